@@ -1,0 +1,7 @@
+//! deploysim: a deterministic discrete-event simulator of Docker Swarm rolling updates.
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod model;
+pub mod rng;
+pub mod time;

@@ -1,0 +1,9 @@
+//! Plain data shared by every layer: service specs, nodes, images, tasks, the validated
+//! scenario, and the rows a run records. No behaviour beyond small helpers.
+
+pub mod cluster;
+pub mod image;
+pub mod record;
+pub mod scenario;
+pub mod spec;
+pub mod task;

@@ -1,0 +1,59 @@
+//! Nodes as the scenario declares them.
+
+use std::collections::BTreeMap;
+
+/// `node.role`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NodeRole {
+    /// A manager (it also runs tasks unless drained).
+    Manager,
+    /// A worker.
+    Worker,
+}
+
+impl NodeRole {
+    /// Docker's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeRole::Manager => "manager",
+            NodeRole::Worker => "worker",
+        }
+    }
+}
+
+/// `docker node update --availability`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Availability {
+    /// Accepts new tasks.
+    Active,
+    /// Keeps its tasks, takes no new ones.
+    Pause,
+    /// Its replicated tasks move elsewhere; global tasks stop.
+    Drain,
+}
+
+impl Availability {
+    /// Docker's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Availability::Active => "active",
+            Availability::Pause => "pause",
+            Availability::Drain => "drain",
+        }
+    }
+}
+
+/// One node of the simulated cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NodeSpec {
+    /// Hostname, unique.
+    pub name: String,
+    /// manager or worker.
+    pub role: NodeRole,
+    /// `node.labels.*`.
+    pub labels: BTreeMap<String, String>,
+    /// Initial availability.
+    pub availability: Availability,
+    /// Images already in the node's local cache at the start.
+    pub cached_images: Vec<String>,
+}

@@ -1,0 +1,86 @@
+//! How an image behaves when Swarm runs it: pulls, start, health, exit and stop.
+
+use crate::model::spec::HealthConfig;
+use crate::rng::Dist;
+use crate::time::SimDuration;
+
+/// What the container's health probe answers over time (measured from container start).
+#[derive(Clone, Debug, PartialEq)]
+pub enum HealthBehavior {
+    /// Every probe passes.
+    Healthy,
+    /// Every probe fails.
+    NeverHealthy,
+    /// Probes fail until this long after start, then pass.
+    HealthyAfter(Dist),
+    /// Probes pass until this long after start, then fail.
+    UnhealthyAfter(Dist),
+    /// Each probe fails independently with this probability.
+    Flaky(f64),
+}
+
+/// How the main process ends on its own.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExitBehavior {
+    /// Never exits by itself.
+    RunsForever,
+    /// Exits with `code` this long after start (0 makes the task `complete`).
+    ExitsAfter {
+        /// Exit status.
+        code: i32,
+        /// Time from container start.
+        after: Dist,
+    },
+}
+
+/// What the process does on SIGTERM.
+#[derive(Clone, Debug, PartialEq)]
+pub enum StopBehavior {
+    /// Exits by itself `after` the signal, with `exit_code` (0 for a TERM trap, 143 by default).
+    Graceful {
+        /// Time from SIGTERM to exit.
+        after: Dist,
+        /// Exit status on SIGTERM.
+        exit_code: i32,
+    },
+    /// Ignores SIGTERM (e.g. a shell or httpd as PID 1): killed after the grace period (137).
+    IgnoresSigterm,
+}
+
+/// The behaviour of one `image:tag`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageBehavior {
+    /// Pull time when the node does not have the image.
+    pub pull: Dist,
+    /// Probability that one pull attempt fails.
+    pub pull_failure: f64,
+    /// The image does not exist in the registry: every pull fails (`No such image`).
+    pub missing: bool,
+    /// Container create + start time (from desired RUNNING reaching the node to process start).
+    pub start: Dist,
+    /// The image's Dockerfile `HEALTHCHECK`, used when the service sets none.
+    pub healthcheck: Option<HealthConfig>,
+    /// What its probe answers.
+    pub health: HealthBehavior,
+    /// Whether it exits by itself.
+    pub exit: ExitBehavior,
+    /// What it does on SIGTERM.
+    pub stop: StopBehavior,
+}
+
+impl Default for ImageBehavior {
+    /// A well-behaved image: 2 s pull, 500 ms start, healthy, runs forever, exits 50 ms after
+    /// SIGTERM with status 0.
+    fn default() -> Self {
+        ImageBehavior {
+            pull: Dist::Fixed(SimDuration::from_secs(2)),
+            pull_failure: 0.0,
+            missing: false,
+            start: Dist::Fixed(SimDuration::from_millis(500)),
+            healthcheck: None,
+            health: HealthBehavior::Healthy,
+            exit: ExitBehavior::RunsForever,
+            stop: StopBehavior::Graceful { after: Dist::Fixed(SimDuration::from_millis(50)), exit_code: 0 },
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! What a run records: task transitions, per-service availability samples and UpdateStatus
+//! changes. The report writers turn a [`RunRecord`] into files; they never see engine state.
+
+use crate::model::task::TaskState;
+use crate::time::SimTime;
+
+/// `UpdateStatus.State` as Docker reports it (`docker service inspect`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UpdateState {
+    /// `updating`
+    Updating,
+    /// `paused`
+    Paused,
+    /// `completed`
+    Completed,
+    /// `rollback_started`
+    RollbackStarted,
+    /// `rollback_paused`
+    RollbackPaused,
+    /// `rollback_completed`
+    RollbackCompleted,
+}
+
+impl UpdateState {
+    /// Docker's lowercase spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateState::Updating => "updating",
+            UpdateState::Paused => "paused",
+            UpdateState::Completed => "completed",
+            UpdateState::RollbackStarted => "rollback_started",
+            UpdateState::RollbackPaused => "rollback_paused",
+            UpdateState::RollbackCompleted => "rollback_completed",
+        }
+    }
+
+    /// True for the states an updater is still working in.
+    pub fn is_active(self) -> bool {
+        matches!(self, UpdateState::Updating | UpdateState::RollbackStarted)
+    }
+}
+
+/// One observed task state change (a row of `events.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskEvent {
+    /// When the agent (or manager) recorded it.
+    pub t: SimTime,
+    /// Full service name.
+    pub service: String,
+    /// Docker-style task id.
+    pub task_id: String,
+    /// Slot (replicated) or 0 (global; the node names the slot).
+    pub slot: u64,
+    /// Node name, empty before assignment.
+    pub node: String,
+    /// `image:tag` of the task's spec.
+    pub image: String,
+    /// Desired state at that instant.
+    pub desired_state: TaskState,
+    /// Observed state.
+    pub state: TaskState,
+    /// The status message (`started`, `preparing`, `task: non-zero exit (1)` ...).
+    pub message: String,
+}
+
+/// Per-service counts at an instant (a row of `timeline.csv`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineSample {
+    /// When the counts took these values.
+    pub t: SimTime,
+    /// Full service name.
+    pub service: String,
+    /// Desired replicas (global: eligible nodes).
+    pub desired: u64,
+    /// Tasks RUNNING with desired RUNNING, on a spec other than the newest requested one.
+    pub running_old: u64,
+    /// Tasks RUNNING with desired RUNNING, on the newest requested spec.
+    pub running_new: u64,
+    /// Old-spec containers passing health and receiving traffic.
+    pub healthy_old: u64,
+    /// New-spec containers passing health and receiving traffic.
+    pub healthy_new: u64,
+    /// Tasks on their way up (NEW … STARTING) with desired ≤ RUNNING.
+    pub starting: u64,
+    /// Tasks with desired > RUNNING whose container has not exited yet.
+    pub stopping: u64,
+    /// `healthy_old + healthy_new`: what the routing mesh sends requests to.
+    pub serving: u64,
+    /// UpdateStatus state, empty when none.
+    pub update_state: String,
+}
+
+/// One UpdateStatus change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusChange {
+    /// When.
+    pub t: SimTime,
+    /// New state.
+    pub state: UpdateState,
+    /// Docker's message.
+    pub message: String,
+}
+
+/// The update history of one service.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct UpdateRecord {
+    /// Last UpdateStatus state.
+    pub state: Option<UpdateState>,
+    /// Last UpdateStatus message.
+    pub message: String,
+    /// StartedAt of the last update.
+    pub started_at: Option<SimTime>,
+    /// CompletedAt of the last update.
+    pub completed_at: Option<SimTime>,
+    /// Tasks created by updaters (update and rollback).
+    pub tasks_replaced: u64,
+    /// Failures counted by updaters toward `max_failure_ratio`.
+    pub failures: u64,
+    /// When the last rollback started.
+    pub rollback_started_at: Option<SimTime>,
+    /// Every change, in order.
+    pub status_changes: Vec<StatusChange>,
+}
+
+/// One service's results.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceRecord {
+    /// Full name.
+    pub name: String,
+    /// Desired replicas at the end.
+    pub desired_replicas: u64,
+    /// Update history.
+    pub update: UpdateRecord,
+}
+
+/// Why the simulation stopped, in report words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndReason {
+    /// Nothing left to happen.
+    Quiescent,
+    /// Reached `x-simulation.until`.
+    UntilReached,
+    /// Reached `x-simulation.max_events`: the run is incomplete.
+    MaxEventsReached,
+}
+
+impl EndReason {
+    /// Report spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EndReason::Quiescent => "quiescent",
+            EndReason::UntilReached => "until_reached",
+            EndReason::MaxEventsReached => "max_events_reached",
+        }
+    }
+}
+
+/// Everything a run recorded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed used.
+    pub seed: u64,
+    /// Digest of the inputs.
+    pub input_digest: String,
+    /// Engine version reproduced.
+    pub engine: String,
+    /// Why the run stopped.
+    pub end_reason: EndReason,
+    /// Simulated time at the end (the `until` time, or the last event when quiescent).
+    pub end_time: SimTime,
+    /// Engine events handled.
+    pub events_handled: u64,
+    /// Task transitions, in time order.
+    pub task_events: Vec<TaskEvent>,
+    /// Availability samples, in time order (interleaved across services).
+    pub timeline: Vec<TimelineSample>,
+    /// Per-service results, in scenario order.
+    pub services: Vec<ServiceRecord>,
+    /// Timeline actions as applied: (time, text, error if Docker would have refused it).
+    pub actions: Vec<(SimTime, String, Option<String>)>,
+}

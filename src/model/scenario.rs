@@ -1,0 +1,221 @@
+//! The validated scenario: everything a run needs, with every default resolved and every value
+//! already checked, so the simulation never meets invalid input.
+
+use std::collections::BTreeMap;
+
+use crate::model::cluster::{Availability, NodeSpec};
+use crate::model::image::ImageBehavior;
+use crate::model::spec::{FailureAction, ServiceSpec, UpdateOrder};
+use crate::rng::Dist;
+use crate::time::{SimDuration, SimTime};
+
+/// Which Docker Engine's behaviour to reproduce where versions differ.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EngineVersion {
+    /// Docker 20.10 (API 1.41): no health `start_interval`; the shared traces' engine.
+    V20_10,
+    /// Docker 27 and later: `start_interval` supported, default 5 s.
+    V27,
+}
+
+impl EngineVersion {
+    /// The spelling used in scenarios and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineVersion::V20_10 => "20.10",
+            EngineVersion::V27 => "27",
+        }
+    }
+
+    /// Whether the daemon honours `start_interval` (API ≥ 1.44, Engine ≥ 25).
+    pub fn supports_start_interval(self) -> bool {
+        matches!(self, EngineVersion::V27)
+    }
+
+    /// The probe interval inside the start period when `start_interval` is unset: `interval`
+    /// before Engine 27 (returns `None`), 5 s from 27.0 (moby commit c514952774).
+    pub fn default_start_interval(self) -> Option<SimDuration> {
+        match self {
+            EngineVersion::V20_10 => None,
+            EngineVersion::V27 => Some(SimDuration::from_secs(5)),
+        }
+    }
+}
+
+/// Control-plane and agent latencies. Defaults are calibrated on the Docker 20.10 traces in
+/// `shared/fidelity` (see each field); all may be overridden or made random.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Latencies {
+    /// Agent state change → manager acts on it (dispatcher batching; traces: 10–110 ms).
+    pub status_report: Dist,
+    /// Manager decision → agent sees it (assignment, desired-state change).
+    pub dispatch: Dist,
+    /// NEW → PENDING (allocator).
+    pub allocate: Dist,
+    /// PENDING → ASSIGNED (scheduler debounce).
+    pub schedule: Dist,
+    /// Pull attempt for an image the node already has (Swarm always tries; traces: ~0.19 s).
+    pub pull_cached: Dist,
+    /// Desired SHUTDOWN reaching the agent → SIGTERM (binding removal; traces: 1.17–1.43 s).
+    pub stop_signal: Dist,
+    /// Unhealthy → SIGTERM (traces: 20–40 ms).
+    pub unhealthy_kill: Dist,
+    /// Container exit → task state reported (traces: ~0.1 s).
+    pub exit_report: Dist,
+    /// Desired RUNNING reaching the agent → STARTING.
+    pub start_begin: Dist,
+    /// Duration of one health probe (traces: probes end ~70 ms after they start).
+    pub probe: Dist,
+}
+
+impl Latencies {
+    /// Values measured on the Docker 20.10 single-node traces.
+    pub fn calibrated() -> Latencies {
+        let ms = |n| Dist::Fixed(SimDuration::from_millis(n));
+        Latencies {
+            status_report: ms(50),
+            dispatch: ms(50),
+            allocate: ms(1),
+            schedule: ms(50),
+            pull_cached: ms(190),
+            stop_signal: ms(1130),
+            unhealthy_kill: ms(30),
+            exit_report: ms(100),
+            start_begin: ms(100),
+            probe: ms(70),
+        }
+    }
+}
+
+/// Changes `docker service update` flags make to an update or rollback config.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct UpdateConfigPatch {
+    /// `--update-parallelism`
+    pub parallelism: Option<u64>,
+    /// `--update-delay`
+    pub delay: Option<SimDuration>,
+    /// `--update-monitor`
+    pub monitor: Option<SimDuration>,
+    /// `--update-failure-action`
+    pub failure_action: Option<FailureAction>,
+    /// `--update-max-failure-ratio`
+    pub max_failure_ratio: Option<f32>,
+    /// `--update-order`
+    pub order: Option<UpdateOrder>,
+}
+
+/// The flags of one `docker service update`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceUpdate {
+    /// `--image`
+    pub image: Option<String>,
+    /// `--update-*`
+    pub update: UpdateConfigPatch,
+    /// `--rollback-*`
+    pub rollback: UpdateConfigPatch,
+    /// `--force`
+    pub force: bool,
+    /// `--replicas`
+    pub replicas: Option<u64>,
+    /// `--secret-add` (names)
+    pub secret_add: Vec<String>,
+    /// `--secret-rm` (names)
+    pub secret_rm: Vec<String>,
+    /// `--stop-grace-period`
+    pub stop_grace_period: Option<SimDuration>,
+    /// `--rollback`: the same as `docker service rollback` (no other flag may be combined).
+    pub rollback_now: bool,
+}
+
+/// Something that happens at a point of the timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// `docker service update [flags] SERVICE`
+    ServiceUpdate {
+        /// Full service name.
+        service: String,
+        /// The flags.
+        update: Box<ServiceUpdate>,
+    },
+    /// `docker service rollback SERVICE`
+    ServiceRollback {
+        /// Full service name.
+        service: String,
+    },
+    /// `docker service scale SERVICE=N`
+    ServiceScale {
+        /// Full service name.
+        service: String,
+        /// New replica count.
+        replicas: u64,
+    },
+    /// `docker node update --availability A NODE`
+    NodeAvailability {
+        /// Node name.
+        node: String,
+        /// New availability.
+        availability: Availability,
+    },
+    /// The node stops answering heartbeats (crash, network cut).
+    NodeDown {
+        /// Node name.
+        node: String,
+    },
+    /// The node answers again.
+    NodeUp {
+        /// Node name.
+        node: String,
+    },
+    /// Every pull fails for this long.
+    RegistryOutage {
+        /// Length of the outage.
+        duration: SimDuration,
+    },
+}
+
+/// One timeline entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedAction {
+    /// When it happens.
+    pub at: SimTime,
+    /// What happens.
+    pub action: Action,
+    /// The text the user wrote (a docker command or a fault), for logs.
+    pub text: String,
+}
+
+/// A validated scenario.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Scenario name (the file stem), used for the report folder.
+    pub name: String,
+    /// Stack name: services are `<stack>_<service>`.
+    pub stack: String,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Nothing after this time is simulated.
+    pub until: SimTime,
+    /// At most this many engine events.
+    pub max_events: u64,
+    /// Whose behaviour to reproduce.
+    pub engine: EngineVersion,
+    /// Control-plane latencies.
+    pub latencies: Latencies,
+    /// The cluster.
+    pub nodes: Vec<NodeSpec>,
+    /// Image behaviour by `image:tag`; an image not listed behaves as `ImageBehavior::default()`.
+    pub images: BTreeMap<String, ImageBehavior>,
+    /// Services deployed at t = 0 (`docker stack deploy`), in file order.
+    pub services: Vec<ServiceSpec>,
+    /// Actions and faults, sorted by time (stable for equal times).
+    pub timeline: Vec<TimedAction>,
+    /// Hex digest of the input bytes (stack and simulation files), for reports.
+    pub input_digest: String,
+}
+
+impl Scenario {
+    /// How `image` behaves.
+    pub fn image(&self, image: &str) -> ImageBehavior {
+        self.images.get(image).cloned().unwrap_or_default()
+    }
+}

@@ -1,0 +1,246 @@
+//! Service specs as swarmkit holds them (`api.ServiceSpec`, `api.TaskSpec`), with swarmkit's
+//! defaults (`api/defaults/service.go`), not the compose docs'.
+
+use std::collections::BTreeMap;
+
+use crate::time::SimDuration;
+
+/// `update_config.order`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum UpdateOrder {
+    /// Stop the old task, then start the new one (swarmkit's default).
+    StopFirst,
+    /// Start the new task, stop the old one once the new one runs.
+    StartFirst,
+}
+
+impl UpdateOrder {
+    /// Docker's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UpdateOrder::StopFirst => "stop-first",
+            UpdateOrder::StartFirst => "start-first",
+        }
+    }
+}
+
+/// `update_config.failure_action`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FailureAction {
+    /// Pause the update (swarmkit's default).
+    Pause,
+    /// Ignore failures.
+    Continue,
+    /// Roll back to the previous spec.
+    Rollback,
+}
+
+impl FailureAction {
+    /// Docker's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureAction::Pause => "pause",
+            FailureAction::Continue => "continue",
+            FailureAction::Rollback => "rollback",
+        }
+    }
+}
+
+/// `update_config` / `rollback_config` (`api.UpdateConfig`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct UpdateConfig {
+    /// Workers updating slots at once; 0 means one per dirty slot.
+    pub parallelism: u64,
+    /// Sleep of each worker after its new task is observed at or past RUNNING.
+    pub delay: SimDuration,
+    /// How long after RUNNING a failure of an updated task still counts.
+    pub monitor: SimDuration,
+    /// What to do when the failure ratio is exceeded.
+    pub failure_action: FailureAction,
+    /// Failures / dirty slots above this (compared in f32, strictly) trigger the action.
+    pub max_failure_ratio: f32,
+    /// stop-first or start-first.
+    pub order: UpdateOrder,
+}
+
+impl Default for UpdateConfig {
+    /// `defaults.Service.Update` (and `.Rollback`, which is identical): 1 / 0s / 5s / pause /
+    /// 0 / stop-first.
+    fn default() -> Self {
+        UpdateConfig {
+            parallelism: 1,
+            delay: SimDuration::ZERO,
+            monitor: SimDuration::from_secs(5),
+            failure_action: FailureAction::Pause,
+            max_failure_ratio: 0.0,
+            order: UpdateOrder::StopFirst,
+        }
+    }
+}
+
+/// `restart_policy.condition`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RestartCondition {
+    /// Never restart, not even after node loss or drain.
+    None,
+    /// Restart unless the task completed (exit 0).
+    OnFailure,
+    /// Always restart (swarmkit's default).
+    Any,
+}
+
+impl RestartCondition {
+    /// Docker's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartCondition::None => "none",
+            RestartCondition::OnFailure => "on-failure",
+            RestartCondition::Any => "any",
+        }
+    }
+}
+
+/// `restart_policy` (`api.RestartPolicy`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct RestartPolicy {
+    /// When to restart.
+    pub condition: RestartCondition,
+    /// Wait before a replacement starts (default 5s).
+    pub delay: SimDuration,
+    /// Restarts allowed (0 = unlimited).
+    pub max_attempts: u64,
+    /// Window over which `max_attempts` counts (0 = unbounded).
+    pub window: SimDuration,
+}
+
+impl Default for RestartPolicy {
+    fn default() -> Self {
+        RestartPolicy {
+            condition: RestartCondition::Any,
+            delay: SimDuration::from_secs(5),
+            max_attempts: 0,
+            window: SimDuration::ZERO,
+        }
+    }
+}
+
+/// A health check as configured (stack `healthcheck` or a Dockerfile `HEALTHCHECK`). Durations
+/// left unset (or zero) take Docker's defaults when the container runs; see
+/// [`crate::model::scenario::EngineVersion`] for the version-dependent `start_interval`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct HealthConfig {
+    /// The test command, as Docker stores it (`["CMD-SHELL", "..."]`); informative only.
+    pub test: Vec<String>,
+    /// Time between probes (default 30s).
+    pub interval: Option<SimDuration>,
+    /// Probe timeout (default 30s).
+    pub timeout: Option<SimDuration>,
+    /// Consecutive failures before unhealthy (default 3; 0 means 3).
+    pub retries: Option<u32>,
+    /// Grace period in which failures do not count (default 0).
+    pub start_period: Option<SimDuration>,
+    /// Probe interval inside the start period (Engine ≥ 25; default depends on the engine).
+    pub start_interval: Option<SimDuration>,
+}
+
+/// The health check a service asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Healthcheck {
+    /// `disable: true` / `test: ["NONE"]`: no health check, even if the image has one.
+    Disabled,
+    /// An explicit check that overrides the image's `HEALTHCHECK`.
+    Check(HealthConfig),
+}
+
+/// A placement constraint operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ConstraintOp {
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+}
+
+/// One `placement.constraints` entry, e.g. `node.role == manager`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Constraint {
+    /// `node.role`, `node.hostname`, `node.id`, `node.labels.<k>`, `engine.labels.<k>`, ...
+    pub key: String,
+    /// `==` or `!=`.
+    pub op: ConstraintOp,
+    /// Compared case-insensitively, as swarmkit does.
+    pub value: String,
+}
+
+/// `deploy.placement`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
+pub struct Placement {
+    /// All must hold.
+    pub constraints: Vec<Constraint>,
+    /// 0 means unlimited.
+    pub max_replicas_per_node: u64,
+}
+
+/// `api.TaskSpec`: what a task runs. Two tasks are the same "version" when these are equal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct TaskSpec {
+    /// `image: name:tag`.
+    pub image: String,
+    /// `None`: the image's HEALTHCHECK applies.
+    pub healthcheck: Option<Healthcheck>,
+    /// `stop_grace_period`; `None` is Docker's default (10s on Linux).
+    pub stop_grace_period: Option<SimDuration>,
+    /// `deploy.restart_policy`.
+    pub restart: RestartPolicy,
+    /// `deploy.placement`.
+    pub placement: Placement,
+    /// Secret names the task mounts (their values never enter the simulator).
+    pub secrets: Vec<String>,
+    /// Bumped by `docker service update --force`: makes every task dirty.
+    pub force_update: u64,
+    /// Labels and other container settings that only matter for dirtiness.
+    pub extra: BTreeMap<String, String>,
+}
+
+impl TaskSpec {
+    /// A spec running `image` with every other field at its default.
+    pub fn with_image(image: &str) -> TaskSpec {
+        TaskSpec {
+            image: image.to_string(),
+            healthcheck: None,
+            stop_grace_period: None,
+            restart: RestartPolicy::default(),
+            placement: Placement::default(),
+            secrets: Vec::new(),
+            force_update: 0,
+            extra: BTreeMap::new(),
+        }
+    }
+}
+
+/// `deploy.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ServiceMode {
+    /// N replicas spread over the nodes.
+    Replicated {
+        /// Desired replicas.
+        replicas: u64,
+    },
+    /// One task per eligible node.
+    Global,
+}
+
+/// `api.ServiceSpec`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceSpec {
+    /// Full name, `<stack>_<service>` as `docker stack deploy` names it.
+    pub name: String,
+    /// replicated or global.
+    pub mode: ServiceMode,
+    /// What each task runs.
+    pub task: TaskSpec,
+    /// `update_config`.
+    pub update: UpdateConfig,
+    /// `rollback_config`.
+    pub rollback: UpdateConfig,
+}

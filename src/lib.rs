@@ -3,5 +3,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod report;
 pub mod rng;
+pub mod scenario;
 pub mod time;

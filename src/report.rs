@@ -1,0 +1,1 @@
+//! The output boundary: pure writers from a [`crate::model::record::RunRecord`] to bytes.

@@ -1,0 +1,2 @@
+//! The input boundary: reads a stack file with `x-simulation` (or a simulation file naming a
+//! stack file) into a validated [`crate::model::scenario::Scenario`].

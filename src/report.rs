@@ -1,1 +1,23 @@
 //! The output boundary: pure writers from a [`crate::model::record::RunRecord`] to bytes.
+//!
+//! Every writer here is a pure function of the record, so two runs with the same inputs produce
+//! byte-identical reports. Times and durations are printed from integer nanoseconds (never
+//! through `f64`) for the same reason. The only I/O is [`write_atomically`].
+
+pub mod availability;
+pub mod events;
+pub mod files;
+mod json;
+pub mod narrative;
+pub mod summary;
+pub mod timeline;
+
+pub use availability::{Availability, Ratio, availability};
+pub use events::events_csv;
+pub use files::write_atomically;
+pub use narrative::narrative;
+pub use summary::summary_json;
+pub use timeline::timeline_csv;
+
+#[cfg(test)]
+pub(crate) mod fixtures;

@@ -1,2 +1,284 @@
 //! The input boundary: reads a stack file with `x-simulation` (or a simulation file naming a
-//! stack file) into a validated [`crate::model::scenario::Scenario`].
+//! stack file) into a validated [`crate::model::scenario::Scenario`], reporting every problem
+//! with its file, line, field path and a hint.
+
+pub mod command;
+mod error;
+mod healthcheck;
+mod images;
+mod locate;
+mod raw;
+mod shell;
+mod simulation;
+mod stack;
+mod suggest;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::path::{Path as FsPath, PathBuf};
+
+pub use error::{Diagnostic, ScenarioError};
+
+use crate::model::scenario::{Action, Scenario};
+use locate::Path;
+use raw::Yaml;
+use validate::{Checker, Doc, Entries, Findings, get};
+
+/// Loads and validates the scenario in `path`.
+pub fn load(path: &FsPath) -> Result<Scenario, ScenarioError> {
+    load_with_warnings(path).map(|(scenario, _)| scenario)
+}
+
+/// Loads and validates the scenario in `path`, also returning warnings (options Docker would
+/// ignore, settings that have no effect), each rendered as a paragraph.
+pub fn load_with_warnings(path: &FsPath) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
+    load_str_with_warnings(&text, path)
+}
+
+/// Validates `text` as if read from `path` (which names the scenario, anchors a relative
+/// `stack:` path and appears in messages).
+pub fn load_str(text: &str, path: &FsPath) -> Result<Scenario, ScenarioError> {
+    load_str_with_warnings(text, path).map(|(scenario, _)| scenario)
+}
+
+/// [`load_str`] with warnings.
+pub fn load_str_with_warnings(text: &str, path: &FsPath) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    let file = path.display().to_string();
+    let root = parse_root(text, &file)?;
+    let mut findings = Findings::default();
+    let doc = Doc::new(&file, text);
+    let scenario = if get(&root, "services").is_some() {
+        embedded(&doc, &root, text, path, &mut findings)
+    } else {
+        separate(&doc, &root, text, path, &mut findings)
+    };
+    if !findings.errors.is_empty() {
+        return Err(ScenarioError { file, diagnostics: in_file_order(findings.errors) });
+    }
+    let warnings = in_file_order(findings.warnings).iter().map(|w| w.render("warning")).collect();
+    Ok((scenario, warnings))
+}
+
+/// `nginx` and `library/nginx` get `:latest`, as the CLI adds it; digests and tags are kept.
+pub(crate) fn normalize_image(reference: &str) -> String {
+    let last = reference.rsplit('/').next().unwrap_or(reference);
+    if reference.is_empty() || reference.contains('@') || last.contains(':') {
+        reference.to_string()
+    } else {
+        format!("{reference}:latest")
+    }
+}
+
+/// FNV-1a (64-bit) over the bytes of every input file, as 16 hex digits: stable across
+/// platforms and Rust versions.
+fn digest(parts: &[&str]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in parts.iter().flat_map(|p| p.bytes()) {
+        hash ^= byte as u64;
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+/// Parses `text` and requires a mapping at the top.
+fn parse_root(text: &str, file: &str) -> Result<Vec<(String, Yaml)>, ScenarioError> {
+    match raw::parse(text) {
+        Ok(Yaml::Map(entries)) => Ok(entries),
+        Ok(other) => {
+            let message = format!("Top-level object must be a mapping, found {}", other.kind());
+            Err(ScenarioError::whole_file(file, message))
+        }
+        Err(e) => {
+            let source_line = e.line.and_then(|l| text.lines().nth(l.checked_sub(1)?)).map(str::to_string);
+            let diagnostic = Diagnostic {
+                file: file.to_string(),
+                line: e.line,
+                column: e.column,
+                path: String::new(),
+                message: format!("invalid YAML: {}", e.message),
+                hint: None,
+                source_line,
+            };
+            Err(ScenarioError { file: file.to_string(), diagnostics: vec![diagnostic] })
+        }
+    }
+}
+
+/// A stack file whose `x-simulation` key holds the simulation settings.
+fn embedded(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut Findings) -> Scenario {
+    let mut c = Checker { doc, out: findings };
+    let sim_path = Path::root().key("x-simulation");
+    let empty: &Entries = &[];
+    let sim = get(root, "x-simulation").and_then(|v| c.entries(v, &sim_path)).unwrap_or(empty);
+    c.check_keys(sim, &sim_path, simulation::EMBEDDED_KEYS, false, &[]);
+    let stack_name = c.optional(sim, &sim_path, "stack", stack_name).unwrap_or_else(|| stem(path));
+    let stack = stack::read(&mut c, root, &stack_name);
+    assemble(&mut c, sim, &sim_path, path, stack_name, stack, digest(&[text]))
+}
+
+/// A simulation file whose `stack:` names the stack file, relative to the simulation file.
+fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut Findings) -> Scenario {
+    let sim_path = Path::root();
+    let mut c = Checker { doc, out: findings };
+    c.check_keys(root, &sim_path, simulation::SEPARATE_KEYS, false, &[]);
+    let stack_file = match get(root, "stack") {
+        Some(v) => c.string(v, &sim_path.key("stack")),
+        None => {
+            let hint =
+                "a stack file needs services:; a simulation file needs stack: <path to the stack file>";
+            c.error(&sim_path, "has neither services nor stack", Some(hint.into()));
+            None
+        }
+    };
+    let name = c.optional(root, &sim_path, "name", stack_name);
+    let stack_path = stack_file.map(|f| path.parent().unwrap_or(FsPath::new("")).join(f));
+    let loaded = stack_path.as_ref().and_then(|p| read_stack(&mut c, p));
+    let stack_name = name.unwrap_or_else(|| stack_path.as_deref().map(stem).unwrap_or_default());
+    let (stack, stack_text) = match (&stack_path, loaded) {
+        (Some(p), Some((stack_text, stack_root))) => {
+            let stack_doc = Doc::new(&p.display().to_string(), &stack_text);
+            let mut sc = Checker { doc: &stack_doc, out: c.out };
+            if get(&stack_root, "x-simulation").is_some() {
+                let hint = "move its keys into the simulation file";
+                sc.error(
+                    &Path::root().key("x-simulation"),
+                    "is not allowed in a stack file named by a simulation file",
+                    Some(hint.into()),
+                );
+            }
+            (stack::read(&mut sc, &stack_root, &stack_name), stack_text)
+        }
+        _ => (stack::Stack { services: Vec::new(), refs: Vec::new() }, String::new()),
+    };
+    let mut c = Checker { doc, out: findings };
+    assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&[text, &stack_text]))
+}
+
+/// Reads and parses the stack file of a simulation file; problems go on its `stack:` line.
+fn read_stack(c: &mut Checker<'_>, path: &PathBuf) -> Option<(String, Vec<(String, Yaml)>)> {
+    let at = Path::root().key("stack");
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            c.error(
+                &at,
+                format!("cannot read stack file {}: {e}", path.display()),
+                Some("the path is relative to the simulation file".into()),
+            );
+            return None;
+        }
+    };
+    match parse_root(&text, &path.display().to_string()) {
+        Ok(root) => Some((text, root)),
+        Err(e) => {
+            c.out.errors.extend(e.diagnostics);
+            None
+        }
+    }
+}
+
+/// A stack name as `docker stack deploy` accepts it (non-empty, no surrounding spaces).
+fn stack_name(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<String> {
+    let name = c.string(v, path)?;
+    if name.is_empty() || name.trim() != name {
+        c.error(path, "invalid stack name", Some("write a non-empty name without spaces".into()));
+        return None;
+    }
+    Some(name)
+}
+
+fn stem(path: &FsPath) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "stack".to_string())
+}
+
+/// Reads the simulation settings and puts the scenario together.
+fn assemble(
+    c: &mut Checker<'_>,
+    sim: &Entries,
+    sim_path: &Path,
+    path: &FsPath,
+    stack_name: String,
+    stack: stack::Stack,
+    input_digest: String,
+) -> Scenario {
+    let settings = simulation::settings(c, sim, sim_path);
+    let images = sim
+        .iter()
+        .find(|(k, _)| k == "images")
+        .map(|(_, v)| images::read(c, v, &sim_path.key("images")))
+        .unwrap_or_default();
+    let mut nodes = simulation::nodes(c, sim, sim_path);
+    for node in &mut nodes {
+        for image in &images.cached {
+            if !node.cached_images.contains(image) {
+                node.cached_images.push(image.clone());
+            }
+        }
+    }
+    let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
+    let names = command::Names { services: &stack.refs, nodes: &node_names };
+    let tpath = sim_path.key("timeline");
+    let timeline =
+        get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
+    let scenario = Scenario {
+        name: stem(path),
+        stack: stack_name,
+        seed: settings.seed,
+        until: settings.until,
+        max_events: settings.max_events,
+        engine: settings.engine,
+        latencies: settings.latencies,
+        nodes,
+        images: images.behaviors,
+        services: stack.services,
+        timeline,
+        input_digest,
+    };
+    warn_unused(c, &scenario, sim_path);
+    scenario
+}
+
+/// Image behaviours nobody runs and actions after `until` are almost always mistakes.
+fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
+    let mut used: BTreeSet<&str> = s.services.iter().map(|svc| svc.task.image.as_str()).collect();
+    for a in &s.timeline {
+        if let Action::ServiceUpdate { update, .. } = &a.action {
+            used.extend(update.image.as_deref());
+        }
+    }
+    for image in s.images.keys().filter(|i| !used.contains(i.as_str())) {
+        let hint = "keys must match image: exactly (a missing tag means :latest)".to_string();
+        let at = sim_path.key("images").key(image);
+        c.warn(&at, format!("image {image} is not used by any service or --image"), Some(hint));
+    }
+    if let Some(late) = s.timeline.iter().find(|a| a.at > s.until) {
+        let at = sim_path.key("timeline");
+        c.warn(
+            &at,
+            format!(
+                "\"{}\" is after until ({}) and will not happen",
+                late.text,
+                crate::time::SimDuration(s.until.0)
+            ),
+            None,
+        );
+    }
+}
+
+/// Diagnostics grouped by file (in order of first appearance), then by line.
+fn in_file_order(mut diags: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut files: Vec<String> = Vec::new();
+    for d in &diags {
+        if !files.contains(&d.file) {
+            files.push(d.file.clone());
+        }
+    }
+    diags.sort_by_key(|d| (files.iter().position(|f| *f == d.file), d.line.unwrap_or(0)));
+    diags
+}

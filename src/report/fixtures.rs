@@ -1,0 +1,70 @@
+//! Hand-built records shared by the report tests.
+
+use crate::model::record::{
+    EndReason, RunRecord, ServiceRecord, TaskEvent, TimelineSample, UpdateRecord,
+};
+use crate::model::task::TaskState;
+use crate::time::SimTime;
+
+/// Nanoseconds in one millisecond, for writing test times readably.
+pub const MS: u64 = 1_000_000;
+/// Nanoseconds in one second.
+pub const S: u64 = 1_000_000_000;
+
+/// A quiescent run with no services, events or samples.
+pub fn empty_run() -> RunRecord {
+    RunRecord {
+        scenario: "web".into(),
+        seed: 42,
+        input_digest: "sha256:feed".into(),
+        engine: "docker-27".into(),
+        end_reason: EndReason::Quiescent,
+        end_time: SimTime(100 * S),
+        events_handled: 1234,
+        task_events: Vec::new(),
+        timeline: Vec::new(),
+        services: Vec::new(),
+        actions: Vec::new(),
+    }
+}
+
+/// A task event of `web_web` slot 3 on `node-1`.
+pub fn task_event(t: u64, desired: TaskState, state: TaskState, message: &str) -> TaskEvent {
+    TaskEvent {
+        t: SimTime(t),
+        service: "web_web".into(),
+        task_id: "abc123".into(),
+        slot: 3,
+        node: "node-1".into(),
+        image: "web:2".into(),
+        desired_state: desired,
+        state,
+        message: message.into(),
+    }
+}
+
+/// A sample where only `desired` and `serving` matter.
+pub fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSample {
+    TimelineSample {
+        t: SimTime(t),
+        service: service.into(),
+        desired,
+        running_old: 0,
+        running_new: 0,
+        healthy_old: 0,
+        healthy_new: 0,
+        starting: 0,
+        stopping: 0,
+        serving,
+        update_state: String::new(),
+    }
+}
+
+/// A service that never updated.
+pub fn service(name: &str, desired: u64) -> ServiceRecord {
+    ServiceRecord {
+        name: name.into(),
+        desired_replicas: desired,
+        update: UpdateRecord::default(),
+    }
+}

@@ -1,0 +1,462 @@
+//! The stdout text: the seed, then one plain-English paragraph per service and the caveats.
+
+use crate::model::record::{EndReason, RunRecord, ServiceRecord, UpdateRecord, UpdateState};
+use crate::report::availability::{Availability, Ratio, availability};
+use crate::time::{SimDuration, SimTime};
+
+/// Tells what happened in the run, for a person reading the terminal:
+///
+/// - first line `seed: N`, so every run echoes the seed that reproduces it;
+/// - a line naming the scenario, engine, events handled and end time;
+/// - per service (scenario order) one paragraph: how its update went, told from its
+///   UpdateStatus changes with Docker's messages (pauses and rollbacks say why), tasks
+///   replaced and failures, then its availability figures (see [`Availability`]);
+/// - if the run did not end quiescent, a plain statement that it was cut short;
+/// - the timeline actions Docker would have refused, with the error.
+///
+/// Times are seconds since the start with millisecond precision (`81.284s`).
+pub fn narrative(run: &RunRecord) -> String {
+    let mut paragraphs = vec![header(run)];
+    for service in &run.services {
+        paragraphs.push(service_paragraph(run, service));
+    }
+    paragraphs.extend(end_note(run));
+    paragraphs.extend(refused_actions(run));
+    let mut text = paragraphs.join("\n\n");
+    text.push('\n');
+    text
+}
+
+fn header(run: &RunRecord) -> String {
+    format!(
+        "seed: {}\nscenario {} (engine {}): {} events handled, ended at {} ({}).",
+        run.seed,
+        run.scenario,
+        run.engine,
+        run.events_handled,
+        secs(run.end_time),
+        run.end_reason.as_str()
+    )
+}
+
+fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
+    format!(
+        "{}: {} {}",
+        service.name,
+        update_story(&service.update, service.desired_replicas, run.end_time),
+        availability_story(&availability(run, &service.name))
+    )
+}
+
+/// The update's course, as sentences ending in a period.
+fn update_story(u: &UpdateRecord, desired: u64, end: SimTime) -> String {
+    let Some(state) = u.state else {
+        return format!("never updated; {} desired.", count(desired, "task"));
+    };
+    let mut clauses = status_clauses(u, desired);
+    if clauses.is_empty() {
+        // A record with a state but no history: say what we know.
+        let started = u
+            .started_at
+            .map_or(String::new(), |t| format!(" started at {}", secs(t)));
+        clauses.push(format!("update to {}{started}", count(desired, "task")));
+        clauses.push(format!("{} (\"{}\")", state.as_str(), u.message));
+    }
+    clauses.insert(1, counts_clause(u));
+    let mut story = clauses.join("; ") + ".";
+    if let Some(tail) = unfinished(state, end) {
+        story.push(' ');
+        story.push_str(&tail);
+    }
+    story
+}
+
+/// One clause per UpdateStatus change, in order.
+fn status_clauses(u: &UpdateRecord, desired: u64) -> Vec<String> {
+    let mut clauses = Vec::with_capacity(u.status_changes.len());
+    let mut previous: Option<UpdateState> = None;
+    let mut began = u.started_at.unwrap_or_default();
+    for change in &u.status_changes {
+        let (t, msg) = (secs(change.t), &change.message);
+        let clause = match change.state {
+            UpdateState::Updating => {
+                began = change.t;
+                match previous {
+                    None => format!("update to {} started at {t}", count(desired, "task")),
+                    Some(UpdateState::Paused) => format!("updating again from {t}"),
+                    Some(_) => format!("another update started at {t}"),
+                }
+            }
+            UpdateState::Paused => format!("paused at {t}: \"{msg}\""),
+            UpdateState::Completed => {
+                let took = change.t.since(began);
+                format!(
+                    "completed at {t} (\"{msg}\"), {} after it started",
+                    dur(took)
+                )
+            }
+            UpdateState::RollbackStarted => format!("rollback started at {t}: \"{msg}\""),
+            UpdateState::RollbackPaused => format!("rollback paused at {t}: \"{msg}\""),
+            UpdateState::RollbackCompleted => {
+                let took = change.t.since(began);
+                format!(
+                    "rollback completed at {t} (\"{msg}\"), {} after the update started",
+                    dur(took)
+                )
+            }
+        };
+        clauses.push(clause);
+        previous = Some(change.state);
+    }
+    clauses
+}
+
+/// `10 tasks replaced` plus the failures that count toward `max_failure_ratio`, if any.
+fn counts_clause(u: &UpdateRecord) -> String {
+    let replaced = format!("{} replaced", count(u.tasks_replaced, "task"));
+    match u.failures {
+        0 => replaced,
+        n => format!("{replaced}, {}", count(n, "failure")),
+    }
+}
+
+/// A sentence for an update that had not settled when the run ended.
+fn unfinished(state: UpdateState, end: SimTime) -> Option<String> {
+    let what = match state {
+        UpdateState::Updating => "It was still updating",
+        UpdateState::RollbackStarted => "It was still rolling back",
+        UpdateState::Paused => "It was still paused (Docker waits for an operator)",
+        UpdateState::RollbackPaused => "The rollback was still paused",
+        UpdateState::Completed | UpdateState::RollbackCompleted => return None,
+    };
+    Some(format!("{what} when the run stopped at {}.", secs(end)))
+}
+
+fn availability_story(a: &Availability) -> String {
+    if a.observed_from.is_none() {
+        return "No availability samples were recorded.".to_string();
+    }
+    let mut story = format!(
+        "{}; {} below desired, {} with none serving",
+        minimum_clause(a),
+        dur(a.seconds_below_desired),
+        dur(a.seconds_none_serving)
+    );
+    if let Some(mean) = a.serving_ratio_time_weighted {
+        story.push_str(&format!(
+            "; {} of desired served on average during the update",
+            pct(mean)
+        ));
+    }
+    story.push('.');
+    story
+}
+
+fn minimum_clause(a: &Availability) -> String {
+    let low = a.min_serving_ratio;
+    if low.is_whole() {
+        format!(
+            "Serving replicas never fell below desired (lowest {})",
+            a.min_serving
+        )
+    } else if a.min_serving as u128 == low.num {
+        format!(
+            "Serving replicas never fell below {} of {} ({})",
+            low.num,
+            low.den,
+            pct(low)
+        )
+    } else {
+        format!(
+            "Serving replicas never fell below {}; the lowest share of desired was {} of {} ({})",
+            a.min_serving,
+            low.num,
+            low.den,
+            pct(low)
+        )
+    }
+}
+
+/// The caveat for a run that did not finish on its own.
+fn end_note(run: &RunRecord) -> Option<String> {
+    match run.end_reason {
+        EndReason::Quiescent => None,
+        EndReason::UntilReached => {
+            let limit = SimDuration(run.end_time.0);
+            let active: Vec<&str> = run
+                .services
+                .iter()
+                .filter(|s| s.update.state.is_some_and(UpdateState::is_active))
+                .map(|s| s.name.as_str())
+                .collect();
+            Some(match active.as_slice() {
+                [] => format!("The run stopped at the until limit ({limit})."),
+                [one] => format!(
+                    "The run stopped at the until limit ({limit}) with the update of {one} still in progress."
+                ),
+                many => format!(
+                    "The run stopped at the until limit ({limit}) with the updates of {} still in progress.",
+                    many.join(", ")
+                ),
+            })
+        }
+        EndReason::MaxEventsReached => Some(format!(
+            "The run stopped at the max_events limit after {} events, at {} simulated: results are incomplete.",
+            run.events_handled,
+            secs(run.end_time)
+        )),
+    }
+}
+
+/// The actions Docker would have refused, one per line, or nothing when there were none.
+fn refused_actions(run: &RunRecord) -> Option<String> {
+    let lines: Vec<String> = run
+        .actions
+        .iter()
+        .filter_map(|(t, command, error)| {
+            let error = error.as_ref()?;
+            Some(format!("  at {}: {command}: {error}", secs(*t)))
+        })
+        .collect();
+    if lines.is_empty() {
+        return None;
+    }
+    let heading = format!(
+        "Docker would have refused {}:",
+        count(lines.len() as u64, "action")
+    );
+    Some(
+        std::iter::once(heading)
+            .chain(lines)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+fn secs(t: SimTime) -> String {
+    format!("{}s", t.secs_ms())
+}
+
+fn dur(d: SimDuration) -> String {
+    format!("{}s", d.secs_ms())
+}
+
+/// `80.0%`, from the exact ratio.
+fn pct(r: Ratio) -> String {
+    format!(
+        "{}%",
+        Ratio {
+            num: r.num * 100,
+            den: r.den
+        }
+        .fixed(1)
+    )
+}
+
+/// `1 task`, `3 tasks`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::record::StatusChange;
+    use crate::report::fixtures::{MS, S, empty_run, sample, service};
+
+    fn change(t: u64, state: UpdateState, message: &str) -> StatusChange {
+        StatusChange {
+            t: SimTime(t),
+            state,
+            message: message.into(),
+        }
+    }
+
+    fn completed_run() -> RunRecord {
+        let mut run = empty_run();
+        let mut web = service("web_web", 10);
+        web.update = UpdateRecord {
+            state: Some(UpdateState::Completed),
+            message: "update completed".into(),
+            started_at: Some(SimTime(30 * S + 50 * MS)),
+            completed_at: Some(SimTime(81 * S + 300 * MS)),
+            tasks_replaced: 10,
+            failures: 0,
+            rollback_started_at: None,
+            status_changes: vec![
+                change(
+                    30 * S + 50 * MS,
+                    UpdateState::Updating,
+                    "update in progress",
+                ),
+                change(
+                    81 * S + 300 * MS,
+                    UpdateState::Completed,
+                    "update completed",
+                ),
+            ],
+        };
+        run.services = vec![web];
+        run.timeline = vec![
+            sample("web_web", 0, 10, 10),
+            sample("web_web", 40 * S, 10, 8),
+            sample("web_web", 52 * S + 400 * MS, 10, 10),
+        ];
+        run
+    }
+
+    #[test]
+    fn starts_with_the_seed() {
+        assert!(narrative(&completed_run()).starts_with("seed: 42\n"));
+    }
+
+    #[test]
+    fn completed_update_paragraph() {
+        let text = narrative(&completed_run());
+        // Update window 30.05–81.3 s (51.25 s): 12.4 s at 0.8 → (51.25 - 2.48) / 51.25 = 95.16%.
+        let expected = "web_web: update to 10 tasks started at 30.050s; 10 tasks replaced; \
+            completed at 81.300s (\"update completed\"), 51.250s after it started. \
+            Serving replicas never fell below 8 of 10 (80.0%); 12.400s below desired, \
+            0.000s with none serving; 95.2% of desired served on average during the update.";
+        assert!(text.contains(expected), "{text}");
+        assert!(
+            !text.contains("limit"),
+            "a quiescent run has no caveat: {text}"
+        );
+    }
+
+    #[test]
+    fn pause_and_rollback_say_why() {
+        let mut run = completed_run();
+        let u = &mut run.services[0].update;
+        u.state = Some(UpdateState::RollbackCompleted);
+        u.message = "rollback completed".into();
+        u.failures = 2;
+        u.tasks_replaced = 6;
+        u.rollback_started_at = Some(SimTime(50 * S));
+        u.completed_at = Some(SimTime(70 * S));
+        u.status_changes = vec![
+            change(
+                30 * S + 50 * MS,
+                UpdateState::Updating,
+                "update in progress",
+            ),
+            change(
+                45 * S,
+                UpdateState::Paused,
+                "update paused due to failure or early termination of task x1",
+            ),
+            change(47 * S, UpdateState::Updating, "update in progress"),
+            change(
+                50 * S,
+                UpdateState::RollbackStarted,
+                "update rolled back due to failure or early termination of task x2",
+            ),
+            change(70 * S, UpdateState::RollbackCompleted, "rollback completed"),
+        ];
+        let text = narrative(&run);
+        let expected = "web_web: update to 10 tasks started at 30.050s; 6 tasks replaced, 2 failures; \
+            paused at 45.000s: \"update paused due to failure or early termination of task x1\"; \
+            updating again from 47.000s; \
+            rollback started at 50.000s: \"update rolled back due to failure or early termination of task x2\"; \
+            rollback completed at 70.000s (\"rollback completed\"), 23.000s after the update started.";
+        assert!(text.contains(expected), "{text}");
+    }
+
+    #[test]
+    fn paused_at_the_end_is_called_out() {
+        let mut run = completed_run();
+        let u = &mut run.services[0].update;
+        u.state = Some(UpdateState::Paused);
+        u.completed_at = None;
+        u.failures = 1;
+        u.status_changes.pop();
+        u.status_changes.push(change(
+            45 * S,
+            UpdateState::Paused,
+            "update paused due to failure",
+        ));
+        let text = narrative(&run);
+        assert!(text.contains("; 10 tasks replaced, 1 failure; paused at 45.000s: \"update paused due to failure\"."), "{text}");
+        assert!(text.contains("It was still paused (Docker waits for an operator) when the run stopped at 100.000s."), "{text}");
+    }
+
+    #[test]
+    fn until_limit_with_update_in_progress() {
+        let mut run = completed_run();
+        run.end_reason = EndReason::UntilReached;
+        run.end_time = SimTime(600 * S);
+        let u = &mut run.services[0].update;
+        u.state = Some(UpdateState::Updating);
+        u.completed_at = None;
+        u.status_changes.pop();
+        let text = narrative(&run);
+        assert!(
+            text.contains("It was still updating when the run stopped at 600.000s."),
+            "{text}"
+        );
+        assert!(
+            text.contains("The run stopped at the until limit (10m0s) with the update of web_web still in progress."),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn max_events_says_results_are_incomplete() {
+        let mut run = completed_run();
+        run.end_reason = EndReason::MaxEventsReached;
+        let text = narrative(&run);
+        assert!(
+            text.contains("max_events limit after 1234 events"),
+            "{text}"
+        );
+        assert!(text.contains("results are incomplete"), "{text}");
+    }
+
+    #[test]
+    fn never_updated_service_and_refused_actions() {
+        let mut run = completed_run();
+        run.services.push(service("web_db", 1));
+        run.timeline.push(sample("web_db", 0, 1, 1));
+        run.actions = vec![
+            (
+                SimTime(10 * S),
+                "docker service scale web_web=10".into(),
+                None,
+            ),
+            (
+                SimTime(20 * S),
+                "docker node update --availability drain ghost".into(),
+                Some("node ghost not found".into()),
+            ),
+        ];
+        let text = narrative(&run);
+        assert!(text.contains(
+            "web_db: never updated; 1 task desired. Serving replicas never fell below desired (lowest 1); \
+             0.000s below desired, 0.000s with none serving."
+        ), "{text}");
+        assert!(text.ends_with(
+            "Docker would have refused 1 action:\n  at 20.000s: docker node update --availability drain ghost: node ghost not found\n"
+        ), "{text}");
+        assert!(
+            !text.contains("web_web=10"),
+            "accepted actions are not listed: {text}"
+        );
+    }
+
+    #[test]
+    fn a_different_low_share_than_low_count_is_told_apart() {
+        let mut run = completed_run();
+        // Scaled from 10 to 4: 4 of 4 is the fewest replicas but 8 of 10 the lowest share.
+        run.timeline.push(sample("web_web", 90 * S, 4, 4));
+        let text = narrative(&run);
+        assert!(
+            text.contains("never fell below 4; the lowest share of desired was 8 of 10 (80.0%)"),
+            "{text}"
+        );
+    }
+}

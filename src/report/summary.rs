@@ -1,0 +1,246 @@
+//! `summary.json`: the run's key figures per service, for machines and diffs.
+
+use crate::model::record::{RunRecord, ServiceRecord, StatusChange, UpdateRecord};
+use crate::report::availability::{Availability, availability};
+use crate::report::json::Json;
+use crate::time::SimTime;
+
+/// Renders the run summary as pretty JSON with a trailing newline. Keys always come in this
+/// order (services in scenario order, keyed by full service name):
+///
+/// ```text
+/// { "scenario", "seed", "input_digest", "deploysim_version", "engine",
+///   "run": { "end_reason", "end_time_s", "events_handled" },
+///   "services": { "<name>": {
+///       "desired_replicas",
+///       "update": { "state", "message", "started_at_s", "completed_at_s", "duration_s",
+///                   "tasks_replaced", "failures", "rollback_started_at_s",
+///                   "status_changes": [ { "t_s", "state", "message" } ] },
+///       "availability": { "observed_from_s", "min_serving", "min_serving_ratio",
+///                         "serving_ratio_time_weighted", "seconds_below_desired",
+///                         "seconds_none_serving" } } },
+///   "actions": [ { "t_s", "command", "error" } ] }
+/// ```
+///
+/// Times (`*_s`) and durations (`duration_s`, `seconds_*`) are seconds with exactly three
+/// decimals; ratios have exactly four. Missing times are `null`; `update.state` is `null` when
+/// the service never had an update; `duration_s` is `completed_at_s - started_at_s`, `null`
+/// until the update completes. `availability` is defined on [`Availability`].
+pub fn summary_json(run: &RunRecord) -> String {
+    let mut text = summary_tree(run).to_pretty();
+    text.push('\n');
+    text
+}
+
+fn summary_tree(run: &RunRecord) -> Json {
+    Json::object(vec![
+        ("scenario", Json::str(&run.scenario)),
+        ("seed", Json::uint(run.seed)),
+        ("input_digest", Json::str(&run.input_digest)),
+        ("deploysim_version", Json::str(env!("CARGO_PKG_VERSION"))),
+        ("engine", Json::str(&run.engine)),
+        ("run", run_json(run)),
+        ("services", services_json(run)),
+        (
+            "actions",
+            Json::Array(run.actions.iter().map(action_json).collect()),
+        ),
+    ])
+}
+
+fn run_json(run: &RunRecord) -> Json {
+    Json::object(vec![
+        ("end_reason", Json::str(run.end_reason.as_str())),
+        ("end_time_s", Json::time(run.end_time)),
+        ("events_handled", Json::uint(run.events_handled)),
+    ])
+}
+
+fn services_json(run: &RunRecord) -> Json {
+    Json::Object(
+        run.services
+            .iter()
+            .map(|s| (s.name.clone(), service_json(s, &availability(run, &s.name))))
+            .collect(),
+    )
+}
+
+fn service_json(service: &ServiceRecord, availability: &Availability) -> Json {
+    Json::object(vec![
+        ("desired_replicas", Json::uint(service.desired_replicas)),
+        ("update", update_json(&service.update)),
+        ("availability", availability_json(availability)),
+    ])
+}
+
+fn update_json(u: &UpdateRecord) -> Json {
+    let duration = match (u.started_at, u.completed_at) {
+        (Some(start), Some(end)) => Some(end.since(start)),
+        _ => None,
+    };
+    Json::object(vec![
+        ("state", Json::opt(u.state, |s| Json::str(s.as_str()))),
+        ("message", Json::str(&u.message)),
+        ("started_at_s", Json::opt(u.started_at, Json::time)),
+        ("completed_at_s", Json::opt(u.completed_at, Json::time)),
+        ("duration_s", Json::opt(duration, Json::secs)),
+        ("tasks_replaced", Json::uint(u.tasks_replaced)),
+        ("failures", Json::uint(u.failures)),
+        (
+            "rollback_started_at_s",
+            Json::opt(u.rollback_started_at, Json::time),
+        ),
+        (
+            "status_changes",
+            Json::Array(u.status_changes.iter().map(change_json).collect()),
+        ),
+    ])
+}
+
+fn change_json(c: &StatusChange) -> Json {
+    Json::object(vec![
+        ("t_s", Json::time(c.t)),
+        ("state", Json::str(c.state.as_str())),
+        ("message", Json::str(&c.message)),
+    ])
+}
+
+fn availability_json(a: &Availability) -> Json {
+    Json::object(vec![
+        ("observed_from_s", Json::opt(a.observed_from, Json::time)),
+        ("min_serving", Json::uint(a.min_serving)),
+        ("min_serving_ratio", Json::ratio(a.min_serving_ratio)),
+        (
+            "serving_ratio_time_weighted",
+            Json::opt(a.serving_ratio_time_weighted, Json::ratio),
+        ),
+        ("seconds_below_desired", Json::secs(a.seconds_below_desired)),
+        ("seconds_none_serving", Json::secs(a.seconds_none_serving)),
+    ])
+}
+
+fn action_json((t, command, error): &(SimTime, String, Option<String>)) -> Json {
+    Json::object(vec![
+        ("t_s", Json::time(*t)),
+        ("command", Json::str(command)),
+        ("error", Json::opt(error.as_deref(), Json::str)),
+    ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::record::UpdateState;
+    use crate::report::fixtures::{MS, S, empty_run, sample, service};
+    use serde_json::Value;
+
+    /// web_web updated 30.050 s → 81.284 s (51.234 s) with 10 of 10 replaced; web_db never
+    /// updated. One refused action.
+    fn run() -> RunRecord {
+        let mut run = empty_run();
+        let mut web = service("web_web", 10);
+        web.update = UpdateRecord {
+            state: Some(UpdateState::Completed),
+            message: "update completed".into(),
+            started_at: Some(SimTime(30 * S + 50 * MS)),
+            completed_at: Some(SimTime(81 * S + 284 * MS)),
+            tasks_replaced: 10,
+            failures: 0,
+            rollback_started_at: None,
+            status_changes: vec![
+                StatusChange {
+                    t: SimTime(30 * S + 50 * MS),
+                    state: UpdateState::Updating,
+                    message: "update in progress".into(),
+                },
+                StatusChange {
+                    t: SimTime(81 * S + 284 * MS),
+                    state: UpdateState::Completed,
+                    message: "update completed".into(),
+                },
+            ],
+        };
+        // The db service comes first in the scenario: the output must keep that order.
+        run.services = vec![service("web_db", 1), web];
+        run.timeline = vec![
+            sample("web_db", 0, 1, 1),
+            sample("web_web", 0, 10, 10),
+            sample("web_web", 40 * S, 10, 8),
+            sample("web_web", 52 * S + 400 * MS, 10, 10),
+        ];
+        run.actions = vec![
+            (
+                SimTime(10 * S),
+                "docker service scale web_web=10".into(),
+                None,
+            ),
+            (
+                SimTime(20 * S),
+                "docker node update --availability drain ghost".into(),
+                Some("node ghost not found".into()),
+            ),
+        ];
+        run
+    }
+
+    #[test]
+    fn parses_back_with_exact_values() {
+        let text = summary_json(&run());
+        assert!(text.ends_with("}\n"));
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["seed"], 42);
+        assert_eq!(v["deploysim_version"], env!("CARGO_PKG_VERSION"));
+        assert_eq!(v["run"]["end_reason"], "quiescent");
+        let web = &v["services"]["web_web"];
+        assert_eq!(web["update"]["state"], "completed");
+        assert_eq!(web["update"]["status_changes"][1]["state"], "completed");
+        assert_eq!(web["availability"]["min_serving"], 8);
+        assert_eq!(v["actions"][0]["error"], Value::Null);
+        assert_eq!(v["actions"][1]["error"], "node ghost not found");
+        // Exact decimal text, not a float's shortest form (51.234, 12.400 — never 12.4).
+        assert!(text.contains("\"duration_s\": 51.234,"), "{text}");
+        assert!(text.contains("\"started_at_s\": 30.050,"), "{text}");
+        assert!(
+            text.contains("\"seconds_below_desired\": 12.400,"),
+            "{text}"
+        );
+        assert!(text.contains("\"end_time_s\": 100.000,"), "{text}");
+        assert!(text.contains("\"min_serving_ratio\": 0.8000,"), "{text}");
+    }
+
+    #[test]
+    fn never_updated_service_has_nulls() {
+        let v: Value = serde_json::from_str(&summary_json(&run())).unwrap();
+        let db = &v["services"]["web_db"];
+        assert_eq!(db["update"]["state"], Value::Null);
+        assert_eq!(db["update"]["started_at_s"], Value::Null);
+        assert_eq!(db["update"]["duration_s"], Value::Null);
+        assert_eq!(db["update"]["status_changes"], Value::Array(vec![]));
+        assert_eq!(
+            db["availability"]["serving_ratio_time_weighted"],
+            Value::Null
+        );
+        assert_eq!(db["availability"]["min_serving_ratio"], 1.0);
+    }
+
+    #[test]
+    fn keys_and_services_keep_their_order() {
+        let text = summary_json(&run());
+        let pos = |needle: &str| {
+            text.find(needle)
+                .unwrap_or_else(|| panic!("{needle} missing"))
+        };
+        let top = [
+            "\"scenario\"",
+            "\"seed\"",
+            "\"input_digest\"",
+            "\"deploysim_version\"",
+            "\"engine\"",
+            "\"run\"",
+            "\"services\"",
+            "\"actions\"",
+        ];
+        assert!(top.windows(2).all(|w| pos(w[0]) < pos(w[1])), "{text}");
+        assert!(pos("\"web_db\": {") < pos("\"web_web\": {"));
+    }
+}

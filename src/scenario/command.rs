@@ -1,0 +1,611 @@
+//! The docker commands a timeline may `run:`, parsed into actions with the CLI's own flag rules
+//! (`--flag value` and `--flag=value`, shorthands, interspersed arguments) and its error wording.
+
+use crate::model::cluster::Availability;
+use crate::model::scenario::{Action, ServiceUpdate, UpdateConfigPatch};
+use crate::model::spec::{FailureAction, UpdateOrder};
+use crate::scenario::{normalize_image, shell, suggest};
+use crate::time::parse_go_duration;
+
+/// A service a command may name.
+#[derive(Clone, Debug)]
+pub struct ServiceRef {
+    /// `<stack>_<service>`.
+    pub full: String,
+    /// The key under `services:`.
+    pub short: String,
+    /// `deploy.mode: global` (cannot be scaled).
+    pub global: bool,
+}
+
+/// What commands may refer to.
+#[derive(Clone, Copy, Debug)]
+pub struct Names<'a> {
+    /// The stack's services.
+    pub services: &'a [ServiceRef],
+    /// The cluster's node names.
+    pub nodes: &'a [String],
+}
+
+/// Why a command was refused, with a hint when one helps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandError {
+    /// Docker's wording where it has one.
+    pub message: String,
+    /// How to fix it.
+    pub hint: Option<String>,
+}
+
+fn error(message: impl Into<String>, hint: Option<String>) -> CommandError {
+    CommandError { message: message.into(), hint }
+}
+
+const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
+docker service scale SERVICE=N..., docker node update --availability active|pause|drain NODE";
+
+/// Parses one command line into the actions it performs.
+pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    let words = shell::split(line).map_err(|e| vec![error(e, None)])?;
+    let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    match words.as_slice() {
+        ["docker", "service", "update", args @ ..] => service_update(args, names),
+        ["docker", "service", "rollback", args @ ..] => service_rollback(args, names),
+        ["docker", "service", "scale", args @ ..] => service_scale(args, names),
+        ["docker", "node", "update", args @ ..] => node_update(args, names),
+        ["docker", rest @ ..] => {
+            let shown = rest.iter().take(2).copied().collect::<Vec<_>>().join(" ");
+            Err(vec![error(format!("unsupported command: docker {shown}"), Some(SUPPORTED.into()))])
+        }
+        _ => Err(vec![error("a timeline command must start with \"docker\"", Some(SUPPORTED.into()))]),
+    }
+}
+
+/// Whether a flag takes a value.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Arity {
+    Bool,
+    Value,
+}
+
+/// One flag a command accepts.
+struct Flag {
+    long: &'static str,
+    short: Option<char>,
+    arity: Arity,
+}
+
+const fn value(long: &'static str) -> Flag {
+    Flag { long, short: None, arity: Arity::Value }
+}
+
+const fn switch(long: &'static str, short: Option<char>) -> Flag {
+    Flag { long, short, arity: Arity::Bool }
+}
+
+const UPDATE_FLAGS: &[Flag] = &[
+    value("image"),
+    value("update-parallelism"),
+    value("update-delay"),
+    value("update-monitor"),
+    value("update-failure-action"),
+    value("update-max-failure-ratio"),
+    value("update-order"),
+    value("rollback-parallelism"),
+    value("rollback-delay"),
+    value("rollback-monitor"),
+    value("rollback-failure-action"),
+    value("rollback-max-failure-ratio"),
+    value("rollback-order"),
+    switch("force", None),
+    value("replicas"),
+    value("secret-add"),
+    value("secret-rm"),
+    value("stop-grace-period"),
+    switch("rollback", None),
+    switch("detach", Some('d')),
+    switch("quiet", Some('q')),
+];
+
+/// Real `docker service update` flags the simulator does not model: refused with a clear
+/// message instead of "unknown flag".
+const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
+    "args",
+    "config-add",
+    "config-rm",
+    "constraint-add",
+    "constraint-rm",
+    "container-label-add",
+    "container-label-rm",
+    "env-add",
+    "env-rm",
+    "health-cmd",
+    "health-interval",
+    "health-retries",
+    "health-start-interval",
+    "health-start-period",
+    "health-timeout",
+    "label-add",
+    "label-rm",
+    "limit-cpu",
+    "limit-memory",
+    "mount-add",
+    "mount-rm",
+    "network-add",
+    "network-rm",
+    "no-healthcheck",
+    "placement-pref-add",
+    "placement-pref-rm",
+    "publish-add",
+    "publish-rm",
+    "reserve-cpu",
+    "reserve-memory",
+    "restart-condition",
+    "restart-delay",
+    "restart-max-attempts",
+    "restart-window",
+    "user",
+    "with-registry-auth",
+    "workdir",
+];
+
+/// Flags and positional arguments, in command-line order.
+struct Args<'a> {
+    flags: Vec<(&'static str, String)>,
+    positional: Vec<&'a str>,
+}
+
+/// Parses flags as pflag does: `--x v`, `--x=v`, `-d`, `-dq`, `--` ends flags.
+fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Result<Args<'a>, CommandError> {
+    let mut out = Args { flags: Vec::new(), positional: Vec::new() };
+    let mut i = 0;
+    while i < args.len() {
+        let arg = args[i];
+        i += 1;
+        if arg == "--" {
+            out.positional.extend(&args[i..]);
+            break;
+        }
+        if let Some(body) = arg.strip_prefix("--") {
+            let (name, inline) = match body.split_once('=') {
+                Some((n, v)) => (n, Some(v.to_string())),
+                None => (body, None),
+            };
+            let flag = long_flag(name, spec, unmodelled)?;
+            let value = match (flag.arity, inline) {
+                (_, Some(v)) => v,
+                (Arity::Bool, None) => "true".to_string(),
+                (Arity::Value, None) => {
+                    let v = args
+                        .get(i)
+                        .ok_or_else(|| error(format!("flag needs an argument: --{name}"), None))?;
+                    i += 1;
+                    v.to_string()
+                }
+            };
+            out.flags.push((flag.long, value));
+        } else if arg.len() > 1 && arg.starts_with('-') {
+            for c in arg[1..].chars() {
+                let flag = spec
+                    .iter()
+                    .find(|f| f.short == Some(c))
+                    .ok_or_else(|| error(format!("unknown shorthand flag: '{c}' in {arg}"), None))?;
+                out.flags.push((flag.long, "true".to_string()));
+            }
+        } else {
+            out.positional.push(arg);
+        }
+    }
+    Ok(out)
+}
+
+fn long_flag<'s>(name: &str, spec: &'s [Flag], unmodelled: &[&str]) -> Result<&'s Flag, CommandError> {
+    if let Some(flag) = spec.iter().find(|f| f.long == name) {
+        return Ok(flag);
+    }
+    if unmodelled.contains(&name) {
+        let hint = "set it in the stack file instead, or leave it out".to_string();
+        return Err(error(format!("flag --{name} is valid for docker but not simulated"), Some(hint)));
+    }
+    let longs: Vec<&str> = spec.iter().map(|f| f.long).collect();
+    let hint = suggest::closest(name, &longs).map(|c| format!("did you mean --{c}?"));
+    Err(error(format!("unknown flag: --{name}"), hint))
+}
+
+fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    let parsed = parse_args(args, UPDATE_FLAGS, UNMODELLED_UPDATE_FLAGS).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let service =
+        one_service("docker service update", &parsed.positional, names).map_err(|e| errors.push(e)).ok();
+    let mut update = ServiceUpdate::default();
+    for (flag, value) in &parsed.flags {
+        if let Err(e) = apply_update_flag(&mut update, flag, value) {
+            errors.push(e);
+        }
+    }
+    if update.rollback_now && parsed.flags.iter().any(|(f, _)| !matches!(*f, "rollback" | "detach" | "quiet"))
+    {
+        errors.push(error("other flags may not be combined with --rollback", None));
+    }
+    if let (Some(s), Some(_)) = (service, update.replicas)
+        && s.global
+    {
+        errors.push(error("replicas can only be used with replicated or replicated-job mode", None));
+    }
+    match service {
+        Some(s) if errors.is_empty() => {
+            let action = if update.rollback_now {
+                Action::ServiceRollback { service: s.full.clone() }
+            } else {
+                Action::ServiceUpdate { service: s.full.clone(), update: Box::new(update) }
+            };
+            Ok(vec![action])
+        }
+        _ => Err(errors),
+    }
+}
+
+fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(), CommandError> {
+    match flag {
+        "image" => u.image = Some(normalize_image(value)),
+        "force" => u.force = parse_bool(flag, value)?,
+        "replicas" => u.replicas = Some(parse_u64(flag, value)?),
+        "secret-add" => u.secret_add.push(secret_source(flag, value)?),
+        "secret-rm" => u.secret_rm.push(value.to_string()),
+        "stop-grace-period" => u.stop_grace_period = Some(parse_duration(flag, value)?),
+        "rollback" => u.rollback_now = parse_bool(flag, value)?,
+        "detach" | "quiet" => {
+            parse_bool(flag, value)?;
+        }
+        _ => {
+            if let Some(field) = flag.strip_prefix("update-") {
+                apply_patch(&mut u.update, field, flag, value)?;
+            } else if let Some(field) = flag.strip_prefix("rollback-") {
+                apply_patch(&mut u.rollback, field, flag, value)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn apply_patch(p: &mut UpdateConfigPatch, field: &str, flag: &str, value: &str) -> Result<(), CommandError> {
+    match field {
+        "parallelism" => p.parallelism = Some(parse_u64(flag, value)?),
+        "delay" => p.delay = Some(parse_duration(flag, value)?),
+        "monitor" => p.monitor = Some(parse_duration(flag, value)?),
+        "failure-action" => p.failure_action = Some(parse_choice(flag, value, FAILURE_ACTIONS)?),
+        "max-failure-ratio" => p.max_failure_ratio = Some(parse_ratio(flag, value)?),
+        "order" => p.order = Some(parse_choice(flag, value, ORDERS)?),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `update_config.failure_action` values.
+pub const FAILURE_ACTIONS: &[(&str, FailureAction)] = &[
+    ("pause", FailureAction::Pause),
+    ("continue", FailureAction::Continue),
+    ("rollback", FailureAction::Rollback),
+];
+
+/// `update_config.order` values.
+pub const ORDERS: &[(&str, UpdateOrder)] =
+    &[("stop-first", UpdateOrder::StopFirst), ("start-first", UpdateOrder::StartFirst)];
+
+/// `--availability` values.
+pub const AVAILABILITIES: &[(&str, Availability)] =
+    &[("active", Availability::Active), ("pause", Availability::Pause), ("drain", Availability::Drain)];
+
+fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint: Option<String>) -> CommandError {
+    error(format!("invalid argument \"{value}\" for \"--{flag}\" flag: {why}"), hint)
+}
+
+fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
+    match value {
+        "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),
+        "false" | "0" | "f" | "F" | "FALSE" | "False" => Ok(false),
+        _ => Err(invalid(flag, value, "must be true or false", None)),
+    }
+}
+
+fn parse_u64(flag: &str, value: &str) -> Result<u64, CommandError> {
+    value.parse::<u64>().map_err(|_| invalid(flag, value, "must be a non-negative integer", None))
+}
+
+fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
+    parse_go_duration(value).map_err(|e| invalid(flag, value, e, None))
+}
+
+fn parse_ratio(flag: &str, value: &str) -> Result<f32, CommandError> {
+    match value.parse::<f32>() {
+        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
+        Ok(_) => Err(invalid(flag, value, "must be between 0 and 1", None)),
+        Err(_) => Err(invalid(flag, value, "must be a number", None)),
+    }
+}
+
+fn parse_choice<T: Copy>(flag: &str, value: &str, options: &[(&str, T)]) -> Result<T, CommandError> {
+    if let Some((_, t)) = options.iter().find(|(n, _)| *n == value) {
+        return Ok(*t);
+    }
+    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+    let why = format!("must be one of the following: {}", suggest::one_of(&names));
+    Err(invalid(flag, value, why, suggest::did_you_mean_value(value, &names)))
+}
+
+/// The secret name of `--secret-add`: `NAME` or `source=NAME,target=...` (Docker's CSV form).
+fn secret_source(flag: &str, value: &str) -> Result<String, CommandError> {
+    let fields: Vec<&str> = value.split(',').collect();
+    let mut source = None;
+    for field in &fields {
+        match field.split_once('=') {
+            None if fields.len() == 1 => source = Some(field.to_string()),
+            None => {
+                return Err(invalid(
+                    flag,
+                    value,
+                    format!("invalid field '{field}' must be a key=value pair"),
+                    None,
+                ));
+            }
+            Some(("source" | "src", v)) => source = Some(v.to_string()),
+            Some(("target" | "uid" | "gid" | "mode", _)) => {}
+            Some((k, _)) => {
+                return Err(invalid(flag, value, format!("invalid field in secret request: {k}"), None));
+            }
+        }
+    }
+    match source {
+        Some(s) if !s.is_empty() => Ok(s),
+        _ => Err(invalid(flag, value, "source is required", None)),
+    }
+}
+
+fn one_service<'n>(cmd: &str, positional: &[&str], names: Names<'n>) -> Result<&'n ServiceRef, CommandError> {
+    match positional {
+        [name] => find_service(name, names),
+        _ => Err(error(
+            format!("\"{cmd}\" requires exactly 1 argument."),
+            Some(format!("usage: {cmd} [OPTIONS] SERVICE")),
+        )),
+    }
+}
+
+fn find_service<'n>(name: &str, names: Names<'n>) -> Result<&'n ServiceRef, CommandError> {
+    if let Some(s) = names.services.iter().find(|s| s.full == name) {
+        return Ok(s);
+    }
+    let message = format!("no such service: {name}");
+    if let Some(s) = names.services.iter().find(|s| s.short == name) {
+        let hint =
+            format!("did you mean \"{}\"? docker stack deploy names services <stack>_<service>", s.full);
+        return Err(error(message, Some(hint)));
+    }
+    let fulls: Vec<&str> = names.services.iter().map(|s| s.full.as_str()).collect();
+    Err(error(message, suggest::did_you_mean_value(name, &fulls)))
+}
+
+fn service_rollback(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    const FLAGS: &[Flag] = &[switch("detach", Some('d')), switch("quiet", Some('q'))];
+    let parsed = parse_args(args, FLAGS, &[]).map_err(|e| vec![e])?;
+    let s = one_service("docker service rollback", &parsed.positional, names).map_err(|e| vec![e])?;
+    Ok(vec![Action::ServiceRollback { service: s.full.clone() }])
+}
+
+fn service_scale(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    const FLAGS: &[Flag] = &[switch("detach", Some('d'))];
+    let parsed = parse_args(args, FLAGS, &[]).map_err(|e| vec![e])?;
+    if parsed.positional.is_empty() {
+        let hint = Some("usage: docker service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]".to_string());
+        return Err(vec![error("\"docker service scale\" requires at least 1 argument.", hint)]);
+    }
+    let (mut actions, mut errors) = (Vec::new(), Vec::new());
+    for spec in &parsed.positional {
+        match scale_one(spec, names) {
+            Ok(a) => actions.push(a),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(actions) } else { Err(errors) }
+}
+
+fn scale_one(spec: &str, names: Names<'_>) -> Result<Action, CommandError> {
+    let Some((name, n)) = spec.split_once('=') else {
+        let hint = Some("write SERVICE=REPLICAS, e.g. web_web=3".to_string());
+        return Err(error(format!("invalid scale specifier '{spec}'."), hint));
+    };
+    let service = find_service(name, names)?;
+    let replicas = n
+        .parse::<u64>()
+        .map_err(|_| error(format!("invalid replicas value {n}: must be a non-negative integer"), None))?;
+    if service.global {
+        return Err(error(
+            format!("{name}: scale can only be used with replicated or replicated-job mode"),
+            None,
+        ));
+    }
+    Ok(Action::ServiceScale { service: service.full.clone(), replicas })
+}
+
+fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    const FLAGS: &[Flag] = &[value("availability")];
+    const UNMODELLED: &[&str] = &["role", "label-add", "label-rm"];
+    let parsed = parse_args(args, FLAGS, UNMODELLED).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let node = match parsed.positional.as_slice() {
+        [name] => find_node(name, names).map_err(|e| errors.push(e)).ok(),
+        _ => {
+            errors.push(error(
+                "\"docker node update\" requires exactly 1 argument.",
+                Some("usage: docker node update --availability active|pause|drain NODE".into()),
+            ));
+            None
+        }
+    };
+    let availability = match parsed.flags.last() {
+        Some((flag, v)) => parse_choice(flag, v, AVAILABILITIES).map_err(|e| errors.push(e)).ok(),
+        None => {
+            errors.push(error(
+                "docker node update needs --availability (the only node change simulated)",
+                None,
+            ));
+            None
+        }
+    };
+    match (node, availability) {
+        (Some(node), Some(availability)) if errors.is_empty() => {
+            Ok(vec![Action::NodeAvailability { node, availability }])
+        }
+        _ => Err(errors),
+    }
+}
+
+/// A node by exact name, or an error with a did-you-mean.
+pub fn find_node(name: &str, names: Names<'_>) -> Result<String, CommandError> {
+    if names.nodes.iter().any(|n| n == name) {
+        return Ok(name.to_string());
+    }
+    let nodes: Vec<&str> = names.nodes.iter().map(String::as_str).collect();
+    Err(error(format!("no such node: {name}"), suggest::did_you_mean_value(name, &nodes)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimDuration;
+
+    fn services() -> Vec<ServiceRef> {
+        vec![
+            ServiceRef { full: "web_web".into(), short: "web".into(), global: false },
+            ServiceRef { full: "web_agent".into(), short: "agent".into(), global: true },
+        ]
+    }
+
+    fn run(line: &str) -> Result<Vec<Action>, Vec<CommandError>> {
+        let nodes = vec!["node-1".to_string(), "node-2".to_string()];
+        parse(line, Names { services: &services(), nodes: &nodes })
+    }
+
+    fn update(line: &str) -> ServiceUpdate {
+        match run(line).unwrap().remove(0) {
+            Action::ServiceUpdate { update, .. } => *update,
+            other => panic!("not an update: {other:?}"),
+        }
+    }
+
+    fn first_error(line: &str) -> CommandError {
+        run(line).unwrap_err().remove(0)
+    }
+
+    #[test]
+    fn update_flags_in_both_forms() {
+        let u = update(
+            "docker service update --image nginx:1.14-alpine --update-parallelism=2 --update-delay 10s \
+             --update-monitor=1m --update-failure-action rollback --update-max-failure-ratio=0.25 \
+             --update-order start-first --rollback-parallelism 0 --rollback-delay=1s --rollback-monitor 2s \
+             --rollback-failure-action=continue --rollback-max-failure-ratio 1 --rollback-order=stop-first \
+             --force --replicas=4 --secret-add source=db,target=/run/x --secret-add api --secret-rm old \
+             --stop-grace-period 30s -d --quiet web_web",
+        );
+        assert_eq!(u.image.as_deref(), Some("nginx:1.14-alpine"));
+        assert_eq!(u.update.parallelism, Some(2));
+        assert_eq!(u.update.delay, Some(SimDuration::from_secs(10)));
+        assert_eq!(u.update.monitor, Some(SimDuration::from_secs(60)));
+        assert_eq!(u.update.failure_action, Some(FailureAction::Rollback));
+        assert_eq!(u.update.max_failure_ratio, Some(0.25));
+        assert_eq!(u.update.order, Some(UpdateOrder::StartFirst));
+        assert_eq!(u.rollback.parallelism, Some(0));
+        assert_eq!(u.rollback.delay, Some(SimDuration::from_secs(1)));
+        assert_eq!(u.rollback.monitor, Some(SimDuration::from_secs(2)));
+        assert_eq!(u.rollback.failure_action, Some(FailureAction::Continue));
+        assert_eq!(u.rollback.max_failure_ratio, Some(1.0));
+        assert_eq!(u.rollback.order, Some(UpdateOrder::StopFirst));
+        assert!(u.force);
+        assert_eq!(u.replicas, Some(4));
+        assert_eq!(u.secret_add, ["db", "api"]);
+        assert_eq!(u.secret_rm, ["old"]);
+        assert_eq!(u.stop_grace_period, Some(SimDuration::from_secs(30)));
+        assert!(!u.rollback_now);
+    }
+
+    #[test]
+    fn image_without_tag_gets_latest_and_flags_may_follow_the_service() {
+        let u = update("docker service update web_web --image 'nginx'");
+        assert_eq!(u.image.as_deref(), Some("nginx:latest"));
+        assert!(!update("docker service update --force=false web_web").force);
+    }
+
+    #[test]
+    fn rollback_forms() {
+        let want = vec![Action::ServiceRollback { service: "web_web".into() }];
+        assert_eq!(run("docker service update --rollback -d web_web").unwrap(), want);
+        assert_eq!(run("docker service rollback web_web").unwrap(), want);
+        let e = first_error("docker service update --rollback --image x:1 web_web");
+        assert_eq!(e.message, "other flags may not be combined with --rollback");
+    }
+
+    #[test]
+    fn scale_and_node_update() {
+        assert_eq!(
+            run("docker service scale web_web=3").unwrap(),
+            vec![Action::ServiceScale { service: "web_web".into(), replicas: 3 }]
+        );
+        assert_eq!(run("docker service scale -d web_web=1 web_web=0").unwrap().len(), 2);
+        assert_eq!(
+            run("docker node update --availability=drain node-2").unwrap(),
+            vec![Action::NodeAvailability { node: "node-2".into(), availability: Availability::Drain }]
+        );
+        assert!(first_error("docker service scale web_agent=2").message.contains("replicated"));
+        assert!(first_error("docker service scale web_web").message.contains("invalid scale specifier"));
+    }
+
+    #[test]
+    fn errors_have_docker_wording_and_hints() {
+        let e = first_error("docker service update --imgae x web_web");
+        assert_eq!(
+            (e.message.as_str(), e.hint.as_deref()),
+            ("unknown flag: --imgae", Some("did you mean --image?"))
+        );
+        let e = first_error("docker service update --force web");
+        assert_eq!(e.message, "no such service: web");
+        assert_eq!(
+            e.hint.unwrap(),
+            "did you mean \"web_web\"? docker stack deploy names services <stack>_<service>"
+        );
+        let e = first_error("docker service update --update-failure-action rollbak web_web");
+        assert!(
+            e.message.contains("must be one of the following: \"continue\", \"pause\", \"rollback\""),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.hint.as_deref(), Some("did you mean \"rollback\"?"));
+        assert!(first_error("docker service update --update-delay 10 web_web").message.contains("no unit"));
+        assert_eq!(
+            first_error("docker service update web_web --image").message,
+            "flag needs an argument: --image"
+        );
+        assert!(
+            first_error("docker service update -x web_web").message.contains("unknown shorthand flag: 'x'")
+        );
+        assert!(first_error("docker service update --replicas 2 web_agent").message.contains("replicated"));
+        assert!(first_error("docker service update --env-add A=1 web_web").message.contains("not simulated"));
+        let e = first_error("docker node update --availability drian node-3");
+        assert_eq!(e.message, "no such node: node-3");
+        assert_eq!(
+            run("docker node update --availability drian node-2").unwrap_err()[0].hint.as_deref(),
+            Some("did you mean \"drain\"?")
+        );
+        assert!(first_error("docker service create x").message.contains("unsupported command"));
+        assert!(first_error("kubectl apply").message.contains("must start with \"docker\""));
+        assert!(
+            first_error("docker service update --update-max-failure-ratio 2 web_web")
+                .message
+                .contains("between 0 and 1")
+        );
+    }
+
+    #[test]
+    fn collects_several_errors() {
+        let errors = run("docker service update --update-delay 1 --update-order last web").unwrap_err();
+        assert_eq!(errors.len(), 3);
+    }
+}

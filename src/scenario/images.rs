@@ -1,0 +1,143 @@
+//! `x-simulation.images`: how each image behaves (pull, start, health, exit, stop).
+
+use std::collections::BTreeMap;
+
+use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
+use crate::rng::Dist;
+use crate::scenario::healthcheck;
+use crate::scenario::locate::Path;
+use crate::scenario::normalize_image;
+use crate::scenario::raw::Yaml;
+use crate::scenario::validate::{Checker, Entries, get};
+use crate::time::SimDuration;
+
+const IMAGE_KEYS: &[&str] =
+    &["pull", "pull_failure", "missing", "cached", "start", "healthcheck", "health", "exit", "stop"];
+
+/// Image behaviours by normalized reference, and the images cached on every node at t = 0.
+#[derive(Default)]
+pub struct Images {
+    /// Behaviour by `name:tag`.
+    pub behaviors: BTreeMap<String, ImageBehavior>,
+    /// Images with `cached: true`.
+    pub cached: Vec<String>,
+}
+
+/// Reads the `images` mapping.
+pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Images {
+    let mut out = Images::default();
+    let Some(entries) = c.entries(v, path) else { return out };
+    for (reference, body) in entries {
+        let ipath = path.key(reference);
+        let name = normalize_image(reference);
+        if out.behaviors.contains_key(&name) {
+            c.error(
+                &ipath,
+                format!("image {name} is listed twice"),
+                Some("\"x\" and \"x:latest\" are the same image".into()),
+            );
+        }
+        let Some(e) = c.entries(body, &ipath) else { continue };
+        let (behavior, cached) = image(c, e, &ipath);
+        if cached {
+            out.cached.push(name.clone());
+        }
+        out.behaviors.insert(name, behavior);
+    }
+    out
+}
+
+fn image(c: &mut Checker<'_>, e: &Entries, path: &Path) -> (ImageBehavior, bool) {
+    c.check_keys(e, path, IMAGE_KEYS, false, &[]);
+    let mut b = ImageBehavior::default();
+    if let Some(d) = c.optional(e, path, "pull", Checker::dist) {
+        b.pull = d;
+    }
+    if let Some(p) = c.optional(e, path, "pull_failure", Checker::probability) {
+        b.pull_failure = p;
+    }
+    if let Some(m) = c.optional(e, path, "missing", Checker::bool) {
+        b.missing = m;
+    }
+    if let Some(d) = c.optional(e, path, "start", Checker::dist) {
+        b.start = d;
+    }
+    b.healthcheck = c.optional(e, path, "healthcheck", dockerfile_healthcheck).flatten();
+    if let Some(h) = c.optional(e, path, "health", health) {
+        b.health = h;
+    }
+    if let Some(x) = c.optional(e, path, "exit", exit) {
+        b.exit = x;
+    }
+    if let Some(s) = c.optional(e, path, "stop", stop) {
+        b.stop = s;
+    }
+    let cached = c.optional(e, path, "cached", Checker::bool).unwrap_or(false);
+    (b, cached)
+}
+
+fn dockerfile_healthcheck(
+    c: &mut Checker<'_>,
+    v: &Yaml,
+    path: &Path,
+) -> Option<Option<crate::model::spec::HealthConfig>> {
+    let text = c.string(v, path)?;
+    match healthcheck::parse_dockerfile(&text) {
+        Ok(config) => Some(config),
+        Err(e) => {
+            c.error(path, e.message, e.hint);
+            None
+        }
+    }
+}
+
+/// `healthy`, `never`, `{healthy_after: D}`, `{unhealthy_after: D}` or `{flaky: P}`.
+fn health(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<HealthBehavior> {
+    const FORMS: &[&str] = &["healthy_after", "unhealthy_after", "flaky"];
+    match v {
+        Yaml::Str(_) => c
+            .choice(v, path, &[("healthy", 0), ("never", 1)])
+            .map(|i| if i == 0 { HealthBehavior::Healthy } else { HealthBehavior::NeverHealthy }),
+        Yaml::Map(e) if e.len() == 1 => {
+            c.check_keys(e, path, FORMS, false, &[]);
+            let (key, body) = (&e[0].0, &e[0].1);
+            let at = path.key(key);
+            match key.as_str() {
+                "healthy_after" => c.dist(body, &at).map(HealthBehavior::HealthyAfter),
+                "unhealthy_after" => c.dist(body, &at).map(HealthBehavior::UnhealthyAfter),
+                "flaky" => c.probability(body, &at).map(HealthBehavior::Flaky),
+                _ => None,
+            }
+        }
+        _ => {
+            let hint = "write healthy, never, {healthy_after: 10s}, {unhealthy_after: 1m} or {flaky: 0.1}";
+            c.error(path, "must be healthy, never, or a mapping with exactly one of healthy_after, unhealthy_after, flaky", Some(hint.into()));
+            None
+        }
+    }
+}
+
+/// `{code: N, after: D}`: exits by itself (code defaults to 0, which completes the task).
+fn exit(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<ExitBehavior> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, &["code", "after"], false, &[]);
+    let code = c.optional(e, path, "code", Checker::i32);
+    let after = c.required(e, path, "after", Checker::dist)?;
+    if get(e, "code").is_some() && code.is_none() {
+        return None;
+    }
+    Some(ExitBehavior::ExitsAfter { code: code.unwrap_or(0), after })
+}
+
+/// `ignore_sigterm` or `{after: D, exit_code: N}` (defaults 50ms, 0).
+fn stop(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<StopBehavior> {
+    if let Yaml::Str(_) = v {
+        return c.choice(v, path, &[("ignore_sigterm", ())]).map(|()| StopBehavior::IgnoresSigterm);
+    }
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, &["after", "exit_code"], false, &[]);
+    let after =
+        c.optional(e, path, "after", Checker::dist).unwrap_or(Dist::Fixed(SimDuration::from_millis(50)));
+    let exit_code = c.optional(e, path, "exit_code", Checker::i32).unwrap_or(0);
+    Some(StopBehavior::Graceful { after, exit_code })
+}

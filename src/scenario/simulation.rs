@@ -1,0 +1,282 @@
+//! The simulation settings (`x-simulation`, or the top level of a separate simulation file):
+//! run limits, engine, latencies, the cluster and the timeline.
+
+use crate::model::cluster::{Availability, NodeRole, NodeSpec};
+use crate::model::scenario::{Action, EngineVersion, Latencies, TimedAction};
+use crate::rng::Dist;
+use crate::scenario::command::{self, AVAILABILITIES, Names};
+use crate::scenario::locate::Path;
+use crate::scenario::normalize_image;
+use crate::scenario::raw::Yaml;
+use crate::scenario::validate::{Checker, Entries, get};
+use crate::time::{SimDuration, SimTime};
+
+/// Keys of `x-simulation` in a stack file.
+pub const EMBEDDED_KEYS: &[&str] =
+    &["stack", "seed", "until", "max_events", "engine", "latencies", "cluster", "images", "timeline"];
+
+/// Keys of a separate simulation file (`stack` is then the stack file's path).
+pub const SEPARATE_KEYS: &[&str] =
+    &["name", "stack", "seed", "until", "max_events", "engine", "latencies", "cluster", "images", "timeline"];
+
+/// Refuses clusters that would only exhaust memory.
+const MAX_NODES: u64 = 10_000;
+
+/// Run-wide settings.
+pub struct Settings {
+    /// Seed.
+    pub seed: u64,
+    /// End of simulated time.
+    pub until: SimTime,
+    /// Event budget.
+    pub max_events: u64,
+    /// Engine reproduced.
+    pub engine: EngineVersion,
+    /// Latencies.
+    pub latencies: Latencies,
+}
+
+/// Reads seed, until, max_events, engine and latencies (defaults 1, 1h, 10 000 000, current).
+pub fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
+    Settings {
+        seed: c.optional(e, path, "seed", Checker::u64).unwrap_or(1),
+        until: SimTime(
+            c.optional(e, path, "until", Checker::duration).unwrap_or(SimDuration::from_secs(3600)).0,
+        ),
+        max_events: c.optional(e, path, "max_events", Checker::u64).unwrap_or(10_000_000),
+        engine: c.optional(e, path, "engine", engine).unwrap_or(EngineVersion::V27),
+        latencies: c.optional(e, path, "latencies", latencies).unwrap_or_else(Latencies::calibrated),
+    }
+}
+
+/// `"20.10"`, `"27"` or `"current"` (= 27). An unquoted `27` is accepted; `20.10` unquoted is
+/// the float 20.1 and gets a hint.
+fn engine(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<EngineVersion> {
+    const ENGINES: &[(&str, EngineVersion)] =
+        &[("20.10", EngineVersion::V20_10), ("27", EngineVersion::V27), ("current", EngineVersion::V27)];
+    match v {
+        Yaml::Int(27) => Some(EngineVersion::V27),
+        Yaml::Float(_) | Yaml::Int(_) => {
+            c.error(
+                path,
+                "must be a string",
+                Some(format!("quote it: engine: \"{}\" (YAML reads 20.10 as the number 20.1)", v.render())),
+            );
+            None
+        }
+        _ => c.choice(v, path, ENGINES),
+    }
+}
+
+const LATENCY_KEYS: &[&str] = &[
+    "status_report",
+    "dispatch",
+    "allocate",
+    "schedule",
+    "pull_cached",
+    "stop_signal",
+    "unhealthy_kill",
+    "exit_report",
+    "start_begin",
+    "probe",
+];
+
+fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, LATENCY_KEYS, false, &[]);
+    let mut l = Latencies::calibrated();
+    for (key, value) in e {
+        if let Some(slot) = latency_field(&mut l, key)
+            && let Some(d) = c.dist(value, &path.key(key))
+        {
+            *slot = d;
+        }
+    }
+    Some(l)
+}
+
+fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
+    Some(match key {
+        "status_report" => &mut l.status_report,
+        "dispatch" => &mut l.dispatch,
+        "allocate" => &mut l.allocate,
+        "schedule" => &mut l.schedule,
+        "pull_cached" => &mut l.pull_cached,
+        "stop_signal" => &mut l.stop_signal,
+        "unhealthy_kill" => &mut l.unhealthy_kill,
+        "exit_report" => &mut l.exit_report,
+        "start_begin" => &mut l.start_begin,
+        "probe" => &mut l.probe,
+        _ => return None,
+    })
+}
+
+/// `cluster: {nodes: N}` or `cluster: {nodes: [...]}`; no cluster is one manager, `node-1`.
+pub fn nodes(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Vec<NodeSpec> {
+    let cpath = path.key("cluster");
+    let Some(cluster) = get(e, "cluster") else { return numbered(1) };
+    let Some(ce) = c.entries(cluster, &cpath) else { return numbered(1) };
+    c.check_keys(ce, &cpath, &["nodes"], false, &[]);
+    let npath = cpath.key("nodes");
+    match get(ce, "nodes") {
+        None => numbered(1),
+        Some(Yaml::Seq(items)) => listed(c, items, &npath),
+        Some(v) => match c.u64(v, &npath) {
+            Some(n) if (1..=MAX_NODES).contains(&n) => numbered(n),
+            Some(_) => {
+                c.error(&npath, format!("must be between 1 and {MAX_NODES}"), None);
+                numbered(1)
+            }
+            None => numbered(1),
+        },
+    }
+}
+
+/// `node-1` (manager), `node-2` … (workers).
+fn numbered(n: u64) -> Vec<NodeSpec> {
+    (1..=n)
+        .map(|i| NodeSpec {
+            name: format!("node-{i}"),
+            role: if i == 1 { NodeRole::Manager } else { NodeRole::Worker },
+            labels: Default::default(),
+            availability: Availability::Active,
+            cached_images: Vec::new(),
+        })
+        .collect()
+}
+
+fn listed(c: &mut Checker<'_>, items: &[Yaml], path: &Path) -> Vec<NodeSpec> {
+    let mut nodes: Vec<NodeSpec> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ipath = path.index(i);
+        let Some(node) = node(c, item, &ipath) else { continue };
+        if nodes.iter().any(|n| n.name == node.name) {
+            c.error(&ipath.key("name"), format!("node name {} is used twice", node.name), None);
+        }
+        nodes.push(node);
+    }
+    if items.is_empty() {
+        c.error(path, "must list at least one node", None);
+    } else if !nodes.is_empty() && !nodes.iter().any(|n| n.role == NodeRole::Manager) {
+        c.error(path, "has no manager: a swarm needs one", Some("add role: manager to one node".into()));
+    }
+    nodes
+}
+
+fn node(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<NodeSpec> {
+    const ROLES: &[(&str, NodeRole)] = &[("manager", NodeRole::Manager), ("worker", NodeRole::Worker)];
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, &["name", "role", "labels", "availability", "images"], false, &[]);
+    let name = c.required(e, path, "name", Checker::string);
+    let role = c.optional(e, path, "role", |c, v, p| c.choice(v, p, ROLES)).unwrap_or(NodeRole::Worker);
+    let availability = c
+        .optional(e, path, "availability", |c, v, p| c.choice(v, p, AVAILABILITIES))
+        .unwrap_or(Availability::Active);
+    let labels = c.optional(e, path, "labels", labels).unwrap_or_default();
+    let cached_images = c.optional(e, path, "images", image_list).unwrap_or_default();
+    let name = name.filter(|n| !n.is_empty())?;
+    Some(NodeSpec { name, role, labels, availability, cached_images })
+}
+
+fn labels(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<std::collections::BTreeMap<String, String>> {
+    let e = c.entries(v, path)?;
+    Some(e.iter().filter_map(|(k, v)| Some((k.clone(), c.scalar_text(v, &path.key(k))?))).collect())
+}
+
+fn image_list(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>> {
+    let Yaml::Seq(items) = v else {
+        c.error(path, "must be a list of image references", Some(format!("found {}", v.kind())));
+        return None;
+    };
+    Some(
+        items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| c.string(item, &path.index(i)))
+            .map(|s| normalize_image(&s))
+            .collect(),
+    )
+}
+
+const ENTRY_ACTIONS: &[&str] = &["run", "node_down", "node_up", "registry_outage"];
+
+/// The timeline, sorted by `at` (stable: equal times keep file order).
+pub fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
+    let Yaml::Seq(items) = v else {
+        c.error(path, "must be a list", Some(format!("found {}", v.kind())));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        out.extend(entry(c, item, &path.index(i), names));
+    }
+    out.sort_by_key(|a| a.at);
+    out
+}
+
+fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
+    let Some(e) = c.entries(v, path) else { return Vec::new() };
+    let mut allowed = vec!["at"];
+    allowed.extend_from_slice(ENTRY_ACTIONS);
+    c.check_keys(e, path, &allowed, false, &[]);
+    let at = c.required(e, path, "at", Checker::duration).map(|d| SimTime(d.0));
+    let present: Vec<&(String, Yaml)> =
+        e.iter().filter(|(k, _)| ENTRY_ACTIONS.contains(&k.as_str())).collect();
+    let [(key, body)] = present.as_slice() else {
+        let found = if present.is_empty() {
+            "none".to_string()
+        } else {
+            present.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
+        };
+        c.error(
+            path,
+            format!("must have exactly one of run, node_down, node_up, registry_outage (found {found})"),
+            None,
+        );
+        return Vec::new();
+    };
+    let apath = path.key(key);
+    let (actions, text) = match key.as_str() {
+        "run" => run(c, body, &apath, names),
+        "registry_outage" => match c.duration(body, &apath) {
+            Some(d) => (vec![Action::RegistryOutage { duration: d }], format!("registry_outage {d}")),
+            None => (Vec::new(), String::new()),
+        },
+        fault => node_fault(c, fault, body, &apath, names),
+    };
+    let Some(at) = at else { return Vec::new() };
+    actions.into_iter().map(|action| TimedAction { at, action, text: text.clone() }).collect()
+}
+
+fn run(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Action>, String) {
+    let Some(line) = c.string(v, path) else { return (Vec::new(), String::new()) };
+    match command::parse(&line, names) {
+        Ok(actions) => (actions, line.trim().to_string()),
+        Err(errors) => {
+            for e in errors {
+                c.error(path, e.message, e.hint);
+            }
+            (Vec::new(), String::new())
+        }
+    }
+}
+
+fn node_fault(
+    c: &mut Checker<'_>,
+    key: &str,
+    v: &Yaml,
+    path: &Path,
+    names: Names<'_>,
+) -> (Vec<Action>, String) {
+    let Some(name) = c.string(v, path) else { return (Vec::new(), String::new()) };
+    let node = match command::find_node(&name, names) {
+        Ok(n) => n,
+        Err(e) => {
+            c.error(path, e.message, e.hint);
+            return (Vec::new(), String::new());
+        }
+    };
+    let text = format!("{key} {node}");
+    let action = if key == "node_down" { Action::NodeDown { node } } else { Action::NodeUp { node } };
+    (vec![action], text)
+}

@@ -1,0 +1,461 @@
+//! The compose v3 stack file: top-level keys, `version`, and each service converted to the
+//! `ServiceSpec` that `docker stack deploy` would create, with swarmkit's defaults.
+
+use std::collections::BTreeMap;
+
+use crate::model::spec::{
+    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, RestartCondition, RestartPolicy,
+    ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
+};
+use crate::scenario::command::{FAILURE_ACTIONS, ORDERS, ServiceRef};
+use crate::scenario::locate::Path;
+use crate::scenario::normalize_image;
+use crate::scenario::raw::Yaml;
+use crate::scenario::suggest;
+use crate::scenario::validate::{Checker, Entries, get};
+use crate::time::SimDuration;
+
+/// Top-level keys of a v3 stack file (besides `x-*`).
+pub const TOP_LEVEL_KEYS: &[&str] = &["version", "services", "networks", "volumes", "secrets", "configs"];
+
+/// Every key the compose v3.x schema allows in a service.
+const SERVICE_KEYS: &[&str] = &[
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup_parent",
+    "cgroupns_mode",
+    "command",
+    "configs",
+    "container_name",
+    "credential_spec",
+    "depends_on",
+    "deploy",
+    "devices",
+    "dns",
+    "dns_search",
+    "domainname",
+    "entrypoint",
+    "env_file",
+    "environment",
+    "expose",
+    "external_links",
+    "extra_hosts",
+    "healthcheck",
+    "hostname",
+    "image",
+    "init",
+    "ipc",
+    "isolation",
+    "labels",
+    "links",
+    "logging",
+    "mac_address",
+    "network_mode",
+    "networks",
+    "pid",
+    "ports",
+    "privileged",
+    "read_only",
+    "restart",
+    "secrets",
+    "security_opt",
+    "shm_size",
+    "stdin_open",
+    "stop_grace_period",
+    "stop_signal",
+    "sysctls",
+    "tmpfs",
+    "tty",
+    "ulimits",
+    "user",
+    "userns_mode",
+    "volumes",
+    "working_dir",
+];
+
+/// Keys `docker stack deploy` ignores with "Ignoring unsupported options" (docker/cli
+/// `types.UnsupportedProperties`, 20.10), plus `depends_on`, which Docker ignores silently but
+/// whose users expect a start order that Swarm never gives.
+const UNSUPPORTED_IN_SWARM: &[&str] = &[
+    "build",
+    "cap_add",
+    "cap_drop",
+    "cgroup_parent",
+    "cgroupns_mode",
+    "depends_on",
+    "devices",
+    "domainname",
+    "external_links",
+    "ipc",
+    "links",
+    "mac_address",
+    "network_mode",
+    "pid",
+    "privileged",
+    "restart",
+    "security_opt",
+    "shm_size",
+    "sysctls",
+    "ulimits",
+    "userns_mode",
+];
+
+/// Keys `docker stack deploy` ignores with "Ignoring deprecated options" (and why).
+const DEPRECATED: &[(&str, &str)] = &[
+    ("container_name", "Setting the container name is not supported."),
+    (
+        "expose",
+        "Exposing ports is unnecessary - services on the same network can access each other's containers on any port.",
+    ),
+];
+
+/// Keys handled below; every other accepted key only feeds `TaskSpec.extra`.
+const MODELLED_KEYS: &[&str] = &["image", "deploy", "healthcheck", "stop_grace_period", "secrets"];
+
+const DEPLOY_KEYS: &[&str] = &[
+    "mode",
+    "endpoint_mode",
+    "replicas",
+    "labels",
+    "rollback_config",
+    "update_config",
+    "resources",
+    "restart_policy",
+    "placement",
+];
+const UPDATE_KEYS: &[&str] =
+    &["parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order"];
+const RESTART_KEYS: &[&str] = &["condition", "delay", "max_attempts", "window"];
+const PLACEMENT_KEYS: &[&str] = &["constraints", "preferences", "max_replicas_per_node"];
+const RESOURCES_KEYS: &[&str] = &["limits", "reservations"];
+const HEALTH_KEYS: &[&str] =
+    &["test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"];
+
+/// Blocks whose keys are often written one level too high (the tutorial's mistake).
+const DEPLOY_NESTED: &[(&str, &[&str])] = &[
+    ("update_config", UPDATE_KEYS),
+    ("rollback_config", UPDATE_KEYS),
+    ("restart_policy", RESTART_KEYS),
+    ("placement", PLACEMENT_KEYS),
+    ("resources", RESOURCES_KEYS),
+];
+const SERVICE_NESTED: &[(&str, &[&str])] = &[("deploy", DEPLOY_KEYS), ("healthcheck", HEALTH_KEYS)];
+
+/// The services of the stack, in file order, with the names timeline commands may use.
+pub struct Stack {
+    /// `docker stack deploy` results.
+    pub services: Vec<ServiceSpec>,
+    /// Names for command validation.
+    pub refs: Vec<ServiceRef>,
+}
+
+/// Checks the top-level keys and `version`, then reads every service.
+pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
+    let path = Path::root();
+    c.check_keys(root, &path, TOP_LEVEL_KEYS, true, &[]);
+    if let Some(v) = get(root, "version") {
+        check_version(c, v, &path.key("version"));
+    }
+    let mut out = Stack { services: Vec::new(), refs: Vec::new() };
+    let services_path = path.key("services");
+    let Some(services) = get(root, "services").and_then(|v| c.entries(v, &services_path)) else {
+        return out;
+    };
+    if services.is_empty() {
+        c.error(&services_path, "must define at least one service", None);
+    }
+    let mut unsupported: Vec<&str> = Vec::new();
+    for (name, body) in services {
+        let spath = services_path.key(name);
+        let Some(entries) = c.entries(body, &spath) else { continue };
+        note_ignored_keys(c, entries, &spath, &mut unsupported);
+        // A service with errors is still listed, so that commands naming it do not add
+        // misleading "no such service" errors.
+        let spec = service(c, entries, &spath, &format!("{stack}_{name}"));
+        let global = spec.mode == ServiceMode::Global;
+        out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global });
+        out.services.push(spec);
+    }
+    if !unsupported.is_empty() {
+        unsupported.sort_unstable();
+        unsupported.dedup();
+        let message = format!("Ignoring unsupported options: {}", unsupported.join(", "));
+        c.warn_at(&Path::root(), &services_path, message, None);
+    }
+    out
+}
+
+/// `version`: "3", "3.0" … "3.13", as docker stack deploy accepts them.
+fn check_version(c: &mut Checker<'_>, v: &Yaml, path: &Path) {
+    let Yaml::Str(s) = v else {
+        c.error(path, "must be a string", Some(format!("quote it: version: \"{}\"", v.render())));
+        return;
+    };
+    let minor_ok = |m: &str| m.parse::<u32>().is_ok_and(|n| n <= 13) && (m == "0" || !m.starts_with('0'));
+    let ok = s == "3" || s.strip_prefix("3.").is_some_and(minor_ok);
+    if !ok {
+        let hint =
+            "docker stack deploy reads compose file format 3.x; write version: \"3.8\" or leave it out";
+        c.error_at(&Path::root(), path, format!("unsupported Compose file version: {s}"), Some(hint.into()));
+    }
+}
+
+/// Warns about keys docker stack deploy ignores and checks that every key is a compose key.
+fn note_ignored_keys<'e>(
+    c: &mut Checker<'_>,
+    entries: &'e Entries,
+    path: &Path,
+    unsupported: &mut Vec<&'e str>,
+) {
+    c.check_keys(entries, path, SERVICE_KEYS, true, SERVICE_NESTED);
+    for (key, _) in entries {
+        if UNSUPPORTED_IN_SWARM.contains(&key.as_str()) {
+            unsupported.push(key);
+        }
+        if let Some((_, why)) = DEPRECATED.iter().find(|(k, _)| k == key) {
+            c.warn_at(
+                &Path::root(),
+                &path.key(key),
+                format!("Ignoring deprecated options: {key}: {why}"),
+                None,
+            );
+        }
+    }
+}
+
+fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str) -> ServiceSpec {
+    let image = match get(entries, "image") {
+        Some(v) => c.string(v, &path.key("image")),
+        None => {
+            let hint = "docker stack deploy does not build images: every service needs image:";
+            c.error(path, "image is required", Some(hint.into()));
+            None
+        }
+    };
+    let mut task = TaskSpec::with_image(&normalize_image(image.as_deref().unwrap_or("")));
+    task.healthcheck = c.optional(entries, path, "healthcheck", healthcheck);
+    task.stop_grace_period = c.optional(entries, path, "stop_grace_period", Checker::duration);
+    task.secrets = c.optional(entries, path, "secrets", secrets).unwrap_or_default();
+    task.extra = extra_settings(entries);
+    let deploy_path = path.key("deploy");
+    let empty: &Entries = &[];
+    let deploy = match get(entries, "deploy") {
+        Some(v) => c.entries(v, &deploy_path).unwrap_or(empty),
+        None => empty,
+    };
+    let d = deploy_settings(c, deploy, &deploy_path);
+    task.restart = d.restart;
+    task.placement = d.placement;
+    ServiceSpec { name: full_name.to_string(), mode: d.mode, task, update: d.update, rollback: d.rollback }
+}
+
+/// Accepted container settings that the simulator does not model, rendered so that two specs
+/// differing only there still compare unequal.
+fn extra_settings(entries: &Entries) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .filter(|(k, _)| !MODELLED_KEYS.contains(&k.as_str()) && !UNSUPPORTED_IN_SWARM.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.render()))
+        .collect()
+}
+
+struct Deploy {
+    mode: ServiceMode,
+    update: UpdateConfig,
+    rollback: UpdateConfig,
+    restart: RestartPolicy,
+    placement: Placement,
+}
+
+fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
+    c.check_keys(d, path, DEPLOY_KEYS, true, DEPLOY_NESTED);
+    let global =
+        c.optional(d, path, "mode", |c, v, p| c.choice(v, p, &[("replicated", false), ("global", true)]));
+    let replicas = c.optional(d, path, "replicas", Checker::u64);
+    if global == Some(true) && get(d, "replicas").is_some() {
+        c.error(&path.key("replicas"), "replicas can only be used with replicated mode", None);
+    }
+    let mode = if global == Some(true) {
+        ServiceMode::Global
+    } else {
+        ServiceMode::Replicated { replicas: replicas.unwrap_or(1) }
+    };
+    let update = c.optional(d, path, "update_config", update_config).unwrap_or_default();
+    let rollback = c.optional(d, path, "rollback_config", update_config).unwrap_or_default();
+    let restart = c.optional(d, path, "restart_policy", restart_policy).unwrap_or_default();
+    let placement = c.optional(d, path, "placement", placement).unwrap_or_default();
+    if global == Some(true) && placement.max_replicas_per_node > 0 {
+        let at = path.key("placement").key("max_replicas_per_node");
+        c.error(&at, "max_replicas_per_node can only be used with replicated mode", None);
+    }
+    Deploy { mode, update, rollback, restart, placement }
+}
+
+/// `update_config` / `rollback_config`. A block that is present takes docker/cli's
+/// parallelism of 1 and swarmkit's defaults for the rest (`UpdateConfig::default()`).
+fn update_config(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<UpdateConfig> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, UPDATE_KEYS, true, &[]);
+    let mut u = UpdateConfig::default();
+    if let Some(n) = c.optional(e, path, "parallelism", Checker::u64) {
+        u.parallelism = n;
+    }
+    if let Some(d) = c.optional(e, path, "delay", Checker::duration) {
+        u.delay = d;
+    }
+    // The daemon only sets Monitor when it is non-zero (daemon/cluster/convert/service.go), so a
+    // monitor of 0 reaches swarmkit as unset and takes the 5s default.
+    if let Some(m) = c.optional(e, path, "monitor", Checker::duration).filter(|m| *m != SimDuration::ZERO) {
+        u.monitor = m;
+    }
+    if let Some(a) = c.optional(e, path, "failure_action", |c, v, p| c.choice(v, p, FAILURE_ACTIONS)) {
+        u.failure_action = a;
+    }
+    if let Some(r) = c.optional(e, path, "max_failure_ratio", Checker::probability) {
+        u.max_failure_ratio = r as f32;
+    }
+    if let Some(o) = c.optional(e, path, "order", |c, v, p| c.choice(v, p, ORDERS)) {
+        u.order = o;
+    }
+    Some(u)
+}
+
+fn restart_policy(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<RestartPolicy> {
+    const CONDITIONS: &[(&str, RestartCondition)] = &[
+        ("none", RestartCondition::None),
+        ("on-failure", RestartCondition::OnFailure),
+        ("any", RestartCondition::Any),
+    ];
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, RESTART_KEYS, true, &[]);
+    let mut r = RestartPolicy::default();
+    if let Some(x) = c.optional(e, path, "condition", |c, v, p| c.choice(v, p, CONDITIONS)) {
+        r.condition = x;
+    }
+    if let Some(d) = c.optional(e, path, "delay", Checker::duration) {
+        r.delay = d;
+    }
+    if let Some(n) = c.optional(e, path, "max_attempts", Checker::u64) {
+        r.max_attempts = n;
+    }
+    if let Some(w) = c.optional(e, path, "window", Checker::duration) {
+        r.window = w;
+    }
+    Some(r)
+}
+
+fn placement(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Placement> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, PLACEMENT_KEYS, true, &[]);
+    let mut p = Placement::default();
+    if let Some(n) = c.optional(e, path, "max_replicas_per_node", Checker::u64) {
+        p.max_replicas_per_node = n;
+    }
+    if let Some(Yaml::Seq(items)) = get(e, "constraints") {
+        let cpath = path.key("constraints");
+        for (i, item) in items.iter().enumerate() {
+            let ipath = cpath.index(i);
+            if let Some(text) = c.string(item, &ipath) {
+                p.constraints.extend(constraint(c, &text, &ipath));
+            }
+        }
+    } else if let Some(other) = get(e, "constraints") {
+        c.error(&path.key("constraints"), "must be a list", Some(format!("found {}", other.kind())));
+    }
+    if get(e, "preferences").is_some() {
+        c.warn(&path.key("preferences"), "placement preferences are accepted but not simulated", None);
+    }
+    Some(p)
+}
+
+/// Constraint keys swarmkit matches; any other key never matches, leaving tasks pending.
+const CONSTRAINT_KEYS: &[&str] =
+    &["node.id", "node.hostname", "node.role", "node.platform.os", "node.platform.arch"];
+
+/// `node.role == manager` (swarmkit's operators `==` and `!=` only).
+fn constraint(c: &mut Checker<'_>, text: &str, path: &Path) -> Option<Constraint> {
+    let parsed = [("==", ConstraintOp::Eq), ("!=", ConstraintOp::Ne)]
+        .iter()
+        .find_map(|(sym, op)| text.split_once(sym).map(|(k, v)| (k.trim(), *op, v.trim())));
+    let Some((key, op, value)) = parsed.filter(|(k, _, v)| !k.is_empty() && !v.is_empty()) else {
+        let hint = "write e.g. \"node.role == manager\" or \"node.labels.zone != a\"";
+        c.error(
+            path,
+            format!("invalid constraint \"{text}\": expected KEY==VALUE or KEY!=VALUE"),
+            Some(hint.into()),
+        );
+        return None;
+    };
+    let label = key.starts_with("node.labels.") || key.starts_with("engine.labels.");
+    if !label && !CONSTRAINT_KEYS.contains(&key) {
+        let hint = suggest::closest(key, CONSTRAINT_KEYS).map(|k| format!("did you mean {k}?"));
+        c.warn(path, format!("constraint key \"{key}\" matches no node: its tasks will stay pending"), hint);
+    }
+    if key == "node.role" && !value.eq_ignore_ascii_case("manager") && !value.eq_ignore_ascii_case("worker") {
+        c.warn(path, format!("node.role is manager or worker, never \"{value}\""), None);
+    }
+    Some(Constraint { key: key.to_string(), op, value: value.to_string() })
+}
+
+/// A service `healthcheck` (overrides the image's `HEALTHCHECK`).
+fn healthcheck(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Healthcheck> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, HEALTH_KEYS, true, &[]);
+    if c.optional(e, path, "disable", Checker::bool) == Some(true) {
+        if get(e, "test").is_some() {
+            c.error(path, "test and disable can't be set at the same time", None);
+        }
+        return Some(Healthcheck::Disabled);
+    }
+    let test = c.optional(e, path, "test", health_test).unwrap_or_default();
+    if test.first().map(String::as_str) == Some("NONE") {
+        return Some(Healthcheck::Disabled);
+    }
+    let retries = c.optional(e, path, "retries", Checker::u64);
+    let retries = retries.map(|r| u32::try_from(r).unwrap_or(u32::MAX));
+    Some(Healthcheck::Check(HealthConfig {
+        test,
+        interval: c.optional(e, path, "interval", Checker::duration),
+        timeout: c.optional(e, path, "timeout", Checker::duration),
+        retries,
+        start_period: c.optional(e, path, "start_period", Checker::duration),
+        start_interval: c.optional(e, path, "start_interval", Checker::duration),
+    }))
+}
+
+/// `test:` as a string (`CMD-SHELL`) or a list kept as written.
+fn health_test(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>> {
+    match v {
+        Yaml::Str(s) => Some(vec!["CMD-SHELL".to_string(), s.clone()]),
+        Yaml::Seq(items) => {
+            let words: Vec<Option<String>> =
+                items.iter().enumerate().map(|(i, w)| c.scalar_text(w, &path.index(i))).collect();
+            words.into_iter().collect()
+        }
+        other => {
+            c.error(path, "must be a string or a list", Some(format!("found {}", other.kind())));
+            None
+        }
+    }
+}
+
+/// Service `secrets`: short names or `{source, target, uid, gid, mode}`; the sources are kept.
+fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>> {
+    let Yaml::Seq(items) = v else {
+        c.error(path, "must be a list", Some(format!("found {}", v.kind())));
+        return None;
+    };
+    let mut names = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ipath = path.index(i);
+        match item {
+            Yaml::Map(e) => {
+                c.check_keys(e, &ipath, &["source", "target", "uid", "gid", "mode"], true, &[]);
+                names.extend(c.required(e, &ipath, "source", Checker::string));
+            }
+            other => names.extend(c.string(other, &ipath)),
+        }
+    }
+    Some(names)
+}

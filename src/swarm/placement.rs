@@ -1,0 +1,194 @@
+//! Task placement, mirroring swarmkit's `manager/scheduler` (`pipeline.go` filters,
+//! `scheduleTaskGroup`'s `nodeLess`, `constraint/constraint.go`). Real Swarm breaks ties at
+//! random (Go map order); here ties go to the lowest node index, so runs are reproducible.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crate::model::cluster::{Availability, NodeRole};
+use crate::model::spec::{Constraint, ConstraintOp, Placement};
+
+/// `maxFailures`: a node with this many recent failures of the service is ranked last.
+pub const MAX_RECENT_FAILURES: u32 = 5;
+
+/// What the scheduler knows about one node.
+#[derive(Clone, Debug)]
+pub struct NodeView<'a> {
+    /// Hostname.
+    pub name: &'a str,
+    /// Node id as `node.id` constraints see it.
+    pub id: &'a str,
+    /// manager or worker.
+    pub role: NodeRole,
+    /// `node.labels`.
+    pub labels: &'a std::collections::BTreeMap<String, String>,
+    /// Status READY (heartbeating).
+    pub ready: bool,
+    /// Availability.
+    pub availability: Availability,
+    /// Active tasks (desired ≤ RUNNING… ≤ COMPLETE) of the service being placed.
+    pub service_tasks: u64,
+    /// Active tasks of all services.
+    pub total_tasks: u64,
+    /// Failures of this service+spec on the node in the last 5 minutes.
+    pub recent_failures: u32,
+}
+
+/// Does `node` satisfy `c`? Values compare case-insensitively; a missing label is "".
+pub fn constraint_matches(c: &Constraint, node: &NodeView<'_>) -> bool {
+    let actual: String = match c.key.as_str() {
+        "node.role" => node.role.as_str().to_string(),
+        "node.hostname" => node.name.to_string(),
+        "node.id" => node.id.to_string(),
+        "node.platform.os" => "linux".to_string(),
+        "node.platform.arch" => "x86_64".to_string(),
+        key => match key.strip_prefix("node.labels.").or_else(|| key.strip_prefix("engine.labels.")) {
+            Some(label) => node.labels.get(label).cloned().unwrap_or_default(),
+            None => String::new(),
+        },
+    };
+    let equal = actual.eq_ignore_ascii_case(&c.value);
+    match c.op {
+        ConstraintOp::Eq => equal,
+        ConstraintOp::Ne => !equal,
+    }
+}
+
+/// Why a node was filtered out (`pipeline.go` explanations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Filter {
+    NotAvailable,
+    Constraints,
+    MaxReplicas,
+}
+
+impl Filter {
+    fn explain(self, count: usize) -> String {
+        let nodes = if count == 1 { "node".to_string() } else { "nodes".to_string() };
+        match self {
+            Filter::NotAvailable => format!("{count} {nodes} not available for new tasks"),
+            Filter::Constraints => format!("scheduling constraints not satisfied on {count} {nodes}"),
+            Filter::MaxReplicas => format!("max replicas per node limit exceed on {count} {nodes}"),
+        }
+    }
+}
+
+fn first_failing_filter(node: &NodeView<'_>, placement: &Placement) -> Option<Filter> {
+    if !node.ready || node.availability != Availability::Active {
+        return Some(Filter::NotAvailable);
+    }
+    if !placement.constraints.iter().all(|c| constraint_matches(c, node)) {
+        return Some(Filter::Constraints);
+    }
+    if placement.max_replicas_per_node > 0 && node.service_tasks >= placement.max_replicas_per_node {
+        return Some(Filter::MaxReplicas);
+    }
+    None
+}
+
+/// Places `count` tasks of one service (one task group) on `nodes`. Returns, for each task in
+/// order, the chosen node index, or `Err(explanation)` once no node fits: `no suitable node
+/// (...)`, with the explanations ordered by how many nodes each filter removed.
+pub fn schedule_group(nodes: &[NodeView<'_>], placement: &Placement, count: usize) -> Vec<Result<usize, String>> {
+    let mut failures: Vec<(Filter, usize)> = Vec::new();
+    // Heap of candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this
+    // service, tasks in total, then node index.
+    let mut heap = BinaryHeap::new();
+    let mut service_tasks: Vec<u64> = nodes.iter().map(|n| n.service_tasks).collect();
+    for (i, node) in nodes.iter().enumerate() {
+        match first_failing_filter(node, placement) {
+            None => heap.push(Reverse((failure_rank(node.recent_failures), node.service_tasks, node.total_tasks, i))),
+            Some(f) => match failures.iter_mut().find(|(g, _)| *g == f) {
+                Some((_, n)) => *n += 1,
+                None => failures.push((f, 1)),
+            },
+        }
+    }
+    let mut out = Vec::with_capacity(count);
+    for _ in 0..count {
+        let Some(Reverse((rank, svc, total, i))) = heap.pop() else {
+            out.push(Err(no_suitable_node(&failures)));
+            continue;
+        };
+        out.push(Ok(i));
+        service_tasks[i] = svc + 1;
+        if placement.max_replicas_per_node > 0 && service_tasks[i] >= placement.max_replicas_per_node {
+            match failures.iter_mut().find(|(g, _)| *g == Filter::MaxReplicas) {
+                Some((_, n)) => *n += 1,
+                None => failures.push((Filter::MaxReplicas, 1)),
+            }
+        } else {
+            heap.push(Reverse((rank, svc + 1, total + 1, i)));
+        }
+    }
+    out
+}
+
+fn failure_rank(recent_failures: u32) -> u32 {
+    if recent_failures >= MAX_RECENT_FAILURES { recent_failures } else { 0 }
+}
+
+fn no_suitable_node(failures: &[(Filter, usize)]) -> String {
+    let mut sorted = failures.to_vec();
+    sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let parts: Vec<String> = sorted.iter().map(|(f, n)| f.explain(*n)).collect();
+    format!("no suitable node ({})", parts.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn view<'a>(name: &'a str, labels: &'a BTreeMap<String, String>, svc: u64, total: u64) -> NodeView<'a> {
+        NodeView {
+            name,
+            id: name,
+            role: NodeRole::Worker,
+            labels,
+            ready: true,
+            availability: Availability::Active,
+            service_tasks: svc,
+            total_tasks: total,
+            recent_failures: 0,
+        }
+    }
+
+    #[test]
+    fn spreads_by_fewest_service_tasks_then_total_then_index() {
+        let l = BTreeMap::new();
+        let nodes = vec![view("a", &l, 1, 1), view("b", &l, 0, 5), view("c", &l, 0, 2)];
+        let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), 4).into_iter().map(|r| r.unwrap()).collect();
+        // c (0 svc, 2 total), b (0, 5), then a/c/b all at 1: a has the fewest total.
+        assert_eq!(got, vec![2, 1, 0, 2]);
+    }
+
+    #[test]
+    fn constraints_and_max_replicas_explain_failure() {
+        let mut zone_a = BTreeMap::new();
+        zone_a.insert("zone".to_string(), "A".to_string());
+        let none = BTreeMap::new();
+        let nodes = vec![view("a", &zone_a, 0, 0), view("b", &none, 0, 0)];
+        let placement = Placement {
+            constraints: vec![Constraint { key: "node.labels.zone".into(), op: ConstraintOp::Eq, value: "a".into() }],
+            max_replicas_per_node: 1,
+        };
+        let got = schedule_group(&nodes, &placement, 2);
+        assert_eq!(got[0], Ok(0), "label values compare case-insensitively");
+        let err = got[1].clone().unwrap_err();
+        assert!(err.starts_with("no suitable node ("), "{err}");
+        assert!(err.contains("scheduling constraints not satisfied on 1 node"), "{err}");
+        assert!(err.contains("max replicas per node"), "{err}");
+    }
+
+    #[test]
+    fn drained_or_down_nodes_take_nothing() {
+        let l = BTreeMap::new();
+        let mut a = view("a", &l, 0, 0);
+        a.availability = Availability::Drain;
+        let mut b = view("b", &l, 0, 0);
+        b.ready = false;
+        let got = schedule_group(&[a, b], &Placement::default(), 1);
+        assert_eq!(got[0], Err("no suitable node (2 nodes not available for new tasks)".to_string()));
+    }
+}

@@ -1,0 +1,430 @@
+//! The rolling updater, mirroring swarmkit's `manager/orchestrator/update/updater.go`
+//! (`Updater.Run`, `worker`, `updateTask`, `failureTriggersAction`) as a state machine.
+//!
+//! swarmkit runs `parallelism` goroutines fed one slot at a time through an unbuffered channel,
+//! with a main loop that selects between handing out the next slot and judging failure events.
+//! Here each worker is an explicit state, the main loop is [`Phase`], and every blocking wait
+//! becomes an input: [`Updater::on_slot_work`], [`Updater::on_gate_open`],
+//! [`Updater::on_task_state`] and [`Updater::on_timer`]. Outputs are [`UpdaterCommand`]s.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::record::UpdateState;
+use crate::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
+use crate::model::task::{TaskId, TaskState};
+use crate::time::{SimDuration, SimTime};
+
+/// A timer the updater asks the world to arm.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdaterTimer {
+    /// A worker's `delay` sleep ended.
+    Delay {
+        /// Which worker.
+        worker: usize,
+    },
+    /// The final monitoring period ended.
+    MonitorDone,
+}
+
+/// What the world must do for the updater.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdaterCommand {
+    /// Run `worker`'s per-slot step on `slot` (swarmkit `worker`: use an existing clean task or
+    /// create a new one with `order`), then report with [`Updater::on_slot_work`].
+    UpdateSlot {
+        /// The worker taking the slot.
+        worker: usize,
+        /// Slot number (replicated) or node index (global).
+        slot: u64,
+        /// stop-first or start-first.
+        order: UpdateOrder,
+    },
+    /// start-first: the new task is RUNNING; set desired SHUTDOWN on the slot's other tasks
+    /// (`removeOldTasks` after `startThenStop`).
+    RemoveOldTasks {
+        /// The slot.
+        slot: u64,
+        /// The task to keep.
+        keep: TaskId,
+    },
+    /// Arm a timer.
+    ArmTimer {
+        /// Which.
+        timer: UpdaterTimer,
+        /// When it fires.
+        at: SimTime,
+    },
+    /// `pauseUpdate`: set UpdateStatus.
+    Pause {
+        /// `paused` or `rollback_paused`.
+        state: UpdateState,
+        /// Docker's message.
+        message: String,
+    },
+    /// `rollbackUpdate`: restore the previous spec and start a rollback.
+    Rollback {
+        /// Docker's message.
+        message: String,
+    },
+    /// `completeUpdate`.
+    Complete,
+    /// A failure was counted toward the ratio (for reports).
+    FailureCounted {
+        /// The failed task.
+        task: TaskId,
+    },
+    /// `Run` returned: the world may drop this updater.
+    Finished,
+}
+
+/// What the world did for an `UpdateSlot`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlotWork {
+    /// `useExistingTask` with a task already desired RUNNING: nothing to wait for.
+    Done,
+    /// `useExistingTask` with a clean task below RUNNING: wait for its delayed start.
+    WaitGate {
+        /// The existing clean task.
+        task: TaskId,
+    },
+    /// `updateTask`: a new task was created; wait for its start gate, then for it to reach a
+    /// state ≥ RUNNING.
+    NewTask {
+        /// The new task.
+        task: TaskId,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Worker {
+    /// Ready for a slot.
+    Idle,
+    /// Waiting for the world to report what it did with a slot.
+    Dispatched { slot: u64 },
+    /// Waiting for an existing task's delayed start.
+    Gate { task: TaskId },
+    /// Waiting for a new task: first its start gate, then a state ≥ RUNNING.
+    Await { slot: u64, task: TaskId, gate_open: bool, seen: Option<TaskState> },
+    /// Sleeping `delay`.
+    Sleeping,
+    /// The slot queue is closed: this worker returned.
+    Exited,
+}
+
+/// Where `Run` is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// `slotsLoop`: handing out slots and judging failures at once.
+    Dispatching,
+    /// `wg.Wait()`: every slot handed out (or dispatch stopped); failures queue up.
+    Draining,
+    /// `monitorLoop`: one more monitoring period.
+    Monitoring,
+    /// `Run` returned.
+    Done,
+}
+
+/// One run of swarmkit's `Updater` for one service.
+#[derive(Clone, Debug)]
+pub struct Updater {
+    config: UpdateConfig,
+    /// `UpdateStatus.State == ROLLBACK_STARTED` when this run began.
+    is_rollback: bool,
+    dirty_slots: Vec<u64>,
+    next_slot: usize,
+    workers: Vec<Worker>,
+    /// `updatedTasks`: tasks this run created, with the time each was seen ≥ RUNNING.
+    updated_tasks: BTreeMap<TaskId, Option<SimTime>>,
+    failed_tasks: BTreeSet<TaskId>,
+    total_failures: u64,
+    monitoring_period: SimDuration,
+    phase: Phase,
+    /// `stopped` in `Run`: set by pause/rollback; skips the final monitor and completion.
+    stopped: bool,
+    /// Failure events that arrived during `wg.Wait()`, judged when monitoring starts.
+    queued_failures: Vec<TaskId>,
+}
+
+impl Updater {
+    /// `Updater.Run` up to the first slot hand-out. `dirty_slots` must be non-empty and in the
+    /// order to update them (the world uses ascending slot number; real Swarm's order comes
+    /// from a Go map and is random).
+    pub fn start(now: SimTime, config: UpdateConfig, is_rollback: bool, dirty_slots: Vec<u64>) -> (Updater, Vec<UpdaterCommand>) {
+        assert!(!dirty_slots.is_empty(), "the world completes updates with no dirty slot itself");
+        let parallelism = if config.parallelism == 0 { dirty_slots.len() } else { config.parallelism as usize };
+        let monitoring_period = config.monitor;
+        let mut updater = Updater {
+            config,
+            is_rollback,
+            dirty_slots,
+            next_slot: 0,
+            workers: vec![Worker::Idle; parallelism],
+            updated_tasks: BTreeMap::new(),
+            failed_tasks: BTreeSet::new(),
+            total_failures: 0,
+            monitoring_period,
+            phase: Phase::Dispatching,
+            stopped: false,
+            queued_failures: Vec::new(),
+        };
+        let mut out = Vec::new();
+        updater.hand_out_slots(now, &mut out);
+        (updater, out)
+    }
+
+    /// True once `Run` has returned.
+    pub fn is_finished(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Whether this run is a rollback.
+    pub fn is_rollback(&self) -> bool {
+        self.is_rollback
+    }
+
+    /// Number of dirty slots this run started with (the failure-ratio denominator).
+    pub fn dirty_slot_count(&self) -> usize {
+        self.dirty_slots.len()
+    }
+
+    /// Slots currently held by workers (for invariant checks): at most `parallelism`.
+    pub fn slots_in_flight(&self) -> usize {
+        self.workers
+            .iter()
+            .filter(|w| matches!(w, Worker::Dispatched { .. } | Worker::Gate { .. } | Worker::Await { .. }))
+            .count()
+    }
+
+    /// The world finished `UpdateSlot` for `worker`.
+    pub fn on_slot_work(&mut self, now: SimTime, worker: usize, work: SlotWork) -> Vec<UpdaterCommand> {
+        let mut out = Vec::new();
+        let Worker::Dispatched { slot } = self.workers[worker] else {
+            panic!("slot work reported for worker {worker} in state {:?}", self.workers[worker]);
+        };
+        match work {
+            SlotWork::Done => self.worker_slot_done(now, worker, &mut out),
+            SlotWork::WaitGate { task } => self.workers[worker] = Worker::Gate { task },
+            SlotWork::NewTask { task } => {
+                // updateTask registers the task with a zero time before creating it, so a
+                // failure before RUNNING always counts.
+                self.updated_tasks.insert(task, None);
+                self.workers[worker] = Worker::Await { slot, task, gate_open: false, seen: None };
+            }
+        }
+        self.after_change(now, &mut out);
+        out
+    }
+
+    /// `DelayStart` released `task` (its desired state is now RUNNING, or it was abandoned).
+    pub fn on_gate_open(&mut self, now: SimTime, task: TaskId) -> Vec<UpdaterCommand> {
+        let mut out = Vec::new();
+        for worker in 0..self.workers.len() {
+            match self.workers[worker] {
+                Worker::Gate { task: t } if t == task => self.worker_slot_done(now, worker, &mut out),
+                Worker::Await { slot, task: t, gate_open: false, seen } if t == task => {
+                    self.workers[worker] = Worker::Await { slot, task, gate_open: true, seen: None };
+                    // Events that arrived while the worker waited on the gate are still in its
+                    // watch channel (the watch starts before the task is created).
+                    if let Some(state) = seen {
+                        self.worker_saw_state(now, worker, state, &mut out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.after_change(now, &mut out);
+        out
+    }
+
+    /// The manager observed `task` (of this service) in `state`.
+    pub fn on_task_state(&mut self, now: SimTime, task: TaskId, state: TaskState) -> Vec<UpdaterCommand> {
+        let mut out = Vec::new();
+        if self.phase == Phase::Done {
+            return out;
+        }
+        // The worker waiting on this task (updateTask's own watch).
+        for worker in 0..self.workers.len() {
+            if let Worker::Await { slot, task: t, gate_open, seen } = self.workers[worker] {
+                if t == task && state >= TaskState::Running {
+                    if gate_open {
+                        self.worker_saw_state(now, worker, state, &mut out);
+                    } else if seen.is_none() {
+                        self.workers[worker] = Worker::Await { slot, task, gate_open, seen: Some(state) };
+                    }
+                }
+            }
+        }
+        // The failure watch: only states > RUNNING, and only when the action is not continue.
+        if state > TaskState::Running && self.config.failure_action != FailureAction::Continue {
+            match self.phase {
+                Phase::Dispatching | Phase::Monitoring => self.judge_failure(now, task, &mut out),
+                Phase::Draining => self.queued_failures.push(task),
+                Phase::Done => {}
+            }
+        }
+        self.after_change(now, &mut out);
+        out
+    }
+
+    /// A timer armed by this updater fired.
+    pub fn on_timer(&mut self, now: SimTime, timer: UpdaterTimer) -> Vec<UpdaterCommand> {
+        let mut out = Vec::new();
+        match timer {
+            UpdaterTimer::Delay { worker } => {
+                assert_eq!(self.workers[worker], Worker::Sleeping, "delay timer for a worker that is not sleeping");
+                self.workers[worker] = Worker::Idle;
+            }
+            UpdaterTimer::MonitorDone => {
+                if self.phase == Phase::Monitoring {
+                    out.push(UpdaterCommand::Complete);
+                    self.finish(&mut out);
+                }
+            }
+        }
+        self.after_change(now, &mut out);
+        out
+    }
+
+    /// The worker's task reached a state ≥ RUNNING (after its gate opened).
+    fn worker_saw_state(&mut self, now: SimTime, worker: usize, state: TaskState, out: &mut Vec<UpdaterCommand>) {
+        let Worker::Await { slot, task, .. } = self.workers[worker] else { unreachable!() };
+        self.updated_tasks.insert(task, Some(now));
+        if self.config.order == UpdateOrder::StartFirst && state == TaskState::Running {
+            out.push(UpdaterCommand::RemoveOldTasks { slot, keep: task });
+        }
+        self.worker_slot_done(now, worker, out);
+    }
+
+    /// The end of one loop iteration of `worker`: sleep `delay` (if any) before the next slot.
+    fn worker_slot_done(&mut self, now: SimTime, worker: usize, out: &mut Vec<UpdaterCommand>) {
+        if self.config.delay > SimDuration::ZERO {
+            self.workers[worker] = Worker::Sleeping;
+            out.push(UpdaterCommand::ArmTimer { timer: UpdaterTimer::Delay { worker }, at: now.plus(self.config.delay) });
+        } else {
+            self.workers[worker] = Worker::Idle;
+        }
+    }
+
+    /// Runs the main loop forward after any input: hand out slots, close the queue, finish
+    /// `wg.Wait()` and start the final monitor.
+    fn after_change(&mut self, now: SimTime, out: &mut Vec<UpdaterCommand>) {
+        if self.phase == Phase::Dispatching {
+            self.hand_out_slots(now, out);
+        }
+        if self.phase == Phase::Draining {
+            // The queue is closed: idle workers return.
+            for w in self.workers.iter_mut() {
+                if *w == Worker::Idle {
+                    *w = Worker::Exited;
+                }
+            }
+            if self.workers.iter().all(|w| *w == Worker::Exited) {
+                self.start_monitoring(now, out);
+            }
+        }
+    }
+
+    fn hand_out_slots(&mut self, _now: SimTime, out: &mut Vec<UpdaterCommand>) {
+        while self.next_slot < self.dirty_slots.len() {
+            let Some(worker) = self.workers.iter().position(|w| *w == Worker::Idle) else { return };
+            let slot = self.dirty_slots[self.next_slot];
+            self.next_slot += 1;
+            self.workers[worker] = Worker::Dispatched { slot };
+            out.push(UpdaterCommand::UpdateSlot { worker, slot, order: self.config.order });
+        }
+        self.phase = Phase::Draining;
+    }
+
+    /// After `wg.Wait()`: unless stopped, stretch the monitor when `delay >= monitor`
+    /// (swarmkit#3003/#3014, in Docker 20.10 via moby#42875), judge the failures that queued up
+    /// meanwhile, then watch one more monitoring period.
+    fn start_monitoring(&mut self, now: SimTime, out: &mut Vec<UpdaterCommand>) {
+        if self.stopped {
+            self.finish(out);
+            return;
+        }
+        if self.config.delay >= self.monitoring_period {
+            self.monitoring_period = self.config.delay.plus(SimDuration::from_secs(1));
+        }
+        self.phase = Phase::Monitoring;
+        for task in std::mem::take(&mut self.queued_failures) {
+            if self.phase != Phase::Monitoring {
+                break;
+            }
+            self.judge_failure(now, task, out);
+        }
+        if self.phase == Phase::Monitoring {
+            out.push(UpdaterCommand::ArmTimer { timer: UpdaterTimer::MonitorDone, at: now.plus(self.monitoring_period) });
+        }
+    }
+
+    /// `failureTriggersAction`.
+    fn judge_failure(&mut self, now: SimTime, task: TaskId, out: &mut Vec<UpdaterCommand>) {
+        if self.failed_tasks.contains(&task) {
+            return;
+        }
+        // Only tasks this run created count; replacements made by the restart supervisor and
+        // old tasks never do (so a crash-looping slot counts once).
+        let Some(&started_at) = self.updated_tasks.get(&task) else { return };
+        let within_window = match started_at {
+            None => true,
+            Some(t) => now.since(t) <= self.monitoring_period,
+        };
+        if !within_window {
+            return;
+        }
+        self.failed_tasks.insert(task);
+        self.total_failures += 1;
+        out.push(UpdaterCommand::FailureCounted { task });
+        // swarmkit compares in float32, strictly: with ratio 0.2 and 5 slots one failure is
+        // not enough.
+        let ratio = self.total_failures as f32 / self.dirty_slots.len() as f32;
+        if ratio <= self.config.max_failure_ratio {
+            return;
+        }
+        let id = task.docker_id();
+        match self.config.failure_action {
+            FailureAction::Continue => {}
+            FailureAction::Pause => {
+                let state = if self.is_rollback { UpdateState::RollbackPaused } else { UpdateState::Paused };
+                self.stop(now, out);
+                out.push(UpdaterCommand::Pause {
+                    state,
+                    message: format!("update paused due to failure or early termination of task {id}"),
+                });
+            }
+            FailureAction::Rollback if self.is_rollback => {
+                // Never roll back a rollback.
+                self.stop(now, out);
+                out.push(UpdaterCommand::Pause {
+                    state: UpdateState::RollbackPaused,
+                    message: format!("rollback paused due to failure or early termination of task {id}"),
+                });
+            }
+            FailureAction::Rollback => {
+                self.stop(now, out);
+                out.push(UpdaterCommand::Rollback {
+                    message: format!("update rolled back due to failure or early termination of task {id}"),
+                });
+            }
+        }
+    }
+
+    /// `stopped = true` and `break slotsLoop` / `break monitorLoop`: no more slots; workers
+    /// finish their current slot (and delay) but the run will not complete.
+    fn stop(&mut self, _now: SimTime, out: &mut Vec<UpdaterCommand>) {
+        self.stopped = true;
+        match self.phase {
+            Phase::Dispatching => self.phase = Phase::Draining,
+            Phase::Monitoring => self.finish(out),
+            Phase::Draining | Phase::Done => {}
+        }
+    }
+
+    fn finish(&mut self, out: &mut Vec<UpdaterCommand>) {
+        if self.phase != Phase::Done {
+            self.phase = Phase::Done;
+            out.push(UpdaterCommand::Finished);
+        }
+    }
+}

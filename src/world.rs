@@ -1,0 +1,152 @@
+//! The simulated cluster: applies Swarm's decisions (`swarm`), samples durations, schedules
+//! engine events and records what happens. Submodules split it by Swarm component.
+
+mod actions;
+mod agent;
+pub mod event;
+mod nodes;
+mod orchestrator;
+mod record;
+mod scheduler;
+mod state;
+mod updates;
+
+use std::collections::BTreeSet;
+
+use crate::engine::{EventQueue, Limits, Model, StopReason, run};
+use crate::model::record::{EndReason, RunRecord};
+use crate::model::scenario::Scenario;
+use crate::model::task::{NodeId, ServiceId};
+use crate::rng::{Dist, SimRng};
+use crate::time::{SimDuration, SimTime};
+
+pub use event::{AgentStep, Event};
+use record::Recorder;
+pub use state::{Gate, Node, Service, Task};
+
+/// Random streams, one per subsystem (see `rng`).
+struct Streams {
+    latency: SimRng,
+    pull: SimRng,
+    start: SimRng,
+    health: SimRng,
+    exit: SimRng,
+    stop: SimRng,
+    heartbeat: SimRng,
+}
+
+impl Streams {
+    fn new(seed: u64) -> Streams {
+        Streams {
+            latency: SimRng::stream(seed, "latency"),
+            pull: SimRng::stream(seed, "image-pull"),
+            start: SimRng::stream(seed, "container-start"),
+            health: SimRng::stream(seed, "health"),
+            exit: SimRng::stream(seed, "container-exit"),
+            stop: SimRng::stream(seed, "container-stop"),
+            heartbeat: SimRng::stream(seed, "heartbeat"),
+        }
+    }
+}
+
+/// The whole simulated swarm.
+pub struct World {
+    scenario: Scenario,
+    nodes: Vec<Node>,
+    services: Vec<Service>,
+    tasks: Vec<Task>,
+    gates: Vec<Gate>,
+    /// Gates by the old task they wait for.
+    gates_waiting: std::collections::BTreeMap<crate::model::task::TaskId, Vec<usize>>,
+    pending: BTreeSet<crate::model::task::TaskId>,
+    schedule_tick_armed: bool,
+    registry_down_until: SimTime,
+    next_updater_run: u64,
+    streams: Streams,
+    recorder: Recorder,
+    /// Optional per-event invariant check (tests).
+    check_invariants: bool,
+}
+
+impl World {
+    /// Builds the world for `scenario` at t = 0 (nothing deployed yet).
+    pub fn new(scenario: Scenario) -> World {
+        let nodes = scenario.nodes.iter().enumerate().map(|(i, spec)| Node::new(NodeId(i as u32), spec)).collect();
+        let streams = Streams::new(scenario.seed);
+        World {
+            nodes,
+            services: Vec::new(),
+            tasks: Vec::new(),
+            gates: Vec::new(),
+            gates_waiting: Default::default(),
+            pending: BTreeSet::new(),
+            schedule_tick_armed: false,
+            registry_down_until: SimTime::ZERO,
+            next_updater_run: 0,
+            streams,
+            recorder: Recorder::default(),
+            check_invariants: false,
+            scenario,
+        }
+    }
+
+    /// Turns on the invariant checks run after every event (slower; for tests).
+    pub fn with_invariant_checks(mut self) -> World {
+        self.check_invariants = true;
+        self
+    }
+
+    /// Deploys the stack at t = 0, runs the timeline to the end and returns what happened.
+    pub fn simulate(mut self) -> RunRecord {
+        let mut queue = EventQueue::new();
+        self.deploy_stack(&mut queue);
+        for (index, action) in self.scenario.timeline.iter().enumerate() {
+            queue.at(action.at, Event::Action { index });
+        }
+        let limits = Limits { end: self.scenario.until, max_events: self.scenario.max_events };
+        let outcome = run(&mut self, &mut queue, limits);
+        let (end_reason, end_time) = match outcome.stop {
+            StopReason::Quiescent => (EndReason::Quiescent, outcome.last_event_at),
+            StopReason::EndTime => (EndReason::UntilReached, self.scenario.until),
+            StopReason::MaxEvents => (EndReason::MaxEventsReached, outcome.last_event_at),
+        };
+        self.into_record(end_reason, end_time, outcome.events)
+    }
+
+    fn latency(&mut self, pick: fn(&crate::model::scenario::Latencies) -> &Dist) -> SimDuration {
+        let dist = pick(&self.scenario.latencies).clone();
+        dist.sample(&mut self.streams.latency)
+    }
+
+    fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.0 as usize]
+    }
+
+    fn service_mut(&mut self, id: ServiceId) -> &mut Service {
+        &mut self.services[id.0 as usize]
+    }
+}
+
+impl Model for World {
+    type Event = Event;
+
+    fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) {
+        match event {
+            Event::Action { index } => self.apply_action(index, queue),
+            Event::Agent { task, step } => self.agent_step(task, step, queue),
+            Event::DesiredArrives { task } => self.desired_arrives(task, queue),
+            Event::Observe { task, state } => self.observe(task, state, queue),
+            Event::ScheduleTick => self.schedule_tick(queue),
+            Event::Reconcile { service } => self.reconcile(service, queue),
+            Event::Gate { gate } => self.check_gate(gate, queue),
+            Event::Updater { service, run, timer } => self.updater_timer(service, run, timer, queue),
+            Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
+            Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
+        }
+        let now = queue.now();
+        self.flush_samples(now);
+        if self.check_invariants {
+            self.assert_invariants();
+        }
+    }
+}

@@ -1,0 +1,165 @@
+//! Timeline actions: the docker commands (`docker service update|rollback|scale`,
+//! `docker node update`) as the control API applies them (`controlapi.UpdateService`), and the
+//! faults.
+
+use crate::engine::EventQueue;
+use crate::model::record::UpdateState;
+use crate::model::scenario::{Action, ServiceUpdate, UpdateConfigPatch};
+use crate::model::spec::{ServiceMode, ServiceSpec, UpdateConfig};
+use crate::model::task::{NodeId, ServiceId};
+
+use super::{Event, World};
+
+fn patch_config(config: &mut UpdateConfig, patch: &UpdateConfigPatch) {
+    if let Some(p) = patch.parallelism {
+        config.parallelism = p;
+    }
+    if let Some(d) = patch.delay {
+        config.delay = d;
+    }
+    if let Some(m) = patch.monitor {
+        // The API drops a zero monitor, so swarmkit falls back to its 5 s default.
+        config.monitor = if m.as_nanos() == 0 { UpdateConfig::default().monitor } else { m };
+    }
+    if let Some(a) = patch.failure_action {
+        config.failure_action = a;
+    }
+    if let Some(r) = patch.max_failure_ratio {
+        config.max_failure_ratio = r;
+    }
+    if let Some(o) = patch.order {
+        config.order = o;
+    }
+}
+
+/// The spec `docker service update` submits.
+fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
+    let mut spec = current.clone();
+    if let Some(image) = &u.image {
+        spec.task.image = image.clone();
+    }
+    patch_config(&mut spec.update, &u.update);
+    patch_config(&mut spec.rollback, &u.rollback);
+    if u.force {
+        spec.task.force_update += 1;
+    }
+    if let (Some(n), ServiceMode::Replicated { .. }) = (u.replicas, spec.mode) {
+        spec.mode = ServiceMode::Replicated { replicas: n };
+    }
+    spec.task.secrets.retain(|s| !u.secret_rm.contains(s));
+    for s in &u.secret_add {
+        if !spec.task.secrets.contains(s) {
+            spec.task.secrets.push(s.clone());
+        }
+    }
+    if let Some(g) = u.stop_grace_period {
+        spec.task.stop_grace_period = Some(g);
+    }
+    spec
+}
+
+impl World {
+    pub(super) fn apply_action(&mut self, index: usize, q: &mut EventQueue<Event>) {
+        let timed = self.scenario.timeline[index].clone();
+        let result = match &timed.action {
+            Action::ServiceUpdate { service, update } => self.with_service(service, |w, sid| {
+                if update.rollback_now { w.manual_rollback(sid, q) } else { w.service_update(sid, update, q) }
+            }),
+            Action::ServiceRollback { service } => self.with_service(service, |w, sid| w.manual_rollback(sid, q)),
+            Action::ServiceScale { service, replicas } => self.with_service(service, |w, sid| {
+                if w.service(sid).is_global() {
+                    return Err(format!("scale can only be used with replicated or replicated-job mode"));
+                }
+                let u = ServiceUpdate { replicas: Some(*replicas), ..Default::default() };
+                w.service_update(sid, &u, q)
+            }),
+            Action::NodeAvailability { node, availability } => {
+                self.with_node(node, |w, n| {
+                    w.set_availability(n, *availability, q);
+                    Ok(())
+                })
+            }
+            Action::NodeDown { node } => self.with_node(node, |w, n| {
+                w.node_goes_silent(n, q);
+                Ok(())
+            }),
+            Action::NodeUp { node } => self.with_node(node, |w, n| {
+                w.node_answers(n, q);
+                Ok(())
+            }),
+            Action::RegistryOutage { duration } => {
+                self.registry_down_until = self.registry_down_until.max(q.now().plus(*duration));
+                Ok(())
+            }
+        };
+        self.recorder.actions.push((q.now(), timed.text.clone(), result.err()));
+    }
+
+    fn with_service(&mut self, name: &str, f: impl FnOnce(&mut World, ServiceId) -> Result<(), String>) -> Result<(), String> {
+        match self.services.iter().find(|s| &*s.name == name) {
+            Some(s) => {
+                let sid = s.id;
+                f(self, sid)
+            }
+            None => Err(format!("service {name} not found")),
+        }
+    }
+
+    fn with_node(&mut self, name: &str, f: impl FnOnce(&mut World, NodeId) -> Result<(), String>) -> Result<(), String> {
+        match self.nodes.iter().find(|n| n.spec.name == name) {
+            Some(n) => {
+                let id = n.id;
+                f(self, id)
+            }
+            None => Err(format!("node {name} not found")),
+        }
+    }
+
+    /// `controlapi.UpdateService` for a new spec: PreviousSpec = Spec, UpdateStatus reset to
+    /// nil even when nothing changed (which is how a paused update resumes).
+    fn service_update(&mut self, sid: ServiceId, u: &ServiceUpdate, q: &mut EventQueue<Event>) -> Result<(), String> {
+        let spec = updated_spec(self.service(sid).spec(), u);
+        if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
+            return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());
+        }
+        let touches_task = u.image.is_some() || u.force || !u.secret_add.is_empty() || !u.secret_rm.is_empty() || u.stop_grace_period.is_some();
+        let svc = self.service_mut(sid);
+        if touches_task {
+            svc.newest_requested = spec.task.clone();
+            let newest = svc.newest_requested.clone();
+            svc.version_is_new = svc.specs.iter().map(|s| s.task == newest).collect();
+        }
+        let version = svc.push_spec(spec);
+        svc.previous = Some(svc.current);
+        svc.current = version;
+        svc.status = None;
+        if touches_task {
+            let ids = self.service(sid).tasks.clone();
+            for id in ids {
+                self.touch(id);
+            }
+        }
+        q.at(q.now(), Event::Reconcile { service: sid });
+        Ok(())
+    }
+
+    /// `docker service rollback` / `--rollback`: swap Spec and PreviousSpec.
+    fn manual_rollback(&mut self, sid: ServiceId, q: &mut EventQueue<Event>) -> Result<(), String> {
+        let svc = self.service(sid);
+        let Some(previous) = svc.previous else {
+            return Err(format!(
+                "rpc error: code = FailedPrecondition desc = service {} does not have a previous spec",
+                svc.name
+            ));
+        };
+        let svc = self.service_mut(sid);
+        svc.previous = Some(svc.current);
+        svc.current = previous;
+        svc.record.started_at = Some(q.now());
+        svc.record.completed_at = None;
+        svc.record.rollback_started_at = Some(q.now());
+        self.set_status(sid, UpdateState::RollbackStarted, "manually requested rollback", q);
+        q.at(q.now(), Event::Reconcile { service: sid });
+        Ok(())
+    }
+}

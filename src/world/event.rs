@@ -1,0 +1,102 @@
+//! The single closed set of engine events the Swarm world schedules.
+
+use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
+use crate::swarm::updater::UpdaterTimer;
+
+/// A step of a task's life on its node, carried out by the node's agent or daemon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AgentStep {
+    /// The allocator moves the new task to PENDING.
+    Allocate,
+    /// The assignment reached the node: ACCEPTED, PREPARING, and the image pull begins.
+    Accept,
+    /// The pull attempt ended.
+    PullDone {
+        /// The image is usable (pulled, or already cached).
+        ok: bool,
+    },
+    /// Desired RUNNING reached the agent and the task is READY: STARTING.
+    StartBegin,
+    /// The container's process started.
+    ContainerStarted,
+    /// First passing health probe.
+    Healthy,
+    /// The health monitor declared the container unhealthy.
+    Unhealthy,
+    /// The stop signal (SIGTERM) is sent.
+    Signal,
+    /// The container's process exited with this status.
+    Exited {
+        /// Exit status (137 after SIGKILL).
+        code: i32,
+    },
+    /// The agent reports the task's final state.
+    Report {
+        /// The state reported.
+        state: TaskState,
+    },
+}
+
+/// Everything that can happen in the simulated world.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Timeline entry `index` of the scenario is due.
+    Action {
+        /// Index into `Scenario::timeline`.
+        index: usize,
+    },
+    /// A task's agent-side step.
+    Agent {
+        /// The task.
+        task: TaskId,
+        /// The step.
+        step: AgentStep,
+    },
+    /// A desired-state change reached the task's node.
+    DesiredArrives {
+        /// The task.
+        task: TaskId,
+    },
+    /// The manager learns a task's reported state (≥ RUNNING: the only ones it acts on).
+    Observe {
+        /// The task.
+        task: TaskId,
+        /// The state reported.
+        state: TaskState,
+    },
+    /// The scheduler places pending tasks.
+    ScheduleTick,
+    /// The orchestrator reconciles a service (after a spec or status change).
+    Reconcile {
+        /// The service.
+        service: ServiceId,
+    },
+    /// A `DelayStart` delay or its old-task timeout elapsed.
+    Gate {
+        /// Index into the world's gates.
+        gate: usize,
+    },
+    /// An updater timer fired.
+    Updater {
+        /// The service.
+        service: ServiceId,
+        /// The updater run it belongs to (stale runs are ignored).
+        run: u64,
+        /// Which timer.
+        timer: UpdaterTimer,
+    },
+    /// The dispatcher's heartbeat deadline for a silent node passed.
+    NodeDownDetected {
+        /// The node.
+        node: NodeId,
+        /// Which outage (a node that came back meanwhile ignores the stale check).
+        epoch: u32,
+    },
+    /// A node has been down for 24 h: its tasks become ORPHANED.
+    NodeOrphanDeadline {
+        /// The node.
+        node: NodeId,
+        /// Which outage.
+        epoch: u32,
+    },
+}

@@ -1,0 +1,293 @@
+//! Task mutation and recording: every state or desired-state change goes through here, so each
+//! one becomes a row of `events.csv` and keeps the per-service timeline counts exact.
+
+use std::sync::Arc;
+
+use crate::engine::EventQueue;
+use crate::model::record::{EndReason, RunRecord, ServiceRecord, TaskEvent, TimelineSample};
+use crate::model::spec::{ServiceMode, TaskSpec};
+use crate::model::task::{TaskId, TaskState};
+use crate::time::SimTime;
+
+use super::state::{Class, ContainerPhase, Task};
+use super::{Event, World};
+
+/// Rows collected during a run.
+#[derive(Default)]
+pub(super) struct Recorder {
+    pub task_events: Vec<TaskEvent>,
+    pub timeline: Vec<TimelineSample>,
+    pub actions: Vec<(SimTime, String, Option<String>)>,
+}
+
+impl World {
+    pub(super) fn task(&self, id: TaskId) -> &Task {
+        &self.tasks[id.0 as usize]
+    }
+
+    pub(super) fn task_mut(&mut self, id: TaskId) -> &mut Task {
+        &mut self.tasks[id.0 as usize]
+    }
+
+    pub(super) fn task_spec(&self, id: TaskId) -> &TaskSpec {
+        let t = self.task(id);
+        &self.service(t.service).spec_at(t.spec).task
+    }
+
+    /// The agent reports a new observed state. States only move forward.
+    pub(super) fn set_state(&mut self, id: TaskId, state: TaskState, message: &str, q: &mut EventQueue<Event>) {
+        let task = self.task(id);
+        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.docker_id, task.state, state);
+        self.task_mut(id).state = state;
+        self.task_mut(id).message = message.to_string();
+        self.touch(id);
+        self.log_task(id, q.now());
+        if state >= TaskState::Running && self.task_reachable_for_reports(id) {
+            let d = self.latency(|l| &l.status_report);
+            q.after(d, Event::Observe { task: id, state });
+        }
+        if state.is_terminal() {
+            self.release_from_node(id, q);
+        }
+    }
+
+    fn task_reachable_for_reports(&self, id: TaskId) -> bool {
+        match self.task(id).node {
+            Some(n) => self.nodes[n.0 as usize].reachable,
+            None => true,
+        }
+    }
+
+    /// The manager changes a task's desired state; the agent hears of it after `dispatch`.
+    pub(super) fn set_desired(&mut self, id: TaskId, desired: TaskState, q: &mut EventQueue<Event>) {
+        if self.task(id).desired == desired {
+            return;
+        }
+        self.task_mut(id).desired = desired;
+        if desired > TaskState::Running {
+            self.release_from_node(id, q);
+            if self.task(id).state < TaskState::Assigned && self.pending.remove(&id) {
+                // Never placed: nothing to stop.
+                self.set_state(id, TaskState::Shutdown, "shutdown", q);
+            }
+        }
+        self.touch(id);
+        self.log_task(id, q.now());
+        if self.task(id).node.is_some() && !self.task(id).state.is_terminal() {
+            let d = self.latency(|l| &l.dispatch);
+            q.after(d, Event::DesiredArrives { task: id });
+        }
+    }
+
+    /// A task stops counting toward its node's active tasks (desired past RUNNING, or ended).
+    fn release_from_node(&mut self, id: TaskId, q: &mut EventQueue<Event>) {
+        let task = self.task(id);
+        if !task.counted_on_node {
+            return;
+        }
+        let (node, service) = (task.node.expect("counted tasks have a node"), task.service);
+        self.task_mut(id).counted_on_node = false;
+        let n = &mut self.nodes[node.0 as usize];
+        n.total_tasks -= 1;
+        *n.service_tasks.get_mut(&service).expect("counted") -= 1;
+        if !self.pending.is_empty() {
+            self.arm_schedule_tick(q);
+        }
+    }
+
+    /// Recomputes a task's timeline class and updates its service's counts.
+    pub(super) fn touch(&mut self, id: TaskId) {
+        let task = self.task(id);
+        let service = self.service(task.service);
+        let reachable = task.node.is_none_or(|n| self.nodes[n.0 as usize].reachable);
+        let c = &task.container;
+        let class = Class {
+            running: task.state == TaskState::Running && task.desired <= TaskState::Running,
+            serving: c.phase == ContainerPhase::Running && c.healthy && !c.signalled && reachable,
+            starting: task.desired <= TaskState::Running && task.state < TaskState::Running,
+            stopping: task.desired > TaskState::Running && c.phase == ContainerPhase::Running,
+            new: service.version_is_new[task.spec.0 as usize],
+        };
+        let old = task.class;
+        if class != old {
+            let sid = task.service;
+            self.task_mut(id).class = class;
+            let svc = self.service_mut(sid);
+            svc.counts.apply(old, false);
+            svc.counts.apply(class, true);
+            svc.sample_due = true;
+        }
+    }
+
+    /// Logs a PENDING task's new scheduling error.
+    pub(super) fn log_pending(&mut self, id: TaskId, t: SimTime) {
+        self.log_task(id, t);
+    }
+
+    /// Appends an `events.csv` row for the task's current state.
+    fn log_task(&mut self, id: TaskId, t: SimTime) {
+        let task = self.task(id);
+        let service = self.service(task.service);
+        let spec = &service.spec_at(task.spec).task;
+        let node = task.node.map(|n| self.nodes[n.0 as usize].spec.name.clone()).unwrap_or_default();
+        let slot = if service.is_global() { 0 } else { task.slot };
+        let row = TaskEvent {
+            t,
+            service: service.name.to_string(),
+            task_id: task.docker_id.to_string(),
+            slot,
+            node,
+            image: spec.image.clone(),
+            desired_state: task.desired,
+            state: task.state,
+            message: task.message.clone(),
+        };
+        self.recorder.task_events.push(row);
+    }
+
+    /// Desired replicas as the timeline shows them (global: nodes that accept the service).
+    pub(super) fn desired_count(&self, sid: crate::model::task::ServiceId) -> u64 {
+        let svc = self.service(sid);
+        match svc.spec().mode {
+            ServiceMode::Replicated { replicas } => replicas,
+            ServiceMode::Global => self.nodes.iter().filter(|n| self.global_node_eligible(sid, n.id)).count() as u64,
+        }
+    }
+
+    /// Emits one timeline sample per service whose counts changed during this event.
+    pub(super) fn flush_samples(&mut self, now: SimTime) {
+        for i in 0..self.services.len() {
+            if !self.services[i].sample_due {
+                continue;
+            }
+            self.services[i].sample_due = false;
+            let sid = self.services[i].id;
+            let desired = self.desired_count(sid);
+            let svc = &self.services[i];
+            let c = svc.counts;
+            let sample = TimelineSample {
+                t: now,
+                service: svc.name.to_string(),
+                desired,
+                running_old: c.running_old,
+                running_new: c.running_new,
+                healthy_old: c.healthy_old,
+                healthy_new: c.healthy_new,
+                starting: c.starting,
+                stopping: c.stopping,
+                serving: c.healthy_old + c.healthy_new,
+                update_state: svc.status.as_ref().map(|s| s.state.as_str().to_string()).unwrap_or_default(),
+            };
+            // Several changes at one instant collapse into the last one; an unchanged sample
+            // is not repeated.
+            let timeline = &mut self.recorder.timeline;
+            if let Some(idx) = self.services[i].last_sample {
+                let prev = &timeline[idx];
+                if prev.t == now {
+                    timeline[idx] = sample;
+                    continue;
+                }
+                if same_counts(prev, &sample) {
+                    continue;
+                }
+            }
+            self.services[i].last_sample = Some(timeline.len());
+            timeline.push(sample);
+        }
+    }
+
+    /// Builds the final record.
+    pub(super) fn into_record(self, end_reason: EndReason, end_time: SimTime, events: u64) -> RunRecord {
+        let services = self
+            .services
+            .iter()
+            .map(|s| ServiceRecord {
+                name: s.name.to_string(),
+                desired_replicas: match s.spec().mode {
+                    ServiceMode::Replicated { replicas } => replicas,
+                    ServiceMode::Global => self.desired_count(s.id),
+                },
+                update: s.record.clone(),
+            })
+            .collect();
+        RunRecord {
+            scenario: self.scenario.name.clone(),
+            seed: self.scenario.seed,
+            input_digest: self.scenario.input_digest.clone(),
+            engine: self.scenario.engine.as_str().to_string(),
+            end_reason,
+            end_time,
+            events_handled: events,
+            task_events: self.recorder.task_events,
+            timeline: self.recorder.timeline,
+            services,
+            actions: self.recorder.actions,
+        }
+    }
+
+    /// Creates a task (NEW) for `slot` of a service running `spec`.
+    pub(super) fn create_task(
+        &mut self,
+        sid: crate::model::task::ServiceId,
+        slot: u64,
+        node: Option<crate::model::task::NodeId>,
+        spec: crate::model::task::SpecVersion,
+        desired: TaskState,
+        q: &mut EventQueue<Event>,
+    ) -> TaskId {
+        let id = TaskId(self.tasks.len() as u32);
+        self.tasks.push(Task {
+            id,
+            docker_id: Arc::from(id.docker_id()),
+            service: sid,
+            slot,
+            node,
+            spec,
+            desired,
+            agent_desired: desired,
+            state: TaskState::New,
+            message: "created".to_string(),
+            updater_created: false,
+            counted_on_node: false,
+            restart_declined: false,
+            restart_handled: false,
+            container: Default::default(),
+            class: Class::default(),
+        });
+        self.service_mut(sid).tasks.push(id);
+        self.service_mut(sid).by_slot.entry(slot).or_default().push(id);
+        self.touch(id);
+        self.log_task(id, q.now());
+        let d = self.latency(|l| &l.allocate);
+        q.after(d, Event::Agent { task: id, step: super::AgentStep::Allocate });
+        id
+    }
+
+    /// Invariants checked after every event in tests.
+    pub(super) fn assert_invariants(&self) {
+        for svc in &self.services {
+            if let Some(active) = &svc.updater {
+                let spec = svc.spec();
+                let config = if active.updater.is_rollback() { &spec.rollback } else { &spec.update };
+                if config.parallelism > 0 {
+                    assert!(
+                        active.updater.slots_in_flight() as u64 <= config.parallelism,
+                        "{}: more than parallelism slots in flight",
+                        svc.name
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn same_counts(a: &TimelineSample, b: &TimelineSample) -> bool {
+    a.desired == b.desired
+        && a.running_old == b.running_old
+        && a.running_new == b.running_new
+        && a.healthy_old == b.healthy_old
+        && a.healthy_new == b.healthy_new
+        && a.starting == b.starting
+        && a.stopping == b.stopping
+        && a.update_state == b.update_state
+}

@@ -56,7 +56,7 @@ pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
 pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let (record, warnings) = simulate_file(&options.scenario, options.seed)?;
     for w in &warnings {
-        eprintln!("warning: {w}");
+        eprintln!("{w}");
     }
     let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
     let files = report_files(&record);

@@ -106,7 +106,9 @@ impl World {
         let limits = Limits { end: self.scenario.until, max_events: self.scenario.max_events };
         let outcome = run(&mut self, &mut queue, limits);
         let (end_reason, end_time) = match outcome.stop {
-            StopReason::Quiescent => (EndReason::Quiescent, outcome.last_event_at),
+            // Stale timers (an old-task timeout after its task stopped) change nothing: the
+            // run ends at the last change.
+            StopReason::Quiescent => (EndReason::Quiescent, self.recorder.last_change_at),
             StopReason::EndTime => (EndReason::UntilReached, self.scenario.until),
             StopReason::MaxEvents => (EndReason::MaxEventsReached, outcome.last_event_at),
         };

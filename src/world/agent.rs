@@ -80,6 +80,8 @@ impl World {
         if self.task(id).state != TaskState::Assigned || !self.task_node_reachable(id) {
             return;
         }
+        // The assignment carries the task as it is now, desired state included.
+        self.task_mut(id).agent_desired = self.task(id).desired;
         if self.task(id).agent_desired > TaskState::Running {
             self.set_state(id, TaskState::Shutdown, "shutdown", q);
             return;

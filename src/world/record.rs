@@ -18,6 +18,8 @@ pub(super) struct Recorder {
     pub task_events: Vec<TaskEvent>,
     pub timeline: Vec<TimelineSample>,
     pub actions: Vec<(SimTime, String, Option<String>)>,
+    /// Time of the last recorded change.
+    pub last_change_at: SimTime,
 }
 
 impl World {
@@ -143,6 +145,7 @@ impl World {
             message: task.message.clone(),
         };
         self.recorder.task_events.push(row);
+        self.recorder.last_change_at = t;
     }
 
     /// Desired replicas as the timeline shows them (global: nodes that accept the service).
@@ -192,6 +195,7 @@ impl World {
                 }
             }
             self.services[i].last_sample = Some(timeline.len());
+            self.recorder.last_change_at = now;
             timeline.push(sample);
         }
     }

@@ -133,6 +133,12 @@ pub struct Updater {
     dirty_slots: Vec<u64>,
     next_slot: usize,
     workers: Vec<Worker>,
+    /// Idle workers, lowest index first (which goroutine takes a slot is immaterial).
+    idle: BTreeSet<usize>,
+    /// The worker waiting on each task (its gate or its first state ≥ RUNNING).
+    waiting: BTreeMap<TaskId, usize>,
+    /// Workers that have returned.
+    exited: usize,
     /// `updatedTasks`: tasks this run created, with the time each was seen ≥ RUNNING.
     updated_tasks: BTreeMap<TaskId, Option<SimTime>>,
     failed_tasks: BTreeSet<TaskId>,
@@ -159,6 +165,9 @@ impl Updater {
             dirty_slots,
             next_slot: 0,
             workers: vec![Worker::Idle; parallelism],
+            idle: (0..parallelism).collect(),
+            waiting: BTreeMap::new(),
+            exited: 0,
             updated_tasks: BTreeMap::new(),
             failed_tasks: BTreeSet::new(),
             total_failures: 0,
@@ -203,12 +212,16 @@ impl Updater {
         };
         match work {
             SlotWork::Done => self.worker_slot_done(now, worker, &mut out),
-            SlotWork::WaitGate { task } => self.workers[worker] = Worker::Gate { task },
+            SlotWork::WaitGate { task } => {
+                self.workers[worker] = Worker::Gate { task };
+                self.waiting.insert(task, worker);
+            }
             SlotWork::NewTask { task } => {
                 // updateTask registers the task with a zero time before creating it, so a
                 // failure before RUNNING always counts.
                 self.updated_tasks.insert(task, None);
                 self.workers[worker] = Worker::Await { slot, task, gate_open: false, seen: None };
+                self.waiting.insert(task, worker);
             }
         }
         self.after_change(now, &mut out);
@@ -218,10 +231,10 @@ impl Updater {
     /// `DelayStart` released `task` (its desired state is now RUNNING, or it was abandoned).
     pub fn on_gate_open(&mut self, now: SimTime, task: TaskId) -> Vec<UpdaterCommand> {
         let mut out = Vec::new();
-        for worker in 0..self.workers.len() {
+        if let Some(&worker) = self.waiting.get(&task) {
             match self.workers[worker] {
-                Worker::Gate { task: t } if t == task => self.worker_slot_done(now, worker, &mut out),
-                Worker::Await { slot, task: t, gate_open: false, seen } if t == task => {
+                Worker::Gate { .. } => self.worker_slot_done(now, worker, &mut out),
+                Worker::Await { slot, gate_open: false, seen, .. } => {
                     self.workers[worker] = Worker::Await { slot, task, gate_open: true, seen: None };
                     // Events that arrived while the worker waited on the gate are still in its
                     // watch channel (the watch starts before the task is created).
@@ -243,9 +256,9 @@ impl Updater {
             return out;
         }
         // The worker waiting on this task (updateTask's own watch).
-        for worker in 0..self.workers.len() {
-            if let Worker::Await { slot, task: t, gate_open, seen } = self.workers[worker] {
-                if t == task && state >= TaskState::Running {
+        if let Some(&worker) = self.waiting.get(&task) {
+            if let Worker::Await { slot, gate_open, seen, .. } = self.workers[worker] {
+                if state >= TaskState::Running {
                     if gate_open {
                         self.worker_saw_state(now, worker, state, &mut out);
                     } else if seen.is_none() {
@@ -272,7 +285,7 @@ impl Updater {
         match timer {
             UpdaterTimer::Delay { worker } => {
                 assert_eq!(self.workers[worker], Worker::Sleeping, "delay timer for a worker that is not sleeping");
-                self.workers[worker] = Worker::Idle;
+                self.set_idle(worker);
             }
             UpdaterTimer::MonitorDone => {
                 if self.phase == Phase::Monitoring {
@@ -297,12 +310,20 @@ impl Updater {
 
     /// The end of one loop iteration of `worker`: sleep `delay` (if any) before the next slot.
     fn worker_slot_done(&mut self, now: SimTime, worker: usize, out: &mut Vec<UpdaterCommand>) {
+        if let Worker::Gate { task } | Worker::Await { task, .. } = self.workers[worker] {
+            self.waiting.remove(&task);
+        }
         if self.config.delay > SimDuration::ZERO {
             self.workers[worker] = Worker::Sleeping;
             out.push(UpdaterCommand::ArmTimer { timer: UpdaterTimer::Delay { worker }, at: now.plus(self.config.delay) });
         } else {
-            self.workers[worker] = Worker::Idle;
+            self.set_idle(worker);
         }
+    }
+
+    fn set_idle(&mut self, worker: usize) {
+        self.workers[worker] = Worker::Idle;
+        self.idle.insert(worker);
     }
 
     /// Runs the main loop forward after any input: hand out slots, close the queue, finish
@@ -313,12 +334,11 @@ impl Updater {
         }
         if self.phase == Phase::Draining {
             // The queue is closed: idle workers return.
-            for w in self.workers.iter_mut() {
-                if *w == Worker::Idle {
-                    *w = Worker::Exited;
-                }
+            while let Some(worker) = self.idle.pop_first() {
+                self.workers[worker] = Worker::Exited;
+                self.exited += 1;
             }
-            if self.workers.iter().all(|w| *w == Worker::Exited) {
+            if self.exited == self.workers.len() {
                 self.start_monitoring(now, out);
             }
         }
@@ -326,7 +346,7 @@ impl Updater {
 
     fn hand_out_slots(&mut self, _now: SimTime, out: &mut Vec<UpdaterCommand>) {
         while self.next_slot < self.dirty_slots.len() {
-            let Some(worker) = self.workers.iter().position(|w| *w == Worker::Idle) else { return };
+            let Some(worker) = self.idle.pop_first() else { return };
             let slot = self.dirty_slots[self.next_slot];
             self.next_slot += 1;
             self.workers[worker] = Worker::Dispatched { slot };
@@ -383,31 +403,24 @@ impl Updater {
             return;
         }
         let id = task.docker_id();
-        match self.config.failure_action {
-            FailureAction::Continue => {}
-            FailureAction::Pause => {
-                let state = if self.is_rollback { UpdateState::RollbackPaused } else { UpdateState::Paused };
-                self.stop(now, out);
-                out.push(UpdaterCommand::Pause {
-                    state,
-                    message: format!("update paused due to failure or early termination of task {id}"),
-                });
-            }
-            FailureAction::Rollback if self.is_rollback => {
-                // Never roll back a rollback.
-                self.stop(now, out);
-                out.push(UpdaterCommand::Pause {
-                    state: UpdateState::RollbackPaused,
-                    message: format!("rollback paused due to failure or early termination of task {id}"),
-                });
-            }
-            FailureAction::Rollback => {
-                self.stop(now, out);
-                out.push(UpdaterCommand::Rollback {
-                    message: format!("update rolled back due to failure or early termination of task {id}"),
-                });
-            }
-        }
+        // The status change comes first: stopping may end the run (`Finished`).
+        let command = match self.config.failure_action {
+            FailureAction::Continue => return,
+            FailureAction::Pause => UpdaterCommand::Pause {
+                state: if self.is_rollback { UpdateState::RollbackPaused } else { UpdateState::Paused },
+                message: format!("update paused due to failure or early termination of task {id}"),
+            },
+            // Never roll back a rollback.
+            FailureAction::Rollback if self.is_rollback => UpdaterCommand::Pause {
+                state: UpdateState::RollbackPaused,
+                message: format!("rollback paused due to failure or early termination of task {id}"),
+            },
+            FailureAction::Rollback => UpdaterCommand::Rollback {
+                message: format!("update rolled back due to failure or early termination of task {id}"),
+            },
+        };
+        out.push(command);
+        self.stop(now, out);
     }
 
     /// `stopped = true` and `break slotsLoop` / `break monitorLoop`: no more slots; workers

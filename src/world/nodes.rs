@@ -119,6 +119,8 @@ impl World {
 
     fn reconcile_all(&mut self, q: &mut EventQueue<Event>) {
         for i in 0..self.services.len() {
+            // A global service's desired count follows the nodes.
+            self.services[i].sample_due = true;
             q.at(q.now(), Event::Reconcile { service: self.services[i].id });
         }
     }

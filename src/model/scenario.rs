@@ -66,6 +66,10 @@ pub struct Latencies {
     pub start_begin: Dist,
     /// Duration of one health probe (traces: probes end ~70 ms after they start).
     pub probe: Dist,
+    /// Extra container start time per other container already starting on the same node,
+    /// beyond the first two (traces, 2-core node: two simultaneous starts take 0.5 s like one;
+    /// six take 1.0–1.2 s).
+    pub start_contention: Dist,
 }
 
 impl Latencies {
@@ -83,6 +87,7 @@ impl Latencies {
             exit_report: ms(100),
             start_begin: ms(100),
             probe: ms(70),
+            start_contention: ms(150),
         }
     }
 }

@@ -16,6 +16,9 @@ use super::{AgentStep, Event, World};
 /// Docker's default stop timeout on Linux when the service sets no grace period.
 const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
 
+/// Containers a node starts concurrently without slowing down (see `Latencies::start_contention`).
+const FREE_CONCURRENT_STARTS: u64 = 2;
+
 /// Probe answers from an image's declared health behaviour.
 struct BehaviorOracle<'a> {
     behavior: &'a HealthBehavior,
@@ -156,7 +159,14 @@ impl World {
         }
         self.set_state(id, TaskState::Starting, "starting", q);
         let image = self.scenario.image(&self.task_spec(id).image);
-        let d = image.start.sample(&mut self.streams.start);
+        let mut d = image.start.sample(&mut self.streams.start);
+        let node = self.task(id).node.expect("starting tasks have a node").0 as usize;
+        // The traced node (2 cores) started two containers at once at full speed; each further
+        // concurrent start slowed every later one down.
+        for _ in FREE_CONCURRENT_STARTS..self.nodes[node].starting_containers {
+            d = d.plus(self.latency(|l| &l.start_contention));
+        }
+        self.nodes[node].starting_containers += 1;
         q.after(d, Event::Agent { task: id, step: AgentStep::ContainerStarted });
     }
 
@@ -175,6 +185,8 @@ impl World {
     }
 
     fn container_started(&mut self, id: TaskId, q: &mut EventQueue<Event>) {
+        let node = self.task(id).node.expect("starting tasks have a node").0 as usize;
+        self.nodes[node].starting_containers -= 1;
         if self.task(id).state != TaskState::Starting {
             return;
         }

@@ -35,6 +35,8 @@ pub struct Node {
     pub failures: Vec<(ServiceId, SpecVersion, SimTime)>,
     /// Node id as Docker prints it.
     pub docker_id: String,
+    /// Containers being started on it right now (they slow each other down).
+    pub starting_containers: u64,
 }
 
 impl Node {
@@ -50,6 +52,7 @@ impl Node {
             service_tasks: BTreeMap::new(),
             total_tasks: 0,
             failures: Vec::new(),
+            starting_containers: 0,
             docker_id: format!("{}", crate::model::task::TaskId(1_000_000 + id.0).docker_id()),
             spec: spec.clone(),
         }

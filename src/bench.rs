@@ -67,6 +67,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 /// Runs the benchmark and prints its figures.
+#[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
 pub fn run(replicas: u64, nodes: u64, parallelism: u64, with_reports: bool) -> anyhow::Result<()> {
     let scenario = scenario(replicas, nodes, parallelism);
     println!("bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on");

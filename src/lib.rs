@@ -1,4 +1,54 @@
 //! deploysim: a deterministic discrete-event simulator of Docker Swarm rolling updates.
+//!
+//! It answers "what will Swarm do when I run `docker service update`?" by replaying, on
+//! simulated time, the logic swarmkit and moby run: the updater's worker pool, delay, monitor,
+//! failure action and ratio, start-first/stop-first, rollback, the restart supervisor, the
+//! scheduler, health checks, image pulls and node loss.
+//!
+//! # Architecture
+//!
+//! ```text
+//!   cli / app ──► scenario (YAML in, validated model out)
+//!       │
+//!       ├──────► world ──► swarm (pure decisions: updater, restart, placement, health)
+//!       │          │
+//!       │          └────► engine (event queue + run loop; no Docker words)
+//!       │
+//!       └──────► report (RunRecord in, bytes out)
+//!
+//!   model, time, rng: plain data and helpers used by all of the above
+//! ```
+//!
+//! Dependencies point one way: `swarm` never touches the queue, the clock or a random stream;
+//! its functions take `now` and return commands, which `world` carries out. `engine` knows
+//! nothing of Swarm.
+//!
+//! # Determinism contract
+//!
+//! The same scenario, seed and binary produce byte-identical outputs:
+//! - time is an integer count of nanoseconds ([`time::SimTime`]); durations are parsed from
+//!   Go syntax exactly, and printed from integers;
+//! - every random draw comes from a ChaCha8 stream derived from the seed and a subsystem label
+//!   ([`rng::SimRng::stream`]), so adding a consumer does not shift the others' draws;
+//! - only ordered collections (`Vec`, `BTreeMap`, `BTreeSet`) are iterated.
+//!
+//! # Same-time ordering
+//!
+//! The event queue ([`engine::EventQueue`]) is keyed by `(time, sequence)`, where the sequence
+//! number grows with every event scheduled. Events due at the same instant are therefore
+//! handled in the order they were scheduled (FIFO), never by heap order. A handler that wants
+//! something to happen "now, after everything already due now" schedules it at the current
+//! time (the orchestrator's reconcile after a rollback does this, which is what makes the s05
+//! trace's race come out as in its first recorded run).
+//!
+//! Where real Swarm is random (Go map order, goroutine scheduling), a fixed rule is used and
+//! documented at the place it applies: slots are updated in ascending slot order; node ties go
+//! to the lowest node index.
+//!
+//! # Bounds
+//!
+//! Every run stops at `x-simulation.until` or after `x-simulation.max_events` events; hitting
+//! either is reported in `summary.json` (`run.end_reason`), never a hang.
 #![warn(missing_docs)]
 
 pub mod engine;

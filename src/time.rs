@@ -216,9 +216,9 @@ impl fmt::Display for SimDuration {
             return write!(f, "0s");
         }
         if n < NANOS_PER_SEC {
-            return if n % NANOS_PER_MILLI == 0 {
+            return if n.is_multiple_of(NANOS_PER_MILLI) {
                 write!(f, "{}ms", n / NANOS_PER_MILLI)
-            } else if n % NANOS_PER_MICRO == 0 {
+            } else if n.is_multiple_of(NANOS_PER_MICRO) {
                 write!(f, "{}µs", n / NANOS_PER_MICRO)
             } else {
                 write!(f, "{n}ns")

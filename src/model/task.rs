@@ -94,7 +94,7 @@ impl TaskId {
         let mut out = String::with_capacity(25);
         for _ in 0..25 {
             out.push(ALPHABET[(x % 36) as usize] as char);
-            x = x / 36 ^ x.rotate_left(29).wrapping_mul(0x2545_F491_4F6C_DD1D);
+            x = (x / 36) ^ x.rotate_left(29).wrapping_mul(0x2545_F491_4F6C_DD1D);
         }
         out
     }

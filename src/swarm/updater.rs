@@ -256,17 +256,15 @@ impl Updater {
             return out;
         }
         // The worker waiting on this task (updateTask's own watch).
-        if let Some(&worker) = self.waiting.get(&task) {
-            if let Worker::Await { slot, gate_open, seen, .. } = self.workers[worker] {
-                if state >= TaskState::Running {
+        if let Some(&worker) = self.waiting.get(&task)
+            && let Worker::Await { slot, gate_open, seen, .. } = self.workers[worker]
+                && state >= TaskState::Running {
                     if gate_open {
                         self.worker_saw_state(now, worker, state, &mut out);
                     } else if seen.is_none() {
                         self.workers[worker] = Worker::Await { slot, task, gate_open, seen: Some(state) };
                     }
                 }
-            }
-        }
         // The failure watch: only states > RUNNING, and only when the action is not continue.
         if state > TaskState::Running && self.config.failure_action != FailureAction::Continue {
             match self.phase {

@@ -68,7 +68,7 @@ impl World {
             Action::ServiceRollback { service } => self.with_service(service, |w, sid| w.manual_rollback(sid, q)),
             Action::ServiceScale { service, replicas } => self.with_service(service, |w, sid| {
                 if w.service(sid).is_global() {
-                    return Err(format!("scale can only be used with replicated or replicated-job mode"));
+                    return Err("scale can only be used with replicated or replicated-job mode".to_string());
                 }
                 let u = ServiceUpdate { replicas: Some(*replicas), ..Default::default() };
                 w.service_update(sid, &u, q)

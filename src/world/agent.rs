@@ -31,7 +31,7 @@ impl ProbeOracle for BehaviorOracle<'_> {
     fn probe(&mut self, at: SimTime) -> ProbeResult {
         let pass = match self.behavior {
             HealthBehavior::Flaky(p) => !self.rng.chance(*p),
-            _ => self.pass_from.is_some_and(|p| at >= p) && !self.fail_from.is_some_and(|f| at >= f),
+            _ => self.pass_from.is_some_and(|p| at >= p) && self.fail_from.is_none_or(|f| at < f),
         };
         if pass { ProbeResult::Pass } else { ProbeResult::Fail }
     }

@@ -10,7 +10,7 @@ use crate::model::record::UpdateState;
 use crate::model::spec::ServiceMode;
 use crate::model::task::{NodeId, ServiceId, SpecVersion, TaskId, TaskState};
 use crate::swarm::placement::{NodeView, constraint_matches};
-use crate::swarm::restart::{self, OLD_TASK_TIMEOUT, RestartHistory};
+use crate::swarm::restart::{self, OLD_TASK_TIMEOUT};
 use crate::time::SimDuration;
 
 use super::state::{Counts, Gate, Service};
@@ -206,7 +206,7 @@ impl World {
         let policy = self.service(sid).spec_at(old_spec).task.restart.clone();
         let current = self.service(sid).current;
         let now = q.now();
-        let history = self.service_mut(sid).restart_history.entry(slot).or_insert_with(RestartHistory::default);
+        let history = self.service_mut(sid).restart_history.entry(slot).or_default();
         if !history.should_restart(&policy, current, state, now) {
             self.task_mut(id).restart_declined = true;
             return;

@@ -53,7 +53,7 @@ impl Node {
             total_tasks: 0,
             failures: Vec::new(),
             starting_containers: 0,
-            docker_id: format!("{}", crate::model::task::TaskId(1_000_000 + id.0).docker_id()),
+            docker_id: crate::model::task::TaskId(1_000_000 + id.0).docker_id().to_string(),
             spec: spec.clone(),
         }
     }

@@ -18,11 +18,10 @@ impl World {
     /// running one is cancelled and a new one starts (`Updater.Run`).
     pub(super) fn supervise_update(&mut self, sid: ServiceId, slots: Vec<(u64, Vec<TaskId>)>, q: &mut EventQueue<Event>) {
         let current = self.service(sid).current;
-        if let Some(active) = &self.service(sid).updater {
-            if active.target == current && self.service(sid).spec_at(active.target) == self.service(sid).spec() {
+        if let Some(active) = &self.service(sid).updater
+            && active.target == current && self.service(sid).spec_at(active.target) == self.service(sid).spec() {
                 return;
             }
-        }
         // Cancel: its timers become stale; tasks it created and their delayed starts go on.
         self.service_mut(sid).updater = None;
         let status = self.service(sid).status.as_ref().map(|s| s.state);
@@ -65,12 +64,11 @@ impl World {
         }
         let mut only_placement = old.clone();
         only_placement.placement.constraints = new.placement.constraints.clone();
-        if only_placement == *new {
-            if let Some(node) = task.node {
+        if only_placement == *new
+            && let Some(node) = task.node {
                 let view = self.node_view(node, sid);
                 return !new.placement.constraints.iter().all(|c| crate::swarm::placement::constraint_matches(c, &view));
             }
-        }
         true
     }
 

@@ -1,6 +1,8 @@
 //! What a run records: task transitions, per-service availability samples and UpdateStatus
 //! changes. The report writers turn a [`RunRecord`] into files; they never see engine state.
 
+use std::sync::Arc;
+
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -40,27 +42,28 @@ impl UpdateState {
     }
 }
 
-/// One observed task state change (a row of `events.csv`).
+/// One observed task state change (a row of `events.csv`). Strings are shared (`Arc<str>`):
+/// a large run records millions of rows naming the same few services, nodes and images.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TaskEvent {
     /// When the agent (or manager) recorded it.
     pub t: SimTime,
     /// Full service name.
-    pub service: String,
+    pub service: Arc<str>,
     /// Docker-style task id.
-    pub task_id: String,
+    pub task_id: Arc<str>,
     /// Slot (replicated) or 0 (global; the node names the slot).
     pub slot: u64,
     /// Node name, empty before assignment.
-    pub node: String,
+    pub node: Arc<str>,
     /// `image:tag` of the task's spec.
-    pub image: String,
+    pub image: Arc<str>,
     /// Desired state at that instant.
     pub desired_state: TaskState,
     /// Observed state.
     pub state: TaskState,
     /// The status message (`started`, `preparing`, `task: non-zero exit (1)` ...).
-    pub message: String,
+    pub message: Arc<str>,
 }
 
 /// Per-service counts at an instant (a row of `timeline.csv`).

@@ -31,14 +31,14 @@ pub fn events_csv(run: &RunRecord) -> Vec<u8> {
 fn row(event: &TaskEvent) -> [String; 9] {
     [
         event.t.secs_ms(),
-        event.service.clone(),
-        event.task_id.clone(),
+        event.service.to_string(),
+        event.task_id.to_string(),
         event.slot.to_string(),
-        event.node.clone(),
-        event.image.clone(),
+        event.node.to_string(),
+        event.image.to_string(),
         event.desired_state.as_str().to_string(),
         event.state.as_str().to_string(),
-        event.message.clone(),
+        event.message.to_string(),
     ]
 }
 

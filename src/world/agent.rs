@@ -333,7 +333,7 @@ impl World {
             _ => format!("task: non-zero exit ({code})"),
         };
         let d = self.latency(|l| &l.exit_report);
-        self.task_mut(id).message = message;
+        self.task_mut(id).message = self.recorder.intern(&message);
         q.after(d, Event::Agent { task: id, step: AgentStep::Report { state } });
     }
 
@@ -341,7 +341,7 @@ impl World {
         if self.task(id).state >= state {
             return;
         }
-        let message = std::mem::take(&mut self.task_mut(id).message);
+        let message = self.task(id).message.clone();
         self.set_state(id, state, &message, q);
     }
 }

@@ -26,6 +26,7 @@ impl World {
                 name: Arc::from(spec.name.as_str()),
                 newest_requested: spec.task.clone(),
                 version_is_new: vec![true],
+                images: vec![Arc::from(spec.task.image.as_str())],
                 specs: vec![spec],
                 current: SpecVersion(0),
                 previous: None,

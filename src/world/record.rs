@@ -20,6 +20,20 @@ pub(super) struct Recorder {
     pub actions: Vec<(SimTime, String, Option<String>)>,
     /// Time of the last recorded change.
     pub last_change_at: SimTime,
+    /// One shared copy of each distinct string rows carry (messages, images, node names).
+    strings: std::collections::BTreeMap<String, Arc<str>>,
+}
+
+impl Recorder {
+    /// The shared copy of `s`.
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(s) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.strings.insert(s.to_string(), shared.clone());
+        shared
+    }
 }
 
 impl World {
@@ -41,7 +55,7 @@ impl World {
         let task = self.task(id);
         assert!(state > task.state, "task {} moved backwards: {} -> {}", task.docker_id, task.state, state);
         self.task_mut(id).state = state;
-        self.task_mut(id).message = message.to_string();
+        self.task_mut(id).message = self.recorder.intern(message);
         self.touch(id);
         self.log_task(id, q.now());
         if state >= TaskState::Running && self.task_reachable_for_reports(id) {
@@ -128,18 +142,20 @@ impl World {
 
     /// Appends an `events.csv` row for the task's current state.
     fn log_task(&mut self, id: TaskId, t: SimTime) {
-        let task = self.task(id);
-        let service = self.service(task.service);
-        let spec = &service.spec_at(task.spec).task;
-        let node = task.node.map(|n| self.nodes[n.0 as usize].spec.name.clone()).unwrap_or_default();
+        let task = &self.tasks[id.0 as usize];
+        let service = &self.services[task.service.0 as usize];
+        let node = match task.node {
+            Some(n) => self.nodes[n.0 as usize].name.clone(),
+            None => self.recorder.intern(""),
+        };
         let slot = if service.is_global() { 0 } else { task.slot };
         let row = TaskEvent {
             t,
-            service: service.name.to_string(),
-            task_id: task.docker_id.to_string(),
+            service: service.name.clone(),
+            task_id: task.docker_id.clone(),
             slot,
             node,
-            image: spec.image.clone(),
+            image: service.images[task.spec.0 as usize].clone(),
             desired_state: task.desired,
             state: task.state,
             message: task.message.clone(),
@@ -250,7 +266,7 @@ impl World {
             desired,
             agent_desired: desired,
             state: TaskState::New,
-            message: "created".to_string(),
+            message: self.recorder.intern("created"),
             updater_created: false,
             counted_on_node: false,
             restart_declined: false,

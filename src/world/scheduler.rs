@@ -72,8 +72,8 @@ impl World {
 
     /// The task stays PENDING; its message explains why (logged once per new reason).
     fn leave_pending(&mut self, id: TaskId, why: String, q: &mut EventQueue<Event>) {
-        if self.task(id).message != why {
-            self.task_mut(id).message = why;
+        if *self.task(id).message != *why {
+            self.task_mut(id).message = self.recorder.intern(&why);
             self.log_pending(id, q.now());
         }
     }

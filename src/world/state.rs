@@ -37,6 +37,8 @@ pub struct Node {
     pub docker_id: String,
     /// Containers being started on it right now (they slow each other down).
     pub starting_containers: u64,
+    /// Hostname, shared by every recorded row.
+    pub name: Arc<str>,
 }
 
 impl Node {
@@ -53,6 +55,7 @@ impl Node {
             total_tasks: 0,
             failures: Vec::new(),
             starting_containers: 0,
+            name: Arc::from(spec.name.as_str()),
             docker_id: crate::model::task::TaskId(1_000_000 + id.0).docker_id().to_string(),
             spec: spec.clone(),
         }
@@ -220,6 +223,8 @@ pub struct Service {
     pub record: UpdateRecord,
     /// Full name, shared by every recorded row.
     pub name: Arc<str>,
+    /// Per spec version, its image, shared by every recorded row.
+    pub images: Vec<Arc<str>>,
 }
 
 impl Service {
@@ -242,6 +247,7 @@ impl Service {
     pub fn push_spec(&mut self, spec: ServiceSpec) -> SpecVersion {
         let v = SpecVersion(self.specs.len() as u32);
         self.version_is_new.push(spec.task == self.newest_requested);
+        self.images.push(Arc::from(spec.task.image.as_str()));
         self.specs.push(spec);
         v
     }
@@ -268,7 +274,7 @@ pub struct Task {
     /// Observed state (agent).
     pub state: TaskState,
     /// Status message or error.
-    pub message: String,
+    pub message: Arc<str>,
     /// Created by an updater run.
     pub updater_created: bool,
     /// Counted on its node's active-task tally.

@@ -59,7 +59,7 @@ fn update_story(u: &UpdateRecord, desired: u64, end: SimTime) -> String {
         let started = u
             .started_at
             .map_or(String::new(), |t| format!(" started at {}", secs(t)));
-        clauses.push(format!("update to {}{started}", count(desired, "task")));
+        clauses.push(format!("update of {}{started}", count(desired, "task")));
         clauses.push(format!("{} (\"{}\")", state.as_str(), u.message));
     }
     clauses.insert(1, counts_clause(u));
@@ -82,7 +82,7 @@ fn status_clauses(u: &UpdateRecord, desired: u64) -> Vec<String> {
             UpdateState::Updating => {
                 began = change.t;
                 match previous {
-                    None => format!("update to {} started at {t}", count(desired, "task")),
+                    None => format!("update of {} started at {t}", count(desired, "task")),
                     Some(UpdateState::Paused) => format!("updating again from {t}"),
                     Some(_) => format!("another update started at {t}"),
                 }
@@ -318,7 +318,7 @@ mod tests {
     fn completed_update_paragraph() {
         let text = narrative(&completed_run());
         // Update window 30.05–81.3 s (51.25 s): 12.4 s at 0.8 → (51.25 - 2.48) / 51.25 = 95.16%.
-        let expected = "web_web: update to 10 tasks started at 30.050s; 10 tasks replaced; \
+        let expected = "web_web: update of 10 tasks started at 30.050s; 10 tasks replaced; \
             completed at 81.300s (\"update completed\"), 51.250s after it started. \
             Serving replicas never fell below 8 of 10 (80.0%); 12.400s below desired, \
             0.000s with none serving; 95.2% of desired served on average during the update.";
@@ -359,7 +359,7 @@ mod tests {
             change(70 * S, UpdateState::RollbackCompleted, "rollback completed"),
         ];
         let text = narrative(&run);
-        let expected = "web_web: update to 10 tasks started at 30.050s; 6 tasks replaced, 2 failures; \
+        let expected = "web_web: update of 10 tasks started at 30.050s; 6 tasks replaced, 2 failures; \
             paused at 45.000s: \"update paused due to failure or early termination of task x1\"; \
             updating again from 47.000s; \
             rollback started at 50.000s: \"update rolled back due to failure or early termination of task x2\"; \

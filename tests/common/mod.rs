@@ -1,0 +1,39 @@
+//! Helpers shared by the integration tests: where the scenarios and golden files live.
+// Each test crate uses only part of this module.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+/// The crate's root folder (where Cargo.toml is).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `scenarios/` under the crate root.
+pub fn scenarios_dir() -> PathBuf {
+    repo_root().join("scenarios")
+}
+
+/// Every `*.yml` file under `dir`, recursively, sorted so that runs and messages are stable.
+pub fn yml_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let entries = std::fs::read_dir(&d).unwrap_or_else(|e| panic!("cannot read {}: {e}", d.display()));
+        for entry in entries {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `path` relative to the crate root, for messages.
+pub fn rel(path: &Path) -> String {
+    path.strip_prefix(repo_root()).unwrap_or(path).display().to_string()
+}

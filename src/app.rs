@@ -61,7 +61,8 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
     let files = report_files(&record);
     let named: Vec<(&str, Vec<u8>)> = files.into_iter().collect();
-    report::write_atomically(&dir, &named).with_context(|| format!("could not write the report to '{}'", dir.display()))?;
+    report::write_atomically(&dir, &named)
+        .with_context(|| format!("could not write the report to '{}'", dir.display()))?;
     if !options.quiet {
         print!("{}", report::narrative(&record));
         println!("report: {}", dir.display());

@@ -51,6 +51,9 @@
 //! either is reported in `summary.json` (`run.end_reason`), never a hang.
 #![warn(missing_docs)]
 
+pub mod app;
+pub mod bench;
+pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod report;
@@ -59,6 +62,3 @@ pub mod scenario;
 pub mod swarm;
 pub mod time;
 pub mod world;
-pub mod app;
-pub mod bench;
-pub mod cli;

@@ -130,8 +130,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     let stack_file = match get(root, "stack") {
         Some(v) => c.string(v, &sim_path.key("stack")),
         None => {
-            let hint =
-                "a stack file needs services:; a simulation file needs stack: <path to the stack file>";
+            let hint = "a stack file needs services:; a simulation file needs stack: <path to the stack file>";
             c.error(&sim_path, "has neither services nor stack", Some(hint.into()));
             None
         }
@@ -224,8 +223,7 @@ fn assemble(
     let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
     let names = command::Names { services: &stack.refs, nodes: &node_names };
     let tpath = sim_path.key("timeline");
-    let timeline =
-        get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
+    let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let scenario = Scenario {
         name: stem(path),
         stack: stack_name,
@@ -261,11 +259,7 @@ fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
         let at = sim_path.key("timeline");
         c.warn(
             &at,
-            format!(
-                "\"{}\" is after until ({}) and will not happen",
-                late.text,
-                crate::time::SimDuration(s.until.0)
-            ),
+            format!("\"{}\" is after until ({}) and will not happen", late.text, crate::time::SimDuration(s.until.0)),
             None,
         );
     }

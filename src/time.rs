@@ -105,14 +105,12 @@ impl fmt::Display for DurationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             DurationError::Empty => write!(f, "empty duration"),
-            DurationError::MissingUnit(s) => write!(
-                f,
-                "duration \"{s}\" has no unit; write it as Go does, e.g. \"{s}s\" or \"{s}ms\""
-            ),
-            DurationError::UnknownUnit(s) => write!(
-                f,
-                "unknown unit in duration \"{s}\"; valid units are ns, us, µs, ms, s, m, h"
-            ),
+            DurationError::MissingUnit(s) => {
+                write!(f, "duration \"{s}\" has no unit; write it as Go does, e.g. \"{s}s\" or \"{s}ms\"")
+            }
+            DurationError::UnknownUnit(s) => {
+                write!(f, "unknown unit in duration \"{s}\"; valid units are ns, us, µs, ms, s, m, h")
+            }
             DurationError::Invalid(s) => {
                 write!(f, "invalid duration \"{s}\"; expected e.g. \"500ms\", \"10s\", \"1m30s\"")
             }
@@ -182,13 +180,10 @@ pub fn parse_go_duration(text: &str) -> Result<SimDuration, DurationError> {
         let int_value: u128 = if int_part.is_empty() {
             0
         } else {
-            int_part
-                .parse::<u128>()
-                .map_err(|_| DurationError::Overflow(text.to_string()))?
+            int_part.parse::<u128>().map_err(|_| DurationError::Overflow(text.to_string()))?
         };
-        let mut value = int_value
-            .checked_mul(scale as u128)
-            .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
+        let mut value =
+            int_value.checked_mul(scale as u128).ok_or_else(|| DurationError::Overflow(text.to_string()))?;
         // Fractional digits: Go truncates below one nanosecond; so do we.
         let mut frac_scale = scale as u128;
         for digit in frac_part.bytes() {
@@ -198,9 +193,7 @@ pub fn parse_go_duration(text: &str) -> Result<SimDuration, DurationError> {
             }
             value += (digit - b'0') as u128 * frac_scale;
         }
-        total = total
-            .checked_add(value)
-            .ok_or_else(|| DurationError::Overflow(text.to_string()))?;
+        total = total.checked_add(value).ok_or_else(|| DurationError::Overflow(text.to_string()))?;
     }
     if total > i64::MAX as u128 {
         return Err(DurationError::Overflow(text.to_string()));

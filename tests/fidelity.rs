@@ -89,9 +89,8 @@ fn check(name: &str) {
     let sim = observe::from_record(&record, action_time);
     let target_image = target_image(action.map(|a| a.1.as_str()), &sim);
 
-    let reals: Vec<_> = (1..=2)
-        .map(|run| observe::load_trace(&dir, name, run).unwrap_or_else(|e| panic!("{name}: {e}")))
-        .collect();
+    let reals: Vec<_> =
+        (1..=2).map(|run| observe::load_trace(&dir, name, run).unwrap_or_else(|e| panic!("{name}: {e}"))).collect();
     let comparison = compare::compare(name, &reals, &sim, &target_image, RACE_SCENARIOS.contains(&name));
     let report = comparison.render();
     // Printed on success too, for `cargo test -- --nocapture`.
@@ -123,7 +122,9 @@ fn traces_are_present() {
     let dir = require_traces();
     let missing: Vec<String> = SCENARIOS
         .iter()
-        .flat_map(|name| (1..=2).flat_map(move |r| ["tasks", "containers", "service"].map(|k| format!("{name}.r{r}.{k}.csv"))))
+        .flat_map(|name| {
+            (1..=2).flat_map(move |r| ["tasks", "containers", "service"].map(|k| format!("{name}.r{r}.{k}.csv")))
+        })
         .filter(|f| !dir.join(f).is_file())
         .collect();
     assert!(missing.is_empty(), "missing trace files in {}: {missing:?}", dir.display());
@@ -134,7 +135,10 @@ fn comparison_rules() {
     // Checks the comparison's own rules on small cases: subsequence of distinct states with the
     // same final state, and the timing tolerance, so that a bug there cannot hide a mismatch.
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    assert!(compare::is_subsequence(&s(&["new", "ready", "running"]), &s(&["new", "pending", "assigned", "ready", "starting", "running"])));
+    assert!(compare::is_subsequence(
+        &s(&["new", "ready", "running"]),
+        &s(&["new", "pending", "assigned", "ready", "starting", "running"])
+    ));
     assert!(!compare::is_subsequence(&s(&["running", "ready"]), &s(&["ready", "running"])));
     let real = vec![("websim:v2".to_string(), s(&["new", "ready", "running"]))];
     let sim_ok = vec![("websim:v2".to_string(), s(&["new", "pending", "ready", "starting", "running"]))];

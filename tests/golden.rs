@@ -47,7 +47,9 @@ fn check(scenario: &str) {
                     got.lines().nth(n).unwrap_or("")
                 )
             })
-            .unwrap_or_else(|| format!("one is a prefix of the other ({} vs {} lines)", want.lines().count(), got.lines().count()));
+            .unwrap_or_else(|| {
+                format!("one is a prefix of the other ({} vs {} lines)", want.lines().count(), got.lines().count())
+            });
         panic!(
             "{scenario}: events.csv differs from {}\n{line}\nIf the change is intended, rerun with UPDATE_GOLDEN=1 and review the diff.",
             common::rel(&golden)

@@ -14,7 +14,9 @@ use deploysim::model::cluster::{Availability, NodeRole, NodeSpec};
 use deploysim::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
 use deploysim::model::record::{RunRecord, UpdateState};
 use deploysim::model::scenario::{Action, EngineVersion, Latencies, Scenario, ServiceUpdate, TimedAction};
-use deploysim::model::spec::{FailureAction, HealthConfig, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig, UpdateOrder};
+use deploysim::model::spec::{
+    FailureAction, HealthConfig, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig, UpdateOrder,
+};
 use deploysim::model::task::TaskState;
 use deploysim::rng::{Dist, SimRng};
 use deploysim::time::{SimDuration, SimTime};
@@ -379,7 +381,9 @@ impl Checker<'_> {
                         ));
                         Creator::Orchestrator
                     };
-                    if (creator == Creator::Update || creator == Creator::Rollback) && e.desired_state != TaskState::Ready {
+                    if (creator == Creator::Update || creator == Creator::Rollback)
+                        && e.desired_state != TaskState::Ready
+                    {
                         self.fail(format!("updater task {id} created with desired {}, not ready", e.desired_state));
                     }
                     if creator == Creator::Update {
@@ -496,13 +500,22 @@ impl Checker<'_> {
                 // be stopping, so both containers can be up for a moment (as in swarmkit).
                 let one_run = t_rollback.is_none_or(|rb| t < rb);
                 for (slot, ids) in by_slot {
-                    let desired_running: Vec<&&str> = ids.iter().filter(|&&o| tasks[o].desired == TaskState::Running).collect();
+                    let desired_running: Vec<&&str> =
+                        ids.iter().filter(|&&o| tasks[o].desired == TaskState::Running).collect();
                     if desired_running.len() > 1 {
-                        self.fail(format!("stop-first: slot {slot} has {} tasks desired running at {}: {desired_running:?}", desired_running.len(), t.secs_ms()));
+                        self.fail(format!(
+                            "stop-first: slot {slot} has {} tasks desired running at {}: {desired_running:?}",
+                            desired_running.len(),
+                            t.secs_ms()
+                        ));
                     }
                     let containers: Vec<&&str> = ids.iter().filter(|&&o| up(tasks[o].state)).collect();
                     if one_run && containers.len() > 1 {
-                        self.fail(format!("stop-first: slot {slot} has {} containers up at {}: {containers:?}", containers.len(), t.secs_ms()));
+                        self.fail(format!(
+                            "stop-first: slot {slot} has {} containers up at {}: {containers:?}",
+                            containers.len(),
+                            t.secs_ms()
+                        ));
                     }
                 }
             }
@@ -525,9 +538,8 @@ impl Checker<'_> {
                         .count();
                 }
                 let rolled_back = t_rollback.is_some_and(|rb| t >= rb);
-                let bound = (p.replicas as usize - abandoned.len())
-                    + p_update
-                    + if rolled_back { p_rollback } else { 0 };
+                let bound =
+                    (p.replicas as usize - abandoned.len()) + p_update + if rolled_back { p_rollback } else { 0 };
                 if count > bound {
                     self.fail(format!(
                         "start-first: {count} tasks running with desired running at {} (bound {bound}: replicas {}, \
@@ -554,8 +566,14 @@ impl Checker<'_> {
             let ok = matches!(
                 (previous, c.state),
                 (None, UpdateState::Updating)
-                    | (Some(UpdateState::Updating), UpdateState::Paused | UpdateState::Completed | UpdateState::RollbackStarted)
-                    | (Some(UpdateState::RollbackStarted), UpdateState::RollbackPaused | UpdateState::RollbackCompleted)
+                    | (
+                        Some(UpdateState::Updating),
+                        UpdateState::Paused | UpdateState::Completed | UpdateState::RollbackStarted
+                    )
+                    | (
+                        Some(UpdateState::RollbackStarted),
+                        UpdateState::RollbackPaused | UpdateState::RollbackCompleted
+                    )
             );
             if !ok {
                 self.fail(format!(
@@ -577,7 +595,9 @@ impl Checker<'_> {
         if count(UpdateState::Paused) > 0 && !(reacts(&p.update) && p.update.failure_action == FailureAction::Pause) {
             self.fail("paused, but the update's failure action is not pause (or its ratio is 1)".into());
         }
-        if count(UpdateState::RollbackStarted) > 0 && !(reacts(&p.update) && p.update.failure_action == FailureAction::Rollback) {
+        if count(UpdateState::RollbackStarted) > 0
+            && !(reacts(&p.update) && p.update.failure_action == FailureAction::Rollback)
+        {
             self.fail("rollback_started, but the update's failure action is not rollback (or its ratio is 1)".into());
         }
         if count(UpdateState::RollbackPaused) > 0 && !reacts(&p.rollback) {
@@ -586,7 +606,10 @@ impl Checker<'_> {
         // A failure count past the ratio takes effect: the update leaves `updating`. (The count
         // also holds the rollback's failures, but a rollback implies rollback_started.)
         let ratio = svc.update.failures as f32 / p.replicas as f32;
-        if reacts(&p.update) && ratio > p.update.max_failure_ratio && count(UpdateState::Paused) + count(UpdateState::RollbackStarted) == 0 {
+        if reacts(&p.update)
+            && ratio > p.update.max_failure_ratio
+            && count(UpdateState::Paused) + count(UpdateState::RollbackStarted) == 0
+        {
             self.fail(format!(
                 "{} failures counted over {} slots (ratio {ratio} > {}) but the update never paused or rolled back; last status {:?}",
                 svc.update.failures,
@@ -609,7 +632,8 @@ struct Outcome {
 fn run_seed(seed: u64) -> Result<Outcome, String> {
     let p = generate(seed);
     let scenario = scenario(&p);
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| World::new(scenario).with_invariant_checks().simulate()));
+    let outcome =
+        std::panic::catch_unwind(AssertUnwindSafe(|| World::new(scenario).with_invariant_checks().simulate()));
     let record = match outcome {
         Ok(r) => r,
         Err(e) => {

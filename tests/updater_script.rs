@@ -72,7 +72,9 @@ fn render(commands: &[UpdaterCommand]) -> String {
                 format!("delay(w{worker})@{}", fmt_time(*at))
             }
             UpdaterCommand::ArmTimer { timer: UpdaterTimer::MonitorDone, at } => format!("monitor@{}", fmt_time(*at)),
-            UpdaterCommand::Pause { state, message } => format!("pause({},{:?})", state_name(*state), short_ids(message)),
+            UpdaterCommand::Pause { state, message } => {
+                format!("pause({},{:?})", state_name(*state), short_ids(message))
+            }
             UpdaterCommand::Rollback { message } => format!("rollback({:?})", short_ids(message)),
             UpdaterCommand::Complete => "complete".to_string(),
             UpdaterCommand::FailureCounted { task } => format!("failed(T{})", task.0),
@@ -524,8 +526,14 @@ fn pause_stops_dispatch_with_dockers_message() {
     assert_eq!(new_task(&mut u, t(0), 1, T(11)), "");
     let commands = u.on_task_state(t(1), T(10), TaskState::Failed);
     let expected_message = format!("update paused due to failure or early termination of task {}", T(10).docker_id());
-    assert!(commands.contains(&UpdaterCommand::Pause { state: UpdateState::Paused, message: expected_message }), "{commands:?}");
-    assert_eq!(render(&commands), "failed(T10); pause(paused,\"update paused due to failure or early termination of task T10\")");
+    assert!(
+        commands.contains(&UpdaterCommand::Pause { state: UpdateState::Paused, message: expected_message }),
+        "{commands:?}"
+    );
+    assert_eq!(
+        render(&commands),
+        "failed(T10); pause(paused,\"update paused due to failure or early termination of task T10\")"
+    );
     assert!(!u.is_finished(), "w1 is still busy: Run waits for it (wg.Wait)");
     // w1's task runs: no slot 3, and Run returns without Complete.
     assert_eq!(state(&mut u, t(2), T(11), TaskState::Running), "finished");
@@ -694,7 +702,8 @@ fn slots_in_flight_never_exceed_parallelism_in_random_scripts() {
         let parallelism = rng.between(0, 3);
         let mut cfg = config(parallelism, rng.between(0, 3), rng.between(1, 5));
         cfg.order = if rng.chance(0.5) { UpdateOrder::StartFirst } else { UpdateOrder::StopFirst };
-        cfg.failure_action = [FailureAction::Pause, FailureAction::Continue, FailureAction::Rollback][rng.between(0, 2) as usize];
+        cfg.failure_action =
+            [FailureAction::Pause, FailureAction::Continue, FailureAction::Rollback][rng.between(0, 2) as usize];
         cfg.max_failure_ratio = [0.0, 0.3, 1.0][rng.between(0, 2) as usize];
         let limit = if parallelism == 0 { slots_n as usize } else { parallelism as usize };
         let slots: Vec<u64> = (1..=slots_n).collect();
@@ -753,7 +762,8 @@ fn slots_in_flight_never_exceed_parallelism_in_random_scripts() {
                 pending.extend(u.on_gate_open(now, id));
             } else if choice == 1 && !live.is_empty() {
                 let id = live.remove(rng.between(0, live.len() as u64 - 1) as usize);
-                let s = [TaskState::Running, TaskState::Failed, TaskState::Rejected, TaskState::Complete][rng.between(0, 3) as usize];
+                let s = [TaskState::Running, TaskState::Failed, TaskState::Rejected, TaskState::Complete]
+                    [rng.between(0, 3) as usize];
                 pending.extend(u.on_task_state(now, id, s));
                 if s == TaskState::Running && rng.chance(0.3) {
                     now = now.plus(SimDuration::from_millis(rng.between(0, 8000)));

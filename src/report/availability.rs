@@ -27,14 +27,7 @@ impl Ratio {
 
     /// `serving / desired` of one sample, or 1 when nothing is desired (nothing is missing).
     pub fn of_sample(serving: u64, desired: u64) -> Ratio {
-        if desired == 0 {
-            Ratio::ONE
-        } else {
-            Ratio {
-                num: serving as u128,
-                den: desired as u128,
-            }
-        }
+        if desired == 0 { Ratio::ONE } else { Ratio { num: serving as u128, den: desired as u128 } }
     }
 
     /// `self < other`, compared exactly by cross-multiplying (sample ratios are built from
@@ -123,8 +116,7 @@ pub fn availability(run: &RunRecord, service: &str) -> Availability {
         observed_from: observed.first().map(|g| g.start),
         min_serving: observed.iter().map(|g| g.sample.serving).min().unwrap_or(0),
         min_serving_ratio: min_ratio(observed),
-        serving_ratio_time_weighted: update_window(run, service)
-            .and_then(|window| time_weighted(&segments, window)),
+        serving_ratio_time_weighted: update_window(run, service).and_then(|window| time_weighted(&segments, window)),
         seconds_below_desired: total(observed, |s| s.serving < s.desired),
         seconds_none_serving: total(observed, |s| s.serving == 0 && s.desired > 0),
     }
@@ -132,11 +124,7 @@ pub fn availability(run: &RunRecord, service: &str) -> Availability {
 
 /// The service's samples as intervals, dropping samples that lasted no time (except the last).
 fn segments<'a>(run: &'a RunRecord, service: &str) -> Vec<Segment<'a>> {
-    let samples: Vec<&TimelineSample> = run
-        .timeline
-        .iter()
-        .filter(|s| s.service == service)
-        .collect();
+    let samples: Vec<&TimelineSample> = run.timeline.iter().filter(|s| s.service == service).collect();
     let mut out = Vec::with_capacity(samples.len());
     for (i, sample) in samples.iter().enumerate() {
         let next = samples.get(i + 1).map_or(run.end_time, |n| n.t);
@@ -144,11 +132,7 @@ fn segments<'a>(run: &'a RunRecord, service: &str) -> Vec<Segment<'a>> {
         let end = next.max(sample.t);
         let is_last = i + 1 == samples.len();
         if end > sample.t || is_last {
-            out.push(Segment {
-                start: sample.t,
-                end,
-                sample,
-            });
+            out.push(Segment { start: sample.t, end, sample });
         }
     }
     out
@@ -156,10 +140,7 @@ fn segments<'a>(run: &'a RunRecord, service: &str) -> Vec<Segment<'a>> {
 
 /// Index of the first segment with every desired replica serving, or 0 if there is none.
 fn deploy_finished(segments: &[Segment]) -> usize {
-    segments
-        .iter()
-        .position(|g| g.sample.serving >= g.sample.desired)
-        .unwrap_or(0)
+    segments.iter().position(|g| g.sample.serving >= g.sample.desired).unwrap_or(0)
 }
 
 fn min_ratio(segments: &[Segment]) -> Ratio {
@@ -174,10 +155,7 @@ fn min_ratio(segments: &[Segment]) -> Ratio {
 }
 
 fn total(segments: &[Segment], counts: impl Fn(&TimelineSample) -> bool) -> SimDuration {
-    segments
-        .iter()
-        .filter(|g| counts(g.sample))
-        .fold(SimDuration::ZERO, |sum, g| sum.plus(g.len()))
+    segments.iter().filter(|g| counts(g.sample)).fold(SimDuration::ZERO, |sum, g| sum.plus(g.len()))
 }
 
 /// `[started_at, completed_at or end_time]` of the service's last update, if it had one.
@@ -208,21 +186,14 @@ fn time_weighted(segments: &[Segment], (start, end): (SimTime, SimTime)) -> Opti
         weighted += dt.saturating_mul(WEIGHT_SCALE).saturating_mul(share.num) / share.den;
     }
     if covered > 0 {
-        return Some(Ratio {
-            num: weighted,
-            den: covered * WEIGHT_SCALE,
-        });
+        return Some(Ratio { num: weighted, den: covered * WEIGHT_SCALE });
     }
     value_at(segments, start)
 }
 
 /// The capped ratio in force at `t` (the first sample's, if `t` precedes every sample).
 fn value_at(segments: &[Segment], t: SimTime) -> Option<Ratio> {
-    let g = segments
-        .iter()
-        .rev()
-        .find(|g| g.start <= t)
-        .or(segments.first())?;
+    let g = segments.iter().rev().find(|g| g.start <= t).or(segments.first())?;
     Some(capped(g.sample))
 }
 
@@ -337,9 +308,7 @@ mod tests {
         run.services[0].update.completed_at = None;
         run.services[0].update.state = Some(UpdateState::Updating);
         // Window 30–100 s = 70 s; below 1 only as before: (3.5 * 0.8 + 65.5) / 70 = 68.3 / 70.
-        let tw = availability(&run, "web_web")
-            .serving_ratio_time_weighted
-            .unwrap();
+        let tw = availability(&run, "web_web").serving_ratio_time_weighted.unwrap();
         assert_eq!(tw.fixed(4), "0.9757");
     }
 

@@ -3,17 +3,7 @@
 use crate::model::record::{RunRecord, TaskEvent};
 
 /// Column names, in order.
-const HEADER: [&str; 9] = [
-    "t_s",
-    "service",
-    "task_id",
-    "slot",
-    "node",
-    "image",
-    "desired_state",
-    "state",
-    "message",
-];
+const HEADER: [&str; 9] = ["t_s", "service", "task_id", "slot", "node", "image", "desired_state", "state", "message"];
 
 /// Renders every [`TaskEvent`] of the run as CSV: header
 /// `t_s,service,task_id,slot,node,image,desired_state,state,message`, then one row per event in
@@ -44,14 +34,12 @@ fn row(event: &TaskEvent) -> [String; 9] {
 
 /// Appends one record; the sink is a `Vec`, so the only possible failure is a bug.
 pub(crate) fn write_row<S: AsRef<[u8]>>(out: &mut csv::Writer<Vec<u8>>, fields: &[S]) {
-    out.write_record(fields)
-        .expect("writing CSV into memory cannot fail");
+    out.write_record(fields).expect("writing CSV into memory cannot fail");
 }
 
 /// Flushes the writer and hands back its bytes.
 pub(crate) fn finish(out: csv::Writer<Vec<u8>>) -> Vec<u8> {
-    out.into_inner()
-        .expect("flushing CSV into memory cannot fail")
+    out.into_inner().expect("flushing CSV into memory cannot fail")
 }
 
 #[cfg(test)]
@@ -72,19 +60,11 @@ mod tests {
     #[test]
     fn rows_use_exact_millis_and_docker_state_names() {
         let mut run = empty_run();
-        run.task_events.push(task_event(
-            30_050_999_999,
-            TaskState::Running,
-            TaskState::Starting,
-            "starting",
-        ));
+        run.task_events.push(task_event(30_050_999_999, TaskState::Running, TaskState::Starting, "starting"));
         let text = String::from_utf8(events_csv(&run)).unwrap();
         let row = text.lines().nth(1).unwrap();
         // 30.050999999 s truncates to 30.050, not rounds to 30.051.
-        assert_eq!(
-            row,
-            "30.050,web_web,abc123,3,node-1,web:2,running,starting,starting"
-        );
+        assert_eq!(row, "30.050,web_web,abc123,3,node-1,web:2,running,starting,starting");
     }
 
     #[test]

@@ -31,35 +31,21 @@ pub fn write_atomically(dir: &Path, files: &[(&str, Vec<u8>)]) -> io::Result<()>
 
 /// Rejects names that would escape `dir` or are not file names at all.
 fn check_name(name: &str) -> io::Result<()> {
-    let plain = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\'])
-        && !name.contains('\0');
+    let plain = !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']) && !name.contains('\0');
     if plain {
         Ok(())
     } else {
-        Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("report file name {name:?} is not a plain file name"),
-        ))
+        Err(io::Error::new(io::ErrorKind::InvalidInput, format!("report file name {name:?} is not a plain file name")))
     }
 }
 
 /// Writes every temporary, recording each (temp, final) pair as soon as the temp exists so the
 /// caller can clean up after a failure.
-fn write_all(
-    dir: &Path,
-    files: &[(&str, Vec<u8>)],
-    temps: &mut Vec<(PathBuf, PathBuf)>,
-) -> io::Result<()> {
+fn write_all(dir: &Path, files: &[(&str, Vec<u8>)], temps: &mut Vec<(PathBuf, PathBuf)>) -> io::Result<()> {
     for (name, bytes) in files {
         let temp = dir.join(temp_name(name));
         // create_new: never clobber a file someone else owns.
-        let mut file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)?;
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         temps.push((temp, dir.join(name)));
         write_synced(&mut file, bytes)?;
     }
@@ -92,10 +78,8 @@ mod tests {
     use super::*;
 
     fn names_in(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
+        let mut names: Vec<String> =
+            fs::read_dir(dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
         names.sort();
         names
     }
@@ -104,10 +88,7 @@ mod tests {
     fn writes_every_file_and_leaves_no_temporaries() {
         let root = tempfile::tempdir().unwrap();
         let dir = root.path().join("out/run-1");
-        let files = [
-            ("summary.json", b"{}\n".to_vec()),
-            ("events.csv", b"t_s\n".to_vec()),
-        ];
+        let files = [("summary.json", b"{}\n".to_vec()), ("events.csv", b"t_s\n".to_vec())];
         write_atomically(&dir, &files).unwrap();
         assert_eq!(names_in(&dir), ["events.csv", "summary.json"]);
         assert_eq!(fs::read(dir.join("summary.json")).unwrap(), b"{}\n");
@@ -117,11 +98,7 @@ mod tests {
     #[test]
     fn replaces_existing_files_whole() {
         let root = tempfile::tempdir().unwrap();
-        fs::write(
-            root.path().join("a.csv"),
-            b"an older and much longer report\n",
-        )
-        .unwrap();
+        fs::write(root.path().join("a.csv"), b"an older and much longer report\n").unwrap();
         write_atomically(root.path(), &[("a.csv", b"new\n".to_vec())]).unwrap();
         assert_eq!(fs::read(root.path().join("a.csv")).unwrap(), b"new\n");
         assert_eq!(names_in(root.path()), ["a.csv"]);
@@ -133,11 +110,7 @@ mod tests {
         // A non-empty directory where b.csv should go: its rename fails after a.csv's succeeds.
         fs::create_dir(root.path().join("b.csv")).unwrap();
         fs::write(root.path().join("b.csv/keep"), b"x").unwrap();
-        let files = [
-            ("a.csv", b"a\n".to_vec()),
-            ("b.csv", b"b\n".to_vec()),
-            ("c.csv", b"c\n".to_vec()),
-        ];
+        let files = [("a.csv", b"a\n".to_vec()), ("b.csv", b"b\n".to_vec()), ("c.csv", b"c\n".to_vec())];
         assert!(write_atomically(root.path(), &files).is_err());
         // No temporaries left, c.csv never renamed, a.csv complete.
         assert_eq!(names_in(root.path()), ["a.csv", "b.csv"]);

@@ -1,8 +1,6 @@
 //! Hand-built records shared by the report tests.
 
-use crate::model::record::{
-    EndReason, RunRecord, ServiceRecord, TaskEvent, TimelineSample, UpdateRecord,
-};
+use crate::model::record::{EndReason, RunRecord, ServiceRecord, TaskEvent, TimelineSample, UpdateRecord};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -62,9 +60,5 @@ pub fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSamp
 
 /// A service that never updated.
 pub fn service(name: &str, desired: u64) -> ServiceRecord {
-    ServiceRecord {
-        name: name.into(),
-        desired_replicas: desired,
-        update: UpdateRecord::default(),
-    }
+    ServiceRecord { name: name.into(), desired_replicas: desired, update: UpdateRecord::default() }
 }

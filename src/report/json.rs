@@ -67,16 +67,14 @@ impl Json {
             Json::Null => out.push_str("null"),
             Json::Number(text) => out.push_str(text),
             Json::String(s) => push_string(out, s),
-            Json::Array(items) => write_container(out, depth, ('[', ']'), items, |out, item| {
-                item.write(out, depth + 1)
-            }),
-            Json::Object(pairs) => {
-                write_container(out, depth, ('{', '}'), pairs, |out, (key, value)| {
-                    push_string(out, key);
-                    out.push_str(": ");
-                    value.write(out, depth + 1);
-                })
+            Json::Array(items) => {
+                write_container(out, depth, ('[', ']'), items, |out, item| item.write(out, depth + 1))
             }
+            Json::Object(pairs) => write_container(out, depth, ('{', '}'), pairs, |out, (key, value)| {
+                push_string(out, key);
+                out.push_str(": ");
+                value.write(out, depth + 1);
+            }),
         }
     }
 }
@@ -121,10 +119,7 @@ mod tests {
         // Keys already sorted, and numbers whose text serde_json keeps, so the two must agree.
         let tree = Json::object(vec![
             ("a", Json::uint(1)),
-            (
-                "b",
-                Json::Array(vec![Json::Null, Json::str("x\"y\n"), Json::Array(vec![])]),
-            ),
+            ("b", Json::Array(vec![Json::Null, Json::str("x\"y\n"), Json::Array(vec![])])),
             ("c", Json::object(vec![])),
             ("d", Json::object(vec![("e", Json::Number("1.5".into()))])),
         ]);

@@ -56,9 +56,7 @@ fn update_story(u: &UpdateRecord, desired: u64, end: SimTime) -> String {
     let mut clauses = status_clauses(u, desired);
     if clauses.is_empty() {
         // A record with a state but no history: say what we know.
-        let started = u
-            .started_at
-            .map_or(String::new(), |t| format!(" started at {}", secs(t)));
+        let started = u.started_at.map_or(String::new(), |t| format!(" started at {}", secs(t)));
         clauses.push(format!("update of {}{started}", count(desired, "task")));
         clauses.push(format!("{} (\"{}\")", state.as_str(), u.message));
     }
@@ -90,19 +88,13 @@ fn status_clauses(u: &UpdateRecord, desired: u64) -> Vec<String> {
             UpdateState::Paused => format!("paused at {t}: \"{msg}\""),
             UpdateState::Completed => {
                 let took = change.t.since(began);
-                format!(
-                    "completed at {t} (\"{msg}\"), {} after it started",
-                    dur(took)
-                )
+                format!("completed at {t} (\"{msg}\"), {} after it started", dur(took))
             }
             UpdateState::RollbackStarted => format!("rollback started at {t}: \"{msg}\""),
             UpdateState::RollbackPaused => format!("rollback paused at {t}: \"{msg}\""),
             UpdateState::RollbackCompleted => {
                 let took = change.t.since(began);
-                format!(
-                    "rollback completed at {t} (\"{msg}\"), {} after the update started",
-                    dur(took)
-                )
+                format!("rollback completed at {t} (\"{msg}\"), {} after the update started", dur(took))
             }
         };
         clauses.push(clause);
@@ -143,10 +135,7 @@ fn availability_story(a: &Availability) -> String {
         dur(a.seconds_none_serving)
     );
     if let Some(mean) = a.serving_ratio_time_weighted {
-        story.push_str(&format!(
-            "; {} of desired served on average during the update",
-            pct(mean)
-        ));
+        story.push_str(&format!("; {} of desired served on average during the update", pct(mean)));
     }
     story.push('.');
     story
@@ -155,17 +144,9 @@ fn availability_story(a: &Availability) -> String {
 fn minimum_clause(a: &Availability) -> String {
     let low = a.min_serving_ratio;
     if low.is_whole() {
-        format!(
-            "Serving replicas never fell below desired (lowest {})",
-            a.min_serving
-        )
+        format!("Serving replicas never fell below desired (lowest {})", a.min_serving)
     } else if a.min_serving as u128 == low.num {
-        format!(
-            "Serving replicas never fell below {} of {} ({})",
-            low.num,
-            low.den,
-            pct(low)
-        )
+        format!("Serving replicas never fell below {} of {} ({})", low.num, low.den, pct(low))
     } else {
         format!(
             "Serving replicas never fell below {}; the lowest share of desired was {} of {} ({})",
@@ -191,9 +172,9 @@ fn end_note(run: &RunRecord) -> Option<String> {
                 .collect();
             Some(match active.as_slice() {
                 [] => format!("The run stopped at the until limit ({limit})."),
-                [one] => format!(
-                    "The run stopped at the until limit ({limit}) with the update of {one} still in progress."
-                ),
+                [one] => {
+                    format!("The run stopped at the until limit ({limit}) with the update of {one} still in progress.")
+                }
                 many => format!(
                     "The run stopped at the until limit ({limit}) with the updates of {} still in progress.",
                     many.join(", ")
@@ -221,16 +202,8 @@ fn refused_actions(run: &RunRecord) -> Option<String> {
     if lines.is_empty() {
         return None;
     }
-    let heading = format!(
-        "Docker would have refused {}:",
-        count(lines.len() as u64, "action")
-    );
-    Some(
-        std::iter::once(heading)
-            .chain(lines)
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
+    let heading = format!("Docker would have refused {}:", count(lines.len() as u64, "action"));
+    Some(std::iter::once(heading).chain(lines).collect::<Vec<_>>().join("\n"))
 }
 
 fn secs(t: SimTime) -> String {
@@ -243,23 +216,12 @@ fn dur(d: SimDuration) -> String {
 
 /// `80.0%`, from the exact ratio.
 fn pct(r: Ratio) -> String {
-    format!(
-        "{}%",
-        Ratio {
-            num: r.num * 100,
-            den: r.den
-        }
-        .fixed(1)
-    )
+    format!("{}%", Ratio { num: r.num * 100, den: r.den }.fixed(1))
 }
 
 /// `1 task`, `3 tasks`.
 fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 #[cfg(test)]
@@ -269,11 +231,7 @@ mod tests {
     use crate::report::fixtures::{MS, S, empty_run, sample, service};
 
     fn change(t: u64, state: UpdateState, message: &str) -> StatusChange {
-        StatusChange {
-            t: SimTime(t),
-            state,
-            message: message.into(),
-        }
+        StatusChange { t: SimTime(t), state, message: message.into() }
     }
 
     fn completed_run() -> RunRecord {
@@ -288,16 +246,8 @@ mod tests {
             failures: 0,
             rollback_started_at: None,
             status_changes: vec![
-                change(
-                    30 * S + 50 * MS,
-                    UpdateState::Updating,
-                    "update in progress",
-                ),
-                change(
-                    81 * S + 300 * MS,
-                    UpdateState::Completed,
-                    "update completed",
-                ),
+                change(30 * S + 50 * MS, UpdateState::Updating, "update in progress"),
+                change(81 * S + 300 * MS, UpdateState::Completed, "update completed"),
             ],
         };
         run.services = vec![web];
@@ -323,10 +273,7 @@ mod tests {
             Serving replicas never fell below 8 of 10 (80.0%); 12.400s below desired, \
             0.000s with none serving; 95.2% of desired served on average during the update.";
         assert!(text.contains(expected), "{text}");
-        assert!(
-            !text.contains("limit"),
-            "a quiescent run has no caveat: {text}"
-        );
+        assert!(!text.contains("limit"), "a quiescent run has no caveat: {text}");
     }
 
     #[test]
@@ -340,16 +287,8 @@ mod tests {
         u.rollback_started_at = Some(SimTime(50 * S));
         u.completed_at = Some(SimTime(70 * S));
         u.status_changes = vec![
-            change(
-                30 * S + 50 * MS,
-                UpdateState::Updating,
-                "update in progress",
-            ),
-            change(
-                45 * S,
-                UpdateState::Paused,
-                "update paused due to failure or early termination of task x1",
-            ),
+            change(30 * S + 50 * MS, UpdateState::Updating, "update in progress"),
+            change(45 * S, UpdateState::Paused, "update paused due to failure or early termination of task x1"),
             change(47 * S, UpdateState::Updating, "update in progress"),
             change(
                 50 * S,
@@ -375,14 +314,16 @@ mod tests {
         u.completed_at = None;
         u.failures = 1;
         u.status_changes.pop();
-        u.status_changes.push(change(
-            45 * S,
-            UpdateState::Paused,
-            "update paused due to failure",
-        ));
+        u.status_changes.push(change(45 * S, UpdateState::Paused, "update paused due to failure"));
         let text = narrative(&run);
-        assert!(text.contains("; 10 tasks replaced, 1 failure; paused at 45.000s: \"update paused due to failure\"."), "{text}");
-        assert!(text.contains("It was still paused (Docker waits for an operator) when the run stopped at 100.000s."), "{text}");
+        assert!(
+            text.contains("; 10 tasks replaced, 1 failure; paused at 45.000s: \"update paused due to failure\"."),
+            "{text}"
+        );
+        assert!(
+            text.contains("It was still paused (Docker waits for an operator) when the run stopped at 100.000s."),
+            "{text}"
+        );
     }
 
     #[test]
@@ -395,10 +336,7 @@ mod tests {
         u.completed_at = None;
         u.status_changes.pop();
         let text = narrative(&run);
-        assert!(
-            text.contains("It was still updating when the run stopped at 600.000s."),
-            "{text}"
-        );
+        assert!(text.contains("It was still updating when the run stopped at 600.000s."), "{text}");
         assert!(
             text.contains("The run stopped at the until limit (10m0s) with the update of web_web still in progress."),
             "{text}"
@@ -410,10 +348,7 @@ mod tests {
         let mut run = completed_run();
         run.end_reason = EndReason::MaxEventsReached;
         let text = narrative(&run);
-        assert!(
-            text.contains("max_events limit after 1234 events"),
-            "{text}"
-        );
+        assert!(text.contains("max_events limit after 1234 events"), "{text}");
         assert!(text.contains("results are incomplete"), "{text}");
     }
 
@@ -423,11 +358,7 @@ mod tests {
         run.services.push(service("web_db", 1));
         run.timeline.push(sample("web_db", 0, 1, 1));
         run.actions = vec![
-            (
-                SimTime(10 * S),
-                "docker service scale web_web=10".into(),
-                None,
-            ),
+            (SimTime(10 * S), "docker service scale web_web=10".into(), None),
             (
                 SimTime(20 * S),
                 "docker node update --availability drain ghost".into(),
@@ -435,17 +366,17 @@ mod tests {
             ),
         ];
         let text = narrative(&run);
-        assert!(text.contains(
-            "web_db: never updated; 1 task desired. Serving replicas never fell below desired (lowest 1); \
+        assert!(
+            text.contains(
+                "web_db: never updated; 1 task desired. Serving replicas never fell below desired (lowest 1); \
              0.000s below desired, 0.000s with none serving."
-        ), "{text}");
+            ),
+            "{text}"
+        );
         assert!(text.ends_with(
             "Docker would have refused 1 action:\n  at 20.000s: docker node update --availability drain ghost: node ghost not found\n"
         ), "{text}");
-        assert!(
-            !text.contains("web_web=10"),
-            "accepted actions are not listed: {text}"
-        );
+        assert!(!text.contains("web_web=10"), "accepted actions are not listed: {text}");
     }
 
     #[test]
@@ -454,9 +385,6 @@ mod tests {
         // Scaled from 10 to 4: 4 of 4 is the fewest replicas but 8 of 10 the lowest share.
         run.timeline.push(sample("web_web", 90 * S, 4, 4));
         let text = narrative(&run);
-        assert!(
-            text.contains("never fell below 4; the lowest share of desired was 8 of 10 (80.0%)"),
-            "{text}"
-        );
+        assert!(text.contains("never fell below 4; the lowest share of desired was 8 of 10 (80.0%)"), "{text}");
     }
 }

@@ -41,10 +41,7 @@ fn summary_tree(run: &RunRecord) -> Json {
         ("engine", Json::str(&run.engine)),
         ("run", run_json(run)),
         ("services", services_json(run)),
-        (
-            "actions",
-            Json::Array(run.actions.iter().map(action_json).collect()),
-        ),
+        ("actions", Json::Array(run.actions.iter().map(action_json).collect())),
     ])
 }
 
@@ -57,12 +54,7 @@ fn run_json(run: &RunRecord) -> Json {
 }
 
 fn services_json(run: &RunRecord) -> Json {
-    Json::Object(
-        run.services
-            .iter()
-            .map(|s| (s.name.clone(), service_json(s, &availability(run, &s.name))))
-            .collect(),
-    )
+    Json::Object(run.services.iter().map(|s| (s.name.clone(), service_json(s, &availability(run, &s.name)))).collect())
 }
 
 fn service_json(service: &ServiceRecord, availability: &Availability) -> Json {
@@ -86,14 +78,8 @@ fn update_json(u: &UpdateRecord) -> Json {
         ("duration_s", Json::opt(duration, Json::secs)),
         ("tasks_replaced", Json::uint(u.tasks_replaced)),
         ("failures", Json::uint(u.failures)),
-        (
-            "rollback_started_at_s",
-            Json::opt(u.rollback_started_at, Json::time),
-        ),
-        (
-            "status_changes",
-            Json::Array(u.status_changes.iter().map(change_json).collect()),
-        ),
+        ("rollback_started_at_s", Json::opt(u.rollback_started_at, Json::time)),
+        ("status_changes", Json::Array(u.status_changes.iter().map(change_json).collect())),
     ])
 }
 
@@ -110,10 +96,7 @@ fn availability_json(a: &Availability) -> Json {
         ("observed_from_s", Json::opt(a.observed_from, Json::time)),
         ("min_serving", Json::uint(a.min_serving)),
         ("min_serving_ratio", Json::ratio(a.min_serving_ratio)),
-        (
-            "serving_ratio_time_weighted",
-            Json::opt(a.serving_ratio_time_weighted, Json::ratio),
-        ),
+        ("serving_ratio_time_weighted", Json::opt(a.serving_ratio_time_weighted, Json::ratio)),
         ("seconds_below_desired", Json::secs(a.seconds_below_desired)),
         ("seconds_none_serving", Json::secs(a.seconds_none_serving)),
     ])
@@ -169,11 +152,7 @@ mod tests {
             sample("web_web", 52 * S + 400 * MS, 10, 10),
         ];
         run.actions = vec![
-            (
-                SimTime(10 * S),
-                "docker service scale web_web=10".into(),
-                None,
-            ),
+            (SimTime(10 * S), "docker service scale web_web=10".into(), None),
             (
                 SimTime(20 * S),
                 "docker node update --availability drain ghost".into(),
@@ -200,10 +179,7 @@ mod tests {
         // Exact decimal text, not a float's shortest form (51.234, 12.400 — never 12.4).
         assert!(text.contains("\"duration_s\": 51.234,"), "{text}");
         assert!(text.contains("\"started_at_s\": 30.050,"), "{text}");
-        assert!(
-            text.contains("\"seconds_below_desired\": 12.400,"),
-            "{text}"
-        );
+        assert!(text.contains("\"seconds_below_desired\": 12.400,"), "{text}");
         assert!(text.contains("\"end_time_s\": 100.000,"), "{text}");
         assert!(text.contains("\"min_serving_ratio\": 0.8000,"), "{text}");
     }
@@ -216,20 +192,14 @@ mod tests {
         assert_eq!(db["update"]["started_at_s"], Value::Null);
         assert_eq!(db["update"]["duration_s"], Value::Null);
         assert_eq!(db["update"]["status_changes"], Value::Array(vec![]));
-        assert_eq!(
-            db["availability"]["serving_ratio_time_weighted"],
-            Value::Null
-        );
+        assert_eq!(db["availability"]["serving_ratio_time_weighted"], Value::Null);
         assert_eq!(db["availability"]["min_serving_ratio"], 1.0);
     }
 
     #[test]
     fn keys_and_services_keep_their_order() {
         let text = summary_json(&run());
-        let pos = |needle: &str| {
-            text.find(needle)
-                .unwrap_or_else(|| panic!("{needle} missing"))
-        };
+        let pos = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} missing"));
         let top = [
             "\"scenario\"",
             "\"seed\"",

@@ -175,9 +175,7 @@ fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Resul
                 (_, Some(v)) => v,
                 (Arity::Bool, None) => "true".to_string(),
                 (Arity::Value, None) => {
-                    let v = args
-                        .get(i)
-                        .ok_or_else(|| error(format!("flag needs an argument: --{name}"), None))?;
+                    let v = args.get(i).ok_or_else(|| error(format!("flag needs an argument: --{name}"), None))?;
                     i += 1;
                     v.to_string()
                 }
@@ -214,16 +212,14 @@ fn long_flag<'s>(name: &str, spec: &'s [Flag], unmodelled: &[&str]) -> Result<&'
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     let parsed = parse_args(args, UPDATE_FLAGS, UNMODELLED_UPDATE_FLAGS).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
-    let service =
-        one_service("docker service update", &parsed.positional, names).map_err(|e| errors.push(e)).ok();
+    let service = one_service("docker service update", &parsed.positional, names).map_err(|e| errors.push(e)).ok();
     let mut update = ServiceUpdate::default();
     for (flag, value) in &parsed.flags {
         if let Err(e) = apply_update_flag(&mut update, flag, value) {
             errors.push(e);
         }
     }
-    if update.rollback_now && parsed.flags.iter().any(|(f, _)| !matches!(*f, "rollback" | "detach" | "quiet"))
-    {
+    if update.rollback_now && parsed.flags.iter().any(|(f, _)| !matches!(*f, "rollback" | "detach" | "quiet")) {
         errors.push(error("other flags may not be combined with --rollback", None));
     }
     if let (Some(s), Some(_)) = (service, update.replicas)
@@ -281,11 +277,8 @@ fn apply_patch(p: &mut UpdateConfigPatch, field: &str, flag: &str, value: &str) 
 }
 
 /// `update_config.failure_action` values.
-pub const FAILURE_ACTIONS: &[(&str, FailureAction)] = &[
-    ("pause", FailureAction::Pause),
-    ("continue", FailureAction::Continue),
-    ("rollback", FailureAction::Rollback),
-];
+pub const FAILURE_ACTIONS: &[(&str, FailureAction)] =
+    &[("pause", FailureAction::Pause), ("continue", FailureAction::Continue), ("rollback", FailureAction::Rollback)];
 
 /// `update_config.order` values.
 pub const ORDERS: &[(&str, UpdateOrder)] =
@@ -340,12 +333,7 @@ fn secret_source(flag: &str, value: &str) -> Result<String, CommandError> {
         match field.split_once('=') {
             None if fields.len() == 1 => source = Some(field.to_string()),
             None => {
-                return Err(invalid(
-                    flag,
-                    value,
-                    format!("invalid field '{field}' must be a key=value pair"),
-                    None,
-                ));
+                return Err(invalid(flag, value, format!("invalid field '{field}' must be a key=value pair"), None));
             }
             Some(("source" | "src", v)) => source = Some(v.to_string()),
             Some(("target" | "uid" | "gid" | "mode", _)) => {}
@@ -376,8 +364,7 @@ fn find_service<'n>(name: &str, names: Names<'n>) -> Result<&'n ServiceRef, Comm
     }
     let message = format!("no such service: {name}");
     if let Some(s) = names.services.iter().find(|s| s.short == name) {
-        let hint =
-            format!("did you mean \"{}\"? docker stack deploy names services <stack>_<service>", s.full);
+        let hint = format!("did you mean \"{}\"? docker stack deploy names services <stack>_<service>", s.full);
         return Err(error(message, Some(hint)));
     }
     let fulls: Vec<&str> = names.services.iter().map(|s| s.full.as_str()).collect();
@@ -418,10 +405,7 @@ fn scale_one(spec: &str, names: Names<'_>) -> Result<Action, CommandError> {
         .parse::<u64>()
         .map_err(|_| error(format!("invalid replicas value {n}: must be a non-negative integer"), None))?;
     if service.global {
-        return Err(error(
-            format!("{name}: scale can only be used with replicated or replicated-job mode"),
-            None,
-        ));
+        return Err(error(format!("{name}: scale can only be used with replicated or replicated-job mode"), None));
     }
     Ok(Action::ServiceScale { service: service.full.clone(), replicas })
 }
@@ -444,10 +428,7 @@ fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<Comma
     let availability = match parsed.flags.last() {
         Some((flag, v)) => parse_choice(flag, v, AVAILABILITIES).map_err(|e| errors.push(e)).ok(),
         None => {
-            errors.push(error(
-                "docker node update needs --availability (the only node change simulated)",
-                None,
-            ));
+            errors.push(error("docker node update needs --availability (the only node change simulated)", None));
             None
         }
     };
@@ -561,16 +542,10 @@ mod tests {
     #[test]
     fn errors_have_docker_wording_and_hints() {
         let e = first_error("docker service update --imgae x web_web");
-        assert_eq!(
-            (e.message.as_str(), e.hint.as_deref()),
-            ("unknown flag: --imgae", Some("did you mean --image?"))
-        );
+        assert_eq!((e.message.as_str(), e.hint.as_deref()), ("unknown flag: --imgae", Some("did you mean --image?")));
         let e = first_error("docker service update --force web");
         assert_eq!(e.message, "no such service: web");
-        assert_eq!(
-            e.hint.unwrap(),
-            "did you mean \"web_web\"? docker stack deploy names services <stack>_<service>"
-        );
+        assert_eq!(e.hint.unwrap(), "did you mean \"web_web\"? docker stack deploy names services <stack>_<service>");
         let e = first_error("docker service update --update-failure-action rollbak web_web");
         assert!(
             e.message.contains("must be one of the following: \"continue\", \"pause\", \"rollback\""),
@@ -579,13 +554,8 @@ mod tests {
         );
         assert_eq!(e.hint.as_deref(), Some("did you mean \"rollback\"?"));
         assert!(first_error("docker service update --update-delay 10 web_web").message.contains("no unit"));
-        assert_eq!(
-            first_error("docker service update web_web --image").message,
-            "flag needs an argument: --image"
-        );
-        assert!(
-            first_error("docker service update -x web_web").message.contains("unknown shorthand flag: 'x'")
-        );
+        assert_eq!(first_error("docker service update web_web --image").message, "flag needs an argument: --image");
+        assert!(first_error("docker service update -x web_web").message.contains("unknown shorthand flag: 'x'"));
         assert!(first_error("docker service update --replicas 2 web_agent").message.contains("replicated"));
         assert!(first_error("docker service update --env-add A=1 web_web").message.contains("not simulated"));
         let e = first_error("docker node update --availability drian node-3");

@@ -45,11 +45,8 @@ impl Diagnostic {
             let pad = " ".repeat(num.len());
             out.push_str(&format!("\n {pad} |\n {num} | {src}"));
             if let Some(col) = self.column {
-                let caret_pad: String = src
-                    .chars()
-                    .take(col.saturating_sub(1))
-                    .map(|c| if c == '\t' { '\t' } else { ' ' })
-                    .collect();
+                let caret_pad: String =
+                    src.chars().take(col.saturating_sub(1)).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
                 out.push_str(&format!("\n {pad} | {caret_pad}^"));
             }
         }

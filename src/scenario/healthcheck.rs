@@ -83,15 +83,14 @@ fn apply_flag(flag: &str, config: &mut HealthConfig) -> Result<(), HealthcheckEr
         "start-period" => config.start_period = Some(duration(name, value)?),
         "start-interval" => config.start_interval = Some(probe_duration(name, value)?),
         "retries" => {
-            let n = value.parse::<u32>().map_err(|_| {
-                err(format!("--retries must be a non-negative integer, not \"{value}\""), None)
-            })?;
+            let n = value
+                .parse::<u32>()
+                .map_err(|_| err(format!("--retries must be a non-negative integer, not \"{value}\""), None))?;
             config.retries = Some(n);
         }
         _ => {
             const KNOWN: [&str; 5] = ["interval", "timeout", "start-period", "start-interval", "retries"];
-            let hint =
-                crate::scenario::suggest::closest(name, &KNOWN).map(|c| format!("did you mean --{c}?"));
+            let hint = crate::scenario::suggest::closest(name, &KNOWN).map(|c| format!("did you mean --{c}?"));
             return Err(HealthcheckError { message: format!("Unknown flag: {name}"), hint });
         }
     }

@@ -111,7 +111,11 @@ fn health(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<HealthBehavior> 
         }
         _ => {
             let hint = "write healthy, never, {healthy_after: 10s}, {unhealthy_after: 1m} or {flaky: 0.1}";
-            c.error(path, "must be healthy, never, or a mapping with exactly one of healthy_after, unhealthy_after, flaky", Some(hint.into()));
+            c.error(
+                path,
+                "must be healthy, never, or a mapping with exactly one of healthy_after, unhealthy_after, flaky",
+                Some(hint.into()),
+            );
             None
         }
     }
@@ -136,8 +140,7 @@ fn stop(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<StopBehavior> {
     }
     let e = c.entries(v, path)?;
     c.check_keys(e, path, &["after", "exit_code"], false, &[]);
-    let after =
-        c.optional(e, path, "after", Checker::dist).unwrap_or(Dist::Fixed(SimDuration::from_millis(50)));
+    let after = c.optional(e, path, "after", Checker::dist).unwrap_or(Dist::Fixed(SimDuration::from_millis(50)));
     let exit_code = c.optional(e, path, "exit_code", Checker::i32).unwrap_or(0);
     Some(StopBehavior::Graceful { after, exit_code })
 }

@@ -47,8 +47,7 @@ impl Yaml {
                 format!("[{}]", parts.join(", "))
             }
             Yaml::Map(entries) => {
-                let parts: Vec<String> =
-                    entries.iter().map(|(k, v)| format!("{k}: {}", v.render())).collect();
+                let parts: Vec<String> = entries.iter().map(|(k, v)| format!("{k}: {}", v.render())).collect();
                 format!("{{{}}}", parts.join(", "))
             }
         }
@@ -90,9 +89,7 @@ fn convert(value: serde_yaml::Value) -> Yaml {
         Value::Number(n) => convert_number(&n),
         Value::String(s) => Yaml::Str(s),
         Value::Sequence(items) => Yaml::Seq(items.into_iter().map(convert).collect()),
-        Value::Mapping(map) => {
-            Yaml::Map(map.into_iter().map(|(k, v)| (convert(k).render(), convert(v))).collect())
-        }
+        Value::Mapping(map) => Yaml::Map(map.into_iter().map(|(k, v)| (convert(k).render(), convert(v))).collect()),
         // Tags (`!reset`, `!override`) carry no meaning for a v3 stack: keep the value.
         Value::Tagged(tagged) => convert(tagged.value),
     }

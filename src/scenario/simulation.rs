@@ -40,9 +40,7 @@ pub struct Settings {
 pub fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
     Settings {
         seed: c.optional(e, path, "seed", Checker::u64).unwrap_or(1),
-        until: SimTime(
-            c.optional(e, path, "until", Checker::duration).unwrap_or(SimDuration::from_secs(3600)).0,
-        ),
+        until: SimTime(c.optional(e, path, "until", Checker::duration).unwrap_or(SimDuration::from_secs(3600)).0),
         max_events: c.optional(e, path, "max_events", Checker::u64).unwrap_or(10_000_000),
         engine: c.optional(e, path, "engine", engine).unwrap_or(EngineVersion::V27),
         latencies: c.optional(e, path, "latencies", latencies).unwrap_or_else(Latencies::calibrated),
@@ -171,9 +169,8 @@ fn node(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<NodeSpec> {
     c.check_keys(e, path, &["name", "role", "labels", "availability", "images"], false, &[]);
     let name = c.required(e, path, "name", Checker::string);
     let role = c.optional(e, path, "role", |c, v, p| c.choice(v, p, ROLES)).unwrap_or(NodeRole::Worker);
-    let availability = c
-        .optional(e, path, "availability", |c, v, p| c.choice(v, p, AVAILABILITIES))
-        .unwrap_or(Availability::Active);
+    let availability =
+        c.optional(e, path, "availability", |c, v, p| c.choice(v, p, AVAILABILITIES)).unwrap_or(Availability::Active);
     let labels = c.optional(e, path, "labels", labels).unwrap_or_default();
     let cached_images = c.optional(e, path, "images", image_list).unwrap_or_default();
     let name = name.filter(|n| !n.is_empty())?;
@@ -222,8 +219,7 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
     allowed.extend_from_slice(ENTRY_ACTIONS);
     c.check_keys(e, path, &allowed, false, &[]);
     let at = c.required(e, path, "at", Checker::duration).map(|d| SimTime(d.0));
-    let present: Vec<&(String, Yaml)> =
-        e.iter().filter(|(k, _)| ENTRY_ACTIONS.contains(&k.as_str())).collect();
+    let present: Vec<&(String, Yaml)> = e.iter().filter(|(k, _)| ENTRY_ACTIONS.contains(&k.as_str())).collect();
     let [(key, body)] = present.as_slice() else {
         let found = if present.is_empty() {
             "none".to_string()
@@ -263,13 +259,7 @@ fn run(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Act
     }
 }
 
-fn node_fault(
-    c: &mut Checker<'_>,
-    key: &str,
-    v: &Yaml,
-    path: &Path,
-    names: Names<'_>,
-) -> (Vec<Action>, String) {
+fn node_fault(c: &mut Checker<'_>, key: &str, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Action>, String) {
     let Some(name) = c.string(v, path) else { return (Vec::new(), String::new()) };
     let node = match command::find_node(&name, names) {
         Ok(n) => n,

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, RestartCondition, RestartPolicy,
-    ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
+    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, RestartCondition, RestartPolicy, ServiceMode,
+    ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::command::{FAILURE_ACTIONS, ORDERS, ServiceRef};
 use crate::scenario::locate::Path;
@@ -124,13 +124,11 @@ const DEPLOY_KEYS: &[&str] = &[
     "restart_policy",
     "placement",
 ];
-const UPDATE_KEYS: &[&str] =
-    &["parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order"];
+const UPDATE_KEYS: &[&str] = &["parallelism", "delay", "failure_action", "monitor", "max_failure_ratio", "order"];
 const RESTART_KEYS: &[&str] = &["condition", "delay", "max_attempts", "window"];
 const PLACEMENT_KEYS: &[&str] = &["constraints", "preferences", "max_replicas_per_node"];
 const RESOURCES_KEYS: &[&str] = &["limits", "reservations"];
-const HEALTH_KEYS: &[&str] =
-    &["test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"];
+const HEALTH_KEYS: &[&str] = &["test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"];
 
 /// Blocks whose keys are often written one level too high (the tutorial's mistake).
 const DEPLOY_NESTED: &[(&str, &[&str])] = &[
@@ -195,31 +193,20 @@ fn check_version(c: &mut Checker<'_>, v: &Yaml, path: &Path) {
     let minor_ok = |m: &str| m.parse::<u32>().is_ok_and(|n| n <= 13) && (m == "0" || !m.starts_with('0'));
     let ok = s == "3" || s.strip_prefix("3.").is_some_and(minor_ok);
     if !ok {
-        let hint =
-            "docker stack deploy reads compose file format 3.x; write version: \"3.8\" or leave it out";
+        let hint = "docker stack deploy reads compose file format 3.x; write version: \"3.8\" or leave it out";
         c.error_at(&Path::root(), path, format!("unsupported Compose file version: {s}"), Some(hint.into()));
     }
 }
 
 /// Warns about keys docker stack deploy ignores and checks that every key is a compose key.
-fn note_ignored_keys<'e>(
-    c: &mut Checker<'_>,
-    entries: &'e Entries,
-    path: &Path,
-    unsupported: &mut Vec<&'e str>,
-) {
+fn note_ignored_keys<'e>(c: &mut Checker<'_>, entries: &'e Entries, path: &Path, unsupported: &mut Vec<&'e str>) {
     c.check_keys(entries, path, SERVICE_KEYS, true, SERVICE_NESTED);
     for (key, _) in entries {
         if UNSUPPORTED_IN_SWARM.contains(&key.as_str()) {
             unsupported.push(key);
         }
         if let Some((_, why)) = DEPRECATED.iter().find(|(k, _)| k == key) {
-            c.warn_at(
-                &Path::root(),
-                &path.key(key),
-                format!("Ignoring deprecated options: {key}: {why}"),
-                None,
-            );
+            c.warn_at(&Path::root(), &path.key(key), format!("Ignoring deprecated options: {key}: {why}"), None);
         }
     }
 }
@@ -270,8 +257,7 @@ struct Deploy {
 
 fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
     c.check_keys(d, path, DEPLOY_KEYS, true, DEPLOY_NESTED);
-    let global =
-        c.optional(d, path, "mode", |c, v, p| c.choice(v, p, &[("replicated", false), ("global", true)]));
+    let global = c.optional(d, path, "mode", |c, v, p| c.choice(v, p, &[("replicated", false), ("global", true)]));
     let replicas = c.optional(d, path, "replicas", Checker::u64);
     if global == Some(true) && get(d, "replicas").is_some() {
         c.error(&path.key("replicas"), "replicas can only be used with replicated mode", None);
@@ -370,8 +356,7 @@ fn placement(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Placement> {
 }
 
 /// Constraint keys swarmkit matches; any other key never matches, leaving tasks pending.
-const CONSTRAINT_KEYS: &[&str] =
-    &["node.id", "node.hostname", "node.role", "node.platform.os", "node.platform.arch"];
+const CONSTRAINT_KEYS: &[&str] = &["node.id", "node.hostname", "node.role", "node.platform.os", "node.platform.arch"];
 
 /// `node.role == manager` (swarmkit's operators `==` and `!=` only).
 fn constraint(c: &mut Checker<'_>, text: &str, path: &Path) -> Option<Constraint> {
@@ -380,11 +365,7 @@ fn constraint(c: &mut Checker<'_>, text: &str, path: &Path) -> Option<Constraint
         .find_map(|(sym, op)| text.split_once(sym).map(|(k, v)| (k.trim(), *op, v.trim())));
     let Some((key, op, value)) = parsed.filter(|(k, _, v)| !k.is_empty() && !v.is_empty()) else {
         let hint = "write e.g. \"node.role == manager\" or \"node.labels.zone != a\"";
-        c.error(
-            path,
-            format!("invalid constraint \"{text}\": expected KEY==VALUE or KEY!=VALUE"),
-            Some(hint.into()),
-        );
+        c.error(path, format!("invalid constraint \"{text}\": expected KEY==VALUE or KEY!=VALUE"), Some(hint.into()));
         return None;
     };
     let label = key.starts_with("node.labels.") || key.starts_with("engine.labels.");

@@ -6,13 +6,9 @@ use std::path::Path;
 use crate::model::cluster::{Availability, NodeRole};
 use crate::model::image::{ExitBehavior, HealthBehavior, StopBehavior};
 use crate::model::scenario::{Action, EngineVersion};
-use crate::model::spec::{
-    ConstraintOp, FailureAction, Healthcheck, RestartCondition, ServiceMode, UpdateOrder,
-};
+use crate::model::spec::{ConstraintOp, FailureAction, Healthcheck, RestartCondition, ServiceMode, UpdateOrder};
 use crate::rng::Dist;
-use crate::scenario::{
-    Diagnostic, ScenarioError, load, load_str, load_str_with_warnings, load_with_warnings,
-};
+use crate::scenario::{Diagnostic, ScenarioError, load, load_str, load_str_with_warnings, load_with_warnings};
 use crate::time::{SimDuration, SimTime};
 
 fn secs(n: u64) -> SimDuration {
@@ -169,10 +165,7 @@ fn full_embedded_scenario() {
     assert_eq!(agent.task.healthcheck, Some(Healthcheck::Disabled));
 
     assert_eq!(s.nodes.len(), 2);
-    assert_eq!(
-        (s.nodes[0].role, s.nodes[0].labels.get("rack").map(String::as_str)),
-        (NodeRole::Manager, Some("7"))
-    );
+    assert_eq!((s.nodes[0].role, s.nodes[0].labels.get("rack").map(String::as_str)), (NodeRole::Manager, Some("7")));
     assert_eq!((s.nodes[1].role, s.nodes[1].availability), (NodeRole::Worker, Availability::Drain));
     assert_eq!(s.nodes[0].cached_images, ["agent:latest"], "cached: true puts the image on every node");
     assert_eq!(s.nodes[1].cached_images, ["nginx:1.12-alpine", "agent:latest"]);
@@ -233,10 +226,7 @@ fn zero_monitor_means_five_seconds_and_counted_nodes() {
     let s = load_str(text, Path::new("s.yml")).unwrap();
     assert_eq!(s.services[0].update.monitor, secs(5));
     let names: Vec<(&str, NodeRole)> = s.nodes.iter().map(|n| (n.name.as_str(), n.role)).collect();
-    assert_eq!(
-        names,
-        [("node-1", NodeRole::Manager), ("node-2", NodeRole::Worker), ("node-3", NodeRole::Worker)]
-    );
+    assert_eq!(names, [("node-1", NodeRole::Manager), ("node-2", NodeRole::Worker), ("node-3", NodeRole::Worker)]);
 }
 
 const TUTORIAL: &str = r#"version: "3.5"
@@ -283,7 +273,10 @@ fn misindented_tutorial_file_is_rejected_with_hints() {
 
 #[test]
 fn null_update_config_is_an_empty_block() {
-    let fixed = TUTORIAL.replace("      parallelism: 2\n      delay: 10s\n      \n      failure_action: rollback\n      monitor: 10s\n", "");
+    let fixed = TUTORIAL.replace(
+        "      parallelism: 2\n      delay: 10s\n      \n      failure_action: rollback\n      monitor: 10s\n",
+        "",
+    );
     let s = load_str(&fixed, Path::new("t.yml")).unwrap();
     assert_eq!(s.services[0].update.parallelism, 1);
     assert_eq!(s.services[0].mode, ServiceMode::Replicated { replicas: 10 });
@@ -351,10 +344,7 @@ fn unsupported_options_are_warnings() {
         warnings.iter().any(|w| w.contains("Ignoring unsupported options: build, depends_on, restart")),
         "{warnings:?}"
     );
-    assert!(
-        warnings.iter().any(|w| w.contains("Ignoring deprecated options: container_name")),
-        "{warnings:?}"
-    );
+    assert!(warnings.iter().any(|w| w.contains("Ignoring deprecated options: container_name")), "{warnings:?}");
 }
 
 #[test]
@@ -461,8 +451,7 @@ fn separate_simulation_file_with_relative_stack() {
     assert_ne!(s.input_digest, embedded_digest, "both files are hashed");
 
     // Without `name`, the stack is named after the stack file; errors name the right file.
-    std::fs::write(dir.path().join("stacks/app.yml"), "services:\n  web:\n    image: a\n    replica: 2\n")
-        .unwrap();
+    std::fs::write(dir.path().join("stacks/app.yml"), "services:\n  web:\n    image: a\n    replica: 2\n").unwrap();
     std::fs::write(&sim_path, "stack: stacks/app.yml\n").unwrap();
     let e = load(&sim_path).unwrap_err();
     assert!(e.diagnostics[0].file.ends_with("app.yml"), "{e}");
@@ -511,8 +500,5 @@ fn distributions() {
     assert_eq!(find(&diags, "stddev is required").path, "x-simulation.latencies.dispatch.normal");
     assert!(find(&diags, "sigma").message.contains("negative"));
     assert!(find(&diags, "allocate").message.contains("exactly one of uniform, normal, lognormal"));
-    assert_eq!(
-        find(&diags, "stop_signal").hint.as_deref(),
-        Some("write \"2s\" (durations are strings with a unit)")
-    );
+    assert_eq!(find(&diags, "stop_signal").hint.as_deref(), Some("write \"2s\" (durations are strings with a unit)"));
 }

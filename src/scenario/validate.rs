@@ -354,8 +354,7 @@ impl<'a> Checker<'a> {
 /// `did you mean update_config.parallelism? (...)` when `key` belongs to a nested block;
 /// a block present as a sibling (the mis-indented case) is preferred.
 fn misplaced_hint(key: &str, siblings: &Entries, nested: &[(&str, &[&str])]) -> Option<String> {
-    let owners: Vec<&str> =
-        nested.iter().filter(|(_, keys)| keys.contains(&key)).map(|(block, _)| *block).collect();
+    let owners: Vec<&str> = nested.iter().filter(|(_, keys)| keys.contains(&key)).map(|(block, _)| *block).collect();
     let block = owners.iter().find(|b| siblings.iter().any(|(k, _)| k == *b)).or_else(|| owners.first())?;
     Some(format!("did you mean {block}.{key}? ({block} keys must be indented under it)"))
 }

@@ -158,7 +158,8 @@ mod tests {
     fn spreads_by_fewest_service_tasks_then_total_then_index() {
         let l = BTreeMap::new();
         let nodes = vec![view("a", &l, 1, 1), view("b", &l, 0, 5), view("c", &l, 0, 2)];
-        let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), 4).into_iter().map(|r| r.unwrap()).collect();
+        let got: Vec<usize> =
+            schedule_group(&nodes, &Placement::default(), 4).into_iter().map(|r| r.unwrap()).collect();
         // c (0 svc, 2 total), b (0, 5), then a/c/b all at 1: a has the fewest total.
         assert_eq!(got, vec![2, 1, 0, 2]);
     }

@@ -30,7 +30,13 @@ pub struct RestartHistory {
 
 impl RestartHistory {
     /// `shouldRestart` for a task of `spec_version` that ended in `state` at `now`.
-    pub fn should_restart(&mut self, policy: &RestartPolicy, spec_version: SpecVersion, state: TaskState, now: SimTime) -> bool {
+    pub fn should_restart(
+        &mut self,
+        policy: &RestartPolicy,
+        spec_version: SpecVersion,
+        state: TaskState,
+        now: SimTime,
+    ) -> bool {
         let condition_allows = match policy.condition {
             RestartCondition::None => false,
             // A task that completed (exit 0) is not restarted under on-failure.
@@ -85,7 +91,12 @@ mod tests {
     use super::*;
 
     fn policy(condition: RestartCondition, max_attempts: u64, window_s: u64) -> RestartPolicy {
-        RestartPolicy { condition, delay: SimDuration::from_secs(5), max_attempts, window: SimDuration::from_secs(window_s) }
+        RestartPolicy {
+            condition,
+            delay: SimDuration::from_secs(5),
+            max_attempts,
+            window: SimDuration::from_secs(window_s),
+        }
     }
 
     #[test]

@@ -155,7 +155,12 @@ impl Updater {
     /// `Updater.Run` up to the first slot hand-out. `dirty_slots` must be non-empty and in the
     /// order to update them (the world uses ascending slot number; real Swarm's order comes
     /// from a Go map and is random).
-    pub fn start(now: SimTime, config: UpdateConfig, is_rollback: bool, dirty_slots: Vec<u64>) -> (Updater, Vec<UpdaterCommand>) {
+    pub fn start(
+        now: SimTime,
+        config: UpdateConfig,
+        is_rollback: bool,
+        dirty_slots: Vec<u64>,
+    ) -> (Updater, Vec<UpdaterCommand>) {
         assert!(!dirty_slots.is_empty(), "the world completes updates with no dirty slot itself");
         let parallelism = if config.parallelism == 0 { dirty_slots.len() } else { config.parallelism as usize };
         let monitoring_period = config.monitor;
@@ -258,13 +263,14 @@ impl Updater {
         // The worker waiting on this task (updateTask's own watch).
         if let Some(&worker) = self.waiting.get(&task)
             && let Worker::Await { slot, gate_open, seen, .. } = self.workers[worker]
-                && state >= TaskState::Running {
-                    if gate_open {
-                        self.worker_saw_state(now, worker, state, &mut out);
-                    } else if seen.is_none() {
-                        self.workers[worker] = Worker::Await { slot, task, gate_open, seen: Some(state) };
-                    }
-                }
+            && state >= TaskState::Running
+        {
+            if gate_open {
+                self.worker_saw_state(now, worker, state, &mut out);
+            } else if seen.is_none() {
+                self.workers[worker] = Worker::Await { slot, task, gate_open, seen: Some(state) };
+            }
+        }
         // The failure watch: only states > RUNNING, and only when the action is not continue.
         if state > TaskState::Running && self.config.failure_action != FailureAction::Continue {
             match self.phase {
@@ -313,7 +319,10 @@ impl Updater {
         }
         if self.config.delay > SimDuration::ZERO {
             self.workers[worker] = Worker::Sleeping;
-            out.push(UpdaterCommand::ArmTimer { timer: UpdaterTimer::Delay { worker }, at: now.plus(self.config.delay) });
+            out.push(UpdaterCommand::ArmTimer {
+                timer: UpdaterTimer::Delay { worker },
+                at: now.plus(self.config.delay),
+            });
         } else {
             self.set_idle(worker);
         }
@@ -372,7 +381,10 @@ impl Updater {
             self.judge_failure(now, task, out);
         }
         if self.phase == Phase::Monitoring {
-            out.push(UpdaterCommand::ArmTimer { timer: UpdaterTimer::MonitorDone, at: now.plus(self.monitoring_period) });
+            out.push(UpdaterCommand::ArmTimer {
+                timer: UpdaterTimer::MonitorDone,
+                at: now.plus(self.monitoring_period),
+            });
         }
     }
 

@@ -73,12 +73,10 @@ impl World {
                 let u = ServiceUpdate { replicas: Some(*replicas), ..Default::default() };
                 w.service_update(sid, &u, q)
             }),
-            Action::NodeAvailability { node, availability } => {
-                self.with_node(node, |w, n| {
-                    w.set_availability(n, *availability, q);
-                    Ok(())
-                })
-            }
+            Action::NodeAvailability { node, availability } => self.with_node(node, |w, n| {
+                w.set_availability(n, *availability, q);
+                Ok(())
+            }),
             Action::NodeDown { node } => self.with_node(node, |w, n| {
                 w.node_goes_silent(n, q);
                 Ok(())
@@ -95,7 +93,11 @@ impl World {
         self.recorder.actions.push((q.now(), timed.text.clone(), result.err()));
     }
 
-    fn with_service(&mut self, name: &str, f: impl FnOnce(&mut World, ServiceId) -> Result<(), String>) -> Result<(), String> {
+    fn with_service(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut World, ServiceId) -> Result<(), String>,
+    ) -> Result<(), String> {
         match self.services.iter().find(|s| &*s.name == name) {
             Some(s) => {
                 let sid = s.id;
@@ -105,7 +107,11 @@ impl World {
         }
     }
 
-    fn with_node(&mut self, name: &str, f: impl FnOnce(&mut World, NodeId) -> Result<(), String>) -> Result<(), String> {
+    fn with_node(
+        &mut self,
+        name: &str,
+        f: impl FnOnce(&mut World, NodeId) -> Result<(), String>,
+    ) -> Result<(), String> {
         match self.nodes.iter().find(|n| n.spec.name == name) {
             Some(n) => {
                 let id = n.id;
@@ -122,7 +128,11 @@ impl World {
         if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
             return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());
         }
-        let touches_task = u.image.is_some() || u.force || !u.secret_add.is_empty() || !u.secret_rm.is_empty() || u.stop_grace_period.is_some();
+        let touches_task = u.image.is_some()
+            || u.force
+            || !u.secret_add.is_empty()
+            || !u.secret_rm.is_empty()
+            || u.stop_grace_period.is_some();
         let svc = self.service_mut(sid);
         if touches_task {
             svc.newest_requested = spec.task.clone();

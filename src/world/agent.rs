@@ -214,7 +214,14 @@ impl World {
         }
     }
 
-    fn schedule_health(&mut self, id: TaskId, h: &ResolvedHealth, behavior: &HealthBehavior, now: SimTime, q: &mut EventQueue<Event>) {
+    fn schedule_health(
+        &mut self,
+        id: TaskId,
+        h: &ResolvedHealth,
+        behavior: &HealthBehavior,
+        now: SimTime,
+        q: &mut EventQueue<Event>,
+    ) {
         let probe = self.latency(|l| &l.probe);
         let (pass_from, fail_from) = match behavior {
             HealthBehavior::Healthy => (Some(now), None),

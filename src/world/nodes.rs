@@ -38,7 +38,9 @@ impl World {
         let epoch = n.epoch;
         let rng = &mut self.streams.heartbeat;
         let since_last = SimDuration::from_millis(rng.between(0, HEARTBEAT_PERIOD_MS - 1));
-        let period = SimDuration::from_millis(rng.between(HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS, HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS));
+        let period = SimDuration::from_millis(
+            rng.between(HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS, HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS),
+        );
         let last = SimTime(now.0.saturating_sub(since_last.as_nanos()));
         let deadline = last.plus(period.times(GRACE_MULTIPLIER)).max(now);
         q.at(deadline, Event::NodeDownDetected { node, epoch });

@@ -56,7 +56,8 @@ impl World {
     pub(super) fn slot_members(&self, sid: ServiceId, slot: u64) -> Option<Vec<TaskId>> {
         let svc = self.service(sid);
         let history = svc.by_slot.get(&slot)?;
-        let live: Vec<TaskId> = history.iter().copied().filter(|&id| self.task(id).desired <= TaskState::Running).collect();
+        let live: Vec<TaskId> =
+            history.iter().copied().filter(|&id| self.task(id).desired <= TaskState::Running).collect();
         if !live.is_empty() {
             return Some(live);
         }
@@ -203,7 +204,8 @@ impl World {
         let t = self.task(id);
         let (sid, slot, old_spec, state) = (t.service, t.slot, t.spec, t.state);
         let node = t.node;
-        let node_drained = node.is_some_and(|n| self.nodes[n.0 as usize].availability == crate::model::cluster::Availability::Drain);
+        let node_drained =
+            node.is_some_and(|n| self.nodes[n.0 as usize].availability == crate::model::cluster::Availability::Drain);
         let policy = self.service(sid).spec_at(old_spec).task.restart.clone();
         let current = self.service(sid).current;
         let now = q.now();
@@ -222,7 +224,14 @@ impl World {
 
     /// `DelayStart`: start `new` after `delay` and, when `wait_stop`, after `old` stops (or
     /// its node goes down, or 60 s pass: the timer starts with the delay).
-    pub(super) fn delay_start(&mut self, old: Option<TaskId>, new: TaskId, delay: SimDuration, wait_stop: bool, q: &mut EventQueue<Event>) {
+    pub(super) fn delay_start(
+        &mut self,
+        old: Option<TaskId>,
+        new: TaskId,
+        delay: SimDuration,
+        wait_stop: bool,
+        q: &mut EventQueue<Event>,
+    ) {
         let now = q.now();
         let wait_for = old.filter(|&o| wait_stop && self.task(o).state <= TaskState::Running);
         let gate = Gate {

@@ -16,19 +16,27 @@ use super::{Event, World};
 impl World {
     /// `Supervisor.Update`: a run already working toward this spec continues; otherwise the
     /// running one is cancelled and a new one starts (`Updater.Run`).
-    pub(super) fn supervise_update(&mut self, sid: ServiceId, slots: Vec<(u64, Vec<TaskId>)>, q: &mut EventQueue<Event>) {
+    pub(super) fn supervise_update(
+        &mut self,
+        sid: ServiceId,
+        slots: Vec<(u64, Vec<TaskId>)>,
+        q: &mut EventQueue<Event>,
+    ) {
         let current = self.service(sid).current;
         if let Some(active) = &self.service(sid).updater
-            && active.target == current && self.service(sid).spec_at(active.target) == self.service(sid).spec() {
-                return;
-            }
+            && active.target == current
+            && self.service(sid).spec_at(active.target) == self.service(sid).spec()
+        {
+            return;
+        }
         // Cancel: its timers become stale; tasks it created and their delayed starts go on.
         self.service_mut(sid).updater = None;
         let status = self.service(sid).status.as_ref().map(|s| s.state);
         if matches!(status, Some(UpdateState::Paused | UpdateState::RollbackPaused)) {
             return;
         }
-        let dirty: Vec<u64> = slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| *s).collect();
+        let dirty: Vec<u64> =
+            slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| *s).collect();
         if dirty.is_empty() {
             if matches!(status, Some(UpdateState::Updating | UpdateState::RollbackStarted)) {
                 self.complete_update(sid, q);
@@ -65,10 +73,11 @@ impl World {
         let mut only_placement = old.clone();
         only_placement.placement.constraints = new.placement.constraints.clone();
         if only_placement == *new
-            && let Some(node) = task.node {
-                let view = self.node_view(node, sid);
-                return !new.placement.constraints.iter().all(|c| crate::swarm::placement::constraint_matches(c, &view));
-            }
+            && let Some(node) = task.node
+        {
+            let view = self.node_view(node, sid);
+            return !new.placement.constraints.iter().all(|c| crate::swarm::placement::constraint_matches(c, &view));
+        }
         true
     }
 
@@ -77,14 +86,25 @@ impl World {
     }
 
     /// Feeds the updater an input and carries out what it asks, until it asks nothing more.
-    fn drive_updater(&mut self, sid: ServiceId, input: impl FnOnce(&mut Updater) -> Vec<UpdaterCommand>, q: &mut EventQueue<Event>) {
+    fn drive_updater(
+        &mut self,
+        sid: ServiceId,
+        input: impl FnOnce(&mut Updater) -> Vec<UpdaterCommand>,
+        q: &mut EventQueue<Event>,
+    ) {
         let Some(active) = self.service_mut(sid).updater.as_mut() else { return };
         let run = active.run;
         let commands = input(&mut active.updater);
         self.apply_updater_commands(sid, run, commands, q);
     }
 
-    fn apply_updater_commands(&mut self, sid: ServiceId, run: u64, commands: Vec<UpdaterCommand>, q: &mut EventQueue<Event>) {
+    fn apply_updater_commands(
+        &mut self,
+        sid: ServiceId,
+        run: u64,
+        commands: Vec<UpdaterCommand>,
+        q: &mut EventQueue<Event>,
+    ) {
         let mut queue: std::collections::VecDeque<UpdaterCommand> = commands.into();
         while let Some(command) = queue.pop_front() {
             // A command may cancel this run (rollback); the rest of its output is then moot.

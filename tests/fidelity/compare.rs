@@ -52,7 +52,11 @@ impl Comparison {
     /// The report: a header, the table, then details of unmatched slot histories.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let rule = if self.any_run { "must match at least one real run (a race: two legitimate outcomes)" } else { "must match every real run" };
+        let rule = if self.any_run {
+            "must match at least one real run (a race: two legitimate outcomes)"
+        } else {
+            "must match every real run"
+        };
         let verdict = if self.passed() { "PASS" } else { "FAIL" };
         let _ = writeln!(out, "fidelity {}: {verdict} ({rule})", self.scenario);
         for note in &self.notes {
@@ -185,7 +189,14 @@ pub fn compare(scenario: &str, reals: &[RunObs], sim: &RunObs, target_image: &st
             details.push(d);
         }
     }
-    Comparison { scenario: scenario.to_string(), run_labels: reals.iter().map(|r| r.label.clone()).collect(), any_run, rows, details, notes }
+    Comparison {
+        scenario: scenario.to_string(),
+        run_labels: reals.iter().map(|r| r.label.clone()).collect(),
+        any_run,
+        rows,
+        details,
+        notes,
+    }
 }
 
 /// Measure 2. The number of distinct slots that got a task of `target_image` created at or after
@@ -227,9 +238,7 @@ fn slot_history(tasks: &[&TaskObs], cut: f64) -> SlotHistory {
 /// the simulator records every state) with the same final state.
 pub fn history_matches(real: &SlotHistory, sim: &SlotHistory) -> bool {
     real.len() == sim.len()
-        && real.iter().zip(sim).all(|((ri, rs), (si, ss))| {
-            ri == si && is_subsequence(rs, ss) && rs.last() == ss.last()
-        })
+        && real.iter().zip(sim).all(|((ri, rs), (si, ss))| ri == si && is_subsequence(rs, ss) && rs.last() == ss.last())
 }
 
 /// True when `needle` appears in `hay` in order (not necessarily contiguously).
@@ -280,7 +289,9 @@ fn match_slots(real: &RunObs, sim: &RunObs) -> SlotMatching {
         .iter()
         .map(|(s, tasks)| {
             let mut cuts = vec![w - tol];
-            cuts.extend(tasks.iter().flat_map(|t| t.states.iter().map(|(t, _)| *t)).filter(|t| *t > w - tol && *t <= w + tol));
+            cuts.extend(
+                tasks.iter().flat_map(|t| t.states.iter().map(|(t, _)| *t)).filter(|t| *t > w - tol && *t <= w + tol),
+            );
             cuts.sort_by(f64::total_cmp);
             cuts.dedup();
             // The history at a cut holds until the next cut: its distance to `w` is 0 when that
@@ -290,7 +301,13 @@ fn match_slots(real: &RunObs, sim: &RunObs) -> SlotMatching {
                 .enumerate()
                 .map(|(k, &c)| {
                     let next = cuts.get(k + 1).copied().unwrap_or(f64::INFINITY);
-                    let d = if c <= w && w < next { 0.0 } else if c > w { c - w } else { next - w };
+                    let d = if c <= w && w < next {
+                        0.0
+                    } else if c > w {
+                        c - w
+                    } else {
+                        next - w
+                    };
                     (d.abs(), c)
                 })
                 .collect();
@@ -304,7 +321,12 @@ fn match_slots(real: &RunObs, sim: &RunObs) -> SlotMatching {
     // compat[i][j]: the history of the j-th simulated slot at the first cut matching real slot i.
     let compat: Vec<Vec<Option<usize>>> = real_keys
         .iter()
-        .map(|rk| sim_keys.iter().map(|sk| candidates[sk].iter().position(|(_, h)| history_matches(&real_slots[rk], h))).collect())
+        .map(|rk| {
+            sim_keys
+                .iter()
+                .map(|sk| candidates[sk].iter().position(|(_, h)| history_matches(&real_slots[rk], h)))
+                .collect()
+        })
         .collect();
     // Kuhn's augmenting paths: at most a few slots, so the simple algorithm is plenty.
     let mut owner: Vec<Option<usize>> = vec![None; sim_keys.len()];
@@ -356,7 +378,10 @@ fn short(image: &str) -> &str {
 
 /// A slot history in brief: each task's image and final state.
 fn kind(h: &SlotHistory) -> String {
-    h.iter().map(|(i, s)| format!("{}:{}", short(i), s.last().map_or("?", |s| s.as_str()))).collect::<Vec<_>>().join(" > ")
+    h.iter()
+        .map(|(i, s)| format!("{}:{}", short(i), s.last().map_or("?", |s| s.as_str())))
+        .collect::<Vec<_>>()
+        .join(" > ")
 }
 
 /// A slot history in full: each task's image and every distinct state.

@@ -163,7 +163,13 @@ pub fn from_record(record: &RunRecord, action: SimTime) -> RunObs {
         }
         let t = rel(e.t);
         let k = *index.entry(task_id).or_insert_with(|| {
-            tasks.push(TaskObs { slot: e.slot, image: image.to_string(), first_seen: t, first_index: i, states: Vec::new() });
+            tasks.push(TaskObs {
+                slot: e.slot,
+                image: image.to_string(),
+                first_seen: t,
+                first_index: i,
+                states: Vec::new(),
+            });
             tasks.len() - 1
         });
         tasks[k].states.push((t, e.state.as_str().to_string()));
@@ -173,7 +179,8 @@ pub fn from_record(record: &RunRecord, action: SimTime) -> RunObs {
 
 /// Reads a CSV file with a header, returning the named columns of every row, in that order.
 fn read_csv(path: &Path, columns: &[&str]) -> Result<Vec<Vec<String>>, String> {
-    let mut reader = csv::Reader::from_path(path).map_err(|e| format!("cannot read trace file {}: {e}", path.display()))?;
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read trace file {}: {e}", path.display()))?;
     let header = reader.headers().map_err(|e| format!("{}: bad header: {e}", path.display()))?.clone();
     let positions: Vec<usize> = columns
         .iter()

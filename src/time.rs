@@ -124,6 +124,13 @@ impl std::error::Error for DurationError {}
 
 /// Parses a duration exactly as Go's `time.ParseDuration` does (`"1m30s"`, `"1.5h"`, `"500ms"`,
 /// `"0"`), into integer nanoseconds with no floating point. Negative values are rejected.
+///
+/// ```
+/// use deploysim::time::{parse_go_duration, SimDuration};
+/// assert_eq!(parse_go_duration("1m30s"), Ok(SimDuration::from_secs(90)));
+/// assert_eq!(parse_go_duration("1.5s").unwrap().to_string(), "1.5s");
+/// assert!(parse_go_duration("10").is_err()); // Docker needs a unit: "10s"
+/// ```
 pub fn parse_go_duration(text: &str) -> Result<SimDuration, DurationError> {
     let s = text.trim();
     if s.is_empty() {

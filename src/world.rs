@@ -58,10 +58,17 @@ pub struct World {
     gates: Vec<Gate>,
     /// Gates by the old task they wait for.
     gates_waiting: std::collections::BTreeMap<crate::model::task::TaskId, Vec<usize>>,
+    /// Pending old-task timeouts (time, gate), swept by one armed event instead of one event
+    /// per gate: almost every gate opens long before its timeout.
+    gate_timeouts: BTreeSet<(SimTime, usize)>,
+    /// When the sweep event is armed.
+    gate_sweep_at: Option<SimTime>,
     pending: BTreeSet<crate::model::task::TaskId>,
     schedule_tick_armed: bool,
     registry_down_until: SimTime,
     next_updater_run: u64,
+    /// Armed updater timers: (service, updater run, timer).
+    updater_timers: Vec<(ServiceId, u64, crate::swarm::updater::UpdaterTimer)>,
     streams: Streams,
     recorder: Recorder,
     /// Optional per-event invariant check (tests).
@@ -79,10 +86,13 @@ impl World {
             tasks: Vec::new(),
             gates: Vec::new(),
             gates_waiting: Default::default(),
+            gate_timeouts: BTreeSet::new(),
+            gate_sweep_at: None,
             pending: BTreeSet::new(),
             schedule_tick_armed: false,
             registry_down_until: SimTime::ZERO,
             next_updater_run: 0,
+            updater_timers: Vec::new(),
             streams,
             recorder: Recorder::default(),
             check_invariants: false,
@@ -101,7 +111,7 @@ impl World {
         let mut queue = EventQueue::new();
         self.deploy_stack(&mut queue);
         for (index, action) in self.scenario.timeline.iter().enumerate() {
-            queue.at(action.at, Event::Action { index });
+            queue.at(action.at, Event::Action { index: index as u32 });
         }
         let limits = Limits { end: self.scenario.until, max_events: self.scenario.max_events };
         let outcome = run(&mut self, &mut queue, limits);
@@ -134,14 +144,15 @@ impl Model for World {
 
     fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) {
         match event {
-            Event::Action { index } => self.apply_action(index, queue),
+            Event::Action { index } => self.apply_action(index as usize, queue),
             Event::Agent { task, step } => self.agent_step(task, step, queue),
             Event::DesiredArrives { task } => self.desired_arrives(task, queue),
             Event::Observe { task, state } => self.observe(task, state, queue),
             Event::ScheduleTick => self.schedule_tick(queue),
             Event::Reconcile { service } => self.reconcile(service, queue),
-            Event::Gate { gate } => self.check_gate(gate, queue),
-            Event::Updater { service, run, timer } => self.updater_timer(service, run, timer, queue),
+            Event::Gate { gate } => self.check_gate(gate as usize, queue),
+            Event::GateTimeouts => self.gate_timeouts_due(queue),
+            Event::Updater { timer } => self.updater_timer(timer as usize, queue),
             Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
             Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
         }

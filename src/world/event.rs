@@ -1,7 +1,6 @@
 //! The single closed set of engine events the Swarm world schedules.
 
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
-use crate::swarm::updater::UpdaterTimer;
 
 /// A step of a task's life on its node, carried out by the node's agent or daemon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +42,7 @@ pub enum Event {
     /// Timeline entry `index` of the scenario is due.
     Action {
         /// Index into `Scenario::timeline`.
-        index: usize,
+        index: u32,
     },
     /// A task's agent-side step.
     Agent {
@@ -72,18 +71,18 @@ pub enum Event {
         service: ServiceId,
     },
     /// A `DelayStart` delay or its old-task timeout elapsed.
+    /// The earliest pending old-task timeout of the delayed starts may have passed.
+    GateTimeouts,
+    /// A `DelayStart` delay elapsed.
     Gate {
         /// Index into the world's gates.
-        gate: usize,
+        gate: u32,
     },
-    /// An updater timer fired.
+    /// An updater timer fired (the timer itself is kept in the world's table, which keeps
+    /// every event 16 bytes: the queue's size is what a large run pays for).
     Updater {
-        /// The service.
-        service: ServiceId,
-        /// The updater run it belongs to (stale runs are ignored).
-        run: u64,
-        /// Which timer.
-        timer: UpdaterTimer,
+        /// Index into the world's updater timers.
+        timer: u32,
     },
     /// The dispatcher's heartbeat deadline for a silent node passed.
     NodeDownDetected {

@@ -247,9 +247,38 @@ impl World {
         if let Some(o) = wait_for {
             self.gates_waiting.entry(o).or_default().push(index);
         }
-        q.at(now.plus(delay), Event::Gate { gate: index });
+        // With no delay, a gate waiting for the old task opens on its stop or its timeout.
+        if delay > SimDuration::ZERO || wait_for.is_none() {
+            q.at(now.plus(delay), Event::Gate { gate: index as u32 });
+        }
         if wait_for.is_some() {
-            q.at(now.plus(OLD_TASK_TIMEOUT), Event::Gate { gate: index });
+            let timeout = now.plus(OLD_TASK_TIMEOUT);
+            self.gate_timeouts.insert((timeout, index));
+            if self.gate_sweep_at.is_none_or(|at| timeout < at) {
+                self.gate_sweep_at = Some(timeout);
+                q.at(timeout, Event::GateTimeouts);
+            }
+        }
+    }
+
+    /// Opens the gates whose old-task timeout has passed, then re-arms for the next one.
+    pub(super) fn gate_timeouts_due(&mut self, q: &mut EventQueue<Event>) {
+        let now = q.now();
+        if self.gate_sweep_at == Some(now) {
+            self.gate_sweep_at = None;
+        }
+        while let Some(&(at, gate)) = self.gate_timeouts.first() {
+            if at > now {
+                break;
+            }
+            self.gate_timeouts.pop_first();
+            self.check_gate(gate, q);
+        }
+        if let Some(&(next, _)) = self.gate_timeouts.first() {
+            if self.gate_sweep_at.is_none_or(|at| next < at) {
+                self.gate_sweep_at = Some(next);
+                q.at(next, Event::GateTimeouts);
+            }
         }
     }
 
@@ -265,6 +294,8 @@ impl World {
             return;
         }
         self.gates[index].done = true;
+        let timeout = self.gates[index].timeout_at;
+        self.gate_timeouts.remove(&(timeout, index));
         let task = self.gates[index].task;
         // StartNow: only a task still below RUNNING is moved.
         if self.task(task).desired < TaskState::Running {

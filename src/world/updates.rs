@@ -7,7 +7,7 @@ use crate::engine::EventQueue;
 use crate::model::record::{StatusChange, UpdateState};
 use crate::model::spec::UpdateOrder;
 use crate::model::task::{ServiceId, TaskId, TaskState};
-use crate::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterTimer};
+use crate::swarm::updater::{SlotWork, Updater, UpdaterCommand};
 use crate::time::SimDuration;
 
 use super::state::{ActiveUpdater, UpdateStatus};
@@ -122,7 +122,11 @@ impl World {
                     let others: Vec<TaskId> = self.slot_tasks(sid, slot).into_iter().filter(|&t| t != keep).collect();
                     self.remove_old_tasks(&others, q);
                 }
-                UpdaterCommand::ArmTimer { timer, at } => q.at(at, Event::Updater { service: sid, run, timer }),
+                UpdaterCommand::ArmTimer { timer, at } => {
+                    let index = self.updater_timers.len() as u32;
+                    self.updater_timers.push((sid, run, timer));
+                    q.at(at, Event::Updater { timer: index });
+                }
                 UpdaterCommand::Pause { state, message } => {
                     if self.service(sid).status.is_some() {
                         self.set_status(sid, state, &message, q);
@@ -195,7 +199,8 @@ impl World {
         self.drive_updater(sid, |u| u.on_gate_open(now, id), q);
     }
 
-    pub(super) fn updater_timer(&mut self, sid: ServiceId, run: u64, timer: UpdaterTimer, q: &mut EventQueue<Event>) {
+    pub(super) fn updater_timer(&mut self, index: usize, q: &mut EventQueue<Event>) {
+        let (sid, run, timer) = self.updater_timers[index];
         if self.service(sid).updater.as_ref().is_none_or(|a| a.run != run) {
             return; // a cancelled run's sleep
         }

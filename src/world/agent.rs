@@ -100,6 +100,17 @@ impl World {
         let image = self.scenario.image(&image_ref);
         let node = self.task(id).node.expect("accepted tasks have a node");
         let cached = self.nodes[node.0 as usize].cache.contains(&image_ref);
+        let now = q.now();
+        if !cached {
+            // The daemon downloads an image once: a task that asks for an image already being
+            // pulled on its node waits for that download.
+            if let Some(&(done_at, ok)) = self.nodes[node.0 as usize].pulling.get(&image_ref) {
+                if done_at >= now {
+                    q.at(done_at, Event::Agent { task: id, step: AgentStep::PullDone { ok } });
+                    return;
+                }
+            }
+        }
         let registry_down = q.now() < self.registry_down_until;
         let pull_fails = image.missing || registry_down || self.streams.pull.chance(image.pull_failure);
         let duration = if cached || pull_fails {
@@ -107,6 +118,9 @@ impl World {
         } else {
             image.pull.sample(&mut self.streams.pull)
         };
+        if !cached && !pull_fails {
+            self.nodes[node.0 as usize].pulling.insert(image_ref, (now.plus(duration), true));
+        }
         q.after(duration, Event::Agent { task: id, step: AgentStep::PullDone { ok: cached || !pull_fails } });
     }
 
@@ -123,6 +137,7 @@ impl World {
         }
         let image = self.task_spec(id).image.clone();
         let node = self.task(id).node.expect("assigned");
+        self.nodes[node.0 as usize].pulling.remove(&image);
         self.nodes[node.0 as usize].cache.insert(image);
         self.set_state(id, TaskState::Ready, "prepared", q);
         self.agent_advance(id, q);

@@ -27,6 +27,8 @@ pub struct Node {
     pub epoch: u32,
     /// Images in the node's local cache.
     pub cache: BTreeSet<String>,
+    /// Downloads in progress: image → (when it ends, whether it succeeds).
+    pub pulling: BTreeMap<String, (SimTime, bool)>,
     /// Active tasks (assigned, desired ≤ RUNNING) per service.
     pub service_tasks: BTreeMap<ServiceId, u64>,
     /// Active tasks of every service.
@@ -51,6 +53,7 @@ impl Node {
             down: false,
             epoch: 0,
             cache: spec.cached_images.iter().cloned().collect(),
+            pulling: BTreeMap::new(),
             service_tasks: BTreeMap::new(),
             total_tasks: 0,
             failures: Vec::new(),

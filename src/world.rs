@@ -155,6 +155,7 @@ impl Model for World {
             Event::Updater { timer } => self.updater_timer(timer as usize, queue),
             Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
             Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
+            Event::NodeReconnects { node, epoch } => self.node_reconnects(node, epoch, queue),
         }
         let now = queue.now();
         self.flush_samples(now);

@@ -91,6 +91,13 @@ pub enum Event {
         /// Which outage (a node that came back meanwhile ignores the stale check).
         epoch: u32,
     },
+    /// A node whose network came back has re-registered its session with the manager.
+    NodeReconnects {
+        /// The node.
+        node: NodeId,
+        /// Which outage.
+        epoch: u32,
+    },
     /// A node has been down for 24 h: its tasks become ORPHANED.
     NodeOrphanDeadline {
         /// The node.

@@ -19,8 +19,10 @@ pub struct Node {
     pub spec: NodeSpec,
     /// Current availability.
     pub availability: Availability,
-    /// The node answers (false between `node_down` and `node_up`).
+    /// The node answers (false from `node_down` until its session is back after `node_up`).
     pub reachable: bool,
+    /// `node_up` happened; the agent has not re-registered yet.
+    pub reconnecting: bool,
     /// The manager has marked it DOWN (heartbeat deadline passed).
     pub down: bool,
     /// Outage counter, to ignore stale detection events.
@@ -50,6 +52,7 @@ impl Node {
             id,
             availability: spec.availability,
             reachable: true,
+            reconnecting: false,
             down: false,
             epoch: 0,
             cache: spec.cached_images.iter().cloned().collect(),

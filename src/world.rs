@@ -148,6 +148,10 @@ impl Model for World {
             Event::Agent { task, step } => self.agent_step(task, step, queue),
             Event::DesiredArrives { task } => self.desired_arrives(task, queue),
             Event::Observe { task, state } => self.observe(task, state, queue),
+            Event::UpdaterObserves { task, state } => {
+                let service = self.task(task).service;
+                self.updater_observes(service, task, state, queue);
+            }
             Event::ScheduleTick => self.schedule_tick(queue),
             Event::Reconcile { service } => self.reconcile(service, queue),
             Event::Gate { gate } => self.check_gate(gate as usize, queue),

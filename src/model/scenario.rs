@@ -66,6 +66,9 @@ pub struct Latencies {
     pub start_begin: Dist,
     /// Duration of one health probe (traces: probes end ~70 ms after they start).
     pub probe: Dist,
+    /// Extra delay before one watcher of the manager's store (the updater, the orchestrator)
+    /// sees a committed task status; drawn separately for each (default 0: the updater first).
+    pub watch: Dist,
     /// Extra container start time per other container already starting on the same node,
     /// beyond the first two (traces, 2-core node: two simultaneous starts take 0.5 s like one;
     /// six take 1.0–1.2 s).
@@ -88,6 +91,7 @@ impl Latencies {
             start_begin: ms(100),
             probe: ms(70),
             start_contention: ms(150),
+            watch: ms(0),
         }
     }
 }

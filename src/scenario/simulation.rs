@@ -78,6 +78,7 @@ const LATENCY_KEYS: &[&str] = &[
     "start_begin",
     "probe",
     "start_contention",
+    "watch",
 ];
 
 fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
@@ -107,6 +108,7 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
         "start_begin" => &mut l.start_begin,
         "probe" => &mut l.probe,
         "start_contention" => &mut l.start_contention,
+        "watch" => &mut l.watch,
         _ => return None,
     })
 }

@@ -56,8 +56,17 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
-    /// The manager learns a task's reported state (≥ RUNNING: the only ones it acts on).
+    /// The orchestrator and restart supervisor learn a task's reported state (≥ RUNNING: the
+    /// only ones they act on).
     Observe {
+        /// The task.
+        task: TaskId,
+        /// The state reported.
+        state: TaskState,
+    },
+    /// The service's updater learns a task's reported state. It watches the store on its own
+    /// goroutine, so it may see a change before or after the orchestrator does.
+    UpdaterObserves {
         /// The task.
         task: TaskId,
         /// The state reported.

@@ -163,11 +163,9 @@ impl World {
 
     /// The manager learns a task's state (≥ RUNNING).
     pub(super) fn observe(&mut self, id: TaskId, state: TaskState, q: &mut EventQueue<Event>) {
-        let sid = self.task(id).service;
-        // The updater's watches see the event first; a rollback it starts is committed before
-        // the orchestrator's restart logic runs, so replacements use the restored spec (the
-        // s05 r1 trace). Its reconcile is queued behind events already due now.
-        self.updater_observes(sid, id, state, q);
+        // When the updater saw this first and started a rollback, the restored spec is already
+        // committed, so the replacement below uses it (the s05 trace's first run); the
+        // rollback's reconcile is queued behind events already due now.
         if state > TaskState::Running {
             self.note_node_failure(id, state, q.now());
             self.release_gates_waiting_on(id, q);

@@ -59,8 +59,14 @@ impl World {
         self.touch(id);
         self.log_task(id, q.now());
         if state >= TaskState::Running && self.task_reachable_for_reports(id) {
+            // Two watchers see the committed status: the updater first when their latencies
+            // tie (the order of the s05 trace's first run), the orchestrator first in the
+            // other real run; `latencies.watch` makes the race go either way.
             let d = self.latency(|l| &l.status_report);
-            q.after(d, Event::Observe { task: id, state });
+            let to_updater = d.plus(self.latency(|l| &l.watch));
+            let to_orchestrator = d.plus(self.latency(|l| &l.watch));
+            q.after(to_updater, Event::UpdaterObserves { task: id, state });
+            q.after(to_orchestrator, Event::Observe { task: id, state });
         }
         if state.is_terminal() {
             self.release_from_node(id, q);

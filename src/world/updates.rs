@@ -247,6 +247,10 @@ impl World {
         svc.previous = None;
         svc.record.rollback_started_at = Some(q.now());
         svc.updater = None;
-        q.at(q.now(), Event::Reconcile { service: sid });
+        // The orchestrator sees the service change through its own watch: task events it
+        // already has (restarts) are handled first, in the same tick (`tickTasks` before
+        // `tickServices`).
+        let d = self.latency(|l| &l.watch);
+        q.after(d, Event::Reconcile { service: sid });
     }
 }

@@ -1,0 +1,175 @@
+//! One run, real (a recorded trace) or simulated (a `RunRecord`), in a common shape: times in
+//! seconds relative to the action, task states and UpdateStatus changes as Docker spells them.
+
+use std::collections::BTreeMap;
+
+use crate::model::record::RunRecord;
+use crate::time::SimTime;
+
+/// Task states after which a task never changes again (swarmkit: `state > RUNNING`).
+const TERMINAL_TASK_STATES: [&str; 6] = ["complete", "shutdown", "failed", "rejected", "orphaned", "remove"];
+
+/// One task as observed: every recorded (time, observed state), in time order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TaskObs {
+    /// Task id (the trace's, or the simulation's).
+    pub id: String,
+    /// Slot number (as assigned by that run; runs number slots differently).
+    pub slot: u64,
+    /// `image:tag` of the task's spec.
+    pub image: String,
+    /// The node the task was assigned to (empty when never assigned or not recorded).
+    pub node: String,
+    /// Time of the first observation: creation, or the first poll for tasks older than the
+    /// recording. Orders the tasks of a slot.
+    pub first_seen: f64,
+    /// Position of the first observation in the source, to break ties in `first_seen`.
+    pub first_index: usize,
+    /// (time, state) rows; consecutive repeats are kept (desired-state-only changes).
+    pub states: Vec<(f64, String)>,
+}
+
+impl TaskObs {
+    /// The distinct consecutive observed states of this task within the window ending at
+    /// `cut`: the state it was in at the action (if it existed then), then every change in
+    /// (0, cut]. `None` if the task is not part of the window: created after `cut`, or already
+    /// terminal before the action.
+    pub fn window_states(&self, cut: f64) -> Option<Vec<String>> {
+        let before: Option<&String> = self.states.iter().rev().find(|(t, _)| *t <= 0.0).map(|(_, s)| s);
+        let during: Vec<&String> = self.states.iter().filter(|(t, _)| *t > 0.0 && *t <= cut).map(|(_, s)| s).collect();
+        if before.is_none() && during.is_empty() {
+            return None;
+        }
+        if during.is_empty() && before.is_some_and(|s| is_terminal(s)) {
+            return None;
+        }
+        let mut out: Vec<String> = Vec::new();
+        for s in before.into_iter().chain(during) {
+            if out.last() != Some(s) {
+                out.push(s.clone());
+            }
+        }
+        Some(out)
+    }
+
+    /// Creation time if the task was created at or after the action (its first observation is
+    /// `new`, i.e. creation itself was seen), else `None`.
+    pub fn created_after_action(&self) -> Option<f64> {
+        let (t, s) = self.states.first()?;
+        (*t >= 0.0 && s == "new").then_some(*t)
+    }
+
+    /// When the task first entered `state` after the action, if it did.
+    pub fn reached(&self, state: &str) -> Option<f64> {
+        self.states.iter().find(|(t, s)| *t > 0.0 && s == state).map(|(t, _)| *t)
+    }
+
+    /// The task's last state at or before `t`, if it existed then.
+    pub fn state_at(&self, t: f64) -> Option<&str> {
+        self.states.iter().rev().find(|(when, _)| *when <= t).map(|(_, s)| s.as_str())
+    }
+}
+
+/// True for states a task never leaves.
+pub fn is_terminal(state: &str) -> bool {
+    TERMINAL_TASK_STATES.contains(&state)
+}
+
+/// One run of a scenario, aligned on its action (t = 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunObs {
+    /// `r1`, `r2` or `sim`.
+    pub label: String,
+    /// UpdateStatus changes after the action: (time, state), in order.
+    pub status: Vec<(f64, String)>,
+    /// The last UpdateStatus state, `none` when the service never had one.
+    pub final_state: String,
+    /// Every task of the service, in order of first observation.
+    pub tasks: Vec<TaskObs>,
+    /// For a trace: the time of its last row (any of its files); `None` for a simulation.
+    pub last_row: Option<f64>,
+    /// Serving containers as a step function: (from time, count), in time order. The first
+    /// entry holds the count at the action (t = 0) or earlier.
+    pub serving: Vec<(f64, u64)>,
+    /// Whether the run says which node each task ran on (multi-node traces, every simulation).
+    pub has_nodes: bool,
+}
+
+impl RunObs {
+    /// Time of the first UpdateStatus that ends the update's forward progress (`paused`,
+    /// `completed`, `rollback_started` or any later rollback state), if any.
+    pub fn first_terminal_status(&self) -> Option<f64> {
+        self.status.iter().find(|(_, s)| s != "updating").map(|(t, _)| *t)
+    }
+
+    /// Tasks grouped by slot, each slot's tasks in creation order.
+    pub fn by_slot(&self) -> BTreeMap<u64, Vec<&TaskObs>> {
+        let mut slots: BTreeMap<u64, Vec<&TaskObs>> = BTreeMap::new();
+        for task in &self.tasks {
+            slots.entry(task.slot).or_default().push(task);
+        }
+        for tasks in slots.values_mut() {
+            tasks.sort_by(|a, b| a.first_seen.total_cmp(&b.first_seen).then(a.first_index.cmp(&b.first_index)));
+        }
+        slots
+    }
+
+    /// The fewest serving containers at any instant of [0, end].
+    pub fn min_serving(&self, end: f64) -> Option<u64> {
+        let at_action = self.serving.iter().rev().find(|(t, _)| *t <= 0.0).map(|(_, n)| *n);
+        let during = self.serving.iter().filter(|(t, _)| *t > 0.0 && *t <= end).map(|(_, n)| *n);
+        at_action.into_iter().chain(during).min()
+    }
+
+    /// Tasks in state `running` at `t`, counted per node (`node: count`, by node name).
+    pub fn running_per_node(&self, t: f64) -> BTreeMap<String, u64> {
+        let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+        for task in &self.tasks {
+            if task.state_at(t) == Some("running") {
+                *counts.entry(task.node.clone()).or_default() += 1;
+            }
+        }
+        counts
+    }
+}
+
+/// The services a record holds, by full name.
+pub fn service_names(record: &RunRecord) -> Vec<String> {
+    record.services.iter().map(|s| s.name.clone()).collect()
+}
+
+/// The simulated run in the same shape, aligned on `action` (the first timeline action, or 0).
+/// `service` is the service's full name; `None` when the record has no such service.
+pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option<RunObs> {
+    let rel = |t: SimTime| (t.0 as i128 - action.0 as i128) as f64 / 1e9;
+    let svc = record.services.iter().find(|s| s.name == service)?;
+    let status = svc.update.status_changes.iter().map(|c| (rel(c.t), c.state.as_str().to_string())).collect();
+    let final_state = svc.update.state.map_or("none", |s| s.as_str()).to_string();
+
+    let mut tasks: Vec<TaskObs> = Vec::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
+    for (i, e) in record.task_events.iter().enumerate() {
+        if &*e.service != service {
+            continue;
+        }
+        let t = rel(e.t);
+        let k = *index.entry(&e.task_id).or_insert_with(|| {
+            tasks.push(TaskObs {
+                id: e.task_id.to_string(),
+                slot: e.slot,
+                image: e.image.to_string(),
+                node: String::new(),
+                first_seen: t,
+                first_index: i,
+                states: Vec::new(),
+            });
+            tasks.len() - 1
+        });
+        if !e.node.is_empty() {
+            tasks[k].node = e.node.to_string();
+        }
+        tasks[k].states.push((t, e.state.as_str().to_string()));
+    }
+    let serving = record.timeline.iter().filter(|s| s.service == service).map(|s| (rel(s.t), s.serving)).collect();
+    Some(RunObs { label: "sim".to_string(), status, final_state, tasks, last_row: None, serving, has_nodes: true })
+}

@@ -50,6 +50,7 @@ pub fn scenario(replicas: u64, nodes: u64, parallelism: u64) -> Scenario {
         nodes: node_specs,
         images: BTreeMap::new(),
         services: vec![service],
+        secrets: vec![],
         timeline: vec![TimedAction {
             at: SimTime(SimDuration::from_secs(120).as_nanos()),
             action: Action::ServiceUpdate { service: "bench_app".into(), update: Box::new(update) },

@@ -5,5 +5,6 @@ pub mod cluster;
 pub mod image;
 pub mod record;
 pub mod scenario;
+pub mod secret;
 pub mod spec;
 pub mod task;

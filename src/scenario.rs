@@ -8,6 +8,7 @@ mod healthcheck;
 mod images;
 mod locate;
 mod raw;
+mod secret_command;
 mod shell;
 mod simulation;
 mod stack;
@@ -153,7 +154,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
             }
             (stack::read(&mut sc, &stack_root, &stack_name), stack_text)
         }
-        _ => (stack::Stack { services: Vec::new(), refs: Vec::new() }, String::new()),
+        _ => (stack::Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() }, String::new()),
     };
     let mut c = Checker { doc, out: findings };
     assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&[text, &stack_text]))
@@ -221,7 +222,8 @@ fn assemble(
         }
     }
     let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
-    let names = command::Names { services: &stack.refs, nodes: &node_names };
+    let base_dir = path.parent().unwrap_or(FsPath::new(""));
+    let names = command::Names { services: &stack.refs, nodes: &node_names, base_dir };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let scenario = Scenario {
@@ -235,6 +237,7 @@ fn assemble(
         nodes,
         images: images.behaviors,
         services: stack.services,
+        secrets: stack.secrets,
         timeline,
         input_digest,
     };

@@ -8,6 +8,7 @@ mod nodes;
 mod orchestrator;
 mod record;
 mod scheduler;
+mod secrets;
 mod state;
 mod updates;
 
@@ -71,6 +72,8 @@ pub struct World {
     updater_timers: Vec<(ServiceId, u64, crate::swarm::updater::UpdaterTimer)>,
     streams: Streams,
     recorder: Recorder,
+    /// The swarm's secrets (metadata only).
+    secrets: secrets::SecretStore,
     /// Optional per-event invariant check (tests).
     check_invariants: bool,
 }
@@ -95,6 +98,7 @@ impl World {
             updater_timers: Vec::new(),
             streams,
             recorder: Recorder::default(),
+            secrets: Default::default(),
             check_invariants: false,
             scenario,
         }
@@ -109,6 +113,7 @@ impl World {
     /// Deploys the stack at t = 0, runs the timeline to the end and returns what happened.
     pub fn simulate(mut self) -> RunRecord {
         let mut queue = EventQueue::new();
+        self.seed_secrets();
         self.deploy_stack(&mut queue);
         for (index, action) in self.scenario.timeline.iter().enumerate() {
             queue.at(action.at, Event::Action { index: index as u32 });

@@ -242,6 +242,7 @@ fn scenario(p: &Params) -> Scenario {
         nodes,
         images,
         services: vec![service],
+        secrets: vec![],
         timeline: vec![TimedAction {
             at,
             action: Action::ServiceUpdate {

@@ -183,4 +183,17 @@ pub struct RunRecord {
     pub services: Vec<ServiceRecord>,
     /// Timeline actions as applied: (time, text, error if Docker would have refused it).
     pub actions: Vec<(SimTime, String, Option<String>)>,
+    /// What query commands (`docker secret ls`, `docker secret inspect`) printed.
+    pub outputs: Vec<CommandOutput>,
+}
+
+/// The text a query command printed at its simulated instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandOutput {
+    /// When it ran.
+    pub t: SimTime,
+    /// The command as written.
+    pub command: String,
+    /// What Docker would print (never a secret's value).
+    pub output: String,
 }

@@ -126,8 +126,8 @@ pub struct ServiceUpdate {
     pub force: bool,
     /// `--replicas`
     pub replicas: Option<u64>,
-    /// `--secret-add` (names)
-    pub secret_add: Vec<String>,
+    /// `--secret-add`
+    pub secret_add: Vec<crate::model::secret::SecretRef>,
     /// `--secret-rm` (names)
     pub secret_rm: Vec<String>,
     /// `--stop-grace-period`
@@ -175,6 +175,23 @@ pub enum Action {
         /// Node name.
         node: String,
     },
+    /// `docker secret create NAME FILE|-`
+    SecretCreate {
+        /// The secret (its size measured from the file; the value itself is never kept).
+        secret: crate::model::secret::SecretDef,
+    },
+    /// `docker secret rm NAME`
+    SecretRm {
+        /// Secret name.
+        name: String,
+    },
+    /// `docker secret ls`: prints the list as Docker does at that instant.
+    SecretLs,
+    /// `docker secret inspect NAME`: prints the metadata (never the value).
+    SecretInspect {
+        /// Secret name.
+        name: String,
+    },
     /// Every pull fails for this long.
     RegistryOutage {
         /// Length of the outage.
@@ -216,6 +233,9 @@ pub struct Scenario {
     pub images: BTreeMap<String, ImageBehavior>,
     /// Services deployed at t = 0 (`docker stack deploy`), in file order.
     pub services: Vec<ServiceSpec>,
+    /// Secrets that exist at t = 0 (the stack's, created by `docker stack deploy`, and external
+    /// ones).
+    pub secrets: Vec<crate::model::secret::SecretDef>,
     /// Actions and faults, sorted by time (stable for equal times).
     pub timeline: Vec<TimedAction>,
     /// Hex digest of the input bytes (stack and simulation files), for reports.

@@ -194,8 +194,8 @@ pub struct TaskSpec {
     pub restart: RestartPolicy,
     /// `deploy.placement`.
     pub placement: Placement,
-    /// Secret names the task mounts (their values never enter the simulator).
-    pub secrets: Vec<String>,
+    /// Secrets the task mounts (their values never enter the simulator).
+    pub secrets: Vec<crate::model::secret::SecretRef>,
     /// Bumped by `docker service update --force`: makes every task dirty.
     pub force_update: u64,
     /// Labels and other container settings that only matter for dirtiness.

@@ -23,6 +23,7 @@ pub fn empty_run() -> RunRecord {
         timeline: Vec::new(),
         services: Vec::new(),
         actions: Vec::new(),
+        outputs: Vec::new(),
     }
 }
 

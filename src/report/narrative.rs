@@ -22,6 +22,7 @@ pub fn narrative(run: &RunRecord) -> String {
     }
     paragraphs.extend(end_note(run));
     paragraphs.extend(refused_actions(run));
+    paragraphs.extend(command_outputs(run));
     let mut text = paragraphs.join("\n\n");
     text.push('\n');
     text
@@ -187,6 +188,16 @@ fn end_note(run: &RunRecord) -> Option<String> {
             secs(run.end_time)
         )),
     }
+}
+
+/// What query commands printed, each under a `$ command` line as a terminal shows it.
+fn command_outputs(run: &RunRecord) -> Option<String> {
+    if run.outputs.is_empty() {
+        return None;
+    }
+    let blocks: Vec<String> =
+        run.outputs.iter().map(|o| format!("at {}: $ {}\n{}", secs(o.t), o.command, o.output.trim_end())).collect();
+    Some(blocks.join("\n\n"))
 }
 
 /// The actions Docker would have refused, one per line, or nothing when there were none.

@@ -25,6 +25,8 @@ pub struct Names<'a> {
     pub services: &'a [ServiceRef],
     /// The cluster's node names.
     pub nodes: &'a [String],
+    /// The scenario file's folder (relative secret files are read from it).
+    pub base_dir: &'a std::path::Path,
 }
 
 /// Why a command was refused, with a hint when one helps.
@@ -41,10 +43,14 @@ fn error(message: impl Into<String>, hint: Option<String>) -> CommandError {
 }
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
-docker service scale SERVICE=N..., docker node update --availability active|pause|drain NODE";
+docker service scale SERVICE=N..., docker node update --availability active|pause|drain NODE, \
+docker secret create|rm|ls|inspect";
 
 /// Parses one command line into the actions it performs.
 pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    if let Some(result) = super::secret_command::parse(line, names.base_dir) {
+        return result;
+    }
     let words = shell::split(line).map_err(|e| vec![error(e, None)])?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
     match words.as_slice() {
@@ -326,26 +332,35 @@ fn parse_choice<T: Copy>(flag: &str, value: &str, options: &[(&str, T)]) -> Resu
 }
 
 /// The secret name of `--secret-add`: `NAME` or `source=NAME,target=...` (Docker's CSV form).
-fn secret_source(flag: &str, value: &str) -> Result<String, CommandError> {
+/// `--secret-add NAME` or `source=NAME,target=T,uid=U,gid=G,mode=M` (docker/cli `opts/swarmopts/secret.go`).
+fn secret_source(flag: &str, value: &str) -> Result<crate::model::secret::SecretRef, CommandError> {
     let fields: Vec<&str> = value.split(',').collect();
-    let mut source = None;
+    let mut r = crate::model::secret::SecretRef::named("");
+    let mut target = None;
     for field in &fields {
         match field.split_once('=') {
-            None if fields.len() == 1 => source = Some(field.to_string()),
+            None if fields.len() == 1 => r.source = field.to_string(),
             None => {
                 return Err(invalid(flag, value, format!("invalid field '{field}' must be a key=value pair"), None));
             }
-            Some(("source" | "src", v)) => source = Some(v.to_string()),
-            Some(("target" | "uid" | "gid" | "mode", _)) => {}
+            Some(("source" | "src", v)) => r.source = v.to_string(),
+            Some(("target", v)) => target = Some(v.to_string()),
+            Some(("uid", v)) => r.uid = v.to_string(),
+            Some(("gid", v)) => r.gid = v.to_string(),
+            Some(("mode", v)) => match u32::from_str_radix(v, 8) {
+                Ok(m) => r.mode = m,
+                Err(_) => return Err(invalid(flag, value, format!("invalid mode: {v}"), None)),
+            },
             Some((k, _)) => {
                 return Err(invalid(flag, value, format!("invalid field in secret request: {k}"), None));
             }
         }
     }
-    match source {
-        Some(s) if !s.is_empty() => Ok(s),
-        _ => Err(invalid(flag, value, "source is required", None)),
+    if r.source.is_empty() {
+        return Err(invalid(flag, value, "source is required", None));
     }
+    r.target = target.unwrap_or_else(|| r.source.clone());
+    Ok(r)
 }
 
 fn one_service<'n>(cmd: &str, positional: &[&str], names: Names<'n>) -> Result<&'n ServiceRef, CommandError> {
@@ -463,7 +478,7 @@ mod tests {
 
     fn run(line: &str) -> Result<Vec<Action>, Vec<CommandError>> {
         let nodes = vec!["node-1".to_string(), "node-2".to_string()];
-        parse(line, Names { services: &services(), nodes: &nodes })
+        parse(line, Names { services: &services(), nodes: &nodes, base_dir: std::path::Path::new(".") })
     }
 
     fn update(line: &str) -> ServiceUpdate {
@@ -502,7 +517,8 @@ mod tests {
         assert_eq!(u.rollback.order, Some(UpdateOrder::StopFirst));
         assert!(u.force);
         assert_eq!(u.replicas, Some(4));
-        assert_eq!(u.secret_add, ["db", "api"]);
+        let added: Vec<&str> = u.secret_add.iter().map(|r| r.source.as_str()).collect();
+        assert_eq!(added, ["db", "api"]);
         assert_eq!(u.secret_rm, ["old"]);
         assert_eq!(u.stop_grace_period, Some(SimDuration::from_secs(30)));
         assert!(!u.rollback_now);

@@ -245,6 +245,8 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
         fault => node_fault(c, fault, body, &apath, names),
     };
     let Some(at) = at else { return Vec::new() };
+    // A secret fed on the command line must not reach a log or report through the command text.
+    let text = super::secret_command::redact(&text);
     actions.into_iter().map(|action| TimedAction { at, action, text: text.clone() }).collect()
 }
 

@@ -146,6 +146,8 @@ pub struct Stack {
     pub services: Vec<ServiceSpec>,
     /// Names for command validation.
     pub refs: Vec<ServiceRef>,
+    /// Top-level `secrets:` as `docker stack deploy` creates (or expects) them.
+    pub secrets: Vec<crate::model::secret::SecretDef>,
 }
 
 /// Checks the top-level keys and `version`, then reads every service.
@@ -155,7 +157,11 @@ pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     if let Some(v) = get(root, "version") {
         check_version(c, v, &path.key("version"));
     }
-    let mut out = Stack { services: Vec::new(), refs: Vec::new() };
+    let mut out = Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() };
+    let keys = match get(root, "secrets") {
+        Some(v) => top_level_secrets(c, v, &path.key("secrets"), stack, &mut out.secrets),
+        None => BTreeMap::new(),
+    };
     let services_path = path.key("services");
     let Some(services) = get(root, "services").and_then(|v| c.entries(v, &services_path)) else {
         return out;
@@ -170,7 +176,8 @@ pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         note_ignored_keys(c, entries, &spath, &mut unsupported);
         // A service with errors is still listed, so that commands naming it do not add
         // misleading "no such service" errors.
-        let spec = service(c, entries, &spath, &format!("{stack}_{name}"));
+        let mut spec = service(c, entries, &spath, &format!("{stack}_{name}"));
+        resolve_secret_refs(c, &mut spec, &keys, &spath, name);
         let global = spec.mode == ServiceMode::Global;
         out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global });
         out.services.push(spec);
@@ -182,6 +189,64 @@ pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         c.warn_at(&Path::root(), &services_path, message, None);
     }
     out
+}
+
+/// Top-level `secrets:`: `file` (its size is measured, its content never kept), `external`,
+/// `name`, `labels`. Returns the stack key → Swarm name map: a stack secret is named
+/// `<stack>_<key>` unless `name:` is set; an external one is the key (or `name`).
+fn top_level_secrets(
+    c: &mut Checker<'_>,
+    v: &Yaml,
+    path: &Path,
+    stack: &str,
+    out: &mut Vec<crate::model::secret::SecretDef>,
+) -> BTreeMap<String, String> {
+    let mut keys = BTreeMap::new();
+    let Some(entries) = c.entries(v, path) else { return keys };
+    for (key, body) in entries {
+        let spath = path.key(key);
+        let Some(e) = c.entries(body, &spath) else { continue };
+        c.check_keys(
+            e,
+            &spath,
+            &["file", "external", "name", "labels", "driver", "driver_opts", "template_driver"],
+            true,
+            &[],
+        );
+        let external = matches!(get(e, "external"), Some(Yaml::Bool(true)));
+        let explicit = c.optional(e, &spath, "name", Checker::string);
+        let name = explicit.unwrap_or_else(|| if external { key.clone() } else { format!("{stack}_{key}") });
+        if !external && get(e, "file").is_none() {
+            c.error(&spath, "must have file or external: true", Some("e.g. file: ./secrets/db_password.txt".into()));
+        }
+        keys.insert(key.clone(), name.clone());
+        out.push(crate::model::secret::SecretDef { name, size_bytes: None, labels: BTreeMap::new(), external });
+    }
+    keys
+}
+
+/// A service's secret references name stack keys; Docker resolves them to Swarm names and
+/// refuses an undefined key (`service web: undefined secret "x"`).
+fn resolve_secret_refs(
+    c: &mut Checker<'_>,
+    spec: &mut ServiceSpec,
+    keys: &BTreeMap<String, String>,
+    path: &Path,
+    short: &str,
+) {
+    for r in &mut spec.task.secrets {
+        match keys.get(&r.source) {
+            Some(name) => r.source = name.clone(),
+            None => c.error(
+                &path.key("secrets"),
+                &format!("service {short}: undefined secret \"{}\"", r.source),
+                Some(format!(
+                    "declare it under the top-level secrets: key ({}: {{external: true}} if it already exists)",
+                    r.source
+                )),
+            ),
+        }
+    }
 }
 
 /// `version`: "3", "3.0" … "3.13", as docker stack deploy accepts them.
@@ -422,21 +487,27 @@ fn health_test(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>
 }
 
 /// Service `secrets`: short names or `{source, target, uid, gid, mode}`; the sources are kept.
-fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>> {
+fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<crate::model::secret::SecretRef>> {
     let Yaml::Seq(items) = v else {
         c.error(path, "must be a list", Some(format!("found {}", v.kind())));
         return None;
     };
-    let mut names = Vec::new();
+    let mut refs = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let ipath = path.index(i);
         match item {
             Yaml::Map(e) => {
                 c.check_keys(e, &ipath, &["source", "target", "uid", "gid", "mode"], true, &[]);
-                names.extend(c.required(e, &ipath, "source", Checker::string));
+                if let Some(source) = c.required(e, &ipath, "source", Checker::string) {
+                    let mut r = crate::model::secret::SecretRef::named(&source);
+                    if let Some(t) = c.optional(e, &ipath, "target", Checker::string) {
+                        r.target = t;
+                    }
+                    refs.push(r);
+                }
             }
-            other => names.extend(c.string(other, &ipath)),
+            other => refs.extend(c.string(other, &ipath).map(|s| crate::model::secret::SecretRef::named(&s))),
         }
     }
-    Some(names)
+    Some(refs)
 }

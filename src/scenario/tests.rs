@@ -73,6 +73,12 @@ services:
       mode: global
     healthcheck:
       test: ["NONE"]
+secrets:
+  db:
+    external: true
+  api:
+    name: api-key
+    external: true
 x-simulation:
   stack: shop
   seed: 42
@@ -137,7 +143,8 @@ fn full_embedded_scenario() {
     assert_eq!(web.mode, ServiceMode::Replicated { replicas: 4 });
     assert_eq!(web.task.image, "nginx:1.12-alpine");
     assert_eq!(web.task.stop_grace_period, Some(secs(20)));
-    assert_eq!(web.task.secrets, ["db", "api"]);
+    let secrets: Vec<(&str, String)> = web.task.secrets.iter().map(|r| (r.source.as_str(), r.mount_path())).collect();
+    assert_eq!(secrets, [("db", "/run/secrets/db".to_string()), ("api-key", "/run/api".to_string())]);
     assert_eq!(web.task.extra.get("environment").map(String::as_str), Some("{A: 1}"));
     assert_eq!((web.update.parallelism, web.update.delay, web.update.monitor), (2, secs(10), secs(30)));
     assert_eq!(

@@ -46,7 +46,8 @@ fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
     if let (Some(n), ServiceMode::Replicated { .. }) = (u.replicas, spec.mode) {
         spec.mode = ServiceMode::Replicated { replicas: n };
     }
-    spec.task.secrets.retain(|s| !u.secret_rm.contains(s));
+    // `--secret-rm` matches by secret name.
+    spec.task.secrets.retain(|s| !u.secret_rm.contains(&s.source));
     for s in &u.secret_add {
         if !spec.task.secrets.contains(s) {
             spec.task.secrets.push(s.clone());
@@ -84,6 +85,16 @@ impl World {
             Action::NodeUp { node } => self.with_node(node, |w, n| {
                 w.node_answers(n, q);
                 Ok(())
+            }),
+            Action::SecretCreate { secret } => self.secret_create(secret, q.now()),
+            Action::SecretRm { name } => self.secret_rm(name),
+            Action::SecretLs => {
+                let out = self.secret_ls(q.now(), &timed.text);
+                self.recorder.outputs.push(out);
+                Ok(())
+            }
+            Action::SecretInspect { name } => self.secret_inspect(name, q.now(), &timed.text).map(|out| {
+                self.recorder.outputs.push(out);
             }),
             Action::RegistryOutage { duration } => {
                 self.registry_down_until = self.registry_down_until.max(q.now().plus(*duration));
@@ -124,6 +135,10 @@ impl World {
     /// `controlapi.UpdateService` for a new spec: PreviousSpec = Spec, UpdateStatus reset to
     /// nil even when nothing changed (which is how a paused update resumes).
     fn service_update(&mut self, sid: ServiceId, u: &ServiceUpdate, q: &mut EventQueue<Event>) -> Result<(), String> {
+        // The CLI resolves secret names to ids first (`ParseSecrets`).
+        if let Some(missing) = self.missing_secret(u.secret_add.iter().map(|s| s.source.as_str())) {
+            return Err(format!("secret not found: {missing}"));
+        }
         let spec = updated_spec(self.service(sid).spec(), u);
         if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
             return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());

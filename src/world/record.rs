@@ -18,6 +18,7 @@ pub(super) struct Recorder {
     pub task_events: Vec<TaskEvent>,
     pub timeline: Vec<TimelineSample>,
     pub actions: Vec<(SimTime, String, Option<String>)>,
+    pub outputs: Vec<crate::model::record::CommandOutput>,
     /// Time of the last recorded change.
     pub last_change_at: SimTime,
     /// One shared copy of each distinct string rows carry (messages, images, node names).
@@ -248,6 +249,7 @@ impl World {
             timeline: self.recorder.timeline,
             services,
             actions: self.recorder.actions,
+            outputs: self.recorder.outputs,
         }
     }
 

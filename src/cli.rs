@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+use crate::fidelity::command::{Format, parse_duration_arg, parse_rel_arg};
+use crate::time::SimDuration;
+
 /// deploysim: what will Docker Swarm do when you run `docker service update`?
 #[derive(Debug, Parser)]
 #[command(name = "deploysim", version, about, long_about = None)]
@@ -29,6 +32,60 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Simulate a scenario and compare it with traces recorded from a real swarm (exit 0: every
+    /// measure within tolerance; 1: some are not; 2: bad input).
+    Compare {
+        /// One or more traces, each a path prefix (`traces/s01-rolling-basic.r1`) or the path of
+        /// one of its csv files.
+        #[arg(required = true, num_args = 1.., value_name = "TRACE")]
+        traces: Vec<PathBuf>,
+        /// The scenario reproducing them.
+        #[arg(required = true, value_name = "SCENARIO")]
+        scenario: PathBuf,
+        /// Seed for every random stream (overrides `x-simulation.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Simulated time of the trace's t = 0 (default: the scenario's first timeline action).
+        #[arg(long, value_parser = parse_duration_arg)]
+        action_at: Option<SimDuration>,
+        /// Simulated service to compare (default: the scenario's only service).
+        #[arg(long)]
+        service: Option<String>,
+        /// Pass when the simulation matches any one trace (a race with several outcomes).
+        #[arg(long)]
+        any_run: bool,
+        /// Absolute timing tolerance.
+        #[arg(long, value_parser = parse_duration_arg, default_value = "500ms")]
+        tolerance_abs: SimDuration,
+        /// Relative timing tolerance, of the real time after the action (`10%` or `0.1`).
+        #[arg(long, value_parser = parse_rel_arg, default_value = "10%")]
+        tolerance_rel: f64,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Estimate image behaviour (prepare, start, first healthy probe, stop) from a real trace and
+    /// print an `x-simulation.images` block.
+    Calibrate {
+        /// A trace path prefix (`traces/s01-rolling-basic.r1`) or the path of one of its csv files.
+        trace: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+    },
+    /// Validate stack files or scenarios and lint their update policies (exit 0: clean; 1: warnings
+    /// with --strict; 2: a file is invalid).
+    Check {
+        /// Stack files (a plain `docker stack deploy` file is fine) or scenarios.
+        #[arg(required = true, num_args = 1.., value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Exit 1 when there are warnings.
+        #[arg(long)]
+        strict: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::check::command::Format,
     },
     /// Time a large rolling update (100,000 replicas on 5,000 nodes by default).
     Bench {

@@ -53,8 +53,10 @@
 
 pub mod app;
 pub mod bench;
+pub mod check;
 pub mod cli;
 pub mod engine;
+pub mod fidelity;
 pub mod model;
 pub mod report;
 pub mod rng;

@@ -1,22 +1,54 @@
 //! The `deploysim` binary: parse arguments, call the app, map errors to exit codes
-//! (0 ran, 1 runtime or I/O failure, 2 bad input).
+//! (0 ran, 1 runtime or I/O failure or, for `compare`, a simulation outside tolerance,
+//! 2 bad input).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use deploysim::app::{self, RunOptions, UsageError};
 use deploysim::cli::{Cli, Command};
+use deploysim::fidelity::Tolerance;
+use deploysim::fidelity::command::{self, CalibrateOptions, CompareOptions};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Each command says whether it succeeded; only `compare` can run and still fail (exit 1:
+    // the simulation is outside tolerance).
     let result = match cli.command {
-        Command::Run { scenario, seed, out, quiet } => app::run(&RunOptions { scenario, seed, out, quiet }),
+        Command::Run { scenario, seed, out, quiet } => {
+            app::run(&RunOptions { scenario, seed, out, quiet }).map(|()| true)
+        }
+        Command::Compare {
+            traces,
+            scenario,
+            seed,
+            action_at,
+            service,
+            any_run,
+            tolerance_abs,
+            tolerance_rel,
+            format,
+        } => {
+            let tolerance = Tolerance { abs_s: tolerance_abs.0 as f64 / 1e9, rel: tolerance_rel, noise_s: 0.0 };
+            let options = CompareOptions { traces, scenario, seed, action_at, service, any_run, tolerance, format };
+            command::compare(&options)
+        }
+        Command::Calibrate { trace, format } => command::calibrate(&CalibrateOptions { trace, format }).map(|()| true),
+        Command::Check { files, strict, format } => {
+            // `check` has its own exit codes: 0 clean, 1 warnings under --strict, 2 invalid input.
+            let options = deploysim::check::command::CheckOptions { files, strict, format };
+            match deploysim::check::command::run(&options) {
+                Ok(code) => return ExitCode::from(code),
+                Err(e) => Err(e),
+            }
+        }
         Command::Bench { replicas, nodes, parallelism, with_reports } => {
-            deploysim::bench::run(replicas, nodes, parallelism, with_reports)
+            deploysim::bench::run(replicas, nodes, parallelism, with_reports).map(|()| true)
         }
     };
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) if e.is::<UsageError>() => {
             eprintln!("error: {e}");
             ExitCode::from(2)

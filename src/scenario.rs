@@ -4,6 +4,7 @@
 
 pub mod command;
 mod error;
+mod gate;
 mod healthcheck;
 mod images;
 mod locate;
@@ -17,6 +18,8 @@ mod validate;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_validation;
 
 use std::collections::BTreeSet;
 use std::path::{Path as FsPath, PathBuf};
@@ -42,6 +45,15 @@ pub fn load_with_warnings(path: &FsPath) -> Result<(Scenario, Vec<String>), Scen
     load_str_with_warnings(&text, path)
 }
 
+/// Loads and validates the scenario in `path`, returning the warnings as diagnostics (for
+/// tools that lay them out themselves, like `deploysim check --format json`).
+pub fn load_with_diagnostics(path: &FsPath) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ScenarioError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
+    load_diagnostics(&text, path)
+}
+
 /// Validates `text` as if read from `path` (which names the scenario, anchors a relative
 /// `stack:` path and appears in messages).
 pub fn load_str(text: &str, path: &FsPath) -> Result<Scenario, ScenarioError> {
@@ -50,6 +62,11 @@ pub fn load_str(text: &str, path: &FsPath) -> Result<Scenario, ScenarioError> {
 
 /// [`load_str`] with warnings.
 pub fn load_str_with_warnings(text: &str, path: &FsPath) -> Result<(Scenario, Vec<String>), ScenarioError> {
+    let (scenario, warnings) = load_diagnostics(text, path)?;
+    Ok((scenario, warnings.iter().map(|w| w.render("warning")).collect()))
+}
+
+fn load_diagnostics(text: &str, path: &FsPath) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let file = path.display().to_string();
     let root = parse_root(text, &file)?;
     let mut findings = Findings::default();
@@ -62,8 +79,7 @@ pub fn load_str_with_warnings(text: &str, path: &FsPath) -> Result<(Scenario, Ve
     if !findings.errors.is_empty() {
         return Err(ScenarioError { file, diagnostics: in_file_order(findings.errors) });
     }
-    let warnings = in_file_order(findings.warnings).iter().map(|w| w.render("warning")).collect();
-    Ok((scenario, warnings))
+    Ok((scenario, in_file_order(findings.warnings)))
 }
 
 /// `nginx` and `library/nginx` get `:latest`, as the CLI adds it; digests and tags are kept.

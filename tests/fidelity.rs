@@ -1,20 +1,23 @@
 //! Fidelity: every scenario in scenarios/fidelity must reproduce the real Docker 20.10 swarm
-//! traces in ../shared/fidelity/traces (two runs each) on the final UpdateStatus, the slots the
-//! update replaced, each slot's task history and the UpdateStatus change times.
+//! traces in ../shared/fidelity/traces (two runs each) and ../shared/fidelity/multinode/traces
+//! (3 nodes: m01 three runs, m02 and m03 two) on every measure of `deploysim compare`: the final
+//! UpdateStatus, each UpdateStatus change, the slots the update replaced, the order of
+//! replacement, each slot's task history, the minimum number of serving tasks, the tasks per
+//! node, and when each paired task was created, ran and ended.
 //!
 //! Alignment: t = 0 in a trace is the instant the action command was issued; the scenarios run it
 //! at t = 30 s (s08's action is the service creation itself, at t = 0), so simulated times are
 //! shifted by the time of the scenario's first timeline action (or 0 when it has none).
-//! The measures and their exact definitions are in tests/fidelity/compare.rs.
-
-#[path = "fidelity/compare.rs"]
-mod compare;
-#[path = "fidelity/observe.rs"]
-mod observe;
+//! The measures and their exact definitions are in src/fidelity/ (the same code as the command).
 
 use std::path::{Path, PathBuf};
 
+use deploysim::fidelity::trace::{self, Trace, TracePath};
+use deploysim::fidelity::{Tolerance, command, matching, render};
 use deploysim::time::SimTime;
+
+/// The service's name in the simulation (`web` in the trace, which holds no other service).
+const SIM_SERVICE: &str = "fid_web";
 
 /// Scenarios whose two real runs took different, equally legitimate paths (a race in Swarm):
 /// the simulation must match at least one run. s05: in r1 the restart supervisor replaced both
@@ -44,6 +47,12 @@ const SCENARIOS: [&str; 12] = [
     "s18b-late-crash-monitor5",
 ];
 
+/// The 3-node scenarios and how many runs each has (m01 was recorded three times).
+const MULTINODE: [(&str, u32); 3] = [("m01-node-down", 3), ("m02-drain", 2), ("m03-update-spread", 2)];
+
+/// Trace files every multi-node run has besides the single-node three.
+const MULTINODE_EXTRA: [&str; 3] = ["nodes", "actions", "daemons"];
+
 fn crate_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -53,13 +62,16 @@ fn traces_dir() -> PathBuf {
     crate_root().join("../shared/fidelity/traces")
 }
 
+fn multinode_dir() -> PathBuf {
+    crate_root().join("../shared/fidelity/multinode/traces")
+}
+
 /// Fails loudly when the traces are absent: a fidelity test that cannot see the ground truth must
 /// not pass by comparing nothing.
-fn require_traces() -> PathBuf {
-    let dir = traces_dir();
+fn require(dir: PathBuf) -> PathBuf {
     assert!(
         dir.is_dir(),
-        "fidelity traces not found at {} (expected ../shared/fidelity/traces beside the crate root, \
+        "fidelity traces not found at {} (expected ../shared/fidelity/ beside the crate root, \
          i.e. a copy of shared/ next to the checkout); these tests compare the simulator with them \
          and cannot run without them",
         dir.display()
@@ -67,67 +79,84 @@ fn require_traces() -> PathBuf {
     dir
 }
 
-/// Simulates `name` with the scenario's own seed and compares it with both real runs; panics
-/// with the report table when the simulation does not match.
-fn check(name: &str) {
-    let dir = require_traces();
+/// Simulates `name` with the scenario's own seed and compares it with its real runs in `dir`;
+/// panics with the report table when the simulation does not match.
+fn check_runs(dir: &Path, name: &str, runs: u32) {
     let path = crate_root().join("scenarios/fidelity").join(format!("{name}.yml"));
     let (record, _warnings) = deploysim::app::simulate_file(&path, None)
         .unwrap_or_else(|e| panic!("scenario {} failed to load: {e:#}", path.display()));
 
     // The alignment is only right if the scenario issues its action where this test assumes.
-    let action = record.actions.first();
-    let action_time = if name == CREATE_SCENARIO {
-        assert!(action.is_none(), "{name}: the action is the creation itself; expected no timeline action");
-        SimTime::ZERO
+    let alignment = command::align(&record, None);
+    if name == CREATE_SCENARIO {
+        assert!(record.actions.is_empty(), "{name}: the action is the creation itself; expected no timeline action");
     } else {
-        let (t, text, error) = action.unwrap_or_else(|| panic!("{name}: the scenario has no timeline action"));
+        let (t, text, error) =
+            record.actions.first().unwrap_or_else(|| panic!("{name}: the scenario has no timeline action"));
         assert_eq!(*t, SimTime(ACTION_AT_S * 1_000_000_000), "{name}: the action must run at {ACTION_AT_S} s");
         assert!(error.is_none(), "{name}: the simulated action was refused: {error:?} ({text})");
-        *t
-    };
-    let sim = observe::from_record(&record, action_time);
-    let target_image = target_image(action.map(|a| a.1.as_str()), &sim);
+    }
+    assert_eq!(alignment.action_at, record.actions.first().map_or(SimTime::ZERO, |a| a.0));
 
-    let reals: Vec<_> =
-        (1..=2).map(|run| observe::load_trace(&dir, name, run).unwrap_or_else(|e| panic!("{name}: {e}"))).collect();
-    let comparison = compare::compare(name, &reals, &sim, &target_image, RACE_SCENARIOS.contains(&name));
-    let report = comparison.render();
+    let traces: Vec<Trace> = (1..=runs)
+        .map(|r| {
+            trace::load(&TracePath::new(&dir.join(format!("{name}.r{r}")))).unwrap_or_else(|e| panic!("{name}: {e}"))
+        })
+        .collect();
+    let comparison = command::compare_record(
+        &record,
+        SIM_SERVICE,
+        &alignment,
+        &traces,
+        RACE_SCENARIOS.contains(&name),
+        Tolerance::default(),
+    )
+    .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let report = render::table(&comparison);
     // Printed on success too, for `cargo test -- --nocapture`.
     println!("{report}");
-    assert!(comparison.passed(), "the simulation disagrees with the real swarm:\n{report}");
+    assert!(comparison.passed, "the simulation disagrees with the real swarm:\n{report}");
 }
 
-/// The image the update's new tasks run: `--image X` of the action, else (a spec change that
-/// keeps the image, e.g. s10's secret rotation) the image the service ran at the action.
-fn target_image(action: Option<&str>, sim: &observe::RunObs) -> String {
-    let words: Vec<&str> = action.unwrap_or("").split_whitespace().collect();
-    if let Some(i) = words.iter().position(|w| *w == "--image") {
-        return words.get(i + 1).expect("--image takes a value").to_string();
-    }
-    if let Some(v) = words.iter().find_map(|w| w.strip_prefix("--image=")) {
-        return v.to_string();
-    }
-    sim.tasks
-        .iter()
-        .find(|t| t.states.iter().any(|(time, _)| *time <= 0.0))
-        .map(|t| t.image.clone())
-        .unwrap_or_default()
+/// A single-node scenario against its two runs.
+fn check(name: &str) {
+    check_runs(&require(traces_dir()), name, 2);
+}
+
+/// A 3-node scenario against all its runs.
+fn check_multinode(name: &str) {
+    let runs = MULTINODE.iter().find(|(n, _)| *n == name).map(|(_, r)| *r).expect("a known multi-node scenario");
+    check_runs(&require(multinode_dir()), name, runs);
 }
 
 #[test]
 fn traces_are_present() {
     // Checks that every trace file this suite compares against exists, so that a missing or
     // partial copy of shared/ fails with a clear message rather than passing vacuously.
-    let dir = require_traces();
-    let missing: Vec<String> = SCENARIOS
+    let dir = require(traces_dir());
+    let mut missing: Vec<String> = SCENARIOS
         .iter()
         .flat_map(|name| {
             (1..=2).flat_map(move |r| ["tasks", "containers", "service"].map(|k| format!("{name}.r{r}.{k}.csv")))
         })
         .filter(|f| !dir.join(f).is_file())
         .collect();
-    assert!(missing.is_empty(), "missing trace files in {}: {missing:?}", dir.display());
+    let mdir = require(multinode_dir());
+    missing.extend(
+        MULTINODE
+            .iter()
+            .flat_map(|(name, runs)| {
+                (1..=*runs).flat_map(move |r| {
+                    ["tasks", "containers", "service"]
+                        .iter()
+                        .chain(&MULTINODE_EXTRA)
+                        .map(move |k| format!("{name}.r{r}.{k}.csv"))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .filter(|f| !mdir.join(f).is_file()),
+    );
+    assert!(missing.is_empty(), "missing trace files in {} or {}: {missing:?}", dir.display(), mdir.display());
 }
 
 #[test]
@@ -135,21 +164,22 @@ fn comparison_rules() {
     // Checks the comparison's own rules on small cases: subsequence of distinct states with the
     // same final state, and the timing tolerance, so that a bug there cannot hide a mismatch.
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    assert!(compare::is_subsequence(
+    assert!(matching::is_subsequence(
         &s(&["new", "ready", "running"]),
         &s(&["new", "pending", "assigned", "ready", "starting", "running"])
     ));
-    assert!(!compare::is_subsequence(&s(&["running", "ready"]), &s(&["ready", "running"])));
+    assert!(!matching::is_subsequence(&s(&["running", "ready"]), &s(&["ready", "running"])));
     let real = vec![("websim:v2".to_string(), s(&["new", "ready", "running"]))];
     let sim_ok = vec![("websim:v2".to_string(), s(&["new", "pending", "ready", "starting", "running"]))];
     let sim_late = vec![("websim:v2".to_string(), s(&["new", "pending", "ready", "starting"]))];
     let sim_other = vec![("websim:v1".to_string(), s(&["new", "pending", "ready", "starting", "running"]))];
-    assert!(compare::history_matches(&real, &sim_ok));
-    assert!(!compare::history_matches(&real, &sim_late), "the final state must match");
-    assert!(!compare::history_matches(&real, &sim_other), "the image must match");
-    assert!(!compare::history_matches(&real, &[sim_ok.clone(), sim_ok].concat()), "same number of tasks");
-    assert_eq!(compare::tolerance(1.0), 0.5);
-    assert!((compare::tolerance(30.0) - 3.0).abs() < 1e-9);
+    assert!(matching::history_matches(&real, &sim_ok));
+    assert!(!matching::history_matches(&real, &sim_late), "the final state must match");
+    assert!(!matching::history_matches(&real, &sim_other), "the image must match");
+    assert!(!matching::history_matches(&real, &[sim_ok.clone(), sim_ok].concat()), "same number of tasks");
+    let tolerance = Tolerance::default();
+    assert_eq!(tolerance.allowed(1.0), 0.5);
+    assert!((tolerance.allowed(30.0) - 3.0).abs() < 1e-9);
 }
 
 #[test]
@@ -226,4 +256,26 @@ fn s18b_late_crash_monitor5() {
     // Checks crashes after the monitor period: not counted, so the update completes although
     // every new task crash-loops.
     check("s18b-late-crash-monitor5");
+}
+
+#[test]
+fn m01_node_down() {
+    // Checks a worker whose link is cut for 60 s (three runs): its tasks are replaced on the
+    // other nodes after the node is marked down (restart delay before they start), and the old
+    // tasks' histories end in `shutdown` once the node answers again.
+    check_multinode("m01-node-down");
+}
+
+#[test]
+fn m02_drain() {
+    // Checks a drain: the drained node's tasks are replaced on the other two nodes without the
+    // restart delay, each replacement waiting for its old task to stop.
+    check_multinode("m02-drain");
+}
+
+#[test]
+fn m03_update_spread() {
+    // Checks a rolling update (parallelism 2, delay 2 s) of a service spread over three nodes:
+    // the timing and where the new tasks run.
+    check_multinode("m03-update-spread");
 }

@@ -59,9 +59,18 @@ impl TaskObs {
         (*t >= 0.0 && s == "new").then_some(*t)
     }
 
-    /// When the task first entered `state` after the action, if it did.
+    /// When the task entered `state` after the action, if it did. A row repeating the state
+    /// (a desired-state-only change) is not an entry: a task already running at the action
+    /// never "reaches" running.
     pub fn reached(&self, state: &str) -> Option<f64> {
-        self.states.iter().find(|(t, s)| *t > 0.0 && s == state).map(|(t, _)| *t)
+        let mut previous: Option<&str> = None;
+        for (t, s) in &self.states {
+            if s == state && previous != Some(state) && *t > 0.0 {
+                return Some(*t);
+            }
+            previous = Some(s);
+        }
+        None
     }
 
     /// The task's last state at or before `t`, if it existed then.

@@ -66,13 +66,14 @@ pub struct Latencies {
     pub start_begin: Dist,
     /// Duration of one health probe (traces: probes end ~70 ms after they start).
     pub probe: Dist,
+    /// A committed service change (a rollback) → the orchestrator reconciles it.
+    pub reconcile: Dist,
+    /// Time the agent spends on one task operation before the next (it handles them one at a
+    /// time; traces: simultaneous SIGTERMs on one node land 10–20 ms apart).
+    pub agent_step: Dist,
     /// Extra delay before one watcher of the manager's store (the updater, the orchestrator)
     /// sees a committed task status; drawn separately for each (default 0: the updater first).
     pub watch: Dist,
-    /// Extra container start time per other container already starting on the same node,
-    /// beyond the first two (traces, 2-core node: two simultaneous starts take 0.5 s like one;
-    /// six take 1.0–1.2 s).
-    pub start_contention: Dist,
 }
 
 impl Latencies {
@@ -90,8 +91,9 @@ impl Latencies {
             exit_report: ms(100),
             start_begin: ms(100),
             probe: ms(70),
-            start_contention: ms(150),
             watch: ms(0),
+            agent_step: ms(25),
+            reconcile: ms(50),
         }
     }
 }

@@ -200,6 +200,11 @@ pub struct TaskSpec {
     pub force_update: u64,
     /// Labels and other container settings that only matter for dirtiness.
     pub extra: BTreeMap<String, String>,
+    /// Ports published in host mode (`ports` long syntax, `mode: host`). Each task holds them on
+    /// its node, so no two tasks of the service share a node; the simulated scheduler does not
+    /// model this, `deploysim check` warns about it. (Swarm keeps ports in the endpoint spec; they
+    /// are also in `extra`, which keeps dirtiness as before.)
+    pub host_ports: Vec<u64>,
 }
 
 impl TaskSpec {
@@ -214,6 +219,7 @@ impl TaskSpec {
             secrets: Vec::new(),
             force_update: 0,
             extra: BTreeMap::new(),
+            host_ports: Vec::new(),
         }
     }
 }

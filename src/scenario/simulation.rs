@@ -77,8 +77,9 @@ const LATENCY_KEYS: &[&str] = &[
     "exit_report",
     "start_begin",
     "probe",
-    "start_contention",
     "watch",
+    "agent_step",
+    "reconcile",
 ];
 
 fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
@@ -107,8 +108,9 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
         "exit_report" => &mut l.exit_report,
         "start_begin" => &mut l.start_begin,
         "probe" => &mut l.probe,
-        "start_contention" => &mut l.start_contention,
         "watch" => &mut l.watch,
+        "agent_step" => &mut l.agent_step,
+        "reconcile" => &mut l.reconcile,
         _ => return None,
     })
 }

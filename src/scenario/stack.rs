@@ -8,6 +8,7 @@ use crate::model::spec::{
     ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::command::{FAILURE_ACTIONS, ORDERS, ServiceRef};
+use crate::scenario::gate;
 use crate::scenario::locate::Path;
 use crate::scenario::normalize_image;
 use crate::scenario::raw::Yaml;
@@ -154,8 +155,13 @@ pub struct Stack {
 pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     let path = Path::root();
     c.check_keys(root, &path, TOP_LEVEL_KEYS, true, &[]);
-    if let Some(v) = get(root, "version") {
+    let version = get(root, "version");
+    if let Some(v) = version {
         check_version(c, v, &path.key("version"));
+    }
+    if let Some(minor) = gate::declared_minor(version) {
+        let shown = version.map(Yaml::render).unwrap_or_default();
+        gate::check(c, root, minor, &shown);
     }
     let mut out = Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() };
     let keys = match get(root, "secrets") {
@@ -215,14 +221,72 @@ fn top_level_secrets(
         );
         let external = matches!(get(e, "external"), Some(Yaml::Bool(true)));
         let explicit = c.optional(e, &spath, "name", Checker::string);
+        let name_path = if explicit.is_some() { spath.key("name") } else { spath.clone() };
         let name = explicit.unwrap_or_else(|| if external { key.clone() } else { format!("{stack}_{key}") });
-        if !external && get(e, "file").is_none() {
-            c.error(&spath, "must have file or external: true", Some("e.g. file: ./secrets/db_password.txt".into()));
+        let mut size_bytes = None;
+        if !external {
+            check_secret_name(c, &name, &name_path);
+            match get(e, "file") {
+                Some(v) => size_bytes = c.string(v, &spath.key("file")).and_then(|f| secret_file_size(c, &f, &spath)),
+                None => c.error(
+                    &spath,
+                    "must have file or external: true",
+                    Some("e.g. file: ./secrets/db_password.txt".into()),
+                ),
+            }
         }
         keys.insert(key.clone(), name.clone());
-        out.push(crate::model::secret::SecretDef { name, size_bytes: None, labels: BTreeMap::new(), external });
+        out.push(crate::model::secret::SecretDef { name, size_bytes, labels: BTreeMap::new(), external });
     }
     keys
+}
+
+/// `docker stack deploy` creates the secret under this name; the daemon refuses names outside
+/// Docker's rule with this message (external secrets are only looked up, so not checked).
+fn check_secret_name(c: &mut Checker<'_>, name: &str, path: &Path) {
+    if !crate::model::secret::valid_secret_name(name) {
+        c.error(
+            path,
+            "invalid name, only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]",
+            Some(format!("docker stack deploy would create the secret as \"{name}\"")),
+        );
+    }
+}
+
+/// The size of a secret's `file:` (relative to the stack file's folder, as docker stack deploy
+/// resolves it), from its metadata: the value itself is never read.
+fn secret_file_size(c: &mut Checker<'_>, file: &str, spath: &Path) -> Option<u64> {
+    let base = std::path::Path::new(&c.doc.file).parent().unwrap_or(std::path::Path::new(""));
+    let full = base.join(file);
+    let at = spath.key("file");
+    let size = match std::fs::metadata(&full) {
+        Ok(m) if m.is_file() => m.len(),
+        Ok(_) => {
+            c.error(&at, format!("read {}: is a directory", full.display()), None);
+            return None;
+        }
+        Err(e) => {
+            let hint = "the path is relative to the stack file's folder";
+            c.error(&at, format!("open {}: {}", full.display(), os_message(&e)), Some(hint.into()));
+            return None;
+        }
+    };
+    let max = crate::model::secret::MAX_SECRET_BYTES;
+    if size == 0 || size >= max {
+        let message = format!("secret data must be larger than 0 and less than {max} bytes");
+        c.error(&at, message, Some(format!("{} is {size} bytes", full.display())));
+        return None;
+    }
+    Some(size)
+}
+
+/// Go's wording for the common cases (`no such file or directory`), without Rust's `(os error 2)`.
+fn os_message(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file or directory".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
 }
 
 /// A service's secret references name stack keys; Docker resolves them to Swarm names and
@@ -239,7 +303,7 @@ fn resolve_secret_refs(
             Some(name) => r.source = name.clone(),
             None => c.error(
                 &path.key("secrets"),
-                &format!("service {short}: undefined secret \"{}\"", r.source),
+                format!("service {short}: undefined secret \"{}\"", r.source),
                 Some(format!(
                     "declare it under the top-level secrets: key ({}: {{external: true}} if it already exists)",
                     r.source
@@ -290,6 +354,7 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
     task.stop_grace_period = c.optional(entries, path, "stop_grace_period", Checker::duration);
     task.secrets = c.optional(entries, path, "secrets", secrets).unwrap_or_default();
     task.extra = extra_settings(entries);
+    task.host_ports = c.optional(entries, path, "ports", host_ports).unwrap_or_default();
     let deploy_path = path.key("deploy");
     let empty: &Entries = &[];
     let deploy = match get(entries, "deploy") {
@@ -300,6 +365,32 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
     task.restart = d.restart;
     task.placement = d.placement;
     ServiceSpec { name: full_name.to_string(), mode: d.mode, task, update: d.update, rollback: d.rollback }
+}
+
+/// `ports`: short syntax (`"8080:80"`, always ingress) or long syntax; returns the ports
+/// published in host mode.
+fn host_ports(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<u64>> {
+    let Yaml::Seq(items) = v else {
+        c.error(path, "must be a list", Some(format!("found {}", v.kind())));
+        return None;
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ipath = path.index(i);
+        match item {
+            Yaml::Str(_) | Yaml::Int(_) => {}
+            Yaml::Map(e) => {
+                c.check_keys(e, &ipath, &["mode", "target", "published", "protocol"], true, &[]);
+                let modes = [("host", true), ("ingress", false)];
+                let host = c.optional(e, &ipath, "mode", |c, v, p| c.choice(v, p, &modes)).unwrap_or(false);
+                let published = c.optional(e, &ipath, "published", Checker::u64);
+                c.optional(e, &ipath, "target", Checker::u64);
+                out.extend(published.filter(|_| host));
+            }
+            other => c.error(&ipath, "must be a string or number", Some(format!("found {}", other.kind()))),
+        }
+    }
+    Some(out)
 }
 
 /// Accepted container settings that the simulator does not model, rendered so that two specs
@@ -321,7 +412,7 @@ struct Deploy {
 }
 
 fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
-    c.check_keys(d, path, DEPLOY_KEYS, true, DEPLOY_NESTED);
+    c.check_keys(d, path, DEPLOY_KEYS, false, DEPLOY_NESTED);
     let global = c.optional(d, path, "mode", |c, v, p| c.choice(v, p, &[("replicated", false), ("global", true)]));
     let replicas = c.optional(d, path, "replicas", Checker::u64);
     if global == Some(true) && get(d, "replicas").is_some() {
@@ -347,7 +438,7 @@ fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
 /// parallelism of 1 and swarmkit's defaults for the rest (`UpdateConfig::default()`).
 fn update_config(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<UpdateConfig> {
     let e = c.entries(v, path)?;
-    c.check_keys(e, path, UPDATE_KEYS, true, &[]);
+    c.check_keys(e, path, UPDATE_KEYS, false, &[]);
     let mut u = UpdateConfig::default();
     if let Some(n) = c.optional(e, path, "parallelism", Checker::u64) {
         u.parallelism = n;
@@ -357,8 +448,14 @@ fn update_config(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<UpdateCon
     }
     // The daemon only sets Monitor when it is non-zero (daemon/cluster/convert/service.go), so a
     // monitor of 0 reaches swarmkit as unset and takes the 5s default.
-    if let Some(m) = c.optional(e, path, "monitor", Checker::duration).filter(|m| *m != SimDuration::ZERO) {
-        u.monitor = m;
+    match c.optional(e, path, "monitor", Checker::duration) {
+        Some(SimDuration::ZERO) => c.warn(
+            &path.key("monitor"),
+            format!("monitor 0s means {}: the daemon drops a zero monitor and swarmkit uses its default", u.monitor),
+            Some("failures after that are not counted; set the window you want, e.g. monitor: 30s".into()),
+        ),
+        Some(m) => u.monitor = m,
+        None => {}
     }
     if let Some(a) = c.optional(e, path, "failure_action", |c, v, p| c.choice(v, p, FAILURE_ACTIONS)) {
         u.failure_action = a;
@@ -379,7 +476,7 @@ fn restart_policy(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<RestartP
         ("any", RestartCondition::Any),
     ];
     let e = c.entries(v, path)?;
-    c.check_keys(e, path, RESTART_KEYS, true, &[]);
+    c.check_keys(e, path, RESTART_KEYS, false, &[]);
     let mut r = RestartPolicy::default();
     if let Some(x) = c.optional(e, path, "condition", |c, v, p| c.choice(v, p, CONDITIONS)) {
         r.condition = x;
@@ -398,7 +495,7 @@ fn restart_policy(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<RestartP
 
 fn placement(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Placement> {
     let e = c.entries(v, path)?;
-    c.check_keys(e, path, PLACEMENT_KEYS, true, &[]);
+    c.check_keys(e, path, PLACEMENT_KEYS, false, &[]);
     let mut p = Placement::default();
     if let Some(n) = c.optional(e, path, "max_replicas_per_node", Checker::u64) {
         p.max_replicas_per_node = n;
@@ -447,7 +544,7 @@ fn constraint(c: &mut Checker<'_>, text: &str, path: &Path) -> Option<Constraint
 /// A service `healthcheck` (overrides the image's `HEALTHCHECK`).
 fn healthcheck(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Healthcheck> {
     let e = c.entries(v, path)?;
-    c.check_keys(e, path, HEALTH_KEYS, true, &[]);
+    c.check_keys(e, path, HEALTH_KEYS, false, &[]);
     if c.optional(e, path, "disable", Checker::bool) == Some(true) {
         if get(e, "test").is_some() {
             c.error(path, "test and disable can't be set at the same time", None);

@@ -121,7 +121,13 @@ impl<'a> Checker<'a> {
             if allowed.contains(&key.as_str()) || (allow_x && key.starts_with("x-")) {
                 continue;
             }
-            let hint = misplaced_hint(key, entries, nested)
+            // The schemas allow extension keys only at the top level and in service, network,
+            // volume, secret and config definitions, never inside deploy or healthcheck.
+            let extension = key.starts_with("x-").then(|| {
+                "extension (x-) keys are allowed only at the top level and directly in a service or secret".to_string()
+            });
+            let hint = extension
+                .or_else(|| misplaced_hint(key, entries, nested))
                 .or_else(|| suggest::closest(key, allowed).map(|c| format!("did you mean {c}?")));
             let message = format!("Additional property {key} is not allowed");
             self.error_at(path, &path.key(key), message, hint);

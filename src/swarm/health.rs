@@ -170,7 +170,7 @@ mod tests {
     impl ProbeOracle for Script {
         fn probe(&mut self, at: SimTime) -> ProbeResult {
             self.probes += 1;
-            let passing = self.pass_from.is_some_and(|p| at >= p) && !self.fail_from.is_some_and(|f| at >= f);
+            let passing = self.pass_from.is_some_and(|p| at >= p) && self.fail_from.is_none_or(|f| at < f);
             if passing { ProbeResult::Pass } else { ProbeResult::Fail }
         }
         fn passes_from(&self) -> Option<SimTime> {

@@ -10,14 +10,12 @@ use crate::model::task::{TaskId, TaskState};
 use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
 use crate::time::{SimDuration, SimTime};
 
+use super::daemon::JobKind;
 use super::state::{ContainerPhase, StopCause};
 use super::{AgentStep, Event, World};
 
 /// Docker's default stop timeout on Linux when the service sets no grace period.
 const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
-
-/// Containers a node starts concurrently without slowing down (see `Latencies::start_contention`).
-const FREE_CONCURRENT_STARTS: u64 = 2;
 
 /// Probe answers from an image's declared health behaviour.
 struct BehaviorOracle<'a> {
@@ -104,12 +102,11 @@ impl World {
         if !cached {
             // The daemon downloads an image once: a task that asks for an image already being
             // pulled on its node waits for that download.
-            if let Some(&(done_at, ok)) = self.nodes[node.0 as usize].pulling.get(&image_ref) {
-                if done_at >= now {
+            if let Some(&(done_at, ok)) = self.nodes[node.0 as usize].pulling.get(&image_ref)
+                && done_at >= now {
                     q.at(done_at, Event::Agent { task: id, step: AgentStep::PullDone { ok } });
                     return;
                 }
-            }
         }
         let registry_down = q.now() < self.registry_down_until;
         let pull_fails = image.missing || registry_down || self.streams.pull.chance(image.pull_failure);
@@ -150,8 +147,21 @@ impl World {
             self.begin_stop(id, q);
         } else if task.agent_desired == TaskState::Running && task.state == TaskState::Ready {
             let d = self.latency(|l| &l.start_begin);
-            q.after(d, Event::Agent { task: id, step: AgentStep::StartBegin });
+            let at = self.agent_slot(id, q.now().plus(d));
+            q.at(at, Event::Agent { task: id, step: AgentStep::StartBegin });
         }
+    }
+
+    /// The agent works through its tasks one at a time: an operation due at `at` on a node
+    /// whose agent is still busy waits for it (traces: six SIGTERMs sent at once land 10–20 ms
+    /// apart). Returns when this one happens.
+    fn agent_slot(&mut self, id: TaskId, at: SimTime) -> SimTime {
+        let node = self.task(id).node.expect("agent work happens on a node").0 as usize;
+        let gap = self.latency(|l| &l.agent_step);
+        let n = &mut self.nodes[node];
+        let start = at.max(n.agent_free_at);
+        n.agent_free_at = start.plus(gap);
+        start
     }
 
     /// A desired-state change reached the node.
@@ -174,15 +184,8 @@ impl World {
         }
         self.set_state(id, TaskState::Starting, "starting", q);
         let image = self.scenario.image(&self.task_spec(id).image);
-        let mut d = image.start.sample(&mut self.streams.start);
-        let node = self.task(id).node.expect("starting tasks have a node").0 as usize;
-        // The traced node (2 cores) started two containers at once at full speed; each further
-        // concurrent start slowed every later one down.
-        for _ in FREE_CONCURRENT_STARTS..self.nodes[node].starting_containers {
-            d = d.plus(self.latency(|l| &l.start_contention));
-        }
-        self.nodes[node].starting_containers += 1;
-        q.after(d, Event::Agent { task: id, step: AgentStep::ContainerStarted });
+        let work = image.start.sample(&mut self.streams.start);
+        self.daemon_submit(id, JobKind::Start, work, q);
     }
 
     /// The health check that applies: the service's, else the image's `HEALTHCHECK`.
@@ -200,8 +203,6 @@ impl World {
     }
 
     fn container_started(&mut self, id: TaskId, q: &mut EventQueue<Event>) {
-        let node = self.task(id).node.expect("starting tasks have a node").0 as usize;
-        self.nodes[node].starting_containers -= 1;
         if self.task(id).state != TaskState::Starting {
             return;
         }
@@ -306,7 +307,8 @@ impl World {
                     // The agent removes the task from the load balancer before the signal
                     // (traces: SIGTERM ~1.2 s after desired SHUTDOWN).
                     let d = self.latency(|l| &l.stop_signal);
-                    q.after(d, Event::Agent { task: id, step: AgentStep::Signal });
+                    let at = self.agent_slot(id, q.now().plus(d));
+                    q.at(at, Event::Agent { task: id, step: AgentStep::Signal });
                 }
             }
         }
@@ -323,20 +325,59 @@ impl World {
         let grace_secs = self.task_spec(id).stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
         let grace = SimDuration::from_secs(grace_secs);
         let image = self.scenario.image(&self.task_spec(id).image);
-        let (after, code) = match &image.stop {
-            StopBehavior::Graceful { after, exit_code } => {
-                let d = after.sample(&mut self.streams.stop);
-                if d <= grace { (d, *exit_code) } else { (grace, 137) }
+        // SIGKILL after the grace period, unless the process has exited by then.
+        q.after(grace, Event::Agent { task: id, step: AgentStep::Exited { code: 137 } });
+        if let StopBehavior::Graceful { after, exit_code } = &image.stop {
+            let work = after.sample(&mut self.streams.stop);
+            self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, q);
+        }
+    }
+
+    /// Hands a container start or stop to the node's daemon and re-plans its completions.
+    fn daemon_submit(&mut self, id: TaskId, kind: JobKind, work: SimDuration, q: &mut EventQueue<Event>) {
+        let node = self.task(id).node.expect("containers run on a node");
+        let daemon = &mut self.nodes[node.0 as usize].daemon;
+        if let Some(at) = daemon.submit(q.now(), id, kind, work) {
+            let generation = daemon.generation;
+            q.at(at, Event::DaemonJobsDue { node, generation });
+        }
+    }
+
+    /// The daemon's next completions are due: the containers start or exit.
+    pub(super) fn daemon_jobs_due(
+        &mut self,
+        node: crate::model::task::NodeId,
+        generation: u32,
+        q: &mut EventQueue<Event>,
+    ) {
+        let daemon = &mut self.nodes[node.0 as usize].daemon;
+        if daemon.generation != generation {
+            return;
+        }
+        let (done, next) = daemon.finish_due(q.now());
+        if let Some(at) = next {
+            let generation = daemon.generation;
+            q.at(at, Event::DaemonJobsDue { node, generation });
+        }
+        for (task, kind) in done {
+            match kind {
+                JobKind::Start => self.container_started(task, q),
+                JobKind::Stop { code } => self.exited(task, code, q),
             }
-            StopBehavior::IgnoresSigterm => (grace, 137),
-        };
-        q.after(after, Event::Agent { task: id, step: AgentStep::Exited { code } });
+        }
     }
 
     fn exited(&mut self, id: TaskId, code: i32, q: &mut EventQueue<Event>) {
         let c = self.task(id).container;
         if c.phase != ContainerPhase::Running {
             return;
+        }
+        // A process that died another way (crash, SIGKILL) no longer needs its stop job.
+        let node = self.task(id).node.expect("containers run on a node");
+        let daemon = &mut self.nodes[node.0 as usize].daemon;
+        if let Some(at) = daemon.cancel(q.now(), id) {
+            let generation = daemon.generation;
+            q.at(at, Event::DaemonJobsDue { node, generation });
         }
         self.task_mut(id).container.phase = ContainerPhase::Exited;
         self.task_mut(id).container.healthy = false;
@@ -356,7 +397,8 @@ impl World {
         };
         let d = self.latency(|l| &l.exit_report);
         self.task_mut(id).message = self.recorder.intern(&message);
-        q.after(d, Event::Agent { task: id, step: AgentStep::Report { state } });
+        let at = self.agent_slot(id, q.now().plus(d));
+        q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
     }
 
     fn report(&mut self, id: TaskId, state: TaskState, q: &mut EventQueue<Event>) {

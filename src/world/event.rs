@@ -93,6 +93,13 @@ pub enum Event {
         /// Index into the world's updater timers.
         timer: u32,
     },
+    /// A node's daemon may have finished container starts or stops.
+    DaemonJobsDue {
+        /// The node.
+        node: NodeId,
+        /// The daemon's plan it belongs to (stale plans are ignored).
+        generation: u32,
+    },
     /// The dispatcher's heartbeat deadline for a silent node passed.
     NodeDownDetected {
         /// The node.

@@ -39,8 +39,10 @@ pub struct Node {
     pub failures: Vec<(ServiceId, SpecVersion, SimTime)>,
     /// Node id as Docker prints it.
     pub docker_id: String,
-    /// Containers being started on it right now (they slow each other down).
-    pub starting_containers: u64,
+    /// When its agent can take the next task operation (they are handled one at a time).
+    pub agent_free_at: SimTime,
+    /// Its container daemon (starts and stops share it).
+    pub daemon: super::daemon::Daemon,
     /// Hostname, shared by every recorded row.
     pub name: Arc<str>,
 }
@@ -60,7 +62,8 @@ impl Node {
             service_tasks: BTreeMap::new(),
             total_tasks: 0,
             failures: Vec::new(),
-            starting_containers: 0,
+            daemon: Default::default(),
+            agent_free_at: SimTime::ZERO,
             name: Arc::from(spec.name.as_str()),
             docker_id: crate::model::task::TaskId(1_000_000 + id.0).docker_id().to_string(),
             spec: spec.clone(),

@@ -1,0 +1,313 @@
+//! Reads a trace recorded from a real swarm (`NAME.rN.{tasks,containers,service}.csv`, plus the
+//! multi-node `nodes`, `actions` and `daemons` files when present) into a [`RunObs`].
+//!
+//! A trace is named by its path prefix (`traces/s01-rolling-basic.r1`) or by the path of any of
+//! its files (`traces/s01-rolling-basic.r1.tasks.csv`): both name the same run.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use super::observe::{RunObs, TaskObs};
+
+/// The files every trace has.
+const REQUIRED: [&str; 3] = ["tasks", "containers", "service"];
+/// Multi-node extras: only their times are read (they extend the observed window), and
+/// `actions` says when a node's link was cut.
+const OPTIONAL: [&str; 3] = ["nodes", "actions", "daemons"];
+
+/// A trace on disk: the common prefix of its files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TracePath {
+    /// `dir/NAME.rN`: every file is `<prefix>.<kind>.csv`.
+    pub prefix: PathBuf,
+}
+
+impl TracePath {
+    /// Accepts a prefix or the path of one of the trace's files.
+    pub fn new(arg: &Path) -> TracePath {
+        let text = arg.to_string_lossy();
+        let stripped = REQUIRED
+            .iter()
+            .chain(&OPTIONAL)
+            .find_map(|kind| text.strip_suffix(&format!(".{kind}.csv")))
+            .map(PathBuf::from);
+        TracePath { prefix: stripped.unwrap_or_else(|| arg.to_path_buf()) }
+    }
+
+    /// The file of one kind (`tasks`, `containers`, ...).
+    pub fn file(&self, kind: &str) -> PathBuf {
+        let mut name = self.prefix.as_os_str().to_os_string();
+        name.push(format!(".{kind}.csv"));
+        PathBuf::from(name)
+    }
+
+    /// A short label: the run suffix (`r1`) when the prefix ends in `.rN`, else the file name.
+    pub fn label(&self) -> String {
+        let name = self.prefix.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        match name.rsplit_once('.') {
+            Some((_, run)) if run.starts_with('r') && run[1..].chars().all(|c| c.is_ascii_digit()) => run.to_string(),
+            _ => name,
+        }
+    }
+
+    /// The required files that do not exist, for one clear message.
+    pub fn missing_files(&self) -> Vec<PathBuf> {
+        REQUIRED.iter().map(|k| self.file(k)).filter(|p| !p.is_file()).collect()
+    }
+}
+
+/// A container event (`containers.csv`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContainerEvent {
+    /// Seconds after the action.
+    pub t: f64,
+    /// Daemon that reported it (empty on a single-node trace).
+    pub node: String,
+    /// Task the container belongs to.
+    pub task_id: String,
+    /// `image:tag`.
+    pub image: String,
+    /// `create`, `start`, `kill`, `die`, `stop`, `health_status: healthy`, ...
+    pub event: String,
+    /// Exit code of a `die` (`None` when empty).
+    pub exit_code: Option<i64>,
+    /// Signal of a `kill` (`None` when empty).
+    pub signal: Option<i64>,
+}
+
+/// A trace's rows, before they are shaped into a [`RunObs`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// Where it was read from.
+    pub path: TracePath,
+    /// Task rows as observations.
+    pub run: RunObs,
+    /// Container events in time order.
+    pub containers: Vec<ContainerEvent>,
+    /// (node, unreachable from, reachable again at) from `actions.csv` link cuts and daemon kills.
+    pub cuts: Vec<(String, f64, f64)>,
+}
+
+/// Reads a trace. Errors name the file.
+pub fn load(path: &TracePath) -> Result<Trace, String> {
+    let missing = path.missing_files();
+    if !missing.is_empty() {
+        let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
+        return Err(format!("trace file not found: {}", names.join(", ")));
+    }
+    let tasks_rows = read_csv(&path.file("tasks"), &["t_s", "task_id", "slot", "image", "state"], &["node"])?;
+    let service_rows = read_csv(&path.file("service"), &["t_s", "update_state"], &[])?;
+    let container_rows =
+        read_csv(&path.file("containers"), &["t_s", "task_id", "image", "event"], &["node", "exit_code", "signal"])?;
+    let mut last_row = f64::NEG_INFINITY;
+    for (rows, kind) in [(&tasks_rows, "tasks"), (&service_rows, "service"), (&container_rows, "containers")] {
+        for row in rows.iter() {
+            last_row = last_row.max(parse_secs(&row[0], &path.file(kind))?);
+        }
+    }
+    let mut action_rows = Vec::new();
+    for kind in OPTIONAL {
+        let file = path.file(kind);
+        if !file.is_file() {
+            continue;
+        }
+        let rows = read_csv(&file, &["t_s"], &["kind", "target"])?;
+        for row in &rows {
+            last_row = last_row.max(parse_secs(&row[0], &file)?);
+        }
+        if kind == "actions" {
+            action_rows = rows;
+        }
+    }
+    let has_nodes = tasks_rows.iter().any(|r| !r[5].is_empty());
+    let tasks = tasks_from_rows(&tasks_rows, &path.file("tasks"))?;
+    let (status, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
+    let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
+    let cuts = cuts_from_rows(&action_rows, &path.file("actions"))?;
+    let serving = serving_steps(&tasks, &containers, &cuts);
+    let run = RunObs { label: path.label(), status, final_state, tasks, last_row: Some(last_row), serving, has_nodes };
+    Ok(Trace { path: path.clone(), run, containers, cuts })
+}
+
+/// Task rows → tasks, each with its states in time order. The files are sorted by time already;
+/// they are sorted again (stably) so that nothing depends on it.
+fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, String> {
+    let mut timed: Vec<(f64, usize, &Vec<String>)> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        timed.push((parse_secs(&row[0], file)?, i, row));
+    }
+    timed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut tasks: Vec<TaskObs> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    for (t, i, row) in timed {
+        let slot: u64 = row[2].parse().map_err(|e| format!("{}: bad slot '{}': {e}", file.display(), row[2]))?;
+        let k = *index.entry(row[1].clone()).or_insert_with(|| {
+            tasks.push(TaskObs {
+                id: row[1].clone(),
+                slot,
+                image: row[3].clone(),
+                node: String::new(),
+                first_seen: t,
+                first_index: i,
+                states: Vec::new(),
+            });
+            tasks.len() - 1
+        });
+        if !row[5].is_empty() {
+            tasks[k].node = row[5].clone();
+        }
+        tasks[k].states.push((t, row[4].clone()));
+    }
+    Ok(tasks)
+}
+
+/// Service rows → UpdateStatus changes and the final state. `(none)` rows are the baseline
+/// polls before the action: no UpdateStatus yet.
+fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<(Vec<(f64, String)>, String), String> {
+    let mut status = Vec::new();
+    let mut final_state = "none".to_string();
+    for row in rows {
+        let state = if row[1] == "(none)" || row[1].is_empty() { "none".to_string() } else { row[1].clone() };
+        if state != "none" {
+            status.push((parse_secs(&row[0], file)?, state.clone()));
+        }
+        final_state = state;
+    }
+    Ok((status, final_state))
+}
+
+fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<ContainerEvent>, String> {
+    let mut out = Vec::new();
+    for row in rows {
+        out.push(ContainerEvent {
+            t: parse_secs(&row[0], file)?,
+            task_id: row[1].clone(),
+            image: row[2].clone(),
+            event: row[3].clone(),
+            node: row[4].clone(),
+            exit_code: parse_opt_int(&row[5], file)?,
+            signal: parse_opt_int(&row[6], file)?,
+        });
+    }
+    out.sort_by(|a, b| a.t.total_cmp(&b.t));
+    Ok(out)
+}
+
+/// `cut`/`kill` make a node unreachable until its `restore`/`start` (or for ever).
+fn cuts_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<(String, f64, f64)>, String> {
+    let mut open: BTreeMap<String, f64> = BTreeMap::new();
+    let mut cuts = Vec::new();
+    for row in rows {
+        let t = parse_secs(&row[0], file)?;
+        match row[1].as_str() {
+            "cut" | "kill" => {
+                open.entry(row[2].clone()).or_insert(t);
+            }
+            "restore" | "start" => {
+                if let Some(from) = open.remove(&row[2]) {
+                    cuts.push((row[2].clone(), from, t));
+                }
+            }
+            _ => {}
+        }
+    }
+    cuts.extend(open.into_iter().map(|(node, from)| (node, from, f64::INFINITY)));
+    Ok(cuts)
+}
+
+/// The serving count over time, by summary_notes.md's definition of "healthy": from the
+/// container's `health_status: healthy` until its SIGTERM (`kill`), its exit (`die`) or
+/// `health_status: unhealthy`. Two additions make it comparable with the simulation's
+/// `serving`: an image that never reports a health status (no health check) serves from its
+/// `start`; and a container on a node whose link was cut (`actions.csv`) receives no traffic
+/// while the cut lasts, however its local probes go. Tasks `running` at the action serve from
+/// the start (a task with a health check is only reported running once healthy).
+fn serving_steps(tasks: &[TaskObs], containers: &[ContainerEvent], cuts: &[(String, f64, f64)]) -> Vec<(f64, u64)> {
+    let checked: BTreeSet<&str> =
+        containers.iter().filter(|c| c.event.starts_with("health_status")).map(|c| c.image.as_str()).collect();
+    let node_of: BTreeMap<&str, &str> = tasks.iter().map(|t| (t.id.as_str(), t.node.as_str())).collect();
+    let mut healthy: BTreeSet<String> =
+        tasks.iter().filter(|t| t.state_at(0.0) == Some("running")).map(|t| t.id.clone()).collect();
+    // Changes in time order: container events after the action, and cut edges.
+    let mut changes: Vec<(f64, Change)> = containers
+        .iter()
+        .filter(|c| c.t > 0.0)
+        .filter_map(|c| container_change(c, &checked).map(|ch| (c.t, ch)))
+        .collect();
+    for (_, from, until) in cuts {
+        changes.push((*from, Change::Cut));
+        changes.push((*until, Change::Cut));
+    }
+    changes.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let reachable = |id: &str, t: f64| {
+        let node = node_of.get(id).copied().unwrap_or("");
+        !cuts.iter().any(|(n, from, until)| n == node && *from <= t && t < *until)
+    };
+    let count = |healthy: &BTreeSet<String>, t: f64| healthy.iter().filter(|id| reachable(id, t)).count() as u64;
+    let mut steps = vec![(0.0, count(&healthy, 0.0))];
+    for (t, change) in changes {
+        match change {
+            Change::Up(id) => {
+                healthy.insert(id);
+            }
+            Change::Down(id) => {
+                healthy.remove(&id);
+            }
+            Change::Cut => {}
+        }
+        let n = count(&healthy, t);
+        if steps.last().map(|s| s.1) != Some(n) {
+            steps.push((t, n));
+        }
+    }
+    steps
+}
+
+/// How a container event changes the set of serving containers.
+enum Change {
+    Up(String),
+    Down(String),
+    /// A link cut or restore: the set is the same, its reachable part changes.
+    Cut,
+}
+
+fn container_change(c: &ContainerEvent, checked: &BTreeSet<&str>) -> Option<Change> {
+    match c.event.as_str() {
+        "health_status: healthy" => Some(Change::Up(c.task_id.clone())),
+        "start" if !checked.contains(c.image.as_str()) => Some(Change::Up(c.task_id.clone())),
+        "kill" | "die" | "health_status: unhealthy" => Some(Change::Down(c.task_id.clone())),
+        _ => None,
+    }
+}
+
+/// Reads a CSV file with a header: the `required` columns, then the `optional` ones (empty
+/// strings when the file lacks them), for every row.
+fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<Vec<Vec<String>>, String> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("cannot read trace file {}: {e}", path.display()))?;
+    let header = reader.headers().map_err(|e| format!("{}: bad header: {e}", path.display()))?.clone();
+    let mut positions: Vec<Option<usize>> = Vec::new();
+    for c in required {
+        let p = header.iter().position(|h| h == *c).ok_or_else(|| format!("{}: no column '{c}'", path.display()))?;
+        positions.push(Some(p));
+    }
+    positions.extend(optional.iter().map(|c| header.iter().position(|h| h == *c)));
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
+        rows.push(positions.iter().map(|p| p.and_then(|p| record.get(p)).unwrap_or("").to_string()).collect());
+    }
+    Ok(rows)
+}
+
+fn parse_secs(text: &str, file: &Path) -> Result<f64, String> {
+    text.trim().parse::<f64>().map_err(|e| format!("{}: bad time '{text}': {e}", file.display()))
+}
+
+fn parse_opt_int(text: &str, file: &Path) -> Result<Option<i64>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse().map(Some).map_err(|e| format!("{}: bad number '{text}': {e}", file.display()))
+}

@@ -1,0 +1,234 @@
+//! Loader tests for each error class not covered in `tests.rs`: version gating, the version
+//! itself, type errors, enums, extension keys, the long port syntax and the secret rules, each
+//! checking the message text, line and column.
+
+use std::path::Path;
+
+use crate::scenario::{Diagnostic, load_str};
+
+fn errors(text: &str) -> Vec<Diagnostic> {
+    match load_str(text, Path::new("stack.yml")) {
+        Ok(_) => panic!("accepted invalid input:\n{text}"),
+        Err(e) => e.diagnostics,
+    }
+}
+
+/// The one diagnostic whose headline is exactly `headline`.
+fn find(diags: &[Diagnostic], headline: &str) -> Diagnostic {
+    let hits: Vec<&Diagnostic> = diags.iter().filter(|d| d.headline() == headline).collect();
+    assert_eq!(hits.len(), 1, "want one {headline:?} in {diags:#?}");
+    hits[0].clone()
+}
+
+fn at(d: &Diagnostic) -> (Option<usize>, Option<usize>) {
+    (d.line, d.column)
+}
+
+const OLD_FILE: &str = r#"version: "3.3"
+services:
+  web:
+    image: a
+    deploy:
+      update_config:
+        order: start-first
+      rollback_config:
+        parallelism: 2
+      placement:
+        max_replicas_per_node: 2
+    healthcheck:
+      test: ["CMD", "true"]
+      start_period: 10s
+      start_interval: 1s
+    x-note: hi
+secrets:
+  db:
+    name: db-v1
+    external: true
+x-simulation:
+  seed: 3
+"#;
+
+#[test]
+fn keys_newer_than_the_declared_version_are_all_rejected() {
+    let diags = errors(OLD_FILE);
+    assert_eq!(diags.len(), 8, "{diags:#?}");
+    let d = find(&diags, "services.web.deploy.update_config Additional property order is not allowed");
+    assert_eq!(at(&d), (Some(7), Some(9)));
+    assert_eq!(
+        d.hint.as_deref(),
+        Some(
+            "order needs compose file format 3.4 or later; this file declares version \"3.3\": write version: \"3.4\" (or later)"
+        )
+    );
+    assert_eq!(d.source_line.as_deref(), Some("        order: start-first"));
+    let d = find(&diags, "services.web.deploy Additional property rollback_config is not allowed");
+    assert_eq!(at(&d), (Some(8), Some(7)));
+    assert!(d.hint.unwrap().contains("3.7"));
+    let d = find(&diags, "services.web.deploy.placement Additional property max_replicas_per_node is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.8")), ((Some(11), Some(9)), true));
+    let d = find(&diags, "services.web.healthcheck Additional property start_period is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.4")), ((Some(14), Some(7)), true));
+    let d = find(&diags, "services.web.healthcheck Additional property start_interval is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.12")), ((Some(15), Some(7)), true));
+    let d = find(&diags, "services.web Additional property x-note is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.7")), ((Some(16), Some(5)), true));
+    let d = find(&diags, "Additional property x-simulation is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.4")), ((Some(21), Some(1)), true));
+    // 3.3 has secrets (3.1) but not their name (3.5).
+    let d = find(&diags, "secrets.db Additional property name is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.5")), ((Some(19), Some(5)), true));
+    let all = errors(&OLD_FILE.replace("\"3.3\"", "\"3.0\""));
+    let d = find(&all, "Additional property secrets is not allowed");
+    assert_eq!((at(&d), d.hint.unwrap().contains("3.1")), ((Some(17), Some(1)), true));
+}
+
+#[test]
+fn the_same_keys_pass_in_a_recent_or_missing_version() {
+    let recent = OLD_FILE.replace("\"3.3\"", "\"3.12\"");
+    assert!(load_str(&recent, Path::new("s.yml")).is_ok());
+    let latest = OLD_FILE.replace("version: \"3.3\"\n", "");
+    assert!(load_str(&latest, Path::new("s.yml")).is_ok());
+    let three = OLD_FILE.replace("\"3.3\"", "\"3\"");
+    assert!(load_str(&three, Path::new("s.yml")).is_ok());
+}
+
+#[test]
+fn secret_name_needs_3_5() {
+    let text =
+        "version: \"3.4\"\nservices:\n  web:\n    image: a\nsecrets:\n  db:\n    name: db-v1\n    external: true\n";
+    let d = find(&errors(text), "secrets.db Additional property name is not allowed");
+    assert_eq!(at(&d), (Some(7), Some(5)));
+    assert!(d.hint.unwrap().contains("3.5"));
+}
+
+#[test]
+fn unsupported_version_points_at_the_version_line() {
+    let diags = errors("services:\n  web:\n    image: a\nversion: \"3.14\"\n");
+    let d = find(&diags, "unsupported Compose file version: 3.14");
+    assert_eq!(at(&d), (Some(4), Some(1)));
+    assert!(d.hint.unwrap().contains("3.8"));
+    assert_eq!(diags.len(), 1, "an unknown version gates nothing: {diags:#?}");
+}
+
+#[test]
+fn type_errors_use_dockers_words() {
+    let text = r#"services:
+  web:
+    image: [a]
+    deploy:
+      replicas: many
+      update_config:
+        max_failure_ratio: half
+      placement:
+        constraints: node.role == manager
+  db:
+    image: b
+    deploy: 3
+"#;
+    let diags = errors(text);
+    assert_eq!(diags.len(), 5, "{diags:#?}");
+    assert_eq!(at(&find(&diags, "services.web.image must be a string")), (Some(3), Some(5)));
+    assert_eq!(at(&find(&diags, "services.web.deploy.replicas must be an integer")), (Some(5), Some(7)));
+    assert_eq!(
+        at(&find(&diags, "services.web.deploy.update_config.max_failure_ratio must be a number")),
+        (Some(7), Some(9))
+    );
+    assert_eq!(at(&find(&diags, "services.web.deploy.placement.constraints must be a list")), (Some(9), Some(9)));
+    let d = find(&diags, "services.db.deploy must be a mapping");
+    assert_eq!((at(&d), d.hint.as_deref()), ((Some(12), Some(5)), Some("found an integer")));
+}
+
+#[test]
+fn enums_list_their_values() {
+    let text = "services:\n  web:\n    image: a\n    deploy:\n      update_config:\n        order: start-frist\n      restart_policy:\n        condition: always\n";
+    let diags = errors(text);
+    let d = find(
+        &diags,
+        "services.web.deploy.update_config.order must be one of the following: \"start-first\", \"stop-first\"",
+    );
+    assert_eq!((at(&d), d.hint.as_deref()), ((Some(6), Some(9)), Some("did you mean \"start-first\"?")));
+    let d = find(
+        &diags,
+        "services.web.deploy.restart_policy.condition must be one of the following: \"any\", \"none\", \"on-failure\"",
+    );
+    assert_eq!(at(&d), (Some(8), Some(9)));
+}
+
+#[test]
+fn extension_keys_are_not_allowed_inside_deploy() {
+    let text =
+        "services:\n  web:\n    image: a\n    deploy:\n      x-team: core\n      update_config:\n        x-why: fast\n";
+    let diags = errors(text);
+    let d = find(&diags, "services.web.deploy Additional property x-team is not allowed");
+    assert_eq!(at(&d), (Some(5), Some(7)));
+    assert!(d.hint.unwrap().contains("extension (x-) keys"));
+    assert_eq!(
+        at(&find(&diags, "services.web.deploy.update_config Additional property x-why is not allowed")),
+        (Some(7), Some(9))
+    );
+}
+
+#[test]
+fn long_port_syntax_needs_3_2() {
+    let text = "version: \"3.1\"\nservices:\n  web:\n    image: a\n    ports:\n      - \"80:80\"\n      - target: 443\n        published: 8443\n";
+    let d = find(&errors(text), "services.web.ports[1] must be a string or number");
+    assert_eq!(at(&d), (Some(7), Some(7)), "the list item's dash");
+    assert!(d.hint.unwrap().contains("3.2"));
+    let ok = text.replace("\"3.1\"", "\"3.2\"");
+    assert!(load_str(&ok, Path::new("s.yml")).is_ok());
+}
+
+/// A stack with one file secret, written beside `file_bytes` in a temporary folder.
+fn secret_stack(
+    dir: &Path,
+    key_and_name: &str,
+    file_bytes: Option<&[u8]>,
+) -> Result<crate::model::scenario::Scenario, Vec<Diagnostic>> {
+    if let Some(bytes) = file_bytes {
+        std::fs::create_dir_all(dir.join("secrets")).unwrap();
+        std::fs::write(dir.join("secrets/value.txt"), bytes).unwrap();
+    }
+    let text = format!(
+        "version: \"3.8\"\nservices:\n  web:\n    image: a\n    secrets: [db]\nsecrets:\n  db:\n{key_and_name}    file: ./secrets/value.txt\n"
+    );
+    let path = dir.join("stack.yml");
+    std::fs::write(&path, &text).unwrap();
+    crate::scenario::load(&path).map_err(|e| e.diagnostics)
+}
+
+#[test]
+fn stack_secret_files_are_measured_relative_to_the_stack_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = secret_stack(dir.path(), "", Some(b"s3cret\n")).unwrap();
+    assert_eq!(s.secrets[0].name, "stack_db");
+    assert_eq!(s.secrets[0].size_bytes, Some(7));
+    assert!(!format!("{s:?}").contains("s3cret"), "the value is never kept");
+}
+
+#[test]
+fn stack_secret_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = secret_stack(dir.path(), "", None).unwrap_err();
+    let d = &missing[0];
+    assert!(
+        d.message.starts_with("open ") && d.message.ends_with("secrets/value.txt: no such file or directory"),
+        "{d:?}"
+    );
+    assert_eq!((d.path.as_str(), d.line, d.column), ("secrets.db.file", Some(8), Some(5)));
+
+    let empty = secret_stack(dir.path(), "", Some(b"")).unwrap_err();
+    assert_eq!(empty[0].message, "secret data must be larger than 0 and less than 512000 bytes");
+    assert!(empty[0].hint.as_deref().unwrap().ends_with("is 0 bytes"));
+    let big = vec![b'x'; 512_000];
+    let too_big = secret_stack(dir.path(), "", Some(&big)).unwrap_err();
+    assert!(too_big[0].hint.as_deref().unwrap().ends_with("is 512000 bytes"));
+    assert!(secret_stack(dir.path(), "", Some(&big[..511_999])).is_ok());
+
+    let bad = secret_stack(dir.path(), "    name: -db\n", Some(b"v")).unwrap_err();
+    let d = &bad[0];
+    assert_eq!(
+        d.message,
+        "invalid name, only 64 [a-zA-Z0-9-_.] characters allowed, and the start and end character must be [a-zA-Z0-9]"
+    );
+    assert_eq!((d.path.as_str(), d.line, d.column), ("secrets.db.name", Some(8), Some(5)));
+}

@@ -1,0 +1,125 @@
+//! `deploysim check` through the binary: the tutorial's files as the tutorial gives them
+//! (`tests/data/tutorial/`, copied verbatim from shared/tutorial), exit codes, `--strict`, and the
+//! JSON format.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn tutorial(name: &str) -> String {
+    common::repo_root().join("tests/data/tutorial").join(name).display().to_string()
+}
+
+fn deploysim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploysim")).args(args).output().expect("the binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn tutorial_stack_files_without_simulation_load() {
+    let out = deploysim(&["check", &tutorial("rolling-update.yml"), &tutorial("stack-health.yml")]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // A plain stack file: named after the file, with swarmkit's defaults filled in.
+    assert!(text.contains("Name:\t\trolling-update_web\nService Mode:\tReplicated\n Replicas:\t10\n"), "{text}");
+    assert!(
+        text.contains("UpdateConfig:\n Parallelism:\t2\n Delay:\t\t10s\n On failure:\tpause\n Monitoring Period: 5s\n"),
+        "{text}"
+    );
+    assert!(text.contains(" Start period:\t15s\n"), "{text}");
+    assert!(text.contains("RestartPolicy:\n Condition:\tany\n Delay:\t\t5s\n"), "{text}");
+    // stack-health: one replica, stop-first, default monitor against its health check.
+    assert!(text.contains("warning[stop-first-full-outage]"), "{text}");
+    assert!(text.contains("warning[monitor-misses-unhealthy]"), "{text}");
+}
+
+#[test]
+fn strict_makes_warnings_exit_1() {
+    assert_eq!(deploysim(&["check", "--strict", &tutorial("rolling-update.yml")]).status.code(), Some(0));
+    let out = deploysim(&["check", "--strict", &tutorial("stack-health.yml")]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+}
+
+#[test]
+fn tutorial_rollback_file_fails_with_the_misindentation_diagnostic() {
+    let file = tutorial("rollback.yml");
+    let out = deploysim(&["check", &tutorial("rolling-update.yml"), &file]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("error: services.web.deploy Additional property parallelism is not allowed"), "{text}");
+    assert!(text.contains(&format!("--> {file}:10:7")), "{text}");
+    assert!(text.contains("10 |       parallelism: 2"), "{text}");
+    assert!(text.contains("did you mean update_config.parallelism?"), "{text}");
+    assert!(text.contains(&format!("--> {file}:14:7")), "monitor is reported too: {text}");
+    assert!(text.contains("1 invalid (4 errors)"), "{text}");
+}
+
+#[test]
+fn tutorial_dockerfile_healthcheck_gets_the_continuation_diagnostic() {
+    let dockerfile = std::fs::read_to_string(tutorial("Dockerfile.healthcheck")).unwrap();
+    let start = dockerfile.find("HEALTHCHECK").expect("the snippet has a HEALTHCHECK");
+    let snippet: Vec<&str> = dockerfile[start..].lines().take_while(|l| *l != "...").collect();
+    let block: String = snippet.iter().map(|l| format!("        {l}\n")).collect();
+    let scenario = format!(
+        "services:\n  web:\n    image: app:1\nx-simulation:\n  images:\n    app:1:\n      healthcheck: |\n{block}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("app.yml");
+    std::fs::write(&path, scenario).unwrap();
+    let out = deploysim(&["check", path.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("error: x-simulation.images.app:1.healthcheck line 2 of the HEALTHCHECK (\"--timeout=10s\") does not end with a \\ continuation"), "{text}");
+    assert!(text.contains("reads \"--retries=3\" as a new instruction"), "{text}");
+    assert!(text.contains(":7:7"), "{text}");
+}
+
+#[test]
+fn json_has_a_fixed_field_order_and_the_exit_code() {
+    let out = deploysim(&["check", "--format", "json", &tutorial("stack-health.yml"), &tutorial("rollback.yml")]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+    assert_eq!(doc["exit_code"], 2);
+    assert_eq!(doc["totals"]["invalid"], 1);
+    let health = &doc["files"][0]["services"][0];
+    assert_eq!(health["service"], "stack-health_web");
+    assert_eq!(health["policy"]["healthcheck"]["start_interval"], "5s");
+    assert_eq!(health["findings"][0]["id"], "monitor-misses-unhealthy");
+    let rollback = &doc["files"][1];
+    assert_eq!((rollback["valid"].as_bool(), rollback["errors"][0]["line"].as_u64()), (Some(false), Some(10)));
+    let order = [
+        "\"files\"",
+        "\"file\"",
+        "\"valid\"",
+        "\"errors\"",
+        "\"warnings\"",
+        "\"services\"",
+        "\"totals\"",
+        "\"exit_code\"",
+    ];
+    let positions: Vec<usize> = order.iter().map(|k| text.find(k).unwrap_or_else(|| panic!("{k}"))).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_crash() {
+    let missing: PathBuf = common::repo_root().join("tests/data/tutorial/nope.yml");
+    let out = deploysim(&["check", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stdout(&out).contains("cannot read scenario file"));
+}
+
+#[test]
+fn every_bundled_scenario_passes_check() {
+    let files = common::yml_files(&common::scenarios_dir());
+    let args: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    let mut all = vec!["check".to_string()];
+    all.extend(args);
+    let out = Command::new(env!("CARGO_BIN_EXE_deploysim")).args(&all).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}

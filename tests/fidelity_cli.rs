@@ -1,0 +1,184 @@
+//! `deploysim compare` and `deploysim calibrate` through the binary and the library: exit codes,
+//! the table and JSON renderings, the tolerance options, and calibration figures on a real trace.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use deploysim::fidelity::calibrate;
+use deploysim::fidelity::trace::{self, TracePath};
+
+fn traces() -> PathBuf {
+    common::repo_root().join("../shared/fidelity/traces")
+}
+
+fn scenario(name: &str) -> PathBuf {
+    common::scenarios_dir().join("fidelity").join(format!("{name}.yml"))
+}
+
+fn s01_trace(run: u32) -> PathBuf {
+    traces().join(format!("s01-rolling-basic.r{run}"))
+}
+
+fn deploysim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploysim")).args(args).output().expect("the binary runs")
+}
+
+fn text(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn compare_passes_with_exit_0_and_prints_the_table() {
+    // Checks a matching scenario: exit 0, a table with the five columns, and a score of 100 %.
+    let out = deploysim(&["compare", text(&s01_trace(1)), text(&s01_trace(2)), text(&scenario("s01-rolling-basic"))]);
+    let table = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{table}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(table.contains("| measure "), "{table}");
+    for column in ["| real", "| simulated", "| difference", "| within tolerance"] {
+        assert!(table.contains(column), "missing column {column}: {table}");
+    }
+    assert!(table.contains("vs real r1") && table.contains("vs real r2"), "{table}");
+    assert!(table.contains("final UpdateStatus"), "{table}");
+    assert!(table.contains("minimum serving tasks"), "{table}");
+    assert!(table.trim_end().ends_with("times within max(0.5s, 10%))"), "{table}");
+    assert!(table.contains("PASS, score 100%"), "{table}");
+}
+
+#[test]
+fn zero_tolerance_fails_with_exit_1() {
+    // Checks the tolerance options: with no slack at all, simulated times differ from real ones
+    // by milliseconds, so the comparison fails (exit 1) and says which measures.
+    let out = deploysim(&[
+        "compare",
+        "--tolerance-abs",
+        "0s",
+        "--tolerance-rel",
+        "0%",
+        text(&s01_trace(1)),
+        text(&scenario("s01-rolling-basic")),
+    ]);
+    let table = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{table}");
+    assert!(table.contains("| NO "), "{table}");
+    assert!(table.contains("FAIL"), "{table}");
+    assert!(table.contains("times within max(0s, 0%)"), "{table}");
+}
+
+#[test]
+fn a_missing_trace_is_bad_input_with_exit_2() {
+    // Checks that a trace that does not exist is reported by path, with exit code 2.
+    let missing = traces().join("no-such-trace.r1");
+    let out = deploysim(&["compare", text(&missing), text(&scenario("s01-rolling-basic"))]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("no-such-trace.r1.tasks.csv"), "the message must name the file: {err}");
+    let out = deploysim(&["calibrate", text(&missing)]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_missing_scenario_or_bad_option_is_exit_2() {
+    // Checks the other kinds of bad input: no scenario file, an unknown service, a bad tolerance.
+    let out = deploysim(&["compare", text(&s01_trace(1)), "no/such/scenario.yml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/scenario.yml"));
+    let out = deploysim(&["compare", "--service", "nope", text(&s01_trace(1)), text(&scenario("s01-rolling-basic"))]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no service 'nope'"));
+    let out =
+        deploysim(&["compare", "--tolerance-rel", "lots", text(&s01_trace(1)), text(&scenario("s01-rolling-basic"))]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn json_has_a_stable_field_order() {
+    // Checks `--format json`: valid JSON, the documented top-level fields in declaration order,
+    // and numbers (not strings) for the score and time differences.
+    let csv = traces().join("s01-rolling-basic.r1.tasks.csv");
+    let out = deploysim(&["compare", "--format", "json", text(&csv), text(&scenario("s01-rolling-basic"))]);
+    assert_eq!(out.status.code(), Some(0));
+    let body = stdout(&out);
+    let value: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
+    let order = ["\"scenario\"", "\"service\"", "\"any_run\"", "\"tolerance\"", "\"passed\"", "\"score\"", "\"runs\""];
+    let positions: Vec<usize> = order.iter().map(|k| body.find(k).unwrap_or_else(|| panic!("no {k}"))).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "fields out of order: {body}");
+    assert_eq!(value["score"].as_f64(), Some(1.0));
+    assert_eq!(value["runs"][0]["label"], "r1");
+    let measures = value["runs"][0]["measures"].as_array().expect("measures");
+    let timed = measures.iter().find(|m| m["rule"] == "time").expect("a time measure");
+    assert!(timed["difference"].is_f64(), "{timed}");
+    assert_eq!(value["tolerance"]["abs_s"].as_f64(), Some(0.5));
+    // The same run twice gives the same bytes.
+    let again = deploysim(&["compare", "--format", "json", text(&csv), text(&scenario("s01-rolling-basic"))]);
+    assert_eq!(stdout(&again), body);
+}
+
+#[test]
+fn any_run_passes_a_race_that_matches_one_run() {
+    // Checks `--any-run` on s05 (a race: the simulation follows r1, not r2): fails without it,
+    // passes with it.
+    let s05 = |r: u32| traces().join(format!("s05-bad-health-rollback.r{r}"));
+    let (r1, r2, yml) = (s05(1), s05(2), scenario("s05-bad-health-rollback"));
+    let args = [text(&r1), text(&r2), text(&yml)];
+    let every = deploysim(&[&["compare"][..], &args].concat());
+    assert_eq!(every.status.code(), Some(1), "{}", stdout(&every));
+    let any = deploysim(&[&["compare", "--any-run"][..], &args].concat());
+    assert_eq!(any.status.code(), Some(0), "{}", stdout(&any));
+    assert!(stdout(&any).contains("must match at least one real run"));
+}
+
+#[test]
+fn trace_path_forms_are_equivalent() {
+    // Checks that a prefix and the path of any of its csv files name the same trace.
+    let by_prefix = trace::load(&TracePath::new(&s01_trace(1))).expect("loads");
+    for kind in ["tasks", "containers", "service"] {
+        let file = traces().join(format!("s01-rolling-basic.r1.{kind}.csv"));
+        assert_eq!(trace::load(&TracePath::new(&file)).expect("loads"), by_prefix, "{kind}");
+    }
+    assert_eq!(by_prefix.run.label, "r1");
+    assert_eq!(by_prefix.run.min_serving(by_prefix.run.last_row.unwrap()), Some(4), "two of six replaced at a time");
+}
+
+#[test]
+fn calibrate_s01_gives_the_documented_latencies() {
+    // Checks calibration on s01 r1 against summary_notes.md: first healthy probe ≈ 1.07 s after
+    // start with a 1 s interval, prepare 0.2–0.3 s, a TERM-trapping old image that exits 0 in
+    // about 50 ms.
+    let t = trace::load(&TracePath::new(&s01_trace(1))).expect("loads");
+    let c = calibrate::calibrate(&t);
+    let v2 = c.images.iter().find(|i| i.image == "websim:v2-trap").expect("v2 measured");
+    let healthy = v2.healthy.as_ref().expect("healthy probes seen");
+    assert_eq!(healthy.n, 6);
+    assert!((1.04..=1.15).contains(&healthy.median_s), "{healthy:?}");
+    assert!((healthy.min_s - 1.07).abs() < 0.01, "{healthy:?}");
+    assert_eq!(v2.inferred_interval_s, Some(1.0));
+    let prepare = v2.prepare.as_ref().expect("creations seen");
+    assert!((0.15..=0.35).contains(&prepare.median_s), "{prepare:?}");
+    let v1 = c.images.iter().find(|i| i.image == "websim:v1-trap").expect("v1 measured");
+    let stop = v1.stop.as_ref().expect("stops seen");
+    assert!(stop.median_s < 0.2 && !v1.ignores_sigterm && v1.stop_exit_codes == vec![0], "{v1:?}");
+    assert!(c.yaml.starts_with("x-simulation:\n  images:\n    websim:v1-trap:\n"), "{}", c.yaml);
+    assert!(c.yaml.contains("health: healthy"), "{}", c.yaml);
+}
+
+#[test]
+fn calibrate_detects_an_image_that_ignores_sigterm() {
+    // Checks s09a (grace period 10 s): SIGTERM → exit ≈ 10.1 s, exit 137, `stop: ignore_sigterm`;
+    // and the command prints the block and a JSON form.
+    let prefix = traces().join("s09a-slow-stop-grace10.r1");
+    let out = deploysim(&["calibrate", text(&prefix)]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(stdout(&out).contains("stop: ignore_sigterm"), "{}", stdout(&out));
+    let out = deploysim(&["calibrate", "--format", "json", text(&prefix)]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("valid JSON");
+    let v1 = value["images"].as_array().unwrap().iter().find(|i| i["image"] == "websim:v1").expect("v1").clone();
+    assert_eq!(v1["ignores_sigterm"], true);
+    let median = v1["stop"]["median_s"].as_f64().unwrap();
+    assert!((10.0..10.3).contains(&median), "{median}");
+}

@@ -103,10 +103,11 @@ impl World {
             // The daemon downloads an image once: a task that asks for an image already being
             // pulled on its node waits for that download.
             if let Some(&(done_at, ok)) = self.nodes[node.0 as usize].pulling.get(&image_ref)
-                && done_at >= now {
-                    q.at(done_at, Event::Agent { task: id, step: AgentStep::PullDone { ok } });
-                    return;
-                }
+                && done_at >= now
+            {
+                q.at(done_at, Event::Agent { task: id, step: AgentStep::PullDone { ok } });
+                return;
+            }
         }
         let registry_down = q.now() < self.registry_down_until;
         let pull_fails = image.missing || registry_down || self.streams.pull.chance(image.pull_failure);

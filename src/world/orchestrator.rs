@@ -273,10 +273,11 @@ impl World {
             self.check_gate(gate, q);
         }
         if let Some(&(next, _)) = self.gate_timeouts.first()
-            && self.gate_sweep_at.is_none_or(|at| next < at) {
-                self.gate_sweep_at = Some(next);
-                q.at(next, Event::GateTimeouts);
-            }
+            && self.gate_sweep_at.is_none_or(|at| next < at)
+        {
+            self.gate_sweep_at = Some(next);
+            q.at(next, Event::GateTimeouts);
+        }
     }
 
     /// Releases a gate if its conditions now hold.

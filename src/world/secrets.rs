@@ -52,12 +52,13 @@ impl World {
             ));
         }
         if let Some(size) = def.size_bytes
-            && (size == 0 || size >= MAX_SECRET_BYTES) {
-                return Err(format!(
-                    "Error response from daemon: rpc error: code = InvalidArgument desc = secret data must be \
+            && (size == 0 || size >= MAX_SECRET_BYTES)
+        {
+            return Err(format!(
+                "Error response from daemon: rpc error: code = InvalidArgument desc = secret data must be \
                      larger than 0 and less than {MAX_SECRET_BYTES} bytes"
-                ));
-            }
+            ));
+        }
         if self.secrets.contains_key(&def.name) {
             return Err(format!(
                 "Error response from daemon: rpc error: code = AlreadyExists desc = secret {} already exists",

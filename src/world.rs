@@ -163,7 +163,7 @@ impl Model for World {
             Event::Gate { gate } => self.check_gate(gate as usize, queue),
             Event::GateTimeouts => self.gate_timeouts_due(queue),
             Event::Updater { timer } => self.updater_timer(timer as usize, queue),
-            Event::DaemonJobsDue { node, generation } => self.daemon_jobs_due(node, generation, queue),
+            Event::DaemonJobsDue { node } => self.daemon_jobs_due(node, queue),
             Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
             Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
             Event::NodeReconnects { node, epoch } => self.node_reconnects(node, epoch, queue),

@@ -337,29 +337,30 @@ impl World {
     /// Hands a container start or stop to the node's daemon and re-plans its completions.
     fn daemon_submit(&mut self, id: TaskId, kind: JobKind, work: SimDuration, q: &mut EventQueue<Event>) {
         let node = self.task(id).node.expect("containers run on a node");
+        let next = self.nodes[node.0 as usize].daemon.submit(q.now(), id, kind, work);
+        self.arm_daemon(node, next, q);
+    }
+
+    /// Makes sure an event fires by the daemon's next completion.
+    fn arm_daemon(&mut self, node: crate::model::task::NodeId, next: Option<SimTime>, q: &mut EventQueue<Event>) {
         let daemon = &mut self.nodes[node.0 as usize].daemon;
-        if let Some(at) = daemon.submit(q.now(), id, kind, work) {
-            let generation = daemon.generation;
-            q.at(at, Event::DaemonJobsDue { node, generation });
+        if let Some(at) = next {
+            if daemon.armed_at.is_none_or(|armed| at < armed) {
+                daemon.armed_at = Some(at);
+                q.at(at, Event::DaemonJobsDue { node });
+            }
         }
     }
 
     /// The daemon's next completions are due: the containers start or exit.
-    pub(super) fn daemon_jobs_due(
-        &mut self,
-        node: crate::model::task::NodeId,
-        generation: u32,
-        q: &mut EventQueue<Event>,
-    ) {
+    pub(super) fn daemon_jobs_due(&mut self, node: crate::model::task::NodeId, q: &mut EventQueue<Event>) {
         let daemon = &mut self.nodes[node.0 as usize].daemon;
-        if daemon.generation != generation {
-            return;
+        if daemon.armed_at != Some(q.now()) {
+            return; // superseded by an earlier completion, which re-armed
         }
+        daemon.armed_at = None;
         let (done, next) = daemon.finish_due(q.now());
-        if let Some(at) = next {
-            let generation = daemon.generation;
-            q.at(at, Event::DaemonJobsDue { node, generation });
-        }
+        self.arm_daemon(node, next, q);
         for (task, kind) in done {
             match kind {
                 JobKind::Start => self.container_started(task, q),
@@ -375,11 +376,8 @@ impl World {
         }
         // A process that died another way (crash, SIGKILL) no longer needs its stop job.
         let node = self.task(id).node.expect("containers run on a node");
-        let daemon = &mut self.nodes[node.0 as usize].daemon;
-        if let Some(at) = daemon.cancel(q.now(), id) {
-            let generation = daemon.generation;
-            q.at(at, Event::DaemonJobsDue { node, generation });
-        }
+        let next = self.nodes[node.0 as usize].daemon.cancel(q.now(), id);
+        self.arm_daemon(node, next, q);
         self.task_mut(id).container.phase = ContainerPhase::Exited;
         self.task_mut(id).container.healthy = false;
         self.touch(id);

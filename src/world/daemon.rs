@@ -42,8 +42,9 @@ struct Job {
 pub struct Daemon {
     jobs: Vec<Job>,
     last: SimTime,
-    /// Bumped on every re-plan, so a stale completion event is ignored.
-    pub generation: u32,
+    /// When the completion event now armed fires (one at a time: a burst of submissions
+    /// that only delays completions schedules nothing new).
+    pub armed_at: Option<SimTime>,
 }
 
 impl Daemon {
@@ -88,7 +89,6 @@ impl Daemon {
     }
 
     fn next_completion(&mut self, now: SimTime) -> Option<SimTime> {
-        self.generation = self.generation.wrapping_add(1);
         let n = self.jobs.len() as u128;
         let least = self.jobs.iter().map(|j| j.remaining).min()?;
         // Time for `least` work at the current share, rounded up to a whole nanosecond.

@@ -97,8 +97,6 @@ pub enum Event {
     DaemonJobsDue {
         /// The node.
         node: NodeId,
-        /// The daemon's plan it belongs to (stale plans are ignored).
-        generation: u32,
     },
     /// The dispatcher's heartbeat deadline for a silent node passed.
     NodeDownDetected {

@@ -7,12 +7,25 @@ use std::time::Instant;
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
 use crate::model::scenario::{Action, EngineVersion, Latencies, Scenario, ServiceUpdate, TimedAction};
 use crate::model::spec::{HealthConfig, Healthcheck, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig};
+use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
 use crate::world::World;
 
 /// The benchmark scenario: `replicas` tasks with a health check on `nodes` nodes, updated to a
 /// new image with `parallelism` workers once deployed.
 pub fn scenario(replicas: u64, nodes: u64, parallelism: u64) -> Scenario {
+    scenario_with(replicas, nodes, parallelism, false)
+}
+
+/// `±20 %` uniform jitter on a fixed duration.
+fn jittered(d: &Dist) -> Dist {
+    let t = d.typical().as_nanos();
+    Dist::Uniform(SimDuration::from_nanos(t - t / 5), SimDuration::from_nanos(t + t / 5))
+}
+
+/// The benchmark scenario, optionally with every latency jittered (so that almost no two events
+/// share an instant: the event queue's worst case).
+pub fn scenario_with(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) -> Scenario {
     let node_specs = (0..nodes)
         .map(|i| NodeSpec {
             name: format!("node-{}", i + 1),
@@ -46,7 +59,7 @@ pub fn scenario(replicas: u64, nodes: u64, parallelism: u64) -> Scenario {
         until: SimTime(SimDuration::from_secs(24 * 3600).as_nanos()),
         max_events: 100_000_000,
         engine: EngineVersion::V27,
-        latencies: Latencies::calibrated(),
+        latencies: if jitter { jittered_latencies() } else { Latencies::calibrated() },
         nodes: node_specs,
         images: BTreeMap::new(),
         services: vec![service],
@@ -60,6 +73,27 @@ pub fn scenario(replicas: u64, nodes: u64, parallelism: u64) -> Scenario {
     }
 }
 
+fn jittered_latencies() -> Latencies {
+    let mut l = Latencies::calibrated();
+    for d in [
+        &mut l.status_report,
+        &mut l.dispatch,
+        &mut l.allocate,
+        &mut l.schedule,
+        &mut l.pull_cached,
+        &mut l.stop_signal,
+        &mut l.unhealthy_kill,
+        &mut l.exit_report,
+        &mut l.start_begin,
+        &mut l.probe,
+        &mut l.agent_step,
+        &mut l.reconcile,
+    ] {
+        *d = jittered(d);
+    }
+    l
+}
+
 /// Peak resident memory of this process in KiB (Linux `VmHWM`), if known.
 fn peak_rss_kib() -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -69,9 +103,10 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// Runs the benchmark and prints its figures.
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-pub fn run(replicas: u64, nodes: u64, parallelism: u64, with_reports: bool) -> anyhow::Result<()> {
-    let scenario = scenario(replicas, nodes, parallelism);
-    println!("bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on");
+pub fn run(replicas: u64, nodes: u64, parallelism: u64, with_reports: bool, jitter: bool) -> anyhow::Result<()> {
+    let scenario = scenario_with(replicas, nodes, parallelism, jitter);
+    let latencies = if jitter { "jittered" } else { "fixed" };
+    println!("bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies");
     let started = Instant::now();
     let record = World::new(scenario).simulate();
     let simulated = started.elapsed();

@@ -101,5 +101,8 @@ pub enum Command {
         /// Also build the report files in memory (as `run` does, without writing them).
         #[arg(long)]
         with_reports: bool,
+        /// Jitter every latency by ±20 % (almost no two events share an instant).
+        #[arg(long)]
+        jitter: bool,
     },
 }

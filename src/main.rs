@@ -42,8 +42,8 @@ fn main() -> ExitCode {
                 Err(e) => Err(e),
             }
         }
-        Command::Bench { replicas, nodes, parallelism, with_reports } => {
-            deploysim::bench::run(replicas, nodes, parallelism, with_reports).map(|()| true)
+        Command::Bench { replicas, nodes, parallelism, with_reports, jitter } => {
+            deploysim::bench::run(replicas, nodes, parallelism, with_reports, jitter).map(|()| true)
         }
     };
     match result {

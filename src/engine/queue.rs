@@ -1,45 +1,49 @@
-//! `EventQueue`: a min-heap keyed by (time, sequence). Events at equal times pop in the order
-//! they were pushed (FIFO), which is the same-time contract documented in the crate root.
+//! `EventQueue`: events in (time, sequence) order. Events at equal times pop in the order they
+//! were pushed (FIFO), which is the same-time contract documented in the crate root.
 
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, VecDeque};
 
 use crate::time::{SimDuration, SimTime};
 
-struct Entry<E> {
-    time: SimTime,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.time == other.time && self.seq == other.seq
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, other: &Self) -> Ordering {
-        // Reversed: BinaryHeap is a max-heap and we want the earliest (time, seq) first.
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
-
 /// Pending events, earliest first; ties broken by insertion order.
+///
+/// Events are kept in one FIFO per distinct instant, the instants in a B-tree. This is exactly
+/// the (time, sequence) order — within an instant, insertion order *is* sequence order — and it
+/// is much cheaper than a binary heap when many events share an instant, as they do with the
+/// fixed latencies most scenarios use (a deploy of 100,000 tasks schedules each step of every
+/// task at the same few instants).
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
-    next_seq: u64,
+    buckets: BTreeMap<SimTime, Bucket<E>>,
+    len: usize,
     now: SimTime,
+}
+
+/// The events of one instant, in insertion order. Most instants hold one event when latencies
+/// are random: keeping it inline saves an allocation per event.
+enum Bucket<E> {
+    One(E),
+    Many(VecDeque<E>),
+}
+
+impl<E> Bucket<E> {
+    fn push(&mut self, event: E) {
+        match self {
+            Bucket::Many(q) => q.push_back(event),
+            Bucket::One(_) => {
+                let Bucket::One(first) = std::mem::replace(self, Bucket::Many(VecDeque::with_capacity(4))) else {
+                    unreachable!()
+                };
+                let Bucket::Many(q) = self else { unreachable!() };
+                q.push_back(first);
+                q.push_back(event);
+            }
+        }
+    }
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), next_seq: 0, now: SimTime::ZERO }
+        EventQueue { buckets: BTreeMap::new(), len: 0, now: SimTime::ZERO }
     }
 }
 
@@ -54,15 +58,19 @@ impl<E> EventQueue<E> {
         self.now
     }
 
-    /// Schedules `event` at absolute time `at`.
+    /// Schedules `event` at absolute time `at`, after every event already due then.
     ///
     /// # Panics
     /// If `at` is in the past: an event before `now` is a bug in the model, never valid input.
     pub fn at(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at:?} < now {:?}", self.now);
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.heap.push(Entry { time: at, seq, event });
+        match self.buckets.entry(at) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Bucket::One(event));
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().push(event),
+        }
+        self.len += 1;
     }
 
     /// Schedules `event` after `delay` from now.
@@ -73,25 +81,34 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event, advancing `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = self.heap.pop()?;
-        debug_assert!(entry.time >= self.now, "time went backwards");
-        self.now = entry.time;
-        Some((entry.time, entry.event))
+        let mut first = self.buckets.first_entry()?;
+        let time = *first.key();
+        let event = match first.get_mut() {
+            Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
+            _ => match first.remove() {
+                Bucket::One(e) => e,
+                Bucket::Many(mut q) => q.pop_front().expect("buckets are never left empty"),
+            },
+        };
+        debug_assert!(time >= self.now, "time went backwards");
+        self.now = time;
+        self.len -= 1;
+        Some((time, event))
     }
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| e.time)
+        self.buckets.keys().next().copied()
     }
 
     /// Number of pending events.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.len
     }
 
     /// True when nothing is pending.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len == 0
     }
 }
 

@@ -106,7 +106,9 @@ fn peak_rss_kib() -> Option<u64> {
 pub fn run(replicas: u64, nodes: u64, parallelism: u64, with_reports: bool, jitter: bool) -> anyhow::Result<()> {
     let scenario = scenario_with(replicas, nodes, parallelism, jitter);
     let latencies = if jitter { "jittered" } else { "fixed" };
-    println!("bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies");
+    println!(
+        "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies"
+    );
     let started = Instant::now();
     let record = World::new(scenario).simulate();
     let simulated = started.elapsed();

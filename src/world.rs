@@ -66,7 +66,10 @@ pub struct World {
     /// When the sweep event is armed.
     gate_sweep_at: Option<SimTime>,
     pending: BTreeSet<crate::model::task::TaskId>,
-    schedule_tick_armed: bool,
+    /// When the scheduler's next tick is due (None: not armed).
+    tick_due: Option<SimTime>,
+    /// The latest the armed tick may be pushed back to by new pending tasks.
+    tick_deadline: SimTime,
     registry_down_until: SimTime,
     next_updater_run: u64,
     /// Armed updater timers: (service, updater run, timer).
@@ -93,7 +96,8 @@ impl World {
             gate_timeouts: BTreeSet::new(),
             gate_sweep_at: None,
             pending: BTreeSet::new(),
-            schedule_tick_armed: false,
+            tick_due: None,
+            tick_deadline: SimTime::ZERO,
             registry_down_until: SimTime::ZERO,
             next_updater_run: 0,
             updater_timers: Vec::new(),

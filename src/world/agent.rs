@@ -73,7 +73,7 @@ impl World {
         }
         self.set_state(id, TaskState::Pending, "pending task scheduling", q);
         self.pending.insert(id);
-        self.arm_schedule_tick(q);
+        self.debounce_schedule_tick(q);
     }
 
     /// The assignment reached the node: ACCEPTED, PREPARING, and the pull starts.

@@ -9,18 +9,47 @@ use crate::swarm::placement::{NodeView, schedule_group};
 
 use super::{AgentStep, Event, World};
 
+/// `commitDebounceGap`'s bound: the scheduler ticks at most 1 s after the first change.
+const MAX_DEBOUNCE: crate::time::SimDuration = crate::time::SimDuration::from_secs(1);
+
 impl World {
     /// Schedules a tick after the scheduler's debounce, unless one is already due.
     pub(super) fn arm_schedule_tick(&mut self, q: &mut EventQueue<Event>) {
-        if !self.schedule_tick_armed {
-            self.schedule_tick_armed = true;
+        if self.tick_due.is_none() {
             let d = self.latency(|l| &l.schedule);
-            q.after(d, Event::ScheduleTick);
+            let due = q.now().plus(d);
+            self.tick_due = Some(due);
+            self.tick_deadline = q.now().plus(MAX_DEBOUNCE);
+            q.at(due, Event::ScheduleTick);
+        }
+    }
+
+    /// A new task became pending: swarmkit's scheduler waits for a quiet gap (`schedule`,
+    /// 50 ms) after the last such change, but never more than 1 s after the first, so a steady
+    /// trickle of new tasks is placed in batches.
+    pub(super) fn debounce_schedule_tick(&mut self, q: &mut EventQueue<Event>) {
+        match self.tick_due {
+            None => self.arm_schedule_tick(q),
+            Some(due) => {
+                let d = self.latency(|l| &l.schedule);
+                let pushed = q.now().plus(d).min(self.tick_deadline);
+                if pushed > due {
+                    self.tick_due = Some(pushed);
+                }
+            }
         }
     }
 
     pub(super) fn schedule_tick(&mut self, q: &mut EventQueue<Event>) {
-        self.schedule_tick_armed = false;
+        match self.tick_due {
+            Some(due) if due > q.now() => {
+                // Pushed back since this event was scheduled.
+                q.at(due, Event::ScheduleTick);
+                return;
+            }
+            Some(_) => self.tick_due = None,
+            None => return,
+        }
         let mut groups: BTreeMap<ServiceId, Vec<TaskId>> = BTreeMap::new();
         for &id in &self.pending {
             groups.entry(self.task(id).service).or_default().push(id);

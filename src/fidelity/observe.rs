@@ -152,7 +152,14 @@ pub fn service_names(record: &RunRecord) -> Vec<String> {
 pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option<RunObs> {
     let rel = |t: SimTime| (t.0 as i128 - action.0 as i128) as f64 / 1e9;
     let svc = record.services.iter().find(|s| s.name == service)?;
-    let status = svc.update.status_changes.iter().map(|c| (rel(c.t), c.state.as_str().to_string())).collect();
+    // Changes before the action (an earlier update in the scenario) are its starting state.
+    let status = svc
+        .update
+        .status_changes
+        .iter()
+        .filter(|c| c.t >= action)
+        .map(|c| (rel(c.t), c.state.as_str().to_string()))
+        .collect();
     let final_state = svc.update.state.map_or("none", |s| s.as_str()).to_string();
 
     let mut tasks: Vec<TaskObs> = Vec::new();

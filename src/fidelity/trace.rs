@@ -161,15 +161,17 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
     Ok(tasks)
 }
 
-/// Service rows → UpdateStatus changes and the final state. `(none)` rows are the baseline
-/// polls before the action: no UpdateStatus yet.
+/// Service rows → UpdateStatus changes and the final state. Rows before the action (t < 0) are
+/// the baseline: the state the service was already in (`(none)` for a fresh service, e.g.
+/// `completed` for one updated before), not a change the action caused.
 fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<(Vec<(f64, String)>, String), String> {
     let mut status = Vec::new();
     let mut final_state = "none".to_string();
     for row in rows {
         let state = if row[1] == "(none)" || row[1].is_empty() { "none".to_string() } else { row[1].clone() };
-        if state != "none" {
-            status.push((parse_secs(&row[0], file)?, state.clone()));
+        let t = parse_secs(&row[0], file)?;
+        if state != "none" && t >= 0.0 {
+            status.push((t, state.clone()));
         }
         final_state = state;
     }
@@ -310,4 +312,25 @@ fn parse_opt_int(text: &str, file: &Path) -> Result<Option<i64>, String> {
         return Ok(None);
     }
     text.parse().map(Some).map_err(|e| format!("{}: bad number '{text}': {e}", file.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(t: &str, state: &str) -> Vec<String> {
+        vec![t.to_string(), state.to_string()]
+    }
+
+    /// A service updated before the recording starts its trace with a baseline row (e.g.
+    /// `completed` at t = -2 s): that is its starting state, not a change the action caused.
+    #[test]
+    fn baseline_rows_before_the_action_are_not_changes() {
+        let rows = vec![row("-1.998", "completed"), row("0.046", "updating"), row("8.491", "paused")];
+        let (status, last) = status_from_rows(&rows, Path::new("x.service.csv")).unwrap();
+        assert_eq!(status, vec![(0.046, "updating".to_string()), (8.491, "paused".to_string())]);
+        assert_eq!(last, "paused");
+        let fresh = vec![row("-1.998", "(none)"), row("0.05", "updating")];
+        assert_eq!(status_from_rows(&fresh, Path::new("x")).unwrap().0, vec![(0.05, "updating".to_string())]);
+    }
 }

@@ -43,13 +43,17 @@ pub fn simulate_file(path: &Path, seed: Option<u64>) -> anyhow::Result<(RunRecor
     Ok((World::new(scenario).simulate(), warnings))
 }
 
-/// The report files of a run, in a fixed order.
+/// The report files of a run, in a fixed order (`mounts.csv` only when secrets were mounted).
 pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
-    vec![
+    let mut files = vec![
         ("events.csv", report::events_csv(run)),
         ("timeline.csv", report::timeline_csv(run)),
         ("summary.json", report::summary_json(run).into_bytes()),
-    ]
+    ];
+    if !run.secret_mounts.is_empty() {
+        files.push(("mounts.csv", report::mounts_csv(run)));
+    }
+    files
 }
 
 /// `deploysim run`.

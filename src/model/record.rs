@@ -185,6 +185,32 @@ pub struct RunRecord {
     pub actions: Vec<(SimTime, String, Option<String>)>,
     /// What query commands (`docker secret ls`, `docker secret inspect`) printed.
     pub outputs: Vec<CommandOutput>,
+    /// Secrets mounted into containers as they started.
+    pub secret_mounts: Vec<SecretMount>,
+}
+
+/// A secret mounted into a task's container when it started (a row of `mounts.csv`). Names and
+/// paths only: values never enter the simulator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecretMount {
+    /// When the container started (Docker writes the secrets to its tmpfs then).
+    pub t: SimTime,
+    /// Full service name.
+    pub service: Arc<str>,
+    /// Docker-style task id.
+    pub task_id: Arc<str>,
+    /// Node name.
+    pub node: Arc<str>,
+    /// Secret name.
+    pub secret: String,
+    /// Path inside the container.
+    pub path: String,
+    /// File owner uid.
+    pub uid: String,
+    /// File owner gid.
+    pub gid: String,
+    /// File mode.
+    pub mode: u32,
 }
 
 /// The text a query command printed at its simulated instant.

@@ -24,6 +24,7 @@ pub fn empty_run() -> RunRecord {
         services: Vec::new(),
         actions: Vec::new(),
         outputs: Vec::new(),
+        secret_mounts: Vec::new(),
     }
 }
 

@@ -214,6 +214,7 @@ impl World {
             c.phase = ContainerPhase::Running;
             c.started_at = now;
         }
+        self.record_secret_mounts(id, now);
         if let ExitBehavior::ExitsAfter { code, after } = &image.exit {
             let d = after.sample(&mut self.streams.exit);
             q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: *code } });
@@ -229,6 +230,31 @@ impl World {
             }
             Some(h) => self.schedule_health(id, &h, &image.health, now, q),
         }
+    }
+
+    /// The daemon writes each referenced secret into the container's tmpfs as it starts.
+    fn record_secret_mounts(&mut self, id: TaskId, now: SimTime) {
+        let task = self.task(id);
+        let svc = self.service(task.service);
+        let Some(node) = task.node else { return };
+        let mounts: Vec<crate::model::record::SecretMount> = svc
+            .spec_at(task.spec)
+            .task
+            .secrets
+            .iter()
+            .map(|r| crate::model::record::SecretMount {
+                t: now,
+                service: svc.name.clone(),
+                task_id: task.docker_id.clone(),
+                node: self.nodes[node.0 as usize].name.clone(),
+                secret: r.source.clone(),
+                path: r.mount_path(),
+                uid: r.uid.clone(),
+                gid: r.gid.clone(),
+                mode: r.mode,
+            })
+            .collect();
+        self.recorder.secret_mounts.extend(mounts);
     }
 
     fn schedule_health(

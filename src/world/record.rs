@@ -19,6 +19,7 @@ pub(super) struct Recorder {
     pub timeline: Vec<TimelineSample>,
     pub actions: Vec<(SimTime, String, Option<String>)>,
     pub outputs: Vec<crate::model::record::CommandOutput>,
+    pub secret_mounts: Vec<crate::model::record::SecretMount>,
     /// Time of the last recorded change.
     pub last_change_at: SimTime,
     /// One shared copy of each distinct string rows carry (messages, images, node names).
@@ -250,6 +251,7 @@ impl World {
             services,
             actions: self.recorder.actions,
             outputs: self.recorder.outputs,
+            secret_mounts: self.recorder.secret_mounts,
         }
     }
 

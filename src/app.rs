@@ -67,6 +67,13 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let named: Vec<(&str, Vec<u8>)> = files.into_iter().collect();
     report::write_atomically(&dir, &named)
         .with_context(|| format!("could not write the report to '{}'", dir.display()))?;
+    // A file only some runs write must not survive from an earlier run of the same scenario.
+    if !named.iter().any(|(name, _)| *name == "mounts.csv") {
+        let stale = dir.join("mounts.csv");
+        if stale.exists() {
+            std::fs::remove_file(&stale).with_context(|| format!("could not remove '{}'", stale.display()))?;
+        }
+    }
     if !options.quiet {
         print!("{}", report::narrative(&record));
         println!("report: {}", dir.display());

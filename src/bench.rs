@@ -70,6 +70,7 @@ pub fn scenario_with(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) 
             text: "docker service update --image app:v2 bench_app".into(),
         }],
         input_digest: "bench".into(),
+        traffic: vec![],
     }
 }
 

@@ -32,6 +32,41 @@ pub enum Command {
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Print one line per task state change, UpdateStatus change and timeline action before
+        /// the summary (also with --quiet); the format is in `src/ps/trace.rs`.
+        #[arg(long)]
+        trace: bool,
+    },
+    /// Simulate a scenario and print `docker service ps` (or `service ls`, or the UpdateStatus) as
+    /// it would look at a simulated instant; --watch replays the rollout.
+    Ps {
+        /// A stack file with an `x-simulation:` section, or a simulation file naming its stack.
+        scenario: PathBuf,
+        /// Services to show (`web_web` or `web`; default: every service, as `docker stack ps`).
+        #[arg(value_name = "SERVICE")]
+        services: Vec<String>,
+        /// The simulated instant (default: the end of the run; with --watch, where it starts).
+        #[arg(long, value_parser = parse_duration_arg)]
+        at: Option<SimDuration>,
+        /// Seed for every random stream (overrides `x-simulation.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Do not truncate ids, images or errors (as `docker service ps --no-trunc`).
+        #[arg(long)]
+        no_trunc: bool,
+        /// What to print: `docker service ps`, `docker service ls`, the UpdateStatus JSON, or all.
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::ps::command::Format,
+        /// Replay the rollout from --at (default 0) to the end, like `watch docker stack ps`;
+        /// without a terminal, print snapshots one after another.
+        #[arg(long)]
+        watch: bool,
+        /// Replay speed with --watch in a terminal: simulated seconds per wall second.
+        #[arg(long, value_parser = crate::ps::watch::parse_speed, default_value = "1x")]
+        speed: f64,
+        /// Simulated time between --watch frames (default: 1s in a terminal, 10s otherwise).
+        #[arg(long, value_parser = parse_duration_arg)]
+        interval: Option<SimDuration>,
     },
     /// Simulate a scenario and compare it with traces recorded from a real swarm (exit 0: every
     /// measure within tolerance; 1: some are not; 2: bad input).
@@ -104,5 +139,14 @@ pub enum Command {
         /// Jitter every latency by ±20 % (almost no two events share an instant).
         #[arg(long)]
         jitter: bool,
+    },
+    /// Redraw a report's plots (timeline.svg/png, or timeline-<service>.svg/png) from its
+    /// timeline.csv alone; summary.json, events.csv and requests.csv beside it are used if there.
+    Plot {
+        /// A report's `timeline.csv`.
+        csv: PathBuf,
+        /// Folder for the images (default: the CSV's folder).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

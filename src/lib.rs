@@ -15,8 +15,10 @@
 //!       │          └────► engine (event queue + run loop; no Docker words)
 //!       │
 //!       └──────► report (RunRecord in, bytes out)
+//!                     └──► plot (report files in, SVG/PNG out)
 //!
 //!   model, time, rng: plain data and helpers used by all of the above
+//!   traffic: request outcomes computed from a run's serving spans (post-processing)
 //! ```
 //!
 //! Dependencies point one way: `swarm` never touches the queue, the clock or a random stream;
@@ -58,9 +60,12 @@ pub mod cli;
 pub mod engine;
 pub mod fidelity;
 pub mod model;
+pub mod plot;
+pub mod ps;
 pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod swarm;
 pub mod time;
+pub mod traffic;
 pub mod world;

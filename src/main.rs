@@ -15,8 +15,22 @@ fn main() -> ExitCode {
     // Each command says whether it succeeded; only `compare` can run and still fail (exit 1:
     // the simulation is outside tolerance).
     let result = match cli.command {
-        Command::Run { scenario, seed, out, quiet } => {
-            app::run(&RunOptions { scenario, seed, out, quiet }).map(|()| true)
+        Command::Run { scenario, seed, out, quiet, trace } => {
+            app::run(&RunOptions { scenario, seed, out, quiet, trace }).map(|()| true)
+        }
+        Command::Ps { scenario, services, at, seed, no_trunc, format, watch, speed, interval } => {
+            let options = deploysim::ps::command::PsOptions {
+                scenario,
+                services,
+                at,
+                seed,
+                no_trunc,
+                format,
+                watch,
+                speed,
+                interval,
+            };
+            deploysim::ps::command::run(&options).map(|()| true)
         }
         Command::Compare {
             traces,
@@ -45,6 +59,7 @@ fn main() -> ExitCode {
         Command::Bench { replicas, nodes, parallelism, with_reports, jitter } => {
             deploysim::bench::run(replicas, nodes, parallelism, with_reports, jitter).map(|()| true)
         }
+        Command::Plot { csv, out } => app::plot(&csv, out.as_deref()).map(|()| true),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

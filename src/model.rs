@@ -8,3 +8,4 @@ pub mod scenario;
 pub mod secret;
 pub mod spec;
 pub mod task;
+pub mod traffic;

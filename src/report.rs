@@ -10,6 +10,7 @@ pub mod files;
 mod json;
 pub mod mounts;
 pub mod narrative;
+pub mod requests;
 pub mod summary;
 pub mod timeline;
 
@@ -18,6 +19,7 @@ pub use events::events_csv;
 pub use files::write_atomically;
 pub use mounts::mounts_csv;
 pub use narrative::narrative;
+pub use requests::requests_csv;
 pub use summary::summary_json;
 pub use timeline::timeline_csv;
 

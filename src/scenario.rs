@@ -14,6 +14,7 @@ mod shell;
 mod simulation;
 mod stack;
 mod suggest;
+mod traffic;
 mod validate;
 
 #[cfg(test)]
@@ -242,6 +243,8 @@ fn assemble(
     let names = command::Names { services: &stack.refs, nodes: &node_names, base_dir };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
+    let traffic =
+        get(sim, "traffic").map(|v| traffic::read(c, v, &sim_path.key("traffic"), &stack.refs)).unwrap_or_default();
     let scenario = Scenario {
         name: stem(path),
         stack: stack_name,
@@ -256,6 +259,7 @@ fn assemble(
         secrets: stack.secrets,
         timeline,
         input_digest,
+        traffic,
     };
     warn_unused(c, &scenario, sim_path);
     scenario

@@ -153,6 +153,7 @@ impl Model for World {
     type Event = Event;
 
     fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) {
+        self.recorder.now = queue.now();
         match event {
             Event::Action { index } => self.apply_action(index as usize, queue),
             Event::Agent { task, step } => self.agent_step(task, step, queue),

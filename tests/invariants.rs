@@ -252,6 +252,7 @@ fn scenario(p: &Params) -> Scenario {
             text: format!("docker service update --image {NEW} {SERVICE}"),
         }],
         input_digest: "invariants".into(),
+        traffic: vec![],
     }
 }
 

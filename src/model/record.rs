@@ -187,6 +187,11 @@ pub struct RunRecord {
     pub outputs: Vec<CommandOutput>,
     /// Secrets mounted into containers as they started.
     pub secret_mounts: Vec<SecretMount>,
+    /// When each task received requests from the routing mesh and how that ended, in the
+    /// order the spans began (every service, whether or not it has traffic).
+    pub serving: Vec<crate::model::traffic::ServingInterval>,
+    /// Request outcomes per service with `x-simulation.traffic`, in traffic order.
+    pub requests: Vec<crate::model::traffic::RequestSeries>,
 }
 
 /// A secret mounted into a task's container when it started (a row of `mounts.csv`). Names and

@@ -242,6 +242,8 @@ pub struct Scenario {
     pub timeline: Vec<TimedAction>,
     /// Hex digest of the input bytes (stack and simulation files), for reports.
     pub input_digest: String,
+    /// Client load per service (`x-simulation.traffic`), in file order.
+    pub traffic: Vec<crate::model::traffic::TrafficSpec>,
 }
 
 impl Scenario {

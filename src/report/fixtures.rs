@@ -25,6 +25,8 @@ pub fn empty_run() -> RunRecord {
         actions: Vec::new(),
         outputs: Vec::new(),
         secret_mounts: Vec::new(),
+        serving: Vec::new(),
+        requests: Vec::new(),
     }
 }
 

@@ -1,6 +1,7 @@
 //! The stdout text: the seed, then one plain-English paragraph per service and the caveats.
 
 use crate::model::record::{EndReason, RunRecord, ServiceRecord, UpdateRecord, UpdateState};
+use crate::model::traffic::RequestSeries;
 use crate::report::availability::{Availability, Ratio, availability};
 use crate::time::{SimDuration, SimTime};
 
@@ -10,7 +11,8 @@ use crate::time::{SimDuration, SimTime};
 /// - a line naming the scenario, engine, events handled and end time;
 /// - per service (scenario order) one paragraph: how its update went, told from its
 ///   UpdateStatus changes with Docker's messages (pauses and rollbacks say why), tasks
-///   replaced and failures, then its availability figures (see [`Availability`]);
+///   replaced and failures, then its availability figures (see [`Availability`]); with
+///   traffic, a last line with the zero-downtime verdict on requests;
 /// - if the run did not end quiescent, a plain statement that it was cut short;
 /// - the timeline actions Docker would have refused, with the error.
 ///
@@ -41,12 +43,50 @@ fn header(run: &RunRecord) -> String {
 }
 
 fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
-    format!(
+    let mut paragraph = format!(
         "{}: {} {}",
         service.name,
         update_story(&service.update, service.desired_replicas, run.end_time),
         availability_story(&availability(run, &service.name))
-    )
+    );
+    if let Some(requests) = run.requests.iter().find(|r| r.service == service.name) {
+        paragraph.push_str(&format!("\n{} requests: {}", service.name, verdict(requests)));
+    }
+    paragraph
+}
+
+/// `zero downtime: yes — 0 of 12,000 requests failed.` or, when any failed, how many, their
+/// share and the longest outage.
+fn verdict(r: &RequestSeries) -> String {
+    let (total, failed) = (r.total(), r.failed());
+    let counted = format!("{} of {} failed", thousands(failed), count_text(total, "request"));
+    if failed == 0 {
+        return format!("zero downtime: yes — {counted}.");
+    }
+    let share = Ratio { num: failed as u128 * 100, den: total.max(1) as u128 }.fixed(2);
+    let outage = match r.longest_outage_at {
+        Some(at) => format!("longest outage {} (from {})", dur(r.longest_outage), secs(at)),
+        None => "no full outage (they failed in flight or over capacity)".to_string(),
+    };
+    format!("zero downtime: no — {counted} ({share}%), {outage}.")
+}
+
+/// `12,000 requests`, `1 request`.
+fn count_text(n: u64, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{} {noun}s", thousands(n)) }
+}
+
+/// `12000` → `12,000`.
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
 }
 
 /// The update's course, as sentences ending in a period.
@@ -397,5 +437,43 @@ mod tests {
         run.timeline.push(sample("web_web", 90 * S, 4, 4));
         let text = narrative(&run);
         assert!(text.contains("never fell below 4; the lowest share of desired was 8 of 10 (80.0%)"), "{text}");
+    }
+
+    /// 12,000 requests of web_web over 120 one-second buckets, `failed` of them in bucket 40.
+    fn with_requests(failed: u64, outage_ms: u64) -> RunRecord {
+        use crate::model::traffic::RequestBucket;
+        let mut run = completed_run();
+        let buckets = (0..120)
+            .map(|i| RequestBucket {
+                t: SimTime(i * S),
+                ok: if i == 40 { 100 - failed } else { 100 },
+                failed: if i == 40 { failed } else { 0 },
+            })
+            .collect();
+        run.requests = vec![RequestSeries {
+            service: "web_web".into(),
+            from: SimTime::ZERO,
+            until: SimTime(120 * S),
+            buckets,
+            longest_outage: SimDuration(outage_ms * MS),
+            longest_outage_at: (outage_ms > 0).then_some(SimTime(40 * S)),
+        }];
+        run
+    }
+
+    #[test]
+    fn the_zero_downtime_verdict_closes_the_service_paragraph() {
+        let text = narrative(&with_requests(0, 0));
+        assert!(
+            text.contains("during the update.\nweb_web requests: zero downtime: yes — 0 of 12,000 requests failed.\n"),
+            "{text}"
+        );
+        let text = narrative(&with_requests(100, 2_400));
+        assert!(
+            text.contains("web_web requests: zero downtime: no — 100 of 12,000 requests failed (0.83%), longest outage 2.400s (from 40.000s)."),
+            "{text}"
+        );
+        let text = narrative(&with_requests(3, 0));
+        assert!(text.contains("no — 3 of 12,000 requests failed (0.03%), no full outage"), "{text}");
     }
 }

@@ -1,7 +1,8 @@
 //! `summary.json`: the run's key figures per service, for machines and diffs.
 
 use crate::model::record::{RunRecord, ServiceRecord, StatusChange, UpdateRecord};
-use crate::report::availability::{Availability, availability};
+use crate::model::traffic::RequestSeries;
+use crate::report::availability::{Availability, Ratio, availability};
 use crate::report::json::Json;
 use crate::time::SimTime;
 
@@ -18,14 +19,20 @@ use crate::time::SimTime;
 ///                   "status_changes": [ { "t_s", "state", "message" } ] },
 ///       "availability": { "observed_from_s", "min_serving", "min_serving_ratio",
 ///                         "serving_ratio_time_weighted", "seconds_below_desired",
-///                         "seconds_none_serving" } } },
+///                         "seconds_none_serving" },
+///       "requests": { "total", "failed", "failed_ratio", "longest_outage_s",
+///                     "observed_from_s", "longest_outage_at_s" } } },
 ///   "actions": [ { "t_s", "command", "error" } ] }
 /// ```
 ///
 /// Times (`*_s`) and durations (`duration_s`, `seconds_*`) are seconds with exactly three
 /// decimals; ratios have exactly four. Missing times are `null`; `update.state` is `null` when
 /// the service never had an update; `duration_s` is `completed_at_s - started_at_s`, `null`
-/// until the update completes. `availability` is defined on [`Availability`].
+/// until the update completes. `availability` is defined on [`Availability`]. `requests` is
+/// present only for services with `x-simulation.traffic` (see [`crate::traffic`]): requests
+/// counted from `observed_from_s` to the end, how many failed and their share (0 when none were
+/// counted), and the longest continuous time every arriving request failed, with its start
+/// (`null` when there was none).
 pub fn summary_json(run: &RunRecord) -> String {
     let mut text = summary_tree(run).to_pretty();
     text.push('\n');
@@ -54,14 +61,37 @@ fn run_json(run: &RunRecord) -> Json {
 }
 
 fn services_json(run: &RunRecord) -> Json {
-    Json::Object(run.services.iter().map(|s| (s.name.clone(), service_json(s, &availability(run, &s.name)))).collect())
+    Json::Object(
+        run.services
+            .iter()
+            .map(|s| {
+                let requests = run.requests.iter().find(|r| r.service == s.name);
+                (s.name.clone(), service_json(s, &availability(run, &s.name), requests))
+            })
+            .collect(),
+    )
 }
 
-fn service_json(service: &ServiceRecord, availability: &Availability) -> Json {
-    Json::object(vec![
+fn service_json(service: &ServiceRecord, availability: &Availability, requests: Option<&RequestSeries>) -> Json {
+    let mut fields = vec![
         ("desired_replicas", Json::uint(service.desired_replicas)),
         ("update", update_json(&service.update)),
         ("availability", availability_json(availability)),
+    ];
+    // Only with traffic: summaries of runs without it stay byte-identical.
+    fields.extend(requests.map(|r| ("requests", requests_json(r))));
+    Json::object(fields)
+}
+
+fn requests_json(r: &RequestSeries) -> Json {
+    let (total, failed) = (r.total(), r.failed());
+    Json::object(vec![
+        ("total", Json::uint(total)),
+        ("failed", Json::uint(failed)),
+        ("failed_ratio", Json::ratio(Ratio { num: failed as u128, den: total.max(1) as u128 })),
+        ("longest_outage_s", Json::secs(r.longest_outage)),
+        ("observed_from_s", Json::time(r.from)),
+        ("longest_outage_at_s", Json::opt(r.longest_outage_at, Json::time)),
     ])
 }
 
@@ -212,5 +242,26 @@ mod tests {
         ];
         assert!(top.windows(2).all(|w| pos(w[0]) < pos(w[1])), "{text}");
         assert!(pos("\"web_db\": {") < pos("\"web_web\": {"));
+    }
+
+    #[test]
+    fn requests_only_for_services_with_traffic() {
+        use crate::model::traffic::{RequestBucket, RequestSeries};
+        let mut run = run();
+        let bucket = |t: u64, ok, failed| RequestBucket { t: SimTime(t * S), ok, failed };
+        run.requests = vec![RequestSeries {
+            service: "web_web".into(),
+            from: SimTime(2 * S),
+            until: SimTime(5 * S),
+            buckets: vec![bucket(2, 100, 0), bucket(3, 30, 70), bucket(4, 100, 0)],
+            longest_outage: crate::time::SimDuration(700 * MS),
+            longest_outage_at: Some(SimTime(3 * S + 300 * MS)),
+        }];
+        let text = summary_json(&run);
+        // 70 of 300 failed: 0.2333.
+        let expected = "\"requests\": {\n        \"total\": 300,\n        \"failed\": 70,\n        \"failed_ratio\": 0.2333,\n        \"longest_outage_s\": 0.700,\n        \"observed_from_s\": 2.000,\n        \"longest_outage_at_s\": 3.300\n      }";
+        assert!(text.contains(expected), "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["services"]["web_db"].get("requests"), None);
     }
 }

@@ -13,11 +13,22 @@ use crate::time::{SimDuration, SimTime};
 
 /// Keys of `x-simulation` in a stack file.
 pub const EMBEDDED_KEYS: &[&str] =
-    &["stack", "seed", "until", "max_events", "engine", "latencies", "cluster", "images", "timeline"];
+    &["stack", "seed", "until", "max_events", "engine", "latencies", "cluster", "images", "timeline", "traffic"];
 
 /// Keys of a separate simulation file (`stack` is then the stack file's path).
-pub const SEPARATE_KEYS: &[&str] =
-    &["name", "stack", "seed", "until", "max_events", "engine", "latencies", "cluster", "images", "timeline"];
+pub const SEPARATE_KEYS: &[&str] = &[
+    "name",
+    "stack",
+    "seed",
+    "until",
+    "max_events",
+    "engine",
+    "latencies",
+    "cluster",
+    "images",
+    "timeline",
+    "traffic",
+];
 
 /// Refuses clusters that would only exhaust memory.
 const MAX_NODES: u64 = 10_000;

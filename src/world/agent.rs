@@ -370,11 +370,11 @@ impl World {
     /// Makes sure an event fires by the daemon's next completion.
     fn arm_daemon(&mut self, node: crate::model::task::NodeId, next: Option<SimTime>, q: &mut EventQueue<Event>) {
         let daemon = &mut self.nodes[node.0 as usize].daemon;
-        if let Some(at) = next {
-            if daemon.armed_at.is_none_or(|armed| at < armed) {
-                daemon.armed_at = Some(at);
-                q.at(at, Event::DaemonJobsDue { node });
-            }
+        if let Some(at) = next
+            && daemon.armed_at.is_none_or(|armed| at < armed)
+        {
+            daemon.armed_at = Some(at);
+            q.at(at, Event::DaemonJobsDue { node });
         }
     }
 

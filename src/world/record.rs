@@ -7,6 +7,7 @@ use crate::engine::EventQueue;
 use crate::model::record::{EndReason, RunRecord, ServiceRecord, TaskEvent, TimelineSample};
 use crate::model::spec::{ServiceMode, TaskSpec};
 use crate::model::task::{TaskId, TaskState};
+use crate::model::traffic::{ServingEnd, ServingInterval};
 use crate::time::SimTime;
 
 use super::state::{Class, ContainerPhase, Task};
@@ -24,6 +25,13 @@ pub(super) struct Recorder {
     pub last_change_at: SimTime,
     /// One shared copy of each distinct string rows carry (messages, images, node names).
     strings: std::collections::BTreeMap<String, Arc<str>>,
+    /// Serving spans, in the order they began (see [`ServingInterval`]).
+    pub serving: Vec<ServingInterval>,
+    /// The span of each task whose in-flight requests are not settled yet (still serving, or
+    /// unbound with its process still running), by task.
+    open_serving: std::collections::BTreeMap<TaskId, usize>,
+    /// Time of the event being handled: `touch` has no clock, and serving spans need one.
+    pub now: SimTime,
 }
 
 impl Recorder {
@@ -35,6 +43,35 @@ impl Recorder {
         let shared: Arc<str> = Arc::from(s);
         self.strings.insert(s.to_string(), shared.clone());
         shared
+    }
+
+    /// Follows a task's serving flag (`was` → `is`) and whether its process is gone (`lost`:
+    /// exited, or cut off with its node), so that the traffic model knows both when the mesh
+    /// stopped sending it requests and when the requests it still had were cut off.
+    fn note_serving(
+        &mut self,
+        id: TaskId,
+        (was, is): (bool, bool),
+        lost: Option<ServingEnd>,
+        (service, task_id): (Arc<str>, Arc<str>),
+    ) {
+        let now = self.now;
+        if is && !was {
+            self.open_serving.insert(id, self.serving.len());
+            let span = ServingInterval { service, task_id, start: now, end: None, ended_by: None, cut: None };
+            self.serving.push(span);
+            return;
+        }
+        let Some(&index) = self.open_serving.get(&id) else { return };
+        let span = &mut self.serving[index];
+        if was && !is {
+            span.end = Some(now);
+            span.ended_by = Some(lost.unwrap_or(ServingEnd::Unbound));
+        }
+        if lost.is_some() {
+            span.cut = Some(now);
+            self.open_serving.remove(&id);
+        }
     }
 }
 
@@ -133,6 +170,15 @@ impl World {
             new: service.version_is_new[task.spec.0 as usize],
         };
         let old = task.class;
+        let lost = if c.phase == ContainerPhase::Exited {
+            Some(ServingEnd::Exited)
+        } else if !reachable {
+            Some(ServingEnd::NodeLost)
+        } else {
+            None
+        };
+        let serving_news = old.serving != class.serving || (lost.is_some() && !class.serving);
+        let names = serving_news.then(|| (service.name.clone(), task.docker_id.clone()));
         if class != old {
             let sid = task.service;
             self.task_mut(id).class = class;
@@ -140,6 +186,9 @@ impl World {
             svc.counts.apply(old, false);
             svc.counts.apply(class, true);
             svc.sample_due = true;
+        }
+        if let Some(names) = names {
+            self.recorder.note_serving(id, (old.serving, class.serving), lost, names);
         }
     }
 
@@ -238,7 +287,7 @@ impl World {
                 update: s.record.clone(),
             })
             .collect();
-        RunRecord {
+        let mut record = RunRecord {
             scenario: self.scenario.name.clone(),
             seed: self.scenario.seed,
             input_digest: self.scenario.input_digest.clone(),
@@ -252,7 +301,12 @@ impl World {
             actions: self.recorder.actions,
             outputs: self.recorder.outputs,
             secret_mounts: self.recorder.secret_mounts,
-        }
+            serving: self.recorder.serving,
+            requests: Vec::new(),
+        };
+        // Request outcomes are computed from what was recorded, never simulated per request.
+        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic);
+        record
     }
 
     /// Creates a task (NEW) for `slot` of a service running `spec`.

@@ -1,0 +1,194 @@
+//! Plots of a run: `timeline.svg` and `timeline.png` per service, drawn from the report files
+//! alone (`timeline.csv`, and when they sit beside it `summary.json` for the title,
+//! `events.csv` for task markers and `requests.csv` for a requests panel).
+//!
+//! Drawing only from the files' bytes (never from engine state) is what lets
+//! `deploysim plot reports/X/timeline.csv` redraw byte-identical images without rerunning the
+//! scenario. Rendering needs no system library: the font is embedded (DejaVu Sans via
+//! plotters' `ab_glyph` text), PNG pixels come from plotters' bitmap backend and are encoded by
+//! the pure-Rust `png` crate with fixed settings.
+//!
+//! What a plot shows, per service: stacked areas of tasks serving the old and the new version
+//! and, on top, tasks starting; tasks stopping below the zero line (a stopping task may still
+//! be serving until it is signalled, so stacking it would count it twice); the desired-replicas
+//! line; a pale band while the update is in progress, paused, or rolling back; a labelled
+//! vertical line at every UpdateStatus change; with `events.csv`, a marker row for new tasks
+//! taking a slot during the update and one for task failures; with `requests.csv`, a second
+//! panel of successful and failed requests per second. Time series are reduced to one
+//! (min, max) per pixel column, serving tasks drawn at each column's minimum, so a dip of a
+//! millisecond in a ten-minute run of 3,000 replicas still shows.
+
+mod draw;
+mod encode;
+pub mod input;
+pub mod series;
+mod style;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use input::{Mark, RequestRow, RunInfo, ServiceTimeline};
+
+/// A report file that cannot be plotted: which file, where, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlotError {
+    /// The file as the user named it.
+    pub file: String,
+    /// 1-based line (0 when unknown).
+    pub line: u64,
+    /// Column name, when one field is at fault.
+    pub column: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl PlotError {
+    /// An error at `file:line`, optionally in one column.
+    pub fn at(file: &str, line: u64, column: Option<&str>, message: String) -> PlotError {
+        PlotError { file: file.to_string(), line, column: column.map(str::to_string), message }
+    }
+}
+
+impl fmt::Display for PlotError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ": line {}", self.line)?;
+        }
+        if let Some(column) = &self.column {
+            write!(f, ", column {column}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for PlotError {}
+
+/// The bytes a plot is drawn from. Only `timeline` is required.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Sources<'a> {
+    /// `timeline.csv`.
+    pub timeline: &'a [u8],
+    /// `summary.json`, for the scenario name and seed in the title.
+    pub summary: Option<&'a [u8]>,
+    /// `events.csv`, for failure and slot markers.
+    pub events: Option<&'a [u8]>,
+    /// `requests.csv`, for the requests panel.
+    pub requests: Option<&'a [u8]>,
+}
+
+/// Everything drawn for one service.
+#[derive(Clone, Debug)]
+pub struct ServicePlot {
+    /// Scenario and seed, when `summary.json` was there.
+    pub info: Option<RunInfo>,
+    /// The service's timeline rows.
+    pub timeline: ServiceTimeline,
+    /// Task markers (empty without `events.csv`).
+    pub marks: Vec<Mark>,
+    /// Requests per second (`None` without `requests.csv` rows for this service).
+    pub requests: Option<Vec<RequestRow>>,
+}
+
+/// Parses the sources into one [`ServicePlot`] per service, in `timeline.csv` order. File
+/// names in errors are the plain report names (`timeline.csv`, …).
+pub fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotError> {
+    let timelines = input::timeline("timeline.csv", sources.timeline)?;
+    let info = sources.summary.and_then(input::run_info);
+    let mut marks = match sources.events {
+        Some(bytes) => input::marks("events.csv", bytes, &timelines)?,
+        None => Default::default(),
+    };
+    let mut requests = match sources.requests {
+        Some(bytes) => input::requests("requests.csv", bytes)?,
+        None => Default::default(),
+    };
+    Ok(timelines
+        .into_iter()
+        .map(|timeline| ServicePlot {
+            info: info.clone(),
+            marks: marks.remove(&timeline.name).unwrap_or_default(),
+            requests: requests.remove(&timeline.name),
+            timeline,
+        })
+        .collect())
+}
+
+/// The image files for a run: `timeline.svg` and `timeline.png` for a single service, or
+/// `timeline-<service>.svg/png` for each of several, in `timeline.csv` order.
+pub fn render(sources: &Sources<'_>) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
+    let plots = prepare(sources)?;
+    let single = plots.len() == 1;
+    let mut files = Vec::with_capacity(plots.len() * 2);
+    for plot in &plots {
+        let stem = if single { "timeline".to_string() } else { format!("timeline-{}", file_safe(&plot.timeline.name)) };
+        files.push((format!("{stem}.svg"), draw::svg(plot).into_bytes()));
+        files.push((format!("{stem}.png"), draw::png(plot)));
+    }
+    Ok(files)
+}
+
+/// A service name as a file name: Docker names are already `[A-Za-z0-9_.-]`; anything else
+/// (a hand-edited CSV) becomes `_` so a name can never leave the report folder.
+fn file_safe(name: &str) -> String {
+    let safe: String =
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.') { c } else { '_' }).collect();
+    if safe.starts_with('.') { format!("_{safe}") } else { safe }
+}
+
+/// True for the file names [`render`] can produce (used to clear stale plots from a report).
+pub fn is_plot_file(name: &str) -> bool {
+    let stem = name.strip_suffix(".svg").or_else(|| name.strip_suffix(".png"));
+    stem.is_some_and(|s| s == "timeline" || s.starts_with("timeline-"))
+}
+
+/// What `deploysim plot` failed on.
+#[derive(Debug)]
+pub enum CommandError {
+    /// The input is missing or malformed (exit 2).
+    Input(PlotError),
+    /// The images could not be written (exit 1).
+    Io(std::io::Error, PathBuf),
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::Input(e) => e.fmt(f),
+            CommandError::Io(e, dir) => write!(f, "could not write the plots to '{}': {e}", dir.display()),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+/// `deploysim plot CSV [--out DIR]`: reads `csv` and the files beside it, writes the images
+/// to `out` (default: the CSV's folder) and returns their paths.
+pub fn command(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, CommandError> {
+    let shown = csv.display().to_string();
+    let timeline = std::fs::read(csv)
+        .map_err(|e| CommandError::Input(PlotError::at(&shown, 0, None, format!("cannot read the file: {e}"))))?;
+    let dir = csv.parent().map(Path::to_path_buf).unwrap_or_default();
+    let sibling = |name: &str| std::fs::read(dir.join(name)).ok();
+    let (summary, events, requests) = (sibling("summary.json"), sibling("events.csv"), sibling("requests.csv"));
+    let sources = Sources {
+        timeline: &timeline,
+        summary: summary.as_deref(),
+        events: events.as_deref(),
+        requests: requests.as_deref(),
+    };
+    let files = render(&sources).map_err(|e| CommandError::Input(located(e, &dir, csv)))?;
+    let out_dir = out.map(Path::to_path_buf).unwrap_or(dir);
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    crate::report::write_atomically(&out_dir, &named).map_err(|e| CommandError::Io(e, out_dir.clone()))?;
+    Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
+}
+
+/// Rewrites an error's plain report name into the path the user gave.
+fn located(mut e: PlotError, dir: &Path, csv: &Path) -> PlotError {
+    e.file = if e.file == "timeline.csv" { csv.display().to_string() } else { dir.join(&e.file).display().to_string() };
+    e
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,364 @@
+//! Reads the report files a plot is drawn from (`timeline.csv`, and beside it `summary.json`,
+//! `events.csv`, `requests.csv`) back into plain rows, naming file, line and column on error.
+//!
+//! Plots are drawn from these bytes only, never from engine state, so that
+//! `deploysim plot reports/X/timeline.csv` redraws exactly what `deploysim run` drew.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::PlotError;
+
+/// One `timeline.csv` row (counts hold until the service's next row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimelineRow {
+    /// Milliseconds since the start of the simulation.
+    pub t_ms: u64,
+    /// Desired replicas.
+    pub desired: u64,
+    /// Old-spec tasks passing health and receiving traffic.
+    pub healthy_old: u64,
+    /// New-spec tasks passing health and receiving traffic.
+    pub healthy_new: u64,
+    /// Tasks on their way up.
+    pub starting: u64,
+    /// Tasks asked to stop whose container still runs.
+    pub stopping: u64,
+    /// UpdateStatus state, empty when none.
+    pub update_state: String,
+}
+
+/// A service's rows, in file order.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceTimeline {
+    /// Full service name.
+    pub name: String,
+    /// Its rows.
+    pub rows: Vec<TimelineRow>,
+}
+
+/// What a marker on the time axis stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A task ended (failed, rejected, or exited) while Swarm wanted it running.
+    Failure,
+    /// A new task was created for a slot that already had one, during an update or rollback
+    /// (an updater worker taking the slot, or a restart within the update).
+    SlotTaken,
+}
+
+/// A task event worth a marker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// When.
+    pub t_ms: u64,
+    /// What.
+    pub kind: MarkKind,
+}
+
+/// One `requests.csv` row: requests per second from `t_ms` on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RequestRow {
+    /// Start of the interval.
+    pub t_ms: u64,
+    /// Requests answered.
+    pub ok: u64,
+    /// Requests that failed.
+    pub failed: u64,
+}
+
+/// Scenario name and seed, from `summary.json`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunInfo {
+    /// Scenario name.
+    pub scenario: String,
+    /// Seed of the run.
+    pub seed: u64,
+}
+
+const TIMELINE_HEADER: [&str; 11] = [
+    "t_s",
+    "service",
+    "desired",
+    "running_old",
+    "running_new",
+    "healthy_old",
+    "healthy_new",
+    "starting",
+    "stopping",
+    "serving",
+    "update_state",
+];
+const EVENTS_HEADER: [&str; 9] =
+    ["t_s", "service", "task_id", "slot", "node", "image", "desired_state", "state", "message"];
+const REQUESTS_HEADER: [&str; 4] = ["t_s", "service", "ok", "failed"];
+
+/// A CSV file being read: its name for messages and its records with line numbers.
+struct Table {
+    file: String,
+    records: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Table {
+    /// Parses `bytes`, checking the header is exactly `header`.
+    fn parse(file: &str, bytes: &[u8], header: &[&str]) -> Result<Table, PlotError> {
+        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+        let mut records = Vec::new();
+        for result in reader.records() {
+            let record = result.map_err(|e| csv_error(file, &e))?;
+            let line = record.position().map_or(0, |p| p.line());
+            records.push((line, record));
+        }
+        let table = Table { file: file.to_string(), records };
+        table.check_header(header)?;
+        Ok(table)
+    }
+
+    fn check_header(&self, header: &[&str]) -> Result<(), PlotError> {
+        let Some((line, first)) = self.records.first() else {
+            return Err(PlotError::at(
+                &self.file,
+                1,
+                None,
+                format!("empty file: expected the header `{}`", header.join(",")),
+            ));
+        };
+        let got: Vec<&str> = first.iter().collect();
+        if got != header {
+            let message = format!("expected the header `{}`, found `{}`", header.join(","), got.join(","));
+            return Err(PlotError::at(&self.file, *line, None, message));
+        }
+        Ok(())
+    }
+
+    /// Data rows (after the header), each checked to have every column.
+    fn rows(&self, header: &'static [&'static str]) -> Result<Vec<Row<'_>>, PlotError> {
+        let mut rows = Vec::with_capacity(self.records.len().saturating_sub(1));
+        for (line, record) in self.records.iter().skip(1) {
+            if record.len() != header.len() {
+                let message = format!("expected {} columns, found {}", header.len(), record.len());
+                return Err(PlotError::at(&self.file, *line, None, message));
+            }
+            rows.push(Row { file: &self.file, line: *line, header, record });
+        }
+        Ok(rows)
+    }
+}
+
+fn csv_error(file: &str, e: &csv::Error) -> PlotError {
+    let line = e.position().map_or(0, |p| p.line());
+    PlotError::at(file, line, None, format!("not valid CSV: {e}"))
+}
+
+/// One data row with what is needed to name a bad field.
+struct Row<'a> {
+    file: &'a str,
+    line: u64,
+    header: &'static [&'static str],
+    record: &'a csv::StringRecord,
+}
+
+impl Row<'_> {
+    fn text(&self, column: usize) -> &str {
+        &self.record[column]
+    }
+
+    fn error(&self, column: usize, message: String) -> PlotError {
+        PlotError::at(self.file, self.line, Some(self.header[column]), message)
+    }
+
+    fn count(&self, column: usize) -> Result<u64, PlotError> {
+        let text = self.text(column);
+        text.parse::<u64>().map_err(|_| self.error(column, format!("expected a whole number, found {text:?}")))
+    }
+
+    fn millis(&self, column: usize) -> Result<u64, PlotError> {
+        let text = self.text(column);
+        parse_millis(text).ok_or_else(|| self.error(column, format!("expected seconds like 12.345, found {text:?}")))
+    }
+}
+
+/// Parses `12.345` (or `12`, `12.3`) into milliseconds without going through floating point,
+/// so the same text always lands on the same instant.
+fn parse_millis(text: &str) -> Option<u64> {
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(whole) || (!frac.is_empty() && !digits(frac)) || frac.len() > 3 {
+        return None;
+    }
+    let frac_ms: u64 = format!("{frac:0<3}").parse().ok()?;
+    whole.parse::<u64>().ok()?.checked_mul(1000)?.checked_add(frac_ms)
+}
+
+/// Reads `timeline.csv` into per-service series, services in order of first appearance.
+pub fn timeline(file: &str, bytes: &[u8]) -> Result<Vec<ServiceTimeline>, PlotError> {
+    let table = Table::parse(file, bytes, &TIMELINE_HEADER)?;
+    let mut services: Vec<ServiceTimeline> = Vec::new();
+    for row in table.rows(&TIMELINE_HEADER)? {
+        let parsed = timeline_row(&row)?;
+        let name = row.text(1);
+        let index = match services.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                services.push(ServiceTimeline { name: name.to_string(), rows: Vec::new() });
+                services.len() - 1
+            }
+        };
+        let series = &mut services[index];
+        if series.rows.last().is_some_and(|last| last.t_ms > parsed.t_ms) {
+            return Err(row.error(0, "rows of a service must be in time order".to_string()));
+        }
+        series.rows.push(parsed);
+    }
+    if services.is_empty() {
+        return Err(PlotError::at(file, 2, None, "no rows: nothing to plot".to_string()));
+    }
+    Ok(services)
+}
+
+fn timeline_row(row: &Row<'_>) -> Result<TimelineRow, PlotError> {
+    Ok(TimelineRow {
+        t_ms: row.millis(0)?,
+        desired: row.count(2)?,
+        healthy_old: row.count(5)?,
+        healthy_new: row.count(6)?,
+        starting: row.count(7)?,
+        stopping: row.count(8)?,
+        update_state: row.text(10).to_string(),
+    })
+}
+
+/// Reads `events.csv` into markers per service. `timelines` gives the update state at each
+/// instant, which tells a replacement during an update from the initial deployment.
+pub fn marks(
+    file: &str,
+    bytes: &[u8],
+    timelines: &[ServiceTimeline],
+) -> Result<BTreeMap<String, Vec<Mark>>, PlotError> {
+    let table = Table::parse(file, bytes, &EVENTS_HEADER)?;
+    let mut marks: BTreeMap<String, Vec<Mark>> = BTreeMap::new();
+    let mut seen_tasks: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut failed_tasks: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut used_slots: BTreeSet<(String, String, String)> = BTreeSet::new();
+    for row in table.rows(&EVENTS_HEADER)? {
+        let t_ms = row.millis(0)?;
+        let service = row.text(1).to_string();
+        let task = (service.clone(), row.text(2).to_string());
+        // Global tasks all have slot 0: their slot is the node.
+        let slot = if row.text(3) == "0" { row.text(4) } else { row.text(3) };
+        let first_row = seen_tasks.insert(task.clone());
+        let slot_key = (service.clone(), row.text(3).to_string(), slot.to_string());
+        let slot_reused = !used_slots.insert(slot_key);
+        if first_row && slot_reused && update_active_at(timelines, &service, t_ms) {
+            marks.entry(service.clone()).or_default().push(Mark { t_ms, kind: MarkKind::SlotTaken });
+        }
+        let ended = matches!(row.text(7), "failed" | "rejected" | "complete");
+        if ended && row.text(6) == "running" && failed_tasks.insert(task) {
+            marks.entry(service).or_default().push(Mark { t_ms, kind: MarkKind::Failure });
+        }
+    }
+    Ok(marks)
+}
+
+/// True when the service's UpdateStatus at `t_ms` is one an updater works in.
+fn update_active_at(timelines: &[ServiceTimeline], service: &str, t_ms: u64) -> bool {
+    let Some(series) = timelines.iter().find(|s| s.name == service) else {
+        return false;
+    };
+    let at = series.rows.partition_point(|r| r.t_ms <= t_ms);
+    at > 0 && matches!(series.rows[at - 1].update_state.as_str(), "updating" | "rollback_started")
+}
+
+/// Reads `requests.csv` into per-service rows.
+pub fn requests(file: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<RequestRow>>, PlotError> {
+    let table = Table::parse(file, bytes, &REQUESTS_HEADER)?;
+    let mut out: BTreeMap<String, Vec<RequestRow>> = BTreeMap::new();
+    for row in table.rows(&REQUESTS_HEADER)? {
+        let parsed = RequestRow { t_ms: row.millis(0)?, ok: row.count(2)?, failed: row.count(3)? };
+        let rows = out.entry(row.text(1).to_string()).or_default();
+        if rows.last().is_some_and(|last| last.t_ms > parsed.t_ms) {
+            return Err(row.error(0, "rows of a service must be in time order".to_string()));
+        }
+        rows.push(parsed);
+    }
+    Ok(out)
+}
+
+/// Scenario and seed from `summary.json`; `None` when either is missing (the title then
+/// goes without them rather than failing the plot).
+pub fn run_info(bytes: &[u8]) -> Option<RunInfo> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+    let scenario = value.get("scenario")?.as_str()?.to_string();
+    let seed = value.get("seed")?.as_u64()?;
+    Some(RunInfo { scenario, seed })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str =
+        "t_s,service,desired,running_old,running_new,healthy_old,healthy_new,starting,stopping,serving,update_state\n";
+
+    #[test]
+    fn millis_are_exact() {
+        assert_eq!(parse_millis("12.345"), Some(12_345));
+        assert_eq!(parse_millis("0.5"), Some(500));
+        assert_eq!(parse_millis("7"), Some(7_000));
+        assert_eq!(parse_millis("1.2345"), None);
+        assert_eq!(parse_millis("-1"), None);
+        assert_eq!(parse_millis(""), None);
+    }
+
+    #[test]
+    fn services_keep_their_first_appearance_order() {
+        let text =
+            format!("{HEADER}0.000,b,1,0,0,0,0,1,0,0,\n0.000,a,2,0,0,0,0,2,0,0,\n1.000,b,1,1,0,1,0,0,0,1,updating\n");
+        let services = timeline("timeline.csv", text.as_bytes()).unwrap();
+        assert_eq!(services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["b", "a"]);
+        assert_eq!(services[0].rows[1].update_state, "updating");
+    }
+
+    #[test]
+    fn a_bad_field_names_file_line_and_column() {
+        let text = format!("{HEADER}0.000,web,10,0,0,0,0,10,0,0,\n1.000,web,ten,0,0,0,0,10,0,0,\n");
+        let err = timeline("reports/x/timeline.csv", text.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "reports/x/timeline.csv: line 3, column desired: expected a whole number, found \"ten\""
+        );
+    }
+
+    #[test]
+    fn a_wrong_header_or_width_is_refused() {
+        let err = timeline("t.csv", b"time,service\n1,web\n").unwrap_err();
+        assert!(err.to_string().starts_with("t.csv: line 1: expected the header"), "{err}");
+        let text = format!("{HEADER}0.000,web,10\n");
+        let err = timeline("t.csv", text.as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("line 2: expected 11 columns, found 3"), "{err}");
+        assert!(timeline("t.csv", b"").is_err());
+        assert!(timeline("t.csv", HEADER.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn events_give_failures_and_slot_replacements_during_updates() {
+        let tl = format!("{HEADER}0.000,web,1,0,0,0,0,1,0,0,\n60.000,web,1,1,0,1,0,1,1,1,updating\n");
+        let timelines = timeline("timeline.csv", tl.as_bytes()).unwrap();
+        let events = "t_s,service,task_id,slot,node,image,desired_state,state,message\n\
+            0.000,web,a,1,,img:1,running,new,created\n\
+            60.000,web,b,1,,img:2,ready,new,created\n\
+            70.000,web,b,1,n1,img:2,running,complete,finished\n\
+            70.050,web,b,1,n1,img:2,shutdown,complete,finished\n";
+        let marks = marks("events.csv", events.as_bytes(), &timelines).unwrap();
+        assert_eq!(
+            marks["web"],
+            [Mark { t_ms: 60_000, kind: MarkKind::SlotTaken }, Mark { t_ms: 70_000, kind: MarkKind::Failure }]
+        );
+    }
+
+    #[test]
+    fn run_info_needs_scenario_and_seed() {
+        assert_eq!(run_info(br#"{"scenario":"x","seed":3}"#), Some(RunInfo { scenario: "x".into(), seed: 3 }));
+        assert_eq!(run_info(b"{}"), None);
+        assert_eq!(run_info(b"not json"), None);
+    }
+}

@@ -1,0 +1,66 @@
+//! Colours, sizes and the embedded font: everything a plot looks like, in one place.
+//!
+//! Colours are the Okabe–Ito palette, chosen to stay distinguishable with the common forms of
+//! colour blindness; each meaning also differs in shape or position (areas above the axis,
+//! stopping below it, markers in their own rows), so no colour has to be told apart alone.
+
+use std::sync::Once;
+
+use plotters::style::{FontStyle, RGBColor, register_font};
+
+/// Old-version serving tasks (blue).
+pub const OLD: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+/// New-version serving tasks (bluish green).
+pub const NEW: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+/// Tasks starting (orange).
+pub const STARTING: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+/// Tasks stopping (reddish purple).
+pub const STOPPING: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+/// Task failures and failed requests (vermillion).
+pub const FAILURE: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+/// Desired replicas, text and axis (black).
+pub const INK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+/// Status change lines and secondary text.
+pub const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
+/// Band while updating: sky blue, pale.
+pub const BAND_UPDATING: RGBColor = RGBColor(0xDD, 0xEF, 0xFA);
+/// Band while paused: yellow, pale.
+pub const BAND_PAUSED: RGBColor = RGBColor(0xFB, 0xF6, 0xB8);
+/// Band while rolling back: vermillion, pale.
+pub const BAND_ROLLBACK: RGBColor = RGBColor(0xF7, 0xDE, 0xCC);
+/// Successful requests (bluish green).
+pub const REQUESTS_OK: RGBColor = NEW;
+
+/// Image width, pixels.
+pub const WIDTH: u32 = 1200;
+/// Image height without a requests panel.
+pub const HEIGHT: u32 = 640;
+/// Extra height for the requests panel.
+pub const REQUESTS_HEIGHT: u32 = 240;
+/// Font family name the embedded font is registered under.
+pub const FONT: &str = "sans-serif";
+
+/// DejaVu Sans (Bitstream Vera licence, see assets/fonts/LICENSE-DejaVu.txt), embedded so that
+/// plots render the same on a machine without any system font.
+static FONT_BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans.ttf"));
+
+/// Registers the embedded font with plotters (once per process; later calls do nothing).
+pub fn register_fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // The bytes are a font we ship: failing to parse them is a build defect.
+        if register_font(FONT, FontStyle::Normal, FONT_BYTES).is_err() {
+            panic!("the embedded font assets/fonts/DejaVuSans.ttf is not a valid font");
+        }
+    });
+}
+
+/// Background colour of an UpdateStatus state's band, `None` for states that get no band.
+pub fn band(state: &str) -> Option<RGBColor> {
+    match state {
+        "updating" => Some(BAND_UPDATING),
+        "paused" | "rollback_paused" => Some(BAND_PAUSED),
+        "rollback_started" => Some(BAND_ROLLBACK),
+        _ => None,
+    }
+}

@@ -1,0 +1,171 @@
+//! Plot tests on hand-made report files: validity, determinism, scale, and the requests panel.
+
+use super::*;
+
+const HEADER: &str =
+    "t_s,service,desired,running_old,running_new,healthy_old,healthy_new,starting,stopping,serving,update_state\n";
+
+/// A three-replica stop-first update with a rollback.
+fn small_timeline() -> String {
+    let rows = [
+        "0.000,web_web,3,0,0,0,0,3,0,0,",
+        "5.000,web_web,3,3,0,3,0,0,0,3,",
+        "60.000,web_web,3,2,0,3,0,1,1,3,updating",
+        "61.200,web_web,3,2,0,2,0,1,1,2,updating",
+        "62.000,web_web,3,2,0,2,0,1,0,2,updating",
+        "66.000,web_web,3,2,1,2,1,0,0,3,updating",
+        "70.000,web_web,3,2,0,2,0,1,1,2,rollback_started",
+        "75.000,web_web,3,3,0,3,0,0,0,3,rollback_completed",
+    ];
+    format!("{HEADER}{}\n", rows.join("\n"))
+}
+
+/// 3,000 replicas replaced 100 at a time, a row every 10 ms, with a one-row dip to zero.
+fn large_timeline() -> String {
+    let mut text = String::from(HEADER);
+    text.push_str("0.000,big,3000,3000,0,3000,0,0,0,3000,\n");
+    for i in 0..3000u64 {
+        let t = 10_000 + i * 10;
+        let new = i + 1;
+        let old = 3000 - new;
+        let serving = if i == 1500 { 0 } else { 3000 - 50 };
+        let (ho, hn) = (old.min(serving), serving.saturating_sub(old.min(serving)));
+        text.push_str(&format!(
+            "{}.{:03},big,3000,{old},{new},{ho},{hn},50,50,{serving},updating\n",
+            t / 1000,
+            t % 1000
+        ));
+    }
+    text.push_str("45.000,big,3000,0,3000,0,3000,0,0,3000,completed\n");
+    text
+}
+
+fn is_svg(bytes: &[u8]) -> bool {
+    let text = std::str::from_utf8(bytes).expect("SVG is UTF-8");
+    (text.starts_with("<svg") || text.starts_with("<?xml")) && text.trim_end().ends_with("</svg>")
+}
+
+/// Width and height from the IHDR chunk, after checking the signature.
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "PNG signature");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+/// Decodes the PNG fully: a truncated or corrupt stream fails here.
+fn decode(bytes: &[u8]) -> Vec<u8> {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info().expect("PNG header");
+    let mut buf = vec![0; reader.output_buffer_size().expect("size")];
+    reader.next_frame(&mut buf).expect("PNG data");
+    buf
+}
+
+fn render_one(timeline: &str) -> Vec<(String, Vec<u8>)> {
+    render(&Sources { timeline: timeline.as_bytes(), ..Default::default() }).unwrap()
+}
+
+#[test]
+fn a_small_and_a_large_timeline_render_valid_images() {
+    for text in [small_timeline(), large_timeline()] {
+        let files = render_one(&text);
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["timeline.svg", "timeline.png"]);
+        assert!(is_svg(&files[0].1));
+        assert_eq!(png_size(&files[1].1), (style::WIDTH, style::HEIGHT));
+        decode(&files[1].1);
+    }
+}
+
+#[test]
+fn the_same_csv_gives_the_same_bytes() {
+    let summary = br#"{"scenario":"demo","seed":7}"#;
+    let timeline = small_timeline();
+    let sources = Sources { timeline: timeline.as_bytes(), summary: Some(summary), ..Default::default() };
+    assert_eq!(render(&sources).unwrap(), render(&sources).unwrap());
+}
+
+#[test]
+fn the_title_names_scenario_service_and_seed_when_the_summary_is_there() {
+    let timeline = small_timeline();
+    let with = Sources {
+        timeline: timeline.as_bytes(),
+        summary: Some(br#"{"scenario":"demo","seed":7}"#),
+        ..Default::default()
+    };
+    let svg = String::from_utf8(render(&with).unwrap().remove(0).1).unwrap();
+    assert!(svg.contains("demo — web_web"), "title");
+    assert!(svg.contains("seed 7"));
+    let without = String::from_utf8(render_one(&timeline).remove(0).1).unwrap();
+    assert!(!without.contains("seed"));
+    assert!(without.contains("web_web"));
+}
+
+#[test]
+fn status_changes_and_bands_are_labelled() {
+    let svg = String::from_utf8(render_one(&small_timeline()).remove(0).1).unwrap();
+    for text in ["updating 60.0 s", "rollback started 70.0 s", "rollback completed 75.0 s", "background: rolling back"]
+    {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+}
+
+#[test]
+fn several_services_get_one_pair_of_files_each() {
+    let text =
+        format!("{HEADER}0.000,a_web,1,0,0,0,0,1,0,0,\n0.000,a_db,1,0,0,0,0,1,0,0,\n1.000,a_web,1,1,0,1,0,0,0,1,\n");
+    let names: Vec<String> = render_one(&text).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["timeline-a_web.svg", "timeline-a_web.png", "timeline-a_db.svg", "timeline-a_db.png"]);
+    assert!(names.iter().all(|n| is_plot_file(n)));
+    assert!(!is_plot_file("timeline.csv"));
+}
+
+#[test]
+fn events_add_markers_and_requests_add_a_panel() {
+    let timeline = small_timeline();
+    let events = "t_s,service,task_id,slot,node,image,desired_state,state,message\n\
+        0.000,web_web,a,1,,img:1,running,new,created\n\
+        60.000,web_web,b,1,,img:2,ready,new,created\n\
+        70.000,web_web,b,1,n1,img:2,running,failed,task: non-zero exit (1)\n";
+    let requests =
+        "t_s,service,ok,failed\n0.000,web_web,0,10\n5.000,web_web,10,0\n61.000,web_web,7,3\n62.000,web_web,10,0\n";
+    let sources = Sources {
+        timeline: timeline.as_bytes(),
+        events: Some(events.as_bytes()),
+        requests: Some(requests.as_bytes()),
+        ..Default::default()
+    };
+    let files = render(&sources).unwrap();
+    let svg = String::from_utf8(files[0].1.clone()).unwrap();
+    for text in ["task failed or exited", "new task takes a slot", "requests failed / s", "requests per second"] {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    assert_eq!(png_size(&files[1].1), (style::WIDTH, style::HEIGHT + style::REQUESTS_HEIGHT));
+    let plain = String::from_utf8(render_one(&timeline).remove(0).1).unwrap();
+    assert!(!plain.contains("task failed") && !plain.contains("requests"));
+}
+
+#[test]
+fn the_plot_command_writes_beside_the_csv_and_names_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("timeline.csv");
+    std::fs::write(&csv, small_timeline()).unwrap();
+    let written = command(&csv, None).unwrap();
+    assert_eq!(written, [dir.path().join("timeline.svg"), dir.path().join("timeline.png")]);
+    let out = dir.path().join("elsewhere");
+    command(&csv, Some(&out)).unwrap();
+    assert_eq!(
+        std::fs::read(out.join("timeline.png")).unwrap(),
+        std::fs::read(dir.path().join("timeline.png")).unwrap()
+    );
+
+    std::fs::write(&csv, format!("{HEADER}0.000,web,x,0,0,0,0,1,0,0,\n")).unwrap();
+    let err = command(&csv, None).unwrap_err();
+    assert!(matches!(err, CommandError::Input(_)));
+    assert_eq!(
+        err.to_string(),
+        format!("{}: line 2, column desired: expected a whole number, found \"x\"", csv.display())
+    );
+    let missing = command(&dir.path().join("nope.csv"), None).unwrap_err();
+    assert!(missing.to_string().contains("nope.csv: cannot read the file"), "{missing}");
+}

@@ -1,0 +1,25 @@
+//! What `docker service ps`, `docker service ls` and `docker service inspect` would print at
+//! any simulated instant, a `watch docker stack ps`-style replay, and `run --trace`'s one line
+//! per event. Everything here is a pure function of a [`RunRecord`](crate::model::record::RunRecord)
+//! (and the scenario, for service specs and history limits) and an instant; only
+//! [`command::run`] and [`watch::play`] do I/O.
+//!
+//! ```text
+//!   RunRecord.task_events ──► replay (store at t, task reaper) ──► table   (docker service ps)
+//!                                                             └──► service (docker service ls, UpdateStatus)
+//!   RunRecord ──► trace (run --trace)
+//! ```
+
+pub mod command;
+pub mod docker_fmt;
+pub mod replay;
+pub mod service;
+pub mod table;
+pub mod trace;
+pub mod watch;
+
+#[cfg(test)]
+mod tests;
+
+pub use replay::{HistoryLimits, Replay, TaskRow, tasks_at};
+pub use trace::{trace, trace_lines};

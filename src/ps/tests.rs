@@ -1,0 +1,180 @@
+//! Unit tests of `ps` on hand-built records: the task reaper's history limit, the table's
+//! layout, UpdateStatus JSON and the trace format.
+
+use crate::model::record::{RunRecord, StatusChange, TaskEvent, UpdateState};
+use crate::model::task::TaskState::{self, *};
+use crate::ps::replay::{HistoryLimits, TaskRow, tasks_at};
+use crate::ps::{service, table, trace_lines};
+use crate::report::fixtures::{S, empty_run, service as service_record, task_event};
+use crate::time::SimTime;
+
+/// An event of task `id` in slot `slot` of `web_web` at `t` seconds.
+fn ev(t: u64, id: &str, slot: u64, desired: TaskState, state: TaskState, message: &str) -> TaskEvent {
+    TaskEvent { task_id: id.into(), slot, ..task_event(t * S, desired, state, message) }
+}
+
+/// A slot that crash-loops: task `n` starts at 10n s and fails 5 s later; the next is created then.
+fn crash_loop(tasks: u64) -> RunRecord {
+    let mut run = empty_run();
+    for n in 0..tasks {
+        let id = format!("task{n:021}");
+        let t = 10 * n;
+        run.task_events.push(ev(t, &id, 3, Running, New, "created"));
+        run.task_events.push(ev(t + 1, &id, 3, Running, Running, "started"));
+        run.task_events.push(ev(t + 5, &id, 3, Running, Failed, "task: non-zero exit (1)"));
+        run.task_events.push(ev(t + 6, &id, 3, Shutdown, Failed, "task: non-zero exit (1)"));
+    }
+    run
+}
+
+fn ids_at(run: &RunRecord, t: u64) -> Vec<String> {
+    let mut ids: Vec<String> =
+        tasks_at(run, &HistoryLimits::default(), SimTime(t * S)).iter().map(|r| r.id.to_string()).collect();
+    ids.sort();
+    ids
+}
+
+#[test]
+fn the_reaper_keeps_five_tasks_per_slot_counting_the_current_one() {
+    let run = crash_loop(8);
+    assert_eq!(ids_at(&run, 45).len(), 5);
+    // A sixth task is created at 50 s: the oldest failed one goes.
+    let at_50 = ids_at(&run, 50);
+    assert_eq!(at_50.len(), 5);
+    assert!(!at_50.contains(&"task000000000000000000000".to_string()));
+    assert!(at_50.contains(&"task000000000000000000005".to_string()));
+    assert_eq!(ids_at(&run, 200).len(), 5);
+}
+
+#[test]
+fn the_table_shows_history_rows_newest_first_under_the_current_task() {
+    let run = crash_loop(3);
+    let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(23 * S));
+    let text = table::render(&rows, SimTime(23 * S), true);
+    let lines: Vec<&str> = text.lines().collect();
+    let header = format!(
+        "{:15}{:16}{:10}{:10}{:16}{:24}{:28}PORTS",
+        "ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR"
+    );
+    assert_eq!(lines[0], header);
+    // Current first, then older tasks of the slot, newest first; empty ERROR cells are padded.
+    assert_eq!(
+        lines[1],
+        format!(
+            "{:15}{:16}{:10}{:10}{:16}{:24}{:28}",
+            "task00000000", "web_web.3", "web:2", "node-1", "Running", "Running 2 seconds ago", ""
+        )
+    );
+    assert_eq!(
+        lines[2],
+        format!(
+            "{:15}{:16}{:10}{:10}{:16}{:24}{:28}",
+            "task00000000",
+            " \\_ web_web.3",
+            "web:2",
+            "node-1",
+            "Shutdown",
+            "Failed 8 seconds ago",
+            "\"task: non-zero exit (1)\""
+        )
+    );
+    assert!(lines[3].contains("Failed 18 seconds ago"), "{text}");
+    assert_eq!(lines.len(), 4);
+}
+
+#[test]
+fn current_state_says_less_than_a_second_at_the_instant_of_a_change() {
+    let run = crash_loop(1);
+    let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(S));
+    assert!(table::render(&rows, SimTime(S), true).contains("Running less than a second ago"));
+}
+
+#[test]
+fn slots_sort_naturally_and_global_tasks_are_named_by_node_id() {
+    let mut run = empty_run();
+    run.task_events.push(ev(0, "a0000000000000000000000aa", 10, Running, New, "created"));
+    run.task_events.push(ev(0, "b0000000000000000000000bb", 2, Running, New, "created"));
+    let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(0));
+    let text = table::render(&rows, SimTime(0), false);
+    let slot2 = text.find("web_web.2").unwrap();
+    let slot10 = text.find("web_web.10").unwrap();
+    assert!(slot2 < slot10, "{text}");
+    // --no-trunc prints the whole id.
+    assert!(text.contains("a0000000000000000000000aa"), "{text}");
+    let global = TaskRow { slot: 0, ..rows[0].clone() };
+    assert_eq!(table::task_name(&global), format!("web_web.{}", crate::ps::docker_fmt::pseudo_id("node-1")));
+}
+
+fn with_status(changes: &[(u64, UpdateState, &str)]) -> RunRecord {
+    let mut run = empty_run();
+    let mut svc = service_record("web_web", 10);
+    svc.update.status_changes = changes
+        .iter()
+        .map(|(t, state, m)| StatusChange { t: SimTime(t * S), state: *state, message: m.to_string() })
+        .collect();
+    run.services.push(svc);
+    run
+}
+
+#[test]
+fn update_status_follows_docker_field_order_and_omitempty() {
+    let run = with_status(&[
+        (60, UpdateState::Updating, "update in progress"),
+        (135, UpdateState::Completed, "update completed"),
+    ]);
+    assert_eq!(service::update_status_json(&run, "web_web", SimTime(10 * S)), "null");
+    assert_eq!(
+        service::update_status_json(&run, "web_web", SimTime(61 * S)),
+        r#"{"State":"updating","StartedAt":"+60.000s","Message":"update in progress"}"#
+    );
+    assert_eq!(
+        service::update_status_json(&run, "web_web", SimTime(200 * S)),
+        r#"{"State":"completed","StartedAt":"+60.000s","CompletedAt":"+135.000s","Message":"update completed"}"#
+    );
+}
+
+#[test]
+fn a_rollback_restarts_the_clock() {
+    let run = with_status(&[
+        (60, UpdateState::Updating, "update in progress"),
+        (70, UpdateState::RollbackStarted, "update rolled back due to failure or early termination of task x"),
+    ]);
+    let json = service::update_status_json(&run, "web_web", SimTime(80 * S));
+    assert!(json.starts_with(r#"{"State":"rollback_started","StartedAt":"+70.000s","Message":"#), "{json}");
+}
+
+#[test]
+fn trace_lines_have_the_documented_format() {
+    let mut run = with_status(&[(60, UpdateState::Updating, "update in progress")]);
+    run.actions.push((SimTime(60 * S), "docker service update --image web:3 web_web".into(), None));
+    let id = "exi02jvvwf563mw7b0696cq5q";
+    run.task_events.push(ev(60, id, 3, Ready, New, "created"));
+    run.task_events.push(ev(61, id, 3, Ready, Ready, "prepared"));
+    run.task_events.push(ev(62, id, 3, Running, Ready, "prepared"));
+    run.task_events.push(ev(63, id, 3, Running, Starting, "starting"));
+    run.task_events.push(ev(66, id, 3, Shutdown, Failed, "task: non-zero exit (1)"));
+    assert_eq!(
+        trace_lines(&run),
+        vec![
+            "  60.000 $ docker service update --image web:3 web_web",
+            "  60.000 web_web update: none -> updating \"update in progress\"",
+            "  60.000 web_web.3 t=exi02jvvwf56 created (desired ready)",
+            "  61.000 web_web.3 t=exi02jvvwf56 new -> ready",
+            "  62.000 web_web.3 t=exi02jvvwf56 desired ready -> running",
+            "  63.000 web_web.3 t=exi02jvvwf56 ready -> starting",
+            "  66.000 web_web.3 t=exi02jvvwf56 starting -> failed \"task: non-zero exit (1)\"; desired running -> shutdown",
+        ]
+    );
+}
+
+#[test]
+fn max_attempts_raises_the_history_limit() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rolling-update.yml");
+    let text = std::fs::read_to_string(&path).expect("the bundled scenario");
+    let with_attempts =
+        text.replace("      update_config:", "      restart_policy:\n        max_attempts: 7\n      update_config:");
+    let scenario = crate::scenario::load_str(&with_attempts, &path).expect("a valid scenario");
+    assert_eq!(HistoryLimits::from_scenario(&scenario).limit("web_web"), 8);
+    let plain = crate::scenario::load_str(&text, &path).expect("a valid scenario");
+    assert_eq!(HistoryLimits::from_scenario(&plain).limit("web_web"), 5);
+}

@@ -1,0 +1,127 @@
+//! `deploysim run --trace`: one line per timeline action, UpdateStatus change and task event,
+//! in time order, so a rollout reads top to bottom in a CI log.
+//!
+//! # Format
+//!
+//! Every line is `{time} {subject} {change}`, where `time` is seconds since the scenario start
+//! with milliseconds, right-aligned in 8 columns (`  30.050`). Lines of one instant come in the
+//! order actions, UpdateStatus changes, task events (each group in record order).
+//!
+//! | event | line |
+//! |---|---|
+//! | timeline action | `  60.000 $ docker service update --image nginx:1.14-alpine web_web` (`  (refused: …)` appended when Docker would refuse it) |
+//! | UpdateStatus change | `  60.000 web_web update: none -> updating "update in progress"` (`none` before the first) |
+//! | task created | `  60.000 web_web.1 t=4nag6qn3f23 created (desired ready)` |
+//! | observed state change | `  61.380 web_web.1 t=4nag6qn3f23 ready -> starting` |
+//! | desired state change | `  60.050 web_web.1 t=exi02jvvwf56 desired running -> shutdown` |
+//! | both in one record | `  66.200 web_web.1 t=4nag6qn3f23 starting -> failed "task: non-zero exit (1)"; desired running -> shutdown` |
+//! | message only | `  12.000 web_web.4 t=5ooqnsqxe6qw pending "no suitable node (…)"` |
+//!
+//! The subject of a task line is `service.slot` (a global service's task: `service.node`) and the
+//! task id cut to Docker's 12 characters. A task's message is appended, quoted, only when it
+//! changed and is not the state's routine one (`created`, `pending task scheduling`,
+//! `scheduler assigned task to node`, `accepted`, `preparing`, `prepared`, `starting`,
+//! `started`, `finished`, `shutdown`): errors and scheduling failures show, routine words do not.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::model::record::{RunRecord, TaskEvent};
+use crate::model::task::TaskState;
+use crate::ps::docker_fmt::truncate_id;
+use crate::time::SimTime;
+
+/// The trace of a run, one line per event (each ending in `\n`).
+pub fn trace(record: &RunRecord) -> String {
+    trace_lines(record).into_iter().map(|l| l + "\n").collect()
+}
+
+/// The trace lines of a run (see the module documentation for the format).
+pub fn trace_lines(record: &RunRecord) -> Vec<String> {
+    let mut lines: Vec<(SimTime, u8, String)> = Vec::new();
+    for (t, text, refused) in &record.actions {
+        lines.push((*t, 0, action_line(*t, text, refused.as_deref())));
+    }
+    for svc in &record.services {
+        let mut from = "none";
+        for c in &svc.update.status_changes {
+            let line =
+                format!("{} {} update: {from} -> {} {}", time(c.t), svc.name, c.state.as_str(), quote(&c.message));
+            lines.push((c.t, 1, line));
+            from = c.state.as_str();
+        }
+    }
+    let mut seen: BTreeMap<Arc<str>, Seen> = BTreeMap::new();
+    for e in &record.task_events {
+        let line = task_line(e, seen.get(&e.task_id));
+        seen.insert(e.task_id.clone(), Seen { desired: e.desired_state, state: e.state, message: e.message.clone() });
+        lines.extend(line.map(|l| (e.t, 2, l)));
+    }
+    // A stable sort keeps record order within an instant and group.
+    lines.sort_by_key(|(t, group, _)| (*t, *group));
+    lines.into_iter().map(|(_, _, l)| l).collect()
+}
+
+/// What the previous record of a task said.
+struct Seen {
+    desired: TaskState,
+    state: TaskState,
+    message: Arc<str>,
+}
+
+fn action_line(t: SimTime, text: &str, refused: Option<&str>) -> String {
+    match refused {
+        Some(err) => format!("{} $ {text}  (refused: {err})", time(t)),
+        None => format!("{} $ {text}", time(t)),
+    }
+}
+
+/// The line of one task event; `None` when nothing visible changed.
+fn task_line(e: &TaskEvent, before: Option<&Seen>) -> Option<String> {
+    let subject = format!("{} {} t={}", time(e.t), subject(e), truncate_id(&e.task_id));
+    let Some(b) = before else {
+        return Some(format!("{subject} created (desired {})", e.desired_state));
+    };
+    let note = (e.message != b.message && !is_routine(e.state, &e.message)).then(|| quote(&e.message));
+    let mut parts = Vec::new();
+    match (e.state != b.state, note) {
+        (true, Some(n)) => parts.push(format!("{} -> {} {n}", b.state, e.state)),
+        (true, None) => parts.push(format!("{} -> {}", b.state, e.state)),
+        (false, Some(n)) => parts.push(format!("{} {n}", e.state)),
+        (false, None) => {}
+    }
+    if e.desired_state != b.desired {
+        parts.push(format!("desired {} -> {}", b.desired, e.desired_state));
+    }
+    (!parts.is_empty()).then(|| format!("{subject} {}", parts.join("; ")))
+}
+
+fn subject(e: &TaskEvent) -> String {
+    if e.slot != 0 { format!("{}.{}", e.service, e.slot) } else { format!("{}.{}", e.service, e.node) }
+}
+
+/// The status message swarmkit writes with each state when nothing went wrong.
+fn is_routine(state: TaskState, message: &str) -> bool {
+    let routine = match state {
+        TaskState::New => "created",
+        TaskState::Pending => "pending task scheduling",
+        TaskState::Assigned => "scheduler assigned task to node",
+        TaskState::Accepted => "accepted",
+        TaskState::Preparing => "preparing",
+        TaskState::Ready => "prepared",
+        TaskState::Starting => "starting",
+        TaskState::Running => "started",
+        TaskState::Complete => "finished",
+        TaskState::Shutdown => "shutdown",
+        _ => return false,
+    };
+    message == routine
+}
+
+fn time(t: SimTime) -> String {
+    format!("{:>8}", t.secs_ms())
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{s}\"")
+}

@@ -1,0 +1,177 @@
+//! `deploysim ps` and `deploysim run --trace` through the binary on the tutorial's rolling
+//! update, and the table layout checked byte for byte against a real Docker 20.10
+//! `docker service ps` output (`tests/data/ps/`, copied from shared/fidelity/raw).
+
+mod common;
+
+use std::process::{Command, Output};
+
+use deploysim::ps::docker_fmt::tabulate;
+
+fn deploysim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_deploysim")).args(args).output().expect("the binary runs")
+}
+
+fn scenario() -> String {
+    common::scenarios_dir().join("rolling-update.yml").display().to_string()
+}
+
+/// stdout of a successful `deploysim ps rolling-update.yml ARGS…`.
+fn ps(args: &[&str]) -> String {
+    let scenario = scenario();
+    let mut all = vec!["ps", scenario.as_str()];
+    all.extend_from_slice(args);
+    let out = deploysim(&all);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+const HEADER: &str = "ID             NAME            IMAGE               NODE      DESIRED STATE   CURRENT STATE";
+
+#[test]
+fn mid_update_shows_history_rows_and_docker_wording() {
+    // The update starts at 60 s with parallelism 2: slots 1 and 2 are replaced first.
+    let text = ps(&["--at", "75s", "web"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with(HEADER), "{text}");
+    assert!(lines[0].ends_with("ERROR     PORTS"), "{text}");
+    assert!(lines[1].starts_with(
+        "y4uuw10x3g3v   web_web.1       nginx:1.14-alpine   node-2    Running         Running 9 seconds ago"
+    ));
+    assert!(lines[2].starts_with(
+        "4nag6qn3f231    \\_ web_web.1   nginx:1.13-alpine   node-1    Shutdown        Shutdown 13 seconds ago"
+    ));
+    assert!(
+        text.contains("web_web.10      nginx:1.13-alpine   node-1    Running         Running about a minute ago"),
+        "{text}"
+    );
+    // 10 current tasks and 2 history rows; slot 10 sorts last (natural order).
+    assert_eq!(lines.len(), 13, "{text}");
+    assert!(lines[12].contains("web_web.10 "), "{text}");
+}
+
+#[test]
+fn service_ls_counts_running_tasks_against_desired() {
+    let text = ps(&["--at", "62s", "--format", "ls"]);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "ID             NAME      MODE         REPLICAS   IMAGE               PORTS");
+    let cells: Vec<&str> = lines[1].split_whitespace().collect();
+    assert_eq!(cells[1..], ["web_web", "replicated", "8/10", "nginx:1.14-alpine"], "{text}");
+}
+
+#[test]
+fn update_status_is_null_before_the_update_and_updating_during_it() {
+    assert_eq!(ps(&["--at", "30s", "--format", "update-status"]), "null\n");
+    assert_eq!(
+        ps(&["--at", "90s", "--format", "update-status"]),
+        "{\"State\":\"updating\",\"StartedAt\":\"+60.000s\",\"Message\":\"update in progress\"}\n"
+    );
+}
+
+#[test]
+fn at_zero_every_task_is_new_and_nothing_runs() {
+    let text = ps(&["--at", "0s", "--format", "all"]);
+    assert!(text.starts_with("$ docker service ls\n"), "{text}");
+    assert!(text.contains("   0/10       nginx:1.13-alpine"), "{text}");
+    assert!(text.contains("$ docker service inspect --format '{{json .UpdateStatus}}' web_web\nnull\n"), "{text}");
+    let tasks: Vec<&str> = text.lines().filter(|l| l.contains("   web_web.")).collect();
+    assert_eq!(tasks.len(), 10, "{text}");
+    assert!(tasks.iter().all(|l| l.contains("Running         New less than a second ago")), "{text}");
+    assert!(!text.contains("\\_"), "{text}");
+}
+
+#[test]
+fn after_the_end_every_slot_runs_the_new_image_over_one_history_row() {
+    let text = ps(&["--at", "10m", "--no-trunc"]);
+    let current: Vec<&str> = text.lines().filter(|l| l.contains("   web_web.")).collect();
+    let history: Vec<&str> = text.lines().filter(|l| l.contains(" \\_ web_web.")).collect();
+    assert_eq!((current.len(), history.len()), (10, 10), "{text}");
+    assert!(current.iter().all(|l| l.contains("nginx:1.14-alpine") && l.contains("Running 8 minutes ago")), "{text}");
+    assert!(history.iter().all(|l| l.contains("nginx:1.13-alpine") && l.contains("Shutdown")), "{text}");
+    // --no-trunc: 25-character ids.
+    assert!(current[0].split_whitespace().next().is_some_and(|id| id.len() == 25), "{text}");
+    let ls = ps(&["--at", "10m", "--format", "ls"]);
+    assert!(ls.contains("  10/10  "), "{ls}");
+    let status = ps(&["--at", "10m", "--format", "update-status"]);
+    assert!(
+        status.contains("\"State\":\"completed\",\"StartedAt\":\"+60.000s\",\"CompletedAt\":\"+135.463s\""),
+        "{status}"
+    );
+}
+
+#[test]
+fn watch_without_a_terminal_prints_snapshots_without_sleeping() {
+    // stdout is a pipe here, so --watch must degrade to snapshots and never sleep (at 1x a
+    // terminal replay of this run would take over two minutes).
+    let text = ps(&["--watch", "--speed", "1x", "--format", "ls"]);
+    let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("--- simulated t=")).collect();
+    // Every 10 simulated seconds from 0 to the end (135.463 s), the end included.
+    assert_eq!(headers.len(), 15, "{text}");
+    assert_eq!(headers[0], "--- simulated t=0.000s ---");
+    assert_eq!(headers[14], "--- simulated t=135.463s ---");
+    assert!(!text.contains('\x1b'), "no terminal control codes in a pipe");
+    let every_5s = ps(&["--watch", "--interval", "5s", "--at", "60s"]);
+    assert_eq!(every_5s.lines().filter(|l| l.starts_with("--- simulated t=")).count(), 17, "{every_5s}");
+}
+
+#[test]
+fn unknown_service_is_a_usage_error() {
+    let scenario = scenario();
+    let out = deploysim(&["ps", &scenario, "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such service: nope (the scenario has: web_web)"));
+}
+
+#[test]
+fn run_trace_prints_one_line_per_event_before_the_summary() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().display().to_string();
+    let out = deploysim(&["run", &scenario(), "--trace", "--out", &out_dir]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "   0.000 web_web.1 t=4nag6qn3f231 created (desired running)");
+    for expected in [
+        "  60.000 $ docker service update --image nginx:1.14-alpine web_web",
+        "  60.000 web_web update: none -> updating \"update in progress\"",
+        "  60.000 web_web.1 t=4nag6qn3f231 desired running -> shutdown",
+        "  61.330 web_web.1 t=4nag6qn3f231 running -> shutdown",
+        " 135.463 web_web update: updating -> completed \"update completed\"",
+    ] {
+        assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
+    }
+    // One line per recorded task event that changed something, plus the action and 2 statuses.
+    let events = std::fs::read_to_string(dir.path().join("events.csv")).expect("events.csv");
+    let trace_lines = lines.iter().take_while(|l| !l.starts_with("seed:")).count();
+    assert_eq!(trace_lines, events.lines().count() - 1 + 3, "{text}");
+    // The narrative follows the trace.
+    assert!(lines[trace_lines].starts_with("seed: "), "{text}");
+}
+
+/// Cuts a fixed-width table into cells at the header's column starts (names never contain
+/// two spaces, so each header word starts a column).
+fn cells(text: &str) -> Vec<Vec<String>> {
+    let header = text.lines().next().expect("a header");
+    let starts: Vec<usize> = ["ID", "NAME", "IMAGE", "NODE", "DESIRED STATE", "CURRENT STATE", "ERROR", "PORTS"]
+        .iter()
+        .map(|h| header.find(h).expect("a column"))
+        .collect();
+    text.lines()
+        .map(|line| {
+            (0..starts.len())
+                .map(|i| {
+                    let end = starts.get(i + 1).copied().unwrap_or(line.len()).min(line.len());
+                    line.get(starts[i]..end).unwrap_or("").trim_end().to_string()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_layout_is_byte_for_byte_dockers() {
+    let path = common::repo_root().join("tests/data/ps/s04-bad-health-pause.r1.service-ps.txt");
+    let real = std::fs::read_to_string(path).expect("the recorded output");
+    assert_eq!(tabulate(&cells(&real)), real);
+}

@@ -113,8 +113,17 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
     let files = report_files(&record);
     let plots = plot_files(&files)?;
-    let named: Vec<(&str, Vec<u8>)> =
-        files.into_iter().chain(plots.iter().map(|(name, bytes)| (name.as_str(), bytes.clone()))).collect();
+    let svgs: Vec<(String, String)> = plots
+        .iter()
+        .filter(|(name, _)| name.ends_with(".svg"))
+        .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned()))
+        .collect();
+    let page = report::html_report(&record, &svgs).into_bytes();
+    let named: Vec<(&str, Vec<u8>)> = files
+        .into_iter()
+        .chain(plots.iter().map(|(name, bytes)| (name.as_str(), bytes.clone())))
+        .chain(std::iter::once(("index.html", page)))
+        .collect();
     report::write_atomically(&dir, &named)
         .with_context(|| format!("could not write the report to '{}'", dir.display()))?;
     remove_stale_plots(&dir, &named)?;

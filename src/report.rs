@@ -7,6 +7,7 @@
 pub mod availability;
 pub mod events;
 pub mod files;
+pub mod html;
 mod json;
 pub mod mounts;
 pub mod narrative;
@@ -17,6 +18,7 @@ pub mod timeline;
 pub use availability::{Availability, Ratio, availability};
 pub use events::events_csv;
 pub use files::write_atomically;
+pub use html::html_report;
 pub use mounts::mounts_csv;
 pub use narrative::narrative;
 pub use requests::requests_csv;

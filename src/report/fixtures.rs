@@ -1,6 +1,8 @@
 //! Hand-built records shared by the report tests.
 
-use crate::model::record::{EndReason, RunRecord, ServiceRecord, TaskEvent, TimelineSample, UpdateRecord};
+use crate::model::record::{
+    EndReason, RunRecord, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord, UpdateState,
+};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -65,4 +67,23 @@ pub fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSamp
 /// A service that never updated.
 pub fn service(name: &str, desired: u64) -> ServiceRecord {
     ServiceRecord { name: name.into(), desired_replicas: desired, update: UpdateRecord::default() }
+}
+
+/// An update of 10 tasks, all replaced, that started at 30.050 s and completed at `completed_at`
+/// (nanoseconds), with Docker's two status changes.
+pub fn completed_update(completed_at: u64) -> UpdateRecord {
+    let change = |t: u64, state, message: &str| StatusChange { t: SimTime(t), state, message: message.into() };
+    UpdateRecord {
+        state: Some(UpdateState::Completed),
+        message: "update completed".into(),
+        started_at: Some(SimTime(30 * S + 50 * MS)),
+        completed_at: Some(SimTime(completed_at)),
+        tasks_replaced: 10,
+        failures: 0,
+        rollback_started_at: None,
+        status_changes: vec![
+            change(30 * S + 50 * MS, UpdateState::Updating, "update in progress"),
+            change(completed_at, UpdateState::Completed, "update completed"),
+        ],
+    }
 }

@@ -279,7 +279,7 @@ fn count(n: u64, noun: &str) -> String {
 mod tests {
     use super::*;
     use crate::model::record::StatusChange;
-    use crate::report::fixtures::{MS, S, empty_run, sample, service};
+    use crate::report::fixtures::{MS, S, completed_update, empty_run, sample, service};
 
     fn change(t: u64, state: UpdateState, message: &str) -> StatusChange {
         StatusChange { t: SimTime(t), state, message: message.into() }
@@ -288,19 +288,7 @@ mod tests {
     fn completed_run() -> RunRecord {
         let mut run = empty_run();
         let mut web = service("web_web", 10);
-        web.update = UpdateRecord {
-            state: Some(UpdateState::Completed),
-            message: "update completed".into(),
-            started_at: Some(SimTime(30 * S + 50 * MS)),
-            completed_at: Some(SimTime(81 * S + 300 * MS)),
-            tasks_replaced: 10,
-            failures: 0,
-            rollback_started_at: None,
-            status_changes: vec![
-                change(30 * S + 50 * MS, UpdateState::Updating, "update in progress"),
-                change(81 * S + 300 * MS, UpdateState::Completed, "update completed"),
-            ],
-        };
+        web.update = completed_update(81 * S + 300 * MS);
         run.services = vec![web];
         run.timeline = vec![
             sample("web_web", 0, 10, 10),

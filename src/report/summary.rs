@@ -143,8 +143,7 @@ fn action_json((t, command, error): &(SimTime, String, Option<String>)) -> Json 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::record::UpdateState;
-    use crate::report::fixtures::{MS, S, empty_run, sample, service};
+    use crate::report::fixtures::{MS, S, completed_update, empty_run, sample, service};
     use serde_json::Value;
 
     /// web_web updated 30.050 s → 81.284 s (51.234 s) with 10 of 10 replaced; web_db never
@@ -152,27 +151,7 @@ mod tests {
     fn run() -> RunRecord {
         let mut run = empty_run();
         let mut web = service("web_web", 10);
-        web.update = UpdateRecord {
-            state: Some(UpdateState::Completed),
-            message: "update completed".into(),
-            started_at: Some(SimTime(30 * S + 50 * MS)),
-            completed_at: Some(SimTime(81 * S + 284 * MS)),
-            tasks_replaced: 10,
-            failures: 0,
-            rollback_started_at: None,
-            status_changes: vec![
-                StatusChange {
-                    t: SimTime(30 * S + 50 * MS),
-                    state: UpdateState::Updating,
-                    message: "update in progress".into(),
-                },
-                StatusChange {
-                    t: SimTime(81 * S + 284 * MS),
-                    state: UpdateState::Completed,
-                    message: "update completed".into(),
-                },
-            ],
-        };
+        web.update = completed_update(81 * S + 284 * MS);
         // The db service comes first in the scenario: the output must keep that order.
         run.services = vec![service("web_db", 1), web];
         run.timeline = vec![

@@ -149,4 +149,59 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Check the expectations (`x-simulation.expect`) of scenarios: exit 0 when all hold, 1 when
+    /// any fails, 2 on bad input.
+    Test {
+        /// Scenario files or folders, searched recursively for *.yml and *.yaml.
+        #[arg(value_name = "PATH", default_value = "scenarios")]
+        paths: Vec<PathBuf>,
+        /// Also write JUnit XML to this file (for CI test reports).
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t)]
+        format: crate::expect::runner::Format,
+    },
+    /// Run a scenario under every combination of policy values over many seeds, write runs.csv
+    /// and sweep.csv, and recommend a policy (see the README's sweep section).
+    Sweep {
+        /// A stack file with an `x-simulation:` section.
+        scenario: PathBuf,
+        /// PATH=V1,V2,… (or a range `1..6`, inclusive): a dotted path in the scenario file and the
+        /// values to try, e.g. services.web.deploy.update_config.parallelism=1,2,4. Repeatable.
+        #[arg(long = "set", value_name = "PATH=VALUES")]
+        sets: Vec<String>,
+        /// Runs per policy: seeds 1..=N, the same for every policy (common random numbers).
+        #[arg(long, default_value_t = 20)]
+        seeds: u64,
+        /// Report folder (default: reports/<scenario name>-sweep/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: every core); the results do not depend on it.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// What to optimise: min:METRIC or max:METRIC, METRIC a sweep.csv column
+        /// (default min:duration_p95).
+        #[arg(long)]
+        objective: Option<String>,
+        /// A bound the recommended policy must meet: METRIC>=V, <=, > or <. Repeatable
+        /// (default, when none: min_serving_ratio_p5>=0.8).
+        #[arg(long = "constraint", value_name = "METRIC<OP>V")]
+        constraints: Vec<String>,
+        /// Print nothing (the files are still written).
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Time a sweep of 100 policies (parallelism 1..10 × delay 0s..9s) × --seeds seeds.
+    BenchSweep {
+        /// The scenario to sweep (its service must be named web).
+        #[arg(default_value = "scenarios/rolling-update.yml")]
+        scenario: PathBuf,
+        /// Runs per policy.
+        #[arg(long, default_value_t = 100)]
+        seeds: u64,
+        /// Worker threads (default: every core).
+        #[arg(long)]
+        threads: Option<usize>,
+    },
 }

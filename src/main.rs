@@ -60,6 +60,22 @@ fn main() -> ExitCode {
             deploysim::bench::run(replicas, nodes, parallelism, with_reports, jitter).map(|()| true)
         }
         Command::Plot { csv, out } => app::plot(&csv, out.as_deref()).map(|()| true),
+        Command::Sweep { scenario, sets, seeds, out, threads, objective, constraints, quiet } => {
+            let options =
+                deploysim::sweep::SweepOptions { scenario, sets, seeds, out, threads, objective, constraints, quiet };
+            deploysim::sweep::run(&options).map(|()| true)
+        }
+        Command::BenchSweep { scenario, seeds, threads } => {
+            deploysim::sweep::bench::run(&scenario, seeds, threads).map(|()| true)
+        }
+        Command::Test { paths, junit, format } => {
+            // `test` has its own exit codes: 0 all hold, 1 an expectation failed, 2 bad input.
+            let options = deploysim::expect::runner::TestOptions { paths, junit, format };
+            match deploysim::expect::runner::run(&options) {
+                Ok(code) => return ExitCode::from(code),
+                Err(e) => Err(e),
+            }
+        }
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -19,10 +19,10 @@
 //! millisecond in a ten-minute run of 3,000 replicas still shows.
 
 mod draw;
-mod encode;
+pub(crate) mod encode;
 pub mod input;
 pub mod series;
-mod style;
+pub(crate) mod style;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -13,7 +13,7 @@ mod secret_command;
 mod shell;
 mod simulation;
 mod stack;
-mod suggest;
+pub(crate) mod suggest;
 mod traffic;
 mod validate;
 
@@ -26,6 +26,16 @@ use std::collections::BTreeSet;
 use std::path::{Path as FsPath, PathBuf};
 
 pub use error::{Diagnostic, ScenarioError};
+pub use raw::{Document, ParseError};
+
+/// The checker and tree types, for readers of scenario keys that live outside this module
+/// (`x-simulation.expect` is read by [`crate::expect::parse`]).
+pub(crate) mod reader {
+    pub(crate) use super::locate::Path;
+    pub(crate) use super::raw::Yaml;
+    pub(crate) use super::suggest::{did_you_mean_value as did_you_mean, one_of};
+    pub(crate) use super::validate::{Checker, Entries, get};
+}
 
 use crate::model::scenario::{Action, Scenario};
 use locate::Path;
@@ -245,6 +255,7 @@ fn assemble(
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let traffic =
         get(sim, "traffic").map(|v| traffic::read(c, v, &sim_path.key("traffic"), &stack.refs)).unwrap_or_default();
+    let expect = get(sim, "expect").map(|v| expectations(c, v, &sim_path.key("expect"), &stack.refs, &traffic));
     let scenario = Scenario {
         name: stem(path),
         stack: stack_name,
@@ -260,9 +271,23 @@ fn assemble(
         timeline,
         input_digest,
         traffic,
+        expect: expect.unwrap_or_default(),
     };
     warn_unused(c, &scenario, sim_path);
     scenario
+}
+
+/// `x-simulation.expect`, which may name the stack's services and, for `failed_requests`,
+/// needs them to have traffic.
+fn expectations(
+    c: &mut Checker<'_>,
+    v: &Yaml,
+    path: &Path,
+    services: &[command::ServiceRef],
+    traffic: &[crate::model::traffic::TrafficSpec],
+) -> Vec<crate::expect::Expectation> {
+    let with_traffic: Vec<String> = traffic.iter().map(|t| t.service.clone()).collect();
+    crate::expect::parse::read(c, v, path, &crate::expect::parse::Names { services, traffic: &with_traffic })
 }
 
 /// Image behaviours nobody runs and actions after `until` are almost always mistakes.

@@ -253,6 +253,7 @@ fn scenario(p: &Params) -> Scenario {
         }],
         input_digest: "invariants".into(),
         traffic: vec![],
+        expect: vec![],
     }
 }
 

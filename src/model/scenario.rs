@@ -244,6 +244,9 @@ pub struct Scenario {
     pub input_digest: String,
     /// Client load per service (`x-simulation.traffic`), in file order.
     pub traffic: Vec<crate::model::traffic::TrafficSpec>,
+    /// Assertions on the run's results (`x-simulation.expect`), checked by `deploysim test`;
+    /// `run` ignores them.
+    pub expect: Vec<crate::expect::Expectation>,
 }
 
 impl Scenario {

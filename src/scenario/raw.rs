@@ -105,6 +105,135 @@ fn convert_number(n: &serde_yaml::Number) -> Yaml {
     }
 }
 
+/// A YAML document kept whole, for tools that edit a scenario before loading it (`deploysim
+/// sweep`). Editing happens here so that `serde_yaml` stays in this file.
+#[derive(Clone, Debug)]
+pub struct Document(serde_yaml::Value);
+
+/// Keys whose children name things (services, images): a missing child is a typo, never a key
+/// to create, since creating `services.wbe` would silently add a service.
+const NAMED_LEVELS: &[&str] = &["", "services", "x-simulation.images", "x-simulation.cluster"];
+
+impl Document {
+    /// Parses one YAML document (no merge keys applied: the text is re-serialised as written).
+    pub fn parse(text: &str) -> Result<Document, ParseError> {
+        serde_yaml::from_str(text).map(Document).map_err(to_parse_error)
+    }
+
+    /// The document as YAML text (comments are lost; the loader does not need them).
+    pub fn to_text(&self) -> String {
+        // Serialising a tree that was parsed from YAML cannot fail.
+        serde_yaml::to_string(&self.0).unwrap_or_default()
+    }
+
+    /// Sets the value at a dotted `path` to `value` (YAML text: `2`, `10s`, `{uniform: [1s, 2s]}`).
+    /// Keys may themselves hold dots (`nginx:1.14-alpine`): at each level the longest existing
+    /// key that prefixes the rest of the path wins. Missing keys are created, except children of
+    /// [`NAMED_LEVELS`] and near-misses of an existing key (errors with a did-you-mean).
+    pub fn set(&mut self, path: &str, value: &str) -> Result<(), String> {
+        let parsed: serde_yaml::Value =
+            serde_yaml::from_str(value).map_err(|e| format!("value {value:?} is not YAML: {e}"))?;
+        let mut node = &mut self.0;
+        let mut rest = path;
+        let mut walked = String::new();
+        loop {
+            let key = next_key(node, rest, &walked)?;
+            rest = rest.get(key.len()..).unwrap_or("").strip_prefix('.').unwrap_or("");
+            node = child(node, &key, &walked)?;
+            walked = if walked.is_empty() { key } else { format!("{walked}.{key}") };
+            if rest.is_empty() {
+                *node = parsed;
+                return Ok(());
+            }
+        }
+    }
+
+    /// The mappings at `blocks` (dotted paths as given to [`Document::set`], each naming a
+    /// mapping), nested under their parent keys, as YAML text to paste into a stack file.
+    pub fn snippet(&self, blocks: &[String]) -> String {
+        let mut out = serde_yaml::Value::Mapping(serde_yaml::Mapping::new());
+        for block in blocks {
+            let mut source = &self.0;
+            let mut target = &mut out;
+            let mut rest = block.as_str();
+            let mut walked = String::new();
+            while !rest.is_empty() {
+                let Ok(key) = next_key(source, rest, &walked) else { break };
+                rest = rest.get(key.len()..).unwrap_or("").strip_prefix('.').unwrap_or("");
+                let Some(next) = source.get(key.as_str()) else { break };
+                source = next;
+                let map = target.as_mapping_mut().expect("the snippet is built from mappings");
+                let k = serde_yaml::Value::String(key.clone());
+                let placeholder = if rest.is_empty() { source.clone() } else { empty_map() };
+                target = map.entry(k).or_insert(placeholder);
+                walked = if walked.is_empty() { key } else { format!("{walked}.{key}") };
+            }
+        }
+        serde_yaml::to_string(&out).unwrap_or_default()
+    }
+}
+
+fn empty_map() -> serde_yaml::Value {
+    serde_yaml::Value::Mapping(serde_yaml::Mapping::new())
+}
+
+/// The key of `node` that `rest` starts with: the longest existing one, else the text up to the
+/// next dot (checked for typos and for named levels).
+fn next_key(node: &serde_yaml::Value, rest: &str, walked: &str) -> Result<String, String> {
+    let existing: Vec<String> = match node {
+        serde_yaml::Value::Mapping(map) => map.keys().map(|k| convert(k.clone()).render()).collect(),
+        serde_yaml::Value::Sequence(items) => (0..items.len()).map(|i| i.to_string()).collect(),
+        _ => Vec::new(),
+    };
+    let prefixes = |k: &&String| rest == k.as_str() || rest.starts_with(&format!("{k}."));
+    if let Some(found) = existing.iter().filter(prefixes).max_by_key(|k| k.len()) {
+        return Ok(found.clone());
+    }
+    let wanted = rest.split('.').next().unwrap_or(rest).to_string();
+    let names: Vec<&str> = existing.iter().map(String::as_str).collect();
+    let at = if walked.is_empty() { "the top level".to_string() } else { walked.to_string() };
+    let near = near_key(rest, &names);
+    // With a near miss, the wanted key is as long as the key it resembles (keys may hold dots).
+    let wanted = near.map_or(wanted, |k| rest.chars().take(k.chars().count()).collect());
+    let hint = near.map(|c| format!("; did you mean {c}?"));
+    if hint.is_some() || NAMED_LEVELS.contains(&walked) || matches!(node, serde_yaml::Value::Sequence(_)) {
+        let known = if names.is_empty() { String::new() } else { format!(" (it has {})", names.join(", ")) };
+        return Err(format!("no key {wanted} in {at}{}", hint.unwrap_or(known)));
+    }
+    Ok(wanted)
+}
+
+/// The existing key closest to the start of `rest` (keys may hold dots, so each key is compared
+/// with as many characters of `rest` as it has), if close enough to be a typo.
+fn near_key<'k>(rest: &str, keys: &[&'k str]) -> Option<&'k str> {
+    keys.iter()
+        .filter_map(|k| {
+            let prefix: String = rest.chars().take(k.chars().count()).collect();
+            super::suggest::closest(&prefix, &[k]).map(|c| (super::suggest::levenshtein(&prefix, c), c))
+        })
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// The child `key` of `node`, created (as an empty mapping) when missing; a null becomes a map.
+fn child<'v>(node: &'v mut serde_yaml::Value, key: &str, walked: &str) -> Result<&'v mut serde_yaml::Value, String> {
+    if node.is_null() {
+        *node = empty_map();
+    }
+    match node {
+        serde_yaml::Value::Sequence(items) => {
+            let index: usize = key.parse().map_err(|_| format!("{walked} is a list: use an index"))?;
+            items.get_mut(index).ok_or_else(|| format!("{walked} has no item {index}"))
+        }
+        serde_yaml::Value::Mapping(map) => {
+            let existing = map.keys().find(|k| convert((*k).clone()).render() == key).cloned();
+            let k = existing.unwrap_or_else(|| serde_yaml::Value::String(key.to_string()));
+            Ok(map.entry(k).or_insert(serde_yaml::Value::Null))
+        }
+        _ => Err(format!("{walked} is a plain value, not a mapping")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +253,38 @@ mod tests {
         let e = parse("a: 1\n b: 2\n").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.column.is_some());
+    }
+
+    #[test]
+    fn sets_values_at_dotted_paths() {
+        let text = "services:\n  web:\n    deploy:\n      update_config:\n        parallelism: 2\n\
+                    x-simulation:\n  images:\n    nginx:1.14-alpine:\n      pull: 3s\n";
+        let mut doc = Document::parse(text).unwrap();
+        doc.set("services.web.deploy.update_config.parallelism", "4").unwrap();
+        doc.set("services.web.deploy.update_config.delay", "10s").unwrap();
+        doc.set("services.web.deploy.rollback_config.delay", "1s").unwrap();
+        doc.set("x-simulation.images.nginx:1.14-alpine.pull", "{uniform: [1s, 2s]}").unwrap();
+        let back = parse(&doc.to_text()).unwrap();
+        let rendered = back.render();
+        assert!(rendered.contains("update_config: {parallelism: 4, delay: 10s}"), "{rendered}");
+        assert!(rendered.contains("rollback_config: {delay: 1s}"), "{rendered}");
+        assert!(rendered.contains("nginx:1.14-alpine: {pull: {uniform: [1s, 2s]}}"), "{rendered}");
+        let snippet = doc.snippet(&["services.web.deploy.update_config".to_string()]);
+        assert_eq!(
+            snippet,
+            "services:\n  web:\n    deploy:\n      update_config:\n        parallelism: 4\n        delay: 10s\n"
+        );
+    }
+
+    #[test]
+    fn unknown_paths_are_errors_with_a_hint() {
+        let mut doc =
+            Document::parse("services:\n  web:\n    deploy:\n      update_config:\n        parallelism: 2\n").unwrap();
+        let e = doc.set("services.wbe.deploy.replicas", "1").unwrap_err();
+        assert_eq!(e, "no key wbe in services (it has web)");
+        let e = doc.set("services.web.deploy.update_config.paralelism", "1").unwrap_err();
+        assert_eq!(e, "no key paralelism in services.web.deploy.update_config; did you mean parallelism?");
+        let e = doc.set("servics.web", "1").unwrap_err();
+        assert!(e.contains("did you mean services?"), "{e}");
     }
 }

@@ -12,8 +12,19 @@ use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::{SimDuration, SimTime};
 
 /// Keys of `x-simulation` in a stack file.
-pub const EMBEDDED_KEYS: &[&str] =
-    &["stack", "seed", "until", "max_events", "engine", "latencies", "cluster", "images", "timeline", "traffic"];
+pub const EMBEDDED_KEYS: &[&str] = &[
+    "stack",
+    "seed",
+    "until",
+    "max_events",
+    "engine",
+    "latencies",
+    "cluster",
+    "images",
+    "timeline",
+    "traffic",
+    "expect",
+];
 
 /// Keys of a separate simulation file (`stack` is then the stack file's path).
 pub const SEPARATE_KEYS: &[&str] = &[
@@ -28,6 +39,7 @@ pub const SEPARATE_KEYS: &[&str] = &[
     "images",
     "timeline",
     "traffic",
+    "expect",
 ];
 
 /// Refuses clusters that would only exhaust memory.

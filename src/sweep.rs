@@ -1,0 +1,376 @@
+//! `deploysim sweep`: runs a scenario under every combination of update-policy values, over many
+//! seeds, and recommends a policy.
+//!
+//! # Policies
+//!
+//! Each `--set PATH=V1,V2,…` names a key of the scenario file by its dotted path (stack keys like
+//! `services.web.deploy.update_config.parallelism`, or `x-simulation.images.nginx:1.14-alpine.pull`)
+//! and the values to try; a policy is one value per parameter, and the sweep runs the cartesian
+//! product. Each policy's file is edited as YAML ([`crate::scenario::Document`]) and loaded
+//! through the normal validation, so a bad value is reported like a bad scenario.
+//!
+//! # Common random numbers
+//!
+//! Run `i` of every policy uses seed `i` (seeds `1..=--seeds`; `x-simulation.seed` is ignored).
+//! Every random stream (pull times, start times, health outcomes, faults, latencies) is derived
+//! from the seed and a subsystem label ([`crate::rng::SimRng::stream`]), so policies are compared
+//! on the same luck: the difference between two policies' runs with the same seed is due to the
+//! policy, not to the draws, which makes comparisons far sharper than with independent seeds.
+//! Draws are taken from each stream in event order, so when a policy changes the order of events
+//! (a larger parallelism pulls on more nodes at once) the same draws may land on other tasks;
+//! a value that changes nothing gives exactly the same runs (tested).
+//!
+//! # Figures
+//!
+//! Of the scenario's updated service (the first named by a `docker service update` in the
+//! timeline, else the first service); see [`policy_stats::columns`] for `sweep.csv` and
+//! [`stats`] for the statistics (nearest-rank percentiles; 95 % intervals: normal approximation
+//! for means, Wilson score for probabilities). Only an update that reached `completed` has a
+//! duration in the statistics; any other outcome counts as infinitely long.
+//!
+//! # Outputs
+//!
+//! `runs.csv`, `sweep.csv`, `pareto.svg`/`.png`, and `heatmap.svg`/`.png` when exactly two
+//! parameters vary, written together with [`crate::report::write_atomically`]; stdout gives the
+//! recommendation ([`recommend`]).
+//!
+//! # Determinism
+//!
+//! Runs are spread over threads, but every run is a pure function of (policy, seed) and results
+//! are gathered in (policy, seed) order, so the files are byte-identical for any `--threads`.
+
+pub mod bench;
+pub mod exec;
+pub mod heatmap;
+pub mod params;
+pub mod pareto;
+pub mod policy_stats;
+pub mod recommend;
+pub mod stats;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+
+use crate::app::UsageError;
+use crate::model::scenario::{Action, Scenario};
+use crate::scenario::Document;
+use exec::RunFigures;
+use params::Param;
+use policy_stats::Column;
+use recommend::{Constraint, Objective};
+
+/// Options of `deploysim sweep`.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    /// Scenario file (a stack file with `x-simulation`).
+    pub scenario: PathBuf,
+    /// `--set PATH=V1,V2,…`, in order.
+    pub sets: Vec<String>,
+    /// Runs per policy (seeds 1..=N).
+    pub seeds: u64,
+    /// Output folder (default `reports/<scenario>-sweep/`).
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: every core).
+    pub threads: Option<usize>,
+    /// `min:METRIC` / `max:METRIC` (default [`recommend::DEFAULT_OBJECTIVE`]).
+    pub objective: Option<String>,
+    /// `METRIC>=V` … (default [`recommend::DEFAULT_CONSTRAINT`] when none).
+    pub constraints: Vec<String>,
+    /// Print nothing (files are still written).
+    pub quiet: bool,
+}
+
+/// A prepared sweep: the parameters, the policies and their loaded scenarios.
+pub struct Plan {
+    /// Swept parameters.
+    pub params: Vec<Param>,
+    /// Each policy as the index of its value in each parameter.
+    pub policies: Vec<Vec<usize>>,
+    /// The edited document of each policy (for the snippet to paste).
+    pub documents: Vec<Document>,
+    /// The loaded scenario of each policy.
+    pub scenarios: Vec<Scenario>,
+    /// The service whose figures are kept.
+    pub service: String,
+}
+
+fn usage(message: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(message.into()))
+}
+
+/// Parses the `--set`s and loads every policy's scenario (errors are usage errors).
+pub fn plan(path: &Path, sets: &[String]) -> anyhow::Result<Plan> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read '{}'", path.display()))?;
+    let base = Document::parse(&text).map_err(|e| usage(format!("{}: invalid YAML: {}", path.display(), e.message)))?;
+    let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>().map_err(usage)?;
+    let policies = params::cartesian(&params);
+    let mut documents = Vec::with_capacity(policies.len());
+    let mut scenarios = Vec::with_capacity(policies.len());
+    for policy in &policies {
+        let doc = edit(&base, &params, policy).map_err(usage)?;
+        let scenario = crate::scenario::load_str(&doc.to_text(), path)
+            .map_err(|e| usage(format!("policy {}: {e}", params::describe(&params, policy))))?;
+        documents.push(doc);
+        scenarios.push(scenario);
+    }
+    let service = target_service(&scenarios[0]).ok_or_else(|| usage("the scenario has no service"))?;
+    Ok(Plan { params, policies, documents, scenarios, service })
+}
+
+/// The base document with one policy's values set.
+fn edit(base: &Document, params: &[Param], policy: &[usize]) -> Result<Document, String> {
+    let mut doc = base.clone();
+    for (param, &i) in params.iter().zip(policy) {
+        doc.set(&param.path, &param.values[i]).map_err(|e| format!("--set {}: {e}", param.path))?;
+    }
+    Ok(doc)
+}
+
+/// The first service a timeline `docker service update` names, else the first service.
+fn target_service(scenario: &Scenario) -> Option<String> {
+    let updated = scenario.timeline.iter().find_map(|a| match &a.action {
+        Action::ServiceUpdate { service, .. } => Some(service.clone()),
+        _ => None,
+    });
+    updated.or_else(|| scenario.services.first().map(|s| s.name.clone()))
+}
+
+/// Figures of every policy, grouped from the runs (which come in (policy, seed) order).
+pub fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
+    (0..plan.policies.len())
+        .map(|p| {
+            let mine: Vec<&RunFigures> = runs.iter().filter(|r| r.policy == p).collect();
+            policy_stats::columns(&mine)
+        })
+        .collect()
+}
+
+/// Each policy's (duration p95, min serving ratio p5).
+pub fn pareto_points(plan: &Plan, columns: &[Vec<Column>]) -> Vec<pareto::Point> {
+    let get = |cols: &[Column], name| policy_stats::metric(cols, name).unwrap_or(f64::NAN);
+    let point = |(policy, cols): (usize, &Vec<Column>)| pareto::Point {
+        policy,
+        label: format!("#{} {}", policy + 1, params::describe(&plan.params, &plan.policies[policy])),
+        x: get(cols, "duration_p95"),
+        y: get(cols, "min_serving_ratio_p5"),
+    };
+    columns.iter().enumerate().map(point).collect()
+}
+
+/// The heat map of the objective, when exactly two parameters vary.
+fn heat_grid<'a>(
+    plan: &'a Plan,
+    columns: &[Vec<Column>],
+    objective: &'a Objective,
+    constraints: &[Constraint],
+) -> Option<heatmap::Grid<'a>> {
+    let [px, py] = plan.params.as_slice() else { return None };
+    let decimals = columns[0].iter().find(|(n, _, _)| *n == objective.metric).map_or(3, |c| c.2);
+    let best =
+        recommend::ranked(columns, objective, constraints).first().map(|&b| (plan.policies[b][0], plan.policies[b][1]));
+    let cells = plan
+        .policies
+        .iter()
+        .zip(columns)
+        .map(|(policy, cols)| {
+            let value = policy_stats::metric(cols, &objective.metric).unwrap_or(f64::NAN);
+            let feasible =
+                constraints.iter().all(|c| policy_stats::metric(cols, &c.metric).is_some_and(|v| c.holds(v)));
+            (policy[0], policy[1], value, feasible)
+        })
+        .collect();
+    let grid = heatmap::Grid {
+        title: plan.scenarios[0].name.as_str(),
+        metric: &objective.metric,
+        decimals,
+        x: (&px.path, &px.values),
+        y: (&py.path, &py.values),
+        cells,
+        best,
+    };
+    Some(grid)
+}
+
+/// `runs.csv`: one row per run.
+pub fn runs_csv(plan: &Plan, runs: &[RunFigures]) -> Vec<u8> {
+    let traffic = runs.iter().any(|r| r.failed_requests.is_some());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["policy".into()];
+    header.extend(plan.params.iter().map(|p| p.path.clone()));
+    header
+        .extend(["seed", "final_state", "duration_s", "min_serving_ratio", "seconds_below_desired"].map(String::from));
+    if traffic {
+        header.push("failed_requests".into());
+    }
+    let _ = w.write_record(&header);
+    for r in runs {
+        let mut row = vec![(r.policy + 1).to_string()];
+        row.extend(plan.params.iter().zip(&plan.policies[r.policy]).map(|(p, &i)| p.values[i].clone()));
+        row.push(r.seed.to_string());
+        row.push(r.final_state.map_or("none", |s| s.as_str()).to_string());
+        row.push(r.duration.map(|d| d.secs_ms()).unwrap_or_default());
+        row.push(r.min_serving_ratio.fixed(4));
+        row.push(r.seconds_below_desired.secs_ms());
+        if traffic {
+            row.push(r.failed_requests.map(|f| f.to_string()).unwrap_or_default());
+        }
+        let _ = w.write_record(&row);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// `sweep.csv`: one row per policy.
+pub fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["policy".into()];
+    header.extend(plan.params.iter().map(|p| p.path.clone()));
+    header.extend(columns[0].iter().map(|(name, _, _)| name.to_string()));
+    let _ = w.write_record(&header);
+    for (p, cols) in columns.iter().enumerate() {
+        let mut row = vec![(p + 1).to_string()];
+        row.extend(plan.params.iter().zip(&plan.policies[p]).map(|(param, &i)| param.values[i].clone()));
+        row.extend(cols.iter().map(|(_, v, d)| policy_stats::format_value(*v, *d)));
+        let _ = w.write_record(&row);
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+/// The objective and constraints, with the defaults when none are given.
+fn goals(options: &SweepOptions, known: &[&str]) -> anyhow::Result<(Objective, Vec<Constraint>)> {
+    let objective = options.objective.as_deref().unwrap_or(recommend::DEFAULT_OBJECTIVE);
+    let objective = recommend::parse_objective(objective, known).map_err(usage)?;
+    let defaults = [recommend::DEFAULT_CONSTRAINT.to_string()];
+    let texts = if options.constraints.is_empty() { &defaults[..] } else { &options.constraints[..] };
+    let constraints =
+        texts.iter().map(|c| recommend::parse_constraint(c, known)).collect::<Result<_, _>>().map_err(usage)?;
+    Ok((objective, constraints))
+}
+
+/// `deploysim sweep`.
+pub fn run(options: &SweepOptions) -> anyhow::Result<()> {
+    if options.seeds == 0 {
+        return Err(usage("--seeds must be at least 1"));
+    }
+    let (objective, constraints) = goals(options, &policy_stats::metric_names())?;
+    let plan = plan(&options.scenario, &options.sets)?;
+    let threads = options.threads.unwrap_or_else(default_threads).max(1);
+    let show = !options.quiet && std::io::stderr().is_terminal();
+    let mut bar = progress_bar();
+    let runs = exec::run_all(&plan.scenarios, &plan.service, options.seeds, threads, show.then_some(&mut bar as _));
+    let columns = policy_columns(&plan, &runs);
+    let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
+    if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
+        return Err(usage(format!("{missing} needs x-simulation.traffic on service {}", plan.service)));
+    }
+    let name = &plan.scenarios[0].name;
+    let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-sweep")));
+    let points = pareto_points(&plan, &columns);
+    let files = vec![
+        ("runs.csv", runs_csv(&plan, &runs)),
+        ("sweep.csv", sweep_csv(&plan, &columns)),
+        ("pareto.svg", pareto::svg(name, &points).into_bytes()),
+        ("pareto.png", pareto::png(name, &points)),
+    ];
+    let mut files = files;
+    if let Some(grid) = heat_grid(&plan, &columns, &objective, &constraints) {
+        files.push(("heatmap.svg", heatmap::svg(&grid).into_bytes()));
+        files.push(("heatmap.png", heatmap::png(&grid)));
+    }
+    crate::report::write_atomically(&dir, &files)
+        .with_context(|| format!("could not write the sweep to '{}'", dir.display()))?;
+    if !options.quiet {
+        print!("{}", story(&plan, options.seeds, &columns, &objective, &constraints));
+        println!("report: {}", dir.display());
+    }
+    Ok(())
+}
+
+/// Every core the OS gives us (1 if it will not say).
+pub fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// A one-line progress bar with an ETA on stderr (only used on a terminal).
+#[allow(clippy::disallowed_methods)] // wall time only feeds the ETA display, never the results
+fn progress_bar() -> impl FnMut(usize, usize) {
+    let started = std::time::Instant::now();
+    move |done, total| {
+        let elapsed = started.elapsed().as_secs_f64();
+        let eta = if done == 0 { f64::NAN } else { elapsed * (total - done) as f64 / done as f64 };
+        let width = 30;
+        let filled = done * width / total.max(1);
+        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
+        let eta = if eta.is_nan() { "?".to_string() } else { format!("{eta:.1}s") };
+        eprint!("\r[{bar}] {done}/{total} runs, ETA {eta} ");
+        if done >= total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// What stdout says: the sweep's size, the recommendation, why, the runner-up and the snippet.
+pub fn story(
+    plan: &Plan,
+    seeds: u64,
+    columns: &[Vec<Column>],
+    objective: &Objective,
+    constraints: &[Constraint],
+) -> String {
+    let n = plan.policies.len();
+    let mut out = format!(
+        "sweep: {n} policies x {seeds} seeds = {} runs of {} (service {}); run i of every policy uses seed i\n",
+        n as u64 * seeds,
+        plan.scenarios[0].name,
+        plan.service
+    );
+    let direction = if objective.direction == recommend::Direction::Min { "min" } else { "max" };
+    let goals: Vec<String> = constraints.iter().map(Constraint::describe).collect();
+    out += &format!("objective: {direction} {}; constraints: {}\n", objective.metric, goals.join(", "));
+    let order = recommend::ranked(columns, objective, constraints);
+    let Some(&best) = order.first() else {
+        out += "no policy meets every constraint: widen the values swept or relax the constraints\n";
+        return out;
+    };
+    out += &format!("recommended: policy {} ({})\n", best + 1, params::describe(&plan.params, &plan.policies[best]));
+    out += &figures_line(&columns[best], objective, constraints);
+    out += &format!("  best {} of the policies meeting every constraint ({} of {n})\n", objective.metric, order.len());
+    if let Some(&second) = order.get(1) {
+        out +=
+            &format!("runner-up: policy {} ({})\n", second + 1, params::describe(&plan.params, &plan.policies[second]));
+        out += &figures_line(&columns[second], objective, constraints);
+    }
+    out += &snippet(plan, best);
+    out
+}
+
+/// `  duration_p95 = 61.234; min_serving_ratio_p5 = 0.8000 (>= 0.8)`.
+fn figures_line(cols: &[Column], objective: &Objective, constraints: &[Constraint]) -> String {
+    let show = |name: &str| {
+        let (_, v, d) = cols.iter().find(|(n, _, _)| *n == name).copied().unwrap_or(("", f64::NAN, 3));
+        policy_stats::format_value(v, d)
+    };
+    let mut parts = vec![format!("{} = {}", objective.metric, show(&objective.metric))];
+    parts.extend(constraints.iter().map(|c| format!("{} = {} ({} {})", c.metric, show(&c.metric), c.op, c.bound)));
+    format!("  {}\n", parts.join("; "))
+}
+
+/// The stack-file blocks holding the swept stack keys, with the policy's values, to paste.
+fn snippet(plan: &Plan, policy: usize) -> String {
+    let mut blocks: Vec<String> = Vec::new();
+    for param in plan.params.iter().filter(|p| !p.path.starts_with("x-simulation.")) {
+        let block = param.path.rsplit_once('.').map_or(param.path.as_str(), |(b, _)| b).to_string();
+        if !blocks.contains(&block) {
+            blocks.push(block);
+        }
+    }
+    if blocks.is_empty() {
+        return String::new();
+    }
+    format!("paste into the stack file:\n{}", plan.documents[policy].snippet(&blocks))
+}

@@ -1,0 +1,124 @@
+//! Running every (policy, seed) pair over a pool of scoped threads, and reducing each run to the
+//! few figures a sweep keeps.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::model::record::{RunRecord, UpdateState};
+use crate::model::scenario::Scenario;
+use crate::report::{Ratio, availability};
+use crate::time::SimDuration;
+use crate::world::World;
+
+/// What a sweep keeps of one run (of the sweep's service).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunFigures {
+    /// Index of the policy.
+    pub policy: usize,
+    /// Seed of the run (1-based run number within the policy).
+    pub seed: u64,
+    /// The last UpdateStatus state, `None` when the service never updated.
+    pub final_state: Option<UpdateState>,
+    /// `completed_at - started_at` when the update (or its rollback) completed.
+    pub duration: Option<SimDuration>,
+    /// The update paused at some point (`paused` or `rollback_paused`).
+    pub paused: bool,
+    /// A rollback started at some point.
+    pub rolled_back: bool,
+    /// Lowest `serving / desired` (see [`crate::report::Availability`]).
+    pub min_serving_ratio: Ratio,
+    /// Time with fewer replicas serving than desired.
+    pub seconds_below_desired: SimDuration,
+    /// Failed client requests, with `x-simulation.traffic` on the service.
+    pub failed_requests: Option<u64>,
+}
+
+impl RunFigures {
+    /// The update duration counted by the sweep's statistics: only an update that reached
+    /// `completed` has one; a paused, rolled-back or unfinished update counts as infinitely
+    /// long, so a policy that often fails cannot look fast.
+    pub fn success_duration_s(&self) -> f64 {
+        match (self.final_state, self.duration) {
+            (Some(UpdateState::Completed), Some(d)) => d.as_nanos() as f64 / 1e9,
+            _ => f64::INFINITY,
+        }
+    }
+}
+
+/// The figures of `service` in one run.
+pub fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFigures {
+    let update = record.services.iter().find(|s| s.name == service).map(|s| &s.update);
+    let changed =
+        |states: &[UpdateState]| update.is_some_and(|u| u.status_changes.iter().any(|c| states.contains(&c.state)));
+    let availability = availability(record, service);
+    RunFigures {
+        policy,
+        seed: record.seed,
+        final_state: update.and_then(|u| u.state),
+        duration: update.and_then(|u| Some(u.completed_at?.since(u.started_at?))),
+        paused: changed(&[UpdateState::Paused, UpdateState::RollbackPaused]),
+        rolled_back: update.is_some_and(|u| u.rollback_started_at.is_some()),
+        min_serving_ratio: availability.min_serving_ratio,
+        seconds_below_desired: availability.seconds_below_desired,
+        failed_requests: record.requests.iter().find(|r| r.service == service).map(|r| r.failed()),
+    }
+}
+
+/// Runs seeds `1..=seeds` of every scenario on `threads` threads and returns the figures in
+/// (policy, seed) order, whatever the thread count: each job is a pure function of its
+/// scenario and seed, and results are sorted by job index before they are returned.
+/// `on_progress`, if any, is called (from the calling thread) with the jobs done so far.
+pub fn run_all(
+    scenarios: &[Scenario],
+    service: &str,
+    seeds: u64,
+    threads: usize,
+    on_progress: Option<&mut dyn FnMut(usize, usize)>,
+) -> Vec<RunFigures> {
+    let total = scenarios.len() * seeds as usize;
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(total));
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| {
+                let mut local = Vec::new();
+                loop {
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    if job >= total {
+                        break;
+                    }
+                    local.push((job, run_one(scenarios, service, seeds, job)));
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                results.lock().expect("a sweep worker panicked").extend(local);
+            });
+        }
+        if let Some(report) = on_progress {
+            watch_progress(&done, total, report);
+        }
+    });
+    let mut results = results.into_inner().expect("a sweep worker panicked");
+    results.sort_by_key(|(job, _)| *job);
+    results.into_iter().map(|(_, figures)| figures).collect()
+}
+
+/// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
+fn run_one(scenarios: &[Scenario], service: &str, seeds: u64, job: usize) -> RunFigures {
+    let policy = job / seeds as usize;
+    let mut scenario = scenarios[policy].clone();
+    scenario.seed = (job as u64 % seeds) + 1;
+    figures(&World::new(scenario).simulate(), service, policy)
+}
+
+/// Reports progress until every job is done (polling: the workers never wait on it).
+fn watch_progress(done: &AtomicUsize, total: usize, on_progress: &mut dyn FnMut(usize, usize)) {
+    loop {
+        let now = done.load(Ordering::Relaxed);
+        on_progress(now, total);
+        if now >= total {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

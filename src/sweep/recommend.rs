@@ -1,0 +1,106 @@
+//! `--objective` and `--constraint`: choosing the policy to recommend from `sweep.csv`'s
+//! figures.
+
+use super::policy_stats::{Column, metric};
+
+/// Minimise or maximise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// `min:`
+    Min,
+    /// `max:`
+    Max,
+}
+
+/// `min:METRIC` or `max:METRIC`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Objective {
+    /// Which way is better.
+    pub direction: Direction,
+    /// A `sweep.csv` column.
+    pub metric: String,
+}
+
+/// `METRIC>=V` (also `<=`, `>`, `<`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Constraint {
+    /// A `sweep.csv` column.
+    pub metric: String,
+    /// The comparison.
+    pub op: &'static str,
+    /// The bound.
+    pub bound: f64,
+}
+
+/// The objective used when `--objective` is not given.
+pub const DEFAULT_OBJECTIVE: &str = "min:duration_p95";
+/// The constraint used when no `--constraint` is given.
+pub const DEFAULT_CONSTRAINT: &str = "min_serving_ratio_p5>=0.8";
+
+/// Parses `min:METRIC` / `max:METRIC`, checking the metric against `known`.
+pub fn parse_objective(text: &str, known: &[&str]) -> Result<Objective, String> {
+    let (dir, name) =
+        text.split_once(':').ok_or_else(|| format!("--objective {text:?}: expected min:METRIC or max:METRIC"))?;
+    let direction = match dir {
+        "min" => Direction::Min,
+        "max" => Direction::Max,
+        other => return Err(format!("--objective {text:?}: {other:?} is neither min nor max")),
+    };
+    Ok(Objective { direction, metric: check_metric(name.trim(), known)? })
+}
+
+/// Parses `METRIC>=V`, `METRIC<=V`, `METRIC>V` or `METRIC<V`.
+pub fn parse_constraint(text: &str, known: &[&str]) -> Result<Constraint, String> {
+    for op in [">=", "<=", ">", "<"] {
+        if let Some((name, bound)) = text.split_once(op) {
+            let bound: f64 = bound
+                .trim()
+                .parse()
+                .map_err(|_| format!("--constraint {text:?}: {:?} is not a number", bound.trim()))?;
+            return Ok(Constraint { metric: check_metric(name.trim(), known)?, op, bound });
+        }
+    }
+    Err(format!("--constraint {text:?}: expected METRIC>=V, METRIC<=V, METRIC>V or METRIC<V"))
+}
+
+fn check_metric(name: &str, known: &[&str]) -> Result<String, String> {
+    if known.contains(&name) {
+        return Ok(name.to_string());
+    }
+    let hint = crate::scenario::suggest::did_you_mean_value(name, known)
+        .unwrap_or_else(|| format!("one of {}", known.join(", ")));
+    Err(format!("unknown metric {name:?}: {hint}"))
+}
+
+impl Constraint {
+    /// Whether `value` meets the constraint (an undefined value never does).
+    pub fn holds(&self, value: f64) -> bool {
+        match self.op {
+            ">=" => value >= self.bound,
+            "<=" => value <= self.bound,
+            ">" => value > self.bound,
+            _ => value < self.bound,
+        }
+    }
+
+    /// `min_serving_ratio_p5 >= 0.8`.
+    pub fn describe(&self) -> String {
+        format!("{} {} {}", self.metric, self.op, self.bound)
+    }
+}
+
+/// The policies meeting every constraint, best first by the objective; ties go to the policy
+/// listed first (lower index), so the choice never depends on anything but the figures.
+pub fn ranked(policies: &[Vec<Column>], objective: &Objective, constraints: &[Constraint]) -> Vec<usize> {
+    let value = |i: usize| metric(&policies[i], &objective.metric).unwrap_or(f64::NAN);
+    let feasible = |i: &usize| constraints.iter().all(|c| metric(&policies[*i], &c.metric).is_some_and(|v| c.holds(v)));
+    let mut order: Vec<usize> = (0..policies.len()).filter(feasible).filter(|&i| !value(i).is_nan()).collect();
+    order.sort_by(|&a, &b| {
+        let by_value = match objective.direction {
+            Direction::Min => value(a).total_cmp(&value(b)),
+            Direction::Max => value(b).total_cmp(&value(a)),
+        };
+        by_value.then(a.cmp(&b))
+    });
+    order
+}

@@ -75,22 +75,10 @@ pub struct RunInfo {
     pub seed: u64,
 }
 
-const TIMELINE_HEADER: [&str; 11] = [
-    "t_s",
-    "service",
-    "desired",
-    "running_old",
-    "running_new",
-    "healthy_old",
-    "healthy_new",
-    "starting",
-    "stopping",
-    "serving",
-    "update_state",
-];
-const EVENTS_HEADER: [&str; 9] =
-    ["t_s", "service", "task_id", "slot", "node", "image", "desired_state", "state", "message"];
-const REQUESTS_HEADER: [&str; 4] = ["t_s", "service", "ok", "failed"];
+// The writers' own column lists: what `run` writes is exactly what `plot` expects.
+const TIMELINE_HEADER: [&str; 11] = crate::report::timeline::HEADER;
+const EVENTS_HEADER: [&str; 9] = crate::report::events::HEADER;
+const REQUESTS_HEADER: [&str; 4] = crate::report::requests::HEADER;
 
 /// A CSV file being read: its name for messages and its records with line numbers.
 struct Table {

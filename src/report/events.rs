@@ -3,7 +3,8 @@
 use crate::model::record::{RunRecord, TaskEvent};
 
 /// Column names, in order.
-const HEADER: [&str; 9] = ["t_s", "service", "task_id", "slot", "node", "image", "desired_state", "state", "message"];
+pub const HEADER: [&str; 9] =
+    ["t_s", "service", "task_id", "slot", "node", "image", "desired_state", "state", "message"];
 
 /// Renders every [`TaskEvent`] of the run as CSV: header
 /// `t_s,service,task_id,slot,node,image,desired_state,state,message`, then one row per event in

@@ -5,7 +5,7 @@ use crate::model::traffic::RequestBucket;
 use crate::report::events::{finish, write_row};
 
 /// Column names, in order (the plot's requests panel reads exactly these).
-const HEADER: [&str; 4] = ["t_s", "service", "ok", "failed"];
+pub const HEADER: [&str; 4] = ["t_s", "service", "ok", "failed"];
 
 /// Renders the request outcomes as CSV: header `t_s,service,ok,failed`, then one row per
 /// one-second bucket per service with traffic, ordered by time, then by the services' order

@@ -4,7 +4,7 @@ use crate::model::record::{RunRecord, TimelineSample};
 use crate::report::events::{finish, write_row};
 
 /// Column names, in order.
-const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 11] = [
     "t_s",
     "service",
     "desired",

@@ -11,22 +11,8 @@ use crate::scenario::raw::Yaml;
 use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::{SimDuration, SimTime};
 
-/// Keys of `x-simulation` in a stack file.
-pub const EMBEDDED_KEYS: &[&str] = &[
-    "stack",
-    "seed",
-    "until",
-    "max_events",
-    "engine",
-    "latencies",
-    "cluster",
-    "images",
-    "timeline",
-    "traffic",
-    "expect",
-];
-
-/// Keys of a separate simulation file (`stack` is then the stack file's path).
+/// Keys of a separate simulation file (`stack` is then the stack file's path, `name` the stack
+/// name).
 pub const SEPARATE_KEYS: &[&str] = &[
     "name",
     "stack",
@@ -41,6 +27,9 @@ pub const SEPARATE_KEYS: &[&str] = &[
     "traffic",
     "expect",
 ];
+
+/// Keys of `x-simulation` in a stack file: the same without `name` (`stack` is the stack name).
+pub const EMBEDDED_KEYS: &[&str] = SEPARATE_KEYS.split_at(1).1;
 
 /// Refuses clusters that would only exhaust memory.
 const MAX_NODES: u64 = 10_000;

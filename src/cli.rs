@@ -205,3 +205,13 @@ pub enum Command {
         threads: Option<usize>,
     },
 }
+
+/// `--format` of the commands that print either a readable report or one JSON document.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    /// Readable text.
+    #[default]
+    Text,
+    /// JSON with a fixed field order.
+    Json,
+}

@@ -5,15 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::render::{self, FileReport, Outcome};
 
-/// Output format of `check`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// Readable text, policies laid out as `docker service inspect --pretty`.
-    #[default]
-    Text,
-    /// JSON (fixed field order).
-    Json,
-}
+pub use crate::cli::TextOrJson as Format;
 
 /// Options of `deploysim check`.
 #[derive(Clone, Debug)]

@@ -13,15 +13,7 @@ use crate::expect::{Check, Expectation, Statistical, stats};
 use crate::model::scenario::Scenario;
 use crate::world::World;
 
-/// Output format of `deploysim test`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    /// One line per scenario, then the failures.
-    #[default]
-    Text,
-    /// One JSON document.
-    Json,
-}
+pub use crate::cli::TextOrJson as Format;
 
 /// Options of `deploysim test`.
 #[derive(Clone, Debug)]

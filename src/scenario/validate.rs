@@ -73,8 +73,7 @@ impl<'a> Checker<'a> {
 
     /// Records an error at `path`.
     pub fn error(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
-        let d = self.diagnostic(path, path, message.into(), hint);
-        self.out.errors.push(d);
+        self.error_at(path, path, message, hint);
     }
 
     /// Records an error shown as `shown` and located at `at`.
@@ -85,8 +84,7 @@ impl<'a> Checker<'a> {
 
     /// Records a warning at `path`.
     pub fn warn(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
-        let d = self.diagnostic(path, path, message.into(), hint);
-        self.out.warnings.push(d);
+        self.warn_at(path, path, message, hint);
     }
 
     /// Records a warning shown as `shown` and located at `at`.

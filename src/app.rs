@@ -140,6 +140,14 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
     if options.trace {
         print!("{}", crate::ps::trace(&record));
     }
+    if record.actions.is_empty() && !options.quiet {
+        // A plain stack file only deploys: say how to simulate what people came for.
+        eprintln!(
+            "note: the scenario has no x-simulation.timeline, so only the deploy was simulated; add e.g.\n  \
+             x-simulation:\n    timeline:\n      - at: 1m\n        run: docker service update --image IMAGE:NEW SERVICE\n\
+             (see scenarios/rolling-update.yml and docs/scenario-format.md)"
+        );
+    }
     if !options.quiet {
         print!("{}", report::narrative(&record));
         println!("report: {}", dir.display());

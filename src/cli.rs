@@ -191,6 +191,23 @@ pub enum Command {
         /// Print nothing (the files are still written).
         #[arg(long, short)]
         quiet: bool,
+        /// Run only share I of N of the runs (1 <= I <= N) and write DIR/shard.json for
+        /// `deploysim merge` (default DIR: reports/<scenario name>-sweep/shard-I-of-N/).
+        #[arg(long, value_name = "I/N", value_parser = crate::sweep::Shard::parse)]
+        shard: Option<crate::sweep::Shard>,
+    },
+    /// Combine the outputs of every `sweep --shard I/N` into exactly the files (and the
+    /// recommendation) the whole sweep would have written.
+    Merge {
+        /// Every shard's folder (or its shard.json), in any order.
+        #[arg(required = true, num_args = 1.., value_name = "SHARD")]
+        shards: Vec<PathBuf>,
+        /// Report folder (default: reports/<scenario name>-sweep/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing (the files are still written).
+        #[arg(long, short)]
+        quiet: bool,
     },
     /// Time a sweep of 100 policies (parallelism 1..10 × delay 0s..9s) × --seeds seeds.
     BenchSweep {

@@ -60,10 +60,22 @@ fn main() -> ExitCode {
             deploysim::bench::run(replicas, nodes, parallelism, with_reports, jitter).map(|()| true)
         }
         Command::Plot { csv, out } => app::plot(&csv, out.as_deref()).map(|()| true),
-        Command::Sweep { scenario, sets, seeds, out, threads, objective, constraints, quiet } => {
-            let options =
-                deploysim::sweep::SweepOptions { scenario, sets, seeds, out, threads, objective, constraints, quiet };
+        Command::Sweep { scenario, sets, seeds, out, threads, objective, constraints, quiet, shard } => {
+            let options = deploysim::sweep::SweepOptions {
+                scenario,
+                sets,
+                seeds,
+                out,
+                threads,
+                objective,
+                constraints,
+                quiet,
+                shard,
+            };
             deploysim::sweep::run(&options).map(|()| true)
+        }
+        Command::Merge { shards, out, quiet } => {
+            deploysim::sweep::merge(&deploysim::sweep::MergeOptions { shards, out, quiet }).map(|()| true)
         }
         Command::BenchSweep { scenario, seeds, threads } => {
             deploysim::sweep::bench::run(&scenario, seeds, threads).map(|()| true)

@@ -105,7 +105,7 @@ pub(crate) fn normalize_image(reference: &str) -> String {
 
 /// FNV-1a (64-bit) over the bytes of every input file, as 16 hex digits: stable across
 /// platforms and Rust versions.
-fn digest(parts: &[&str]) -> String {
+pub fn digest(parts: &[&str]) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in parts.iter().flat_map(|p| p.bytes()) {
         hash ^= byte as u64;

@@ -38,6 +38,14 @@
 //!
 //! Runs are spread over threads, but every run is a pure function of (policy, seed) and results
 //! are gathered in (policy, seed) order, so the files are byte-identical for any `--threads`.
+//!
+//! # Beyond one machine
+//!
+//! `--shard I/N` runs every N-th job (numbered in (policy, seed) order, starting at job I − 1)
+//! and writes only a shard file ([`shard`]) with those runs' exact figures; `deploysim merge`
+//! checks that the shards given are all the shards of one sweep and writes, from the same
+//! integers, the very bytes and stdout the whole sweep would have. A batch engine (a
+//! Kubernetes Indexed Job, `xargs -P`, a CI matrix) does the distributing.
 
 pub mod bench;
 pub mod exec;
@@ -46,6 +54,7 @@ pub mod params;
 pub mod pareto;
 pub mod policy_stats;
 pub mod recommend;
+pub mod shard;
 pub mod stats;
 
 #[cfg(test)]
@@ -60,6 +69,7 @@ use crate::app::UsageError;
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
 use exec::RunFigures;
+pub use exec::Shard;
 use params::Param;
 use policy_stats::Column;
 use recommend::{Constraint, Objective};
@@ -83,43 +93,63 @@ pub struct SweepOptions {
     pub constraints: Vec<String>,
     /// Print nothing (files are still written).
     pub quiet: bool,
+    /// `--shard I/N`: run only this share and write a shard file for `merge`.
+    pub shard: Option<Shard>,
 }
 
-/// A prepared sweep: the parameters, the policies and their loaded scenarios.
+/// What a sweep is, apart from its runs: everything the outputs need. `merge` rebuilds it from
+/// the shard files, without the scenario (see [`shard`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Plan {
+    /// The scenario's name (report titles, the default folder).
+    pub name: String,
     /// Swept parameters.
     pub params: Vec<Param>,
     /// Each policy as the index of its value in each parameter.
     pub policies: Vec<Vec<usize>>,
-    /// The edited document of each policy (for the snippet to paste).
-    pub documents: Vec<Document>,
-    /// The loaded scenario of each policy.
-    pub scenarios: Vec<Scenario>,
     /// The service whose figures are kept.
     pub service: String,
+    /// Each policy's stack-file block to paste (empty when only `x-simulation` keys vary).
+    pub snippets: Vec<String>,
 }
 
 fn usage(message: impl Into<String>) -> anyhow::Error {
     anyhow::Error::new(UsageError(message.into()))
 }
 
-/// Parses the `--set`s and loads every policy's scenario (errors are usage errors).
-pub fn plan(path: &Path, sets: &[String]) -> anyhow::Result<Plan> {
+/// Parses the `--set`s and loads every policy's scenario, in policy order (errors are usage
+/// errors).
+pub fn plan(path: &Path, sets: &[String]) -> anyhow::Result<(Plan, Vec<Scenario>)> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read '{}'", path.display()))?;
     let base = Document::parse(&text).map_err(|e| usage(format!("{}: invalid YAML: {}", path.display(), e.message)))?;
     let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>().map_err(usage)?;
     let policies = params::cartesian(&params);
-    let mut documents = Vec::with_capacity(policies.len());
+    let blocks = snippet_blocks(&params);
+    let mut snippets = Vec::with_capacity(policies.len());
     let mut scenarios = Vec::with_capacity(policies.len());
     for policy in &policies {
         let doc = edit(&base, &params, policy).map_err(usage)?;
         let scenario = crate::scenario::load_str(&doc.to_text(), path)
             .map_err(|e| usage(format!("policy {}: {e}", params::describe(&params, policy))))?;
-        documents.push(doc);
+        snippets.push(if blocks.is_empty() { String::new() } else { doc.snippet(&blocks) });
         scenarios.push(scenario);
     }
     let service = target_service(&scenarios[0]).ok_or_else(|| usage("the scenario has no service"))?;
-    Ok(Plan { params, policies, documents, scenarios, service })
+    let name = scenarios[0].name.clone();
+    Ok((Plan { name, params, policies, service, snippets }, scenarios))
+}
+
+/// The stack-file blocks holding the swept stack keys (`services.web.deploy.update_config`),
+/// in the order first named: what the recommendation's snippet shows.
+fn snippet_blocks(params: &[Param]) -> Vec<String> {
+    let mut blocks: Vec<String> = Vec::new();
+    for param in params.iter().filter(|p| !p.path.starts_with("x-simulation.")) {
+        let block = param.path.rsplit_once('.').map_or(param.path.as_str(), |(b, _)| b).to_string();
+        if !blocks.contains(&block) {
+            blocks.push(block);
+        }
+    }
+    blocks
 }
 
 /// The base document with one policy's values set.
@@ -185,7 +215,7 @@ fn heat_grid<'a>(
         })
         .collect();
     let grid = heatmap::Grid {
-        title: plan.scenarios[0].name.as_str(),
+        title: plan.name.as_str(),
         metric: &objective.metric,
         decimals,
         x: (&px.path, &px.values),
@@ -241,50 +271,149 @@ pub fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
 }
 
 /// The objective and constraints, with the defaults when none are given.
-fn goals(options: &SweepOptions, known: &[&str]) -> anyhow::Result<(Objective, Vec<Constraint>)> {
-    let objective = options.objective.as_deref().unwrap_or(recommend::DEFAULT_OBJECTIVE);
-    let objective = recommend::parse_objective(objective, known).map_err(usage)?;
+fn goals(objective: Option<&str>, constraints: &[String]) -> anyhow::Result<(Objective, Vec<Constraint>)> {
+    let known = policy_stats::metric_names();
+    let objective =
+        recommend::parse_objective(objective.unwrap_or(recommend::DEFAULT_OBJECTIVE), &known).map_err(usage)?;
     let defaults = [recommend::DEFAULT_CONSTRAINT.to_string()];
-    let texts = if options.constraints.is_empty() { &defaults[..] } else { &options.constraints[..] };
+    let texts = if constraints.is_empty() { &defaults[..] } else { constraints };
     let constraints =
-        texts.iter().map(|c| recommend::parse_constraint(c, known)).collect::<Result<_, _>>().map_err(usage)?;
+        texts.iter().map(|c| recommend::parse_constraint(c, &known)).collect::<Result<_, _>>().map_err(usage)?;
     Ok((objective, constraints))
 }
 
-/// `deploysim sweep`.
+/// Refuses goals naming a request figure when the service has no traffic (before any run).
+fn check_traffic(
+    scenario: &Scenario,
+    service: &str,
+    objective: &Objective,
+    constraints: &[Constraint],
+) -> anyhow::Result<()> {
+    let has_traffic = scenario.traffic.iter().any(|t| t.service == service);
+    let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
+    match wanted.into_iter().find(|m| m.starts_with("failed_requests") && !has_traffic) {
+        Some(metric) => Err(usage(format!("{metric} needs x-simulation.traffic on service {service}"))),
+        None => Ok(()),
+    }
+}
+
+/// `deploysim sweep`: the whole sweep, or with `--shard` one share of its runs.
 pub fn run(options: &SweepOptions) -> anyhow::Result<()> {
     if options.seeds == 0 {
         return Err(usage("--seeds must be at least 1"));
     }
-    let (objective, constraints) = goals(options, &policy_stats::metric_names())?;
-    let plan = plan(&options.scenario, &options.sets)?;
+    let (objective, constraints) = goals(options.objective.as_deref(), &options.constraints)?;
+    let (plan, scenarios) = plan(&options.scenario, &options.sets)?;
+    check_traffic(&scenarios[0], &plan.service, &objective, &constraints)?;
     let threads = options.threads.unwrap_or_else(default_threads).max(1);
     let show = !options.quiet && std::io::stderr().is_terminal();
     let mut bar = progress_bar();
-    let runs = exec::run_all(&plan.scenarios, &plan.service, options.seeds, threads, show.then_some(&mut bar as _));
-    let columns = policy_columns(&plan, &runs);
+    let shard = options.shard.unwrap_or(Shard::WHOLE);
+    let runs = exec::run_all(&scenarios, &plan.service, options.seeds, shard, threads, show.then_some(&mut bar as _));
+    let default_dir = PathBuf::from("reports").join(format!("{}-sweep", plan.name));
+    match options.shard {
+        None => {
+            let dir = options.out.clone().unwrap_or(default_dir);
+            write_outputs(&plan, options.seeds, &runs, (&objective, &constraints), &dir, options.quiet)
+        }
+        Some(shard) => {
+            let text = std::fs::read_to_string(&options.scenario)
+                .with_context(|| format!("cannot read '{}'", options.scenario.display()))?;
+            let definition = shard::Definition {
+                scenario: plan.name.clone(),
+                input_digest: crate::scenario::digest(&[&text]),
+                service: plan.service.clone(),
+                sets: options.sets.clone(),
+                seeds: options.seeds,
+                objective: options.objective.clone(),
+                constraints: options.constraints.clone(),
+                snippets: plan.snippets.clone(),
+            };
+            let dir = options
+                .out
+                .clone()
+                .unwrap_or_else(|| default_dir.join(format!("shard-{}-of-{}", shard.index, shard.count)));
+            let bytes = shard::to_bytes(&definition, shard, &runs);
+            crate::report::write_atomically(&dir, &[(shard::FILE_NAME, bytes)])
+                .with_context(|| format!("could not write the shard to '{}'", dir.display()))?;
+            if !options.quiet {
+                let total = plan.policies.len() as u64 * options.seeds;
+                println!(
+                    "sweep shard {shard}: {} of the {total} runs ({} policies x {} seeds) of {} (service {})",
+                    runs.len(),
+                    plan.policies.len(),
+                    options.seeds,
+                    plan.name,
+                    plan.service
+                );
+                println!("shard: {}", dir.join(shard::FILE_NAME).display());
+                println!("when all {} shards are done: deploysim merge SHARD_DIR... [--out DIR]", shard.count);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Options of `deploysim merge`.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    /// Shard folders (or their `shard.json`).
+    pub shards: Vec<PathBuf>,
+    /// Output folder (default `reports/<scenario>-sweep/`).
+    pub out: Option<PathBuf>,
+    /// Print nothing (files are still written).
+    pub quiet: bool,
+}
+
+/// `deploysim merge`: combines every shard of a sweep into the files, and the stdout, that the
+/// same sweep run whole would have written.
+pub fn merge(options: &MergeOptions) -> anyhow::Result<()> {
+    let loaded = options.shards.iter().map(|p| shard::read(p)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
+    let (definition, runs) = shard::combine(loaded).map_err(usage)?;
+    let plan = definition.plan().map_err(|e| usage(format!("the shards' sweep definition is invalid: {e}")))?;
+    let (objective, constraints) = goals(definition.objective.as_deref(), &definition.constraints)?;
+    let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", plan.name)));
+    write_outputs(&plan, definition.seeds, &runs, (&objective, &constraints), &dir, options.quiet)
+}
+
+/// Writes `runs.csv`, `sweep.csv` and the plots of a whole sweep, and prints the
+/// recommendation: the same bytes whether the runs were made here or merged from shards.
+fn write_outputs(
+    plan: &Plan,
+    seeds: u64,
+    runs: &[RunFigures],
+    (objective, constraints): (&Objective, &[Constraint]),
+    dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let columns = policy_columns(plan, runs);
     let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
         return Err(usage(format!("{missing} needs x-simulation.traffic on service {}", plan.service)));
     }
-    let name = &plan.scenarios[0].name;
-    let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{name}-sweep")));
-    let points = pareto_points(&plan, &columns);
-    let files = vec![
-        ("runs.csv", runs_csv(&plan, &runs)),
-        ("sweep.csv", sweep_csv(&plan, &columns)),
+    let name = &plan.name;
+    let points = pareto_points(plan, &columns);
+    let mut files = vec![
+        ("runs.csv", runs_csv(plan, runs)),
+        ("sweep.csv", sweep_csv(plan, &columns)),
         ("pareto.svg", pareto::svg(name, &points).into_bytes()),
         ("pareto.png", pareto::png(name, &points)),
     ];
-    let mut files = files;
-    if let Some(grid) = heat_grid(&plan, &columns, &objective, &constraints) {
+    if let Some(grid) = heat_grid(plan, &columns, objective, constraints) {
         files.push(("heatmap.svg", heatmap::svg(&grid).into_bytes()));
         files.push(("heatmap.png", heatmap::png(&grid)));
     }
-    crate::report::write_atomically(&dir, &files)
+    crate::report::write_atomically(dir, &files)
         .with_context(|| format!("could not write the sweep to '{}'", dir.display()))?;
-    if !options.quiet {
-        print!("{}", story(&plan, options.seeds, &columns, &objective, &constraints));
+    // A heat map from an earlier sweep of two parameters must not outlive this one.
+    for stale in ["heatmap.svg", "heatmap.png"] {
+        let path = dir.join(stale);
+        if !files.iter().any(|(n, _)| *n == stale) && path.exists() {
+            std::fs::remove_file(&path).with_context(|| format!("could not remove '{}'", path.display()))?;
+        }
+    }
+    if !quiet {
+        print!("{}", story(plan, seeds, &columns, objective, constraints));
         println!("report: {}", dir.display());
     }
     Ok(())
@@ -326,7 +455,7 @@ pub fn story(
     let mut out = format!(
         "sweep: {n} policies x {seeds} seeds = {} runs of {} (service {}); run i of every policy uses seed i\n",
         n as u64 * seeds,
-        plan.scenarios[0].name,
+        plan.name,
         plan.service
     );
     let direction = if objective.direction == recommend::Direction::Min { "min" } else { "max" };
@@ -362,15 +491,8 @@ fn figures_line(cols: &[Column], objective: &Objective, constraints: &[Constrain
 
 /// The stack-file blocks holding the swept stack keys, with the policy's values, to paste.
 fn snippet(plan: &Plan, policy: usize) -> String {
-    let mut blocks: Vec<String> = Vec::new();
-    for param in plan.params.iter().filter(|p| !p.path.starts_with("x-simulation.")) {
-        let block = param.path.rsplit_once('.').map_or(param.path.as_str(), |(b, _)| b).to_string();
-        if !blocks.contains(&block) {
-            blocks.push(block);
-        }
+    match plan.snippets.get(policy) {
+        Some(text) if !text.is_empty() => format!("paste into the stack file:\n{text}"),
+        _ => String::new(),
     }
-    if blocks.is_empty() {
-        return String::new();
-    }
-    format!("paste into the stack file:\n{}", plan.documents[policy].snippet(&blocks))
 }

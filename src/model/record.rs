@@ -36,6 +36,21 @@ impl UpdateState {
         }
     }
 
+    /// The state Docker spells `text` (the inverse of [`UpdateState::as_str`]).
+    pub fn parse(text: &str) -> Option<UpdateState> {
+        UpdateState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Every state, in lifecycle order.
+    pub const ALL: [UpdateState; 6] = [
+        UpdateState::Updating,
+        UpdateState::Paused,
+        UpdateState::Completed,
+        UpdateState::RollbackStarted,
+        UpdateState::RollbackPaused,
+        UpdateState::RollbackCompleted,
+    ];
+
     /// True for the states an updater is still working in.
     pub fn is_active(self) -> bool {
         matches!(self, UpdateState::Updating | UpdateState::RollbackStarted)

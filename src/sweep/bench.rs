@@ -16,9 +16,9 @@ pub fn run(scenario: &Path, seeds: u64, threads: Option<usize>) -> anyhow::Resul
     let threads = threads.unwrap_or_else(super::default_threads).max(1);
     let started = Instant::now();
     let sets: Vec<String> = SETS.iter().map(|s| s.to_string()).collect();
-    let plan = super::plan(scenario, &sets)?;
+    let (plan, scenarios) = super::plan(scenario, &sets)?;
     let loaded = started.elapsed().as_secs_f64();
-    let runs = super::exec::run_all(&plan.scenarios, &plan.service, seeds, threads, None);
+    let runs = super::exec::run_all(&scenarios, &plan.service, seeds, super::Shard::WHOLE, threads, None);
     let simulated = started.elapsed().as_secs_f64() - loaded;
     let columns = super::policy_columns(&plan, &runs);
     let bytes = super::runs_csv(&plan, &runs).len() + super::sweep_csv(&plan, &columns).len();

@@ -64,18 +64,69 @@ pub fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFigures {
     }
 }
 
-/// Runs seeds `1..=seeds` of every scenario on `threads` threads and returns the figures in
-/// (policy, seed) order, whatever the thread count: each job is a pure function of its
-/// scenario and seed, and results are sorted by job index before they are returned.
-/// `on_progress`, if any, is called (from the calling thread) with the jobs done so far.
+/// A deterministic share of a sweep's runs: `--shard I/N` takes the jobs (numbered in (policy,
+/// seed) order from 0) whose number is `I - 1` modulo `N`. Dealing jobs out round-robin rather
+/// than in blocks gives every shard a similar mix of cheap and costly policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Shard {
+    /// 1-based shard number.
+    pub index: u64,
+    /// Number of shards.
+    pub count: u64,
+}
+
+impl Shard {
+    /// The whole sweep.
+    pub const WHOLE: Shard = Shard { index: 1, count: 1 };
+
+    /// Parses `I/N` (1 ≤ I ≤ N).
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {text:?}: expected I/N with 1 <= I <= N, e.g. --shard 2/8");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let (index, count) = (i.trim().parse::<u64>().map_err(|_| bad())?, n.trim().parse::<u64>().map_err(|_| bad())?);
+        if index == 0 || count == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// Whether job `job` belongs to this shard.
+    pub fn owns(self, job: usize) -> bool {
+        job as u64 % self.count == self.index - 1
+    }
+
+    /// The jobs of this shard among `total`, ascending.
+    pub fn jobs(self, total: usize) -> impl Iterator<Item = usize> {
+        ((self.index - 1) as usize..total).step_by(self.count as usize)
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+/// The job number of run `seed` (1-based) of `policy`.
+pub fn job_of(policy: usize, seed: u64, seeds: u64) -> usize {
+    policy * seeds as usize + (seed - 1) as usize
+}
+
+/// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
+/// `threads` threads and returns the figures in (policy, seed) order, whatever the thread
+/// count: each job is a pure function of its scenario and seed, and results are sorted by job
+/// number before they are returned. `on_progress`, if any, is called (from the calling thread)
+/// with the jobs done so far.
 pub fn run_all(
     scenarios: &[Scenario],
     service: &str,
     seeds: u64,
+    shard: Shard,
     threads: usize,
     on_progress: Option<&mut dyn FnMut(usize, usize)>,
 ) -> Vec<RunFigures> {
-    let total = scenarios.len() * seeds as usize;
+    let jobs: Vec<usize> = shard.jobs(scenarios.len() * seeds as usize).collect();
+    let total = jobs.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let results = Mutex::new(Vec::with_capacity(total));
@@ -83,11 +134,7 @@ pub fn run_all(
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
                 let mut local = Vec::new();
-                loop {
-                    let job = next.fetch_add(1, Ordering::Relaxed);
-                    if job >= total {
-                        break;
-                    }
+                while let Some(&job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
                     local.push((job, run_one(scenarios, service, seeds, job)));
                     done.fetch_add(1, Ordering::Relaxed);
                 }

@@ -79,11 +79,11 @@ fn stack_and_simulation_keys_reach_the_scenario() {
         "services.web.deploy.update_config.parallelism=1,4".into(),
         "x-simulation.images.nginx:1.14-alpine.pull=2s".into(),
     ];
-    let plan = plan(&tutorial(), &sets).unwrap();
-    assert_eq!(plan.scenarios.len(), 2);
-    assert_eq!(plan.scenarios[0].services[0].update.parallelism, 1);
-    assert_eq!(plan.scenarios[1].services[0].update.parallelism, 4);
-    let pull = &plan.scenarios[0].images["nginx:1.14-alpine"].pull;
+    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
+    assert_eq!(scenarios.len(), 2);
+    assert_eq!(scenarios[0].services[0].update.parallelism, 1);
+    assert_eq!(scenarios[1].services[0].update.parallelism, 4);
+    let pull = &scenarios[0].images["nginx:1.14-alpine"].pull;
     assert_eq!(*pull, crate::rng::Dist::Fixed(crate::time::SimDuration::from_secs(2)));
     assert_eq!(plan.service, "web_web");
 }
@@ -93,8 +93,8 @@ fn common_random_numbers_give_equal_runs_when_the_value_cannot_matter() {
     // Nothing rolls back in the tutorial, so the rollback delay cannot change anything
     // (rollback_config needs compose format 3.7).
     let sets = ["version=\"3.7\"".into(), "services.web.deploy.rollback_config.delay=0s,30s".into()];
-    let plan = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&plan.scenarios, &plan.service, 4, 2, None);
+    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
+    let runs = exec::run_all(&scenarios, &plan.service, 4, Shard::WHOLE, 2, None);
     let (a, b): (Vec<_>, Vec<_>) = runs.into_iter().partition(|r| r.policy == 0);
     assert_eq!(a.len(), 4);
     for (x, y) in a.iter().zip(&b) {
@@ -110,9 +110,9 @@ fn outputs_do_not_depend_on_the_thread_count() {
         "services.web.deploy.update_config.parallelism=1,3".into(),
         "services.web.deploy.update_config.delay=0s,5s".into(),
     ];
-    let plan = plan(&tutorial(), &sets).unwrap();
+    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
     let files = |threads| {
-        let runs = exec::run_all(&plan.scenarios, &plan.service, 3, threads, None);
+        let runs = exec::run_all(&scenarios, &plan.service, 3, Shard::WHOLE, threads, None);
         (runs_csv(&plan, &runs), sweep_csv(&plan, &policy_columns(&plan, &runs)))
     };
     let (runs1, sweep1) = files(1);
@@ -148,8 +148,8 @@ fn recommends_the_best_policy_meeting_the_constraints() {
 #[test]
 fn the_story_names_the_choice_the_runner_up_and_the_snippet() {
     let sets = ["services.web.deploy.update_config.parallelism=1,5".into()];
-    let plan = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&plan.scenarios, &plan.service, 2, 2, None);
+    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
+    let runs = exec::run_all(&scenarios, &plan.service, 2, Shard::WHOLE, 2, None);
     let columns = policy_columns(&plan, &runs);
     let known = ["duration_p95", "min_serving_ratio_p5"];
     let objective = parse_objective("min:duration_p95", &known).unwrap();
@@ -186,14 +186,64 @@ fn a_heat_map_is_drawn_only_when_two_parameters_vary() {
         "services.web.deploy.update_config.parallelism=1,2".into(),
         "services.web.deploy.update_config.delay=0s,5s".into(),
     ];
-    let two = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&two.scenarios, &two.service, 1, 1, None);
+    let (two, scenarios) = plan(&tutorial(), &sets).unwrap();
+    let runs = exec::run_all(&scenarios, &two.service, 1, Shard::WHOLE, 1, None);
     let columns = policy_columns(&two, &runs);
     let known = policy_stats::metric_names();
     let objective = parse_objective("min:duration_p95", &known).unwrap();
     let grid = heat_grid(&two, &columns, &objective, &[]).unwrap();
     assert_eq!((grid.cells.len(), grid.best), (4, Some((1, 0))));
     assert!(heatmap::svg(&grid).starts_with("<svg"));
-    let one = plan(&tutorial(), &sets[..1]).unwrap();
+    let (one, _) = plan(&tutorial(), &sets[..1]).unwrap();
     assert!(heat_grid(&one, &columns[..2], &objective, &[]).is_none());
+}
+
+#[test]
+fn shards_deal_every_job_to_exactly_one_shard() {
+    for count in 1..=7u64 {
+        let mut seen = vec![0u32; 23];
+        for index in 1..=count {
+            let shard = Shard::parse(&format!("{index}/{count}")).unwrap();
+            for job in shard.jobs(23) {
+                assert!(shard.owns(job));
+                seen[job] += 1;
+            }
+        }
+        assert!(seen.iter().all(|&n| n == 1), "{count}: {seen:?}");
+    }
+    assert_eq!(Shard::parse(" 2 / 8 ").unwrap(), Shard { index: 2, count: 8 });
+    for bad in ["0/1", "3/2", "1", "1/0", "x/2", "-1/2"] {
+        assert!(Shard::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn a_shard_file_round_trips_the_exact_figures() {
+    let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
+    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
+    let whole = exec::run_all(&scenarios, &plan.service, 3, Shard::WHOLE, 2, None);
+    let definition = shard::Definition {
+        scenario: plan.name.clone(),
+        input_digest: "0123456789abcdef".into(),
+        service: plan.service.clone(),
+        sets: sets.to_vec(),
+        seeds: 3,
+        objective: None,
+        constraints: vec![],
+        snippets: plan.snippets.clone(),
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut loaded = Vec::new();
+    for index in [2, 1] {
+        let part = Shard { index, count: 2 };
+        let runs = exec::run_all(&scenarios, &plan.service, 3, part, 1, None);
+        assert_eq!(runs.len(), 3);
+        let path = tmp.path().join(format!("{index}.json"));
+        std::fs::write(&path, shard::to_bytes(&definition, part, &runs)).unwrap();
+        loaded.push(shard::read(&path).unwrap());
+    }
+    let (back, runs) = shard::combine(loaded).unwrap();
+    assert_eq!(back, definition);
+    assert_eq!(runs, whole);
+    assert_eq!(back.plan().unwrap(), plan);
 }

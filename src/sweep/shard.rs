@@ -1,0 +1,310 @@
+//! Shard files: what `deploysim sweep --shard I/N` writes (`shard.json`) and `deploysim merge`
+//! reads back to write exactly the bytes one unsharded sweep would have written.
+//!
+//! A shard file holds the sweep's definition — everything the outputs need, so merge never
+//! needs the scenario: its name, the input digest, the `--set`s, the seeds, the goals and each
+//! policy's snippet — and the exact figures of the shard's runs: integers (nanoseconds, the
+//! serving ratio as a fraction), never rounded text, so the merged statistics are computed from
+//! the same numbers a single run computes them from. It never holds the scenario's text (which
+//! may pipe a secret's value into `docker secret create`).
+//!
+//! Merge refuses shards that do not add up to one sweep: a different binary version, sweep
+//! definition or shard count, a shard given twice or missing, or a run that is not the
+//! shard's own.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::Plan;
+use super::exec::{RunFigures, Shard, job_of};
+use super::params;
+use crate::model::record::UpdateState;
+use crate::report::Ratio;
+use crate::time::SimDuration;
+
+/// The `format` value of the files this binary writes and reads.
+pub const FORMAT: &str = "deploysim-sweep-shard/1";
+
+/// The file name inside a shard's folder.
+pub const FILE_NAME: &str = "shard.json";
+
+/// What identifies a sweep: every shard of one sweep carries an identical copy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Definition {
+    /// The scenario's name.
+    pub scenario: String,
+    /// FNV-1a digest of the scenario file's bytes: shards of an edited file do not merge.
+    pub input_digest: String,
+    /// The service whose figures are kept.
+    pub service: String,
+    /// The `--set`s as given.
+    pub sets: Vec<String>,
+    /// Runs per policy.
+    pub seeds: u64,
+    /// `--objective`, when given.
+    pub objective: Option<String>,
+    /// `--constraint`s as given.
+    pub constraints: Vec<String>,
+    /// Each policy's stack-file snippet.
+    pub snippets: Vec<String>,
+}
+
+impl Definition {
+    /// The plan the outputs are written from (parameters re-parsed from the `--set`s).
+    pub fn plan(&self) -> Result<Plan, String> {
+        let params: Vec<params::Param> = self.sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
+        let policies = params::cartesian(&params);
+        if policies.len() != self.snippets.len() {
+            return Err(format!("{} policies but {} snippets", policies.len(), self.snippets.len()));
+        }
+        Ok(Plan {
+            name: self.scenario.clone(),
+            params,
+            policies,
+            service: self.service.clone(),
+            snippets: self.snippets.clone(),
+        })
+    }
+}
+
+/// The first part of a shard file.
+#[derive(Serialize)]
+struct Header {
+    format: String,
+    deploysim_version: String,
+    shard: Shard,
+    sweep: Definition,
+}
+
+/// One run as stored: exact integers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Row {
+    /// 1-based policy number (as in `runs.csv`).
+    policy: usize,
+    seed: u64,
+    final_state: Option<String>,
+    duration_ns: Option<u64>,
+    paused: bool,
+    rolled_back: bool,
+    /// `[serving, desired]` at the lowest ratio.
+    min_serving_ratio: [u128; 2],
+    seconds_below_desired_ns: u64,
+    failed_requests: Option<u64>,
+}
+
+impl Row {
+    fn of(r: &RunFigures) -> Row {
+        Row {
+            policy: r.policy + 1,
+            seed: r.seed,
+            final_state: r.final_state.map(|s| s.as_str().to_string()),
+            duration_ns: r.duration.map(|d| d.as_nanos()),
+            paused: r.paused,
+            rolled_back: r.rolled_back,
+            min_serving_ratio: [r.min_serving_ratio.num, r.min_serving_ratio.den],
+            seconds_below_desired_ns: r.seconds_below_desired.as_nanos(),
+            failed_requests: r.failed_requests,
+        }
+    }
+
+    fn figures(&self) -> Result<RunFigures, String> {
+        let final_state = match &self.final_state {
+            None => None,
+            Some(text) => Some(UpdateState::parse(text).ok_or_else(|| format!("unknown final_state {text:?}"))?),
+        };
+        let [num, den] = self.min_serving_ratio;
+        if den == 0 || self.policy == 0 || self.seed == 0 {
+            return Err("policy, seed and the ratio's denominator must be at least 1".into());
+        }
+        Ok(RunFigures {
+            policy: self.policy - 1,
+            seed: self.seed,
+            final_state,
+            duration: self.duration_ns.map(SimDuration),
+            paused: self.paused,
+            rolled_back: self.rolled_back,
+            min_serving_ratio: Ratio { num, den },
+            seconds_below_desired: SimDuration(self.seconds_below_desired_ns),
+            failed_requests: self.failed_requests,
+        })
+    }
+}
+
+/// A shard file's contents: the header's fields, then the runs.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[allow(dead_code)] // checked before the whole file is parsed
+    format: String,
+    deploysim_version: String,
+    shard: Shard,
+    sweep: Definition,
+    runs: Vec<Row>,
+}
+
+/// The bytes of a shard file: the header, then one run per line (readable, diffable).
+pub fn to_bytes(definition: &Definition, shard: Shard, runs: &[RunFigures]) -> Vec<u8> {
+    let header = Header {
+        format: FORMAT.into(),
+        deploysim_version: env!("CARGO_PKG_VERSION").into(),
+        shard,
+        sweep: definition.clone(),
+    };
+    let head = serde_json::to_string_pretty(&header).expect("a header always serializes");
+    let mut out = head.strip_suffix('}').expect("an object ends with }").trim_end().to_string();
+    out += ",\n  \"runs\": [";
+    for (i, r) in runs.iter().enumerate() {
+        out += if i == 0 { "\n    " } else { ",\n    " };
+        out += &serde_json::to_string(&Row::of(r)).expect("a row always serializes");
+    }
+    out += if runs.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" };
+    out.into_bytes()
+}
+
+/// One shard, read and checked on its own.
+#[derive(Debug)]
+pub struct Loaded {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// Which share it is.
+    pub shard: Shard,
+    /// The sweep it belongs to.
+    pub definition: Definition,
+    /// Its runs, in job order.
+    pub runs: Vec<RunFigures>,
+}
+
+/// `path` itself, or the shard file inside it when it is a folder.
+pub fn resolve(path: &Path) -> PathBuf {
+    if path.is_dir() { path.join(FILE_NAME) } else { path.to_path_buf() }
+}
+
+/// Reads a shard file (or a folder holding one). Errors name the file, and the line and
+/// column where the JSON is wrong.
+pub fn read(path: &Path) -> Result<Loaded, String> {
+    let file = resolve(path);
+    let shown = file.display();
+    let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => {
+            format!("{shown}: no such file (give the folder `deploysim sweep --shard I/N --out DIR` wrote, or its {FILE_NAME})")
+        }
+        _ => format!("{shown}: {e}"),
+    })?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{shown}: not JSON: {e}"))?;
+    let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
+    if format != FORMAT {
+        return Err(format!("{shown}: not a deploysim sweep shard (format {format:?}, expected {FORMAT:?})"));
+    }
+    let parsed: File = serde_json::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
+    let runs = parsed
+        .runs
+        .iter()
+        .map(|row| row.figures().map_err(|e| format!("{shown}: run {row:?}: {e}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let File { deploysim_version, shard, sweep, .. } = parsed;
+    let mine = env!("CARGO_PKG_VERSION");
+    if deploysim_version != mine {
+        return Err(format!(
+            "{shown}: written by deploysim {deploysim_version}, this is {mine}: run every shard and the merge with the same binary"
+        ));
+    }
+    if shard.index == 0 || shard.index > shard.count {
+        return Err(format!("{shown}: shard {shard} is not a valid I/N"));
+    }
+    Ok(Loaded { path: file, shard, definition: sweep, runs })
+}
+
+/// Checks that `shards` are all the shards of one sweep, each once, each holding exactly its
+/// own runs, and returns the sweep's definition and every run in (policy, seed) order.
+pub fn combine(mut shards: Vec<Loaded>) -> Result<(Definition, Vec<RunFigures>), String> {
+    let Some(first) = shards.first() else { return Err("give at least one shard".into()) };
+    let (count, definition) = (first.shard.count, first.definition.clone());
+    for s in &shards[1..] {
+        if s.shard.count != count {
+            return Err(format!(
+                "{} is shard {} but {} is shard {}: every shard must come from the same --shard I/N split",
+                first.path.display(),
+                first.shard,
+                s.path.display(),
+                s.shard
+            ));
+        }
+        if s.definition != definition {
+            return Err(format!(
+                "{} and {} are shards of different sweeps ({}): run every shard with the same scenario file, --set, --seeds, --objective and --constraint",
+                first.path.display(),
+                s.path.display(),
+                difference(&definition, &s.definition)
+            ));
+        }
+    }
+    shards.sort_by_key(|s| s.shard.index);
+    if let Some(pair) = shards.windows(2).find(|w| w[0].shard.index == w[1].shard.index) {
+        return Err(format!(
+            "shard {} given twice: {} and {}",
+            pair[0].shard,
+            pair[0].path.display(),
+            pair[1].path.display()
+        ));
+    }
+    let missing: Vec<String> =
+        (1..=count).filter(|i| !shards.iter().any(|s| s.shard.index == *i)).map(|i| format!("{i}/{count}")).collect();
+    if !missing.is_empty() {
+        return Err(format!("missing shard {} of the {count}: merge needs every shard's output", missing.join(", ")));
+    }
+    let policies = definition.snippets.len();
+    let total = policies * definition.seeds as usize;
+    let mut all: Vec<Option<RunFigures>> = vec![None; total];
+    for s in shards {
+        let expected: Vec<usize> = s.shard.jobs(total).collect();
+        let mut got = Vec::with_capacity(s.runs.len());
+        for r in s.runs {
+            if r.policy >= policies || r.seed > definition.seeds {
+                return Err(format!(
+                    "{}: run of policy {} seed {} is outside the sweep",
+                    s.path.display(),
+                    r.policy + 1,
+                    r.seed
+                ));
+            }
+            let job = job_of(r.policy, r.seed, definition.seeds);
+            got.push(job);
+            all[job] = Some(r);
+        }
+        if got != expected {
+            return Err(format!(
+                "{}: holds {} runs, not exactly shard {}'s {} (the file was edited or truncated)",
+                s.path.display(),
+                got.len(),
+                s.shard,
+                expected.len()
+            ));
+        }
+    }
+    Ok((definition, all.into_iter().map(|r| r.expect("every job checked above")).collect()))
+}
+
+/// Which field of two definitions differs first, for the error.
+fn difference(a: &Definition, b: &Definition) -> String {
+    let field = if a.scenario != b.scenario {
+        "scenario"
+    } else if a.input_digest != b.input_digest {
+        "the scenario file's content"
+    } else if a.service != b.service {
+        "service"
+    } else if a.sets != b.sets {
+        "--set"
+    } else if a.seeds != b.seeds {
+        "--seeds"
+    } else if a.objective != b.objective {
+        "--objective"
+    } else if a.constraints != b.constraints {
+        "--constraint"
+    } else {
+        "the policies' snippets"
+    };
+    format!("{field} differs")
+}

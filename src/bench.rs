@@ -50,6 +50,7 @@ pub fn scenario_with(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) 
         task,
         update: UpdateConfig { parallelism, delay: SimDuration::from_secs(1), ..UpdateConfig::default() },
         rollback: UpdateConfig::default(),
+        labels: BTreeMap::new(),
     };
     let update = ServiceUpdate { image: Some("app:v2".into()), ..Default::default() };
     Scenario {

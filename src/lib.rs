@@ -66,6 +66,7 @@ pub mod ps;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod strategy;
 pub mod swarm;
 pub mod sweep;
 pub mod time;

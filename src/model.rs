@@ -4,8 +4,10 @@
 pub mod cluster;
 pub mod image;
 pub mod record;
+pub mod route;
 pub mod scenario;
 pub mod secret;
 pub mod spec;
+pub mod strategy;
 pub mod task;
 pub mod traffic;

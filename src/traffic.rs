@@ -57,27 +57,163 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+use std::collections::BTreeMap;
+
 use crate::model::record::RunRecord;
-use crate::model::traffic::{RequestSeries, ServingInterval, TrafficSpec};
+use crate::model::route::RouteState;
+use crate::model::traffic::{BackendRequests, RequestSeries, ServingInterval, TrafficSpec};
 use crate::time::SimTime;
+use sweep::{Change, Tally};
 
-/// The request outcomes of every service with traffic, in `specs` order.
-pub fn evaluate(run: &RunRecord, specs: &[TrafficSpec]) -> Vec<RequestSeries> {
-    specs.iter().map(|spec| series(run, spec)).collect()
+/// Error rate (ppm) of each image that answers some requests with errors; other images have
+/// none.
+pub type ErrorRates = BTreeMap<String, u32>;
+
+/// The request outcomes of every route with traffic, in `specs` order.
+pub fn evaluate(run: &RunRecord, specs: &[TrafficSpec], errors: &ErrorRates) -> Vec<RequestSeries> {
+    specs.iter().map(|spec| series(run, spec, errors)).collect()
 }
 
-/// One service's outcomes over its window.
-fn series(run: &RunRecord, spec: &TrafficSpec) -> RequestSeries {
+/// What the recorded spans and routes say of one route.
+struct Route<'r> {
+    /// Backend services, in the order first seen.
+    backends: Vec<String>,
+    /// Its states over time (empty: the named service alone, all along).
+    states: Vec<&'r RouteState>,
+    /// The route's new version: the last image brought to any of its backends.
+    new_image: Option<String>,
+}
+
+impl<'r> Route<'r> {
+    fn of(spans: &[ServingInterval], routes: &'r [RouteState], images: &[(SimTime, String, String)], spec: &TrafficSpec) -> Route<'r> {
+        let states: Vec<&RouteState> = routes.iter().filter(|r| r.route == spec.service).collect();
+        let mut backends: Vec<String> = Vec::new();
+        if !spec.route_only {
+            backends.push(spec.service.clone());
+        }
+        for b in states.iter().flat_map(|s| &s.backends) {
+            if !backends.contains(&b.service) {
+                backends.push(b.service.clone());
+            }
+        }
+        let new_image = images.iter().rev().find(|(_, svc, _)| backends.contains(svc)).map(|(_, _, image)| image.clone());
+        let _ = spans;
+        Route { backends, states, new_image }
+    }
+
+    /// The changes the spans and route states make, in time order.
+    fn changes(&self, spans: &[ServingInterval], spec: &TrafficSpec, errors: &ErrorRates, points: &[crate::time::SimDuration], until: SimTime) -> Vec<Change> {
+        let mut out = Vec::new();
+        if self.states.is_empty() {
+            // No recorded route (a hand-built record): the named service alone.
+            let all = self.backends.iter().map(|_| Some(None)).collect();
+            out.push(Change { membership: Some(all), ..Change::counts(SimTime::ZERO, 0) });
+        }
+        for state in &self.states {
+            let members = self
+                .backends
+                .iter()
+                .map(|name| state.backends.iter().find(|b| &b.service == name).map(|b| b.weight))
+                .collect();
+            out.push(Change { membership: Some(members), ..Change::counts(state.t, 0) });
+        }
+        for span in spans {
+            let Some(backend) = self.backends.iter().position(|b| **b == *span.service) else { continue };
+            let new = self.new_image.as_deref() == Some(&*span.image);
+            let e = errors.get(&*span.image).copied().unwrap_or(0) as i64;
+            let (s, end) = (span.start, span.end.unwrap_or(until).max(span.start));
+            let v = new as i64;
+            out.push(Change { dn: 1, de: e, dv: v, de_new: e * v, ..Change::counts(s, backend) });
+            out.push(Change { dn: -1, de: -e, dv: -v, de_new: -e * v, ..Change::counts(end, backend) });
+            let Some(cut) = span.cut else { continue };
+            // A request of duration d arriving after cut − d is still running at the cut.
+            let mut doomed = 0;
+            for d in points {
+                let from = SimTime(cut.0.saturating_sub(d.0));
+                if from < end {
+                    out.push(Change { dm: 1, dm_new: v, ..Change::counts(from.max(s), backend) });
+                    doomed += 1;
+                }
+            }
+            if doomed > 0 {
+                out.push(Change { dm: -doomed, dm_new: -doomed * v, ..Change::counts(end, backend) });
+            }
+        }
+        let _ = spec;
+        // Stable and by time only: all changes at one instant apply before the next segment.
+        out.sort_by_key(|c| c.t);
+        out
+    }
+}
+
+/// One route's outcomes over its window.
+fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSeries {
     let until = run.end_time;
-    let from = spec.from.unwrap_or_else(|| deploy_done(run, &spec.service)).min(until);
-    let spans: Vec<&ServingInterval> = run.serving.iter().filter(|s| *s.service == *spec.service).collect();
+    let route = Route::of(&run.serving, &run.routes, &run.image_changes, spec);
+    let from = spec.from.unwrap_or_else(|| deploy_done(run, &route)).min(until);
     let points = durations::points(&spec.request_duration);
-    let changes = sweep::changes(&spans, &points, until);
-    sweep::sweep(spec, &changes, points.len() as u64, (from, until))
+    let changes = route.changes(&run.serving, spec, errors, &points, until);
+    let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
+    RequestSeries {
+        service: spec.service.clone(),
+        from,
+        until,
+        buckets: swept.buckets,
+        longest_outage: swept.longest_outage.0,
+        longest_outage_at: swept.longest_outage.1,
+        new_image: route.new_image.clone(),
+        to_new: Tally::whole(swept.total.to_new),
+        new_failed: Tally::whole(swept.total.new_failed),
+        backends: route
+            .backends
+            .iter()
+            .zip(&swept.per_backend)
+            .map(|(name, t)| BackendRequests {
+                service: name.clone(),
+                total: Tally::whole(t.ok + t.failed),
+                failed: Tally::whole(t.failed),
+            })
+            .collect(),
+    }
 }
 
-/// The first instant the service had every desired replica serving (the same start as the
-/// availability window), or 0 if it never did.
-fn deploy_done(run: &RunRecord, service: &str) -> SimTime {
-    run.timeline.iter().filter(|s| s.service == service).find(|s| s.serving >= s.desired).map_or(SimTime::ZERO, |s| s.t)
+/// Requests a route sent to one of its backends in `[from, until)`, and how many failed: what
+/// a canary analysis measures while the run goes on (from the spans recorded so far; spans
+/// still open are taken as serving until `until`).
+pub fn measure(
+    spans: &[ServingInterval],
+    routes: &[RouteState],
+    images: &[(SimTime, String, String)],
+    spec: &TrafficSpec,
+    errors: &ErrorRates,
+    backend: &str,
+    (from, until): (SimTime, SimTime),
+) -> (u64, u64) {
+    let route = Route::of(spans, routes, images, spec);
+    let Some(index) = route.backends.iter().position(|b| b == backend) else { return (0, 0) };
+    let points = durations::points(&spec.request_duration);
+    let changes = route.changes(spans, spec, errors, &points, until);
+    let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
+    let t = swept.per_backend[index];
+    (Tally::whole(t.ok + t.failed), Tally::whole(t.failed))
+}
+
+/// The first instant the route's backends present at the start had every desired replica
+/// serving (the same start as the availability window), or 0 if that never happened.
+fn deploy_done(run: &RunRecord, route: &Route<'_>) -> SimTime {
+    let initial: Vec<&str> = match route.states.first() {
+        Some(s) => s.backends.iter().map(|b| b.service.as_str()).collect(),
+        None => route.backends.iter().map(String::as_str).collect(),
+    };
+    initial
+        .iter()
+        .map(|service| {
+            run.timeline
+                .iter()
+                .filter(|s| s.service == *service)
+                .find(|s| s.serving >= s.desired)
+                .map_or(SimTime::ZERO, |s| s.t)
+        })
+        .max()
+        .unwrap_or(SimTime::ZERO)
 }

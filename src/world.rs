@@ -10,7 +10,9 @@ mod orchestrator;
 mod record;
 mod scheduler;
 mod secrets;
+mod services;
 mod state;
+mod strategies;
 mod updates;
 
 use std::collections::BTreeSet;
@@ -80,6 +82,10 @@ pub struct World {
     secrets: secrets::SecretStore,
     /// Optional per-event invariant check (tests).
     check_invariants: bool,
+    /// Blue-green and canary rollouts, in start order.
+    strategies: Vec<strategies::StrategyRun>,
+    /// Error rates of images that answer some requests with errors (ppm).
+    error_rates: crate::traffic::ErrorRates,
 }
 
 impl World {
@@ -105,6 +111,8 @@ impl World {
             recorder: Recorder::default(),
             secrets: Default::default(),
             check_invariants: false,
+            strategies: Vec::new(),
+            error_rates: scenario.error_rates(),
             scenario,
         }
     }
@@ -172,6 +180,10 @@ impl Model for World {
             Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
             Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
             Event::NodeReconnects { node, epoch } => self.node_reconnects(node, epoch, queue),
+            Event::Strategy { run } => self.drive_strategy(run as usize, queue),
+        }
+        if !self.strategies.is_empty() {
+            self.drive_strategies(queue);
         }
         let now = queue.now();
         self.flush_samples(now);

@@ -228,6 +228,7 @@ fn scenario(p: &Params) -> Scenario {
         task,
         update: p.update.clone(),
         rollback: p.rollback.clone(),
+        labels: BTreeMap::new(),
     };
     let images = BTreeMap::from([(OLD.to_string(), p.old_image.clone()), (NEW.to_string(), p.new_image.clone())]);
     let at = SimTime(p.update_at.as_nanos());

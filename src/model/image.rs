@@ -66,6 +66,9 @@ pub struct ImageBehavior {
     pub exit: ExitBehavior,
     /// What it does on SIGTERM.
     pub stop: StopBehavior,
+    /// Share of the requests it answers with an error while healthy and serving (a bug its
+    /// health check does not see), in parts per million.
+    pub errors_ppm: u32,
 }
 
 impl Default for ImageBehavior {
@@ -81,6 +84,7 @@ impl Default for ImageBehavior {
             health: HealthBehavior::Healthy,
             exit: ExitBehavior::RunsForever,
             stop: StopBehavior::Graceful { after: Dist::Fixed(SimDuration::from_millis(50)), exit_code: 0 },
+            errors_ppm: 0,
         }
     }
 }

@@ -149,6 +149,10 @@ pub struct ServiceRecord {
     pub desired_replicas: u64,
     /// Update history.
     pub update: UpdateRecord,
+    /// When it was created (0 for the stack's services).
+    pub created_at: SimTime,
+    /// When `docker service rm` removed it.
+    pub removed_at: Option<SimTime>,
 }
 
 /// Why the simulation stopped, in report words.
@@ -207,6 +211,14 @@ pub struct RunRecord {
     pub serving: Vec<crate::model::traffic::ServingInterval>,
     /// Request outcomes per service with `x-simulation.traffic`, in traffic order.
     pub requests: Vec<crate::model::traffic::RequestSeries>,
+    /// Images brought in by `docker service update --image` or `docker service create`, in
+    /// order: (when, service, image). A route's *new version* is the last one brought to any of
+    /// its backends.
+    pub image_changes: Vec<(SimTime, String, String)>,
+    /// Each traffic route's backends, whenever they changed (see [`crate::model::route`]).
+    pub routes: Vec<crate::model::route::RouteState>,
+    /// Blue-green and canary rollouts, in the order they started.
+    pub strategies: Vec<crate::model::strategy::StrategyRecord>,
 }
 
 /// A secret mounted into a task's container when it started (a row of `mounts.csv`). Names and

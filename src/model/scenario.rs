@@ -136,6 +136,22 @@ pub struct ServiceUpdate {
     pub stop_grace_period: Option<SimDuration>,
     /// `--rollback`: the same as `docker service rollback` (no other flag may be combined).
     pub rollback_now: bool,
+    /// `--label-add KEY=VALUE` (service labels: no task is replaced).
+    pub label_add: Vec<(String, String)>,
+    /// `--label-rm KEY`.
+    pub label_rm: Vec<String>,
+}
+
+impl ServiceUpdate {
+    /// Whether the update changes what tasks run (and so replaces them): a change of labels,
+    /// replicas or update configs alone does not.
+    pub fn touches_tasks(&self) -> bool {
+        self.image.is_some()
+            || self.force
+            || !self.secret_add.is_empty()
+            || !self.secret_rm.is_empty()
+            || self.stop_grace_period.is_some()
+    }
 }
 
 /// Something that happens at a point of the timeline.
@@ -147,6 +163,27 @@ pub enum Action {
         service: String,
         /// The flags.
         update: Box<ServiceUpdate>,
+    },
+    /// `docker service create [flags] IMAGE`
+    ServiceCreate {
+        /// The new service's spec.
+        spec: Box<ServiceSpec>,
+    },
+    /// `docker service rm SERVICE`
+    ServiceRm {
+        /// Full service name.
+        service: String,
+    },
+    /// `docker service update --image …` under a blue-green or canary strategy (a timeline
+    /// entry with `strategy:`): run by a controller from Swarm's own parts (see
+    /// [`crate::strategy`]).
+    Rollout {
+        /// The service being rolled out (blue, or the stable one).
+        service: String,
+        /// The flags (at least `--image`).
+        update: Box<ServiceUpdate>,
+        /// How.
+        strategy: Box<crate::model::strategy::Strategy>,
     },
     /// `docker service rollback SERVICE`
     ServiceRollback {
@@ -253,5 +290,10 @@ impl Scenario {
     /// How `image` behaves.
     pub fn image(&self, image: &str) -> ImageBehavior {
         self.images.get(image).cloned().unwrap_or_default()
+    }
+
+    /// The images that answer some requests with errors, and their error rates (ppm).
+    pub fn error_rates(&self) -> crate::traffic::ErrorRates {
+        self.images.iter().filter(|(_, b)| b.errors_ppm > 0).map(|(name, b)| (name.clone(), b.errors_ppm)).collect()
     }
 }

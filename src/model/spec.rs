@@ -249,4 +249,8 @@ pub struct ServiceSpec {
     pub update: UpdateConfig,
     /// `rollback_config`.
     pub rollback: UpdateConfig,
+    /// Service labels (`deploy.labels`, `--label`, `--label-add`): outside the task spec, so
+    /// changing them replaces no task. A simulated router reads `deploysim.route` and
+    /// `deploysim.weight` from them (see [`crate::model::route`]).
+    pub labels: BTreeMap<String, String>,
 }

@@ -25,8 +25,12 @@ pub enum Overload {
 /// The load sent to one service.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TrafficSpec {
-    /// Full service name (`web_web`).
+    /// The route: a full service name (`web_web`, written `service:`), whose backends are that
+    /// service and the services labelled `deploysim.route=web_web`; or a route name (written
+    /// `route:`, see `route_only`).
     pub service: String,
+    /// Written `route: NAME`: the backends are only the services labelled for it.
+    pub route_only: bool,
     /// Piecewise-constant rate: `(from, rate)` sorted by time; the rate before the first step
     /// is 0. A constant rate is one step at 0.
     pub rate: Vec<(SimTime, MilliRps)>,
@@ -60,6 +64,8 @@ pub struct ServingInterval {
     pub service: Arc<str>,
     /// Docker-style task id.
     pub task_id: Arc<str>,
+    /// `image:tag` the task runs (which version answered).
+    pub image: Arc<str>,
     /// When the task started serving (healthy, bound).
     pub start: SimTime,
     /// When it stopped; `None` while still serving when the run ended.
@@ -98,6 +104,27 @@ pub struct RequestSeries {
     pub longest_outage: SimDuration,
     /// When that outage began (`None` when there was none).
     pub longest_outage_at: Option<SimTime>,
+    /// The route's new version: the image last brought to one of its backends by `docker
+    /// service update --image` or `docker service create` (`None`: never).
+    pub new_image: Option<String>,
+    /// Requests answered by tasks of the new version (the exposure, when it is bad).
+    pub to_new: u64,
+    /// Of those, the ones that failed.
+    pub new_failed: u64,
+    /// Per backend service, the requests it was sent and how many failed, in the order the
+    /// backends first appeared.
+    pub backends: Vec<BackendRequests>,
+}
+
+/// The requests a route sent to one backend service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendRequests {
+    /// Full service name.
+    pub service: String,
+    /// Requests it was sent (a weighted backend with no serving task still counts its share).
+    pub total: u64,
+    /// Of those, the ones that failed.
+    pub failed: u64,
 }
 
 impl RequestSeries {

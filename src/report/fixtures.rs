@@ -29,6 +29,9 @@ pub fn empty_run() -> RunRecord {
         secret_mounts: Vec::new(),
         serving: Vec::new(),
         requests: Vec::new(),
+        image_changes: Vec::new(),
+        routes: Vec::new(),
+        strategies: Vec::new(),
     }
 }
 
@@ -66,7 +69,13 @@ pub fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSamp
 
 /// A service that never updated.
 pub fn service(name: &str, desired: u64) -> ServiceRecord {
-    ServiceRecord { name: name.into(), desired_replicas: desired, update: UpdateRecord::default() }
+    ServiceRecord {
+        name: name.into(),
+        desired_replicas: desired,
+        update: UpdateRecord::default(),
+        created_at: SimTime::ZERO,
+        removed_at: None,
+    }
 }
 
 /// An update of 10 tasks, all replaced, that started at 30.050 s and completed at `completed_at`

@@ -445,6 +445,10 @@ mod tests {
             buckets,
             longest_outage: SimDuration(outage_ms * MS),
             longest_outage_at: (outage_ms > 0).then_some(SimTime(40 * S)),
+            new_image: None,
+            to_new: 0,
+            new_failed: 0,
+            backends: Vec::new(),
         }];
         run
     }

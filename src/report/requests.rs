@@ -39,6 +39,10 @@ mod tests {
             buckets: buckets.iter().map(|&(t, ok, failed)| RequestBucket { t: SimTime(t * S), ok, failed }).collect(),
             longest_outage: SimDuration::ZERO,
             longest_outage_at: None,
+            new_image: None,
+            to_new: 0,
+            new_failed: 0,
+            backends: Vec::new(),
         }
     }
 

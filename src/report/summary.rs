@@ -235,6 +235,10 @@ mod tests {
             buckets: vec![bucket(2, 100, 0), bucket(3, 30, 70), bucket(4, 100, 0)],
             longest_outage: crate::time::SimDuration(700 * MS),
             longest_outage_at: Some(SimTime(3 * S + 300 * MS)),
+            new_image: None,
+            to_new: 0,
+            new_failed: 0,
+            backends: Vec::new(),
         }];
         let text = summary_json(&run);
         // 70 of 300 failed: 0.2333.

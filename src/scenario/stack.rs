@@ -364,7 +364,14 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
     let d = deploy_settings(c, deploy, &deploy_path);
     task.restart = d.restart;
     task.placement = d.placement;
-    ServiceSpec { name: full_name.to_string(), mode: d.mode, task, update: d.update, rollback: d.rollback }
+    ServiceSpec {
+        name: full_name.to_string(),
+        mode: d.mode,
+        task,
+        update: d.update,
+        rollback: d.rollback,
+        labels: d.labels,
+    }
 }
 
 /// `ports`: short syntax (`"8080:80"`, always ingress) or long syntax; returns the ports
@@ -409,6 +416,7 @@ struct Deploy {
     rollback: UpdateConfig,
     restart: RestartPolicy,
     placement: Placement,
+    labels: BTreeMap<String, String>,
 }
 
 fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
@@ -431,7 +439,37 @@ fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
         let at = path.key("placement").key("max_replicas_per_node");
         c.error(&at, "max_replicas_per_node can only be used with replicated mode", None);
     }
-    Deploy { mode, update, rollback, restart, placement }
+    let labels = c.optional(d, path, "labels", labels).unwrap_or_default();
+    Deploy { mode, update, rollback, restart, placement, labels }
+}
+
+/// `deploy.labels`: a list of `KEY=VALUE` (a bare `KEY` has an empty value) or a mapping, as
+/// compose's `list_or_dict`.
+fn labels(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    match v {
+        Yaml::Seq(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let text = c.string(item, &path.index(i))?;
+                let (k, v) = text.split_once('=').unwrap_or((&text, ""));
+                out.insert(k.to_string(), v.to_string());
+            }
+        }
+        Yaml::Map(entries) => {
+            for (k, item) in entries {
+                let text = match item {
+                    Yaml::Null => String::new(),
+                    other => c.scalar_text(other, &path.key(k))?,
+                };
+                out.insert(k.clone(), text);
+            }
+        }
+        other => {
+            c.error(path, "must be a list of KEY=VALUE or a mapping", Some(format!("found {}", other.kind())));
+            return None;
+        }
+    }
+    Some(out)
 }
 
 /// `update_config` / `rollback_config`. A block that is present takes docker/cli's

@@ -11,7 +11,7 @@ use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::{SimDuration, SimTime};
 
 /// Keys of one traffic entry.
-const KEYS: &[&str] = &["service", "rate", "request_duration", "capacity_per_task", "overload", "timeout", "from"];
+const KEYS: &[&str] = &["service", "route", "rate", "request_duration", "capacity_per_task", "overload", "timeout", "from"];
 
 /// Default request duration: a quick API call.
 const DEFAULT_DURATION: SimDuration = SimDuration::from_millis(50);
@@ -53,13 +53,21 @@ fn entry(
 ) -> Option<TrafficSpec> {
     let e = c.entries(v, path)?;
     c.check_keys(e, path, KEYS, false, &[]);
+    let route_only = get(e, "route").is_some();
     let service = match (key, get(e, "service")) {
+        (None, None) if route_only => route_name(c, e, path),
+        (Some(_), None) | (None, Some(_)) if route_only => {
+            let hint = "give either service: (that service and those labelled deploysim.route=SERVICE) or route: (the services labelled deploysim.route=ROUTE)";
+            c.error(&path.key("route"), "cannot be combined with service", Some(hint.into()));
+            None
+        }
         (Some(k), None) => service_name(c, &k, path, services),
         (None, Some(s)) => {
             c.string(s, &path.key("service")).and_then(|s| service_name(c, &s, &path.key("service"), services))
         }
         (None, None) => {
-            c.error(path, "service is required", Some("name the service in full, e.g. service: web_web".into()));
+            let hint = "name the service in full, e.g. service: web_web (or a route: its backends carry the label deploysim.route=ROUTE)";
+            c.error(path, "service is required", Some(hint.into()));
             None
         }
         (Some(_), Some(_)) => {
@@ -74,7 +82,25 @@ fn entry(
     let capacity_per_task = c.optional(e, path, "capacity_per_task", positive_rate);
     let overload = overload(c, e, path, capacity_per_task.is_some());
     let from = c.optional(e, path, "from", Checker::duration).map(|d| SimTime(d.0));
-    Some(TrafficSpec { service: service?, rate: rate?, request_duration, capacity_per_task, overload: overload?, from })
+    Some(TrafficSpec {
+        service: service?,
+        route_only,
+        rate: rate?,
+        request_duration,
+        capacity_per_task,
+        overload: overload?,
+        from,
+    })
+}
+
+/// `route: NAME`: a non-empty label value.
+fn route_name(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Option<String> {
+    let name = c.scalar_text(get(e, "route")?, &path.key("route"))?;
+    if name.trim().is_empty() {
+        c.error(&path.key("route"), "must not be empty", Some("name the route its backends are labelled with".into()));
+        return None;
+    }
+    Some(name)
 }
 
 /// A full service name of the stack; a short name or a typo gets a hint, and the names known.

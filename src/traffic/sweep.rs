@@ -1,60 +1,73 @@
-//! The sweep over a service's window: segments of constant rate, serving count and doomed
-//! share, each turned into expected ok and failed requests (in 10⁻¹² requests), gathered into
-//! one-second buckets and rounded (see the module docs of [`crate::traffic`]).
+//! The sweep over a route's window: segments within which the rate, the backends and their
+//! weights, and each backend's serving count, doomed share, error rate and new-version count
+//! are constant, each turned into expected ok and failed requests (in 10⁻¹² requests),
+//! gathered into one-second buckets and rounded (see the module docs of [`crate::traffic`]).
 
-use crate::model::traffic::{MilliRps, Overload, RequestBucket, RequestSeries, ServingInterval, TrafficSpec};
+use crate::model::traffic::{MilliRps, Overload, RequestBucket, TrafficSpec};
 use crate::time::{SimDuration, SimTime};
 
 /// Nanoseconds per bucket.
 const BUCKET: u64 = 1_000_000_000;
 
 /// Units of 10⁻¹² request (millirequests per second × nanoseconds) in one request.
-const PICO: u128 = 1_000_000_000_000;
+pub const PICO: u128 = 1_000_000_000_000;
 
-/// At `t`, the serving count changes by `dn` and the count of doomed duration points (over
-/// serving tasks; each point is 1/k of a task's requests) by `dm`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Parts per million.
+const PPM: u128 = 1_000_000;
+
+/// At `t`, backend `backend`'s counts change: serving tasks by `dn`, doomed duration points
+/// (over serving tasks; each point is 1/k of a task's requests) by `dm`, the error rates of
+/// its serving tasks (ppm) by `de`, its serving new-version tasks by `dv` and their doomed
+/// points by `dm_new`. A change with `membership` replaces every backend's weight instead.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     /// When.
     pub t: SimTime,
+    /// Which backend (index into the route's backends).
+    pub backend: usize,
     /// Change of the number of serving tasks.
     pub dn: i64,
     /// Change of the number of doomed duration points.
     pub dm: i64,
+    /// Change of the sum of serving tasks' error rates (ppm).
+    pub de: i64,
+    /// Change of the number of serving new-version tasks.
+    pub dv: i64,
+    /// Change of the doomed points of new-version tasks.
+    pub dm_new: i64,
+    /// Change of the sum of serving new-version tasks' error rates (ppm).
+    pub de_new: i64,
+    /// The route's backends from now on: per backend, `None` when not one, else its weight
+    /// (`Some(None)`: no weight label).
+    pub membership: Option<Vec<Option<Option<u64>>>>,
 }
 
-/// The changes the spans make, in time order. A span `[s, e)` counts in `n`; if it is cut at
-/// `c`, each duration point `d` with `c − d < e` is doomed from `max(s, c − d)` to `e`: a request
-/// of that duration arriving then would still be running at `c`.
-pub fn changes(spans: &[&ServingInterval], points: &[SimDuration], until: SimTime) -> Vec<Change> {
-    let mut out = Vec::with_capacity(spans.len() * 2);
-    for span in spans {
-        let (s, e) = (span.start, span.end.unwrap_or(until).max(span.start));
-        out.push(Change { t: s, dn: 1, dm: 0 });
-        out.push(Change { t: e, dn: -1, dm: 0 });
-        let Some(cut) = span.cut else { continue };
-        let mut doomed = 0;
-        for d in points {
-            let from = SimTime(cut.0.saturating_sub(d.0));
-            if from < e {
-                out.push(Change { t: from.max(s), dn: 0, dm: 1 });
-                doomed += 1;
-            }
-        }
-        if doomed > 0 {
-            out.push(Change { t: e, dn: 0, dm: -doomed });
-        }
+impl Change {
+    /// A change of one backend's counts.
+    pub fn counts(t: SimTime, backend: usize) -> Change {
+        Change { t, backend, dn: 0, dm: 0, de: 0, dv: 0, dm_new: 0, de_new: 0, membership: None }
     }
-    // Stable and by time only: all changes at one instant apply before the next segment.
-    out.sort_by_key(|c| c.t);
-    out
+}
+
+/// What holds for one backend during a segment.
+#[derive(Clone, Copy, Debug, Default)]
+struct Backend {
+    /// Member of the route, and its weight label.
+    member: Option<Option<u64>>,
+    n: i64,
+    m: i64,
+    e: i64,
+    v: i64,
+    m_new: i64,
+    e_new: i64,
+    /// Requests waiting for this backend (weighted routing: one queue per backend).
+    queue: u128,
 }
 
 /// What holds during a segment, and the queue carried between segments.
-#[derive(Default)]
 struct State {
-    n: i64,
-    m: i64,
+    backends: Vec<Backend>,
+    /// The shared queue of replica-ratio routing.
     queue: u128,
 }
 
@@ -63,43 +76,97 @@ impl State {
     /// the first one left.
     fn apply(&mut self, changes: &[Change], mut next: usize, t: SimTime) -> usize {
         while let Some(c) = changes.get(next).filter(|c| c.t <= t) {
-            self.n += c.dn;
-            self.m += c.dm;
+            if let Some(members) = &c.membership {
+                for (b, member) in self.backends.iter_mut().zip(members) {
+                    b.member = *member;
+                }
+            } else {
+                let b = &mut self.backends[c.backend];
+                b.n += c.dn;
+                b.m += c.dm;
+                b.e += c.de;
+                b.v += c.dv;
+                b.m_new += c.dm_new;
+                b.e_new += c.de_new;
+            }
             next += 1;
         }
         next
     }
+
+    fn weighted(&self) -> bool {
+        self.backends.iter().any(|b| matches!(b.member, Some(Some(_))))
+    }
 }
 
-/// Sweeps `[from, until)` and returns the rounded series.
-pub fn sweep(spec: &TrafficSpec, changes: &[Change], k: u64, (from, until): (SimTime, SimTime)) -> RequestSeries {
-    let mut state = State::default();
+/// Exact sums (10⁻¹² requests) of one backend or of the whole route.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Requests that succeeded.
+    pub ok: u128,
+    /// Requests that failed.
+    pub failed: u128,
+    /// Requests answered by a new-version task (ok or failed).
+    pub to_new: u128,
+    /// Of those, the failed ones.
+    pub new_failed: u128,
+}
+
+impl Tally {
+    fn add(&mut self, other: Tally) {
+        self.ok += other.ok;
+        self.failed += other.failed;
+        self.to_new += other.to_new;
+        self.new_failed += other.new_failed;
+    }
+
+    /// Whole requests, rounded half up.
+    pub fn whole(x: u128) -> u64 {
+        ((x + PICO / 2) / PICO) as u64
+    }
+}
+
+/// What a sweep over a window found.
+#[derive(Debug, Default)]
+pub struct Sweep {
+    /// Per one-second bucket, rounded cumulatively.
+    pub buckets: Vec<RequestBucket>,
+    /// The whole route, exact.
+    pub total: Tally,
+    /// Per backend, exact.
+    pub per_backend: Vec<Tally>,
+    /// Longest time every arriving request would fail, and when it began.
+    pub longest_outage: (SimDuration, Option<SimTime>),
+}
+
+/// Sweeps `[from, until)` of a route with `backends` backends.
+pub fn sweep(spec: &TrafficSpec, changes: &[Change], backends: usize, k: u64, (from, until): (SimTime, SimTime)) -> Sweep {
+    let mut state = State { backends: vec![Backend::default(); backends], queue: 0 };
     let mut next = state.apply(changes, 0, from);
     let (mut buckets, mut outage) = (Buckets::default(), Outage::default());
+    let mut out = Sweep { per_backend: vec![Tally::default(); backends], ..Sweep::default() };
     let mut t = from;
     while t < until {
         let end = segment_end(spec, changes.get(next).map(|c| c.t), t, until);
         let rate = rate_at(&spec.rate, t);
-        let (ok, failed) = outcome(spec, k, &mut state, rate, end.since(t).as_nanos() as u128);
-        buckets.add(t, ok, failed);
-        outage.observe(t, state.n <= 0 || state.m >= k as i64 * state.n);
+        let (tally, all_fail) = segment(spec, k, &mut state, rate, end.since(t).as_nanos() as u128, &mut out.per_backend);
+        buckets.add(t, tally.ok, tally.failed);
+        out.total.add(tally);
+        outage.observe(t, all_fail);
         t = end;
         next = state.apply(changes, next, t);
     }
     // Still queued at the end: within their timeout, so served.
-    buckets.add_to_last(state.queue);
-    let (longest_outage, longest_outage_at) = outage.finish(until);
-    RequestSeries {
-        service: spec.service.clone(),
-        from,
-        until,
-        buckets: buckets.rounded(),
-        longest_outage,
-        longest_outage_at,
-    }
+    let queued = state.queue + state.backends.iter().map(|b| b.queue).sum::<u128>();
+    buckets.add_to_last(queued);
+    out.total.ok += queued;
+    out.buckets = buckets.rounded();
+    out.longest_outage = outage.finish(until);
+    out
 }
 
-/// The next instant something changes: a span change, a rate step, a bucket boundary, the end.
+/// The next instant something changes: a backend or route change, a rate step, a bucket
+/// boundary, the end.
 fn segment_end(spec: &TrafficSpec, next_change: Option<SimTime>, t: SimTime, until: SimTime) -> SimTime {
     let second = SimTime((t.0 / BUCKET + 1).saturating_mul(BUCKET));
     let step = spec.rate.iter().map(|(at, _)| *at).find(|at| *at > t);
@@ -111,37 +178,144 @@ pub(super) fn rate_at(steps: &[(SimTime, MilliRps)], t: SimTime) -> MilliRps {
     steps.iter().rev().find(|(at, _)| *at <= t).map_or(0, |(_, r)| *r)
 }
 
-/// Ok and failed requests (10⁻¹² units) of a segment of `len` ns at `rate`, updating the queue.
-fn outcome(spec: &TrafficSpec, k: u64, state: &mut State, rate: MilliRps, len: u128) -> (u128, u128) {
+/// One segment of `len` ns at `rate`: the route's tally (adding each backend's to
+/// `per_backend`), and whether every arrival fails.
+fn segment(
+    spec: &TrafficSpec,
+    k: u64,
+    state: &mut State,
+    rate: MilliRps,
+    len: u128,
+    per_backend: &mut [Tally],
+) -> (Tally, bool) {
     let arrivals = rate as u128 * len;
-    if state.n <= 0 {
+    let mut total = Tally::default();
+    if state.weighted() {
+        // A weighted round robin: each backend its share, over its own tasks and queue.
+        let weight = |b: &Backend| b.member.map_or(0, |w| w.unwrap_or(1)) as u128;
+        let sum: u128 = state.backends.iter().map(weight).sum();
+        let mut all_fail = true;
+        for (i, b) in state.backends.iter_mut().enumerate() {
+            let w = weight(b);
+            if w == 0 && b.queue == 0 {
+                continue;
+            }
+            let (share, share_rate) = if sum == 0 { (0, 0) } else { (arrivals * w / sum, rate as u128 * w / sum) };
+            let g = Group::of(b);
+            let (tally, fails) = match serve(spec, g, share, share_rate, len, &mut b.queue) {
+                Served::Nobody(failed) => (Tally { failed, ..Tally::default() }, true),
+                Served::By { served, overloaded } => (split(served, overloaded, g, g, k), g.m >= k as u128 * g.n),
+            };
+            all_fail &= fails || w == 0;
+            per_backend[i].add(tally);
+            total.add(tally);
+        }
+        if sum == 0 {
+            // Every backend weighs 0: nothing answers.
+            total.failed += arrivals;
+        }
+        (total, all_fail)
+    } else {
+        let members: Vec<usize> = (0..state.backends.len()).filter(|&i| state.backends[i].member.is_some()).collect();
+        let mut whole = Group::default();
+        for &i in &members {
+            whole.join(Group::of(&state.backends[i]));
+        }
+        match serve(spec, whole, arrivals, rate as u128, len, &mut state.queue) {
+            Served::Nobody(failed) => (Tally { failed, ..Tally::default() }, true),
+            Served::By { served, overloaded } => {
+                // Each member's part is in proportion to its serving tasks.
+                for &i in &members {
+                    per_backend[i].add(split(served, overloaded, Group::of(&state.backends[i]), whole, k));
+                }
+                (split(served, overloaded, whole, whole, k), whole.m >= k as u128 * whole.n)
+            }
+        }
+    }
+}
+
+/// The serving tasks requests are spread over.
+#[derive(Clone, Copy, Debug, Default)]
+struct Group {
+    n: u128,
+    m: u128,
+    e: u128,
+    v: u128,
+    m_new: u128,
+    e_new: u128,
+}
+
+impl Group {
+    fn of(b: &Backend) -> Group {
+        let u = |x: i64| x.max(0) as u128;
+        Group { n: u(b.n), m: u(b.m), e: u(b.e), v: u(b.v), m_new: u(b.m_new), e_new: u(b.e_new) }
+    }
+
+    fn join(&mut self, o: Group) {
+        self.n += o.n;
+        self.m += o.m;
+        self.e += o.e;
+        self.v += o.v;
+        self.m_new += o.m_new;
+        self.e_new += o.e_new;
+    }
+}
+
+/// What a group of tasks did with the requests sent to it.
+enum Served {
+    /// No task serves: these requests (arrivals and the queue) fail.
+    Nobody(u128),
+    /// `served` reached a task; `overloaded` exceeded capacity and failed.
+    By {
+        /// Reached a task.
+        served: u128,
+        /// Refused or timed out.
+        overloaded: u128,
+    },
+}
+
+/// Sends `arrivals` (10⁻¹² requests, at `rate` millirequests/s over `len` ns) to `g`, by the
+/// overload rule, updating its queue.
+fn serve(spec: &TrafficSpec, g: Group, arrivals: u128, rate: u128, len: u128, queue: &mut u128) -> Served {
+    if g.n == 0 {
         // Nothing to send a request to, nor to wait at: every arrival and every queued request
         // fails.
-        return (0, arrivals + std::mem::take(&mut state.queue));
+        return Served::Nobody(arrivals + std::mem::take(queue));
     }
-    let n = state.n as u128;
     let (served, overloaded) = match (spec.capacity_per_task, spec.overload) {
         (None, _) => (arrivals, 0),
         (Some(cap), Overload::Reject) => {
-            let served = (rate as u128).min(cap as u128 * n) * len;
+            let served = (rate.min(cap as u128 * g.n) * len).min(arrivals);
             (served, arrivals - served)
         }
-        (Some(cap), Overload::Queue { timeout }) => queue(&mut state.queue, rate, cap as u128 * n, len, timeout),
+        (Some(cap), Overload::Queue { timeout }) => fluid_queue(queue, rate, cap as u128 * g.n, len, timeout),
     };
-    // Each serving task gets 1/n of what is served; of a task's requests, the doomed points'
-    // share (1/k each) will still be running when it is cut.
-    let doomed = served * state.m.max(0) as u128 / (k as u128 * n);
-    (served - doomed, overloaded + doomed)
+    Served::By { served, overloaded }
+}
+
+/// The outcome of the requests that fell on `part` of the `whole` group's serving tasks: each
+/// task gets 1/n of what is served (and of what overloaded); of a task's requests, the doomed
+/// points' share (1/k each) will still be running when it is cut, and of the rest its error
+/// rate fails. `part == whole` gives the group's own outcome.
+fn split(served: u128, overloaded: u128, part: Group, whole: Group, k: u64) -> Tally {
+    let kn = k as u128 * whole.n;
+    let mine = served * part.n / whole.n;
+    let doomed = (served * part.m / kn).min(mine);
+    let errors = if part.n == 0 { 0 } else { (mine - doomed) * part.e / (part.n * PPM) };
+    let to_new = served * part.v / whole.n;
+    let doomed_new = (served * part.m_new / kn).min(to_new);
+    let errors_new = if part.v == 0 { 0 } else { (to_new - doomed_new) * part.e_new / (part.v * PPM) };
+    let failed = overloaded * part.n / whole.n + doomed + errors;
+    Tally { ok: mine - doomed - errors, failed, to_new, new_failed: doomed_new + errors_new }
 }
 
 /// Fluid FIFO queue over one segment with capacity `c` (millirequests/s): returns (served,
 /// failed). It holds at most `c × timeout` (a longer wait would exceed the timeout).
-fn queue(q: &mut u128, rate: MilliRps, c: u128, len: u128, timeout: SimDuration) -> (u128, u128) {
+fn fluid_queue(q: &mut u128, rate: u128, c: u128, len: u128, timeout: SimDuration) -> (u128, u128) {
     let limit = c * timeout.as_nanos() as u128;
     // Capacity fell (a task stopped serving): the requests beyond the new limit time out now.
     let mut failed = q.saturating_sub(limit);
     *q = (*q).min(limit);
-    let rate = rate as u128;
     if rate >= c {
         let filled = *q + (rate - c) * len;
         failed += filled.saturating_sub(limit);
@@ -178,15 +352,18 @@ impl Buckets {
 
     /// Whole counts by cumulative rounding (half up): buckets add up to the rounded totals.
     fn rounded(&self) -> Vec<RequestBucket> {
-        let round = |x: u128| ((x + PICO / 2) / PICO) as u64;
         let (mut ok_sum, mut failed_sum) = (0u128, 0u128);
         self.0
             .iter()
             .map(|&(t, ok, failed)| {
-                let (ok_before, failed_before) = (round(ok_sum), round(failed_sum));
+                let (ok_before, failed_before) = (Tally::whole(ok_sum), Tally::whole(failed_sum));
                 ok_sum += ok;
                 failed_sum += failed;
-                RequestBucket { t, ok: round(ok_sum) - ok_before, failed: round(failed_sum) - failed_before }
+                RequestBucket {
+                    t,
+                    ok: Tally::whole(ok_sum) - ok_before,
+                    failed: Tally::whole(failed_sum) - failed_before,
+                }
             })
             .collect()
     }

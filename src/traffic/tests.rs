@@ -16,6 +16,7 @@ fn span(start: u64, end: Option<u64>, cut: Option<u64>) -> ServingInterval {
     ServingInterval {
         service: Arc::from("web_web"),
         task_id: Arc::from("t"),
+        image: Arc::from("app:1"),
         start: SimTime(start),
         end: end.map(SimTime),
         ended_by,
@@ -27,6 +28,7 @@ fn span(start: u64, end: Option<u64>, cut: Option<u64>) -> ServingInterval {
 fn spec(rate_milli: u64, duration: u64) -> TrafficSpec {
     TrafficSpec {
         service: "web_web".into(),
+        route_only: false,
         rate: vec![(SimTime::ZERO, rate_milli)],
         request_duration: Dist::Fixed(SimDuration(duration)),
         capacity_per_task: None,
@@ -43,7 +45,7 @@ fn run_until(end: u64, serving: Vec<ServingInterval>) -> RunRecord {
 }
 
 fn one(run: &RunRecord, spec: TrafficSpec) -> RequestSeries {
-    evaluate(run, &[spec]).remove(0)
+    evaluate(run, &[spec], &Default::default()).remove(0)
 }
 
 /// (ok, failed) per bucket.

@@ -33,7 +33,7 @@ fn patch_config(config: &mut UpdateConfig, patch: &UpdateConfigPatch) {
 }
 
 /// The spec `docker service update` submits.
-fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
+pub(super) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
     let mut spec = current.clone();
     if let Some(image) = &u.image {
         spec.task.image = image.clone();
@@ -56,6 +56,12 @@ fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
     if let Some(g) = u.stop_grace_period {
         spec.task.stop_grace_period = Some(g);
     }
+    for key in &u.label_rm {
+        spec.labels.remove(key);
+    }
+    for (key, value) in &u.label_add {
+        spec.labels.insert(key.clone(), value.clone());
+    }
     spec
 }
 
@@ -67,6 +73,11 @@ impl World {
                 if update.rollback_now { w.manual_rollback(sid, q) } else { w.service_update(sid, update, q) }
             }),
             Action::ServiceRollback { service } => self.with_service(service, |w, sid| w.manual_rollback(sid, q)),
+            Action::ServiceCreate { spec } => self.service_create(spec, q),
+            Action::ServiceRm { service } => self.with_service(service, |w, sid| w.service_rm(sid, q)),
+            Action::Rollout { service, update, strategy } => {
+                self.with_service(service, |w, sid| w.start_rollout(sid, update, strategy, q))
+            }
             Action::ServiceScale { service, replicas } => self.with_service(service, |w, sid| {
                 if w.service(sid).is_global() {
                     return Err("scale can only be used with replicated or replicated-job mode".to_string());
@@ -102,6 +113,7 @@ impl World {
             }
         };
         self.recorder.actions.push((q.now(), timed.text.clone(), result.err()));
+        self.refresh_routes(q.now());
     }
 
     fn with_service(
@@ -109,11 +121,8 @@ impl World {
         name: &str,
         f: impl FnOnce(&mut World, ServiceId) -> Result<(), String>,
     ) -> Result<(), String> {
-        match self.services.iter().find(|s| &*s.name == name) {
-            Some(s) => {
-                let sid = s.id;
-                f(self, sid)
-            }
+        match self.live_service(name) {
+            Some(sid) => f(self, sid),
             None => Err(format!("service {name} not found")),
         }
     }
@@ -134,7 +143,12 @@ impl World {
 
     /// `controlapi.UpdateService` for a new spec: PreviousSpec = Spec, UpdateStatus reset to
     /// nil even when nothing changed (which is how a paused update resumes).
-    fn service_update(&mut self, sid: ServiceId, u: &ServiceUpdate, q: &mut EventQueue<Event>) -> Result<(), String> {
+    pub(super) fn service_update(
+        &mut self,
+        sid: ServiceId,
+        u: &ServiceUpdate,
+        q: &mut EventQueue<Event>,
+    ) -> Result<(), String> {
         // The CLI resolves secret names to ids first (`ParseSecrets`).
         if let Some(missing) = self.missing_secret(u.secret_add.iter().map(|s| s.source.as_str())) {
             return Err(format!("secret not found: {missing}"));
@@ -143,11 +157,11 @@ impl World {
         if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
             return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());
         }
-        let touches_task = u.image.is_some()
-            || u.force
-            || !u.secret_add.is_empty()
-            || !u.secret_rm.is_empty()
-            || u.stop_grace_period.is_some();
+        let touches_task = u.touches_tasks();
+        if let Some(image) = &u.image {
+            let name = self.service(sid).name.to_string();
+            self.recorder.image_changes.push((q.now(), name, image.clone()));
+        }
         let svc = self.service_mut(sid);
         if touches_task {
             svc.newest_requested = spec.task.clone();

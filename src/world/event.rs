@@ -51,6 +51,11 @@ pub enum Event {
         /// The step.
         step: AgentStep,
     },
+    /// A blue-green or canary controller asked to be called now.
+    Strategy {
+        /// Index into the world's rollouts.
+        run: u32,
+    },
     /// A desired-state change reached the task's node.
     DesiredArrives {
         /// The task.

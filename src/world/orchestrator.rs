@@ -20,28 +20,39 @@ impl World {
     /// `docker stack deploy` at t = 0: creates every service and reconciles it.
     pub(super) fn deploy_stack(&mut self, q: &mut EventQueue<Event>) {
         for spec in self.scenario.services.clone() {
-            let id = ServiceId(self.services.len() as u32);
-            self.services.push(Service {
-                id,
-                name: Arc::from(spec.name.as_str()),
-                newest_requested: spec.task.clone(),
-                version_is_new: vec![true],
-                images: vec![Arc::from(spec.task.image.as_str())],
-                specs: vec![spec],
-                current: SpecVersion(0),
-                previous: None,
-                status: None,
-                updater: None,
-                tasks: Vec::new(),
-                restart_history: BTreeMap::new(),
-                counts: Counts::default(),
-                sample_due: true,
-                last_sample: None,
-                by_slot: BTreeMap::new(),
-                record: Default::default(),
-            });
-            q.at(q.now(), Event::Reconcile { service: id });
+            self.add_service(spec, q);
         }
+        self.refresh_routes(q.now());
+    }
+
+    /// Adds a service (`docker stack deploy`, `docker service create`) and reconciles it.
+    pub(super) fn add_service(&mut self, spec: crate::model::spec::ServiceSpec, q: &mut EventQueue<Event>) -> ServiceId {
+        let id = ServiceId(self.services.len() as u32);
+        self.services.push(Service {
+            id,
+            name: Arc::from(spec.name.as_str()),
+            newest_requested: spec.task.clone(),
+            version_is_new: vec![true],
+            images: vec![Arc::from(spec.task.image.as_str())],
+            specs: vec![spec],
+            current: SpecVersion(0),
+            previous: None,
+            status: None,
+            updater: None,
+            tasks: Vec::new(),
+            restart_history: BTreeMap::new(),
+            counts: Counts::default(),
+            sample_due: true,
+            last_sample: None,
+            by_slot: BTreeMap::new(),
+            record: Default::default(),
+            created_at: q.now(),
+            removed_at: None,
+            removed: false,
+            failures: 0,
+        });
+        q.at(q.now(), Event::Reconcile { service: id });
+        id
     }
 
     /// The tasks that fill each slot (`UpdatableTasksInSlot`): tasks whose desired state is at
@@ -70,6 +81,9 @@ impl World {
     /// Reconciles a service with its spec: add or remove tasks, then hand the slots to the
     /// update supervisor.
     pub(super) fn reconcile(&mut self, sid: ServiceId, q: &mut EventQueue<Event>) {
+        if self.service(sid).removed {
+            return;
+        }
         match self.service(sid).spec().mode {
             ServiceMode::Replicated { replicas } => self.reconcile_replicated(sid, replicas, q),
             ServiceMode::Global => self.reconcile_global(sid, q),
@@ -167,6 +181,10 @@ impl World {
         // committed, so the replacement below uses it (the s05 trace's first run); the
         // rollback's reconcile is queued behind events already due now.
         if state > TaskState::Running {
+            if matches!(state, TaskState::Failed | TaskState::Rejected) && self.task(id).desired <= TaskState::Running {
+                let sid = self.task(id).service;
+                self.service_mut(sid).failures += 1;
+            }
             self.note_node_failure(id, state, q.now());
             self.release_gates_waiting_on(id, q);
             let node_invalid = false;

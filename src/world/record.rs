@@ -32,6 +32,11 @@ pub(super) struct Recorder {
     open_serving: std::collections::BTreeMap<TaskId, usize>,
     /// Time of the event being handled: `touch` has no clock, and serving spans need one.
     pub now: SimTime,
+    /// Images brought in by `docker service update --image` or `docker service create`:
+    /// (when, service, image).
+    pub image_changes: Vec<(SimTime, String, String)>,
+    /// Each traffic route's backends whenever they changed.
+    pub routes: Vec<crate::model::route::RouteState>,
 }
 
 impl Recorder {
@@ -53,12 +58,12 @@ impl Recorder {
         id: TaskId,
         (was, is): (bool, bool),
         lost: Option<ServingEnd>,
-        (service, task_id): (Arc<str>, Arc<str>),
+        (service, task_id, image): (Arc<str>, Arc<str>, Arc<str>),
     ) {
         let now = self.now;
         if is && !was {
             self.open_serving.insert(id, self.serving.len());
-            let span = ServingInterval { service, task_id, start: now, end: None, ended_by: None, cut: None };
+            let span = ServingInterval { service, task_id, image, start: now, end: None, ended_by: None, cut: None };
             self.serving.push(span);
             return;
         }
@@ -178,7 +183,8 @@ impl World {
             None
         };
         let serving_news = old.serving != class.serving || (lost.is_some() && !class.serving);
-        let names = serving_news.then(|| (service.name.clone(), task.docker_id.clone()));
+        let names = serving_news
+            .then(|| (service.name.clone(), task.docker_id.clone(), service.images[task.spec.0 as usize].clone()));
         if class != old {
             let sid = task.service;
             self.task_mut(id).class = class;
@@ -224,6 +230,9 @@ impl World {
     /// Desired replicas as the timeline shows them (global: nodes that accept the service).
     pub(super) fn desired_count(&self, sid: crate::model::task::ServiceId) -> u64 {
         let svc = self.service(sid);
+        if svc.removed {
+            return 0;
+        }
         match svc.spec().mode {
             ServiceMode::Replicated { replicas } => replicas,
             ServiceMode::Global => self.nodes.iter().filter(|n| self.global_node_eligible(sid, n.id)).count() as u64,
@@ -275,6 +284,7 @@ impl World {
 
     /// Builds the final record.
     pub(super) fn into_record(self, end_reason: EndReason, end_time: SimTime, events: u64) -> RunRecord {
+        let strategies = self.strategy_records();
         let services = self
             .services
             .iter()
@@ -285,6 +295,8 @@ impl World {
                     ServiceMode::Global => self.desired_count(s.id),
                 },
                 update: s.record.clone(),
+                created_at: s.created_at,
+                removed_at: s.removed_at,
             })
             .collect();
         let mut record = RunRecord {
@@ -303,9 +315,12 @@ impl World {
             secret_mounts: self.recorder.secret_mounts,
             serving: self.recorder.serving,
             requests: Vec::new(),
+            image_changes: self.recorder.image_changes,
+            routes: self.recorder.routes,
+            strategies,
         };
         // Request outcomes are computed from what was recorded, never simulated per request.
-        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic);
+        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.scenario.error_rates());
         record
     }
 

@@ -234,6 +234,15 @@ pub struct Service {
     pub name: Arc<str>,
     /// Per spec version, its image, shared by every recorded row.
     pub images: Vec<Arc<str>>,
+    /// When it was created.
+    pub created_at: SimTime,
+    /// When `docker service rm` removed it.
+    pub removed_at: Option<SimTime>,
+    /// Removed: no longer reconciled, its tasks are shut down.
+    pub removed: bool,
+    /// Tasks that failed (observed failed or rejected while desired running), for the
+    /// strategy controllers' analysis.
+    pub failures: u64,
 }
 
 impl Service {

@@ -3,6 +3,7 @@
 //! with its file, line, field path and a hint.
 
 pub mod command;
+mod create_command;
 mod error;
 mod gate;
 mod healthcheck;
@@ -13,6 +14,7 @@ mod secret_command;
 mod shell;
 mod simulation;
 mod stack;
+mod strategy;
 pub(crate) mod suggest;
 mod traffic;
 mod validate;
@@ -250,7 +252,15 @@ fn assemble(
     }
     let node_names: Vec<String> = nodes.iter().map(|n| n.name.clone()).collect();
     let base_dir = path.parent().unwrap_or(FsPath::new(""));
-    let names = command::Names { services: &stack.refs, nodes: &node_names, base_dir };
+    let mut known = stack.refs.clone();
+    if let Some(timeline) = get(sim, "timeline") {
+        for created in simulation::created_services(timeline) {
+            if !known.iter().any(|s| s.full == created.full) {
+                known.push(created);
+            }
+        }
+    }
+    let names = command::Names { services: &known, nodes: &node_names, base_dir };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let traffic =
@@ -294,8 +304,14 @@ fn expectations(
 fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
     let mut used: BTreeSet<&str> = s.services.iter().map(|svc| svc.task.image.as_str()).collect();
     for a in &s.timeline {
-        if let Action::ServiceUpdate { update, .. } = &a.action {
-            used.extend(update.image.as_deref());
+        match &a.action {
+            Action::ServiceUpdate { update, .. } | Action::Rollout { update, .. } => {
+                used.extend(update.image.as_deref());
+            }
+            Action::ServiceCreate { spec } => {
+                used.insert(spec.task.image.as_str());
+            }
+            _ => {}
         }
     }
     for image in s.images.keys().filter(|i| !used.contains(i.as_str())) {

@@ -164,7 +164,7 @@ fn edit(base: &Document, params: &[Param], policy: &[usize]) -> Result<Document,
 /// The first service a timeline `docker service update` names, else the first service.
 fn target_service(scenario: &Scenario) -> Option<String> {
     let updated = scenario.timeline.iter().find_map(|a| match &a.action {
-        Action::ServiceUpdate { service, .. } => Some(service.clone()),
+        Action::ServiceUpdate { service, .. } | Action::Rollout { service, .. } => Some(service.clone()),
         _ => None,
     });
     updated.or_else(|| scenario.services.first().map(|s| s.name.clone()))

@@ -124,7 +124,9 @@ fn constraint_text(c: &crate::model::spec::Constraint) -> String {
 /// The image of the first `docker service update --image` for `service` in the timeline.
 fn update_image(scenario: &Scenario, service: &str) -> Option<String> {
     scenario.timeline.iter().find_map(|a| match &a.action {
-        Action::ServiceUpdate { service: s, update } if s == service => update.image.clone(),
+        Action::ServiceUpdate { service: s, update } | Action::Rollout { service: s, update, .. } if s == service => {
+            update.image.clone()
+        }
         _ => None,
     })
 }

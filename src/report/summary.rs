@@ -1,6 +1,7 @@
 //! `summary.json`: the run's key figures per service, for machines and diffs.
 
 use crate::model::record::{RunRecord, ServiceRecord, StatusChange, UpdateRecord};
+use crate::model::strategy::StrategyRecord;
 use crate::model::traffic::RequestSeries;
 use crate::report::availability::{Availability, Ratio, availability};
 use crate::report::json::Json;
@@ -21,9 +22,23 @@ use crate::time::SimTime;
 ///                         "serving_ratio_time_weighted", "seconds_below_desired",
 ///                         "seconds_none_serving" },
 ///       "requests": { "total", "failed", "failed_ratio", "longest_outage_s",
-///                     "observed_from_s", "longest_outage_at_s" } } },
+///                     "observed_from_s", "longest_outage_at_s",
+///                     "new_version": { "image", "requests", "failed" },
+///                     "backends": [ { "service", "requests", "failed" } ] },
+///       "created_at_s", "removed_at_s" } },
+///   "routes": { "<route>": <requests> },
+///   "strategies": [ { "strategy", "service", "new_service", "image", "route", "started_at_s",
+///                     "outcome", "message", "ended_at_s",
+///                     "phases": [ { "t_s", "phase", "message" } ] } ],
 ///   "actions": [ { "t_s", "command", "error" } ] }
 /// ```
+///
+/// Keys that only some runs have are left out of the others, so that a run without them reads
+/// as before: `new_version` (the route's new version — the image last brought to one of its
+/// backends — and the requests its tasks answered), `backends` (only with more than one),
+/// `created_at_s` (services created after the start), `removed_at_s` (services removed),
+/// `routes` (traffic entries written `route:`) and `strategies` (blue-green and canary
+/// rollouts).
 ///
 /// Times (`*_s`) and durations (`duration_s`, `seconds_*`) are seconds with exactly three
 /// decimals; ratios have exactly four. Missing times are `null`; `update.state` is `null` when
@@ -40,7 +55,7 @@ pub fn summary_json(run: &RunRecord) -> String {
 }
 
 fn summary_tree(run: &RunRecord) -> Json {
-    Json::object(vec![
+    let mut fields = vec![
         ("scenario", Json::str(&run.scenario)),
         ("seed", Json::uint(run.seed)),
         ("input_digest", Json::str(&run.input_digest)),
@@ -48,7 +63,38 @@ fn summary_tree(run: &RunRecord) -> Json {
         ("engine", Json::str(&run.engine)),
         ("run", run_json(run)),
         ("services", services_json(run)),
-        ("actions", Json::Array(run.actions.iter().map(action_json).collect())),
+    ];
+    let routes: Vec<&RequestSeries> =
+        run.requests.iter().filter(|r| !run.services.iter().any(|s| s.name == r.service)).collect();
+    if !routes.is_empty() {
+        fields.push(("routes", Json::Object(routes.iter().map(|r| (r.service.clone(), requests_json(r))).collect())));
+    }
+    if !run.strategies.is_empty() {
+        fields.push(("strategies", Json::Array(run.strategies.iter().map(strategy_json).collect())));
+    }
+    fields.push(("actions", Json::Array(run.actions.iter().map(action_json).collect())));
+    Json::object(fields)
+}
+
+fn strategy_json(s: &StrategyRecord) -> Json {
+    let phases = s
+        .phases
+        .iter()
+        .map(|p| {
+            Json::object(vec![("t_s", Json::time(p.t)), ("phase", Json::str(&p.phase)), ("message", Json::str(&p.message))])
+        })
+        .collect();
+    Json::object(vec![
+        ("strategy", Json::str(&s.strategy)),
+        ("service", Json::str(&s.service)),
+        ("new_service", Json::str(&s.new_service)),
+        ("image", Json::str(&s.image)),
+        ("route", Json::str(&s.route)),
+        ("started_at_s", Json::time(s.started_at)),
+        ("outcome", Json::opt(s.outcome.as_deref(), Json::str)),
+        ("message", Json::str(&s.message)),
+        ("ended_at_s", Json::opt(s.ended_at, Json::time)),
+        ("phases", Json::Array(phases)),
     ])
 }
 
@@ -80,19 +126,42 @@ fn service_json(service: &ServiceRecord, availability: &Availability, requests: 
     ];
     // Only with traffic: summaries of runs without it stay byte-identical.
     fields.extend(requests.map(|r| ("requests", requests_json(r))));
+    if service.created_at > SimTime::ZERO {
+        fields.push(("created_at_s", Json::time(service.created_at)));
+    }
+    fields.extend(service.removed_at.map(|t| ("removed_at_s", Json::time(t))));
     Json::object(fields)
 }
 
 fn requests_json(r: &RequestSeries) -> Json {
     let (total, failed) = (r.total(), r.failed());
-    Json::object(vec![
+    let mut fields = vec![
         ("total", Json::uint(total)),
         ("failed", Json::uint(failed)),
         ("failed_ratio", Json::ratio(Ratio { num: failed as u128, den: total.max(1) as u128 })),
         ("longest_outage_s", Json::secs(r.longest_outage)),
         ("observed_from_s", Json::time(r.from)),
         ("longest_outage_at_s", Json::opt(r.longest_outage_at, Json::time)),
-    ])
+    ];
+    if let Some(image) = &r.new_image {
+        let new = vec![("image", Json::str(image)), ("requests", Json::uint(r.to_new)), ("failed", Json::uint(r.new_failed))];
+        fields.push(("new_version", Json::object(new)));
+    }
+    if r.backends.len() > 1 {
+        let backends = r
+            .backends
+            .iter()
+            .map(|b| {
+                Json::object(vec![
+                    ("service", Json::str(&b.service)),
+                    ("requests", Json::uint(b.total)),
+                    ("failed", Json::uint(b.failed)),
+                ])
+            })
+            .collect();
+        fields.push(("backends", Json::Array(backends)));
+    }
+    Json::object(fields)
 }
 
 fn update_json(u: &UpdateRecord) -> Json {

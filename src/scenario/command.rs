@@ -16,6 +16,8 @@ pub struct ServiceRef {
     pub short: String,
     /// `deploy.mode: global` (cannot be scaled).
     pub global: bool,
+    /// Deployed by the stack (false: created by a timeline `docker service create`).
+    pub in_stack: bool,
 }
 
 /// What commands may refer to.
@@ -38,13 +40,13 @@ pub struct CommandError {
     pub hint: Option<String>,
 }
 
-fn error(message: impl Into<String>, hint: Option<String>) -> CommandError {
+pub(super) fn error(message: impl Into<String>, hint: Option<String>) -> CommandError {
     CommandError { message: message.into(), hint }
 }
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
-docker service scale SERVICE=N..., docker node update --availability active|pause|drain NODE, \
-docker secret create|rm|ls|inspect";
+docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
+docker node update --availability active|pause|drain NODE, docker secret create|rm|ls|inspect";
 
 /// Parses one command line into the actions it performs.
 pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
@@ -57,6 +59,8 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
         ["docker", "service", "update", args @ ..] => service_update(args, names),
         ["docker", "service", "rollback", args @ ..] => service_rollback(args, names),
         ["docker", "service", "scale", args @ ..] => service_scale(args, names),
+        ["docker", "service", "create", args @ ..] => super::create_command::service_create(args, names),
+        ["docker", "service", "rm" | "remove", args @ ..] => service_rm(args, names),
         ["docker", "node", "update", args @ ..] => node_update(args, names),
         ["docker", rest @ ..] => {
             let shown = rest.iter().take(2).copied().collect::<Vec<_>>().join(" ");
@@ -68,23 +72,23 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
 
 /// Whether a flag takes a value.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Arity {
+pub(super) enum Arity {
     Bool,
     Value,
 }
 
 /// One flag a command accepts.
-struct Flag {
-    long: &'static str,
-    short: Option<char>,
-    arity: Arity,
+pub(super) struct Flag {
+    pub(super) long: &'static str,
+    pub(super) short: Option<char>,
+    pub(super) arity: Arity,
 }
 
-const fn value(long: &'static str) -> Flag {
+pub(super) const fn value(long: &'static str) -> Flag {
     Flag { long, short: None, arity: Arity::Value }
 }
 
-const fn switch(long: &'static str, short: Option<char>) -> Flag {
+pub(super) const fn switch(long: &'static str, short: Option<char>) -> Flag {
     Flag { long, short, arity: Arity::Bool }
 }
 
@@ -107,6 +111,8 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("secret-add"),
     value("secret-rm"),
     value("stop-grace-period"),
+    value("label-add"),
+    value("label-rm"),
     switch("rollback", None),
     switch("detach", Some('d')),
     switch("quiet", Some('q')),
@@ -130,8 +136,6 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
     "health-start-interval",
     "health-start-period",
     "health-timeout",
-    "label-add",
-    "label-rm",
     "limit-cpu",
     "limit-memory",
     "mount-add",
@@ -155,13 +159,13 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
 ];
 
 /// Flags and positional arguments, in command-line order.
-struct Args<'a> {
-    flags: Vec<(&'static str, String)>,
-    positional: Vec<&'a str>,
+pub(super) struct Args<'a> {
+    pub(super) flags: Vec<(&'static str, String)>,
+    pub(super) positional: Vec<&'a str>,
 }
 
 /// Parses flags as pflag does: `--x v`, `--x=v`, `-d`, `-dq`, `--` ends flags.
-fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Result<Args<'a>, CommandError> {
+pub(super) fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Result<Args<'a>, CommandError> {
     let mut out = Args { flags: Vec::new(), positional: Vec::new() };
     let mut i = 0;
     while i < args.len() {
@@ -188,12 +192,26 @@ fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Resul
             };
             out.flags.push((flag.long, value));
         } else if arg.len() > 1 && arg.starts_with('-') {
-            for c in arg[1..].chars() {
+            for (at, c) in arg[1..].char_indices() {
                 let flag = spec
                     .iter()
                     .find(|f| f.short == Some(c))
                     .ok_or_else(|| error(format!("unknown shorthand flag: '{c}' in {arg}"), None))?;
-                out.flags.push((flag.long, "true".to_string()));
+                if flag.arity == Arity::Bool {
+                    out.flags.push((flag.long, "true".to_string()));
+                    continue;
+                }
+                // `-lKEY=V`, `-l=KEY=V` or `-l KEY=V`: the value ends the cluster.
+                let rest = &arg[1 + at + c.len_utf8()..];
+                let value = if !rest.is_empty() {
+                    rest.strip_prefix('=').unwrap_or(rest).to_string()
+                } else {
+                    let v = args.get(i).ok_or_else(|| error(format!("flag needs an argument: '{c}' in {arg}"), None))?;
+                    i += 1;
+                    v.to_string()
+                };
+                out.flags.push((flag.long, value));
+                break;
             }
         } else {
             out.positional.push(arg);
@@ -255,6 +273,8 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "secret-rm" => u.secret_rm.push(value.to_string()),
         "stop-grace-period" => u.stop_grace_period = Some(parse_duration(flag, value)?),
         "rollback" => u.rollback_now = parse_bool(flag, value)?,
+        "label-add" => u.label_add.push(label(flag, value)?),
+        "label-rm" => u.label_rm.push(value.to_string()),
         "detach" | "quiet" => {
             parse_bool(flag, value)?;
         }
@@ -269,7 +289,7 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
     Ok(())
 }
 
-fn apply_patch(p: &mut UpdateConfigPatch, field: &str, flag: &str, value: &str) -> Result<(), CommandError> {
+pub(super) fn apply_patch(p: &mut UpdateConfigPatch, field: &str, flag: &str, value: &str) -> Result<(), CommandError> {
     match field {
         "parallelism" => p.parallelism = Some(parse_u64(flag, value)?),
         "delay" => p.delay = Some(parse_duration(flag, value)?),
@@ -294,11 +314,11 @@ pub const ORDERS: &[(&str, UpdateOrder)] =
 pub const AVAILABILITIES: &[(&str, Availability)] =
     &[("active", Availability::Active), ("pause", Availability::Pause), ("drain", Availability::Drain)];
 
-fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint: Option<String>) -> CommandError {
+pub(super) fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint: Option<String>) -> CommandError {
     error(format!("invalid argument \"{value}\" for \"--{flag}\" flag: {why}"), hint)
 }
 
-fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
+pub(super) fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
     match value {
         "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),
         "false" | "0" | "f" | "F" | "FALSE" | "False" => Ok(false),
@@ -306,11 +326,11 @@ fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
     }
 }
 
-fn parse_u64(flag: &str, value: &str) -> Result<u64, CommandError> {
+pub(super) fn parse_u64(flag: &str, value: &str) -> Result<u64, CommandError> {
     value.parse::<u64>().map_err(|_| invalid(flag, value, "must be a non-negative integer", None))
 }
 
-fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
+pub(super) fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
     parse_go_duration(value).map_err(|e| invalid(flag, value, e, None))
 }
 
@@ -322,7 +342,7 @@ fn parse_ratio(flag: &str, value: &str) -> Result<f32, CommandError> {
     }
 }
 
-fn parse_choice<T: Copy>(flag: &str, value: &str, options: &[(&str, T)]) -> Result<T, CommandError> {
+pub(super) fn parse_choice<T: Copy>(flag: &str, value: &str, options: &[(&str, T)]) -> Result<T, CommandError> {
     if let Some((_, t)) = options.iter().find(|(n, _)| *n == value) {
         return Ok(*t);
     }
@@ -333,7 +353,7 @@ fn parse_choice<T: Copy>(flag: &str, value: &str, options: &[(&str, T)]) -> Resu
 
 /// The secret name of `--secret-add`: `NAME` or `source=NAME,target=...` (Docker's CSV form).
 /// `--secret-add NAME` or `source=NAME,target=T,uid=U,gid=G,mode=M` (docker/cli `opts/swarmopts/secret.go`).
-fn secret_source(flag: &str, value: &str) -> Result<crate::model::secret::SecretRef, CommandError> {
+pub(super) fn secret_source(flag: &str, value: &str) -> Result<crate::model::secret::SecretRef, CommandError> {
     let fields: Vec<&str> = value.split(',').collect();
     let mut r = crate::model::secret::SecretRef::named("");
     let mut target = None;
@@ -384,6 +404,37 @@ fn find_service<'n>(name: &str, names: Names<'n>) -> Result<&'n ServiceRef, Comm
     }
     let fulls: Vec<&str> = names.services.iter().map(|s| s.full.as_str()).collect();
     Err(error(message, suggest::did_you_mean_value(name, &fulls)))
+}
+
+/// `--label-add KEY=VALUE` (a bare `KEY` has an empty value). A router label must hold what the
+/// router reads: `deploysim.weight` a non-negative integer.
+pub(super) fn label(flag: &str, value: &str) -> Result<(String, String), CommandError> {
+    let (k, v) = value.split_once('=').unwrap_or((value, ""));
+    if k.is_empty() {
+        return Err(invalid(flag, value, "the label key is empty", None));
+    }
+    if k == crate::model::route::WEIGHT_LABEL && crate::model::route::parse_weight(v).is_none() {
+        let hint = Some("a router weight is a whole number, e.g. deploysim.weight=10".to_string());
+        return Err(invalid(flag, value, "deploysim.weight must be a non-negative integer", hint));
+    }
+    Ok((k.to_string(), v.to_string()))
+}
+
+/// `docker service rm SERVICE...`: one action per service.
+fn service_rm(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    let parsed = parse_args(args, &[], &[]).map_err(|e| vec![e])?;
+    if parsed.positional.is_empty() {
+        let hint = Some("usage: docker service rm SERVICE [SERVICE...]".to_string());
+        return Err(vec![error("\"docker service rm\" requires at least 1 argument.", hint)]);
+    }
+    let (mut actions, mut errors) = (Vec::new(), Vec::new());
+    for name in &parsed.positional {
+        match find_service(name, names) {
+            Ok(s) => actions.push(Action::ServiceRm { service: s.full.clone() }),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(actions) } else { Err(errors) }
 }
 
 fn service_rollback(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
@@ -471,8 +522,8 @@ mod tests {
 
     fn services() -> Vec<ServiceRef> {
         vec![
-            ServiceRef { full: "web_web".into(), short: "web".into(), global: false },
-            ServiceRef { full: "web_agent".into(), short: "agent".into(), global: true },
+            ServiceRef { full: "web_web".into(), short: "web".into(), global: false, in_stack: true },
+            ServiceRef { full: "web_agent".into(), short: "agent".into(), global: true, in_stack: true },
         ]
     }
 
@@ -580,7 +631,7 @@ mod tests {
             run("docker node update --availability drian node-2").unwrap_err()[0].hint.as_deref(),
             Some("did you mean \"drain\"?")
         );
-        assert!(first_error("docker service create x").message.contains("unsupported command"));
+        assert!(first_error("docker service inspect x").message.contains("unsupported command"));
         assert!(first_error("kubectl apply").message.contains("must start with \"docker\""));
         assert!(
             first_error("docker service update --update-max-failure-ratio 2 web_web")

@@ -12,7 +12,7 @@ use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::SimDuration;
 
 const IMAGE_KEYS: &[&str] =
-    &["pull", "pull_failure", "missing", "cached", "start", "healthcheck", "health", "exit", "stop"];
+    &["pull", "pull_failure", "missing", "cached", "start", "healthcheck", "health", "exit", "stop", "errors"];
 
 /// Image behaviours by normalized reference, and the images cached on every node at t = 0.
 #[derive(Default)]
@@ -71,6 +71,9 @@ fn image(c: &mut Checker<'_>, e: &Entries, path: &Path) -> (ImageBehavior, bool)
     }
     if let Some(s) = c.optional(e, path, "stop", stop) {
         b.stop = s;
+    }
+    if let Some(ppm) = c.optional(e, path, "errors", Checker::share_ppm) {
+        b.errors_ppm = ppm;
     }
     let cached = c.optional(e, path, "cached", Checker::bool).unwrap_or(false);
     (b, cached)

@@ -231,7 +231,7 @@ pub fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) ->
 
 fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
     let Some(e) = c.entries(v, path) else { return Vec::new() };
-    let mut allowed = vec!["at"];
+    let mut allowed = vec!["at", "strategy"];
     allowed.extend_from_slice(ENTRY_ACTIONS);
     c.check_keys(e, path, &allowed, false, &[]);
     let at = c.required(e, path, "at", Checker::duration).map(|d| SimTime(d.0));
@@ -250,7 +250,7 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
         return Vec::new();
     };
     let apath = path.key(key);
-    let (actions, text) = match key.as_str() {
+    let (mut actions, text) = match key.as_str() {
         "run" => run(c, body, &apath, names),
         "registry_outage" => match c.duration(body, &apath) {
             Some(d) => (vec![Action::RegistryOutage { duration: d }], format!("registry_outage {d}")),
@@ -258,10 +258,68 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
         },
         fault => node_fault(c, fault, body, &apath, names),
     };
+    if get(e, "strategy").is_some() {
+        let spath = path.key("strategy");
+        match c.optional(e, path, "strategy", super::strategy::read) {
+            Some(Some(strategy)) => actions = with_strategy(c, actions, strategy, &spath),
+            Some(None) => {}
+            None => actions.clear(),
+        }
+    }
     let Some(at) = at else { return Vec::new() };
     // A secret fed on the command line must not reach a log or report through the command text.
     let text = super::secret_command::redact(&text);
     actions.into_iter().map(|action| TimedAction { at, action, text: text.clone() }).collect()
+}
+
+/// A `docker service update --image …` rolled out under a blue-green or canary strategy.
+fn with_strategy(
+    c: &mut Checker<'_>,
+    actions: Vec<Action>,
+    strategy: crate::model::strategy::Strategy,
+    path: &Path,
+) -> Vec<Action> {
+    match actions.as_slice() {
+        [Action::ServiceUpdate { service, update }] if update.image.is_some() => {
+            vec![Action::Rollout { service: service.clone(), update: update.clone(), strategy: Box::new(strategy) }]
+        }
+        [] => Vec::new(),
+        _ => {
+            let hint = "a strategy rolls out a new image: run: docker service update --image IMAGE:NEW SERVICE";
+            c.error(path, format!("{} needs a docker service update with --image", strategy.name()), Some(hint.into()));
+            Vec::new()
+        }
+    }
+}
+
+/// Services the timeline creates (`docker service create --name X`), so that later commands may
+/// name them. A command that cannot be split is left for the full parse to report.
+pub fn created_services(timeline: &Yaml) -> Vec<command::ServiceRef> {
+    let Yaml::Seq(items) = timeline else { return Vec::new() };
+    let mut out: Vec<command::ServiceRef> = Vec::new();
+    for item in items {
+        let Yaml::Map(e) = item else { continue };
+        let Some(Yaml::Str(line)) = get(e, "run") else { continue };
+        let Ok(words) = super::shell::split(line) else { continue };
+        if words.len() < 3 || words[0] != "docker" || words[1] != "service" || words[2] != "create" {
+            continue;
+        }
+        let mut name = None;
+        let mut global = false;
+        for (i, w) in words.iter().enumerate() {
+            if let Some(v) = w.strip_prefix("--name=") {
+                name = Some(v.to_string());
+            } else if w == "--name" {
+                name = words.get(i + 1).cloned();
+            } else if w == "--mode=global" || (w == "--mode" && words.get(i + 1).is_some_and(|m| m == "global")) {
+                global = true;
+            }
+        }
+        if let Some(name) = name.filter(|n| !out.iter().any(|s| &s.full == n)) {
+            out.push(command::ServiceRef { full: name.clone(), short: name, global, in_stack: false });
+        }
+    }
+    out
 }
 
 fn run(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Action>, String) {

@@ -185,7 +185,7 @@ pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         let mut spec = service(c, entries, &spath, &format!("{stack}_{name}"));
         resolve_secret_refs(c, &mut spec, &keys, &spath, name);
         let global = spec.mode == ServiceMode::Global;
-        out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global });
+        out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global, in_stack: true });
         out.services.push(spec);
     }
     if !unsupported.is_empty() {

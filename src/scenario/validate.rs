@@ -213,6 +213,29 @@ impl<'a> Checker<'a> {
         }
     }
 
+    /// A share: a number in [0, 1] or a percentage (`"20%"`), in parts per million.
+    pub fn share_ppm(&mut self, v: &Yaml, path: &Path) -> Option<u32> {
+        let x = match v {
+            Yaml::Str(s) if s.trim().ends_with('%') => {
+                let number = s.trim().trim_end_matches('%').trim();
+                match number.parse::<f64>() {
+                    Ok(p) => p / 100.0,
+                    Err(_) => {
+                        self.error(path, format!("{s:?} is not a percentage"), Some("write e.g. 20% or 0.2".into()));
+                        return None;
+                    }
+                }
+            }
+            other => self.f64(other, path)?,
+        };
+        if (0.0..=1.0).contains(&x) {
+            Some((x * 1_000_000.0).round() as u32)
+        } else {
+            self.error(path, format!("must be between 0 and 1 (or 0% and 100%), not {x}"), None);
+            None
+        }
+    }
+
     /// A boolean (`"true"`/`"false"` strings pass, as compose casts them).
     pub fn bool(&mut self, v: &Yaml, path: &Path) -> Option<bool> {
         match v {

@@ -68,6 +68,9 @@ pub(super) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
 impl World {
     pub(super) fn apply_action(&mut self, index: usize, q: &mut EventQueue<Event>) {
         let timed = self.scenario.timeline[index].clone();
+        // Logged before it runs: a strategy's own commands follow the one that started it.
+        let slot = self.recorder.actions.len();
+        self.recorder.actions.push((q.now(), timed.text.clone(), None));
         let result = match &timed.action {
             Action::ServiceUpdate { service, update } => self.with_service(service, |w, sid| {
                 if update.rollback_now { w.manual_rollback(sid, q) } else { w.service_update(sid, update, q) }
@@ -112,7 +115,7 @@ impl World {
                 Ok(())
             }
         };
-        self.recorder.actions.push((q.now(), timed.text.clone(), result.err()));
+        self.recorder.actions[slot].2 = result.err();
         self.refresh_routes(q.now());
     }
 

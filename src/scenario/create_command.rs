@@ -1,0 +1,318 @@
+//! `docker service create [OPTIONS] IMAGE [COMMAND] [ARG...]` in a timeline: the flags that
+//! shape what the simulator models (name, replicas, mode, labels, update and rollback configs,
+//! health check, restart policy, constraints, secrets, grace period), parsed with the CLI's
+//! rules into a full service spec with docker's defaults for the rest.
+
+use crate::model::scenario::{Action, UpdateConfigPatch};
+use crate::model::spec::{
+    Constraint, ConstraintOp, HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec,
+    UpdateConfig,
+};
+use crate::scenario::command::{
+    Args, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args, parse_choice, parse_duration,
+    parse_u64, secret_source, switch, value,
+};
+use crate::scenario::normalize_image;
+
+const CREATE_FLAGS: &[Flag] = &[
+    value("name"),
+    value("replicas"),
+    value("mode"),
+    Flag { long: "label", short: Some('l'), arity: super::command::Arity::Value },
+    value("update-parallelism"),
+    value("update-delay"),
+    value("update-monitor"),
+    value("update-failure-action"),
+    value("update-max-failure-ratio"),
+    value("update-order"),
+    value("rollback-parallelism"),
+    value("rollback-delay"),
+    value("rollback-monitor"),
+    value("rollback-failure-action"),
+    value("rollback-max-failure-ratio"),
+    value("rollback-order"),
+    value("stop-grace-period"),
+    value("secret"),
+    value("health-cmd"),
+    value("health-interval"),
+    value("health-timeout"),
+    value("health-retries"),
+    value("health-start-period"),
+    value("health-start-interval"),
+    switch("no-healthcheck", None),
+    value("restart-condition"),
+    value("restart-delay"),
+    value("restart-max-attempts"),
+    value("restart-window"),
+    value("constraint"),
+    value("replicas-max-per-node"),
+    Flag { long: "env", short: Some('e'), arity: super::command::Arity::Value },
+    value("network"),
+    value("container-label"),
+    switch("with-registry-auth", None),
+    switch("detach", Some('d')),
+    switch("quiet", Some('q')),
+];
+
+/// Real flags the simulator does not model.
+const UNMODELLED: &[&str] = &[
+    "cap-add",
+    "cap-drop",
+    "config",
+    "credential-spec",
+    "dns",
+    "endpoint-mode",
+    "entrypoint",
+    "generic-resource",
+    "group",
+    "host",
+    "hostname",
+    "init",
+    "isolation",
+    "limit-cpu",
+    "limit-memory",
+    "log-driver",
+    "log-opt",
+    "mount",
+    "placement-pref",
+    "read-only",
+    "reserve-cpu",
+    "reserve-memory",
+    "stop-signal",
+    "sysctl",
+    "tty",
+    "ulimit",
+    "user",
+    "workdir",
+];
+
+/// Parses `docker service create` (the words after `create`).
+pub fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    if let Some(p) = args.iter().find(|a| matches!(**a, "-p" | "--publish") || a.starts_with("--publish=")) {
+        let hint = "Swarm refuses a port another service publishes, so blue-green and canary services do not \
+                    publish one: route requests to them with labels (deploysim.route, deploysim.weight; see docs/scenario-format.md)";
+        return Err(vec![error(format!("flag {p} is not simulated"), Some(hint.into()))]);
+    }
+    let parsed = parse_args(args, CREATE_FLAGS, UNMODELLED).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let spec = build(&parsed, names, &mut errors);
+    match spec {
+        Some(spec) if errors.is_empty() => Ok(vec![Action::ServiceCreate { spec: Box::new(spec) }]),
+        _ => Err(errors),
+    }
+}
+
+fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) -> Option<ServiceSpec> {
+    let Some((image, command)) = parsed.positional.split_first() else {
+        let hint = Some("usage: docker service create [OPTIONS] IMAGE [COMMAND] [ARG...]".to_string());
+        errors.push(error("\"docker service create\" requires at least 1 argument.", hint));
+        return None;
+    };
+    let mut spec = ServiceSpec {
+        name: String::new(),
+        mode: ServiceMode::Replicated { replicas: 1 },
+        task: TaskSpec::with_image(&normalize_image(image)),
+        update: UpdateConfig::default(),
+        rollback: UpdateConfig::default(),
+        labels: Default::default(),
+    };
+    if !command.is_empty() {
+        spec.task.extra.insert("command".into(), command.join(" "));
+    }
+    let (mut update, mut rollback) = (UpdateConfigPatch::default(), UpdateConfigPatch::default());
+    let mut health = HealthConfig::default();
+    let (mut health_set, mut no_health, mut global, mut replicas) = (false, false, false, None);
+    for (flag, v) in &parsed.flags {
+        let result = match *flag {
+            "name" => {
+                spec.name = v.clone();
+                Ok(())
+            }
+            "replicas" => parse_u64(flag, v).map(|n| replicas = Some(n)),
+            "mode" => parse_choice(flag, v, &[("replicated", false), ("global", true)]).map(|g| global = g),
+            "label" => label(flag, v).map(|(k, val)| {
+                spec.labels.insert(k, val);
+            }),
+            "stop-grace-period" => parse_duration(flag, v).map(|d| spec.task.stop_grace_period = Some(d)),
+            "secret" => secret_source(flag, v).map(|s| spec.task.secrets.push(s)),
+            "no-healthcheck" => {
+                no_health = v == "true";
+                Ok(())
+            }
+            "constraint" => constraint(flag, v).map(|c| spec.task.placement.constraints.push(c)),
+            "replicas-max-per-node" => parse_u64(flag, v).map(|n| spec.task.placement.max_replicas_per_node = n),
+            "env" | "network" | "container-label" | "with-registry-auth" => {
+                let entry = spec.task.extra.entry((*flag).to_string()).or_default();
+                entry.push_str(v);
+                entry.push(';');
+                Ok(())
+            }
+            "detach" | "quiet" => Ok(()),
+            f if f.starts_with("health-") => {
+                health_set = true;
+                health_flag(&mut health, f, v)
+            }
+            f if f.starts_with("restart-") => restart_flag(&mut spec.task, f, v),
+            f => match (f.strip_prefix("update-"), f.strip_prefix("rollback-")) {
+                (Some(field), _) => apply_patch(&mut update, field, f, v),
+                (_, Some(field)) => apply_patch(&mut rollback, field, f, v),
+                _ => Ok(()),
+            },
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    patch(&mut spec.update, &update);
+    patch(&mut spec.rollback, &rollback);
+    if no_health && health_set {
+        errors.push(error("--no-healthcheck conflicts with --health-* options", None));
+    }
+    if no_health {
+        spec.task.healthcheck = Some(Healthcheck::Disabled);
+    } else if health_set {
+        spec.task.healthcheck = Some(Healthcheck::Check(health));
+    }
+    if global {
+        if replicas.is_some() {
+            errors.push(error("replicas can only be used with replicated or replicated-job mode", None));
+        }
+        spec.mode = ServiceMode::Global;
+    } else if let Some(n) = replicas {
+        spec.mode = ServiceMode::Replicated { replicas: n };
+    }
+    if spec.name.is_empty() {
+        let hint = "docker would pick a random name; the timeline needs one to refer to: add --name".to_string();
+        errors.push(error("docker service create needs --name in a simulation", Some(hint)));
+    } else if names.services.iter().any(|s| s.full == spec.name && s.in_stack) {
+        let hint = "the stack deploys it at t = 0; remove it first (docker service rm) or pick another --name".to_string();
+        errors.push(error(format!("service {} already exists", spec.name), Some(hint)));
+    }
+    Some(spec)
+}
+
+fn patch(config: &mut UpdateConfig, p: &UpdateConfigPatch) {
+    if let Some(x) = p.parallelism {
+        config.parallelism = x;
+    }
+    if let Some(x) = p.delay {
+        config.delay = x;
+    }
+    if let Some(x) = p.monitor {
+        // As with update: the daemon drops a zero monitor, swarmkit uses 5 s.
+        config.monitor = if x.as_nanos() == 0 { UpdateConfig::default().monitor } else { x };
+    }
+    if let Some(x) = p.failure_action {
+        config.failure_action = x;
+    }
+    if let Some(x) = p.max_failure_ratio {
+        config.max_failure_ratio = x;
+    }
+    if let Some(x) = p.order {
+        config.order = x;
+    }
+}
+
+fn health_flag(h: &mut HealthConfig, flag: &str, v: &str) -> Result<(), CommandError> {
+    match flag {
+        "health-cmd" => h.test = vec!["CMD-SHELL".to_string(), v.to_string()],
+        "health-interval" => h.interval = Some(parse_duration(flag, v)?),
+        "health-timeout" => h.timeout = Some(parse_duration(flag, v)?),
+        "health-start-period" => h.start_period = Some(parse_duration(flag, v)?),
+        "health-start-interval" => h.start_interval = Some(parse_duration(flag, v)?),
+        "health-retries" => h.retries = Some(u32::try_from(parse_u64(flag, v)?).unwrap_or(u32::MAX)),
+        _ => {}
+    }
+    Ok(())
+}
+
+fn restart_flag(task: &mut TaskSpec, flag: &str, v: &str) -> Result<(), CommandError> {
+    const CONDITIONS: &[(&str, RestartCondition)] =
+        &[("none", RestartCondition::None), ("on-failure", RestartCondition::OnFailure), ("any", RestartCondition::Any)];
+    let r = &mut task.restart;
+    match flag {
+        "restart-condition" => r.condition = parse_choice(flag, v, CONDITIONS)?,
+        "restart-delay" => r.delay = parse_duration(flag, v)?,
+        "restart-max-attempts" => r.max_attempts = parse_u64(flag, v)?,
+        "restart-window" => r.window = parse_duration(flag, v)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// `--constraint node.role==manager`.
+fn constraint(flag: &str, v: &str) -> Result<Constraint, CommandError> {
+    let parsed = [("==", ConstraintOp::Eq), ("!=", ConstraintOp::Ne)]
+        .iter()
+        .find_map(|(sym, op)| v.split_once(sym).map(|(k, val)| (k.trim(), *op, val.trim())));
+    match parsed {
+        Some((key, op, value)) if !key.is_empty() && !value.is_empty() => {
+            Ok(Constraint { key: key.to_string(), op, value: value.to_string() })
+        }
+        _ => Err(invalid(flag, v, "expected KEY==VALUE or KEY!=VALUE", None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::command::{ServiceRef, parse};
+    use crate::time::SimDuration;
+
+    fn services() -> Vec<ServiceRef> {
+        vec![ServiceRef { full: "web_web".into(), short: "web".into(), global: false, in_stack: true }]
+    }
+
+    fn create(line: &str) -> Result<ServiceSpec, Vec<CommandError>> {
+        let nodes = vec!["node-1".to_string()];
+        let names = Names { services: &services(), nodes: &nodes, base_dir: std::path::Path::new(".") };
+        parse(line, names).map(|mut a| match a.remove(0) {
+            Action::ServiceCreate { spec } => *spec,
+            other => panic!("not a create: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn flags_shape_the_spec_with_docker_defaults_for_the_rest() {
+        let spec = create(
+            "docker service create --name web_green --replicas 4 -l deploysim.route=web_web --label tier=front \
+             --update-parallelism 2 --update-order start-first --health-cmd 'curl -f http://localhost/' \
+             --health-interval 5s --health-retries 3 --restart-condition on-failure --stop-grace-period 30s \
+             --constraint node.role==worker --env A=1 -d nginx:1.14-alpine",
+        )
+        .unwrap();
+        assert_eq!(spec.name, "web_green");
+        assert_eq!(spec.mode, ServiceMode::Replicated { replicas: 4 });
+        assert_eq!(spec.labels["deploysim.route"], "web_web");
+        assert_eq!(spec.labels["tier"], "front");
+        assert_eq!(spec.update.parallelism, 2);
+        assert_eq!(spec.update.monitor, SimDuration::from_secs(5));
+        assert_eq!(spec.rollback, UpdateConfig::default());
+        let Some(Healthcheck::Check(h)) = &spec.task.healthcheck else { panic!("no health check") };
+        assert_eq!(h.test, ["CMD-SHELL", "curl -f http://localhost/"]);
+        assert_eq!((h.interval, h.retries, h.timeout), (Some(SimDuration::from_secs(5)), Some(3), None));
+        assert_eq!(spec.task.restart.condition, RestartCondition::OnFailure);
+        assert_eq!(spec.task.stop_grace_period, Some(SimDuration::from_secs(30)));
+        assert_eq!(spec.task.placement.constraints.len(), 1);
+        assert_eq!(spec.task.image, "nginx:1.14-alpine");
+        assert_eq!(create("docker service create --name x --mode global app").unwrap().mode, ServiceMode::Global);
+        assert_eq!(create("docker service create --name x app").unwrap().task.image, "app:latest");
+    }
+
+    #[test]
+    fn mistakes_are_named_with_a_hint() {
+        let first = |line: &str| create(line).unwrap_err().remove(0);
+        let e = first("docker service create nginx:1.14-alpine");
+        assert!(e.message.contains("needs --name") && e.hint.unwrap().contains("--name"));
+        let e = first("docker service create --name web_web nginx");
+        assert_eq!(e.message, "service web_web already exists");
+        let e = first("docker service create --name g -p 8080:80 nginx");
+        assert!(e.message.contains("-p is not simulated") && e.hint.unwrap().contains("deploysim.route"));
+        let e = first("docker service create --name g --label deploysim.weight=ten nginx");
+        assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
+        assert!(first("docker service create --name g --limit-cpu 1 nginx").message.contains("not simulated"));
+        assert!(first("docker service create --name g --no-healthcheck --health-cmd x nginx").message.contains("conflicts"));
+        assert!(first("docker service create --name g").message.contains("requires at least 1 argument"));
+        assert!(first("docker service create --name g --mode global --replicas 2 nginx").message.contains("replicated"));
+    }
+}

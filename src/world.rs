@@ -133,7 +133,12 @@ impl World {
         }
         let limits = Limits { end: self.scenario.until, max_events: self.scenario.max_events };
         let outcome = run(&mut self, &mut queue, limits);
-        let (end_reason, end_time) = match outcome.stop {
+        // A finished rollout's pending wake-ups (a progress deadline past `until`) change
+        // nothing either.
+        let stale_only = outcome.stop == StopReason::EndTime
+            && queue.all_pending(|e| matches!(e, Event::Strategy { run } if self.strategies[*run as usize].done()));
+        let stop = if stale_only { StopReason::Quiescent } else { outcome.stop };
+        let (end_reason, end_time) = match stop {
             // Stale timers (an old-task timeout after its task stopped) change nothing: the
             // run ends at the last change.
             StopReason::Quiescent => (EndReason::Quiescent, self.recorder.last_change_at),

@@ -110,6 +110,14 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
+
+    /// Whether every pending event satisfies `f` (in no particular order).
+    pub fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
+        self.buckets.values().all(|b| match b {
+            Bucket::One(e) => f(e),
+            Bucket::Many(q) => q.iter().all(&mut f),
+        })
+    }
 }
 
 #[cfg(test)]

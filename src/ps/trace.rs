@@ -5,11 +5,14 @@
 //!
 //! Every line is `{time} {subject} {change}`, where `time` is seconds since the scenario start
 //! with milliseconds, right-aligned in 8 columns (`  30.050`). Lines of one instant come in the
-//! order actions, UpdateStatus changes, task events (each group in record order).
+//! order actions, rollout phases, UpdateStatus changes, task events (each group in record
+//! order).
 //!
 //! | event | line |
 //! |---|---|
 //! | timeline action | `  60.000 $ docker service update --image nginx:1.14-alpine web_web` (`  (refused: …)` appended when Docker would refuse it) |
+//! | blue-green or canary phase | `  71.938 web_web blue_green: switched "the router sends every request to green; …"` (a controller's own commands are actions marked `[blue_green]` or `[canary]`) |
+//! | rollout end | `  81.938 web_web blue_green: switched_back "switched back to blue: …"` |
 //! | UpdateStatus change | `  60.000 web_web update: none -> updating "update in progress"` (`none` before the first) |
 //! | task created | `  60.000 web_web.1 t=4nag6qn3f23 created (desired ready)` |
 //! | observed state change | `  61.380 web_web.1 t=4nag6qn3f23 ready -> starting` |
@@ -42,12 +45,20 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
     for (t, text, refused) in &record.actions {
         lines.push((*t, 0, action_line(*t, text, refused.as_deref())));
     }
+    for s in &record.strategies {
+        for p in &s.phases {
+            lines.push((p.t, 1, format!("{} {} {}: {} {}", time(p.t), s.service, s.strategy, p.phase, quote(&p.message))));
+        }
+        if let (Some(outcome), Some(t)) = (&s.outcome, s.ended_at) {
+            lines.push((t, 1, format!("{} {} {}: {outcome} {}", time(t), s.service, s.strategy, quote(&s.message))));
+        }
+    }
     for svc in &record.services {
         let mut from = "none";
         for c in &svc.update.status_changes {
             let line =
                 format!("{} {} update: {from} -> {} {}", time(c.t), svc.name, c.state.as_str(), quote(&c.message));
-            lines.push((c.t, 1, line));
+            lines.push((c.t, 2, line));
             from = c.state.as_str();
         }
     }
@@ -55,7 +66,7 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
     for e in &record.task_events {
         let line = task_line(e, seen.get(&e.task_id));
         seen.insert(e.task_id.clone(), Seen { desired: e.desired_state, state: e.state, message: e.message.clone() });
-        lines.extend(line.map(|l| (e.t, 2, l)));
+        lines.extend(line.map(|l| (e.t, 3, l)));
     }
     // A stable sort keeps record order within an instant and group.
     lines.sort_by_key(|(t, group, _)| (*t, *group));

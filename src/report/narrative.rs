@@ -12,7 +12,10 @@ use crate::time::{SimDuration, SimTime};
 /// - per service (scenario order) one paragraph: how its update went, told from its
 ///   UpdateStatus changes with Docker's messages (pauses and rollbacks say why), tasks
 ///   replaced and failures, then its availability figures (see [`Availability`]); with
-///   traffic, a last line with the zero-downtime verdict on requests;
+///   traffic, a last line with the zero-downtime verdict on requests and, when the route
+///   brought in a new version, how many requests that version answered;
+/// - per blue-green or canary rollout, its phases and how it ended;
+/// - per traffic entry written `route:`, its verdict;
 /// - if the run did not end quiescent, a plain statement that it was cut short;
 /// - the timeline actions Docker would have refused, with the error.
 ///
@@ -21,6 +24,12 @@ pub fn narrative(run: &RunRecord) -> String {
     let mut paragraphs = vec![header(run)];
     for service in &run.services {
         paragraphs.push(service_paragraph(run, service));
+    }
+    for s in &run.strategies {
+        paragraphs.push(strategy_paragraph(s));
+    }
+    for r in run.requests.iter().filter(|r| !run.services.iter().any(|s| s.name == r.service)) {
+        paragraphs.push(format!("route {} requests: {}", r.service, verdict(r)));
     }
     paragraphs.extend(end_note(run));
     paragraphs.extend(refused_actions(run));
@@ -55,20 +64,52 @@ fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
     paragraph
 }
 
+/// `shop_web blue_green to shop/web:2 (green shop_web-green): 60.000s waiting — …; switched
+/// back at 81.938s: …`.
+fn strategy_paragraph(s: &crate::model::strategy::StrategyRecord) -> String {
+    let mut lines = vec![format!(
+        "{} {} to {} ({} {}, route {}):",
+        s.service,
+        s.strategy,
+        s.image,
+        if s.strategy == "blue_green" { "green" } else { "canary" },
+        s.new_service,
+        s.route
+    )];
+    lines.extend(s.phases.iter().map(|p| format!("  {} {}: {}", secs(p.t), p.phase, p.message)));
+    lines.push(match (&s.outcome, s.ended_at) {
+        (Some(outcome), Some(at)) => format!("  {} {}: {}", secs(at), outcome, s.message),
+        _ => "  still in progress when the run ended".to_string(),
+    });
+    lines.join("\n")
+}
+
 /// `zero downtime: yes — 0 of 12,000 requests failed.` or, when any failed, how many, their
 /// share and the longest outage.
 fn verdict(r: &RequestSeries) -> String {
     let (total, failed) = (r.total(), r.failed());
     let counted = format!("{} of {} failed", thousands(failed), count_text(total, "request"));
     if failed == 0 {
-        return format!("zero downtime: yes — {counted}.");
+        return format!("zero downtime: yes — {counted}.{}", new_version(r));
     }
     let share = Ratio { num: failed as u128 * 100, den: total.max(1) as u128 }.fixed(2);
     let outage = match r.longest_outage_at {
         Some(at) => format!("longest outage {} (from {})", dur(r.longest_outage), secs(at)),
         None => "no full outage (they failed in flight or over capacity)".to_string(),
     };
-    format!("zero downtime: no — {counted} ({share}%), {outage}.")
+    format!("zero downtime: no — {counted} ({share}%), {outage}.{}", new_version(r))
+}
+
+/// ` The new version (app:2) answered 1,000 of them; 200 failed.`, when there is one.
+fn new_version(r: &RequestSeries) -> String {
+    match &r.new_image {
+        Some(image) if r.to_new > 0 => format!(
+            " The new version ({image}) answered {}; {} failed.",
+            count_text(r.to_new, "request"),
+            thousands(r.new_failed)
+        ),
+        _ => String::new(),
+    }
 }
 
 /// `12,000 requests`, `1 request`.

@@ -46,6 +46,13 @@ fn new_name(old: &str, strategy: &Strategy) -> String {
     }
 }
 
+impl StrategyRun {
+    /// Whether its controller has finished.
+    pub(super) fn done(&self) -> bool {
+        self.controller.done()
+    }
+}
+
 impl World {
     /// Starts a blue-green or canary rollout of `sid` to the image in `update`.
     pub(super) fn start_rollout(

@@ -12,6 +12,7 @@ mod json;
 pub mod mounts;
 pub mod narrative;
 pub mod requests;
+pub mod rollout;
 pub mod summary;
 pub mod timeline;
 

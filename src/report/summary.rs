@@ -27,6 +27,9 @@ use crate::time::SimTime;
 ///                     "backends": [ { "service", "requests", "failed" } ] },
 ///       "created_at_s", "removed_at_s" } },
 ///   "routes": { "<route>": <requests> },
+///   "rollout": { "service", "image", "route", "started_at_s", "desired", "fully_new_at_s",
+///                "time_to_fully_new_s", "peak_extra_tasks", "min_serving_ratio",
+///                "mixed_versions_s", "recovered_at_s", "time_to_recover_s" },
 ///   "strategies": [ { "strategy", "service", "new_service", "image", "route", "started_at_s",
 ///                     "outcome", "message", "ended_at_s",
 ///                     "phases": [ { "t_s", "phase", "message" } ] } ],
@@ -37,8 +40,9 @@ use crate::time::SimTime;
 /// as before: `new_version` (the route's new version — the image last brought to one of its
 /// backends — and the requests its tasks answered), `backends` (only with more than one),
 /// `created_at_s` (services created after the start), `removed_at_s` (services removed),
-/// `routes` (traffic entries written `route:`) and `strategies` (blue-green and canary
-/// rollouts).
+/// `routes` (traffic entries written `route:`), `rollout` (runs with an update to a new image
+/// or a blue-green or canary rollout: the figures of [`crate::report::rollout`], times to
+/// `null` when they never happened) and `strategies` (blue-green and canary rollouts).
 ///
 /// Times (`*_s`) and durations (`duration_s`, `seconds_*`) are seconds with exactly three
 /// decimals; ratios have exactly four. Missing times are `null`; `update.state` is `null` when
@@ -69,11 +73,32 @@ fn summary_tree(run: &RunRecord) -> Json {
     if !routes.is_empty() {
         fields.push(("routes", Json::Object(routes.iter().map(|r| (r.service.clone(), requests_json(r))).collect())));
     }
+    if let Some(f) = crate::report::rollout::figures(run) {
+        fields.push(("rollout", rollout_json(&f)));
+    }
     if !run.strategies.is_empty() {
         fields.push(("strategies", Json::Array(run.strategies.iter().map(strategy_json).collect())));
     }
     fields.push(("actions", Json::Array(run.actions.iter().map(action_json).collect())));
     Json::object(fields)
+}
+
+fn rollout_json(f: &crate::report::rollout::Figures) -> Json {
+    let r = &f.rollout;
+    Json::object(vec![
+        ("service", Json::str(&r.service)),
+        ("image", Json::str(&r.image)),
+        ("route", Json::str(&r.route)),
+        ("started_at_s", Json::time(r.start)),
+        ("desired", Json::uint(r.desired)),
+        ("fully_new_at_s", Json::opt(f.fully_new_at, Json::time)),
+        ("time_to_fully_new_s", Json::opt(f.fully_new_at.map(|t| t.since(r.start)), Json::secs)),
+        ("peak_extra_tasks", Json::uint(f.peak_extra_tasks)),
+        ("min_serving_ratio", Json::ratio(f.min_serving_ratio)),
+        ("mixed_versions_s", Json::secs(f.mixed)),
+        ("recovered_at_s", Json::opt(f.recovered_at, Json::time)),
+        ("time_to_recover_s", Json::opt(f.recovered_at.map(|t| t.since(r.start)), Json::secs)),
+    ])
 }
 
 fn strategy_json(s: &StrategyRecord) -> Json {

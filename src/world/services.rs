@@ -52,15 +52,23 @@ impl World {
     /// Records each traffic route's backends if they changed (after any command that creates
     /// or removes a service or changes its labels).
     pub(super) fn refresh_routes(&mut self, now: crate::time::SimTime) {
-        for spec in &self.scenario.traffic {
+        // Every traffic route, and the route of every rollout (recorded even without traffic:
+        // the reports tell which version would have answered).
+        let mut watched: Vec<(String, bool)> = self.scenario.traffic.iter().map(|t| (t.service.clone(), !t.route_only)).collect();
+        for r in self.strategy_routes() {
+            if !watched.iter().any(|(name, _)| *name == r.0) {
+                watched.push(r);
+            }
+        }
+        for (route, includes_named) in watched {
             let live = self.services.iter().filter(|s| !s.removed).map(|s| (&*s.name, &s.spec().labels));
-            let now_backends = backends(&spec.service, !spec.route_only, live);
+            let now_backends = backends(&route, includes_named, live);
             let routes = &mut self.recorder.routes;
-            let last = routes.iter().rposition(|r| r.route == spec.service);
+            let last = routes.iter().rposition(|r| r.route == route);
             if last.is_some_and(|i| routes[i].backends == now_backends) {
                 continue;
             }
-            let state = RouteState { t: now, route: spec.service.clone(), backends: now_backends };
+            let state = RouteState { t: now, route, backends: now_backends };
             match last {
                 // Several changes at one instant collapse into the last one.
                 Some(i) if routes[i].t == now => routes[i] = state,

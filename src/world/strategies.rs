@@ -268,6 +268,12 @@ impl World {
         self.recorder.actions.push((now, format!("[{tag}] {text}"), result.err()));
     }
 
+    /// Each rollout's route, and whether the route is named after its service (which is then
+    /// a backend whatever its labels).
+    pub(super) fn strategy_routes(&self) -> Vec<(String, bool)> {
+        self.strategies.iter().map(|r| (r.record.route.clone(), r.record.route == r.record.service)).collect()
+    }
+
     /// What every rollout did, in start order.
     pub(super) fn strategy_records(&self) -> Vec<StrategyRecord> {
         self.strategies.iter().map(|r| r.record.clone()).collect()

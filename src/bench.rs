@@ -73,6 +73,7 @@ pub fn scenario_with(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) 
         input_digest: "bench".into(),
         traffic: vec![],
         expect: vec![],
+        strategies: vec![],
     }
 }
 

@@ -209,6 +209,26 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Roll the scenario's update out as rolling, blue-green and canary (or the strategies in
+    /// x-simulation.strategies) on the same workload and seeds; write strategies.csv and one plot
+    /// per strategy on a common time axis.
+    CompareStrategies {
+        /// A scenario whose timeline has a `docker service update --image` (with or without
+        /// `strategy:`).
+        scenario: PathBuf,
+        /// Seed of the runs (overrides `x-simulation.seed`).
+        #[arg(long, conflicts_with = "seeds")]
+        seed: Option<u64>,
+        /// Run seeds 1..=N per strategy and report means (common random numbers).
+        #[arg(long)]
+        seeds: Option<u64>,
+        /// Report folder (default: reports/<scenario name>-strategies/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Print nothing (the files are still written).
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Time a sweep of 100 policies (parallelism 1..10 × delay 0s..9s) × --seeds seeds.
     BenchSweep {
         /// The scenario to sweep (its service must be named web).

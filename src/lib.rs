@@ -57,6 +57,7 @@ pub mod app;
 pub mod bench;
 pub mod check;
 pub mod cli;
+pub mod comparison;
 pub mod engine;
 pub mod expect;
 pub mod fidelity;

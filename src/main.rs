@@ -77,6 +77,10 @@ fn main() -> ExitCode {
         Command::Merge { shards, out, quiet } => {
             deploysim::sweep::merge(&deploysim::sweep::MergeOptions { shards, out, quiet }).map(|()| true)
         }
+        Command::CompareStrategies { scenario, seed, seeds, out, quiet } => {
+            let options = deploysim::comparison::Options { scenario, seed, seeds, out, quiet };
+            deploysim::comparison::run(&options).map(|()| true)
+        }
         Command::BenchSweep { scenario, seeds, threads } => {
             deploysim::sweep::bench::run(&scenario, seeds, threads).map(|()| true)
         }

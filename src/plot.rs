@@ -88,6 +88,29 @@ pub struct ServicePlot {
     pub marks: Vec<Mark>,
     /// Requests per second (`None` without `requests.csv` rows for this service).
     pub requests: Option<Vec<RequestRow>>,
+    /// Drawing choices other than a run's own plot makes.
+    pub overrides: Overrides,
+}
+
+/// What a plot drawn for another purpose (`compare-strategies`) sets differently.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// The end of the time axis, so that several plots share one axis.
+    pub end_ms: Option<u64>,
+    /// The line under the title.
+    pub subtitle: Option<String>,
+    /// The legend of the dashed change lines.
+    pub change_legend: Option<String>,
+}
+
+/// One plot as SVG text.
+pub fn svg(plot: &ServicePlot) -> String {
+    draw::svg(plot)
+}
+
+/// One plot as PNG bytes.
+pub fn png(plot: &ServicePlot) -> Vec<u8> {
+    draw::png(plot)
 }
 
 /// Parses the sources into one [`ServicePlot`] per service, in `timeline.csv` order. File
@@ -110,6 +133,7 @@ pub fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotError> {
             marks: marks.remove(&timeline.name).unwrap_or_default(),
             requests: requests.remove(&timeline.name),
             timeline,
+            overrides: Overrides::default(),
         })
         .collect())
 }

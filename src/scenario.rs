@@ -282,6 +282,9 @@ fn assemble(
         input_digest,
         traffic,
         expect: expect.unwrap_or_default(),
+        strategies: get(sim, "strategies")
+            .and_then(|v| strategy::read_set(c, v, &sim_path.key("strategies")))
+            .unwrap_or_default(),
     };
     warn_unused(c, &scenario, sim_path);
     scenario

@@ -173,7 +173,11 @@ pub fn backend_labels(route: &str, weight: Option<u64>) -> Vec<(String, String)>
 
 /// `Labels` setting only a weight.
 pub fn set_weight(which: Which, weight: u64) -> Command {
-    Command::Labels { which, add: vec![(crate::model::route::WEIGHT_LABEL.to_string(), weight.to_string())], rm: vec![] }
+    Command::Labels {
+        which,
+        add: vec![(crate::model::route::WEIGHT_LABEL.to_string(), weight.to_string())],
+        rm: vec![],
+    }
 }
 
 /// `Labels` taking a service out of the route (and its weight).

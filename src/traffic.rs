@@ -85,7 +85,12 @@ struct Route<'r> {
 }
 
 impl<'r> Route<'r> {
-    fn of(spans: &[ServingInterval], routes: &'r [RouteState], images: &[(SimTime, String, String)], spec: &TrafficSpec) -> Route<'r> {
+    fn of(
+        spans: &[ServingInterval],
+        routes: &'r [RouteState],
+        images: &[(SimTime, String, String)],
+        spec: &TrafficSpec,
+    ) -> Route<'r> {
         let states: Vec<&RouteState> = routes.iter().filter(|r| r.route == spec.service).collect();
         let mut backends: Vec<String> = Vec::new();
         if !spec.route_only {
@@ -96,13 +101,21 @@ impl<'r> Route<'r> {
                 backends.push(b.service.clone());
             }
         }
-        let new_image = images.iter().rev().find(|(_, svc, _)| backends.contains(svc)).map(|(_, _, image)| image.clone());
+        let new_image =
+            images.iter().rev().find(|(_, svc, _)| backends.contains(svc)).map(|(_, _, image)| image.clone());
         let _ = spans;
         Route { backends, states, new_image }
     }
 
     /// The changes the spans and route states make, in time order.
-    fn changes(&self, spans: &[ServingInterval], spec: &TrafficSpec, errors: &ErrorRates, points: &[crate::time::SimDuration], until: SimTime) -> Vec<Change> {
+    fn changes(
+        &self,
+        spans: &[ServingInterval],
+        spec: &TrafficSpec,
+        errors: &ErrorRates,
+        points: &[crate::time::SimDuration],
+        until: SimTime,
+    ) -> Vec<Change> {
         let mut out = Vec::new();
         if self.states.is_empty() {
             // No recorded route (a hand-built record): the named service alone.

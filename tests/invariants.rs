@@ -255,6 +255,7 @@ fn scenario(p: &Params) -> Scenario {
         input_digest: "invariants".into(),
         traffic: vec![],
         expect: vec![],
+        strategies: vec![],
     }
 }
 

@@ -284,6 +284,10 @@ pub struct Scenario {
     /// Assertions on the run's results (`x-simulation.expect`), checked by `deploysim test`;
     /// `run` ignores them.
     pub expect: Vec<crate::expect::Expectation>,
+    /// The strategies `deploysim compare-strategies` runs the rollout under, with their
+    /// settings (`x-simulation.strategies`, in file order; `None` is rolling). Empty: rolling,
+    /// blue-green and canary with their defaults. `run` ignores it.
+    pub strategies: Vec<(String, Option<crate::model::strategy::Strategy>)>,
 }
 
 impl Scenario {

@@ -88,7 +88,11 @@ fn draw_title<DB: DrawingBackend>(area: &Area<DB>, plot: &ServicePlot) -> DrawRe
         Some(info) => (format!("{} — {service}", info.scenario), format!("seed {}", info.seed)),
         None => (service.clone(), "from timeline.csv (no summary.json beside it)".to_string()),
     };
-    let subtitle = format!("{detail} · tasks of the service over simulated time");
+    let subtitle = plot
+        .overrides
+        .subtitle
+        .clone()
+        .unwrap_or_else(|| format!("{detail} · tasks of the service over simulated time"));
     area.draw(&Text::new(title, (16, 10), text_style(22.0, style::INK)))?;
     area.draw(&Text::new(subtitle, (16, 36), text_style(14.0, style::MUTED)))
 }
@@ -107,7 +111,7 @@ impl TimeAxis {
         let last_request = plot.requests.iter().flatten().map(|r| r.t_ms + 1_000).max().unwrap_or(0);
         let last = last_row.max(last_mark).max(last_request);
         // A margin after the last change shows the final state holds.
-        let end_ms = (last + (last / 25).max(1_000)).max(1_000);
+        let end_ms = plot.overrides.end_ms.unwrap_or_else(|| (last + (last / 25).max(1_000)).max(1_000));
         TimeAxis { end_ms, minutes: end_ms > 300_000 }
     }
 
@@ -140,6 +144,7 @@ type LegendItem = (Swatch, String);
 struct Stack {
     old: Step,
     serving: Step,
+    idle: Step,
     starting: Step,
     stopping: Step,
     desired: Step,
@@ -157,6 +162,7 @@ impl Stack {
         Stack {
             old: Step::from_pairs(rows.iter().enumerate().map(|(i, r)| (r.t_ms, old(i, r) as i64))),
             serving: series(&|r| r.healthy_old + r.healthy_new),
+            idle: series(&|r| r.idle),
             starting: series(&|r| r.starting),
             stopping: series(&|r| r.stopping),
             desired: series(&|r| r.desired),
@@ -262,9 +268,9 @@ fn draw_bands<DB: DrawingBackend>(
 
 fn band_name(state: &str) -> &'static str {
     match state {
-        "updating" => "update in progress",
         "paused" | "rollback_paused" => "paused",
-        _ => "rolling back",
+        "rollback_started" => "rolling back",
+        _ => "update in progress",
     }
 }
 
@@ -292,12 +298,14 @@ fn draw_stack<DB: DrawingBackend>(
     // use the maximum (a brief start or stop is never hidden either). Starting is stacked as
     // its own maximum on the serving minimum, never as max(serving + starting): that would
     // draw a task that stopped serving as a task starting.
-    let up = stacked(&serving, &hi(&stack.starting));
+    let idle = stacked(&serving, &hi(&stack.idle));
+    let up = stacked(&idle, &hi(&stack.starting));
     let stopping: Vec<_> = hi(&stack.stopping).into_iter().map(|c| c.map(|(v, _)| (-v, -v))).collect();
     let layers = [
         (&zero, &old, style::OLD, "serving, old version"),
         (&old, &serving, style::NEW, "serving, new version"),
-        (&serving, &up, style::STARTING, "starting (not serving yet)"),
+        (&serving, &idle, style::IDLE, "running, sent no requests"),
+        (&idle, &up, style::STARTING, "starting (not serving yet)"),
         (&stopping, &zero, style::STOPPING, "stopping (drawn below 0)"),
     ];
     let mut items = Vec::new();
@@ -408,7 +416,8 @@ fn draw_status_changes<DB: DrawingBackend>(
         let y = px_y.start + 4 + 19 * row as i32;
         root.draw(&Text::new(label, (anchor_x, y), style.pos(Pos::new(pos, VPos::Top))))?;
     }
-    Ok(vec![(Swatch::Dashed(style::MUTED), "UpdateStatus change".to_string())])
+    let legend = plot.overrides.change_legend.clone().unwrap_or_else(|| "UpdateStatus change".to_string());
+    Ok(vec![(Swatch::Dashed(style::MUTED), legend)])
 }
 
 /// `12.345` s as `12.3 s`, the precision a reader needs next to a line.

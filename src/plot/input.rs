@@ -23,6 +23,9 @@ pub struct TimelineRow {
     pub starting: u64,
     /// Tasks asked to stop whose container still runs.
     pub stopping: u64,
+    /// Running tasks the router sends no requests (0 in `timeline.csv`; a strategy comparison
+    /// sets it: blue kept after the switch, a weight-0 backend).
+    pub idle: u64,
     /// UpdateStatus state, empty when none.
     pub update_state: String,
 }
@@ -211,6 +214,7 @@ fn timeline_row(row: &Row<'_>) -> Result<TimelineRow, PlotError> {
         healthy_new: row.count(6)?,
         starting: row.count(7)?,
         stopping: row.count(8)?,
+        idle: 0,
         update_state: row.text(10).to_string(),
     })
 }

@@ -16,6 +16,8 @@ pub const NEW: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 pub const STARTING: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
 /// Tasks stopping (reddish purple).
 pub const STOPPING: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+/// Running tasks the router sends no requests: grey, stacked above the serving ones.
+pub const IDLE: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
 /// Task failures and failed requests (vermillion).
 pub const FAILURE: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 /// Desired replicas, text and axis (black).
@@ -58,7 +60,9 @@ pub fn register_fonts() {
 /// Background colour of an UpdateStatus state's band, `None` for states that get no band.
 pub fn band(state: &str) -> Option<RGBColor> {
     match state {
-        "updating" => Some(BAND_UPDATING),
+        // A blue-green or canary rollout's phases read as an update in progress.
+        "updating" | "waiting" | "baking" | "switched" | "promoting" => Some(BAND_UPDATING),
+        s if s.starts_with("step ") => Some(BAND_UPDATING),
         "paused" | "rollback_paused" => Some(BAND_PAUSED),
         "rollback_started" => Some(BAND_ROLLBACK),
         _ => None,

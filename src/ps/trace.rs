@@ -47,7 +47,11 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
     }
     for s in &record.strategies {
         for p in &s.phases {
-            lines.push((p.t, 1, format!("{} {} {}: {} {}", time(p.t), s.service, s.strategy, p.phase, quote(&p.message))));
+            lines.push((
+                p.t,
+                1,
+                format!("{} {} {}: {} {}", time(p.t), s.service, s.strategy, p.phase, quote(&p.message)),
+            ));
         }
         if let (Some(outcome), Some(t)) = (&s.outcome, s.ended_at) {
             lines.push((t, 1, format!("{} {} {}: {outcome} {}", time(t), s.service, s.strategy, quote(&s.message))));

@@ -90,12 +90,7 @@ pub fn rollout(run: &RunRecord) -> Option<Rollout> {
             (*t, service.clone(), image.clone(), service.clone())
         }
     };
-    let desired = run
-        .timeline
-        .iter()
-        .filter(|s| s.service == service && s.t <= start)
-        .last()
-        .map_or(0, |s| s.desired);
+    let desired = run.timeline.iter().filter(|s| s.service == service && s.t <= start).last().map_or(0, |s| s.desired);
     Some(Rollout { start, service, image, route, desired })
 }
 

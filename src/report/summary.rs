@@ -106,7 +106,11 @@ fn strategy_json(s: &StrategyRecord) -> Json {
         .phases
         .iter()
         .map(|p| {
-            Json::object(vec![("t_s", Json::time(p.t)), ("phase", Json::str(&p.phase)), ("message", Json::str(&p.message))])
+            Json::object(vec![
+                ("t_s", Json::time(p.t)),
+                ("phase", Json::str(&p.phase)),
+                ("message", Json::str(&p.message)),
+            ])
         })
         .collect();
     Json::object(vec![
@@ -169,7 +173,8 @@ fn requests_json(r: &RequestSeries) -> Json {
         ("longest_outage_at_s", Json::opt(r.longest_outage_at, Json::time)),
     ];
     if let Some(image) = &r.new_image {
-        let new = vec![("image", Json::str(image)), ("requests", Json::uint(r.to_new)), ("failed", Json::uint(r.new_failed))];
+        let new =
+            vec![("image", Json::str(image)), ("requests", Json::uint(r.to_new)), ("failed", Json::uint(r.new_failed))];
         fields.push(("new_version", Json::object(new)));
     }
     if r.backends.len() > 1 {

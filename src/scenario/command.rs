@@ -206,7 +206,8 @@ pub(super) fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str
                 let value = if !rest.is_empty() {
                     rest.strip_prefix('=').unwrap_or(rest).to_string()
                 } else {
-                    let v = args.get(i).ok_or_else(|| error(format!("flag needs an argument: '{c}' in {arg}"), None))?;
+                    let v =
+                        args.get(i).ok_or_else(|| error(format!("flag needs an argument: '{c}' in {arg}"), None))?;
                     i += 1;
                     v.to_string()
                 };

@@ -185,7 +185,8 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
         let hint = "docker would pick a random name; the timeline needs one to refer to: add --name".to_string();
         errors.push(error("docker service create needs --name in a simulation", Some(hint)));
     } else if names.services.iter().any(|s| s.full == spec.name && s.in_stack) {
-        let hint = "the stack deploys it at t = 0; remove it first (docker service rm) or pick another --name".to_string();
+        let hint =
+            "the stack deploys it at t = 0; remove it first (docker service rm) or pick another --name".to_string();
         errors.push(error(format!("service {} already exists", spec.name), Some(hint)));
     }
     Some(spec)
@@ -227,8 +228,11 @@ fn health_flag(h: &mut HealthConfig, flag: &str, v: &str) -> Result<(), CommandE
 }
 
 fn restart_flag(task: &mut TaskSpec, flag: &str, v: &str) -> Result<(), CommandError> {
-    const CONDITIONS: &[(&str, RestartCondition)] =
-        &[("none", RestartCondition::None), ("on-failure", RestartCondition::OnFailure), ("any", RestartCondition::Any)];
+    const CONDITIONS: &[(&str, RestartCondition)] = &[
+        ("none", RestartCondition::None),
+        ("on-failure", RestartCondition::OnFailure),
+        ("any", RestartCondition::Any),
+    ];
     let r = &mut task.restart;
     match flag {
         "restart-condition" => r.condition = parse_choice(flag, v, CONDITIONS)?,
@@ -311,8 +315,12 @@ mod tests {
         let e = first("docker service create --name g --label deploysim.weight=ten nginx");
         assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
         assert!(first("docker service create --name g --limit-cpu 1 nginx").message.contains("not simulated"));
-        assert!(first("docker service create --name g --no-healthcheck --health-cmd x nginx").message.contains("conflicts"));
+        assert!(
+            first("docker service create --name g --no-healthcheck --health-cmd x nginx").message.contains("conflicts")
+        );
         assert!(first("docker service create --name g").message.contains("requires at least 1 argument"));
-        assert!(first("docker service create --name g --mode global --replicas 2 nginx").message.contains("replicated"));
+        assert!(
+            first("docker service create --name g --mode global --replicas 2 nginx").message.contains("replicated")
+        );
     }
 }

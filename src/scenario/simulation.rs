@@ -26,6 +26,7 @@ pub const SEPARATE_KEYS: &[&str] = &[
     "timeline",
     "traffic",
     "expect",
+    "strategies",
 ];
 
 /// Keys of `x-simulation` in a stack file: the same without `name` (`stack` is the stack name).

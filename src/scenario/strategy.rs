@@ -12,7 +12,7 @@ const CANARY_KEYS: &[&str] = &["routing", "replicas", "steps", "progress_deadlin
 const ANALYSIS_KEYS: &[&str] = &["interval", "max_error_rate", "min_requests", "failure_limit", "max_task_failures"];
 const STEP_KEYS: &[&str] = &["weight", "pause"];
 
-/// Reads `strategy:`; `Ok(None)` is rolling.
+/// Reads `strategy:`; `Some(None)` is rolling.
 pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Option<Strategy>> {
     let (name, body, bpath) = match v {
         Yaml::Str(s) => (s.as_str(), None, path.clone()),
@@ -22,16 +22,47 @@ pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Option<Strateg
         }
         other => {
             let hint = "write strategy: rolling | blue_green | canary, or {blue_green: {bake: 30s}}";
-            c.error(path, "must be a strategy name or a mapping with one strategy", Some(format!("found {}; {hint}", other.kind())));
+            c.error(
+                path,
+                "must be a strategy name or a mapping with one strategy",
+                Some(format!("found {}; {hint}", other.kind())),
+            );
             return None;
         }
     };
     let empty = Yaml::Null;
-    let body = body.unwrap_or(&empty);
+    one(c, name, body.unwrap_or(&empty), path, &bpath)
+}
+
+/// `x-simulation.strategies`: the strategies `compare-strategies` runs, each with its settings
+/// (`{rolling: , blue_green: {bake: 30s}, canary: {routing: weights}}`), in file order.
+pub fn read_set(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<(String, Option<Strategy>)>> {
+    let Yaml::Map(entries) = v else {
+        let hint =
+            "write e.g. strategies: {rolling: , blue_green: {bake: 30s}, canary: {steps: [{weight: 10%, pause: 1m}]}}";
+        c.error(path, "must be a mapping of strategy names to their settings", Some(hint.into()));
+        return None;
+    };
+    let mut out = Vec::new();
+    for (name, body) in entries {
+        if let Some(strategy) = one(c, name, body, path, &path.key(name)) {
+            out.push((name.clone(), strategy));
+        }
+    }
+    Some(out)
+}
+
+/// One strategy by name with its settings.
+fn one(c: &mut Checker<'_>, name: &str, body: &Yaml, path: &Path, bpath: &Path) -> Option<Option<Strategy>> {
+    let bpath = bpath.clone();
     match name {
         "rolling" => {
             if !matches!(body, Yaml::Null) {
-                c.error(&bpath, "rolling takes no settings here", Some("set update_config in the stack file or --update-* flags".into()));
+                c.error(
+                    &bpath,
+                    "rolling takes no settings here",
+                    Some("set update_config in the stack file or --update-* flags".into()),
+                );
             }
             Some(None)
         }
@@ -73,7 +104,8 @@ fn canary(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Option<Canary> {
         c.error(&path.key("replicas"), "must be at least 1", None);
     }
     if replicas.is_some() && routing == CanaryRouting::Replicas {
-        let hint = "with routing: replicas each step sizes the canary from its weight; use routing: weights for a fixed size";
+        let hint =
+            "with routing: replicas each step sizes the canary from its weight; use routing: weights for a fixed size";
         c.warn(&path.key("replicas"), "has no effect with routing: replicas", Some(hint.into()));
     }
     let steps = c.optional(e, path, "steps", steps).unwrap_or(d.steps);
@@ -107,7 +139,11 @@ fn steps(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<CanaryStep>> 
         let pct = ppm / 10_000;
         if ppm % 10_000 != 0 || !(1..=99).contains(&pct) {
             let hint = "a whole percentage from 1% to 99%: the promotion after the last step sends the rest";
-            c.error(&ipath.key("weight"), format!("must be a whole percentage from 1% to 99%, not {}", ppm as f64 / 10_000.0), Some(hint.into()));
+            c.error(
+                &ipath.key("weight"),
+                format!("must be a whole percentage from 1% to 99%, not {}", ppm as f64 / 10_000.0),
+                Some(hint.into()),
+            );
             continue;
         }
         if let Some(last) = out.last().map(|s: &CanaryStep| s.weight_pct)

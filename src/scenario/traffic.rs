@@ -11,7 +11,8 @@ use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::{SimDuration, SimTime};
 
 /// Keys of one traffic entry.
-const KEYS: &[&str] = &["service", "route", "rate", "request_duration", "capacity_per_task", "overload", "timeout", "from"];
+const KEYS: &[&str] =
+    &["service", "route", "rate", "request_duration", "capacity_per_task", "overload", "timeout", "from"];
 
 /// Default request duration: a quick API call.
 const DEFAULT_DURATION: SimDuration = SimDuration::from_millis(50);

@@ -39,13 +39,7 @@ pub struct BlueGreenController {
 impl BlueGreenController {
     /// A rollout of `replicas` replicas on `route`.
     pub fn new(config: BlueGreen, route: &str, replicas: u64) -> BlueGreenController {
-        BlueGreenController {
-            config,
-            route: route.to_string(),
-            replicas,
-            phase: Phase::Done,
-            failed_measurements: 0,
-        }
+        BlueGreenController { config, route: route.to_string(), replicas, phase: Phase::Done, failed_measurements: 0 }
     }
 
     /// Whether it has finished.
@@ -93,7 +87,10 @@ impl BlueGreenController {
                     } else {
                         let until = now.plus(self.config.bake);
                         self.phase = Phase::Baking { until };
-                        out.push(phase("baking", format!("every green task serves; switching at {}s unless one fails", until.secs_ms())));
+                        out.push(phase(
+                            "baking",
+                            format!("every green task serves; switching at {}s unless one fails", until.secs_ms()),
+                        ));
                         out.push(Command::WakeAt(until));
                     }
                 } else if now >= deadline {
@@ -144,7 +141,10 @@ impl BlueGreenController {
     fn switch(&mut self, now: SimTime, out: &mut Vec<Command>) {
         let until = now.plus(self.config.scale_down_delay);
         self.phase = Phase::Switched { until };
-        out.push(phase("switched", format!("the router sends every request to green; blue kept until {}s", until.secs_ms())));
+        out.push(phase(
+            "switched",
+            format!("the router sends every request to green; blue kept until {}s", until.secs_ms()),
+        ));
         out.push(Command::Labels { which: Which::New, add: backend_labels(&self.route, Some(100)), rm: vec![] });
         out.push(set_weight(Which::Old, 0));
         out.push(Command::WakeAt(until));

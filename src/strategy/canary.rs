@@ -10,7 +10,9 @@
 //! that update completes, the canary is taken out of the route and removed. An abort takes the
 //! canary out of the route and removes it: the stable service never changed.
 
-use super::{Command, Observation, Outcome, Which, analysis, backend_labels, drop_weight, leave_route, phase, set_weight};
+use super::{
+    Command, Observation, Outcome, Which, analysis, backend_labels, drop_weight, leave_route, phase, set_weight,
+};
 use crate::model::record::UpdateState;
 use crate::model::strategy::{Canary, CanaryRouting, replicas_for_largest_step, replicas_for_weight};
 use crate::time::SimTime;
@@ -116,7 +118,11 @@ impl CanaryController {
                     let s = self.config.steps[step];
                     if self.config.routing == CanaryRouting::Weights {
                         let w = s.weight_pct as u64;
-                        out.push(Command::Labels { which: Which::New, add: backend_labels(&self.route, Some(w)), rm: vec![] });
+                        out.push(Command::Labels {
+                            which: Which::New,
+                            add: backend_labels(&self.route, Some(w)),
+                            rm: vec![],
+                        });
                         out.push(set_weight(Which::Old, 100 - w));
                     }
                     let until = now.plus(s.pause);
@@ -173,9 +179,9 @@ impl CanaryController {
                             message: "the stable service runs the new version; canary removed".into(),
                         });
                     }
-                    Some(state @ (UpdateState::Paused | UpdateState::RollbackCompleted | UpdateState::RollbackPaused))
-                        if this_update =>
-                    {
+                    Some(
+                        state @ (UpdateState::Paused | UpdateState::RollbackCompleted | UpdateState::RollbackPaused),
+                    ) if this_update => {
                         self.remove_canary(out);
                         out.push(Command::Finish {
                             outcome: Outcome::PromotionFailed,

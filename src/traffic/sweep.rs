@@ -140,7 +140,13 @@ pub struct Sweep {
 }
 
 /// Sweeps `[from, until)` of a route with `backends` backends.
-pub fn sweep(spec: &TrafficSpec, changes: &[Change], backends: usize, k: u64, (from, until): (SimTime, SimTime)) -> Sweep {
+pub fn sweep(
+    spec: &TrafficSpec,
+    changes: &[Change],
+    backends: usize,
+    k: u64,
+    (from, until): (SimTime, SimTime),
+) -> Sweep {
     let mut state = State { backends: vec![Backend::default(); backends], queue: 0 };
     let mut next = state.apply(changes, 0, from);
     let (mut buckets, mut outage) = (Buckets::default(), Outage::default());
@@ -149,7 +155,8 @@ pub fn sweep(spec: &TrafficSpec, changes: &[Change], backends: usize, k: u64, (f
     while t < until {
         let end = segment_end(spec, changes.get(next).map(|c| c.t), t, until);
         let rate = rate_at(&spec.rate, t);
-        let (tally, all_fail) = segment(spec, k, &mut state, rate, end.since(t).as_nanos() as u128, &mut out.per_backend);
+        let (tally, all_fail) =
+            segment(spec, k, &mut state, rate, end.since(t).as_nanos() as u128, &mut out.per_backend);
         buckets.add(t, tally.ok, tally.failed);
         out.total.add(tally);
         outage.observe(t, all_fail);

@@ -26,7 +26,11 @@ impl World {
     }
 
     /// Adds a service (`docker stack deploy`, `docker service create`) and reconciles it.
-    pub(super) fn add_service(&mut self, spec: crate::model::spec::ServiceSpec, q: &mut EventQueue<Event>) -> ServiceId {
+    pub(super) fn add_service(
+        &mut self,
+        spec: crate::model::spec::ServiceSpec,
+        q: &mut EventQueue<Event>,
+    ) -> ServiceId {
         let id = ServiceId(self.services.len() as u32);
         self.services.push(Service {
             id,

@@ -54,7 +54,8 @@ impl World {
     pub(super) fn refresh_routes(&mut self, now: crate::time::SimTime) {
         // Every traffic route, and the route of every rollout (recorded even without traffic:
         // the reports tell which version would have answered).
-        let mut watched: Vec<(String, bool)> = self.scenario.traffic.iter().map(|t| (t.service.clone(), !t.route_only)).collect();
+        let mut watched: Vec<(String, bool)> =
+            self.scenario.traffic.iter().map(|t| (t.service.clone(), !t.route_only)).collect();
         for r in self.strategy_routes() {
             if !watched.iter().any(|(name, _)| *name == r.0) {
                 watched.push(r);

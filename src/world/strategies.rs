@@ -68,7 +68,12 @@ impl World {
             return Err(format!("{} needs a replicated service; {} is global", strategy.name(), old.name));
         }
         if let Some(run) = self.strategies.iter().find(|r| r.old == sid && !r.controller.done()) {
-            return Err(format!("a {} rollout of {} is in progress (since {}s)", run.record.strategy, old.name, run.record.started_at.secs_ms()));
+            return Err(format!(
+                "a {} rollout of {} is in progress (since {}s)",
+                run.record.strategy,
+                old.name,
+                run.record.started_at.secs_ms()
+            ));
         }
         let name = new_name(&old.name, strategy);
         if self.live_service(&name).is_some() {
@@ -254,7 +259,14 @@ impl World {
         }
     }
 
-    fn strategy_update(&mut self, run: usize, which: Which, u: &ServiceUpdate, text: String, q: &mut EventQueue<Event>) {
+    fn strategy_update(
+        &mut self,
+        run: usize,
+        which: Which,
+        u: &ServiceUpdate,
+        text: String,
+        q: &mut EventQueue<Event>,
+    ) {
         let result = match self.service_of(run, which) {
             Some(sid) => self.service_update(sid, u, q),
             None => Err(format!("service {} not found", self.name_of(run, which))),
@@ -293,7 +305,10 @@ fn create_text(spec: &ServiceSpec, from: &str) -> String {
         .filter(|(k, _)| k.starts_with("deploysim."))
         .map(|(k, v)| format!(" --label {k}={v}"))
         .collect();
-    format!("docker service create --name {} --replicas {replicas}{labels} {} (other settings as {from})", spec.name, spec.task.image)
+    format!(
+        "docker service create --name {} --replicas {replicas}{labels} {} (other settings as {from})",
+        spec.name, spec.task.image
+    )
 }
 
 /// `docker service update --label-add K=V --label-rm K SERVICE`.

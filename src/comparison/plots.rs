@@ -1,0 +1,95 @@
+//! One plot per strategy, all on one time axis: the tasks the router sends requests to (old and
+//! new version stacked), tasks starting and stopping, the rollout's phases (or, for a rolling
+//! update, its UpdateStatus changes) and, with traffic, the requests per second.
+
+use crate::model::record::RunRecord;
+use crate::plot::input::{RequestRow, RunInfo, ServiceTimeline, TimelineRow};
+use crate::plot::{Overrides, ServicePlot};
+use crate::report::rollout::{self, Rollout};
+use crate::time::SimTime;
+
+/// `<strategy>.svg` and `<strategy>.png` for each run (runs in strategy order, one seed).
+pub fn files(scenario: &str, seed: u64, names: &[&str], runs: &[RunRecord]) -> Vec<(String, Vec<u8>)> {
+    let end = runs.iter().map(|r| r.end_time.0 / 1_000_000).max().unwrap_or(0);
+    let end_ms = (end + (end / 25).max(1_000)).max(1_000);
+    let mut out = Vec::new();
+    for (name, run) in names.iter().zip(runs) {
+        let Some(plot) = plot(scenario, seed, name, run, end_ms) else { continue };
+        out.push((format!("{name}.svg"), crate::plot::svg(&plot).into_bytes()));
+        out.push((format!("{name}.png"), crate::plot::png(&plot)));
+    }
+    out
+}
+
+/// The plot of one run's rollout.
+pub fn plot(scenario: &str, seed: u64, strategy: &str, run: &RunRecord, end_ms: u64) -> Option<ServicePlot> {
+    let r = rollout::rollout(run)?;
+    let labels = labels(run, &r);
+    let mut rows: Vec<TimelineRow> = Vec::new();
+    let route_rows = rollout::route_rows(run, &r);
+    // Every instant where the counts or the label change.
+    let mut instants: Vec<SimTime> = route_rows.iter().map(|x| x.t).chain(labels.iter().map(|l| l.0)).collect();
+    instants.sort_unstable();
+    instants.dedup();
+    for t in instants {
+        let Some(row) = route_rows.iter().rev().find(|x| x.t <= t) else { continue };
+        let label = labels.iter().rev().find(|l| l.0 <= t).map_or(String::new(), |l| l.1.clone());
+        rows.push(TimelineRow {
+            t_ms: t.0 / 1_000_000,
+            desired: r.desired,
+            healthy_old: row.routed_old,
+            healthy_new: row.routed_new,
+            starting: row.starting,
+            stopping: row.stopping,
+            idle: row.containers.saturating_sub(row.starting + row.stopping + row.routed_old + row.routed_new),
+            update_state: label,
+        });
+    }
+    let requests = run.requests.iter().find(|q| q.service == r.route).map(|q| {
+        q.buckets.iter().map(|b| RequestRow { t_ms: b.t.0 / 1_000_000, ok: b.ok, failed: b.failed }).collect()
+    });
+    Some(ServicePlot {
+        info: Some(RunInfo { scenario: format!("{scenario} — {strategy}"), seed }),
+        timeline: ServiceTimeline { name: r.route.clone(), rows },
+        marks: Vec::new(),
+        requests,
+        overrides: Overrides {
+            end_ms: Some(end_ms),
+            subtitle: Some(format!(
+                "seed {seed} · tasks receiving requests on route {} (old {} / new {}), one axis for every strategy",
+                r.route,
+                old_image(run, &r),
+                r.image
+            )),
+            change_legend: Some(if run.strategies.is_empty() { "UpdateStatus change" } else { "rollout phase" }.into()),
+        },
+    })
+}
+
+/// The labels over time: a strategy's phases then its outcome, or the rolled-out service's
+/// UpdateStatus changes.
+fn labels(run: &RunRecord, r: &Rollout) -> Vec<(SimTime, String)> {
+    match run.strategies.first() {
+        Some(s) => {
+            let mut out: Vec<(SimTime, String)> = s.phases.iter().map(|p| (p.t, p.phase.clone())).collect();
+            if let (Some(outcome), Some(t)) = (&s.outcome, s.ended_at) {
+                out.push((t, outcome.clone()));
+            }
+            out
+        }
+        None => run
+            .services
+            .iter()
+            .find(|s| s.name == r.service)
+            .map(|s| s.update.status_changes.iter().map(|c| (c.t, c.state.as_str().to_string())).collect())
+            .unwrap_or_default(),
+    }
+}
+
+/// The image the rolled-out service ran before.
+fn old_image(run: &RunRecord, r: &Rollout) -> String {
+    run.task_events
+        .iter()
+        .find(|e| *e.service == *r.service && e.t <= r.start && *e.image != *r.image)
+        .map_or_else(|| "?".to_string(), |e| e.image.to_string())
+}

@@ -66,8 +66,8 @@ pub struct Summary {
     pub runs: usize,
     /// Each outcome and how many runs had it, in order of first appearance.
     pub outcomes: Vec<(String, usize)>,
-    /// Mean seconds to fully new over the runs that got there, and how many did.
-    pub time_to_fully_new_s: (Option<f64>, usize),
+    /// Mean nanoseconds to fully new over the runs that got there, and how many did.
+    pub time_to_fully_new: (Option<f64>, usize),
     /// Mean of the peak extra tasks.
     pub peak_extra_tasks: f64,
     /// Lowest min serving ratio over the runs.
@@ -78,14 +78,20 @@ pub struct Summary {
     pub requests_to_new: Option<f64>,
     /// Mean of those that failed.
     pub new_failed: Option<f64>,
-    /// Mean seconds both versions answered.
-    pub mixed_s: f64,
-    /// Mean seconds to recover over the runs that recovered, and how many did.
-    pub time_to_recover_s: (Option<f64>, usize),
+    /// Mean nanoseconds both versions answered.
+    pub mixed: f64,
+    /// Mean nanoseconds to recover over the runs that recovered, and how many did.
+    pub time_to_recover: (Option<f64>, usize),
 }
 
-fn secs(d: SimDuration) -> f64 {
-    d.as_nanos() as f64 / 1e9
+/// Durations are averaged in nanoseconds and printed as `summary.json` prints them
+/// (milliseconds, truncated), so one run's figures read the same in both.
+fn nanos(d: SimDuration) -> f64 {
+    d.as_nanos() as f64
+}
+
+fn secs_text(mean_nanos: f64) -> String {
+    SimDuration(mean_nanos.round() as u64).secs_ms()
 }
 
 fn mean(values: impl Iterator<Item = f64>) -> (Option<f64>, usize) {
@@ -111,14 +117,14 @@ impl Summary {
             strategy: strategy.to_string(),
             runs: rows.len(),
             outcomes,
-            time_to_fully_new_s: mean(rows.iter().filter_map(|r| r.time_to_fully_new.map(secs))),
+            time_to_fully_new: mean(rows.iter().filter_map(|r| r.time_to_fully_new.map(nanos))),
             peak_extra_tasks: mean(rows.iter().map(|r| r.peak_extra_tasks as f64)).0.unwrap_or(0.0),
             min_serving_ratio: rows.iter().map(|r| r.min_serving_ratio.as_f64()).fold(f64::INFINITY, f64::min),
             failed_requests: all(|r| r.failed_requests),
             requests_to_new: all(|r| r.requests_to_new),
             new_failed: all(|r| r.new_failed),
-            mixed_s: mean(rows.iter().map(|r| secs(r.mixed))).0.unwrap_or(0.0),
-            time_to_recover_s: mean(rows.iter().filter_map(|r| r.time_to_recover.map(secs))),
+            mixed: mean(rows.iter().map(|r| nanos(r.mixed))).0.unwrap_or(0.0),
+            time_to_recover: mean(rows.iter().filter_map(|r| r.time_to_recover.map(nanos))),
         }
     }
 
@@ -139,12 +145,13 @@ impl Summary {
         if self.runs == 1 { format!("{x:.0}") } else { format!("{x:.3}") }
     }
 
-    /// A mean over the runs where it happened: `12.345`, `12.345 (18/20)` when not all, or empty.
+    /// A mean duration over the runs where it happened: `12.345`, `12.345 (18/20)` when not all,
+    /// or empty.
     fn partial(&self, (value, n): (Option<f64>, usize)) -> String {
         match value {
             None => String::new(),
-            Some(v) if n == self.runs => format!("{v:.3}"),
-            Some(v) => format!("{v:.3} ({n}/{})", self.runs),
+            Some(v) if n == self.runs => secs_text(v),
+            Some(v) => format!("{} ({n}/{})", secs_text(v), self.runs),
         }
     }
 
@@ -155,14 +162,14 @@ impl Summary {
             self.strategy.clone(),
             self.runs.to_string(),
             self.outcome_text(),
-            self.partial(self.time_to_fully_new_s),
+            self.partial(self.time_to_fully_new),
             self.count(self.peak_extra_tasks),
             format!("{:.4}", self.min_serving_ratio),
             opt(self.failed_requests),
             opt(self.requests_to_new),
             opt(self.new_failed),
-            format!("{:.3}", self.mixed_s),
-            self.partial(self.time_to_recover_s),
+            secs_text(self.mixed),
+            self.partial(self.time_to_recover),
         ]
     }
 }
@@ -243,6 +250,6 @@ fn lessons(summaries: &[Summary]) -> String {
             list(&|s| s.count(s.requests_to_new.unwrap_or(0.0)))
         );
     }
-    out += &format!("mixing: seconds both versions answered: {}\n", list(&|s| format!("{:.3}", s.mixed_s)));
+    out += &format!("mixing: seconds both versions answered: {}\n", list(&|s| secs_text(s.mixed)));
     out
 }

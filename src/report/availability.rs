@@ -65,7 +65,8 @@ impl Ratio {
 ///
 /// **Observation window** (for `min_serving`, `min_serving_ratio` and the two `seconds_*`
 /// figures): from the first moment the service had `serving >= desired` — it had finished its
-/// initial deploy — until `run.end_time`. If it never got there, the window is the whole run
+/// initial deploy — until `run.end_time` (or its removal by `docker service rm`). If it never
+/// got there, the window is the whole run
 /// (from its first sample). This keeps the ramp-up of the first deploy out of the figures, which
 /// are about what an update costs.
 ///
@@ -123,11 +124,16 @@ pub fn availability(run: &RunRecord, service: &str) -> Availability {
 }
 
 /// The service's samples as intervals, dropping samples that lasted no time (except the last).
+/// A removed service (`docker service rm`) is observed until its removal: after that it is not
+/// missing replicas, it is gone.
 fn segments<'a>(run: &'a RunRecord, service: &str) -> Vec<Segment<'a>> {
-    let samples: Vec<&TimelineSample> = run.timeline.iter().filter(|s| s.service == service).collect();
+    let removed = run.services.iter().find(|s| s.name == service).and_then(|s| s.removed_at);
+    let until = removed.unwrap_or(run.end_time);
+    let samples: Vec<&TimelineSample> =
+        run.timeline.iter().filter(|s| s.service == service && removed.is_none_or(|r| s.t < r)).collect();
     let mut out = Vec::with_capacity(samples.len());
     for (i, sample) in samples.iter().enumerate() {
-        let next = samples.get(i + 1).map_or(run.end_time, |n| n.t);
+        let next = samples.get(i + 1).map_or(until, |n| n.t);
         // max: a sample after end_time (or out of order) holds for no time rather than negative.
         let end = next.max(sample.t);
         let is_last = i + 1 == samples.len();

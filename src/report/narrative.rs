@@ -52,8 +52,15 @@ fn header(run: &RunRecord) -> String {
 }
 
 fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
+    let mut life = String::new();
+    if service.created_at > SimTime::ZERO {
+        life += &format!("created at {}; ", secs(service.created_at));
+    }
+    if let Some(at) = service.removed_at {
+        life += &format!("removed at {} (docker service rm); ", secs(at));
+    }
     let mut paragraph = format!(
-        "{}: {} {}",
+        "{}: {life}{} {}",
         service.name,
         update_story(&service.update, service.desired_replicas, run.end_time),
         availability_story(&availability(run, &service.name))

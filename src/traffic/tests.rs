@@ -185,3 +185,86 @@ fn a_rate_profile_is_piecewise_constant() {
     let spec = TrafficSpec { rate: vec![(SimTime(S), 10_000), (SimTime(2_500 * MS), 30_000)], ..spec(0, 50 * MS) };
     assert_eq!(counts(&one(&run, spec)), [(0, 0), (10, 0), (20, 0)]);
 }
+
+/// A span of `service` running `image`, serving from `start` to `end` (ns), never cut.
+fn span_of(service: &str, image: &str, start: u64, end: Option<u64>) -> ServingInterval {
+    ServingInterval {
+        service: Arc::from(service),
+        image: Arc::from(image),
+        ended_by: end.map(|_| ServingEnd::Unbound),
+        ..span(start, end, None)
+    }
+}
+
+/// The route `web_web` with these backends from `t` (ns) on.
+fn route_state(t: u64, backends: &[(&str, Option<u64>)]) -> crate::model::route::RouteState {
+    crate::model::route::RouteState {
+        t: SimTime(t),
+        route: "web_web".into(),
+        backends: backends
+            .iter()
+            .map(|(s, w)| crate::model::route::Backend { service: s.to_string(), weight: *w })
+            .collect(),
+    }
+}
+
+#[test]
+fn replica_ratio_routing_spreads_requests_over_every_serving_task_of_every_backend() {
+    // 90 rps. Stable: 2 tasks of app:1 all along; canary (app:2, labelled for the route from
+    // 0): 1 task from 2 s. [0,2): 2 tasks, nothing to the canary. [2,4): 3 tasks, the canary
+    // answers a third: 30 rps × 2 s = 60 requests, 20 % of them errors (12).
+    let mut run = run_until(
+        4 * S,
+        vec![
+            span_of("web_web", "app:1", 0, None),
+            span_of("web_web", "app:1", 0, None),
+            span_of("web_web-canary", "app:2", 2 * S, None),
+        ],
+    );
+    run.routes = vec![route_state(0, &[("web_web", None), ("web_web-canary", None)])];
+    run.image_changes = vec![(SimTime(S), "web_web-canary".into(), "app:2".into())];
+    let errors = [("app:2".to_string(), 200_000)].into_iter().collect();
+    let s = evaluate(&run, &[spec(90_000, 50 * MS)], &errors).remove(0);
+    assert_eq!((s.total(), s.failed()), (360, 12));
+    assert_eq!((s.new_image.as_deref(), s.to_new, s.new_failed), (Some("app:2"), 60, 12));
+    let canary = s.backends.iter().find(|b| b.service == "web_web-canary").unwrap();
+    assert_eq!((canary.total, canary.failed), (60, 12));
+    assert_eq!(counts(&s), [(90, 0), (90, 0), (84, 6), (84, 6)]);
+}
+
+#[test]
+fn weighted_routing_splits_by_weight_and_a_backend_with_nothing_serving_fails_its_share() {
+    // 100 rps. Blue (app:1, 1 task) weighs 90, green (app:2) 10 from 0; green's only task
+    // serves from 1 s. [0,1): green's 10 % fails (no task): 10 failed, 90 ok. [1,3): 90 + 10
+    // ok. At 3 s the weights flip to blue 0, green 100: [3,4): 100 to green.
+    let mut run =
+        run_until(4 * S, vec![span_of("web_web", "app:1", 0, None), span_of("web_web-green", "app:2", S, None)]);
+    run.routes = vec![
+        route_state(0, &[("web_web", Some(90)), ("web_web-green", Some(10))]),
+        route_state(3 * S, &[("web_web", Some(0)), ("web_web-green", Some(100))]),
+    ];
+    run.image_changes = vec![(SimTime::ZERO, "web_web-green".into(), "app:2".into())];
+    let s = evaluate(&run, &[spec(100_000, 50 * MS)], &Default::default()).remove(0);
+    assert_eq!(counts(&s), [(90, 10), (100, 0), (100, 0), (100, 0)]);
+    // The new version answered 10 + 10 + 100 requests (its failed share in [0,1) reached no
+    // task, so it is not counted as answered by it)...
+    assert_eq!(s.to_new, 120);
+    // ...but the green backend was sent 130, of which 10 failed.
+    let green = s.backends.iter().find(|b| b.service == "web_web-green").unwrap();
+    assert_eq!((green.total, green.failed), (130, 10));
+}
+
+#[test]
+fn a_backend_outside_the_route_gets_no_requests() {
+    // Green serves from 0 but joins the route only at 2 s (a blue-green switch by labels):
+    // before that it answers nothing.
+    let mut run =
+        run_until(4 * S, vec![span_of("web_web", "app:1", 0, None), span_of("web_web-green", "app:2", 0, None)]);
+    run.routes = vec![
+        route_state(0, &[("web_web", None)]),
+        route_state(2 * S, &[("web_web", Some(0)), ("web_web-green", Some(100))]),
+    ];
+    run.image_changes = vec![(SimTime::ZERO, "web_web-green".into(), "app:2".into())];
+    let s = evaluate(&run, &[spec(10_000, 50 * MS)], &Default::default()).remove(0);
+    assert_eq!((s.total(), s.failed(), s.to_new), (40, 0, 20));
+}

@@ -85,12 +85,7 @@ struct Route<'r> {
 }
 
 impl<'r> Route<'r> {
-    fn of(
-        spans: &[ServingInterval],
-        routes: &'r [RouteState],
-        images: &[(SimTime, String, String)],
-        spec: &TrafficSpec,
-    ) -> Route<'r> {
+    fn of(routes: &'r [RouteState], images: &[(SimTime, String, String)], spec: &TrafficSpec) -> Route<'r> {
         let states: Vec<&RouteState> = routes.iter().filter(|r| r.route == spec.service).collect();
         let mut backends: Vec<String> = Vec::new();
         if !spec.route_only {
@@ -103,7 +98,6 @@ impl<'r> Route<'r> {
         }
         let new_image =
             images.iter().rev().find(|(_, svc, _)| backends.contains(svc)).map(|(_, _, image)| image.clone());
-        let _ = spans;
         Route { backends, states, new_image }
     }
 
@@ -117,10 +111,10 @@ impl<'r> Route<'r> {
         until: SimTime,
     ) -> Vec<Change> {
         let mut out = Vec::new();
-        if self.states.is_empty() {
-            // No recorded route (a hand-built record): the named service alone.
-            let all = self.backends.iter().map(|_| Some(None)).collect();
-            out.push(Change { membership: Some(all), ..Change::counts(SimTime::ZERO, 0) });
+        if self.states.first().is_none_or(|s| s.t > SimTime::ZERO) && !spec.route_only {
+            // Before anything was recorded: the named service alone (it is backend 0).
+            let named = (0..self.backends.len()).map(|i| (i == 0).then_some(None)).collect();
+            out.push(Change { membership: Some(named), ..Change::counts(SimTime::ZERO, 0) });
         }
         for state in &self.states {
             let members = self
@@ -152,7 +146,6 @@ impl<'r> Route<'r> {
                 out.push(Change { dm: -doomed, dm_new: -doomed * v, ..Change::counts(end, backend) });
             }
         }
-        let _ = spec;
         // Stable and by time only: all changes at one instant apply before the next segment.
         out.sort_by_key(|c| c.t);
         out
@@ -162,7 +155,7 @@ impl<'r> Route<'r> {
 /// One route's outcomes over its window.
 fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSeries {
     let until = run.end_time;
-    let route = Route::of(&run.serving, &run.routes, &run.image_changes, spec);
+    let route = Route::of(&run.routes, &run.image_changes, spec);
     let from = spec.from.unwrap_or_else(|| deploy_done(run, &route)).min(until);
     let points = durations::points(&spec.request_duration);
     let changes = route.changes(&run.serving, spec, errors, &points, until);
@@ -202,7 +195,7 @@ pub fn measure(
     backend: &str,
     (from, until): (SimTime, SimTime),
 ) -> (u64, u64) {
-    let route = Route::of(spans, routes, images, spec);
+    let route = Route::of(routes, images, spec);
     let Some(index) = route.backends.iter().position(|b| b == backend) else { return (0, 0) };
     let points = durations::points(&spec.request_duration);
     let changes = route.changes(spans, spec, errors, &points, until);

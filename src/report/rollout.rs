@@ -7,8 +7,9 @@
 //! # Definitions
 //!
 //! The rollout is the run's first blue-green or canary rollout, else its first `docker service
-//! update --image`; it starts at `T0` on service `S` (blue, or the stable one) towards image
-//! `I` (the new version), and its route is the one the rollout steers (see
+//! update --image` or `docker service create`; it starts at `T0` on service `S` (blue, the
+//! stable one, or the created one) towards image `I` (the new version), and its route is the
+//! one the rollout steers, or the first route `S` is ever a backend of (see
 //! [`crate::model::route`]; `S` alone when nothing was recorded). `D` is `S`'s desired replicas
 //! at `T0`.
 //!
@@ -86,8 +87,15 @@ pub fn rollout(run: &RunRecord) -> Option<Rollout> {
     let (start, service, image, route) = match run.strategies.first() {
         Some(s) => (s.started_at, s.service.clone(), s.image.clone(), s.route.clone()),
         None => {
+            // An update by hand: the route is the one the service is (ever) a backend of — a
+            // green created by `docker service create` joins it later, by labels.
             let (t, service, image) = run.image_changes.first()?;
-            (*t, service.clone(), image.clone(), service.clone())
+            let route = run
+                .routes
+                .iter()
+                .find(|r| r.backends.iter().any(|b| b.service == *service))
+                .map_or_else(|| service.clone(), |r| r.route.clone());
+            (*t, service.clone(), image.clone(), route)
         }
     };
     let desired = run.timeline.iter().filter(|s| s.service == service && s.t <= start).last().map_or(0, |s| s.desired);

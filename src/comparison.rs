@@ -135,7 +135,7 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let names: Vec<&str> = list.iter().map(|(n, _)| n.as_str()).collect();
     let summaries: Vec<Summary> = (0..list.len())
         .map(|i| {
-            let rows: Vec<Row> = per_seed.iter().map(|runs| figures::row(&runs[i])).collect();
+            let rows: Vec<Row> = per_seed.iter().map(|runs| Row::of_run(&runs[i])).collect();
             Summary::of(names[i], &rows)
         })
         .collect();

@@ -34,7 +34,8 @@ pub struct View {
     pub desired: u64,
     /// Tasks serving (healthy, bound).
     pub serving: u64,
-    /// Tasks of it that failed (failed or rejected while they should run), since it exists.
+    /// Tasks of it that ended (failed, rejected or exited) while they should run, since it
+    /// exists.
     pub failures: u64,
     /// Its UpdateStatus state.
     pub update: Option<UpdateState>,

@@ -30,8 +30,15 @@ pub struct Row {
     pub time_to_recover: Option<SimDuration>,
 }
 
+impl Row {
+    /// The figures of one run.
+    pub fn of_run(run: &RunRecord) -> Row {
+        row(run)
+    }
+}
+
 /// The figures of one run.
-pub fn row(run: &RunRecord) -> Row {
+fn row(run: &RunRecord) -> Row {
     let f = rollout::figures(run).expect("compare-strategies runs always have a rollout");
     let start = f.rollout.start;
     let outcome = match run.strategies.first() {

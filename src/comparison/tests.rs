@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::figures::{HEADER, Row, Summary, csv, row};
+use super::figures::{HEADER, Row, Summary, csv};
 use crate::model::record::RunRecord;
 use crate::model::route::{Backend, RouteState};
 use crate::model::strategy::{PhaseChange, StrategyRecord};
@@ -92,7 +92,7 @@ fn blue_green_run() -> RunRecord {
 
 #[test]
 fn a_blue_green_run_reads_as_worked_out_by_hand() {
-    let r = row(&blue_green_run());
+    let r = Row::of_run(&blue_green_run());
     // Only green is routed from the switch at 50 s: 20 s after the start at 30 s.
     assert_eq!(r.time_to_fully_new, Some(SimDuration::from_secs(20)));
     // 2 blue containers in the steady state; from 30 s to 80 s also 2 green: 2 extra.
@@ -119,7 +119,7 @@ fn a_switch_back_recovers_when_the_new_version_stops_answering() {
     run.timeline.pop();
     run.routes.push(state(60, &[("web_web", None)]));
     run.strategies[0].outcome = Some("switched_back".into());
-    let r = row(&run);
+    let r = Row::of_run(&run);
     assert_eq!(r.outcome, "switched_back");
     assert_eq!(r.time_to_fully_new, None);
     // The last instant the new version answered was 60 s: 30 s after the start.

@@ -37,8 +37,8 @@ pub struct Analysis {
     pub min_requests: u64,
     /// Failed measurements tolerated; one more aborts (Argo `failureLimit`, default 0).
     pub failure_limit: u32,
-    /// Task failures of the new version tolerated (failed, rejected, or exited while it should
-    /// run); one more aborts at once.
+    /// Task failures of the new version tolerated (a task that failed, was rejected, or exited
+    /// while it should run); one more aborts at once.
     pub max_task_failures: u64,
 }
 

@@ -185,7 +185,9 @@ impl World {
         // committed, so the replacement below uses it (the s05 trace's first run); the
         // rollback's reconcile is queued behind events already due now.
         if state > TaskState::Running {
-            if matches!(state, TaskState::Failed | TaskState::Rejected) && self.task(id).desired <= TaskState::Running {
+            // A task that ended while it should run (failed, rejected, or exited — an unhealthy
+            // container killed with status 0 completes) counts against a rollout's new version.
+            if self.task(id).desired <= TaskState::Running {
                 let sid = self.task(id).service;
                 self.service_mut(sid).failures += 1;
             }

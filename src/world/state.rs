@@ -240,8 +240,8 @@ pub struct Service {
     pub removed_at: Option<SimTime>,
     /// Removed: no longer reconciled, its tasks are shut down.
     pub removed: bool,
-    /// Tasks that failed (observed failed or rejected while desired running), for the
-    /// strategy controllers' analysis.
+    /// Tasks that ended (failed, rejected or exited) while they should have been running, for
+    /// the strategy controllers' analysis.
     pub failures: u64,
 }
 

@@ -135,14 +135,15 @@ pub fn run(options: &Options) -> anyhow::Result<()> {
     let names: Vec<&str> = list.iter().map(|(n, _)| n.as_str()).collect();
     let summaries: Vec<Summary> = (0..list.len())
         .map(|i| {
-            let rows: Vec<Row> = per_seed.iter().map(|runs| Row::of_run(&runs[i])).collect();
+            let start = scenario.timeline[index].at;
+            let rows: Vec<Row> = per_seed.iter().map(|runs| Row::of_run(&runs[i], start)).collect();
             Summary::of(names[i], &rows)
         })
         .collect();
     let dir =
         options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-strategies", scenario.name)));
     let mut files: Vec<(String, Vec<u8>)> = vec![("strategies.csv".into(), figures::csv(&summaries))];
-    files.extend(plots::files(&scenario.name, seeds[0], &names, &per_seed[0]));
+    files.extend(plots::files(&scenario.name, seeds[0], scenario.timeline[index].at, &names, &per_seed[0]));
     let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     crate::report::write_atomically(&dir, &named)
         .with_context(|| format!("could not write the comparison to '{}'", dir.display()))?;

@@ -254,6 +254,10 @@ fn assemble(
     let base_dir = path.parent().unwrap_or(FsPath::new(""));
     let mut known = stack.refs.clone();
     if let Some(timeline) = get(sim, "timeline") {
+        let removed = simulation::removed_services(timeline);
+        for s in known.iter_mut().filter(|s| removed.contains(&s.full)) {
+            s.in_stack = false;
+        }
         for created in simulation::created_services(timeline) {
             if !known.iter().any(|s| s.full == created.full) {
                 known.push(created);
@@ -305,6 +309,7 @@ fn expectations(
 
 /// Image behaviours nobody runs and actions after `until` are almost always mistakes.
 fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
+    warn_blind_analysis(c, s, sim_path);
     let mut used: BTreeSet<&str> = s.services.iter().map(|svc| svc.task.image.as_str()).collect();
     for a in &s.timeline {
         match &a.action {
@@ -329,6 +334,26 @@ fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
             format!("\"{}\" is after until ({}) and will not happen", late.text, crate::time::SimDuration(s.until.0)),
             None,
         );
+    }
+}
+
+/// A blue-green or canary analysis judges the new version by its requests: without traffic on
+/// its route it only sees task failures, which is rarely what was meant.
+fn warn_blind_analysis(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
+    for a in &s.timeline {
+        let Action::Rollout { service, strategy, .. } = &a.action else { continue };
+        let route = s
+            .services
+            .iter()
+            .find(|x| x.name == *service)
+            .and_then(|x| x.labels.get(crate::model::route::ROUTE_LABEL).cloned())
+            .unwrap_or_else(|| service.clone());
+        if !s.traffic.iter().any(|t| t.service == route) {
+            let hint = format!("add x-simulation.traffic for {route} so that the analysis measures its error rate");
+            let message =
+                format!("{} of {service} has no traffic: its analysis only sees task failures", strategy.name());
+            c.warn(&sim_path.key("timeline"), message, Some(hint));
+        }
     }
 }
 

@@ -101,11 +101,6 @@ impl Outcome {
             Outcome::PromotionFailed => "promotion_failed",
         }
     }
-
-    /// Whether the new version ended up serving everything.
-    pub fn is_new(self) -> bool {
-        self == Outcome::Completed
-    }
 }
 
 /// What a controller asks for.
@@ -230,4 +225,19 @@ impl Controller {
             Controller::Canary(c) => c.done(),
         }
     }
+
+    /// Swarm refused one of its commands (`why`): the rollout cannot go on. Returns the
+    /// commands that end it (removing what it created).
+    pub fn refused(&mut self, refused: &Command, why: &str) -> Vec<Command> {
+        match self {
+            Controller::BlueGreen(c) => c.refused(refused, why),
+            Controller::Canary(c) => c.refused(refused, why),
+        }
+    }
+}
+
+/// The outcome of a rollout one of whose commands Swarm refused: a refused promotion is a
+/// failed promotion, anything else stops the rollout before the new version took over.
+pub fn refused_outcome(refused: &Command) -> Outcome {
+    if *refused == Command::UpdateOld { Outcome::PromotionFailed } else { Outcome::Aborted }
 }

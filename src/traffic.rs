@@ -198,7 +198,14 @@ pub fn measure(
     let route = Route::of(routes, images, spec);
     let Some(index) = route.backends.iter().position(|b| b == backend) else { return (0, 0) };
     let points = durations::points(&spec.request_duration);
-    let changes = route.changes(spans, spec, errors, &points, until);
+    // Only the route's spans still serving in the window matter (this runs during the run,
+    // once per measurement: it must not grow with everything recorded so far more than it must).
+    let live: Vec<ServingInterval> = spans
+        .iter()
+        .filter(|s| s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *s.service))
+        .cloned()
+        .collect();
+    let changes = route.changes(&live, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     let t = swept.per_backend[index];
     (Tally::whole(t.ok + t.failed), Tally::whole(t.failed))

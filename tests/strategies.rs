@@ -162,7 +162,9 @@ fn the_comparison_measures_every_run_to_one_end_and_agrees_with_each_run() {
             _ => "bad-canary",
         };
         let own = simulate_file(&strategies_scenario(file), None).unwrap().0;
-        let (a, b) = (deploysim::comparison::Row::of_run(compared), deploysim::comparison::Row::of_run(&own));
+        let start = scenario.timeline[index].at;
+        let (a, b) =
+            (deploysim::comparison::Row::of_run(compared, start), deploysim::comparison::Row::of_run(&own, start));
         assert_eq!(
             (&a.outcome, a.peak_extra_tasks, a.mixed, a.time_to_recover),
             (&b.outcome, b.peak_extra_tasks, b.mixed, b.time_to_recover),
@@ -171,7 +173,8 @@ fn the_comparison_measures_every_run_to_one_end_and_agrees_with_each_run() {
     }
     // The classic results: blue-green doubles the service, exposes every user for one analysis
     // interval; canary exposes a tenth of them; rolling mixes versions and never stops the bad one.
-    let rows: Vec<_> = runs.iter().map(deploysim::comparison::Row::of_run).collect();
+    let start = scenario.timeline[index].at;
+    let rows: Vec<_> = runs.iter().map(|r| deploysim::comparison::Row::of_run(r, start)).collect();
     let (rolling, blue_green, canary) = (&rows[0], &rows[1], &rows[2]);
     assert_eq!(blue_green.peak_extra_tasks, 10);
     assert!(

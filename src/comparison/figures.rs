@@ -4,7 +4,7 @@
 use crate::model::record::RunRecord;
 use crate::report::Ratio;
 use crate::report::rollout;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 
 /// What one run of one strategy did.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,36 +31,52 @@ pub struct Row {
 }
 
 impl Row {
-    /// The figures of one run.
-    pub fn of_run(run: &RunRecord) -> Row {
-        row(run)
+    /// The figures of the rollout a run started at `start` (the timeline entry's time).
+    /// A rollout that never began — Swarm refused the command, or it lies after `until` — has
+    /// the outcome `refused` or `not_started` and no figures.
+    pub fn of_run(run: &RunRecord, start: SimTime) -> Row {
+        let Some(f) = rollout::figures_from(run, start) else { return Row::never_started(run, start) };
+        Row::of_figures(run, f)
     }
-}
 
-/// The figures of one run.
-fn row(run: &RunRecord) -> Row {
-    let f = rollout::figures(run).expect("compare-strategies runs always have a rollout");
-    let start = f.rollout.start;
-    let outcome = match run.strategies.first() {
-        Some(s) => s.outcome.clone().unwrap_or_else(|| "in_progress".into()),
-        None => run
-            .services
-            .iter()
-            .find(|s| s.name == f.rollout.service)
-            .and_then(|s| s.update.state)
-            .map_or("none".into(), |st| st.as_str().to_string()),
-    };
-    let requests = run.requests.iter().find(|r| r.service == f.rollout.route);
-    Row {
-        outcome,
-        time_to_fully_new: f.fully_new_at.map(|t| t.since(start)),
-        peak_extra_tasks: f.peak_extra_tasks,
-        min_serving_ratio: f.min_serving_ratio,
-        failed_requests: requests.map(|r| r.failed()),
-        requests_to_new: requests.map(|r| r.to_new),
-        new_failed: requests.map(|r| r.new_failed),
-        mixed: f.mixed,
-        time_to_recover: f.recovered_at.map(|t| t.since(start)),
+    fn never_started(run: &RunRecord, start: SimTime) -> Row {
+        let refused = run.actions.iter().any(|(t, _, error)| *t == start && error.is_some());
+        Row {
+            outcome: if refused { "refused" } else { "not_started" }.into(),
+            time_to_fully_new: None,
+            peak_extra_tasks: 0,
+            min_serving_ratio: Ratio::ONE,
+            failed_requests: None,
+            requests_to_new: None,
+            new_failed: None,
+            mixed: SimDuration::ZERO,
+            time_to_recover: None,
+        }
+    }
+
+    fn of_figures(run: &RunRecord, f: rollout::Figures) -> Row {
+        let start = f.rollout.start;
+        let outcome = match run.strategies.first() {
+            Some(s) => s.outcome.clone().unwrap_or_else(|| "in_progress".into()),
+            None => run
+                .services
+                .iter()
+                .find(|s| s.name == f.rollout.service)
+                .and_then(|s| s.update.state)
+                .map_or("none".into(), |st| st.as_str().to_string()),
+        };
+        let requests = run.requests.iter().find(|r| r.service == f.rollout.route);
+        Row {
+            outcome,
+            time_to_fully_new: f.fully_new_at.map(|t| t.since(start)),
+            peak_extra_tasks: f.peak_extra_tasks,
+            min_serving_ratio: f.min_serving_ratio,
+            failed_requests: requests.map(|r| r.failed()),
+            requests_to_new: requests.map(|r| r.to_new),
+            new_failed: requests.map(|r| r.new_failed),
+            mixed: f.mixed,
+            time_to_recover: f.recovered_at.map(|t| t.since(start)),
+        }
     }
 }
 
@@ -152,41 +168,66 @@ impl Summary {
         if self.runs == 1 { format!("{x:.0}") } else { format!("{x:.3}") }
     }
 
-    /// A mean duration over the runs where it happened: `12.345`, `12.345 (18/20)` when not all,
-    /// or empty.
+    /// A mean duration over the runs where it happened (empty if none did).
+    fn mean_secs(value: Option<f64>) -> String {
+        value.map_or(String::new(), secs_text)
+    }
+
+    /// For the terminal: `12.345`, or `12.345 (18/20)` when not every run got there.
     fn partial(&self, (value, n): (Option<f64>, usize)) -> String {
         match value {
-            None => String::new(),
-            Some(v) if n == self.runs => secs_text(v),
-            Some(v) => format!("{} ({n}/{})", secs_text(v), self.runs),
+            Some(v) if n < self.runs => format!("{} ({n}/{})", secs_text(v), self.runs),
+            other => Summary::mean_secs(other),
         }
     }
 
-    /// The cells of one table row, in [`HEADER`] order.
+    /// The cells of one `strategies.csv` row, in [`HEADER`] order: numbers only in the numeric
+    /// columns (how many runs each mean covers is in its own column).
     pub fn cells(&self) -> Vec<String> {
         let opt = |x: Option<f64>| x.map_or(String::new(), |v| self.count(v));
         vec![
             self.strategy.clone(),
             self.runs.to_string(),
             self.outcome_text(),
-            self.partial(self.time_to_fully_new),
+            Summary::mean_secs(self.time_to_fully_new.0),
+            self.time_to_fully_new.1.to_string(),
             self.count(self.peak_extra_tasks),
             format!("{:.4}", self.min_serving_ratio),
             opt(self.failed_requests),
             opt(self.requests_to_new),
             opt(self.new_failed),
             secs_text(self.mixed),
+            Summary::mean_secs(self.time_to_recover.0),
+            self.time_to_recover.1.to_string(),
+        ]
+    }
+
+    /// The cells of one terminal row, in [`TITLES`] order.
+    fn display_cells(&self) -> Vec<String> {
+        let c = self.cells();
+        vec![
+            c[0].clone(),
+            c[1].clone(),
+            c[2].clone(),
+            self.partial(self.time_to_fully_new),
+            c[5].clone(),
+            c[6].clone(),
+            c[7].clone(),
+            c[8].clone(),
+            c[9].clone(),
+            c[10].clone(),
             self.partial(self.time_to_recover),
         ]
     }
 }
 
 /// Columns of `strategies.csv`.
-pub const HEADER: [&str; 11] = [
+pub const HEADER: [&str; 13] = [
     "strategy",
     "runs",
     "outcome",
     "time_to_fully_new_s",
+    "fully_new_runs",
     "peak_extra_tasks",
     "min_serving_ratio",
     "failed_requests",
@@ -194,6 +235,7 @@ pub const HEADER: [&str; 11] = [
     "new_version_failed",
     "mixed_versions_s",
     "time_to_recover_s",
+    "recovered_runs",
 ];
 
 /// `strategies.csv`.
@@ -228,7 +270,7 @@ pub fn story(scenario: &str, seeds: &[u64], summaries: &[Summary]) -> String {
         many => format!("seeds 1..={} (means)", many.len()),
     };
     let mut out = format!("compare-strategies: {scenario}, {seed_text}; one rollout, the same workload and luck\n\n");
-    let rows: Vec<Vec<String>> = summaries.iter().map(Summary::cells).collect();
+    let rows: Vec<Vec<String>> = summaries.iter().map(Summary::display_cells).collect();
     let widths: Vec<usize> = (0..TITLES.len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([TITLES[c].len()]).max().unwrap_or(0))
         .collect();

@@ -9,21 +9,27 @@ use crate::report::rollout::{self, Rollout};
 use crate::time::SimTime;
 
 /// `<strategy>.svg` and `<strategy>.png` for each run (runs in strategy order, one seed).
-pub fn files(scenario: &str, seed: u64, names: &[&str], runs: &[RunRecord]) -> Vec<(String, Vec<u8>)> {
+pub fn files(scenario: &str, seed: u64, start: SimTime, names: &[&str], runs: &[RunRecord]) -> Vec<(String, Vec<u8>)> {
     let end = runs.iter().map(|r| r.end_time.0 / 1_000_000).max().unwrap_or(0);
     let end_ms = (end + (end / 25).max(1_000)).max(1_000);
     let mut out = Vec::new();
     for (name, run) in names.iter().zip(runs) {
-        let Some(plot) = plot(scenario, seed, name, run, end_ms) else { continue };
+        let Some(plot) = plot(scenario, seed, name, run, (start, end_ms)) else { continue };
         out.push((format!("{name}.svg"), crate::plot::svg(&plot).into_bytes()));
         out.push((format!("{name}.png"), crate::plot::png(&plot)));
     }
     out
 }
 
-/// The plot of one run's rollout.
-pub fn plot(scenario: &str, seed: u64, strategy: &str, run: &RunRecord, end_ms: u64) -> Option<ServicePlot> {
-    let r = rollout::rollout(run)?;
+/// The plot of the rollout a run started at `start`, on an axis ending at `end_ms`.
+pub fn plot(
+    scenario: &str,
+    seed: u64,
+    strategy: &str,
+    run: &RunRecord,
+    (start, end_ms): (SimTime, u64),
+) -> Option<ServicePlot> {
+    let r = rollout::rollout_from(run, start)?;
     let labels = labels(run, &r);
     let mut rows: Vec<TimelineRow> = Vec::new();
     let route_rows = rollout::route_rows(run, &r);
@@ -31,9 +37,17 @@ pub fn plot(scenario: &str, seed: u64, strategy: &str, run: &RunRecord, end_ms: 
     let mut instants: Vec<SimTime> = route_rows.iter().map(|x| x.t).chain(labels.iter().map(|l| l.0)).collect();
     instants.sort_unstable();
     instants.dedup();
+    // Both lists are in time order: walk them with cursors.
+    let (mut row_at, mut label_at) = (None::<usize>, None::<usize>);
     for t in instants {
-        let Some(row) = route_rows.iter().rev().find(|x| x.t <= t) else { continue };
-        let label = labels.iter().rev().find(|l| l.0 <= t).map_or(String::new(), |l| l.1.clone());
+        while route_rows.get(row_at.map_or(0, |i| i + 1)).is_some_and(|x| x.t <= t) {
+            row_at = Some(row_at.map_or(0, |i| i + 1));
+        }
+        while labels.get(label_at.map_or(0, |i| i + 1)).is_some_and(|l| l.0 <= t) {
+            label_at = Some(label_at.map_or(0, |i| i + 1));
+        }
+        let Some(row) = row_at.map(|i| &route_rows[i]) else { continue };
+        let label = label_at.map_or(String::new(), |i| labels[i].1.clone());
         rows.push(TimelineRow {
             t_ms: t.0 / 1_000_000,
             desired: r.desired,

@@ -144,7 +144,9 @@ pub fn replicas_for_weight(weight_pct: u32, stable: u64) -> u64 {
 }
 
 /// Canary replicas for the weighted router: the largest step's share of `stable`, rounded
-/// up, at least 1 (Argo's `ceil(weight × replicas)` with a traffic router).
+/// up, at least 1. Argo sizes a router-backed canary per step (`ceil(weight × replicas)`);
+/// here it is sized once, for the largest step, so that raising a weight never waits for new
+/// tasks — at the cost of more idle capacity during the early steps.
 pub fn replicas_for_largest_step(steps: &[CanaryStep], stable: u64) -> u64 {
     let w = steps.iter().map(|s| s.weight_pct).max().unwrap_or(0) as u64;
     (w * stable).div_ceil(100).max(1)

@@ -104,7 +104,13 @@ pub fn snapshot(view: &View<'_>, limits: &HistoryLimits, at: SimTime) -> String 
 /// `deploysim ps`.
 pub fn run(options: &PsOptions) -> anyhow::Result<()> {
     let (scenario, record) = simulate(options)?;
-    let services = service::select(&scenario, &options.services).map_err(|e| anyhow::Error::new(UsageError(e)))?;
+    let specs = service::all_specs(&scenario, &record);
+    let mut services =
+        service::select(&scenario, &specs, &options.services).map_err(|e| anyhow::Error::new(UsageError(e)))?;
+    if options.services.is_empty() && options.format == Format::Ls {
+        // `docker service ls` lists every service, not only the stack's.
+        services = specs.iter().collect();
+    }
     let view = View { record: &record, services, format: options.format, trunc: !options.no_trunc };
     let limits = HistoryLimits::from_scenario(&scenario);
     let mut out = std::io::stdout().lock();

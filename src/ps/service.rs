@@ -29,7 +29,8 @@ pub fn render_ls(
     now: SimTime,
     trunc: bool,
 ) -> String {
-    let mut sorted = services.to_vec();
+    // `docker service ls` lists the services that exist then.
+    let mut sorted: Vec<&ServiceSpec> = services.iter().copied().filter(|s| exists(record, &s.name, now)).collect();
     sorted.sort_by(|a, b| natural_cmp(&a.name, &b.name));
     let mut table = vec![HEADER.iter().map(|h| h.to_string()).collect()];
     for spec in sorted {
@@ -115,20 +116,59 @@ fn quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
-/// The scenario's services named by `wanted` (full `stack_service` or short `service` names),
-/// all of them when `wanted` is empty; `Err` names the unknown ones and lists the known ones.
-pub fn select<'a>(scenario: &'a Scenario, wanted: &[String]) -> Result<Vec<&'a ServiceSpec>, String> {
+/// Every service the run had, in order of creation: the stack's, then those created by a
+/// timeline `docker service create` or by a blue-green or canary rollout (its spec: the rolled
+/// out service's, renamed, with the new image).
+pub fn all_specs(scenario: &Scenario, record: &RunRecord) -> Vec<ServiceSpec> {
+    let mut out: Vec<ServiceSpec> = scenario.services.clone();
+    for a in &scenario.timeline {
+        if let crate::model::scenario::Action::ServiceCreate { spec } = &a.action
+            && !out.iter().any(|s| s.name == spec.name)
+        {
+            out.push((**spec).clone());
+        }
+    }
+    for s in &record.strategies {
+        if let Some(base) = out.iter().find(|x| x.name == s.service).cloned()
+            && !out.iter().any(|x| x.name == s.new_service)
+        {
+            let mut spec = base;
+            spec.name = s.new_service.clone();
+            spec.task.image = s.image.clone();
+            out.push(spec);
+        }
+    }
+    out
+}
+
+/// Whether `service` exists at `now` (created, not yet removed).
+pub fn exists(record: &RunRecord, service: &str, now: SimTime) -> bool {
+    record
+        .services
+        .iter()
+        .find(|s| s.name == service)
+        .is_none_or(|s| s.created_at <= now && s.removed_at.is_none_or(|r| r > now))
+}
+
+/// The services named by `wanted` (full `stack_service` or short `service` names; a service
+/// created during the run by its name) among `specs`, or the stack's when `wanted` is empty (as
+/// `docker stack ps`); `Err` names the unknown ones and lists the known ones.
+pub fn select<'a>(
+    scenario: &Scenario,
+    specs: &'a [ServiceSpec],
+    wanted: &[String],
+) -> Result<Vec<&'a ServiceSpec>, String> {
     if wanted.is_empty() {
-        return Ok(scenario.services.iter().collect());
+        return Ok(specs.iter().filter(|s| scenario.services.iter().any(|x| x.name == s.name)).collect());
     }
     let mut out = Vec::new();
     for name in wanted {
         let full = format!("{}_{name}", scenario.stack);
-        match scenario.services.iter().find(|s| s.name == *name || s.name == full) {
+        match specs.iter().find(|s| s.name == *name || s.name == full) {
             Some(s) if !out.iter().any(|o: &&ServiceSpec| o.name == s.name) => out.push(s),
             Some(_) => {}
             None => {
-                let known: Vec<&str> = scenario.services.iter().map(|s| s.name.as_str()).collect();
+                let known: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
                 return Err(format!("no such service: {name} (the scenario has: {})", known.join(", ")));
             }
         }

@@ -111,7 +111,20 @@ impl Segment<'_> {
 /// Computes the [`Availability`] of `service` from `run.timeline` (see the type's docs for the
 /// exact definitions) and the service's update times from `run.services`.
 pub fn availability(run: &RunRecord, service: &str) -> Availability {
-    let segments = segments(run, service);
+    match run.services.iter().find(|s| s.name == service) {
+        Some(record) => availability_of(run, record),
+        None => availability_in(run, service, (SimTime::ZERO, None)),
+    }
+}
+
+/// The [`Availability`] of one service of the run: a name used again after `docker service rm`
+/// is a new service, observed from its creation to its removal.
+pub fn availability_of(run: &RunRecord, service: &crate::model::record::ServiceRecord) -> Availability {
+    availability_in(run, &service.name, (service.created_at, service.removed_at))
+}
+
+fn availability_in(run: &RunRecord, service: &str, life: (SimTime, Option<SimTime>)) -> Availability {
+    let segments = segments(run, service, life);
     let observed = &segments[deploy_finished(&segments)..];
     Availability {
         observed_from: observed.first().map(|g| g.start),
@@ -126,11 +139,13 @@ pub fn availability(run: &RunRecord, service: &str) -> Availability {
 /// The service's samples as intervals, dropping samples that lasted no time (except the last).
 /// A removed service (`docker service rm`) is observed until its removal: after that it is not
 /// missing replicas, it is gone.
-fn segments<'a>(run: &'a RunRecord, service: &str) -> Vec<Segment<'a>> {
-    let removed = run.services.iter().find(|s| s.name == service).and_then(|s| s.removed_at);
+fn segments<'a>(run: &'a RunRecord, service: &str, (created, removed): (SimTime, Option<SimTime>)) -> Vec<Segment<'a>> {
     let until = removed.unwrap_or(run.end_time);
-    let samples: Vec<&TimelineSample> =
-        run.timeline.iter().filter(|s| s.service == service && removed.is_none_or(|r| s.t < r)).collect();
+    let samples: Vec<&TimelineSample> = run
+        .timeline
+        .iter()
+        .filter(|s| s.service == service && s.t >= created && removed.is_none_or(|r| s.t < r))
+        .collect();
     let mut out = Vec::with_capacity(samples.len());
     for (i, sample) in samples.iter().enumerate() {
         let next = samples.get(i + 1).map_or(until, |n| n.t);

@@ -2,7 +2,7 @@
 
 use crate::model::record::{EndReason, RunRecord, ServiceRecord, UpdateRecord, UpdateState};
 use crate::model::traffic::RequestSeries;
-use crate::report::availability::{Availability, Ratio, availability};
+use crate::report::availability::{Availability, Ratio, availability_of};
 use crate::time::{SimDuration, SimTime};
 
 /// Tells what happened in the run, for a person reading the terminal:
@@ -63,7 +63,7 @@ fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
         "{}: {life}{} {}",
         service.name,
         update_story(&service.update, service.desired_replicas, run.end_time),
-        availability_story(&availability(run, &service.name))
+        availability_story(&availability_of(run, service))
     );
     if let Some(requests) = run.requests.iter().find(|r| r.service == service.name) {
         paragraph.push_str(&format!("\n{} requests: {}", service.name, verdict(requests)));

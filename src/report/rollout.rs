@@ -84,12 +84,18 @@ pub struct Figures {
 
 /// The run's rollout, if it has one.
 pub fn rollout(run: &RunRecord) -> Option<Rollout> {
-    let (start, service, image, route) = match run.strategies.first() {
+    rollout_from(run, SimTime::ZERO)
+}
+
+/// The run's first rollout started at or after `from`.
+pub fn rollout_from(run: &RunRecord, from: SimTime) -> Option<Rollout> {
+    let strategy = run.strategies.iter().find(|s| s.started_at >= from);
+    let (start, service, image, route) = match strategy {
         Some(s) => (s.started_at, s.service.clone(), s.image.clone(), s.route.clone()),
         None => {
             // An update by hand: the route is the one the service is (ever) a backend of — a
             // green created by `docker service create` joins it later, by labels.
-            let (t, service, image) = run.image_changes.first()?;
+            let (t, service, image) = run.image_changes.iter().find(|(t, _, _)| *t >= from)?;
             let route = run
                 .routes
                 .iter()
@@ -175,7 +181,12 @@ fn backends_at<'a>(states: &[&'a RouteState], t: SimTime, rollout: &'a Rollout) 
 
 /// The comparison figures of a run (`None` without a rollout).
 pub fn figures(run: &RunRecord) -> Option<Figures> {
-    let rollout = rollout(run)?;
+    figures_from(run, SimTime::ZERO)
+}
+
+/// The comparison figures of the run's first rollout started at or after `from`.
+pub fn figures_from(run: &RunRecord, from: SimTime) -> Option<Figures> {
+    let rollout = rollout_from(run, from)?;
     let rows = route_rows(run, &rollout);
     let start = rollout.start;
     // The row in force at the start, and every later one.

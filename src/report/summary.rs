@@ -3,7 +3,7 @@
 use crate::model::record::{RunRecord, ServiceRecord, StatusChange, UpdateRecord};
 use crate::model::strategy::StrategyRecord;
 use crate::model::traffic::RequestSeries;
-use crate::report::availability::{Availability, Ratio, availability};
+use crate::report::availability::{Availability, Ratio, availability_of};
 use crate::report::json::Json;
 use crate::time::SimTime;
 
@@ -135,13 +135,19 @@ fn run_json(run: &RunRecord) -> Json {
     ])
 }
 
+/// Keyed by name; a name used again after `docker service rm` is another service, keyed
+/// `name#2`, `name#3`… (traffic named after the service reports under its first one).
 fn services_json(run: &RunRecord) -> Json {
+    let mut seen: Vec<&str> = Vec::new();
     Json::Object(
         run.services
             .iter()
             .map(|s| {
-                let requests = run.requests.iter().find(|r| r.service == s.name);
-                (s.name.clone(), service_json(s, &availability(run, &s.name), requests))
+                let n = seen.iter().filter(|x| **x == s.name).count();
+                seen.push(&s.name);
+                let key = if n == 0 { s.name.clone() } else { format!("{}#{}", s.name, n + 1) };
+                let requests = run.requests.iter().find(|r| r.service == s.name).filter(|_| n == 0);
+                (key, service_json(s, &availability_of(run, s), requests))
             })
             .collect(),
     )

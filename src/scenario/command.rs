@@ -16,7 +16,8 @@ pub struct ServiceRef {
     pub short: String,
     /// `deploy.mode: global` (cannot be scaled).
     pub global: bool,
-    /// Deployed by the stack (false: created by a timeline `docker service create`).
+    /// Deployed by the stack and never removed by the timeline: a `docker service create` of
+    /// its name is a conflict (false: created by the timeline, or removed by it first).
     pub in_stack: bool,
 }
 
@@ -166,12 +167,26 @@ pub(super) struct Args<'a> {
 
 /// Parses flags as pflag does: `--x v`, `--x=v`, `-d`, `-dq`, `--` ends flags.
 pub(super) fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Result<Args<'a>, CommandError> {
+    parse_args_until(args, spec, unmodelled, false)
+}
+
+/// As [`parse_args`]; with `stop_at_positional`, flags end at the first positional argument (as
+/// `docker service create`, whose arguments after IMAGE are the container's command).
+pub(super) fn parse_args_until<'a>(
+    args: &[&'a str],
+    spec: &[Flag],
+    unmodelled: &[&str],
+    stop_at_positional: bool,
+) -> Result<Args<'a>, CommandError> {
     let mut out = Args { flags: Vec::new(), positional: Vec::new() };
     let mut i = 0;
     while i < args.len() {
         let arg = args[i];
         i += 1;
-        if arg == "--" {
+        if arg == "--" || (stop_at_positional && !arg.starts_with('-')) {
+            if arg != "--" {
+                out.positional.push(arg);
+            }
             out.positional.extend(&args[i..]);
             break;
         }

@@ -9,8 +9,8 @@ use crate::model::spec::{
     UpdateConfig,
 };
 use crate::scenario::command::{
-    Args, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args, parse_choice, parse_duration,
-    parse_u64, secret_source, switch, value,
+    Args, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until, parse_choice,
+    parse_duration, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
 
@@ -47,6 +47,7 @@ const CREATE_FLAGS: &[Flag] = &[
     value("constraint"),
     value("replicas-max-per-node"),
     Flag { long: "env", short: Some('e'), arity: super::command::Arity::Value },
+    Flag { long: "publish", short: Some('p'), arity: super::command::Arity::Value },
     value("network"),
     value("container-label"),
     switch("with-registry-auth", None),
@@ -88,12 +89,8 @@ const UNMODELLED: &[&str] = &[
 
 /// Parses `docker service create` (the words after `create`).
 pub fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    if let Some(p) = args.iter().find(|a| matches!(**a, "-p" | "--publish") || a.starts_with("--publish=")) {
-        let hint = "Swarm refuses a port another service publishes, so blue-green and canary services do not \
-                    publish one: route requests to them with labels (deploysim.route, deploysim.weight; see docs/scenario-format.md)";
-        return Err(vec![error(format!("flag {p} is not simulated"), Some(hint.into()))]);
-    }
-    let parsed = parse_args(args, CREATE_FLAGS, UNMODELLED).map_err(|e| vec![e])?;
+    // Flags end at IMAGE: what follows is the container's command.
+    let parsed = parse_args_until(args, CREATE_FLAGS, UNMODELLED, true).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let spec = build(&parsed, names, &mut errors);
     match spec {
@@ -148,6 +145,11 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
                 Ok(())
             }
             "detach" | "quiet" => Ok(()),
+            "publish" => {
+                let hint = "Swarm refuses a port another service publishes, so blue-green and canary services do not \
+                            publish one: route requests to them with labels (deploysim.route, deploysim.weight; see docs/scenario-format.md)";
+                Err(error(format!("flag --publish {v} is not simulated"), Some(hint.into())))
+            }
             f if f.starts_with("health-") => {
                 health_set = true;
                 health_flag(&mut health, f, v)
@@ -301,6 +303,9 @@ mod tests {
         assert_eq!(spec.task.image, "nginx:1.14-alpine");
         assert_eq!(create("docker service create --name x --mode global app").unwrap().mode, ServiceMode::Global);
         assert_eq!(create("docker service create --name x app").unwrap().task.image, "app:latest");
+        // After IMAGE come the container's command and arguments, never flags.
+        let spec = create("docker service create --name x app:2 nginx -p 80 -g 'daemon off;'").unwrap();
+        assert_eq!(spec.task.extra["command"], "nginx -p 80 -g daemon off;");
     }
 
     #[test]
@@ -311,7 +316,9 @@ mod tests {
         let e = first("docker service create --name web_web nginx");
         assert_eq!(e.message, "service web_web already exists");
         let e = first("docker service create --name g -p 8080:80 nginx");
-        assert!(e.message.contains("-p is not simulated") && e.hint.unwrap().contains("deploysim.route"));
+        assert!(
+            e.message.contains("--publish 8080:80 is not simulated") && e.hint.unwrap().contains("deploysim.route")
+        );
         let e = first("docker service create --name g --label deploysim.weight=ten nginx");
         assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
         assert!(first("docker service create --name g --limit-cpu 1 nginx").message.contains("not simulated"));

@@ -263,7 +263,16 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
         let spath = path.key("strategy");
         match c.optional(e, path, "strategy", super::strategy::read) {
             Some(Some(strategy)) => actions = with_strategy(c, actions, strategy, &spath),
-            Some(None) => {}
+            Some(None) => {
+                // `strategy: rolling` is what an update does anyway, but only an update has one.
+                let is_update =
+                    matches!(actions.as_slice(), [Action::ServiceUpdate { update, .. }] if update.image.is_some());
+                if !actions.is_empty() && !is_update {
+                    let hint = "a strategy rolls out a new image: run: docker service update --image IMAGE:NEW SERVICE";
+                    c.error(&spath, "rolling needs a docker service update with --image", Some(hint.into()));
+                    actions.clear();
+                }
+            }
             None => actions.clear(),
         }
     }
@@ -293,18 +302,35 @@ fn with_strategy(
     }
 }
 
+/// The words of each `docker service <verb> …` command of the timeline (a command that cannot
+/// be split is left for the full parse to report).
+fn service_commands<'a>(timeline: &'a Yaml, verb: &'a str) -> impl Iterator<Item = Vec<String>> + 'a {
+    let items: &[Yaml] = match timeline {
+        Yaml::Seq(items) => items,
+        _ => &[],
+    };
+    items.iter().filter_map(move |item| {
+        let Yaml::Map(e) = item else { return None };
+        let Some(Yaml::Str(line)) = get(e, "run") else { return None };
+        let words = super::shell::split(line).ok()?;
+        (words.len() >= 3 && words[0] == "docker" && words[1] == "service" && words[2] == verb).then_some(words)
+    })
+}
+
+/// Services the timeline removes (`docker service rm X…`): a `docker service create` may reuse
+/// their names.
+pub fn removed_services(timeline: &Yaml) -> Vec<String> {
+    service_commands(timeline, "rm")
+        .chain(service_commands(timeline, "remove"))
+        .flat_map(|words| words.into_iter().skip(3).filter(|w| !w.starts_with('-')))
+        .collect()
+}
+
 /// Services the timeline creates (`docker service create --name X`), so that later commands may
-/// name them. A command that cannot be split is left for the full parse to report.
+/// name them.
 pub fn created_services(timeline: &Yaml) -> Vec<command::ServiceRef> {
-    let Yaml::Seq(items) = timeline else { return Vec::new() };
     let mut out: Vec<command::ServiceRef> = Vec::new();
-    for item in items {
-        let Yaml::Map(e) = item else { continue };
-        let Some(Yaml::Str(line)) = get(e, "run") else { continue };
-        let Ok(words) = super::shell::split(line) else { continue };
-        if words.len() < 3 || words[0] != "docker" || words[1] != "service" || words[2] != "create" {
-            continue;
-        }
+    for words in service_commands(timeline, "create") {
         let mut name = None;
         let mut global = false;
         for (i, w) in words.iter().enumerate() {

@@ -446,6 +446,17 @@ fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
 /// `deploy.labels`: a list of `KEY=VALUE` (a bare `KEY` has an empty value) or a mapping, as
 /// compose's `list_or_dict`.
 fn labels(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<BTreeMap<String, String>> {
+    let out = label_entries(c, v, path)?;
+    if let Some(w) = out.get(crate::model::route::WEIGHT_LABEL)
+        && crate::model::route::parse_weight(w).is_none()
+    {
+        let hint = "a router weight is a whole number, e.g. deploysim.weight=10".to_string();
+        c.error(path, format!("deploysim.weight must be a non-negative integer, not {w:?}"), Some(hint));
+    }
+    Some(out)
+}
+
+fn label_entries(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     match v {
         Yaml::Seq(items) => {

@@ -16,8 +16,9 @@ use crate::time::SimTime;
 enum Phase {
     /// Green is being created and started.
     Waiting { deadline: SimTime },
-    /// Every green task serves; waiting out the bake time.
-    Baking { until: SimTime },
+    /// Every green task serves; waiting out the bake time (the progress deadline still holds
+    /// if a task stops serving meanwhile).
+    Baking { until: SimTime, deadline: SimTime },
     /// The router sends everything to green; blue kept until `until`.
     Switched { until: SimTime },
     /// Finished.
@@ -86,7 +87,7 @@ impl BlueGreenController {
                         self.switch(now, out);
                     } else {
                         let until = now.plus(self.config.bake);
-                        self.phase = Phase::Baking { until };
+                        self.phase = Phase::Baking { until, deadline };
                         out.push(phase(
                             "baking",
                             format!("every green task serves; switching at {}s unless one fails", until.secs_ms()),
@@ -101,12 +102,10 @@ impl BlueGreenController {
                     self.abandon(why, out);
                 }
             }
-            Phase::Baking { until } => {
+            Phase::Baking { until, deadline } => {
                 if green.serving < self.replicas {
-                    let deadline = now.plus(self.config.progress_deadline);
                     self.phase = Phase::Waiting { deadline };
                     out.push(phase("waiting", "a green task stopped serving during the bake"));
-                    out.push(Command::WakeAt(deadline));
                 } else if now >= until {
                     self.switch(now, out);
                 }
@@ -128,6 +127,9 @@ impl BlueGreenController {
                 if now >= until {
                     self.phase = Phase::Done;
                     out.push(Command::Remove(Which::Old));
+                    // Alone in the route now: back to plain replica-ratio routing, so a later
+                    // rollout starts from a route without weights.
+                    out.push(drop_weight(Which::New));
                     out.push(Command::Finish {
                         outcome: Outcome::Completed,
                         message: format!("blue removed {} after the switch", self.config.scale_down_delay),
@@ -135,6 +137,22 @@ impl BlueGreenController {
                 }
             }
         }
+    }
+
+    /// Swarm refused `command`: back to blue as it was, green removed if it exists.
+    pub fn refused(&mut self, command: &Command, why: &str) -> Vec<Command> {
+        let switched = matches!(self.phase, Phase::Switched { .. });
+        self.phase = Phase::Done;
+        let mut out = Vec::new();
+        if switched {
+            out.extend([drop_weight(Which::Old), leave_route(Which::New)]);
+        }
+        if !matches!(command, Command::CreateNew { .. }) {
+            out.push(Command::Remove(Which::New));
+        }
+        let outcome = super::refused_outcome(command);
+        out.push(Command::Finish { outcome, message: format!("refused by Swarm: {why}") });
+        out
     }
 
     /// Every request to green at once (the weights change in one router update).
@@ -239,7 +257,8 @@ mod tests {
         o.measurement = Some(Measurement { from: SimTime(62 * S), requests: 1000, failed: 0 });
         assert_eq!(c.step(&o), [Command::MeasureAt { at: SimTime(82 * S), from: SimTime(72 * S) }]);
         let end = c.step(&obs(92, 4, 0));
-        assert_eq!(kinds(&end), ["rm-old", "finish"]);
+        assert_eq!(kinds(&end), ["rm-old", "labels", "finish"]);
+        assert_eq!(end[1], drop_weight(Which::New));
         assert_eq!(outcome(&end), Some(Outcome::Completed));
         assert!(c.done());
         assert!(c.step(&obs(93, 4, 0)).is_empty());
@@ -283,8 +302,9 @@ mod tests {
         let mut c = controller(30);
         c.start(SimTime::ZERO);
         c.step(&obs(5, 4, 0));
-        // A task restarts without failing (e.g. its node was lost): wait again, then bake anew.
-        assert_eq!(kinds(&c.step(&obs(10, 3, 0))), ["phase", "wake"]);
+        // A task restarts without failing (e.g. its node was lost): wait again (the progress
+        // deadline stays where it was), then bake anew.
+        assert_eq!(kinds(&c.step(&obs(10, 3, 0))), ["phase"]);
         assert_eq!(kinds(&c.step(&obs(12, 4, 0))), ["phase", "wake"]);
         assert!(c.step(&obs(40, 4, 0)).is_empty(), "the bake now ends at 42 s");
         assert_eq!(kinds(&c.step(&obs(42, 4, 0)))[0], "phase");

@@ -24,8 +24,9 @@ enum Phase {
     Ramping { step: usize, size: u64, deadline: SimTime },
     /// Step `step`: the canary serves at its weight until `until`.
     Pausing { step: usize, size: u64, until: SimTime },
-    /// Every step passed: the stable service is updating to the new image since `since`.
-    Promoting { since: SimTime },
+    /// Every step passed: the stable service is updating to the new image since `since`, and
+    /// must have completed by `deadline`.
+    Promoting { since: SimTime, deadline: SimTime },
     /// Finished.
     Done,
 }
@@ -164,12 +165,14 @@ impl CanaryController {
                     self.phase = Phase::Ramping { step: next, size: new_size, deadline };
                     out.push(Command::WakeAt(deadline));
                 } else {
-                    self.phase = Phase::Promoting { since: now };
+                    let deadline = now.plus(self.config.progress_deadline);
+                    self.phase = Phase::Promoting { since: now, deadline };
                     out.push(phase("promoting", "every step passed: the stable service is updating to the new image"));
                     out.push(Command::UpdateOld);
+                    out.push(Command::WakeAt(deadline));
                 }
             }
-            Phase::Promoting { since } => {
+            Phase::Promoting { since, deadline } => {
                 let this_update = obs.old.update_started.is_some_and(|t| t >= since);
                 match obs.old.update {
                     Some(UpdateState::Completed) if this_update => {
@@ -188,10 +191,31 @@ impl CanaryController {
                             message: format!("the stable service's update ended {}; canary removed", state.as_str()),
                         });
                     }
+                    _ if now >= deadline => {
+                        self.remove_canary(out);
+                        let why = format!(
+                            "the stable service's update had not completed after the progress deadline ({})",
+                            self.config.progress_deadline
+                        );
+                        out.push(Command::Finish { outcome: Outcome::PromotionFailed, message: why });
+                    }
                     _ => {}
                 }
             }
         }
+    }
+
+    /// Swarm refused `command`: the canary leaves the route and goes (if it was created).
+    pub fn refused(&mut self, command: &Command, why: &str) -> Vec<Command> {
+        let mut out = Vec::new();
+        if matches!(command, Command::CreateNew { .. }) {
+            self.phase = Phase::Done;
+        } else {
+            self.remove_canary(&mut out);
+        }
+        let outcome = super::refused_outcome(command);
+        out.push(Command::Finish { outcome, message: format!("refused by Swarm: {why}") });
+        out
     }
 
     fn remove_canary(&mut self, out: &mut Vec<Command>) {

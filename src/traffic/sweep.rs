@@ -77,9 +77,11 @@ impl State {
     fn apply(&mut self, changes: &[Change], mut next: usize, t: SimTime) -> usize {
         while let Some(c) = changes.get(next).filter(|c| c.t <= t) {
             if let Some(members) = &c.membership {
+                let was_weighted = self.weighted();
                 for (b, member) in self.backends.iter_mut().zip(members) {
                     b.member = *member;
                 }
+                self.move_queue(was_weighted);
             } else {
                 let b = &mut self.backends[c.backend];
                 b.n += c.dn;
@@ -96,6 +98,28 @@ impl State {
 
     fn weighted(&self) -> bool {
         self.backends.iter().any(|b| matches!(b.member, Some(Some(_))))
+    }
+
+    /// When the routing mode changes, the waiting requests move with it: from the shared queue
+    /// to the heaviest backend's, or from every backend's into the shared one.
+    fn move_queue(&mut self, was_weighted: bool) {
+        match (was_weighted, self.weighted()) {
+            (false, true) => {
+                let heaviest = (0..self.backends.len()).max_by_key(|&i| {
+                    let b = &self.backends[i];
+                    (b.member.map_or(0, |w| w.unwrap_or(1)), std::cmp::Reverse(i))
+                });
+                if let Some(i) = heaviest {
+                    self.backends[i].queue += std::mem::take(&mut self.queue);
+                }
+            }
+            (true, false) => {
+                for b in &mut self.backends {
+                    self.queue += std::mem::take(&mut b.queue);
+                }
+            }
+            _ => {}
+        }
     }
 }
 

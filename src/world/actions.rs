@@ -56,11 +56,12 @@ pub(super) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     if let Some(g) = u.stop_grace_period {
         spec.task.stop_grace_period = Some(g);
     }
-    for key in &u.label_rm {
-        spec.labels.remove(key);
-    }
+    // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());
+    }
+    for key in &u.label_rm {
+        spec.labels.remove(key);
     }
     spec
 }
@@ -79,7 +80,7 @@ impl World {
             Action::ServiceCreate { spec } => self.service_create(spec, q),
             Action::ServiceRm { service } => self.with_service(service, |w, sid| w.service_rm(sid, q)),
             Action::Rollout { service, update, strategy } => {
-                self.with_service(service, |w, sid| w.start_rollout(sid, update, strategy, q))
+                self.with_service(service, |w, sid| w.start_rollout(sid, update, strategy, &timed.text, q))
             }
             Action::ServiceScale { service, replicas } => self.with_service(service, |w, sid| {
                 if w.service(sid).is_global() {

@@ -34,13 +34,15 @@ pub(super) struct StrategyRun {
     record: StrategyRecord,
 }
 
-/// `web_web-green` beside `web_web`; `web_web` again beside `web_web-green` (names alternate,
-/// as blue and green do).
+/// `web_web-green` beside `web_web`, then `web_web-blue` beside `web_web-green`, and so on:
+/// the colours alternate, and never come back to the stack's own name (which a traffic entry
+/// `service: web_web` would route to before the switch).
 fn new_name(old: &str, strategy: &Strategy) -> String {
     match strategy {
-        Strategy::BlueGreen(_) => match old.strip_suffix("-green") {
-            Some(base) => base.to_string(),
-            None => format!("{old}-green"),
+        Strategy::BlueGreen(_) => match (old.strip_suffix("-green"), old.strip_suffix("-blue")) {
+            (Some(base), _) => format!("{base}-blue"),
+            (_, Some(base)) => format!("{base}-green"),
+            _ => format!("{old}-green"),
         },
         Strategy::Canary(_) => format!("{old}-canary"),
     }
@@ -60,6 +62,7 @@ impl World {
         sid: ServiceId,
         update: &ServiceUpdate,
         strategy: &Strategy,
+        text: &str,
         q: &mut EventQueue<Event>,
     ) -> Result<(), String> {
         let now = q.now();
@@ -80,7 +83,9 @@ impl World {
             return Err(format!("service {name} already exists: remove it first (docker service rm {name})"));
         }
         let route = old.spec().labels.get(ROUTE_LABEL).cloned().unwrap_or_else(|| old.name.to_string());
-        let replicas = self.desired_count(sid);
+        // `--replicas` in the command sizes the new version (and the stable service after a
+        // canary's promotion).
+        let replicas = update.replicas.unwrap_or_else(|| self.desired_count(sid));
         let controller = match strategy {
             Strategy::BlueGreen(c) => Controller::BlueGreen(BlueGreenController::new(c.clone(), &route, replicas)),
             Strategy::Canary(c) => Controller::Canary(CanaryController::new(c.clone(), &route, replicas)),
@@ -97,14 +102,13 @@ impl World {
             message: String::new(),
             ended_at: None,
         };
-        let text = self.scenario.timeline.iter().find(|a| a.at == now).map(|a| a.text.clone()).unwrap_or_default();
         let traffic = self.scenario.traffic.iter().position(|t| t.service == route);
         self.strategies.push(StrategyRun {
             controller,
             old: sid,
             new: None,
             update: update.clone(),
-            text,
+            text: text.to_string(),
             traffic,
             pending_measure: None,
             record,
@@ -176,56 +180,69 @@ impl World {
     }
 
     fn carry_out(&mut self, run: usize, commands: Vec<Command>, q: &mut EventQueue<Event>) {
-        let now = q.now();
         for command in commands {
-            match command {
-                Command::CreateNew { replicas, join_route } => {
-                    let spec = self.new_spec(run, replicas, join_route);
-                    let text = create_text(&spec, &self.service(self.strategies[run].old).name);
-                    let result = self.service_create(&spec, q);
-                    self.strategies[run].new = self.live_service(&spec.name);
-                    self.log_strategy(run, now, text, result);
-                }
-                Command::ScaleNew { replicas } => {
-                    let u = ServiceUpdate { replicas: Some(replicas), ..Default::default() };
-                    let name = self.strategies[run].record.new_service.clone();
-                    self.strategy_update(run, Which::New, &u, format!("docker service scale {name}={replicas}"), q);
-                }
-                Command::Labels { which, add, rm } => {
-                    let u = ServiceUpdate { label_add: add, label_rm: rm, ..Default::default() };
-                    let text = labels_text(&u, &self.name_of(run, which));
-                    self.strategy_update(run, which, &u, text, q);
-                }
-                Command::UpdateOld => {
-                    let u = self.strategies[run].update.clone();
-                    let text = self.strategies[run].text.clone();
-                    self.strategy_update(run, Which::Old, &u, text, q);
-                }
-                Command::Remove(which) => {
-                    let name = self.name_of(run, which);
-                    let result = match self.service_of(run, which) {
-                        Some(sid) => self.service_rm(sid, q),
-                        None => Err(format!("service {name} not found")),
-                    };
-                    self.log_strategy(run, now, format!("docker service rm {name}"), result);
-                }
-                Command::WakeAt(t) => q.at(t.max(now), Event::Strategy { run: run as u32 }),
-                Command::MeasureAt { at, from } => {
-                    self.strategies[run].pending_measure = Some((at, from));
-                    q.at(at.max(now), Event::Strategy { run: run as u32 });
-                }
-                Command::Phase { name, message } => {
-                    self.strategies[run].record.phases.push(PhaseChange { t: now, phase: name, message });
-                }
-                Command::Finish { outcome, message } => {
-                    let record = &mut self.strategies[run].record;
-                    record.outcome = Some(outcome.as_str().to_string());
-                    record.message = message;
-                    record.ended_at = Some(now);
-                }
+            if let Err(why) = self.carry_out_one(run, &command, q) {
+                // Swarm refused it: the controller ends the rollout (and nothing after it runs).
+                let ending = self.strategies[run].controller.refused(&command, &why);
+                self.carry_out(run, ending, q);
+                break;
             }
         }
-        self.refresh_routes(now);
+        self.refresh_routes(q.now());
+    }
+
+    /// Carries out one command; `Err` when Swarm refused a command the rollout depends on.
+    fn carry_out_one(&mut self, run: usize, command: &Command, q: &mut EventQueue<Event>) -> Result<(), String> {
+        let now = q.now();
+        match command.clone() {
+            Command::CreateNew { replicas, join_route } => {
+                let spec = self.new_spec(run, replicas, join_route);
+                let text = create_text(&spec, &self.service(self.strategies[run].old).name);
+                let result = self.service_create(&spec, q);
+                self.strategies[run].new = self.live_service(&spec.name);
+                self.log_strategy(run, now, text, result.clone());
+                return result;
+            }
+            Command::ScaleNew { replicas } => {
+                let u = ServiceUpdate { replicas: Some(replicas), ..Default::default() };
+                let name = self.strategies[run].record.new_service.clone();
+                return self.strategy_update(run, Which::New, &u, format!("docker service scale {name}={replicas}"), q);
+            }
+            Command::Labels { which, add, rm } => {
+                let u = ServiceUpdate { label_add: add, label_rm: rm, ..Default::default() };
+                let text = labels_text(&u, &self.name_of(run, which));
+                // A router change on a service already gone changes nothing: not a refusal.
+                let _ = self.strategy_update(run, which, &u, text, q);
+            }
+            Command::UpdateOld => {
+                let u = self.strategies[run].update.clone();
+                let text = self.strategies[run].text.clone();
+                return self.strategy_update(run, Which::Old, &u, text, q);
+            }
+            Command::Remove(which) => {
+                let name = self.name_of(run, which);
+                let result = match self.service_of(run, which) {
+                    Some(sid) => self.service_rm(sid, q),
+                    None => Err(format!("service {name} not found")),
+                };
+                self.log_strategy(run, now, format!("docker service rm {name}"), result);
+            }
+            Command::WakeAt(t) => q.at(t.max(now), Event::Strategy { run: run as u32 }),
+            Command::MeasureAt { at, from } => {
+                self.strategies[run].pending_measure = Some((at, from));
+                q.at(at.max(now), Event::Strategy { run: run as u32 });
+            }
+            Command::Phase { name, message } => {
+                self.strategies[run].record.phases.push(PhaseChange { t: now, phase: name, message });
+            }
+            Command::Finish { outcome, message } => {
+                let record = &mut self.strategies[run].record;
+                record.outcome = Some(outcome.as_str().to_string());
+                record.message = message;
+                record.ended_at = Some(now);
+            }
+        }
+        Ok(())
     }
 
     /// The old service's spec with the user's changes (the new image), renamed, resized, and
@@ -266,12 +283,13 @@ impl World {
         u: &ServiceUpdate,
         text: String,
         q: &mut EventQueue<Event>,
-    ) {
+    ) -> Result<(), String> {
         let result = match self.service_of(run, which) {
             Some(sid) => self.service_update(sid, u, q),
             None => Err(format!("service {} not found", self.name_of(run, which))),
         };
-        self.log_strategy(run, q.now(), text, result);
+        self.log_strategy(run, q.now(), text, result.clone());
+        result
     }
 
     /// Logs a command the controller ran, beside the timeline's actions.

@@ -233,3 +233,58 @@ fn compare_strategies_writes_the_same_bytes_twice_and_refuses_a_scenario_without
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no rollout to compare"));
 }
+
+#[test]
+fn a_refused_command_ends_the_rollout_instead_of_leaving_it_waiting() {
+    // The update adds a secret that does not exist: green cannot be created.
+    let text = scenario("blue_green", "", PLAIN).replace(
+        "run: docker service update --image app:2 s_web",
+        "run: docker service update --image app:2 --secret-add missing s_web",
+    );
+    let r = run(&text);
+    let s = &r.strategies[0];
+    assert_eq!(s.outcome.as_deref(), Some("aborted"));
+    assert!(s.message.contains("refused by Swarm: secret not found: missing"), "{}", s.message);
+    assert_eq!(s.ended_at.map(|t| t.0), Some(30_000_000_000), "it ends at once");
+
+    // The stable service is removed by hand during the canary: the promotion is refused.
+    let mut text = scenario("{canary: {steps: [{weight: 20%, pause: 10s}]}}", "", PLAIN);
+    text.push_str("    - at: 35s\n      run: docker service rm s_web\n");
+    let r = run(&text);
+    let s = &r.strategies[0];
+    assert_eq!(s.outcome.as_deref(), Some("promotion_failed"), "{}", s.message);
+    assert!(r.services.iter().any(|x| x.name == "s_web-canary" && x.removed_at.is_some()), "the canary is removed");
+}
+
+#[test]
+fn a_second_blue_green_round_alternates_colours_and_loses_no_request() {
+    let mut text = scenario("{blue_green: {scale_down_delay: 10s}}", "", PLAIN);
+    text = text.replace("    app:2: {", "    app:3: {cached: true, start: 500ms}\n    app:2: {");
+    text.push_str("    - at: 2m\n      run: docker service update --image app:3 s_web-green\n      strategy: {blue_green: {scale_down_delay: 10s}}\n");
+    let r = run(&text);
+    let outcomes: Vec<(&str, Option<&str>)> =
+        r.strategies.iter().map(|s| (s.new_service.as_str(), s.outcome.as_deref())).collect();
+    assert_eq!(outcomes, [("s_web-green", Some("completed")), ("s_web-blue", Some("completed"))]);
+    assert_eq!(r.requests[0].failed(), 0);
+    // Before its switch, the new blue answered nothing: only app:3 is new, and it answered
+    // only after the second switch.
+    let second_switch = r.strategies[1].phases.iter().find(|p| p.phase == "switched").unwrap().t;
+    let first_app3 = r.serving.iter().filter(|s| &*s.image == "app:3").map(|s| s.start).min().unwrap();
+    assert!(first_app3 < second_switch, "green was serving (unrouted) before the switch");
+    assert_eq!(r.requests[0].to_new, (r.end_time.since(second_switch).as_nanos() / 10_000_000));
+}
+
+#[test]
+fn a_rollout_that_never_starts_is_a_row_not_a_crash() {
+    let text = scenario("blue_green", "", PLAIN).replace("until: 10m", "until: 20s");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.yml");
+    std::fs::write(&path, text).unwrap();
+    let scenario = deploysim::scenario::load(&path).unwrap();
+    let index = comparison::rollout_index(&scenario).unwrap();
+    let runs = comparison::run_seed(&scenario, index, &comparison::strategies(&scenario), 1);
+    for r in &runs {
+        let row = deploysim::comparison::Row::of_run(r, scenario.timeline[index].at);
+        assert_eq!(row.outcome, "not_started");
+    }
+}

@@ -14,6 +14,21 @@ pub enum Strategy {
 }
 
 impl Strategy {
+    /// The new version's service beside `old`: `web_web-green` beside `web_web`, then
+    /// `web_web-blue` beside `web_web-green`, and so on — the colours alternate, and never come
+    /// back to the stack's own name (which a traffic entry `service: web_web` routes to
+    /// whatever its labels say); `web_web-canary` beside `web_web`.
+    pub fn new_service_name(&self, old: &str) -> String {
+        match self {
+            Strategy::BlueGreen(_) => match (old.strip_suffix("-green"), old.strip_suffix("-blue")) {
+                (Some(base), _) => format!("{base}-blue"),
+                (_, Some(base)) => format!("{base}-green"),
+                _ => format!("{old}-green"),
+            },
+            Strategy::Canary(_) => format!("{old}-canary"),
+        }
+    }
+
     /// `blue_green` or `canary`, as written in scenarios and reports.
     pub fn name(&self) -> &'static str {
         match self {

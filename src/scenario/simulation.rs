@@ -326,10 +326,32 @@ pub fn removed_services(timeline: &Yaml) -> Vec<String> {
         .collect()
 }
 
-/// Services the timeline creates (`docker service create --name X`), so that later commands may
+/// Services the timeline creates — `docker service create --name X`, and the green or canary
+/// service of an update with a blue-green or canary `strategy` — so that later commands may
 /// name them.
 pub fn created_services(timeline: &Yaml) -> Vec<command::ServiceRef> {
     let mut out: Vec<command::ServiceRef> = Vec::new();
+    let items: &[Yaml] = if let Yaml::Seq(items) = timeline { items } else { &[] };
+    for item in items {
+        let Yaml::Map(e) = item else { continue };
+        let (Some(Yaml::Str(line)), Some(strategy)) = (get(e, "run"), get(e, "strategy")) else { continue };
+        let kind = match strategy {
+            Yaml::Str(s) => s.as_str(),
+            Yaml::Map(m) if m.len() == 1 => m[0].0.as_str(),
+            _ => continue,
+        };
+        let strategy = match kind {
+            "blue_green" => crate::model::strategy::Strategy::BlueGreen(Default::default()),
+            "canary" => crate::model::strategy::Strategy::Canary(Default::default()),
+            _ => continue,
+        };
+        // The service is the command's last argument (`docker service update [flags] SERVICE`).
+        let Some(service) = super::shell::split(line).ok().and_then(|w| w.last().cloned()) else { continue };
+        let name = strategy.new_service_name(&service);
+        if !out.iter().any(|s| s.full == name) {
+            out.push(command::ServiceRef { full: name.clone(), short: name, global: false, in_stack: false });
+        }
+    }
     for words in service_commands(timeline, "create") {
         let mut name = None;
         let mut global = false;

@@ -32,7 +32,7 @@ pub fn judge(analysis: &Analysis, m: &Measurement) -> Verdict {
 /// `12.5%` from ppm.
 pub fn percent(ppm: u32) -> String {
     let tenths = (ppm as u64 + 500) / 1000;
-    if tenths % 10 == 0 { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
+    if tenths.is_multiple_of(10) { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
 }
 
 /// Counts failed measurements (window `[m.from, now)`) against `failure_limit`: returns the

@@ -231,7 +231,8 @@ fn segment(
             if w == 0 && b.queue == 0 {
                 continue;
             }
-            let (share, share_rate) = if sum == 0 { (0, 0) } else { (arrivals * w / sum, rate as u128 * w / sum) };
+            let share = (arrivals * w).checked_div(sum).unwrap_or(0);
+            let share_rate = (rate as u128 * w).checked_div(sum).unwrap_or(0);
             let g = Group::of(b);
             let (tally, fails) = match serve(spec, g, share, share_rate, len, &mut b.queue) {
                 Served::Nobody(failed) => (Tally { failed, ..Tally::default() }, true),

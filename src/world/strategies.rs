@@ -34,20 +34,6 @@ pub(super) struct StrategyRun {
     record: StrategyRecord,
 }
 
-/// `web_web-green` beside `web_web`, then `web_web-blue` beside `web_web-green`, and so on:
-/// the colours alternate, and never come back to the stack's own name (which a traffic entry
-/// `service: web_web` would route to before the switch).
-fn new_name(old: &str, strategy: &Strategy) -> String {
-    match strategy {
-        Strategy::BlueGreen(_) => match (old.strip_suffix("-green"), old.strip_suffix("-blue")) {
-            (Some(base), _) => format!("{base}-blue"),
-            (_, Some(base)) => format!("{base}-green"),
-            _ => format!("{old}-green"),
-        },
-        Strategy::Canary(_) => format!("{old}-canary"),
-    }
-}
-
 impl StrategyRun {
     /// Whether its controller has finished.
     pub(super) fn done(&self) -> bool {
@@ -78,7 +64,7 @@ impl World {
                 run.record.started_at.secs_ms()
             ));
         }
-        let name = new_name(&old.name, strategy);
+        let name = strategy.new_service_name(&old.name);
         if self.live_service(&name).is_some() {
             return Err(format!("service {name} already exists: remove it first (docker service rm {name})"));
         }

@@ -192,6 +192,15 @@ pub fn phase(name: impl Into<String>, message: impl Into<String>) -> Command {
     Command::Phase { name: name.into(), message: message.into() }
 }
 
+/// How the commands end the rollout, if they do (for tests of both controllers).
+#[cfg(test)]
+pub(crate) fn finished(commands: &[Command]) -> Option<Outcome> {
+    commands.iter().find_map(|c| match c {
+        Command::Finish { outcome, .. } => Some(*outcome),
+        _ => None,
+    })
+}
+
 /// Either controller.
 #[derive(Clone, Debug)]
 pub enum Controller {

@@ -115,6 +115,31 @@ pub struct UpdateConfigPatch {
     pub order: Option<UpdateOrder>,
 }
 
+impl UpdateConfigPatch {
+    /// Sets the flags given on `config` (`docker service update` and `create` alike).
+    pub fn apply_to(&self, config: &mut crate::model::spec::UpdateConfig) {
+        if let Some(p) = self.parallelism {
+            config.parallelism = p;
+        }
+        if let Some(d) = self.delay {
+            config.delay = d;
+        }
+        if let Some(m) = self.monitor {
+            // The API drops a zero monitor, so swarmkit falls back to its 5 s default.
+            config.monitor = if m.as_nanos() == 0 { crate::model::spec::UpdateConfig::default().monitor } else { m };
+        }
+        if let Some(a) = self.failure_action {
+            config.failure_action = a;
+        }
+        if let Some(r) = self.max_failure_ratio {
+            config.max_failure_ratio = r;
+        }
+        if let Some(o) = self.order {
+            config.order = o;
+        }
+    }
+}
+
 /// The flags of one `docker service update`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ServiceUpdate {

@@ -165,8 +165,8 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
             errors.push(e);
         }
     }
-    patch(&mut spec.update, &update);
-    patch(&mut spec.rollback, &rollback);
+    update.apply_to(&mut spec.update);
+    rollback.apply_to(&mut spec.rollback);
     if no_health && health_set {
         errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }
@@ -192,28 +192,6 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
         errors.push(error(format!("service {} already exists", spec.name), Some(hint)));
     }
     Some(spec)
-}
-
-fn patch(config: &mut UpdateConfig, p: &UpdateConfigPatch) {
-    if let Some(x) = p.parallelism {
-        config.parallelism = x;
-    }
-    if let Some(x) = p.delay {
-        config.delay = x;
-    }
-    if let Some(x) = p.monitor {
-        // As with update: the daemon drops a zero monitor, swarmkit uses 5 s.
-        config.monitor = if x.as_nanos() == 0 { UpdateConfig::default().monitor } else { x };
-    }
-    if let Some(x) = p.failure_action {
-        config.failure_action = x;
-    }
-    if let Some(x) = p.max_failure_ratio {
-        config.max_failure_ratio = x;
-    }
-    if let Some(x) = p.order {
-        config.order = x;
-    }
 }
 
 fn health_flag(h: &mut HealthConfig, flag: &str, v: &str) -> Result<(), CommandError> {

@@ -227,12 +227,7 @@ mod tests {
             .collect()
     }
 
-    fn outcome(commands: &[Command]) -> Option<Outcome> {
-        commands.iter().find_map(|c| match c {
-            Command::Finish { outcome, .. } => Some(*outcome),
-            _ => None,
-        })
-    }
+    use crate::strategy::finished as outcome;
 
     #[test]
     fn switches_once_every_green_task_serves_and_removes_blue_after_the_delay() {

@@ -266,12 +266,7 @@ mod tests {
         commands.contains(want)
     }
 
-    fn finish(commands: &[Command]) -> Option<Outcome> {
-        commands.iter().find_map(|c| match c {
-            Command::Finish { outcome, .. } => Some(*outcome),
-            _ => None,
-        })
-    }
+    use crate::strategy::finished as finish;
 
     #[test]
     fn replica_ratio_steps_scale_the_canary_then_promote() {

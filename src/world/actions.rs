@@ -4,33 +4,11 @@
 
 use crate::engine::EventQueue;
 use crate::model::record::UpdateState;
-use crate::model::scenario::{Action, ServiceUpdate, UpdateConfigPatch};
-use crate::model::spec::{ServiceMode, ServiceSpec, UpdateConfig};
+use crate::model::scenario::{Action, ServiceUpdate};
+use crate::model::spec::{ServiceMode, ServiceSpec};
 use crate::model::task::{NodeId, ServiceId};
 
 use super::{Event, World};
-
-fn patch_config(config: &mut UpdateConfig, patch: &UpdateConfigPatch) {
-    if let Some(p) = patch.parallelism {
-        config.parallelism = p;
-    }
-    if let Some(d) = patch.delay {
-        config.delay = d;
-    }
-    if let Some(m) = patch.monitor {
-        // The API drops a zero monitor, so swarmkit falls back to its 5 s default.
-        config.monitor = if m.as_nanos() == 0 { UpdateConfig::default().monitor } else { m };
-    }
-    if let Some(a) = patch.failure_action {
-        config.failure_action = a;
-    }
-    if let Some(r) = patch.max_failure_ratio {
-        config.max_failure_ratio = r;
-    }
-    if let Some(o) = patch.order {
-        config.order = o;
-    }
-}
 
 /// The spec `docker service update` submits.
 pub(super) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
@@ -38,8 +16,8 @@ pub(super) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     if let Some(image) = &u.image {
         spec.task.image = image.clone();
     }
-    patch_config(&mut spec.update, &u.update);
-    patch_config(&mut spec.rollback, &u.rollback);
+    u.update.apply_to(&mut spec.update);
+    u.rollback.apply_to(&mut spec.rollback);
     if u.force {
         spec.task.force_update += 1;
     }

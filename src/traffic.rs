@@ -63,7 +63,7 @@ use crate::model::record::RunRecord;
 use crate::model::route::RouteState;
 use crate::model::traffic::{BackendRequests, RequestSeries, ServingInterval, TrafficSpec};
 use crate::time::SimTime;
-use sweep::{Change, Tally};
+use sweep::{Change, Counts, Tally};
 
 /// Error rate (ppm) of each image that answers some requests with errors; other images have
 /// none.
@@ -102,9 +102,9 @@ impl<'r> Route<'r> {
     }
 
     /// The changes the spans and route states make, in time order.
-    fn changes(
+    fn changes<'s>(
         &self,
-        spans: &[ServingInterval],
+        spans: impl IntoIterator<Item = &'s ServingInterval>,
         spec: &TrafficSpec,
         errors: &ErrorRates,
         points: &[crate::time::SimDuration],
@@ -114,7 +114,7 @@ impl<'r> Route<'r> {
         if self.states.first().is_none_or(|s| s.t > SimTime::ZERO) && !spec.route_only {
             // Before anything was recorded: the named service alone (it is backend 0).
             let named = (0..self.backends.len()).map(|i| (i == 0).then_some(None)).collect();
-            out.push(Change { membership: Some(named), ..Change::counts(SimTime::ZERO, 0) });
+            out.push(Change::membership(SimTime::ZERO, named));
         }
         for state in &self.states {
             let members = self
@@ -122,7 +122,7 @@ impl<'r> Route<'r> {
                 .iter()
                 .map(|name| state.backends.iter().find(|b| &b.service == name).map(|b| b.weight))
                 .collect();
-            out.push(Change { membership: Some(members), ..Change::counts(state.t, 0) });
+            out.push(Change::membership(state.t, members));
         }
         for span in spans {
             let Some(backend) = self.backends.iter().position(|b| **b == *span.service) else { continue };
@@ -130,20 +130,21 @@ impl<'r> Route<'r> {
             let e = errors.get(&*span.image).copied().unwrap_or(0) as i64;
             let (s, end) = (span.start, span.end.unwrap_or(until).max(span.start));
             let v = new as i64;
-            out.push(Change { dn: 1, de: e, dv: v, de_new: e * v, ..Change::counts(s, backend) });
-            out.push(Change { dn: -1, de: -e, dv: -v, de_new: -e * v, ..Change::counts(end, backend) });
+            let serving = Counts { n: 1, e, v, e_new: e * v, ..Counts::default() };
+            out.push(Change::counts(s, backend, serving));
+            out.push(Change::counts(end, backend, Counts { n: -1, e: -e, v: -v, e_new: -e * v, ..Counts::default() }));
             let Some(cut) = span.cut else { continue };
             // A request of duration d arriving after cut − d is still running at the cut.
             let mut doomed = 0;
             for d in points {
                 let from = SimTime(cut.0.saturating_sub(d.0));
                 if from < end {
-                    out.push(Change { dm: 1, dm_new: v, ..Change::counts(from.max(s), backend) });
+                    out.push(Change::counts(from.max(s), backend, Counts { m: 1, m_new: v, ..Counts::default() }));
                     doomed += 1;
                 }
             }
             if doomed > 0 {
-                out.push(Change { dm: -doomed, dm_new: -doomed * v, ..Change::counts(end, backend) });
+                out.push(Change::counts(end, backend, Counts { m: -doomed, m_new: -doomed * v, ..Counts::default() }));
             }
         }
         // Stable and by time only: all changes at one instant apply before the next segment.
@@ -200,12 +201,9 @@ pub fn measure(
     let points = durations::points(&spec.request_duration);
     // Only the route's spans still serving in the window matter (this runs during the run,
     // once per measurement: it must not grow with everything recorded so far more than it must).
-    let live: Vec<ServingInterval> = spans
-        .iter()
-        .filter(|s| s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *s.service))
-        .cloned()
-        .collect();
-    let changes = route.changes(&live, spec, errors, &points, until);
+    let live =
+        spans.iter().filter(|s| s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *s.service));
+    let changes = route.changes(live, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     let t = swept.per_backend[index];
     (Tally::whole(t.ok + t.failed), Tally::whole(t.failed))

@@ -185,7 +185,8 @@ impl Model for World {
             Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
             Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
             Event::NodeReconnects { node, epoch } => self.node_reconnects(node, epoch, queue),
-            Event::Strategy { run } => self.drive_strategy(run as usize, queue),
+            // A wake-up only: every rollout still going is driven below, after any event.
+            Event::Strategy { .. } => {}
         }
         if !self.strategies.is_empty() {
             self.drive_strategies(queue);

@@ -93,8 +93,8 @@ pub(super) const fn switch(long: &'static str, short: Option<char>) -> Flag {
     Flag { long, short, arity: Arity::Bool }
 }
 
-const UPDATE_FLAGS: &[Flag] = &[
-    value("image"),
+/// The `--update-*` and `--rollback-*` flags, which `docker service create` and `update` share.
+pub(super) const CONFIG_FLAGS: &[Flag] = &[
     value("update-parallelism"),
     value("update-delay"),
     value("update-monitor"),
@@ -107,6 +107,10 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("rollback-failure-action"),
     value("rollback-max-failure-ratio"),
     value("rollback-order"),
+];
+
+const UPDATE_FLAGS: &[Flag] = &[
+    value("image"),
     switch("force", None),
     value("replicas"),
     value("secret-add"),
@@ -167,14 +171,14 @@ pub(super) struct Args<'a> {
 
 /// Parses flags as pflag does: `--x v`, `--x=v`, `-d`, `-dq`, `--` ends flags.
 pub(super) fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Result<Args<'a>, CommandError> {
-    parse_args_until(args, spec, unmodelled, false)
+    parse_args_until(args, &[spec], unmodelled, false)
 }
 
 /// As [`parse_args`]; with `stop_at_positional`, flags end at the first positional argument (as
 /// `docker service create`, whose arguments after IMAGE are the container's command).
 pub(super) fn parse_args_until<'a>(
     args: &[&'a str],
-    spec: &[Flag],
+    spec: &[&[Flag]],
     unmodelled: &[&str],
     stop_at_positional: bool,
 ) -> Result<Args<'a>, CommandError> {
@@ -210,6 +214,7 @@ pub(super) fn parse_args_until<'a>(
             for (at, c) in arg[1..].char_indices() {
                 let flag = spec
                     .iter()
+                    .flat_map(|s| s.iter())
                     .find(|f| f.short == Some(c))
                     .ok_or_else(|| error(format!("unknown shorthand flag: '{c}' in {arg}"), None))?;
                 if flag.arity == Arity::Bool {
@@ -236,21 +241,22 @@ pub(super) fn parse_args_until<'a>(
     Ok(out)
 }
 
-fn long_flag<'s>(name: &str, spec: &'s [Flag], unmodelled: &[&str]) -> Result<&'s Flag, CommandError> {
-    if let Some(flag) = spec.iter().find(|f| f.long == name) {
+fn long_flag<'s>(name: &str, spec: &[&'s [Flag]], unmodelled: &[&str]) -> Result<&'s Flag, CommandError> {
+    if let Some(flag) = spec.iter().flat_map(|s| s.iter()).find(|f| f.long == name) {
         return Ok(flag);
     }
     if unmodelled.contains(&name) {
         let hint = "set it in the stack file instead, or leave it out".to_string();
         return Err(error(format!("flag --{name} is valid for docker but not simulated"), Some(hint)));
     }
-    let longs: Vec<&str> = spec.iter().map(|f| f.long).collect();
+    let longs: Vec<&str> = spec.iter().flat_map(|s| s.iter()).map(|f| f.long).collect();
     let hint = suggest::closest(name, &longs).map(|c| format!("did you mean --{c}?"));
     Err(error(format!("unknown flag: --{name}"), hint))
 }
 
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    let parsed = parse_args(args, UPDATE_FLAGS, UNMODELLED_UPDATE_FLAGS).map_err(|e| vec![e])?;
+    let parsed =
+        parse_args_until(args, &[UPDATE_FLAGS, CONFIG_FLAGS], UNMODELLED_UPDATE_FLAGS, false).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let service = one_service("docker service update", &parsed.positional, names).map_err(|e| errors.push(e)).ok();
     let mut update = ServiceUpdate::default();

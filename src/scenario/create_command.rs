@@ -9,28 +9,17 @@ use crate::model::spec::{
     UpdateConfig,
 };
 use crate::scenario::command::{
-    Args, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until, parse_choice,
+    Args, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until, parse_choice,
     parse_duration, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
 
+/// Besides [`CONFIG_FLAGS`].
 const CREATE_FLAGS: &[Flag] = &[
     value("name"),
     value("replicas"),
     value("mode"),
     Flag { long: "label", short: Some('l'), arity: super::command::Arity::Value },
-    value("update-parallelism"),
-    value("update-delay"),
-    value("update-monitor"),
-    value("update-failure-action"),
-    value("update-max-failure-ratio"),
-    value("update-order"),
-    value("rollback-parallelism"),
-    value("rollback-delay"),
-    value("rollback-monitor"),
-    value("rollback-failure-action"),
-    value("rollback-max-failure-ratio"),
-    value("rollback-order"),
     value("stop-grace-period"),
     value("secret"),
     value("health-cmd"),
@@ -90,7 +79,7 @@ const UNMODELLED: &[&str] = &[
 /// Parses `docker service create` (the words after `create`).
 pub fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     // Flags end at IMAGE: what follows is the container's command.
-    let parsed = parse_args_until(args, CREATE_FLAGS, UNMODELLED, true).map_err(|e| vec![e])?;
+    let parsed = parse_args_until(args, &[CREATE_FLAGS, CONFIG_FLAGS], UNMODELLED, true).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let spec = build(&parsed, names, &mut errors);
     match spec {

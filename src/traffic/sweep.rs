@@ -15,28 +15,46 @@ pub const PICO: u128 = 1_000_000_000_000;
 /// Parts per million.
 const PPM: u128 = 1_000_000;
 
-/// At `t`, backend `backend`'s counts change: serving tasks by `dn`, doomed duration points
-/// (over serving tasks; each point is 1/k of a task's requests) by `dm`, the error rates of
-/// its serving tasks (ppm) by `de`, its serving new-version tasks by `dv` and their doomed
-/// points by `dm_new`. A change with `membership` replaces every backend's weight instead.
+/// What the serving tasks of a backend (or of several) add up to: as counts during a
+/// segment, or as a change of them at an instant (`T = i64`); as the group requests are spread
+/// over (`T = u128`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts<T> {
+    /// Serving tasks.
+    pub n: T,
+    /// Doomed duration points over them (each point is 1/k of a task's requests).
+    pub m: T,
+    /// Sum of their error rates (ppm).
+    pub e: T,
+    /// Serving new-version tasks.
+    pub v: T,
+    /// Doomed points of new-version tasks.
+    pub m_new: T,
+    /// Sum of the new-version tasks' error rates (ppm).
+    pub e_new: T,
+}
+
+impl<T: std::ops::AddAssign + Copy> Counts<T> {
+    fn add(&mut self, o: Counts<T>) {
+        self.n += o.n;
+        self.m += o.m;
+        self.e += o.e;
+        self.v += o.v;
+        self.m_new += o.m_new;
+        self.e_new += o.e_new;
+    }
+}
+
+/// At `t`, backend `backend`'s counts change by `delta`; or, with `membership`, every
+/// backend's weight is replaced.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Change {
     /// When.
     pub t: SimTime,
     /// Which backend (index into the route's backends).
     pub backend: usize,
-    /// Change of the number of serving tasks.
-    pub dn: i64,
-    /// Change of the number of doomed duration points.
-    pub dm: i64,
-    /// Change of the sum of serving tasks' error rates (ppm).
-    pub de: i64,
-    /// Change of the number of serving new-version tasks.
-    pub dv: i64,
-    /// Change of the doomed points of new-version tasks.
-    pub dm_new: i64,
-    /// Change of the sum of serving new-version tasks' error rates (ppm).
-    pub de_new: i64,
+    /// How its counts change.
+    pub delta: Counts<i64>,
     /// The route's backends from now on: per backend, `None` when not one, else its weight
     /// (`Some(None)`: no weight label).
     pub membership: Option<Vec<Option<Option<u64>>>>,
@@ -44,8 +62,13 @@ pub struct Change {
 
 impl Change {
     /// A change of one backend's counts.
-    pub fn counts(t: SimTime, backend: usize) -> Change {
-        Change { t, backend, dn: 0, dm: 0, de: 0, dv: 0, dm_new: 0, de_new: 0, membership: None }
+    pub fn counts(t: SimTime, backend: usize, delta: Counts<i64>) -> Change {
+        Change { t, backend, delta, membership: None }
+    }
+
+    /// New backends and weights from `t` on.
+    pub fn membership(t: SimTime, members: Vec<Option<Option<u64>>>) -> Change {
+        Change { t, backend: 0, delta: Counts::default(), membership: Some(members) }
     }
 }
 
@@ -54,12 +77,7 @@ impl Change {
 struct Backend {
     /// Member of the route, and its weight label.
     member: Option<Option<u64>>,
-    n: i64,
-    m: i64,
-    e: i64,
-    v: i64,
-    m_new: i64,
-    e_new: i64,
+    counts: Counts<i64>,
     /// Requests waiting for this backend (weighted routing: one queue per backend).
     queue: u128,
 }
@@ -83,13 +101,7 @@ impl State {
                 }
                 self.move_queue(was_weighted);
             } else {
-                let b = &mut self.backends[c.backend];
-                b.n += c.dn;
-                b.m += c.dm;
-                b.e += c.de;
-                b.v += c.dv;
-                b.m_new += c.dm_new;
-                b.e_new += c.de_new;
+                self.backends[c.backend].counts.add(c.delta);
             }
             next += 1;
         }
@@ -251,7 +263,7 @@ fn segment(
         let members: Vec<usize> = (0..state.backends.len()).filter(|&i| state.backends[i].member.is_some()).collect();
         let mut whole = Group::default();
         for &i in &members {
-            whole.join(Group::of(&state.backends[i]));
+            whole.add(Group::of(&state.backends[i]));
         }
         match serve(spec, whole, arrivals, rate as u128, len, &mut state.queue) {
             Served::Nobody(failed) => (Tally { failed, ..Tally::default() }, true),
@@ -267,29 +279,13 @@ fn segment(
 }
 
 /// The serving tasks requests are spread over.
-#[derive(Clone, Copy, Debug, Default)]
-struct Group {
-    n: u128,
-    m: u128,
-    e: u128,
-    v: u128,
-    m_new: u128,
-    e_new: u128,
-}
+type Group = Counts<u128>;
 
 impl Group {
     fn of(b: &Backend) -> Group {
         let u = |x: i64| x.max(0) as u128;
-        Group { n: u(b.n), m: u(b.m), e: u(b.e), v: u(b.v), m_new: u(b.m_new), e_new: u(b.e_new) }
-    }
-
-    fn join(&mut self, o: Group) {
-        self.n += o.n;
-        self.m += o.m;
-        self.e += o.e;
-        self.v += o.v;
-        self.m_new += o.m_new;
-        self.e_new += o.e_new;
+        let c = b.counts;
+        Group { n: u(c.n), m: u(c.m), e: u(c.e), v: u(c.v), m_new: u(c.m_new), e_new: u(c.e_new) }
     }
 }
 

@@ -52,7 +52,6 @@ impl World {
             record: Default::default(),
             created_at: q.now(),
             removed_at: None,
-            removed: false,
             failures: 0,
         });
         q.at(q.now(), Event::Reconcile { service: id });
@@ -85,7 +84,7 @@ impl World {
     /// Reconciles a service with its spec: add or remove tasks, then hand the slots to the
     /// update supervisor.
     pub(super) fn reconcile(&mut self, sid: ServiceId, q: &mut EventQueue<Event>) {
-        if self.service(sid).removed {
+        if self.service(sid).is_removed() {
             return;
         }
         match self.service(sid).spec().mode {

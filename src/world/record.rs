@@ -230,7 +230,7 @@ impl World {
     /// Desired replicas as the timeline shows them (global: nodes that accept the service).
     pub(super) fn desired_count(&self, sid: crate::model::task::ServiceId) -> u64 {
         let svc = self.service(sid);
-        if svc.removed {
+        if svc.is_removed() {
             return 0;
         }
         match svc.spec().mode {
@@ -320,7 +320,7 @@ impl World {
             strategies,
         };
         // Request outcomes are computed from what was recorded, never simulated per request.
-        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.scenario.error_rates());
+        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.error_rates);
         record
     }
 

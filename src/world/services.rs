@@ -12,7 +12,7 @@ use super::{Event, World};
 impl World {
     /// The live (not removed) service named `name`.
     pub(super) fn live_service(&self, name: &str) -> Option<ServiceId> {
-        self.services.iter().find(|s| !s.removed && &*s.name == name).map(|s| s.id)
+        self.services.iter().find(|s| !s.is_removed() && &*s.name == name).map(|s| s.id)
     }
 
     /// `docker service create`: `controlapi.CreateService` refuses a name in use and secrets
@@ -36,7 +36,6 @@ impl World {
     /// stopped as a shutdown is (SIGTERM, the grace period); its updater stops.
     pub(super) fn service_rm(&mut self, sid: ServiceId, q: &mut EventQueue<Event>) -> Result<(), String> {
         let svc = self.service_mut(sid);
-        svc.removed = true;
         svc.removed_at = Some(q.now());
         svc.updater = None;
         svc.sample_due = true;
@@ -62,7 +61,7 @@ impl World {
             }
         }
         for (route, includes_named) in watched {
-            let live = self.services.iter().filter(|s| !s.removed).map(|s| (&*s.name, &s.spec().labels));
+            let live = self.services.iter().filter(|s| !s.is_removed()).map(|s| (&*s.name, &s.spec().labels));
             let now_backends = backends(&route, includes_named, live);
             let routes = &mut self.recorder.routes;
             let last = routes.iter().rposition(|r| r.route == route);

@@ -236,10 +236,9 @@ pub struct Service {
     pub images: Vec<Arc<str>>,
     /// When it was created.
     pub created_at: SimTime,
-    /// When `docker service rm` removed it.
+    /// When `docker service rm` removed it (from then on it is no longer reconciled and its
+    /// tasks are shut down).
     pub removed_at: Option<SimTime>,
-    /// Removed: no longer reconciled, its tasks are shut down.
-    pub removed: bool,
     /// Tasks that ended (failed, rejected or exited) while they should have been running, for
     /// the strategy controllers' analysis.
     pub failures: u64,
@@ -254,6 +253,11 @@ impl Service {
     /// A spec by version.
     pub fn spec_at(&self, v: SpecVersion) -> &ServiceSpec {
         &self.specs[v.0 as usize]
+    }
+
+    /// Removed by `docker service rm`.
+    pub fn is_removed(&self) -> bool {
+        self.removed_at.is_some()
     }
 
     /// Replicated or global.

@@ -115,7 +115,7 @@ impl World {
     }
 
     /// One step of rollout `run`, with its measurement when one is due.
-    pub(super) fn drive_strategy(&mut self, run: usize, q: &mut EventQueue<Event>) {
+    fn drive_strategy(&mut self, run: usize, q: &mut EventQueue<Event>) {
         let now = q.now();
         let r = &self.strategies[run];
         if r.controller.done() {
@@ -249,8 +249,8 @@ impl World {
     fn service_of(&self, run: usize, which: Which) -> Option<ServiceId> {
         let r = &self.strategies[run];
         match which {
-            Which::Old => Some(r.old).filter(|&s| !self.service(s).removed),
-            Which::New => r.new.filter(|&s| !self.service(s).removed),
+            Which::Old => Some(r.old).filter(|&s| !self.service(s).is_removed()),
+            Which::New => r.new.filter(|&s| !self.service(s).is_removed()),
         }
     }
 

@@ -55,7 +55,7 @@ pub fn plot(
             healthy_new: row.routed_new,
             starting: row.starting,
             stopping: row.stopping,
-            idle: row.containers.saturating_sub(row.starting + row.stopping + row.routed_old + row.routed_new),
+            idle: row.running.saturating_sub(row.routed_old + row.routed_new),
             update_state: label,
         });
     }

@@ -62,6 +62,8 @@ fn blue_green_run() -> RunRecord {
         running("web_web-green", 40, 2, 2, 0),
         running("web_web", 80, 0, 0, 0),
     ];
+    // Containers: blue's two from 0 until they exit at 80 s; green's two from 35 s (starting).
+    run.containers = vec![(SimTime::ZERO, 2), (SimTime(35 * S), 2), (SimTime(80 * S), -2)];
     run.routes =
         vec![state(30, &[("web_web", None)]), state(50, &[("web_web", Some(0)), ("web_web-green", Some(100))])];
     run.image_changes = vec![(SimTime(30 * S), "web_web-green".into(), "app:2".into())];
@@ -95,7 +97,7 @@ fn a_blue_green_run_reads_as_worked_out_by_hand() {
     let r = Row::of_run(&blue_green_run(), SimTime(30 * S));
     // Only green is routed from the switch at 50 s: 20 s after the start at 30 s.
     assert_eq!(r.time_to_fully_new, Some(SimDuration::from_secs(20)));
-    // 2 blue containers in the steady state; from 30 s to 80 s also 2 green: 2 extra.
+    // 2 blue containers in the steady state; from 35 s (green starting) to 80 s also 2 green: 2 extra.
     assert_eq!(r.peak_extra_tasks, 2);
     // Two tasks are routed at every instant (blue until 50 s, then green).
     assert_eq!(r.min_serving_ratio, Ratio::of_sample(2, 2));

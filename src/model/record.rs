@@ -217,6 +217,9 @@ pub struct RunRecord {
     pub image_changes: Vec<(SimTime, String, String)>,
     /// Each traffic route's backends, whenever they changed (see [`crate::model::route`]).
     pub routes: Vec<crate::model::route::RouteState>,
+    /// Every task's container appearing (+1, observed `starting`) and going (−1, observed past
+    /// `running`), over every service, in time order: the run's capacity use.
+    pub containers: Vec<(SimTime, i64)>,
     /// Blue-green and canary rollouts, in the order they started.
     pub strategies: Vec<crate::model::strategy::StrategyRecord>,
 }

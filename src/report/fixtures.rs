@@ -31,6 +31,7 @@ pub fn empty_run() -> RunRecord {
         requests: Vec::new(),
         image_changes: Vec::new(),
         routes: Vec::new(),
+        containers: Vec::new(),
         strategies: Vec::new(),
     }
 }

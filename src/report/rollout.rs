@@ -19,8 +19,12 @@
 //!
 //! - `fully_new_at`: from when on only new tasks were routed (and at least one was), until the
 //!   end of the run; none if that never held at the end;
-//! - `peak_extra_tasks`: the most containers (running, starting or stopping, over every service)
-//!   above the count at `T0`: the capacity the strategy needs beyond the steady state;
+//! - `peak_extra_tasks`: the most containers (tasks observed `starting` or `running`, including
+//!   those asked to stop whose process has not exited, over every service) above the count just
+//!   before `T0`: the capacity the strategy needs beyond the steady state. A task waiting in
+//!   `ready` holds no container yet: a stop-first update starts the new container only after
+//!   the old one exited (the Docker 20.10 traces show `container_id` appearing at `starting`),
+//!   so it costs none;
 //! - `min_serving_ratio`: the fewest routed tasks after `T0`, over `D`;
 //! - `mixed_seconds`: time after `T0` during which old and new tasks were both routed;
 //! - `recovered_at`: when the rollout was stopped and only old tasks answer at the end, the last
@@ -61,7 +65,9 @@ pub struct RouteRow {
     pub starting: u64,
     /// Tasks stopping whose container still runs, every service.
     pub stopping: u64,
-    /// Containers (running, starting, stopping), every service.
+    /// Tasks running with desired running, every service.
+    pub running: u64,
+    /// Tasks with a container (observed `starting` or `running`), every service.
     pub containers: u64,
 }
 
@@ -126,21 +132,26 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
     instants.extend(states.iter().map(|s| s.t));
     instants.extend(changes.iter().map(|c| c.0));
     instants.extend(run.timeline.iter().map(|s| s.t));
+    instants.extend(run.containers.iter().map(|c| c.0));
     instants.sort_unstable();
     instants.dedup();
 
     let mut rows: Vec<RouteRow> = Vec::new();
     let mut serving: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
     let mut latest: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    let mut containers: i64 = 0;
     let (mut change, mut sample) = (changes.iter().peekable(), run.timeline.iter().peekable());
+    let mut hold = run.containers.iter().peekable();
     for &t in &instants {
+        while let Some(&(_, d)) = hold.next_if(|c| c.0 <= t) {
+            containers += d;
+        }
         while let Some(&(_, service, new, d)) = change.next_if(|c| c.0 <= t) {
             let entry = serving.entry(service).or_default();
             if new { entry.1 += d } else { entry.0 += d }
         }
         while let Some(s) = sample.next_if(|s| s.t <= t) {
-            let containers = s.running_old + s.running_new + s.starting + s.stopping;
-            latest.insert(&s.service, (s.starting, s.stopping, containers));
+            latest.insert(&s.service, (s.starting, s.stopping, s.running_old + s.running_new));
         }
         let (mut routed_old, mut routed_new) = (0, 0);
         for b in backends_at(&states, t, rollout) {
@@ -148,14 +159,11 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
             routed_old += old.max(0) as u64;
             routed_new += new.max(0) as u64;
         }
-        let (starting, stopping, containers) =
+        let (starting, stopping, running) =
             latest.values().fold((0, 0, 0), |(a, b, c), (x, y, z)| (a + x, b + y, c + z));
-        let row = RouteRow { t, routed_old, routed_new, starting, stopping, containers };
-        let same = |r: &RouteRow| {
-            (r.routed_old, r.routed_new, r.starting, r.stopping, r.containers)
-                == (row.routed_old, row.routed_new, row.starting, row.stopping, row.containers)
-        };
-        if !rows.last().is_some_and(same) {
+        let containers = containers.max(0) as u64;
+        let row = RouteRow { t, routed_old, routed_new, starting, stopping, running, containers };
+        if rows.last().is_none_or(|r| RouteRow { t, ..r.clone() } != row) {
             rows.push(row);
         }
     }

@@ -37,6 +37,8 @@ pub(super) struct Recorder {
     pub image_changes: Vec<(SimTime, String, String)>,
     /// Each traffic route's backends whenever they changed.
     pub routes: Vec<crate::model::route::RouteState>,
+    /// Containers gained (+1) and lost (−1), in time order.
+    pub containers: Vec<(SimTime, i64)>,
 }
 
 impl Recorder {
@@ -98,6 +100,11 @@ impl World {
     pub(super) fn set_state(&mut self, id: TaskId, state: TaskState, message: &str, q: &mut EventQueue<Event>) {
         let task = self.task(id);
         assert!(state > task.state, "task {} moved backwards: {} -> {}", task.docker_id, task.state, state);
+        // A task holds a container from `starting` until it is observed past `running`.
+        let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
+        if holds(task.state) != holds(state) {
+            self.recorder.containers.push((q.now(), if holds(state) { 1 } else { -1 }));
+        }
         self.task_mut(id).state = state;
         self.task_mut(id).message = self.recorder.intern(message);
         self.touch(id);
@@ -317,6 +324,7 @@ impl World {
             requests: Vec::new(),
             image_changes: self.recorder.image_changes,
             routes: self.recorder.routes,
+            containers: self.recorder.containers,
             strategies,
         };
         // Request outcomes are computed from what was recorded, never simulated per request.

@@ -133,19 +133,9 @@ fn steps(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<CanaryStep>> 
         let ipath = path.index(i);
         let Some(e) = c.entries(item, &ipath) else { continue };
         c.check_keys(e, &ipath, STEP_KEYS, false, &[]);
-        let weight = c.required(e, &ipath, "weight", Checker::share_ppm);
+        let weight = c.required(e, &ipath, "weight", weight_pct);
         let pause = c.required(e, &ipath, "pause", Checker::duration);
-        let Some(ppm) = weight else { continue };
-        let pct = ppm / 10_000;
-        if ppm % 10_000 != 0 || !(1..=99).contains(&pct) {
-            let hint = "a whole percentage from 1% to 99%: the promotion after the last step sends the rest";
-            c.error(
-                &ipath.key("weight"),
-                format!("must be a whole percentage from 1% to 99%, not {}", ppm as f64 / 10_000.0),
-                Some(hint.into()),
-            );
-            continue;
-        }
+        let Some(pct) = weight else { continue };
         if let Some(last) = out.last().map(|s: &CanaryStep| s.weight_pct)
             && pct < last
         {
@@ -156,6 +146,25 @@ fn steps(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<CanaryStep>> 
         }
     }
     Some(out)
+}
+
+/// A step's weight: `10%`, or `10` as Argo's `setWeight` writes it; a whole percentage from 1
+/// to 99 (the promotion after the last step sends the rest).
+fn weight_pct(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<u32> {
+    let x = match v {
+        Yaml::Str(s) => s.trim().trim_end_matches('%').trim().parse::<f64>().ok(),
+        Yaml::Int(i) => Some(*i as f64),
+        Yaml::Float(f) => Some(*f),
+        _ => None,
+    };
+    match x {
+        Some(p) if p.fract() == 0.0 && (1.0..=99.0).contains(&p) => Some(p as u32),
+        _ => {
+            let hint = "a whole percentage from 1% to 99%, e.g. weight: 10% (the promotion after the last step sends the rest)";
+            c.error(path, format!("must be a whole percentage from 1% to 99%, not {}", v.render()), Some(hint.into()));
+            None
+        }
+    }
 }
 
 fn analysis(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Analysis> {

@@ -509,3 +509,44 @@ fn distributions() {
     assert!(find(&diags, "allocate").message.contains("exactly one of uniform, normal, lognormal"));
     assert_eq!(find(&diags, "stop_signal").hint.as_deref(), Some("write \"2s\" (durations are strings with a unit)"));
 }
+
+#[test]
+fn strategy_mistakes_are_named_at_the_entry() {
+    let text = r#"version: "3.7"
+services:
+  web:
+    image: a
+x-simulation:
+  stack: web
+  timeline:
+    - at: 1s
+      run: docker service update --image b web_web
+      strategy: {canray: {}}
+    - at: 2s
+      run: docker service update --image b web_web
+      strategy: {canary: {steps: [{weight: 150%, pause: 1m}, {weight: 0.5, pause: 1m}]}}
+    - at: 3s
+      run: docker service scale web_web=3
+      strategy: blue_green
+    - at: 4s
+      run: docker service scale web_web=3
+      strategy: rolling
+"#;
+    let diags = errors(text);
+    assert_eq!(diags.len(), 5, "{diags:#?}");
+    assert_eq!(find(&diags, "unknown strategy \"canray\"").hint.as_deref(), Some("did you mean \"canary\"?"));
+    let d = find(&diags, "not 150%");
+    assert_eq!(d.path, "x-simulation.timeline[1].strategy.canary.steps[0].weight");
+    assert!(find(&diags, "not 0.5").message.contains("whole percentage from 1% to 99%"));
+    assert_eq!(find(&diags, "blue_green needs").path, "x-simulation.timeline[2].strategy");
+    assert_eq!(find(&diags, "rolling needs").path, "x-simulation.timeline[3].strategy");
+}
+
+#[test]
+fn a_canary_weight_may_be_written_as_argo_writes_set_weight() {
+    let text = "version: \"3.7\"\nservices:\n  web:\n    image: a\nx-simulation:\n  stack: web\n  timeline:\n    - at: 1s\n      run: docker service update --image b web_web\n      strategy: {canary: {steps: [{weight: 20, pause: 1m}, {weight: 40%, pause: 1m}]}}\n";
+    let s = crate::scenario::load_str(text, std::path::Path::new("s.yml")).unwrap();
+    let Action::Rollout { strategy, .. } = &s.timeline[0].action else { panic!("not a rollout") };
+    let crate::model::strategy::Strategy::Canary(c) = &**strategy else { panic!("not a canary") };
+    assert_eq!(c.steps.iter().map(|s| s.weight_pct).collect::<Vec<_>>(), [20, 40]);
+}

@@ -279,3 +279,54 @@ fn m03_update_spread() {
     // the timing and where the new tasks run.
     check_multinode("m03-update-spread");
 }
+
+/// The most containers a real run held above its steady state just before the action: tasks
+/// observed `starting` or `running` (a container exists from `starting`, the traces'
+/// `container_id` appears then), from the run's tasks.csv.
+fn real_peak_extra_containers(tasks_csv: &Path) -> u64 {
+    let mut reader = csv::Reader::from_path(tasks_csv).unwrap_or_else(|e| panic!("{}: {e}", tasks_csv.display()));
+    let header = reader.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no {name} column"));
+    let (t, id, state) = (col("t_s"), col("task_id"), col("state"));
+    let mut rows: Vec<(f64, String, bool)> = reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[t].parse().unwrap(), r[id].to_string(), matches!(&r[state], "starting" | "running"))
+        })
+        .collect();
+    rows.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut holds = std::collections::BTreeMap::new();
+    let (mut now, mut before, mut peak) = (0i64, None, 0i64);
+    for (at, task, holding) in rows {
+        if holds.insert(task, holding).unwrap_or(false) == holding {
+            continue;
+        }
+        if at >= 0.0 && before.is_none() {
+            before = Some(now);
+        }
+        now += if holding { 1 } else { -1 };
+        if at >= 0.0 {
+            peak = peak.max(now);
+        }
+    }
+    (peak - before.unwrap_or(now)).max(0) as u64
+}
+
+#[test]
+fn the_capacity_an_update_costs_matches_every_traced_run() {
+    // `summary.json`'s rollout.peak_extra_tasks against the containers the real swarm held:
+    // stop-first updates start a new container only after the old one exited (0 extra),
+    // start-first ones run the new one beside the old (2 extra at parallelism 2).
+    let dir = require(traces_dir());
+    let updates = SCENARIOS.iter().filter(|s| **s != CREATE_SCENARIO && **s != "s10-secret-rotate");
+    for scenario in updates {
+        let path = crate_root().join("scenarios/fidelity").join(format!("{scenario}.yml"));
+        let run = deploysim::app::simulate_file(&path, None).unwrap().0;
+        let simulated = deploysim::report::rollout::figures(&run).expect("an update").peak_extra_tasks;
+        for r in 1..=2 {
+            let real = real_peak_extra_containers(&dir.join(format!("{scenario}.r{r}.tasks.csv")));
+            assert_eq!(simulated, real, "{scenario} r{r}: simulated {simulated} extra containers, the real run {real}");
+        }
+    }
+}

@@ -59,11 +59,11 @@ fn crate_root() -> &'static Path {
 
 /// The traces live beside the crate (a sibling `shared/` folder), not in it.
 fn traces_dir() -> PathBuf {
-    crate_root().join("../shared/fidelity/traces")
+    crate_root().join("tests/data/fidelity/traces")
 }
 
 fn multinode_dir() -> PathBuf {
-    crate_root().join("../shared/fidelity/multinode/traces")
+    crate_root().join("tests/data/fidelity/traces")
 }
 
 /// Fails loudly when the traces are absent: a fidelity test that cannot see the ground truth must

@@ -10,7 +10,7 @@ use deploysim::fidelity::calibrate;
 use deploysim::fidelity::trace::{self, TracePath};
 
 fn traces() -> PathBuf {
-    common::repo_root().join("../shared/fidelity/traces")
+    common::repo_root().join("tests/data/fidelity/traces")
 }
 
 fn scenario(name: &str) -> PathBuf {

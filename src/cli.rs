@@ -68,8 +68,9 @@ pub enum Command {
         #[arg(long, value_parser = parse_duration_arg)]
         interval: Option<SimDuration>,
     },
-    /// Simulate a scenario and compare it with traces recorded from a real swarm (exit 0: every
-    /// measure within tolerance; 1: some are not; 2: bad input).
+    /// Simulate a scenario and compare it with traces recorded from a real swarm, each run on its
+    /// own (exit 0: every real run reproduced on every measure, by some seed with --seeds; 1: not;
+    /// 2: bad input).
     Compare {
         /// One or more traces, each a path prefix (`traces/s01-rolling-basic.r1`) or the path of
         /// one of its csv files.
@@ -79,16 +80,25 @@ pub enum Command {
         #[arg(required = true, value_name = "SCENARIO")]
         scenario: PathBuf,
         /// Seed for every random stream (overrides `x-simulation.seed`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "seeds")]
         seed: Option<u64>,
+        /// Simulate several seeds (`20` = 1..20, or `5..24`): Swarm's races (which goroutine
+        /// commits first, Go map order) are random, so each real run must be reproduced by some
+        /// seed; prints which seeds took each recorded path.
+        #[arg(long, value_parser = crate::fidelity::command::parse_seeds_arg)]
+        seeds: Option<Vec<u64>>,
         /// Simulated time of the trace's t = 0 (default: the scenario's first timeline action).
         #[arg(long, value_parser = parse_duration_arg)]
         action_at: Option<SimDuration>,
         /// Simulated service to compare (default: the scenario's only service).
         #[arg(long)]
         service: Option<String>,
-        /// Pass when the simulation matches any one trace (a race with several outcomes).
+        /// Allow each time measure the real runs' own spread of that measure where it is larger
+        /// than the tolerance (runs paired on what both show). Off by default.
         #[arg(long)]
+        widen_by_spread: bool,
+        /// Removed: a race is matched by seeds (`--seeds`), not by passing on any one run.
+        #[arg(long, hide = true)]
         any_run: bool,
         /// Absolute timing tolerance.
         #[arg(long, value_parser = parse_duration_arg, default_value = "500ms")]

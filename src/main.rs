@@ -36,15 +36,32 @@ fn main() -> ExitCode {
             traces,
             scenario,
             seed,
+            seeds,
             action_at,
             service,
+            widen_by_spread,
             any_run,
             tolerance_abs,
             tolerance_rel,
             format,
         } => {
-            let tolerance = Tolerance { abs_s: tolerance_abs.0 as f64 / 1e9, rel: tolerance_rel, noise_s: 0.0 };
-            let options = CompareOptions { traces, scenario, seed, action_at, service, any_run, tolerance, format };
+            if any_run {
+                let hint = "--any-run was removed: a race is matched by seeds, e.g. --seeds 1..20 \
+                            (each real run must be reproduced by some seed)";
+                return usage_error(hint);
+            }
+            let tolerance = Tolerance { abs_s: tolerance_abs.0 as f64 / 1e9, rel: tolerance_rel };
+            let options = CompareOptions {
+                traces,
+                scenario,
+                seeds,
+                seed,
+                action_at,
+                service,
+                widen_by_spread,
+                tolerance,
+                format,
+            };
             command::compare(&options)
         }
         Command::Calibrate { trace, format } => command::calibrate(&CalibrateOptions { trace, format }).map(|()| true),
@@ -105,4 +122,9 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn usage_error(message: &str) -> ExitCode {
+    eprintln!("error: {message}");
+    ExitCode::from(2)
 }

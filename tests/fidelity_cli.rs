@@ -105,12 +105,13 @@ fn json_has_a_stable_field_order() {
     assert_eq!(out.status.code(), Some(0));
     let body = stdout(&out);
     let value: serde_json::Value = serde_json::from_str(&body).expect("valid JSON");
-    let order = ["\"scenario\"", "\"service\"", "\"any_run\"", "\"tolerance\"", "\"passed\"", "\"score\"", "\"runs\""];
+    let order = ["\"scenario\"", "\"service\"", "\"tolerance\"", "\"seeds\"", "\"passed\"", "\"score\"", "\"runs\""];
     let positions: Vec<usize> = order.iter().map(|k| body.find(k).unwrap_or_else(|| panic!("no {k}"))).collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]), "fields out of order: {body}");
     assert_eq!(value["score"].as_f64(), Some(1.0));
     assert_eq!(value["runs"][0]["label"], "r1");
-    let measures = value["runs"][0]["measures"].as_array().expect("measures");
+    assert_eq!(value["runs"][0]["reproduced_by"], serde_json::json!([1]));
+    let measures = value["runs"][0]["shown"]["measures"].as_array().expect("measures");
     let timed = measures.iter().find(|m| m["rule"] == "time").expect("a time measure");
     assert!(timed["difference"].is_f64(), "{timed}");
     assert_eq!(value["tolerance"]["abs_s"].as_f64(), Some(0.5));
@@ -120,17 +121,20 @@ fn json_has_a_stable_field_order() {
 }
 
 #[test]
-fn any_run_passes_a_race_that_matches_one_run() {
-    // Checks `--any-run` on s05 (a race: the simulation follows r1, not r2): fails without it,
-    // passes with it.
+fn any_run_is_gone_in_favour_of_seeds() {
+    // Checks that the removed --any-run says what replaces it (exit 2), and that --seeds
+    // reproduces both runs of the s05 race, printing who took which path.
     let s05 = |r: u32| traces().join(format!("s05-bad-health-rollback.r{r}"));
     let (r1, r2, yml) = (s05(1), s05(2), scenario("s05-bad-health-rollback"));
     let args = [text(&r1), text(&r2), text(&yml)];
-    let every = deploysim(&[&["compare"][..], &args].concat());
-    assert_eq!(every.status.code(), Some(1), "{}", stdout(&every));
     let any = deploysim(&[&["compare", "--any-run"][..], &args].concat());
-    assert_eq!(any.status.code(), Some(0), "{}", stdout(&any));
-    assert!(stdout(&any).contains("must match at least one real run"));
+    assert_eq!(any.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&any.stderr).contains("--seeds"), "{}", String::from_utf8_lossy(&any.stderr));
+    let seeds = deploysim(&[&["compare", "--seeds", "1..20"][..], &args].concat());
+    let table = stdout(&seeds);
+    assert!(table.contains("over seeds 1-20:"), "{table}");
+    assert!(table.contains("real r1: reproduced by ") && table.contains("real r2: reproduced by "), "{table}");
+    assert_eq!(seeds.status.code(), Some(0), "{table}");
 }
 
 #[test]
@@ -142,7 +146,11 @@ fn trace_path_forms_are_equivalent() {
         assert_eq!(trace::load(&TracePath::new(&file)).expect("loads"), by_prefix, "{kind}");
     }
     assert_eq!(by_prefix.run.label, "r1");
-    assert_eq!(by_prefix.run.min_serving(by_prefix.run.last_row.unwrap()), Some(4), "two of six replaced at a time");
+    assert_eq!(by_prefix.run.min_serving(by_prefix.run.window_end()), Some(4), "two of six replaced at a time");
+    assert!(
+        by_prefix.run.window_end() > by_prefix.run.last_row.unwrap() + 10.0,
+        "the recording ran on after its last row"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::app::{self, UsageError};
+use crate::app::UsageError;
 use crate::model::record::RunRecord;
 use crate::time::{SimDuration, SimTime, parse_go_duration};
 
@@ -31,14 +31,16 @@ pub struct CompareOptions {
     pub traces: Vec<PathBuf>,
     /// Scenario file.
     pub scenario: PathBuf,
-    /// Seed override.
+    /// The seeds to simulate (one: `--seed`, or the scenario's own; several: `--seeds`).
+    pub seeds: Option<Vec<u64>>,
+    /// Seed override (one seed).
     pub seed: Option<u64>,
     /// Simulated time of the trace's t = 0 (default: the scenario's first timeline action).
     pub action_at: Option<SimDuration>,
     /// Simulated service to compare (default: the scenario's only service).
     pub service: Option<String>,
-    /// Pass when any one trace matches (a race with several legitimate outcomes).
-    pub any_run: bool,
+    /// Allow each time measure the real runs' own spread of it (opt-in).
+    pub widen_by_spread: bool,
     /// Timing tolerance.
     pub tolerance: Tolerance,
     /// Output format.
@@ -112,22 +114,32 @@ pub fn pick_service(record: &RunRecord, wanted: Option<&str>) -> Result<String, 
     }
 }
 
-/// Compares a simulated run with loaded traces: the whole of `compare` but the I/O.
-pub fn compare_record(
-    record: &RunRecord,
+/// Compares simulated runs (one per seed, all of one scenario) with loaded traces: the whole of
+/// `compare` but the I/O.
+pub fn compare_records(
+    records: &[RunRecord],
     service: &str,
-    alignment: &Alignment,
+    action_at: Option<SimDuration>,
     traces: &[Trace],
-    any_run: bool,
     tolerance: Tolerance,
+    widen_by_spread: bool,
 ) -> Result<Comparison, String> {
-    let sim = observe::from_record(record, service, alignment.action_at)
-        .ok_or_else(|| format!("the simulation has no service {service}"))?;
-    let target = target_image(alignment.action.as_deref(), &sim);
-    let setup = Setup { scenario: &record.scenario, service, target_image: &target, any_run, tolerance };
+    let first = records.first().ok_or("no simulated run to compare")?;
+    let alignment = align(first, action_at);
+    let sims: Vec<(u64, RunObs)> = records
+        .iter()
+        .map(|record| {
+            let at = align(record, action_at).action_at;
+            observe::from_record(record, service, at)
+                .map(|run| (record.seed, run))
+                .ok_or_else(|| format!("the simulation has no service {service}"))
+        })
+        .collect::<Result<_, String>>()?;
+    let target = target_image(alignment.action.as_deref(), &sims[0].1);
+    let setup = Setup { scenario: &first.scenario, service, target_image: &target, tolerance, widen_by_spread };
     let reals: Vec<RunObs> = traces.iter().map(|t| t.run.clone()).collect();
     let paths: Vec<String> = traces.iter().map(|t| t.path.prefix.display().to_string()).collect();
-    Ok(compare::compare(&setup, &reals, &paths, &sim))
+    Ok(compare::compare(&setup, &reals, &paths, &sims))
 }
 
 /// Loads a trace, as a usage error naming the file when it cannot be read.
@@ -135,28 +147,63 @@ pub fn load_trace(arg: &std::path::Path) -> anyhow::Result<Trace> {
     trace::load(&TracePath::new(arg)).map_err(|e| anyhow::Error::new(UsageError(e)))
 }
 
-/// `deploysim compare`: prints the report; `Ok(true)` when every measure is within tolerance.
+/// `deploysim compare`: prints the report; `Ok(true)` when every real run is reproduced, on
+/// every measure, by some seed.
 pub fn compare(options: &CompareOptions) -> anyhow::Result<bool> {
     if options.traces.is_empty() {
         return Err(UsageError("compare needs at least one TRACE".to_string()).into());
     }
     let traces: Vec<Trace> = options.traces.iter().map(|p| load_trace(p)).collect::<anyhow::Result<_>>()?;
-    let (record, warnings) = app::simulate_file(&options.scenario, options.seed)?;
+    let (scenario, warnings) = crate::scenario::load_with_warnings(&options.scenario)
+        .map_err(|e| anyhow::Error::new(UsageError(e.to_string())))?;
     for w in &warnings {
         eprintln!("{w}");
     }
-    let service = pick_service(&record, options.service.as_deref()).map_err(UsageError)?;
-    let alignment = align(&record, options.action_at);
-    if let Some((_, text, Some(err))) = record.actions.iter().find(|a| a.0 == alignment.action_at) {
+    let seeds = match (&options.seeds, options.seed) {
+        (Some(seeds), _) => seeds.clone(),
+        (None, Some(seed)) => vec![seed],
+        (None, None) => vec![scenario.seed],
+    };
+    let records: Vec<RunRecord> = seeds
+        .iter()
+        .map(|&seed| {
+            let mut scenario = scenario.clone();
+            scenario.seed = seed;
+            crate::world::World::new(scenario).simulate()
+        })
+        .collect();
+    let service = pick_service(&records[0], options.service.as_deref()).map_err(UsageError)?;
+    let alignment = align(&records[0], options.action_at);
+    if let Some((_, text, Some(err))) = records[0].actions.iter().find(|a| a.0 == alignment.action_at) {
         eprintln!("warning: the simulated action '{text}' was refused: {err}");
     }
-    let comparison = compare_record(&record, &service, &alignment, &traces, options.any_run, options.tolerance)
-        .map_err(UsageError)?;
+    let comparison =
+        compare_records(&records, &service, options.action_at, &traces, options.tolerance, options.widen_by_spread)
+            .map_err(UsageError)?;
     match options.format {
         Format::Table => print!("{}", render::table(&comparison)),
         Format::Json => print!("{}", render::json(&comparison)),
     }
     Ok(comparison.passed)
+}
+
+/// The most seeds one `compare --seeds` simulates.
+pub const MAX_SEEDS: u64 = 10_000;
+
+/// Parses `--seeds`: `N` (seeds 1 to N) or `A..B` (A to B, both included), for clap.
+pub fn parse_seeds_arg(text: &str) -> Result<Vec<u64>, String> {
+    let bad = || format!("bad seeds '{text}': expected N (seeds 1..N) or a range A..B such as 1..20");
+    let (from, to) = match text.split_once("..") {
+        Some((a, b)) => (a.trim().parse::<u64>().map_err(|_| bad())?, b.trim().parse::<u64>().map_err(|_| bad())?),
+        None => (1, text.trim().parse::<u64>().map_err(|_| bad())?),
+    };
+    if to < from || to == 0 {
+        return Err(format!("seeds '{text}' name no seed: the range must not be empty"));
+    }
+    if to - from + 1 > MAX_SEEDS {
+        return Err(format!("seeds '{text}' name {} seeds; at most {MAX_SEEDS} per comparison", to - from + 1));
+    }
+    Ok((from..=to).collect())
 }
 
 /// `deploysim calibrate`: prints the image behaviour a trace shows.

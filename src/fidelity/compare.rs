@@ -1,5 +1,8 @@
 //! The fidelity measures, computed the same way on a real and a simulated run, and their verdict:
-//! exact for states, order, counts and the final status; within the tolerance for times.
+//! exact for states, order, counts and the final status; within the tolerance for times. Each
+//! real run is judged on its own, against each simulated seed; a race (several legitimate
+//! outcomes) is matched by seeds: the comparison passes when every real run is reproduced by
+//! some seed, never by widening the tolerance.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -7,7 +10,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::matching::{self, SlotHistory, SlotMatching};
-use super::observe::RunObs;
+use super::observe::{Origin, RunObs};
 use super::tolerance::Tolerance;
 
 /// One line of a comparison: a measure, its real and simulated values, and the verdict.
@@ -23,6 +26,9 @@ pub struct Measure {
     pub simulated: String,
     /// simulated − real, in seconds for times and units for counts; `null` when not numeric.
     pub difference: Option<f64>,
+    /// For times: the difference allowed, in seconds (max(abs, rel × t), or the real runs'
+    /// spread of this measure with `--widen-by-spread` when that is larger); `null` otherwise.
+    pub allowed_s: Option<f64>,
     /// Whether the simulation is within tolerance (exact rules: equal).
     pub within_tolerance: bool,
 }
@@ -31,7 +37,15 @@ impl Measure {
     fn exact(measure: impl Into<String>, real: impl Into<String>, sim: impl Into<String>) -> Measure {
         let (real, simulated) = (real.into(), sim.into());
         let within_tolerance = real == simulated;
-        Measure { measure: measure.into(), rule: "exact", real, simulated, difference: None, within_tolerance }
+        Measure {
+            measure: measure.into(),
+            rule: "exact",
+            real,
+            simulated,
+            difference: None,
+            allowed_s: None,
+            within_tolerance,
+        }
     }
 
     fn count(measure: impl Into<String>, real: u64, sim: u64) -> Measure {
@@ -40,26 +54,39 @@ impl Measure {
         m
     }
 
-    fn time(measure: impl Into<String>, real: f64, sim: Option<f64>, tolerance: &Tolerance) -> Measure {
+    /// A failed measure: what the real run has and the simulation lacks (or the reverse).
+    fn missing(measure: impl Into<String>, real: impl Into<String>, sim: impl Into<String>) -> Measure {
+        let mut m = Measure::exact(measure, real, sim);
+        m.within_tolerance = false;
+        m
+    }
+
+    fn time(measure: impl Into<String>, real: f64, sim: Option<f64>, allowed: f64) -> Measure {
+        let round = |x: f64| (x * 1000.0).round() / 1000.0;
         Measure {
             measure: measure.into(),
             rule: "time",
             real: format!("{real:.3}s"),
             simulated: sim.map_or("-".to_string(), |s| format!("{s:.3}s")),
-            difference: sim.map(|s| ((s - real) * 1000.0).round() / 1000.0),
-            within_tolerance: sim.is_some_and(|s| tolerance.within(real, s)),
+            difference: sim.map(|s| round(s - real)),
+            allowed_s: Some(round(allowed)),
+            // A thousandth of a millisecond of slack: both sides are printed and parsed in
+            // milliseconds, so a difference of exactly the tolerance must not fail on rounding.
+            within_tolerance: sim.is_some_and(|s| (s - real).abs() <= allowed + 1e-6),
         }
     }
 }
 
-/// The simulation against one real run.
+/// One simulated run (one seed) against one real run.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunComparison {
-    /// The run's label (`r1`).
+    /// The real run's label (`r1`).
     pub label: String,
     /// The trace's path prefix (empty when not from a file).
     pub trace: String,
-    /// The end of the compared window: the trace's last row, seconds after the action.
+    /// The simulation's seed.
+    pub seed: u64,
+    /// The end of the compared window, seconds after the action: the recording's end.
     pub window_end_s: f64,
     /// Every measure within tolerance.
     pub passed: bool,
@@ -73,29 +100,50 @@ pub struct RunComparison {
     pub details: Vec<String>,
 }
 
-/// The simulation against every real run given.
+/// One real run against every simulated seed.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RunVerdict {
+    /// The real run's label (`r1`).
+    pub label: String,
+    /// The trace's path prefix.
+    pub trace: String,
+    /// The seeds whose simulation matches this run on every measure.
+    pub reproduced_by: Vec<u64>,
+    /// `reproduced_by` as a share of the seeds tried, 0–1: how often the model takes this run's
+    /// path.
+    pub share: f64,
+    /// The comparison shown: the first seed that reproduces the run, else the best-scoring one
+    /// (the lowest seed among equals).
+    pub shown: RunComparison,
+}
+
+/// The simulation (one or several seeds) against every real run given.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Comparison {
     /// Scenario name.
     pub scenario: String,
     /// The simulated service compared.
     pub service: String,
-    /// True when the simulation need only match one real run (a documented race).
-    pub any_run: bool,
     /// The timing tolerance used.
     pub tolerance: Tolerance,
-    /// The verdict: every run matched, or (any_run) at least one.
+    /// Whether time measures were widened to the real runs' own spread (`--widen-by-spread`).
+    pub widened_by_spread: bool,
+    /// The seeds simulated.
+    pub seeds: Vec<u64>,
+    /// The verdict: every real run is reproduced, on every measure, by at least one seed.
     pub passed: bool,
-    /// The fidelity score, 0–1: the mean of the runs' scores, or (any_run) the best one.
+    /// The fidelity score, 0–1: the mean over the real runs of the shown comparison's score.
     pub score: f64,
-    /// One comparison per real run, in the order given.
-    pub runs: Vec<RunComparison>,
+    /// One verdict per real run, in the order given.
+    pub runs: Vec<RunVerdict>,
+    /// Seeds whose simulation matches none of the real runs.
+    pub unmatched_seeds: Vec<u64>,
 }
 
 impl Comparison {
-    /// Whether the simulation matches real run `i` on every measure.
+    /// Whether some seed reproduces real run `i` on every measure.
     pub fn run_matches(&self, i: usize) -> bool {
-        self.runs[i].passed
+        !self.runs[i].reproduced_by.is_empty()
     }
 }
 
@@ -108,86 +156,135 @@ pub struct Setup<'a> {
     pub service: &'a str,
     /// The image of the update's new tasks (`--image` of the action, else the running image).
     pub target_image: &'a str,
-    /// Match any run instead of every run.
-    pub any_run: bool,
     /// Timing tolerance.
     pub tolerance: Tolerance,
+    /// Allow each time measure the real runs' own spread of it, where that is larger than the
+    /// tolerance (opt-in; off by default: every run is judged on its own).
+    pub widen_by_spread: bool,
 }
 
-/// Compares the simulation with each real run (`traces[i]` is run i's path, for the report).
-pub fn compare(setup: &Setup, reals: &[RunObs], traces: &[String], sim: &RunObs) -> Comparison {
-    let mut setup = setup.clone();
-    // A race has several legitimate outcomes: comparing its runs with each other measures the
-    // race, not noise.
-    if !setup.any_run {
-        setup.tolerance.noise_s = run_to_run_noise(&setup, reals);
-    }
-    let setup = &setup;
-    let runs: Vec<RunComparison> = reals
+/// Compares every simulated seed with each real run (`traces[i]` is run i's path, for the
+/// report). `sims` holds (seed, simulated run), in the order to report them.
+pub fn compare(setup: &Setup, reals: &[RunObs], traces: &[String], sims: &[(u64, RunObs)]) -> Comparison {
+    let spreads = if setup.widen_by_spread { spread::of_runs(reals) } else { vec![Spread::default(); reals.len()] };
+    let runs: Vec<RunVerdict> = reals
         .iter()
         .enumerate()
-        .map(|(i, r)| compare_run(setup, r, traces.get(i).cloned().unwrap_or_default(), sim))
+        .map(|(i, real)| {
+            let trace = traces.get(i).cloned().unwrap_or_default();
+            let all: Vec<RunComparison> = sims
+                .iter()
+                .map(|(seed, sim)| compare_run(setup, real, trace.clone(), *seed, sim, &spreads[i]))
+                .collect();
+            let reproduced_by: Vec<u64> = all.iter().filter(|c| c.passed).map(|c| c.seed).collect();
+            let shown = all
+                .iter()
+                .find(|c| c.passed)
+                .or_else(|| all.iter().rev().max_by(|a, b| a.score.total_cmp(&b.score)))
+                .cloned()
+                .expect("at least one seed is simulated");
+            RunVerdict {
+                label: real.label.clone(),
+                trace,
+                share: reproduced_by.len() as f64 / sims.len().max(1) as f64,
+                reproduced_by,
+                shown,
+            }
+        })
         .collect();
-    let scores = runs.iter().map(|r| r.score);
-    let (passed, score) = if setup.any_run {
-        (runs.iter().any(|r| r.passed), scores.fold(0.0, f64::max))
-    } else {
-        (runs.iter().all(|r| r.passed), scores.sum::<f64>() / runs.len().max(1) as f64)
-    };
+    let seeds: Vec<u64> = sims.iter().map(|(s, _)| *s).collect();
+    let unmatched_seeds = seeds.iter().copied().filter(|s| !runs.iter().any(|r| r.reproduced_by.contains(s))).collect();
     Comparison {
         scenario: setup.scenario.to_string(),
         service: setup.service.to_string(),
-        any_run: setup.any_run,
         tolerance: setup.tolerance,
-        passed,
-        score,
+        widened_by_spread: setup.widen_by_spread,
+        passed: runs.iter().all(|r| !r.reproduced_by.is_empty()),
+        score: runs.iter().map(|r| r.shown.score).sum::<f64>() / runs.len().max(1) as f64,
         runs,
+        seeds,
+        unmatched_seeds,
     }
 }
 
-/// The largest difference on a time measure between two real runs that otherwise agree
-/// (same states and pairings), beyond the base tolerance's own allowance: how much the real
-/// system varies by itself. 0 with fewer than two runs.
-pub fn run_to_run_noise(setup: &Setup, reals: &[RunObs]) -> f64 {
-    let mut base = setup.clone();
-    base.tolerance.noise_s = 0.0;
-    let mut noise: f64 = 0.0;
-    for (i, a) in reals.iter().enumerate() {
-        for b in &reals[i + 1..] {
-            for m in compare_run(&base, a, String::new(), b).measures {
-                if let ("time", Some(d)) = (m.rule, m.difference) {
-                    noise = noise.max(d.abs());
+pub use spread::Spread;
+
+/// How much real runs of one scenario differ from each other, measure by measure: what
+/// `--widen-by-spread` allows on top of the tolerance. Real runs are paired with each other on
+/// what both of them show (every task's image and final state; each poll misses different
+/// short-lived states), never by the rule that pairs a simulation with a run.
+pub mod spread {
+    use std::collections::BTreeMap;
+
+    use super::super::matching::{self, timed_events};
+    use super::super::observe::RunObs;
+
+    /// One real run's spread per time measure: the largest difference to the same measure of
+    /// any other real run, in seconds.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct Spread {
+        /// UpdateStatus change #i (same state in the other run).
+        pub status: BTreeMap<usize, f64>,
+        /// (slot, task index in the slot, event) of this run.
+        pub events: BTreeMap<(u64, usize, String), f64>,
+    }
+
+    impl Spread {
+        fn widen(map: &mut BTreeMap<(u64, usize, String), f64>, key: (u64, usize, String), d: f64) {
+            let e = map.entry(key).or_insert(0.0);
+            *e = e.max(d);
+        }
+    }
+
+    /// The spread of every real run against all the others (empty with one run).
+    pub fn of_runs(reals: &[RunObs]) -> Vec<Spread> {
+        let mut out = vec![Spread::default(); reals.len()];
+        for (i, a) in reals.iter().enumerate() {
+            for (j, b) in reals.iter().enumerate() {
+                if i == j {
+                    continue;
+                }
+                let end = a.window_end().min(b.window_end());
+                for (k, ((ta, sa), (tb, sb))) in a.status.iter().zip(&b.status).enumerate() {
+                    if sa == sb && *ta <= end && *tb <= end {
+                        let e = out[i].status.entry(k).or_insert(0.0);
+                        *e = e.max((ta - tb).abs());
+                    }
+                }
+                let (by_a, by_b) = (a.by_slot(), b.by_slot());
+                for (slot_a, slot_b) in matching::match_real_runs(a, b, end) {
+                    let tasks_a = matching::window_tasks(&by_a[&slot_a], end);
+                    let tasks_b = matching::window_tasks(&by_b[&slot_b], end);
+                    for (k, (ta, tb)) in tasks_a.iter().zip(&tasks_b).enumerate() {
+                        for (event, t) in timed_events(ta, end) {
+                            if let Some(other) = matching::sim_time_of(tb, &event).filter(|t| *t <= end) {
+                                Spread::widen(&mut out[i].events, (slot_a, k, event), (t - other).abs());
+                            }
+                        }
+                    }
                 }
             }
         }
+        out
     }
-    // Only the spread beyond what the base tolerance already allows widens it.
-    (noise - base.tolerance.abs_s).max(0.0)
 }
 
-/// Every measure of one real run against the simulation.
-fn compare_run(setup: &Setup, real: &RunObs, trace: String, sim: &RunObs) -> RunComparison {
+/// Every measure of one real run against one simulated run.
+fn compare_run(setup: &Setup, real: &RunObs, trace: String, seed: u64, sim: &RunObs, spread: &Spread) -> RunComparison {
     let tol = &setup.tolerance;
-    let w = real.last_row.unwrap_or(0.0);
+    let w = real.window_end();
     let m = matching::match_slots(real, sim, tol);
-    let mut measures = vec![Measure::exact("final UpdateStatus", &real.final_state, &sim.final_state)];
-    measures.extend(status_changes(real, sim, tol));
+    let mut measures = vec![Measure::exact("UpdateStatus at the window end", real.state_at(w), sim.state_at(w))];
+    measures.extend(status_changes(real, sim, w, tol, spread));
     measures.push(Measure::count(
-        format!("slots given a {} task before the first pause/completion/rollback", short(setup.target_image)),
-        replaced_slots(real, setup.target_image) as u64,
-        replaced_slots(sim, setup.target_image) as u64,
+        format!("slots the update gave a {} task before it first stopped", short(setup.target_image)),
+        forward_slots(real, setup.target_image) as u64,
+        forward_slots(sim, setup.target_image) as u64,
     ));
     let letters = kind_letters(&m);
     measures.push(replacement_order(real, sim, &m, tol, &letters));
     measures.extend(kind_counts(&m, &letters));
-    // Not a plain equality of the two cells: "5/6" on both sides is still a failure.
-    let mut paired = Measure::exact(
-        "slot histories paired (real states ⊆ simulated, same final)",
-        format!("{}/{} slots", m.pairs.len(), m.real_slots.len()),
-        format!("{}/{} slots", m.pairs.len(), m.sim_slots.len()),
-    );
-    paired.within_tolerance = m.complete();
-    measures.push(paired);
+    measures.extend(slot_histories(&m));
     let serving = (real.min_serving(w), sim.min_serving(w));
     measures.push(Measure::exact(
         "minimum serving tasks",
@@ -200,19 +297,24 @@ fn compare_run(setup: &Setup, real: &RunObs, trace: String, sim: &RunObs) -> Run
     if real.has_nodes {
         measures.push(per_node_at_end(real, sim, w, tol));
     }
-    measures.extend(task_times(real, sim, &m, tol));
+    measures.extend(task_times(real, sim, &m, tol, spread));
+    measures.extend(unpaired_task_times(real, &m));
     let ok = measures.iter().filter(|m| m.within_tolerance).count();
     RunComparison {
         label: real.label.clone(),
         trace,
+        seed,
         window_end_s: w,
         passed: ok == measures.len(),
         score: ok as f64 / measures.len().max(1) as f64,
         notes: vec![format!(
-            "window [0, {w:.3}s] (the trace's last row); simulated slots may be cut anywhere in [{:.3}s, {:.3}s]; \
-             largest shift used by paired slots: {:.3}s",
+            "window [0, {w:.3}s] ({}); simulated slots may be cut anywhere in [{:.3}s, {:.3}s]; \
+             {}/{} slots paired, largest shift used: {:.3}s",
+            real.window_source(),
             w - tol.allowed(w),
             w + tol.allowed(w),
+            m.pairs.len(),
+            m.real_slots.len().max(m.sim_slots.len()),
             m.max_shift()
         )],
         details: unpaired_details(real, &m),
@@ -220,38 +322,53 @@ fn compare_run(setup: &Setup, real: &RunObs, trace: String, sim: &RunObs) -> Run
     }
 }
 
-/// UpdateStatus changes, in order: same state, time within tolerance of the real time.
-fn status_changes(real: &RunObs, sim: &RunObs, tol: &Tolerance) -> Vec<Measure> {
-    let longest = real.status.len().max(sim.status.len());
+/// The difference allowed on a real time `t` whose real runs spread by `spread` seconds.
+fn allowed(tol: &Tolerance, t: f64, spread: Option<f64>) -> f64 {
+    tol.allowed(t).max(spread.unwrap_or(0.0))
+}
+
+/// UpdateStatus changes, in order: same state, time within tolerance of the real time. The real
+/// run's changes are those of its window; the simulation's are those up to the window end, and
+/// as many later ones, within the tolerance of the end, as the real run has more.
+fn status_changes(real: &RunObs, sim: &RunObs, w: f64, tol: &Tolerance, spread: &Spread) -> Vec<Measure> {
+    let within: Vec<&(f64, String)> = sim.status.iter().filter(|(t, _)| *t <= w).collect();
+    let late = sim.status.iter().filter(|(t, _)| *t > w && *t <= w + tol.allowed(w));
+    let simulated: Vec<&(f64, String)> =
+        within.iter().copied().chain(late.take(real.status.len().saturating_sub(within.len()))).collect();
+    let longest = real.status.len().max(simulated.len());
     (0..longest)
         .map(|i| {
             let name = format!("UpdateStatus change #{}", i + 1);
-            match (real.status.get(i), sim.status.get(i)) {
-                (Some((tr, sr)), Some((ts, ss))) if sr == ss => {
-                    Measure::time(format!("{name}: {sr}"), *tr, Some(*ts), tol)
-                }
+            match (real.status.get(i), simulated.get(i)) {
+                (Some((tr, sr)), Some((ts, ss))) if sr == ss => Measure::time(
+                    format!("{name}: {sr}"),
+                    *tr,
+                    Some(*ts),
+                    allowed(tol, *tr, spread.status.get(&i).copied()),
+                ),
                 (r, s) => {
                     let cell =
                         |x: Option<&(f64, String)>| x.map_or("-".to_string(), |(t, st)| format!("{st} @ {t:.3}s"));
-                    Measure::exact(name, cell(r), cell(s))
+                    Measure::exact(name, cell(r), cell(s.copied()))
                 }
             }
         })
         .collect()
 }
 
-/// The number of distinct slots that got a task of `target_image` created at or after the
-/// action and at or before the first terminal UpdateStatus (`paused`, `completed`,
-/// `rollback_started`, …): the tasks an update replaced before it paused or rolled back.
-/// Why this definition is comparable:
-/// * creation times are exact on both sides (the trace's `new` row is the task's CreatedAt);
-/// * counting *slots*, not tasks, makes restarts of an already replaced slot irrelevant (they
-///   happen at run-dependent times around the failure);
-/// * cutting at the first terminal status excludes the rollback's and the restart loop's tasks;
-///   a task of the old image (a rollback) never counts.
+/// The number of distinct slots the forward update gave a task of `target_image` before it
+/// first stopped (`paused`, `completed`, `rollback_started`, …): how far a bad update got.
+/// * A simulation knows who created each task: only the forward updater's tasks count, up to
+///   and including the instant it stopped (a slot handed out in the same instant as the failure
+///   that stopped it was handed out first).
+/// * A trace does not: tasks of `target_image` created strictly before the stop count. A
+///   replacement the restart supervisor makes in the same instant as a rollback is not the
+///   update's; Swarm's own timestamps put the update's tasks before the status change.
 ///
-/// A run with no UpdateStatus at all (a creation, a node failure) replaced nothing: 0.
-pub fn replaced_slots(run: &RunObs, target_image: &str) -> usize {
+/// Creation times are exact on both sides (the trace's `new` row is the task's CreatedAt), and
+/// counting slots, not tasks, makes restarts of an already replaced slot irrelevant. A run with
+/// no UpdateStatus at all (a creation, a node failure) replaced nothing: 0.
+pub fn forward_slots(run: &RunObs, target_image: &str) -> usize {
     if run.status.is_empty() {
         return 0;
     }
@@ -259,7 +376,11 @@ pub fn replaced_slots(run: &RunObs, target_image: &str) -> usize {
     let mut slots: Vec<u64> = run
         .tasks
         .iter()
-        .filter(|t| t.image == target_image && t.created_after_action().is_some_and(|c| c <= cut))
+        .filter(|t| t.image == target_image)
+        .filter(|t| match t.origin {
+            Some(origin) => origin == Origin::Update && t.created_after_action().is_some_and(|c| c <= cut),
+            None => t.created_after_action().is_some_and(|c| c < cut),
+        })
         .map(|t| t.slot)
         .collect();
     slots.sort_unstable();
@@ -402,13 +523,65 @@ fn per_node(run: &RunObs, t: f64) -> String {
 
 /// For each paired task: when it was created (if after the action), reached running, and
 /// reached its terminal state, as far as the real task did within the window.
-fn task_times(real: &RunObs, sim: &RunObs, m: &SlotMatching, tol: &Tolerance) -> Vec<Measure> {
+fn task_times(real: &RunObs, sim: &RunObs, m: &SlotMatching, tol: &Tolerance, spread: &Spread) -> Vec<Measure> {
     let mut out = Vec::new();
     for pair in &m.pairs {
         for (k, (rt, st)) in matching::paired_tasks(real, sim, pair, m.window_end).into_iter().enumerate() {
             for (event, t) in matching::timed_events(rt, m.window_end) {
                 let name = format!("slot {}~{} task {} ({}) {event}", pair.real, pair.sim, k + 1, short(&rt.image));
-                out.push(Measure::time(name, t, matching::sim_time_of(st, &event), tol));
+                let widened = spread.events.get(&(pair.real, k, event.clone())).copied();
+                out.push(Measure::time(name, t, matching::sim_time_of(st, &event), allowed(tol, t, widened)));
+            }
+        }
+    }
+    out
+}
+
+/// One measure per slot: its history (each task's image and final state) is the simulated
+/// slot's it was paired with, or, for a slot left unpaired, a failure showing both sides: the
+/// unpaired slot and its closest counterpart, if any.
+fn slot_histories(m: &SlotMatching) -> Vec<Measure> {
+    let mut out: Vec<Measure> = m
+        .pairs
+        .iter()
+        .map(|p| {
+            let (real, sim) = (kind(&m.real_slots[&p.real]), kind(&m.sim_slots[&p.sim]));
+            let mut measure = Measure::exact(format!("slot {}~{} history", p.real, p.sim), real, sim);
+            // The pairing rule (real states ⊆ simulated, same tasks and final states) holds.
+            measure.within_tolerance = true;
+            measure
+        })
+        .collect();
+    for (r, s) in &m.unpaired {
+        let name = match (r, s) {
+            (Some(r), Some(s)) => format!("slot {r}~{s} history (no simulated slot matches real slot {r})"),
+            (Some(r), None) => format!("slot {r} history (no simulated slot left for it)"),
+            (None, Some(s)) => format!("simulated slot {s} history (no real slot matches it)"),
+            (None, None) => continue,
+        };
+        let real = r.map_or("-".to_string(), |r| kind(&m.real_slots[&r]));
+        let sim = s.map_or("-".to_string(), |s| kind(&m.sim_slots[&s]));
+        out.push(Measure::missing(name, real, sim));
+    }
+    out
+}
+
+/// The timed events of real slots left unpaired: each is a measure the simulation failed, so
+/// that a run whose interesting slots do not pair is not judged on the few measures left.
+fn unpaired_task_times(real: &RunObs, m: &SlotMatching) -> Vec<Measure> {
+    let by_slot = real.by_slot();
+    let mut out = Vec::new();
+    for slot in m.unpaired.iter().filter_map(|(r, _)| *r) {
+        for (k, task) in matching::window_tasks(&by_slot[&slot], m.window_end).into_iter().enumerate() {
+            for (event, t) in matching::timed_events(task, m.window_end) {
+                let mut measure = Measure::time(
+                    format!("slot {slot} task {} ({}) {event} (slot unpaired)", k + 1, short(&task.image)),
+                    t,
+                    None,
+                    0.0,
+                );
+                measure.allowed_s = None;
+                out.push(measure);
             }
         }
     }

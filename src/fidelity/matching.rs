@@ -35,6 +35,9 @@ pub struct SlotMatching {
     pub sim_slots: BTreeMap<u64, SlotHistory>,
     /// Paired slots, by real slot number.
     pub pairs: Vec<SlotPair>,
+    /// Slots left unpaired, each set beside its closest counterpart on the other side when
+    /// there is one: (real slot, simulated slot). Each is a failed measure.
+    pub unpaired: Vec<(Option<u64>, Option<u64>)>,
     /// The real window end.
     pub window_end: f64,
 }
@@ -122,6 +125,20 @@ fn time_cost(real: &[&TaskObs], sim: &[&TaskObs], end: f64) -> f64 {
         .sum()
 }
 
+/// How unlike two slot histories are, to set an unpaired slot beside the one it most resembles:
+/// a task more or fewer, or a task of another image or final state, each counts.
+fn dissimilarity(a: &SlotHistory, b: &SlotHistory) -> f64 {
+    let differing = a.iter().zip(b).filter(|((ai, asts), (bi, bsts))| ai != bi || asts.last() != bsts.last()).count();
+    (differing + a.len().abs_diff(b.len())) as f64
+}
+
+/// A slot's history in brief, per task: its image and final state. Two runs of the same real
+/// scenario are polled at different instants, so each misses different short-lived states; the
+/// kinds are what both show.
+fn kinds(h: &SlotHistory) -> Vec<(&str, Option<&str>)> {
+    h.iter().map(|(i, s)| (i.as_str(), s.last().map(String::as_str))).collect()
+}
+
 /// Candidate cuts of one simulated slot around the window end `w`: the lower end of the
 /// tolerance, then every event time of the slot inside it (the history is constant between
 /// events), nearest to `w` first, each with its distance to `w` and the history there.
@@ -159,7 +176,7 @@ fn candidates(tasks: &[&TaskObs], w: f64, tol: f64) -> Vec<(f64, f64, SlotHistor
 /// Among pairings with the most matching histories, the one whose task times are closest wins:
 /// slots with identical histories are then paired by when things happened to them.
 pub fn match_slots(real: &RunObs, sim: &RunObs, tolerance: &Tolerance) -> SlotMatching {
-    let w = real.last_row.unwrap_or(0.0);
+    let w = real.window_end();
     let tol = tolerance.allowed(w);
     let real_by_slot = real.by_slot();
     let real_slots: BTreeMap<u64, SlotHistory> =
@@ -183,33 +200,78 @@ pub fn match_slots(real: &RunObs, sim: &RunObs, tolerance: &Tolerance) -> SlotMa
         })
         .collect();
     let n = real_keys.len().max(sim_keys.len());
-    let mut cost = vec![vec![UNPAIRED; n]; n];
+    // Padding rows/columns (one side has more slots) cost the same for everyone.
+    let mut cost = vec![vec![2.0 * UNPAIRED; n]; n];
     for (i, rk) in real_keys.iter().enumerate() {
         let real_tasks = window_tasks(&real_by_slot[rk], w);
         for (j, sk) in sim_keys.iter().enumerate() {
-            if let Some(c) = compat[i][j] {
-                let sim_tasks = window_tasks(&sim_by_slot[sk], cands[sk][c].1);
-                cost[i][j] = time_cost(&real_tasks, &sim_tasks, w);
-            }
+            cost[i][j] = match compat[i][j] {
+                Some(c) => time_cost(&real_tasks, &window_tasks(&sim_by_slot[sk], cands[sk][c].1), w),
+                // Incompatible: only ever chosen for slots that cannot pair, and then with the
+                // most alike counterpart, so the report sets like beside like.
+                None => UNPAIRED + dissimilarity(&real_slots[rk], &slot_history(&sim_by_slot[sk], w)),
+            };
         }
     }
     let assignment = assign(&cost);
     let mut pairs = Vec::new();
+    let mut unpaired = Vec::new();
     let mut sim_slots = BTreeMap::new();
     for (j, sk) in sim_keys.iter().enumerate() {
-        let owner = (0..real_keys.len()).find(|&i| assignment[i] == j && compat[i][j].is_some());
-        let hist = match owner {
-            Some(i) => {
-                let (shift, cut, hist) = &cands[sk][compat[i][j].expect("paired slots are compatible")];
+        let owner = (0..real_keys.len()).find(|&i| assignment[i] == j);
+        let hist = match owner.and_then(|i| compat[i][j].map(|c| (i, c))) {
+            Some((i, c)) => {
+                let (shift, cut, hist) = &cands[sk][c];
                 pairs.push(SlotPair { real: real_keys[i], sim: *sk, cut: *cut, shift: *shift });
                 hist.clone()
             }
-            None => slot_history(&sim_by_slot[sk], w),
+            None => {
+                unpaired.push((owner.map(|i| real_keys[i]), Some(*sk)));
+                slot_history(&sim_by_slot[sk], w)
+            }
         };
         sim_slots.insert(*sk, hist);
     }
+    for (i, rk) in real_keys.iter().enumerate() {
+        if assignment[i] >= sim_keys.len() {
+            unpaired.push((Some(*rk), None));
+        }
+    }
     pairs.sort_by_key(|p| p.real);
-    SlotMatching { real_slots, sim_slots, pairs, window_end: w }
+    unpaired.sort_by_key(|(r, s)| (r.is_none(), *r, *s));
+    SlotMatching { real_slots, sim_slots, pairs, unpaired, window_end: w }
+}
+
+/// Pairs the slots of two real runs of one scenario, for their spread (`compare
+/// --widen-by-spread`): only slots whose histories agree on every task's image and final state
+/// within the common window `end`, and among those the pairing whose task times are closest.
+/// The states in between are not compared: each run's poll misses different short ones.
+/// Returns (slot of `a`, slot of `b`) pairs.
+pub fn match_real_runs(a: &RunObs, b: &RunObs, end: f64) -> Vec<(u64, u64)> {
+    let by_a = a.by_slot();
+    let by_b = b.by_slot();
+    let hist = |tasks: &[&TaskObs]| slot_history(tasks, end);
+    let a_keys: Vec<u64> = by_a.keys().copied().filter(|k| !hist(&by_a[k]).is_empty()).collect();
+    let b_keys: Vec<u64> = by_b.keys().copied().filter(|k| !hist(&by_b[k]).is_empty()).collect();
+    let n = a_keys.len().max(b_keys.len());
+    let mut cost = vec![vec![2.0 * UNPAIRED; n]; n];
+    for (i, ka) in a_keys.iter().enumerate() {
+        let (ha, ta) = (hist(&by_a[ka]), window_tasks(&by_a[ka], end));
+        for (j, kb) in b_keys.iter().enumerate() {
+            let hb = hist(&by_b[kb]);
+            cost[i][j] =
+                if kinds(&ha) == kinds(&hb) { time_cost(&ta, &window_tasks(&by_b[kb], end), end) } else { UNPAIRED };
+        }
+    }
+    let assignment = assign(&cost);
+    a_keys
+        .iter()
+        .enumerate()
+        .filter_map(|(i, ka)| {
+            let j = assignment[i];
+            (j < b_keys.len() && cost[i][j] < UNPAIRED).then(|| (*ka, b_keys[j]))
+        })
+        .collect()
 }
 
 /// The paired tasks of a slot pair, in creation order.

@@ -27,6 +27,19 @@ pub struct TaskObs {
     pub first_index: usize,
     /// (time, state) rows; consecutive repeats are kept (desired-state-only changes).
     pub states: Vec<(f64, String)>,
+    /// Who created the task, when the run knows it (a simulation does; a trace does not).
+    pub origin: Option<Origin>,
+}
+
+/// Which part of Swarm created a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The forward update's updater (`updateTask`).
+    Update,
+    /// A rollback's updater.
+    Rollback,
+    /// The orchestrator or the restart supervisor (a new slot, a replacement).
+    Other,
 }
 
 impl TaskObs {
@@ -93,10 +106,16 @@ pub struct RunObs {
     pub status: Vec<(f64, String)>,
     /// The last UpdateStatus state, `none` when the service never had one.
     pub final_state: String,
+    /// The UpdateStatus state at the action (`none`, or e.g. `completed` after an earlier update).
+    pub initial_state: String,
     /// Every task of the service, in order of first observation.
     pub tasks: Vec<TaskObs>,
     /// For a trace: the time of its last row (any of its files); `None` for a simulation.
     pub last_row: Option<f64>,
+    /// For a trace: when the recording ended (its `recording.csv`, or the recorder's
+    /// `raw/NAME.rN.meta.json`), which may be well after the last row: nothing happened
+    /// meanwhile, and that is part of what was recorded. `None` for a simulation or an old trace.
+    pub recording_end: Option<f64>,
     /// Serving containers as a step function: (from time, count), in time order. The first
     /// entry holds the count at the action (t = 0) or earlier.
     pub serving: Vec<(f64, u64)>,
@@ -105,6 +124,26 @@ pub struct RunObs {
 }
 
 impl RunObs {
+    /// The end of the compared window: the recording's end, else (an old trace without it) its
+    /// last row; 0 for a simulation.
+    pub fn window_end(&self) -> f64 {
+        self.recording_end.or(self.last_row).unwrap_or(0.0)
+    }
+
+    /// Where [`RunObs::window_end`] comes from, for the report.
+    pub fn window_source(&self) -> &'static str {
+        if self.recording_end.is_some() {
+            "the recording's end"
+        } else {
+            "the trace's last row (no recording end known)"
+        }
+    }
+
+    /// The UpdateStatus state at `t` (seconds after the action).
+    pub fn state_at(&self, t: f64) -> &str {
+        self.status.iter().rev().find(|(when, _)| *when <= t).map_or(self.initial_state.as_str(), |(_, s)| s.as_str())
+    }
+
     /// Time of the first UpdateStatus that ends the update's forward progress (`paused`,
     /// `completed`, `rollback_started` or any later rollback state), if any.
     pub fn first_terminal_status(&self) -> Option<f64> {
@@ -161,6 +200,14 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         .map(|c| (rel(c.t), c.state.as_str().to_string()))
         .collect();
     let final_state = svc.update.state.map_or("none", |s| s.as_str()).to_string();
+    let initial_state =
+        svc.update.status_changes.iter().rev().find(|c| c.t < action).map_or("none", |c| c.state.as_str()).to_string();
+    let origins: BTreeMap<&str, Origin> = svc
+        .update
+        .updater_tasks
+        .iter()
+        .map(|(id, rollback)| (&**id, if *rollback { Origin::Rollback } else { Origin::Update }))
+        .collect();
 
     let mut tasks: Vec<TaskObs> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
@@ -178,6 +225,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
                 first_seen: t,
                 first_index: i,
                 states: Vec::new(),
+                origin: Some(origins.get(&*e.task_id).copied().unwrap_or(Origin::Other)),
             });
             tasks.len() - 1
         });
@@ -187,5 +235,15 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         tasks[k].states.push((t, e.state.as_str().to_string()));
     }
     let serving = record.timeline.iter().filter(|s| s.service == service).map(|s| (rel(s.t), s.serving)).collect();
-    Some(RunObs { label: "sim".to_string(), status, final_state, tasks, last_row: None, serving, has_nodes: true })
+    Some(RunObs {
+        label: "sim".to_string(),
+        status,
+        final_state,
+        initial_state,
+        tasks,
+        last_row: None,
+        recording_end: None,
+        serving,
+        has_nodes: true,
+    })
 }

@@ -14,6 +14,8 @@ const REQUIRED: [&str; 3] = ["tasks", "containers", "service"];
 /// Multi-node extras: only their times are read (they extend the observed window), and
 /// `actions` says when a node's link was cut.
 const OPTIONAL: [&str; 3] = ["nodes", "actions", "daemons"];
+/// When the recording ended (`t_end_s`): written by the recorders and `tools/import-fidelity-traces`.
+const RECORDING: &str = "recording";
 
 /// A trace on disk: the common prefix of its files.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -29,6 +31,7 @@ impl TracePath {
         let stripped = REQUIRED
             .iter()
             .chain(&OPTIONAL)
+            .chain(&[RECORDING])
             .find_map(|kind| text.strip_suffix(&format!(".{kind}.csv")))
             .map(PathBuf::from);
         TracePath { prefix: stripped.unwrap_or_else(|| arg.to_path_buf()) }
@@ -48,6 +51,15 @@ impl TracePath {
             Some((_, run)) if run.starts_with('r') && run[1..].chars().all(|c| c.is_ascii_digit()) => run.to_string(),
             _ => name,
         }
+    }
+
+    /// The recorder's raw metadata (`DIR/raw/NAME.rN.meta.json`), which old traces have instead
+    /// of a `recording.csv`.
+    pub fn raw_meta(&self) -> PathBuf {
+        let name = self.prefix.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let mut file = name;
+        file.push(".meta.json");
+        self.prefix.parent().unwrap_or(Path::new("")).join("raw").join(file)
     }
 
     /// The required files that do not exist, for one clear message.
@@ -119,14 +131,54 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
             action_rows = rows;
         }
     }
+    let recording_end = recording_end(path)?;
+    if let Some(end) = recording_end
+        && end + 1e-3 < last_row
+    {
+        return Err(format!(
+            "{}: the recording ends at {end:.3}s but the trace has rows until {last_row:.3}s",
+            path.file(RECORDING).display()
+        ));
+    }
     let has_nodes = tasks_rows.iter().any(|r| !r[5].is_empty());
     let tasks = tasks_from_rows(&tasks_rows, &path.file("tasks"))?;
-    let (status, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
+    let (status, initial_state, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
     let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
     let cuts = cuts_from_rows(&action_rows, &path.file("actions"))?;
     let serving = serving_steps(&tasks, &containers, &cuts);
-    let run = RunObs { label: path.label(), status, final_state, tasks, last_row: Some(last_row), serving, has_nodes };
+    let run = RunObs {
+        label: path.label(),
+        status,
+        final_state,
+        initial_state,
+        tasks,
+        last_row: Some(last_row),
+        recording_end,
+        serving,
+        has_nodes,
+    };
     Ok(Trace { path: path.clone(), run, containers, cuts })
+}
+
+/// When the recording ended, seconds after the action: `recording.csv`'s `t_end_s`, else the
+/// recorder's `raw/NAME.rN.meta.json` (`t_end_s`), else unknown (an old trace: `None`).
+fn recording_end(path: &TracePath) -> Result<Option<f64>, String> {
+    let file = path.file(RECORDING);
+    if file.is_file() {
+        let rows = read_csv(&file, &["t_end_s"], &[])?;
+        let [row] = rows.as_slice() else {
+            return Err(format!("{}: expected one row, found {}", file.display(), rows.len()));
+        };
+        return parse_secs(&row[0], &file).map(Some);
+    }
+    let meta = path.raw_meta();
+    if !meta.is_file() {
+        return Ok(None);
+    }
+    let text = std::fs::read_to_string(&meta).map_err(|e| format!("cannot read {}: {e}", meta.display()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", meta.display()))?;
+    Ok(value.get("t_end_s").and_then(serde_json::Value::as_f64))
 }
 
 /// Task rows → tasks, each with its states in time order. The files are sorted by time already;
@@ -150,6 +202,7 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
                 first_seen: t,
                 first_index: i,
                 states: Vec::new(),
+                origin: None,
             });
             tasks.len() - 1
         });
@@ -161,21 +214,26 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
     Ok(tasks)
 }
 
-/// Service rows → UpdateStatus changes and the final state. Rows before the action (t < 0) are
-/// the baseline: the state the service was already in (`(none)` for a fresh service, e.g.
-/// `completed` for one updated before), not a change the action caused.
-fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<(Vec<(f64, String)>, String), String> {
+/// Service rows → UpdateStatus changes, the state at the action and the final state. Rows before
+/// the action (t < 0) are the baseline: the state the service was already in (`(none)` for a
+/// fresh service, e.g. `completed` for one updated before), not a change the action caused.
+type StatusRows = (Vec<(f64, String)>, String, String);
+
+fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<StatusRows, String> {
     let mut status = Vec::new();
+    let mut initial = "none".to_string();
     let mut final_state = "none".to_string();
     for row in rows {
         let state = if row[1] == "(none)" || row[1].is_empty() { "none".to_string() } else { row[1].clone() };
         let t = parse_secs(&row[0], file)?;
-        if state != "none" && t >= 0.0 {
+        if t < 0.0 {
+            initial = state.clone();
+        } else if state != "none" {
             status.push((t, state.clone()));
         }
         final_state = state;
     }
-    Ok((status, final_state))
+    Ok((status, initial, final_state))
 }
 
 fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<ContainerEvent>, String> {
@@ -327,9 +385,9 @@ mod tests {
     #[test]
     fn baseline_rows_before_the_action_are_not_changes() {
         let rows = vec![row("-1.998", "completed"), row("0.046", "updating"), row("8.491", "paused")];
-        let (status, last) = status_from_rows(&rows, Path::new("x.service.csv")).unwrap();
+        let (status, initial, last) = status_from_rows(&rows, Path::new("x.service.csv")).unwrap();
         assert_eq!(status, vec![(0.046, "updating".to_string()), (8.491, "paused".to_string())]);
-        assert_eq!(last, "paused");
+        assert_eq!((initial.as_str(), last.as_str()), ("completed", "paused"));
         let fresh = vec![row("-1.998", "(none)"), row("0.05", "updating")];
         assert_eq!(status_from_rows(&fresh, Path::new("x")).unwrap().0, vec![(0.05, "updating".to_string())]);
     }

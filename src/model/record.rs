@@ -132,6 +132,10 @@ pub struct UpdateRecord {
     pub completed_at: Option<SimTime>,
     /// Tasks created by updaters (update and rollback).
     pub tasks_replaced: u64,
+    /// Each task an updater created, in creation order: (Docker task id, whether the updater was
+    /// a rollback). Tells the forward update's tasks from the rollback's and from the restart
+    /// supervisor's replacements, which `events.csv` alone cannot.
+    pub updater_tasks: Vec<(Arc<str>, bool)>,
     /// Failures counted by updaters toward `max_failure_ratio`.
     pub failures: u64,
     /// When the last rollback started.

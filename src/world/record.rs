@@ -354,7 +354,6 @@ impl World {
             agent_desired: desired,
             state: TaskState::New,
             message: self.recorder.intern("created"),
-            updater_created: false,
             counted_on_node: false,
             restart_declined: false,
             restart_handled: false,

@@ -297,8 +297,6 @@ pub struct Task {
     pub state: TaskState,
     /// Status message or error.
     pub message: Arc<str>,
-    /// Created by an updater run.
-    pub updater_created: bool,
     /// Counted on its node's active-task tally.
     pub counted_on_node: bool,
     /// The restart supervisor declined to replace it: its slot stays filled by it.

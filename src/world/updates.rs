@@ -165,8 +165,11 @@ impl World {
         let current = self.service(sid).current;
         let node = if self.service(sid).is_global() { tasks.first().and_then(|&t| self.task(t).node) } else { None };
         let new = self.create_task(sid, slot, node, current, TaskState::Ready, q);
-        self.task_mut(new).updater_created = true;
-        self.service_mut(sid).record.tasks_replaced += 1;
+        let rollback = self.service(sid).updater.as_ref().is_some_and(|a| a.updater.is_rollback());
+        let docker_id = self.task(new).docker_id.clone();
+        let record = &mut self.service_mut(sid).record;
+        record.tasks_replaced += 1;
+        record.updater_tasks.push((docker_id, rollback));
         match order {
             UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, q),
             UpdateOrder::StopFirst => {

@@ -89,6 +89,7 @@ pub fn completed_update(completed_at: u64) -> UpdateRecord {
         started_at: Some(SimTime(30 * S + 50 * MS)),
         completed_at: Some(SimTime(completed_at)),
         tasks_replaced: 10,
+        updater_tasks: Vec::new(),
         failures: 0,
         rollback_started_at: None,
         status_changes: vec![

@@ -61,6 +61,7 @@ pub fn scenario_with(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) 
         max_events: 100_000_000,
         engine: EngineVersion::V27,
         latencies: if jitter { jittered_latencies() } else { Latencies::calibrated() },
+        races: Default::default(),
         nodes: node_specs,
         images: BTreeMap::new(),
         services: vec![service],

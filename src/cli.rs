@@ -86,7 +86,7 @@ pub enum Command {
         /// commits first, Go map order) are random, so each real run must be reproduced by some
         /// seed; prints which seeds took each recorded path.
         #[arg(long, value_parser = crate::fidelity::command::parse_seeds_arg)]
-        seeds: Option<Vec<u64>>,
+        seeds: Option<crate::fidelity::command::Seeds>,
         /// Simulated time of the trace's t = 0 (default: the scenario's first timeline action).
         #[arg(long, value_parser = parse_duration_arg)]
         action_at: Option<SimDuration>,

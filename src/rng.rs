@@ -48,6 +48,15 @@ impl SimRng {
         self.unit() < p
     }
 
+    /// Shuffles `items` uniformly (Fisher–Yates on our own draws, so that the order a seed gives
+    /// does not depend on `rand`'s `SliceRandom`).
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.between(0, i as u64) as usize;
+            items.swap(i, j);
+        }
+    }
+
     /// A uniform float in `[0, 1)` built from 53 random bits.
     pub fn unit(&mut self) -> f64 {
         (self.inner.next_u64() >> 11) as f64 / (1u64 << 53) as f64

@@ -278,6 +278,7 @@ fn assemble(
         max_events: settings.max_events,
         engine: settings.engine,
         latencies: settings.latencies,
+        races: settings.races,
         nodes,
         images: images.behaviors,
         services: stack.services,

@@ -4,6 +4,7 @@
 mod actions;
 mod agent;
 mod daemon;
+mod dispatcher;
 pub mod event;
 mod nodes;
 mod orchestrator;
@@ -37,6 +38,8 @@ struct Streams {
     exit: SimRng,
     stop: SimRng,
     heartbeat: SimRng,
+    /// Swarm's races: Go map orders, goroutines committing first (`Races::Random` only).
+    races: SimRng,
 }
 
 impl Streams {
@@ -49,6 +52,7 @@ impl Streams {
             exit: SimRng::stream(seed, "container-exit"),
             stop: SimRng::stream(seed, "container-stop"),
             heartbeat: SimRng::stream(seed, "heartbeat"),
+            races: SimRng::stream(seed, "races"),
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct World {
     /// Armed updater timers: (service, updater run, timer).
     updater_timers: Vec<(ServiceId, u64, crate::swarm::updater::UpdaterTimer)>,
     streams: Streams,
+    /// The manager's dispatcher: task status reports wait for its next batch commit.
+    dispatcher: dispatcher::StatusBatcher,
     recorder: Recorder,
     /// The swarm's secrets (metadata only).
     secrets: secrets::SecretStore,
@@ -93,6 +99,14 @@ impl World {
     pub fn new(scenario: Scenario) -> World {
         let nodes = scenario.nodes.iter().enumerate().map(|(i, spec)| Node::new(NodeId(i as u32), spec)).collect();
         let streams = Streams::new(scenario.seed);
+        let batch = scenario.latencies.status_batch;
+        // The timer started whenever the manager did: its phase is anyone's guess (fixed: 0).
+        let phase = match scenario.races {
+            crate::model::scenario::Races::Random => {
+                SimDuration(SimRng::stream(scenario.seed, "dispatcher").between(0, batch.0.saturating_sub(1)))
+            }
+            crate::model::scenario::Races::Fixed => SimDuration::ZERO,
+        };
         World {
             nodes,
             services: Vec::new(),
@@ -108,6 +122,7 @@ impl World {
             next_updater_run: 0,
             updater_timers: Vec::new(),
             streams,
+            dispatcher: dispatcher::StatusBatcher::new(batch, phase),
             recorder: Recorder::default(),
             secrets: Default::default(),
             check_invariants: false,
@@ -176,6 +191,7 @@ impl Model for World {
                 let service = self.task(task).service;
                 self.updater_observes(service, task, state, queue);
             }
+            Event::DispatcherCommit => self.dispatcher_commit(queue),
             Event::ScheduleTick => self.schedule_tick(queue),
             Event::Reconcile { service } => self.reconcile(service, queue),
             Event::Gate { gate } => self.check_gate(gate as usize, queue),

@@ -240,6 +240,7 @@ fn scenario(p: &Params) -> Scenario {
         max_events: 2_000_000,
         engine: p.engine,
         latencies: p.latencies.clone(),
+        races: Default::default(),
         nodes,
         images,
         services: vec![service],

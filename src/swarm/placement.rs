@@ -1,6 +1,7 @@
 //! Task placement, mirroring swarmkit's `manager/scheduler` (`pipeline.go` filters,
-//! `scheduleTaskGroup`'s `nodeLess`, `constraint/constraint.go`). Real Swarm breaks ties at
-//! random (Go map order); here ties go to the lowest node index, so runs are reproducible.
+//! `scheduleTaskGroup`'s `nodeLess`, `constraint/constraint.go`). Real Swarm breaks ties between
+//! equally good nodes by Go map order (`nodeSet.tree` ranges over a map): the caller passes each
+//! node's rank among equals, drawn from the seed or, for a readable order, the node index.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -86,18 +87,31 @@ fn first_failing_filter(node: &NodeView<'_>, placement: &Placement) -> Option<Fi
     None
 }
 
-/// Places `count` tasks of one service (one task group) on `nodes`. Returns, for each task in
-/// order, the chosen node index, or `Err(explanation)` once no node fits: `no suitable node
+/// Places `count` tasks of one service (one task group) on `nodes`. `tie_rank[i]` orders node
+/// `i` among nodes `nodeLess` finds equal (lowest first; empty: by index). Returns, for each task
+/// in order, the chosen node index, or `Err(explanation)` once no node fits: `no suitable node
 /// (...)`, with the explanations ordered by how many nodes each filter removed.
-pub fn schedule_group(nodes: &[NodeView<'_>], placement: &Placement, count: usize) -> Vec<Result<usize, String>> {
+pub fn schedule_group(
+    nodes: &[NodeView<'_>],
+    placement: &Placement,
+    count: usize,
+    tie_rank: &[u64],
+) -> Vec<Result<usize, String>> {
+    let rank = |i: usize| tie_rank.get(i).copied().unwrap_or(i as u64);
     let mut failures: Vec<(Filter, usize)> = Vec::new();
     // Heap of candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this
-    // service, tasks in total, then node index.
+    // service, tasks in total, then the rank among equals.
     let mut heap = BinaryHeap::new();
     let mut service_tasks: Vec<u64> = nodes.iter().map(|n| n.service_tasks).collect();
     for (i, node) in nodes.iter().enumerate() {
         match first_failing_filter(node, placement) {
-            None => heap.push(Reverse((failure_rank(node.recent_failures), node.service_tasks, node.total_tasks, i))),
+            None => heap.push(Reverse((
+                failure_rank(node.recent_failures),
+                node.service_tasks,
+                node.total_tasks,
+                rank(i),
+                i,
+            ))),
             Some(f) => match failures.iter_mut().find(|(g, _)| *g == f) {
                 Some((_, n)) => *n += 1,
                 None => failures.push((f, 1)),
@@ -106,7 +120,7 @@ pub fn schedule_group(nodes: &[NodeView<'_>], placement: &Placement, count: usiz
     }
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
-        let Some(Reverse((rank, svc, total, i))) = heap.pop() else {
+        let Some(Reverse((failure_order, svc, total, tie, i))) = heap.pop() else {
             out.push(Err(no_suitable_node(&failures)));
             continue;
         };
@@ -118,7 +132,7 @@ pub fn schedule_group(nodes: &[NodeView<'_>], placement: &Placement, count: usiz
                 None => failures.push((Filter::MaxReplicas, 1)),
             }
         } else {
-            heap.push(Reverse((rank, svc + 1, total + 1, i)));
+            heap.push(Reverse((failure_order, svc + 1, total + 1, tie, i)));
         }
     }
     out
@@ -159,9 +173,20 @@ mod tests {
         let l = BTreeMap::new();
         let nodes = vec![view("a", &l, 1, 1), view("b", &l, 0, 5), view("c", &l, 0, 2)];
         let got: Vec<usize> =
-            schedule_group(&nodes, &Placement::default(), 4).into_iter().map(|r| r.unwrap()).collect();
+            schedule_group(&nodes, &Placement::default(), 4, &[]).into_iter().map(|r| r.unwrap()).collect();
         // c (0 svc, 2 total), b (0, 5), then a/c/b all at 1: a has the fewest total.
         assert_eq!(got, vec![2, 1, 0, 2]);
+    }
+
+    #[test]
+    fn ties_follow_the_rank_among_equals() {
+        // Checks that only equally good nodes are ordered by rank: three empty nodes take tasks
+        // in rank order, and a loaded node stays last whatever its rank.
+        let l = BTreeMap::new();
+        let nodes = vec![view("a", &l, 0, 0), view("b", &l, 0, 0), view("c", &l, 0, 0), view("d", &l, 1, 1)];
+        let got: Vec<usize> =
+            schedule_group(&nodes, &Placement::default(), 3, &[2, 0, 1, 0]).into_iter().map(|r| r.unwrap()).collect();
+        assert_eq!(got, vec![1, 2, 0]);
     }
 
     #[test]
@@ -174,7 +199,7 @@ mod tests {
             constraints: vec![Constraint { key: "node.labels.zone".into(), op: ConstraintOp::Eq, value: "a".into() }],
             max_replicas_per_node: 1,
         };
-        let got = schedule_group(&nodes, &placement, 2);
+        let got = schedule_group(&nodes, &placement, 2, &[]);
         assert_eq!(got[0], Ok(0), "label values compare case-insensitively");
         let err = got[1].clone().unwrap_err();
         assert!(err.starts_with("no suitable node ("), "{err}");
@@ -189,7 +214,7 @@ mod tests {
         a.availability = Availability::Drain;
         let mut b = view("b", &l, 0, 0);
         b.ready = false;
-        let got = schedule_group(&[a, b], &Placement::default(), 1);
+        let got = schedule_group(&[a, b], &Placement::default(), 1, &[]);
         assert_eq!(got[0], Err("no suitable node (2 nodes not available for new tasks)".to_string()));
     }
 }

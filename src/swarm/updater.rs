@@ -153,8 +153,8 @@ pub struct Updater {
 
 impl Updater {
     /// `Updater.Run` up to the first slot hand-out. `dirty_slots` must be non-empty and in the
-    /// order to update them (the world uses ascending slot number; real Swarm's order comes
-    /// from a Go map and is random).
+    /// order to update them (real Swarm's order comes from a Go map: the world shuffles them,
+    /// or keeps them ascending with `races: fixed`).
     pub fn start(
         now: SimTime,
         config: UpdateConfig,

@@ -67,7 +67,9 @@ impl World {
         if self.task(id).state != TaskState::New {
             return;
         }
-        if self.task(id).desired > TaskState::Running {
+        // The allocator ignores the desired state: a task told to stop before it was allocated
+        // is still allocated and scheduled (see `set_desired`), unless it is being removed.
+        if self.task(id).desired == TaskState::Remove {
             self.set_state(id, TaskState::Shutdown, "shutdown", q);
             return;
         }

@@ -61,7 +61,7 @@ pub enum Event {
         /// The task.
         task: TaskId,
     },
-    /// The orchestrator and restart supervisor learn a task's reported state (≥ RUNNING: the
+    /// The orchestrator and restart supervisor learn a task's committed state (≥ RUNNING: the
     /// only ones they act on).
     Observe {
         /// The task.
@@ -69,14 +69,16 @@ pub enum Event {
         /// The state reported.
         state: TaskState,
     },
-    /// The service's updater learns a task's reported state. It watches the store on its own
-    /// goroutine, so it may see a change before or after the orchestrator does.
+    /// The service's updater learns a task's committed state. It watches the store on its own
+    /// goroutine, so it may act before or after the orchestrator does.
     UpdaterObserves {
         /// The task.
         task: TaskId,
         /// The state reported.
         state: TaskState,
     },
+    /// The dispatcher's batch timer fired: the task statuses reported since commit now.
+    DispatcherCommit,
     /// The scheduler places pending tasks.
     ScheduleTick,
     /// The orchestrator reconciles a service (after a spec or status change).

@@ -110,17 +110,58 @@ impl World {
         self.touch(id);
         self.log_task(id, q.now());
         if state >= TaskState::Running && self.task_reachable_for_reports(id) {
-            // Two watchers see the committed status: the updater first when their latencies
-            // tie (the order of the s05 trace's first run), the orchestrator first in the
-            // other real run; `latencies.watch` makes the race go either way.
-            let d = self.latency(|l| &l.status_report);
-            let to_updater = d.plus(self.latency(|l| &l.watch));
-            let to_orchestrator = d.plus(self.latency(|l| &l.watch));
-            q.after(to_updater, Event::UpdaterObserves { task: id, state });
-            q.after(to_orchestrator, Event::Observe { task: id, state });
+            // The report waits in the dispatcher for its batch (see `dispatcher`).
+            let arrival = q.now().plus(self.latency(|l| &l.status_report));
+            if let Some(commit) = self.dispatcher.enqueue(arrival, id, state) {
+                q.at(commit, Event::DispatcherCommit);
+            }
         }
         if state.is_terminal() {
             self.release_from_node(id, q);
+        }
+    }
+
+    /// `processUpdates`: the batch due now is committed; the updater and the orchestrator (with
+    /// its restart supervisor) each see all of it, on their own goroutines. Which of them acts
+    /// first is a race whose outcome shows when both act on one failed task: a rollback the
+    /// updater commits first makes the restart supervisor's replacement use the restored spec
+    /// (the s05 trace's first run); a restart committed first leaves a slot of the bad spec for
+    /// the rollback to replace (its second run).
+    pub(super) fn dispatcher_commit(&mut self, q: &mut EventQueue<Event>) {
+        let mut batch = self.dispatcher.take(q.now());
+        let random = self.scenario.races == crate::model::scenario::Races::Random;
+        if random {
+            // `taskUpdates` is a Go map: its updates are applied in random order.
+            self.streams.races.shuffle(&mut batch);
+        }
+        let to_updater = self.latency(|l| &l.watch);
+        let to_orchestrator = self.latency(|l| &l.watch);
+        if to_updater != to_orchestrator {
+            for &(task, state) in &batch {
+                q.after(to_updater, Event::UpdaterObserves { task, state });
+                q.after(to_orchestrator, Event::Observe { task, state });
+            }
+            return;
+        }
+        // Both read the batch's events one by one at the same pace, but the orchestrator acts
+        // (`tickTasks`) only on the transaction's commit event, after the last of them, while
+        // the updater acts on each as it comes: it is ahead on every event but the last, and
+        // the last is a race. Eight recorded s05 runs agree: both failures in one batch, the
+        // rollback always committed first (5 of 5); a failure alone in its batch, either way
+        // (the restart first in 2 of 3).
+        let Some((&(last, last_state), before)) = batch.split_last() else { return };
+        for &(task, state) in before {
+            q.after(to_updater, Event::UpdaterObserves { task, state });
+        }
+        let updater_first = !random || self.streams.races.chance(0.5);
+        if updater_first {
+            q.after(to_updater, Event::UpdaterObserves { task: last, state: last_state });
+        }
+        for &(task, state) in &batch {
+            q.after(to_orchestrator, Event::Observe { task, state });
+        }
+        if !updater_first {
+            q.after(to_updater, Event::UpdaterObserves { task: last, state: last_state });
         }
     }
 
@@ -139,8 +180,13 @@ impl World {
         self.task_mut(id).desired = desired;
         if desired > TaskState::Running {
             self.release_from_node(id, q);
-            if self.task(id).state < TaskState::Assigned && self.pending.remove(&id) {
-                // Never placed: nothing to stop.
+            // A task not yet placed that should stop stays with the scheduler, which ignores
+            // desired states (swarmkit `scheduler.createTask`/`updateTask`): it is still
+            // assigned, and its agent then reports it shut down (the s05 trace's second run:
+            // the rollback's `assigned -> shutdown`). One that cannot be placed stays PENDING,
+            // as `docker service ps` shows it (Shutdown / Pending). Only a removed task is
+            // dropped at once: the task reaper deletes unassigned tasks meant for removal.
+            if desired == TaskState::Remove && self.task(id).state < TaskState::Assigned && self.pending.remove(&id) {
                 self.set_state(id, TaskState::Shutdown, "shutdown", q);
             }
         }

@@ -66,7 +66,7 @@ impl World {
             let node = self.task(id).node.expect("bound");
             let view = self.node_view(node, sid);
             let placement = self.service(sid).spec_at(self.task(id).spec).task.placement.clone();
-            match schedule_group(std::slice::from_ref(&view), &placement, 1).remove(0) {
+            match schedule_group(std::slice::from_ref(&view), &placement, 1, &[]).remove(0) {
                 Ok(_) => self.assign(id, node, q),
                 Err(why) => self.leave_pending(id, why, q),
             }
@@ -75,8 +75,17 @@ impl World {
             return;
         }
         let placement = self.service(sid).spec().task.placement.clone();
+        let mut free = free;
+        let mut tie_rank: Vec<u64> = Vec::new();
+        if self.scenario.races == crate::model::scenario::Races::Random {
+            // Go map orders: which equally good node comes first (`nodeSet`), and which task of
+            // the group is placed first (`taskGroup`).
+            tie_rank = (0..self.nodes.len() as u64).collect();
+            self.streams.races.shuffle(&mut tie_rank);
+            self.streams.races.shuffle(&mut free);
+        }
         let views: Vec<NodeView<'_>> = (0..self.nodes.len()).map(|i| self.node_view(NodeId(i as u32), sid)).collect();
-        let choices = schedule_group(&views, &placement, free.len());
+        let choices = schedule_group(&views, &placement, free.len(), &tie_rank);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
             match choice {

@@ -35,8 +35,13 @@ impl World {
         if matches!(status, Some(UpdateState::Paused | UpdateState::RollbackPaused)) {
             return;
         }
-        let dirty: Vec<u64> =
+        let mut dirty: Vec<u64> =
             slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| *s).collect();
+        // The orchestrator hands the updater its slots in Go map order (`updatableAndDeadSlots`
+        // builds a map; `reconcile` ranges over it): the update takes them in a random order.
+        if self.scenario.races == crate::model::scenario::Races::Random {
+            self.streams.races.shuffle(&mut dirty);
+        }
         if dirty.is_empty() {
             if matches!(status, Some(UpdateState::Updating | UpdateState::RollbackStarted)) {
                 self.complete_update(sid, q);

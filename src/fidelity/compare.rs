@@ -611,11 +611,19 @@ pub fn short(image: &str) -> &str {
 }
 
 /// A slot history in brief: each task's image and final state.
+/// Runs of equal tasks are written once with their count (`24×crash:failed`): a crash loop's
+/// slot stays one readable line.
 pub fn kind(h: &SlotHistory) -> String {
-    h.iter()
-        .map(|(i, s)| format!("{}:{}", short(i), s.last().map_or("?", |s| s.as_str())))
-        .collect::<Vec<_>>()
-        .join(" > ")
+    let tasks: Vec<String> =
+        h.iter().map(|(i, s)| format!("{}:{}", short(i), s.last().map_or("?", |s| s.as_str()))).collect();
+    let mut parts: Vec<String> = Vec::new();
+    let mut k = 0;
+    while k < tasks.len() {
+        let same = tasks[k..].iter().take_while(|t| **t == tasks[k]).count();
+        parts.push(if same > 1 { format!("{same}×{}", tasks[k]) } else { tasks[k].clone() });
+        k += same;
+    }
+    parts.join(" > ")
 }
 
 /// A slot history in full: each task's image and every distinct state.

@@ -192,7 +192,12 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
     let mut tasks: Vec<TaskObs> = Vec::new();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     for (t, i, row) in timed {
-        let slot: u64 = row[2].parse().map_err(|e| format!("{}: bad slot '{}': {e}", file.display(), row[2]))?;
+        // A global service's tasks have no slot (the node is the slot): numbered afterwards.
+        let slot: u64 = if row[2].is_empty() {
+            0
+        } else {
+            row[2].parse().map_err(|e| format!("{}: bad slot '{}': {e}", file.display(), row[2]))?
+        };
         let k = *index.entry(row[1].clone()).or_insert_with(|| {
             tasks.push(TaskObs {
                 id: row[1].clone(),
@@ -211,7 +216,20 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
         }
         tasks[k].states.push((t, row[4].clone()));
     }
+    number_node_slots(&mut tasks);
     Ok(tasks)
+}
+
+/// Tasks of a global service carry no slot (0): each node is one. They are numbered 1, 2, … in
+/// the order of the node names, the same way for a trace and a simulation, so that the
+/// comparison pairs nodes' histories as it pairs slots' (a service is either global or
+/// replicated, so the numbers never meet real slot numbers).
+pub fn number_node_slots(tasks: &mut [TaskObs]) {
+    let nodes: BTreeSet<String> = tasks.iter().filter(|t| t.slot == 0).map(|t| t.node.clone()).collect();
+    let rank: BTreeMap<String, u64> = nodes.into_iter().enumerate().map(|(i, n)| (n, 1 + i as u64)).collect();
+    for task in tasks.iter_mut().filter(|t| t.slot == 0) {
+        task.slot = rank[&task.node];
+    }
 }
 
 /// Service rows → UpdateStatus changes, the state at the action and the final state. Rows before

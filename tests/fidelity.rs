@@ -1,156 +1,232 @@
-//! Fidelity: every scenario in scenarios/fidelity must reproduce the real Docker 20.10 swarm
-//! traces in ../shared/fidelity/traces (two runs each) and ../shared/fidelity/multinode/traces
-//! (3 nodes: m01 three runs, m02 and m03 two) on every measure of `deploysim compare`: the final
-//! UpdateStatus, each UpdateStatus change, the slots the update replaced, the order of
-//! replacement, each slot's task history, the minimum number of serving tasks, the tasks per
-//! node, and when each paired task was created, ran and ended.
+//! Fidelity: every scenario in scenarios/fidelity against every recorded run of a real Docker
+//! 20.10 swarm in tests/data/fidelity/traces (single node `s*`, three nodes `m*`), judged as
+//! `deploysim compare --seeds 1..20` judges: each real run alone, strictly (times within
+//! max(0.5 s, 10 %), no widening), and races by seeds: a run is matched when some seed
+//! reproduces it on every measure. The measures are in src/fidelity/ (the command's own code).
 //!
-//! Alignment: t = 0 in a trace is the instant the action command was issued; the scenarios run it
-//! at t = 30 s (s08's action is the service creation itself, at t = 0), so simulated times are
-//! shifted by the time of the scenario's first timeline action (or 0 when it has none).
-//! The measures and their exact definitions are in src/fidelity/ (the same code as the command).
+//! Scenarios the model does not match yet are listed as open, with the reason, here and in the
+//! README's fidelity table (checked below); an open case that starts to match fails too, so the
+//! table is never stale. A judge that stays honest: deliberately wrong variants of matched
+//! scenarios must fail, with one run and with all runs.
 
 use std::path::{Path, PathBuf};
 
 use deploysim::fidelity::trace::{self, Trace, TracePath};
-use deploysim::fidelity::{Tolerance, command, matching, render};
-use deploysim::time::SimTime;
+use deploysim::fidelity::{Comparison, Tolerance, command, matching};
+use deploysim::model::scenario::Scenario;
+use deploysim::time::SimDuration;
 
 /// The service's name in the simulation (`web` in the trace, which holds no other service).
 const SIM_SERVICE: &str = "fid_web";
 
-/// Scenarios whose two real runs took different, equally legitimate paths (a race in Swarm):
-/// the simulation must match at least one run. s05: in r1 the restart supervisor replaced both
-/// failed tasks with the rolled-back spec (rollback completed in 2 ms); in r2 the rollback
-/// updater replaced them (summary_notes.md §6).
-const RACE_SCENARIOS: [&str; 1] = ["s05-bad-health-rollback"];
+/// The seeds every comparison simulates.
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=20;
 
-/// The scenario whose action is the service creation (at t = 0), so it has no timeline action.
-const CREATE_SCENARIO: &str = "s08-health-timing";
+/// One recorded scenario: its runs, where its recorded action is in the simulation, and what
+/// the model matches today.
+struct Case {
+    name: &'static str,
+    runs: u32,
+    /// Simulated time of the trace's t = 0, when it is not the first timeline action (a setup
+    /// step comes first).
+    action_at_s: Option<u64>,
+    /// How many of the runs some seed reproduces today.
+    matched: u32,
+    /// Why the others are not, when some are not (the README says the same).
+    open: &'static str,
+}
 
-/// When the scenarios issue the recorded action.
-const ACTION_AT_S: u64 = 30;
+const fn matched(name: &'static str, runs: u32) -> Case {
+    Case { name, runs, action_at_s: None, matched: runs, open: "" }
+}
 
-/// Every scenario with a trace, for the presence check.
-const SCENARIOS: [&str; 12] = [
-    "s01-rolling-basic",
-    "s02-start-first",
-    "s03-parallelism-zero",
-    "s04-bad-health-pause",
-    "s05-bad-health-rollback",
-    "s08-health-timing",
-    "s09a-slow-stop-grace10",
-    "s09b-slow-stop-grace2",
-    "s10-secret-rotate",
-    "s15-monitor-zero-bad-health",
-    "s17-bad-health-exit143",
-    "s18b-late-crash-monitor5",
+const CASES: &[Case] = &[
+    matched("s01-rolling-basic", 2),
+    matched("s02-start-first", 2),
+    matched("s03-parallelism-zero", 2),
+    matched("s04-bad-health-pause", 2),
+    matched("s05-bad-health-rollback", 8),
+    matched("s08-health-timing", 2),
+    matched("s09a-slow-stop-grace10", 2),
+    matched("s09b-slow-stop-grace2", 2),
+    matched("s10-secret-rotate", 2),
+    matched("s15-monitor-zero-bad-health", 2),
+    matched("s17-bad-health-exit143", 2),
+    matched("s18b-late-crash-monitor5", 2),
+    Case {
+        name: "s19-missing-image-par1",
+        runs: 2,
+        action_at_s: None,
+        matched: 0,
+        open: "tight restart loop: a task rejected before it runs is replaced at once (~230 tasks in 70 s), \
+               real Swarm waits for the previous task's delayed start (36)",
+    },
+    Case {
+        name: "s20-crash-restart-delay0",
+        runs: 2,
+        action_at_s: None,
+        matched: 0,
+        open: "r1: 2 of its 24 crash-loop cycles took 0.5-0.7 s longer than the model's fixed cycle (the agent's \
+               timing noise is not modelled); r2: the CLI took 1.2 s (registry digest lookup) before the update \
+               began, the model's CLI is instant",
+    },
+    Case { name: "s21-manual-rollback-par2-delay3", runs: 5, action_at_s: Some(30), matched: 5, open: "" },
+    matched("m01-node-down", 3),
+    matched("m02-drain", 2),
+    matched("m03-update-spread", 2),
+    Case {
+        name: "m06-node-down-before-update",
+        runs: 2,
+        action_at_s: None,
+        matched: 0,
+        open: "the scheduler avoids a silent node at once; the manager only learns it is down when its heartbeat \
+               expires, so real Swarm places a task there and the update stalls, then pauses",
+    },
+    Case {
+        name: "m07-global-node-down",
+        runs: 2,
+        action_at_s: None,
+        matched: 0,
+        open: "a global service's node that comes back gets a new task in real Swarm; the model keeps the old one",
+    },
+    Case {
+        name: "m08-scale-down-balance",
+        runs: 2,
+        action_at_s: Some(30),
+        matched: 0,
+        open: "scale-down removes tasks from the node with the most of them (slotsByIndex); the model removes the \
+               highest slots",
+    },
 ];
-
-/// The 3-node scenarios and how many runs each has (m01 was recorded three times).
-const MULTINODE: [(&str, u32); 3] = [("m01-node-down", 3), ("m02-drain", 2), ("m03-update-spread", 2)];
-
-/// Trace files every multi-node run has besides the single-node three.
-const MULTINODE_EXTRA: [&str; 3] = ["nodes", "actions", "daemons"];
 
 fn crate_root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The traces live beside the crate (a sibling `shared/` folder), not in it.
 fn traces_dir() -> PathBuf {
     crate_root().join("tests/data/fidelity/traces")
 }
 
-fn multinode_dir() -> PathBuf {
-    crate_root().join("tests/data/fidelity/traces")
+fn scenario_path(name: &str) -> PathBuf {
+    crate_root().join("scenarios/fidelity").join(format!("{name}.yml"))
 }
 
-/// Fails loudly when the traces are absent: a fidelity test that cannot see the ground truth must
-/// not pass by comparing nothing.
-fn require(dir: PathBuf) -> PathBuf {
-    assert!(
-        dir.is_dir(),
-        "fidelity traces not found at {} (expected ../shared/fidelity/ beside the crate root, \
-         i.e. a copy of shared/ next to the checkout); these tests compare the simulator with them \
-         and cannot run without them",
-        dir.display()
-    );
-    dir
+fn case(name: &str) -> &'static Case {
+    CASES.iter().find(|c| c.name == name).unwrap_or_else(|| panic!("no fidelity case {name}"))
 }
 
-/// Simulates `name` with the scenario's own seed and compares it with its real runs in `dir`;
-/// panics with the report table when the simulation does not match.
-fn check_runs(dir: &Path, name: &str, runs: u32) {
-    let path = crate_root().join("scenarios/fidelity").join(format!("{name}.yml"));
-    let (record, _warnings) = deploysim::app::simulate_file(&path, None)
-        .unwrap_or_else(|e| panic!("scenario {} failed to load: {e:#}", path.display()));
-
-    // The alignment is only right if the scenario issues its action where this test assumes.
-    let alignment = command::align(&record, None);
-    if name == CREATE_SCENARIO {
-        assert!(record.actions.is_empty(), "{name}: the action is the creation itself; expected no timeline action");
-    } else {
-        let (t, text, error) =
-            record.actions.first().unwrap_or_else(|| panic!("{name}: the scenario has no timeline action"));
-        assert_eq!(*t, SimTime(ACTION_AT_S * 1_000_000_000), "{name}: the action must run at {ACTION_AT_S} s");
-        assert!(error.is_none(), "{name}: the simulated action was refused: {error:?} ({text})");
-    }
-    assert_eq!(alignment.action_at, record.actions.first().map_or(SimTime::ZERO, |a| a.0));
-
-    let traces: Vec<Trace> = (1..=runs)
+fn load_traces(case: &Case) -> Vec<Trace> {
+    (1..=case.runs)
         .map(|r| {
-            trace::load(&TracePath::new(&dir.join(format!("{name}.r{r}")))).unwrap_or_else(|e| panic!("{name}: {e}"))
+            let prefix = traces_dir().join(format!("{}.r{r}", case.name));
+            trace::load(&TracePath::new(&prefix)).unwrap_or_else(|e| panic!("{}: {e}", case.name))
+        })
+        .collect()
+}
+
+/// Simulates `scenario` with every seed and compares the runs with `traces`, each alone.
+fn compare(scenario: &Scenario, case: &Case, traces: &[Trace]) -> Comparison {
+    compare_widened(scenario, case, traces, false)
+}
+
+/// As [`compare`], optionally allowing each time measure the real runs' own spread.
+fn compare_widened(scenario: &Scenario, case: &Case, traces: &[Trace], widen: bool) -> Comparison {
+    let records: Vec<_> = SEEDS
+        .map(|seed| {
+            let mut s = scenario.clone();
+            s.seed = seed;
+            deploysim::world::World::new(s).simulate()
         })
         .collect();
-    let _ = RACE_SCENARIOS;
-    let comparison = command::compare_records(&[record], SIM_SERVICE, None, &traces, Tolerance::default(), false)
-        .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let report = render::table(&comparison);
-    // Printed on success too, for `cargo test -- --nocapture`.
-    println!("{report}");
-    assert!(comparison.passed, "the simulation disagrees with the real swarm:\n{report}");
+    let action_at = case.action_at_s.map(SimDuration::from_secs);
+    command::compare_records(&records, SIM_SERVICE, action_at, traces, Tolerance::default(), widen)
+        .unwrap_or_else(|e| panic!("{}: {e}", case.name))
 }
 
-/// A single-node scenario against its two runs.
+fn load_scenario(path: &Path) -> Scenario {
+    deploysim::scenario::load_with_warnings(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).0
+}
+
+/// A case against all its runs: exactly `matched` runs reproduced, every one when the case is
+/// matched. Panics with the report.
 fn check(name: &str) {
-    check_runs(&require(traces_dir()), name, 2);
-}
-
-/// A 3-node scenario against all its runs.
-fn check_multinode(name: &str) {
-    let runs = MULTINODE.iter().find(|(n, _)| *n == name).map(|(_, r)| *r).expect("a known multi-node scenario");
-    check_runs(&require(multinode_dir()), name, runs);
+    let case = case(name);
+    let scenario = load_scenario(&scenario_path(name));
+    let comparison = compare(&scenario, case, &load_traces(case));
+    let report = deploysim::fidelity::render::table(&comparison);
+    println!("{report}");
+    if !case.open.is_empty() {
+        println!("{name} is open: {}", case.open);
+    }
+    let reproduced = (0..comparison.runs.len()).filter(|&i| comparison.run_matches(i)).count() as u32;
+    if case.matched == case.runs {
+        assert!(comparison.passed, "{name}: the simulation disagrees with the real swarm:\n{report}");
+    } else if reproduced > case.matched {
+        panic!(
+            "{name}: {reproduced} of {} runs now match (expected {}): update CASES and the README's fidelity table\n{report}",
+            case.runs, case.matched
+        );
+    } else {
+        assert_eq!(
+            reproduced, case.matched,
+            "{name}: fewer runs match than the README says ({}):\n{report}",
+            case.open
+        );
+    }
 }
 
 #[test]
-fn traces_are_present() {
-    // Checks that every trace file this suite compares against exists, so that a missing or
-    // partial copy of shared/ fails with a clear message rather than passing vacuously.
-    let dir = require(traces_dir());
-    let mut missing: Vec<String> = SCENARIOS
-        .iter()
-        .flat_map(|name| {
-            (1..=2).flat_map(move |r| ["tasks", "containers", "service"].map(|k| format!("{name}.r{r}.{k}.csv")))
-        })
-        .filter(|f| !dir.join(f).is_file())
+fn every_run_of_every_case_has_its_files() {
+    // Checks that every trace file the suite reads is in the repository (with its recording
+    // end), and that every scenario in scenarios/fidelity is a case: nothing passes by
+    // comparing nothing, and no recording is left out.
+    let dir = traces_dir();
+    let mut missing = Vec::new();
+    for case in CASES {
+        for r in 1..=case.runs {
+            for kind in ["tasks", "containers", "service", "recording"] {
+                let file = dir.join(format!("{}.r{r}.{kind}.csv", case.name));
+                if !file.is_file() {
+                    missing.push(file.display().to_string());
+                }
+            }
+        }
+        assert!(
+            !dir.join(format!("{}.r{}.tasks.csv", case.name, case.runs + 1)).exists(),
+            "{}: more runs recorded than the case lists",
+            case.name
+        );
+    }
+    assert!(missing.is_empty(), "missing trace files: {missing:?}");
+    let mut scenarios: Vec<String> = std::fs::read_dir(crate_root().join("scenarios/fidelity"))
+        .expect("scenarios/fidelity")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    let mdir = require(multinode_dir());
-    missing.extend(
-        MULTINODE
-            .iter()
-            .flat_map(|(name, runs)| {
-                (1..=*runs).flat_map(move |r| {
-                    ["tasks", "containers", "service"]
-                        .iter()
-                        .chain(&MULTINODE_EXTRA)
-                        .map(move |k| format!("{name}.r{r}.{k}.csv"))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .filter(|f| !mdir.join(f).is_file()),
-    );
-    assert!(missing.is_empty(), "missing trace files in {} or {}: {missing:?}", dir.display(), mdir.display());
+    scenarios.sort();
+    let mut names: Vec<String> = CASES.iter().map(|c| c.name.to_string()).collect();
+    names.sort();
+    assert_eq!(scenarios, names, "scenarios/fidelity and the fidelity cases differ");
+}
+
+#[test]
+fn the_readme_fidelity_table_says_what_the_suite_checks() {
+    // Checks that the README's table lists every case with its runs, the runs matched and, for
+    // an open case, its defect, so that what users read is what CI holds the model to.
+    let readme = std::fs::read_to_string(crate_root().join("README.md")).expect("README.md");
+    for case in CASES {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", case.name)))
+            .unwrap_or_else(|| panic!("README's fidelity table has no row for {}", case.name));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert_eq!(cells[2], case.runs.to_string(), "{}: runs in README: {row}", case.name);
+        assert_eq!(cells[3], case.matched.to_string(), "{}: runs matched in README: {row}", case.name);
+        if case.matched < case.runs {
+            assert!(cells[4].starts_with("open"), "{}: an open case must say so: {row}", case.name);
+        }
+    }
 }
 
 #[test]
@@ -178,100 +254,222 @@ fn comparison_rules() {
 
 #[test]
 fn s01_rolling_basic() {
-    // Checks a plain stop-first rolling update (parallelism 2, delay 5 s = monitor) against both runs.
+    // A plain stop-first rolling update (parallelism 2, delay 5 s = monitor).
     check("s01-rolling-basic");
 }
 
 #[test]
 fn s02_start_first() {
-    // Checks a start-first rolling update: new task running before the old one stops.
+    // A start-first rolling update: the new task runs before the old one stops.
     check("s02-start-first");
 }
 
 #[test]
 fn s03_parallelism_zero() {
-    // Checks parallelism 0: all six slots replaced at once.
+    // Parallelism 0: all six slots replaced at once.
     check("s03-parallelism-zero");
 }
 
 #[test]
 fn s04_bad_health_pause() {
-    // Checks a never-healthy image with failure_action pause: paused after the first batch,
-    // failed slots keep restart-looping on the bad image.
+    // A never-healthy image with failure_action pause: paused after the first batch, the failed
+    // slots restart-looping on the bad image.
     check("s04-bad-health-pause");
 }
 
 #[test]
 fn s05_bad_health_rollback() {
-    // Checks a never-healthy image with failure_action rollback; a race in Swarm, so the
-    // simulation must match at least one of the two real runs.
+    // failure_action rollback: a race between the updater and the restart supervisor, which
+    // eight real runs resolved three ways; each must be some seed's path.
     check("s05-bad-health-rollback");
 }
 
 #[test]
 fn s08_health_timing() {
-    // Checks the health-check timing and restart loop of a never-healthy service from its
-    // creation (no update: UpdateStatus none on both sides).
+    // Health-check timing and the restart loop of a never-healthy service from its creation.
     check("s08-health-timing");
 }
 
 #[test]
 fn s09a_slow_stop_grace10() {
-    // Checks a SIGTERM-ignoring image: each stop lasts the 10 s grace period.
+    // A SIGTERM-ignoring image: each stop lasts the 10 s grace period.
     check("s09a-slow-stop-grace10");
 }
 
 #[test]
 fn s09b_slow_stop_grace2() {
-    // Checks a SIGTERM-ignoring image with a 2 s grace period.
+    // A SIGTERM-ignoring image with a 2 s grace period.
     check("s09b-slow-stop-grace2");
 }
 
 #[test]
 fn s10_secret_rotate() {
-    // Checks a secret rotation: a rolling update of every task with the image unchanged.
+    // A secret rotation: a rolling update of every task with the image unchanged.
     check("s10-secret-rotate");
 }
 
 #[test]
 fn s15_monitor_zero_bad_health() {
-    // Checks that a never-running task fails the update even with monitor 0 s.
+    // A never-running task fails the update even with monitor 0 s.
     check("s15-monitor-zero-bad-health");
 }
 
 #[test]
 fn s17_bad_health_exit143() {
-    // Checks an unhealthy image that exits 143 on SIGTERM (task failed, not complete).
+    // An unhealthy image that exits 143 on SIGTERM (task failed, not complete).
     check("s17-bad-health-exit143");
 }
 
 #[test]
 fn s18b_late_crash_monitor5() {
-    // Checks crashes after the monitor period: not counted, so the update completes although
-    // every new task crash-loops.
+    // Crashes after the monitor period are not counted: the update completes.
     check("s18b-late-crash-monitor5");
 }
 
 #[test]
+fn s19_missing_image_par1() {
+    // An image that does not exist, one slot at a time (open: the restart loop's cadence).
+    check("s19-missing-image-par1");
+}
+
+#[test]
+fn s20_crash_restart_delay0() {
+    // A crash loop with restart delay 0 (open for r2: the CLI's own delay).
+    check("s20-crash-restart-delay0");
+}
+
+#[test]
+fn s21_manual_rollback_par2_delay3() {
+    // A manual rollback of a completed update, parallelism 2 and delay 3 s.
+    check("s21-manual-rollback-par2-delay3");
+}
+
+#[test]
 fn m01_node_down() {
-    // Checks a worker whose link is cut for 60 s (three runs): its tasks are replaced on the
-    // other nodes after the node is marked down (restart delay before they start), and the old
-    // tasks' histories end in `shutdown` once the node answers again.
-    check_multinode("m01-node-down");
+    // A worker whose link is cut for 60 s: replaced elsewhere once the heartbeat expires.
+    check("m01-node-down");
 }
 
 #[test]
 fn m02_drain() {
-    // Checks a drain: the drained node's tasks are replaced on the other two nodes without the
-    // restart delay, each replacement waiting for its old task to stop.
-    check_multinode("m02-drain");
+    // A drain: the node's tasks replaced on the other two, each waiting for its old task.
+    check("m02-drain");
 }
 
 #[test]
 fn m03_update_spread() {
-    // Checks a rolling update (parallelism 2, delay 2 s) of a service spread over three nodes:
-    // the timing and where the new tasks run.
-    check_multinode("m03-update-spread");
+    // A rolling update of a service spread over three nodes.
+    check("m03-update-spread");
+}
+
+#[test]
+fn m06_node_down_before_update() {
+    // An update issued while a worker is silent but not yet down (open).
+    check("m06-node-down-before-update");
+}
+
+#[test]
+fn m07_global_node_down() {
+    // A global service's node cut and restored (open).
+    check("m07-global-node-down");
+}
+
+#[test]
+fn m08_scale_down_balance() {
+    // A scale-down of an unevenly spread service (open).
+    check("m08-scale-down-balance");
+}
+
+/// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.
+struct Variant {
+    case: &'static str,
+    what: &'static str,
+    from: &'static str,
+    to: &'static str,
+}
+
+const WRONG: &[Variant] = &[
+    Variant {
+        case: "s05-bad-health-rollback",
+        what: "failure_action pause instead of rollback",
+        from: "failure_action: rollback",
+        to: "failure_action: pause",
+    },
+    Variant {
+        case: "s02-start-first",
+        what: "stop-first instead of start-first",
+        from: "order: start-first",
+        to: "order: stop-first",
+    },
+    Variant {
+        case: "s01-rolling-basic",
+        what: "update parallelism 1 instead of 2",
+        from: "update_config:\n        parallelism: 2",
+        to: "update_config:\n        parallelism: 1",
+    },
+    Variant {
+        case: "s01-rolling-basic",
+        what: "update parallelism 3 instead of 2",
+        from: "update_config:\n        parallelism: 2",
+        to: "update_config:\n        parallelism: 3",
+    },
+    Variant {
+        case: "s01-rolling-basic",
+        what: "update delay 6 s instead of 5 s",
+        from: "parallelism: 2\n        delay: 5s",
+        to: "parallelism: 2\n        delay: 6s",
+    },
+    Variant {
+        case: "s18b-late-crash-monitor5",
+        what: "the image crashes 4 s after start instead of 8 s",
+        from: "exit: {code: 1, after: 8s}",
+        to: "exit: {code: 1, after: 4s}",
+    },
+    Variant {
+        case: "s21-manual-rollback-par2-delay3",
+        what: "rollback delay 2 s instead of 3 s",
+        from: "rollback_config:\n        parallelism: 2\n        delay: 3s",
+        to: "rollback_config:\n        parallelism: 2\n        delay: 2s",
+    },
+    Variant {
+        case: "s04-bad-health-pause",
+        what: "restart delay 2.5 s instead of 5 s",
+        from: "restart_policy:\n        condition: any\n        delay: 5s",
+        to: "restart_policy:\n        condition: any\n        delay: 2500ms",
+    },
+];
+
+#[test]
+fn deliberately_wrong_variants_fail_against_each_run_and_all_runs() {
+    // Checks that the judge cannot be fooled: each variant above changes one thing a user
+    // could get wrong, and compare must fail it against every real run alone (no seed
+    // reproduces that run) and against all runs together, also with --widen-by-spread. If a
+    // future change to the judge or
+    // the model lets any of them pass, this fails.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut passed = Vec::new();
+    for v in WRONG {
+        let case = case(v.case);
+        let text = std::fs::read_to_string(scenario_path(v.case)).expect("scenario");
+        assert_eq!(text.matches(v.from).count(), 1, "{}: '{}' must occur once in the scenario", v.case, v.from);
+        let path = dir.path().join(format!("{}.yml", v.case));
+        std::fs::write(&path, text.replacen(v.from, v.to, 1)).expect("write the variant");
+        let scenario = load_scenario(&path);
+        let traces = load_traces(case);
+        if compare(&scenario, case, &traces).passed {
+            passed.push(format!("{} ({}) with all runs", v.case, v.what));
+        }
+        // Even the opt-in widening by the real runs' spread must not excuse them.
+        if compare_widened(&scenario, case, &traces, true).passed {
+            passed.push(format!("{} ({}) with all runs, widened by their spread", v.case, v.what));
+        }
+        for t in &traces {
+            if compare(&scenario, case, std::slice::from_ref(t)).passed {
+                passed.push(format!("{} ({}) with run {}", v.case, v.what, t.run.label));
+            }
+        }
+    }
+    assert!(passed.is_empty(), "deliberately wrong variants passed compare: {passed:#?}");
 }
 
 /// The most containers a real run held above its steady state just before the action: tasks
@@ -312,15 +510,16 @@ fn the_capacity_an_update_costs_matches_every_traced_run() {
     // `summary.json`'s rollout.peak_extra_tasks against the containers the real swarm held:
     // stop-first updates start a new container only after the old one exited (0 extra),
     // start-first ones run the new one beside the old (2 extra at parallelism 2).
-    let dir = require(traces_dir());
-    let updates = SCENARIOS.iter().filter(|s| **s != CREATE_SCENARIO && **s != "s10-secret-rotate");
-    for scenario in updates {
-        let path = crate_root().join("scenarios/fidelity").join(format!("{scenario}.yml"));
-        let run = deploysim::app::simulate_file(&path, None).unwrap().0;
+    let updates = ["s01-rolling-basic", "s02-start-first", "s03-parallelism-zero", "s04-bad-health-pause"]
+        .into_iter()
+        .chain(["s05-bad-health-rollback", "s09a-slow-stop-grace10", "s09b-slow-stop-grace2"])
+        .chain(["s15-monitor-zero-bad-health", "s17-bad-health-exit143", "s18b-late-crash-monitor5"]);
+    for name in updates {
+        let run = deploysim::app::simulate_file(&scenario_path(name), None).unwrap().0;
         let simulated = deploysim::report::rollout::figures(&run).expect("an update").peak_extra_tasks;
-        for r in 1..=2 {
-            let real = real_peak_extra_containers(&dir.join(format!("{scenario}.r{r}.tasks.csv")));
-            assert_eq!(simulated, real, "{scenario} r{r}: simulated {simulated} extra containers, the real run {real}");
+        for r in 1..=case(name).runs {
+            let real = real_peak_extra_containers(&traces_dir().join(format!("{name}.r{r}.tasks.csv")));
+            assert_eq!(simulated, real, "{name} r{r}: simulated {simulated} extra containers, the real run {real}");
         }
     }
 }

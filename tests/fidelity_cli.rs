@@ -35,18 +35,20 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn compare_passes_with_exit_0_and_prints_the_table() {
-    // Checks a matching scenario: exit 0, a table with the five columns, and a score of 100 %.
+    // Checks a matching scenario: exit 0, a table with the six columns, each run judged alone
+    // over the whole recording, and a score of 100 %.
     let out = deploysim(&["compare", text(&s01_trace(1)), text(&s01_trace(2)), text(&scenario("s01-rolling-basic"))]);
     let table = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{table}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(table.contains("| measure "), "{table}");
-    for column in ["| real", "| simulated", "| difference", "| within tolerance"] {
+    for column in ["| real", "| simulated", "| difference", "| allowed", "| within tolerance"] {
         assert!(table.contains(column), "missing column {column}: {table}");
     }
     assert!(table.contains("vs real r1") && table.contains("vs real r2"), "{table}");
-    assert!(table.contains("final UpdateStatus"), "{table}");
+    assert!(table.contains("UpdateStatus at the window end"), "{table}");
+    assert!(table.contains("window [0, 45.783s] (the recording's end)"), "{table}");
     assert!(table.contains("minimum serving tasks"), "{table}");
-    assert!(table.trim_end().ends_with("times within max(0.5s, 10%))"), "{table}");
+    assert!(table.trim_end().ends_with("each run judged alone, times within max(0.5s, 10%))"), "{table}");
     assert!(table.contains("PASS, score 100%"), "{table}");
 }
 

@@ -165,7 +165,7 @@ fn run_trace_prints_one_line_per_event_before_the_summary() {
         "  61.330 web_web.1 t=4nag6qn3f231 running -> shutdown",
         &format!("{:8.3} web_web update: updating -> completed \"update completed\"", completed_at()),
     ] {
-        assert!(lines.contains(&expected.as_ref()), "missing {expected:?} in\n{text}");
+        assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
     }
     // One line per recorded task event that changed something, plus the action and 2 statuses.
     let events = std::fs::read_to_string(dir.path().join("events.csv")).expect("events.csv");

@@ -522,15 +522,39 @@ fn per_node(run: &RunObs, t: f64) -> String {
 }
 
 /// For each paired task: when it was created (if after the action), reached running, and
-/// reached its terminal state, as far as the real task did within the window.
+/// reached its terminal state, as far as the real task did within the window; and, for a task
+/// created after the action, how long it took from its creation to each of the others.
+///
+/// The durations are judged on their own length (max(0.5 s, 10 %) of the real duration): the
+/// allowance on an instant grows with the time since the action, so late in a recording a
+/// wrong restart delay or health timing could hide inside it, while the task's own lifetime
+/// shows it plainly.
 fn task_times(real: &RunObs, sim: &RunObs, m: &SlotMatching, tol: &Tolerance, spread: &Spread) -> Vec<Measure> {
     let mut out = Vec::new();
     for pair in &m.pairs {
         for (k, (rt, st)) in matching::paired_tasks(real, sim, pair, m.window_end).into_iter().enumerate() {
-            for (event, t) in matching::timed_events(rt, m.window_end) {
-                let name = format!("slot {}~{} task {} ({}) {event}", pair.real, pair.sim, k + 1, short(&rt.image));
+            let task = format!("slot {}~{} task {} ({})", pair.real, pair.sim, k + 1, short(&rt.image));
+            let events = matching::timed_events(rt, m.window_end);
+            for (event, t) in &events {
                 let widened = spread.events.get(&(pair.real, k, event.clone())).copied();
-                out.push(Measure::time(name, t, matching::sim_time_of(st, &event), allowed(tol, t, widened)));
+                out.push(Measure::time(
+                    format!("{task} {event}"),
+                    *t,
+                    matching::sim_time_of(st, event),
+                    allowed(tol, *t, widened),
+                ));
+            }
+            let Some(&(_, created)) = events.iter().find(|(e, _)| e == "created") else { continue };
+            let sim_created = st.created_after_action();
+            for (event, t) in events.iter().filter(|(e, _)| e != "created") {
+                let real_d = t - created;
+                let sim_d = sim_created.zip(matching::sim_time_of(st, event)).map(|(c, e)| e - c);
+                out.push(Measure::time(
+                    format!("{task} created → {event} (duration)"),
+                    real_d,
+                    sim_d,
+                    tol.allowed(real_d),
+                ));
             }
         }
     }

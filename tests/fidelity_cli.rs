@@ -192,3 +192,27 @@ fn calibrate_detects_an_image_that_ignores_sigterm() {
     let median = v1["stop"]["median_s"].as_f64().unwrap();
     assert!((10.0..10.3).contains(&median), "{median}");
 }
+
+#[test]
+fn seeds_and_widening_options() {
+    // Checks --seeds' two spellings and its bounds (bad input is exit 2 with the expected form),
+    // that --seed and --seeds exclude each other, and that --widen-by-spread is opt-in and says
+    // so in the verdict line.
+    let (r1, r2, yml) = (s01_trace(1), s01_trace(2), scenario("s01-rolling-basic"));
+    for bad in ["0", "5..2", "x", "1..20000"] {
+        let out = deploysim(&["compare", "--seeds", bad, text(&r1), text(&yml)]);
+        assert_eq!(out.status.code(), Some(2), "--seeds {bad}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let both = deploysim(&["compare", "--seed", "3", "--seeds", "4", text(&r1), text(&yml)]);
+    assert_eq!(both.status.code(), Some(2));
+    let out = deploysim(&["compare", "--seeds", "3..5", text(&r1), text(&r2), text(&yml)]);
+    let table = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{table}");
+    assert!(
+        table.contains("over seeds 3-5:") && table.contains("real r2: reproduced by 3 of 3 seeds (100%): 3-5"),
+        "{table}"
+    );
+    assert!(!table.contains("own spread"), "{table}");
+    let widened = stdout(&deploysim(&["compare", "--widen-by-spread", text(&r1), text(&r2), text(&yml)]));
+    assert!(widened.trim_end().ends_with("or the real runs' own spread where larger)"), "{widened}");
+}

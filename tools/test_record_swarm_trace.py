@@ -436,8 +436,15 @@ class CommandLine(unittest.TestCase):
             meta = json.load(fh)
         self.assertEqual(meta["action_rc"], 0)
         self.assertEqual(meta["terminal_state"], "completed")
+        # recording.csv says when the recording ended, on the same clock
+        recording = read_bytes_text(os.path.join(d, "fake.r1.recording.csv")).split("\r\n")
+        self.assertEqual(recording[0], ",".join(R.RECORDING_COLUMNS))
+        self.assertAlmostEqual(float(recording[1].split(",")[0]), meta["t_end_s"], places=3)
+        self.assertGreaterEqual(float(recording[1].split(",")[0]),
+                                max(float(r.split(",")[0]) for r in service[1:] if r))
         # --normalise re-derives the same files from raw/
-        before = {k: read_bytes_text(os.path.join(d, f"fake.r1.{k}.csv")) for k in ("tasks", "containers", "service")}
+        before = {k: read_bytes_text(os.path.join(d, f"fake.r1.{k}.csv"))
+                  for k in ("tasks", "containers", "service", "recording")}
         p = run_tool("--normalise", "--out", out, "--run", "1")
         self.assertEqual(p.returncode, 0, p.stderr)
         for k, text in before.items():

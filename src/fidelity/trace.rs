@@ -409,4 +409,43 @@ mod tests {
         let fresh = vec![row("-1.998", "(none)"), row("0.05", "updating")];
         assert_eq!(status_from_rows(&fresh, Path::new("x")).unwrap().0, vec![(0.05, "updating".to_string())]);
     }
+
+    /// A minimal trace: one task running from before the action, its last row at 1 s.
+    fn write_trace(dir: &Path, name: &str) -> TracePath {
+        let prefix = dir.join(name);
+        let path = TracePath { prefix: prefix.clone() };
+        std::fs::write(
+            path.file("tasks"),
+            "t_s,task_id,slot,image,desired_state,state\n-2.0,a,1,x:1,running,running\n1.0,a,1,x:1,shutdown,running\n",
+        )
+        .unwrap();
+        std::fs::write(path.file("containers"), "t_s,task_id,image,event\n").unwrap();
+        std::fs::write(path.file("service"), "t_s,update_state\n-2.0,(none)\n").unwrap();
+        path
+    }
+
+    /// The window ends at the recording's end: recording.csv, else the recorder's raw
+    /// meta.json, else (an old trace) the last row, and the report says which.
+    #[test]
+    fn the_window_ends_where_the_recording_did() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = write_trace(dir.path(), "old.r1");
+        let run = load(&old).unwrap().run;
+        assert_eq!((run.window_end(), run.recording_end), (1.0, None));
+        assert!(run.window_source().contains("last row"));
+
+        std::fs::create_dir(dir.path().join("raw")).unwrap();
+        std::fs::write(old.raw_meta(), r#"{"t_end_s": 9.5, "end_reason": "fixed window"}"#).unwrap();
+        assert_eq!(load(&old).unwrap().run.window_end(), 9.5);
+
+        std::fs::write(old.file("recording"), "t_end_s,end_reason\n12.25,terminal\n").unwrap();
+        let run = load(&old).unwrap().run;
+        assert_eq!(run.window_end(), 12.25);
+        assert_eq!(run.window_source(), "the recording's end");
+        assert_eq!(TracePath::new(&old.file("recording")), old, "recording.csv names the trace too");
+
+        std::fs::write(old.file("recording"), "t_end_s\n0.5\n").unwrap();
+        let err = load(&old).unwrap_err();
+        assert!(err.contains("ends at 0.500s but the trace has rows until 1.000s"), "{err}");
+    }
 }

@@ -87,37 +87,68 @@ fn first_failing_filter(node: &NodeView<'_>, placement: &Placement) -> Option<Fi
     None
 }
 
-/// Places `count` tasks of one service (one task group) on `nodes`. `tie_rank[i]` orders node
-/// `i` among nodes `nodeLess` finds equal (lowest first; empty: by index). Returns, for each task
-/// in order, the chosen node index, or `Err(explanation)` once no node fits: `no suitable node
-/// (...)`, with the explanations ordered by how many nodes each filter removed.
+/// How nodes that `nodeLess` finds equal are ordered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TieBreak {
+    /// By node index (a readable, fixed order).
+    Index,
+    /// By a hash of the node index with this key: a different random order for each key, as Go
+    /// map order is.
+    Shuffled(u64),
+}
+
+impl TieBreak {
+    fn rank(self, i: usize) -> u64 {
+        match self {
+            TieBreak::Index => i as u64,
+            TieBreak::Shuffled(key) => splitmix64(key ^ i as u64),
+        }
+    }
+}
+
+/// SplitMix64's finaliser: a bijection of u64, so distinct nodes never tie.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Places `count` tasks of one service (one task group) on `nodes`, ties between equally good
+/// nodes broken by `tie`. Returns, for each task in order, the chosen node index, or
+/// `Err(explanation)` once no node fits: `no suitable node (...)`, with the explanations ordered
+/// by how many nodes each filter removed.
 pub fn schedule_group(
     nodes: &[NodeView<'_>],
     placement: &Placement,
     count: usize,
-    tie_rank: &[u64],
+    tie: TieBreak,
 ) -> Vec<Result<usize, String>> {
-    let rank = |i: usize| tie_rank.get(i).copied().unwrap_or(i as u64);
     let mut failures: Vec<(Filter, usize)> = Vec::new();
-    // Heap of candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this
-    // service, tasks in total, then the rank among equals.
-    let mut heap = BinaryHeap::new();
+    // Candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this service,
+    // tasks in total, then the rank among equals. Only the `count` best can be chosen (the
+    // greedy below only ever raises a chosen node's key, and every key is distinct), so a
+    // bounded max-heap keeps those: a few tasks on thousands of nodes cost O(nodes · log count).
+    let mut best: BinaryHeap<(u32, u64, u64, u64, usize)> = BinaryHeap::with_capacity(count.min(nodes.len()) + 1);
     let mut service_tasks: Vec<u64> = nodes.iter().map(|n| n.service_tasks).collect();
     for (i, node) in nodes.iter().enumerate() {
         match first_failing_filter(node, placement) {
-            None => heap.push(Reverse((
-                failure_rank(node.recent_failures),
-                node.service_tasks,
-                node.total_tasks,
-                rank(i),
-                i,
-            ))),
+            None => {
+                let key = (failure_rank(node.recent_failures), node.service_tasks, node.total_tasks, tie.rank(i), i);
+                if best.len() < count {
+                    best.push(key);
+                } else if best.peek().is_some_and(|worst| key < *worst) {
+                    best.pop();
+                    best.push(key);
+                }
+            }
             Some(f) => match failures.iter_mut().find(|(g, _)| *g == f) {
                 Some((_, n)) => *n += 1,
                 None => failures.push((f, 1)),
             },
         }
     }
+    let mut heap: BinaryHeap<Reverse<(u32, u64, u64, u64, usize)>> = best.into_iter().map(Reverse).collect();
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
         let Some(Reverse((failure_order, svc, total, tie, i))) = heap.pop() else {
@@ -173,20 +204,36 @@ mod tests {
         let l = BTreeMap::new();
         let nodes = vec![view("a", &l, 1, 1), view("b", &l, 0, 5), view("c", &l, 0, 2)];
         let got: Vec<usize> =
-            schedule_group(&nodes, &Placement::default(), 4, &[]).into_iter().map(|r| r.unwrap()).collect();
+            schedule_group(&nodes, &Placement::default(), 4, TieBreak::Index).into_iter().map(|r| r.unwrap()).collect();
         // c (0 svc, 2 total), b (0, 5), then a/c/b all at 1: a has the fewest total.
         assert_eq!(got, vec![2, 1, 0, 2]);
     }
 
     #[test]
-    fn ties_follow_the_rank_among_equals() {
-        // Checks that only equally good nodes are ordered by rank: three empty nodes take tasks
-        // in rank order, and a loaded node stays last whatever its rank.
+    fn shuffled_ties_only_reorder_equals() {
+        // Checks that a shuffled tie-break orders equally good nodes differently for different
+        // keys, never places on a loaded node before the empty ones, and that the bounded
+        // candidate set gives what placing against every node gives.
         let l = BTreeMap::new();
-        let nodes = vec![view("a", &l, 0, 0), view("b", &l, 0, 0), view("c", &l, 0, 0), view("d", &l, 1, 1)];
-        let got: Vec<usize> =
-            schedule_group(&nodes, &Placement::default(), 3, &[2, 0, 1, 0]).into_iter().map(|r| r.unwrap()).collect();
-        assert_eq!(got, vec![1, 2, 0]);
+        let mut nodes: Vec<NodeView<'_>> = (0..8).map(|_| view("n", &l, 0, 0)).collect();
+        nodes.push(view("loaded", &l, 1, 1));
+        let firsts: std::collections::BTreeSet<usize> = (0..40)
+            .map(|key| {
+                let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), 8, TieBreak::Shuffled(key))
+                    .into_iter()
+                    .map(|r| r.unwrap())
+                    .collect();
+                assert!(!got.contains(&8), "the loaded node is never among the first eight: {got:?}");
+                let mut sorted = got.clone();
+                sorted.sort_unstable();
+                assert_eq!(sorted, (0..8).collect::<Vec<_>>(), "one task on each empty node");
+                got[0]
+            })
+            .collect();
+        assert!(firsts.len() > 3, "the first choice varies with the key: {firsts:?}");
+        let all = schedule_group(&nodes, &Placement::default(), 20, TieBreak::Shuffled(7));
+        let few = schedule_group(&nodes, &Placement::default(), 3, TieBreak::Shuffled(7));
+        assert_eq!(all[..3], few[..]);
     }
 
     #[test]
@@ -199,7 +246,7 @@ mod tests {
             constraints: vec![Constraint { key: "node.labels.zone".into(), op: ConstraintOp::Eq, value: "a".into() }],
             max_replicas_per_node: 1,
         };
-        let got = schedule_group(&nodes, &placement, 2, &[]);
+        let got = schedule_group(&nodes, &placement, 2, TieBreak::Index);
         assert_eq!(got[0], Ok(0), "label values compare case-insensitively");
         let err = got[1].clone().unwrap_err();
         assert!(err.starts_with("no suitable node ("), "{err}");
@@ -214,7 +261,7 @@ mod tests {
         a.availability = Availability::Drain;
         let mut b = view("b", &l, 0, 0);
         b.ready = false;
-        let got = schedule_group(&[a, b], &Placement::default(), 1, &[]);
+        let got = schedule_group(&[a, b], &Placement::default(), 1, TieBreak::Index);
         assert_eq!(got[0], Err("no suitable node (2 nodes not available for new tasks)".to_string()));
     }
 }

@@ -22,8 +22,16 @@ pub struct StatusBatcher {
     period: SimDuration,
     /// Where the timer's ticks fall: commits happen at `phase + k × period`.
     phase: SimDuration,
-    /// Updates waiting, per commit instant: (task, latest state), in arrival order.
-    pending: BTreeMap<SimTime, Vec<(TaskId, TaskState)>>,
+    /// Updates waiting, per commit instant.
+    pending: BTreeMap<SimTime, Batch>,
+}
+
+/// One batch: (task, latest state) in arrival order, and where each task's entry is (a batch
+/// of a large update holds thousands).
+#[derive(Clone, Debug, Default)]
+struct Batch {
+    updates: Vec<(TaskId, TaskState)>,
+    index: BTreeMap<TaskId, usize>,
 }
 
 impl StatusBatcher {
@@ -54,17 +62,20 @@ impl StatusBatcher {
     pub fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState) -> Option<SimTime> {
         let at = self.commit_time(arrival);
         let batch = self.pending.entry(at).or_default();
-        let first = batch.is_empty();
-        match batch.iter_mut().find(|(t, _)| *t == task) {
-            Some(entry) => entry.1 = entry.1.max(state),
-            None => batch.push((task, state)),
+        let first = batch.updates.is_empty();
+        match batch.index.get(&task) {
+            Some(&i) => batch.updates[i].1 = batch.updates[i].1.max(state),
+            None => {
+                batch.index.insert(task, batch.updates.len());
+                batch.updates.push((task, state));
+            }
         }
         first.then_some(at)
     }
 
     /// `processUpdates` at `now`: the batch that commits now, in arrival order.
     pub fn take(&mut self, now: SimTime) -> Vec<(TaskId, TaskState)> {
-        self.pending.remove(&now).unwrap_or_default()
+        self.pending.remove(&now).map(|b| b.updates).unwrap_or_default()
     }
 }
 

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::engine::EventQueue;
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
-use crate::swarm::placement::{NodeView, schedule_group};
+use crate::swarm::placement::{NodeView, TieBreak, schedule_group};
 
 use super::{AgentStep, Event, World};
 
@@ -66,7 +66,7 @@ impl World {
             let node = self.task(id).node.expect("bound");
             let view = self.node_view(node, sid);
             let placement = self.service(sid).spec_at(self.task(id).spec).task.placement.clone();
-            match schedule_group(std::slice::from_ref(&view), &placement, 1, &[]).remove(0) {
+            match schedule_group(std::slice::from_ref(&view), &placement, 1, TieBreak::Index).remove(0) {
                 Ok(_) => self.assign(id, node, q),
                 Err(why) => self.leave_pending(id, why, q),
             }
@@ -76,16 +76,15 @@ impl World {
         }
         let placement = self.service(sid).spec().task.placement.clone();
         let mut free = free;
-        let mut tie_rank: Vec<u64> = Vec::new();
+        let mut tie = TieBreak::Index;
         if self.scenario.races == crate::model::scenario::Races::Random {
             // Go map orders: which equally good node comes first (`nodeSet`), and which task of
             // the group is placed first (`taskGroup`).
-            tie_rank = (0..self.nodes.len() as u64).collect();
-            self.streams.races.shuffle(&mut tie_rank);
+            tie = TieBreak::Shuffled(self.streams.races.between(0, u64::MAX));
             self.streams.races.shuffle(&mut free);
         }
         let views: Vec<NodeView<'_>> = (0..self.nodes.len()).map(|i| self.node_view(NodeId(i as u32), sid)).collect();
-        let choices = schedule_group(&views, &placement, free.len(), &tie_rank);
+        let choices = schedule_group(&views, &placement, free.len(), tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
             match choice {

@@ -114,6 +114,10 @@ fn splitmix64(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// A candidate's place in `nodeLess` order: (recent failures when ≥ 5, tasks of the service,
+/// tasks in total, rank among equals, node index). Lower is better; no two are equal.
+type NodeKey = (u32, u64, u64, u64, usize);
+
 /// Places `count` tasks of one service (one task group) on `nodes`, ties between equally good
 /// nodes broken by `tie`. Returns, for each task in order, the chosen node index, or
 /// `Err(explanation)` once no node fits: `no suitable node (...)`, with the explanations ordered
@@ -129,7 +133,7 @@ pub fn schedule_group(
     // tasks in total, then the rank among equals. Only the `count` best can be chosen (the
     // greedy below only ever raises a chosen node's key, and every key is distinct), so a
     // bounded max-heap keeps those: a few tasks on thousands of nodes cost O(nodes · log count).
-    let mut best: BinaryHeap<(u32, u64, u64, u64, usize)> = BinaryHeap::with_capacity(count.min(nodes.len()) + 1);
+    let mut best: BinaryHeap<NodeKey> = BinaryHeap::with_capacity(count.min(nodes.len()) + 1);
     let mut service_tasks: Vec<u64> = nodes.iter().map(|n| n.service_tasks).collect();
     for (i, node) in nodes.iter().enumerate() {
         match first_failing_filter(node, placement) {
@@ -148,7 +152,7 @@ pub fn schedule_group(
             },
         }
     }
-    let mut heap: BinaryHeap<Reverse<(u32, u64, u64, u64, usize)>> = best.into_iter().map(Reverse).collect();
+    let mut heap: BinaryHeap<Reverse<NodeKey>> = best.into_iter().map(Reverse).collect();
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
         let Some(Reverse((failure_order, svc, total, tie, i))) = heap.pop() else {

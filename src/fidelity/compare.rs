@@ -460,17 +460,19 @@ fn render_batches(batches: &[Vec<String>]) -> String {
     if batches.iter().all(|b| b.is_empty()) {
         return "none".to_string();
     }
-    let render = |b: &Vec<String>| {
-        let mut parts: Vec<String> = Vec::new();
-        let mut k = 0;
-        while k < b.len() {
-            let same = b[k..].iter().take_while(|x| **x == b[k]).count();
-            parts.push(if same > 1 { format!("{same}×{}", b[k]) } else { b[k].clone() });
-            k += same;
-        }
-        format!("[{}]", parts.join(" "))
-    };
-    batches.iter().map(render).collect::<Vec<_>>().join(" ")
+    batches.iter().map(|b| format!("[{}]", counted_runs(b).join(" "))).collect::<Vec<_>>().join(" ")
+}
+
+/// Each run of equal items once, with its length when longer than one: `[A, A, B]` → `2×A`, `B`.
+fn counted_runs(items: &[String]) -> Vec<String> {
+    let mut parts: Vec<String> = Vec::new();
+    let mut k = 0;
+    while k < items.len() {
+        let same = items[k..].iter().take_while(|x| **x == items[k]).count();
+        parts.push(if same > 1 { format!("{same}×{}", items[k]) } else { items[k].clone() });
+        k += same;
+    }
+    parts
 }
 
 /// A letter per slot kind seen on either side (`A`, `B`, … in kind order), so that the order
@@ -640,14 +642,7 @@ pub fn short(image: &str) -> &str {
 pub fn kind(h: &SlotHistory) -> String {
     let tasks: Vec<String> =
         h.iter().map(|(i, s)| format!("{}:{}", short(i), s.last().map_or("?", |s| s.as_str()))).collect();
-    let mut parts: Vec<String> = Vec::new();
-    let mut k = 0;
-    while k < tasks.len() {
-        let same = tasks[k..].iter().take_while(|t| **t == tasks[k]).count();
-        parts.push(if same > 1 { format!("{same}×{}", tasks[k]) } else { tasks[k].clone() });
-        k += same;
-    }
-    parts.join(" > ")
+    counted_runs(&tasks).join(" > ")
 }
 
 /// A slot history in full: each task's image and every distinct state.

@@ -199,7 +199,7 @@ fn seeds_and_widening_options() {
     // that --seed and --seeds exclude each other, and that --widen-by-spread is opt-in and says
     // so in the verdict line.
     let (r1, r2, yml) = (s01_trace(1), s01_trace(2), scenario("s01-rolling-basic"));
-    for bad in ["0", "5..2", "x", "1..20000"] {
+    for bad in ["0", "5..2", "x", "1..20000", "0..18446744073709551615"] {
         let out = deploysim(&["compare", "--seeds", bad, text(&r1), text(&yml)]);
         assert_eq!(out.status.code(), Some(2), "--seeds {bad}: {}", String::from_utf8_lossy(&out.stderr));
     }
@@ -215,4 +215,71 @@ fn seeds_and_widening_options() {
     assert!(!table.contains("own spread"), "{table}");
     let widened = stdout(&deploysim(&["compare", "--widen-by-spread", text(&r1), text(&r2), text(&yml)]));
     assert!(widened.trim_end().ends_with("or the real runs' own spread where larger)"), "{widened}");
+}
+
+#[test]
+fn widening_never_lets_one_race_path_excuse_another() {
+    // Checks that --widen-by-spread widens a measure only by runs that took the same path: of
+    // the eight s05 runs, r1 rolled back in 2 ms and r2 in 8 s; r1's rollback_completed must keep
+    // (about) the strict allowance, not the seconds between the two paths.
+    let runs: Vec<PathBuf> = (1..=8).map(|r| traces().join(format!("s05-bad-health-rollback.r{r}"))).collect();
+    let mut args: Vec<&str> = vec!["compare", "--widen-by-spread", "--format", "json", "--seeds", "1..5"];
+    args.extend(runs.iter().map(|p| text(p)));
+    let yml = scenario("s05-bad-health-rollback");
+    args.push(text(&yml));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&deploysim(&args))).expect("JSON");
+    let r1 = &value["runs"][0]["shown"]["measures"];
+    let completed = r1
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["measure"].as_str().is_some_and(|s| s.ends_with(": rollback_completed")))
+        .expect("r1's rollback_completed");
+    assert!(completed["allowed_s"].as_f64().unwrap() < 1.5, "{completed}");
+}
+
+#[test]
+fn a_recording_cut_mid_update_is_judged_up_to_its_end() {
+    // Checks a trace whose recording stopped while the update was still going (s01 r1 cut at
+    // 14 s): the simulation is counted up to the same end, so the correct scenario passes.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let src = s01_trace(1);
+    for kind in ["tasks", "containers", "service"] {
+        let text = std::fs::read_to_string(format!("{}.{kind}.csv", src.display())).expect("trace");
+        let mut lines = text.lines();
+        let mut out = format!("{}\n", lines.next().unwrap());
+        for line in lines.filter(|l| l.split(',').next().unwrap().parse::<f64>().unwrap() <= 14.0) {
+            out.push_str(line);
+            out.push('\n');
+        }
+        std::fs::write(dir.path().join(format!("cut.r1.{kind}.csv")), out).expect("write");
+    }
+    std::fs::write(dir.path().join("cut.r1.recording.csv"), "t_end_s,end_reason\n14.000,cut\n").expect("write");
+    let cut = dir.path().join("cut.r1");
+    let out = deploysim(&["compare", "--seeds", "5", text(&cut), text(&scenario("s01-rolling-basic"))]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+}
+
+#[test]
+fn the_update_judged_is_the_one_that_follows_the_action() {
+    // Checks that when the aligned action is not the update (m06 cuts a node 5 s before it),
+    // the slots-replaced measure still names the update's image.
+    let m06 = traces().join("m06-node-down-before-update.r1");
+    let out = deploysim(&["compare", text(&m06), text(&scenario("m06-node-down-before-update"))]);
+    assert!(stdout(&out).contains("slots the update gave a v2-trap task before it first stopped"), "{}", stdout(&out));
+}
+
+#[test]
+fn a_simulation_that_ends_before_the_recording_is_bad_input() {
+    // Checks that a scenario whose `until` stops the simulation before the recording ended is
+    // refused (exit 2) with what to change, instead of judged on a truncated run.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text_in = std::fs::read_to_string(scenario("s01-rolling-basic")).expect("scenario");
+    assert!(text_in.contains("  until: 150s\n"), "the scenario's until moved: update this test");
+    let short = dir.path().join("short.yml");
+    std::fs::write(&short, text_in.replace("  until: 150s\n", "  until: 60s\n")).expect("write");
+    let out = deploysim(&["compare", text(&s01_trace(1)), text(&short)]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("raise x-simulation.until to at least 77s"), "{err}");
 }

@@ -47,7 +47,10 @@ fn outcome(run: &RunRecord) -> Outcome {
     };
     // The update replaced 2 slots (parallelism 2) before the first failure; the rollback adds
     // its own replacements to the count.
-    let by_rollback = update.tasks_replaced - 2;
+    let by_rollback = update
+        .tasks_replaced
+        .checked_sub(2)
+        .unwrap_or_else(|| panic!("seed {}: the update replaced {} slots, not 2", run.seed, update.tasks_replaced));
     match (by_rollback, completed.since(started).as_nanos()) {
         (0, d) if d < 100_000_000 => Outcome::RestartedWithOldSpec,
         (2, _) => Outcome::RollbackReplacedBoth,

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::app::UsageError;
-use crate::model::record::RunRecord;
+use crate::model::record::{EndReason, RunRecord};
 use crate::time::{SimDuration, SimTime, parse_go_duration};
 
 use super::calibrate;
@@ -81,10 +81,20 @@ pub fn align(record: &RunRecord, override_at: Option<SimDuration>) -> Alignment 
     }
 }
 
-/// The image the update's new tasks run: `--image X` of the action, else (a spec change that
-/// keeps the image, e.g. a secret rotation, or no update at all) the image the service ran at
-/// the action.
+/// The image the update's new tasks run: that of the first task the simulated forward updater
+/// created after the action (whatever the aligned action is: a node cut before an update, a
+/// setup step), else `--image X` of the action, else (no update at all) the image the service
+/// ran at the action.
 pub fn target_image(action: Option<&str>, sim: &RunObs) -> String {
+    let first_update = sim
+        .tasks
+        .iter()
+        .filter(|t| t.origin == Some(observe::Origin::Update))
+        .filter_map(|t| t.created_after_action().map(|c| (c, t)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((_, task)) = first_update {
+        return task.image.clone();
+    }
     let words: Vec<&str> = action.unwrap_or("").split_whitespace().collect();
     if let Some(v) = words.iter().position(|w| *w == "--image").and_then(|i| words.get(i + 1)) {
         return v.to_string();
@@ -126,6 +136,22 @@ pub fn compare_records(
 ) -> Result<Comparison, String> {
     let first = records.first().ok_or("no simulated run to compare")?;
     let alignment = align(first, action_at);
+    // A simulation that stopped before the recording did cannot be judged on what came after.
+    let longest = traces.iter().map(|t| t.run.window_end()).fold(0.0, f64::max);
+    for record in records {
+        let at = align(record, action_at).action_at;
+        let ends = (record.end_time.0 as f64 - at.0 as f64) / 1e9;
+        if record.end_reason != EndReason::Quiescent && ends < longest {
+            return Err(format!(
+                "the simulation stops at {:.3}s ({}), {ends:.3}s after the action at {:.3}s, but the recording runs \
+                 {longest:.3}s after it: raise x-simulation.until to at least {}s",
+                record.end_time.0 as f64 / 1e9,
+                record.end_reason.as_str(),
+                at.0 as f64 / 1e9,
+                (at.0 as f64 / 1e9 + longest).ceil() as u64 + 1
+            ));
+        }
+    }
     let sims: Vec<(u64, RunObs)> = records
         .iter()
         .map(|record| {
@@ -177,6 +203,15 @@ pub fn compare(options: &CompareOptions) -> anyhow::Result<bool> {
     if let Some((_, text, Some(err))) = records[0].actions.iter().find(|a| a.0 == alignment.action_at) {
         eprintln!("warning: the simulated action '{text}' was refused: {err}");
     }
+    if let Some(d) = options.action_at
+        && alignment.action.is_none()
+    {
+        eprintln!(
+            "warning: no timeline action runs at {:.3}s (--action-at {}); the trace's t = 0 is set there anyway",
+            alignment.action_at.0 as f64 / 1e9,
+            d
+        );
+    }
     let comparison =
         compare_records(&records, &service, options.action_at, &traces, options.tolerance, options.widen_by_spread)
             .map_err(UsageError)?;
@@ -204,7 +239,7 @@ pub fn parse_seeds_arg(text: &str) -> Result<Seeds, String> {
     if to < from || to == 0 {
         return Err(format!("seeds '{text}' name no seed: the range must not be empty"));
     }
-    if to - from + 1 > MAX_SEEDS {
+    if to - from >= MAX_SEEDS {
         return Err(format!("seeds '{text}' name {} seeds; at most {MAX_SEEDS} per comparison", to - from + 1));
     }
     Ok(Seeds((from..=to).collect()))

@@ -190,12 +190,22 @@ pub fn match_slots(real: &RunObs, sim: &RunObs, tolerance: &Tolerance) -> SlotMa
     let real_keys: Vec<u64> = real_slots.keys().copied().collect();
     let sim_keys: Vec<u64> = cands.keys().copied().collect();
     // compat[i][j]: the first cut (nearest the window end) at which sim slot j matches real slot i.
+    // A global service's slots are nodes: a node's history pairs only with the same node's.
+    let node_of = |tasks: &[&TaskObs]| tasks.first().map(|t| t.node.clone()).unwrap_or_default();
+    let same_node = |rk: &u64, sk: &u64| {
+        !(real.per_node_slots && sim.per_node_slots) || node_of(&real_by_slot[rk]) == node_of(&sim_by_slot[sk])
+    };
     let compat: Vec<Vec<Option<usize>>> = real_keys
         .iter()
         .map(|rk| {
             sim_keys
                 .iter()
-                .map(|sk| cands[sk].iter().position(|(_, _, h)| history_matches(&real_slots[rk], h)))
+                .map(|sk| {
+                    if !same_node(rk, sk) {
+                        return None;
+                    }
+                    cands[sk].iter().position(|(_, _, h)| history_matches(&real_slots[rk], h))
+                })
                 .collect()
         })
         .collect();
@@ -240,6 +250,26 @@ pub fn match_slots(real: &RunObs, sim: &RunObs, tolerance: &Tolerance) -> SlotMa
     pairs.sort_by_key(|p| p.real);
     unpaired.sort_by_key(|(r, s)| (r.is_none(), *r, *s));
     SlotMatching { real_slots, sim_slots, pairs, unpaired, window_end: w }
+}
+
+/// Whether two real runs took the same path up to `end`: the same multiset of slot histories
+/// on what both show (every task's image and final state). Only such runs' spread is noise;
+/// runs on different paths of a race differ by what the race decided.
+pub fn same_path(a: &RunObs, b: &RunObs, end: f64) -> bool {
+    let multiset = |run: &RunObs| {
+        let mut all: Vec<Vec<(String, Option<String>)>> = run
+            .by_slot()
+            .values()
+            .map(|tasks| slot_history(tasks, end))
+            .filter(|h| !h.is_empty())
+            .map(|h| kinds(&h).into_iter().map(|(i, s)| (i.to_string(), s.map(str::to_string))).collect())
+            .collect();
+        all.sort();
+        all
+    };
+    let states =
+        |run: &RunObs| run.status.iter().filter(|(t, _)| *t <= end).map(|(_, s)| s.clone()).collect::<Vec<_>>();
+    multiset(a) == multiset(b) && states(a) == states(b)
 }
 
 /// Pairs the slots of two real runs of one scenario, for their spread (`compare
@@ -364,6 +394,56 @@ mod tests {
         let total: f64 = a.iter().enumerate().map(|(i, j)| cost[i][*j]).sum();
         assert_eq!(total, 10.0);
         assert_eq!(assign(&[vec![5.0, 1.0], vec![1.0, 5.0]]), vec![1, 0]);
+    }
+
+    /// A global service's task on `node` (its slot numbered by node, as the loaders do).
+    fn global_task(id: &str, node: &str, states: &[&str]) -> TaskObs {
+        TaskObs {
+            id: id.into(),
+            slot: 0,
+            image: "x:1".into(),
+            node: node.into(),
+            first_seen: -1.0,
+            first_index: 0,
+            states: states.iter().enumerate().map(|(k, s)| (k as f64 - 1.0, s.to_string())).collect(),
+            origin: None,
+        }
+    }
+
+    fn global_run(tasks: Vec<TaskObs>) -> RunObs {
+        let mut tasks = tasks;
+        let per_node_slots = crate::fidelity::trace::number_node_slots(&mut tasks);
+        RunObs {
+            label: "r".into(),
+            status: vec![],
+            final_state: "none".into(),
+            initial_state: "none".into(),
+            tasks,
+            last_row: Some(5.0),
+            recording_end: Some(5.0),
+            serving: vec![],
+            has_nodes: true,
+            per_node_slots,
+        }
+    }
+
+    #[test]
+    fn a_global_service_pairs_each_node_with_itself() {
+        // Checks that a node's history pairs only with the same node's: here node b's task ended
+        // in the real run and node a's in the simulation, so nothing may pair across them.
+        let real = global_run(vec![
+            global_task("1", "a", &["running"]),
+            global_task("2", "b", &["running", "running", "shutdown"]),
+        ]);
+        let sim = global_run(vec![
+            global_task("3", "a", &["running", "running", "shutdown"]),
+            global_task("4", "b", &["running"]),
+        ]);
+        let m = match_slots(&real, &sim, &Tolerance::default());
+        assert!(m.pairs.is_empty(), "{:?}", m.pairs);
+        assert_eq!(m.unpaired.len(), 2);
+        let same = match_slots(&real, &real.clone(), &Tolerance::default());
+        assert_eq!(same.pairs.len(), 2);
     }
 
     #[test]

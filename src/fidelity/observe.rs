@@ -121,6 +121,9 @@ pub struct RunObs {
     pub serving: Vec<(f64, u64)>,
     /// Whether the run says which node each task ran on (multi-node traces, every simulation).
     pub has_nodes: bool,
+    /// A global service's run: its "slots" are nodes (numbered by node name), so a slot pairs
+    /// only with the same node's.
+    pub per_node_slots: bool,
 }
 
 impl RunObs {
@@ -234,7 +237,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         }
         tasks[k].states.push((t, e.state.as_str().to_string()));
     }
-    super::trace::number_node_slots(&mut tasks);
+    let per_node_slots = super::trace::number_node_slots(&mut tasks);
     let serving = record.timeline.iter().filter(|s| s.service == service).map(|s| (rel(s.t), s.serving)).collect();
     Some(RunObs {
         label: "sim".to_string(),
@@ -246,5 +249,6 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         recording_end: None,
         serving,
         has_nodes: true,
+        per_node_slots,
     })
 }

@@ -131,17 +131,18 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
             action_rows = rows;
         }
     }
-    let recording_end = recording_end(path)?;
-    if let Some(end) = recording_end
-        && end + 1e-3 < last_row
-    {
-        return Err(format!(
-            "{}: the recording ends at {end:.3}s but the trace has rows until {last_row:.3}s",
-            path.file(RECORDING).display()
-        ));
-    }
+    let recording_end = match recording_end(path)? {
+        Some((end, source)) if end + 1e-3 < last_row => {
+            return Err(format!(
+                "{}: the recording ends at {end:.3}s but the trace has rows until {last_row:.3}s",
+                source.display()
+            ));
+        }
+        found => found.map(|(end, _)| end),
+    };
     let has_nodes = tasks_rows.iter().any(|r| !r[5].is_empty());
-    let tasks = tasks_from_rows(&tasks_rows, &path.file("tasks"))?;
+    let mut tasks = tasks_from_rows(&tasks_rows, &path.file("tasks"))?;
+    let per_node_slots = number_node_slots(&mut tasks);
     let (status, initial_state, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
     let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
     let cuts = cuts_from_rows(&action_rows, &path.file("actions"))?;
@@ -156,20 +157,22 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
         recording_end,
         serving,
         has_nodes,
+        per_node_slots,
     };
     Ok(Trace { path: path.clone(), run, containers, cuts })
 }
 
-/// When the recording ended, seconds after the action: `recording.csv`'s `t_end_s`, else the
-/// recorder's `raw/NAME.rN.meta.json` (`t_end_s`), else unknown (an old trace: `None`).
-fn recording_end(path: &TracePath) -> Result<Option<f64>, String> {
+/// When the recording ended, seconds after the action, and the file that says so:
+/// `recording.csv`'s `t_end_s`, else the recorder's `raw/NAME.rN.meta.json` (`t_end_s`), else
+/// unknown (an old trace: `None`).
+fn recording_end(path: &TracePath) -> Result<Option<(f64, PathBuf)>, String> {
     let file = path.file(RECORDING);
     if file.is_file() {
         let rows = read_csv(&file, &["t_end_s"], &[])?;
         let [row] = rows.as_slice() else {
             return Err(format!("{}: expected one row, found {}", file.display(), rows.len()));
         };
-        return parse_secs(&row[0], &file).map(Some);
+        return parse_secs(&row[0], &file).map(|t| Some((t, file)));
     }
     let meta = path.raw_meta();
     if !meta.is_file() {
@@ -178,7 +181,11 @@ fn recording_end(path: &TracePath) -> Result<Option<f64>, String> {
     let text = std::fs::read_to_string(&meta).map_err(|e| format!("cannot read {}: {e}", meta.display()))?;
     let value: serde_json::Value =
         serde_json::from_str(&text).map_err(|e| format!("{}: not JSON: {e}", meta.display()))?;
-    Ok(value.get("t_end_s").and_then(serde_json::Value::as_f64))
+    match value.get("t_end_s").and_then(serde_json::Value::as_f64) {
+        Some(t) if t.is_finite() => Ok(Some((t, meta))),
+        Some(_) => Err(format!("{}: t_end_s is not a finite number", meta.display())),
+        None => Ok(None),
+    }
 }
 
 /// Task rows → tasks, each with its states in time order. The files are sorted by time already;
@@ -216,7 +223,6 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
         }
         tasks[k].states.push((t, row[4].clone()));
     }
-    number_node_slots(&mut tasks);
     Ok(tasks)
 }
 
@@ -224,12 +230,14 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
 /// the order of the node names, the same way for a trace and a simulation, so that the
 /// comparison pairs nodes' histories as it pairs slots' (a service is either global or
 /// replicated, so the numbers never meet real slot numbers).
-pub fn number_node_slots(tasks: &mut [TaskObs]) {
+/// Returns whether there were any.
+pub fn number_node_slots(tasks: &mut [TaskObs]) -> bool {
     let nodes: BTreeSet<String> = tasks.iter().filter(|t| t.slot == 0).map(|t| t.node.clone()).collect();
     let rank: BTreeMap<String, u64> = nodes.into_iter().enumerate().map(|(i, n)| (n, 1 + i as u64)).collect();
     for task in tasks.iter_mut().filter(|t| t.slot == 0) {
         task.slot = rank[&task.node];
     }
+    !rank.is_empty()
 }
 
 /// Service rows → UpdateStatus changes, the state at the action and the final state. Rows before
@@ -379,7 +387,11 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<Vec<Vec
 }
 
 fn parse_secs(text: &str, file: &Path) -> Result<f64, String> {
-    text.trim().parse::<f64>().map_err(|e| format!("{}: bad time '{text}': {e}", file.display()))
+    match text.trim().parse::<f64>() {
+        Ok(t) if t.is_finite() => Ok(t),
+        Ok(_) => Err(format!("{}: bad time '{text}': not a finite number of seconds", file.display())),
+        Err(e) => Err(format!("{}: bad time '{text}': {e}", file.display())),
+    }
 }
 
 fn parse_opt_int(text: &str, file: &Path) -> Result<Option<i64>, String> {
@@ -447,5 +459,10 @@ mod tests {
         std::fs::write(old.file("recording"), "t_end_s\n0.5\n").unwrap();
         let err = load(&old).unwrap_err();
         assert!(err.contains("ends at 0.500s but the trace has rows until 1.000s"), "{err}");
+        for bad in ["inf", "NaN"] {
+            std::fs::write(old.file("recording"), format!("t_end_s\n{bad}\n")).unwrap();
+            let err = load(&old).unwrap_err();
+            assert!(err.contains("not a finite number"), "{bad}: {err}");
+        }
     }
 }

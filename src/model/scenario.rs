@@ -54,7 +54,8 @@ pub enum Races {
     Random,
     /// A fixed, readable order for teaching: slots in ascending order, the first node among
     /// equals, a batch's updates in arrival order, the updater before the restart supervisor.
-    /// Every seed then takes the same path through each race.
+    /// Every seed then takes the same path through each race. (Which slots a scale-down removes
+    /// is not drawn yet in either mode: running slots first, then the lowest; see m08.)
     Fixed,
 }
 
@@ -68,8 +69,8 @@ impl Races {
     }
 }
 
-/// Control-plane and agent latencies. Defaults are calibrated on the Docker 20.10 traces in
-/// `shared/fidelity` (see each field); all may be overridden or made random.
+/// Control-plane and agent latencies. Defaults are measured on the Docker 20.10 traces in
+/// `tests/data/fidelity` (see each field); all may be overridden or made random.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Latencies {
     /// Agent state change → the report reaches the dispatcher (the traces' smallest lag

@@ -212,7 +212,10 @@ pub use spread::Spread;
 /// How much real runs of one scenario differ from each other, measure by measure: what
 /// `--widen-by-spread` allows on top of the tolerance. Real runs are paired with each other on
 /// what both of them show (every task's image and final state; each poll misses different
-/// short-lived states), never by the rule that pairs a simulation with a run.
+/// short-lived states), never by the rule that pairs a simulation with a run. Only instants are
+/// widened, never durations, and only by the nearest run on the same path; it cannot tell apart
+/// two paths of a race that leave the same slot histories and differ only in timing, which is why
+/// it is opt-in and the fidelity suite judges without it.
 pub mod spread {
     use std::collections::BTreeMap;
 

@@ -240,7 +240,9 @@ pub fn parse_seeds_arg(text: &str) -> Result<Seeds, String> {
         return Err(format!("seeds '{text}' name no seed: the range must not be empty"));
     }
     if to - from >= MAX_SEEDS {
-        return Err(format!("seeds '{text}' name {} seeds; at most {MAX_SEEDS} per comparison", to - from + 1));
+        // `to - from + 1` overflows for 0..u64::MAX: count in u128.
+        let count = u128::from(to - from) + 1;
+        return Err(format!("seeds '{text}' name {count} seeds; at most {MAX_SEEDS} per comparison"));
     }
     Ok(Seeds((from..=to).collect()))
 }

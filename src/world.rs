@@ -1,45 +1,49 @@
-//! The simulated cluster: applies Swarm's decisions (`swarm`), samples durations, schedules
-//! engine events and records what happens. Submodules split it by Swarm component.
+//! The simulated swarm, cut as Docker cuts it: a substrate of machines (`cluster`: each node's
+//! network link, swarmkit agent, moby container daemon and image store, and the registry) under
+//! a control plane (`manager`: swarmkit's store, dispatcher, scheduler, orchestrators, restart
+//! and update supervisors, control API). The two talk as swarmkit's agent and dispatcher do:
+//! the manager sends assignments and desired states as events; a node reports task states
+//! through an [`cluster::Uplink`]. Blue-green and canary controllers (`rollouts`) are clients
+//! of the control API, as Argo Rollouts or Flagger would be.
+//!
+//! This file is the composition: it owns the components, routes each engine event to the one
+//! it concerns, and builds the run record at the end. It holds no Swarm logic of its own.
 
-mod actions;
-mod agent;
-mod daemon;
-mod dispatcher;
+mod cluster;
 pub mod event;
-mod nodes;
-mod orchestrator;
-mod record;
-mod scheduler;
-mod secrets;
-mod services;
-mod state;
-mod strategies;
-mod updates;
-
-use std::collections::BTreeSet;
+mod manager;
+mod rollouts;
 
 use crate::engine::{EventQueue, Limits, Model, StopReason, run};
 use crate::model::record::{EndReason, RunRecord};
-use crate::model::scenario::Scenario;
-use crate::model::task::{NodeId, ServiceId};
+use crate::model::scenario::{Action, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
 use crate::time::{SimDuration, SimTime};
 
+use cluster::Cluster;
 pub use event::{AgentStep, Event};
-use record::Recorder;
-pub use state::{Gate, Node, Service, Task};
+use manager::Manager;
+use rollouts::Rollouts;
 
-/// Random streams, one per subsystem (see `rng`).
-struct Streams {
-    latency: SimRng,
-    pull: SimRng,
-    start: SimRng,
-    health: SimRng,
-    exit: SimRng,
-    stop: SimRng,
-    heartbeat: SimRng,
+/// Random streams, one per subsystem (see `rng`): a consumer added to one never shifts another's
+/// draws.
+pub(crate) struct Streams {
+    /// Control-plane and agent latencies (`x-simulation.latencies`).
+    pub latency: SimRng,
+    /// Image pulls: durations and failures.
+    pub pull: SimRng,
+    /// Container start work.
+    pub start: SimRng,
+    /// Health behaviour (healthy after, flaky probes).
+    pub health: SimRng,
+    /// Unasked container exits.
+    pub exit: SimRng,
+    /// Graceful stop work after SIGTERM.
+    pub stop: SimRng,
+    /// Heartbeat phases and reconnect backoff.
+    pub heartbeat: SimRng,
     /// Swarm's races: Go map orders, goroutines committing first (`Races::Random` only).
-    races: SimRng,
+    pub races: SimRng,
 }
 
 impl Streams {
@@ -57,77 +61,57 @@ impl Streams {
     }
 }
 
+/// What every component acting on an event may use: the queue (the clock and future events),
+/// the random streams, and the scenario (read-only).
+pub(crate) struct Io<'a> {
+    /// The event queue.
+    pub q: &'a mut EventQueue<Event>,
+    /// The random streams.
+    pub rng: &'a mut Streams,
+    /// The scenario being run.
+    pub scenario: &'a Scenario,
+}
+
+impl Io<'_> {
+    /// The instant of the event being handled.
+    pub fn now(&self) -> SimTime {
+        self.q.now()
+    }
+
+    /// One draw of a control-plane or agent latency.
+    pub fn latency(&mut self, pick: fn(&Latencies) -> &Dist) -> SimDuration {
+        pick(&self.scenario.latencies).sample(&mut self.rng.latency)
+    }
+
+    /// Swarm's races are drawn from the seed (else: the fixed, readable order).
+    pub fn random_races(&self) -> bool {
+        self.scenario.races == Races::Random
+    }
+}
+
 /// The whole simulated swarm.
 pub struct World {
     scenario: Scenario,
-    nodes: Vec<Node>,
-    services: Vec<Service>,
-    tasks: Vec<Task>,
-    gates: Vec<Gate>,
-    /// Gates by the old task they wait for.
-    gates_waiting: std::collections::BTreeMap<crate::model::task::TaskId, Vec<usize>>,
-    /// Pending old-task timeouts (time, gate), swept by one armed event instead of one event
-    /// per gate: almost every gate opens long before its timeout.
-    gate_timeouts: BTreeSet<(SimTime, usize)>,
-    /// When the sweep event is armed.
-    gate_sweep_at: Option<SimTime>,
-    pending: BTreeSet<crate::model::task::TaskId>,
-    /// When the scheduler's next tick is due (None: not armed).
-    tick_due: Option<SimTime>,
-    /// The latest the armed tick may be pushed back to by new pending tasks.
-    tick_deadline: SimTime,
-    registry_down_until: SimTime,
-    next_updater_run: u64,
-    /// Armed updater timers: (service, updater run, timer).
-    updater_timers: Vec<(ServiceId, u64, crate::swarm::updater::UpdaterTimer)>,
     streams: Streams,
-    /// The manager's dispatcher: task status reports wait for its next batch commit.
-    dispatcher: dispatcher::StatusBatcher,
-    recorder: Recorder,
-    /// The swarm's secrets (metadata only).
-    secrets: secrets::SecretStore,
-    /// Optional per-event invariant check (tests).
-    check_invariants: bool,
-    /// Blue-green and canary rollouts, in start order.
-    strategies: Vec<strategies::StrategyRun>,
+    cluster: Cluster,
+    manager: Manager,
+    rollouts: Rollouts,
     /// Error rates of images that answer some requests with errors (ppm).
     error_rates: crate::traffic::ErrorRates,
+    /// Optional per-event invariant check (tests).
+    check_invariants: bool,
 }
 
 impl World {
     /// Builds the world for `scenario` at t = 0 (nothing deployed yet).
     pub fn new(scenario: Scenario) -> World {
-        let nodes = scenario.nodes.iter().enumerate().map(|(i, spec)| Node::new(NodeId(i as u32), spec)).collect();
-        let streams = Streams::new(scenario.seed);
-        let batch = scenario.latencies.status_batch;
-        // The timer started whenever the manager did: its phase is anyone's guess (fixed: 0).
-        let phase = match scenario.races {
-            crate::model::scenario::Races::Random => {
-                SimDuration(SimRng::stream(scenario.seed, "dispatcher").between(0, batch.0.saturating_sub(1)))
-            }
-            crate::model::scenario::Races::Fixed => SimDuration::ZERO,
-        };
         World {
-            nodes,
-            services: Vec::new(),
-            tasks: Vec::new(),
-            gates: Vec::new(),
-            gates_waiting: Default::default(),
-            gate_timeouts: BTreeSet::new(),
-            gate_sweep_at: None,
-            pending: BTreeSet::new(),
-            tick_due: None,
-            tick_deadline: SimTime::ZERO,
-            registry_down_until: SimTime::ZERO,
-            next_updater_run: 0,
-            updater_timers: Vec::new(),
-            streams,
-            dispatcher: dispatcher::StatusBatcher::new(batch, phase),
-            recorder: Recorder::default(),
-            secrets: Default::default(),
-            check_invariants: false,
-            strategies: Vec::new(),
+            streams: Streams::new(scenario.seed),
+            cluster: Cluster::new(&scenario.nodes),
+            manager: Manager::new(&scenario),
+            rollouts: Rollouts::default(),
             error_rates: scenario.error_rates(),
+            check_invariants: false,
             scenario,
         }
     }
@@ -141,8 +125,10 @@ impl World {
     /// Deploys the stack at t = 0, runs the timeline to the end and returns what happened.
     pub fn simulate(mut self) -> RunRecord {
         let mut queue = EventQueue::new();
-        self.seed_secrets();
-        self.deploy_stack(&mut queue);
+        {
+            let mut io = Io { q: &mut queue, rng: &mut self.streams, scenario: &self.scenario };
+            self.manager.deploy_stack(&mut io, &[]);
+        }
         for (index, action) in self.scenario.timeline.iter().enumerate() {
             queue.at(action.at, Event::Action { index: index as u32 });
         }
@@ -151,66 +137,120 @@ impl World {
         // A finished rollout's pending wake-ups (a progress deadline past `until`) change
         // nothing either.
         let stale_only = outcome.stop == StopReason::EndTime
-            && queue.all_pending(|e| matches!(e, Event::Strategy { run } if self.strategies[*run as usize].done()));
+            && queue.all_pending(|e| matches!(e, Event::Strategy { run } if self.rollouts.is_done(*run)));
         let stop = if stale_only { StopReason::Quiescent } else { outcome.stop };
         let (end_reason, end_time) = match stop {
             // Stale timers (an old-task timeout after its task stopped) change nothing: the
             // run ends at the last change.
-            StopReason::Quiescent => (EndReason::Quiescent, self.recorder.last_change_at),
+            StopReason::Quiescent => (EndReason::Quiescent, self.manager.last_change_at()),
             StopReason::EndTime => (EndReason::UntilReached, self.scenario.until),
             StopReason::MaxEvents => (EndReason::MaxEventsReached, outcome.last_event_at),
         };
-        self.into_record(end_reason, end_time, outcome.events)
+        let strategies = self.rollouts.records();
+        let mut record = self.manager.into_record(&self.scenario, self.cluster.view(), strategies);
+        record.end_reason = end_reason;
+        record.end_time = end_time;
+        record.events_handled = outcome.events;
+        // Request outcomes are computed from what was recorded, never simulated per request.
+        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.error_rates);
+        record
     }
 
-    fn latency(&mut self, pick: fn(&crate::model::scenario::Latencies) -> &Dist) -> SimDuration {
-        let dist = pick(&self.scenario.latencies).clone();
-        dist.sample(&mut self.streams.latency)
-    }
-
-    fn service(&self, id: ServiceId) -> &Service {
-        &self.services[id.0 as usize]
-    }
-
-    fn service_mut(&mut self, id: ServiceId) -> &mut Service {
-        &mut self.services[id.0 as usize]
+    /// Timeline entry `index`: a docker command for the manager or a rollout, or a fault of the
+    /// substrate. Logged before it runs, so a strategy's own commands follow the one that
+    /// started it.
+    fn apply_action(&mut self, index: usize, q: &mut EventQueue<Event>) {
+        let timed = &self.scenario.timeline[index];
+        let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
+        let logged = self.manager.log_action(io.now(), timed.text.clone());
+        let result = match &timed.action {
+            Action::Rollout { service, update, strategy } => match self.manager.live_service(service) {
+                Some(sid) => {
+                    let rollout = (sid, &**update, &**strategy, timed.text.as_str());
+                    self.rollouts.start(rollout, &mut self.manager, self.cluster.view(), &self.error_rates, &mut io)
+                }
+                None => Err(format!("service {service} not found")),
+            },
+            Action::NodeDown { node } => match self.cluster.node_named(node) {
+                Some(n) => {
+                    if self.cluster.cut(n) {
+                        self.manager.node_silent(n, self.cluster.view(), &mut io);
+                    }
+                    Ok(())
+                }
+                None => Err(format!("node {node} not found")),
+            },
+            Action::NodeUp { node } => match self.cluster.node_named(node) {
+                Some(n) => {
+                    self.cluster.restore_link(n, &mut io);
+                    Ok(())
+                }
+                None => Err(format!("node {node} not found")),
+            },
+            Action::RegistryOutage { duration } => {
+                self.cluster.registry_outage(io.now().plus(*duration));
+                Ok(())
+            }
+            action => self.manager.control_api(action, &timed.text, self.cluster.view(), &mut io),
+        };
+        self.manager.log_action_result(logged, result.err());
+        self.manager.refresh_routes(io.now(), &self.scenario.traffic, &self.rollouts.routes());
     }
 }
 
 impl Model for World {
     type Event = Event;
 
-    fn handle(&mut self, event: Event, queue: &mut EventQueue<Event>) {
-        self.recorder.now = queue.now();
-        match event {
-            Event::Action { index } => self.apply_action(index as usize, queue),
-            Event::Agent { task, step } => self.agent_step(task, step, queue),
-            Event::DesiredArrives { task } => self.desired_arrives(task, queue),
-            Event::Observe { task, state } => self.observe(task, state, queue),
-            Event::UpdaterObserves { task, state } => {
-                let service = self.task(task).service;
-                self.updater_observes(service, task, state, queue);
+    fn handle(&mut self, event: Event, q: &mut EventQueue<Event>) {
+        self.manager.clock(q.now());
+        if let Event::Action { index } = event {
+            self.apply_action(index as usize, q);
+        } else {
+            let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
+            let (cluster, manager) = (&mut self.cluster, &mut self.manager);
+            match event {
+                Event::Action { .. } => unreachable!("handled above"),
+                // The allocator is the manager's; every later step is the node's.
+                Event::Agent { task, step: AgentStep::Allocate } => manager.allocate(task, cluster.view(), &mut io),
+                Event::Agent { task, step: AgentStep::Accept } => {
+                    cluster.accept(manager.assignment(task), manager, &mut io)
+                }
+                Event::Agent { task, step } => cluster.agent_step(task, step, manager, &mut io),
+                Event::DesiredArrives { task } => cluster.desired_arrives(manager.assignment(task), manager, &mut io),
+                Event::DaemonJobsDue { node } => cluster.daemon_jobs_due(node, manager, &mut io),
+                Event::NodeReconnects { node } => {
+                    if cluster.reconnect(node) {
+                        manager.node_reconnected(node, cluster.view(), &mut io);
+                    }
+                }
+                Event::Observe { task, state } => manager.observe(task, state, cluster.view(), &mut io),
+                Event::UpdaterObserves { task, state } => {
+                    manager.updater_observes(task, state, cluster.view(), &mut io)
+                }
+                Event::DispatcherCommit => manager.dispatcher_commit(&mut io),
+                Event::ScheduleTick => manager.schedule_tick(cluster.view(), &mut io),
+                Event::Reconcile { service } => manager.reconcile(service, cluster.view(), &mut io),
+                Event::Gate { gate } => manager.check_gate(gate as usize, cluster.view(), &mut io),
+                Event::GateTimeouts => manager.gate_timeouts_due(cluster.view(), &mut io),
+                Event::Updater { timer } => manager.updater_timer(timer as usize, cluster.view(), &mut io),
+                Event::NodeDownDetected { node, epoch } => {
+                    manager.node_down_detected(node, epoch, cluster.view(), &mut io)
+                }
+                Event::NodeOrphanDeadline { node, epoch } => {
+                    manager.node_orphan_deadline(node, epoch, cluster.view(), &mut io)
+                }
+                // A wake-up only: every rollout still going is driven below, after any event.
+                Event::Strategy { .. } => {}
             }
-            Event::DispatcherCommit => self.dispatcher_commit(queue),
-            Event::ScheduleTick => self.schedule_tick(queue),
-            Event::Reconcile { service } => self.reconcile(service, queue),
-            Event::Gate { gate } => self.check_gate(gate as usize, queue),
-            Event::GateTimeouts => self.gate_timeouts_due(queue),
-            Event::Updater { timer } => self.updater_timer(timer as usize, queue),
-            Event::DaemonJobsDue { node } => self.daemon_jobs_due(node, queue),
-            Event::NodeDownDetected { node, epoch } => self.node_down_detected(node, epoch, queue),
-            Event::NodeOrphanDeadline { node, epoch } => self.node_orphan_deadline(node, epoch, queue),
-            Event::NodeReconnects { node, epoch } => self.node_reconnects(node, epoch, queue),
-            // A wake-up only: every rollout still going is driven below, after any event.
-            Event::Strategy { .. } => {}
         }
-        if !self.strategies.is_empty() {
-            self.drive_strategies(queue);
+        let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
+        if self.rollouts.any() {
+            self.rollouts.drive(&mut self.manager, self.cluster.view(), &self.error_rates, &mut io);
         }
-        let now = queue.now();
-        self.flush_samples(now);
+        let now = io.now();
+        self.manager.flush_samples(now, self.cluster.view());
         if self.check_invariants {
-            self.assert_invariants();
+            self.manager.assert_invariants();
         }
     }
 }

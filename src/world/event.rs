@@ -116,8 +116,6 @@ pub enum Event {
     NodeReconnects {
         /// The node.
         node: NodeId,
-        /// Which outage.
-        epoch: u32,
     },
     /// A node has been down for 24 h: its tasks become ORPHANED.
     NodeOrphanDeadline {

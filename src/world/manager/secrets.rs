@@ -8,24 +8,26 @@ use crate::model::record::CommandOutput;
 use crate::model::secret::{MAX_SECRET_BYTES, SecretDef, valid_secret_name};
 use crate::time::SimTime;
 
-use super::World;
+use super::Manager;
 
 /// A secret in the store.
-#[derive(Clone, Debug)]
-pub struct StoredSecret {
+struct StoredSecret {
     /// Its definition (name, size, labels).
-    pub def: SecretDef,
+    def: SecretDef,
     /// Docker-style id.
-    pub id: String,
+    id: String,
     /// When it was created.
-    pub created_at: SimTime,
+    created_at: SimTime,
 }
 
 /// Every secret, by name.
-pub type SecretStore = BTreeMap<String, StoredSecret>;
+pub(super) struct SecretStore {
+    secrets: BTreeMap<String, StoredSecret>,
+}
 
+/// A stable 25-character id derived from the name (reports diff cleanly across runs), in the
+/// alphabet of Docker's ids.
 fn secret_id(name: &str) -> String {
-    // A stable 25-character id derived from the name (reports diff cleanly across runs).
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.bytes() {
         h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
@@ -33,15 +35,53 @@ fn secret_id(name: &str) -> String {
     crate::model::task::TaskId((h >> 40) as u32).docker_id()
 }
 
-impl World {
+impl SecretStore {
     /// The secrets that exist when the stack is deployed.
-    pub(super) fn seed_secrets(&mut self) {
-        for def in self.scenario.secrets.clone() {
-            let id = secret_id(&def.name);
-            self.secrets.insert(def.name.clone(), StoredSecret { def, id, created_at: SimTime::ZERO });
-        }
+    pub(super) fn new(defs: &[SecretDef]) -> SecretStore {
+        let secrets = defs
+            .iter()
+            .map(|def| {
+                let stored = StoredSecret { def: def.clone(), id: secret_id(&def.name), created_at: SimTime::ZERO };
+                (def.name.clone(), stored)
+            })
+            .collect();
+        SecretStore { secrets }
     }
 
+    /// The first secret in `names` that does not exist, for Docker's `secret not found: NAME`.
+    pub(super) fn missing<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Option<String> {
+        names.into_iter().find(|n| !self.secrets.contains_key(*n)).map(str::to_string)
+    }
+
+    /// `docker secret ls`, laid out as Docker prints it.
+    pub(super) fn ls(&self, now: SimTime, command: &str) -> CommandOutput {
+        let mut out = format!("{:<27}{:<20}{:<9}{:<16}{}\n", "ID", "NAME", "DRIVER", "CREATED", "UPDATED");
+        for s in self.secrets.values() {
+            let age = human_age(now.since(s.created_at).whole_secs());
+            out.push_str(&format!("{:<27}{:<20}{:<9}{:<16}{}\n", s.id, s.def.name, "", age, age));
+        }
+        CommandOutput { t: now, command: command.to_string(), output: out }
+    }
+
+    /// `docker secret inspect NAME`: metadata only; `Spec.Data` is never returned by the API.
+    pub(super) fn inspect(&self, name: &str, now: SimTime, command: &str) -> Result<CommandOutput, String> {
+        let s = self.secrets.get(name).ok_or_else(|| format!("Error: No such secret: {name}"))?;
+        let labels: Vec<String> = s.def.labels.iter().map(|(k, v)| format!("            \"{k}\": \"{v}\"")).collect();
+        let output = format!(
+            "[\n    {{\n        \"ID\": \"{}\",\n        \"Version\": {{\n            \"Index\": 11\n        }},\n        \
+             \"CreatedAt\": \"+{}s\",\n        \"UpdatedAt\": \"+{}s\",\n        \"Spec\": {{\n            \
+             \"Name\": \"{}\",\n            \"Labels\": {{{}}}\n        }}\n    }}\n]\n",
+            s.id,
+            s.created_at.secs_ms(),
+            s.created_at.secs_ms(),
+            s.def.name,
+            if labels.is_empty() { String::new() } else { format!("\n{}\n        ", labels.join(",\n")) },
+        );
+        Ok(CommandOutput { t: now, command: command.to_string(), output })
+    }
+}
+
+impl Manager {
     /// `docker secret create`.
     pub(super) fn secret_create(&mut self, def: &SecretDef, now: SimTime) -> Result<(), String> {
         if !valid_secret_name(&def.name) {
@@ -59,25 +99,27 @@ impl World {
                      larger than 0 and less than {MAX_SECRET_BYTES} bytes"
             ));
         }
-        if self.secrets.contains_key(&def.name) {
+        let secrets = &mut self.secrets.secrets;
+        if secrets.contains_key(&def.name) {
             return Err(format!(
                 "Error response from daemon: rpc error: code = AlreadyExists desc = secret {} already exists",
                 def.name
             ));
         }
-        let id = secret_id(&def.name);
-        self.secrets.insert(def.name.clone(), StoredSecret { def: def.clone(), id, created_at: now });
+        let stored = StoredSecret { def: def.clone(), id: secret_id(&def.name), created_at: now };
+        secrets.insert(def.name.clone(), stored);
         Ok(())
     }
 
     /// `docker secret rm`: refused while a service's *current* spec references it (only the
     /// current spec is indexed, so one that only a previous spec uses can be removed).
     pub(super) fn secret_rm(&mut self, name: &str) -> Result<(), String> {
-        if !self.secrets.contains_key(name) {
+        if !self.secrets.secrets.contains_key(name) {
             return Err(format!("Error: No such secret: {name}"));
         }
         let users: Vec<String> = self
-            .services
+            .store
+            .services()
             .iter()
             .filter(|s| s.spec().task.secrets.iter().any(|r| r.source == name))
             .map(|s| s.name.to_string())
@@ -90,40 +132,8 @@ impl World {
                 users.join(", ")
             ));
         }
-        self.secrets.remove(name);
+        self.secrets.secrets.remove(name);
         Ok(())
-    }
-
-    /// The first secret in `names` that does not exist, for Docker's `secret not found: NAME`.
-    pub(super) fn missing_secret<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> Option<String> {
-        names.into_iter().find(|n| !self.secrets.contains_key(*n)).map(str::to_string)
-    }
-
-    /// `docker secret ls`, laid out as Docker prints it.
-    pub(super) fn secret_ls(&self, now: SimTime, command: &str) -> CommandOutput {
-        let mut out = format!("{:<27}{:<20}{:<9}{:<16}{}\n", "ID", "NAME", "DRIVER", "CREATED", "UPDATED");
-        for s in self.secrets.values() {
-            let age = human_age(now.since(s.created_at).whole_secs());
-            out.push_str(&format!("{:<27}{:<20}{:<9}{:<16}{}\n", s.id, s.def.name, "", age, age));
-        }
-        CommandOutput { t: now, command: command.to_string(), output: out }
-    }
-
-    /// `docker secret inspect NAME`: metadata only; `Spec.Data` is never returned by the API.
-    pub(super) fn secret_inspect(&self, name: &str, now: SimTime, command: &str) -> Result<CommandOutput, String> {
-        let s = self.secrets.get(name).ok_or_else(|| format!("Error: No such secret: {name}"))?;
-        let labels: Vec<String> = s.def.labels.iter().map(|(k, v)| format!("            \"{k}\": \"{v}\"")).collect();
-        let output = format!(
-            "[\n    {{\n        \"ID\": \"{}\",\n        \"Version\": {{\n            \"Index\": 11\n        }},\n        \
-             \"CreatedAt\": \"+{}s\",\n        \"UpdatedAt\": \"+{}s\",\n        \"Spec\": {{\n            \
-             \"Name\": \"{}\",\n            \"Labels\": {{{}}}\n        }}\n    }}\n]\n",
-            s.id,
-            s.created_at.secs_ms(),
-            s.created_at.secs_ms(),
-            s.def.name,
-            if labels.is_empty() { String::new() } else { format!("\n{}\n        ", labels.join(",\n")) },
-        );
-        Ok(CommandOutput { t: now, command: command.to_string(), output })
     }
 }
 

@@ -1,0 +1,160 @@
+//! The substrate: the machines of the swarm — each node's network link, its swarmkit agent
+//! (`agent/`), its moby container daemon (`daemon/`) and image store — and the registry they
+//! pull from. It knows nothing of the manager: a node hears of a task through an
+//! [`Assignment`] (swarmkit's `dispatcher.Assignments` stream) and reports task states through
+//! an [`Uplink`] (`dispatcher.UpdateTaskStatus`), so another control plane could drive the same
+//! machines.
+
+mod agent;
+mod daemon;
+mod images;
+mod network;
+
+use std::sync::Arc;
+
+use crate::model::cluster::NodeSpec;
+use crate::model::record::SecretMount;
+use crate::model::spec::TaskSpec;
+use crate::model::task::{NodeId, TaskId, TaskState};
+use crate::time::SimTime;
+
+use super::Io;
+use agent::TaskRun;
+pub(crate) use agent::{Container, ContainerPhase};
+use daemon::Daemon;
+use images::ImageStore;
+
+/// What a node's agent is told of a task: with the assignment, and again with every change of
+/// its desired state.
+pub(crate) struct Assignment {
+    /// The task.
+    pub task: TaskId,
+    /// The node it is assigned to.
+    pub node: NodeId,
+    /// Its state as the manager has it (the agent ignores a task that has moved on).
+    pub state: TaskState,
+    /// The state the manager wants.
+    pub desired: TaskState,
+    /// What to run.
+    pub spec: Arc<TaskSpec>,
+    /// Its service's name (for the secret mounts' record).
+    pub service: Arc<str>,
+    /// Its id as Docker prints it.
+    pub docker_id: Arc<str>,
+}
+
+/// What a node sends up to whoever manages it.
+pub(crate) trait Uplink {
+    /// The agent reports a task's new state with its status message (`UpdateTaskStatus`).
+    fn task_status(&mut self, task: TaskId, state: TaskState, message: &str, cluster: ClusterView<'_>, io: &mut Io<'_>);
+    /// A container started, turned healthy or unhealthy, was signalled or exited: what an
+    /// observer of the routing mesh sees changes, though nothing is reported yet.
+    fn container_changed(&mut self, task: TaskId, cluster: ClusterView<'_>);
+    /// The daemon wrote the task's secrets into its container's tmpfs.
+    fn secrets_mounted(&mut self, mounts: Vec<SecretMount>);
+}
+
+/// One machine of the swarm.
+struct Machine {
+    /// Hostname, shared by every recorded row.
+    name: Arc<str>,
+    /// Its network link is up (false from `node_down` until its session is back).
+    reachable: bool,
+    /// `node_up` happened; the agent has not re-registered yet.
+    reconnecting: bool,
+    /// When its agent can take the next task operation (they are handled one at a time).
+    agent_free_at: SimTime,
+    /// Its container daemon (starts and stops share it).
+    daemon: Daemon,
+    /// Its local images and downloads.
+    images: ImageStore,
+}
+
+/// The machines, the tasks their agents run, and the registry.
+pub(crate) struct Cluster {
+    machines: Vec<Machine>,
+    /// Each task a node has heard of, by task index (`None`: never assigned).
+    runs: Vec<Option<TaskRun>>,
+    /// The registry refuses pulls until then.
+    registry_down_until: SimTime,
+}
+
+/// A read-only look at the substrate, for observers and for what the control plane is allowed
+/// to see of it.
+#[derive(Clone, Copy)]
+pub(crate) struct ClusterView<'a> {
+    machines: &'a [Machine],
+    runs: &'a [Option<TaskRun>],
+}
+
+impl ClusterView<'_> {
+    /// The node's network link is up.
+    pub fn reachable(&self, node: NodeId) -> bool {
+        self.machines[node.0 as usize].reachable
+    }
+
+    /// The task's container (not started when no node has it).
+    pub fn container(&self, task: TaskId) -> Container {
+        match self.runs.get(task.0 as usize) {
+            Some(Some(run)) => run.container,
+            _ => Container::default(),
+        }
+    }
+}
+
+impl Cluster {
+    /// Machines as declared, nothing running.
+    pub fn new(nodes: &[NodeSpec]) -> Cluster {
+        let machines = nodes
+            .iter()
+            .map(|spec| Machine {
+                name: Arc::from(spec.name.as_str()),
+                reachable: true,
+                reconnecting: false,
+                agent_free_at: SimTime::ZERO,
+                daemon: Daemon::default(),
+                images: ImageStore::new(&spec.cached_images),
+            })
+            .collect();
+        Cluster { machines, runs: Vec::new(), registry_down_until: SimTime::ZERO }
+    }
+
+    /// What observers may see.
+    pub fn view(&self) -> ClusterView<'_> {
+        ClusterView { machines: &self.machines, runs: &self.runs }
+    }
+
+    /// The node with this hostname.
+    pub fn node_named(&self, name: &str) -> Option<NodeId> {
+        self.machines.iter().position(|m| &*m.name == name).map(|i| NodeId(i as u32))
+    }
+
+    /// The registry refuses every pull until `until`.
+    pub fn registry_outage(&mut self, until: SimTime) {
+        self.registry_down_until = self.registry_down_until.max(until);
+    }
+
+    fn run(&self, id: TaskId) -> &TaskRun {
+        self.runs[id.0 as usize].as_ref().expect("the node has heard of the task")
+    }
+
+    fn run_mut(&mut self, id: TaskId) -> &mut TaskRun {
+        self.runs[id.0 as usize].as_mut().expect("the node has heard of the task")
+    }
+
+    fn machine(&mut self, id: TaskId) -> &mut Machine {
+        let node = self.run(id).node;
+        &mut self.machines[node.0 as usize]
+    }
+
+    /// The node's record of a task, made on first contact.
+    fn heard_of(&mut self, a: &Assignment) {
+        let index = a.task.0 as usize;
+        if self.runs.len() <= index {
+            self.runs.resize_with(index + 1, || None);
+        }
+        if self.runs[index].is_none() {
+            self.runs[index] = Some(TaskRun::new(a));
+        }
+    }
+}

@@ -1,0 +1,477 @@
+//! A node's agent: moves a task through ACCEPTED … RUNNING and on to its end as swarmkit's
+//! `agent/exec/controller.go: Do` and moby's swarm executor (`daemon/cluster/executor/container`)
+//! do — pull, create, the READY hold, start, the health gate, and the stop sequence (SIGTERM,
+//! then SIGKILL after the grace period truncated to whole seconds).
+
+use std::sync::Arc;
+
+use crate::model::image::{ExitBehavior, HealthBehavior, StopBehavior};
+use crate::model::record::SecretMount;
+use crate::model::spec::{Healthcheck, TaskSpec};
+use crate::model::task::{NodeId, TaskId, TaskState};
+use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
+use crate::time::{SimDuration, SimTime};
+
+use super::daemon::JobKind;
+use super::{Assignment, Cluster, Uplink};
+use crate::world::{AgentStep, Event, Io};
+
+/// Docker's default stop timeout on Linux when the service sets no grace period.
+const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
+
+/// Where a task's container is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ContainerPhase {
+    /// Not created or not started yet.
+    NotStarted,
+    /// Process running.
+    Running,
+    /// Process exited.
+    Exited,
+}
+
+/// Why a container is being stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum StopCause {
+    /// Not stopping.
+    None,
+    /// Desired state went past RUNNING.
+    Shutdown,
+    /// The health monitor found it unhealthy.
+    Unhealthy,
+}
+
+/// A task's container.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Container {
+    /// Phase.
+    pub phase: ContainerPhase,
+    /// Health status is healthy (or there is no health check).
+    pub healthy: bool,
+    /// SIGTERM has been sent.
+    pub signalled: bool,
+    /// Why it is stopping.
+    stop_cause: StopCause,
+    /// The agent has begun stopping it (desired SHUTDOWN seen).
+    stop_requested: bool,
+}
+
+impl Default for Container {
+    fn default() -> Self {
+        Container {
+            phase: ContainerPhase::NotStarted,
+            healthy: false,
+            signalled: false,
+            stop_cause: StopCause::None,
+            stop_requested: false,
+        }
+    }
+}
+
+/// A task as its node's agent knows it.
+pub(super) struct TaskRun {
+    /// The node it runs on.
+    pub node: NodeId,
+    /// What to run.
+    pub spec: Arc<TaskSpec>,
+    /// Its service's name.
+    service: Arc<str>,
+    /// Its id as Docker prints it.
+    docker_id: Arc<str>,
+    /// Its state as the agent last reported it.
+    state: TaskState,
+    /// The desired state as the agent last heard it (`None`: not heard yet).
+    desired: Option<TaskState>,
+    /// The status message of its exit, reported with the final state.
+    exit_message: String,
+    /// Its container.
+    pub container: Container,
+}
+
+impl TaskRun {
+    pub(super) fn new(a: &Assignment) -> TaskRun {
+        TaskRun {
+            node: a.node,
+            spec: a.spec.clone(),
+            service: a.service.clone(),
+            docker_id: a.docker_id.clone(),
+            state: a.state,
+            desired: None,
+            exit_message: String::new(),
+            container: Container::default(),
+        }
+    }
+}
+
+/// Probe answers from an image's declared health behaviour.
+struct BehaviorOracle<'a> {
+    behavior: &'a HealthBehavior,
+    pass_from: Option<SimTime>,
+    fail_from: Option<SimTime>,
+    rng: &'a mut crate::rng::SimRng,
+}
+
+impl ProbeOracle for BehaviorOracle<'_> {
+    fn probe(&mut self, at: SimTime) -> ProbeResult {
+        let pass = match self.behavior {
+            HealthBehavior::Flaky(p) => !self.rng.chance(*p),
+            _ => self.pass_from.is_some_and(|p| at >= p) && self.fail_from.is_none_or(|f| at < f),
+        };
+        if pass { ProbeResult::Pass } else { ProbeResult::Fail }
+    }
+    fn passes_from(&self) -> Option<SimTime> {
+        if self.fail_from.is_some() { None } else { self.pass_from }
+    }
+    fn fails_from(&self) -> Option<SimTime> {
+        self.fail_from
+    }
+}
+
+impl Cluster {
+    /// Dispatches one agent-side step of a task the node already has.
+    pub(crate) fn agent_step(&mut self, id: TaskId, step: AgentStep, up: &mut impl Uplink, io: &mut Io<'_>) {
+        match step {
+            AgentStep::Allocate | AgentStep::Accept => unreachable!("the manager's allocator and the assignment"),
+            AgentStep::PullDone { ok } => self.pull_done(id, ok, up, io),
+            AgentStep::StartBegin => self.start_begin(id, up, io),
+            AgentStep::ContainerStarted => self.container_started(id, up, io),
+            AgentStep::Healthy => self.healthy(id, up, io),
+            AgentStep::Unhealthy => self.unhealthy(id, up, io),
+            AgentStep::Signal => self.signal(id, up, io),
+            AgentStep::Exited { code } => self.exited(id, code, up, io),
+            AgentStep::Report { state } => {
+                let message = std::mem::take(&mut self.run_mut(id).exit_message);
+                self.report(id, state, &message, up, io);
+            }
+        }
+    }
+
+    /// The agent's new state for a task, reported up.
+    fn report(&mut self, id: TaskId, state: TaskState, message: &str, up: &mut impl Uplink, io: &mut Io<'_>) {
+        self.run_mut(id).state = state;
+        up.task_status(id, state, message, self.view(), io);
+    }
+
+    /// Observers see the container's change.
+    fn touch(&self, id: TaskId, up: &mut impl Uplink) {
+        up.container_changed(id, self.view());
+    }
+
+    fn task_node_reachable(&self, id: TaskId) -> bool {
+        self.machines[self.run(id).node.0 as usize].reachable
+    }
+
+    /// The assignment reached the node: ACCEPTED, PREPARING, and the pull starts.
+    pub(crate) fn accept(&mut self, a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if a.state != TaskState::Assigned || !self.machines[a.node.0 as usize].reachable {
+            return;
+        }
+        self.heard_of(&a);
+        let id = a.task;
+        // The assignment carries the task as it is now, desired state included.
+        self.run_mut(id).desired = Some(a.desired);
+        if a.desired > TaskState::Running {
+            self.report(id, TaskState::Shutdown, "shutdown", up, io);
+            return;
+        }
+        self.report(id, TaskState::Accepted, "accepted", up, io);
+        self.report(id, TaskState::Preparing, "preparing", up, io);
+        self.begin_pull(id, io);
+    }
+
+    fn pull_done(&mut self, id: TaskId, ok: bool, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if self.run(id).state != TaskState::Preparing || !self.task_node_reachable(id) {
+            return;
+        }
+        if !ok {
+            // moby's executor reports the missing image (20.10 wording); the task is REJECTED
+            // and the restart supervisor retries with a new task.
+            let msg = format!("No such image: {}", self.run(id).spec.image);
+            self.report(id, TaskState::Rejected, &msg, up, io);
+            return;
+        }
+        let image = self.run(id).spec.image.clone();
+        self.machine(id).images.pulled(image);
+        self.report(id, TaskState::Ready, "prepared", up, io);
+        self.agent_advance(id, up, io);
+    }
+
+    /// The agent acts on the desired state it has heard.
+    fn agent_advance(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let run = self.run(id);
+        let desired = run.desired.expect("advanced after hearing the desired state");
+        if desired > TaskState::Running {
+            self.begin_stop(id, up, io);
+        } else if desired == TaskState::Running && run.state == TaskState::Ready {
+            let d = io.latency(|l| &l.start_begin);
+            let at = self.agent_slot(id, io.now().plus(d), io);
+            io.q.at(at, Event::Agent { task: id, step: AgentStep::StartBegin });
+        }
+    }
+
+    /// The agent works through its tasks one at a time: an operation due at `at` on a node
+    /// whose agent is still busy waits for it (traces: six SIGTERMs sent at once land 10–20 ms
+    /// apart). Returns when this one happens.
+    fn agent_slot(&mut self, id: TaskId, at: SimTime, io: &mut Io<'_>) -> SimTime {
+        let gap = io.latency(|l| &l.agent_step);
+        let machine = self.machine(id);
+        let start = at.max(machine.agent_free_at);
+        machine.agent_free_at = start.plus(gap);
+        start
+    }
+
+    /// A desired-state change reached the node (possibly before the assignment itself).
+    pub(crate) fn desired_arrives(&mut self, a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.machines[a.node.0 as usize].reachable {
+            return; // delivered when the node answers again (see `node_reconnected`)
+        }
+        self.heard_of(&a);
+        let id = a.task;
+        if self.run(id).desired == Some(a.desired) {
+            return;
+        }
+        self.run_mut(id).desired = Some(a.desired);
+        self.agent_advance(id, up, io);
+    }
+
+    fn start_begin(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let run = self.run(id);
+        if run.state != TaskState::Ready || run.desired != Some(TaskState::Running) || !self.task_node_reachable(id) {
+            return;
+        }
+        self.report(id, TaskState::Starting, "starting", up, io);
+        let image = io.scenario.image(&self.run(id).spec.image);
+        let work = image.start.sample(&mut io.rng.start);
+        self.daemon_submit(id, JobKind::Start, work, io);
+    }
+
+    /// The health check that applies: the service's, else the image's `HEALTHCHECK`.
+    fn resolved_health(&self, id: TaskId, io: &Io<'_>) -> Option<ResolvedHealth> {
+        let spec = &self.run(id).spec;
+        let config = match &spec.healthcheck {
+            Some(Healthcheck::Disabled) => return None,
+            Some(Healthcheck::Check(c)) => Some(c.clone()),
+            None => io.scenario.image(&spec.image).healthcheck,
+        }?;
+        if config.test.first().is_some_and(|t| t == "NONE") {
+            return None;
+        }
+        Some(ResolvedHealth::resolve(&config, io.scenario.engine))
+    }
+
+    fn container_started(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if self.run(id).state != TaskState::Starting {
+            return;
+        }
+        let now = io.now();
+        let image = io.scenario.image(&self.run(id).spec.image);
+        self.run_mut(id).container.phase = ContainerPhase::Running;
+        up.secrets_mounted(self.secret_mounts(id, now));
+        if let ExitBehavior::ExitsAfter { code, after } = &image.exit {
+            let d = after.sample(&mut io.rng.exit);
+            io.q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: *code } });
+        }
+        if self.run(id).desired.is_some_and(|d| d > TaskState::Running) {
+            self.begin_stop(id, up, io);
+            return;
+        }
+        match self.resolved_health(id, io) {
+            None => {
+                self.run_mut(id).container.healthy = true;
+                self.report(id, TaskState::Running, "started", up, io);
+            }
+            Some(h) => self.schedule_health(id, &h, &image.health, now, io),
+        }
+    }
+
+    /// The daemon writes each referenced secret into the container's tmpfs as it starts.
+    fn secret_mounts(&self, id: TaskId, now: SimTime) -> Vec<SecretMount> {
+        let run = self.run(id);
+        let node = self.machines[run.node.0 as usize].name.clone();
+        run.spec
+            .secrets
+            .iter()
+            .map(|r| SecretMount {
+                t: now,
+                service: run.service.clone(),
+                task_id: run.docker_id.clone(),
+                node: node.clone(),
+                secret: r.source.clone(),
+                path: r.mount_path(),
+                uid: r.uid.clone(),
+                gid: r.gid.clone(),
+                mode: r.mode,
+            })
+            .collect()
+    }
+
+    fn schedule_health(
+        &mut self,
+        id: TaskId,
+        h: &ResolvedHealth,
+        behavior: &HealthBehavior,
+        now: SimTime,
+        io: &mut Io<'_>,
+    ) {
+        let probe = io.latency(|l| &l.probe);
+        let rng = &mut io.rng.health;
+        let (pass_from, fail_from) = match behavior {
+            HealthBehavior::Healthy => (Some(now), None),
+            HealthBehavior::NeverHealthy => (None, Some(now)),
+            HealthBehavior::HealthyAfter(d) => (Some(now.plus(d.sample(rng))), None),
+            HealthBehavior::UnhealthyAfter(d) => (Some(now), Some(now.plus(d.sample(rng)))),
+            HealthBehavior::Flaky(_) => (None, None),
+        };
+        let horizon = io.scenario.until;
+        let mut oracle = BehaviorOracle { behavior, pass_from, fail_from, rng };
+        let outcome = health::predict(h, now, probe, &mut oracle, horizon);
+        if let Some(t) = outcome.healthy_at {
+            io.q.at(t, Event::Agent { task: id, step: AgentStep::Healthy });
+        }
+        if let Some(t) = outcome.unhealthy_at {
+            io.q.at(t, Event::Agent { task: id, step: AgentStep::Unhealthy });
+        }
+    }
+
+    fn container_live(&self, id: TaskId) -> bool {
+        let c = &self.run(id).container;
+        c.phase == ContainerPhase::Running && !c.signalled
+    }
+
+    /// `controller.Start` returns once the container is healthy: the task becomes RUNNING.
+    fn healthy(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.container_live(id) || self.run(id).container.stop_cause != StopCause::None {
+            return;
+        }
+        self.run_mut(id).container.healthy = true;
+        self.touch(id, up);
+        if self.run(id).state == TaskState::Starting {
+            self.report(id, TaskState::Running, "started", up, io);
+        }
+    }
+
+    /// The executor shuts an unhealthy container down; its exit ends the task.
+    fn unhealthy(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.container_live(id) || self.run(id).container.stop_cause != StopCause::None {
+            return;
+        }
+        let c = &mut self.run_mut(id).container;
+        c.healthy = false;
+        c.stop_cause = StopCause::Unhealthy;
+        self.touch(id, up);
+        let d = io.latency(|l| &l.unhealthy_kill);
+        io.q.after(d, Event::Agent { task: id, step: AgentStep::Signal });
+    }
+
+    /// Desired state past RUNNING: stop the container, or end a task that never started.
+    fn begin_stop(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let run = self.run(id);
+        if run.state.is_terminal() || run.container.stop_requested {
+            return;
+        }
+        match run.container.phase {
+            ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, "shutdown", up, io),
+            ContainerPhase::Exited => {}
+            ContainerPhase::Running => {
+                let c = &mut self.run_mut(id).container;
+                c.stop_requested = true;
+                if c.stop_cause == StopCause::None {
+                    c.stop_cause = StopCause::Shutdown;
+                }
+                if !c.signalled {
+                    // The agent removes the task from the load balancer before the signal
+                    // (traces: SIGTERM ~1.2 s after desired SHUTDOWN).
+                    let d = io.latency(|l| &l.stop_signal);
+                    let at = self.agent_slot(id, io.now().plus(d), io);
+                    io.q.at(at, Event::Agent { task: id, step: AgentStep::Signal });
+                }
+            }
+        }
+    }
+
+    /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
+    fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let c = self.run(id).container;
+        if c.phase != ContainerPhase::Running || c.signalled {
+            return;
+        }
+        self.run_mut(id).container.signalled = true;
+        self.touch(id, up);
+        let spec = self.run(id).spec.clone();
+        let grace = SimDuration::from_secs(spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs());
+        let image = io.scenario.image(&spec.image);
+        // SIGKILL after the grace period, unless the process has exited by then.
+        io.q.after(grace, Event::Agent { task: id, step: AgentStep::Exited { code: 137 } });
+        if let StopBehavior::Graceful { after, exit_code } = &image.stop {
+            let work = after.sample(&mut io.rng.stop);
+            self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, io);
+        }
+    }
+
+    /// Hands a container start or stop to the node's daemon and re-plans its completions.
+    fn daemon_submit(&mut self, id: TaskId, kind: JobKind, work: SimDuration, io: &mut Io<'_>) {
+        let node = self.run(id).node;
+        let next = self.machines[node.0 as usize].daemon.submit(io.now(), id, kind, work);
+        self.arm_daemon(node, next, io);
+    }
+
+    /// Makes sure an event fires by the daemon's next completion.
+    fn arm_daemon(&mut self, node: NodeId, next: Option<SimTime>, io: &mut Io<'_>) {
+        let daemon = &mut self.machines[node.0 as usize].daemon;
+        if let Some(at) = next
+            && daemon.armed_at.is_none_or(|armed| at < armed)
+        {
+            daemon.armed_at = Some(at);
+            io.q.at(at, Event::DaemonJobsDue { node });
+        }
+    }
+
+    /// The daemon's next completions are due: the containers start or exit.
+    pub(crate) fn daemon_jobs_due(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let daemon = &mut self.machines[node.0 as usize].daemon;
+        if daemon.armed_at != Some(io.now()) {
+            return; // superseded by an earlier completion, which re-armed
+        }
+        daemon.armed_at = None;
+        let (done, next) = daemon.finish_due(io.now());
+        self.arm_daemon(node, next, io);
+        for (task, kind) in done {
+            match kind {
+                JobKind::Start => self.container_started(task, up, io),
+                JobKind::Stop { code } => self.exited(task, code, up, io),
+            }
+        }
+    }
+
+    fn exited(&mut self, id: TaskId, code: i32, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let c = self.run(id).container;
+        if c.phase != ContainerPhase::Running {
+            return;
+        }
+        // A process that died another way (crash, SIGKILL) no longer needs its stop job.
+        let node = self.run(id).node;
+        let next = self.machines[node.0 as usize].daemon.cancel(io.now(), id);
+        self.arm_daemon(node, next, io);
+        let container = &mut self.run_mut(id).container;
+        container.phase = ContainerPhase::Exited;
+        container.healthy = false;
+        self.touch(id, up);
+        let state = if c.stop_requested {
+            TaskState::Shutdown
+        } else if code == 0 {
+            TaskState::Complete
+        } else {
+            TaskState::Failed
+        };
+        let message = match (state, c.stop_cause) {
+            (TaskState::Shutdown, _) => "shutdown".to_string(),
+            (TaskState::Complete, _) => "finished".to_string(),
+            (_, StopCause::Unhealthy) => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
+            _ => format!("task: non-zero exit ({code})"),
+        };
+        let d = io.latency(|l| &l.exit_report);
+        self.run_mut(id).exit_message = message;
+        let at = self.agent_slot(id, io.now().plus(d), io);
+        io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
+    }
+}

@@ -1,0 +1,130 @@
+//! The control plane: swarmkit's manager (`manager/`). Each component owns its state in its
+//! own file, named after swarmkit's: the store (`state/store`), the dispatcher
+//! (`dispatcher/`), the allocator and scheduler (`allocator/`, `scheduler/`), the replicated
+//! and global orchestrators (`orchestrator/replicated`, `orchestrator/global`), the restart
+//! supervisor (`orchestrator/restart`), the update supervisor (`orchestrator/update`), the
+//! control API (`controlapi/`) with its secret store, and the recorder that watches the store.
+//! The manager sees the machines only as swarmkit's does, through what nodes report, plus the
+//! read-only [`ClusterView`] its recorder uses.
+
+mod controlapi;
+mod dispatcher;
+mod orchestrator;
+mod record;
+mod restart;
+mod scheduler;
+mod secrets;
+mod store;
+mod transitions;
+mod update;
+
+use crate::model::record::SecretMount;
+use crate::model::scenario::Scenario;
+use crate::model::task::{TaskId, TaskState};
+use crate::time::SimTime;
+
+use super::Io;
+use super::cluster::{Assignment, ClusterView, Uplink};
+use dispatcher::Dispatcher;
+use record::Recorder;
+use restart::RestartSupervisor;
+use scheduler::Scheduler;
+use secrets::SecretStore;
+use store::Store;
+use update::UpdateSupervisor;
+
+pub(crate) use controlapi::updated_spec;
+pub(crate) use record::Counts;
+
+/// The manager's components.
+pub(crate) struct Manager {
+    store: Store,
+    dispatcher: Dispatcher,
+    scheduler: Scheduler,
+    restarts: RestartSupervisor,
+    updates: UpdateSupervisor,
+    secrets: SecretStore,
+    recorder: Recorder,
+}
+
+impl Manager {
+    /// A manager of the scenario's nodes, with its secrets, before anything is deployed.
+    pub fn new(scenario: &Scenario) -> Manager {
+        Manager {
+            store: Store::new(&scenario.nodes),
+            dispatcher: Dispatcher::new(scenario),
+            scheduler: Scheduler::default(),
+            restarts: RestartSupervisor::default(),
+            updates: UpdateSupervisor::default(),
+            secrets: SecretStore::new(&scenario.secrets),
+            recorder: Recorder::default(),
+        }
+    }
+
+    /// The event being handled happens at `now`.
+    pub fn clock(&mut self, now: SimTime) {
+        self.recorder.set_now(now);
+    }
+
+    /// When the last recorded change happened.
+    pub fn last_change_at(&self) -> SimTime {
+        self.recorder.last_change_at()
+    }
+
+    /// Logs a timeline command before it runs; its outcome follows with
+    /// [`Manager::log_action_result`].
+    pub fn log_action(&mut self, now: SimTime, text: String) -> usize {
+        self.recorder.action(now, text)
+    }
+
+    /// The outcome of a logged command.
+    pub fn log_action_result(&mut self, index: usize, refusal: Option<String>) {
+        self.recorder.action_result(index, refusal);
+    }
+
+    /// What the task's node is told of it (`dispatcher.Assignments`).
+    pub fn assignment(&self, id: TaskId) -> Assignment {
+        let task = self.store.task(id);
+        let service = self.store.service(task.service);
+        Assignment {
+            task: id,
+            node: task.node.expect("only assigned tasks reach a node"),
+            state: task.state,
+            desired: task.desired,
+            spec: service.task_spec_at(task.spec).clone(),
+            service: service.name.clone(),
+            docker_id: task.docker_id.clone(),
+        }
+    }
+
+    /// Invariants checked after every event in tests.
+    pub fn assert_invariants(&self) {
+        self.updates.assert_invariants(&self.store);
+    }
+}
+
+impl Uplink for Manager {
+    /// `UpdateTaskStatus`: a status that does not move the task forward is stale and ignored
+    /// (a node reporting on a task the manager has since marked ORPHANED).
+    fn task_status(
+        &mut self,
+        task: TaskId,
+        state: TaskState,
+        message: &str,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        if self.store.task(task).state >= state {
+            return;
+        }
+        self.set_state(task, state, message, cluster, io);
+    }
+
+    fn container_changed(&mut self, task: TaskId, cluster: ClusterView<'_>) {
+        self.recorder.touch(task, &self.store, cluster);
+    }
+
+    fn secrets_mounted(&mut self, mounts: Vec<SecretMount>) {
+        self.recorder.secret_mounts(mounts);
+    }
+}

@@ -1,0 +1,298 @@
+//! The control API (swarmkit `manager/controlapi`): the docker commands of a timeline as the
+//! manager applies them — `docker service create|update|rollback|scale|rm`
+//! (`CreateService`, `UpdateService`, `RemoveService`), `docker node update`
+//! (`UpdateNode`), and the secret commands — with Docker's refusals. Also the routes the
+//! simulated router derives from service labels (see [`crate::model::route`]).
+
+use crate::model::cluster::Availability;
+use crate::model::record::UpdateState;
+use crate::model::route::{RouteState, backends};
+use crate::model::scenario::{Action, ServiceUpdate};
+use crate::model::spec::{ServiceMode, ServiceSpec};
+use crate::model::task::{NodeId, ServiceId, TaskState};
+use crate::model::traffic::TrafficSpec;
+use crate::time::SimTime;
+use crate::world::cluster::ClusterView;
+use crate::world::manager::Counts;
+use crate::world::{Event, Io};
+
+use super::Manager;
+
+/// The spec `docker service update` submits.
+pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceSpec {
+    let mut spec = current.clone();
+    if let Some(image) = &u.image {
+        spec.task.image = image.clone();
+    }
+    u.update.apply_to(&mut spec.update);
+    u.rollback.apply_to(&mut spec.rollback);
+    if u.force {
+        spec.task.force_update += 1;
+    }
+    if let (Some(n), ServiceMode::Replicated { .. }) = (u.replicas, spec.mode) {
+        spec.mode = ServiceMode::Replicated { replicas: n };
+    }
+    // `--secret-rm` matches by secret name.
+    spec.task.secrets.retain(|s| !u.secret_rm.contains(&s.source));
+    for s in &u.secret_add {
+        if !spec.task.secrets.contains(s) {
+            spec.task.secrets.push(s.clone());
+        }
+    }
+    if let Some(g) = u.stop_grace_period {
+        spec.task.stop_grace_period = Some(g);
+    }
+    // docker/cli `updateLabels`: additions first, then removals.
+    for (key, value) in &u.label_add {
+        spec.labels.insert(key.clone(), value.clone());
+    }
+    for key in &u.label_rm {
+        spec.labels.remove(key);
+    }
+    spec
+}
+
+/// What a rollout controller watches of a service.
+pub(crate) struct ServiceStatus<'a> {
+    /// Its current spec.
+    pub spec: &'a ServiceSpec,
+    /// Its name.
+    pub name: &'a str,
+    /// Removed by `docker service rm`.
+    pub removed: bool,
+    /// Replicas it should have.
+    pub desired: u64,
+    /// Its timeline counts.
+    pub counts: Counts,
+    /// Tasks that ended while they should have run.
+    pub failures: u64,
+    /// UpdateStatus.
+    pub update: Option<UpdateState>,
+    /// When its last update started.
+    pub update_started: Option<SimTime>,
+}
+
+impl Manager {
+    /// A timeline command for the manager; `Err` is Docker's refusal.
+    pub(crate) fn control_api(
+        &mut self,
+        action: &Action,
+        text: &str,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> Result<(), String> {
+        let named = |m: &Manager, name: &str| m.live_service(name).ok_or_else(|| format!("service {name} not found"));
+        match action {
+            Action::ServiceUpdate { service, update } => {
+                let sid = named(self, service)?;
+                if update.rollback_now {
+                    self.manual_rollback(sid, io)
+                } else {
+                    self.service_update(sid, update, cluster, io)
+                }
+            }
+            Action::ServiceRollback { service } => {
+                let sid = named(self, service)?;
+                self.manual_rollback(sid, io)
+            }
+            Action::ServiceCreate { spec } => self.service_create(spec, io),
+            Action::ServiceRm { service } => {
+                let sid = named(self, service)?;
+                self.service_rm(sid, cluster, io)
+            }
+            Action::ServiceScale { service, replicas } => {
+                let sid = named(self, service)?;
+                if self.store.service(sid).is_global() {
+                    return Err("scale can only be used with replicated or replicated-job mode".to_string());
+                }
+                let u = ServiceUpdate { replicas: Some(*replicas), ..Default::default() };
+                self.service_update(sid, &u, cluster, io)
+            }
+            Action::NodeAvailability { node, availability } => {
+                let Some(n) = self.store.nodes().iter().find(|n| n.spec.name == *node).map(|n| n.id) else {
+                    return Err(format!("node {node} not found"));
+                };
+                self.set_availability(n, *availability, cluster, io);
+                Ok(())
+            }
+            Action::SecretCreate { secret } => self.secret_create(secret, io.now()),
+            Action::SecretRm { name } => self.secret_rm(name),
+            Action::SecretLs => {
+                let out = self.secrets.ls(io.now(), text);
+                self.recorder.output(out);
+                Ok(())
+            }
+            Action::SecretInspect { name } => {
+                let out = self.secrets.inspect(name, io.now(), text)?;
+                self.recorder.output(out);
+                Ok(())
+            }
+            Action::Rollout { .. }
+            | Action::NodeDown { .. }
+            | Action::NodeUp { .. }
+            | Action::RegistryOutage { .. } => {
+                unreachable!("rollouts and faults are not the manager's")
+            }
+        }
+    }
+
+    /// The live (not removed) service named `name`.
+    pub(crate) fn live_service(&self, name: &str) -> Option<ServiceId> {
+        self.store.services().iter().find(|s| !s.is_removed() && &*s.name == name).map(|s| s.id)
+    }
+
+    /// What a rollout controller watches of a service.
+    pub(crate) fn service_status(&self, sid: ServiceId, cluster: ClusterView<'_>) -> ServiceStatus<'_> {
+        let s = self.store.service(sid);
+        ServiceStatus {
+            spec: s.spec(),
+            name: &s.name,
+            removed: s.is_removed(),
+            desired: self.desired_count(sid, cluster),
+            counts: self.recorder.counts(sid),
+            failures: s.failures,
+            update: s.status.as_ref().map(|st| st.state),
+            update_started: self.recorder.update(sid).started_at,
+        }
+    }
+
+    /// `UpdateService` for a new spec: PreviousSpec = Spec, UpdateStatus reset to nil even when
+    /// nothing changed (which is how a paused update resumes).
+    pub(crate) fn service_update(
+        &mut self,
+        sid: ServiceId,
+        u: &ServiceUpdate,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> Result<(), String> {
+        // The CLI resolves secret names to ids first (`ParseSecrets`).
+        if let Some(missing) = self.secrets.missing(u.secret_add.iter().map(|s| s.source.as_str())) {
+            return Err(format!("secret not found: {missing}"));
+        }
+        let spec = updated_spec(self.store.service(sid).spec(), u);
+        if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
+            return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());
+        }
+        let touches_task = u.touches_tasks();
+        if let Some(image) = &u.image {
+            let name = self.store.service(sid).name.to_string();
+            self.recorder.image_change(io.now(), name, image.clone());
+        }
+        self.store.update_service(sid, spec, touches_task);
+        if touches_task {
+            // Which tasks count as "new" changed.
+            for id in self.store.service(sid).tasks.clone() {
+                self.recorder.touch(id, &self.store, cluster);
+            }
+        }
+        io.q.at(io.now(), Event::Reconcile { service: sid });
+        Ok(())
+    }
+
+    /// `docker service rollback` / `--rollback`: swap Spec and PreviousSpec.
+    fn manual_rollback(&mut self, sid: ServiceId, io: &mut Io<'_>) -> Result<(), String> {
+        if self.store.swap_to_previous(sid).is_none() {
+            return Err(format!(
+                "rpc error: code = FailedPrecondition desc = service {} does not have a previous spec",
+                self.store.service(sid).name
+            ));
+        }
+        let record = self.recorder.update_mut(sid);
+        record.started_at = Some(io.now());
+        record.completed_at = None;
+        record.rollback_started_at = Some(io.now());
+        self.set_status(sid, UpdateState::RollbackStarted, "manually requested rollback");
+        io.q.at(io.now(), Event::Reconcile { service: sid });
+        Ok(())
+    }
+
+    /// `docker service create`: `controlapi.CreateService` refuses a name in use and secrets
+    /// that do not exist; the new service is then reconciled like a deployed one.
+    pub(crate) fn service_create(&mut self, spec: &ServiceSpec, io: &mut Io<'_>) -> Result<(), String> {
+        if self.live_service(&spec.name).is_some() {
+            return Err(format!(
+                "Error response from daemon: rpc error: code = AlreadyExists desc = name conflicts with an existing object: service {} already exists",
+                spec.name
+            ));
+        }
+        if let Some(missing) = self.secrets.missing(spec.task.secrets.iter().map(|s| s.source.as_str())) {
+            return Err(format!("secret not found: {missing}"));
+        }
+        self.add_service(spec.clone(), io);
+        self.recorder.image_change(io.now(), spec.name.clone(), spec.task.image.clone());
+        Ok(())
+    }
+
+    /// `docker service rm`: every task of the service is given desired state REMOVE and
+    /// stopped as a shutdown is (SIGTERM, the grace period); its updater stops.
+    pub(crate) fn service_rm(
+        &mut self,
+        sid: ServiceId,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> Result<(), String> {
+        self.store.remove_service(sid, io.now());
+        self.updates.cancel(sid);
+        self.recorder.sample_due(sid);
+        for id in self.store.service(sid).tasks.clone() {
+            if self.store.task(id).desired <= TaskState::Running {
+                self.set_desired(id, TaskState::Remove, cluster, io);
+            }
+        }
+        Ok(())
+    }
+
+    /// `docker node update --availability`.
+    fn set_availability(
+        &mut self,
+        node: NodeId,
+        availability: Availability,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        self.store.set_availability(node, availability);
+        if availability == Availability::Drain {
+            // Replicated tasks are restarted elsewhere with no restart delay; global ones are
+            // shut down by the global orchestrator's reconcile.
+            for id in self.store.tasks_on(node) {
+                let t = self.store.task(id);
+                let exited = cluster.container(id).phase == crate::world::cluster::ContainerPhase::Exited;
+                let live = t.desired <= TaskState::Running && !exited;
+                if live && !self.store.service(t.service).is_global() {
+                    self.restart(id, false, cluster, io);
+                }
+            }
+        }
+        self.reconcile_all(io);
+        self.arm_schedule_tick(io);
+    }
+
+    /// Records each traffic route's backends if they changed (after any command that creates
+    /// or removes a service or changes its labels). Every traffic route, and the route of every
+    /// rollout, is recorded, even without traffic: the reports tell which version would have
+    /// answered.
+    pub(crate) fn refresh_routes(&mut self, now: SimTime, traffic: &[TrafficSpec], rollout_routes: &[(String, bool)]) {
+        let mut watched: Vec<(String, bool)> = traffic.iter().map(|t| (t.service.clone(), !t.route_only)).collect();
+        for r in rollout_routes {
+            if !watched.iter().any(|(name, _)| *name == r.0) {
+                watched.push(r.clone());
+            }
+        }
+        for (route, includes_named) in watched {
+            let live = self.store.services().iter().filter(|s| !s.is_removed()).map(|s| (&*s.name, &s.spec().labels));
+            let now_backends = backends(&route, includes_named, live);
+            self.recorder.route(RouteState { t: now, route, backends: now_backends });
+        }
+    }
+
+    /// Logs a command a rollout ran, beside the timeline's actions.
+    pub(crate) fn log_rollout_command(&mut self, now: SimTime, text: String, refusal: Option<String>) {
+        let index = self.recorder.action(now, text);
+        self.recorder.action_result(index, refusal);
+    }
+
+    /// Serving spans, routes and image changes recorded so far.
+    pub(crate) fn traffic_inputs(&self) -> super::record::TrafficInputs<'_> {
+        self.recorder.traffic_inputs()
+    }
+}

@@ -1,0 +1,282 @@
+//! The dispatcher (swarmkit `manager/dispatcher/dispatcher.go`): the manager's end of every
+//! node's session. Two of its jobs shape what the control loops see:
+//!
+//! - **Status batching** (`UpdateTaskStatus`, `processUpdates`, `maxBatchInterval`). Agents
+//!   report task states to the dispatcher, which keeps the latest status per task in a map and
+//!   commits the map to the store in one batch when its timer fires: every `maxBatchInterval`
+//!   (100 ms), the timer being reset after each batch. The orchestrator, the restart supervisor
+//!   and the updater only learn a state when its batch commits, all in the same instant, and the
+//!   batch's updates are applied in Go map order (random). That is why two tasks failing 15 ms
+//!   apart are seen together (the s05 trace's first run), and why real runs differ by up to a
+//!   tenth of a second on every manager reaction. The recorded commits (`UpdatedAt` of the
+//!   traces' raw task versions) are 100–110 ms apart, each 1–105 ms after the agent's own
+//!   timestamp.
+//! - **Heartbeats** (`markNodeNotReady`, `heartbeat.Heartbeat`): a node that stops sending
+//!   heartbeats (period 5 s ± 0.5 s) is marked DOWN when three periods pass in silence; its
+//!   tasks are then restarted elsewhere, and become ORPHANED after 24 h
+//!   (`defaultNodeDownPeriod`). A node whose session registers again is READY.
+
+use std::collections::BTreeMap;
+
+use crate::model::task::{TaskId, TaskState};
+use crate::time::{SimDuration, SimTime};
+
+use crate::model::scenario::{Races, Scenario};
+use crate::model::task::NodeId;
+use crate::rng::SimRng;
+use crate::world::cluster::ClusterView;
+use crate::world::{Event, Io};
+
+use super::Manager;
+
+/// `DefaultHeartBeatPeriod`.
+const HEARTBEAT_PERIOD_MS: u64 = 5_000;
+/// `periodChooser` jitter: ± 10 % of the period.
+const HEARTBEAT_JITTER_MS: u64 = 500;
+/// `defaultGracePeriodMultiplier`.
+const GRACE_MULTIPLIER: u64 = 3;
+/// `defaultNodeDownPeriod`: tasks of a node DOWN this long become ORPHANED.
+const ORPHAN_AFTER: SimDuration = SimDuration::from_secs(24 * 3600);
+
+/// The dispatcher's state: the pending status batches and each node's session.
+pub(super) struct Dispatcher {
+    batcher: StatusBatcher,
+    /// Per node, which session (outage) it is in: a deadline or a reconnection of an earlier
+    /// one is stale.
+    epochs: Vec<u32>,
+}
+
+impl Dispatcher {
+    /// The dispatcher of the scenario's manager. Its batch timer started whenever the manager
+    /// did: the phase is anyone's guess (fixed races: 0).
+    pub(super) fn new(scenario: &Scenario) -> Dispatcher {
+        let batch = scenario.latencies.status_batch;
+        let phase = match scenario.races {
+            Races::Random => {
+                SimDuration(SimRng::stream(scenario.seed, "dispatcher").between(0, batch.0.saturating_sub(1)))
+            }
+            Races::Fixed => SimDuration::ZERO,
+        };
+        Dispatcher { batcher: StatusBatcher::new(batch, phase), epochs: vec![0; scenario.nodes.len()] }
+    }
+
+    /// A task status reaches the dispatcher at `arrival`; the batch it joins commits later.
+    pub(super) fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState, io: &mut Io<'_>) {
+        if let Some(commit) = self.batcher.enqueue(arrival, task, state) {
+            io.q.at(commit, Event::DispatcherCommit);
+        }
+    }
+}
+
+impl Manager {
+    /// `processUpdates`: the batch due now is committed; the updater and the orchestrator (with
+    /// its restart supervisor) each see all of it, on their own goroutines. Which of them acts
+    /// first is a race whose outcome shows when both act on one failed task: a rollback the
+    /// updater commits first makes the restart supervisor's replacement use the restored spec
+    /// (the s05 trace's first run); a restart committed first leaves a slot of the bad spec for
+    /// the rollback to replace (its second run).
+    pub(crate) fn dispatcher_commit(&mut self, io: &mut Io<'_>) {
+        let mut batch = self.dispatcher.batcher.take(io.now());
+        let random = io.random_races();
+        if random {
+            // `taskUpdates` is a Go map: its updates are applied in random order.
+            io.rng.races.shuffle(&mut batch);
+        }
+        let to_updater = io.latency(|l| &l.watch);
+        let to_orchestrator = io.latency(|l| &l.watch);
+        if to_updater != to_orchestrator {
+            for &(task, state) in &batch {
+                io.q.after(to_updater, Event::UpdaterObserves { task, state });
+                io.q.after(to_orchestrator, Event::Observe { task, state });
+            }
+            return;
+        }
+        // Both read the batch's events one by one at the same pace, but the orchestrator acts
+        // (`tickTasks`) only on the transaction's commit event, after the last of them, while
+        // the updater acts on each as it comes: it is ahead on every event but the last, and
+        // the last is a race. Eight recorded s05 runs agree: both failures in one batch, the
+        // rollback always committed first (5 of 5); a failure alone in its batch, either way
+        // (the restart first in 2 of 3).
+        let Some((&(last, last_state), before)) = batch.split_last() else { return };
+        for &(task, state) in before {
+            io.q.after(to_updater, Event::UpdaterObserves { task, state });
+        }
+        let updater_first = !random || io.rng.races.chance(0.5);
+        if updater_first {
+            io.q.after(to_updater, Event::UpdaterObserves { task: last, state: last_state });
+        }
+        for &(task, state) in &batch {
+            io.q.after(to_orchestrator, Event::Observe { task, state });
+        }
+        if !updater_first {
+            io.q.after(to_updater, Event::UpdaterObserves { task: last, state: last_state });
+        }
+    }
+
+    /// The node went silent. The manager notices only when the heartbeat deadline passes:
+    /// rather than step every heartbeat, draw when the last one was sent and the deadline it
+    /// set. Its containers are cut off from the routing mesh at once.
+    pub(crate) fn node_silent(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let epoch = &mut self.dispatcher.epochs[node.0 as usize];
+        *epoch += 1;
+        let epoch = *epoch;
+        let rng = &mut io.rng.heartbeat;
+        let since_last = SimDuration::from_millis(rng.between(0, HEARTBEAT_PERIOD_MS - 1));
+        let period = SimDuration::from_millis(
+            rng.between(HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS, HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS),
+        );
+        let now = io.now();
+        let last = SimTime(now.0.saturating_sub(since_last.as_nanos()));
+        let deadline = last.plus(period.times(GRACE_MULTIPLIER)).max(now);
+        io.q.at(deadline, Event::NodeDownDetected { node, epoch });
+        for id in self.store.tasks_on(node) {
+            self.recorder.touch(id, &self.store, cluster);
+        }
+    }
+
+    /// Heartbeat deadline passed: the node is DOWN and its tasks are restarted elsewhere
+    /// (replacements do not wait for the old tasks, but the restart delay applies).
+    pub(crate) fn node_down_detected(&mut self, node: NodeId, epoch: u32, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        if self.dispatcher.epochs[node.0 as usize] != epoch || cluster.reachable(node) {
+            return;
+        }
+        self.store.set_down(node, true);
+        io.q.after(ORPHAN_AFTER, Event::NodeOrphanDeadline { node, epoch });
+        for id in self.store.tasks_on(node) {
+            // Gates waiting for a task on this node stop waiting.
+            self.release_gates_waiting_on(id, cluster, io);
+            let t = self.store.task(id);
+            if t.desired <= TaskState::Running && !self.store.service(t.service).is_global() {
+                self.restart(id, true, cluster, io);
+            }
+        }
+        self.reconcile_all(io);
+    }
+
+    /// The node has been DOWN for 24 h: its tasks become ORPHANED.
+    pub(crate) fn node_orphan_deadline(&mut self, node: NodeId, epoch: u32, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        if self.dispatcher.epochs[node.0 as usize] != epoch || !self.store.node(node).down {
+            return;
+        }
+        for id in self.store.tasks_on(node) {
+            let s = self.store.task(id).state;
+            if s >= TaskState::Assigned && s <= TaskState::Running {
+                self.set_state(id, TaskState::Orphaned, "orphaned", cluster, io);
+            }
+        }
+    }
+
+    /// The node's session is registered again: READY; its agent learns the desired states it
+    /// missed.
+    pub(crate) fn node_reconnected(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        self.store.set_down(node, false);
+        self.dispatcher.epochs[node.0 as usize] += 1;
+        for id in self.store.tasks_on(node) {
+            self.recorder.touch(id, &self.store, cluster);
+            if !self.store.task(id).state.is_terminal() {
+                io.q.at(io.now(), Event::DesiredArrives { task: id });
+            }
+        }
+        self.reconcile_all(io);
+        self.arm_schedule_tick(io);
+    }
+}
+
+/// The dispatcher's pending task status updates, by the instant their batch commits.
+#[derive(Clone, Debug)]
+struct StatusBatcher {
+    /// Time between commits (`maxBatchInterval`); zero commits each update as it arrives.
+    period: SimDuration,
+    /// Where the timer's ticks fall: commits happen at `phase + k × period`.
+    phase: SimDuration,
+    /// Updates waiting, per commit instant.
+    pending: BTreeMap<SimTime, Batch>,
+}
+
+/// One batch: (task, latest state) in arrival order, and where each task's entry is (a batch
+/// of a large update holds thousands).
+#[derive(Clone, Debug, Default)]
+struct Batch {
+    updates: Vec<(TaskId, TaskState)>,
+    index: BTreeMap<TaskId, usize>,
+}
+
+impl StatusBatcher {
+    /// A dispatcher whose timer ticks every `period`, the first tick `phase` after t = 0
+    /// (`phase` is taken modulo `period`).
+    fn new(period: SimDuration, phase: SimDuration) -> StatusBatcher {
+        let phase = if period.as_nanos() == 0 { SimDuration::ZERO } else { SimDuration(phase.0 % period.0) };
+        StatusBatcher { period, phase, pending: BTreeMap::new() }
+    }
+
+    /// The first commit at or after `arrival`.
+    fn commit_time(&self, arrival: SimTime) -> SimTime {
+        if self.period.as_nanos() == 0 {
+            return arrival;
+        }
+        let (period, phase) = (self.period.0, self.phase.0);
+        if arrival.0 <= phase {
+            return SimTime(phase);
+        }
+        let ticks = (arrival.0 - phase).div_ceil(period);
+        SimTime(phase + ticks * period)
+    }
+
+    /// `UpdateTaskStatus`: `state` of `task` reaches the dispatcher at `arrival`. A task already
+    /// waiting in that batch keeps one entry with its latest state (the map overwrites it, so
+    /// the store never sees the state in between). Returns the commit instant when this is the
+    /// batch's first update (the caller schedules the commit then), else `None`.
+    fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState) -> Option<SimTime> {
+        let at = self.commit_time(arrival);
+        let batch = self.pending.entry(at).or_default();
+        let first = batch.updates.is_empty();
+        match batch.index.get(&task) {
+            Some(&i) => batch.updates[i].1 = batch.updates[i].1.max(state),
+            None => {
+                batch.index.insert(task, batch.updates.len());
+                batch.updates.push((task, state));
+            }
+        }
+        first.then_some(at)
+    }
+
+    /// `processUpdates` at `now`: the batch that commits now, in arrival order.
+    fn take(&mut self, now: SimTime) -> Vec<(TaskId, TaskState)> {
+        self.pending.remove(&now).map(|b| b.updates).unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: u64 = 1_000_000;
+
+    #[test]
+    fn updates_commit_at_the_next_tick_of_the_timer() {
+        // Checks the tick arithmetic: ticks at phase + k × period, an update exactly on a tick
+        // goes with it, and a zero period commits at once.
+        let b = StatusBatcher::new(SimDuration::from_millis(100), SimDuration::from_millis(130));
+        assert_eq!(b.commit_time(SimTime(0)), SimTime(30 * MS), "the phase is taken modulo the period");
+        assert_eq!(b.commit_time(SimTime(30 * MS)), SimTime(30 * MS));
+        assert_eq!(b.commit_time(SimTime(30 * MS + 1)), SimTime(130 * MS));
+        assert_eq!(b.commit_time(SimTime(8_577 * MS)), SimTime(8_630 * MS));
+        let now = StatusBatcher::new(SimDuration::ZERO, SimDuration::from_millis(7));
+        assert_eq!(now.commit_time(SimTime(5)), SimTime(5));
+    }
+
+    #[test]
+    fn a_batch_keeps_the_latest_state_of_each_task() {
+        // Checks the dispatcher's map: one entry per task, the later state wins, the first
+        // update of a batch asks for the commit, and a taken batch is gone.
+        let mut b = StatusBatcher::new(SimDuration::from_millis(100), SimDuration::ZERO);
+        let (x, y) = (TaskId(1), TaskId(2));
+        assert_eq!(b.enqueue(SimTime(10 * MS), x, TaskState::Running), Some(SimTime(100 * MS)));
+        assert_eq!(b.enqueue(SimTime(20 * MS), y, TaskState::Running), None);
+        assert_eq!(b.enqueue(SimTime(60 * MS), x, TaskState::Failed), None);
+        assert_eq!(b.enqueue(SimTime(120 * MS), y, TaskState::Complete), Some(SimTime(200 * MS)));
+        assert_eq!(b.take(SimTime(100 * MS)), vec![(x, TaskState::Failed), (y, TaskState::Running)]);
+        assert!(b.take(SimTime(100 * MS)).is_empty());
+        assert_eq!(b.take(SimTime(200 * MS)), vec![(y, TaskState::Complete)]);
+    }
+}

@@ -1,0 +1,198 @@
+//! The orchestrators: swarmkit's replicated orchestrator (`orchestrator/replicated`:
+//! `reconcile`, `addTasks`, `deleteTasks`), global orchestrator (`orchestrator/global`:
+//! `reconcileOneService`), and the task-change handling both share (`handleTaskChange`,
+//! which hands ended tasks to the restart supervisor). They hold no state of their own: each
+//! reconcile reads the store and hands the slots to the update supervisor.
+
+use std::collections::BTreeMap;
+
+use crate::model::cluster::Availability;
+use crate::model::record::UpdateState;
+use crate::model::spec::{ServiceMode, ServiceSpec};
+use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
+use crate::swarm::placement::constraint_matches;
+use crate::swarm::restart;
+use crate::world::cluster::ClusterView;
+use crate::world::{Event, Io};
+
+use super::Manager;
+use super::store::NewTask;
+
+impl Manager {
+    /// `docker stack deploy` at t = 0: creates every service and reconciles it.
+    pub(crate) fn deploy_stack(&mut self, io: &mut Io<'_>, rollout_routes: &[(String, bool)]) {
+        for spec in io.scenario.services.clone() {
+            self.add_service(spec, io);
+        }
+        self.refresh_routes(io.now(), &io.scenario.traffic, rollout_routes);
+    }
+
+    /// Adds a service (`docker stack deploy`, `docker service create`) and reconciles it.
+    pub(super) fn add_service(&mut self, spec: ServiceSpec, io: &mut Io<'_>) -> ServiceId {
+        let id = self.store.add_service(spec, io.now());
+        self.recorder.service_added();
+        io.q.at(io.now(), Event::Reconcile { service: id });
+        id
+    }
+
+    /// Reconciles every service (a node changed: a global service's desired count follows the
+    /// nodes, and replicated tasks may have lost theirs).
+    pub(super) fn reconcile_all(&mut self, io: &mut Io<'_>) {
+        for svc in self.store.services() {
+            self.recorder.sample_due(svc.id);
+            io.q.at(io.now(), Event::Reconcile { service: svc.id });
+        }
+    }
+
+    /// The tasks that fill each slot (`UpdatableTasksInSlot`): tasks whose desired state is at
+    /// most RUNNING; a slot whose last task ended and will not be restarted stays filled by
+    /// that dead task, except during a rollback, which must converge.
+    pub(super) fn slots_of(&self, sid: ServiceId) -> BTreeMap<u64, Vec<TaskId>> {
+        let svc = self.store.service(sid);
+        svc.by_slot.keys().filter_map(|&slot| self.slot_members(sid, slot).map(|tasks| (slot, tasks))).collect()
+    }
+
+    /// The tasks filling one slot, or None when the slot is empty.
+    pub(super) fn slot_members(&self, sid: ServiceId, slot: u64) -> Option<Vec<TaskId>> {
+        let svc = self.store.service(sid);
+        let history = svc.by_slot.get(&slot)?;
+        let live: Vec<TaskId> =
+            history.iter().copied().filter(|&id| self.store.task(id).desired <= TaskState::Running).collect();
+        if !live.is_empty() {
+            return Some(live);
+        }
+        let rollback = svc.status.as_ref().is_some_and(|s| s.state == UpdateState::RollbackStarted);
+        let last = *history.last()?;
+        let t = self.store.task(last);
+        (!rollback && t.restart_declined && t.desired != TaskState::Remove).then(|| vec![last])
+    }
+
+    /// Reconciles a service with its spec: add or remove tasks, then hand the slots to the
+    /// update supervisor.
+    pub(crate) fn reconcile(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let svc = self.store.service(sid);
+        if svc.is_removed() {
+            return;
+        }
+        match svc.spec().mode {
+            ServiceMode::Replicated { replicas } => self.reconcile_replicated(sid, replicas, cluster, io),
+            ServiceMode::Global => self.reconcile_global(sid, cluster, io),
+        }
+    }
+
+    fn reconcile_replicated(&mut self, sid: ServiceId, replicas: u64, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let slots = self.slots_of(sid);
+        let mut keep: Vec<u64> = slots.keys().copied().collect();
+        if (keep.len() as u64) < replicas {
+            // addTasks: the missing slots get the newest spec directly, outside the updater.
+            let current = self.store.service(sid).current;
+            let mut next = 1u64;
+            for _ in keep.len() as u64..replicas {
+                while slots.contains_key(&next) {
+                    next += 1;
+                }
+                self.create_task(
+                    NewTask { service: sid, slot: next, node: None, spec: current, desired: TaskState::Running },
+                    cluster,
+                    io,
+                );
+                next += 1;
+            }
+        } else if keep.len() as u64 > replicas {
+            // Scale down: running slots first, then lower slot numbers; the rest are removed.
+            keep.sort_by_key(|slot| {
+                let running = slots[slot].iter().any(|&t| self.store.task(t).state == TaskState::Running);
+                (!running, *slot)
+            });
+            for slot in keep.split_off(replicas as usize) {
+                for &t in &slots[&slot] {
+                    if self.store.task(t).desired <= TaskState::Running {
+                        self.set_desired(t, TaskState::Remove, cluster, io);
+                    }
+                }
+            }
+        }
+        keep.sort_unstable();
+        let slot_tasks: Vec<(u64, Vec<TaskId>)> = keep.into_iter().map(|s| (s, slots[&s].clone())).collect();
+        self.supervise_update(sid, slot_tasks, cluster, io);
+    }
+
+    /// Can `node` run a task of global service `sid`?
+    pub(super) fn global_node_eligible(&self, sid: ServiceId, node: NodeId, cluster: ClusterView<'_>) -> bool {
+        let n = self.store.node(node);
+        if n.down || n.availability == Availability::Drain {
+            return false;
+        }
+        let view = self.node_view(node, sid, cluster);
+        self.store.service(sid).spec().task.placement.constraints.iter().all(|c| constraint_matches(c, &view))
+    }
+
+    fn reconcile_global(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let slots = self.slots_of(sid);
+        let current = self.store.service(sid).current;
+        let mut keep = Vec::new();
+        for i in 0..self.store.nodes().len() {
+            let node = NodeId(i as u32);
+            let slot = i as u64 + 1;
+            let eligible = self.global_node_eligible(sid, node, cluster);
+            match (slots.get(&slot), eligible) {
+                (None, true) => {
+                    self.create_task(
+                        NewTask { service: sid, slot, node: Some(node), spec: current, desired: TaskState::Running },
+                        cluster,
+                        io,
+                    );
+                }
+                (Some(tasks), true) => keep.push((slot, tasks.clone())),
+                (Some(tasks), false) if !self.store.node(node).down => {
+                    for &t in tasks {
+                        self.set_desired(t, TaskState::Shutdown, cluster, io);
+                    }
+                }
+                _ => {}
+            }
+        }
+        self.supervise_update(sid, keep, cluster, io);
+    }
+
+    /// Desired replicas as the timeline shows them (global: nodes that accept the service).
+    pub(crate) fn desired_count(&self, sid: ServiceId, cluster: ClusterView<'_>) -> u64 {
+        let svc = self.store.service(sid);
+        if svc.is_removed() {
+            return 0;
+        }
+        match svc.spec().mode {
+            ServiceMode::Replicated { replicas } => replicas,
+            ServiceMode::Global => {
+                self.store.nodes().iter().filter(|n| self.global_node_eligible(sid, n.id, cluster)).count() as u64
+            }
+        }
+    }
+
+    /// `handleTaskChange`: the manager learns a task's state (≥ RUNNING).
+    pub(crate) fn observe(&mut self, id: TaskId, state: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        // When the updater saw this first and started a rollback, the restored spec is already
+        // committed, so the replacement below uses it (the s05 trace's first run); the
+        // rollback's reconcile is queued behind events already due now.
+        if state <= TaskState::Running {
+            return;
+        }
+        let task = self.store.task(id);
+        // A task that ended while it should run (failed, rejected, or exited — an unhealthy
+        // container killed with status 0 completes) counts against a rollout's new version.
+        if task.desired <= TaskState::Running {
+            self.store.count_failure(task.service);
+        }
+        let task = self.store.task(id);
+        if matches!(state, TaskState::Failed | TaskState::Rejected)
+            && let Some(node) = task.node
+        {
+            self.store.note_failure(node, task.service, task.spec, io.now());
+        }
+        self.release_gates_waiting_on(id, cluster, io);
+        let node_invalid = false;
+        if restart::needs_restart(self.store.task(id).desired, state, node_invalid) {
+            self.restart(id, false, cluster, io);
+        }
+    }
+}

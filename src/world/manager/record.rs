@@ -1,0 +1,441 @@
+//! The run's recorder, a watcher of the store as swarmkit's event stream has them (`docker
+//! events`, `docker service ps` history): every task state or desired-state change becomes a row
+//! of `events.csv`, each service's counts a row of `timeline.csv` when they change, and each
+//! task's serving span is followed for the traffic model. It reads the substrate only through
+//! [`ClusterView`] (is the container up and healthy, is its node reachable).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::model::record::{
+    CommandOutput, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord,
+    UpdateState,
+};
+use crate::model::route::RouteState;
+use crate::model::scenario::Scenario;
+use crate::model::spec::ServiceMode;
+use crate::model::strategy::StrategyRecord;
+use crate::model::task::{ServiceId, TaskId, TaskState};
+use crate::model::traffic::{ServingEnd, ServingInterval};
+use crate::time::SimTime;
+use crate::world::cluster::{ClusterView, ContainerPhase};
+
+use super::Manager;
+use super::store::Store;
+
+/// What a run recorded so far that request outcomes are computed from.
+pub(crate) struct TrafficInputs<'a> {
+    /// Serving spans, in the order they began.
+    pub serving: &'a [ServingInterval],
+    /// Each route's backends whenever they changed.
+    pub routes: &'a [RouteState],
+    /// (when, service, image) of every image a service was given.
+    pub image_changes: &'a [(SimTime, String, String)],
+}
+
+/// A task's contribution to its service's timeline counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Class {
+    /// RUNNING with desired RUNNING.
+    running: bool,
+    /// Serving traffic (healthy, not signalled, node reachable).
+    serving: bool,
+    /// On its way up.
+    starting: bool,
+    /// Desired past RUNNING, container not exited yet.
+    stopping: bool,
+    /// Runs the newest requested spec.
+    new: bool,
+}
+
+/// Per-service counts for `timeline.csv`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    /// running, old spec.
+    pub running_old: u64,
+    /// running, new spec.
+    pub running_new: u64,
+    /// serving, old spec.
+    pub healthy_old: u64,
+    /// serving, new spec.
+    pub healthy_new: u64,
+    /// starting.
+    pub starting: u64,
+    /// stopping.
+    pub stopping: u64,
+}
+
+impl Counts {
+    /// Adds (`add`) or removes one task's class.
+    fn apply(&mut self, class: Class, add: bool) {
+        let bump = |x: &mut u64| if add { *x += 1 } else { *x -= 1 };
+        if class.running {
+            bump(if class.new { &mut self.running_new } else { &mut self.running_old });
+        }
+        if class.serving {
+            bump(if class.new { &mut self.healthy_new } else { &mut self.healthy_old });
+        }
+        if class.starting {
+            bump(&mut self.starting);
+        }
+        if class.stopping {
+            bump(&mut self.stopping);
+        }
+    }
+
+    /// Tasks serving, old and new.
+    pub fn serving(&self) -> u64 {
+        self.healthy_old + self.healthy_new
+    }
+}
+
+/// What the recorder follows of one service.
+#[derive(Default)]
+struct ServiceTrack {
+    /// Timeline counts.
+    counts: Counts,
+    /// The counts changed since the last sample.
+    sample_due: bool,
+    /// Index of this service's last row in the recorded timeline.
+    last_sample: Option<usize>,
+    /// Update history for reports.
+    update: UpdateRecord,
+}
+
+/// Rows collected during a run.
+#[derive(Default)]
+pub(crate) struct Recorder {
+    task_events: Vec<TaskEvent>,
+    timeline: Vec<TimelineSample>,
+    /// Timeline commands (and a rollout's own): when, the command, Docker's refusal if any.
+    actions: Vec<(SimTime, String, Option<String>)>,
+    outputs: Vec<CommandOutput>,
+    secret_mounts: Vec<SecretMount>,
+    /// Time of the last recorded change.
+    last_change_at: SimTime,
+    /// One shared copy of each distinct string rows carry (messages, images, node names).
+    strings: BTreeMap<String, Arc<str>>,
+    /// Serving spans, in the order they began (see [`ServingInterval`]).
+    serving: Vec<ServingInterval>,
+    /// The span of each task whose in-flight requests are not settled yet (still serving, or
+    /// unbound with its process still running), by task.
+    open_serving: BTreeMap<TaskId, usize>,
+    /// Time of the event being handled: `touch` has no clock, and serving spans need one.
+    now: SimTime,
+    /// Images brought in by `docker service update --image` or `docker service create`:
+    /// (when, service, image).
+    image_changes: Vec<(SimTime, String, String)>,
+    /// Each traffic route's backends whenever they changed.
+    routes: Vec<RouteState>,
+    /// Containers gained (+1) and lost (−1), in time order.
+    containers: Vec<(SimTime, i64)>,
+    /// Each task's current class, by task index.
+    classes: Vec<Class>,
+    /// Each service's counts and update history, by service index.
+    services: Vec<ServiceTrack>,
+}
+
+impl Recorder {
+    /// The shared copy of `s`.
+    pub fn intern(&mut self, s: &str) -> Arc<str> {
+        if let Some(shared) = self.strings.get(s) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(s);
+        self.strings.insert(s.to_string(), shared.clone());
+        shared
+    }
+
+    /// The clock of the event being handled.
+    pub fn set_now(&mut self, now: SimTime) {
+        self.now = now;
+    }
+
+    /// Time of the last recorded change.
+    pub fn last_change_at(&self) -> SimTime {
+        self.last_change_at
+    }
+
+    /// A new service, followed from now on.
+    pub fn service_added(&mut self) {
+        self.services.push(ServiceTrack { sample_due: true, ..Default::default() });
+    }
+
+    /// A service's counts changed in a way `touch` cannot see (desired replicas, removal).
+    pub fn sample_due(&mut self, sid: ServiceId) {
+        self.services[sid.0 as usize].sample_due = true;
+    }
+
+    /// A service's timeline counts.
+    pub fn counts(&self, sid: ServiceId) -> Counts {
+        self.services[sid.0 as usize].counts
+    }
+
+    /// A service's update history.
+    pub fn update(&self, sid: ServiceId) -> &UpdateRecord {
+        &self.services[sid.0 as usize].update
+    }
+
+    /// A service's update history, to add to.
+    pub fn update_mut(&mut self, sid: ServiceId) -> &mut UpdateRecord {
+        &mut self.services[sid.0 as usize].update
+    }
+
+    /// A new UpdateStatus of a service.
+    pub fn status_changed(&mut self, sid: ServiceId, state: UpdateState, message: &str) {
+        let track = &mut self.services[sid.0 as usize];
+        track.update.state = Some(state);
+        track.update.message = message.to_string();
+        track.update.status_changes.push(StatusChange { t: self.now, state, message: message.to_string() });
+        track.sample_due = true;
+    }
+
+    /// A task starts or stops holding a container (`starting` until observed past `running`).
+    pub fn container_count(&mut self, now: SimTime, gained: bool) {
+        self.containers.push((now, if gained { 1 } else { -1 }));
+    }
+
+    /// Logs a command; its outcome follows with [`Recorder::action_result`].
+    pub fn action(&mut self, now: SimTime, text: String) -> usize {
+        self.actions.push((now, text, None));
+        self.actions.len() - 1
+    }
+
+    /// The outcome of a logged command: Docker's refusal, if any.
+    pub fn action_result(&mut self, index: usize, refusal: Option<String>) {
+        self.actions[index].2 = refusal;
+    }
+
+    /// What a command printed (`docker secret ls`).
+    pub fn output(&mut self, output: CommandOutput) {
+        self.outputs.push(output);
+    }
+
+    /// Secrets written into a starting container.
+    pub fn secret_mounts(&mut self, mounts: Vec<SecretMount>) {
+        self.secret_mounts.extend(mounts);
+    }
+
+    /// A service now runs `image` (created, or updated with `--image`).
+    pub fn image_change(&mut self, now: SimTime, service: String, image: String) {
+        self.image_changes.push((now, service, image));
+    }
+
+    /// Serving spans, routes and image changes so far, for a rollout's analysis.
+    pub fn traffic_inputs(&self) -> TrafficInputs<'_> {
+        TrafficInputs { serving: &self.serving, routes: &self.routes, image_changes: &self.image_changes }
+    }
+
+    /// Records a route's backends if they changed. Several changes at one instant collapse
+    /// into the last one.
+    pub fn route(&mut self, state: RouteState) {
+        let routes = &mut self.routes;
+        let last = routes.iter().rposition(|r| r.route == state.route);
+        if last.is_some_and(|i| routes[i].backends == state.backends) {
+            return;
+        }
+        match last {
+            Some(i) if routes[i].t == state.t => routes[i] = state,
+            _ => routes.push(state),
+        }
+    }
+
+    /// Recomputes a task's timeline class and updates its service's counts.
+    pub fn touch(&mut self, id: TaskId, store: &Store, cluster: ClusterView<'_>) {
+        let task = store.task(id);
+        let service = store.service(task.service);
+        let reachable = task.node.is_none_or(|n| cluster.reachable(n));
+        let c = cluster.container(id);
+        let class = Class {
+            running: task.state == TaskState::Running && task.desired <= TaskState::Running,
+            serving: c.phase == ContainerPhase::Running && c.healthy && !c.signalled && reachable,
+            starting: task.desired <= TaskState::Running && task.state < TaskState::Running,
+            stopping: task.desired > TaskState::Running && c.phase == ContainerPhase::Running,
+            new: service.is_new(task.spec),
+        };
+        let index = id.0 as usize;
+        if self.classes.len() <= index {
+            self.classes.resize(index + 1, Class::default());
+        }
+        let old = self.classes[index];
+        let lost = if c.phase == ContainerPhase::Exited {
+            Some(ServingEnd::Exited)
+        } else if !reachable {
+            Some(ServingEnd::NodeLost)
+        } else {
+            None
+        };
+        if class != old {
+            self.classes[index] = class;
+            let track = &mut self.services[task.service.0 as usize];
+            track.counts.apply(old, false);
+            track.counts.apply(class, true);
+            track.sample_due = true;
+        }
+        if old.serving != class.serving || (lost.is_some() && !class.serving) {
+            let names = (service.name.clone(), task.docker_id.clone(), service.image_at(task.spec).clone());
+            self.note_serving(id, (old.serving, class.serving), lost, names);
+        }
+    }
+
+    /// Follows a task's serving flag (`was` → `is`) and whether its process is gone (`lost`:
+    /// exited, or cut off with its node), so that the traffic model knows both when the mesh
+    /// stopped sending it requests and when the requests it still had were cut off.
+    fn note_serving(
+        &mut self,
+        id: TaskId,
+        (was, is): (bool, bool),
+        lost: Option<ServingEnd>,
+        (service, task_id, image): (Arc<str>, Arc<str>, Arc<str>),
+    ) {
+        let now = self.now;
+        if is && !was {
+            self.open_serving.insert(id, self.serving.len());
+            let span = ServingInterval { service, task_id, image, start: now, end: None, ended_by: None, cut: None };
+            self.serving.push(span);
+            return;
+        }
+        let Some(&index) = self.open_serving.get(&id) else { return };
+        let span = &mut self.serving[index];
+        if was && !is {
+            span.end = Some(now);
+            span.ended_by = Some(lost.unwrap_or(ServingEnd::Unbound));
+        }
+        if lost.is_some() {
+            span.cut = Some(now);
+            self.open_serving.remove(&id);
+        }
+    }
+
+    /// Appends an `events.csv` row for the task's current state.
+    pub fn log_task(&mut self, id: TaskId, store: &Store, t: SimTime) {
+        let task = store.task(id);
+        let service = store.service(task.service);
+        let node = match task.node {
+            Some(n) => store.node(n).name.clone(),
+            None => self.intern(""),
+        };
+        let slot = if service.is_global() { 0 } else { task.slot };
+        let row = TaskEvent {
+            t,
+            service: service.name.clone(),
+            task_id: task.docker_id.clone(),
+            slot,
+            node,
+            image: service.image_at(task.spec).clone(),
+            desired_state: task.desired,
+            state: task.state,
+            message: task.message.clone(),
+        };
+        self.task_events.push(row);
+        self.last_change_at = t;
+    }
+
+    /// Appends a timeline row for a service whose counts changed, unless an unchanged one
+    /// would repeat; several changes at one instant collapse into the last one.
+    fn sample(&mut self, sid: ServiceId, sample: TimelineSample) {
+        let track = &mut self.services[sid.0 as usize];
+        if let Some(idx) = track.last_sample {
+            let prev = &self.timeline[idx];
+            if prev.t == sample.t {
+                self.timeline[idx] = sample;
+                return;
+            }
+            if same_counts(prev, &sample) {
+                return;
+            }
+        }
+        track.last_sample = Some(self.timeline.len());
+        self.last_change_at = sample.t;
+        self.timeline.push(sample);
+    }
+}
+
+impl Manager {
+    /// Emits one timeline sample per service whose counts changed during this event.
+    pub(crate) fn flush_samples(&mut self, now: SimTime, cluster: ClusterView<'_>) {
+        for i in 0..self.store.services().len() {
+            let sid = ServiceId(i as u32);
+            let track = &mut self.recorder.services[i];
+            if !track.sample_due {
+                continue;
+            }
+            track.sample_due = false;
+            let c = track.counts;
+            let desired = self.desired_count(sid, cluster);
+            let svc = self.store.service(sid);
+            let sample = TimelineSample {
+                t: now,
+                service: svc.name.to_string(),
+                desired,
+                running_old: c.running_old,
+                running_new: c.running_new,
+                healthy_old: c.healthy_old,
+                healthy_new: c.healthy_new,
+                starting: c.starting,
+                stopping: c.stopping,
+                serving: c.serving(),
+                update_state: svc.status.as_ref().map(|s| s.state.as_str().to_string()).unwrap_or_default(),
+            };
+            self.recorder.sample(sid, sample);
+        }
+    }
+
+    /// The run record of everything recorded (its end, event count and request outcomes are
+    /// the world's to fill in).
+    pub(crate) fn into_record(
+        self,
+        scenario: &Scenario,
+        cluster: ClusterView<'_>,
+        strategies: Vec<StrategyRecord>,
+    ) -> RunRecord {
+        let services = self
+            .store
+            .services()
+            .iter()
+            .map(|s| ServiceRecord {
+                name: s.name.to_string(),
+                desired_replicas: match s.spec().mode {
+                    ServiceMode::Replicated { replicas } => replicas,
+                    ServiceMode::Global => self.desired_count(s.id, cluster),
+                },
+                update: self.recorder.services[s.id.0 as usize].update.clone(),
+                created_at: s.created_at,
+                removed_at: s.removed_at,
+            })
+            .collect();
+        let r = self.recorder;
+        RunRecord {
+            scenario: scenario.name.clone(),
+            seed: scenario.seed,
+            input_digest: scenario.input_digest.clone(),
+            engine: scenario.engine.as_str().to_string(),
+            end_reason: crate::model::record::EndReason::Quiescent,
+            end_time: SimTime::ZERO,
+            events_handled: 0,
+            task_events: r.task_events,
+            timeline: r.timeline,
+            services,
+            actions: r.actions,
+            outputs: r.outputs,
+            secret_mounts: r.secret_mounts,
+            serving: r.serving,
+            requests: Vec::new(),
+            image_changes: r.image_changes,
+            routes: r.routes,
+            containers: r.containers,
+            strategies,
+        }
+    }
+}
+
+fn same_counts(a: &TimelineSample, b: &TimelineSample) -> bool {
+    a.desired == b.desired
+        && a.running_old == b.running_old
+        && a.running_new == b.running_new
+        && a.healthy_old == b.healthy_old
+        && a.healthy_new == b.healthy_new
+        && a.starting == b.starting
+        && a.stopping == b.stopping
+        && a.update_state == b.update_state
+}

@@ -1,0 +1,176 @@
+//! The restart supervisor (swarmkit `manager/orchestrator/restart/restart.go`): `Restart`
+//! replaces a task that ended (or whose node is gone) when its restart policy allows, counting
+//! attempts per slot in a window; `DelayStart` holds a new task at desired READY until its delay
+//! has passed and the task it replaces has stopped (or 60 s passed), then `StartNow` moves it to
+//! desired RUNNING. The updater uses the same delayed starts for the tasks it creates.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::cluster::Availability;
+use crate::model::task::{ServiceId, TaskId, TaskState};
+use crate::swarm::restart::{self, OLD_TASK_TIMEOUT, RestartHistory};
+use crate::time::{SimDuration, SimTime};
+use crate::world::cluster::ClusterView;
+use crate::world::{Event, Io};
+
+use super::Manager;
+use super::store::NewTask;
+
+/// A pending `DelayStart`: moves `task` to desired RUNNING once the delay has passed and the
+/// old task has stopped (or 60 s passed).
+struct DelayedStart {
+    /// The task to start.
+    task: TaskId,
+    /// Not before this.
+    delay_until: SimTime,
+    /// Wait for this task to be observed past RUNNING (or its node DOWN)...
+    wait_for: Option<TaskId>,
+    /// ...but not after this.
+    timeout_at: SimTime,
+    /// The old task stopped.
+    old_stopped: bool,
+    /// Already released.
+    done: bool,
+}
+
+/// The restart supervisor's state.
+#[derive(Default)]
+pub(super) struct RestartSupervisor {
+    /// Restart history per slot (global: per node) of each service.
+    history: BTreeMap<(ServiceId, u64), RestartHistory>,
+    /// Every delayed start, by index (events name them by index).
+    delayed: Vec<DelayedStart>,
+    /// Delayed starts by the old task they wait for.
+    waiting_on: BTreeMap<TaskId, Vec<usize>>,
+    /// Pending old-task timeouts (time, delayed start), swept by one armed event instead of one
+    /// event each: almost every delayed start is released long before its timeout.
+    timeouts: BTreeSet<(SimTime, usize)>,
+    /// When the sweep event is armed.
+    sweep_at: Option<SimTime>,
+}
+
+impl Manager {
+    /// `Restart`: shut the task down and, if the policy allows, create a replacement in the same
+    /// slot with the service's current spec, started after the delay.
+    pub(super) fn restart(&mut self, id: TaskId, node_down: bool, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        if !self.store.take_restart(id) {
+            return;
+        }
+        self.set_desired(id, TaskState::Shutdown, cluster, io);
+        let t = self.store.task(id);
+        let (sid, slot, old_spec, state, node) = (t.service, t.slot, t.spec, t.state, t.node);
+        let node_drained = node.is_some_and(|n| self.store.node(n).availability == Availability::Drain);
+        let service = self.store.service(sid);
+        let policy = service.spec_at(old_spec).task.restart.clone();
+        let (current, global) = (service.current, service.is_global());
+        let now = io.now();
+        let history = self.restarts.history.entry((sid, slot)).or_default();
+        if !history.should_restart(&policy, current, state, now) {
+            self.store.decline_restart(id);
+            return;
+        }
+        history.record(&policy, current, now);
+        let global_node = if global { node } else { None };
+        let new = self.create_task(
+            NewTask { service: sid, slot, node: global_node, spec: current, desired: TaskState::Ready },
+            cluster,
+            io,
+        );
+        let delay = restart::restart_delay(&policy, node_drained);
+        let wait_stop = !(state > TaskState::Running || node_down);
+        self.delay_start(Some(id), new, delay, wait_stop, io);
+    }
+
+    /// `DelayStart`: start `new` after `delay` and, when `wait_stop`, after `old` stops (or
+    /// its node goes down, or 60 s pass: the timer starts with the delay).
+    pub(super) fn delay_start(
+        &mut self,
+        old: Option<TaskId>,
+        new: TaskId,
+        delay: SimDuration,
+        wait_stop: bool,
+        io: &mut Io<'_>,
+    ) {
+        let now = io.now();
+        let wait_for = old.filter(|&o| wait_stop && self.store.task(o).state <= TaskState::Running);
+        let r = &mut self.restarts;
+        let index = r.delayed.len();
+        r.delayed.push(DelayedStart {
+            task: new,
+            delay_until: now.plus(delay),
+            wait_for,
+            timeout_at: now.plus(OLD_TASK_TIMEOUT),
+            old_stopped: false,
+            done: false,
+        });
+        if let Some(o) = wait_for {
+            r.waiting_on.entry(o).or_default().push(index);
+        }
+        // With no delay, a start waiting for the old task is released by its stop or timeout.
+        if delay > SimDuration::ZERO || wait_for.is_none() {
+            io.q.at(now.plus(delay), Event::Gate { gate: index as u32 });
+        }
+        if wait_for.is_some() {
+            let timeout = now.plus(OLD_TASK_TIMEOUT);
+            r.timeouts.insert((timeout, index));
+            if r.sweep_at.is_none_or(|at| timeout < at) {
+                r.sweep_at = Some(timeout);
+                io.q.at(timeout, Event::GateTimeouts);
+            }
+        }
+    }
+
+    /// Releases the delayed starts whose old-task timeout has passed, then re-arms for the next.
+    pub(crate) fn gate_timeouts_due(&mut self, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let now = io.now();
+        if self.restarts.sweep_at == Some(now) {
+            self.restarts.sweep_at = None;
+        }
+        while let Some(&(at, index)) = self.restarts.timeouts.first() {
+            if at > now {
+                break;
+            }
+            self.restarts.timeouts.pop_first();
+            self.check_gate(index, cluster, io);
+        }
+        let r = &mut self.restarts;
+        if let Some(&(next, _)) = r.timeouts.first()
+            && r.sweep_at.is_none_or(|at| next < at)
+        {
+            r.sweep_at = Some(next);
+            io.q.at(next, Event::GateTimeouts);
+        }
+    }
+
+    /// Releases a delayed start if its conditions now hold (`StartNow`).
+    pub(crate) fn check_gate(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let now = io.now();
+        let r = &mut self.restarts;
+        let d = &mut r.delayed[index];
+        if d.done || now < d.delay_until {
+            return;
+        }
+        let old_done = d.wait_for.is_none() || d.old_stopped || now >= d.timeout_at;
+        if !old_done {
+            return;
+        }
+        d.done = true;
+        let (timeout, task) = (d.timeout_at, d.task);
+        r.timeouts.remove(&(timeout, index));
+        // StartNow: only a task still below RUNNING is moved.
+        if self.store.task(task).desired < TaskState::Running {
+            self.set_desired(task, TaskState::Running, cluster, io);
+        }
+        let sid = self.store.task(task).service;
+        self.updater_gate_open(sid, task, cluster, io);
+    }
+
+    /// Delayed starts waiting on `old` (observed past RUNNING, or its node DOWN) may go.
+    pub(super) fn release_gates_waiting_on(&mut self, old: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let waiting = self.restarts.waiting_on.remove(&old).unwrap_or_default();
+        for index in waiting {
+            self.restarts.delayed[index].old_stopped = true;
+            self.check_gate(index, cluster, io);
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! The allocator's step (swarmkit `manager/allocator`: NEW → PENDING) and the scheduler
+//! (`manager/scheduler/scheduler.go`): pending tasks wait for a tick, which places every one of
+//! them, one task group (service) at a time, through the filters of `swarm::placement`.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
+use crate::swarm::placement::{NodeView, TieBreak, schedule_group};
+use crate::time::{SimDuration, SimTime};
+use crate::world::cluster::ClusterView;
+use crate::world::{AgentStep, Event, Io};
+
+use super::Manager;
+
+/// `commitDebounceGap`'s bound: the scheduler ticks at most 1 s after the first change.
+const MAX_DEBOUNCE: SimDuration = SimDuration::from_secs(1);
+
+/// The scheduler's queue and its tick timer.
+#[derive(Default)]
+pub(super) struct Scheduler {
+    /// Tasks waiting to be placed.
+    pending: BTreeSet<TaskId>,
+    /// When the next tick is due (None: not armed).
+    tick_due: Option<SimTime>,
+    /// The latest the armed tick may be pushed back to by new pending tasks.
+    tick_deadline: SimTime,
+}
+
+impl Scheduler {
+    /// Some task waits to be placed.
+    pub(super) fn has_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Drops a task the task reaper deletes before it was placed; false if it was not pending.
+    pub(super) fn forget(&mut self, id: TaskId) -> bool {
+        self.pending.remove(&id)
+    }
+}
+
+impl Manager {
+    /// The allocator: NEW → PENDING, then the scheduler's next tick.
+    pub(crate) fn allocate(&mut self, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let task = self.store.task(id);
+        if task.state != TaskState::New {
+            return;
+        }
+        // The allocator ignores the desired state: a task told to stop before it was allocated
+        // is still allocated and scheduled (see `set_desired`), unless it is being removed.
+        if task.desired == TaskState::Remove {
+            self.set_state(id, TaskState::Shutdown, "shutdown", cluster, io);
+            return;
+        }
+        self.set_state(id, TaskState::Pending, "pending task scheduling", cluster, io);
+        self.scheduler.pending.insert(id);
+        self.debounce_schedule_tick(io);
+    }
+
+    /// Schedules a tick after the scheduler's debounce, unless one is already due.
+    pub(super) fn arm_schedule_tick(&mut self, io: &mut Io<'_>) {
+        if self.scheduler.tick_due.is_none() {
+            let d = io.latency(|l| &l.schedule);
+            let due = io.now().plus(d);
+            self.scheduler.tick_due = Some(due);
+            self.scheduler.tick_deadline = io.now().plus(MAX_DEBOUNCE);
+            io.q.at(due, Event::ScheduleTick);
+        }
+    }
+
+    /// A new task became pending: swarmkit's scheduler waits for a quiet gap (`schedule`,
+    /// 50 ms) after the last such change, but never more than 1 s after the first, so a steady
+    /// trickle of new tasks is placed in batches.
+    fn debounce_schedule_tick(&mut self, io: &mut Io<'_>) {
+        match self.scheduler.tick_due {
+            None => self.arm_schedule_tick(io),
+            Some(due) => {
+                let d = io.latency(|l| &l.schedule);
+                let pushed = io.now().plus(d).min(self.scheduler.tick_deadline);
+                if pushed > due {
+                    self.scheduler.tick_due = Some(pushed);
+                }
+            }
+        }
+    }
+
+    /// The tick: every pending task, grouped by service.
+    pub(crate) fn schedule_tick(&mut self, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        match self.scheduler.tick_due {
+            Some(due) if due > io.now() => {
+                // Pushed back since this event was scheduled.
+                io.q.at(due, Event::ScheduleTick);
+                return;
+            }
+            Some(_) => self.scheduler.tick_due = None,
+            None => return,
+        }
+        let mut groups: BTreeMap<ServiceId, Vec<TaskId>> = BTreeMap::new();
+        for &id in &self.scheduler.pending {
+            groups.entry(self.store.task(id).service).or_default().push(id);
+        }
+        for (sid, tasks) in groups {
+            self.schedule_service_group(sid, tasks, cluster, io);
+        }
+    }
+
+    fn schedule_service_group(
+        &mut self,
+        sid: ServiceId,
+        tasks: Vec<TaskId>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        // Global tasks are bound to their node: check that node alone.
+        let (bound, mut free): (Vec<TaskId>, Vec<TaskId>) =
+            tasks.into_iter().partition(|&t| self.store.task(t).node.is_some());
+        for id in bound {
+            let task = self.store.task(id);
+            let node = task.node.expect("bound");
+            let view = self.node_view(node, sid, cluster);
+            let placement = &self.store.service(sid).spec_at(task.spec).task.placement;
+            match schedule_group(std::slice::from_ref(&view), placement, 1, TieBreak::Index).remove(0) {
+                Ok(_) => self.assign(id, node, cluster, io),
+                Err(why) => self.leave_pending(id, why, io),
+            }
+        }
+        if free.is_empty() {
+            return;
+        }
+        let mut tie = TieBreak::Index;
+        if io.random_races() {
+            // Go map orders: which equally good node comes first (`nodeSet`), and which task of
+            // the group is placed first (`taskGroup`).
+            tie = TieBreak::Shuffled(io.rng.races.between(0, u64::MAX));
+            io.rng.races.shuffle(&mut free);
+        }
+        let views: Vec<NodeView<'_>> =
+            (0..self.store.nodes().len()).map(|i| self.node_view(NodeId(i as u32), sid, cluster)).collect();
+        let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, free.len(), tie);
+        drop(views);
+        for (id, choice) in free.into_iter().zip(choices) {
+            match choice {
+                Ok(i) => self.assign(id, NodeId(i as u32), cluster, io),
+                Err(why) => self.leave_pending(id, why, io),
+            }
+        }
+    }
+
+    fn assign(&mut self, id: TaskId, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        self.scheduler.pending.remove(&id);
+        self.store.assign(id, node);
+        self.set_state(id, TaskState::Assigned, "scheduler assigned task to node", cluster, io);
+        let d = io.latency(|l| &l.dispatch);
+        io.q.after(d, Event::Agent { task: id, step: AgentStep::Accept });
+    }
+
+    /// The task stays PENDING; its message explains why (logged once per new reason).
+    fn leave_pending(&mut self, id: TaskId, why: String, io: &mut Io<'_>) {
+        if *self.store.task(id).message != *why {
+            let message = self.recorder.intern(&why);
+            self.store.set_message(id, message);
+            self.recorder.log_task(id, &self.store, io.now());
+        }
+    }
+
+    /// A node as the scheduler and constraints see it, for service `sid`.
+    ///
+    /// Divergence kept from the first model, to be settled with a trace (fidelity II, item 2):
+    /// `ready` reads the substrate's link, not only the manager's DOWN mark, so the scheduler
+    /// avoids a silent node before its heartbeat deadline; swarmkit's knows only `Status.State`.
+    pub(super) fn node_view(&self, node: NodeId, sid: ServiceId, cluster: ClusterView<'_>) -> NodeView<'_> {
+        let n = self.store.node(node);
+        let spec_version = self.store.service(sid).current;
+        let recent_failures = n.failures.iter().filter(|(s, v, _)| *s == sid && *v == spec_version).count() as u32;
+        NodeView {
+            name: &n.spec.name,
+            id: &n.docker_id,
+            role: n.spec.role,
+            labels: &n.spec.labels,
+            ready: !n.down && cluster.reachable(node),
+            availability: n.availability,
+            service_tasks: n.service_tasks.get(&sid).copied().unwrap_or(0),
+            total_tasks: n.total_tasks,
+            recent_failures,
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! The manager's object store (swarmkit `manager/state/store`): services with their spec
+//! history and UpdateStatus, tasks as the manager records them, and nodes as the manager knows
+//! them. Everyone reads it; it changes only through the narrow methods below, each one a
+//! store transaction of swarmkit's (`CreateTask`, `UpdateTask`, `UpdateService`, `UpdateNode`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::model::cluster::{Availability, NodeSpec};
+use crate::model::record::UpdateState;
+use crate::model::spec::{ServiceMode, ServiceSpec, TaskSpec};
+use crate::model::task::{NodeId, ServiceId, SpecVersion, TaskId, TaskState};
+use crate::time::SimTime;
+
+/// A node as the manager knows it (`api.Node`).
+pub(crate) struct NodeRecord {
+    /// Index.
+    pub id: NodeId,
+    /// As declared.
+    pub spec: NodeSpec,
+    /// `Spec.Availability`.
+    pub availability: Availability,
+    /// `Status.State` is DOWN: its heartbeat deadline passed.
+    pub down: bool,
+    /// Active tasks (assigned, desired ≤ RUNNING) per service: the scheduler's `nodeInfo`.
+    pub service_tasks: BTreeMap<ServiceId, u64>,
+    /// Active tasks of every service.
+    pub total_tasks: u64,
+    /// Recent task failures: (service, spec version, time), for the scheduler's
+    /// `monitorFailures`.
+    pub failures: Vec<(ServiceId, SpecVersion, SimTime)>,
+    /// Node id as Docker prints it.
+    pub docker_id: String,
+    /// Hostname, shared by every recorded row.
+    pub name: Arc<str>,
+}
+
+/// `UpdateStatus`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UpdateStatus {
+    /// State.
+    pub state: UpdateState,
+    /// Message.
+    pub message: String,
+}
+
+/// A service and its spec history.
+pub(crate) struct Service {
+    /// Index.
+    pub id: ServiceId,
+    /// Every spec it has had; tasks point into this by `SpecVersion`.
+    specs: Vec<ServiceSpec>,
+    /// Each spec's task part, shared with the nodes that run it.
+    task_specs: Vec<Arc<TaskSpec>>,
+    /// `Spec`.
+    pub current: SpecVersion,
+    /// `PreviousSpec`.
+    pub previous: Option<SpecVersion>,
+    /// The task spec of the last `docker service update` / deploy: tasks running it are "new".
+    newest_requested: TaskSpec,
+    /// Per spec version: does it equal `newest_requested`?
+    version_is_new: Vec<bool>,
+    /// `UpdateStatus` (None = nil).
+    pub status: Option<UpdateStatus>,
+    /// Every task ever created for it.
+    pub tasks: Vec<TaskId>,
+    /// Every task ever created for it, by slot (global: node index + 1).
+    pub by_slot: BTreeMap<u64, Vec<TaskId>>,
+    /// Full name, shared by every recorded row.
+    pub name: Arc<str>,
+    /// Per spec version, its image, shared by every recorded row.
+    images: Vec<Arc<str>>,
+    /// When it was created.
+    pub created_at: SimTime,
+    /// When `docker service rm` removed it (from then on it is no longer reconciled and its
+    /// tasks are shut down).
+    pub removed_at: Option<SimTime>,
+    /// Tasks that ended (failed, rejected or exited) while they should have been running, for
+    /// the strategy controllers' analysis.
+    pub failures: u64,
+}
+
+impl Service {
+    /// The current spec.
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.specs[self.current.0 as usize]
+    }
+
+    /// A spec by version.
+    pub fn spec_at(&self, v: SpecVersion) -> &ServiceSpec {
+        &self.specs[v.0 as usize]
+    }
+
+    /// A spec's task part, as handed to nodes.
+    pub fn task_spec_at(&self, v: SpecVersion) -> &Arc<TaskSpec> {
+        &self.task_specs[v.0 as usize]
+    }
+
+    /// A spec's image.
+    pub fn image_at(&self, v: SpecVersion) -> &Arc<str> {
+        &self.images[v.0 as usize]
+    }
+
+    /// Tasks of this spec version run what the last update asked for.
+    pub fn is_new(&self, v: SpecVersion) -> bool {
+        self.version_is_new[v.0 as usize]
+    }
+
+    /// Removed by `docker service rm`.
+    pub fn is_removed(&self) -> bool {
+        self.removed_at.is_some()
+    }
+
+    /// Replicated or global.
+    pub fn is_global(&self) -> bool {
+        matches!(self.spec().mode, ServiceMode::Global)
+    }
+
+    /// Adds a spec version and returns it.
+    fn push_spec(&mut self, spec: ServiceSpec) -> SpecVersion {
+        let v = SpecVersion(self.specs.len() as u32);
+        self.version_is_new.push(spec.task == self.newest_requested);
+        self.images.push(Arc::from(spec.task.image.as_str()));
+        self.task_specs.push(Arc::new(spec.task.clone()));
+        self.specs.push(spec);
+        v
+    }
+}
+
+/// What a new task is made of.
+pub(crate) struct NewTask {
+    /// Its service.
+    pub service: ServiceId,
+    /// Its slot (global: node index + 1).
+    pub slot: u64,
+    /// Its node, when it is bound to one (global services).
+    pub node: Option<NodeId>,
+    /// The spec version it runs.
+    pub spec: SpecVersion,
+    /// The desired state it is created with (RUNNING, or READY for a delayed start).
+    pub desired: TaskState,
+}
+
+/// A task as the manager records it (`api.Task`); its container is the node's business.
+pub(crate) struct Task {
+    /// Index.
+    pub id: TaskId,
+    /// Docker-style id (cached).
+    pub docker_id: Arc<str>,
+    /// Its service.
+    pub service: ServiceId,
+    /// Slot number (replicated) or node index + 1 (global).
+    pub slot: u64,
+    /// Assigned node.
+    pub node: Option<NodeId>,
+    /// Spec version it runs.
+    pub spec: SpecVersion,
+    /// `DesiredState`.
+    pub desired: TaskState,
+    /// `Status.State`, as reported.
+    pub state: TaskState,
+    /// `Status.Message` or `Status.Err`.
+    pub message: Arc<str>,
+    /// Counted on its node's active-task tally.
+    counted_on_node: bool,
+    /// The restart supervisor declined to replace it: its slot stays filled by it.
+    pub restart_declined: bool,
+    /// The restart supervisor already handled its end.
+    restart_handled: bool,
+}
+
+/// Services, tasks and nodes.
+pub(crate) struct Store {
+    services: Vec<Service>,
+    tasks: Vec<Task>,
+    nodes: Vec<NodeRecord>,
+}
+
+impl Store {
+    /// A store knowing the declared nodes and nothing else.
+    pub fn new(nodes: &[NodeSpec]) -> Store {
+        let nodes = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| NodeRecord {
+                id: NodeId(i as u32),
+                availability: spec.availability,
+                down: false,
+                service_tasks: BTreeMap::new(),
+                total_tasks: 0,
+                failures: Vec::new(),
+                // Node ids are drawn from the same id space as tasks, far above them.
+                docker_id: TaskId(1_000_000 + i as u32).docker_id(),
+                name: Arc::from(spec.name.as_str()),
+                spec: spec.clone(),
+            })
+            .collect();
+        Store { services: Vec::new(), tasks: Vec::new(), nodes }
+    }
+
+    /// A task.
+    pub fn task(&self, id: TaskId) -> &Task {
+        &self.tasks[id.0 as usize]
+    }
+
+    /// A service.
+    pub fn service(&self, id: ServiceId) -> &Service {
+        &self.services[id.0 as usize]
+    }
+
+    /// Every service, in creation order.
+    pub fn services(&self) -> &[Service] {
+        &self.services
+    }
+
+    /// A node.
+    pub fn node(&self, id: NodeId) -> &NodeRecord {
+        &self.nodes[id.0 as usize]
+    }
+
+    /// Every node, in declaration order.
+    pub fn nodes(&self) -> &[NodeRecord] {
+        &self.nodes
+    }
+
+    /// Every task assigned to `node`, in creation order.
+    pub fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
+        self.tasks.iter().filter(|t| t.node == Some(node)).map(|t| t.id).collect()
+    }
+
+    /// `CreateService`.
+    pub fn add_service(&mut self, spec: ServiceSpec, now: SimTime) -> ServiceId {
+        let id = ServiceId(self.services.len() as u32);
+        self.services.push(Service {
+            id,
+            name: Arc::from(spec.name.as_str()),
+            newest_requested: spec.task.clone(),
+            version_is_new: vec![true],
+            images: vec![Arc::from(spec.task.image.as_str())],
+            task_specs: vec![Arc::new(spec.task.clone())],
+            specs: vec![spec],
+            current: SpecVersion(0),
+            previous: None,
+            status: None,
+            tasks: Vec::new(),
+            by_slot: BTreeMap::new(),
+            created_at: now,
+            removed_at: None,
+            failures: 0,
+        });
+        id
+    }
+
+    /// `UpdateService` with a new spec (`controlapi.UpdateService`): PreviousSpec = Spec and
+    /// UpdateStatus nil. When `asks_new_tasks`, its task spec becomes what "new" means.
+    pub fn update_service(&mut self, sid: ServiceId, spec: ServiceSpec, asks_new_tasks: bool) {
+        let svc = &mut self.services[sid.0 as usize];
+        if asks_new_tasks {
+            svc.newest_requested = spec.task.clone();
+            let newest = &svc.newest_requested;
+            svc.version_is_new = svc.specs.iter().map(|s| s.task == *newest).collect();
+        }
+        let version = svc.push_spec(spec);
+        svc.previous = Some(svc.current);
+        svc.current = version;
+        svc.status = None;
+    }
+
+    /// `docker service rollback`: Spec and PreviousSpec swap. None when there is no previous spec.
+    pub fn swap_to_previous(&mut self, sid: ServiceId) -> Option<SpecVersion> {
+        let svc = &mut self.services[sid.0 as usize];
+        let previous = svc.previous?;
+        svc.previous = Some(svc.current);
+        svc.current = previous;
+        Some(previous)
+    }
+
+    /// The updater's `rollbackUpdate`: Spec = PreviousSpec, which is forgotten.
+    pub fn restore_previous(&mut self, sid: ServiceId) -> Option<SpecVersion> {
+        let svc = &mut self.services[sid.0 as usize];
+        let previous = svc.previous.take()?;
+        svc.current = previous;
+        Some(previous)
+    }
+
+    /// Sets UpdateStatus.
+    pub fn set_update_status(&mut self, sid: ServiceId, status: UpdateStatus) {
+        self.services[sid.0 as usize].status = Some(status);
+    }
+
+    /// `docker service rm`.
+    pub fn remove_service(&mut self, sid: ServiceId, now: SimTime) {
+        self.services[sid.0 as usize].removed_at = Some(now);
+    }
+
+    /// A task of the service ended while it should have run.
+    pub fn count_failure(&mut self, sid: ServiceId) {
+        self.services[sid.0 as usize].failures += 1;
+    }
+
+    /// `CreateTask`: a NEW task.
+    pub fn create_task(&mut self, new: NewTask, message: Arc<str>) -> TaskId {
+        let NewTask { service: sid, slot, node, spec, desired } = new;
+        let id = TaskId(self.tasks.len() as u32);
+        self.tasks.push(Task {
+            id,
+            docker_id: Arc::from(id.docker_id()),
+            service: sid,
+            slot,
+            node,
+            spec,
+            desired,
+            state: TaskState::New,
+            message,
+            counted_on_node: false,
+            restart_declined: false,
+            restart_handled: false,
+        });
+        let svc = &mut self.services[sid.0 as usize];
+        svc.tasks.push(id);
+        svc.by_slot.entry(slot).or_default().push(id);
+        id
+    }
+
+    /// Sets DesiredState; false when it already was that.
+    pub fn set_desired(&mut self, id: TaskId, desired: TaskState) -> bool {
+        let task = &mut self.tasks[id.0 as usize];
+        let changed = task.desired != desired;
+        task.desired = desired;
+        changed
+    }
+
+    /// Sets the observed state and its message.
+    pub fn set_state(&mut self, id: TaskId, state: TaskState, message: Arc<str>) {
+        let task = &mut self.tasks[id.0 as usize];
+        task.state = state;
+        task.message = message;
+    }
+
+    /// Sets the status message alone (the scheduler's reason a task stays PENDING).
+    pub fn set_message(&mut self, id: TaskId, message: Arc<str>) {
+        self.tasks[id.0 as usize].message = message;
+    }
+
+    /// The scheduler places the task: it counts on the node from now on.
+    pub fn assign(&mut self, id: TaskId, node: NodeId) {
+        let task = &mut self.tasks[id.0 as usize];
+        task.node = Some(node);
+        task.counted_on_node = true;
+        let n = &mut self.nodes[node.0 as usize];
+        n.total_tasks += 1;
+        *n.service_tasks.entry(task.service).or_insert(0) += 1;
+    }
+
+    /// The task stops counting on its node (desired past RUNNING, or ended); false when it
+    /// no longer did.
+    pub fn release_from_node(&mut self, id: TaskId) -> bool {
+        let task = &mut self.tasks[id.0 as usize];
+        if !task.counted_on_node {
+            return false;
+        }
+        task.counted_on_node = false;
+        let n = &mut self.nodes[task.node.expect("counted tasks have a node").0 as usize];
+        n.total_tasks -= 1;
+        *n.service_tasks.get_mut(&task.service).expect("counted") -= 1;
+        true
+    }
+
+    /// The restart supervisor takes the task's end in hand; false when it already had.
+    pub fn take_restart(&mut self, id: TaskId) -> bool {
+        let task = &mut self.tasks[id.0 as usize];
+        !std::mem::replace(&mut task.restart_handled, true)
+    }
+
+    /// The restart supervisor will not replace the task: it keeps its slot.
+    pub fn decline_restart(&mut self, id: TaskId) {
+        self.tasks[id.0 as usize].restart_declined = true;
+    }
+
+    /// `docker node update --availability`.
+    pub fn set_availability(&mut self, node: NodeId, availability: Availability) {
+        self.nodes[node.0 as usize].availability = availability;
+    }
+
+    /// The node's status: DOWN (heartbeat expired) or READY again.
+    pub fn set_down(&mut self, node: NodeId, down: bool) {
+        self.nodes[node.0 as usize].down = down;
+    }
+
+    /// A task of `sid` at `version` failed on `node` at `now` (`monitorFailures`: only the
+    /// last 5 minutes count).
+    pub fn note_failure(&mut self, node: NodeId, sid: ServiceId, version: SpecVersion, now: SimTime) {
+        let failures = &mut self.nodes[node.0 as usize].failures;
+        let horizon = SimTime(now.0.saturating_sub(300_000_000_000));
+        failures.retain(|&(_, _, at)| at >= horizon);
+        failures.push((sid, version, now));
+    }
+}

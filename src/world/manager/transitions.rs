@@ -1,0 +1,94 @@
+//! Task transitions as store transactions with their watchers: every task creation, observed
+//! state and desired state goes through here, so that each becomes a row of `events.csv`, keeps
+//! the node tallies the scheduler uses, reaches the dispatcher's batch (states ≥ RUNNING, which
+//! the orchestrators and updater act on) and tells the node of a new desired state.
+
+use crate::model::task::{TaskId, TaskState};
+use crate::world::cluster::ClusterView;
+use crate::world::{AgentStep, Event, Io};
+
+use super::Manager;
+use super::store::NewTask;
+
+impl Manager {
+    /// `CreateTask`: a NEW task for `slot` of a service running `spec`; the allocator takes
+    /// it next.
+    pub(super) fn create_task(&mut self, new: NewTask, cluster: ClusterView<'_>, io: &mut Io<'_>) -> TaskId {
+        let message = self.recorder.intern("created");
+        let id = self.store.create_task(new, message);
+        self.recorder.touch(id, &self.store, cluster);
+        self.recorder.log_task(id, &self.store, io.now());
+        let d = io.latency(|l| &l.allocate);
+        io.q.after(d, Event::Agent { task: id, step: AgentStep::Allocate });
+        id
+    }
+
+    /// A new observed state. States only move forward.
+    pub(super) fn set_state(
+        &mut self,
+        id: TaskId,
+        state: TaskState,
+        message: &str,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        let task = self.store.task(id);
+        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.docker_id, task.state, state);
+        // A task holds a container from `starting` until it is observed past `running`.
+        let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
+        if holds(task.state) != holds(state) {
+            self.recorder.container_count(io.now(), holds(state));
+        }
+        // A node that cannot be reached cannot report (its agent reports again on reconnect).
+        let reported = task.node.is_none_or(|n| cluster.reachable(n));
+        let message = self.recorder.intern(message);
+        self.store.set_state(id, state, message);
+        self.recorder.touch(id, &self.store, cluster);
+        self.recorder.log_task(id, &self.store, io.now());
+        if state >= TaskState::Running && reported {
+            // The report waits in the dispatcher for its batch (see `dispatcher`).
+            let arrival = io.now().plus(io.latency(|l| &l.status_report));
+            self.dispatcher.enqueue(arrival, id, state, io);
+        }
+        if state.is_terminal() {
+            self.release_from_node(id, io);
+        }
+    }
+
+    /// The manager changes a task's desired state; the node hears of it after `dispatch`.
+    pub(super) fn set_desired(&mut self, id: TaskId, desired: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        if !self.store.set_desired(id, desired) {
+            return;
+        }
+        if desired > TaskState::Running {
+            self.release_from_node(id, io);
+            // A task not yet placed that should stop stays with the scheduler, which ignores
+            // desired states (swarmkit `scheduler.createTask`/`updateTask`): it is still
+            // assigned, and its agent then reports it shut down (the s05 trace's second run:
+            // the rollback's `assigned -> shutdown`). One that cannot be placed stays PENDING,
+            // as `docker service ps` shows it (Shutdown / Pending). Only a removed task is
+            // dropped at once: the task reaper deletes unassigned tasks meant for removal.
+            if desired == TaskState::Remove
+                && self.store.task(id).state < TaskState::Assigned
+                && self.scheduler.forget(id)
+            {
+                self.set_state(id, TaskState::Shutdown, "shutdown", cluster, io);
+            }
+        }
+        self.recorder.touch(id, &self.store, cluster);
+        self.recorder.log_task(id, &self.store, io.now());
+        let task = self.store.task(id);
+        if task.node.is_some() && !task.state.is_terminal() {
+            let d = io.latency(|l| &l.dispatch);
+            io.q.after(d, Event::DesiredArrives { task: id });
+        }
+    }
+
+    /// A task stops counting toward its node's active tasks (desired past RUNNING, or ended):
+    /// room for a pending task.
+    fn release_from_node(&mut self, id: TaskId, io: &mut Io<'_>) {
+        if self.store.release_from_node(id) && self.scheduler.has_pending() {
+            self.arm_schedule_tick(io);
+        }
+    }
+}

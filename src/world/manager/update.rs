@@ -1,0 +1,331 @@
+//! The update supervisor (swarmkit `manager/orchestrator/update/updater.go`: `Supervisor`)
+//! and the store side of the updater: starts and cancels updater runs, carries out their
+//! commands (`updateTask`, `useExistingTask`, `removeOldTasks`, `pauseUpdate`,
+//! `rollbackUpdate`, `completeUpdate`), and keeps UpdateStatus. The updater's decisions are
+//! `swarm::updater`'s, a pure state machine.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::model::record::UpdateState;
+use crate::model::spec::UpdateOrder;
+use crate::model::task::{ServiceId, SpecVersion, TaskId, TaskState};
+use crate::swarm::placement::constraint_matches;
+use crate::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterTimer};
+use crate::time::SimDuration;
+use crate::world::cluster::ClusterView;
+use crate::world::{Event, Io};
+
+use super::Manager;
+use super::store::NewTask;
+use super::store::{Store, UpdateStatus};
+
+/// A running updater and the spec it works toward (swarmkit's `Supervisor.updates`).
+struct ActiveUpdater {
+    /// The state machine.
+    updater: Updater,
+    /// Run number, stamped on its timers.
+    run: u64,
+    /// The spec version it was started for.
+    target: SpecVersion,
+}
+
+/// The update supervisor's state.
+#[derive(Default)]
+pub(super) struct UpdateSupervisor {
+    /// The running updater of each service that has one.
+    active: BTreeMap<ServiceId, ActiveUpdater>,
+    /// Armed updater timers: (service, updater run, timer); events name them by index (which
+    /// keeps every event 16 bytes: the queue's size is what a large run pays for).
+    timers: Vec<(ServiceId, u64, UpdaterTimer)>,
+    /// The next run's number.
+    next_run: u64,
+}
+
+impl UpdateSupervisor {
+    /// The service's updater stops (cancelled, finished, or its service removed).
+    pub(super) fn cancel(&mut self, sid: ServiceId) {
+        self.active.remove(&sid);
+    }
+
+    fn is_current(&self, sid: ServiceId, run: u64) -> bool {
+        self.active.get(&sid).is_some_and(|a| a.run == run)
+    }
+
+    /// No updater has more slots in flight than its parallelism.
+    pub(super) fn assert_invariants(&self, store: &Store) {
+        for (&sid, active) in &self.active {
+            let svc = store.service(sid);
+            let spec = svc.spec();
+            let config = if active.updater.is_rollback() { &spec.rollback } else { &spec.update };
+            if config.parallelism > 0 {
+                assert!(
+                    active.updater.slots_in_flight() as u64 <= config.parallelism,
+                    "{}: more than parallelism slots in flight",
+                    svc.name
+                );
+            }
+        }
+    }
+}
+
+impl Manager {
+    /// `Supervisor.Update`: a run already working toward this spec continues; otherwise the
+    /// running one is cancelled and a new one starts (`Updater.Run`).
+    pub(super) fn supervise_update(
+        &mut self,
+        sid: ServiceId,
+        slots: Vec<(u64, Vec<TaskId>)>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        let svc = self.store.service(sid);
+        if let Some(active) = self.updates.active.get(&sid)
+            && active.target == svc.current
+            && svc.spec_at(active.target) == svc.spec()
+        {
+            return;
+        }
+        // Cancel: its timers become stale; tasks it created and their delayed starts go on.
+        self.updates.cancel(sid);
+        let status = self.store.service(sid).status.as_ref().map(|s| s.state);
+        if matches!(status, Some(UpdateState::Paused | UpdateState::RollbackPaused)) {
+            return;
+        }
+        let mut dirty: Vec<u64> =
+            slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks, cluster)).map(|(s, _)| *s).collect();
+        // The orchestrator hands the updater its slots in Go map order (`updatableAndDeadSlots`
+        // builds a map; `reconcile` ranges over it): the update takes them in a random order.
+        if io.random_races() {
+            io.rng.races.shuffle(&mut dirty);
+        }
+        if dirty.is_empty() {
+            if matches!(status, Some(UpdateState::Updating | UpdateState::RollbackStarted)) {
+                self.complete_update(sid, io);
+            }
+            return;
+        }
+        if status.is_none() {
+            self.set_status(sid, UpdateState::Updating, "update in progress");
+            let record = self.recorder.update_mut(sid);
+            record.started_at = Some(io.now());
+            record.completed_at = None;
+        }
+        let is_rollback = status == Some(UpdateState::RollbackStarted);
+        let svc = self.store.service(sid);
+        let config = if is_rollback { svc.spec().rollback.clone() } else { svc.spec().update.clone() };
+        let target = svc.current;
+        let run = self.updates.next_run;
+        self.updates.next_run += 1;
+        let (updater, commands) = Updater::start(io.now(), config, is_rollback, dirty);
+        self.updates.active.insert(sid, ActiveUpdater { updater, run, target });
+        self.apply_updater_commands(sid, run, commands, cluster, io);
+    }
+
+    /// `IsTaskDirty`: the task's spec differs from the service's (a change of placement
+    /// constraints alone that the task's node still satisfies does not count).
+    fn is_task_dirty(&self, sid: ServiceId, id: TaskId, cluster: ClusterView<'_>) -> bool {
+        let svc = self.store.service(sid);
+        let task = self.store.task(id);
+        if task.spec == svc.current {
+            return false;
+        }
+        let (old, new) = (&svc.spec_at(task.spec).task, &svc.spec().task);
+        if old == new {
+            return false;
+        }
+        let mut only_placement = old.clone();
+        only_placement.placement.constraints = new.placement.constraints.clone();
+        if only_placement == *new
+            && let Some(node) = task.node
+        {
+            let view = self.node_view(node, sid, cluster);
+            return !new.placement.constraints.iter().all(|c| constraint_matches(c, &view));
+        }
+        true
+    }
+
+    fn is_slot_dirty(&self, sid: ServiceId, tasks: &[TaskId], cluster: ClusterView<'_>) -> bool {
+        tasks.len() > 1 || tasks.first().is_some_and(|&t| self.is_task_dirty(sid, t, cluster))
+    }
+
+    /// Feeds the updater an input and carries out what it asks, until it asks nothing more.
+    fn drive_updater(
+        &mut self,
+        sid: ServiceId,
+        input: impl FnOnce(&mut Updater) -> Vec<UpdaterCommand>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        let Some(active) = self.updates.active.get_mut(&sid) else { return };
+        let run = active.run;
+        let commands = input(&mut active.updater);
+        self.apply_updater_commands(sid, run, commands, cluster, io);
+    }
+
+    fn apply_updater_commands(
+        &mut self,
+        sid: ServiceId,
+        run: u64,
+        commands: Vec<UpdaterCommand>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        let mut queue: VecDeque<UpdaterCommand> = commands.into();
+        while let Some(command) = queue.pop_front() {
+            // A command may cancel this run (rollback); the rest of its output is then moot.
+            if !self.updates.is_current(sid, run) {
+                return;
+            }
+            match command {
+                UpdaterCommand::UpdateSlot { worker, slot, order } => {
+                    let work = self.update_slot(sid, slot, order, cluster, io);
+                    let updater = &mut self.updates.active.get_mut(&sid).expect("checked").updater;
+                    queue.extend(updater.on_slot_work(io.now(), worker, work));
+                }
+                UpdaterCommand::RemoveOldTasks { slot, keep } => {
+                    let others: Vec<TaskId> = self.slot_tasks(sid, slot).into_iter().filter(|&t| t != keep).collect();
+                    self.remove_old_tasks(&others, cluster, io);
+                }
+                UpdaterCommand::ArmTimer { timer, at } => {
+                    let index = self.updates.timers.len() as u32;
+                    self.updates.timers.push((sid, run, timer));
+                    io.q.at(at, Event::Updater { timer: index });
+                }
+                UpdaterCommand::Pause { state, message } => {
+                    if self.store.service(sid).status.is_some() {
+                        self.set_status(sid, state, &message);
+                    }
+                }
+                UpdaterCommand::Rollback { message } => self.rollback_update(sid, &message, io),
+                UpdaterCommand::Complete => self.complete_update(sid, io),
+                UpdaterCommand::FailureCounted { .. } => self.recorder.update_mut(sid).failures += 1,
+                UpdaterCommand::Finished => self.updates.cancel(sid),
+            }
+        }
+    }
+
+    /// Tasks of `slot` that are still meant to run.
+    fn slot_tasks(&self, sid: ServiceId, slot: u64) -> Vec<TaskId> {
+        self.slot_members(sid, slot).unwrap_or_default()
+    }
+
+    /// `worker`'s body for one slot.
+    fn update_slot(
+        &mut self,
+        sid: ServiceId,
+        slot: u64,
+        order: UpdateOrder,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> SlotWork {
+        let tasks = self.slot_tasks(sid, slot);
+        let clean: Vec<TaskId> = tasks.iter().copied().filter(|&t| !self.is_task_dirty(sid, t, cluster)).collect();
+        if let Some(&running) = clean.iter().find(|&&t| self.store.task(t).desired == TaskState::Running) {
+            // useExistingTask with a task already meant to run.
+            let others: Vec<TaskId> = tasks.iter().copied().filter(|&t| t != running).collect();
+            self.remove_old_tasks(&others, cluster, io);
+            return SlotWork::Done;
+        }
+        if let Some(&waiting) = clean.iter().rev().find(|&&t| self.store.task(t).desired < TaskState::Running) {
+            let others: Vec<TaskId> = tasks.iter().copied().filter(|&t| t != waiting).collect();
+            let old = self.remove_old_tasks(&others, cluster, io);
+            self.delay_start(old, waiting, SimDuration::ZERO, true, io);
+            return SlotWork::WaitGate { task: waiting };
+        }
+        // updateTask: a new task in the same slot (global: on the same node), desired READY.
+        let svc = self.store.service(sid);
+        let current = svc.current;
+        let node = if svc.is_global() { tasks.first().and_then(|&t| self.store.task(t).node) } else { None };
+        let new = self.create_task(
+            NewTask { service: sid, slot, node, spec: current, desired: TaskState::Ready },
+            cluster,
+            io,
+        );
+        let rollback = self.updates.active.get(&sid).is_some_and(|a| a.updater.is_rollback());
+        let docker_id = self.store.task(new).docker_id.clone();
+        let record = self.recorder.update_mut(sid);
+        record.tasks_replaced += 1;
+        record.updater_tasks.push((docker_id, rollback));
+        match order {
+            UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, io),
+            UpdateOrder::StopFirst => {
+                let old = self.remove_old_tasks(&tasks, cluster, io);
+                self.delay_start(old, new, SimDuration::ZERO, true, io);
+            }
+        }
+        SlotWork::NewTask { task: new }
+    }
+
+    /// `removeOldTasks`: desired SHUTDOWN for each task still meant to run; returns one of them.
+    fn remove_old_tasks(&mut self, tasks: &[TaskId], cluster: ClusterView<'_>, io: &mut Io<'_>) -> Option<TaskId> {
+        let mut removed = None;
+        for &t in tasks {
+            if self.store.task(t).desired <= TaskState::Running {
+                self.set_desired(t, TaskState::Shutdown, cluster, io);
+                removed = Some(t);
+            }
+        }
+        removed
+    }
+
+    /// The updater's watch sees a task's committed state.
+    pub(crate) fn updater_observes(&mut self, id: TaskId, state: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let sid = self.store.task(id).service;
+        let now = io.now();
+        self.drive_updater(sid, |u| u.on_task_state(now, id, state), cluster, io);
+    }
+
+    /// A delayed start the updater may wait on was released.
+    pub(super) fn updater_gate_open(&mut self, sid: ServiceId, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let now = io.now();
+        self.drive_updater(sid, |u| u.on_gate_open(now, id), cluster, io);
+    }
+
+    /// An updater timer fired.
+    pub(crate) fn updater_timer(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        let (sid, run, timer) = self.updates.timers[index];
+        if !self.updates.is_current(sid, run) {
+            return; // a cancelled run's sleep
+        }
+        let now = io.now();
+        self.drive_updater(sid, |u| u.on_timer(now, timer), cluster, io);
+    }
+
+    /// Sets UpdateStatus and records the change.
+    pub(super) fn set_status(&mut self, sid: ServiceId, state: UpdateState, message: &str) {
+        self.store.set_update_status(sid, UpdateStatus { state, message: message.to_string() });
+        self.recorder.status_changed(sid, state, message);
+    }
+
+    /// `completeUpdate`.
+    fn complete_update(&mut self, sid: ServiceId, io: &mut Io<'_>) {
+        let Some(status) = &self.store.service(sid).status else { return };
+        let (state, message) = if status.state == UpdateState::RollbackStarted {
+            (UpdateState::RollbackCompleted, "rollback completed")
+        } else {
+            (UpdateState::Completed, "update completed")
+        };
+        self.set_status(sid, state, message);
+        self.recorder.update_mut(sid).completed_at = Some(io.now());
+    }
+
+    /// `rollbackUpdate`: restore `PreviousSpec` (and forget it), then reconcile.
+    fn rollback_update(&mut self, sid: ServiceId, message: &str, io: &mut Io<'_>) {
+        let svc = self.store.service(sid);
+        // Without a previous spec: "cannot roll back service because no previous spec is
+        // available": the transaction fails and the status stays as it was.
+        if svc.status.is_none() || svc.previous.is_none() {
+            return;
+        }
+        self.set_status(sid, UpdateState::RollbackStarted, message);
+        self.store.restore_previous(sid);
+        self.recorder.update_mut(sid).rollback_started_at = Some(io.now());
+        self.updates.cancel(sid);
+        // The orchestrator handles the service change in a later tick, after task events it
+        // already has (`tickTasks` before `tickServices`): in the s05 trace's first run both
+        // failed tasks (15 ms apart) were restarted with the restored spec before the
+        // rollback's reconcile found nothing left to do.
+        let d = io.latency(|l| &l.reconcile).plus(io.latency(|l| &l.watch));
+        io.q.after(d, Event::Reconcile { service: sid });
+    }
+}

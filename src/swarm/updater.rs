@@ -420,7 +420,9 @@ impl Updater {
                 state: if self.is_rollback { UpdateState::RollbackPaused } else { UpdateState::Paused },
                 message: format!("update paused due to failure or early termination of task {id}"),
             },
-            // Never roll back a rollback.
+            // Never roll back a rollback. Divergence kept until a real trace settles it
+            // (fidelity II, item 9): swarmkit's branch of `updater.go` sets no `stopped`, so it
+            // goes on to the final monitor and may complete; this stops at `rollback_paused`.
             FailureAction::Rollback if self.is_rollback => UpdaterCommand::Pause {
                 state: UpdateState::RollbackPaused,
                 message: format!("rollback paused due to failure or early termination of task {id}"),

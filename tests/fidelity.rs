@@ -54,14 +54,7 @@ const CASES: &[Case] = &[
     matched("s15-monitor-zero-bad-health", 2),
     matched("s17-bad-health-exit143", 2),
     matched("s18b-late-crash-monitor5", 2),
-    Case {
-        name: "s19-missing-image-par1",
-        runs: 2,
-        action_at_s: None,
-        matched: 0,
-        open: "tight restart loop: a task rejected before it runs is replaced at once (~230 tasks in 70 s), \
-               real Swarm waits for the previous task's delayed start (36)",
-    },
+    matched("s19-missing-image-par1", 2),
     Case {
         name: "s20-crash-restart-delay0",
         runs: 2,

@@ -101,7 +101,9 @@ pub fn timed_events(task: &TaskObs, end: f64) -> Vec<(String, f64)> {
     }
     let last = task.states.iter().rev().find(|(t, _)| *t > 0.0 && *t <= end);
     if let Some((t, s)) = last.filter(|(_, s)| is_terminal(s)) {
-        out.push((s.clone(), *t));
+        // When the task entered its final state, as `sim_time_of` reads the simulation: a later
+        // row repeating the state (its desired state changed) is not when it ended.
+        out.push((s.clone(), task.reached(s).unwrap_or(*t)));
     }
     out
 }

@@ -259,7 +259,7 @@ impl Manager {
                 let exited = cluster.container(id).phase == crate::world::cluster::ContainerPhase::Exited;
                 let live = t.desired <= TaskState::Running && !exited;
                 if live && !self.store.service(t.service).is_global() {
-                    self.restart(id, false, cluster, io);
+                    self.restart(id, cluster, io);
                 }
             }
         }

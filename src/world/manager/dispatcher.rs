@@ -147,7 +147,7 @@ impl Manager {
             self.release_gates_waiting_on(id, cluster, io);
             let t = self.store.task(id);
             if t.desired <= TaskState::Running && !self.store.service(t.service).is_global() {
-                self.restart(id, true, cluster, io);
+                self.restart(id, cluster, io);
             }
         }
         self.reconcile_all(io);

@@ -192,7 +192,7 @@ impl Manager {
         self.release_gates_waiting_on(id, cluster, io);
         let node_invalid = false;
         if restart::needs_restart(self.store.task(id).desired, state, node_invalid) {
-            self.restart(id, false, cluster, io);
+            self.restart(id, cluster, io);
         }
     }
 }

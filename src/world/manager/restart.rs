@@ -3,6 +3,11 @@
 //! attempts per slot in a window; `DelayStart` holds a new task at desired READY until its delay
 //! has passed and the task it replaces has stopped (or 60 s passed), then `StartNow` moves it to
 //! desired RUNNING. The updater uses the same delayed starts for the tasks it creates.
+//!
+//! A task that ends while its own delayed start is still pending (rejected during preparation,
+//! as when its image does not exist) is not replaced at once: `Restart` waits for that delayed
+//! start to finish ("to avoid tight restart loops"), so a crash-looping slot gets about one new
+//! task per restart delay (the s19 traces: one every 2.0 s with `delay: 2s`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,8 +34,10 @@ struct DelayedStart {
     timeout_at: SimTime,
     /// The old task stopped.
     old_stopped: bool,
-    /// Already released.
+    /// Already released (or cancelled).
     done: bool,
+    /// `Restart` was asked for the task meanwhile and waits for this to finish.
+    restart_waits: bool,
 }
 
 /// The restart supervisor's state.
@@ -40,6 +47,8 @@ pub(super) struct RestartSupervisor {
     history: BTreeMap<(ServiceId, u64), RestartHistory>,
     /// Every delayed start, by index (events name them by index).
     delayed: Vec<DelayedStart>,
+    /// The pending delayed start of each task that has one (swarmkit's `delays`).
+    pending: BTreeMap<TaskId, usize>,
     /// Delayed starts by the old task they wait for.
     waiting_on: BTreeMap<TaskId, Vec<usize>>,
     /// Pending old-task timeouts (time, delayed start), swept by one armed event instead of one
@@ -49,10 +58,28 @@ pub(super) struct RestartSupervisor {
     sweep_at: Option<SimTime>,
 }
 
+impl RestartSupervisor {
+    /// Ends delayed start `index`, released or cancelled; true when a restart waits on it.
+    fn finish(&mut self, index: usize) -> bool {
+        let d = &mut self.delayed[index];
+        d.done = true;
+        let (timeout, task, waits) = (d.timeout_at, d.task, d.restart_waits);
+        self.timeouts.remove(&(timeout, index));
+        self.pending.remove(&task);
+        waits
+    }
+}
+
 impl Manager {
     /// `Restart`: shut the task down and, if the policy allows, create a replacement in the same
     /// slot with the service's current spec, started after the delay.
-    pub(super) fn restart(&mut self, id: TaskId, node_down: bool, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+    pub(super) fn restart(&mut self, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        // Is the task still in the process of restarting (its own delayed start pending)? Then
+        // wait for that to finish, to avoid tight restart loops.
+        if let Some(&index) = self.restarts.pending.get(&id) {
+            self.restarts.delayed[index].restart_waits = true;
+            return;
+        }
         if !self.store.take_restart(id) {
             return;
         }
@@ -60,6 +87,7 @@ impl Manager {
         let t = self.store.task(id);
         let (sid, slot, old_spec, state, node) = (t.service, t.slot, t.spec, t.state, t.node);
         let node_drained = node.is_some_and(|n| self.store.node(n).availability == Availability::Drain);
+        let node_down = node.is_some_and(|n| self.store.node(n).down);
         let service = self.store.service(sid);
         let policy = service.spec_at(old_spec).task.restart.clone();
         let (current, global) = (service.current, service.is_global());
@@ -78,7 +106,15 @@ impl Manager {
         );
         let delay = restart::restart_delay(&policy, node_drained);
         let wait_stop = !(state > TaskState::Running || node_down);
-        self.delay_start(Some(id), new, delay, wait_stop, io);
+        self.delay_start(Some(id), new, delay, wait_stop, cluster, io);
+    }
+
+    /// `waitRestart`: the delayed start a restart waited for has finished; restart the task
+    /// now unless it was shut down meanwhile.
+    fn restart_after_wait(&mut self, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        if self.store.task(id).desired <= TaskState::Running {
+            self.restart(id, cluster, io);
+        }
     }
 
     /// `DelayStart`: start `new` after `delay` and, when `wait_stop`, after `old` stops (or
@@ -89,12 +125,20 @@ impl Manager {
         new: TaskId,
         delay: SimDuration,
         wait_stop: bool,
+        cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
+        // A new delayed start of a task replaces the one it had (which then never starts it).
+        if let Some(&previous) = self.restarts.pending.get(&new)
+            && self.restarts.finish(previous)
+        {
+            self.restart_after_wait(new, cluster, io);
+        }
         let now = io.now();
         let wait_for = old.filter(|&o| wait_stop && self.store.task(o).state <= TaskState::Running);
         let r = &mut self.restarts;
         let index = r.delayed.len();
+        r.pending.insert(new, index);
         r.delayed.push(DelayedStart {
             task: new,
             delay_until: now.plus(delay),
@@ -102,6 +146,7 @@ impl Manager {
             timeout_at: now.plus(OLD_TASK_TIMEOUT),
             old_stopped: false,
             done: false,
+            restart_waits: false,
         });
         if let Some(o) = wait_for {
             r.waiting_on.entry(o).or_default().push(index);
@@ -145,8 +190,7 @@ impl Manager {
     /// Releases a delayed start if its conditions now hold (`StartNow`).
     pub(crate) fn check_gate(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let now = io.now();
-        let r = &mut self.restarts;
-        let d = &mut r.delayed[index];
+        let d = &self.restarts.delayed[index];
         if d.done || now < d.delay_until {
             return;
         }
@@ -154,15 +198,17 @@ impl Manager {
         if !old_done {
             return;
         }
-        d.done = true;
-        let (timeout, task) = (d.timeout_at, d.task);
-        r.timeouts.remove(&(timeout, index));
+        let task = d.task;
+        let restart_waits = self.restarts.finish(index);
         // StartNow: only a task still below RUNNING is moved.
         if self.store.task(task).desired < TaskState::Running {
             self.set_desired(task, TaskState::Running, cluster, io);
         }
         let sid = self.store.task(task).service;
         self.updater_gate_open(sid, task, cluster, io);
+        if restart_waits {
+            self.restart_after_wait(task, cluster, io);
+        }
     }
 
     /// Delayed starts waiting on `old` (observed past RUNNING, or its node DOWN) may go.

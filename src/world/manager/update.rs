@@ -229,7 +229,7 @@ impl Manager {
         if let Some(&waiting) = clean.iter().rev().find(|&&t| self.store.task(t).desired < TaskState::Running) {
             let others: Vec<TaskId> = tasks.iter().copied().filter(|&t| t != waiting).collect();
             let old = self.remove_old_tasks(&others, cluster, io);
-            self.delay_start(old, waiting, SimDuration::ZERO, true, io);
+            self.delay_start(old, waiting, SimDuration::ZERO, true, cluster, io);
             return SlotWork::WaitGate { task: waiting };
         }
         // updateTask: a new task in the same slot (global: on the same node), desired READY.
@@ -247,10 +247,10 @@ impl Manager {
         record.tasks_replaced += 1;
         record.updater_tasks.push((docker_id, rollback));
         match order {
-            UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, io),
+            UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, cluster, io),
             UpdateOrder::StopFirst => {
                 let old = self.remove_old_tasks(&tasks, cluster, io);
-                self.delay_start(old, new, SimDuration::ZERO, true, io);
+                self.delay_start(old, new, SimDuration::ZERO, true, cluster, io);
             }
         }
         SlotWork::NewTask { task: new }

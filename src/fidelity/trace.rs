@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::observe::{RunObs, TaskObs};
+use super::observe::{RunObs, TaskObs, is_terminal};
 
 /// The files every trace has.
 const REQUIRED: [&str; 3] = ["tasks", "containers", "service"];
@@ -107,7 +107,8 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
         let names: Vec<String> = missing.iter().map(|p| p.display().to_string()).collect();
         return Err(format!("trace file not found: {}", names.join(", ")));
     }
-    let tasks_rows = read_csv(&path.file("tasks"), &["t_s", "task_id", "slot", "image", "state"], &["node"])?;
+    let tasks_rows =
+        read_csv(&path.file("tasks"), &["t_s", "task_id", "slot", "image", "state"], &["node", "desired_state"])?;
     let service_rows = read_csv(&path.file("service"), &["t_s", "update_state"], &[])?;
     let container_rows =
         read_csv(&path.file("containers"), &["t_s", "task_id", "image", "event"], &["node", "exit_code", "signal"])?;
@@ -145,6 +146,7 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
     let per_node_slots = number_node_slots(&mut tasks);
     let (status, initial_state, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
     let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
+    complete_reaped_tasks(&mut tasks, &tasks_rows, &containers);
     let cuts = cuts_from_rows(&action_rows, &path.file("actions"))?;
     let serving = serving_steps(&tasks, &containers, &cuts);
     let run = RunObs {
@@ -224,6 +226,31 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
         tasks[k].states.push((t, row[4].clone()));
     }
     Ok(tasks)
+}
+
+/// The task reaper deletes a task meant for removal (desired REMOVE: a scale-down, `docker
+/// service rm`) as soon as it has shut down, and a poll can miss the short SHUTDOWN in between:
+/// such a task's rows end while it is still RUNNING, though its container was stopped. Its end
+/// is completed from the container events: SHUTDOWN when the daemon reported the container
+/// stopped (the agent reports it then: where the poll did see SHUTDOWN, its timestamp is the
+/// `stop` event's, e.g. m08 r1 slots 3 and 6).
+fn complete_reaped_tasks(tasks: &mut [TaskObs], rows: &[Vec<String>], containers: &[ContainerEvent]) {
+    let mut last_desired: BTreeMap<&str, &str> = BTreeMap::new();
+    for row in rows {
+        if !row[6].is_empty() {
+            last_desired.insert(&row[1], &row[6]);
+        }
+    }
+    for task in tasks.iter_mut() {
+        let Some(&(last_t, ref last_state)) = task.states.last() else { continue };
+        if is_terminal(last_state) || last_desired.get(task.id.as_str()) != Some(&"remove") {
+            continue;
+        }
+        let stopped = containers.iter().find(|c| c.task_id == task.id && c.event == "stop" && c.t >= last_t);
+        if let Some(stop) = stopped {
+            task.states.push((stop.t, "shutdown".to_string()));
+        }
+    }
 }
 
 /// Tasks of a global service carry no slot (0): each node is one. They are numbered 1, 2, … in
@@ -434,6 +461,27 @@ mod tests {
         std::fs::write(path.file("containers"), "t_s,task_id,image,event\n").unwrap();
         std::fs::write(path.file("service"), "t_s,update_state\n-2.0,(none)\n").unwrap();
         path
+    }
+
+    /// A task the reaper deleted before a poll saw it shut down ends in SHUTDOWN at its
+    /// container's `stop` event; one only told to shut down (kept as history) or one whose
+    /// container never stopped is left as recorded.
+    #[test]
+    fn a_reaped_task_is_completed_from_its_container_stop() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = TracePath { prefix: dir.path().join("reaped.r1") };
+        let tasks = "t_s,task_id,slot,image,desired_state,state\n\
+                     -2.0,a,1,x:1,running,running\n-2.0,b,2,x:1,running,running\n-2.0,c,3,x:1,running,running\n\
+                     0.05,a,1,x:1,remove,running\n0.05,b,2,x:1,shutdown,running\n0.05,c,3,x:1,remove,running\n";
+        std::fs::write(path.file("tasks"), tasks).unwrap();
+        let containers = "t_s,task_id,image,event\n1.2,a,x:1,kill\n1.6,a,x:1,die\n1.85,a,x:1,stop\n1.9,b,x:1,stop\n";
+        std::fs::write(path.file("containers"), containers).unwrap();
+        std::fs::write(path.file("service"), "t_s,update_state\n-2.0,(none)\n").unwrap();
+        let run = load(&path).unwrap().run;
+        let last = |id: &str| run.tasks.iter().find(|t| t.id == id).unwrap().states.last().cloned().unwrap();
+        assert_eq!(last("a"), (1.85, "shutdown".to_string()));
+        assert_eq!(last("b"), (0.05, "running".to_string()), "desired SHUTDOWN tasks stay in the store");
+        assert_eq!(last("c"), (0.05, "running".to_string()), "no container stop, nothing to complete");
     }
 
     /// The window ends at the recording's end: recording.csv, else the recorder's raw

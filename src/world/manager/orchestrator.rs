@@ -99,11 +99,31 @@ impl Manager {
                 next += 1;
             }
         } else if keep.len() as u64 > replicas {
-            // Scale down: running slots first, then lower slot numbers; the rest are removed.
+            // Scale down, leaving the nodes balanced (`reconcile`, `slotsByRunningState`,
+            // `slotsByIndex`): slots with a running task first, then lower slot numbers; each
+            // single-task slot is counted as the nth copy of the service on its node, and the
+            // slots are sorted by that count (other slots last). The first `replicas` stay;
+            // the rest are removed, so the nodes holding the most copies lose theirs first.
+            // Go's sort is stable at these sizes (insertion sort up to 12 slots).
             keep.sort_by_key(|slot| {
                 let running = slots[slot].iter().any(|&t| self.store.task(t).state == TaskState::Running);
                 (!running, *slot)
             });
+            let mut copies_on_node: BTreeMap<NodeId, u64> = BTreeMap::new();
+            let nth_on_node: BTreeMap<u64, u64> = keep
+                .iter()
+                .map(|slot| {
+                    let tasks = &slots[slot];
+                    let node = (tasks.len() == 1).then(|| self.store.task(tasks[0]).node).flatten();
+                    let nth = node.map_or(u64::MAX, |n| {
+                        let count = copies_on_node.entry(n).or_insert(0);
+                        *count += 1;
+                        *count
+                    });
+                    (*slot, nth)
+                })
+                .collect();
+            keep.sort_by_key(|slot| nth_on_node[slot]);
             for slot in keep.split_off(replicas as usize) {
                 for &t in &slots[&slot] {
                     if self.store.task(t).desired <= TaskState::Running {

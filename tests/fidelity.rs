@@ -76,13 +76,7 @@ const CASES: &[Case] = &[
         open: "the scheduler avoids a silent node at once; the manager only learns it is down when its heartbeat \
                expires, so real Swarm places a task there and the update stalls, then pauses",
     },
-    Case {
-        name: "m07-global-node-down",
-        runs: 2,
-        action_at_s: None,
-        matched: 0,
-        open: "a global service's node that comes back gets a new task in real Swarm; the model keeps the old one",
-    },
+    matched("m07-global-node-down", 2),
     Case { name: "m08-scale-down-balance", runs: 2, action_at_s: Some(30), matched: 2, open: "" },
 ];
 

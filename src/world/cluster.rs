@@ -19,7 +19,7 @@ use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::time::SimTime;
 
 use super::Io;
-use agent::TaskRun;
+use agent::{AgentQueue, TaskRun};
 pub(crate) use agent::{Container, ContainerPhase};
 use daemon::Daemon;
 use images::ImageStore;
@@ -62,8 +62,8 @@ struct Machine {
     reachable: bool,
     /// `node_up` happened; the agent has not re-registered yet.
     reconnecting: bool,
-    /// When its agent can take the next task operation (they are handled one at a time).
-    agent_free_at: SimTime,
+    /// Its agent's task operations, handled one at a time.
+    agent: AgentQueue,
     /// Its container daemon (starts and stops share it).
     daemon: Daemon,
     /// Its local images and downloads.
@@ -111,7 +111,7 @@ impl Cluster {
                 name: Arc::from(spec.name.as_str()),
                 reachable: true,
                 reconnecting: false,
-                agent_free_at: SimTime::ZERO,
+                agent: AgentQueue::default(),
                 daemon: Daemon::default(),
                 images: ImageStore::new(&spec.cached_images),
             })

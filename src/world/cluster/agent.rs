@@ -103,6 +103,38 @@ impl TaskRun {
     }
 }
 
+/// A node's agent works through its task operations one at a time: an operation due at an
+/// instant when the agent is busy waits for it (traces: six SIGTERMs sent at once land 10–20 ms
+/// apart). An operation taken on early for a later instant (a SIGTERM due after the
+/// load-balancer removal delay) holds only its own instant: one due before it goes first.
+#[derive(Default)]
+pub(super) struct AgentQueue {
+    /// Operations taken on: start → end. They never overlap.
+    busy: std::collections::BTreeMap<SimTime, SimTime>,
+}
+
+impl AgentQueue {
+    /// Takes on an operation due at `at` that keeps the agent busy for `gap`; returns when it
+    /// starts. `now` lets operations that are over be forgotten.
+    pub(super) fn take(&mut self, now: SimTime, at: SimTime, gap: SimDuration) -> SimTime {
+        while let Some((_, &end)) = self.busy.first_key_value()
+            && end <= now
+        {
+            self.busy.pop_first();
+        }
+        // Only the last operation starting before this one would end can be in its way; after
+        // moving past it, the next one may be.
+        let mut start = at;
+        while let Some((_, &end)) = self.busy.range(..start.plus(gap)).next_back()
+            && end > start
+        {
+            start = end;
+        }
+        self.busy.insert(start, start.plus(gap));
+        start
+    }
+}
+
 /// Probe answers from an image's declared health behaviour.
 struct BehaviorOracle<'a> {
     behavior: &'a HealthBehavior,
@@ -209,15 +241,12 @@ impl Cluster {
         }
     }
 
-    /// The agent works through its tasks one at a time: an operation due at `at` on a node
-    /// whose agent is still busy waits for it (traces: six SIGTERMs sent at once land 10–20 ms
-    /// apart). Returns when this one happens.
+    /// The agent works through its tasks one at a time (see [`AgentQueue`]). Returns when this
+    /// operation, due at `at`, happens.
     fn agent_slot(&mut self, id: TaskId, at: SimTime, io: &mut Io<'_>) -> SimTime {
         let gap = io.latency(|l| &l.agent_step);
-        let machine = self.machine(id);
-        let start = at.max(machine.agent_free_at);
-        machine.agent_free_at = start.plus(gap);
-        start
+        let now = io.now();
+        self.machine(id).agent.take(now, at, gap)
     }
 
     /// A desired-state change reached the node (possibly before the assignment itself).
@@ -473,5 +502,36 @@ impl Cluster {
         self.run_mut(id).exit_message = message;
         let at = self.agent_slot(id, io.now().plus(d), io);
         io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> SimTime {
+        SimTime(n * 1_000_000)
+    }
+
+    #[test]
+    fn operations_due_together_are_handled_one_after_another() {
+        // Checks the serialisation the traces show: six operations due at once start a gap apart.
+        let mut agent = AgentQueue::default();
+        let starts: Vec<SimTime> = (0..6).map(|_| agent.take(ms(0), ms(100), SimDuration::from_millis(25))).collect();
+        assert_eq!(starts, (0..6).map(|i| ms(100 + 25 * i)).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_operation_taken_on_for_later_does_not_hold_up_an_earlier_one() {
+        // Checks that a SIGTERM reserved 1.13 s ahead leaves the agent free until then, that an
+        // operation due inside its instant waits for it, and that finished ones are forgotten.
+        let mut agent = AgentQueue::default();
+        let gap = SimDuration::from_millis(25);
+        assert_eq!(agent.take(ms(0), ms(1_130), gap), ms(1_130));
+        assert_eq!(agent.take(ms(0), ms(50), gap), ms(50), "due before the reserved one: not held up");
+        assert_eq!(agent.take(ms(0), ms(1_120), gap), ms(1_155), "would overlap the reserved one: after it");
+        assert_eq!(agent.take(ms(0), ms(1_100), gap), ms(1_100), "fits in the gap before it");
+        assert_eq!(agent.take(ms(2_000), ms(2_000), gap), ms(2_000));
+        assert_eq!(agent.busy.len(), 1, "operations over by now are forgotten");
     }
 }

@@ -137,7 +137,9 @@ impl Manager {
         self.supervise_update(sid, slot_tasks, cluster, io);
     }
 
-    /// Can `node` run a task of global service `sid`?
+    /// Can `node` run a task of global service `sid`? Not when it is DOWN or drained (the
+    /// global orchestrator drops such nodes from its set: `updateNode`), nor when the service's
+    /// constraints exclude it.
     pub(super) fn global_node_eligible(&self, sid: ServiceId, node: NodeId, cluster: ClusterView<'_>) -> bool {
         let n = self.store.node(node);
         if n.down || n.availability == Availability::Drain {
@@ -147,6 +149,10 @@ impl Manager {
         self.store.service(sid).spec().task.placement.constraints.iter().all(|c| constraint_matches(c, &view))
     }
 
+    /// `reconcileServices` for one global service: a task on every eligible node; the tasks of
+    /// a node that is no longer eligible (DOWN, drained, excluded by a constraint) are shut
+    /// down, so a node that comes back gets a new task; a paused node gets neither a new task
+    /// nor an update, and keeps the one it has.
     fn reconcile_global(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let slots = self.slots_of(sid);
         let current = self.store.service(sid).current;
@@ -154,22 +160,23 @@ impl Manager {
         for i in 0..self.store.nodes().len() {
             let node = NodeId(i as u32);
             let slot = i as u64 + 1;
-            let eligible = self.global_node_eligible(sid, node, cluster);
-            match (slots.get(&slot), eligible) {
-                (None, true) => {
-                    self.create_task(
-                        NewTask { service: sid, slot, node: Some(node), spec: current, desired: TaskState::Running },
-                        cluster,
-                        io,
-                    );
+            let tasks = slots.get(&slot);
+            if !self.global_node_eligible(sid, node, cluster) {
+                for &t in tasks.into_iter().flatten() {
+                    self.set_desired(t, TaskState::Shutdown, cluster, io);
                 }
-                (Some(tasks), true) => keep.push((slot, tasks.clone())),
-                (Some(tasks), false) if !self.store.node(node).down => {
-                    for &t in tasks {
-                        self.set_desired(t, TaskState::Shutdown, cluster, io);
-                    }
+                continue;
+            }
+            if self.store.node(node).availability == Availability::Pause {
+                continue;
+            }
+            match tasks {
+                None => {
+                    let new =
+                        NewTask { service: sid, slot, node: Some(node), spec: current, desired: TaskState::Running };
+                    self.create_task(new, cluster, io);
                 }
-                _ => {}
+                Some(tasks) => keep.push((slot, tasks.clone())),
             }
         }
         self.supervise_update(sid, keep, cluster, io);
@@ -211,7 +218,25 @@ impl Manager {
         }
         self.release_gates_waiting_on(id, cluster, io);
         let node_invalid = false;
-        if restart::needs_restart(self.store.task(id).desired, state, node_invalid) {
+        if !restart::needs_restart(self.store.task(id).desired, state, node_invalid) {
+            return;
+        }
+        let task = self.store.task(id);
+        if !self.store.service(task.service).is_global() {
+            self.restart(id, cluster, io);
+            return;
+        }
+        // The global orchestrator's `tickTasks`: nothing for a task whose node is DOWN or
+        // drained (reconciling shuts it down); a paused node, or one the constraints now
+        // exclude, gets no replacement.
+        let (sid, node) = (task.service, task.node.expect("global tasks are bound to a node"));
+        let n = self.store.node(node);
+        if n.down || n.availability == Availability::Drain {
+            return;
+        }
+        if n.availability == Availability::Pause || !self.global_node_eligible(sid, node, cluster) {
+            self.set_desired(id, TaskState::Shutdown, cluster, io);
+        } else {
             self.restart(id, cluster, io);
         }
     }

@@ -147,7 +147,7 @@ impl World {
             StopReason::MaxEvents => (EndReason::MaxEventsReached, outcome.last_event_at),
         };
         let strategies = self.rollouts.records();
-        let mut record = self.manager.into_record(&self.scenario, self.cluster.view(), strategies);
+        let mut record = self.manager.into_record(&self.scenario, strategies);
         record.end_reason = end_reason;
         record.end_time = end_time;
         record.events_handled = outcome.events;
@@ -248,7 +248,7 @@ impl Model for World {
             self.rollouts.drive(&mut self.manager, self.cluster.view(), &self.error_rates, &mut io);
         }
         let now = io.now();
-        self.manager.flush_samples(now, self.cluster.view());
+        self.manager.flush_samples(now);
         if self.check_invariants {
             self.manager.assert_invariants();
         }

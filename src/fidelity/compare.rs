@@ -378,14 +378,15 @@ fn status_changes(real: &RunObs, sim: &RunObs, w: f64, tol: &Tolerance, spread: 
         .collect()
 }
 
-/// The number of distinct slots the forward update gave a task of `target_image` before it
-/// first stopped (`paused`, `completed`, `rollback_started`, …): how far a bad update got.
-/// * A simulation knows who created each task: only the forward updater's tasks count, up to
-///   and including the instant it stopped (a slot handed out in the same instant as the failure
-///   that stopped it was handed out first).
-/// * A trace does not: tasks of `target_image` created strictly before the stop count. A
-///   replacement the restart supervisor makes in the same instant as a rollback is not the
-///   update's; Swarm's own timestamps put the update's tasks before the status change.
+/// The number of distinct slots given a task of `target_image` before the update first stopped
+/// (`paused`, `completed`, `rollback_started`, …): how far a bad update got. Tasks count on both
+/// sides alike, whoever made them (a trace cannot tell the updater's from the restart
+/// supervisor's: a node lost during an update is refilled with the new spec, as m06 shows), when
+/// created strictly before the stop: Swarm's own timestamps put the update's tasks before the
+/// status change. Only a simulation's ties need its knowledge of who created each task: in the
+/// instant it stopped, the forward updater's tasks were handed out first (a worker freed by the
+/// failure takes its next slot at once), any other's after (a replacement the restart
+/// supervisor makes in the same instant as a rollback is not the update's).
 ///
 /// Creation times are exact on both sides (the trace's `new` row is the task's CreatedAt), and
 /// counting slots, not tasks, makes restarts of an already replaced slot irrelevant. A run with
@@ -400,10 +401,7 @@ pub fn forward_slots(run: &RunObs, target_image: &str, end: f64) -> usize {
         .tasks
         .iter()
         .filter(|t| t.image == target_image)
-        .filter(|t| match t.origin {
-            Some(origin) => origin == Origin::Update && t.created_after_action().is_some_and(|c| c <= cut),
-            None => t.created_after_action().is_some_and(|c| c < cut),
-        })
+        .filter(|t| t.created_after_action().is_some_and(|c| c < cut || (c == cut && t.origin == Some(Origin::Update))))
         .map(|t| t.slot)
         .collect();
     slots.sort_unstable();

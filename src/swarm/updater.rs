@@ -254,8 +254,25 @@ impl Updater {
         out
     }
 
-    /// The manager observed `task` (of this service) in `state`.
+    /// The manager observed `task` (of this service) in `state`; when the failure watch and a
+    /// freed worker race, the failure is read first (see [`Updater::on_task_state_racing`]).
     pub fn on_task_state(&mut self, now: SimTime, task: TaskId, state: TaskState) -> Vec<UpdaterCommand> {
+        self.on_task_state_racing(now, task, state, || false)
+    }
+
+    /// The manager observed `task` (of this service) in `state`. When the event both frees the
+    /// worker that waited on the task and is a failure to judge while slots remain, `Run`'s
+    /// `select` has two ready cases — handing the next slot to the freed worker, and reading
+    /// the failure — and Go picks one at random: `slot_first` is asked, once, which it picks.
+    /// Handing the slot out first updates one more slot before the update stops (m06 r2: the
+    /// worker freed by a task's termination took the next slot in the instant the update paused).
+    pub fn on_task_state_racing(
+        &mut self,
+        now: SimTime,
+        task: TaskId,
+        state: TaskState,
+        slot_first: impl FnOnce() -> bool,
+    ) -> Vec<UpdaterCommand> {
         let mut out = Vec::new();
         if self.phase == Phase::Done {
             return out;
@@ -273,6 +290,14 @@ impl Updater {
         }
         // The failure watch: only states > RUNNING, and only when the action is not continue.
         if state > TaskState::Running && self.config.failure_action != FailureAction::Continue {
+            let racing = self.phase == Phase::Dispatching
+                && !self.idle.is_empty()
+                && self.next_slot < self.dirty_slots.len()
+                && !self.failed_tasks.contains(&task)
+                && self.updated_tasks.contains_key(&task);
+            if racing && slot_first() {
+                self.hand_out_slots(now, &mut out);
+            }
             match self.phase {
                 Phase::Dispatching | Phase::Monitoring => self.judge_failure(now, task, &mut out),
                 Phase::Draining => self.queued_failures.push(task),

@@ -82,7 +82,7 @@ impl Rollouts {
         io: &mut Io<'_>,
     ) -> Result<(), String> {
         let now = io.now();
-        let old = manager.service_status(sid, cluster);
+        let old = manager.service_status(sid);
         if !matches!(old.spec.mode, ServiceMode::Replicated { .. }) {
             return Err(format!("{} needs a replicated service; {} is global", strategy.name(), old.name));
         }
@@ -158,7 +158,7 @@ impl Rollouts {
         };
         let r = &self.runs[run];
         let view = |sid: ServiceId| {
-            let s = ctx.manager.service_status(sid, ctx.cluster);
+            let s = ctx.manager.service_status(sid);
             View {
                 desired: s.desired,
                 serving: s.counts.serving(),
@@ -212,7 +212,7 @@ impl Rollouts {
         match command.clone() {
             Command::CreateNew { replicas, join_route } => {
                 let spec = self.new_spec(run, replicas, join_route, ctx);
-                let from = ctx.manager.service_status(self.runs[run].old, ctx.cluster).name.to_string();
+                let from = ctx.manager.service_status(self.runs[run].old).name.to_string();
                 let text = create_text(&spec, &from);
                 let result = ctx.manager.service_create(&spec, ctx.io);
                 self.runs[run].new = ctx.manager.live_service(&spec.name);
@@ -265,7 +265,7 @@ impl Rollouts {
     /// out of the route unless `join_route`.
     fn new_spec(&self, run: usize, replicas: u64, join_route: bool, ctx: &Ctx<'_, '_, '_, '_, '_>) -> ServiceSpec {
         let r = &self.runs[run];
-        let mut spec = updated_spec(ctx.manager.service_status(r.old, ctx.cluster).spec, &r.update);
+        let mut spec = updated_spec(ctx.manager.service_status(r.old).spec, &r.update);
         spec.name = r.record.new_service.clone();
         spec.mode = ServiceMode::Replicated { replicas };
         spec.labels.remove(ROUTE_LABEL);
@@ -282,7 +282,7 @@ impl Rollouts {
             Which::Old => Some(r.old),
             Which::New => r.new,
         };
-        sid.filter(|&s| !ctx.manager.service_status(s, ctx.cluster).removed)
+        sid.filter(|&s| !ctx.manager.service_status(s).removed)
     }
 
     fn name_of(&self, run: usize, which: Which) -> String {

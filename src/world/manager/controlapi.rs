@@ -142,13 +142,13 @@ impl Manager {
     }
 
     /// What a rollout controller watches of a service.
-    pub(crate) fn service_status(&self, sid: ServiceId, cluster: ClusterView<'_>) -> ServiceStatus<'_> {
+    pub(crate) fn service_status(&self, sid: ServiceId) -> ServiceStatus<'_> {
         let s = self.store.service(sid);
         ServiceStatus {
             spec: s.spec(),
             name: &s.name,
             removed: s.is_removed(),
-            desired: self.desired_count(sid, cluster),
+            desired: self.desired_count(sid),
             counts: self.recorder.counts(sid),
             failures: s.failures,
             update: s.status.as_ref().map(|st| st.state),

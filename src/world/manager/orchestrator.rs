@@ -140,12 +140,12 @@ impl Manager {
     /// Can `node` run a task of global service `sid`? Not when it is DOWN or drained (the
     /// global orchestrator drops such nodes from its set: `updateNode`), nor when the service's
     /// constraints exclude it.
-    pub(super) fn global_node_eligible(&self, sid: ServiceId, node: NodeId, cluster: ClusterView<'_>) -> bool {
+    pub(super) fn global_node_eligible(&self, sid: ServiceId, node: NodeId) -> bool {
         let n = self.store.node(node);
         if n.down || n.availability == Availability::Drain {
             return false;
         }
-        let view = self.node_view(node, sid, cluster);
+        let view = self.node_view(node, sid);
         self.store.service(sid).spec().task.placement.constraints.iter().all(|c| constraint_matches(c, &view))
     }
 
@@ -161,7 +161,7 @@ impl Manager {
             let node = NodeId(i as u32);
             let slot = i as u64 + 1;
             let tasks = slots.get(&slot);
-            if !self.global_node_eligible(sid, node, cluster) {
+            if !self.global_node_eligible(sid, node) {
                 for &t in tasks.into_iter().flatten() {
                     self.set_desired(t, TaskState::Shutdown, cluster, io);
                 }
@@ -183,7 +183,7 @@ impl Manager {
     }
 
     /// Desired replicas as the timeline shows them (global: nodes that accept the service).
-    pub(crate) fn desired_count(&self, sid: ServiceId, cluster: ClusterView<'_>) -> u64 {
+    pub(crate) fn desired_count(&self, sid: ServiceId) -> u64 {
         let svc = self.store.service(sid);
         if svc.is_removed() {
             return 0;
@@ -191,7 +191,7 @@ impl Manager {
         match svc.spec().mode {
             ServiceMode::Replicated { replicas } => replicas,
             ServiceMode::Global => {
-                self.store.nodes().iter().filter(|n| self.global_node_eligible(sid, n.id, cluster)).count() as u64
+                self.store.nodes().iter().filter(|n| self.global_node_eligible(sid, n.id)).count() as u64
             }
         }
     }
@@ -234,7 +234,7 @@ impl Manager {
         if n.down || n.availability == Availability::Drain {
             return;
         }
-        if n.availability == Availability::Pause || !self.global_node_eligible(sid, node, cluster) {
+        if n.availability == Availability::Pause || !self.global_node_eligible(sid, node) {
             self.set_desired(id, TaskState::Shutdown, cluster, io);
         } else {
             self.restart(id, cluster, io);

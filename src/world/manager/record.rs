@@ -353,7 +353,7 @@ impl Recorder {
 
 impl Manager {
     /// Emits one timeline sample per service whose counts changed during this event.
-    pub(crate) fn flush_samples(&mut self, now: SimTime, cluster: ClusterView<'_>) {
+    pub(crate) fn flush_samples(&mut self, now: SimTime) {
         for i in 0..self.store.services().len() {
             let sid = ServiceId(i as u32);
             let track = &mut self.recorder.services[i];
@@ -362,7 +362,7 @@ impl Manager {
             }
             track.sample_due = false;
             let c = track.counts;
-            let desired = self.desired_count(sid, cluster);
+            let desired = self.desired_count(sid);
             let svc = self.store.service(sid);
             let sample = TimelineSample {
                 t: now,
@@ -383,12 +383,7 @@ impl Manager {
 
     /// The run record of everything recorded (its end, event count and request outcomes are
     /// the world's to fill in).
-    pub(crate) fn into_record(
-        self,
-        scenario: &Scenario,
-        cluster: ClusterView<'_>,
-        strategies: Vec<StrategyRecord>,
-    ) -> RunRecord {
+    pub(crate) fn into_record(self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
         let services = self
             .store
             .services()
@@ -397,7 +392,7 @@ impl Manager {
                 name: s.name.to_string(),
                 desired_replicas: match s.spec().mode {
                     ServiceMode::Replicated { replicas } => replicas,
-                    ServiceMode::Global => self.desired_count(s.id, cluster),
+                    ServiceMode::Global => self.desired_count(s.id),
                 },
                 update: self.recorder.services[s.id.0 as usize].update.clone(),
                 created_at: s.created_at,

@@ -116,7 +116,7 @@ impl Manager {
         for id in bound {
             let task = self.store.task(id);
             let node = task.node.expect("bound");
-            let view = self.node_view(node, sid, cluster);
+            let view = self.node_view(node, sid);
             let placement = &self.store.service(sid).spec_at(task.spec).task.placement;
             match schedule_group(std::slice::from_ref(&view), placement, 1, TieBreak::Index).remove(0) {
                 Ok(_) => self.assign(id, node, cluster, io),
@@ -134,7 +134,7 @@ impl Manager {
             io.rng.races.shuffle(&mut free);
         }
         let views: Vec<NodeView<'_>> =
-            (0..self.store.nodes().len()).map(|i| self.node_view(NodeId(i as u32), sid, cluster)).collect();
+            (0..self.store.nodes().len()).map(|i| self.node_view(NodeId(i as u32), sid)).collect();
         let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, free.len(), tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
@@ -162,12 +162,11 @@ impl Manager {
         }
     }
 
-    /// A node as the scheduler and constraints see it, for service `sid`.
-    ///
-    /// Divergence kept from the first model, to be settled with a trace (fidelity II, item 2):
-    /// `ready` reads the substrate's link, not only the manager's DOWN mark, so the scheduler
-    /// avoids a silent node before its heartbeat deadline; swarmkit's knows only `Status.State`.
-    pub(super) fn node_view(&self, node: NodeId, sid: ServiceId, cluster: ClusterView<'_>) -> NodeView<'_> {
+    /// A node as the scheduler and constraints see it, for service `sid`: what the manager
+    /// knows. A node whose link is cut stays READY until its heartbeat deadline marks it DOWN,
+    /// so the scheduler may place tasks there meanwhile; they stay ASSIGNED, never reaching the
+    /// agent, until the node returns (the m06 traces).
+    pub(super) fn node_view(&self, node: NodeId, sid: ServiceId) -> NodeView<'_> {
         let n = self.store.node(node);
         let spec_version = self.store.service(sid).current;
         let recent_failures = n.failures.iter().filter(|(s, v, _)| *s == sid && *v == spec_version).count() as u32;
@@ -176,7 +175,7 @@ impl Manager {
             id: &n.docker_id,
             role: n.spec.role,
             labels: &n.spec.labels,
-            ready: !n.down && cluster.reachable(node),
+            ready: !n.down,
             availability: n.availability,
             service_tasks: n.service_tasks.get(&sid).copied().unwrap_or(0),
             total_tasks: n.total_tasks,

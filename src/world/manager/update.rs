@@ -92,7 +92,7 @@ impl Manager {
             return;
         }
         let mut dirty: Vec<u64> =
-            slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks, cluster)).map(|(s, _)| *s).collect();
+            slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| *s).collect();
         // The orchestrator hands the updater its slots in Go map order (`updatableAndDeadSlots`
         // builds a map; `reconcile` ranges over it): the update takes them in a random order.
         if io.random_races() {
@@ -123,7 +123,7 @@ impl Manager {
 
     /// `IsTaskDirty`: the task's spec differs from the service's (a change of placement
     /// constraints alone that the task's node still satisfies does not count).
-    fn is_task_dirty(&self, sid: ServiceId, id: TaskId, cluster: ClusterView<'_>) -> bool {
+    fn is_task_dirty(&self, sid: ServiceId, id: TaskId) -> bool {
         let svc = self.store.service(sid);
         let task = self.store.task(id);
         if task.spec == svc.current {
@@ -138,27 +138,27 @@ impl Manager {
         if only_placement == *new
             && let Some(node) = task.node
         {
-            let view = self.node_view(node, sid, cluster);
+            let view = self.node_view(node, sid);
             return !new.placement.constraints.iter().all(|c| constraint_matches(c, &view));
         }
         true
     }
 
-    fn is_slot_dirty(&self, sid: ServiceId, tasks: &[TaskId], cluster: ClusterView<'_>) -> bool {
-        tasks.len() > 1 || tasks.first().is_some_and(|&t| self.is_task_dirty(sid, t, cluster))
+    fn is_slot_dirty(&self, sid: ServiceId, tasks: &[TaskId]) -> bool {
+        tasks.len() > 1 || tasks.first().is_some_and(|&t| self.is_task_dirty(sid, t))
     }
 
     /// Feeds the updater an input and carries out what it asks, until it asks nothing more.
     fn drive_updater(
         &mut self,
         sid: ServiceId,
-        input: impl FnOnce(&mut Updater) -> Vec<UpdaterCommand>,
+        input: impl FnOnce(&mut Updater, &mut Io<'_>) -> Vec<UpdaterCommand>,
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
         let Some(active) = self.updates.active.get_mut(&sid) else { return };
         let run = active.run;
-        let commands = input(&mut active.updater);
+        let commands = input(&mut active.updater, io);
         self.apply_updater_commands(sid, run, commands, cluster, io);
     }
 
@@ -219,7 +219,7 @@ impl Manager {
         io: &mut Io<'_>,
     ) -> SlotWork {
         let tasks = self.slot_tasks(sid, slot);
-        let clean: Vec<TaskId> = tasks.iter().copied().filter(|&t| !self.is_task_dirty(sid, t, cluster)).collect();
+        let clean: Vec<TaskId> = tasks.iter().copied().filter(|&t| !self.is_task_dirty(sid, t)).collect();
         if let Some(&running) = clean.iter().find(|&&t| self.store.task(t).desired == TaskState::Running) {
             // useExistingTask with a task already meant to run.
             let others: Vec<TaskId> = tasks.iter().copied().filter(|&t| t != running).collect();
@@ -272,13 +272,18 @@ impl Manager {
     pub(crate) fn updater_observes(&mut self, id: TaskId, state: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let sid = self.store.task(id).service;
         let now = io.now();
-        self.drive_updater(sid, |u| u.on_task_state(now, id, state), cluster, io);
+        let racing = |u: &mut Updater, io: &mut Io<'_>| {
+            // Go's `select` between a freed worker and the failure watch (see the updater).
+            let random = io.random_races();
+            u.on_task_state_racing(now, id, state, || random && io.rng.races.chance(0.5))
+        };
+        self.drive_updater(sid, racing, cluster, io);
     }
 
     /// A delayed start the updater may wait on was released.
     pub(super) fn updater_gate_open(&mut self, sid: ServiceId, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let now = io.now();
-        self.drive_updater(sid, |u| u.on_gate_open(now, id), cluster, io);
+        self.drive_updater(sid, |u, _| u.on_gate_open(now, id), cluster, io);
     }
 
     /// An updater timer fired.
@@ -288,7 +293,7 @@ impl Manager {
             return; // a cancelled run's sleep
         }
         let now = io.now();
-        self.drive_updater(sid, |u| u.on_timer(now, timer), cluster, io);
+        self.drive_updater(sid, |u, _| u.on_timer(now, timer), cluster, io);
     }
 
     /// Sets UpdateStatus and records the change.

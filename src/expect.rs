@@ -4,13 +4,13 @@
 //! The loader ([`parse`]) turns the YAML into [`Expectation`]s with the usual diagnostics;
 //! [`eval`] checks one against a run (mostly through its `summary.json`, so that "actual"
 //! values read exactly as the report prints them); [`stats`] holds the Wilson interval of the
-//! statistical form; [`runner`] finds, runs and renders scenarios for `deploysim test`;
-//! [`junit`] writes JUnit XML.
+//! statistical form; [`results`] holds and renders what `deploysim test` (`commands::test`)
+//! found; [`junit`] writes JUnit XML.
 
 pub mod eval;
 pub mod junit;
 pub mod parse;
-pub mod runner;
+pub mod results;
 pub mod stats;
 
 #[cfg(test)]

@@ -8,14 +8,15 @@
 //! # Architecture
 //!
 //! ```text
-//!   cli / app ──► scenario (YAML in, validated model out)
-//!       │
-//!       ├──────► world ──► swarm (pure decisions: updater, restart, placement, health)
-//!       │          │
-//!       │          └────► engine (event queue + run loop; no Docker words)
-//!       │
-//!       └──────► report (RunRecord in, bytes out)
-//!                     └──► plot (report files in, SVG/PNG out)
+//!   cli ──► commands (one file per subcommand; the one `simulate`; printing, files, exit codes)
+//!             │
+//!             ├──► scenario (YAML in, validated model out)
+//!             ├──► report (RunRecord in, bytes out) ──► plot (report files in, SVG/PNG out)
+//!             ├──► ps, check, expect, fidelity, sweep, strategy_comparison (pure, on records)
+//!             │
+//!             └──► world ──► swarm (pure decisions: updater, restart, placement, health)
+//!                    │
+//!                    └────► engine (event queue + run loop; no Docker words)
 //!
 //!   model, time, rng: plain data and helpers used by all of the above
 //!   traffic: request outcomes computed from a run's serving spans (post-processing)
@@ -53,11 +54,9 @@
 //! either is reported in `summary.json` (`run.end_reason`), never a hang.
 #![warn(missing_docs)]
 
-pub mod app;
-pub mod bench;
 pub mod check;
 pub mod cli;
-pub mod comparison;
+pub mod commands;
 pub mod engine;
 pub mod expect;
 pub mod fidelity;
@@ -68,6 +67,7 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod strategy;
+pub mod strategy_comparison;
 pub mod swarm;
 pub mod sweep;
 pub mod time;

@@ -7,6 +7,7 @@ use super::params::{cartesian, parse_set};
 use super::recommend::{Objective, parse_constraint, parse_objective, ranked};
 use super::stats::{mean, percentile, wilson};
 use super::*;
+use crate::commands::sweep::run_all;
 
 fn tutorial() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rolling-update.yml")
@@ -94,7 +95,7 @@ fn common_random_numbers_give_equal_runs_when_the_value_cannot_matter() {
     // (rollback_config needs compose format 3.7).
     let sets = ["version=\"3.7\"".into(), "services.web.deploy.rollback_config.delay=0s,30s".into()];
     let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&scenarios, &plan.service, 4, Shard::WHOLE, 2, None);
+    let runs = run_all(&scenarios, &plan.service, 4, Shard::WHOLE, 2, None);
     let (a, b): (Vec<_>, Vec<_>) = runs.into_iter().partition(|r| r.policy == 0);
     assert_eq!(a.len(), 4);
     for (x, y) in a.iter().zip(&b) {
@@ -112,7 +113,7 @@ fn outputs_do_not_depend_on_the_thread_count() {
     ];
     let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
     let files = |threads| {
-        let runs = exec::run_all(&scenarios, &plan.service, 3, Shard::WHOLE, threads, None);
+        let runs = run_all(&scenarios, &plan.service, 3, Shard::WHOLE, threads, None);
         (runs_csv(&plan, &runs), sweep_csv(&plan, &policy_columns(&plan, &runs)))
     };
     let (runs1, sweep1) = files(1);
@@ -149,7 +150,7 @@ fn recommends_the_best_policy_meeting_the_constraints() {
 fn the_story_names_the_choice_the_runner_up_and_the_snippet() {
     let sets = ["services.web.deploy.update_config.parallelism=1,5".into()];
     let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&scenarios, &plan.service, 2, Shard::WHOLE, 2, None);
+    let runs = run_all(&scenarios, &plan.service, 2, Shard::WHOLE, 2, None);
     let columns = policy_columns(&plan, &runs);
     let known = ["duration_p95", "min_serving_ratio_p5"];
     let objective = parse_objective("min:duration_p95", &known).unwrap();
@@ -187,7 +188,7 @@ fn a_heat_map_is_drawn_only_when_two_parameters_vary() {
         "services.web.deploy.update_config.delay=0s,5s".into(),
     ];
     let (two, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&scenarios, &two.service, 1, Shard::WHOLE, 1, None);
+    let runs = run_all(&scenarios, &two.service, 1, Shard::WHOLE, 1, None);
     let columns = policy_columns(&two, &runs);
     let known = policy_stats::metric_names();
     let objective = parse_objective("min:duration_p95", &known).unwrap();
@@ -221,7 +222,7 @@ fn shards_deal_every_job_to_exactly_one_shard() {
 fn a_shard_file_round_trips_the_exact_figures() {
     let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
     let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let whole = exec::run_all(&scenarios, &plan.service, 3, Shard::WHOLE, 2, None);
+    let whole = run_all(&scenarios, &plan.service, 3, Shard::WHOLE, 2, None);
     let definition = shard::Definition {
         scenario: plan.name.clone(),
         input_digest: "0123456789abcdef".into(),
@@ -236,7 +237,7 @@ fn a_shard_file_round_trips_the_exact_figures() {
     let mut loaded = Vec::new();
     for index in [2, 1] {
         let part = Shard { index, count: 2 };
-        let runs = exec::run_all(&scenarios, &plan.service, 3, part, 1, None);
+        let runs = run_all(&scenarios, &plan.service, 3, part, 1, None);
         assert_eq!(runs.len(), 3);
         let path = tmp.path().join(format!("{index}.json"));
         std::fs::write(&path, shard::to_bytes(&definition, part, &runs)).unwrap();

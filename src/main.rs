@@ -1,24 +1,24 @@
-//! The `deploysim` binary: parse arguments, run the command, map errors to exit codes
-//! (0 ran, 1 runtime or I/O failure or, for `compare`, a simulation outside tolerance,
-//! 2 bad input).
+//! The `deploysim` binary: parse the arguments, run the command, print why it failed and exit
+//! with the code of the failure (0 ok, 1 what was checked failed, 2 bad input, 3 an I/O or
+//! internal error: see `commands::Error`; clap's own argument errors exit 2).
 
 use std::process::ExitCode;
 
 use clap::Parser;
 use deploysim::cli::Cli;
-use deploysim::commands::{UsageError, dispatch};
+use deploysim::commands::dispatch;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(&cli.command) {
-        Ok(code) => ExitCode::from(code),
-        Err(e) if e.is::<UsageError>() => {
-            eprintln!("error: {e}");
-            ExitCode::from(2)
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(1)
+            // An empty message: the report already printed says what failed.
+            let message = e.to_string();
+            if !message.is_empty() {
+                eprintln!("error: {message}");
+            }
+            ExitCode::from(e.exit_code())
         }
     }
 }

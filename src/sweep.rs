@@ -61,9 +61,6 @@ mod tests;
 
 use std::path::Path;
 
-use anyhow::Context;
-
-use crate::commands::UsageError;
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
 use exec::RunFigures;
@@ -88,28 +85,24 @@ pub struct Plan {
     pub snippets: Vec<String>,
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(message.into()))
-}
-
-/// Parses the `--set`s and loads every policy's scenario, in policy order (errors are usage
-/// errors).
-pub fn plan(path: &Path, sets: &[String]) -> anyhow::Result<(Plan, Vec<Scenario>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let base = Document::parse(&text).map_err(|e| usage(format!("{}: invalid YAML: {}", path.display(), e.message)))?;
-    let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>().map_err(usage)?;
+/// Parses the `--set`s and loads every policy's scenario from `text` (the scenario file at
+/// `path`), in policy order. Errors are bad input: a bad `--set`, or a policy whose scenario
+/// does not load.
+pub fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Vec<Scenario>), String> {
+    let base = Document::parse(text).map_err(|e| format!("{}: invalid YAML: {}", path.display(), e.message))?;
+    let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
     let policies = params::cartesian(&params);
     let blocks = snippet_blocks(&params);
     let mut snippets = Vec::with_capacity(policies.len());
     let mut scenarios = Vec::with_capacity(policies.len());
     for policy in &policies {
-        let doc = edit(&base, &params, policy).map_err(usage)?;
+        let doc = edit(&base, &params, policy)?;
         let scenario = crate::scenario::load_str(&doc.to_text(), path)
-            .map_err(|e| usage(format!("policy {}: {e}", params::describe(&params, policy))))?;
+            .map_err(|e| format!("policy {}: {e}", params::describe(&params, policy)))?;
         snippets.push(if blocks.is_empty() { String::new() } else { doc.snippet(&blocks) });
         scenarios.push(scenario);
     }
-    let service = target_service(&scenarios[0]).ok_or_else(|| usage("the scenario has no service"))?;
+    let service = target_service(&scenarios[0]).ok_or("the scenario has no service")?;
     let name = scenarios[0].name.clone();
     Ok((Plan { name, params, policies, service, snippets }, scenarios))
 }
@@ -246,14 +239,12 @@ pub fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
 }
 
 /// The objective and constraints, with the defaults when none are given.
-pub fn goals(objective: Option<&str>, constraints: &[String]) -> anyhow::Result<(Objective, Vec<Constraint>)> {
+pub fn goals(objective: Option<&str>, constraints: &[String]) -> Result<(Objective, Vec<Constraint>), String> {
     let known = policy_stats::metric_names();
-    let objective =
-        recommend::parse_objective(objective.unwrap_or(recommend::DEFAULT_OBJECTIVE), &known).map_err(usage)?;
+    let objective = recommend::parse_objective(objective.unwrap_or(recommend::DEFAULT_OBJECTIVE), &known)?;
     let defaults = [recommend::DEFAULT_CONSTRAINT.to_string()];
     let texts = if constraints.is_empty() { &defaults[..] } else { constraints };
-    let constraints =
-        texts.iter().map(|c| recommend::parse_constraint(c, &known)).collect::<Result<_, _>>().map_err(usage)?;
+    let constraints = texts.iter().map(|c| recommend::parse_constraint(c, &known)).collect::<Result<_, _>>()?;
     Ok((objective, constraints))
 }
 
@@ -263,11 +254,11 @@ pub fn check_traffic(
     service: &str,
     objective: &Objective,
     constraints: &[Constraint],
-) -> anyhow::Result<()> {
+) -> Result<(), String> {
     let has_traffic = scenario.traffic.iter().any(|t| t.service == service);
     let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     match wanted.into_iter().find(|m| m.starts_with("failed_requests") && !has_traffic) {
-        Some(metric) => Err(usage(format!("{metric} needs x-simulation.traffic on service {service}"))),
+        Some(metric) => Err(format!("{metric} needs x-simulation.traffic on service {service}")),
         None => Ok(()),
     }
 }
@@ -289,11 +280,11 @@ pub fn outputs(
     runs: &[RunFigures],
     objective: &Objective,
     constraints: &[Constraint],
-) -> anyhow::Result<Outputs> {
+) -> Result<Outputs, String> {
     let columns = policy_columns(plan, runs);
     let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
-        return Err(usage(format!("{missing} needs x-simulation.traffic on service {}", plan.service)));
+        return Err(format!("{missing} needs x-simulation.traffic on service {}", plan.service));
     }
     let name = &plan.name;
     let points = pareto_points(plan, &columns);

@@ -123,7 +123,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// Runs the benchmark and prints its figures.
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-pub fn run(args: &BenchArgs) -> anyhow::Result<()> {
+pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     let BenchArgs { replicas, nodes, parallelism, with_reports, jitter } = *args;
     let scenario = scenario(replicas, nodes, parallelism, jitter);
     let latencies = if jitter { "jittered" } else { "fixed" };

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use crate::commands::sweep::{default_threads, run_all};
+use crate::commands::Error;
+use crate::commands::sweep::{default_threads, read_scenario, run_all};
 use crate::sweep::exec::Shard;
 use crate::sweep::{plan, policy_columns, runs_csv, sweep_csv};
 
@@ -30,12 +31,12 @@ pub struct BenchSweepArgs {
 
 /// Runs the benchmark and prints runs per second.
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-pub fn run(args: &BenchSweepArgs) -> anyhow::Result<()> {
+pub fn run(args: &BenchSweepArgs) -> Result<(), Error> {
     let (scenario, seeds) = (&args.scenario, args.seeds);
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let started = Instant::now();
     let sets: Vec<String> = SETS.iter().map(|s| s.to_string()).collect();
-    let (plan, scenarios) = plan(scenario, &sets)?;
+    let (plan, scenarios) = plan(&read_scenario(scenario)?, scenario, &sets).map_err(Error::input)?;
     let loaded = started.elapsed().as_secs_f64();
     let runs = run_all(&scenarios, &plan.service, seeds, Shard::WHOLE, threads, None);
     let simulated = started.elapsed().as_secs_f64() - loaded;

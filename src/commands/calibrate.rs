@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::commands::Error;
 use crate::commands::args::TableOrJson;
 use crate::commands::compare::load_trace;
 use crate::fidelity::calibrate;
@@ -19,7 +20,7 @@ pub struct CalibrateArgs {
 }
 
 /// `deploysim calibrate`: prints the image behaviour a trace shows.
-pub fn run(args: &CalibrateArgs) -> anyhow::Result<()> {
+pub fn run(args: &CalibrateArgs) -> Result<(), Error> {
     let trace = load_trace(&args.trace)?;
     let report = calibrate::calibrate(&trace);
     match args.format {

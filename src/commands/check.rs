@@ -1,9 +1,11 @@
-//! `deploysim check FILE...`: loads each file, checks each service, prints the report and
-//! returns the exit code (0 clean, 1 warnings under `--strict`, 2 a file does not load).
+//! `deploysim check FILE...`: loads each file, checks each service, prints the report; fails
+//! when a file does not load (exit 2) or, under `--strict`, when anything warned (exit 1).
 
 use std::path::{Path, PathBuf};
 
 use crate::check::render::{self, FileReport, Outcome};
+use crate::commands::Error;
+use crate::commands::args::TextOrJson;
 
 /// Validate stack files or scenarios and lint their update policies (exit 0: clean; 1: warnings
 /// with --strict; 2: a file is invalid).
@@ -17,18 +19,20 @@ pub struct CheckArgs {
     pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: crate::commands::args::TextOrJson,
+    pub format: TextOrJson,
 }
 
-/// Runs `check`, prints the report to stdout and returns the exit code.
-pub fn run(args: &CheckArgs) -> anyhow::Result<u8> {
+/// Runs `check` and prints the report to stdout (which names every problem).
+pub fn run(args: &CheckArgs) -> Result<(), Error> {
     let reports: Vec<FileReport> = args.files.iter().map(|f| check_file(f)).collect();
-    let code = exit_code(&reports, args.strict);
+    let verdict = verdict(&reports, args.strict);
     match args.format {
-        crate::commands::args::TextOrJson::Text => print!("{}", render::text(&reports)),
-        crate::commands::args::TextOrJson::Json => print!("{}", render::json(&reports, code)),
+        TextOrJson::Text => print!("{}", render::text(&reports)),
+        TextOrJson::Json => {
+            print!("{}", render::json(&reports, verdict.as_ref().map_or_else(Error::exit_code, |()| 0)))
+        }
     }
-    Ok(code)
+    verdict
 }
 
 /// Loads and checks one file. A plain stack file (no `x-simulation`) is checked against the
@@ -42,14 +46,15 @@ fn check_file(path: &Path) -> FileReport {
     FileReport { file, outcome }
 }
 
-/// 2 if any file is invalid; else 1 if `strict` and anything warned; else 0. Notes never fail.
-fn exit_code(reports: &[FileReport], strict: bool) -> u8 {
+/// Bad input if any file is invalid; else, under `strict`, a failed check if anything warned.
+/// Notes never fail. The report lists the problems, so the errors carry no message.
+fn verdict(reports: &[FileReport], strict: bool) -> Result<(), Error> {
     let t = render::totals(reports);
     if t.invalid > 0 {
-        2
+        Err(Error::Input(None))
     } else if strict && t.warnings > 0 {
-        1
+        Err(Error::Checked(None))
     } else {
-        0
+        Ok(())
     }
 }

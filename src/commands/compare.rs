@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::commands::Error;
 use crate::commands::args::{TableOrJson, parse_duration_arg};
 use crate::commands::simulate::{SimulateOptions, load, simulate};
-use crate::commands::usage;
 use crate::fidelity::align::{align, compare_records, pick_service};
 use crate::fidelity::render;
 use crate::fidelity::tolerance::{self, Tolerance};
@@ -82,23 +82,23 @@ fn parse_seeds_arg(text: &str) -> Result<Seeds, String> {
     Ok(Seeds((from..=to).collect()))
 }
 
-/// Loads a trace, as a usage error naming the file when it cannot be read.
-pub fn load_trace(arg: &Path) -> anyhow::Result<Trace> {
-    trace::load(&TracePath::new(arg)).map_err(usage)
+/// Loads a trace named on the command line; bad input, naming the file, when it cannot be read.
+pub(crate) fn load_trace(arg: &Path) -> Result<Trace, Error> {
+    trace::load(&TracePath::new(arg)).map_err(Error::input)
 }
 
-/// `deploysim compare`: prints the report; `Ok(true)` when every real run is reproduced, on
-/// every measure, by some seed.
-pub fn run(args: &CompareArgs) -> anyhow::Result<bool> {
+/// `deploysim compare`: prints the report; fails ([`Error::Checked`]) unless every real run is
+/// reproduced, on every measure, by some seed.
+pub fn run(args: &CompareArgs) -> Result<(), Error> {
     if args.any_run {
-        return Err(usage(
+        return Err(Error::input(
             "--any-run was removed: a race is matched by seeds, e.g. --seeds 1..20 \
              (each real run must be reproduced by some seed)",
         ));
     }
     let tolerance = Tolerance { abs_s: args.tolerance_abs.0 as f64 / 1e9, rel: args.tolerance_rel };
-    let traces: Vec<Trace> = args.traces.iter().map(|p| load_trace(p)).collect::<anyhow::Result<_>>()?;
-    let scenario = load(&args.scenario).map_err(|e| usage(e.to_string()))?;
+    let traces: Vec<Trace> = args.traces.iter().map(|p| load_trace(p)).collect::<Result<_, _>>()?;
+    let scenario = load(&args.scenario)?;
     let seeds = match (&args.seeds, args.seed) {
         (Some(seeds), _) => seeds.0.clone(),
         (None, Some(seed)) => vec![seed],
@@ -106,7 +106,7 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<bool> {
     };
     let options = SimulateOptions::default();
     let records: Vec<RunRecord> = seeds.iter().map(|&seed| simulate(scenario.clone(), Some(seed), &options)).collect();
-    let service = pick_service(&records[0], args.service.as_deref()).map_err(usage)?;
+    let service = pick_service(&records[0], args.service.as_deref()).map_err(Error::input)?;
     let alignment = align(&records[0], args.action_at);
     if let Some((_, text, Some(err))) = records[0].actions.iter().find(|a| a.0 == alignment.action_at) {
         eprintln!("warning: the simulated action '{text}' was refused: {err}");
@@ -120,11 +120,11 @@ pub fn run(args: &CompareArgs) -> anyhow::Result<bool> {
             d
         );
     }
-    let comparison =
-        compare_records(&records, &service, args.action_at, &traces, tolerance, args.widen_by_spread).map_err(usage)?;
+    let comparison = compare_records(&records, &service, args.action_at, &traces, tolerance, args.widen_by_spread)
+        .map_err(Error::input)?;
     match args.format {
         TableOrJson::Table => print!("{}", render::table(&comparison)),
         TableOrJson::Json => print!("{}", render::json(&comparison)),
     }
-    Ok(comparison.passed)
+    if comparison.passed { Ok(()) } else { Err(Error::Checked(None)) }
 }

@@ -3,10 +3,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-
+use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
-use crate::commands::usage;
 use crate::model::record::RunRecord;
 use crate::model::scenario::Scenario;
 use crate::model::strategy::Strategy;
@@ -48,16 +46,16 @@ pub fn run_seed(scenario: &Scenario, index: usize, list: &[(String, Option<Strat
 }
 
 /// `deploysim compare-strategies`.
-pub fn run(args: &CompareStrategiesArgs) -> anyhow::Result<()> {
-    let scenario = load(&args.scenario).map_err(|e| usage(e.to_string()))?;
+pub fn run(args: &CompareStrategiesArgs) -> Result<(), Error> {
+    let scenario = load(&args.scenario)?;
     let index = rollout_index(&scenario).ok_or_else(|| {
-        usage(format!(
+        Error::input(format!(
             "{}: the timeline has no rollout to compare: add an entry like `run: docker service update --image IMAGE:NEW SERVICE`",
             args.scenario.display()
         ))
     })?;
     let seeds: Vec<u64> = match args.seeds {
-        Some(0) => return Err(usage("--seeds must be at least 1")),
+        Some(0) => return Err(Error::input("--seeds must be at least 1")),
         Some(n) => (1..=n).collect(),
         None => vec![args.seed.unwrap_or(scenario.seed)],
     };
@@ -77,7 +75,7 @@ pub fn run(args: &CompareStrategiesArgs) -> anyhow::Result<()> {
     files.extend(plots::files(&scenario.name, seeds[0], scenario.timeline[index].at, &names, &per_seed[0]));
     let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     crate::report::write_atomically(&dir, &named)
-        .with_context(|| format!("could not write the comparison to '{}'", dir.display()))?;
+        .map_err(Error::io(format!("could not write the comparison to '{}'", dir.display())))?;
     if !args.quiet {
         print!("{}", figures::story(&scenario.name, &seeds, &summaries));
         println!("report: {}", dir.display());

@@ -1,9 +1,8 @@
 //! `deploysim plot`: redraw a report's plots from its `timeline.csv` and the files beside it.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::commands::UsageError;
+use crate::commands::Error;
 use crate::plot::{PlotError, Sources, render};
 
 /// Redraw a report's plots (timeline.svg/png, or timeline-<service>.svg/png) from its
@@ -17,46 +16,20 @@ pub struct PlotArgs {
     pub out: Option<PathBuf>,
 }
 
-/// What `deploysim plot` failed on.
-#[derive(Debug)]
-enum CommandError {
-    /// The input is missing or malformed (exit 2).
-    Input(PlotError),
-    /// The images could not be written (exit 1).
-    Io(std::io::Error, PathBuf),
-}
-
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CommandError::Input(e) => e.fmt(f),
-            CommandError::Io(e, dir) => write!(f, "could not write the plots to '{}': {e}", dir.display()),
-        }
-    }
-}
-
-impl std::error::Error for CommandError {}
-
 /// `deploysim plot CSV [--out DIR]`: redraws a report's plots; prints the files written.
-pub fn run(args: &PlotArgs) -> anyhow::Result<()> {
-    match draw(&args.csv, args.out.as_deref()) {
-        Ok(paths) => {
-            for path in paths {
-                println!("{}", path.display());
-            }
-            Ok(())
-        }
-        Err(CommandError::Input(e)) => Err(anyhow::Error::new(UsageError(e.to_string()))),
-        Err(e) => Err(e.into()),
+pub fn run(args: &PlotArgs) -> Result<(), Error> {
+    for path in draw(&args.csv, args.out.as_deref())? {
+        println!("{}", path.display());
     }
+    Ok(())
 }
 
 /// Reads `csv` and the files beside it, writes the images to `out` (default: the CSV's
 /// folder) and returns their paths.
-fn draw(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, CommandError> {
+fn draw(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
     let shown = csv.display().to_string();
     let timeline = std::fs::read(csv)
-        .map_err(|e| CommandError::Input(PlotError::at(&shown, 0, None, format!("cannot read the file: {e}"))))?;
+        .map_err(|e| Error::input(PlotError::at(&shown, 0, None, format!("cannot read the file: {e}")).to_string()))?;
     let dir = csv.parent().map(Path::to_path_buf).unwrap_or_default();
     let sibling = |name: &str| std::fs::read(dir.join(name)).ok();
     let (summary, events, requests) = (sibling("summary.json"), sibling("events.csv"), sibling("requests.csv"));
@@ -66,10 +39,11 @@ fn draw(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, CommandError> {
         events: events.as_deref(),
         requests: requests.as_deref(),
     };
-    let files = render(&sources).map_err(|e| CommandError::Input(located(e, &dir, csv)))?;
+    let files = render(&sources).map_err(|e| Error::input(located(e, &dir, csv).to_string()))?;
     let out_dir = out.map(Path::to_path_buf).unwrap_or(dir);
     let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    crate::report::write_atomically(&out_dir, &named).map_err(|e| CommandError::Io(e, out_dir.clone()))?;
+    crate::report::write_atomically(&out_dir, &named)
+        .map_err(Error::io(format!("could not write the plots to '{}'", out_dir.display())))?;
     Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
 }
 
@@ -100,7 +74,7 @@ mod tests {
 
         std::fs::write(&csv, format!("{HEADER}0.000,web,x,0,0,0,0,1,0,0,\n")).unwrap();
         let err = draw(&csv, None).unwrap_err();
-        assert!(matches!(err, CommandError::Input(_)));
+        assert_eq!(err.exit_code(), 2);
         assert_eq!(
             err.to_string(),
             format!("{}: line 2, column desired: expected a whole number, found \"x\"", csv.display())

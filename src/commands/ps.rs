@@ -4,9 +4,9 @@
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
+use crate::commands::Error;
 use crate::commands::args::parse_duration_arg;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
-use crate::commands::usage;
 use crate::ps::replay::HistoryLimits;
 use crate::ps::service;
 use crate::ps::view::{Format, View, snapshot};
@@ -47,11 +47,11 @@ pub struct PsArgs {
 }
 
 /// `deploysim ps`.
-pub fn run(args: &PsArgs) -> anyhow::Result<()> {
-    let scenario = load(&args.scenario).map_err(|e| usage(e.to_string()))?;
+pub fn run(args: &PsArgs) -> Result<(), Error> {
+    let scenario = load(&args.scenario)?;
     let record = simulate(scenario.clone(), args.seed, &SimulateOptions::default());
     let specs = service::all_specs(&scenario, &record);
-    let mut services = service::select(&scenario, &specs, &args.services).map_err(usage)?;
+    let mut services = service::select(&scenario, &specs, &args.services).map_err(Error::input)?;
     if args.services.is_empty() && args.format == Format::Ls {
         // `docker service ls` lists every service, not only the stack's.
         services = specs.iter().collect();
@@ -66,7 +66,7 @@ pub fn run(args: &PsArgs) -> anyhow::Result<()> {
     let terminal = std::io::stdout().is_terminal();
     let step = args.interval.unwrap_or(SimDuration::from_secs(if terminal { 1 } else { 10 }));
     if step == SimDuration::ZERO {
-        return Err(usage("--interval must be longer than 0s"));
+        return Err(Error::input("--interval must be longer than 0s"));
     }
     let from = SimTime(args.at.map_or(0, SimDuration::as_nanos));
     let times = watch::frame_times(from, record.end_time, step);
@@ -81,9 +81,9 @@ pub fn run(args: &PsArgs) -> anyhow::Result<()> {
 }
 
 /// A reader that stopped reading (`deploysim ps --watch | head`) is not an error.
-fn quiet_broken_pipe(result: std::io::Result<()>) -> anyhow::Result<()> {
+fn quiet_broken_pipe(result: std::io::Result<()>) -> Result<(), Error> {
     match result {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other?),
+        other => other.map_err(Error::io("")),
     }
 }

@@ -2,10 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
+use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
-use crate::commands::usage;
 use crate::model::record::RunRecord;
 use crate::report;
 
@@ -48,35 +46,36 @@ pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
 
 /// The plots of a run, drawn from its report files' bytes exactly as `deploysim plot` draws
 /// them from the files on disk (so the two give identical images).
-fn plot_files(files: &[(&'static str, Vec<u8>)]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
     let sources = crate::plot::Sources {
-        timeline: find("timeline.csv").context("a run always writes timeline.csv")?,
+        timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
         summary: find("summary.json"),
         events: find("events.csv"),
         requests: find("requests.csv"),
     };
     // The CSV was written a moment ago by this binary: failing to read it back is a bug.
-    crate::plot::render(&sources).context("could not plot the run's own timeline.csv")
+    crate::plot::render(&sources)
+        .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))
 }
 
 /// Removes plots an earlier run left that this run did not draw (a service since renamed, or
 /// one plot per service where there is now a single `timeline.svg`).
-fn remove_stale_plots(dir: &Path, written: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("could not list '{}'", dir.display()))?;
+fn remove_stale_plots(dir: &Path, written: &[(&str, Vec<u8>)]) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(Error::io(format!("could not list '{}'", dir.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if crate::plot::is_plot_file(&name) && !written.iter().any(|(n, _)| *n == name) {
             let path = entry.path();
-            std::fs::remove_file(&path).with_context(|| format!("could not remove '{}'", path.display()))?;
+            std::fs::remove_file(&path).map_err(Error::io(format!("could not remove '{}'", path.display())))?;
         }
     }
     Ok(())
 }
 
 /// `deploysim run`.
-pub fn run(args: &RunArgs) -> anyhow::Result<()> {
-    let scenario = load(&args.scenario).map_err(|e| usage(e.to_string()))?;
+pub fn run(args: &RunArgs) -> Result<(), Error> {
+    let scenario = load(&args.scenario)?;
     let record = simulate(scenario, args.seed, &SimulateOptions::default());
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
     let files = report_files(&record);
@@ -93,7 +92,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         .chain(std::iter::once(("index.html", page)))
         .collect();
     report::write_atomically(&dir, &named)
-        .with_context(|| format!("could not write the report to '{}'", dir.display()))?;
+        .map_err(Error::io(format!("could not write the report to '{}'", dir.display())))?;
     remove_stale_plots(&dir, &named)?;
     // A file only some runs write must not survive from an earlier run of the same scenario.
     for optional in ["mounts.csv", "requests.csv"] {
@@ -102,7 +101,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<()> {
         }
         let stale = dir.join(optional);
         if stale.exists() {
-            std::fs::remove_file(&stale).with_context(|| format!("could not remove '{}'", stale.display()))?;
+            std::fs::remove_file(&stale).map_err(Error::io(format!("could not remove '{}'", stale.display())))?;
         }
     }
     if args.trace {

@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Context;
-
+use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, simulate};
-use crate::commands::usage;
 use crate::model::scenario::Scenario;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
@@ -52,13 +50,14 @@ pub struct SweepArgs {
 }
 
 /// `deploysim sweep`: the whole sweep, or with `--shard` one share of its runs.
-pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
+pub fn run(args: &SweepArgs) -> Result<(), Error> {
     if args.seeds == 0 {
-        return Err(usage("--seeds must be at least 1"));
+        return Err(Error::input("--seeds must be at least 1"));
     }
-    let (objective, constraints) = goals(args.objective.as_deref(), &args.constraints)?;
-    let (plan, scenarios) = plan(&args.scenario, &args.sets)?;
-    check_traffic(&scenarios[0], &plan.service, &objective, &constraints)?;
+    let (objective, constraints) = goals(args.objective.as_deref(), &args.constraints).map_err(Error::input)?;
+    let text = read_scenario(&args.scenario)?;
+    let (plan, scenarios) = plan(&text, &args.scenario, &args.sets).map_err(Error::input)?;
+    check_traffic(&scenarios[0], &plan.service, &objective, &constraints).map_err(Error::input)?;
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut bar = progress_bar();
@@ -71,8 +70,6 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
             write_outputs(&plan, args.seeds, &runs, (&objective, &constraints), &dir, args.quiet)
         }
         Some(shard) => {
-            let text = std::fs::read_to_string(&args.scenario)
-                .with_context(|| format!("cannot read '{}'", args.scenario.display()))?;
             let definition = shard::Definition {
                 scenario: plan.name.clone(),
                 input_digest: crate::scenario::digest(&[&text]),
@@ -89,7 +86,7 @@ pub fn run(args: &SweepArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| default_dir.join(format!("shard-{}-of-{}", shard.index, shard.count)));
             let bytes = shard::to_bytes(&definition, shard, &runs);
             crate::report::write_atomically(&dir, &[(shard::FILE_NAME, bytes)])
-                .with_context(|| format!("could not write the shard to '{}'", dir.display()))?;
+                .map_err(Error::io(format!("could not write the shard to '{}'", dir.display())))?;
             if !args.quiet {
                 let total = plan.policies.len() as u64 * args.seeds;
                 println!(
@@ -117,15 +114,15 @@ pub(crate) fn write_outputs(
     (objective, constraints): (&Objective, &[Constraint]),
     dir: &Path,
     quiet: bool,
-) -> anyhow::Result<()> {
-    let out = outputs(plan, runs, objective, constraints)?;
+) -> Result<(), Error> {
+    let out = outputs(plan, runs, objective, constraints).map_err(Error::input)?;
     crate::report::write_atomically(dir, &out.files)
-        .with_context(|| format!("could not write the sweep to '{}'", dir.display()))?;
+        .map_err(Error::io(format!("could not write the sweep to '{}'", dir.display())))?;
     // A heat map from an earlier sweep of two parameters must not outlive this one.
     for stale in ["heatmap.svg", "heatmap.png"] {
         let path = dir.join(stale);
         if !out.files.iter().any(|(n, _)| *n == stale) && path.exists() {
-            std::fs::remove_file(&path).with_context(|| format!("could not remove '{}'", path.display()))?;
+            std::fs::remove_file(&path).map_err(Error::io(format!("could not remove '{}'", path.display())))?;
         }
     }
     if !quiet {
@@ -133,6 +130,11 @@ pub(crate) fn write_outputs(
         println!("report: {}", dir.display());
     }
     Ok(())
+}
+
+/// The scenario file named on the command line (bad input when it cannot be read).
+pub(crate) fn read_scenario(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read '{}': {e}", path.display())))
 }
 
 /// Every core the OS gives us (1 if it will not say).

@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use anyhow::Context;
-
+use crate::commands::Error;
 use crate::commands::args::TextOrJson;
 use crate::commands::simulate::{SimulateOptions, simulate};
-use crate::commands::usage;
 use crate::expect::eval::{self, Evidence, Outcome};
 use crate::expect::junit;
 use crate::expect::results::{
@@ -34,8 +32,9 @@ pub struct TestArgs {
     pub format: TextOrJson,
 }
 
-/// Runs `deploysim test`; returns the exit code (0 all passed, 1 some failed, 2 bad input).
-pub fn run(args: &TestArgs) -> anyhow::Result<u8> {
+/// Runs `deploysim test` and prints the report (which names every failure and invalid file):
+/// fails when an assertion failed (exit 1), a file is invalid or nothing was tested (exit 2).
+pub fn run(args: &TestArgs) -> Result<(), Error> {
     let files = discover(&args.paths)?;
     let results = run_all(&files);
     match args.format {
@@ -44,14 +43,18 @@ pub fn run(args: &TestArgs) -> anyhow::Result<u8> {
     }
     if let Some(path) = &args.junit {
         std::fs::write(path, junit::render(&results))
-            .with_context(|| format!("could not write '{}'", path.display()))?;
+            .map_err(Error::io(format!("could not write '{}'", path.display())))?;
     }
-    Ok(exit_code(&results))
+    match exit_code(&results) {
+        0 => Ok(()),
+        1 => Err(Error::Checked(None)),
+        _ => Err(Error::Input(None)),
+    }
 }
 
 /// Every `*.yml` / `*.yaml` under `paths`, sorted and without duplicates. A missing path is
 /// bad input (exit 2).
-fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+fn discover(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Error> {
     let mut files = Vec::new();
     for path in paths {
         if path.is_dir() {
@@ -60,7 +63,7 @@ fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
             files.push(path.clone());
         } else {
             let message = format!("no such file or folder: {}", path.display());
-            return Err(usage(message));
+            return Err(Error::input(message));
         }
     }
     files.sort();
@@ -68,10 +71,11 @@ fn discover(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("could not list '{}'", dir.display()))?;
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let listing = || format!("could not list '{}'", dir.display());
+    let entries = std::fs::read_dir(dir).map_err(Error::io(listing()))?;
     for entry in entries {
-        let path = entry.with_context(|| format!("could not list '{}'", dir.display()))?.path();
+        let path = entry.map_err(Error::io(listing()))?.path();
         if path.is_dir() {
             walk(&path, out)?;
         } else if path.extension().is_some_and(|e| e == "yml" || e == "yaml") {

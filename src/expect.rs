@@ -2,16 +2,15 @@
 //! `deploysim test` so that an update policy can be regression-tested in CI.
 //!
 //! The loader ([`parse`]) turns the YAML into [`Expectation`]s with the usual diagnostics;
-//! [`eval`] checks one against a run (mostly through its `summary.json`, so that "actual"
-//! values read exactly as the report prints them); [`stats`] holds the Wilson interval of the
-//! statistical form; [`results`] holds and renders what `deploysim test` (`commands::test`)
-//! found; [`junit`] writes JUnit XML.
+//! [`eval`] checks one against a run (mostly through its [`crate::report::Summary`], the
+//! figures of `summary.json`, so that "actual" values read exactly as the report shows them); [`results`] holds and renders what
+//! `deploysim test` (`commands::test`) found; [`junit`] writes JUnit XML. The Wilson interval
+//! of the statistical form is [`crate::stats`].
 
 pub mod eval;
 pub mod junit;
 pub mod parse;
 pub mod results;
-pub mod stats;
 
 #[cfg(test)]
 mod tests;

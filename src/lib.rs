@@ -66,6 +66,7 @@ pub mod ps;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stats;
 pub mod strategy;
 pub mod strategy_comparison;
 pub mod swarm;

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::commands::Error;
-use crate::commands::args::TableOrJson;
+use crate::commands::args::{Format, table_or_json};
 use crate::commands::compare::load_trace;
 use crate::fidelity::calibrate;
 
@@ -15,8 +15,8 @@ pub struct CalibrateArgs {
     /// A trace path prefix (`traces/s01-rolling-basic.r1`) or the path of one of its csv files.
     pub trace: PathBuf,
     /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: TableOrJson,
+    #[arg(long, value_parser = table_or_json(), default_value = "table")]
+    pub format: Format,
 }
 
 /// `deploysim calibrate`: prints the image behaviour a trace shows.
@@ -24,8 +24,8 @@ pub fn run(args: &CalibrateArgs) -> Result<(), Error> {
     let trace = load_trace(&args.trace)?;
     let report = calibrate::calibrate(&trace);
     match args.format {
-        TableOrJson::Table => print!("{}", calibrate::render(&report)),
-        TableOrJson::Json => print!("{}", calibrate::json(&report)),
+        Format::Text => print!("{}", calibrate::render(&report)),
+        Format::Json => print!("{}", calibrate::json(&report)),
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::check::render::{self, FileReport, Outcome};
 use crate::commands::Error;
-use crate::commands::args::TextOrJson;
+use crate::commands::args::Format;
 
 /// Validate stack files or scenarios and lint their update policies (exit 0: clean; 1: warnings
 /// with --strict; 2: a file is invalid).
@@ -19,7 +19,7 @@ pub struct CheckArgs {
     pub strict: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: TextOrJson,
+    pub format: Format,
 }
 
 /// Runs `check` and prints the report to stdout (which names every problem).
@@ -27,8 +27,8 @@ pub fn run(args: &CheckArgs) -> Result<(), Error> {
     let reports: Vec<FileReport> = args.files.iter().map(|f| check_file(f)).collect();
     let verdict = verdict(&reports, args.strict);
     match args.format {
-        TextOrJson::Text => print!("{}", render::text(&reports)),
-        TextOrJson::Json => {
+        Format::Text => print!("{}", render::text(&reports)),
+        Format::Json => {
             print!("{}", render::json(&reports, verdict.as_ref().map_or_else(Error::exit_code, |()| 0)))
         }
     }

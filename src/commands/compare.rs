@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::commands::Error;
-use crate::commands::args::{TableOrJson, parse_duration_arg};
+use crate::commands::args::{Format, parse_duration_arg, table_or_json};
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::fidelity::align::{align, compare_records, pick_service};
 use crate::fidelity::render;
@@ -53,8 +53,8 @@ pub struct CompareArgs {
     #[arg(long, value_parser = tolerance::parse_rel, default_value = "10%")]
     pub tolerance_rel: f64,
     /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub format: TableOrJson,
+    #[arg(long, value_parser = table_or_json(), default_value = "table")]
+    pub format: Format,
 }
 
 /// The most seeds one `compare --seeds` simulates.
@@ -123,8 +123,8 @@ pub fn run(args: &CompareArgs) -> Result<(), Error> {
     let comparison = compare_records(&records, &service, args.action_at, &traces, tolerance, args.widen_by_spread)
         .map_err(Error::input)?;
     match args.format {
-        TableOrJson::Table => print!("{}", render::table(&comparison)),
-        TableOrJson::Json => print!("{}", render::json(&comparison)),
+        Format::Text => print!("{}", render::table(&comparison)),
+        Format::Json => print!("{}", render::json(&comparison)),
     }
     if comparison.passed { Ok(()) } else { Err(Error::Checked(None)) }
 }

@@ -9,7 +9,7 @@ use crate::commands::args::parse_duration_arg;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::ps::replay::HistoryLimits;
 use crate::ps::service;
-use crate::ps::view::{Format, View, snapshot};
+use crate::ps::view::{Listing, View, snapshot};
 use crate::ps::watch::{self, Mode};
 use crate::time::{SimDuration, SimTime};
 
@@ -33,7 +33,7 @@ pub struct PsArgs {
     pub no_trunc: bool,
     /// What to print: `docker service ps`, `docker service ls`, the UpdateStatus JSON, or all.
     #[arg(long, value_enum, default_value_t)]
-    pub format: Format,
+    pub format: Listing,
     /// Replay the rollout from --at (default 0) to the end, like `watch docker stack ps`;
     /// without a terminal, print snapshots one after another.
     #[arg(long)]
@@ -52,11 +52,11 @@ pub fn run(args: &PsArgs) -> Result<(), Error> {
     let record = simulate(scenario.clone(), args.seed, &SimulateOptions::default());
     let specs = service::all_specs(&scenario, &record);
     let mut services = service::select(&scenario, &specs, &args.services).map_err(Error::input)?;
-    if args.services.is_empty() && args.format == Format::Ls {
+    if args.services.is_empty() && args.format == Listing::Ls {
         // `docker service ls` lists every service, not only the stack's.
         services = specs.iter().collect();
     }
-    let view = View { record: &record, services, format: args.format, trunc: !args.no_trunc };
+    let view = View { record: &record, services, listing: args.format, trunc: !args.no_trunc };
     let limits = HistoryLimits::from_scenario(&scenario);
     let mut out = std::io::stdout().lock();
     if !args.watch {

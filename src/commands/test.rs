@@ -7,15 +7,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::commands::Error;
-use crate::commands::args::TextOrJson;
+use crate::commands::args::Format;
 use crate::commands::simulate::{SimulateOptions, simulate};
 use crate::expect::eval::{self, Evidence, Outcome};
 use crate::expect::junit;
 use crate::expect::results::{
     AssertionResult, Rate, ScenarioResult, Status, exit_code, percent, rate_text, render_json, render_text,
 };
-use crate::expect::{Check, Expectation, Statistical, stats};
+use crate::expect::{Check, Expectation, Statistical};
 use crate::model::scenario::Scenario;
+use crate::stats;
 
 /// Check the expectations (`x-simulation.expect`) of scenarios: exit 0 when all hold, 1 when
 /// any fails, 2 on bad input.
@@ -29,7 +30,7 @@ pub struct TestArgs {
     pub junit: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t)]
-    pub format: TextOrJson,
+    pub format: Format,
 }
 
 /// Runs `deploysim test` and prints the report (which names every failure and invalid file):
@@ -38,8 +39,8 @@ pub fn run(args: &TestArgs) -> Result<(), Error> {
     let files = discover(&args.paths)?;
     let results = run_all(&files);
     match args.format {
-        TextOrJson::Text => print!("{}", render_text(&results)),
-        TextOrJson::Json => println!("{}", render_json(&results)),
+        Format::Text => print!("{}", render_text(&results)),
+        Format::Json => println!("{}", render_json(&results)),
     }
     if let Some(path) = &args.junit {
         std::fs::write(path, junit::render(&results))
@@ -206,7 +207,7 @@ fn failing_check(s: &Statistical, scenario: &Scenario, seed: u64) -> Option<(Out
 
 fn rate(s: &Statistical, successes: u64) -> Rate {
     let level = s.confidence.unwrap_or(0.95);
-    let z = stats::z_for(level).unwrap_or(1.959_963_984_540_054);
+    let z = stats::z_for(level).unwrap_or(stats::Z95);
     Rate {
         successes,
         runs: s.runs,

@@ -136,7 +136,7 @@ fn share(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<f64> {
 /// `90%`, `95%` or `99%` (the levels whose z-values are built in).
 fn confidence(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<f64> {
     let level = share(c, v, path)?;
-    if crate::expect::stats::z_for(level).is_none() {
+    if crate::stats::z_for(level).is_none() {
         c.error(path, "must be 90%, 95% or 99%", None);
         return None;
     }

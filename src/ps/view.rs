@@ -7,9 +7,10 @@ use crate::ps::replay::{HistoryLimits, TaskRow, tasks_at};
 use crate::ps::{service, table};
 use crate::time::SimTime;
 
-/// What `deploysim ps` prints.
+/// Which docker listing `deploysim ps` prints (its `--format`): not an output format like
+/// [`crate::commands::args::Format`], but which command's output.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub enum Listing {
     /// `docker service ps SERVICE…` (all the scenario's services: `docker stack ps STACK`).
     #[default]
     Ps,
@@ -21,14 +22,14 @@ pub enum Format {
     All,
 }
 
-/// What one frame shows: the record and scenario, the chosen services and the format.
+/// What one frame shows: the record, the chosen services and the listing.
 pub struct View<'a> {
     /// The run.
     pub record: &'a RunRecord,
     /// The services shown.
     pub services: Vec<&'a ServiceSpec>,
     /// What to print.
-    pub format: Format,
+    pub listing: Listing,
     /// The CLI's default truncation (off with `--no-trunc`).
     pub trunc: bool,
 }
@@ -36,11 +37,11 @@ pub struct View<'a> {
 impl View<'_> {
     /// The text for the task store `tasks` at `now`.
     pub fn render(&self, tasks: &[TaskRow], now: SimTime) -> String {
-        match self.format {
-            Format::Ps => self.ps(tasks, now),
-            Format::Ls => service::render_ls(self.record, &self.services, tasks, now, self.trunc),
-            Format::UpdateStatus => self.update_status(now),
-            Format::All => self.all(tasks, now),
+        match self.listing {
+            Listing::Ps => self.ps(tasks, now),
+            Listing::Ls => service::render_ls(self.record, &self.services, tasks, now, self.trunc),
+            Listing::UpdateStatus => self.update_status(now),
+            Listing::All => self.all(tasks, now),
         }
     }
 

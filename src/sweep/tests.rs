@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::params::{cartesian, parse_set};
 use super::recommend::{Objective, parse_constraint, parse_objective, ranked};
-use super::stats::{mean, percentile, wilson};
+use super::stats::{mean, percentile, proportion};
 use super::*;
 use crate::commands::sweep::run_all;
 
@@ -60,9 +60,9 @@ fn percentiles_use_the_nearest_rank() {
 fn confidence_intervals_match_known_values() {
     let m = mean(&[1.0, 2.0, 3.0, 4.0]);
     assert!(close(m.value, 2.5) && close(m.low, 1.2349) && close(m.high, 3.7651), "{m:?}");
-    let w = wilson(0, 100);
+    let w = proportion(0, 100);
     assert!(close(w.value, 0.0) && close(w.low, 0.0) && close(w.high, 0.0370), "{w:?}");
-    let w = wilson(5, 10);
+    let w = proportion(5, 10);
     assert!(close(w.low, 0.2366) && close(w.high, 0.7634), "{w:?}");
     assert!(mean(&[1.0, f64::INFINITY]).low.is_nan());
 }

@@ -1,8 +1,10 @@
-//! Command-line types (clap derive only): the top-level parser and the subcommands, each
-//! wrapping its command's arguments (defined beside the command in `commands/`).
+//! Command-line types (clap derive): the top-level parser and the subcommands, each wrapping
+//! its command's arguments (defined beside the command in `commands/`), and which command each
+//! runs.
 
 use clap::{Parser, Subcommand};
 
+use crate::commands::Error;
 use crate::commands::bench::BenchArgs;
 use crate::commands::bench_sweep::BenchSweepArgs;
 use crate::commands::calibrate::CalibrateArgs;
@@ -15,6 +17,9 @@ use crate::commands::ps::PsArgs;
 use crate::commands::run::RunArgs;
 use crate::commands::sweep::SweepArgs;
 use crate::commands::test::TestArgs;
+use crate::commands::{
+    bench, bench_sweep, calibrate, check, compare, compare_strategies, merge, plot, ps, run, sweep, test,
+};
 
 /// deploysim: what will Docker Swarm do when you run `docker service update`?
 #[derive(Debug, Parser)]
@@ -63,4 +68,24 @@ pub enum Command {
     CompareStrategies(CompareStrategiesArgs),
     /// Time a sweep of 100 policies (parallelism 1..10 × delay 0s..9s) × --seeds seeds.
     BenchSweep(BenchSweepArgs),
+}
+
+impl Command {
+    /// Runs the command. `Err` says why it did not succeed, and with it the exit code.
+    pub fn run(&self) -> Result<(), Error> {
+        match self {
+            Command::Run(args) => run::run(args),
+            Command::Ps(args) => ps::run(args),
+            Command::Compare(args) => compare::run(args),
+            Command::Calibrate(args) => calibrate::run(args),
+            Command::Check(args) => check::run(args),
+            Command::Bench(args) => bench::run(args),
+            Command::Plot(args) => plot::run(args),
+            Command::Test(args) => test::run(args),
+            Command::Sweep(args) => sweep::run(args),
+            Command::Merge(args) => merge::run(args),
+            Command::CompareStrategies(args) => compare_strategies::run(args),
+            Command::BenchSweep(args) => bench_sweep::run(args),
+        }
+    }
 }

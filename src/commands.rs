@@ -21,23 +21,3 @@ pub mod sweep;
 pub mod test;
 
 pub use error::Error;
-
-use crate::cli::Command;
-
-/// Runs `command`. `Err` says why it did not succeed, and with it the exit code.
-pub fn dispatch(command: &Command) -> Result<(), Error> {
-    match command {
-        Command::Run(args) => run::run(args),
-        Command::Ps(args) => ps::run(args),
-        Command::Compare(args) => compare::run(args),
-        Command::Calibrate(args) => calibrate::run(args),
-        Command::Check(args) => check::run(args),
-        Command::Bench(args) => bench::run(args),
-        Command::Plot(args) => plot::run(args),
-        Command::Test(args) => test::run(args),
-        Command::Sweep(args) => sweep::run(args),
-        Command::Merge(args) => merge::run(args),
-        Command::CompareStrategies(args) => compare_strategies::run(args),
-        Command::BenchSweep(args) => bench_sweep::run(args),
-    }
-}

@@ -18,13 +18,16 @@
 //!                    │
 //!                    └────► engine (event queue + run loop; no Docker words)
 //!
-//!   model, time, rng: plain data and helpers used by all of the above
+//!   model, time, rng, stats: plain data and helpers used by all of the above
 //!   traffic: request outcomes computed from a run's serving spans (post-processing)
 //! ```
 //!
-//! Dependencies point one way: `swarm` never touches the queue, the clock or a random stream;
-//! its functions take `now` and return commands, which `world` carries out. `engine` knows
-//! nothing of Swarm.
+//! Dependencies point one way, `cli → commands → scenario, report, plot, ps, check, expect,
+//! fidelity, sweep, strategy_comparison → world → swarm, engine → model → time`, with no
+//! circle: nothing below `commands` prints, reads arguments or chooses an exit code, and `model`
+//! holds only data (the expectations of `x-simulation.expect` included). `swarm` never touches
+//! the queue, the clock or a random stream; its functions take `now` and return commands, which
+//! `world` carries out. `engine` knows nothing of Swarm.
 //!
 //! # Determinism contract
 //!

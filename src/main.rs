@@ -6,11 +6,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deploysim::cli::Cli;
-use deploysim::commands::dispatch;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match dispatch(&cli.command) {
+    match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // An empty message: the report already printed says what failed.

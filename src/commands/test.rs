@@ -14,7 +14,7 @@ use crate::expect::junit;
 use crate::expect::results::{
     AssertionResult, Rate, ScenarioResult, Status, exit_code, percent, rate_text, render_json, render_text,
 };
-use crate::expect::{Check, Expectation, Statistical};
+use crate::model::expect::{Check, Expectation, Statistical};
 use crate::model::scenario::Scenario;
 use crate::stats;
 

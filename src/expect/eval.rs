@@ -6,7 +6,7 @@ use std::cell::OnceCell;
 
 use serde_json::Value;
 
-use crate::expect::{Bound, Check, Kind, SummaryTest};
+use crate::model::expect::{Bound, Check, Kind, SummaryTest};
 use crate::model::record::{RunRecord, UpdateState};
 use crate::model::task::TaskState;
 use crate::report::Summary;

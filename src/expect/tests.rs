@@ -7,7 +7,7 @@ use crate::commands::simulate::{SimulateOptions, simulate};
 use crate::commands::test::check_scenario;
 use crate::expect::eval::{Evidence, check};
 use crate::expect::results::{self, AssertionResult, ScenarioResult, Status};
-use crate::expect::{Expectation, Kind, Op};
+use crate::model::expect::{Expectation, Kind, Op};
 use crate::model::scenario::Scenario;
 
 /// A one-service stack (`t_web`, 4 replicas) whose update to a never-healthy image rolls back

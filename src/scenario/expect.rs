@@ -1,9 +1,12 @@
 //! Reads `x-simulation.expect` with the loader's checker, so that a mistyped key, operator or
 //! service gets the same file:line diagnostics and did-you-mean hints as the rest of the file.
 
-use crate::expect::{Bound, Check, Expectation, Kind, Op, Statistical, SummaryTest};
-use crate::scenario::command::ServiceRef;
-use crate::scenario::reader::{Checker, Entries, Path, Yaml, did_you_mean, get, one_of};
+use super::docker_cli::ServiceRef;
+use super::locate::Path;
+use super::raw::Yaml;
+use super::suggest::{did_you_mean_value as did_you_mean, one_of};
+use super::validate::{Checker, Entries, get};
+use crate::model::expect::{Bound, Check, Expectation, Kind, Op, Statistical, SummaryTest};
 use crate::time::parse_go_duration;
 
 /// The keys of an assertion item (besides `service`).

@@ -15,15 +15,15 @@
 //! receiving requests, old and new version, tasks starting and stopping, the rollout's phases,
 //! and the requests per second. Stdout gives the table and what it shows.
 
-pub mod figures;
-pub mod plots;
+pub(crate) mod figures;
+pub(crate) mod plots;
 #[cfg(test)]
 mod tests;
 
 use crate::model::record::{EndReason, RunRecord};
 use crate::model::scenario::{Action, Scenario};
 use crate::model::strategy::{BlueGreen, Canary, Strategy};
-pub use figures::{Row, Summary};
+pub use figures::{Aggregate, Row};
 
 /// The strategies to compare: the scenario's list, or the three with their defaults.
 pub fn strategies(scenario: &Scenario) -> Vec<(String, Option<Strategy>)> {
@@ -64,7 +64,7 @@ pub fn with_strategy(scenario: &Scenario, index: usize, strategy: &Option<Strate
 
 /// Brings the runs of one seed (one per strategy) to a common end, the latest among them: a
 /// run at rest holds its last state, so its requests are measured up to that end too.
-pub fn to_common_end(runs: &mut [RunRecord], scenario: &Scenario) {
+pub(crate) fn to_common_end(runs: &mut [RunRecord], scenario: &Scenario) {
     let horizon = runs.iter().map(|r| r.end_time).max().unwrap_or_default();
     let errors = scenario.error_rates();
     for run in runs {

@@ -239,7 +239,7 @@ pub fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
 }
 
 /// The objective and constraints, with the defaults when none are given.
-pub fn goals(objective: Option<&str>, constraints: &[String]) -> Result<(Objective, Vec<Constraint>), String> {
+pub(crate) fn goals(objective: Option<&str>, constraints: &[String]) -> Result<(Objective, Vec<Constraint>), String> {
     let known = policy_stats::metric_names();
     let objective = recommend::parse_objective(objective.unwrap_or(recommend::DEFAULT_OBJECTIVE), &known)?;
     let defaults = [recommend::DEFAULT_CONSTRAINT.to_string()];
@@ -249,7 +249,7 @@ pub fn goals(objective: Option<&str>, constraints: &[String]) -> Result<(Objecti
 }
 
 /// Refuses goals naming a request figure when the service has no traffic (before any run).
-pub fn check_traffic(
+pub(crate) fn check_traffic(
     scenario: &Scenario,
     service: &str,
     objective: &Objective,
@@ -266,7 +266,7 @@ pub fn check_traffic(
 /// What a whole sweep writes and prints from: each policy's figures and the files (`runs.csv`,
 /// `sweep.csv`, the plots), the same bytes whether the runs were made here or merged from
 /// shards.
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// Each policy's `sweep.csv` figures.
     pub columns: Vec<Vec<Column>>,
     /// The files, in writing order.
@@ -275,7 +275,7 @@ pub struct Outputs {
 
 /// The outputs of a whole sweep; a goal naming a figure the runs lack (a request figure
 /// without traffic) is refused.
-pub fn outputs(
+pub(crate) fn outputs(
     plan: &Plan,
     runs: &[RunFigures],
     objective: &Objective,

@@ -16,13 +16,13 @@ pub enum Format {
 }
 
 /// Parses a Go duration argument (`30s`, `500ms`), for clap.
-pub fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
+pub(crate) fn parse_duration_arg(text: &str) -> Result<SimDuration, String> {
     parse_go_duration(text).map_err(|e| format!("{e} (expected a Go duration such as 500ms or 30s)"))
 }
 
 /// `--format table|json` of `compare` and `calibrate`, whose readable report is a table: a
 /// [`Format`] under the names (and help) those commands have always had.
-pub fn table_or_json() -> impl TypedValueParser<Value = Format> {
+pub(crate) fn table_or_json() -> impl TypedValueParser<Value = Format> {
     let values = [
         PossibleValue::new("table").help("A readable table"),
         PossibleValue::new("json").help("JSON (fixed field order)"),

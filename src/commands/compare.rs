@@ -58,7 +58,7 @@ pub struct CompareArgs {
 }
 
 /// The most seeds one `compare --seeds` simulates.
-pub const MAX_SEEDS: u64 = 10_000;
+const MAX_SEEDS: u64 = 10_000;
 
 /// The seeds of `--seeds`, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]

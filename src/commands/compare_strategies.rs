@@ -9,7 +9,7 @@ use crate::model::record::RunRecord;
 use crate::model::scenario::Scenario;
 use crate::model::strategy::Strategy;
 use crate::strategy_comparison::{
-    Row, Summary, figures, plots, rollout_index, strategies, to_common_end, with_strategy,
+    Aggregate, Row, figures, plots, rollout_index, strategies, to_common_end, with_strategy,
 };
 
 /// Roll the scenario's update out as rolling, blue-green and canary (or the strategies in
@@ -62,11 +62,11 @@ pub fn run(args: &CompareStrategiesArgs) -> Result<(), Error> {
     let list = strategies(&scenario);
     let per_seed: Vec<Vec<RunRecord>> = seeds.iter().map(|&seed| run_seed(&scenario, index, &list, seed)).collect();
     let names: Vec<&str> = list.iter().map(|(n, _)| n.as_str()).collect();
-    let summaries: Vec<Summary> = (0..list.len())
+    let summaries: Vec<Aggregate> = (0..list.len())
         .map(|i| {
             let start = scenario.timeline[index].at;
             let rows: Vec<Row> = per_seed.iter().map(|runs| Row::of_run(&runs[i], start)).collect();
-            Summary::of(names[i], &rows)
+            Aggregate::of(names[i], &rows)
         })
         .collect();
     let dir =

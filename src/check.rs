@@ -2,10 +2,9 @@
 //! with the number that makes it one, computed from the same model the simulation runs
 //! (swarmkit's defaults, Docker's health monitor, the scenario's images and nodes).
 //!
-//! Pure: a validated [`Scenario`] in, [`ServiceCheck`]s out. Loading files, rendering and exit
-//! codes are in [`command`] and [`render`].
+//! Pure: a validated [`Scenario`] in, [`ServiceCheck`]s out. Rendering is in [`render`]; loading
+//! files and exit codes in `commands::check`.
 
-pub mod command;
 pub mod hazards;
 pub mod policy;
 pub mod render;

@@ -32,8 +32,8 @@
 //! seeds, not by tolerance. `--widen-by-spread` (opt-in) allows a time measure the real runs'
 //! own spread of it. A run's score is the share of its measures within tolerance.
 
+pub mod align;
 pub mod calibrate;
-pub mod command;
 pub mod compare;
 pub mod matching;
 pub mod observe;

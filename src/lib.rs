@@ -8,22 +8,26 @@
 //! # Architecture
 //!
 //! ```text
-//!   cli / app ──► scenario (YAML in, validated model out)
-//!       │
-//!       ├──────► world ──► swarm (pure decisions: updater, restart, placement, health)
-//!       │          │
-//!       │          └────► engine (event queue + run loop; no Docker words)
-//!       │
-//!       └──────► report (RunRecord in, bytes out)
-//!                     └──► plot (report files in, SVG/PNG out)
+//!   cli ──► commands (one file per subcommand; the one `simulate`; printing, files, exit codes)
+//!             │
+//!             ├──► scenario (YAML in, validated model out)
+//!             ├──► report (RunRecord in, bytes out) ──► plot (report files in, SVG/PNG out)
+//!             ├──► ps, check, expect, fidelity, sweep, strategy_comparison (pure, on records)
+//!             │
+//!             └──► world ──► swarm (pure decisions: updater, restart, placement, health)
+//!                    │
+//!                    └────► engine (event queue + run loop; no Docker words)
 //!
-//!   model, time, rng: plain data and helpers used by all of the above
+//!   model, time, rng, stats: plain data and helpers used by all of the above
 //!   traffic: request outcomes computed from a run's serving spans (post-processing)
 //! ```
 //!
-//! Dependencies point one way: `swarm` never touches the queue, the clock or a random stream;
-//! its functions take `now` and return commands, which `world` carries out. `engine` knows
-//! nothing of Swarm.
+//! Dependencies point one way, `cli → commands → scenario, report, plot, ps, check, expect,
+//! fidelity, sweep, strategy_comparison → world → swarm, engine → model → time`, with no
+//! circle: nothing below `commands` prints, reads arguments or chooses an exit code, and `model`
+//! holds only data (the expectations of `x-simulation.expect` included). `swarm` never touches
+//! the queue, the clock or a random stream; its functions take `now` and return commands, which
+//! `world` carries out. `engine` knows nothing of Swarm.
 //!
 //! # Determinism contract
 //!
@@ -53,11 +57,9 @@
 //! either is reported in `summary.json` (`run.end_reason`), never a hang.
 #![warn(missing_docs)]
 
-pub mod app;
-pub mod bench;
 pub mod check;
 pub mod cli;
-pub mod comparison;
+pub mod commands;
 pub mod engine;
 pub mod expect;
 pub mod fidelity;
@@ -67,7 +69,9 @@ pub mod ps;
 pub mod report;
 pub mod rng;
 pub mod scenario;
+pub mod stats;
 pub mod strategy;
+pub mod strategy_comparison;
 pub mod swarm;
 pub mod sweep;
 pub mod time;

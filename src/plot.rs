@@ -25,7 +25,6 @@ pub mod series;
 pub(crate) mod style;
 
 use std::fmt;
-use std::path::{Path, PathBuf};
 
 use input::{Mark, RequestRow, RunInfo, ServiceTimeline};
 
@@ -166,53 +165,5 @@ pub fn is_plot_file(name: &str) -> bool {
     stem.is_some_and(|s| s == "timeline" || s.starts_with("timeline-"))
 }
 
-/// What `deploysim plot` failed on.
-#[derive(Debug)]
-pub enum CommandError {
-    /// The input is missing or malformed (exit 2).
-    Input(PlotError),
-    /// The images could not be written (exit 1).
-    Io(std::io::Error, PathBuf),
-}
-
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CommandError::Input(e) => e.fmt(f),
-            CommandError::Io(e, dir) => write!(f, "could not write the plots to '{}': {e}", dir.display()),
-        }
-    }
-}
-
-impl std::error::Error for CommandError {}
-
-/// `deploysim plot CSV [--out DIR]`: reads `csv` and the files beside it, writes the images
-/// to `out` (default: the CSV's folder) and returns their paths.
-pub fn command(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, CommandError> {
-    let shown = csv.display().to_string();
-    let timeline = std::fs::read(csv)
-        .map_err(|e| CommandError::Input(PlotError::at(&shown, 0, None, format!("cannot read the file: {e}"))))?;
-    let dir = csv.parent().map(Path::to_path_buf).unwrap_or_default();
-    let sibling = |name: &str| std::fs::read(dir.join(name)).ok();
-    let (summary, events, requests) = (sibling("summary.json"), sibling("events.csv"), sibling("requests.csv"));
-    let sources = Sources {
-        timeline: &timeline,
-        summary: summary.as_deref(),
-        events: events.as_deref(),
-        requests: requests.as_deref(),
-    };
-    let files = render(&sources).map_err(|e| CommandError::Input(located(e, &dir, csv)))?;
-    let out_dir = out.map(Path::to_path_buf).unwrap_or(dir);
-    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    crate::report::write_atomically(&out_dir, &named).map_err(|e| CommandError::Io(e, out_dir.clone()))?;
-    Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())
-}
-
-/// Rewrites an error's plain report name into the path the user gave.
-fn located(mut e: PlotError, dir: &Path, csv: &Path) -> PlotError {
-    e.file = if e.file == "timeline.csv" { csv.display().to_string() } else { dir.join(&e.file).display().to_string() };
-    e
-}
-
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -2,7 +2,7 @@
 //! any simulated instant, a `watch docker stack ps`-style replay, and `run --trace`'s one line
 //! per event. Everything here is a pure function of a [`RunRecord`](crate::model::record::RunRecord)
 //! (and the scenario, for service specs and history limits) and an instant; only
-//! [`command::run`] and [`watch::play`] do I/O.
+//! [`watch::play`] does I/O (`commands::ps` loads, simulates and prints).
 //!
 //! ```text
 //!   RunRecord.task_events ──► replay (store at t, task reaper) ──► table   (docker service ps)
@@ -10,12 +10,12 @@
 //!   RunRecord ──► trace (run --trace)
 //! ```
 
-pub mod command;
 pub mod docker_fmt;
 pub mod replay;
 pub mod service;
 pub mod table;
 pub mod trace;
+pub mod view;
 pub mod watch;
 
 #[cfg(test)]

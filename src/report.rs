@@ -8,7 +8,6 @@ pub mod availability;
 pub mod events;
 pub mod files;
 pub mod html;
-mod json;
 pub mod mounts;
 pub mod narrative;
 pub mod requests;
@@ -23,7 +22,7 @@ pub use html::html_report;
 pub use mounts::mounts_csv;
 pub use narrative::narrative;
 pub use requests::requests_csv;
-pub use summary::summary_json;
+pub use summary::{Summary, summary_json};
 pub use timeline::timeline_csv;
 
 #[cfg(test)]

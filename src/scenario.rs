@@ -4,7 +4,9 @@
 
 pub mod command;
 mod create_command;
+mod docker_cli;
 mod error;
+mod expect;
 mod gate;
 mod healthcheck;
 mod images;
@@ -29,15 +31,6 @@ use std::path::{Path as FsPath, PathBuf};
 
 pub use error::{Diagnostic, ScenarioError};
 pub use raw::{Document, ParseError};
-
-/// The checker and tree types, for readers of scenario keys that live outside this module
-/// (`x-simulation.expect` is read by [`crate::expect::parse`]).
-pub(crate) mod reader {
-    pub(crate) use super::locate::Path;
-    pub(crate) use super::raw::Yaml;
-    pub(crate) use super::suggest::{did_you_mean_value as did_you_mean, one_of};
-    pub(crate) use super::validate::{Checker, Entries, get};
-}
 
 use crate::model::scenario::{Action, Scenario};
 use locate::Path;
@@ -264,7 +257,7 @@ fn assemble(
             }
         }
     }
-    let names = command::Names { services: &known, nodes: &node_names, base_dir };
+    let names = docker_cli::Names { services: &known, nodes: &node_names, base_dir };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let traffic =
@@ -301,11 +294,11 @@ fn expectations(
     c: &mut Checker<'_>,
     v: &Yaml,
     path: &Path,
-    services: &[command::ServiceRef],
+    services: &[docker_cli::ServiceRef],
     traffic: &[crate::model::traffic::TrafficSpec],
-) -> Vec<crate::expect::Expectation> {
+) -> Vec<crate::model::expect::Expectation> {
     let with_traffic: Vec<String> = traffic.iter().map(|t| t.service.clone()).collect();
-    crate::expect::parse::read(c, v, path, &crate::expect::parse::Names { services, traffic: &with_traffic })
+    expect::read(c, v, path, &expect::Names { services, traffic: &with_traffic })
 }
 
 /// Image behaviours nobody runs and actions after `until` are almost always mistakes.

@@ -47,7 +47,6 @@
 //! integers, the very bytes and stdout the whole sweep would have. A batch engine (a
 //! Kubernetes Indexed Job, `xargs -P`, a CI matrix) does the distributing.
 
-pub mod bench;
 pub mod exec;
 pub mod heatmap;
 pub mod params;
@@ -60,12 +59,8 @@ pub mod stats;
 #[cfg(test)]
 mod tests;
 
-use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::Context;
-
-use crate::app::UsageError;
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
 use exec::RunFigures;
@@ -73,29 +68,6 @@ pub use exec::Shard;
 use params::Param;
 use policy_stats::Column;
 use recommend::{Constraint, Objective};
-
-/// Options of `deploysim sweep`.
-#[derive(Debug, Clone)]
-pub struct SweepOptions {
-    /// Scenario file (a stack file with `x-simulation`).
-    pub scenario: PathBuf,
-    /// `--set PATH=V1,V2,…`, in order.
-    pub sets: Vec<String>,
-    /// Runs per policy (seeds 1..=N).
-    pub seeds: u64,
-    /// Output folder (default `reports/<scenario>-sweep/`).
-    pub out: Option<PathBuf>,
-    /// Worker threads (default: every core).
-    pub threads: Option<usize>,
-    /// `min:METRIC` / `max:METRIC` (default [`recommend::DEFAULT_OBJECTIVE`]).
-    pub objective: Option<String>,
-    /// `METRIC>=V` … (default [`recommend::DEFAULT_CONSTRAINT`] when none).
-    pub constraints: Vec<String>,
-    /// Print nothing (files are still written).
-    pub quiet: bool,
-    /// `--shard I/N`: run only this share and write a shard file for `merge`.
-    pub shard: Option<Shard>,
-}
 
 /// What a sweep is, apart from its runs: everything the outputs need. `merge` rebuilds it from
 /// the shard files, without the scenario (see [`shard`]).
@@ -113,28 +85,24 @@ pub struct Plan {
     pub snippets: Vec<String>,
 }
 
-fn usage(message: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(message.into()))
-}
-
-/// Parses the `--set`s and loads every policy's scenario, in policy order (errors are usage
-/// errors).
-pub fn plan(path: &Path, sets: &[String]) -> anyhow::Result<(Plan, Vec<Scenario>)> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read '{}'", path.display()))?;
-    let base = Document::parse(&text).map_err(|e| usage(format!("{}: invalid YAML: {}", path.display(), e.message)))?;
-    let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>().map_err(usage)?;
+/// Parses the `--set`s and loads every policy's scenario from `text` (the scenario file at
+/// `path`), in policy order. Errors are bad input: a bad `--set`, or a policy whose scenario
+/// does not load.
+pub fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Vec<Scenario>), String> {
+    let base = Document::parse(text).map_err(|e| format!("{}: invalid YAML: {}", path.display(), e.message))?;
+    let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
     let policies = params::cartesian(&params);
     let blocks = snippet_blocks(&params);
     let mut snippets = Vec::with_capacity(policies.len());
     let mut scenarios = Vec::with_capacity(policies.len());
     for policy in &policies {
-        let doc = edit(&base, &params, policy).map_err(usage)?;
+        let doc = edit(&base, &params, policy)?;
         let scenario = crate::scenario::load_str(&doc.to_text(), path)
-            .map_err(|e| usage(format!("policy {}: {e}", params::describe(&params, policy))))?;
+            .map_err(|e| format!("policy {}: {e}", params::describe(&params, policy)))?;
         snippets.push(if blocks.is_empty() { String::new() } else { doc.snippet(&blocks) });
         scenarios.push(scenario);
     }
-    let service = target_service(&scenarios[0]).ok_or_else(|| usage("the scenario has no service"))?;
+    let service = target_service(&scenarios[0]).ok_or("the scenario has no service")?;
     let name = scenarios[0].name.clone();
     Ok((Plan { name, params, policies, service, snippets }, scenarios))
 }
@@ -271,125 +239,52 @@ pub fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
 }
 
 /// The objective and constraints, with the defaults when none are given.
-fn goals(objective: Option<&str>, constraints: &[String]) -> anyhow::Result<(Objective, Vec<Constraint>)> {
+pub(crate) fn goals(objective: Option<&str>, constraints: &[String]) -> Result<(Objective, Vec<Constraint>), String> {
     let known = policy_stats::metric_names();
-    let objective =
-        recommend::parse_objective(objective.unwrap_or(recommend::DEFAULT_OBJECTIVE), &known).map_err(usage)?;
+    let objective = recommend::parse_objective(objective.unwrap_or(recommend::DEFAULT_OBJECTIVE), &known)?;
     let defaults = [recommend::DEFAULT_CONSTRAINT.to_string()];
     let texts = if constraints.is_empty() { &defaults[..] } else { constraints };
-    let constraints =
-        texts.iter().map(|c| recommend::parse_constraint(c, &known)).collect::<Result<_, _>>().map_err(usage)?;
+    let constraints = texts.iter().map(|c| recommend::parse_constraint(c, &known)).collect::<Result<_, _>>()?;
     Ok((objective, constraints))
 }
 
 /// Refuses goals naming a request figure when the service has no traffic (before any run).
-fn check_traffic(
+pub(crate) fn check_traffic(
     scenario: &Scenario,
     service: &str,
     objective: &Objective,
     constraints: &[Constraint],
-) -> anyhow::Result<()> {
+) -> Result<(), String> {
     let has_traffic = scenario.traffic.iter().any(|t| t.service == service);
     let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     match wanted.into_iter().find(|m| m.starts_with("failed_requests") && !has_traffic) {
-        Some(metric) => Err(usage(format!("{metric} needs x-simulation.traffic on service {service}"))),
+        Some(metric) => Err(format!("{metric} needs x-simulation.traffic on service {service}")),
         None => Ok(()),
     }
 }
 
-/// `deploysim sweep`: the whole sweep, or with `--shard` one share of its runs.
-pub fn run(options: &SweepOptions) -> anyhow::Result<()> {
-    if options.seeds == 0 {
-        return Err(usage("--seeds must be at least 1"));
-    }
-    let (objective, constraints) = goals(options.objective.as_deref(), &options.constraints)?;
-    let (plan, scenarios) = plan(&options.scenario, &options.sets)?;
-    check_traffic(&scenarios[0], &plan.service, &objective, &constraints)?;
-    let threads = options.threads.unwrap_or_else(default_threads).max(1);
-    let show = !options.quiet && std::io::stderr().is_terminal();
-    let mut bar = progress_bar();
-    let shard = options.shard.unwrap_or(Shard::WHOLE);
-    let runs = exec::run_all(&scenarios, &plan.service, options.seeds, shard, threads, show.then_some(&mut bar as _));
-    let default_dir = PathBuf::from("reports").join(format!("{}-sweep", plan.name));
-    match options.shard {
-        None => {
-            let dir = options.out.clone().unwrap_or(default_dir);
-            write_outputs(&plan, options.seeds, &runs, (&objective, &constraints), &dir, options.quiet)
-        }
-        Some(shard) => {
-            let text = std::fs::read_to_string(&options.scenario)
-                .with_context(|| format!("cannot read '{}'", options.scenario.display()))?;
-            let definition = shard::Definition {
-                scenario: plan.name.clone(),
-                input_digest: crate::scenario::digest(&[&text]),
-                service: plan.service.clone(),
-                sets: options.sets.clone(),
-                seeds: options.seeds,
-                objective: options.objective.clone(),
-                constraints: options.constraints.clone(),
-                snippets: plan.snippets.clone(),
-            };
-            let dir = options
-                .out
-                .clone()
-                .unwrap_or_else(|| default_dir.join(format!("shard-{}-of-{}", shard.index, shard.count)));
-            let bytes = shard::to_bytes(&definition, shard, &runs);
-            crate::report::write_atomically(&dir, &[(shard::FILE_NAME, bytes)])
-                .with_context(|| format!("could not write the shard to '{}'", dir.display()))?;
-            if !options.quiet {
-                let total = plan.policies.len() as u64 * options.seeds;
-                println!(
-                    "sweep shard {shard}: {} of the {total} runs ({} policies x {} seeds) of {} (service {})",
-                    runs.len(),
-                    plan.policies.len(),
-                    options.seeds,
-                    plan.name,
-                    plan.service
-                );
-                println!("shard: {}", dir.join(shard::FILE_NAME).display());
-                println!("when all {} shards are done: deploysim merge SHARD_DIR... [--out DIR]", shard.count);
-            }
-            Ok(())
-        }
-    }
+/// What a whole sweep writes and prints from: each policy's figures and the files (`runs.csv`,
+/// `sweep.csv`, the plots), the same bytes whether the runs were made here or merged from
+/// shards.
+pub(crate) struct Outputs {
+    /// Each policy's `sweep.csv` figures.
+    pub columns: Vec<Vec<Column>>,
+    /// The files, in writing order.
+    pub files: Vec<(&'static str, Vec<u8>)>,
 }
 
-/// Options of `deploysim merge`.
-#[derive(Debug, Clone)]
-pub struct MergeOptions {
-    /// Shard folders (or their `shard.json`).
-    pub shards: Vec<PathBuf>,
-    /// Output folder (default `reports/<scenario>-sweep/`).
-    pub out: Option<PathBuf>,
-    /// Print nothing (files are still written).
-    pub quiet: bool,
-}
-
-/// `deploysim merge`: combines every shard of a sweep into the files, and the stdout, that the
-/// same sweep run whole would have written.
-pub fn merge(options: &MergeOptions) -> anyhow::Result<()> {
-    let loaded = options.shards.iter().map(|p| shard::read(p)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
-    let (definition, runs) = shard::combine(loaded).map_err(usage)?;
-    let plan = definition.plan().map_err(|e| usage(format!("the shards' sweep definition is invalid: {e}")))?;
-    let (objective, constraints) = goals(definition.objective.as_deref(), &definition.constraints)?;
-    let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-sweep", plan.name)));
-    write_outputs(&plan, definition.seeds, &runs, (&objective, &constraints), &dir, options.quiet)
-}
-
-/// Writes `runs.csv`, `sweep.csv` and the plots of a whole sweep, and prints the
-/// recommendation: the same bytes whether the runs were made here or merged from shards.
-fn write_outputs(
+/// The outputs of a whole sweep; a goal naming a figure the runs lack (a request figure
+/// without traffic) is refused.
+pub(crate) fn outputs(
     plan: &Plan,
-    seeds: u64,
     runs: &[RunFigures],
-    (objective, constraints): (&Objective, &[Constraint]),
-    dir: &Path,
-    quiet: bool,
-) -> anyhow::Result<()> {
+    objective: &Objective,
+    constraints: &[Constraint],
+) -> Result<Outputs, String> {
     let columns = policy_columns(plan, runs);
     let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
-        return Err(usage(format!("{missing} needs x-simulation.traffic on service {}", plan.service)));
+        return Err(format!("{missing} needs x-simulation.traffic on service {}", plan.service));
     }
     let name = &plan.name;
     let points = pareto_points(plan, &columns);
@@ -403,44 +298,7 @@ fn write_outputs(
         files.push(("heatmap.svg", heatmap::svg(&grid).into_bytes()));
         files.push(("heatmap.png", heatmap::png(&grid)));
     }
-    crate::report::write_atomically(dir, &files)
-        .with_context(|| format!("could not write the sweep to '{}'", dir.display()))?;
-    // A heat map from an earlier sweep of two parameters must not outlive this one.
-    for stale in ["heatmap.svg", "heatmap.png"] {
-        let path = dir.join(stale);
-        if !files.iter().any(|(n, _)| *n == stale) && path.exists() {
-            std::fs::remove_file(&path).with_context(|| format!("could not remove '{}'", path.display()))?;
-        }
-    }
-    if !quiet {
-        print!("{}", story(plan, seeds, &columns, objective, constraints));
-        println!("report: {}", dir.display());
-    }
-    Ok(())
-}
-
-/// Every core the OS gives us (1 if it will not say).
-pub fn default_threads() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
-}
-
-/// A one-line progress bar with an ETA on stderr (only used on a terminal).
-#[allow(clippy::disallowed_methods)] // wall time only feeds the ETA display, never the results
-fn progress_bar() -> impl FnMut(usize, usize) {
-    let started = std::time::Instant::now();
-    move |done, total| {
-        let elapsed = started.elapsed().as_secs_f64();
-        let eta = if done == 0 { f64::NAN } else { elapsed * (total - done) as f64 / done as f64 };
-        let width = 30;
-        let filled = done * width / total.max(1);
-        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
-        let eta = if eta.is_nan() { "?".to_string() } else { format!("{eta:.1}s") };
-        eprint!("\r[{bar}] {done}/{total} runs, ETA {eta} ");
-        if done >= total {
-            eprintln!();
-        }
-        let _ = std::io::stderr().flush();
-    }
+    Ok(Outputs { columns, files })
 }
 
 /// What stdout says: the sweep's size, the recommendation, why, the runner-up and the snippet.

@@ -57,17 +57,14 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-use std::collections::BTreeMap;
-
 use crate::model::record::RunRecord;
 use crate::model::route::RouteState;
 use crate::model::traffic::{BackendRequests, RequestSeries, ServingInterval, TrafficSpec};
 use crate::time::SimTime;
 use sweep::{Change, Counts, Tally};
 
-/// Error rate (ppm) of each image that answers some requests with errors; other images have
-/// none.
-pub type ErrorRates = BTreeMap<String, u32>;
+// The world names it here (`crate::traffic::ErrorRates`); it is plain data, kept in `model`.
+pub use crate::model::traffic::ErrorRates;
 
 /// The request outcomes of every route with traffic, in `specs` order.
 pub fn evaluate(run: &RunRecord, specs: &[TrafficSpec], errors: &ErrorRates) -> Vec<RequestSeries> {

@@ -6,12 +6,12 @@ mod common;
 
 use std::path::Path;
 
-use deploysim::app::{report_files, simulate_file};
+use common::simulate_file;
+use deploysim::commands::run::report_files;
 
 /// The report files of one run of `path` (`seed` overrides the file's).
 fn reports(path: &Path, seed: Option<u64>) -> Vec<(&'static str, Vec<u8>)> {
-    let (record, _warnings) =
-        simulate_file(path, seed).unwrap_or_else(|e| panic!("{} does not load: {e:#}", common::rel(path)));
+    let record = simulate_file(path, seed).unwrap_or_else(|e| panic!("{} does not load: {e:#}", common::rel(path)));
     report_files(&record)
 }
 
@@ -91,7 +91,7 @@ fn random_settings_differ_by_seed_and_repeat_by_seed() {
     assert_eq!(one, events(1), "seed 1 twice gave different events.csv");
     assert_ne!(one, events(2), "seeds 1 and 2 gave identical events.csv: the seed does not reach the draws");
     // The file's own seed is 1: no override is the same as seed 1.
-    let (record, _) = simulate_file(&path, None).expect("loads");
+    let record = simulate_file(&path, None).expect("loads");
     assert_eq!(record.seed, 1);
     let default = report_files(&record).into_iter().find(|(n, _)| *n == "events.csv").expect("events.csv").1;
     assert_eq!(one, default, "the file's seed 1 and an explicit seed 1 differ");

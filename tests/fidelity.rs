@@ -10,10 +10,13 @@
 //! table is never stale. A judge that stays honest: deliberately wrong variants of matched
 //! scenarios must fail, with one run and with all runs.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
+use deploysim::commands::simulate::{SimulateOptions, simulate};
 use deploysim::fidelity::trace::{self, Trace, TracePath};
-use deploysim::fidelity::{Comparison, Tolerance, command, matching};
+use deploysim::fidelity::{Comparison, Tolerance, align, matching};
 use deploysim::model::scenario::Scenario;
 use deploysim::time::SimDuration;
 
@@ -113,15 +116,10 @@ fn compare(scenario: &Scenario, case: &Case, traces: &[Trace]) -> Comparison {
 
 /// As [`compare`], optionally allowing each time measure the real runs' own spread.
 fn compare_widened(scenario: &Scenario, case: &Case, traces: &[Trace], widen: bool) -> Comparison {
-    let records: Vec<_> = SEEDS
-        .map(|seed| {
-            let mut s = scenario.clone();
-            s.seed = seed;
-            deploysim::world::World::new(s).simulate()
-        })
-        .collect();
+    let records: Vec<_> =
+        SEEDS.map(|seed| simulate(scenario.clone(), Some(seed), &SimulateOptions::default())).collect();
     let action_at = case.action_at_s.map(SimDuration::from_secs);
-    command::compare_records(&records, SIM_SERVICE, action_at, traces, Tolerance::default(), widen)
+    align::compare_records(&records, SIM_SERVICE, action_at, traces, Tolerance::default(), widen)
         .unwrap_or_else(|e| panic!("{}: {e}", case.name))
 }
 
@@ -499,7 +497,7 @@ fn the_capacity_an_update_costs_matches_every_traced_run() {
         .chain(["s05-bad-health-rollback", "s09a-slow-stop-grace10", "s09b-slow-stop-grace2"])
         .chain(["s15-monitor-zero-bad-health", "s17-bad-health-exit143", "s18b-late-crash-monitor5"]);
     for name in updates {
-        let run = deploysim::app::simulate_file(&scenario_path(name), None).unwrap().0;
+        let run = common::simulate_file(&scenario_path(name), None).unwrap();
         let simulated = deploysim::report::rollout::figures(&run).expect("an update").peak_extra_tasks;
         for r in 1..=case(name).runs {
             let real = real_peak_extra_containers(&traces_dir().join(format!("{name}.r{r}.tasks.csv")));

@@ -6,7 +6,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use deploysim::app::{report_files, simulate_file};
+use common::simulate_file;
+use deploysim::commands::run::report_files;
 
 fn golden_dir() -> PathBuf {
     common::repo_root().join("tests").join("golden")
@@ -17,7 +18,7 @@ fn golden_dir() -> PathBuf {
 fn check(scenario: &str) {
     let path = common::scenarios_dir().join(scenario);
     let name = path.file_stem().expect("file name").to_string_lossy().to_string();
-    let (record, _) = simulate_file(&path, None).unwrap_or_else(|e| panic!("{scenario} does not load: {e:#}"));
+    let record = simulate_file(&path, None).unwrap_or_else(|e| panic!("{scenario} does not load: {e:#}"));
     let events = report_files(&record).into_iter().find(|(n, _)| *n == "events.csv").expect("events.csv").1;
     let golden = golden_dir().join(format!("{name}.events.csv"));
     if std::env::var("UPDATE_GOLDEN").is_ok_and(|v| v == "1") {

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
 
+use deploysim::commands::simulate::{SimulateOptions, simulate};
 use deploysim::model::cluster::{Availability, NodeRole, NodeSpec};
 use deploysim::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
 use deploysim::model::record::{RunRecord, UpdateState};
@@ -20,7 +21,6 @@ use deploysim::model::spec::{
 use deploysim::model::task::TaskState;
 use deploysim::rng::{Dist, SimRng};
 use deploysim::time::{SimDuration, SimTime};
-use deploysim::world::World;
 
 const SEEDS: u64 = 200;
 const SERVICE: &str = "inv_app";
@@ -638,8 +638,9 @@ struct Outcome {
 fn run_seed(seed: u64) -> Result<Outcome, String> {
     let p = generate(seed);
     let scenario = scenario(&p);
-    let outcome =
-        std::panic::catch_unwind(AssertUnwindSafe(|| World::new(scenario).with_invariant_checks().simulate()));
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        simulate(scenario, None, &SimulateOptions { invariant_checks: true })
+    }));
     let record = match outcome {
         Ok(r) => r,
         Err(e) => {
@@ -655,7 +656,7 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
         // Reproducing one seed: keep its report to read.
         let dir = std::env::temp_dir().join(format!("deploysim-invariants-{seed}"));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        for (name, bytes) in deploysim::app::report_files(&record) {
+        for (name, bytes) in deploysim::commands::run::report_files(&record) {
             std::fs::write(dir.join(name), bytes).expect("write report");
         }
         println!("{}\nreport: {}", p.summary(), dir.display());

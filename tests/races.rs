@@ -6,6 +6,8 @@
 //! failed task with the bad image first, and the rollback updater then replaced both slots
 //! (rollback_completed ~8 s later).
 
+mod common;
+
 use std::path::Path;
 
 use deploysim::model::record::{RunRecord, UpdateState};
@@ -65,7 +67,7 @@ fn s05_race_goes_both_ways_across_seeds_with_jittered_latencies() {
     let path = jittered_s05(dir.path());
     let mut seen = std::collections::BTreeMap::new();
     for seed in 1..=40 {
-        let (run, _) = deploysim::app::simulate_file(&path, Some(seed)).expect("simulate");
+        let run = common::simulate_file(&path, Some(seed)).expect("simulate");
         *seen.entry(outcome(&run)).or_insert(0) += 1;
     }
     assert!(seen.contains_key(&Outcome::RestartedWithOldSpec), "r1's outcome never happened: {seen:?}");
@@ -79,7 +81,7 @@ fn s05_race_goes_both_ways_across_seeds_with_jittered_latencies() {
 fn s05_race_is_random_by_default_and_one_path_with_races_fixed() {
     let fixed = Path::new("scenarios/fidelity/s05-bad-health-rollback.yml");
     let outcomes: Vec<Outcome> =
-        (1..=20).map(|seed| outcome(&deploysim::app::simulate_file(fixed, Some(seed)).expect("simulate").0)).collect();
+        (1..=20).map(|seed| outcome(&common::simulate_file(fixed, Some(seed)).expect("simulate"))).collect();
     assert!(outcomes.contains(&Outcome::RestartedWithOldSpec), "{outcomes:?}");
     assert!(outcomes.contains(&Outcome::RollbackReplacedBoth), "{outcomes:?}");
 
@@ -92,7 +94,7 @@ fn s05_race_is_random_by_default_and_one_path_with_races_fixed() {
     let path = dir.path().join("s05-fixed.yml");
     std::fs::write(&path, text).expect("write scenario");
     for seed in 1..=20 {
-        let (run, _) = deploysim::app::simulate_file(&path, Some(seed)).expect("simulate");
+        let run = common::simulate_file(&path, Some(seed)).expect("simulate");
         assert_eq!(outcome(&run), Outcome::RestartedWithOldSpec, "seed {seed}");
     }
 }

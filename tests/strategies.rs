@@ -8,9 +8,10 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use deploysim::app::simulate_file;
-use deploysim::comparison;
+use common::simulate_file;
+use deploysim::commands::compare_strategies::run_seed;
 use deploysim::model::record::{RunRecord, UpdateState};
+use deploysim::strategy_comparison as comparison;
 
 /// A 4-replica service at 100 rps, health-checked, rolled to `app:2` at 30 s with `strategy`;
 /// `app:2` behaves as `new_image` says.
@@ -49,7 +50,7 @@ fn run(text: &str) -> RunRecord {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s.yml");
     std::fs::write(&path, text).unwrap();
-    simulate_file(&path, None).unwrap_or_else(|e| panic!("the scenario does not load: {e:#}\n{text}")).0
+    simulate_file(&path, None).unwrap_or_else(|e| panic!("the scenario does not load: {e:#}\n{text}"))
 }
 
 fn new_version_requests(run: &RunRecord) -> u64 {
@@ -152,7 +153,7 @@ fn the_comparison_measures_every_run_to_one_end_and_agrees_with_each_run() {
     let index = comparison::rollout_index(&scenario).unwrap();
     let list = comparison::strategies(&scenario);
     assert_eq!(list.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["rolling", "blue_green", "canary"]);
-    let runs = comparison::run_seed(&scenario, index, &list, 1);
+    let runs = run_seed(&scenario, index, &list, 1);
     assert!(runs.windows(2).all(|w| w[0].end_time == w[1].end_time), "one common end");
     // Each strategy's row agrees with its own scenario run on what the end does not change.
     for ((name, _), compared) in list.iter().zip(&runs) {
@@ -161,10 +162,9 @@ fn the_comparison_measures_every_run_to_one_end_and_agrees_with_each_run() {
             "blue_green" => "bad-blue-green",
             _ => "bad-canary",
         };
-        let own = simulate_file(&strategies_scenario(file), None).unwrap().0;
+        let own = simulate_file(&strategies_scenario(file), None).unwrap();
         let start = scenario.timeline[index].at;
-        let (a, b) =
-            (deploysim::comparison::Row::of_run(compared, start), deploysim::comparison::Row::of_run(&own, start));
+        let (a, b) = (comparison::Row::of_run(compared, start), comparison::Row::of_run(&own, start));
         assert_eq!(
             (&a.outcome, a.peak_extra_tasks, a.mixed, a.time_to_recover),
             (&b.outcome, b.peak_extra_tasks, b.mixed, b.time_to_recover),
@@ -174,7 +174,7 @@ fn the_comparison_measures_every_run_to_one_end_and_agrees_with_each_run() {
     // The classic results: blue-green doubles the service, exposes every user for one analysis
     // interval; canary exposes a tenth of them; rolling mixes versions and never stops the bad one.
     let start = scenario.timeline[index].at;
-    let rows: Vec<_> = runs.iter().map(|r| deploysim::comparison::Row::of_run(r, start)).collect();
+    let rows: Vec<_> = runs.iter().map(|r| comparison::Row::of_run(r, start)).collect();
     let (rolling, blue_green, canary) = (&rows[0], &rows[1], &rows[2]);
     assert_eq!(blue_green.peak_extra_tasks, 10);
     assert!(
@@ -282,9 +282,9 @@ fn a_rollout_that_never_starts_is_a_row_not_a_crash() {
     std::fs::write(&path, text).unwrap();
     let scenario = deploysim::scenario::load(&path).unwrap();
     let index = comparison::rollout_index(&scenario).unwrap();
-    let runs = comparison::run_seed(&scenario, index, &comparison::strategies(&scenario), 1);
+    let runs = run_seed(&scenario, index, &comparison::strategies(&scenario), 1);
     for r in &runs {
-        let row = deploysim::comparison::Row::of_run(r, scenario.timeline[index].at);
+        let row = comparison::Row::of_run(r, scenario.timeline[index].at);
         assert_eq!(row.outcome, "not_started");
     }
 }

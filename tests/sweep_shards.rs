@@ -114,16 +114,20 @@ fn shards_that_are_not_one_sweep_are_refused_with_the_reason() {
         let out = sweep(dir, &["--shard", &format!("{i}/3"), "--out", &format!("s{i}")]);
         assert!(out.status.success(), "{}", stderr(&out));
     }
-    let refused = |args: &[&str], needle: &str| {
+    // Shards that are not together one whole sweep are refused (exit 1, what merge checks
+    // failed); a file that is not a readable shard is bad input (exit 2).
+    let failed = |args: &[&str], needle: &str, code: i32| {
         let mut all = vec!["merge"];
         all.extend(args);
         let out = deploysim(dir, &all);
-        assert_eq!(out.status.code(), Some(2), "{all:?}: {}", stdout(&out));
+        assert_eq!(out.status.code(), Some(code), "{all:?}: {}", stdout(&out));
         assert!(stderr(&out).contains(needle), "{all:?}: {}", stderr(&out));
     };
+    let refused = |args: &[&str], needle: &str| failed(args, needle, 1);
+    let unreadable = |args: &[&str], needle: &str| failed(args, needle, 2);
     refused(&["s1", "s3"], "missing shard 2/3 of the 3");
     refused(&["s1", "s2", "s2", "s3"], "shard 2/3 given twice");
-    refused(&["s1", "s2", "nowhere"], "nowhere: no such file");
+    unreadable(&["s1", "s2", "nowhere"], "nowhere: no such file");
 
     // Another split of the same sweep.
     let out = sweep(dir, &["--shard", "1/2", "--out", "half"]);
@@ -157,7 +161,7 @@ fn shards_that_are_not_one_sweep_are_refused_with_the_reason() {
 
     // Not a shard at all.
     std::fs::write(dir.join("s3/shard.json"), "{\"format\": \"other\"}").unwrap();
-    refused(&["s1", "s3"], "not a deploysim sweep shard");
+    unreadable(&["s1", "s3"], "not a deploysim sweep shard");
 }
 
 #[test]

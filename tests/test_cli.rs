@@ -1,5 +1,6 @@
 //! `deploysim test` through the binary: exit codes 0 (all hold), 1 (one fails), 2 (bad input),
-//! the reproduce command, JUnit and JSON output, and the shipped scenarios' expectations.
+//! 3 (an I/O failure; those of the other commands too), the reproduce command, JUnit and JSON
+//! output, and the shipped scenarios' expectations.
 
 mod common;
 
@@ -92,4 +93,21 @@ fn shipped_scenarios_meet_their_expectations() {
     for name in ["rollback.yml", "rolling-update.yml", "stack-health.yml", "secrets.yml", "traffic/start-first.yml"] {
         assert!(text.contains(&format!("PASS scenarios/{name}")), "{name}: {text}");
     }
+}
+
+#[test]
+fn io_failures_exit_3_and_missing_files_named_on_the_command_line_exit_2() {
+    // The README's exit codes, the same for every command: an I/O failure is not "the check
+    // failed" (1) nor bad input (2).
+    let tmp = tempfile::tempdir().expect("tempdir");
+    write(tmp.path(), "ok.yml", &scenario("    - update_state: completed\n"));
+    write(tmp.path(), "file", "not a folder");
+    let junit = deploysim(tmp.path(), &["test", "ok.yml", "--junit", "file/junit.xml"]);
+    assert_eq!(junit.status.code(), Some(3), "{}", stdout(&junit));
+    let stderr = String::from_utf8_lossy(&junit.stderr);
+    assert!(stderr.starts_with("error: could not write 'file/junit.xml': "), "{stderr}");
+    let run = deploysim(tmp.path(), &["run", "ok.yml", "--quiet", "--out", "file/report"]);
+    assert_eq!(run.status.code(), Some(3));
+    assert_eq!(deploysim(tmp.path(), &["plot", "nowhere/timeline.csv"]).status.code(), Some(2));
+    assert_eq!(deploysim(tmp.path(), &["sweep", "nowhere.yml"]).status.code(), Some(2));
 }

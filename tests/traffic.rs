@@ -6,7 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use deploysim::app::simulate_file;
+use common::simulate_file;
 use deploysim::model::record::RunRecord;
 use deploysim::model::traffic::{RequestSeries, ServingEnd};
 use deploysim::report::availability;
@@ -14,7 +14,7 @@ use deploysim::time::SimDuration;
 
 fn run(name: &str) -> RunRecord {
     let path = common::scenarios_dir().join("traffic").join(format!("{name}.yml"));
-    simulate_file(&path, None).unwrap_or_else(|e| panic!("{name} does not load: {e:#}")).0
+    simulate_file(&path, None).unwrap_or_else(|e| panic!("{name} does not load: {e:#}"))
 }
 
 fn requests<'r>(run: &'r RunRecord, service: &str) -> &'r RequestSeries {

@@ -1,11 +1,16 @@
-//! Checks an assertion against a run. Most kinds read the run's `summary.json` (parsed back
-//! with serde_json), so the "actual" value in a failure is exactly what the report shows.
+//! Checks an assertion against a run. Most kinds read the run's [`Summary`] — the figures of
+//! `summary.json`, built once per run — so the "actual" value in a failure is exactly what the
+//! report shows (numbers as a JSON reader prints them: `51.2`, `0.8`, `8`).
+
+use std::cell::OnceCell;
 
 use serde_json::Value;
 
-use crate::expect::{Bound, Check, Kind, SummaryTest};
+use crate::model::expect::{Bound, Check, Kind, SummaryTest};
 use crate::model::record::{RunRecord, UpdateState};
 use crate::model::task::TaskState;
+use crate::report::Summary;
+use crate::report::summary::{Fixed4, Seconds};
 
 /// The outcome of one check on one run.
 #[derive(Clone, Debug, PartialEq)]
@@ -18,51 +23,90 @@ pub struct Outcome {
     pub actual: String,
 }
 
-/// A run and its summary, parsed once for all checks.
+/// A run and its summary, built once for all checks.
 pub struct Evidence<'r> {
     /// The run.
     pub run: &'r RunRecord,
-    /// `summary.json` of the run.
-    pub summary: Value,
+    /// The run's summary.
+    pub summary: Summary,
+    /// The summary as a JSON tree, for `summary: {path: …}` checks only (made on first use).
+    tree: OnceCell<Value>,
 }
 
 impl<'r> Evidence<'r> {
-    /// Renders and parses the run's summary.
+    /// The evidence of `run`.
     pub fn new(run: &'r RunRecord) -> Evidence<'r> {
-        // The summary is this binary's own output: it always parses.
-        let summary = serde_json::from_str(&crate::report::summary_json(run)).unwrap_or(Value::Null);
-        Evidence { run, summary }
+        Evidence { run, summary: Summary::of(run), tree: OnceCell::new() }
+    }
+
+    /// The summary as the JSON tree `summary.json` holds.
+    fn tree(&self) -> &Value {
+        // The summary is plain data: it always serializes.
+        self.tree.get_or_init(|| serde_json::to_value(&self.summary).unwrap_or(Value::Null))
+    }
+}
+
+/// A number of the summary as a check reads it: its value, and its text as a JSON reader
+/// prints the number (what failure messages have always shown).
+struct Figure {
+    value: f64,
+    text: String,
+}
+
+impl Figure {
+    fn count(n: u64) -> Figure {
+        Figure { value: n as f64, text: n.to_string() }
+    }
+
+    fn seconds(s: Seconds) -> Figure {
+        Figure::decimal(s.as_f64())
+    }
+
+    fn ratio(r: Fixed4) -> Figure {
+        Figure::decimal(r.as_f64())
+    }
+
+    fn decimal(value: f64) -> Figure {
+        let text = serde_json::Number::from_f64(value).map_or_else(|| value.to_string(), |n| n.to_string());
+        Figure { value, text }
     }
 }
 
 /// Checks `check` against the evidence.
 pub fn check(check: &Check, ev: &Evidence<'_>) -> Outcome {
-    let svc = |field: &str| service_field(&ev.summary, &check.service, field);
+    let svc = ev.summary.service(&check.service);
+    let update = svc.map(|s| &s.update);
+    let availability = svc.map(|s| &s.availability);
     let key = check.kind.key();
     match &check.kind {
         Kind::UpdateState(want) => {
-            let actual = svc("update.state").and_then(|v| v.as_str().map(str::to_string)).unwrap_or("none".into());
+            let actual = update.and_then(|u| u.state).map_or("none", UpdateState::as_str).to_string();
             Outcome { passed: actual == *want, expected: format!("{key} {want}"), actual }
         }
-        Kind::UpdateDuration(b) => seconds(key, b, svc("update.duration_s"), "update not completed"),
-        Kind::MinServing(b) => number(key, b, svc("availability.min_serving"), ""),
-        Kind::MinServingRatio(b) => number(key, b, svc("availability.min_serving_ratio"), ""),
-        Kind::SecondsBelowDesired(b) => seconds(key, b, svc("availability.seconds_below_desired"), ""),
-        Kind::SecondsNoneServing(b) => seconds(key, b, svc("availability.seconds_none_serving"), ""),
-        Kind::FailedRequests(b) => number(key, b, svc("requests.failed"), "no traffic"),
+        Kind::UpdateDuration(b) => {
+            seconds(key, b, update.and_then(|u| u.duration_s).map(Figure::seconds), "update not completed")
+        }
+        Kind::MinServing(b) => number(key, b, availability.map(|a| Figure::count(a.min_serving)), ""),
+        Kind::MinServingRatio(b) => number(key, b, availability.map(|a| Figure::ratio(a.min_serving_ratio)), ""),
+        Kind::SecondsBelowDesired(b) => {
+            seconds(key, b, availability.map(|a| Figure::seconds(a.seconds_below_desired)), "")
+        }
+        Kind::SecondsNoneServing(b) => {
+            seconds(key, b, availability.map(|a| Figure::seconds(a.seconds_none_serving)), "")
+        }
+        Kind::FailedRequests(b) => {
+            let failed = svc.and_then(|s| s.requests.as_ref()).map(|r| Figure::count(r.failed));
+            number(key, b, failed, "no traffic")
+        }
         Kind::TasksReplacedBeforeStop(b) => {
             let n = replaced_before_stop(ev.run, &check.service);
             Outcome { passed: b.holds(n as f64), expected: format!("{key} {}", b.text), actual: n.to_string() }
         }
-        Kind::RollbackStartedBefore(limit) => rollback_before(*limit, svc("update.rollback_started_at_s")),
-        Kind::Summary { path, is } => summary(path, is, lookup(&ev.summary, path)),
+        Kind::RollbackStartedBefore(limit) => {
+            rollback_before(*limit, update.and_then(|u| u.rollback_started_at_s).map(Figure::seconds))
+        }
+        Kind::Summary { path, is } => summary(path, is, lookup(ev.tree(), path)),
     }
-}
-
-/// `services.<service>.<field>` of the summary.
-fn service_field<'v>(summary: &'v Value, service: &str, field: &str) -> Option<&'v Value> {
-    let base = summary.get("services")?.get(service)?;
-    field.split('.').try_fold(base, |v, part| v.get(part))
 }
 
 /// A dotted path; list items by index (`actions.0.command`).
@@ -73,17 +117,18 @@ fn lookup<'v>(summary: &'v Value, path: &str) -> Option<&'v Value> {
     })
 }
 
-fn number(key: &str, b: &Bound, v: Option<&Value>, missing: &str) -> Outcome {
+fn number(key: &str, b: &Bound, v: Option<Figure>, missing: &str) -> Outcome {
     let expected = format!("{key} {}", b.text);
-    match v.and_then(Value::as_f64) {
-        Some(x) => Outcome { passed: b.holds(x), expected, actual: show(v) },
+    match v {
+        Some(x) => Outcome { passed: b.holds(x.value), expected, actual: x.text },
         None => Outcome { passed: false, expected, actual: missing_text(missing) },
     }
 }
 
-fn seconds(key: &str, b: &Bound, v: Option<&Value>, missing: &str) -> Outcome {
+fn seconds(key: &str, b: &Bound, v: Option<Figure>, missing: &str) -> Outcome {
+    let found = v.is_some();
     let mut out = number(key, b, v, missing);
-    if v.is_some_and(Value::is_number) {
+    if found {
         out.actual.push('s');
     }
     out
@@ -101,17 +146,20 @@ fn show(v: Option<&Value>) -> String {
     }
 }
 
-fn rollback_before(limit: f64, v: Option<&Value>) -> Outcome {
+fn rollback_before(limit: f64, v: Option<Figure>) -> Outcome {
     let expected = format!("rollback_started_before {}", crate::time::SimDuration((limit * 1e9).round() as u64));
-    match v.and_then(Value::as_f64) {
-        Some(t) => Outcome { passed: t < limit, expected, actual: format!("rollback started at {}s", show(v)) },
+    match v {
+        Some(t) => Outcome { passed: t.value < limit, expected, actual: format!("rollback started at {}s", t.text) },
         None => Outcome { passed: false, expected, actual: "no rollback".into() },
     }
 }
 
 fn summary(path: &str, is: &SummaryTest, v: Option<&Value>) -> Outcome {
     match is {
-        SummaryTest::Number(b) => number(&format!("summary {path}"), b, v, "absent"),
+        SummaryTest::Number(b) => {
+            let figure = v.and_then(|x| Some(Figure { value: x.as_f64()?, text: show(Some(x)) }));
+            number(&format!("summary {path}"), b, figure, "absent")
+        }
         SummaryTest::Text(want) => {
             let actual = show(v);
             let passed = v.is_some() && actual == *want;

@@ -2,7 +2,7 @@
 //! one `testcase` per assertion, a `failure` for each that did not hold, an `error` for a file
 //! that could not be loaded. No times: the file must be the same on every run.
 
-use crate::expect::runner::{AssertionResult, ScenarioResult, Status, failure_text};
+use crate::expect::results::{AssertionResult, ScenarioResult, Status, failure_text};
 
 /// The whole document.
 pub fn render(results: &[ScenarioResult]) -> String {

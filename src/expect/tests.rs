@@ -3,11 +3,12 @@
 
 use std::path::Path;
 
+use crate::commands::simulate::{SimulateOptions, simulate};
+use crate::commands::test::check_scenario;
 use crate::expect::eval::{Evidence, check};
-use crate::expect::runner::{self, AssertionResult, ScenarioResult, Status};
-use crate::expect::{Expectation, Kind, Op, stats};
+use crate::expect::results::{self, AssertionResult, ScenarioResult, Status};
+use crate::model::expect::{Expectation, Kind, Op};
 use crate::model::scenario::Scenario;
-use crate::world::World;
 
 /// A one-service stack (`t_web`, 4 replicas) whose update to a never-healthy image rolls back
 /// after the first batch of 2.
@@ -45,7 +46,7 @@ fn errors(expect: &str) -> String {
 /// The outcomes of every plain check in `expect`, on one run.
 fn outcomes(expect: &str) -> Vec<(bool, String, String)> {
     let scenario = load(expect);
-    let run = World::new(scenario.clone()).simulate();
+    let run = simulate(scenario.clone(), None, &SimulateOptions::default());
     let ev = Evidence::new(&run);
     scenario
         .expect
@@ -157,25 +158,14 @@ fn scenario_results_and_reproduce_command() {
       expect: {update_state: rollback_completed}
 ",
     );
-    let results = runner::check_scenario(&scenario);
+    let results = check_scenario(&scenario);
     assert!(!results[0].outcome.passed && results[0].seed == 1);
     let rate = results[1].rate.as_ref().expect("a rate");
     assert!(results[1].outcome.passed && (rate.successes, rate.runs) == (3, 3), "{results:?}");
-    let text = runner::failure_text("my dir/t.yml", &results[0]);
+    let text = results::failure_text("my dir/t.yml", &results[0]);
     assert!(text.contains("expected: update_state completed"), "{text}");
     assert!(text.contains("actual:   rollback_completed (t_web, seed 1)"), "{text}");
     assert!(text.contains("reproduce: deploysim run 'my dir/t.yml' --seed 1"), "{text}");
-}
-
-#[test]
-fn wilson_interval_on_known_values() {
-    let z = stats::z_for(0.95).expect("95% is built in");
-    let close = |(a, b): (f64, f64), (x, y): (f64, f64)| (a - x).abs() < 1e-4 && (b - y).abs() < 1e-4;
-    assert!(close(stats::wilson(50, 100, z), (0.4038, 0.5962)));
-    assert!(close(stats::wilson(0, 10, z), (0.0, 0.2775)));
-    assert!(close(stats::wilson(10, 10, z), (0.7225, 1.0)));
-    assert!(close(stats::wilson(198, 200, z), (0.9642, 0.9973)));
-    assert_eq!(stats::z_for(0.5), None);
 }
 
 #[test]
@@ -184,8 +174,8 @@ fn bounds_compare_at_report_precision() {
     let Expectation::Once(c) = &s.expect[0] else { panic!() };
     let Kind::MinServingRatio(b) = &c.kind else { panic!() };
     assert!(b.holds(0.5000) && !b.holds(0.5001));
-    assert_eq!(runner::percent(0.99), "99%");
-    assert_eq!(runner::percent(0.9642), "96.42%");
+    assert_eq!(results::percent(0.99), "99%");
+    assert_eq!(results::percent(0.9642), "96.42%");
 }
 
 fn result(path: &str, status: Status, assertions: Vec<AssertionResult>) -> ScenarioResult {
@@ -217,8 +207,8 @@ fn junit_shape_and_escaping() {
     );
     assert!(!xml.contains("e.yml") && !xml.contains("time="), "{xml}");
     assert_eq!(xml.matches("<testsuite ").count(), xml.matches("</testsuite>").count());
-    assert_eq!(runner::exit_code(&results), 2);
-    assert_eq!(runner::exit_code(&results[..2]), 1);
-    assert_eq!(runner::exit_code(&results[..1]), 0);
-    assert_eq!(runner::exit_code(&results[3..]), 2);
+    assert_eq!(results::exit_code(&results), 2);
+    assert_eq!(results::exit_code(&results[..2]), 1);
+    assert_eq!(results::exit_code(&results[..1]), 0);
+    assert_eq!(results::exit_code(&results[3..]), 2);
 }

@@ -414,7 +414,7 @@ mod tests {
 
     fn global_run(tasks: Vec<TaskObs>) -> RunObs {
         let mut tasks = tasks;
-        let per_node_slots = crate::fidelity::trace::number_node_slots(&mut tasks);
+        let per_node_slots = crate::fidelity::observe::number_node_slots(&mut tasks);
         RunObs {
             label: "r".into(),
             status: vec![],

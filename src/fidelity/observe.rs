@@ -1,7 +1,7 @@
 //! One run, real (a recorded trace) or simulated (a `RunRecord`), in a common shape: times in
 //! seconds relative to the action, task states and UpdateStatus changes as Docker spells them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::record::RunRecord;
 use crate::time::SimTime;
@@ -237,7 +237,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         }
         tasks[k].states.push((t, e.state.as_str().to_string()));
     }
-    let per_node_slots = super::trace::number_node_slots(&mut tasks);
+    let per_node_slots = number_node_slots(&mut tasks);
     let serving = record.timeline.iter().filter(|s| s.service == service).map(|s| (rel(s.t), s.serving)).collect();
     Some(RunObs {
         label: "sim".to_string(),
@@ -251,4 +251,18 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         has_nodes: true,
         per_node_slots,
     })
+}
+
+/// Tasks of a global service carry no slot (0): each node is one. They are numbered 1, 2, … in
+/// the order of the node names, the same way for a trace and a simulation, so that the
+/// comparison pairs nodes' histories as it pairs slots' (a service is either global or
+/// replicated, so the numbers never meet real slot numbers).
+/// Returns whether there were any.
+pub fn number_node_slots(tasks: &mut [TaskObs]) -> bool {
+    let nodes: BTreeSet<String> = tasks.iter().filter(|t| t.slot == 0).map(|t| t.node.clone()).collect();
+    let rank: BTreeMap<String, u64> = nodes.into_iter().enumerate().map(|(i, n)| (n, 1 + i as u64)).collect();
+    for task in tasks.iter_mut().filter(|t| t.slot == 0) {
+        task.slot = rank[&task.node];
+    }
+    !rank.is_empty()
 }

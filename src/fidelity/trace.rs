@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::observe::{RunObs, TaskObs, is_terminal};
+use super::observe::{self, RunObs, TaskObs, is_terminal};
 
 /// The files every trace has.
 const REQUIRED: [&str; 3] = ["tasks", "containers", "service"];
@@ -143,7 +143,7 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
     };
     let has_nodes = tasks_rows.iter().any(|r| !r[5].is_empty());
     let mut tasks = tasks_from_rows(&tasks_rows, &path.file("tasks"))?;
-    let per_node_slots = number_node_slots(&mut tasks);
+    let per_node_slots = observe::number_node_slots(&mut tasks);
     let (status, initial_state, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
     let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
     complete_reaped_tasks(&mut tasks, &tasks_rows, &containers);
@@ -251,20 +251,6 @@ fn complete_reaped_tasks(tasks: &mut [TaskObs], rows: &[Vec<String>], containers
             task.states.push((stop.t, "shutdown".to_string()));
         }
     }
-}
-
-/// Tasks of a global service carry no slot (0): each node is one. They are numbered 1, 2, … in
-/// the order of the node names, the same way for a trace and a simulation, so that the
-/// comparison pairs nodes' histories as it pairs slots' (a service is either global or
-/// replicated, so the numbers never meet real slot numbers).
-/// Returns whether there were any.
-pub fn number_node_slots(tasks: &mut [TaskObs]) -> bool {
-    let nodes: BTreeSet<String> = tasks.iter().filter(|t| t.slot == 0).map(|t| t.node.clone()).collect();
-    let rank: BTreeMap<String, u64> = nodes.into_iter().enumerate().map(|(i, n)| (n, 1 + i as u64)).collect();
-    for task in tasks.iter_mut().filter(|t| t.slot == 0) {
-        task.slot = rank[&task.node];
-    }
-    !rank.is_empty()
 }
 
 /// Service rows → UpdateStatus changes, the state at the action and the final state. Rows before

@@ -345,7 +345,7 @@ pub struct Scenario {
     pub traffic: Vec<crate::model::traffic::TrafficSpec>,
     /// Assertions on the run's results (`x-simulation.expect`), checked by `deploysim test`;
     /// `run` ignores them.
-    pub expect: Vec<crate::expect::Expectation>,
+    pub expect: Vec<crate::model::expect::Expectation>,
     /// The strategies `deploysim compare-strategies` runs the rollout under, with their
     /// settings (`x-simulation.strategies`, in file order; `None` is rolling). Empty: rolling,
     /// blue-green and canary with their defaults. `run` ignores it.
@@ -359,7 +359,7 @@ impl Scenario {
     }
 
     /// The images that answer some requests with errors, and their error rates (ppm).
-    pub fn error_rates(&self) -> crate::traffic::ErrorRates {
+    pub fn error_rates(&self) -> crate::model::traffic::ErrorRates {
         self.images.iter().filter(|(_, b)| b.errors_ppm > 0).map(|(name, b)| (name.clone(), b.errors_ppm)).collect()
     }
 }

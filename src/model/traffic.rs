@@ -2,10 +2,15 @@
 //! requests (serving intervals, recorded by the world), and the request outcomes computed from
 //! them (see [`crate::traffic`] for the model).
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
+
+/// Error rate (ppm) of each image that answers some requests with errors; other images have
+/// none.
+pub type ErrorRates = BTreeMap<String, u32>;
 
 /// Millirequests per second: rates are stored as integers so that `2.5` rps is exact.
 pub type MilliRps = u64;

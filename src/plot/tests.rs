@@ -2,11 +2,11 @@
 
 use super::*;
 
-const HEADER: &str =
+pub(crate) const HEADER: &str =
     "t_s,service,desired,running_old,running_new,healthy_old,healthy_new,starting,stopping,serving,update_state\n";
 
 /// A three-replica stop-first update with a rollback.
-fn small_timeline() -> String {
+pub(crate) fn small_timeline() -> String {
     let rows = [
         "0.000,web_web,3,0,0,0,0,3,0,0,",
         "5.000,web_web,3,3,0,3,0,0,0,3,",
@@ -143,29 +143,4 @@ fn events_add_markers_and_requests_add_a_panel() {
     assert_eq!(png_size(&files[1].1), (style::WIDTH, style::HEIGHT + style::REQUESTS_HEIGHT));
     let plain = String::from_utf8(render_one(&timeline).remove(0).1).unwrap();
     assert!(!plain.contains("task failed") && !plain.contains("requests"));
-}
-
-#[test]
-fn the_plot_command_writes_beside_the_csv_and_names_bad_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("timeline.csv");
-    std::fs::write(&csv, small_timeline()).unwrap();
-    let written = command(&csv, None).unwrap();
-    assert_eq!(written, [dir.path().join("timeline.svg"), dir.path().join("timeline.png")]);
-    let out = dir.path().join("elsewhere");
-    command(&csv, Some(&out)).unwrap();
-    assert_eq!(
-        std::fs::read(out.join("timeline.png")).unwrap(),
-        std::fs::read(dir.path().join("timeline.png")).unwrap()
-    );
-
-    std::fs::write(&csv, format!("{HEADER}0.000,web,x,0,0,0,0,1,0,0,\n")).unwrap();
-    let err = command(&csv, None).unwrap_err();
-    assert!(matches!(err, CommandError::Input(_)));
-    assert_eq!(
-        err.to_string(),
-        format!("{}: line 2, column desired: expected a whole number, found \"x\"", csv.display())
-    );
-    let missing = command(&dir.path().join("nope.csv"), None).unwrap_err();
-    assert!(missing.to_string().contains("nope.csv: cannot read the file"), "{missing}");
 }

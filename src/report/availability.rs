@@ -45,12 +45,18 @@ impl Ratio {
     /// `Ratio { num: 2, den: 3 }.fixed(4) == "0.6667"`.
     pub fn fixed(self, decimals: u32) -> String {
         let scale = 10u128.pow(decimals);
-        let scaled = (self.num.saturating_mul(scale).saturating_mul(2) + self.den) / (2 * self.den);
+        let scaled = self.scaled(decimals);
         if decimals == 0 {
             return scaled.to_string();
         }
         let width = decimals as usize;
         format!("{}.{:0width$}", scaled / scale, scaled % scale)
+    }
+
+    /// The fraction in units of `10^-decimals`, rounded half up (what [`Ratio::fixed`] prints).
+    pub fn scaled(self, decimals: u32) -> u128 {
+        let scale = 10u128.pow(decimals);
+        (self.num.saturating_mul(scale).saturating_mul(2) + self.den) / (2 * self.den)
     }
 
     /// The nearest `f64`, for callers that want to compute with it (reports print

@@ -1,49 +1,12 @@
 //! The docker commands a timeline may `run:`, parsed into actions with the CLI's own flag rules
 //! (`--flag value` and `--flag=value`, shorthands, interspersed arguments) and its error wording.
 
-use crate::model::cluster::Availability;
-use crate::model::scenario::{Action, ServiceUpdate, UpdateConfigPatch};
-use crate::model::spec::{FailureAction, UpdateOrder};
+use crate::model::scenario::{Action, ServiceUpdate};
+use crate::scenario::docker_cli::{
+    AVAILABILITIES, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, error, label, parse_args,
+    parse_args_until, parse_bool, parse_choice, parse_duration, parse_u64, secret_source, switch, value,
+};
 use crate::scenario::{normalize_image, shell, suggest};
-use crate::time::parse_go_duration;
-
-/// A service a command may name.
-#[derive(Clone, Debug)]
-pub struct ServiceRef {
-    /// `<stack>_<service>`.
-    pub full: String,
-    /// The key under `services:`.
-    pub short: String,
-    /// `deploy.mode: global` (cannot be scaled).
-    pub global: bool,
-    /// Deployed by the stack and never removed by the timeline: a `docker service create` of
-    /// its name is a conflict (false: created by the timeline, or removed by it first).
-    pub in_stack: bool,
-}
-
-/// What commands may refer to.
-#[derive(Clone, Copy, Debug)]
-pub struct Names<'a> {
-    /// The stack's services.
-    pub services: &'a [ServiceRef],
-    /// The cluster's node names.
-    pub nodes: &'a [String],
-    /// The scenario file's folder (relative secret files are read from it).
-    pub base_dir: &'a std::path::Path,
-}
-
-/// Why a command was refused, with a hint when one helps.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommandError {
-    /// Docker's wording where it has one.
-    pub message: String,
-    /// How to fix it.
-    pub hint: Option<String>,
-}
-
-pub(super) fn error(message: impl Into<String>, hint: Option<String>) -> CommandError {
-    CommandError { message: message.into(), hint }
-}
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
@@ -70,44 +33,6 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
         _ => Err(vec![error("a timeline command must start with \"docker\"", Some(SUPPORTED.into()))]),
     }
 }
-
-/// Whether a flag takes a value.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Arity {
-    Bool,
-    Value,
-}
-
-/// One flag a command accepts.
-pub(super) struct Flag {
-    pub(super) long: &'static str,
-    pub(super) short: Option<char>,
-    pub(super) arity: Arity,
-}
-
-pub(super) const fn value(long: &'static str) -> Flag {
-    Flag { long, short: None, arity: Arity::Value }
-}
-
-pub(super) const fn switch(long: &'static str, short: Option<char>) -> Flag {
-    Flag { long, short, arity: Arity::Bool }
-}
-
-/// The `--update-*` and `--rollback-*` flags, which `docker service create` and `update` share.
-pub(super) const CONFIG_FLAGS: &[Flag] = &[
-    value("update-parallelism"),
-    value("update-delay"),
-    value("update-monitor"),
-    value("update-failure-action"),
-    value("update-max-failure-ratio"),
-    value("update-order"),
-    value("rollback-parallelism"),
-    value("rollback-delay"),
-    value("rollback-monitor"),
-    value("rollback-failure-action"),
-    value("rollback-max-failure-ratio"),
-    value("rollback-order"),
-];
 
 const UPDATE_FLAGS: &[Flag] = &[
     value("image"),
@@ -162,97 +87,6 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
     "with-registry-auth",
     "workdir",
 ];
-
-/// Flags and positional arguments, in command-line order.
-pub(super) struct Args<'a> {
-    pub(super) flags: Vec<(&'static str, String)>,
-    pub(super) positional: Vec<&'a str>,
-}
-
-/// Parses flags as pflag does: `--x v`, `--x=v`, `-d`, `-dq`, `--` ends flags.
-pub(super) fn parse_args<'a>(args: &[&'a str], spec: &[Flag], unmodelled: &[&str]) -> Result<Args<'a>, CommandError> {
-    parse_args_until(args, &[spec], unmodelled, false)
-}
-
-/// As [`parse_args`]; with `stop_at_positional`, flags end at the first positional argument (as
-/// `docker service create`, whose arguments after IMAGE are the container's command).
-pub(super) fn parse_args_until<'a>(
-    args: &[&'a str],
-    spec: &[&[Flag]],
-    unmodelled: &[&str],
-    stop_at_positional: bool,
-) -> Result<Args<'a>, CommandError> {
-    let mut out = Args { flags: Vec::new(), positional: Vec::new() };
-    let mut i = 0;
-    while i < args.len() {
-        let arg = args[i];
-        i += 1;
-        if arg == "--" || (stop_at_positional && !arg.starts_with('-')) {
-            if arg != "--" {
-                out.positional.push(arg);
-            }
-            out.positional.extend(&args[i..]);
-            break;
-        }
-        if let Some(body) = arg.strip_prefix("--") {
-            let (name, inline) = match body.split_once('=') {
-                Some((n, v)) => (n, Some(v.to_string())),
-                None => (body, None),
-            };
-            let flag = long_flag(name, spec, unmodelled)?;
-            let value = match (flag.arity, inline) {
-                (_, Some(v)) => v,
-                (Arity::Bool, None) => "true".to_string(),
-                (Arity::Value, None) => {
-                    let v = args.get(i).ok_or_else(|| error(format!("flag needs an argument: --{name}"), None))?;
-                    i += 1;
-                    v.to_string()
-                }
-            };
-            out.flags.push((flag.long, value));
-        } else if arg.len() > 1 && arg.starts_with('-') {
-            for (at, c) in arg[1..].char_indices() {
-                let flag = spec
-                    .iter()
-                    .flat_map(|s| s.iter())
-                    .find(|f| f.short == Some(c))
-                    .ok_or_else(|| error(format!("unknown shorthand flag: '{c}' in {arg}"), None))?;
-                if flag.arity == Arity::Bool {
-                    out.flags.push((flag.long, "true".to_string()));
-                    continue;
-                }
-                // `-lKEY=V`, `-l=KEY=V` or `-l KEY=V`: the value ends the cluster.
-                let rest = &arg[1 + at + c.len_utf8()..];
-                let value = if !rest.is_empty() {
-                    rest.strip_prefix('=').unwrap_or(rest).to_string()
-                } else {
-                    let v =
-                        args.get(i).ok_or_else(|| error(format!("flag needs an argument: '{c}' in {arg}"), None))?;
-                    i += 1;
-                    v.to_string()
-                };
-                out.flags.push((flag.long, value));
-                break;
-            }
-        } else {
-            out.positional.push(arg);
-        }
-    }
-    Ok(out)
-}
-
-fn long_flag<'s>(name: &str, spec: &[&'s [Flag]], unmodelled: &[&str]) -> Result<&'s Flag, CommandError> {
-    if let Some(flag) = spec.iter().flat_map(|s| s.iter()).find(|f| f.long == name) {
-        return Ok(flag);
-    }
-    if unmodelled.contains(&name) {
-        let hint = "set it in the stack file instead, or leave it out".to_string();
-        return Err(error(format!("flag --{name} is valid for docker but not simulated"), Some(hint)));
-    }
-    let longs: Vec<&str> = spec.iter().flat_map(|s| s.iter()).map(|f| f.long).collect();
-    let hint = suggest::closest(name, &longs).map(|c| format!("did you mean --{c}?"));
-    Err(error(format!("unknown flag: --{name}"), hint))
-}
 
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     let parsed =
@@ -311,100 +145,6 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
     Ok(())
 }
 
-pub(super) fn apply_patch(p: &mut UpdateConfigPatch, field: &str, flag: &str, value: &str) -> Result<(), CommandError> {
-    match field {
-        "parallelism" => p.parallelism = Some(parse_u64(flag, value)?),
-        "delay" => p.delay = Some(parse_duration(flag, value)?),
-        "monitor" => p.monitor = Some(parse_duration(flag, value)?),
-        "failure-action" => p.failure_action = Some(parse_choice(flag, value, FAILURE_ACTIONS)?),
-        "max-failure-ratio" => p.max_failure_ratio = Some(parse_ratio(flag, value)?),
-        "order" => p.order = Some(parse_choice(flag, value, ORDERS)?),
-        _ => {}
-    }
-    Ok(())
-}
-
-/// `update_config.failure_action` values.
-pub const FAILURE_ACTIONS: &[(&str, FailureAction)] =
-    &[("pause", FailureAction::Pause), ("continue", FailureAction::Continue), ("rollback", FailureAction::Rollback)];
-
-/// `update_config.order` values.
-pub const ORDERS: &[(&str, UpdateOrder)] =
-    &[("stop-first", UpdateOrder::StopFirst), ("start-first", UpdateOrder::StartFirst)];
-
-/// `--availability` values.
-pub const AVAILABILITIES: &[(&str, Availability)] =
-    &[("active", Availability::Active), ("pause", Availability::Pause), ("drain", Availability::Drain)];
-
-pub(super) fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint: Option<String>) -> CommandError {
-    error(format!("invalid argument \"{value}\" for \"--{flag}\" flag: {why}"), hint)
-}
-
-pub(super) fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
-    match value {
-        "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),
-        "false" | "0" | "f" | "F" | "FALSE" | "False" => Ok(false),
-        _ => Err(invalid(flag, value, "must be true or false", None)),
-    }
-}
-
-pub(super) fn parse_u64(flag: &str, value: &str) -> Result<u64, CommandError> {
-    value.parse::<u64>().map_err(|_| invalid(flag, value, "must be a non-negative integer", None))
-}
-
-pub(super) fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
-    parse_go_duration(value).map_err(|e| invalid(flag, value, e, None))
-}
-
-fn parse_ratio(flag: &str, value: &str) -> Result<f32, CommandError> {
-    match value.parse::<f32>() {
-        Ok(x) if (0.0..=1.0).contains(&x) => Ok(x),
-        Ok(_) => Err(invalid(flag, value, "must be between 0 and 1", None)),
-        Err(_) => Err(invalid(flag, value, "must be a number", None)),
-    }
-}
-
-pub(super) fn parse_choice<T: Copy>(flag: &str, value: &str, options: &[(&str, T)]) -> Result<T, CommandError> {
-    if let Some((_, t)) = options.iter().find(|(n, _)| *n == value) {
-        return Ok(*t);
-    }
-    let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
-    let why = format!("must be one of the following: {}", suggest::one_of(&names));
-    Err(invalid(flag, value, why, suggest::did_you_mean_value(value, &names)))
-}
-
-/// The secret name of `--secret-add`: `NAME` or `source=NAME,target=...` (Docker's CSV form).
-/// `--secret-add NAME` or `source=NAME,target=T,uid=U,gid=G,mode=M` (docker/cli `opts/swarmopts/secret.go`).
-pub(super) fn secret_source(flag: &str, value: &str) -> Result<crate::model::secret::SecretRef, CommandError> {
-    let fields: Vec<&str> = value.split(',').collect();
-    let mut r = crate::model::secret::SecretRef::named("");
-    let mut target = None;
-    for field in &fields {
-        match field.split_once('=') {
-            None if fields.len() == 1 => r.source = field.to_string(),
-            None => {
-                return Err(invalid(flag, value, format!("invalid field '{field}' must be a key=value pair"), None));
-            }
-            Some(("source" | "src", v)) => r.source = v.to_string(),
-            Some(("target", v)) => target = Some(v.to_string()),
-            Some(("uid", v)) => r.uid = v.to_string(),
-            Some(("gid", v)) => r.gid = v.to_string(),
-            Some(("mode", v)) => match u32::from_str_radix(v, 8) {
-                Ok(m) => r.mode = m,
-                Err(_) => return Err(invalid(flag, value, format!("invalid mode: {v}"), None)),
-            },
-            Some((k, _)) => {
-                return Err(invalid(flag, value, format!("invalid field in secret request: {k}"), None));
-            }
-        }
-    }
-    if r.source.is_empty() {
-        return Err(invalid(flag, value, "source is required", None));
-    }
-    r.target = target.unwrap_or_else(|| r.source.clone());
-    Ok(r)
-}
-
 fn one_service<'n>(cmd: &str, positional: &[&str], names: Names<'n>) -> Result<&'n ServiceRef, CommandError> {
     match positional {
         [name] => find_service(name, names),
@@ -426,20 +166,6 @@ fn find_service<'n>(name: &str, names: Names<'n>) -> Result<&'n ServiceRef, Comm
     }
     let fulls: Vec<&str> = names.services.iter().map(|s| s.full.as_str()).collect();
     Err(error(message, suggest::did_you_mean_value(name, &fulls)))
-}
-
-/// `--label-add KEY=VALUE` (a bare `KEY` has an empty value). A router label must hold what the
-/// router reads: `deploysim.weight` a non-negative integer.
-pub(super) fn label(flag: &str, value: &str) -> Result<(String, String), CommandError> {
-    let (k, v) = value.split_once('=').unwrap_or((value, ""));
-    if k.is_empty() {
-        return Err(invalid(flag, value, "the label key is empty", None));
-    }
-    if k == crate::model::route::WEIGHT_LABEL && crate::model::route::parse_weight(v).is_none() {
-        let hint = Some("a router weight is a whole number, e.g. deploysim.weight=10".to_string());
-        return Err(invalid(flag, value, "deploysim.weight must be a non-negative integer", hint));
-    }
-    Ok((k.to_string(), v.to_string()))
 }
 
 /// `docker service rm SERVICE...`: one action per service.
@@ -540,6 +266,8 @@ pub fn find_node(name: &str, names: Names<'_>) -> Result<String, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::cluster::Availability;
+    use crate::model::spec::{FailureAction, UpdateOrder};
     use crate::time::SimDuration;
 
     fn services() -> Vec<ServiceRef> {

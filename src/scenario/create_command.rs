@@ -8,9 +8,9 @@ use crate::model::spec::{
     Constraint, ConstraintOp, HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec,
     UpdateConfig,
 };
-use crate::scenario::command::{
-    Args, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until, parse_choice,
-    parse_duration, parse_u64, secret_source, switch, value,
+use crate::scenario::docker_cli::{
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until,
+    parse_choice, parse_duration, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
 
@@ -19,7 +19,7 @@ const CREATE_FLAGS: &[Flag] = &[
     value("name"),
     value("replicas"),
     value("mode"),
-    Flag { long: "label", short: Some('l'), arity: super::command::Arity::Value },
+    Flag { long: "label", short: Some('l'), arity: Arity::Value },
     value("stop-grace-period"),
     value("secret"),
     value("health-cmd"),
@@ -35,8 +35,8 @@ const CREATE_FLAGS: &[Flag] = &[
     value("restart-window"),
     value("constraint"),
     value("replicas-max-per-node"),
-    Flag { long: "env", short: Some('e'), arity: super::command::Arity::Value },
-    Flag { long: "publish", short: Some('p'), arity: super::command::Arity::Value },
+    Flag { long: "env", short: Some('e'), arity: Arity::Value },
+    Flag { long: "publish", short: Some('p'), arity: Arity::Value },
     value("network"),
     value("container-label"),
     switch("with-registry-auth", None),
@@ -229,7 +229,8 @@ fn constraint(flag: &str, v: &str) -> Result<Constraint, CommandError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::command::{ServiceRef, parse};
+    use crate::scenario::command::parse;
+    use crate::scenario::docker_cli::ServiceRef;
     use crate::time::SimDuration;
 
     fn services() -> Vec<ServiceRef> {

@@ -8,7 +8,7 @@ use crate::model::scenario::Action;
 use crate::model::secret::SecretDef;
 use crate::scenario::shell;
 
-use super::command::CommandError;
+use super::docker_cli::CommandError;
 
 fn error(message: impl Into<String>, hint: Option<&str>) -> CommandError {
     CommandError { message: message.into(), hint: hint.map(str::to_string) }

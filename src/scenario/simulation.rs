@@ -4,7 +4,8 @@
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
 use crate::model::scenario::{Action, EngineVersion, Latencies, Races, TimedAction};
 use crate::rng::Dist;
-use crate::scenario::command::{self, AVAILABILITIES, Names};
+use crate::scenario::command;
+use crate::scenario::docker_cli::{AVAILABILITIES, Names, ServiceRef};
 use crate::scenario::locate::Path;
 use crate::scenario::normalize_image;
 use crate::scenario::raw::Yaml;
@@ -344,8 +345,8 @@ pub fn removed_services(timeline: &Yaml) -> Vec<String> {
 /// Services the timeline creates — `docker service create --name X`, and the green or canary
 /// service of an update with a blue-green or canary `strategy` — so that later commands may
 /// name them.
-pub fn created_services(timeline: &Yaml) -> Vec<command::ServiceRef> {
-    let mut out: Vec<command::ServiceRef> = Vec::new();
+pub fn created_services(timeline: &Yaml) -> Vec<ServiceRef> {
+    let mut out: Vec<ServiceRef> = Vec::new();
     let items: &[Yaml] = if let Yaml::Seq(items) = timeline { items } else { &[] };
     for item in items {
         let Yaml::Map(e) = item else { continue };
@@ -364,7 +365,7 @@ pub fn created_services(timeline: &Yaml) -> Vec<command::ServiceRef> {
         let Some(service) = super::shell::split(line).ok().and_then(|w| w.last().cloned()) else { continue };
         let name = strategy.new_service_name(&service);
         if !out.iter().any(|s| s.full == name) {
-            out.push(command::ServiceRef { full: name.clone(), short: name, global: false, in_stack: false });
+            out.push(ServiceRef { full: name.clone(), short: name, global: false, in_stack: false });
         }
     }
     for words in service_commands(timeline, "create") {
@@ -380,7 +381,7 @@ pub fn created_services(timeline: &Yaml) -> Vec<command::ServiceRef> {
             }
         }
         if let Some(name) = name.filter(|n| !out.iter().any(|s| &s.full == n)) {
-            out.push(command::ServiceRef { full: name.clone(), short: name, global, in_stack: false });
+            out.push(ServiceRef { full: name.clone(), short: name, global, in_stack: false });
         }
     }
     out

@@ -7,7 +7,7 @@ use crate::model::spec::{
     Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, RestartCondition, RestartPolicy, ServiceMode,
     ServiceSpec, TaskSpec, UpdateConfig,
 };
-use crate::scenario::command::{FAILURE_ACTIONS, ORDERS, ServiceRef};
+use crate::scenario::docker_cli::{FAILURE_ACTIONS, ORDERS, ServiceRef};
 use crate::scenario::gate;
 use crate::scenario::locate::Path;
 use crate::scenario::normalize_image;

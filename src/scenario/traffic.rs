@@ -3,7 +3,7 @@
 
 use crate::model::traffic::{MilliRps, Overload, TrafficSpec};
 use crate::rng::Dist;
-use crate::scenario::command::ServiceRef;
+use crate::scenario::docker_cli::ServiceRef;
 use crate::scenario::locate::Path;
 use crate::scenario::raw::Yaml;
 use crate::scenario::suggest;

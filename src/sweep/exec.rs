@@ -1,14 +1,9 @@
-//! Running every (policy, seed) pair over a pool of scoped threads, and reducing each run to the
-//! few figures a sweep keeps.
-
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+//! What a sweep keeps of each run (a few figures of one service), and how its runs are dealt
+//! out to shards.
 
 use crate::model::record::{RunRecord, UpdateState};
-use crate::model::scenario::Scenario;
 use crate::report::{Ratio, availability};
 use crate::time::SimDuration;
-use crate::world::World;
 
 /// What a sweep keeps of one run (of the sweep's service).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,62 +105,4 @@ impl std::fmt::Display for Shard {
 /// The job number of run `seed` (1-based) of `policy`.
 pub fn job_of(policy: usize, seed: u64, seeds: u64) -> usize {
     policy * seeds as usize + (seed - 1) as usize
-}
-
-/// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
-/// `threads` threads and returns the figures in (policy, seed) order, whatever the thread
-/// count: each job is a pure function of its scenario and seed, and results are sorted by job
-/// number before they are returned. `on_progress`, if any, is called (from the calling thread)
-/// with the jobs done so far.
-pub fn run_all(
-    scenarios: &[Scenario],
-    service: &str,
-    seeds: u64,
-    shard: Shard,
-    threads: usize,
-    on_progress: Option<&mut dyn FnMut(usize, usize)>,
-) -> Vec<RunFigures> {
-    let jobs: Vec<usize> = shard.jobs(scenarios.len() * seeds as usize).collect();
-    let total = jobs.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::with_capacity(total));
-    std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                let mut local = Vec::new();
-                while let Some(&job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    local.push((job, run_one(scenarios, service, seeds, job)));
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-                results.lock().expect("a sweep worker panicked").extend(local);
-            });
-        }
-        if let Some(report) = on_progress {
-            watch_progress(&done, total, report);
-        }
-    });
-    let mut results = results.into_inner().expect("a sweep worker panicked");
-    results.sort_by_key(|(job, _)| *job);
-    results.into_iter().map(|(_, figures)| figures).collect()
-}
-
-/// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
-fn run_one(scenarios: &[Scenario], service: &str, seeds: u64, job: usize) -> RunFigures {
-    let policy = job / seeds as usize;
-    let mut scenario = scenarios[policy].clone();
-    scenario.seed = (job as u64 % seeds) + 1;
-    figures(&World::new(scenario).simulate(), service, policy)
-}
-
-/// Reports progress until every job is done (polling: the workers never wait on it).
-fn watch_progress(done: &AtomicUsize, total: usize, on_progress: &mut dyn FnMut(usize, usize)) {
-    loop {
-        let now = done.load(Ordering::Relaxed);
-        on_progress(now, total);
-        if now >= total {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }

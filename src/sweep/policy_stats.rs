@@ -2,7 +2,7 @@
 //! metrics `--objective` and `--constraint` may name).
 
 use super::exec::RunFigures;
-use super::stats::{Estimate, mean, percentile, wilson};
+use super::stats::{Estimate, mean, percentile, proportion};
 
 /// A named figure of a policy and how many decimals it prints with.
 pub type Column = (&'static str, f64, usize);
@@ -21,8 +21,8 @@ pub fn columns(runs: &[&RunFigures]) -> Vec<Column> {
     out.push(("duration_p50", percentile(&durations, 50), 3));
     out.push(("duration_p95", percentile(&durations, 95), 3));
     out.push(("duration_max", durations.last().copied().unwrap_or(f64::NAN), 3));
-    out.extend(with_ci("pause_probability", wilson(runs.iter().filter(|r| r.paused).count(), n), 4));
-    out.extend(with_ci("rollback_probability", wilson(runs.iter().filter(|r| r.rolled_back).count(), n), 4));
+    out.extend(with_ci("pause_probability", proportion(runs.iter().filter(|r| r.paused).count(), n), 4));
+    out.extend(with_ci("rollback_probability", proportion(runs.iter().filter(|r| r.rolled_back).count(), n), 4));
     out.extend(with_ci("min_serving_ratio_mean", mean(&ratios), 4));
     out.push(("min_serving_ratio_p5", percentile(&ratios, 5), 4));
     out.push(("min_serving_ratio_min", ratios.first().copied().unwrap_or(f64::NAN), 4));

@@ -1,8 +1,7 @@
 //! Summary statistics of a policy's runs: nearest-rank percentiles, means with a normal
 //! approximation confidence interval, and proportions with a Wilson score interval (95 %).
 
-/// The normal quantile for a two-sided 95 % interval.
-const Z95: f64 = 1.959_963_984_540_054;
+use crate::stats::{Z95, wilson};
 
 /// The `pct`-th percentile by the nearest-rank method: the smallest observed value with at
 /// least `pct` % of the values at or below it (rank `ceil(pct·n/100)`, at least 1). Always an
@@ -45,18 +44,9 @@ pub fn mean(values: &[f64]) -> Estimate {
     Estimate { value: m, low: m - half, high: m + half }
 }
 
-/// The proportion `k/n` with its Wilson score interval, which (unlike the normal
-/// approximation) stays inside [0, 1] and is not empty when k is 0 or n: with 0 of 100 runs
-/// paused it still says the probability could be up to 3.7 %.
-pub fn wilson(k: usize, n: usize) -> Estimate {
-    if n == 0 {
-        return Estimate { value: f64::NAN, low: f64::NAN, high: f64::NAN };
-    }
-    let (k, n) = (k as f64, n as f64);
-    let p = k / n;
-    let z2 = Z95 * Z95;
-    let denom = 1.0 + z2 / n;
-    let center = (p + z2 / (2.0 * n)) / denom;
-    let half = Z95 / denom * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt();
-    Estimate { value: p, low: (center - half).max(0.0), high: (center + half).min(1.0) }
+/// The proportion `k/n` with its 95 % Wilson score interval ([`crate::stats::wilson`]). With
+/// no runs the proportion is NaN and the interval all of [0, 1].
+pub fn proportion(k: usize, n: usize) -> Estimate {
+    let (low, high) = wilson(k as u64, n as u64, Z95);
+    Estimate { value: k as f64 / n as f64, low, high }
 }

@@ -5,11 +5,18 @@ use std::path::PathBuf;
 
 use super::params::{cartesian, parse_set};
 use super::recommend::{Objective, parse_constraint, parse_objective, ranked};
-use super::stats::{mean, percentile, wilson};
+use super::stats::{mean, percentile, proportion};
 use super::*;
+use crate::commands::sweep::run_all;
 
 fn tutorial() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/rolling-update.yml")
+}
+
+/// The plan of a sweep of the tutorial.
+fn plan_tutorial(sets: &[String]) -> Result<(Plan, Vec<crate::model::scenario::Scenario>), String> {
+    let path = tutorial();
+    plan(&std::fs::read_to_string(&path).unwrap(), &path, sets)
 }
 
 fn close(a: f64, b: f64) -> bool {
@@ -53,23 +60,23 @@ fn percentiles_use_the_nearest_rank() {
 fn confidence_intervals_match_known_values() {
     let m = mean(&[1.0, 2.0, 3.0, 4.0]);
     assert!(close(m.value, 2.5) && close(m.low, 1.2349) && close(m.high, 3.7651), "{m:?}");
-    let w = wilson(0, 100);
+    let w = proportion(0, 100);
     assert!(close(w.value, 0.0) && close(w.low, 0.0) && close(w.high, 0.0370), "{w:?}");
-    let w = wilson(5, 10);
+    let w = proportion(5, 10);
     assert!(close(w.low, 0.2366) && close(w.high, 0.7634), "{w:?}");
     assert!(mean(&[1.0, f64::INFINITY]).low.is_nan());
 }
 
 #[test]
 fn unknown_paths_are_usage_errors_with_a_hint() {
-    let e = plan(&tutorial(), &["services.web.deploy.update_config.paralelism=1,2".into()]).err().unwrap();
+    let e = plan_tutorial(&["services.web.deploy.update_config.paralelism=1,2".into()]).err().unwrap();
     assert!(e.to_string().contains("did you mean parallelism?"), "{e}");
-    let e = plan(&tutorial(), &["x-simulation.images.nginx:1.15-alpine.pull=1s".into()]).err().unwrap();
+    let e = plan_tutorial(&["x-simulation.images.nginx:1.15-alpine.pull=1s".into()]).err().unwrap();
     assert!(
         e.to_string().contains("no key nginx:1.15-alpine in x-simulation.images; did you mean nginx:1.13-alpine?"),
         "{e}"
     );
-    let e = plan(&tutorial(), &["services.web.deploy.update_config.order=sideways".into()]).err().unwrap();
+    let e = plan_tutorial(&["services.web.deploy.update_config.order=sideways".into()]).err().unwrap();
     assert!(e.to_string().contains("policy order=sideways"), "{e}");
 }
 
@@ -79,7 +86,7 @@ fn stack_and_simulation_keys_reach_the_scenario() {
         "services.web.deploy.update_config.parallelism=1,4".into(),
         "x-simulation.images.nginx:1.14-alpine.pull=2s".into(),
     ];
-    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
     assert_eq!(scenarios.len(), 2);
     assert_eq!(scenarios[0].services[0].update.parallelism, 1);
     assert_eq!(scenarios[1].services[0].update.parallelism, 4);
@@ -93,8 +100,8 @@ fn common_random_numbers_give_equal_runs_when_the_value_cannot_matter() {
     // Nothing rolls back in the tutorial, so the rollback delay cannot change anything
     // (rollback_config needs compose format 3.7).
     let sets = ["version=\"3.7\"".into(), "services.web.deploy.rollback_config.delay=0s,30s".into()];
-    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&scenarios, &plan.service, 4, Shard::WHOLE, 2, None);
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let runs = run_all(&scenarios, &plan.service, 4, Shard::WHOLE, 2, None);
     let (a, b): (Vec<_>, Vec<_>) = runs.into_iter().partition(|r| r.policy == 0);
     assert_eq!(a.len(), 4);
     for (x, y) in a.iter().zip(&b) {
@@ -110,9 +117,9 @@ fn outputs_do_not_depend_on_the_thread_count() {
         "services.web.deploy.update_config.parallelism=1,3".into(),
         "services.web.deploy.update_config.delay=0s,5s".into(),
     ];
-    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
     let files = |threads| {
-        let runs = exec::run_all(&scenarios, &plan.service, 3, Shard::WHOLE, threads, None);
+        let runs = run_all(&scenarios, &plan.service, 3, Shard::WHOLE, threads, None);
         (runs_csv(&plan, &runs), sweep_csv(&plan, &policy_columns(&plan, &runs)))
     };
     let (runs1, sweep1) = files(1);
@@ -148,8 +155,8 @@ fn recommends_the_best_policy_meeting_the_constraints() {
 #[test]
 fn the_story_names_the_choice_the_runner_up_and_the_snippet() {
     let sets = ["services.web.deploy.update_config.parallelism=1,5".into()];
-    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&scenarios, &plan.service, 2, Shard::WHOLE, 2, None);
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let runs = run_all(&scenarios, &plan.service, 2, Shard::WHOLE, 2, None);
     let columns = policy_columns(&plan, &runs);
     let known = ["duration_p95", "min_serving_ratio_p5"];
     let objective = parse_objective("min:duration_p95", &known).unwrap();
@@ -186,15 +193,15 @@ fn a_heat_map_is_drawn_only_when_two_parameters_vary() {
         "services.web.deploy.update_config.parallelism=1,2".into(),
         "services.web.deploy.update_config.delay=0s,5s".into(),
     ];
-    let (two, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let runs = exec::run_all(&scenarios, &two.service, 1, Shard::WHOLE, 1, None);
+    let (two, scenarios) = plan_tutorial(&sets).unwrap();
+    let runs = run_all(&scenarios, &two.service, 1, Shard::WHOLE, 1, None);
     let columns = policy_columns(&two, &runs);
     let known = policy_stats::metric_names();
     let objective = parse_objective("min:duration_p95", &known).unwrap();
     let grid = heat_grid(&two, &columns, &objective, &[]).unwrap();
     assert_eq!((grid.cells.len(), grid.best), (4, Some((1, 0))));
     assert!(heatmap::svg(&grid).starts_with("<svg"));
-    let (one, _) = plan(&tutorial(), &sets[..1]).unwrap();
+    let (one, _) = plan_tutorial(&sets[..1]).unwrap();
     assert!(heat_grid(&one, &columns[..2], &objective, &[]).is_none());
 }
 
@@ -220,8 +227,8 @@ fn shards_deal_every_job_to_exactly_one_shard() {
 #[test]
 fn a_shard_file_round_trips_the_exact_figures() {
     let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
-    let (plan, scenarios) = plan(&tutorial(), &sets).unwrap();
-    let whole = exec::run_all(&scenarios, &plan.service, 3, Shard::WHOLE, 2, None);
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let whole = run_all(&scenarios, &plan.service, 3, Shard::WHOLE, 2, None);
     let definition = shard::Definition {
         scenario: plan.name.clone(),
         input_digest: "0123456789abcdef".into(),
@@ -236,7 +243,7 @@ fn a_shard_file_round_trips_the_exact_figures() {
     let mut loaded = Vec::new();
     for index in [2, 1] {
         let part = Shard { index, count: 2 };
-        let runs = exec::run_all(&scenarios, &plan.service, 3, part, 1, None);
+        let runs = run_all(&scenarios, &plan.service, 3, part, 1, None);
         assert_eq!(runs.len(), 3);
         let path = tmp.path().join(format!("{index}.json"));
         std::fs::write(&path, shard::to_bytes(&definition, part, &runs)).unwrap();

@@ -1,4 +1,5 @@
-//! Helpers shared by the integration tests: where the scenarios and golden files live.
+//! Helpers shared by the integration tests: where the scenarios and golden files live, and how
+//! to simulate one.
 // Each test crate uses only part of this module.
 #![allow(dead_code)]
 
@@ -36,4 +37,15 @@ pub fn yml_files(dir: &Path) -> Vec<PathBuf> {
 /// `path` relative to the crate root, for messages.
 pub fn rel(path: &Path) -> String {
     path.strip_prefix(repo_root()).unwrap_or(path).display().to_string()
+}
+
+/// Loads `path` and simulates it (with `seed` in place of the scenario's, when given), as
+/// `deploysim run` does without writing the report.
+pub fn simulate_file(
+    path: &Path,
+    seed: Option<u64>,
+) -> Result<deploysim::model::record::RunRecord, deploysim::scenario::ScenarioError> {
+    let scenario = deploysim::scenario::load(path)?;
+    let options = deploysim::commands::simulate::SimulateOptions::default();
+    Ok(deploysim::commands::simulate::simulate(scenario, seed, &options))
 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::figures::{HEADER, Row, Summary, csv};
+use super::figures::{Aggregate, HEADER, Row, csv};
 use crate::model::record::RunRecord;
 use crate::model::route::{Backend, RouteState};
 use crate::model::strategy::{PhaseChange, StrategyRecord};
@@ -141,7 +141,7 @@ fn summaries_count_outcomes_and_average_over_seeds() {
         mixed: SimDuration::from_secs(10),
         time_to_recover: None,
     };
-    let s = Summary::of("canary", &[one("completed", 2, Some(20)), one("aborted", 4, None)]);
+    let s = Aggregate::of("canary", &[one("completed", 2, Some(20)), one("aborted", 4, None)]);
     assert_eq!(s.outcome_text(), "completed 1/2, aborted 1/2");
     let cells = s.cells();
     assert_eq!(cells.len(), HEADER.len());
@@ -149,7 +149,7 @@ fn summaries_count_outcomes_and_average_over_seeds() {
     assert_eq!((cells[3].as_str(), cells[4].as_str()), ("20.000", "1"));
     assert_eq!((cells[5].as_str(), cells[6].as_str()), ("3.000", "0.9000"));
     assert_eq!((cells[11].as_str(), cells[12].as_str()), ("", "0"), "no run recovered");
-    let single = Summary::of("rolling", &[one("completed", 2, Some(20))]);
+    let single = Aggregate::of("rolling", &[one("completed", 2, Some(20))]);
     assert_eq!(single.cells()[2..6], ["completed", "20.000", "1", "2"]);
     let text = String::from_utf8(csv(&[single])).unwrap();
     assert!(text.starts_with("strategy,runs,outcome,time_to_fully_new_s,fully_new_runs,"), "{text}");

@@ -1,48 +1,30 @@
-//! The application layer: load a scenario, run the world, write the report, print the story.
+//! `deploysim run`: simulate a scenario, write its report folder, print the story.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
+use crate::commands::Error;
+use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::model::record::RunRecord;
 use crate::report;
-use crate::world::World;
 
-/// An error of the user's making (bad scenario or arguments): exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
-/// Options of `deploysim run`.
-#[derive(Debug, Clone)]
-pub struct RunOptions {
-    /// Scenario file.
+/// Simulate a scenario and write its report (events.csv, timeline.csv, summary.json).
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// A stack file with an `x-simulation:` section, or a simulation file naming its stack.
     pub scenario: PathBuf,
-    /// Seed override.
+    /// Seed for every random stream (overrides `x-simulation.seed`).
+    #[arg(long)]
     pub seed: Option<u64>,
-    /// Report folder override.
+    /// Report folder (default: reports/<scenario name>/).
+    #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Print nothing.
+    /// Print nothing but errors.
+    #[arg(long, short)]
     pub quiet: bool,
-    /// Print one line per event first (`ps::trace`), even with `quiet`.
+    /// Print one line per task state change, UpdateStatus change and timeline action before
+    /// the summary (also with --quiet); the format is in `src/ps/trace.rs`.
+    #[arg(long)]
     pub trace: bool,
-}
-
-/// Loads and simulates a scenario (no files written).
-pub fn simulate_file(path: &Path, seed: Option<u64>) -> anyhow::Result<(RunRecord, Vec<String>)> {
-    let (mut scenario, warnings) =
-        crate::scenario::load_with_warnings(path).map_err(|e| anyhow::Error::new(UsageError(e.to_string())))?;
-    if let Some(seed) = seed {
-        scenario.seed = seed;
-    }
-    Ok((World::new(scenario).simulate(), warnings))
 }
 
 /// The report files of a run, in a fixed order (`mounts.csv` only when secrets were mounted,
@@ -64,53 +46,38 @@ pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
 
 /// The plots of a run, drawn from its report files' bytes exactly as `deploysim plot` draws
 /// them from the files on disk (so the two give identical images).
-fn plot_files(files: &[(&'static str, Vec<u8>)]) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
     let sources = crate::plot::Sources {
-        timeline: find("timeline.csv").context("a run always writes timeline.csv")?,
+        timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
         summary: find("summary.json"),
         events: find("events.csv"),
         requests: find("requests.csv"),
     };
     // The CSV was written a moment ago by this binary: failing to read it back is a bug.
-    crate::plot::render(&sources).context("could not plot the run's own timeline.csv")
+    crate::plot::render(&sources)
+        .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))
 }
 
 /// Removes plots an earlier run left that this run did not draw (a service since renamed, or
 /// one plot per service where there is now a single `timeline.svg`).
-fn remove_stale_plots(dir: &Path, written: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
-    let entries = std::fs::read_dir(dir).with_context(|| format!("could not list '{}'", dir.display()))?;
+fn remove_stale_plots(dir: &Path, written: &[(&str, Vec<u8>)]) -> Result<(), Error> {
+    let entries = std::fs::read_dir(dir).map_err(Error::io(format!("could not list '{}'", dir.display())))?;
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if crate::plot::is_plot_file(&name) && !written.iter().any(|(n, _)| *n == name) {
             let path = entry.path();
-            std::fs::remove_file(&path).with_context(|| format!("could not remove '{}'", path.display()))?;
+            std::fs::remove_file(&path).map_err(Error::io(format!("could not remove '{}'", path.display())))?;
         }
     }
     Ok(())
 }
 
-/// `deploysim plot CSV [--out DIR]`: redraws a report's plots; prints the files written.
-pub fn plot(csv: &Path, out: Option<&Path>) -> anyhow::Result<()> {
-    match crate::plot::command(csv, out) {
-        Ok(paths) => {
-            for path in paths {
-                println!("{}", path.display());
-            }
-            Ok(())
-        }
-        Err(crate::plot::CommandError::Input(e)) => Err(anyhow::Error::new(UsageError(e.to_string()))),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// `deploysim run`.
-pub fn run(options: &RunOptions) -> anyhow::Result<()> {
-    let (record, warnings) = simulate_file(&options.scenario, options.seed)?;
-    for w in &warnings {
-        eprintln!("{w}");
-    }
-    let dir = options.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
+pub fn run(args: &RunArgs) -> Result<(), Error> {
+    let scenario = load(&args.scenario)?;
+    let record = simulate(scenario, args.seed, &SimulateOptions::default());
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
     let files = report_files(&record);
     let plots = plot_files(&files)?;
     let svgs: Vec<(String, String)> = plots
@@ -125,7 +92,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         .chain(std::iter::once(("index.html", page)))
         .collect();
     report::write_atomically(&dir, &named)
-        .with_context(|| format!("could not write the report to '{}'", dir.display()))?;
+        .map_err(Error::io(format!("could not write the report to '{}'", dir.display())))?;
     remove_stale_plots(&dir, &named)?;
     // A file only some runs write must not survive from an earlier run of the same scenario.
     for optional in ["mounts.csv", "requests.csv"] {
@@ -134,13 +101,13 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
         }
         let stale = dir.join(optional);
         if stale.exists() {
-            std::fs::remove_file(&stale).with_context(|| format!("could not remove '{}'", stale.display()))?;
+            std::fs::remove_file(&stale).map_err(Error::io(format!("could not remove '{}'", stale.display())))?;
         }
     }
-    if options.trace {
+    if args.trace {
         print!("{}", crate::ps::trace(&record));
     }
-    if record.actions.is_empty() && !options.quiet {
+    if record.actions.is_empty() && !args.quiet {
         // A plain stack file only deploys: say how to simulate what people came for.
         eprintln!(
             "note: the scenario has no x-simulation.timeline, so only the deploy was simulated; add e.g.\n  \
@@ -148,7 +115,7 @@ pub fn run(options: &RunOptions) -> anyhow::Result<()> {
              (see scenarios/rolling-update.yml and docs/scenario-format.md)"
         );
     }
-    if !options.quiet {
+    if !args.quiet {
         print!("{}", report::narrative(&record));
         println!("report: {}", dir.display());
     }

@@ -1,4 +1,4 @@
-//! One strategy's figures: per run ([`Row`]) and over seeds ([`Summary`]), and the table they
+//! One strategy's figures: per run ([`Row`]) and over seeds ([`Aggregate`]), and the table they
 //! make (`strategies.csv` and stdout).
 
 use crate::model::record::RunRecord;
@@ -82,7 +82,7 @@ impl Row {
 
 /// One strategy over every seed.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Summary {
+pub struct Aggregate {
     /// The strategy's name.
     pub strategy: String,
     /// Runs (seeds).
@@ -122,9 +122,9 @@ fn mean(values: impl Iterator<Item = f64>) -> (Option<f64>, usize) {
     if v.is_empty() { (None, 0) } else { (Some(v.iter().sum::<f64>() / v.len() as f64), v.len()) }
 }
 
-impl Summary {
+impl Aggregate {
     /// The summary of `rows` (one per seed).
-    pub fn of(strategy: &str, rows: &[Row]) -> Summary {
+    pub fn of(strategy: &str, rows: &[Row]) -> Aggregate {
         let mut outcomes: Vec<(String, usize)> = Vec::new();
         for r in rows {
             match outcomes.iter_mut().find(|(o, _)| *o == r.outcome) {
@@ -136,7 +136,7 @@ impl Summary {
             let v: Option<Vec<u64>> = rows.iter().map(f).collect();
             v.map(|v| v.iter().sum::<u64>() as f64 / v.len().max(1) as f64)
         };
-        Summary {
+        Aggregate {
             strategy: strategy.to_string(),
             runs: rows.len(),
             outcomes,
@@ -177,7 +177,7 @@ impl Summary {
     fn partial(&self, (value, n): (Option<f64>, usize)) -> String {
         match value {
             Some(v) if n < self.runs => format!("{} ({n}/{})", secs_text(v), self.runs),
-            other => Summary::mean_secs(other),
+            other => Aggregate::mean_secs(other),
         }
     }
 
@@ -189,7 +189,7 @@ impl Summary {
             self.strategy.clone(),
             self.runs.to_string(),
             self.outcome_text(),
-            Summary::mean_secs(self.time_to_fully_new.0),
+            Aggregate::mean_secs(self.time_to_fully_new.0),
             self.time_to_fully_new.1.to_string(),
             self.count(self.peak_extra_tasks),
             format!("{:.4}", self.min_serving_ratio),
@@ -197,7 +197,7 @@ impl Summary {
             opt(self.requests_to_new),
             opt(self.new_failed),
             secs_text(self.mixed),
-            Summary::mean_secs(self.time_to_recover.0),
+            Aggregate::mean_secs(self.time_to_recover.0),
             self.time_to_recover.1.to_string(),
         ]
     }
@@ -239,7 +239,7 @@ pub const HEADER: [&str; 13] = [
 ];
 
 /// `strategies.csv`.
-pub fn csv(summaries: &[Summary]) -> Vec<u8> {
+pub fn csv(summaries: &[Aggregate]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(HEADER);
     for s in summaries {
@@ -264,13 +264,13 @@ const TITLES: [&str; 11] = [
 ];
 
 /// The table and what it shows, for stdout.
-pub fn story(scenario: &str, seeds: &[u64], summaries: &[Summary]) -> String {
+pub fn story(scenario: &str, seeds: &[u64], summaries: &[Aggregate]) -> String {
     let seed_text = match seeds {
         [one] => format!("seed {one}"),
         many => format!("seeds 1..={} (means)", many.len()),
     };
     let mut out = format!("compare-strategies: {scenario}, {seed_text}; one rollout, the same workload and luck\n\n");
-    let rows: Vec<Vec<String>> = summaries.iter().map(Summary::display_cells).collect();
+    let rows: Vec<Vec<String>> = summaries.iter().map(Aggregate::display_cells).collect();
     let widths: Vec<usize> = (0..TITLES.len())
         .map(|c| rows.iter().map(|r| r[c].chars().count()).chain([TITLES[c].len()]).max().unwrap_or(0))
         .collect();
@@ -288,8 +288,8 @@ pub fn story(scenario: &str, seeds: &[u64], summaries: &[Summary]) -> String {
 }
 
 /// Plain sentences drawn from the figures (never asserted beforehand).
-fn lessons(summaries: &[Summary]) -> String {
-    let list = |f: &dyn Fn(&Summary) -> String| {
+fn lessons(summaries: &[Aggregate]) -> String {
+    let list = |f: &dyn Fn(&Aggregate) -> String| {
         summaries.iter().map(|s| format!("{} {}", s.strategy, f(s))).collect::<Vec<_>>().join(", ")
     };
     let mut out = format!("cost: extra tasks at the peak: {}\n", list(&|s| s.count(s.peak_extra_tasks)));

@@ -1,9 +1,12 @@
 //! Reads `x-simulation.expect` with the loader's checker, so that a mistyped key, operator or
 //! service gets the same file:line diagnostics and did-you-mean hints as the rest of the file.
 
-use crate::expect::{Bound, Check, Expectation, Kind, Op, Statistical, SummaryTest};
-use crate::scenario::command::ServiceRef;
-use crate::scenario::reader::{Checker, Entries, Path, Yaml, did_you_mean, get, one_of};
+use super::docker_cli::ServiceRef;
+use super::locate::Path;
+use super::raw::Yaml;
+use super::suggest::{did_you_mean_value as did_you_mean, one_of};
+use super::validate::{Checker, Entries, get};
+use crate::model::expect::{Bound, Check, Expectation, Kind, Op, Statistical, SummaryTest};
 use crate::time::parse_go_duration;
 
 /// The keys of an assertion item (besides `service`).
@@ -136,7 +139,7 @@ fn share(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<f64> {
 /// `90%`, `95%` or `99%` (the levels whose z-values are built in).
 fn confidence(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<f64> {
     let level = share(c, v, path)?;
-    if crate::expect::stats::z_for(level).is_none() {
+    if crate::stats::z_for(level).is_none() {
         c.error(path, "must be 90%, 95% or 99%", None);
         return None;
     }

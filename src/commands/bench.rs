@@ -4,17 +4,31 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+use crate::commands::simulate::{SimulateOptions, simulate};
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
 use crate::model::scenario::{Action, EngineVersion, Latencies, Scenario, ServiceUpdate, TimedAction};
 use crate::model::spec::{HealthConfig, Healthcheck, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig};
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
-use crate::world::World;
 
-/// The benchmark scenario: `replicas` tasks with a health check on `nodes` nodes, updated to a
-/// new image with `parallelism` workers once deployed.
-pub fn scenario(replicas: u64, nodes: u64, parallelism: u64) -> Scenario {
-    scenario_with(replicas, nodes, parallelism, false)
+/// Time a large rolling update (100,000 replicas on 5,000 nodes by default).
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Replicas of the benchmark service.
+    #[arg(long, default_value_t = 100_000)]
+    pub replicas: u64,
+    /// Nodes in the cluster.
+    #[arg(long, default_value_t = 5_000)]
+    pub nodes: u64,
+    /// update_config.parallelism.
+    #[arg(long, default_value_t = 1_000)]
+    pub parallelism: u64,
+    /// Also build the report files in memory (as `run` does, without writing them).
+    #[arg(long)]
+    pub with_reports: bool,
+    /// Jitter every latency by ±20 % (almost no two events share an instant).
+    #[arg(long)]
+    pub jitter: bool,
 }
 
 /// `±20 %` uniform jitter on a fixed duration.
@@ -23,9 +37,10 @@ fn jittered(d: &Dist) -> Dist {
     Dist::Uniform(SimDuration::from_nanos(t - t / 5), SimDuration::from_nanos(t + t / 5))
 }
 
-/// The benchmark scenario, optionally with every latency jittered (so that almost no two events
-/// share an instant: the event queue's worst case).
-pub fn scenario_with(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) -> Scenario {
+/// The benchmark scenario: `replicas` tasks with a health check on `nodes` nodes, updated to a
+/// new image with `parallelism` workers once deployed; with `jitter`, every latency jittered
+/// (so that almost no two events share an instant: the event queue's worst case).
+fn scenario(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) -> Scenario {
     let node_specs = (0..nodes)
         .map(|i| NodeSpec {
             name: format!("node-{}", i + 1),
@@ -108,14 +123,15 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// Runs the benchmark and prints its figures.
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-pub fn run(replicas: u64, nodes: u64, parallelism: u64, with_reports: bool, jitter: bool) -> anyhow::Result<()> {
-    let scenario = scenario_with(replicas, nodes, parallelism, jitter);
+pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
+    let BenchArgs { replicas, nodes, parallelism, with_reports, jitter } = *args;
+    let scenario = scenario(replicas, nodes, parallelism, jitter);
     let latencies = if jitter { "jittered" } else { "fixed" };
     println!(
         "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies"
     );
     let started = Instant::now();
-    let record = World::new(scenario).simulate();
+    let record = simulate(scenario, None, &SimulateOptions::default());
     let simulated = started.elapsed();
     let events = record.events_handled;
     let svc = &record.services[0];
@@ -130,7 +146,7 @@ pub fn run(replicas: u64, nodes: u64, parallelism: u64, with_reports: bool, jitt
     );
     if with_reports {
         let t = Instant::now();
-        let bytes: usize = crate::app::report_files(&record).iter().map(|(_, b)| b.len()).sum();
+        let bytes: usize = crate::commands::run::report_files(&record).iter().map(|(_, b)| b.len()).sum();
         println!("reports: {} bytes built in {:.3} s", bytes, t.elapsed().as_secs_f64());
     }
     if let Some(kib) = peak_rss_kib() {

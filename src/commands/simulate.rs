@@ -1,0 +1,35 @@
+//! The one way every command loads and simulates a scenario: load (printing the loader's
+//! warnings), override the seed, run the world.
+
+use std::path::Path;
+
+use crate::model::record::RunRecord;
+use crate::model::scenario::Scenario;
+use crate::scenario::ScenarioError;
+use crate::world::World;
+
+/// How a run is made, beyond the scenario and its seed.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SimulateOptions {
+    /// Check the world's invariants after every event (slow: for tests).
+    pub invariant_checks: bool,
+}
+
+/// Loads and validates a scenario named on the command line, printing its warnings (options
+/// Docker would ignore, settings without effect) to stderr.
+pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    let (scenario, warnings) = crate::scenario::load_with_warnings(path)?;
+    for w in &warnings {
+        eprintln!("{w}");
+    }
+    Ok(scenario)
+}
+
+/// Runs `scenario` with `seed` in place of `x-simulation.seed` when given.
+pub fn simulate(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> RunRecord {
+    if let Some(seed) = seed {
+        scenario.seed = seed;
+    }
+    let world = World::new(scenario);
+    if options.invariant_checks { world.with_invariant_checks().simulate() } else { world.simulate() }
+}

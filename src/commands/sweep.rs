@@ -1,0 +1,219 @@
+//! `deploysim sweep`: run a scenario under every combination of policy values over many seeds
+//! (or, with `--shard I/N`, one share of those runs), write the outputs, recommend a policy.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use crate::commands::Error;
+use crate::commands::simulate::{SimulateOptions, simulate};
+use crate::model::scenario::Scenario;
+use crate::sweep::exec::{RunFigures, Shard, figures};
+use crate::sweep::recommend::{Constraint, Objective};
+use crate::sweep::{Plan, check_traffic, goals, outputs, plan, shard, story};
+
+/// Run a scenario under every combination of policy values over many seeds, write runs.csv
+/// and sweep.csv, and recommend a policy (see the README's sweep section).
+#[derive(Debug, clap::Args)]
+pub struct SweepArgs {
+    /// A stack file with an `x-simulation:` section.
+    pub scenario: PathBuf,
+    /// PATH=V1,V2,… (or a range `1..6`, inclusive): a dotted path in the scenario file and the
+    /// values to try, e.g. services.web.deploy.update_config.parallelism=1,2,4. Repeatable.
+    #[arg(long = "set", value_name = "PATH=VALUES")]
+    pub sets: Vec<String>,
+    /// Runs per policy: seeds 1..=N, the same for every policy (common random numbers).
+    #[arg(long, default_value_t = 20)]
+    pub seeds: u64,
+    /// Report folder (default: reports/<scenario name>-sweep/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Worker threads (default: every core); the results do not depend on it.
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// What to optimise: min:METRIC or max:METRIC, METRIC a sweep.csv column
+    /// (default min:duration_p95).
+    #[arg(long)]
+    pub objective: Option<String>,
+    /// A bound the recommended policy must meet: METRIC>=V, <=, > or <. Repeatable
+    /// (default, when none: min_serving_ratio_p5>=0.8).
+    #[arg(long = "constraint", value_name = "METRIC<OP>V")]
+    pub constraints: Vec<String>,
+    /// Print nothing (the files are still written).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Run only share I of N of the runs (1 <= I <= N) and write DIR/shard.json for
+    /// `deploysim merge` (default DIR: reports/<scenario name>-sweep/shard-I-of-N/).
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    pub shard: Option<Shard>,
+}
+
+/// `deploysim sweep`: the whole sweep, or with `--shard` one share of its runs.
+pub fn run(args: &SweepArgs) -> Result<(), Error> {
+    if args.seeds == 0 {
+        return Err(Error::input("--seeds must be at least 1"));
+    }
+    let (objective, constraints) = goals(args.objective.as_deref(), &args.constraints).map_err(Error::input)?;
+    let text = read_scenario(&args.scenario)?;
+    let (plan, scenarios) = plan(&text, &args.scenario, &args.sets).map_err(Error::input)?;
+    check_traffic(&scenarios[0], &plan.service, &objective, &constraints).map_err(Error::input)?;
+    let threads = args.threads.unwrap_or_else(default_threads).max(1);
+    let show = !args.quiet && std::io::stderr().is_terminal();
+    let mut bar = progress_bar();
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    let runs = run_all(&scenarios, &plan.service, args.seeds, shard, threads, show.then_some(&mut bar as _));
+    let default_dir = PathBuf::from("reports").join(format!("{}-sweep", plan.name));
+    match args.shard {
+        None => {
+            let dir = args.out.clone().unwrap_or(default_dir);
+            write_outputs(&plan, args.seeds, &runs, (&objective, &constraints), &dir, args.quiet)
+        }
+        Some(shard) => {
+            let definition = shard::Definition {
+                scenario: plan.name.clone(),
+                input_digest: crate::scenario::digest(&[&text]),
+                service: plan.service.clone(),
+                sets: args.sets.clone(),
+                seeds: args.seeds,
+                objective: args.objective.clone(),
+                constraints: args.constraints.clone(),
+                snippets: plan.snippets.clone(),
+            };
+            let dir = args
+                .out
+                .clone()
+                .unwrap_or_else(|| default_dir.join(format!("shard-{}-of-{}", shard.index, shard.count)));
+            let bytes = shard::to_bytes(&definition, shard, &runs);
+            crate::report::write_atomically(&dir, &[(shard::FILE_NAME, bytes)])
+                .map_err(Error::io(format!("could not write the shard to '{}'", dir.display())))?;
+            if !args.quiet {
+                let total = plan.policies.len() as u64 * args.seeds;
+                println!(
+                    "sweep shard {shard}: {} of the {total} runs ({} policies x {} seeds) of {} (service {})",
+                    runs.len(),
+                    plan.policies.len(),
+                    args.seeds,
+                    plan.name,
+                    plan.service
+                );
+                println!("shard: {}", dir.join(shard::FILE_NAME).display());
+                println!("when all {} shards are done: deploysim merge SHARD_DIR... [--out DIR]", shard.count);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes `runs.csv`, `sweep.csv` and the plots of a whole sweep, and prints the
+/// recommendation: the same bytes whether the runs were made here or merged from shards.
+pub(crate) fn write_outputs(
+    plan: &Plan,
+    seeds: u64,
+    runs: &[RunFigures],
+    (objective, constraints): (&Objective, &[Constraint]),
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
+    let out = outputs(plan, runs, objective, constraints).map_err(Error::input)?;
+    crate::report::write_atomically(dir, &out.files)
+        .map_err(Error::io(format!("could not write the sweep to '{}'", dir.display())))?;
+    // A heat map from an earlier sweep of two parameters must not outlive this one.
+    for stale in ["heatmap.svg", "heatmap.png"] {
+        let path = dir.join(stale);
+        if !out.files.iter().any(|(n, _)| *n == stale) && path.exists() {
+            std::fs::remove_file(&path).map_err(Error::io(format!("could not remove '{}'", path.display())))?;
+        }
+    }
+    if !quiet {
+        print!("{}", story(plan, seeds, &out.columns, objective, constraints));
+        println!("report: {}", dir.display());
+    }
+    Ok(())
+}
+
+/// The scenario file named on the command line (bad input when it cannot be read).
+pub(crate) fn read_scenario(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read '{}': {e}", path.display())))
+}
+
+/// Every core the OS gives us (1 if it will not say).
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// A one-line progress bar with an ETA on stderr (only used on a terminal).
+#[allow(clippy::disallowed_methods)] // wall time only feeds the ETA display, never the results
+fn progress_bar() -> impl FnMut(usize, usize) {
+    let started = std::time::Instant::now();
+    move |done, total| {
+        let elapsed = started.elapsed().as_secs_f64();
+        let eta = if done == 0 { f64::NAN } else { elapsed * (total - done) as f64 / done as f64 };
+        let width = 30;
+        let filled = done * width / total.max(1);
+        let bar = format!("{}{}", "#".repeat(filled), "-".repeat(width - filled));
+        let eta = if eta.is_nan() { "?".to_string() } else { format!("{eta:.1}s") };
+        eprint!("\r[{bar}] {done}/{total} runs, ETA {eta} ");
+        if done >= total {
+            eprintln!();
+        }
+        let _ = std::io::stderr().flush();
+    }
+}
+
+/// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
+/// `threads` threads and returns the figures in (policy, seed) order, whatever the thread
+/// count: each job is a pure function of its scenario and seed, and results are sorted by job
+/// number before they are returned. `on_progress`, if any, is called (from the calling thread)
+/// with the jobs done so far.
+pub(crate) fn run_all(
+    scenarios: &[Scenario],
+    service: &str,
+    seeds: u64,
+    shard: Shard,
+    threads: usize,
+    on_progress: Option<&mut dyn FnMut(usize, usize)>,
+) -> Vec<RunFigures> {
+    let jobs: Vec<usize> = shard.jobs(scenarios.len() * seeds as usize).collect();
+    let total = jobs.len();
+    let next = AtomicUsize::new(0);
+    let done = AtomicUsize::new(0);
+    let results = Mutex::new(Vec::with_capacity(total));
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| {
+                let mut local = Vec::new();
+                while let Some(&job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    local.push((job, run_one(scenarios, service, seeds, job)));
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+                results.lock().expect("a sweep worker panicked").extend(local);
+            });
+        }
+        if let Some(report) = on_progress {
+            watch_progress(&done, total, report);
+        }
+    });
+    let mut results = results.into_inner().expect("a sweep worker panicked");
+    results.sort_by_key(|(job, _)| *job);
+    results.into_iter().map(|(_, figures)| figures).collect()
+}
+
+/// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
+fn run_one(scenarios: &[Scenario], service: &str, seeds: u64, job: usize) -> RunFigures {
+    let policy = job / seeds as usize;
+    let seed = (job as u64 % seeds) + 1;
+    figures(&simulate(scenarios[policy].clone(), Some(seed), &SimulateOptions::default()), service, policy)
+}
+
+/// Reports progress until every job is done (polling: the workers never wait on it).
+fn watch_progress(done: &AtomicUsize, total: usize, on_progress: &mut dyn FnMut(usize, usize)) {
+    loop {
+        let now = done.load(Ordering::Relaxed);
+        on_progress(now, total);
+        if now >= total {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+}

@@ -1,0 +1,101 @@
+"""Multi-node scenario definitions (stdlib only). Service specs reuse ../scenarios.py (S(), create_argv()).
+
+Each scenario: spec = a ../scenarios.py spec (create command generated from it), steps = timed actions
+relative to t = 0 (the first step), end_s = fixed end of recording, or (terminal, tail_s, hard_s) = stop
+tail_s after UpdateStatus becomes terminal, at the latest hard_s.
+Step kinds: cut NODE (`ip link set mnv-NODE down`, root side of the node's veth: the node goes silent;
+its dockerd, containerd and containers keep running), restore NODE (`ip link set mnv-NODE up`),
+drain NODE (`docker node update --availability drain NODE`), update ARGS (`docker service update --detach ARGS web`),
+activate NODE (`docker node update --availability active NODE`), scale N (`docker service scale --detach web=N`).
+Optional keys (m06+): victim (the node manalyse.py follows, i.e. the one cut; default VICTIM),
+min_end_s (with terminal: record at least until this t), setup_before / setup_after (steps run before /
+after the service is created and has converged, before the recording starts; ("wait", N) waits for N
+running tasks).
+"""
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+import scenarios as SC  # noqa: E402
+
+VICTIM = "mn-w2"
+
+M = {}
+M["m01-node-down"] = dict(
+    spec=SC.S(),   # 6 replicas websim:v1-trap, health interval 1s, restart delay 5s, update defaults
+    steps=[(0.0, "cut", VICTIM), (60.0, "restore", VICTIM)],
+    end_s=100.0, baseline_s=7.0,   # from r2 on (r1 used 2 s): longer baseline so the last heartbeat before the cut is in the net log
+    expect="node DOWN ~13.5-16.5 s after the cut (3 missed 5 s heartbeats); its 2 tasks get replacements "
+           "created at once, started after the 5 s restart delay on the 2 surviving nodes; on restore the old "
+           "tasks are shut down.")
+M["m02-drain"] = dict(
+    spec=SC.S(),
+    steps=[(0.0, "drain", VICTIM)],
+    end_s=30.0, after=[("activate", VICTIM)],
+    expect="the 2 tasks on the drained node are shut down and replaced at once (no restart delay) on the other nodes.")
+M["m03-update-spread"] = dict(
+    spec=SC.S(update=dict(parallelism=2, delay="2s", order="stop-first")),
+    steps=[(0.0, "update", ["--image", "websim:v2-trap"])],
+    terminal=True, tail_s=15.0, hard_s=120.0,
+    expect="3 batches of 2 with 2 s delay; placement of each new task: same node as the task it replaces, or re-spread.")
+
+# ---- m06+ (recorded 2026-12-02). Victim for link cuts: mn-w1 (m01 used mn-w2).
+M["m06-node-down-before-update"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),   # 6 replicas, update parallelism 1 delay 0s stop-first pause monitor 5s
+    steps=[(0.0, "cut", "mn-w1"), (5.0, "update", ["--image", "websim:v2-trap"]), (40.0, "restore", "mn-w1")],
+    terminal=True, tail_s=20.0, hard_s=150.0, min_end_s=60.0, baseline_s=7.0,
+    expect="mn-w1 silent from t=0, update issued at t=5 (before the node is DOWN at ~t=12-15): does the updater pick "
+           "w1's tasks while the node is still 'ready' (and stall on them), and what happens when the node goes DOWN "
+           "and returns at t=40?")
+M["m07-global-node-down"] = dict(
+    victim="mn-w1",
+    spec=SC.S(mode="global", replicas=3),
+    steps=[(0.0, "cut", "mn-w1"), (45.0, "restore", "mn-w1")],
+    end_s=85.0, baseline_s=7.0,
+    expect="global service, one task per node: when mn-w1 goes DOWN no replacement is created elsewhere; "
+           "when it returns, is its old task kept, or shut down and replaced by a new one?")
+M["m08-scale-down-balance"] = dict(
+    spec=SC.S(),
+    setup_before=[("drain", "mn-w1"), ("drain", "mn-w2")],
+    setup_after=[("activate", "mn-w1"), ("activate", "mn-w2"), ("scale", 9), ("wait", 9)],
+    steps=[(0.0, "scale", 5)],
+    end_s=20.0,
+    expect="created with 6 replicas while both workers are drained (all 6 on vm), workers re-activated, scaled to 9 "
+           "(the 3 new tasks land on the workers: vm 6 + 3 on workers); then 9 -> 5. swarmkit removes the tasks with the "
+           "highest per-node copy index (most-loaded node first): expect all 4 removed from vm (vm 2 left), "
+           "not the highest slot numbers.")
+# ---- m09+ (recorded 2026-12-06). Step kinds added: pause NODE (`docker node update --availability pause NODE`),
+# kill_task NODE (`docker -H <NODE's socket> kill <its running web container>`, i.e. SIGKILL), ps NODE (process snapshot
+# of the worker's dockerd/containerd/shims + its `docker ps -a`; stored in meta.json, not an action). Optional key
+# end_after_ready=(NODE, S): record until S s after NODE is Ready again after the last `start` step (with terminal=True
+# also until tail_s after a terminal UpdateStatus), at most hard_s.
+M["m09-worker-daemon-kill"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),   # 6 replicas websim:v1-trap, spread 2/2/2
+    setup_after=[("ps", "mn-w1")],
+    steps=[(0.0, "kill", "mn-w1"), (1.0, "ps", "mn-w1"), (19.0, "ps", "mn-w1"), (20.0, "start", "mn-w1"),
+           (26.0, "ps", "mn-w1")],
+    end_after_ready=("mn-w1", 30.0), hard_s=150.0, baseline_s=7.0,
+    expect="kill -9 of mn-w1's dockerd: its containerd/shims and containers may survive; the manager sees no heartbeat "
+           "and marks the node DOWN after ~12-15 s, creating replacements elsewhere (started after the 5 s restart delay); "
+           "on restart (t=20) the daemon finds its old containers (no live-restore) and the node becomes Ready again.")
+M["m09b-worker-daemon-kill-during-update"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),   # update parallelism 1, delay 0s, stop-first, failure action pause, monitor 5s
+    setup_after=[("ps", "mn-w1")],
+    steps=[(0.0, "update", ["--image", "websim:v2-trap"]), (3.0, "kill", "mn-w1"), (4.0, "ps", "mn-w1"),
+           (22.0, "ps", "mn-w1"), (23.0, "start", "mn-w1"), (29.0, "ps", "mn-w1")],
+    terminal=True, tail_s=20.0, end_after_ready=("mn-w1", 30.0), hard_s=180.0, baseline_s=7.0,
+    expect="as m09, during a parallelism-1 update started 3 s before the kill: does the updater stall on a task of the "
+           "dead node (as in m06 for a silent node), and what is the final UpdateStatus?")
+M["m10-global-pause-drain"] = dict(
+    victim="mn-w2",
+    spec=SC.S(mode="global", replicas=3),
+    steps=[(0.0, "pause", "mn-w2"), (5.0, "kill_task", "mn-w2"), (15.0, "update", ["--force"]),
+           (30.0, "drain", "mn-w1"), (45.0, "activate", "mn-w1"), (45.0, "activate", "mn-w2")],
+    end_s=65.0,
+    expect="global service, one task per node: pause mn-w2 (t=0), SIGKILL its container (t=5: not replaced, a paused "
+           "node takes no new tasks), `service update --force` (t=15: new tasks on vm and mn-w1 only), drain mn-w1 "
+           "(t=30: its task shut down, nothing created), both active again at t=45 (new tasks on both).")
+ORDER = list(M)

@@ -1,0 +1,409 @@
+#!/usr/bin/env python3
+"""Scenario definitions shared by record.py, analyse.py and gen_docs.py (stdlib only).
+
+Every scenario is a structured spec; the exact `docker service create` command line,
+the action command line(s) and the compose v3.8 stack file are all *generated* from it,
+so the three can never disagree.
+"""
+import copy
+import shlex
+
+DOCKER = "/usr/bin/docker"
+SERVICE = "web"
+
+HEALTH_CMD = "wget -qO- http://127.0.0.1:8080/ || exit 1"
+HC_FAST = dict(cmd=HEALTH_CMD, interval="1s", timeout="1s", retries=3, start_period="1s")
+HC_TUT = dict(cmd=HEALTH_CMD, interval="2s", timeout="2s", retries=3, start_period="2s")
+
+# Docker 20.10 CLI defaults, written out explicitly for every scenario.
+UPDATE_DEFAULT = dict(parallelism=1, delay="0s", failure_action="pause", monitor="5s",
+                      max_failure_ratio=0, order="stop-first")
+ROLLBACK_DEFAULT = dict(parallelism=1, delay="0s", failure_action="pause", monitor="5s",
+                        max_failure_ratio=0, order="stop-first")
+RESTART_DEFAULT = dict(condition="any", delay="5s", max_attempts=0, window="0s")
+
+BASE = dict(
+    image="websim:v1-trap", command=None, replicas=6, health=HC_FAST,
+    update=UPDATE_DEFAULT, rollback=ROLLBACK_DEFAULT, restart=RESTART_DEFAULT,
+    stop_grace_period="10s", secrets=[],
+    action_kind="update",          # "update" | "create" | "rollback"
+    action_args=None,              # extra args to `docker service update`
+    setup_update_args=None,        # an update applied (and waited for) during setup
+    hard_timeout_s=180, tail_s=15, record_s=None,
+    expect="",
+    # ---- added for s19+ (the default keeps every earlier scenario's command line unchanged)
+    mode="replicated",             # "replicated" | "global" (the multinode m07 uses a global service)
+    # ---- added for s22+ (2026-12-06; the defaults keep every earlier scenario's command line unchanged)
+    mounts=[],                     # --mount values
+    reserve_cpu=None,              # --reserve-cpu value (string)
+    host_setup=None,               # argv lists run on the host before the create (every run)
+    pre_action=None,               # argv lists run on the host right before t = 0 (after the 2 s baseline)
+    background=None,               # argv of a helper process started before the create and stopped after the
+                                   # run ("{tag}" = NAME.rN); e.g. the fake registry of s26
+    service_name=None,             # recorded service if not `web` (s28: the stack's app_web)
+    stack=None,                    # s28: dict(name=STACK, action_image=IMAGE): create = `docker stack deploy -c
+                                   # stacks/NAME.yml STACK`, action = the same with stacks/NAME.v2.yml (image changed)
+    setup_note=None,               # extra text for scenarios.md
+)
+
+IMAGES = {
+    "websim:v1-trap": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; httpd -p 8080 -h /www; while :; do sleep 1 & wait $!; done` (healthy; exits within ms of SIGTERM); index.html = v1-trap",
+    "websim:v2-trap": "same entry.sh as v1-trap; index.html = v2-trap",
+    "websim:v3-trap": "same entry.sh as v1-trap; index.html = v3-trap",
+    "websim:bad-health": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; while :; do sleep 1 & wait $!; done` (no httpd, so the wget probe fails at once with 'connection refused'; exits promptly on SIGTERM)",
+    "websim:bad-health-143": "as bad-health but the TERM trap exits with status 143 (`trap 'exit 143' TERM INT`), i.e. a never-healthy app that exits non-zero when stopped",
+    "websim:late-crash": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; httpd -p 8080 -h /www; sleep 8 & wait $!; exit 1` (healthy after the first probe, then exits 1 about 8 s after start)",
+    "websim:crash": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; sleep 1; exit 1` (exits with status 1 about 1 s after start)",
+    "websim:v1": "no CMD (pre-existing image); the service supplies the command `httpd -f -p 8080 -h /www`, so busybox httpd is PID 1 and IGNORES SIGTERM (stop waits the full stop_grace_period, then SIGKILL); index.html = v2 (same rootfs as websim:v2)",
+    "websim:v2": "as websim:v1 (separately imported copy of the same rootfs)",
+    "websim:does-not-exist": "not present locally; there is no registry and no internet, so every pull fails at once with a DNS error",
+    "websim:v1-flag": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; [ -f /flags/broken ] || httpd -p 8080 -h /www; while :; do sleep 1 & wait $!; done`: healthy only if /flags/broken did NOT exist when the container started (s22 bind-mounts the host's /tmp/flags on /flags); the rootfs also has /tmp, /flags and the touch/mkdir/rm applets; index.html = v1-flag",
+    "websim:v1-hflip": "as v1-trap (same entry.sh), plus /tmp and the touch/mkdir/rm applets in the rootfs (s25: `docker exec C touch /tmp/unhealthy`); index.html = v1-hflip",
+    "127.0.0.1:5000/websim:nope": "not present locally; 127.0.0.1:5000 is `fake_registry.py` (plain HTTP; 127.0.0.0/8 is an insecure registry by default): `GET /v2/` answers 200, every other request 404 with a registry-style `MANIFEST_UNKNOWN` JSON body",
+    "127.0.0.1:5999/websim:nope": "not present locally; nothing listens on 127.0.0.1:5999 (connection refused)",
+}
+
+
+def S(**kw):
+    s = copy.deepcopy(BASE)
+    for k, v in kw.items():
+        if isinstance(v, dict) and isinstance(s.get(k), dict):
+            s[k] = {**s[k], **v}
+        else:
+            s[k] = v
+    return s
+
+
+SCENARIOS = {}
+
+SCENARIOS["s01-rolling-basic"] = S(
+    update=dict(parallelism=2, delay="5s", order="stop-first"),
+    action_args=["--image", "websim:v2-trap"],
+    expect="3 batches of 2 (stop old, start new, wait healthy, wait 5s delay); completes ~monitor (5s) after the last task is running; 4 of 6 serving during each batch.")
+
+SCENARIOS["s02-start-first"] = S(
+    update=dict(parallelism=2, delay="5s", order="start-first"),
+    action_args=["--image", "websim:v2-trap"],
+    expect="as s01 but each new task is started before the old one is stopped, so never fewer than 6 healthy tasks; up to 8 containers exist at once.")
+
+SCENARIOS["s03-parallelism-zero"] = S(
+    update=dict(parallelism=0, delay="0s", order="stop-first"),
+    action_args=["--image", "websim:v2-trap"],
+    expect="all 6 tasks stopped and replaced at once: a full outage for about stop + start + first healthy probe; completes after monitor.")
+
+SCENARIOS["s04-bad-health-pause"] = S(
+    health=HC_TUT,
+    update=dict(parallelism=2, delay="3s", monitor="10s", failure_action="pause"),
+    action_args=["--image", "websim:bad-health"],
+    expect="first batch of 2 replaced by never-healthy tasks; they go unhealthy after ~start_period+interval*retries and fail; the update pauses with only the first batch replaced (4 old tasks still serving).")
+
+SCENARIOS["s05-bad-health-rollback"] = S(
+    health=HC_TUT,
+    update=dict(parallelism=2, delay="3s", monitor="10s", failure_action="rollback"),
+    rollback=dict(parallelism=2, delay="0s", monitor="5s", failure_action="pause", order="stop-first"),
+    action_args=["--image", "websim:bad-health"],
+    expect="first batch of 2 fails health; update state goes to rollback_started; the 2 bad slots are put back on v1-trap (rollback parallelism 2); state rollback_completed.")
+
+SCENARIOS["s08-health-timing"] = S(
+    image="websim:bad-health", replicas=3,
+    health=dict(cmd=HEALTH_CMD, interval="2s", timeout="1s", retries=3, start_period="5s"),
+    action_kind="create", record_s=70, tail_s=0,
+    expect="tutorial: unhealthy after start_period + interval*retries = 5 + 2*3 = 11 s; swarm then kills the container, marks the task failed and (restart delay 5s) starts a replacement.")
+
+SCENARIOS["s09a-slow-stop-grace10"] = S(
+    image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"],
+    update=dict(parallelism=2, delay="5s", order="stop-first"), stop_grace_period="10s",
+    action_args=["--image", "websim:v2"],
+    expect="httpd as PID 1 ignores SIGTERM, so each old task takes the full 10s grace period to stop (then SIGKILL); each batch is ~10s longer than in s01 and 2 slots are down for >10s each batch.")
+
+SCENARIOS["s09b-slow-stop-grace2"] = S(
+    image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"],
+    update=dict(parallelism=2, delay="5s", order="stop-first"), stop_grace_period="2s",
+    action_args=["--image", "websim:v2"],
+    expect="as s09a but each stop takes ~2s (SIGTERM ignored, SIGKILL after 2s).")
+
+SCENARIOS["s10-secret-rotate"] = S(
+    replicas=4, update=dict(parallelism=2, delay="2s", order="stop-first"),
+    secrets=[dict(source="api-key-v1", target="api-key")],
+    action_args=["--secret-rm", "api-key-v1", "--secret-add", "source=api-key-v2,target=api-key"],
+    expect="a secret change is a task-spec change: all 4 tasks are replaced by a normal rolling update (2 batches of 2, 2s delay), image unchanged.")
+
+SCENARIOS["s15-monitor-zero-bad-health"] = S(
+    health=HC_TUT,
+    update=dict(parallelism=2, delay="3s", monitor="0s", failure_action="pause"),
+    action_args=["--image", "websim:bad-health"],
+    expect="naive reading: with monitor 0 no failure is ever observed so the update runs through; alternative: tasks that never became running still count as failures.")
+
+SCENARIOS["s17-bad-health-exit143"] = S(
+    health=HC_TUT,
+    update=dict(parallelism=2, delay="3s", monitor="10s", failure_action="pause"),
+    action_args=["--image", "websim:bad-health-143"],
+    expect="as s04; checks whether the task of an unhealthy container that exits 143 on SIGTERM ends 'failed' (s04's exit-0 image ends 'complete') and whether the update reacts identically.")
+
+SCENARIOS["s18b-late-crash-monitor5"] = S(
+    update=dict(parallelism=2, delay="3s", monitor="5s", failure_action="pause"),
+    action_args=["--image", "websim:late-crash"],
+    expect="same image, monitor 5 s: the crash comes ~7 s after running, outside the monitor window, so it is not counted: the update completes although every new task crash-loops.")
+
+# ---- s19+ (recorded 2026-12-02)
+SCENARIOS["s19-missing-image-par1"] = S(
+    update=dict(parallelism=1, delay="3s", monitor="5s", failure_action="pause"),
+    restart=dict(condition="any", delay="2s", max_attempts=0, window="0s"),
+    action_args=["--image", "websim:does-not-exist"],
+    hard_timeout_s=120, tail_s=70,
+    expect="an image that cannot be found, one slot at a time, monitor 5 s, restart delay 2 s: the first new task is "
+           "rejected, the update pauses after that one slot; the rejected slot is then retried by the restart policy "
+           "(every ~2 s?) for the 70 s tail.")
+
+SCENARIOS["s20-crash-restart-delay0"] = S(
+    health=HC_TUT,
+    update=dict(parallelism=1, delay="0s", monitor="10s", failure_action="pause"),
+    restart=dict(condition="any", delay="0s", max_attempts=0, window="0s"),
+    action_args=["--image", "websim:crash"],
+    hard_timeout_s=120, tail_s=40,
+    expect="the first new task exits 1 after ~1 s; the update pauses; with restart delay 0 the slot crash-loops as fast as "
+           "the agent can create/start containers (~1 s run + overhead per cycle) for the 40 s tail.")
+
+# ---- s21 (recorded 2026-12-02; its spec was missing from this folder's copy and is restored here from
+# tests/data/fidelity/scenarios.md so that gen_docs.py keeps it)
+SCENARIOS["s21-manual-rollback-par2-delay3"] = S(
+    update=dict(parallelism=2, delay="0s", monitor="5s", failure_action="pause"),
+    rollback=dict(parallelism=2, delay="3s", monitor="5s", failure_action="pause"),
+    setup_update_args=["--image", "websim:v2-trap"],
+    action_kind="rollback", hard_timeout_s=120,
+    expect="a manual rollback of a completed update (v1-trap -> v2-trap) back to v1-trap with rollback parallelism 2 and "
+           "delay 3 s: three batches of two slots, each batch ~3 s after the previous one's tasks are running; "
+           "rollback_completed about monitor 5 s after the last batch is running.")
+
+# ---- s22+ (recorded 2026-12-06)
+FLAG_SETUP = [["mkdir", "-p", "/tmp/flags"], ["rm", "-f", "/tmp/flags/broken"]]
+SCENARIOS["s22-rollback-of-rollback"] = S(
+    image="websim:v1-flag", mounts=["type=bind,src=/tmp/flags,dst=/flags"],
+    update=dict(parallelism=1, delay="0s", monitor="5s", failure_action="rollback"),
+    rollback=dict(parallelism=1, delay="0s", monitor="5s", failure_action="rollback"),
+    host_setup=FLAG_SETUP, pre_action=[["touch", "/tmp/flags/broken"]],
+    action_args=["--image", "websim:bad-health"],
+    hard_timeout_s=180, tail_s=20,
+    setup_note="Before the create: `mkdir -p /tmp/flags; rm -f /tmp/flags/broken` (on the host). "
+               "Right before the action (after the 2 s baseline, 1.6–2.9 ms before t = 0): `touch /tmp/flags/broken`, "
+               "so every v1-flag container started from then on runs without httpd and never becomes healthy, "
+               "while the 6 running v1-flag tasks stay healthy.",
+    expect="the first bad-health task fails health, the update rolls back (rollback_started); the rollback's own v1-flag "
+           "task fails health too; with rollback failure action `rollback` swarmkit's updater has a 'never roll back a "
+           "rollback' branch: expect rollback_paused ('rollback paused due to failure or early termination of task …') "
+           "rather than another rollback or rollback_completed.")
+SCENARIOS["s22b-rollback-fails-pause"] = S(
+    image="websim:v1-flag", mounts=["type=bind,src=/tmp/flags,dst=/flags"],
+    update=dict(parallelism=1, delay="0s", monitor="5s", failure_action="rollback"),
+    rollback=dict(parallelism=1, delay="0s", monitor="5s", failure_action="pause"),
+    host_setup=FLAG_SETUP, pre_action=[["touch", "/tmp/flags/broken"]],
+    action_args=["--image", "websim:bad-health"],
+    hard_timeout_s=180, tail_s=20,
+    setup_note="As s22: `mkdir -p /tmp/flags; rm -f /tmp/flags/broken` before the create, `touch /tmp/flags/broken` "
+               "right before the action.",
+    expect="as s22 but rollback failure action `pause`: the rollback's failing task pauses the rollback (rollback_paused).")
+SCENARIOS["s23-start-first-full-node"] = S(
+    reserve_cpu="0.3", update=dict(parallelism=1, delay="0s", order="start-first"),
+    action_args=["--image", "websim:v2-trap"], record_s=60,
+    expect="the node has 2 CPUs; 6 tasks reserve 1.8; start-first needs a 7th task (2.1 > 2), so the surge task stays "
+           "PENDING with 'no suitable node (insufficient resources on 1 node)' and the update stays `updating` "
+           "(fixed 60 s window).")
+SCENARIOS["s23b-stop-first-full-node"] = S(
+    reserve_cpu="0.3", update=dict(parallelism=1, delay="0s", order="stop-first"),
+    action_args=["--image", "websim:v2-trap"],
+    expect="as s23 with stop-first: each old task frees its 0.3 CPU before its replacement is scheduled, so the update "
+           "completes like a normal parallelism-1 update.")
+SCENARIOS["s24-docker-kill-task"] = S(
+    action_kind="container", action_args=["kill", "CONTAINER_OF_SLOT_3"], record_s=30,
+    expect="no update: the container of slot 3 is SIGKILLed (exit 137) behind swarm's back; the task fails, the "
+           "restart policy (any, 5 s) creates a replacement task for slot 3, started after the 5 s delay.")
+SCENARIOS["s25-health-flip"] = S(
+    image="websim:v1-hflip",
+    health=dict(HC_FAST, cmd="test ! -f /tmp/unhealthy && wget -qO- http://127.0.0.1:8080/ || exit 1"),
+    action_kind="container", action_args=["exec", "CONTAINER_OF_SLOT_2", "touch", "/tmp/unhealthy"], record_s=40,
+    expect="no update: the health probe of slot 2's container starts failing; unhealthy after 3 failed probes (~3 s); "
+           "swarm stops the container (SIGTERM), the task fails and a replacement starts after the 5 s restart delay.")
+SCENARIOS["s26-pull-tag-not-found"] = S(
+    update=dict(parallelism=1, delay="3s", monitor="5s", failure_action="pause"),
+    restart=dict(condition="any", delay="2s", max_attempts=0, window="0s"),
+    background=["python3", "fake_registry.py", "--port", "5000", "--log", "raw/{tag}.registry.jsonl"],
+    action_args=["--image", "127.0.0.1:5000/websim:nope"], record_s=60,
+    setup_note="During the whole run (started before the create, stopped after the recording) a fake registry "
+               "listens on 127.0.0.1:5000: `python3 fake_registry.py --port 5000 --log raw/NAME.rN.registry.jsonl` "
+               "(`GET /v2/` → 200 `{}`; every other request → 404 `{\"errors\":[{\"code\":\"MANIFEST_UNKNOWN\",…}]}`; "
+               "every request is logged with its time).",
+    expect="as s19 (par 1, restart delay 2 s) but the image's registry answers: the manifest is unknown (404). "
+           "Each pull fails quickly; the first new task is rejected, the update pauses, the slot is retried every "
+           "~2 s + pull time (fixed 60 s window).")
+SCENARIOS["s27-pull-registry-refused"] = S(
+    update=dict(parallelism=1, delay="3s", monitor="5s", failure_action="pause"),
+    restart=dict(condition="any", delay="2s", max_attempts=0, window="0s"),
+    action_args=["--image", "127.0.0.1:5999/websim:nope"], record_s=60,
+    expect="as s26 but nothing listens on the registry port: every pull fails with 'connection refused' (fixed 60 s window).")
+SCENARIOS["s28-stack-deploy-update"] = S(
+    action_kind="stack", stack=dict(name="app", action_image="websim:v2-trap"), service_name="app_web",
+    expect="the BASE spec deployed as stack `app` (service app_web on the stack's default overlay network app_default); "
+           "the action re-deploys the stack with only the image changed (v2-trap): a parallelism-1 rolling update like a "
+           "bare `docker service update`, except that moby's executor waits its gossip-converge delay (~2 s) before "
+           "stopping a task attached to a swarm network, so each step should be ~2 s longer than without a network.")
+SCENARIOS["s28b-bare-update-base"] = S(
+    action_args=["--image", "websim:v2-trap"],
+    expect="contrast for s28: the same BASE spec created with `docker service create` (no network) and updated with a "
+           "bare `docker service update`: a parallelism-1 stop-first rolling update without the gossip-converge delay.")
+
+ORDER = list(SCENARIOS.keys())
+
+
+# ---------------------------------------------------------------- command lines
+def _flags(prefix, cfg):
+    out = [f"--{prefix}-parallelism", str(cfg["parallelism"]),
+           f"--{prefix}-delay", cfg["delay"],
+           f"--{prefix}-order", cfg["order"],
+           f"--{prefix}-failure-action", cfg["failure_action"],
+           f"--{prefix}-monitor", cfg["monitor"],
+           f"--{prefix}-max-failure-ratio", str(cfg["max_failure_ratio"])]
+    return out
+
+
+def stack_files(name):
+    """the stack files of a stack scenario (relative to this folder): initial, action."""
+    return f"stacks/{name}.yml", f"stacks/{name}.v2.yml"
+
+
+def scenario_name(s):
+    return next(k for k, v in SCENARIOS.items() if v is s)
+
+
+def create_argv(s, name=SERVICE):
+    if s.get("stack"):
+        return [DOCKER, "stack", "deploy", "-c", stack_files(scenario_name(s))[0], s["stack"]["name"]]
+    h, r = s["health"], s["restart"]
+    argv = [DOCKER, "service", "create", "--detach", "--name", name]
+    if s.get("mode", "replicated") == "global":
+        argv += ["--mode", "global"]
+    else:
+        argv += ["--replicas", str(s["replicas"])]
+    argv += _flags("update", s["update"]) + _flags("rollback", s["rollback"])
+    argv += ["--restart-condition", r["condition"], "--restart-delay", r["delay"],
+             "--restart-max-attempts", str(r["max_attempts"]), "--restart-window", r["window"]]
+    argv += ["--stop-grace-period", s["stop_grace_period"]]
+    argv += ["--health-cmd", h["cmd"], "--health-interval", h["interval"],
+             "--health-timeout", h["timeout"], "--health-retries", str(h["retries"]),
+             "--health-start-period", h["start_period"]]
+    for sec in s["secrets"]:
+        argv += ["--secret", f"source={sec['source']},target={sec['target']}"]
+    for mnt in s.get("mounts") or []:
+        argv += ["--mount", mnt]
+    if s.get("reserve_cpu"):
+        argv += ["--reserve-cpu", s["reserve_cpu"]]
+    argv.append(s["image"])
+    if s["command"]:
+        argv += s["command"]
+    return argv
+
+
+def action_argv(s, name=SERVICE):
+    if s["action_kind"] == "create":
+        return create_argv(s, name)
+    if s["action_kind"] == "rollback":
+        return [DOCKER, "service", "rollback", "--detach", name]
+    if s["action_kind"] == "stack":
+        return [DOCKER, "stack", "deploy", "-c", stack_files(scenario_name(s))[1], s["stack"]["name"]]
+    if s["action_kind"] == "container":
+        # CONTAINER_OF_SLOT_N is replaced (just before t = 0) by the container ID of slot N's running task
+        return [DOCKER] + s["action_args"]
+    return [DOCKER, "service", "update", "--detach"] + s["action_args"] + [name]
+
+
+def setup_update_argv(s, name=SERVICE):
+    if not s["setup_update_args"]:
+        return None
+    return [DOCKER, "service", "update", "--detach"] + s["setup_update_args"] + [name]
+
+
+def shell(argv):
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+# ---------------------------------------------------------------- compose
+def _q(v):
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return str(v)
+
+
+def stack_yaml(name, s, image=None):
+    h, u, rb, r = s["health"], s["update"], s["rollback"], s["restart"]
+    L = []
+    if s.get("stack"):
+        L.append(f"# Stack file of scenario {name}, deployed as-is with "
+                 f"`docker stack deploy -c <this file> {s['stack']['name']}`")
+        L.append("# (" + ("the ACTION: same spec, only the image changed" if image else "the INITIAL deploy") +
+                 f"). Service {s['stack']['name']}_web on the stack's default overlay network.")
+    else:
+        L.append(f"# Stack-file equivalent of the INITIAL spec of scenario {name}.")
+        L.append("# Deployed with `docker stack deploy` the service would be named <stack>_web and")
+        L.append("# attached to a <stack>_default overlay network; the recorded runs used")
+        L.append("# `docker service create --name web` with no extra networks (see scenarios.md).")
+    L.append('version: "3.8"')
+    L.append("services:")
+    L.append("  web:")
+    L.append(f"    image: {_q(image or s['image'])}")
+    if s["command"]:
+        L.append("    command: [" + ", ".join(_q(c) for c in s["command"]) + "]")
+    L.append("    healthcheck:")
+    L.append(f"      test: [\"CMD-SHELL\", {_q(h['cmd'])}]")
+    for k in ("interval", "timeout"):
+        L.append(f"      {k}: {h[k]}")
+    L.append(f"      retries: {h['retries']}")
+    L.append(f"      start_period: {h['start_period']}")
+    L.append(f"    stop_grace_period: {s['stop_grace_period']}")
+    if s.get("mounts"):
+        L.append("    volumes:")
+        for mnt in s["mounts"]:
+            kv = dict(x.split("=", 1) for x in mnt.split(","))
+            L.append(f"      - type: {kv['type']}")
+            L.append(f"        source: {kv['src']}")
+            L.append(f"        target: {kv['dst']}")
+    if s["secrets"]:
+        L.append("    secrets:")
+        for sec in s["secrets"]:
+            L.append(f"      - source: {sec['source']}")
+            L.append(f"        target: {sec['target']}")
+    L.append("    deploy:")
+    if s.get("mode", "replicated") == "global":
+        L.append("      mode: global")
+    else:
+        L.append("      mode: replicated")
+        L.append(f"      replicas: {s['replicas']}")
+    for key, cfg in (("update_config", u), ("rollback_config", rb)):
+        L.append(f"      {key}:")
+        L.append(f"        parallelism: {cfg['parallelism']}")
+        L.append(f"        delay: {cfg['delay']}")
+        L.append(f"        failure_action: {cfg['failure_action']}")
+        L.append(f"        monitor: {cfg['monitor']}")
+        L.append(f"        max_failure_ratio: {cfg['max_failure_ratio']}")
+        L.append(f"        order: {cfg['order']}")
+    if s.get("reserve_cpu"):
+        L.append("      resources:")
+        L.append("        reservations:")
+        L.append(f"          cpus: {_q(s['reserve_cpu'])}")
+    L.append("      restart_policy:")
+    L.append(f"        condition: {r['condition']}")
+    L.append(f"        delay: {r['delay']}")
+    L.append(f"        max_attempts: {r['max_attempts']}")
+    L.append(f"        window: {r['window']}")
+    if s["secrets"]:
+        L.append("secrets:")
+        for sec in s["secrets"]:
+            L.append(f"  {sec['source']}:")
+            L.append("    external: true")
+    if s.get("stack"):
+        return "\n".join(L) + "\n"
+    L.append("x-fidelity:")
+    L.append(f"  scenario: {name}")
+    L.append(f"  action_kind: {s['action_kind']}")
+    L.append(f"  action: {_q(shell(action_argv(s)))}")
+    if s["setup_update_args"]:
+        L.append(f"  setup_update_before_action: {_q(shell(setup_update_argv(s)))}")
+    return "\n".join(L) + "\n"

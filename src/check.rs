@@ -5,10 +5,10 @@
 //! Pure: a validated [`Scenario`] in, [`ServiceCheck`]s out. Rendering is in [`render`]; loading
 //! files and exit codes in `commands::check`.
 
-pub mod hazards;
-pub mod policy;
-pub mod render;
-pub mod timing;
+pub(crate) mod hazards;
+pub(crate) mod policy;
+pub(crate) mod render;
+pub(crate) mod timing;
 
 #[cfg(test)]
 mod tests;
@@ -20,7 +20,7 @@ use crate::model::scenario::Scenario;
 /// How bad a finding is. Only warnings fail `check --strict`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub(crate) enum Severity {
     /// Advice: the policy works, but not as its numbers suggest.
     Note,
     /// The policy will not do what it is there for (outage, deadlock, missed failure).
@@ -29,7 +29,7 @@ pub enum Severity {
 
 impl Severity {
     /// `warning` / `note`.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Note => "note",
             Severity::Warning => "warning",
@@ -39,7 +39,7 @@ impl Severity {
 
 /// One hazard in a service's policy.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// Stable identifier (`monitor-misses-unhealthy`), for tools and `--format json`.
     pub id: &'static str,
     /// Warning or note.
@@ -54,7 +54,7 @@ pub struct Finding {
 
 /// A service's effective policy and its hazards.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ServiceCheck {
+pub(crate) struct ServiceCheck {
     /// Defaults applied, as the engine will run it.
     pub policy: policy::EffectivePolicy,
     /// Hazards, in rule order.
@@ -62,7 +62,7 @@ pub struct ServiceCheck {
 }
 
 /// Checks every service of `scenario`, in file order.
-pub fn check(scenario: &Scenario) -> Vec<ServiceCheck> {
+pub(crate) fn check(scenario: &Scenario) -> Vec<ServiceCheck> {
     scenario
         .services
         .iter()

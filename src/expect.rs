@@ -8,9 +8,9 @@
 //! `deploysim test` (`commands::test`) found; [`junit`] writes JUnit XML. The Wilson interval
 //! of the statistical form is [`crate::stats`].
 
-pub mod eval;
-pub mod junit;
-pub mod results;
+pub(crate) mod eval;
+pub(crate) mod junit;
+pub(crate) mod results;
 
 #[cfg(test)]
 mod tests;

@@ -20,8 +20,8 @@
 
 mod draw;
 pub(crate) mod encode;
-pub mod input;
-pub mod series;
+pub(crate) mod input;
+pub(crate) mod series;
 pub(crate) mod style;
 
 use std::fmt;
@@ -30,7 +30,7 @@ use input::{Mark, RequestRow, RunInfo, ServiceTimeline};
 
 /// A report file that cannot be plotted: which file, where, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PlotError {
+pub(crate) struct PlotError {
     /// The file as the user named it.
     pub file: String,
     /// 1-based line (0 when unknown).
@@ -43,7 +43,7 @@ pub struct PlotError {
 
 impl PlotError {
     /// An error at `file:line`, optionally in one column.
-    pub fn at(file: &str, line: u64, column: Option<&str>, message: String) -> PlotError {
+    pub(crate) fn at(file: &str, line: u64, column: Option<&str>, message: String) -> PlotError {
         PlotError { file: file.to_string(), line, column: column.map(str::to_string), message }
     }
 }
@@ -65,7 +65,7 @@ impl std::error::Error for PlotError {}
 
 /// The bytes a plot is drawn from. Only `timeline` is required.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Sources<'a> {
+pub(crate) struct Sources<'a> {
     /// `timeline.csv`.
     pub timeline: &'a [u8],
     /// `summary.json`, for the scenario name and seed in the title.
@@ -78,7 +78,7 @@ pub struct Sources<'a> {
 
 /// Everything drawn for one service.
 #[derive(Clone, Debug)]
-pub struct ServicePlot {
+pub(crate) struct ServicePlot {
     /// Scenario and seed, when `summary.json` was there.
     pub info: Option<RunInfo>,
     /// The service's timeline rows.
@@ -93,7 +93,7 @@ pub struct ServicePlot {
 
 /// What a plot drawn for another purpose (`compare-strategies`) sets differently.
 #[derive(Clone, Debug, Default)]
-pub struct Overrides {
+pub(crate) struct Overrides {
     /// The end of the time axis, so that several plots share one axis.
     pub end_ms: Option<u64>,
     /// The line under the title.
@@ -103,18 +103,18 @@ pub struct Overrides {
 }
 
 /// One plot as SVG text.
-pub fn svg(plot: &ServicePlot) -> String {
+pub(crate) fn svg(plot: &ServicePlot) -> String {
     draw::svg(plot)
 }
 
 /// One plot as PNG bytes.
-pub fn png(plot: &ServicePlot) -> Vec<u8> {
+pub(crate) fn png(plot: &ServicePlot) -> Vec<u8> {
     draw::png(plot)
 }
 
 /// Parses the sources into one [`ServicePlot`] per service, in `timeline.csv` order. File
 /// names in errors are the plain report names (`timeline.csv`, …).
-pub fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotError> {
+pub(crate) fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotError> {
     let timelines = input::timeline("timeline.csv", sources.timeline)?;
     let info = sources.summary.and_then(input::run_info);
     let mut marks = match sources.events {
@@ -139,7 +139,7 @@ pub fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotError> {
 
 /// The image files for a run: `timeline.svg` and `timeline.png` for a single service, or
 /// `timeline-<service>.svg/png` for each of several, in `timeline.csv` order.
-pub fn render(sources: &Sources<'_>) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
+pub(crate) fn render(sources: &Sources<'_>) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
     let plots = prepare(sources)?;
     let single = plots.len() == 1;
     let mut files = Vec::with_capacity(plots.len() * 2);
@@ -160,7 +160,7 @@ fn file_safe(name: &str) -> String {
 }
 
 /// True for the file names [`render`] can produce (used to clear stale plots from a report).
-pub fn is_plot_file(name: &str) -> bool {
+pub(crate) fn is_plot_file(name: &str) -> bool {
     let stem = name.strip_suffix(".svg").or_else(|| name.strip_suffix(".png"));
     stem.is_some_and(|s| s == "timeline" || s.starts_with("timeline-"))
 }

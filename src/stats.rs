@@ -4,18 +4,18 @@
 //! point), so 0 pauses in 100 runs still reads "up to 3.7 %".
 
 /// The two-sided z-value of a 95 % interval.
-pub const Z95: f64 = 1.959_963_984_540_054;
+pub(crate) const Z95: f64 = 1.959_963_984_540_054;
 
 /// The two-sided z-value of a confidence level; only the levels people write are built in,
 /// so no inverse normal function is needed.
-pub fn z_for(level: f64) -> Option<f64> {
+pub(crate) fn z_for(level: f64) -> Option<f64> {
     const LEVELS: &[(f64, f64)] = &[(0.90, 1.644_853_626_951_472), (0.95, Z95), (0.99, 2.575_829_303_548_901)];
     LEVELS.iter().find(|(l, _)| (l - level).abs() < 1e-9).map(|(_, z)| *z)
 }
 
 /// The Wilson interval `(low, high)` for `successes` out of `runs` at z-value `z`. With no
 /// runs nothing is known: the whole of `[0, 1]`.
-pub fn wilson(successes: u64, runs: u64, z: f64) -> (f64, f64) {
+pub(crate) fn wilson(successes: u64, runs: u64, z: f64) -> (f64, f64) {
     if runs == 0 {
         return (0.0, 1.0);
     }

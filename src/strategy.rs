@@ -20,16 +20,16 @@
 //! Both judge the new version with [`analysis`]: its task failures at once, and the share of
 //! its requests that failed, measured every `interval`.
 
-pub mod analysis;
-pub mod blue_green;
-pub mod canary;
+pub(crate) mod analysis;
+pub(crate) mod blue_green;
+pub(crate) mod canary;
 
 use crate::model::record::UpdateState;
 use crate::time::SimTime;
 
 /// What a controller sees of one service.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct View {
+pub(crate) struct View {
     /// Desired replicas.
     pub desired: u64,
     /// Tasks serving (healthy, bound).
@@ -45,7 +45,7 @@ pub struct View {
 
 /// The requests the new version was sent in a window, and how many failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Measurement {
+pub(crate) struct Measurement {
     /// Start of the window (its end is the observation's `now`).
     pub from: SimTime,
     /// Requests sent to the new version.
@@ -56,7 +56,7 @@ pub struct Measurement {
 
 /// What a controller is given at each step.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Observation {
+pub(crate) struct Observation {
     /// Now.
     pub now: SimTime,
     /// The service being replaced (blue, or the stable one).
@@ -69,7 +69,7 @@ pub struct Observation {
 
 /// Which of the two services a command is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Which {
+pub(crate) enum Which {
     /// Blue, or the stable service.
     Old,
     /// Green, or the canary.
@@ -78,7 +78,7 @@ pub enum Which {
 
 /// How a rollout ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// Every request goes to the new version and the old one is gone.
     Completed,
     /// The new version was removed before it took all the traffic (green abandoned before the
@@ -93,7 +93,7 @@ pub enum Outcome {
 
 impl Outcome {
     /// Report spelling.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Outcome::Completed => "completed",
             Outcome::Aborted => "aborted",
@@ -105,7 +105,7 @@ impl Outcome {
 
 /// What a controller asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Command {
+pub(crate) enum Command {
     /// `docker service create` of the new version: the old service's spec with the new image,
     /// `replicas` replicas, and, when `join_route`, the label making it a backend of the route.
     CreateNew {
@@ -159,7 +159,7 @@ pub enum Command {
 }
 
 /// The labels that make a service a weighted backend of `route`.
-pub fn backend_labels(route: &str, weight: Option<u64>) -> Vec<(String, String)> {
+pub(crate) fn backend_labels(route: &str, weight: Option<u64>) -> Vec<(String, String)> {
     let mut out = vec![(crate::model::route::ROUTE_LABEL.to_string(), route.to_string())];
     if let Some(w) = weight {
         out.push((crate::model::route::WEIGHT_LABEL.to_string(), w.to_string()));
@@ -168,7 +168,7 @@ pub fn backend_labels(route: &str, weight: Option<u64>) -> Vec<(String, String)>
 }
 
 /// `Labels` setting only a weight.
-pub fn set_weight(which: Which, weight: u64) -> Command {
+pub(crate) fn set_weight(which: Which, weight: u64) -> Command {
     Command::Labels {
         which,
         add: vec![(crate::model::route::WEIGHT_LABEL.to_string(), weight.to_string())],
@@ -177,18 +177,18 @@ pub fn set_weight(which: Which, weight: u64) -> Command {
 }
 
 /// `Labels` taking a service out of the route (and its weight).
-pub fn leave_route(which: Which) -> Command {
+pub(crate) fn leave_route(which: Which) -> Command {
     let rm = vec![crate::model::route::ROUTE_LABEL.to_string(), crate::model::route::WEIGHT_LABEL.to_string()];
     Command::Labels { which, add: vec![], rm }
 }
 
 /// `Labels` removing only the weight.
-pub fn drop_weight(which: Which) -> Command {
+pub(crate) fn drop_weight(which: Which) -> Command {
     Command::Labels { which, add: vec![], rm: vec![crate::model::route::WEIGHT_LABEL.to_string()] }
 }
 
 /// A phase command.
-pub fn phase(name: impl Into<String>, message: impl Into<String>) -> Command {
+pub(crate) fn phase(name: impl Into<String>, message: impl Into<String>) -> Command {
     Command::Phase { name: name.into(), message: message.into() }
 }
 
@@ -203,7 +203,7 @@ pub(crate) fn finished(commands: &[Command]) -> Option<Outcome> {
 
 /// Either controller.
 #[derive(Clone, Debug)]
-pub enum Controller {
+pub(crate) enum Controller {
     /// Blue-green.
     BlueGreen(blue_green::BlueGreenController),
     /// Canary.
@@ -212,7 +212,7 @@ pub enum Controller {
 
 impl Controller {
     /// The first commands, at the rollout's start.
-    pub fn start(&mut self, now: SimTime) -> Vec<Command> {
+    pub(crate) fn start(&mut self, now: SimTime) -> Vec<Command> {
         match self {
             Controller::BlueGreen(c) => c.start(now),
             Controller::Canary(c) => c.start(now),
@@ -220,7 +220,7 @@ impl Controller {
     }
 
     /// The commands an observation calls for (none when nothing changed).
-    pub fn step(&mut self, obs: &Observation) -> Vec<Command> {
+    pub(crate) fn step(&mut self, obs: &Observation) -> Vec<Command> {
         match self {
             Controller::BlueGreen(c) => c.step(obs),
             Controller::Canary(c) => c.step(obs),
@@ -228,7 +228,7 @@ impl Controller {
     }
 
     /// Whether it has finished.
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         match self {
             Controller::BlueGreen(c) => c.done(),
             Controller::Canary(c) => c.done(),
@@ -237,7 +237,7 @@ impl Controller {
 
     /// Swarm refused one of its commands (`why`): the rollout cannot go on. Returns the
     /// commands that end it (removing what it created).
-    pub fn refused(&mut self, refused: &Command, why: &str) -> Vec<Command> {
+    pub(crate) fn refused(&mut self, refused: &Command, why: &str) -> Vec<Command> {
         match self {
             Controller::BlueGreen(c) => c.refused(refused, why),
             Controller::Canary(c) => c.refused(refused, why),
@@ -247,6 +247,6 @@ impl Controller {
 
 /// The outcome of a rollout one of whose commands Swarm refused: a refused promotion is a
 /// failed promotion, anything else stops the rollout before the new version took over.
-pub fn refused_outcome(refused: &Command) -> Outcome {
+pub(crate) fn refused_outcome(refused: &Command) -> Outcome {
     if *refused == Command::UpdateOld { Outcome::PromotionFailed } else { Outcome::Aborted }
 }

@@ -47,14 +47,14 @@
 //! integers, the very bytes and stdout the whole sweep would have. A batch engine (a
 //! Kubernetes Indexed Job, `xargs -P`, a CI matrix) does the distributing.
 
-pub mod exec;
-pub mod heatmap;
-pub mod params;
-pub mod pareto;
-pub mod policy_stats;
-pub mod recommend;
-pub mod shard;
-pub mod stats;
+pub(crate) mod exec;
+pub(crate) mod heatmap;
+pub(crate) mod params;
+pub(crate) mod pareto;
+pub(crate) mod policy_stats;
+pub(crate) mod recommend;
+pub(crate) mod shard;
+pub(crate) mod stats;
 
 #[cfg(test)]
 mod tests;
@@ -64,7 +64,6 @@ use std::path::Path;
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
 use exec::RunFigures;
-pub use exec::Shard;
 use params::Param;
 use policy_stats::Column;
 use recommend::{Constraint, Objective};
@@ -72,7 +71,7 @@ use recommend::{Constraint, Objective};
 /// What a sweep is, apart from its runs: everything the outputs need. `merge` rebuilds it from
 /// the shard files, without the scenario (see [`shard`]).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// The scenario's name (report titles, the default folder).
     pub name: String,
     /// Swept parameters.
@@ -88,7 +87,7 @@ pub struct Plan {
 /// Parses the `--set`s and loads every policy's scenario from `text` (the scenario file at
 /// `path`), in policy order. Errors are bad input: a bad `--set`, or a policy whose scenario
 /// does not load.
-pub fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Vec<Scenario>), String> {
+pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Vec<Scenario>), String> {
     let base = Document::parse(text).map_err(|e| format!("{}: invalid YAML: {}", path.display(), e.message))?;
     let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
     let policies = params::cartesian(&params);
@@ -139,7 +138,7 @@ fn target_service(scenario: &Scenario) -> Option<String> {
 }
 
 /// Figures of every policy, grouped from the runs (which come in (policy, seed) order).
-pub fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
+pub(crate) fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
     (0..plan.policies.len())
         .map(|p| {
             let mine: Vec<&RunFigures> = runs.iter().filter(|r| r.policy == p).collect();
@@ -149,7 +148,7 @@ pub fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
 }
 
 /// Each policy's (duration p95, min serving ratio p5).
-pub fn pareto_points(plan: &Plan, columns: &[Vec<Column>]) -> Vec<pareto::Point> {
+pub(crate) fn pareto_points(plan: &Plan, columns: &[Vec<Column>]) -> Vec<pareto::Point> {
     let get = |cols: &[Column], name| policy_stats::metric(cols, name).unwrap_or(f64::NAN);
     let point = |(policy, cols): (usize, &Vec<Column>)| pareto::Point {
         policy,
@@ -195,7 +194,7 @@ fn heat_grid<'a>(
 }
 
 /// `runs.csv`: one row per run.
-pub fn runs_csv(plan: &Plan, runs: &[RunFigures]) -> Vec<u8> {
+pub(crate) fn runs_csv(plan: &Plan, runs: &[RunFigures]) -> Vec<u8> {
     let traffic = runs.iter().any(|r| r.failed_requests.is_some());
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["policy".into()];
@@ -223,7 +222,7 @@ pub fn runs_csv(plan: &Plan, runs: &[RunFigures]) -> Vec<u8> {
 }
 
 /// `sweep.csv`: one row per policy.
-pub fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
+pub(crate) fn sweep_csv(plan: &Plan, columns: &[Vec<Column>]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["policy".into()];
     header.extend(plan.params.iter().map(|p| p.path.clone()));
@@ -302,7 +301,7 @@ pub(crate) fn outputs(
 }
 
 /// What stdout says: the sweep's size, the recommendation, why, the runner-up and the snippet.
-pub fn story(
+pub(crate) fn story(
     plan: &Plan,
     seeds: u64,
     columns: &[Vec<Column>],

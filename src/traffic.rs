@@ -64,10 +64,10 @@ use crate::time::SimTime;
 use sweep::{Change, Counts, Tally};
 
 // The world names it here (`crate::traffic::ErrorRates`); it is plain data, kept in `model`.
-pub use crate::model::traffic::ErrorRates;
+pub(crate) use crate::model::traffic::ErrorRates;
 
 /// The request outcomes of every route with traffic, in `specs` order.
-pub fn evaluate(run: &RunRecord, specs: &[TrafficSpec], errors: &ErrorRates) -> Vec<RequestSeries> {
+pub(crate) fn evaluate(run: &RunRecord, specs: &[TrafficSpec], errors: &ErrorRates) -> Vec<RequestSeries> {
     specs.iter().map(|spec| series(run, spec, errors)).collect()
 }
 
@@ -184,7 +184,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
 /// Requests a route sent to one of its backends in `[from, until)`, and how many failed: what
 /// a canary analysis measures while the run goes on (from the spans recorded so far; spans
 /// still open are taken as serving until `until`).
-pub fn measure(
+pub(crate) fn measure(
     spans: &[ServingInterval],
     routes: &[RouteState],
     images: &[(SimTime, String, String)],

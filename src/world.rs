@@ -10,7 +10,7 @@
 //! it concerns, and builds the run record at the end. It holds no Swarm logic of its own.
 
 mod cluster;
-pub mod event;
+pub(crate) mod event;
 mod manager;
 mod rollouts;
 
@@ -21,7 +21,7 @@ use crate::rng::{Dist, SimRng};
 use crate::time::{SimDuration, SimTime};
 
 use cluster::Cluster;
-pub use event::{AgentStep, Event};
+pub(crate) use event::{AgentStep, Event};
 use manager::Manager;
 use rollouts::Rollouts;
 
@@ -74,23 +74,23 @@ pub(crate) struct Io<'a> {
 
 impl Io<'_> {
     /// The instant of the event being handled.
-    pub fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.q.now()
     }
 
     /// One draw of a control-plane or agent latency.
-    pub fn latency(&mut self, pick: fn(&Latencies) -> &Dist) -> SimDuration {
+    pub(crate) fn latency(&mut self, pick: fn(&Latencies) -> &Dist) -> SimDuration {
         pick(&self.scenario.latencies).sample(&mut self.rng.latency)
     }
 
     /// Swarm's races are drawn from the seed (else: the fixed, readable order).
-    pub fn random_races(&self) -> bool {
+    pub(crate) fn random_races(&self) -> bool {
         self.scenario.races == Races::Random
     }
 }
 
 /// The whole simulated swarm.
-pub struct World {
+pub(crate) struct World {
     scenario: Scenario,
     streams: Streams,
     cluster: Cluster,
@@ -104,7 +104,7 @@ pub struct World {
 
 impl World {
     /// Builds the world for `scenario` at t = 0 (nothing deployed yet).
-    pub fn new(scenario: Scenario) -> World {
+    pub(crate) fn new(scenario: Scenario) -> World {
         World {
             streams: Streams::new(scenario.seed),
             cluster: Cluster::new(&scenario.nodes),
@@ -117,13 +117,13 @@ impl World {
     }
 
     /// Turns on the invariant checks run after every event (slower; for tests).
-    pub fn with_invariant_checks(mut self) -> World {
+    pub(crate) fn with_invariant_checks(mut self) -> World {
         self.check_invariants = true;
         self
     }
 
     /// Deploys the stack at t = 0, runs the timeline to the end and returns what happened.
-    pub fn simulate(mut self) -> RunRecord {
+    pub(crate) fn simulate(mut self) -> RunRecord {
         let mut queue = EventQueue::new();
         {
             let mut io = Io { q: &mut queue, rng: &mut self.streams, scenario: &self.scenario };

@@ -47,7 +47,7 @@ const RULES: &[Rule] = &[
 ];
 
 /// Every hazard of `spec`, in rule order.
-pub fn find(scenario: &Scenario, spec: &ServiceSpec, p: &EffectivePolicy) -> Vec<Finding> {
+pub(crate) fn find(scenario: &Scenario, spec: &ServiceSpec, p: &EffectivePolicy) -> Vec<Finding> {
     let ctx = Ctx {
         scenario,
         p,

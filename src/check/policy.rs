@@ -8,11 +8,11 @@ use crate::swarm::health::ResolvedHealth;
 use crate::time::SimDuration;
 
 /// Docker's stop timeout when `stop_grace_period` is unset (Linux daemon default).
-pub const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
+pub(crate) const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
 
 /// Where the health check comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HealthSource {
+pub(crate) enum HealthSource {
     /// The service's `healthcheck:`.
     Service,
     /// The image's Dockerfile `HEALTHCHECK` (`x-simulation.images.<image>.healthcheck`).
@@ -21,7 +21,7 @@ pub enum HealthSource {
 
 impl HealthSource {
     /// For output.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             HealthSource::Service => "service healthcheck",
             HealthSource::Image => "image HEALTHCHECK",
@@ -31,7 +31,7 @@ impl HealthSource {
 
 /// The health check a new task runs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Health {
+pub(crate) struct Health {
     /// Service or image.
     pub source: HealthSource,
     /// As configured (`test` and what was set).
@@ -42,7 +42,7 @@ pub struct Health {
 
 /// A service's policy with every default applied.
 #[derive(Clone, Debug, PartialEq)]
-pub struct EffectivePolicy {
+pub(crate) struct EffectivePolicy {
     /// Full name (`web_web`).
     pub service: String,
     /// The name in the stack file (`web`), for field paths.
@@ -77,18 +77,18 @@ pub struct EffectivePolicy {
 
 impl EffectivePolicy {
     /// The image new tasks of the rollout run.
-    pub fn rollout_image(&self) -> &str {
+    pub(crate) fn rollout_image(&self) -> &str {
         self.update_image.as_deref().unwrap_or(&self.image)
     }
 
     /// `services.<short>.<rest>`, Docker's dotted field path.
-    pub fn field(&self, rest: &str) -> String {
+    pub(crate) fn field(&self, rest: &str) -> String {
         format!("services.{}.{rest}", self.short)
     }
 }
 
 /// The effective policy of `spec` in `scenario`.
-pub fn effective(scenario: &Scenario, spec: &ServiceSpec) -> EffectivePolicy {
+pub(crate) fn effective(scenario: &Scenario, spec: &ServiceSpec) -> EffectivePolicy {
     let update_image = update_image(scenario, &spec.name);
     let rollout_image = update_image.clone().unwrap_or_else(|| spec.task.image.clone());
     let health = health(scenario, &spec.task.healthcheck, &rollout_image);
@@ -141,7 +141,7 @@ fn is_disabled(h: &Option<Healthcheck>) -> bool {
 
 /// The same choice the simulated agent makes (`world::agent::resolved_health`): the service's
 /// check, else the image's `HEALTHCHECK`; `NONE` or `disable` means none.
-pub fn health(scenario: &Scenario, service: &Option<Healthcheck>, image: &str) -> Option<Health> {
+pub(crate) fn health(scenario: &Scenario, service: &Option<Healthcheck>, image: &str) -> Option<Health> {
     let (source, config) = match service {
         Some(Healthcheck::Disabled) => return None,
         Some(Healthcheck::Check(c)) => (HealthSource::Service, c.clone()),

@@ -10,7 +10,7 @@ use crate::scenario::Diagnostic;
 
 /// What checking one file found.
 #[derive(Clone, Debug)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The file does not load: every problem.
     Invalid(Vec<Diagnostic>),
     /// It loads: the loader's warnings and each service's check.
@@ -24,7 +24,7 @@ pub enum Outcome {
 
 /// One file's result.
 #[derive(Clone, Debug)]
-pub struct FileReport {
+pub(crate) struct FileReport {
     /// As the user named it.
     pub file: String,
     /// What was found.
@@ -33,7 +33,7 @@ pub struct FileReport {
 
 /// Counts over all files.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Totals {
+pub(crate) struct Totals {
     /// Files checked.
     pub files: usize,
     /// Files that do not load.
@@ -47,7 +47,7 @@ pub struct Totals {
 }
 
 /// Counts the findings of `reports`.
-pub fn totals(reports: &[FileReport]) -> Totals {
+pub(crate) fn totals(reports: &[FileReport]) -> Totals {
     let mut t = Totals { files: reports.len(), ..Totals::default() };
     for r in reports {
         match &r.outcome {
@@ -70,7 +70,7 @@ pub fn totals(reports: &[FileReport]) -> Totals {
 }
 
 /// The text report.
-pub fn text(reports: &[FileReport]) -> String {
+pub(crate) fn text(reports: &[FileReport]) -> String {
     let mut out = String::new();
     for r in reports {
         out.push_str(&format!("== {} ==\n", r.file));
@@ -133,7 +133,7 @@ fn finding_text(f: &Finding) -> String {
 }
 
 /// The policy in `docker service inspect --pretty`'s layout, every default filled in.
-pub fn pretty(p: &EffectivePolicy) -> String {
+pub(crate) fn pretty(p: &EffectivePolicy) -> String {
     let mut out = format!("Name:\t\t{}\n", p.service);
     match p.mode {
         ServiceMode::Replicated { replicas } => {
@@ -210,7 +210,7 @@ fn test_text(h: &Health) -> String {
 }
 
 /// The JSON report (fields in a fixed order), ending with a newline.
-pub fn json(reports: &[FileReport], exit_code: u8) -> String {
+pub(crate) fn json(reports: &[FileReport], exit_code: u8) -> String {
     let doc = JsonDoc { files: reports.iter().map(json_file).collect(), totals: totals(reports), exit_code };
     let mut s = serde_json::to_string_pretty(&doc).expect("plain data serializes");
     s.push('\n');

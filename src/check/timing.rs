@@ -14,7 +14,7 @@ use crate::time::{SimDuration, SimTime};
 const HORIZON: SimTime = SimTime(24 * 3600 * 1_000_000_000);
 
 /// How long one probe takes in this scenario (`x-simulation.latencies.probe`, typical value).
-pub fn probe_duration(scenario: &Scenario) -> SimDuration {
+pub(crate) fn probe_duration(scenario: &Scenario) -> SimDuration {
     scenario.latencies.probe.typical()
 }
 
@@ -56,7 +56,7 @@ impl ProbeOracle for PassesFrom {
 
 /// For a task that passes its first probe (so becomes healthy, and RUNNING) and then fails
 /// every probe: how long after that first healthy result it is marked unhealthy.
-pub fn unhealthy_after_running(health: &ResolvedHealth, probe: SimDuration) -> Option<SimDuration> {
+pub(crate) fn unhealthy_after_running(health: &ResolvedHealth, probe: SimDuration) -> Option<SimDuration> {
     let mut oracle = FirstPassThenFail { first: None };
     let out = predict(health, SimTime::ZERO, probe, &mut oracle, HORIZON);
     Some(out.unhealthy_at?.since(out.healthy_at?))
@@ -64,14 +64,18 @@ pub fn unhealthy_after_running(health: &ResolvedHealth, probe: SimDuration) -> O
 
 /// When, after container start, the first probe passes for an image whose probes pass from
 /// `passes_from` on (`None`: it never becomes healthy).
-pub fn first_healthy(health: &ResolvedHealth, probe: SimDuration, passes_from: SimDuration) -> Option<SimDuration> {
+pub(crate) fn first_healthy(
+    health: &ResolvedHealth,
+    probe: SimDuration,
+    passes_from: SimDuration,
+) -> Option<SimDuration> {
     let mut oracle = PassesFrom(Some(SimTime(passes_from.0)));
     let out = predict(health, SimTime::ZERO, probe, &mut oracle, HORIZON);
     out.healthy_at.map(|t| t.since(SimTime::ZERO))
 }
 
 /// When a never-healthy task is marked unhealthy, after container start.
-pub fn never_healthy_fails_after(health: &ResolvedHealth, probe: SimDuration) -> Option<SimDuration> {
+pub(crate) fn never_healthy_fails_after(health: &ResolvedHealth, probe: SimDuration) -> Option<SimDuration> {
     let mut oracle = PassesFrom(None);
     let out = predict(health, SimTime::ZERO, probe, &mut oracle, HORIZON);
     out.unhealthy_at.map(|t| t.since(SimTime::ZERO))
@@ -79,7 +83,7 @@ pub fn never_healthy_fails_after(health: &ResolvedHealth, probe: SimDuration) ->
 
 /// The parts of the time a new task needs to become ready on a node without the image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ReadyTime {
+pub(crate) struct ReadyTime {
     /// Image pull.
     pub pull: SimDuration,
     /// Container create and start.
@@ -90,13 +94,13 @@ pub struct ReadyTime {
 
 impl ReadyTime {
     /// The sum.
-    pub fn total(&self) -> SimDuration {
+    pub(crate) fn total(&self) -> SimDuration {
         self.pull.plus(self.start).plus(self.first_healthy)
     }
 }
 
 /// Typical ready time of `image` with `health` (None when it never becomes healthy).
-pub fn ready_time(scenario: &Scenario, image: &str, health: Option<&ResolvedHealth>) -> Option<ReadyTime> {
+pub(crate) fn ready_time(scenario: &Scenario, image: &str, health: Option<&ResolvedHealth>) -> Option<ReadyTime> {
     let behavior = scenario.image(image);
     let first_healthy = match health {
         Some(h) => first_healthy(h, probe_duration(scenario), passes_from(&behavior)?)?,
@@ -117,7 +121,7 @@ fn passes_from(behavior: &ImageBehavior) -> Option<SimDuration> {
 }
 
 /// Nodes that can take tasks of `spec` at deploy time: active and matching every constraint.
-pub fn eligible_nodes(scenario: &Scenario, placement: &Placement) -> u64 {
+pub(crate) fn eligible_nodes(scenario: &Scenario, placement: &Placement) -> u64 {
     let eligible = scenario.nodes.iter().filter(|n| n.availability == Availability::Active).filter(|n| {
         let view = NodeView {
             name: &n.name,
@@ -136,7 +140,7 @@ pub fn eligible_nodes(scenario: &Scenario, placement: &Placement) -> u64 {
 }
 
 /// Tasks the service runs: its replicas, or one per eligible node for a global service.
-pub fn task_count(scenario: &Scenario, spec: &ServiceSpec) -> u64 {
+pub(crate) fn task_count(scenario: &Scenario, spec: &ServiceSpec) -> u64 {
     match spec.mode {
         ServiceMode::Replicated { replicas } => replicas,
         ServiceMode::Global => eligible_nodes(scenario, &spec.task.placement),
@@ -146,6 +150,6 @@ pub fn task_count(scenario: &Scenario, spec: &ServiceSpec) -> u64 {
 /// The fewest counted failures that trigger the failure action: the first k with
 /// `float32(k) / float32(slots) > ratio` (swarmkit compares in float32, strictly). `None` when
 /// even every slot failing does not.
-pub fn failures_to_trigger(ratio: f32, slots: u64) -> Option<u64> {
+pub(crate) fn failures_to_trigger(ratio: f32, slots: u64) -> Option<u64> {
     (1..=slots).find(|&k| k as f32 / slots as f32 > ratio)
 }

@@ -12,9 +12,8 @@ use crate::time::{SimDuration, SimTime};
 /// is much cheaper than a binary heap when many events share an instant, as they do with the
 /// fixed latencies most scenarios use (a deploy of 100,000 tasks schedules each step of every
 /// task at the same few instants).
-pub struct EventQueue<E> {
+pub(crate) struct EventQueue<E> {
     buckets: BTreeMap<SimTime, Bucket<E>>,
-    len: usize,
     now: SimTime,
 }
 
@@ -43,18 +42,18 @@ impl<E> Bucket<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { buckets: BTreeMap::new(), len: 0, now: SimTime::ZERO }
+        EventQueue { buckets: BTreeMap::new(), now: SimTime::ZERO }
     }
 }
 
 impl<E> EventQueue<E> {
     /// An empty queue at time zero.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// The time of the event being handled (or of the last one popped).
-    pub fn now(&self) -> SimTime {
+    pub(crate) fn now(&self) -> SimTime {
         self.now
     }
 
@@ -62,7 +61,7 @@ impl<E> EventQueue<E> {
     ///
     /// # Panics
     /// If `at` is in the past: an event before `now` is a bug in the model, never valid input.
-    pub fn at(&mut self, at: SimTime, event: E) {
+    pub(crate) fn at(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at:?} < now {:?}", self.now);
         match self.buckets.entry(at) {
             std::collections::btree_map::Entry::Vacant(v) => {
@@ -70,17 +69,16 @@ impl<E> EventQueue<E> {
             }
             std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().push(event),
         }
-        self.len += 1;
     }
 
     /// Schedules `event` after `delay` from now.
-    pub fn after(&mut self, delay: SimDuration, event: E) {
+    pub(crate) fn after(&mut self, delay: SimDuration, event: E) {
         let at = self.now.plus(delay);
         self.at(at, event);
     }
 
     /// Removes and returns the earliest event, advancing `now` to its time.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
         let mut first = self.buckets.first_entry()?;
         let time = *first.key();
         let event = match first.get_mut() {
@@ -92,27 +90,16 @@ impl<E> EventQueue<E> {
         };
         debug_assert!(time >= self.now, "time went backwards");
         self.now = time;
-        self.len -= 1;
         Some((time, event))
     }
 
     /// The time of the earliest pending event.
-    pub fn peek_time(&self) -> Option<SimTime> {
+    pub(crate) fn peek_time(&self) -> Option<SimTime> {
         self.buckets.keys().next().copied()
     }
 
-    /// Number of pending events.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// True when nothing is pending.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
     /// Whether every pending event satisfies `f` (in no particular order).
-    pub fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
+    pub(crate) fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
         self.buckets.values().all(|b| match b {
             Bucket::One(e) => f(e),
             Bucket::Many(q) => q.iter().all(&mut f),

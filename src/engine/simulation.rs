@@ -6,7 +6,7 @@ use super::queue::EventQueue;
 use crate::time::SimTime;
 
 /// A simulated system: it handles one event at a time and may schedule more.
-pub trait Model {
+pub(crate) trait Model {
     /// The closed set of events this model understands.
     type Event;
     /// Handles `event` at `queue.now()`.
@@ -15,7 +15,7 @@ pub trait Model {
 
 /// Bounds on a run.
 #[derive(Clone, Copy, Debug)]
-pub struct Limits {
+pub(crate) struct Limits {
     /// Events after this time are not handled.
     pub end: SimTime,
     /// At most this many events are handled.
@@ -24,7 +24,7 @@ pub struct Limits {
 
 /// Why the run stopped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StopReason {
+pub(crate) enum StopReason {
     /// Nothing left to do: the system is at rest.
     Quiescent,
     /// The next event lies after `Limits::end`.
@@ -35,7 +35,7 @@ pub enum StopReason {
 
 /// What a run did.
 #[derive(Clone, Copy, Debug)]
-pub struct RunOutcome {
+pub(crate) struct RunOutcome {
     /// Why it stopped.
     pub stop: StopReason,
     /// Events handled.
@@ -45,7 +45,7 @@ pub struct RunOutcome {
 }
 
 /// Runs `model` until a stop condition holds.
-pub fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, limits: Limits) -> RunOutcome {
+pub(crate) fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, limits: Limits) -> RunOutcome {
     let mut events = 0u64;
     let mut last = SimTime::ZERO;
     loop {

@@ -14,7 +14,7 @@ use crate::report::summary::{Fixed4, Seconds};
 
 /// The outcome of one check on one run.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Outcome {
+pub(crate) struct Outcome {
     /// Whether the check held.
     pub passed: bool,
     /// What was expected, in words (`update_duration < 90s`).
@@ -24,7 +24,7 @@ pub struct Outcome {
 }
 
 /// A run and its summary, built once for all checks.
-pub struct Evidence<'r> {
+pub(crate) struct Evidence<'r> {
     /// The run.
     pub run: &'r RunRecord,
     /// The run's summary.
@@ -35,7 +35,7 @@ pub struct Evidence<'r> {
 
 impl<'r> Evidence<'r> {
     /// The evidence of `run`.
-    pub fn new(run: &'r RunRecord) -> Evidence<'r> {
+    pub(crate) fn new(run: &'r RunRecord) -> Evidence<'r> {
         Evidence { run, summary: Summary::of(run), tree: OnceCell::new() }
     }
 
@@ -73,7 +73,7 @@ impl Figure {
 }
 
 /// Checks `check` against the evidence.
-pub fn check(check: &Check, ev: &Evidence<'_>) -> Outcome {
+pub(crate) fn check(check: &Check, ev: &Evidence<'_>) -> Outcome {
     let svc = ev.summary.service(&check.service);
     let update = svc.map(|s| &s.update);
     let availability = svc.map(|s| &s.availability);
@@ -172,7 +172,7 @@ fn summary(path: &str, is: &SummaryTest, v: Option<&Value>) -> Outcome {
 /// its first pause or rollback (or its end): how far a bad release spread before Swarm stopped
 /// it. Slots rather than tasks, so that a task the restart supervisor replaces in the same slot
 /// is not counted twice.
-pub fn replaced_before_stop(run: &RunRecord, service: &str) -> u64 {
+pub(crate) fn replaced_before_stop(run: &RunRecord, service: &str) -> u64 {
     let Some(rec) = run.services.iter().find(|s| s.name == service) else { return 0 };
     let Some(start) = rec.update.started_at else { return 0 };
     let stop = rec

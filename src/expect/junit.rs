@@ -5,7 +5,7 @@
 use crate::expect::results::{AssertionResult, ScenarioResult, Status, failure_text};
 
 /// The whole document.
-pub fn render(results: &[ScenarioResult]) -> String {
+pub(crate) fn render(results: &[ScenarioResult]) -> String {
     let shown: Vec<&ScenarioResult> = results.iter().filter(|r| r.status != Status::Skipped).collect();
     let tests: usize = shown.iter().map(|r| r.assertions.len().max(1)).sum();
     let failures: usize = shown.iter().map(|r| failed(r)).sum();
@@ -59,7 +59,7 @@ fn case(path: &str, a: &AssertionResult) -> String {
 }
 
 /// Escapes text for XML attributes and content; drops characters XML 1.0 cannot hold.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for ch in text.chars() {
         match ch {

@@ -5,7 +5,7 @@ use crate::expect::eval::Outcome;
 
 /// One assertion's result.
 #[derive(Clone, Debug, PartialEq)]
-pub struct AssertionResult {
+pub(crate) struct AssertionResult {
     /// Where it was written (`x-simulation.expect[1].min_serving`).
     pub origin: String,
     /// The service it is about (empty for `summary:`).
@@ -21,7 +21,7 @@ pub struct AssertionResult {
 
 /// The observed rate of a statistical form.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Rate {
+pub(crate) struct Rate {
     /// Runs in which every check held.
     pub successes: u64,
     /// Runs.
@@ -38,7 +38,7 @@ pub struct Rate {
 
 /// What became of one scenario file.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Every assertion held.
     Pass,
     /// Some did not.
@@ -51,7 +51,7 @@ pub enum Status {
 
 /// One scenario's results.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ScenarioResult {
+pub(crate) struct ScenarioResult {
     /// The path as found.
     pub path: String,
     /// The outcome.
@@ -63,7 +63,7 @@ pub struct ScenarioResult {
 }
 
 /// 2 when a file is invalid or nothing was tested, else 1 when an assertion failed, else 0.
-pub fn exit_code(results: &[ScenarioResult]) -> u8 {
+pub(crate) fn exit_code(results: &[ScenarioResult]) -> u8 {
     let tested = results.iter().filter(|r| matches!(r.status, Status::Pass | Status::Fail)).count();
     if tested == 0 || results.iter().any(|r| matches!(r.status, Status::Invalid(_))) {
         2
@@ -75,7 +75,7 @@ pub fn exit_code(results: &[ScenarioResult]) -> u8 {
 }
 
 /// `99%`, `99.5%`, `12.34%`.
-pub fn percent(x: f64) -> String {
+pub(crate) fn percent(x: f64) -> String {
     let text = format!("{:.2}", x * 100.0);
     let text = text.trim_end_matches('0').trim_end_matches('.');
     format!("{text}%")
@@ -83,14 +83,14 @@ pub fn percent(x: f64) -> String {
 
 /// The command that reproduces a run: `deploysim run <path> --seed N` (the path quoted when
 /// a shell would split it).
-pub fn reproduce(path: &str, seed: u64) -> String {
+pub(crate) fn reproduce(path: &str, seed: u64) -> String {
     let plain = path.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:@".contains(c));
     let shown = if plain { path.to_string() } else { format!("'{}'", path.replace('\'', "'\\''")) };
     format!("deploysim run {shown} --seed {seed}")
 }
 
 /// The text report.
-pub fn render_text(results: &[ScenarioResult]) -> String {
+pub(crate) fn render_text(results: &[ScenarioResult]) -> String {
     let mut out = String::new();
     for r in results.iter().filter(|r| r.status != Status::Skipped) {
         out.push_str(&scenario_text(r));
@@ -122,7 +122,7 @@ fn scenario_text(r: &ScenarioResult) -> String {
 }
 
 /// `194 of 200 runs (97%, 95% CI 93.6%..98.6%), required ≥ 99% (point estimate)`.
-pub fn rate_text(rate: &Rate) -> String {
+pub(crate) fn rate_text(rate: &Rate) -> String {
     let observed = rate.successes as f64 / rate.runs.max(1) as f64;
     let rule = if rate.lower_bound_rule { "CI lower bound" } else { "observed rate" };
     format!(
@@ -138,7 +138,7 @@ pub fn rate_text(rate: &Rate) -> String {
 }
 
 /// One failed assertion: expected against actual, the seed and the command to reproduce it.
-pub fn failure_text(path: &str, a: &AssertionResult) -> String {
+pub(crate) fn failure_text(path: &str, a: &AssertionResult) -> String {
     let about = if a.service.is_empty() { String::new() } else { format!("{}, ", a.service) };
     format!(
         "  ✗ {}\n      expected: {}\n      actual:   {} ({about}seed {})\n      reproduce: {}\n",
@@ -169,7 +169,7 @@ fn totals(results: &[ScenarioResult]) -> String {
 }
 
 /// The JSON report (no wall times: it is meant to be diffed and stored).
-pub fn render_json(results: &[ScenarioResult]) -> String {
+pub(crate) fn render_json(results: &[ScenarioResult]) -> String {
     use serde_json::json;
     let scenarios: Vec<serde_json::Value> = results
         .iter()

@@ -25,7 +25,7 @@ const LEGEND_PX: u32 = 62;
 const Y_LABELS_PX: u32 = 64;
 
 /// The SVG document for a plot.
-pub fn svg(plot: &ServicePlot) -> String {
+pub(super) fn svg(plot: &ServicePlot) -> String {
     style::register_fonts();
     let size = size(plot);
     let mut text = String::new();
@@ -38,7 +38,7 @@ pub fn svg(plot: &ServicePlot) -> String {
 }
 
 /// The PNG file for a plot.
-pub fn png(plot: &ServicePlot) -> Vec<u8> {
+pub(super) fn png(plot: &ServicePlot) -> Vec<u8> {
     style::register_fonts();
     let (w, h) = size(plot);
     let mut rgb = vec![0u8; w as usize * h as usize * 3];

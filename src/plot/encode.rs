@@ -1,7 +1,7 @@
 //! PNG encoding of an RGB buffer with fixed settings, so the same pixels give the same bytes.
 
 /// Encodes `rgb` (`width * height * 3` bytes, rows top to bottom) as an 8-bit RGB PNG.
-pub fn png(rgb: &[u8], width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn png(rgb: &[u8], width: u32, height: u32) -> Vec<u8> {
     let mut out = Vec::new();
     let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);

@@ -10,7 +10,7 @@ use super::PlotError;
 
 /// One `timeline.csv` row (counts hold until the service's next row).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TimelineRow {
+pub(crate) struct TimelineRow {
     /// Milliseconds since the start of the simulation.
     pub t_ms: u64,
     /// Desired replicas.
@@ -32,7 +32,7 @@ pub struct TimelineRow {
 
 /// A service's rows, in file order.
 #[derive(Clone, Debug, Default)]
-pub struct ServiceTimeline {
+pub(crate) struct ServiceTimeline {
     /// Full service name.
     pub name: String,
     /// Its rows.
@@ -41,7 +41,7 @@ pub struct ServiceTimeline {
 
 /// What a marker on the time axis stands for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MarkKind {
+pub(crate) enum MarkKind {
     /// A task ended (failed, rejected, or exited) while Swarm wanted it running.
     Failure,
     /// A new task was created for a slot that already had one, during an update or rollback
@@ -51,7 +51,7 @@ pub enum MarkKind {
 
 /// A task event worth a marker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Mark {
+pub(crate) struct Mark {
     /// When.
     pub t_ms: u64,
     /// What.
@@ -60,7 +60,7 @@ pub struct Mark {
 
 /// One `requests.csv` row: requests per second from `t_ms` on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RequestRow {
+pub(crate) struct RequestRow {
     /// Start of the interval.
     pub t_ms: u64,
     /// Requests answered.
@@ -71,7 +71,7 @@ pub struct RequestRow {
 
 /// Scenario name and seed, from `summary.json`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunInfo {
+pub(crate) struct RunInfo {
     /// Scenario name.
     pub scenario: String,
     /// Seed of the run.
@@ -181,7 +181,7 @@ fn parse_millis(text: &str) -> Option<u64> {
 }
 
 /// Reads `timeline.csv` into per-service series, services in order of first appearance.
-pub fn timeline(file: &str, bytes: &[u8]) -> Result<Vec<ServiceTimeline>, PlotError> {
+pub(crate) fn timeline(file: &str, bytes: &[u8]) -> Result<Vec<ServiceTimeline>, PlotError> {
     let table = Table::parse(file, bytes, &TIMELINE_HEADER)?;
     let mut services: Vec<ServiceTimeline> = Vec::new();
     for row in table.rows(&TIMELINE_HEADER)? {
@@ -221,7 +221,7 @@ fn timeline_row(row: &Row<'_>) -> Result<TimelineRow, PlotError> {
 
 /// Reads `events.csv` into markers per service. `timelines` gives the update state at each
 /// instant, which tells a replacement during an update from the initial deployment.
-pub fn marks(
+pub(crate) fn marks(
     file: &str,
     bytes: &[u8],
     timelines: &[ServiceTimeline],
@@ -261,7 +261,7 @@ fn update_active_at(timelines: &[ServiceTimeline], service: &str, t_ms: u64) -> 
 }
 
 /// Reads `requests.csv` into per-service rows.
-pub fn requests(file: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<RequestRow>>, PlotError> {
+pub(crate) fn requests(file: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<RequestRow>>, PlotError> {
     let table = Table::parse(file, bytes, &REQUESTS_HEADER)?;
     let mut out: BTreeMap<String, Vec<RequestRow>> = BTreeMap::new();
     for row in table.rows(&REQUESTS_HEADER)? {
@@ -277,7 +277,7 @@ pub fn requests(file: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<Request
 
 /// Scenario and seed from `summary.json`; `None` when either is missing (the title then
 /// goes without them rather than failing the plot).
-pub fn run_info(bytes: &[u8]) -> Option<RunInfo> {
+pub(crate) fn run_info(bytes: &[u8]) -> Option<RunInfo> {
     let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
     let scenario = value.get("scenario")?.as_str()?.to_string();
     let seed = value.get("seed")?.as_u64()?;

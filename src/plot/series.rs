@@ -4,7 +4,7 @@
 /// A step function: `values[i]` holds from `times[i]` until `times[i + 1]` (the last one until
 /// the end of the plot). Times are milliseconds, ascending.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Step {
+pub(crate) struct Step {
     /// When each value starts.
     pub times: Vec<u64>,
     /// The values.
@@ -13,20 +13,20 @@ pub struct Step {
 
 impl Step {
     /// Builds a series from `(time, value)` pairs in time order.
-    pub fn from_pairs(pairs: impl IntoIterator<Item = (u64, i64)>) -> Step {
+    pub(crate) fn from_pairs(pairs: impl IntoIterator<Item = (u64, i64)>) -> Step {
         let (times, values) = pairs.into_iter().unzip();
         Step { times, values }
     }
 
     /// Largest value (0 when empty).
-    pub fn max(&self) -> i64 {
+    pub(crate) fn max(&self) -> i64 {
         self.values.iter().copied().max().unwrap_or(0)
     }
 }
 
 /// The time span a plot covers and how many pixel columns it is drawn on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Columns {
+pub(crate) struct Columns {
     /// Start, ms.
     pub start: u64,
     /// End, ms (after start).
@@ -38,13 +38,13 @@ pub struct Columns {
 impl Columns {
     /// Start of column `c` in ms (column `count` is the end). Integer arithmetic: the same
     /// span always splits the same way.
-    pub fn edge(&self, c: usize) -> u64 {
+    pub(crate) fn edge(&self, c: usize) -> u64 {
         let span = u128::from(self.end - self.start);
         self.start + (span * c as u128 / self.count as u128) as u64
     }
 
     /// The column holding instant `t` (clamped to the plot).
-    pub fn of(&self, t: u64) -> usize {
+    pub(crate) fn of(&self, t: u64) -> usize {
         let t = t.clamp(self.start, self.end);
         let span = u128::from(self.end - self.start).max(1);
         let c = (u128::from(t - self.start) * self.count as u128 / span) as usize;
@@ -54,7 +54,7 @@ impl Columns {
 
 /// Per column, the smallest and largest value the series takes in it; `None` before the
 /// series' first point.
-pub fn min_max(series: &Step, cols: Columns) -> Vec<Option<(i64, i64)>> {
+pub(crate) fn min_max(series: &Step, cols: Columns) -> Vec<Option<(i64, i64)>> {
     let mut out: Vec<Option<(i64, i64)>> = vec![None; cols.count];
     for (i, (&t, &v)) in series.times.iter().zip(&series.values).enumerate() {
         let until = series.times.get(i + 1).copied().unwrap_or(cols.end.max(t));
@@ -73,14 +73,9 @@ pub fn min_max(series: &Step, cols: Columns) -> Vec<Option<(i64, i64)>> {
     out
 }
 
-/// One value per column: the minimum (`pick_max` false) or maximum of each column.
-pub fn envelope(series: &Step, cols: Columns, pick_max: bool) -> Vec<Option<i64>> {
-    min_max(series, cols).into_iter().map(|c| c.map(|(lo, hi)| if pick_max { hi } else { lo })).collect()
-}
-
 /// Runs of consecutive columns with the same value: `(first column, past-last column, value)`.
 /// Drawing runs instead of columns keeps a 3-replica plot's SVG small.
-pub fn runs(values: &[Option<(i64, i64)>]) -> Vec<(usize, usize, (i64, i64))> {
+pub(crate) fn runs(values: &[Option<(i64, i64)>]) -> Vec<(usize, usize, (i64, i64))> {
     let mut out: Vec<(usize, usize, (i64, i64))> = Vec::new();
     for (c, value) in values.iter().enumerate() {
         let Some(v) = *value else { continue };
@@ -94,7 +89,7 @@ pub fn runs(values: &[Option<(i64, i64)>]) -> Vec<(usize, usize, (i64, i64))> {
 
 /// Stretches of constant text (`update_state`): `(start ms, end ms, state)`, the last one
 /// ending at `end`.
-pub fn segments<'a>(points: impl IntoIterator<Item = (u64, &'a str)>, end: u64) -> Vec<(u64, u64, &'a str)> {
+pub(crate) fn segments<'a>(points: impl IntoIterator<Item = (u64, &'a str)>, end: u64) -> Vec<(u64, u64, &'a str)> {
     let mut out: Vec<(u64, u64, &'a str)> = Vec::new();
     for (t, state) in points {
         if out.last().is_some_and(|last| last.2 == state) {
@@ -122,7 +117,6 @@ mod tests {
         let mm = min_max(&s, cols(100_000, 10));
         assert_eq!(mm[0], Some((0, 3000)));
         assert_eq!(mm[1], Some((3000, 3000)));
-        assert_eq!(envelope(&s, cols(100_000, 10), false)[0], Some(0));
     }
 
     #[test]

@@ -9,45 +9,45 @@ use std::sync::Once;
 use plotters::style::{FontStyle, RGBColor, register_font};
 
 /// Old-version serving tasks (blue).
-pub const OLD: RGBColor = RGBColor(0x00, 0x72, 0xB2);
+pub(crate) const OLD: RGBColor = RGBColor(0x00, 0x72, 0xB2);
 /// New-version serving tasks (bluish green).
-pub const NEW: RGBColor = RGBColor(0x00, 0x9E, 0x73);
+pub(crate) const NEW: RGBColor = RGBColor(0x00, 0x9E, 0x73);
 /// Tasks starting (orange).
-pub const STARTING: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
+pub(crate) const STARTING: RGBColor = RGBColor(0xE6, 0x9F, 0x00);
 /// Tasks stopping (reddish purple).
-pub const STOPPING: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
+pub(crate) const STOPPING: RGBColor = RGBColor(0xCC, 0x79, 0xA7);
 /// Running tasks the router sends no requests: grey, stacked above the serving ones.
-pub const IDLE: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
+pub(crate) const IDLE: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
 /// Task failures and failed requests (vermillion).
-pub const FAILURE: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
+pub(crate) const FAILURE: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 /// Desired replicas, text and axis (black).
-pub const INK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+pub(crate) const INK: RGBColor = RGBColor(0x00, 0x00, 0x00);
 /// Status change lines and secondary text.
-pub const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
+pub(crate) const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
 /// Band while updating: sky blue, pale.
-pub const BAND_UPDATING: RGBColor = RGBColor(0xDD, 0xEF, 0xFA);
+pub(crate) const BAND_UPDATING: RGBColor = RGBColor(0xDD, 0xEF, 0xFA);
 /// Band while paused: yellow, pale.
-pub const BAND_PAUSED: RGBColor = RGBColor(0xFB, 0xF6, 0xB8);
+pub(crate) const BAND_PAUSED: RGBColor = RGBColor(0xFB, 0xF6, 0xB8);
 /// Band while rolling back: vermillion, pale.
-pub const BAND_ROLLBACK: RGBColor = RGBColor(0xF7, 0xDE, 0xCC);
+pub(crate) const BAND_ROLLBACK: RGBColor = RGBColor(0xF7, 0xDE, 0xCC);
 /// Successful requests (bluish green).
-pub const REQUESTS_OK: RGBColor = NEW;
+pub(crate) const REQUESTS_OK: RGBColor = NEW;
 
 /// Image width, pixels.
-pub const WIDTH: u32 = 1200;
+pub(crate) const WIDTH: u32 = 1200;
 /// Image height without a requests panel.
-pub const HEIGHT: u32 = 640;
+pub(crate) const HEIGHT: u32 = 640;
 /// Extra height for the requests panel.
-pub const REQUESTS_HEIGHT: u32 = 240;
+pub(crate) const REQUESTS_HEIGHT: u32 = 240;
 /// Font family name the embedded font is registered under.
-pub const FONT: &str = "sans-serif";
+pub(crate) const FONT: &str = "sans-serif";
 
 /// DejaVu Sans (Bitstream Vera licence, see assets/fonts/LICENSE-DejaVu.txt), embedded so that
 /// plots render the same on a machine without any system font.
 static FONT_BYTES: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/assets/fonts/DejaVuSans.ttf"));
 
 /// Registers the embedded font with plotters (once per process; later calls do nothing).
-pub fn register_fonts() {
+pub(crate) fn register_fonts() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // The bytes are a font we ship: failing to parse them is a build defect.
@@ -58,7 +58,7 @@ pub fn register_fonts() {
 }
 
 /// Background colour of an UpdateStatus state's band, `None` for states that get no band.
-pub fn band(state: &str) -> Option<RGBColor> {
+pub(crate) fn band(state: &str) -> Option<RGBColor> {
     match state {
         // A blue-green or canary rollout's phases read as an update in progress.
         "updating" | "waiting" | "baking" | "switched" | "promoting" => Some(BAND_UPDATING),

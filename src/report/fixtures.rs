@@ -7,12 +7,12 @@ use crate::model::task::TaskState;
 use crate::time::SimTime;
 
 /// Nanoseconds in one millisecond, for writing test times readably.
-pub const MS: u64 = 1_000_000;
+pub(crate) const MS: u64 = 1_000_000;
 /// Nanoseconds in one second.
-pub const S: u64 = 1_000_000_000;
+pub(crate) const S: u64 = 1_000_000_000;
 
 /// A quiescent run with no services, events or samples.
-pub fn empty_run() -> RunRecord {
+pub(crate) fn empty_run() -> RunRecord {
     RunRecord {
         scenario: "web".into(),
         seed: 42,
@@ -37,7 +37,7 @@ pub fn empty_run() -> RunRecord {
 }
 
 /// A task event of `web_web` slot 3 on `node-1`.
-pub fn task_event(t: u64, desired: TaskState, state: TaskState, message: &str) -> TaskEvent {
+pub(crate) fn task_event(t: u64, desired: TaskState, state: TaskState, message: &str) -> TaskEvent {
     TaskEvent {
         t: SimTime(t),
         service: "web_web".into(),
@@ -52,7 +52,7 @@ pub fn task_event(t: u64, desired: TaskState, state: TaskState, message: &str) -
 }
 
 /// A sample where only `desired` and `serving` matter.
-pub fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSample {
+pub(crate) fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSample {
     TimelineSample {
         t: SimTime(t),
         service: service.into(),
@@ -69,7 +69,7 @@ pub fn sample(service: &str, t: u64, desired: u64, serving: u64) -> TimelineSamp
 }
 
 /// A service that never updated.
-pub fn service(name: &str, desired: u64) -> ServiceRecord {
+pub(crate) fn service(name: &str, desired: u64) -> ServiceRecord {
     ServiceRecord {
         name: name.into(),
         desired_replicas: desired,
@@ -81,7 +81,7 @@ pub fn service(name: &str, desired: u64) -> ServiceRecord {
 
 /// An update of 10 tasks, all replaced, that started at 30.050 s and completed at `completed_at`
 /// (nanoseconds), with Docker's two status changes.
-pub fn completed_update(completed_at: u64) -> UpdateRecord {
+pub(crate) fn completed_update(completed_at: u64) -> UpdateRecord {
     let change = |t: u64, state, message: &str| StatusChange { t: SimTime(t), state, message: message.into() };
     UpdateRecord {
         state: Some(UpdateState::Completed),

@@ -637,14 +637,14 @@ mod update_state {
 
     use crate::model::record::UpdateState;
 
-    pub fn serialize<S: Serializer>(state: &Option<UpdateState>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(super) fn serialize<S: Serializer>(state: &Option<UpdateState>, serializer: S) -> Result<S::Ok, S::Error> {
         match state {
             Some(s) => serializer.serialize_str(s.as_str()),
             None => serializer.serialize_none(),
         }
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<UpdateState>, D::Error> {
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<UpdateState>, D::Error> {
         Option::<String>::deserialize(deserializer)?.map(|text| parse(&text)).transpose()
     }
 
@@ -653,16 +653,16 @@ mod update_state {
     }
 
     /// A state that is always there (a status change's).
-    pub mod required {
+    pub(super) mod required {
         use serde::{Deserialize, Deserializer, Serializer};
 
         use crate::model::record::UpdateState;
 
-        pub fn serialize<S: Serializer>(state: &UpdateState, serializer: S) -> Result<S::Ok, S::Error> {
+        pub(crate) fn serialize<S: Serializer>(state: &UpdateState, serializer: S) -> Result<S::Ok, S::Error> {
             serializer.serialize_str(state.as_str())
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UpdateState, D::Error> {
+        pub(crate) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<UpdateState, D::Error> {
             super::parse(&String::deserialize(deserializer)?)
         }
     }

@@ -77,7 +77,7 @@ const UNMODELLED: &[&str] = &[
 ];
 
 /// Parses `docker service create` (the words after `create`).
-pub fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+pub(super) fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     // Flags end at IMAGE: what follows is the container's command.
     let parsed = parse_args_until(args, &[CREATE_FLAGS, CONFIG_FLAGS], UNMODELLED, true).map_err(|e| vec![e])?;
     let mut errors = Vec::new();

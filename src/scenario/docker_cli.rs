@@ -191,15 +191,15 @@ pub(super) fn apply_patch(p: &mut UpdateConfigPatch, field: &str, flag: &str, va
 }
 
 /// `update_config.failure_action` values.
-pub const FAILURE_ACTIONS: &[(&str, FailureAction)] =
+pub(super) const FAILURE_ACTIONS: &[(&str, FailureAction)] =
     &[("pause", FailureAction::Pause), ("continue", FailureAction::Continue), ("rollback", FailureAction::Rollback)];
 
 /// `update_config.order` values.
-pub const ORDERS: &[(&str, UpdateOrder)] =
+pub(super) const ORDERS: &[(&str, UpdateOrder)] =
     &[("stop-first", UpdateOrder::StopFirst), ("start-first", UpdateOrder::StartFirst)];
 
 /// `--availability` values.
-pub const AVAILABILITIES: &[(&str, Availability)] =
+pub(super) const AVAILABILITIES: &[(&str, Availability)] =
     &[("active", Availability::Active), ("pause", Availability::Pause), ("drain", Availability::Drain)];
 
 pub(super) fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint: Option<String>) -> CommandError {

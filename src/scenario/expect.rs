@@ -10,7 +10,7 @@ use crate::model::expect::{Bound, Check, Expectation, Kind, Op, Statistical, Sum
 use crate::time::parse_go_duration;
 
 /// The keys of an assertion item (besides `service`).
-pub const CHECK_KEYS: &[&str] = &[
+pub(super) const CHECK_KEYS: &[&str] = &[
     "update_state",
     "update_duration",
     "min_serving",
@@ -27,7 +27,7 @@ pub const CHECK_KEYS: &[&str] = &[
 const STAT_KEYS: &[&str] = &["over_seeds", "at_least", "confidence", "expect"];
 
 /// `update_state` values: Docker's UpdateStatus states, and `none` for "never updated".
-pub const STATES: &[&str] =
+pub(super) const STATES: &[&str] =
     &["none", "updating", "paused", "completed", "rollback_started", "rollback_paused", "rollback_completed"];
 
 /// Operators, longest first so that `<=` is not read as `<`.
@@ -50,7 +50,7 @@ enum Unit {
 }
 
 /// What the assertions may name: the stack's services and those with traffic.
-pub struct Names<'a> {
+pub(super) struct Names<'a> {
     /// The stack's services.
     pub services: &'a [ServiceRef],
     /// Full names of the services with `x-simulation.traffic`.
@@ -58,7 +58,7 @@ pub struct Names<'a> {
 }
 
 /// Reads the `expect:` list at `path`.
-pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: &Names<'_>) -> Vec<Expectation> {
+pub(super) fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: &Names<'_>) -> Vec<Expectation> {
     let Yaml::Seq(items) = v else {
         c.error(
             path,

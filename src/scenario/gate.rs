@@ -10,7 +10,7 @@ use crate::scenario::raw::Yaml;
 use crate::scenario::validate::{Checker, Entries};
 
 /// The minor version `version: "3"` and a missing `version` mean (the latest 3.x schema).
-pub const LATEST_MINOR: u32 = 13;
+pub(super) const LATEST_MINOR: u32 = 13;
 
 /// `(parent path pattern, key, first 3.x minor version whose schema allows it)`. `*` matches any
 /// key (a service or secret name). From the schemas and research notes §7.
@@ -38,7 +38,7 @@ const GATES: &[(&[&str], &str, u32)] = &[
 const EXTENSIONS: &[(&[&str], u32)] = &[(&[], 4), (&["services", "*"], 7), (&["secrets", "*"], 7)];
 
 /// The 3.x minor version `version:` declares (`None` for a version the loader rejects).
-pub fn declared_minor(version: Option<&Yaml>) -> Option<u32> {
+pub(super) fn declared_minor(version: Option<&Yaml>) -> Option<u32> {
     match version {
         None => Some(LATEST_MINOR),
         Some(Yaml::Str(s)) if s == "3" => Some(LATEST_MINOR),
@@ -55,7 +55,7 @@ pub fn declared_minor(version: Option<&Yaml>) -> Option<u32> {
 }
 
 /// Rejects every key of `root` that needs a later version than `minor` (declared as `shown`).
-pub fn check(c: &mut Checker<'_>, root: &Entries, minor: u32, shown: &str) {
+pub(super) fn check(c: &mut Checker<'_>, root: &Entries, minor: u32, shown: &str) {
     for (pattern, key, since) in GATES.iter().filter(|(_, _, since)| *since > minor) {
         for (path, entries) in parents(root, pattern) {
             if entries.iter().any(|(k, _)| k == key) {

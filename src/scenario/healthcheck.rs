@@ -6,7 +6,7 @@ use crate::time::{SimDuration, parse_go_duration};
 
 /// A problem with a `HEALTHCHECK` string: what is wrong and how to fix it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HealthcheckError {
+pub(super) struct HealthcheckError {
     /// What is wrong.
     pub message: String,
     /// How to fix it.
@@ -19,7 +19,7 @@ fn err(message: impl Into<String>, hint: Option<&str>) -> HealthcheckError {
 
 /// Parses a `HEALTHCHECK` instruction (the leading word is optional). `Ok(None)` is
 /// `HEALTHCHECK NONE`.
-pub fn parse_dockerfile(text: &str) -> Result<Option<HealthConfig>, HealthcheckError> {
+pub(super) fn parse_dockerfile(text: &str) -> Result<Option<HealthConfig>, HealthcheckError> {
     check_continuations(text)?;
     let joined = join_lines(text);
     let mut rest = joined.trim();

@@ -16,7 +16,7 @@ const IMAGE_KEYS: &[&str] =
 
 /// Image behaviours by normalized reference, and the images cached on every node at t = 0.
 #[derive(Default)]
-pub struct Images {
+pub(super) struct Images {
     /// Behaviour by `name:tag`.
     pub behaviors: BTreeMap<String, ImageBehavior>,
     /// Images with `cached: true`.
@@ -24,7 +24,7 @@ pub struct Images {
 }
 
 /// Reads the `images` mapping.
-pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Images {
+pub(super) fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Images {
     let mut out = Images::default();
     let Some(entries) = c.entries(v, path) else { return out };
     for (reference, body) in entries {

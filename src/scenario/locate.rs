@@ -6,7 +6,7 @@ use std::fmt;
 
 /// One step of a path: a mapping key or a list index.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Seg {
+pub(super) enum Seg {
     /// `.key`
     Key(String),
     /// `[i]`
@@ -15,21 +15,21 @@ pub enum Seg {
 
 /// A path from the document root, shown in Docker's dotted style.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Path(pub Vec<Seg>);
+pub(super) struct Path(pub Vec<Seg>);
 
 impl Path {
     /// The document root.
-    pub fn root() -> Path {
+    pub(super) fn root() -> Path {
         Path(Vec::new())
     }
     /// This path followed by `key`.
-    pub fn key(&self, key: &str) -> Path {
+    pub(super) fn key(&self, key: &str) -> Path {
         let mut segs = self.0.clone();
         segs.push(Seg::Key(key.to_string()));
         Path(segs)
     }
     /// This path followed by `[index]`.
-    pub fn index(&self, index: usize) -> Path {
+    pub(super) fn index(&self, index: usize) -> Path {
         let mut segs = self.0.clone();
         segs.push(Seg::Index(index));
         Path(segs)
@@ -67,14 +67,14 @@ struct Entry {
 
 /// The block structure of a text, for finding paths.
 #[derive(Clone, Debug)]
-pub struct Locator {
+pub(super) struct Locator {
     lines: Vec<String>,
     entries: Vec<Entry>,
 }
 
 impl Locator {
     /// Scans `text`.
-    pub fn new(text: &str) -> Locator {
+    pub(super) fn new(text: &str) -> Locator {
         let lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut entries = Vec::new();
         for (n, line) in lines.iter().enumerate() {
@@ -84,12 +84,12 @@ impl Locator {
     }
 
     /// The source line `line` (1-based).
-    pub fn source_line(&self, line: usize) -> Option<&str> {
+    pub(super) fn source_line(&self, line: usize) -> Option<&str> {
         self.lines.get(line.checked_sub(1)?).map(String::as_str)
     }
 
     /// 1-based (line, column) of the deepest part of `path` that can be found.
-    pub fn find(&self, path: &Path) -> Option<(usize, usize)> {
+    pub(super) fn find(&self, path: &Path) -> Option<(usize, usize)> {
         let mut range = 0..self.entries.len();
         let mut found: Option<&Entry> = None;
         for seg in &path.0 {

@@ -3,7 +3,7 @@
 
 /// A YAML value, reduced to what a compose file can hold. Mappings keep file order.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Yaml {
+pub(super) enum Yaml {
     /// `~`, `null` or an empty value (`update_config:`).
     Null,
     /// `true` / `false`.
@@ -22,7 +22,7 @@ pub enum Yaml {
 
 impl Yaml {
     /// A short name of the value's type for messages.
-    pub fn kind(&self) -> &'static str {
+    pub(super) fn kind(&self) -> &'static str {
         match self {
             Yaml::Null => "null",
             Yaml::Bool(_) => "a boolean",
@@ -35,7 +35,7 @@ impl Yaml {
     }
 
     /// The value in one line, for messages and for comparing settings.
-    pub fn render(&self) -> String {
+    pub(super) fn render(&self) -> String {
         match self {
             Yaml::Null => "null".to_string(),
             Yaml::Bool(b) => b.to_string(),
@@ -66,7 +66,7 @@ pub struct ParseError {
 }
 
 /// Parses one YAML document, applying `<<` merge keys (compose files use them with anchors).
-pub fn parse(text: &str) -> Result<Yaml, ParseError> {
+pub(super) fn parse(text: &str) -> Result<Yaml, ParseError> {
     let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(to_parse_error)?;
     value.apply_merge().map_err(to_parse_error)?;
     Ok(convert(value))

@@ -19,7 +19,7 @@ const SECRET_USAGE: &str = "supported: docker secret create [--label K=V] NAME F
 
 /// Parses a `docker secret ...` line (possibly fed by `echo`/`printf` through a pipe);
 /// `base_dir` anchors a relative FILE. Returns None when the line is not a secret command.
-pub fn parse(line: &str, base_dir: &Path) -> Option<Result<Vec<Action>, Vec<CommandError>>> {
+pub(super) fn parse(line: &str, base_dir: &Path) -> Option<Result<Vec<Action>, Vec<CommandError>>> {
     let (feed, command) = match line.split_once('|') {
         Some((left, right)) if right.trim_start().starts_with("docker secret") => (Some(left), right),
         _ => (None, line),
@@ -44,7 +44,7 @@ pub fn parse(line: &str, base_dir: &Path) -> Option<Result<Vec<Action>, Vec<Comm
 
 /// The command as it may be shown: a value piped into `docker secret create` is replaced by
 /// `<value hidden>`.
-pub fn redact(line: &str) -> String {
+pub(super) fn redact(line: &str) -> String {
     match line.split_once('|') {
         Some((_, right)) if right.trim_start().starts_with("docker secret") => {
             format!("echo <value hidden> |{right}")

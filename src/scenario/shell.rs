@@ -2,7 +2,7 @@
 //! whitespace, single quotes, double quotes (with `\` escapes) and bare backslashes.
 
 /// The words of `line`, or why it cannot be split (an unterminated quote).
-pub fn split(line: &str) -> Result<Vec<String>, String> {
+pub(super) fn split(line: &str) -> Result<Vec<String>, String> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut in_word = false;

@@ -14,7 +14,7 @@ use crate::time::{SimDuration, SimTime};
 
 /// Keys of a separate simulation file (`stack` is then the stack file's path, `name` the stack
 /// name).
-pub const SEPARATE_KEYS: &[&str] = &[
+pub(super) const SEPARATE_KEYS: &[&str] = &[
     "name",
     "stack",
     "seed",
@@ -32,13 +32,13 @@ pub const SEPARATE_KEYS: &[&str] = &[
 ];
 
 /// Keys of `x-simulation` in a stack file: the same without `name` (`stack` is the stack name).
-pub const EMBEDDED_KEYS: &[&str] = SEPARATE_KEYS.split_at(1).1;
+pub(super) const EMBEDDED_KEYS: &[&str] = SEPARATE_KEYS.split_at(1).1;
 
 /// Refuses clusters that would only exhaust memory.
 const MAX_NODES: u64 = 10_000;
 
 /// Run-wide settings.
-pub struct Settings {
+pub(super) struct Settings {
     /// Seed.
     pub seed: u64,
     /// End of simulated time.
@@ -55,7 +55,7 @@ pub struct Settings {
 
 /// Reads seed, until, max_events, engine, races and latencies (defaults 1, 1h, 10 000 000,
 /// current, random, calibrated).
-pub fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
+pub(super) fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
     Settings {
         seed: c.optional(e, path, "seed", Checker::u64).unwrap_or(1),
         until: SimTime(c.optional(e, path, "until", Checker::duration).unwrap_or(SimDuration::from_secs(3600)).0),
@@ -145,7 +145,7 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
 }
 
 /// `cluster: {nodes: N}` or `cluster: {nodes: [...]}`; no cluster is one manager, `node-1`.
-pub fn nodes(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Vec<NodeSpec> {
+pub(super) fn nodes(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Vec<NodeSpec> {
     let cpath = path.key("cluster");
     let Some(cluster) = get(e, "cluster") else { return numbered(1) };
     let Some(ce) = c.entries(cluster, &cpath) else { return numbered(1) };
@@ -233,7 +233,7 @@ fn image_list(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>>
 const ENTRY_ACTIONS: &[&str] = &["run", "node_down", "node_up", "registry_outage"];
 
 /// The timeline, sorted by `at` (stable: equal times keep file order).
-pub fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
+pub(super) fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
     let Yaml::Seq(items) = v else {
         c.error(path, "must be a list", Some(format!("found {}", v.kind())));
         return Vec::new();
@@ -335,7 +335,7 @@ fn service_commands<'a>(timeline: &'a Yaml, verb: &'a str) -> impl Iterator<Item
 
 /// Services the timeline removes (`docker service rm X…`): a `docker service create` may reuse
 /// their names.
-pub fn removed_services(timeline: &Yaml) -> Vec<String> {
+pub(super) fn removed_services(timeline: &Yaml) -> Vec<String> {
     service_commands(timeline, "rm")
         .chain(service_commands(timeline, "remove"))
         .flat_map(|words| words.into_iter().skip(3).filter(|w| !w.starts_with('-')))
@@ -345,7 +345,7 @@ pub fn removed_services(timeline: &Yaml) -> Vec<String> {
 /// Services the timeline creates — `docker service create --name X`, and the green or canary
 /// service of an update with a blue-green or canary `strategy` — so that later commands may
 /// name them.
-pub fn created_services(timeline: &Yaml) -> Vec<ServiceRef> {
+pub(super) fn created_services(timeline: &Yaml) -> Vec<ServiceRef> {
     let mut out: Vec<ServiceRef> = Vec::new();
     let items: &[Yaml] = if let Yaml::Seq(items) = timeline { items } else { &[] };
     for item in items {

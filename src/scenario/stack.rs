@@ -17,7 +17,7 @@ use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::SimDuration;
 
 /// Top-level keys of a v3 stack file (besides `x-*`).
-pub const TOP_LEVEL_KEYS: &[&str] = &["version", "services", "networks", "volumes", "secrets", "configs"];
+pub(super) const TOP_LEVEL_KEYS: &[&str] = &["version", "services", "networks", "volumes", "secrets", "configs"];
 
 /// Every key the compose v3.x schema allows in a service.
 const SERVICE_KEYS: &[&str] = &[
@@ -142,7 +142,7 @@ const DEPLOY_NESTED: &[(&str, &[&str])] = &[
 const SERVICE_NESTED: &[(&str, &[&str])] = &[("deploy", DEPLOY_KEYS), ("healthcheck", HEALTH_KEYS)];
 
 /// The services of the stack, in file order, with the names timeline commands may use.
-pub struct Stack {
+pub(super) struct Stack {
     /// `docker stack deploy` results.
     pub services: Vec<ServiceSpec>,
     /// Names for command validation.
@@ -152,7 +152,7 @@ pub struct Stack {
 }
 
 /// Checks the top-level keys and `version`, then reads every service.
-pub fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
+pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     let path = Path::root();
     c.check_keys(root, &path, TOP_LEVEL_KEYS, true, &[]);
     let version = get(root, "version");

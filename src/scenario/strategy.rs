@@ -13,7 +13,7 @@ const ANALYSIS_KEYS: &[&str] = &["interval", "max_error_rate", "min_requests", "
 const STEP_KEYS: &[&str] = &["weight", "pause"];
 
 /// Reads `strategy:`; `Some(None)` is rolling.
-pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Option<Strategy>> {
+pub(super) fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Option<Strategy>> {
     let (name, body, bpath) = match v {
         Yaml::Str(s) => (s.as_str(), None, path.clone()),
         Yaml::Map(entries) if entries.len() == 1 => {
@@ -36,7 +36,7 @@ pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Option<Strateg
 
 /// `x-simulation.strategies`: the strategies `compare-strategies` runs, each with its settings
 /// (`{rolling: , blue_green: {bake: 30s}, canary: {routing: weights}}`), in file order.
-pub fn read_set(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<(String, Option<Strategy>)>> {
+pub(super) fn read_set(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<(String, Option<Strategy>)>> {
     let Yaml::Map(entries) = v else {
         let hint =
             "write e.g. strategies: {rolling: , blue_green: {bake: 30s}, canary: {steps: [{weight: 10%, pause: 1m}]}}";

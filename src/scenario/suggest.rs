@@ -2,7 +2,7 @@
 //! a plausible typo.
 
 /// Edit distance between `a` and `b` (insertions, deletions, substitutions), over chars.
-pub fn levenshtein(a: &str, b: &str) -> usize {
+pub(crate) fn levenshtein(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.chars().enumerate() {
@@ -19,7 +19,7 @@ pub fn levenshtein(a: &str, b: &str) -> usize {
 /// The candidate closest to `word`, if it is within a third of the word's length (at least 1;
 /// at least 2 for words of 5+ chars). Case differences count as half a typo, so `Rollback`
 /// finds `rollback`.
-pub fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
+pub(crate) fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
     let lower = word.to_lowercase();
     let limit = (word.chars().count() / 3).max(if word.len() >= 5 { 2 } else { 1 });
     candidates
@@ -31,12 +31,12 @@ pub fn closest<'c>(word: &str, candidates: &[&'c str]) -> Option<&'c str> {
 }
 
 /// `did you mean "x"?` for a value, if a candidate is close.
-pub fn did_you_mean_value(word: &str, candidates: &[&str]) -> Option<String> {
+pub(crate) fn did_you_mean_value(word: &str, candidates: &[&str]) -> Option<String> {
     closest(word, candidates).map(|c| format!("did you mean \"{c}\"?"))
 }
 
 /// `"a", "b", "c"`: candidates sorted and quoted, as Docker lists allowed values.
-pub fn one_of(candidates: &[&str]) -> String {
+pub(crate) fn one_of(candidates: &[&str]) -> String {
     let mut sorted = candidates.to_vec();
     sorted.sort_unstable();
     let quoted: Vec<String> = sorted.iter().map(|c| format!("\"{c}\"")).collect();

@@ -21,7 +21,7 @@ const DEFAULT_DURATION: SimDuration = SimDuration::from_millis(50);
 const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 
 /// Reads `traffic` (a list of entries with `service:`, or a mapping keyed by service name).
-pub fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path, services: &[ServiceRef]) -> Vec<TrafficSpec> {
+pub(super) fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path, services: &[ServiceRef]) -> Vec<TrafficSpec> {
     let mut out: Vec<TrafficSpec> = Vec::new();
     let entries: Vec<(Path, Option<String>, &Yaml)> = match v {
         Yaml::Seq(items) => items.iter().enumerate().map(|(i, item)| (path.index(i), None, item)).collect(),

@@ -10,7 +10,7 @@ use crate::scenario::suggest;
 use crate::time::{SimDuration, parse_go_duration};
 
 /// A file being read: its name for messages and its block structure for line numbers.
-pub struct Doc {
+pub(super) struct Doc {
     /// The file name as the user gave it.
     pub file: String,
     /// Finds the lines of paths.
@@ -19,14 +19,14 @@ pub struct Doc {
 
 impl Doc {
     /// Prepares `text`, read from `file`, for locating paths.
-    pub fn new(file: &str, text: &str) -> Doc {
+    pub(super) fn new(file: &str, text: &str) -> Doc {
         Doc { file: file.to_string(), locator: Locator::new(text) }
     }
 }
 
 /// Everything found so far, across files.
 #[derive(Debug, Default)]
-pub struct Findings {
+pub(super) struct Findings {
     /// Problems that make the scenario invalid.
     pub errors: Vec<Diagnostic>,
     /// Things Docker would ignore or warn about.
@@ -34,7 +34,7 @@ pub struct Findings {
 }
 
 /// Reads values out of one document, recording problems in `out`.
-pub struct Checker<'a> {
+pub(super) struct Checker<'a> {
     /// The document.
     pub doc: &'a Doc,
     /// Where problems go.
@@ -42,16 +42,16 @@ pub struct Checker<'a> {
 }
 
 /// A mapping's entries, in file order.
-pub type Entries = [(String, Yaml)];
+pub(super) type Entries = [(String, Yaml)];
 
 /// The value of `key` in a mapping.
-pub fn get<'v>(entries: &'v Entries, key: &str) -> Option<&'v Yaml> {
+pub(super) fn get<'v>(entries: &'v Entries, key: &str) -> Option<&'v Yaml> {
     entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
 }
 
 impl<'a> Checker<'a> {
     /// A diagnostic shown as `shown` but located at `at` (e.g. the offending child key).
-    pub fn diagnostic(&self, shown: &Path, at: &Path, message: String, hint: Option<String>) -> Diagnostic {
+    pub(super) fn diagnostic(&self, shown: &Path, at: &Path, message: String, hint: Option<String>) -> Diagnostic {
         let found = self.doc.locator.find(at);
         Diagnostic {
             file: self.doc.file.clone(),
@@ -72,29 +72,29 @@ impl<'a> Checker<'a> {
     }
 
     /// Records an error at `path`.
-    pub fn error(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn error(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
         self.error_at(path, path, message, hint);
     }
 
     /// Records an error shown as `shown` and located at `at`.
-    pub fn error_at(&mut self, shown: &Path, at: &Path, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn error_at(&mut self, shown: &Path, at: &Path, message: impl Into<String>, hint: Option<String>) {
         let d = self.diagnostic(shown, at, message.into(), hint);
         self.out.errors.push(d);
     }
 
     /// Records a warning at `path`.
-    pub fn warn(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn warn(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
         self.warn_at(path, path, message, hint);
     }
 
     /// Records a warning shown as `shown` and located at `at`.
-    pub fn warn_at(&mut self, shown: &Path, at: &Path, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn warn_at(&mut self, shown: &Path, at: &Path, message: impl Into<String>, hint: Option<String>) {
         let d = self.diagnostic(shown, at, message.into(), hint);
         self.out.warnings.push(d);
     }
 
     /// The entries of a mapping; `null` (a key with nothing under it) counts as an empty one.
-    pub fn entries<'v>(&mut self, v: &'v Yaml, path: &Path) -> Option<&'v Entries> {
+    pub(super) fn entries<'v>(&mut self, v: &'v Yaml, path: &Path) -> Option<&'v Entries> {
         match v {
             Yaml::Map(entries) => Some(entries),
             Yaml::Null => Some(&[]),
@@ -107,7 +107,7 @@ impl<'a> Checker<'a> {
 
     /// Rejects keys not in `allowed` (and not `x-*` when `allow_x`) in Docker's wording. A key
     /// that belongs to one of the `nested` blocks gets the hint that it must be indented there.
-    pub fn check_keys(
+    pub(super) fn check_keys(
         &mut self,
         entries: &Entries,
         path: &Path,
@@ -133,7 +133,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A string.
-    pub fn string(&mut self, v: &Yaml, path: &Path) -> Option<String> {
+    pub(super) fn string(&mut self, v: &Yaml, path: &Path) -> Option<String> {
         match v {
             Yaml::Str(s) => Some(s.clone()),
             _ => {
@@ -144,7 +144,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A string, a number or a boolean, as text (label values, secret names).
-    pub fn scalar_text(&mut self, v: &Yaml, path: &Path) -> Option<String> {
+    pub(super) fn scalar_text(&mut self, v: &Yaml, path: &Path) -> Option<String> {
         match v {
             Yaml::Str(_) | Yaml::Int(_) | Yaml::Float(_) | Yaml::Bool(_) => Some(v.render()),
             _ => {
@@ -155,7 +155,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A non-negative integer. Numeric strings pass: compose casts them after interpolation.
-    pub fn u64(&mut self, v: &Yaml, path: &Path) -> Option<u64> {
+    pub(super) fn u64(&mut self, v: &Yaml, path: &Path) -> Option<u64> {
         let n = match v {
             Yaml::Int(i) => Some(*i),
             Yaml::Str(s) => s.trim().parse::<i128>().ok(),
@@ -175,7 +175,7 @@ impl<'a> Checker<'a> {
     }
 
     /// An integer that fits `i32` (exit codes).
-    pub fn i32(&mut self, v: &Yaml, path: &Path) -> Option<i32> {
+    pub(super) fn i32(&mut self, v: &Yaml, path: &Path) -> Option<i32> {
         match v {
             Yaml::Int(i) if i32::try_from(*i).is_ok() => Some(*i as i32),
             _ => {
@@ -186,7 +186,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A finite number (numeric strings pass, as for integers).
-    pub fn f64(&mut self, v: &Yaml, path: &Path) -> Option<f64> {
+    pub(super) fn f64(&mut self, v: &Yaml, path: &Path) -> Option<f64> {
         let x = match v {
             Yaml::Int(i) => Some(*i as f64),
             Yaml::Float(f) => Some(*f),
@@ -203,7 +203,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A number in `[0, 1]`.
-    pub fn probability(&mut self, v: &Yaml, path: &Path) -> Option<f64> {
+    pub(super) fn probability(&mut self, v: &Yaml, path: &Path) -> Option<f64> {
         let x = self.f64(v, path)?;
         if (0.0..=1.0).contains(&x) {
             Some(x)
@@ -214,7 +214,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A share: a number in [0, 1] or a percentage (`"20%"`), in parts per million.
-    pub fn share_ppm(&mut self, v: &Yaml, path: &Path) -> Option<u32> {
+    pub(super) fn share_ppm(&mut self, v: &Yaml, path: &Path) -> Option<u32> {
         let x = match v {
             Yaml::Str(s) if s.trim().ends_with('%') => {
                 let number = s.trim().trim_end_matches('%').trim();
@@ -237,7 +237,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A boolean (`"true"`/`"false"` strings pass, as compose casts them).
-    pub fn bool(&mut self, v: &Yaml, path: &Path) -> Option<bool> {
+    pub(super) fn bool(&mut self, v: &Yaml, path: &Path) -> Option<bool> {
         match v {
             Yaml::Bool(b) => Some(*b),
             Yaml::Str(s) if s == "true" || s == "false" => Some(s == "true"),
@@ -249,7 +249,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A Go duration string. A bare number is rejected as Docker rejects it (no unit).
-    pub fn duration(&mut self, v: &Yaml, path: &Path) -> Option<SimDuration> {
+    pub(super) fn duration(&mut self, v: &Yaml, path: &Path) -> Option<SimDuration> {
         match v {
             Yaml::Str(s) => match parse_go_duration(s) {
                 Ok(d) => Some(d),
@@ -271,7 +271,7 @@ impl<'a> Checker<'a> {
     }
 
     /// One of `options`, in Docker's wording, with a did-you-mean.
-    pub fn choice<T: Copy>(&mut self, v: &Yaml, path: &Path, options: &[(&str, T)]) -> Option<T> {
+    pub(super) fn choice<T: Copy>(&mut self, v: &Yaml, path: &Path, options: &[(&str, T)]) -> Option<T> {
         if let Yaml::Str(s) = v
             && let Some((_, t)) = options.iter().find(|(name, _)| name == s)
         {
@@ -289,7 +289,7 @@ impl<'a> Checker<'a> {
 
     /// A distribution: a duration, `{uniform: [a, b]}`, `{normal: {mean, stddev}}` or
     /// `{lognormal: {median, sigma}}`.
-    pub fn dist(&mut self, v: &Yaml, path: &Path) -> Option<Dist> {
+    pub(super) fn dist(&mut self, v: &Yaml, path: &Path) -> Option<Dist> {
         let Yaml::Map(entries) = v else {
             return self.duration(v, path).map(Dist::Fixed);
         };
@@ -357,7 +357,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Reads `key` with `read`, or records `key is required`.
-    pub fn required<T>(
+    pub(super) fn required<T>(
         &mut self,
         entries: &Entries,
         path: &Path,
@@ -374,7 +374,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Reads `key` with `read` when present.
-    pub fn optional<T>(
+    pub(super) fn optional<T>(
         &mut self,
         entries: &Entries,
         path: &Path,

@@ -7,7 +7,7 @@ use crate::time::SimTime;
 
 /// What one measurement says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Verdict {
+pub(crate) enum Verdict {
     /// Too few requests to judge (fewer than `min_requests`): neither pass nor fail.
     Inconclusive,
     /// The error rate is within the bound.
@@ -17,7 +17,7 @@ pub enum Verdict {
 }
 
 /// Judges `m` by `analysis` (exact integer comparison: `failed / requests > max`).
-pub fn judge(analysis: &Analysis, m: &Measurement) -> Verdict {
+pub(crate) fn judge(analysis: &Analysis, m: &Measurement) -> Verdict {
     if m.requests == 0 || m.requests < analysis.min_requests {
         return Verdict::Inconclusive;
     }
@@ -30,14 +30,14 @@ pub fn judge(analysis: &Analysis, m: &Measurement) -> Verdict {
 }
 
 /// `12.5%` from ppm.
-pub fn percent(ppm: u32) -> String {
+pub(crate) fn percent(ppm: u32) -> String {
     let tenths = (ppm as u64 + 500) / 1000;
     if tenths.is_multiple_of(10) { format!("{}%", tenths / 10) } else { format!("{}.{}%", tenths / 10, tenths % 10) }
 }
 
 /// Counts failed measurements (window `[m.from, now)`) against `failure_limit`: returns the
 /// reason to abort when this measurement is one too many.
-pub fn record(analysis: &Analysis, m: &Measurement, now: SimTime, failed_so_far: &mut u32) -> Option<String> {
+pub(crate) fn record(analysis: &Analysis, m: &Measurement, now: SimTime, failed_so_far: &mut u32) -> Option<String> {
     let Verdict::Fail(ppm) = judge(analysis, m) else { return None };
     *failed_so_far += 1;
     (*failed_so_far > analysis.failure_limit).then(|| {

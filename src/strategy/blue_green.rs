@@ -27,7 +27,7 @@ enum Phase {
 
 /// The blue-green controller of one rollout.
 #[derive(Clone, Debug)]
-pub struct BlueGreenController {
+pub(crate) struct BlueGreenController {
     config: BlueGreen,
     /// The route both services serve (blue's `deploysim.route`, or blue's name).
     route: String,
@@ -39,17 +39,17 @@ pub struct BlueGreenController {
 
 impl BlueGreenController {
     /// A rollout of `replicas` replicas on `route`.
-    pub fn new(config: BlueGreen, route: &str, replicas: u64) -> BlueGreenController {
+    pub(crate) fn new(config: BlueGreen, route: &str, replicas: u64) -> BlueGreenController {
         BlueGreenController { config, route: route.to_string(), replicas, phase: Phase::Done, failed_measurements: 0 }
     }
 
     /// Whether it has finished.
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.phase == Phase::Done
     }
 
     /// Creates green, outside the route.
-    pub fn start(&mut self, now: SimTime) -> Vec<Command> {
+    pub(crate) fn start(&mut self, now: SimTime) -> Vec<Command> {
         let deadline = now.plus(self.config.progress_deadline);
         self.phase = Phase::Waiting { deadline };
         vec![
@@ -60,7 +60,7 @@ impl BlueGreenController {
     }
 
     /// Reacts to what it sees; several phases may pass in one call.
-    pub fn step(&mut self, obs: &Observation) -> Vec<Command> {
+    pub(crate) fn step(&mut self, obs: &Observation) -> Vec<Command> {
         let mut out = Vec::new();
         loop {
             let before = self.phase;
@@ -140,7 +140,7 @@ impl BlueGreenController {
     }
 
     /// Swarm refused `command`: back to blue as it was, green removed if it exists.
-    pub fn refused(&mut self, command: &Command, why: &str) -> Vec<Command> {
+    pub(crate) fn refused(&mut self, command: &Command, why: &str) -> Vec<Command> {
         let switched = matches!(self.phase, Phase::Switched { .. });
         self.phase = Phase::Done;
         let mut out = Vec::new();

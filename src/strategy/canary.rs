@@ -33,7 +33,7 @@ enum Phase {
 
 /// The canary controller of one rollout.
 #[derive(Clone, Debug)]
-pub struct CanaryController {
+pub(crate) struct CanaryController {
     config: Canary,
     route: String,
     /// The stable service's replicas at the start.
@@ -44,12 +44,12 @@ pub struct CanaryController {
 
 impl CanaryController {
     /// A rollout beside a stable service of `stable` replicas on `route`.
-    pub fn new(config: Canary, route: &str, stable: u64) -> CanaryController {
+    pub(crate) fn new(config: Canary, route: &str, stable: u64) -> CanaryController {
         CanaryController { config, route: route.to_string(), stable, phase: Phase::Done, failed_measurements: 0 }
     }
 
     /// Whether it has finished.
-    pub fn done(&self) -> bool {
+    pub(crate) fn done(&self) -> bool {
         self.phase == Phase::Done
     }
 
@@ -70,7 +70,7 @@ impl CanaryController {
 
     /// Creates the canary (in the route at once under replica-ratio routing: each task takes
     /// requests as soon as it serves; outside it under weights, until it serves).
-    pub fn start(&mut self, now: SimTime) -> Vec<Command> {
+    pub(crate) fn start(&mut self, now: SimTime) -> Vec<Command> {
         let size = self.size(0);
         let deadline = now.plus(self.config.progress_deadline);
         self.phase = Phase::Ramping { step: 0, size, deadline };
@@ -94,7 +94,7 @@ impl CanaryController {
     }
 
     /// Reacts to what it sees; several phases may pass in one call.
-    pub fn step(&mut self, obs: &Observation) -> Vec<Command> {
+    pub(crate) fn step(&mut self, obs: &Observation) -> Vec<Command> {
         let mut out = Vec::new();
         loop {
             let before = self.phase;
@@ -206,7 +206,7 @@ impl CanaryController {
     }
 
     /// Swarm refused `command`: the canary leaves the route and goes (if it was created).
-    pub fn refused(&mut self, command: &Command, why: &str) -> Vec<Command> {
+    pub(crate) fn refused(&mut self, command: &Command, why: &str) -> Vec<Command> {
         let mut out = Vec::new();
         if matches!(command, Command::CreateNew { .. }) {
             self.phase = Phase::Done;

@@ -222,7 +222,7 @@ impl Aggregate {
 }
 
 /// Columns of `strategies.csv`.
-pub const HEADER: [&str; 13] = [
+pub(crate) const HEADER: [&str; 13] = [
     "strategy",
     "runs",
     "outcome",
@@ -239,7 +239,7 @@ pub const HEADER: [&str; 13] = [
 ];
 
 /// `strategies.csv`.
-pub fn csv(summaries: &[Aggregate]) -> Vec<u8> {
+pub(crate) fn csv(summaries: &[Aggregate]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let _ = w.write_record(HEADER);
     for s in summaries {
@@ -264,7 +264,7 @@ const TITLES: [&str; 11] = [
 ];
 
 /// The table and what it shows, for stdout.
-pub fn story(scenario: &str, seeds: &[u64], summaries: &[Aggregate]) -> String {
+pub(crate) fn story(scenario: &str, seeds: &[u64], summaries: &[Aggregate]) -> String {
     let seed_text = match seeds {
         [one] => format!("seed {one}"),
         many => format!("seeds 1..={} (means)", many.len()),

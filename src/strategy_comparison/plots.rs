@@ -9,7 +9,13 @@ use crate::report::rollout::{self, Rollout};
 use crate::time::SimTime;
 
 /// `<strategy>.svg` and `<strategy>.png` for each run (runs in strategy order, one seed).
-pub fn files(scenario: &str, seed: u64, start: SimTime, names: &[&str], runs: &[RunRecord]) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn files(
+    scenario: &str,
+    seed: u64,
+    start: SimTime,
+    names: &[&str],
+    runs: &[RunRecord],
+) -> Vec<(String, Vec<u8>)> {
     let end = runs.iter().map(|r| r.end_time.0 / 1_000_000).max().unwrap_or(0);
     let end_ms = (end + (end / 25).max(1_000)).max(1_000);
     let mut out = Vec::new();
@@ -22,7 +28,7 @@ pub fn files(scenario: &str, seed: u64, start: SimTime, names: &[&str], runs: &[
 }
 
 /// The plot of the rollout a run started at `start`, on an axis ending at `end_ms`.
-pub fn plot(
+pub(crate) fn plot(
     scenario: &str,
     seed: u64,
     strategy: &str,

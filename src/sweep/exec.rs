@@ -7,7 +7,7 @@ use crate::time::SimDuration;
 
 /// What a sweep keeps of one run (of the sweep's service).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunFigures {
+pub(crate) struct RunFigures {
     /// Index of the policy.
     pub policy: usize,
     /// Seed of the run (1-based run number within the policy).
@@ -32,7 +32,7 @@ impl RunFigures {
     /// The update duration counted by the sweep's statistics: only an update that reached
     /// `completed` has one; a paused, rolled-back or unfinished update counts as infinitely
     /// long, so a policy that often fails cannot look fast.
-    pub fn success_duration_s(&self) -> f64 {
+    pub(crate) fn success_duration_s(&self) -> f64 {
         match (self.final_state, self.duration) {
             (Some(UpdateState::Completed), Some(d)) => d.as_nanos() as f64 / 1e9,
             _ => f64::INFINITY,
@@ -41,7 +41,7 @@ impl RunFigures {
 }
 
 /// The figures of `service` in one run.
-pub fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFigures {
+pub(crate) fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFigures {
     let update = record.services.iter().find(|s| s.name == service).map(|s| &s.update);
     let changed =
         |states: &[UpdateState]| update.is_some_and(|u| u.status_changes.iter().any(|c| states.contains(&c.state)));
@@ -103,6 +103,6 @@ impl std::fmt::Display for Shard {
 }
 
 /// The job number of run `seed` (1-based) of `policy`.
-pub fn job_of(policy: usize, seed: u64, seeds: u64) -> usize {
+pub(crate) fn job_of(policy: usize, seed: u64, seeds: u64) -> usize {
     policy * seeds as usize + (seed - 1) as usize
 }

@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use crate::plot::style::{self, FONT};
 
 /// What the heat map shows.
-pub struct Grid<'a> {
+pub(crate) struct Grid<'a> {
     /// Scenario name, for the title.
     pub title: &'a str,
     /// The metric drawn (the objective's).
@@ -42,7 +42,7 @@ fn shade(value: f64, low: f64, high: f64) -> RGBColor {
 }
 
 /// The SVG document.
-pub fn svg(grid: &Grid<'_>) -> String {
+pub(crate) fn svg(grid: &Grid<'_>) -> String {
     style::register_fonts();
     let mut text = String::new();
     {
@@ -54,7 +54,7 @@ pub fn svg(grid: &Grid<'_>) -> String {
 }
 
 /// The same picture as a PNG file.
-pub fn png(grid: &Grid<'_>) -> Vec<u8> {
+pub(crate) fn png(grid: &Grid<'_>) -> Vec<u8> {
     style::register_fonts();
     let (w, h) = (style::WIDTH, style::HEIGHT);
     let mut rgb = vec![0u8; w as usize * h as usize * 3];

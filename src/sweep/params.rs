@@ -2,7 +2,7 @@
 
 /// One swept parameter: a dotted path in the scenario file and the values it takes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Param {
+pub(crate) struct Param {
     /// Dotted path (`services.web.deploy.update_config.parallelism`).
     pub path: String,
     /// Values as YAML text, in the order given.
@@ -12,7 +12,7 @@ pub struct Param {
 /// Parses one `--set PATH=V1,V2,…`. A value `A..B` (integers) expands to every integer from A
 /// to B inclusive, as the shell's `{1..6}` does. Commas inside `[]` or `{}` do not split, so
 /// `pull={uniform: [1s, 2s]},3s` is two values.
-pub fn parse_set(text: &str) -> Result<Param, String> {
+pub(crate) fn parse_set(text: &str) -> Result<Param, String> {
     let (path, list) = text.split_once('=').ok_or_else(|| format!("--set {text:?}: expected PATH=V1,V2,…"))?;
     let path = path.trim();
     if path.is_empty() {
@@ -61,7 +61,7 @@ fn expand_range(item: &str) -> Result<Vec<String>, String> {
 
 /// Every combination of values, the last parameter varying fastest (like nested loops in the
 /// order the `--set`s were given). Each policy is the index of its value in each parameter.
-pub fn cartesian(params: &[Param]) -> Vec<Vec<usize>> {
+pub(crate) fn cartesian(params: &[Param]) -> Vec<Vec<usize>> {
     let mut policies: Vec<Vec<usize>> = vec![Vec::new()];
     for param in params {
         policies = policies
@@ -79,13 +79,13 @@ pub fn cartesian(params: &[Param]) -> Vec<Vec<usize>> {
 }
 
 /// The policy's values as `path=value`, with each path cut to its last key for display.
-pub fn describe(params: &[Param], policy: &[usize]) -> String {
+pub(crate) fn describe(params: &[Param], policy: &[usize]) -> String {
     let parts: Vec<String> =
         params.iter().zip(policy).map(|(p, &i)| format!("{}={}", short_name(&p.path), p.values[i])).collect();
     parts.join(", ")
 }
 
 /// `services.web.deploy.update_config.delay` → `delay`.
-pub fn short_name(path: &str) -> &str {
+pub(crate) fn short_name(path: &str) -> &str {
     path.rsplit('.').next().unwrap_or(path)
 }

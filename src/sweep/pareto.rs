@@ -8,7 +8,7 @@ use crate::plot::style::{self, FONT};
 /// One policy's point: `x` duration p95 (s, lower is better), `y` min serving ratio p5 (higher
 /// is better).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Point {
+pub(crate) struct Point {
     /// Policy index.
     pub policy: usize,
     /// What the front labels the point with (the policy's values).
@@ -22,7 +22,7 @@ pub struct Point {
 /// The policies on the Pareto front, by ascending duration: a point is on it when no other
 /// point is at least as good on both axes and better on one. Points with an undefined or
 /// infinite figure are never on it.
-pub fn front(points: &[Point]) -> Vec<Point> {
+pub(crate) fn front(points: &[Point]) -> Vec<Point> {
     let finite: Vec<&Point> = points.iter().filter(|p| p.x.is_finite() && p.y.is_finite()).collect();
     let dominated = |p: &Point| finite.iter().any(|q| q.x <= p.x && q.y >= p.y && (q.x < p.x || q.y > p.y));
     let mut out: Vec<Point> = finite.iter().filter(|p| !dominated(p)).map(|p| (*p).clone()).collect();
@@ -38,7 +38,7 @@ fn text_style(size: f64, color: RGBColor) -> TextStyle<'static> {
 
 /// The SVG document. `title` names the scenario; policies that never completed (infinite p95)
 /// are counted in the subtitle rather than drawn.
-pub fn svg(title: &str, points: &[Point]) -> String {
+pub(crate) fn svg(title: &str, points: &[Point]) -> String {
     style::register_fonts();
     let mut text = String::new();
     {
@@ -50,7 +50,7 @@ pub fn svg(title: &str, points: &[Point]) -> String {
 }
 
 /// The same picture as a PNG file.
-pub fn png(title: &str, points: &[Point]) -> Vec<u8> {
+pub(crate) fn png(title: &str, points: &[Point]) -> Vec<u8> {
     style::register_fonts();
     let (w, h) = (style::WIDTH, style::HEIGHT);
     let mut rgb = vec![0u8; w as usize * h as usize * 3];

@@ -5,11 +5,11 @@ use super::exec::RunFigures;
 use super::stats::{Estimate, mean, percentile, proportion};
 
 /// A named figure of a policy and how many decimals it prints with.
-pub type Column = (&'static str, f64, usize);
+pub(crate) type Column = (&'static str, f64, usize);
 
 /// Every figure of one policy, in `sweep.csv` column order. Durations are seconds (3
 /// decimals), ratios and probabilities 4 decimals; `failed_requests_*` only with traffic.
-pub fn columns(runs: &[&RunFigures]) -> Vec<Column> {
+pub(crate) fn columns(runs: &[&RunFigures]) -> Vec<Column> {
     let mut durations: Vec<f64> = runs.iter().map(|r| r.success_duration_s()).collect();
     durations.sort_by(f64::total_cmp);
     let mut ratios: Vec<f64> = runs.iter().map(|r| r.min_serving_ratio.as_f64()).collect();
@@ -35,7 +35,7 @@ pub fn columns(runs: &[&RunFigures]) -> Vec<Column> {
 }
 
 /// Every metric an objective or constraint may name: the columns of a policy with traffic.
-pub fn metric_names() -> Vec<&'static str> {
+pub(crate) fn metric_names() -> Vec<&'static str> {
     let sample = RunFigures {
         policy: 0,
         seed: 1,
@@ -68,7 +68,7 @@ fn ci_names(name: &str) -> (&'static str, &'static str) {
 }
 
 /// A figure as CSV text: fixed decimals, `inf` for infinity, empty when undefined.
-pub fn format_value(value: f64, decimals: usize) -> String {
+pub(crate) fn format_value(value: f64, decimals: usize) -> String {
     if value.is_nan() {
         String::new()
     } else if value.is_infinite() {
@@ -79,6 +79,6 @@ pub fn format_value(value: f64, decimals: usize) -> String {
 }
 
 /// The value of the metric `name` in `columns`, if the policy has it.
-pub fn metric(columns: &[Column], name: &str) -> Option<f64> {
+pub(crate) fn metric(columns: &[Column], name: &str) -> Option<f64> {
     columns.iter().find(|(n, _, _)| *n == name).map(|(_, v, _)| *v)
 }

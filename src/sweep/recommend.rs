@@ -5,7 +5,7 @@ use super::policy_stats::{Column, metric};
 
 /// Minimise or maximise.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub(crate) enum Direction {
     /// `min:`
     Min,
     /// `max:`
@@ -14,7 +14,7 @@ pub enum Direction {
 
 /// `min:METRIC` or `max:METRIC`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Objective {
+pub(crate) struct Objective {
     /// Which way is better.
     pub direction: Direction,
     /// A `sweep.csv` column.
@@ -23,7 +23,7 @@ pub struct Objective {
 
 /// `METRIC>=V` (also `<=`, `>`, `<`).
 #[derive(Clone, Debug, PartialEq)]
-pub struct Constraint {
+pub(crate) struct Constraint {
     /// A `sweep.csv` column.
     pub metric: String,
     /// The comparison.
@@ -33,12 +33,12 @@ pub struct Constraint {
 }
 
 /// The objective used when `--objective` is not given.
-pub const DEFAULT_OBJECTIVE: &str = "min:duration_p95";
+pub(crate) const DEFAULT_OBJECTIVE: &str = "min:duration_p95";
 /// The constraint used when no `--constraint` is given.
-pub const DEFAULT_CONSTRAINT: &str = "min_serving_ratio_p5>=0.8";
+pub(crate) const DEFAULT_CONSTRAINT: &str = "min_serving_ratio_p5>=0.8";
 
 /// Parses `min:METRIC` / `max:METRIC`, checking the metric against `known`.
-pub fn parse_objective(text: &str, known: &[&str]) -> Result<Objective, String> {
+pub(crate) fn parse_objective(text: &str, known: &[&str]) -> Result<Objective, String> {
     let (dir, name) =
         text.split_once(':').ok_or_else(|| format!("--objective {text:?}: expected min:METRIC or max:METRIC"))?;
     let direction = match dir {
@@ -50,7 +50,7 @@ pub fn parse_objective(text: &str, known: &[&str]) -> Result<Objective, String> 
 }
 
 /// Parses `METRIC>=V`, `METRIC<=V`, `METRIC>V` or `METRIC<V`.
-pub fn parse_constraint(text: &str, known: &[&str]) -> Result<Constraint, String> {
+pub(crate) fn parse_constraint(text: &str, known: &[&str]) -> Result<Constraint, String> {
     for op in [">=", "<=", ">", "<"] {
         if let Some((name, bound)) = text.split_once(op) {
             let bound: f64 = bound
@@ -74,7 +74,7 @@ fn check_metric(name: &str, known: &[&str]) -> Result<String, String> {
 
 impl Constraint {
     /// Whether `value` meets the constraint (an undefined value never does).
-    pub fn holds(&self, value: f64) -> bool {
+    pub(crate) fn holds(&self, value: f64) -> bool {
         match self.op {
             ">=" => value >= self.bound,
             "<=" => value <= self.bound,
@@ -84,14 +84,14 @@ impl Constraint {
     }
 
     /// `min_serving_ratio_p5 >= 0.8`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         format!("{} {} {}", self.metric, self.op, self.bound)
     }
 }
 
 /// The policies meeting every constraint, best first by the objective; ties go to the policy
 /// listed first (lower index), so the choice never depends on anything but the figures.
-pub fn ranked(policies: &[Vec<Column>], objective: &Objective, constraints: &[Constraint]) -> Vec<usize> {
+pub(crate) fn ranked(policies: &[Vec<Column>], objective: &Objective, constraints: &[Constraint]) -> Vec<usize> {
     let value = |i: usize| metric(&policies[i], &objective.metric).unwrap_or(f64::NAN);
     let feasible = |i: &usize| constraints.iter().all(|c| metric(&policies[*i], &c.metric).is_some_and(|v| c.holds(v)));
     let mut order: Vec<usize> = (0..policies.len()).filter(feasible).filter(|&i| !value(i).is_nan()).collect();

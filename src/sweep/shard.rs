@@ -24,15 +24,15 @@ use crate::report::Ratio;
 use crate::time::SimDuration;
 
 /// The `format` value of the files this binary writes and reads.
-pub const FORMAT: &str = "deploysim-sweep-shard/1";
+pub(crate) const FORMAT: &str = "deploysim-sweep-shard/1";
 
 /// The file name inside a shard's folder.
-pub const FILE_NAME: &str = "shard.json";
+pub(crate) const FILE_NAME: &str = "shard.json";
 
 /// What identifies a sweep: every shard of one sweep carries an identical copy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Definition {
+pub(crate) struct Definition {
     /// The scenario's name.
     pub scenario: String,
     /// FNV-1a digest of the scenario file's bytes: shards of an edited file do not merge.
@@ -53,7 +53,7 @@ pub struct Definition {
 
 impl Definition {
     /// The plan the outputs are written from (parameters re-parsed from the `--set`s).
-    pub fn plan(&self) -> Result<Plan, String> {
+    pub(crate) fn plan(&self) -> Result<Plan, String> {
         let params: Vec<params::Param> = self.sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
         let policies = params::cartesian(&params);
         if policies.len() != self.snippets.len() {
@@ -146,7 +146,7 @@ struct File {
 }
 
 /// The bytes of a shard file: the header, then one run per line (readable, diffable).
-pub fn to_bytes(definition: &Definition, shard: Shard, runs: &[RunFigures]) -> Vec<u8> {
+pub(crate) fn to_bytes(definition: &Definition, shard: Shard, runs: &[RunFigures]) -> Vec<u8> {
     let header = Header {
         format: FORMAT.into(),
         deploysim_version: env!("CARGO_PKG_VERSION").into(),
@@ -166,7 +166,7 @@ pub fn to_bytes(definition: &Definition, shard: Shard, runs: &[RunFigures]) -> V
 
 /// One shard, read and checked on its own.
 #[derive(Debug)]
-pub struct Loaded {
+pub(crate) struct Loaded {
     /// Where it was read from.
     pub path: PathBuf,
     /// Which share it is.
@@ -178,13 +178,13 @@ pub struct Loaded {
 }
 
 /// `path` itself, or the shard file inside it when it is a folder.
-pub fn resolve(path: &Path) -> PathBuf {
+pub(crate) fn resolve(path: &Path) -> PathBuf {
     if path.is_dir() { path.join(FILE_NAME) } else { path.to_path_buf() }
 }
 
 /// Reads a shard file (or a folder holding one). Errors name the file, and the line and
 /// column where the JSON is wrong.
-pub fn read(path: &Path) -> Result<Loaded, String> {
+pub(crate) fn read(path: &Path) -> Result<Loaded, String> {
     let file = resolve(path);
     let shown = file.display();
     let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
@@ -219,7 +219,7 @@ pub fn read(path: &Path) -> Result<Loaded, String> {
 
 /// Checks that `shards` are all the shards of one sweep, each once, each holding exactly its
 /// own runs, and returns the sweep's definition and every run in (policy, seed) order.
-pub fn combine(mut shards: Vec<Loaded>) -> Result<(Definition, Vec<RunFigures>), String> {
+pub(crate) fn combine(mut shards: Vec<Loaded>) -> Result<(Definition, Vec<RunFigures>), String> {
     let Some(first) = shards.first() else { return Err("give at least one shard".into()) };
     let (count, definition) = (first.shard.count, first.definition.clone());
     for s in &shards[1..] {

@@ -7,7 +7,7 @@ use crate::stats::{Z95, wilson};
 /// least `pct` % of the values at or below it (rank `ceil(pct·n/100)`, at least 1). Always an
 /// observed value, computed with integers, so it is exact and the same on every machine. NaN
 /// when there are no values.
-pub fn percentile(sorted: &[f64], pct: u32) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], pct: u32) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -18,7 +18,7 @@ pub fn percentile(sorted: &[f64], pct: u32) -> f64 {
 
 /// An estimate with its 95 % confidence interval (NaN bounds when there is none).
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Estimate {
+pub(crate) struct Estimate {
     /// Point estimate.
     pub value: f64,
     /// Lower bound.
@@ -30,7 +30,7 @@ pub struct Estimate {
 /// The mean with `mean ± 1.96·s/√n` (`s` the sample standard deviation, n−1 in the
 /// denominator). Needs two values for an interval; an infinite value makes the mean infinite
 /// and the interval undefined.
-pub fn mean(values: &[f64]) -> Estimate {
+pub(crate) fn mean(values: &[f64]) -> Estimate {
     let n = values.len() as f64;
     if values.is_empty() {
         return Estimate { value: f64::NAN, low: f64::NAN, high: f64::NAN };
@@ -46,7 +46,7 @@ pub fn mean(values: &[f64]) -> Estimate {
 
 /// The proportion `k/n` with its 95 % Wilson score interval ([`crate::stats::wilson`]). With
 /// no runs the proportion is NaN and the interval all of [0, 1].
-pub fn proportion(k: usize, n: usize) -> Estimate {
+pub(crate) fn proportion(k: usize, n: usize) -> Estimate {
     let (low, high) = wilson(k as u64, n as u64, Z95);
     Estimate { value: k as f64 / n as f64, low, high }
 }

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use super::exec::Shard;
 use super::params::{cartesian, parse_set};
 use super::recommend::{Objective, parse_constraint, parse_objective, ranked};
 use super::stats::{mean, percentile, proportion};

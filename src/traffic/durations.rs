@@ -11,7 +11,7 @@ use crate::rng::Dist;
 use crate::time::SimDuration;
 
 /// Number of values a random distribution is represented by.
-pub const POINTS: usize = 64;
+pub(super) const POINTS: usize = 64;
 
 /// Standard normal quantiles at (i + ½) / 64 for i = 32 … 63 (the lower half is their
 /// negation), from Python's `statistics.NormalDist().inv_cdf`.
@@ -51,7 +51,7 @@ const Z_UPPER: [f64; POINTS / 2] = [
 ];
 
 /// The equally likely values standing for `dist`, ascending.
-pub fn points(dist: &Dist) -> Vec<SimDuration> {
+pub(super) fn points(dist: &Dist) -> Vec<SimDuration> {
     match *dist {
         Dist::Fixed(d) => vec![d],
         Dist::Uniform(lo, hi) => (0..POINTS as u128)

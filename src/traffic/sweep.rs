@@ -10,7 +10,7 @@ use crate::time::{SimDuration, SimTime};
 const BUCKET: u64 = 1_000_000_000;
 
 /// Units of 10⁻¹² request (millirequests per second × nanoseconds) in one request.
-pub const PICO: u128 = 1_000_000_000_000;
+pub(super) const PICO: u128 = 1_000_000_000_000;
 
 /// Parts per million.
 const PPM: u128 = 1_000_000;
@@ -19,7 +19,7 @@ const PPM: u128 = 1_000_000;
 /// segment, or as a change of them at an instant (`T = i64`); as the group requests are spread
 /// over (`T = u128`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts<T> {
+pub(super) struct Counts<T> {
     /// Serving tasks.
     pub n: T,
     /// Doomed duration points over them (each point is 1/k of a task's requests).
@@ -48,7 +48,7 @@ impl<T: std::ops::AddAssign + Copy> Counts<T> {
 /// At `t`, backend `backend`'s counts change by `delta`; or, with `membership`, every
 /// backend's weight is replaced.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Change {
+pub(super) struct Change {
     /// When.
     pub t: SimTime,
     /// Which backend (index into the route's backends).
@@ -62,12 +62,12 @@ pub struct Change {
 
 impl Change {
     /// A change of one backend's counts.
-    pub fn counts(t: SimTime, backend: usize, delta: Counts<i64>) -> Change {
+    pub(super) fn counts(t: SimTime, backend: usize, delta: Counts<i64>) -> Change {
         Change { t, backend, delta, membership: None }
     }
 
     /// New backends and weights from `t` on.
-    pub fn membership(t: SimTime, members: Vec<Option<Option<u64>>>) -> Change {
+    pub(super) fn membership(t: SimTime, members: Vec<Option<Option<u64>>>) -> Change {
         Change { t, backend: 0, delta: Counts::default(), membership: Some(members) }
     }
 }
@@ -137,7 +137,7 @@ impl State {
 
 /// Exact sums (10⁻¹² requests) of one backend or of the whole route.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Tally {
+pub(super) struct Tally {
     /// Requests that succeeded.
     pub ok: u128,
     /// Requests that failed.
@@ -157,14 +157,14 @@ impl Tally {
     }
 
     /// Whole requests, rounded half up.
-    pub fn whole(x: u128) -> u64 {
+    pub(super) fn whole(x: u128) -> u64 {
         ((x + PICO / 2) / PICO) as u64
     }
 }
 
 /// What a sweep over a window found.
 #[derive(Debug, Default)]
-pub struct Sweep {
+pub(super) struct Sweep {
     /// Per one-second bucket, rounded cumulatively.
     pub buckets: Vec<RequestBucket>,
     /// The whole route, exact.
@@ -176,7 +176,7 @@ pub struct Sweep {
 }
 
 /// Sweeps `[from, until)` of a route with `backends` backends.
-pub fn sweep(
+pub(super) fn sweep(
     spec: &TrafficSpec,
     changes: &[Change],
     backends: usize,

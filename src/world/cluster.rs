@@ -89,12 +89,12 @@ pub(crate) struct ClusterView<'a> {
 
 impl ClusterView<'_> {
     /// The node's network link is up.
-    pub fn reachable(&self, node: NodeId) -> bool {
+    pub(super) fn reachable(&self, node: NodeId) -> bool {
         self.machines[node.0 as usize].reachable
     }
 
     /// The task's container (not started when no node has it).
-    pub fn container(&self, task: TaskId) -> Container {
+    pub(super) fn container(&self, task: TaskId) -> Container {
         match self.runs.get(task.0 as usize) {
             Some(Some(run)) => run.container,
             _ => Container::default(),
@@ -104,7 +104,7 @@ impl ClusterView<'_> {
 
 impl Cluster {
     /// Machines as declared, nothing running.
-    pub fn new(nodes: &[NodeSpec]) -> Cluster {
+    pub(super) fn new(nodes: &[NodeSpec]) -> Cluster {
         let machines = nodes
             .iter()
             .map(|spec| Machine {
@@ -120,17 +120,17 @@ impl Cluster {
     }
 
     /// What observers may see.
-    pub fn view(&self) -> ClusterView<'_> {
+    pub(super) fn view(&self) -> ClusterView<'_> {
         ClusterView { machines: &self.machines, runs: &self.runs }
     }
 
     /// The node with this hostname.
-    pub fn node_named(&self, name: &str) -> Option<NodeId> {
+    pub(super) fn node_named(&self, name: &str) -> Option<NodeId> {
         self.machines.iter().position(|m| &*m.name == name).map(|i| NodeId(i as u32))
     }
 
     /// The registry refuses every pull until `until`.
-    pub fn registry_outage(&mut self, until: SimTime) {
+    pub(super) fn registry_outage(&mut self, until: SimTime) {
         self.registry_down_until = self.registry_down_until.max(until);
     }
 

@@ -4,7 +4,7 @@ use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 
 /// A step of a task's life on its node, carried out by the node's agent or daemon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AgentStep {
+pub(crate) enum AgentStep {
     /// The allocator moves the new task to PENDING.
     Allocate,
     /// The assignment reached the node: ACCEPTED, PREPARING, and the image pull begins.
@@ -16,8 +16,6 @@ pub enum AgentStep {
     },
     /// Desired RUNNING reached the agent and the task is READY: STARTING.
     StartBegin,
-    /// The container's process started.
-    ContainerStarted,
     /// First passing health probe.
     Healthy,
     /// The health monitor declared the container unhealthy.
@@ -38,7 +36,7 @@ pub enum AgentStep {
 
 /// Everything that can happen in the simulated world.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Event {
+pub(crate) enum Event {
     /// Timeline entry `index` of the scenario is due.
     Action {
         /// Index into `Scenario::timeline`.

@@ -49,7 +49,7 @@ pub(crate) struct Manager {
 
 impl Manager {
     /// A manager of the scenario's nodes, with its secrets, before anything is deployed.
-    pub fn new(scenario: &Scenario) -> Manager {
+    pub(super) fn new(scenario: &Scenario) -> Manager {
         Manager {
             store: Store::new(&scenario.nodes),
             dispatcher: Dispatcher::new(scenario),
@@ -62,28 +62,28 @@ impl Manager {
     }
 
     /// The event being handled happens at `now`.
-    pub fn clock(&mut self, now: SimTime) {
+    pub(super) fn clock(&mut self, now: SimTime) {
         self.recorder.set_now(now);
     }
 
     /// When the last recorded change happened.
-    pub fn last_change_at(&self) -> SimTime {
+    pub(super) fn last_change_at(&self) -> SimTime {
         self.recorder.last_change_at()
     }
 
     /// Logs a timeline command before it runs; its outcome follows with
     /// [`Manager::log_action_result`].
-    pub fn log_action(&mut self, now: SimTime, text: String) -> usize {
+    pub(super) fn log_action(&mut self, now: SimTime, text: String) -> usize {
         self.recorder.action(now, text)
     }
 
     /// The outcome of a logged command.
-    pub fn log_action_result(&mut self, index: usize, refusal: Option<String>) {
+    pub(super) fn log_action_result(&mut self, index: usize, refusal: Option<String>) {
         self.recorder.action_result(index, refusal);
     }
 
     /// What the task's node is told of it (`dispatcher.Assignments`).
-    pub fn assignment(&self, id: TaskId) -> Assignment {
+    pub(super) fn assignment(&self, id: TaskId) -> Assignment {
         let task = self.store.task(id);
         let service = self.store.service(task.service);
         Assignment {
@@ -98,7 +98,7 @@ impl Manager {
     }
 
     /// Invariants checked after every event in tests.
-    pub fn assert_invariants(&self) {
+    pub(super) fn assert_invariants(&self) {
         self.updates.assert_invariants(&self.store);
     }
 }

@@ -52,28 +52,28 @@ struct Ctx<'m, 'c, 'e, 'i, 'q> {
 
 impl Rollouts {
     /// Some rollout was started.
-    pub fn any(&self) -> bool {
+    pub(super) fn any(&self) -> bool {
         !self.runs.is_empty()
     }
 
     /// Rollout `run` has finished.
-    pub fn is_done(&self, run: u32) -> bool {
+    pub(super) fn is_done(&self, run: u32) -> bool {
         self.runs[run as usize].controller.done()
     }
 
     /// Each rollout's route, and whether the route is named after its service (which is then
     /// a backend whatever its labels).
-    pub fn routes(&self) -> Vec<(String, bool)> {
+    pub(super) fn routes(&self) -> Vec<(String, bool)> {
         self.runs.iter().map(|r| (r.record.route.clone(), r.record.route == r.record.service)).collect()
     }
 
     /// What every rollout did, in start order.
-    pub fn records(&self) -> Vec<StrategyRecord> {
+    pub(super) fn records(&self) -> Vec<StrategyRecord> {
         self.runs.iter().map(|r| r.record.clone()).collect()
     }
 
     /// Starts a blue-green or canary rollout of `sid` to the image in `update`.
-    pub fn start(
+    pub(super) fn start(
         &mut self,
         (sid, update, strategy, text): (ServiceId, &ServiceUpdate, &Strategy, &str),
         manager: &mut Manager,
@@ -136,7 +136,13 @@ impl Rollouts {
     }
 
     /// Shows every rollout still going what it watches (after each event).
-    pub fn drive(&mut self, manager: &mut Manager, cluster: ClusterView<'_>, errors: &ErrorRates, io: &mut Io<'_>) {
+    pub(super) fn drive(
+        &mut self,
+        manager: &mut Manager,
+        cluster: ClusterView<'_>,
+        errors: &ErrorRates,
+        io: &mut Io<'_>,
+    ) {
         let mut ctx = Ctx { manager, cluster, errors, io };
         for run in 0..self.runs.len() {
             if !self.runs[run].controller.done() {

@@ -166,7 +166,6 @@ impl Cluster {
             AgentStep::Allocate | AgentStep::Accept => unreachable!("the manager's allocator and the assignment"),
             AgentStep::PullDone { ok } => self.pull_done(id, ok, up, io),
             AgentStep::StartBegin => self.start_begin(id, up, io),
-            AgentStep::ContainerStarted => self.container_started(id, up, io),
             AgentStep::Healthy => self.healthy(id, up, io),
             AgentStep::Unhealthy => self.unhealthy(id, up, io),
             AgentStep::Signal => self.signal(id, up, io),

@@ -19,7 +19,7 @@ const UNIT: u128 = 1_000_000;
 
 /// What finishes when a job's work is done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobKind {
+pub(super) enum JobKind {
     /// The container's process starts.
     Start,
     /// The process exits after SIGTERM with this status.
@@ -39,7 +39,7 @@ struct Job {
 
 /// One node's daemon.
 #[derive(Clone, Debug, Default)]
-pub struct Daemon {
+pub(super) struct Daemon {
     jobs: Vec<Job>,
     last: SimTime,
     /// When the completion event now armed fires (one at a time: a burst of submissions
@@ -64,14 +64,14 @@ impl Daemon {
     }
 
     /// Adds a job needing `work` of full-speed time; returns when the next job will finish.
-    pub fn submit(&mut self, now: SimTime, task: TaskId, kind: JobKind, work: SimDuration) -> Option<SimTime> {
+    pub(super) fn submit(&mut self, now: SimTime, task: TaskId, kind: JobKind, work: SimDuration) -> Option<SimTime> {
         self.advance(now);
         self.jobs.push(Job { task, kind, remaining: work.as_nanos() as u128 * UNIT });
         self.next_completion(now)
     }
 
     /// Drops `task`'s jobs (its container was killed); returns the re-planned next completion.
-    pub fn cancel(&mut self, now: SimTime, task: TaskId) -> Option<SimTime> {
+    pub(super) fn cancel(&mut self, now: SimTime, task: TaskId) -> Option<SimTime> {
         self.advance(now);
         let before = self.jobs.len();
         self.jobs.retain(|j| j.task != task);
@@ -80,7 +80,7 @@ impl Daemon {
 
     /// Removes and returns the jobs finished by `now` (in submission order), and the next
     /// completion time.
-    pub fn finish_due(&mut self, now: SimTime) -> (Vec<(TaskId, JobKind)>, Option<SimTime>) {
+    pub(super) fn finish_due(&mut self, now: SimTime) -> (Vec<(TaskId, JobKind)>, Option<SimTime>) {
         self.advance(now);
         let done: Vec<(TaskId, JobKind)> =
             self.jobs.iter().filter(|j| j.remaining == 0).map(|j| (j.task, j.kind)).collect();

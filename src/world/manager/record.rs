@@ -84,7 +84,7 @@ impl Counts {
     }
 
     /// Tasks serving, old and new.
-    pub fn serving(&self) -> u64 {
+    pub(crate) fn serving(&self) -> u64 {
         self.healthy_old + self.healthy_new
     }
 }
@@ -137,7 +137,7 @@ pub(crate) struct Recorder {
 
 impl Recorder {
     /// The shared copy of `s`.
-    pub fn intern(&mut self, s: &str) -> Arc<str> {
+    pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some(shared) = self.strings.get(s) {
             return shared.clone();
         }
@@ -147,42 +147,42 @@ impl Recorder {
     }
 
     /// The clock of the event being handled.
-    pub fn set_now(&mut self, now: SimTime) {
+    pub(super) fn set_now(&mut self, now: SimTime) {
         self.now = now;
     }
 
     /// Time of the last recorded change.
-    pub fn last_change_at(&self) -> SimTime {
+    pub(super) fn last_change_at(&self) -> SimTime {
         self.last_change_at
     }
 
     /// A new service, followed from now on.
-    pub fn service_added(&mut self) {
+    pub(super) fn service_added(&mut self) {
         self.services.push(ServiceTrack { sample_due: true, ..Default::default() });
     }
 
     /// A service's counts changed in a way `touch` cannot see (desired replicas, removal).
-    pub fn sample_due(&mut self, sid: ServiceId) {
+    pub(super) fn sample_due(&mut self, sid: ServiceId) {
         self.services[sid.0 as usize].sample_due = true;
     }
 
     /// A service's timeline counts.
-    pub fn counts(&self, sid: ServiceId) -> Counts {
+    pub(super) fn counts(&self, sid: ServiceId) -> Counts {
         self.services[sid.0 as usize].counts
     }
 
     /// A service's update history.
-    pub fn update(&self, sid: ServiceId) -> &UpdateRecord {
+    pub(super) fn update(&self, sid: ServiceId) -> &UpdateRecord {
         &self.services[sid.0 as usize].update
     }
 
     /// A service's update history, to add to.
-    pub fn update_mut(&mut self, sid: ServiceId) -> &mut UpdateRecord {
+    pub(super) fn update_mut(&mut self, sid: ServiceId) -> &mut UpdateRecord {
         &mut self.services[sid.0 as usize].update
     }
 
     /// A new UpdateStatus of a service.
-    pub fn status_changed(&mut self, sid: ServiceId, state: UpdateState, message: &str) {
+    pub(super) fn status_changed(&mut self, sid: ServiceId, state: UpdateState, message: &str) {
         let track = &mut self.services[sid.0 as usize];
         track.update.state = Some(state);
         track.update.message = message.to_string();
@@ -191,44 +191,44 @@ impl Recorder {
     }
 
     /// A task starts or stops holding a container (`starting` until observed past `running`).
-    pub fn container_count(&mut self, now: SimTime, gained: bool) {
+    pub(super) fn container_count(&mut self, now: SimTime, gained: bool) {
         self.containers.push((now, if gained { 1 } else { -1 }));
     }
 
     /// Logs a command; its outcome follows with [`Recorder::action_result`].
-    pub fn action(&mut self, now: SimTime, text: String) -> usize {
+    pub(super) fn action(&mut self, now: SimTime, text: String) -> usize {
         self.actions.push((now, text, None));
         self.actions.len() - 1
     }
 
     /// The outcome of a logged command: Docker's refusal, if any.
-    pub fn action_result(&mut self, index: usize, refusal: Option<String>) {
+    pub(super) fn action_result(&mut self, index: usize, refusal: Option<String>) {
         self.actions[index].2 = refusal;
     }
 
     /// What a command printed (`docker secret ls`).
-    pub fn output(&mut self, output: CommandOutput) {
+    pub(super) fn output(&mut self, output: CommandOutput) {
         self.outputs.push(output);
     }
 
     /// Secrets written into a starting container.
-    pub fn secret_mounts(&mut self, mounts: Vec<SecretMount>) {
+    pub(super) fn secret_mounts(&mut self, mounts: Vec<SecretMount>) {
         self.secret_mounts.extend(mounts);
     }
 
     /// A service now runs `image` (created, or updated with `--image`).
-    pub fn image_change(&mut self, now: SimTime, service: String, image: String) {
+    pub(super) fn image_change(&mut self, now: SimTime, service: String, image: String) {
         self.image_changes.push((now, service, image));
     }
 
     /// Serving spans, routes and image changes so far, for a rollout's analysis.
-    pub fn traffic_inputs(&self) -> TrafficInputs<'_> {
+    pub(super) fn traffic_inputs(&self) -> TrafficInputs<'_> {
         TrafficInputs { serving: &self.serving, routes: &self.routes, image_changes: &self.image_changes }
     }
 
     /// Records a route's backends if they changed. Several changes at one instant collapse
     /// into the last one.
-    pub fn route(&mut self, state: RouteState) {
+    pub(super) fn route(&mut self, state: RouteState) {
         let routes = &mut self.routes;
         let last = routes.iter().rposition(|r| r.route == state.route);
         if last.is_some_and(|i| routes[i].backends == state.backends) {
@@ -241,7 +241,7 @@ impl Recorder {
     }
 
     /// Recomputes a task's timeline class and updates its service's counts.
-    pub fn touch(&mut self, id: TaskId, store: &Store, cluster: ClusterView<'_>) {
+    pub(super) fn touch(&mut self, id: TaskId, store: &Store, cluster: ClusterView<'_>) {
         let task = store.task(id);
         let service = store.service(task.service);
         let reachable = task.node.is_none_or(|n| cluster.reachable(n));
@@ -308,7 +308,7 @@ impl Recorder {
     }
 
     /// Appends an `events.csv` row for the task's current state.
-    pub fn log_task(&mut self, id: TaskId, store: &Store, t: SimTime) {
+    pub(super) fn log_task(&mut self, id: TaskId, store: &Store, t: SimTime) {
         let task = store.task(id);
         let service = store.service(task.service);
         let node = match task.node {

@@ -82,37 +82,37 @@ pub(crate) struct Service {
 
 impl Service {
     /// The current spec.
-    pub fn spec(&self) -> &ServiceSpec {
+    pub(super) fn spec(&self) -> &ServiceSpec {
         &self.specs[self.current.0 as usize]
     }
 
     /// A spec by version.
-    pub fn spec_at(&self, v: SpecVersion) -> &ServiceSpec {
+    pub(super) fn spec_at(&self, v: SpecVersion) -> &ServiceSpec {
         &self.specs[v.0 as usize]
     }
 
     /// A spec's task part, as handed to nodes.
-    pub fn task_spec_at(&self, v: SpecVersion) -> &Arc<TaskSpec> {
+    pub(super) fn task_spec_at(&self, v: SpecVersion) -> &Arc<TaskSpec> {
         &self.task_specs[v.0 as usize]
     }
 
     /// A spec's image.
-    pub fn image_at(&self, v: SpecVersion) -> &Arc<str> {
+    pub(super) fn image_at(&self, v: SpecVersion) -> &Arc<str> {
         &self.images[v.0 as usize]
     }
 
     /// Tasks of this spec version run what the last update asked for.
-    pub fn is_new(&self, v: SpecVersion) -> bool {
+    pub(super) fn is_new(&self, v: SpecVersion) -> bool {
         self.version_is_new[v.0 as usize]
     }
 
     /// Removed by `docker service rm`.
-    pub fn is_removed(&self) -> bool {
+    pub(super) fn is_removed(&self) -> bool {
         self.removed_at.is_some()
     }
 
     /// Replicated or global.
-    pub fn is_global(&self) -> bool {
+    pub(super) fn is_global(&self) -> bool {
         matches!(self.spec().mode, ServiceMode::Global)
     }
 
@@ -178,7 +178,7 @@ pub(crate) struct Store {
 
 impl Store {
     /// A store knowing the declared nodes and nothing else.
-    pub fn new(nodes: &[NodeSpec]) -> Store {
+    pub(super) fn new(nodes: &[NodeSpec]) -> Store {
         let nodes = nodes
             .iter()
             .enumerate()
@@ -199,37 +199,37 @@ impl Store {
     }
 
     /// A task.
-    pub fn task(&self, id: TaskId) -> &Task {
+    pub(super) fn task(&self, id: TaskId) -> &Task {
         &self.tasks[id.0 as usize]
     }
 
     /// A service.
-    pub fn service(&self, id: ServiceId) -> &Service {
+    pub(super) fn service(&self, id: ServiceId) -> &Service {
         &self.services[id.0 as usize]
     }
 
     /// Every service, in creation order.
-    pub fn services(&self) -> &[Service] {
+    pub(super) fn services(&self) -> &[Service] {
         &self.services
     }
 
     /// A node.
-    pub fn node(&self, id: NodeId) -> &NodeRecord {
+    pub(super) fn node(&self, id: NodeId) -> &NodeRecord {
         &self.nodes[id.0 as usize]
     }
 
     /// Every node, in declaration order.
-    pub fn nodes(&self) -> &[NodeRecord] {
+    pub(super) fn nodes(&self) -> &[NodeRecord] {
         &self.nodes
     }
 
     /// Every task assigned to `node`, in creation order.
-    pub fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
+    pub(super) fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
         self.tasks.iter().filter(|t| t.node == Some(node)).map(|t| t.id).collect()
     }
 
     /// `CreateService`.
-    pub fn add_service(&mut self, spec: ServiceSpec, now: SimTime) -> ServiceId {
+    pub(super) fn add_service(&mut self, spec: ServiceSpec, now: SimTime) -> ServiceId {
         let id = ServiceId(self.services.len() as u32);
         self.services.push(Service {
             id,
@@ -253,7 +253,7 @@ impl Store {
 
     /// `UpdateService` with a new spec (`controlapi.UpdateService`): PreviousSpec = Spec and
     /// UpdateStatus nil. When `asks_new_tasks`, its task spec becomes what "new" means.
-    pub fn update_service(&mut self, sid: ServiceId, spec: ServiceSpec, asks_new_tasks: bool) {
+    pub(super) fn update_service(&mut self, sid: ServiceId, spec: ServiceSpec, asks_new_tasks: bool) {
         let svc = &mut self.services[sid.0 as usize];
         if asks_new_tasks {
             svc.newest_requested = spec.task.clone();
@@ -267,7 +267,7 @@ impl Store {
     }
 
     /// `docker service rollback`: Spec and PreviousSpec swap. None when there is no previous spec.
-    pub fn swap_to_previous(&mut self, sid: ServiceId) -> Option<SpecVersion> {
+    pub(super) fn swap_to_previous(&mut self, sid: ServiceId) -> Option<SpecVersion> {
         let svc = &mut self.services[sid.0 as usize];
         let previous = svc.previous?;
         svc.previous = Some(svc.current);
@@ -276,7 +276,7 @@ impl Store {
     }
 
     /// The updater's `rollbackUpdate`: Spec = PreviousSpec, which is forgotten.
-    pub fn restore_previous(&mut self, sid: ServiceId) -> Option<SpecVersion> {
+    pub(super) fn restore_previous(&mut self, sid: ServiceId) -> Option<SpecVersion> {
         let svc = &mut self.services[sid.0 as usize];
         let previous = svc.previous.take()?;
         svc.current = previous;
@@ -284,22 +284,22 @@ impl Store {
     }
 
     /// Sets UpdateStatus.
-    pub fn set_update_status(&mut self, sid: ServiceId, status: UpdateStatus) {
+    pub(super) fn set_update_status(&mut self, sid: ServiceId, status: UpdateStatus) {
         self.services[sid.0 as usize].status = Some(status);
     }
 
     /// `docker service rm`.
-    pub fn remove_service(&mut self, sid: ServiceId, now: SimTime) {
+    pub(super) fn remove_service(&mut self, sid: ServiceId, now: SimTime) {
         self.services[sid.0 as usize].removed_at = Some(now);
     }
 
     /// A task of the service ended while it should have run.
-    pub fn count_failure(&mut self, sid: ServiceId) {
+    pub(super) fn count_failure(&mut self, sid: ServiceId) {
         self.services[sid.0 as usize].failures += 1;
     }
 
     /// `CreateTask`: a NEW task.
-    pub fn create_task(&mut self, new: NewTask, message: Arc<str>) -> TaskId {
+    pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>) -> TaskId {
         let NewTask { service: sid, slot, node, spec, desired } = new;
         let id = TaskId(self.tasks.len() as u32);
         self.tasks.push(Task {
@@ -323,7 +323,7 @@ impl Store {
     }
 
     /// Sets DesiredState; false when it already was that.
-    pub fn set_desired(&mut self, id: TaskId, desired: TaskState) -> bool {
+    pub(super) fn set_desired(&mut self, id: TaskId, desired: TaskState) -> bool {
         let task = &mut self.tasks[id.0 as usize];
         let changed = task.desired != desired;
         task.desired = desired;
@@ -331,19 +331,19 @@ impl Store {
     }
 
     /// Sets the observed state and its message.
-    pub fn set_state(&mut self, id: TaskId, state: TaskState, message: Arc<str>) {
+    pub(super) fn set_state(&mut self, id: TaskId, state: TaskState, message: Arc<str>) {
         let task = &mut self.tasks[id.0 as usize];
         task.state = state;
         task.message = message;
     }
 
     /// Sets the status message alone (the scheduler's reason a task stays PENDING).
-    pub fn set_message(&mut self, id: TaskId, message: Arc<str>) {
+    pub(super) fn set_message(&mut self, id: TaskId, message: Arc<str>) {
         self.tasks[id.0 as usize].message = message;
     }
 
     /// The scheduler places the task: it counts on the node from now on.
-    pub fn assign(&mut self, id: TaskId, node: NodeId) {
+    pub(super) fn assign(&mut self, id: TaskId, node: NodeId) {
         let task = &mut self.tasks[id.0 as usize];
         task.node = Some(node);
         task.counted_on_node = true;
@@ -354,7 +354,7 @@ impl Store {
 
     /// The task stops counting on its node (desired past RUNNING, or ended); false when it
     /// no longer did.
-    pub fn release_from_node(&mut self, id: TaskId) -> bool {
+    pub(super) fn release_from_node(&mut self, id: TaskId) -> bool {
         let task = &mut self.tasks[id.0 as usize];
         if !task.counted_on_node {
             return false;
@@ -367,29 +367,29 @@ impl Store {
     }
 
     /// The restart supervisor takes the task's end in hand; false when it already had.
-    pub fn take_restart(&mut self, id: TaskId) -> bool {
+    pub(super) fn take_restart(&mut self, id: TaskId) -> bool {
         let task = &mut self.tasks[id.0 as usize];
         !std::mem::replace(&mut task.restart_handled, true)
     }
 
     /// The restart supervisor will not replace the task: it keeps its slot.
-    pub fn decline_restart(&mut self, id: TaskId) {
+    pub(super) fn decline_restart(&mut self, id: TaskId) {
         self.tasks[id.0 as usize].restart_declined = true;
     }
 
     /// `docker node update --availability`.
-    pub fn set_availability(&mut self, node: NodeId, availability: Availability) {
+    pub(super) fn set_availability(&mut self, node: NodeId, availability: Availability) {
         self.nodes[node.0 as usize].availability = availability;
     }
 
     /// The node's status: DOWN (heartbeat expired) or READY again.
-    pub fn set_down(&mut self, node: NodeId, down: bool) {
+    pub(super) fn set_down(&mut self, node: NodeId, down: bool) {
         self.nodes[node.0 as usize].down = down;
     }
 
     /// A task of `sid` at `version` failed on `node` at `now` (`monitorFailures`: only the
     /// last 5 minutes count).
-    pub fn note_failure(&mut self, node: NodeId, sid: ServiceId, version: SpecVersion, now: SimTime) {
+    pub(super) fn note_failure(&mut self, node: NodeId, sid: ServiceId, version: SpecVersion, now: SimTime) {
         let failures = &mut self.nodes[node.0 as usize].failures;
         let horizon = SimTime(now.0.saturating_sub(300_000_000_000));
         failures.retain(|&(_, _, at)| at >= horizon);

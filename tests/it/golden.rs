@@ -2,11 +2,11 @@
 //! `tests/golden/<name>.events.csv`, so that any change in simulated behaviour is seen and
 //! reviewed. `UPDATE_GOLDEN=1 cargo test --test golden` rewrites them after an intended change.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 
-use common::simulate_file;
+use crate::common::simulate_file;
 use deploysim::commands::run::report_files;
 
 fn golden_dir() -> PathBuf {

@@ -2,7 +2,7 @@
 //! update, and the table layout checked byte for byte against a real Docker 20.10
 //! `docker service ps` output (`tests/data/ps/`, copied from shared/fidelity/raw).
 
-mod common;
+use crate::common;
 
 use std::process::{Command, Output};
 

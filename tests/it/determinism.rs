@@ -2,11 +2,11 @@
 //! (events.csv, timeline.csv, summary.json), for every scenario under `scenarios/`; and a
 //! scenario with random settings gives different runs for different seeds (the seed matters).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
-use common::simulate_file;
+use crate::common::simulate_file;
 use deploysim::commands::run::report_files;
 
 /// The report files of one run of `path` (`seed` overrides the file's).

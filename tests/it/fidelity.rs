@@ -10,7 +10,7 @@
 //! table is never stale. A judge that stays honest: deliberately wrong variants of matched
 //! scenarios must fail, with one run and with all runs.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

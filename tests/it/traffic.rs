@@ -2,11 +2,11 @@
 //! replica with stop-first has an outage and start-first has none; an image that ignores SIGTERM
 //! drops in-flight requests while another replica serves, and a draining image drops none.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 
-use common::simulate_file;
+use crate::common::simulate_file;
 use deploysim::model::record::RunRecord;
 use deploysim::model::traffic::{RequestSeries, ServingEnd};
 use deploysim::report::availability;

@@ -3,12 +3,12 @@
 //! deterministic, every run measured to one common end, its table agreeing with each
 //! strategy's own run.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;
 
-use common::simulate_file;
+use crate::common::simulate_file;
 use deploysim::commands::compare_strategies::run_seed;
 use deploysim::model::record::{RunRecord, UpdateState};
 use deploysim::strategy_comparison as comparison;

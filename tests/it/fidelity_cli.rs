@@ -1,7 +1,7 @@
 //! `deploysim compare` and `deploysim calibrate` through the binary and the library: exit codes,
 //! the table and JSON renderings, the tolerance options, and calibration figures on a real trace.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! recommendation are byte for byte those of the whole sweep, whatever the order the shards are
 //! given in, and shards that do not make up one sweep are refused (exit 2) with a reason.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! (`tests/data/tutorial/`, copied verbatim from shared/tutorial), exit codes, `--strict`, and the
 //! JSON format.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::{Command, Output};

@@ -2,7 +2,7 @@
 //! 3 (an I/O failure; those of the other commands too), the reproduce command, JUnit and JSON
 //! output, and the shipped scenarios' expectations.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -6,7 +6,7 @@
 //! failed task with the bad image first, and the rollback updater then replaced both slots
 //! (rollback_completed ~8 s later).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

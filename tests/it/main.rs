@@ -1,0 +1,23 @@
+//! The integration tests, one binary (each module was a binary of its own; one binary links
+//! the crate once, which is most of what `cargo test` used to spend): the command-line tools as
+//! a user meets them, the fidelity suite against real Docker traces, determinism, golden event
+//! logs, invariants over random scenarios, and the updater's script tests.
+
+mod check_cli;
+mod common;
+mod determinism;
+mod fidelity;
+mod fidelity_cli;
+mod golden;
+mod html_report;
+mod invariants;
+mod plot;
+mod ps_cli;
+mod races;
+mod secret_leak;
+mod strategies;
+mod sweep_shards;
+mod test_cli;
+mod tools;
+mod traffic;
+mod updater_script;

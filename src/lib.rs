@@ -73,6 +73,7 @@ pub mod commands;
 mod engine;
 mod expect;
 pub mod fidelity;
+mod limits;
 pub mod model;
 mod plot;
 pub mod ps;

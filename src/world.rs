@@ -15,6 +15,7 @@ mod manager;
 mod rollouts;
 
 use crate::engine::{EventQueue, Limits, Model, StopReason, run};
+use crate::limits::MAX_TASKS;
 use crate::model::record::{EndReason, RunRecord};
 use crate::model::scenario::{Action, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
@@ -145,6 +146,7 @@ impl World {
             StopReason::Quiescent => (EndReason::Quiescent, self.manager.last_change_at()),
             StopReason::EndTime => (EndReason::UntilReached, self.scenario.until),
             StopReason::MaxEvents => (EndReason::MaxEventsReached, outcome.last_event_at),
+            StopReason::Exhausted => (EndReason::TaskLimitReached, outcome.last_event_at),
         };
         let strategies = self.rollouts.records();
         let mut record = self.manager.into_record(&self.scenario, strategies);
@@ -200,6 +202,10 @@ impl World {
 
 impl Model for World {
     type Event = Event;
+
+    fn exhausted(&self) -> bool {
+        self.manager.task_count() >= MAX_TASKS
+    }
 
     fn handle(&mut self, event: Event, q: &mut EventQueue<Event>) {
         self.manager.clock(q.now());

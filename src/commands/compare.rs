@@ -1,6 +1,7 @@
 //! `deploysim compare`: load the traces, simulate the scenario (one seed or several), align,
 //! compare, print. Bad input (a missing trace file, an unknown service) is exit 2.
 
+use crate::limits::MAX_COMPARE_SEEDS;
 use std::path::{Path, PathBuf};
 
 use crate::commands::Error;
@@ -57,9 +58,6 @@ pub struct CompareArgs {
     pub format: Format,
 }
 
-/// The most seeds one `compare --seeds` simulates.
-const MAX_SEEDS: u64 = 10_000;
-
 /// The seeds of `--seeds`, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Seeds(pub Vec<u64>);
@@ -74,10 +72,10 @@ fn parse_seeds_arg(text: &str) -> Result<Seeds, String> {
     if to < from || to == 0 {
         return Err(format!("seeds '{text}' name no seed: the range must not be empty"));
     }
-    if to - from >= MAX_SEEDS {
+    if to - from >= MAX_COMPARE_SEEDS {
         // `to - from + 1` overflows for 0..u64::MAX: count in u128.
         let count = u128::from(to - from) + 1;
-        return Err(format!("seeds '{text}' name {count} seeds; at most {MAX_SEEDS} per comparison"));
+        return Err(format!("seeds '{text}' name {count} seeds; at most {MAX_COMPARE_SEEDS} per comparison"));
     }
     Ok(Seeds((from..=to).collect()))
 }

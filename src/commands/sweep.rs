@@ -1,6 +1,7 @@
 //! `deploysim sweep`: run a scenario under every combination of policy values over many seeds
 //! (or, with `--shard I/N`, one share of those runs), write the outputs, recommend a policy.
 
+use crate::limits::MAX_SWEEP_RUNS;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -58,6 +59,14 @@ pub fn run(args: &SweepArgs) -> Result<(), Error> {
     let text = read_scenario(&args.scenario)?;
     let (plan, scenarios) = plan(&text, &args.scenario, &args.sets).map_err(Error::input)?;
     check_traffic(&scenarios[0], &plan.service, &objective, &constraints).map_err(Error::input)?;
+    let total = (plan.policies.len() as u64).saturating_mul(args.seeds);
+    if total > MAX_SWEEP_RUNS {
+        return Err(Error::input(format!(
+            "{} policies x {} seeds = {total} runs: more than deploysim's limit of {MAX_SWEEP_RUNS} per sweep",
+            plan.policies.len(),
+            args.seeds
+        )));
+    }
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut bar = progress_bar();

@@ -11,6 +11,11 @@ pub(crate) trait Model {
     type Event;
     /// Handles `event` at `queue.now()`.
     fn handle(&mut self, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+
+    /// The model has grown to a bound of its own and must stop (checked after each event).
+    fn exhausted(&self) -> bool {
+        false
+    }
 }
 
 /// Bounds on a run.
@@ -31,6 +36,8 @@ pub(crate) enum StopReason {
     EndTime,
     /// `Limits::max_events` events were handled and more were pending.
     MaxEvents,
+    /// The model said it is [`Model::exhausted`].
+    Exhausted,
 }
 
 /// What a run did.
@@ -62,6 +69,9 @@ pub(crate) fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, lim
         last = at;
         events += 1;
         model.handle(event, queue);
+        if model.exhausted() {
+            return RunOutcome { stop: StopReason::Exhausted, events, last_event_at: last };
+        }
     }
 }
 
@@ -97,5 +107,31 @@ mod tests {
         assert_eq!(out.stop, StopReason::EndTime);
         assert_eq!(m.seen.last(), Some(&SimTime(3_000_000_000)));
         assert!(m.seen.windows(2).all(|w| w[0] <= w[1]), "time never goes back");
+    }
+
+    /// A model that counts what it has made and is done at three.
+    struct Grower {
+        made: u32,
+    }
+    impl Model for Grower {
+        type Event = ();
+        fn handle(&mut self, _: (), q: &mut EventQueue<()>) {
+            self.made += 1;
+            q.after(SimDuration::from_secs(1), ());
+        }
+        fn exhausted(&self) -> bool {
+            self.made >= 3
+        }
+    }
+
+    #[test]
+    fn a_model_that_reaches_its_own_bound_stops_the_run() {
+        // Checks that `exhausted` ends the run right after the event that reached the bound.
+        let mut m = Grower { made: 0 };
+        let mut q = EventQueue::new();
+        q.at(SimTime::ZERO, ());
+        let out = run(&mut m, &mut q, Limits { end: SimTime(u64::MAX), max_events: 1000 });
+        assert_eq!((out.stop, out.events, m.made), (StopReason::Exhausted, 3, 3));
+        assert_eq!(out.last_event_at, SimTime(2_000_000_000));
     }
 }

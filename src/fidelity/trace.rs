@@ -4,6 +4,7 @@
 //! A trace is named by its path prefix (`traces/s01-rolling-basic.r1`) or by the path of any of
 //! its files (`traces/s01-rolling-basic.r1.tasks.csv`): both name the same run.
 
+use crate::limits::MAX_TRACE_ROWS;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -393,6 +394,12 @@ fn read_csv(path: &Path, required: &[&str], optional: &[&str]) -> Result<Vec<Vec
     positions.extend(optional.iter().map(|c| header.iter().position(|h| h == *c)));
     let mut rows = Vec::new();
     for record in reader.records() {
+        if rows.len() == MAX_TRACE_ROWS {
+            return Err(format!(
+                "{}: more than {MAX_TRACE_ROWS} rows (deploysim's limit on a trace file)",
+                path.display()
+            ));
+        }
         let record = record.map_err(|e| format!("{}: {e}", path.display()))?;
         rows.push(positions.iter().map(|p| p.and_then(|p| record.get(p)).unwrap_or("").to_string()).collect());
     }

@@ -168,6 +168,9 @@ pub enum EndReason {
     UntilReached,
     /// Reached `x-simulation.max_events`: the run is incomplete.
     MaxEventsReached,
+    /// Created as many tasks as deploysim allows one run (a crash loop without end): the run is
+    /// incomplete.
+    TaskLimitReached,
 }
 
 impl EndReason {
@@ -177,6 +180,7 @@ impl EndReason {
             EndReason::Quiescent => "quiescent",
             EndReason::UntilReached => "until_reached",
             EndReason::MaxEventsReached => "max_events_reached",
+            EndReason::TaskLimitReached => "task_limit_reached",
         }
     }
 }

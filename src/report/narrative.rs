@@ -275,6 +275,12 @@ fn end_note(run: &RunRecord) -> Option<String> {
             run.events_handled,
             secs(run.end_time)
         )),
+        EndReason::TaskLimitReached => Some(format!(
+            "The run stopped at {} simulated, having created {} tasks, deploysim's limit for one run (a restart \
+             loop without end?): results are incomplete.",
+            secs(run.end_time),
+            crate::limits::MAX_TASKS
+        )),
     }
 }
 
@@ -436,6 +442,16 @@ mod tests {
         run.end_reason = EndReason::MaxEventsReached;
         let text = narrative(&run);
         assert!(text.contains("max_events limit after 1234 events"), "{text}");
+        assert!(text.contains("results are incomplete"), "{text}");
+    }
+
+    #[test]
+    fn the_task_limit_says_results_are_incomplete() {
+        let mut run = empty_run();
+        run.end_reason = EndReason::TaskLimitReached;
+        run.end_time = SimTime(42 * S);
+        let text = narrative(&run);
+        assert!(text.contains("having created 6000000 tasks, deploysim's limit for one run"), "{text}");
         assert!(text.contains("results are incomplete"), "{text}");
     }
 

@@ -1,10 +1,11 @@
 //! The docker commands a timeline may `run:`, parsed into actions with the CLI's own flag rules
 //! (`--flag value` and `--flag=value`, shorthands, interspersed arguments) and its error wording.
 
+use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ServiceUpdate};
 use crate::scenario::docker_cli::{
     AVAILABILITIES, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, error, label, parse_args,
-    parse_args_until, parse_bool, parse_choice, parse_duration, parse_u64, secret_source, switch, value,
+    parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, suggest};
 
@@ -124,7 +125,7 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
     match flag {
         "image" => u.image = Some(normalize_image(value)),
         "force" => u.force = parse_bool(flag, value)?,
-        "replicas" => u.replicas = Some(parse_u64(flag, value)?),
+        "replicas" => u.replicas = Some(parse_replicas(flag, value)?),
         "secret-add" => u.secret_add.push(secret_source(flag, value)?),
         "secret-rm" => u.secret_rm.push(value.to_string()),
         "stop-grace-period" => u.stop_grace_period = Some(parse_duration(flag, value)?),
@@ -218,6 +219,9 @@ fn scale_one(spec: &str, names: Names<'_>) -> Result<Action, CommandError> {
     let replicas = n
         .parse::<u64>()
         .map_err(|_| error(format!("invalid replicas value {n}: must be a non-negative integer"), None))?;
+    if replicas > MAX_REPLICAS {
+        return Err(error(format!("invalid replicas value {n}: more than deploysim's limit of {MAX_REPLICAS}"), None));
+    }
     if service.global {
         return Err(error(format!("{name}: scale can only be used with replicated or replicated-job mode"), None));
     }

@@ -10,7 +10,7 @@ use crate::model::spec::{
 };
 use crate::scenario::docker_cli::{
     Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until,
-    parse_choice, parse_duration, parse_u64, secret_source, switch, value,
+    parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
 
@@ -114,7 +114,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
                 spec.name = v.clone();
                 Ok(())
             }
-            "replicas" => parse_u64(flag, v).map(|n| replicas = Some(n)),
+            "replicas" => parse_replicas(flag, v).map(|n| replicas = Some(n)),
             "mode" => parse_choice(flag, v, &[("replicated", false), ("global", true)]).map(|g| global = g),
             "label" => label(flag, v).map(|(k, val)| {
                 spec.labels.insert(k, val);

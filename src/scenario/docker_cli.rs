@@ -4,6 +4,7 @@
 //! CLI's flag grammar (pflag's rules), the value parsers with Docker's error wording, and the
 //! error type. A file of its own so that the three parsers depend on it, not on each other.
 
+use crate::limits::MAX_REPLICAS;
 use crate::model::cluster::Availability;
 use crate::model::scenario::UpdateConfigPatch;
 use crate::model::spec::{FailureAction, UpdateOrder};
@@ -216,6 +217,15 @@ pub(super) fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> 
 
 pub(super) fn parse_u64(flag: &str, value: &str) -> Result<u64, CommandError> {
     value.parse::<u64>().map_err(|_| invalid(flag, value, "must be a non-negative integer", None))
+}
+
+/// A replica count (`--replicas`, `docker service scale S=N`): at most [`MAX_REPLICAS`].
+pub(super) fn parse_replicas(flag: &str, value: &str) -> Result<u64, CommandError> {
+    let n = parse_u64(flag, value)?;
+    if n > MAX_REPLICAS {
+        return Err(invalid(flag, value, format!("more than deploysim's limit of {MAX_REPLICAS} replicas"), None));
+    }
+    Ok(n)
 }
 
 pub(super) fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {

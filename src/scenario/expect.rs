@@ -6,6 +6,7 @@ use super::locate::Path;
 use super::raw::Yaml;
 use super::suggest::{did_you_mean_value as did_you_mean, one_of};
 use super::validate::{Checker, Entries, get};
+use crate::limits::MAX_EXPECT_RUNS;
 use crate::model::expect::{Bound, Check, Expectation, Kind, Op, Statistical, SummaryTest};
 use crate::time::parse_go_duration;
 
@@ -32,9 +33,6 @@ pub(super) const STATES: &[&str] =
 
 /// Operators, longest first so that `<=` is not read as `<`.
 const OPERATORS: &[&str] = &["<=", ">=", "==", "!=", "<", ">"];
-
-/// Refuses statistical forms that would run for hours.
-const MAX_RUNS: u64 = 100_000;
 
 /// What a bound's numbers are.
 #[derive(Clone, Copy, PartialEq)]
@@ -113,8 +111,8 @@ fn statistical(c: &mut Checker<'_>, e: &Entries, path: &Path, names: &Names<'_>)
 
 fn runs(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<u64> {
     let n = c.u64(v, path)?;
-    if !(1..=MAX_RUNS).contains(&n) {
-        c.error(path, format!("must be between 1 and {MAX_RUNS}"), None);
+    if !(1..=MAX_EXPECT_RUNS).contains(&n) {
+        c.error(path, format!("must be between 1 and {MAX_EXPECT_RUNS}"), None);
         return None;
     }
     Some(n)

@@ -1,6 +1,7 @@
 //! The simulation settings (`x-simulation`, or the top level of a separate simulation file):
 //! run limits, engine, latencies, the cluster and the timeline.
 
+use crate::limits::{MAX_EVENTS, MAX_NODES, MAX_TIMELINE_ACTIONS};
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
 use crate::model::scenario::{Action, EngineVersion, Latencies, Races, TimedAction};
 use crate::rng::Dist;
@@ -34,9 +35,6 @@ pub(super) const SEPARATE_KEYS: &[&str] = &[
 /// Keys of `x-simulation` in a stack file: the same without `name` (`stack` is the stack name).
 pub(super) const EMBEDDED_KEYS: &[&str] = SEPARATE_KEYS.split_at(1).1;
 
-/// Refuses clusters that would only exhaust memory.
-const MAX_NODES: u64 = 10_000;
-
 /// Run-wide settings.
 pub(super) struct Settings {
     /// Seed.
@@ -53,13 +51,23 @@ pub(super) struct Settings {
     pub races: Races,
 }
 
+/// `max_events`: at least 1, at most [`MAX_EVENTS`].
+fn max_events(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<u64> {
+    let n = c.u64(v, path)?;
+    if !(1..=MAX_EVENTS).contains(&n) {
+        c.error(path, format!("must be between 1 and {MAX_EVENTS} (deploysim's limit on a run's events)"), None);
+        return None;
+    }
+    Some(n)
+}
+
 /// Reads seed, until, max_events, engine, races and latencies (defaults 1, 1h, 10 000 000,
 /// current, random, calibrated).
 pub(super) fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Settings {
     Settings {
         seed: c.optional(e, path, "seed", Checker::u64).unwrap_or(1),
         until: SimTime(c.optional(e, path, "until", Checker::duration).unwrap_or(SimDuration::from_secs(3600)).0),
-        max_events: c.optional(e, path, "max_events", Checker::u64).unwrap_or(10_000_000),
+        max_events: c.optional(e, path, "max_events", max_events).unwrap_or(10_000_000),
         engine: c.optional(e, path, "engine", engine).unwrap_or(EngineVersion::V27),
         latencies: c.optional(e, path, "latencies", latencies).unwrap_or_else(Latencies::calibrated),
         races: c
@@ -157,7 +165,7 @@ pub(super) fn nodes(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Vec<NodeSp
         Some(v) => match c.u64(v, &npath) {
             Some(n) if (1..=MAX_NODES).contains(&n) => numbered(n),
             Some(_) => {
-                c.error(&npath, format!("must be between 1 and {MAX_NODES}"), None);
+                c.error(&npath, format!("must be between 1 and {MAX_NODES} (deploysim's limit on nodes)"), None);
                 numbered(1)
             }
             None => numbered(1),
@@ -187,6 +195,9 @@ fn listed(c: &mut Checker<'_>, items: &[Yaml], path: &Path) -> Vec<NodeSpec> {
             c.error(&ipath.key("name"), format!("node name {} is used twice", node.name), None);
         }
         nodes.push(node);
+    }
+    if items.len() as u64 > MAX_NODES {
+        c.error(path, format!("lists {} nodes: more than deploysim's limit of {MAX_NODES}", items.len()), None);
     }
     if items.is_empty() {
         c.error(path, "must list at least one node", None);
@@ -238,6 +249,11 @@ pub(super) fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<
         c.error(path, "must be a list", Some(format!("found {}", v.kind())));
         return Vec::new();
     };
+    if items.len() > MAX_TIMELINE_ACTIONS {
+        let message = format!("has {} entries: more than deploysim's limit of {MAX_TIMELINE_ACTIONS}", items.len());
+        c.error(path, message, None);
+        return Vec::new();
+    }
     let mut out = Vec::new();
     for (i, item) in items.iter().enumerate() {
         out.extend(entry(c, item, &path.index(i), names));

@@ -1,6 +1,7 @@
 //! The compose v3 stack file: top-level keys, `version`, and each service converted to the
 //! `ServiceSpec` that `docker stack deploy` would create, with swarmkit's defaults.
 
+use crate::limits::{MAX_REPLICAS, MAX_SERVICES};
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
@@ -175,6 +176,11 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     if services.is_empty() {
         c.error(&services_path, "must define at least one service", None);
     }
+    if services.len() > MAX_SERVICES {
+        let message = format!("defines {} services: more than deploysim's limit of {MAX_SERVICES}", services.len());
+        c.error(&services_path, message, None);
+        return out;
+    }
     let mut unsupported: Vec<&str> = Vec::new();
     for (name, body) in services {
         let spath = services_path.key(name);
@@ -187,6 +193,18 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         let global = spec.mode == ServiceMode::Global;
         out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global, in_stack: true });
         out.services.push(spec);
+    }
+    let replicas: u64 = out
+        .services
+        .iter()
+        .map(|s| match s.mode {
+            ServiceMode::Replicated { replicas } => replicas,
+            ServiceMode::Global => 0,
+        })
+        .sum();
+    if replicas > MAX_REPLICAS {
+        let message = format!("ask for {replicas} replicas in all: more than deploysim's limit of {MAX_REPLICAS}");
+        c.error(&services_path, message, None);
     }
     if !unsupported.is_empty() {
         unsupported.sort_unstable();
@@ -419,10 +437,22 @@ struct Deploy {
     labels: BTreeMap<String, String>,
 }
 
+/// `deploy.replicas`: at most [`MAX_REPLICAS`].
+fn replicas(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<u64> {
+    let n = c.u64(v, path)?;
+    if n > MAX_REPLICAS {
+        let hint = "deploysim simulates every task; scale the scenario down (the timing of a rolling update \
+                    does not depend on the replicas beyond parallelism)";
+        c.error(path, format!("is {n}: more than deploysim's limit of {MAX_REPLICAS} replicas"), Some(hint.into()));
+        return None;
+    }
+    Some(n)
+}
+
 fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
     c.check_keys(d, path, DEPLOY_KEYS, false, DEPLOY_NESTED);
     let global = c.optional(d, path, "mode", |c, v, p| c.choice(v, p, &[("replicated", false), ("global", true)]));
-    let replicas = c.optional(d, path, "replicas", Checker::u64);
+    let replicas = c.optional(d, path, "replicas", replicas);
     if global == Some(true) && get(d, "replicas").is_some() {
         c.error(&path.key("replicas"), "replicas can only be used with replicated mode", None);
     }

@@ -97,6 +97,11 @@ impl Manager {
         }
     }
 
+    /// Tasks created so far.
+    pub(super) fn task_count(&self) -> usize {
+        self.store.task_count()
+    }
+
     /// Invariants checked after every event in tests.
     pub(super) fn assert_invariants(&self) {
         self.updates.assert_invariants(&self.store);

@@ -11,6 +11,7 @@ mod fidelity_cli;
 mod golden;
 mod html_report;
 mod invariants;
+mod limits;
 mod plot;
 mod ps_cli;
 mod races;

@@ -198,6 +198,11 @@ impl Store {
         Store { services: Vec::new(), tasks: Vec::new(), nodes }
     }
 
+    /// Tasks created so far.
+    pub(super) fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+
     /// A task.
     pub(super) fn task(&self, id: TaskId) -> &Task {
         &self.tasks[id.0 as usize]

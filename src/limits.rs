@@ -1,0 +1,40 @@
+//! Every bound deploysim puts on its input and its work, in one place (TigerBeetle's style: a
+//! limit on everything, named, with the reason for its value). Hitting one is a clear error that
+//! names it (bad input: exit 2), or, for a run that grows past one, a reported end of the run —
+//! never an allocation that brings the machine down.
+
+/// Replicas of one service, and of all the services of a scenario together (a stack file's
+/// `deploy.replicas`, `docker service scale`, `--replicas`). A million replicas on 50,000 nodes
+/// is the largest workload the benchmarks run; twice that leaves room, and refuses the
+/// `replicas: 1000000000` that would only exhaust memory at the deploy.
+pub(crate) const MAX_REPLICAS: u64 = 2_000_000;
+
+/// Nodes of the simulated cluster.
+pub(crate) const MAX_NODES: u64 = 100_000;
+
+/// Services of a scenario (the stack's, plus those `docker service create` adds).
+pub(crate) const MAX_SERVICES: usize = 10_000;
+
+/// Entries of `x-simulation.timeline`.
+pub(crate) const MAX_TIMELINE_ACTIONS: usize = 100_000;
+
+/// Tasks one run may create. A crash loop with no restart delay creates tasks without end; a
+/// run that reaches this many ends there (`end_reason: task_limit_reached`), as one that spends
+/// its event budget does. About 250 bytes each: a bound of roughly 1.5 GB on the task table.
+pub(crate) const MAX_TASKS: usize = 6_000_000;
+
+/// The largest `x-simulation.max_events` a scenario may ask for (the default is 10 million).
+pub(crate) const MAX_EVENTS: u64 = 1_000_000_000;
+
+/// Runs of one `deploysim sweep` (policies × seeds) or shard of it.
+pub(crate) const MAX_SWEEP_RUNS: u64 = 10_000_000;
+
+/// Seeds one `deploysim compare --seeds` simulates.
+pub(crate) const MAX_COMPARE_SEEDS: u64 = 10_000;
+
+/// Runs one statistical expectation (`runs: N`) simulates.
+pub(crate) const MAX_EXPECT_RUNS: u64 = 100_000;
+
+/// Rows of one trace file `compare` and `calibrate` read (a recording of an hour at the
+/// recorder's 0.15 s poll with 1,000 tasks changing every poll stays well below).
+pub(crate) const MAX_TRACE_ROWS: usize = 5_000_000;

@@ -62,15 +62,16 @@ pub fn with_strategy(scenario: &Scenario, index: usize, strategy: &Option<Strate
     s
 }
 
-/// Brings the runs of one seed (one per strategy) to a common end, the latest among them: a
-/// run at rest holds its last state, so its requests are measured up to that end too.
+/// Brings the runs of one seed (one per strategy, simulated without their requests) to a
+/// common end, the latest among them — a run at rest holds its last state — and measures each
+/// run's requests up to its end.
 pub(crate) fn to_common_end(runs: &mut [RunRecord], scenario: &Scenario) {
     let horizon = runs.iter().map(|r| r.end_time).max().unwrap_or_default();
     let errors = scenario.error_rates();
     for run in runs {
         if run.end_time < horizon && run.end_reason == EndReason::Quiescent {
             run.end_time = horizon;
-            run.requests = crate::traffic::evaluate(run, &scenario.traffic, &errors);
         }
+        run.requests = crate::traffic::evaluate(run, &scenario.traffic, &errors);
     }
 }

@@ -101,6 +101,8 @@ pub(crate) struct World {
     error_rates: crate::traffic::ErrorRates,
     /// Optional per-event invariant check (tests).
     check_invariants: bool,
+    /// Compute the request outcomes at the run's end (else the caller does).
+    with_requests: bool,
 }
 
 impl World {
@@ -113,6 +115,7 @@ impl World {
             rollouts: Rollouts::default(),
             error_rates: scenario.error_rates(),
             check_invariants: false,
+            with_requests: true,
             scenario,
         }
     }
@@ -120,6 +123,12 @@ impl World {
     /// Turns on the invariant checks run after every event (slower; for tests).
     pub(crate) fn with_invariant_checks(mut self) -> World {
         self.check_invariants = true;
+        self
+    }
+
+    /// Leaves `RunRecord::requests` empty: the caller computes them to an end of its own.
+    pub(crate) fn without_requests(mut self) -> World {
+        self.with_requests = false;
         self
     }
 
@@ -154,7 +163,9 @@ impl World {
         record.end_time = end_time;
         record.events_handled = outcome.events;
         // Request outcomes are computed from what was recorded, never simulated per request.
-        record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.error_rates);
+        if self.with_requests {
+            record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.error_rates);
+        }
         record
     }
 

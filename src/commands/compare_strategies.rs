@@ -36,7 +36,8 @@ pub struct CompareStrategiesArgs {
 
 /// Runs every strategy with `seed` and brings the runs to a common end.
 pub fn run_seed(scenario: &Scenario, index: usize, list: &[(String, Option<Strategy>)], seed: u64) -> Vec<RunRecord> {
-    let options = SimulateOptions::default();
+    // Requests are measured once, to the runs' common end.
+    let options = SimulateOptions { requests_later: true, ..SimulateOptions::default() };
     let mut runs: Vec<RunRecord> = list
         .iter()
         .map(|(_, strategy)| simulate(with_strategy(scenario, index, strategy), Some(seed), &options))

@@ -13,6 +13,9 @@ use crate::world::World;
 pub struct SimulateOptions {
     /// Check the world's invariants after every event (slow: for tests).
     pub invariant_checks: bool,
+    /// Leave the request outcomes to the caller, who measures them to another end (e.g. the
+    /// common end of `compare-strategies`' runs) — computed once either way.
+    pub requests_later: bool,
 }
 
 /// Loads and validates a scenario named on the command line, printing its warnings (options
@@ -30,6 +33,12 @@ pub fn simulate(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOpt
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
-    let world = World::new(scenario);
-    if options.invariant_checks { world.with_invariant_checks().simulate() } else { world.simulate() }
+    let mut world = World::new(scenario);
+    if options.invariant_checks {
+        world = world.with_invariant_checks();
+    }
+    if options.requests_later {
+        world = world.without_requests();
+    }
+    world.simulate()
 }

@@ -639,7 +639,7 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
     let p = generate(seed);
     let scenario = scenario(&p);
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        simulate(scenario, None, &SimulateOptions { invariant_checks: true })
+        simulate(scenario, None, &SimulateOptions { invariant_checks: true, ..SimulateOptions::default() })
     }));
     let record = match outcome {
         Ok(r) => r,

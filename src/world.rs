@@ -17,7 +17,7 @@ mod rollouts;
 use crate::engine::{EventQueue, Limits, Model, StopReason, run};
 use crate::limits::MAX_TASKS;
 use crate::model::record::{EndReason, RunRecord};
-use crate::model::scenario::{Action, Latencies, Races, Scenario};
+use crate::model::scenario::{Action, ContainerRef, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
 use crate::time::{SimDuration, SimTime};
 
@@ -110,7 +110,7 @@ impl World {
     pub(crate) fn new(scenario: Scenario) -> World {
         World {
             streams: Streams::new(scenario.seed),
-            cluster: Cluster::new(&scenario.nodes),
+            cluster: Cluster::new(&scenario.nodes, &scenario.images),
             manager: Manager::new(&scenario),
             rollouts: Rollouts::default(),
             error_rates: scenario.error_rates(),
@@ -204,10 +204,41 @@ impl World {
                 self.cluster.registry_outage(io.now().plus(*duration));
                 Ok(())
             }
+            Action::ImageChange { image, patch } => {
+                self.cluster.change_image(image, patch);
+                Ok(())
+            }
+            Action::ContainerKill { service, target, signal } => {
+                let tasks = self.manager.container_candidates(service, target);
+                let killed = tasks.into_iter().any(|t| self.cluster.kill_container(t, *signal, &mut io));
+                if killed { Ok(()) } else { Err(no_such_container(true, service, target)) }
+            }
+            Action::HealthProbes { service, target, pass } => {
+                let tasks = self.manager.container_candidates(service, target);
+                let set = tasks.into_iter().any(|t| self.cluster.set_container_probes(t, *pass, &mut io));
+                if set { Ok(()) } else { Err(no_such_container(false, service, target)) }
+            }
+            Action::DaemonKill { node } | Action::DaemonStart { node } => {
+                Err(format!("{node}: daemon faults are not simulated yet"))
+            }
             action => self.manager.control_api(action, &timed.text, self.cluster.view(), &mut io),
         };
         self.manager.log_action_result(logged, result.err());
         self.manager.refresh_routes(io.now(), &self.scenario.traffic, &self.rollouts.routes());
+    }
+}
+
+/// Docker's refusal when a command names a container that does not run (`docker kill`:
+/// `Error response from daemon: Cannot kill container: web_web.3: No such container: web_web.3`).
+fn no_such_container(kill: bool, service: &str, target: &ContainerRef) -> String {
+    let name = match target {
+        ContainerRef::Slot(slot) => format!("{service}.{slot}"),
+        ContainerRef::Node(node) => format!("{service}.{node}"),
+    };
+    if kill {
+        format!("Error response from daemon: Cannot kill container: {name}: No such container: {name}")
+    } else {
+        format!("Error: No such container: {name}")
     }
 }
 

@@ -6,12 +6,10 @@
 use crate::check::policy::EffectivePolicy;
 use crate::check::timing::{self, ReadyTime};
 use crate::check::{Finding, Severity};
+use crate::model::scenario::OLD_TASK_TIMEOUT;
 use crate::model::scenario::Scenario;
 use crate::model::spec::{FailureAction, RestartCondition, ServiceMode, ServiceSpec, UpdateOrder};
 use crate::time::SimDuration;
-
-/// swarmkit's `defaultOldTaskTimeout`: stop-first starts the new task after this at the latest.
-const OLD_TASK_TIMEOUT: SimDuration = SimDuration::from_secs(60);
 
 /// Never-healthy tasks that take longer than this to fail are worth a note.
 const LONG_STALL: SimDuration = SimDuration::from_secs(60);

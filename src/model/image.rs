@@ -88,3 +88,56 @@ impl Default for ImageBehavior {
         }
     }
 }
+
+/// A change of an image's behaviour from an instant on (a timeline `image:` entry): every field
+/// given replaces the image's own for pulls begun and containers started from then on.
+/// Containers already started keep the behaviour they started with.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ImagePatch {
+    /// New pull time.
+    pub pull: Option<Dist>,
+    /// New pull failure probability.
+    pub pull_failure: Option<f64>,
+    /// Gone from (or back in) the registry.
+    pub missing: Option<bool>,
+    /// New create + start time.
+    pub start: Option<Dist>,
+    /// New Dockerfile `HEALTHCHECK` (`Some(None)`: none).
+    pub healthcheck: Option<Option<HealthConfig>>,
+    /// New probe answers.
+    pub health: Option<HealthBehavior>,
+    /// New exit behaviour.
+    pub exit: Option<ExitBehavior>,
+    /// New SIGTERM behaviour.
+    pub stop: Option<StopBehavior>,
+}
+
+impl ImagePatch {
+    /// `behavior` with this change made.
+    pub fn apply_to(&self, behavior: &mut ImageBehavior) {
+        if let Some(d) = &self.pull {
+            behavior.pull = d.clone();
+        }
+        if let Some(p) = self.pull_failure {
+            behavior.pull_failure = p;
+        }
+        if let Some(m) = self.missing {
+            behavior.missing = m;
+        }
+        if let Some(d) = &self.start {
+            behavior.start = d.clone();
+        }
+        if let Some(h) = &self.healthcheck {
+            behavior.healthcheck = h.clone();
+        }
+        if let Some(h) = &self.health {
+            behavior.health = h.clone();
+        }
+        if let Some(x) = &self.exit {
+            behavior.exit = x.clone();
+        }
+        if let Some(s) = &self.stop {
+            behavior.stop = s.clone();
+        }
+    }
+}

@@ -69,6 +69,10 @@ impl Races {
     }
 }
 
+/// `restart.Supervisor.TaskTimeout` (`defaultOldTaskTimeout`): how long a delayed start waits
+/// for the old task to stop before starting the new one anyway.
+pub const OLD_TASK_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+
 /// Control-plane and agent latencies. Defaults are measured on the Docker 20.10 traces in
 /// `tests/data/fidelity` (see each field); all may be overridden or made random.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,6 +112,11 @@ pub struct Latencies {
     /// sees a committed batch of task statuses; drawn separately for each. When both draws are
     /// equal (the default, 0), which acts first is a race (`races`).
     pub watch: Dist,
+    /// `docker kill` (SIGKILL) → the container's process is dead (traces s24: 23–32 ms).
+    pub container_kill: Dist,
+    /// How long a `DelayStart` waits for the task it replaces to stop before starting the new
+    /// one anyway (swarmkit's `defaultOldTaskTimeout`, 60 s).
+    pub old_task_timeout: Dist,
 }
 
 impl Latencies {
@@ -129,6 +138,8 @@ impl Latencies {
             watch: ms(0),
             agent_step: ms(25),
             reconcile: ms(2),
+            container_kill: ms(25),
+            old_task_timeout: Dist::Fixed(OLD_TASK_TIMEOUT),
         }
     }
 }
@@ -296,6 +307,63 @@ pub enum Action {
         /// Length of the outage.
         duration: SimDuration,
     },
+    /// `docker kill [--signal S] CONTAINER` (also `docker container kill`): the container of a
+    /// task gets a signal from outside Swarm, on its own node.
+    ContainerKill {
+        /// Full service name.
+        service: String,
+        /// Which task's container.
+        target: ContainerRef,
+        /// The signal.
+        signal: KillSignal,
+    },
+    /// A `health:` timeline entry: from now on the container's health probes fail (or pass
+    /// again), as `docker exec TASK touch /tmp/unhealthy` does to a check that tests a file.
+    HealthProbes {
+        /// Full service name.
+        service: String,
+        /// Which task's container.
+        target: ContainerRef,
+        /// Probes pass (true) or fail (false) from now on.
+        pass: bool,
+    },
+    /// An `image:` timeline entry: the image behaves differently from now on.
+    ImageChange {
+        /// `name:tag`.
+        image: String,
+        /// What changes.
+        patch: Box<crate::model::image::ImagePatch>,
+    },
+    /// `daemon_kill: NODE`: the node's dockerd (and its containerd) is killed; the containers
+    /// keep running unwatched, the agent is gone.
+    DaemonKill {
+        /// Node name.
+        node: String,
+    },
+    /// `daemon_start: NODE`: the node's dockerd starts again.
+    DaemonStart {
+        /// Node name.
+        node: String,
+    },
+}
+
+/// A task's container as a command names it: `SERVICE.SLOT` (replicated) or `SERVICE.NODE`
+/// (global: one task per node).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ContainerRef {
+    /// The running task of a slot.
+    Slot(u64),
+    /// The running task of a global service on a node.
+    Node(String),
+}
+
+/// The signals `docker kill` can send that the simulator models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillSignal {
+    /// SIGKILL (the default): the process dies at once, exit 137.
+    Kill,
+    /// SIGTERM: the process does what its image does on SIGTERM.
+    Term,
 }
 
 /// One timeline entry.

@@ -2,16 +2,17 @@
 //! (`--flag value` and `--flag=value`, shorthands, interspersed arguments) and its error wording.
 
 use crate::limits::MAX_REPLICAS;
-use crate::model::scenario::{Action, ServiceUpdate};
+use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, error, label, parse_args,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, error, label, parse_args,
     parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, suggest};
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
-docker node update --availability active|pause|drain NODE, docker secret create|rm|ls|inspect";
+docker node update --availability active|pause|drain NODE, docker kill [--signal KILL|TERM] SERVICE.SLOT..., \
+docker secret create|rm|ls|inspect";
 
 /// Parses one command line into the actions it performs.
 pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
@@ -27,6 +28,7 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
         ["docker", "service", "create", args @ ..] => super::create_command::service_create(args, names),
         ["docker", "service", "rm" | "remove", args @ ..] => service_rm(args, names),
         ["docker", "node", "update", args @ ..] => node_update(args, names),
+        ["docker", "kill", args @ ..] | ["docker", "container", "kill", args @ ..] => container_kill(args, names),
         ["docker", rest @ ..] => {
             let shown = rest.iter().take(2).copied().collect::<Vec<_>>().join(" ");
             Err(vec![error(format!("unsupported command: docker {shown}"), Some(SUPPORTED.into()))])
@@ -167,6 +169,57 @@ fn find_service<'n>(name: &str, names: Names<'n>) -> Result<&'n ServiceRef, Comm
     }
     let fulls: Vec<&str> = names.services.iter().map(|s| s.full.as_str()).collect();
     Err(error(message, suggest::did_you_mean_value(name, &fulls)))
+}
+
+/// `docker kill [--signal SIG] CONTAINER...` / `docker container kill`: each container named
+/// `SERVICE.SLOT` (the slot's running task) or, for a global service, `SERVICE.NODE`.
+fn container_kill(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    const FLAGS: &[Flag] = &[Flag { long: "signal", short: Some('s'), arity: Arity::Value }];
+    let parsed = parse_args(args, FLAGS, &[]).map_err(|e| vec![e])?;
+    let given = parsed.flags.iter().rev().find(|(f, _)| *f == "signal").map(|(_, v)| v.to_ascii_uppercase());
+    let signal = match given.as_deref().map(|s| s.trim_start_matches("SIG")) {
+        None => KillSignal::Kill,
+        Some("KILL" | "9") => KillSignal::Kill,
+        Some("TERM" | "15") => KillSignal::Term,
+        Some(s) => {
+            let hint = Some("the simulator models KILL (the default) and TERM".to_string());
+            return Err(vec![error(format!("signal {s} is not simulated"), hint)]);
+        }
+    };
+    if parsed.positional.is_empty() {
+        let hint = Some("usage: docker kill [--signal KILL|TERM] SERVICE.SLOT [SERVICE.SLOT...]".to_string());
+        return Err(vec![error("\"docker kill\" requires at least 1 argument.", hint)]);
+    }
+    let (mut actions, mut errors) = (Vec::new(), Vec::new());
+    for name in &parsed.positional {
+        match container_ref(name, names) {
+            Ok((service, target)) => actions.push(Action::ContainerKill { service, target, signal }),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(actions) } else { Err(errors) }
+}
+
+/// A task's container as commands name it: `SERVICE.SLOT`, or `SERVICE.NODE` for a global
+/// service (Docker's own container names add the task id, which a scenario cannot know).
+pub(super) fn container_ref(name: &str, names: Names<'_>) -> Result<(String, ContainerRef), CommandError> {
+    let hint = || Some(format!("name a task's container SERVICE.SLOT, e.g. {}.1", example_service(names)));
+    let Some((service, which)) = name.rsplit_once('.') else {
+        return Err(error(format!("no such container: {name}"), hint()));
+    };
+    let service = find_service(service, names)?;
+    if service.global {
+        let node = find_node(which, names).map_err(|e| error(format!("{name}: {}", e.message), e.hint))?;
+        return Ok((service.full.clone(), ContainerRef::Node(node)));
+    }
+    match which.parse::<u64>() {
+        Ok(slot) if slot > 0 => Ok((service.full.clone(), ContainerRef::Slot(slot))),
+        _ => Err(error(format!("no such container: {name}"), hint())),
+    }
+}
+
+fn example_service(names: Names<'_>) -> &str {
+    names.services.first().map_or("web_web", |s| s.full.as_str())
 }
 
 /// `docker service rm SERVICE...`: one action per service.

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
+use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, ImagePatch, StopBehavior};
 use crate::rng::Dist;
 use crate::scenario::healthcheck;
 use crate::scenario::locate::Path;
@@ -50,33 +50,45 @@ pub(super) fn read(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Images {
 fn image(c: &mut Checker<'_>, e: &Entries, path: &Path) -> (ImageBehavior, bool) {
     c.check_keys(e, path, IMAGE_KEYS, false, &[]);
     let mut b = ImageBehavior::default();
-    if let Some(d) = c.optional(e, path, "pull", Checker::dist) {
-        b.pull = d;
-    }
-    if let Some(p) = c.optional(e, path, "pull_failure", Checker::probability) {
-        b.pull_failure = p;
-    }
-    if let Some(m) = c.optional(e, path, "missing", Checker::bool) {
-        b.missing = m;
-    }
-    if let Some(d) = c.optional(e, path, "start", Checker::dist) {
-        b.start = d;
-    }
-    b.healthcheck = c.optional(e, path, "healthcheck", dockerfile_healthcheck).flatten();
-    if let Some(h) = c.optional(e, path, "health", health) {
-        b.health = h;
-    }
-    if let Some(x) = c.optional(e, path, "exit", exit) {
-        b.exit = x;
-    }
-    if let Some(s) = c.optional(e, path, "stop", stop) {
-        b.stop = s;
-    }
+    behavior_fields(c, e, path).apply_to(&mut b);
     if let Some(ppm) = c.optional(e, path, "errors", Checker::share_ppm) {
         b.errors_ppm = ppm;
     }
     let cached = c.optional(e, path, "cached", Checker::bool).unwrap_or(false);
     (b, cached)
+}
+
+/// Keys of a timeline `image:` entry: the image and the behaviour it has from then on.
+pub(super) const CHANGE_KEYS: &[&str] =
+    &["name", "pull", "pull_failure", "missing", "start", "healthcheck", "health", "exit", "stop"];
+
+/// A timeline `image: {name: REF, <behaviour>}` entry: the image and its change. `errors` and
+/// `cached` describe the whole run and cannot change in it.
+pub(super) fn change(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<(String, ImagePatch)> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, CHANGE_KEYS, false, &[]);
+    let name = c.required(e, path, "name", Checker::string)?;
+    let patch = behavior_fields(c, e, path);
+    if patch == ImagePatch::default() {
+        let hint = "e.g. image: {name: web:1, health: never} makes its containers started from then on never healthy";
+        c.error(path, "changes nothing: give at least one behaviour field", Some(hint.into()));
+        return None;
+    }
+    Some((normalize_image(&name), patch))
+}
+
+/// The behaviour fields an image entry gives, each one optional.
+fn behavior_fields(c: &mut Checker<'_>, e: &Entries, path: &Path) -> ImagePatch {
+    ImagePatch {
+        pull: c.optional(e, path, "pull", Checker::dist),
+        pull_failure: c.optional(e, path, "pull_failure", Checker::probability),
+        missing: c.optional(e, path, "missing", Checker::bool),
+        start: c.optional(e, path, "start", Checker::dist),
+        healthcheck: c.optional(e, path, "healthcheck", dockerfile_healthcheck),
+        health: c.optional(e, path, "health", health),
+        exit: c.optional(e, path, "exit", exit),
+        stop: c.optional(e, path, "stop", stop),
+    }
 }
 
 fn dockerfile_healthcheck(

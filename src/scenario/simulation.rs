@@ -109,6 +109,8 @@ const LATENCY_KEYS: &[&str] = &[
     "watch",
     "agent_step",
     "reconcile",
+    "container_kill",
+    "old_task_timeout",
     "status_batch",
 ];
 
@@ -148,6 +150,8 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
         "watch" => &mut l.watch,
         "agent_step" => &mut l.agent_step,
         "reconcile" => &mut l.reconcile,
+        "container_kill" => &mut l.container_kill,
+        "old_task_timeout" => &mut l.old_task_timeout,
         _ => return None,
     })
 }
@@ -241,7 +245,8 @@ fn image_list(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>>
     )
 }
 
-const ENTRY_ACTIONS: &[&str] = &["run", "node_down", "node_up", "registry_outage"];
+const ENTRY_ACTIONS: &[&str] =
+    &["run", "node_down", "node_up", "daemon_kill", "daemon_start", "registry_outage", "image", "health"];
 
 /// The timeline, sorted by `at` (stable: equal times keep file order).
 pub(super) fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
@@ -275,11 +280,7 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
         } else {
             present.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>().join(", ")
         };
-        c.error(
-            path,
-            format!("must have exactly one of run, node_down, node_up, registry_outage (found {found})"),
-            None,
-        );
+        c.error(path, format!("must have exactly one of {} (found {found})", ENTRY_ACTIONS.join(", ")), None);
         return Vec::new();
     };
     let apath = path.key(key);
@@ -289,6 +290,14 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
             Some(d) => (vec![Action::RegistryOutage { duration: d }], format!("registry_outage {d}")),
             None => (Vec::new(), String::new()),
         },
+        "image" => match super::images::change(c, body, &apath) {
+            Some((image, patch)) => {
+                let text = format!("image {image}: {}", changed_fields(&patch).join(", "));
+                (vec![Action::ImageChange { image, patch: Box::new(patch) }], text)
+            }
+            None => (Vec::new(), String::new()),
+        },
+        "health" => health_probes(c, body, &apath, names),
         fault => node_fault(c, fault, body, &apath, names),
     };
     if get(e, "strategy").is_some() {
@@ -426,6 +435,46 @@ fn node_fault(c: &mut Checker<'_>, key: &str, v: &Yaml, path: &Path, names: Name
         }
     };
     let text = format!("{key} {node}");
-    let action = if key == "node_down" { Action::NodeDown { node } } else { Action::NodeUp { node } };
+    let action = match key {
+        "node_down" => Action::NodeDown { node },
+        "node_up" => Action::NodeUp { node },
+        "daemon_kill" => Action::DaemonKill { node },
+        _ => Action::DaemonStart { node },
+    };
     (vec![action], text)
+}
+
+/// `health: {container: SERVICE.SLOT, probes: fail|pass}`.
+fn health_probes(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Action>, String) {
+    let none = (Vec::new(), String::new());
+    let Some(e) = c.entries(v, path) else { return none };
+    c.check_keys(e, path, &["container", "probes"], false, &[]);
+    let container = c.required(e, path, "container", Checker::string);
+    let pass = c.required(e, path, "probes", |c, v, p| c.choice(v, p, &[("fail", false), ("pass", true)]));
+    let (Some(container), Some(pass)) = (container, pass) else { return none };
+    match command::container_ref(&container, names) {
+        Ok((service, target)) => {
+            let text = format!("health {container}: probes {}", if pass { "pass" } else { "fail" });
+            (vec![Action::HealthProbes { service, target, pass }], text)
+        }
+        Err(e) => {
+            c.error(&path.key("container"), e.message, e.hint);
+            none
+        }
+    }
+}
+
+/// The behaviour fields an `image:` entry changes, for its log line.
+fn changed_fields(p: &crate::model::image::ImagePatch) -> Vec<&'static str> {
+    let fields = [
+        ("pull", p.pull.is_some()),
+        ("pull_failure", p.pull_failure.is_some()),
+        ("missing", p.missing.is_some()),
+        ("start", p.start.is_some()),
+        ("healthcheck", p.healthcheck.is_some()),
+        ("health", p.health.is_some()),
+        ("exit", p.exit.is_some()),
+        ("stop", p.stop.is_some()),
+    ];
+    fields.iter().filter(|(_, given)| *given).map(|(name, _)| *name).collect()
 }

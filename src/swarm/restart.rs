@@ -8,10 +8,6 @@ use crate::model::spec::{RestartCondition, RestartPolicy};
 use crate::model::task::{SpecVersion, TaskState};
 use crate::time::{SimDuration, SimTime};
 
-/// `restart.Supervisor.TaskTimeout` (`defaultOldTaskTimeout`): how long a delayed start waits for
-/// the old task to stop before starting the new one anyway.
-pub const OLD_TASK_TIMEOUT: SimDuration = SimDuration::from_secs(60);
-
 /// `handleTaskChange`: a task needs restarting when it should be running but has stopped, or
 /// its node is gone (down, drained, deleted).
 pub fn needs_restart(desired: TaskState, observed: TaskState, node_invalid: bool) -> bool {

@@ -56,7 +56,9 @@ pub enum UpdaterCommand {
     },
     /// `pauseUpdate`: set UpdateStatus.
     Pause {
-        /// `paused` or `rollback_paused`.
+        /// `paused` or `rollback_paused`, as this run sees it; the store has the last word
+        /// (`pauseUpdate` pauses a status that is `rollback_started` as `rollback_paused`, any
+        /// other as `paused`).
         state: UpdateState,
         /// Docker's message.
         message: String,
@@ -445,13 +447,20 @@ impl Updater {
                 state: if self.is_rollback { UpdateState::RollbackPaused } else { UpdateState::Paused },
                 message: format!("update paused due to failure or early termination of task {id}"),
             },
-            // Never roll back a rollback. Divergence kept until a real trace settles it
-            // (fidelity II, item 9): swarmkit's branch of `updater.go` sets no `stopped`, so it
-            // goes on to the final monitor and may complete; this stops at `rollback_paused`.
-            FailureAction::Rollback if self.is_rollback => UpdaterCommand::Pause {
-                state: UpdateState::RollbackPaused,
-                message: format!("rollback paused due to failure or early termination of task {id}"),
-            },
+            // Never roll back a rollback: pause instead — but this branch of `updater.go` does
+            // not set `stopped`. The loop it was in ends; the run goes on to its final monitor
+            // (straight to `completeUpdate` if it was monitoring already), and the completion
+            // overwrites `rollback_paused` with `completed`. Every recorded run shows it (s22:
+            // completed within 1 ms of the pause, or one rollback monitor later when a second
+            // slot was still to be handed out).
+            FailureAction::Rollback if self.is_rollback => {
+                out.push(UpdaterCommand::Pause {
+                    state: UpdateState::RollbackPaused,
+                    message: format!("rollback paused due to failure or early termination of task {id}"),
+                });
+                self.break_loop(out);
+                return;
+            }
             FailureAction::Rollback => UpdaterCommand::Rollback {
                 message: format!("update rolled back due to failure or early termination of task {id}"),
             },
@@ -464,9 +473,21 @@ impl Updater {
     /// finish their current slot (and delay) but the run will not complete.
     fn stop(&mut self, _now: SimTime, out: &mut Vec<UpdaterCommand>) {
         self.stopped = true;
+        self.break_loop(out);
+    }
+
+    /// `break slotsLoop` / `break monitorLoop`: no more slots are handed out; after the workers
+    /// finish, the final monitor runs unless the run was stopped. Breaking the monitor loop of a
+    /// run not stopped completes it at once.
+    fn break_loop(&mut self, out: &mut Vec<UpdaterCommand>) {
         match self.phase {
             Phase::Dispatching => self.phase = Phase::Draining,
-            Phase::Monitoring => self.finish(out),
+            Phase::Monitoring => {
+                if !self.stopped {
+                    out.push(UpdaterCommand::Complete);
+                }
+                self.finish(out);
+            }
             Phase::Draining | Phase::Done => {}
         }
     }

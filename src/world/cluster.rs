@@ -10,10 +10,13 @@ mod daemon;
 mod images;
 mod network;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::cluster::NodeSpec;
+use crate::model::image::{ImageBehavior, ImagePatch};
 use crate::model::record::SecretMount;
+use crate::model::scenario::KillSignal;
 use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::time::SimTime;
@@ -70,9 +73,14 @@ struct Machine {
     images: ImageStore,
 }
 
-/// The machines, the tasks their agents run, and the registry.
+/// The machines, the tasks their agents run, the images' behaviour and the registry.
 pub(crate) struct Cluster {
     machines: Vec<Machine>,
+    /// How each image behaves now (a timeline `image:` entry changes it from an instant on);
+    /// images not described behave as [`ImageBehavior::default`].
+    behaviors: BTreeMap<String, Arc<ImageBehavior>>,
+    /// The behaviour of images not described.
+    default_behavior: Arc<ImageBehavior>,
     /// Each task a node has heard of, by task index (`None`: never assigned).
     runs: Vec<Option<TaskRun>>,
     /// The registry refuses pulls until then.
@@ -103,8 +111,8 @@ impl ClusterView<'_> {
 }
 
 impl Cluster {
-    /// Machines as declared, nothing running.
-    pub(super) fn new(nodes: &[NodeSpec]) -> Cluster {
+    /// Machines as declared, nothing running, images as described.
+    pub(super) fn new(nodes: &[NodeSpec], images: &BTreeMap<String, ImageBehavior>) -> Cluster {
         let machines = nodes
             .iter()
             .map(|spec| Machine {
@@ -116,7 +124,14 @@ impl Cluster {
                 images: ImageStore::new(&spec.cached_images),
             })
             .collect();
-        Cluster { machines, runs: Vec::new(), registry_down_until: SimTime::ZERO }
+        let behaviors = images.iter().map(|(name, b)| (name.clone(), Arc::new(b.clone()))).collect();
+        Cluster {
+            machines,
+            behaviors,
+            default_behavior: Arc::new(ImageBehavior::default()),
+            runs: Vec::new(),
+            registry_down_until: SimTime::ZERO,
+        }
     }
 
     /// What observers may see.
@@ -127,6 +142,40 @@ impl Cluster {
     /// The node with this hostname.
     pub(super) fn node_named(&self, name: &str) -> Option<NodeId> {
         self.machines.iter().position(|m| &*m.name == name).map(|i| NodeId(i as u32))
+    }
+
+    /// How `image` behaves now.
+    fn behavior(&self, image: &str) -> Arc<ImageBehavior> {
+        self.behaviors.get(image).unwrap_or(&self.default_behavior).clone()
+    }
+
+    /// `image` behaves differently from now on (pulls begun and containers started from now).
+    pub(super) fn change_image(&mut self, image: &str, patch: &ImagePatch) {
+        let mut behavior = (*self.behavior(image)).clone();
+        patch.apply_to(&mut behavior);
+        self.behaviors.insert(image.to_string(), Arc::new(behavior));
+    }
+
+    /// `docker kill` of a task's container; false when no container of it runs here.
+    pub(super) fn kill_container(&mut self, task: TaskId, signal: KillSignal, io: &mut Io<'_>) -> bool {
+        if !self.has_container(task) {
+            return false;
+        }
+        self.kill(task, signal, io);
+        true
+    }
+
+    /// A task's container's probes pass or fail from now on; false when no container of it runs.
+    pub(super) fn set_container_probes(&mut self, task: TaskId, pass: bool, io: &mut Io<'_>) -> bool {
+        if !self.has_container(task) {
+            return false;
+        }
+        self.set_probes(task, pass, io);
+        true
+    }
+
+    fn has_container(&self, task: TaskId) -> bool {
+        matches!(self.runs.get(task.0 as usize), Some(Some(run)) if run.container.phase == ContainerPhase::Running)
     }
 
     /// The registry refuses every pull until `until`.

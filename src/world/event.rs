@@ -16,10 +16,17 @@ pub(crate) enum AgentStep {
     },
     /// Desired RUNNING reached the agent and the task is READY: STARTING.
     StartBegin,
-    /// First passing health probe.
-    Healthy,
+    /// First passing health probe (of the health watch numbered `watch`).
+    Healthy {
+        /// Which prediction of the container's health monitor this is (a changed probe
+        /// answer makes earlier ones stale).
+        watch: u32,
+    },
     /// The health monitor declared the container unhealthy.
-    Unhealthy,
+    Unhealthy {
+        /// Which prediction this is (see `Healthy`).
+        watch: u32,
+    },
     /// The stop signal (SIGTERM) is sent.
     Signal,
     /// The container's process exited with this status.

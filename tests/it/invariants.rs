@@ -568,10 +568,13 @@ impl Checker<'_> {
         let svc = &record.services[0];
         let changes = &svc.update.status_changes;
         let mut previous: Option<UpdateState> = None;
+        let mut rollback_paused = false;
         for c in changes {
-            let ok = matches!(
-                (previous, c.state),
-                (None, UpdateState::Updating)
+            rollback_paused |= c.state == UpdateState::RollbackPaused;
+            let ok =
+                matches!(
+                    (previous, c.state),
+                    (None, UpdateState::Updating)
                     | (
                         Some(UpdateState::Updating),
                         UpdateState::Paused | UpdateState::Completed | UpdateState::RollbackStarted
@@ -580,7 +583,10 @@ impl Checker<'_> {
                         Some(UpdateState::RollbackStarted),
                         UpdateState::RollbackPaused | UpdateState::RollbackCompleted
                     )
-            );
+                    // "Never roll back a rollback" pauses without stopping the run, which then
+                    // completes (s22); a further failure meanwhile pauses it as an update.
+                    | (Some(UpdateState::RollbackPaused), UpdateState::Paused | UpdateState::Completed)
+                ) || (previous == Some(UpdateState::Paused) && c.state == UpdateState::Completed && rollback_paused);
             if !ok {
                 self.fail(format!(
                     "status {} follows {} at {} (\"{}\")",
@@ -598,7 +604,10 @@ impl Checker<'_> {
             self.fail(format!("{} rollback_started in one update", count(UpdateState::RollbackStarted)));
         }
         let reacts = |c: &UpdateConfig| c.failure_action != FailureAction::Continue && c.max_failure_ratio < 1.0;
-        if count(UpdateState::Paused) > 0 && !(reacts(&p.update) && p.update.failure_action == FailureAction::Pause) {
+        // `paused` comes from the update's pause action, or from a second failure of a rollback
+        // already paused by "never roll back a rollback".
+        let paused_by_update = reacts(&p.update) && p.update.failure_action == FailureAction::Pause;
+        if count(UpdateState::Paused) > 0 && !paused_by_update && count(UpdateState::RollbackPaused) == 0 {
             self.fail("paused, but the update's failure action is not pause (or its ratio is 1)".into());
         }
         if count(UpdateState::RollbackStarted) > 0

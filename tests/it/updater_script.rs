@@ -581,6 +581,32 @@ fn a_rollback_run_never_rolls_back_but_pauses() {
 }
 
 #[test]
+fn a_rollback_that_fails_with_action_rollback_pauses_then_completes() {
+    // Checks `failureTriggersAction`'s "never roll back a rollback" branch, which pauses without
+    // setting `stopped` (updater.go): the loop it was in ends and the run still completes, so
+    // UpdateStatus goes rollback_paused → completed. The s22 recordings show both timings.
+    let cfg = with_action(config(1, 0, 5), FailureAction::Rollback);
+    // The only slot's task fails after the queue closed: judged when the final monitor starts,
+    // which the pause breaks at once — complete in the same instant (s22 r1-r3).
+    let (mut u, _) = Updater::start(t(0), cfg.clone(), true, vec![1]);
+    assert_eq!(new_task(&mut u, t(0), 0, T(10)), "");
+    assert_eq!(
+        state(&mut u, t(4), T(10), TaskState::Complete),
+        "failed(T10); pause(rollback_paused,\"rollback paused due to failure or early termination of task T10\"); complete; finished"
+    );
+    // Two slots: the first task fails while the second waits for a worker. No more slots are
+    // handed out, but after the worker is done the whole monitor runs, then completion (s22 r4,
+    // r5: completed one rollback monitor, 5 s, after the pause).
+    let (mut u, _) = Updater::start(t(0), cfg, true, vec![1, 2]);
+    assert_eq!(new_task(&mut u, t(0), 0, T(10)), "");
+    assert_eq!(
+        state(&mut u, t(4), T(10), TaskState::Complete),
+        "failed(T10); pause(rollback_paused,\"rollback paused due to failure or early termination of task T10\"); monitor@9"
+    );
+    assert_eq!(timer(&mut u, t(9), UpdaterTimer::MonitorDone), "complete; finished");
+}
+
+#[test]
 fn a_rollback_run_completes_like_an_update() {
     // Checks: a rollback run that sees no failure ends with Complete then Finished (the world
     // turns it into ROLLBACK_COMPLETED). Mirrors `Updater.Run` → `completeUpdate`.

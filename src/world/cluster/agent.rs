@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use crate::model::image::{ExitBehavior, HealthBehavior, StopBehavior};
+use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
 use crate::model::record::SecretMount;
+use crate::model::scenario::KillSignal;
 use crate::model::spec::{Healthcheck, TaskSpec};
 use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
@@ -86,6 +87,31 @@ pub(super) struct TaskRun {
     exit_message: String,
     /// Its container.
     pub container: Container,
+    /// How its image behaved when the container was created (a later change of the image's
+    /// behaviour does not reach a container already made).
+    behavior: Option<Arc<ImageBehavior>>,
+    /// Its health monitor, when the container has a health check.
+    health: Option<HealthWatch>,
+}
+
+/// A container's health monitor: what its probes answer, and which prediction of the monitor's
+/// verdicts is current (changing the answers makes the events of earlier ones stale).
+struct HealthWatch {
+    /// The check, defaults applied.
+    check: ResolvedHealth,
+    /// When the container started.
+    started: SimTime,
+    /// How long one probe takes.
+    probe: SimDuration,
+    /// What the image's probe answers.
+    behavior: HealthBehavior,
+    /// From when every probe passes / fails, as the image's behaviour drew it.
+    pass_from: Option<SimTime>,
+    fail_from: Option<SimTime>,
+    /// Answers set from outside from an instant on (`health:` timeline entries): (from, pass).
+    overrides: Vec<(SimTime, bool)>,
+    /// The current prediction's number.
+    watch: u32,
 }
 
 impl TaskRun {
@@ -99,6 +125,8 @@ impl TaskRun {
             desired: None,
             exit_message: String::new(),
             container: Container::default(),
+            behavior: None,
+            health: None,
         }
     }
 }
@@ -135,27 +163,38 @@ impl AgentQueue {
     }
 }
 
-/// Probe answers from an image's declared health behaviour.
+/// Probe answers from an image's declared health behaviour, and from the answers set from
+/// outside since (the last one wins).
 struct BehaviorOracle<'a> {
-    behavior: &'a HealthBehavior,
-    pass_from: Option<SimTime>,
-    fail_from: Option<SimTime>,
+    watch: &'a HealthWatch,
     rng: &'a mut crate::rng::SimRng,
 }
 
 impl ProbeOracle for BehaviorOracle<'_> {
     fn probe(&mut self, at: SimTime) -> ProbeResult {
-        let pass = match self.behavior {
-            HealthBehavior::Flaky(p) => !self.rng.chance(*p),
-            _ => self.pass_from.is_some_and(|p| at >= p) && self.fail_from.is_none_or(|f| at < f),
+        let w = self.watch;
+        let set = w.overrides.iter().rev().find(|(from, _)| *from <= at).map(|&(_, pass)| pass);
+        let pass = match (set, &w.behavior) {
+            (Some(pass), _) => pass,
+            (None, HealthBehavior::Flaky(p)) => !self.rng.chance(*p),
+            (None, _) => w.pass_from.is_some_and(|p| at >= p) && w.fail_from.is_none_or(|f| at < f),
         };
         if pass { ProbeResult::Pass } else { ProbeResult::Fail }
     }
     fn passes_from(&self) -> Option<SimTime> {
-        if self.fail_from.is_some() { None } else { self.pass_from }
+        let w = self.watch;
+        match w.overrides.last() {
+            Some(&(from, pass)) => pass.then_some(from),
+            None if w.fail_from.is_some() => None,
+            None => w.pass_from,
+        }
     }
     fn fails_from(&self) -> Option<SimTime> {
-        self.fail_from
+        let w = self.watch;
+        match w.overrides.last() {
+            Some(&(from, pass)) => (!pass).then_some(from),
+            None => w.fail_from,
+        }
     }
 }
 
@@ -166,8 +205,8 @@ impl Cluster {
             AgentStep::Allocate | AgentStep::Accept => unreachable!("the manager's allocator and the assignment"),
             AgentStep::PullDone { ok } => self.pull_done(id, ok, up, io),
             AgentStep::StartBegin => self.start_begin(id, up, io),
-            AgentStep::Healthy => self.healthy(id, up, io),
-            AgentStep::Unhealthy => self.unhealthy(id, up, io),
+            AgentStep::Healthy { watch } => self.healthy(id, watch, up, io),
+            AgentStep::Unhealthy { watch } => self.unhealthy(id, watch, up, io),
             AgentStep::Signal => self.signal(id, up, io),
             AgentStep::Exited { code } => self.exited(id, code, up, io),
             AgentStep::Report { state } => {
@@ -268,9 +307,15 @@ impl Cluster {
             return;
         }
         self.report(id, TaskState::Starting, "starting", up, io);
-        let image = io.scenario.image(&self.run(id).spec.image);
-        let work = image.start.sample(&mut io.rng.start);
+        let behavior = self.behavior(&self.run(id).spec.image);
+        let work = behavior.start.sample(&mut io.rng.start);
+        self.run_mut(id).behavior = Some(behavior);
         self.daemon_submit(id, JobKind::Start, work, io);
+    }
+
+    /// How the task's image behaves for its container.
+    fn container_behavior(&self, id: TaskId) -> Arc<ImageBehavior> {
+        self.run(id).behavior.clone().expect("a container is created before it runs")
     }
 
     /// The health check that applies: the service's, else the image's `HEALTHCHECK`.
@@ -279,7 +324,7 @@ impl Cluster {
         let config = match &spec.healthcheck {
             Some(Healthcheck::Disabled) => return None,
             Some(Healthcheck::Check(c)) => Some(c.clone()),
-            None => io.scenario.image(&spec.image).healthcheck,
+            None => self.container_behavior(id).healthcheck.clone(),
         }?;
         if config.test.first().is_some_and(|t| t == "NONE") {
             return None;
@@ -292,7 +337,7 @@ impl Cluster {
             return;
         }
         let now = io.now();
-        let image = io.scenario.image(&self.run(id).spec.image);
+        let image = self.container_behavior(id);
         self.run_mut(id).container.phase = ContainerPhase::Running;
         up.secrets_mounted(self.secret_mounts(id, now));
         if let ExitBehavior::ExitsAfter { code, after } = &image.exit {
@@ -350,15 +395,55 @@ impl Cluster {
             HealthBehavior::UnhealthyAfter(d) => (Some(now), Some(now.plus(d.sample(rng)))),
             HealthBehavior::Flaky(_) => (None, None),
         };
+        let watch = HealthWatch {
+            check: *h,
+            started: now,
+            probe,
+            behavior: behavior.clone(),
+            pass_from,
+            fail_from,
+            overrides: Vec::new(),
+            watch: 0,
+        };
+        self.run_mut(id).health = Some(watch);
+        self.predict_health(id, io);
+    }
+
+    /// Runs the health monitor ahead from the container's start with what its probes answer
+    /// now, and schedules the verdicts still to come under a new prediction number.
+    fn predict_health(&mut self, id: TaskId, io: &mut Io<'_>) {
+        let now = io.now();
         let horizon = io.scenario.until;
-        let mut oracle = BehaviorOracle { behavior, pass_from, fail_from, rng };
-        let outcome = health::predict(h, now, probe, &mut oracle, horizon);
-        if let Some(t) = outcome.healthy_at {
-            io.q.at(t, Event::Agent { task: id, step: AgentStep::Healthy });
+        let Some(watch) = self.run_mut(id).health.as_mut() else { return };
+        watch.watch += 1;
+        let number = watch.watch;
+        let (check, started, probe) = (watch.check, watch.started, watch.probe);
+        let mut oracle = BehaviorOracle { watch, rng: &mut io.rng.health };
+        let outcome = health::predict(&check, started, probe, &mut oracle, horizon);
+        if let Some(t) = outcome.healthy_at.filter(|t| *t >= now) {
+            io.q.at(t, Event::Agent { task: id, step: AgentStep::Healthy { watch: number } });
         }
-        if let Some(t) = outcome.unhealthy_at {
-            io.q.at(t, Event::Agent { task: id, step: AgentStep::Unhealthy });
+        if let Some(t) = outcome.unhealthy_at.filter(|t| *t >= now) {
+            io.q.at(t, Event::Agent { task: id, step: AgentStep::Unhealthy { watch: number } });
         }
+    }
+
+    /// The container's probes pass (or fail) from now on, as `docker exec TASK touch
+    /// /tmp/unhealthy` makes a check that tests a file fail. The monitor goes on with its own
+    /// cadence; a container stopping or gone is not probed any more.
+    pub(super) fn set_probes(&mut self, id: TaskId, pass: bool, io: &mut Io<'_>) {
+        let now = io.now();
+        if !self.container_live(id) || self.run(id).container.stop_cause != StopCause::None {
+            return;
+        }
+        let Some(watch) = self.run_mut(id).health.as_mut() else { return };
+        watch.overrides.push((now, pass));
+        self.predict_health(id, io);
+    }
+
+    /// Whether `watch` is the container's current health prediction.
+    fn current_watch(&self, id: TaskId, watch: u32) -> bool {
+        self.run(id).health.as_ref().is_some_and(|w| w.watch == watch)
     }
 
     fn container_live(&self, id: TaskId) -> bool {
@@ -367,7 +452,10 @@ impl Cluster {
     }
 
     /// `controller.Start` returns once the container is healthy: the task becomes RUNNING.
-    fn healthy(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+    fn healthy(&mut self, id: TaskId, watch: u32, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.current_watch(id, watch) || self.run(id).container.healthy {
+            return;
+        }
         if !self.container_live(id) || self.run(id).container.stop_cause != StopCause::None {
             return;
         }
@@ -379,7 +467,10 @@ impl Cluster {
     }
 
     /// The executor shuts an unhealthy container down; its exit ends the task.
-    fn unhealthy(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+    fn unhealthy(&mut self, id: TaskId, watch: u32, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.current_watch(id, watch) {
+            return;
+        }
         if !self.container_live(id) || self.run(id).container.stop_cause != StopCause::None {
             return;
         }
@@ -425,14 +516,35 @@ impl Cluster {
         }
         self.run_mut(id).container.signalled = true;
         self.touch(id, up);
-        let spec = self.run(id).spec.clone();
-        let grace = SimDuration::from_secs(spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs());
-        let image = io.scenario.image(&spec.image);
+        let grace = self.run(id).spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
+        let grace = SimDuration::from_secs(grace);
+        let image = self.container_behavior(id);
         // SIGKILL after the grace period, unless the process has exited by then.
         io.q.after(grace, Event::Agent { task: id, step: AgentStep::Exited { code: 137 } });
         if let StopBehavior::Graceful { after, exit_code } = &image.stop {
             let work = after.sample(&mut io.rng.stop);
             self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, io);
+        }
+    }
+
+    /// `docker kill`: the container gets `signal` from its node's daemon. SIGKILL ends the
+    /// process at once (exit 137, the task fails); SIGTERM does what the image does on SIGTERM.
+    /// Neither is the agent's own stop: the task ends as its exit code says.
+    pub(super) fn kill(&mut self, id: TaskId, signal: KillSignal, io: &mut Io<'_>) {
+        if self.run(id).container.phase != ContainerPhase::Running {
+            return;
+        }
+        match signal {
+            KillSignal::Kill => {
+                let d = io.latency(|l| &l.container_kill);
+                io.q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: 137 } });
+            }
+            KillSignal::Term => {
+                if let StopBehavior::Graceful { after, exit_code } = &self.container_behavior(id).stop {
+                    let work = after.sample(&mut io.rng.stop);
+                    self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, io);
+                }
+            }
         }
     }
 

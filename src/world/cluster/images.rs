@@ -35,7 +35,7 @@ impl Cluster {
     /// Starts the pull a task's preparation begins with; `PullDone` follows.
     pub(super) fn begin_pull(&mut self, id: TaskId, io: &mut Io<'_>) {
         let image_ref = self.run(id).spec.image.clone();
-        let image = io.scenario.image(&image_ref);
+        let image = self.behavior(&image_ref);
         let now = io.now();
         let registry_down = now < self.registry_down_until;
         let store = &mut self.machine(id).images;

@@ -7,9 +7,9 @@
 use crate::model::cluster::Availability;
 use crate::model::record::UpdateState;
 use crate::model::route::{RouteState, backends};
-use crate::model::scenario::{Action, ServiceUpdate};
+use crate::model::scenario::{Action, ContainerRef, ServiceUpdate};
 use crate::model::spec::{ServiceMode, ServiceSpec};
-use crate::model::task::{NodeId, ServiceId, TaskState};
+use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 use crate::model::traffic::TrafficSpec;
 use crate::time::SimTime;
 use crate::world::cluster::ClusterView;
@@ -130,10 +130,28 @@ impl Manager {
             Action::Rollout { .. }
             | Action::NodeDown { .. }
             | Action::NodeUp { .. }
-            | Action::RegistryOutage { .. } => {
-                unreachable!("rollouts and faults are not the manager's")
-            }
+            | Action::RegistryOutage { .. }
+            | Action::ContainerKill { .. }
+            | Action::HealthProbes { .. }
+            | Action::ImageChange { .. }
+            | Action::DaemonKill { .. }
+            | Action::DaemonStart { .. } => unreachable!("rollouts and the machines' events are not the manager's"),
         }
+    }
+
+    /// The tasks that may hold the container a command names (`SERVICE.SLOT`, or
+    /// `SERVICE.NODE` for a global service), newest first: the slot's tasks meant to run.
+    pub(crate) fn container_candidates(&self, service: &str, target: &ContainerRef) -> Vec<TaskId> {
+        let Some(sid) = self.live_service(service) else { return Vec::new() };
+        let svc = self.store.service(sid);
+        let slot = match target {
+            ContainerRef::Slot(slot) => Some(*slot),
+            ContainerRef::Node(name) => {
+                self.store.nodes().iter().position(|n| n.spec.name == *name).map(|i| i as u64 + 1)
+            }
+        };
+        let Some(tasks) = slot.and_then(|s| svc.by_slot.get(&s)) else { return Vec::new() };
+        tasks.iter().rev().copied().filter(|&t| self.store.task(t).desired <= TaskState::Running).collect()
     }
 
     /// The live (not removed) service named `name`.

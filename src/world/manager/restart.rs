@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::cluster::Availability;
 use crate::model::task::{ServiceId, TaskId, TaskState};
-use crate::swarm::restart::{self, OLD_TASK_TIMEOUT, RestartHistory};
+use crate::swarm::restart::{self, RestartHistory};
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::ClusterView;
 use crate::world::{Event, Io};
@@ -136,6 +136,8 @@ impl Manager {
         }
         let now = io.now();
         let wait_for = old.filter(|&o| wait_stop && self.store.task(o).state <= TaskState::Running);
+        // `TaskTimeout`: how long to wait for the old task at most (the timer starts with the delay).
+        let old_task_timeout = io.latency(|l| &l.old_task_timeout);
         let r = &mut self.restarts;
         let index = r.delayed.len();
         r.pending.insert(new, index);
@@ -143,7 +145,7 @@ impl Manager {
             task: new,
             delay_until: now.plus(delay),
             wait_for,
-            timeout_at: now.plus(OLD_TASK_TIMEOUT),
+            timeout_at: now.plus(old_task_timeout),
             old_stopped: false,
             done: false,
             restart_waits: false,
@@ -156,7 +158,7 @@ impl Manager {
             io.q.at(now.plus(delay), Event::Gate { gate: index as u32 });
         }
         if wait_for.is_some() {
-            let timeout = now.plus(OLD_TASK_TIMEOUT);
+            let timeout = now.plus(old_task_timeout);
             r.timeouts.insert((timeout, index));
             if r.sweep_at.is_none_or(|at| timeout < at) {
                 r.sweep_at = Some(timeout);

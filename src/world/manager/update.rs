@@ -191,8 +191,17 @@ impl Manager {
                     self.updates.timers.push((sid, run, timer));
                     io.q.at(at, Event::Updater { timer: index });
                 }
-                UpdaterCommand::Pause { state, message } => {
-                    if self.store.service(sid).status.is_some() {
+                UpdaterCommand::Pause { message, .. } => {
+                    // `pauseUpdate` reads the state it pauses from the store, not from the
+                    // run: a rollback already paused by "never roll back a rollback" that
+                    // fails again is paused as an update (rollback_paused → paused, the
+                    // message still the rollback's).
+                    if let Some(status) = &self.store.service(sid).status {
+                        let state = if status.state == UpdateState::RollbackStarted {
+                            UpdateState::RollbackPaused
+                        } else {
+                            UpdateState::Paused
+                        };
                         self.set_status(sid, state, &message);
                     }
                 }

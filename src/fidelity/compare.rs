@@ -382,11 +382,10 @@ fn status_changes(real: &RunObs, sim: &RunObs, w: f64, tol: &Tolerance, spread: 
 /// (`paused`, `completed`, `rollback_started`, …): how far a bad update got. Tasks count on both
 /// sides alike, whoever made them (a trace cannot tell the updater's from the restart
 /// supervisor's: a node lost during an update is refilled with the new spec, as m06 shows), when
-/// created strictly before the stop: Swarm's own timestamps put the update's tasks before the
-/// status change. Only a simulation's ties need its knowledge of who created each task: in the
-/// instant it stopped, the forward updater's tasks were handed out first (a worker freed by the
-/// failure takes its next slot at once), any other's after (a replacement the restart
-/// supervisor makes in the same instant as a rollback is not the update's).
+/// created before the stop or in its instant: a worker freed by the failure may take its next
+/// slot in the same instant (Go's `select`), which a trace's millisecond timestamps put 0–1 ms
+/// before the status change (s22 r5, m06 r2). A simulation knows the order within an instant: a
+/// replacement the restart supervisor makes in the instant of a rollback is not the update's.
 ///
 /// Creation times are exact on both sides (the trace's `new` row is the task's CreatedAt), and
 /// counting slots, not tasks, makes restarts of an already replaced slot irrelevant. A run with
@@ -401,7 +400,10 @@ pub fn forward_slots(run: &RunObs, target_image: &str, end: f64) -> usize {
         .tasks
         .iter()
         .filter(|t| t.image == target_image)
-        .filter(|t| t.created_after_action().is_some_and(|c| c < cut || (c == cut && t.origin == Some(Origin::Update))))
+        .filter(|t| {
+            t.created_after_action()
+                .is_some_and(|c| c < cut || (c == cut && t.origin.is_none_or(|o| o == Origin::Update)))
+        })
         .map(|t| t.slot)
         .collect();
     slots.sort_unstable();

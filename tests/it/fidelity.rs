@@ -49,7 +49,15 @@ const CASES: &[Case] = &[
     matched("s02-start-first", 2),
     matched("s03-parallelism-zero", 2),
     matched("s04-bad-health-pause", 2),
-    matched("s05-bad-health-rollback", 8),
+    Case {
+        name: "s05-bad-health-rollback",
+        runs: 8,
+        action_at_s: None,
+        matched: 7,
+        open: "r5's path (the rollback committing before the restart on a lone failure, as in 1 of 8 such recorded \
+               batches) has about a 6 % chance per seed: seeds 21, 34, 56, 58, 66 and 94 of 1..100 reproduce it, \
+               none of 1..20",
+    },
     matched("s08-health-timing", 2),
     matched("s09a-slow-stop-grace10", 2),
     matched("s09b-slow-stop-grace2", 2),
@@ -68,6 +76,8 @@ const CASES: &[Case] = &[
                began, the model's CLI is instant",
     },
     Case { name: "s21-manual-rollback-par2-delay3", runs: 5, action_at_s: Some(30), matched: 5, open: "" },
+    matched("s22-rollback-of-rollback", 5),
+    matched("s22b-rollback-fails-pause", 3),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -324,6 +334,16 @@ fn s20_crash_restart_delay0() {
 fn s21_manual_rollback_par2_delay3() {
     // A manual rollback of a completed update, parallelism 2 and delay 3 s.
     check("s21-manual-rollback-par2-delay3");
+}
+
+#[test]
+fn s22_rollback_of_rollback() {
+    check("s22-rollback-of-rollback");
+}
+
+#[test]
+fn s22b_rollback_fails_pause() {
+    check("s22b-rollback-fails-pause");
 }
 
 #[test]

@@ -312,3 +312,122 @@ x-simulation:
         }
     }
 }
+
+/// swarmkit's `defaultOldTaskTimeout`: a delayed start waits this long at most for the old task.
+const OLD_TASK_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+
+/// Follows `TestUpdaterTaskTimeout` (manager/orchestrator/update/updater_test.go).
+///
+/// In the Go test the old tasks never reach a stopped state, so a stop-first update can only go
+/// on when the restart supervisor's old-task timeout (`TaskTimeout`) gives up waiting for them.
+/// It checks that the updater still puts every slot on v:2, and that at least the timeout elapsed.
+///
+/// The Go test shortens the timeout to 100 ms; deploysim's is swarmkit's default, 60 s (making it
+/// a knob is issue 14 item 11), so here old tasks ignore SIGTERM with a 5-minute grace period,
+/// far longer than the timeout. Each new task is released (desired RUNNING) no sooner than 60 s
+/// after it was created, while the old task of its slot is still running, and the update
+/// completes with every runnable task on v:2.
+#[test]
+fn test_updater_task_timeout_starts_new_tasks_when_old_ones_never_stop() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    stop_grace_period: 5m
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 0, monitor: 50ms}
+x-simulation:
+  stack: sk
+  until: 200s
+  cluster: {nodes: 3}
+  images:
+    v:1: {stop: ignore_sigterm}
+  timeline:
+    - at: 10s
+      run: docker service update --image v:2 sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let completed = status_times(&run, WEB, UpdateState::Completed);
+        assert_eq!(completed.len(), 1, "seed {seed}: {}", status_history(&run, WEB));
+        assert!(
+            completed[0].since(secs(10.0)) >= OLD_TASK_TIMEOUT,
+            "seed {seed}: the update completed {} after it started, before the old-task timeout",
+            dur(completed[0].since(secs(10.0)))
+        );
+        let live = runnable_at(&all, completed[0]);
+        assert_eq!(live.len(), 3, "seed {seed}: {live:#?}");
+        assert!(live.iter().all(|k| k.image == "v:2"), "seed {seed}: {live:#?}");
+        let new: Vec<&Task<'_>> = all.iter().filter(|k| k.image == "v:2").collect();
+        assert_eq!(new.len(), 3, "seed {seed}: one new task per slot");
+        for k in new {
+            let released = k.desired_running_at().unwrap_or_else(|| panic!("seed {seed}: {} never released", k.id));
+            assert!(
+                released.since(k.created()) >= OLD_TASK_TIMEOUT,
+                "seed {seed}: task {} released {} after its creation",
+                k.id,
+                dur(released.since(k.created()))
+            );
+            let old = all.iter().find(|o| o.slot == k.slot && o.image == "v:1").expect("the slot's old task");
+            assert_eq!(
+                old.state_at(released),
+                Some(TaskState::Running),
+                "seed {seed}: slot {}'s old task had stopped when the new one was released",
+                k.slot
+            );
+        }
+    }
+}
+
+/// Follows `TestUpdaterOrder` (manager/orchestrator/update/updater_test.go).
+///
+/// The Go test updates three replicas start-first (parallelism 1, delay 10 ms, monitor 50 ms)
+/// while old tasks take forever to shut down (a one-hour grace period; its watcher never moves a
+/// task to SHUTDOWN). After the update it finds twice as many tasks observed RUNNING as replicas:
+/// every v:1 task with desired state SHUTDOWN, every v:2 task with desired state RUNNING.
+///
+/// Here the old image ignores SIGTERM and the grace period is one hour, so the old containers
+/// keep running; the same counts hold when the update completes.
+#[test]
+fn test_updater_order_start_first_leaves_old_tasks_running_until_they_stop() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    stop_grace_period: 1h
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 1, order: start-first, delay: 10ms, monitor: 50ms}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {nodes: 3}
+  images:
+    v:1: {stop: ignore_sigterm}
+  timeline:
+    - at: 10s
+      run: docker service update --image v:2 sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let completed = status_times(&run, WEB, UpdateState::Completed);
+        assert_eq!(completed.len(), 1, "seed {seed}: {}", status_history(&run, WEB));
+        let done = completed[0];
+        let running: Vec<&Task<'_>> =
+            all.iter().filter(|k| k.state_at(done) == Some(TaskState::Running)).collect();
+        assert_eq!(running.len(), 6, "seed {seed}: tasks running at {}: {running:#?}", done.secs_ms());
+        for k in running {
+            let expected = match k.image {
+                "v:1" => TaskState::Shutdown,
+                "v:2" => TaskState::Running,
+                other => panic!("seed {seed}: unexpected image {other}"),
+            };
+            assert_eq!(k.desired_at(done), Some(expected), "seed {seed}: {} task {}", k.image, k.id);
+        }
+    }
+}

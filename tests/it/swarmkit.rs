@@ -431,3 +431,140 @@ x-simulation:
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/replicated/update_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// Follows the first half of `TestUpdaterRollback` (manager/orchestrator/replicated/update_test.go),
+/// for both of its rollback failure actions (pause, continue).
+///
+/// The Go test runs the replicated orchestrator over four replicas of image1 (restart condition
+/// none; update: failure action rollback, parallelism 1, delay 10 ms, monitor 500 ms, max failure
+/// ratio 0.4). Its watcher fails image2 tasks, never two in a row. It expects, after the update to
+/// image2: three image2 tasks created, then UpdateStatus ROLLBACK_STARTED, then three image1 tasks
+/// created, then ROLLBACK_COMPLETED.
+///
+/// deploysim cannot fail every other task (issue 14 item 11), so here every image2 task fails
+/// before it runs (the image does not exist), and the update's max failure ratio is 0.6 instead
+/// of 0.4, so that, as in the Go test, the third image2 task is the one whose failure crosses the
+/// ratio (2/4 ≤ 0.6 < 3/4; in Go 1/4 ≤ 0.4 < 2/4 with the second image2 task succeeding). Then
+/// the three slots the update touched are back on image1 — during a rollback a slot whose task
+/// ended and will not be restarted is refilled with the restored spec — and the rollback
+/// completes. The same sequence for both rollback failure actions, over seeds 1..20.
+#[test]
+fn test_updater_rollback_rolls_back_the_touched_slots_and_completes() {
+    for rollback_action in ["pause", "continue"] {
+        let yaml = format!(
+            r#"
+version: "3.8"
+services:
+  web:
+    image: "image:1"
+    deploy:
+      replicas: 4
+      restart_policy: {{condition: none}}
+      update_config: {{failure_action: rollback, parallelism: 1, delay: 10ms, monitor: 500ms, max_failure_ratio: 0.6}}
+      rollback_config: {{failure_action: {rollback_action}, parallelism: 1, delay: 10ms, monitor: 500ms, max_failure_ratio: 0.4}}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {{nodes: 2}}
+  images:
+    image:2: {{missing: true}}
+  timeline:
+    - at: 10s
+      run: docker service update --image image:2 sk_web
+"#
+        );
+        for seed in SEEDS {
+            let run = run(&yaml, seed);
+            let all = tasks(&run, WEB);
+            let ctx = format!("rollback action {rollback_action}, seed {seed}");
+            let started = status_times(&run, WEB, UpdateState::RollbackStarted);
+            let completed = status_times(&run, WEB, UpdateState::RollbackCompleted);
+            assert_eq!(started.len(), 1, "{ctx}: {}", status_history(&run, WEB));
+            assert_eq!(completed.len(), 1, "{ctx}: {}", status_history(&run, WEB));
+            assert_eq!(final_status(&run, WEB), Some(UpdateState::RollbackCompleted), "{ctx}");
+            let after_update: Vec<&Task<'_>> = all.iter().filter(|k| k.created() >= secs(10.0)).collect();
+            let created: Vec<(&str, SimTime)> = after_update.iter().map(|k| (k.image, k.created())).collect();
+            let (new, back): (Vec<_>, Vec<_>) = created.iter().partition(|(image, _)| *image == "image:2");
+            assert_eq!(new.len(), 3, "{ctx}: image:2 tasks created: {created:?}");
+            assert_eq!(back.len(), 3, "{ctx}: image:1 tasks created after the update: {created:?}");
+            assert!(new.iter().all(|&&(_, t)| t <= started[0]), "{ctx}: an image:2 task after the rollback: {created:?}");
+            assert!(
+                back.iter().all(|&&(_, t)| t >= started[0] && t <= completed[0]),
+                "{ctx}: image:1 tasks outside the rollback ({} .. {}): {created:?}",
+                started[0].secs_ms(),
+                completed[0].secs_ms()
+            );
+            // The rollback refilled exactly the slots the update had touched.
+            let touched: BTreeSet<u64> = after_update.iter().filter(|k| k.image == "image:2").map(|k| k.slot).collect();
+            let refilled: BTreeSet<u64> = after_update.iter().filter(|k| k.image == "image:1").map(|k| k.slot).collect();
+            assert_eq!(touched, refilled, "{ctx}");
+            let live = runnable_at(&all, run.end_time);
+            assert_eq!(live.len(), 4, "{ctx}: {live:#?}");
+            assert!(
+                live.iter().all(|k| k.image == "image:1" && k.state_at(run.end_time) == Some(TaskState::Running)),
+                "{ctx}: {live:#?}"
+            );
+        }
+    }
+}
+
+/// Follows the second half of `TestUpdaterRollback` (manager/orchestrator/replicated/update_test.go)
+/// at the level of the updater alone.
+///
+/// In the Go test's second round, image1 tasks fail too (from that moment on). The update to
+/// image2 rolls back as before; of the three slots it touched, the two whose image2 task failed
+/// (restart condition none) are refilled by the orchestrator, outside the updater, and only the
+/// slot whose image2 task runs is dirty for the rollback's updater. Its new image1 task fails:
+/// 1 failure of 1 slot is over the rollback's 0.4 ratio, so with rollback failure action pause
+/// the Go test waits for ROLLBACK_PAUSED, and with continue for ROLLBACK_COMPLETED.
+///
+/// A scenario cannot make image1 start failing at an instant (issue 14 item 11), so this drives
+/// `Updater` (a rollback run over that one dirty slot) with the events the Go test produces.
+#[test]
+fn test_updater_rollback_whose_task_fails_pauses_or_completes_by_its_failure_action() {
+    let ms = |n: u64| SimTime(n * 1_000_000);
+    for action in [FailureAction::Pause, FailureAction::Continue] {
+        let config = UpdateConfig {
+            parallelism: 1,
+            delay: SimDuration::from_millis(10),
+            monitor: SimDuration::from_millis(500),
+            failure_action: action,
+            max_failure_ratio: 0.4,
+            order: UpdateOrder::StopFirst,
+        };
+        let task = TaskId(20);
+        let (mut u, out) = Updater::start(ms(0), config, true, vec![3]);
+        assert!(u.is_rollback());
+        assert_eq!(out, vec![UpdaterCommand::UpdateSlot { worker: 0, slot: 3, order: UpdateOrder::StopFirst }]);
+        assert_eq!(u.on_slot_work(ms(1), 0, SlotWork::NewTask { task }), vec![]);
+        assert_eq!(u.on_gate_open(ms(2), task), vec![]);
+        // The image1 task fails before running: the worker is done with the slot and sleeps the
+        // delay; the failure is judged once every worker has returned (`wg.Wait()`).
+        let out = u.on_task_state(ms(100), task, TaskState::Failed);
+        assert_eq!(out, vec![UpdaterCommand::ArmTimer { timer: UpdaterTimer::Delay { worker: 0 }, at: ms(110) }]);
+        let out = u.on_timer(ms(110), UpdaterTimer::Delay { worker: 0 });
+        match action {
+            FailureAction::Pause => {
+                assert_eq!(out.len(), 3, "{out:?}");
+                assert_eq!(out[0], UpdaterCommand::FailureCounted { task });
+                let UpdaterCommand::Pause { state, message } = &out[1] else { panic!("{out:?}") };
+                assert_eq!(*state, UpdateState::RollbackPaused);
+                assert!(message.contains(&task.docker_id()), "{message}");
+                assert_eq!(out[2], UpdaterCommand::Finished);
+            }
+            _ => {
+                // continue does not even watch for failures: one more monitor, then complete.
+                assert_eq!(out, vec![UpdaterCommand::ArmTimer { timer: UpdaterTimer::MonitorDone, at: ms(610) }]);
+                assert_eq!(
+                    u.on_timer(ms(610), UpdaterTimer::MonitorDone),
+                    vec![UpdaterCommand::Complete, UpdaterCommand::Finished]
+                );
+            }
+        }
+        assert!(u.is_finished());
+    }
+}

@@ -568,3 +568,211 @@ fn test_updater_rollback_whose_task_fails_pauses_or_completes_by_its_failure_act
         assert!(u.is_finished());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/replicated/restart_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The Go restart tests fail the first of two tasks and complete the second. deploysim cannot
+/// end a chosen task (issue 14 item 11), so each ending is a service of its own, two replicas
+/// each: `sk_fails` runs an image that exits 1 after 10 s, `sk_completes` one that exits 0
+/// after 10 s (long enough for a forced update of two slots to finish before its tasks end).
+/// `timeline` is the scenario's `timeline:` block, or empty.
+fn restart_scenario(policy: &str, until: &str, timeline: &str) -> String {
+    format!(
+        r#"
+version: "3.8"
+services:
+  fails:
+    image: "crash:1"
+    deploy: {{replicas: 2, restart_policy: {policy}}}
+  completes:
+    image: "done:1"
+    deploy: {{replicas: 2, restart_policy: {policy}}}
+x-simulation:
+  stack: sk
+  until: {until}
+  cluster: {{nodes: 2}}
+  images:
+    crash:1: {{exit: {{code: 1, after: 10s}}}}
+    done:1: {{exit: {{code: 0, after: 10s}}}}
+{timeline}"#
+    )
+}
+
+const FAILS: &str = "sk_fails";
+const COMPLETES: &str = "sk_completes";
+
+/// The task created next in `k`'s slot after `k`, if any.
+fn next_in_slot<'b, 'a>(all: &'b [Task<'a>], k: &Task<'a>) -> Option<&'b Task<'a>> {
+    all.iter().skip_while(|n| n.id != k.id).skip(1).find(|n| n.slot == k.slot)
+}
+
+/// Checks a restart: `k` ended while it should run; its slot got a new task, created when the
+/// manager learned of the end with desired state READY (the delayed start), moved to desired
+/// RUNNING no sooner than `delay` after its creation; `k` itself was shut down.
+fn assert_restarted(all: &[Task<'_>], k: &Task<'_>, delay: SimDuration, ctx: &str) {
+    let (ended, how) = k.ended().unwrap_or_else(|| panic!("{ctx}: task {} did not end", k.id));
+    let new = next_in_slot(all, k).unwrap_or_else(|| panic!("{ctx}: task {} ({}) was not restarted", k.id, how.as_str()));
+    assert!(new.created() >= ended, "{ctx}: task {} created before {} ended", new.id, k.id);
+    assert!(
+        new.created().since(ended) < SimDuration::from_secs(1),
+        "{ctx}: task {} created {} after {} ended",
+        new.id,
+        dur(new.created().since(ended)),
+        k.id
+    );
+    assert_eq!(new.created_desired(), TaskState::Ready, "{ctx}: the restart {} starts at desired READY", new.id);
+    assert_eq!(new.events[0].state, TaskState::New, "{ctx}: the restart {} starts NEW", new.id);
+    let released = new.desired_running_at().unwrap_or_else(|| panic!("{ctx}: the restart {} never released", new.id));
+    assert!(
+        released.since(new.created()) >= delay,
+        "{ctx}: the restart {} was released {} after its creation, before the restart delay {}",
+        new.id,
+        dur(released.since(new.created())),
+        dur(delay)
+    );
+    assert!(k.shut_down_at().is_some_and(|t| t <= new.created()), "{ctx}: {} was not shut down", k.id);
+}
+
+/// Checks that `k` ended and nothing replaced it.
+fn assert_not_restarted(all: &[Task<'_>], k: &Task<'_>, ctx: &str) {
+    let (_, how) = k.ended().unwrap_or_else(|| panic!("{ctx}: task {} did not end", k.id));
+    if let Some(new) = next_in_slot(all, k) {
+        panic!("{ctx}: task {} ({}) was replaced by {} at {}", k.id, how.as_str(), new.id, new.created().secs_ms());
+    }
+}
+
+/// Two seconds before the end of the run: a task that ended before then has been dealt with.
+fn settled(run: &RunRecord) -> SimTime {
+    SimTime(run.end_time.0 - 2_000_000_000)
+}
+
+/// The tasks of `all` that ended before `t`.
+fn ended_before<'b, 'a>(all: &'b [Task<'a>], t: SimTime) -> Vec<&'b Task<'a>> {
+    all.iter().filter(|k| k.ended().is_some_and(|(at, _)| at < t)).collect()
+}
+
+/// Follows `TestOrchestratorRestartOnAny` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any, delay 0: a task that fails is replaced (a new task, NEW with desired
+/// READY, then desired RUNNING), and so is one that completes.
+#[test]
+fn test_orchestrator_restart_on_any_replaces_failed_and_completed_tasks() {
+    let yaml = restart_scenario("{condition: any, delay: 0s}", "40s", "");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        for (service, how) in [(FAILS, TaskState::Failed), (COMPLETES, TaskState::Complete)] {
+            let all = tasks(&run, service);
+            let ended = ended_before(&all, settled(&run));
+            assert!(ended.len() >= 4, "seed {seed}: {service}: {} tasks ended", ended.len());
+            for k in ended {
+                assert_eq!(k.ended().map(|(_, s)| s), Some(how), "seed {seed}: {service} task {}", k.id);
+                assert_restarted(&all, k, SimDuration::ZERO, &format!("seed {seed}, {service}"));
+            }
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartOnFailure` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition on-failure, delay 0: a failed task is replaced; a completed one is not; an
+/// update that changes nothing in the spec does not bring it back either; an update that changes
+/// the task spec (`ForceUpdate`) creates a new task for its slot.
+///
+/// Here the no-op update is `docker service update` with no flag and the forced one
+/// `--force`, both on `sk_completes`. The forced update's tasks complete too, after the update,
+/// and are not restarted.
+#[test]
+fn test_orchestrator_restart_on_failure_replaces_only_failed_tasks() {
+    let timeline = "  timeline:
+    - at: 20s
+      run: docker service update sk_completes
+    - at: 30s
+      run: docker service update --force sk_completes
+";
+    let yaml = restart_scenario("{condition: on-failure, delay: 0s}", "60s", timeline);
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let fails = tasks(&run, FAILS);
+        let ended = ended_before(&fails, settled(&run));
+        assert!(ended.len() >= 4, "seed {seed}: {} failures", ended.len());
+        for k in ended {
+            assert_restarted(&fails, k, SimDuration::ZERO, &format!("seed {seed}, {FAILS}"));
+        }
+        let completes = tasks(&run, COMPLETES);
+        let (original, forced): (Vec<&Task<'_>>, Vec<&Task<'_>>) =
+            completes.iter().partition(|k| k.created() < secs(30.0));
+        assert_eq!(original.len(), 2, "seed {seed}: no task replaced the completed ones before the forced update");
+        for k in &original {
+            assert_eq!(k.ended().map(|(_, s)| s), Some(TaskState::Complete), "seed {seed}: {}", k.id);
+            assert!(k.ended().is_some_and(|(t, _)| t < secs(20.0)), "seed {seed}: {} completed late", k.id);
+        }
+        // The forced update gives each slot one new task; they complete later and stay so.
+        assert_eq!(forced.iter().map(|k| k.slot).collect::<BTreeSet<_>>(), BTreeSet::from([1, 2]), "seed {seed}");
+        assert_eq!(forced.len(), 2, "seed {seed}");
+        for k in forced {
+            assert_not_restarted(&completes, k, &format!("seed {seed}, {COMPLETES}"));
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartOnNone` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition none: neither a failed nor a completed task is replaced, nor after an
+/// update that changes nothing; after an update that changes the task spec both slots get a new
+/// task, one after the other: the second is created only once the first runs (the Go test moves
+/// the first to RUNNING before it sees the second created; parallelism is 1 by default).
+#[test]
+fn test_orchestrator_restart_on_none_replaces_nothing_until_the_spec_changes() {
+    let timeline = "  timeline:
+    - at: 20s
+      run: docker service update sk_fails
+    - at: 20s
+      run: docker service update sk_completes
+    - at: 30s
+      run: docker service update --force sk_fails
+    - at: 30s
+      run: docker service update --force sk_completes
+";
+    let yaml = restart_scenario("{condition: none}", "60s", timeline);
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        for (service, how) in [(FAILS, TaskState::Failed), (COMPLETES, TaskState::Complete)] {
+            let ctx = format!("seed {seed}, {service}");
+            let all = tasks(&run, service);
+            let (original, forced): (Vec<&Task<'_>>, Vec<&Task<'_>>) =
+                all.iter().partition(|k| k.created() < secs(30.0));
+            assert_eq!(original.len(), 2, "{ctx}: nothing replaced the ended tasks before the forced update");
+            for k in &original {
+                assert_eq!(k.ended().map(|(_, s)| s), Some(how), "{ctx}: {}", k.id);
+                assert!(k.ended().is_some_and(|(t, _)| t < secs(20.0)), "{ctx}: {} ended late", k.id);
+            }
+            assert_eq!(forced.len(), 2, "{ctx}: {forced:#?}");
+            assert_eq!(forced.iter().map(|k| k.slot).collect::<BTreeSet<_>>(), BTreeSet::from([1, 2]), "{ctx}");
+            let first_running = forced[0].reached(TaskState::Running).unwrap_or_else(|| panic!("{ctx}: never ran"));
+            assert!(forced[1].created() >= first_running, "{ctx}: the second new task came before the first ran");
+            for k in forced {
+                assert_not_restarted(&all, k, &ctx);
+            }
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartDelay` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any with a 100 ms delay: the replacement of a failed task is created at
+/// once with desired state READY and moved to desired RUNNING only once the delay has passed.
+#[test]
+fn test_orchestrator_restart_delay_holds_the_replacement_at_ready() {
+    let yaml = restart_scenario("{condition: any, delay: 100ms}", "40s", "");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let all = tasks(&run, FAILS);
+        let ended = ended_before(&all, settled(&run));
+        assert!(ended.len() >= 4, "seed {seed}: {} failures", ended.len());
+        for k in ended {
+            assert_restarted(&all, k, SimDuration::from_millis(100), &format!("seed {seed}"));
+        }
+    }
+}

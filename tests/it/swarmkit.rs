@@ -776,3 +776,118 @@ fn test_orchestrator_restart_delay_holds_the_replacement_at_ready() {
         }
     }
 }
+
+/// Follows `TestOrchestratorRestartMaxAttempts` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any, delay 100 ms, at most 1 attempt: each of two slots has its first
+/// failed task replaced (after the delay) and its second not replaced. After an update of the
+/// image (a new spec version), the count starts again: once more one replacement per slot, then
+/// none.
+///
+/// Here v:1 exits 1 two seconds after it starts; v:2 ten seconds after, so that the update
+/// itself completes before its tasks fail (the Go test fails them after the update's two slots
+/// have been taken).
+#[test]
+fn test_orchestrator_restart_max_attempts_per_slot_and_per_spec_version() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 2
+      restart_policy: {condition: any, delay: 100ms, max_attempts: 1}
+x-simulation:
+  stack: sk
+  until: 90s
+  cluster: {nodes: 2}
+  images:
+    v:1: {exit: {code: 1, after: 2s}}
+    v:2: {exit: {code: 1, after: 10s}}
+  timeline:
+    - at: 30s
+      run: docker service update --image v:2 sk_web
+"#;
+    let delay = SimDuration::from_millis(100);
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        for slot in [1, 2] {
+            for image in ["v:1", "v:2"] {
+                let ctx = format!("seed {seed}, slot {slot}, {image}");
+                let of_slot: Vec<&Task<'_>> = all.iter().filter(|k| k.slot == slot && k.image == image).collect();
+                assert_eq!(of_slot.len(), 2, "{ctx}: {of_slot:#?}");
+                assert_restarted(&all, of_slot[0], delay, &ctx);
+                // The second failure is not restarted: the slot stays empty until the update
+                // (v:1), or to the end (v:2).
+                let (second_end, _) = of_slot[1].ended().unwrap_or_else(|| panic!("{ctx}: the restart never failed"));
+                match next_in_slot(&all, of_slot[1]) {
+                    None => assert_eq!(image, "v:2", "{ctx}: the update never reached the slot"),
+                    Some(next) => {
+                        assert_eq!((image, next.image), ("v:1", "v:2"), "{ctx}: {} replaced", of_slot[1].id);
+                        assert!(next.created() >= secs(30.0) && second_end < secs(30.0), "{ctx}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartWindow` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any, delay 100 ms, at most 1 attempt within a 500 ms window: each slot's
+/// first failure is replaced; a replacement failing at once (within the window of that restart)
+/// is not; one failing after the window has passed (the Go test sleeps a second) is replaced.
+///
+/// A task's life in deploysim (dispatch, start, report) takes about a second, longer than the
+/// Go test's window, so the window here is 5 s: `sk_quick`'s image exits 200 ms after it starts,
+/// so its replacement fails inside the window of its restart; `sk_slow`'s exits after 10 s, so
+/// every failure comes after the window of the slot's last restart.
+#[test]
+fn test_orchestrator_restart_window_counts_only_recent_restarts() {
+    let yaml = r#"
+version: "3.8"
+services:
+  quick:
+    image: "quick:1"
+    deploy: {replicas: 2, restart_policy: {condition: any, delay: 100ms, max_attempts: 1, window: 5s}}
+  slow:
+    image: "slow:1"
+    deploy: {replicas: 2, restart_policy: {condition: any, delay: 100ms, max_attempts: 1, window: 5s}}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {nodes: 2}
+  images:
+    quick:1: {exit: {code: 1, after: 200ms}}
+    slow:1: {exit: {code: 1, after: 10s}}
+"#;
+    let (delay, window) = (SimDuration::from_millis(100), SimDuration::from_secs(5));
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let quick = tasks(&run, "sk_quick");
+        for slot in [1, 2] {
+            let ctx = format!("seed {seed}, sk_quick slot {slot}");
+            let of_slot: Vec<&Task<'_>> = quick.iter().filter(|k| k.slot == slot).collect();
+            assert_eq!(of_slot.len(), 2, "{ctx}: {of_slot:#?}");
+            assert_restarted(&quick, of_slot[0], delay, &ctx);
+            let (failed, _) = of_slot[1].ended().unwrap_or_else(|| panic!("{ctx}: the restart never failed"));
+            assert!(failed.since(of_slot[1].created()) < window, "{ctx}: the scenario no longer fails inside the window");
+            assert_not_restarted(&quick, of_slot[1], &ctx);
+        }
+        let slow = tasks(&run, "sk_slow");
+        for slot in [1, 2] {
+            let ctx = format!("seed {seed}, sk_slow slot {slot}");
+            let of_slot: Vec<&Task<'_>> = slow.iter().filter(|k| k.slot == slot).collect();
+            assert!(of_slot.len() >= 3, "{ctx}: {} tasks", of_slot.len());
+            for k in &of_slot[1..] {
+                if let Some((failed, _)) = k.ended() {
+                    assert!(failed.since(k.created()) > window, "{ctx}: the scenario fails inside the window");
+                }
+            }
+            for k in ended_before(&slow, settled(&run)).into_iter().filter(|k| k.slot == slot) {
+                assert_restarted(&slow, k, delay, &ctx);
+            }
+        }
+    }
+}

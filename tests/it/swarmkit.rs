@@ -891,3 +891,143 @@ x-simulation:
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/replicated/replicated_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The tasks whose desired state went to REMOVE in `[from, to)`.
+fn removed_between<'b, 'a>(all: &'b [Task<'a>], from: SimTime, to: SimTime) -> Vec<&'b Task<'a>> {
+    all.iter()
+        .filter(|k| k.events.iter().any(|e| e.desired_state == TaskState::Remove && e.t >= from && e.t < to))
+        .collect()
+}
+
+/// Follows the start of `TestReplicatedScaleDown` (manager/orchestrator/replicated/replicated_test.go).
+///
+/// The Go test starts the orchestrator over six replicas and seven tasks, the seventh not
+/// assigned to any node, and expects that task to be the one given desired state REMOVE.
+///
+/// deploysim cannot start from a store with an extra task, so here the seventh task is one that
+/// cannot be placed: three nodes, at most two replicas per node, seven replicas; scaling to six
+/// removes the task that no node took (a slot with no node sorts after every slot with one).
+#[test]
+fn test_replicated_scale_down_removes_the_unassigned_task_first() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 7
+      placement: {max_replicas_per_node: 2}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 3}
+  timeline:
+    - at: 10s
+      run: docker service scale sk_web=6
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(all.len(), 7, "seed {seed}: {all:#?}");
+        let unplaced: Vec<&Task<'_>> = all.iter().filter(|k| k.node().is_none()).collect();
+        assert_eq!(unplaced.len(), 1, "seed {seed}: tasks with no node: {unplaced:#?}");
+        let removed = removed_between(&all, secs(10.0), SimTime::MAX);
+        assert_eq!(removed.len(), 1, "seed {seed}: removed {removed:#?}");
+        assert_eq!(removed[0].id, unplaced[0].id, "seed {seed}: a placed task was removed");
+        assert_eq!(runnable_at(&all, run.end_time).len(), 6, "seed {seed}");
+    }
+}
+
+/// Follows `TestReplicatedScaleDown` (manager/orchestrator/replicated/replicated_test.go), after
+/// its first step.
+///
+/// Three nodes hold six tasks: slot 1 on node1 (not running yet: STARTING), slots 2 and 3 on
+/// node2, slots 4, 5 and 6 on node3. Scaling to 4 removes two tasks, both on node3, and of
+/// node3's tasks the one left is slot 4's. Scaling then to 2 removes one task on node1 (its task
+/// is not running) and one on node2; the two left are slot 2's on node2 and one on node3.
+///
+/// The same layout is built with node availability (drained and paused nodes take no new task)
+/// and scale-ups; node-1 does not have the image and its pull takes 30 minutes, so slot 1's task
+/// stays PREPARING — not running, as the Go test's STARTING task.
+#[test]
+fn test_replicated_scale_down_balances_the_nodes() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 1
+x-simulation:
+  stack: sk
+  until: 40s
+  cluster:
+    nodes:
+      - {name: node-1, role: manager}
+      - {name: node-2, availability: drain, images: ["v:1"]}
+      - {name: node-3, availability: drain, images: ["v:1"]}
+  images:
+    v:1: {pull: 30m}
+  timeline:
+    - at: 5s
+      run: docker node update --availability pause node-1
+    - at: 5s
+      run: docker node update --availability active node-2
+    - at: 5s
+      run: docker service scale sk_web=3
+    - at: 10s
+      run: docker node update --availability pause node-2
+    - at: 10s
+      run: docker node update --availability active node-3
+    - at: 10s
+      run: docker service scale sk_web=6
+    - at: 15s
+      run: docker node update --availability active node-1
+    - at: 15s
+      run: docker node update --availability active node-2
+    - at: 20s
+      run: docker service scale sk_web=4
+    - at: 30s
+      run: docker service scale sk_web=2
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        // The layout the Go test starts from.
+        let before = secs(19.9);
+        let layout: BTreeMap<u64, (&str, TaskState)> =
+            runnable_at(&all, before).iter().map(|k| (k.slot, (k.node().unwrap_or(""), k.state_at(before).unwrap()))).collect();
+        let running = TaskState::Running;
+        assert_eq!(
+            layout,
+            BTreeMap::from([
+                (1, ("node-1", TaskState::Preparing)),
+                (2, ("node-2", running)),
+                (3, ("node-2", running)),
+                (4, ("node-3", running)),
+                (5, ("node-3", running)),
+                (6, ("node-3", running)),
+            ]),
+            "seed {seed}: the layout before the scale-down"
+        );
+        // Scale to 4: two removals, both on node-3, which keeps slot 4.
+        let removed = removed_between(&all, secs(20.0), secs(30.0));
+        let nodes: Vec<&str> = removed.iter().map(|k| k.node().unwrap_or("")).collect();
+        assert_eq!(nodes, ["node-3", "node-3"], "seed {seed}: scale to 4 removed {removed:#?}");
+        let on_node3: Vec<u64> =
+            runnable_at(&all, secs(29.9)).iter().filter(|k| k.node() == Some("node-3")).map(|k| k.slot).collect();
+        assert_eq!(on_node3, [4], "seed {seed}: node-3 keeps slot 4");
+        // Scale to 2: one removal on node-1 (not running), one on node-2; slot 2 stays on node-2.
+        let removed = removed_between(&all, secs(30.0), SimTime::MAX);
+        let mut nodes: Vec<&str> = removed.iter().map(|k| k.node().unwrap_or("")).collect();
+        nodes.sort_unstable();
+        assert_eq!(nodes, ["node-1", "node-2"], "seed {seed}: scale to 2 removed {removed:#?}");
+        let left: BTreeMap<u64, &str> =
+            runnable_at(&all, run.end_time).iter().map(|k| (k.slot, k.node().unwrap_or(""))).collect();
+        assert_eq!(left, BTreeMap::from([(2, "node-2"), (4, "node-3")]), "seed {seed}: tasks left");
+    }
+}

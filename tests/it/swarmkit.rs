@@ -603,9 +603,11 @@ x-simulation:
 const FAILS: &str = "sk_fails";
 const COMPLETES: &str = "sk_completes";
 
-/// The task created next in `k`'s slot after `k`, if any.
+/// The task created next in `k`'s slot after `k`, if any (for a global service, whose tasks
+/// all have slot 0, the next on `k`'s node).
 fn next_in_slot<'b, 'a>(all: &'b [Task<'a>], k: &Task<'a>) -> Option<&'b Task<'a>> {
-    all.iter().skip_while(|n| n.id != k.id).skip(1).find(|n| n.slot == k.slot)
+    let same = |n: &Task<'_>| n.slot == k.slot && (k.slot != 0 || n.node() == k.node());
+    all.iter().skip_while(|n| n.id != k.id).skip(1).find(|n| same(n))
 }
 
 /// Checks a restart: `k` ended while it should run; its slot got a new task, created when the
@@ -1029,5 +1031,182 @@ x-simulation:
         let left: BTreeMap<u64, &str> =
             runnable_at(&all, run.end_time).iter().map(|k| (k.slot, k.node().unwrap_or(""))).collect();
         assert_eq!(left, BTreeMap::from([(2, "node-2"), (4, "node-3")]), "seed {seed}: tasks left");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/global/global_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The tasks of `all` created in `[from, to)`.
+fn created_between<'b, 'a>(all: &'b [Task<'a>], from: SimTime, to: SimTime) -> Vec<&'b Task<'a>> {
+    all.iter().filter(|k| k.created() >= from && k.created() < to).collect()
+}
+
+/// Follows `TestNodeAvailability` (manager/orchestrator/global/global_test.go).
+///
+/// A global service (restart condition any, delay 50 ms) on one node. Draining the node shuts
+/// its task down, and a forced service update then creates no task. Making the node active
+/// again creates a new task on it (NEW). With the node paused, that task fails: it is shut down
+/// and not replaced, and a forced update again creates nothing.
+///
+/// Failing the task at a chosen moment is not expressible (issue 14 item 11), so the image exits
+/// 1 twenty seconds after it starts: the task created when the node is reactivated (t = 10 s)
+/// fails after the node is paused (t = 15 s), and the first task is drained long before it would.
+#[test]
+fn test_global_node_availability() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      mode: global
+      restart_policy: {condition: any, delay: 50ms}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {nodes: 1}
+  images:
+    v:1: {exit: {code: 1, after: 20s}}
+  timeline:
+    - at: 5s
+      run: docker node update --availability drain node-1
+    - at: 8s
+      run: docker service update --force sk_web
+    - at: 10s
+      run: docker node update --availability active node-1
+    - at: 15s
+      run: docker node update --availability pause node-1
+    - at: 40s
+      run: docker service update --force sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(created_between(&all, SimTime::ZERO, secs(5.0)).len(), 1, "seed {seed}: {all:#?}");
+        // Drain: the task is shut down; the forced update creates nothing.
+        let first = &all[0];
+        assert_eq!(first.node(), Some("node-1"));
+        let shut = first.shut_down_at().unwrap_or_else(|| panic!("seed {seed}: the drained node's task runs on"));
+        assert!(shut >= secs(5.0) && shut < secs(8.0), "seed {seed}: shut down at {}", shut.secs_ms());
+        assert!(first.ended().is_some_and(|(_, s)| s == TaskState::Shutdown), "seed {seed}: {first:#?}");
+        assert!(created_between(&all, secs(5.0), secs(10.0)).is_empty(), "seed {seed}: a task while drained");
+        // Active again: one new task on the node.
+        let back = created_between(&all, secs(10.0), secs(15.0));
+        assert_eq!(back.len(), 1, "seed {seed}: {back:#?}");
+        assert_eq!(back[0].node(), Some("node-1"), "seed {seed}");
+        assert_eq!(back[0].events[0].state, TaskState::New, "seed {seed}");
+        // Paused: its failure is not replaced, nor does the forced update add a task.
+        let (failed, how) = back[0].ended().unwrap_or_else(|| panic!("seed {seed}: the task never failed"));
+        assert!(failed > secs(15.0) && how == TaskState::Failed, "seed {seed}: {} at {}", how.as_str(), failed.secs_ms());
+        assert!(back[0].shut_down_at().is_some_and(|t| t >= failed), "seed {seed}: the failed task was not shut down");
+        assert!(created_between(&all, secs(15.0), SimTime::MAX).is_empty(), "seed {seed}: a task on the paused node");
+    }
+}
+
+/// Follows `TestNodeState` (manager/orchestrator/global/global_test.go).
+///
+/// A global service on one node. When the node goes DOWN its task is shut down, and a forced
+/// service update creates no task; when the node is READY again a new task (NEW) is created on it.
+///
+/// A node DOWN from the manager's point of view is a node whose link is cut until its heartbeat
+/// expires (`node_down`); as the manager node cannot be that node, the service is constrained
+/// to the one worker.
+#[test]
+fn test_global_node_state() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      mode: global
+      placement: {constraints: ["node.role == worker"]}
+      restart_policy: {condition: any, delay: 50ms}
+x-simulation:
+  stack: sk
+  until: 90s
+  cluster: {nodes: 2}
+  timeline:
+    - at: 5s
+      node_down: node-2
+    - at: 40s
+      run: docker service update --force sk_web
+    - at: 50s
+      node_up: node-2
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let first = &all[0];
+        assert_eq!(first.node(), Some("node-2"), "seed {seed}");
+        let shut = first.shut_down_at().unwrap_or_else(|| panic!("seed {seed}: the DOWN node's task was not shut down"));
+        assert!(shut > secs(5.0) && shut < secs(40.0), "seed {seed}: shut down at {}", shut.secs_ms());
+        assert_eq!(created_between(&all, SimTime::ZERO, secs(50.0)).len(), 1, "seed {seed}: {all:#?}");
+        let back = created_between(&all, secs(50.0), SimTime::MAX);
+        assert_eq!(back.len(), 1, "seed {seed}: {back:#?}");
+        assert_eq!(back[0].node(), Some("node-2"), "seed {seed}");
+        assert_eq!(back[0].events[0].state, TaskState::New, "seed {seed}");
+        assert_eq!(back[0].state_at(run.end_time), Some(TaskState::Running), "seed {seed}");
+    }
+}
+
+/// Follows `TestTaskFailure` (manager/orchestrator/global/global_test.go).
+///
+/// With restart condition any, a global service's failed task is shut down and a new one is
+/// created on the same node. With restart condition none, the failed task is shut down and not
+/// replaced; an update that changes nothing does not replace it either; one that changes the task
+/// spec does, on the same node.
+///
+/// Here the two services run side by side on one node, their image exiting 1 after 10 s; the
+/// no-op update is `docker service update` with no flag, the changing one `--force`.
+#[test]
+fn test_global_task_failure() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      mode: global
+      restart_policy: {condition: any, delay: 50ms}
+  norestart:
+    image: "v:1"
+    deploy:
+      mode: global
+      restart_policy: {condition: none}
+x-simulation:
+  stack: sk
+  until: 45s
+  cluster: {nodes: 1}
+  images:
+    v:1: {exit: {code: 1, after: 10s}}
+  timeline:
+    - at: 20s
+      run: docker service update sk_norestart
+    - at: 30s
+      run: docker service update --force sk_norestart
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let web = tasks(&run, WEB);
+        let ended = ended_before(&web, settled(&run));
+        assert!(ended.len() >= 2, "seed {seed}: {} failures", ended.len());
+        for k in ended {
+            assert_restarted(&web, k, SimDuration::from_millis(50), &format!("seed {seed}, {WEB}"));
+            assert_eq!(next_in_slot(&web, k).and_then(|n| n.node()), Some("node-1"));
+        }
+        let norestart = tasks(&run, "sk_norestart");
+        let ctx = format!("seed {seed}, sk_norestart");
+        assert_eq!(created_between(&norestart, SimTime::ZERO, secs(30.0)).len(), 1, "{ctx}: {norestart:#?}");
+        let first = &norestart[0];
+        let (failed, how) = first.ended().unwrap_or_else(|| panic!("{ctx}: never failed"));
+        assert!(failed < secs(20.0) && how == TaskState::Failed, "{ctx}");
+        assert!(first.shut_down_at().is_some_and(|t| t >= failed), "{ctx}: the failed task was not shut down");
+        let forced = created_between(&norestart, secs(30.0), SimTime::MAX);
+        assert_eq!(forced.len(), 1, "{ctx}: {forced:#?}");
+        assert_eq!(forced[0].node(), Some("node-1"), "{ctx}");
+        assert_eq!(forced[0].events[0].state, TaskState::New, "{ctx}");
     }
 }

@@ -1034,6 +1034,97 @@ x-simulation:
     }
 }
 
+/// Follows `TestReplicatedOrchestrator` (manager/orchestrator/replicated/replicated_test.go).
+///
+/// A service of two replicas gets two tasks (NEW). A second service created with one replica
+/// gets one; scaled to 3 it gets two more; scaled back to 1, two of its tasks get desired state
+/// REMOVE and one runnable task is left; when the service is deleted its last task goes too.
+///
+/// Not ported: deleting the last task from the store, after which the orchestrator recreates it
+/// (deploysim has no command that deletes a task).
+#[test]
+fn test_replicated_orchestrator_creates_scales_and_removes() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {replicas: 2}
+x-simulation:
+  stack: sk
+  until: 40s
+  cluster: {nodes: 2}
+  timeline:
+    - at: 5s
+      run: docker service create --name two --replicas 1 v:1
+    - at: 10s
+      run: docker service scale two=3
+    - at: 20s
+      run: docker service scale two=1
+    - at: 30s
+      run: docker service rm two
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let web = tasks(&run, WEB);
+        assert_eq!(web.len(), 2, "seed {seed}: {web:#?}");
+        assert!(web.iter().all(|k| k.events[0].state == TaskState::New && k.created() == SimTime::ZERO));
+        let two = tasks(&run, "two");
+        assert_eq!(created_between(&two, secs(5.0), secs(10.0)).len(), 1, "seed {seed}: {two:#?}");
+        assert_eq!(created_between(&two, secs(10.0), secs(20.0)).len(), 2, "seed {seed}: {two:#?}");
+        assert_eq!(created_between(&two, secs(20.0), SimTime::MAX).len(), 0, "seed {seed}: {two:#?}");
+        let removed = removed_between(&two, secs(20.0), secs(30.0));
+        assert_eq!(removed.len(), 2, "seed {seed}: {removed:#?}");
+        let left = runnable_at(&two, secs(29.9));
+        assert_eq!(left.len(), 1, "seed {seed}: {left:#?}");
+        assert!(removed.iter().all(|k| k.id != left[0].id));
+        let gone = removed_between(&two, secs(30.0), SimTime::MAX);
+        assert_eq!(gone.len(), 1, "seed {seed}: {gone:#?}");
+        assert_eq!(gone[0].id, left[0].id, "seed {seed}");
+        assert!(runnable_at(&two, run.end_time).is_empty(), "seed {seed}");
+        // The first service was left alone.
+        assert_eq!(runnable_at(&web, run.end_time).len(), 2, "seed {seed}");
+    }
+}
+
+/// Follows part of `TestDrain` (manager/orchestrator/replicated/drain_test.go).
+///
+/// The Go test's node id4 is paused and keeps its task; once the node is drained, that task is
+/// shut down. Not ported: tasks on nodes DOWN or UNKNOWN from the start, a task created on an
+/// already drained node, and a node deleted from the store (issue 14 item 11: a node DOWN from
+/// the start, the UNKNOWN state, `docker node rm --force`).
+#[test]
+fn test_drain_shuts_down_the_task_of_a_paused_node_once_drained() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {replicas: 2}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 2}
+  timeline:
+    - at: 5s
+      run: docker node update --availability pause node-2
+    - at: 10s
+      run: docker node update --availability drain node-2
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let on_node2: Vec<&Task<'_>> = all.iter().filter(|k| k.created() < secs(5.0) && k.node() == Some("node-2")).collect();
+        assert_eq!(on_node2.len(), 1, "seed {seed}: the two replicas were not spread: {all:#?}");
+        let k = on_node2[0];
+        assert_eq!(k.desired_at(secs(9.9)), Some(TaskState::Running), "seed {seed}: paused node's task");
+        assert_eq!(k.state_at(secs(9.9)), Some(TaskState::Running), "seed {seed}: paused node's task");
+        let shut = k.shut_down_at().unwrap_or_else(|| panic!("seed {seed}: the drained node's task runs on"));
+        assert!(shut >= secs(10.0) && shut < secs(11.0), "seed {seed}: shut down at {}", shut.secs_ms());
+        assert!(all.iter().all(|n| n.created() < secs(10.0) || n.node() != Some("node-2")), "seed {seed}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // manager/orchestrator/global/global_test.go
 // ---------------------------------------------------------------------------------------------
@@ -1208,5 +1299,43 @@ x-simulation:
         assert_eq!(forced.len(), 1, "{ctx}: {forced:#?}");
         assert_eq!(forced[0].node(), Some("node-1"), "{ctx}");
         assert_eq!(forced[0].events[0].state, TaskState::New, "{ctx}");
+    }
+}
+
+/// Follows `TestAddService` and `TestDeleteService` (manager/orchestrator/global/global_test.go).
+///
+/// A global service created on a one-node cluster gets one task (NEW) on that node; when the
+/// service is deleted, that task is taken down (here: desired state REMOVE, then stopped).
+#[test]
+fn test_global_add_and_delete_service() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {mode: global}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 1}
+  timeline:
+    - at: 5s
+      run: docker service create --name two --mode global v:1
+    - at: 15s
+      run: docker service rm two
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let two = tasks(&run, "two");
+        assert_eq!(two.len(), 1, "seed {seed}: {two:#?}");
+        let k = &two[0];
+        assert_eq!(k.created(), secs(5.0), "seed {seed}");
+        assert_eq!(k.events[0].state, TaskState::New, "seed {seed}");
+        assert_eq!(k.node(), Some("node-1"), "seed {seed}");
+        assert_eq!(k.state_at(secs(14.9)), Some(TaskState::Running), "seed {seed}");
+        let removed = removed_between(&two, secs(15.0), SimTime::MAX);
+        assert_eq!(removed.len(), 1, "seed {seed}");
+        assert!(k.ended().is_some_and(|(t, s)| t > secs(15.0) && s == TaskState::Shutdown), "seed {seed}: {k:#?}");
+        assert_eq!(tasks(&run, WEB).len(), 1, "seed {seed}: the stack's own global service");
     }
 }

@@ -1339,3 +1339,220 @@ x-simulation:
         assert_eq!(tasks(&run, WEB).len(), 1, "seed {seed}: the stack's own global service");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// moby: integration-cli/docker_api_swarm_service_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// What moby's `CheckRunningTaskImages` sees at one instant: tasks with desired state RUNNING
+/// observed RUNNING, counted by image.
+type Images = BTreeMap<String, usize>;
+
+fn images(pairs: &[(&str, usize)]) -> Images {
+    pairs.iter().map(|&(image, n)| (image.to_string(), n)).collect()
+}
+
+/// After every instant at which some task of `all` changed: the running images (as above) and
+/// the number of tasks observed STARTING. What a poll of the API could see.
+fn observations(all: &[Task<'_>]) -> Vec<(SimTime, Images, usize)> {
+    let times: BTreeSet<SimTime> = all.iter().flat_map(|k| k.events.iter().map(|e| e.t)).collect();
+    times
+        .into_iter()
+        .map(|t| {
+            let mut running = Images::new();
+            let mut starting = 0;
+            for k in all {
+                match (k.desired_at(t), k.state_at(t)) {
+                    (Some(TaskState::Running), Some(TaskState::Running)) => *running.entry(k.image.to_string()).or_insert(0) += 1,
+                    (_, Some(TaskState::Starting)) => starting += 1,
+                    _ => {}
+                }
+            }
+            (t, running, starting)
+        })
+        .collect()
+}
+
+/// Checks that the observations pass through `expected` in order, each after `from` and after
+/// the previous one (`starting`: also that many tasks STARTING then, when given); returns when
+/// the last was seen.
+fn assert_passes_through(obs: &[(SimTime, Images, usize)], from: SimTime, expected: &[(Images, Option<usize>)], ctx: &str) -> SimTime {
+    let mut at = from;
+    for (want, starting) in expected {
+        let seen = obs.iter().find(|(t, running, s)| *t >= at && running == want && starting.is_none_or(|n| *s == n));
+        let Some((t, _, _)) = seen else {
+            let after: Vec<String> =
+                obs.iter().filter(|(t, ..)| *t >= at).map(|(t, r, s)| format!("{} {r:?} starting {s}", t.secs_ms())).collect();
+            panic!("{ctx}: never saw {want:?} (starting {starting:?}) after {}; saw:\n{}", at.secs_ms(), after.join("\n"));
+        };
+        at = *t;
+    }
+    at
+}
+
+/// moby's `serviceForUpdate` as a compose service (restart delay 100 ms; update: parallelism 2,
+/// delay 4 s, failure action continue; rollback: parallelism 3, delay 4 s, continue), five
+/// replicas; `order` is its update and rollback order.
+fn service_for_update(image: &str, order: &str) -> String {
+    format!(
+        r#"
+version: "3.8"
+services:
+  web:
+    image: "{image}"
+    deploy:
+      replicas: 5
+      restart_policy: {{delay: 100ms}}
+      update_config: {{parallelism: 2, delay: 4s, failure_action: continue, order: {order}}}
+      rollback_config: {{parallelism: 3, delay: 4s, failure_action: continue, order: {order}}}
+"#
+    )
+}
+
+/// Follows moby's `TestAPISwarmServicesUpdate` (integration-cli/docker_api_swarm_service_test.go).
+///
+/// Three nodes, five replicas of busybox:latest updated to busybox:test (parallelism 2, delay
+/// 4 s): the running tasks' images go through 3 old + 2 new, then 1 old + 4 new, then 5 new.
+/// `docker service update --rollback` (parallelism 3) then goes through 2 new + 3 old, then 5 old.
+#[test]
+fn moby_test_api_swarm_services_update_and_rollback_in_batches() {
+    let yaml = service_for_update("busybox:latest", "stop-first")
+        + r#"
+x-simulation:
+  stack: sk
+  until: 120s
+  cluster: {nodes: 3}
+  images:
+    busybox:latest: {cached: true}
+    busybox:test: {cached: true}
+  timeline:
+    - at: 10s
+      run: docker service update --image busybox:test sk_web
+    - at: 60s
+      run: docker service update --detach --rollback sk_web
+"#;
+    let (old, new) = ("busybox:latest", "busybox:test");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let obs = observations(&tasks(&run, WEB));
+        let ctx = format!("seed {seed}");
+        assert_passes_through(&obs, SimTime::ZERO, &[(images(&[(old, 5)]), None)], &ctx);
+        let updated = assert_passes_through(
+            &obs,
+            secs(10.0),
+            &[
+                (images(&[(old, 3), (new, 2)]), None),
+                (images(&[(old, 1), (new, 4)]), None),
+                (images(&[(new, 5)]), None),
+            ],
+            &ctx,
+        );
+        assert!(updated < secs(60.0), "{ctx}: the update took until {}", updated.secs_ms());
+        assert_passes_through(
+            &obs,
+            secs(60.0),
+            &[(images(&[(new, 2), (old, 3)]), None), (images(&[(old, 5)]), None)],
+            &ctx,
+        );
+        assert_eq!(final_status(&run, WEB), Some(UpdateState::RollbackCompleted), "{ctx}: {}", status_history(&run, WEB));
+    }
+}
+
+/// Follows moby's `TestAPISwarmServicesUpdateStartFirst` (integration-cli/docker_api_swarm_service_test.go).
+///
+/// One node, five replicas updated start-first (parallelism 2) to an image whose health check
+/// (`cat /status`, every second, 1024 retries) passes only once the test creates the file in
+/// each new container. While a batch's new tasks are STARTING, the old tasks all still run:
+/// 2 starting with 5 old running, then 3 old + 2 new; 2 starting with 3 old + 2 new running, then
+/// 1 old + 4 new; 1 starting with 1 old + 4 new, then 5 new. The rollback (start-first,
+/// parallelism 3) goes through 2 new + 3 old, then 5 old.
+///
+/// A health state cannot be flipped from outside (issue 14 item 11); here the probe starts
+/// passing 10 s after each new container starts, which keeps every batch STARTING for a while.
+#[test]
+fn moby_test_api_swarm_services_update_start_first() {
+    let yaml = service_for_update("busybox:latest", "start-first")
+        + r#"
+x-simulation:
+  stack: sk
+  until: 150s
+  cluster: {nodes: 1}
+  images:
+    busybox:latest: {cached: true}
+    testhealth:latest:
+      cached: true
+      healthcheck: "HEALTHCHECK --interval=1s --timeout=30s --retries=1024 CMD cat /status"
+      health: {healthy_after: 10s}
+  timeline:
+    - at: 10s
+      run: docker service update --image testhealth:latest sk_web
+    - at: 90s
+      run: docker service update --detach --rollback sk_web
+"#;
+    let (old, new) = ("busybox:latest", "testhealth:latest");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let obs = observations(&tasks(&run, WEB));
+        let ctx = format!("seed {seed}");
+        let updated = assert_passes_through(
+            &obs,
+            secs(10.0),
+            &[
+                (images(&[(old, 5)]), Some(2)),
+                (images(&[(old, 3), (new, 2)]), None),
+                (images(&[(old, 3), (new, 2)]), Some(2)),
+                (images(&[(old, 1), (new, 4)]), None),
+                (images(&[(old, 1), (new, 4)]), Some(1)),
+                (images(&[(new, 5)]), None),
+            ],
+            &ctx,
+        );
+        assert!(updated < secs(90.0), "{ctx}: the update took until {}", updated.secs_ms());
+        assert_passes_through(
+            &obs,
+            secs(90.0),
+            &[(images(&[(new, 2), (old, 3)]), None), (images(&[(old, 5)]), None)],
+            &ctx,
+        );
+    }
+}
+
+/// Follows moby's `TestAPISwarmServicesFailedUpdate` (integration-cli/docker_api_swarm_service_test.go).
+///
+/// Three nodes, five replicas updated to a tag that does not exist, with failure action pause,
+/// max failure ratio 0.25 and parallelism 1: the update takes two slots (1/5 ≤ 0.25 < 2/5) and
+/// pauses with three tasks running. `docker service update --rollback` then brings all five
+/// back to the old image.
+#[test]
+fn moby_test_api_swarm_services_failed_update_pauses_after_two_then_rolls_back() {
+    let yaml = service_for_update("busybox:latest", "stop-first")
+        + r#"
+x-simulation:
+  stack: sk
+  until: 120s
+  cluster: {nodes: 3}
+  images:
+    busybox:latest: {cached: true}
+    busybox:badtag: {missing: true}
+  timeline:
+    - at: 10s
+      run: docker service update --image busybox:badtag --update-failure-action pause --update-max-failure-ratio 0.25 --update-parallelism 1 sk_web
+    - at: 60s
+      run: docker service update --detach --rollback sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let all = tasks(&run, WEB);
+        let ctx = format!("seed {seed}");
+        let paused = status_times(&run, WEB, UpdateState::Paused);
+        assert_eq!(paused.len(), 1, "{ctx}: {}", status_history(&run, WEB));
+        let before_rollback = secs(59.9);
+        let running = all.iter().filter(|k| k.state_at(before_rollback) == Some(TaskState::Running)).count();
+        assert_eq!(running, 3, "{ctx}: tasks running while paused");
+        let touched: BTreeSet<u64> =
+            all.iter().filter(|k| k.image == "busybox:badtag" && k.created() < paused[0]).map(|k| k.slot).collect();
+        assert_eq!(touched.len(), 2, "{ctx}: slots the update took before pausing: {touched:?}");
+        let obs = observations(&all);
+        assert_passes_through(&obs, secs(60.0), &[(images(&[("busybox:latest", 5)]), None)], &ctx);
+    }
+}

@@ -12,8 +12,12 @@
 //! a number, the comment says how the expectation follows from the Go test's rules. Parts of the
 //! Go tests that need something the scenario format cannot say are left out and named.
 //!
-//! Where real Swarm's outcome depends on a race, the test checks seeds 1..=20 (deploysim draws
-//! Swarm's races from the seed); where the test needs one path, it says `races: fixed`.
+//! Swarm's races (the order an update takes its slots, the scheduler's ties, ...) are drawn from
+//! the seed, and none of these situations should depend on them: every scenario test checks its
+//! assertions over seeds 1..=20, with the default (random) races.
+//!
+//! A test marked `#[ignore = "diverges: ..."]` states what swarmkit does and the model does not
+//! yet do (run them with `cargo test --test it swarmkit -- --ignored`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -17,6 +17,7 @@ mod ps_cli;
 mod races;
 mod secret_leak;
 mod strategies;
+mod swarmkit;
 mod sweep_shards;
 mod test_cli;
 mod tools;

@@ -1,0 +1,1679 @@
+//! swarmkit's own unit tests of the orchestrator (github.com/moby/swarmkit, `manager/orchestrator`),
+//! re-stated as deploysim tests (issue 14, item 12).
+//!
+//! Each test names the Go file and test function it follows and says, in its own words, what that
+//! test asserts. The Go tests drive swarmkit's store by hand: a goroutine moves tasks to chosen
+//! states, a test fails a chosen task at a chosen moment. deploysim has no such hand, so each
+//! situation is written as a scenario (a stack file with `x-simulation`) whose images make the
+//! same things happen — an image that does not exist makes a task fail before it runs, an image
+//! that exits after a while makes a running task fail or complete, an image that ignores SIGTERM
+//! with a long grace period makes an old task "take forever to shut down" — and the assertions
+//! are made on the run's record (task events, UpdateStatus changes). Where the adaptation changes
+//! a number, the comment says how the expectation follows from the Go test's rules. Parts of the
+//! Go tests that need something the scenario format cannot say are left out and named.
+//!
+//! Swarm's races (the order an update takes its slots, the scheduler's ties, ...) are drawn from
+//! the seed, and none of these situations should depend on them: every scenario test checks its
+//! assertions over seeds 1..=20, with the default (random) races.
+//!
+//! A test marked `#[ignore = "diverges: ..."]` states what swarmkit does and the model does not
+//! yet do (run them with `cargo test --test it swarmkit -- --ignored`).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use deploysim::commands::simulate::{SimulateOptions, simulate};
+use deploysim::model::record::{RunRecord, TaskEvent, UpdateState};
+use deploysim::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
+use deploysim::model::task::{TaskId, TaskState};
+use deploysim::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterTimer};
+use deploysim::time::{SimDuration, SimTime};
+
+/// Every scenario below names its stack `sk`; most have one service, `web`.
+const WEB: &str = "sk_web";
+
+/// Seeds checked where Swarm's outcome may depend on a race.
+const SEEDS: std::ops::RangeInclusive<u64> = 1..=20;
+
+// ---------------------------------------------------------------------------------------------
+// Running a scenario and reading its record
+// ---------------------------------------------------------------------------------------------
+
+/// Loads `yaml` (a stack file with `x-simulation`) and simulates it with `seed`, checking the
+/// world's own invariants after every event.
+fn run(yaml: &str, seed: u64) -> RunRecord {
+    let scenario = deploysim::scenario::load_str(yaml, Path::new("swarmkit-test.yml"))
+        .unwrap_or_else(|e| panic!("the test's scenario is invalid:\n{e}"));
+    simulate(scenario, Some(seed), &SimulateOptions { invariant_checks: true, ..SimulateOptions::default() })
+}
+
+fn secs(s: f64) -> SimTime {
+    SimTime((s * 1e9).round() as u64)
+}
+
+fn dur(d: SimDuration) -> String {
+    d.secs_ms()
+}
+
+/// One task's history, from the rows of `events.csv` that name it.
+#[derive(Debug)]
+struct Task<'a> {
+    id: &'a str,
+    slot: u64,
+    image: &'a str,
+    events: Vec<&'a TaskEvent>,
+}
+
+impl Task<'_> {
+    /// When the orchestrator or an updater created it (its first row).
+    fn created(&self) -> SimTime {
+        self.events[0].t
+    }
+
+    /// The desired state it was created with.
+    fn created_desired(&self) -> TaskState {
+        self.events[0].desired_state
+    }
+
+    /// The node it was assigned to, if any.
+    fn node(&self) -> Option<&str> {
+        self.events.iter().rev().map(|e| &*e.node).find(|n| !n.is_empty())
+    }
+
+    /// Its last row at or before `t` (None: not created yet).
+    fn at(&self, t: SimTime) -> Option<&TaskEvent> {
+        self.events.iter().copied().take_while(|e| e.t <= t).last()
+    }
+
+    fn desired_at(&self, t: SimTime) -> Option<TaskState> {
+        self.at(t).map(|e| e.desired_state)
+    }
+
+    fn state_at(&self, t: SimTime) -> Option<TaskState> {
+        self.at(t).map(|e| e.state)
+    }
+
+    /// When its desired state first became RUNNING (the delayed start released it).
+    fn desired_running_at(&self) -> Option<SimTime> {
+        self.events.iter().find(|e| e.desired_state == TaskState::Running).map(|e| e.t)
+    }
+
+    /// When its desired state first went past RUNNING (shut down, removed).
+    fn shut_down_at(&self) -> Option<SimTime> {
+        self.events.iter().find(|e| e.desired_state > TaskState::Running).map(|e| e.t)
+    }
+
+    /// When it was first observed in `state`.
+    fn reached(&self, state: TaskState) -> Option<SimTime> {
+        self.events.iter().find(|e| e.state == state).map(|e| e.t)
+    }
+
+    /// When and how it ended (its first observed state past RUNNING).
+    fn ended(&self) -> Option<(SimTime, TaskState)> {
+        self.events.iter().find(|e| e.state > TaskState::Running).map(|e| (e.t, e.state))
+    }
+}
+
+/// Every task of `service`, in creation order.
+fn tasks<'a>(run: &'a RunRecord, service: &str) -> Vec<Task<'a>> {
+    let mut order: Vec<&'a str> = Vec::new();
+    let mut by_id: BTreeMap<&'a str, Vec<&'a TaskEvent>> = BTreeMap::new();
+    for e in run.task_events.iter().filter(|e| &*e.service == service) {
+        let rows = by_id.entry(&*e.task_id).or_default();
+        if rows.is_empty() {
+            order.push(&e.task_id);
+        }
+        rows.push(e);
+    }
+    order
+        .into_iter()
+        .map(|id| {
+            let events = by_id.remove(id).expect("grouped above");
+            Task { id, slot: events[0].slot, image: &events[0].image, events }
+        })
+        .collect()
+}
+
+/// The tasks of `service` whose desired state at `t` is RUNNING or below: what swarmkit's tests
+/// call the runnable tasks (`getRunnableSlotSlice`).
+fn runnable_at<'a, 'b>(tasks: &'b [Task<'a>], t: SimTime) -> Vec<&'b Task<'a>> {
+    tasks.iter().filter(|k| k.desired_at(t).is_some_and(|d| d <= TaskState::Running)).collect()
+}
+
+/// The newest task of each slot at `t` (what the slot runs, or ran last).
+fn newest_per_slot<'a, 'b>(tasks: &'b [Task<'a>], t: SimTime) -> BTreeMap<u64, &'b Task<'a>> {
+    let mut out = BTreeMap::new();
+    for k in tasks.iter().filter(|k| k.created() <= t) {
+        out.insert(k.slot, k);
+    }
+    out
+}
+
+/// The times `service`'s UpdateStatus took `state`, in order.
+fn status_times(run: &RunRecord, service: &str, state: UpdateState) -> Vec<SimTime> {
+    let svc = run.services.iter().find(|s| s.name == service).unwrap_or_else(|| panic!("no service {service}"));
+    svc.update.status_changes.iter().filter(|c| c.state == state).map(|c| c.t).collect()
+}
+
+/// `service`'s UpdateStatus states in order, for messages.
+fn status_history(run: &RunRecord, service: &str) -> String {
+    let svc = run.services.iter().find(|s| s.name == service).unwrap_or_else(|| panic!("no service {service}"));
+    svc.update
+        .status_changes
+        .iter()
+        .map(|c| format!("{} {}", c.t.secs_ms(), c.state.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The last UpdateStatus state of `service`.
+fn final_status(run: &RunRecord, service: &str) -> Option<UpdateState> {
+    run.services.iter().find(|s| s.name == service).and_then(|s| s.update.state)
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/update/updater_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// Follows `TestUpdater` (manager/orchestrator/update/updater_test.go).
+///
+/// The Go test runs the updater four times over a three-replica service whose tasks always reach
+/// their desired state, each time with a new image and a different update config: all slots at
+/// once (parallelism 0, monitor 50 ms), then one at a time, then one at a time with a 10 ms delay,
+/// then one at a time start-first. After each run it checks that every runnable task (desired
+/// state RUNNING or below) carries the new image, and after the start-first run that there are
+/// exactly as many runnable slots as replicas.
+///
+/// Here each run is a `docker service update` on the timeline; after each UpdateStatus
+/// `completed`, exactly one task per slot is runnable and it runs the new image. Not ported: the
+/// log-driver checks (`--log-driver` is not modelled: issue 14 item 11) and the registry-auth
+/// part (changing only `PullOptions` replaces no task; `--with-registry-auth` is not accepted on
+/// `docker service update`, item 11), nor the last step, which sets every task's desired state to
+/// SHUTDOWN by hand (no command does that to a running service's tasks).
+#[test]
+fn test_updater_every_config_converges_on_the_new_image() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 0, monitor: 50ms}
+x-simulation:
+  stack: sk
+  until: 100s
+  cluster: {nodes: 3}
+  timeline:
+    - at: 10s
+      run: docker service update --image v:2 sk_web
+    - at: 30s
+      run: docker service update --image v:3 --update-parallelism 1 sk_web
+    - at: 50s
+      run: docker service update --image v:4 --update-delay 10ms sk_web
+    - at: 70s
+      run: docker service update --image v:5 --update-order start-first sk_web
+"#;
+    let updates = [(10.0, "v:2"), (30.0, "v:3"), (50.0, "v:4"), (70.0, "v:5")];
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let completed = status_times(&run, WEB, UpdateState::Completed);
+        for (i, &(at, image)) in updates.iter().enumerate() {
+            let next = updates.get(i + 1).map_or(run.end_time, |&(t, _)| secs(t));
+            let done = completed.iter().copied().find(|&c| c > secs(at) && c < next).unwrap_or_else(|| {
+                panic!(
+                    "seed {seed}: the update to {image} did not complete before {}: {}",
+                    next.secs_ms(),
+                    status_history(&run, WEB)
+                )
+            });
+            let live = runnable_at(&all, done);
+            let slots: BTreeSet<u64> = live.iter().map(|k| k.slot).collect();
+            assert_eq!(live.len(), 3, "seed {seed}, {image}: runnable tasks at {}: {live:#?}", done.secs_ms());
+            assert_eq!(slots, BTreeSet::from([1, 2, 3]), "seed {seed}, {image}: one runnable task per slot");
+            for k in &live {
+                assert_eq!(k.image, image, "seed {seed}: task {} is runnable after the update to {image}", k.id);
+            }
+        }
+    }
+}
+
+/// Follows `TestUpdaterFailureAction` (manager/orchestrator/update/updater_test.go).
+///
+/// In the Go test every task the updater starts fails. With failure action pause, parallelism 1,
+/// a 500 ms delay and a 500 ms monitor, updating three replicas from v:1 to v:2 leaves one slot on
+/// v:2 and two on v:1, and the UpdateStatus PAUSED. Running the updater again while the service
+/// is paused changes nothing (still one v:2, two v:1). Then, with the failure action switched to
+/// continue and the status cleared, an update to v:3 takes every slot: no v:2 left, three v:3.
+///
+/// Here v:2 and v:3 do not exist, so their tasks fail (rejected) before running, as the Go test's
+/// watcher fails them; restart condition `none` stands for the Go test having no orchestrator
+/// restarting failed tasks, so each slot keeps the task the updater gave it (the Go test counts
+/// the runnable tasks; here a failed task's desired state is SHUTDOWN, so the test counts the
+/// newest task of each slot). "Running the updater again" is a reconcile of the paused service,
+/// which deploysim's orchestrator makes on any node update (a no-op `docker node update`).
+/// Clearing the status and switching to continue is one `docker service update`, as the control
+/// API resets UpdateStatus on every update. Checked over seeds 1..20 (slot order is a race).
+#[test]
+fn test_updater_failure_action_pause_then_continue() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 1, delay: 500ms, monitor: 500ms, failure_action: pause}
+      restart_policy: {condition: none}
+x-simulation:
+  stack: sk
+  until: 90s
+  cluster: {nodes: 3}
+  images:
+    v:2: {missing: true}
+    v:3: {missing: true}
+  timeline:
+    - at: 10s
+      run: docker service update --image v:2 sk_web
+    - at: 30s
+      run: docker node update --availability active node-2
+    - at: 40s
+      run: docker service update --update-failure-action continue --image v:3 sk_web
+"#;
+    let images_per_slot = |all: &[Task<'_>], t: SimTime| -> BTreeMap<String, usize> {
+        let mut count = BTreeMap::new();
+        for k in newest_per_slot(all, t).values() {
+            *count.entry(k.image.to_string()).or_insert(0) += 1;
+        }
+        count
+    };
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        // The first update pauses.
+        let paused = status_times(&run, WEB, UpdateState::Paused);
+        assert_eq!(paused.len(), 1, "seed {seed}: {}", status_history(&run, WEB));
+        assert!(paused[0] > secs(10.0) && paused[0] < secs(30.0), "seed {seed}: paused at {}", paused[0].secs_ms());
+        let counts = images_per_slot(&all, paused[0]);
+        assert_eq!(counts, BTreeMap::from([("v:1".into(), 2), ("v:2".into(), 1)]), "seed {seed}: slots when paused");
+        // Nothing moves while paused, even when the service is reconciled again: the same
+        // counts just before the next update, the v:1 tasks still running, no status change.
+        let before_next = secs(39.9);
+        assert_eq!(images_per_slot(&all, before_next), counts, "seed {seed}: slots changed while paused");
+        for k in newest_per_slot(&all, before_next).values().filter(|k| k.image == "v:1") {
+            assert_eq!(
+                k.state_at(before_next),
+                Some(TaskState::Running),
+                "seed {seed}: v:1 task {} while paused",
+                k.id
+            );
+            assert_eq!(
+                k.desired_at(before_next),
+                Some(TaskState::Running),
+                "seed {seed}: v:1 task {} while paused",
+                k.id
+            );
+        }
+        let svc = &run.services[0].update;
+        assert!(
+            !svc.status_changes.iter().any(|c| c.t > paused[0] && c.t < secs(40.0)),
+            "seed {seed}: the paused update moved: {}",
+            status_history(&run, WEB)
+        );
+        // With continue, every slot ends on v:3 although each v:3 task fails.
+        let completed = status_times(&run, WEB, UpdateState::Completed);
+        assert_eq!(completed.len(), 1, "seed {seed}: {}", status_history(&run, WEB));
+        assert!(completed[0] > secs(40.0));
+        assert_eq!(
+            images_per_slot(&all, run.end_time),
+            BTreeMap::from([("v:3".into(), 3)]),
+            "seed {seed}: slots after the update with continue"
+        );
+        for k in all.iter().filter(|k| k.image == "v:3") {
+            assert!(
+                k.ended().is_some_and(|(_, s)| s > TaskState::Running),
+                "seed {seed}: v:3 task {} did not fail",
+                k.id
+            );
+        }
+    }
+}
+
+/// swarmkit's `defaultOldTaskTimeout`: a delayed start waits this long at most for the old task.
+const OLD_TASK_TIMEOUT: SimDuration = SimDuration::from_secs(60);
+
+/// Follows `TestUpdaterTaskTimeout` (manager/orchestrator/update/updater_test.go).
+///
+/// In the Go test the old tasks never reach a stopped state, so a stop-first update can only go
+/// on when the restart supervisor's old-task timeout (`TaskTimeout`) gives up waiting for them.
+/// It checks that the updater still puts every slot on v:2, and that at least the timeout elapsed.
+///
+/// The Go test shortens the timeout to 100 ms; deploysim's is swarmkit's default, 60 s (making it
+/// a knob is issue 14 item 11), so here old tasks ignore SIGTERM with a 5-minute grace period,
+/// far longer than the timeout. Each new task is released (desired RUNNING) no sooner than 60 s
+/// after it was created, while the old task of its slot is still running, and the update
+/// completes with every runnable task on v:2.
+#[test]
+fn test_updater_task_timeout_starts_new_tasks_when_old_ones_never_stop() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    stop_grace_period: 5m
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 0, monitor: 50ms}
+x-simulation:
+  stack: sk
+  until: 200s
+  cluster: {nodes: 3}
+  images:
+    v:1: {stop: ignore_sigterm}
+  timeline:
+    - at: 10s
+      run: docker service update --image v:2 sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let completed = status_times(&run, WEB, UpdateState::Completed);
+        assert_eq!(completed.len(), 1, "seed {seed}: {}", status_history(&run, WEB));
+        assert!(
+            completed[0].since(secs(10.0)) >= OLD_TASK_TIMEOUT,
+            "seed {seed}: the update completed {} after it started, before the old-task timeout",
+            dur(completed[0].since(secs(10.0)))
+        );
+        let live = runnable_at(&all, completed[0]);
+        assert_eq!(live.len(), 3, "seed {seed}: {live:#?}");
+        assert!(live.iter().all(|k| k.image == "v:2"), "seed {seed}: {live:#?}");
+        let new: Vec<&Task<'_>> = all.iter().filter(|k| k.image == "v:2").collect();
+        assert_eq!(new.len(), 3, "seed {seed}: one new task per slot");
+        for k in new {
+            let released = k.desired_running_at().unwrap_or_else(|| panic!("seed {seed}: {} never released", k.id));
+            assert!(
+                released.since(k.created()) >= OLD_TASK_TIMEOUT,
+                "seed {seed}: task {} released {} after its creation",
+                k.id,
+                dur(released.since(k.created()))
+            );
+            let old = all.iter().find(|o| o.slot == k.slot && o.image == "v:1").expect("the slot's old task");
+            assert_eq!(
+                old.state_at(released),
+                Some(TaskState::Running),
+                "seed {seed}: slot {}'s old task had stopped when the new one was released",
+                k.slot
+            );
+        }
+    }
+}
+
+/// Follows `TestUpdaterOrder` (manager/orchestrator/update/updater_test.go).
+///
+/// The Go test updates three replicas start-first (parallelism 1, delay 10 ms, monitor 50 ms)
+/// while old tasks take forever to shut down (a one-hour grace period; its watcher never moves a
+/// task to SHUTDOWN). After the update it finds twice as many tasks observed RUNNING as replicas:
+/// every v:1 task with desired state SHUTDOWN, every v:2 task with desired state RUNNING.
+///
+/// Here the old image ignores SIGTERM and the grace period is one hour, so the old containers
+/// keep running; the same counts hold when the update completes.
+#[test]
+fn test_updater_order_start_first_leaves_old_tasks_running_until_they_stop() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    stop_grace_period: 1h
+    deploy:
+      replicas: 3
+      update_config: {parallelism: 1, order: start-first, delay: 10ms, monitor: 50ms}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {nodes: 3}
+  images:
+    v:1: {stop: ignore_sigterm}
+  timeline:
+    - at: 10s
+      run: docker service update --image v:2 sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let completed = status_times(&run, WEB, UpdateState::Completed);
+        assert_eq!(completed.len(), 1, "seed {seed}: {}", status_history(&run, WEB));
+        let done = completed[0];
+        let running: Vec<&Task<'_>> = all.iter().filter(|k| k.state_at(done) == Some(TaskState::Running)).collect();
+        assert_eq!(running.len(), 6, "seed {seed}: tasks running at {}: {running:#?}", done.secs_ms());
+        for k in running {
+            let expected = match k.image {
+                "v:1" => TaskState::Shutdown,
+                "v:2" => TaskState::Running,
+                other => panic!("seed {seed}: unexpected image {other}"),
+            };
+            assert_eq!(k.desired_at(done), Some(expected), "seed {seed}: {} task {}", k.image, k.id);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/replicated/update_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// Follows the first half of `TestUpdaterRollback` (manager/orchestrator/replicated/update_test.go),
+/// for both of its rollback failure actions (pause, continue).
+///
+/// The Go test runs the replicated orchestrator over four replicas of image1 (restart condition
+/// none; update: failure action rollback, parallelism 1, delay 10 ms, monitor 500 ms, max failure
+/// ratio 0.4). Its watcher fails image2 tasks, never two in a row. It expects, after the update to
+/// image2: three image2 tasks created, then UpdateStatus ROLLBACK_STARTED, then three image1 tasks
+/// created, then ROLLBACK_COMPLETED.
+///
+/// deploysim cannot fail every other task (issue 14 item 11), so here every image2 task fails
+/// before it runs (the image does not exist), and the update's max failure ratio is 0.6 instead
+/// of 0.4, so that, as in the Go test, the third image2 task is the one whose failure crosses the
+/// ratio (2/4 ≤ 0.6 < 3/4; in Go 1/4 ≤ 0.4 < 2/4 with the second image2 task succeeding). Then
+/// the three slots the update touched are back on image1 — during a rollback a slot whose task
+/// ended and will not be restarted is refilled with the restored spec — and the rollback
+/// completes. The same sequence for both rollback failure actions, over seeds 1..20.
+#[test]
+fn test_updater_rollback_rolls_back_the_touched_slots_and_completes() {
+    for rollback_action in ["pause", "continue"] {
+        let yaml = format!(
+            r#"
+version: "3.8"
+services:
+  web:
+    image: "image:1"
+    deploy:
+      replicas: 4
+      restart_policy: {{condition: none}}
+      update_config: {{failure_action: rollback, parallelism: 1, delay: 10ms, monitor: 500ms, max_failure_ratio: 0.6}}
+      rollback_config: {{failure_action: {rollback_action}, parallelism: 1, delay: 10ms, monitor: 500ms, max_failure_ratio: 0.4}}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {{nodes: 2}}
+  images:
+    image:2: {{missing: true}}
+  timeline:
+    - at: 10s
+      run: docker service update --image image:2 sk_web
+"#
+        );
+        for seed in SEEDS {
+            let run = run(&yaml, seed);
+            let all = tasks(&run, WEB);
+            let ctx = format!("rollback action {rollback_action}, seed {seed}");
+            let started = status_times(&run, WEB, UpdateState::RollbackStarted);
+            let completed = status_times(&run, WEB, UpdateState::RollbackCompleted);
+            assert_eq!(started.len(), 1, "{ctx}: {}", status_history(&run, WEB));
+            assert_eq!(completed.len(), 1, "{ctx}: {}", status_history(&run, WEB));
+            assert_eq!(final_status(&run, WEB), Some(UpdateState::RollbackCompleted), "{ctx}");
+            let after_update: Vec<&Task<'_>> = all.iter().filter(|k| k.created() >= secs(10.0)).collect();
+            let created: Vec<(&str, SimTime)> = after_update.iter().map(|k| (k.image, k.created())).collect();
+            let (new, back): (Vec<_>, Vec<_>) = created.iter().partition(|(image, _)| *image == "image:2");
+            assert_eq!(new.len(), 3, "{ctx}: image:2 tasks created: {created:?}");
+            assert_eq!(back.len(), 3, "{ctx}: image:1 tasks created after the update: {created:?}");
+            assert!(
+                new.iter().all(|&&(_, t)| t <= started[0]),
+                "{ctx}: an image:2 task after the rollback: {created:?}"
+            );
+            assert!(
+                back.iter().all(|&&(_, t)| t >= started[0] && t <= completed[0]),
+                "{ctx}: image:1 tasks outside the rollback ({} .. {}): {created:?}",
+                started[0].secs_ms(),
+                completed[0].secs_ms()
+            );
+            // The rollback refilled exactly the slots the update had touched.
+            let touched: BTreeSet<u64> = after_update.iter().filter(|k| k.image == "image:2").map(|k| k.slot).collect();
+            let refilled: BTreeSet<u64> =
+                after_update.iter().filter(|k| k.image == "image:1").map(|k| k.slot).collect();
+            assert_eq!(touched, refilled, "{ctx}");
+            let live = runnable_at(&all, run.end_time);
+            assert_eq!(live.len(), 4, "{ctx}: {live:#?}");
+            assert!(
+                live.iter().all(|k| k.image == "image:1" && k.state_at(run.end_time) == Some(TaskState::Running)),
+                "{ctx}: {live:#?}"
+            );
+        }
+    }
+}
+
+/// Follows the second half of `TestUpdaterRollback` (manager/orchestrator/replicated/update_test.go)
+/// at the level of the updater alone.
+///
+/// In the Go test's second round, image1 tasks fail too (from that moment on). The update to
+/// image2 rolls back as before; of the three slots it touched, the two whose image2 task failed
+/// (restart condition none) are refilled by the orchestrator, outside the updater, and only the
+/// slot whose image2 task runs is dirty for the rollback's updater. Its new image1 task fails:
+/// 1 failure of 1 slot is over the rollback's 0.4 ratio, so with rollback failure action pause
+/// the Go test waits for ROLLBACK_PAUSED, and with continue for ROLLBACK_COMPLETED.
+///
+/// A scenario cannot make image1 start failing at an instant (issue 14 item 11), so this drives
+/// `Updater` (a rollback run over that one dirty slot) with the events the Go test produces.
+#[test]
+fn test_updater_rollback_whose_task_fails_pauses_or_completes_by_its_failure_action() {
+    let ms = |n: u64| SimTime(n * 1_000_000);
+    for action in [FailureAction::Pause, FailureAction::Continue] {
+        let config = UpdateConfig {
+            parallelism: 1,
+            delay: SimDuration::from_millis(10),
+            monitor: SimDuration::from_millis(500),
+            failure_action: action,
+            max_failure_ratio: 0.4,
+            order: UpdateOrder::StopFirst,
+        };
+        let task = TaskId(20);
+        let (mut u, out) = Updater::start(ms(0), config, true, vec![3]);
+        assert!(u.is_rollback());
+        assert_eq!(out, vec![UpdaterCommand::UpdateSlot { worker: 0, slot: 3, order: UpdateOrder::StopFirst }]);
+        assert_eq!(u.on_slot_work(ms(1), 0, SlotWork::NewTask { task }), vec![]);
+        assert_eq!(u.on_gate_open(ms(2), task), vec![]);
+        // The image1 task fails before running: the worker is done with the slot and sleeps the
+        // delay; the failure is judged once every worker has returned (`wg.Wait()`).
+        let out = u.on_task_state(ms(100), task, TaskState::Failed);
+        assert_eq!(out, vec![UpdaterCommand::ArmTimer { timer: UpdaterTimer::Delay { worker: 0 }, at: ms(110) }]);
+        let out = u.on_timer(ms(110), UpdaterTimer::Delay { worker: 0 });
+        match action {
+            FailureAction::Pause => {
+                assert_eq!(out.len(), 3, "{out:?}");
+                assert_eq!(out[0], UpdaterCommand::FailureCounted { task });
+                let UpdaterCommand::Pause { state, message } = &out[1] else { panic!("{out:?}") };
+                assert_eq!(*state, UpdateState::RollbackPaused);
+                assert!(message.contains(&task.docker_id()), "{message}");
+                assert_eq!(out[2], UpdaterCommand::Finished);
+            }
+            _ => {
+                // continue does not even watch for failures: one more monitor, then complete.
+                assert_eq!(out, vec![UpdaterCommand::ArmTimer { timer: UpdaterTimer::MonitorDone, at: ms(610) }]);
+                assert_eq!(
+                    u.on_timer(ms(610), UpdaterTimer::MonitorDone),
+                    vec![UpdaterCommand::Complete, UpdaterCommand::Finished]
+                );
+            }
+        }
+        assert!(u.is_finished());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/replicated/restart_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The Go restart tests fail the first of two tasks and complete the second. deploysim cannot
+/// end a chosen task (issue 14 item 11), so each ending is a service of its own, two replicas
+/// each: `sk_fails` runs an image that exits 1 after 10 s, `sk_completes` one that exits 0
+/// after 10 s (long enough for a forced update of two slots to finish before its tasks end).
+/// `timeline` is the scenario's `timeline:` block, or empty.
+fn restart_scenario(policy: &str, until: &str, timeline: &str) -> String {
+    format!(
+        r#"
+version: "3.8"
+services:
+  fails:
+    image: "crash:1"
+    deploy: {{replicas: 2, restart_policy: {policy}}}
+  completes:
+    image: "done:1"
+    deploy: {{replicas: 2, restart_policy: {policy}}}
+x-simulation:
+  stack: sk
+  until: {until}
+  cluster: {{nodes: 2}}
+  images:
+    crash:1: {{exit: {{code: 1, after: 10s}}}}
+    done:1: {{exit: {{code: 0, after: 10s}}}}
+{timeline}"#
+    )
+}
+
+const FAILS: &str = "sk_fails";
+const COMPLETES: &str = "sk_completes";
+
+/// The task created next in `k`'s slot after `k`, if any (for a global service, whose tasks
+/// all have slot 0, the next on `k`'s node).
+fn next_in_slot<'b, 'a>(all: &'b [Task<'a>], k: &Task<'a>) -> Option<&'b Task<'a>> {
+    let same = |n: &Task<'_>| n.slot == k.slot && (k.slot != 0 || n.node() == k.node());
+    all.iter().skip_while(|n| n.id != k.id).skip(1).find(|n| same(n))
+}
+
+/// Checks a restart: `k` ended while it should run; its slot got a new task, created when the
+/// manager learned of the end with desired state READY (the delayed start), moved to desired
+/// RUNNING no sooner than `delay` after its creation; `k` itself was shut down.
+fn assert_restarted(all: &[Task<'_>], k: &Task<'_>, delay: SimDuration, ctx: &str) {
+    let (ended, how) = k.ended().unwrap_or_else(|| panic!("{ctx}: task {} did not end", k.id));
+    let new =
+        next_in_slot(all, k).unwrap_or_else(|| panic!("{ctx}: task {} ({}) was not restarted", k.id, how.as_str()));
+    assert!(new.created() >= ended, "{ctx}: task {} created before {} ended", new.id, k.id);
+    assert!(
+        new.created().since(ended) < SimDuration::from_secs(1),
+        "{ctx}: task {} created {} after {} ended",
+        new.id,
+        dur(new.created().since(ended)),
+        k.id
+    );
+    assert_eq!(new.created_desired(), TaskState::Ready, "{ctx}: the restart {} starts at desired READY", new.id);
+    assert_eq!(new.events[0].state, TaskState::New, "{ctx}: the restart {} starts NEW", new.id);
+    let released = new.desired_running_at().unwrap_or_else(|| panic!("{ctx}: the restart {} never released", new.id));
+    assert!(
+        released.since(new.created()) >= delay,
+        "{ctx}: the restart {} was released {} after its creation, before the restart delay {}",
+        new.id,
+        dur(released.since(new.created())),
+        dur(delay)
+    );
+    assert!(k.shut_down_at().is_some_and(|t| t <= new.created()), "{ctx}: {} was not shut down", k.id);
+}
+
+/// Checks that `k` ended and nothing replaced it.
+fn assert_not_restarted(all: &[Task<'_>], k: &Task<'_>, ctx: &str) {
+    let (_, how) = k.ended().unwrap_or_else(|| panic!("{ctx}: task {} did not end", k.id));
+    if let Some(new) = next_in_slot(all, k) {
+        panic!("{ctx}: task {} ({}) was replaced by {} at {}", k.id, how.as_str(), new.id, new.created().secs_ms());
+    }
+}
+
+/// Two seconds before the end of the run: a task that ended before then has been dealt with.
+fn settled(run: &RunRecord) -> SimTime {
+    SimTime(run.end_time.0 - 2_000_000_000)
+}
+
+/// The tasks of `all` that ended before `t`.
+fn ended_before<'b, 'a>(all: &'b [Task<'a>], t: SimTime) -> Vec<&'b Task<'a>> {
+    all.iter().filter(|k| k.ended().is_some_and(|(at, _)| at < t)).collect()
+}
+
+/// Follows `TestOrchestratorRestartOnAny` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any, delay 0: a task that fails is replaced (a new task, NEW with desired
+/// READY, then desired RUNNING), and so is one that completes.
+#[test]
+fn test_orchestrator_restart_on_any_replaces_failed_and_completed_tasks() {
+    let yaml = restart_scenario("{condition: any, delay: 0s}", "40s", "");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        for (service, how) in [(FAILS, TaskState::Failed), (COMPLETES, TaskState::Complete)] {
+            let all = tasks(&run, service);
+            let ended = ended_before(&all, settled(&run));
+            assert!(ended.len() >= 4, "seed {seed}: {service}: {} tasks ended", ended.len());
+            for k in ended {
+                assert_eq!(k.ended().map(|(_, s)| s), Some(how), "seed {seed}: {service} task {}", k.id);
+                assert_restarted(&all, k, SimDuration::ZERO, &format!("seed {seed}, {service}"));
+            }
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartOnFailure` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition on-failure, delay 0: a failed task is replaced; a completed one is not; an
+/// update that changes nothing in the spec does not bring it back either; an update that changes
+/// the task spec (`ForceUpdate`) creates a new task for its slot.
+///
+/// Here the no-op update is `docker service update` with no flag and the forced one
+/// `--force`, both on `sk_completes`. The forced update's tasks complete too, after the update,
+/// and are not restarted.
+#[test]
+fn test_orchestrator_restart_on_failure_replaces_only_failed_tasks() {
+    let timeline = "  timeline:
+    - at: 20s
+      run: docker service update sk_completes
+    - at: 30s
+      run: docker service update --force sk_completes
+";
+    let yaml = restart_scenario("{condition: on-failure, delay: 0s}", "60s", timeline);
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let fails = tasks(&run, FAILS);
+        let ended = ended_before(&fails, settled(&run));
+        assert!(ended.len() >= 4, "seed {seed}: {} failures", ended.len());
+        for k in ended {
+            assert_restarted(&fails, k, SimDuration::ZERO, &format!("seed {seed}, {FAILS}"));
+        }
+        let completes = tasks(&run, COMPLETES);
+        let (original, forced): (Vec<&Task<'_>>, Vec<&Task<'_>>) =
+            completes.iter().partition(|k| k.created() < secs(30.0));
+        assert_eq!(original.len(), 2, "seed {seed}: no task replaced the completed ones before the forced update");
+        for k in &original {
+            assert_eq!(k.ended().map(|(_, s)| s), Some(TaskState::Complete), "seed {seed}: {}", k.id);
+            assert!(k.ended().is_some_and(|(t, _)| t < secs(20.0)), "seed {seed}: {} completed late", k.id);
+        }
+        // The forced update gives each slot one new task; they complete later and stay so.
+        assert_eq!(forced.iter().map(|k| k.slot).collect::<BTreeSet<_>>(), BTreeSet::from([1, 2]), "seed {seed}");
+        assert_eq!(forced.len(), 2, "seed {seed}");
+        for k in forced {
+            assert_not_restarted(&completes, k, &format!("seed {seed}, {COMPLETES}"));
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartOnNone` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition none: neither a failed nor a completed task is replaced, nor after an
+/// update that changes nothing; after an update that changes the task spec both slots get a new
+/// task, one after the other: the second is created only once the first runs (the Go test moves
+/// the first to RUNNING before it sees the second created; parallelism is 1 by default).
+#[test]
+fn test_orchestrator_restart_on_none_replaces_nothing_until_the_spec_changes() {
+    let timeline = "  timeline:
+    - at: 20s
+      run: docker service update sk_fails
+    - at: 20s
+      run: docker service update sk_completes
+    - at: 30s
+      run: docker service update --force sk_fails
+    - at: 30s
+      run: docker service update --force sk_completes
+";
+    let yaml = restart_scenario("{condition: none}", "60s", timeline);
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        for (service, how) in [(FAILS, TaskState::Failed), (COMPLETES, TaskState::Complete)] {
+            let ctx = format!("seed {seed}, {service}");
+            let all = tasks(&run, service);
+            let (original, forced): (Vec<&Task<'_>>, Vec<&Task<'_>>) =
+                all.iter().partition(|k| k.created() < secs(30.0));
+            assert_eq!(original.len(), 2, "{ctx}: nothing replaced the ended tasks before the forced update");
+            for k in &original {
+                assert_eq!(k.ended().map(|(_, s)| s), Some(how), "{ctx}: {}", k.id);
+                assert!(k.ended().is_some_and(|(t, _)| t < secs(20.0)), "{ctx}: {} ended late", k.id);
+            }
+            assert_eq!(forced.len(), 2, "{ctx}: {forced:#?}");
+            assert_eq!(forced.iter().map(|k| k.slot).collect::<BTreeSet<_>>(), BTreeSet::from([1, 2]), "{ctx}");
+            let first_running = forced[0].reached(TaskState::Running).unwrap_or_else(|| panic!("{ctx}: never ran"));
+            assert!(forced[1].created() >= first_running, "{ctx}: the second new task came before the first ran");
+            for k in forced {
+                assert_not_restarted(&all, k, &ctx);
+            }
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartDelay` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any with a 100 ms delay: the replacement of a failed task is created at
+/// once with desired state READY and moved to desired RUNNING only once the delay has passed.
+#[test]
+fn test_orchestrator_restart_delay_holds_the_replacement_at_ready() {
+    let yaml = restart_scenario("{condition: any, delay: 100ms}", "40s", "");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let all = tasks(&run, FAILS);
+        let ended = ended_before(&all, settled(&run));
+        assert!(ended.len() >= 4, "seed {seed}: {} failures", ended.len());
+        for k in ended {
+            assert_restarted(&all, k, SimDuration::from_millis(100), &format!("seed {seed}"));
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartMaxAttempts` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any, delay 100 ms, at most 1 attempt: each of two slots has its first
+/// failed task replaced (after the delay) and its second not replaced. After an update of the
+/// image (a new spec version), the count starts again: once more one replacement per slot, then
+/// none.
+///
+/// Here v:1 exits 1 two seconds after it starts; v:2 ten seconds after, so that the update
+/// itself completes before its tasks fail (the Go test fails them after the update's two slots
+/// have been taken).
+#[test]
+fn test_orchestrator_restart_max_attempts_per_slot_and_per_spec_version() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 2
+      restart_policy: {condition: any, delay: 100ms, max_attempts: 1}
+x-simulation:
+  stack: sk
+  until: 90s
+  cluster: {nodes: 2}
+  images:
+    v:1: {exit: {code: 1, after: 2s}}
+    v:2: {exit: {code: 1, after: 10s}}
+  timeline:
+    - at: 30s
+      run: docker service update --image v:2 sk_web
+"#;
+    let delay = SimDuration::from_millis(100);
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        for slot in [1, 2] {
+            for image in ["v:1", "v:2"] {
+                let ctx = format!("seed {seed}, slot {slot}, {image}");
+                let of_slot: Vec<&Task<'_>> = all.iter().filter(|k| k.slot == slot && k.image == image).collect();
+                assert_eq!(of_slot.len(), 2, "{ctx}: {of_slot:#?}");
+                assert_restarted(&all, of_slot[0], delay, &ctx);
+                // The second failure is not restarted: the slot stays empty until the update
+                // (v:1), or to the end (v:2).
+                let (second_end, _) = of_slot[1].ended().unwrap_or_else(|| panic!("{ctx}: the restart never failed"));
+                match next_in_slot(&all, of_slot[1]) {
+                    None => assert_eq!(image, "v:2", "{ctx}: the update never reached the slot"),
+                    Some(next) => {
+                        assert_eq!((image, next.image), ("v:1", "v:2"), "{ctx}: {} replaced", of_slot[1].id);
+                        assert!(next.created() >= secs(30.0) && second_end < secs(30.0), "{ctx}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Follows `TestOrchestratorRestartWindow` (manager/orchestrator/replicated/restart_test.go).
+///
+/// Restart condition any, delay 100 ms, at most 1 attempt within a 500 ms window: each slot's
+/// first failure is replaced; a replacement failing at once (within the window of that restart)
+/// is not; one failing after the window has passed (the Go test sleeps a second) is replaced.
+///
+/// A task's life in deploysim (dispatch, start, report) takes about a second, longer than the
+/// Go test's window, so the window here is 5 s: `sk_quick`'s image exits 200 ms after it starts,
+/// so its replacement fails inside the window of its restart; `sk_slow`'s exits after 10 s, so
+/// every failure comes after the window of the slot's last restart.
+#[test]
+fn test_orchestrator_restart_window_counts_only_recent_restarts() {
+    let yaml = r#"
+version: "3.8"
+services:
+  quick:
+    image: "quick:1"
+    deploy: {replicas: 2, restart_policy: {condition: any, delay: 100ms, max_attempts: 1, window: 5s}}
+  slow:
+    image: "slow:1"
+    deploy: {replicas: 2, restart_policy: {condition: any, delay: 100ms, max_attempts: 1, window: 5s}}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {nodes: 2}
+  images:
+    quick:1: {exit: {code: 1, after: 200ms}}
+    slow:1: {exit: {code: 1, after: 10s}}
+"#;
+    let (delay, window) = (SimDuration::from_millis(100), SimDuration::from_secs(5));
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let quick = tasks(&run, "sk_quick");
+        for slot in [1, 2] {
+            let ctx = format!("seed {seed}, sk_quick slot {slot}");
+            let of_slot: Vec<&Task<'_>> = quick.iter().filter(|k| k.slot == slot).collect();
+            assert_eq!(of_slot.len(), 2, "{ctx}: {of_slot:#?}");
+            assert_restarted(&quick, of_slot[0], delay, &ctx);
+            let (failed, _) = of_slot[1].ended().unwrap_or_else(|| panic!("{ctx}: the restart never failed"));
+            assert!(
+                failed.since(of_slot[1].created()) < window,
+                "{ctx}: the scenario no longer fails inside the window"
+            );
+            assert_not_restarted(&quick, of_slot[1], &ctx);
+        }
+        let slow = tasks(&run, "sk_slow");
+        for slot in [1, 2] {
+            let ctx = format!("seed {seed}, sk_slow slot {slot}");
+            let of_slot: Vec<&Task<'_>> = slow.iter().filter(|k| k.slot == slot).collect();
+            assert!(of_slot.len() >= 3, "{ctx}: {} tasks", of_slot.len());
+            for k in &of_slot[1..] {
+                if let Some((failed, _)) = k.ended() {
+                    assert!(failed.since(k.created()) > window, "{ctx}: the scenario fails inside the window");
+                }
+            }
+            for k in ended_before(&slow, settled(&run)).into_iter().filter(|k| k.slot == slot) {
+                assert_restarted(&slow, k, delay, &ctx);
+            }
+        }
+    }
+}
+
+/// Extends `TestOrchestratorRestartMaxAttempts` (manager/orchestrator/replicated/restart_test.go)
+/// by the rule its second half exercises, read from `restart.go` (`shouldRestart`,
+/// `RecordRestartHistory`): a slot's restart count belongs to a spec version, and the version
+/// compared is the failed task's own (`t.SpecVersion`), not the service's. The Go test fails
+/// only tasks of the new version after the update; this asks what happens to a task of the old
+/// version that has used its one attempt and fails after the update started but before the
+/// updater reached its slot: its version is the history's, the count is spent, so it is not
+/// restarted; the slot stays empty until the updater takes it.
+///
+/// Here the update's second slot is taken 60 s after the first (parallelism 1, delay 60 s), and
+/// the old-version restart in that slot fails about 9 s into the update.
+#[test]
+#[ignore = "diverges: the restart history is reset by the service's current spec version, not the failed task's (swarm/restart.rs should_restart)"]
+fn test_orchestrator_restart_max_attempts_counts_the_failed_tasks_own_version() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 2
+      restart_policy: {condition: any, delay: 100ms, max_attempts: 1}
+      update_config: {parallelism: 1, delay: 60s, failure_action: continue}
+x-simulation:
+  stack: sk
+  until: 100s
+  cluster: {nodes: 2}
+  images:
+    v:1: {exit: {code: 1, after: 10s}}
+  timeline:
+    - at: 15s
+      run: docker service update --image v:2 sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let late: Vec<&Task<'_>> = all
+            .iter()
+            .filter(|k| k.image == "v:1" && k.ended().is_some_and(|(t, s)| t > secs(15.0) && s == TaskState::Failed))
+            .collect();
+        assert_eq!(late.len(), 1, "seed {seed}: the scenario no longer fails an old task during the update: {all:#?}");
+        let k = late[0];
+        assert_eq!(
+            all.iter().filter(|o| o.slot == k.slot && o.image == "v:1").count(),
+            2,
+            "seed {seed}: its attempt was spent"
+        );
+        let next =
+            next_in_slot(&all, k).unwrap_or_else(|| panic!("seed {seed}: the updater never reached slot {}", k.slot));
+        assert!(
+            next.created() >= secs(75.0),
+            "seed {seed}: slot {}'s spent v:1 task, failed at {}, was restarted at {} before the updater took the slot",
+            k.slot,
+            k.ended().unwrap().0.secs_ms(),
+            next.created().secs_ms()
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/replicated/replicated_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The tasks whose desired state went to REMOVE in `[from, to)`.
+fn removed_between<'b, 'a>(all: &'b [Task<'a>], from: SimTime, to: SimTime) -> Vec<&'b Task<'a>> {
+    all.iter()
+        .filter(|k| k.events.iter().any(|e| e.desired_state == TaskState::Remove && e.t >= from && e.t < to))
+        .collect()
+}
+
+/// Follows the start of `TestReplicatedScaleDown` (manager/orchestrator/replicated/replicated_test.go).
+///
+/// The Go test starts the orchestrator over six replicas and seven tasks, the seventh not
+/// assigned to any node, and expects that task to be the one given desired state REMOVE.
+///
+/// deploysim cannot start from a store with an extra task, so here the seventh task is one that
+/// cannot be placed: three nodes, at most two replicas per node, seven replicas; scaling to six
+/// removes the task that no node took (a slot with no node sorts after every slot with one).
+#[test]
+fn test_replicated_scale_down_removes_the_unassigned_task_first() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 7
+      placement: {max_replicas_per_node: 2}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 3}
+  timeline:
+    - at: 10s
+      run: docker service scale sk_web=6
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(all.len(), 7, "seed {seed}: {all:#?}");
+        let unplaced: Vec<&Task<'_>> = all.iter().filter(|k| k.node().is_none()).collect();
+        assert_eq!(unplaced.len(), 1, "seed {seed}: tasks with no node: {unplaced:#?}");
+        let removed = removed_between(&all, secs(10.0), SimTime::MAX);
+        assert_eq!(removed.len(), 1, "seed {seed}: removed {removed:#?}");
+        assert_eq!(removed[0].id, unplaced[0].id, "seed {seed}: a placed task was removed");
+        assert_eq!(runnable_at(&all, run.end_time).len(), 6, "seed {seed}");
+    }
+}
+
+/// Follows `TestReplicatedScaleDown` (manager/orchestrator/replicated/replicated_test.go), after
+/// its first step.
+///
+/// Three nodes hold six tasks: slot 1 on node1 (not running yet: STARTING), slots 2 and 3 on
+/// node2, slots 4, 5 and 6 on node3. Scaling to 4 removes two tasks, both on node3, and of
+/// node3's tasks the one left is slot 4's. Scaling then to 2 removes one task on node1 (its task
+/// is not running) and one on node2; the two left are slot 2's on node2 and one on node3.
+///
+/// The same layout is built with node availability (drained and paused nodes take no new task)
+/// and scale-ups; node-1 does not have the image and its pull takes 30 minutes, so slot 1's task
+/// stays PREPARING — not running, as the Go test's STARTING task.
+#[test]
+fn test_replicated_scale_down_balances_the_nodes() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: 1
+x-simulation:
+  stack: sk
+  until: 40s
+  cluster:
+    nodes:
+      - {name: node-1, role: manager}
+      - {name: node-2, availability: drain, images: ["v:1"]}
+      - {name: node-3, availability: drain, images: ["v:1"]}
+  images:
+    v:1: {pull: 30m}
+  timeline:
+    - at: 5s
+      run: docker node update --availability pause node-1
+    - at: 5s
+      run: docker node update --availability active node-2
+    - at: 5s
+      run: docker service scale sk_web=3
+    - at: 10s
+      run: docker node update --availability pause node-2
+    - at: 10s
+      run: docker node update --availability active node-3
+    - at: 10s
+      run: docker service scale sk_web=6
+    - at: 15s
+      run: docker node update --availability active node-1
+    - at: 15s
+      run: docker node update --availability active node-2
+    - at: 20s
+      run: docker service scale sk_web=4
+    - at: 30s
+      run: docker service scale sk_web=2
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        // The layout the Go test starts from.
+        let before = secs(19.9);
+        let layout: BTreeMap<u64, (&str, TaskState)> = runnable_at(&all, before)
+            .iter()
+            .map(|k| (k.slot, (k.node().unwrap_or(""), k.state_at(before).unwrap())))
+            .collect();
+        let running = TaskState::Running;
+        assert_eq!(
+            layout,
+            BTreeMap::from([
+                (1, ("node-1", TaskState::Preparing)),
+                (2, ("node-2", running)),
+                (3, ("node-2", running)),
+                (4, ("node-3", running)),
+                (5, ("node-3", running)),
+                (6, ("node-3", running)),
+            ]),
+            "seed {seed}: the layout before the scale-down"
+        );
+        // Scale to 4: two removals, both on node-3, which keeps slot 4.
+        let removed = removed_between(&all, secs(20.0), secs(30.0));
+        let nodes: Vec<&str> = removed.iter().map(|k| k.node().unwrap_or("")).collect();
+        assert_eq!(nodes, ["node-3", "node-3"], "seed {seed}: scale to 4 removed {removed:#?}");
+        let on_node3: Vec<u64> =
+            runnable_at(&all, secs(29.9)).iter().filter(|k| k.node() == Some("node-3")).map(|k| k.slot).collect();
+        assert_eq!(on_node3, [4], "seed {seed}: node-3 keeps slot 4");
+        // Scale to 2: one removal on node-1 (not running), one on node-2; slot 2 stays on node-2.
+        let removed = removed_between(&all, secs(30.0), SimTime::MAX);
+        let mut nodes: Vec<&str> = removed.iter().map(|k| k.node().unwrap_or("")).collect();
+        nodes.sort_unstable();
+        assert_eq!(nodes, ["node-1", "node-2"], "seed {seed}: scale to 2 removed {removed:#?}");
+        let left: BTreeMap<u64, &str> =
+            runnable_at(&all, run.end_time).iter().map(|k| (k.slot, k.node().unwrap_or(""))).collect();
+        assert_eq!(left, BTreeMap::from([(2, "node-2"), (4, "node-3")]), "seed {seed}: tasks left");
+    }
+}
+
+/// Follows `TestReplicatedOrchestrator` (manager/orchestrator/replicated/replicated_test.go).
+///
+/// A service of two replicas gets two tasks (NEW). A second service created with one replica
+/// gets one; scaled to 3 it gets two more; scaled back to 1, two of its tasks get desired state
+/// REMOVE and one runnable task is left; when the service is deleted its last task goes too.
+///
+/// Not ported: deleting the last task from the store, after which the orchestrator recreates it
+/// (deploysim has no command that deletes a task).
+#[test]
+fn test_replicated_orchestrator_creates_scales_and_removes() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {replicas: 2}
+x-simulation:
+  stack: sk
+  until: 40s
+  cluster: {nodes: 2}
+  timeline:
+    - at: 5s
+      run: docker service create --name two --replicas 1 v:1
+    - at: 10s
+      run: docker service scale two=3
+    - at: 20s
+      run: docker service scale two=1
+    - at: 30s
+      run: docker service rm two
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let web = tasks(&run, WEB);
+        assert_eq!(web.len(), 2, "seed {seed}: {web:#?}");
+        assert!(web.iter().all(|k| k.events[0].state == TaskState::New && k.created() == SimTime::ZERO));
+        let two = tasks(&run, "two");
+        assert_eq!(created_between(&two, secs(5.0), secs(10.0)).len(), 1, "seed {seed}: {two:#?}");
+        assert_eq!(created_between(&two, secs(10.0), secs(20.0)).len(), 2, "seed {seed}: {two:#?}");
+        assert_eq!(created_between(&two, secs(20.0), SimTime::MAX).len(), 0, "seed {seed}: {two:#?}");
+        let removed = removed_between(&two, secs(20.0), secs(30.0));
+        assert_eq!(removed.len(), 2, "seed {seed}: {removed:#?}");
+        let left = runnable_at(&two, secs(29.9));
+        assert_eq!(left.len(), 1, "seed {seed}: {left:#?}");
+        assert!(removed.iter().all(|k| k.id != left[0].id));
+        let gone = removed_between(&two, secs(30.0), SimTime::MAX);
+        assert_eq!(gone.len(), 1, "seed {seed}: {gone:#?}");
+        assert_eq!(gone[0].id, left[0].id, "seed {seed}");
+        assert!(runnable_at(&two, run.end_time).is_empty(), "seed {seed}");
+        // The first service was left alone.
+        assert_eq!(runnable_at(&web, run.end_time).len(), 2, "seed {seed}");
+    }
+}
+
+/// Follows part of `TestDrain` (manager/orchestrator/replicated/drain_test.go).
+///
+/// The Go test's node id4 is paused and keeps its task; once the node is drained, that task is
+/// shut down. Not ported: tasks on nodes DOWN or UNKNOWN from the start, a task created on an
+/// already drained node, and a node deleted from the store (issue 14 item 11: a node DOWN from
+/// the start, the UNKNOWN state, `docker node rm --force`).
+#[test]
+fn test_drain_shuts_down_the_task_of_a_paused_node_once_drained() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {replicas: 2}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 2}
+  timeline:
+    - at: 5s
+      run: docker node update --availability pause node-2
+    - at: 10s
+      run: docker node update --availability drain node-2
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let on_node2: Vec<&Task<'_>> =
+            all.iter().filter(|k| k.created() < secs(5.0) && k.node() == Some("node-2")).collect();
+        assert_eq!(on_node2.len(), 1, "seed {seed}: the two replicas were not spread: {all:#?}");
+        let k = on_node2[0];
+        assert_eq!(k.desired_at(secs(9.9)), Some(TaskState::Running), "seed {seed}: paused node's task");
+        assert_eq!(k.state_at(secs(9.9)), Some(TaskState::Running), "seed {seed}: paused node's task");
+        let shut = k.shut_down_at().unwrap_or_else(|| panic!("seed {seed}: the drained node's task runs on"));
+        assert!(shut >= secs(10.0) && shut < secs(11.0), "seed {seed}: shut down at {}", shut.secs_ms());
+        assert!(all.iter().all(|n| n.created() < secs(10.0) || n.node() != Some("node-2")), "seed {seed}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/global/global_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// The tasks of `all` created in `[from, to)`.
+fn created_between<'b, 'a>(all: &'b [Task<'a>], from: SimTime, to: SimTime) -> Vec<&'b Task<'a>> {
+    all.iter().filter(|k| k.created() >= from && k.created() < to).collect()
+}
+
+/// Follows `TestNodeAvailability` (manager/orchestrator/global/global_test.go).
+///
+/// A global service (restart condition any, delay 50 ms) on one node. Draining the node shuts
+/// its task down, and a forced service update then creates no task. Making the node active
+/// again creates a new task on it (NEW). With the node paused, that task fails: it is shut down
+/// and not replaced, and a forced update again creates nothing.
+///
+/// Failing the task at a chosen moment is not expressible (issue 14 item 11), so the image exits
+/// 1 twenty seconds after it starts: the task created when the node is reactivated (t = 10 s)
+/// fails after the node is paused (t = 15 s), and the first task is drained long before it would.
+#[test]
+fn test_global_node_availability() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      mode: global
+      restart_policy: {condition: any, delay: 50ms}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster: {nodes: 1}
+  images:
+    v:1: {exit: {code: 1, after: 20s}}
+  timeline:
+    - at: 5s
+      run: docker node update --availability drain node-1
+    - at: 8s
+      run: docker service update --force sk_web
+    - at: 10s
+      run: docker node update --availability active node-1
+    - at: 15s
+      run: docker node update --availability pause node-1
+    - at: 40s
+      run: docker service update --force sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(created_between(&all, SimTime::ZERO, secs(5.0)).len(), 1, "seed {seed}: {all:#?}");
+        // Drain: the task is shut down; the forced update creates nothing.
+        let first = &all[0];
+        assert_eq!(first.node(), Some("node-1"));
+        let shut = first.shut_down_at().unwrap_or_else(|| panic!("seed {seed}: the drained node's task runs on"));
+        assert!(shut >= secs(5.0) && shut < secs(8.0), "seed {seed}: shut down at {}", shut.secs_ms());
+        assert!(first.ended().is_some_and(|(_, s)| s == TaskState::Shutdown), "seed {seed}: {first:#?}");
+        assert!(created_between(&all, secs(5.0), secs(10.0)).is_empty(), "seed {seed}: a task while drained");
+        // Active again: one new task on the node.
+        let back = created_between(&all, secs(10.0), secs(15.0));
+        assert_eq!(back.len(), 1, "seed {seed}: {back:#?}");
+        assert_eq!(back[0].node(), Some("node-1"), "seed {seed}");
+        assert_eq!(back[0].events[0].state, TaskState::New, "seed {seed}");
+        // Paused: its failure is not replaced, nor does the forced update add a task.
+        let (failed, how) = back[0].ended().unwrap_or_else(|| panic!("seed {seed}: the task never failed"));
+        assert!(
+            failed > secs(15.0) && how == TaskState::Failed,
+            "seed {seed}: {} at {}",
+            how.as_str(),
+            failed.secs_ms()
+        );
+        assert!(back[0].shut_down_at().is_some_and(|t| t >= failed), "seed {seed}: the failed task was not shut down");
+        assert!(created_between(&all, secs(15.0), SimTime::MAX).is_empty(), "seed {seed}: a task on the paused node");
+    }
+}
+
+/// Follows `TestNodeState` (manager/orchestrator/global/global_test.go).
+///
+/// A global service on one node. When the node goes DOWN its task is shut down, and a forced
+/// service update creates no task; when the node is READY again a new task (NEW) is created on it.
+///
+/// A node DOWN from the manager's point of view is a node whose link is cut until its heartbeat
+/// expires (`node_down`); as the manager node cannot be that node, the service is constrained
+/// to the one worker.
+#[test]
+fn test_global_node_state() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      mode: global
+      placement: {constraints: ["node.role == worker"]}
+      restart_policy: {condition: any, delay: 50ms}
+x-simulation:
+  stack: sk
+  until: 90s
+  cluster: {nodes: 2}
+  timeline:
+    - at: 5s
+      node_down: node-2
+    - at: 40s
+      run: docker service update --force sk_web
+    - at: 50s
+      node_up: node-2
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let first = &all[0];
+        assert_eq!(first.node(), Some("node-2"), "seed {seed}");
+        let shut =
+            first.shut_down_at().unwrap_or_else(|| panic!("seed {seed}: the DOWN node's task was not shut down"));
+        assert!(shut > secs(5.0) && shut < secs(40.0), "seed {seed}: shut down at {}", shut.secs_ms());
+        assert_eq!(created_between(&all, SimTime::ZERO, secs(50.0)).len(), 1, "seed {seed}: {all:#?}");
+        let back = created_between(&all, secs(50.0), SimTime::MAX);
+        assert_eq!(back.len(), 1, "seed {seed}: {back:#?}");
+        assert_eq!(back[0].node(), Some("node-2"), "seed {seed}");
+        assert_eq!(back[0].events[0].state, TaskState::New, "seed {seed}");
+        assert_eq!(back[0].state_at(run.end_time), Some(TaskState::Running), "seed {seed}");
+    }
+}
+
+/// Follows `TestTaskFailure` (manager/orchestrator/global/global_test.go).
+///
+/// With restart condition any, a global service's failed task is shut down and a new one is
+/// created on the same node. With restart condition none, the failed task is shut down and not
+/// replaced; an update that changes nothing does not replace it either; one that changes the task
+/// spec does, on the same node.
+///
+/// Here the two services run side by side on one node, their image exiting 1 after 10 s; the
+/// no-op update is `docker service update` with no flag, the changing one `--force`.
+#[test]
+fn test_global_task_failure() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      mode: global
+      restart_policy: {condition: any, delay: 50ms}
+  norestart:
+    image: "v:1"
+    deploy:
+      mode: global
+      restart_policy: {condition: none}
+x-simulation:
+  stack: sk
+  until: 45s
+  cluster: {nodes: 1}
+  images:
+    v:1: {exit: {code: 1, after: 10s}}
+  timeline:
+    - at: 20s
+      run: docker service update sk_norestart
+    - at: 30s
+      run: docker service update --force sk_norestart
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let web = tasks(&run, WEB);
+        let ended = ended_before(&web, settled(&run));
+        assert!(ended.len() >= 2, "seed {seed}: {} failures", ended.len());
+        for k in ended {
+            assert_restarted(&web, k, SimDuration::from_millis(50), &format!("seed {seed}, {WEB}"));
+            assert_eq!(next_in_slot(&web, k).and_then(|n| n.node()), Some("node-1"));
+        }
+        let norestart = tasks(&run, "sk_norestart");
+        let ctx = format!("seed {seed}, sk_norestart");
+        assert_eq!(created_between(&norestart, SimTime::ZERO, secs(30.0)).len(), 1, "{ctx}: {norestart:#?}");
+        let first = &norestart[0];
+        let (failed, how) = first.ended().unwrap_or_else(|| panic!("{ctx}: never failed"));
+        assert!(failed < secs(20.0) && how == TaskState::Failed, "{ctx}");
+        assert!(first.shut_down_at().is_some_and(|t| t >= failed), "{ctx}: the failed task was not shut down");
+        let forced = created_between(&norestart, secs(30.0), SimTime::MAX);
+        assert_eq!(forced.len(), 1, "{ctx}: {forced:#?}");
+        assert_eq!(forced[0].node(), Some("node-1"), "{ctx}");
+        assert_eq!(forced[0].events[0].state, TaskState::New, "{ctx}");
+    }
+}
+
+/// Follows `TestAddService` and `TestDeleteService` (manager/orchestrator/global/global_test.go).
+///
+/// A global service created on a one-node cluster gets one task (NEW) on that node; when the
+/// service is deleted, that task is taken down (here: desired state REMOVE, then stopped).
+#[test]
+fn test_global_add_and_delete_service() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {mode: global}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 1}
+  timeline:
+    - at: 5s
+      run: docker service create --name two --mode global v:1
+    - at: 15s
+      run: docker service rm two
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let two = tasks(&run, "two");
+        assert_eq!(two.len(), 1, "seed {seed}: {two:#?}");
+        let k = &two[0];
+        assert_eq!(k.created(), secs(5.0), "seed {seed}");
+        assert_eq!(k.events[0].state, TaskState::New, "seed {seed}");
+        assert_eq!(k.node(), Some("node-1"), "seed {seed}");
+        assert_eq!(k.state_at(secs(14.9)), Some(TaskState::Running), "seed {seed}");
+        let removed = removed_between(&two, secs(15.0), SimTime::MAX);
+        assert_eq!(removed.len(), 1, "seed {seed}");
+        assert!(k.ended().is_some_and(|(t, s)| t > secs(15.0) && s == TaskState::Shutdown), "seed {seed}: {k:#?}");
+        assert_eq!(tasks(&run, WEB).len(), 1, "seed {seed}: the stack's own global service");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// moby: integration-cli/docker_api_swarm_service_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// What moby's `CheckRunningTaskImages` sees at one instant: tasks with desired state RUNNING
+/// observed RUNNING, counted by image.
+type Images = BTreeMap<String, usize>;
+
+fn images(pairs: &[(&str, usize)]) -> Images {
+    pairs.iter().map(|&(image, n)| (image.to_string(), n)).collect()
+}
+
+/// After every instant at which some task of `all` changed: the running images (as above) and
+/// the number of tasks observed STARTING. What a poll of the API could see.
+fn observations(all: &[Task<'_>]) -> Vec<(SimTime, Images, usize)> {
+    let times: BTreeSet<SimTime> = all.iter().flat_map(|k| k.events.iter().map(|e| e.t)).collect();
+    times
+        .into_iter()
+        .map(|t| {
+            let mut running = Images::new();
+            let mut starting = 0;
+            for k in all {
+                match (k.desired_at(t), k.state_at(t)) {
+                    (Some(TaskState::Running), Some(TaskState::Running)) => {
+                        *running.entry(k.image.to_string()).or_insert(0) += 1
+                    }
+                    (_, Some(TaskState::Starting)) => starting += 1,
+                    _ => {}
+                }
+            }
+            (t, running, starting)
+        })
+        .collect()
+}
+
+/// Checks that the observations pass through `expected` in order, each after `from` and after
+/// the previous one (`starting`: also that many tasks STARTING then, when given); returns when
+/// the last was seen.
+fn assert_passes_through(
+    obs: &[(SimTime, Images, usize)],
+    from: SimTime,
+    expected: &[(Images, Option<usize>)],
+    ctx: &str,
+) -> SimTime {
+    let mut at = from;
+    for (want, starting) in expected {
+        let seen = obs.iter().find(|(t, running, s)| *t >= at && running == want && starting.is_none_or(|n| *s == n));
+        let Some((t, _, _)) = seen else {
+            let after: Vec<String> = obs
+                .iter()
+                .filter(|(t, ..)| *t >= at)
+                .map(|(t, r, s)| format!("{} {r:?} starting {s}", t.secs_ms()))
+                .collect();
+            panic!(
+                "{ctx}: never saw {want:?} (starting {starting:?}) after {}; saw:\n{}",
+                at.secs_ms(),
+                after.join("\n")
+            );
+        };
+        at = *t;
+    }
+    at
+}
+
+/// moby's `serviceForUpdate` as a compose service (restart delay 100 ms; update: parallelism 2,
+/// delay 4 s, failure action continue; rollback: parallelism 3, delay 4 s, continue), five
+/// replicas; `order` is its update and rollback order.
+fn service_for_update(image: &str, order: &str) -> String {
+    format!(
+        r#"
+version: "3.8"
+services:
+  web:
+    image: "{image}"
+    deploy:
+      replicas: 5
+      restart_policy: {{delay: 100ms}}
+      update_config: {{parallelism: 2, delay: 4s, failure_action: continue, order: {order}}}
+      rollback_config: {{parallelism: 3, delay: 4s, failure_action: continue, order: {order}}}
+"#
+    )
+}
+
+/// Follows moby's `TestAPISwarmServicesUpdate` (integration-cli/docker_api_swarm_service_test.go).
+///
+/// Three nodes, five replicas of busybox:latest updated to busybox:test (parallelism 2, delay
+/// 4 s): the running tasks' images go through 3 old + 2 new, then 1 old + 4 new, then 5 new.
+/// `docker service update --rollback` (parallelism 3) then goes through 2 new + 3 old, then 5 old.
+#[test]
+fn moby_test_api_swarm_services_update_and_rollback_in_batches() {
+    let yaml = service_for_update("busybox:latest", "stop-first")
+        + r#"
+x-simulation:
+  stack: sk
+  until: 120s
+  cluster: {nodes: 3}
+  images:
+    busybox:latest: {cached: true}
+    busybox:test: {cached: true}
+  timeline:
+    - at: 10s
+      run: docker service update --image busybox:test sk_web
+    - at: 60s
+      run: docker service update --detach --rollback sk_web
+"#;
+    let (old, new) = ("busybox:latest", "busybox:test");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let obs = observations(&tasks(&run, WEB));
+        let ctx = format!("seed {seed}");
+        assert_passes_through(&obs, SimTime::ZERO, &[(images(&[(old, 5)]), None)], &ctx);
+        let updated = assert_passes_through(
+            &obs,
+            secs(10.0),
+            &[
+                (images(&[(old, 3), (new, 2)]), None),
+                (images(&[(old, 1), (new, 4)]), None),
+                (images(&[(new, 5)]), None),
+            ],
+            &ctx,
+        );
+        assert!(updated < secs(60.0), "{ctx}: the update took until {}", updated.secs_ms());
+        assert_passes_through(
+            &obs,
+            secs(60.0),
+            &[(images(&[(new, 2), (old, 3)]), None), (images(&[(old, 5)]), None)],
+            &ctx,
+        );
+        assert_eq!(
+            final_status(&run, WEB),
+            Some(UpdateState::RollbackCompleted),
+            "{ctx}: {}",
+            status_history(&run, WEB)
+        );
+    }
+}
+
+/// Follows moby's `TestAPISwarmServicesUpdateStartFirst` (integration-cli/docker_api_swarm_service_test.go).
+///
+/// One node, five replicas updated start-first (parallelism 2) to an image whose health check
+/// (`cat /status`, every second, 1024 retries) passes only once the test creates the file in
+/// each new container. While a batch's new tasks are STARTING, the old tasks all still run:
+/// 2 starting with 5 old running, then 3 old + 2 new; 2 starting with 3 old + 2 new running, then
+/// 1 old + 4 new; 1 starting with 1 old + 4 new, then 5 new. The rollback (start-first,
+/// parallelism 3) goes through 2 new + 3 old, then 5 old.
+///
+/// A health state cannot be flipped from outside (issue 14 item 11); here the probe starts
+/// passing 10 s after each new container starts, which keeps every batch STARTING for a while.
+#[test]
+fn moby_test_api_swarm_services_update_start_first() {
+    let yaml = service_for_update("busybox:latest", "start-first")
+        + r#"
+x-simulation:
+  stack: sk
+  until: 150s
+  cluster: {nodes: 1}
+  images:
+    busybox:latest: {cached: true}
+    testhealth:latest:
+      cached: true
+      healthcheck: "HEALTHCHECK --interval=1s --timeout=30s --retries=1024 CMD cat /status"
+      health: {healthy_after: 10s}
+  timeline:
+    - at: 10s
+      run: docker service update --image testhealth:latest sk_web
+    - at: 90s
+      run: docker service update --detach --rollback sk_web
+"#;
+    let (old, new) = ("busybox:latest", "testhealth:latest");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let obs = observations(&tasks(&run, WEB));
+        let ctx = format!("seed {seed}");
+        let updated = assert_passes_through(
+            &obs,
+            secs(10.0),
+            &[
+                (images(&[(old, 5)]), Some(2)),
+                (images(&[(old, 3), (new, 2)]), None),
+                (images(&[(old, 3), (new, 2)]), Some(2)),
+                (images(&[(old, 1), (new, 4)]), None),
+                (images(&[(old, 1), (new, 4)]), Some(1)),
+                (images(&[(new, 5)]), None),
+            ],
+            &ctx,
+        );
+        assert!(updated < secs(90.0), "{ctx}: the update took until {}", updated.secs_ms());
+        assert_passes_through(
+            &obs,
+            secs(90.0),
+            &[(images(&[(new, 2), (old, 3)]), None), (images(&[(old, 5)]), None)],
+            &ctx,
+        );
+    }
+}
+
+/// Follows moby's `TestAPISwarmServicesFailedUpdate` (integration-cli/docker_api_swarm_service_test.go).
+///
+/// Three nodes, five replicas updated to a tag that does not exist, with failure action pause,
+/// max failure ratio 0.25 and parallelism 1: the update takes two slots (1/5 ≤ 0.25 < 2/5) and
+/// pauses with three tasks running. `docker service update --rollback` then brings all five
+/// back to the old image.
+#[test]
+fn moby_test_api_swarm_services_failed_update_pauses_after_two_then_rolls_back() {
+    let yaml = service_for_update("busybox:latest", "stop-first")
+        + r#"
+x-simulation:
+  stack: sk
+  until: 120s
+  cluster: {nodes: 3}
+  images:
+    busybox:latest: {cached: true}
+    busybox:badtag: {missing: true}
+  timeline:
+    - at: 10s
+      run: docker service update --image busybox:badtag --update-failure-action pause --update-max-failure-ratio 0.25 --update-parallelism 1 sk_web
+    - at: 60s
+      run: docker service update --detach --rollback sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let all = tasks(&run, WEB);
+        let ctx = format!("seed {seed}");
+        let paused = status_times(&run, WEB, UpdateState::Paused);
+        assert_eq!(paused.len(), 1, "{ctx}: {}", status_history(&run, WEB));
+        let before_rollback = secs(59.9);
+        let running = all.iter().filter(|k| k.state_at(before_rollback) == Some(TaskState::Running)).count();
+        assert_eq!(running, 3, "{ctx}: tasks running while paused");
+        let touched: BTreeSet<u64> =
+            all.iter().filter(|k| k.image == "busybox:badtag" && k.created() < paused[0]).map(|k| k.slot).collect();
+        assert_eq!(touched.len(), 2, "{ctx}: slots the update took before pausing: {touched:?}");
+        let obs = observations(&all);
+        assert_passes_through(&obs, secs(60.0), &[(images(&[("busybox:latest", 5)]), None)], &ctx);
+    }
+}

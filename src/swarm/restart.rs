@@ -25,7 +25,11 @@ pub struct RestartHistory {
 }
 
 impl RestartHistory {
-    /// `shouldRestart` for a task of `spec_version` that ended in `state` at `now`.
+    /// `shouldRestart` for a task of `spec_version` (the failed task's own) that ended in
+    /// `state` at `now`. The history counts the replacements of one spec version; a task of
+    /// another version than the history's (an old task failing after an update began) is
+    /// restarted without counting — the history is reset only when a replacement of another
+    /// version is recorded.
     pub fn should_restart(
         &mut self,
         policy: &RestartPolicy,
@@ -45,11 +49,8 @@ impl RestartHistory {
         if policy.max_attempts == 0 {
             return true;
         }
-        // The count resets when the replacement would run a different spec version.
         if self.spec_version != Some(spec_version) {
-            self.spec_version = Some(spec_version);
-            self.total_restarts = 0;
-            self.restarts.clear();
+            return true;
         }
         if policy.window == SimDuration::ZERO {
             return self.total_restarts < policy.max_attempts;

@@ -940,7 +940,6 @@ x-simulation:
 /// Here the update's second slot is taken 60 s after the first (parallelism 1, delay 60 s), and
 /// the old-version restart in that slot fails about 9 s into the update.
 #[test]
-#[ignore = "diverges: the restart history is reset by the service's current spec version, not the failed task's (swarm/restart.rs should_restart)"]
 fn test_orchestrator_restart_max_attempts_counts_the_failed_tasks_own_version() {
     let yaml = r#"
 version: "3.8"

@@ -93,7 +93,7 @@ impl Manager {
         let (current, global) = (service.current, service.is_global());
         let now = io.now();
         let history = self.restarts.history.entry((sid, slot)).or_default();
-        if !history.should_restart(&policy, current, state, now) {
+        if !history.should_restart(&policy, old_spec, state, now) {
             self.store.decline_restart(id);
             return;
         }

@@ -139,8 +139,12 @@ impl World {
             let mut io = Io { q: &mut queue, rng: &mut self.streams, scenario: &self.scenario };
             self.manager.deploy_stack(&mut io, &[]);
         }
+        // A command with jitter lands at a random instant of its window (its own stream: adding
+        // jitter to one entry shifts no other draw).
+        let mut landing = SimRng::stream(self.scenario.seed, "timeline");
         for (index, action) in self.scenario.timeline.iter().enumerate() {
-            queue.at(action.at, Event::Action { index: index as u32 });
+            let at = action.at.plus(SimDuration(landing.between(0, action.jitter.0.saturating_sub(1))));
+            queue.at(at, Event::Action { index: index as u32 });
         }
         let limits = Limits { end: self.scenario.until, max_events: self.scenario.max_events };
         let outcome = run(&mut self, &mut queue, limits);

@@ -82,6 +82,7 @@ fn scenario(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) -> Scenar
         services: vec![service],
         secrets: vec![],
         timeline: vec![TimedAction {
+            jitter: SimDuration::ZERO,
             at: SimTime(SimDuration::from_secs(120).as_nanos()),
             action: Action::ServiceUpdate { service: "bench_app".into(), update: Box::new(update) },
             text: "docker service update --image app:v2 bench_app".into(),

@@ -369,8 +369,11 @@ pub enum KillSignal {
 /// One timeline entry.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimedAction {
-    /// When it happens.
+    /// When it happens (at the earliest, with `jitter`).
     pub at: SimTime,
+    /// It happens at a random instant in `[at, at + jitter)` (seeded): a person's command does
+    /// not land at a chosen millisecond, e.g. relative to a container's health-probe cadence.
+    pub jitter: SimDuration,
     /// What happens.
     pub action: Action,
     /// The text the user wrote (a docker command or a fault), for logs.

@@ -269,10 +269,11 @@ pub(super) fn timeline(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<
 
 fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<TimedAction> {
     let Some(e) = c.entries(v, path) else { return Vec::new() };
-    let mut allowed = vec!["at", "strategy"];
+    let mut allowed = vec!["at", "jitter", "strategy"];
     allowed.extend_from_slice(ENTRY_ACTIONS);
     c.check_keys(e, path, &allowed, false, &[]);
     let at = c.required(e, path, "at", Checker::duration).map(|d| SimTime(d.0));
+    let jitter = c.optional(e, path, "jitter", Checker::duration).unwrap_or(SimDuration::ZERO);
     let present: Vec<&(String, Yaml)> = e.iter().filter(|(k, _)| ENTRY_ACTIONS.contains(&k.as_str())).collect();
     let [(key, body)] = present.as_slice() else {
         let found = if present.is_empty() {
@@ -320,7 +321,7 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
     let Some(at) = at else { return Vec::new() };
     // A secret fed on the command line must not reach a log or report through the command text.
     let text = super::secret_command::redact(&text);
-    actions.into_iter().map(|action| TimedAction { at, action, text: text.clone() }).collect()
+    actions.into_iter().map(|action| TimedAction { at, jitter, action, text: text.clone() }).collect()
 }
 
 /// A `docker service update --image …` rolled out under a blue-green or canary strategy.

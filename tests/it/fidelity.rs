@@ -78,6 +78,8 @@ const CASES: &[Case] = &[
     Case { name: "s21-manual-rollback-par2-delay3", runs: 5, action_at_s: Some(30), matched: 5, open: "" },
     matched("s22-rollback-of-rollback", 5),
     matched("s22b-rollback-fails-pause", 3),
+    matched("s24-docker-kill-task", 2),
+    matched("s25-health-flip", 2),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -344,6 +346,16 @@ fn s22_rollback_of_rollback() {
 #[test]
 fn s22b_rollback_fails_pause() {
     check("s22b-rollback-fails-pause");
+}
+
+#[test]
+fn s24_docker_kill_task() {
+    check("s24-docker-kill-task");
+}
+
+#[test]
+fn s25_health_flip() {
+    check("s25-health-flip");
 }
 
 #[test]

@@ -246,6 +246,7 @@ fn scenario(p: &Params) -> Scenario {
         services: vec![service],
         secrets: vec![],
         timeline: vec![TimedAction {
+            jitter: SimDuration::ZERO,
             at,
             action: Action::ServiceUpdate {
                 service: SERVICE.into(),

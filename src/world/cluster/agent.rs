@@ -596,6 +596,13 @@ impl Cluster {
         container.phase = ContainerPhase::Exited;
         container.healthy = false;
         self.touch(id, up);
+        // A container that was never healthy and exits 0 (a TERM trap after the unhealthy
+        // shutdown) makes moby's controller `Start` return without an error, so the agent does
+        // pass through RUNNING — but `Wait` returns at once and the agent's status reporter
+        // keeps only the latest pending status of a task (swarmkit agent/reporter.go): the
+        // manager never sees it. No recorded poll of ~20 such tasks caught a RUNNING that a
+        // separate commit would have shown in about 8 of them. So the final state is reported
+        // alone.
         let state = if c.stop_requested {
             TaskState::Shutdown
         } else if code == 0 {

@@ -56,6 +56,10 @@ pub struct ImageBehavior {
     pub pull_failure: f64,
     /// The image does not exist in the registry: every pull fails (`No such image`).
     pub missing: bool,
+    /// How long a pull of it takes to fail (None: `latencies.pull_cached`). Recorded failures
+    /// take milliseconds (a tag the registry does not have, a refused connection: s26, s27); a
+    /// registry behind a firewall that drops packets takes a TCP timeout.
+    pub failed_pull: Option<Dist>,
     /// Container create + start time (from desired RUNNING reaching the node to process start).
     pub start: Dist,
     /// The image's Dockerfile `HEALTHCHECK`, used when the service sets none.
@@ -79,6 +83,7 @@ impl Default for ImageBehavior {
             pull: Dist::Fixed(SimDuration::from_secs(2)),
             pull_failure: 0.0,
             missing: false,
+            failed_pull: None,
             start: Dist::Fixed(SimDuration::from_millis(500)),
             healthcheck: None,
             health: HealthBehavior::Healthy,
@@ -100,6 +105,8 @@ pub struct ImagePatch {
     pub pull_failure: Option<f64>,
     /// Gone from (or back in) the registry.
     pub missing: Option<bool>,
+    /// New failed-pull time.
+    pub failed_pull: Option<Dist>,
     /// New create + start time.
     pub start: Option<Dist>,
     /// New Dockerfile `HEALTHCHECK` (`Some(None)`: none).
@@ -123,6 +130,9 @@ impl ImagePatch {
         }
         if let Some(m) = self.missing {
             behavior.missing = m;
+        }
+        if let Some(d) = &self.failed_pull {
+            behavior.failed_pull = Some(d.clone());
         }
         if let Some(d) = &self.start {
             behavior.start = d.clone();

@@ -11,8 +11,19 @@ use crate::scenario::raw::Yaml;
 use crate::scenario::validate::{Checker, Entries, get};
 use crate::time::SimDuration;
 
-const IMAGE_KEYS: &[&str] =
-    &["pull", "pull_failure", "missing", "cached", "start", "healthcheck", "health", "exit", "stop", "errors"];
+const IMAGE_KEYS: &[&str] = &[
+    "pull",
+    "pull_failure",
+    "failed_pull",
+    "missing",
+    "cached",
+    "start",
+    "healthcheck",
+    "health",
+    "exit",
+    "stop",
+    "errors",
+];
 
 /// Image behaviours by normalized reference, and the images cached on every node at t = 0.
 #[derive(Default)]
@@ -60,7 +71,7 @@ fn image(c: &mut Checker<'_>, e: &Entries, path: &Path) -> (ImageBehavior, bool)
 
 /// Keys of a timeline `image:` entry: the image and the behaviour it has from then on.
 pub(super) const CHANGE_KEYS: &[&str] =
-    &["name", "pull", "pull_failure", "missing", "start", "healthcheck", "health", "exit", "stop"];
+    &["name", "pull", "pull_failure", "failed_pull", "missing", "start", "healthcheck", "health", "exit", "stop"];
 
 /// A timeline `image: {name: REF, <behaviour>}` entry: the image and its change. `errors` and
 /// `cached` describe the whole run and cannot change in it.
@@ -83,6 +94,7 @@ fn behavior_fields(c: &mut Checker<'_>, e: &Entries, path: &Path) -> ImagePatch 
         pull: c.optional(e, path, "pull", Checker::dist),
         pull_failure: c.optional(e, path, "pull_failure", Checker::probability),
         missing: c.optional(e, path, "missing", Checker::bool),
+        failed_pull: c.optional(e, path, "failed_pull", Checker::dist),
         start: c.optional(e, path, "start", Checker::dist),
         healthcheck: c.optional(e, path, "healthcheck", dockerfile_healthcheck),
         health: c.optional(e, path, "health", health),

@@ -471,6 +471,7 @@ fn changed_fields(p: &crate::model::image::ImagePatch) -> Vec<&'static str> {
         ("pull", p.pull.is_some()),
         ("pull_failure", p.pull_failure.is_some()),
         ("missing", p.missing.is_some()),
+        ("failed_pull", p.failed_pull.is_some()),
         ("start", p.start.is_some()),
         ("healthcheck", p.healthcheck.is_some()),
         ("health", p.health.is_some()),

@@ -80,6 +80,8 @@ const CASES: &[Case] = &[
     matched("s22b-rollback-fails-pause", 3),
     matched("s24-docker-kill-task", 2),
     matched("s25-health-flip", 2),
+    matched("s26-pull-tag-not-found", 2),
+    matched("s27-pull-registry-refused", 2),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -356,6 +358,16 @@ fn s24_docker_kill_task() {
 #[test]
 fn s25_health_flip() {
     check("s25-health-flip");
+}
+
+#[test]
+fn s26_pull_tag_not_found() {
+    check("s26-pull-tag-not-found");
+}
+
+#[test]
+fn s27_pull_registry_refused() {
+    check("s27-pull-registry-refused");
 }
 
 #[test]

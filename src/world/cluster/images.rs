@@ -51,8 +51,11 @@ impl Cluster {
             }
         }
         let pull_fails = image.missing || registry_down || io.rng.pull.chance(image.pull_failure);
-        let duration =
-            if cached || pull_fails { io.latency(|l| &l.pull_cached) } else { image.pull.sample(&mut io.rng.pull) };
+        let duration = match (&image.failed_pull, pull_fails) {
+            (Some(d), true) => d.sample(&mut io.rng.pull),
+            _ if cached || pull_fails => io.latency(|l| &l.pull_cached),
+            _ => image.pull.sample(&mut io.rng.pull),
+        };
         if !cached && !pull_fails {
             store.pulling.insert(image_ref, (now.plus(duration), true));
         }

@@ -96,6 +96,7 @@ const CASES: &[Case] = &[
     },
     matched("m07-global-node-down", 2),
     Case { name: "m08-scale-down-balance", runs: 2, action_at_s: Some(30), matched: 2, open: "" },
+    matched("m10-global-pause-drain", 2),
 ];
 
 fn crate_root() -> &'static Path {
@@ -404,6 +405,11 @@ fn m07_global_node_down() {
 fn m08_scale_down_balance() {
     // A scale-down of an unevenly spread service (open).
     check("m08-scale-down-balance");
+}
+
+#[test]
+fn m10_global_pause_drain() {
+    check("m10-global-pause-drain");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

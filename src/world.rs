@@ -222,9 +222,22 @@ impl World {
                 let set = tasks.into_iter().any(|t| self.cluster.set_container_probes(t, *pass, &mut io));
                 if set { Ok(()) } else { Err(no_such_container(false, service, target)) }
             }
-            Action::DaemonKill { node } | Action::DaemonStart { node } => {
-                Err(format!("{node}: daemon faults are not simulated yet"))
-            }
+            Action::DaemonKill { node } => match self.cluster.node_named(node) {
+                Some(n) => {
+                    if self.cluster.kill_daemon(n) {
+                        self.manager.node_silent(n, self.cluster.view(), &mut io);
+                    }
+                    Ok(())
+                }
+                None => Err(format!("node {node} not found")),
+            },
+            Action::DaemonStart { node } => match self.cluster.node_named(node) {
+                Some(n) => {
+                    self.cluster.start_daemon(n, &mut io);
+                    Ok(())
+                }
+                None => Err(format!("node {node} not found")),
+            },
             action => self.manager.control_api(action, &timed.text, self.cluster.view(), &mut io),
         };
         self.manager.log_action_result(logged, result.err());
@@ -273,8 +286,10 @@ impl Model for World {
                 Event::NodeReconnects { node } => {
                     if cluster.reconnect(node) {
                         manager.node_reconnected(node, cluster.view(), &mut io);
+                        cluster.report_unreported(node, manager, &mut io);
                     }
                 }
+                Event::DaemonRestored { node } => cluster.restore_containers(node, manager, &mut io),
                 Event::Observe { task, state } => manager.observe(task, state, cluster.view(), &mut io),
                 Event::UpdaterObserves { task, state } => {
                     manager.updater_observes(task, state, cluster.view(), &mut io)

@@ -117,6 +117,12 @@ pub struct Latencies {
     /// How long a `DelayStart` waits for the task it replaces to stop before starting the new
     /// one anyway (swarmkit's `defaultOldTaskTimeout`, 60 s).
     pub old_task_timeout: Dist,
+    /// A killed dockerd started again → it has loaded its containers and stops those left
+    /// running (traces m09: SIGTERM 0.13–0.40 s after the start).
+    pub daemon_restore: Dist,
+    /// A killed dockerd started again → its agent has registered and the node is READY (traces
+    /// m09: 0.59–1.08 s).
+    pub daemon_register: Dist,
 }
 
 impl Latencies {
@@ -140,6 +146,8 @@ impl Latencies {
             reconcile: ms(2),
             container_kill: ms(25),
             old_task_timeout: Dist::Fixed(OLD_TASK_TIMEOUT),
+            daemon_restore: ms(270),
+            daemon_register: ms(840),
         }
     }
 }

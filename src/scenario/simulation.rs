@@ -111,6 +111,8 @@ const LATENCY_KEYS: &[&str] = &[
     "reconcile",
     "container_kill",
     "old_task_timeout",
+    "daemon_restore",
+    "daemon_register",
     "status_batch",
 ];
 
@@ -152,6 +154,8 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
         "reconcile" => &mut l.reconcile,
         "container_kill" => &mut l.container_kill,
         "old_task_timeout" => &mut l.old_task_timeout,
+        "daemon_restore" => &mut l.daemon_restore,
+        "daemon_register" => &mut l.daemon_register,
         _ => return None,
     })
 }

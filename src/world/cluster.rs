@@ -61,9 +61,14 @@ pub(crate) trait Uplink {
 struct Machine {
     /// Hostname, shared by every recorded row.
     name: Arc<str>,
-    /// Its network link is up (false from `node_down` until its session is back).
+    /// Its agent's session with the manager is up: the link is up, the daemon runs and the
+    /// agent has registered (false from `node_down` or `daemon_kill` until the session is back).
     reachable: bool,
-    /// `node_up` happened; the agent has not re-registered yet.
+    /// Its network link is up.
+    link_up: bool,
+    /// Its dockerd (with containerd and the swarm agent inside) runs.
+    daemon_up: bool,
+    /// `node_up` or `daemon_start` happened; the agent has not registered yet.
     reconnecting: bool,
     /// Its agent's task operations, handled one at a time.
     agent: AgentQueue,
@@ -96,7 +101,7 @@ pub(crate) struct ClusterView<'a> {
 }
 
 impl ClusterView<'_> {
-    /// The node's network link is up.
+    /// The node's agent can talk to the manager (its reports arrive).
     pub(super) fn reachable(&self, node: NodeId) -> bool {
         self.machines[node.0 as usize].reachable
     }
@@ -118,6 +123,8 @@ impl Cluster {
             .map(|spec| Machine {
                 name: Arc::from(spec.name.as_str()),
                 reachable: true,
+                link_up: true,
+                daemon_up: true,
                 reconnecting: false,
                 agent: AgentQueue::default(),
                 daemon: Daemon::default(),

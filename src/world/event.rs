@@ -29,6 +29,9 @@ pub(crate) enum AgentStep {
     },
     /// The stop signal (SIGTERM) is sent.
     Signal,
+    /// The stop's grace period is over: the daemon sends SIGKILL (exit 137) unless the process
+    /// has exited.
+    GraceExpired,
     /// The container's process exited with this status.
     Exited {
         /// Exit status (137 after SIGKILL).
@@ -104,6 +107,11 @@ pub(crate) enum Event {
     Updater {
         /// Index into the world's updater timers.
         timer: u32,
+    },
+    /// A restarted dockerd has loaded its containers: it stops those left running.
+    DaemonRestored {
+        /// The node.
+        node: NodeId,
     },
     /// A node's daemon may have finished container starts or stops.
     DaemonJobsDue {

@@ -85,6 +85,9 @@ pub(super) struct TaskRun {
     desired: Option<TaskState>,
     /// The status message of its exit, reported with the final state.
     exit_message: String,
+    /// A final state its agent could not report (the container exited while the daemon was
+    /// down): reported when the agent registers again.
+    unreported: Option<TaskState>,
     /// Its container.
     pub container: Container,
     /// How its image behaved when the container was created (a later change of the image's
@@ -124,6 +127,7 @@ impl TaskRun {
             state: a.state,
             desired: None,
             exit_message: String::new(),
+            unreported: None,
             container: Container::default(),
             behavior: None,
             health: None,
@@ -209,6 +213,9 @@ impl Cluster {
             AgentStep::Unhealthy { watch } => self.unhealthy(id, watch, up, io),
             AgentStep::Signal => self.signal(id, up, io),
             AgentStep::Exited { code } => self.exited(id, code, up, io),
+            // The daemon that would send SIGKILL may have died meanwhile.
+            AgentStep::GraceExpired if self.daemon_up(id) => self.exited(id, 137, up, io),
+            AgentStep::GraceExpired => {}
             AgentStep::Report { state } => {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
                 self.report(id, state, &message, up, io);
@@ -448,7 +455,40 @@ impl Cluster {
 
     fn container_live(&self, id: TaskId) -> bool {
         let c = &self.run(id).container;
-        c.phase == ContainerPhase::Running && !c.signalled
+        c.phase == ContainerPhase::Running && !c.signalled && self.daemon_up(id)
+    }
+
+    /// The daemon of the task's node runs (its health monitor with it).
+    fn daemon_up(&self, id: TaskId) -> bool {
+        self.machines[self.run(id).node.0 as usize].daemon_up
+    }
+
+    /// A restarted dockerd stops the containers it finds still running, as a daemon without
+    /// live-restore does while it loads (SIGTERM, SIGKILL after the stop timeout): they end
+    /// as their exit code says, not as a shutdown the agent asked for.
+    pub(crate) fn restore_containers(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let left: Vec<TaskId> = (0..self.runs.len())
+            .filter_map(|i| match &self.runs[i] {
+                Some(run) if run.node == node && run.container.phase == ContainerPhase::Running => {
+                    Some(TaskId(i as u32))
+                }
+                _ => None,
+            })
+            .collect();
+        for id in left {
+            self.signal(id, up, io);
+        }
+    }
+
+    /// The agent registered again: the final states it could not report go up now.
+    pub(crate) fn report_unreported(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        for i in 0..self.runs.len() {
+            let Some(run) = self.runs[i].as_mut().filter(|r| r.node == node) else { continue };
+            if let Some(state) = run.unreported.take() {
+                let message = std::mem::take(&mut run.exit_message);
+                self.report(TaskId(i as u32), state, &message, up, io);
+            }
+        }
     }
 
     /// `controller.Start` returns once the container is healthy: the task becomes RUNNING.
@@ -520,7 +560,7 @@ impl Cluster {
         let grace = SimDuration::from_secs(grace);
         let image = self.container_behavior(id);
         // SIGKILL after the grace period, unless the process has exited by then.
-        io.q.after(grace, Event::Agent { task: id, step: AgentStep::Exited { code: 137 } });
+        io.q.after(grace, Event::Agent { task: id, step: AgentStep::GraceExpired });
         if let StopBehavior::Graceful { after, exit_code } = &image.stop {
             let work = after.sample(&mut io.rng.stop);
             self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, io);
@@ -616,8 +656,13 @@ impl Cluster {
             (_, StopCause::Unhealthy) => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
             _ => format!("task: non-zero exit ({code})"),
         };
-        let d = io.latency(|l| &l.exit_report);
         self.run_mut(id).exit_message = message;
+        if !self.daemon_up(id) {
+            // No agent to see it (its daemon is down): the state goes up when it registers.
+            self.run_mut(id).unreported = Some(state);
+            return;
+        }
+        let d = io.latency(|l| &l.exit_report);
         let at = self.agent_slot(id, io.now().plus(d), io);
         io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
     }

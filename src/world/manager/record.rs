@@ -244,6 +244,9 @@ impl Recorder {
     pub(super) fn touch(&mut self, id: TaskId, store: &Store, cluster: ClusterView<'_>) {
         let task = store.task(id);
         let service = store.service(task.service);
+        // A container serves while its node's agent is in touch with the manager: a node cut
+        // off, or whose daemon was killed (its containers still run, unwatched), gets no traffic
+        // — the fidelity judge's definition too.
         let reachable = task.node.is_none_or(|n| cluster.reachable(n));
         let c = cluster.container(id);
         let class = Class {

@@ -174,12 +174,24 @@ impl World {
     }
 
     /// Timeline entry `index`: a docker command for the manager or a rollout, or a fault of the
-    /// substrate. Logged before it runs, so a strategy's own commands follow the one that
-    /// started it.
-    fn apply_action(&mut self, index: usize, q: &mut EventQueue<Event>) {
+    /// substrate. Logged at once, as typed (so a strategy's own commands follow the one that
+    /// started it); a command takes effect after the CLI's round trip, a fault at once.
+    fn issue_action(&mut self, index: usize, q: &mut EventQueue<Event>) {
+        let timed = &self.scenario.timeline[index];
+        let logged = self.manager.log_action(q.now(), timed.text.clone());
+        if timed.action.is_command() {
+            let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
+            let d = io.latency(|l| &l.command);
+            io.q.after(d, Event::ActionEffect { index: index as u32, logged: logged as u32 });
+        } else {
+            self.apply_action(index, logged, q);
+        }
+    }
+
+    /// Carries out timeline entry `index` and records Docker's answer on its log line.
+    fn apply_action(&mut self, index: usize, logged: usize, q: &mut EventQueue<Event>) {
         let timed = &self.scenario.timeline[index];
         let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
-        let logged = self.manager.log_action(io.now(), timed.text.clone());
         let result = match &timed.action {
             Action::Rollout { service, update, strategy } => match self.manager.live_service(service) {
                 Some(sid) => {
@@ -269,12 +281,14 @@ impl Model for World {
     fn handle(&mut self, event: Event, q: &mut EventQueue<Event>) {
         self.manager.clock(q.now());
         if let Event::Action { index } = event {
-            self.apply_action(index as usize, q);
+            self.issue_action(index as usize, q);
+        } else if let Event::ActionEffect { index, logged } = event {
+            self.apply_action(index as usize, logged as usize, q);
         } else {
             let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
             let (cluster, manager) = (&mut self.cluster, &mut self.manager);
             match event {
-                Event::Action { .. } => unreachable!("handled above"),
+                Event::Action { .. } | Event::ActionEffect { .. } => unreachable!("handled above"),
                 // The allocator is the manager's; every later step is the node's.
                 Event::Agent { task, step: AgentStep::Allocate } => manager.allocate(task, cluster.view(), &mut io),
                 Event::Agent { task, step: AgentStep::Accept } => {

@@ -59,6 +59,13 @@ pub(crate) enum Event {
         /// The step.
         step: AgentStep,
     },
+    /// Timeline entry `index`, a docker command logged as typed, takes effect now.
+    ActionEffect {
+        /// Index into `Scenario::timeline`.
+        index: u32,
+        /// Its line in the command log, for Docker's answer.
+        logged: u32,
+    },
     /// A blue-green or canary controller asked to be called now.
     Strategy {
         /// Index into the world's rollouts.

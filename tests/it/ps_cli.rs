@@ -90,7 +90,8 @@ fn update_status_is_null_before_the_update_and_updating_during_it() {
     assert_eq!(ps(&["--at", "30s", "--format", "update-status"]), "null\n");
     assert_eq!(
         ps(&["--at", "90s", "--format", "update-status"]),
-        "{\"State\":\"updating\",\"StartedAt\":\"+60.000s\",\"Message\":\"update in progress\"}\n"
+        // The command at 60 s takes effect after the CLI's round trip (latencies.command, 40 ms).
+        "{\"State\":\"updating\",\"StartedAt\":\"+60.040s\",\"Message\":\"update in progress\"}\n"
     );
 }
 
@@ -119,7 +120,7 @@ fn after_the_end_every_slot_runs_the_new_image_over_one_history_row() {
     let ls = ps(&["--at", "10m", "--format", "ls"]);
     assert!(ls.contains("  10/10  "), "{ls}");
     let status = ps(&["--at", "10m", "--format", "update-status"]);
-    assert!(status.contains("\"State\":\"completed\",\"StartedAt\":\"+60.000s\",\"CompletedAt\":\"+"), "{status}");
+    assert!(status.contains("\"State\":\"completed\",\"StartedAt\":\"+60.040s\",\"CompletedAt\":\"+"), "{status}");
     // 5 batches of 2, each about 15 s (stop, start, first probe, delay 10 s), then the monitor.
     assert!((125.0..145.0).contains(&completed_at()), "{status}");
 }
@@ -159,10 +160,11 @@ fn run_trace_prints_one_line_per_event_before_the_summary() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines[0], "   0.000 web_web.1 t=4nag6qn3f231 created (desired running)");
     for expected in [
+        // Logged as typed; it takes effect after the CLI's round trip (40 ms).
         "  60.000 $ docker service update --image nginx:1.14-alpine web_web",
-        "  60.000 web_web update: none -> updating \"update in progress\"",
-        "  60.000 web_web.1 t=4nag6qn3f231 desired running -> shutdown",
-        "  61.330 web_web.1 t=4nag6qn3f231 running -> shutdown",
+        "  60.040 web_web update: none -> updating \"update in progress\"",
+        "  60.040 web_web.1 t=4nag6qn3f231 desired running -> shutdown",
+        "  61.370 web_web.1 t=4nag6qn3f231 running -> shutdown",
         &format!("{:8.3} web_web update: updating -> completed \"update completed\"", completed_at()),
     ] {
         assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");

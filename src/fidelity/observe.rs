@@ -195,20 +195,16 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
     let rel = |t: SimTime| (t.0 as i128 - action.0 as i128) as f64 / 1e9;
     let svc = record.services.iter().find(|s| s.name == service)?;
     // Changes before the action (an earlier update in the scenario) are its starting state.
-    let status = svc
-        .update
-        .status_changes
-        .iter()
-        .filter(|c| c.t >= action)
-        .map(|c| (rel(c.t), c.state.as_str().to_string()))
-        .collect();
+    let status =
+        svc.status_changes.iter().filter(|c| c.t >= action).map(|c| (rel(c.t), c.state.as_str().to_string())).collect();
     let final_state = svc.update.state.map_or("none", |s| s.as_str()).to_string();
     let initial_state =
-        svc.update.status_changes.iter().rev().find(|c| c.t < action).map_or("none", |c| c.state.as_str()).to_string();
+        svc.status_changes.iter().rev().find(|c| c.t < action).map_or("none", |c| c.state.as_str()).to_string();
     let origins: BTreeMap<&str, Origin> = svc
-        .update
-        .updater_tasks
+        .previous_updates
         .iter()
+        .chain(std::iter::once(&svc.update))
+        .flat_map(|u| u.updater_tasks.iter())
         .map(|(id, rollback)| (&**id, if *rollback { Origin::Rollback } else { Origin::Update }))
         .collect();
 

@@ -119,28 +119,30 @@ pub struct StatusChange {
     pub message: String,
 }
 
-/// The update history of one service.
+/// One update of a service, from the command that started it (`docker service update` with a
+/// task change, `docker service rollback`) to the next: every figure counts this update alone,
+/// its automatic rollback included.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct UpdateRecord {
-    /// Last UpdateStatus state.
+    /// Its last UpdateStatus state.
     pub state: Option<UpdateState>,
-    /// Last UpdateStatus message.
+    /// Its last UpdateStatus message.
     pub message: String,
-    /// StartedAt of the last update.
+    /// StartedAt.
     pub started_at: Option<SimTime>,
-    /// CompletedAt of the last update.
+    /// CompletedAt.
     pub completed_at: Option<SimTime>,
-    /// Tasks created by updaters (update and rollback).
+    /// Tasks its updaters created (the update's and its rollback's).
     pub tasks_replaced: u64,
     /// Each task an updater created, in creation order: (Docker task id, whether the updater was
     /// a rollback). Tells the forward update's tasks from the rollback's and from the restart
     /// supervisor's replacements, which `events.csv` alone cannot.
     pub updater_tasks: Vec<(Arc<str>, bool)>,
-    /// Failures counted by updaters toward `max_failure_ratio`.
+    /// Failures its updaters counted toward `max_failure_ratio`.
     pub failures: u64,
-    /// When the last rollback started.
+    /// When its rollback started.
     pub rollback_started_at: Option<SimTime>,
-    /// Every change, in order.
+    /// Its UpdateStatus changes, in order.
     pub status_changes: Vec<StatusChange>,
 }
 
@@ -151,8 +153,12 @@ pub struct ServiceRecord {
     pub name: String,
     /// Desired replicas at the end.
     pub desired_replicas: u64,
-    /// Update history.
+    /// Its last update (the one UpdateStatus shows at the end).
     pub update: UpdateRecord,
+    /// Its earlier updates, oldest first.
+    pub previous_updates: Vec<UpdateRecord>,
+    /// Every UpdateStatus change of the run, across updates, in order.
+    pub status_changes: Vec<StatusChange>,
     /// When it was created (0 for the stack's services).
     pub created_at: SimTime,
     /// When `docker service rm` removed it.

@@ -90,7 +90,7 @@ fn current_image(spec: &ServiceSpec, tasks: &[TaskRow]) -> String {
 /// `omitempty` (CompletedAt only once completed or rolled back).
 pub fn update_status_json(record: &RunRecord, service: &str, now: SimTime) -> String {
     let Some(svc) = record.services.iter().find(|s| s.name == service) else { return "null".to_string() };
-    let seen: Vec<&StatusChange> = svc.update.status_changes.iter().take_while(|c| c.t <= now).collect();
+    let seen: Vec<&StatusChange> = svc.status_changes.iter().take_while(|c| c.t <= now).collect();
     let Some(last) = seen.last() else { return "null".to_string() };
     let started = seen.iter().rev().find(|c| matches!(c.state, UpdateState::Updating | UpdateState::RollbackStarted));
     let completed = matches!(last.state, UpdateState::Completed | UpdateState::RollbackCompleted).then_some(last.t);

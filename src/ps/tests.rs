@@ -108,7 +108,7 @@ fn slots_sort_naturally_and_global_tasks_are_named_by_node_id() {
 fn with_status(changes: &[(u64, UpdateState, &str)]) -> RunRecord {
     let mut run = empty_run();
     let mut svc = service_record("web_web", 10);
-    svc.update.status_changes = changes
+    svc.status_changes = changes
         .iter()
         .map(|(t, state, m)| StatusChange { t: SimTime(t * S), state: *state, message: m.to_string() })
         .collect();

@@ -59,7 +59,7 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
     }
     for svc in &record.services {
         let mut from = "none";
-        for c in &svc.update.status_changes {
+        for c in &svc.status_changes {
             let line =
                 format!("{} {} update: {from} -> {} {}", time(c.t), svc.name, c.state.as_str(), quote(&c.message));
             lines.push((c.t, 2, line));

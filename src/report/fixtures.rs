@@ -74,6 +74,8 @@ pub(crate) fn service(name: &str, desired: u64) -> ServiceRecord {
         name: name.into(),
         desired_replicas: desired,
         update: UpdateRecord::default(),
+        previous_updates: Vec::new(),
+        status_changes: Vec::new(),
         created_at: SimTime::ZERO,
         removed_at: None,
     }

@@ -108,7 +108,7 @@ fn status_changes(p: &mut String, run: &RunRecord) {
         "<h2>UpdateStatus changes</h2>\n<table><tr><th>t (s)</th><th>service</th><th>state</th><th>message</th></tr>\n",
     );
     for s in &run.services {
-        for c in &s.update.status_changes {
+        for c in &s.status_changes {
             let _ = writeln!(
                 p,
                 "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",

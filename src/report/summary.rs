@@ -31,6 +31,7 @@ pub fn summary_json(run: &RunRecord) -> String {
 ///       "update": { "state", "message", "started_at_s", "completed_at_s", "duration_s",
 ///                   "tasks_replaced", "failures", "rollback_started_at_s",
 ///                   "status_changes": [ { "t_s", "state", "message" } ] },
+///       "previous_updates": [ { the same, for each earlier update } ],   (only when any)
 ///       "availability": { "observed_from_s", "min_serving", "min_serving_ratio",
 ///                         "serving_ratio_time_weighted", "seconds_below_desired",
 ///                         "seconds_none_serving" },
@@ -110,8 +111,12 @@ pub struct RunSummary {
 pub struct ServiceSummary {
     /// Replicas desired at the end.
     pub desired_replicas: u64,
-    /// The last update (or rollback) and its UpdateStatus history.
+    /// The last update (or manual rollback): every figure in it counts that update alone, its
+    /// automatic rollback included.
     pub update: UpdateSummary,
+    /// The updates before it, oldest first, with the same figures (only when there were any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_updates: Vec<UpdateSummary>,
     /// Serving figures, see [`Availability`].
     pub availability: AvailabilitySummary,
     /// With traffic on the service.
@@ -362,6 +367,7 @@ impl ServiceSummary {
         ServiceSummary {
             desired_replicas: service.desired_replicas,
             update: UpdateSummary::of(&service.update),
+            previous_updates: service.previous_updates.iter().map(UpdateSummary::of).collect(),
             availability: AvailabilitySummary::of(availability),
             // Only with traffic: summaries of runs without it stay byte-identical.
             requests: requests.map(RequestsSummary::of),

@@ -101,7 +101,7 @@ fn labels(run: &RunRecord, r: &Rollout) -> Vec<(SimTime, String)> {
             .services
             .iter()
             .find(|s| s.name == r.service)
-            .map(|s| s.update.status_changes.iter().map(|c| (c.t, c.state.as_str().to_string())).collect())
+            .map(|s| s.status_changes.iter().map(|c| (c.t, c.state.as_str().to_string())).collect())
             .unwrap_or_default(),
     }
 }

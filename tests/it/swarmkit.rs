@@ -152,18 +152,13 @@ fn newest_per_slot<'a, 'b>(tasks: &'b [Task<'a>], t: SimTime) -> BTreeMap<u64, &
 /// The times `service`'s UpdateStatus took `state`, in order.
 fn status_times(run: &RunRecord, service: &str, state: UpdateState) -> Vec<SimTime> {
     let svc = run.services.iter().find(|s| s.name == service).unwrap_or_else(|| panic!("no service {service}"));
-    svc.update.status_changes.iter().filter(|c| c.state == state).map(|c| c.t).collect()
+    svc.status_changes.iter().filter(|c| c.state == state).map(|c| c.t).collect()
 }
 
 /// `service`'s UpdateStatus states in order, for messages.
 fn status_history(run: &RunRecord, service: &str) -> String {
     let svc = run.services.iter().find(|s| s.name == service).unwrap_or_else(|| panic!("no service {service}"));
-    svc.update
-        .status_changes
-        .iter()
-        .map(|c| format!("{} {}", c.t.secs_ms(), c.state.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ")
+    svc.status_changes.iter().map(|c| format!("{} {}", c.t.secs_ms(), c.state.as_str())).collect::<Vec<_>>().join(", ")
 }
 
 /// The last UpdateStatus state of `service`.
@@ -315,7 +310,7 @@ x-simulation:
                 k.id
             );
         }
-        let svc = &run.services[0].update;
+        let svc = &run.services[0];
         assert!(
             !svc.status_changes.iter().any(|c| c.t > paused[0] && c.t < secs(40.0)),
             "seed {seed}: the paused update moved: {}",

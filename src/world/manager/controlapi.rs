@@ -215,10 +215,8 @@ impl Manager {
                 self.store.service(sid).name
             ));
         }
-        let record = self.recorder.update_mut(sid);
-        record.started_at = Some(io.now());
-        record.completed_at = None;
-        record.rollback_started_at = Some(io.now());
+        self.recorder.begin_update(sid, io.now());
+        self.recorder.update_mut(sid).rollback_started_at = Some(io.now());
         self.set_status(sid, UpdateState::RollbackStarted, "manually requested rollback");
         io.q.at(io.now(), Event::Reconcile { service: sid });
         Ok(())

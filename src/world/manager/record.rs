@@ -98,8 +98,12 @@ struct ServiceTrack {
     sample_due: bool,
     /// Index of this service's last row in the recorded timeline.
     last_sample: Option<usize>,
-    /// Update history for reports.
+    /// The current (last) update.
     update: UpdateRecord,
+    /// The earlier updates, oldest first.
+    previous_updates: Vec<UpdateRecord>,
+    /// Every UpdateStatus change, across updates.
+    status_changes: Vec<StatusChange>,
 }
 
 /// Rows collected during a run.
@@ -181,12 +185,24 @@ impl Recorder {
         &mut self.services[sid.0 as usize].update
     }
 
+    /// An update of the service begins at `now`: the figures count it alone from here on.
+    pub(super) fn begin_update(&mut self, sid: ServiceId, now: SimTime) {
+        let track = &mut self.services[sid.0 as usize];
+        let earlier = std::mem::take(&mut track.update);
+        if earlier.started_at.is_some() {
+            track.previous_updates.push(earlier);
+        }
+        track.update.started_at = Some(now);
+    }
+
     /// A new UpdateStatus of a service.
     pub(super) fn status_changed(&mut self, sid: ServiceId, state: UpdateState, message: &str) {
         let track = &mut self.services[sid.0 as usize];
+        let change = StatusChange { t: self.now, state, message: message.to_string() };
         track.update.state = Some(state);
         track.update.message = message.to_string();
-        track.update.status_changes.push(StatusChange { t: self.now, state, message: message.to_string() });
+        track.update.status_changes.push(change.clone());
+        track.status_changes.push(change);
         track.sample_due = true;
     }
 
@@ -398,6 +414,8 @@ impl Manager {
                     ServiceMode::Global => self.desired_count(s.id),
                 },
                 update: self.recorder.services[s.id.0 as usize].update.clone(),
+                previous_updates: self.recorder.services[s.id.0 as usize].previous_updates.clone(),
+                status_changes: self.recorder.services[s.id.0 as usize].status_changes.clone(),
                 created_at: s.created_at,
                 removed_at: s.removed_at,
             })

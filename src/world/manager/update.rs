@@ -105,10 +105,8 @@ impl Manager {
             return;
         }
         if status.is_none() {
+            self.recorder.begin_update(sid, io.now());
             self.set_status(sid, UpdateState::Updating, "update in progress");
-            let record = self.recorder.update_mut(sid);
-            record.started_at = Some(io.now());
-            record.completed_at = None;
         }
         let is_rollback = status == Some(UpdateState::RollbackStarted);
         let svc = self.store.service(sid);

@@ -48,6 +48,7 @@ fn scenario(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) -> Scenar
             labels: BTreeMap::new(),
             availability: Availability::Active,
             cached_images: vec![],
+            down: false,
         })
         .collect();
     let mut task = TaskSpec::with_image("app:v1");

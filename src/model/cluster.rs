@@ -56,4 +56,7 @@ pub struct NodeSpec {
     pub availability: Availability,
     /// Images already in the node's local cache at the start.
     pub cached_images: Vec<String>,
+    /// The node is DOWN from the start (its link cut, the manager already knowing): e.g. a
+    /// machine that never came back from a reboot. `node_up` brings it back.
+    pub down: bool,
 }

@@ -224,6 +224,15 @@ pub struct ServiceUpdate {
     pub label_add: Vec<(String, String)>,
     /// `--label-rm KEY`.
     pub label_rm: Vec<String>,
+    /// `--constraint-add KEY==VALUE` (added, then `--constraint-rm` applied, then sorted, as
+    /// docker/cli's `updatePlacementConstraints` does).
+    pub constraint_add: Vec<crate::model::spec::Constraint>,
+    /// `--constraint-rm KEY==VALUE`: removes that exact constraint.
+    pub constraint_rm: Vec<crate::model::spec::Constraint>,
+    /// `--log-driver NAME` (part of the task spec: tasks are replaced).
+    pub log_driver: Option<String>,
+    /// `--log-opt KEY=VALUE`.
+    pub log_opt: Vec<(String, String)>,
 }
 
 impl ServiceUpdate {
@@ -235,6 +244,10 @@ impl ServiceUpdate {
             || !self.secret_add.is_empty()
             || !self.secret_rm.is_empty()
             || self.stop_grace_period.is_some()
+            || !self.constraint_add.is_empty()
+            || !self.constraint_rm.is_empty()
+            || self.log_driver.is_some()
+            || !self.log_opt.is_empty()
     }
 }
 

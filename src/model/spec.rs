@@ -172,6 +172,17 @@ pub struct Constraint {
     pub value: String,
 }
 
+impl std::fmt::Display for Constraint {
+    /// As docker writes it: `node.role==manager`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = match self.op {
+            ConstraintOp::Eq => "==",
+            ConstraintOp::Ne => "!=",
+        };
+        write!(f, "{}{op}{}", self.key, self.value)
+    }
+}
+
 /// `deploy.placement`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub struct Placement {

@@ -4,8 +4,9 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, error, label, parse_args,
-    parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch, value,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, constraint, error, label,
+    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch,
+    value,
 };
 use crate::scenario::{normalize_image, shell, suggest};
 
@@ -46,6 +47,11 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("stop-grace-period"),
     value("label-add"),
     value("label-rm"),
+    value("constraint-add"),
+    value("constraint-rm"),
+    value("log-driver"),
+    value("log-opt"),
+    switch("with-registry-auth", None),
     switch("rollback", None),
     switch("detach", Some('d')),
     switch("quiet", Some('q')),
@@ -57,8 +63,6 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
     "args",
     "config-add",
     "config-rm",
-    "constraint-add",
-    "constraint-rm",
     "container-label-add",
     "container-label-rm",
     "env-add",
@@ -134,6 +138,15 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "rollback" => u.rollback_now = parse_bool(flag, value)?,
         "label-add" => u.label_add.push(label(flag, value)?),
         "label-rm" => u.label_rm.push(value.to_string()),
+        "constraint-add" => u.constraint_add.push(constraint(flag, value)?),
+        "constraint-rm" => u.constraint_rm.push(constraint(flag, value)?),
+        "log-driver" => u.log_driver = Some(value.to_string()),
+        "log-opt" => u.log_opt.push(label(flag, value)?),
+        // The registry credentials go with the spec's pull options, which swarmkit ignores
+        // when judging a task that has its image already (`IsTaskDirty`): no task changes.
+        "with-registry-auth" => {
+            parse_bool(flag, value)?;
+        }
         "detach" | "quiet" => {
             parse_bool(flag, value)?;
         }

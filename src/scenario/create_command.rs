@@ -5,11 +5,10 @@
 
 use crate::model::scenario::{Action, UpdateConfigPatch};
 use crate::model::spec::{
-    Constraint, ConstraintOp, HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec,
-    UpdateConfig,
+    HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{
-    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, error, invalid, label, parse_args_until,
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, constraint, error, label, parse_args_until,
     parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
@@ -211,19 +210,6 @@ fn restart_flag(task: &mut TaskSpec, flag: &str, v: &str) -> Result<(), CommandE
         _ => {}
     }
     Ok(())
-}
-
-/// `--constraint node.role==manager`.
-fn constraint(flag: &str, v: &str) -> Result<Constraint, CommandError> {
-    let parsed = [("==", ConstraintOp::Eq), ("!=", ConstraintOp::Ne)]
-        .iter()
-        .find_map(|(sym, op)| v.split_once(sym).map(|(k, val)| (k.trim(), *op, val.trim())));
-    match parsed {
-        Some((key, op, value)) if !key.is_empty() && !value.is_empty() => {
-            Ok(Constraint { key: key.to_string(), op, value: value.to_string() })
-        }
-        _ => Err(invalid(flag, v, "expected KEY==VALUE or KEY!=VALUE", None)),
-    }
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::cluster::Availability;
 use crate::model::scenario::UpdateConfigPatch;
-use crate::model::spec::{FailureAction, UpdateOrder};
+use crate::model::spec::{Constraint, ConstraintOp, FailureAction, UpdateOrder};
 use crate::scenario::suggest;
 use crate::time::parse_go_duration;
 
@@ -293,4 +293,17 @@ pub(super) fn label(flag: &str, value: &str) -> Result<(String, String), Command
         return Err(invalid(flag, value, "deploysim.weight must be a non-negative integer", hint));
     }
     Ok((k.to_string(), v.to_string()))
+}
+
+/// `--constraint node.role==manager`.
+pub(super) fn constraint(flag: &str, v: &str) -> Result<Constraint, CommandError> {
+    let parsed = [("==", ConstraintOp::Eq), ("!=", ConstraintOp::Ne)]
+        .iter()
+        .find_map(|(sym, op)| v.split_once(sym).map(|(k, val)| (k.trim(), *op, val.trim())));
+    match parsed {
+        Some((key, op, value)) if !key.is_empty() && !value.is_empty() => {
+            Ok(Constraint { key: key.to_string(), op, value: value.to_string() })
+        }
+        _ => Err(invalid(flag, v, "expected KEY==VALUE or KEY!=VALUE", None)),
+    }
 }

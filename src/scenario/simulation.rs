@@ -192,6 +192,7 @@ fn numbered(n: u64) -> Vec<NodeSpec> {
             labels: Default::default(),
             availability: Availability::Active,
             cached_images: Vec::new(),
+            down: false,
         })
         .collect()
 }
@@ -220,15 +221,16 @@ fn listed(c: &mut Checker<'_>, items: &[Yaml], path: &Path) -> Vec<NodeSpec> {
 fn node(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<NodeSpec> {
     const ROLES: &[(&str, NodeRole)] = &[("manager", NodeRole::Manager), ("worker", NodeRole::Worker)];
     let e = c.entries(v, path)?;
-    c.check_keys(e, path, &["name", "role", "labels", "availability", "images"], false, &[]);
+    c.check_keys(e, path, &["name", "role", "labels", "availability", "images", "status"], false, &[]);
     let name = c.required(e, path, "name", Checker::string);
     let role = c.optional(e, path, "role", |c, v, p| c.choice(v, p, ROLES)).unwrap_or(NodeRole::Worker);
     let availability =
         c.optional(e, path, "availability", |c, v, p| c.choice(v, p, AVAILABILITIES)).unwrap_or(Availability::Active);
     let labels = c.optional(e, path, "labels", labels).unwrap_or_default();
     let cached_images = c.optional(e, path, "images", image_list).unwrap_or_default();
+    let down = c.optional(e, path, "status", |c, v, p| c.choice(v, p, &[("ready", false), ("down", true)]));
     let name = name.filter(|n| !n.is_empty())?;
-    Some(NodeSpec { name, role, labels, availability, cached_images })
+    Some(NodeSpec { name, role, labels, availability, cached_images, down: down.unwrap_or(false) })
 }
 
 fn labels(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<std::collections::BTreeMap<String, String>> {

@@ -122,8 +122,8 @@ impl Cluster {
             .iter()
             .map(|spec| Machine {
                 name: Arc::from(spec.name.as_str()),
-                reachable: true,
-                link_up: true,
+                reachable: !spec.down,
+                link_up: !spec.down,
                 daemon_up: true,
                 reconnecting: false,
                 agent: AgentQueue::default(),

@@ -218,6 +218,7 @@ fn scenario(p: &Params) -> Scenario {
             labels: BTreeMap::new(),
             availability: Availability::Active,
             cached_images: cached.clone(),
+            down: false,
         })
         .collect();
     let mut task = TaskSpec::with_image(OLD);

@@ -20,6 +20,7 @@ mod strategies;
 mod swarmkit;
 mod sweep_shards;
 mod test_cli;
+mod timeline;
 mod tools;
 mod traffic;
 mod updater_script;

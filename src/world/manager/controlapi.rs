@@ -42,6 +42,20 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     if let Some(g) = u.stop_grace_period {
         spec.task.stop_grace_period = Some(g);
     }
+    // docker/cli `updatePlacementConstraints`: additions, then removals, then sorted.
+    if !u.constraint_add.is_empty() || !u.constraint_rm.is_empty() {
+        let constraints = &mut spec.task.placement.constraints;
+        constraints.extend(u.constraint_add.iter().cloned());
+        constraints.retain(|c| !u.constraint_rm.contains(c));
+        constraints.sort_by_key(|c| c.to_string());
+    }
+    // `--log-driver`, `--log-opt`: part of the task spec, nothing the simulation reads.
+    if let Some(driver) = &u.log_driver {
+        spec.task.extra.insert("log-driver".into(), driver.clone());
+    }
+    for (key, value) in &u.log_opt {
+        spec.task.extra.insert(format!("log-opt.{key}"), value.clone());
+    }
     // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());

@@ -185,7 +185,7 @@ impl Store {
             .map(|(i, spec)| NodeRecord {
                 id: NodeId(i as u32),
                 availability: spec.availability,
-                down: false,
+                down: spec.down,
                 service_tasks: BTreeMap::new(),
                 total_tasks: 0,
                 failures: Vec::new(),

@@ -1,0 +1,155 @@
+//! The timeline's entries beyond the docker commands of a rolling update, each checked against
+//! the rule it models: a node DOWN from the start, `--constraint-add/rm`, `--log-driver` and
+//! `--with-registry-auth`, `docker kill` of a container that does not run, a daemon killed and
+//! started again, and `jitter`.
+
+use std::path::Path;
+
+use deploysim::commands::simulate::{SimulateOptions, simulate};
+use deploysim::model::record::{RunRecord, UpdateState};
+use deploysim::model::task::TaskState;
+use deploysim::time::SimTime;
+
+fn run(yaml: &str, seed: u64) -> RunRecord {
+    let scenario = deploysim::scenario::load_str(yaml, Path::new("timeline-test.yml"))
+        .unwrap_or_else(|e| panic!("the test's scenario is invalid:\n{e}"));
+    simulate(scenario, Some(seed), &SimulateOptions { invariant_checks: true, ..SimulateOptions::default() })
+}
+
+fn secs(s: u64) -> SimTime {
+    SimTime(s * 1_000_000_000)
+}
+
+/// Nodes that ever held a task of `service` with desired state running.
+fn nodes_used(run: &RunRecord, service: &str) -> Vec<String> {
+    let mut nodes: Vec<String> = run
+        .task_events
+        .iter()
+        .filter(|e| &*e.service == service && !e.node.is_empty())
+        .map(|e| e.node.to_string())
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
+const THREE_NODES: &str = r#"
+services:
+  web:
+    image: web:1
+    deploy:
+      replicas: 4
+      update_config: {parallelism: 1, delay: 1s}
+x-simulation:
+  stack: t
+  cluster:
+    nodes:
+      - {name: a, role: manager}
+      - {name: b, labels: {zone: east}}
+      - {name: c, status: down}
+"#;
+
+#[test]
+fn a_node_down_from_the_start_gets_no_task_until_it_is_back() {
+    // Checks `status: down`: the manager knows the node DOWN at once (no heartbeat deadline to
+    // wait for), so nothing is placed there; once node_up brings it back, it is READY.
+    let yaml = format!("{THREE_NODES}  until: 60s\n  timeline:\n    - at: 20s\n      node_up: c\n");
+    for seed in 1..=5 {
+        let run = run(&yaml, seed);
+        let before: Vec<&str> =
+            run.task_events.iter().filter(|e| e.t < secs(20) && !e.node.is_empty()).map(|e| &*e.node).collect();
+        assert!(!before.contains(&"c"), "seed {seed}: a task went to the down node: {before:?}");
+        assert_eq!(nodes_used(&run, "t_web"), ["a", "b"], "seed {seed}: no rebalancing when c returns");
+    }
+}
+
+#[test]
+fn constraint_add_and_rm_replace_only_the_tasks_whose_node_no_longer_matches() {
+    // Checks docker/cli's updatePlacementConstraints with swarmkit's IsTaskDirty: adding
+    // node.labels.zone==east leaves the tasks on b (which matches) in place and replaces those on
+    // a; removing it again changes nothing a task's node fails, so no task is replaced.
+    let yaml = format!(
+        "{THREE_NODES}  until: 120s\n  timeline:\n    - at: 10s\n      run: docker service update --constraint-add node.labels.zone==east t_web\n    - at: 60s\n      run: docker service update --constraint-rm node.labels.zone==east t_web\n"
+    );
+    let run = run(&yaml, 1);
+    let svc = &run.services[0];
+    let on_a_before =
+        run.task_events.iter().filter(|e| e.t < secs(10) && &*e.node == "a" && e.state == TaskState::Running).count();
+    assert!(on_a_before > 0, "the test needs tasks on a before the update");
+    let after: Vec<_> = run
+        .task_events
+        .iter()
+        .filter(|e| {
+            e.t > secs(10) && e.t < secs(60) && e.state == TaskState::Running && e.desired_state == TaskState::Running
+        })
+        .map(|e| &*e.node)
+        .collect();
+    assert!(after.iter().all(|n| *n == "b"), "new tasks only on the matching node: {after:?}");
+    assert_eq!(svc.update.tasks_replaced, on_a_before as u64, "only a's tasks were dirty");
+    // Removing it makes no task dirty: the updater finds nothing to do and sets no status.
+    assert!(svc.previous_updates.is_empty(), "{:?}", svc.previous_updates);
+    assert!(svc.status_changes.iter().all(|c| c.t < secs(60)), "{:?}", svc.status_changes);
+}
+
+#[test]
+fn log_driver_replaces_every_task_and_registry_auth_none() {
+    // Checks that --log-driver changes the task spec (a rolling update) while
+    // --with-registry-auth only changes pull options, which swarmkit ignores for tasks that have
+    // their image: the second command starts no update at all.
+    let base = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\nx-simulation:\n  stack: t\n  until: 90s\n  timeline:\n";
+    let yaml = format!(
+        "{base}    - at: 10s\n      run: docker service update --log-driver json-file --log-opt max-size=10m t_web\n    - at: 60s\n      run: docker service update --with-registry-auth t_web\n"
+    );
+    let run = run(&yaml, 1);
+    let svc = &run.services[0];
+    assert_eq!(svc.update.state, Some(UpdateState::Completed), "{:?}", svc.status_changes);
+    assert_eq!(svc.update.tasks_replaced, 3);
+    assert!(svc.previous_updates.is_empty(), "--with-registry-auth started an update: {:?}", svc.previous_updates);
+    assert!(svc.status_changes.iter().all(|c| c.t < secs(60)), "{:?}", svc.status_changes);
+}
+
+#[test]
+fn killing_a_container_that_does_not_run_is_refused_in_docker_words() {
+    // Checks Docker's refusal of a kill whose container does not exist (slot 9 of a 3-replica
+    // service), and that the refusal changes nothing.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\nx-simulation:\n  stack: t\n  until: 30s\n  timeline:\n    - at: 10s\n      run: docker kill t_web.9\n";
+    let run = run(yaml, 1);
+    let refusal = run.actions[0].2.as_deref().unwrap_or_default();
+    assert_eq!(refusal, "Error response from daemon: Cannot kill container: t_web.9: No such container: t_web.9");
+    assert!(run.task_events.iter().all(|e| e.t < secs(10)), "nothing happened after the refused kill");
+}
+
+#[test]
+fn a_killed_daemon_leaves_its_tasks_to_the_heartbeat_and_stops_them_when_restarted() {
+    // Checks the daemon fault: until the heartbeat deadline (3 periods of 5 s ± 10 %, from a
+    // last heartbeat up to 5 s earlier) nothing is restarted; at DOWN the tasks are replaced
+    // elsewhere; on restart the daemon stops its leftover containers itself (exit 0: complete).
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 4\nx-simulation:\n  stack: t\n  until: 90s\n  cluster: {nodes: 2}\n  timeline:\n    - at: 20s\n      daemon_kill: node-2\n    - at: 50s\n      daemon_start: node-2\n";
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        let on_2: Vec<_> = run.task_events.iter().filter(|e| &*e.node == "node-2").collect();
+        let replaced_at = run
+            .task_events
+            .iter()
+            .filter(|e| e.t > secs(20) && e.state == TaskState::New)
+            .map(|e| e.t)
+            .min()
+            .expect("the tasks of node-2 are replaced");
+        let since = replaced_at.0 - secs(20).0;
+        assert!((8_500_000_000..=16_500_000_000).contains(&since), "seed {seed}: DOWN {since} ns after the kill");
+        let ended: Vec<_> = on_2.iter().filter(|e| e.t > secs(50)).map(|e| e.state).collect();
+        assert!(ended.contains(&TaskState::Complete), "seed {seed}: the leftovers end complete: {ended:?}");
+    }
+}
+
+#[test]
+fn jitter_moves_an_entry_within_its_window_and_the_seed_decides_where() {
+    // Checks `jitter`: the command lands in [at, at + jitter), differently for different seeds,
+    // and the same for the same seed.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 2\nx-simulation:\n  stack: t\n  until: 60s\n  timeline:\n    - at: 10s\n      jitter: 2s\n      run: docker service update --image web:2 t_web\n";
+    let landed = |seed| run(yaml, seed).actions[0].0;
+    let times: Vec<SimTime> = (1..=6).map(landed).collect();
+    assert!(times.iter().all(|t| *t >= secs(10) && *t < secs(12)), "{times:?}");
+    assert!(times.windows(2).any(|w| w[0] != w[1]), "the seed decides: {times:?}");
+    assert_eq!(landed(3), landed(3));
+}

@@ -82,6 +82,7 @@ const CASES: &[Case] = &[
     matched("s25-health-flip", 2),
     matched("s26-pull-tag-not-found", 2),
     matched("s27-pull-registry-refused", 2),
+    matched("s28b-bare-update-base", 2),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -379,6 +380,13 @@ fn s26_pull_tag_not_found() {
 #[test]
 fn s27_pull_registry_refused() {
     check("s27-pull-registry-refused");
+}
+
+#[test]
+fn s28b_bare_update_base() {
+    // The update of s28 (stack deploy), of a service made by `docker service create`: the baseline
+    // that shows what the stack's network adds.
+    check("s28b-bare-update-base");
 }
 
 #[test]

@@ -73,6 +73,34 @@ pub struct ImageBehavior {
     /// Share of the requests it answers with an error while healthy and serving (a bug its
     /// health check does not see), in parts per million.
     pub errors_ppm: u32,
+    /// Behaviour that depends on how many of its containers came before ("every other new
+    /// container crashes"); `None`: every container behaves alike.
+    pub per_container: Option<PerContainer>,
+}
+
+/// Changes of an image's behaviour by container ordinal: the n-th container of the image created
+/// anywhere in the cluster (1-based, in the order the daemons create them) behaves as the image
+/// with the n-th change made. Real images do this through state outside the container, e.g. a
+/// counter in a bind-mounted host file (the recorded `s29-alternate-crash`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PerContainer {
+    /// The changes, by ordinal.
+    pub changes: Vec<ImagePatch>,
+    /// After the last change: start over from the first (`cycle`), or behave as the image itself
+    /// (`first`).
+    pub repeat: bool,
+}
+
+impl PerContainer {
+    /// The change for the container with this 1-based ordinal, if any.
+    pub fn change_for(&self, ordinal: u64) -> Option<&ImagePatch> {
+        let len = self.changes.len() as u64;
+        if len == 0 || ordinal == 0 {
+            return None;
+        }
+        let index = if self.repeat { (ordinal - 1) % len } else { ordinal - 1 };
+        self.changes.get(index as usize)
+    }
 }
 
 impl Default for ImageBehavior {
@@ -90,6 +118,7 @@ impl Default for ImageBehavior {
             exit: ExitBehavior::RunsForever,
             stop: StopBehavior::Graceful { after: Dist::Fixed(SimDuration::from_millis(50)), exit_code: 0 },
             errors_ppm: 0,
+            per_container: None,
         }
     }
 }
@@ -149,5 +178,28 @@ impl ImagePatch {
         if let Some(s) = &self.stop {
             behavior.stop = s.clone();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crash() -> ImagePatch {
+        ImagePatch {
+            exit: Some(ExitBehavior::ExitsAfter { code: 1, after: Dist::Fixed(SimDuration::from_secs(3)) }),
+            ..ImagePatch::default()
+        }
+    }
+
+    #[test]
+    fn a_cycle_starts_over_and_a_first_list_ends() {
+        let cycle = PerContainer { changes: vec![crash(), ImagePatch::default()], repeat: true };
+        let hits: Vec<bool> = (1..=5).map(|n| cycle.change_for(n) == Some(&crash())).collect();
+        assert_eq!(hits, [true, false, true, false, true]);
+        let first = PerContainer { changes: vec![crash(), crash()], repeat: false };
+        let hits: Vec<bool> = (1..=4).map(|n| first.change_for(n).is_some()).collect();
+        assert_eq!(hits, [true, true, false, false]);
+        assert_eq!(first.change_for(0), None, "ordinals count from 1");
     }
 }

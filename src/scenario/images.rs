@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, ImagePatch, StopBehavior};
+use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, ImagePatch, PerContainer, StopBehavior};
 use crate::rng::Dist;
 use crate::scenario::healthcheck;
 use crate::scenario::locate::Path;
@@ -23,6 +23,7 @@ const IMAGE_KEYS: &[&str] = &[
     "exit",
     "stop",
     "errors",
+    "per_container",
 ];
 
 /// Image behaviours by normalized reference, and the images cached on every node at t = 0.
@@ -65,8 +66,60 @@ fn image(c: &mut Checker<'_>, e: &Entries, path: &Path) -> (ImageBehavior, bool)
     if let Some(ppm) = c.optional(e, path, "errors", Checker::share_ppm) {
         b.errors_ppm = ppm;
     }
+    b.per_container = c.optional(e, path, "per_container", per_container);
     let cached = c.optional(e, path, "cached", Checker::bool).unwrap_or(false);
     (b, cached)
+}
+
+/// The behaviour fields a `per_container` change may give: those of the container (a pull
+/// happens before there is one to count).
+const PER_CONTAINER_KEYS: &[&str] = &["start", "healthcheck", "health", "exit", "stop"];
+
+/// `{cycle: [CHANGE, ...]}` or `{first: [CHANGE, ...]}`: the n-th container of the image
+/// behaves as the image with the n-th change made (`{}` or `~`: as the image itself); `cycle`
+/// starts over after the last, `first` leaves later containers as the image is.
+fn per_container(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<PerContainer> {
+    const HINT: &str = "e.g. per_container: {cycle: [{exit: {code: 1, after: 3s}}, {}]} makes every other container crash 3 s after it starts";
+    let form = match v {
+        Yaml::Map(e) if e.len() == 1 => {
+            c.check_keys(e, path, &["cycle", "first"], false, &[]);
+            Some((&e[0].0, &e[0].1))
+        }
+        _ => None,
+    };
+    let Some((kind, body)) = form.filter(|(k, _)| *k == "cycle" || *k == "first") else {
+        if !matches!(v, Yaml::Map(e) if e.len() == 1) {
+            c.error(path, "must be a mapping with exactly one of cycle, first", Some(HINT.into()));
+        }
+        return None;
+    };
+    let at = path.key(kind);
+    let Yaml::Seq(items) = body else {
+        c.error(&at, "must be a list of behaviour changes, one per container", Some(HINT.into()));
+        return None;
+    };
+    if items.is_empty() {
+        c.error(&at, "must list at least one change", Some(HINT.into()));
+        return None;
+    }
+    let mut changes = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let ipath = at.index(i);
+        if matches!(item, Yaml::Null) {
+            changes.push(ImagePatch::default());
+            continue;
+        }
+        let e = c.entries(item, &ipath)?;
+        let pull_keys = ["pull", "pull_failure", "failed_pull", "missing"];
+        for (key, _) in e.iter().filter(|(k, _)| pull_keys.contains(&k.as_str())) {
+            let hint = "a pull happens before the container it is counted by: give pull behaviour on the image itself, or change it from an instant on with a timeline image: entry";
+            c.error_at(&ipath, &ipath.key(key), format!("{key} cannot change per container"), Some(hint.into()));
+        }
+        let allowed: Vec<&str> = PER_CONTAINER_KEYS.iter().chain(&pull_keys).copied().collect();
+        c.check_keys(e, &ipath, &allowed, false, &[]);
+        changes.push(behavior_fields(c, e, &ipath));
+    }
+    Some(PerContainer { changes, repeat: kind == "cycle" })
 }
 
 /// Keys of a timeline `image:` entry: the image and the behaviour it has from then on.

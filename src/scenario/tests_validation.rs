@@ -232,3 +232,20 @@ fn stack_secret_rules() {
     );
     assert_eq!((d.path.as_str(), d.line, d.column), ("secrets.db.name", Some(8), Some(5)));
 }
+
+#[test]
+fn per_container_changes_are_checked_item_by_item() {
+    // A misspelt form gets a did-you-mean; a pull key cannot be counted per container (the pull
+    // comes before the container); an item that is not a mapping says what it found.
+    let diags = errors(
+        "services:\n  web:\n    image: web:1\nx-simulation:\n  images:\n    web:1:\n      per_container: {cycel: [{}]}\n    web:2:\n      per_container:\n        first:\n          - {pull: 3s}\n          - []\n",
+    );
+    let d = find(&diags, "x-simulation.images.web:1.per_container Additional property cycel is not allowed");
+    assert_eq!(d.hint.as_deref(), Some("did you mean cycle?"));
+    assert_eq!(at(&d), (Some(7), Some(7)));
+    let d = find(&diags, "x-simulation.images.web:2.per_container.first[0] pull cannot change per container");
+    assert_eq!(at(&d), (Some(11), Some(11)));
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("timeline image:")), "{d:#?}");
+    let d = find(&diags, "x-simulation.images.web:2.per_container.first[1] must be a mapping");
+    assert_eq!(at(&d), (Some(12), Some(11)));
+}

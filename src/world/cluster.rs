@@ -90,6 +90,8 @@ pub(crate) struct Cluster {
     runs: Vec<Option<TaskRun>>,
     /// The registry refuses pulls until then.
     registry_down_until: SimTime,
+    /// Containers created so far, by image (only images whose behaviour depends on it).
+    containers_created: BTreeMap<String, u64>,
 }
 
 /// A read-only look at the substrate, for observers and for what the control plane is allowed
@@ -138,6 +140,7 @@ impl Cluster {
             default_behavior: Arc::new(ImageBehavior::default()),
             runs: Vec::new(),
             registry_down_until: SimTime::ZERO,
+            containers_created: BTreeMap::new(),
         }
     }
 
@@ -154,6 +157,23 @@ impl Cluster {
     /// How `image` behaves now.
     fn behavior(&self, image: &str) -> Arc<ImageBehavior> {
         self.behaviors.get(image).unwrap_or(&self.default_behavior).clone()
+    }
+
+    /// How the container being created now from `image` behaves: the image's behaviour, with
+    /// the change its ordinal calls for when the image behaves per container.
+    fn next_container_behavior(&mut self, image: &str) -> Arc<ImageBehavior> {
+        let behavior = self.behavior(image);
+        let Some(per) = &behavior.per_container else { return behavior };
+        let ordinal = self.containers_created.entry(image.to_string()).or_insert(0);
+        *ordinal += 1;
+        match per.change_for(*ordinal) {
+            Some(change) if *change != ImagePatch::default() => {
+                let mut changed = (*behavior).clone();
+                change.apply_to(&mut changed);
+                Arc::new(changed)
+            }
+            _ => behavior,
+        }
     }
 
     /// `image` behaves differently from now on (pulls begun and containers started from now).

@@ -153,3 +153,56 @@ fn jitter_moves_an_entry_within_its_window_and_the_seed_decides_where() {
     assert!(times.windows(2).any(|w| w[0] != w[1]), "the seed decides: {times:?}");
     assert_eq!(landed(3), landed(3));
 }
+
+#[test]
+fn per_container_behaviour_follows_the_order_containers_are_created() {
+    // Checks `per_container: {cycle: [crash, as is]}`: the 1st, 3rd, 5th… container of web:2
+    // created anywhere crash 3 s after they start, the others run on, restarts included (the
+    // recorded s29's counter in a bind-mounted file). `first` changes only the listed ones.
+    let scenario = |form: &str| {
+        format!(
+            r#"
+services:
+  web:
+    image: web:1
+    deploy:
+      replicas: 4
+      update_config: {{parallelism: 1, delay: 0s, monitor: 5s, failure_action: continue}}
+      restart_policy: {{condition: any, delay: 5s}}
+x-simulation:
+  stack: t
+  until: 120s
+  images:
+    web:2:
+      start: 300ms
+      per_container: {{{form}: [{{exit: {{code: 1, after: 3s}}}}, {{}}]}}
+  timeline:
+    - at: 10s
+      run: docker service update --image web:2 t_web
+"#
+        )
+    };
+    // The tasks of web:2 in the order their containers started, and whether each one failed.
+    let fates = |run: &RunRecord| -> Vec<bool> {
+        let mut started: Vec<(SimTime, &str)> = run
+            .task_events
+            .iter()
+            .filter(|e| &*e.image == "web:2" && e.state == TaskState::Running)
+            .map(|e| (e.t, &*e.task_id))
+            .collect();
+        started.sort();
+        started
+            .iter()
+            .map(|(_, id)| run.task_events.iter().any(|e| &*e.task_id == *id && e.state == TaskState::Failed))
+            .collect()
+    };
+    for seed in 1..=3 {
+        let cycle = fates(&run(&scenario("cycle"), seed));
+        assert!(cycle.len() >= 6, "seed {seed}: the crashes are restarted: {cycle:?}");
+        let expected: Vec<bool> = (0..cycle.len()).map(|i| i % 2 == 0).collect();
+        assert_eq!(cycle, expected, "seed {seed}: every other container crashes, the first one first");
+        let first = fates(&run(&scenario("first"), seed));
+        assert_eq!(first.len(), 5, "seed {seed}: one crash, replaced once, four containers in the end: {first:?}");
+        assert_eq!(first, [true, false, false, false, false], "seed {seed}: only the first container crashes");
+    }
+}

@@ -314,7 +314,8 @@ impl Cluster {
             return;
         }
         self.report(id, TaskState::Starting, "starting", up, io);
-        let behavior = self.behavior(&self.run(id).spec.image);
+        let image = self.run(id).spec.image.clone();
+        let behavior = self.next_container_behavior(&image);
         let work = behavior.start.sample(&mut io.rng.start);
         self.run_mut(id).behavior = Some(behavior);
         self.daemon_submit(id, JobKind::Start, work, io);

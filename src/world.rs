@@ -209,6 +209,14 @@ impl World {
                 }
                 None => Err(format!("node {node} not found")),
             },
+            Action::NodeRm { node, force } => match self.manager.node_rm_allowed(node, *force) {
+                Ok(n) => {
+                    self.cluster.evict(n);
+                    self.manager.remove_node(n, self.cluster.view(), &mut io);
+                    Ok(())
+                }
+                Err(refusal) => Err(refusal),
+            },
             Action::NodeUp { node } => match self.cluster.node_named(node) {
                 Some(n) => {
                     self.cluster.restore_link(n, &mut io);

@@ -301,6 +301,14 @@ pub enum Action {
         /// New availability.
         availability: Availability,
     },
+    /// `docker node rm [--force] NODE`: the node leaves the swarm's store; its tasks are
+    /// ORPHANED and replaced elsewhere, and its agent is refused from then on.
+    NodeRm {
+        /// Node name.
+        node: String,
+        /// `--force`: remove it even while it is READY.
+        force: bool,
+    },
     /// The node stops answering heartbeats (crash, network cut).
     NodeDown {
         /// Node name.

@@ -12,7 +12,7 @@ use crate::scenario::{normalize_image, shell, suggest};
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
-docker node update --availability active|pause|drain NODE, docker kill [--signal KILL|TERM] SERVICE.SLOT..., \
+docker node update --availability active|pause|drain NODE, docker node rm [--force] NODE..., docker kill [--signal KILL|TERM] SERVICE.SLOT..., \
 docker secret create|rm|ls|inspect";
 
 /// Parses one command line into the actions it performs.
@@ -29,6 +29,7 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
         ["docker", "service", "create", args @ ..] => super::create_command::service_create(args, names),
         ["docker", "service", "rm" | "remove", args @ ..] => service_rm(args, names),
         ["docker", "node", "update", args @ ..] => node_update(args, names),
+        ["docker", "node", "rm" | "remove", args @ ..] => node_rm(args, names),
         ["docker", "kill", args @ ..] | ["docker", "container", "kill", args @ ..] => container_kill(args, names),
         ["docker", rest @ ..] => {
             let shown = rest.iter().take(2).copied().collect::<Vec<_>>().join(" ");
@@ -324,6 +325,32 @@ fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<Comma
     }
 }
 
+/// `docker node rm [--force] NODE...` (docker/cli `node/remove.go`: each node removed in turn).
+fn node_rm(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
+    const FLAGS: &[Flag] = &[switch("force", Some('f'))];
+    let parsed = parse_args(args, FLAGS, &[]).map_err(|e| vec![e])?;
+    if parsed.positional.is_empty() {
+        let hint = Some("usage: docker node rm [--force] NODE [NODE...]".into());
+        return Err(vec![error("\"docker node rm\" requires at least 1 argument.", hint)]);
+    }
+    let mut errors = Vec::new();
+    let mut force = false;
+    for (flag, value) in &parsed.flags {
+        match parse_bool(flag, value) {
+            Ok(b) => force = b,
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut actions = Vec::new();
+    for name in &parsed.positional {
+        match find_node(name, names) {
+            Ok(node) => actions.push(Action::NodeRm { node, force }),
+            Err(e) => errors.push(e),
+        }
+    }
+    if errors.is_empty() { Ok(actions) } else { Err(errors) }
+}
+
 /// A node by exact name, or an error with a did-you-mean.
 pub fn find_node(name: &str, names: Names<'_>) -> Result<String, CommandError> {
     if names.nodes.iter().any(|n| n == name) {
@@ -424,6 +451,17 @@ mod tests {
         );
         assert!(first_error("docker service scale web_agent=2").message.contains("replicated"));
         assert!(first_error("docker service scale web_web").message.contains("invalid scale specifier"));
+    }
+
+    #[test]
+    fn node_rm_forms() {
+        let rm = |node: &str, force| Action::NodeRm { node: node.into(), force };
+        assert_eq!(run("docker node rm node-2").unwrap(), vec![rm("node-2", false)]);
+        assert_eq!(run("docker node rm -f node-2 node-1").unwrap(), vec![rm("node-2", true), rm("node-1", true)]);
+        assert_eq!(run("docker node remove --force=false node-2").unwrap(), vec![rm("node-2", false)]);
+        assert_eq!(first_error("docker node rm").message, "\"docker node rm\" requires at least 1 argument.");
+        assert!(first_error("docker node rm node-9").hint.is_some_and(|h| h.contains("node-")), "did-you-mean");
+        assert_eq!(first_error("docker node rm --forse node-2").hint.as_deref(), Some("did you mean --force?"));
     }
 
     #[test]

@@ -70,6 +70,8 @@ struct Machine {
     daemon_up: bool,
     /// `node_up` or `daemon_start` happened; the agent has not registered yet.
     reconnecting: bool,
+    /// Removed from the swarm (`docker node rm`): its agent is refused for good.
+    removed: bool,
     /// Its agent's task operations, handled one at a time.
     agent: AgentQueue,
     /// Its container daemon (starts and stops share it).
@@ -128,6 +130,7 @@ impl Cluster {
                 link_up: !spec.down,
                 daemon_up: true,
                 reconnecting: false,
+                removed: false,
                 agent: AgentQueue::default(),
                 daemon: Daemon::default(),
                 images: ImageStore::new(&spec.cached_images),

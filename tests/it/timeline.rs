@@ -206,3 +206,62 @@ x-simulation:
         assert_eq!(first, [true, false, false, false, false], "seed {seed}: only the first container crashes");
     }
 }
+
+#[test]
+fn node_rm_orphans_the_nodes_tasks_and_the_node_never_comes_back() {
+    // Checks controlapi RemoveNode: a READY worker is refused without --force and a manager
+    // always (Docker's words); with --force its running tasks become ORPHANED in the instant
+    // the command lands and are replaced elsewhere after the restart delay (5 s; the old tasks
+    // are not waited for); nothing is placed on it again, even when its link comes back; and a
+    // later command naming it finds no node.
+    let yaml = r#"
+services:
+  web:
+    image: web:1
+    deploy:
+      replicas: 6
+x-simulation:
+  stack: t
+  until: 90s
+  cluster:
+    nodes:
+      - {name: a, role: manager}
+      - {name: b}
+      - {name: c}
+  timeline:
+    - at: 20s
+      run: docker node rm b
+    - at: 21s
+      run: docker node rm a
+    - at: 22s
+      run: docker node rm --force b
+    - at: 30s
+      node_down: b
+    - at: 40s
+      node_up: b
+    - at: 50s
+      run: docker node update --availability drain b
+"#;
+    for seed in 1..=3 {
+        let run = run(yaml, seed);
+        let refusals: Vec<&str> = run.actions.iter().map(|a| a.2.as_deref().unwrap_or("ok")).collect();
+        assert!(refusals[0].ends_with("is not down and can't be removed"), "seed {seed}: {refusals:?}");
+        assert!(refusals[1].contains("is a cluster manager"), "seed {seed}: {refusals:?}");
+        assert_eq!(refusals[2], "ok", "seed {seed}");
+        assert_eq!(refusals[5], "node b not found", "seed {seed}");
+        let orphaned: Vec<_> = run.task_events.iter().filter(|e| e.state == TaskState::Orphaned).collect();
+        assert!(!orphaned.is_empty(), "seed {seed}: b had tasks");
+        assert!(orphaned.iter().all(|e| &*e.node == "b" && e.t > secs(22) && e.t < secs(23)), "seed {seed}");
+        let replaced: Vec<SimTime> = run
+            .task_events
+            .iter()
+            .filter(|e| e.t > secs(22) && e.state == TaskState::Running && e.desired_state == TaskState::Running)
+            .map(|e| e.t)
+            .collect();
+        assert_eq!(replaced.len(), orphaned.len() / 2, "seed {seed}: one replacement per orphaned task");
+        assert!(replaced.iter().all(|t| *t > secs(27)), "seed {seed}: the restart delay applies: {replaced:?}");
+        let placed_on_b_later =
+            run.task_events.iter().any(|e| e.t > secs(22) && &*e.node == "b" && e.state == TaskState::Assigned);
+        assert!(!placed_on_b_later, "seed {seed}: a task went to the removed node");
+    }
+}

@@ -75,10 +75,19 @@ impl Cluster {
         io.q.after(wait, Event::NodeReconnects { node });
     }
 
+    /// `docker node rm`: the manager refuses the node's session from now on ("node … was
+    /// removed from swarm"); its containers are left as they are, cut off from the swarm.
+    pub(crate) fn evict(&mut self, node: NodeId) {
+        let m = &mut self.machines[node.0 as usize];
+        m.removed = true;
+        m.reachable = false;
+        m.reconnecting = false;
+    }
+
     /// The agent's session is registered again; false when it already was, or cannot be.
     pub(crate) fn reconnect(&mut self, node: NodeId) -> bool {
         let m = &mut self.machines[node.0 as usize];
-        if m.reachable || !m.reconnecting {
+        if m.reachable || !m.reconnecting || m.removed {
             return false;
         }
         m.reconnecting = false;

@@ -123,7 +123,7 @@ impl Manager {
                 self.service_update(sid, &u, cluster, io)
             }
             Action::NodeAvailability { node, availability } => {
-                let Some(n) = self.store.nodes().iter().find(|n| n.spec.name == *node).map(|n| n.id) else {
+                let Some(n) = self.store.node_named(node) else {
                     return Err(format!("node {node} not found"));
                 };
                 self.set_availability(n, *availability, cluster, io);
@@ -142,6 +142,7 @@ impl Manager {
                 Ok(())
             }
             Action::Rollout { .. }
+            | Action::NodeRm { .. }
             | Action::NodeDown { .. }
             | Action::NodeUp { .. }
             | Action::RegistryOutage { .. }
@@ -151,6 +152,49 @@ impl Manager {
             | Action::DaemonKill { .. }
             | Action::DaemonStart { .. } => unreachable!("rollouts and the machines' events are not the manager's"),
         }
+    }
+
+    /// controlapi `RemoveNode`'s refusals for the node named `name`: Docker's answer, or the
+    /// node to remove.
+    pub(crate) fn node_rm_allowed(&self, name: &str, force: bool) -> Result<NodeId, String> {
+        let Some(node) = self.store.node_named(name) else { return Err(format!("node {name} not found")) };
+        let n = self.store.node(node);
+        let refused = |why: String| format!("rpc error: code = FailedPrecondition desc = node {} {why}", n.docker_id);
+        if n.spec.role == crate::model::cluster::NodeRole::Manager {
+            return Err(refused(
+                "is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal"
+                    .into(),
+            ));
+        }
+        if !force && !n.down {
+            return Err(refused("is not down and can't be removed".into()));
+        }
+        Ok(node)
+    }
+
+    /// controlapi `RemoveNode` once allowed: in one transaction its tasks not yet past RUNNING
+    /// become ORPHANED (`orphanNodeTasks`: the dispatcher can no longer report them) and the
+    /// node is deleted. The orchestrator then restarts its replicated tasks elsewhere
+    /// (`restartTasksByNodeID`: the restart delay applies, the old task is not waited for) and
+    /// the global orchestrator drops the node's tasks; the updater sees an orphaned task of the
+    /// new spec as a failure.
+    pub(crate) fn remove_node(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        self.dispatcher_forget(node);
+        self.store.remove_node(node);
+        let watch = io.latency(|l| &l.watch);
+        for id in self.store.tasks_on(node) {
+            self.release_gates_waiting_on(id, cluster, io);
+            if self.store.task(id).state < TaskState::Complete {
+                self.set_state(id, TaskState::Orphaned, "Task belonged to a node that has been deleted", cluster, io);
+                io.q.after(watch, Event::UpdaterObserves { task: id, state: TaskState::Orphaned });
+            }
+            let t = self.store.task(id);
+            if t.desired <= TaskState::Running && !self.store.service(t.service).is_global() {
+                self.restart(id, cluster, io);
+            }
+        }
+        self.reconcile_all(io);
+        self.arm_schedule_tick(io);
     }
 
     /// The tasks that may hold the container a command names (`SERVICE.SLOT`, or

@@ -174,9 +174,17 @@ impl Manager {
         }
     }
 
+    /// The node was removed: its pending deadlines are stale.
+    pub(super) fn dispatcher_forget(&mut self, node: NodeId) {
+        self.dispatcher.epochs[node.0 as usize] += 1;
+    }
+
     /// The node's session is registered again: READY; its agent learns the desired states it
     /// missed.
     pub(crate) fn node_reconnected(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        if self.store.node(node).removed {
+            return; // its certificate is revoked: "node … was removed from swarm"
+        }
         self.store.set_down(node, false);
         self.dispatcher.epochs[node.0 as usize] += 1;
         for id in self.store.tasks_on(node) {

@@ -142,7 +142,7 @@ impl Manager {
     /// constraints exclude it.
     pub(super) fn global_node_eligible(&self, sid: ServiceId, node: NodeId) -> bool {
         let n = self.store.node(node);
-        if n.down || n.availability == Availability::Drain {
+        if n.down || n.removed || n.availability == Availability::Drain {
             return false;
         }
         let view = self.node_view(node, sid);

@@ -116,6 +116,11 @@ impl Manager {
         for id in bound {
             let task = self.store.task(id);
             let node = task.node.expect("bound");
+            if self.store.node(node).removed {
+                // The global orchestrator deletes the tasks of a deleted node.
+                self.scheduler.pending.remove(&id);
+                continue;
+            }
             let view = self.node_view(node, sid);
             let placement = &self.store.service(sid).spec_at(task.spec).task.placement;
             match schedule_group(std::slice::from_ref(&view), placement, 1, TieBreak::Index).remove(0) {
@@ -133,13 +138,14 @@ impl Manager {
             tie = TieBreak::Shuffled(io.rng.races.between(0, u64::MAX));
             io.rng.races.shuffle(&mut free);
         }
-        let views: Vec<NodeView<'_>> =
-            (0..self.store.nodes().len()).map(|i| self.node_view(NodeId(i as u32), sid)).collect();
+        // A removed node is no longer in the scheduler's node set at all.
+        let ids: Vec<NodeId> = self.store.nodes().iter().filter(|n| !n.removed).map(|n| n.id).collect();
+        let views: Vec<NodeView<'_>> = ids.iter().map(|&n| self.node_view(n, sid)).collect();
         let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, free.len(), tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
             match choice {
-                Ok(i) => self.assign(id, NodeId(i as u32), cluster, io),
+                Ok(i) => self.assign(id, ids[i], cluster, io),
                 Err(why) => self.leave_pending(id, why, io),
             }
         }

@@ -22,6 +22,9 @@ pub(crate) struct NodeRecord {
     pub availability: Availability,
     /// `Status.State` is DOWN: its heartbeat deadline passed.
     pub down: bool,
+    /// Removed by `docker node rm` (swarmkit deletes the object; its index stays so that task
+    /// records keep naming it).
+    pub removed: bool,
     /// Active tasks (assigned, desired ≤ RUNNING) per service: the scheduler's `nodeInfo`.
     pub service_tasks: BTreeMap<ServiceId, u64>,
     /// Active tasks of every service.
@@ -186,6 +189,7 @@ impl Store {
                 id: NodeId(i as u32),
                 availability: spec.availability,
                 down: spec.down,
+                removed: false,
                 service_tasks: BTreeMap::new(),
                 total_tasks: 0,
                 failures: Vec::new(),
@@ -390,6 +394,16 @@ impl Store {
     /// The node's status: DOWN (heartbeat expired) or READY again.
     pub(super) fn set_down(&mut self, node: NodeId, down: bool) {
         self.nodes[node.0 as usize].down = down;
+    }
+
+    /// `DeleteNode`: the node is gone from the store.
+    pub(super) fn remove_node(&mut self, node: NodeId) {
+        self.nodes[node.0 as usize].removed = true;
+    }
+
+    /// The live (not removed) node with this name.
+    pub(super) fn node_named(&self, name: &str) -> Option<NodeId> {
+        self.nodes.iter().find(|n| !n.removed && n.spec.name == name).map(|n| n.id)
     }
 
     /// A task of `sid` at `version` failed on `node` at `now` (`monitorFailures`: only the

@@ -32,6 +32,7 @@ use std::path::{Path as FsPath, PathBuf};
 pub use error::{Diagnostic, ScenarioError};
 pub use raw::{Document, ParseError};
 
+use crate::model::cluster::NodeRole;
 use crate::model::scenario::{Action, Scenario};
 use locate::Path;
 use raw::Yaml;
@@ -257,7 +258,8 @@ fn assemble(
             }
         }
     }
-    let names = docker_cli::Names { services: &known, nodes: &node_names, base_dir };
+    let managers: Vec<String> = nodes.iter().filter(|n| n.role == NodeRole::Manager).map(|n| n.name.clone()).collect();
+    let names = docker_cli::Names { services: &known, nodes: &node_names, managers: &managers, base_dir };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let traffic =

@@ -376,7 +376,10 @@ mod tests {
 
     fn run(line: &str) -> Result<Vec<Action>, Vec<CommandError>> {
         let nodes = vec!["node-1".to_string(), "node-2".to_string()];
-        parse(line, Names { services: &services(), nodes: &nodes, base_dir: std::path::Path::new(".") })
+        parse(
+            line,
+            Names { services: &services(), nodes: &nodes, managers: &nodes[..1], base_dir: std::path::Path::new(".") },
+        )
     }
 
     fn update(line: &str) -> ServiceUpdate {

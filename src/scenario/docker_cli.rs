@@ -32,6 +32,8 @@ pub struct Names<'a> {
     pub services: &'a [ServiceRef],
     /// The cluster's node names.
     pub nodes: &'a [String],
+    /// Those of them that are managers.
+    pub managers: &'a [String],
     /// The scenario file's folder (relative secret files are read from it).
     pub base_dir: &'a std::path::Path,
 }

@@ -443,6 +443,22 @@ fn node_fault(c: &mut Checker<'_>, key: &str, v: &Yaml, path: &Path, names: Name
             return (Vec::new(), String::new());
         }
     };
+    if names.managers.contains(&node) {
+        // The simulated control plane runs on the manager: a manager that loses its workers or
+        // restarts (the new leader marks every node UNKNOWN and waits up to six heartbeat
+        // periods for each to register again, swarmkit `markNodesUnknown`) is not modelled.
+        let what = if key.starts_with("node") { "cutting a manager's link" } else { "killing a manager's daemon" };
+        c.error(
+            path,
+            format!("{key} {node}: {what} is not simulated ({node} is a manager, where the control plane runs)"),
+            Some(if key == "node_down" {
+                format!("to isolate {node}, cut every worker with node_down: the manager marks them DOWN and keeps its own tasks")
+            } else {
+                format!("give {key} to a worker (role: worker)")
+            }),
+        );
+        return (Vec::new(), String::new());
+    }
     let text = format!("{key} {node}");
     let action = match key {
         "node_down" => Action::NodeDown { node },

@@ -249,3 +249,24 @@ fn per_container_changes_are_checked_item_by_item() {
     let d = find(&diags, "x-simulation.images.web:2.per_container.first[1] must be a mapping");
     assert_eq!(at(&d), (Some(12), Some(11)));
 }
+
+#[test]
+fn faults_of_the_manager_are_refused_not_simulated_wrongly() {
+    // The control plane runs on the manager: cutting it or killing its daemon would need the
+    // leader's restart (nodes UNKNOWN, then READY or DOWN), which is not modelled; a worker's
+    // faults are accepted.
+    let diags = errors(
+        "services:\n  web:\n    image: web:1\nx-simulation:\n  cluster: {nodes: 2}\n  timeline:\n    - {at: 1s, node_down: node-1}\n    - {at: 2s, daemon_kill: node-1}\n    - {at: 3s, daemon_kill: node-2}\n",
+    );
+    assert_eq!(diags.len(), 2, "{diags:#?}");
+    let d = find(
+        &diags,
+        "x-simulation.timeline[0].node_down node_down node-1: cutting a manager's link is not simulated (node-1 is a manager, where the control plane runs)",
+    );
+    assert!(d.hint.as_deref().is_some_and(|h| h.contains("cut every worker")), "{d:#?}");
+    let d = find(
+        &diags,
+        "x-simulation.timeline[1].daemon_kill daemon_kill node-1: killing a manager's daemon is not simulated (node-1 is a manager, where the control plane runs)",
+    );
+    assert_eq!(d.hint.as_deref(), Some("give daemon_kill to a worker (role: worker)"));
+}

@@ -35,6 +35,16 @@ pub(crate) const MAX_COMPARE_SEEDS: u64 = 10_000;
 /// Runs one statistical expectation (`runs: N`) simulates.
 pub(crate) const MAX_EXPECT_RUNS: u64 = 100_000;
 
+/// Bytes of one input file (a scenario, a stack file, a trace's csv). The largest bundled
+/// scenario is a few kilobytes and a 100,000-action timeline about 10 MB; a file larger than
+/// this is refused before it is read, so a wrong path (a disk image, a log) costs nothing.
+pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
+
+/// Nesting of YAML flow collections (`[[[…]]]`, `{a: {b: …}}`). The YAML scanner's cost grows
+/// with the square of the depth before its own recursion limit (128) is reached — 80,000
+/// brackets took 13 s — so the text is checked first, with the parser's own limit.
+pub(crate) const MAX_YAML_FLOW_DEPTH: usize = 128;
+
 /// Rows of one trace file `compare` and `calibrate` read (a recording of an hour at the
 /// recorder's 0.15 s poll with 1,000 tasks changing every poll stays well below).
 pub(crate) const MAX_TRACE_ROWS: usize = 5_000_000;

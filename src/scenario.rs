@@ -32,6 +32,7 @@ use std::path::{Path as FsPath, PathBuf};
 pub use error::{Diagnostic, ScenarioError};
 pub use raw::{Document, ParseError};
 
+use crate::limits::MAX_INPUT_BYTES;
 use crate::model::cluster::NodeRole;
 use crate::model::scenario::{Action, Scenario};
 use locate::Path;
@@ -43,12 +44,34 @@ pub fn load(path: &FsPath) -> Result<Scenario, ScenarioError> {
     load_with_warnings(path).map(|(scenario, _)| scenario)
 }
 
+/// Reads an input file whole, refusing one larger than [`MAX_INPUT_BYTES`] before reading it
+/// (and a file that grows past it while being read).
+pub fn read_bounded(path: &FsPath) -> std::io::Result<String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let too_big = || {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than deploysim's limit of {} MiB for an input file", MAX_INPUT_BYTES >> 20),
+        )
+    };
+    if file.metadata()?.len() > MAX_INPUT_BYTES {
+        return Err(too_big());
+    }
+    let mut text = String::new();
+    file.take(MAX_INPUT_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_big());
+    }
+    Ok(text)
+}
+
 /// Loads and validates the scenario in `path`, also returning warnings (options Docker would
 /// ignore, settings that have no effect), each rendered as a paragraph.
 pub fn load_with_warnings(path: &FsPath) -> Result<(Scenario, Vec<String>), ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
+    let text =
+        read_bounded(path).map_err(|e| ScenarioError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
     load_str_with_warnings(&text, path)
 }
 
@@ -56,8 +79,8 @@ pub fn load_with_warnings(path: &FsPath) -> Result<(Scenario, Vec<String>), Scen
 /// tools that lay them out themselves, like `deploysim check --format json`).
 pub fn load_with_diagnostics(path: &FsPath) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ScenarioError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
+    let text =
+        read_bounded(path).map_err(|e| ScenarioError::whole_file(&file, format!("cannot read scenario file: {e}")))?;
     load_diagnostics(&text, path)
 }
 
@@ -186,7 +209,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
 /// Reads and parses the stack file of a simulation file; problems go on its `stack:` line.
 fn read_stack(c: &mut Checker<'_>, path: &PathBuf) -> Option<(String, Vec<(String, Yaml)>)> {
     let at = Path::root().key("stack");
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_bounded(path) {
         Ok(t) => t,
         Err(e) => {
             c.error(

@@ -143,7 +143,7 @@ pub(crate) fn write_outputs(
 
 /// The scenario file named on the command line (bad input when it cannot be read).
 pub(crate) fn read_scenario(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| Error::input(format!("cannot read '{}': {e}", path.display())))
+    crate::scenario::read_bounded(path).map_err(|e| Error::input(format!("cannot read '{}': {e}", path.display())))
 }
 
 /// Every core the OS gives us (1 if it will not say).

@@ -1,6 +1,8 @@
 //! YAML text to a plain tree. The only file that touches `serde_yaml`, so that changing the YAML
 //! library is a one-file change.
 
+use crate::limits::MAX_YAML_FLOW_DEPTH;
+
 /// A YAML value, reduced to what a compose file can hold. Mappings keep file order.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) enum Yaml {
@@ -67,9 +69,58 @@ pub struct ParseError {
 
 /// Parses one YAML document, applying `<<` merge keys (compose files use them with anchors).
 pub(super) fn parse(text: &str) -> Result<Yaml, ParseError> {
+    check_flow_depth(text)?;
     let mut value: serde_yaml::Value = serde_yaml::from_str(text).map_err(to_parse_error)?;
     value.apply_merge().map_err(to_parse_error)?;
     Ok(convert(value))
+}
+
+/// Refuses flow collections nested deeper than the parser's own recursion limit before the
+/// parser sees them: its scanner would spend time quadratic in the depth first. Brackets inside
+/// quoted scalars and comments do not count; a bracket inside a plain scalar (`CMD [ -f x ]`)
+/// does, which only matters past 128 unmatched ones.
+fn check_flow_depth(text: &str) -> Result<(), ParseError> {
+    let (mut depth, mut quote, mut line, mut column) = (0usize, None::<char>, 1usize, 0usize);
+    let mut previous = '\n';
+    let mut chars = text.chars().peekable();
+    while let Some(ch) = chars.next() {
+        column += 1;
+        match (quote, ch) {
+            (_, '\n') => {
+                line += 1;
+                column = 0;
+            }
+            (Some('"'), '\\') => {
+                chars.next();
+                column += 1;
+            }
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '#') if previous.is_whitespace() => {
+                // A comment runs to the end of the line.
+                while chars.peek().is_some_and(|&c| c != '\n') {
+                    chars.next();
+                }
+            }
+            (None, '\'' | '"') if depth > 0 || matches!(previous, ' ' | '\t' | '\n' | ':' | '-') => quote = Some(ch),
+            (None, '[' | '{') => {
+                depth += 1;
+                if depth > MAX_YAML_FLOW_DEPTH {
+                    return Err(ParseError {
+                        message: format!(
+                            "flow collections nested more than {MAX_YAML_FLOW_DEPTH} levels deep (deploysim's limit, the YAML parser's own)"
+                        ),
+                        line: Some(line),
+                        column: Some(column),
+                    });
+                }
+            }
+            (None, ']' | '}') => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = ch;
+    }
+    Ok(())
 }
 
 fn to_parse_error(e: serde_yaml::Error) -> ParseError {
@@ -253,6 +304,18 @@ mod tests {
         let e = parse("a: 1\n b: 2\n").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.column.is_some());
+    }
+
+    #[test]
+    fn deep_flow_nesting_is_refused_before_parsing_and_quoted_brackets_do_not_count() {
+        let deep = format!("x: {}{}\n", "[".repeat(129), "]".repeat(129));
+        let e = parse(&deep).unwrap_err();
+        assert!(e.message.contains("nested more than 128 levels"), "{e:?}");
+        assert_eq!((e.line, e.column), (Some(1), Some(4 + 128)));
+        let within = format!("x: {}{}\n", "{a: ".repeat(120), "}".repeat(120));
+        assert!(parse(&within).is_ok(), "the parser's own limit counts the block levels too (128 in all)");
+        let quoted = format!("x: \"{}\"\ny: '{}'\n# {}\n", "[".repeat(500), "{".repeat(500), "[".repeat(500));
+        assert!(parse(&quoted).is_ok());
     }
 
     #[test]

@@ -74,3 +74,23 @@ fn a_sweep_beyond_the_run_limit_is_refused_before_it_starts() {
     assert_eq!(code, Some(2), "{out}");
     assert!(out.contains("20000000 runs: more than deploysim's limit of 10000000"), "{out}");
 }
+
+#[test]
+fn hostile_yaml_is_refused_quickly_and_a_huge_file_is_not_read() {
+    // Checks the reliability issue's fifth finding: 80,000 nested brackets used to take the YAML
+    // scanner 13 s (quadratic) before its recursion limit; now the depth is checked first. A file
+    // over the input limit is refused from its size alone (a sparse file: nothing is written).
+    let deep = format!("services:\n  web:\n    image: a\nx-y: {}{}\n", "[".repeat(80_000), "]".repeat(80_000));
+    let (code, out) = on_scenario(&deep, "check", &[]);
+    assert_eq!(code, Some(2), "{out}");
+    assert!(out.contains("nested more than 128 levels deep") && out.contains(":4:"), "{out}");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let huge = dir.path().join("huge.yml");
+    std::fs::File::create(&huge).and_then(|f| f.set_len(65 << 20)).expect("a sparse 65 MiB file");
+    for command in ["check", "run"] {
+        let out = deploysim(&[command, huge.to_str().expect("utf-8")]);
+        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(out.status.code(), Some(2), "{command}: {text}");
+        assert!(text.contains("larger than deploysim's limit of 64 MiB"), "{command}: {text}");
+    }
+}

@@ -27,7 +27,7 @@ mod tests;
 mod tests_validation;
 
 use std::collections::BTreeSet;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 
 pub use error::{Diagnostic, ScenarioError};
 pub use raw::{Document, ParseError};
@@ -207,7 +207,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
 }
 
 /// Reads and parses the stack file of a simulation file; problems go on its `stack:` line.
-fn read_stack(c: &mut Checker<'_>, path: &PathBuf) -> Option<(String, Vec<(String, Yaml)>)> {
+fn read_stack(c: &mut Checker<'_>, path: &FsPath) -> Option<(String, Vec<(String, Yaml)>)> {
     let at = Path::root().key("stack");
     let text = match read_bounded(path) {
         Ok(t) => t,

@@ -29,6 +29,10 @@ pub(crate) const MAX_EVENTS: u64 = 1_000_000_000;
 /// Runs of one `deploysim sweep` (policies × seeds) or shard of it.
 pub(crate) const MAX_SWEEP_RUNS: u64 = 10_000_000;
 
+/// Policies of one sweep (the product of its `--set` value counts): each has a row in
+/// `sweep.csv`, a point on the Pareto plot and its snippet in memory.
+pub(crate) const MAX_SWEEP_POLICIES: u64 = 100_000;
+
 /// Seeds one `deploysim compare --seeds` simulates.
 pub(crate) const MAX_COMPARE_SEEDS: u64 = 10_000;
 
@@ -44,6 +48,10 @@ pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
 /// with the square of the depth before its own recursion limit (128) is reached — 80,000
 /// brackets took 13 s — so the text is checked first, with the parser's own limit.
 pub(crate) const MAX_YAML_FLOW_DEPTH: usize = 128;
+
+/// Frames of one `deploysim ps --watch` (a day of simulated time at one frame a second is
+/// 86,400): `--interval 1ns` over a minute would be 60 billion.
+pub(crate) const MAX_WATCH_FRAMES: u64 = 1_000_000;
 
 /// Rows of one trace file `compare` and `calibrate` read (a recording of an hour at the
 /// recorder's 0.15 s poll with 1,000 tasks changing every poll stays well below).

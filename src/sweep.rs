@@ -59,7 +59,9 @@ pub(crate) mod stats;
 #[cfg(test)]
 mod tests;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use crate::limits::MAX_SWEEP_POLICIES;
 
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
@@ -84,25 +86,64 @@ pub(crate) struct Plan {
     pub snippets: Vec<String>,
 }
 
-/// Parses the `--set`s and loads every policy's scenario from `text` (the scenario file at
-/// `path`), in policy order. Errors are bad input: a bad `--set`, or a policy whose scenario
-/// does not load.
-pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Vec<Scenario>), String> {
+/// Each policy's scenario, made from the scenario file when a run needs it: a sweep of 100,000
+/// policies holds one scenario per worker thread, not 100,000.
+pub(crate) struct Scenarios {
+    base: Document,
+    params: Vec<Param>,
+    policies: Vec<Vec<usize>>,
+    path: PathBuf,
+}
+
+impl Scenarios {
+    /// Number of policies.
+    pub(crate) fn len(&self) -> usize {
+        self.policies.len()
+    }
+
+    /// Policy `policy`'s scenario (bad input when its values do not load).
+    pub(crate) fn load(&self, policy: usize) -> Result<Scenario, String> {
+        let values = &self.policies[policy];
+        let doc = edit(&self.base, &self.params, values)?;
+        crate::scenario::load_str(&doc.to_text(), &self.path)
+            .map_err(|e| format!("policy {}: {e}", params::describe(&self.params, values)))
+    }
+}
+
+/// The number of policies the `--set`s make (the product of their value counts), without
+/// making them: a sweep too large is refused before any work.
+pub(crate) fn policy_count(sets: &[String]) -> Result<u64, String> {
+    let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
+    Ok(params.iter().fold(1u64, |n, p| n.saturating_mul(p.values.len() as u64)))
+}
+
+/// Parses the `--set`s and checks that every policy's scenario loads from `text` (the scenario
+/// file at `path`), in policy order, keeping none of them. Errors are bad input: a bad `--set`,
+/// too many policies, or a policy whose scenario does not load.
+pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Scenarios), String> {
+    let count = policy_count(sets)?;
+    if count > MAX_SWEEP_POLICIES {
+        return Err(format!(
+            "the --set values make {count} policies: more than deploysim's limit of {MAX_SWEEP_POLICIES} per sweep"
+        ));
+    }
     let base = Document::parse(text).map_err(|e| format!("{}: invalid YAML: {}", path.display(), e.message))?;
     let params: Vec<Param> = sets.iter().map(|s| params::parse_set(s)).collect::<Result<_, _>>()?;
     let policies = params::cartesian(&params);
     let blocks = snippet_blocks(&params);
     let mut snippets = Vec::with_capacity(policies.len());
-    let mut scenarios = Vec::with_capacity(policies.len());
+    let mut first = None;
     for policy in &policies {
         let doc = edit(&base, &params, policy)?;
         let scenario = crate::scenario::load_str(&doc.to_text(), path)
             .map_err(|e| format!("policy {}: {e}", params::describe(&params, policy)))?;
         snippets.push(if blocks.is_empty() { String::new() } else { doc.snippet(&blocks) });
-        scenarios.push(scenario);
+        first.get_or_insert(scenario);
     }
-    let service = target_service(&scenarios[0]).ok_or("the scenario has no service")?;
-    let name = scenarios[0].name.clone();
+    let first = first.ok_or("the --set values make no policy")?;
+    let service = target_service(&first).ok_or("the scenario has no service")?;
+    let name = first.name.clone();
+    let scenarios = Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf() };
     Ok((Plan { name, params, policies, service, snippets }, scenarios))
 }
 
@@ -137,11 +178,16 @@ fn target_service(scenario: &Scenario) -> Option<String> {
     updated.or_else(|| scenario.services.first().map(|s| s.name.clone()))
 }
 
-/// Figures of every policy, grouped from the runs (which come in (policy, seed) order).
+/// Figures of every policy, grouped from the runs (which come in (policy, seed) order: one pass,
+/// not a scan of every run per policy).
 pub(crate) fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
+    let mut groups = runs.chunk_by(|a, b| a.policy == b.policy).peekable();
     (0..plan.policies.len())
         .map(|p| {
-            let mine: Vec<&RunFigures> = runs.iter().filter(|r| r.policy == p).collect();
+            let mine: Vec<&RunFigures> = match groups.peek() {
+                Some(g) if g[0].policy == p => groups.next().map(|g| g.iter().collect()).unwrap_or_default(),
+                _ => Vec::new(),
+            };
             policy_stats::columns(&mine)
         })
         .collect()

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use crate::commands::Error;
 use crate::commands::args::parse_duration_arg;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
+use crate::limits::MAX_WATCH_FRAMES;
 use crate::ps::replay::HistoryLimits;
 use crate::ps::service;
 use crate::ps::view::{Listing, View, snapshot};
@@ -69,6 +70,17 @@ pub fn run(args: &PsArgs) -> Result<(), Error> {
         return Err(Error::input("--interval must be longer than 0s"));
     }
     let from = SimTime(args.at.map_or(0, SimDuration::as_nanos));
+    let frames = record.end_time.0.saturating_sub(from.0) / step.as_nanos() + 1;
+    if frames > MAX_WATCH_FRAMES {
+        // Rounded up to whole milliseconds: a hint to type, not a figure to the nanosecond.
+        let ms = record.end_time.0.saturating_sub(from.0).div_ceil(MAX_WATCH_FRAMES - 1).div_ceil(1_000_000);
+        let shortest = SimDuration::from_millis(ms.max(1));
+        return Err(Error::input(format!(
+            "--interval {step} makes {frames} frames of the run's {}: more than deploysim's limit of \
+             {MAX_WATCH_FRAMES}\n  hint: use --interval {shortest} or longer",
+            SimDuration(record.end_time.0.saturating_sub(from.0))
+        )));
+    }
     let times = watch::frame_times(from, record.end_time, step);
     let mode = if terminal {
         let title = format!("Every {step} at {}x: deploysim ps {}", args.speed, scenario.name);

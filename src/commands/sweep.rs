@@ -12,7 +12,7 @@ use crate::commands::simulate::{SimulateOptions, simulate};
 use crate::model::scenario::Scenario;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
-use crate::sweep::{Plan, check_traffic, goals, outputs, plan, shard, story};
+use crate::sweep::{Plan, Scenarios, check_traffic, goals, outputs, plan, policy_count, shard, story};
 
 /// Run a scenario under every combination of policy values over many seeds, write runs.csv
 /// and sweep.csv, and recommend a policy (see the README's sweep section).
@@ -57,20 +57,26 @@ pub fn run(args: &SweepArgs) -> Result<(), Error> {
     }
     let (objective, constraints) = goals(args.objective.as_deref(), &args.constraints).map_err(Error::input)?;
     let text = read_scenario(&args.scenario)?;
-    let (plan, scenarios) = plan(&text, &args.scenario, &args.sets).map_err(Error::input)?;
-    check_traffic(&scenarios[0], &plan.service, &objective, &constraints).map_err(Error::input)?;
-    let total = (plan.policies.len() as u64).saturating_mul(args.seeds);
+    // The size first: a sweep over the limit is refused before any policy is made.
+    let policies = policy_count(&args.sets).map_err(Error::input)?;
+    let total = policies.saturating_mul(args.seeds);
     if total > MAX_SWEEP_RUNS {
         return Err(Error::input(format!(
-            "{} policies x {} seeds = {total} runs: more than deploysim's limit of {MAX_SWEEP_RUNS} per sweep",
-            plan.policies.len(),
+            "{policies} policies x {} seeds = {total} runs: more than deploysim's limit of {MAX_SWEEP_RUNS} per sweep",
             args.seeds
         )));
     }
+    let (plan, scenarios) = plan(&text, &args.scenario, &args.sets).map_err(Error::input)?;
+    let first = scenarios.load(0).map_err(Error::input)?;
+    check_traffic(&first, &plan.service, &objective, &constraints).map_err(Error::input)?;
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
+    let shard = args.shard.unwrap_or(Shard::WHOLE);
+    if !args.quiet {
+        eprintln!("{}", estimate(&first, &plan.service, shard.jobs(total as usize).count(), threads));
+    }
+    drop(first);
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut bar = progress_bar();
-    let shard = args.shard.unwrap_or(Shard::WHOLE);
     let runs = run_all(&scenarios, &plan.service, args.seeds, shard, threads, show.then_some(&mut bar as _));
     let default_dir = PathBuf::from("reports").join(format!("{}-sweep", plan.name));
     match args.shard {
@@ -151,6 +157,26 @@ pub(crate) fn default_threads() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
 }
 
+/// The sweep's size and how long it should take, said before it starts: one run of the first
+/// policy is timed (wall time feeds only this line, never the results).
+#[allow(clippy::disallowed_methods)]
+fn estimate(first: &Scenario, service: &str, runs: usize, threads: usize) -> String {
+    let started = std::time::Instant::now();
+    let _ = figures(&simulate(first.clone(), Some(1), &SimulateOptions::default()), service, 0);
+    let per_run = started.elapsed().as_secs_f64();
+    let wall = per_run * runs as f64 / threads.min(runs.max(1)) as f64;
+    let wall = match wall {
+        w if w < 1.0 => "under a second".to_string(),
+        w if w < 120.0 => format!("about {w:.0} s"),
+        w if w < 7200.0 => format!("about {:.0} min", w / 60.0),
+        w => format!("about {:.1} h", w / 3600.0),
+    };
+    format!(
+        "sweep: {runs} runs on {threads} threads, {wall} (one run of the first policy took {:.1} ms)",
+        per_run * 1e3
+    )
+}
+
 /// A one-line progress bar with an ETA on stderr (only used on a terminal).
 #[allow(clippy::disallowed_methods)] // wall time only feeds the ETA display, never the results
 fn progress_bar() -> impl FnMut(usize, usize) {
@@ -176,7 +202,7 @@ fn progress_bar() -> impl FnMut(usize, usize) {
 /// number before they are returned. `on_progress`, if any, is called (from the calling thread)
 /// with the jobs done so far.
 pub(crate) fn run_all(
-    scenarios: &[Scenario],
+    scenarios: &Scenarios,
     service: &str,
     seeds: u64,
     shard: Shard,
@@ -192,8 +218,10 @@ pub(crate) fn run_all(
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
                 let mut local = Vec::new();
+                // The policy this worker ran last and its scenario (consecutive jobs mostly share one).
+                let mut current: Option<(usize, Scenario)> = None;
                 while let Some(&job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    local.push((job, run_one(scenarios, service, seeds, job)));
+                    local.push((job, run_one(scenarios, &mut current, service, seeds, job)));
                     done.fetch_add(1, Ordering::Relaxed);
                 }
                 results.lock().expect("a sweep worker panicked").extend(local);
@@ -209,10 +237,22 @@ pub(crate) fn run_all(
 }
 
 /// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
-fn run_one(scenarios: &[Scenario], service: &str, seeds: u64, job: usize) -> RunFigures {
+fn run_one(
+    scenarios: &Scenarios,
+    current: &mut Option<(usize, Scenario)>,
+    service: &str,
+    seeds: u64,
+    job: usize,
+) -> RunFigures {
     let policy = job / seeds as usize;
     let seed = (job as u64 % seeds) + 1;
-    figures(&simulate(scenarios[policy].clone(), Some(seed), &SimulateOptions::default()), service, policy)
+    if current.as_ref().is_none_or(|(p, _)| *p != policy) {
+        // `plan` loaded every policy once already: the same text loads the same way again.
+        let scenario = scenarios.load(policy).expect("every policy's scenario was checked by plan");
+        *current = Some((policy, scenario));
+    }
+    let scenario = current.as_ref().map(|(_, s)| s.clone()).expect("set above");
+    figures(&simulate(scenario, Some(seed), &SimulateOptions::default()), service, policy)
 }
 
 /// Reports progress until every job is done (polling: the workers never wait on it).

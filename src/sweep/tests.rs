@@ -15,7 +15,7 @@ fn tutorial() -> PathBuf {
 }
 
 /// The plan of a sweep of the tutorial.
-fn plan_tutorial(sets: &[String]) -> Result<(Plan, Vec<crate::model::scenario::Scenario>), String> {
+fn plan_tutorial(sets: &[String]) -> Result<(Plan, Scenarios), String> {
     let path = tutorial();
     plan(&std::fs::read_to_string(&path).unwrap(), &path, sets)
 }
@@ -89,9 +89,10 @@ fn stack_and_simulation_keys_reach_the_scenario() {
     ];
     let (plan, scenarios) = plan_tutorial(&sets).unwrap();
     assert_eq!(scenarios.len(), 2);
-    assert_eq!(scenarios[0].services[0].update.parallelism, 1);
-    assert_eq!(scenarios[1].services[0].update.parallelism, 4);
-    let pull = &scenarios[0].images["nginx:1.14-alpine"].pull;
+    let (first, second) = (scenarios.load(0).unwrap(), scenarios.load(1).unwrap());
+    assert_eq!(first.services[0].update.parallelism, 1);
+    assert_eq!(second.services[0].update.parallelism, 4);
+    let pull = &first.images["nginx:1.14-alpine"].pull;
     assert_eq!(*pull, crate::rng::Dist::Fixed(crate::time::SimDuration::from_secs(2)));
     assert_eq!(plan.service, "web_web");
 }
@@ -254,4 +255,31 @@ fn a_shard_file_round_trips_the_exact_figures() {
     assert_eq!(back, definition);
     assert_eq!(runs, whole);
     assert_eq!(back.plan().unwrap(), plan);
+}
+
+#[test]
+fn a_sweep_with_too_many_policies_is_refused_before_any_is_made() {
+    // 1000 × 1000 × 1000 values: refused from the counts alone (making them would take hours).
+    let sets: Vec<String> = ["parallelism", "delay", "monitor"]
+        .iter()
+        .map(|k| format!("services.web.deploy.update_config.{k}=1..1000"))
+        .collect();
+    assert_eq!(crate::sweep::policy_count(&sets), Ok(1_000_000_000));
+    let e = plan_tutorial(&sets).err().expect("refused");
+    assert!(e.contains("1000000000 policies: more than deploysim's limit of 100000"), "{e}");
+}
+
+#[test]
+fn policy_columns_group_runs_by_policy_in_one_pass() {
+    // Each policy's figures come from its own runs only, including a policy with no run (a
+    // shard may hold none of a policy's seeds).
+    let sets = ["services.web.deploy.update_config.parallelism=1,2,3".into()];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let runs = run_all(&scenarios, &plan.service, 2, Shard::WHOLE, 1, None);
+    let whole = policy_columns(&plan, &runs);
+    let without_second: Vec<_> = runs.iter().filter(|r| r.policy != 1).cloned().collect();
+    let partial = policy_columns(&plan, &without_second);
+    assert_eq!(partial[0], whole[0]);
+    assert_eq!(partial[2], whole[2]);
+    assert_ne!(partial[1], whole[1], "the second policy has no runs left");
 }

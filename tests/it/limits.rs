@@ -94,3 +94,17 @@ fn hostile_yaml_is_refused_quickly_and_a_huge_file_is_not_read() {
         assert!(text.contains("larger than deploysim's limit of 64 MiB"), "{command}: {text}");
     }
 }
+
+#[test]
+fn a_watch_with_more_frames_than_the_limit_is_refused_with_an_interval_that_fits() {
+    // Checks the reliability issue's sixth finding: `ps --watch --interval 1ns` aborted (it
+    // allocated one frame time per nanosecond of the run).
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/rolling-update.yml");
+    let out = deploysim(&["ps", scenario, "--watch", "--interval", "1ns"]);
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("more than deploysim's limit of 1000000"), "{text}");
+    assert!(text.contains("hint: use --interval 1ms or longer"), "{text}");
+    let out = deploysim(&["ps", scenario, "--watch", "--interval", "1ms"]);
+    assert_eq!(out.status.code(), Some(0), "the suggested interval works");
+}

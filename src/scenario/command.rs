@@ -26,7 +26,7 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
     if matches!(cut.separator, Some(';' | '&' | '\n')) {
         let hint = "give each command its own timeline entry (- at: ... run: ...)";
         return Err(vec![error(
-            "a timeline run: is one docker command; ;, & and newlines are not simulated",
+            "a timeline run: is one docker command (;, & and newlines separate commands)",
             Some(hint.into()),
         )]);
     }

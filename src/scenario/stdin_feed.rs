@@ -189,8 +189,9 @@ pub(super) fn shown_source_lines(text: &str) -> Vec<String> {
         let mut end = i + 1;
         while end < lines.len() {
             let l = lines[end];
-            let indent = l.len() - l.trim_start_matches([' ', '\t']).len();
-            if !l.trim().is_empty() && indent <= key_column {
+            let lead = &l[..l.len() - l.trim_start_matches([' ', '\t']).len()];
+            // A tab in the indentation is a YAML error, whose line may well hold the value.
+            if !l.trim().is_empty() && lead.len() <= key_column && !lead.contains('\t') {
                 break;
             }
             end += 1;
@@ -366,6 +367,30 @@ x-cmd: &cmd echo S6 | docker secret create v -
         assert_eq!(shown[19], "        <stdin hidden>");
         assert_eq!(shown[20], "        | docker secret create u -");
         assert_eq!(shown[21], "x-cmd: <stdin hidden> | docker secret create v -");
+    }
+
+    #[test]
+    fn a_tab_indented_line_after_a_run_value_is_part_of_it() {
+        let text = "    run: |\n      docker secret create t - <<EOF\n\tS1\n      EOF\n    at: 1s\n";
+        let shown = shown_source_lines(text);
+        assert!(shown.iter().all(|l| !l.contains("S1")), "{shown:?}");
+        assert_eq!(shown[4], "    at: 1s");
+    }
+
+    #[test]
+    fn the_digest_does_not_depend_on_fed_values() {
+        let text = |v: &str| {
+            format!("x-simulation:\n  timeline:\n    - at: 1s\n      run: echo \"{v}\" | docker secret create x -\n")
+        };
+        let digest = crate::scenario::digest;
+        assert_eq!(digest(&[&text("a")]), digest(&[&text("a much longer value")]));
+        assert_ne!(
+            digest(&[&text("a")]),
+            digest(&[&text("a").replace("create x", "create y")]),
+            "a change elsewhere shows"
+        );
+        assert_ne!(digest(&["a\nb", ""]), digest(&["a", "b"]), "files do not run together");
+        assert!(digest(&["x"]).starts_with("sha256:") && digest(&["x"]).len() == 7 + 64);
     }
 
     #[test]

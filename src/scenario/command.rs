@@ -8,7 +8,7 @@ use crate::scenario::docker_cli::{
     parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch,
     value,
 };
-use crate::scenario::{normalize_image, shell, suggest};
+use crate::scenario::{normalize_image, shell, stdin_feed, suggest};
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
@@ -16,12 +16,28 @@ docker node update --availability active|pause|drain NODE, docker node rm [--for
 docker secret create|rm|ls|inspect";
 
 /// Parses one command line into the actions it performs.
+/// Whatever is fed to standard input (`echo V |`, `<<< V`, a heredoc) is cut off first, by the
+/// shell's rules and whatever the command: only `docker secret create NAME -` reads it, and no
+/// message quotes it.
 pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    if let Some(result) = super::secret_command::parse(line, names.base_dir) {
-        return result;
-    }
-    let words = shell::split(line).map_err(|e| vec![error(e, None)])?;
+    let cut = stdin_feed::split(line.trim()).map_err(|e| vec![error(e, None)])?;
+    let words = shell::split(cut.command).map_err(|e| vec![error(e, None)])?;
     let words: Vec<&str> = words.iter().map(String::as_str).collect();
+    if matches!(cut.separator, Some(';' | '&' | '\n')) {
+        let hint = "give each command its own timeline entry (- at: ... run: ...)";
+        return Err(vec![error(
+            "a timeline run: is one docker command (;, & and newlines separate commands)",
+            Some(hint.into()),
+        )]);
+    }
+    if let ["docker", "secret", ..] = words.as_slice() {
+        return super::secret_command::parse(&words, &cut, names.base_dir);
+    }
+    if cut.has_feed() {
+        let shown = words.iter().take(3).copied().collect::<Vec<_>>().join(" ");
+        let hint = "only docker secret create NAME - reads standard input: remove the pipe or redirection";
+        return Err(vec![error(format!("{shown} does not read standard input"), Some(hint.into()))]);
+    }
     match words.as_slice() {
         ["docker", "service", "update", args @ ..] => service_update(args, names),
         ["docker", "service", "rollback", args @ ..] => service_rollback(args, names),

@@ -75,15 +75,15 @@ pub(super) struct Locator {
 impl Locator {
     /// Scans `text`.
     pub(super) fn new(text: &str) -> Locator {
-        let lines: Vec<String> = text.lines().map(str::to_string).collect();
         let mut entries = Vec::new();
-        for (n, line) in lines.iter().enumerate() {
+        for (n, line) in text.lines().enumerate() {
             scan_line(n, line, &mut entries);
         }
-        Locator { lines, entries }
+        // Only the lines as they may be shown are kept: with standard-input feeds hidden.
+        Locator { lines: super::stdin_feed::shown_source_lines(text), entries }
     }
 
-    /// The source line `line` (1-based).
+    /// The source line `line` (1-based), with what a `run:` feeds to standard input hidden.
     pub(super) fn source_line(&self, line: usize) -> Option<&str> {
         self.lines.get(line.checked_sub(1)?).map(String::as_str)
     }

@@ -327,8 +327,6 @@ fn entry(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> Vec<Ti
         }
     }
     let Some(at) = at else { return Vec::new() };
-    // A secret fed on the command line must not reach a log or report through the command text.
-    let text = super::secret_command::redact(&text);
     actions.into_iter().map(|action| TimedAction { at, jitter, action, text: text.clone() }).collect()
 }
 
@@ -424,7 +422,9 @@ pub(super) fn created_services(timeline: &Yaml) -> Vec<ServiceRef> {
 fn run(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Action>, String) {
     let Some(line) = c.string(v, path) else { return (Vec::new(), String::new()) };
     match command::parse(&line, names) {
-        Ok(actions) => (actions, line.trim().to_string()),
+        // The logged text (events, reports, ps, JUnit, JSON) never holds what is fed to
+        // standard input: it is secret material whatever the command.
+        Ok(actions) => (actions, super::stdin_feed::shown(&line)),
         Err(errors) => {
             for e in errors {
                 c.error(path, e.message, e.hint);

@@ -136,7 +136,7 @@ fn full_embedded_scenario() {
     assert_eq!(s.latencies.stop_signal, Dist::Fixed(ms(1130)));
     assert_eq!(s.latencies.dispatch, Dist::Uniform(ms(10), ms(90)));
     assert_eq!(s.latencies.probe, Dist::Fixed(ms(70)), "unset latencies keep the calibrated values");
-    assert_eq!(s.input_digest.len(), 16);
+    assert!(s.input_digest.starts_with("sha256:") && s.input_digest.len() == 7 + 64, "{}", s.input_digest);
 
     let web = &s.services[0];
     assert_eq!(web.name, "shop_web");

@@ -60,14 +60,8 @@ impl<'a> Checker<'a> {
             path: shown.to_string(),
             message,
             hint,
-            // The shown line goes through the same redaction as commands: a secret value piped
-            // into `docker secret create` must not appear in an error either.
-            source_line: found.and_then(|(l, _)| self.doc.locator.source_line(l)).map(|line| {
-                match line.split_once("run:") {
-                    Some((indent, cmd)) => format!("{indent}run: {}", super::secret_command::redact(cmd.trim())),
-                    None => line.to_string(),
-                }
-            }),
+            // The locator's lines have whatever a `run:` feeds to standard input hidden.
+            source_line: found.and_then(|(l, _)| self.doc.locator.source_line(l)).map(str::to_string),
         }
     }
 

@@ -35,7 +35,8 @@ pub(crate) const FILE_NAME: &str = "shard.json";
 pub(crate) struct Definition {
     /// The scenario's name.
     pub scenario: String,
-    /// FNV-1a digest of the scenario file's bytes: shards of an edited file do not merge.
+    /// The scenario file's `input_digest` (SHA-256, see `scenario::digest`): shards of an edited
+    /// file do not merge.
     pub input_digest: String,
     /// The service whose figures are kept.
     pub service: String,

@@ -260,12 +260,14 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
     if cfg!(unix) { File::open(dir)?.sync_all() } else { Ok(()) }
 }
 
-/// A test hook, in debug builds only: `DEPLOYSIM_TEST_CRASH_AT=<point>` aborts the process (no
-/// clean-up runs, as with `kill -9`) when the write reaches `<point>`: `written-<k>` after the
-/// k-th file, `staged`, `aside`, `swapped`. Release binaries never read it.
+/// A test hook, in debug builds only: `DEPLOYSIM_TEST_CRASH_AT=<point>` ends the process at once
+/// with exit code 134 (no unwinding, so none of our clean-up runs, as with `kill -9`; not
+/// `abort()`, which may leave a core file in the test's folder) when the write reaches
+/// `<point>`: `written-<k>` after the k-th file, `staged`, `aside`, `swapped`. Release binaries
+/// never read it (tests/it/report_atomic.rs uses it).
 fn crash_point(point: &str) {
     if cfg!(debug_assertions) && std::env::var("DEPLOYSIM_TEST_CRASH_AT").is_ok_and(|p| p == point) {
-        std::process::abort();
+        std::process::exit(134);
     }
 }
 

@@ -15,6 +15,7 @@ mod limits;
 mod plot;
 mod ps_cli;
 mod races;
+mod report_atomic;
 mod secret_leak;
 mod strategies;
 mod swarmkit;

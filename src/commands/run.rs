@@ -278,9 +278,9 @@ mod tests {
         let a = outputs(&[("a", "1")]);
         let b = outputs(&[("a", "1"), ("mounts.csv", "s")]);
         let d = first_difference(&a, &b).unwrap();
-        assert_eq!((d.file.as_str(), d.offset, d.first, d.second.as_deref()), ("mounts.csv", 0, None, Some("s")));
+        assert_eq!((d.file.as_str(), d.offset, d.first.as_deref(), d.second.as_deref()), ("mounts.csv", 0, None, Some("s")));
         assert!(d.to_string().contains("run 1: (no such output)"), "{d}");
         let d = first_difference(&b, &a).unwrap();
-        assert_eq!((d.file.as_str(), d.second), ("mounts.csv", None));
+        assert_eq!((d.file.as_str(), d.second.as_deref()), ("mounts.csv", None));
     }
 }

@@ -4,6 +4,7 @@
 //! logs, invariants over random scenarios, and the updater's script tests.
 
 mod check_cli;
+mod check_determinism;
 mod common;
 mod determinism;
 mod fidelity;

@@ -100,8 +100,5 @@ pub fn run(args: &CompareStrategiesArgs) -> Result<(), Error> {
 /// strategies.csv); none when there is no readable one.
 fn earlier_strategies(dir: &Path) -> Vec<String> {
     let Ok(bytes) = std::fs::read(dir.join("strategies.csv")) else { return Vec::new() };
-    csv::Reader::from_reader(bytes.as_slice())
-        .records()
-        .filter_map(|r| r.ok()?.get(0).map(str::to_owned))
-        .collect()
+    csv::Reader::from_reader(bytes.as_slice()).records().filter_map(|r| r.ok()?.get(0).map(str::to_owned)).collect()
 }

@@ -183,7 +183,11 @@ const CONTEXT: usize = 24;
 
 impl std::fmt::Display for Difference {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "  first difference: {} at byte {} (line {}, column {})", self.file, self.offset, self.line, self.column)?;
+        writeln!(
+            f,
+            "  first difference: {} at byte {} (line {}, column {})",
+            self.file, self.offset, self.line, self.column
+        )?;
         let show = |c: &Option<String>| c.as_ref().map_or("(no such output)".to_string(), |c| format!("\"{c}\""));
         writeln!(f, "  run 1: {}", show(&self.first))?;
         write!(f, "  run 2: {}", show(&self.second))
@@ -278,7 +282,10 @@ mod tests {
         let a = outputs(&[("a", "1")]);
         let b = outputs(&[("a", "1"), ("mounts.csv", "s")]);
         let d = first_difference(&a, &b).unwrap();
-        assert_eq!((d.file.as_str(), d.offset, d.first.as_deref(), d.second.as_deref()), ("mounts.csv", 0, None, Some("s")));
+        assert_eq!(
+            (d.file.as_str(), d.offset, d.first.as_deref(), d.second.as_deref()),
+            ("mounts.csv", 0, None, Some("s"))
+        );
         assert!(d.to_string().contains("run 1: (no such output)"), "{d}");
         let d = first_difference(&b, &a).unwrap();
         assert_eq!((d.file.as_str(), d.second.as_deref()), ("mounts.csv", None));

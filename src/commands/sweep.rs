@@ -141,10 +141,7 @@ pub(crate) fn write_outputs(
 
 /// Whether `name` is a file some whole sweep (or merge) writes.
 fn is_sweep_report_file(name: &str) -> bool {
-    matches!(
-        name,
-        "runs.csv" | "sweep.csv" | "heatmap.svg" | "heatmap.png" | "pareto.svg" | "pareto.png"
-    )
+    matches!(name, "runs.csv" | "sweep.csv" | "heatmap.svg" | "heatmap.png" | "pareto.svg" | "pareto.png")
 }
 
 /// Whether `name` is a default shard folder, `shard-I-of-N`.

@@ -148,7 +148,14 @@ fn fill<N: AsRef<str>>(staging: &Path, files: &[(N, Vec<u8>)]) -> io::Result<()>
 }
 
 /// Puts `staging` at `target`, the old folder (if `existing`) aside first; see the module docs.
-fn swap(parent: &Path, name: &str, target: &Path, staging: &Path, existing: bool, folder: &Folder<'_>) -> io::Result<()> {
+fn swap(
+    parent: &Path,
+    name: &str,
+    target: &Path,
+    staging: &Path,
+    existing: bool,
+    folder: &Folder<'_>,
+) -> io::Result<()> {
     if !existing {
         fs::rename(staging, target)?;
         crash_point("swapped");

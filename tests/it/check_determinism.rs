@@ -51,5 +51,9 @@ fn bad_input_is_not_a_divergence() {
     let scenario = common::scenarios_dir().join("rolling-update.yml");
     let out = check(tmp.path(), &[scenario.to_str().unwrap(), "--out", "x"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot be used with"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cannot be used with"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

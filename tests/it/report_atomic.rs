@@ -82,7 +82,16 @@ impl Refs {
                 .iter()
                 .map(|(n, b)| {
                     let of = |set: &[(String, Vec<u8>)]| set.iter().any(|(m, c)| m == n && c == b);
-                    format!("{n}: {}", if of(&self.0) { "seed 1" } else if of(&self.1) { "seed 2" } else { "neither" })
+                    format!(
+                        "{n}: {}",
+                        if of(&self.0) {
+                            "seed 1"
+                        } else if of(&self.1) {
+                            "seed 2"
+                        } else {
+                            "neither"
+                        }
+                    )
                 })
                 .collect();
             panic!("{when}: {} is not one whole run: {mixed:?}", dir.display())

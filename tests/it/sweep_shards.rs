@@ -158,7 +158,10 @@ fn shards_that_are_not_one_sweep_are_refused_with_the_reason() {
     let edited = format!("{}\"duration_ns\":1,{tail}", &original[..at]);
     assert_ne!(edited, original);
     std::fs::write(&path, edited).unwrap();
-    refused(&["s1", "s2", "s3"], &format!("{}: edited after `deploysim sweep --shard` wrote it", Path::new("s2").join("shard.json").display()));
+    refused(
+        &["s1", "s2", "s3"],
+        &format!("{}: edited after `deploysim sweep --shard` wrote it", Path::new("s2").join("shard.json").display()),
+    );
     std::fs::write(&path, &original).unwrap();
     let merged = deploysim(dir, &["merge", "s1", "s2", "s3", "--out", "merged"]);
     assert!(merged.status.success(), "{}", stderr(&merged));

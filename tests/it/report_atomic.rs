@@ -212,3 +212,30 @@ fn run_refuses_an_out_folder_holding_other_files_and_leaves_them() {
     assert_eq!(std::fs::read_to_string(mine.join("summary.json")).unwrap(), "an old report's");
     assert_eq!(names(dir), ["mine"], "nothing staged beside it");
 }
+
+#[test]
+fn compare_strategies_replaces_its_own_plots_but_never_a_users_image() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let scenario = common::scenarios_dir().join("strategies/good-canary.yml");
+    let compare = || {
+        Command::new(env!("CARGO_BIN_EXE_deploysim"))
+            .current_dir(dir)
+            .args(["compare-strategies", scenario.to_str().unwrap(), "--quiet", "--out", "cs"])
+            .output()
+            .unwrap()
+    };
+    assert!(compare().status.success());
+    let first = names(&dir.join("cs"));
+    assert!(first.contains(&"strategies.csv".to_string()) && first.len() > 1, "{first:?}");
+    // Again over its own earlier report: replaced whole, nothing hidden left.
+    assert!(compare().status.success());
+    assert_eq!(names(&dir.join("cs")), first);
+    assert_eq!(names(dir), ["cs"]);
+    // An image the comparison did not draw is the user's: refused, kept.
+    std::fs::write(dir.join("cs/logo.png"), "mine").unwrap();
+    let out = compare();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(logo.png)"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read_to_string(dir.join("cs/logo.png")).unwrap(), "mine");
+}

@@ -103,6 +103,11 @@ fn merged_shards_are_byte_identical_to_the_whole_sweep() {
     }
     assert_eq!(want.len(), got.len());
     assert_eq!(story(&whole), story(&merged));
+    // The merged report replaced the folder whole, but kept the shards that live in it.
+    for i in 1..=4 {
+        let kept = dir.join(format!("reports/rolling-update-sweep/shard-{i}-of-4/shard.json"));
+        assert!(kept.is_file(), "shard {i} was not kept across the report's swap");
+    }
     assert!(story(&merged).contains("recommended: policy"), "{}", stdout(&merged));
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Every writer here is a pure function of the record, so two runs with the same inputs produce
 //! byte-identical reports. Times and durations are printed from integer nanoseconds (never
-//! through `f64`) for the same reason. The only I/O is [`write_atomically`].
+//! through `f64`) for the same reason. The only I/O is in [`files`]: [`replace_folder`] and
+//! [`write_atomically`].
 
 pub mod availability;
 pub mod events;
@@ -17,7 +18,7 @@ pub mod timeline;
 
 pub use availability::{Availability, Ratio, availability};
 pub use events::events_csv;
-pub use files::write_atomically;
+pub use files::{Folder, WriteError, replace_folder, write_atomically};
 pub use html::html_report;
 pub use mounts::mounts_csv;
 pub use narrative::narrative;

@@ -31,7 +31,7 @@
 //! # Outputs
 //!
 //! `runs.csv`, `sweep.csv`, `pareto.svg`/`.png`, and `heatmap.svg`/`.png` when exactly two
-//! parameters vary, written together with [`crate::report::write_atomically`]; stdout gives the
+//! parameters vary, written together with [`crate::report::replace_folder`]; stdout gives the
 //! recommendation ([`recommend`]).
 //!
 //! # Determinism

@@ -1,7 +1,7 @@
 //! `deploysim compare-strategies`: simulate the scenario's rollout once per strategy, on the
 //! same seeds, and write `strategies.csv` and one plot per strategy.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
@@ -74,12 +74,31 @@ pub fn run(args: &CompareStrategiesArgs) -> Result<(), Error> {
         args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(format!("{}-strategies", scenario.name)));
     let mut files: Vec<(String, Vec<u8>)> = vec![("strategies.csv".into(), figures::csv(&summaries))];
     files.extend(plots::files(&scenario.name, seeds[0], scenario.timeline[index].at, &names, &per_seed[0]));
-    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    crate::report::write_atomically(&dir, &named)
-        .map_err(Error::io(format!("could not write the comparison to '{}'", dir.display())))?;
+    // The folder is the comparison's report, replaced whole: strategies.csv and one plot per
+    // strategy, this run's or the earlier comparison's (named in its strategies.csv), so the
+    // plot of a strategy since removed goes too — but no other image a user put there.
+    let mut plotted: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    plotted.extend(earlier_strategies(&dir));
+    let owns = |name: &str| {
+        name == "strategies.csv"
+            || name
+                .strip_suffix(".svg")
+                .or_else(|| name.strip_suffix(".png"))
+                .is_some_and(|stem| plotted.iter().any(|p| p == stem))
+    };
+    let folder = crate::report::Folder { owns: &owns, carries: &|_| false };
+    crate::report::replace_folder(&dir, &files, &folder)
+        .map_err(Error::report(format!("could not write the comparison to '{}'", dir.display())))?;
     if !args.quiet {
         print!("{}", figures::story(&scenario.name, &seeds, &summaries));
         println!("report: {}", dir.display());
     }
     Ok(())
+}
+
+/// The strategies an earlier comparison in `dir` listed (the first column of its
+/// strategies.csv); none when there is no readable one.
+fn earlier_strategies(dir: &Path) -> Vec<String> {
+    let Ok(bytes) = std::fs::read(dir.join("strategies.csv")) else { return Vec::new() };
+    csv::Reader::from_reader(bytes.as_slice()).records().filter_map(|r| r.ok()?.get(0).map(str::to_owned)).collect()
 }

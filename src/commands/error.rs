@@ -10,6 +10,7 @@
 
 use std::fmt;
 
+use crate::report::files::WriteError;
 use crate::scenario::ScenarioError;
 
 /// Why a command did not succeed.
@@ -49,6 +50,20 @@ impl Error {
     /// An I/O failure while doing `context`.
     pub(crate) fn io(context: impl Into<String>) -> impl FnOnce(std::io::Error) -> Error {
         move |source| Error::Io { context: context.into(), source }
+    }
+
+    /// A report folder that could not be written while doing `context`: bad input (exit 2)
+    /// when the folder holds someone else's files or is not a folder — deploysim replaces its
+    /// report folders whole and never touches those —, else an I/O failure (exit 3).
+    pub(crate) fn report(context: impl Into<String>) -> impl FnOnce(WriteError) -> Error {
+        move |e| match e {
+            WriteError::Io(source) => Error::Io { context: context.into(), source },
+            refused => Error::input(format!(
+                "{}: {refused}\n  hint: give --out a new or empty folder (or an earlier report of this command): \
+                 deploysim replaces its report folder whole, so it never writes into a folder holding other files",
+                context.into()
+            )),
+        }
     }
 
     /// The process exit code: 1 checked and failed, 2 bad input, 3 I/O or internal error.

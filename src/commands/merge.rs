@@ -23,10 +23,17 @@ pub struct MergeArgs {
 }
 
 /// `deploysim merge`: combines every shard of a sweep into the files, and the stdout, that the
-/// same sweep run whole would have written. A shard that cannot be read is bad input; shards that are not together one whole sweep are
-/// refused (a failed check).
+/// same sweep run whole would have written. A shard that cannot be read is bad input (exit 2);
+/// an edited shard, and shards that are not together one whole sweep, are refused: a failed
+/// check (exit 1), the convention of `commands::Error` for a merge refused.
 pub fn run(args: &MergeArgs) -> Result<(), Error> {
-    let loaded = args.shards.iter().map(|p| shard::read(p)).collect::<Result<Vec<_>, _>>().map_err(Error::input)?;
+    let loaded =
+        args.shards.iter().map(|p| shard::read(p)).collect::<Result<Vec<_>, _>>().map_err(
+            |unusable| match unusable {
+                shard::Unusable::Unreadable(why) => Error::input(why),
+                shard::Unusable::Edited(why) => Error::Checked(Some(why)),
+            },
+        )?;
     let (definition, runs) = shard::combine(loaded).map_err(|refused| Error::Checked(Some(refused)))?;
     let plan = definition.plan().map_err(|e| Error::input(format!("the shards' sweep definition is invalid: {e}")))?;
     let (objective, constraints) =

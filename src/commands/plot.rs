@@ -42,6 +42,10 @@ fn draw(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
     let files = render(&sources).map_err(|e| Error::input(located(e, &dir, csv).to_string()))?;
     let out_dir = out.map(Path::to_path_buf).unwrap_or(dir);
     let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    // File by file, not a folder swap: the folder is not the plots' own (by default it is the
+    // run's report folder, holding the CSV just read; with --out, any folder of the user's).
+    // Each image is whole; a kill between two renames can leave one image redrawn and the
+    // other not, both drawn from the same timeline.csv unless it changed in between.
     crate::report::write_atomically(&out_dir, &named)
         .map_err(Error::io(format!("could not write the plots to '{}'", out_dir.display())))?;
     Ok(files.iter().map(|(n, _)| out_dir.join(n)).collect())

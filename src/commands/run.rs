@@ -1,6 +1,6 @@
 //! `deploysim run`: simulate a scenario, write its report folder, print the story.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
@@ -25,6 +25,11 @@ pub struct RunArgs {
     /// the summary (also with --quiet); the format is in `src/ps/trace.rs`.
     #[arg(long)]
     pub trace: bool,
+    /// Run the scenario twice in this process with the same seed and compare every byte of
+    /// every output (report files, plots, index.html, the story, the trace); write nothing.
+    /// Exit 0 when identical, 1 when not (printing the seed and the first difference).
+    #[arg(long, conflicts_with_all = ["out", "trace"])]
+    pub check_determinism: bool,
 }
 
 /// The report files of a run, in a fixed order (`mounts.csv` only when secrets were mounted,
@@ -59,51 +64,47 @@ fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))
 }
 
-/// Removes plots an earlier run left that this run did not draw (a service since renamed, or
-/// one plot per service where there is now a single `timeline.svg`).
-fn remove_stale_plots(dir: &Path, written: &[(&str, Vec<u8>)]) -> Result<(), Error> {
-    let entries = std::fs::read_dir(dir).map_err(Error::io(format!("could not list '{}'", dir.display())))?;
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if crate::plot::is_plot_file(&name) && !written.iter().any(|(n, _)| *n == name) {
-            let path = entry.path();
-            std::fs::remove_file(&path).map_err(Error::io(format!("could not remove '{}'", path.display())))?;
-        }
-    }
-    Ok(())
+/// Whether `name` is a file some run writes (whichever services, secrets and traffic it had):
+/// such files in the report folder are an earlier run's and go with it.
+fn is_run_report_file(name: &str) -> bool {
+    matches!(name, "events.csv" | "timeline.csv" | "summary.json" | "mounts.csv" | "requests.csv" | "index.html")
+        || crate::plot::is_plot_file(name)
 }
 
-/// `deploysim run`.
-pub fn run(args: &RunArgs) -> Result<(), Error> {
-    let scenario = load(&args.scenario)?;
-    let record = simulate(scenario, args.seed, &SimulateOptions::default());
-    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
-    let files = report_files(&record);
+/// Every file of a run's report folder, in a fixed order: the report files, the plots drawn
+/// from them, `index.html`.
+pub(crate) fn report_folder(record: &RunRecord) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let files = report_files(record);
     let plots = plot_files(&files)?;
     let svgs: Vec<(String, String)> = plots
         .iter()
         .filter(|(name, _)| name.ends_with(".svg"))
         .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned()))
         .collect();
-    let page = report::html_report(&record, &svgs).into_bytes();
-    let named: Vec<(&str, Vec<u8>)> = files
+    let page = report::html_report(record, &svgs).into_bytes();
+    Ok(files
         .into_iter()
-        .chain(plots.iter().map(|(name, bytes)| (name.as_str(), bytes.clone())))
-        .chain(std::iter::once(("index.html", page)))
-        .collect();
-    report::write_atomically(&dir, &named)
-        .map_err(Error::io(format!("could not write the report to '{}'", dir.display())))?;
-    remove_stale_plots(&dir, &named)?;
-    // A file only some runs write must not survive from an earlier run of the same scenario.
-    for optional in ["mounts.csv", "requests.csv"] {
-        if named.iter().any(|(name, _)| *name == optional) {
-            continue;
-        }
-        let stale = dir.join(optional);
-        if stale.exists() {
-            std::fs::remove_file(&stale).map_err(Error::io(format!("could not remove '{}'", stale.display())))?;
-        }
+        .map(|(name, bytes)| (name.to_string(), bytes))
+        .chain(plots)
+        .chain(std::iter::once(("index.html".to_string(), page)))
+        .collect())
+}
+
+/// `deploysim run`.
+pub fn run(args: &RunArgs) -> Result<(), Error> {
+    if args.check_determinism {
+        return check_determinism(args);
     }
+    let scenario = load(&args.scenario)?;
+    let record = simulate(scenario, args.seed, &SimulateOptions::default());
+    let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
+    let files = report_folder(&record)?;
+    // The folder is the report: an earlier run's files (plots of a since-renamed service, a
+    // mounts.csv this run has no secrets for) go with it; a folder holding anything else is
+    // refused rather than swapped away.
+    let folder = report::Folder { owns: &is_run_report_file, carries: &|_| false };
+    report::replace_folder(&dir, &files, &folder)
+        .map_err(Error::report(format!("could not write the report to '{}'", dir.display())))?;
     if args.trace {
         print!("{}", crate::ps::trace(&record));
     }
@@ -120,4 +121,173 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
         println!("report: {}", dir.display());
     }
     Ok(())
+}
+
+/// Every output of a run, each as a named byte string: the report folder's files, then what
+/// `run` prints on stdout (the story, and the `--trace` lines) under names in parentheses.
+fn every_output(record: &RunRecord) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut out = report_folder(record)?;
+    out.push(("(stdout)".into(), report::narrative(record).into_bytes()));
+    out.push(("(--trace)".into(), crate::ps::trace(record).into_bytes()));
+    Ok(out)
+}
+
+/// `deploysim run --check-determinism`: two runs of the scenario, loaded twice (the loader is
+/// part of what must be deterministic), with one seed; every output compared byte for byte.
+fn check_determinism(args: &RunArgs) -> Result<(), Error> {
+    let first = simulate(load(&args.scenario)?, args.seed, &SimulateOptions::default());
+    // The loader's warnings were printed once already.
+    let again = crate::scenario::load_with_warnings(&args.scenario)?.0;
+    let second = simulate(again, args.seed, &SimulateOptions::default());
+    let (a, b) = (every_output(&first)?, every_output(&second)?);
+    let seed = first.seed;
+    match first_difference(&a, &b) {
+        None => {
+            if !args.quiet {
+                let bytes: usize = a.iter().map(|(_, bytes)| bytes.len()).sum();
+                println!(
+                    "deterministic: two runs of {} with seed {seed} wrote the same {} outputs, {bytes} bytes, byte for byte",
+                    first.scenario,
+                    a.len()
+                );
+            }
+            Ok(())
+        }
+        Some(d) => Err(Error::Checked(Some(format!(
+            "not deterministic: two runs of {} with seed {seed} differ\n{d}\n  \
+             hint: the simulation must not depend on hash order, wall clocks or OS entropy; \
+             rerun with --seed {seed} to reproduce",
+            first.scenario
+        )))),
+    }
+}
+
+/// Where two runs' outputs first differ.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Difference {
+    /// The output's name (a report file, or `(stdout)` / `(--trace)`).
+    file: String,
+    /// The first differing byte (the shorter one's length when one is a prefix of the other;
+    /// 0 when the output exists in one run only).
+    offset: usize,
+    /// 1-based line and column of `offset`.
+    line: usize,
+    column: usize,
+    /// A few bytes around `offset` in each run, escaped; `None` when that run lacks the file.
+    first: Option<String>,
+    second: Option<String>,
+}
+
+/// Bytes of context shown on each side of the first difference.
+const CONTEXT: usize = 24;
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "  first difference: {} at byte {} (line {}, column {})",
+            self.file, self.offset, self.line, self.column
+        )?;
+        let show = |c: &Option<String>| c.as_ref().map_or("(no such output)".to_string(), |c| format!("\"{c}\""));
+        writeln!(f, "  run 1: {}", show(&self.first))?;
+        write!(f, "  run 2: {}", show(&self.second))
+    }
+}
+
+/// The first difference between two runs' named outputs, in the first run's order (an output
+/// only the second run has comes last); `None` when they are identical.
+pub(crate) fn first_difference(a: &[(String, Vec<u8>)], b: &[(String, Vec<u8>)]) -> Option<Difference> {
+    let find = |list: &[(String, Vec<u8>)], name: &str| list.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
+    let names = a.iter().map(|(n, _)| n).chain(b.iter().map(|(n, _)| n).filter(|n| !a.iter().any(|(m, _)| m == *n)));
+    for name in names {
+        let (x, y) = (find(a, name), find(b, name));
+        if x == y {
+            continue;
+        }
+        let offset = match (&x, &y) {
+            (Some(x), Some(y)) => x.iter().zip(y).position(|(p, q)| p != q).unwrap_or(x.len().min(y.len())),
+            _ => 0,
+        };
+        let before = x.as_deref().or(y.as_deref()).map_or(&[][..], |bytes| &bytes[..offset.min(bytes.len())]);
+        let line = before.iter().filter(|&&c| c == b'\n').count() + 1;
+        let column = offset - before.iter().rposition(|&c| c == b'\n').map_or(0, |i| i + 1) + 1;
+        let context = |bytes: &Vec<u8>| {
+            let from = offset.saturating_sub(CONTEXT);
+            let to = (offset + CONTEXT).min(bytes.len());
+            let mut shown = String::new();
+            if from > 0 {
+                shown.push('…');
+            }
+            shown.push_str(&bytes[from..to].escape_ascii().to_string());
+            if to < bytes.len() {
+                shown.push('…');
+            }
+            shown
+        };
+        return Some(Difference {
+            file: name.clone(),
+            offset,
+            line,
+            column,
+            first: x.as_ref().map(context),
+            second: y.as_ref().map(context),
+        });
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outputs(list: &[(&str, &str)]) -> Vec<(String, Vec<u8>)> {
+        list.iter().map(|(n, t)| (n.to_string(), t.as_bytes().to_vec())).collect()
+    }
+
+    #[test]
+    fn identical_outputs_have_no_difference() {
+        let a = outputs(&[("a.csv", "x,y\n1,2\n"), ("(stdout)", "ok\n")]);
+        assert_eq!(first_difference(&a, &a.clone()), None);
+        assert_eq!(first_difference(&[], &[]), None);
+    }
+
+    #[test]
+    fn the_first_differing_byte_is_found_with_its_line_column_and_context() {
+        let a = outputs(&[("same.csv", "1\n"), ("e.csv", "t,x\n0.000,a\n1.000,b\n"), ("z.csv", "x")]);
+        let b = outputs(&[("same.csv", "1\n"), ("e.csv", "t,x\n0.000,a\n1.001,b\n"), ("z.csv", "y")]);
+        let d = first_difference(&a, &b).unwrap();
+        // "t,x\n" (4) + "0.000,a\n" (8) + "1.00" (4): byte 16, line 3, column 5.
+        assert_eq!((d.file.as_str(), d.offset, d.line, d.column), ("e.csv", 16, 3, 5));
+        assert_eq!(d.first.as_deref(), Some("t,x\\n0.000,a\\n1.000,b\\n"));
+        assert_eq!(d.second.as_deref(), Some("t,x\\n0.000,a\\n1.001,b\\n"));
+        let shown = d.to_string();
+        assert!(shown.contains("first difference: e.csv at byte 16 (line 3, column 5)"), "{shown}");
+    }
+
+    #[test]
+    fn long_outputs_show_a_window_and_a_prefix_differs_at_its_end() {
+        let long = "a".repeat(100);
+        let a = outputs(&[("f", &format!("{long}X{long}"))]);
+        let b = outputs(&[("f", &format!("{long}Y{long}"))]);
+        let d = first_difference(&a, &b).unwrap();
+        assert_eq!(d.offset, 100);
+        assert_eq!(d.first.unwrap(), format!("…{}X{}…", "a".repeat(CONTEXT), "a".repeat(CONTEXT - 1)));
+        // One output a prefix of the other: the difference is where the shorter ends.
+        let d = first_difference(&outputs(&[("f", "abc")]), &outputs(&[("f", "abcd")])).unwrap();
+        assert_eq!((d.offset, d.first.as_deref(), d.second.as_deref()), (3, Some("abc"), Some("abcd")));
+    }
+
+    #[test]
+    fn an_output_only_one_run_wrote_is_a_difference() {
+        let a = outputs(&[("a", "1")]);
+        let b = outputs(&[("a", "1"), ("mounts.csv", "s")]);
+        let d = first_difference(&a, &b).unwrap();
+        assert_eq!(
+            (d.file.as_str(), d.offset, d.first.as_deref(), d.second.as_deref()),
+            ("mounts.csv", 0, None, Some("s"))
+        );
+        assert!(d.to_string().contains("run 1: (no such output)"), "{d}");
+        let d = first_difference(&b, &a).unwrap();
+        assert_eq!((d.file.as_str(), d.second.as_deref()), ("mounts.csv", None));
+    }
 }

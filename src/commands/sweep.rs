@@ -100,6 +100,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Error> {
                 .clone()
                 .unwrap_or_else(|| default_dir.join(format!("shard-{}-of-{}", shard.index, shard.count)));
             let bytes = shard::to_bytes(&definition, shard, &runs);
+            // One file: its rename alone is atomic, and the folder (--out) may be the user's.
             crate::report::write_atomically(&dir, &[(shard::FILE_NAME, bytes)])
                 .map_err(Error::io(format!("could not write the shard to '{}'", dir.display())))?;
             if !args.quiet {
@@ -131,20 +132,28 @@ pub(crate) fn write_outputs(
     quiet: bool,
 ) -> Result<(), Error> {
     let out = outputs(plan, runs, objective, constraints).map_err(Error::input)?;
-    crate::report::write_atomically(dir, &out.files)
-        .map_err(Error::io(format!("could not write the sweep to '{}'", dir.display())))?;
-    // A heat map from an earlier sweep of two parameters must not outlive this one.
-    for stale in ["heatmap.svg", "heatmap.png"] {
-        let path = dir.join(stale);
-        if !out.files.iter().any(|(n, _)| *n == stale) && path.exists() {
-            std::fs::remove_file(&path).map_err(Error::io(format!("could not remove '{}'", path.display())))?;
-        }
-    }
+    // The folder is the sweep's report: runs.csv, sweep.csv and the plots are replaced whole
+    // (a heat map of an earlier two-parameter sweep goes with them); the default shard folders
+    // (`shard-I-of-N/`, which `merge` may just have read) are kept across the swap.
+    let folder = crate::report::Folder { owns: &is_sweep_report_file, carries: &is_shard_folder };
+    crate::report::replace_folder(dir, &out.files, &folder)
+        .map_err(Error::report(format!("could not write the sweep to '{}'", dir.display())))?;
     if !quiet {
         print!("{}", story(plan, seeds, &out.columns, objective, constraints));
         println!("report: {}", dir.display());
     }
     Ok(())
+}
+
+/// Whether `name` is a file some whole sweep (or merge) writes.
+fn is_sweep_report_file(name: &str) -> bool {
+    matches!(name, "runs.csv" | "sweep.csv" | "heatmap.svg" | "heatmap.png" | "pareto.svg" | "pareto.png")
+}
+
+/// Whether `name` is a default shard folder, `shard-I-of-N`.
+fn is_shard_folder(name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    name.strip_prefix("shard-").and_then(|rest| rest.split_once("-of-")).is_some_and(|(i, n)| digits(i) && digits(n))
 }
 
 /// The scenario file named on the command line (bad input when it cannot be read).

@@ -8,13 +8,21 @@
 //! the same numbers a single run computes them from. It never holds the scenario's text (which
 //! may pipe a secret's value into `docker secret create`).
 //!
-//! Merge refuses shards that do not add up to one sweep: a different binary version, sweep
-//! definition or shard count, a shard given twice or missing, or a run that is not the
-//! shard's own.
+//! Each file carries `content_sha256`, a SHA-256 digest of everything else in it (the file as
+//! written without that line), checked on read: a shard edited after it was written — one
+//! figure changed, a run dropped — is refused, naming the file. The digest is recomputed from
+//! the parsed values re-serialized the way they were written, so re-indenting or reordering the
+//! JSON (no change to any value) is not an edit. It detects change, not forgery: anyone can
+//! recompute it.
+//!
+//! Merge refuses shards that do not add up to one sweep: an edited shard, a different binary
+//! version, sweep definition or shard count, a shard given twice or missing, or a run that is
+//! not the shard's own.
 
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::Plan;
 use super::exec::{RunFigures, Shard, job_of};
@@ -23,8 +31,11 @@ use crate::model::record::UpdateState;
 use crate::report::Ratio;
 use crate::time::SimDuration;
 
-/// The `format` value of the files this binary writes and reads.
-pub(crate) const FORMAT: &str = "deploysim-sweep-shard/1";
+/// The `format` value of the files this binary writes and reads (`/1` had no content digest).
+pub(crate) const FORMAT: &str = "deploysim-sweep-shard/2";
+
+/// The format before the content digest, named in the error for such a file.
+const FORMAT_WITHOUT_DIGEST: &str = "deploysim-sweep-shard/1";
 
 /// The file name inside a shard's folder.
 pub(crate) const FILE_NAME: &str = "shard.json";
@@ -70,7 +81,7 @@ impl Definition {
     }
 }
 
-/// The first part of a shard file.
+/// The first part of a shard file (without `content_sha256`, which [`to_bytes`] adds).
 #[derive(Serialize)]
 struct Header {
     format: String,
@@ -140,13 +151,16 @@ impl Row {
 struct File {
     #[allow(dead_code)] // checked before the whole file is parsed
     format: String,
+    /// SHA-256 (hex) of [`body`] of the other fields.
+    content_sha256: String,
     deploysim_version: String,
     shard: Shard,
     sweep: Definition,
     runs: Vec<Row>,
 }
 
-/// The bytes of a shard file: the header, then one run per line (readable, diffable).
+/// The bytes of a shard file: the header, its `content_sha256`, then one run per line
+/// (readable, diffable).
 pub(crate) fn to_bytes(definition: &Definition, shard: Shard, runs: &[RunFigures]) -> Vec<u8> {
     let header = Header {
         format: FORMAT.into(),
@@ -154,15 +168,40 @@ pub(crate) fn to_bytes(definition: &Definition, shard: Shard, runs: &[RunFigures
         shard,
         sweep: definition.clone(),
     };
-    let head = serde_json::to_string_pretty(&header).expect("a header always serializes");
+    let rows: Vec<Row> = runs.iter().map(Row::of).collect();
+    let body = body(&header, &rows);
+    let digest = sha256_hex(body.as_bytes());
+    // After the `format` line, so the digest is near the top where people look.
+    let (first, rest) = body.split_once(",\n").expect("the header has more than one field");
+    format!("{first},\n  \"content_sha256\": \"{digest}\",\n{rest}").into_bytes()
+}
+
+/// A shard file without its `content_sha256` line: what the digest is computed over.
+fn body(header: &Header, rows: &[Row]) -> String {
+    let head = serde_json::to_string_pretty(header).expect("a header always serializes");
     let mut out = head.strip_suffix('}').expect("an object ends with }").trim_end().to_string();
     out += ",\n  \"runs\": [";
-    for (i, r) in runs.iter().enumerate() {
+    for (i, row) in rows.iter().enumerate() {
         out += if i == 0 { "\n    " } else { ",\n    " };
-        out += &serde_json::to_string(&Row::of(r)).expect("a row always serializes");
+        out += &serde_json::to_string(row).expect("a row always serializes");
     }
-    out += if runs.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" };
-    out.into_bytes()
+    out += if rows.is_empty() { "]\n}\n" } else { "\n  ]\n}\n" };
+    out
+}
+
+/// SHA-256 of `bytes` as 64 lowercase hex digits.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Why a shard cannot be merged.
+#[derive(Debug)]
+pub(crate) enum Unusable {
+    /// Not a readable shard of this binary: missing, not JSON, not a shard, another version
+    /// (bad input).
+    Unreadable(String),
+    /// A shard whose content no longer matches its digest (merge refuses it: a failed check).
+    Edited(String),
 }
 
 /// One shard, read and checked on its own.
@@ -183,37 +222,61 @@ pub(crate) fn resolve(path: &Path) -> PathBuf {
     if path.is_dir() { path.join(FILE_NAME) } else { path.to_path_buf() }
 }
 
-/// Reads a shard file (or a folder holding one). Errors name the file, and the line and
-/// column where the JSON is wrong.
-pub(crate) fn read(path: &Path) -> Result<Loaded, String> {
+/// Reads a shard file (or a folder holding one) and checks its digest. Errors name the file,
+/// and the line and column where the JSON is wrong.
+pub(crate) fn read(path: &Path) -> Result<Loaded, Unusable> {
     let file = resolve(path);
     let shown = file.display();
+    let bad = Unusable::Unreadable;
     let text = std::fs::read_to_string(&file).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => {
-            format!("{shown}: no such file (give the folder `deploysim sweep --shard I/N --out DIR` wrote, or its {FILE_NAME})")
-        }
-        _ => format!("{shown}: {e}"),
+        std::io::ErrorKind::NotFound => bad(format!(
+            "{shown}: no such file (give the folder `deploysim sweep --shard I/N --out DIR` wrote, or its {FILE_NAME})"
+        )),
+        _ => bad(format!("{shown}: {e}")),
     })?;
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("{shown}: not JSON: {e}"))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(format!("{shown}: not JSON: {e}")))?;
     let format = value.get("format").and_then(|f| f.as_str()).unwrap_or("");
-    if format != FORMAT {
-        return Err(format!("{shown}: not a deploysim sweep shard (format {format:?}, expected {FORMAT:?})"));
+    if format == FORMAT_WITHOUT_DIGEST {
+        return Err(bad(format!(
+            "{shown}: written by an older deploysim (format {format:?}, without a content digest): run the shard again with this binary"
+        )));
     }
-    let parsed: File = serde_json::from_str(&text).map_err(|e| format!("{shown}: {e}"))?;
+    if format != FORMAT {
+        return Err(bad(format!("{shown}: not a deploysim sweep shard (format {format:?}, expected {FORMAT:?})")));
+    }
+    let parsed: File = serde_json::from_str(&text).map_err(|e| bad(format!("{shown}: {e}")))?;
+    let mine = env!("CARGO_PKG_VERSION");
+    if parsed.deploysim_version != mine {
+        return Err(bad(format!(
+            "{shown}: written by deploysim {}, this is {mine}: run every shard and the merge with the same binary",
+            parsed.deploysim_version
+        )));
+    }
+    // Before the runs are read: an edited figure is an edit, whatever its value.
+    let header = Header {
+        format: FORMAT.into(),
+        deploysim_version: parsed.deploysim_version.clone(),
+        shard: parsed.shard,
+        sweep: parsed.sweep.clone(),
+    };
+    let actual = sha256_hex(body(&header, &parsed.runs).as_bytes());
+    if actual != parsed.content_sha256 {
+        return Err(Unusable::Edited(format!(
+            "{shown}: edited after `deploysim sweep --shard` wrote it: its content hashes to sha256 {}…, \
+             not the {}… recorded in its content_sha256 (a figure, run or field changed): \
+             run that shard again instead of editing it",
+            &actual[..12],
+            parsed.content_sha256.get(..12).unwrap_or(&parsed.content_sha256)
+        )));
+    }
     let runs = parsed
         .runs
         .iter()
-        .map(|row| row.figures().map_err(|e| format!("{shown}: run {row:?}: {e}")))
+        .map(|row| row.figures().map_err(|e| bad(format!("{shown}: run {row:?}: {e}"))))
         .collect::<Result<Vec<_>, _>>()?;
-    let File { deploysim_version, shard, sweep, .. } = parsed;
-    let mine = env!("CARGO_PKG_VERSION");
-    if deploysim_version != mine {
-        return Err(format!(
-            "{shown}: written by deploysim {deploysim_version}, this is {mine}: run every shard and the merge with the same binary"
-        ));
-    }
+    let File { shard, sweep, .. } = parsed;
     if shard.index == 0 || shard.index > shard.count {
-        return Err(format!("{shown}: shard {shard} is not a valid I/N"));
+        return Err(bad(format!("{shown}: shard {shard} is not a valid I/N")));
     }
     Ok(Loaded { path: file, shard, definition: sweep, runs })
 }

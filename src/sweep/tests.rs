@@ -283,3 +283,57 @@ fn policy_columns_group_runs_by_policy_in_one_pass() {
     assert_eq!(partial[2], whole[2]);
     assert_ne!(partial[1], whole[1], "the second policy has no runs left");
 }
+
+#[test]
+fn a_shard_file_is_checked_against_its_content_digest() {
+    let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let definition = shard::Definition {
+        scenario: plan.name.clone(),
+        input_digest: "0123456789abcdef".into(),
+        service: plan.service.clone(),
+        sets: sets.to_vec(),
+        seeds: 2,
+        objective: None,
+        constraints: vec![],
+        snippets: plan.snippets.clone(),
+    };
+    let part = Shard { index: 1, count: 1 };
+    let runs = run_all(&scenarios, &plan.service, 2, part, 1, None);
+    let text = String::from_utf8(shard::to_bytes(&definition, part, &runs)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("shard.json");
+    let read = |text: &str| {
+        std::fs::write(&path, text).unwrap();
+        shard::read(&path)
+    };
+    assert_eq!(read(&text).unwrap().runs, runs);
+    let digest_line = text.lines().nth(2).unwrap();
+    let hex = digest_line.strip_prefix("  \"content_sha256\": \"").and_then(|l| l.strip_suffix("\","));
+    assert!(hex.is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit())), "{digest_line}");
+
+    // The same values laid out another way are the same content.
+    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(read(&serde_json::to_string(&value).unwrap()).unwrap().runs, runs);
+
+    // Any value changed, however plausibly, is an edit: a run's figure, the sweep's definition.
+    let first_duration = text.find("\"duration_ns\":").unwrap();
+    let edits = [
+        text[..first_duration].to_string() + "\"duration_ns\":1," + text[first_duration..].split_once(',').unwrap().1,
+        text.replacen("\"seeds\": 2", "\"seeds\": 3", 1),
+        text.replacen("\"paused\":false", "\"paused\":true", 1),
+    ];
+    for edited in edits {
+        assert_ne!(edited, text);
+        match read(&edited) {
+            Err(shard::Unusable::Edited(why)) => {
+                assert!(why.starts_with(&format!("{}: edited after", path.display())), "{why}");
+                assert!(why.contains("run that shard again"), "{why}");
+            }
+            other => panic!("an edited shard was not refused as edited: {other:?}"),
+        }
+    }
+    // A file of the format before digests is named as such.
+    let old = text.replacen("deploysim-sweep-shard/2", "deploysim-sweep-shard/1", 1);
+    assert!(matches!(read(&old), Err(shard::Unusable::Unreadable(why)) if why.contains("older deploysim")));
+}

@@ -4,6 +4,7 @@
 //! logs, invariants over random scenarios, and the updater's script tests.
 
 mod check_cli;
+mod check_determinism;
 mod common;
 mod determinism;
 mod fidelity;
@@ -15,6 +16,7 @@ mod limits;
 mod plot;
 mod ps_cli;
 mod races;
+mod report_atomic;
 mod secret_leak;
 mod strategies;
 mod swarmkit;

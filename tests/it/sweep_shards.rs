@@ -1,6 +1,7 @@
 //! `deploysim sweep --shard I/N` and `deploysim merge` through the binary: the merged files and
 //! recommendation are byte for byte those of the whole sweep, whatever the order the shards are
-//! given in, and shards that do not make up one sweep are refused (exit 2) with a reason.
+//! given in, and shards that do not make up one sweep (or were edited) are refused (exit 1)
+//! with a reason; a file that is not a readable shard is bad input (exit 2).
 
 use crate::common;
 
@@ -102,6 +103,11 @@ fn merged_shards_are_byte_identical_to_the_whole_sweep() {
     }
     assert_eq!(want.len(), got.len());
     assert_eq!(story(&whole), story(&merged));
+    // The merged report replaced the folder whole, but kept the shards that live in it.
+    for i in 1..=4 {
+        let kept = dir.join(format!("reports/rolling-update-sweep/shard-{i}-of-4/shard.json"));
+        assert!(kept.is_file(), "shard {i} was not kept across the report's swap");
+    }
     assert!(story(&merged).contains("recommended: policy"), "{}", stdout(&merged));
 }
 
@@ -148,16 +154,31 @@ fn shards_that_are_not_one_sweep_are_refused_with_the_reason() {
     assert!(out.status.success());
     refused(&["s1", "s2", "edited"], "the scenario file's content differs");
 
-    // A truncated shard file: one run dropped.
+    // An edited shard: one figure changed — refused (exit 1), naming the file; once restored,
+    // the same shards merge as before.
     let path = dir.join("s2/shard.json");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
+    let original = std::fs::read_to_string(&path).unwrap();
+    let at = original.find("\"duration_ns\":").unwrap();
+    let (_, tail) = original[at..].split_once(',').unwrap();
+    let edited = format!("{}\"duration_ns\":1,{tail}", &original[..at]);
+    assert_ne!(edited, original);
+    std::fs::write(&path, edited).unwrap();
+    refused(
+        &["s1", "s2", "s3"],
+        &format!("{}: edited after `deploysim sweep --shard` wrote it", Path::new("s2").join("shard.json").display()),
+    );
+    std::fs::write(&path, &original).unwrap();
+    let merged = deploysim(dir, &["merge", "s1", "s2", "s3", "--out", "merged"]);
+    assert!(merged.status.success(), "{}", stderr(&merged));
+
+    // A truncated shard file: one run dropped — an edit too.
+    let lines: Vec<&str> = original.lines().collect();
     let last_run = lines.iter().rposition(|l| l.trim_start().starts_with("{\"policy\"")).unwrap();
     let mut cut: Vec<&str> = lines.clone();
     cut.remove(last_run);
     let fixed = cut.join("\n").replace("},\n  ]", "}\n  ]");
     std::fs::write(&path, fixed).unwrap();
-    refused(&["s1", "s2", "s3"], "not exactly shard 2/3's 10");
+    refused(&["s1", "s2", "s3"], "s2/shard.json: edited after");
 
     // Not a shard at all.
     std::fs::write(dir.join("s3/shard.json"), "{\"format\": \"other\"}").unwrap();

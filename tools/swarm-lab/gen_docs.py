@@ -45,6 +45,8 @@ A("s22+ (2026-12-06) add: `record_s` = a fixed window for any action (s23, s24â€
 A("create or right before t = 0 (s22); a helper process for the whole run (s26's fake registry); actions on a")
 A("container instead of the service (s24 `docker kill`, s25 `docker exec`); a stack deployed with `docker stack deploy`")
 A("(s28, service `app_web`). Before each run the recorder also removes networks left by a stack.")
+A("s29 (2026-12-06b) adds `min_end_s` (record at least until that t even after a terminal UpdateStatus) and copies")
+A("websim:v2-alt's start log (/tmp/flags/alt-log: count -> container) to raw/NAME.rN.alt-log.txt.")
 A("")
 A("All services are named `web`. Health check command everywhere: `wget -qO- http://127.0.0.1:8080/ || exit 1`")
 A("(CMD-SHELL). All update/rollback/restart parameters are passed explicitly, even where they equal the")
@@ -150,6 +152,8 @@ for name in SC.ORDER:
     A("")
     rec = ("fixed window of %ss" % s["record_s"]) if s["record_s"] else \
         f"until terminal UpdateStatus + {s['tail_s']} s tail, hard timeout {s['hard_timeout_s']} s"
+    if s.get("min_end_s") and not s["record_s"]:   # s29 (2026-12-06b)
+        rec += f", and at least until t = {s['min_end_s']} s"
     A(f"Recording: {rec}. Stack file: `stacks/{name}.yml`.")
     A("")
     A(f"What a user would expect: {s['expect']}")

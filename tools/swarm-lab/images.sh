@@ -46,4 +46,10 @@ FLAG=$'trap \'exit 0\' TERM INT\n[ -f /flags/broken ] || httpd -p 8080 -h /www\n
 mk v1-flag v1-flag "$FLAG" extra
 # as v1-trap, plus /tmp and the touch/mkdir/rm applets (s25: `docker exec C touch /tmp/unhealthy`)
 mk v1-hflip v1-hflip "$GOOD" extra
+# ---- 2026-12-06b (s29)
+# alternates crash / healthy: each container start atomically increments the counter in the bind-mounted host file
+# /flags/alt-count (lock = mkdir /flags/alt.lock) and appends "COUNT HOSTNAME" to /flags/alt-log; odd count: serves
+# like v2-trap for 3 s, then exits 1; even count: exactly v2-trap (serves forever, exit 0 on SIGTERM)
+ALT=$'trap \'exit 0\' TERM INT\nuntil mkdir /flags/alt.lock 2>/dev/null; do sleep 0.05; done\nn=$(cat /flags/alt-count 2>/dev/null)\nn=$(( ${n:-0} + 1 ))\necho $n > /flags/alt-count\necho "$n $HOSTNAME" >> /flags/alt-log\nrm -rf /flags/alt.lock\nhttpd -p 8080 -h /www\nif [ $(( n % 2 )) -eq 1 ]; then sleep 3 & wait $!; exit 1; fi\nwhile :; do sleep 1 & wait $!; done'
+mk v2-alt v2-alt "$ALT" extra
 $D images websim

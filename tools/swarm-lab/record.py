@@ -356,6 +356,8 @@ def record(name, runno):
         if rec.terminal_at is not None:
             end_reason = f"terminal {rec.terminal_state} at {rec.terminal_at - t0:.2f}s"
             time.sleep(max(0.0, s["tail_s"] - (time.time() - rec.terminal_at)))
+            if s.get("min_end_s"):   # s29: at least until t = min_end_s
+                time.sleep(max(0.0, s["min_end_s"] - (time.time() - t0)))
         else:
             end_reason = f"hard timeout {s['hard_timeout_s']}s (no terminal UpdateStatus)"
     rec.finish()
@@ -367,6 +369,12 @@ def record(name, runno):
                 poll_request_ms_mean=1000 * sum(rec.poll_dt) / max(1, len(rec.poll_dt)),
                 poll_request_ms_max=1000 * max(rec.poll_dt or [0]))
     meta["inspect_after"] = json.loads(run([D, "service", "inspect", SVC]).stdout or "null")
+    if name.startswith("s29"):   # count -> container map written by websim:v2-alt
+        try:
+            import shutil
+            shutil.copy("/tmp/flags/alt-log", os.path.join(RAW, f"{tag}.alt-log.txt"))
+        except OSError as e:
+            meta["alt_log_error"] = str(e)
     meta["service_ps_after"] = run([D, "service", "ps", "--no-trunc", SVC]).stdout
     log(f"{tag}: {end_reason}")
     if bg is not None:      # our own child, by pid

@@ -44,6 +44,8 @@ BASE = dict(
     stack=None,                    # s28: dict(name=STACK, action_image=IMAGE): create = `docker stack deploy -c
                                    # stacks/NAME.yml STACK`, action = the same with stacks/NAME.v2.yml (image changed)
     setup_note=None,               # extra text for scenarios.md
+    # ---- added for s29 (2026-12-06b; the default keeps every earlier scenario unchanged)
+    min_end_s=None,                # terminal-ending scenarios: record at least until t = min_end_s
 )
 
 IMAGES = {
@@ -60,6 +62,7 @@ IMAGES = {
     "websim:v1-flag": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; [ -f /flags/broken ] || httpd -p 8080 -h /www; while :; do sleep 1 & wait $!; done`: healthy only if /flags/broken did NOT exist when the container started (s22 bind-mounts the host's /tmp/flags on /flags); the rootfs also has /tmp, /flags and the touch/mkdir/rm applets; index.html = v1-flag",
     "websim:v1-hflip": "as v1-trap (same entry.sh), plus /tmp and the touch/mkdir/rm applets in the rootfs (s25: `docker exec C touch /tmp/unhealthy`); index.html = v1-hflip",
     "127.0.0.1:5000/websim:nope": "not present locally; 127.0.0.1:5000 is `fake_registry.py` (plain HTTP; 127.0.0.0/8 is an insecure registry by default): `GET /v2/` answers 200, every other request 404 with a registry-style `MANIFEST_UNKNOWN` JSON body",
+    "websim:v2-alt": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; until mkdir /flags/alt.lock 2>/dev/null; do sleep 0.05; done; n=$(cat /flags/alt-count 2>/dev/null); n=$(( ${n:-0} + 1 )); echo $n > /flags/alt-count; echo \"$n $HOSTNAME\" >> /flags/alt-log; rm -rf /flags/alt.lock; httpd -p 8080 -h /www; if [ $(( n % 2 )) -eq 1 ]; then sleep 3 & wait $!; exit 1; fi; while :; do sleep 1 & wait $!; done`: every container start atomically increments the counter in the bind-mounted host file /tmp/flags/alt-count (s29 mounts /tmp/flags on /flags); an ODD count serves like v2-trap for 3 s (healthy after its first probe) and then exits 1; an EVEN count is exactly v2-trap (serves forever, exit 0 on SIGTERM); the rootfs has /tmp, /flags and the touch/mkdir/rm applets; index.html = v2-alt",
     "127.0.0.1:5999/websim:nope": "not present locally; nothing listens on 127.0.0.1:5999 (connection refused)",
 }
 
@@ -250,6 +253,29 @@ SCENARIOS["s28b-bare-update-base"] = S(
     action_args=["--image", "websim:v2-trap"],
     expect="contrast for s28: the same BASE spec created with `docker service create` (no network) and updated with a "
            "bare `docker service update`: a parallelism-1 stop-first rolling update without the gossip-converge delay.")
+
+# ---- s29 (recorded 2026-12-06, second session "06b")
+SCENARIOS["s29-alternate-crash"] = S(
+    replicas=4, mounts=["type=bind,src=/tmp/flags,dst=/flags"],
+    host_setup=[["mkdir", "-p", "/tmp/flags"], ["rm", "-rf", "/tmp/flags/alt.lock", "/tmp/flags/alt-log"],
+                ["sh", "-c", "echo 0 > /tmp/flags/alt-count"]],
+    pre_action=[["sh", "-c", "echo 0 > /tmp/flags/alt-count"]],
+    action_args=["--image", "websim:v2-alt", "--update-parallelism", "1", "--update-delay", "0s",
+                 "--update-monitor", "5s", "--update-failure-action", "pause", "--update-max-failure-ratio", "0.5"],
+    hard_timeout_s=180, tail_s=20, min_end_s=60,
+    setup_note="BASE with 4 replicas and the bind mount from the create on (the v1-trap tasks ignore it). Before the "
+               "create: `mkdir -p /tmp/flags; rm -rf /tmp/flags/alt.lock /tmp/flags/alt-log; echo 0 > /tmp/flags/alt-count`; "
+               "right before the action (after the 2 s baseline): `echo 0 > /tmp/flags/alt-count`, so the first "
+               "v2-alt container started by the update gets count 1 (crash), the next one 2 (healthy), and so on, "
+               "whichever slot it belongs to (update task or restart task). /tmp/flags/alt-log maps count → container "
+               "(hostname = short container ID; copied to raw/NAME.rN.alt-log.txt after the run). The action sets the "
+               "update config in the same command (create: parallelism 1, delay 0s, monitor 5s, pause, ratio 0; the "
+               "action changes only the ratio to 0.5). Recorded until a terminal UpdateStatus + 20 s, at least t = 60.",
+    expect="4 slots, parallelism 1, max failure ratio 0.5: the 1st v2-alt task (count 1) is running+healthy and exits 1 "
+           "3 s later, inside the 5 s monitor: one failure of 4 tasks (0.25 <= 0.5) so the update goes on; the failed "
+           "slot is restarted after 5 s with a new v2-alt task. Which counts the next update tasks and the restart tasks "
+           "get decides who crashes; the update pauses only if more than half (> 2 of 4?) fail within their monitor; "
+           "otherwise completed, with the crashed slots healthy after their restart.")
 
 ORDER = list(SCENARIOS.keys())
 

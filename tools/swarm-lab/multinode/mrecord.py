@@ -113,6 +113,7 @@ class Recorder:
         self.armed = False
         self.procs = []
         self.stream_breaks = []
+        self.api_log, self.last_api = [], None
 
     def start(self):
         for node in SOCKS:
@@ -183,14 +184,24 @@ class Recorder:
         api = Api(SOCKS[MANAGER])
         while not self.stop.is_set():
             t_a = time.time()
+            # 2026-12-06b: a poll counts only if all three requests answered 200 (while the manager daemon is down
+            # or has no leader yet it does not); every change of the answer kind goes to raw/NAME.rN.api.jsonl
             try:
-                tasks = api.tasks()
-                svc = api.service()
-                nodes = api.nodes()
+                f = urllib.parse.quote(json.dumps({"service": [SVC]}))
+                st_t, tasks = api.get(f"/tasks?filters={f}")
+                st_s, svc = api.get(f"/services/{SVC}")
+                st_n, nodes = api.get("/nodes")
+                ans = (st_t, st_s, st_n, "" if st_n == 200 else str((nodes or {}).get("message", ""))[:120])
             except Exception as e:
-                log("poll error", e)
+                ans = (None, None, None, "unreachable: " + type(e).__name__ + " " + str(e)[:80])
+            if ans != self.last_api:
+                self.last_api = ans
+                self.api_log.append({"t": time.time(), "tasks": ans[0], "service": ans[1], "nodes": ans[2],
+                                     "detail": ans[3]})
+            if ans[0] != 200 or ans[2] != 200 or ans[1] not in (200, 404):
                 time.sleep(POLL_S)
                 continue
+            svc = svc if st_s == 200 else None
             t_b = time.time()
             tp = (t_a + t_b) / 2
             self.poll_count += 1
@@ -277,6 +288,35 @@ def do_step(kind, arg):
         argv = ["sh", "-c", f"ps -eo pid,ppid,etimes,stat,args | grep -E '/tmp/mn/w{arg[-1]}/|dockerd.pid' "
                             f"| grep -v -E 'grep|sh -c'; echo containers:; {D} -H unix://{SOCKS[arg]} ps -a "
                             f"--format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
+    # ---- 2026-12-06b (m11, m12, m12b)
+    elif kind == "node_rm":     # `docker node rm --force NODE` (the node is live and Ready)
+        argv = [D, "node", "rm", "--force", arg]
+    elif kind == "wsnap":       # the node's own daemon: its Swarm section of /info and its `docker ps -a` (not an action)
+        argv = ["sh", "-c", f"{D} -H unix://{SOCKS[arg]} info --format "
+                            f"'LocalNodeState={{{{.Swarm.LocalNodeState}}}} NodeID={{{{.Swarm.NodeID}}}} "
+                            f"Error={{{{.Swarm.Error}}}} ControlAvailable={{{{.Swarm.ControlAvailable}}}} "
+                            f"ContainersRunning={{{{.ContainersRunning}}}}' 2>&1; echo containers:; "
+                            f"{D} -H unix://{SOCKS[arg]} ps -a --format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
+    elif kind == "rejoin":      # the node leaves (--force) and joins again with the worker token (new node ID)
+        tok = run([D, "swarm", "join-token", "-q", "worker"]).stdout.strip()
+        i = arg[-1]
+        argv = ["sh", "-c", f"{D} -H unix://{SOCKS[arg]} swarm leave --force; "
+                            f"{D} -H unix://{SOCKS[arg]} swarm join --advertise-addr 10.77.0.1{i} "
+                            f"--listen-addr 10.77.0.1{i}:2377 --token \"$TOKEN\" 10.77.0.1:2377"]
+        t_a = time.time()
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           env=dict(os.environ, TOKEN=tok))   # the token never goes into meta.json
+        t_b = time.time()
+        return dict(kind=kind, target=arg, cmd=SC.shell(argv), t_issued=t_a, t_returned=t_b, rc=p.returncode,
+                    stdout=p.stdout.strip(), stderr=p.stderr.strip())
+    elif kind == "kill_manager":   # SIGKILL the manager's dockerd (its containerd child dies with it)
+        argv = ["kill", "-KILL", open("/var/run/docker.pid").read().strip()]
+    elif kind == "start_manager":  # start it again identically (same flags and data-root), see start_manager.sh
+        argv = [os.path.join(HERE, "start_manager.sh")]
+    elif kind == "psm":         # snapshot of the manager's dockerd / containerd / shim processes + its `docker ps -a`
+        argv = ["sh", "-c", "ps -eo pid,ppid,etimes,stat,args | grep -E 'dockerd|containerd' "
+                            "| grep -v -E 'grep|sh -c|/tmp/mn/'; echo containers:; "
+                            f"timeout 3 {D} ps -a --format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
     else:
         raise ValueError(kind)
     t_a = time.time()
@@ -345,7 +385,8 @@ def record(name, runno):
     rec.start()
     time.sleep(m.get("baseline_s", 2.0))   # baseline (also lets `docker events` attach)
     rec.armed = True
-    t0 = time.time()
+    # 2026-12-06b: steps may have negative offsets (m12b cuts a link at t=-5); t0 is the instant of offset 0
+    t0 = time.time() - min(0.0, min(off for off, _, _ in m["steps"]))
     meta["t0"] = t0
     steps_done = []
     for off, kind, arg in m["steps"]:
@@ -406,6 +447,15 @@ def record(name, runno):
     meta["service_ps_after"] = run([D, "service", "ps", "--no-trunc", SVC]).stdout
     meta["node_ls_after"] = run([D, "node", "ls"]).stdout
     meta["placement_after"] = placement(api)
+    # 2026-12-06b: every web container on every daemon, with its exact start/finish times (the manager's event
+    # stream loses events across a daemon restart, the container state does not)
+    meta["containers_after"] = {}
+    for h in SOCKS:
+        ids = containers_on(h)
+        if ids:
+            p = run(dk(h) + ["inspect", "--format", "{{.Name}} {{.State.StartedAt}} {{.State.FinishedAt}} "
+                             "{{.State.ExitCode}} {{.State.Status}} {{.Id}}"] + ids)
+            meta["containers_after"][h] = p.stdout.strip().splitlines()
     log(f"{tag}: {end_reason}; placement after {meta['placement_after']}")
     for kind, arg in m.get("after", []):
         st = do_step(kind, arg)
@@ -414,7 +464,7 @@ def record(name, runno):
         json.dump(meta, f, indent=1, default=str)
     for suffix, rows in (("tasks", rec.task_versions), ("service", rec.service_log), ("events", rec.events),
                          ("nodes", rec.node_log), ("info", rec.info_log), ("net", getattr(rec, "net_log", [])),
-                         ("streams", rec.stream_breaks)):
+                         ("streams", rec.stream_breaks), ("api", rec.api_log)):
         with open(os.path.join(RAW, f"{tag}.{suffix}.jsonl"), "w") as f:
             for r in rows:
                 f.write(json.dumps(r) + "\n")
@@ -489,7 +539,9 @@ def node_rows(meta, nl, ev):
         a = e.get("Actor", {}).get("Attributes", {})
         rows.append(dict(t_s=e["timeNano"] / 1e9 - t0, node=a.get("name", ""), node_id=e.get("Actor", {}).get("ID", ""),
                          state=a.get("state.new", ""), availability=a.get("availability.new", ""), message="",
-                         source="node-event", detail=json.dumps({k: v for k, v in a.items() if k != "name"},
+                         source="node-event", detail=json.dumps(dict({k: v for k, v in a.items() if k != "name"},
+                                                                     **({"action": e.get("Action")}
+                                                                        if e.get("Action") != "update" else {})),
                                                                 sort_keys=True)))
     for r in nl:
         n = r["node"]
@@ -498,6 +550,33 @@ def node_rows(meta, nl, ev):
                          message=n["Status"].get("Message", ""), source="poll",
                          detail=json.dumps({"UpdatedAt_s": round((R.ts(n.get("UpdatedAt")) or t0) - t0, 3),
                                             "Addr": n["Status"].get("Addr", "")})))
+    # 2026-12-06b: the manager's own log (raw/worker-logs/NAME.rN.vm.dockerd.log, cut by notes/mslice.sh), because
+    # the manager's event stream loses node events across a manager restart: every dispatcher registration
+    # ("worker ID was successfully registered", i.e. the moment the node becomes ready again) and every raft
+    # leadership; state column empty, message = the log message, source=manager-log
+    lp = os.path.join(RAW, "worker-logs", f"{meta['scenario']}.r{meta['run']}.vm.dockerd.log")
+    if os.path.exists(lp):
+        import calendar
+        import re
+        hn = {v: k for k, v in meta["node_ids"].items()}
+        TS = re.compile(r'time="(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(\.\d+)?Z"')
+        for line in open(lp, errors="replace"):
+            mt = TS.search(line)
+            m1 = re.search(r'msg="worker (\w+) was successfully registered"', line)
+            m2 = re.search(r'msg="[0-9a-f]+ became leader at term (\d+)"', line)
+            if not mt or not (m1 or m2):
+                continue
+            t = calendar.timegm(time.strptime(mt.group(1), "%Y-%m-%dT%H:%M:%S")) + float(mt.group(2) or 0)
+            if t - t0 > meta.get("t_end_s", 1e9):   # e.g. m11's re-join after the recording
+                continue
+            if m1:
+                rows.append(dict(t_s=t - t0, node=hn.get(m1.group(1), m1.group(1)), node_id=m1.group(1), state="",
+                                 availability="", message="worker registered (dispatcher)", source="manager-log",
+                                 detail=""))
+            else:
+                rows.append(dict(t_s=t - t0, node=MANAGER, node_id=meta["node_ids"].get(MANAGER, ""), state="",
+                                 availability="", message=f"raft leader (term {m2.group(1)})", source="manager-log",
+                                 detail=""))
     rows.sort(key=lambda r: r["t_s"])
     return rows
 

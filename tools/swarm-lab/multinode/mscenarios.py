@@ -98,4 +98,41 @@ M["m10-global-pause-drain"] = dict(
     expect="global service, one task per node: pause mn-w2 (t=0), SIGKILL its container (t=5: not replaced, a paused "
            "node takes no new tasks), `service update --force` (t=15: new tasks on vm and mn-w1 only), drain mn-w1 "
            "(t=30: its task shut down, nothing created), both active again at t=45 (new tasks on both).")
+# ---- m11+ (recorded 2026-12-06, second session "06b"). Step kinds added: node_rm NODE (`docker node rm --force NODE`),
+# wsnap NODE (the node's own daemon: Swarm state from `docker info` + `docker ps -a`; stored in meta.json, not an action),
+# rejoin NODE (`swarm leave --force` on the node, then `swarm join` with the worker token: a NEW node ID, same hostname),
+# kill_manager (`kill -KILL $(cat /var/run/docker.pid)`: the manager's dockerd, its containerd dies with it),
+# start_manager (start_manager.sh: the same dockerd command line and data-root as before), psm (process snapshot of the
+# manager's dockerd/containerd/shims + its `docker ps -a`). Steps may have negative offsets (t = 0 is offset 0).
+M["m11-node-rm-force"] = dict(
+    victim="mn-w2",
+    spec=SC.S(),   # 6 replicas websim:v1-trap, spread 2/2/2
+    setup_after=[("wsnap", "mn-w2")],
+    steps=[(0.0, "node_rm", "mn-w2"), (1.0, "wsnap", "mn-w2"), (10.0, "wsnap", "mn-w2"), (40.0, "wsnap", "mn-w2")],
+    end_s=45.0, baseline_s=7.0, after=[("rejoin", "mn-w2")],
+    expect="`docker node rm --force` of a live, Ready worker: the node object is deleted at once; its 2 tasks are "
+           "orphaned and replaced on vm/mn-w1 (restart delay?); the removed node's daemon loses its swarm membership "
+           "(certificate no longer valid): does it stop/remove its containers, and when?")
+M["m12-manager-restart"] = dict(
+    victim="vm",
+    spec=SC.S(),
+    setup_after=[("psm", "vm")],
+    steps=[(0.0, "kill_manager", "vm"), (1.0, "psm", "vm"), (9.5, "psm", "vm"), (10.0, "start_manager", "vm"),
+           (15.0, "psm", "vm")],
+    end_s=60.0, baseline_s=7.0,
+    expect="the only manager's dockerd is SIGKILLed (its containerd dies, shims and containers survive, unprobed) and "
+           "started again at t=10 with the same data-root: raft state is reloaded, the node is leader again; the "
+           "dispatcher marks the workers UNKNOWN until they re-register (they reconnect with backoff), the restarted "
+           "daemon stops the manager's own 2 containers (no live-restore) and their tasks are replaced after the 5 s "
+           "restart delay; the worker containers keep running.")
+M["m12b-manager-restart-worker-cut"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),
+    setup_after=[("psm", "vm")],
+    steps=[(-5.0, "cut", "mn-w1"), (0.0, "kill_manager", "vm"), (1.0, "psm", "vm"), (9.5, "psm", "vm"),
+           (10.0, "start_manager", "vm"), (15.0, "psm", "vm"), (70.0, "restore", "mn-w1")],
+    end_s=80.0, baseline_s=7.0,
+    expect="as m12, but mn-w1's link is cut 5 s before the kill and stays cut until t=70: after the restart mn-w1 "
+           "cannot re-register, so it stays UNKNOWN for the dispatcher's grace period and then goes DOWN; its 2 tasks "
+           "are replaced only then.")
 ORDER = list(M)

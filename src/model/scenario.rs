@@ -98,7 +98,8 @@ pub struct Latencies {
     pub unhealthy_kill: Dist,
     /// Container exit → task state reported (traces: ~0.1 s).
     pub exit_report: Dist,
-    /// Desired RUNNING reaching the agent → STARTING.
+    /// Desired RUNNING reaching the agent → STARTING (traces: desired RUNNING → STARTING
+    /// 101–104 ms in every recorded step of s01, s05, s20, s22, s28b, s29, m03 = `dispatch` + this).
     pub start_begin: Dist,
     /// Duration of one health probe (traces: probes end ~70 ms after they start).
     pub probe: Dist,
@@ -143,7 +144,7 @@ impl Latencies {
             stop_signal: ms(1130),
             unhealthy_kill: ms(30),
             exit_report: ms(100),
-            start_begin: ms(100),
+            start_begin: ms(52),
             probe: ms(70),
             watch: ms(0),
             agent_step: ms(25),

@@ -83,6 +83,7 @@ const CASES: &[Case] = &[
     matched("s26-pull-tag-not-found", 2),
     matched("s27-pull-registry-refused", 2),
     matched("s28b-bare-update-base", 2),
+    matched("s29-alternate-crash", 3),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -102,10 +103,10 @@ const CASES: &[Case] = &[
         name: "m09b-worker-daemon-kill-during-update",
         runs: 3,
         action_at_s: None,
-        matched: 1,
+        matched: 0,
         open: "each of the three runs took another path of many (which slot the update held on the dead node when \
-               its heartbeat deadline passed): r2 and r3 are reproduced by seeds 167 and 131, 135, 165 of 1..200, \
-               not within 1..20",
+               its heartbeat deadline passed), each about 1 % of seeds: r1, r2 and r3 are reproduced by seeds 56, 77; \
+               44, 167; and 135, 165 of 1..200, none within 1..20",
     },
     matched("m10-global-pause-drain", 2),
 ];
@@ -387,6 +388,13 @@ fn s28b_bare_update_base() {
     // The update of s28 (stack deploy), of a service made by `docker service create`: the baseline
     // that shows what the stack's network adds.
     check("s28b-bare-update-base");
+}
+
+#[test]
+fn s29_alternate_crash() {
+    // Every other container of the new image crashes: whether the update pauses is a race between
+    // its 4th step and the first crash's restart (which container draws an odd count).
+    check("s29-alternate-crash");
 }
 
 #[test]

@@ -132,6 +132,11 @@ pub(crate) enum Event {
         /// Which outage (a node that came back meanwhile ignores the stale check).
         epoch: u32,
     },
+    /// A removed node's session with the manager ends (its agent's next call is refused).
+    SessionClosed {
+        /// The node.
+        node: NodeId,
+    },
     /// A node whose network came back has re-registered its session with the manager.
     NodeReconnects {
         /// The node.

@@ -109,6 +109,7 @@ const CASES: &[Case] = &[
                44, 167; and 135, 165 of 1..200, none within 1..20",
     },
     matched("m10-global-pause-drain", 2),
+    matched("m11-node-rm-force", 5),
 ];
 
 fn crate_root() -> &'static Path {
@@ -446,6 +447,13 @@ fn m09b_worker_daemon_kill_during_update() {
 #[test]
 fn m10_global_pause_drain() {
     check("m10-global-pause-drain");
+}
+
+#[test]
+fn m11_node_rm_force() {
+    // A live worker removed: its tasks orphaned at once, replaced after the restart delay; its
+    // containers stopped or left running, as the session's end races the shutdowns (4 of 5).
+    check("m11-node-rm-force");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

@@ -76,12 +76,18 @@ impl Cluster {
     }
 
     /// `docker node rm`: the manager refuses the node's session from now on ("node … was
-    /// removed from swarm"); its containers are left as they are, cut off from the swarm.
+    /// removed from swarm"; it never registers again). What it has already been sent still
+    /// arrives until [`Cluster::close_session`].
     pub(crate) fn evict(&mut self, node: NodeId) {
         let m = &mut self.machines[node.0 as usize];
         m.removed = true;
-        m.reachable = false;
         m.reconnecting = false;
+    }
+
+    /// The removed node's session has ended: it hears nothing more and its reports go nowhere;
+    /// its agent finishes what it was doing, and its containers are left as they are.
+    pub(crate) fn close_session(&mut self, node: NodeId) {
+        self.machines[node.0 as usize].reachable = false;
     }
 
     /// The agent's session is registered again; false when it already was, or cannot be.

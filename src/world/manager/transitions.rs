@@ -40,7 +40,7 @@ impl Manager {
             self.recorder.container_count(io.now(), holds(state));
         }
         // A node that cannot be reached cannot report (its agent reports again on reconnect).
-        let reported = task.node.is_none_or(|n| cluster.reachable(n));
+        let reported = task.node.is_none_or(|n| cluster.reachable(n) && !self.store.node(n).removed);
         let message = self.recorder.intern(message);
         self.store.set_state(id, state, message);
         self.recorder.touch(id, &self.store, cluster);
@@ -78,7 +78,9 @@ impl Manager {
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());
         let task = self.store.task(id);
-        if task.node.is_some() && !task.state.is_terminal() {
+        // An orphaned task's agent may still be running it (its node was removed, or silent
+        // for a day): the dispatcher sends the change all the same, for whoever still listens.
+        if task.node.is_some() && (!task.state.is_terminal() || task.state == TaskState::Orphaned) {
             let d = io.latency(|l| &l.dispatch);
             io.q.after(d, Event::DesiredArrives { task: id });
         }

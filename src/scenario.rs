@@ -323,7 +323,7 @@ fn assemble(
             .and_then(|v| strategy::read_set(c, v, &sim_path.key("strategies")))
             .unwrap_or_default(),
     };
-    warn_unused(c, &scenario, sim_path);
+    warn_unused(c, &scenario, sim_path, &stack.refs);
     scenario
 }
 
@@ -341,8 +341,10 @@ fn expectations(
 }
 
 /// Image behaviours nobody runs and actions after `until` are almost always mistakes.
-fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
+fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path, stack: &[docker_cli::ServiceRef]) {
     warn_blind_analysis(c, s, sim_path);
+    warn_unplaceable(c, s, stack);
+    warn_undescribed_images(c, s, sim_path, stack);
     let mut used: BTreeSet<&str> = s.services.iter().map(|svc| svc.task.image.as_str()).collect();
     for a in &s.timeline {
         match &a.action {
@@ -367,6 +369,86 @@ fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
             format!("\"{}\" is after until ({}) and will not happen", late.text, crate::time::SimDuration(s.until.0)),
             None,
         );
+    }
+}
+
+/// A service whose placement constraints no node of the cluster meets never runs: Docker accepts
+/// it and leaves every task pending ("no suitable node"), which a user meets only at the end.
+/// (`node.id` constraints are not checked: the ids are made when the swarm is.)
+fn warn_unplaceable(c: &mut Checker<'_>, s: &Scenario, stack: &[docker_cli::ServiceRef]) {
+    use crate::swarm::placement::{NodeView, constraint_matches};
+    for svc in &s.services {
+        let constraints = &svc.task.placement.constraints;
+        if constraints.is_empty() || constraints.iter().any(|k| k.key == "node.id") {
+            continue;
+        }
+        let fits = |n: &crate::model::cluster::NodeSpec| {
+            let view = NodeView {
+                name: &n.name,
+                id: "",
+                role: n.role,
+                labels: &n.labels,
+                ready: true,
+                availability: n.availability,
+                service_tasks: 0,
+                total_tasks: 0,
+                recent_failures: 0,
+            };
+            constraints.iter().all(|k| constraint_matches(k, &view))
+        };
+        if s.nodes.iter().any(fits) {
+            continue;
+        }
+        let Some(short) = stack.iter().find(|r| r.full == svc.name).map(|r| r.short.as_str()) else { continue };
+        let at = Path::root().key("services").key(short).key("deploy").key("placement").key("constraints");
+        let shown: Vec<String> = constraints.iter().map(|k| k.to_string()).collect();
+        c.warn(
+            &at,
+            format!(
+                "no node of the cluster meets {}: every task will stay pending (\"no suitable node\")",
+                shown.join(" and ")
+            ),
+            Some("check the constraints against x-simulation.cluster's node names, roles and labels".into()),
+        );
+    }
+}
+
+/// An image the scenario runs that `x-simulation.images` does not describe, when it describes
+/// others, is most often a typo of one of them (`nginx:1.14` for `nginx:1.14-alpine`): it would
+/// silently run with the default behaviour.
+fn warn_undescribed_images(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path, stack: &[docker_cli::ServiceRef]) {
+    if s.images.is_empty() {
+        return;
+    }
+    let described: Vec<&str> = s.images.keys().map(String::as_str).collect();
+    let mut seen = BTreeSet::new();
+    let stack_images = s.services.iter().filter_map(|svc| {
+        let short = stack.iter().find(|r| r.full == svc.name)?.short.as_str();
+        Some((svc.task.image.as_str(), Path::root().key("services").key(short).key("image")))
+    });
+    let timeline_images = s.timeline.iter().filter_map(|a| match &a.action {
+        Action::ServiceUpdate { update, .. } | Action::Rollout { update, .. } => {
+            Some((update.image.as_deref()?, sim_path.key("timeline")))
+        }
+        Action::ServiceCreate { spec } => Some((spec.task.image.as_str(), sim_path.key("timeline"))),
+        _ => None,
+    });
+    for (image, at) in stack_images.chain(timeline_images) {
+        if s.images.contains_key(image) || !seen.insert(image) {
+            continue;
+        }
+        // Another tag of the same repository first (`nginx:1.14` for `nginx:1.14-alpine`), then
+        // the closest spelling.
+        let repository = |r: &str| r.rsplit_once(':').map_or(r, |(name, _)| name).to_string();
+        let same_repository = described.iter().find(|d| repository(d) == repository(image)).copied();
+        let hint = match same_repository.or_else(|| suggest::closest(image, &described)) {
+            Some(close) => format!("did you mean {close}? (x-simulation.images keys must match image: exactly)"),
+            None => "describe it under x-simulation.images (deploysim calibrate measures one from a trace)".into(),
+        };
+        let message = format!(
+            "image {image} is not described under x-simulation.images: it runs with the default behaviour (2s pull, 500ms start, healthy)"
+        );
+        c.warn(&at, message, Some(hint));
     }
 }
 

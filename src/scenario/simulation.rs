@@ -84,11 +84,13 @@ fn engine(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<EngineVersion> {
     match v {
         Yaml::Int(27) => Some(EngineVersion::V27),
         Yaml::Float(_) | Yaml::Int(_) => {
-            c.error(
-                path,
-                "must be a string",
-                Some(format!("quote it: engine: \"{}\" (YAML reads 20.10 as the number 20.1)", v.render())),
-            );
+            let typed = c.written(path).unwrap_or_else(|| v.render());
+            let hint = if typed == v.render() {
+                format!("quote it: engine: \"{typed}\"")
+            } else {
+                format!("quote it: engine: \"{typed}\" (unquoted, YAML reads {typed} as the number {})", v.render())
+            };
+            c.error(path, "must be a string", Some(hint));
             None
         }
         _ => c.choice(v, path, ENGINES),

@@ -334,7 +334,13 @@ fn resolve_secret_refs(
 /// `version`: "3", "3.0" … "3.13", as docker stack deploy accepts them.
 fn check_version(c: &mut Checker<'_>, v: &Yaml, path: &Path) {
     let Yaml::Str(s) = v else {
-        c.error(path, "must be a string", Some(format!("quote it: version: \"{}\"", v.render())));
+        let typed = c.written(path).unwrap_or_else(|| v.render());
+        let hint = if typed == v.render() {
+            format!("quote it: version: \"{typed}\"")
+        } else {
+            format!("quote it: version: \"{typed}\" (unquoted, YAML reads {typed} as the number {})", v.render())
+        };
+        c.error(path, "must be a string", Some(hint));
         return;
     };
     let minor_ok = |m: &str| m.parse::<u32>().is_ok_and(|n| n <= 13) && (m == "0" || !m.starts_with('0'));
@@ -403,7 +409,13 @@ fn host_ports(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<u64>> {
     for (i, item) in items.iter().enumerate() {
         let ipath = path.index(i);
         match item {
-            Yaml::Str(_) | Yaml::Int(_) => {}
+            Yaml::Str(spec) => {
+                if let Err(e) = short_port(spec) {
+                    c.error(&ipath, e, Some("write [[IP:]PUBLISHED:]TARGET[/tcp|udp|sctp], e.g. \"8080:80\"".into()));
+                }
+            }
+            Yaml::Int(n) if !(0..=65535).contains(n) => c.error(&ipath, format!("Invalid containerPort: {n}"), None),
+            Yaml::Int(_) => {}
             Yaml::Map(e) => {
                 c.check_keys(e, &ipath, &["mode", "target", "published", "protocol"], true, &[]);
                 let modes = [("host", true), ("ingress", false)];
@@ -416,6 +428,43 @@ fn host_ports(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<u64>> {
         }
     }
     Some(out)
+}
+
+/// A short-syntax port as docker/cli reads it (go-connections `nat.ParsePortSpec`), with its
+/// error wording: `[[IP:]HOST[-HOST]:]CONTAINER[-CONTAINER][/PROTO]`.
+fn short_port(spec: &str) -> Result<(), String> {
+    let (ports, proto) = spec.split_once('/').unwrap_or((spec, "tcp"));
+    let mut parts: Vec<&str> = ports.rsplitn(3, ':').collect();
+    parts.reverse();
+    let (ip, host, container) = match parts.as_slice() {
+        [container] => ("", "", *container),
+        [host, container] => ("", *host, *container),
+        [ip, host, container] => (*ip, *host, *container),
+        _ => unreachable!("rsplitn(3) gives one to three parts"),
+    };
+    let ip = ip.trim_start_matches('[').trim_end_matches(']');
+    if !ip.is_empty() && ip.parse::<std::net::IpAddr>().is_err() {
+        return Err(format!("Invalid ip address: {ip}"));
+    }
+    if container.is_empty() {
+        return Err(format!("No port specified: {spec}<empty>"));
+    }
+    let range = |text: &str| -> Option<(u16, u16)> {
+        let (low, high) = text.split_once('-').unwrap_or((text, text));
+        let (low, high) = (low.parse::<u16>().ok()?, high.parse::<u16>().ok()?);
+        (low <= high).then_some((low, high))
+    };
+    let (c_low, c_high) = range(container).ok_or_else(|| format!("Invalid containerPort: {container}"))?;
+    if !host.is_empty() {
+        let (h_low, h_high) = range(host).ok_or_else(|| format!("Invalid hostPort: {host}"))?;
+        if c_high - c_low != h_high - h_low && c_high != c_low {
+            return Err(format!("Invalid ranges specified for container and host Ports: {container} and {host}"));
+        }
+    }
+    if !matches!(proto.to_ascii_lowercase().as_str(), "tcp" | "udp" | "sctp") {
+        return Err(format!("Invalid proto: {proto}"));
+    }
+    Ok(())
 }
 
 /// Accepted container settings that the simulator does not model, rendered so that two specs

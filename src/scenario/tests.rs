@@ -97,6 +97,7 @@ x-simulation:
         availability: drain
         images: [nginx:1.12-alpine, agent]
   images:
+    "nginx:1.12-alpine": {start: 500ms}
     "nginx:1.14-alpine":
       pull: {lognormal: {median: 2s, sigma: 0.5}}
       pull_failure: 0.1

@@ -270,3 +270,53 @@ fn faults_of_the_manager_are_refused_not_simulated_wrongly() {
     );
     assert_eq!(d.hint.as_deref(), Some("give daemon_kill to a worker (role: worker)"));
 }
+
+#[test]
+fn an_unquoted_number_is_quoted_back_as_written() {
+    // YAML reads 20.10 as 20.1 and 3.10 as 3.1: the hint shows what was typed.
+    let d = find(
+        &errors("services:\n  web:\n    image: a\nx-simulation:\n  engine: 20.10\n"),
+        "x-simulation.engine must be a string",
+    );
+    assert_eq!(d.hint.as_deref(), Some("quote it: engine: \"20.10\" (unquoted, YAML reads 20.10 as the number 20.1)"));
+    let d = find(&errors("version: 3.10\nservices:\n  web:\n    image: a\n"), "version must be a string");
+    assert_eq!(d.hint.as_deref(), Some("quote it: version: \"3.10\" (unquoted, YAML reads 3.10 as the number 3.1)"));
+    let d = find(&errors("version: 3\nservices:\n  web:\n    image: a\n"), "version must be a string");
+    assert_eq!(d.hint.as_deref(), Some("quote it: version: \"3\""));
+}
+
+#[test]
+fn malformed_short_ports_get_dockers_words() {
+    let diags = errors(
+        "services:\n  web:\n    image: a\n    ports: [\"8080:80\", \"80:abc\", \"1-3:4-5\", \"127.0.0.1:80:80/tcpx\", 70000, \"x.y:80:80\", \"[::1]:80:80\"]\n",
+    );
+    for (i, headline) in [
+        (1, "Invalid containerPort: abc"),
+        (2, "Invalid ranges specified for container and host Ports: 4-5 and 1-3"),
+        (3, "Invalid proto: tcpx"),
+        (4, "Invalid containerPort: 70000"),
+        (5, "Invalid ip address: x.y"),
+    ] {
+        find(&diags, &format!("services.web.ports[{i}] {headline}"));
+    }
+    assert_eq!(diags.len(), 5, "8080:80 and [::1]:80:80 are valid: {diags:#?}");
+}
+
+fn warnings_of(text: &str) -> Vec<String> {
+    crate::scenario::load_str_with_warnings(text, Path::new("stack.yml")).expect("valid").1
+}
+
+#[test]
+fn an_image_missing_from_a_described_set_and_an_unplaceable_service_are_warned() {
+    let text = "services:\n  web:\n    image: nginx:1.14\n    deploy:\n      placement:\n        constraints: [node.labels.zone == east]\nx-simulation:\n  cluster:\n    nodes:\n      - {name: a, role: manager, labels: {zone: west}}\n  images:\n    nginx:1.14-alpine: {start: 1s}\n  timeline:\n    - at: 10s\n      run: docker service update --image nginx:1.14-alpine stack_web\n";
+    let w = warnings_of(text);
+    let image = w.iter().find(|w| w.contains("image nginx:1.14 is not described")).expect("image warning");
+    assert!(image.contains("did you mean nginx:1.14-alpine?"), "{image}");
+    assert!(!w.iter().any(|w| w.contains("image nginx:1.14-alpine is not described")), "{w:?}");
+    let placement = w.iter().find(|w| w.contains("no node of the cluster meets")).expect("placement warning");
+    assert!(placement.contains("node.labels.zone == east") && placement.contains("stay pending"), "{placement}");
+    // The same constraint met by one node, and no images section at all: nothing to say.
+    let fine = text.replace("zone: west", "zone: east").replace("  images:\n    nginx:1.14-alpine: {start: 1s}\n", "");
+    let w = warnings_of(&fine);
+    assert!(!w.iter().any(|w| w.contains("not described") || w.contains("no node of")), "{w:?}");
+}

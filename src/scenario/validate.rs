@@ -4,7 +4,7 @@
 
 use crate::rng::Dist;
 use crate::scenario::error::Diagnostic;
-use crate::scenario::locate::{Locator, Path};
+use crate::scenario::locate::{Locator, Path, Seg};
 use crate::scenario::raw::Yaml;
 use crate::scenario::suggest;
 use crate::time::{SimDuration, parse_go_duration};
@@ -79,6 +79,18 @@ impl<'a> Checker<'a> {
     /// Records a warning at `path`.
     pub(super) fn warn(&mut self, path: &Path, message: impl Into<String>, hint: Option<String>) {
         self.warn_at(path, path, message, hint);
+    }
+
+    /// The value at `path` as written in the file, for a block-style `key: value` on one line
+    /// (None otherwise): YAML reads `20.10` as the number 20.1, and a hint must show what the
+    /// user typed.
+    pub(super) fn written(&self, path: &Path) -> Option<String> {
+        let Some(Seg::Key(key)) = path.0.last() else { return None };
+        let (line, column) = self.doc.locator.find(path)?;
+        let text = self.doc.locator.source_line(line)?;
+        let rest = text.get(column - 1..)?.strip_prefix(key.as_str())?.trim_start().strip_prefix(':')?;
+        let value = rest.split(" #").next().unwrap_or_default().trim();
+        (!value.is_empty()).then(|| value.to_string())
     }
 
     /// Records a warning shown as `shown` and located at `at`.

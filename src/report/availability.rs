@@ -72,9 +72,10 @@ impl Ratio {
 /// **Observation window** (for `min_serving`, `min_serving_ratio` and the two `seconds_*`
 /// figures): from the first moment the service had `serving >= desired` — it had finished its
 /// initial deploy — until `run.end_time` (or its removal by `docker service rm`). If it never
-/// got there, the window is the whole run
-/// (from its first sample). This keeps the ramp-up of the first deploy out of the figures, which
-/// are about what an update costs.
+/// got there, the window is the whole run (from its first sample); if it got there only after
+/// its first update had started, the window starts with that update (an update cannot be said
+/// to have kept replicas serving that were never serving). This keeps the ramp-up of the first
+/// deploy out of the figures, which are about what an update costs.
 ///
 /// A sample superseded by another sample of the same service at the same instant lasted no time
 /// and is ignored (the engine may record several changes within one event); the last sample
@@ -131,7 +132,8 @@ pub fn availability_of(run: &RunRecord, service: &crate::model::record::ServiceR
 
 fn availability_in(run: &RunRecord, service: &str, life: (SimTime, Option<SimTime>)) -> Availability {
     let segments = segments(run, service, life);
-    let observed = &segments[deploy_finished(&segments)..];
+    let first_update = first_update_start(run, service);
+    let observed = &segments[window_start(&segments, first_update)..];
     Availability {
         observed_from: observed.first().map(|g| g.start),
         min_serving: observed.iter().map(|g| g.sample.serving).min().unwrap_or(0),
@@ -165,9 +167,23 @@ fn segments<'a>(run: &'a RunRecord, service: &str, (created, removed): (SimTime,
     out
 }
 
-/// Index of the first segment with every desired replica serving, or 0 if there is none.
-fn deploy_finished(segments: &[Segment]) -> usize {
-    segments.iter().position(|g| g.sample.serving >= g.sample.desired).unwrap_or(0)
+/// Index of the first segment of the observation window: the first with every desired replica
+/// serving (the deploy finished), unless the service's first update started before that, in
+/// which case the segment the update started in; 0 when neither happened.
+fn window_start(segments: &[Segment], first_update: Option<SimTime>) -> usize {
+    let converged = segments.iter().position(|g| g.sample.serving >= g.sample.desired);
+    let update = first_update.and_then(|t| segments.iter().rposition(|g| g.start <= t));
+    match (converged, update) {
+        (Some(c), Some(u)) => c.min(u),
+        (Some(c), None) => c,
+        (None, _) => 0,
+    }
+}
+
+/// When the service's first update (of the run) started.
+fn first_update_start(run: &RunRecord, service: &str) -> Option<SimTime> {
+    let record = run.services.iter().find(|s| s.name == service)?;
+    record.previous_updates.iter().chain(std::iter::once(&record.update)).find_map(|u| u.started_at)
 }
 
 fn min_ratio(segments: &[Segment]) -> Ratio {
@@ -266,6 +282,25 @@ mod tests {
         // (3.5 * 0.8 + 25.5) / 30 = 28.3 / 30 = 0.94333…
         let tw = a.serving_ratio_time_weighted.unwrap();
         assert_eq!(tw.fixed(4), "0.9433");
+    }
+
+    #[test]
+    fn a_deploy_that_converges_only_after_the_update_began_is_observed_from_the_update() {
+        // The issue-15 contradiction: the first deploy never had all 10 serving (3 at most), the
+        // update began at 30 s and brought all 10 at 51 s. The window is the update's, so the
+        // figures agree with the time-weighted mean instead of saying "never fell below".
+        let mut run = dipping_run();
+        run.timeline = vec![
+            sample("web_web", 0, 10, 0),
+            sample("web_web", 2 * S, 10, 3),
+            sample("web_web", 20 * S, 10, 1),
+            sample("web_web", 51 * S, 10, 10),
+        ];
+        let a = availability(&run, "web_web");
+        assert_eq!(a.observed_from, Some(SimTime(20 * S)), "the segment the update started in");
+        assert_eq!(a.min_serving, 1);
+        assert_eq!(a.seconds_below_desired, SimDuration(31 * S));
+        assert!(a.serving_ratio_time_weighted.unwrap().is_below(Ratio::ONE));
     }
 
     #[test]

@@ -234,6 +234,8 @@ fn minimum_clause(a: &Availability) -> String {
     let low = a.min_serving_ratio;
     if low.is_whole() {
         format!("Serving replicas never fell below desired (lowest {})", a.min_serving)
+    } else if low.num == 0 {
+        format!("At times no replica was serving (0 of {})", low.den)
     } else if a.min_serving as u128 == low.num {
         format!("Serving replicas never fell below {} of {} ({})", low.num, low.den, pct(low))
     } else {

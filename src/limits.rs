@@ -23,6 +23,16 @@ pub(crate) const MAX_TIMELINE_ACTIONS: usize = 100_000;
 /// its event budget does. About 250 bytes each: a bound of roughly 1.5 GB on the task table.
 pub(crate) const MAX_TASKS: usize = 6_000_000;
 
+/// Task state changes one run may record (the history every report is made from). A crash storm
+/// changes states without end; measured at about 830 bytes of memory per handled event in all
+/// (the record, the event queue and the reports built from it), this bounds a run near 2.5 GB:
+/// a run that reaches it ends there (`end_reason: history_limit_reached`).
+#[cfg(not(test))]
+pub(crate) const MAX_RECORDED_CHANGES: usize = 3_000_000;
+/// The same bound, small enough for a unit test to reach (the logic is the same).
+#[cfg(test)]
+pub(crate) const MAX_RECORDED_CHANGES: usize = 20_000;
+
 /// The largest `x-simulation.max_events` a scenario may ask for (the default is 10 million).
 pub(crate) const MAX_EVENTS: u64 = 1_000_000_000;
 
@@ -56,3 +66,26 @@ pub(crate) const MAX_WATCH_FRAMES: u64 = 1_000_000;
 /// Rows of one trace file `compare` and `calibrate` read (a recording of an hour at the
 /// recorder's 0.15 s poll with 1,000 tasks changing every poll stays well below).
 pub(crate) const MAX_TRACE_ROWS: usize = 5_000_000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::simulate::{SimulateOptions, simulate};
+    use crate::model::record::EndReason;
+
+    #[test]
+    fn a_crash_storm_ends_at_the_history_limit_as_a_reported_outcome() {
+        // Containers that exit at once, restarted with no delay, for ten hours: without the
+        // bound the history grows until memory runs out (issue 15: 5.8 GB).
+        let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 50\n      restart_policy: {condition: any, delay: 0s}\nx-simulation:\n  until: 10h\n  images:\n    web:1: {start: 1ms, exit: {code: 1, after: 1ms}}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("storm.yml")).expect("valid");
+        let run = simulate(scenario, Some(1), &SimulateOptions::default());
+        assert_eq!(run.end_reason, EndReason::HistoryLimitReached);
+        // It stops after the event that reached the bound (one event may record a few changes).
+        let recorded = run.task_events.len();
+        assert!((MAX_RECORDED_CHANGES..MAX_RECORDED_CHANGES + 100).contains(&recorded), "{recorded}");
+        assert!(run.end_time < crate::time::SimTime(3600 * 1_000_000_000), "well before until");
+        let story = crate::report::narrative::narrative(&run);
+        assert!(story.contains("deploysim's limit for one run's history"), "{story}");
+    }
+}

@@ -15,7 +15,7 @@ mod manager;
 mod rollouts;
 
 use crate::engine::{EventQueue, Limits, Model, StopReason, run};
-use crate::limits::MAX_TASKS;
+use crate::limits::{MAX_RECORDED_CHANGES, MAX_TASKS};
 use crate::model::record::{EndReason, RunRecord};
 use crate::model::scenario::{Action, ContainerRef, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
@@ -159,7 +159,10 @@ impl World {
             StopReason::Quiescent => (EndReason::Quiescent, self.manager.last_change_at()),
             StopReason::EndTime => (EndReason::UntilReached, self.scenario.until),
             StopReason::MaxEvents => (EndReason::MaxEventsReached, outcome.last_event_at),
-            StopReason::Exhausted => (EndReason::TaskLimitReached, outcome.last_event_at),
+            StopReason::Exhausted if self.manager.task_count() >= MAX_TASKS => {
+                (EndReason::TaskLimitReached, outcome.last_event_at)
+            }
+            StopReason::Exhausted => (EndReason::HistoryLimitReached, outcome.last_event_at),
         };
         let strategies = self.rollouts.records();
         let mut record = self.manager.into_record(&self.scenario, strategies);
@@ -302,7 +305,7 @@ impl Model for World {
     type Event = Event;
 
     fn exhausted(&self) -> bool {
-        self.manager.task_count() >= MAX_TASKS
+        self.manager.task_count() >= MAX_TASKS || self.manager.recorded_changes() >= MAX_RECORDED_CHANGES
     }
 
     fn handle(&mut self, event: Event, q: &mut EventQueue<Event>) {

@@ -177,6 +177,9 @@ pub enum EndReason {
     /// Created as many tasks as deploysim allows one run (a crash loop without end): the run is
     /// incomplete.
     TaskLimitReached,
+    /// Recorded as many task state changes as deploysim allows one run (the history its
+    /// reports are made from): the run is incomplete.
+    HistoryLimitReached,
 }
 
 impl EndReason {
@@ -187,6 +190,7 @@ impl EndReason {
             EndReason::UntilReached => "until_reached",
             EndReason::MaxEventsReached => "max_events_reached",
             EndReason::TaskLimitReached => "task_limit_reached",
+            EndReason::HistoryLimitReached => "history_limit_reached",
         }
     }
 }

@@ -283,6 +283,13 @@ fn end_note(run: &RunRecord) -> Option<String> {
             secs(run.end_time),
             crate::limits::MAX_TASKS
         )),
+        EndReason::HistoryLimitReached => Some(format!(
+            "The run stopped at {} simulated, having recorded {} task state changes, deploysim's limit for one \
+             run's history (a restart loop without end, or a very long run: shorten x-simulation.until): results \
+             are incomplete.",
+            secs(run.end_time),
+            crate::limits::MAX_RECORDED_CHANGES
+        )),
     }
 }
 

@@ -102,6 +102,11 @@ impl Manager {
         self.store.task_count()
     }
 
+    /// Task state changes recorded so far.
+    pub(super) fn recorded_changes(&self) -> usize {
+        self.recorder.recorded_changes()
+    }
+
     /// Invariants checked after every event in tests.
     pub(super) fn assert_invariants(&self) {
         self.updates.assert_invariants(&self.store);

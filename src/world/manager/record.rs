@@ -327,6 +327,11 @@ impl Recorder {
     }
 
     /// Appends an `events.csv` row for the task's current state.
+    /// Task state changes recorded so far.
+    pub(super) fn recorded_changes(&self) -> usize {
+        self.task_events.len()
+    }
+
     pub(super) fn log_task(&mut self, id: TaskId, store: &Store, t: SimTime) {
         let task = store.task(id);
         let service = store.service(task.service);

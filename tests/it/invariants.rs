@@ -3,9 +3,10 @@
 //! real Swarm guarantees (time order, forward-only task states, parallelism, replica bounds for
 //! stop-first and start-first, pause/rollback rules).
 //!
-//! On failure the message names every failing seed with its generated parameters; rerun one with
-//! `INVARIANT_SEED=<seed> cargo test --test invariants -- --nocapture` (which also writes that
-//! run's report files to a temp folder and prints where).
+//! The scenarios come from a proptest strategy with a fixed seed: the same 200 on every machine,
+//! and a failing one shrinks to a minimal scenario, printed with its parameters (`seed` is the
+//! run's). `INVARIANT_CASES=2000` runs a longer campaign; `INVARIANT_REPORTS=1` also writes each
+//! run's report files to a temp folder and prints where.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::panic::AssertUnwindSafe;
@@ -19,10 +20,14 @@ use deploysim::model::spec::{
     FailureAction, HealthConfig, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig, UpdateOrder,
 };
 use deploysim::model::task::TaskState;
-use deploysim::rng::{Dist, SimRng};
+use deploysim::rng::Dist;
 use deploysim::time::{SimDuration, SimTime};
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
-const SEEDS: u64 = 200;
+/// Generated scenarios per run of the property test.
+const CASES: u32 = 200;
 const SERVICE: &str = "inv_app";
 const OLD: &str = "app:v1";
 const NEW: &str = "app:v2";
@@ -79,128 +84,160 @@ fn ms(n: u64) -> SimDuration {
 }
 
 /// A uniform distribution between `lo` and `lo + spread` milliseconds.
-fn uniform(r: &mut SimRng, lo: u64, spread: u64) -> Dist {
-    let a = r.between(lo, lo + spread / 2);
-    Dist::Uniform(ms(a), ms(a + r.between(0, spread)))
+fn uniform(lo: u64, spread: u64) -> impl Strategy<Value = Dist> + Clone {
+    (lo..=lo + spread / 2, 0..=spread).prop_map(|(a, b)| Dist::Uniform(ms(a), ms(a + b)))
 }
 
-fn pick<T: Copy>(r: &mut SimRng, items: &[T]) -> T {
-    items[r.between(0, items.len() as u64 - 1) as usize]
-}
-
-fn health_config(r: &mut SimRng) -> HealthConfig {
-    HealthConfig {
+fn health_config() -> impl Strategy<Value = HealthConfig> + Clone {
+    (500u64..=3000, 1u32..=3, 0u64..=3000).prop_map(|(interval, retries, start_period)| HealthConfig {
         test: vec!["CMD-SHELL".into(), "probe".into()],
-        interval: Some(ms(r.between(500, 3000))),
+        interval: Some(ms(interval)),
         timeout: Some(ms(1000)),
-        retries: Some(r.between(1, 3) as u32),
-        start_period: Some(ms(r.between(0, 3000))),
+        retries: Some(retries),
+        start_period: Some(ms(start_period)),
         start_interval: None,
-    }
+    })
 }
 
 /// Old-task stops stay far below swarmkit's 60 s old-task timeout (stop signal ≤ 2 s, grace
 /// ≤ 10 s), so stop-first never starts a new task beside a still-running old one.
-fn stop_behavior(r: &mut SimRng) -> StopBehavior {
-    if r.chance(0.2) {
-        StopBehavior::IgnoresSigterm
-    } else {
-        StopBehavior::Graceful { after: uniform(r, 10, 2000), exit_code: pick(r, &[0, 143]) }
-    }
+fn stop_behavior() -> impl Strategy<Value = StopBehavior> + Clone {
+    prop_oneof![
+        1 => Just(StopBehavior::IgnoresSigterm),
+        4 => (uniform(10, 2000), prop::sample::select(vec![0, 143]))
+            .prop_map(|(after, exit_code)| StopBehavior::Graceful { after, exit_code }),
+    ]
 }
 
-fn generate(seed: u64) -> Params {
-    let mut r = SimRng::stream(seed, "invariants");
-    let replicas = r.between(1, 12);
-    let nodes = r.between(1, 4);
-    let order = pick(&mut r, &[UpdateOrder::StopFirst, UpdateOrder::StartFirst]);
-    let actions = [FailureAction::Pause, FailureAction::Continue, FailureAction::Rollback];
-    let update = UpdateConfig {
-        parallelism: r.between(0, 4),
-        delay: if r.chance(0.3) { SimDuration::ZERO } else { ms(r.between(0, 5000)) },
-        monitor: ms(r.between(1000, 10_000)),
-        failure_action: pick(&mut r, &actions),
-        max_failure_ratio: pick(&mut r, &[0.0, 0.3, 1.0]),
-        order,
-    };
-    // The rollback uses the same pacing and order (so the replica bounds below hold for the
-    // whole run) but its own failure action, to exercise "never roll back a rollback".
-    let rollback = UpdateConfig { failure_action: pick(&mut r, &actions), ..update.clone() };
-    let mut old_image = ImageBehavior {
-        pull: uniform(&mut r, 200, 4000),
-        start: uniform(&mut r, 100, 1500),
-        stop: stop_behavior(&mut r),
-        ..ImageBehavior::default()
-    };
-    if r.chance(0.5) {
-        old_image.healthcheck = Some(health_config(&mut r));
-    }
-    // Sometimes the old image crashes too, so that rollbacks (which run it) can fail and pause.
-    let old_crashes = r.chance(0.3);
-    if old_crashes {
-        old_image.exit = ExitBehavior::ExitsAfter { code: 1, after: uniform(&mut r, 1000, 8000) };
-    }
-    let mut new_image = ImageBehavior {
-        pull: uniform(&mut r, 200, 4000),
-        start: uniform(&mut r, 100, 1500),
-        stop: stop_behavior(&mut r),
-        ..ImageBehavior::default()
-    };
-    let new_kind = pick(&mut r, &["healthy", "never healthy", "crashes", "exits 0", "flaky"]);
-    match new_kind {
-        "healthy" => {
-            if r.chance(0.5) {
-                new_image.healthcheck = Some(health_config(&mut r));
+fn update_config() -> impl Strategy<Value = UpdateConfig> {
+    let actions = vec![FailureAction::Pause, FailureAction::Continue, FailureAction::Rollback];
+    (
+        0u64..=4,
+        prop_oneof![3 => Just(0u64), 7 => 0u64..=5000],
+        1000u64..=10_000,
+        prop::sample::select(actions),
+        prop::sample::select(vec![0.0, 0.3, 1.0]),
+        prop::sample::select(vec![UpdateOrder::StopFirst, UpdateOrder::StartFirst]),
+    )
+        .prop_map(|(parallelism, delay, monitor, failure_action, max_failure_ratio, order)| UpdateConfig {
+            parallelism,
+            delay: ms(delay),
+            monitor: ms(monitor),
+            failure_action,
+            max_failure_ratio,
+            order,
+        })
+}
+
+/// An image as the update finds it: pulls, starts, stops, maybe a health check.
+fn image() -> impl Strategy<Value = ImageBehavior> {
+    (uniform(200, 4000), uniform(100, 1500), stop_behavior(), prop::option::of(health_config())).prop_map(
+        |(pull, start, stop, healthcheck)| ImageBehavior { pull, start, stop, healthcheck, ..ImageBehavior::default() },
+    )
+}
+
+/// What the new image does, and the image itself.
+fn new_image() -> impl Strategy<Value = (&'static str, ImageBehavior)> {
+    let kinds = vec!["healthy", "never healthy", "crashes", "exits 0", "flaky"];
+    (prop::sample::select(kinds), image(), health_config(), uniform(500, 15_000), 20u32..=70).prop_map(
+        |(kind, mut image, check, exit_after, flaky)| {
+            match kind {
+                "healthy" => {}
+                "never healthy" => {
+                    image.healthcheck = Some(check);
+                    image.health = HealthBehavior::NeverHealthy;
+                }
+                "crashes" | "exits 0" => {
+                    let code = if kind == "crashes" { 1 } else { 0 };
+                    image.exit = ExitBehavior::ExitsAfter { code, after: exit_after };
+                }
+                _ => {
+                    image.healthcheck = Some(check);
+                    image.health = HealthBehavior::Flaky(flaky as f64 / 100.0);
+                }
             }
-        }
-        "never healthy" => {
-            new_image.healthcheck = Some(health_config(&mut r));
-            new_image.health = HealthBehavior::NeverHealthy;
-        }
-        "crashes" | "exits 0" => {
-            let code = if new_kind == "crashes" { 1 } else { 0 };
-            new_image.exit = ExitBehavior::ExitsAfter { code, after: uniform(&mut r, 500, 15_000) };
-        }
-        _ => {
-            new_image.healthcheck = Some(health_config(&mut r));
-            new_image.health = HealthBehavior::Flaky(r.between(20, 70) as f64 / 100.0);
-        }
-    }
-    let latencies = if r.chance(0.25) {
-        Latencies::calibrated()
-    } else {
-        Latencies {
-            status_report: uniform(&mut r, 5, 150),
-            dispatch: uniform(&mut r, 5, 150),
-            allocate: uniform(&mut r, 1, 5),
-            schedule: uniform(&mut r, 10, 100),
-            pull_cached: uniform(&mut r, 50, 400),
-            stop_signal: uniform(&mut r, 200, 1800),
-            unhealthy_kill: uniform(&mut r, 10, 60),
-            exit_report: uniform(&mut r, 20, 200),
-            start_begin: uniform(&mut r, 20, 300),
-            probe: uniform(&mut r, 20, 150),
-            // Fields added later keep their calibrated values.
-            ..Latencies::calibrated()
-        }
-    };
-    Params {
-        seed,
-        replicas,
-        nodes,
-        engine: pick(&mut r, &[EngineVersion::V20_10, EngineVersion::V27]),
-        update_at: SimDuration::from_secs(r.between(15, 60)),
-        update,
-        rollback,
-        new_kind,
-        old_crashes,
-        stop_grace_period: if r.chance(0.5) { None } else { Some(SimDuration::from_secs(r.between(1, 10))) },
-        old_image,
-        new_image,
-        old_cached: r.chance(0.5),
-        new_cached: r.chance(0.3),
-        latencies,
-    }
+            (kind, image)
+        },
+    )
+}
+
+fn latencies() -> impl Strategy<Value = Latencies> {
+    let drawn = (
+        (uniform(5, 150), uniform(5, 150), uniform(1, 5), uniform(10, 100), uniform(50, 400)),
+        (uniform(200, 1800), uniform(10, 60), uniform(20, 200), uniform(20, 300), uniform(20, 150)),
+    )
+        .prop_map(
+            |(
+                (status_report, dispatch, allocate, schedule, pull_cached),
+                (stop_signal, unhealthy_kill, exit_report, start_begin, probe),
+            )| Latencies {
+                status_report,
+                dispatch,
+                allocate,
+                schedule,
+                pull_cached,
+                stop_signal,
+                unhealthy_kill,
+                exit_report,
+                start_begin,
+                probe,
+                // Fields added later keep their calibrated values.
+                ..Latencies::calibrated()
+            },
+        );
+    prop_oneof![1 => Just(Latencies::calibrated()), 3 => drawn]
+}
+
+/// Every generated scenario's parameters. proptest shrinks a failing one towards fewer
+/// replicas and nodes, smaller values and the first choice of each list.
+fn params() -> impl Strategy<Value = Params> {
+    let actions = vec![FailureAction::Pause, FailureAction::Continue, FailureAction::Rollback];
+    (
+        (0u64..1000, 1u64..=12, 1u64..=4, prop::sample::select(vec![EngineVersion::V20_10, EngineVersion::V27])),
+        (15u64..=60, update_config(), prop::sample::select(actions)),
+        (image(), prop::option::weighted(0.3, uniform(1000, 8000)), new_image()),
+        (prop::option::of(1u64..=10), prop::bool::ANY, prop::bool::weighted(0.3), latencies()),
+    )
+        .prop_map(
+            |(
+                (seed, replicas, nodes, engine),
+                (update_at, update, rollback_action),
+                (mut old_image, old_exit, (new_kind, new_image)),
+                (grace, old_cached, new_cached, latencies),
+            )| {
+                // Sometimes the old image crashes too, so that rollbacks (which run it) can fail.
+                if let Some(after) = old_exit.clone() {
+                    old_image.exit = ExitBehavior::ExitsAfter { code: 1, after };
+                }
+                // The rollback uses the same pacing and order (so the replica bounds below hold
+                // for the whole run) but its own failure action, to exercise "never roll back a
+                // rollback".
+                let rollback = UpdateConfig { failure_action: rollback_action, ..update.clone() };
+                Params {
+                    seed,
+                    replicas,
+                    nodes,
+                    engine,
+                    update_at: SimDuration::from_secs(update_at),
+                    update,
+                    rollback,
+                    new_kind,
+                    old_crashes: old_exit.is_some(),
+                    stop_grace_period: grace.map(SimDuration::from_secs),
+                    old_image,
+                    new_image,
+                    old_cached,
+                    new_cached,
+                    latencies,
+                }
+            },
+        )
+}
+
+/// A runner with a fixed seed: the same scenarios on every machine; no failure files.
+fn runner(cases: u32) -> TestRunner {
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &[42; 32]))
 }
 
 fn scenario(p: &Params) -> Scenario {
@@ -646,8 +683,9 @@ struct Outcome {
     failures: u64,
 }
 
-fn run_seed(seed: u64) -> Result<Outcome, String> {
-    let p = generate(seed);
+fn run_params(p: &Params) -> Result<Outcome, String> {
+    let p = p.clone();
+    let seed = p.seed;
     let scenario = scenario(&p);
     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
         simulate(scenario, None, &SimulateOptions { invariant_checks: true, ..SimulateOptions::default() })
@@ -663,8 +701,8 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
             return Err(format!("{}\n    the world's own checks panicked: {msg}\n    params: {p:?}", p.summary()));
         }
     };
-    if std::env::var("INVARIANT_SEED").is_ok() {
-        // Reproducing one seed: keep its report to read.
+    if std::env::var("INVARIANT_REPORTS").is_ok() {
+        // Keep the run's report to read.
         let dir = std::env::temp_dir().join(format!("deploysim-invariants-{seed}"));
         std::fs::create_dir_all(&dir).expect("temp dir");
         for (name, bytes) in deploysim::commands::run::report_files(&record) {
@@ -688,43 +726,35 @@ fn run_seed(seed: u64) -> Result<Outcome, String> {
 
 #[test]
 fn random_rolling_updates_keep_swarms_invariants() {
-    // INVARIANT_SEED=n runs one seed (to reproduce a failure).
-    let single = std::env::var("INVARIANT_SEED").ok();
-    let seeds: Vec<u64> = match &single {
-        Some(s) => vec![s.parse().expect("INVARIANT_SEED must be a number")],
-        None => (0..SEEDS).collect(),
-    };
-    let mut failures = Vec::new();
-    let mut outcomes = Vec::new();
-    for &seed in &seeds {
-        match run_seed(seed) {
-            Ok(o) => outcomes.push(o),
-            Err(e) => failures.push(e),
-        }
+    // INVARIANT_CASES=n runs more; a failure shrinks to a minimal scenario, printed with its
+    // parameters (`seed` is the run's seed). INVARIANT_REPORTS=1 keeps each run's report files.
+    let cases = std::env::var("INVARIANT_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(CASES);
+    let outcomes = std::cell::RefCell::new(Vec::new());
+    let result = runner(cases).run(&params(), |p| {
+        let outcome = run_params(&p).map_err(TestCaseError::fail)?;
+        outcomes.borrow_mut().push(outcome);
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("a generated rolling update broke an invariant (shrunk to a minimal case):\n{e}");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} seeds broke an invariant:\n\n{}",
-        failures.len(),
-        seeds.len(),
-        failures.join("\n\n")
-    );
-    if single.is_none() {
-        // The runs must reach every outcome the checks are about, or they prove little.
-        for state in ["completed", "paused", "rollback_started", "rollback_completed", "rollback_paused"] {
-            assert!(outcomes.iter().any(|o| o.states.contains(state)), "no seed reached {state}");
-        }
-        assert!(outcomes.iter().any(|o| o.parallelism_reached), "no seed filled its parallelism");
-        assert!(outcomes.iter().any(|o| o.abandoned), "no start-first slot was abandoned");
-        assert!(outcomes.iter().any(|o| o.failures > 0 && !o.states.contains("paused")), "no failure without a pause");
+    // The runs must reach every outcome the checks are about, or they prove little.
+    let outcomes = outcomes.into_inner();
+    for state in ["completed", "paused", "rollback_started", "rollback_completed", "rollback_paused"] {
+        assert!(outcomes.iter().any(|o| o.states.contains(state)), "no case reached {state}");
     }
+    assert!(outcomes.iter().any(|o| o.parallelism_reached), "no case filled its parallelism");
+    assert!(outcomes.iter().any(|o| o.abandoned), "no start-first slot was abandoned");
+    assert!(outcomes.iter().any(|o| o.failures > 0 && !o.states.contains("paused")), "no failure without a pause");
 }
 
 #[test]
 fn generated_scenarios_cover_every_option() {
     // The generator must actually produce each configuration the invariants are meant to
     // cover; a change to it that loses one would make the property test silently weaker.
-    let ps: Vec<Params> = (0..SEEDS).map(generate).collect();
+    let mut runner = runner(CASES);
+    let strategy = params();
+    let ps: Vec<Params> = (0..CASES).map(|_| strategy.new_tree(&mut runner).expect("a value").current()).collect();
     let has = |f: &dyn Fn(&Params) -> bool| ps.iter().any(f);
     assert!(has(&|p| p.update.parallelism == 0));
     assert!(has(&|p| p.update.parallelism == 4));

@@ -9,6 +9,7 @@ mod common;
 mod determinism;
 mod fidelity;
 mod fidelity_cli;
+mod fuzz;
 mod golden;
 mod html_report;
 mod invariants;

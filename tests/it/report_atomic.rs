@@ -116,6 +116,8 @@ fn state_after_kill(dir: &Path, refs: &Refs, when: &str) -> u64 {
     refs.which(&dir.join(&aside[0]), when)
 }
 
+/// A copy of a report folder (used by the crash-hook test, which exists in debug builds only).
+#[cfg(debug_assertions)]
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir(to).unwrap();
     for (name, bytes) in files(from) {

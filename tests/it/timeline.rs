@@ -265,3 +265,22 @@ x-simulation:
         assert!(!placed_on_b_later, "seed {seed}: a task went to the removed node");
     }
 }
+
+#[test]
+fn a_global_service_updated_in_the_instant_it_is_deployed_runs_the_new_image() {
+    // Found by the fuzz target: the update shut down the first task while it was still pending;
+    // its node heard of it before the scheduler had assigned it (a global task names its node
+    // from creation), reported it shut down, and the scheduler then assigned a finished task —
+    // a panic. The dispatcher sends a node its tasks from ASSIGNED on.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      mode: global\nx-simulation:\n  stack: t\n  until: 2m\n  cluster: {nodes: 2}\n  timeline:\n    - at: 0s\n      run: docker service update --image web:2 t_web\n";
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        assert_eq!(run.services[0].update.state, Some(UpdateState::Completed), "seed {seed}");
+        // Each node's last task to start runs the new image (the old one may run first).
+        let mut last: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
+        for e in run.task_events.iter().filter(|e| e.state == TaskState::Running) {
+            last.insert(&e.node, &e.image);
+        }
+        assert_eq!(last.values().copied().collect::<Vec<_>>(), ["web:2", "web:2"], "seed {seed}: {last:?}");
+    }
+}

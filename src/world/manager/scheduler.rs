@@ -114,6 +114,11 @@ impl Manager {
         let (bound, mut free): (Vec<TaskId>, Vec<TaskId>) =
             tasks.into_iter().partition(|&t| self.store.task(t).node.is_some());
         for id in bound {
+            // Placing one task can settle another of the same tick (a task being removed while
+            // still unplaced is dropped at once, see `set_desired`): only those still pending.
+            if !self.scheduler.pending.contains(&id) {
+                continue;
+            }
             let task = self.store.task(id);
             let node = task.node.expect("bound");
             if self.store.node(node).removed {
@@ -144,6 +149,9 @@ impl Manager {
         let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, free.len(), tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
+            if !self.scheduler.pending.contains(&id) {
+                continue;
+            }
             match choice {
                 Ok(i) => self.assign(id, ids[i], cluster, io),
                 Err(why) => self.leave_pending(id, why, io),

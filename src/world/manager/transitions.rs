@@ -78,9 +78,13 @@ impl Manager {
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());
         let task = self.store.task(id);
-        // An orphaned task's agent may still be running it (its node was removed, or silent
-        // for a day): the dispatcher sends the change all the same, for whoever still listens.
-        if task.node.is_some() && (!task.state.is_terminal() || task.state == TaskState::Orphaned) {
+        // The dispatcher sends a node its tasks from ASSIGNED on (a global task names its node
+        // from creation, but is not the node's until the scheduler assigns it). An orphaned
+        // task's agent may still be running it (its node was removed, or silent for a day): the
+        // change is sent all the same, for whoever still listens.
+        let sent =
+            task.state >= TaskState::Assigned && (!task.state.is_terminal() || task.state == TaskState::Orphaned);
+        if task.node.is_some() && sent {
             let d = io.latency(|l| &l.dispatch);
             io.q.after(d, Event::DesiredArrives { task: id });
         }

@@ -198,6 +198,13 @@ impl Updater {
         self.is_rollback
     }
 
+    /// The parallelism this run was started with (0: every dirty slot at once). The service's
+    /// spec may have changed since (a manual rollback restores another update config before the
+    /// orchestrator cancels this run).
+    pub fn parallelism(&self) -> u64 {
+        self.config.parallelism
+    }
+
     /// Number of dirty slots this run started with (the failure-ratio denominator).
     pub fn dirty_slot_count(&self) -> usize {
         self.dirty_slots.len()

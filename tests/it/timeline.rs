@@ -284,3 +284,15 @@ fn a_global_service_updated_in_the_instant_it_is_deployed_runs_the_new_image() {
         assert_eq!(last.values().copied().collect::<Vec<_>>(), ["web:2", "web:2"], "seed {seed}: {last:?}");
     }
 }
+
+#[test]
+fn a_manual_rollback_of_a_wider_update_keeps_the_invariants() {
+    // Found by the fuzz campaign: the update ran with --update-parallelism 2; the manual rollback
+    // restored the spec whose update parallelism is 1 while the running update still held two
+    // slots, and the per-event invariant compared against the restored spec.
+    let yaml = "services:\n  web:\n    image: web:1\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n    deploy:\n      mode: global\nx-simulation:\n  stack: t\n  until: 10h\n  cluster: {nodes: 2}\n  timeline:\n    - at: 0s\n      run: docker service update --image web:3 --update-parallelism 2 t_web\n    - at: 32s\n      run: docker service rollback t_web\n";
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        assert_eq!(run.services[0].update.state, Some(UpdateState::RollbackCompleted), "seed {seed}");
+    }
+}

@@ -83,56 +83,43 @@ const TIMELINE_HEADER: [&str; 11] = crate::report::timeline::HEADER;
 const EVENTS_HEADER: [&str; 9] = crate::report::events::HEADER;
 const REQUESTS_HEADER: [&str; 4] = crate::report::requests::HEADER;
 
-/// A CSV file being read: its name for messages and its records with line numbers.
-struct Table {
-    file: String,
-    records: Vec<(u64, csv::StringRecord)>,
-}
-
-impl Table {
-    /// Parses `bytes`, checking the header is exactly `header`.
-    fn parse(file: &str, bytes: &[u8], header: &[&str]) -> Result<Table, PlotError> {
-        let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
-        let mut records = Vec::new();
-        for result in reader.records() {
-            let record = result.map_err(|e| csv_error(file, &e))?;
-            let line = record.position().map_or(0, |p| p.line());
-            records.push((line, record));
+/// Reads a CSV file one record at a time (a report's `events.csv` has millions of rows: they
+/// are never all held), checking that the header is exactly `header` and that every data row
+/// has every column, and hands each data row to `each`.
+fn for_each_row(
+    file: &str,
+    bytes: &[u8],
+    header: &'static [&'static str],
+    mut each: impl FnMut(&Row<'_>) -> Result<(), PlotError>,
+) -> Result<(), PlotError> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    loop {
+        let more = reader.read_record(&mut record).map_err(|e| csv_error(file, &e))?;
+        if !more {
+            break;
         }
-        let table = Table { file: file.to_string(), records };
-        table.check_header(header)?;
-        Ok(table)
-    }
-
-    fn check_header(&self, header: &[&str]) -> Result<(), PlotError> {
-        let Some((line, first)) = self.records.first() else {
-            return Err(PlotError::at(
-                &self.file,
-                1,
-                None,
-                format!("empty file: expected the header `{}`", header.join(",")),
-            ));
-        };
-        let got: Vec<&str> = first.iter().collect();
-        if got != header {
-            let message = format!("expected the header `{}`, found `{}`", header.join(","), got.join(","));
-            return Err(PlotError::at(&self.file, *line, None, message));
-        }
-        Ok(())
-    }
-
-    /// Data rows (after the header), each checked to have every column.
-    fn rows(&self, header: &'static [&'static str]) -> Result<Vec<Row<'_>>, PlotError> {
-        let mut rows = Vec::with_capacity(self.records.len().saturating_sub(1));
-        for (line, record) in self.records.iter().skip(1) {
-            if record.len() != header.len() {
-                let message = format!("expected {} columns, found {}", header.len(), record.len());
-                return Err(PlotError::at(&self.file, *line, None, message));
+        let line = record.position().map_or(0, |p| p.line());
+        if first {
+            first = false;
+            let got: Vec<&str> = record.iter().collect();
+            if got != header {
+                let message = format!("expected the header `{}`, found `{}`", header.join(","), got.join(","));
+                return Err(PlotError::at(file, line, None, message));
             }
-            rows.push(Row { file: &self.file, line: *line, header, record });
+            continue;
         }
-        Ok(rows)
+        if record.len() != header.len() {
+            let message = format!("expected {} columns, found {}", header.len(), record.len());
+            return Err(PlotError::at(file, line, None, message));
+        }
+        each(&Row { file, line, header, record: &record })?;
     }
+    if first {
+        return Err(PlotError::at(file, 1, None, format!("empty file: expected the header `{}`", header.join(","))));
+    }
+    Ok(())
 }
 
 fn csv_error(file: &str, e: &csv::Error) -> PlotError {
@@ -182,10 +169,9 @@ fn parse_millis(text: &str) -> Option<u64> {
 
 /// Reads `timeline.csv` into per-service series, services in order of first appearance.
 pub(crate) fn timeline(file: &str, bytes: &[u8]) -> Result<Vec<ServiceTimeline>, PlotError> {
-    let table = Table::parse(file, bytes, &TIMELINE_HEADER)?;
     let mut services: Vec<ServiceTimeline> = Vec::new();
-    for row in table.rows(&TIMELINE_HEADER)? {
-        let parsed = timeline_row(&row)?;
+    for_each_row(file, bytes, &TIMELINE_HEADER, |row| {
+        let parsed = timeline_row(row)?;
         let name = row.text(1);
         let index = match services.iter().position(|s| s.name == name) {
             Some(i) => i,
@@ -199,7 +185,8 @@ pub(crate) fn timeline(file: &str, bytes: &[u8]) -> Result<Vec<ServiceTimeline>,
             return Err(row.error(0, "rows of a service must be in time order".to_string()));
         }
         series.rows.push(parsed);
-    }
+        Ok(())
+    })?;
     if services.is_empty() {
         return Err(PlotError::at(file, 2, None, "no rows: nothing to plot".to_string()));
     }
@@ -226,12 +213,11 @@ pub(crate) fn marks(
     bytes: &[u8],
     timelines: &[ServiceTimeline],
 ) -> Result<BTreeMap<String, Vec<Mark>>, PlotError> {
-    let table = Table::parse(file, bytes, &EVENTS_HEADER)?;
     let mut marks: BTreeMap<String, Vec<Mark>> = BTreeMap::new();
     let mut seen_tasks: BTreeSet<(String, String)> = BTreeSet::new();
     let mut failed_tasks: BTreeSet<(String, String)> = BTreeSet::new();
     let mut used_slots: BTreeSet<(String, String, String)> = BTreeSet::new();
-    for row in table.rows(&EVENTS_HEADER)? {
+    for_each_row(file, bytes, &EVENTS_HEADER, |row| {
         let t_ms = row.millis(0)?;
         let service = row.text(1).to_string();
         let task = (service.clone(), row.text(2).to_string());
@@ -247,7 +233,8 @@ pub(crate) fn marks(
         if ended && row.text(6) == "running" && failed_tasks.insert(task) {
             marks.entry(service).or_default().push(Mark { t_ms, kind: MarkKind::Failure });
         }
-    }
+        Ok(())
+    })?;
     Ok(marks)
 }
 
@@ -262,16 +249,16 @@ fn update_active_at(timelines: &[ServiceTimeline], service: &str, t_ms: u64) -> 
 
 /// Reads `requests.csv` into per-service rows.
 pub(crate) fn requests(file: &str, bytes: &[u8]) -> Result<BTreeMap<String, Vec<RequestRow>>, PlotError> {
-    let table = Table::parse(file, bytes, &REQUESTS_HEADER)?;
     let mut out: BTreeMap<String, Vec<RequestRow>> = BTreeMap::new();
-    for row in table.rows(&REQUESTS_HEADER)? {
+    for_each_row(file, bytes, &REQUESTS_HEADER, |row| {
         let parsed = RequestRow { t_ms: row.millis(0)?, ok: row.count(2)?, failed: row.count(3)? };
         let rows = out.entry(row.text(1).to_string()).or_default();
         if rows.last().is_some_and(|last| last.t_ms > parsed.t_ms) {
             return Err(row.error(0, "rows of a service must be in time order".to_string()));
         }
         rows.push(parsed);
-    }
+        Ok(())
+    })?;
     Ok(out)
 }
 

@@ -23,15 +23,36 @@ pub(crate) const MAX_TIMELINE_ACTIONS: usize = 100_000;
 /// its event budget does. About 250 bytes each: a bound of roughly 1.5 GB on the task table.
 pub(crate) const MAX_TASKS: usize = 6_000_000;
 
-/// Task state changes one run may record (the history every report is made from). A crash storm
-/// changes states without end; measured at about 830 bytes of memory per handled event in all
-/// (the record, the event queue and the reports built from it), this bounds a run near 2.5 GB:
-/// a run that reaches it ends there (`end_reason: history_limit_reached`).
+/// Task state changes one run may record (the history every report is made from), beyond
+/// [`RECORDED_CHANGES_PER_REPLICA`] for each replica the scenario deploys. A crash storm changes
+/// states without end; a run that reaches its budget ends there (`end_reason:
+/// history_limit_reached`). The budget grows with the cluster, not with time: a 3-replica crash
+/// loop is cut at about 3 million changes (a few hundred MB), a million replicas get room for two
+/// full updates.
 #[cfg(not(test))]
 pub(crate) const MAX_RECORDED_CHANGES: usize = 3_000_000;
 /// The same bound, small enough for a unit test to reach (the logic is the same).
 #[cfg(test)]
 pub(crate) const MAX_RECORDED_CHANGES: usize = 20_000;
+
+/// Changes each deployed replica adds to a run's history budget: one rolling update of a
+/// healthy slot records about 20 (the new task's eight states, the old one's stop), so 40 leave
+/// room for an update and its rollback.
+pub(crate) const RECORDED_CHANGES_PER_REPLICA: usize = 40;
+
+/// A run's history budget: [`MAX_RECORDED_CHANGES`] plus [`RECORDED_CHANGES_PER_REPLICA`] per
+/// replica of the stack (a global service counts one per node).
+pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usize {
+    let replicas: u64 = scenario
+        .services
+        .iter()
+        .map(|s| match s.mode {
+            crate::model::spec::ServiceMode::Replicated { replicas } => replicas,
+            crate::model::spec::ServiceMode::Global => scenario.nodes.len() as u64,
+        })
+        .sum();
+    MAX_RECORDED_CHANGES.saturating_add((replicas as usize).saturating_mul(RECORDED_CHANGES_PER_REPLICA))
+}
 
 /// The largest `x-simulation.max_events` a scenario may ask for (the default is 10 million).
 pub(crate) const MAX_EVENTS: u64 = 1_000_000_000;
@@ -83,9 +104,10 @@ mod tests {
         assert_eq!(run.end_reason, EndReason::HistoryLimitReached);
         // It stops after the event that reached the bound (one event may record a few changes).
         let recorded = run.task_events.len();
-        assert!((MAX_RECORDED_CHANGES..MAX_RECORDED_CHANGES + 100).contains(&recorded), "{recorded}");
+        let budget = MAX_RECORDED_CHANGES + 50 * RECORDED_CHANGES_PER_REPLICA;
+        assert!((budget..budget + 100).contains(&recorded), "{recorded} changes, budget {budget}");
         assert!(run.end_time < crate::time::SimTime(3600 * 1_000_000_000), "well before until");
         let story = crate::report::narrative::narrative(&run);
-        assert!(story.contains("deploysim's limit for one run's history"), "{story}");
+        assert!(story.contains("deploysim's budget for this run's history"), "{story}");
     }
 }

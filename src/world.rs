@@ -15,7 +15,7 @@ mod manager;
 mod rollouts;
 
 use crate::engine::{EventQueue, Limits, Model, StopReason, run};
-use crate::limits::{MAX_RECORDED_CHANGES, MAX_TASKS};
+use crate::limits::MAX_TASKS;
 use crate::model::record::{EndReason, RunRecord};
 use crate::model::scenario::{Action, ContainerRef, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
@@ -103,6 +103,8 @@ pub(crate) struct World {
     check_invariants: bool,
     /// Compute the request outcomes at the run's end (else the caller does).
     with_requests: bool,
+    /// Task state changes this run may record ([`crate::limits::history_budget`]).
+    history_budget: usize,
 }
 
 impl World {
@@ -116,6 +118,7 @@ impl World {
             error_rates: scenario.error_rates(),
             check_invariants: false,
             with_requests: true,
+            history_budget: crate::limits::history_budget(&scenario),
             scenario,
         }
     }
@@ -305,7 +308,7 @@ impl Model for World {
     type Event = Event;
 
     fn exhausted(&self) -> bool {
-        self.manager.task_count() >= MAX_TASKS || self.manager.recorded_changes() >= MAX_RECORDED_CHANGES
+        self.manager.task_count() >= MAX_TASKS || self.manager.recorded_changes() >= self.history_budget
     }
 
     fn handle(&mut self, event: Event, q: &mut EventQueue<Event>) {

@@ -284,11 +284,11 @@ fn end_note(run: &RunRecord) -> Option<String> {
             crate::limits::MAX_TASKS
         )),
         EndReason::HistoryLimitReached => Some(format!(
-            "The run stopped at {} simulated, having recorded {} task state changes, deploysim's limit for one \
+            "The run stopped at {} simulated, having recorded {} task state changes, deploysim's budget for this \
              run's history (a restart loop without end, or a very long run: shorten x-simulation.until): results \
              are incomplete.",
             secs(run.end_time),
-            crate::limits::MAX_RECORDED_CHANGES
+            run.task_events.len()
         )),
     }
 }

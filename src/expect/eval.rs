@@ -184,12 +184,11 @@ pub(crate) fn replaced_before_stop(run: &RunRecord, service: &str) -> u64 {
         .map(|c| c.t)
         .unwrap_or(run.end_time);
     let mut slots: Vec<(u64, &str)> = run
-        .task_events
-        .iter()
+        .events()
         // A slot taken in the instant the update stopped counts: a worker freed by the failure
         // may take its next slot before the failure is read (Go's `select`).
-        .filter(|e| &*e.service == service && e.state == TaskState::New && e.t >= start && e.t <= stop)
-        .map(|e| (e.slot, if e.slot == 0 { &*e.node } else { "" }))
+        .filter(|e| e.service == service && e.state == TaskState::New && e.t >= start && e.t <= stop)
+        .map(|e| (e.slot, if e.slot == 0 { e.node } else { "" }))
         .collect();
     slots.sort_unstable();
     slots.dedup();

@@ -210,12 +210,12 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
 
     let mut tasks: Vec<TaskObs> = Vec::new();
     let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    for (i, e) in record.task_events.iter().enumerate() {
-        if &*e.service != service {
+    for (i, e) in record.events().enumerate() {
+        if e.service != service {
             continue;
         }
         let t = rel(e.t);
-        let k = *index.entry(&e.task_id).or_insert_with(|| {
+        let k = *index.entry(e.task_id).or_insert_with(|| {
             tasks.push(TaskObs {
                 id: e.task_id.to_string(),
                 slot: e.slot,

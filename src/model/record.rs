@@ -57,28 +57,34 @@ impl UpdateState {
     }
 }
 
-/// One observed task state change (a row of `events.csv`). Strings are shared (`Arc<str>`):
-/// a large run records millions of rows naming the same few services, nodes and images.
-#[derive(Clone, Debug, PartialEq)]
+/// A name a run's rows carry (a service, a task id, a node, an image, a status message): an
+/// index into [`RunRecord::names`]. A large run records millions of rows naming the same few
+/// services, nodes and images and one id per task; four bytes a name keep a row at 40 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Name(pub u32);
+
+/// One observed task state change (a row of `events.csv`); its names are read with
+/// [`RunRecord::name`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TaskEvent {
     /// When the agent (or manager) recorded it.
     pub t: SimTime,
     /// Full service name.
-    pub service: Arc<str>,
+    pub service: Name,
     /// Docker-style task id.
-    pub task_id: Arc<str>,
+    pub task_id: Name,
     /// Slot (replicated) or 0 (global; the node names the slot).
     pub slot: u64,
     /// Node name, empty before assignment.
-    pub node: Arc<str>,
+    pub node: Name,
     /// `image:tag` of the task's spec.
-    pub image: Arc<str>,
+    pub image: Name,
     /// Desired state at that instant.
     pub desired_state: TaskState,
     /// Observed state.
     pub state: TaskState,
     /// The status message (`started`, `preparing`, `task: non-zero exit (1)` ...).
-    pub message: Arc<str>,
+    pub message: Name,
 }
 
 /// Per-service counts at an instant (a row of `timeline.csv`).
@@ -214,6 +220,8 @@ pub struct RunRecord {
     pub events_handled: u64,
     /// Task transitions, in time order.
     pub task_events: Vec<TaskEvent>,
+    /// The names the rows carry, by [`Name`] (each distinct string once).
+    pub names: Vec<Arc<str>>,
     /// Availability samples, in time order (interleaved across services).
     pub timeline: Vec<TimelineSample>,
     /// Per-service results, in scenario order.
@@ -240,6 +248,89 @@ pub struct RunRecord {
     pub containers: Vec<(SimTime, i64)>,
     /// Blue-green and canary rollouts, in the order they started.
     pub strategies: Vec<crate::model::strategy::StrategyRecord>,
+}
+
+/// A [`TaskEvent`] with its names read: what readers of a record want.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventView<'a> {
+    /// When the agent (or manager) recorded it.
+    pub t: SimTime,
+    /// Full service name.
+    pub service: &'a str,
+    /// Docker-style task id.
+    pub task_id: &'a str,
+    /// Slot (replicated) or 0 (global; the node names the slot).
+    pub slot: u64,
+    /// Node name, empty before assignment.
+    pub node: &'a str,
+    /// `image:tag` of the task's spec.
+    pub image: &'a str,
+    /// Desired state at that instant.
+    pub desired_state: TaskState,
+    /// Observed state.
+    pub state: TaskState,
+    /// The status message.
+    pub message: &'a str,
+}
+
+impl RunRecord {
+    /// Every task event in order, with its names read.
+    pub fn events(&self) -> impl DoubleEndedIterator<Item = EventView<'_>> + ExactSizeIterator + '_ {
+        self.task_events.iter().map(|e| self.view(e))
+    }
+
+    /// One task event with its names read.
+    pub fn view(&self, e: &TaskEvent) -> EventView<'_> {
+        EventView {
+            t: e.t,
+            service: self.name(e.service),
+            task_id: self.name(e.task_id),
+            slot: e.slot,
+            node: self.name(e.node),
+            image: self.name(e.image),
+            desired_state: e.desired_state,
+            state: e.state,
+            message: self.name(e.message),
+        }
+    }
+
+    /// Appends a task event given by its texts (building a record by hand: tests, tools).
+    pub fn push_event(&mut self, e: EventView<'_>) {
+        let row = TaskEvent {
+            t: e.t,
+            service: self.intern(e.service),
+            task_id: self.intern(e.task_id),
+            slot: e.slot,
+            node: self.intern(e.node),
+            image: self.intern(e.image),
+            desired_state: e.desired_state,
+            state: e.state,
+            message: self.intern(e.message),
+        };
+        self.task_events.push(row);
+    }
+
+    /// The shared string of a name (for readers that keep it beyond the record's borrow).
+    pub fn shared(&self, name: Name) -> &Arc<str> {
+        &self.names[name.0 as usize]
+    }
+
+    /// The text of a name its rows carry.
+    pub fn name(&self, name: Name) -> &str {
+        &self.names[name.0 as usize]
+    }
+
+    /// The [`Name`] of `text`, added when new: for building a record by hand (tests, tools).
+    /// A linear search: a simulation interns as it records, in constant time.
+    pub fn intern(&mut self, text: &str) -> Name {
+        match self.names.iter().position(|n| &**n == text) {
+            Some(i) => Name(i as u32),
+            None => {
+                self.names.push(Arc::from(text));
+                Name((self.names.len() - 1) as u32)
+            }
+        }
+    }
 }
 
 /// A secret mounted into a task's container when it started (a row of `mounts.csv`). Names and

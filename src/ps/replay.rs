@@ -51,31 +51,31 @@ pub struct TaskRow {
 }
 
 impl TaskRow {
-    fn from_event(e: &TaskEvent) -> TaskRow {
+    fn from_event(e: &TaskEvent, r: &RunRecord) -> TaskRow {
         TaskRow {
-            id: e.task_id.clone(),
-            service: e.service.clone(),
+            id: r.shared(e.task_id).clone(),
+            service: r.shared(e.service).clone(),
             slot: e.slot,
-            node: e.node.clone(),
-            image: e.image.clone(),
+            node: r.shared(e.node).clone(),
+            image: r.shared(e.image).clone(),
             desired: e.desired_state,
             state: e.state,
-            message: e.message.clone(),
+            message: r.shared(e.message).clone(),
             created: e.t,
             status_at: e.t,
         }
     }
 
-    fn apply(&mut self, e: &TaskEvent) {
+    fn apply(&mut self, e: &TaskEvent, r: &RunRecord) {
         // The status timestamp moves with the observed state only: a desired-state change is
         // the manager's write, not a status report.
         if e.state != self.state {
             self.status_at = e.t;
         }
-        self.node = e.node.clone();
+        self.node = r.shared(e.node).clone();
         self.desired = e.desired_state;
         self.state = e.state;
-        self.message = e.message.clone();
+        self.message = r.shared(e.message).clone();
     }
 
     /// The reaper may delete it: past RUNNING, or never assigned and no longer wanted.
@@ -117,6 +117,7 @@ type SlotKey = (Arc<str>, u64, Arc<str>);
 
 /// An incremental replay of `task_events`: advance it to increasing instants and read the store.
 pub struct Replay<'a> {
+    record: &'a RunRecord,
     events: &'a [TaskEvent],
     limits: HistoryLimits,
     next: usize,
@@ -136,6 +137,7 @@ impl<'a> Replay<'a> {
     /// A replay of `record` before its first event.
     pub fn new(record: &'a RunRecord, limits: HistoryLimits) -> Replay<'a> {
         Replay {
+            record,
             events: &record.task_events,
             limits,
             next: 0,
@@ -165,15 +167,17 @@ impl<'a> Replay<'a> {
     }
 
     fn apply(&mut self, e: &TaskEvent) {
-        self.touched.push(e.task_id.clone());
-        match self.tasks.get_mut(&e.task_id) {
-            Some(task) => task.apply(e),
-            None if self.slot_of.contains_key(&e.task_id) => {}
+        let r = self.record;
+        let id = r.shared(e.task_id);
+        self.touched.push(id.clone());
+        match self.tasks.get_mut(&**id) {
+            Some(task) => task.apply(e, r),
+            None if self.slot_of.contains_key(&**id) => {}
             None => {
-                let key = slot_key(e);
-                self.slot_of.insert(e.task_id.clone(), key.clone());
-                self.slots.entry(key.clone()).or_default().push(e.task_id.clone());
-                self.tasks.insert(e.task_id.clone(), TaskRow::from_event(e));
+                let key = slot_key(e, r);
+                self.slot_of.insert(id.clone(), key.clone());
+                self.slots.entry(key.clone()).or_default().push(id.clone());
+                self.tasks.insert(id.clone(), TaskRow::from_event(e, r));
                 if !self.dirty.contains(&key) {
                     self.dirty.push(key);
                 }
@@ -231,9 +235,9 @@ impl<'a> Replay<'a> {
     }
 }
 
-fn slot_key(e: &TaskEvent) -> SlotKey {
-    let node = if e.slot == 0 { e.node.clone() } else { Arc::from("") };
-    (e.service.clone(), e.slot, node)
+fn slot_key(e: &TaskEvent, r: &RunRecord) -> SlotKey {
+    let node = if e.slot == 0 { r.shared(e.node).clone() } else { Arc::from("") };
+    (r.shared(e.service).clone(), e.slot, node)
 }
 
 /// The store at `t`: every task of `record` still present then.

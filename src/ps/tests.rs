@@ -1,7 +1,7 @@
 //! Unit tests of `ps` on hand-built records: the task reaper's history limit, the table's
 //! layout, UpdateStatus JSON and the trace format.
 
-use crate::model::record::{RunRecord, StatusChange, TaskEvent, UpdateState};
+use crate::model::record::{EventView, RunRecord, StatusChange, UpdateState};
 use crate::model::task::TaskState::{self, *};
 use crate::ps::replay::{HistoryLimits, TaskRow, tasks_at};
 use crate::ps::{service, table, trace_lines};
@@ -9,8 +9,8 @@ use crate::report::fixtures::{S, empty_run, service as service_record, task_even
 use crate::time::SimTime;
 
 /// An event of task `id` in slot `slot` of `web_web` at `t` seconds.
-fn ev(t: u64, id: &str, slot: u64, desired: TaskState, state: TaskState, message: &str) -> TaskEvent {
-    TaskEvent { task_id: id.into(), slot, ..task_event(t * S, desired, state, message) }
+fn ev<'a>(t: u64, id: &'a str, slot: u64, desired: TaskState, state: TaskState, message: &'a str) -> EventView<'a> {
+    EventView { task_id: id, slot, ..task_event(t * S, desired, state, message) }
 }
 
 /// A slot that crash-loops: task `n` starts at 10n s and fails 5 s later; the next is created then.
@@ -19,10 +19,10 @@ fn crash_loop(tasks: u64) -> RunRecord {
     for n in 0..tasks {
         let id = format!("task{n:021}");
         let t = 10 * n;
-        run.task_events.push(ev(t, &id, 3, Running, New, "created"));
-        run.task_events.push(ev(t + 1, &id, 3, Running, Running, "started"));
-        run.task_events.push(ev(t + 5, &id, 3, Running, Failed, "task: non-zero exit (1)"));
-        run.task_events.push(ev(t + 6, &id, 3, Shutdown, Failed, "task: non-zero exit (1)"));
+        run.push_event(ev(t, &id, 3, Running, New, "created"));
+        run.push_event(ev(t + 1, &id, 3, Running, Running, "started"));
+        run.push_event(ev(t + 5, &id, 3, Running, Failed, "task: non-zero exit (1)"));
+        run.push_event(ev(t + 6, &id, 3, Shutdown, Failed, "task: non-zero exit (1)"));
     }
     run
 }
@@ -92,8 +92,8 @@ fn current_state_says_less_than_a_second_at_the_instant_of_a_change() {
 #[test]
 fn slots_sort_naturally_and_global_tasks_are_named_by_node_id() {
     let mut run = empty_run();
-    run.task_events.push(ev(0, "a0000000000000000000000aa", 10, Running, New, "created"));
-    run.task_events.push(ev(0, "b0000000000000000000000bb", 2, Running, New, "created"));
+    run.push_event(ev(0, "a0000000000000000000000aa", 10, Running, New, "created"));
+    run.push_event(ev(0, "b0000000000000000000000bb", 2, Running, New, "created"));
     let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(0));
     let text = table::render(&rows, SimTime(0), false);
     let slot2 = text.find("web_web.2").unwrap();
@@ -148,11 +148,11 @@ fn trace_lines_have_the_documented_format() {
     let mut run = with_status(&[(60, UpdateState::Updating, "update in progress")]);
     run.actions.push((SimTime(60 * S), "docker service update --image web:3 web_web".into(), None));
     let id = "exi02jvvwf563mw7b0696cq5q";
-    run.task_events.push(ev(60, id, 3, Ready, New, "created"));
-    run.task_events.push(ev(61, id, 3, Ready, Ready, "prepared"));
-    run.task_events.push(ev(62, id, 3, Running, Ready, "prepared"));
-    run.task_events.push(ev(63, id, 3, Running, Starting, "starting"));
-    run.task_events.push(ev(66, id, 3, Shutdown, Failed, "task: non-zero exit (1)"));
+    run.push_event(ev(60, id, 3, Ready, New, "created"));
+    run.push_event(ev(61, id, 3, Ready, Ready, "prepared"));
+    run.push_event(ev(62, id, 3, Running, Ready, "prepared"));
+    run.push_event(ev(63, id, 3, Running, Starting, "starting"));
+    run.push_event(ev(66, id, 3, Shutdown, Failed, "task: non-zero exit (1)"));
     assert_eq!(
         trace_lines(&run),
         vec![

@@ -27,9 +27,8 @@
 //! `started`, `finished`, `shutdown`): errors and scheduling failures show, routine words do not.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
-use crate::model::record::{RunRecord, TaskEvent};
+use crate::model::record::{EventView, RunRecord};
 use crate::model::task::TaskState;
 use crate::ps::docker_fmt::truncate_id;
 use crate::time::SimTime;
@@ -66,10 +65,10 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
             from = c.state.as_str();
         }
     }
-    let mut seen: BTreeMap<Arc<str>, Seen> = BTreeMap::new();
-    for e in &record.task_events {
-        let line = task_line(e, seen.get(&e.task_id));
-        seen.insert(e.task_id.clone(), Seen { desired: e.desired_state, state: e.state, message: e.message.clone() });
+    let mut seen: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
+    for e in record.events() {
+        let line = task_line(&e, seen.get(e.task_id));
+        seen.insert(e.task_id, Seen { desired: e.desired_state, state: e.state, message: e.message });
         lines.extend(line.map(|l| (e.t, 3, l)));
     }
     // A stable sort keeps record order within an instant and group.
@@ -78,10 +77,10 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
 }
 
 /// What the previous record of a task said.
-struct Seen {
+struct Seen<'a> {
     desired: TaskState,
     state: TaskState,
-    message: Arc<str>,
+    message: &'a str,
 }
 
 fn action_line(t: SimTime, text: &str, refused: Option<&str>) -> String {
@@ -92,12 +91,12 @@ fn action_line(t: SimTime, text: &str, refused: Option<&str>) -> String {
 }
 
 /// The line of one task event; `None` when nothing visible changed.
-fn task_line(e: &TaskEvent, before: Option<&Seen>) -> Option<String> {
-    let subject = format!("{} {} t={}", time(e.t), subject(e), truncate_id(&e.task_id));
+fn task_line(e: &EventView<'_>, before: Option<&Seen<'_>>) -> Option<String> {
+    let subject = format!("{} {} t={}", time(e.t), subject(e), truncate_id(e.task_id));
     let Some(b) = before else {
         return Some(format!("{subject} created (desired {})", e.desired_state));
     };
-    let note = (e.message != b.message && !is_routine(e.state, &e.message)).then(|| quote(&e.message));
+    let note = (e.message != b.message && !is_routine(e.state, e.message)).then(|| quote(e.message));
     let mut parts = Vec::new();
     match (e.state != b.state, note) {
         (true, Some(n)) => parts.push(format!("{} -> {} {n}", b.state, e.state)),
@@ -111,7 +110,7 @@ fn task_line(e: &TaskEvent, before: Option<&Seen>) -> Option<String> {
     (!parts.is_empty()).then(|| format!("{subject} {}", parts.join("; ")))
 }
 
-fn subject(e: &TaskEvent) -> String {
+fn subject(e: &EventView<'_>) -> String {
     if e.slot != 0 { format!("{}.{}", e.service, e.slot) } else { format!("{}.{}", e.service, e.node) }
 }
 

@@ -1,6 +1,6 @@
 //! `events.csv`: one row per recorded task state change.
 
-use crate::model::record::{RunRecord, TaskEvent};
+use crate::model::record::{EventView, RunRecord};
 
 /// Column names, in order.
 pub const HEADER: [&str; 9] =
@@ -13,13 +13,13 @@ pub const HEADER: [&str; 9] =
 pub fn events_csv(run: &RunRecord) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     write_row(&mut out, &HEADER);
-    for event in &run.task_events {
-        write_row(&mut out, &row(event));
+    for event in run.events() {
+        write_row(&mut out, &row(&event));
     }
     finish(out)
 }
 
-fn row(event: &TaskEvent) -> [String; 9] {
+fn row(event: &EventView<'_>) -> [String; 9] {
     [
         event.t.secs_ms(),
         event.service.to_string(),
@@ -61,7 +61,7 @@ mod tests {
     #[test]
     fn rows_use_exact_millis_and_docker_state_names() {
         let mut run = empty_run();
-        run.task_events.push(task_event(30_050_999_999, TaskState::Running, TaskState::Starting, "starting"));
+        run.push_event(task_event(30_050_999_999, TaskState::Running, TaskState::Starting, "starting"));
         let text = String::from_utf8(events_csv(&run)).unwrap();
         let row = text.lines().nth(1).unwrap();
         // 30.050999999 s truncates to 30.050, not rounds to 30.051.
@@ -71,7 +71,7 @@ mod tests {
     #[test]
     fn messages_with_commas_and_quotes_are_quoted() {
         let mut run = empty_run();
-        run.task_events.push(task_event(
+        run.push_event(task_event(
             1_000_000_000,
             TaskState::Shutdown,
             TaskState::Failed,

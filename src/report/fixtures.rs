@@ -1,7 +1,7 @@
 //! Hand-built records shared by the report tests.
 
 use crate::model::record::{
-    EndReason, RunRecord, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord, UpdateState,
+    EndReason, EventView, RunRecord, ServiceRecord, StatusChange, TimelineSample, UpdateRecord, UpdateState,
 };
 use crate::model::task::TaskState;
 use crate::time::SimTime;
@@ -22,6 +22,7 @@ pub(crate) fn empty_run() -> RunRecord {
         end_time: SimTime(100 * S),
         events_handled: 1234,
         task_events: Vec::new(),
+        names: Vec::new(),
         timeline: Vec::new(),
         services: Vec::new(),
         actions: Vec::new(),
@@ -36,18 +37,18 @@ pub(crate) fn empty_run() -> RunRecord {
     }
 }
 
-/// A task event of `web_web` slot 3 on `node-1`.
-pub(crate) fn task_event(t: u64, desired: TaskState, state: TaskState, message: &str) -> TaskEvent {
-    TaskEvent {
+/// A task event of `web_web` slot 3 on `node-1` (add it with [`RunRecord::push_event`]).
+pub(crate) fn task_event(t: u64, desired: TaskState, state: TaskState, message: &str) -> EventView<'_> {
+    EventView {
         t: SimTime(t),
-        service: "web_web".into(),
-        task_id: "abc123".into(),
+        service: "web_web",
+        task_id: "abc123",
         slot: 3,
-        node: "node-1".into(),
-        image: "web:2".into(),
+        node: "node-1",
+        image: "web:2",
         desired_state: desired,
         state,
-        message: message.into(),
+        message,
     }
 }
 

@@ -146,20 +146,20 @@ fn events(p: &mut String, run: &RunRecord) {
         "</p>\n<table><tr><th>t (s)</th><th>service</th><th>slot</th><th>task</th><th>node</th><th>image</th>\
                 <th>desired</th><th>state</th><th>message</th></tr>\n",
     );
-    for e in &run.task_events[..shown] {
+    for e in run.events().take(shown) {
         let _ = writeln!(
             p,
             "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td><td>{}</td>\
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             e.t.secs_ms(),
-            esc(&e.service),
+            esc(e.service),
             e.slot,
             esc(&e.task_id[..e.task_id.len().min(12)]),
-            esc(&e.node),
-            esc(&e.image),
+            esc(e.node),
+            esc(e.image),
             e.desired_state.as_str(),
             e.state.as_str(),
-            esc(&e.message)
+            esc(e.message)
         );
     }
     p.push_str("</table>\n");
@@ -174,7 +174,7 @@ mod tests {
     #[test]
     fn page_is_self_contained_and_escaped() {
         let mut run = empty_run();
-        run.task_events.push(task_event(1_000_000_000, TaskState::Running, TaskState::Failed, "a <b> & \"c\""));
+        run.push_event(task_event(1_000_000_000, TaskState::Running, TaskState::Failed, "a <b> & \"c\""));
         let page = html_report(&run, &[("timeline.svg".into(), "<?xml version=\"1.0\"?>\n<svg></svg>".into())]);
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("a &lt;b&gt; &amp; &quot;c&quot;"), "messages are escaped");
@@ -187,7 +187,7 @@ mod tests {
     fn event_table_is_capped() {
         let mut run = empty_run();
         for i in 0..(MAX_EVENT_ROWS as u64 + 3) {
-            run.task_events.push(task_event(i, TaskState::Running, TaskState::Running, "started"));
+            run.push_event(task_event(i, TaskState::Running, TaskState::Running, "started"));
         }
         let page = html_report(&run, &[]);
         assert!(page.contains(&format!("{MAX_EVENT_ROWS} of {} rows", MAX_EVENT_ROWS + 3)));

@@ -108,8 +108,7 @@ fn labels(run: &RunRecord, r: &Rollout) -> Vec<(SimTime, String)> {
 
 /// The image the rolled-out service ran before.
 fn old_image(run: &RunRecord, r: &Rollout) -> String {
-    run.task_events
-        .iter()
+    run.events()
         .find(|e| *e.service == *r.service && e.t <= r.start && *e.image != *r.image)
         .map_or_else(|| "?".to_string(), |e| e.image.to_string())
 }

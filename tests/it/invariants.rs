@@ -390,19 +390,19 @@ impl Checker<'_> {
         // start-first slots the updater gave up on (see `check_instant`).
         let mut abandoned: BTreeSet<u64> = BTreeSet::new();
         let mut now = SimTime::ZERO;
-        for (i, e) in record.task_events.iter().enumerate() {
+        for (i, e) in record.events().enumerate() {
             if e.t > now {
                 self.check_instant(now, &tasks, &by_slot, &abandoned, t_rollback, p_update, p_rollback);
                 now = e.t;
             }
-            let id: &str = &e.task_id;
+            let id: &str = e.task_id;
             match tasks.get_mut(id) {
                 None => {
                     if e.state != TaskState::New {
                         self.fail(format!("task {id}'s first row at {} is {}, not new", e.t.secs_ms(), e.state));
                     }
                     let restart = i > 0 && {
-                        let prev = &record.task_events[i - 1];
+                        let prev = record.view(&record.task_events[i - 1]);
                         prev.t == e.t
                             && prev.slot == e.slot
                             && prev.task_id != e.task_id
@@ -413,9 +413,9 @@ impl Checker<'_> {
                         Creator::Orchestrator
                     } else if restart {
                         Creator::Restart
-                    } else if &*e.image == NEW && e.t >= t_update && t_rollback.is_none_or(|rb| e.t <= rb) {
+                    } else if e.image == NEW && e.t >= t_update && t_rollback.is_none_or(|rb| e.t <= rb) {
                         Creator::Update
-                    } else if &*e.image == OLD && t_rollback.is_some_and(|rb| e.t >= rb) {
+                    } else if e.image == OLD && t_rollback.is_some_and(|rb| e.t >= rb) {
                         Creator::Rollback
                     } else {
                         self.fail(format!(

@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use deploysim::commands::simulate::{SimulateOptions, simulate};
-use deploysim::model::record::{RunRecord, TaskEvent, UpdateState};
+use deploysim::model::record::{EventView, RunRecord, UpdateState};
 use deploysim::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
 use deploysim::model::task::{TaskId, TaskState};
 use deploysim::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterTimer};
@@ -61,7 +61,7 @@ struct Task<'a> {
     id: &'a str,
     slot: u64,
     image: &'a str,
-    events: Vec<&'a TaskEvent>,
+    events: Vec<EventView<'a>>,
 }
 
 impl Task<'_> {
@@ -77,12 +77,12 @@ impl Task<'_> {
 
     /// The node it was assigned to, if any.
     fn node(&self) -> Option<&str> {
-        self.events.iter().rev().map(|e| &*e.node).find(|n| !n.is_empty())
+        self.events.iter().rev().map(|e| e.node).find(|n| !n.is_empty())
     }
 
     /// Its last row at or before `t` (None: not created yet).
-    fn at(&self, t: SimTime) -> Option<&TaskEvent> {
-        self.events.iter().copied().take_while(|e| e.t <= t).last()
+    fn at(&self, t: SimTime) -> Option<&EventView<'_>> {
+        self.events.iter().take_while(|e| e.t <= t).last()
     }
 
     fn desired_at(&self, t: SimTime) -> Option<TaskState> {
@@ -117,11 +117,11 @@ impl Task<'_> {
 /// Every task of `service`, in creation order.
 fn tasks<'a>(run: &'a RunRecord, service: &str) -> Vec<Task<'a>> {
     let mut order: Vec<&'a str> = Vec::new();
-    let mut by_id: BTreeMap<&'a str, Vec<&'a TaskEvent>> = BTreeMap::new();
-    for e in run.task_events.iter().filter(|e| &*e.service == service) {
-        let rows = by_id.entry(&*e.task_id).or_default();
+    let mut by_id: BTreeMap<&'a str, Vec<EventView<'a>>> = BTreeMap::new();
+    for e in run.events().filter(|e| e.service == service) {
+        let rows = by_id.entry(e.task_id).or_default();
         if rows.is_empty() {
-            order.push(&e.task_id);
+            order.push(e.task_id);
         }
         rows.push(e);
     }
@@ -129,7 +129,7 @@ fn tasks<'a>(run: &'a RunRecord, service: &str) -> Vec<Task<'a>> {
         .into_iter()
         .map(|id| {
             let events = by_id.remove(id).expect("grouped above");
-            Task { id, slot: events[0].slot, image: &events[0].image, events }
+            Task { id, slot: events[0].slot, image: events[0].image, events }
         })
         .collect()
 }

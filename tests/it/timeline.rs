@@ -22,12 +22,8 @@ fn secs(s: u64) -> SimTime {
 
 /// Nodes that ever held a task of `service` with desired state running.
 fn nodes_used(run: &RunRecord, service: &str) -> Vec<String> {
-    let mut nodes: Vec<String> = run
-        .task_events
-        .iter()
-        .filter(|e| &*e.service == service && !e.node.is_empty())
-        .map(|e| e.node.to_string())
-        .collect();
+    let mut nodes: Vec<String> =
+        run.events().filter(|e| e.service == service && !e.node.is_empty()).map(|e| e.node.to_string()).collect();
     nodes.sort();
     nodes.dedup();
     nodes
@@ -56,8 +52,7 @@ fn a_node_down_from_the_start_gets_no_task_until_it_is_back() {
     let yaml = format!("{THREE_NODES}  until: 60s\n  timeline:\n    - at: 20s\n      node_up: c\n");
     for seed in 1..=5 {
         let run = run(&yaml, seed);
-        let before: Vec<&str> =
-            run.task_events.iter().filter(|e| e.t < secs(20) && !e.node.is_empty()).map(|e| &*e.node).collect();
+        let before: Vec<&str> = run.events().filter(|e| e.t < secs(20) && !e.node.is_empty()).map(|e| e.node).collect();
         assert!(!before.contains(&"c"), "seed {seed}: a task went to the down node: {before:?}");
         assert_eq!(nodes_used(&run, "t_web"), ["a", "b"], "seed {seed}: no rebalancing when c returns");
     }
@@ -73,16 +68,14 @@ fn constraint_add_and_rm_replace_only_the_tasks_whose_node_no_longer_matches() {
     );
     let run = run(&yaml, 1);
     let svc = &run.services[0];
-    let on_a_before =
-        run.task_events.iter().filter(|e| e.t < secs(10) && &*e.node == "a" && e.state == TaskState::Running).count();
+    let on_a_before = run.events().filter(|e| e.t < secs(10) && e.node == "a" && e.state == TaskState::Running).count();
     assert!(on_a_before > 0, "the test needs tasks on a before the update");
     let after: Vec<_> = run
-        .task_events
-        .iter()
+        .events()
         .filter(|e| {
             e.t > secs(10) && e.t < secs(60) && e.state == TaskState::Running && e.desired_state == TaskState::Running
         })
-        .map(|e| &*e.node)
+        .map(|e| e.node)
         .collect();
     assert!(after.iter().all(|n| *n == "b"), "new tasks only on the matching node: {after:?}");
     assert_eq!(svc.update.tasks_replaced, on_a_before as u64, "only a's tasks were dirty");
@@ -116,7 +109,7 @@ fn killing_a_container_that_does_not_run_is_refused_in_docker_words() {
     let run = run(yaml, 1);
     let refusal = run.actions[0].2.as_deref().unwrap_or_default();
     assert_eq!(refusal, "Error response from daemon: Cannot kill container: t_web.9: No such container: t_web.9");
-    assert!(run.task_events.iter().all(|e| e.t < secs(10)), "nothing happened after the refused kill");
+    assert!(run.events().all(|e| e.t < secs(10)), "nothing happened after the refused kill");
 }
 
 #[test]
@@ -127,10 +120,9 @@ fn a_killed_daemon_leaves_its_tasks_to_the_heartbeat_and_stops_them_when_restart
     let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 4\nx-simulation:\n  stack: t\n  until: 90s\n  cluster: {nodes: 2}\n  timeline:\n    - at: 20s\n      daemon_kill: node-2\n    - at: 50s\n      daemon_start: node-2\n";
     for seed in 1..=5 {
         let run = run(yaml, seed);
-        let on_2: Vec<_> = run.task_events.iter().filter(|e| &*e.node == "node-2").collect();
+        let on_2: Vec<_> = run.events().filter(|e| e.node == "node-2").collect();
         let replaced_at = run
-            .task_events
-            .iter()
+            .events()
             .filter(|e| e.t > secs(20) && e.state == TaskState::New)
             .map(|e| e.t)
             .min()
@@ -185,16 +177,12 @@ x-simulation:
     // The tasks of web:2 in the order their containers started, and whether each one failed.
     let fates = |run: &RunRecord| -> Vec<bool> {
         let mut started: Vec<(SimTime, &str)> = run
-            .task_events
-            .iter()
-            .filter(|e| &*e.image == "web:2" && e.state == TaskState::Running)
-            .map(|e| (e.t, &*e.task_id))
+            .events()
+            .filter(|e| e.image == "web:2" && e.state == TaskState::Running)
+            .map(|e| (e.t, e.task_id))
             .collect();
         started.sort();
-        started
-            .iter()
-            .map(|(_, id)| run.task_events.iter().any(|e| &*e.task_id == *id && e.state == TaskState::Failed))
-            .collect()
+        started.iter().map(|(_, id)| run.events().any(|e| e.task_id == *id && e.state == TaskState::Failed)).collect()
     };
     for seed in 1..=3 {
         let cycle = fates(&run(&scenario("cycle"), seed));
@@ -249,19 +237,17 @@ x-simulation:
         assert!(refusals[1].contains("is a cluster manager"), "seed {seed}: {refusals:?}");
         assert_eq!(refusals[2], "ok", "seed {seed}");
         assert_eq!(refusals[5], "node b not found", "seed {seed}");
-        let orphaned: Vec<_> = run.task_events.iter().filter(|e| e.state == TaskState::Orphaned).collect();
+        let orphaned: Vec<_> = run.events().filter(|e| e.state == TaskState::Orphaned).collect();
         assert!(!orphaned.is_empty(), "seed {seed}: b had tasks");
-        assert!(orphaned.iter().all(|e| &*e.node == "b" && e.t > secs(22) && e.t < secs(23)), "seed {seed}");
+        assert!(orphaned.iter().all(|e| e.node == "b" && e.t > secs(22) && e.t < secs(23)), "seed {seed}");
         let replaced: Vec<SimTime> = run
-            .task_events
-            .iter()
+            .events()
             .filter(|e| e.t > secs(22) && e.state == TaskState::Running && e.desired_state == TaskState::Running)
             .map(|e| e.t)
             .collect();
         assert_eq!(replaced.len(), orphaned.len() / 2, "seed {seed}: one replacement per orphaned task");
         assert!(replaced.iter().all(|t| *t > secs(27)), "seed {seed}: the restart delay applies: {replaced:?}");
-        let placed_on_b_later =
-            run.task_events.iter().any(|e| e.t > secs(22) && &*e.node == "b" && e.state == TaskState::Assigned);
+        let placed_on_b_later = run.events().any(|e| e.t > secs(22) && e.node == "b" && e.state == TaskState::Assigned);
         assert!(!placed_on_b_later, "seed {seed}: a task went to the removed node");
     }
 }
@@ -278,8 +264,8 @@ fn a_global_service_updated_in_the_instant_it_is_deployed_runs_the_new_image() {
         assert_eq!(run.services[0].update.state, Some(UpdateState::Completed), "seed {seed}");
         // Each node's last task to start runs the new image (the old one may run first).
         let mut last: std::collections::BTreeMap<&str, &str> = std::collections::BTreeMap::new();
-        for e in run.task_events.iter().filter(|e| e.state == TaskState::Running) {
-            last.insert(&e.node, &e.image);
+        for e in run.events().filter(|e| e.state == TaskState::Running) {
+            last.insert(e.node, e.image);
         }
         assert_eq!(last.values().copied().collect::<Vec<_>>(), ["web:2", "web:2"], "seed {seed}: {last:?}");
     }

@@ -5,10 +5,14 @@
 //! [`ClusterView`] (is the container up and healthy, is its node reachable).
 
 use std::collections::BTreeMap;
+// Lookups only, never iterated: its order cannot reach any output (clippy.toml bans it for
+// that reason), and a hash lookup per row name is what keeps a row cheap.
+#[allow(clippy::disallowed_types)]
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::record::{
-    CommandOutput, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord,
+    CommandOutput, Name, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord,
     UpdateState,
 };
 use crate::model::route::RouteState;
@@ -117,8 +121,16 @@ pub(crate) struct Recorder {
     secret_mounts: Vec<SecretMount>,
     /// Time of the last recorded change.
     last_change_at: SimTime,
-    /// One shared copy of each distinct string rows carry (messages, images, node names).
-    strings: BTreeMap<String, Arc<str>>,
+    /// One shared copy of each distinct status message (the store's tasks hold them).
+    #[allow(clippy::disallowed_types)]
+    strings: HashMap<Arc<str>, ()>,
+    /// The names rows carry, each once, by [`Name`].
+    names: Vec<Arc<str>>,
+    /// The [`Name`] of each shared string the rows carry, by its address (the store shares
+    /// one `Arc` per service, task, node, image and message, and `names` keeps each alive, so
+    /// an address names one string for the whole run): no string is hashed per row.
+    #[allow(clippy::disallowed_types)]
+    name_of: HashMap<usize, Name>,
     /// Serving spans, in the order they began (see [`ServingInterval`]).
     serving: Vec<ServingInterval>,
     /// The span of each task whose in-flight requests are not settled yet (still serving, or
@@ -142,12 +154,24 @@ pub(crate) struct Recorder {
 impl Recorder {
     /// The shared copy of `s`.
     pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some(shared) = self.strings.get(s) {
+        if let Some((shared, ())) = self.strings.get_key_value(s) {
             return shared.clone();
         }
         let shared: Arc<str> = Arc::from(s);
-        self.strings.insert(s.to_string(), shared.clone());
+        self.strings.insert(shared.clone(), ());
         shared
+    }
+
+    /// The row name of a shared string (see `name_of`).
+    fn name(&mut self, shared: &Arc<str>) -> Name {
+        let address = Arc::as_ptr(shared) as *const u8 as usize;
+        if let Some(&name) = self.name_of.get(&address) {
+            return name;
+        }
+        let name = Name(self.names.len() as u32);
+        self.names.push(shared.clone());
+        self.name_of.insert(address, name);
+        name
     }
 
     /// The clock of the event being handled.
@@ -336,20 +360,23 @@ impl Recorder {
         let task = store.task(id);
         let service = store.service(task.service);
         let node = match task.node {
-            Some(n) => store.node(n).name.clone(),
-            None => self.intern(""),
+            Some(n) => self.name(&store.node(n).name),
+            None => {
+                let empty = self.intern("");
+                self.name(&empty)
+            }
         };
         let slot = if service.is_global() { 0 } else { task.slot };
         let row = TaskEvent {
             t,
-            service: service.name.clone(),
-            task_id: task.docker_id.clone(),
+            service: self.name(&service.name),
+            task_id: self.name(&task.docker_id),
             slot,
             node,
-            image: service.image_at(task.spec).clone(),
+            image: self.name(service.image_at(task.spec)),
             desired_state: task.desired,
             state: task.state,
-            message: task.message.clone(),
+            message: self.name(&task.message),
         };
         self.task_events.push(row);
         self.last_change_at = t;
@@ -435,6 +462,7 @@ impl Manager {
             end_time: SimTime::ZERO,
             events_handled: 0,
             task_events: r.task_events,
+            names: r.names,
             timeline: r.timeline,
             services,
             actions: r.actions,

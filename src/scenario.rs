@@ -264,10 +264,17 @@ fn assemble(
     sim_path: &Path,
     path: &FsPath,
     stack_name: String,
-    stack: stack::Stack,
+    mut stack: stack::Stack,
     input_digest: String,
 ) -> Scenario {
     let settings = simulation::settings(c, sim, sim_path);
+    if !settings.stack_deploy {
+        // `docker service create` without --network: no overlay, only the routing mesh's
+        // ingress for a service that publishes a port.
+        for svc in &mut stack.services {
+            svc.task.networks.retain(|n| n == "ingress");
+        }
+    }
     let images = sim
         .iter()
         .find(|(k, _)| k == "images")

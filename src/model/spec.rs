@@ -216,6 +216,11 @@ pub struct TaskSpec {
     /// model this, `deploysim check` warns about it. (Swarm keeps ports in the endpoint spec; they
     /// are also in `extra`, which keeps dirtiness as before.)
     pub host_ports: Vec<u64>,
+    /// Swarm networks the task is attached to (`Spec.Networks`; `ingress` when it publishes a
+    /// port through the routing mesh). A task on any of them has a service binding: moby's
+    /// executor takes it out of the load balancer and waits its gossip-converge delay (2 s)
+    /// before stopping it (`controller.Shutdown`).
+    pub networks: Vec<String>,
 }
 
 impl TaskSpec {
@@ -231,6 +236,7 @@ impl TaskSpec {
             force_update: 0,
             extra: BTreeMap::new(),
             host_ports: Vec::new(),
+            networks: Vec::new(),
         }
     }
 }

@@ -126,7 +126,15 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
             }
             "constraint" => constraint(flag, v).map(|c| spec.task.placement.constraints.push(c)),
             "replicas-max-per-node" => parse_u64(flag, v).map(|n| spec.task.placement.max_replicas_per_node = n),
-            "env" | "network" | "container-label" | "with-registry-auth" => {
+            "network" => {
+                // The task joins it: its stops wait the overlay's gossip (see TaskSpec::networks).
+                if !spec.task.networks.iter().any(|n| n == v) {
+                    spec.task.networks.push(v.to_string());
+                    spec.task.networks.sort();
+                }
+                Ok(())
+            }
+            "env" | "container-label" | "with-registry-auth" => {
                 let entry = spec.task.extra.entry((*flag).to_string()).or_default();
                 entry.push_str(v);
                 entry.push(';');

@@ -23,6 +23,7 @@ pub(super) const SEPARATE_KEYS: &[&str] = &[
     "max_events",
     "engine",
     "races",
+    "deployed_with",
     "latencies",
     "cluster",
     "images",
@@ -49,6 +50,9 @@ pub(super) struct Settings {
     pub latencies: Latencies,
     /// How Swarm's races resolve.
     pub races: Races,
+    /// The stack's services were made by `docker stack deploy` (each on the stack's default
+    /// overlay network unless it names its own), not by `docker service create`.
+    pub stack_deploy: bool,
 }
 
 /// `max_events`: at least 1, at most [`MAX_EVENTS`].
@@ -73,6 +77,11 @@ pub(super) fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Setting
         races: c
             .optional(e, path, "races", |c, v, p| c.choice(v, p, &[("random", Races::Random), ("fixed", Races::Fixed)]))
             .unwrap_or_default(),
+        stack_deploy: c
+            .optional(e, path, "deployed_with", |c, v, p| {
+                c.choice(v, p, &[("docker stack deploy", true), ("docker service create", false)])
+            })
+            .unwrap_or(true),
     }
 }
 

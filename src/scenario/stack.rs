@@ -379,6 +379,7 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
     task.secrets = c.optional(entries, path, "secrets", secrets).unwrap_or_default();
     task.extra = extra_settings(entries);
     task.host_ports = c.optional(entries, path, "ports", host_ports).unwrap_or_default();
+    task.networks = service_networks(c, entries, path);
     let deploy_path = path.key("deploy");
     let empty: &Entries = &[];
     let deploy = match get(entries, "deploy") {
@@ -428,6 +429,38 @@ fn host_ports(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<u64>> {
         }
     }
     Some(out)
+}
+
+/// The swarm networks a stack service's tasks join (docker/cli `convertServiceNetworks`): those
+/// its `networks:` names, else the stack's `default`; and `ingress` when it publishes a port
+/// through the routing mesh. (`x-simulation.deployed_with: docker service create` leaves only
+/// `ingress`: see `assemble`.)
+fn service_networks(c: &mut Checker<'_>, entries: &Entries, path: &Path) -> Vec<String> {
+    let mut networks: Vec<String> = match get(entries, "networks") {
+        None | Some(Yaml::Null) => vec!["default".to_string()],
+        Some(Yaml::Seq(items)) => items.iter().filter_map(|v| c.string(v, &path.key("networks"))).collect(),
+        Some(Yaml::Map(e)) => e.iter().map(|(k, _)| k.clone()).collect(),
+        Some(other) => {
+            c.error(&path.key("networks"), "must be a list or a mapping", Some(format!("found {}", other.kind())));
+            Vec::new()
+        }
+    };
+    if publishes_through_ingress(get(entries, "ports")) {
+        networks.push("ingress".to_string());
+    }
+    networks.sort();
+    networks.dedup();
+    networks
+}
+
+/// Whether a `ports` list publishes a port in ingress mode (short syntax always does).
+fn publishes_through_ingress(ports: Option<&Yaml>) -> bool {
+    let Some(Yaml::Seq(items)) = ports else { return false };
+    items.iter().any(|item| match item {
+        Yaml::Str(_) | Yaml::Int(_) => true,
+        Yaml::Map(e) => !matches!(get(e, "mode"), Some(Yaml::Str(m)) if m == "host"),
+        _ => false,
+    })
 }
 
 /// A short-syntax port as docker/cli reads it (go-connections `nat.ParsePortSpec`), with its

@@ -82,6 +82,7 @@ const CASES: &[Case] = &[
     matched("s25-health-flip", 2),
     matched("s26-pull-tag-not-found", 2),
     matched("s27-pull-registry-refused", 2),
+    matched("s28-stack-deploy-update", 2),
     matched("s28b-bare-update-base", 2),
     matched("s29-alternate-crash", 3),
     matched("m01-node-down", 3),
@@ -385,6 +386,13 @@ fn s27_pull_registry_refused() {
 }
 
 #[test]
+fn s28_stack_deploy_update() {
+    // A stack service: every stop waits moby's 2 s gossip delay (its task is on the stack's
+    // overlay network).
+    check("s28-stack-deploy-update");
+}
+
+#[test]
 fn s28b_bare_update_base() {
     // The update of s28 (stack deploy), of a service made by `docker service create`: the baseline
     // that shows what the stack's network adds.
@@ -465,6 +473,12 @@ struct Variant {
 }
 
 const WRONG: &[Variant] = &[
+    Variant {
+        case: "s28-stack-deploy-update",
+        what: "no gossip delay before a stop (the service as if made by docker service create)",
+        from: "deployed_with: \"docker stack deploy\"",
+        to: "deployed_with: \"docker service create\"",
+    },
     Variant {
         case: "s05-bad-health-rollback",
         what: "failure_action pause instead of rollback",

@@ -20,6 +20,13 @@ use crate::world::{AgentStep, Event, Io};
 /// Docker's default stop timeout on Linux when the service sets no grace period.
 const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
 
+/// moby's `defaultGossipConvergeDelay`: a task with a service binding (attached to a swarm
+/// network) is taken out of the load balancer, then the executor waits this long for the
+/// change to spread before it stops the container (`controller.Shutdown`, on a desired
+/// SHUTDOWN and on an unhealthy verdict alike). Recorded: every stop of a stack service's task
+/// 2.0 s later than the same update of a `docker service create` service (s28 vs s28b).
+const GOSSIP_CONVERGE_DELAY: SimDuration = SimDuration::from_secs(2);
+
 /// Where a task's container is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ContainerPhase {
@@ -519,8 +526,13 @@ impl Cluster {
         c.healthy = false;
         c.stop_cause = StopCause::Unhealthy;
         self.touch(id, up);
-        let d = io.latency(|l| &l.unhealthy_kill);
+        let d = io.latency(|l| &l.unhealthy_kill).plus(self.gossip_delay(id));
         io.q.after(d, Event::Agent { task: id, step: AgentStep::Signal });
+    }
+
+    /// The wait for the overlay's gossip before a stop: only for a task on a swarm network.
+    fn gossip_delay(&self, id: TaskId) -> SimDuration {
+        if self.run(id).spec.networks.is_empty() { SimDuration::ZERO } else { GOSSIP_CONVERGE_DELAY }
     }
 
     /// Desired state past RUNNING: stop the container, or end a task that never started.
@@ -541,7 +553,7 @@ impl Cluster {
                 if !c.signalled {
                     // The agent removes the task from the load balancer before the signal
                     // (traces: SIGTERM ~1.2 s after desired SHUTDOWN).
-                    let d = io.latency(|l| &l.stop_signal);
+                    let d = io.latency(|l| &l.stop_signal).plus(self.gossip_delay(id));
                     let at = self.agent_slot(id, io.now().plus(d), io);
                     io.q.at(at, Event::Agent { task: id, step: AgentStep::Signal });
                 }

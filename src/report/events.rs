@@ -6,7 +6,7 @@ use crate::model::record::{EventView, RunRecord};
 pub const HEADER: [&str; 9] =
     ["t_s", "service", "task_id", "slot", "node", "image", "desired_state", "state", "message"];
 
-/// Renders every [`TaskEvent`] of the run as CSV: header
+/// Renders every [`TaskEvent`](crate::model::record::TaskEvent) of the run as CSV: header
 /// `t_s,service,task_id,slot,node,image,desired_state,state,message`, then one row per event in
 /// record order. `t_s` is seconds with millisecond precision (`12.345`); states are the
 /// lowercase names `docker service ps` prints. Fields containing commas or quotes are quoted.

@@ -110,6 +110,30 @@ struct ServiceTrack {
     status_changes: Vec<StatusChange>,
 }
 
+/// Hashes an address (a `usize` already unique per string) with one multiplication: the
+/// default SipHash guards against chosen keys, which addresses are not, and cost a seventh of a
+/// large run's time here.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl std::hash::Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(26);
+    }
+}
+
+type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
+
 /// Rows collected during a run.
 #[derive(Default)]
 pub(crate) struct Recorder {
@@ -130,7 +154,10 @@ pub(crate) struct Recorder {
     /// one `Arc` per service, task, node, image and message, and `names` keeps each alive, so
     /// an address names one string for the whole run): no string is hashed per row.
     #[allow(clippy::disallowed_types)]
-    name_of: HashMap<usize, Name>,
+    name_of: HashMap<usize, Name, BuildAddressHasher>,
+    /// Each task's service, id and image names, once looked up (fixed for a task's life: its
+    /// spec does not change), by task index.
+    task_names: Vec<Option<(Name, Name, Name)>>,
     /// Serving spans, in the order they began (see [`ServingInterval`]).
     serving: Vec<ServingInterval>,
     /// The span of each task whose in-flight requests are not settled yet (still serving, or
@@ -160,6 +187,22 @@ impl Recorder {
         let shared: Arc<str> = Arc::from(s);
         self.strings.insert(shared.clone(), ());
         shared
+    }
+
+    /// A task's service, id and image names.
+    fn task_names(&mut self, id: TaskId, store: &Store) -> (Name, Name, Name) {
+        let index = id.0 as usize;
+        if let Some(Some(names)) = self.task_names.get(index) {
+            return *names;
+        }
+        let task = store.task(id);
+        let service = store.service(task.service);
+        let names = (self.name(&service.name), self.name(&task.docker_id), self.name(service.image_at(task.spec)));
+        if self.task_names.len() <= index {
+            self.task_names.resize(index + 1, None);
+        }
+        self.task_names[index] = Some(names);
+        names
     }
 
     /// The row name of a shared string (see `name_of`).
@@ -367,13 +410,14 @@ impl Recorder {
             }
         };
         let slot = if service.is_global() { 0 } else { task.slot };
+        let (service_name, task_id, image) = self.task_names(id, store);
         let row = TaskEvent {
             t,
-            service: self.name(&service.name),
-            task_id: self.name(&task.docker_id),
+            service: service_name,
+            task_id,
             slot,
             node,
-            image: self.name(service.image_at(task.spec)),
+            image,
             desired_state: task.desired,
             state: task.state,
             message: self.name(&task.message),

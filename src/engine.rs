@@ -4,5 +4,5 @@
 pub(crate) mod queue;
 pub(crate) mod simulation;
 
-pub(crate) use queue::EventQueue;
+pub use queue::EventQueue;
 pub(crate) use simulation::{Limits, Model, StopReason, run};

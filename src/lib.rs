@@ -70,7 +70,9 @@
 mod check;
 pub mod cli;
 pub mod commands;
-mod engine;
+// Public for `cargo bench` (benches/deploysim.rs times the event queue through the crate's API);
+// only the queue is exported, the run loop and its `Model` stay inside.
+pub mod engine;
 mod expect;
 pub mod fidelity;
 mod limits;

@@ -11,24 +11,60 @@ use crate::model::spec::{HealthConfig, Healthcheck, ServiceMode, ServiceSpec, Ta
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
 
-/// Time a large rolling update (100,000 replicas on 5,000 nodes by default).
+/// Time a large rolling update (100,000 replicas on 5,000 nodes by default), or with --scaling
+/// that one and a larger one in the same process, and how the cost grows.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Replicas of the benchmark service.
-    #[arg(long, default_value_t = 100_000)]
-    pub replicas: u64,
-    /// Nodes in the cluster.
-    #[arg(long, default_value_t = 5_000)]
-    pub nodes: u64,
-    /// update_config.parallelism.
-    #[arg(long, default_value_t = 1_000)]
-    pub parallelism: u64,
+    /// Replicas of the benchmark service [default: 100000; with --scaling, of the larger run:
+    /// 1000000].
+    #[arg(long)]
+    pub replicas: Option<u64>,
+    /// Nodes in the cluster [default: 5000; with --scaling, of the larger run: 50000].
+    #[arg(long)]
+    pub nodes: Option<u64>,
+    /// update_config.parallelism [default: 1000; with --scaling, of the larger run: 10000].
+    #[arg(long)]
+    pub parallelism: Option<u64>,
     /// Also build the report files in memory (as `run` does, without writing them).
     #[arg(long)]
     pub with_reports: bool,
     /// Jitter every latency by ±20 % (almost no two events share an instant).
     #[arg(long)]
     pub jitter: bool,
+    /// Run W100k and then a larger run (--replicas/--nodes/--parallelism, default ten times
+    /// W100k) in this one process, and print the larger's time and memory as multiples of
+    /// W100k's beside the linear target (≤ 1.05 × the ratio of replicas: 10.5× by default).
+    #[arg(long)]
+    pub scaling: bool,
+}
+
+/// A benchmark workload's size: the scenario of [`scenario`] for these numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Workload {
+    /// Replicas of the one service.
+    pub replicas: u64,
+    /// Nodes in the cluster (one manager, the rest workers).
+    pub nodes: u64,
+    /// `update_config.parallelism`.
+    pub parallelism: u64,
+}
+
+impl Workload {
+    /// W10k, `cargo bench`'s whole-world workload: small enough to repeat many times.
+    pub const W10K: Workload = Workload { replicas: 10_000, nodes: 500, parallelism: 100 };
+    /// W100k, the reference workload of issue 16 and of the README's table (`bench`'s default).
+    pub const W100K: Workload = Workload { replicas: 100_000, nodes: 5_000, parallelism: 1_000 };
+    /// Ten times W100k: the default larger run of `bench --scaling`.
+    pub const W1M: Workload = Workload { replicas: 1_000_000, nodes: 50_000, parallelism: 10_000 };
+
+    /// `base` with whichever of `--replicas`, `--nodes`, `--parallelism` were given.
+    fn overridden(base: Workload, args: &BenchArgs) -> Workload {
+        Workload {
+            replicas: args.replicas.unwrap_or(base.replicas),
+            nodes: args.nodes.unwrap_or(base.nodes),
+            parallelism: args.parallelism.unwrap_or(base.parallelism),
+        }
+    }
 }
 
 /// `±20 %` uniform jitter on a fixed duration.
@@ -39,8 +75,10 @@ fn jittered(d: &Dist) -> Dist {
 
 /// The benchmark scenario: `replicas` tasks with a health check on `nodes` nodes, updated to a
 /// new image with `parallelism` workers once deployed; with `jitter`, every latency jittered
-/// (so that almost no two events share an instant: the event queue's worst case).
-fn scenario(replicas: u64, nodes: u64, parallelism: u64, jitter: bool) -> Scenario {
+/// (so that almost no two events share an instant: the event queue's worst case). Built in code,
+/// not YAML, so that the loader is not timed with it; public for `cargo bench`.
+pub fn scenario(workload: Workload, jitter: bool) -> Scenario {
+    let Workload { replicas, nodes, parallelism } = workload;
     let node_specs = (0..nodes)
         .map(|i| NodeSpec {
             name: format!("node-{}", i + 1),
@@ -116,44 +154,179 @@ fn jittered_latencies() -> Latencies {
     l
 }
 
-/// Peak resident memory of this process in KiB (Linux `VmHWM`), if known.
-fn peak_rss_kib() -> Option<u64> {
+/// `VmHWM` (peak resident memory) or `VmRSS` (resident now) of this process in KiB, where the
+/// kernel tells (Linux); `None` elsewhere, printed as "n/a".
+fn proc_status_kib(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// Runs the benchmark and prints its figures.
+/// Resets this process's peak resident memory to what it holds now (Linux: "5" written to
+/// `/proc/self/clear_refs`, kernel 4.0 and later). False where that is not possible.
+fn reset_peak_rss() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+/// What one benchmark run measured.
+struct Figures {
+    /// Wall seconds of the simulation alone.
+    simulated_secs: f64,
+    /// Wall seconds of building the report files, with `--with-reports`, and their size.
+    reports: Option<(f64, usize)>,
+    /// The simulated time at the end, as `bench` prints it (`s.mmm`).
+    end_time: String,
+    events: u64,
+    transitions: usize,
+    update_state: &'static str,
+}
+
+impl Figures {
+    /// Simulation plus reports: the whole cost of the run.
+    fn wall_secs(&self) -> f64 {
+        self.simulated_secs + self.reports.map_or(0.0, |(secs, _)| secs)
+    }
+}
+
+/// Builds and times one run (the record is dropped before returning, so that its memory is free
+/// for a next run).
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
+fn measure(workload: Workload, with_reports: bool, jitter: bool) -> Figures {
+    let scenario = scenario(workload, jitter);
+    let started = Instant::now();
+    let record = simulate(scenario, None, &SimulateOptions::default());
+    let simulated_secs = started.elapsed().as_secs_f64();
+    let reports = with_reports.then(|| {
+        let t = Instant::now();
+        let bytes: usize = crate::commands::run::report_files(&record).iter().map(|(_, b)| b.len()).sum();
+        (t.elapsed().as_secs_f64(), bytes)
+    });
+    let svc = &record.services[0];
+    Figures {
+        simulated_secs,
+        reports,
+        end_time: record.end_time.secs_ms(),
+        events: record.events_handled,
+        transitions: record.task_events.len(),
+        update_state: svc.update.state.map(|s| s.as_str()).unwrap_or("none"),
+    }
+}
+
+/// Runs the benchmark and prints its figures.
 pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
-    let BenchArgs { replicas, nodes, parallelism, with_reports, jitter } = *args;
-    let scenario = scenario(replicas, nodes, parallelism, jitter);
+    if args.scaling {
+        return scaling(args);
+    }
+    let BenchArgs { with_reports, jitter, .. } = *args;
+    let workload = Workload::overridden(Workload::W100K, args);
+    let Workload { replicas, nodes, parallelism } = workload;
     let latencies = if jitter { "jittered" } else { "fixed" };
     println!(
         "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies"
     );
-    let started = Instant::now();
-    let record = simulate(scenario, None, &SimulateOptions::default());
-    let simulated = started.elapsed();
-    let events = record.events_handled;
-    let svc = &record.services[0];
+    let f = measure(workload, with_reports, jitter);
     println!(
         "simulated {} s in {:.3} s wall: {} events ({:.0} events/s); {} task transitions; update {}",
-        record.end_time.secs_ms(),
-        simulated.as_secs_f64(),
-        events,
-        events as f64 / simulated.as_secs_f64().max(1e-9),
-        record.task_events.len(),
-        svc.update.state.map(|s| s.as_str()).unwrap_or("none"),
+        f.end_time,
+        f.simulated_secs,
+        f.events,
+        f.events as f64 / f.simulated_secs.max(1e-9),
+        f.transitions,
+        f.update_state,
     );
-    if with_reports {
-        let t = Instant::now();
-        let bytes: usize = crate::commands::run::report_files(&record).iter().map(|(_, b)| b.len()).sum();
-        println!("reports: {} bytes built in {:.3} s", bytes, t.elapsed().as_secs_f64());
+    if let Some((secs, bytes)) = f.reports {
+        println!("reports: {bytes} bytes built in {secs:.3} s");
     }
-    if let Some(kib) = peak_rss_kib() {
+    if let Some(kib) = proc_status_kib("VmHWM") {
         println!("peak memory: {:.1} MiB", kib as f64 / 1024.0);
     }
-    println!("total wall time: {:.3} s (target < 2 s, < 1 GiB)", started.elapsed().as_secs_f64());
+    println!("total wall time: {:.3} s (target < 2 s, < 1 GiB)", f.wall_secs());
     Ok(())
+}
+
+/// `bench --scaling`: W100k, then the larger run, in this one process, and their ratio.
+///
+/// Both runs are made here, not in child processes, so that they are the same binary in the same
+/// invocation with nothing else to find (a child would need this executable's path, which a
+/// test harness or a renamed copy does not give reliably). Each run's own peak memory is taken
+/// by resetting the kernel's high-water mark (`VmHWM`) between them: the peak printed for the
+/// larger run is the most this process held while it ran, and the memory the allocator kept
+/// from W100k (shown as "held before") is inside it, not added to it. W100k goes first, so the
+/// figure the ratio divides by is a fresh process's, as `/usr/bin/time` would see it. Without
+/// `/proc` (or where the reset is refused) the peaks print "n/a" rather than a wrong figure.
+fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
+    let BenchArgs { with_reports, jitter, .. } = *args;
+    let base = Workload::W100K;
+    let larger = Workload::overridden(Workload::W1M, args);
+    let latencies = if jitter { "jittered" } else { "fixed" };
+    let reports = if with_reports { ", report files built" } else { "" };
+    println!(
+        "bench --scaling: W100k, then {} replicas on {} nodes (parallelism {}), in this process; health checks on, {latencies} latencies{reports}",
+        larger.replicas, larger.nodes, larger.parallelism
+    );
+    let header = format!(
+        "{:<8} {:>9} {:>7} {:>11} {:>9} {:>11} {:>11} {:>14} {:>9} {:>12}",
+        "run",
+        "replicas",
+        "nodes",
+        "parallelism",
+        "wall s",
+        "events",
+        "events/s",
+        "transitions/s",
+        "peak MiB",
+        "held before"
+    );
+    println!("{header}");
+    let mut rows = Vec::new();
+    for (name, workload) in [("W100k", base), ("larger", larger)] {
+        // The first run's peak is the process's; before the second, the mark is reset to what
+        // the process holds now (allocator caches of the first run included).
+        let fresh = rows.is_empty();
+        let held_before = if fresh || reset_peak_rss() { proc_status_kib("VmRSS") } else { None };
+        let f = measure(workload, with_reports, jitter);
+        let peak = if fresh || held_before.is_some() { proc_status_kib("VmHWM") } else { None };
+        let wall = f.wall_secs().max(1e-9);
+        println!(
+            "{:<8} {:>9} {:>7} {:>11} {:>9.3} {:>11} {:>11.0} {:>14.0} {:>9} {:>12}",
+            name,
+            workload.replicas,
+            workload.nodes,
+            workload.parallelism,
+            f.wall_secs(),
+            f.events,
+            f.events as f64 / wall,
+            f.transitions as f64 / wall,
+            mib(peak),
+            mib(held_before),
+        );
+        rows.push((workload, f, peak));
+    }
+    let [(_, small, small_peak), (_, large, large_peak)] = &rows[..] else { unreachable!("two runs") };
+    let work = larger.replicas as f64 / base.replicas as f64;
+    let time_ratio = large.wall_secs() / small.wall_secs().max(1e-9);
+    let target = 1.05 * work;
+    let verdict = if time_ratio <= target { "met" } else { "not met" };
+    println!(
+        "larger / W100k: {work:.1}x the replicas; time {time_ratio:.2}x (linear target <= {target:.1}x: {verdict}); events {:.2}x",
+        large.events as f64 / small.events.max(1) as f64
+    );
+    match (small_peak, large_peak) {
+        (Some(s), Some(l)) => {
+            let limit = if larger == Workload::W1M { " (issue 16's target for this run: < 1 GiB)" } else { "" };
+            println!(
+                "memory {:.2}x: {} MiB -> {} MiB{limit}",
+                *l as f64 / (*s).max(1) as f64,
+                mib(Some(*s)),
+                mib(Some(*l))
+            );
+        }
+        _ => println!("memory: n/a (no per-run peak on this system)"),
+    }
+    Ok(())
+}
+
+/// KiB as MiB with one decimal, or "n/a".
+fn mib(kib: Option<u64>) -> String {
+    kib.map_or_else(|| "n/a".to_string(), |k| format!("{:.1}", k as f64 / 1024.0))
 }

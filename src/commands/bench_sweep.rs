@@ -1,7 +1,7 @@
 //! `deploysim bench-sweep`: times a 100-policy × 100-seed sweep of the tutorial scenario (the
 //! issue's target: under 5 s on 2 cores). A benchmark, not a test: run it on a quiet machine.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::commands::Error;
@@ -36,23 +36,44 @@ pub fn run(args: &BenchSweepArgs) -> Result<(), Error> {
     let threads = args.threads.unwrap_or_else(default_threads).max(1);
     let started = Instant::now();
     let sets: Vec<String> = SETS.iter().map(|s| s.to_string()).collect();
-    let (plan, scenarios) = plan(&read_scenario(scenario)?, scenario, &sets).map_err(Error::input)?;
-    let loaded = started.elapsed().as_secs_f64();
-    let runs = run_all(&scenarios, &plan.service, seeds, Shard::WHOLE, threads, None);
-    let simulated = started.elapsed().as_secs_f64() - loaded;
-    let columns = policy_columns(&plan, &runs);
-    let bytes = runs_csv(&plan, &runs).len() + sweep_csv(&plan, &columns).len();
+    let text = read_scenario(scenario)?;
+    let SweepFigures { policies, runs, csv_bytes, planning_secs: loaded } =
+        sweep(&text, scenario, &sets, seeds, threads)?;
     let total = started.elapsed().as_secs_f64();
+    let simulated = total - loaded;
+    println!("bench-sweep: {policies} policies x {seeds} seeds of {} on {threads} threads", scenario.display());
     println!(
-        "bench-sweep: {} policies x {seeds} seeds of {} on {threads} threads",
-        plan.policies.len(),
-        scenario.display()
-    );
-    println!(
-        "loaded in {loaded:.3} s; {} runs in {simulated:.3} s ({:.0} runs/s); {bytes} bytes of CSV",
-        runs.len(),
-        runs.len() as f64 / simulated.max(1e-9)
+        "loaded in {loaded:.3} s; {runs} runs in {simulated:.3} s ({:.0} runs/s); {csv_bytes} bytes of CSV",
+        runs as f64 / simulated.max(1e-9)
     );
     println!("total wall time: {total:.3} s (target < 5 s on 2 cores)");
     Ok(())
+}
+
+/// A whole sweep as `deploysim sweep` makes it, short of writing files: plan the policies of
+/// `sets` over `text` (read from `path`), run `seeds` seeds of each on `threads` threads and
+/// build `runs.csv` and `sweep.csv` in memory. Public so that `cargo bench` times the same work
+/// as this command.
+#[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
+pub fn sweep(text: &str, path: &Path, sets: &[String], seeds: u64, threads: usize) -> Result<SweepFigures, Error> {
+    let started = Instant::now();
+    let (plan, scenarios) = plan(text, path, sets).map_err(Error::input)?;
+    let loaded = started.elapsed().as_secs_f64();
+    let runs = run_all(&scenarios, &plan.service, seeds, Shard::WHOLE, threads.max(1), None);
+    let columns = policy_columns(&plan, &runs);
+    let bytes = runs_csv(&plan, &runs).len() + sweep_csv(&plan, &columns).len();
+    Ok(SweepFigures { policies: plan.policies.len(), runs: runs.len(), csv_bytes: bytes, planning_secs: loaded })
+}
+
+/// What [`sweep`] did.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepFigures {
+    /// Policies planned (every combination of the `--set` values).
+    pub policies: usize,
+    /// Runs made: policies × seeds.
+    pub runs: usize,
+    /// Bytes of `runs.csv` and `sweep.csv` together.
+    pub csv_bytes: usize,
+    /// Wall seconds spent planning (loading every policy's scenario), before the first run.
+    pub planning_secs: f64,
 }

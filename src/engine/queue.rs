@@ -12,7 +12,7 @@ use crate::time::{SimDuration, SimTime};
 /// is much cheaper than a binary heap when many events share an instant, as they do with the
 /// fixed latencies most scenarios use (a deploy of 100,000 tasks schedules each step of every
 /// task at the same few instants).
-pub(crate) struct EventQueue<E> {
+pub struct EventQueue<E> {
     buckets: BTreeMap<SimTime, Bucket<E>>,
     now: SimTime,
 }
@@ -48,12 +48,12 @@ impl<E> Default for EventQueue<E> {
 
 impl<E> EventQueue<E> {
     /// An empty queue at time zero.
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Self::default()
     }
 
     /// The time of the event being handled (or of the last one popped).
-    pub(crate) fn now(&self) -> SimTime {
+    pub fn now(&self) -> SimTime {
         self.now
     }
 
@@ -61,7 +61,7 @@ impl<E> EventQueue<E> {
     ///
     /// # Panics
     /// If `at` is in the past: an event before `now` is a bug in the model, never valid input.
-    pub(crate) fn at(&mut self, at: SimTime, event: E) {
+    pub fn at(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at:?} < now {:?}", self.now);
         match self.buckets.entry(at) {
             std::collections::btree_map::Entry::Vacant(v) => {
@@ -72,13 +72,13 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules `event` after `delay` from now.
-    pub(crate) fn after(&mut self, delay: SimDuration, event: E) {
+    pub fn after(&mut self, delay: SimDuration, event: E) {
         let at = self.now.plus(delay);
         self.at(at, event);
     }
 
     /// Removes and returns the earliest event, advancing `now` to its time.
-    pub(crate) fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let mut first = self.buckets.first_entry()?;
         let time = *first.key();
         let event = match first.get_mut() {
@@ -94,12 +94,12 @@ impl<E> EventQueue<E> {
     }
 
     /// The time of the earliest pending event.
-    pub(crate) fn peek_time(&self) -> Option<SimTime> {
+    pub fn peek_time(&self) -> Option<SimTime> {
         self.buckets.keys().next().copied()
     }
 
     /// Whether every pending event satisfies `f` (in no particular order).
-    pub(crate) fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
+    pub fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
         self.buckets.values().all(|b| match b {
             Bucket::One(e) => f(e),
             Bucket::Many(q) => q.iter().all(&mut f),

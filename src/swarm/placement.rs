@@ -129,13 +129,65 @@ pub fn schedule_group(
     tie: TieBreak,
 ) -> Vec<Result<usize, String>> {
     let mut failures: Vec<(Filter, usize)> = Vec::new();
+    let best = best_candidates(nodes.iter().enumerate(), placement, count, tie, &mut failures);
+    place_greedily(best, placement, count, &mut failures)
+}
+
+/// The same placement as [`schedule_group`] over `node_count` nodes, found without looking at
+/// every node: `by_load` yields node indices in ascending (tasks of the service, tasks in total)
+/// order, as the scheduler's load index keeps them, and `view` describes a node. Only the nodes
+/// up to the first load level at which `count` of them pass the filters are read: a few tasks
+/// placed on thousands of nodes cost the few least loaded, not a scan of the cluster.
+///
+/// Returns `None` when some task fits nowhere: the explanation counts every node's failing
+/// filter, so the caller then runs [`schedule_group`] over all of them.
+pub fn schedule_group_by_load<'a>(
+    by_load: impl Iterator<Item = usize>,
+    view: impl Fn(usize) -> NodeView<'a>,
+    placement: &Placement,
+    count: usize,
+    tie: TieBreak,
+) -> Option<Vec<usize>> {
+    // Levels are read whole, so every node not read has a higher load than those `count` that
+    // passed, hence a worse key; a node with ≥ 5 recent failures ranks after every node with
+    // fewer whatever its load. So the `count` best are among the nodes read.
+    let mut read: Vec<(usize, NodeView<'a>)> = Vec::new();
+    let mut passing = 0usize;
+    let mut level: Option<(u64, u64)> = None;
+    for i in by_load {
+        let node = view(i);
+        let load = (node.service_tasks, node.total_tasks);
+        if level != Some(load) {
+            if passing >= count {
+                break;
+            }
+            level = Some(load);
+        }
+        if first_failing_filter(&node, placement).is_none() && failure_rank(node.recent_failures) == 0 {
+            passing += 1;
+        }
+        read.push((i, node));
+    }
+    let mut failures: Vec<(Filter, usize)> = Vec::new();
+    let best = best_candidates(read.iter().map(|(i, n)| (*i, n)), placement, count, tie, &mut failures);
+    place_greedily(best, placement, count, &mut failures).into_iter().collect::<Result<Vec<usize>, String>>().ok()
+}
+
+/// The `count` best nodes that pass the filters, by `nodeLess` key; counts the failing filter
+/// of every other node into `failures`.
+fn best_candidates<'n, 'a: 'n>(
+    nodes: impl Iterator<Item = (usize, &'n NodeView<'a>)>,
+    placement: &Placement,
+    count: usize,
+    tie: TieBreak,
+    failures: &mut Vec<(Filter, usize)>,
+) -> BinaryHeap<NodeKey> {
     // Candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this service,
     // tasks in total, then the rank among equals. Only the `count` best can be chosen (the
     // greedy below only ever raises a chosen node's key, and every key is distinct), so a
     // bounded max-heap keeps those: a few tasks on thousands of nodes cost O(nodes · log count).
-    let mut best: BinaryHeap<NodeKey> = BinaryHeap::with_capacity(count.min(nodes.len()) + 1);
-    let mut service_tasks: Vec<u64> = nodes.iter().map(|n| n.service_tasks).collect();
-    for (i, node) in nodes.iter().enumerate() {
+    let mut best: BinaryHeap<NodeKey> = BinaryHeap::with_capacity(count + 1);
+    for (i, node) in nodes {
         match first_failing_filter(node, placement) {
             None => {
                 let key = (failure_rank(node.recent_failures), node.service_tasks, node.total_tasks, tie.rank(i), i);
@@ -146,31 +198,42 @@ pub fn schedule_group(
                     best.push(key);
                 }
             }
-            Some(f) => match failures.iter_mut().find(|(g, _)| *g == f) {
-                Some((_, n)) => *n += 1,
-                None => failures.push((f, 1)),
-            },
+            Some(f) => count_failure(failures, f),
         }
     }
+    best
+}
+
+/// `scheduleTaskGroup`'s loop: each task in turn goes to the best node, whose key then rises
+/// by one task of the service and one in total.
+fn place_greedily(
+    best: BinaryHeap<NodeKey>,
+    placement: &Placement,
+    count: usize,
+    failures: &mut Vec<(Filter, usize)>,
+) -> Vec<Result<usize, String>> {
     let mut heap: BinaryHeap<Reverse<NodeKey>> = best.into_iter().map(Reverse).collect();
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
         let Some(Reverse((failure_order, svc, total, tie, i))) = heap.pop() else {
-            out.push(Err(no_suitable_node(&failures)));
+            out.push(Err(no_suitable_node(failures)));
             continue;
         };
         out.push(Ok(i));
-        service_tasks[i] = svc + 1;
-        if placement.max_replicas_per_node > 0 && service_tasks[i] >= placement.max_replicas_per_node {
-            match failures.iter_mut().find(|(g, _)| *g == Filter::MaxReplicas) {
-                Some((_, n)) => *n += 1,
-                None => failures.push((Filter::MaxReplicas, 1)),
-            }
+        if placement.max_replicas_per_node > 0 && svc + 1 >= placement.max_replicas_per_node {
+            count_failure(failures, Filter::MaxReplicas);
         } else {
             heap.push(Reverse((failure_order, svc + 1, total + 1, tie, i)));
         }
     }
     out
+}
+
+fn count_failure(failures: &mut Vec<(Filter, usize)>, f: Filter) {
+    match failures.iter_mut().find(|(g, _)| *g == f) {
+        Some((_, n)) => *n += 1,
+        None => failures.push((f, 1)),
+    }
 }
 
 fn failure_rank(recent_failures: u32) -> u32 {
@@ -267,5 +330,58 @@ mod tests {
         b.ready = false;
         let got = schedule_group(&[a, b], &Placement::default(), 1, TieBreak::Index);
         assert_eq!(got[0], Err("no suitable node (2 nodes not available for new tasks)".to_string()));
+    }
+
+    #[test]
+    fn reading_by_load_places_as_a_full_scan() {
+        // Checks, over 3,000 random clusters (loads, availability, readiness, labels, recent
+        // failures, max replicas, tie-breaks), that reading only the least loaded levels gives
+        // exactly the full scan's choices, and gives up exactly when some task fits nowhere.
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(16);
+        let mut zone_a = BTreeMap::new();
+        zone_a.insert("zone".to_string(), "a".to_string());
+        let none = BTreeMap::new();
+        let mut gave_up = 0;
+        for case in 0..3_000 {
+            let n = rng.gen_range(1..40);
+            let nodes: Vec<NodeView<'_>> = (0..n)
+                .map(|_| {
+                    let svc = rng.gen_range(0..4);
+                    let mut v =
+                        view("n", if rng.gen_bool(0.7) { &zone_a } else { &none }, svc, svc + rng.gen_range(0..3));
+                    v.ready = rng.gen_bool(0.9);
+                    if rng.gen_bool(0.1) {
+                        v.availability = Availability::Drain;
+                    }
+                    if rng.gen_bool(0.1) {
+                        v.recent_failures = rng.gen_range(1..8);
+                    }
+                    v
+                })
+                .collect();
+            let placement = Placement {
+                constraints: if rng.gen_bool(0.3) {
+                    vec![Constraint { key: "node.labels.zone".into(), op: ConstraintOp::Eq, value: "a".into() }]
+                } else {
+                    Vec::new()
+                },
+                max_replicas_per_node: if rng.gen_bool(0.3) { rng.gen_range(1..5) } else { 0 },
+            };
+            let count = rng.gen_range(1..30);
+            let tie = if rng.gen_bool(0.5) { TieBreak::Index } else { TieBreak::Shuffled(rng.r#gen()) };
+            let mut by_load: Vec<usize> = (0..nodes.len()).collect();
+            by_load.sort_by_key(|&i| (nodes[i].service_tasks, nodes[i].total_tasks, i));
+            let full = schedule_group(&nodes, &placement, count, tie);
+            let fast = schedule_group_by_load(by_load.into_iter(), |i| nodes[i].clone(), &placement, count, tie);
+            match full.iter().cloned().collect::<Result<Vec<usize>, String>>() {
+                Ok(chosen) => assert_eq!(fast, Some(chosen), "case {case}"),
+                Err(_) => {
+                    assert_eq!(fast, None, "case {case}");
+                    gave_up += 1;
+                }
+            }
+        }
+        assert!((300..2_700).contains(&gave_up), "both outcomes are exercised: {gave_up} gave up");
     }
 }

@@ -18,6 +18,7 @@ mod plot;
 mod ps_cli;
 mod races;
 mod report_atomic;
+mod scheduler_index;
 mod secret_leak;
 mod strategies;
 mod swarmkit;

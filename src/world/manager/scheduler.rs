@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
-use crate::swarm::placement::{NodeView, TieBreak, schedule_group};
+use crate::swarm::placement::{NodeView, TieBreak, schedule_group, schedule_group_by_load};
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::ClusterView;
 use crate::world::{AgentStep, Event, Io};
@@ -14,6 +14,12 @@ use super::Manager;
 
 /// `commitDebounceGap`'s bound: the scheduler ticks at most 1 s after the first change.
 const MAX_DEBOUNCE: SimDuration = SimDuration::from_secs(1);
+
+/// From this many nodes on, the scheduler keeps each service's nodes ordered by load and reads
+/// only the least loaded, instead of ranking every node at every tick: the same choices
+/// (`schedule_group_by_load`), at a cost that follows the tasks placed, not the cluster's size.
+/// Below it a scan is as cheap and keeps no index.
+const LOAD_INDEX_FROM_NODES: usize = 256;
 
 /// The scheduler's queue and its tick timer.
 #[derive(Default)]
@@ -143,10 +149,33 @@ impl Manager {
             tie = TieBreak::Shuffled(io.rng.races.between(0, u64::MAX));
             io.rng.races.shuffle(&mut free);
         }
+        let count = free.len();
+        if self.store.nodes().len() >= LOAD_INDEX_FROM_NODES && self.store.index_load(sid) {
+            let placement = &self.store.service(sid).spec().task.placement;
+            let by_load = self.store.nodes_by_load(sid);
+            if let Some(choices) =
+                schedule_group_by_load(by_load, |i| self.node_view(NodeId(i as u32), sid), placement, count, tie)
+            {
+                if cfg!(debug_assertions) {
+                    // The load index is kept by hand: in test builds, every indexed choice is
+                    // checked against a full scan.
+                    let views: Vec<NodeView<'_>> =
+                        self.store.nodes().iter().map(|n| self.node_view(n.id, sid)).collect();
+                    let full: Vec<Result<usize, String>> = schedule_group(&views, placement, count, tie);
+                    assert_eq!(full, choices.iter().map(|&i| Ok(i)).collect::<Vec<_>>(), "load index out of date");
+                }
+                for (id, i) in free.into_iter().zip(choices) {
+                    if self.scheduler.pending.contains(&id) {
+                        self.assign(id, NodeId(i as u32), cluster, io);
+                    }
+                }
+                return;
+            }
+        }
         // A removed node is no longer in the scheduler's node set at all.
         let ids: Vec<NodeId> = self.store.nodes().iter().filter(|n| !n.removed).map(|n| n.id).collect();
         let views: Vec<NodeView<'_>> = ids.iter().map(|&n| self.node_view(n, sid)).collect();
-        let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, free.len(), tie);
+        let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, count, tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
             if !self.scheduler.pending.contains(&id) {

@@ -3,7 +3,7 @@
 //! them. Everyone reads it; it changes only through the narrow methods below, each one a
 //! store transaction of swarmkit's (`CreateTask`, `UpdateTask`, `UpdateService`, `UpdateNode`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeSpec};
@@ -177,6 +177,12 @@ pub(crate) struct Store {
     services: Vec<Service>,
     tasks: Vec<Task>,
     nodes: Vec<NodeRecord>,
+    /// Nodes removed by `docker node rm` so far.
+    removed_nodes: usize,
+    /// For each service the scheduler asked about (see [`Store::nodes_by_load`]): every node
+    /// keyed by (active tasks of the service, active tasks in total, index), kept up to date as
+    /// tasks are assigned and released, so the least loaded nodes are found without a scan.
+    load_index: BTreeMap<ServiceId, BTreeSet<(u64, u64, u32)>>,
 }
 
 impl Store {
@@ -199,7 +205,7 @@ impl Store {
                 spec: spec.clone(),
             })
             .collect();
-        Store { services: Vec::new(), tasks: Vec::new(), nodes }
+        Store { services: Vec::new(), tasks: Vec::new(), nodes, removed_nodes: 0, load_index: BTreeMap::new() }
     }
 
     /// Tasks created so far.
@@ -356,9 +362,8 @@ impl Store {
         let task = &mut self.tasks[id.0 as usize];
         task.node = Some(node);
         task.counted_on_node = true;
-        let n = &mut self.nodes[node.0 as usize];
-        n.total_tasks += 1;
-        *n.service_tasks.entry(task.service).or_insert(0) += 1;
+        let service = task.service;
+        self.count_on_node(node, service, true);
     }
 
     /// The task stops counting on its node (desired past RUNNING, or ended); false when it
@@ -369,10 +374,49 @@ impl Store {
             return false;
         }
         task.counted_on_node = false;
-        let n = &mut self.nodes[task.node.expect("counted tasks have a node").0 as usize];
-        n.total_tasks -= 1;
-        *n.service_tasks.get_mut(&task.service).expect("counted") -= 1;
+        let (node, service) = (task.node.expect("counted tasks have a node"), task.service);
+        self.count_on_node(node, service, false);
         true
+    }
+
+    /// One more (`added`) or one fewer active task of `service` on `node`, in the node's counts
+    /// and in every load index.
+    fn count_on_node(&mut self, node: NodeId, service: ServiceId, added: bool) {
+        let n = &mut self.nodes[node.0 as usize];
+        let total = n.total_tasks;
+        let new_total = if added { total + 1 } else { total - 1 };
+        for (sid, index) in &mut self.load_index {
+            let tasks = n.service_tasks.get(sid).copied().unwrap_or(0);
+            let new_tasks = match (*sid == service, added) {
+                (false, _) => tasks,
+                (true, true) => tasks + 1,
+                (true, false) => tasks - 1,
+            };
+            index.remove(&(tasks, total, node.0));
+            index.insert((new_tasks, new_total, node.0));
+        }
+        n.total_tasks = new_total;
+        let tasks = n.service_tasks.entry(service).or_insert(0);
+        *tasks = if added { *tasks + 1 } else { tasks.checked_sub(1).expect("counted") };
+    }
+
+    /// Keeps a load index for `service` from now on (built on the first call); false once a node
+    /// was removed: the scheduler's positions then differ from node indices, and it scans.
+    pub(super) fn index_load(&mut self, service: ServiceId) -> bool {
+        if self.removed_nodes > 0 {
+            return false;
+        }
+        let nodes = &self.nodes;
+        self.load_index.entry(service).or_insert_with(|| {
+            nodes.iter().map(|n| (n.service_tasks.get(&service).copied().unwrap_or(0), n.total_tasks, n.id.0)).collect()
+        });
+        true
+    }
+
+    /// The nodes' indices from the least to the most loaded for `service` (by active tasks of
+    /// the service, then in total, then index); empty unless [`Store::index_load`] said true.
+    pub(super) fn nodes_by_load(&self, service: ServiceId) -> impl Iterator<Item = usize> + '_ {
+        self.load_index.get(&service).into_iter().flatten().map(|&(_, _, i)| i as usize)
     }
 
     /// The restart supervisor takes the task's end in hand; false when it already had.
@@ -398,7 +442,9 @@ impl Store {
 
     /// `DeleteNode`: the node is gone from the store.
     pub(super) fn remove_node(&mut self, node: NodeId) {
-        self.nodes[node.0 as usize].removed = true;
+        if !std::mem::replace(&mut self.nodes[node.0 as usize].removed, true) {
+            self.removed_nodes += 1;
+        }
     }
 
     /// The live (not removed) node with this name.

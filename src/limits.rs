@@ -111,3 +111,11 @@ mod tests {
         assert!(story.contains("deploysim's budget for this run's history"), "{story}");
     }
 }
+
+/// Decisions one run records for `deploysim explain` (a slot taken, a failure judged, a restart,
+/// a delayed start released: a few per task). A million is about 64 MB; past it the run goes on
+/// and `explain` says how many were left out.
+pub(crate) const MAX_DECISIONS: usize = 1_000_000;
+
+/// Seeds `deploysim explain --race-seeds` may run (each a whole simulation of the scenario).
+pub(crate) const MAX_EXPLAIN_RACE_SEEDS: u64 = 1_000;

@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::decision::{FailureOutcome, Verdict};
 use crate::model::record::UpdateState;
 use crate::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
 use crate::model::task::{TaskId, TaskState};
@@ -77,6 +78,46 @@ pub enum UpdaterCommand {
     },
     /// `Run` returned: the world may drop this updater.
     Finished,
+    /// Why the run did what it did (only when started with `explain`: `deploysim explain`).
+    Note(UpdaterNote),
+}
+
+/// A decision's facts, as the updater knows them, for `deploysim explain`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdaterNote {
+    /// A worker saw its new task RUNNING (or past it): the task's monitor window opens.
+    WindowOpened {
+        /// The task.
+        task: TaskId,
+        /// The state seen (past RUNNING: the task ended before the worker saw it run).
+        state: TaskState,
+        /// The monitoring period in force.
+        window: SimDuration,
+    },
+    /// `failureTriggersAction` judged a task that ended.
+    Judged {
+        /// The task.
+        task: TaskId,
+        /// Its state.
+        state: TaskState,
+        /// Counted or not, and why.
+        verdict: Verdict,
+        /// Failures counted so far.
+        failures: u64,
+        /// The denominator (`len(dirtySlots)`).
+        dirty: usize,
+        /// What followed.
+        outcome: FailureOutcome,
+    },
+    /// The final monitoring period starts.
+    FinalMonitor {
+        /// When it ends.
+        until: SimTime,
+        /// The configured monitor, when `delay >= monitor` stretched it.
+        stretched_from: Option<SimDuration>,
+    },
+    /// The final monitoring period ended: the update completes.
+    MonitorEnded,
 }
 
 /// What the world did for an `UpdateSlot`.
@@ -150,7 +191,9 @@ pub struct Updater {
     /// `stopped` in `Run`: set by pause/rollback; skips the final monitor and completion.
     stopped: bool,
     /// Failure events that arrived during `wg.Wait()`, judged when monitoring starts.
-    queued_failures: Vec<TaskId>,
+    queued_failures: Vec<(TaskId, TaskState)>,
+    /// Emit [`UpdaterCommand::Note`]s (`deploysim explain`).
+    explain: bool,
 }
 
 impl Updater {
@@ -182,10 +225,18 @@ impl Updater {
             phase: Phase::Dispatching,
             stopped: false,
             queued_failures: Vec::new(),
+            explain: false,
         };
         let mut out = Vec::new();
         updater.hand_out_slots(now, &mut out);
         (updater, out)
+    }
+
+    /// Emit [`UpdaterCommand::Note`]s from now on: the facts of each decision, for `deploysim
+    /// explain` (call right after [`Updater::start`]; the first slots' hand-out needs none).
+    pub fn explaining(mut self) -> Updater {
+        self.explain = true;
+        self
     }
 
     /// True once `Run` has returned.
@@ -203,6 +254,11 @@ impl Updater {
     /// orchestrator cancels this run).
     pub fn parallelism(&self) -> u64 {
         self.config.parallelism
+    }
+
+    /// `max_failure_ratio` of the config this run was started with.
+    pub fn max_failure_ratio(&self) -> f32 {
+        self.config.max_failure_ratio
     }
 
     /// Number of dirty slots this run started with (the failure-ratio denominator).
@@ -308,8 +364,12 @@ impl Updater {
                 self.hand_out_slots(now, &mut out);
             }
             match self.phase {
-                Phase::Dispatching | Phase::Monitoring => self.judge_failure(now, task, &mut out),
-                Phase::Draining => self.queued_failures.push(task),
+                Phase::Dispatching | Phase::Monitoring => self.judge_failure(now, task, state, &mut out),
+                Phase::Draining => {
+                    self.queued_failures.push((task, state));
+                    let verdict = if self.stopped { Verdict::AfterStop } else { Verdict::Queued };
+                    self.note_verdict(task, state, verdict, FailureOutcome::BelowRatio, &mut out);
+                }
                 Phase::Done => {}
             }
         }
@@ -327,6 +387,9 @@ impl Updater {
             }
             UpdaterTimer::MonitorDone => {
                 if self.phase == Phase::Monitoring {
+                    if self.explain {
+                        out.push(UpdaterCommand::Note(UpdaterNote::MonitorEnded));
+                    }
                     out.push(UpdaterCommand::Complete);
                     self.finish(&mut out);
                 }
@@ -340,6 +403,9 @@ impl Updater {
     fn worker_saw_state(&mut self, now: SimTime, worker: usize, state: TaskState, out: &mut Vec<UpdaterCommand>) {
         let Worker::Await { slot, task, .. } = self.workers[worker] else { unreachable!() };
         self.updated_tasks.insert(task, Some(now));
+        if self.explain {
+            out.push(UpdaterCommand::Note(UpdaterNote::WindowOpened { task, state, window: self.monitoring_period }));
+        }
         if self.config.order == UpdateOrder::StartFirst && state == TaskState::Running {
             out.push(UpdaterCommand::RemoveOldTasks { slot, keep: task });
         }
@@ -408,13 +474,18 @@ impl Updater {
             self.monitoring_period = self.config.delay.plus(SimDuration::from_secs(1));
         }
         self.phase = Phase::Monitoring;
-        for task in std::mem::take(&mut self.queued_failures) {
+        for (task, state) in std::mem::take(&mut self.queued_failures) {
             if self.phase != Phase::Monitoring {
                 break;
             }
-            self.judge_failure(now, task, out);
+            self.judge_failure(now, task, state, out);
         }
         if self.phase == Phase::Monitoring {
+            if self.explain {
+                let stretched_from = (self.monitoring_period != self.config.monitor).then_some(self.config.monitor);
+                let until = now.plus(self.monitoring_period);
+                out.push(UpdaterCommand::Note(UpdaterNote::FinalMonitor { until, stretched_from }));
+            }
             out.push(UpdaterCommand::ArmTimer {
                 timer: UpdaterTimer::MonitorDone,
                 at: now.plus(self.monitoring_period),
@@ -422,19 +493,42 @@ impl Updater {
         }
     }
 
+    /// With `explain`, the verdict on a failed task.
+    fn note_verdict(
+        &self,
+        task: TaskId,
+        state: TaskState,
+        verdict: Verdict,
+        outcome: FailureOutcome,
+        out: &mut Vec<UpdaterCommand>,
+    ) {
+        if self.explain {
+            let dirty = self.dirty_slots.len();
+            let failures = self.total_failures;
+            out.push(UpdaterCommand::Note(UpdaterNote::Judged { task, state, verdict, failures, dirty, outcome }));
+        }
+    }
+
     /// `failureTriggersAction`.
-    fn judge_failure(&mut self, now: SimTime, task: TaskId, out: &mut Vec<UpdaterCommand>) {
+    fn judge_failure(&mut self, now: SimTime, task: TaskId, state: TaskState, out: &mut Vec<UpdaterCommand>) {
         if self.failed_tasks.contains(&task) {
+            self.note_verdict(task, state, Verdict::AlreadyCounted, FailureOutcome::BelowRatio, out);
             return;
         }
         // Only tasks this run created count; replacements made by the restart supervisor and
         // old tasks never do (so a crash-looping slot counts once).
-        let Some(&started_at) = self.updated_tasks.get(&task) else { return };
+        let Some(&started_at) = self.updated_tasks.get(&task) else {
+            self.note_verdict(task, state, Verdict::NotThisRun, FailureOutcome::BelowRatio, out);
+            return;
+        };
         let within_window = match started_at {
             None => true,
             Some(t) => now.since(t) <= self.monitoring_period,
         };
         if !within_window {
+            let running_at = started_at.expect("a task without a start time is always within the window");
+            let verdict = Verdict::OutsideWindow { running_at, window: self.monitoring_period };
+            self.note_verdict(task, state, verdict, FailureOutcome::BelowRatio, out);
             return;
         }
         self.failed_tasks.insert(task);
@@ -443,6 +537,17 @@ impl Updater {
         // swarmkit compares in float32, strictly: with ratio 0.2 and 5 slots one failure is
         // not enough.
         let ratio = self.total_failures as f32 / self.dirty_slots.len() as f32;
+        let outcome = if ratio <= self.config.max_failure_ratio {
+            FailureOutcome::BelowRatio
+        } else {
+            match self.config.failure_action {
+                FailureAction::Continue => FailureOutcome::BelowRatio,
+                FailureAction::Pause => FailureOutcome::Pause,
+                FailureAction::Rollback if self.is_rollback => FailureOutcome::RollbackPaused,
+                FailureAction::Rollback => FailureOutcome::Rollback,
+            }
+        };
+        self.note_verdict(task, state, Verdict::Counted, outcome, out);
         if ratio <= self.config.max_failure_ratio {
             return;
         }

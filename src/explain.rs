@@ -57,7 +57,9 @@ impl Explanation {
 pub fn explain(scenario: &Scenario, run: &RunRecord, lesson: Option<&str>) -> Vec<Explanation> {
     let mut out = Vec::new();
     if let Some(lesson) = lesson {
-        out.push(Explanation::new(SimTime::ZERO, "", "lesson", lesson.trim().to_string(), "scenarios/lessons"));
+        // A lesson file is Markdown: its lines rewrap into one sentence.
+        let text = lesson.split_whitespace().collect::<Vec<_>>().join(" ");
+        out.push(Explanation::new(SimTime::ZERO, "", "lesson", text, "the scenario's lesson (NAME.md beside it)"));
     }
     out.extend(health::rules_of_thumb(scenario));
     out.extend(sentences::from_decisions(scenario, run));
@@ -67,8 +69,12 @@ pub fn explain(scenario: &Scenario, run: &RunRecord, lesson: Option<&str>) -> Ve
 
 /// Keeps the sentences of `service` (full name, or the name without the stack prefix) and those
 /// up to `at` (every one when `None`); run-wide sentences stay.
-pub fn filter(explanations: Vec<Explanation>, scenario: &Scenario, service: Option<&str>, at: Option<SimTime>)
--> Vec<Explanation> {
+pub fn filter(
+    explanations: Vec<Explanation>,
+    scenario: &Scenario,
+    service: Option<&str>,
+    at: Option<SimTime>,
+) -> Vec<Explanation> {
     let full = service.map(|s| {
         if scenario.services.iter().any(|x| x.name == s) { s.to_string() } else { format!("{}_{s}", scenario.stack) }
     });

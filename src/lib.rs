@@ -73,8 +73,8 @@ pub mod commands;
 // Public for `cargo bench` (benches/deploysim.rs times the event queue through the crate's API);
 // only the queue is exported, the run loop and its `Model` stay inside.
 pub mod engine;
-pub mod explain;
 mod expect;
+pub mod explain;
 pub mod fidelity;
 mod limits;
 pub mod model;

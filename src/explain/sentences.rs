@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::check::timing::{failures_to_trigger, health_timing};
-use crate::model::decision::{Declined, Decision, DecisionKind, FailureOutcome, RaceDraw, Release, Verdict};
+use crate::model::decision::{Decision, DecisionKind, Declined, FailureOutcome, RaceDraw, Release, Verdict};
 use crate::model::record::{EventView, RunRecord, UpdateState};
 use crate::model::scenario::Scenario;
 use crate::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
@@ -117,7 +117,10 @@ pub(super) fn from_decisions(scenario: &Scenario, run: &RunRecord) -> Vec<Explan
             run.end_time,
             "",
             "note",
-            format!("{} later decisions were not recorded (deploysim's limit): the account stops there.", run.decisions_dropped),
+            format!(
+                "{} later decisions were not recorded (deploysim's limit): the account stops there.",
+                run.decisions_dropped
+            ),
             "src/limits.rs MAX_DECISIONS",
         ));
     }
@@ -128,7 +131,8 @@ pub(super) fn from_decisions(scenario: &Scenario, run: &RunRecord) -> Vec<Explan
 fn pending<'a>(tasks: &Tasks<'a>) -> Vec<Explanation> {
     let mut out = Vec::new();
     for (id, events) in &tasks.by_task {
-        let Some(p) = events.iter().find(|e| e.state == TaskState::Pending && e.message.starts_with("no suitable node"))
+        let Some(p) =
+            events.iter().find(|e| e.state == TaskState::Pending && e.message.starts_with("no suitable node"))
         else {
             continue;
         };
@@ -334,15 +338,26 @@ fn sentence(
                 MONITOR,
             )
         }
-        DecisionKind::MonitorEnded { run: n } => Explanation::new(
+        DecisionKind::MonitorEnded { run: n, early } => Explanation::new(
             t,
             service,
             "complete",
-            format!(
-                "The {} completes at {}: its final monitoring period ended with no failure over max_failure_ratio.",
-                what(*n),
-                secs(t)
-            ),
+            if *early {
+                format!(
+                    "The {} completes at {}: the failure that paused it (never roll back a rollback) broke its \
+                     monitor loop without stopping the run, so completeUpdate runs at once and overwrites \
+                     rollback_paused (real Docker 20.10 does the same).",
+                    what(*n),
+                    secs(t)
+                )
+            } else {
+                format!(
+                    "The {} completes at {}: its final monitoring period ended and nothing had stopped \
+                     the run (completeUpdate).",
+                    what(*n),
+                    secs(t)
+                )
+            },
             MONITOR,
         ),
         DecisionKind::FailureJudged { run: n, task, state, verdict, failures, dirty, max_ratio, outcome } => {
@@ -352,7 +367,8 @@ fn sentence(
                 Verdict::Counted => {
                     let when = match tasks.first(task, TaskState::Running) {
                         Some(r) if r <= t => {
-                            let window = runs.get(&(service.to_string(), *n)).map_or(SimDuration::ZERO, |r| r.1.monitor);
+                            let window =
+                                runs.get(&(service.to_string(), *n)).map_or(SimDuration::ZERO, |r| r.1.monitor);
                             format!("it ran at {}, {} before: inside its monitor window ({window})", secs(r), dur(r, t))
                         }
                         _ => "it never reached RUNNING, and a failure before RUNNING always counts".to_string(),
@@ -513,7 +529,8 @@ fn sentence(
                         .and_then(|s| s.task.stop_grace_period)
                         .unwrap_or(SimDuration::from_secs(10));
                     let stopped = tasks.events(o).iter().rev().find(|e| e.t <= t && e.state > TaskState::Running);
-                    let how_stopped = stopped.map_or(String::new(), |e| format!(" ({}: \"{}\")", e.state.as_str(), e.message));
+                    let how_stopped =
+                        stopped.map_or(String::new(), |e| format!(" ({}: \"{}\")", e.state.as_str(), e.message));
                     Explanation::new(
                         t,
                         service,
@@ -571,7 +588,9 @@ fn sentence(
                 t,
                 service,
                 "race",
-                format!("Race: the {slots} dirty slots are taken in a Go map's order; this seed's starts with slot {first}."),
+                format!(
+                    "Race: the {slots} dirty slots are taken in a Go map's order; this seed's starts with slot {first}."
+                ),
                 RACE_ORDER,
             ),
         },
@@ -591,7 +610,13 @@ fn ordinal(k: u64) -> String {
 
 /// `failed at 73.450s (complete: "finished"), never RUNNING: its health check never passed…`,
 /// and the evidence.
-fn failure_text(scenario: &Scenario, tasks: &Tasks<'_>, task: &str, state: TaskState, t: SimTime) -> (String, Vec<String>) {
+fn failure_text(
+    scenario: &Scenario,
+    tasks: &Tasks<'_>,
+    task: &str,
+    state: TaskState,
+    t: SimTime,
+) -> (String, Vec<String>) {
     let message = tasks.message(task, state, t);
     let ended = tasks.at_or_before(task, state, t);
     let mut text = format!("ended at {} ({}: \"{message}\")", secs(ended), state.as_str());

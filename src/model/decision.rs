@@ -202,6 +202,8 @@ pub enum DecisionKind {
     MonitorEnded {
         /// The run.
         run: u32,
+        /// Broken off by "never roll back a rollback" (which pauses without stopping the run).
+        early: bool,
     },
     /// The restart supervisor replaced a task.
     Restarted {

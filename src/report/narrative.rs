@@ -438,7 +438,9 @@ mod tests {
         u.status_changes.push(change(45 * S, UpdateState::Paused, "update paused due to failure"));
         let text = narrative(&run);
         assert!(
-            text.contains("; 10 slots updated, 1 failure counted; paused at 45.000s: \"update paused due to failure\"."),
+            text.contains(
+                "; 10 slots updated, 1 failure counted; paused at 45.000s: \"update paused due to failure\"."
+            ),
             "{text}"
         );
         assert!(

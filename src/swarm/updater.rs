@@ -116,8 +116,12 @@ pub enum UpdaterNote {
         /// The configured monitor, when `delay >= monitor` stretched it.
         stretched_from: Option<SimDuration>,
     },
-    /// The final monitoring period ended: the update completes.
-    MonitorEnded,
+    /// The final monitoring period ended (`early`: "never roll back a rollback" broke the
+    /// monitor loop without stopping the run): the update completes.
+    MonitorEnded {
+        /// Broken off by a failure instead of ending.
+        early: bool,
+    },
 }
 
 /// What the world did for an `UpdateSlot`.
@@ -388,7 +392,7 @@ impl Updater {
             UpdaterTimer::MonitorDone => {
                 if self.phase == Phase::Monitoring {
                     if self.explain {
-                        out.push(UpdaterCommand::Note(UpdaterNote::MonitorEnded));
+                        out.push(UpdaterCommand::Note(UpdaterNote::MonitorEnded { early: false }));
                     }
                     out.push(UpdaterCommand::Complete);
                     self.finish(&mut out);
@@ -596,6 +600,9 @@ impl Updater {
             Phase::Dispatching => self.phase = Phase::Draining,
             Phase::Monitoring => {
                 if !self.stopped {
+                    if self.explain {
+                        out.push(UpdaterCommand::Note(UpdaterNote::MonitorEnded { early: true }));
+                    }
                     out.push(UpdaterCommand::Complete);
                 }
                 self.finish(out);
@@ -608,6 +615,56 @@ impl Updater {
         if self.phase != Phase::Done {
             self.phase = Phase::Done;
             out.push(UpdaterCommand::Finished);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime(s * 1_000_000_000)
+    }
+
+    fn verdicts(commands: &[UpdaterCommand]) -> Vec<Verdict> {
+        commands
+            .iter()
+            .filter_map(|c| match c {
+                UpdaterCommand::Note(UpdaterNote::Judged { verdict, .. }) => Some(*verdict),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first of two slots, monitor 5 s, delay 20 s (the worker sleeps, so the run is still
+    /// handing out slots): the new task runs at 1 s; a failure at 10 s is outside its window, a failure of a task this run did not create is not its own — and without
+    /// `explaining` the same run says nothing of either.
+    #[test]
+    fn explaining_notes_each_verdict_and_changes_no_decision() {
+        let config = UpdateConfig { parallelism: 1, delay: SimDuration::from_secs(20), ..UpdateConfig::default() };
+        for explain in [true, false] {
+            let (mut u, _) = Updater::start(SimTime::ZERO, config.clone(), false, vec![1, 2]);
+            if explain {
+                u = u.explaining();
+            }
+            let new = TaskId(7);
+            u.on_slot_work(SimTime::ZERO, 0, SlotWork::NewTask { task: new });
+            u.on_gate_open(SimTime::ZERO, new);
+            let seen = u.on_task_state(secs(1), new, TaskState::Running);
+            let opened = seen.iter().any(|c| matches!(c, UpdaterCommand::Note(UpdaterNote::WindowOpened { .. })));
+            assert_eq!(opened, explain);
+            let late = u.on_task_state(secs(10), new, TaskState::Failed);
+            let other = u.on_task_state(secs(10), TaskId(99), TaskState::Failed);
+            let expected_late = [Verdict::OutsideWindow { running_at: secs(1), window: SimDuration::from_secs(5) }];
+            if explain {
+                assert_eq!(verdicts(&late), expected_late);
+                assert_eq!(verdicts(&other), [Verdict::NotThisRun]);
+            } else {
+                assert!(verdicts(&late).is_empty() && verdicts(&other).is_empty());
+            }
+            let decisions = |cs: &[UpdaterCommand]| cs.iter().filter(|c| !matches!(c, UpdaterCommand::Note(_))).count();
+            assert_eq!(decisions(&late), 0, "a late failure neither counts nor stops the update");
         }
     }
 }

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::cluster::Availability;
-use crate::model::decision::{Declined, DecisionKind, Release};
+use crate::model::decision::{DecisionKind, Declined, Release};
 use crate::model::spec::RestartCondition;
 use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::swarm::restart::{self, RestartHistory};

@@ -302,7 +302,7 @@ impl Manager {
             UpdaterNote::FinalMonitor { until, stretched_from } => {
                 DecisionKind::FinalMonitor { run, until, stretched_from }
             }
-            UpdaterNote::MonitorEnded => DecisionKind::MonitorEnded { run },
+            UpdaterNote::MonitorEnded { early } => DecisionKind::MonitorEnded { run, early },
         });
     }
 

@@ -643,9 +643,10 @@ fn failure_text(
     {
         text += &format!(
             ", {} after its container started, never RUNNING: its probes never passed, the health monitor marked it \
-             unhealthy {}s after start (see the health-check sentence) and Swarm stopped it",
+             unhealthy {}s after start (see the health-check sentence) and Swarm stopped it, {} later",
             dur(s, ended),
-            unhealthy.secs_ms()
+            unhealthy.secs_ms(),
+            dur(s.plus(unhealthy), ended)
         );
         evidence.push(format!("unhealthy at about {}", secs(s.plus(unhealthy))));
     }

@@ -293,12 +293,24 @@ fn sentence(
                 ));
             }
             let (text, evidence) = lifecycle(tasks, task, t);
+            let probe = task_health(scenario, tasks, task).map_or(String::new(), |h| {
+                format!(
+                    " With a health check a task is RUNNING only once a probe passes: Docker runs the first one \
+                     interval {} after the container starts{}.",
+                    h.resolved.interval,
+                    match h.resolved.start_interval {
+                        Some(si) if si != h.resolved.interval =>
+                            format!(" (start_interval {si} inside the start period)"),
+                        _ => String::new(),
+                    }
+                )
+            });
             Explanation::new(
                 t,
                 service,
                 "wait",
                 format!(
-                    "Task {} is RUNNING at {}{text}. The worker is free; its monitor window runs to {}.",
+                    "Task {} is RUNNING at {}{text}.{probe} The worker is free; its monitor window runs to {}.",
                     short(task),
                     secs(t),
                     secs(t.plus(*window))
@@ -629,13 +641,7 @@ fn failure_text(
     if let Some(r) = running {
         evidence.push(format!("RUNNING at {}", secs(r)));
     }
-    let image = tasks.image(task);
-    let spec = tasks
-        .events(task)
-        .first()
-        .and_then(|e| scenario.services.iter().find(|s| s.name == e.service))
-        .map(|s| &s.task.healthcheck);
-    let health = spec.and_then(|h| crate::check::policy::health(scenario, h, image));
+    let health = task_health(scenario, tasks, task);
     let unhealthy = health.map(|h| health_timing(&h.resolved, h.probe).unhealthy_after());
     // An unhealthy container is killed and exits (complete); a crash fails with its exit code.
     if let (Some(s), None, Some(unhealthy), TaskState::Complete) = (started, running, unhealthy, state)
@@ -652,6 +658,13 @@ fn failure_text(
     }
     evidence.push(format!("{} {}: \"{message}\"", secs(ended), state.as_str()));
     (text, evidence)
+}
+
+/// The health check a task runs: its service's (as deployed), else its image's `HEALTHCHECK`.
+fn task_health(scenario: &Scenario, tasks: &Tasks<'_>, task: &str) -> Option<crate::check::policy::Health> {
+    let first = tasks.events(task).first()?;
+    let spec = scenario.services.iter().find(|s| s.name == first.service)?;
+    crate::check::policy::health(scenario, &spec.task.healthcheck, first.image)
 }
 
 /// `, 5.410s after it was created: pull and create 3.120s, held READY 1.000s, …`, and evidence.

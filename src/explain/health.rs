@@ -5,7 +5,7 @@
 use crate::check::policy::health;
 use crate::check::timing::{HealthTiming, health_timing};
 use crate::model::scenario::Scenario;
-use crate::time::SimTime;
+use crate::time::{SimDuration, SimTime};
 
 use super::Explanation;
 
@@ -35,9 +35,8 @@ pub(super) fn rules_of_thumb(scenario: &Scenario) -> Vec<Explanation> {
             "Health check (interval {}, timeout {}, retries {}, start_period {}): a task whose probes never pass \
              is marked unhealthy {}s after its container starts — {compare} the rule of thumb start_period + \
              interval × retries = {}s. Docker runs the first probe one interval after start and each next one an \
-             interval after the previous one ended, so every probe's duration ({} here) adds; {} — a probe that \
-             begins exactly at the end of the start period counts. If every probe hangs, each takes the full \
-             timeout: unhealthy at {}s.",
+             interval after the previous one ended, so every probe's duration ({} here) adds; {}. If every probe \
+             hangs, each takes the full timeout: unhealthy at {}s.",
             r.interval,
             r.timeout,
             r.retries,
@@ -46,9 +45,15 @@ pub(super) fn rules_of_thumb(scenario: &Scenario) -> Vec<Explanation> {
             t.rule_of_thumb.secs_ms(),
             h.probe,
             match discounted {
-                0 => "no failure falls inside the start period, so every one counts".to_string(),
+                _ if r.start_period == SimDuration::ZERO =>
+                    "there is no start period: every failure counts".to_string(),
+                0 => "no probe begins inside the start period, so every failure counts".to_string(),
                 1 => "the one probe begun inside the start period is discounted".to_string(),
                 n => format!("the {n} probes begun inside the start period are discounted"),
+            } + if t.probes.iter().any(|p| p.start == r.start_period) {
+                " (a probe that begins exactly at the end of the start period counts: moby compares with <)"
+            } else {
+                ""
             },
             hung.secs_ms(),
         );

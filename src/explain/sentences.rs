@@ -192,8 +192,8 @@ fn sentence(
             } else {
                 match failures_to_trigger(config.max_failure_ratio, u64::from(*dirty)) {
                     Some(k) => format!(
-                        "The failure ratio's denominator is the {dirty} dirty slots: the {} counted failure ({} > {}) \
-                         triggers {}.",
+                        "The failure ratio's denominator is its {}: the {} counted failure ({} > {}) triggers {}.",
+                        plural(u64::from(*dirty), "dirty slot", "dirty slots"),
                         ordinal(k),
                         ratio(k as u32, *dirty),
                         config.max_failure_ratio,
@@ -214,8 +214,9 @@ fn sentence(
                 service,
                 kind,
                 format!(
-                    "The {kind} starts (run {n}): {dirty} of {slots} slots are dirty (their task's spec differs from the \
-                     service's); {with}: {}. {trigger}",
+                    "The {kind} starts (run {n}): {dirty} of {} dirty (their task's spec differs from the service's); \
+                     {with}: {}. {trigger}",
+                    plural(u64::from(*slots), "slot is", "slots are"),
                     config_text(config)
                 ),
                 RUN,
@@ -299,8 +300,9 @@ fn sentence(
                      interval {} after the container starts{}.",
                     h.resolved.interval,
                     match h.resolved.start_interval {
-                        Some(si) if si != h.resolved.interval =>
-                            format!(" (start_interval {si} inside the start period)"),
+                        Some(si) if si != h.resolved.interval && h.resolved.start_period > SimDuration::ZERO => {
+                            format!(" (start_interval {si} inside the start period)")
+                        }
                         _ => String::new(),
                     }
                 )
@@ -608,6 +610,11 @@ fn sentence(
         },
     };
     Some(e)
+}
+
+/// `1 slot`, `2 slots` (`many` is the plural word, possibly with its verb).
+fn plural(n: u64, one: &str, many: &str) -> String {
+    if n == 1 { format!("1 {one}") } else { format!("{n} {many}") }
 }
 
 fn ordinal(k: u64) -> String {

@@ -25,6 +25,8 @@ const RATIO: &str = "swarmkit updater.go failureTriggersAction: float32(totalFai
                      > MaxFailureRatio triggers FailureAction";
 const NOT_THIS_RUN: &str = "swarmkit updater.go failureTriggersAction: only tasks in updatedTasks (created by this \
                             run) count";
+const CONTINUE: &str = "swarmkit updater.go Run: the failure watch is set up only when FailureAction is not \
+                        CONTINUE";
 const UNWATCHED: &str = "swarmkit updater.go: the failure watch lives only while Updater.Run runs";
 const NOTHING_DIRTY: &str = "swarmkit updater.go Run: no dirty slot → completeUpdate at once";
 const CANCELLED: &str = "swarmkit updater.go Supervisor.Update: a new spec cancels the running updater";
@@ -442,6 +444,11 @@ fn sentence(
                     "arrived while the workers finished their last slots: judged when the final monitor starts."
                         .to_string(),
                     MONITOR,
+                ),
+                Verdict::Unwatched => (
+                    "failure",
+                    format!("not counted — failure_action continue: the {} does not watch failures.", what(*n)),
+                    CONTINUE,
                 ),
                 Verdict::AfterStop => (
                     "failure",

@@ -40,6 +40,8 @@ pub enum Verdict {
     /// Arrived while the workers finished their slots (`wg.Wait()`): judged when the final
     /// monitor starts.
     Queued,
+    /// `failure_action: continue`: the run does not watch failures at all.
+    Unwatched,
     /// Arrived after the run had stopped (paused or rolled back) while its workers finished
     /// their slots: never judged.
     AfterStop,

@@ -357,6 +357,12 @@ impl Updater {
                 self.workers[worker] = Worker::Await { slot, task, gate_open, seen: Some(state) };
             }
         }
+        if state > TaskState::Running
+            && self.config.failure_action == FailureAction::Continue
+            && self.updated_tasks.contains_key(&task)
+        {
+            self.note_verdict(task, state, Verdict::Unwatched, FailureOutcome::BelowRatio, &mut out);
+        }
         // The failure watch: only states > RUNNING, and only when the action is not continue.
         if state > TaskState::Running && self.config.failure_action != FailureAction::Continue {
             let racing = self.phase == Phase::Dispatching

@@ -11,6 +11,7 @@ use crate::commands::calibrate::CalibrateArgs;
 use crate::commands::check::CheckArgs;
 use crate::commands::compare::CompareArgs;
 use crate::commands::compare_strategies::CompareStrategiesArgs;
+use crate::commands::explain::ExplainArgs;
 use crate::commands::merge::MergeArgs;
 use crate::commands::plot::PlotArgs;
 use crate::commands::ps::PsArgs;
@@ -18,7 +19,7 @@ use crate::commands::run::RunArgs;
 use crate::commands::sweep::SweepArgs;
 use crate::commands::test::TestArgs;
 use crate::commands::{
-    bench, bench_sweep, calibrate, check, compare, compare_strategies, merge, plot, ps, run, sweep, test,
+    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, merge, plot, ps, run, sweep, test,
 };
 
 /// deploysim: what will Docker Swarm do when you run `docker service update`?
@@ -42,6 +43,10 @@ pub enum Command {
     /// own (exit 0: every real run reproduced on every measure, by some seed with --seeds; 1: not;
     /// 2: bad input).
     Compare(CompareArgs),
+    /// Simulate a scenario and explain why Swarm did what it did: each failure and whether it
+    /// counted, each pause or rollback with its ratio arithmetic, each wait, the completion, the
+    /// races (over seeds 1..20), with the rule behind each sentence.
+    Explain(ExplainArgs),
     /// Estimate image behaviour (prepare, start, first healthy probe, stop) from a real trace and
     /// print an `x-simulation.images` block.
     Calibrate(CalibrateArgs),
@@ -77,6 +82,7 @@ impl Command {
             Command::Run(args) => run::run(args),
             Command::Ps(args) => ps::run(args),
             Command::Compare(args) => compare::run(args),
+            Command::Explain(args) => explain::run(args),
             Command::Calibrate(args) => calibrate::run(args),
             Command::Check(args) => check::run(args),
             Command::Bench(args) => bench::run(args),

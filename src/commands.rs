@@ -12,6 +12,7 @@ pub mod check;
 pub mod compare;
 pub mod compare_strategies;
 mod error;
+pub mod explain;
 pub mod merge;
 pub mod plot;
 pub mod ps;

@@ -74,6 +74,7 @@ pub mod commands;
 // only the queue is exported, the run loop and its `Model` stay inside.
 pub mod engine;
 mod expect;
+pub mod explain;
 pub mod fidelity;
 mod limits;
 pub mod model;

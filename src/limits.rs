@@ -88,6 +88,14 @@ pub(crate) const MAX_WATCH_FRAMES: u64 = 1_000_000;
 /// recorder's 0.15 s poll with 1,000 tasks changing every poll stays well below).
 pub(crate) const MAX_TRACE_ROWS: usize = 5_000_000;
 
+/// Decisions one run records for `deploysim explain` (a slot taken, a failure judged, a restart,
+/// a delayed start released: a few per task). A million is about 64 MB; past it the run goes on
+/// and `explain` says how many were left out.
+pub(crate) const MAX_DECISIONS: usize = 1_000_000;
+
+/// Seeds `deploysim explain --race-seeds` may run (each a whole simulation of the scenario).
+pub(crate) const MAX_EXPLAIN_RACE_SEEDS: u64 = 1_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! scenario, and the rows a run records. No behaviour beyond small helpers.
 
 pub mod cluster;
+pub mod decision;
 pub mod expect;
 pub mod image;
 pub mod record;

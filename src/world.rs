@@ -129,6 +129,12 @@ impl World {
         self
     }
 
+    /// Records the decisions behind the run in `RunRecord::decisions` (`deploysim explain`).
+    pub(crate) fn with_decisions(mut self) -> World {
+        self.manager.record_decisions();
+        self
+    }
+
     /// Leaves `RunRecord::requests` empty: the caller computes them to an end of its own.
     pub(crate) fn without_requests(mut self) -> World {
         self.with_requests = false;

@@ -38,6 +38,8 @@ pub(crate) struct Health {
     pub config: HealthConfig,
     /// With Docker's defaults for the scenario's engine.
     pub resolved: ResolvedHealth,
+    /// How long one probe takes in the scenario (`x-simulation.latencies.probe`, typical).
+    pub probe: SimDuration,
 }
 
 /// A service's policy with every default applied.
@@ -151,5 +153,5 @@ pub(crate) fn health(scenario: &Scenario, service: &Option<Healthcheck>, image: 
         return None;
     }
     let resolved = ResolvedHealth::resolve(&config, scenario.engine);
-    Some(Health { source, config, resolved })
+    Some(Health { source, config, resolved, probe: crate::check::timing::probe_duration(scenario) })
 }

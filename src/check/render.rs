@@ -194,14 +194,30 @@ fn health_text(p: &EffectivePolicy) -> String {
         None => format!("{} (the interval: Engine {} has no start_interval)", r.interval, p.engine),
     };
     format!(
-        "Healthcheck:\n Source:\t{}\n Test:\t\t{}\n Interval:\t{}\n Timeout:\t{}\n Retries:\t{}\n Start period:\t{}\n Start interval: {}\n",
+        "Healthcheck:\n Source:\t{}\n Test:\t\t{}\n Interval:\t{}\n Timeout:\t{}\n Retries:\t{}\n Start period:\t{}\n Start interval: {}\n{}",
         h.source.as_str(),
         test_text(h),
         r.interval,
         r.timeout,
         r.retries,
         r.start_period,
-        start_interval
+        start_interval,
+        unhealthy_text(h)
+    )
+}
+
+/// When Docker marks a never-answering task unhealthy, against the rule of thumb
+/// `start_period + interval × retries` (see [`crate::check::timing::HealthTiming`]).
+fn unhealthy_text(h: &Health) -> String {
+    let t = crate::check::timing::health_timing(&h.resolved, h.probe);
+    format!(
+        " Unhealthy after: {}s from start if no probe passes (probes of {} begin at {}); {}s if every probe \
+         hangs until the timeout; not start_period + interval × retries = {}s\n",
+        t.unhealthy_after().secs_ms(),
+        h.probe,
+        crate::check::timing::HealthTiming::probe_list(&t.probes),
+        t.unhealthy_after_hung().secs_ms(),
+        t.rule_of_thumb.secs_ms()
     )
 }
 

@@ -6,7 +6,7 @@ use crate::model::cluster::Availability;
 use crate::model::image::{HealthBehavior, ImageBehavior};
 use crate::model::scenario::Scenario;
 use crate::model::spec::{Placement, ServiceMode, ServiceSpec};
-use crate::swarm::health::{ProbeOracle, ProbeResult, ResolvedHealth, predict};
+use crate::swarm::health::{FailingProbe, ProbeOracle, ProbeResult, ResolvedHealth, failing_probes, predict};
 use crate::swarm::placement::{NodeView, constraint_matches};
 use crate::time::{SimDuration, SimTime};
 
@@ -152,4 +152,58 @@ pub(crate) fn task_count(scenario: &Scenario, spec: &ServiceSpec) -> u64 {
 /// even every slot failing does not.
 pub(crate) fn failures_to_trigger(ratio: f32, slots: u64) -> Option<u64> {
     (1..=slots).find(|&k| k as f32 / slots as f32 > ratio)
+}
+
+/// Probes listed at most (a start period of hours with a short interval is a long list).
+const MAX_LISTED_PROBES: usize = 1_000;
+
+/// When Docker's health monitor marks a container unhealthy, against the rule of thumb
+/// `start_period + interval × retries` (the tutorial's): moby runs the first probe one interval
+/// after start, each next one an interval after the previous one *ended* (so every probe's
+/// duration adds, up to the timeout when it hangs), and discounts a failure only while the
+/// status is `starting` and the probe began inside the start period.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct HealthTiming {
+    /// The probes of a container that never answers, each taking the scenario's probe time.
+    pub probes: Vec<FailingProbe>,
+    /// The same when every probe hangs until the timeout.
+    pub hung: Vec<FailingProbe>,
+    /// `start_period + interval × retries`.
+    pub rule_of_thumb: SimDuration,
+    /// For a task that passes its first probe (so reaches RUNNING) then fails every probe: how
+    /// long after RUNNING it is marked unhealthy.
+    pub after_running: Option<SimDuration>,
+}
+
+impl HealthTiming {
+    /// Unhealthy after start, when no probe ever passes (fast failing probes).
+    pub(crate) fn unhealthy_after(&self) -> SimDuration {
+        self.probes.last().map_or(SimDuration::ZERO, |p| p.end)
+    }
+
+    /// Unhealthy after start, when every probe hangs until the timeout.
+    pub(crate) fn unhealthy_after_hung(&self) -> SimDuration {
+        self.hung.last().map_or(SimDuration::ZERO, |p| p.end)
+    }
+
+    /// `2.000s (counted), 4.070s, 6.140s`: when each probe began, the discounted ones marked.
+    pub(crate) fn probe_list(probes: &[FailingProbe]) -> String {
+        let shown: Vec<String> = probes
+            .iter()
+            .take(12)
+            .map(|p| format!("{}s{}", p.start.secs_ms(), if p.counted { "" } else { " (discounted)" }))
+            .collect();
+        let more = if probes.len() > 12 { format!(" … {} probes in all", probes.len()) } else { String::new() };
+        shown.join(", ") + &more
+    }
+}
+
+/// See [`HealthTiming`].
+pub(crate) fn health_timing(health: &ResolvedHealth, probe: SimDuration) -> HealthTiming {
+    HealthTiming {
+        probes: failing_probes(health, probe, MAX_LISTED_PROBES),
+        hung: failing_probes(health, health.timeout, MAX_LISTED_PROBES),
+        rule_of_thumb: health.start_period.plus(health.interval.times(u64::from(health.retries))),
+        after_running: unhealthy_after_running(health, probe),
+    }
 }

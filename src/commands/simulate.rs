@@ -16,6 +16,8 @@ pub struct SimulateOptions {
     /// Leave the request outcomes to the caller, who measures them to another end (e.g. the
     /// common end of `compare-strategies`' runs) — computed once either way.
     pub requests_later: bool,
+    /// Record the decisions behind the run (`RunRecord::decisions`, for `deploysim explain`).
+    pub decisions: bool,
 }
 
 /// Loads and validates a scenario named on the command line, printing its warnings (options
@@ -36,6 +38,9 @@ pub fn simulate(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOpt
     let mut world = World::new(scenario);
     if options.invariant_checks {
         world = world.with_invariant_checks();
+    }
+    if options.decisions {
+        world = world.with_decisions();
     }
     if options.requests_later {
         world = world.without_requests();

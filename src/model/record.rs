@@ -146,6 +146,15 @@ pub struct UpdateRecord {
     pub updater_tasks: Vec<(Arc<str>, bool)>,
     /// Failures its updaters counted toward `max_failure_ratio`.
     pub failures: u64,
+    /// Slots the forward update's updater took (a new task, or a clean one kept).
+    pub slots_updated: u64,
+    /// Slots its rollback's updater took back to the previous spec.
+    pub slots_rolled_back: u64,
+    /// Tasks the restart supervisor created while this update was the service's latest.
+    pub restart_tasks: u64,
+    /// The service's tasks that ended while meant to run (failed, rejected, exited, unhealthy),
+    /// while this update was the service's latest: counted toward the ratio or not.
+    pub task_failures: u64,
     /// When its rollback started.
     pub rollback_started_at: Option<SimTime>,
     /// Its UpdateStatus changes, in order.
@@ -248,6 +257,10 @@ pub struct RunRecord {
     pub containers: Vec<(SimTime, i64)>,
     /// Blue-green and canary rollouts, in the order they started.
     pub strategies: Vec<crate::model::strategy::StrategyRecord>,
+    /// The decisions behind the run, in order (recorded only when asked: `deploysim explain`).
+    pub decisions: Vec<crate::model::decision::Decision>,
+    /// Decisions not recorded past [`crate::limits::MAX_DECISIONS`].
+    pub decisions_dropped: u64,
 }
 
 /// A [`TaskEvent`] with its names read: what readers of a record want.

@@ -34,6 +34,8 @@ pub(crate) fn empty_run() -> RunRecord {
         routes: Vec::new(),
         containers: Vec::new(),
         strategies: Vec::new(),
+        decisions: Vec::new(),
+        decisions_dropped: 0,
     }
 }
 
@@ -94,6 +96,10 @@ pub(crate) fn completed_update(completed_at: u64) -> UpdateRecord {
         tasks_replaced: 10,
         updater_tasks: Vec::new(),
         failures: 0,
+        slots_updated: 10,
+        slots_rolled_back: 0,
+        restart_tasks: 0,
+        task_failures: 0,
         rollback_started_at: None,
         status_changes: vec![
             change(30 * S + 50 * MS, UpdateState::Updating, "update in progress"),

@@ -76,7 +76,7 @@ pub fn html_report(run: &RunRecord, plots: &[(String, String)]) -> String {
 fn key_figures(p: &mut String, run: &RunRecord) {
     p.push_str(
         "<h2>Key figures</h2>\n<table><tr><th>service</th><th>desired</th><th>update state</th>\
-                <th>duration (s)</th><th>tasks replaced</th><th>failures</th><th>min serving</th>\
+                <th>duration (s)</th><th>slots updated</th><th>failures counted</th><th>min serving</th>\
                 <th>seconds below desired</th><th>seconds none serving</th></tr>\n",
     );
     for s in &run.services {
@@ -93,7 +93,7 @@ fn key_figures(p: &mut String, run: &RunRecord) {
             s.desired_replicas,
             s.update.state.map_or("-", |st| st.as_str()),
             duration,
-            s.update.tasks_replaced,
+            s.update.slots_updated,
             s.update.failures,
             a.min_serving,
             a.seconds_below_desired.secs_ms(),

@@ -192,13 +192,26 @@ fn status_clauses(u: &UpdateRecord, desired: u64) -> Vec<String> {
     clauses
 }
 
-/// `10 tasks replaced` plus the failures that count toward `max_failure_ratio`, if any.
+/// What the update did, per kind of work, none counted twice: `10 slots updated`; with a
+/// rollback `2 slots updated, 2 rolled back`; then the tasks the restart supervisor created
+/// meanwhile, and the failures counted toward `max_failure_ratio` and those not counted (a
+/// restart supervisor's task, a failure outside the monitor window, after the updater stopped).
 fn counts_clause(u: &UpdateRecord) -> String {
-    let replaced = format!("{} replaced", count(u.tasks_replaced, "task"));
-    match u.failures {
-        0 => replaced,
-        n => format!("{replaced}, {}", count(n, "failure")),
+    let mut clause = format!("{} updated", count(u.slots_updated, "slot"));
+    if u.slots_rolled_back > 0 {
+        clause += &format!(", {} rolled back", u.slots_rolled_back);
     }
+    if u.restart_tasks > 0 {
+        clause += &format!(", {} by the restart supervisor", count(u.restart_tasks, "task"));
+    }
+    let not_counted = u.task_failures.saturating_sub(u.failures);
+    match (u.failures, not_counted) {
+        (0, 0) => {}
+        (n, 0) => clause += &format!(", {} counted", count(n, "failure")),
+        (0, m) => clause += &format!(", {} not counted", count(m, "failure")),
+        (n, m) => clause += &format!(", {} counted ({m} more not counted)", count(n, "failure")),
+    }
+    clause
 }
 
 /// A sentence for an update that had not settled when the run ended.
@@ -370,7 +383,7 @@ mod tests {
     fn completed_update_paragraph() {
         let text = narrative(&completed_run());
         // Update window 30.05–81.3 s (51.25 s): 12.4 s at 0.8 → (51.25 - 2.48) / 51.25 = 95.16%.
-        let expected = "web_web: update of 10 tasks started at 30.050s; 10 tasks replaced; \
+        let expected = "web_web: update of 10 tasks started at 30.050s; 10 slots updated; \
             completed at 81.300s (\"update completed\"), 51.250s after it started. \
             Serving replicas never fell below 8 of 10 (80.0%); 12.400s below desired, \
             0.000s with none serving; 95.2% of desired served on average during the update.";
@@ -385,7 +398,11 @@ mod tests {
         u.state = Some(UpdateState::RollbackCompleted);
         u.message = "rollback completed".into();
         u.failures = 2;
+        u.task_failures = 5;
         u.tasks_replaced = 6;
+        u.slots_updated = 4;
+        u.slots_rolled_back = 2;
+        u.restart_tasks = 3;
         u.rollback_started_at = Some(SimTime(50 * S));
         u.completed_at = Some(SimTime(70 * S));
         u.status_changes = vec![
@@ -400,7 +417,8 @@ mod tests {
             change(70 * S, UpdateState::RollbackCompleted, "rollback completed"),
         ];
         let text = narrative(&run);
-        let expected = "web_web: update of 10 tasks started at 30.050s; 6 tasks replaced, 2 failures; \
+        let expected = "web_web: update of 10 tasks started at 30.050s; 4 slots updated, 2 rolled back, 3 tasks by the restart \
+            supervisor, 2 failures counted (3 more not counted); \
             paused at 45.000s: \"update paused due to failure or early termination of task x1\"; \
             updating again from 47.000s; \
             rollback started at 50.000s: \"update rolled back due to failure or early termination of task x2\"; \
@@ -415,11 +433,14 @@ mod tests {
         u.state = Some(UpdateState::Paused);
         u.completed_at = None;
         u.failures = 1;
+        u.task_failures = 1;
         u.status_changes.pop();
         u.status_changes.push(change(45 * S, UpdateState::Paused, "update paused due to failure"));
         let text = narrative(&run);
         assert!(
-            text.contains("; 10 tasks replaced, 1 failure; paused at 45.000s: \"update paused due to failure\"."),
+            text.contains(
+                "; 10 slots updated, 1 failure counted; paused at 45.000s: \"update paused due to failure\"."
+            ),
             "{text}"
         );
         assert!(

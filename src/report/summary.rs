@@ -29,7 +29,10 @@ pub fn summary_json(run: &RunRecord) -> String {
 ///   "services": { "<name>": {
 ///       "desired_replicas",
 ///       "update": { "state", "message", "started_at_s", "completed_at_s", "duration_s",
-///                   "tasks_replaced", "failures", "rollback_started_at_s",
+///                   "tasks_replaced", "failures",
+///                   "counts": { "slots_updated", "slots_rolled_back", "restart_tasks",
+///                               "failures_counted", "failures_not_counted" },   (once started)
+///                   "rollback_started_at_s",
 ///                   "status_changes": [ { "t_s", "state", "message" } ] },
 ///       "previous_updates": [ { the same, for each earlier update } ],   (only when any)
 ///       "availability": { "observed_from_s", "min_serving", "min_serving_ratio",
@@ -144,14 +147,34 @@ pub struct UpdateSummary {
     pub completed_at_s: Option<Seconds>,
     /// `completed_at_s - started_at_s`, once completed.
     pub duration_s: Option<Seconds>,
-    /// Tasks replaced.
+    /// Tasks the update's updaters created (its rollback's included): see `counts` for what
+    /// they did.
     pub tasks_replaced: u64,
     /// Task failures the updater counted.
     pub failures: u64,
+    /// What the update did, per kind of work (once it started).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counts: Option<UpdateCounts>,
     /// When a rollback started.
     pub rollback_started_at_s: Option<Seconds>,
     /// Every UpdateStatus change.
     pub status_changes: Vec<StatusChangeSummary>,
+}
+
+/// `counts`: one update's work, each kind counted once, never more than happened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpdateCounts {
+    /// Slots the update's updater took (a new task, or a clean one kept): at most the slots.
+    pub slots_updated: u64,
+    /// Slots its rollback's updater took back to the previous spec.
+    pub slots_rolled_back: u64,
+    /// Tasks the restart supervisor created meanwhile (replacing tasks that ended).
+    pub restart_tasks: u64,
+    /// Failures the updater counted toward `max_failure_ratio`.
+    pub failures_counted: u64,
+    /// The service's other failures meanwhile: the restart supervisor's tasks, failures
+    /// outside a monitor window, after the updater stopped.
+    pub failures_not_counted: u64,
 }
 
 /// One UpdateStatus change.
@@ -391,6 +414,13 @@ impl UpdateSummary {
             duration_s: duration.map(Seconds::of),
             tasks_replaced: u.tasks_replaced,
             failures: u.failures,
+            counts: u.started_at.map(|_| UpdateCounts {
+                slots_updated: u.slots_updated,
+                slots_rolled_back: u.slots_rolled_back,
+                restart_tasks: u.restart_tasks,
+                failures_counted: u.failures,
+                failures_not_counted: u.task_failures.saturating_sub(u.failures),
+            }),
             rollback_started_at_s: u.rollback_started_at.map(Seconds::at),
             status_changes: u.status_changes.iter().map(StatusChangeSummary::of).collect(),
         }

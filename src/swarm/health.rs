@@ -157,6 +157,47 @@ pub fn predict(
     }
 }
 
+/// One probe of a container whose every probe fails, as moby's monitor runs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailingProbe {
+    /// When it started, after container start.
+    pub start: SimDuration,
+    /// When it ended (`start` + its duration, at most the timeout).
+    pub end: SimDuration,
+    /// Whether the failure counted toward `retries` (not while `starting` inside the start
+    /// period).
+    pub counted: bool,
+}
+
+/// The probes of a container whose every probe fails, from its start until it is marked
+/// unhealthy (at the last one's end), each taking `probe_duration` (capped at the timeout): the
+/// schedule [`predict`] walks, spelled out for `deploysim explain` and `check`. At most
+/// `max_probes` (a start period of hours with a 1 s interval is a long list).
+pub fn failing_probes(health: &ResolvedHealth, probe_duration: SimDuration, max_probes: usize) -> Vec<FailingProbe> {
+    let duration = probe_duration.min(health.timeout);
+    let mut probes = Vec::new();
+    let (mut now, mut streak) = (SimDuration::ZERO, 0u32);
+    while probes.len() < max_probes {
+        let gap = match health.start_interval {
+            Some(si) if now < health.start_period => si,
+            _ => health.interval,
+        };
+        let start = now.plus(gap);
+        let end = start.plus(duration);
+        // handleProbeResult: `starting` and the probe began inside the start period.
+        let counted = start >= health.start_period;
+        probes.push(FailingProbe { start, end, counted });
+        if counted {
+            streak += 1;
+            if streak >= health.retries {
+                break;
+            }
+        }
+        now = end;
+    }
+    probes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,6 +298,27 @@ mod tests {
         let unhealthy = out.unhealthy_at.unwrap();
         assert!(unhealthy > fail_from && unhealthy < fail_from.plus(s(16)), "{unhealthy:?}");
         assert!(o.probes < 10, "probes evaluated: {}", o.probes);
+    }
+
+    #[test]
+    fn failing_probes_spell_out_what_predict_computes() {
+        // Each configuration's last probe ends when `predict` marks the container unhealthy,
+        // with a fast probe and with every probe hanging until its timeout.
+        for (interval, retries, start_period) in [(2, 3, 2), (2, 3, 5), (5, 3, 15), (1, 1, 0), (30, 3, 60)] {
+            for probe in [ms(70), s(100)] {
+                let h = ResolvedHealth::resolve(&cfg(interval, retries, start_period), EngineVersion::V20_10);
+                let mut o = Script { pass_from: None, fail_from: Some(SimTime::ZERO), probes: 0 };
+                let predicted = predict(&h, SimTime::ZERO, probe, &mut o, FAR).unhealthy_at.expect("unhealthy");
+                let probes = failing_probes(&h, probe, 1000);
+                let last = probes.last().expect("a probe");
+                assert_eq!(SimTime(last.end.as_nanos()), predicted, "{interval}/{retries}/{start_period} {probe}");
+                assert_eq!(probes.iter().filter(|p| p.counted).count() as u32, retries);
+            }
+        }
+        // The rollback tutorial's settings: 2.000 (counts: not < 2s), 4.070, 6.140 → 6.210.
+        let h = ResolvedHealth::resolve(&cfg(2, 3, 2), EngineVersion::V20_10);
+        let starts: Vec<u64> = failing_probes(&h, ms(70), 10).iter().map(|p| p.start.as_nanos() / 1_000_000).collect();
+        assert_eq!(starts, [2000, 4070, 6140]);
     }
 
     #[test]

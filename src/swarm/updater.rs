@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::model::decision::{FailureOutcome, Verdict};
 use crate::model::record::UpdateState;
 use crate::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
 use crate::model::task::{TaskId, TaskState};
@@ -77,6 +78,50 @@ pub enum UpdaterCommand {
     },
     /// `Run` returned: the world may drop this updater.
     Finished,
+    /// Why the run did what it did (only when started with `explain`: `deploysim explain`).
+    Note(UpdaterNote),
+}
+
+/// A decision's facts, as the updater knows them, for `deploysim explain`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum UpdaterNote {
+    /// A worker saw its new task RUNNING (or past it): the task's monitor window opens.
+    WindowOpened {
+        /// The task.
+        task: TaskId,
+        /// The state seen (past RUNNING: the task ended before the worker saw it run).
+        state: TaskState,
+        /// The monitoring period in force.
+        window: SimDuration,
+    },
+    /// `failureTriggersAction` judged a task that ended.
+    Judged {
+        /// The task.
+        task: TaskId,
+        /// Its state.
+        state: TaskState,
+        /// Counted or not, and why.
+        verdict: Verdict,
+        /// Failures counted so far.
+        failures: u64,
+        /// The denominator (`len(dirtySlots)`).
+        dirty: usize,
+        /// What followed.
+        outcome: FailureOutcome,
+    },
+    /// The final monitoring period starts.
+    FinalMonitor {
+        /// When it ends.
+        until: SimTime,
+        /// The configured monitor, when `delay >= monitor` stretched it.
+        stretched_from: Option<SimDuration>,
+    },
+    /// The final monitoring period ended (`early`: "never roll back a rollback" broke the
+    /// monitor loop without stopping the run): the update completes.
+    MonitorEnded {
+        /// Broken off by a failure instead of ending.
+        early: bool,
+    },
 }
 
 /// What the world did for an `UpdateSlot`.
@@ -150,7 +195,9 @@ pub struct Updater {
     /// `stopped` in `Run`: set by pause/rollback; skips the final monitor and completion.
     stopped: bool,
     /// Failure events that arrived during `wg.Wait()`, judged when monitoring starts.
-    queued_failures: Vec<TaskId>,
+    queued_failures: Vec<(TaskId, TaskState)>,
+    /// Emit [`UpdaterCommand::Note`]s (`deploysim explain`).
+    explain: bool,
 }
 
 impl Updater {
@@ -182,10 +229,18 @@ impl Updater {
             phase: Phase::Dispatching,
             stopped: false,
             queued_failures: Vec::new(),
+            explain: false,
         };
         let mut out = Vec::new();
         updater.hand_out_slots(now, &mut out);
         (updater, out)
+    }
+
+    /// Emit [`UpdaterCommand::Note`]s from now on: the facts of each decision, for `deploysim
+    /// explain` (call right after [`Updater::start`]; the first slots' hand-out needs none).
+    pub fn explaining(mut self) -> Updater {
+        self.explain = true;
+        self
     }
 
     /// True once `Run` has returned.
@@ -203,6 +258,11 @@ impl Updater {
     /// orchestrator cancels this run).
     pub fn parallelism(&self) -> u64 {
         self.config.parallelism
+    }
+
+    /// `max_failure_ratio` of the config this run was started with.
+    pub fn max_failure_ratio(&self) -> f32 {
+        self.config.max_failure_ratio
     }
 
     /// Number of dirty slots this run started with (the failure-ratio denominator).
@@ -297,6 +357,12 @@ impl Updater {
                 self.workers[worker] = Worker::Await { slot, task, gate_open, seen: Some(state) };
             }
         }
+        if state > TaskState::Running
+            && self.config.failure_action == FailureAction::Continue
+            && self.updated_tasks.contains_key(&task)
+        {
+            self.note_verdict(task, state, Verdict::Unwatched, FailureOutcome::BelowRatio, &mut out);
+        }
         // The failure watch: only states > RUNNING, and only when the action is not continue.
         if state > TaskState::Running && self.config.failure_action != FailureAction::Continue {
             let racing = self.phase == Phase::Dispatching
@@ -308,8 +374,12 @@ impl Updater {
                 self.hand_out_slots(now, &mut out);
             }
             match self.phase {
-                Phase::Dispatching | Phase::Monitoring => self.judge_failure(now, task, &mut out),
-                Phase::Draining => self.queued_failures.push(task),
+                Phase::Dispatching | Phase::Monitoring => self.judge_failure(now, task, state, &mut out),
+                Phase::Draining => {
+                    self.queued_failures.push((task, state));
+                    let verdict = if self.stopped { Verdict::AfterStop } else { Verdict::Queued };
+                    self.note_verdict(task, state, verdict, FailureOutcome::BelowRatio, &mut out);
+                }
                 Phase::Done => {}
             }
         }
@@ -327,6 +397,9 @@ impl Updater {
             }
             UpdaterTimer::MonitorDone => {
                 if self.phase == Phase::Monitoring {
+                    if self.explain {
+                        out.push(UpdaterCommand::Note(UpdaterNote::MonitorEnded { early: false }));
+                    }
                     out.push(UpdaterCommand::Complete);
                     self.finish(&mut out);
                 }
@@ -340,6 +413,9 @@ impl Updater {
     fn worker_saw_state(&mut self, now: SimTime, worker: usize, state: TaskState, out: &mut Vec<UpdaterCommand>) {
         let Worker::Await { slot, task, .. } = self.workers[worker] else { unreachable!() };
         self.updated_tasks.insert(task, Some(now));
+        if self.explain {
+            out.push(UpdaterCommand::Note(UpdaterNote::WindowOpened { task, state, window: self.monitoring_period }));
+        }
         if self.config.order == UpdateOrder::StartFirst && state == TaskState::Running {
             out.push(UpdaterCommand::RemoveOldTasks { slot, keep: task });
         }
@@ -408,13 +484,18 @@ impl Updater {
             self.monitoring_period = self.config.delay.plus(SimDuration::from_secs(1));
         }
         self.phase = Phase::Monitoring;
-        for task in std::mem::take(&mut self.queued_failures) {
+        for (task, state) in std::mem::take(&mut self.queued_failures) {
             if self.phase != Phase::Monitoring {
                 break;
             }
-            self.judge_failure(now, task, out);
+            self.judge_failure(now, task, state, out);
         }
         if self.phase == Phase::Monitoring {
+            if self.explain {
+                let stretched_from = (self.monitoring_period != self.config.monitor).then_some(self.config.monitor);
+                let until = now.plus(self.monitoring_period);
+                out.push(UpdaterCommand::Note(UpdaterNote::FinalMonitor { until, stretched_from }));
+            }
             out.push(UpdaterCommand::ArmTimer {
                 timer: UpdaterTimer::MonitorDone,
                 at: now.plus(self.monitoring_period),
@@ -422,19 +503,42 @@ impl Updater {
         }
     }
 
+    /// With `explain`, the verdict on a failed task.
+    fn note_verdict(
+        &self,
+        task: TaskId,
+        state: TaskState,
+        verdict: Verdict,
+        outcome: FailureOutcome,
+        out: &mut Vec<UpdaterCommand>,
+    ) {
+        if self.explain {
+            let dirty = self.dirty_slots.len();
+            let failures = self.total_failures;
+            out.push(UpdaterCommand::Note(UpdaterNote::Judged { task, state, verdict, failures, dirty, outcome }));
+        }
+    }
+
     /// `failureTriggersAction`.
-    fn judge_failure(&mut self, now: SimTime, task: TaskId, out: &mut Vec<UpdaterCommand>) {
+    fn judge_failure(&mut self, now: SimTime, task: TaskId, state: TaskState, out: &mut Vec<UpdaterCommand>) {
         if self.failed_tasks.contains(&task) {
+            self.note_verdict(task, state, Verdict::AlreadyCounted, FailureOutcome::BelowRatio, out);
             return;
         }
         // Only tasks this run created count; replacements made by the restart supervisor and
         // old tasks never do (so a crash-looping slot counts once).
-        let Some(&started_at) = self.updated_tasks.get(&task) else { return };
+        let Some(&started_at) = self.updated_tasks.get(&task) else {
+            self.note_verdict(task, state, Verdict::NotThisRun, FailureOutcome::BelowRatio, out);
+            return;
+        };
         let within_window = match started_at {
             None => true,
             Some(t) => now.since(t) <= self.monitoring_period,
         };
         if !within_window {
+            let running_at = started_at.expect("a task without a start time is always within the window");
+            let verdict = Verdict::OutsideWindow { running_at, window: self.monitoring_period };
+            self.note_verdict(task, state, verdict, FailureOutcome::BelowRatio, out);
             return;
         }
         self.failed_tasks.insert(task);
@@ -443,6 +547,17 @@ impl Updater {
         // swarmkit compares in float32, strictly: with ratio 0.2 and 5 slots one failure is
         // not enough.
         let ratio = self.total_failures as f32 / self.dirty_slots.len() as f32;
+        let outcome = if ratio <= self.config.max_failure_ratio {
+            FailureOutcome::BelowRatio
+        } else {
+            match self.config.failure_action {
+                FailureAction::Continue => FailureOutcome::BelowRatio,
+                FailureAction::Pause => FailureOutcome::Pause,
+                FailureAction::Rollback if self.is_rollback => FailureOutcome::RollbackPaused,
+                FailureAction::Rollback => FailureOutcome::Rollback,
+            }
+        };
+        self.note_verdict(task, state, Verdict::Counted, outcome, out);
         if ratio <= self.config.max_failure_ratio {
             return;
         }
@@ -491,6 +606,9 @@ impl Updater {
             Phase::Dispatching => self.phase = Phase::Draining,
             Phase::Monitoring => {
                 if !self.stopped {
+                    if self.explain {
+                        out.push(UpdaterCommand::Note(UpdaterNote::MonitorEnded { early: true }));
+                    }
                     out.push(UpdaterCommand::Complete);
                 }
                 self.finish(out);
@@ -503,6 +621,56 @@ impl Updater {
         if self.phase != Phase::Done {
             self.phase = Phase::Done;
             out.push(UpdaterCommand::Finished);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secs(s: u64) -> SimTime {
+        SimTime(s * 1_000_000_000)
+    }
+
+    fn verdicts(commands: &[UpdaterCommand]) -> Vec<Verdict> {
+        commands
+            .iter()
+            .filter_map(|c| match c {
+                UpdaterCommand::Note(UpdaterNote::Judged { verdict, .. }) => Some(*verdict),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The first of two slots, monitor 5 s, delay 20 s (the worker sleeps, so the run is still
+    /// handing out slots): the new task runs at 1 s; a failure at 10 s is outside its window, a failure of a task this run did not create is not its own — and without
+    /// `explaining` the same run says nothing of either.
+    #[test]
+    fn explaining_notes_each_verdict_and_changes_no_decision() {
+        let config = UpdateConfig { parallelism: 1, delay: SimDuration::from_secs(20), ..UpdateConfig::default() };
+        for explain in [true, false] {
+            let (mut u, _) = Updater::start(SimTime::ZERO, config.clone(), false, vec![1, 2]);
+            if explain {
+                u = u.explaining();
+            }
+            let new = TaskId(7);
+            u.on_slot_work(SimTime::ZERO, 0, SlotWork::NewTask { task: new });
+            u.on_gate_open(SimTime::ZERO, new);
+            let seen = u.on_task_state(secs(1), new, TaskState::Running);
+            let opened = seen.iter().any(|c| matches!(c, UpdaterCommand::Note(UpdaterNote::WindowOpened { .. })));
+            assert_eq!(opened, explain);
+            let late = u.on_task_state(secs(10), new, TaskState::Failed);
+            let other = u.on_task_state(secs(10), TaskId(99), TaskState::Failed);
+            let expected_late = [Verdict::OutsideWindow { running_at: secs(1), window: SimDuration::from_secs(5) }];
+            if explain {
+                assert_eq!(verdicts(&late), expected_late);
+                assert_eq!(verdicts(&other), [Verdict::NotThisRun]);
+            } else {
+                assert!(verdicts(&late).is_empty() && verdicts(&other).is_empty());
+            }
+            let decisions = |cs: &[UpdaterCommand]| cs.iter().filter(|c| !matches!(c, UpdaterCommand::Note(_))).count();
+            assert_eq!(decisions(&late), 0, "a late failure neither counts nor stops the update");
         }
     }
 }

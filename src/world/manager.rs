@@ -18,9 +18,10 @@ mod store;
 mod transitions;
 mod update;
 
+use crate::model::decision::DecisionKind;
 use crate::model::record::SecretMount;
 use crate::model::scenario::Scenario;
-use crate::model::task::{TaskId, TaskState};
+use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::time::SimTime;
 
 use super::Io;
@@ -59,6 +60,27 @@ impl Manager {
             secrets: SecretStore::new(&scenario.secrets),
             recorder: Recorder::default(),
         }
+    }
+
+    /// Records the decisions behind the run from now on (`deploysim explain`).
+    pub(super) fn record_decisions(&mut self) {
+        self.recorder.record_decisions();
+    }
+
+    /// Records a decision about service `sid` now, when decisions are recorded; `what` is only
+    /// built then (it may look names up).
+    pub(super) fn decide(
+        &mut self,
+        sid: ServiceId,
+        now: SimTime,
+        what: impl FnOnce(&mut Recorder, &Store) -> DecisionKind,
+    ) {
+        if !self.recorder.explaining() {
+            return;
+        }
+        let what = what(&mut self.recorder, &self.store);
+        let service = self.store.service(sid).name.clone();
+        self.recorder.decide(now, &service, what);
     }
 
     /// The event being handled happens at `now`.

@@ -7,6 +7,7 @@ mod check_cli;
 mod check_determinism;
 mod common;
 mod determinism;
+mod explain;
 mod fidelity;
 mod fidelity_cli;
 mod fuzz;

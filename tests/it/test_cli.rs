@@ -90,7 +90,10 @@ fn shipped_scenarios_meet_their_expectations() {
     let out = deploysim(&common::repo_root(), &["test"]);
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(0), "{text}");
-    for name in ["rollback.yml", "rolling-update.yml", "stack-health.yml", "secrets.yml", "traffic/start-first.yml"] {
+    let lessons = ["lessons/rolling.yml", "lessons/health-gating.yml", "lessons/stop-first-outage.yml"];
+    let more_lessons = ["lessons/rollback.yml", "lessons/secrets.yml", "lessons/blue-green.yml", "lessons/canary.yml"];
+    let shipped = ["rollback.yml", "rolling-update.yml", "stack-health.yml", "secrets.yml", "traffic/start-first.yml"];
+    for name in shipped.into_iter().chain(lessons).chain(more_lessons) {
         assert!(text.contains(&format!("PASS scenarios/{name}")), "{name}: {text}");
     }
 }

@@ -79,6 +79,7 @@ fn render(commands: &[UpdaterCommand]) -> String {
             UpdaterCommand::Complete => "complete".to_string(),
             UpdaterCommand::FailureCounted { task } => format!("failed(T{})", task.0),
             UpdaterCommand::Finished => "finished".to_string(),
+            UpdaterCommand::Note(note) => format!("note({note:?})"),
         })
         .collect::<Vec<_>>()
         .join("; ")

@@ -208,7 +208,11 @@ impl Manager {
         // A task that ended while it should run (failed, rejected, or exited — an unhealthy
         // container killed with status 0 completes) counts against a rollout's new version.
         if task.desired <= TaskState::Running {
-            self.store.count_failure(task.service);
+            let sid = task.service;
+            self.store.count_failure(sid);
+            if self.recorder.update(sid).started_at.is_some() {
+                self.recorder.update_mut(sid).task_failures += 1;
+            }
         }
         let task = self.store.task(id);
         if matches!(state, TaskState::Failed | TaskState::Rejected)

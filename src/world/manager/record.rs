@@ -11,6 +11,8 @@ use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use crate::limits::MAX_DECISIONS;
+use crate::model::decision::{Decision, DecisionKind};
 use crate::model::record::{
     CommandOutput, Name, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord,
     UpdateState,
@@ -181,9 +183,41 @@ pub(crate) struct Recorder {
     classes: Vec<Class>,
     /// Each service's counts and update history, by service index.
     services: Vec<ServiceTrack>,
+    /// The decisions behind the run, when asked for (`deploysim explain`); None: not recorded.
+    decisions: Option<Vec<Decision>>,
+    /// Decisions past [`MAX_DECISIONS`], not recorded.
+    decisions_dropped: u64,
 }
 
 impl Recorder {
+    /// Records the decisions behind the run from now on (`deploysim explain`).
+    pub(super) fn record_decisions(&mut self) {
+        self.decisions = Some(Vec::new());
+    }
+
+    /// Whether decisions are recorded: callers build a decision only when they are.
+    pub(super) fn explaining(&self) -> bool {
+        self.decisions.is_some()
+    }
+
+    /// Records a decision of service `service` (bounded by [`MAX_DECISIONS`]).
+    pub(super) fn decide(&mut self, t: SimTime, service: &Arc<str>, what: DecisionKind) {
+        let Some(decisions) = &self.decisions else { return };
+        if decisions.len() >= MAX_DECISIONS {
+            self.decisions_dropped += 1;
+            return;
+        }
+        let service = self.name(service);
+        if let Some(decisions) = &mut self.decisions {
+            decisions.push(Decision { t, service, what });
+        }
+    }
+
+    /// The row name of a task's Docker id.
+    pub(super) fn task_name(&mut self, id: TaskId, store: &Store) -> Name {
+        self.task_names(id, store).1
+    }
+
     /// The shared copy of `s`.
     pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
         if let Some((shared, ())) = self.strings.get_key_value(s) {
@@ -539,6 +573,8 @@ impl Manager {
             routes: r.routes,
             containers: r.containers,
             strategies,
+            decisions: r.decisions.unwrap_or_default(),
+            decisions_dropped: r.decisions_dropped,
         }
     }
 }

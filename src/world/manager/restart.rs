@@ -12,6 +12,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::cluster::Availability;
+use crate::model::decision::{DecisionKind, Declined, Release};
+use crate::model::spec::RestartCondition;
 use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::swarm::restart::{self, RestartHistory};
 use crate::time::{SimDuration, SimTime};
@@ -36,6 +38,8 @@ struct DelayedStart {
     old_stopped: bool,
     /// Already released (or cancelled).
     done: bool,
+    /// When it was set up (for `deploysim explain`).
+    since: SimTime,
     /// `Restart` was asked for the task meanwhile and waits for this to finish.
     restart_waits: bool,
 }
@@ -95,6 +99,16 @@ impl Manager {
         let history = self.restarts.history.entry((sid, slot)).or_default();
         if !history.should_restart(&policy, old_spec, state, now) {
             self.store.decline_restart(id);
+            let why = match policy.condition {
+                RestartCondition::None => Declined::ConditionNone,
+                RestartCondition::OnFailure if state == TaskState::Complete => Declined::CompletedOnFailure,
+                _ => Declined::MaxAttempts { max_attempts: policy.max_attempts, window: policy.window },
+            };
+            self.decide(sid, now, |recorder, store| DecisionKind::RestartDeclined {
+                task: recorder.task_name(id, store),
+                slot,
+                why,
+            });
             return;
         }
         history.record(&policy, current, now);
@@ -105,6 +119,15 @@ impl Manager {
             io,
         );
         let delay = restart::restart_delay(&policy, node_drained);
+        if self.recorder.update(sid).started_at.is_some() {
+            self.recorder.update_mut(sid).restart_tasks += 1;
+        }
+        self.decide(sid, now, |recorder, store| DecisionKind::Restarted {
+            old: recorder.task_name(id, store),
+            new: recorder.task_name(new, store),
+            slot,
+            delay,
+        });
         let wait_stop = !(state > TaskState::Running || node_down);
         self.delay_start(Some(id), new, delay, wait_stop, cluster, io);
     }
@@ -148,6 +171,7 @@ impl Manager {
             timeout_at: now.plus(old_task_timeout),
             old_stopped: false,
             done: false,
+            since: now,
             restart_waits: false,
         });
         if let Some(o) = wait_for {
@@ -201,6 +225,21 @@ impl Manager {
             return;
         }
         let task = d.task;
+        if self.recorder.explaining() {
+            let how = match d.wait_for {
+                None => Release::NoWait,
+                Some(_) if d.old_stopped => Release::OldStopped,
+                Some(_) => Release::TimedOut,
+            };
+            let (old, since) = (d.wait_for, d.since);
+            let sid = self.store.task(task).service;
+            self.decide(sid, now, |recorder, store| DecisionKind::Released {
+                task: recorder.task_name(task, store),
+                old: old.map(|o| recorder.task_name(o, store)),
+                since,
+                how,
+            });
+        }
         let restart_waits = self.restarts.finish(index);
         // StartNow: only a task still below RUNNING is moved.
         if self.store.task(task).desired < TaskState::Running {

@@ -6,11 +6,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::model::decision::{DecisionKind, RaceDraw, Verdict};
 use crate::model::record::UpdateState;
 use crate::model::spec::UpdateOrder;
 use crate::model::task::{ServiceId, SpecVersion, TaskId, TaskState};
 use crate::swarm::placement::constraint_matches;
-use crate::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterTimer};
+use crate::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterNote, UpdaterTimer};
 use crate::time::SimDuration;
 use crate::world::cluster::ClusterView;
 use crate::world::{Event, Io};
@@ -86,6 +87,10 @@ impl Manager {
             return;
         }
         // Cancel: its timers become stale; tasks it created and their delayed starts go on.
+        if let Some(active) = self.updates.active.get(&sid) {
+            let run = active.run as u32;
+            self.decide(sid, io.now(), |_, _| DecisionKind::RunCancelled { run });
+        }
         self.updates.cancel(sid);
         let status = self.store.service(sid).status.as_ref().map(|s| s.state);
         if matches!(status, Some(UpdateState::Paused | UpdateState::RollbackPaused)) {
@@ -97,9 +102,15 @@ impl Manager {
         // builds a map; `reconcile` ranges over it): the update takes them in a random order.
         if io.random_races() {
             io.rng.races.shuffle(&mut dirty);
+            if dirty.len() > 1 {
+                let draw = RaceDraw::SlotOrder { first: dirty[0], slots: dirty.len() as u32 };
+                self.decide(sid, io.now(), |_, _| DecisionKind::Race { draw });
+            }
         }
         if dirty.is_empty() {
             if matches!(status, Some(UpdateState::Updating | UpdateState::RollbackStarted)) {
+                let rollback = status == Some(UpdateState::RollbackStarted);
+                self.decide(sid, io.now(), |_, _| DecisionKind::NothingDirty { rollback });
                 self.complete_update(sid, io);
             }
             return;
@@ -114,7 +125,19 @@ impl Manager {
         let target = svc.current;
         let run = self.updates.next_run;
         self.updates.next_run += 1;
-        let (updater, commands) = Updater::start(io.now(), config, is_rollback, dirty);
+        let (dirty_count, slot_count) = (dirty.len() as u32, slots.len() as u32);
+        let explained = config.clone();
+        self.decide(sid, io.now(), |_, _| DecisionKind::RunStarted {
+            run: run as u32,
+            rollback: is_rollback,
+            dirty: dirty_count,
+            slots: slot_count,
+            config: explained,
+        });
+        let (mut updater, commands) = Updater::start(io.now(), config, is_rollback, dirty);
+        if self.recorder.explaining() {
+            updater = updater.explaining();
+        }
         self.updates.active.insert(sid, ActiveUpdater { updater, run, target });
         self.apply_updater_commands(sid, run, commands, cluster, io);
     }
@@ -177,6 +200,14 @@ impl Manager {
             match command {
                 UpdaterCommand::UpdateSlot { worker, slot, order } => {
                     let work = self.update_slot(sid, slot, order, cluster, io);
+                    let rollback = self.updates.active.get(&sid).is_some_and(|a| a.updater.is_rollback());
+                    let record = self.recorder.update_mut(sid);
+                    if rollback {
+                        record.slots_rolled_back += 1;
+                    } else {
+                        record.slots_updated += 1;
+                    }
+                    self.note_slot_taken(sid, run, worker, slot, work, io);
                     let updater = &mut self.updates.active.get_mut(&sid).expect("checked").updater;
                     queue.extend(updater.on_slot_work(io.now(), worker, work));
                 }
@@ -185,6 +216,10 @@ impl Manager {
                     self.remove_old_tasks(&others, cluster, io);
                 }
                 UpdaterCommand::ArmTimer { timer, at } => {
+                    if let UpdaterTimer::Delay { worker } = timer {
+                        let (run, worker) = (run as u32, worker as u32);
+                        self.decide(sid, io.now(), |_, _| DecisionKind::Sleep { run, worker, until: at });
+                    }
                     let index = self.updates.timers.len() as u32;
                     self.updates.timers.push((sid, run, timer));
                     io.q.at(at, Event::Updater { timer: index });
@@ -207,8 +242,68 @@ impl Manager {
                 UpdaterCommand::Complete => self.complete_update(sid, io),
                 UpdaterCommand::FailureCounted { .. } => self.recorder.update_mut(sid).failures += 1,
                 UpdaterCommand::Finished => self.updates.cancel(sid),
+                UpdaterCommand::Note(note) => self.note_updater(sid, run, note, io),
             }
         }
+    }
+
+    /// With decisions recorded: what a worker did with a slot.
+    fn note_slot_taken(&mut self, sid: ServiceId, run: u64, worker: usize, slot: u64, work: SlotWork, io: &Io<'_>) {
+        if !self.recorder.explaining() {
+            return;
+        }
+        let (task, created) = match work {
+            SlotWork::NewTask { task } => (task, true),
+            SlotWork::WaitGate { task } => (task, false),
+            SlotWork::Done => match self.slot_tasks(sid, slot).into_iter().find(|&t| !self.is_task_dirty(sid, t)) {
+                Some(task) => (task, false),
+                None => return,
+            },
+        };
+        // The old task: the slot's other task the worker stopped (or will, start-first).
+        let old = self.store.service(sid).by_slot.get(&slot).and_then(|history| {
+            history.iter().rev().copied().find(|&t| t != task && self.store.task(t).spec != self.store.task(task).spec)
+        });
+        self.decide(sid, io.now(), |recorder, store| DecisionKind::SlotTaken {
+            run: run as u32,
+            worker: worker as u32,
+            slot,
+            task: recorder.task_name(task, store),
+            created,
+            old: old.map(|o| recorder.task_name(o, store)),
+        });
+    }
+
+    /// With decisions recorded: the updater's own account of a decision.
+    fn note_updater(&mut self, sid: ServiceId, run: u64, note: UpdaterNote, io: &Io<'_>) {
+        // Old tasks stopped on purpose (SHUTDOWN) are no failure worth a sentence.
+        if let UpdaterNote::Judged { state, verdict, .. } = note
+            && verdict != Verdict::Counted
+            && !matches!(state, TaskState::Complete | TaskState::Failed | TaskState::Rejected)
+        {
+            return;
+        }
+        let run = run as u32;
+        let max_ratio = self.updates.active.get(&sid).map_or(0.0, |a| a.updater.max_failure_ratio());
+        self.decide(sid, io.now(), |recorder, store| match note {
+            UpdaterNote::WindowOpened { task, state, window } => {
+                DecisionKind::WindowOpened { run, task: recorder.task_name(task, store), state, window }
+            }
+            UpdaterNote::Judged { task, state, verdict, failures, dirty, outcome } => DecisionKind::FailureJudged {
+                run,
+                task: recorder.task_name(task, store),
+                state,
+                verdict,
+                failures: failures as u32,
+                dirty: dirty as u32,
+                max_ratio,
+                outcome,
+            },
+            UpdaterNote::FinalMonitor { until, stretched_from } => {
+                DecisionKind::FinalMonitor { run, until, stretched_from }
+            }
+            UpdaterNote::MonitorEnded { early } => DecisionKind::MonitorEnded { run, early },
+        });
     }
 
     /// Tasks of `slot` that are still meant to run.
@@ -279,12 +374,29 @@ impl Manager {
     pub(crate) fn updater_observes(&mut self, id: TaskId, state: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let sid = self.store.task(id).service;
         let now = io.now();
+        let failed = matches!(state, TaskState::Complete | TaskState::Failed | TaskState::Rejected);
+        if failed && !self.updates.active.contains_key(&sid) {
+            self.decide(sid, now, |recorder, store| DecisionKind::FailureUnwatched {
+                task: recorder.task_name(id, store),
+                state,
+            });
+        }
+        let mut drawn = None;
         let racing = |u: &mut Updater, io: &mut Io<'_>| {
             // Go's `select` between a freed worker and the failure watch (see the updater).
             let random = io.random_races();
-            u.on_task_state_racing(now, id, state, || random && io.rng.races.chance(0.5))
+            u.on_task_state_racing(now, id, state, || {
+                let slot_first = random && io.rng.races.chance(0.5);
+                drawn = Some(slot_first);
+                slot_first
+            })
         };
         self.drive_updater(sid, racing, cluster, io);
+        if let Some(slot_first) = drawn
+            && io.random_races()
+        {
+            self.decide(sid, now, |_, _| DecisionKind::Race { draw: RaceDraw::SlotBeforeFailure { slot_first } });
+        }
     }
 
     /// A delayed start the updater may wait on was released.

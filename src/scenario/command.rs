@@ -13,7 +13,7 @@ use crate::scenario::{normalize_image, shell, stdin_feed, suggest};
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
 docker node update --availability active|pause|drain NODE, docker node rm [--force] NODE..., docker kill [--signal KILL|TERM] SERVICE.SLOT..., \
-docker secret create|rm|ls|inspect";
+docker secret create|rm|ls|inspect, docker stack deploy -c FILE [--prune] STACK";
 
 /// Parses one command line into the actions it performs.
 /// Whatever is fed to standard input (`echo V |`, `<<< V`, a heredoc) is cut off first, by the
@@ -394,7 +394,14 @@ mod tests {
         let nodes = vec!["node-1".to_string(), "node-2".to_string()];
         parse(
             line,
-            Names { services: &services(), nodes: &nodes, managers: &nodes[..1], base_dir: std::path::Path::new(".") },
+            Names {
+                services: &services(),
+                nodes: &nodes,
+                managers: &nodes[..1],
+                base_dir: std::path::Path::new("."),
+                stack: "web",
+                stack_deployed: &[],
+            },
         )
     }
 

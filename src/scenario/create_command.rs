@@ -233,8 +233,14 @@ mod tests {
 
     fn create(line: &str) -> Result<ServiceSpec, Vec<CommandError>> {
         let nodes = vec!["node-1".to_string()];
-        let names =
-            Names { services: &services(), nodes: &nodes, managers: &nodes[..1], base_dir: std::path::Path::new(".") };
+        let names = Names {
+            services: &services(),
+            nodes: &nodes,
+            managers: &nodes[..1],
+            base_dir: std::path::Path::new("."),
+            stack: "web",
+            stack_deployed: &[],
+        };
         parse(line, names).map(|mut a| match a.remove(0) {
             Action::ServiceCreate { spec } => *spec,
             other => panic!("not a create: {other:?}"),

@@ -36,6 +36,11 @@ pub struct Names<'a> {
     pub managers: &'a [String],
     /// The scenario file's folder (relative secret files are read from it).
     pub base_dir: &'a std::path::Path,
+    /// The scenario's stack (`x-simulation.stack`).
+    pub stack: &'a str,
+    /// The services its `docker stack deploy` created at t = 0 (none when it was deployed with
+    /// `docker service create`): a timeline deploy of the same stack starts from them.
+    pub stack_deployed: &'a [String],
 }
 
 /// Why a command was refused, with a hint when one helps.

@@ -20,6 +20,7 @@ mod stack_deploy;
 mod stdin_feed;
 mod strategy;
 pub(crate) mod suggest;
+mod task_flags;
 mod traffic;
 mod validate;
 

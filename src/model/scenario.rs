@@ -326,6 +326,43 @@ impl TaskEdit {
     }
 }
 
+/// docker/cli `updatePorts`: ports removed by target port and protocol, then added (one per
+/// target and protocol). An ingress port attaches the task to the `ingress` network (its
+/// stops wait the gossip delay); a host-mode port is held on the task's node.
+pub fn apply_ports(
+    task: &mut crate::model::spec::TaskSpec,
+    add: &[crate::model::scenario::PublishedPort],
+    rm: &[crate::model::scenario::PublishedPort],
+) {
+    if add.is_empty() && rm.is_empty() {
+        return;
+    }
+    for p in rm {
+        if let Some(shown) = task.extra.remove(&format!("cli.publish.{}", p.key()))
+            && let Some((published, rest)) = shown.split_once(':')
+            && rest.ends_with(",host")
+            && let Ok(n) = published.parse::<u64>()
+        {
+            task.host_ports.retain(|&h| h != n);
+        }
+    }
+    for p in add {
+        task.extra.insert(format!("cli.publish.{}", p.key()), p.shown());
+        if p.host_mode && !task.host_ports.contains(&u64::from(p.published)) {
+            task.host_ports.push(u64::from(p.published));
+        }
+    }
+    let cli_ingress = task.extra.iter().any(|(k, v)| k.starts_with("cli.publish.") && !v.ends_with(",host"));
+    let stack_ingress = task.extra.contains_key("ports");
+    let on_ingress = task.networks.iter().any(|n| n == "ingress");
+    if cli_ingress && !on_ingress {
+        task.networks.push("ingress".to_string());
+        task.networks.sort();
+    } else if !cli_ingress && !stack_ingress && on_ingress {
+        task.networks.retain(|n| n != "ingress");
+    }
+}
+
 /// A published port (`--publish`, `--publish-add`; docker/cli `opts/swarmopts/port.go`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PublishedPort {

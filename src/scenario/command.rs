@@ -5,10 +5,10 @@ use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
     AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, constraint, error, label,
-    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch,
-    value,
+    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, parse_retries,
+    positive_duration, secret_source, switch, value,
 };
-use crate::scenario::{normalize_image, shell, stdin_feed, suggest};
+use crate::scenario::{normalize_image, shell, stdin_feed, suggest, task_flags};
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
@@ -72,45 +72,39 @@ const UPDATE_FLAGS: &[Flag] = &[
     switch("rollback", None),
     switch("detach", Some('d')),
     switch("quiet", Some('q')),
+    value("health-cmd"),
+    value("health-interval"),
+    value("health-timeout"),
+    value("health-retries"),
+    value("health-start-period"),
+    value("health-start-interval"),
+    switch("no-healthcheck", None),
+    value("publish-add"),
+    value("publish-rm"),
+    value("env-add"),
+    value("env-rm"),
+    value("container-label-add"),
+    value("container-label-rm"),
+    value("mount-add"),
+    value("mount-rm"),
+    value("config-add"),
+    value("config-rm"),
+    value("placement-pref-add"),
+    value("placement-pref-rm"),
+    value("args"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
+    Flag { long: "user", short: Some('u'), arity: Arity::Value },
+    Flag { long: "workdir", short: Some('w'), arity: Arity::Value },
+    value("stop-signal"),
 ];
 
 /// Real `docker service update` flags the simulator does not model: refused with a clear
 /// message instead of "unknown flag".
-const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
-    "args",
-    "config-add",
-    "config-rm",
-    "container-label-add",
-    "container-label-rm",
-    "env-add",
-    "env-rm",
-    "health-cmd",
-    "health-interval",
-    "health-retries",
-    "health-start-interval",
-    "health-start-period",
-    "health-timeout",
-    "limit-cpu",
-    "limit-memory",
-    "mount-add",
-    "mount-rm",
-    "network-add",
-    "network-rm",
-    "no-healthcheck",
-    "placement-pref-add",
-    "placement-pref-rm",
-    "publish-add",
-    "publish-rm",
-    "reserve-cpu",
-    "reserve-memory",
-    "restart-condition",
-    "restart-delay",
-    "restart-max-attempts",
-    "restart-window",
-    "user",
-    "with-registry-auth",
-    "workdir",
-];
+const UNMODELLED_UPDATE_FLAGS: &[&str] =
+    &["network-add", "network-rm", "restart-condition", "restart-delay", "restart-max-attempts", "restart-window"];
 
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     let parsed =
@@ -122,6 +116,9 @@ fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<Co
         if let Err(e) = apply_update_flag(&mut update, flag, value) {
             errors.push(e);
         }
+    }
+    if update.health.disable && update.health.sets_any() {
+        errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }
     if update.rollback_now && parsed.flags.iter().any(|(f, _)| !matches!(*f, "rollback" | "detach" | "quiet")) {
         errors.push(error("other flags may not be combined with --rollback", None));
@@ -159,6 +156,16 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "constraint-rm" => u.constraint_rm.push(constraint(flag, value)?),
         "log-driver" => u.log_driver = Some(value.to_string()),
         "log-opt" => u.log_opt.push(label(flag, value)?),
+        "no-healthcheck" => u.health.disable = parse_bool(flag, value)?,
+        "health-cmd" => u.health.cmd = Some(value.to_string()),
+        "health-interval" => u.health.interval = Some(positive_duration(flag, value)?),
+        "health-timeout" => u.health.timeout = Some(positive_duration(flag, value)?),
+        "health-start-period" => u.health.start_period = Some(positive_duration(flag, value)?),
+        "health-start-interval" => u.health.start_interval = Some(positive_duration(flag, value)?),
+        "health-retries" => u.health.retries = Some(parse_retries(flag, value)?),
+        "publish-add" => u.publish_add.extend(task_flags::publish(flag, value)?),
+        "publish-rm" => u.publish_rm.extend(task_flags::publish(flag, value)?),
+        f if task_flags::UPDATE_TASK_FLAGS.contains(&f) => u.task_edits.push(task_flags::edit(flag, f, value)?),
         // The registry credentials go with the spec's pull options, which swarmkit ignores
         // when judging a task that has its image already (`IsTaskDirty`): no task changes.
         "with-registry-auth" => {
@@ -508,7 +515,7 @@ mod tests {
         assert_eq!(first_error("docker service update web_web --image").message, "flag needs an argument: --image");
         assert!(first_error("docker service update -x web_web").message.contains("unknown shorthand flag: 'x'"));
         assert!(first_error("docker service update --replicas 2 web_agent").message.contains("replicated"));
-        assert!(first_error("docker service update --env-add A=1 web_web").message.contains("not simulated"));
+        assert!(first_error("docker service update --network-add net web_web").message.contains("not simulated"));
         let e = first_error("docker node update --availability drian node-3");
         assert_eq!(e.message, "no such node: node-3");
         assert_eq!(

@@ -235,6 +235,21 @@ pub(super) fn parse_replicas(flag: &str, value: &str) -> Result<u64, CommandErro
     Ok(n)
 }
 
+/// `PositiveDurationOpt` (the `--health-*` durations): a Go duration, not negative.
+pub(super) fn positive_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
+    if value.trim_start().starts_with('-') {
+        return Err(invalid(flag, value, "duration cannot be negative", None));
+    }
+    parse_duration(flag, value)
+}
+
+/// `--health-retries`: pflag's int.
+pub(super) fn parse_retries(flag: &str, value: &str) -> Result<u32, CommandError> {
+    value
+        .parse::<u32>()
+        .map_err(|_| invalid(flag, value, format!("strconv.ParseInt: parsing {value:?}: invalid syntax"), None))
+}
+
 pub(super) fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
     parse_go_duration(value).map_err(|e| invalid(flag, value, e, None))
 }

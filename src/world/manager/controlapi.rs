@@ -62,7 +62,7 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     for edit in &u.task_edits {
         edit.apply(&mut spec.task.extra);
     }
-    apply_ports(&mut spec.task, &u.publish_add, &u.publish_rm);
+    crate::model::scenario::apply_ports(&mut spec.task, &u.publish_add, &u.publish_rm);
     // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());
@@ -98,43 +98,6 @@ fn apply_health(task: &mut crate::model::spec::TaskSpec, h: &crate::model::scena
     config.start_period = h.start_period.or(config.start_period);
     config.start_interval = h.start_interval.or(config.start_interval);
     task.healthcheck = Some(Healthcheck::Check(config));
-}
-
-/// docker/cli `updatePorts`: ports removed by target port and protocol, then added (one per
-/// target and protocol). An ingress port attaches the task to the `ingress` network (its
-/// stops wait the gossip delay); a host-mode port is held on the task's node.
-fn apply_ports(
-    task: &mut crate::model::spec::TaskSpec,
-    add: &[crate::model::scenario::PublishedPort],
-    rm: &[crate::model::scenario::PublishedPort],
-) {
-    if add.is_empty() && rm.is_empty() {
-        return;
-    }
-    for p in rm {
-        if let Some(shown) = task.extra.remove(&format!("cli.publish.{}", p.key()))
-            && let Some((published, rest)) = shown.split_once(':')
-            && rest.ends_with(",host")
-            && let Ok(n) = published.parse::<u64>()
-        {
-            task.host_ports.retain(|&h| h != n);
-        }
-    }
-    for p in add {
-        task.extra.insert(format!("cli.publish.{}", p.key()), p.shown());
-        if p.host_mode && !task.host_ports.contains(&u64::from(p.published)) {
-            task.host_ports.push(u64::from(p.published));
-        }
-    }
-    let cli_ingress = task.extra.iter().any(|(k, v)| k.starts_with("cli.publish.") && !v.ends_with(",host"));
-    let stack_ingress = task.extra.contains_key("ports");
-    let on_ingress = task.networks.iter().any(|n| n == "ingress");
-    if cli_ingress && !on_ingress {
-        task.networks.push("ingress".to_string());
-        task.networks.sort();
-    } else if !cli_ingress && !stack_ingress && on_ingress {
-        task.networks.retain(|n| n != "ingress");
-    }
 }
 
 /// What a rollout controller watches of a service.

@@ -77,6 +77,7 @@ mod expect;
 pub mod fidelity;
 mod limits;
 pub mod model;
+mod plan;
 mod plot;
 pub mod ps;
 pub mod report;

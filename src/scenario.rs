@@ -34,6 +34,7 @@ use std::path::Path as FsPath;
 
 pub use error::{Diagnostic, ScenarioError};
 pub use raw::{Document, ParseError};
+pub use stack_deploy::read_deploy;
 
 use crate::limits::MAX_INPUT_BYTES;
 use crate::model::cluster::NodeRole;

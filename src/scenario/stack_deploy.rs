@@ -59,7 +59,7 @@ fn parse_line(args: &[&str]) -> Result<Parsed, Vec<CommandError>> {
             "prune" => prune = parse_switch(flag, v, &mut errors),
             "resolve-image" if !RESOLVE_IMAGE.contains(&v.as_str()) => {
                 errors.push(error(
-                    format!("invalid option {v} for flag --resolve-image"),
+                    format!("Invalid option {v} for flag --resolve-image"),
                     Some(format!("one of {}", RESOLVE_IMAGE.join(", "))),
                 ));
             }
@@ -85,7 +85,7 @@ fn parse_line(args: &[&str]) -> Result<Parsed, Vec<CommandError>> {
     };
     if files.is_empty() {
         errors.push(error(
-            "specify a Compose file (with --compose-file)",
+            "Please specify a Compose file (with --compose-file)",
             Some("docker stack deploy -c stack.yml STACK".into()),
         ));
     } else if files.iter().any(|f| f == "-") {
@@ -173,6 +173,32 @@ fn read_file(c: &mut Checker<'_>, full: &FsPath, at: &Path, stack_name: &str) ->
     let errors_before = fc.out.errors.len();
     let converted = stack::read(&mut fc, &root, stack_name);
     (fc.out.errors.len() == errors_before).then_some(converted)
+}
+
+/// `docker stack deploy -c FILE STACK` of `file` over a swarm whose stack `STACK` holds
+/// `members` (for `deploysim plan`): the file read and converted as a timeline deploy reads it.
+pub fn read_deploy(
+    file: &FsPath,
+    stack: &str,
+    members: Vec<String>,
+    prune: bool,
+) -> Result<StackDeploy, super::ScenarioError> {
+    let shown = file.display().to_string();
+    let doc = Doc::new(&shown, "");
+    let mut findings = super::validate::Findings::default();
+    let mut c = Checker { doc: &doc, out: &mut findings };
+    let converted = read_file(&mut c, file, &Path::root(), stack);
+    match converted {
+        Some(converted) if findings.errors.is_empty() => Ok(StackDeploy {
+            stack: stack.to_string(),
+            files: vec![shown],
+            services: converted.services,
+            secrets: converted.secrets,
+            prune,
+            initial_members: members,
+        }),
+        _ => Err(super::ScenarioError { file: shown, diagnostics: findings.errors }),
+    }
 }
 
 /// The services the timeline's `docker stack deploy` commands may create, so that later

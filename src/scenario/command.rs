@@ -532,6 +532,96 @@ mod tests {
     }
 
     #[test]
+    fn every_task_spec_flag_makes_the_tasks_dirty_and_service_flags_do_not() {
+        let dirty = [
+            "--env-add A=1",
+            "--env-rm A",
+            "--args '--port 81'",
+            "--container-label-add tier=web",
+            "--container-label-rm tier",
+            "--mount-add type=volume,source=data,target=/data",
+            "--mount-rm /data",
+            "--constraint-add node.role==worker",
+            "--placement-pref-add spread=node.labels.zone",
+            "--placement-pref-rm spread=node.labels.zone",
+            "--reserve-cpu 0.5",
+            "--reserve-memory 256m",
+            "--limit-cpu 1",
+            "--limit-memory 1g",
+            "--health-cmd 'curl -f http://localhost/'",
+            "--health-interval 5s",
+            "--health-timeout 2s",
+            "--health-retries 5",
+            "--health-start-period 30s",
+            "--no-healthcheck",
+            "--config-add source=app,target=/etc/app.conf",
+            "--config-rm app",
+            "--publish-add 8080:80",
+            "--publish-rm 80",
+            "--stop-signal SIGQUIT",
+            "-u 1000",
+            "--workdir /srv",
+            "--log-driver json-file",
+            "--force",
+        ];
+        for flags in dirty {
+            assert!(update(&format!("docker service update {flags} web_web")).touches_tasks(), "{flags}");
+        }
+        for flags in ["--label-add a=b", "--replicas 3", "--update-parallelism 2", "--with-registry-auth", "-d"] {
+            assert!(!update(&format!("docker service update {flags} web_web")).touches_tasks(), "{flags}");
+        }
+    }
+
+    #[test]
+    fn task_flag_mistakes_have_dockers_messages() {
+        let m = |line: &str| first_error(line).message;
+        assert_eq!(
+            m("docker service update --no-healthcheck --health-interval 5s web_web"),
+            "--no-healthcheck conflicts with --health-* options"
+        );
+        assert_eq!(
+            m("docker service update --health-interval -5s web_web"),
+            "invalid argument \"-5s\" for \"--health-interval\" flag: duration cannot be negative"
+        );
+        assert!(m("docker service update --health-retries x web_web").contains("--health-retries"));
+        assert_eq!(
+            m("docker service update --publish-add 80:http web_web"),
+            "invalid argument \"80:http\" for \"--publish-add\" flag: Invalid containerPort: http"
+        );
+        assert_eq!(
+            m("docker service update --env-add =1 web_web"),
+            "invalid argument \"=1\" for \"--env-add\" flag: invalid environment variable: =1"
+        );
+        assert!(m("docker service update --mount-add type=bind,source=/x web_web").ends_with("target is required"));
+        assert!(m("docker service update --limit-memory 1q web_web").ends_with("invalid suffix: 'q'"));
+        assert!(
+            m("docker service update --reserve-cpu half web_web")
+                .ends_with("failed to parse half as a rational number")
+        );
+        assert!(
+            m("docker service update --placement-pref-add binpack=x web_web")
+                .ends_with("unsupported placement preference binpack (only spread is supported)")
+        );
+        assert!(m("docker service update --config-add target=/x web_web").ends_with("source is required"));
+    }
+
+    #[test]
+    fn the_tutorials_create_with_publish_runs() {
+        let actions = run("docker service create --name web --secret sample-secret --publish 8000:8000 \
+                           fundamentalsofdocker/whoami:latest")
+        .unwrap();
+        let Action::ServiceCreate { spec } = &actions[0] else { panic!("not a create: {actions:?}") };
+        assert_eq!(spec.task.networks, ["ingress"], "a published port joins the routing mesh");
+        assert!(spec.task.extra.keys().any(|k| k.starts_with("cli.publish.")));
+        let Action::ServiceCreate { spec } =
+            &run("docker service create --name h -p published=8080,target=80,mode=host nginx").unwrap()[0]
+        else {
+            panic!("not a create")
+        };
+        assert_eq!((spec.task.host_ports.as_slice(), spec.task.networks.len()), (&[8080][..], 0));
+    }
+
+    #[test]
     fn collects_several_errors() {
         let errors = run("docker service update --update-delay 1 --update-order last web").unwrap_err();
         assert_eq!(errors.len(), 3);

@@ -19,6 +19,7 @@ mod ps_cli;
 mod races;
 mod report_atomic;
 mod secret_leak;
+mod stack_deploy;
 mod strategies;
 mod swarmkit;
 mod sweep_shards;

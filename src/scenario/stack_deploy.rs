@@ -250,10 +250,10 @@ mod tests {
     fn mistakes_have_dockers_wording() {
         let first = |w: &str| line(w).err().expect("refused").remove(0).message;
         assert_eq!(first("-c a.yml"), "\"docker stack deploy\" requires exactly 1 argument.");
-        assert_eq!(first("web"), "specify a Compose file (with --compose-file)");
+        assert_eq!(first("web"), "Please specify a Compose file (with --compose-file)");
         assert_eq!(
             first("-c a.yml --resolve-image sometimes web"),
-            "invalid option sometimes for flag --resolve-image"
+            "Invalid option sometimes for flag --resolve-image"
         );
         assert_eq!(first("-c a.yml ''"), "invalid stack name: \"''\"");
         assert!(first("-c a.yml -c b.yml web").contains("2 compose files"));

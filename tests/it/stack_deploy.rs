@@ -179,3 +179,27 @@ fn plan_reports_each_service_and_exits_by_whether_tasks_are_replaced() {
     // Bad input: exit 2.
     assert_eq!(deploysim(&["plan", &old, "/nonexistent/new.yml"]).status.code(), Some(2));
 }
+
+/// The recorded s28 action was `docker stack deploy` of the same file with only the image
+/// changed; its scenario writes it as `docker service update --image`. Both must be the same
+/// update: a stack deploy of the changed file gives byte-identical events, so it matches the
+/// s28 traces exactly as the bundled scenario does.
+#[test]
+fn a_stack_deploy_of_an_image_change_is_the_recorded_s28_update() {
+    let fidelity = common::scenarios_dir().join("fidelity");
+    let text = std::fs::read_to_string(fidelity.join("s28-stack-deploy-update.yml")).expect("s28");
+    let stack_part = &text[..text.find("x-simulation:").expect("x-simulation")];
+    let v2 = stack_part.replace("image: \"websim:v1-trap\"", "image: \"websim:v2-trap\"");
+    assert_ne!(v2, stack_part, "the v2 file changes the image");
+    let deployed = text
+        .replace("docker service update --detach --image websim:v2-trap fid_web", "docker stack deploy -c v2.yml fid");
+    assert_ne!(deployed, text);
+    let dir = folder("s28", &[("s28.yml", &deployed), ("v2.yml", &v2)]);
+    for seed in 1..=3 {
+        let by_update = common::simulate_file(&fidelity.join("s28-stack-deploy-update.yml"), Some(seed)).expect("s28");
+        let by_deploy = common::simulate_file(&dir.join("s28.yml"), Some(seed)).expect("deploy");
+        let events = deploysim::report::events::events_csv;
+        assert_eq!(events(&by_update), events(&by_deploy), "seed {seed}: the same task events");
+        assert_eq!(by_update.services[0].update, by_deploy.services[0].update, "seed {seed}: the same UpdateStatus");
+    }
+}

@@ -13,13 +13,14 @@ use crate::commands::compare::CompareArgs;
 use crate::commands::compare_strategies::CompareStrategiesArgs;
 use crate::commands::explain::ExplainArgs;
 use crate::commands::merge::MergeArgs;
+use crate::commands::plan::PlanArgs;
 use crate::commands::plot::PlotArgs;
 use crate::commands::ps::PsArgs;
 use crate::commands::run::RunArgs;
 use crate::commands::sweep::SweepArgs;
 use crate::commands::test::TestArgs;
 use crate::commands::{
-    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, merge, plot, ps, run, sweep, test,
+    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, merge, plan, plot, ps, run, sweep, test,
 };
 
 /// deploysim: what will Docker Swarm do when you run `docker service update`?
@@ -53,6 +54,10 @@ pub enum Command {
     /// Validate stack files or scenarios and lint their update policies (exit 0: clean; 1: warnings
     /// with --strict; 2: a file is invalid).
     Check(CheckArgs),
+    /// Predict what `docker stack deploy` of NEW over OLD would do: which services are created,
+    /// updated (which fields), removed or left, which replace tasks, and each rollout (exit 0:
+    /// nothing replaced; 1: tasks would be replaced; 2: bad input).
+    Plan(PlanArgs),
     /// Time a large rolling update (100,000 replicas on 5,000 nodes by default).
     Bench(BenchArgs),
     /// Redraw a report's plots (timeline.svg/png, or timeline-<service>.svg/png) from its
@@ -85,6 +90,7 @@ impl Command {
             Command::Explain(args) => explain::run(args),
             Command::Calibrate(args) => calibrate::run(args),
             Command::Check(args) => check::run(args),
+            Command::Plan(args) => plan::run(args),
             Command::Bench(args) => bench::run(args),
             Command::Plot(args) => plot::run(args),
             Command::Test(args) => test::run(args),

@@ -14,6 +14,7 @@ pub mod compare_strategies;
 mod error;
 pub mod explain;
 pub mod merge;
+pub mod plan;
 pub mod plot;
 pub mod ps;
 pub mod run;

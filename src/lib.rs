@@ -78,6 +78,7 @@ pub mod explain;
 pub mod fidelity;
 mod limits;
 pub mod model;
+mod plan;
 mod plot;
 pub mod ps;
 pub mod report;

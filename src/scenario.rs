@@ -16,9 +16,11 @@ mod secret_command;
 mod shell;
 mod simulation;
 mod stack;
+mod stack_deploy;
 mod stdin_feed;
 mod strategy;
 pub(crate) mod suggest;
+mod task_flags;
 mod traffic;
 mod validate;
 
@@ -32,6 +34,7 @@ use std::path::Path as FsPath;
 
 pub use error::{Diagnostic, ScenarioError};
 pub use raw::{Document, ParseError};
+pub use stack_deploy::read_deploy;
 
 use crate::limits::MAX_INPUT_BYTES;
 use crate::model::cluster::NodeRole;
@@ -296,14 +299,24 @@ fn assemble(
         for s in known.iter_mut().filter(|s| removed.contains(&s.full)) {
             s.in_stack = false;
         }
-        for created in simulation::created_services(timeline) {
+        let deployed = stack_deploy::deployed_services(timeline, base_dir);
+        for created in simulation::created_services(timeline).into_iter().chain(deployed) {
             if !known.iter().any(|s| s.full == created.full) {
                 known.push(created);
             }
         }
     }
     let managers: Vec<String> = nodes.iter().filter(|n| n.role == NodeRole::Manager).map(|n| n.name.clone()).collect();
-    let names = docker_cli::Names { services: &known, nodes: &node_names, managers: &managers, base_dir };
+    let stack_deployed: Vec<String> =
+        if settings.stack_deploy { stack.refs.iter().map(|r| r.full.clone()).collect() } else { Vec::new() };
+    let names = docker_cli::Names {
+        services: &known,
+        nodes: &node_names,
+        managers: &managers,
+        base_dir,
+        stack: &stack_name,
+        stack_deployed: &stack_deployed,
+    };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();
     let traffic =
@@ -361,6 +374,7 @@ fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path, stack: &[dock
             Action::ServiceCreate { spec } => {
                 used.insert(spec.task.image.as_str());
             }
+            Action::StackDeploy(deploy) => used.extend(deploy.services.iter().map(|s| s.task.image.as_str())),
             _ => {}
         }
     }
@@ -433,12 +447,15 @@ fn warn_undescribed_images(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path, s
         let short = stack.iter().find(|r| r.full == svc.name)?.short.as_str();
         Some((svc.task.image.as_str(), Path::root().key("services").key(short).key("image")))
     });
-    let timeline_images = s.timeline.iter().filter_map(|a| match &a.action {
+    let timeline_images = s.timeline.iter().flat_map(|a| match &a.action {
         Action::ServiceUpdate { update, .. } | Action::Rollout { update, .. } => {
-            Some((update.image.as_deref()?, sim_path.key("timeline")))
+            update.image.as_deref().map(|i| (i, sim_path.key("timeline"))).into_iter().collect()
         }
-        Action::ServiceCreate { spec } => Some((spec.task.image.as_str(), sim_path.key("timeline"))),
-        _ => None,
+        Action::ServiceCreate { spec } => vec![(spec.task.image.as_str(), sim_path.key("timeline"))],
+        Action::StackDeploy(deploy) => {
+            deploy.services.iter().map(|svc| (svc.task.image.as_str(), sim_path.key("timeline"))).collect()
+        }
+        _ => Vec::new(),
     });
     for (image, at) in stack_images.chain(timeline_images) {
         if s.images.contains_key(image) || !seen.insert(image) {

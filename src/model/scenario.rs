@@ -234,6 +234,160 @@ pub struct ServiceUpdate {
     pub log_driver: Option<String>,
     /// `--log-opt KEY=VALUE`.
     pub log_opt: Vec<(String, String)>,
+    /// `--health-*` and `--no-healthcheck` (docker/cli `updateHealthcheck`).
+    pub health: HealthPatch,
+    /// The other flags that change the task spec but nothing the simulation reads
+    /// (`--env-add`, `--mount-add`, `--user`, …), in command-line order: each still makes the
+    /// tasks dirty, which is their observable effect.
+    pub task_edits: Vec<TaskEdit>,
+    /// `--publish-add` (in command-line order).
+    pub publish_add: Vec<PublishedPort>,
+    /// `--publish-rm`: the ports removed, by target port and protocol.
+    pub publish_rm: Vec<PublishedPort>,
+}
+
+/// `--health-cmd|-interval|-timeout|-retries|-start-period|-start-interval` and
+/// `--no-healthcheck` of one `docker service update`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HealthPatch {
+    /// `--no-healthcheck`.
+    pub disable: bool,
+    /// `--health-cmd` (empty: the test is cleared, the image's applies).
+    pub cmd: Option<String>,
+    /// `--health-interval`.
+    pub interval: Option<SimDuration>,
+    /// `--health-timeout`.
+    pub timeout: Option<SimDuration>,
+    /// `--health-retries`.
+    pub retries: Option<u32>,
+    /// `--health-start-period`.
+    pub start_period: Option<SimDuration>,
+    /// `--health-start-interval`.
+    pub start_interval: Option<SimDuration>,
+}
+
+impl HealthPatch {
+    /// Whether any `--health-*` flag (other than `--no-healthcheck`) was given.
+    pub fn sets_any(&self) -> bool {
+        self.cmd.is_some()
+            || self.interval.is_some()
+            || self.timeout.is_some()
+            || self.retries.is_some()
+            || self.start_period.is_some()
+            || self.start_interval.is_some()
+    }
+}
+
+/// One change to a part of the task spec the simulator keeps only for dirtiness
+/// (`TaskSpec::extra`): a keyed entry of a list (`--env-add A=1` sets entry `A` of `env`) or a
+/// single value (`--user 1000`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskEdit {
+    /// Adds or replaces the entry `key` of the list `field` with `value`.
+    Put {
+        /// `env`, `container-label`, `mount`, `config`, `placement-pref`.
+        field: &'static str,
+        /// What identifies the entry (the variable's name, the mount's target, …).
+        key: String,
+        /// The whole entry as given.
+        value: String,
+    },
+    /// Removes the entry `key` of the list `field` (nothing if there is none).
+    Remove {
+        /// As in `Put`.
+        field: &'static str,
+        /// As in `Put`.
+        key: String,
+    },
+    /// Sets a single-valued setting (`args`, `user`, `workdir`, `stop-signal`, `reserve-cpu`, …).
+    Set {
+        /// The flag's name.
+        field: &'static str,
+        /// Its value as given.
+        value: String,
+    },
+}
+
+impl TaskEdit {
+    /// Applies the edit to a task spec's `extra` map (entries are named `cli.<field>` and
+    /// `cli.<field>.<key>`, apart from the stack file's keys).
+    pub fn apply(&self, extra: &mut BTreeMap<String, String>) {
+        match self {
+            TaskEdit::Put { field, key, value } => {
+                extra.insert(format!("cli.{field}.{key}"), value.clone());
+            }
+            TaskEdit::Remove { field, key } => {
+                extra.remove(&format!("cli.{field}.{key}"));
+            }
+            TaskEdit::Set { field, value } => {
+                extra.insert(format!("cli.{field}"), value.clone());
+            }
+        }
+    }
+}
+
+/// docker/cli `updatePorts`: ports removed by target port and protocol, then added (one per
+/// target and protocol). An ingress port attaches the task to the `ingress` network (its
+/// stops wait the gossip delay); a host-mode port is held on the task's node.
+pub fn apply_ports(
+    task: &mut crate::model::spec::TaskSpec,
+    add: &[crate::model::scenario::PublishedPort],
+    rm: &[crate::model::scenario::PublishedPort],
+) {
+    if add.is_empty() && rm.is_empty() {
+        return;
+    }
+    for p in rm {
+        if let Some(shown) = task.extra.remove(&format!("cli.publish.{}", p.key()))
+            && let Some((published, rest)) = shown.split_once(':')
+            && rest.ends_with(",host")
+            && let Ok(n) = published.parse::<u64>()
+        {
+            task.host_ports.retain(|&h| h != n);
+        }
+    }
+    for p in add {
+        task.extra.insert(format!("cli.publish.{}", p.key()), p.shown());
+        if p.host_mode && !task.host_ports.contains(&u64::from(p.published)) {
+            task.host_ports.push(u64::from(p.published));
+        }
+    }
+    let cli_ingress = task.extra.iter().any(|(k, v)| k.starts_with("cli.publish.") && !v.ends_with(",host"));
+    let stack_ingress = task.extra.contains_key("ports");
+    let on_ingress = task.networks.iter().any(|n| n == "ingress");
+    if cli_ingress && !on_ingress {
+        task.networks.push("ingress".to_string());
+        task.networks.sort();
+    } else if !cli_ingress && !stack_ingress && on_ingress {
+        task.networks.retain(|n| n != "ingress");
+    }
+}
+
+/// A published port (`--publish`, `--publish-add`; docker/cli `opts/swarmopts/port.go`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublishedPort {
+    /// The container's port.
+    pub target: u16,
+    /// The port published on the swarm (0: none, Swarm picks one).
+    pub published: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+    /// `mode=host`: published on the task's own node, not through the routing mesh.
+    pub host_mode: bool,
+}
+
+impl PublishedPort {
+    /// How the port is kept in `TaskSpec::extra` (keyed by target and protocol, as
+    /// `--publish-rm` removes it).
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.target, self.protocol)
+    }
+
+    /// As `docker service inspect` would show it: `8080:80/tcp` (`host` appended in host mode).
+    pub fn shown(&self) -> String {
+        let mode = if self.host_mode { ",host" } else { "" };
+        format!("{}:{}/{}{mode}", self.published, self.target, self.protocol)
+    }
 }
 
 impl ServiceUpdate {
@@ -249,7 +403,31 @@ impl ServiceUpdate {
             || !self.constraint_rm.is_empty()
             || self.log_driver.is_some()
             || !self.log_opt.is_empty()
+            || self.health.disable
+            || self.health.sets_any()
+            || !self.task_edits.is_empty()
+            || !self.publish_add.is_empty()
+            || !self.publish_rm.is_empty()
     }
+}
+
+/// One `docker stack deploy` of the timeline, its files read and converted when the scenario
+/// is loaded (docker/cli `cli/command/stack/deploy_composefile.go`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackDeploy {
+    /// The stack (namespace): services are named `<stack>_<key>`.
+    pub stack: String,
+    /// The files, as given to `-c`.
+    pub files: Vec<String>,
+    /// Each service of the file as `docker stack deploy` converts it, in file order.
+    pub services: Vec<ServiceSpec>,
+    /// The file's top-level secrets (created when missing).
+    pub secrets: Vec<crate::model::secret::SecretDef>,
+    /// `--prune`: services of the stack that the file no longer has are removed.
+    pub prune: bool,
+    /// The services the scenario's own stack deployed at t = 0 when it is this stack (the
+    /// namespace's members to start with; later deploys add theirs).
+    pub initial_members: Vec<String>,
 }
 
 /// Something that happens at a point of the timeline.
@@ -267,6 +445,9 @@ pub enum Action {
         /// The new service's spec.
         spec: Box<ServiceSpec>,
     },
+    /// `docker stack deploy -c FILE STACK`: each service of the file created or updated to its
+    /// converted spec (see [`StackDeploy`]).
+    StackDeploy(Box<StackDeploy>),
     /// `docker service rm SERVICE`
     ServiceRm {
         /// Full service name.

@@ -122,10 +122,15 @@ fn quote(s: &str) -> String {
 pub fn all_specs(scenario: &Scenario, record: &RunRecord) -> Vec<ServiceSpec> {
     let mut out: Vec<ServiceSpec> = scenario.services.clone();
     for a in &scenario.timeline {
-        if let crate::model::scenario::Action::ServiceCreate { spec } = &a.action
-            && !out.iter().any(|s| s.name == spec.name)
-        {
-            out.push((**spec).clone());
+        let created: Vec<&ServiceSpec> = match &a.action {
+            crate::model::scenario::Action::ServiceCreate { spec } => vec![&**spec],
+            crate::model::scenario::Action::StackDeploy(deploy) => deploy.services.iter().collect(),
+            _ => Vec::new(),
+        };
+        for spec in created {
+            if !out.iter().any(|s| s.name == spec.name) {
+                out.push(spec.clone());
+            }
         }
     }
     for s in &record.strategies {

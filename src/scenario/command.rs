@@ -5,15 +5,15 @@ use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
     AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, constraint, error, label,
-    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch,
-    value,
+    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, parse_retries,
+    positive_duration, secret_source, switch, value,
 };
-use crate::scenario::{normalize_image, shell, stdin_feed, suggest};
+use crate::scenario::{normalize_image, shell, stdin_feed, suggest, task_flags};
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
 docker node update --availability active|pause|drain NODE, docker node rm [--force] NODE..., docker kill [--signal KILL|TERM] SERVICE.SLOT..., \
-docker secret create|rm|ls|inspect";
+docker secret create|rm|ls|inspect, docker stack deploy -c FILE [--prune] STACK";
 
 /// Parses one command line into the actions it performs.
 /// Whatever is fed to standard input (`echo V |`, `<<< V`, a heredoc) is cut off first, by the
@@ -72,45 +72,39 @@ const UPDATE_FLAGS: &[Flag] = &[
     switch("rollback", None),
     switch("detach", Some('d')),
     switch("quiet", Some('q')),
+    value("health-cmd"),
+    value("health-interval"),
+    value("health-timeout"),
+    value("health-retries"),
+    value("health-start-period"),
+    value("health-start-interval"),
+    switch("no-healthcheck", None),
+    value("publish-add"),
+    value("publish-rm"),
+    value("env-add"),
+    value("env-rm"),
+    value("container-label-add"),
+    value("container-label-rm"),
+    value("mount-add"),
+    value("mount-rm"),
+    value("config-add"),
+    value("config-rm"),
+    value("placement-pref-add"),
+    value("placement-pref-rm"),
+    value("args"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
+    Flag { long: "user", short: Some('u'), arity: Arity::Value },
+    Flag { long: "workdir", short: Some('w'), arity: Arity::Value },
+    value("stop-signal"),
 ];
 
 /// Real `docker service update` flags the simulator does not model: refused with a clear
 /// message instead of "unknown flag".
-const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
-    "args",
-    "config-add",
-    "config-rm",
-    "container-label-add",
-    "container-label-rm",
-    "env-add",
-    "env-rm",
-    "health-cmd",
-    "health-interval",
-    "health-retries",
-    "health-start-interval",
-    "health-start-period",
-    "health-timeout",
-    "limit-cpu",
-    "limit-memory",
-    "mount-add",
-    "mount-rm",
-    "network-add",
-    "network-rm",
-    "no-healthcheck",
-    "placement-pref-add",
-    "placement-pref-rm",
-    "publish-add",
-    "publish-rm",
-    "reserve-cpu",
-    "reserve-memory",
-    "restart-condition",
-    "restart-delay",
-    "restart-max-attempts",
-    "restart-window",
-    "user",
-    "with-registry-auth",
-    "workdir",
-];
+const UNMODELLED_UPDATE_FLAGS: &[&str] =
+    &["network-add", "network-rm", "restart-condition", "restart-delay", "restart-max-attempts", "restart-window"];
 
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     let parsed =
@@ -122,6 +116,9 @@ fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<Co
         if let Err(e) = apply_update_flag(&mut update, flag, value) {
             errors.push(e);
         }
+    }
+    if update.health.disable && update.health.sets_any() {
+        errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }
     if update.rollback_now && parsed.flags.iter().any(|(f, _)| !matches!(*f, "rollback" | "detach" | "quiet")) {
         errors.push(error("other flags may not be combined with --rollback", None));
@@ -159,6 +156,16 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "constraint-rm" => u.constraint_rm.push(constraint(flag, value)?),
         "log-driver" => u.log_driver = Some(value.to_string()),
         "log-opt" => u.log_opt.push(label(flag, value)?),
+        "no-healthcheck" => u.health.disable = parse_bool(flag, value)?,
+        "health-cmd" => u.health.cmd = Some(value.to_string()),
+        "health-interval" => u.health.interval = Some(positive_duration(flag, value)?),
+        "health-timeout" => u.health.timeout = Some(positive_duration(flag, value)?),
+        "health-start-period" => u.health.start_period = Some(positive_duration(flag, value)?),
+        "health-start-interval" => u.health.start_interval = Some(positive_duration(flag, value)?),
+        "health-retries" => u.health.retries = Some(parse_retries(flag, value)?),
+        "publish-add" => u.publish_add.extend(task_flags::publish(flag, value)?),
+        "publish-rm" => u.publish_rm.extend(task_flags::publish(flag, value)?),
+        f if task_flags::UPDATE_TASK_FLAGS.contains(&f) => u.task_edits.push(task_flags::edit(flag, f, value)?),
         // The registry credentials go with the spec's pull options, which swarmkit ignores
         // when judging a task that has its image already (`IsTaskDirty`): no task changes.
         "with-registry-auth" => {
@@ -394,7 +401,14 @@ mod tests {
         let nodes = vec!["node-1".to_string(), "node-2".to_string()];
         parse(
             line,
-            Names { services: &services(), nodes: &nodes, managers: &nodes[..1], base_dir: std::path::Path::new(".") },
+            Names {
+                services: &services(),
+                nodes: &nodes,
+                managers: &nodes[..1],
+                base_dir: std::path::Path::new("."),
+                stack: "web",
+                stack_deployed: &[],
+            },
         )
     }
 
@@ -501,7 +515,7 @@ mod tests {
         assert_eq!(first_error("docker service update web_web --image").message, "flag needs an argument: --image");
         assert!(first_error("docker service update -x web_web").message.contains("unknown shorthand flag: 'x'"));
         assert!(first_error("docker service update --replicas 2 web_agent").message.contains("replicated"));
-        assert!(first_error("docker service update --env-add A=1 web_web").message.contains("not simulated"));
+        assert!(first_error("docker service update --network-add net web_web").message.contains("not simulated"));
         let e = first_error("docker node update --availability drian node-3");
         assert_eq!(e.message, "no such node: node-3");
         assert_eq!(
@@ -515,6 +529,96 @@ mod tests {
                 .message
                 .contains("between 0 and 1")
         );
+    }
+
+    #[test]
+    fn every_task_spec_flag_makes_the_tasks_dirty_and_service_flags_do_not() {
+        let dirty = [
+            "--env-add A=1",
+            "--env-rm A",
+            "--args '--port 81'",
+            "--container-label-add tier=web",
+            "--container-label-rm tier",
+            "--mount-add type=volume,source=data,target=/data",
+            "--mount-rm /data",
+            "--constraint-add node.role==worker",
+            "--placement-pref-add spread=node.labels.zone",
+            "--placement-pref-rm spread=node.labels.zone",
+            "--reserve-cpu 0.5",
+            "--reserve-memory 256m",
+            "--limit-cpu 1",
+            "--limit-memory 1g",
+            "--health-cmd 'curl -f http://localhost/'",
+            "--health-interval 5s",
+            "--health-timeout 2s",
+            "--health-retries 5",
+            "--health-start-period 30s",
+            "--no-healthcheck",
+            "--config-add source=app,target=/etc/app.conf",
+            "--config-rm app",
+            "--publish-add 8080:80",
+            "--publish-rm 80",
+            "--stop-signal SIGQUIT",
+            "-u 1000",
+            "--workdir /srv",
+            "--log-driver json-file",
+            "--force",
+        ];
+        for flags in dirty {
+            assert!(update(&format!("docker service update {flags} web_web")).touches_tasks(), "{flags}");
+        }
+        for flags in ["--label-add a=b", "--replicas 3", "--update-parallelism 2", "--with-registry-auth", "-d"] {
+            assert!(!update(&format!("docker service update {flags} web_web")).touches_tasks(), "{flags}");
+        }
+    }
+
+    #[test]
+    fn task_flag_mistakes_have_dockers_messages() {
+        let m = |line: &str| first_error(line).message;
+        assert_eq!(
+            m("docker service update --no-healthcheck --health-interval 5s web_web"),
+            "--no-healthcheck conflicts with --health-* options"
+        );
+        assert_eq!(
+            m("docker service update --health-interval -5s web_web"),
+            "invalid argument \"-5s\" for \"--health-interval\" flag: duration cannot be negative"
+        );
+        assert!(m("docker service update --health-retries x web_web").contains("--health-retries"));
+        assert_eq!(
+            m("docker service update --publish-add 80:http web_web"),
+            "invalid argument \"80:http\" for \"--publish-add\" flag: Invalid containerPort: http"
+        );
+        assert_eq!(
+            m("docker service update --env-add =1 web_web"),
+            "invalid argument \"=1\" for \"--env-add\" flag: invalid environment variable: =1"
+        );
+        assert!(m("docker service update --mount-add type=bind,source=/x web_web").ends_with("target is required"));
+        assert!(m("docker service update --limit-memory 1q web_web").ends_with("invalid suffix: 'q'"));
+        assert!(
+            m("docker service update --reserve-cpu half web_web")
+                .ends_with("failed to parse half as a rational number")
+        );
+        assert!(
+            m("docker service update --placement-pref-add binpack=x web_web")
+                .ends_with("unsupported placement preference binpack (only spread is supported)")
+        );
+        assert!(m("docker service update --config-add target=/x web_web").ends_with("source is required"));
+    }
+
+    #[test]
+    fn the_tutorials_create_with_publish_runs() {
+        let actions = run("docker service create --name web --secret sample-secret --publish 8000:8000 \
+                           fundamentalsofdocker/whoami:latest")
+        .unwrap();
+        let Action::ServiceCreate { spec } = &actions[0] else { panic!("not a create: {actions:?}") };
+        assert_eq!(spec.task.networks, ["ingress"], "a published port joins the routing mesh");
+        assert!(spec.task.extra.keys().any(|k| k.starts_with("cli.publish.")));
+        let Action::ServiceCreate { spec } =
+            &run("docker service create --name h -p published=8080,target=80,mode=host nginx").unwrap()[0]
+        else {
+            panic!("not a create")
+        };
+        assert_eq!((spec.task.host_ports.as_slice(), spec.task.networks.len()), (&[8080][..], 0));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! `docker service create [OPTIONS] IMAGE [COMMAND] [ARG...]` in a timeline: the flags that
 //! shape what the simulator models (name, replicas, mode, labels, update and rollback configs,
-//! health check, restart policy, constraints, secrets, grace period), parsed with the CLI's
+//! health check, restart policy, constraints, secrets, grace period, published ports; and the
+//! task-spec flags of `task_flags.rs`), parsed with the CLI's
 //! rules into a full service spec with docker's defaults for the rest.
 
 use crate::model::scenario::{Action, UpdateConfigPatch};
@@ -11,7 +12,7 @@ use crate::scenario::docker_cli::{
     Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, constraint, error, label, parse_args_until,
     parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
 };
-use crate::scenario::normalize_image;
+use crate::scenario::{normalize_image, task_flags};
 
 /// Besides [`CONFIG_FLAGS`].
 const CREATE_FLAGS: &[Flag] = &[
@@ -38,6 +39,16 @@ const CREATE_FLAGS: &[Flag] = &[
     Flag { long: "publish", short: Some('p'), arity: Arity::Value },
     value("network"),
     value("container-label"),
+    value("mount"),
+    value("config"),
+    value("placement-pref"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
+    Flag { long: "user", short: Some('u'), arity: Arity::Value },
+    Flag { long: "workdir", short: Some('w'), arity: Arity::Value },
+    value("stop-signal"),
     switch("with-registry-auth", None),
     switch("detach", Some('d')),
     switch("quiet", Some('q')),
@@ -47,7 +58,6 @@ const CREATE_FLAGS: &[Flag] = &[
 const UNMODELLED: &[&str] = &[
     "cap-add",
     "cap-drop",
-    "config",
     "credential-spec",
     "dns",
     "endpoint-mode",
@@ -58,21 +68,12 @@ const UNMODELLED: &[&str] = &[
     "hostname",
     "init",
     "isolation",
-    "limit-cpu",
-    "limit-memory",
     "log-driver",
     "log-opt",
-    "mount",
-    "placement-pref",
     "read-only",
-    "reserve-cpu",
-    "reserve-memory",
-    "stop-signal",
     "sysctl",
     "tty",
     "ulimit",
-    "user",
-    "workdir",
 ];
 
 /// Parses `docker service create` (the words after `create`).
@@ -107,6 +108,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
     let (mut update, mut rollback) = (UpdateConfigPatch::default(), UpdateConfigPatch::default());
     let mut health = HealthConfig::default();
     let (mut health_set, mut no_health, mut global, mut replicas) = (false, false, false, None);
+    let mut ports = Vec::new();
     for (flag, v) in &parsed.flags {
         let result = match *flag {
             "name" => {
@@ -134,17 +136,11 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
                 }
                 Ok(())
             }
-            "env" | "container-label" | "with-registry-auth" => {
-                let entry = spec.task.extra.entry((*flag).to_string()).or_default();
-                entry.push_str(v);
-                entry.push(';');
-                Ok(())
-            }
-            "detach" | "quiet" => Ok(()),
-            "publish" => {
-                let hint = "Swarm refuses a port another service publishes, so blue-green and canary services do not \
-                            publish one: route requests to them with labels (deploysim.route, deploysim.weight; see docs/scenario-format.md)";
-                Err(error(format!("flag --publish {v} is not simulated"), Some(hint.into())))
+            // Registry credentials go with the pull options, which no task compares.
+            "detach" | "quiet" | "with-registry-auth" => Ok(()),
+            "publish" => task_flags::publish(flag, v).map(|p| ports.extend(p)),
+            f if let Some((_, kind)) = task_flags::CREATE_TASK_FLAGS.iter().find(|(c, _)| *c == f) => {
+                task_flags::edit(f, kind, v).map(|e| e.apply(&mut spec.task.extra))
             }
             f if f.starts_with("health-") => {
                 health_set = true;
@@ -163,6 +159,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
     }
     update.apply_to(&mut spec.update);
     rollback.apply_to(&mut spec.rollback);
+    crate::model::scenario::apply_ports(&mut spec.task, &ports, &[]);
     if no_health && health_set {
         errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }
@@ -233,8 +230,14 @@ mod tests {
 
     fn create(line: &str) -> Result<ServiceSpec, Vec<CommandError>> {
         let nodes = vec!["node-1".to_string()];
-        let names =
-            Names { services: &services(), nodes: &nodes, managers: &nodes[..1], base_dir: std::path::Path::new(".") };
+        let names = Names {
+            services: &services(),
+            nodes: &nodes,
+            managers: &nodes[..1],
+            base_dir: std::path::Path::new("."),
+            stack: "web",
+            stack_deployed: &[],
+        };
         parse(line, names).map(|mut a| match a.remove(0) {
             Action::ServiceCreate { spec } => *spec,
             other => panic!("not a create: {other:?}"),
@@ -278,13 +281,9 @@ mod tests {
         assert!(e.message.contains("needs --name") && e.hint.unwrap().contains("--name"));
         let e = first("docker service create --name web_web nginx");
         assert_eq!(e.message, "service web_web already exists");
-        let e = first("docker service create --name g -p 8080:80 nginx");
-        assert!(
-            e.message.contains("--publish 8080:80 is not simulated") && e.hint.unwrap().contains("deploysim.route")
-        );
         let e = first("docker service create --name g --label deploysim.weight=ten nginx");
         assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
-        assert!(first("docker service create --name g --limit-cpu 1 nginx").message.contains("not simulated"));
+        assert!(first("docker service create --name g --cap-add NET_ADMIN nginx").message.contains("not simulated"));
         assert!(
             first("docker service create --name g --no-healthcheck --health-cmd x nginx").message.contains("conflicts")
         );

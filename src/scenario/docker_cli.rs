@@ -36,6 +36,11 @@ pub struct Names<'a> {
     pub managers: &'a [String],
     /// The scenario file's folder (relative secret files are read from it).
     pub base_dir: &'a std::path::Path,
+    /// The scenario's stack (`x-simulation.stack`).
+    pub stack: &'a str,
+    /// The services its `docker stack deploy` created at t = 0 (none when it was deployed with
+    /// `docker service create`): a timeline deploy of the same stack starts from them.
+    pub stack_deployed: &'a [String],
 }
 
 /// Why a command was refused, with a hint when one helps.
@@ -228,6 +233,21 @@ pub(super) fn parse_replicas(flag: &str, value: &str) -> Result<u64, CommandErro
         return Err(invalid(flag, value, format!("more than deploysim's limit of {MAX_REPLICAS} replicas"), None));
     }
     Ok(n)
+}
+
+/// `PositiveDurationOpt` (the `--health-*` durations): a Go duration, not negative.
+pub(super) fn positive_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {
+    if value.trim_start().starts_with('-') {
+        return Err(invalid(flag, value, "duration cannot be negative", None));
+    }
+    parse_duration(flag, value)
+}
+
+/// `--health-retries`: pflag's int.
+pub(super) fn parse_retries(flag: &str, value: &str) -> Result<u32, CommandError> {
+    value
+        .parse::<u32>()
+        .map_err(|_| invalid(flag, value, format!("strconv.ParseInt: parsing {value:?}: invalid syntax"), None))
 }
 
 pub(super) fn parse_duration(flag: &str, value: &str) -> Result<crate::time::SimDuration, CommandError> {

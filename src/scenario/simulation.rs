@@ -432,6 +432,9 @@ pub(super) fn created_services(timeline: &Yaml) -> Vec<ServiceRef> {
 
 fn run(c: &mut Checker<'_>, v: &Yaml, path: &Path, names: Names<'_>) -> (Vec<Action>, String) {
     let Some(line) = c.string(v, path) else { return (Vec::new(), String::new()) };
+    if let Some(deploy) = super::stack_deploy::parse(c, &line, path, names) {
+        return deploy;
+    }
     match command::parse(&line, names) {
         // The logged text (events, reports, ps, JUnit, JSON) never holds what is fed to
         // standard input: it is secret material whatever the command.

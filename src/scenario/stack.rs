@@ -387,6 +387,11 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
         None => empty,
     };
     let d = deploy_settings(c, deploy, &deploy_path);
+    // The task-spec parts of `deploy` the simulation does not read (`TaskTemplate.Resources`,
+    // placement preferences, the endpoint mode): a change of them still replaces tasks.
+    for (key, v) in deploy_task_extras(deploy) {
+        task.extra.insert(key, v);
+    }
     task.restart = d.restart;
     task.placement = d.placement;
     ServiceSpec {
@@ -508,6 +513,23 @@ fn extra_settings(entries: &Entries) -> BTreeMap<String, String> {
         .filter(|(k, _)| !MODELLED_KEYS.contains(&k.as_str()) && !UNSUPPORTED_IN_SWARM.contains(&k.as_str()))
         .map(|(k, v)| (k.clone(), v.render()))
         .collect()
+}
+
+/// `deploy.resources`, `deploy.placement.preferences` and `deploy.endpoint_mode`, rendered
+/// (swarmkit's `IsTaskDirty` compares the task spec and the endpoint spec).
+fn deploy_task_extras(deploy: &Entries) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for key in ["resources", "endpoint_mode"] {
+        if let Some(v) = get(deploy, key) {
+            out.push((format!("deploy.{key}"), v.render()));
+        }
+    }
+    if let Some(Yaml::Map(p)) = get(deploy, "placement")
+        && let Some(v) = get(p, "preferences")
+    {
+        out.push(("deploy.placement.preferences".to_string(), v.render()));
+    }
+    out
 }
 
 struct Deploy {

@@ -46,6 +46,9 @@ pub(crate) struct Manager {
     updates: UpdateSupervisor,
     secrets: SecretStore,
     recorder: Recorder,
+    /// Services a timeline `docker stack deploy` created, and their stack (the
+    /// `com.docker.stack.namespace` label docker/cli puts on them, which `--prune` lists by).
+    stack_created: std::collections::BTreeMap<String, String>,
 }
 
 impl Manager {
@@ -59,6 +62,7 @@ impl Manager {
             updates: UpdateSupervisor::default(),
             secrets: SecretStore::new(&scenario.secrets),
             recorder: Recorder::default(),
+            stack_created: std::collections::BTreeMap::new(),
         }
     }
 

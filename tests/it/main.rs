@@ -21,6 +21,7 @@ mod races;
 mod report_atomic;
 mod scheduler_index;
 mod secret_leak;
+mod stack_deploy;
 mod strategies;
 mod swarmkit;
 mod sweep_shards;

@@ -7,7 +7,7 @@
 use crate::model::cluster::Availability;
 use crate::model::record::UpdateState;
 use crate::model::route::{RouteState, backends};
-use crate::model::scenario::{Action, ContainerRef, ServiceUpdate};
+use crate::model::scenario::{Action, ContainerRef, ServiceUpdate, StackDeploy};
 use crate::model::spec::{ServiceMode, ServiceSpec};
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 use crate::model::traffic::TrafficSpec;
@@ -56,6 +56,13 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     for (key, value) in &u.log_opt {
         spec.task.extra.insert(format!("log-opt.{key}"), value.clone());
     }
+    apply_health(&mut spec.task, &u.health);
+    // `--env-add/rm`, `--mount-add/rm`, `--user`, …: part of the task spec, nothing the
+    // simulation reads; docker/cli applies each flag's additions, then its removals.
+    for edit in &u.task_edits {
+        edit.apply(&mut spec.task.extra);
+    }
+    crate::model::scenario::apply_ports(&mut spec.task, &u.publish_add, &u.publish_rm);
     // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());
@@ -64,6 +71,33 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
         spec.labels.remove(key);
     }
     spec
+}
+
+/// docker/cli `updateHealthcheck`: `--no-healthcheck` sets the test to `NONE`; any other
+/// `--health-*` flag edits the service's check (starting from an empty one, which keeps the
+/// image's test and defaults for what it does not set; a `NONE` test is cleared first).
+fn apply_health(task: &mut crate::model::spec::TaskSpec, h: &crate::model::scenario::HealthPatch) {
+    use crate::model::spec::{HealthConfig, Healthcheck};
+    if h.disable {
+        task.healthcheck = Some(Healthcheck::Disabled);
+        return;
+    }
+    if !h.sets_any() {
+        return;
+    }
+    let mut config = match &task.healthcheck {
+        Some(Healthcheck::Check(c)) if c.test.first().is_none_or(|t| t != "NONE") => c.clone(),
+        _ => HealthConfig::default(),
+    };
+    if let Some(cmd) = &h.cmd {
+        config.test = if cmd.is_empty() { Vec::new() } else { vec!["CMD-SHELL".to_string(), cmd.clone()] };
+    }
+    config.interval = h.interval.or(config.interval);
+    config.timeout = h.timeout.or(config.timeout);
+    config.retries = h.retries.or(config.retries);
+    config.start_period = h.start_period.or(config.start_period);
+    config.start_interval = h.start_interval.or(config.start_interval);
+    task.healthcheck = Some(Healthcheck::Check(config));
 }
 
 /// What a rollout controller watches of a service.
@@ -110,6 +144,7 @@ impl Manager {
                 self.manual_rollback(sid, io)
             }
             Action::ServiceCreate { spec } => self.service_create(spec, io),
+            Action::StackDeploy(deploy) => self.stack_deploy(deploy, cluster, io),
             Action::ServiceRm { service } => {
                 let sid = named(self, service)?;
                 self.service_rm(sid, cluster, io)
@@ -249,8 +284,23 @@ impl Manager {
         if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
             return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());
         }
-        let touches_task = u.touches_tasks();
-        if let Some(image) = &u.image {
+        self.submit_spec(sid, spec, u.touches_tasks(), u.image.as_ref(), cluster, io);
+        Ok(())
+    }
+
+    /// `UpdateService` with `spec`: `touches_task` says whether the command asked for new
+    /// tasks (which tasks the reports count as "new" follows it); `image` is the image it
+    /// names, recorded as the service's new version.
+    fn submit_spec(
+        &mut self,
+        sid: ServiceId,
+        spec: ServiceSpec,
+        touches_task: bool,
+        image: Option<&String>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        if let Some(image) = image {
             let name = self.store.service(sid).name.to_string();
             self.recorder.image_change(io.now(), name, image.clone());
         }
@@ -262,7 +312,72 @@ impl Manager {
             }
         }
         io.q.at(io.now(), Event::Reconcile { service: sid });
+    }
+
+    /// `docker stack deploy` (docker/cli `deployCompose`): with `--prune`, the stack's services
+    /// the file no longer has are removed first (`pruneServices`); the file's secrets that do
+    /// not exist are created (`createSecrets`; an existing one is left as it is); then each
+    /// service is updated if the stack has it, else created (`deployServices`). An update
+    /// submits the whole converted spec, keeping the service's `ForceUpdate` counter (stack
+    /// deploy has no `--force`), so only a changed task spec replaces tasks (`IsTaskDirty`), under
+    /// the new `update_config`; an identical spec still resets UpdateStatus and replaces
+    /// nothing. docker/cli takes the services in Go map order; here in file order, all in the
+    /// same instant. The first refusal stops the deploy, as it stops the CLI.
+    fn stack_deploy(&mut self, deploy: &StackDeploy, cluster: ClusterView<'_>, io: &mut Io<'_>) -> Result<(), String> {
+        let members = self.stack_members(deploy);
+        if deploy.prune {
+            for name in members.iter().filter(|m| !deploy.services.iter().any(|s| s.name == **m)) {
+                if let Some(sid) = self.live_service(name) {
+                    self.service_rm(sid, cluster, io)?;
+                }
+            }
+        }
+        for secret in &deploy.secrets {
+            if !secret.external && self.secrets.missing([secret.name.as_str()]).is_some() {
+                self.secret_create(secret, io.now())
+                    .map_err(|e| format!("failed to create secret {}: {e}", secret.name))?;
+            }
+        }
+        for spec in &deploy.services {
+            match self.live_service(&spec.name).filter(|_| members.contains(&spec.name)) {
+                Some(sid) => {
+                    if let Some(missing) = self.secrets.missing(spec.task.secrets.iter().map(|s| s.source.as_str())) {
+                        return Err(format!(
+                            "failed to update service {}: Error response from daemon: secret not found: {missing}",
+                            spec.name
+                        ));
+                    }
+                    let current = self.store.service(sid).spec();
+                    let mut new = spec.clone();
+                    new.task.force_update = current.task.force_update;
+                    let changed_task = new.task != current.task;
+                    let image = (new.task.image != current.task.image).then(|| new.task.image.clone());
+                    self.submit_spec(sid, new, changed_task, image.as_ref(), cluster, io);
+                }
+                None => {
+                    self.service_create(spec, io)
+                        .map_err(|e| format!("failed to create service {}: {e}", spec.name))?;
+                    self.stack_created.insert(spec.name.clone(), deploy.stack.clone());
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The live services of the deploy's stack (docker/cli `getStackServices`, by the
+    /// namespace label): those the scenario's stack deployed, and those earlier deploys created.
+    fn stack_members(&self, deploy: &StackDeploy) -> Vec<String> {
+        let created = self.stack_created.iter().filter(|(_, stack)| **stack == deploy.stack).map(|(name, _)| name);
+        let mut out: Vec<String> = deploy
+            .initial_members
+            .iter()
+            .chain(created)
+            .filter(|name| self.live_service(name).is_some())
+            .cloned()
+            .collect();
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// `docker service rollback` / `--rollback`: swap Spec and PreviousSpec.

@@ -25,6 +25,8 @@ mod validate;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_locations;
+#[cfg(test)]
 mod tests_validation;
 
 use std::collections::BTreeSet;

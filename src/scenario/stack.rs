@@ -237,7 +237,7 @@ fn top_level_secrets(
             true,
             &[],
         );
-        let external = matches!(get(e, "external"), Some(Yaml::Bool(true)));
+        let external = c.optional(e, &spath, "external", Checker::bool).unwrap_or(false);
         let explicit = c.optional(e, &spath, "name", Checker::string);
         let name_path = if explicit.is_some() { spath.key("name") } else { spath.clone() };
         let name = explicit.unwrap_or_else(|| if external { key.clone() } else { format!("{stack}_{key}") });
@@ -761,6 +761,16 @@ fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<crate::mode
                     if let Some(t) = c.optional(e, &ipath, "target", Checker::string) {
                         r.target = t;
                     }
+                    // docker/cli's schema types uid and gid as strings (`uid: "103"`).
+                    if let Some(uid) = c.optional(e, &ipath, "uid", owner_id) {
+                        r.uid = uid;
+                    }
+                    if let Some(gid) = c.optional(e, &ipath, "gid", owner_id) {
+                        r.gid = gid;
+                    }
+                    if let Some(mode) = c.optional(e, &ipath, "mode", Checker::file_mode) {
+                        r.mode = mode;
+                    }
                     refs.push(r);
                 }
             }
@@ -768,4 +778,20 @@ fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<crate::mode
         }
     }
     Some(refs)
+}
+
+/// A long-syntax `uid`/`gid`: a string, as docker/cli's compose schema types them (an unquoted
+/// number fails its validation with "must be a string").
+fn owner_id(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<String> {
+    match v {
+        Yaml::Str(s) => Some(s.clone()),
+        Yaml::Int(i) => {
+            c.error(path, "must be a string", Some(format!("quote it: \"{i}\"")));
+            None
+        }
+        other => {
+            c.error(path, "must be a string", Some(format!("found {}", other.kind())));
+            None
+        }
+    }
 }

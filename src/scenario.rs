@@ -10,6 +10,7 @@ mod expect;
 mod gate;
 mod healthcheck;
 mod images;
+mod interpolate;
 mod locate;
 mod raw;
 mod secret_command;
@@ -25,6 +26,8 @@ mod validate;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compose;
+#[cfg(test)]
 mod tests_locations;
 #[cfg(test)]
 mod tests_validation;
@@ -33,6 +36,7 @@ use std::collections::BTreeSet;
 use std::path::Path as FsPath;
 
 pub use error::{Diagnostic, ScenarioError};
+pub use interpolate::{cli_variables, set_cli_variables};
 pub use raw::{Document, ParseError};
 
 use crate::limits::MAX_INPUT_BYTES;
@@ -181,7 +185,9 @@ fn embedded(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     let sim = get(root, "x-simulation").and_then(|v| c.entries(v, &sim_path)).unwrap_or(empty);
     c.check_keys(sim, &sim_path, simulation::EMBEDDED_KEYS, false, &[]);
     let stack_name = c.optional(sim, &sim_path, "stack", stack_name).unwrap_or_else(|| stem(path));
-    let stack = stack::read(&mut c, root, &stack_name);
+    let vars = interpolate::variables(&mut c, sim, &sim_path);
+    let compose = interpolate::apply(&mut c, root, &vars);
+    let stack = stack::read(&mut c, &compose, &stack_name);
     assemble(&mut c, sim, &sim_path, path, stack_name, stack, digest(&[text]))
 }
 
@@ -199,6 +205,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
         }
     };
     let name = c.optional(root, &sim_path, "name", stack_name);
+    let vars = interpolate::variables(&mut c, root, &sim_path);
     let stack_path = stack_file.map(|f| path.parent().unwrap_or(FsPath::new("")).join(f));
     let loaded = stack_path.as_ref().and_then(|p| read_stack(&mut c, p));
     let stack_name = name.unwrap_or_else(|| stack_path.as_deref().map(stem).unwrap_or_default());
@@ -214,7 +221,8 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
                     Some(hint.into()),
                 );
             }
-            (stack::read(&mut sc, &stack_root, &stack_name), stack_text)
+            let compose = interpolate::apply(&mut sc, &stack_root, &vars);
+            (stack::read(&mut sc, &compose, &stack_name), stack_text)
         }
         _ => (stack::Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() }, String::new()),
     };

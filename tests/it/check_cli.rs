@@ -123,3 +123,33 @@ fn every_bundled_scenario_passes_check() {
     let out = Command::new(env!("CARGO_BIN_EXE_deploysim")).args(&all).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+#[test]
+fn env_and_env_file_flags_fill_compose_variables_and_a_required_one_is_dockers_error() {
+    // Checks issue 17: `${VAR}` in a stack file takes --env-file, then --env (which wins); an
+    // unset `${VAR:?}` is Docker's interpolation error, exit 2.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = dir.path().join("app.yml");
+    std::fs::write(
+        &stack,
+        "services:\n  web:\n    image: \"web:${TAG:?need a tag}\"\n    deploy:\n      replicas: ${N}\n",
+    )
+    .expect("write");
+    let vars = dir.path().join("vars.env");
+    std::fs::write(&vars, "# defaults\nTAG=1\nN=3\n").expect("write");
+    let file = stack.display().to_string();
+    let out = deploysim(&["check", &file, "--env-file", &vars.display().to_string(), "--env", "TAG=2"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("web:2") && text.contains(" Replicas:\t3\n"), "{text}");
+    let out = deploysim(&["check", &file, "--env", "N=1"]);
+    let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("invalid interpolation format for services.web.image: \"required variable TAG is missing a value: need a tag\""),
+        "{all}"
+    );
+    assert!(all.contains("app.yml:3:5"), "{all}");
+    let out = deploysim(&["check", &file, "--env", "NO VALUE"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -1,0 +1,88 @@
+//! Loader tests for compose files as `docker stack deploy` reads them (issue 17): variable
+//! substitution, Docker's errors for it, and the casts after it.
+
+use std::path::Path;
+
+use crate::model::spec::ServiceMode;
+use crate::scenario::{load_str, load_str_with_warnings};
+
+const STACK: &str = "services:\n  web:\n    image: \"nginx:${TAG:-1.14}\"\n    deploy:\n      replicas: ${N}\n      update_config:\n        parallelism: $PAR\n    healthcheck:\n      disable: ${OFF}\n      retries: 3\n    environment:\n      PRICE: \"$$5\"\n";
+
+#[test]
+fn variables_from_x_simulation_env_are_substituted_before_types_are_checked() {
+    let text = format!(
+        "{STACK}x-simulation:\n  env:\n    N: 4\n    PAR: \"2\"\n    OFF: \"no\"\n  timeline:\n    - at: 1s\n      run: docker service update --image \"web:$HOME\" s_web\n"
+    );
+    let s = load_str(&text, Path::new("s.yml")).unwrap_or_else(|e| panic!("{e}"));
+    let web = &s.services[0];
+    assert_eq!(web.task.image, "nginx:1.14", "the default applies");
+    assert_eq!(web.mode, ServiceMode::Replicated { replicas: 4 });
+    assert_eq!(web.update.parallelism, 2);
+    assert!(matches!(web.task.healthcheck, Some(crate::model::spec::Healthcheck::Check(_))), "disable: no");
+    let env = format!("{:?}", web.task.extra);
+    assert!(env.contains("$5") && !env.contains("$$5"), "$$ is a literal $: {env}");
+}
+
+#[test]
+fn a_required_variable_that_is_unset_gets_dockers_error_at_its_value() {
+    let text = "services:\n  web:\n    image: \"nginx:${TAG:?set TAG to the release}\"\n";
+    let e = load_str(text, Path::new("s.yml")).unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!(
+        d.message,
+        "invalid interpolation format for services.web.image: \"required variable TAG is missing a value: set TAG to the release\"; you may need to escape any $ with another $"
+    );
+    assert_eq!((d.line, d.column), (Some(3), Some(5)));
+    let text = "services:\n  web:\n    image: a\n    command: [\"echo\", \"$\"]\n";
+    let e = load_str(text, Path::new("s.yml")).unwrap_err();
+    assert_eq!(
+        e.diagnostics[0].message,
+        "invalid interpolation format for services.web.command.[]: \"$\"; you may need to escape any $ with another $"
+    );
+}
+
+#[test]
+fn a_value_that_cannot_be_cast_gets_dockers_error() {
+    let text =
+        "services:\n  web:\n    image: a\n    deploy:\n      replicas: ${N}\nx-simulation:\n  env:\n    N: three\n";
+    let e = load_str(text, Path::new("s.yml")).unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!(
+        d.message,
+        "error while interpolating services.web.deploy.replicas: failed to cast to expected type: strconv.Atoi: parsing \"three\": invalid syntax"
+    );
+    assert_eq!((d.line, d.column), (Some(5), Some(7)));
+}
+
+#[test]
+fn an_unset_variable_is_blank_with_a_warning() {
+    let text = "services:\n  web:\n    image: \"nginx${SUFFIX}\"\n";
+    let (s, warnings) = load_str_with_warnings(text, Path::new("s.yml")).unwrap();
+    assert_eq!(s.services[0].task.image, "nginx:latest");
+    assert!(warnings[0].contains("The \"SUFFIX\" variable is not set. Defaulting to a blank string."), "{warnings:?}");
+    assert!(warnings[0].contains("s.yml:3:5"), "{warnings:?}");
+}
+
+#[test]
+fn a_simulation_file_gives_its_env_to_the_stack_file_it_names() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("stack.yml"), "services:\n  web:\n    image: \"web:${TAG}\"\n").unwrap();
+    let sim = dir.path().join("sim.yml");
+    std::fs::write(&sim, "stack: stack.yml\nenv:\n  TAG: \"2\"\n").unwrap();
+    let s = crate::scenario::load(&sim).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.services[0].task.image, "web:2");
+}
+
+#[test]
+fn env_files_and_flags_are_read_with_dockers_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("vars.env");
+    std::fs::write(&file, "# release\nTAG=1\n\nN=3\n").unwrap();
+    let vars = crate::scenario::cli_variables(std::slice::from_ref(&file), &["TAG=2".to_string()]).unwrap();
+    assert_eq!(vars.get("TAG").map(String::as_str), Some("2"), "--env wins over --env-file");
+    assert_eq!(vars.get("N").map(String::as_str), Some("3"));
+    let e = crate::scenario::cli_variables(&[], &["BAD KEY=1".to_string()]).unwrap_err();
+    assert!(e.contains("variable 'BAD KEY' contains whitespaces"), "{e}");
+    let e = crate::scenario::cli_variables(&[], &["HOME".to_string()]).unwrap_err();
+    assert!(e.contains("does not read variables from its own environment"), "{e}");
+}

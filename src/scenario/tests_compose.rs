@@ -86,3 +86,60 @@ fn env_files_and_flags_are_read_with_dockers_rules() {
     let e = crate::scenario::cli_variables(&[], &["HOME".to_string()]).unwrap_err();
     assert!(e.contains("does not read variables from its own environment"), "{e}");
 }
+
+/// A stack with a config `conf` (file `site.conf` when `file_bytes` is given) used by `web`.
+fn config_stack(
+    dir: &Path,
+    service_configs: &str,
+    definition: &str,
+) -> Result<crate::model::scenario::Scenario, Vec<crate::scenario::Diagnostic>> {
+    let text =
+        format!("services:\n  web:\n    image: a\n    configs:\n{service_configs}configs:\n  conf:\n{definition}");
+    let path = dir.join("app.yml");
+    std::fs::write(&path, &text).unwrap();
+    crate::scenario::load(&path).map_err(|e| e.diagnostics)
+}
+
+#[test]
+fn configs_are_named_after_the_stack_and_keep_their_long_syntax() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("site.conf"), "listen 80;\n").unwrap();
+    let s = config_stack(
+        dir.path(),
+        "      - source: conf\n        target: /etc/nginx/conf.d/site.conf\n        uid: \"101\"\n        mode: 0440\n",
+        "    file: ./site.conf\n",
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
+    let r = &s.services[0].task.configs[0];
+    assert_eq!((r.source.as_str(), r.target.as_str()), ("app_conf", "/etc/nginx/conf.d/site.conf"));
+    assert_eq!((r.uid.as_str(), r.gid.as_str(), r.mode), ("101", "0", 0o440));
+    let s = config_stack(dir.path(), "      - conf\n", "    external: true\n").unwrap();
+    assert_eq!(s.services[0].task.configs[0].source, "conf", "an external config keeps its key");
+}
+
+#[test]
+fn a_missing_config_file_or_an_undefined_config_is_an_error_at_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = config_stack(dir.path(), "      - conf\n", "    file: ./missing.conf\n").unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert_eq!(e[0].path, "configs.conf.file");
+    assert!(
+        e[0].message.starts_with("open ") && e[0].message.ends_with("missing.conf: no such file or directory"),
+        "{e:?}"
+    );
+    assert_eq!((e[0].line, e[0].column), (Some(8), Some(5)), "the file: line");
+    std::fs::write(dir.path().join("empty.conf"), "").unwrap();
+    let e = config_stack(dir.path(), "      - conf\n", "    file: ./empty.conf\n").unwrap_err();
+    assert_eq!(e[0].message, "config data must be larger than 0 and less than 1024000 bytes");
+    let e = config_stack(dir.path(), "      - other\n", "    external: true\n").unwrap_err();
+    assert_eq!(e[0].message, "service web: undefined config \"other\"");
+    assert_eq!((e[0].line, e[0].column), (Some(4), Some(5)));
+}
+
+#[test]
+fn a_changed_config_reference_changes_the_task_spec() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = config_stack(dir.path(), "      - conf\n", "    external: true\n").unwrap();
+    let b = config_stack(dir.path(), "      - source: conf\n        mode: 0400\n", "    external: true\n").unwrap();
+    assert_ne!(a.services[0].task, b.services[0].task, "a new mode replaces tasks, as swarmkit compares task specs");
+}

@@ -143,6 +143,7 @@ const DEPLOY_NESTED: &[(&str, &[&str])] = &[
 const SERVICE_NESTED: &[(&str, &[&str])] = &[("deploy", DEPLOY_KEYS), ("healthcheck", HEALTH_KEYS)];
 
 /// The services of the stack, in file order, with the names timeline commands may use.
+#[derive(Debug)]
 pub(super) struct Stack {
     /// `docker stack deploy` results.
     pub services: Vec<ServiceSpec>,

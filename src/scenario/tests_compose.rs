@@ -143,3 +143,69 @@ fn a_changed_config_reference_changes_the_task_spec() {
     let b = config_stack(dir.path(), "      - source: conf\n        mode: 0400\n", "    external: true\n").unwrap();
     assert_ne!(a.services[0].task, b.services[0].task, "a new mode replaces tasks, as swarmkit compares task specs");
 }
+
+/// Writes `files` (name, text) into a temporary folder and returns it.
+fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    dir
+}
+
+const BASE: &str = "version: \"3.8\"\nservices:\n  web:\n    image: web:1\n    environment:\n      - A=1\n      - B=2\n    secrets: [db]\n    deploy:\n      replicas: 2\n      update_config:\n        parallelism: 1\n        order: start-first\n      placement:\n        constraints: [node.role == worker]\n  api:\n    image: api:1\nsecrets:\n  db:\n    external: true\n";
+const PROD: &str = "version: \"3.8\"\nservices:\n  web:\n    image: web:${TAG}\n    environment:\n      B: \"3\"\n    secrets:\n      - source: db\n        mode: 0400\n    deploy:\n      replicas: 5\n      update_config:\n        parallelism: 2\n      placement:\n        constraints: [node.labels.zone == a]\n  cache:\n    image: redis\n";
+
+#[test]
+fn several_files_merge_as_docker_stack_deploy_merges_them() {
+    let dir = folder(&[("base.yml", BASE), ("prod.yml", PROD)]);
+    let paths = [dir.path().join("base.yml"), dir.path().join("prod.yml")];
+    let vars = [("TAG".to_string(), "2".to_string())].into_iter().collect();
+    let (stack, warnings) = super::compose::load_stack_files(&paths, "app", &vars).unwrap_or_else(|e| panic!("{e}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let names: Vec<&str> = stack.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["app_api", "app_cache", "app_web"], "merged services are sorted by name, as docker/cli's");
+    let web = &stack.services[2];
+    assert_eq!(web.task.image, "web:2", "each file is interpolated");
+    assert_eq!(web.mode, ServiceMode::Replicated { replicas: 5 });
+    assert_eq!(web.update.parallelism, 2, "the later value wins");
+    assert_eq!(web.update.order, crate::model::spec::UpdateOrder::StartFirst, "an unset key keeps the earlier value");
+    assert_eq!(web.task.placement.constraints.len(), 2, "other lists are appended");
+    assert_eq!(web.task.secrets.len(), 1, "secrets merge by source");
+    assert_eq!(web.task.secrets[0].mode, 0o400);
+    let env = format!("{:?}", web.task.extra.get("environment"));
+    assert!(env.contains("A: 1") && env.contains("B: 3"), "environment merges by name: {env}");
+}
+
+#[test]
+fn a_problem_in_a_later_file_is_shown_in_that_file_and_versions_must_match() {
+    let bad = PROD.replace("parallelism: 2", "parallelism: two");
+    let dir = folder(&[("base.yml", BASE), ("prod.yml", &bad)]);
+    let paths = [dir.path().join("base.yml"), dir.path().join("prod.yml")];
+    let vars = [("TAG".to_string(), "2".to_string())].into_iter().collect();
+    let e = super::compose::load_stack_files(&paths, "app", &vars).unwrap_err();
+    let d = &e.diagnostics[0];
+    assert_eq!(d.path, "services.web.deploy.update_config.parallelism");
+    assert!(d.file.ends_with("prod.yml"), "{d:?}");
+    assert_eq!((d.line, d.column), (Some(13), Some(9)));
+    let old = PROD.replace("\"3.8\"", "\"3.7\"");
+    let dir = folder(&[("base.yml", BASE), ("prod.yml", &old)]);
+    let paths = [dir.path().join("base.yml"), dir.path().join("prod.yml")];
+    let e = super::compose::load_stack_files(&paths, "app", &vars).unwrap_err();
+    assert_eq!(e.diagnostics[0].message, "version mismatched between two composefiles : 3.8 and 3.7");
+    assert!(e.diagnostics[0].file.ends_with("prod.yml"));
+}
+
+#[test]
+fn a_simulation_file_may_name_several_stack_files() {
+    let dir = folder(&[
+        ("base.yml", BASE),
+        ("prod.yml", PROD),
+        ("sim.yml", "stack: [base.yml, prod.yml]\nname: app\nenv:\n  TAG: \"3\"\n"),
+    ]);
+    let s = crate::scenario::load(&dir.path().join("sim.yml")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.services.len(), 3);
+    assert_eq!(s.services[2].task.image, "web:3");
+    let one = crate::scenario::load(&dir.path().join("base.yml")).unwrap();
+    assert_ne!(one.input_digest, s.input_digest, "every file is in the digest");
+}

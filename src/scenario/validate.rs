@@ -11,16 +11,20 @@ use crate::time::{SimDuration, parse_go_duration};
 
 /// A file being read: its name for messages and its block structure for line numbers.
 pub(super) struct Doc {
-    /// The file name as the user gave it.
+    /// The file name as the user gave it (the first one, when several files are merged: docker
+    /// stack deploy resolves relative paths from the first file's folder).
     pub file: String,
     /// Finds the lines of paths.
     pub locator: Locator,
+    /// Files merged over this one (`docker stack deploy -c a.yml -c b.yml`), in order: a path
+    /// is shown in the file that holds most of it, the later one on a tie (it won the merge).
+    pub overrides: Vec<(String, Locator)>,
 }
 
 impl Doc {
     /// Prepares `text`, read from `file`, for locating paths.
     pub(super) fn new(file: &str, text: &str) -> Doc {
-        Doc { file: file.to_string(), locator: Locator::new(text) }
+        Doc { file: file.to_string(), locator: Locator::new(text), overrides: Vec::new() }
     }
 }
 
@@ -61,16 +65,26 @@ pub(super) fn get<'v>(entries: &'v Entries, key: &str) -> Option<&'v Yaml> {
 impl<'a> Checker<'a> {
     /// A diagnostic shown as `shown` but located at `at` (e.g. the offending child key).
     pub(super) fn diagnostic(&self, shown: &Path, at: &Path, message: String, hint: Option<String>) -> Diagnostic {
-        let found = self.doc.locator.find(at);
+        let mut file = &self.doc.file;
+        let mut locator = &self.doc.locator;
+        let mut found = self.doc.locator.find_depth(at);
+        for (other_file, other) in &self.doc.overrides {
+            if let Some(hit) = other.find_depth(at)
+                && found.is_none_or(|(depth, _)| hit.0 >= depth)
+            {
+                (file, locator, found) = (other_file, other, Some(hit));
+            }
+        }
+        let found = found.map(|(_, at)| at);
         Diagnostic {
-            file: self.doc.file.clone(),
+            file: file.clone(),
             line: found.map(|(l, _)| l),
             column: found.map(|(_, c)| c),
             path: shown.to_string(),
             message,
             hint,
             // The locator's lines have whatever a `run:` feeds to standard input hidden.
-            source_line: found.and_then(|(l, _)| self.doc.locator.source_line(l)).map(str::to_string),
+            source_line: found.and_then(|(l, _)| locator.source_line(l)).map(str::to_string),
         }
     }
 

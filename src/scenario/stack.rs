@@ -156,7 +156,24 @@ pub(super) struct Stack {
 /// Checks the top-level keys and `version`, then reads every service.
 pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     let path = Path::root();
-    c.check_keys(root, &path, TOP_LEVEL_KEYS, true, &[]);
+    // `docker compose config` (Compose v2) writes a top-level `name:`, which docker/cli's v3
+    // schema refuses (moby/moby#44972). Its output is meant to load here as it is, so the key
+    // is a warning with Docker's message rather than an error.
+    let compose_name = get(root, "name").is_some();
+    if compose_name {
+        let hint = "docker compose config writes it; delete the line before docker stack deploy (the stack is \
+                    named on its command line)";
+        let message = "docker stack deploy refuses this key: (root) Additional property name is not allowed";
+        c.warn_at(&Path::root(), &path.key("name"), message, Some(hint.into()));
+    }
+    let checked: Vec<(String, Yaml)>;
+    let root_keys: &Entries = if compose_name {
+        checked = root.iter().filter(|(k, _)| k != "name").cloned().collect();
+        &checked
+    } else {
+        root
+    };
+    c.check_keys(root_keys, &path, TOP_LEVEL_KEYS, true, &[]);
     let version = get(root, "version");
     if let Some(v) = version {
         check_version(c, v, &path.key("version"));

@@ -30,6 +30,14 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Sets a variable for `${VAR}` in the compose files of every scenario loaded (KEY=VALUE,
+    /// repeatable); wins over --env-file and x-simulation.env. deploysim never reads its own
+    /// environment, so that a scenario gives the same run everywhere.
+    #[arg(long = "env", global = true, value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Reads variables for `${VAR}` from a file of KEY=VALUE lines (repeatable; `#` comments).
+    #[arg(long = "env-file", global = true, value_name = "FILE")]
+    pub env_file: Vec<std::path::PathBuf>,
 }
 
 /// Subcommands.

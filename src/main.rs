@@ -9,6 +9,13 @@ use deploysim::cli::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match deploysim::scenario::cli_variables(&cli.env_file, &cli.env) {
+        Ok(vars) => deploysim::scenario::set_cli_variables(vars),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    }
     match cli.command.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -3,6 +3,7 @@
 //! with its file, line, field path and a hint.
 
 pub mod command;
+mod compose;
 mod create_command;
 mod docker_cli;
 mod error;
@@ -10,6 +11,7 @@ mod expect;
 mod gate;
 mod healthcheck;
 mod images;
+mod interpolate;
 mod locate;
 mod raw;
 mod secret_command;
@@ -27,12 +29,17 @@ mod validate;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_compose;
+#[cfg(test)]
+mod tests_locations;
+#[cfg(test)]
 mod tests_validation;
 
 use std::collections::BTreeSet;
 use std::path::Path as FsPath;
 
 pub use error::{Diagnostic, ScenarioError};
+pub use interpolate::{cli_variables, set_cli_variables};
 pub use raw::{Document, ParseError};
 pub use stack_deploy::read_deploy;
 
@@ -182,7 +189,9 @@ fn embedded(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     let sim = get(root, "x-simulation").and_then(|v| c.entries(v, &sim_path)).unwrap_or(empty);
     c.check_keys(sim, &sim_path, simulation::EMBEDDED_KEYS, false, &[]);
     let stack_name = c.optional(sim, &sim_path, "stack", stack_name).unwrap_or_else(|| stem(path));
-    let stack = stack::read(&mut c, root, &stack_name);
+    let vars = interpolate::variables(&mut c, sim, &sim_path);
+    let compose = interpolate::apply(&mut c, root, &vars);
+    let stack = stack::read(&mut c, &compose, &stack_name);
     assemble(&mut c, sim, &sim_path, path, stack_name, stack, digest(&[text]))
 }
 
@@ -191,36 +200,79 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     let sim_path = Path::root();
     let mut c = Checker { doc, out: findings };
     c.check_keys(root, &sim_path, simulation::SEPARATE_KEYS, false, &[]);
-    let stack_file = match get(root, "stack") {
-        Some(v) => c.string(v, &sim_path.key("stack")),
+    let at = sim_path.key("stack");
+    // `stack: [base.yml, prod.yml]` is `docker stack deploy -c base.yml -c prod.yml`.
+    let stack_files: Vec<String> = match get(root, "stack") {
+        Some(Yaml::Seq(items)) if !items.is_empty() => {
+            items.iter().enumerate().filter_map(|(i, v)| c.string(v, &at.index(i))).collect()
+        }
+        Some(v) => c.string(v, &at).into_iter().collect(),
         None => {
             let hint = "a stack file needs services:; a simulation file needs stack: <path to the stack file>";
             c.error(&sim_path, "has neither services nor stack", Some(hint.into()));
-            None
+            Vec::new()
         }
     };
     let name = c.optional(root, &sim_path, "name", stack_name);
-    let stack_path = stack_file.map(|f| path.parent().unwrap_or(FsPath::new("")).join(f));
-    let loaded = stack_path.as_ref().and_then(|p| read_stack(&mut c, p));
-    let stack_name = name.unwrap_or_else(|| stack_path.as_deref().map(stem).unwrap_or_default());
-    let (stack, stack_text) = match (&stack_path, loaded) {
-        (Some(p), Some((stack_text, stack_root))) => {
-            let stack_doc = Doc::new(&p.display().to_string(), &stack_text);
-            let mut sc = Checker { doc: &stack_doc, out: c.out };
-            if get(&stack_root, "x-simulation").is_some() {
-                let hint = "move its keys into the simulation file";
-                sc.error(
-                    &Path::root().key("x-simulation"),
-                    "is not allowed in a stack file named by a simulation file",
-                    Some(hint.into()),
-                );
+    let vars = interpolate::variables(&mut c, root, &sim_path);
+    let stack_paths: Vec<std::path::PathBuf> =
+        stack_files.iter().map(|f| path.parent().unwrap_or(FsPath::new("")).join(f)).collect();
+    let stack_name = name.unwrap_or_else(|| stack_paths.first().map(|p| stem(p)).unwrap_or_default());
+    let empty = || stack::Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() };
+    let mut texts = vec![text.to_string()];
+    let stack = if stack_paths.len() > 1 {
+        let mut files = Vec::new();
+        for p in &stack_paths {
+            match read_bounded(p) {
+                Ok(t) => files.push((p.display().to_string(), t)),
+                Err(e) => {
+                    let hint = "the path is relative to the simulation file";
+                    c.error(&at, format!("cannot read stack file {}: {e}", p.display()), Some(hint.into()));
+                }
             }
-            (stack::read(&mut sc, &stack_root, &stack_name), stack_text)
         }
-        _ => (stack::Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() }, String::new()),
+        texts.extend(files.iter().map(|(_, t)| t.clone()));
+        let merged = if files.len() == stack_paths.len() { compose::merge_files(&files, &vars, c.out) } else { None };
+        match merged {
+            Some((stack_root, stack_doc)) => {
+                let mut sc = Checker { doc: &stack_doc, out: c.out };
+                check_no_simulation(&mut sc, &stack_root);
+                stack::read(&mut sc, &stack_root, &stack_name)
+            }
+            None => empty(),
+        }
+    } else {
+        let loaded = stack_paths.first().and_then(|p| read_stack(&mut c, p).map(|l| (p, l)));
+        match loaded {
+            Some((p, (stack_text, stack_root))) => {
+                let stack_doc = Doc::new(&p.display().to_string(), &stack_text);
+                let mut sc = Checker { doc: &stack_doc, out: c.out };
+                check_no_simulation(&mut sc, &stack_root);
+                let compose = interpolate::apply(&mut sc, &stack_root, &vars);
+                texts.push(stack_text);
+                stack::read(&mut sc, &compose, &stack_name)
+            }
+            None => {
+                texts.push(String::new());
+                empty()
+            }
+        }
     };
     let mut c = Checker { doc, out: findings };
-    assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&[text, &stack_text]))
+    let parts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&parts))
+}
+
+/// A stack file named by a simulation file holds no `x-simulation`.
+fn check_no_simulation(c: &mut Checker<'_>, stack_root: &Entries) {
+    if get(stack_root, "x-simulation").is_some() {
+        let hint = "move its keys into the simulation file";
+        c.error(
+            &Path::root().key("x-simulation"),
+            "is not allowed in a stack file named by a simulation file",
+            Some(hint.into()),
+        );
+    }
 }
 
 /// Reads and parses the stack file of a simulation file; problems go on its `stack:` line.

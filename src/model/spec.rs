@@ -207,6 +207,9 @@ pub struct TaskSpec {
     pub placement: Placement,
     /// Secrets the task mounts (their values never enter the simulator).
     pub secrets: Vec<crate::model::secret::SecretRef>,
+    /// Configs the task mounts (`ConfigReference`s, with the same file target fields as a
+    /// secret's; the simulated cluster mounts none, they only decide dirtiness).
+    pub configs: Vec<crate::model::secret::SecretRef>,
     /// Bumped by `docker service update --force`: makes every task dirty.
     pub force_update: u64,
     /// Labels and other container settings that only matter for dirtiness.
@@ -233,6 +236,7 @@ impl TaskSpec {
             restart: RestartPolicy::default(),
             placement: Placement::default(),
             secrets: Vec::new(),
+            configs: Vec::new(),
             force_update: 0,
             extra: BTreeMap::new(),
             host_ports: Vec::new(),

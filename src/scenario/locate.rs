@@ -90,15 +90,21 @@ impl Locator {
 
     /// 1-based (line, column) of the deepest part of `path` that can be found.
     pub(super) fn find(&self, path: &Path) -> Option<(usize, usize)> {
+        self.find_depth(path).map(|(_, at)| at)
+    }
+
+    /// [`Locator::find`] with how many segments of `path` were found: of several files merged
+    /// into one tree, the one that holds more of a path is the one that set it.
+    pub(super) fn find_depth(&self, path: &Path) -> Option<(usize, (usize, usize))> {
         let mut range = 0..self.entries.len();
-        let mut found: Option<&Entry> = None;
-        for seg in &path.0 {
+        let mut found: Option<(usize, &Entry)> = None;
+        for (depth, seg) in path.0.iter().enumerate() {
             let Some(i) = self.find_child(range.clone(), seg) else { break };
             let e = &self.entries[i];
-            found = Some(e);
+            found = Some((depth + 1, e));
             range = (i + 1)..self.block_end(i, range.end);
         }
-        found.map(|e| (e.line + 1, e.indent + 1))
+        found.map(|(depth, e)| (depth, (e.line + 1, e.indent + 1)))
     }
 
     /// The entry for `seg` among the direct children in `range` (those at the first indent).

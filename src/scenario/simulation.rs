@@ -31,6 +31,7 @@ pub(super) const SEPARATE_KEYS: &[&str] = &[
     "traffic",
     "expect",
     "strategies",
+    "env",
 ];
 
 /// Keys of `x-simulation` in a stack file: the same without `name` (`stack` is the stack name).

@@ -113,7 +113,7 @@ const DEPRECATED: &[(&str, &str)] = &[
 ];
 
 /// Keys handled below; every other accepted key only feeds `TaskSpec.extra`.
-const MODELLED_KEYS: &[&str] = &["image", "deploy", "healthcheck", "stop_grace_period", "secrets"];
+const MODELLED_KEYS: &[&str] = &["image", "deploy", "healthcheck", "stop_grace_period", "secrets", "configs"];
 
 const DEPLOY_KEYS: &[&str] = &[
     "mode",
@@ -143,6 +143,7 @@ const DEPLOY_NESTED: &[(&str, &[&str])] = &[
 const SERVICE_NESTED: &[(&str, &[&str])] = &[("deploy", DEPLOY_KEYS), ("healthcheck", HEALTH_KEYS)];
 
 /// The services of the stack, in file order, with the names timeline commands may use.
+#[derive(Debug)]
 pub(super) struct Stack {
     /// `docker stack deploy` results.
     pub services: Vec<ServiceSpec>,
@@ -155,7 +156,24 @@ pub(super) struct Stack {
 /// Checks the top-level keys and `version`, then reads every service.
 pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     let path = Path::root();
-    c.check_keys(root, &path, TOP_LEVEL_KEYS, true, &[]);
+    // `docker compose config` (Compose v2) writes a top-level `name:`, which docker/cli's v3
+    // schema refuses (moby/moby#44972). Its output is meant to load here as it is, so the key
+    // is a warning with Docker's message rather than an error.
+    let compose_name = get(root, "name").is_some();
+    if compose_name {
+        let hint = "docker compose config writes it; delete the line before docker stack deploy (the stack is \
+                    named on its command line)";
+        let message = "docker stack deploy refuses this key: (root) Additional property name is not allowed";
+        c.warn_at(&Path::root(), &path.key("name"), message, Some(hint.into()));
+    }
+    let checked: Vec<(String, Yaml)>;
+    let root_keys: &Entries = if compose_name {
+        checked = root.iter().filter(|(k, _)| k != "name").cloned().collect();
+        &checked
+    } else {
+        root
+    };
+    c.check_keys(root_keys, &path, TOP_LEVEL_KEYS, true, &[]);
     let version = get(root, "version");
     if let Some(v) = version {
         check_version(c, v, &path.key("version"));
@@ -166,7 +184,14 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     }
     let mut out = Stack { services: Vec::new(), refs: Vec::new(), secrets: Vec::new() };
     let keys = match get(root, "secrets") {
-        Some(v) => top_level_secrets(c, v, &path.key("secrets"), stack, &mut out.secrets),
+        Some(v) => top_level_secrets(c, v, &path.key("secrets"), stack, Kind::Secret, &mut out.secrets),
+        None => BTreeMap::new(),
+    };
+    // Configs are declared and checked as Docker checks them; the simulated cluster keeps no
+    // config objects (their values never matter to a rollout), only the references in each
+    // task spec, which make a task dirty when they change.
+    let config_keys = match get(root, "configs") {
+        Some(v) => top_level_secrets(c, v, &path.key("configs"), stack, Kind::Config, &mut Vec::new()),
         None => BTreeMap::new(),
     };
     let services_path = path.key("services");
@@ -189,7 +214,8 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         // A service with errors is still listed, so that commands naming it do not add
         // misleading "no such service" errors.
         let mut spec = service(c, entries, &spath, &format!("{stack}_{name}"));
-        resolve_secret_refs(c, &mut spec, &keys, &spath, name);
+        resolve_secret_refs(c, &mut spec.task.secrets, &keys, &spath, name, Kind::Secret);
+        resolve_secret_refs(c, &mut spec.task.configs, &config_keys, &spath, name, Kind::Config);
         let global = spec.mode == ServiceMode::Global;
         out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global, in_stack: true });
         out.services.push(spec);
@@ -215,7 +241,47 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
     out
 }
 
-/// Top-level `secrets:`: `file` (its size is measured, its content never kept), `external`,
+/// Secrets and configs are declared, named, sized and referenced alike (docker/cli
+/// `convert/service.go` `convertServiceSecrets`/`convertServiceConfigObjs`, swarmkit's
+/// `controlapi` `validateSecretSpec`/`validateConfigSpec`); what differs is here.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Secret,
+    Config,
+}
+
+impl Kind {
+    /// `secret` / `config`, as Docker's messages say it.
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::Secret => "secret",
+            Kind::Config => "config",
+        }
+    }
+    /// The top-level (and service) key.
+    fn key(self) -> &'static str {
+        match self {
+            Kind::Secret => "secrets",
+            Kind::Config => "configs",
+        }
+    }
+    /// The keys of a top-level definition in the compose v3 schema.
+    fn definition_keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Secret => &["file", "external", "name", "labels", "driver", "driver_opts", "template_driver"],
+            Kind::Config => &["file", "external", "name", "labels", "template_driver"],
+        }
+    }
+    /// swarmkit's size limit (`MaxSecretSize` 500 KiB, `MaxConfigSize` 1000 KiB).
+    fn max_bytes(self) -> u64 {
+        match self {
+            Kind::Secret => crate::model::secret::MAX_SECRET_BYTES,
+            Kind::Config => 1000 * 1024,
+        }
+    }
+}
+
+/// Top-level `secrets:` (or `configs:`): `file` (its size is measured, its content never kept), `external`,
 /// `name`, `labels`. Returns the stack key → Swarm name map: a stack secret is named
 /// `<stack>_<key>` unless `name:` is set; an external one is the key (or `name`).
 fn top_level_secrets(
@@ -223,6 +289,7 @@ fn top_level_secrets(
     v: &Yaml,
     path: &Path,
     stack: &str,
+    kind: Kind,
     out: &mut Vec<crate::model::secret::SecretDef>,
 ) -> BTreeMap<String, String> {
     let mut keys = BTreeMap::new();
@@ -230,14 +297,8 @@ fn top_level_secrets(
     for (key, body) in entries {
         let spath = path.key(key);
         let Some(e) = c.entries(body, &spath) else { continue };
-        c.check_keys(
-            e,
-            &spath,
-            &["file", "external", "name", "labels", "driver", "driver_opts", "template_driver"],
-            true,
-            &[],
-        );
-        let external = matches!(get(e, "external"), Some(Yaml::Bool(true)));
+        c.check_keys(e, &spath, kind.definition_keys(), true, &[]);
+        let external = c.optional(e, &spath, "external", Checker::bool).unwrap_or(false);
         let explicit = c.optional(e, &spath, "name", Checker::string);
         let name_path = if explicit.is_some() { spath.key("name") } else { spath.clone() };
         let name = explicit.unwrap_or_else(|| if external { key.clone() } else { format!("{stack}_{key}") });
@@ -245,11 +306,17 @@ fn top_level_secrets(
         if !external {
             check_secret_name(c, &name, &name_path);
             match get(e, "file") {
-                Some(v) => size_bytes = c.string(v, &spath.key("file")).and_then(|f| secret_file_size(c, &f, &spath)),
+                Some(v) => {
+                    size_bytes = c.string(v, &spath.key("file")).and_then(|f| secret_file_size(c, &f, &spath, kind))
+                }
                 None => c.error(
                     &spath,
                     "must have file or external: true",
-                    Some("e.g. file: ./secrets/db_password.txt".into()),
+                    Some(format!(
+                        "e.g. file: ./{}/{}",
+                        kind.key(),
+                        if kind == Kind::Secret { "db_password.txt" } else { "nginx.conf" }
+                    )),
                 ),
             }
         }
@@ -273,7 +340,7 @@ fn check_secret_name(c: &mut Checker<'_>, name: &str, path: &Path) {
 
 /// The size of a secret's `file:` (relative to the stack file's folder, as docker stack deploy
 /// resolves it), from its metadata: the value itself is never read.
-fn secret_file_size(c: &mut Checker<'_>, file: &str, spath: &Path) -> Option<u64> {
+fn secret_file_size(c: &mut Checker<'_>, file: &str, spath: &Path, kind: Kind) -> Option<u64> {
     let base = std::path::Path::new(&c.doc.file).parent().unwrap_or(std::path::Path::new(""));
     let full = base.join(file);
     let at = spath.key("file");
@@ -289,9 +356,9 @@ fn secret_file_size(c: &mut Checker<'_>, file: &str, spath: &Path) -> Option<u64
             return None;
         }
     };
-    let max = crate::model::secret::MAX_SECRET_BYTES;
+    let max = kind.max_bytes();
     if size == 0 || size >= max {
-        let message = format!("secret data must be larger than 0 and less than {max} bytes");
+        let message = format!("{} data must be larger than 0 and less than {max} bytes", kind.noun());
         c.error(&at, message, Some(format!("{} is {size} bytes", full.display())));
         return None;
     }
@@ -311,19 +378,21 @@ fn os_message(e: &std::io::Error) -> String {
 /// refuses an undefined key (`service web: undefined secret "x"`).
 fn resolve_secret_refs(
     c: &mut Checker<'_>,
-    spec: &mut ServiceSpec,
+    refs: &mut [crate::model::secret::SecretRef],
     keys: &BTreeMap<String, String>,
     path: &Path,
     short: &str,
+    kind: Kind,
 ) {
-    for r in &mut spec.task.secrets {
+    for r in refs {
         match keys.get(&r.source) {
             Some(name) => r.source = name.clone(),
             None => c.error(
-                &path.key("secrets"),
-                format!("service {short}: undefined secret \"{}\"", r.source),
+                &path.key(kind.key()),
+                format!("service {short}: undefined {} \"{}\"", kind.noun(), r.source),
                 Some(format!(
-                    "declare it under the top-level secrets: key ({}: {{external: true}} if it already exists)",
+                    "declare it under the top-level {}: key ({}: {{external: true}} if it already exists)",
+                    kind.key(),
                     r.source
                 )),
             ),
@@ -377,6 +446,7 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
     task.healthcheck = c.optional(entries, path, "healthcheck", healthcheck);
     task.stop_grace_period = c.optional(entries, path, "stop_grace_period", Checker::duration);
     task.secrets = c.optional(entries, path, "secrets", secrets).unwrap_or_default();
+    task.configs = c.optional(entries, path, "configs", secrets).unwrap_or_default();
     task.extra = extra_settings(entries);
     task.host_ports = c.optional(entries, path, "ports", host_ports).unwrap_or_default();
     task.networks = service_networks(c, entries, path);
@@ -766,7 +836,9 @@ fn health_test(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<String>
     }
 }
 
-/// Service `secrets`: short names or `{source, target, uid, gid, mode}`; the sources are kept.
+/// Service `secrets` (or `configs`): short names or `{source, target, uid, gid, mode}`. A
+/// config's target defaults to its source as a secret's does (docker/cli); moby mounts a
+/// relative config target at `/<target>`, a secret's at `/run/secrets/<target>`.
 fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<crate::model::secret::SecretRef>> {
     let Yaml::Seq(items) = v else {
         c.error(path, "must be a list", Some(format!("found {}", v.kind())));
@@ -783,6 +855,16 @@ fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<crate::mode
                     if let Some(t) = c.optional(e, &ipath, "target", Checker::string) {
                         r.target = t;
                     }
+                    // docker/cli's schema types uid and gid as strings (`uid: "103"`).
+                    if let Some(uid) = c.optional(e, &ipath, "uid", owner_id) {
+                        r.uid = uid;
+                    }
+                    if let Some(gid) = c.optional(e, &ipath, "gid", owner_id) {
+                        r.gid = gid;
+                    }
+                    if let Some(mode) = c.optional(e, &ipath, "mode", Checker::file_mode) {
+                        r.mode = mode;
+                    }
                     refs.push(r);
                 }
             }
@@ -790,4 +872,20 @@ fn secrets(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Vec<crate::mode
         }
     }
     Some(refs)
+}
+
+/// A long-syntax `uid`/`gid`: a string, as docker/cli's compose schema types them (an unquoted
+/// number fails its validation with "must be a string").
+fn owner_id(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<String> {
+    match v {
+        Yaml::Str(s) => Some(s.clone()),
+        Yaml::Int(i) => {
+            c.error(path, "must be a string", Some(format!("quote it: \"{i}\"")));
+            None
+        }
+        other => {
+            c.error(path, "must be a string", Some(format!("found {}", other.kind())));
+            None
+        }
+    }
 }

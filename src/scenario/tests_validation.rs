@@ -320,3 +320,49 @@ fn an_image_missing_from_a_described_set_and_an_unplaceable_service_are_warned()
     let w = warnings_of(&fine);
     assert!(!w.iter().any(|w| w.contains("not described") || w.contains("no node of")), "{w:?}");
 }
+
+/// A stack whose service mounts `db` with the long syntax `long` (indented under `- `).
+fn long_secret_stack(dir: &Path, long: &str) -> Result<crate::model::scenario::Scenario, Vec<Diagnostic>> {
+    std::fs::write(dir.join("value.txt"), b"v").unwrap();
+    let text = format!(
+        "services:\n  web:\n    image: a\n    secrets:\n      - source: db\n{long}secrets:\n  db:\n    file: ./value.txt\n    external: no\n"
+    );
+    let path = dir.join("stack.yml");
+    std::fs::write(&path, &text).unwrap();
+    crate::scenario::load(&path).map_err(|e| e.diagnostics)
+}
+
+#[test]
+fn a_long_syntax_secret_keeps_its_target_uid_gid_and_octal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = long_secret_stack(
+        dir.path(),
+        "        target: api\n        uid: \"103\"\n        gid: \"104\"\n        mode: 0400\n",
+    )
+    .unwrap();
+    let r = &s.services[0].task.secrets[0];
+    assert_eq!((r.source.as_str(), r.target.as_str()), ("stack_db", "api"));
+    assert_eq!((r.uid.as_str(), r.gid.as_str(), r.mode), ("103", "104", 0o400), "0400 is octal, as YAML 1.1 reads it");
+    assert!(!s.secrets[0].external, "external: no is YAML 1.1's false");
+    let s = long_secret_stack(dir.path(), "        mode: 288\n").unwrap();
+    assert_eq!(s.services[0].task.secrets[0].mode, 0o440, "a decimal mode is taken as written");
+    let e = long_secret_stack(dir.path(), "        uid: 103\n        mode: rw\n").unwrap_err();
+    assert_eq!(e.len(), 2, "{e:?}");
+    assert_eq!((e[0].path.as_str(), e[0].message.as_str()), ("services.web.secrets[0].uid", "must be a string"));
+    assert_eq!((e[0].line, e[0].column), (Some(6), Some(9)));
+    assert_eq!(e[0].hint.as_deref(), Some("quote it: \"103\""));
+    assert_eq!((e[1].path.as_str(), e[1].message.as_str()), ("services.web.secrets[0].mode", "must be a file mode"));
+}
+
+#[test]
+fn yaml_1_1_booleans_are_read_where_a_boolean_is_expected() {
+    for (word, disabled) in [("yes", true), ("on", true), ("Y", true), ("no", false), ("OFF", false)] {
+        let text = format!("services:\n  web:\n    image: a\n    healthcheck:\n      disable: {word}\n");
+        let s = load_str(&text, Path::new("s.yml")).unwrap_or_else(|e| panic!("{word}: {e}"));
+        let off = matches!(s.services[0].task.healthcheck, Some(crate::model::spec::Healthcheck::Disabled));
+        assert_eq!(off, disabled, "{word}");
+    }
+    let e = load_str("services:\n  web:\n    image: a\n    healthcheck:\n      disable: maybe\n", Path::new("s.yml"))
+        .unwrap_err();
+    assert_eq!(e.diagnostics[0].message, "must be a boolean");
+}

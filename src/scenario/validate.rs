@@ -11,16 +11,20 @@ use crate::time::{SimDuration, parse_go_duration};
 
 /// A file being read: its name for messages and its block structure for line numbers.
 pub(super) struct Doc {
-    /// The file name as the user gave it.
+    /// The file name as the user gave it (the first one, when several files are merged: docker
+    /// stack deploy resolves relative paths from the first file's folder).
     pub file: String,
     /// Finds the lines of paths.
     pub locator: Locator,
+    /// Files merged over this one (`docker stack deploy -c a.yml -c b.yml`), in order: a path
+    /// is shown in the file that holds most of it, the later one on a tie (it won the merge).
+    pub overrides: Vec<(String, Locator)>,
 }
 
 impl Doc {
     /// Prepares `text`, read from `file`, for locating paths.
     pub(super) fn new(file: &str, text: &str) -> Doc {
-        Doc { file: file.to_string(), locator: Locator::new(text) }
+        Doc { file: file.to_string(), locator: Locator::new(text), overrides: Vec::new() }
     }
 }
 
@@ -44,6 +48,15 @@ pub(super) struct Checker<'a> {
 /// A mapping's entries, in file order.
 pub(super) type Entries = [(String, Yaml)];
 
+/// A YAML 1.1 boolean word as gopkg.in/yaml.v2's `resolve` table lists it.
+pub(super) fn yaml11_bool(s: &str) -> Option<bool> {
+    match s {
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => Some(true),
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => Some(false),
+        _ => None,
+    }
+}
+
 /// The value of `key` in a mapping.
 pub(super) fn get<'v>(entries: &'v Entries, key: &str) -> Option<&'v Yaml> {
     entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
@@ -52,16 +65,26 @@ pub(super) fn get<'v>(entries: &'v Entries, key: &str) -> Option<&'v Yaml> {
 impl<'a> Checker<'a> {
     /// A diagnostic shown as `shown` but located at `at` (e.g. the offending child key).
     pub(super) fn diagnostic(&self, shown: &Path, at: &Path, message: String, hint: Option<String>) -> Diagnostic {
-        let found = self.doc.locator.find(at);
+        let mut file = &self.doc.file;
+        let mut locator = &self.doc.locator;
+        let mut found = self.doc.locator.find_depth(at);
+        for (other_file, other) in &self.doc.overrides {
+            if let Some(hit) = other.find_depth(at)
+                && found.is_none_or(|(depth, _)| hit.0 >= depth)
+            {
+                (file, locator, found) = (other_file, other, Some(hit));
+            }
+        }
+        let found = found.map(|(_, at)| at);
         Diagnostic {
-            file: self.doc.file.clone(),
+            file: file.clone(),
             line: found.map(|(l, _)| l),
             column: found.map(|(_, c)| c),
             path: shown.to_string(),
             message,
             hint,
             // The locator's lines have whatever a `run:` feeds to standard input hidden.
-            source_line: found.and_then(|(l, _)| self.doc.locator.source_line(l)).map(str::to_string),
+            source_line: found.and_then(|(l, _)| locator.source_line(l)).map(str::to_string),
         }
     }
 
@@ -243,15 +266,34 @@ impl<'a> Checker<'a> {
     }
 
     /// A boolean (`"true"`/`"false"` strings pass, as compose casts them).
+    /// A boolean. docker/cli reads compose files with gopkg.in/yaml.v2, a YAML 1.1 reader, where
+    /// `yes`/`no`, `on`/`off` and `y`/`n` (in any of their three casings) are booleans; the YAML
+    /// 1.2 parser here reads them as strings, so they are taken where a boolean is expected.
     pub(super) fn bool(&mut self, v: &Yaml, path: &Path) -> Option<bool> {
         match v {
             Yaml::Bool(b) => Some(*b),
-            Yaml::Str(s) if s == "true" || s == "false" => Some(s == "true"),
+            Yaml::Str(s) if yaml11_bool(s).is_some() => yaml11_bool(s),
             _ => {
                 self.error(path, "must be a boolean", Some(format!("found {}", v.kind())));
                 None
             }
         }
+    }
+
+    /// A file mode (`mode: 0400`): an integer, or digits with a leading zero, which YAML 1.1
+    /// (Docker's reader) takes as octal and the YAML 1.2 parser here leaves as a string.
+    pub(super) fn file_mode(&mut self, v: &Yaml, path: &Path) -> Option<u32> {
+        let mode = match v {
+            Yaml::Int(i) => u32::try_from(*i).ok(),
+            Yaml::Str(s) if s.len() > 1 && s.starts_with('0') => u32::from_str_radix(&s[1..], 8).ok(),
+            Yaml::Str(s) => s.parse::<u32>().ok(),
+            _ => None,
+        };
+        if mode.is_none() {
+            let hint = "write the mode in octal with a leading zero, e.g. mode: 0440 (as chmod takes it)";
+            self.error(path, "must be a file mode", Some(format!("found {}; {hint}", v.kind())));
+        }
+        mode
     }
 
     /// A Go duration string. A bare number is rejected as Docker rejects it (no unit).

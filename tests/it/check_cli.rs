@@ -123,3 +123,69 @@ fn every_bundled_scenario_passes_check() {
     let out = Command::new(env!("CARGO_BIN_EXE_deploysim")).args(&all).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
+
+#[test]
+fn env_and_env_file_flags_fill_compose_variables_and_a_required_one_is_dockers_error() {
+    // Checks issue 17: `${VAR}` in a stack file takes --env-file, then --env (which wins); an
+    // unset `${VAR:?}` is Docker's interpolation error, exit 2.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = dir.path().join("app.yml");
+    std::fs::write(
+        &stack,
+        "services:\n  web:\n    image: \"web:${TAG:?need a tag}\"\n    deploy:\n      replicas: ${N}\n",
+    )
+    .expect("write");
+    let vars = dir.path().join("vars.env");
+    std::fs::write(&vars, "# defaults\nTAG=1\nN=3\n").expect("write");
+    let file = stack.display().to_string();
+    let out = deploysim(&["check", &file, "--env-file", &vars.display().to_string(), "--env", "TAG=2"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("web:2") && text.contains(" Replicas:\t3\n"), "{text}");
+    let out = deploysim(&["check", &file, "--env", "N=1"]);
+    let all = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("invalid interpolation format for services.web.image: \"required variable TAG is missing a value: need a tag\""),
+        "{all}"
+    );
+    assert!(all.contains("app.yml:3:5"), "{all}");
+    let out = deploysim(&["check", &file, "--env", "NO VALUE"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_output_of_docker_compose_config_loads_as_it_is() {
+    // Checks issue 17: `docker compose config` (Compose v2) output — top-level name:, no version,
+    // `networks: {default: null}`, published ports as strings, secret and config files by
+    // absolute path, long-syntax modes in decimal — is a stack deploysim simulates. (Its
+    // fixture's paths are made absolute here, as compose writes them.)
+    let dir = tempfile::tempdir().expect("temp dir");
+    let source = common::repo_root().join("tests/data/compose-config");
+    for name in ["db_password.txt", "site.conf"] {
+        std::fs::copy(source.join(name), dir.path().join(name)).expect("copy");
+    }
+    let text = std::fs::read_to_string(source.join("shop.yml")).expect("fixture");
+    let folder = format!("{}/", dir.path().display());
+    std::fs::write(dir.path().join("shop.yml"), text.replace("/FIXTURE_DIR/", &folder)).expect("write");
+    let stack = dir.path().join("shop.yml").display().to_string();
+    let out = deploysim(&["check", &stack]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("(root) Additional property name is not allowed"), "Docker's refusal, as a warning: {text}");
+    let sim = dir.path().join("sim.yml");
+    std::fs::write(
+        &sim,
+        "stack: shop.yml\nname: shop\nuntil: 60s\ntimeline:\n  - at: 5s\n    run: docker service update --image registry.example.com/shop/api:1.4.3 shop_api\n",
+    )
+    .expect("write");
+    let report = dir.path().join("out");
+    let out = deploysim(&["run", &sim.display().to_string(), "--out", &report.display().to_string()]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let mounts = std::fs::read_to_string(report.join("mounts.csv")).expect("mounts.csv");
+    assert!(mounts.contains("shop_db_password,/run/secrets/db_password,1000,1000,0400\n"), "{mounts}");
+    for file in std::fs::read_dir(&report).expect("report").flatten() {
+        let bytes = std::fs::read(file.path()).expect("read");
+        assert!(!String::from_utf8_lossy(&bytes).contains("s3cr3t"), "the secret's value is never written");
+    }
+}

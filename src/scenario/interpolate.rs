@@ -129,9 +129,11 @@ fn walk(
     match value {
         Yaml::Str(s) => {
             let mut missing = Vec::new();
-            let lookup = |name: &str| {
+            // Only a plain `${VAR}` / `$VAR` left unset is worth a warning: the other forms say
+            // what an unset variable means (a default, or an error).
+            let lookup = |name: &str, plain: bool| {
                 let found = vars.get(name).cloned();
-                if found.is_none() {
+                if found.is_none() && plain {
                     missing.push(name.to_string());
                 }
                 found
@@ -250,7 +252,12 @@ fn cast(path: &[String], text: &str) -> Option<Result<Yaml, String>> {
 /// Substitutes the variables in `template` as docker/cli's `template.Substitute` does. The
 /// error is the text of Docker's `InvalidTemplateError`: the whole template for a malformed
 /// `$`, or `required variable X is missing a value: message`.
-pub(super) fn substitute(template: &str, mut lookup: impl FnMut(&str) -> Option<String>) -> Result<String, String> {
+/// `lookup(name, plain)` answers a variable's value; `plain` is true for `${VAR}` and `$VAR`,
+/// false for the forms with a default or a required message.
+pub(super) fn substitute(
+    template: &str,
+    mut lookup: impl FnMut(&str, bool) -> Option<String>,
+) -> Result<String, String> {
     let bytes = template.as_bytes();
     let mut out = String::with_capacity(template.len());
     let mut i = 0;
@@ -331,22 +338,22 @@ fn named_end(template: &str, start: usize) -> usize {
 }
 
 /// One substitution, with docker/cli's functions in its order.
-fn resolve(substitution: &str, lookup: &mut impl FnMut(&str) -> Option<String>) -> Result<String, String> {
+fn resolve(substitution: &str, lookup: &mut impl FnMut(&str, bool) -> Option<String>) -> Result<String, String> {
     if let Some((name, default)) = substitution.split_once(":-") {
-        return Ok(lookup(name).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string()));
+        return Ok(lookup(name, false).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string()));
     }
     if let Some((name, default)) = substitution.split_once('-') {
-        return Ok(lookup(name).unwrap_or_else(|| default.to_string()));
+        return Ok(lookup(name, false).unwrap_or_else(|| default.to_string()));
     }
     if let Some((name, message)) = substitution.split_once(":?") {
-        return lookup(name)
+        return lookup(name, false)
             .filter(|v| !v.is_empty())
             .ok_or_else(|| format!("required variable {name} is missing a value: {message}"));
     }
     if let Some((name, message)) = substitution.split_once('?') {
-        return lookup(name).ok_or_else(|| format!("required variable {name} is missing a value: {message}"));
+        return lookup(name, false).ok_or_else(|| format!("required variable {name} is missing a value: {message}"));
     }
-    Ok(lookup(substitution).unwrap_or_default())
+    Ok(lookup(substitution, true).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -355,7 +362,7 @@ mod tests {
 
     fn sub(template: &str) -> Result<String, String> {
         let vars: BTreeMap<&str, &str> = [("TAG", "1.2"), ("EMPTY", ""), ("n", "3")].into_iter().collect();
-        substitute(template, |k| vars.get(k).map(|v| v.to_string()))
+        substitute(template, |k, _| vars.get(k).map(|v| v.to_string()))
     }
 
     #[test]

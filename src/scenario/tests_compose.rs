@@ -64,6 +64,16 @@ fn an_unset_variable_is_blank_with_a_warning() {
 }
 
 #[test]
+fn an_unset_variable_with_a_default_is_silent() {
+    // `${VAR:-d}` and `${VAR-d}` say what an unset variable means: no warning (docker compose
+    // warns only for a plain `${VAR}`).
+    let text = "services:\n  web:\n    image: \"nginx:${TAG:-1.25}${SUFFIX-}\"\n";
+    let (s, warnings) = load_str_with_warnings(text, Path::new("s.yml")).unwrap();
+    assert_eq!(s.services[0].task.image, "nginx:1.25");
+    assert!(warnings.is_empty(), "{warnings:?}");
+}
+
+#[test]
 fn a_simulation_file_gives_its_env_to_the_stack_file_it_names() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("stack.yml"), "services:\n  web:\n    image: \"web:${TAG}\"\n").unwrap();

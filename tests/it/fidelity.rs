@@ -85,6 +85,7 @@ const CASES: &[Case] = &[
     matched("s28-stack-deploy-update", 2),
     matched("s28b-bare-update-base", 2),
     matched("s29-alternate-crash", 3),
+    matched("s30-stack-redeploy-identical", 2),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -390,6 +391,13 @@ fn s28_stack_deploy_update() {
     // A stack service: every stop waits moby's 2 s gossip delay (its task is on the stack's
     // overlay network).
     check("s28-stack-deploy-update");
+}
+
+#[test]
+fn s30_stack_redeploy_identical() {
+    // `docker stack deploy` of the same file: a service update that replaces no task and sets no
+    // UpdateStatus.
+    check("s30-stack-redeploy-identical");
 }
 
 #[test]

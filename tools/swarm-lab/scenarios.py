@@ -254,6 +254,14 @@ SCENARIOS["s28b-bare-update-base"] = S(
     expect="contrast for s28: the same BASE spec created with `docker service create` (no network) and updated with a "
            "bare `docker service update`: a parallelism-1 stop-first rolling update without the gossip-converge delay.")
 
+# ---- s30 (recorded 2026-12-06, issue 17): an identical `docker stack deploy` redeploy
+SCENARIOS["s30-stack-redeploy-identical"] = S(
+    action_kind="stack", stack=dict(name="app", action_image="websim:v1-trap"), service_name="app_web",
+    record_s=20,
+    expect="the BASE spec deployed as stack `app`; the action re-deploys the SAME file: docker/cli sends "
+           "UpdateService with an identical spec (ForceUpdate kept), swarmkit finds no dirty task: no task is "
+           "replaced and no UpdateStatus is set.")
+
 # ---- s29 (recorded 2026-12-06, second session "06b")
 SCENARIOS["s29-alternate-crash"] = S(
     replicas=4, mounts=["type=bind,src=/tmp/flags,dst=/flags"],

@@ -80,6 +80,15 @@ pub(crate) const MAX_INPUT_BYTES: u64 = 64 << 20;
 /// brackets took 13 s — so the text is checked first, with the parser's own limit.
 pub(crate) const MAX_YAML_FLOW_DEPTH: usize = 128;
 
+/// Nesting of YAML collections of any style: the loader builds its tree without recursion, but
+/// every reader after it recurses, and serde_yaml's limit (128) was the one users had.
+pub(crate) const MAX_YAML_DEPTH: usize = 128;
+
+/// Nodes that YAML aliases (`*name`) may add to a document in all. Each alias copies its
+/// anchor's whole value, so nine nested aliases of ten (the "billion laughs") would copy a
+/// billion nodes; a compose file's anchors (`x-defaults: &d`, `<<: *d`) copy a few hundred.
+pub(crate) const MAX_YAML_ALIAS_NODES: usize = 1_000_000;
+
 /// Frames of one `deploysim ps --watch` (a day of simulated time at one frame a second is
 /// 86,400): `--interval 1ns` over a minute would be 60 billion.
 pub(crate) const MAX_WATCH_FRAMES: u64 = 1_000_000;

@@ -109,9 +109,9 @@ pub fn load_str_with_warnings(text: &str, path: &FsPath) -> Result<(Scenario, Ve
 
 fn load_diagnostics(text: &str, path: &FsPath) -> Result<(Scenario, Vec<Diagnostic>), ScenarioError> {
     let file = path.display().to_string();
-    let root = parse_root(text, &file)?;
+    let (root, spans) = parse_root(text, &file)?;
     let mut findings = Findings::default();
-    let doc = Doc::new(&file, text);
+    let doc = Doc::new(&file, text, spans);
     let scenario = if get(&root, "services").is_some() {
         embedded(&doc, &root, text, path, &mut findings)
     } else {
@@ -155,11 +155,14 @@ pub fn digest(parts: &[&str]) -> String {
     format!("sha256:{hex}")
 }
 
+/// A document's top-level entries and where its keys are written.
+type ParsedRoot = (Vec<(String, Yaml)>, raw::Spans);
+
 /// Parses `text` and requires a mapping at the top.
-fn parse_root(text: &str, file: &str) -> Result<Vec<(String, Yaml)>, ScenarioError> {
+fn parse_root(text: &str, file: &str) -> Result<ParsedRoot, ScenarioError> {
     match raw::parse(text) {
-        Ok(Yaml::Map(entries)) => Ok(entries),
-        Ok(other) => {
+        Ok((Yaml::Map(entries), spans)) => Ok((entries, spans)),
+        Ok((other, _)) => {
             let message = format!("Top-level object must be a mapping, found {}", other.kind());
             Err(ScenarioError::whole_file(file, message))
         }
@@ -244,8 +247,8 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     } else {
         let loaded = stack_paths.first().and_then(|p| read_stack(&mut c, p).map(|l| (p, l)));
         match loaded {
-            Some((p, (stack_text, stack_root))) => {
-                let stack_doc = Doc::new(&p.display().to_string(), &stack_text);
+            Some((p, (stack_text, (stack_root, stack_spans)))) => {
+                let stack_doc = Doc::new(&p.display().to_string(), &stack_text, stack_spans);
                 let mut sc = Checker { doc: &stack_doc, out: c.out };
                 check_no_simulation(&mut sc, &stack_root);
                 let compose = interpolate::apply(&mut sc, &stack_root, &vars);
@@ -276,7 +279,7 @@ fn check_no_simulation(c: &mut Checker<'_>, stack_root: &Entries) {
 }
 
 /// Reads and parses the stack file of a simulation file; problems go on its `stack:` line.
-fn read_stack(c: &mut Checker<'_>, path: &FsPath) -> Option<(String, Vec<(String, Yaml)>)> {
+fn read_stack(c: &mut Checker<'_>, path: &FsPath) -> Option<(String, ParsedRoot)> {
     let at = Path::root().key("stack");
     let text = match read_bounded(path) {
         Ok(t) => t,
@@ -290,7 +293,7 @@ fn read_stack(c: &mut Checker<'_>, path: &FsPath) -> Option<(String, Vec<(String
         }
     };
     match parse_root(&text, &path.display().to_string()) {
-        Ok(root) => Some((text, root)),
+        Ok(parsed) => Some((text, parsed)),
         Err(e) => {
             c.out.errors.extend(e.diagnostics);
             None

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::scenario::error::{Diagnostic, ScenarioError};
-use crate::scenario::locate::{Locator, Path};
+use crate::scenario::locate::Path;
 use crate::scenario::raw::Yaml;
 use crate::scenario::validate::{Checker, Doc, Findings, get};
 use crate::scenario::{in_file_order, interpolate, parse_root, read_bounded, stack};
@@ -66,14 +66,14 @@ pub(super) fn merge_files(
 ) -> Option<(Vec<(String, Yaml)>, Doc)> {
     let mut merged: Option<(Vec<(String, Yaml)>, Doc)> = None;
     for (file, text) in files {
-        let root = match parse_root(text, file) {
-            Ok(root) => root,
+        let (root, spans) = match parse_root(text, file) {
+            Ok(parsed) => parsed,
             Err(e) => {
                 findings.errors.extend(e.diagnostics);
                 continue;
             }
         };
-        let doc = Doc::new(file, text);
+        let doc = Doc::new(file, text, spans);
         let mut c = Checker { doc: &doc, out: findings };
         let root = interpolate::apply(&mut c, &root, vars);
         match &mut merged {
@@ -86,7 +86,7 @@ pub(super) fn merge_files(
                     c.error_at(&Path::root(), &Path::root().key("version"), message, None);
                 }
                 merge_top_level(base, root);
-                base_doc.overrides.push((file.clone(), Locator::new(text)));
+                base_doc.overrides.push((file.clone(), doc.locator));
             }
         }
     }

@@ -22,9 +22,9 @@ pub(super) struct Doc {
 }
 
 impl Doc {
-    /// Prepares `text`, read from `file`, for locating paths.
-    pub(super) fn new(file: &str, text: &str) -> Doc {
-        Doc { file: file.to_string(), locator: Locator::new(text), overrides: Vec::new() }
+    /// Prepares `text`, read from `file` and parsed with `spans`, for locating paths.
+    pub(super) fn new(file: &str, text: &str, spans: crate::scenario::raw::Spans) -> Doc {
+        Doc { file: file.to_string(), locator: Locator::new(text, spans), overrides: Vec::new() }
     }
 }
 

@@ -157,14 +157,14 @@ fn read_file(c: &mut Checker<'_>, full: &FsPath, at: &Path, stack_name: &str) ->
             return None;
         }
     };
-    let root = match super::parse_root(&text, &shown) {
-        Ok(root) => root,
+    let (root, spans) = match super::parse_root(&text, &shown) {
+        Ok(parsed) => parsed,
         Err(e) => {
             c.out.errors.extend(e.diagnostics);
             return None;
         }
     };
-    let doc = Doc::new(&shown, &text);
+    let doc = Doc::new(&shown, &text, spans);
     let mut fc = Checker { doc: &doc, out: c.out };
     if get(&root, "services").is_none() {
         fc.error(&Path::root(), "has no services: docker stack deploy needs a compose file", None);
@@ -184,7 +184,7 @@ pub fn read_deploy(
     prune: bool,
 ) -> Result<StackDeploy, super::ScenarioError> {
     let shown = file.display().to_string();
-    let doc = Doc::new(&shown, "");
+    let doc = Doc::new(&shown, "", Default::default());
     let mut findings = super::validate::Findings::default();
     let mut c = Checker { doc: &doc, out: &mut findings };
     let converted = read_file(&mut c, file, &Path::root(), stack);
@@ -214,7 +214,7 @@ pub(super) fn deployed_services(timeline: &Yaml, base_dir: &FsPath) -> Vec<Servi
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let Ok(parsed) = parse_line(&args) else { continue };
         let Ok(text) = read_bounded(&base_dir.join(&parsed.files[0])) else { continue };
-        let Ok(Yaml::Map(root)) = super::raw::parse(&text) else { continue };
+        let Ok((Yaml::Map(root), _)) = super::raw::parse(&text) else { continue };
         let Some(Yaml::Map(services)) = get(&root, "services") else { continue };
         for (key, body) in services {
             let full = format!("{}_{key}", parsed.stack);

@@ -195,7 +195,7 @@ fn embedded(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     let vars = interpolate::variables(&mut c, sim, &sim_path);
     let compose = interpolate::apply(&mut c, root, &vars);
     let stack = stack::read(&mut c, &compose, &stack_name);
-    assemble(&mut c, sim, &sim_path, path, stack_name, stack, digest(&[text]))
+    assemble(&mut c, sim, &sim_path, path, stack_name, stack, digest(&[text]), &vars)
 }
 
 /// A simulation file whose `stack:` names the stack file, relative to the simulation file.
@@ -263,7 +263,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     };
     let mut c = Checker { doc, out: findings };
     let parts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&parts))
+    assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&parts), &vars)
 }
 
 /// A stack file named by a simulation file holds no `x-simulation`.
@@ -324,6 +324,7 @@ fn assemble(
     stack_name: String,
     mut stack: stack::Stack,
     input_digest: String,
+    vars: &std::collections::BTreeMap<String, String>,
 ) -> Scenario {
     let settings = simulation::settings(c, sim, sim_path);
     if !settings.stack_deploy {
@@ -371,6 +372,7 @@ fn assemble(
         base_dir,
         stack: &stack_name,
         stack_deployed: &stack_deployed,
+        vars,
     };
     let tpath = sim_path.key("timeline");
     let timeline = get(sim, "timeline").map(|v| simulation::timeline(c, v, &tpath, names)).unwrap_or_default();

@@ -408,6 +408,7 @@ mod tests {
                 base_dir: std::path::Path::new("."),
                 stack: "web",
                 stack_deployed: &[],
+                vars: &Default::default(),
             },
         )
     }

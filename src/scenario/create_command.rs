@@ -237,6 +237,7 @@ mod tests {
             base_dir: std::path::Path::new("."),
             stack: "web",
             stack_deployed: &[],
+            vars: &Default::default(),
         };
         parse(line, names).map(|mut a| match a.remove(0) {
             Action::ServiceCreate { spec } => *spec,

@@ -41,6 +41,8 @@ pub struct Names<'a> {
     /// The services its `docker stack deploy` created at t = 0 (none when it was deployed with
     /// `docker service create`): a timeline deploy of the same stack starts from them.
     pub stack_deployed: &'a [String],
+    /// The variables a compose file's `${VAR}` reads (`x-simulation.env`, `--env-file`, `--env`).
+    pub vars: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Why a command was refused, with a hint when one helps.

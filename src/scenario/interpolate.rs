@@ -66,6 +66,12 @@ fn assignment(text: &str) -> Result<(String, String), String> {
     Ok((key.to_string(), value.to_string()))
 }
 
+/// The command line's variables alone (`--env-file`, then `--env`), for a compose file read
+/// without a simulation file around it (`deploysim plan`).
+pub(super) fn cli_only() -> BTreeMap<String, String> {
+    CLI_VARIABLES.get().cloned().unwrap_or_default()
+}
+
 /// The variables for a file: `x-simulation.env` (`env` in `entries`, a mapping of names to
 /// scalars), then the command line's.
 pub(super) fn variables(c: &mut Checker<'_>, entries: &Entries, path: &Path) -> BTreeMap<String, String> {

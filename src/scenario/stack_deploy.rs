@@ -5,7 +5,8 @@
 //! scenario is loaded — exactly as the scenario's own stack file is — so a mistake in it is
 //! reported at its own file, line and column (exit 2), never in the middle of a run.
 
-use std::path::Path as FsPath;
+use std::collections::BTreeMap;
+use std::path::{Path as FsPath, PathBuf};
 
 use crate::model::scenario::{Action, StackDeploy};
 use crate::scenario::docker_cli::{Arity, CommandError, Flag, Names, ServiceRef, error, parse_args, switch, value};
@@ -94,12 +95,6 @@ fn parse_line(args: &[&str]) -> Result<Parsed, Vec<CommandError>> {
             "-c - reads the compose file from standard input, which a simulation cannot",
             Some(hint.into()),
         ));
-    } else if files.len() > 1 {
-        let hint = "merge them into one file first, e.g. docker stack config -c a.yml -c b.yml > merged.yml";
-        errors.push(error(
-            format!("{} compose files given: deploysim does not merge several -c files yet", files.len()),
-            Some(hint.into()),
-        ));
     }
     if errors.is_empty() { Ok(Parsed { files, stack, prune }) } else { Err(errors) }
 }
@@ -130,9 +125,8 @@ pub(super) fn parse(c: &mut Checker<'_>, line: &str, at: &Path, names: Names<'_>
             return Some(failed);
         }
     };
-    let file = &parsed.files[0];
-    let full = names.base_dir.join(file);
-    let Some(converted) = read_file(c, &full, at, &parsed.stack) else { return Some(failed) };
+    let full: Vec<PathBuf> = parsed.files.iter().map(|f| names.base_dir.join(f)).collect();
+    let Some(converted) = read_files(c, &full, at, &parsed.stack, names.vars) else { return Some(failed) };
     let initial_members = if parsed.stack == names.stack { names.stack_deployed.to_vec() } else { Vec::new() };
     let deploy = StackDeploy {
         stack: parsed.stack,
@@ -145,32 +139,35 @@ pub(super) fn parse(c: &mut Checker<'_>, line: &str, at: &Path, names: Names<'_>
     Some((vec![Action::StackDeploy(Box::new(deploy))], stdin_feed::shown(line)))
 }
 
-/// Reads and converts one compose file as `docker stack deploy` does; its own problems are
-/// reported at their place in it, a file that cannot be read at the `run:` line.
-fn read_file(c: &mut Checker<'_>, full: &FsPath, at: &Path, stack_name: &str) -> Option<stack::Stack> {
-    let shown = full.display().to_string();
-    let text = match read_bounded(full) {
-        Ok(t) => t,
-        Err(e) => {
-            let hint = "a -c path is relative to the scenario file's folder";
-            c.error(at, format!("cannot read compose file {shown}: {e}"), Some(hint.into()));
-            return None;
+/// Reads, interpolates (`vars`), merges (several `-c`, as docker/cli's loader merges them) and
+/// converts the compose files as `docker stack deploy` does; their own problems are reported at
+/// their place in the file that set the value, a file that cannot be read at the `run:` line.
+fn read_files(
+    c: &mut Checker<'_>,
+    full: &[PathBuf],
+    at: &Path,
+    stack_name: &str,
+    vars: &BTreeMap<String, String>,
+) -> Option<stack::Stack> {
+    let mut files = Vec::with_capacity(full.len());
+    for path in full {
+        let shown = path.display().to_string();
+        match read_bounded(path) {
+            Ok(text) => files.push((shown, text)),
+            Err(e) => {
+                let hint = "a -c path is relative to the scenario file's folder";
+                c.error(at, format!("cannot read compose file {shown}: {e}"), Some(hint.into()));
+                return None;
+            }
         }
-    };
-    let (root, spans) = match super::parse_root(&text, &shown) {
-        Ok(parsed) => parsed,
-        Err(e) => {
-            c.out.errors.extend(e.diagnostics);
-            return None;
-        }
-    };
-    let doc = Doc::new(&shown, &text, spans);
+    }
+    let errors_before = c.out.errors.len();
+    let (root, doc) = super::compose::merge_files(&files, vars, c.out)?;
     let mut fc = Checker { doc: &doc, out: c.out };
     if get(&root, "services").is_none() {
         fc.error(&Path::root(), "has no services: docker stack deploy needs a compose file", None);
         return None;
     }
-    let errors_before = fc.out.errors.len();
     let converted = stack::read(&mut fc, &root, stack_name);
     (fc.out.errors.len() == errors_before).then_some(converted)
 }
@@ -187,7 +184,7 @@ pub fn read_deploy(
     let doc = Doc::new(&shown, "", Default::default());
     let mut findings = super::validate::Findings::default();
     let mut c = Checker { doc: &doc, out: &mut findings };
-    let converted = read_file(&mut c, file, &Path::root(), stack);
+    let converted = read_files(&mut c, &[file.to_path_buf()], &Path::root(), stack, &super::interpolate::cli_only());
     match converted {
         Some(converted) if findings.errors.is_empty() => Ok(StackDeploy {
             stack: stack.to_string(),
@@ -213,10 +210,21 @@ pub(super) fn deployed_services(timeline: &Yaml, base_dir: &FsPath) -> Vec<Servi
         let Some(args) = stack_deploy_args(&words) else { continue };
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let Ok(parsed) = parse_line(&args) else { continue };
-        let Ok(text) = read_bounded(&base_dir.join(&parsed.files[0])) else { continue };
-        let Ok((Yaml::Map(root), _)) = super::raw::parse(&text) else { continue };
-        let Some(Yaml::Map(services)) = get(&root, "services") else { continue };
-        for (key, body) in services {
+        // Every file's services (a later -c file may add some); their full parse comes later.
+        let roots: Vec<Vec<(String, Yaml)>> = parsed
+            .files
+            .iter()
+            .filter_map(|f| read_bounded(&base_dir.join(f)).ok())
+            .filter_map(|text| match super::raw::parse(&text) {
+                Ok((Yaml::Map(root), _)) => Some(root),
+                _ => None,
+            })
+            .collect();
+        let services = roots.iter().filter_map(|root| match get(root, "services") {
+            Some(Yaml::Map(services)) => Some(services),
+            _ => None,
+        });
+        for (key, body) in services.flatten() {
             let full = format!("{}_{key}", parsed.stack);
             let global = matches!(body, Yaml::Map(b) if matches!(get(b, "deploy"), Some(Yaml::Map(d))
                 if matches!(get(d, "mode"), Some(Yaml::Str(m)) if m == "global")));

@@ -94,6 +94,24 @@ fn an_identical_redeploy_replaces_nothing() {
 }
 
 #[test]
+fn several_files_merge_and_read_the_scenarios_variables() {
+    // `-c shop.yml -c override.yml`: the override changes web's image through ${WEB_TAG}, set in
+    // x-simulation.env; merged as docker/cli merges, only web's task spec changed.
+    let path = shop_with("merged", "docker stack deploy -c shop.yml -c override.yml shop");
+    let text = std::fs::read_to_string(&path).expect("scenario");
+    let text = text.replacen("x-simulation:\n", "x-simulation:\n  env: {WEB_TAG: \"1.1\"}\n", 1);
+    std::fs::write(&path, text).expect("write");
+    let dir = path.parent().expect("folder");
+    std::fs::write(dir.join("override.yml"), "services:\n  web:\n    image: shop/web:${WEB_TAG}\n").expect("write");
+    let run = common::simulate_file(&path, None).expect("loads");
+    assert_eq!(service(&run, "shop_web").update.state.map(|s| s.as_str()), Some("completed"));
+    assert!(run.events().any(|e| e.service == "shop_web" && e.image == "shop/web:1.1"), "the variable's image");
+    for name in ["shop_api", "shop_worker", "shop_cron"] {
+        assert_eq!(tasks_created_after(&run, name, 60), 0, "{name}: untouched by the override");
+    }
+}
+
+#[test]
 fn prune_removes_the_services_the_file_no_longer_has() {
     let path = shop_with("prune", "docker stack deploy --prune -c shop-v2.yml shop");
     let run = common::simulate_file(&path, None).expect("loads");

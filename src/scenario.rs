@@ -195,7 +195,7 @@ fn embedded(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     let vars = interpolate::variables(&mut c, sim, &sim_path);
     let compose = interpolate::apply(&mut c, root, &vars);
     let stack = stack::read(&mut c, &compose, &stack_name);
-    assemble(&mut c, sim, &sim_path, path, stack_name, stack, digest(&[text]), &vars)
+    assemble(&mut c, sim, &sim_path, path, ComposeRead { stack_name, stack, vars: &vars }, digest(&[text]))
 }
 
 /// A simulation file whose `stack:` names the stack file, relative to the simulation file.
@@ -263,7 +263,7 @@ fn separate(doc: &Doc, root: &Entries, text: &str, path: &FsPath, findings: &mut
     };
     let mut c = Checker { doc, out: findings };
     let parts: Vec<&str> = texts.iter().map(String::as_str).collect();
-    assemble(&mut c, root, &sim_path, path, stack_name, stack, digest(&parts), &vars)
+    assemble(&mut c, root, &sim_path, path, ComposeRead { stack_name, stack, vars: &vars }, digest(&parts))
 }
 
 /// A stack file named by a simulation file holds no `x-simulation`.
@@ -316,16 +316,23 @@ fn stem(path: &FsPath) -> String {
 }
 
 /// Reads the simulation settings and puts the scenario together.
+/// The compose side of a scenario, read: the stack's name and services, and the variables its
+/// files were interpolated with (a timeline's `docker stack deploy` reads its files with them).
+struct ComposeRead<'v> {
+    stack_name: String,
+    stack: stack::Stack,
+    vars: &'v std::collections::BTreeMap<String, String>,
+}
+
 fn assemble(
     c: &mut Checker<'_>,
     sim: &Entries,
     sim_path: &Path,
     path: &FsPath,
-    stack_name: String,
-    mut stack: stack::Stack,
+    compose: ComposeRead<'_>,
     input_digest: String,
-    vars: &std::collections::BTreeMap<String, String>,
 ) -> Scenario {
+    let ComposeRead { stack_name, mut stack, vars } = compose;
     let settings = simulation::settings(c, sim, sim_path);
     if !settings.stack_deploy {
         // `docker service create` without --network: no overlay, only the routing mesh's

@@ -264,8 +264,12 @@ mod tests {
             "Invalid option sometimes for flag --resolve-image"
         );
         assert_eq!(first("-c a.yml ''"), "invalid stack name: \"''\"");
-        assert!(first("-c a.yml -c b.yml web").contains("2 compose files"));
-        assert!(first("-c a.yml,b.yml web").contains("2 compose files"), "a string slice splits at commas");
+        assert_eq!(line("-c a.yml -c b.yml web").expect("several files").files, ["a.yml", "b.yml"]);
+        assert_eq!(
+            line("-c a.yml,b.yml web").expect("a list").files,
+            ["a.yml", "b.yml"],
+            "a string slice splits at commas"
+        );
         assert_eq!(first("-c a.yml --prun web"), "unknown flag: --prun");
         assert!(first("-c - web").contains("standard input"));
     }

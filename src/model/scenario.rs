@@ -234,6 +234,45 @@ pub struct ServiceUpdate {
     pub log_driver: Option<String>,
     /// `--log-opt KEY=VALUE`.
     pub log_opt: Vec<(String, String)>,
+    /// `--reserve-cpu`, `--reserve-memory`, `--limit-cpu`, `--limit-memory`.
+    pub resources: ResourcesPatch,
+}
+
+/// `--reserve-cpu` / `--reserve-memory` / `--limit-cpu` / `--limit-memory`: the amounts given
+/// (nano-CPUs, bytes; 0 clears one, as docker's flags do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResourcesPatch {
+    /// `--reserve-cpu`.
+    pub reserve_cpu: Option<u64>,
+    /// `--reserve-memory`.
+    pub reserve_memory: Option<u64>,
+    /// `--limit-cpu`.
+    pub limit_cpu: Option<u64>,
+    /// `--limit-memory`.
+    pub limit_memory: Option<u64>,
+}
+
+impl ResourcesPatch {
+    /// No flag given.
+    pub fn is_empty(&self) -> bool {
+        *self == ResourcesPatch::default()
+    }
+
+    /// docker/cli `updateResources`: each flag given replaces that amount.
+    pub fn apply_to(&self, r: &mut crate::model::spec::ResourceRequirements) {
+        if let Some(n) = self.reserve_cpu {
+            r.reservations.nano_cpus = n;
+        }
+        if let Some(n) = self.reserve_memory {
+            r.reservations.memory_bytes = n;
+        }
+        if let Some(n) = self.limit_cpu {
+            r.limits.nano_cpus = n;
+        }
+        if let Some(n) = self.limit_memory {
+            r.limits.memory_bytes = n;
+        }
+    }
 }
 
 impl ServiceUpdate {
@@ -249,6 +288,7 @@ impl ServiceUpdate {
             || !self.constraint_rm.is_empty()
             || self.log_driver.is_some()
             || !self.log_opt.is_empty()
+            || !self.resources.is_empty()
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, constraint, error, label,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, apply_resource_flag, constraint, error, label,
     parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch,
     value,
 };
@@ -68,6 +68,10 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("constraint-rm"),
     value("log-driver"),
     value("log-opt"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
     switch("with-registry-auth", None),
     switch("rollback", None),
     switch("detach", Some('d')),
@@ -90,8 +94,6 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
     "health-start-interval",
     "health-start-period",
     "health-timeout",
-    "limit-cpu",
-    "limit-memory",
     "mount-add",
     "mount-rm",
     "network-add",
@@ -101,8 +103,6 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
     "placement-pref-rm",
     "publish-add",
     "publish-rm",
-    "reserve-cpu",
-    "reserve-memory",
     "restart-condition",
     "restart-delay",
     "restart-max-attempts",
@@ -159,6 +159,9 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "constraint-rm" => u.constraint_rm.push(constraint(flag, value)?),
         "log-driver" => u.log_driver = Some(value.to_string()),
         "log-opt" => u.log_opt.push(label(flag, value)?),
+        "reserve-cpu" | "reserve-memory" | "limit-cpu" | "limit-memory" => {
+            apply_resource_flag(&mut u.resources, flag, value)?
+        }
         // The registry credentials go with the spec's pull options, which swarmkit ignores
         // when judging a task that has its image already (`IsTaskDirty`): no task changes.
         "with-registry-auth" => {

@@ -3,12 +3,12 @@
 //! health check, restart policy, constraints, secrets, grace period), parsed with the CLI's
 //! rules into a full service spec with docker's defaults for the rest.
 
-use crate::model::scenario::{Action, UpdateConfigPatch};
+use crate::model::scenario::{Action, ResourcesPatch, UpdateConfigPatch};
 use crate::model::spec::{
     HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{
-    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, constraint, error, label, parse_args_until,
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, apply_resource_flag, constraint, error, label, parse_args_until,
     parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
@@ -34,6 +34,10 @@ const CREATE_FLAGS: &[Flag] = &[
     value("restart-window"),
     value("constraint"),
     value("replicas-max-per-node"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
     Flag { long: "env", short: Some('e'), arity: Arity::Value },
     Flag { long: "publish", short: Some('p'), arity: Arity::Value },
     value("network"),
@@ -58,15 +62,11 @@ const UNMODELLED: &[&str] = &[
     "hostname",
     "init",
     "isolation",
-    "limit-cpu",
-    "limit-memory",
     "log-driver",
     "log-opt",
     "mount",
     "placement-pref",
     "read-only",
-    "reserve-cpu",
-    "reserve-memory",
     "stop-signal",
     "sysctl",
     "tty",
@@ -105,6 +105,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
         spec.task.extra.insert("command".into(), command.join(" "));
     }
     let (mut update, mut rollback) = (UpdateConfigPatch::default(), UpdateConfigPatch::default());
+    let mut resources = ResourcesPatch::default();
     let mut health = HealthConfig::default();
     let (mut health_set, mut no_health, mut global, mut replicas) = (false, false, false, None);
     for (flag, v) in &parsed.flags {
@@ -126,6 +127,9 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
             }
             "constraint" => constraint(flag, v).map(|c| spec.task.placement.constraints.push(c)),
             "replicas-max-per-node" => parse_u64(flag, v).map(|n| spec.task.placement.max_replicas_per_node = n),
+            "reserve-cpu" | "reserve-memory" | "limit-cpu" | "limit-memory" => {
+                apply_resource_flag(&mut resources, flag, v)
+            }
             "network" => {
                 // The task joins it: its stops wait the overlay's gossip (see TaskSpec::networks).
                 if !spec.task.networks.iter().any(|n| n == v) {
@@ -163,6 +167,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
     }
     update.apply_to(&mut spec.update);
     rollback.apply_to(&mut spec.rollback);
+    resources.apply_to(&mut spec.task.resources);
     if no_health && health_set {
         errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }

@@ -1,5 +1,7 @@
-//! Task placement, mirroring swarmkit's `manager/scheduler` (`pipeline.go` filters,
-//! `scheduleTaskGroup`'s `nodeLess`, `constraint/constraint.go`). Real Swarm breaks ties between
+//! Task placement, mirroring swarmkit's `manager/scheduler` (`pipeline.go` filters in their
+//! order — `ReadyFilter`, `ResourceFilter`, `ConstraintFilter`, `HostPortFilter`,
+//! `MaxReplicasFilter` of `filter.go` —, `scheduleTaskGroup`'s `nodeLess`,
+//! `constraint/constraint.go`). Real Swarm breaks ties between
 //! equally good nodes by Go map order (`nodeSet.tree` ranges over a map): the caller passes each
 //! node's rank among equals, drawn from the seed or, for a readable order, the node index.
 
@@ -7,7 +9,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::model::cluster::{Availability, NodeRole};
-use crate::model::spec::{Constraint, ConstraintOp, Placement};
+use crate::model::spec::{Constraint, ConstraintOp, Placement, Resources};
 
 /// `maxFailures`: a node with this many recent failures of the service is ranked last.
 pub const MAX_RECENT_FAILURES: u32 = 5;
@@ -33,6 +35,83 @@ pub struct NodeView<'a> {
     pub total_tasks: u64,
     /// Failures of this service+spec on the node in the last 5 minutes.
     pub recent_failures: u32,
+    /// `AvailableResources`: the node's capacity less the reservations of the tasks it holds
+    /// (negative when over-committed, as swarmkit's int64s can be).
+    pub available: Available,
+    /// Host-mode published ports its tasks hold (`usedHostPorts`), with how many tasks hold each.
+    pub host_ports: &'a std::collections::BTreeMap<u64, u32>,
+}
+
+/// No host port held (a node as declared, before any task).
+static NO_HOST_PORTS: std::collections::BTreeMap<u64, u32> = std::collections::BTreeMap::new();
+
+impl<'a> NodeView<'a> {
+    /// The node as the scenario declares it, ready and empty (what `check` reasons about).
+    pub fn declared(n: &'a crate::model::cluster::NodeSpec) -> NodeView<'a> {
+        NodeView {
+            name: &n.name,
+            id: &n.name,
+            role: n.role,
+            labels: &n.labels,
+            ready: true,
+            availability: n.availability,
+            service_tasks: 0,
+            total_tasks: 0,
+            recent_failures: 0,
+            available: Available::of(n.capacity, Resources::default()),
+            host_ports: &NO_HOST_PORTS,
+        }
+    }
+}
+
+/// A node's unreserved CPU and memory (`NodeInfo.AvailableResources`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Available {
+    /// Nano-CPUs.
+    pub nano_cpus: i64,
+    /// Bytes.
+    pub memory_bytes: i64,
+}
+
+impl Available {
+    /// `capacity` less `reserved`.
+    pub fn of(capacity: Resources, reserved: Resources) -> Available {
+        Available {
+            nano_cpus: capacity.nano_cpus as i64 - reserved.nano_cpus as i64,
+            memory_bytes: capacity.memory_bytes as i64 - reserved.memory_bytes as i64,
+        }
+    }
+
+    /// `ResourceFilter.Check`: the reservation fits in what is left.
+    fn fits(self, r: Resources) -> bool {
+        r.nano_cpus as i64 <= self.nano_cpus && r.memory_bytes as i64 <= self.memory_bytes
+    }
+
+    fn take(&mut self, r: Resources) {
+        self.nano_cpus -= r.nano_cpus as i64;
+        self.memory_bytes -= r.memory_bytes as i64;
+    }
+}
+
+/// What each task of the group takes from the node it is placed on: its reservations and its
+/// host-mode published ports.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Demand<'a> {
+    /// `Spec.Resources.Reservations`.
+    pub reservations: Resources,
+    /// Ports published in host mode.
+    pub host_ports: &'a [u64],
+}
+
+impl Demand<'_> {
+    /// Nothing to set aside: the resource and host-port filters are off (`SetTask` false).
+    pub fn is_none(&self) -> bool {
+        self.reservations.is_zero() && self.host_ports.is_empty()
+    }
+
+    fn port_taken(&self, node: &NodeView<'_>) -> bool {
+        self.host_ports.iter().any(|p| node.host_ports.contains_key(p))
+    }
 }
 
 /// Does `node` satisfy `c`? Values compare case-insensitively; a missing label is "".
@@ -59,7 +138,9 @@ pub fn constraint_matches(c: &Constraint, node: &NodeView<'_>) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Filter {
     NotAvailable,
+    Resources,
     Constraints,
+    HostPort,
     MaxReplicas,
 }
 
@@ -68,18 +149,26 @@ impl Filter {
         let nodes = if count == 1 { "node".to_string() } else { "nodes".to_string() };
         match self {
             Filter::NotAvailable => format!("{count} {nodes} not available for new tasks"),
+            Filter::Resources => format!("insufficient resources on {count} {nodes}"),
+            Filter::HostPort => format!("host-mode port already in use on {count} {nodes}"),
             Filter::Constraints => format!("scheduling constraints not satisfied on {count} {nodes}"),
             Filter::MaxReplicas => format!("max replicas per node limit exceed on {count} {nodes}"),
         }
     }
 }
 
-fn first_failing_filter(node: &NodeView<'_>, placement: &Placement) -> Option<Filter> {
+fn first_failing_filter(node: &NodeView<'_>, placement: &Placement, demand: &Demand<'_>) -> Option<Filter> {
     if !node.ready || node.availability != Availability::Active {
         return Some(Filter::NotAvailable);
     }
+    if !node.available.fits(demand.reservations) {
+        return Some(Filter::Resources);
+    }
     if !placement.constraints.iter().all(|c| constraint_matches(c, node)) {
         return Some(Filter::Constraints);
+    }
+    if demand.port_taken(node) {
+        return Some(Filter::HostPort);
     }
     if placement.max_replicas_per_node > 0 && node.service_tasks >= placement.max_replicas_per_node {
         return Some(Filter::MaxReplicas);
@@ -121,25 +210,34 @@ type NodeKey = (u32, u64, u64, u64, usize);
 /// Places `count` tasks of one service (one task group) on `nodes`, ties between equally good
 /// nodes broken by `tie`. Returns, for each task in order, the chosen node index, or
 /// `Err(explanation)` once no node fits: `no suitable node (...)`, with the explanations ordered
-/// by how many nodes each filter removed.
+/// by how many nodes each filter removed. Each task placed takes `demand` from its node, which
+/// leaves the candidates once the next task no longer fits there (`scheduleNTasksOnNodes`
+/// re-runs the pipeline on the node after each assignment).
 pub fn schedule_group(
     nodes: &[NodeView<'_>],
     placement: &Placement,
+    demand: &Demand<'_>,
     count: usize,
     tie: TieBreak,
 ) -> Vec<Result<usize, String>> {
     let mut failures: Vec<(Filter, usize)> = Vec::new();
     // Candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this service,
-    // tasks in total, then the rank among equals. Only the `count` best can be chosen (the
-    // greedy below only ever raises a chosen node's key, and every key is distinct), so a
-    // bounded max-heap keeps those: a few tasks on thousands of nodes cost O(nodes · log count).
-    let mut best: BinaryHeap<NodeKey> = BinaryHeap::with_capacity(count.min(nodes.len()) + 1);
+    // tasks in total, then the rank among equals. Without a demand, only the `count` best can
+    // be chosen (the greedy below only ever raises a chosen node's key, and every key is
+    // distinct), so a bounded max-heap keeps those: a few tasks on thousands of nodes cost
+    // O(nodes · log count). A node that fills up drops out, so with a demand every candidate
+    // is kept.
+    let bound = if demand.is_none() { count } else { nodes.len() };
+    let mut best: BinaryHeap<NodeKey> = BinaryHeap::with_capacity(bound.min(nodes.len()) + 1);
     let mut service_tasks: Vec<u64> = nodes.iter().map(|n| n.service_tasks).collect();
+    // What is left on each node as tasks are placed (only read with a demand).
+    let mut available: Vec<Available> =
+        if demand.is_none() { Vec::new() } else { nodes.iter().map(|n| n.available).collect() };
     for (i, node) in nodes.iter().enumerate() {
-        match first_failing_filter(node, placement) {
+        match first_failing_filter(node, placement, demand) {
             None => {
                 let key = (failure_rank(node.recent_failures), node.service_tasks, node.total_tasks, tie.rank(i), i);
-                if best.len() < count {
+                if best.len() < bound {
                     best.push(key);
                 } else if best.peek().is_some_and(|worst| key < *worst) {
                     best.pop();
@@ -161,10 +259,26 @@ pub fn schedule_group(
         };
         out.push(Ok(i));
         service_tasks[i] = svc + 1;
-        if placement.max_replicas_per_node > 0 && service_tasks[i] >= placement.max_replicas_per_node {
-            match failures.iter_mut().find(|(g, _)| *g == Filter::MaxReplicas) {
+        let full = if demand.is_none() {
+            None
+        } else {
+            available[i].take(demand.reservations);
+            if !available[i].fits(demand.reservations) {
+                Some(Filter::Resources)
+            } else if !demand.host_ports.is_empty() {
+                // The task just placed holds the port now.
+                Some(Filter::HostPort)
+            } else {
+                None
+            }
+        };
+        let full = full.or((placement.max_replicas_per_node > 0
+            && service_tasks[i] >= placement.max_replicas_per_node)
+            .then_some(Filter::MaxReplicas));
+        if let Some(filter) = full {
+            match failures.iter_mut().find(|(g, _)| *g == filter) {
                 Some((_, n)) => *n += 1,
-                None => failures.push((Filter::MaxReplicas, 1)),
+                None => failures.push((filter, 1)),
             }
         } else {
             heap.push(Reverse((failure_order, svc + 1, total + 1, tie, i)));
@@ -200,6 +314,8 @@ mod tests {
             service_tasks: svc,
             total_tasks: total,
             recent_failures: 0,
+            available: Available { nano_cpus: 2_000_000_000, memory_bytes: 8 << 30 },
+            host_ports: &NO_HOST_PORTS,
         }
     }
 
@@ -208,7 +324,7 @@ mod tests {
         let l = BTreeMap::new();
         let nodes = vec![view("a", &l, 1, 1), view("b", &l, 0, 5), view("c", &l, 0, 2)];
         let got: Vec<usize> =
-            schedule_group(&nodes, &Placement::default(), 4, TieBreak::Index).into_iter().map(|r| r.unwrap()).collect();
+            schedule_group(&nodes, &Placement::default(), &Demand::default(), 4, TieBreak::Index).into_iter().map(|r| r.unwrap()).collect();
         // c (0 svc, 2 total), b (0, 5), then a/c/b all at 1: a has the fewest total.
         assert_eq!(got, vec![2, 1, 0, 2]);
     }
@@ -223,7 +339,7 @@ mod tests {
         nodes.push(view("loaded", &l, 1, 1));
         let firsts: std::collections::BTreeSet<usize> = (0..40)
             .map(|key| {
-                let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), 8, TieBreak::Shuffled(key))
+                let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), &Demand::default(), 8, TieBreak::Shuffled(key))
                     .into_iter()
                     .map(|r| r.unwrap())
                     .collect();
@@ -235,8 +351,8 @@ mod tests {
             })
             .collect();
         assert!(firsts.len() > 3, "the first choice varies with the key: {firsts:?}");
-        let all = schedule_group(&nodes, &Placement::default(), 20, TieBreak::Shuffled(7));
-        let few = schedule_group(&nodes, &Placement::default(), 3, TieBreak::Shuffled(7));
+        let all = schedule_group(&nodes, &Placement::default(), &Demand::default(), 20, TieBreak::Shuffled(7));
+        let few = schedule_group(&nodes, &Placement::default(), &Demand::default(), 3, TieBreak::Shuffled(7));
         assert_eq!(all[..3], few[..]);
     }
 
@@ -250,7 +366,7 @@ mod tests {
             constraints: vec![Constraint { key: "node.labels.zone".into(), op: ConstraintOp::Eq, value: "a".into() }],
             max_replicas_per_node: 1,
         };
-        let got = schedule_group(&nodes, &placement, 2, TieBreak::Index);
+        let got = schedule_group(&nodes, &placement, &Demand::default(), 2, TieBreak::Index);
         assert_eq!(got[0], Ok(0), "label values compare case-insensitively");
         let err = got[1].clone().unwrap_err();
         assert!(err.starts_with("no suitable node ("), "{err}");
@@ -265,7 +381,7 @@ mod tests {
         a.availability = Availability::Drain;
         let mut b = view("b", &l, 0, 0);
         b.ready = false;
-        let got = schedule_group(&[a, b], &Placement::default(), 1, TieBreak::Index);
+        let got = schedule_group(&[a, b], &Placement::default(), &Demand::default(), 1, TieBreak::Index);
         assert_eq!(got[0], Err("no suitable node (2 nodes not available for new tasks)".to_string()));
     }
 }

@@ -56,6 +56,8 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     for (key, value) in &u.log_opt {
         spec.task.extra.insert(format!("log-opt.{key}"), value.clone());
     }
+    // docker/cli `updateResources`.
+    u.resources.apply_to(&mut spec.task.resources);
     // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());

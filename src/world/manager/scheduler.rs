@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
-use crate::swarm::placement::{NodeView, TieBreak, schedule_group};
+use crate::swarm::placement::{Available, Demand, NodeView, TieBreak, schedule_group};
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::ClusterView;
 use crate::world::{AgentStep, Event, Io};
@@ -127,8 +127,9 @@ impl Manager {
                 continue;
             }
             let view = self.node_view(node, sid);
-            let placement = &self.store.service(sid).spec_at(task.spec).task.placement;
-            match schedule_group(std::slice::from_ref(&view), placement, 1, TieBreak::Index).remove(0) {
+            let spec = &self.store.service(sid).spec_at(task.spec).task;
+            let demand = Demand { reservations: spec.resources.reservations, host_ports: &spec.host_ports };
+            match schedule_group(std::slice::from_ref(&view), &spec.placement, &demand, 1, TieBreak::Index).remove(0) {
                 Ok(_) => self.assign(id, node, cluster, io),
                 Err(why) => self.leave_pending(id, why, io),
             }
@@ -146,7 +147,9 @@ impl Manager {
         // A removed node is no longer in the scheduler's node set at all.
         let ids: Vec<NodeId> = self.store.nodes().iter().filter(|n| !n.removed).map(|n| n.id).collect();
         let views: Vec<NodeView<'_>> = ids.iter().map(|&n| self.node_view(n, sid)).collect();
-        let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, free.len(), tie);
+        let spec = &self.store.service(sid).spec().task;
+        let demand = Demand { reservations: spec.resources.reservations, host_ports: &spec.host_ports };
+        let choices = schedule_group(&views, &spec.placement, &demand, free.len(), tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
             if !self.scheduler.pending.contains(&id) {
@@ -194,6 +197,8 @@ impl Manager {
             service_tasks: n.service_tasks.get(&sid).copied().unwrap_or(0),
             total_tasks: n.total_tasks,
             recent_failures,
+            available: Available::of(n.spec.capacity, n.reserved),
+            host_ports: &n.host_ports,
         }
     }
 }

@@ -165,6 +165,10 @@ impl Manager {
     fn assign(&mut self, id: TaskId, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         self.scheduler.pending.remove(&id);
         self.store.assign(id, node);
+        let r = self.store.reservations(id);
+        if !r.is_zero() {
+            self.recorder.reservation(r, true, || self.store.cluster_capacity());
+        }
         self.set_state(id, TaskState::Assigned, "scheduler assigned task to node", cluster, io);
         let d = io.latency(|l| &l.dispatch);
         io.q.after(d, Event::Agent { task: id, step: AgentStep::Accept });

@@ -411,6 +411,20 @@ impl Store {
         self.tasks[id.0 as usize].holds_resources
     }
 
+    /// What the task reserves (`Spec.Resources.Reservations`).
+    pub(super) fn reservations(&self, id: TaskId) -> Resources {
+        let task = &self.tasks[id.0 as usize];
+        self.services[task.service.0 as usize].task_specs[task.spec.0 as usize].resources.reservations
+    }
+
+    /// Every node's capacity, summed.
+    pub(super) fn cluster_capacity(&self) -> Resources {
+        self.nodes.iter().fold(Resources::default(), |sum, n| Resources {
+            nano_cpus: sum.nano_cpus + n.spec.capacity.nano_cpus,
+            memory_bytes: sum.memory_bytes + n.spec.capacity.memory_bytes,
+        })
+    }
+
     /// The task stops counting on its node (desired past RUNNING, or ended); false when it
     /// no longer did.
     pub(super) fn release_from_node(&mut self, id: TaskId) -> bool {

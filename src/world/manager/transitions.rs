@@ -65,7 +65,14 @@ impl Manager {
     /// `deleteTask` → `nodeInfo.removeTask`): its reservations and host ports are free again,
     /// and a pending task may fit now.
     pub(super) fn release_resources(&mut self, id: TaskId, io: &mut Io<'_>) {
-        if self.store.release_resources(id) && self.scheduler.has_pending() {
+        if !self.store.release_resources(id) {
+            return;
+        }
+        let r = self.store.reservations(id);
+        if !r.is_zero() {
+            self.recorder.reservation(r, false, || self.store.cluster_capacity());
+        }
+        if self.scheduler.has_pending() {
             self.arm_schedule_tick(io);
         }
     }

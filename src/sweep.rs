@@ -331,7 +331,8 @@ pub(crate) fn outputs(
     objective: &Objective,
     constraints: &[Constraint],
 ) -> Result<Outputs, String> {
-    let wanted: Vec<&String> = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric)).collect();
+    let wanted: Vec<&String> =
+        std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric)).collect();
     let capacity = runs.iter().any(|r| r.reservations.is_some())
         || wanted.iter().any(|m| policy_stats::CAPACITY_METRICS.contains(&m.as_str()));
     let columns = policy_columns_with(plan, runs, capacity);

@@ -4,9 +4,9 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, apply_resource_flag, constraint, error, label,
-    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, secret_source, switch,
-    value,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, apply_resource_flag,
+    constraint, error, label, parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas,
+    secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, stdin_feed, suggest};
 

@@ -8,8 +8,8 @@ use crate::model::spec::{
     HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{
-    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, apply_resource_flag, constraint, error, label, parse_args_until,
-    parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, apply_resource_flag, constraint, error, label,
+    parse_args_until, parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
 };
 use crate::scenario::normalize_image;
 

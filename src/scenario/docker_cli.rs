@@ -213,11 +213,8 @@ pub(super) fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint
 /// `--limit-memory` (`opts.MemBytes`): the CLI's parse error as pflag words it, or the daemon's
 /// refusal of an amount below swarmkit's minimum.
 pub(super) fn parse_resource_flag(flag: &str, value: &str) -> Result<u64, CommandError> {
-    let parsed = if flag.ends_with("cpu") {
-        super::resources::parse_cpus(value)
-    } else {
-        super::resources::parse_memory(value)
-    };
+    let parsed =
+        if flag.ends_with("cpu") { super::resources::parse_cpus(value) } else { super::resources::parse_memory(value) };
     parsed.map_err(|why| {
         if why.starts_with("invalid cpu value") || why.starts_with("invalid memory value") {
             error(why, None)

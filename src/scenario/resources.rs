@@ -54,7 +54,10 @@ pub fn parse_cpus(text: &str) -> Result<u64, String> {
     }
     let nano = scaled / den;
     if negative && nano != 0 {
-        return Err(format!("invalid cpu value -{}: Must be at least 0.001", format_cpus(nano.min(u64::MAX as u128) as u64)));
+        return Err(format!(
+            "invalid cpu value -{}: Must be at least 0.001",
+            format_cpus(nano.min(u64::MAX as u128) as u64)
+        ));
     }
     let nano = u64::try_from(nano).map_err(|_| not_rational())?;
     if nano != 0 && nano < MIN_NANO_CPUS {

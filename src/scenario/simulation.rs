@@ -3,8 +3,8 @@
 
 use crate::limits::{MAX_EVENTS, MAX_NODES, MAX_TIMELINE_ACTIONS};
 use crate::model::cluster::{Availability, DEFAULT_NODE_CAPACITY, NodeRole, NodeSpec};
-use crate::model::spec::Resources;
 use crate::model::scenario::{Action, EngineVersion, Latencies, Races, TimedAction};
+use crate::model::spec::Resources;
 use crate::rng::Dist;
 use crate::scenario::command;
 use crate::scenario::docker_cli::{AVAILABILITIES, Names, ServiceRef};
@@ -218,10 +218,12 @@ fn capacity(c: &mut Checker<'_>, e: &Entries, path: &Path, base: Resources) -> R
             }
         }
     };
-    if let Some(n) = amount(c, "cpus", super::resources::parse_cpus, "a number of CPUs, e.g. cpus: 2 or cpus: \"0.5\"") {
+    if let Some(n) = amount(c, "cpus", super::resources::parse_cpus, "a number of CPUs, e.g. cpus: 2 or cpus: \"0.5\"")
+    {
         out.nano_cpus = n;
     }
-    if let Some(n) = amount(c, "memory", super::resources::parse_memory, "e.g. memory: 8GiB, 512M, or a number of bytes")
+    if let Some(n) =
+        amount(c, "memory", super::resources::parse_memory, "e.g. memory: 8GiB, 512M, or a number of bytes")
     {
         out.memory_bytes = n;
     }

@@ -5,8 +5,8 @@ use crate::limits::{MAX_REPLICAS, MAX_SERVICES};
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, ResourceRequirements, Resources, RestartCondition, RestartPolicy, ServiceMode,
-    ServiceSpec, TaskSpec, UpdateConfig,
+    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, ResourceRequirements, Resources, RestartCondition,
+    RestartPolicy, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{FAILURE_ACTIONS, ORDERS, ServiceRef};
 use crate::scenario::gate;
@@ -686,12 +686,18 @@ fn resource_amounts(c: &mut Checker<'_>, v: &Yaml, path: &Path, keys: &[&str]) -
     if let Some(n) = amount(c, "cpus", super::resources::parse_cpus, "a number of CPUs, e.g. cpus: \"0.5\"") {
         out.nano_cpus = n;
     }
-    if let Some(n) = amount(c, "memory", super::resources::parse_memory, "e.g. memory: 512M, 1GiB, or a number of bytes") {
+    if let Some(n) =
+        amount(c, "memory", super::resources::parse_memory, "e.g. memory: 512M, 1GiB, or a number of bytes")
+    {
         out.memory_bytes = n;
     }
     for key in ["generic_resources", "devices", "pids"] {
         if get(e, key).is_some() {
-            c.warn(&path.key(key), format!("{key} is accepted but not simulated: the scheduler here counts cpus and memory"), None);
+            c.warn(
+                &path.key(key),
+                format!("{key} is accepted but not simulated: the scheduler here counts cpus and memory"),
+                None,
+            );
         }
     }
     out

@@ -272,9 +272,9 @@ pub fn schedule_group(
                 None
             }
         };
-        let full = full.or((placement.max_replicas_per_node > 0
-            && service_tasks[i] >= placement.max_replicas_per_node)
-            .then_some(Filter::MaxReplicas));
+        let full = full
+            .or((placement.max_replicas_per_node > 0 && service_tasks[i] >= placement.max_replicas_per_node)
+                .then_some(Filter::MaxReplicas));
         if let Some(filter) = full {
             match failures.iter_mut().find(|(g, _)| *g == filter) {
                 Some((_, n)) => *n += 1,
@@ -323,8 +323,10 @@ mod tests {
     fn spreads_by_fewest_service_tasks_then_total_then_index() {
         let l = BTreeMap::new();
         let nodes = vec![view("a", &l, 1, 1), view("b", &l, 0, 5), view("c", &l, 0, 2)];
-        let got: Vec<usize> =
-            schedule_group(&nodes, &Placement::default(), &Demand::default(), 4, TieBreak::Index).into_iter().map(|r| r.unwrap()).collect();
+        let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), &Demand::default(), 4, TieBreak::Index)
+            .into_iter()
+            .map(|r| r.unwrap())
+            .collect();
         // c (0 svc, 2 total), b (0, 5), then a/c/b all at 1: a has the fewest total.
         assert_eq!(got, vec![2, 1, 0, 2]);
     }
@@ -339,10 +341,11 @@ mod tests {
         nodes.push(view("loaded", &l, 1, 1));
         let firsts: std::collections::BTreeSet<usize> = (0..40)
             .map(|key| {
-                let got: Vec<usize> = schedule_group(&nodes, &Placement::default(), &Demand::default(), 8, TieBreak::Shuffled(key))
-                    .into_iter()
-                    .map(|r| r.unwrap())
-                    .collect();
+                let got: Vec<usize> =
+                    schedule_group(&nodes, &Placement::default(), &Demand::default(), 8, TieBreak::Shuffled(key))
+                        .into_iter()
+                        .map(|r| r.unwrap())
+                        .collect();
                 assert!(!got.contains(&8), "the loaded node is never among the first eight: {got:?}");
                 let mut sorted = got.clone();
                 sorted.sort_unstable();

@@ -41,13 +41,8 @@ pub(crate) fn columns(runs: &[&RunFigures], capacity: bool) -> Vec<Column> {
 
 /// The capacity figures: only in `sweep.csv` when the sweep's tasks reserve CPU or memory or a
 /// goal names one (so that sweeps without either keep their columns).
-pub(crate) const CAPACITY_METRICS: &[&str] = &[
-    "peak_extra_tasks",
-    "peak_reserved_cpus",
-    "cpu_headroom",
-    "peak_reserved_memory_mib",
-    "memory_headroom_mib",
-];
+pub(crate) const CAPACITY_METRICS: &[&str] =
+    &["peak_extra_tasks", "peak_reserved_cpus", "cpu_headroom", "peak_reserved_memory_mib", "memory_headroom_mib"];
 
 /// The worst run's: most extra tasks, most reserved, least headroom (CPUs with 3 decimals,
 /// MiB with 1).

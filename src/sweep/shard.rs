@@ -130,9 +130,9 @@ impl Row {
             seconds_below_desired_ns: r.seconds_below_desired.as_nanos(),
             failed_requests: r.failed_requests,
             peak_extra_tasks: r.peak_extra_tasks,
-            reservations: r.reservations.map(|x| {
-                [x.capacity.nano_cpus, x.peak.nano_cpus, x.capacity.memory_bytes, x.peak.memory_bytes]
-            }),
+            reservations: r
+                .reservations
+                .map(|x| [x.capacity.nano_cpus, x.peak.nano_cpus, x.capacity.memory_bytes, x.peak.memory_bytes]),
         }
     }
 

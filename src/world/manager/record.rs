@@ -12,8 +12,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::model::record::{
-    CommandOutput, Name, ReservationRecord, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord,
-    UpdateState,
+    CommandOutput, Name, ReservationRecord, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent,
+    TimelineSample, UpdateRecord, UpdateState,
 };
 use crate::model::route::RouteState;
 use crate::model::scenario::Scenario;

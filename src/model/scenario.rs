@@ -342,6 +342,16 @@ pub enum Action {
         /// New availability.
         availability: Availability,
     },
+    /// `docker node update --label-add K=V --label-rm K NODE`: the node's labels change, and with
+    /// them which services' constraints it meets.
+    NodeLabels {
+        /// Node name.
+        node: String,
+        /// `--label-add` (applied first).
+        add: Vec<(String, String)>,
+        /// `--label-rm` (each must exist: docker/cli refuses the command otherwise).
+        rm: Vec<String>,
+    },
     /// `docker node rm [--force] NODE`: the node leaves the swarm's store; its tasks are
     /// ORPHANED and replaced elsewhere, and its agent is refused from then on.
     NodeRm {

@@ -315,8 +315,8 @@ fn scale_one(spec: &str, names: Names<'_>) -> Result<Action, CommandError> {
 }
 
 fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    const FLAGS: &[Flag] = &[value("availability")];
-    const UNMODELLED: &[&str] = &["role", "label-add", "label-rm"];
+    const FLAGS: &[Flag] = &[value("availability"), value("label-add"), value("label-rm")];
+    const UNMODELLED: &[&str] = &["role"];
     let parsed = parse_args(args, FLAGS, UNMODELLED).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let node = match parsed.positional.as_slice() {
@@ -324,27 +324,39 @@ fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<Comma
         _ => {
             errors.push(error(
                 "\"docker node update\" requires exactly 1 argument.",
-                Some("usage: docker node update --availability active|pause|drain NODE".into()),
+                Some("usage: docker node update [--availability active|pause|drain] [--label-add K=V] [--label-rm K] NODE".into()),
             ));
             None
         }
     };
-    let availability = match parsed.flags.last() {
-        Some((flag, v)) => parse_choice(flag, v, AVAILABILITIES).map_err(|e| errors.push(e)).ok(),
-        None => {
-            errors.push(error("docker node update needs --availability (the only node change simulated)", None));
-            None
+    let (mut availability, mut add, mut rm) = (None, Vec::new(), Vec::new());
+    for (flag, v) in &parsed.flags {
+        match *flag {
+            "availability" => availability = parse_choice(flag, v, AVAILABILITIES).map_err(|e| errors.push(e)).ok(),
+            // docker/cli `opts.ValidateLabel` accepts a bare KEY as KEY="".
+            "label-add" => add.push(
+                v.split_once('=').map_or((v.to_string(), String::new()), |(k, x)| (k.to_string(), x.to_string())),
+            ),
+            _ => rm.push(v.to_string()),
         }
-    };
-    match (node, availability) {
-        (Some(node), Some(availability)) if errors.is_empty() => {
-            Ok(vec![Action::NodeAvailability { node, availability }])
-        }
-        _ => Err(errors),
     }
+    if availability.is_none() && add.is_empty() && rm.is_empty() && errors.is_empty() {
+        errors.push(error(
+            "docker node update needs --availability, --label-add or --label-rm (the node changes simulated)",
+            None,
+        ));
+    }
+    let Some(node) = node.filter(|_| errors.is_empty()) else { return Err(errors) };
+    let mut actions = Vec::new();
+    if !add.is_empty() || !rm.is_empty() {
+        actions.push(Action::NodeLabels { node: node.clone(), add, rm });
+    }
+    if let Some(availability) = availability {
+        actions.push(Action::NodeAvailability { node, availability });
+    }
+    Ok(actions)
 }
 
-/// `docker node rm [--force] NODE...` (docker/cli `node/remove.go`: each node removed in turn).
 fn node_rm(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     const FLAGS: &[Flag] = &[switch("force", Some('f'))];
     let parsed = parse_args(args, FLAGS, &[]).map_err(|e| vec![e])?;

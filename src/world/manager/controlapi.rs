@@ -131,6 +131,23 @@ impl Manager {
                 self.set_availability(n, *availability, cluster, io);
                 Ok(())
             }
+            Action::NodeLabels { node, add, rm } => {
+                let Some(n) = self.store.node_named(node) else {
+                    return Err(format!("node {node} not found"));
+                };
+                let mut labels = self.store.node(n).spec.labels.clone();
+                // docker/cli `mergeNodeUpdate`: additions, then removals, each of which must exist.
+                for (k, v) in add {
+                    labels.insert(k.clone(), v.clone());
+                }
+                for k in rm {
+                    if labels.remove(k).is_none() {
+                        return Err(format!("key {k} doesn't exist in node's labels"));
+                    }
+                }
+                self.set_labels(n, labels, cluster, io);
+                Ok(())
+            }
             Action::SecretCreate { secret } => self.secret_create(secret, io.now()),
             Action::SecretRm { name } => self.secret_rm(name),
             Action::SecretLs => {
@@ -335,6 +352,43 @@ impl Manager {
                 let exited = cluster.container(id).phase == crate::world::cluster::ContainerPhase::Exited;
                 let live = t.desired <= TaskState::Running && !exited;
                 if live && !self.store.service(t.service).is_global() {
+                    self.restart(id, cluster, io);
+                }
+            }
+        }
+        self.reconcile_all(io);
+        self.arm_schedule_tick(io);
+    }
+
+    /// New node labels. Pending tasks may fit now (the scheduler's next tick), and tasks whose
+    /// service's constraints the node no longer meets leave it: swarmkit's constraint enforcer
+    /// (`constraintenforcer.rejectNoncompliantTasks`, active nodes only) marks them REJECTED
+    /// and the orchestrator replaces them elsewhere. Simplification: they are replaced as a
+    /// drain replaces tasks (shut down, a new task at once), not shown REJECTED.
+    fn set_labels(
+        &mut self,
+        node: NodeId,
+        labels: std::collections::BTreeMap<String, String>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        self.store.set_labels(node, labels);
+        if self.store.node(node).availability == Availability::Active {
+            for id in self.store.tasks_on(node) {
+                let t = self.store.task(id);
+                if t.desired > TaskState::Running || t.state >= TaskState::Complete {
+                    continue;
+                }
+                let service = self.store.service(t.service);
+                let view = self.node_view(node, t.service);
+                let meets = service
+                    .spec()
+                    .task
+                    .placement
+                    .constraints
+                    .iter()
+                    .all(|c| crate::swarm::placement::constraint_matches(c, &view));
+                if !meets && !service.is_global() {
                     self.restart(id, cluster, io);
                 }
             }

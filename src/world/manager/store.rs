@@ -455,6 +455,11 @@ impl Store {
         self.nodes[node.0 as usize].availability = availability;
     }
 
+    /// `docker node update --label-add/--label-rm`.
+    pub(super) fn set_labels(&mut self, node: NodeId, labels: BTreeMap<String, String>) {
+        self.nodes[node.0 as usize].spec.labels = labels;
+    }
+
     /// The node's status: DOWN (heartbeat expired) or READY again.
     pub(super) fn set_down(&mut self, node: NodeId, down: bool) {
         self.nodes[node.0 as usize].down = down;

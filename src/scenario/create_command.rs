@@ -289,7 +289,17 @@ mod tests {
         );
         let e = first("docker service create --name g --label deploysim.weight=ten nginx");
         assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
-        assert!(first("docker service create --name g --limit-cpu 1 nginx").message.contains("not simulated"));
+        assert!(first("docker service create --name g --dns 1.1.1.1 nginx").message.contains("not simulated"));
+        let e = first("docker service create --name g --reserve-cpu 1.5x nginx");
+        assert_eq!(
+            e.message,
+            "invalid argument \"1.5x\" for \"--reserve-cpu\" flag: failed to parse 1.5x as a rational number"
+        );
+        let spec = create("docker service create --name g --reserve-cpu 0.25 --reserve-memory 1g --limit-cpu 1 nginx")
+            .unwrap();
+        assert_eq!(spec.task.resources.reservations.nano_cpus, 250_000_000);
+        assert_eq!(spec.task.resources.reservations.memory_bytes, 1 << 30);
+        assert_eq!(spec.task.resources.limits.nano_cpus, 1_000_000_000);
         assert!(
             first("docker service create --name g --no-healthcheck --health-cmd x nginx").message.contains("conflicts")
         );

@@ -378,6 +378,30 @@ mod tests {
     }
 
     #[test]
+    fn reservations_fill_nodes_and_host_ports_take_one_task_per_node() {
+        // Two 2-CPU nodes, one already holding 1.5 CPU: tasks of 0.6 CPU fit three on the empty
+        // node and none on the other, which the explanation counts as short of resources.
+        let l = BTreeMap::new();
+        let mut busy = view("busy", &l, 0, 3);
+        busy.available.nano_cpus = 500_000_000;
+        let nodes = vec![view("empty", &l, 0, 0), busy];
+        let demand = Demand { reservations: Resources { nano_cpus: 600_000_000, memory_bytes: 0 }, host_ports: &[] };
+        let got = schedule_group(&nodes, &Placement::default(), &demand, 4, TieBreak::Index);
+        assert_eq!(got[..3], [Ok(0), Ok(0), Ok(0)]);
+        assert_eq!(got[3], Err("no suitable node (insufficient resources on 2 nodes)".to_string()));
+        // A host port: one task per node, the node holding it already refused.
+        let mut held = BTreeMap::new();
+        held.insert(8080, 1);
+        let mut taken = view("taken", &l, 0, 0);
+        taken.host_ports = &held;
+        let nodes = vec![view("a", &l, 0, 0), view("b", &l, 0, 0), taken];
+        let demand = Demand { reservations: Resources::default(), host_ports: &[8080] };
+        let got = schedule_group(&nodes, &Placement::default(), &demand, 3, TieBreak::Index);
+        assert_eq!(got[..2], [Ok(0), Ok(1)]);
+        assert_eq!(got[2], Err("no suitable node (host-mode port already in use on 3 nodes)".to_string()));
+    }
+
+    #[test]
     fn drained_or_down_nodes_take_nothing() {
         let l = BTreeMap::new();
         let mut a = view("a", &l, 0, 0);

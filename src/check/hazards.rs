@@ -281,7 +281,7 @@ fn host_ports(c: &Ctx<'_>) -> Option<Finding> {
 /// How many tasks reserving `r` fit on `node` alone, empty (swarmkit `ResourceFilter`: each
 /// reservation must fit in what is left), at most `max_per_node` when that is set.
 fn fit_on(node: &crate::model::cluster::NodeSpec, r: crate::model::spec::Resources, max_per_node: u64) -> u64 {
-    let by = |cap: u64, each: u64| if each == 0 { u64::MAX } else { cap / each };
+    let by = |cap: u64, each: u64| cap.checked_div(each).unwrap_or(u64::MAX);
     let fit = by(node.capacity.nano_cpus, r.nano_cpus).min(by(node.capacity.memory_bytes, r.memory_bytes));
     if max_per_node > 0 { fit.min(max_per_node) } else { fit }
 }

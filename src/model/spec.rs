@@ -190,6 +190,9 @@ pub struct Placement {
     pub constraints: Vec<Constraint>,
     /// 0 means unlimited.
     pub max_replicas_per_node: u64,
+    /// `preferences: - spread: node.labels.zone`: the spread descriptors, outermost first
+    /// (swarmkit builds its decision tree from them, `nodeset.go` `tree`).
+    pub preferences: Vec<String>,
 }
 
 /// `api.Resources`: CPU in nano-CPUs (10⁹ = one CPU) and memory in bytes, as swarmkit counts

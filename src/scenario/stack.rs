@@ -721,10 +721,36 @@ fn placement(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Placement> {
     } else if let Some(other) = get(e, "constraints") {
         c.error(&path.key("constraints"), "must be a list", Some(format!("found {}", other.kind())));
     }
-    if get(e, "preferences").is_some() {
-        c.warn(&path.key("preferences"), "placement preferences are accepted but not simulated", None);
+    if let Some(v) = get(e, "preferences") {
+        p.preferences = preferences(c, v, &path.key("preferences"));
     }
     Some(p)
+}
+
+/// `preferences`: a list of `{spread: DESCRIPTOR}` (docker/cli `convertPlacementPreferences`).
+/// swarmkit's tree spreads only over `node.labels.*` and `engine.labels.*`; it skips any other
+/// descriptor, so such a one gets a warning.
+fn preferences(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Vec<String> {
+    let Yaml::Seq(items) = v else {
+        c.error(path, "must be a list", Some(format!("found {}", v.kind())));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ipath = path.index(i);
+        let Some(e) = c.entries(item, &ipath) else { continue };
+        c.check_keys(e, &ipath, &["spread"], false, &[]);
+        let Some(descriptor) = c.required(e, &ipath, "spread", Checker::string) else { continue };
+        if crate::swarm::placement::spread_label(&descriptor).is_none() {
+            c.warn(
+                &ipath.key("spread"),
+                format!("swarmkit spreads only over node.labels.* and engine.labels.*: \"{descriptor}\" is ignored"),
+                Some("e.g. spread: node.labels.zone".into()),
+            );
+        }
+        out.push(descriptor);
+    }
+    out
 }
 
 /// Constraint keys swarmkit matches; any other key never matches, leaving tasks pending.

@@ -1,7 +1,8 @@
 //! Task placement, mirroring swarmkit's `manager/scheduler` (`pipeline.go` filters in their
 //! order — `ReadyFilter`, `ResourceFilter`, `ConstraintFilter`, `HostPortFilter`,
 //! `MaxReplicasFilter` of `filter.go` —, `scheduleTaskGroup`'s `nodeLess`,
-//! `constraint/constraint.go`). Real Swarm breaks ties between
+//! `constraint/constraint.go`), and placement preferences as swarmkit's decision tree
+//! (`nodeset.go` `tree`, `scheduler.go` `scheduleNTasksOnSubtree`). Real Swarm breaks ties between
 //! equally good nodes by Go map order (`nodeSet.tree` ranges over a map): the caller passes each
 //! node's rank among equals, drawn from the seed or, for a readable order, the node index.
 
@@ -220,6 +221,9 @@ pub fn schedule_group(
     count: usize,
     tie: TieBreak,
 ) -> Vec<Result<usize, String>> {
+    if !placement.preferences.is_empty() {
+        return spread::schedule(nodes, placement, demand, count, tie);
+    }
     let mut failures: Vec<(Filter, usize)> = Vec::new();
     // Candidates keyed by nodeLess: recent failures (only when ≥ 5), tasks of this service,
     // tasks in total, then the rank among equals. Without a demand, only the `count` best can
@@ -285,6 +289,221 @@ pub fn schedule_group(
         }
     }
     out
+}
+
+/// The label a spread descriptor names: `node.labels.zone` (or `engine.labels.zone`, which the
+/// simulator keeps with the node's labels, as constraints do) → `zone`; `None` for any other
+/// descriptor, which swarmkit's tree skips.
+pub fn spread_label(descriptor: &str) -> Option<&str> {
+    ["node.labels.", "engine.labels."].iter().find_map(|prefix| {
+        let head = descriptor.get(..prefix.len())?;
+        (descriptor.len() > prefix.len() && head.eq_ignore_ascii_case(prefix)).then(|| &descriptor[prefix.len()..])
+    })
+}
+
+/// Placement preferences: swarmkit's decision tree. Every node (eligible or not) sits at the
+/// leaf its label values lead to, each branch counting the service's active tasks under it;
+/// tasks are split so that the branches even out (`scheduleNTasksOnSubtree`), and within a leaf
+/// placed as without preferences. A branch that cannot take its share is given up and the
+/// rest shared among the others.
+mod spread {
+    use super::*;
+
+    /// One level of the tree (`decisionTree`): the service's active tasks under it, then its
+    /// branches by label value, or at the last level its nodes.
+    #[derive(Default)]
+    struct Branch {
+        tasks: u64,
+        next: Vec<(String, Branch)>,
+        nodes: Vec<usize>,
+    }
+
+    /// What placing tasks has changed on a node so far.
+    struct Slot {
+        service_tasks: u64,
+        total_tasks: u64,
+        available: Available,
+        port_taken: bool,
+    }
+
+    struct Placer<'v, 'a> {
+        nodes: &'v [NodeView<'a>],
+        placement: &'v Placement,
+        demand: &'v Demand<'v>,
+        tie: TieBreak,
+        slots: Vec<Slot>,
+        /// Filter failures while building the tree, and as nodes fill.
+        failures: Vec<(Filter, usize)>,
+        /// Tasks not yet placed.
+        left: usize,
+        out: Vec<Result<usize, String>>,
+    }
+
+    pub(super) fn schedule(
+        nodes: &[NodeView<'_>],
+        placement: &Placement,
+        demand: &Demand<'_>,
+        count: usize,
+        tie: TieBreak,
+    ) -> Vec<Result<usize, String>> {
+        let slots = nodes
+            .iter()
+            .map(|n| Slot {
+                service_tasks: n.service_tasks,
+                total_tasks: n.total_tasks,
+                available: n.available,
+                port_taken: demand.port_taken(n),
+            })
+            .collect();
+        let mut p = Placer { nodes, placement, demand, tie, slots, failures: Vec::new(), left: count, out: Vec::new() };
+        let tree = p.tree();
+        p.subtree(&tree, count as u64);
+        let mut out = p.out;
+        while out.len() < count {
+            out.push(Err(no_suitable_node(&p.failures)));
+        }
+        out
+    }
+
+    impl Placer<'_, '_> {
+        /// `nodeSet.tree`: every node at the leaf of its label values ("" for a node without
+        /// the label), branches ordered by value (fixed races) or shuffled as Go's map order.
+        fn tree(&mut self) -> Branch {
+            let mut root = Branch::default();
+            let labels: Vec<&str> = self.placement.preferences.iter().filter_map(|d| spread_label(d)).collect();
+            for (i, node) in self.nodes.iter().enumerate() {
+                let mut at = &mut root;
+                for label in &labels {
+                    at.tasks += node.service_tasks;
+                    let value = node.labels.get(*label).map(String::as_str).unwrap_or("");
+                    let k = match at.next.iter().position(|(v, _)| v == value) {
+                        Some(k) => k,
+                        None => {
+                            at.next.push((value.to_string(), Branch::default()));
+                            at.next.len() - 1
+                        }
+                    };
+                    at = &mut at.next[k].1;
+                }
+                at.tasks += node.service_tasks;
+                match first_failing_filter(node, self.placement, self.demand) {
+                    None => at.nodes.push(i),
+                    Some(f) => self.fail(f),
+                }
+            }
+            self.order(&mut root);
+            root
+        }
+
+        fn order(&self, b: &mut Branch) {
+            match self.tie {
+                TieBreak::Index => b.next.sort_by(|x, y| x.0.cmp(&y.0)),
+                TieBreak::Shuffled(key) => b.next.sort_by_key(|(v, _)| splitmix64(key ^ text_hash(v))),
+            }
+            for (_, next) in &mut b.next {
+                self.order(next);
+            }
+        }
+
+        fn fail(&mut self, f: Filter) {
+            match self.failures.iter_mut().find(|(g, _)| *g == f) {
+                Some((_, n)) => *n += 1,
+                None => self.failures.push((f, 1)),
+            }
+        }
+
+        /// `scheduleNTasksOnSubtree`: how many of `n` tasks this branch took.
+        fn subtree(&mut self, tree: &Branch, n: u64) -> u64 {
+            if tree.next.is_empty() {
+                return self.leaf(&tree.nodes, n);
+            }
+            let mut scheduled = 0u64;
+            let mut usable = tree.tasks;
+            let mut no_room = vec![false; tree.next.len()];
+            let mut full = 0usize;
+            let mut converging = true;
+            while scheduled < n && full != tree.next.len() && converging {
+                let open = (tree.next.len() - full) as u64;
+                let total = usable + n - scheduled;
+                let (desired, mut remainder) = (total / open, total % open);
+                converging = false;
+                for (k, (_, sub)) in tree.next.iter().enumerate() {
+                    if no_room[k] {
+                        continue;
+                    }
+                    if sub.tasks < desired || (sub.tasks == desired && remainder > 0) {
+                        converging = true;
+                        let mut assign = desired - sub.tasks;
+                        if remainder > 0 {
+                            assign += 1;
+                        }
+                        let got = self.subtree(sub, assign);
+                        if got < assign {
+                            no_room[k] = true;
+                            full += 1;
+                            usable = usable.saturating_sub(sub.tasks);
+                        } else {
+                            remainder = remainder.saturating_sub(1);
+                        }
+                        scheduled += got;
+                    }
+                }
+            }
+            scheduled
+        }
+
+        /// `scheduleNTasksOnNodes` on a leaf's nodes: the best node by `nodeLess` each time,
+        /// dropping nodes as they fill.
+        fn leaf(&mut self, nodes: &[usize], n: u64) -> u64 {
+            let mut heap: BinaryHeap<Reverse<NodeKey>> = BinaryHeap::new();
+            for &i in nodes {
+                if self.refuses(i).is_none() {
+                    heap.push(Reverse(self.key(i)));
+                }
+            }
+            let mut placed = 0;
+            while placed < n && self.left > 0 {
+                let Some(Reverse(key)) = heap.pop() else { break };
+                let i = key.4;
+                self.out.push(Ok(i));
+                self.left -= 1;
+                placed += 1;
+                let slot = &mut self.slots[i];
+                slot.service_tasks += 1;
+                slot.total_tasks += 1;
+                slot.available.take(self.demand.reservations);
+                slot.port_taken |= !self.demand.host_ports.is_empty();
+                match self.refuses(i) {
+                    None => heap.push(Reverse(self.key(i))),
+                    Some(f) => self.fail(f),
+                }
+            }
+            placed
+        }
+
+        fn key(&self, i: usize) -> NodeKey {
+            let s = &self.slots[i];
+            (failure_rank(self.nodes[i].recent_failures), s.service_tasks, s.total_tasks, self.tie.rank(i), i)
+        }
+
+        /// The filter the node fails now, with what has been placed on it.
+        fn refuses(&self, i: usize) -> Option<Filter> {
+            let s = &self.slots[i];
+            if !s.available.fits(self.demand.reservations) {
+                return Some(Filter::Resources);
+            }
+            if s.port_taken {
+                return Some(Filter::HostPort);
+            }
+            let max = self.placement.max_replicas_per_node;
+            (max > 0 && s.service_tasks >= max).then_some(Filter::MaxReplicas)
+        }
+    }
+
+    /// FNV-1a of a label value: where Go's map puts it, for a shuffled branch order.
+    fn text_hash(text: &str) -> u64 {
+        text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    }
 }
 
 fn failure_rank(recent_failures: u32) -> u32 {
@@ -368,6 +587,7 @@ mod tests {
         let placement = Placement {
             constraints: vec![Constraint { key: "node.labels.zone".into(), op: ConstraintOp::Eq, value: "a".into() }],
             max_replicas_per_node: 1,
+            preferences: Vec::new(),
         };
         let got = schedule_group(&nodes, &placement, &Demand::default(), 2, TieBreak::Index);
         assert_eq!(got[0], Ok(0), "label values compare case-insensitively");
@@ -399,6 +619,28 @@ mod tests {
         let got = schedule_group(&nodes, &Placement::default(), &demand, 3, TieBreak::Index);
         assert_eq!(got[..2], [Ok(0), Ok(1)]);
         assert_eq!(got[2], Err("no suitable node (host-mode port already in use on 3 nodes)".to_string()));
+    }
+
+    #[test]
+    fn spread_evens_out_label_values_before_nodes() {
+        // Zone a has one node, zone b three: six tasks go three and three (swarmkit's tree),
+        // where without the preference they would spread over the nodes, 2 2 1 1.
+        let mut a = BTreeMap::new();
+        a.insert("zone".to_string(), "a".to_string());
+        let mut b = BTreeMap::new();
+        b.insert("zone".to_string(), "b".to_string());
+        let nodes = vec![view("a1", &a, 0, 0), view("b1", &b, 0, 0), view("b2", &b, 0, 0), view("b3", &b, 0, 0)];
+        let placement = Placement { preferences: vec!["node.labels.zone".into()], ..Placement::default() };
+        let got = schedule_group(&nodes, &placement, &Demand::default(), 6, TieBreak::Index);
+        let on_a = got.iter().filter(|r| **r == Ok(0)).count();
+        assert_eq!(on_a, 3, "{got:?}");
+        // A zone that fills up gives its share to the others.
+        let capped = Placement { max_replicas_per_node: 2, ..placement.clone() };
+        let got = schedule_group(&nodes, &capped, &Demand::default(), 6, TieBreak::Index);
+        assert_eq!(got.iter().filter(|r| **r == Ok(0)).count(), 2, "{got:?}");
+        assert!(got.iter().all(Result::is_ok), "{got:?}");
+        assert_eq!(spread_label("node.labels.zone"), Some("zone"));
+        assert_eq!(spread_label("node.role"), None);
     }
 
     #[test]

@@ -236,6 +236,10 @@ pub struct ServiceUpdate {
     pub log_opt: Vec<(String, String)>,
     /// `--reserve-cpu`, `--reserve-memory`, `--limit-cpu`, `--limit-memory`.
     pub resources: ResourcesPatch,
+    /// `--placement-pref-add spread=D`: spread descriptors appended (after the removals).
+    pub pref_add: Vec<String>,
+    /// `--placement-pref-rm spread=D`: spread descriptors removed.
+    pub pref_rm: Vec<String>,
 }
 
 /// `--reserve-cpu` / `--reserve-memory` / `--limit-cpu` / `--limit-memory`: the amounts given
@@ -289,6 +293,8 @@ impl ServiceUpdate {
             || self.log_driver.is_some()
             || !self.log_opt.is_empty()
             || !self.resources.is_empty()
+            || !self.pref_add.is_empty()
+            || !self.pref_rm.is_empty()
     }
 }
 

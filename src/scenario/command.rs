@@ -6,7 +6,7 @@ use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
     AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, apply_resource_flag,
     constraint, error, label, parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas,
-    secret_source, switch, value,
+    placement_pref, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, stdin_feed, suggest};
 
@@ -72,6 +72,8 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("reserve-memory"),
     value("limit-cpu"),
     value("limit-memory"),
+    value("placement-pref-add"),
+    value("placement-pref-rm"),
     switch("with-registry-auth", None),
     switch("rollback", None),
     switch("detach", Some('d')),
@@ -99,8 +101,6 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] = &[
     "network-add",
     "network-rm",
     "no-healthcheck",
-    "placement-pref-add",
-    "placement-pref-rm",
     "publish-add",
     "publish-rm",
     "restart-condition",
@@ -162,6 +162,8 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "reserve-cpu" | "reserve-memory" | "limit-cpu" | "limit-memory" => {
             apply_resource_flag(&mut u.resources, flag, value)?
         }
+        "placement-pref-add" => u.pref_add.push(placement_pref(flag, value)?),
+        "placement-pref-rm" => u.pref_rm.push(placement_pref(flag, value)?),
         // The registry credentials go with the spec's pull options, which swarmkit ignores
         // when judging a task that has its image already (`IsTaskDirty`): no task changes.
         "with-registry-auth" => {

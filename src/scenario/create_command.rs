@@ -9,7 +9,8 @@ use crate::model::spec::{
 };
 use crate::scenario::docker_cli::{
     Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, apply_resource_flag, constraint, error, label,
-    parse_args_until, parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
+    parse_args_until, parse_choice, parse_duration, parse_replicas, parse_u64, placement_pref, secret_source, switch,
+    value,
 };
 use crate::scenario::normalize_image;
 
@@ -34,6 +35,7 @@ const CREATE_FLAGS: &[Flag] = &[
     value("restart-window"),
     value("constraint"),
     value("replicas-max-per-node"),
+    value("placement-pref"),
     value("reserve-cpu"),
     value("reserve-memory"),
     value("limit-cpu"),
@@ -65,7 +67,6 @@ const UNMODELLED: &[&str] = &[
     "log-driver",
     "log-opt",
     "mount",
-    "placement-pref",
     "read-only",
     "stop-signal",
     "sysctl",
@@ -130,6 +131,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
             "reserve-cpu" | "reserve-memory" | "limit-cpu" | "limit-memory" => {
                 apply_resource_flag(&mut resources, flag, v)
             }
+            "placement-pref" => placement_pref(flag, v).map(|d| spec.task.placement.preferences.push(d)),
             "network" => {
                 // The task joins it: its stops wait the overlay's gossip (see TaskSpec::networks).
                 if !spec.task.networks.iter().any(|n| n == v) {
@@ -290,6 +292,14 @@ mod tests {
         let e = first("docker service create --name g --label deploysim.weight=ten nginx");
         assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
         assert!(first("docker service create --name g --dns 1.1.1.1 nginx").message.contains("not simulated"));
+        let e = first("docker service create --name g --placement-pref binpack=x nginx");
+        assert!(
+            e.message.ends_with("unsupported placement preference binpack (only spread is supported)"),
+            "{}",
+            e.message
+        );
+        let spec = create("docker service create --name g --placement-pref spread=node.labels.zone nginx").unwrap();
+        assert_eq!(spec.task.placement.preferences, vec!["node.labels.zone".to_string()]);
         let e = first("docker service create --name g --reserve-cpu 1.5x nginx");
         assert_eq!(
             e.message,

@@ -240,6 +240,20 @@ pub(super) fn apply_resource_flag(
     Ok(())
 }
 
+/// `--placement-pref[-add|-rm] spread=DESCRIPTOR` (docker/cli `opts.PlacementPrefOpts`): the
+/// descriptor, with the CLI's refusals.
+pub(super) fn placement_pref(flag: &str, value: &str) -> Result<String, CommandError> {
+    let fields: Vec<&str> = value.split('=').collect();
+    let [strategy, descriptor] = fields.as_slice() else {
+        return Err(invalid(flag, value, "placement preference must be of the format \"<strategy>=<arg>\"", None));
+    };
+    if *strategy != "spread" {
+        let why = format!("unsupported placement preference {strategy} (only spread is supported)");
+        return Err(invalid(flag, value, why, None));
+    }
+    Ok(descriptor.to_string())
+}
+
 pub(super) fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
     match value {
         "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),

@@ -56,6 +56,12 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     for (key, value) in &u.log_opt {
         spec.task.extra.insert(format!("log-opt.{key}"), value.clone());
     }
+    // docker/cli `updatePlacementPreferences`: removals, then additions.
+    if !u.pref_add.is_empty() || !u.pref_rm.is_empty() {
+        let prefs = &mut spec.task.placement.preferences;
+        prefs.retain(|p| !u.pref_rm.contains(p));
+        prefs.extend(u.pref_add.iter().cloned());
+    }
     // docker/cli `updateResources`.
     u.resources.apply_to(&mut spec.task.resources);
     // docker/cli `updateLabels`: additions first, then removals.

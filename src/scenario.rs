@@ -14,6 +14,7 @@ mod images;
 mod interpolate;
 mod locate;
 mod raw;
+pub mod resources;
 mod secret_command;
 mod shell;
 mod simulation;
@@ -468,17 +469,8 @@ fn warn_unplaceable(c: &mut Checker<'_>, s: &Scenario, stack: &[docker_cli::Serv
             continue;
         }
         let fits = |n: &crate::model::cluster::NodeSpec| {
-            let view = NodeView {
-                name: &n.name,
-                id: "",
-                role: n.role,
-                labels: &n.labels,
-                ready: true,
-                availability: n.availability,
-                service_tasks: 0,
-                total_tasks: 0,
-                recent_failures: 0,
-            };
+            let mut view = NodeView::declared(n);
+            view.id = "";
             constraints.iter().all(|k| constraint_matches(k, &view))
         };
         if s.nodes.iter().any(fits) {

@@ -181,6 +181,11 @@ fn target_service(scenario: &Scenario) -> Option<String> {
 /// Figures of every policy, grouped from the runs (which come in (policy, seed) order: one pass,
 /// not a scan of every run per policy).
 pub(crate) fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
+    policy_columns_with(plan, runs, runs.iter().any(|r| r.reservations.is_some()))
+}
+
+/// [`policy_columns`], the capacity figures included when `capacity`.
+pub(crate) fn policy_columns_with(plan: &Plan, runs: &[RunFigures], capacity: bool) -> Vec<Vec<Column>> {
     let mut groups = runs.chunk_by(|a, b| a.policy == b.policy).peekable();
     (0..plan.policies.len())
         .map(|p| {
@@ -188,7 +193,7 @@ pub(crate) fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column
                 Some(g) if g[0].policy == p => groups.next().map(|g| g.iter().collect()).unwrap_or_default(),
                 _ => Vec::new(),
             };
-            policy_stats::columns(&mine)
+            policy_stats::columns(&mine, capacity)
         })
         .collect()
 }
@@ -326,9 +331,18 @@ pub(crate) fn outputs(
     objective: &Objective,
     constraints: &[Constraint],
 ) -> Result<Outputs, String> {
-    let columns = policy_columns(plan, runs);
-    let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
+    let wanted: Vec<&String> =
+        std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric)).collect();
+    let capacity = runs.iter().any(|r| r.reservations.is_some())
+        || wanted.iter().any(|m| policy_stats::CAPACITY_METRICS.contains(&m.as_str()));
+    let columns = policy_columns_with(plan, runs, capacity);
     if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
+        if policy_stats::CAPACITY_METRICS.contains(&missing.as_str()) {
+            return Err(format!(
+                "{missing} needs deploy.resources.reservations (cpus or memory) on service {}",
+                plan.service
+            ));
+        }
         return Err(format!("{missing} needs x-simulation.traffic on service {}", plan.service));
     }
     let name = &plan.name;
@@ -367,6 +381,17 @@ pub(crate) fn story(
     let order = recommend::ranked(columns, objective, constraints);
     let Some(&best) = order.first() else {
         out += "no policy meets every constraint: widen the values swept or relax the constraints\n";
+        if let Some((nearest, misses)) = recommend::nearest(columns, constraints) {
+            out += &format!(
+                "nearest: policy {} ({})\n",
+                nearest + 1,
+                params::describe(&plan.params, &plan.policies[nearest])
+            );
+            out += &figures_line(&columns[nearest], objective, constraints);
+            for miss in misses {
+                out += &format!("  misses {miss}\n");
+            }
+        }
         return out;
     };
     out += &format!("recommended: policy {} ({})\n", best + 1, params::describe(&plan.params, &plan.policies[best]));

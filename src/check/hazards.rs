@@ -24,6 +24,8 @@ struct Ctx<'a> {
     nodes: u64,
     /// Typical probe duration.
     probe: SimDuration,
+    /// The placement the service's tasks have.
+    placement: &'a crate::model::spec::Placement,
 }
 
 type Rule = fn(&Ctx<'_>) -> Option<Finding>;
@@ -36,6 +38,9 @@ const RULES: &[Rule] = &[
     stop_first_outage,
     start_first_max_replicas,
     host_ports,
+    reservations_fit,
+    capacity_after_node_loss,
+    restart_attempts_pause,
     restart_none,
     grace_over_minute,
     grace_truncated,
@@ -52,6 +57,7 @@ pub(crate) fn find(scenario: &Scenario, spec: &ServiceSpec, p: &EffectivePolicy)
         tasks: timing::task_count(scenario, spec),
         nodes: timing::eligible_nodes(scenario, &spec.task.placement),
         probe: timing::probe_duration(scenario),
+        placement: &spec.task.placement,
     };
     RULES.iter().filter_map(|rule| rule(&ctx)).collect()
 }
@@ -270,6 +276,180 @@ fn host_ports(c: &Ctx<'_>) -> Option<Finding> {
         );
     }
     None
+}
+
+/// How many tasks reserving `r` fit on `node` alone, empty (swarmkit `ResourceFilter`: each
+/// reservation must fit in what is left), at most `max_per_node` when that is set.
+fn fit_on(node: &crate::model::cluster::NodeSpec, r: crate::model::spec::Resources, max_per_node: u64) -> u64 {
+    let by = |cap: u64, each: u64| cap.checked_div(each).unwrap_or(u64::MAX);
+    let fit = by(node.capacity.nano_cpus, r.nano_cpus).min(by(node.capacity.memory_bytes, r.memory_bytes));
+    if max_per_node > 0 { fit.min(max_per_node) } else { fit }
+}
+
+/// Nodes of the cluster that can take the service's tasks: active, matching every constraint,
+/// and not among `lost`.
+fn eligible<'s>(c: &'s Ctx<'_>, lost: &'s [&str]) -> impl Iterator<Item = &'s crate::model::cluster::NodeSpec> {
+    use crate::model::cluster::Availability;
+    use crate::swarm::placement::{NodeView, constraint_matches};
+    c.scenario.nodes.iter().filter(move |n| {
+        let view = NodeView::declared(n);
+        n.availability == Availability::Active
+            && !n.down
+            && !lost.contains(&n.name.as_str())
+            && c.placement.constraints.iter().all(|k| constraint_matches(k, &view))
+    })
+}
+
+fn reservation_text(r: crate::model::spec::Resources) -> String {
+    let mut parts = Vec::new();
+    if r.nano_cpus > 0 {
+        parts.push(format!("{} CPUs", r.cpus_text()));
+    }
+    if r.memory_bytes > 0 {
+        parts.push(crate::model::spec::format_bytes(r.memory_bytes));
+    }
+    parts.join(" and ")
+}
+
+/// Reservations the cluster cannot hold: tasks that never start, or a start-first surge with no
+/// room (swarmkit's scheduler leaves the task PENDING, "insufficient resources", and the updater
+/// waits on it with no timeout: the s23 recordings).
+fn reservations_fit(c: &Ctx<'_>) -> Option<Finding> {
+    let r = c.p.reservations;
+    let ServiceMode::Replicated { replicas } = c.p.mode else { return None };
+    if r.is_zero() {
+        return None;
+    }
+    let nodes: Vec<_> = eligible(c, &[]).collect();
+    let room: u64 = nodes.iter().map(|n| fit_on(n, r, c.p.max_replicas_per_node)).fold(0, u64::saturating_add);
+    let field = c.p.field("deploy.resources.reservations");
+    let what = reservation_text(r);
+    let n = nodes.len();
+    let where_ = format!("{n} eligible {}", if n == 1 { "node" } else { "nodes" });
+    if replicas > room {
+        let message = format!(
+            "{replicas} replicas reserving {what} each: only {room} fit on the {where_} (counting this service \
+             alone), so {} {} stay pending (\"no suitable node (insufficient resources on {n} {})\")",
+            replicas - room,
+            tasks_word(replicas - room),
+            if n == 1 { "node" } else { "nodes" }
+        );
+        return finding(
+            "reservation-over-capacity",
+            Severity::Warning,
+            field,
+            message,
+            "lower the reservation, run fewer replicas, or give the nodes more cpus/memory (x-simulation.cluster)",
+        );
+    }
+    let u = &c.p.update;
+    if u.order != UpdateOrder::StartFirst {
+        return None;
+    }
+    let surge = if u.parallelism == 0 { replicas } else { u.parallelism.min(replicas) };
+    let spare = room - replicas;
+    if spare == 0 {
+        let message = format!(
+            "start-first with {replicas} replicas reserving {what} each: they fill the {where_} ({room} fit), so \
+             a new task has no room beside the old ones; it stays PENDING (\"no suitable node (insufficient \
+             resources on {n} {})\"), the old tasks keep running and the update stays updating forever",
+            if n == 1 { "node" } else { "nodes" }
+        );
+        let hint = "use order: stop-first, lower the reservation, or add capacity for at least one more task";
+        return finding("reservation-blocks-surge", Severity::Warning, field, message, hint);
+    }
+    if surge > spare {
+        let message = format!(
+            "start-first with parallelism {surge}: the {where_} have room for only {spare} more {} reserving              {what} beside the {replicas} running, so each batch starts {spare} new {} at once and the rest wait              PENDING for room",
+            tasks_word(spare),
+            tasks_word(spare)
+        );
+        let hint = format!("a parallelism of {spare} does the same without pending tasks");
+        return finding("reservation-limits-surge", Severity::Note, field, message, &hint);
+    }
+    None
+}
+
+/// The scenario's own node loss (`node_down`, `daemon_kill`, `docker node update --availability
+/// drain|pause`, `docker node rm`) leaving too few places for the replicas: the lost tasks are
+/// replaced only where max_replicas_per_node and the reservations allow, the rest stay pending
+/// until the nodes return.
+fn capacity_after_node_loss(c: &Ctx<'_>) -> Option<Finding> {
+    use crate::model::cluster::Availability;
+    use crate::model::scenario::Action;
+    let ServiceMode::Replicated { replicas } = c.p.mode else { return None };
+    let (max, r) = (c.p.max_replicas_per_node, c.p.reservations);
+    if max == 0 && r.is_zero() {
+        return None;
+    }
+    let room = |lost: &[&str]| -> u64 {
+        eligible(c, lost).map(|n| if r.is_zero() { max } else { fit_on(n, r, max) }).fold(0, u64::saturating_add)
+    };
+    if replicas > room(&[]) {
+        return None; // Already short before any loss: other rules say so.
+    }
+    let mut lost: Vec<&str> = Vec::new();
+    for timed in &c.scenario.timeline {
+        match &timed.action {
+            Action::NodeDown { node } | Action::DaemonKill { node } | Action::NodeRm { node, .. } => lost.push(node),
+            Action::NodeAvailability { node, availability } if *availability != Availability::Active => lost.push(node),
+            Action::NodeUp { node } | Action::DaemonStart { node } | Action::NodeAvailability { node, .. } => {
+                lost.retain(|l| l != node)
+            }
+            _ => continue,
+        }
+        let left = room(&lost);
+        if replicas > left {
+            let limit = match (max > 0, !r.is_zero()) {
+                (true, false) => format!("max_replicas_per_node {max}"),
+                (false, _) => format!("reservations of {} each", reservation_text(r)),
+                (true, true) => format!("max_replicas_per_node {max} and reservations of {} each", reservation_text(r)),
+            };
+            let message = format!(
+                "after the timeline's {} at {} ({} of the cluster's nodes unavailable), {limit} leave room for \
+             only {left} of the {replicas} replicas: {} {} stay pending until the nodes return",
+                lost.join(", "),
+                crate::time::SimDuration(timed.at.0),
+                lost.len(),
+                replicas - left,
+                tasks_word(replicas - left)
+            );
+            let field = if max > 0 {
+                c.p.field("deploy.placement.max_replicas_per_node")
+            } else {
+                c.p.field("deploy.resources.reservations")
+            };
+            let hint =
+                "keep spare places for a lost node: raise max_replicas_per_node, lower the reservation, or add a node";
+            return finding("capacity-after-node-loss", Severity::Warning, field, message, hint);
+        }
+    }
+    None
+}
+
+/// §2.4/§1.7: a new task that keeps failing is restarted `max_attempts` times, then its slot is
+/// left empty; with failure_action pause the update stops there and nothing replaces the slot
+/// until the next change of the service's spec.
+fn restart_attempts_pause(c: &Ctx<'_>) -> Option<Finding> {
+    let (rp, u) = (&c.p.restart, &c.p.update);
+    if rp.max_attempts == 0 || rp.condition == RestartCondition::None || u.failure_action != FailureAction::Pause {
+        return None;
+    }
+    let window = if rp.window == SimDuration::ZERO { "ever".to_string() } else { format!("within {}", rp.window) };
+    let message = format!(
+        "restart_policy.max_attempts {} with update failure_action pause: a task that fails {} times {window} is not \
+             restarted again, so its slot stays empty; the paused update does not replace it either, and the slot stays \
+             dead until the next docker service update",
+        rp.max_attempts, rp.max_attempts
+    );
+    let hint = "use failure_action: rollback (the rollback replaces the dead slots), or max_attempts: 0";
+    finding(
+        "restart-attempts-dead-slots",
+        Severity::Warning,
+        c.p.field("deploy.restart_policy.max_attempts"),
+        message,
+        hint,
+    )
 }
 
 /// §2.4/§8.9: condition none also means no rescheduling after node loss or drain.

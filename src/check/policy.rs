@@ -73,6 +73,8 @@ pub(crate) struct EffectivePolicy {
     pub constraints: Vec<String>,
     /// Ports published in host mode.
     pub host_ports: Vec<u64>,
+    /// `resources.reservations` of each task.
+    pub reservations: crate::model::spec::Resources,
     /// The engine whose defaults were applied (`20.10`, `27`).
     pub engine: &'static str,
 }
@@ -111,6 +113,7 @@ pub(crate) fn effective(scenario: &Scenario, spec: &ServiceSpec) -> EffectivePol
         max_replicas_per_node: spec.task.placement.max_replicas_per_node,
         constraints,
         host_ports: spec.task.host_ports.clone(),
+        reservations: spec.task.resources.reservations,
         engine: scenario.engine.as_str(),
     }
 }

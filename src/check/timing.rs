@@ -123,17 +123,7 @@ fn passes_from(behavior: &ImageBehavior) -> Option<SimDuration> {
 /// Nodes that can take tasks of `spec` at deploy time: active and matching every constraint.
 pub(crate) fn eligible_nodes(scenario: &Scenario, placement: &Placement) -> u64 {
     let eligible = scenario.nodes.iter().filter(|n| n.availability == Availability::Active).filter(|n| {
-        let view = NodeView {
-            name: &n.name,
-            id: &n.name,
-            role: n.role,
-            labels: &n.labels,
-            ready: true,
-            availability: n.availability,
-            service_tasks: 0,
-            total_tasks: 0,
-            recent_failures: 0,
-        };
+        let view = NodeView::declared(n);
         placement.constraints.iter().all(|c| constraint_matches(c, &view))
     });
     eligible.count() as u64

@@ -87,6 +87,7 @@ pub fn scenario(workload: Workload, jitter: bool) -> Scenario {
             availability: Availability::Active,
             cached_images: vec![],
             down: false,
+            capacity: crate::model::cluster::DEFAULT_NODE_CAPACITY,
         })
         .collect();
     let mut task = TaskSpec::with_image("app:v1");

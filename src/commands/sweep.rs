@@ -142,6 +142,10 @@ pub(crate) fn write_outputs(
         print!("{}", story(plan, seeds, &out.columns, objective, constraints));
         println!("report: {}", dir.display());
     }
+    // No policy meets the constraints: the sweep is a check that failed (exit 1).
+    if crate::sweep::recommend::ranked(&out.columns, objective, constraints).is_empty() {
+        return Err(Error::Checked(None));
+    }
     Ok(())
 }
 

@@ -261,6 +261,30 @@ pub struct RunRecord {
     pub decisions: Vec<crate::model::decision::Decision>,
     /// Decisions not recorded past [`crate::limits::MAX_DECISIONS`].
     pub decisions_dropped: u64,
+    /// What the scheduler set aside for task reservations, when any task reserved anything.
+    pub reservations: Option<ReservationRecord>,
+}
+
+/// Task reservations over the whole cluster (swarmkit `nodeInfo.AvailableResources`, summed):
+/// the capacity they draw on and their peak, CPU and memory each at its own peak.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct ReservationRecord {
+    /// Every node's advertised capacity, summed.
+    pub capacity: crate::model::spec::Resources,
+    /// The most reserved at once.
+    pub peak: crate::model::spec::Resources,
+}
+
+impl ReservationRecord {
+    /// CPUs left unreserved at the CPU peak.
+    pub fn cpu_headroom(&self) -> i64 {
+        self.capacity.nano_cpus as i64 - self.peak.nano_cpus as i64
+    }
+
+    /// Bytes left unreserved at the memory peak.
+    pub fn memory_headroom(&self) -> i64 {
+        self.capacity.memory_bytes as i64 - self.peak.memory_bytes as i64
+    }
 }
 
 /// A [`TaskEvent`] with its names read: what readers of a record want.

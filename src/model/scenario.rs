@@ -244,6 +244,12 @@ pub struct ServiceUpdate {
     pub publish_add: Vec<PublishedPort>,
     /// `--publish-rm`: the ports removed, by target port and protocol.
     pub publish_rm: Vec<PublishedPort>,
+    /// `--reserve-cpu`, `--reserve-memory`, `--limit-cpu`, `--limit-memory`.
+    pub resources: ResourcesPatch,
+    /// `--placement-pref-add spread=D`: spread descriptors appended (after the removals).
+    pub pref_add: Vec<String>,
+    /// `--placement-pref-rm spread=D`: spread descriptors removed.
+    pub pref_rm: Vec<String>,
 }
 
 /// `--health-cmd|-interval|-timeout|-retries|-start-period|-start-interval` and
@@ -390,6 +396,43 @@ impl PublishedPort {
     }
 }
 
+/// `--reserve-cpu` / `--reserve-memory` / `--limit-cpu` / `--limit-memory`: the amounts given
+/// (nano-CPUs, bytes; 0 clears one, as docker's flags do).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ResourcesPatch {
+    /// `--reserve-cpu`.
+    pub reserve_cpu: Option<u64>,
+    /// `--reserve-memory`.
+    pub reserve_memory: Option<u64>,
+    /// `--limit-cpu`.
+    pub limit_cpu: Option<u64>,
+    /// `--limit-memory`.
+    pub limit_memory: Option<u64>,
+}
+
+impl ResourcesPatch {
+    /// No flag given.
+    pub fn is_empty(&self) -> bool {
+        *self == ResourcesPatch::default()
+    }
+
+    /// docker/cli `updateResources`: each flag given replaces that amount.
+    pub fn apply_to(&self, r: &mut crate::model::spec::ResourceRequirements) {
+        if let Some(n) = self.reserve_cpu {
+            r.reservations.nano_cpus = n;
+        }
+        if let Some(n) = self.reserve_memory {
+            r.reservations.memory_bytes = n;
+        }
+        if let Some(n) = self.limit_cpu {
+            r.limits.nano_cpus = n;
+        }
+        if let Some(n) = self.limit_memory {
+            r.limits.memory_bytes = n;
+        }
+    }
+}
+
 impl ServiceUpdate {
     /// Whether the update changes what tasks run (and so replaces them): a change of labels,
     /// replicas or update configs alone does not.
@@ -408,6 +451,9 @@ impl ServiceUpdate {
             || !self.task_edits.is_empty()
             || !self.publish_add.is_empty()
             || !self.publish_rm.is_empty()
+            || !self.resources.is_empty()
+            || !self.pref_add.is_empty()
+            || !self.pref_rm.is_empty()
     }
 }
 
@@ -482,6 +528,16 @@ pub enum Action {
         node: String,
         /// New availability.
         availability: Availability,
+    },
+    /// `docker node update --label-add K=V --label-rm K NODE`: the node's labels change, and with
+    /// them which services' constraints it meets.
+    NodeLabels {
+        /// Node name.
+        node: String,
+        /// `--label-add` (applied first).
+        add: Vec<(String, String)>,
+        /// `--label-rm` (each must exist: docker/cli refuses the command otherwise).
+        rm: Vec<String>,
     },
     /// `docker node rm [--force] NODE`: the node leaves the swarm's store; its tasks are
     /// ORPHANED and replaced elsewhere, and its agent is refused from then on.

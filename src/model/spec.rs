@@ -190,6 +190,67 @@ pub struct Placement {
     pub constraints: Vec<Constraint>,
     /// 0 means unlimited.
     pub max_replicas_per_node: u64,
+    /// `preferences: - spread: node.labels.zone`: the spread descriptors, outermost first
+    /// (swarmkit builds its decision tree from them, `nodeset.go` `tree`).
+    pub preferences: Vec<String>,
+}
+
+/// `api.Resources`: CPU in nano-CPUs (10⁹ = one CPU) and memory in bytes, as swarmkit counts
+/// them (`NanoCPUs`, `MemoryBytes`). Zero means unset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+pub struct Resources {
+    /// `NanoCPUs`.
+    pub nano_cpus: u64,
+    /// `MemoryBytes`.
+    pub memory_bytes: u64,
+}
+
+impl Resources {
+    /// Neither CPU nor memory set.
+    pub fn is_zero(&self) -> bool {
+        self.nano_cpus == 0 && self.memory_bytes == 0
+    }
+
+    /// CPUs as docker prints them (`0.3`, `2`).
+    pub fn cpus_text(&self) -> String {
+        format_cpus(self.nano_cpus)
+    }
+}
+
+/// Nano-CPUs as a decimal number of CPUs without trailing zeros (`300000000` → `0.3`).
+pub fn format_cpus(nano: u64) -> String {
+    let whole = nano / 1_000_000_000;
+    let frac = nano % 1_000_000_000;
+    if frac == 0 {
+        return whole.to_string();
+    }
+    let digits = format!("{frac:09}");
+    format!("{whole}.{}", digits.trim_end_matches('0'))
+}
+
+/// Bytes as docker's `units.BytesSize` would round them, in binary units (`512MiB`, `1.5GiB`).
+pub fn format_bytes(bytes: u64) -> String {
+    const UNITS: &[&str] = &["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    let text = format!("{value:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("{text}{}", UNITS[unit])
+}
+
+/// `api.ResourceRequirements` (`deploy.resources`, `--reserve-*`, `--limit-*`). Only the
+/// reservations matter to the scheduler (swarmkit `ResourceFilter`); limits only shape the
+/// container, so they only make tasks dirty.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct ResourceRequirements {
+    /// `Reservations`: what the scheduler sets aside on the node for the task.
+    pub reservations: Resources,
+    /// `Limits`.
+    pub limits: Resources,
 }
 
 /// `api.TaskSpec`: what a task runs. Two tasks are the same "version" when these are equal.
@@ -205,6 +266,8 @@ pub struct TaskSpec {
     pub restart: RestartPolicy,
     /// `deploy.placement`.
     pub placement: Placement,
+    /// `deploy.resources`.
+    pub resources: ResourceRequirements,
     /// Secrets the task mounts (their values never enter the simulator).
     pub secrets: Vec<crate::model::secret::SecretRef>,
     /// Configs the task mounts (`ConfigReference`s, with the same file target fields as a
@@ -215,9 +278,9 @@ pub struct TaskSpec {
     /// Labels and other container settings that only matter for dirtiness.
     pub extra: BTreeMap<String, String>,
     /// Ports published in host mode (`ports` long syntax, `mode: host`). Each task holds them on
-    /// its node, so no two tasks of the service share a node; the simulated scheduler does not
-    /// model this, `deploysim check` warns about it. (Swarm keeps ports in the endpoint spec; they
-    /// are also in `extra`, which keeps dirtiness as before.)
+    /// its node from its assignment until it ends, so no two tasks publishing one port share a
+    /// node (swarmkit's `HostPortFilter`). (Swarm keeps ports in the endpoint spec; they are also
+    /// in `extra`, which keeps dirtiness as before.)
     pub host_ports: Vec<u64>,
     /// Swarm networks the task is attached to (`Spec.Networks`; `ingress` when it publishes a
     /// port through the routing mesh). A task on any of them has a service binding: moby's
@@ -235,6 +298,7 @@ impl TaskSpec {
             stop_grace_period: None,
             restart: RestartPolicy::default(),
             placement: Placement::default(),
+            resources: ResourceRequirements::default(),
             secrets: Vec::new(),
             configs: Vec::new(),
             force_update: 0,

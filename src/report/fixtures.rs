@@ -33,6 +33,7 @@ pub(crate) fn empty_run() -> RunRecord {
         image_changes: Vec::new(),
         routes: Vec::new(),
         containers: Vec::new(),
+        reservations: None,
         strategies: Vec::new(),
         decisions: Vec::new(),
         decisions_dropped: 0,

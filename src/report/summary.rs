@@ -94,8 +94,46 @@ pub struct Summary {
     /// Blue-green and canary rollouts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub strategies: Vec<StrategySummary>,
+    /// Task reservations against the cluster's capacity (only when some task reserved CPU or
+    /// memory).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reservations: Option<ReservationSummary>,
     /// The timeline's actions, with Swarm's refusals.
     pub actions: Vec<ActionSummary>,
+}
+
+/// `reservations`: the cluster's capacity, the most its tasks reserved at once and what that
+/// left (CPUs as docker prints them, memory in bytes).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReservationSummary {
+    /// Every node's CPUs, summed.
+    pub capacity_cpus: String,
+    /// The most CPUs reserved at once.
+    pub peak_reserved_cpus: String,
+    /// CPUs left at that peak.
+    pub cpu_headroom: String,
+    /// Every node's memory, summed.
+    pub capacity_memory_bytes: u64,
+    /// The most memory reserved at once.
+    pub peak_reserved_memory_bytes: u64,
+    /// Memory left at that peak.
+    pub memory_headroom_bytes: i64,
+}
+
+impl ReservationSummary {
+    /// The summary of `r`.
+    pub fn of(r: &crate::model::record::ReservationRecord) -> ReservationSummary {
+        let headroom = r.cpu_headroom();
+        let cpus = crate::model::spec::format_cpus(headroom.unsigned_abs());
+        ReservationSummary {
+            capacity_cpus: r.capacity.cpus_text(),
+            peak_reserved_cpus: r.peak.cpus_text(),
+            cpu_headroom: if headroom < 0 { format!("-{cpus}") } else { cpus },
+            capacity_memory_bytes: r.capacity.memory_bytes,
+            peak_reserved_memory_bytes: r.peak.memory_bytes,
+            memory_headroom_bytes: r.memory_headroom(),
+        }
+    }
 }
 
 /// `run`: how the run ended.
@@ -350,6 +388,7 @@ impl Summary {
             routes: Keyed(routes.collect()),
             rollout: crate::report::rollout::figures(run).map(|f| RolloutSummary::of(&f)),
             strategies: run.strategies.iter().map(StrategySummary::of).collect(),
+            reservations: run.reservations.as_ref().map(ReservationSummary::of),
             actions: run.actions.iter().map(ActionSummary::of).collect(),
         }
     }

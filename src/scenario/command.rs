@@ -4,9 +4,9 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, constraint, error, label,
-    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, parse_retries,
-    positive_duration, secret_source, switch, value,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, apply_resource_flag,
+    constraint, error, label, parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas,
+    parse_retries, placement_pref, positive_duration, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, stdin_feed, suggest, task_flags};
 
@@ -68,6 +68,12 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("constraint-rm"),
     value("log-driver"),
     value("log-opt"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
+    value("placement-pref-add"),
+    value("placement-pref-rm"),
     switch("with-registry-auth", None),
     switch("rollback", None),
     switch("detach", Some('d')),
@@ -89,13 +95,7 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("mount-rm"),
     value("config-add"),
     value("config-rm"),
-    value("placement-pref-add"),
-    value("placement-pref-rm"),
     value("args"),
-    value("reserve-cpu"),
-    value("reserve-memory"),
-    value("limit-cpu"),
-    value("limit-memory"),
     Flag { long: "user", short: Some('u'), arity: Arity::Value },
     Flag { long: "workdir", short: Some('w'), arity: Arity::Value },
     value("stop-signal"),
@@ -156,6 +156,11 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "constraint-rm" => u.constraint_rm.push(constraint(flag, value)?),
         "log-driver" => u.log_driver = Some(value.to_string()),
         "log-opt" => u.log_opt.push(label(flag, value)?),
+        "reserve-cpu" | "reserve-memory" | "limit-cpu" | "limit-memory" => {
+            apply_resource_flag(&mut u.resources, flag, value)?
+        }
+        "placement-pref-add" => u.pref_add.push(placement_pref(flag, value)?),
+        "placement-pref-rm" => u.pref_rm.push(placement_pref(flag, value)?),
         "no-healthcheck" => u.health.disable = parse_bool(flag, value)?,
         "health-cmd" => u.health.cmd = Some(value.to_string()),
         "health-interval" => u.health.interval = Some(positive_duration(flag, value)?),
@@ -319,8 +324,8 @@ fn scale_one(spec: &str, names: Names<'_>) -> Result<Action, CommandError> {
 }
 
 fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    const FLAGS: &[Flag] = &[value("availability")];
-    const UNMODELLED: &[&str] = &["role", "label-add", "label-rm"];
+    const FLAGS: &[Flag] = &[value("availability"), value("label-add"), value("label-rm")];
+    const UNMODELLED: &[&str] = &["role"];
     let parsed = parse_args(args, FLAGS, UNMODELLED).map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let node = match parsed.positional.as_slice() {
@@ -328,27 +333,39 @@ fn node_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<Comma
         _ => {
             errors.push(error(
                 "\"docker node update\" requires exactly 1 argument.",
-                Some("usage: docker node update --availability active|pause|drain NODE".into()),
+                Some("usage: docker node update [--availability active|pause|drain] [--label-add K=V] [--label-rm K] NODE".into()),
             ));
             None
         }
     };
-    let availability = match parsed.flags.last() {
-        Some((flag, v)) => parse_choice(flag, v, AVAILABILITIES).map_err(|e| errors.push(e)).ok(),
-        None => {
-            errors.push(error("docker node update needs --availability (the only node change simulated)", None));
-            None
+    let (mut availability, mut add, mut rm) = (None, Vec::new(), Vec::new());
+    for (flag, v) in &parsed.flags {
+        match *flag {
+            "availability" => availability = parse_choice(flag, v, AVAILABILITIES).map_err(|e| errors.push(e)).ok(),
+            // docker/cli `opts.ValidateLabel` accepts a bare KEY as KEY="".
+            "label-add" => add.push(
+                v.split_once('=').map_or((v.to_string(), String::new()), |(k, x)| (k.to_string(), x.to_string())),
+            ),
+            _ => rm.push(v.to_string()),
         }
-    };
-    match (node, availability) {
-        (Some(node), Some(availability)) if errors.is_empty() => {
-            Ok(vec![Action::NodeAvailability { node, availability }])
-        }
-        _ => Err(errors),
     }
+    if availability.is_none() && add.is_empty() && rm.is_empty() && errors.is_empty() {
+        errors.push(error(
+            "docker node update needs --availability, --label-add or --label-rm (the node changes simulated)",
+            None,
+        ));
+    }
+    let Some(node) = node.filter(|_| errors.is_empty()) else { return Err(errors) };
+    let mut actions = Vec::new();
+    if !add.is_empty() || !rm.is_empty() {
+        actions.push(Action::NodeLabels { node: node.clone(), add, rm });
+    }
+    if let Some(availability) = availability {
+        actions.push(Action::NodeAvailability { node, availability });
+    }
+    Ok(actions)
 }
 
-/// `docker node rm [--force] NODE...` (docker/cli `node/remove.go`: each node removed in turn).
 fn node_rm(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     const FLAGS: &[Flag] = &[switch("force", Some('f'))];
     let parsed = parse_args(args, FLAGS, &[]).map_err(|e| vec![e])?;

@@ -4,13 +4,14 @@
 //! task-spec flags of `task_flags.rs`), parsed with the CLI's
 //! rules into a full service spec with docker's defaults for the rest.
 
-use crate::model::scenario::{Action, UpdateConfigPatch};
+use crate::model::scenario::{Action, ResourcesPatch, UpdateConfigPatch};
 use crate::model::spec::{
     HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{
-    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, constraint, error, label, parse_args_until,
-    parse_choice, parse_duration, parse_replicas, parse_u64, secret_source, switch, value,
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, apply_resource_flag, constraint, error, label,
+    parse_args_until, parse_choice, parse_duration, parse_replicas, parse_u64, placement_pref, secret_source, switch,
+    value,
 };
 use crate::scenario::{normalize_image, task_flags};
 
@@ -35,17 +36,17 @@ const CREATE_FLAGS: &[Flag] = &[
     value("restart-window"),
     value("constraint"),
     value("replicas-max-per-node"),
+    value("placement-pref"),
+    value("reserve-cpu"),
+    value("reserve-memory"),
+    value("limit-cpu"),
+    value("limit-memory"),
     Flag { long: "env", short: Some('e'), arity: Arity::Value },
     Flag { long: "publish", short: Some('p'), arity: Arity::Value },
     value("network"),
     value("container-label"),
     value("mount"),
     value("config"),
-    value("placement-pref"),
-    value("reserve-cpu"),
-    value("reserve-memory"),
-    value("limit-cpu"),
-    value("limit-memory"),
     Flag { long: "user", short: Some('u'), arity: Arity::Value },
     Flag { long: "workdir", short: Some('w'), arity: Arity::Value },
     value("stop-signal"),
@@ -106,6 +107,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
         spec.task.extra.insert("command".into(), command.join(" "));
     }
     let (mut update, mut rollback) = (UpdateConfigPatch::default(), UpdateConfigPatch::default());
+    let mut resources = ResourcesPatch::default();
     let mut health = HealthConfig::default();
     let (mut health_set, mut no_health, mut global, mut replicas) = (false, false, false, None);
     let mut ports = Vec::new();
@@ -128,6 +130,10 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
             }
             "constraint" => constraint(flag, v).map(|c| spec.task.placement.constraints.push(c)),
             "replicas-max-per-node" => parse_u64(flag, v).map(|n| spec.task.placement.max_replicas_per_node = n),
+            "reserve-cpu" | "reserve-memory" | "limit-cpu" | "limit-memory" => {
+                apply_resource_flag(&mut resources, flag, v)
+            }
+            "placement-pref" => placement_pref(flag, v).map(|d| spec.task.placement.preferences.push(d)),
             "network" => {
                 // The task joins it: its stops wait the overlay's gossip (see TaskSpec::networks).
                 if !spec.task.networks.iter().any(|n| n == v) {
@@ -160,6 +166,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
     update.apply_to(&mut spec.update);
     rollback.apply_to(&mut spec.rollback);
     crate::model::scenario::apply_ports(&mut spec.task, &ports, &[]);
+    resources.apply_to(&mut spec.task.resources);
     if no_health && health_set {
         errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }
@@ -285,6 +292,25 @@ mod tests {
         let e = first("docker service create --name g --label deploysim.weight=ten nginx");
         assert!(e.message.contains("deploysim.weight must be a non-negative integer"), "{}", e.message);
         assert!(first("docker service create --name g --cap-add NET_ADMIN nginx").message.contains("not simulated"));
+        assert!(first("docker service create --name g --dns 1.1.1.1 nginx").message.contains("not simulated"));
+        let e = first("docker service create --name g --placement-pref binpack=x nginx");
+        assert!(
+            e.message.ends_with("unsupported placement preference binpack (only spread is supported)"),
+            "{}",
+            e.message
+        );
+        let spec = create("docker service create --name g --placement-pref spread=node.labels.zone nginx").unwrap();
+        assert_eq!(spec.task.placement.preferences, vec!["node.labels.zone".to_string()]);
+        let e = first("docker service create --name g --reserve-cpu 1.5x nginx");
+        assert_eq!(
+            e.message,
+            "invalid argument \"1.5x\" for \"--reserve-cpu\" flag: failed to parse 1.5x as a rational number"
+        );
+        let spec = create("docker service create --name g --reserve-cpu 0.25 --reserve-memory 1g --limit-cpu 1 nginx")
+            .unwrap();
+        assert_eq!(spec.task.resources.reservations.nano_cpus, 250_000_000);
+        assert_eq!(spec.task.resources.reservations.memory_bytes, 1 << 30);
+        assert_eq!(spec.task.resources.limits.nano_cpus, 1_000_000_000);
         assert!(
             first("docker service create --name g --no-healthcheck --health-cmd x nginx").message.contains("conflicts")
         );

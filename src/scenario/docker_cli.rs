@@ -216,6 +216,51 @@ pub(super) fn invalid(flag: &str, value: &str, why: impl std::fmt::Display, hint
     error(format!("invalid argument \"{value}\" for \"--{flag}\" flag: {why}"), hint)
 }
 
+/// `--reserve-cpu` / `--limit-cpu` (docker/cli `opts.NanoCPUs`) and `--reserve-memory` /
+/// `--limit-memory` (`opts.MemBytes`): the CLI's parse error as pflag words it, or the daemon's
+/// refusal of an amount below swarmkit's minimum.
+pub(super) fn parse_resource_flag(flag: &str, value: &str) -> Result<u64, CommandError> {
+    let parsed =
+        if flag.ends_with("cpu") { super::resources::parse_cpus(value) } else { super::resources::parse_memory(value) };
+    parsed.map_err(|why| {
+        if why.starts_with("invalid cpu value") || why.starts_with("invalid memory value") {
+            error(why, None)
+        } else {
+            invalid(flag, value, why, None)
+        }
+    })
+}
+
+/// Applies one of the four resource flags to `r`.
+pub(super) fn apply_resource_flag(
+    r: &mut crate::model::scenario::ResourcesPatch,
+    flag: &str,
+    value: &str,
+) -> Result<(), CommandError> {
+    let n = parse_resource_flag(flag, value)?;
+    match flag {
+        "reserve-cpu" => r.reserve_cpu = Some(n),
+        "reserve-memory" => r.reserve_memory = Some(n),
+        "limit-cpu" => r.limit_cpu = Some(n),
+        _ => r.limit_memory = Some(n),
+    }
+    Ok(())
+}
+
+/// `--placement-pref[-add|-rm] spread=DESCRIPTOR` (docker/cli `opts.PlacementPrefOpts`): the
+/// descriptor, with the CLI's refusals.
+pub(super) fn placement_pref(flag: &str, value: &str) -> Result<String, CommandError> {
+    let fields: Vec<&str> = value.split('=').collect();
+    let [strategy, descriptor] = fields.as_slice() else {
+        return Err(invalid(flag, value, "placement preference must be of the format \"<strategy>=<arg>\"", None));
+    };
+    if *strategy != "spread" {
+        let why = format!("unsupported placement preference {strategy} (only spread is supported)");
+        return Err(invalid(flag, value, why, None));
+    }
+    Ok(descriptor.to_string())
+}
+
 pub(super) fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
     match value {
         "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),

@@ -2,8 +2,9 @@
 //! run limits, engine, latencies, the cluster and the timeline.
 
 use crate::limits::{MAX_EVENTS, MAX_NODES, MAX_TIMELINE_ACTIONS};
-use crate::model::cluster::{Availability, NodeRole, NodeSpec};
+use crate::model::cluster::{Availability, DEFAULT_NODE_CAPACITY, NodeRole, NodeSpec};
 use crate::model::scenario::{Action, EngineVersion, Latencies, Races, TimedAction};
+use crate::model::spec::Resources;
 use crate::rng::Dist;
 use crate::scenario::command;
 use crate::scenario::docker_cli::{AVAILABILITIES, Names, ServiceRef};
@@ -175,28 +176,63 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
 }
 
 /// `cluster: {nodes: N}` or `cluster: {nodes: [...]}`; no cluster is one manager, `node-1`.
+/// `cluster.cpus` / `cluster.memory` give every node its capacity (default
+/// [`DEFAULT_NODE_CAPACITY`]); a listed node's own `cpus` / `memory` override them.
 pub(super) fn nodes(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Vec<NodeSpec> {
     let cpath = path.key("cluster");
-    let Some(cluster) = get(e, "cluster") else { return numbered(1) };
-    let Some(ce) = c.entries(cluster, &cpath) else { return numbered(1) };
-    c.check_keys(ce, &cpath, &["nodes"], false, &[]);
+    let Some(cluster) = get(e, "cluster") else { return numbered(1, DEFAULT_NODE_CAPACITY) };
+    let Some(ce) = c.entries(cluster, &cpath) else { return numbered(1, DEFAULT_NODE_CAPACITY) };
+    c.check_keys(ce, &cpath, &["nodes", "cpus", "memory"], false, &[]);
+    let capacity = capacity(c, ce, &cpath, DEFAULT_NODE_CAPACITY);
     let npath = cpath.key("nodes");
     match get(ce, "nodes") {
-        None => numbered(1),
-        Some(Yaml::Seq(items)) => listed(c, items, &npath),
+        None => numbered(1, capacity),
+        Some(Yaml::Seq(items)) => listed(c, items, &npath, capacity),
         Some(v) => match c.u64(v, &npath) {
-            Some(n) if (1..=MAX_NODES).contains(&n) => numbered(n),
+            Some(n) if (1..=MAX_NODES).contains(&n) => numbered(n, capacity),
             Some(_) => {
                 c.error(&npath, format!("must be between 1 and {MAX_NODES} (deploysim's limit on nodes)"), None);
-                numbered(1)
+                numbered(1, capacity)
             }
-            None => numbered(1),
+            None => numbered(1, capacity),
         },
     }
 }
 
+/// `cpus` (a number of CPUs, e.g. 2 or "0.5") and `memory` (e.g. 8GiB, 512M, or bytes) of a node
+/// or of the whole cluster, as Docker parses such amounts; unset ones keep `base`'s.
+fn capacity(c: &mut Checker<'_>, e: &Entries, path: &Path, base: Resources) -> Resources {
+    let mut out = base;
+    let amount = |c: &mut Checker<'_>, key: &str, parse: fn(&str) -> Result<u64, String>, hint: &str| {
+        let v = get(e, key)?;
+        let at = path.key(key);
+        let text = c.scalar_text(v, &at)?;
+        match parse(&text) {
+            Ok(0) => {
+                c.error(&at, "must be more than 0", Some(hint.to_string()));
+                None
+            }
+            Ok(n) => Some(n),
+            Err(why) => {
+                c.error(&at, why, Some(hint.to_string()));
+                None
+            }
+        }
+    };
+    if let Some(n) = amount(c, "cpus", super::resources::parse_cpus, "a number of CPUs, e.g. cpus: 2 or cpus: \"0.5\"")
+    {
+        out.nano_cpus = n;
+    }
+    if let Some(n) =
+        amount(c, "memory", super::resources::parse_memory, "e.g. memory: 8GiB, 512M, or a number of bytes")
+    {
+        out.memory_bytes = n;
+    }
+    out
+}
+
 /// `node-1` (manager), `node-2` … (workers).
-fn numbered(n: u64) -> Vec<NodeSpec> {
+fn numbered(n: u64, capacity: Resources) -> Vec<NodeSpec> {
     (1..=n)
         .map(|i| NodeSpec {
             name: format!("node-{i}"),
@@ -205,15 +241,16 @@ fn numbered(n: u64) -> Vec<NodeSpec> {
             availability: Availability::Active,
             cached_images: Vec::new(),
             down: false,
+            capacity,
         })
         .collect()
 }
 
-fn listed(c: &mut Checker<'_>, items: &[Yaml], path: &Path) -> Vec<NodeSpec> {
+fn listed(c: &mut Checker<'_>, items: &[Yaml], path: &Path, capacity: Resources) -> Vec<NodeSpec> {
     let mut nodes: Vec<NodeSpec> = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let ipath = path.index(i);
-        let Some(node) = node(c, item, &ipath) else { continue };
+        let Some(node) = node(c, item, &ipath, capacity) else { continue };
         if nodes.iter().any(|n| n.name == node.name) {
             c.error(&ipath.key("name"), format!("node name {} is used twice", node.name), None);
         }
@@ -230,10 +267,12 @@ fn listed(c: &mut Checker<'_>, items: &[Yaml], path: &Path) -> Vec<NodeSpec> {
     nodes
 }
 
-fn node(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<NodeSpec> {
+fn node(c: &mut Checker<'_>, v: &Yaml, path: &Path, capacity: Resources) -> Option<NodeSpec> {
     const ROLES: &[(&str, NodeRole)] = &[("manager", NodeRole::Manager), ("worker", NodeRole::Worker)];
     let e = c.entries(v, path)?;
-    c.check_keys(e, path, &["name", "role", "labels", "availability", "images", "status"], false, &[]);
+    const KEYS: &[&str] = &["name", "role", "labels", "availability", "images", "status", "cpus", "memory"];
+    c.check_keys(e, path, KEYS, false, &[]);
+    let capacity = self::capacity(c, e, path, capacity);
     let name = c.required(e, path, "name", Checker::string);
     let role = c.optional(e, path, "role", |c, v, p| c.choice(v, p, ROLES)).unwrap_or(NodeRole::Worker);
     let availability =
@@ -242,7 +281,7 @@ fn node(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<NodeSpec> {
     let cached_images = c.optional(e, path, "images", image_list).unwrap_or_default();
     let down = c.optional(e, path, "status", |c, v, p| c.choice(v, p, &[("ready", false), ("down", true)]));
     let name = name.filter(|n| !n.is_empty())?;
-    Some(NodeSpec { name, role, labels, availability, cached_images, down: down.unwrap_or(false) })
+    Some(NodeSpec { name, role, labels, availability, cached_images, down: down.unwrap_or(false), capacity })
 }
 
 fn labels(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<std::collections::BTreeMap<String, String>> {

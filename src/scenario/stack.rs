@@ -5,8 +5,8 @@ use crate::limits::{MAX_REPLICAS, MAX_SERVICES};
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, RestartCondition, RestartPolicy, ServiceMode,
-    ServiceSpec, TaskSpec, UpdateConfig,
+    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, ResourceRequirements, Resources, RestartCondition,
+    RestartPolicy, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{FAILURE_ACTIONS, ORDERS, ServiceRef};
 use crate::scenario::gate;
@@ -464,6 +464,7 @@ fn service(c: &mut Checker<'_>, entries: &Entries, path: &Path, full_name: &str)
     }
     task.restart = d.restart;
     task.placement = d.placement;
+    task.resources = d.resources;
     ServiceSpec {
         name: full_name.to_string(),
         mode: d.mode,
@@ -608,6 +609,7 @@ struct Deploy {
     rollback: UpdateConfig,
     restart: RestartPolicy,
     placement: Placement,
+    resources: ResourceRequirements,
     labels: BTreeMap<String, String>,
 }
 
@@ -644,7 +646,8 @@ fn deploy_settings(c: &mut Checker<'_>, d: &Entries, path: &Path) -> Deploy {
         c.error(&at, "max_replicas_per_node can only be used with replicated mode", None);
     }
     let labels = c.optional(d, path, "labels", labels).unwrap_or_default();
-    Deploy { mode, update, rollback, restart, placement, labels }
+    let resources = c.optional(d, path, "resources", resources).unwrap_or_default();
+    Deploy { mode, update, rollback, restart, placement, resources, labels }
 }
 
 /// `deploy.labels`: a list of `KEY=VALUE` (a bare `KEY` has an empty value) or a mapping, as
@@ -746,6 +749,52 @@ fn restart_policy(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<RestartP
     Some(r)
 }
 
+/// `deploy.resources`: `limits` and `reservations` of `cpus` (docker/cli converts them with
+/// `opts.ParseCPUs`) and `memory` (go-units `RAMInBytes`); see [`super::resources`].
+fn resources(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<ResourceRequirements> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, RESOURCES_KEYS, false, &[]);
+    let mut out = ResourceRequirements::default();
+    if let Some(limits) = get(e, "limits") {
+        out.limits = resource_amounts(c, limits, &path.key("limits"), &["cpus", "memory", "pids"]);
+    }
+    if let Some(reservations) = get(e, "reservations") {
+        let keys = &["cpus", "memory", "generic_resources", "devices"];
+        out.reservations = resource_amounts(c, reservations, &path.key("reservations"), keys);
+    }
+    Some(out)
+}
+
+fn resource_amounts(c: &mut Checker<'_>, v: &Yaml, path: &Path, keys: &[&str]) -> Resources {
+    let mut out = Resources::default();
+    let Some(e) = c.entries(v, path) else { return out };
+    c.check_keys(e, path, keys, false, &[]);
+    let amount = |c: &mut Checker<'_>, key: &str, parse: fn(&str) -> Result<u64, String>, hint: &str| {
+        let v = get(e, key)?;
+        let at = path.key(key);
+        let text = c.scalar_text(v, &at)?;
+        parse(text.trim()).map_err(|why| c.error(&at, why, Some(hint.to_string()))).ok()
+    };
+    if let Some(n) = amount(c, "cpus", super::resources::parse_cpus, "a number of CPUs, e.g. cpus: \"0.5\"") {
+        out.nano_cpus = n;
+    }
+    if let Some(n) =
+        amount(c, "memory", super::resources::parse_memory, "e.g. memory: 512M, 1GiB, or a number of bytes")
+    {
+        out.memory_bytes = n;
+    }
+    for key in ["generic_resources", "devices", "pids"] {
+        if get(e, key).is_some() {
+            c.warn(
+                &path.key(key),
+                format!("{key} is accepted but not simulated: the scheduler here counts cpus and memory"),
+                None,
+            );
+        }
+    }
+    out
+}
+
 fn placement(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Placement> {
     let e = c.entries(v, path)?;
     c.check_keys(e, path, PLACEMENT_KEYS, false, &[]);
@@ -764,10 +813,36 @@ fn placement(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Placement> {
     } else if let Some(other) = get(e, "constraints") {
         c.error(&path.key("constraints"), "must be a list", Some(format!("found {}", other.kind())));
     }
-    if get(e, "preferences").is_some() {
-        c.warn(&path.key("preferences"), "placement preferences are accepted but not simulated", None);
+    if let Some(v) = get(e, "preferences") {
+        p.preferences = preferences(c, v, &path.key("preferences"));
     }
     Some(p)
+}
+
+/// `preferences`: a list of `{spread: DESCRIPTOR}` (docker/cli `convertPlacementPreferences`).
+/// swarmkit's tree spreads only over `node.labels.*` and `engine.labels.*`; it skips any other
+/// descriptor, so such a one gets a warning.
+fn preferences(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Vec<String> {
+    let Yaml::Seq(items) = v else {
+        c.error(path, "must be a list", Some(format!("found {}", v.kind())));
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let ipath = path.index(i);
+        let Some(e) = c.entries(item, &ipath) else { continue };
+        c.check_keys(e, &ipath, &["spread"], false, &[]);
+        let Some(descriptor) = c.required(e, &ipath, "spread", Checker::string) else { continue };
+        if crate::swarm::placement::spread_label(&descriptor).is_none() {
+            c.warn(
+                &ipath.key("spread"),
+                format!("swarmkit spreads only over node.labels.* and engine.labels.*: \"{descriptor}\" is ignored"),
+                Some("e.g. spread: node.labels.zone".into()),
+            );
+        }
+        out.push(descriptor);
+    }
+    out
 }
 
 /// Constraint keys swarmkit matches; any other key never matches, leaving tasks pending.

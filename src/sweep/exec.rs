@@ -26,6 +26,11 @@ pub(crate) struct RunFigures {
     pub seconds_below_desired: SimDuration,
     /// Failed client requests, with `x-simulation.traffic` on the service.
     pub failed_requests: Option<u64>,
+    /// The most containers beyond those at the rollout's start (the summary's
+    /// `peak_extra_tasks`; 0 without a rollout).
+    pub peak_extra_tasks: u64,
+    /// Task reservations over the cluster, when any task reserved CPU or memory.
+    pub reservations: Option<crate::model::record::ReservationRecord>,
 }
 
 impl RunFigures {
@@ -56,6 +61,8 @@ pub(crate) fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFi
         min_serving_ratio: availability.min_serving_ratio,
         seconds_below_desired: availability.seconds_below_desired,
         failed_requests: record.requests.iter().find(|r| r.service == service).map(|r| r.failed()),
+        peak_extra_tasks: crate::report::rollout::figures(record).map_or(0, |f| f.peak_extra_tasks),
+        reservations: record.reservations,
     }
 }
 

@@ -8,8 +8,10 @@ use super::stats::{Estimate, mean, percentile, proportion};
 pub(crate) type Column = (&'static str, f64, usize);
 
 /// Every figure of one policy, in `sweep.csv` column order. Durations are seconds (3
-/// decimals), ratios and probabilities 4 decimals; `failed_requests_*` only with traffic.
-pub(crate) fn columns(runs: &[&RunFigures]) -> Vec<Column> {
+/// decimals), ratios and probabilities 4 decimals; `failed_requests_*` only with traffic; the
+/// capacity figures (see [`CAPACITY_METRICS`]) only with `capacity`, the reservation ones only
+/// when tasks reserved CPU or memory.
+pub(crate) fn columns(runs: &[&RunFigures], capacity: bool) -> Vec<Column> {
     let mut durations: Vec<f64> = runs.iter().map(|r| r.success_duration_s()).collect();
     durations.sort_by(f64::total_cmp);
     let mut ratios: Vec<f64> = runs.iter().map(|r| r.min_serving_ratio.as_f64()).collect();
@@ -31,6 +33,35 @@ pub(crate) fn columns(runs: &[&RunFigures]) -> Vec<Column> {
     if let Some(failed) = failed.filter(|f| !f.is_empty()) {
         out.extend(with_ci("failed_requests_mean", mean(&failed), 3));
     }
+    if capacity {
+        out.extend(capacity_columns(runs));
+    }
+    out
+}
+
+/// The capacity figures: only in `sweep.csv` when the sweep's tasks reserve CPU or memory or a
+/// goal names one (so that sweeps without either keep their columns).
+pub(crate) const CAPACITY_METRICS: &[&str] =
+    &["peak_extra_tasks", "peak_reserved_cpus", "cpu_headroom", "peak_reserved_memory_mib", "memory_headroom_mib"];
+
+/// The worst run's: most extra tasks, most reserved, least headroom (CPUs with 3 decimals,
+/// MiB with 1).
+fn capacity_columns(runs: &[&RunFigures]) -> Vec<Column> {
+    let max = |f: &dyn Fn(&RunFigures) -> f64| runs.iter().map(|r| f(r)).fold(f64::NAN, f64::max);
+    let min = |f: &dyn Fn(&RunFigures) -> f64| runs.iter().map(|r| f(r)).fold(f64::NAN, f64::min);
+    let mut out = vec![("peak_extra_tasks", max(&|r| r.peak_extra_tasks as f64), 0)];
+    if runs.iter().any(|r| r.reservations.is_some()) {
+        // A run whose tasks reserved nothing reserved 0; its headroom is the whole cluster's,
+        // which it does not know: it does not count toward the least headroom.
+        let of = |r: &RunFigures, f: &dyn Fn(&crate::model::record::ReservationRecord) -> f64, none: f64| {
+            r.reservations.as_ref().map_or(none, f)
+        };
+        const MIB: f64 = 1024.0 * 1024.0;
+        out.push(("peak_reserved_cpus", max(&|r| of(r, &|x| x.peak.nano_cpus as f64 / 1e9, 0.0)), 3));
+        out.push(("cpu_headroom", min(&|r| of(r, &|x| x.cpu_headroom() as f64 / 1e9, f64::NAN)), 3));
+        out.push(("peak_reserved_memory_mib", max(&|r| of(r, &|x| x.peak.memory_bytes as f64 / MIB, 0.0)), 1));
+        out.push(("memory_headroom_mib", min(&|r| of(r, &|x| x.memory_headroom() as f64 / MIB, f64::NAN)), 1));
+    }
     out
 }
 
@@ -46,8 +77,10 @@ pub(crate) fn metric_names() -> Vec<&'static str> {
         min_serving_ratio: crate::report::Ratio::ONE,
         seconds_below_desired: crate::time::SimDuration::ZERO,
         failed_requests: Some(0),
+        peak_extra_tasks: 0,
+        reservations: Some(Default::default()),
     };
-    columns(&[&sample]).into_iter().map(|(name, _, _)| name).filter(|n| *n != "runs").collect()
+    columns(&[&sample], true).into_iter().map(|(name, _, _)| name).filter(|n| *n != "runs").collect()
 }
 
 /// `name`, `name_ci_low`, `name_ci_high`.

@@ -104,3 +104,42 @@ pub(crate) fn ranked(policies: &[Vec<Column>], objective: &Objective, constraint
     });
     order
 }
+
+/// When no policy meets every constraint: the one that comes nearest (the least summed shortfall,
+/// each relative to its bound, an undefined figure counting as infinitely far; ties to the
+/// policy listed first), with a line for each constraint it misses and by how much.
+pub(crate) fn nearest(policies: &[Vec<Column>], constraints: &[Constraint]) -> Option<(usize, Vec<String>)> {
+    let shortfall = |c: &Constraint, v: f64| -> f64 {
+        if v.is_nan() {
+            return f64::INFINITY;
+        }
+        if c.holds(v) {
+            return 0.0;
+        }
+        (v - c.bound).abs().max(f64::MIN_POSITIVE) / c.bound.abs().max(1e-9)
+    };
+    let total = |i: usize| -> f64 {
+        constraints.iter().map(|c| shortfall(c, metric(&policies[i], &c.metric).unwrap_or(f64::NAN))).sum()
+    };
+    let best = (0..policies.len()).min_by(|&a, &b| total(a).total_cmp(&total(b)).then(a.cmp(&b)))?;
+    let misses = constraints
+        .iter()
+        .filter_map(|c| {
+            let v = metric(&policies[best], &c.metric).unwrap_or(f64::NAN);
+            (shortfall(c, v) > 0.0).then(|| {
+                if v.is_nan() {
+                    format!("{}: undefined in every run", c.describe())
+                } else {
+                    format!("{}: {} by {}", c.describe(), trim(v), trim((v - c.bound).abs()))
+                }
+            })
+        })
+        .collect();
+    Some((best, misses))
+}
+
+/// A figure without trailing zeros (`2.5`, `3`).
+fn trim(v: f64) -> String {
+    let text = format!("{v:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}

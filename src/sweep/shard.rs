@@ -105,6 +105,16 @@ struct Row {
     min_serving_ratio: [u128; 2],
     seconds_below_desired_ns: u64,
     failed_requests: Option<u64>,
+    /// Left out when 0 (files from before it was kept read as 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    peak_extra_tasks: u64,
+    /// `[capacity nano-CPUs, peak nano-CPUs, capacity bytes, peak bytes]`, when tasks reserved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reservations: Option<[u64; 4]>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Row {
@@ -119,6 +129,10 @@ impl Row {
             min_serving_ratio: [r.min_serving_ratio.num, r.min_serving_ratio.den],
             seconds_below_desired_ns: r.seconds_below_desired.as_nanos(),
             failed_requests: r.failed_requests,
+            peak_extra_tasks: r.peak_extra_tasks,
+            reservations: r
+                .reservations
+                .map(|x| [x.capacity.nano_cpus, x.peak.nano_cpus, x.capacity.memory_bytes, x.peak.memory_bytes]),
         }
     }
 
@@ -141,6 +155,11 @@ impl Row {
             min_serving_ratio: Ratio { num, den },
             seconds_below_desired: SimDuration(self.seconds_below_desired_ns),
             failed_requests: self.failed_requests,
+            peak_extra_tasks: self.peak_extra_tasks,
+            reservations: self.reservations.map(|[cc, pc, cm, pm]| crate::model::record::ReservationRecord {
+                capacity: crate::model::spec::Resources { nano_cpus: cc, memory_bytes: cm },
+                peak: crate::model::spec::Resources { nano_cpus: pc, memory_bytes: pm },
+            }),
         })
     }
 }

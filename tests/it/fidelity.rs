@@ -78,6 +78,8 @@ const CASES: &[Case] = &[
     Case { name: "s21-manual-rollback-par2-delay3", runs: 5, action_at_s: Some(30), matched: 5, open: "" },
     matched("s22-rollback-of-rollback", 5),
     matched("s22b-rollback-fails-pause", 3),
+    matched("s23-start-first-full-node", 2),
+    matched("s23b-stop-first-full-node", 2),
     matched("s24-docker-kill-task", 2),
     matched("s25-health-flip", 2),
     matched("s26-pull-tag-not-found", 2),
@@ -364,6 +366,21 @@ fn s22_rollback_of_rollback() {
 #[test]
 fn s22b_rollback_fails_pause() {
     check("s22b-rollback-fails-pause");
+}
+
+#[test]
+fn s23_start_first_full_node() {
+    // Six tasks reserve 1.8 of the node's 2 CPUs: start-first's extra task stays PENDING ("no
+    // suitable node (insufficient resources on 1 node)"), the old tasks keep running and the
+    // update stays `updating`.
+    check("s23-start-first-full-node");
+}
+
+#[test]
+fn s23b_stop_first_full_node() {
+    // The same full node with stop-first: each new task waits PENDING until its old task is seen
+    // shut down (its reservation freed), then is placed.
+    check("s23b-stop-first-full-node");
 }
 
 #[test]

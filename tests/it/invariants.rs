@@ -256,6 +256,7 @@ fn scenario(p: &Params) -> Scenario {
             availability: Availability::Active,
             cached_images: cached.clone(),
             down: false,
+            capacity: deploysim::model::cluster::DEFAULT_NODE_CAPACITY,
         })
         .collect();
     let mut task = TaskSpec::with_image(OLD);

@@ -3,6 +3,7 @@
 //! a user meets them, the fidelity suite against real Docker traces, determinism, golden event
 //! logs, invariants over random scenarios, and the updater's script tests.
 
+mod capacity;
 mod check_cli;
 mod check_determinism;
 mod common;

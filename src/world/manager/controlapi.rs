@@ -63,6 +63,14 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
         edit.apply(&mut spec.task.extra);
     }
     crate::model::scenario::apply_ports(&mut spec.task, &u.publish_add, &u.publish_rm);
+    // docker/cli `updatePlacementPreferences`: removals, then additions.
+    if !u.pref_add.is_empty() || !u.pref_rm.is_empty() {
+        let prefs = &mut spec.task.placement.preferences;
+        prefs.retain(|p| !u.pref_rm.contains(p));
+        prefs.extend(u.pref_add.iter().cloned());
+    }
+    // docker/cli `updateResources`.
+    u.resources.apply_to(&mut spec.task.resources);
     // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());
@@ -162,6 +170,23 @@ impl Manager {
                     return Err(format!("node {node} not found"));
                 };
                 self.set_availability(n, *availability, cluster, io);
+                Ok(())
+            }
+            Action::NodeLabels { node, add, rm } => {
+                let Some(n) = self.store.node_named(node) else {
+                    return Err(format!("node {node} not found"));
+                };
+                let mut labels = self.store.node(n).spec.labels.clone();
+                // docker/cli `mergeNodeUpdate`: additions, then removals, each of which must exist.
+                for (k, v) in add {
+                    labels.insert(k.clone(), v.clone());
+                }
+                for k in rm {
+                    if labels.remove(k).is_none() {
+                        return Err(format!("key {k} doesn't exist in node's labels"));
+                    }
+                }
+                self.set_labels(n, labels, cluster, io);
                 Ok(())
             }
             Action::SecretCreate { secret } => self.secret_create(secret, io.now()),
@@ -448,6 +473,43 @@ impl Manager {
                 let exited = cluster.container(id).phase == crate::world::cluster::ContainerPhase::Exited;
                 let live = t.desired <= TaskState::Running && !exited;
                 if live && !self.store.service(t.service).is_global() {
+                    self.restart(id, cluster, io);
+                }
+            }
+        }
+        self.reconcile_all(io);
+        self.arm_schedule_tick(io);
+    }
+
+    /// New node labels. Pending tasks may fit now (the scheduler's next tick), and tasks whose
+    /// service's constraints the node no longer meets leave it: swarmkit's constraint enforcer
+    /// (`constraintenforcer.rejectNoncompliantTasks`, active nodes only) marks them REJECTED
+    /// and the orchestrator replaces them elsewhere. Simplification: they are replaced as a
+    /// drain replaces tasks (shut down, a new task at once), not shown REJECTED.
+    fn set_labels(
+        &mut self,
+        node: NodeId,
+        labels: std::collections::BTreeMap<String, String>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        self.store.set_labels(node, labels);
+        if self.store.node(node).availability == Availability::Active {
+            for id in self.store.tasks_on(node) {
+                let t = self.store.task(id);
+                if t.desired > TaskState::Running || t.state >= TaskState::Complete {
+                    continue;
+                }
+                let service = self.store.service(t.service);
+                let view = self.node_view(node, t.service);
+                let meets = service
+                    .spec()
+                    .task
+                    .placement
+                    .constraints
+                    .iter()
+                    .all(|c| crate::swarm::placement::constraint_matches(c, &view));
+                if !meets && !service.is_global() {
                     self.restart(id, cluster, io);
                 }
             }

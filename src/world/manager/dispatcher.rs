@@ -85,6 +85,12 @@ impl Manager {
     /// the rollback to replace (its second run).
     pub(crate) fn dispatcher_commit(&mut self, io: &mut Io<'_>) {
         let mut batch = self.dispatcher.batcher.take(io.now());
+        // The scheduler watches the same commit: tasks past RUNNING give back what they held.
+        for &(task, state) in &batch {
+            if state.is_terminal() && self.store.holds_resources(task) {
+                self.release_resources(task, io);
+            }
+        }
         let random = io.random_races();
         if random {
             // `taskUpdates` is a Go map: its updates are applied in random order.

@@ -14,12 +14,12 @@ use std::sync::Arc;
 use crate::limits::MAX_DECISIONS;
 use crate::model::decision::{Decision, DecisionKind};
 use crate::model::record::{
-    CommandOutput, Name, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord,
-    UpdateState,
+    CommandOutput, Name, ReservationRecord, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent,
+    TimelineSample, UpdateRecord, UpdateState,
 };
 use crate::model::route::RouteState;
 use crate::model::scenario::Scenario;
-use crate::model::spec::ServiceMode;
+use crate::model::spec::{Resources, ServiceMode};
 use crate::model::strategy::StrategyRecord;
 use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::model::traffic::{ServingEnd, ServingInterval};
@@ -179,6 +179,8 @@ pub(crate) struct Recorder {
     routes: Vec<RouteState>,
     /// Containers gained (+1) and lost (−1), in time order.
     containers: Vec<(SimTime, i64)>,
+    /// Reserved now, and the peak (None until a task reserves something).
+    reserved: Option<(Resources, ReservationRecord)>,
     /// Each task's current class, by task index.
     classes: Vec<Class>,
     /// Each service's counts and update history, by service index.
@@ -331,6 +333,23 @@ impl Recorder {
     /// A task starts or stops holding a container (`starting` until observed past `running`).
     pub(super) fn container_count(&mut self, now: SimTime, gained: bool) {
         self.containers.push((now, if gained { 1 } else { -1 }));
+    }
+
+    /// A task starts (`taken`) or stops holding `r` of its node's capacity, out of `capacity`
+    /// over the cluster.
+    pub(super) fn reservation(&mut self, r: Resources, taken: bool, capacity: impl FnOnce() -> Resources) {
+        let (now, record) = self.reserved.get_or_insert_with(|| {
+            (Resources::default(), ReservationRecord { capacity: capacity(), peak: Resources::default() })
+        });
+        if taken {
+            now.nano_cpus += r.nano_cpus;
+            now.memory_bytes += r.memory_bytes;
+            record.peak.nano_cpus = record.peak.nano_cpus.max(now.nano_cpus);
+            record.peak.memory_bytes = record.peak.memory_bytes.max(now.memory_bytes);
+        } else {
+            now.nano_cpus -= r.nano_cpus;
+            now.memory_bytes -= r.memory_bytes;
+        }
     }
 
     /// Logs a command; its outcome follows with [`Recorder::action_result`].
@@ -575,6 +594,7 @@ impl Manager {
             strategies,
             decisions: r.decisions.unwrap_or_default(),
             decisions_dropped: r.decisions_dropped,
+            reservations: r.reserved.map(|(_, record)| record),
         }
     }
 }

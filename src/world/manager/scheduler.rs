@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
-use crate::swarm::placement::{NodeView, TieBreak, schedule_group, schedule_group_by_load};
+use crate::swarm::placement::{Available, Demand, NodeView, TieBreak, schedule_group, schedule_group_by_load};
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::ClusterView;
 use crate::world::{AgentStep, Event, Io};
@@ -133,8 +133,9 @@ impl Manager {
                 continue;
             }
             let view = self.node_view(node, sid);
-            let placement = &self.store.service(sid).spec_at(task.spec).task.placement;
-            match schedule_group(std::slice::from_ref(&view), placement, 1, TieBreak::Index).remove(0) {
+            let spec = &self.store.service(sid).spec_at(task.spec).task;
+            let demand = Demand { reservations: spec.resources.reservations, host_ports: &spec.host_ports };
+            match schedule_group(std::slice::from_ref(&view), &spec.placement, &demand, 1, TieBreak::Index).remove(0) {
                 Ok(_) => self.assign(id, node, cluster, io),
                 Err(why) => self.leave_pending(id, why, io),
             }
@@ -150,7 +151,13 @@ impl Manager {
             io.rng.races.shuffle(&mut free);
         }
         let count = free.len();
-        if self.store.nodes().len() >= LOAD_INDEX_FROM_NODES && self.store.index_load(sid) {
+        // Reservations and host ports change what a node can take as tasks are placed, and
+        // preferences place by their own tree: those groups are placed by a full scan.
+        let indexable = {
+            let spec = &self.store.service(sid).spec().task;
+            spec.resources.reservations.is_zero() && spec.host_ports.is_empty() && spec.placement.preferences.is_empty()
+        };
+        if indexable && self.store.nodes().len() >= LOAD_INDEX_FROM_NODES && self.store.index_load(sid) {
             let placement = &self.store.service(sid).spec().task.placement;
             let by_load = self.store.nodes_by_load(sid);
             if let Some(choices) =
@@ -161,7 +168,8 @@ impl Manager {
                     // checked against a full scan.
                     let views: Vec<NodeView<'_>> =
                         self.store.nodes().iter().map(|n| self.node_view(n.id, sid)).collect();
-                    let full: Vec<Result<usize, String>> = schedule_group(&views, placement, count, tie);
+                    let full: Vec<Result<usize, String>> =
+                        schedule_group(&views, placement, &Demand::default(), count, tie);
                     assert_eq!(full, choices.iter().map(|&i| Ok(i)).collect::<Vec<_>>(), "load index out of date");
                 }
                 for (id, i) in free.into_iter().zip(choices) {
@@ -175,7 +183,9 @@ impl Manager {
         // A removed node is no longer in the scheduler's node set at all.
         let ids: Vec<NodeId> = self.store.nodes().iter().filter(|n| !n.removed).map(|n| n.id).collect();
         let views: Vec<NodeView<'_>> = ids.iter().map(|&n| self.node_view(n, sid)).collect();
-        let choices = schedule_group(&views, &self.store.service(sid).spec().task.placement, count, tie);
+        let spec = &self.store.service(sid).spec().task;
+        let demand = Demand { reservations: spec.resources.reservations, host_ports: &spec.host_ports };
+        let choices = schedule_group(&views, &spec.placement, &demand, count, tie);
         drop(views);
         for (id, choice) in free.into_iter().zip(choices) {
             if !self.scheduler.pending.contains(&id) {
@@ -191,6 +201,10 @@ impl Manager {
     fn assign(&mut self, id: TaskId, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         self.scheduler.pending.remove(&id);
         self.store.assign(id, node);
+        let r = self.store.reservations(id);
+        if !r.is_zero() {
+            self.recorder.reservation(r, true, || self.store.cluster_capacity());
+        }
         self.set_state(id, TaskState::Assigned, "scheduler assigned task to node", cluster, io);
         let d = io.latency(|l| &l.dispatch);
         io.q.after(d, Event::Agent { task: id, step: AgentStep::Accept });
@@ -223,6 +237,8 @@ impl Manager {
             service_tasks: n.service_tasks.get(&sid).copied().unwrap_or(0),
             total_tasks: n.total_tasks,
             recent_failures,
+            available: Available::of(n.spec.capacity, n.reserved),
+            host_ports: &n.host_ports,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeSpec};
 use crate::model::record::UpdateState;
-use crate::model::spec::{ServiceMode, ServiceSpec, TaskSpec};
+use crate::model::spec::{Resources, ServiceMode, ServiceSpec, TaskSpec};
 use crate::model::task::{NodeId, ServiceId, SpecVersion, TaskId, TaskState};
 use crate::time::SimTime;
 
@@ -29,6 +29,13 @@ pub(crate) struct NodeRecord {
     pub service_tasks: BTreeMap<ServiceId, u64>,
     /// Active tasks of every service.
     pub total_tasks: u64,
+    /// Reservations of the tasks that hold the node's resources: assigned and not yet observed
+    /// past RUNNING (swarmkit `nodeInfo.addTask` on assignment, `removeTask` once the
+    /// scheduler's `updateTask` sees a state past RUNNING, whatever the desired state).
+    pub reserved: Resources,
+    /// Host-mode published ports held by those same tasks (`usedHostPorts`), with how many
+    /// tasks hold each.
+    pub host_ports: BTreeMap<u64, u32>,
     /// Recent task failures: (service, spec version, time), for the scheduler's
     /// `monitorFailures`.
     pub failures: Vec<(ServiceId, SpecVersion, SimTime)>,
@@ -166,6 +173,8 @@ pub(crate) struct Task {
     pub message: Arc<str>,
     /// Counted on its node's active-task tally.
     counted_on_node: bool,
+    /// Holds its reservations and host ports on its node.
+    holds_resources: bool,
     /// The restart supervisor declined to replace it: its slot stays filled by it.
     pub restart_declined: bool,
     /// The restart supervisor already handled its end.
@@ -198,6 +207,8 @@ impl Store {
                 removed: false,
                 service_tasks: BTreeMap::new(),
                 total_tasks: 0,
+                reserved: Resources::default(),
+                host_ports: BTreeMap::new(),
                 failures: Vec::new(),
                 // Node ids are drawn from the same id space as tasks, far above them.
                 docker_id: TaskId(1_000_000 + i as u32).docker_id(),
@@ -328,6 +339,7 @@ impl Store {
             state: TaskState::New,
             message,
             counted_on_node: false,
+            holds_resources: false,
             restart_declined: false,
             restart_handled: false,
         });
@@ -362,8 +374,61 @@ impl Store {
         let task = &mut self.tasks[id.0 as usize];
         task.node = Some(node);
         task.counted_on_node = true;
-        let service = task.service;
+        let (service, version) = (task.service, task.spec);
+        let spec = &self.services[service.0 as usize].task_specs[version.0 as usize];
+        if !spec.resources.reservations.is_zero() || !spec.host_ports.is_empty() {
+            task.holds_resources = true;
+            let n = &mut self.nodes[node.0 as usize];
+            let r = spec.resources.reservations;
+            n.reserved.nano_cpus += r.nano_cpus;
+            n.reserved.memory_bytes += r.memory_bytes;
+            for &port in &spec.host_ports {
+                *n.host_ports.entry(port).or_insert(0) += 1;
+            }
+        }
         self.count_on_node(node, service, true);
+    }
+
+    /// The task no longer holds its reservations and host ports (the scheduler saw it past
+    /// RUNNING); false when it held none.
+    pub(super) fn release_resources(&mut self, id: TaskId) -> bool {
+        let task = &mut self.tasks[id.0 as usize];
+        if !std::mem::replace(&mut task.holds_resources, false) {
+            return false;
+        }
+        let spec = &self.services[task.service.0 as usize].task_specs[task.spec.0 as usize];
+        let n = &mut self.nodes[task.node.expect("a task holding resources has a node").0 as usize];
+        let r = spec.resources.reservations;
+        n.reserved.nano_cpus -= r.nano_cpus;
+        n.reserved.memory_bytes -= r.memory_bytes;
+        for port in &spec.host_ports {
+            if let Some(held) = n.host_ports.get_mut(port) {
+                *held -= 1;
+                if *held == 0 {
+                    n.host_ports.remove(port);
+                }
+            }
+        }
+        true
+    }
+
+    /// The task holds its reservations on its node.
+    pub(super) fn holds_resources(&self, id: TaskId) -> bool {
+        self.tasks[id.0 as usize].holds_resources
+    }
+
+    /// What the task reserves (`Spec.Resources.Reservations`).
+    pub(super) fn reservations(&self, id: TaskId) -> Resources {
+        let task = &self.tasks[id.0 as usize];
+        self.services[task.service.0 as usize].task_specs[task.spec.0 as usize].resources.reservations
+    }
+
+    /// Every node's capacity, summed.
+    pub(super) fn cluster_capacity(&self) -> Resources {
+        self.nodes.iter().fold(Resources::default(), |sum, n| Resources {
+            nano_cpus: sum.nano_cpus + n.spec.capacity.nano_cpus,
+            memory_bytes: sum.memory_bytes + n.spec.capacity.memory_bytes,
+        })
     }
 
     /// The task stops counting on its node (desired past RUNNING, or ended); false when it
@@ -433,6 +498,11 @@ impl Store {
     /// `docker node update --availability`.
     pub(super) fn set_availability(&mut self, node: NodeId, availability: Availability) {
         self.nodes[node.0 as usize].availability = availability;
+    }
+
+    /// `docker node update --label-add/--label-rm`.
+    pub(super) fn set_labels(&mut self, node: NodeId, labels: BTreeMap<String, String>) {
+        self.nodes[node.0 as usize].spec.labels = labels;
     }
 
     /// The node's status: DOWN (heartbeat expired) or READY again.

@@ -52,6 +52,28 @@ impl Manager {
         }
         if state.is_terminal() {
             self.release_from_node(id, io);
+            // The scheduler frees a task's reservations when it sees the task past RUNNING:
+            // a reported state when its dispatcher batch commits (see `dispatcher_commit`), one
+            // no agent reports (an unreachable node, an orphaned task) at once.
+            if !reported {
+                self.release_resources(id, io);
+            }
+        }
+    }
+
+    /// The scheduler sees the task past RUNNING (swarmkit `scheduler.updateTask` →
+    /// `deleteTask` → `nodeInfo.removeTask`): its reservations and host ports are free again,
+    /// and a pending task may fit now.
+    pub(super) fn release_resources(&mut self, id: TaskId, io: &mut Io<'_>) {
+        if !self.store.release_resources(id) {
+            return;
+        }
+        let r = self.store.reservations(id);
+        if !r.is_zero() {
+            self.recorder.reservation(r, false, || self.store.cluster_capacity());
+        }
+        if self.scheduler.has_pending() {
+            self.arm_schedule_tick(io);
         }
     }
 

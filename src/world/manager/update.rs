@@ -154,8 +154,10 @@ impl Manager {
         if old == new {
             return false;
         }
+        // swarmkit `IsTaskDirtyPlacementConstraintsOnly`: a change of the placement alone
+        // (constraints, preferences, max replicas) leaves a task whose node still matches.
         let mut only_placement = old.clone();
-        only_placement.placement.constraints = new.placement.constraints.clone();
+        only_placement.placement = new.placement.clone();
         if only_placement == *new
             && let Some(node) = task.node
         {

@@ -611,7 +611,10 @@ mod tests {
             "invalid argument \"=1\" for \"--env-add\" flag: invalid environment variable: =1"
         );
         assert!(m("docker service update --mount-add type=bind,source=/x web_web").ends_with("target is required"));
-        assert!(m("docker service update --limit-memory 1q web_web").ends_with("invalid suffix: 'q'"));
+        assert!(
+            m("docker service update --limit-memory 1q web_web").ends_with("invalid size: '1q'"),
+            "go-units v0.4.0 (Docker 20.10) wording"
+        );
         assert!(
             m("docker service update --reserve-cpu half web_web")
                 .ends_with("failed to parse half as a rational number")

@@ -32,13 +32,14 @@ pub struct RunArgs {
     pub check_determinism: bool,
 }
 
-/// The report files of a run, in a fixed order (`mounts.csv` only when secrets were mounted,
+/// The report files of a run, in a fixed order (`nodes.csv` always, `mounts.csv` only when secrets were mounted,
 /// `requests.csv` only with `x-simulation.traffic`).
 pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
     let mut files = vec![
         ("events.csv", report::events_csv(run)),
         ("timeline.csv", report::timeline_csv(run)),
         ("summary.json", report::summary_json(run).into_bytes()),
+        ("nodes.csv", report::nodes_csv(run)),
     ];
     if !run.secret_mounts.is_empty() {
         files.push(("mounts.csv", report::mounts_csv(run)));
@@ -67,8 +68,10 @@ fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)
 /// Whether `name` is a file some run writes (whichever services, secrets and traffic it had):
 /// such files in the report folder are an earlier run's and go with it.
 fn is_run_report_file(name: &str) -> bool {
-    matches!(name, "events.csv" | "timeline.csv" | "summary.json" | "mounts.csv" | "requests.csv" | "index.html")
-        || crate::plot::is_plot_file(name)
+    matches!(
+        name,
+        "events.csv" | "timeline.csv" | "summary.json" | "nodes.csv" | "mounts.csv" | "requests.csv" | "index.html"
+    ) || crate::plot::is_plot_file(name)
 }
 
 /// Every file of a run's report folder, in a fixed order: the report files, the plots drawn

@@ -34,6 +34,9 @@ pub(crate) fn empty_run() -> RunRecord {
         routes: Vec::new(),
         containers: Vec::new(),
         strategies: Vec::new(),
+        nodes: Vec::new(),
+        node_events: Vec::new(),
+        process_events: Vec::new(),
     }
 }
 

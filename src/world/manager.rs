@@ -18,7 +18,7 @@ mod store;
 mod transitions;
 mod update;
 
-use crate::model::record::SecretMount;
+use crate::model::record::{ProcessChange, SecretMount};
 use crate::model::scenario::Scenario;
 use crate::model::task::{TaskId, TaskState};
 use crate::time::SimTime;
@@ -50,7 +50,7 @@ pub(crate) struct Manager {
 impl Manager {
     /// A manager of the scenario's nodes, with its secrets, before anything is deployed.
     pub(super) fn new(scenario: &Scenario) -> Manager {
-        Manager {
+        let mut manager = Manager {
             store: Store::new(&scenario.nodes),
             dispatcher: Dispatcher::new(scenario),
             scheduler: Scheduler::default(),
@@ -58,7 +58,9 @@ impl Manager {
             updates: UpdateSupervisor::default(),
             secrets: SecretStore::new(&scenario.secrets),
             recorder: Recorder::default(),
-        }
+        };
+        manager.record_nodes();
+        manager
     }
 
     /// The event being handled happens at `now`.
@@ -136,5 +138,9 @@ impl Uplink for Manager {
 
     fn secrets_mounted(&mut self, mounts: Vec<SecretMount>) {
         self.recorder.secret_mounts(mounts);
+    }
+
+    fn process_changed(&mut self, task: TaskId, change: ProcessChange) {
+        self.recorder.process(task, change, &self.store);
     }
 }

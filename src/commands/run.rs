@@ -59,6 +59,7 @@ fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)
         summary: find("summary.json"),
         events: find("events.csv"),
         requests: find("requests.csv"),
+        nodes: find("nodes.csv"),
     };
     // The CSV was written a moment ago by this binary: failing to read it back is a bug.
     crate::plot::render(&sources)

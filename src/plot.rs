@@ -109,6 +109,35 @@ pub(crate) struct Overrides {
     pub change_legend: Option<String>,
 }
 
+/// Where a plot's time axis lies on its image (see [`time_axes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CursorAxis {
+    /// Pixel of 0 s.
+    pub x0: u32,
+    /// Pixel of `end_ms`.
+    pub x1: u32,
+    /// Top of the panels.
+    pub y0: u32,
+    /// Bottom of the panels.
+    pub y1: u32,
+    /// The time axis's end.
+    pub end_ms: u64,
+}
+
+/// Each SVG [`render`] draws, by file name, with where its time axis lies.
+pub(crate) fn time_axes(sources: &Sources<'_>) -> Result<Vec<(String, CursorAxis)>, PlotError> {
+    let plots = prepare(sources)?;
+    let single = plots.len() == 1;
+    Ok(plots
+        .iter()
+        .map(|plot| {
+            let stem =
+                if single { "timeline".to_string() } else { format!("timeline-{}", file_safe(&plot.timeline.name)) };
+            (format!("{stem}.svg"), draw::cursor_axis(plot))
+        })
+        .collect())
+}
+
 /// One plot as SVG text.
 pub(crate) fn svg(plot: &ServicePlot) -> String {
     draw::svg(plot)

@@ -14,13 +14,14 @@ pub mod narrative;
 pub mod nodes;
 pub mod requests;
 pub mod rollout;
+pub mod scrub;
 pub mod summary;
 pub mod timeline;
 
 pub use availability::{Availability, Ratio, availability};
 pub use events::events_csv;
 pub use files::{Folder, WriteError, replace_folder, write_atomically};
-pub use html::html_report;
+pub use html::{Interactive, html_report};
 pub use mounts::mounts_csv;
 pub use narrative::narrative;
 pub use nodes::nodes_csv;

@@ -37,6 +37,22 @@ pub(super) fn svg(plot: &ServicePlot) -> String {
     text
 }
 
+/// Where simulated time lies on a plot's image, for a cursor drawn over it: pixels
+/// `(x0, x1)` are 0 s and the axis end, `(y0, y1)` the panels' top and bottom.
+pub(super) fn cursor_axis(plot: &ServicePlot) -> super::CursorAxis {
+    let (w, h) = size(plot);
+    // As `draw_tasks` builds its chart: the y labels and left margin before the plotting area,
+    // the right margin after it, the title and top margin above, the legend and x labels below.
+    let x0 = Y_LABELS_PX + 8;
+    super::CursorAxis {
+        x0,
+        x1: w - 25,
+        y0: TITLE_PX + 4,
+        y1: h - LEGEND_PX - 44,
+        end_ms: TimeAxis::for_plot(plot).end_ms,
+    }
+}
+
 /// The PNG file for a plot.
 pub(super) fn png(plot: &ServicePlot) -> Vec<u8> {
     style::register_fonts();

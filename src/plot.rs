@@ -1,6 +1,7 @@
 //! Plots of a run: `timeline.svg` and `timeline.png` per service, drawn from the report files
 //! alone (`timeline.csv`, and when they sit beside it `summary.json` for the title,
-//! `events.csv` for task markers and `requests.csv` for a requests panel).
+//! `events.csv` for task markers, `nodes.csv` for node changes and `requests.csv` for a requests
+//! panel).
 //!
 //! Drawing only from the files' bytes (never from engine state) is what lets
 //! `deploysim plot reports/X/timeline.csv` redraw byte-identical images without rerunning the
@@ -12,7 +13,9 @@
 //! and, on top, tasks starting; tasks stopping below the zero line (a stopping task may still
 //! be serving until it is signalled, so stacking it would count it twice); the desired-replicas
 //! line; a pale band while the update is in progress, paused, or rolling back; a labelled
-//! vertical line at every UpdateStatus change; with `events.csv`, a marker row for new tasks
+//! vertical line at every UpdateStatus change; with `nodes.csv`, a dotted line labelled at the
+//! foot of the panel at every node change (down, ready, pause, drain, active, removed), marked
+//! as UpdateStatus changes are; with `events.csv`, a marker row for new tasks
 //! taking a slot during the update and one for task failures; with `requests.csv`, a second
 //! panel of successful and failed requests per second. Time series are reduced to one
 //! (min, max) per pixel column, serving tasks drawn at each column's minimum, so a dip of a
@@ -26,7 +29,7 @@ pub(crate) mod style;
 
 use std::fmt;
 
-use input::{Mark, RequestRow, RunInfo, ServiceTimeline};
+use input::{Mark, NodeMark, RequestRow, RunInfo, ServiceTimeline};
 
 /// A report file that cannot be plotted: which file, where, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -74,6 +77,8 @@ pub(crate) struct Sources<'a> {
     pub events: Option<&'a [u8]>,
     /// `requests.csv`, for the requests panel.
     pub requests: Option<&'a [u8]>,
+    /// `nodes.csv`, for node change lines.
+    pub nodes: Option<&'a [u8]>,
 }
 
 /// Everything drawn for one service.
@@ -87,6 +92,8 @@ pub(crate) struct ServicePlot {
     pub marks: Vec<Mark>,
     /// Requests per second (`None` without `requests.csv` rows for this service).
     pub requests: Option<Vec<RequestRow>>,
+    /// Node changes (empty without `nodes.csv`): the same on every service's plot.
+    pub nodes: Vec<NodeMark>,
     /// Drawing choices other than a run's own plot makes.
     pub overrides: Overrides,
 }
@@ -100,6 +107,35 @@ pub(crate) struct Overrides {
     pub subtitle: Option<String>,
     /// The legend of the dashed change lines.
     pub change_legend: Option<String>,
+}
+
+/// Where a plot's time axis lies on its image (see [`time_axes`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CursorAxis {
+    /// Pixel of 0 s.
+    pub x0: u32,
+    /// Pixel of `end_ms`.
+    pub x1: u32,
+    /// Top of the panels.
+    pub y0: u32,
+    /// Bottom of the panels.
+    pub y1: u32,
+    /// The time axis's end.
+    pub end_ms: u64,
+}
+
+/// Each SVG [`render`] draws, by file name, with where its time axis lies.
+pub(crate) fn time_axes(sources: &Sources<'_>) -> Result<Vec<(String, CursorAxis)>, PlotError> {
+    let plots = prepare(sources)?;
+    let single = plots.len() == 1;
+    Ok(plots
+        .iter()
+        .map(|plot| {
+            let stem =
+                if single { "timeline".to_string() } else { format!("timeline-{}", file_safe(&plot.timeline.name)) };
+            (format!("{stem}.svg"), draw::cursor_axis(plot))
+        })
+        .collect())
 }
 
 /// One plot as SVG text.
@@ -125,12 +161,17 @@ pub(crate) fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotErr
         Some(bytes) => input::requests("requests.csv", bytes)?,
         None => Default::default(),
     };
+    let nodes = match sources.nodes {
+        Some(bytes) => input::node_marks("nodes.csv", bytes)?,
+        None => Vec::new(),
+    };
     Ok(timelines
         .into_iter()
         .map(|timeline| ServicePlot {
             info: info.clone(),
             marks: marks.remove(&timeline.name).unwrap_or_default(),
             requests: requests.remove(&timeline.name),
+            nodes: nodes.clone(),
             timeline,
             overrides: Overrides::default(),
         })

@@ -1,4 +1,4 @@
-//! What `docker service ps`, `docker service ls` and `docker service inspect` would print at
+//! What `docker service ps`, `docker service ls`, `docker service inspect` and `docker node ls` would print at
 //! any simulated instant, a `watch docker stack ps`-style replay, and `run --trace`'s one line
 //! per event. Everything here is a pure function of a [`RunRecord`](crate::model::record::RunRecord)
 //! (and the scenario, for service specs and history limits) and an instant; only
@@ -11,6 +11,7 @@
 //! ```
 
 pub mod docker_fmt;
+pub mod nodes;
 pub mod replay;
 pub mod service;
 pub mod table;

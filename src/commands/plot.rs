@@ -33,11 +33,13 @@ fn draw(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
     let dir = csv.parent().map(Path::to_path_buf).unwrap_or_default();
     let sibling = |name: &str| std::fs::read(dir.join(name)).ok();
     let (summary, events, requests) = (sibling("summary.json"), sibling("events.csv"), sibling("requests.csv"));
+    let nodes = sibling("nodes.csv");
     let sources = Sources {
         timeline: &timeline,
         summary: summary.as_deref(),
         events: events.as_deref(),
         requests: requests.as_deref(),
+        nodes: nodes.as_deref(),
     };
     let files = render(&sources).map_err(|e| Error::input(located(e, &dir, csv).to_string()))?;
     let out_dir = out.map(Path::to_path_buf).unwrap_or(dir);

@@ -32,7 +32,8 @@ pub struct PsArgs {
     /// Do not truncate ids, images or errors (as `docker service ps --no-trunc`).
     #[arg(long)]
     pub no_trunc: bool,
-    /// What to print: `docker service ps`, `docker service ls`, the UpdateStatus JSON, or all.
+    /// What to print: `docker service ps`, `docker service ls`, the UpdateStatus JSON, all three,
+    /// or `docker node ls`.
     #[arg(long, value_enum, default_value_t)]
     pub format: Listing,
     /// Replay the rollout from --at (default 0) to the end, like `watch docker stack ps`;

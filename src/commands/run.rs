@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::model::record::RunRecord;
+use crate::ps::replay::HistoryLimits;
 use crate::report;
 
 /// Simulate a scenario and write its report (events.csv, timeline.csv, summary.json).
@@ -32,13 +33,14 @@ pub struct RunArgs {
     pub check_determinism: bool,
 }
 
-/// The report files of a run, in a fixed order (`mounts.csv` only when secrets were mounted,
+/// The report files of a run, in a fixed order (`nodes.csv` always, `mounts.csv` only when secrets were mounted,
 /// `requests.csv` only with `x-simulation.traffic`).
 pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
     let mut files = vec![
         ("events.csv", report::events_csv(run)),
         ("timeline.csv", report::timeline_csv(run)),
         ("summary.json", report::summary_json(run).into_bytes()),
+        ("nodes.csv", report::nodes_csv(run)),
     ];
     if !run.secret_mounts.is_empty() {
         files.push(("mounts.csv", report::mounts_csv(run)));
@@ -58,30 +60,53 @@ fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)
         summary: find("summary.json"),
         events: find("events.csv"),
         requests: find("requests.csv"),
+        nodes: find("nodes.csv"),
     };
     // The CSV was written a moment ago by this binary: failing to read it back is a bug.
     crate::plot::render(&sources)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))
 }
 
+/// Where each plot's time axis lies, for the page's cursor.
+fn plot_axes(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, [u32; 4], u64)>, Error> {
+    let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
+    let sources = crate::plot::Sources {
+        timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
+        summary: find("summary.json"),
+        events: find("events.csv"),
+        requests: find("requests.csv"),
+        nodes: find("nodes.csv"),
+    };
+    let axes = crate::plot::time_axes(&sources)
+        .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))?;
+    Ok(axes.into_iter().map(|(name, a)| (name, [a.x0, a.x1, a.y0, a.y1], a.end_ms)).collect())
+}
+
 /// Whether `name` is a file some run writes (whichever services, secrets and traffic it had):
 /// such files in the report folder are an earlier run's and go with it.
 fn is_run_report_file(name: &str) -> bool {
-    matches!(name, "events.csv" | "timeline.csv" | "summary.json" | "mounts.csv" | "requests.csv" | "index.html")
-        || crate::plot::is_plot_file(name)
+    matches!(
+        name,
+        "events.csv" | "timeline.csv" | "summary.json" | "nodes.csv" | "mounts.csv" | "requests.csv" | "index.html"
+    ) || crate::plot::is_plot_file(name)
 }
 
 /// Every file of a run's report folder, in a fixed order: the report files, the plots drawn
 /// from them, `index.html`.
-pub(crate) fn report_folder(record: &RunRecord) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub(crate) fn report_folder(record: &RunRecord, limits: &HistoryLimits) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let files = report_files(record);
     let plots = plot_files(&files)?;
+    let interactive = report::Interactive {
+        scrub: report::scrub::scrub(record, limits),
+        axes: plot_axes(&files)?,
+        explain: Vec::new(),
+    };
     let svgs: Vec<(String, String)> = plots
         .iter()
         .filter(|(name, _)| name.ends_with(".svg"))
         .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned()))
         .collect();
-    let page = report::html_report(record, &svgs).into_bytes();
+    let page = report::html_report(record, &svgs, &interactive).into_bytes();
     Ok(files
         .into_iter()
         .map(|(name, bytes)| (name.to_string(), bytes))
@@ -96,9 +121,10 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
         return check_determinism(args);
     }
     let scenario = load(&args.scenario)?;
+    let limits = HistoryLimits::from_scenario(&scenario);
     let record = simulate(scenario, args.seed, &SimulateOptions::default());
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
-    let files = report_folder(&record)?;
+    let files = report_folder(&record, &limits)?;
     // The folder is the report: an earlier run's files (plots of a since-renamed service, a
     // mounts.csv this run has no secrets for) go with it; a folder holding anything else is
     // refused rather than swapped away.
@@ -125,8 +151,8 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
 
 /// Every output of a run, each as a named byte string: the report folder's files, then what
 /// `run` prints on stdout (the story, and the `--trace` lines) under names in parentheses.
-fn every_output(record: &RunRecord) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let mut out = report_folder(record)?;
+fn every_output(record: &RunRecord, limits: &HistoryLimits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut out = report_folder(record, limits)?;
     out.push(("(stdout)".into(), report::narrative(record).into_bytes()));
     out.push(("(--trace)".into(), crate::ps::trace(record).into_bytes()));
     Ok(out)
@@ -135,11 +161,14 @@ fn every_output(record: &RunRecord) -> Result<Vec<(String, Vec<u8>)>, Error> {
 /// `deploysim run --check-determinism`: two runs of the scenario, loaded twice (the loader is
 /// part of what must be deterministic), with one seed; every output compared byte for byte.
 fn check_determinism(args: &RunArgs) -> Result<(), Error> {
-    let first = simulate(load(&args.scenario)?, args.seed, &SimulateOptions::default());
+    let scenario = load(&args.scenario)?;
+    let limits = HistoryLimits::from_scenario(&scenario);
+    let first = simulate(scenario, args.seed, &SimulateOptions::default());
     // The loader's warnings were printed once already.
     let again = crate::scenario::load_with_warnings(&args.scenario)?.0;
+    let limits_again = HistoryLimits::from_scenario(&again);
     let second = simulate(again, args.seed, &SimulateOptions::default());
-    let (a, b) = (every_output(&first)?, every_output(&second)?);
+    let (a, b) = (every_output(&first, &limits)?, every_output(&second, &limits_again)?);
     let seed = first.seed;
     match first_difference(&a, &b) {
         None => {

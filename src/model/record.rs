@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::model::cluster::{Availability, NodeRole};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -85,6 +86,84 @@ pub struct TaskEvent {
     pub state: TaskState,
     /// The status message (`started`, `preparing`, `task: non-zero exit (1)` ...).
     pub message: Name,
+}
+
+/// A node's `Status.State` as the manager records it (`docker node ls` STATUS). swarmkit's
+/// third state, UNKNOWN, follows a manager's leadership change, which is not simulated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NodeState {
+    /// `ready`: its agent's session is registered.
+    Ready,
+    /// `down`: its heartbeat deadline passed (or it was declared down).
+    Down,
+}
+
+impl NodeState {
+    /// Docker's lowercase spelling (`api.NodeStatus_State`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Ready => "ready",
+            NodeState::Down => "down",
+        }
+    }
+}
+
+/// One change of a node as the manager's store has it (a row of `nodes.csv`): its state, its
+/// availability, its status message, or its removal. Each node also has a row at 0 s with its
+/// declared state. 16 bytes and a time: a run with many nodes keeps them all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeEvent {
+    /// When the store changed.
+    pub t: SimTime,
+    /// Hostname.
+    pub node: Name,
+    /// `Status.State` from then on.
+    pub state: NodeState,
+    /// `Spec.Availability` from then on.
+    pub availability: Availability,
+    /// Removed by `docker node rm` (its last row; `docker node ls` no longer lists it).
+    pub removed: bool,
+    /// `Status.Message` from then on (swarmkit's `heartbeat failure` when the deadline passed,
+    /// empty when READY).
+    pub message: Name,
+}
+
+/// A node as `docker node ls` describes it, fixed for the run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeInfo {
+    /// Hostname.
+    pub name: String,
+    /// Node id as Docker prints it (25 characters).
+    pub docker_id: String,
+    /// manager or worker.
+    pub role: NodeRole,
+    /// The raft leader (the first declared manager: a leader election is not simulated); the
+    /// simulated CLI talks to it, so `docker node ls` marks it `*`.
+    pub leader: bool,
+}
+
+/// A signal sent to a task's container, or its process's exit: what `--trace` shows between
+/// the task states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcessChange {
+    /// SIGTERM from the agent's stop (`ContainerStop`) or `docker kill -s TERM`.
+    Sigterm,
+    /// SIGKILL when the stop's grace period ran out, or from `docker kill`.
+    Sigkill,
+    /// The process exited with this status.
+    Exited(i32),
+}
+
+/// One [`ProcessChange`] of a task's container (16 bytes and a time: the task's service, slot
+/// and node are its [`TaskEvent`]s').
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessEvent {
+    /// When.
+    pub t: SimTime,
+    /// Docker-style task id.
+    pub task_id: Name,
+    /// What happened.
+    pub change: ProcessChange,
 }
 
 /// Per-service counts at an instant (a row of `timeline.csv`).
@@ -263,6 +342,12 @@ pub struct RunRecord {
     pub decisions_dropped: u64,
     /// What the scheduler set aside for task reservations, when any task reserved anything.
     pub reservations: Option<ReservationRecord>,
+    /// The declared nodes, in declaration order.
+    pub nodes: Vec<NodeInfo>,
+    /// Every node change, in time order (each node's declared state first, at 0 s).
+    pub node_events: Vec<NodeEvent>,
+    /// Signals sent to task containers and their processes' exits, in time order.
+    pub process_events: Vec<ProcessEvent>,
 }
 
 /// Task reservations over the whole cluster (swarmkit `nodeInfo.AvailableResources`, summed):

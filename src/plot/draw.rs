@@ -37,6 +37,22 @@ pub(super) fn svg(plot: &ServicePlot) -> String {
     text
 }
 
+/// Where simulated time lies on a plot's image, for a cursor drawn over it: pixels
+/// `(x0, x1)` are 0 s and the axis end, `(y0, y1)` the panels' top and bottom.
+pub(super) fn cursor_axis(plot: &ServicePlot) -> super::CursorAxis {
+    let (w, h) = size(plot);
+    // As `draw_tasks` builds its chart: the y labels and left margin before the plotting area,
+    // the right margin after it, the title and top margin above, the legend and x labels below.
+    let x0 = Y_LABELS_PX + 8;
+    super::CursorAxis {
+        x0,
+        x1: w - 25,
+        y0: TITLE_PX + 4,
+        y1: h - LEGEND_PX - 44,
+        end_ms: TimeAxis::for_plot(plot).end_ms,
+    }
+}
+
 /// The PNG file for a plot.
 pub(super) fn png(plot: &ServicePlot) -> Vec<u8> {
     style::register_fonts();
@@ -199,6 +215,7 @@ fn draw_tasks<DB: DrawingBackend>(
     configure_mesh(&mut chart, time, "tasks (stopping below 0)", with_x_label, top)?;
     items.splice(0..0, draw_stack(&mut chart, &stack, cols, time)?);
     items.extend(draw_status_changes(root, &mut chart, plot, time)?);
+    items.extend(draw_node_changes(root, &chart, plot, time)?);
     items.extend(draw_marks(root, &chart, plot, time, cols)?);
     items.extend(draw_outages(root, &chart, &stack, time, cols)?);
     Ok(items)
@@ -418,6 +435,41 @@ fn draw_status_changes<DB: DrawingBackend>(
     }
     let legend = plot.overrides.change_legend.clone().unwrap_or_else(|| "UpdateStatus change".to_string());
     Ok(vec![(Swatch::Dashed(style::MUTED), legend)])
+}
+
+/// A dotted vertical line at each node change, labelled at the foot of the panel (up to three
+/// label rows), so a drop in serving tasks reads next to
+/// the node that caused it.
+fn draw_node_changes<DB: DrawingBackend>(
+    root: &Area<DB>,
+    chart: &Chart<'_, DB>,
+    plot: &ServicePlot,
+    time: &TimeAxis,
+) -> Result<Vec<LegendItem>, DrawingAreaErrorKind<DB::ErrorType>> {
+    if plot.nodes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (px_x, px_y) = chart.plotting_area().get_pixel_range();
+    let mut rows: [Vec<(i32, i32)>; 3] = Default::default();
+    for mark in &plot.nodes {
+        let t = mark.t_ms.min(time.end_ms);
+        let x = chart.backend_coord(&(time.x(t), 0.0)).0;
+        let line = DashedPathElement::new(vec![(x, px_y.start), (x, px_y.end)], 2, 2, style::NODE.stroke_width(1));
+        root.draw(&line)?;
+        let label = format!("{} {}", mark.label, seconds(mark.t_ms));
+        let style = text_style(13.0, style::NODE);
+        let width = root.estimate_text_size(&label, &style)?.0 as i32;
+        let flip = x + 4 + width > px_x.end;
+        let (left, anchor_x, pos) = if flip { (x - 4 - width, x - 4, HPos::Right) } else { (x + 4, x + 4, HPos::Left) };
+        // The lowest of three rows where the label overlaps none placed before it.
+        let span = (left - 4, left + width + 4);
+        let free = |spans: &Vec<(i32, i32)>| spans.iter().all(|&(l, r)| span.1 < l || span.0 > r);
+        let row = rows.iter().position(free).unwrap_or(rows.len() - 1);
+        rows[row].push(span);
+        let y = px_y.end - 4 - 17 * row as i32;
+        root.draw(&Text::new(label, (anchor_x, y), style.pos(Pos::new(pos, VPos::Bottom))))?;
+    }
+    Ok(vec![(Swatch::Dashed(style::NODE), "node change".to_string())])
 }
 
 /// `12.345` s as `12.3 s`, the precision a reader needs next to a line.

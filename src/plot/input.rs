@@ -58,6 +58,15 @@ pub(crate) struct Mark {
     pub kind: MarkKind,
 }
 
+/// A node change worth a line on every service's plot (`nodes.csv` past each node's first row).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct NodeMark {
+    /// When.
+    pub t_ms: u64,
+    /// `mn-w2 down`, `mn-w1 drain`, `mn-w2 removed`.
+    pub label: String,
+}
+
 /// One `requests.csv` row: requests per second from `t_ms` on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RequestRow {
@@ -82,6 +91,7 @@ pub(crate) struct RunInfo {
 const TIMELINE_HEADER: [&str; 11] = crate::report::timeline::HEADER;
 const EVENTS_HEADER: [&str; 9] = crate::report::events::HEADER;
 const REQUESTS_HEADER: [&str; 4] = crate::report::requests::HEADER;
+const NODES_HEADER: [&str; 5] = crate::report::nodes::HEADER;
 
 /// Reads a CSV file one record at a time (a report's `events.csv` has millions of rows: they
 /// are never all held), checking that the header is exactly `header` and that every data row
@@ -204,6 +214,35 @@ fn timeline_row(row: &Row<'_>) -> Result<TimelineRow, PlotError> {
         idle: 0,
         update_state: row.text(10).to_string(),
     })
+}
+
+/// Reads `nodes.csv` into one mark per change of a node's state or availability (its first row
+/// is where it started, no change), or its removal.
+pub(crate) fn node_marks(file: &str, bytes: &[u8]) -> Result<Vec<NodeMark>, PlotError> {
+    let mut last: BTreeMap<String, (String, String)> = BTreeMap::new();
+    let mut marks = Vec::new();
+    for_each_row(file, bytes, &NODES_HEADER, |row| {
+        let t_ms = row.millis(0)?;
+        let (node, state, availability) = (row.text(1), row.text(2), row.text(3));
+        let now = (state.to_string(), availability.to_string());
+        let Some(before) = last.insert(node.to_string(), now.clone()) else { return Ok(()) };
+        let mut what: Vec<&str> = Vec::new();
+        if row.text(4).starts_with("removed") {
+            what.push("removed");
+        } else {
+            if before.0 != now.0 {
+                what.push(state);
+            }
+            if before.1 != now.1 {
+                what.push(availability);
+            }
+        }
+        if !what.is_empty() {
+            marks.push(NodeMark { t_ms, label: format!("{node} {}", what.join(" ")) });
+        }
+        Ok(())
+    })?;
+    Ok(marks)
 }
 
 /// Reads `events.csv` into markers per service. `timelines` gives the update state at each

@@ -22,6 +22,9 @@ pub(crate) const IDLE: RGBColor = RGBColor(0xBB, 0xBB, 0xBB);
 pub(crate) const FAILURE: RGBColor = RGBColor(0xD5, 0x5E, 0x00);
 /// Desired replicas, text and axis (black).
 pub(crate) const INK: RGBColor = RGBColor(0x00, 0x00, 0x00);
+/// Node change lines and labels (dark violet: no area has it, and the lines are dotted where
+/// UpdateStatus lines are dashed).
+pub(crate) const NODE: RGBColor = RGBColor(0x56, 0x28, 0x8A);
 /// Status change lines and secondary text.
 pub(crate) const MUTED: RGBColor = RGBColor(0x55, 0x55, 0x55);
 /// Band while updating: sky blue, pale.

@@ -144,3 +144,23 @@ fn events_add_markers_and_requests_add_a_panel() {
     let plain = String::from_utf8(render_one(&timeline).remove(0).1).unwrap();
     assert!(!plain.contains("task failed") && !plain.contains("requests"));
 }
+
+#[test]
+fn node_changes_get_labelled_lines_and_first_rows_none() {
+    let timeline = small_timeline();
+    let nodes = "t_s,node,state,availability,message\n0.000,n1,ready,active,\n0.000,n2,down,active,heartbeat failure\n\
+        41.779,n1,down,active,heartbeat failure\n60.040,n1,down,drain,heartbeat failure\n\
+        70.000,n2,down,active,removed from the swarm (docker node rm)\n";
+    let sources = Sources { timeline: timeline.as_bytes(), nodes: Some(nodes.as_bytes()), ..Default::default() };
+    let svg = String::from_utf8(render(&sources).unwrap().remove(0).1).unwrap();
+    for text in ["n1 down 41.7 s", "n1 drain 60.0 s", "n2 removed 70.0 s", "node change"] {
+        assert!(svg.contains(text), "missing {text:?}");
+    }
+    // A node's first row is where it started: n2 declared down gets no line at 0 s.
+    assert!(!svg.contains("n2 down"));
+    let plain = String::from_utf8(render_one(&timeline).remove(0).1).unwrap();
+    assert!(!plain.contains("node change"));
+    let bad = Sources { timeline: timeline.as_bytes(), nodes: Some(b"t_s,node\n"), ..Default::default() };
+    let err = render(&bad).unwrap_err();
+    assert_eq!((err.file.as_str(), err.line), ("nodes.csv", 1), "{err}");
+}

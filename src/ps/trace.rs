@@ -5,8 +5,8 @@
 //!
 //! Every line is `{time} {subject} {change}`, where `time` is seconds since the scenario start
 //! with milliseconds, right-aligned in 8 columns (`  30.050`). Lines of one instant come in the
-//! order actions, rollout phases, UpdateStatus changes, task events (each group in record
-//! order).
+//! order actions, rollout phases, node changes, UpdateStatus changes, task events, signals and
+//! exits (each group in record order).
 //!
 //! | event | line |
 //! |---|---|
@@ -19,16 +19,25 @@
 //! | desired state change | `  60.050 web_web.1 t=exi02jvvwf56 desired running -> shutdown` |
 //! | both in one record | `  66.200 web_web.1 t=4nag6qn3f23 starting -> failed "task: non-zero exit (1)"; desired running -> shutdown` |
 //! | message only | `  12.000 web_web.4 t=5ooqnsqxe6qw pending "no suitable node (…)"` |
+//! | node state change | `  41.800 node worker-1: ready -> down "heartbeat failure"` |
+//! | node availability change | `  30.000 node worker-1: availability active -> drain` |
+//! | node removed | `  50.000 node worker-1: removed` |
+//! | signal sent | `  62.370 web_web.1 t=4nag6qn3f23 SIGTERM` (`SIGKILL` when the grace period ran out) |
+//! | process exit | `  62.600 web_web.1 t=4nag6qn3f23 exited (0)` (the exit status; 137 after SIGKILL) |
 //!
 //! The subject of a task line is `service.slot` (a global service's task: `service.node`) and the
 //! task id cut to Docker's 12 characters. A task's message is appended, quoted, only when it
 //! changed and is not the state's routine one (`created`, `pending task scheduling`,
 //! `scheduler assigned task to node`, `accepted`, `preparing`, `prepared`, `starting`,
 //! `started`, `finished`, `shutdown`): errors and scheduling failures show, routine words do not.
+//!
+//! A node's declared state at 0 s is no change and has no line (`nodes.csv` has it). A signal
+//! is the daemon's (the agent's stop: SIGTERM, then SIGKILL when the stop's grace period ran
+//! out); a `docker kill` shows as its action and the exit that follows.
 
 use std::collections::BTreeMap;
 
-use crate::model::record::{EventView, RunRecord};
+use crate::model::record::{EventView, Name, NodeEvent, ProcessChange, RunRecord};
 use crate::model::task::TaskState;
 use crate::ps::docker_fmt::truncate_id;
 use crate::time::SimTime;
@@ -56,20 +65,41 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
             lines.push((t, 1, format!("{} {} {}: {outcome} {}", time(t), s.service, s.strategy, quote(&s.message))));
         }
     }
+    let mut node_before: BTreeMap<&str, &NodeEvent> = BTreeMap::new();
+    for e in &record.node_events {
+        let name = record.name(e.node);
+        if let Some(b) = node_before.insert(name, e) {
+            lines.push((e.t, 2, node_line(record, b, e)));
+        }
+    }
     for svc in &record.services {
         let mut from = "none";
         for c in &svc.status_changes {
             let line =
                 format!("{} {} update: {from} -> {} {}", time(c.t), svc.name, c.state.as_str(), quote(&c.message));
-            lines.push((c.t, 2, line));
+            lines.push((c.t, 3, line));
             from = c.state.as_str();
         }
     }
     let mut seen: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
-    for e in record.events() {
+    // Each task's subject, for its signal and exit lines.
+    let mut subjects: BTreeMap<Name, String> = BTreeMap::new();
+    for (e, row) in record.events().zip(&record.task_events) {
+        if e.slot != 0 || !e.node.is_empty() {
+            subjects.entry(row.task_id).or_insert_with(|| subject(&e));
+        }
         let line = task_line(&e, seen.get(e.task_id));
         seen.insert(e.task_id, Seen { desired: e.desired_state, state: e.state, message: e.message });
-        lines.extend(line.map(|l| (e.t, 3, l)));
+        lines.extend(line.map(|l| (e.t, 4, l)));
+    }
+    for p in &record.process_events {
+        let subject = subjects.get(&p.task_id).map_or("?", String::as_str);
+        let what = match p.change {
+            ProcessChange::Sigterm => "SIGTERM".to_string(),
+            ProcessChange::Sigkill => "SIGKILL".to_string(),
+            ProcessChange::Exited(code) => format!("exited ({code})"),
+        };
+        lines.push((p.t, 5, format!("{} {subject} t={} {what}", time(p.t), truncate_id(record.name(p.task_id)))));
     }
     // A stable sort keeps record order within an instant and group.
     lines.sort_by_key(|(t, group, _)| (*t, *group));
@@ -81,6 +111,24 @@ struct Seen<'a> {
     desired: TaskState,
     state: TaskState,
     message: &'a str,
+}
+
+/// The line of a node's change from its previous row `b` to `e`.
+fn node_line(record: &RunRecord, b: &NodeEvent, e: &NodeEvent) -> String {
+    let head = format!("{} node {}:", time(e.t), record.name(e.node));
+    if e.removed {
+        return format!("{head} removed");
+    }
+    let mut parts = Vec::new();
+    if e.state != b.state {
+        let message = record.name(e.message);
+        let note = if message.is_empty() { String::new() } else { format!(" {}", quote(message)) };
+        parts.push(format!("{} -> {}{note}", b.state.as_str(), e.state.as_str()));
+    }
+    if e.availability != b.availability {
+        parts.push(format!("availability {} -> {}", b.availability.as_str(), e.availability.as_str()));
+    }
+    format!("{head} {}", parts.join("; "))
 }
 
 fn action_line(t: SimTime, text: &str, refused: Option<&str>) -> String {

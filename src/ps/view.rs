@@ -1,5 +1,5 @@
 //! What one `deploysim ps` frame shows: `docker service ps`, `docker service ls` or the
-//! UpdateStatus of the chosen services at an instant.
+//! UpdateStatus of the chosen services, or `docker node ls`, at an instant.
 
 use crate::model::record::RunRecord;
 use crate::model::spec::ServiceSpec;
@@ -20,6 +20,8 @@ pub enum Listing {
     UpdateStatus,
     /// The three above, each under the docker command it stands for.
     All,
+    /// `docker node ls` (the services chosen do not matter).
+    NodeLs,
 }
 
 /// What one frame shows: the record, the chosen services and the listing.
@@ -42,6 +44,7 @@ impl View<'_> {
             Listing::Ls => service::render_ls(self.record, &self.services, tasks, now, self.trunc),
             Listing::UpdateStatus => self.update_status(now),
             Listing::All => self.all(tasks, now),
+            Listing::NodeLs => crate::ps::nodes::render_node_ls(self.record, now),
         }
     }
 

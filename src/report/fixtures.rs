@@ -37,6 +37,9 @@ pub(crate) fn empty_run() -> RunRecord {
         strategies: Vec::new(),
         decisions: Vec::new(),
         decisions_dropped: 0,
+        nodes: Vec::new(),
+        node_events: Vec::new(),
+        process_events: Vec::new(),
     }
 }
 

@@ -1,12 +1,25 @@
-//! `index.html`: one self-contained page (no network access needed: styles inline, plots
-//! embedded as SVG) with the story, the key figures, the plots, the UpdateStatus changes, the
-//! actions and the event table — for sharing a result with a team.
+//! `index.html`: one self-contained page (no network access needed: styles and script inline,
+//! plots embedded as SVG) with the story, the key figures, a time slider, the plots, the
+//! UpdateStatus changes, the node changes, the actions and the event table — for sharing a
+//! result with a team.
+//!
+//! The slider (play/pause, step to the previous or next event) shows at the chosen instant
+//! what `deploysim ps --at` prints there — `docker service ps` of every service, `docker node
+//! ls`, each UpdateStatus — from texts rendered in Rust by the same code ([`super::scrub`]), so
+//! the script only picks texts and moves a cursor over the plots. Clicking a row of any table
+//! with a time jumps there. The page carries its data as one JSON block
+//! (`<script type="application/json" id="deploysim-data">`): `frames` (`[t_ns, ps, node_ls,
+//! update_status]`, indices into `texts`, `null` past the page's size budget), `texts`, and
+//! `explain`, a list of `[t_ns, sentence]` the page shows as the slider passes them (empty until
+//! `deploysim explain` provides sentences).
 
 use std::fmt::Write as _;
 
 use crate::model::record::RunRecord;
+use crate::time::SimTime;
 
 use super::availability::availability;
+use super::scrub::Scrub;
 
 /// Rows of the event table shown on the page; the full log is always in events.csv.
 pub const MAX_EVENT_ROWS: usize = 5000;
@@ -16,7 +29,68 @@ h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem;border-bottom:1px solid
 pre{white-space:pre-wrap;background:#f7f7f7;padding:.8rem;border-radius:4px}\
 table{border-collapse:collapse;font-size:.85rem}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}\
 th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}\
-.plot svg{max-width:100%;height:auto}.muted{color:#777}";
+.plot svg{max-width:100%;height:auto}.muted{color:#777}\
+#scrub{position:sticky;top:0;background:#fff;padding:.4rem 0;border-bottom:1px solid #ddd;z-index:1}\
+#scrub-slider{width:60%;vertical-align:middle}#scrub button{min-width:2.2rem}\
+#scrub-time{font-variant-numeric:tabular-nums;font-weight:600;margin-left:.5rem}\
+.scrub-grid pre{font-size:.78rem;overflow-x:auto;white-space:pre}\
+#scrub-explain:empty::before{content:\"(explanations of the decisions will appear here)\";color:#777}\
+tr[data-t]{cursor:pointer}tr[data-t]:hover{background:#eef6fb}tr.at{background:#fdf3d0}";
+
+/// The slider's script: picks the texts of the frame the slider is on, moves the plots'
+/// cursors, shows the explain sentences passed, and jumps to a clicked row's time.
+const SCRIPT: &str = r#"(function(){
+var d=JSON.parse(document.getElementById('deploysim-data').textContent);
+var F=d.frames,T=d.texts,X=d.explain;
+function $(id){return document.getElementById(id);}
+var slider=$('scrub-slider'),timer=null,cursors=[];
+slider.max=String(F.length-1);
+document.querySelectorAll('div.plot[data-x0]').forEach(function(div){
+  var svg=div.querySelector('svg');if(!svg)return;
+  var l=document.createElementNS(svg.namespaceURI,'line');
+  l.setAttribute('stroke','#D55E00');l.setAttribute('stroke-width','2');l.setAttribute('class','scrub-cursor');
+  l.setAttribute('y1',div.dataset.y0);l.setAttribute('y2',div.dataset.y1);svg.appendChild(l);
+  cursors.push({l:l,x0:+div.dataset.x0,x1:+div.dataset.x1,end:+div.dataset.endMs});
+});
+function secs(ns){var ms=Math.floor(ns/1e6),r=ms%1000;return Math.floor(ms/1000)+'.'+('00'+r).slice(-3);}
+function text(i,t){return i===null?'(not kept: this run is too large for the page; deploysim ps --at '+secs(t)+'s prints it)':T[i];}
+function frameAt(t){var lo=0,hi=F.length-1;while(lo<hi){var m=(lo+hi+1)>>1;if(F[m][0]<=t)lo=m;else hi=m-1;}return lo;}
+function show(i){
+  i=Math.max(0,Math.min(F.length-1,i));var f=F[i],t=f[0];
+  slider.value=String(i);slider.dataset.t=String(t);
+  $('scrub-time').textContent=secs(t)+' s ('+(i+1)+' of '+F.length+')';
+  $('scrub-ps').textContent=text(f[1],t);$('scrub-nodes').textContent=text(f[2],t);$('scrub-status').textContent=text(f[3],t);
+  cursors.forEach(function(c){var ms=Math.min(t/1e6,c.end),x=c.x0+(c.end>0?ms/c.end:0)*(c.x1-c.x0);c.l.setAttribute('x1',x);c.l.setAttribute('x2',x);});
+  var passed=X.filter(function(e){return e[0]<=t;}).slice(-6);
+  $('scrub-explain').textContent=passed.length?passed.map(function(e){return secs(e[0])+' s  '+e[1];}).join('\n'):'';
+  document.querySelectorAll('tr.at').forEach(function(r){r.classList.remove('at');});
+  document.querySelectorAll('tr[data-t="'+t+'"]').forEach(function(r){r.classList.add('at');});
+}
+function stop(){if(timer!==null){clearInterval(timer);timer=null;}$('scrub-play').textContent='\u25B6';}
+slider.addEventListener('input',function(){stop();show(+slider.value);});
+$('scrub-prev').addEventListener('click',function(){stop();show(+slider.value-1);});
+$('scrub-next').addEventListener('click',function(){stop();show(+slider.value+1);});
+$('scrub-play').addEventListener('click',function(){
+  if(timer!==null){stop();return;}
+  if(+slider.value>=F.length-1)show(0);
+  $('scrub-play').textContent='\u23F8';
+  timer=setInterval(function(){if(+slider.value>=F.length-1){stop();return;}show(+slider.value+1);},300);
+});
+document.querySelectorAll('tr[data-t]').forEach(function(r){r.addEventListener('click',function(){stop();show(frameAt(+r.dataset.t));$('scrub').scrollIntoView();});});
+show(0);
+})();"#;
+
+/// What the page's interactive part needs beyond the record.
+#[derive(Clone, Debug, Default)]
+pub struct Interactive {
+    /// The slider's frames and texts.
+    pub scrub: Scrub,
+    /// Per plot file name, where its time axis lies: pixels `x0`, `x1` (0 s and `end_ms`), `y0`,
+    /// `y1` (the panels' top and bottom), and `end_ms`.
+    pub axes: Vec<(String, [u32; 4], u64)>,
+    /// Sentences shown as the slider passes their instant (the `explain` hook; empty for now).
+    pub explain: Vec<(SimTime, String)>,
+}
 
 /// Escapes text for HTML element content and attribute values.
 fn esc(text: &str) -> String {
@@ -43,7 +117,7 @@ fn inline_svg(svg: &str) -> &str {
 }
 
 /// The page for `run`; `plots` are (file name, SVG text) pairs drawn for it.
-pub fn html_report(run: &RunRecord, plots: &[(String, String)]) -> String {
+pub fn html_report(run: &RunRecord, plots: &[(String, String)], interactive: &Interactive) -> String {
     let mut p = String::new();
     let title = format!("deploysim — {}", run.scenario);
     let _ = write!(
@@ -63,14 +137,85 @@ pub fn html_report(run: &RunRecord, plots: &[(String, String)]) -> String {
     );
     let _ = write!(p, "<h2>What happened</h2>\n<pre>{}</pre>\n", esc(&super::narrative(run)));
     key_figures(&mut p, run);
+    scrub_controls(&mut p, interactive);
     for (name, svg) in plots {
-        let _ = write!(p, "<h2>Plot: {}</h2>\n<div class=\"plot\">{}</div>\n", esc(name), inline_svg(svg));
+        let axis = match interactive.axes.iter().find(|(n, _, _)| n == name) {
+            Some((_, [x0, x1, y0, y1], end_ms)) => {
+                format!(" data-x0=\"{x0}\" data-x1=\"{x1}\" data-y0=\"{y0}\" data-y1=\"{y1}\" data-end-ms=\"{end_ms}\"")
+            }
+            None => String::new(),
+        };
+        let _ = write!(p, "<h2>Plot: {}</h2>\n<div class=\"plot\"{axis}>{}</div>\n", esc(name), inline_svg(svg));
     }
+    scrub_tables(&mut p);
     status_changes(&mut p, run);
+    node_changes(&mut p, run);
     actions(&mut p, run);
     events(&mut p, run);
+    let _ = write!(
+        p,
+        "<script type=\"application/json\" id=\"deploysim-data\">{}</script>\n<script>{SCRIPT}</script>\n",
+        data_json(interactive)
+    );
     p.push_str("</body></html>\n");
     p
+}
+
+/// The slider and its controls (sticky at the top of the window while scrolling), above the
+/// plots its cursor moves on.
+fn scrub_controls(p: &mut String, interactive: &Interactive) {
+    p.push_str(
+        "<h2>At any instant</h2>\n<div id=\"scrub\"><button id=\"scrub-play\" title=\"play / pause\">&#9654;</button> \
+         <button id=\"scrub-prev\" title=\"previous event\">&#9664;&#9664;</button> \
+         <button id=\"scrub-next\" title=\"next event\">&#9654;&#9654;</button> \
+         <input id=\"scrub-slider\" type=\"range\" min=\"0\" max=\"0\" step=\"1\" value=\"0\" aria-label=\"simulated time\">\
+         <span id=\"scrub-time\"></span></div>\n<p class=\"muted\">Each position is an instant something changed; \
+         the tables are what <code>deploysim ps --at</code> prints then. Click a row with a time below to jump there.",
+    );
+    if interactive.scrub.truncated {
+        p.push_str(" This run is large: some positions carry no tables (use <code>deploysim ps --at</code>).");
+    }
+    p.push_str("</p>\n");
+}
+
+/// What the slider shows at its instant, under the plots.
+fn scrub_tables(p: &mut String) {
+    p.push_str(
+        "<div class=\"scrub-grid\"><h3>docker service ps</h3><pre id=\"scrub-ps\"></pre>\
+         <h3>docker node ls</h3><pre id=\"scrub-nodes\"></pre><h3>UpdateStatus</h3><pre id=\"scrub-status\"></pre>\
+         <h3>Why</h3><pre id=\"scrub-explain\"></pre></div>\n",
+    );
+}
+
+/// The page's data block (see the module documentation), with `<` escaped so that no text can
+/// close the script element.
+fn data_json(interactive: &Interactive) -> String {
+    let frames: Vec<serde_json::Value> =
+        interactive.scrub.frames.iter().map(|f| serde_json::json!([f.t.0, f.ps, f.nodes, f.status])).collect();
+    let explain: Vec<serde_json::Value> =
+        interactive.explain.iter().map(|(t, text)| serde_json::json!([t.0, text])).collect();
+    let data = serde_json::json!({ "frames": frames, "texts": interactive.scrub.texts, "explain": explain });
+    data.to_string().replace('<', "\\u003c")
+}
+
+fn node_changes(p: &mut String, run: &RunRecord) {
+    p.push_str(
+        "<h2>Node changes</h2>\n<table><tr><th>t (s)</th><th>node</th><th>state</th><th>availability</th>\
+         <th>message</th></tr>\n",
+    );
+    for e in &run.node_events {
+        let _ = writeln!(
+            p,
+            "<tr data-t=\"{}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.t.0,
+            e.t.secs_ms(),
+            esc(run.name(e.node)),
+            e.state.as_str(),
+            e.availability.as_str(),
+            esc(run.name(e.message))
+        );
+    }
+    p.push_str("</table>\n");
 }
 
 fn key_figures(p: &mut String, run: &RunRecord) {
@@ -111,7 +256,8 @@ fn status_changes(p: &mut String, run: &RunRecord) {
         for c in &s.status_changes {
             let _ = writeln!(
                 p,
-                "<tr><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr data-t=\"{}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                c.t.0,
                 c.t.secs_ms(),
                 esc(&s.name),
                 c.state.as_str(),
@@ -127,7 +273,8 @@ fn actions(p: &mut String, run: &RunRecord) {
     for (t, command, error) in &run.actions {
         let _ = writeln!(
             p,
-            "<tr><td class=\"n\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            "<tr data-t=\"{}\"><td class=\"n\">{}</td><td><code>{}</code></td><td>{}</td></tr>",
+            t.0,
             t.secs_ms(),
             esc(command),
             esc(error.as_deref().unwrap_or(""))
@@ -149,8 +296,9 @@ fn events(p: &mut String, run: &RunRecord) {
     for e in run.events().take(shown) {
         let _ = writeln!(
             p,
-            "<tr><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-t=\"{}\"><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td><code>{}</code></td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.t.0,
             e.t.secs_ms(),
             esc(e.service),
             e.slot,
@@ -175,7 +323,11 @@ mod tests {
     fn page_is_self_contained_and_escaped() {
         let mut run = empty_run();
         run.push_event(task_event(1_000_000_000, TaskState::Running, TaskState::Failed, "a <b> & \"c\""));
-        let page = html_report(&run, &[("timeline.svg".into(), "<?xml version=\"1.0\"?>\n<svg></svg>".into())]);
+        let page = html_report(
+            &run,
+            &[("timeline.svg".into(), "<?xml version=\"1.0\"?>\n<svg></svg>".into())],
+            &Interactive::default(),
+        );
         assert!(page.starts_with("<!DOCTYPE html>"));
         assert!(page.contains("a &lt;b&gt; &amp; &quot;c&quot;"), "messages are escaped");
         assert!(page.contains("<div class=\"plot\"><svg></svg></div>"), "SVG inline without its XML declaration");
@@ -189,7 +341,7 @@ mod tests {
         for i in 0..(MAX_EVENT_ROWS as u64 + 3) {
             run.push_event(task_event(i, TaskState::Running, TaskState::Running, "started"));
         }
-        let page = html_report(&run, &[]);
+        let page = html_report(&run, &[], &Interactive::default());
         assert!(page.contains(&format!("{MAX_EVENT_ROWS} of {} rows", MAX_EVENT_ROWS + 3)));
         assert_eq!(page.matches("<td>started</td>").count(), MAX_EVENT_ROWS);
     }

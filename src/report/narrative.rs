@@ -1,6 +1,6 @@
 //! The stdout text: the seed, then one plain-English paragraph per service and the caveats.
 
-use crate::model::record::{EndReason, RunRecord, ServiceRecord, UpdateRecord, UpdateState};
+use crate::model::record::{EndReason, NodeEvent, NodeState, RunRecord, ServiceRecord, UpdateRecord, UpdateState};
 use crate::model::traffic::RequestSeries;
 use crate::report::availability::{Availability, Ratio, availability_of};
 use crate::time::{SimDuration, SimTime};
@@ -16,6 +16,9 @@ use crate::time::{SimDuration, SimTime};
 ///   brought in a new version, how many requests that version answered;
 /// - per blue-green or canary rollout, its phases and how it ended;
 /// - per traffic entry written `route:`, its verdict;
+/// - when any node changed (`nodes.csv` past its first rows), one `nodes:` paragraph: each
+///   node's state and availability changes in order, a DOWN with swarmkit's message and how
+///   long after the fault that silenced the node the manager noticed;
 /// - if the run did not end quiescent, a plain statement that it was cut short;
 /// - the timeline actions Docker would have refused, with the error.
 ///
@@ -31,12 +34,61 @@ pub fn narrative(run: &RunRecord) -> String {
     for r in run.requests.iter().filter(|r| !run.services.iter().any(|s| s.name == r.service)) {
         paragraphs.push(format!("route {} requests: {}", r.service, verdict(r)));
     }
+    paragraphs.extend(nodes_paragraph(run));
     paragraphs.extend(end_note(run));
     paragraphs.extend(refused_actions(run));
     paragraphs.extend(command_outputs(run));
     let mut text = paragraphs.join("\n\n");
     text.push('\n');
     text
+}
+
+/// `nodes: mn-w2 down at 41.779s ("heartbeat failure", 11.779s after node_down mn-w2), ready at
+/// 92.732s; mn-w1 drain at 60.040s, active at 75.040s.` — `None` when no node changed.
+fn nodes_paragraph(run: &RunRecord) -> Option<String> {
+    let mut per_node: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut last: std::collections::BTreeMap<&str, &NodeEvent> = std::collections::BTreeMap::new();
+    for e in &run.node_events {
+        let name = run.name(e.node);
+        let Some(before) = last.insert(name, e) else { continue };
+        let t = secs(e.t);
+        let mut clauses = Vec::new();
+        if e.removed {
+            clauses.push(format!("removed at {t} (docker node rm)"));
+        } else {
+            if e.state != before.state {
+                clauses.push(match e.state {
+                    NodeState::Down => {
+                        format!("down at {t} (\"{}\"{})", run.name(e.message), fault_before(run, name, e.t))
+                    }
+                    NodeState::Ready => format!("ready at {t}"),
+                });
+            }
+            if e.availability != before.availability {
+                clauses.push(format!("{} at {t}", e.availability.as_str()));
+            }
+        }
+        match per_node.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, list)) => list.extend(clauses),
+            None => per_node.push((name, clauses)),
+        }
+    }
+    if per_node.is_empty() {
+        return None;
+    }
+    let nodes: Vec<String> = per_node.iter().map(|(name, clauses)| format!("{name} {}", clauses.join(", "))).collect();
+    Some(format!("nodes: {}.", nodes.join("; ")))
+}
+
+/// `, 11.779s after node_down mn-w2`: the last fault that silenced `node` (a cut link or a
+/// killed daemon) at or before `t`, if the timeline has one.
+fn fault_before(run: &RunRecord, node: &str, t: SimTime) -> String {
+    let faults = [format!("node_down {node}"), format!("daemon_kill {node}")];
+    run.actions
+        .iter()
+        .rev()
+        .find(|(at, text, refused)| *at <= t && refused.is_none() && faults.iter().any(|f| f == text))
+        .map_or(String::new(), |(at, text, _)| format!(", {} after {text}", dur(t.since(*at))))
 }
 
 fn header(run: &RunRecord) -> String {

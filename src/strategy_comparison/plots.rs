@@ -73,6 +73,7 @@ pub(crate) fn plot(
         timeline: ServiceTimeline { name: r.route.clone(), rows },
         marks: Vec::new(),
         requests,
+        nodes: Vec::new(),
         overrides: Overrides {
             end_ms: Some(end_ms),
             subtitle: Some(format!(

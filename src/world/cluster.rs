@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::model::cluster::NodeSpec;
 use crate::model::image::{ImageBehavior, ImagePatch};
-use crate::model::record::SecretMount;
+use crate::model::record::{ProcessChange, SecretMount};
 use crate::model::scenario::KillSignal;
 use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
@@ -55,6 +55,9 @@ pub(crate) trait Uplink {
     fn container_changed(&mut self, task: TaskId, cluster: ClusterView<'_>);
     /// The daemon wrote the task's secrets into its container's tmpfs.
     fn secrets_mounted(&mut self, mounts: Vec<SecretMount>);
+    /// A signal was sent to the task's container, or its process exited (observers only:
+    /// the exit reaches the manager as a task status).
+    fn process_changed(&mut self, task: TaskId, change: ProcessChange);
 }
 
 /// One machine of the swarm.

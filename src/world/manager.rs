@@ -19,7 +19,7 @@ mod transitions;
 mod update;
 
 use crate::model::decision::DecisionKind;
-use crate::model::record::SecretMount;
+use crate::model::record::{ProcessChange, SecretMount};
 use crate::model::scenario::Scenario;
 use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::time::SimTime;
@@ -54,7 +54,7 @@ pub(crate) struct Manager {
 impl Manager {
     /// A manager of the scenario's nodes, with its secrets, before anything is deployed.
     pub(super) fn new(scenario: &Scenario) -> Manager {
-        Manager {
+        let mut manager = Manager {
             store: Store::new(&scenario.nodes),
             dispatcher: Dispatcher::new(scenario),
             scheduler: Scheduler::default(),
@@ -63,7 +63,9 @@ impl Manager {
             secrets: SecretStore::new(&scenario.secrets),
             recorder: Recorder::default(),
             stack_created: std::collections::BTreeMap::new(),
-        }
+        };
+        manager.record_nodes();
+        manager
     }
 
     /// Records the decisions behind the run from now on (`deploysim explain`).
@@ -162,5 +164,9 @@ impl Uplink for Manager {
 
     fn secrets_mounted(&mut self, mounts: Vec<SecretMount>) {
         self.recorder.secret_mounts(mounts);
+    }
+
+    fn process_changed(&mut self, task: TaskId, change: ProcessChange) {
+        self.recorder.process(task, change, &self.store);
     }
 }

@@ -177,10 +177,18 @@ fn run_trace_prints_one_line_per_event_before_the_summary() {
     ] {
         assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
     }
-    // One line per recorded task event that changed something, plus the action and 2 statuses.
+    // The old task's stop: SIGTERM, then its exit, between the desired and the observed change.
+    for expected in ["  63.220 web_web.1 t=4nag6qn3f231 SIGTERM", "  63.270 web_web.1 t=4nag6qn3f231 exited (0)"] {
+        assert!(lines.iter().any(|l| l.contains(expected)), "missing {expected:?} in\n{text}");
+    }
+    // One line per recorded task event that changed something, plus the action, 2 statuses and
+    // each signal and exit (one SIGTERM and one exit per replaced replica: no node changed).
     let events = std::fs::read_to_string(dir.path().join("events.csv")).expect("events.csv");
     let trace_lines = lines.iter().take_while(|l| !l.starts_with("seed:")).count();
-    assert_eq!(trace_lines, events.lines().count() - 1 + 3, "{text}");
+    let signals = lines.iter().filter(|l| l.ends_with(" SIGTERM")).count();
+    let exits = lines.iter().filter(|l| l.contains(" exited (")).count();
+    assert_eq!((signals, exits), (10, 10), "{text}");
+    assert_eq!(trace_lines, events.lines().count() - 1 + 3 + signals + exits, "{text}");
     // The narrative follows the trace.
     assert!(lines[trace_lines].starts_with("seed: "), "{text}");
 }
@@ -210,4 +218,80 @@ fn the_layout_is_byte_for_byte_dockers() {
     let path = common::repo_root().join("tests/data/ps/s04-bad-health-pause.r1.service-ps.txt");
     let real = std::fs::read_to_string(path).expect("the recorded output");
     assert_eq!(tabulate(&cells(&real)), real);
+}
+
+/// A scenario that pauses and drains nodes: every availability change is in `nodes.csv`, in the
+/// trace, and in `ps --format node-ls` at the instants between them.
+#[test]
+fn node_changes_show_in_nodes_csv_trace_and_node_ls() {
+    let path = common::scenarios_dir().join("fidelity/m10-global-pause-drain.yml").display().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().display().to_string();
+    let out = deploysim(&["run", &path, "--seed", "1", "--trace", "--quiet", "--out", &out_dir]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    let csv = std::fs::read_to_string(dir.path().join("nodes.csv")).expect("nodes.csv");
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[0], "t_s,node,state,availability,message");
+    // The declared nodes at 0 s, then each `docker node update` once the CLI's round trip is over.
+    assert_eq!(rows[1..4], ["0.000,vm,ready,active,", "0.000,mn-w1,ready,active,", "0.000,mn-w2,ready,active,"]);
+    for (row, line) in [
+        ("30.040,mn-w2,ready,pause,", "  30.040 node mn-w2: availability active -> pause"),
+        ("60.040,mn-w1,ready,drain,", "  60.040 node mn-w1: availability active -> drain"),
+        ("75.040,mn-w1,ready,active,", "  75.040 node mn-w1: availability drain -> active"),
+    ] {
+        assert!(rows.contains(&row), "missing {row:?} in\n{csv}");
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+    // `docker kill` (SIGKILL) shows as its exit status.
+    assert!(text.lines().any(|l| l.starts_with("  35.065 fid_web.mn-w2 ") && l.ends_with(" exited (137)")), "{text}");
+    let node_ls = |at: &str| {
+        let out = deploysim(&["ps", &path, "--seed", "1", "--format", "node-ls", "--at", at]);
+        assert_eq!(out.status.code(), Some(0));
+        String::from_utf8(out.stdout).expect("utf-8")
+    };
+    let availability = |table: &str, host: &str| {
+        let line = table.lines().find(|l| l.split_whitespace().nth(1) == Some(host)).expect("the node's row");
+        line.split_whitespace().nth(3).expect("an availability").to_string()
+    };
+    for (at, w1, w2) in [("30s", "Active", "Active"), ("61s", "Drain", "Pause"), ("80s", "Active", "Active")] {
+        let table = node_ls(at);
+        assert!(
+            table.starts_with(
+                "ID                            HOSTNAME   STATUS    AVAILABILITY   MANAGER STATUS   ENGINE VERSION\n"
+            ),
+            "{table}"
+        );
+        assert_eq!(
+            (availability(&table, "mn-w1"), availability(&table, "mn-w2")),
+            (w1.to_string(), w2.to_string()),
+            "{at}\n{table}"
+        );
+    }
+}
+
+/// A node whose heartbeat stops is marked down (with swarmkit's message) after the heartbeat
+/// deadline, not when it was cut, and ready again once it registers.
+#[test]
+fn a_cut_node_goes_down_after_its_heartbeat_deadline() {
+    let path = common::scenarios_dir().join("fidelity/m01-node-down.yml").display().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out_dir = dir.path().display().to_string();
+    let out = deploysim(&["run", &path, "--seed", "1", "--out", &out_dir]);
+    assert_eq!(out.status.code(), Some(0));
+    let story = String::from_utf8_lossy(&out.stdout).into_owned();
+    let csv = std::fs::read_to_string(dir.path().join("nodes.csv")).expect("nodes.csv");
+    let down: Vec<&str> = csv.lines().filter(|l| l.contains(",mn-w2,down,")).collect();
+    assert_eq!(down.len(), 1, "{csv}");
+    assert!(down[0].ends_with(",mn-w2,down,active,heartbeat failure"), "{csv}");
+    let t: f64 = down[0].split(',').next().and_then(|t| t.parse().ok()).expect("a time");
+    let yaml = std::fs::read_to_string(&path).expect("the scenario");
+    assert!(yaml.contains("node_down: mn-w2"), "the scenario cuts mn-w2");
+    // swarmkit: heartbeat period 5 s (± jitter) × grace multiplier 3 after the last heartbeat.
+    let cut_at = 30.0;
+    assert!(t > cut_at + 5.0 && t < cut_at + 19.0, "down at {t} s\n{csv}");
+    assert!(csv.lines().last().is_some_and(|l| l.ends_with(",mn-w2,ready,active,")), "{csv}");
+    // The narrative tells when, with the delay after the fault.
+    let line = format!("nodes: mn-w2 down at {}s (\"heartbeat failure\", ", down[0].split(',').next().unwrap_or(""));
+    assert!(story.contains(&line) && story.contains("after node_down mn-w2), ready at "), "{story}");
 }

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
-use crate::model::record::SecretMount;
+use crate::model::record::{ProcessChange, SecretMount};
 use crate::model::scenario::KillSignal;
 use crate::model::spec::{Healthcheck, TaskSpec};
 use crate::model::task::{NodeId, TaskId, TaskState};
@@ -221,7 +221,12 @@ impl Cluster {
             AgentStep::Signal => self.signal(id, up, io),
             AgentStep::Exited { code } => self.exited(id, code, up, io),
             // The daemon that would send SIGKILL may have died meanwhile.
-            AgentStep::GraceExpired if self.daemon_up(id) => self.exited(id, 137, up, io),
+            AgentStep::GraceExpired if self.daemon_up(id) => {
+                if self.run(id).container.phase == ContainerPhase::Running {
+                    up.process_changed(id, ProcessChange::Sigkill);
+                }
+                self.exited(id, 137, up, io)
+            }
             AgentStep::GraceExpired => {}
             AgentStep::Report { state } => {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
@@ -568,6 +573,7 @@ impl Cluster {
             return;
         }
         self.run_mut(id).container.signalled = true;
+        up.process_changed(id, ProcessChange::Sigterm);
         self.touch(id, up);
         let grace = self.run(id).spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
         let grace = SimDuration::from_secs(grace);
@@ -645,6 +651,7 @@ impl Cluster {
         let node = self.run(id).node;
         let next = self.machines[node.0 as usize].daemon.cancel(io.now(), id);
         self.arm_daemon(node, next, io);
+        up.process_changed(id, ProcessChange::Exited(code));
         let container = &mut self.run_mut(id).container;
         container.phase = ContainerPhase::Exited;
         container.healthy = false;

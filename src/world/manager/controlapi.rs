@@ -241,6 +241,7 @@ impl Manager {
     pub(crate) fn remove_node(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         self.dispatcher_forget(node);
         self.store.remove_node(node);
+        self.record_node(node);
         let watch = io.latency(|l| &l.watch);
         for id in self.store.tasks_on(node) {
             self.release_gates_waiting_on(id, cluster, io);
@@ -465,6 +466,7 @@ impl Manager {
         io: &mut Io<'_>,
     ) {
         self.store.set_availability(node, availability);
+        self.record_node(node);
         if availability == Availability::Drain {
             // Replicated tasks are restarted elsewhere with no restart delay; global ones are
             // shut down by the global orchestrator's reconcile.

@@ -155,6 +155,7 @@ impl Manager {
             return;
         }
         self.store.set_down(node, true);
+        self.record_node(node);
         io.q.after(ORPHAN_AFTER, Event::NodeOrphanDeadline { node, epoch });
         for id in self.store.tasks_on(node) {
             // Gates waiting for a task on this node stop waiting.
@@ -192,6 +193,7 @@ impl Manager {
             return; // its certificate is revoked: "node … was removed from swarm"
         }
         self.store.set_down(node, false);
+        self.record_node(node);
         self.dispatcher.epochs[node.0 as usize] += 1;
         for id in self.store.tasks_on(node) {
             self.recorder.touch(id, &self.store, cluster);

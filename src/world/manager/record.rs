@@ -12,10 +12,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::limits::MAX_DECISIONS;
+use crate::model::cluster::NodeRole;
 use crate::model::decision::{Decision, DecisionKind};
 use crate::model::record::{
-    CommandOutput, Name, ReservationRecord, RunRecord, SecretMount, ServiceRecord, StatusChange, TaskEvent,
-    TimelineSample, UpdateRecord, UpdateState,
+    CommandOutput, Name, NodeEvent, NodeInfo, NodeState, ProcessChange, ProcessEvent, ReservationRecord, RunRecord,
+    SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord, UpdateState,
 };
 use crate::model::route::RouteState;
 use crate::model::scenario::Scenario;
@@ -27,7 +28,14 @@ use crate::time::SimTime;
 use crate::world::cluster::{ClusterView, ContainerPhase};
 
 use super::Manager;
-use super::store::Store;
+use super::store::{NodeRecord, Store};
+
+/// swarmkit's `Status.Message` of a node whose heartbeat deadline passed
+/// (`manager/dispatcher/dispatcher.go`, `markNodeNotReady`); a READY status has none.
+const HEARTBEAT_FAILURE: &str = "heartbeat failure";
+/// The last row of a node removed by `docker node rm` (swarmkit deletes the object: Docker has
+/// no message for it).
+const NODE_REMOVED: &str = "removed from the swarm (docker node rm)";
 
 /// What a run recorded so far that request outcomes are computed from.
 pub(crate) struct TrafficInputs<'a> {
@@ -189,6 +197,12 @@ pub(crate) struct Recorder {
     decisions: Option<Vec<Decision>>,
     /// Decisions past [`MAX_DECISIONS`], not recorded.
     decisions_dropped: u64,
+    /// Node changes (`nodes.csv`).
+    node_events: Vec<NodeEvent>,
+    /// Each node's last recorded row, by node index.
+    node_last: Vec<Option<NodeEvent>>,
+    /// Signals and exits of task containers.
+    process_events: Vec<ProcessEvent>,
 }
 
 impl Recorder {
@@ -467,6 +481,44 @@ impl Recorder {
         }
     }
 
+    /// Appends a `nodes.csv` row for the node as the store has it now, unless nothing that
+    /// row shows changed. Neither this nor [`Recorder::process`] moves `last_change_at`: the
+    /// run's end is decided by task changes alone.
+    pub(super) fn node(&mut self, node: &NodeRecord) {
+        let (state, message) = match (node.removed, node.down) {
+            (true, _) => (if node.down { NodeState::Down } else { NodeState::Ready }, NODE_REMOVED),
+            (false, true) => (NodeState::Down, HEARTBEAT_FAILURE),
+            (false, false) => (NodeState::Ready, ""),
+        };
+        let message = self.intern(message);
+        let row = NodeEvent {
+            t: self.now,
+            node: self.name(&node.name),
+            state,
+            availability: node.availability,
+            removed: node.removed,
+            message: self.name(&message),
+        };
+        let index = node.id.0 as usize;
+        if self.node_last.len() <= index {
+            self.node_last.resize(index + 1, None);
+        }
+        let same = |a: &NodeEvent| {
+            (a.state, a.availability, a.removed, a.message) == (row.state, row.availability, row.removed, row.message)
+        };
+        if self.node_last[index].as_ref().is_some_and(same) {
+            return;
+        }
+        self.node_last[index] = Some(row);
+        self.node_events.push(row);
+    }
+
+    /// A signal sent to a task's container, or its process's exit.
+    pub(super) fn process(&mut self, id: TaskId, change: ProcessChange, store: &Store) {
+        let (_, task_id, _) = self.task_names(id, store);
+        self.process_events.push(ProcessEvent { t: self.now, task_id, change });
+    }
+
     /// Appends an `events.csv` row for the task's current state.
     /// Task state changes recorded so far.
     pub(super) fn recorded_changes(&self) -> usize {
@@ -570,6 +622,16 @@ impl Manager {
                 removed_at: s.removed_at,
             })
             .collect();
+        let mut leader_seen = false;
+        let nodes = self
+            .store
+            .nodes()
+            .iter()
+            .map(|n| {
+                let leader = n.spec.role == NodeRole::Manager && !std::mem::replace(&mut leader_seen, true);
+                NodeInfo { name: n.spec.name.clone(), docker_id: n.docker_id.clone(), role: n.spec.role, leader }
+            })
+            .collect();
         let r = self.recorder;
         RunRecord {
             scenario: scenario.name.clone(),
@@ -595,7 +657,22 @@ impl Manager {
             decisions: r.decisions.unwrap_or_default(),
             decisions_dropped: r.decisions_dropped,
             reservations: r.reserved.map(|(_, record)| record),
+            nodes,
+            node_events: r.node_events,
+            process_events: r.process_events,
         }
+    }
+
+    /// Records every node's row (at 0 s: its declared state).
+    pub(super) fn record_nodes(&mut self) {
+        for n in self.store.nodes() {
+            self.recorder.node(n);
+        }
+    }
+
+    /// Records one node's row after a change.
+    pub(super) fn record_node(&mut self, node: crate::model::task::NodeId) {
+        self.recorder.node(self.store.node(node));
     }
 }
 

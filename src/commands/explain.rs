@@ -18,7 +18,7 @@ use crate::time::{SimDuration, SimTime};
 const MAX_LESSON_BYTES: u64 = 16 * 1024;
 
 /// Replicas above which the seed sweep is skipped (it simulates the scenario N more times).
-const MAX_RACE_REPLICAS: u64 = 2_000;
+pub(crate) const MAX_RACE_REPLICAS: u64 = 2_000;
 
 /// Output format.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -79,15 +79,7 @@ pub fn explanations(
     let options = SimulateOptions { decisions: true, ..SimulateOptions::default() };
     let record = simulate(scenario.clone(), seed, &options);
     let mut sentences = explain::explain(scenario, &record, lesson);
-    let replicas: u64 = scenario
-        .services
-        .iter()
-        .map(|s| match s.mode {
-            ServiceMode::Replicated { replicas } => replicas,
-            ServiceMode::Global => scenario.nodes.len() as u64,
-        })
-        .sum();
-    if race_seeds > 0 && scenario.races == Races::Random && replicas <= MAX_RACE_REPLICAS {
+    if race_seeds > 0 && scenario.races == Races::Random && replicas(scenario) <= MAX_RACE_REPLICAS {
         let mut paths = RacePaths::default();
         for s in 1..=race_seeds {
             paths.add(s, &simulate(scenario.clone(), Some(s), &SimulateOptions::default()));
@@ -95,6 +87,18 @@ pub fn explanations(
         sentences.push(paths.sentence(&record));
     }
     sentences
+}
+
+/// The replicas a scenario deploys (a global service counts one per node).
+pub(crate) fn replicas(scenario: &Scenario) -> u64 {
+    scenario
+        .services
+        .iter()
+        .map(|s| match s.mode {
+            ServiceMode::Replicated { replicas } => replicas,
+            ServiceMode::Global => scenario.nodes.len() as u64,
+        })
+        .sum()
 }
 
 /// `deploysim explain`.

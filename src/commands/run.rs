@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::model::record::RunRecord;
+use crate::model::scenario::Scenario;
 use crate::ps::replay::HistoryLimits;
 use crate::report;
+use crate::time::SimTime;
 
 /// Simulate a scenario and write its report (events.csv, timeline.csv, summary.json).
 #[derive(Debug, clap::Args)]
@@ -93,14 +95,15 @@ fn is_run_report_file(name: &str) -> bool {
 
 /// Every file of a run's report folder, in a fixed order: the report files, the plots drawn
 /// from them, `index.html`.
-pub(crate) fn report_folder(record: &RunRecord, limits: &HistoryLimits) -> Result<Vec<(String, Vec<u8>)>, Error> {
+pub(crate) fn report_folder(
+    record: &RunRecord,
+    limits: &HistoryLimits,
+    explain: Vec<(SimTime, String)>,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let files = report_files(record);
     let plots = plot_files(&files)?;
-    let interactive = report::Interactive {
-        scrub: report::scrub::scrub(record, limits),
-        axes: plot_axes(&files)?,
-        explain: Vec::new(),
-    };
+    let interactive =
+        report::Interactive { scrub: report::scrub::scrub(record, limits), axes: plot_axes(&files)?, explain };
     let svgs: Vec<(String, String)> = plots
         .iter()
         .filter(|(name, _)| name.ends_with(".svg"))
@@ -121,10 +124,11 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
         return check_determinism(args);
     }
     let scenario = load(&args.scenario)?;
+    let lesson = crate::commands::explain::lesson(&args.scenario)?;
     let limits = HistoryLimits::from_scenario(&scenario);
-    let record = simulate(scenario, args.seed, &SimulateOptions::default());
+    let (record, sentences) = simulate_explained(scenario, args.seed, lesson.as_deref());
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
-    let files = report_folder(&record, &limits)?;
+    let files = report_folder(&record, &limits, sentences)?;
     // The folder is the report: an earlier run's files (plots of a since-renamed service, a
     // mounts.csv this run has no secrets for) go with it; a folder holding anything else is
     // refused rather than swapped away.
@@ -149,10 +153,40 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
     Ok(())
 }
 
+/// Sentences past this many are not put in `index.html` (`deploysim explain` has them all).
+const MAX_PAGE_SENTENCES: usize = 5_000;
+
+/// Simulates `scenario` as `run` does: up to [`MAX_RACE_REPLICAS`](crate::commands::explain)
+/// replicas with its decisions recorded, so that `index.html` shows `deploysim explain`'s
+/// sentences (and the lesson beside the scenario) as its slider passes them. Recording the
+/// decisions changes no other output; larger runs skip it (their pages say to run `explain`).
+fn simulate_explained(
+    scenario: Scenario,
+    seed: Option<u64>,
+    lesson: Option<&str>,
+) -> (RunRecord, Vec<(SimTime, String)>) {
+    use crate::commands::explain::{MAX_RACE_REPLICAS, replicas};
+    if replicas(&scenario) > MAX_RACE_REPLICAS {
+        return (simulate(scenario, seed, &SimulateOptions::default()), Vec::new());
+    }
+    let options = SimulateOptions { decisions: true, ..SimulateOptions::default() };
+    let record = simulate(scenario.clone(), seed, &options);
+    let sentences = crate::explain::explain(&scenario, &record, lesson)
+        .into_iter()
+        .take(MAX_PAGE_SENTENCES)
+        .map(|e| (SimTime(e.t_ms * 1_000_000), e.text))
+        .collect();
+    (record, sentences)
+}
+
 /// Every output of a run, each as a named byte string: the report folder's files, then what
 /// `run` prints on stdout (the story, and the `--trace` lines) under names in parentheses.
-fn every_output(record: &RunRecord, limits: &HistoryLimits) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let mut out = report_folder(record, limits)?;
+fn every_output(
+    record: &RunRecord,
+    limits: &HistoryLimits,
+    sentences: Vec<(SimTime, String)>,
+) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut out = report_folder(record, limits, sentences)?;
     out.push(("(stdout)".into(), report::narrative(record).into_bytes()));
     out.push(("(--trace)".into(), crate::ps::trace(record).into_bytes()));
     Ok(out)
@@ -162,13 +196,15 @@ fn every_output(record: &RunRecord, limits: &HistoryLimits) -> Result<Vec<(Strin
 /// part of what must be deterministic), with one seed; every output compared byte for byte.
 fn check_determinism(args: &RunArgs) -> Result<(), Error> {
     let scenario = load(&args.scenario)?;
+    let lesson = crate::commands::explain::lesson(&args.scenario)?;
     let limits = HistoryLimits::from_scenario(&scenario);
-    let first = simulate(scenario, args.seed, &SimulateOptions::default());
+    let (first, first_sentences) = simulate_explained(scenario, args.seed, lesson.as_deref());
     // The loader's warnings were printed once already.
     let again = crate::scenario::load_with_warnings(&args.scenario)?.0;
     let limits_again = HistoryLimits::from_scenario(&again);
-    let second = simulate(again, args.seed, &SimulateOptions::default());
-    let (a, b) = (every_output(&first, &limits)?, every_output(&second, &limits_again)?);
+    let (second, second_sentences) = simulate_explained(again, args.seed, lesson.as_deref());
+    let (a, b) =
+        (every_output(&first, &limits, first_sentences)?, every_output(&second, &limits_again, second_sentences)?);
     let seed = first.seed;
     match first_difference(&a, &b) {
         None => {

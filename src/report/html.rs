@@ -10,8 +10,8 @@
 //! with a time jumps there. The page carries its data as one JSON block
 //! (`<script type="application/json" id="deploysim-data">`): `frames` (`[t_ns, ps, node_ls,
 //! update_status]`, indices into `texts`, `null` past the page's size budget), `texts`, and
-//! `explain`, a list of `[t_ns, sentence]` the page shows as the slider passes them (empty until
-//! `deploysim explain` provides sentences).
+//! `explain`, a list of `[t_ns, sentence]` the page shows as the slider passes them (`deploysim
+//! explain`'s sentences, which `run` records for scenarios up to 2,000 replicas).
 
 use std::fmt::Write as _;
 
@@ -34,7 +34,7 @@ th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}\
 #scrub-slider{width:60%;vertical-align:middle}#scrub button{min-width:2.2rem}\
 #scrub-time{font-variant-numeric:tabular-nums;font-weight:600;margin-left:.5rem}\
 .scrub-grid pre{font-size:.78rem;overflow-x:auto;white-space:pre}\
-#scrub-explain:empty::before{content:\"(explanations of the decisions will appear here)\";color:#777}\
+#scrub-explain:empty::before{content:\"(no decision explained yet at this instant; deploysim explain prints them all)\";color:#777}\
 tr[data-t]{cursor:pointer}tr[data-t]:hover{background:#eef6fb}tr.at{background:#fdf3d0}";
 
 /// The slider's script: picks the texts of the frame the slider is on, moves the plots'
@@ -88,7 +88,7 @@ pub struct Interactive {
     /// Per plot file name, where its time axis lies: pixels `x0`, `x1` (0 s and `end_ms`), `y0`,
     /// `y1` (the panels' top and bottom), and `end_ms`.
     pub axes: Vec<(String, [u32; 4], u64)>,
-    /// Sentences shown as the slider passes their instant (the `explain` hook; empty for now).
+    /// Sentences shown as the slider passes their instant (`deploysim explain`'s).
     pub explain: Vec<(SimTime, String)>,
 }
 

@@ -17,6 +17,10 @@ fn run_writes_a_self_contained_page() {
     assert!(page.contains("update rolled back due to failure or early termination of task"));
     assert!(page.contains("docker service update --image nginx:1.13-alpine web_web"));
     assert!(!page.contains("src=\"http") && !page.contains("href=\"http"), "nothing to fetch");
+    // `deploysim explain`'s sentences ride in the page's data block, shown as the slider passes
+    // them: the rollback's arithmetic and the health check's real timing.
+    assert!(page.contains("Failures / dirty slots: 1/10 = 0.100 > max_failure_ratio 0"), "the rollback explained");
+    assert!(page.contains("marked unhealthy 6.210s after its container starts"), "the rule of thumb checked");
 }
 
 /// The page's script, in a real headless Chromium: a harness page loads `index.html` in a

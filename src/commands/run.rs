@@ -53,33 +53,29 @@ pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
     files
 }
 
-/// The plots of a run, drawn from its report files' bytes exactly as `deploysim plot` draws
-/// them from the files on disk (so the two give identical images).
-fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Error> {
+/// The report files a plot is drawn from, as `deploysim plot` reads them from disk.
+fn plot_sources<'f>(files: &'f [(&'static str, Vec<u8>)]) -> Result<crate::plot::Sources<'f>, Error> {
     let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
-    let sources = crate::plot::Sources {
+    Ok(crate::plot::Sources {
         timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
         summary: find("summary.json"),
         events: find("events.csv"),
         requests: find("requests.csv"),
         nodes: find("nodes.csv"),
-    };
+    })
+}
+
+/// The plots of a run, drawn from its report files' bytes exactly as `deploysim plot` draws
+/// them from the files on disk (so the two give identical images).
+fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Error> {
     // The CSV was written a moment ago by this binary: failing to read it back is a bug.
-    crate::plot::render(&sources)
+    crate::plot::render(&plot_sources(files)?)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))
 }
 
 /// Where each plot's time axis lies, for the page's cursor.
 fn plot_axes(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, [u32; 4], u64)>, Error> {
-    let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
-    let sources = crate::plot::Sources {
-        timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
-        summary: find("summary.json"),
-        events: find("events.csv"),
-        requests: find("requests.csv"),
-        nodes: find("nodes.csv"),
-    };
-    let axes = crate::plot::time_axes(&sources)
+    let axes = crate::plot::time_axes(&plot_sources(files)?)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))?;
     Ok(axes.into_iter().map(|(name, a)| (name, [a.x0, a.x1, a.y0, a.y1], a.end_ms)).collect())
 }

@@ -1,7 +1,8 @@
 //! The values of the `docker service create|update` flags that change the task spec without
 //! changing anything the simulation reads — `--env(-add)`, `--container-label(-add)`,
-//! `--mount(-add)`, `--config(-add)`, `--placement-pref(-add)`, `--publish(-add)`, `--args`,
-//! `--reserve-*`/`--limit-*`, `--user`, `--workdir`, `--stop-signal` — parsed with docker/cli's
+//! `--mount(-add)`, `--config(-add)`, `--publish(-add)`, `--args`, `--user`, `--workdir`,
+//! `--stop-signal` (the resource and placement-preference flags are modelled: see
+//! `scenario/resources.rs` and `docker_cli::placement_pref`) — parsed with docker/cli's
 //! rules and error wording (v20.10: `opts/opts.go` `ValidateEnv`, `ValidateLabel`, `ParseCPUs`;
 //! `opts/mount.go` `MountOpt.Set`; `opts/port.go` `PortOpt.Set`; `opts/config.go`;
 //! `cli/command/service/opts.go` `placementPrefOpts`, `ShlexOpt`; go-units `RAMInBytes`).
@@ -55,19 +56,9 @@ pub(super) fn edit(flag: &str, kind: &str, v: &str) -> Result<TaskEdit, CommandE
         "mount-rm" => remove("mount", v),
         "config-add" => put("config", &config_source(flag, v)?),
         "config-rm" => remove("config", v),
-        "placement-pref-add" => put("placement-pref", &placement_pref(flag, v)?),
-        "placement-pref-rm" => remove("placement-pref", &placement_pref(flag, v)?),
         "args" => {
             let words = crate::scenario::shell::split(v).map_err(|e| invalid(flag, v, e, None))?;
             TaskEdit::Set { field: "args", value: words.join("\u{1f}") }
-        }
-        "reserve-cpu" | "limit-cpu" => {
-            parse_cpus(v).map_err(|why| invalid(flag, v, why, None))?;
-            set(if kind == "reserve-cpu" { "reserve-cpu" } else { "limit-cpu" })
-        }
-        "reserve-memory" | "limit-memory" => {
-            ram_in_bytes(v).map_err(|why| invalid(flag, v, why, None))?;
-            set(if kind == "reserve-memory" { "reserve-memory" } else { "limit-memory" })
         }
         "user" => set("user"),
         "workdir" => set("workdir"),
@@ -136,7 +127,7 @@ fn mount_target(flag: &str, v: &str) -> Result<String, CommandError> {
             }
             "volume-label" | "volume-driver" | "volume-opt" => volume_opts = true,
             "tmpfs-size" => {
-                ram_in_bytes(value).map_err(|_| bad_value())?;
+                crate::scenario::resources::parse_memory(value).map_err(|_| bad_value())?;
                 tmpfs_opts = true;
             }
             "tmpfs-mode" => {
@@ -200,81 +191,6 @@ fn config_source(flag: &str, v: &str) -> Result<String, CommandError> {
         return Err(invalid(flag, v, "source is required", None));
     }
     Ok(source)
-}
-
-/// `placementPrefOpts.Set`: `spread=DESCRIPTOR`.
-fn placement_pref(flag: &str, v: &str) -> Result<String, CommandError> {
-    let Some((strategy, arg)) = v.split_once('=') else {
-        let why = "placement preference must be of the format \"<strategy>=<arg>\"";
-        return Err(invalid(flag, v, why, Some("e.g. spread=node.labels.zone".into())));
-    };
-    if !strategy.eq_ignore_ascii_case("spread") {
-        return Err(invalid(
-            flag,
-            v,
-            format!("unsupported placement preference {strategy} (only spread is supported)"),
-            None,
-        ));
-    }
-    Ok(format!("spread={arg}"))
-}
-
-/// `ParseCPUs`: a rational number (`0.5`, `2`, `1/4`) whose nano-CPUs are whole.
-fn parse_cpus(v: &str) -> Result<(), String> {
-    let not_rational = || format!("failed to parse {v} as a rational number");
-    let (num, den) = match v.split_once('/') {
-        Some((n, d)) => (n, d),
-        None => (v, "1"),
-    };
-    let den: u64 = den.parse().ok().filter(|&d| d > 0).ok_or_else(not_rational)?;
-    let (sign, digits) = num.strip_prefix('-').map_or(("", num), |d| ("-", d));
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
-    if (int.is_empty() && frac.is_empty()) || !all_digits(int) || !all_digits(frac) || frac.len() > 18 {
-        return Err(not_rational());
-    }
-    // value = int.frac / den; nano-CPUs = value * 1e9 must be an integer.
-    let scale = 10u128.pow(frac.len() as u32);
-    let mantissa: u128 = format!("{int}{frac}").parse().map_err(|_| not_rational())?;
-    let nano_num = mantissa.checked_mul(1_000_000_000).ok_or_else(not_rational)?;
-    if nano_num % (scale * u128::from(den)) != 0 {
-        return Err("value is too precise".into());
-    }
-    let _ = sign;
-    Ok(())
-}
-
-/// go-units `RAMInBytes`: a number with an optional binary suffix (`512m`, `1GiB`, `100`).
-fn ram_in_bytes(v: &str) -> Result<u64, String> {
-    let Some(sep) = v.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ') else {
-        return Err(format!("invalid size: '{v}'"));
-    };
-    let (num, suffix) =
-        if v.as_bytes()[sep] == b' ' { (&v[..sep], &v[sep + 1..]) } else { (&v[..=sep], &v[sep + 1..]) };
-    let size: f64 = num.parse().map_err(|_| format!("strconv.ParseFloat: parsing \"{num}\": invalid syntax"))?;
-    if size < 0.0 {
-        return Err(format!("invalid size: '{v}'"));
-    }
-    let bad_suffix = || format!("invalid suffix: '{suffix}'");
-    let sfx = suffix.to_ascii_lowercase();
-    let multiplier: f64 = match sfx.as_bytes() {
-        [] | [b'b'] => 1.0,
-        [unit, rest @ ..] => {
-            let m = match unit {
-                b'k' => 1024f64,
-                b'm' => 1024f64.powi(2),
-                b'g' => 1024f64.powi(3),
-                b't' => 1024f64.powi(4),
-                b'p' => 1024f64.powi(5),
-                _ => return Err(bad_suffix()),
-            };
-            if !matches!(rest, [] | [b'b'] | [b'i', b'b']) {
-                return Err(bad_suffix());
-            }
-            m
-        }
-    };
-    Ok((size * multiplier) as u64)
 }
 
 /// `PortOpt.Set` (v20.10): the long syntax (`published=8080,target=80[,protocol=udp][,mode=host]`)
@@ -377,16 +293,9 @@ mod tests {
             put("config", "app", "source=app,target=/etc/app.conf")
         );
         assert_eq!(
-            edit("placement-pref-add", "placement-pref-add", "spread=node.labels.zone").unwrap(),
-            put("placement-pref", "spread=node.labels.zone", "spread=node.labels.zone")
-        );
-        assert_eq!(
             edit("user", "user", "1000:1000").unwrap(),
             TaskEdit::Set { field: "user", value: "1000:1000".into() }
         );
-        assert!(edit("reserve-cpu", "reserve-cpu", "0.25").is_ok());
-        assert!(edit("limit-cpu", "limit-cpu", "1/4").is_ok());
-        assert!(edit("limit-memory", "limit-memory", "512MiB").is_ok());
         assert!(edit("args", "args", "--port 80 'a b'").is_ok());
     }
 
@@ -422,18 +331,6 @@ mod tests {
             message(edit("config-add", "config-add", "source=a,owner=1"))
                 .ends_with("invalid field in config request: owner")
         );
-        assert!(
-            message(edit("placement-pref-add", "placement-pref-add", "zone"))
-                .ends_with("placement preference must be of the format \"<strategy>=<arg>\"")
-        );
-        assert!(
-            message(edit("placement-pref-add", "placement-pref-add", "pack=node.id"))
-                .ends_with("unsupported placement preference pack (only spread is supported)")
-        );
-        assert!(message(edit("limit-cpu", "limit-cpu", "lots")).ends_with("failed to parse lots as a rational number"));
-        assert!(message(edit("limit-cpu", "limit-cpu", "0.0000000001")).ends_with("value is too precise"));
-        assert!(message(edit("limit-memory", "limit-memory", "lots")).ends_with("invalid size: 'lots'"));
-        assert!(message(edit("limit-memory", "limit-memory", "5zb")).ends_with("invalid suffix: 'zb'"));
         assert!(message(edit("args", "args", "'open")).contains("--args"));
     }
 

@@ -45,21 +45,7 @@ const ASSUMED: &str = "# assumed: measure with `deploysim calibrate TRACE`";
 
 /// `deploysim import`: writes the scenario.
 pub fn run(args: &ImportArgs) -> Result<(), Error> {
-    let text = read(&args.inspect)?;
-    let services = parse_services(&args.inspect, &text)?;
-    let nodes = match &args.nodes {
-        Some(path) => Some(parse_nodes(path, &read(path)?)?),
-        None => None,
-    };
-    let default_stack = args.stack.clone().unwrap_or_else(|| {
-        args.inspect
-            .file_name()
-            .map(|n| n.to_string_lossy().split('.').next().unwrap_or("stack").to_string())
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "stack".into())
-    });
-    let yaml = render(&services, nodes.as_deref(), &default_stack)
-        .map_err(|e| Error::input(format!("{}: {e}", args.inspect.display())))?;
+    let yaml = import(&args.inspect, args.nodes.as_deref(), args.stack.as_deref())?;
     match &args.output {
         Some(path) => std::fs::write(path, yaml).map_err(Error::io(format!("could not write {}", path.display()))),
         None => {
@@ -67,6 +53,25 @@ pub fn run(args: &ImportArgs) -> Result<(), Error> {
             Ok(())
         }
     }
+}
+
+/// The scenario's YAML from an inspect file, a nodes file and a stack name (for services with no
+/// stack label; default: the inspect file's name up to its first dot).
+pub fn import(inspect: &Path, nodes: Option<&Path>, stack: Option<&str>) -> Result<String, Error> {
+    let text = read(inspect)?;
+    let services = parse_services(inspect, &text)?;
+    let nodes = match nodes {
+        Some(path) => Some(parse_nodes(path, &read(path)?)?),
+        None => None,
+    };
+    let default_stack = stack.map(str::to_string).unwrap_or_else(|| {
+        inspect
+            .file_name()
+            .map(|n| n.to_string_lossy().split('.').next().unwrap_or("stack").to_string())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "stack".into())
+    });
+    render(&services, nodes.as_deref(), &default_stack).map_err(|e| Error::input(format!("{}: {e}", inspect.display())))
 }
 
 fn read(path: &Path) -> Result<String, Error> {

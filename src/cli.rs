@@ -21,7 +21,8 @@ use crate::commands::run::RunArgs;
 use crate::commands::sweep::SweepArgs;
 use crate::commands::test::TestArgs;
 use crate::commands::{
-    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, import, merge, plan, plot, ps, run, sweep, test,
+    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, import, merge, plan, plot, ps, run,
+    sweep, test,
 };
 
 /// deploysim: what will Docker Swarm do when you run `docker service update`?

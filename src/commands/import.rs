@@ -138,7 +138,8 @@ pub struct ImportedNode {
     memory_bytes: u64,
 }
 
-const NODES_HINT: &str = "give `docker node ls --format '{{json .}}'` (one object a line) or `docker node inspect` JSON";
+const NODES_HINT: &str =
+    "give `docker node ls --format '{{json .}}'` (one object a line) or `docker node inspect` JSON";
 
 /// The nodes of a `docker node ls --format '{{json .}}'` or `docker node inspect` file.
 pub fn parse_nodes(path: &Path, text: &str) -> Result<Vec<ImportedNode>, Error> {
@@ -146,7 +147,11 @@ pub fn parse_nodes(path: &Path, text: &str) -> Result<Vec<ImportedNode>, Error> 
         match serde_json::from_str(text).map_err(|e| json_error(path, &e, NODES_HINT))? {
             Value::Array(items) => items,
             other => {
-                return Err(Error::input(format!("{}: expected a JSON array of nodes, found {}", path.display(), kind(&other))));
+                return Err(Error::input(format!(
+                    "{}: expected a JSON array of nodes, found {}",
+                    path.display(),
+                    kind(&other)
+                )));
             }
         }
     } else {
@@ -244,11 +249,11 @@ fn q(s: &str) -> String {
 fn dur(ns: u64) -> String {
     if ns == 0 {
         "0s".into()
-    } else if ns % 1_000_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000_000) {
         format!("{}s", ns / 1_000_000_000)
-    } else if ns % 1_000_000 == 0 {
+    } else if ns.is_multiple_of(1_000_000) {
         format!("{}ms", ns / 1_000_000)
-    } else if ns % 1_000 == 0 {
+    } else if ns.is_multiple_of(1_000) {
         format!("{}us", ns / 1_000)
     } else {
         format!("{ns}ns")
@@ -387,11 +392,7 @@ pub fn render(items: &[Value], nodes: Option<&[ImportedNode]>, default_stack: &s
 fn cpus(nano: u64) -> String {
     let whole = nano / 1_000_000_000;
     let frac = nano % 1_000_000_000;
-    if frac == 0 {
-        format!("{whole}")
-    } else {
-        format!("\"{whole}.{}\"", format!("{frac:09}").trim_end_matches('0'))
-    }
+    if frac == 0 { format!("{whole}") } else { format!("\"{whole}.{}\"", format!("{frac:09}").trim_end_matches('0')) }
 }
 
 /// A service's settings under its name.
@@ -580,7 +581,8 @@ fn resources(out: &mut String, s: &Service<'_>) -> Result<(), String> {
 
 fn placement(out: &mut String, s: &Service<'_>) -> Result<(), String> {
     let constraints = strings(s, "/TaskTemplate/Placement/Constraints");
-    let prefs = s.spec.pointer("/TaskTemplate/Placement/Preferences").and_then(Value::as_array).cloned().unwrap_or_default();
+    let prefs =
+        s.spec.pointer("/TaskTemplate/Placement/Preferences").and_then(Value::as_array).cloned().unwrap_or_default();
     let max = uint(s, "/TaskTemplate/Placement/MaxReplicas")?.unwrap_or(0);
     if constraints.is_empty() && prefs.is_empty() && max == 0 {
         return Ok(());
@@ -605,4 +607,28 @@ fn placement(out: &mut String, s: &Service<'_>) -> Result<(), String> {
         let _ = writeln!(out, "        max_replicas_per_node: {max}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cpus, dur};
+
+    #[test]
+    fn nanoseconds_become_compose_durations_without_rounding() {
+        // Checks Go time.Duration nanoseconds keep their exact value in the largest exact unit.
+        assert_eq!(dur(0), "0s");
+        assert_eq!(dur(5_000_000_000), "5s");
+        assert_eq!(dur(1_500_000_000), "1500ms");
+        assert_eq!(dur(2_500), "2500ns");
+        assert_eq!(dur(3_000), "3us");
+        assert_eq!(dur(7), "7ns");
+    }
+
+    #[test]
+    fn nano_cpus_become_decimal_cpus() {
+        // Checks NanoCPUs (1e9 per CPU) print exactly, quoted when fractional.
+        assert_eq!(cpus(2_000_000_000), "2");
+        assert_eq!(cpus(500_000_000), "\"0.5\"");
+        assert_eq!(cpus(1_250_000_000), "\"1.25\"");
+    }
 }

@@ -96,8 +96,12 @@ fn importing_s01_and_running_its_action_reproduces_the_real_traces() {
     let imported = import(name);
     let cut = imported.find("  images:\n").expect("an images section");
     let hand = std::fs::read_to_string(root().join("scenarios/fidelity").join(format!("{name}.yml"))).unwrap();
-    let images: String =
-        hand.lines().skip_while(|l| *l != "  images:").take_while(|l| *l != "  timeline:").map(|l| format!("{l}\n")).collect();
+    let images: String = hand
+        .lines()
+        .skip_while(|l| *l != "  images:")
+        .take_while(|l| *l != "  timeline:")
+        .map(|l| format!("{l}\n"))
+        .collect();
     assert!(images.contains("websim:v2-trap"), "{images}");
     let text = format!(
         "{}{images}  timeline:\n    - at: 30s\n      run: docker service update --detach --image websim:v2-trap fid_web\n",
@@ -112,7 +116,8 @@ fn importing_s01_and_running_its_action_reproduces_the_real_traces() {
         })
         .collect();
     for (label, s) in [("imported", scenario), ("hand-written", hand_written(name))] {
-        let records: Vec<_> = (1..=20).map(|seed| simulate(s.clone(), Some(seed), &SimulateOptions::default())).collect();
+        let records: Vec<_> =
+            (1..=20).map(|seed| simulate(s.clone(), Some(seed), &SimulateOptions::default())).collect();
         let comparison =
             align::compare_records(&records, "fid_web", None, &traces, Tolerance::default(), false).expect("compare");
         let report = deploysim::fidelity::render::table(&comparison);

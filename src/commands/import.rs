@@ -512,6 +512,10 @@ fn list(items: &[String]) -> String {
 }
 
 fn update_config(out: &mut String, s: &Service<'_>, block: &str, key: &str) -> Result<(), String> {
+    // moby api/types/swarm/service.go `UpdateConfig`: Parallelism is always written (0 = all at
+    // once); Delay, FailureAction, Monitor, MaxFailureRatio and Order are omitempty, so an absent
+    // one is zero, which swarmkit reads as its default (FailureAction "" is PAUSE, Monitor 0 is
+    // defaults.Service.Update.Monitor = 5s). A whole absent block is defaults.Service.Update.
     let present = s.spec.pointer(block).is_some_and(Value::is_object);
     let p = |f: &str| format!("{block}/{f}");
     let parallelism = if present { uint(s, &p("Parallelism"))?.unwrap_or(0) } else { 1 };

@@ -12,6 +12,7 @@ use crate::commands::check::CheckArgs;
 use crate::commands::compare::CompareArgs;
 use crate::commands::compare_strategies::CompareStrategiesArgs;
 use crate::commands::explain::ExplainArgs;
+use crate::commands::import::ImportArgs;
 use crate::commands::merge::MergeArgs;
 use crate::commands::plan::PlanArgs;
 use crate::commands::plot::PlotArgs;
@@ -20,7 +21,8 @@ use crate::commands::run::RunArgs;
 use crate::commands::sweep::SweepArgs;
 use crate::commands::test::TestArgs;
 use crate::commands::{
-    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, merge, plan, plot, ps, run, sweep, test,
+    bench, bench_sweep, calibrate, check, compare, compare_strategies, explain, import, merge, plan, plot, ps, run,
+    sweep, test,
 };
 
 /// deploysim: what will Docker Swarm do when you run `docker service update`?
@@ -59,6 +61,9 @@ pub enum Command {
     /// Estimate image behaviour (prepare, start, first healthy probe, stop) from a real trace and
     /// print an `x-simulation.images` block.
     Calibrate(CalibrateArgs),
+    /// Write a scenario from a real cluster: `docker service inspect` JSON (and, with --nodes,
+    /// the nodes), with a comment on every value it had to assume.
+    Import(ImportArgs),
     /// Validate stack files or scenarios and lint their update policies (exit 0: clean; 1: warnings
     /// with --strict; 2: a file is invalid).
     Check(CheckArgs),
@@ -98,6 +103,7 @@ impl Command {
             Command::Explain(args) => explain::run(args),
             Command::Calibrate(args) => calibrate::run(args),
             Command::Check(args) => check::run(args),
+            Command::Import(args) => import::run(args),
             Command::Plan(args) => plan::run(args),
             Command::Bench(args) => bench::run(args),
             Command::Plot(args) => plot::run(args),

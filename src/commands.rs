@@ -13,6 +13,7 @@ pub mod compare;
 pub mod compare_strategies;
 mod error;
 pub mod explain;
+pub mod import;
 pub mod merge;
 pub mod plan;
 pub mod plot;

@@ -14,6 +14,7 @@ mod fidelity_cli;
 mod fuzz;
 mod golden;
 mod html_report;
+mod import;
 mod invariants;
 mod limits;
 mod plot;

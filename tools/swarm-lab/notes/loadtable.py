@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Per-run CPU table for the 2026-12-06 session from recording-2026-12-06.{runs,cpu}.jsonl and the runs' meta.json.
+"""Per-run CPU table for a recording session (argument: 2026-12-06, the default, or 2026-12-06b) from
+recording-SESSION.{runs,cpu}.jsonl and the runs' meta.json.
 'avail' = idle + nice (the other engineer's nice-19 compiles count as available). Action window = 1 s samples that
 overlap t0 -> terminal UpdateStatus (poll), or t0 -> end of recording for fixed-window runs and runs without one."""
-import json, os
+import json, os, sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 FID = os.path.dirname(HERE)
-runs = [json.loads(l) for l in open(os.path.join(HERE, "recording-2026-12-06.runs.jsonl"))]
-cpu = [json.loads(l) for l in open(os.path.join(HERE, "recording-2026-12-06.cpu.jsonl"))]
+SESSION = sys.argv[1] if len(sys.argv) > 1 else "2026-12-06"
+runs = [json.loads(l) for l in open(os.path.join(HERE, f"recording-{SESSION}.runs.jsonl"))]
+cpu = [json.loads(l) for l in open(os.path.join(HERE, f"recording-{SESSION}.cpu.jsonl"))]
 print("| run | record call (UTC) | waited for quiet | checks (idle+nice %) | before: idle+nice (idle / nice) | whole call: idle+nice (idle / nice) | action window: idle+nice mean (min), idle mean, nice mean |")
 print("|---|---|---|---|---|---|---|")
 for r in runs:

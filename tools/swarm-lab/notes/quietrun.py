@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Run one recording only when the CPU is quiet, and log the CPU load around it (2026-12-06 session).
+"""Run one recording only when the CPU is quiet, and log the CPU load around it.
 
-usage: recording-2026-12-06.quietrun.py NAME RUN            (single node: ../record.sh NAME RUN)
-       recording-2026-12-06.quietrun.py --multi NAME RUN    (three nodes: ../multinode/record_all.sh NAME RUN)
+usage: quietrun.py NAME RUN           (single node: ../record.sh NAME RUN)
+       quietrun.py --multi NAME RUN    (three nodes: ../multinode/record_all.sh NAME RUN)
 
 Adapted from the 2026-12-02 rule (whose script is not in this folder; re-written from its description in
 tests/data/fidelity/recording-2026-12-02.md):
@@ -15,8 +15,9 @@ tests/data/fidelity/recording-2026-12-02.md):
     iowait is not counted as available. Re-check every 10 s (after a failed check: 3 s sample + 10 s sleep),
     give up after 15 min;
  3. run the recorder and sample /proc/stat every 1 s for the whole call; every sample (epoch, idle %, nice %,
-    idle+nice %) goes to recording-2026-12-06.cpu.jsonl, one summary line per run to
-    recording-2026-12-06.runs.jsonl.
+    idle+nice %) goes to recording-SESSION.cpu.jsonl, one summary line per run to
+    recording-SESSION.runs.jsonl; SESSION is $SESSION (default 2026-12-06: the 2026-12-06b
+    recordings ran with SESSION=2026-12-06b).
 stdlib only.
 """
 import json
@@ -29,8 +30,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 FID = os.path.dirname(HERE)
 D = "/usr/bin/docker"
-CPU_LOG = os.path.join(HERE, "recording-2026-12-06.cpu.jsonl")
-RUN_LOG = os.path.join(HERE, "recording-2026-12-06.runs.jsonl")
+SESSION = os.environ.get("SESSION", "2026-12-06")
+CPU_LOG = os.path.join(HERE, f"recording-{SESSION}.cpu.jsonl")
+RUN_LOG = os.path.join(HERE, f"recording-{SESSION}.runs.jsonl")
 THRESH = 85.0
 SOCKS = ["/var/run/docker.sock", "/tmp/mn/w1/docker.sock", "/tmp/mn/w2/docker.sock"]
 

@@ -4,9 +4,9 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, Names, ServiceRef, apply_patch, apply_resource_flag,
-    constraint, error, label, parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas,
-    parse_retries, placement_pref, positive_duration, secret_source, switch, value,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, ServiceRef,
+    apply_patch, apply_resource_flag, constraint, error, label, parse_args, parse_args_until, parse_bool, parse_choice,
+    parse_duration, parse_replicas, parse_retries, placement_pref, positive_duration, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, stdin_feed, suggest, task_flags};
 
@@ -68,23 +68,12 @@ const UPDATE_FLAGS: &[Flag] = &[
     value("constraint-rm"),
     value("log-driver"),
     value("log-opt"),
-    value("reserve-cpu"),
-    value("reserve-memory"),
-    value("limit-cpu"),
-    value("limit-memory"),
     value("placement-pref-add"),
     value("placement-pref-rm"),
     switch("with-registry-auth", None),
     switch("rollback", None),
     switch("detach", Some('d')),
     switch("quiet", Some('q')),
-    value("health-cmd"),
-    value("health-interval"),
-    value("health-timeout"),
-    value("health-retries"),
-    value("health-start-period"),
-    value("health-start-interval"),
-    switch("no-healthcheck", None),
     value("publish-add"),
     value("publish-rm"),
     value("env-add"),
@@ -107,8 +96,13 @@ const UNMODELLED_UPDATE_FLAGS: &[&str] =
     &["network-add", "network-rm", "restart-condition", "restart-delay", "restart-max-attempts", "restart-window"];
 
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    let parsed =
-        parse_args_until(args, &[UPDATE_FLAGS, CONFIG_FLAGS], UNMODELLED_UPDATE_FLAGS, false).map_err(|e| vec![e])?;
+    let parsed = parse_args_until(
+        args,
+        &[UPDATE_FLAGS, CONFIG_FLAGS, HEALTH_FLAGS, RESOURCE_FLAGS],
+        UNMODELLED_UPDATE_FLAGS,
+        false,
+    )
+    .map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let service = one_service("docker service update", &parsed.positional, names).map_err(|e| errors.push(e)).ok();
     let mut update = ServiceUpdate::default();

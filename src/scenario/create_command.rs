@@ -9,13 +9,13 @@ use crate::model::spec::{
     HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
 use crate::scenario::docker_cli::{
-    Args, Arity, CONFIG_FLAGS, CommandError, Flag, Names, apply_patch, apply_resource_flag, constraint, error, label,
-    parse_args_until, parse_choice, parse_duration, parse_replicas, parse_u64, placement_pref, secret_source, switch,
-    value,
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, apply_patch,
+    apply_resource_flag, constraint, error, label, parse_args_until, parse_choice, parse_duration, parse_replicas,
+    parse_u64, placement_pref, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, task_flags};
 
-/// Besides [`CONFIG_FLAGS`].
+/// Besides [`CONFIG_FLAGS`], [`HEALTH_FLAGS`] and [`RESOURCE_FLAGS`].
 const CREATE_FLAGS: &[Flag] = &[
     value("name"),
     value("replicas"),
@@ -23,13 +23,6 @@ const CREATE_FLAGS: &[Flag] = &[
     Flag { long: "label", short: Some('l'), arity: Arity::Value },
     value("stop-grace-period"),
     value("secret"),
-    value("health-cmd"),
-    value("health-interval"),
-    value("health-timeout"),
-    value("health-retries"),
-    value("health-start-period"),
-    value("health-start-interval"),
-    switch("no-healthcheck", None),
     value("restart-condition"),
     value("restart-delay"),
     value("restart-max-attempts"),
@@ -37,10 +30,6 @@ const CREATE_FLAGS: &[Flag] = &[
     value("constraint"),
     value("replicas-max-per-node"),
     value("placement-pref"),
-    value("reserve-cpu"),
-    value("reserve-memory"),
-    value("limit-cpu"),
-    value("limit-memory"),
     Flag { long: "env", short: Some('e'), arity: Arity::Value },
     Flag { long: "publish", short: Some('p'), arity: Arity::Value },
     value("network"),
@@ -80,7 +69,8 @@ const UNMODELLED: &[&str] = &[
 /// Parses `docker service create` (the words after `create`).
 pub(super) fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     // Flags end at IMAGE: what follows is the container's command.
-    let parsed = parse_args_until(args, &[CREATE_FLAGS, CONFIG_FLAGS], UNMODELLED, true).map_err(|e| vec![e])?;
+    let parsed = parse_args_until(args, &[CREATE_FLAGS, CONFIG_FLAGS, HEALTH_FLAGS, RESOURCE_FLAGS], UNMODELLED, true)
+        .map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let spec = build(&parsed, names, &mut errors);
     match spec {

@@ -80,6 +80,22 @@ pub(super) const fn switch(long: &'static str, short: Option<char>) -> Flag {
     Flag { long, short, arity: Arity::Bool }
 }
 
+/// The health-check flags `docker service create` and `update` share (`--health-*`,
+/// `--no-healthcheck`).
+pub(super) const HEALTH_FLAGS: &[Flag] = &[
+    value("health-cmd"),
+    value("health-interval"),
+    value("health-timeout"),
+    value("health-retries"),
+    value("health-start-period"),
+    value("health-start-interval"),
+    switch("no-healthcheck", None),
+];
+
+/// The resource flags `docker service create` and `update` share (`--reserve-*`, `--limit-*`).
+pub(super) const RESOURCE_FLAGS: &[Flag] =
+    &[value("reserve-cpu"), value("reserve-memory"), value("limit-cpu"), value("limit-memory")];
+
 /// The `--update-*` and `--rollback-*` flags, which `docker service create` and `update` share.
 pub(super) const CONFIG_FLAGS: &[Flag] = &[
     value("update-parallelism"),

@@ -43,14 +43,7 @@ pub(crate) const RECORDED_CHANGES_PER_REPLICA: usize = 40;
 /// A run's history budget: [`MAX_RECORDED_CHANGES`] plus [`RECORDED_CHANGES_PER_REPLICA`] per
 /// replica of the stack (a global service counts one per node).
 pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usize {
-    let replicas: u64 = scenario
-        .services
-        .iter()
-        .map(|s| match s.mode {
-            crate::model::spec::ServiceMode::Replicated { replicas } => replicas,
-            crate::model::spec::ServiceMode::Global => scenario.nodes.len() as u64,
-        })
-        .sum();
+    let replicas = scenario.replicas();
     MAX_RECORDED_CHANGES.saturating_add((replicas as usize).saturating_mul(RECORDED_CHANGES_PER_REPLICA))
 }
 

@@ -11,7 +11,6 @@ use crate::commands::args::parse_duration_arg;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::explain::{self, RacePaths};
 use crate::model::scenario::{Races, Scenario};
-use crate::model::spec::ServiceMode;
 use crate::time::{SimDuration, SimTime};
 
 /// Largest lesson file read (a few paragraphs).
@@ -79,7 +78,7 @@ pub fn explanations(
     let options = SimulateOptions { decisions: true, ..SimulateOptions::default() };
     let record = simulate(scenario.clone(), seed, &options);
     let mut sentences = explain::explain(scenario, &record, lesson);
-    if race_seeds > 0 && scenario.races == Races::Random && replicas(scenario) <= MAX_RACE_REPLICAS {
+    if race_seeds > 0 && scenario.races == Races::Random && scenario.replicas() <= MAX_RACE_REPLICAS {
         let mut paths = RacePaths::default();
         for s in 1..=race_seeds {
             paths.add(s, &simulate(scenario.clone(), Some(s), &SimulateOptions::default()));
@@ -87,18 +86,6 @@ pub fn explanations(
         sentences.push(paths.sentence(&record));
     }
     sentences
-}
-
-/// The replicas a scenario deploys (a global service counts one per node).
-pub(crate) fn replicas(scenario: &Scenario) -> u64 {
-    scenario
-        .services
-        .iter()
-        .map(|s| match s.mode {
-            ServiceMode::Replicated { replicas } => replicas,
-            ServiceMode::Global => scenario.nodes.len() as u64,
-        })
-        .sum()
 }
 
 /// `deploysim explain`.

@@ -161,8 +161,7 @@ fn simulate_explained(
     seed: Option<u64>,
     lesson: Option<&str>,
 ) -> (RunRecord, Vec<(SimTime, String)>) {
-    use crate::commands::explain::{MAX_RACE_REPLICAS, replicas};
-    if replicas(&scenario) > MAX_RACE_REPLICAS {
+    if scenario.replicas() > crate::commands::explain::MAX_RACE_REPLICAS {
         return (simulate(scenario, seed, &SimulateOptions::default()), Vec::new());
     }
     let options = SimulateOptions { decisions: true, ..SimulateOptions::default() };

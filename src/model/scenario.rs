@@ -713,6 +713,17 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// The replicas the stack deploys (a global service counts one per node).
+    pub fn replicas(&self) -> u64 {
+        self.services
+            .iter()
+            .map(|s| match s.mode {
+                crate::model::spec::ServiceMode::Replicated { replicas } => replicas,
+                crate::model::spec::ServiceMode::Global => self.nodes.len() as u64,
+            })
+            .sum()
+    }
+
     /// How `image` behaves.
     pub fn image(&self, image: &str) -> ImageBehavior {
         self.images.get(image).cloned().unwrap_or_default()

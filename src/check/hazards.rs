@@ -360,7 +360,9 @@ fn reservations_fit(c: &Ctx<'_>) -> Option<Finding> {
     }
     if surge > spare {
         let message = format!(
-            "start-first with parallelism {surge}: the {where_} have room for only {spare} more {} reserving              {what} beside the {replicas} running, so each batch starts {spare} new {} at once and the rest wait              PENDING for room",
+            "start-first with parallelism {surge}: the {where_} have room for only {spare} more {} reserving \
+             {what} beside the {replicas} running, so each batch starts {spare} new {} at once and the rest wait \
+             PENDING for room",
             tasks_word(spare),
             tasks_word(spare)
         );

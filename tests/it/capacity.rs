@@ -73,6 +73,22 @@ fn start_first_on_a_full_cluster_waits_pending_and_check_says_so() {
 }
 
 #[test]
+fn check_notes_a_surge_wider_than_the_room_left_in_one_readable_sentence() {
+    // 4 replicas of 0.4 CPU on 3 one-CPU nodes (2 fit on each): room for 2 more, parallelism 3.
+    let dir = tempfile::tempdir().unwrap();
+    let text = FULL
+        .replace("ORDER", "start-first")
+        .replace("replicas: 6", "replicas: 4")
+        .replace("parallelism: 1", "parallelism: 3");
+    let file = write(dir.path(), "surge.yml", &text);
+    let check = stdout(&deploysim(&["check", &file]));
+    assert!(check.contains("note[reservation-limits-surge]"), "{check}");
+    assert!(check.contains("room for only 2 more tasks reserving"), "{check}");
+    let line = check.lines().find(|l| l.contains("room for only")).expect("the note's line");
+    assert!(!line.trim().contains("  "), "no run of spaces inside the sentence: {line}");
+}
+
+#[test]
 fn stop_first_on_a_full_cluster_completes_each_new_task_after_its_old_one() {
     let dir = tempfile::tempdir().unwrap();
     let file = write(dir.path(), "full.yml", &FULL.replace("ORDER", "stop-first"));

@@ -250,6 +250,52 @@ pub struct ServiceUpdate {
     pub pref_add: Vec<String>,
     /// `--placement-pref-rm spread=D`: spread descriptors removed.
     pub pref_rm: Vec<String>,
+    /// `--restart-condition`, `--restart-delay`, `--restart-max-attempts`, `--restart-window`.
+    pub restart: RestartPatch,
+    /// `--network-add NAME` (or `name=NAME,alias=…`): networks the tasks join, each as the
+    /// service's spec names it (a stack's own networks by their key under `networks:`) and as
+    /// typed (for Docker's messages).
+    pub network_add: Vec<(String, String)>,
+    /// `--network-rm NAME`: networks the tasks leave (removals first, as docker/cli does).
+    pub network_rm: Vec<String>,
+}
+
+/// `--restart-condition|-delay|-max-attempts|-window`: docker/cli `updateService` replaces
+/// each field whose flag is given and keeps the others (`docker service create` starts from
+/// swarmkit's defaults).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RestartPatch {
+    /// `--restart-condition none|on-failure|any`.
+    pub condition: Option<crate::model::spec::RestartCondition>,
+    /// `--restart-delay`.
+    pub delay: Option<SimDuration>,
+    /// `--restart-max-attempts` (0: unlimited).
+    pub max_attempts: Option<u64>,
+    /// `--restart-window`.
+    pub window: Option<SimDuration>,
+}
+
+impl RestartPatch {
+    /// No flag given.
+    pub fn is_empty(&self) -> bool {
+        *self == RestartPatch::default()
+    }
+
+    /// Each flag given replaces that field of the policy.
+    pub fn apply_to(&self, r: &mut crate::model::spec::RestartPolicy) {
+        if let Some(c) = self.condition {
+            r.condition = c;
+        }
+        if let Some(d) = self.delay {
+            r.delay = d;
+        }
+        if let Some(n) = self.max_attempts {
+            r.max_attempts = n;
+        }
+        if let Some(w) = self.window {
+            r.window = w;
+        }
+    }
 }
 
 /// `--health-cmd|-interval|-timeout|-retries|-start-period|-start-interval` and
@@ -454,6 +500,9 @@ impl ServiceUpdate {
             || !self.resources.is_empty()
             || !self.pref_add.is_empty()
             || !self.pref_rm.is_empty()
+            || !self.restart.is_empty()
+            || !self.network_add.is_empty()
+            || !self.network_rm.is_empty()
     }
 }
 

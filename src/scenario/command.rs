@@ -4,9 +4,10 @@
 use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
-    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, ServiceRef,
-    apply_patch, apply_resource_flag, constraint, error, label, parse_args, parse_args_until, parse_bool, parse_choice,
-    parse_duration, parse_replicas, parse_retries, placement_pref, positive_duration, secret_source, switch, value,
+    AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, RESTART_FLAGS,
+    ServiceRef, apply_patch, apply_resource_flag, apply_restart_flag, constraint, error, label, network_target,
+    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, parse_retries,
+    placement_pref, positive_duration, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, stdin_feed, suggest, task_flags};
 
@@ -88,26 +89,35 @@ const UPDATE_FLAGS: &[Flag] = &[
     Flag { long: "user", short: Some('u'), arity: Arity::Value },
     Flag { long: "workdir", short: Some('w'), arity: Arity::Value },
     value("stop-signal"),
+    value("network-add"),
+    value("network-rm"),
 ];
 
-/// Real `docker service update` flags the simulator does not model: refused with a clear
-/// message instead of "unknown flag".
-const UNMODELLED_UPDATE_FLAGS: &[&str] =
-    &["network-add", "network-rm", "restart-condition", "restart-delay", "restart-max-attempts", "restart-window"];
-
 fn service_update(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
-    let parsed = parse_args_until(
-        args,
-        &[UPDATE_FLAGS, CONFIG_FLAGS, HEALTH_FLAGS, RESOURCE_FLAGS],
-        UNMODELLED_UPDATE_FLAGS,
-        false,
-    )
-    .map_err(|e| vec![e])?;
+    let parsed =
+        parse_args_until(args, &[UPDATE_FLAGS, CONFIG_FLAGS, HEALTH_FLAGS, RESOURCE_FLAGS, RESTART_FLAGS], &[], false)
+            .map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let service = one_service("docker service update", &parsed.positional, names).map_err(|e| errors.push(e)).ok();
     let mut update = ServiceUpdate::default();
+    // A stack's networks are kept by their key under `networks:`; Docker names them
+    // `<stack>_<key>`, which is what a person types.
+    let in_stack = service.is_some_and(|s| s.in_stack);
+    let stack_prefix = format!("{}_", names.stack);
+    let network = |name: String| match name.strip_prefix(&stack_prefix) {
+        Some(key) if in_stack => key.to_string(),
+        _ => name,
+    };
     for (flag, value) in &parsed.flags {
-        if let Err(e) = apply_update_flag(&mut update, flag, value) {
+        let result = match *flag {
+            "network-add" => network_target(flag, value).map(|n| update.network_add.push((network(n.clone()), n))),
+            "network-rm" => {
+                update.network_rm.push(network(value.to_string()));
+                Ok(())
+            }
+            _ => apply_update_flag(&mut update, flag, value),
+        };
+        if let Err(e) = result {
             errors.push(e);
         }
     }
@@ -163,6 +173,7 @@ fn apply_update_flag(u: &mut ServiceUpdate, flag: &str, value: &str) -> Result<(
         "health-start-interval" => u.health.start_interval = Some(positive_duration(flag, value)?),
         "health-retries" => u.health.retries = Some(parse_retries(flag, value)?),
         "publish-add" => u.publish_add.extend(task_flags::publish(flag, value)?),
+        f if f.starts_with("restart-") => apply_restart_flag(&mut u.restart, flag, value)?,
         "publish-rm" => u.publish_rm.extend(task_flags::publish(flag, value)?),
         f if task_flags::UPDATE_TASK_FLAGS.contains(&f) => u.task_edits.push(task_flags::edit(flag, f, value)?),
         // The registry credentials go with the spec's pull options, which swarmkit ignores
@@ -527,7 +538,15 @@ mod tests {
         assert_eq!(first_error("docker service update web_web --image").message, "flag needs an argument: --image");
         assert!(first_error("docker service update -x web_web").message.contains("unknown shorthand flag: 'x'"));
         assert!(first_error("docker service update --replicas 2 web_agent").message.contains("replicated"));
-        assert!(first_error("docker service update --network-add net web_web").message.contains("not simulated"));
+        assert!(first_error("docker service update --network-add ingress web_web").message.contains("ingress network"));
+        assert_eq!(
+            first_error("docker service update --network-add alias=x web_web").message,
+            "invalid argument \"alias=x\" for \"--network-add\" flag: network name/id is not specified"
+        );
+        assert_eq!(
+            first_error("docker service update --restart-condition on_failure web_web").hint.as_deref(),
+            Some("did you mean \"on-failure\"?")
+        );
         let e = first_error("docker node update --availability drian node-3");
         assert_eq!(e.message, "no such node: node-3");
         assert_eq!(
@@ -575,6 +594,12 @@ mod tests {
             "--workdir /srv",
             "--log-driver json-file",
             "--force",
+            "--restart-condition on-failure",
+            "--restart-delay 1s",
+            "--restart-max-attempts 3",
+            "--restart-window 1m",
+            "--network-add web_backend",
+            "--network-rm web_default",
         ];
         for flags in dirty {
             assert!(update(&format!("docker service update {flags} web_web")).touches_tasks(), "{flags}");
@@ -582,6 +607,27 @@ mod tests {
         for flags in ["--label-add a=b", "--replicas 3", "--update-parallelism 2", "--with-registry-auth", "-d"] {
             assert!(!update(&format!("docker service update {flags} web_web")).touches_tasks(), "{flags}");
         }
+    }
+
+    #[test]
+    fn restart_flags_patch_only_the_fields_given_and_network_names_lose_the_stack_prefix() {
+        let u = update("docker service update --restart-delay 1s --restart-max-attempts=3 web_web");
+        let mut policy = crate::model::spec::RestartPolicy::default();
+        u.restart.apply_to(&mut policy);
+        assert_eq!(policy.delay, crate::time::SimDuration::from_secs(1));
+        assert_eq!(policy.max_attempts, 3);
+        assert_eq!(policy.condition, crate::model::spec::RestartCondition::Any, "kept: no --restart-condition");
+        // A stack's networks are kept by their key (`default`), typed with the stack's prefix;
+        // a network from outside the stack keeps its name.
+        let u = update(
+            "docker service update --network-add name=web_backend,alias=api --network-add ext --network-rm web_default web_web",
+        );
+        assert_eq!(u.network_add, [("backend".into(), "web_backend".into()), ("ext".into(), "ext".into())]);
+        assert_eq!(u.network_rm, ["default"]);
+        assert_eq!(
+            first_error("docker service update --network-add name=a,zone=b web_web").message,
+            "invalid argument \"name=a,zone=b\" for \"--network-add\" flag: invalid field key zone"
+        );
     }
 
     #[test]

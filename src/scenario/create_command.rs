@@ -4,14 +4,12 @@
 //! task-spec flags of `task_flags.rs`), parsed with the CLI's
 //! rules into a full service spec with docker's defaults for the rest.
 
-use crate::model::scenario::{Action, ResourcesPatch, UpdateConfigPatch};
-use crate::model::spec::{
-    HealthConfig, Healthcheck, RestartCondition, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
-};
+use crate::model::scenario::{Action, ResourcesPatch, RestartPatch, UpdateConfigPatch};
+use crate::model::spec::{HealthConfig, Healthcheck, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig};
 use crate::scenario::docker_cli::{
-    Args, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, apply_patch,
-    apply_resource_flag, constraint, error, label, parse_args_until, parse_choice, parse_duration, parse_replicas,
-    parse_u64, placement_pref, secret_source, switch, value,
+    Args, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, RESTART_FLAGS, apply_patch,
+    apply_resource_flag, apply_restart_flag, constraint, error, label, network_target, parse_args_until, parse_choice,
+    parse_duration, parse_replicas, parse_u64, placement_pref, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, task_flags};
 
@@ -23,10 +21,6 @@ const CREATE_FLAGS: &[Flag] = &[
     Flag { long: "label", short: Some('l'), arity: Arity::Value },
     value("stop-grace-period"),
     value("secret"),
-    value("restart-condition"),
-    value("restart-delay"),
-    value("restart-max-attempts"),
-    value("restart-window"),
     value("constraint"),
     value("replicas-max-per-node"),
     value("placement-pref"),
@@ -69,8 +63,13 @@ const UNMODELLED: &[&str] = &[
 /// Parses `docker service create` (the words after `create`).
 pub(super) fn service_create(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandError>> {
     // Flags end at IMAGE: what follows is the container's command.
-    let parsed = parse_args_until(args, &[CREATE_FLAGS, CONFIG_FLAGS, HEALTH_FLAGS, RESOURCE_FLAGS], UNMODELLED, true)
-        .map_err(|e| vec![e])?;
+    let parsed = parse_args_until(
+        args,
+        &[CREATE_FLAGS, CONFIG_FLAGS, HEALTH_FLAGS, RESOURCE_FLAGS, RESTART_FLAGS],
+        UNMODELLED,
+        true,
+    )
+    .map_err(|e| vec![e])?;
     let mut errors = Vec::new();
     let spec = build(&parsed, names, &mut errors);
     match spec {
@@ -98,6 +97,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
     }
     let (mut update, mut rollback) = (UpdateConfigPatch::default(), UpdateConfigPatch::default());
     let mut resources = ResourcesPatch::default();
+    let mut restart = RestartPatch::default();
     let mut health = HealthConfig::default();
     let (mut health_set, mut no_health, mut global, mut replicas) = (false, false, false, None);
     let mut ports = Vec::new();
@@ -124,14 +124,13 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
                 apply_resource_flag(&mut resources, flag, v)
             }
             "placement-pref" => placement_pref(flag, v).map(|d| spec.task.placement.preferences.push(d)),
-            "network" => {
-                // The task joins it: its stops wait the overlay's gossip (see TaskSpec::networks).
-                if !spec.task.networks.iter().any(|n| n == v) {
-                    spec.task.networks.push(v.to_string());
+            // The task joins it: its stops wait the overlay's gossip (see TaskSpec::networks).
+            "network" => network_target(flag, v).map(|n| {
+                if !spec.task.networks.contains(&n) {
+                    spec.task.networks.push(n);
                     spec.task.networks.sort();
                 }
-                Ok(())
-            }
+            }),
             // Registry credentials go with the pull options, which no task compares.
             "detach" | "quiet" | "with-registry-auth" => Ok(()),
             "publish" => task_flags::publish(flag, v).map(|p| ports.extend(p)),
@@ -142,7 +141,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
                 health_set = true;
                 health_flag(&mut health, f, v)
             }
-            f if f.starts_with("restart-") => restart_flag(&mut spec.task, f, v),
+            f if f.starts_with("restart-") => apply_restart_flag(&mut restart, f, v),
             f => match (f.strip_prefix("update-"), f.strip_prefix("rollback-")) {
                 (Some(field), _) => apply_patch(&mut update, field, f, v),
                 (_, Some(field)) => apply_patch(&mut rollback, field, f, v),
@@ -157,6 +156,7 @@ fn build(parsed: &Args<'_>, names: Names<'_>, errors: &mut Vec<CommandError>) ->
     rollback.apply_to(&mut spec.rollback);
     crate::model::scenario::apply_ports(&mut spec.task, &ports, &[]);
     resources.apply_to(&mut spec.task.resources);
+    restart.apply_to(&mut spec.task.restart);
     if no_health && health_set {
         errors.push(error("--no-healthcheck conflicts with --health-* options", None));
     }
@@ -192,23 +192,6 @@ fn health_flag(h: &mut HealthConfig, flag: &str, v: &str) -> Result<(), CommandE
         "health-start-period" => h.start_period = Some(parse_duration(flag, v)?),
         "health-start-interval" => h.start_interval = Some(parse_duration(flag, v)?),
         "health-retries" => h.retries = Some(u32::try_from(parse_u64(flag, v)?).unwrap_or(u32::MAX)),
-        _ => {}
-    }
-    Ok(())
-}
-
-fn restart_flag(task: &mut TaskSpec, flag: &str, v: &str) -> Result<(), CommandError> {
-    const CONDITIONS: &[(&str, RestartCondition)] = &[
-        ("none", RestartCondition::None),
-        ("on-failure", RestartCondition::OnFailure),
-        ("any", RestartCondition::Any),
-    ];
-    let r = &mut task.restart;
-    match flag {
-        "restart-condition" => r.condition = parse_choice(flag, v, CONDITIONS)?,
-        "restart-delay" => r.delay = parse_duration(flag, v)?,
-        "restart-max-attempts" => r.max_attempts = parse_u64(flag, v)?,
-        "restart-window" => r.window = parse_duration(flag, v)?,
         _ => {}
     }
     Ok(())
@@ -261,7 +244,7 @@ mod tests {
         let Some(Healthcheck::Check(h)) = &spec.task.healthcheck else { panic!("no health check") };
         assert_eq!(h.test, ["CMD-SHELL", "curl -f http://localhost/"]);
         assert_eq!((h.interval, h.retries, h.timeout), (Some(SimDuration::from_secs(5)), Some(3), None));
-        assert_eq!(spec.task.restart.condition, RestartCondition::OnFailure);
+        assert_eq!(spec.task.restart.condition, crate::model::spec::RestartCondition::OnFailure);
         assert_eq!(spec.task.stop_grace_period, Some(SimDuration::from_secs(30)));
         assert_eq!(spec.task.placement.constraints.len(), 1);
         assert_eq!(spec.task.image, "nginx:1.14-alpine");

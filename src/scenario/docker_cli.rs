@@ -277,6 +277,74 @@ pub(super) fn placement_pref(flag: &str, value: &str) -> Result<String, CommandE
     Ok(descriptor.to_string())
 }
 
+/// The `--restart-*` flags, which `docker service create` and `update` share.
+pub(super) const RESTART_FLAGS: &[Flag] =
+    &[value("restart-condition"), value("restart-delay"), value("restart-max-attempts"), value("restart-window")];
+
+/// One `--restart-*` flag into the patch (`--restart-max-attempts` is pflag's uint64).
+pub(super) fn apply_restart_flag(
+    r: &mut crate::model::scenario::RestartPatch,
+    flag: &str,
+    value: &str,
+) -> Result<(), CommandError> {
+    use crate::model::spec::RestartCondition;
+    const CONDITIONS: &[(&str, RestartCondition)] = &[
+        ("none", RestartCondition::None),
+        ("on-failure", RestartCondition::OnFailure),
+        ("any", RestartCondition::Any),
+    ];
+    match flag {
+        "restart-condition" => r.condition = Some(parse_choice(flag, value, CONDITIONS)?),
+        "restart-delay" => r.delay = Some(parse_duration(flag, value)?),
+        "restart-max-attempts" => r.max_attempts = Some(parse_u64(flag, value)?),
+        _ => r.window = Some(parse_duration(flag, value)?),
+    }
+    Ok(())
+}
+
+/// The network a `--network` / `--network-add` value names (docker/cli `opts.NetworkOpt`):
+/// `NAME`, or the long syntax `name=NAME,alias=A,…` whose other fields only shape the
+/// endpoint.
+pub(super) fn network_target(flag: &str, value: &str) -> Result<String, CommandError> {
+    const KEYS: &[&str] = &["name", "alias", "ip", "ip6", "mac-address", "link-local-ip", "driver-opt"];
+    if !value.contains('=') {
+        return refuse_ingress(value.to_string());
+    }
+    let mut target = None;
+    for field in value.split(',') {
+        let Some((key, val)) = field.split_once('=').filter(|(k, _)| !k.is_empty()) else {
+            return Err(invalid(flag, value, format!("invalid field {field}"), None));
+        };
+        let key = key.trim().to_ascii_lowercase();
+        if !KEYS.contains(&key.as_str()) {
+            return Err(invalid(
+                flag,
+                value,
+                format!("invalid field key {key}"),
+                suggest::did_you_mean_value(&key, KEYS),
+            ));
+        }
+        if key == "name" {
+            target = Some(val.trim().to_string());
+        }
+    }
+    match target {
+        Some(t) if !t.is_empty() => refuse_ingress(t),
+        _ => Err(invalid(flag, value, "network name/id is not specified", None)),
+    }
+}
+
+/// swarmkit `controlapi.validateNetworks`: the routing mesh's network is joined by publishing a
+/// port, never by name.
+fn refuse_ingress(target: String) -> Result<String, CommandError> {
+    if target == "ingress" {
+        let why = "Error response from daemon: rpc error: code = InvalidArgument desc = Service cannot be explicitly \
+                   attached to the ingress network \"ingress\"";
+        return Err(error(why, Some("publish a port (--publish / --publish-add) to use the routing mesh".into())));
+    }
+    Ok(target)
+}
+
 pub(super) fn parse_bool(flag: &str, value: &str) -> Result<bool, CommandError> {
     match value {
         "true" | "1" | "t" | "T" | "TRUE" | "True" => Ok(true),

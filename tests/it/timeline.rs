@@ -102,6 +102,67 @@ fn log_driver_replaces_every_task_and_registry_auth_none() {
 }
 
 #[test]
+fn restart_condition_none_set_by_update_replaces_the_tasks_and_leaves_a_killed_slot_empty() {
+    // Checks `docker service update --restart-condition none`: the restart policy is part of
+    // the task spec (swarmkit `IsTaskDirty` compares `Spec.Task`), so every task is replaced;
+    // afterwards the restart supervisor no longer replaces a killed task (`shouldRestart`).
+    // Without the update the killed slot is restarted: the kill alone is not what empties it.
+    let base = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\nx-simulation:\n  stack: t\n  until: 90s\n  timeline:\n";
+    let kill = "    - at: 50s\n      run: docker kill t_web.1\n";
+    let running_at_end = |run: &RunRecord| {
+        let mut last = std::collections::BTreeMap::new();
+        for e in run.events() {
+            last.insert(e.task_id, e.state);
+        }
+        last.values().filter(|s| **s == TaskState::Running).count()
+    };
+    let updated = run(
+        &format!("{base}    - at: 10s\n      run: docker service update --restart-condition none t_web\n{kill}"),
+        1,
+    );
+    let svc = &updated.services[0];
+    assert_eq!(svc.update.state, Some(UpdateState::Completed), "{:?}", svc.status_changes);
+    assert_eq!(svc.update.tasks_replaced, 3, "the policy is in the task spec");
+    assert_eq!(running_at_end(&updated), 2, "condition none: the killed slot stays empty");
+    let baseline = run(&format!("{base}{kill}"), 1);
+    assert_eq!(running_at_end(&baseline), 3, "condition any (the default): the slot is refilled");
+}
+
+#[test]
+fn network_add_makes_the_next_stops_wait_for_the_overlay_and_a_second_add_is_refused() {
+    // Checks `--network-add`: the tasks join an overlay (a task-spec change: all replaced), and
+    // from then on moby's executor waits the gossip-converge delay before stopping a task with a
+    // network attachment, so the next update's stops take that much longer than the first's.
+    // Adding the same network again is refused with docker/cli's `updateNetworks` message.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 2\n      update_config: {parallelism: 2}\nx-simulation:\n  stack: t\n  deployed_with: docker service create\n  until: 120s\n  timeline:\n    - at: 10s\n      run: docker service update --network-add backend t_web\n    - at: 50s\n      run: docker service update --image web:2 t_web\n    - at: 90s\n      run: docker service update --network-add backend t_web\n";
+    let run = run(yaml, 1);
+    // Per task: when it was told to shut down and when it had stopped.
+    let mut told = std::collections::BTreeMap::new();
+    let mut stop_took = Vec::new();
+    for e in run.events() {
+        if e.desired_state == TaskState::Shutdown && e.state == TaskState::Running {
+            told.entry(e.task_id).or_insert(e.t);
+        }
+        if e.state == TaskState::Shutdown
+            && let Some(t0) = told.remove(e.task_id)
+        {
+            stop_took.push((t0, e.t.0 - t0.0));
+        }
+    }
+    let first: Vec<u64> = stop_took.iter().filter(|(t, _)| *t < secs(50)).map(|(_, d)| *d).collect();
+    let second: Vec<u64> = stop_took.iter().filter(|(t, _)| *t >= secs(50)).map(|(_, d)| *d).collect();
+    assert_eq!((first.len(), second.len()), (2, 2), "{stop_took:?}");
+    let slowest_first = *first.iter().max().unwrap();
+    let fastest_second = *second.iter().min().unwrap();
+    assert!(
+        fastest_second >= slowest_first + 1_900_000_000,
+        "stops after --network-add should wait the 2 s gossip delay: {stop_took:?}"
+    );
+    let refused = run.actions.iter().find(|(t, _, _)| *t >= secs(90)).expect("the third command is logged");
+    assert_eq!(refused.2.as_deref(), Some("service is already attached to network backend"), "{refused:?}");
+}
+
+#[test]
 fn killing_a_container_that_does_not_run_is_refused_in_docker_words() {
     // Checks Docker's refusal of a kill whose container does not exist (slot 9 of a 3-replica
     // service), and that the refusal changes nothing.

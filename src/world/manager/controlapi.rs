@@ -71,6 +71,18 @@ pub(crate) fn updated_spec(current: &ServiceSpec, u: &ServiceUpdate) -> ServiceS
     }
     // docker/cli `updateResources`.
     u.resources.apply_to(&mut spec.task.resources);
+    // docker/cli: each `--restart-*` flag given replaces its field of the policy.
+    u.restart.apply_to(&mut spec.task.restart);
+    // docker/cli `updateNetworks`: removals, then additions, kept sorted.
+    if !u.network_add.is_empty() || !u.network_rm.is_empty() {
+        let networks = &mut spec.task.networks;
+        // The routing mesh's `ingress` is joined through the endpoint, not `Networks`: it is
+        // not the CLI's to remove.
+        networks.retain(|n| n == "ingress" || !u.network_rm.contains(n));
+        networks.extend(u.network_add.iter().map(|(n, _)| n.clone()));
+        networks.sort();
+        networks.dedup();
+    }
     // docker/cli `updateLabels`: additions first, then removals.
     for (key, value) in &u.label_add {
         spec.labels.insert(key.clone(), value.clone());
@@ -306,7 +318,18 @@ impl Manager {
         if let Some(missing) = self.secrets.missing(u.secret_add.iter().map(|s| s.source.as_str())) {
             return Err(format!("secret not found: {missing}"));
         }
-        let spec = updated_spec(self.store.service(sid).spec(), u);
+        let current = self.store.service(sid).spec();
+        // docker/cli `updateNetworks`: after the removals, a network the service is still on
+        // cannot be added again.
+        let mut on: Vec<&String> =
+            current.task.networks.iter().filter(|n| *n == "ingress" || !u.network_rm.contains(n)).collect();
+        for (n, typed) in &u.network_add {
+            if on.contains(&n) {
+                return Err(format!("service is already attached to network {typed}"));
+            }
+            on.push(n);
+        }
+        let spec = updated_spec(current, u);
         if !(0.0..=1.0).contains(&spec.update.max_failure_ratio) {
             return Err("rpc error: code = InvalidArgument desc = TaskSpec: update-maxfailureratio cannot be less than 0 or bigger than 1".into());
         }

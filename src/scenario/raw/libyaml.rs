@@ -13,6 +13,12 @@
 //! It runs only after saphyr-parser has failed, on a text already within `MAX_INPUT_BYTES` and
 //! the flow-depth pre-check, reads events one at a time and frees each, and stops at the first
 //! error, at the end of the first document or at the end of the stream.
+//!
+//! It words errors; it does not decide what is YAML. saphyr-parser and libyaml disagree on a
+//! few texts (in 20,000 one-to-three-character mutations of the captured scenario texts, 65
+//! that only saphyr refuses, mostly its stricter rules on `:` and `#` after a token, and 76 that
+//! only libyaml refuses, such as a line `:  w:`): the first keep saphyr's message, the second
+//! load as saphyr reads them.
 
 use std::collections::BTreeSet;
 use std::ffi::CStr;

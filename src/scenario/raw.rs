@@ -1,6 +1,7 @@
-//! YAML text to a plain tree, with the position of every key and list item. The only file that
-//! touches the YAML library (`saphyr-parser`, an event parser that gives a span on every event),
-//! so that changing it is a one-file change. Scalars are resolved as docker/cli's compose loader
+//! YAML text to a plain tree, with the position of every key and list item. The only file (with
+//! its `libyaml` submodule) that touches the YAML libraries: `saphyr-parser`, an event parser
+//! that gives a span on every event, builds the tree; when it refuses a text, libyaml re-reads
+//! it for the error, so that a syntax error has libyaml's wording and position (Docker's own). Scalars are resolved as docker/cli's compose loader
 //! reads them through gopkg.in/yaml.v2 (`resolve.go`): YAML 1.1 booleans (`yes`, `no`, `on`,
 //! `off`, `y`, `n`), integers in Go's `strconv.ParseInt(s, 0, 64)` syntax (`0400` is octal, as a
 //! file mode is written), floats, `~`/`null`; merge keys (`<<`) are applied as serde_yaml's
@@ -11,6 +12,8 @@ use std::collections::BTreeMap;
 use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use crate::limits::{MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH, MAX_YAML_FLOW_DEPTH};
+
+mod libyaml;
 
 /// A YAML value, reduced to what a compose file can hold. Mappings keep file order.
 #[derive(Clone, Debug, PartialEq)]
@@ -162,14 +165,23 @@ impl<'t> Composer<'t> {
     fn run(mut self) -> Result<(Yaml, Spans), ParseError> {
         let mut parser = Parser::new_from_str(self.text);
         while let Some(next) = parser.next_event() {
-            let (event, span) = next.map_err(|e| {
-                let m = e.marker();
-                let info = e.info().strip_prefix("while parsing node, found ").unwrap_or(e.info());
-                ParseError::at(info, (m.line(), m.col() + 1))
-            })?;
+            let (event, span) = next.map_err(|e| self.syntax_error(&e))?;
             self.event(event, span)?;
         }
         Ok(self.root.unwrap_or((Yaml::Null, Spans::Leaf)))
+    }
+
+    /// A text saphyr-parser refused: libyaml's error for it, as serde_yaml showed it and as
+    /// Docker's reader words and places it (saphyr words its own and may stop at another
+    /// token). The composer saw no error of its own before saphyr's (a duplicate key would have
+    /// been reported first, as serde_yaml, which composed the events read before libyaml's
+    /// error, did). Should libyaml read the text without error, saphyr's is kept.
+    fn syntax_error(&self, e: &saphyr_parser::ScanError) -> ParseError {
+        libyaml::first_error(self.text).unwrap_or_else(|| {
+            let m = e.marker();
+            let info = e.info().strip_prefix("while parsing node, found ").unwrap_or(e.info());
+            ParseError::at(info, (m.line(), m.col() + 1))
+        })
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), ParseError> {
@@ -270,14 +282,16 @@ impl<'t> Composer<'t> {
                         (_, Some(written)) => written.to_string(),
                         _ => node.render(),
                     };
+                    // serde_yaml's Mapping refused a key it already had as soon as it read the
+                    // key, before its value (so before any error inside the value), and pointed
+                    // at the mapping (its first key).
+                    if key_spans.iter().any(|(e, _, _)| *e == text) {
+                        let head = if path.is_empty() { String::new() } else { format!("{path}: ") };
+                        return Err(ParseError::at(&format!("{head}duplicate entry with key \"{text}\""), *start));
+                    }
                     *key = Some((text, pos));
                 }
                 Some((k, key_pos)) => {
-                    // serde_yaml pointed at the mapping (its first key).
-                    if key_spans.iter().any(|(e, _, _)| *e == k) {
-                        let head = if path.is_empty() { String::new() } else { format!("{path}: ") };
-                        return Err(ParseError::at(&format!("{head}duplicate entry with key \"{k}\""), *start));
-                    }
                     entries.push((k.clone(), node));
                     key_spans.push((k, key_pos, spans));
                 }
@@ -883,10 +897,71 @@ mod tests {
     }
 
     #[test]
-    fn syntax_errors_have_a_location() {
-        let e = parse("a: 1\n b: 2\n").unwrap_err();
-        assert_eq!(e.line, Some(2));
-        assert!(e.column.is_some());
+    fn syntax_errors_have_libyamls_words_and_location() {
+        // libyaml's problem and context, each at its mark, as serde_yaml wrote them (a context
+        // at the problem's own mark, or at the very start, without it), and the problem's mark
+        // as the location; saphyr-parser words these differently and stops elsewhere for some.
+        let cases = [
+            ("a: 1\n b: 2\n", "mapping values are not allowed in this context at line 2 column 3", (2, 3)),
+            (
+                "a:\n  b: 1\n c: 2\n",
+                "did not find expected key at line 3 column 2, while parsing a block mapping",
+                (3, 2),
+            ),
+            (
+                "x:\n  a: 1\n  b: [1, 2\n",
+                "did not find expected ',' or ']' at line 4 column 1, while parsing a flow sequence at line 3 column 6",
+                (4, 1),
+            ),
+            (
+                "x:\n  - a\n  b: 1\n",
+                "did not find expected '-' indicator at line 3 column 3, while parsing a block collection at line 2 column 3",
+                (3, 3),
+            ),
+            (
+                "a:\n\t- b\n",
+                "found character that cannot start any token at line 2 column 1, while scanning for the next token",
+                (2, 1),
+            ),
+            (
+                "k: \"x\n",
+                "found unexpected end of stream at line 2 column 1, while scanning a quoted scalar at line 1 column 4",
+                (2, 1),
+            ),
+            ("a: *x\n", "unknown anchor at line 1 column 4", (1, 4)),
+        ];
+        for (text, message, (line, column)) in cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.message.as_str(), e.line, e.column), (message, Some(line), Some(column)), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn a_repeated_key_is_refused_before_its_value_is_read() {
+        // serde_yaml's order: the outer duplicate, not the one inside its value.
+        let e = parse("a:\n  c: 1\na:\n  c: 1\n  c: 2\n").unwrap_err();
+        assert_eq!(e.message, "duplicate entry with key \"a\" at line 1 column 1");
+        // And before a syntax error further on.
+        let e = parse("x:\n  a: 1\n  a: 2\n  b: [\n").unwrap_err();
+        assert_eq!(e.message, "x: duplicate entry with key \"a\" at line 2 column 3");
+    }
+
+    #[test]
+    fn a_syntax_error_after_the_first_document_is_the_several_documents_error() {
+        let e = parse("a: 1\n---\nb: [\n").unwrap_err();
+        assert_eq!(e.message, "deserializing from YAML containing more than one document is not supported");
+        assert_eq!((e.line, e.column), (None, None));
+        let e = parse("a: 1\n...\n]\n").unwrap_err();
+        assert_eq!(e.message, "deserializing from YAML containing more than one document is not supported");
+    }
+
+    #[test]
+    fn inputs_that_panic_the_safe_libyaml_port_are_errors() {
+        // libyaml-safer 0.3.0 panics on both (its issues 6 and 7); libyaml-rs reports errors.
+        let e = parse("x: [!a,b] ]\n").unwrap_err();
+        assert_eq!(e.message, "did not find expected key at line 1 column 11, while parsing a block mapping");
+        let e = parse("a: ''|\n 0").unwrap_err();
+        assert_eq!(e.line, Some(1));
     }
 
     #[test]

@@ -2,28 +2,15 @@
 //! (captured once from a run of all tests, in `tests/data/locations.jsonl`) is loaded again and
 //! every error and warning it gives must keep its `file:line:column`, field path and message.
 //! Written before the YAML parser was replaced (issue 17), so that the switch moves no caret:
-//! the expectations are serde_yaml's. A YAML syntax error is the one exception: each parser words
-//! its own and may stop at another token, so for those only "this file is not YAML" must hold
-//! (of 95 captured, 64 keep their line and column, 5 their line). `UPDATE_LOCATIONS=1 cargo test
-//! locations` rewrites the expectations.
+//! the expectations are serde_yaml's, and YAML syntax errors are compared exactly like every
+//! other diagnostic (libyaml's words and marks, which `raw::libyaml` reproduces; no exceptions).
+//! `UPDATE_LOCATIONS=1 cargo test locations` rewrites the expectations.
 
 use std::path::Path;
 
-/// One diagnostic as a line: `file:line:col path message` (a syntax error: `file invalid YAML`).
+/// One diagnostic as a line: `file:line:col path message`.
 fn lines(diags: &[crate::scenario::Diagnostic]) -> Vec<String> {
     diags.iter().map(|d| format!("{} {}", d.location(), d.headline())).collect()
-}
-
-/// A syntax error's line reduced to its file and kind (see the module's comment).
-fn comparable(line: &str) -> String {
-    match line.split_once(" invalid YAML: ") {
-        Some((head, _)) => {
-            let (kind, location) = head.split_once(' ').unwrap_or((head, ""));
-            let file = location.split(':').next().unwrap_or(location);
-            format!("{kind} {file} invalid YAML")
-        }
-        None => line.to_string(),
-    }
 }
 
 /// Everything loading `text` as `file` reports, errors first, then warnings.
@@ -58,8 +45,6 @@ fn every_captured_diagnostic_keeps_its_location() {
         let want: Vec<String> =
             case["expect"].as_array().expect("expect").iter().map(|v| v.as_str().unwrap_or("").to_string()).collect();
         checked += want.len();
-        let (got, want): (Vec<String>, Vec<String>) =
-            (got.iter().map(|l| comparable(l)).collect(), want.iter().map(|l| comparable(l)).collect());
         if got != want {
             failures.push(format!("{file}:\n{body}\nwant: {want:#?}\ngot: {got:#?}"));
         }

@@ -189,3 +189,37 @@ fn the_output_of_docker_compose_config_loads_as_it_is() {
         assert!(!String::from_utf8_lossy(&bytes).contains("s3cr3t"), "the secret's value is never written");
     }
 }
+
+#[test]
+fn a_file_that_is_not_yaml_gets_libyamls_message_at_libyamls_place() {
+    // A key indented one column short of its siblings: libyaml (Docker's reader, ported by
+    // gopkg.in/yaml.v2) stops at the key and names the block mapping it was in; both `check`
+    // and `run` show it with the file's line and a caret, and exit 2. The stack file named by a
+    // simulation file is read by the same path and located in its own file.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let stack = "services:\n  web:\n    image: nginx:1\n    deploy:\n      replicas: 2\n     update_config:\n        parallelism: 1\n";
+    let bad = dir.path().join("bad.yml");
+    std::fs::write(&bad, format!("{stack}x-simulation:\n  until: 1m\n")).unwrap();
+    let bad = bad.display().to_string();
+    let message = "error: invalid YAML: did not find expected key at line 6 column 6, while parsing a block mapping at line 3 column 5";
+    let out = deploysim(&["check", &bad]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(
+        text.contains(&format!("{message}\n  --> {bad}:6:6\n   |\n 6 |      update_config:\n   |      ^\n")),
+        "{text}"
+    );
+    let run = deploysim(&["run", &bad, "--out", &dir.path().join("out").display().to_string(), "--quiet"]);
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("{message}\n  --> {bad}:6:6\n")), "{err}");
+
+    let app = dir.path().join("app.yml");
+    std::fs::write(&app, stack).unwrap();
+    let sim = dir.path().join("sim.yml");
+    std::fs::write(&sim, "stack: app.yml\nuntil: 1m\n").unwrap();
+    let out = deploysim(&["check", &sim.display().to_string()]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains(&format!("{message}\n  --> {}:6:6\n", app.display())), "{text}");
+}

@@ -13,6 +13,8 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span};
 
 use crate::limits::{MAX_YAML_ALIAS_NODES, MAX_YAML_DEPTH, MAX_YAML_FLOW_DEPTH};
 
+// libyaml-rs has libyaml's C interface: its calls are `unsafe` (each block says why it is sound).
+#[allow(unsafe_code)]
 mod libyaml;
 
 /// A YAML value, reduced to what a compose file can hold. Mappings keep file order.

@@ -144,17 +144,11 @@ fn is_disabled(h: &Option<Healthcheck>) -> bool {
     }
 }
 
-/// The same choice the simulated agent makes (`world::agent::resolved_health`): the service's
-/// check, else the image's `HEALTHCHECK`; `NONE` or `disable` means none.
+/// The same choice the simulated agent makes ([`crate::swarm::health::effective`]): the
+/// service's check merged over the image's `HEALTHCHECK`; `NONE`, `disable` or no test means none.
 pub(crate) fn health(scenario: &Scenario, service: &Option<Healthcheck>, image: &str) -> Option<Health> {
-    let (source, config) = match service {
-        Some(Healthcheck::Disabled) => return None,
-        Some(Healthcheck::Check(c)) => (HealthSource::Service, c.clone()),
-        None => (HealthSource::Image, scenario.image(image).healthcheck?),
-    };
-    if config.test.first().is_some_and(|t| t == "NONE") {
-        return None;
-    }
+    let source = if service.is_some() { HealthSource::Service } else { HealthSource::Image };
+    let config = crate::swarm::health::effective(service.as_ref(), scenario.image(image).healthcheck.as_ref())?;
     let resolved = ResolvedHealth::resolve(&config, scenario.engine);
     Some(Health { source, config, resolved, probe: crate::check::timing::probe_duration(scenario) })
 }

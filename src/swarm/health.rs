@@ -5,8 +5,40 @@
 //! arithmetically, so a healthy container costs no events.
 
 use crate::model::scenario::EngineVersion;
-use crate::model::spec::HealthConfig;
+use crate::model::spec::{HealthConfig, Healthcheck};
 use crate::time::{SimDuration, SimTime};
+
+/// The health check a task's container runs: the service's, each field it leaves empty (no
+/// test, an unset duration, no retries) taken from the image's `HEALTHCHECK` (moby
+/// `daemon/commit.go` `merge`); the image's alone when the service sets none. `None` when the
+/// service disables it, when the test is `NONE`, or when no test remains at all (moby
+/// `daemon/health.go` `getProbe`: nothing to probe). So `--health-interval 5s` on a service
+/// whose image has a `HEALTHCHECK` runs the image's test every 5 s, and on one whose image has
+/// none runs nothing.
+pub fn effective(service: Option<&Healthcheck>, image: Option<&HealthConfig>) -> Option<HealthConfig> {
+    let config = match (service, image) {
+        (Some(Healthcheck::Disabled), _) => return None,
+        (Some(Healthcheck::Check(own)), Some(image)) => HealthConfig {
+            test: if own.test.is_empty() { image.test.clone() } else { own.test.clone() },
+            interval: set(own.interval).or(image.interval),
+            timeout: set(own.timeout).or(image.timeout),
+            retries: own.retries.filter(|&n| n != 0).or(image.retries),
+            start_period: set(own.start_period).or(image.start_period),
+            start_interval: set(own.start_interval).or(image.start_interval),
+        },
+        (Some(Healthcheck::Check(own)), None) => own.clone(),
+        (None, image) => image?.clone(),
+    };
+    match config.test.first().map(String::as_str) {
+        None | Some("NONE") => None,
+        Some(_) => Some(config),
+    }
+}
+
+/// A duration the user set (moby treats 0 as unset).
+fn set(d: Option<SimDuration>) -> Option<SimDuration> {
+    d.filter(|d| *d != SimDuration::ZERO)
+}
 
 /// Docker's defaults (`daemon/health.go`, `defaultProbeInterval` etc.).
 const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(30);
@@ -239,6 +271,27 @@ mod tests {
         }
     }
     const FAR: SimTime = SimTime(3_600_000_000_000);
+
+    #[test]
+    fn the_services_check_is_merged_over_the_images_field_by_field() {
+        // moby daemon/commit.go `merge`: what the service leaves empty comes from the image.
+        let image = HealthConfig { test: vec!["CMD".into(), "probe".into()], ..cfg(30, 5, 10) };
+        let only_interval = HealthConfig { interval: Some(s(5)), ..HealthConfig::default() };
+        let merged = effective(Some(&Healthcheck::Check(only_interval.clone())), Some(&image)).unwrap();
+        assert_eq!(merged.test, image.test, "no test of its own: the image's runs");
+        assert_eq!(merged.interval, Some(s(5)), "the service's interval wins");
+        assert_eq!((merged.retries, merged.start_period), (Some(5), Some(s(10))), "the rest from the image");
+        // getProbe: no test anywhere, nothing runs; NONE and disable turn the image's off.
+        assert_eq!(effective(Some(&Healthcheck::Check(only_interval)), None), None);
+        let none = HealthConfig { test: vec!["NONE".into()], ..HealthConfig::default() };
+        assert_eq!(effective(Some(&Healthcheck::Check(none)), Some(&image)), None);
+        assert_eq!(effective(Some(&Healthcheck::Disabled), Some(&image)), None);
+        assert_eq!(effective(None, Some(&image)), Some(image.clone()));
+        let own = HealthConfig { test: vec!["CMD-SHELL".into(), "true".into()], retries: Some(0), ..cfg(2, 0, 0) };
+        let merged = effective(Some(&Healthcheck::Check(own)), Some(&image)).unwrap();
+        assert_eq!(merged.test[1], "true", "its own test wins");
+        assert_eq!((merged.retries, merged.start_period), (Some(5), Some(s(10))), "0 is unset in moby");
+    }
 
     #[test]
     fn never_healthy_with_start_period_matches_the_s04_trace() {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
 use crate::model::record::{ProcessChange, SecretMount};
 use crate::model::scenario::KillSignal;
-use crate::model::spec::{Healthcheck, TaskSpec};
+use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
 use crate::time::{SimDuration, SimTime};
@@ -340,15 +340,9 @@ impl Cluster {
 
     /// The health check that applies: the service's, else the image's `HEALTHCHECK`.
     fn resolved_health(&self, id: TaskId, io: &Io<'_>) -> Option<ResolvedHealth> {
-        let spec = &self.run(id).spec;
-        let config = match &spec.healthcheck {
-            Some(Healthcheck::Disabled) => return None,
-            Some(Healthcheck::Check(c)) => Some(c.clone()),
-            None => self.container_behavior(id).healthcheck.clone(),
-        }?;
-        if config.test.first().is_some_and(|t| t == "NONE") {
-            return None;
-        }
+        let image = self.container_behavior(id);
+        let config =
+            crate::swarm::health::effective(self.run(id).spec.healthcheck.as_ref(), image.healthcheck.as_ref())?;
         Some(ResolvedHealth::resolve(&config, io.scenario.engine))
     }
 

@@ -336,10 +336,11 @@ fn assemble(
     let ComposeRead { stack_name, mut stack, vars } = compose;
     let settings = simulation::settings(c, sim, sim_path);
     if !settings.stack_deploy {
-        // `docker service create` without --network: no overlay, only the routing mesh's
-        // ingress for a service that publishes a port.
+        // `docker service create`: no stack, so no stack `default` network; the networks a
+        // service lists are its `--network`s, and a published port joins the routing mesh's
+        // ingress.
         for svc in &mut stack.services {
-            svc.task.networks.retain(|n| n == "ingress");
+            svc.task.networks.retain(|n| n != "default");
         }
     }
     let images = sim

@@ -40,6 +40,10 @@ pub struct ImportArgs {
 /// `cli/compose/convert.LabelNamespace`).
 const STACK_LABEL: &str = "com.docker.stack.namespace";
 
+/// The label `docker stack deploy` adds to record each service's image (docker/cli
+/// `convert.LabelImage`): it writes it again on every deploy, so it is not the file's.
+const STACK_IMAGE_LABEL: &str = "com.docker.stack.image";
+
 /// What every assumed value says.
 const ASSUMED: &str = "# assumed: measure with `deploysim calibrate TRACE`";
 
@@ -327,6 +331,7 @@ pub fn render(items: &[Value], nodes: Option<&[ImportedNode]>, default_stack: &s
     out.push_str("version: \"3.8\"\nservices:\n");
     let mut images: BTreeSet<String> = BTreeSet::new();
     let mut secrets: BTreeSet<String> = BTreeSet::new();
+    let mut networks: BTreeSet<String> = BTreeSet::new();
     let mut names = BTreeSet::new();
     for s in &services {
         let full = string(s, "/Name")?.ok_or_else(|| format!("{}.Spec.Name: missing", s.at))?;
@@ -339,10 +344,32 @@ pub fn render(items: &[Value], nodes: Option<&[ImportedNode]>, default_stack: &s
         images.insert(image.clone());
         let _ = writeln!(out, "  {name}:\n    image: {}", q(&image));
         service_body(&mut out, s, &mut secrets)?;
+        // A stack service is on the stack's network(s) anyway (the loader's `default`); one made
+        // with `docker service create --network` keeps its networks, which matter because a
+        // task on one waits moby's gossip delay before it stops.
+        let attached: Vec<&str> = s
+            .spec
+            .pointer("/TaskTemplate/Networks")
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().filter_map(|n| n.get("Target")?.as_str()).collect())
+            .unwrap_or_default();
+        if !from_stack && !attached.is_empty() {
+            let named: Vec<String> =
+                attached.iter().map(|id| format!("net-{}", id.chars().take(12).collect::<String>())).collect();
+            out.push_str("    # attached with --network; inspect gives only the networks' ids\n");
+            let _ = writeln!(out, "    networks: [{}]", list(&named));
+            networks.extend(named);
+        }
     }
     if !secrets.is_empty() {
         out.push_str("secrets:\n");
         for name in &secrets {
+            let _ = writeln!(out, "  {}:\n    external: true", q(name));
+        }
+    }
+    if !networks.is_empty() {
+        out.push_str("networks:\n");
+        for name in &networks {
             let _ = writeln!(out, "  {}:\n    external: true", q(name));
         }
     }
@@ -476,7 +503,8 @@ fn service_body(out: &mut String, s: &Service<'_>, secrets: &mut BTreeSet<String
         }
         None => return Err(format!("{}.Spec.Mode: missing (expected Replicated or Global)", s.at)),
     }
-    let service_labels: Vec<&(String, String)> = labels.iter().filter(|(k, _)| k != STACK_LABEL).collect();
+    let service_labels: Vec<&(String, String)> =
+        labels.iter().filter(|(k, _)| k != STACK_LABEL && k != STACK_IMAGE_LABEL).collect();
     if !service_labels.is_empty() {
         out.push_str("      labels:\n");
         for (k, v) in service_labels {

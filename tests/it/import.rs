@@ -126,6 +126,68 @@ fn importing_s01_and_running_its_action_reproduces_the_real_traces() {
 }
 
 #[test]
+fn a_stack_service_keeps_its_stack_and_reproduces_the_stack_deploy_trace() {
+    // Checks the stack path on a real capture (s28: `docker stack deploy -c FILE app`): the
+    // stack name comes from the com.docker.stack.namespace label (no --stack), the labels stack
+    // deploy writes itself are not the file's, the service is deployed with stack deploy (so on
+    // the stack's network, whose 2 s gossip delay before every stop s28 shows), and the recorded
+    // action on it reproduces both real runs like the hand-written scenario.
+    let name = "s28-stack-deploy-update";
+    let imported = deploysim::commands::import::import(&data(&format!("{name}.inspect.json")), None, None)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(!imported.contains("com.docker.stack"), "stack deploy's own labels were imported:\n{imported}");
+    let cut = imported.find("  images:\n").expect("an images section");
+    let hand = std::fs::read_to_string(root().join("scenarios/fidelity").join(format!("{name}.yml"))).unwrap();
+    let images: String = hand
+        .lines()
+        .skip_while(|l| *l != "  images:")
+        .take_while(|l| *l != "  timeline:")
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let text = format!(
+        "{}{images}  timeline:\n    - at: 30s\n      run: docker service update --detach --image websim:v2-trap app_web\n",
+        &imported[..cut]
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = load_text(dir.path(), "s28.yml", &text);
+    assert_eq!(scenario.stack, "app");
+    let expected = hand_written(name);
+    assert_eq!(scenario.services[0].name, "app_web");
+    assert_eq!(scenario.services[0].task, expected.services[0].task, "task spec, networks included");
+    assert_eq!(scenario.services[0].labels, expected.services[0].labels);
+    let traces: Vec<_> = (1..=2)
+        .map(|r| {
+            let prefix = root().join(format!("tests/data/fidelity/traces/{name}.r{r}"));
+            trace::load(&TracePath::new(&prefix)).expect("trace")
+        })
+        .collect();
+    let records: Vec<_> =
+        (1..=20).map(|seed| simulate(scenario.clone(), Some(seed), &SimulateOptions::default())).collect();
+    let comparison =
+        align::compare_records(&records, "app_web", None, &traces, Tolerance::default(), false).expect("compare");
+    assert!(comparison.passed, "{}", deploysim::fidelity::render::table(&comparison));
+}
+
+#[test]
+fn networks_of_a_created_service_are_kept_as_external_networks() {
+    // Checks a service made with `docker service create --network` (no stack label): its
+    // networks (inspect gives their ids) become external networks it lists, so its tasks wait
+    // the gossip delay like the real ones; without networks it has none.
+    let raw = std::fs::read_to_string(data("s01-rolling-basic.inspect.json")).unwrap();
+    let mut services: serde_json::Value = serde_json::from_str(&raw).unwrap();
+    services[0]["Spec"]["TaskTemplate"]["Networks"] = serde_json::json!([{"Target": "8oqmvvlqd5bx33o7kkbhdcmfx"}]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("net.inspect.json");
+    std::fs::write(&file, serde_json::to_string(&services).unwrap()).unwrap();
+    let text = deploysim::commands::import::import(&file, None, None).expect("import");
+    assert!(text.contains("networks: [\"net-8oqmvvlqd5bx\"]"), "{text}");
+    let with = load_text(dir.path(), "net.yml", &text);
+    assert_eq!(with.services[0].task.networks, ["net-8oqmvvlqd5bx"]);
+    let without = load_text(dir.path(), "plain.yml", &import("s01-rolling-basic"));
+    assert!(without.services[0].task.networks.is_empty());
+}
+
+#[test]
 fn bad_input_exits_2_with_a_location_and_never_writes() {
     // Checks a truncated file (serde_json's line:column), a single object instead of the array,
     // and a job-mode service (not modelled) are refused with exit 2 and a message saying where.

@@ -284,11 +284,15 @@ impl World {
             Action::DaemonKill { node } => match self.cluster.node_named(node) {
                 Some(n) => {
                     let was_up = self.cluster.kill_daemon(n);
-                    if Some(n) == self.manager_node && !self.manager.halted() {
-                        // The control plane dies with its dockerd; every agent loses its
-                        // session and retries.
+                    if Some(n) == self.manager_node {
+                        // The control plane dies with its dockerd (a leadership still to come
+                        // from an earlier start is void); every agent loses its session and
+                        // retries.
+                        let already = self.manager.halted();
                         self.manager.halt();
-                        self.cluster.manager_gone(n, &mut io);
+                        if !already {
+                            self.cluster.manager_gone(n, &mut io);
+                        }
                     }
                     if was_up {
                         self.manager.node_silent(n, self.cluster.view(), &mut io);

@@ -342,3 +342,18 @@ fn a_restarted_manager_marks_every_node_unknown_until_it_registers_or_its_grace_
         );
     }
 }
+
+#[test]
+fn a_manager_killed_again_before_it_leads_leads_only_after_its_last_start() {
+    // Checks that a leadership due from a start the manager did not survive is void: killed at
+    // 40.3 s (its raft needs at least 0.5 s after the 40 s start), it leads only after the 50 s
+    // start, and only then are the nodes marked UNKNOWN.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\nx-simulation:\n  stack: t\n  until: 90s\n  cluster: {nodes: 3}\n  timeline:\n    - {at: 30s, daemon_kill: node-1}\n    - {at: 40s, daemon_start: node-1}\n    - {at: 40300ms, daemon_kill: node-1}\n    - {at: 50s, daemon_start: node-1}\n";
+    for seed in 1..=3 {
+        let run = run(yaml, seed);
+        let unknown: Vec<SimTime> =
+            run.node_events.iter().filter(|e| e.state.as_str() == "unknown").map(|e| e.t).collect();
+        assert_eq!(unknown.len(), 3, "seed {seed}: one UNKNOWN per node, once: {unknown:?}");
+        assert!(unknown.iter().all(|t| *t >= SimTime(50_500_000_000)), "seed {seed}: {unknown:?}");
+    }
+}

@@ -199,3 +199,23 @@ impl Cluster {
         m.reachable
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_session_backoff_grows_as_swarmkits_agent_and_stops_at_eight_seconds() {
+        // swarmkit `agent/agent.go`: after each failed session
+        // `backoff = min(initialSessionFailureBackoff + 2*backoff, maxSessionFailureBackoff)`,
+        // from 0: 100 ms, 300 ms, 700 ms, 1.5 s, 3.1 s, 6.3 s, then 8 s for good (the recorded
+        // worker logs of m11/m12 show the same sequence).
+        let mut backoff = 0;
+        let mut seen = Vec::new();
+        for _ in 0..8 {
+            backoff = next_session_backoff(backoff);
+            seen.push(backoff);
+        }
+        assert_eq!(seen, vec![100, 300, 700, 1_500, 3_100, 6_300, 8_000, 8_000]);
+    }
+}

@@ -105,6 +105,12 @@ pub(crate) struct World {
     with_requests: bool,
     /// Task state changes this run may record ([`crate::limits::history_budget`]).
     history_budget: usize,
+    /// The manager's node (its daemon's crash and restart stop and restart the control plane;
+    /// the scenario checks allow it only with a single manager).
+    manager_node: Option<crate::model::task::NodeId>,
+    /// Control-loop work that fell due while the manager was down, done when a new leader
+    /// starts (see `manager/leader.rs`).
+    held_back: Vec<Event>,
 }
 
 impl World {
@@ -119,6 +125,12 @@ impl World {
             check_invariants: false,
             with_requests: true,
             history_budget: crate::limits::history_budget(&scenario),
+            manager_node: scenario
+                .nodes
+                .iter()
+                .position(|n| n.role == crate::model::cluster::NodeRole::Manager)
+                .map(|i| crate::model::task::NodeId(i as u32)),
+            held_back: Vec::new(),
             scenario,
         }
     }
@@ -204,7 +216,11 @@ impl World {
     fn apply_action(&mut self, index: usize, logged: usize, q: &mut EventQueue<Event>) {
         let timed = &self.scenario.timeline[index];
         let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
+        // With the manager's dockerd down, the CLI cannot reach it (`docker kill` goes to the
+        // container's own node).
+        let needs_api = timed.action.is_command() && !matches!(timed.action, Action::ContainerKill { .. });
         let result = match &timed.action {
+            _ if needs_api && !self.manager.api_up() => Err(manager::API_DOWN.to_string()),
             Action::Rollout { service, update, strategy } => match self.manager.live_service(service) {
                 Some(sid) => {
                     let rollout = (sid, &**update, &**strategy, timed.text.as_str());
@@ -267,7 +283,18 @@ impl World {
             }
             Action::DaemonKill { node } => match self.cluster.node_named(node) {
                 Some(n) => {
-                    if self.cluster.kill_daemon(n) {
+                    let was_up = self.cluster.kill_daemon(n);
+                    if Some(n) == self.manager_node {
+                        // The control plane dies with its dockerd (a leadership still to come
+                        // from an earlier start is void); every agent loses its session and
+                        // retries.
+                        let already = self.manager.halted();
+                        self.manager.halt();
+                        if !already {
+                            self.cluster.manager_gone(n, &mut io);
+                        }
+                    }
+                    if was_up {
                         self.manager.node_silent(n, self.cluster.view(), &mut io);
                     }
                     Ok(())
@@ -275,8 +302,16 @@ impl World {
                 None => Err(format!("node {node} not found")),
             },
             Action::DaemonStart { node } => match self.cluster.node_named(node) {
+                Some(n) if Some(n) == self.manager_node => {
+                    // Its agent registers once the restarted control plane is leader.
+                    if self.cluster.start_daemon(n, false, &mut io) && self.manager.halted() {
+                        let (term, after) = self.manager.restarting(&mut io);
+                        io.q.after(after, Event::LeaderElected { term });
+                    }
+                    Ok(())
+                }
                 Some(n) => {
-                    self.cluster.start_daemon(n, &mut io);
+                    self.cluster.start_daemon(n, true, &mut io);
                     Ok(())
                 }
                 None => Err(format!("node {node} not found")),
@@ -286,6 +321,23 @@ impl World {
         self.manager.log_action_result(logged, result.err());
         self.manager.refresh_routes(io.now(), &self.scenario.traffic, &self.rollouts.routes());
     }
+}
+
+/// The control plane's own work, which only a leader does: held back while the manager is down.
+/// (The dispatcher's deadlines and commits need no holding: the dispatcher was reset, so they
+/// find nothing to do; the nodes' own steps go on without the manager.)
+fn is_control_loop(event: &Event) -> bool {
+    matches!(
+        event,
+        Event::Agent { step: AgentStep::Allocate, .. }
+            | Event::Observe { .. }
+            | Event::UpdaterObserves { .. }
+            | Event::ScheduleTick
+            | Event::Reconcile { .. }
+            | Event::Gate { .. }
+            | Event::GateTimeouts
+            | Event::Updater { .. }
+    )
 }
 
 /// How often a removed node hears the shutdowns of its tasks before its session ends: 4 of the 5
@@ -319,7 +371,9 @@ impl Model for World {
 
     fn handle(&mut self, event: Event, q: &mut EventQueue<Event>) {
         self.manager.clock(q.now());
-        if let Event::Action { index } = event {
+        if self.manager.halted() && is_control_loop(&event) {
+            self.held_back.push(event);
+        } else if let Event::Action { index } = event {
             self.issue_action(index as usize, q);
         } else if let Event::ActionEffect { index, logged } = event {
             self.apply_action(index as usize, logged as usize, q);
@@ -336,10 +390,32 @@ impl Model for World {
                 Event::Agent { task, step } => cluster.agent_step(task, step, manager, &mut io),
                 Event::DesiredArrives { task } => cluster.desired_arrives(manager.assignment(task), manager, &mut io),
                 Event::DaemonJobsDue { node } => cluster.daemon_jobs_due(node, manager, &mut io),
+                // No leader to register with: the agent keeps trying on its backoff.
+                Event::NodeReconnects { node } if manager.halted() => cluster.reconnect_later(node, &mut io),
                 Event::NodeReconnects { node } => {
                     if cluster.reconnect(node) {
                         manager.node_reconnected(node, cluster.view(), &mut io);
                         cluster.report_unreported(node, manager, &mut io);
+                        if Some(node) == self.manager_node {
+                            manager.open_api();
+                        }
+                    }
+                }
+                Event::SessionAttempt { node, backoff_ms } => {
+                    if cluster.session_attempt(node, backoff_ms, !manager.halted(), &mut io) {
+                        manager.node_reconnected(node, cluster.view(), &mut io);
+                        cluster.report_unreported(node, manager, &mut io);
+                    }
+                }
+                Event::LeaderElected { term } => {
+                    if let Some(own_agent) = manager.become_leader(term, cluster.view(), &mut io) {
+                        if let Some(node) = self.manager_node {
+                            cluster.expect_registration(node, own_agent, &mut io);
+                        }
+                        // The work held back while there was no leader, in the order it fell due.
+                        for held in self.held_back.drain(..) {
+                            io.q.at(io.now(), held);
+                        }
                     }
                 }
                 Event::SessionClosed { node } => cluster.close_session(node),
@@ -365,7 +441,7 @@ impl Model for World {
             }
         }
         let mut io = Io { q, rng: &mut self.streams, scenario: &self.scenario };
-        if self.rollouts.any() {
+        if self.rollouts.any() && !self.manager.halted() {
             self.rollouts.drive(&mut self.manager, self.cluster.view(), &self.error_rates, &mut io);
         }
         let now = io.now();

@@ -293,17 +293,18 @@ fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<Contain
     Ok(out)
 }
 
-/// `cut`/`kill` make a node unreachable until its `restore`/`start` (or for ever).
+/// `cut`/`kill` make a node unreachable until its `restore`/`start` (or for ever); the
+/// manager's own daemon kill and start (`kill_manager`/`start_manager`, m12) too.
 fn cuts_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<(String, f64, f64)>, String> {
     let mut open: BTreeMap<String, f64> = BTreeMap::new();
     let mut cuts = Vec::new();
     for row in rows {
         let t = parse_secs(&row[0], file)?;
         match row[1].as_str() {
-            "cut" | "kill" => {
+            "cut" | "kill" | "kill_manager" => {
                 open.entry(row[2].clone()).or_insert(t);
             }
-            "restore" | "start" => {
+            "restore" | "start" | "start_manager" => {
                 if let Some(from) = open.remove(&row[2]) {
                     cuts.push((row[2].clone(), from, t));
                 }

@@ -88,14 +88,16 @@ pub struct TaskEvent {
     pub message: Name,
 }
 
-/// A node's `Status.State` as the manager records it (`docker node ls` STATUS). swarmkit's
-/// third state, UNKNOWN, follows a manager's leadership change, which is not simulated.
+/// A node's `Status.State` as the manager records it (`docker node ls` STATUS).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NodeState {
     /// `ready`: its agent's session is registered.
     Ready,
     /// `down`: its heartbeat deadline passed (or it was declared down).
     Down,
+    /// `unknown`: a new leader took over and the node has not registered with it yet
+    /// (swarmkit `manager/dispatcher/dispatcher.go`, `markNodesUnknown`).
+    Unknown,
 }
 
 impl NodeState {
@@ -104,6 +106,7 @@ impl NodeState {
         match self {
             NodeState::Ready => "ready",
             NodeState::Down => "down",
+            NodeState::Unknown => "unknown",
         }
     }
 }

@@ -55,7 +55,7 @@ fn manager_status(info: &NodeInfo, state: NodeState) -> String {
         (NodeRole::Worker, _, _) => String::new(),
         (NodeRole::Manager, true, _) => "Leader".to_string(),
         (NodeRole::Manager, false, NodeState::Ready) => "Reachable".to_string(),
-        (NodeRole::Manager, false, NodeState::Down) => "Unreachable".to_string(),
+        (NodeRole::Manager, false, NodeState::Down | NodeState::Unknown) => "Unreachable".to_string(),
     }
 }
 

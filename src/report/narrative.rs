@@ -62,6 +62,7 @@ fn nodes_paragraph(run: &RunRecord) -> Option<String> {
                         format!("down at {t} (\"{}\"{})", run.name(e.message), fault_before(run, name, e.t))
                     }
                     NodeState::Ready => format!("ready at {t}"),
+                    NodeState::Unknown => format!("unknown at {t} (\"{}\")", run.name(e.message)),
                 });
             }
             if e.availability != before.availability {

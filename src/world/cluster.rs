@@ -75,6 +75,10 @@ struct Machine {
     reconnecting: bool,
     /// Removed from the swarm (`docker node rm`): its agent is refused for good.
     removed: bool,
+    /// Its session ended because the manager went away (its own link and daemon are fine): the
+    /// agent retries on its backoff (`SessionAttempt`), and the routing mesh still reaches its
+    /// containers.
+    retrying: bool,
     /// Its agent's task operations, handled one at a time.
     agent: AgentQueue,
     /// Its container daemon (starts and stops share it).
@@ -113,6 +117,13 @@ impl ClusterView<'_> {
         self.machines[node.0 as usize].reachable
     }
 
+    /// The routing mesh reaches the node's containers: its agent is in touch with the manager,
+    /// or lost touch only because the manager went away (the data plane does not need it).
+    pub(super) fn serves(&self, node: NodeId) -> bool {
+        let m = &self.machines[node.0 as usize];
+        m.reachable || (m.retrying && m.link_up && m.daemon_up)
+    }
+
     /// The task's container (not started when no node has it).
     pub(super) fn container(&self, task: TaskId) -> Container {
         match self.runs.get(task.0 as usize) {
@@ -134,6 +145,7 @@ impl Cluster {
                 daemon_up: true,
                 reconnecting: false,
                 removed: false,
+                retrying: false,
                 agent: AgentQueue::default(),
                 daemon: Daemon::default(),
                 images: ImageStore::new(&spec.cached_images),

@@ -142,6 +142,18 @@ pub(crate) enum Event {
         /// The node.
         node: NodeId,
     },
+    /// A node's agent, retrying its session since the manager went away, tries again.
+    SessionAttempt {
+        /// The node.
+        node: NodeId,
+        /// The agent's backoff for this attempt, in ms (the next one grows from it).
+        backoff_ms: u32,
+    },
+    /// The restarted manager's raft elected it leader: its control plane starts.
+    LeaderElected {
+        /// Which restart (a manager killed again since makes it stale).
+        term: u32,
+    },
     /// A node has been down for 24 h: its tasks become ORPHANED.
     NodeOrphanDeadline {
         /// The node.

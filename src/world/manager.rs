@@ -9,6 +9,7 @@
 
 mod controlapi;
 mod dispatcher;
+mod leader;
 mod orchestrator;
 mod record;
 mod restart;
@@ -35,6 +36,7 @@ use store::Store;
 use update::UpdateSupervisor;
 
 pub(crate) use controlapi::updated_spec;
+pub(crate) use leader::API_DOWN;
 pub(crate) use record::Counts;
 
 /// The manager's components.
@@ -46,6 +48,8 @@ pub(crate) struct Manager {
     updates: UpdateSupervisor,
     secrets: SecretStore,
     recorder: Recorder,
+    /// Whether the control plane runs (the manager's own crash and restart).
+    leadership: leader::Leadership,
     /// Services a timeline `docker stack deploy` created, and their stack (the
     /// `com.docker.stack.namespace` label docker/cli puts on them, which `--prune` lists by).
     stack_created: std::collections::BTreeMap<String, String>,
@@ -62,6 +66,7 @@ impl Manager {
             updates: UpdateSupervisor::default(),
             secrets: SecretStore::new(&scenario.secrets),
             recorder: Recorder::default(),
+            leadership: leader::Leadership::default(),
             stack_created: std::collections::BTreeMap::new(),
         };
         manager.record_nodes();

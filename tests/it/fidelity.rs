@@ -114,6 +114,15 @@ const CASES: &[Case] = &[
     },
     matched("m10-global-pause-drain", 2),
     matched("m11-node-rm-force", 5),
+    matched("m12-manager-restart", 3),
+    Case {
+        name: "m12b-manager-restart-worker-cut",
+        runs: 3,
+        // The trace's t = 0 is the manager's kill; the worker's link is cut 5 s before.
+        action_at_s: Some(30),
+        matched: 3,
+        open: "",
+    },
 ];
 
 fn crate_root() -> &'static Path {
@@ -487,6 +496,21 @@ fn m11_node_rm_force() {
     // A live worker removed: its tasks orphaned at once, replaced after the restart delay; its
     // containers stopped or left running, as the session's end races the shutdowns (4 of 5).
     check("m11-node-rm-force");
+}
+
+#[test]
+fn m12_manager_restart() {
+    // The manager's own dockerd killed and started: every node UNKNOWN under the new leader,
+    // READY as each agent's backoff fires; the manager's old tasks complete (its dockerd stops
+    // them while loading) and are replaced after the restart delay, on the manager again.
+    check("m12-manager-restart");
+}
+
+#[test]
+fn m12b_manager_restart_worker_cut() {
+    // As m12 with a worker cut off: UNKNOWN, then DOWN after twice the usual grace (27–33 s
+    // after the new leader), its tasks replaced then.
+    check("m12b-manager-restart-worker-cut");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

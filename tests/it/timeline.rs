@@ -343,3 +343,78 @@ fn a_manual_rollback_of_a_wider_update_keeps_the_invariants() {
         assert_eq!(run.services[0].update.state, Some(UpdateState::RollbackCompleted), "seed {seed}");
     }
 }
+
+#[test]
+fn a_restarted_manager_marks_every_node_unknown_until_it_registers_or_its_grace_ends() {
+    // Checks the manager's own crash and restart against swarmkit: the new leader's dispatcher
+    // marks every node UNKNOWN with its message (`dispatcher.go`, `markNodesUnknown`); its own
+    // agent registers about a second later and the API answers again; a reachable worker
+    // registers within its agent's capped backoff (`agent.go`: at most 8 s); a worker cut off
+    // goes DOWN after a heartbeat period × twice the grace multiplier (`nodes.go`, `AddUnknown`:
+    // 27–33 s), never on the deadline set before the crash; the manager's old containers,
+    // stopped by its dockerd while it loads, end COMPLETE and are replaced only once its agent
+    // reported them; the workers' tasks are untouched; a command during the outage is refused.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 6\n      restart_policy: {condition: any, delay: 5s}\nx-simulation:\n  stack: t\n  until: 120s\n  cluster: {nodes: 3}\n  timeline:\n    - {at: 25s, node_down: node-3}\n    - {at: 30s, daemon_kill: node-1}\n    - {at: 35s, run: docker service scale t_web=7}\n    - {at: 40s, daemon_start: node-1}\n";
+    let unknown = "Node moved to \"unknown\" state due to leadership change in cluster";
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        let rows = |node: &str| -> Vec<(SimTime, &str, &str)> {
+            run.node_events
+                .iter()
+                .filter(|e| run.name(e.node) == node)
+                .map(|e| (e.t, e.state.as_str(), run.name(e.message)))
+                .collect()
+        };
+        let leader = rows("node-1").iter().find(|r| r.1 == "unknown").map(|r| r.0).expect("node-1 goes unknown");
+        assert!(leader >= SimTime(40_500_000_000) && leader <= SimTime(41_420_000_000), "seed {seed}: {leader:?}");
+        for node in ["node-1", "node-2", "node-3"] {
+            assert!(rows(node).contains(&(leader, "unknown", unknown)), "seed {seed}: {node} {:?}", rows(node));
+        }
+        let ready_after =
+            |node: &str| rows(node).iter().find(|r| r.0 > leader && r.1 == "ready").map(|r| r.0.0 - leader.0);
+        let own = ready_after("node-1").expect("the manager's agent registers");
+        assert!((1_005_000_000..=1_030_000_000).contains(&own), "seed {seed}: own agent after {own} ns");
+        let worker = ready_after("node-2").expect("the reachable worker registers");
+        assert!(worker < 8_000_000_000, "seed {seed}: node-2 ready {worker} ns after the leader");
+        let down: Vec<_> = rows("node-3").into_iter().filter(|r| r.1 == "down").collect();
+        assert_eq!(down.len(), 1, "seed {seed}: {down:?}");
+        let grace = down[0].0.0 - leader.0;
+        assert!((27_000_000_000..=33_000_000_000).contains(&grace), "seed {seed}: DOWN {grace} ns after the leader");
+        assert_eq!(down[0].2, "heartbeat failure for node in \"unknown\" state");
+        assert_eq!(
+            run.actions[2].2.as_deref(),
+            Some("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
+        );
+        let registered = leader.plus(deploysim::time::SimDuration(own));
+        // Each task's first COMPLETE row (a later row is its desired state's change).
+        let mut completed: Vec<(&str, SimTime)> = Vec::new();
+        for e in run.events().filter(|e| e.node == "node-1" && e.state == TaskState::Complete) {
+            if !completed.iter().any(|c| c.0 == e.task_id) {
+                completed.push((e.task_id, e.t));
+            }
+        }
+        assert_eq!(completed.len(), 2, "seed {seed}: the manager's two old tasks complete");
+        assert!(completed.iter().all(|c| c.1 > secs(40) && c.1 < registered), "seed {seed}: {completed:?}");
+        let first_new = run.events().filter(|e| e.t > secs(30) && e.state == TaskState::New).map(|e| e.t).min();
+        assert!(first_new.is_some_and(|t| t > registered), "seed {seed}: replaced at {first_new:?}");
+        assert!(
+            run.events().all(|e| e.node != "node-2" || e.t < secs(30) || e.t >= down[0].0),
+            "seed {seed}: the reachable worker's tasks are untouched until node-3's go DOWN"
+        );
+    }
+}
+
+#[test]
+fn a_manager_killed_again_before_it_leads_leads_only_after_its_last_start() {
+    // Checks that a leadership due from a start the manager did not survive is void: killed at
+    // 40.3 s (its raft needs at least 0.5 s after the 40 s start), it leads only after the 50 s
+    // start, and only then are the nodes marked UNKNOWN.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 3\nx-simulation:\n  stack: t\n  until: 90s\n  cluster: {nodes: 3}\n  timeline:\n    - {at: 30s, daemon_kill: node-1}\n    - {at: 40s, daemon_start: node-1}\n    - {at: 40300ms, daemon_kill: node-1}\n    - {at: 50s, daemon_start: node-1}\n";
+    for seed in 1..=3 {
+        let run = run(yaml, seed);
+        let unknown: Vec<SimTime> =
+            run.node_events.iter().filter(|e| e.state.as_str() == "unknown").map(|e| e.t).collect();
+        assert_eq!(unknown.len(), 3, "seed {seed}: one UNKNOWN per node, once: {unknown:?}");
+        assert!(unknown.iter().all(|t| *t >= SimTime(50_500_000_000)), "seed {seed}: {unknown:?}");
+    }
+}

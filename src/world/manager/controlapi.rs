@@ -238,7 +238,8 @@ impl Manager {
                     .into(),
             ));
         }
-        if !force && !n.down {
+        // Only a READY node needs --force (controlapi `RemoveNode`): a DOWN or UNKNOWN one goes.
+        if !force && !n.down && !n.unknown {
             return Err(refused("is not down and can't be removed".into()));
         }
         Ok(node)

@@ -15,8 +15,18 @@
 //!   heartbeats (period 5 s ± 0.5 s) is marked DOWN when three periods pass in silence; its
 //!   tasks are then restarted elsewhere, and become ORPHANED after 24 h
 //!   (`defaultNodeDownPeriod`). A node whose session registers again is READY.
+//! - **A new leader** (`Run` → `markNodesUnknown`): the dispatcher starts with an empty batch
+//!   and no sessions. Every node not DOWN becomes UNKNOWN ("Node moved to "unknown" state due
+//!   to leadership change in cluster") with a deadline of a heartbeat period (5 s ± 0.5 s) times
+//!   twice the grace multiplier (`nodeStore.AddUnknown`, `gracePeriodMultiplierUnknown`: 27–33
+//!   s; m12b: DOWN 27.4–33.0 s after the leader, "heartbeat failure for node in "unknown"
+//!   state"); a node that registers before is READY. A node already DOWN stays DOWN, its tasks
+//!   orphaned a `defaultNodeDownPeriod` later (`downNodes.Add`).
+//! - **Statuses the dispatcher never got** (a node that could not report, or a batch lost with
+//!   the old leader) reach it when the node registers again: the agent re-reports every task's
+//!   status on each new session (swarmkit `agent/agent.go`: `worker.Report` once registered).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::task::{TaskId, TaskState};
 use crate::time::{SimDuration, SimTime};
@@ -35,6 +45,9 @@ const HEARTBEAT_PERIOD_MS: u64 = 5_000;
 const HEARTBEAT_JITTER_MS: u64 = 500;
 /// `defaultGracePeriodMultiplier`.
 const GRACE_MULTIPLIER: u64 = 3;
+/// `gracePeriodMultiplierUnknown`: twice the normal multiplier, for a node a new leader marked
+/// UNKNOWN (`nodes.go`, `newNodeStore`).
+const GRACE_MULTIPLIER_UNKNOWN: u64 = 2 * GRACE_MULTIPLIER;
 /// How often the updater commits before the orchestrator on the last event of a batch (both
 /// goroutines watch the store; the orchestrator acts on the transaction's commit at once, the
 /// updater runs a transaction of its own first). Of eight recorded batches whose last (or only)
@@ -52,6 +65,9 @@ pub(super) struct Dispatcher {
     /// Per node, which session (outage) it is in: a deadline or a reconnection of an earlier
     /// one is stale.
     epochs: Vec<u32>,
+    /// Tasks whose latest state (≥ RUNNING) was set while their node could not report it, or
+    /// whose report was lost with a leader: re-reported when the node registers.
+    unsent: BTreeSet<TaskId>,
 }
 
 impl Dispatcher {
@@ -65,7 +81,42 @@ impl Dispatcher {
             }
             Races::Fixed => SimDuration::ZERO,
         };
-        Dispatcher { batcher: StatusBatcher::new(batch, phase), epochs: vec![0; scenario.nodes.len()] }
+        Dispatcher {
+            batcher: StatusBatcher::new(batch, phase),
+            epochs: vec![0; scenario.nodes.len()],
+            unsent: BTreeSet::new(),
+        }
+    }
+
+    /// A state the node could not report: it goes up when the node registers again.
+    pub(super) fn note_unsent(&mut self, task: TaskId) {
+        self.unsent.insert(task);
+    }
+
+    /// The dispatcher stops with its leader: its pending batch is lost (the agents' reports in
+    /// it were acknowledged; they re-report on their next session) and so is every heartbeat
+    /// deadline.
+    pub(super) fn stop(&mut self) {
+        for (task, _) in self.batcher.drain() {
+            self.unsent.insert(task);
+        }
+        for epoch in &mut self.epochs {
+            *epoch += 1;
+        }
+    }
+
+    /// A heartbeat deadline for `node` (a fresh epoch): `multiplier` periods of 5 s ± 0.5 s
+    /// from now (`periodChooser.Choose` × the grace multiplier).
+    fn arm_deadline(&mut self, node: NodeId, multiplier: u64, io: &mut Io<'_>) {
+        let epoch = &mut self.epochs[node.0 as usize];
+        *epoch += 1;
+        let epoch = *epoch;
+        let period = SimDuration::from_millis(
+            io.rng
+                .heartbeat
+                .between(HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS, HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS),
+        );
+        io.q.after(period.times(multiplier), Event::NodeDownDetected { node, epoch });
     }
 
     /// A task status reaches the dispatcher at `arrival`; the batch it joins commits later.
@@ -130,10 +181,17 @@ impl Manager {
     /// The node went silent. The manager notices only when the heartbeat deadline passes:
     /// rather than step every heartbeat, draw when the last one was sent and the deadline it
     /// set. Its containers are cut off from the routing mesh at once.
+    /// With no leader there is no deadline: the next leader marks the node UNKNOWN.
     pub(crate) fn node_silent(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let epoch = &mut self.dispatcher.epochs[node.0 as usize];
         *epoch += 1;
         let epoch = *epoch;
+        if self.halted() {
+            for id in self.store.tasks_on(node) {
+                self.recorder.touch(id, &self.store, cluster);
+            }
+            return;
+        }
         let rng = &mut io.rng.heartbeat;
         let since_last = SimDuration::from_millis(rng.between(0, HEARTBEAT_PERIOD_MS - 1));
         let period = SimDuration::from_millis(
@@ -201,8 +259,53 @@ impl Manager {
                 io.q.at(io.now(), Event::DesiredArrives { task: id });
             }
         }
+        self.resend_unsent(node, io);
         self.reconcile_all(io);
         self.arm_schedule_tick(io);
+    }
+}
+
+impl Manager {
+    /// The agent re-reports its tasks on its new session (`worker.Report`): the states the
+    /// dispatcher never got join its batch. Only those of tasks still meant to run can make
+    /// the manager act; the others changed nothing it tracks (their resources were freed when
+    /// they ended), so they are not sent again.
+    fn resend_unsent(&mut self, node: NodeId, io: &mut Io<'_>) {
+        let mine: Vec<TaskId> =
+            self.dispatcher.unsent.iter().copied().filter(|&id| self.store.task(id).node == Some(node)).collect();
+        for id in mine {
+            self.dispatcher.unsent.remove(&id);
+            let t = self.store.task(id);
+            if t.desired <= TaskState::Running && t.state >= TaskState::Running {
+                let (state, arrival) = (t.state, io.now().plus(io.latency(|l| &l.status_report)));
+                self.dispatcher.enqueue(arrival, id, state, io);
+            }
+        }
+    }
+
+    /// `markNodesUnknown`, as a new leader's dispatcher starts: every node not DOWN is UNKNOWN
+    /// until it registers, DOWN after the unknown grace; a DOWN node stays DOWN and its tasks
+    /// are orphaned a day later.
+    pub(super) fn mark_nodes_unknown(&mut self, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        for i in 0..self.store.nodes().len() {
+            let node = NodeId(i as u32);
+            let n = self.store.node(node);
+            if n.removed {
+                continue;
+            }
+            if n.down {
+                let epoch = &mut self.dispatcher.epochs[i];
+                *epoch += 1;
+                io.q.after(ORPHAN_AFTER, Event::NodeOrphanDeadline { node, epoch: *epoch });
+                continue;
+            }
+            self.store.set_unknown(node);
+            self.record_node(node);
+            self.dispatcher.arm_deadline(node, GRACE_MULTIPLIER_UNKNOWN, io);
+            for id in self.store.tasks_on(node) {
+                self.recorder.touch(id, &self.store, cluster);
+            }
+        }
     }
 }
 
@@ -262,6 +365,11 @@ impl StatusBatcher {
             }
         }
         first.then_some(at)
+    }
+
+    /// Every pending update, batches in commit order (the dispatcher stopped).
+    fn drain(&mut self) -> Vec<(TaskId, TaskState)> {
+        std::mem::take(&mut self.pending).into_values().flat_map(|b| b.updates).collect()
     }
 
     /// `processUpdates` at `now`: the batch that commits now, in arrival order.

@@ -33,6 +33,11 @@ use super::store::{NodeRecord, Store};
 /// swarmkit's `Status.Message` of a node whose heartbeat deadline passed
 /// (`manager/dispatcher/dispatcher.go`, `markNodeNotReady`); a READY status has none.
 const HEARTBEAT_FAILURE: &str = "heartbeat failure";
+/// The message of a node whose deadline passed while it was UNKNOWN (`markNodesUnknown`'s
+/// expiry function).
+const HEARTBEAT_FAILURE_UNKNOWN: &str = "heartbeat failure for node in \"unknown\" state";
+/// The message of every node a new leader marks UNKNOWN (`markNodesUnknown`).
+const UNKNOWN_AFTER_LEADER_CHANGE: &str = "Node moved to \"unknown\" state due to leadership change in cluster";
 /// The last row of a node removed by `docker node rm` (swarmkit deletes the object: Docker has
 /// no message for it).
 const NODE_REMOVED: &str = "removed from the swarm (docker node rm)";
@@ -417,8 +422,9 @@ impl Recorder {
         let service = store.service(task.service);
         // A container serves while its node's agent is in touch with the manager: a node cut
         // off, or whose daemon was killed (its containers still run, unwatched), gets no traffic
-        // — the fidelity judge's definition too.
-        let reachable = task.node.is_none_or(|n| cluster.reachable(n));
+        // — the fidelity judge's definition too. A node whose session ended only because the
+        // manager went away still serves (the mesh does not need the manager).
+        let reachable = task.node.is_none_or(|n| cluster.serves(n));
         let c = cluster.container(id);
         let class = Class {
             running: task.state == TaskState::Running && task.desired <= TaskState::Running,
@@ -485,10 +491,12 @@ impl Recorder {
     /// row shows changed. Neither this nor [`Recorder::process`] moves `last_change_at`: the
     /// run's end is decided by task changes alone.
     pub(super) fn node(&mut self, node: &NodeRecord) {
-        let (state, message) = match (node.removed, node.down) {
-            (true, _) => (if node.down { NodeState::Down } else { NodeState::Ready }, NODE_REMOVED),
-            (false, true) => (NodeState::Down, HEARTBEAT_FAILURE),
-            (false, false) => (NodeState::Ready, ""),
+        let (state, message) = match (node.removed, node.down, node.unknown) {
+            (true, _, _) => (if node.down { NodeState::Down } else { NodeState::Ready }, NODE_REMOVED),
+            (false, true, _) if node.down_from_unknown => (NodeState::Down, HEARTBEAT_FAILURE_UNKNOWN),
+            (false, true, _) => (NodeState::Down, HEARTBEAT_FAILURE),
+            (false, false, true) => (NodeState::Unknown, UNKNOWN_AFTER_LEADER_CHANGE),
+            (false, false, false) => (NodeState::Ready, ""),
         };
         let message = self.intern(message);
         let row = NodeEvent {

@@ -194,7 +194,8 @@ impl Manager {
     /// Releases the delayed starts whose old-task timeout has passed, then re-arms for the next.
     pub(crate) fn gate_timeouts_due(&mut self, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let now = io.now();
-        if self.restarts.sweep_at == Some(now) {
+        // (A sweep held back while the manager was down runs later than it was armed for.)
+        if self.restarts.sweep_at.is_some_and(|at| at <= now) {
             self.restarts.sweep_at = None;
         }
         while let Some(&(at, index)) = self.restarts.timeouts.first() {

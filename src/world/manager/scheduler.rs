@@ -232,7 +232,7 @@ impl Manager {
             id: &n.docker_id,
             role: n.spec.role,
             labels: &n.spec.labels,
-            ready: !n.down,
+            ready: !n.down && !n.unknown,
             availability: n.availability,
             service_tasks: n.service_tasks.get(&sid).copied().unwrap_or(0),
             total_tasks: n.total_tasks,

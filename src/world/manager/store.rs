@@ -22,6 +22,12 @@ pub(crate) struct NodeRecord {
     pub availability: Availability,
     /// `Status.State` is DOWN: its heartbeat deadline passed.
     pub down: bool,
+    /// `Status.State` is UNKNOWN: a new leader took over and the node has not registered with
+    /// it yet (swarmkit `markNodesUnknown`). Not READY, so the scheduler passes it over.
+    pub unknown: bool,
+    /// It went DOWN from UNKNOWN (its message says so: `heartbeat failure for node in
+    /// "unknown" state`).
+    pub down_from_unknown: bool,
     /// Removed by `docker node rm` (swarmkit deletes the object; its index stays so that task
     /// records keep naming it).
     pub removed: bool,
@@ -204,6 +210,8 @@ impl Store {
                 id: NodeId(i as u32),
                 availability: spec.availability,
                 down: spec.down,
+                unknown: false,
+                down_from_unknown: false,
                 removed: false,
                 service_tasks: BTreeMap::new(),
                 total_tasks: 0,
@@ -507,7 +515,18 @@ impl Store {
 
     /// The node's status: DOWN (heartbeat expired) or READY again.
     pub(super) fn set_down(&mut self, node: NodeId, down: bool) {
-        self.nodes[node.0 as usize].down = down;
+        let n = &mut self.nodes[node.0 as usize];
+        n.down_from_unknown = down && n.unknown;
+        n.down = down;
+        n.unknown = false;
+    }
+
+    /// `Status.State` UNKNOWN (a new leader's `markNodesUnknown`).
+    pub(super) fn set_unknown(&mut self, node: NodeId) {
+        let n = &mut self.nodes[node.0 as usize];
+        n.unknown = true;
+        n.down = false;
+        n.down_from_unknown = false;
     }
 
     /// `DeleteNode`: the node is gone from the store.

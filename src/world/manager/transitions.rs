@@ -40,7 +40,8 @@ impl Manager {
             self.recorder.container_count(io.now(), holds(state));
         }
         // A node that cannot be reached cannot report (its agent reports again on reconnect).
-        let reported = task.node.is_none_or(|n| cluster.reachable(n) && !self.store.node(n).removed);
+        let task_node = task.node;
+        let reported = task_node.is_none_or(|n| cluster.reachable(n) && !self.store.node(n).removed);
         let message = self.recorder.intern(message);
         self.store.set_state(id, state, message);
         self.recorder.touch(id, &self.store, cluster);
@@ -49,6 +50,8 @@ impl Manager {
             // The report waits in the dispatcher for its batch (see `dispatcher`).
             let arrival = io.now().plus(io.latency(|l| &l.status_report));
             self.dispatcher.enqueue(arrival, id, state, io);
+        } else if state >= TaskState::Running && task_node.is_some() {
+            self.dispatcher.note_unsent(id);
         }
         if state.is_terminal() {
             self.release_from_node(id, io);

@@ -194,6 +194,12 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         Some(v) => top_level_secrets(c, v, &path.key("configs"), stack, Kind::Config, &mut Vec::new()),
         None => BTreeMap::new(),
     };
+    // The networks a service may name: the top-level `networks:` keys (docker/cli
+    // `convertServiceNetworks`), besides the stack's implicit `default`.
+    let network_keys: Vec<String> = match get(root, "networks") {
+        Some(Yaml::Map(defs)) => defs.iter().map(|(k, _)| k.clone()).collect(),
+        _ => Vec::new(),
+    };
     let services_path = path.key("services");
     let Some(services) = get(root, "services").and_then(|v| c.entries(v, &services_path)) else {
         return out;
@@ -216,6 +222,7 @@ pub(super) fn read(c: &mut Checker<'_>, root: &Entries, stack: &str) -> Stack {
         let mut spec = service(c, entries, &spath, &format!("{stack}_{name}"));
         resolve_secret_refs(c, &mut spec.task.secrets, &keys, &spath, name, Kind::Secret);
         resolve_secret_refs(c, &mut spec.task.configs, &config_keys, &spath, name, Kind::Config);
+        check_network_refs(c, entries, &network_keys, &spath, name);
         let global = spec.mode == ServiceMode::Global;
         out.refs.push(ServiceRef { full: spec.name.clone(), short: name.clone(), global, in_stack: true });
         out.services.push(spec);
@@ -397,6 +404,25 @@ fn resolve_secret_refs(
                 )),
             ),
         }
+    }
+}
+
+/// docker/cli `convertServiceNetworks`: a network a service names must be declared under the
+/// top-level `networks:` (`service web: undefined network "x"`), except the stack's `default`.
+fn check_network_refs(c: &mut Checker<'_>, entries: &Entries, declared: &[String], path: &Path, short: &str) {
+    let named: Vec<String> = match get(entries, "networks") {
+        Some(Yaml::Seq(items)) => {
+            items.iter().filter_map(|v| if let Yaml::Str(s) = v { Some(s.clone()) } else { None }).collect()
+        }
+        Some(Yaml::Map(e)) => e.iter().map(|(k, _)| k.clone()).collect(),
+        _ => return,
+    };
+    for name in named.iter().filter(|n| *n != "default" && !declared.contains(n)) {
+        let names: Vec<&str> = declared.iter().map(String::as_str).collect();
+        let hint = suggest::did_you_mean_value(name, &names).unwrap_or_else(|| {
+            format!("declare it under the top-level networks: key ({name}: {{external: true}} if it already exists)")
+        });
+        c.error(&path.key("networks"), format!("service {short}: undefined network \"{name}\""), Some(hint));
     }
 }
 

@@ -373,3 +373,17 @@ fn yaml_1_1_booleans_are_read_where_a_boolean_is_expected() {
         .unwrap_err();
     assert_eq!(e.diagnostics[0].message, "must be a boolean");
 }
+
+#[test]
+fn a_network_a_service_names_must_be_declared_except_default() {
+    // docker/cli `convertServiceNetworks`: `service web: undefined network "backnd"`, at the
+    // service's networks key, with the declared name suggested; `default` needs no declaration.
+    let text = "services:\n  web:\n    image: a\n    networks: [default, backnd]\nnetworks:\n  backend: {}\nx-simulation:\n  stack: s\n";
+    let diags = errors(text);
+    let d = find(&diags, "services.web.networks service web: undefined network \"backnd\"");
+    assert_eq!(at(&d), (Some(4), Some(5)));
+    assert_eq!(d.hint.as_deref(), Some("did you mean \"backend\"?"));
+    let declared = "services:\n  web:\n    image: a\n    networks:\n      backend: {aliases: [api]}\n      default: {}\nnetworks:\n  backend: {}\nx-simulation:\n  stack: s\n";
+    let scenario = load_str(declared, Path::new("stack.yml")).expect("declared networks load");
+    assert_eq!(scenario.services[0].task.networks, ["backend", "default"]);
+}

@@ -150,7 +150,7 @@ fn walk(
                     let message = format!(
                         "invalid interpolation format for {shown}: {template:?}; you may need to escape any $ with another $"
                     );
-                    c.error_at(&Path::root(), path, message, None);
+                    c.unreadable_at(&Path::root(), path, message);
                 }
                 Ok(new) if new != *s => {
                     unset.extend(missing.into_iter().map(|name| (name, path.clone())));
@@ -159,7 +159,7 @@ fn walk(
                         Some(Err(e)) => {
                             let message =
                                 format!("error while interpolating {shown}: failed to cast to expected type: {e}");
-                            c.error_at(&Path::root(), path, message, None);
+                            c.unreadable_at(&Path::root(), path, message);
                         }
                         None => *value = Yaml::Str(new),
                     }

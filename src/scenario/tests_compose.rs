@@ -55,6 +55,26 @@ fn a_value_that_cannot_be_cast_gets_dockers_error() {
 }
 
 #[test]
+fn a_value_interpolation_could_not_read_gets_one_error_not_a_second_type_error() {
+    // Docker stops at the interpolation error; the loader goes on to find other mistakes but
+    // must not add `must be an integer` for the text a failed `${N:?}` or cast left behind.
+    for text in [
+        "services:\n  web:\n    image: a\n    deploy:\n      replicas: ${N:?set N}\n",
+        "services:\n  web:\n    image: a\n    deploy:\n      replicas: ${N}\nx-simulation:\n  env:\n    N: three\n",
+    ] {
+        let e = load_str(text, Path::new("s.yml")).unwrap_err();
+        let at_replicas: Vec<&str> =
+            e.diagnostics.iter().filter(|d| d.line == Some(5)).map(|d| d.message.as_str()).collect();
+        assert_eq!(at_replicas.len(), 1, "{at_replicas:?}");
+        assert!(at_replicas[0].contains("interpolat"), "{at_replicas:?}");
+    }
+    // Other errors of the file are still found.
+    let text = "services:\n  web:\n    image: a\n    deploy:\n      replicas: ${N:?set N}\n      mode: replicate\n";
+    let e = load_str(text, Path::new("s.yml")).unwrap_err();
+    assert!(e.diagnostics.iter().any(|d| d.line == Some(6)), "{:?}", e.diagnostics);
+}
+
+#[test]
 fn an_unset_variable_is_blank_with_a_warning() {
     let text = "services:\n  web:\n    image: \"nginx${SUFFIX}\"\n";
     let (s, warnings) = load_str_with_warnings(text, Path::new("s.yml")).unwrap();

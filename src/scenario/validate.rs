@@ -35,6 +35,10 @@ pub(super) struct Findings {
     pub errors: Vec<Diagnostic>,
     /// Things Docker would ignore or warn about.
     pub warnings: Vec<Diagnostic>,
+    /// Where a value could not be read at all (an interpolation that failed): a later error at
+    /// the same place would only be a consequence of the first (`must be an integer` of a
+    /// `${N:?}` left as text), so it is not reported.
+    pub unreadable: Vec<(String, usize, usize)>,
 }
 
 /// Reads values out of one document, recording problems in `out`.
@@ -96,6 +100,21 @@ impl<'a> Checker<'a> {
     /// Records an error shown as `shown` and located at `at`.
     pub(super) fn error_at(&mut self, shown: &Path, at: &Path, message: impl Into<String>, hint: Option<String>) {
         let d = self.diagnostic(shown, at, message.into(), hint);
+        if let (Some(line), Some(column)) = (d.line, d.column)
+            && self.out.unreadable.iter().any(|(f, l, c)| *f == d.file && *l == line && *c == column)
+        {
+            return;
+        }
+        self.out.errors.push(d);
+    }
+
+    /// Records an error at `at` that leaves its value unreadable: later errors there are not
+    /// reported (see [`Findings::unreadable`]).
+    pub(super) fn unreadable_at(&mut self, shown: &Path, at: &Path, message: impl Into<String>) {
+        let d = self.diagnostic(shown, at, message.into(), None);
+        if let (Some(line), Some(column)) = (d.line, d.column) {
+            self.out.unreadable.push((d.file.clone(), line, column));
+        }
         self.out.errors.push(d);
     }
 

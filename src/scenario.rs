@@ -36,7 +36,7 @@ mod tests_locations;
 #[cfg(test)]
 mod tests_validation;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path as FsPath;
 
 pub use error::{Diagnostic, ScenarioError};
@@ -410,7 +410,46 @@ fn assemble(
             .unwrap_or_default(),
     };
     warn_unused(c, &scenario, sim_path, &stack.refs);
+    let mut scenario = scenario;
+    number_secret_values(&mut scenario);
     scenario
+}
+
+/// Numbers the values of the scenario's secret definitions ([`SecretDef::value`]) in timeline
+/// order: a definition whose file holds the same bytes as an earlier one of the same name gets
+/// its number, another a new one. The files are compared byte for byte and dropped; no value
+/// is kept, hashed or shown.
+///
+/// [`SecretDef::value`]: crate::model::secret::SecretDef::value
+fn number_secret_values(scenario: &mut Scenario) {
+    use crate::model::secret::{MAX_SECRET_BYTES, SecretDef};
+    let readable = |p: &FsPath| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.len() < MAX_SECRET_BYTES);
+    let same = |a: &FsPath, b: &FsPath| match (std::fs::read(a), std::fs::read(b)) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => false,
+    };
+    let mut seen: BTreeMap<String, Vec<(std::path::PathBuf, u32)>> = BTreeMap::new();
+    let mut number = |def: &mut SecretDef| {
+        let Some(file) = def.file.as_deref().filter(|f| readable(f)) else { return };
+        let known = seen.entry(def.name.clone()).or_default();
+        let value = match known.iter().find(|(other, _)| same(other, file)) {
+            Some((_, n)) => *n,
+            None => {
+                let n = known.len() as u32;
+                known.push((file.to_path_buf(), n));
+                n
+            }
+        };
+        def.value = Some(value);
+    };
+    scenario.secrets.iter_mut().for_each(&mut number);
+    for entry in &mut scenario.timeline {
+        match &mut entry.action {
+            Action::StackDeploy(deploy) => deploy.secrets.iter_mut().for_each(&mut number),
+            Action::SecretCreate { secret } => number(secret),
+            _ => {}
+        }
+    }
 }
 
 /// `x-simulation.expect`, which may name the stack's services and, for `failed_requests`,

@@ -16,6 +16,14 @@ pub struct SecretDef {
     pub labels: BTreeMap<String, String>,
     /// Declared `external: true` (must already exist; the simulator assumes it does).
     pub external: bool,
+    /// The file the value comes from (a stack's `file:`, `docker secret create NAME FILE`);
+    /// `None` for standard input and external secrets. Only the loader opens it, to compare.
+    pub file: Option<std::path::PathBuf>,
+    /// Which of the scenario's values for this name it carries: definitions whose files hold
+    /// the same bytes share the number, assigned by the loader by comparing the files byte for
+    /// byte (never by hashing the value); `None` when unknown (standard input, external). Swarm
+    /// refuses to change a secret's data (`only updates to Labels are allowed`): the only use.
+    pub value: Option<u32>,
 }
 
 /// A service's reference to a secret (`--secret source=NAME,target=T,uid=U,gid=G,mode=M`).

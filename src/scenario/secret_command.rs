@@ -63,16 +63,17 @@ fn create(args: &[&str], line: &Split<'_>, base_dir: &Path) -> Result<Vec<Action
             Some(SECRET_USAGE),
         )]);
     };
-    let size = if *source == "-" {
-        stdin_size(line, base_dir)?
+    let (size, file) = if *source == "-" {
+        (stdin_size(line, base_dir)?, None)
     } else {
         let path = base_dir.join(source);
         match std::fs::metadata(&path) {
-            Ok(m) => m.len(),
+            Ok(m) => (m.len(), Some(path)),
             Err(e) => return Err(vec![error(format!("open {}: {e}", path.display()), None)]),
         }
     };
-    let secret = SecretDef { name: name.to_string(), size_bytes: Some(size), labels, external: false };
+    let secret =
+        SecretDef { name: name.to_string(), size_bytes: Some(size), labels, external: false, file, value: None };
     Ok(vec![Action::SecretCreate { secret }])
 }
 

@@ -328,7 +328,15 @@ fn top_level_secrets(
             }
         }
         keys.insert(key.clone(), name.clone());
-        out.push(crate::model::secret::SecretDef { name, size_bytes, labels: BTreeMap::new(), external });
+        // The file is opened again only to compare it with other definitions of the name.
+        let file = size_bytes.and(get(e, "file")).and_then(|v| match v {
+            Yaml::Str(f) => {
+                Some(std::path::Path::new(&c.doc.file).parent().unwrap_or(std::path::Path::new("")).join(f))
+            }
+            _ => None,
+        });
+        let labels = BTreeMap::new();
+        out.push(crate::model::secret::SecretDef { name, size_bytes, labels, external, file, value: None });
     }
     keys
 }

@@ -221,3 +221,50 @@ fn a_stack_deploy_of_an_image_change_is_the_recorded_s28_update() {
         assert_eq!(by_update.services[0].update, by_deploy.services[0].update, "seed {seed}: the same UpdateStatus");
     }
 }
+
+#[test]
+fn a_stack_secret_whose_file_changed_is_refused_and_the_deploy_stops_there() {
+    // docker/cli `createSecrets` updates a secret that exists, and swarmkit's `UpdateSecret`
+    // refuses any change but its labels: a redeploy whose secret file holds other bytes fails
+    // before any service is touched (the reason people version secret names). The same bytes in
+    // another file are no change. The comparison is of the files' bytes: no value is printed.
+    let stack = |file: &str, image: &str| {
+        format!(
+            "services:\n  web:\n    image: {image}\n    secrets: [db]\n    deploy:\n      replicas: 2\nsecrets:\n  db:\n    file: {file}\n"
+        )
+    };
+    let scenario = format!(
+        "{}x-simulation:\n  stack: s\n  until: 60s\n  timeline:\n    - at: 10s\n      run: docker stack deploy -c next.yml s\n",
+        stack("./db-1.txt", "web:1")
+    );
+    for (file, refused) in [("./db-2.txt", true), ("./db-1-copy.txt", false)] {
+        let dir = folder(
+            if refused { "secret-changed" } else { "secret-same" },
+            &[
+                ("scenario.yml", &scenario),
+                ("next.yml", &stack(file, "web:2")),
+                ("db-1.txt", "first-value\n"),
+                ("db-1-copy.txt", "first-value\n"),
+                ("db-2.txt", "second-value\n"),
+            ],
+        );
+        let run = common::simulate_file(&dir.join("scenario.yml"), None).expect("loads");
+        let error = run.actions.last().and_then(|a| a.2.clone());
+        let web = service(&run, "s_web");
+        if refused {
+            assert_eq!(
+                error.as_deref(),
+                Some(
+                    "failed to update secret s_db: Error response from daemon: rpc error: code = InvalidArgument \
+                     desc = only updates to Labels are allowed"
+                )
+            );
+            assert_eq!(web.update.state, None, "the deploy stopped before the services");
+        } else {
+            assert_eq!(error, None, "same bytes: no change to the secret");
+            assert_eq!(web.update.state.map(|s| s.as_str()), Some("completed"));
+        }
+        let shown = format!("{:?}", run.actions);
+        assert!(!shown.contains("value"), "no secret value in the action log: {shown}");
+    }
+}

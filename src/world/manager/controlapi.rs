@@ -382,10 +382,14 @@ impl Manager {
                 }
             }
         }
-        for secret in &deploy.secrets {
-            if !secret.external && self.secrets.missing([secret.name.as_str()]).is_some() {
+        // docker/cli `createSecrets`: a secret that exists is updated (`UpdateSecret`, which
+        // refuses any change but its labels), another one created.
+        for secret in deploy.secrets.iter().filter(|s| !s.external) {
+            if self.secrets.missing([secret.name.as_str()]).is_some() {
                 self.secret_create(secret, io.now())
                     .map_err(|e| format!("failed to create secret {}: {e}", secret.name))?;
+            } else {
+                self.secrets.update(secret).map_err(|e| format!("failed to update secret {}: {e}", secret.name))?;
             }
         }
         for spec in &deploy.services {

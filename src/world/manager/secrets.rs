@@ -53,6 +53,23 @@ impl SecretStore {
         names.into_iter().find(|n| !self.secrets.contains_key(*n)).map(str::to_string)
     }
 
+    /// swarmkit `controlapi.UpdateSecret`: only the labels may change; data known to differ
+    /// from the stored secret's is refused (a value that is not known is taken as the same).
+    pub(super) fn update(&mut self, def: &SecretDef) -> Result<(), String> {
+        let Some(stored) = self.secrets.get_mut(&def.name) else {
+            return Err(format!("Error: No such secret: {}", def.name));
+        };
+        if let (Some(old), Some(new)) = (stored.def.value, def.value)
+            && old != new
+        {
+            return Err("Error response from daemon: rpc error: code = InvalidArgument desc = only updates to \
+                        Labels are allowed"
+                .to_string());
+        }
+        stored.def.labels = def.labels.clone();
+        Ok(())
+    }
+
     /// `docker secret ls`, laid out as Docker prints it.
     pub(super) fn ls(&self, now: SimTime, command: &str) -> CommandOutput {
         let mut out = format!("{:<27}{:<20}{:<9}{:<16}{}\n", "ID", "NAME", "DRIVER", "CREATED", "UPDATED");

@@ -93,7 +93,18 @@ fn importing_s01_and_running_its_action_reproduces_the_real_traces() {
     // the calibrated images of the hand-written scenario reproduces both real runs, as
     // `deploysim compare --seeds 1..20` judges, like the hand-written scenario does.
     let name = "s01-rolling-basic";
-    let imported = import(name);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = load_text(dir.path(), "s01.yml", &with_recorded_action(&import(name), name, "fid_web"));
+    for (label, s) in [("imported", scenario), ("hand-written", hand_written(name))] {
+        if let Err(report) = reproduces(&s, name, "fid_web") {
+            panic!("{label} scenario does not reproduce {name}:\n{report}");
+        }
+    }
+}
+
+/// `imported` with the hand-written scenario `name`'s calibrated images and its recorded action
+/// (`--image websim:v2-trap` at 30 s) on `service`.
+fn with_recorded_action(imported: &str, name: &str, service: &str) -> String {
     let cut = imported.find("  images:\n").expect("an images section");
     let hand = std::fs::read_to_string(root().join("scenarios/fidelity").join(format!("{name}.yml"))).unwrap();
     let images: String = hand
@@ -103,26 +114,26 @@ fn importing_s01_and_running_its_action_reproduces_the_real_traces() {
         .map(|l| format!("{l}\n"))
         .collect();
     assert!(images.contains("websim:v2-trap"), "{images}");
-    let text = format!(
-        "{}{images}  timeline:\n    - at: 30s\n      run: docker service update --detach --image websim:v2-trap fid_web\n",
+    format!(
+        "{}{images}  timeline:\n    - at: 30s\n      run: docker service update --detach --image websim:v2-trap {service}\n",
         &imported[..cut]
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let scenario = load_text(dir.path(), "s01.yml", &text);
+    )
+}
+
+/// Whether seeds 1..20 of `scenario` reproduce both real runs of `name`, as `deploysim compare
+/// --seeds 1..20` judges (Err: the judge's table).
+fn reproduces(scenario: &Scenario, name: &str, service: &str) -> Result<(), String> {
     let traces: Vec<_> = (1..=2)
         .map(|r| {
             let prefix = root().join(format!("tests/data/fidelity/traces/{name}.r{r}"));
             trace::load(&TracePath::new(&prefix)).expect("trace")
         })
         .collect();
-    for (label, s) in [("imported", scenario), ("hand-written", hand_written(name))] {
-        let records: Vec<_> =
-            (1..=20).map(|seed| simulate(s.clone(), Some(seed), &SimulateOptions::default())).collect();
-        let comparison =
-            align::compare_records(&records, "fid_web", None, &traces, Tolerance::default(), false).expect("compare");
-        let report = deploysim::fidelity::render::table(&comparison);
-        assert!(comparison.passed, "{label} scenario does not reproduce {name}:\n{report}");
-    }
+    let records: Vec<_> =
+        (1..=20).map(|seed| simulate(scenario.clone(), Some(seed), &SimulateOptions::default())).collect();
+    let comparison =
+        align::compare_records(&records, service, None, &traces, Tolerance::default(), false).expect("compare");
+    if comparison.passed { Ok(()) } else { Err(deploysim::fidelity::render::table(&comparison)) }
 }
 
 #[test]
@@ -136,36 +147,16 @@ fn a_stack_service_keeps_its_stack_and_reproduces_the_stack_deploy_trace() {
     let imported = deploysim::commands::import::import(&data(&format!("{name}.inspect.json")), None, None)
         .unwrap_or_else(|e| panic!("{name}: {e}"));
     assert!(!imported.contains("com.docker.stack"), "stack deploy's own labels were imported:\n{imported}");
-    let cut = imported.find("  images:\n").expect("an images section");
-    let hand = std::fs::read_to_string(root().join("scenarios/fidelity").join(format!("{name}.yml"))).unwrap();
-    let images: String = hand
-        .lines()
-        .skip_while(|l| *l != "  images:")
-        .take_while(|l| *l != "  timeline:")
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let text = format!(
-        "{}{images}  timeline:\n    - at: 30s\n      run: docker service update --detach --image websim:v2-trap app_web\n",
-        &imported[..cut]
-    );
     let dir = tempfile::tempdir().expect("tempdir");
-    let scenario = load_text(dir.path(), "s28.yml", &text);
+    let scenario = load_text(dir.path(), "s28.yml", &with_recorded_action(&imported, name, "app_web"));
     assert_eq!(scenario.stack, "app");
     let expected = hand_written(name);
     assert_eq!(scenario.services[0].name, "app_web");
     assert_eq!(scenario.services[0].task, expected.services[0].task, "task spec, networks included");
     assert_eq!(scenario.services[0].labels, expected.services[0].labels);
-    let traces: Vec<_> = (1..=2)
-        .map(|r| {
-            let prefix = root().join(format!("tests/data/fidelity/traces/{name}.r{r}"));
-            trace::load(&TracePath::new(&prefix)).expect("trace")
-        })
-        .collect();
-    let records: Vec<_> =
-        (1..=20).map(|seed| simulate(scenario.clone(), Some(seed), &SimulateOptions::default())).collect();
-    let comparison =
-        align::compare_records(&records, "app_web", None, &traces, Tolerance::default(), false).expect("compare");
-    assert!(comparison.passed, "{}", deploysim::fidelity::render::table(&comparison));
+    if let Err(report) = reproduces(&scenario, name, "app_web") {
+        panic!("{report}");
+    }
 }
 
 #[test]

@@ -88,6 +88,9 @@ const CASES: &[Case] = &[
     matched("s28b-bare-update-base", 2),
     matched("s29-alternate-crash", 3),
     matched("s30-stack-redeploy-identical", 2),
+    matched("s31-update-restart-none", 2),
+    matched("s32-update-network-add", 2),
+    matched("s33-health-interval-merge", 2),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -441,6 +444,27 @@ fn s29_alternate_crash() {
 }
 
 #[test]
+fn s31_update_restart_none() {
+    // `--restart-condition none` by update: a rolling update of every task (the restart policy is
+    // in the task spec), after which a killed container's task is not replaced.
+    check("s31-update-restart-none");
+}
+
+#[test]
+fn s32_update_network_add() {
+    // `--network-add` of an overlay: the first update stops tasks with no network; the next one's
+    // stops (tasks now on the overlay) each wait moby's 2 s gossip delay.
+    check("s32-update-network-add");
+}
+
+#[test]
+fn s33_health_interval_merge() {
+    // A service check with only an interval over an image HEALTHCHECK: the new tasks run the
+    // image's test at the service's interval (moby's field-by-field merge), healthy after 2 s.
+    check("s33-health-interval-merge");
+}
+
+#[test]
 fn m01_node_down() {
     // A worker whose link is cut for 60 s: replaced elsewhere once the heartbeat expires.
     check("m01-node-down");
@@ -575,6 +599,24 @@ const WRONG: &[Variant] = &[
         what: "restart delay 2.5 s instead of 5 s",
         from: "restart_policy:\n        condition: any\n        delay: 5s",
         to: "restart_policy:\n        condition: any\n        delay: 2500ms",
+    },
+    Variant {
+        case: "s31-update-restart-none",
+        what: "restart condition on-failure instead of none (the killed task is replaced)",
+        from: "--restart-condition none",
+        to: "--restart-condition on-failure",
+    },
+    Variant {
+        case: "s32-update-network-add",
+        what: "the first update adds an environment variable, not the overlay (no gossip delay later)",
+        from: "--network-add simnet",
+        to: "--env-add SIMNET=1",
+    },
+    Variant {
+        case: "s33-health-interval-merge",
+        what: "health interval 3 s instead of 2 s",
+        from: "--health-interval 2s",
+        to: "--health-interval 3s",
     },
 ];
 

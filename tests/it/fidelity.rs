@@ -88,9 +88,18 @@ const CASES: &[Case] = &[
     matched("s28b-bare-update-base", 2),
     matched("s29-alternate-crash", 3),
     matched("s30-stack-redeploy-identical", 2),
-    matched("s31-update-restart-none", 2),
-    matched("s32-update-network-add", 2),
-    matched("s33-health-interval-merge", 2),
+    matched("s31-update-restart-none", 3),
+    Case {
+        name: "s32-update-network-add",
+        runs: 5,
+        action_at_s: None,
+        matched: 4,
+        open: "r3's first update ran slow (its network-attaching first step took 3.80 s from creation to running \
+               against 2.88-3.00 s in the other runs, its third old task was signalled 1.51 s after its replacement's \
+               creation against 1.17-1.23 s; host system time 13-20 % against 5-12 % in r2): the engine's timing noise \
+               is not modelled; no seed of 1..200 reproduces it",
+    },
+    matched("s33-health-interval-merge", 3),
     matched("m01-node-down", 3),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -603,20 +612,20 @@ const WRONG: &[Variant] = &[
     Variant {
         case: "s31-update-restart-none",
         what: "restart condition on-failure instead of none (the killed task is replaced)",
-        from: "--restart-condition none",
-        to: "--restart-condition on-failure",
+        from: "run: docker service update --detach --restart-condition none",
+        to: "run: docker service update --detach --restart-condition on-failure",
     },
     Variant {
         case: "s32-update-network-add",
         what: "the first update adds an environment variable, not the overlay (no gossip delay later)",
-        from: "--network-add simnet",
-        to: "--env-add SIMNET=1",
+        from: "run: docker service update --detach --network-add simnet",
+        to: "run: docker service update --detach --env-add SIMNET=1",
     },
     Variant {
         case: "s33-health-interval-merge",
         what: "health interval 3 s instead of 2 s",
-        from: "--health-interval 2s",
-        to: "--health-interval 3s",
+        from: "run: docker service update --detach --health-interval 2s",
+        to: "run: docker service update --detach --health-interval 3s",
     },
 ];
 

@@ -96,8 +96,7 @@ const CASES: &[Case] = &[
         matched: 4,
         open: "r3's first update ran slow (its network-attaching first step took 3.80 s from creation to running \
                against 2.88-3.00 s in the other runs, its third old task was signalled 1.51 s after its replacement's \
-               creation against 1.17-1.23 s; host system time 13-20 % against 5-12 % in r2): the engine's timing noise \
-               is not modelled; no seed of 1..200 reproduces it",
+               creation against 1.17-1.23 s): the engine's timing noise is not modelled; no seed of 1..200 reproduces it",
     },
     matched("s33-health-interval-merge", 3),
     matched("m01-node-down", 3),

@@ -134,7 +134,16 @@ for name in SC.ORDER:
     if s["action_kind"] == "container":
         A("`CONTAINER_OF_SLOT_N` is the container ID of slot N's running task, looked up through the Engine API just "
           "before t = 0 (`action_target` in meta.json).")
+    for t_at, largv in SC.later_argvs(s):   # s31+ (2026-12-06d)
+        A(f"Then at t = {t_at} s:")
         A("")
+        A("```")
+        A(SC.shell(largv))
+        A("```")
+        A("")
+        if any(a.startswith("CONTAINER_OF_SLOT_") for a in largv):
+            A("`CONTAINER_OF_SLOT_N` is looked up at that instant (meta.json `later[].target`).")
+            A("")
     if s.get("stack"):
         A(f"`{SC.stack_files(name)[1]}` is `{SC.stack_files(name)[0]}` with only the image changed to "
           f"`{s['stack']['action_image']}`.")
@@ -146,6 +155,9 @@ for name in SC.ORDER:
         imgs.append(s["action_args"][s["action_args"].index("--image") + 1])
     if s["setup_update_args"] and "--image" in s["setup_update_args"]:
         imgs.append(s["setup_update_args"][s["setup_update_args"].index("--image") + 1])
+    for _, largv in SC.later_argvs(s):
+        if "--image" in largv:
+            imgs.append(largv[largv.index("--image") + 1])
     A("Images: " + "; ".join(f"`{i}`" for i in imgs) +
       (f"; service command `{' '.join(s['command'])}` (httpd PID 1, ignores SIGTERM)" if s["command"]
        else "; image CMD `/bin/sh /entry.sh` (exits promptly on SIGTERM)"))

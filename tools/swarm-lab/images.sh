@@ -52,4 +52,11 @@ mk v1-hflip v1-hflip "$GOOD" extra
 # like v2-trap for 3 s, then exits 1; even count: exactly v2-trap (serves forever, exit 0 on SIGTERM)
 ALT=$'trap \'exit 0\' TERM INT\nuntil mkdir /flags/alt.lock 2>/dev/null; do sleep 0.05; done\nn=$(cat /flags/alt-count 2>/dev/null)\nn=$(( ${n:-0} + 1 ))\necho $n > /flags/alt-count\necho "$n $HOSTNAME" >> /flags/alt-log\nrm -rf /flags/alt.lock\nhttpd -p 8080 -h /www\nif [ $(( n % 2 )) -eq 1 ]; then sleep 3 & wait $!; exit 1; fi\nwhile :; do sleep 1 & wait $!; done'
 mk v2-alt v2-alt "$ALT" extra
+# ---- 2026-12-06d (s33)
+# v1-trap plus a Dockerfile HEALTHCHECK (interval 30 s, the same wget probe as the services' --health-cmd); built
+# offline with the classic builder from the local websim:v1-trap (no registry needed)
+HCDIR=$(mktemp -d)
+printf '%s\n' 'FROM websim:v1-trap' 'HEALTHCHECK --interval=30s CMD wget -qO- http://127.0.0.1:8080/ || exit 1' >"$HCDIR/Dockerfile"
+DOCKER_BUILDKIT=0 $D build -t websim:hc "$HCDIR"
+rm -rf "$HCDIR"
 $D images websim

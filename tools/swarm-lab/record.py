@@ -347,6 +347,25 @@ def record(name, runno):
     meta.update(t0=t0, t0_iso=time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t0)) + f".{int((t0 % 1) * 1e6):06d}Z",
                 action_returned_s=t1 - t0, action_rc=p.returncode,
                 action_stdout=p.stdout.strip(), action_stderr=p.stderr.strip())
+    # s31+ (2026-12-06d): further docker commands at fixed offsets after t = 0
+    meta["later"] = []
+    for t_at, largv in SC.later_argvs(s):
+        time.sleep(max(0.0, t_at - (time.time() - t0)))
+        largv = list(largv)
+        tgt = {}
+        for i, a in enumerate(largv):
+            if a.startswith("CONTAINER_OF_SLOT_"):
+                slot = int(a.rsplit("_", 1)[1])
+                cid, tid = slot_container(api, slot)
+                if not cid:
+                    raise RuntimeError(f"no running task for slot {slot} at t={t_at}")
+                tgt[a] = dict(slot=slot, container_id=cid, task_id=tid)
+                largv[i] = cid
+        log(f"{tag}: LATER t={t_at} {SC.shell(largv)}")
+        t_l = time.time()
+        pl = run(largv)
+        meta["later"].append(dict(at_s=t_at, issued_s=t_l - t0, returned_s=time.time() - t0, cmd=SC.shell(largv),
+                                  target=tgt, rc=pl.returncode, stdout=pl.stdout.strip(), stderr=pl.stderr.strip()))
     if s["record_s"]:
         time.sleep(max(0.0, s["record_s"] - (time.time() - t0)))
         end_reason = f"fixed window {s['record_s']}s"

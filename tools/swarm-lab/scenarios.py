@@ -46,6 +46,10 @@ BASE = dict(
     setup_note=None,               # extra text for scenarios.md
     # ---- added for s29 (2026-12-06b; the default keeps every earlier scenario unchanged)
     min_end_s=None,                # terminal-ending scenarios: record at least until t = min_end_s
+    # ---- added for s31+ (2026-12-06d; the defaults keep every earlier scenario unchanged)
+    later=None,                    # further docker commands after t = 0: [dict(at_s=T, args=[...])], run at t = T as
+                                   # `docker ARGS` (CONTAINER_OF_SLOT_N resolved at that instant, as for the action)
+    # health=None (s33): the create sets no --health-* flag (the image's HEALTHCHECK, if any, applies)
 )
 
 IMAGES = {
@@ -64,6 +68,7 @@ IMAGES = {
     "127.0.0.1:5000/websim:nope": "not present locally; 127.0.0.1:5000 is `fake_registry.py` (plain HTTP; 127.0.0.0/8 is an insecure registry by default): `GET /v2/` answers 200, every other request 404 with a registry-style `MANIFEST_UNKNOWN` JSON body",
     "websim:v2-alt": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; until mkdir /flags/alt.lock 2>/dev/null; do sleep 0.05; done; n=$(cat /flags/alt-count 2>/dev/null); n=$(( ${n:-0} + 1 )); echo $n > /flags/alt-count; echo \"$n $HOSTNAME\" >> /flags/alt-log; rm -rf /flags/alt.lock; httpd -p 8080 -h /www; if [ $(( n % 2 )) -eq 1 ]; then sleep 3 & wait $!; exit 1; fi; while :; do sleep 1 & wait $!; done`: every container start atomically increments the counter in the bind-mounted host file /tmp/flags/alt-count (s29 mounts /tmp/flags on /flags); an ODD count serves like v2-trap for 3 s (healthy after its first probe) and then exits 1; an EVEN count is exactly v2-trap (serves forever, exit 0 on SIGTERM); the rootfs has /tmp, /flags and the touch/mkdir/rm applets; index.html = v2-alt",
     "127.0.0.1:5999/websim:nope": "not present locally; nothing listens on 127.0.0.1:5999 (connection refused)",
+    "websim:hc": "websim:v1-trap plus a Dockerfile HEALTHCHECK, built offline (classic builder) by images.sh from `FROM websim:v1-trap` + `HEALTHCHECK --interval=30s CMD wget -qO- http://127.0.0.1:8080/ || exit 1` (image Config.Healthcheck: Test [CMD-SHELL, the wget probe], Interval 30 s, the other fields unset); index.html = v1-trap",
 }
 
 
@@ -285,6 +290,35 @@ SCENARIOS["s29-alternate-crash"] = S(
            "get decides who crashes; the update pauses only if more than half (> 2 of 4?) fail within their monitor; "
            "otherwise completed, with the crashed slots healthy after their restart.")
 
+# ---- s31–s33 (recorded 2026-12-06, fourth session "06d"): update flags the model gained on main
+SCENARIOS["s31-update-restart-none"] = S(
+    replicas=3,
+    action_args=["--restart-condition", "none"],
+    later=[dict(at_s=25, args=["kill", "CONTAINER_OF_SLOT_3"])], record_s=45,
+    expect="the restart policy is part of the task spec: a parallelism-1 rolling update replaces all 3 tasks "
+           "(completed ~5 s after the 3rd is running); at t = 25 s slot 3's (new) container is SIGKILLed (exit 137): the "
+           "task fails and, with restart condition none, is NOT replaced (2 running tasks until the end, t = 45 s).")
+SCENARIOS["s32-update-network-add"] = S(
+    replicas=3,
+    host_setup=[["sh", "-c", "/usr/bin/docker network inspect simnet >/dev/null 2>&1 || "
+                             "/usr/bin/docker network create -d overlay simnet"]],
+    action_args=["--network-add", "simnet"],
+    later=[dict(at_s=30, args=["service", "update", "--detach", "--image", "websim:v2-trap", "web"])], record_s=70,
+    setup_note="Before the create (every run): `docker network create -d overlay simnet` unless it exists (the service is "
+               "created without networks). The 2nd update is issued at t = 30 s, after the 1st has completed.",
+    expect="1st update (t = 0, --network-add simnet): a rolling update; the old tasks have no network, so they stop as in "
+           "s28b. 2nd update (t = 30, --image v2-trap): the tasks now on the overlay wait moby's gossip delay (~2 s) "
+           "before they are stopped, so each stop (update task created → old container SIGTERM) is ~2 s longer.")
+SCENARIOS["s33-health-interval-merge"] = S(
+    image="websim:hc", replicas=3, health=None,
+    action_args=["--health-interval", "2s"],
+    setup_note="websim:hc carries a Dockerfile HEALTHCHECK (interval 30 s); the create sets no --health-* flag, so the "
+               "initial tasks run the image's check (RUNNING only after the first probe at ~30 s). The action sets only "
+               "the interval: the spec's HealthConfig is {Interval: 2s} with no Test.",
+    expect="moby merges the service's check over the image's field by field (daemon/commit.go `merge`): the replacement "
+           "tasks run the image's wget test every 2 s, so each becomes RUNNING (healthy) ~2 s after its container starts "
+           "instead of ~30 s; a parallelism-1 update of 3 tasks completes in ~15 s.")
+
 ORDER = list(SCENARIOS.keys())
 
 
@@ -321,9 +355,10 @@ def create_argv(s, name=SERVICE):
     argv += ["--restart-condition", r["condition"], "--restart-delay", r["delay"],
              "--restart-max-attempts", str(r["max_attempts"]), "--restart-window", r["window"]]
     argv += ["--stop-grace-period", s["stop_grace_period"]]
-    argv += ["--health-cmd", h["cmd"], "--health-interval", h["interval"],
-             "--health-timeout", h["timeout"], "--health-retries", str(h["retries"]),
-             "--health-start-period", h["start_period"]]
+    if h is not None:   # s33: no --health-* flag at all
+        argv += ["--health-cmd", h["cmd"], "--health-interval", h["interval"],
+                 "--health-timeout", h["timeout"], "--health-retries", str(h["retries"]),
+                 "--health-start-period", h["start_period"]]
     for sec in s["secrets"]:
         argv += ["--secret", f"source={sec['source']},target={sec['target']}"]
     for mnt in s.get("mounts") or []:
@@ -347,6 +382,11 @@ def action_argv(s, name=SERVICE):
         # CONTAINER_OF_SLOT_N is replaced (just before t = 0) by the container ID of slot N's running task
         return [DOCKER] + s["action_args"]
     return [DOCKER, "service", "update", "--detach"] + s["action_args"] + [name]
+
+
+def later_argvs(s):
+    """(t, argv) of the commands after the action (s31+); CONTAINER_OF_SLOT_N is resolved when run."""
+    return [(l["at_s"], [DOCKER] + l["args"]) for l in (s.get("later") or [])]
 
 
 def setup_update_argv(s, name=SERVICE):
@@ -385,12 +425,13 @@ def stack_yaml(name, s, image=None):
     L.append(f"    image: {_q(image or s['image'])}")
     if s["command"]:
         L.append("    command: [" + ", ".join(_q(c) for c in s["command"]) + "]")
-    L.append("    healthcheck:")
-    L.append(f"      test: [\"CMD-SHELL\", {_q(h['cmd'])}]")
-    for k in ("interval", "timeout"):
-        L.append(f"      {k}: {h[k]}")
-    L.append(f"      retries: {h['retries']}")
-    L.append(f"      start_period: {h['start_period']}")
+    if h is not None:   # s33: none (the image's HEALTHCHECK)
+        L.append("    healthcheck:")
+        L.append(f"      test: [\"CMD-SHELL\", {_q(h['cmd'])}]")
+        for k in ("interval", "timeout"):
+            L.append(f"      {k}: {h[k]}")
+        L.append(f"      retries: {h['retries']}")
+        L.append(f"      start_period: {h['start_period']}")
     L.append(f"    stop_grace_period: {s['stop_grace_period']}")
     if s.get("mounts"):
         L.append("    volumes:")
@@ -440,4 +481,6 @@ def stack_yaml(name, s, image=None):
     L.append(f"  action: {_q(shell(action_argv(s)))}")
     if s["setup_update_args"]:
         L.append(f"  setup_update_before_action: {_q(shell(setup_update_argv(s)))}")
+    for t, argv in later_argvs(s):
+        L.append(f"  later_t{t}s: {_q(shell(argv))}")
     return "\n".join(L) + "\n"

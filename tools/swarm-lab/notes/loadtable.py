@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Per-run CPU table for a recording session (argument: 2026-12-06, the default, or 2026-12-06b) from
+"""Per-run CPU table for a recording session (argument: 2026-12-06, the default, 2026-12-06b or 2026-12-06d) from
 recording-SESSION.{runs,cpu}.jsonl and the runs' meta.json.
 'avail' = idle + nice (the other engineer's nice-19 compiles count as available). Action window = 1 s samples that
 overlap t0 -> terminal UpdateStatus (poll), or t0 -> end of recording for fixed-window runs and runs without one."""

@@ -17,7 +17,7 @@ tests/data/fidelity/recording-2026-12-02.md):
  3. run the recorder and sample /proc/stat every 1 s for the whole call; every sample (epoch, idle %, nice %,
     idle+nice %) goes to recording-SESSION.cpu.jsonl, one summary line per run to
     recording-SESSION.runs.jsonl; SESSION is $SESSION (default 2026-12-06: the 2026-12-06b
-    recordings ran with SESSION=2026-12-06b).
+    recordings ran with SESSION=2026-12-06b, the 2026-12-06d ones with SESSION=2026-12-06d).
 stdlib only.
 """
 import json

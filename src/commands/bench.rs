@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::commands::simulate::{SimulateOptions, simulate};
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
-use crate::model::scenario::{Action, EngineVersion, Latencies, Scenario, ServiceUpdate, TimedAction};
+use crate::model::scenario::{Action, EngineVersion, Latencies, Races, Scenario, ServiceUpdate, TimedAction};
 use crate::model::spec::{HealthConfig, Healthcheck, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig};
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
@@ -36,6 +36,11 @@ pub struct BenchArgs {
     /// W100k's beside the linear target (≤ 1.05 × the ratio of replicas: 10.5× by default).
     #[arg(long)]
     pub scaling: bool,
+    /// Resolve Swarm's races in the fixed teaching order (`x-simulation.races: fixed`) instead
+    /// of at random: shows what the random dispatcher batches, slot orders and node ties cost
+    /// (random races spread events over more instants, as `--jitter` does).
+    #[arg(long)]
+    pub races_fixed: bool,
 }
 
 /// A benchmark workload's size: the scenario of [`scenario`] for these numbers.
@@ -192,8 +197,9 @@ impl Figures {
 /// Builds and times one run (the record is dropped before returning, so that its memory is free
 /// for a next run).
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-fn measure(workload: Workload, with_reports: bool, jitter: bool) -> Figures {
-    let scenario = scenario(workload, jitter);
+fn measure(workload: Workload, with_reports: bool, jitter: bool, races: Races) -> Figures {
+    let mut scenario = scenario(workload, jitter);
+    scenario.races = races;
     let started = Instant::now();
     let record = simulate(scenario, None, &SimulateOptions::default());
     let simulated_secs = started.elapsed().as_secs_f64();
@@ -222,10 +228,12 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     let workload = Workload::overridden(Workload::W100K, args);
     let Workload { replicas, nodes, parallelism } = workload;
     let latencies = if jitter { "jittered" } else { "fixed" };
+    let races = races(args);
     println!(
-        "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies"
+        "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies, races {}",
+        races.as_str()
     );
-    let f = measure(workload, with_reports, jitter);
+    let f = measure(workload, with_reports, jitter, races);
     println!(
         "simulated {} s in {:.3} s wall: {} events ({:.0} events/s); {} task transitions; update {}",
         f.end_time,
@@ -262,8 +270,11 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     let latencies = if jitter { "jittered" } else { "fixed" };
     let reports = if with_reports { ", report files built" } else { "" };
     println!(
-        "bench --scaling: W100k, then {} replicas on {} nodes (parallelism {}), in this process; health checks on, {latencies} latencies{reports}",
-        larger.replicas, larger.nodes, larger.parallelism
+        "bench --scaling: W100k, then {} replicas on {} nodes (parallelism {}), in this process; health checks on, {latencies} latencies, races {}{reports}",
+        larger.replicas,
+        larger.nodes,
+        larger.parallelism,
+        races(args).as_str()
     );
     let header = format!(
         "{:<8} {:>9} {:>7} {:>11} {:>9} {:>11} {:>11} {:>14} {:>9} {:>12}",
@@ -285,7 +296,7 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         // the process holds now (allocator caches of the first run included).
         let fresh = rows.is_empty();
         let held_before = if fresh || reset_peak_rss() { proc_status_kib("VmRSS") } else { None };
-        let f = measure(workload, with_reports, jitter);
+        let f = measure(workload, with_reports, jitter, races(args));
         let peak = if fresh || held_before.is_some() { proc_status_kib("VmHWM") } else { None };
         let wall = f.wall_secs().max(1e-9);
         println!(
@@ -325,6 +336,11 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         _ => println!("memory: n/a (no per-run peak on this system)"),
     }
     Ok(())
+}
+
+/// How the benchmark's races resolve (`--races-fixed`).
+fn races(args: &BenchArgs) -> Races {
+    if args.races_fixed { Races::Fixed } else { Races::Random }
 }
 
 /// KiB as MiB with one decimal, or "n/a".

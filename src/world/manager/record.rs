@@ -150,7 +150,7 @@ const RECENT_NAMES: usize = 256;
 /// Rows collected during a run.
 #[derive(Default)]
 pub(crate) struct Recorder {
-    task_events: Vec<TaskEvent>,
+    task_events: crate::model::record::TaskEventLog,
     timeline: Vec<TimelineSample>,
     /// Timeline commands (and a rollout's own): when, the command, Docker's refusal if any.
     actions: Vec<(SimTime, String, Option<String>)>,

@@ -170,6 +170,11 @@ pub(crate) struct Recorder {
     name_of: HashMap<usize, Name, BuildAddressHasher>,
     /// A direct-mapped cache of `name_of` (address, name), [`RECENT_NAMES`] entries once used.
     recent_names: Vec<Option<(usize, Name)>>,
+    /// Each node's name as the rows carry it, by node index, with the address of the shared
+    /// string it was read from (a row names its node without a probe into `name_of`).
+    node_names: Vec<Option<(usize, Name)>>,
+    /// The name of the empty node of a task not assigned yet.
+    unassigned: Option<Name>,
     /// Each task's service, id and image names, once looked up (fixed for a task's life: its
     /// spec does not change), by task index.
     task_names: Vec<Option<(Name, Name, Name)>>,
@@ -285,6 +290,22 @@ impl Recorder {
             self.recent_names = vec![None; RECENT_NAMES];
         }
         self.recent_names[slot] = Some((address, name));
+        name
+    }
+
+    /// The row name of node `index`'s name `shared` (see `node_names`).
+    fn node_name(&mut self, index: usize, shared: &Arc<str>) -> Name {
+        let address = Arc::as_ptr(shared) as *const u8 as usize;
+        if let Some(Some((a, name))) = self.node_names.get(index)
+            && *a == address
+        {
+            return *name;
+        }
+        let name = self.name(shared);
+        if self.node_names.len() <= index {
+            self.node_names.resize(index + 1, None);
+        }
+        self.node_names[index] = Some((address, name));
         name
     }
 
@@ -529,11 +550,16 @@ impl Recorder {
         let task = store.task(id);
         let service = store.service(task.service);
         let node = match task.node {
-            Some(n) => self.name(&store.node(n).name),
-            None => {
-                let empty = self.intern("");
-                self.name(&empty)
-            }
+            Some(n) => self.node_name(n.0 as usize, &store.node(n).name),
+            None => match self.unassigned {
+                Some(name) => name,
+                None => {
+                    let empty = self.intern("");
+                    let name = self.name(&empty);
+                    self.unassigned = Some(name);
+                    name
+                }
+            },
         };
         let slot = if service.is_global() { 0 } else { task.slot };
         let (service_name, task_id, image) = self.task_names(id, store);

@@ -25,7 +25,9 @@ pub struct BenchArgs {
     /// update_config.parallelism [default: 1000; with --scaling, of the larger run: 10000].
     #[arg(long)]
     pub parallelism: Option<u64>,
-    /// Also build the report files in memory (as `run` does, without writing them).
+    /// Also write the whole report folder as `run` does (CSVs, summary, plots, index.html;
+    /// `events.csv` streamed to disk) into a fresh folder under the system's temporary
+    /// directory, removed afterwards.
     #[arg(long)]
     pub with_reports: bool,
     /// Jitter every latency by ±20 % (almost no two events share an instant).
@@ -178,7 +180,7 @@ fn reset_peak_rss() -> bool {
 struct Figures {
     /// Wall seconds of the simulation alone.
     simulated_secs: f64,
-    /// Wall seconds of building the report files, with `--with-reports`, and their size.
+    /// Wall seconds of writing the report folder, with `--with-reports`, and its size.
     reports: Option<(f64, usize)>,
     /// The simulated time at the end, as `bench` prints it (`s.mmm`).
     end_time: String,
@@ -197,26 +199,47 @@ impl Figures {
 /// Builds and times one run (the record is dropped before returning, so that its memory is free
 /// for a next run).
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-fn measure(workload: Workload, with_reports: bool, jitter: bool, races: Races) -> Figures {
+fn measure(
+    workload: Workload,
+    with_reports: bool,
+    jitter: bool,
+    races: Races,
+) -> Result<Figures, crate::commands::Error> {
     let mut scenario = scenario(workload, jitter);
     scenario.races = races;
+    let limits = crate::ps::replay::HistoryLimits::from_scenario(&scenario);
     let started = Instant::now();
     let record = simulate(scenario, None, &SimulateOptions::default());
     let simulated_secs = started.elapsed().as_secs_f64();
-    let reports = with_reports.then(|| {
+    let reports = if with_reports {
+        let dir = std::env::temp_dir().join(format!("deploysim-bench-{}", std::process::id()));
         let t = Instant::now();
-        let bytes: usize = crate::commands::run::report_files(&record).iter().map(|(_, b)| b.len()).sum();
-        (t.elapsed().as_secs_f64(), bytes)
-    });
+        crate::commands::run::write_report_folder(&dir, &record, &limits, Vec::new())?;
+        let secs = t.elapsed().as_secs_f64();
+        let bytes = folder_bytes(&dir);
+        std::fs::remove_dir_all(&dir).map_err(|source| crate::commands::Error::Io {
+            context: format!("could not remove '{}'", dir.display()),
+            source,
+        })?;
+        Some((secs, bytes))
+    } else {
+        None
+    };
     let svc = &record.services[0];
-    Figures {
+    Ok(Figures {
         simulated_secs,
         reports,
         end_time: record.end_time.secs_ms(),
         events: record.events_handled,
         transitions: record.task_events.len(),
         update_state: svc.update.state.map(|s| s.as_str()).unwrap_or("none"),
-    }
+    })
+}
+
+/// Bytes of the files in `dir` (the report folder just written).
+fn folder_bytes(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len() as usize).sum()
 }
 
 /// Runs the benchmark and prints its figures.
@@ -233,7 +256,7 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies, races {}",
         races.as_str()
     );
-    let f = measure(workload, with_reports, jitter, races);
+    let f = measure(workload, with_reports, jitter, races)?;
     println!(
         "simulated {} s in {:.3} s wall: {} events ({:.0} events/s); {} task transitions; update {}",
         f.end_time,
@@ -244,7 +267,7 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         f.update_state,
     );
     if let Some((secs, bytes)) = f.reports {
-        println!("reports: {bytes} bytes built in {secs:.3} s");
+        println!("reports: {bytes} bytes written in {secs:.3} s");
     }
     if let Some(kib) = proc_status_kib("VmHWM") {
         println!("peak memory: {:.1} MiB", kib as f64 / 1024.0);
@@ -296,7 +319,7 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         // the process holds now (allocator caches of the first run included).
         let fresh = rows.is_empty();
         let held_before = if fresh || reset_peak_rss() { proc_status_kib("VmRSS") } else { None };
-        let f = measure(workload, with_reports, jitter, races(args));
+        let f = measure(workload, with_reports, jitter, races(args))?;
         let peak = if fresh || held_before.is_some() { proc_status_kib("VmHWM") } else { None };
         let wall = f.wall_secs().max(1e-9);
         println!(

@@ -75,6 +75,9 @@ fn plot_sources<'f>(
     })
 }
 
+/// Plot files (name, bytes) and the `index.html` page's bytes.
+type PlotsAndPage = (Vec<(String, Vec<u8>)>, Vec<u8>);
+
 /// The plots of a run, drawn from its report files exactly as `deploysim plot` draws them from
 /// the files on disk (so the two give identical images), and `index.html`.
 fn plots_and_page(
@@ -82,7 +85,7 @@ fn plots_and_page(
     limits: &HistoryLimits,
     explain: Vec<(SimTime, String)>,
     sources: &crate::plot::Sources<'_>,
-) -> Result<(Vec<(String, Vec<u8>)>, Vec<u8>), Error> {
+) -> Result<PlotsAndPage, Error> {
     // The CSVs were written a moment ago by this binary: failing to read them back is a bug.
     let prepared = crate::plot::prepare(sources)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))?;

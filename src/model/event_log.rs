@@ -236,7 +236,7 @@ mod tests {
             }),
             service: Name((i % 3) as u32),
             task_id: Name((i * 7919 % 300_007) as u32),
-            slot: if i % 11 == 0 { u64::MAX } else { i % 100_000 },
+            slot: if i.is_multiple_of(11) { u64::MAX } else { i % 100_000 },
             node: Name(u32::MAX - (i % 2) as u32),
             image: Name((i % 2) as u32),
             desired_state: STATES[(i % 14) as usize],

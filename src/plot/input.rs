@@ -251,6 +251,7 @@ pub(crate) fn node_marks(file: &str, bytes: &[u8]) -> Result<Vec<NodeMark>, Plot
 
 /// Reads `events.csv` into markers per service. `timelines` gives the update state at each
 /// instant, which tells a replacement during an update from the initial deployment.
+#[allow(clippy::disallowed_types)] // membership-only hash sets (see below)
 pub(crate) fn marks(
     file: &str,
     bytes: impl std::io::Read,

@@ -43,6 +43,13 @@ pub struct BenchArgs {
     /// (random races spread events over more instants, as `--jitter` does).
     #[arg(long)]
     pub races_fixed: bool,
+    /// Instead of the rolling update: a crash loop (--replicas, default 100, on --nodes,
+    /// default 10; every container exits with status 1 ten seconds after it starts and the
+    /// restart policy replaces it five seconds later) simulated for one hour and then for four
+    /// hours in this process, each run's peak memory printed with their ratio: memory that
+    /// follows the live cluster stays flat (≈ 1×) however long the loop runs.
+    #[arg(long, conflicts_with_all = ["scaling", "jitter", "parallelism"])]
+    pub crash_loop: bool,
 }
 
 /// A benchmark workload's size: the scenario of [`scenario`] for these numbers.
@@ -247,6 +254,9 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     if args.scaling {
         return scaling(args);
     }
+    if args.crash_loop {
+        return crash_loop(args);
+    }
     let BenchArgs { with_reports, jitter, .. } = *args;
     let workload = Workload::overridden(Workload::W100K, args);
     let Workload { replicas, nodes, parallelism } = workload;
@@ -356,6 +366,72 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
                 mib(Some(*l))
             );
         }
+        _ => println!("memory: n/a (no per-run peak on this system)"),
+    }
+    Ok(())
+}
+
+/// The crash-loop scenario of `bench --crash-loop`: `replicas` tasks on `nodes` nodes whose
+/// containers exit with status 1 ten seconds after they start, replaced by the restart policy
+/// (condition any, delay 5 s, no attempt limit) until `hours` of simulated time have passed.
+pub fn crash_loop_scenario(replicas: u64, nodes: u64, hours: u64) -> Scenario {
+    let mut s = scenario(Workload { replicas, nodes, parallelism: 1 }, false);
+    s.name = "bench-crash-loop".into();
+    s.until = SimTime(SimDuration::from_secs(hours * 3600).as_nanos());
+    s.timeline.clear();
+    let task = &mut s.services[0].task;
+    task.healthcheck = None;
+    let exit =
+        crate::model::image::ExitBehavior::ExitsAfter { code: 1, after: Dist::Fixed(SimDuration::from_secs(10)) };
+    let crashing = crate::model::image::ImageBehavior { exit, ..Default::default() };
+    s.images.insert(task.image.clone(), crashing);
+    s
+}
+
+/// `bench --crash-loop`: the crash loop for one hour, then for four, in this process, each with
+/// its own peak memory (reset between them as `--scaling` does), and their ratio.
+#[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
+fn crash_loop(args: &BenchArgs) -> Result<(), crate::commands::Error> {
+    let replicas = args.replicas.unwrap_or(100);
+    let nodes = args.nodes.unwrap_or(10);
+    println!(
+        "bench --crash-loop: {replicas} replicas on {nodes} nodes, each container exiting (1) 10 s after it starts, restarted 5 s later; races {}",
+        races(args).as_str()
+    );
+    println!(
+        "{:<6} {:>9} {:>12} {:>9} {:>9} {:>12}",
+        "hours", "wall s", "transitions", "tasks", "peak MiB", "held before"
+    );
+    let mut peaks = Vec::new();
+    for hours in [1, 4] {
+        let fresh = peaks.is_empty();
+        let held_before = if fresh || reset_peak_rss() { proc_status_kib("VmRSS") } else { None };
+        let mut scenario = crash_loop_scenario(replicas, nodes, hours);
+        scenario.races = races(args);
+        let started = Instant::now();
+        let record = simulate(scenario, None, &SimulateOptions::default());
+        let wall = started.elapsed().as_secs_f64();
+        // Every task's first row is NEW.
+        let tasks = record.task_events.iter().filter(|e| e.state == crate::model::task::TaskState::New).count();
+        let transitions = record.task_events.len();
+        drop(record);
+        let peak = if fresh || held_before.is_some() { proc_status_kib("VmHWM") } else { None };
+        println!(
+            "{:<6} {:>9.3} {:>12} {:>9} {:>9} {:>12}",
+            hours,
+            wall,
+            transitions,
+            tasks,
+            mib(peak),
+            mib(held_before)
+        );
+        peaks.push(peak);
+    }
+    match (peaks[0], peaks[1]) {
+        (Some(one), Some(four)) => println!(
+            "memory 4 h / 1 h: {:.2}x (flat, memory bounded by the live cluster: about 1x; proportional to the history: about 4x)",
+            four as f64 / one.max(1) as f64
+        ),
         _ => println!("memory: n/a (no per-run peak on this system)"),
     }
     Ok(())

@@ -41,6 +41,8 @@ const NODE_REMOVED: &str = "removed from the swarm (docker node rm)";
 pub(crate) struct TrafficInputs<'a> {
     /// Serving spans, in the order they began.
     pub serving: &'a [ServingInterval],
+    /// The names the spans carry, by [`crate::model::record::Name`].
+    pub names: &'a [Arc<str>],
     /// Each route's backends whenever they changed.
     pub routes: &'a [RouteState],
     /// (when, service, image) of every image a service was given.
@@ -415,7 +417,12 @@ impl Recorder {
 
     /// Serving spans, routes and image changes so far, for a rollout's analysis.
     pub(super) fn traffic_inputs(&self) -> TrafficInputs<'_> {
-        TrafficInputs { serving: &self.serving, routes: &self.routes, image_changes: &self.image_changes }
+        TrafficInputs {
+            serving: &self.serving,
+            names: &self.names,
+            routes: &self.routes,
+            image_changes: &self.image_changes,
+        }
     }
 
     /// Records a route's backends if they changed. Several changes at one instant collapse
@@ -468,7 +475,7 @@ impl Recorder {
             track.sample_due = true;
         }
         if old.serving != class.serving || (lost.is_some() && !class.serving) {
-            let names = (service.name.clone(), task.docker_id.clone(), service.image_at(task.spec).clone());
+            let names = self.task_names(id, store);
             self.note_serving(id, (old.serving, class.serving), lost, names);
         }
     }
@@ -481,7 +488,7 @@ impl Recorder {
         id: TaskId,
         (was, is): (bool, bool),
         lost: Option<ServingEnd>,
-        (service, task_id, image): (Arc<str>, Arc<str>, Arc<str>),
+        (service, task_id, image): (Name, Name, Name),
     ) {
         let now = self.now;
         if is && !was {

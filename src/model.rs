@@ -3,6 +3,7 @@
 
 pub mod cluster;
 pub mod decision;
+pub mod event_log;
 pub mod expect;
 pub mod image;
 pub mod record;

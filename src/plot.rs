@@ -74,11 +74,22 @@ pub(crate) struct Sources<'a> {
     /// `summary.json`, for the scenario name and seed in the title.
     pub summary: Option<&'a [u8]>,
     /// `events.csv`, for failure and slot markers.
-    pub events: Option<&'a [u8]>,
+    pub events: Option<Csv<'a>>,
     /// `requests.csv`, for the requests panel.
     pub requests: Option<&'a [u8]>,
     /// `nodes.csv`, for node change lines.
     pub nodes: Option<&'a [u8]>,
+}
+
+/// A CSV file's content: bytes at hand, or a file to read one record at a time (a large run's
+/// `events.csv` is streamed into the report's staging folder and read back from there, never
+/// held whole).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Csv<'a> {
+    /// The file's bytes.
+    Bytes(&'a [u8]),
+    /// Where the file is.
+    File(&'a std::path::Path),
 }
 
 /// Everything drawn for one service.
@@ -109,7 +120,7 @@ pub(crate) struct Overrides {
     pub change_legend: Option<String>,
 }
 
-/// Where a plot's time axis lies on its image (see [`time_axes`]).
+/// Where a plot's time axis lies on its image (see [`axes_of`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct CursorAxis {
     /// Pixel of 0 s.
@@ -124,18 +135,17 @@ pub(crate) struct CursorAxis {
     pub end_ms: u64,
 }
 
-/// Each SVG [`render`] draws, by file name, with where its time axis lies.
-pub(crate) fn time_axes(sources: &Sources<'_>) -> Result<Vec<(String, CursorAxis)>, PlotError> {
-    let plots = prepare(sources)?;
+/// Each SVG [`render_prepared`] draws, by file name, with where its time axis lies.
+pub(crate) fn axes_of(plots: &[ServicePlot]) -> Vec<(String, CursorAxis)> {
     let single = plots.len() == 1;
-    Ok(plots
+    plots
         .iter()
         .map(|plot| {
             let stem =
                 if single { "timeline".to_string() } else { format!("timeline-{}", file_safe(&plot.timeline.name)) };
             (format!("{stem}.svg"), draw::cursor_axis(plot))
         })
-        .collect())
+        .collect()
 }
 
 /// One plot as SVG text.
@@ -154,7 +164,12 @@ pub(crate) fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotErr
     let timelines = input::timeline("timeline.csv", sources.timeline)?;
     let info = sources.summary.and_then(input::run_info);
     let mut marks = match sources.events {
-        Some(bytes) => input::marks("events.csv", bytes, &timelines)?,
+        Some(Csv::Bytes(bytes)) => input::marks("events.csv", bytes, &timelines)?,
+        Some(Csv::File(path)) => {
+            let file = std::fs::File::open(path)
+                .map_err(|e| PlotError::at("events.csv", 0, None, format!("cannot read the file: {e}")))?;
+            input::marks("events.csv", std::io::BufReader::with_capacity(1 << 16, file), &timelines)?
+        }
         None => Default::default(),
     };
     let mut requests = match sources.requests {
@@ -181,15 +196,19 @@ pub(crate) fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotErr
 /// The image files for a run: `timeline.svg` and `timeline.png` for a single service, or
 /// `timeline-<service>.svg/png` for each of several, in `timeline.csv` order.
 pub(crate) fn render(sources: &Sources<'_>) -> Result<Vec<(String, Vec<u8>)>, PlotError> {
-    let plots = prepare(sources)?;
+    Ok(render_prepared(&prepare(sources)?))
+}
+
+/// [`render`] of plots already prepared.
+pub(crate) fn render_prepared(plots: &[ServicePlot]) -> Vec<(String, Vec<u8>)> {
     let single = plots.len() == 1;
     let mut files = Vec::with_capacity(plots.len() * 2);
-    for plot in &plots {
+    for plot in plots {
         let stem = if single { "timeline".to_string() } else { format!("timeline-{}", file_safe(&plot.timeline.name)) };
         files.push((format!("{stem}.svg"), draw::svg(plot).into_bytes()));
         files.push((format!("{stem}.png"), draw::png(plot)));
     }
-    Ok(files)
+    files
 }
 
 /// A service name as a file name: Docker names are already `[A-Za-z0-9_.-]`; anything else

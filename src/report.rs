@@ -20,7 +20,7 @@ pub mod timeline;
 
 pub use availability::{Availability, Ratio, availability};
 pub use events::events_csv;
-pub use files::{Folder, WriteError, replace_folder, write_atomically};
+pub use files::{Folder, Stage, WriteError, replace_folder, replace_folder_with, write_atomically};
 pub use html::{Interactive, html_report};
 pub use mounts::mounts_csv;
 pub use narrative::narrative;

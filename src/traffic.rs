@@ -57,6 +57,8 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use crate::model::record::RunRecord;
 use crate::model::route::RouteState;
 use crate::model::traffic::{BackendRequests, RequestSeries, ServingInterval, TrafficSpec};
@@ -102,6 +104,7 @@ impl<'r> Route<'r> {
     fn changes<'s>(
         &self,
         spans: impl IntoIterator<Item = &'s ServingInterval>,
+        names: &[Arc<str>],
         spec: &TrafficSpec,
         errors: &ErrorRates,
         points: &[crate::time::SimDuration],
@@ -122,9 +125,10 @@ impl<'r> Route<'r> {
             out.push(Change::membership(state.t, members));
         }
         for span in spans {
-            let Some(backend) = self.backends.iter().position(|b| **b == *span.service) else { continue };
-            let new = self.new_image.as_deref() == Some(&*span.image);
-            let e = errors.get(&*span.image).copied().unwrap_or(0) as i64;
+            let (service, image) = (&*names[span.service.0 as usize], &*names[span.image.0 as usize]);
+            let Some(backend) = self.backends.iter().position(|b| b == service) else { continue };
+            let new = self.new_image.as_deref() == Some(image);
+            let e = errors.get(image).copied().unwrap_or(0) as i64;
             let (s, end) = (span.start, span.end.unwrap_or(until).max(span.start));
             let v = new as i64;
             let serving = Counts { n: 1, e, v, e_new: e * v, ..Counts::default() };
@@ -156,7 +160,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
     let route = Route::of(&run.routes, &run.image_changes, spec);
     let from = spec.from.unwrap_or_else(|| deploy_done(run, &route)).min(until);
     let points = durations::points(&spec.request_duration);
-    let changes = route.changes(&run.serving, spec, errors, &points, until);
+    let changes = route.changes(&run.serving, &run.names, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     RequestSeries {
         service: spec.service.clone(),
@@ -185,7 +189,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
 /// a canary analysis measures while the run goes on (from the spans recorded so far; spans
 /// still open are taken as serving until `until`).
 pub(crate) fn measure(
-    spans: &[ServingInterval],
+    (spans, names): (&[ServingInterval], &[Arc<str>]),
     routes: &[RouteState],
     images: &[(SimTime, String, String)],
     spec: &TrafficSpec,
@@ -198,9 +202,10 @@ pub(crate) fn measure(
     let points = durations::points(&spec.request_duration);
     // Only the route's spans still serving in the window matter (this runs during the run,
     // once per measurement: it must not grow with everything recorded so far more than it must).
-    let live =
-        spans.iter().filter(|s| s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *s.service));
-    let changes = route.changes(live, spec, errors, &points, until);
+    let live = spans.iter().filter(|s| {
+        s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *names[s.service.0 as usize])
+    });
+    let changes = route.changes(live, names, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     let t = swept.per_backend[index];
     (Tally::whole(t.ok + t.failed), Tally::whole(t.failed))

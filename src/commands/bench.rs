@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use crate::commands::simulate::{SimulateOptions, simulate};
 use crate::model::cluster::{Availability, NodeRole, NodeSpec};
-use crate::model::scenario::{Action, EngineVersion, Latencies, Scenario, ServiceUpdate, TimedAction};
+use crate::model::scenario::{Action, EngineVersion, Latencies, Races, Scenario, ServiceUpdate, TimedAction};
 use crate::model::spec::{HealthConfig, Healthcheck, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig};
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
@@ -25,7 +25,9 @@ pub struct BenchArgs {
     /// update_config.parallelism [default: 1000; with --scaling, of the larger run: 10000].
     #[arg(long)]
     pub parallelism: Option<u64>,
-    /// Also build the report files in memory (as `run` does, without writing them).
+    /// Also write the whole report folder as `run` does (CSVs, summary, plots, index.html;
+    /// `events.csv` streamed to disk) into a fresh folder under the system's temporary
+    /// directory, removed afterwards.
     #[arg(long)]
     pub with_reports: bool,
     /// Jitter every latency by ±20 % (almost no two events share an instant).
@@ -36,6 +38,18 @@ pub struct BenchArgs {
     /// W100k's beside the linear target (≤ 1.05 × the ratio of replicas: 10.5× by default).
     #[arg(long)]
     pub scaling: bool,
+    /// Resolve Swarm's races in the fixed teaching order (`x-simulation.races: fixed`) instead
+    /// of at random: shows what the random dispatcher batches, slot orders and node ties cost
+    /// (random races spread events over more instants, as `--jitter` does).
+    #[arg(long)]
+    pub races_fixed: bool,
+    /// Instead of the rolling update: a crash loop (--replicas, default 100, on --nodes,
+    /// default 10; every container exits with status 1 ten seconds after it starts and the
+    /// restart policy replaces it five seconds later) simulated for one hour and then for four
+    /// hours in this process, each run's peak memory printed with their ratio: memory that
+    /// follows the live cluster stays flat (≈ 1×) however long the loop runs.
+    #[arg(long, conflicts_with_all = ["scaling", "jitter", "parallelism"])]
+    pub crash_loop: bool,
 }
 
 /// A benchmark workload's size: the scenario of [`scenario`] for these numbers.
@@ -173,7 +187,7 @@ fn reset_peak_rss() -> bool {
 struct Figures {
     /// Wall seconds of the simulation alone.
     simulated_secs: f64,
-    /// Wall seconds of building the report files, with `--with-reports`, and their size.
+    /// Wall seconds of writing the report folder, with `--with-reports`, and its size.
     reports: Option<(f64, usize)>,
     /// The simulated time at the end, as `bench` prints it (`s.mmm`).
     end_time: String,
@@ -192,25 +206,47 @@ impl Figures {
 /// Builds and times one run (the record is dropped before returning, so that its memory is free
 /// for a next run).
 #[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
-fn measure(workload: Workload, with_reports: bool, jitter: bool) -> Figures {
-    let scenario = scenario(workload, jitter);
+fn measure(
+    workload: Workload,
+    with_reports: bool,
+    jitter: bool,
+    races: Races,
+) -> Result<Figures, crate::commands::Error> {
+    let mut scenario = scenario(workload, jitter);
+    scenario.races = races;
+    let limits = crate::ps::replay::HistoryLimits::from_scenario(&scenario);
     let started = Instant::now();
     let record = simulate(scenario, None, &SimulateOptions::default());
     let simulated_secs = started.elapsed().as_secs_f64();
-    let reports = with_reports.then(|| {
+    let reports = if with_reports {
+        let dir = std::env::temp_dir().join(format!("deploysim-bench-{}", std::process::id()));
         let t = Instant::now();
-        let bytes: usize = crate::commands::run::report_files(&record).iter().map(|(_, b)| b.len()).sum();
-        (t.elapsed().as_secs_f64(), bytes)
-    });
+        crate::commands::run::write_report_folder(&dir, &record, &limits, Vec::new())?;
+        let secs = t.elapsed().as_secs_f64();
+        let bytes = folder_bytes(&dir);
+        std::fs::remove_dir_all(&dir).map_err(|source| crate::commands::Error::Io {
+            context: format!("could not remove '{}'", dir.display()),
+            source,
+        })?;
+        Some((secs, bytes))
+    } else {
+        None
+    };
     let svc = &record.services[0];
-    Figures {
+    Ok(Figures {
         simulated_secs,
         reports,
         end_time: record.end_time.secs_ms(),
         events: record.events_handled,
         transitions: record.task_events.len(),
         update_state: svc.update.state.map(|s| s.as_str()).unwrap_or("none"),
-    }
+    })
+}
+
+/// Bytes of the files in `dir` (the report folder just written).
+fn folder_bytes(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len() as usize).sum()
 }
 
 /// Runs the benchmark and prints its figures.
@@ -218,14 +254,19 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     if args.scaling {
         return scaling(args);
     }
+    if args.crash_loop {
+        return crash_loop(args);
+    }
     let BenchArgs { with_reports, jitter, .. } = *args;
     let workload = Workload::overridden(Workload::W100K, args);
     let Workload { replicas, nodes, parallelism } = workload;
     let latencies = if jitter { "jittered" } else { "fixed" };
+    let races = races(args);
     println!(
-        "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies"
+        "bench: {replicas} replicas on {nodes} nodes, parallelism {parallelism}, health checks on, {latencies} latencies, races {}",
+        races.as_str()
     );
-    let f = measure(workload, with_reports, jitter);
+    let f = measure(workload, with_reports, jitter, races)?;
     println!(
         "simulated {} s in {:.3} s wall: {} events ({:.0} events/s); {} task transitions; update {}",
         f.end_time,
@@ -236,7 +277,7 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         f.update_state,
     );
     if let Some((secs, bytes)) = f.reports {
-        println!("reports: {bytes} bytes built in {secs:.3} s");
+        println!("reports: {bytes} bytes written in {secs:.3} s");
     }
     if let Some(kib) = proc_status_kib("VmHWM") {
         println!("peak memory: {:.1} MiB", kib as f64 / 1024.0);
@@ -262,8 +303,11 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     let latencies = if jitter { "jittered" } else { "fixed" };
     let reports = if with_reports { ", report files built" } else { "" };
     println!(
-        "bench --scaling: W100k, then {} replicas on {} nodes (parallelism {}), in this process; health checks on, {latencies} latencies{reports}",
-        larger.replicas, larger.nodes, larger.parallelism
+        "bench --scaling: W100k, then {} replicas on {} nodes (parallelism {}), in this process; health checks on, {latencies} latencies, races {}{reports}",
+        larger.replicas,
+        larger.nodes,
+        larger.parallelism,
+        races(args).as_str()
     );
     let header = format!(
         "{:<8} {:>9} {:>7} {:>11} {:>9} {:>11} {:>11} {:>14} {:>9} {:>12}",
@@ -285,7 +329,7 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         // the process holds now (allocator caches of the first run included).
         let fresh = rows.is_empty();
         let held_before = if fresh || reset_peak_rss() { proc_status_kib("VmRSS") } else { None };
-        let f = measure(workload, with_reports, jitter);
+        let f = measure(workload, with_reports, jitter, races(args))?;
         let peak = if fresh || held_before.is_some() { proc_status_kib("VmHWM") } else { None };
         let wall = f.wall_secs().max(1e-9);
         println!(
@@ -325,6 +369,77 @@ fn scaling(args: &BenchArgs) -> Result<(), crate::commands::Error> {
         _ => println!("memory: n/a (no per-run peak on this system)"),
     }
     Ok(())
+}
+
+/// The crash-loop scenario of `bench --crash-loop`: `replicas` tasks on `nodes` nodes whose
+/// containers exit with status 1 ten seconds after they start, replaced by the restart policy
+/// (condition any, delay 5 s, no attempt limit) until `hours` of simulated time have passed.
+pub fn crash_loop_scenario(replicas: u64, nodes: u64, hours: u64) -> Scenario {
+    let mut s = scenario(Workload { replicas, nodes, parallelism: 1 }, false);
+    s.name = "bench-crash-loop".into();
+    s.until = SimTime(SimDuration::from_secs(hours * 3600).as_nanos());
+    s.timeline.clear();
+    let task = &mut s.services[0].task;
+    task.healthcheck = None;
+    let exit =
+        crate::model::image::ExitBehavior::ExitsAfter { code: 1, after: Dist::Fixed(SimDuration::from_secs(10)) };
+    let crashing = crate::model::image::ImageBehavior { exit, ..Default::default() };
+    s.images.insert(task.image.clone(), crashing);
+    s
+}
+
+/// `bench --crash-loop`: the crash loop for one hour, then for four, in this process, each with
+/// its own peak memory (reset between them as `--scaling` does), and their ratio.
+#[allow(clippy::disallowed_methods)] // wall-clock timing is what a benchmark measures
+fn crash_loop(args: &BenchArgs) -> Result<(), crate::commands::Error> {
+    let replicas = args.replicas.unwrap_or(100);
+    let nodes = args.nodes.unwrap_or(10);
+    println!(
+        "bench --crash-loop: {replicas} replicas on {nodes} nodes, each container exiting (1) 10 s after it starts, restarted 5 s later; races {}",
+        races(args).as_str()
+    );
+    println!(
+        "{:<6} {:>9} {:>12} {:>9} {:>9} {:>12}",
+        "hours", "wall s", "transitions", "tasks", "peak MiB", "held before"
+    );
+    let mut peaks = Vec::new();
+    for hours in [1, 4] {
+        let fresh = peaks.is_empty();
+        let held_before = if fresh || reset_peak_rss() { proc_status_kib("VmRSS") } else { None };
+        let mut scenario = crash_loop_scenario(replicas, nodes, hours);
+        scenario.races = races(args);
+        let started = Instant::now();
+        let record = simulate(scenario, None, &SimulateOptions::default());
+        let wall = started.elapsed().as_secs_f64();
+        // Every task's first row is NEW.
+        let tasks = record.task_events.iter().filter(|e| e.state == crate::model::task::TaskState::New).count();
+        let transitions = record.task_events.len();
+        drop(record);
+        let peak = if fresh || held_before.is_some() { proc_status_kib("VmHWM") } else { None };
+        println!(
+            "{:<6} {:>9.3} {:>12} {:>9} {:>9} {:>12}",
+            hours,
+            wall,
+            transitions,
+            tasks,
+            mib(peak),
+            mib(held_before)
+        );
+        peaks.push(peak);
+    }
+    match (peaks[0], peaks[1]) {
+        (Some(one), Some(four)) => println!(
+            "memory 4 h / 1 h: {:.2}x (flat, memory bounded by the live cluster: about 1x; proportional to the history: about 4x)",
+            four as f64 / one.max(1) as f64
+        ),
+        _ => println!("memory: n/a (no per-run peak on this system)"),
+    }
+    Ok(())
+}
+
+/// How the benchmark's races resolve (`--races-fixed`).
+fn races(args: &BenchArgs) -> Races {
+    if args.races_fixed { Races::Fixed } else { Races::Random }
 }
 
 /// KiB as MiB with one decimal, or "n/a".

@@ -37,7 +37,7 @@ fn draw(csv: &Path, out: Option<&Path>) -> Result<Vec<PathBuf>, Error> {
     let sources = Sources {
         timeline: &timeline,
         summary: summary.as_deref(),
-        events: events.as_deref(),
+        events: events.as_deref().map(crate::plot::Csv::Bytes),
         requests: requests.as_deref(),
         nodes: nodes.as_deref(),
     };

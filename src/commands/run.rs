@@ -38,8 +38,14 @@ pub struct RunArgs {
 /// The report files of a run, in a fixed order (`nodes.csv` always, `mounts.csv` only when secrets were mounted,
 /// `requests.csv` only with `x-simulation.traffic`).
 pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
+    let mut files = vec![("events.csv", report::events_csv(run))];
+    files.extend(files_after_events(run));
+    files
+}
+
+/// [`report_files`] but `events.csv`, which `run` streams instead.
+fn files_after_events(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
     let mut files = vec![
-        ("events.csv", report::events_csv(run)),
         ("timeline.csv", report::timeline_csv(run)),
         ("summary.json", report::summary_json(run).into_bytes()),
         ("nodes.csv", report::nodes_csv(run)),
@@ -53,31 +59,50 @@ pub fn report_files(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
     files
 }
 
-/// The report files a plot is drawn from, as `deploysim plot` reads them from disk.
-fn plot_sources<'f>(files: &'f [(&'static str, Vec<u8>)]) -> Result<crate::plot::Sources<'f>, Error> {
+/// The report files a plot is drawn from, as `deploysim plot` reads them from disk, with
+/// `events.csv` from `events` (its bytes, or the file it was streamed to).
+fn plot_sources<'f>(
+    files: &'f [(&'static str, Vec<u8>)],
+    events: crate::plot::Csv<'f>,
+) -> Result<crate::plot::Sources<'f>, Error> {
     let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
     Ok(crate::plot::Sources {
         timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
         summary: find("summary.json"),
-        events: find("events.csv"),
+        events: Some(events),
         requests: find("requests.csv"),
         nodes: find("nodes.csv"),
     })
 }
 
-/// The plots of a run, drawn from its report files' bytes exactly as `deploysim plot` draws
-/// them from the files on disk (so the two give identical images).
-fn plot_files(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    // The CSV was written a moment ago by this binary: failing to read it back is a bug.
-    crate::plot::render(&plot_sources(files)?)
-        .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))
-}
+/// Plot files (name, bytes) and the `index.html` page's bytes.
+type PlotsAndPage = (Vec<(String, Vec<u8>)>, Vec<u8>);
 
-/// Where each plot's time axis lies, for the page's cursor.
-fn plot_axes(files: &[(&'static str, Vec<u8>)]) -> Result<Vec<(String, [u32; 4], u64)>, Error> {
-    let axes = crate::plot::time_axes(&plot_sources(files)?)
+/// The plots of a run, drawn from its report files exactly as `deploysim plot` draws them from
+/// the files on disk (so the two give identical images), and `index.html`.
+fn plots_and_page(
+    record: &RunRecord,
+    limits: &HistoryLimits,
+    explain: Vec<(SimTime, String)>,
+    sources: &crate::plot::Sources<'_>,
+) -> Result<PlotsAndPage, Error> {
+    // The CSVs were written a moment ago by this binary: failing to read them back is a bug.
+    let prepared = crate::plot::prepare(sources)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))?;
-    Ok(axes.into_iter().map(|(name, a)| (name, [a.x0, a.x1, a.y0, a.y1], a.end_ms)).collect())
+    let plots = crate::plot::render_prepared(&prepared);
+    let axes = crate::plot::axes_of(&prepared)
+        .into_iter()
+        .map(|(name, a)| (name, [a.x0, a.x1, a.y0, a.y1], a.end_ms))
+        .collect();
+    drop(prepared);
+    let interactive = report::Interactive { scrub: report::scrub::scrub(record, limits), axes, explain };
+    let svgs: Vec<(String, String)> = plots
+        .iter()
+        .filter(|(name, _)| name.ends_with(".svg"))
+        .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned()))
+        .collect();
+    let page = report::html_report(record, &svgs, &interactive).into_bytes();
+    Ok((plots, page))
 }
 
 /// Whether `name` is a file some run writes (whichever services, secrets and traffic it had):
@@ -90,28 +115,81 @@ fn is_run_report_file(name: &str) -> bool {
 }
 
 /// Every file of a run's report folder, in a fixed order: the report files, the plots drawn
-/// from them, `index.html`.
+/// from them, `index.html` (in memory: `run --check-determinism` compares them).
 pub(crate) fn report_folder(
     record: &RunRecord,
     limits: &HistoryLimits,
     explain: Vec<(SimTime, String)>,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let files = report_files(record);
-    let plots = plot_files(&files)?;
-    let interactive =
-        report::Interactive { scrub: report::scrub::scrub(record, limits), axes: plot_axes(&files)?, explain };
-    let svgs: Vec<(String, String)> = plots
-        .iter()
-        .filter(|(name, _)| name.ends_with(".svg"))
-        .map(|(name, bytes)| (name.clone(), String::from_utf8_lossy(bytes).into_owned()))
-        .collect();
-    let page = report::html_report(record, &svgs, &interactive).into_bytes();
+    let events = &files[0].1;
+    let (plots, page) =
+        plots_and_page(record, limits, explain, &plot_sources(&files, crate::plot::Csv::Bytes(events))?)?;
     Ok(files
         .into_iter()
         .map(|(name, bytes)| (name.to_string(), bytes))
         .chain(plots)
         .chain(std::iter::once(("index.html".to_string(), page)))
         .collect())
+}
+
+/// Why writing a report folder stopped.
+enum WriteFailure {
+    /// The folder could not be written.
+    Write(report::WriteError),
+    /// Making its content failed.
+    Content(Error),
+}
+
+impl From<report::WriteError> for WriteFailure {
+    fn from(e: report::WriteError) -> WriteFailure {
+        WriteFailure::Write(e)
+    }
+}
+
+impl From<std::io::Error> for WriteFailure {
+    fn from(e: std::io::Error) -> WriteFailure {
+        WriteFailure::Write(report::WriteError::Io(e))
+    }
+}
+
+/// Writes the files of [`report_folder`], in the same order and bytes, as the folder `dir`
+/// (replacing an earlier report whole). `events.csv` — most of a large run's bytes — is
+/// streamed into the staging folder as it is made and the plots read it back from there, so
+/// the report is never held in memory whole.
+pub(crate) fn write_report_folder(
+    dir: &std::path::Path,
+    record: &RunRecord,
+    limits: &HistoryLimits,
+    explain: Vec<(SimTime, String)>,
+) -> Result<(), Error> {
+    // The folder is the report: an earlier run's files (plots of a since-renamed service, a
+    // mounts.csv this run has no secrets for) go with it; a folder holding anything else is
+    // refused rather than swapped away.
+    let folder = report::Folder { owns: &is_run_report_file, carries: &|_| false };
+    let written = report::replace_folder_with(dir, &folder, |stage| -> Result<(), WriteFailure> {
+        stage.stream("events.csv", |out| report::events::write_events_csv(record, out))?;
+        let files = files_after_events(record);
+        for (name, bytes) in &files {
+            stage.bytes(name, bytes)?;
+        }
+        let events = stage.path("events.csv")?;
+        let sources = plot_sources(&files, crate::plot::Csv::File(&events)).map_err(WriteFailure::Content)?;
+        let (plots, page) = plots_and_page(record, limits, explain, &sources).map_err(WriteFailure::Content)?;
+        drop(files);
+        for (name, bytes) in &plots {
+            stage.bytes(name, bytes)?;
+        }
+        stage.bytes("index.html", &page)?;
+        Ok(())
+    });
+    match written {
+        Ok(()) => Ok(()),
+        Err(WriteFailure::Write(e)) => {
+            Err(Error::report(format!("could not write the report to '{}'", dir.display()))(e))
+        }
+        Err(WriteFailure::Content(e)) => Err(e),
+    }
 }
 
 /// `deploysim run`.
@@ -124,13 +202,7 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
     let limits = HistoryLimits::from_scenario(&scenario);
     let (record, sentences) = simulate_explained(scenario, args.seed, lesson.as_deref());
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
-    let files = report_folder(&record, &limits, sentences)?;
-    // The folder is the report: an earlier run's files (plots of a since-renamed service, a
-    // mounts.csv this run has no secrets for) go with it; a folder holding anything else is
-    // refused rather than swapped away.
-    let folder = report::Folder { owns: &is_run_report_file, carries: &|_| false };
-    report::replace_folder(&dir, &files, &folder)
-        .map_err(Error::report(format!("could not write the report to '{}'", dir.display())))?;
+    write_report_folder(&dir, &record, &limits, sentences)?;
     if args.trace {
         print!("{}", crate::ps::trace(&record));
     }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
+pub use crate::model::event_log::TaskEventLog;
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -309,8 +310,8 @@ pub struct RunRecord {
     pub end_time: SimTime,
     /// Engine events handled.
     pub events_handled: u64,
-    /// Task transitions, in time order.
-    pub task_events: Vec<TaskEvent>,
+    /// Task transitions, in time order (kept compact: [`TaskEventLog`]).
+    pub task_events: TaskEventLog,
     /// The names the rows carry, by [`Name`] (each distinct string once).
     pub names: Vec<Arc<str>>,
     /// Availability samples, in time order (interleaved across services).
@@ -400,8 +401,8 @@ pub struct EventView<'a> {
 
 impl RunRecord {
     /// Every task event in order, with its names read.
-    pub fn events(&self) -> impl DoubleEndedIterator<Item = EventView<'_>> + ExactSizeIterator + '_ {
-        self.task_events.iter().map(|e| self.view(e))
+    pub fn events(&self) -> impl ExactSizeIterator<Item = EventView<'_>> + Clone + '_ {
+        self.task_events.iter().map(|e| self.view(&e))
     }
 
     /// One task event with its names read.

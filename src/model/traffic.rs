@@ -3,8 +3,8 @@
 //! them (see [`crate::traffic`] for the model).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
+use crate::model::record::Name;
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
 
@@ -62,15 +62,17 @@ pub enum ServingEnd {
     NodeLost,
 }
 
-/// One span during which the routing mesh sent a task requests.
+/// One span during which the routing mesh sent a task requests. Its names are read with
+/// [`RunRecord::name`](crate::model::record::RunRecord::name) (a run has one span per task
+/// that ever served: four-byte names keep them small).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ServingInterval {
     /// Full service name.
-    pub service: Arc<str>,
+    pub service: Name,
     /// Docker-style task id.
-    pub task_id: Arc<str>,
+    pub task_id: Name,
     /// `image:tag` the task runs (which version answered).
-    pub image: Arc<str>,
+    pub image: Name,
     /// When the task started serving (healthy, bound).
     pub start: SimTime,
     /// When it stopped; `None` while still serving when the run ended.

@@ -4,7 +4,11 @@
 //! Plots are drawn from these bytes only, never from engine state, so that
 //! `deploysim plot reports/X/timeline.csv` redraws exactly what `deploysim run` drew.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+// Membership only, never iterated (see `marks`).
+#[allow(clippy::disallowed_types)]
+use std::collections::HashSet;
+use std::fmt::Write as _;
 
 use super::PlotError;
 
@@ -98,7 +102,7 @@ const NODES_HEADER: [&str; 5] = crate::report::nodes::HEADER;
 /// has every column, and hands each data row to `each`.
 fn for_each_row(
     file: &str,
-    bytes: &[u8],
+    bytes: impl std::io::Read,
     header: &'static [&'static str],
     mut each: impl FnMut(&Row<'_>) -> Result<(), PlotError>,
 ) -> Result<(), PlotError> {
@@ -245,32 +249,65 @@ pub(crate) fn node_marks(file: &str, bytes: &[u8]) -> Result<Vec<NodeMark>, Plot
     Ok(marks)
 }
 
+/// A set of keys asked only whether a key is in it (see [`marks`]).
+#[allow(clippy::disallowed_types)]
+type KeySet = HashSet<Box<str>, std::hash::BuildHasherDefault<KeyHasher>>;
+
+/// Hashes a key eight bytes at a time with a multiply and a rotation: the standard SipHash
+/// guards against keys chosen to collide, which a report's task ids and slots are not, and was
+/// a third of reading a large `events.csv`.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        // The multiply leaves its best bits high; hash tables index by the low ones.
+        self.0.rotate_left(26)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+}
+
 /// Reads `events.csv` into markers per service. `timelines` gives the update state at each
 /// instant, which tells a replacement during an update from the initial deployment.
+#[allow(clippy::disallowed_types)] // membership-only hash sets (see below)
 pub(crate) fn marks(
     file: &str,
-    bytes: &[u8],
+    bytes: impl std::io::Read,
     timelines: &[ServiceTimeline],
 ) -> Result<BTreeMap<String, Vec<Mark>>, PlotError> {
     let mut marks: BTreeMap<String, Vec<Mark>> = BTreeMap::new();
-    let mut seen_tasks: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut failed_tasks: BTreeSet<(String, String)> = BTreeSet::new();
-    let mut used_slots: BTreeSet<(String, String, String)> = BTreeSet::new();
+    // Sets asked only whether a key is in them, never iterated (so their order reaches no
+    // output): a hash set of the key's fields, each but the last preceded by its length (so
+    // that no two keys spell alike), built in one reused buffer, so that a row that adds
+    // nothing — nearly every one of a large run's millions — allocates nothing.
+    let (mut seen_tasks, mut failed_tasks, mut used_slots) = (KeySet::default(), KeySet::default(), KeySet::default());
+    let mut task = String::new();
+    let mut slot_key = String::new();
+    let insert = |set: &mut KeySet, key: &str| !set.contains(key) && set.insert(key.into());
     for_each_row(file, bytes, &EVENTS_HEADER, |row| {
         let t_ms = row.millis(0)?;
-        let service = row.text(1).to_string();
-        let task = (service.clone(), row.text(2).to_string());
+        let service = row.text(1);
+        task.clear();
+        let _ = write!(task, "{}:{service}{}", service.len(), row.text(2));
         // Global tasks all have slot 0: their slot is the node.
         let slot = if row.text(3) == "0" { row.text(4) } else { row.text(3) };
-        let first_row = seen_tasks.insert(task.clone());
-        let slot_key = (service.clone(), row.text(3).to_string(), slot.to_string());
-        let slot_reused = !used_slots.insert(slot_key);
-        if first_row && slot_reused && update_active_at(timelines, &service, t_ms) {
-            marks.entry(service.clone()).or_default().push(Mark { t_ms, kind: MarkKind::SlotTaken });
+        let first_row = insert(&mut seen_tasks, &task);
+        slot_key.clear();
+        let _ = write!(slot_key, "{}:{service}{}:{}{slot}", service.len(), row.text(3).len(), row.text(3));
+        let slot_reused = !insert(&mut used_slots, &slot_key);
+        if first_row && slot_reused && update_active_at(timelines, service, t_ms) {
+            marks.entry(service.to_string()).or_default().push(Mark { t_ms, kind: MarkKind::SlotTaken });
         }
         let ended = matches!(row.text(7), "failed" | "rejected" | "complete");
-        if ended && row.text(6) == "running" && failed_tasks.insert(task) {
-            marks.entry(service).or_default().push(Mark { t_ms, kind: MarkKind::Failure });
+        if ended && row.text(6) == "running" && insert(&mut failed_tasks, &task) {
+            marks.entry(service.to_string()).or_default().push(Mark { t_ms, kind: MarkKind::Failure });
         }
         Ok(())
     })?;

@@ -131,7 +131,7 @@ fn events_add_markers_and_requests_add_a_panel() {
         "t_s,service,ok,failed\n0.000,web_web,0,10\n5.000,web_web,10,0\n61.000,web_web,7,3\n62.000,web_web,10,0\n";
     let sources = Sources {
         timeline: timeline.as_bytes(),
-        events: Some(events.as_bytes()),
+        events: Some(super::Csv::Bytes(events.as_bytes())),
         requests: Some(requests.as_bytes()),
         ..Default::default()
     };

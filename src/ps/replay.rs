@@ -14,10 +14,10 @@
 //! Swarmkit batches reaping 250 ms after the store goes quiet; here it runs at every recorded
 //! instant, so history rows may vanish up to a fraction of a second earlier than on a real swarm.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use crate::model::record::{RunRecord, TaskEvent};
+use crate::model::record::{Name, RunRecord, TaskEvent};
 use crate::model::scenario::Scenario;
 use crate::model::task::TaskState;
 use crate::time::SimTime;
@@ -112,38 +112,53 @@ impl HistoryLimits {
     }
 }
 
-/// Slot identity: (service, slot, node for global tasks).
-type SlotKey = (Arc<str>, u64, Arc<str>);
+/// Slot identity: (service, slot, node for global tasks — `None` for a replicated one), by
+/// each name's canonical [`Name`].
+type SlotKey = (Name, u64, Option<Name>);
 
 /// An incremental replay of `task_events`: advance it to increasing instants and read the store.
+///
+/// Tasks and slots are keyed by the [`Name`]s the rows carry — integers — rather than by their
+/// texts: a large run's replay makes millions of lookups. Each name is first mapped to the
+/// first name with the same text (`canonical`), so two names spelling one text (a service
+/// removed and created again) are one key, as their texts were.
 pub struct Replay<'a> {
     record: &'a RunRecord,
-    events: &'a [TaskEvent],
+    /// The events not applied yet.
+    events: std::iter::Peekable<crate::model::event_log::Rows<'a>>,
     limits: HistoryLimits,
-    next: usize,
+    /// Each name's canonical name (the first with its text), by [`Name`] index.
+    canonical: Vec<Name>,
     /// Live tasks by id (deleted tasks are removed).
-    tasks: BTreeMap<Arc<str>, TaskRow>,
+    tasks: BTreeMap<Name, TaskRow>,
     /// Task ids per slot, in creation order.
-    slots: BTreeMap<SlotKey, Vec<Arc<str>>>,
+    slots: BTreeMap<SlotKey, Vec<Name>>,
     dirty: Vec<SlotKey>,
+    /// The keys in `dirty`, to ask whether one is there without a scan (a deploy creates a
+    /// task in each of 100,000 slots at one instant).
+    dirty_set: BTreeSet<SlotKey>,
     /// Tasks changed at the instant being applied (only they can have become removable).
-    touched: Vec<Arc<str>>,
+    touched: Vec<Name>,
     /// The slot of every task ever seen, fixed at creation (a deleted task stays here, so a
     /// stray later event for it is ignored).
-    slot_of: BTreeMap<Arc<str>, SlotKey>,
+    slot_of: BTreeMap<Name, SlotKey>,
 }
 
 impl<'a> Replay<'a> {
     /// A replay of `record` before its first event.
     pub fn new(record: &'a RunRecord, limits: HistoryLimits) -> Replay<'a> {
+        let mut first: BTreeMap<&str, Name> = BTreeMap::new();
+        let canonical =
+            record.names.iter().enumerate().map(|(i, text)| *first.entry(&**text).or_insert(Name(i as u32))).collect();
         Replay {
             record,
-            events: &record.task_events,
+            events: record.task_events.iter().peekable(),
             limits,
-            next: 0,
+            canonical,
             tasks: BTreeMap::new(),
             slots: BTreeMap::new(),
             dirty: Vec::new(),
+            dirty_set: BTreeSet::new(),
             touched: Vec::new(),
             slot_of: BTreeMap::new(),
         }
@@ -151,11 +166,9 @@ impl<'a> Replay<'a> {
 
     /// Applies every event at or before `t` (instants already passed are not revisited).
     pub fn advance_to(&mut self, t: SimTime) {
-        while let Some(e) = self.events.get(self.next).filter(|e| e.t <= t) {
-            let instant = e.t;
-            while let Some(e) = self.events.get(self.next).filter(|e| e.t == instant) {
-                self.apply(e);
-                self.next += 1;
+        while let Some(instant) = self.events.peek().map(|e| e.t).filter(|&at| at <= t) {
+            while let Some(e) = self.events.next_if(|e| e.t == instant) {
+                self.apply(&e);
             }
             self.reap();
         }
@@ -166,19 +179,24 @@ impl<'a> Replay<'a> {
         self.tasks.values()
     }
 
+    fn canonical(&self, name: Name) -> Name {
+        self.canonical[name.0 as usize]
+    }
+
     fn apply(&mut self, e: &TaskEvent) {
         let r = self.record;
-        let id = r.shared(e.task_id);
-        self.touched.push(id.clone());
-        match self.tasks.get_mut(&**id) {
+        let id = self.canonical(e.task_id);
+        self.touched.push(id);
+        match self.tasks.get_mut(&id) {
             Some(task) => task.apply(e, r),
-            None if self.slot_of.contains_key(&**id) => {}
+            None if self.slot_of.contains_key(&id) => {}
             None => {
-                let key = slot_key(e, r);
-                self.slot_of.insert(id.clone(), key.clone());
-                self.slots.entry(key.clone()).or_default().push(id.clone());
-                self.tasks.insert(id.clone(), TaskRow::from_event(e, r));
-                if !self.dirty.contains(&key) {
+                let node = (e.slot == 0).then(|| self.canonical(e.node));
+                let key = (self.canonical(e.service), e.slot, node);
+                self.slot_of.insert(id, key);
+                self.slots.entry(key).or_default().push(id);
+                self.tasks.insert(id, TaskRow::from_event(e, r));
+                if self.dirty_set.insert(key) {
                     self.dirty.push(key);
                 }
             }
@@ -188,13 +206,15 @@ impl<'a> Replay<'a> {
     fn reap(&mut self) {
         for id in std::mem::take(&mut self.touched) {
             if self.tasks.get(&id).is_some_and(TaskRow::removed_for_good) {
-                self.delete(&id);
+                self.delete(id);
             }
         }
         let dirty = std::mem::take(&mut self.dirty);
         for key in dirty {
             if self.reap_slot(&key) {
                 self.dirty.push(key);
+            } else {
+                self.dirty_set.remove(&key);
             }
         }
     }
@@ -202,42 +222,38 @@ impl<'a> Replay<'a> {
     /// Trims one slot to its limit; true when it stays dirty (more than one task may still run).
     fn reap_slot(&mut self, key: &SlotKey) -> bool {
         let ids = self.slots.get(key).cloned().unwrap_or_default();
-        let mut keep = self.limits.limit(&key.0);
+        let mut keep = self.limits.limit(self.record.name(key.0));
         if ids.len() <= keep {
             return false;
         }
-        let mut by_status: Vec<&TaskRow> = ids.iter().filter_map(|id| self.tasks.get(id)).collect();
-        by_status.sort_by_key(|t| t.status_at);
+        let mut by_status: Vec<(Name, &TaskRow)> =
+            ids.iter().filter_map(|id| self.tasks.get(id).map(|t| (*id, t))).collect();
+        by_status.sort_by_key(|(_, t)| t.status_at);
         let mut doomed = Vec::new();
         let mut may_run = 0;
-        for t in by_status {
+        for (id, t) in by_status {
             if !t.reapable() {
                 may_run += 1;
                 continue;
             }
-            doomed.push(t.id.clone());
+            doomed.push(id);
             keep += 1;
             if ids.len() <= keep {
                 break;
             }
         }
         for id in doomed {
-            self.delete(&id);
+            self.delete(id);
         }
         may_run > 1
     }
 
-    fn delete(&mut self, id: &Arc<str>) {
-        self.tasks.remove(id);
-        if let Some(ids) = self.slot_of.get(id).and_then(|key| self.slots.get_mut(key)) {
-            ids.retain(|x| x != id);
+    fn delete(&mut self, id: Name) {
+        self.tasks.remove(&id);
+        if let Some(ids) = self.slot_of.get(&id).and_then(|key| self.slots.get_mut(key)) {
+            ids.retain(|x| *x != id);
         }
     }
-}
-
-fn slot_key(e: &TaskEvent, r: &RunRecord) -> SlotKey {
-    let node = if e.slot == 0 { r.shared(e.node).clone() } else { Arc::from("") };
-    (r.shared(e.service).clone(), e.slot, node)
 }
 
 /// The store at `t`: every task of `record` still present then.

@@ -84,7 +84,7 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
     let mut seen: BTreeMap<&str, Seen<'_>> = BTreeMap::new();
     // Each task's subject, for its signal and exit lines.
     let mut subjects: BTreeMap<Name, String> = BTreeMap::new();
-    for (e, row) in record.events().zip(&record.task_events) {
+    for (e, row) in record.events().zip(record.task_events.iter()) {
         if e.slot != 0 || !e.node.is_empty() {
             subjects.entry(row.task_id).or_insert_with(|| subject(&e));
         }

@@ -1,5 +1,7 @@
 //! `events.csv`: one row per recorded task state change.
 
+use std::io::Write as _;
+
 use crate::model::record::{EventView, RunRecord};
 
 /// Column names, in order.
@@ -11,26 +13,38 @@ pub const HEADER: [&str; 9] =
 /// record order. `t_s` is seconds with millisecond precision (`12.345`); states are the
 /// lowercase names `docker service ps` prints. Fields containing commas or quotes are quoted.
 pub fn events_csv(run: &RunRecord) -> Vec<u8> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    write_row(&mut out, &HEADER);
-    for event in run.events() {
-        write_row(&mut out, &row(&event));
-    }
-    finish(out)
+    let mut out = Vec::new();
+    write_events_csv(run, &mut out).expect("writing CSV into memory cannot fail");
+    out
 }
 
-fn row(event: &EventView<'_>) -> [String; 9] {
-    [
-        event.t.secs_ms(),
-        event.service.to_string(),
-        event.task_id.to_string(),
-        event.slot.to_string(),
-        event.node.to_string(),
-        event.image.to_string(),
-        event.desired_state.as_str().to_string(),
-        event.state.as_str().to_string(),
-        event.message.to_string(),
-    ]
+/// [`events_csv`] written to `sink` as it is made, so that a run of millions of rows never
+/// holds the file (`run` streams it into the report's staging folder). Fields go to the CSV
+/// writer one at a time, numbers formatted on the stack: no allocation per row.
+pub fn write_events_csv(run: &RunRecord, sink: impl std::io::Write) -> std::io::Result<()> {
+    let mut out = csv::Writer::from_writer(sink);
+    out.write_record(HEADER)?;
+    let mut number = Vec::with_capacity(24);
+    for event in run.events() {
+        let EventView { t, service, task_id, slot, node, image, desired_state, state, message } = event;
+        number.clear();
+        let millis = t.0 / 1_000_000;
+        write!(number, "{}.{:03}", millis / 1000, millis % 1000)?;
+        out.write_field(&number)?;
+        out.write_field(service)?;
+        out.write_field(task_id)?;
+        number.clear();
+        write!(number, "{slot}")?;
+        out.write_field(&number)?;
+        out.write_field(node)?;
+        out.write_field(image)?;
+        out.write_field(desired_state.as_str())?;
+        out.write_field(state.as_str())?;
+        out.write_field(message)?;
+        out.write_record(None::<&[u8]>)?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 /// Appends one record; the sink is a `Vec`, so the only possible failure is a bug.

@@ -82,27 +82,91 @@ pub fn replace_folder<N: AsRef<str>>(
     for (name, _) in files {
         check_name(name.as_ref())?;
     }
+    replace_folder_with(target, folder, |stage| {
+        for (name, bytes) in files {
+            stage.bytes(name.as_ref(), bytes)?;
+        }
+        Ok(())
+    })
+}
+
+/// The staging folder of [`replace_folder_with`]: each file is written into it whole (and
+/// synced) before the folder is swapped in, so files can be streamed there as they are made and
+/// read back by later ones (a run's plots read its `events.csv`) without ever being held.
+pub struct Stage<'a> {
+    dir: &'a Path,
+    /// Files staged so far.
+    written: usize,
+}
+
+impl Stage<'_> {
+    /// Stages a file of `bytes`.
+    pub fn bytes(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.stream(name, |file| file.write_all(bytes))
+    }
+
+    /// Stages a file that `write` writes as it goes (buffered).
+    pub fn stream(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+        check_name(name)?;
+        let file = OpenOptions::new().write(true).create_new(true).open(self.dir.join(name))?;
+        let mut out = io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut out)?;
+        let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        write_synced(&mut file, &[])?;
+        self.written += 1;
+        crash_point(&format!("written-{}", self.written));
+        Ok(())
+    }
+
+    /// Where a file staged earlier is, to read it back (until the folder is swapped in).
+    pub fn path(&self, name: &str) -> io::Result<PathBuf> {
+        check_name(name)?;
+        Ok(self.dir.join(name))
+    }
+}
+
+/// [`replace_folder`] with the files made by `fill` into the staging folder ([`Stage`]) instead
+/// of given as bytes: the same checks first, the same swap after, and nothing at the target
+/// when `fill` fails (its error is returned, the staging folder removed).
+pub fn replace_folder_with<E: From<WriteError>>(
+    target: &Path,
+    folder: &Folder<'_>,
+    fill: impl FnOnce(&mut Stage<'_>) -> Result<(), E>,
+) -> Result<(), E> {
     // `--out .` names the current folder: work on its real name, since "." cannot be renamed.
-    let target = if target.file_name().is_none() { fs::canonicalize(target)? } else { target.to_path_buf() };
+    let target = if target.file_name().is_none() {
+        fs::canonicalize(target).map_err(WriteError::from)?
+    } else {
+        target.to_path_buf()
+    };
     let Some(name) = target.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the report folder needs a name").into());
+        let e = io::Error::new(io::ErrorKind::InvalidInput, "the report folder needs a name");
+        return Err(WriteError::from(e).into());
     };
     let parent = match target.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    fs::create_dir_all(&parent)?;
-    recover(&parent, &name, &target, folder)?;
+    fs::create_dir_all(&parent).map_err(WriteError::from)?;
+    recover(&parent, &name, &target, folder).map_err(WriteError::from)?;
     let existing = check_existing(&target, folder)?;
 
-    let staging = create_unique_dir(&parent, &name, "tmp")?;
-    let result = fill(&staging, files).and_then(|()| swap(&parent, &name, &target, &staging, existing, folder));
+    let staging = create_unique_dir(&parent, &name, "tmp").map_err(WriteError::from)?;
+    let mut stage = Stage { dir: &staging, written: 0 };
+    let result = fill(&mut stage).and_then(|()| {
+        sync_dir(&staging)
+            .and_then(|()| {
+                crash_point("staged");
+                swap(&parent, &name, &target, &staging, existing, folder)
+            })
+            .map_err(|e| WriteError::from(e).into())
+    });
     if result.is_err() {
         // Best effort: the original error is the one worth reporting; a leftover staging folder
         // is removed by the next run anyway.
         let _ = fs::remove_dir_all(&staging);
     }
-    result.map_err(WriteError::Io)
+    result
 }
 
 /// Whether `target` exists and may be replaced: `Err(Foreign)` when it holds anything that is
@@ -133,18 +197,6 @@ fn check_existing(target: &Path, folder: &Folder<'_>) -> Result<bool, WriteError
         foreign.push("…".into());
     }
     Err(WriteError::Foreign { dir: target.to_path_buf(), names: foreign })
-}
-
-/// Writes every file into the (empty, fresh) staging folder and syncs it.
-fn fill<N: AsRef<str>>(staging: &Path, files: &[(N, Vec<u8>)]) -> io::Result<()> {
-    for (i, (name, bytes)) in files.iter().enumerate() {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(staging.join(name.as_ref()))?;
-        write_synced(&mut file, bytes)?;
-        crash_point(&format!("written-{}", i + 1));
-    }
-    sync_dir(staging)?;
-    crash_point("staged");
-    Ok(())
 }
 
 /// Puts `staging` at `target`, the old folder (if `existing`) aside first; see the module docs.

@@ -21,7 +21,7 @@ pub(crate) fn empty_run() -> RunRecord {
         end_reason: EndReason::Quiescent,
         end_time: SimTime(100 * S),
         events_handled: 1234,
-        task_events: Vec::new(),
+        task_events: Default::default(),
         names: Vec::new(),
         timeline: Vec::new(),
         services: Vec::new(),

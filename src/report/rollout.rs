@@ -121,10 +121,11 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
     // Serving changes: (when, service, new?, +1 | -1).
     let mut changes: Vec<(SimTime, &str, bool, i64)> = Vec::with_capacity(run.serving.len() * 2);
     for span in &run.serving {
-        let new = *span.image == *rollout.image;
-        changes.push((span.start, &span.service, new, 1));
+        let (service, image) = (run.name(span.service), run.name(span.image));
+        let new = *image == *rollout.image;
+        changes.push((span.start, service, new, 1));
         if let Some(end) = span.end {
-            changes.push((end, &span.service, new, -1));
+            changes.push((end, service, new, -1));
         }
     }
     changes.sort_by_key(|c| c.0);

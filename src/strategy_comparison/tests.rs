@@ -1,8 +1,6 @@
 //! Comparison figures on hand-built runs whose every number is worked out in the comments, and
 //! the table they make.
 
-use std::sync::Arc;
-
 use super::figures::{Aggregate, HEADER, Row, csv};
 use crate::model::record::RunRecord;
 use crate::model::route::{Backend, RouteState};
@@ -12,11 +10,11 @@ use crate::report::Ratio;
 use crate::report::fixtures::{S, empty_run, sample, service};
 use crate::time::{SimDuration, SimTime};
 
-fn span(service: &str, image: &str, start: u64, end: Option<u64>) -> ServingInterval {
+fn span(run: &mut RunRecord, service: &str, image: &str, start: u64, end: Option<u64>) -> ServingInterval {
     ServingInterval {
-        service: Arc::from(service),
-        task_id: Arc::from("t"),
-        image: Arc::from(image),
+        service: run.intern(service),
+        task_id: run.intern("t"),
+        image: run.intern(image),
         start: SimTime(start * S),
         end: end.map(|e| SimTime(e * S)),
         ended_by: end.map(|_| ServingEnd::Unbound),
@@ -51,10 +49,10 @@ fn blue_green_run() -> RunRecord {
     run.services[0].removed_at = Some(SimTime(80 * S));
     run.services[1].created_at = SimTime(30 * S);
     run.serving = vec![
-        span("web_web", "app:1", 0, Some(80)),
-        span("web_web", "app:1", 0, Some(80)),
-        span("web_web-green", "app:2", 40, None),
-        span("web_web-green", "app:2", 40, None),
+        span(&mut run, "web_web", "app:1", 0, Some(80)),
+        span(&mut run, "web_web", "app:1", 0, Some(80)),
+        span(&mut run, "web_web-green", "app:2", 40, None),
+        span(&mut run, "web_web-green", "app:2", 40, None),
     ];
     run.timeline = vec![
         running("web_web", 0, 2, 2, 0),

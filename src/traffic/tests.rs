@@ -4,19 +4,27 @@
 use std::sync::Arc;
 
 use super::evaluate;
-use crate::model::record::RunRecord;
+use crate::model::record::{Name, RunRecord};
 use crate::model::traffic::{Overload, RequestSeries, ServingEnd, ServingInterval, TrafficSpec};
 use crate::report::fixtures::{MS, S, empty_run};
 use crate::rng::Dist;
 use crate::time::{SimDuration, SimTime};
 
+/// Every name the spans here carry: [`run_until`]'s runs hold them in this order.
+const NAMES: [&str; 7] = ["web_web", "t", "app:1", "web_db", "web_web-canary", "app:2", "web_web-green"];
+
+/// The [`Name`] of one of [`NAMES`].
+fn name(text: &str) -> Name {
+    Name(NAMES.iter().position(|n| *n == text).expect("a name of NAMES") as u32)
+}
+
 /// A span of `web_web` from `start` to `end` (ns; `None` = still serving), cut at `cut`.
 fn span(start: u64, end: Option<u64>, cut: Option<u64>) -> ServingInterval {
     let ended_by = end.map(|e| if cut == Some(e) { ServingEnd::Exited } else { ServingEnd::Unbound });
     ServingInterval {
-        service: Arc::from("web_web"),
-        task_id: Arc::from("t"),
-        image: Arc::from("app:1"),
+        service: name("web_web"),
+        task_id: name("t"),
+        image: name("app:1"),
         start: SimTime(start),
         end: end.map(SimTime),
         ended_by,
@@ -40,6 +48,7 @@ fn spec(rate_milli: u64, duration: u64) -> TrafficSpec {
 fn run_until(end: u64, serving: Vec<ServingInterval>) -> RunRecord {
     let mut run = empty_run();
     run.end_time = SimTime(end);
+    run.names = NAMES.iter().map(|n| Arc::from(*n)).collect();
     run.serving = serving;
     run
 }
@@ -167,7 +176,7 @@ fn the_window_starts_once_the_deploy_is_done_and_spans_of_other_services_are_ign
     // (2.5 s); the run ends at 4.5 s. 10 rps: [2,3) 5, [3,4) 10, [4,5) 5.
     let mut run = run_until(4_500 * MS, vec![span(2_500 * MS, None, None)]);
     let mut other = span(0, Some(S), Some(S));
-    other.service = Arc::from("web_db");
+    other.service = name("web_db");
     run.serving.push(other);
     run.timeline = vec![
         crate::report::fixtures::sample("web_web", 0, 1, 0),
@@ -189,8 +198,8 @@ fn a_rate_profile_is_piecewise_constant() {
 /// A span of `service` running `image`, serving from `start` to `end` (ns), never cut.
 fn span_of(service: &str, image: &str, start: u64, end: Option<u64>) -> ServingInterval {
     ServingInterval {
-        service: Arc::from(service),
-        image: Arc::from(image),
+        service: name(service),
+        image: name(image),
         ended_by: end.map(|_| ServingEnd::Unbound),
         ..span(start, end, None)
     }

@@ -187,7 +187,7 @@ impl Rollouts {
             return Measurement { from, requests: 0, failed: 0 };
         };
         let recorded = ctx.manager.traffic_inputs();
-        let (serving, routes, images) = (recorded.serving, recorded.routes, recorded.image_changes);
+        let (serving, routes, images) = ((recorded.serving, recorded.names), recorded.routes, recorded.image_changes);
         let window = (from, until);
         let (requests, failed) =
             crate::traffic::measure(serving, routes, images, spec, ctx.errors, &r.record.new_service, window);

@@ -362,7 +362,8 @@ impl Checker<'_> {
         let t_rollback_paused = first(UpdateState::RollbackPaused);
 
         // Time never goes back: task rows, timeline samples, status changes.
-        for w in record.task_events.windows(2) {
+        let rows: Vec<_> = record.task_events.iter().collect();
+        for w in rows.windows(2) {
             if w[1].t < w[0].t {
                 self.fail(format!("events.csv goes back in time: {} after {}", w[1].t.secs_ms(), w[0].t.secs_ms()));
             }
@@ -403,7 +404,7 @@ impl Checker<'_> {
                         self.fail(format!("task {id}'s first row at {} is {}, not new", e.t.secs_ms(), e.state));
                     }
                     let restart = i > 0 && {
-                        let prev = record.view(&record.task_events[i - 1]);
+                        let prev = record.view(&rows[i - 1]);
                         prev.t == e.t
                             && prev.slot == e.slot
                             && prev.task_id != e.task_id

@@ -100,8 +100,11 @@ pub(super) struct TaskRun {
     /// How its image behaved when the container was created (a later change of the image's
     /// behaviour does not reach a container already made).
     behavior: Option<Arc<ImageBehavior>>,
-    /// Its health monitor, when the container has a health check.
-    health: Option<HealthWatch>,
+    /// Its health monitor, while the container that has a health check lives: boxed, since a
+    /// run is kept after its container exits (observers ask for the container's last state)
+    /// and most runs of a long run are such ended ones, which drop their monitor (see
+    /// `exited`).
+    health: Option<Box<HealthWatch>>,
 }
 
 /// A container's health monitor: what its probes answer, and which prediction of the monitor's
@@ -419,7 +422,7 @@ impl Cluster {
             overrides: Vec::new(),
             watch: 0,
         };
-        self.run_mut(id).health = Some(watch);
+        self.run_mut(id).health = Some(Box::new(watch));
         self.predict_health(id, io);
     }
 
@@ -646,9 +649,13 @@ impl Cluster {
         let next = self.machines[node.0 as usize].daemon.cancel(io.now(), id);
         self.arm_daemon(node, next, io);
         up.process_changed(id, ProcessChange::Exited(code));
-        let container = &mut self.run_mut(id).container;
-        container.phase = ContainerPhase::Exited;
-        container.healthy = false;
+        let run = self.run_mut(id);
+        run.container.phase = ContainerPhase::Exited;
+        run.container.healthy = false;
+        // The monitor of an exited container is never consulted again: its pending verdicts
+        // find no live container (`healthy`, `unhealthy`), and probes are set and predicted
+        // only for a live one (`set_probes`). Dropping it keeps an ended run small.
+        run.health = None;
         self.touch(id, up);
         // A container that was never healthy and exits 0 (a TERM trap after the unhealthy
         // shutdown) makes moby's controller `Start` return without an error, so the agent does

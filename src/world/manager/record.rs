@@ -46,6 +46,8 @@ const NODE_REMOVED: &str = "removed from the swarm (docker node rm)";
 pub(crate) struct TrafficInputs<'a> {
     /// Serving spans, in the order they began.
     pub serving: &'a [ServingInterval],
+    /// The names the spans carry, by [`crate::model::record::Name`].
+    pub names: &'a [Arc<str>],
     /// Each route's backends whenever they changed.
     pub routes: &'a [RouteState],
     /// (when, service, image) of every image a service was given.
@@ -155,7 +157,7 @@ const RECENT_NAMES: usize = 256;
 /// Rows collected during a run.
 #[derive(Default)]
 pub(crate) struct Recorder {
-    task_events: Vec<TaskEvent>,
+    task_events: crate::model::record::TaskEventLog,
     timeline: Vec<TimelineSample>,
     /// Timeline commands (and a rollout's own): when, the command, Docker's refusal if any.
     actions: Vec<(SimTime, String, Option<String>)>,
@@ -175,6 +177,11 @@ pub(crate) struct Recorder {
     name_of: HashMap<usize, Name, BuildAddressHasher>,
     /// A direct-mapped cache of `name_of` (address, name), [`RECENT_NAMES`] entries once used.
     recent_names: Vec<Option<(usize, Name)>>,
+    /// Each node's name as the rows carry it, by node index, with the address of the shared
+    /// string it was read from (a row names its node without a probe into `name_of`).
+    node_names: Vec<Option<(usize, Name)>>,
+    /// The name of the empty node of a task not assigned yet.
+    unassigned: Option<Name>,
     /// Each task's service, id and image names, once looked up (fixed for a task's life: its
     /// spec does not change), by task index.
     task_names: Vec<Option<(Name, Name, Name)>>,
@@ -293,6 +300,22 @@ impl Recorder {
         name
     }
 
+    /// The row name of node `index`'s name `shared` (see `node_names`).
+    fn node_name(&mut self, index: usize, shared: &Arc<str>) -> Name {
+        let address = Arc::as_ptr(shared) as *const u8 as usize;
+        if let Some(Some((a, name))) = self.node_names.get(index)
+            && *a == address
+        {
+            return *name;
+        }
+        let name = self.name(shared);
+        if self.node_names.len() <= index {
+            self.node_names.resize(index + 1, None);
+        }
+        self.node_names[index] = Some((address, name));
+        name
+    }
+
     /// The clock of the event being handled.
     pub(super) fn set_now(&mut self, now: SimTime) {
         self.now = now;
@@ -399,7 +422,12 @@ impl Recorder {
 
     /// Serving spans, routes and image changes so far, for a rollout's analysis.
     pub(super) fn traffic_inputs(&self) -> TrafficInputs<'_> {
-        TrafficInputs { serving: &self.serving, routes: &self.routes, image_changes: &self.image_changes }
+        TrafficInputs {
+            serving: &self.serving,
+            names: &self.names,
+            routes: &self.routes,
+            image_changes: &self.image_changes,
+        }
     }
 
     /// Records a route's backends if they changed. Several changes at one instant collapse
@@ -453,7 +481,7 @@ impl Recorder {
             track.sample_due = true;
         }
         if old.serving != class.serving || (lost.is_some() && !class.serving) {
-            let names = (service.name.clone(), task.docker_id.clone(), service.image_at(task.spec).clone());
+            let names = self.task_names(id, store);
             self.note_serving(id, (old.serving, class.serving), lost, names);
         }
     }
@@ -466,7 +494,7 @@ impl Recorder {
         id: TaskId,
         (was, is): (bool, bool),
         lost: Option<ServingEnd>,
-        (service, task_id, image): (Arc<str>, Arc<str>, Arc<str>),
+        (service, task_id, image): (Name, Name, Name),
     ) {
         let now = self.now;
         if is && !was {
@@ -537,11 +565,16 @@ impl Recorder {
         let task = store.task(id);
         let service = store.service(task.service);
         let node = match task.node {
-            Some(n) => self.name(&store.node(n).name),
-            None => {
-                let empty = self.intern("");
-                self.name(&empty)
-            }
+            Some(n) => self.node_name(n.0 as usize, &store.node(n).name),
+            None => match self.unassigned {
+                Some(name) => name,
+                None => {
+                    let empty = self.intern("");
+                    let name = self.name(&empty);
+                    self.unassigned = Some(name);
+                    name
+                }
+            },
         };
         let slot = if service.is_global() { 0 } else { task.slot };
         let (service_name, task_id, image) = self.task_names(id, store);

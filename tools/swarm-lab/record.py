@@ -143,6 +143,21 @@ def slot_container(api, slot):
     return None, None
 
 
+
+def resolve_slot_containers(api, argv, when):
+    """Replaces each CONTAINER_OF_SLOT_N word of argv (in place) by the container id of slot N's
+    running task; returns {word: {slot, container_id, task_id}} for meta.json."""
+    targets = {}
+    for i, a in enumerate(argv):
+        if a.startswith("CONTAINER_OF_SLOT_"):
+            slot = int(a.rsplit("_", 1)[1])
+            cid, tid = slot_container(api, slot)
+            if not cid:
+                raise RuntimeError(f"no running task for slot {slot}{when}")
+            targets[a] = dict(slot=slot, container_id=cid, task_id=tid)
+            argv[i] = cid
+    return targets
+
 def host_cmds(cmds, tag):
     out = []
     for argv in cmds or []:
@@ -328,16 +343,7 @@ def record(name, runno):
     rec.armed = True
     argv = SC.action_argv(s)
     if s["action_kind"] == "container":
-        targets = {}
-        for i, a in enumerate(argv):
-            if a.startswith("CONTAINER_OF_SLOT_"):
-                slot = int(a.rsplit("_", 1)[1])
-                cid, tid = slot_container(api, slot)
-                if not cid:
-                    raise RuntimeError(f"no running task for slot {slot}")
-                targets[a] = dict(slot=slot, container_id=cid, task_id=tid)
-                argv[i] = cid
-        meta["action_target"] = targets
+        meta["action_target"] = resolve_slot_containers(api, argv, "")
         meta["action_cmd_resolved"] = SC.shell(argv)
     meta["pre_action"] = host_cmds(s.get("pre_action"), tag)
     log(f"{tag}: ACTION {SC.shell(argv)}")
@@ -352,15 +358,7 @@ def record(name, runno):
     for t_at, largv in SC.later_argvs(s):
         time.sleep(max(0.0, t_at - (time.time() - t0)))
         largv = list(largv)
-        tgt = {}
-        for i, a in enumerate(largv):
-            if a.startswith("CONTAINER_OF_SLOT_"):
-                slot = int(a.rsplit("_", 1)[1])
-                cid, tid = slot_container(api, slot)
-                if not cid:
-                    raise RuntimeError(f"no running task for slot {slot} at t={t_at}")
-                tgt[a] = dict(slot=slot, container_id=cid, task_id=tid)
-                largv[i] = cid
+        tgt = resolve_slot_containers(api, largv, f" at t={t_at}")
         log(f"{tag}: LATER t={t_at} {SC.shell(largv)}")
         t_l = time.time()
         pl = run(largv)

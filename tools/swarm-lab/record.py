@@ -143,7 +143,6 @@ def slot_container(api, slot):
     return None, None
 
 
-
 def resolve_slot_containers(api, argv, when):
     """Replaces each CONTAINER_OF_SLOT_N word of argv (in place) by the container id of slot N's
     running task; returns {word: {slot, container_id, task_id}} for meta.json."""
@@ -157,6 +156,7 @@ def resolve_slot_containers(api, argv, when):
             targets[a] = dict(slot=slot, container_id=cid, task_id=tid)
             argv[i] = cid
     return targets
+
 
 def host_cmds(cmds, tag):
     out = []

@@ -141,6 +141,7 @@ pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Sc
         first.get_or_insert(scenario);
     }
     let first = first.ok_or("the --set values make no policy")?;
+    check_swept_configs_reach_the_rollout(&first, &params)?;
     let service = target_service(&first).ok_or("the scenario has no service")?;
     let name = first.name.clone();
     let scenarios = Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf() };
@@ -167,6 +168,43 @@ fn edit(base: &Document, params: &[Param], policy: &[usize]) -> Result<Document,
         doc.set(&param.path, &param.values[i]).map_err(|e| format!("--set {}: {e}", param.path))?;
     }
     Ok(doc)
+}
+
+/// A swept `update_config` / `rollback_config` of the stack the scenario starts from changes
+/// nothing when the service's first rollout comes from a timeline `docker stack deploy`: Docker
+/// rolls out under the *deployed file's* settings (docker/cli sends its whole converted spec),
+/// and that file is read from disk, unswept. Refused as bad input, with the way to sweep it,
+/// rather than a sweep of identical runs that recommends one of them.
+fn check_swept_configs_reach_the_rollout(scenario: &Scenario, params: &[Param]) -> Result<(), String> {
+    for param in params {
+        let Some((key, field)) = param.path.strip_prefix("services.").and_then(|rest| rest.split_once('.')) else {
+            continue;
+        };
+        if !(field.starts_with("deploy.update_config") || field.starts_with("deploy.rollback_config")) {
+            continue;
+        }
+        let full = format!("{}_{key}", scenario.stack);
+        for entry in &scenario.timeline {
+            match &entry.action {
+                Action::ServiceUpdate { service, .. } | Action::Rollout { service, .. } if *service == full => break,
+                Action::StackDeploy(deploy) if deploy.services.iter().any(|s| s.name == full) => {
+                    let file = deploy.files.first().map_or("the deployed file", String::as_str);
+                    let setting = field.strip_prefix("deploy.").unwrap_or(field);
+                    return Err(format!(
+                        "--set {}: {full} is rolled out by `{}` at {}s, which deploys {file}'s own {setting} \
+                         (Docker rolls out under the new file's settings), so the swept values would change \
+                         nothing. Sweep the deployed file's value instead: write it as a variable there \
+                         (e.g. parallelism: ${{PARALLELISM}}) and sweep --set x-simulation.env.PARALLELISM=1..4",
+                        param.path,
+                        entry.text,
+                        entry.at.secs_ms()
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The first service a timeline `docker service update` names, else the first service.

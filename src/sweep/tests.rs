@@ -337,3 +337,20 @@ fn a_shard_file_is_checked_against_its_content_digest() {
     let old = text.replacen("deploysim-sweep-shard/2", "deploysim-sweep-shard/1", 1);
     assert!(matches!(read(&old), Err(shard::Unusable::Unreadable(why)) if why.contains("older deploysim")));
 }
+
+#[test]
+fn a_swept_update_config_a_timeline_stack_deploy_overrides_is_refused_with_the_way_to_sweep_it() {
+    // The bundled stack-deploy scenario rolls shop_web out with `docker stack deploy -c
+    // shop-v2.yml`, whose own update_config applies: sweeping the starting stack's would run
+    // identical policies. Refused, naming the deploy and the variable route; a key that matters
+    // before the deploy (the starting replicas) and the tutorial's `docker service update`
+    // rollout are still swept.
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/stack-deploy/shop.yml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let refused = plan(&text, &path, &["services.web.deploy.update_config.parallelism=1..3".into()]).err();
+    let message = refused.expect("refused");
+    assert!(message.contains("docker stack deploy -c shop-v2.yml"), "{message}");
+    assert!(message.contains("x-simulation.env."), "{message}");
+    assert!(plan(&text, &path, &["services.api.deploy.replicas=3,4".into()]).is_ok(), "not an update config");
+    assert!(plan_tutorial(&["services.web.deploy.update_config.parallelism=1..3".into()]).is_ok());
+}

@@ -271,6 +271,17 @@ impl World {
                 self.cluster.change_image(image, patch);
                 Ok(())
             }
+            // Both go to the container's own node's dockerd: with it down, the CLI cannot
+            // connect, although the container's process lives on until the daemon restarts.
+            Action::ContainerKill { service, target, .. } | Action::HealthProbes { service, target, .. }
+                if self
+                    .manager
+                    .container_candidates(service, target)
+                    .into_iter()
+                    .any(|t| self.cluster.container_daemon_down(t)) =>
+            {
+                Err(manager::API_DOWN.to_string())
+            }
             Action::ContainerKill { service, target, signal } => {
                 let tasks = self.manager.container_candidates(service, target);
                 let killed = tasks.into_iter().any(|t| self.cluster.kill_container(t, *signal, &mut io));

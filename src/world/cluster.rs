@@ -219,6 +219,14 @@ impl Cluster {
         true
     }
 
+    /// Whether the task's container runs on a node whose dockerd is down: its process lives on
+    /// (the shim keeps it; the restarted daemon stops it), but no `docker kill` or `docker exec`
+    /// reaches it.
+    pub(super) fn container_daemon_down(&self, task: TaskId) -> bool {
+        self.has_container(task)
+            && matches!(self.runs.get(task.0 as usize), Some(Some(run)) if !self.machines[run.node.0 as usize].daemon_up)
+    }
+
     fn has_container(&self, task: TaskId) -> bool {
         matches!(self.runs.get(task.0 as usize), Some(Some(run)) if run.container.phase == ContainerPhase::Running)
     }

@@ -163,6 +163,29 @@ fn network_add_makes_the_next_stops_wait_for_the_overlay_and_a_second_add_is_ref
 }
 
 #[test]
+fn docker_kill_cannot_reach_a_container_whose_nodes_daemon_is_down() {
+    // Checks that `docker kill` goes to the container's own node: with that dockerd killed the
+    // container's process lives on (the restarted daemon stops it) but the CLI cannot connect,
+    // so the command is refused with Docker's words and nothing exits 137; on the live node the
+    // same command kills.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 2\n      placement: {max_replicas_per_node: 1}\nx-simulation:\n  stack: s\n  until: 40s\n  cluster:\n    nodes:\n      - {name: m, role: manager}\n      - {name: w}\n  timeline:\n    - at: 10s\n      daemon_kill: w\n    - at: 11s\n      run: docker kill s_web.1\n    - at: 12s\n      run: docker kill s_web.2\n";
+    for seed in 1..=3 {
+        let run = run(yaml, seed);
+        let on_w = run.events().find(|e| e.t < secs(10) && e.node == "w").map(|e| e.slot).expect("a task on w");
+        let command = format!("docker kill s_web.{on_w}");
+        let answer = run.actions.iter().find(|(_, text, _)| *text == command).expect("logged");
+        assert_eq!(
+            answer.2.as_deref(),
+            Some("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"),
+            "seed {seed}"
+        );
+        let killed: Vec<u64> =
+            run.events().filter(|e| e.message == "task: non-zero exit (137)").map(|e| e.slot).collect();
+        assert!(!killed.is_empty() && killed.iter().all(|s| *s != on_w), "seed {seed}: {killed:?}");
+    }
+}
+
+#[test]
 fn killing_a_container_that_does_not_run_is_refused_in_docker_words() {
     // Checks Docker's refusal of a kill whose container does not exist (slot 9 of a 3-replica
     // service), and that the refusal changes nothing.

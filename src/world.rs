@@ -273,24 +273,25 @@ impl World {
             }
             // Both go to the container's own node's dockerd: with it down, the CLI cannot
             // connect, although the container's process lives on until the daemon restarts.
-            Action::ContainerKill { service, target, .. } | Action::HealthProbes { service, target, .. }
-                if self
-                    .manager
-                    .container_candidates(service, target)
-                    .into_iter()
-                    .any(|t| self.cluster.container_daemon_down(t)) =>
-            {
-                Err(manager::API_DOWN.to_string())
-            }
             Action::ContainerKill { service, target, signal } => {
                 let tasks = self.manager.container_candidates(service, target);
-                let killed = tasks.into_iter().any(|t| self.cluster.kill_container(t, *signal, &mut io));
-                if killed { Ok(()) } else { Err(no_such_container(true, service, target)) }
+                if tasks.iter().any(|&t| self.cluster.container_daemon_down(t)) {
+                    Err(manager::API_DOWN.to_string())
+                } else if tasks.into_iter().any(|t| self.cluster.kill_container(t, *signal, &mut io)) {
+                    Ok(())
+                } else {
+                    Err(no_such_container(true, service, target))
+                }
             }
             Action::HealthProbes { service, target, pass } => {
                 let tasks = self.manager.container_candidates(service, target);
-                let set = tasks.into_iter().any(|t| self.cluster.set_container_probes(t, *pass, &mut io));
-                if set { Ok(()) } else { Err(no_such_container(false, service, target)) }
+                if tasks.iter().any(|&t| self.cluster.container_daemon_down(t)) {
+                    Err(manager::API_DOWN.to_string())
+                } else if tasks.into_iter().any(|t| self.cluster.set_container_probes(t, *pass, &mut io)) {
+                    Ok(())
+                } else {
+                    Err(no_such_container(false, service, target))
+                }
             }
             Action::DaemonKill { node } => match self.cluster.node_named(node) {
                 Some(n) => {

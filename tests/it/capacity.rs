@@ -215,18 +215,10 @@ fn sweep_constrains_capacity_and_fails_when_no_policy_fits() {
     let file = write(dir.path(), "full.yml", &FULL.replace("ORDER", "start-first"));
     let out_dir = dir.path().join("sweep").display().to_string();
     let order = "services.web.deploy.update_config.order=start-first,stop-first";
-    let ok = deploysim(&[
-        "sweep",
-        &file,
-        "--set",
-        order,
-        "--seeds",
-        "2",
-        "--out",
-        &out_dir,
-        "--constraint",
-        "peak_extra_tasks<=0",
-    ]);
+    let sweep = |constraint: &str| {
+        deploysim(&["sweep", &file, "--set", order, "--seeds", "2", "--out", &out_dir, "--constraint", constraint])
+    };
+    let ok = sweep("peak_extra_tasks<=0");
     let text = stdout(&ok);
     assert_eq!(ok.status.code(), Some(0), "{}", all(&ok));
     // start-first never completes here: the recommendation is the policy that fits.
@@ -239,18 +231,7 @@ fn sweep_constrains_capacity_and_fails_when_no_policy_fits() {
             .ends_with("peak_extra_tasks,peak_reserved_cpus,cpu_headroom,peak_reserved_memory_mib,memory_headroom_mib"),
         "{csv}"
     );
-    let none = deploysim(&[
-        "sweep",
-        &file,
-        "--set",
-        order,
-        "--seeds",
-        "2",
-        "--out",
-        &out_dir,
-        "--constraint",
-        "cpu_headroom>=1",
-    ]);
+    let none = sweep("cpu_headroom>=1");
     let text = stdout(&none);
     assert_eq!(none.status.code(), Some(1), "{}", all(&none));
     assert!(text.contains("no policy meets every constraint"), "{text}");

@@ -547,6 +547,10 @@ mod tests {
             first_error("docker service update --restart-condition on_failure web_web").hint.as_deref(),
             Some("did you mean \"on-failure\"?")
         );
+        assert_eq!(
+            first_error("docker service update --restart-condition always web_web").hint.as_deref(),
+            Some("\"always\" is docker run's --restart; Swarm's equivalent is \"any\"")
+        );
         let e = first_error("docker node update --availability drian node-3");
         assert_eq!(e.message, "no such node: node-3");
         assert_eq!(

@@ -281,20 +281,32 @@ pub(super) fn placement_pref(flag: &str, value: &str) -> Result<String, CommandE
 pub(super) const RESTART_FLAGS: &[Flag] =
     &[value("restart-condition"), value("restart-delay"), value("restart-max-attempts"), value("restart-window")];
 
+/// Swarm's restart conditions (`restart_policy.condition`, `--restart-condition`).
+pub(super) const RESTART_CONDITIONS: &[(&str, crate::model::spec::RestartCondition)] = &[
+    ("none", crate::model::spec::RestartCondition::None),
+    ("on-failure", crate::model::spec::RestartCondition::OnFailure),
+    ("any", crate::model::spec::RestartCondition::Any),
+];
+
+/// A hint for `docker run --restart` / compose `restart:` words, which Swarm does not use.
+pub(super) fn restart_condition_hint(value: &str) -> Option<String> {
+    matches!(value, "always" | "unless-stopped")
+        .then(|| format!("\"{value}\" is docker run's --restart; Swarm's equivalent is \"any\""))
+}
+
 /// One `--restart-*` flag into the patch (`--restart-max-attempts` is pflag's uint64).
 pub(super) fn apply_restart_flag(
     r: &mut crate::model::scenario::RestartPatch,
     flag: &str,
     value: &str,
 ) -> Result<(), CommandError> {
-    use crate::model::spec::RestartCondition;
-    const CONDITIONS: &[(&str, RestartCondition)] = &[
-        ("none", RestartCondition::None),
-        ("on-failure", RestartCondition::OnFailure),
-        ("any", RestartCondition::Any),
-    ];
     match flag {
-        "restart-condition" => r.condition = Some(parse_choice(flag, value, CONDITIONS)?),
+        "restart-condition" => {
+            r.condition = Some(parse_choice(flag, value, RESTART_CONDITIONS).map_err(|mut e| {
+                e.hint = restart_condition_hint(value).or(e.hint);
+                e
+            })?)
+        }
         "restart-delay" => r.delay = Some(parse_duration(flag, value)?),
         "restart-max-attempts" => r.max_attempts = Some(parse_u64(flag, value)?),
         _ => r.window = Some(parse_duration(flag, value)?),

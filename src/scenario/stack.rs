@@ -5,10 +5,10 @@ use crate::limits::{MAX_REPLICAS, MAX_SERVICES};
 use std::collections::BTreeMap;
 
 use crate::model::spec::{
-    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, ResourceRequirements, Resources, RestartCondition,
-    RestartPolicy, ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
+    Constraint, ConstraintOp, HealthConfig, Healthcheck, Placement, ResourceRequirements, Resources, RestartPolicy,
+    ServiceMode, ServiceSpec, TaskSpec, UpdateConfig,
 };
-use crate::scenario::docker_cli::{FAILURE_ACTIONS, ORDERS, ServiceRef};
+use crate::scenario::docker_cli::{FAILURE_ACTIONS, ORDERS, RESTART_CONDITIONS, ServiceRef, restart_condition_hint};
 use crate::scenario::gate;
 use crate::scenario::locate::Path;
 use crate::scenario::normalize_image;
@@ -760,15 +760,20 @@ fn update_config(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<UpdateCon
 }
 
 fn restart_policy(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<RestartPolicy> {
-    const CONDITIONS: &[(&str, RestartCondition)] = &[
-        ("none", RestartCondition::None),
-        ("on-failure", RestartCondition::OnFailure),
-        ("any", RestartCondition::Any),
-    ];
     let e = c.entries(v, path)?;
     c.check_keys(e, path, RESTART_KEYS, false, &[]);
     let mut r = RestartPolicy::default();
-    if let Some(x) = c.optional(e, path, "condition", |c, v, p| c.choice(v, p, CONDITIONS)) {
+    let condition = |c: &mut Checker<'_>, v: &Yaml, p: &Path| {
+        let chosen = c.choice(v, p, RESTART_CONDITIONS);
+        if let (None, Yaml::Str(s)) = (chosen, v)
+            && let Some(hint) = restart_condition_hint(s)
+            && let Some(error) = c.out.errors.last_mut()
+        {
+            error.hint = Some(hint);
+        }
+        chosen
+    };
+    if let Some(x) = c.optional(e, path, "condition", condition) {
         r.condition = x;
     }
     if let Some(d) = c.optional(e, path, "delay", Checker::duration) {

@@ -387,3 +387,16 @@ fn a_network_a_service_names_must_be_declared_except_default() {
     let scenario = load_str(declared, Path::new("stack.yml")).expect("declared networks load");
     assert_eq!(scenario.services[0].task.networks, ["backend", "default"]);
 }
+
+#[test]
+fn restart_condition_always_points_to_swarms_any() {
+    // A newcomer's `condition: always` (docker run / compose `restart:` wording) is refused with
+    // the list and the Swarm word to use.
+    let text = "services:\n  web:\n    image: a\n    deploy:\n      restart_policy:\n        condition: always\nx-simulation:\n  stack: s\n";
+    let d = find(
+        &errors(text),
+        "services.web.deploy.restart_policy.condition must be one of the following: \"any\", \"none\", \"on-failure\"",
+    );
+    assert_eq!(at(&d), (Some(6), Some(9)));
+    assert_eq!(d.hint.as_deref(), Some("\"always\" is docker run's --restart; Swarm's equivalent is \"any\""));
+}

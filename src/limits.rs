@@ -47,6 +47,16 @@ pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usi
     MAX_RECORDED_CHANGES.saturating_add((replicas as usize).saturating_mul(RECORDED_CHANGES_PER_REPLICA))
 }
 
+/// Bytes of encoded task events a run keeps in memory before writing them to a temporary file
+/// (see [`crate::model::event_log`]): the history is read back in order by the reports, never
+/// searched, so it need not take memory that follows the run's length. 4 MiB is about 300,000
+/// rows (a 15,000-replica update): a sweep's or a test's run never touches the disk.
+#[cfg(not(test))]
+pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 4 << 20;
+/// The same bound, small enough that the unit tests' larger runs go through the spill file.
+#[cfg(test)]
+pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 16 << 10;
+
 /// The largest `x-simulation.max_events` a scenario may ask for (the default is 10 million).
 pub(crate) const MAX_EVENTS: u64 = 1_000_000_000;
 

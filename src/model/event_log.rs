@@ -8,6 +8,16 @@
 //! variable-length integer, the time as the (zig-zag) difference from the previous row's. A
 //! row takes 10–16 bytes instead of a [`TaskEvent`]'s 40. The rows since the last full block
 //! stay as they are until the block fills.
+//!
+//! The history is not the live cluster, so it does not stay in memory: once the encoded blocks
+//! held in memory pass [`crate::limits::EVENT_LOG_RESIDENT_BYTES`], they are written to an
+//! unnamed temporary file (deleted by the system when the last handle closes) and read back a
+//! block at a time. A small run (a sweep's, a test's) never touches the disk. A file that
+//! cannot be made or written keeps the blocks in memory: the same rows, only more memory.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex};
 
 use crate::model::record::{Name, TaskEvent};
 use crate::model::task::TaskState;
@@ -34,19 +44,112 @@ const STATES: [TaskState; 14] = [
     TaskState::Orphaned,
 ];
 
+/// A full block of encoded rows: in memory, or written to the spill file.
+#[derive(Clone, Debug)]
+enum Block {
+    Resident(Box<[u8]>),
+    /// `len` bytes at offset `at` of the spill file.
+    Spilled {
+        at: u64,
+        len: u32,
+    },
+}
+
+/// The temporary file blocks are written to. Shared by clones of a log (a record is cloned
+/// whole by `compare` and the strategy runs); a block, once written, never changes, and each
+/// write goes to the file's current end, so clones that append afterwards never overwrite one
+/// another's blocks.
+#[derive(Clone, Debug)]
+struct SpillFile(Arc<Mutex<File>>);
+
+impl SpillFile {
+    fn create() -> Option<SpillFile> {
+        tempfile::tempfile().ok().map(|f| SpillFile(Arc::new(Mutex::new(f))))
+    }
+
+    /// Appends `bytes`; their offset, or `None` if the file could not take them.
+    fn append(&self, bytes: &[u8]) -> Option<u64> {
+        let mut file = self.0.lock().ok()?;
+        let at = file.seek(SeekFrom::End(0)).ok()?;
+        match file.write_all(bytes) {
+            Ok(()) => Some(at),
+            Err(_) => {
+                // Leave no half-written block behind for the next append to follow.
+                let _ = file.set_len(at);
+                None
+            }
+        }
+    }
+
+    fn read(&self, at: u64, len: u32, out: &mut Vec<u8>) {
+        // The file is unnamed and private to this process: a failure to read back what was
+        // written to it is the system failing, not something a run can go on from.
+        let result = (|| -> std::io::Result<()> {
+            let mut file = self.0.lock().map_err(|_| std::io::Error::other("spill file lock poisoned"))?;
+            file.seek(SeekFrom::Start(at))?;
+            out.resize(len as usize, 0);
+            file.read_exact(out)
+        })();
+        if let Err(e) = result {
+            panic!("internal error: cannot read back the run's event history from its temporary file: {e}");
+        }
+    }
+}
+
 /// Task events in the order they were appended (see the module documentation).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct TaskEventLog {
     /// Full blocks of [`BLOCK_ROWS`] rows, encoded.
-    blocks: Vec<Box<[u8]>>,
+    blocks: Vec<Block>,
     /// The rows after the last full block.
     tail: Vec<TaskEvent>,
+    /// Bytes of the blocks held in memory.
+    resident: usize,
+    /// Resident bytes past which the blocks are written out.
+    budget: usize,
+    /// Where they go (made on the first spill).
+    spill: Option<SpillFile>,
+    /// A spill file could not be made or written: keep everything in memory from then on.
+    spill_failed: bool,
 }
+
+impl Default for TaskEventLog {
+    fn default() -> TaskEventLog {
+        TaskEventLog::with_resident_budget(crate::limits::EVENT_LOG_RESIDENT_BYTES)
+    }
+}
+
+impl std::fmt::Debug for TaskEventLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TaskEventLog").field("rows", &self.len()).field("spilled", &self.spilled_blocks()).finish()
+    }
+}
+
+/// Two logs are equal when they hold the same rows, wherever the rows are kept.
+impl PartialEq for TaskEventLog {
+    fn eq(&self, other: &TaskEventLog) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for TaskEventLog {}
 
 impl TaskEventLog {
     /// No rows.
     pub fn new() -> TaskEventLog {
         TaskEventLog::default()
+    }
+
+    /// No rows; encoded blocks are written out once those in memory pass `bytes`.
+    pub fn with_resident_budget(bytes: usize) -> TaskEventLog {
+        TaskEventLog {
+            blocks: Vec::new(),
+            tail: Vec::new(),
+            resident: 0,
+            budget: bytes,
+            spill: None,
+            spill_failed: false,
+        }
     }
 
     /// Appends a row.
@@ -59,8 +162,33 @@ impl TaskEventLog {
                 encode(row, prev, &mut bytes);
                 prev = row.t;
             }
-            self.blocks.push(bytes.into_boxed_slice());
+            self.resident += bytes.len();
+            self.blocks.push(Block::Resident(bytes.into_boxed_slice()));
             self.tail.clear();
+            if self.resident > self.budget && !self.spill_failed {
+                self.spill_resident_blocks();
+            }
+        }
+    }
+
+    /// Writes every block held in memory to the spill file, oldest first.
+    fn spill_resident_blocks(&mut self) {
+        if self.spill.is_none() {
+            self.spill = SpillFile::create();
+        }
+        let Some(file) = &self.spill else {
+            self.spill_failed = true;
+            return;
+        };
+        for block in &mut self.blocks {
+            if let Block::Resident(bytes) = block {
+                let Some(at) = file.append(bytes) else {
+                    self.spill_failed = true;
+                    return;
+                };
+                self.resident -= bytes.len();
+                *block = Block::Spilled { at, len: bytes.len() as u32 };
+            }
         }
     }
 
@@ -74,15 +202,30 @@ impl TaskEventLog {
         self.len() == 0
     }
 
-    /// Every row, in the order appended.
-    pub fn iter(&self) -> Rows<'_> {
-        Rows { log: self, block: 0, at: 0, in_block: 0, prev: SimTime::ZERO, tail: 0, left: self.len() }
+    /// Blocks written out to the spill file.
+    pub fn spilled_blocks(&self) -> usize {
+        self.blocks.iter().filter(|b| matches!(b, Block::Spilled { .. })).count()
     }
 
-    /// Bytes the rows take (blocks and tail), for the benchmarks' accounting.
+    /// Every row, in the order appended.
+    pub fn iter(&self) -> Rows<'_> {
+        Rows {
+            log: self,
+            block: 0,
+            at: 0,
+            in_block: 0,
+            prev: SimTime::ZERO,
+            tail: 0,
+            left: self.len(),
+            read: Vec::new(),
+            read_block: None,
+        }
+    }
+
+    /// Bytes the rows take in memory (resident blocks and tail), for the benchmarks' accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.blocks.iter().map(|b| b.len()).sum::<usize>()
-            + self.blocks.capacity() * std::mem::size_of::<Box<[u8]>>()
+        self.resident
+            + self.blocks.capacity() * std::mem::size_of::<Block>()
             + self.tail.capacity() * std::mem::size_of::<TaskEvent>()
     }
 }
@@ -122,6 +265,10 @@ pub struct Rows<'a> {
     tail: usize,
     /// Rows left.
     left: usize,
+    /// A spilled block read back from the file...
+    read: Vec<u8>,
+    /// ...and which block it is.
+    read_block: Option<usize>,
 }
 
 impl Iterator for Rows<'_> {
@@ -132,7 +279,18 @@ impl Iterator for Rows<'_> {
             return None;
         }
         self.left -= 1;
-        if let Some(bytes) = self.log.blocks.get(self.block) {
+        if let Some(block) = self.log.blocks.get(self.block) {
+            let bytes: &[u8] = match block {
+                Block::Resident(bytes) => bytes,
+                Block::Spilled { at, len } => {
+                    if self.read_block != Some(self.block) {
+                        let file = self.log.spill.as_ref().expect("a spilled block has its file");
+                        file.read(*at, *len, &mut self.read);
+                        self.read_block = Some(self.block);
+                    }
+                    &self.read
+                }
+            };
             let row = decode(bytes, &mut self.at, self.prev);
             self.prev = row.t;
             self.in_block += 1;
@@ -271,6 +429,53 @@ mod tests {
     }
 
     #[test]
+    fn spilled_blocks_read_back_as_appended() {
+        // A budget of nothing: every full block goes to the file as soon as it is encoded.
+        let rows: Vec<TaskEvent> = (0..(4 * BLOCK_ROWS as u64 + 5)).map(row).collect();
+        let mut log = TaskEventLog::with_resident_budget(0);
+        for &r in &rows {
+            log.push(r);
+        }
+        assert_eq!(log.spilled_blocks(), 4, "every full block written out");
+        assert!(log.heap_bytes() < BLOCK_ROWS * std::mem::size_of::<TaskEvent>() + 4096, "{}", log.heap_bytes());
+        assert_eq!(log.iter().collect::<Vec<_>>(), rows);
+        // Two readers at once, each at its own place in the file.
+        let (mut a, mut b) = (log.iter(), log.iter());
+        b.nth(2 * BLOCK_ROWS + 3);
+        assert_eq!(a.next(), Some(rows[0]));
+        assert_eq!(b.next(), Some(rows[2 * BLOCK_ROWS + 4]));
+        assert_eq!(a.nth(BLOCK_ROWS), Some(rows[BLOCK_ROWS + 1]));
+        // Where the rows are kept does not make two logs differ.
+        let resident: TaskEventLog = {
+            let mut l = TaskEventLog::with_resident_budget(usize::MAX);
+            rows.iter().for_each(|&r| l.push(r));
+            l
+        };
+        assert_eq!(resident.spilled_blocks(), 0);
+        assert_eq!(log, resident);
+        let mut other = resident.clone();
+        other.push(row(1));
+        assert_ne!(log, other);
+    }
+
+    #[test]
+    fn clones_appending_to_one_spill_file_keep_their_own_rows() {
+        // A record is cloned whole (compare, strategy runs); a clone that goes on appending
+        // writes after the file's end, never over the blocks of the other.
+        let rows: Vec<TaskEvent> = (0..(3 * BLOCK_ROWS as u64)).map(row).collect();
+        let mut a = TaskEventLog::with_resident_budget(BLOCK_ROWS);
+        rows[..BLOCK_ROWS * 2].iter().for_each(|&r| a.push(r));
+        let mut b = a.clone();
+        let more_a: Vec<TaskEvent> = (0..BLOCK_ROWS as u64 * 2).map(|i| row(i + 7)).collect();
+        more_a.iter().for_each(|&r| a.push(r));
+        rows[BLOCK_ROWS * 2..].iter().for_each(|&r| b.push(r));
+        assert!(a.spilled_blocks() >= 3 && b.spilled_blocks() >= 2);
+        assert_eq!(b.iter().collect::<Vec<_>>(), rows);
+        let expect_a: Vec<TaskEvent> = rows[..BLOCK_ROWS * 2].iter().chain(&more_a).copied().collect();
+        assert_eq!(a.iter().collect::<Vec<_>>(), expect_a);
+    }
+
+    #[test]
     fn typical_rows_take_far_less_than_a_task_event() {
         // Rows as a rolling update records them: a few services, images and messages, task ids
         // and slots in the hundreds of thousands, several rows per instant.
@@ -285,7 +490,9 @@ mod tests {
             state: TaskState::Starting,
             message: Name(2),
         });
-        let log: TaskEventLog = rows.collect();
+        // Kept in memory: the encoding is what is measured here.
+        let mut log = TaskEventLog::with_resident_budget(usize::MAX);
+        rows.for_each(|r| log.push(r));
         let per_row = log.heap_bytes() as f64 / log.len() as f64;
         assert!(per_row < 20.0, "{per_row} bytes a row");
         assert!(std::mem::size_of::<TaskEvent>() >= 40);

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use crate::model::cluster::NodeSpec;
 use crate::model::image::{ImageBehavior, ImagePatch};
-use crate::model::record::{ProcessChange, SecretMount};
+use crate::model::record::ProcessChange;
 use crate::model::scenario::KillSignal;
 use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
@@ -40,10 +40,6 @@ pub(crate) struct Assignment {
     pub desired: TaskState,
     /// What to run.
     pub spec: Arc<TaskSpec>,
-    /// Its service's name (for the secret mounts' record).
-    pub service: Arc<str>,
-    /// Its id as Docker prints it.
-    pub docker_id: Arc<str>,
 }
 
 /// What a node sends up to whoever manages it.
@@ -53,8 +49,10 @@ pub(crate) trait Uplink {
     /// A container started, turned healthy or unhealthy, was signalled or exited: what an
     /// observer of the routing mesh sees changes, though nothing is reported yet.
     fn container_changed(&mut self, task: TaskId, cluster: ClusterView<'_>);
-    /// The daemon wrote the task's secrets into its container's tmpfs.
-    fn secrets_mounted(&mut self, mounts: Vec<SecretMount>);
+    /// The daemon wrote the task's secrets into its container's tmpfs as it started, at `now`
+    /// (the record names the task and its service from the manager's store: the agent keeps
+    /// neither name, so that the run of every task it ever heard of stays small).
+    fn secrets_mounted(&mut self, task: TaskId, now: SimTime);
     /// A signal was sent to the task's container, or its process exited (observers only:
     /// the exit reaches the manager as a task status).
     fn process_changed(&mut self, task: TaskId, change: ProcessChange);

@@ -125,8 +125,6 @@ impl Manager {
             state: task.state,
             desired: task.desired,
             spec: service.task_spec_at(task.spec).clone(),
-            service: service.name.clone(),
-            docker_id: task.docker_id.clone(),
         }
     }
 
@@ -167,7 +165,27 @@ impl Uplink for Manager {
         self.recorder.touch(task, &self.store, cluster);
     }
 
-    fn secrets_mounted(&mut self, mounts: Vec<SecretMount>) {
+    fn secrets_mounted(&mut self, task: TaskId, now: SimTime) {
+        // The daemon writes each secret the task's spec references into its tmpfs.
+        let t = self.store.task(task);
+        let service = self.store.service(t.service);
+        let node = &self.store.node(t.node.expect("a started container has a node")).name;
+        let mounts = service
+            .task_spec_at(t.spec)
+            .secrets
+            .iter()
+            .map(|r| SecretMount {
+                t: now,
+                service: service.name.clone(),
+                task_id: t.docker_id.clone(),
+                node: node.clone(),
+                secret: r.source.clone(),
+                path: r.mount_path(),
+                uid: r.uid.clone(),
+                gid: r.gid.clone(),
+                mode: r.mode,
+            })
+            .collect();
         self.recorder.secret_mounts(mounts);
     }
 

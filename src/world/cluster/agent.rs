@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use crate::model::image::{ExitBehavior, HealthBehavior, ImageBehavior, StopBehavior};
-use crate::model::record::{ProcessChange, SecretMount};
+use crate::model::record::ProcessChange;
 use crate::model::scenario::KillSignal;
 use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
@@ -82,10 +82,6 @@ pub(super) struct TaskRun {
     pub node: NodeId,
     /// What to run.
     pub spec: Arc<TaskSpec>,
-    /// Its service's name.
-    service: Arc<str>,
-    /// Its id as Docker prints it.
-    docker_id: Arc<str>,
     /// Its state as the agent last reported it.
     state: TaskState,
     /// The desired state as the agent last heard it (`None`: not heard yet).
@@ -132,8 +128,6 @@ impl TaskRun {
         TaskRun {
             node: a.node,
             spec: a.spec.clone(),
-            service: a.service.clone(),
-            docker_id: a.docker_id.clone(),
             state: a.state,
             desired: None,
             exit_message: String::new(),
@@ -356,7 +350,7 @@ impl Cluster {
         let now = io.now();
         let image = self.container_behavior(id);
         self.run_mut(id).container.phase = ContainerPhase::Running;
-        up.secrets_mounted(self.secret_mounts(id, now));
+        up.secrets_mounted(id, now);
         if let ExitBehavior::ExitsAfter { code, after } = &image.exit {
             let d = after.sample(&mut io.rng.exit);
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: *code } });
@@ -372,27 +366,6 @@ impl Cluster {
             }
             Some(h) => self.schedule_health(id, &h, &image.health, now, io),
         }
-    }
-
-    /// The daemon writes each referenced secret into the container's tmpfs as it starts.
-    fn secret_mounts(&self, id: TaskId, now: SimTime) -> Vec<SecretMount> {
-        let run = self.run(id);
-        let node = self.machines[run.node.0 as usize].name.clone();
-        run.spec
-            .secrets
-            .iter()
-            .map(|r| SecretMount {
-                t: now,
-                service: run.service.clone(),
-                task_id: run.docker_id.clone(),
-                node: node.clone(),
-                secret: r.source.clone(),
-                path: r.mount_path(),
-                uid: r.uid.clone(),
-                gid: r.gid.clone(),
-                mode: r.mode,
-            })
-            .collect()
     }
 
     fn schedule_health(

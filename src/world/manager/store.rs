@@ -486,10 +486,10 @@ impl Store {
         true
     }
 
-    /// The nodes' indices from the least to the most loaded for `service` (by active tasks of
-    /// the service, then in total, then index); empty unless [`Store::index_load`] said true.
-    pub(super) fn nodes_by_load(&self, service: ServiceId) -> impl Iterator<Item = usize> + '_ {
-        self.load_index.get(&service).into_iter().flatten().map(|&(_, _, i)| i as usize)
+    /// The nodes from the least to the most loaded for `service`: (active tasks of the service,
+    /// active tasks in total, node index); empty unless [`Store::index_load`] said true.
+    pub(super) fn nodes_by_load(&self, service: ServiceId) -> impl Iterator<Item = (u64, u64, usize)> + '_ {
+        self.load_index.get(&service).into_iter().flatten().map(|&(svc, total, i)| (svc, total, i as usize))
     }
 
     /// The restart supervisor takes the task's end in hand; false when it already had.

@@ -42,6 +42,8 @@ struct DelayedStart {
     since: SimTime,
     /// `Restart` was asked for the task meanwhile and waits for this to finish.
     restart_waits: bool,
+    /// Its `Event::Gate` is still in the queue (the entry is not reused before it fired).
+    gate_armed: bool,
 }
 
 /// The restart supervisor's state.
@@ -49,8 +51,12 @@ struct DelayedStart {
 pub(super) struct RestartSupervisor {
     /// Restart history per slot (global: per node) of each service.
     history: BTreeMap<(ServiceId, u64), RestartHistory>,
-    /// Every delayed start, by index (events name them by index).
+    /// Delayed starts, by index (events name them by index). An entry is reused once it is done
+    /// and nothing names it any more (its gate event fired, no old task lists it), so the table
+    /// holds the starts in flight, not every start the run ever made.
     delayed: Vec<DelayedStart>,
+    /// Entries of `delayed` free for reuse.
+    free: Vec<usize>,
     /// The pending delayed start of each task that has one (swarmkit's `delays`).
     pending: BTreeMap<TaskId, usize>,
     /// Delayed starts by the old task they wait for.
@@ -67,10 +73,41 @@ impl RestartSupervisor {
     fn finish(&mut self, index: usize) -> bool {
         let d = &mut self.delayed[index];
         d.done = true;
-        let (timeout, task, waits) = (d.timeout_at, d.task, d.restart_waits);
+        let (timeout, task, waits, wait_for) = (d.timeout_at, d.task, d.restart_waits, d.wait_for);
         self.timeouts.remove(&(timeout, index));
         self.pending.remove(&task);
+        if let Some(old) = wait_for
+            && let Some(list) = self.waiting_on.get_mut(&old)
+        {
+            list.retain(|&i| i != index);
+            if list.is_empty() {
+                self.waiting_on.remove(&old);
+            }
+        }
+        self.free_if_unnamed(index);
         waits
+    }
+
+    /// Makes a done entry reusable once no queued event names it.
+    fn free_if_unnamed(&mut self, index: usize) {
+        let d = &self.delayed[index];
+        if d.done && !d.gate_armed {
+            self.free.push(index);
+        }
+    }
+
+    /// A new entry, reusing a free one when there is one.
+    fn add(&mut self, start: DelayedStart) -> usize {
+        match self.free.pop() {
+            Some(index) => {
+                self.delayed[index] = start;
+                index
+            }
+            None => {
+                self.delayed.push(start);
+                self.delayed.len() - 1
+            }
+        }
     }
 }
 
@@ -162,9 +199,9 @@ impl Manager {
         // `TaskTimeout`: how long to wait for the old task at most (the timer starts with the delay).
         let old_task_timeout = io.latency(|l| &l.old_task_timeout);
         let r = &mut self.restarts;
-        let index = r.delayed.len();
-        r.pending.insert(new, index);
-        r.delayed.push(DelayedStart {
+        // With no delay, a start waiting for the old task is released by its stop or timeout.
+        let gate_armed = delay > SimDuration::ZERO || wait_for.is_none();
+        let index = r.add(DelayedStart {
             task: new,
             delay_until: now.plus(delay),
             wait_for,
@@ -173,12 +210,13 @@ impl Manager {
             done: false,
             since: now,
             restart_waits: false,
+            gate_armed,
         });
+        r.pending.insert(new, index);
         if let Some(o) = wait_for {
             r.waiting_on.entry(o).or_default().push(index);
         }
-        // With no delay, a start waiting for the old task is released by its stop or timeout.
-        if delay > SimDuration::ZERO || wait_for.is_none() {
+        if gate_armed {
             io.q.at(now.plus(delay), Event::Gate { gate: index as u32 });
         }
         if wait_for.is_some() {
@@ -214,8 +252,18 @@ impl Manager {
         }
     }
 
+    /// A delayed start's delay has passed (its `Event::Gate`).
+    pub(crate) fn gate_due(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+        self.restarts.delayed[index].gate_armed = false;
+        if self.restarts.delayed[index].done {
+            self.restarts.free_if_unnamed(index);
+            return;
+        }
+        self.check_gate(index, cluster, io);
+    }
+
     /// Releases a delayed start if its conditions now hold (`StartNow`).
-    pub(crate) fn check_gate(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+    fn check_gate(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let now = io.now();
         let d = &self.restarts.delayed[index];
         if d.done || now < d.delay_until {
@@ -257,7 +305,12 @@ impl Manager {
     pub(super) fn release_gates_waiting_on(&mut self, old: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let waiting = self.restarts.waiting_on.remove(&old).unwrap_or_default();
         for index in waiting {
-            self.restarts.delayed[index].old_stopped = true;
+            // A start released (and its entry reused) by an earlier one's release is skipped.
+            let d = &mut self.restarts.delayed[index];
+            if d.done || d.wait_for != Some(old) {
+                continue;
+            }
+            d.old_stopped = true;
             self.check_gate(index, cluster, io);
         }
     }

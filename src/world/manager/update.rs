@@ -36,8 +36,12 @@ pub(super) struct UpdateSupervisor {
     /// The running updater of each service that has one.
     active: BTreeMap<ServiceId, ActiveUpdater>,
     /// Armed updater timers: (service, updater run, timer); events name them by index (which
-    /// keeps every event 16 bytes: the queue's size is what a large run pays for).
+    /// keeps every event 16 bytes: the queue's size is what a large run pays for). Each fires
+    /// once, so its entry is free again after it fired: the table holds the timers armed now
+    /// (at most a few per updater worker), not every timer the run ever armed.
     timers: Vec<(ServiceId, u64, UpdaterTimer)>,
+    /// Entries of `timers` whose timer fired, to be reused.
+    free_timers: Vec<u32>,
     /// The next run's number.
     next_run: u64,
 }
@@ -222,8 +226,17 @@ impl Manager {
                         let (run, worker) = (run as u32, worker as u32);
                         self.decide(sid, io.now(), |_, _| DecisionKind::Sleep { run, worker, until: at });
                     }
-                    let index = self.updates.timers.len() as u32;
-                    self.updates.timers.push((sid, run, timer));
+                    let entry = (sid, run, timer);
+                    let index = match self.updates.free_timers.pop() {
+                        Some(index) => {
+                            self.updates.timers[index as usize] = entry;
+                            index
+                        }
+                        None => {
+                            self.updates.timers.push(entry);
+                            (self.updates.timers.len() - 1) as u32
+                        }
+                    };
                     io.q.at(at, Event::Updater { timer: index });
                 }
                 UpdaterCommand::Pause { message, .. } => {
@@ -410,6 +423,7 @@ impl Manager {
     /// An updater timer fired.
     pub(crate) fn updater_timer(&mut self, index: usize, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let (sid, run, timer) = self.updates.timers[index];
+        self.updates.free_timers.push(index as u32);
         if !self.updates.is_current(sid, run) {
             return; // a cancelled run's sleep
         }

@@ -417,6 +417,9 @@ fn resolve_secret_refs(
 
 /// docker/cli `convertServiceNetworks`: a network a service names must be declared under the
 /// top-level `networks:` (`service web: undefined network "x"`), except the stack's `default`.
+/// Docker 20.10 prints exactly that and exits 1, but only after creating the stack's networks
+/// (the undeclared one too) and secrets (tests/data/fidelity/wording/stack-undefined-network.rN.txt);
+/// deploysim refuses the file at load, before anything runs.
 fn check_network_refs(c: &mut Checker<'_>, entries: &Entries, declared: &[String], path: &Path, short: &str) {
     let named: Vec<String> = match get(entries, "networks") {
         Some(Yaml::Seq(items)) => {

@@ -32,3 +32,4 @@ mod timeline;
 mod tools;
 mod traffic;
 mod updater_script;
+mod wording;

@@ -383,7 +383,9 @@ impl Manager {
             }
         }
         // docker/cli `createSecrets`: a secret that exists is updated (`UpdateSecret`, which
-        // refuses any change but its labels), another one created.
+        // refuses any change but its labels), another one created. Recorded on Docker 20.10
+        // (tests/data/fidelity/wording/stack-secret-changed.rN.txt): other bytes fail the
+        // command with this wording (exit 1) before any service; the same bytes pass silently.
         for secret in deploy.secrets.iter().filter(|s| !s.external) {
             if self.secrets.missing([secret.name.as_str()]).is_some() {
                 self.secret_create(secret, io.now())

@@ -35,7 +35,8 @@ const LEADER_AFTER_START_MS: (u64, u64) = (500, 1_420);
 /// recorded restarts.
 const OWN_AGENT_AFTER_LEADER_MS: (u64, u64) = (1_005, 1_030);
 
-/// What the Docker CLI answers when the manager's Engine API is down.
+/// What the Docker CLI answers (on stderr, exit 1) when the manager's Engine API is down, for
+/// `docker kill` and every other command (recorded: tests/data/fidelity/wording/kill-daemon-down.rN.txt).
 pub(crate) const API_DOWN: &str =
     "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
 

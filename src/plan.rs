@@ -214,7 +214,7 @@ fn rollout(run: &RunRecord, service: &str, from: SimTime) -> Option<Rollout> {
     let record = run.services.iter().find(|s| s.name == service)?;
     let update = &record.update;
     let started = update.started_at?;
-    let samples: Vec<_> = run.timeline.iter().filter(|s| s.service == service && s.t >= from).collect();
+    let samples: Vec<_> = run.timeline.iter().filter(|s| *s.service == *service && s.t >= from).collect();
     let lowest = samples.iter().min_by_key(|s| s.serving);
     let extra = samples
         .iter()

@@ -223,7 +223,7 @@ fn deploy_done(run: &RunRecord, route: &Route<'_>) -> SimTime {
         .map(|service| {
             run.timeline
                 .iter()
-                .filter(|s| s.service == *service)
+                .filter(|s| *s.service == **service)
                 .find(|s| s.serving >= s.desired)
                 .map_or(SimTime::ZERO, |s| s.t)
         })

@@ -234,7 +234,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         tasks[k].states.push((t, e.state.as_str().to_string()));
     }
     let per_node_slots = number_node_slots(&mut tasks);
-    let serving = record.timeline.iter().filter(|s| s.service == service).map(|s| (rel(s.t), s.serving)).collect();
+    let serving = record.timeline.iter().filter(|s| *s.service == *service).map(|s| (rel(s.t), s.serving)).collect();
     Some(RunObs {
         label: "sim".to_string(),
         status,

@@ -175,8 +175,8 @@ pub struct ProcessEvent {
 pub struct TimelineSample {
     /// When the counts took these values.
     pub t: SimTime,
-    /// Full service name.
-    pub service: String,
+    /// Full service name (shared by every sample of the service).
+    pub service: Arc<str>,
     /// Desired replicas (global: eligible nodes).
     pub desired: u64,
     /// Tasks RUNNING with desired RUNNING, on a spec other than the newest requested one.
@@ -194,7 +194,7 @@ pub struct TimelineSample {
     /// `healthy_old + healthy_new`: what the routing mesh sends requests to.
     pub serving: u64,
     /// UpdateStatus state, empty when none.
-    pub update_state: String,
+    pub update_state: &'static str,
 }
 
 /// One UpdateStatus change.

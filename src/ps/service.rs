@@ -71,7 +71,7 @@ pub fn replicas(record: &RunRecord, spec: &ServiceSpec, tasks: &[TaskRow], now: 
 /// Desired tasks at `now`: the last timeline sample's count (it follows scale commands and, for
 /// global services, the eligible nodes), else the deployed spec's replicas.
 fn desired_at(record: &RunRecord, spec: &ServiceSpec, now: SimTime) -> u64 {
-    let sampled = record.timeline.iter().take_while(|s| s.t <= now).filter(|s| s.service == spec.name).last();
+    let sampled = record.timeline.iter().take_while(|s| s.t <= now).filter(|s| *s.service == *spec.name).last();
     match (sampled, spec.mode) {
         (Some(s), _) => s.desired,
         (None, ServiceMode::Replicated { replicas }) => replicas,

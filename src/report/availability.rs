@@ -152,7 +152,7 @@ fn segments<'a>(run: &'a RunRecord, service: &str, (created, removed): (SimTime,
     let samples: Vec<&TimelineSample> = run
         .timeline
         .iter()
-        .filter(|s| s.service == service && s.t >= created && removed.is_none_or(|r| s.t < r))
+        .filter(|s| *s.service == *service && s.t >= created && removed.is_none_or(|r| s.t < r))
         .collect();
     let mut out = Vec::with_capacity(samples.len());
     for (i, sample) in samples.iter().enumerate() {

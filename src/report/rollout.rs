@@ -110,7 +110,7 @@ pub fn rollout_from(run: &RunRecord, from: SimTime) -> Option<Rollout> {
             (*t, service.clone(), image.clone(), route)
         }
     };
-    let desired = run.timeline.iter().rfind(|s| s.service == service && s.t <= start).map_or(0, |s| s.desired);
+    let desired = run.timeline.iter().rfind(|s| *s.service == *service && s.t <= start).map_or(0, |s| s.desired);
     Some(Rollout { start, service, image, route, desired })
 }
 

@@ -35,7 +35,7 @@ pub fn timeline_csv(run: &RunRecord) -> Vec<u8> {
 fn row(s: &TimelineSample) -> [String; 11] {
     [
         s.t.secs_ms(),
-        s.service.clone(),
+        s.service.to_string(),
         s.desired.to_string(),
         s.running_old.to_string(),
         s.running_new.to_string(),
@@ -44,7 +44,7 @@ fn row(s: &TimelineSample) -> [String; 11] {
         s.starting.to_string(),
         s.stopping.to_string(),
         s.serving.to_string(),
-        s.update_state.clone(),
+        s.update_state.to_string(),
     ]
 }
 

@@ -104,7 +104,7 @@ fn counted_failures_match_the_summary_and_counts_stay_within_the_slots() {
             let most = run
                 .timeline
                 .iter()
-                .filter(|s| s.service == service.name)
+                .filter(|s| *s.service == *service.name)
                 .map(|s| s.desired)
                 .max()
                 .unwrap_or(0)

@@ -53,7 +53,7 @@ fn tasks_created_after(run: &RunRecord, name: &str, t: u64) -> usize {
 fn peak_extra(run: &RunRecord, name: &str, t: u64) -> u64 {
     run.timeline
         .iter()
-        .filter(|s| s.service == name && s.t.0 > t * 1_000_000_000)
+        .filter(|s| *s.service == *name && s.t.0 > t * 1_000_000_000)
         .map(|s| (s.running_old + s.running_new + s.starting).saturating_sub(s.desired))
         .max()
         .unwrap_or(0)

@@ -628,7 +628,7 @@ impl Manager {
             let svc = self.store.service(sid);
             let sample = TimelineSample {
                 t: now,
-                service: svc.name.to_string(),
+                service: svc.name.clone(),
                 desired,
                 running_old: c.running_old,
                 running_new: c.running_new,
@@ -637,7 +637,7 @@ impl Manager {
                 starting: c.starting,
                 stopping: c.stopping,
                 serving: c.serving(),
-                update_state: svc.status.as_ref().map(|s| s.state.as_str().to_string()).unwrap_or_default(),
+                update_state: svc.status.as_ref().map_or("", |s| s.state.as_str()),
             };
             self.recorder.sample(sid, sample);
         }

@@ -112,8 +112,9 @@ struct HealthWatch {
     started: SimTime,
     /// How long one probe takes.
     probe: SimDuration,
-    /// What the image's probe answers.
-    behavior: HealthBehavior,
+    /// Each probe fails independently with this probability (`HealthBehavior::Flaky`); other
+    /// behaviours are drawn once, into `pass_from` and `fail_from`.
+    flaky: Option<f64>,
     /// From when every probe passes / fails, as the image's behaviour drew it.
     pass_from: Option<SimTime>,
     fail_from: Option<SimTime>,
@@ -182,9 +183,9 @@ impl ProbeOracle for BehaviorOracle<'_> {
     fn probe(&mut self, at: SimTime) -> ProbeResult {
         let w = self.watch;
         let set = w.overrides.iter().rev().find(|(from, _)| *from <= at).map(|&(_, pass)| pass);
-        let pass = match (set, &w.behavior) {
+        let pass = match (set, w.flaky) {
             (Some(pass), _) => pass,
-            (None, HealthBehavior::Flaky(p)) => !self.rng.chance(*p),
+            (None, Some(p)) => !self.rng.chance(p),
             (None, _) => w.pass_from.is_some_and(|p| at >= p) && w.fail_from.is_none_or(|f| at < f),
         };
         if pass { ProbeResult::Pass } else { ProbeResult::Fail }
@@ -389,7 +390,10 @@ impl Cluster {
             check: *h,
             started: now,
             probe,
-            behavior: behavior.clone(),
+            flaky: match behavior {
+                HealthBehavior::Flaky(p) => Some(*p),
+                _ => None,
+            },
             pass_from,
             fail_from,
             overrides: Vec::new(),

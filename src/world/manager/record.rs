@@ -171,8 +171,9 @@ pub(crate) struct Recorder {
     /// The names rows carry, each once, by [`Name`].
     names: Vec<Arc<str>>,
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares
-    /// one `Arc` per service, task, node, image and message, and `names` keeps each alive, so
-    /// an address names one string for the whole run): no string is hashed per row.
+    /// one `Arc` per service, node, image and message, and `names` keeps each alive, so an
+    /// address names one string for the whole run): no string is hashed per row. Task ids are
+    /// not in it (see `task_names`).
     #[allow(clippy::disallowed_types)]
     name_of: HashMap<usize, Name, BuildAddressHasher>,
     /// A direct-mapped cache of `name_of` (address, name), [`RECENT_NAMES`] entries once used.
@@ -264,7 +265,12 @@ impl Recorder {
         }
         let task = store.task(id);
         let service = store.service(task.service);
-        let names = (self.name(&service.name), self.name(&task.docker_id), self.name(service.image_at(task.spec)));
+        let service_name = self.name(&service.name);
+        // A task's id is its own: no other row names it, and this cache asks for it once, so it
+        // is added without `name_of` (which would hold an entry for every task of the run).
+        let task_id = Name(self.names.len() as u32);
+        self.names.push(task.docker_id.clone());
+        let names = (service_name, task_id, self.name(service.image_at(task.spec)));
         if self.task_names.len() <= index {
             self.task_names.resize(index + 1, None);
         }

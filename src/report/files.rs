@@ -91,8 +91,8 @@ pub fn replace_folder<N: AsRef<str>>(
 }
 
 /// The staging folder of [`replace_folder_with`]: each file is written into it whole (and
-/// synced) before the folder is swapped in, so files can be streamed there as they are made and
-/// read back by later ones (a run's plots read its `events.csv`) without ever being held.
+/// synced) before the folder is swapped in, so files can be streamed there as they are made
+/// (and read back by later ones) without ever being held.
 pub struct Stage<'a> {
     dir: &'a Path,
     /// Files staged so far.

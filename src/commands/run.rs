@@ -160,8 +160,9 @@ impl From<std::io::Error> for WriteFailure {
 
 /// Writes the files of [`report_folder`], in the same order and bytes, as the folder `dir`
 /// (replacing an earlier report whole). `events.csv` — most of a large run's bytes — is
-/// streamed into the staging folder as it is made, and the plots take its rows from the record
-/// rather than reading it back, so the report is never held in memory whole.
+/// streamed into the staging folder as it is made (on a thread of its own, while the other
+/// files are made), and the plots take its rows from the record rather than reading it back,
+/// so the report is never held in memory whole.
 pub(crate) fn write_report_folder(
     dir: &std::path::Path,
     record: &RunRecord,
@@ -173,13 +174,21 @@ pub(crate) fn write_report_folder(
     // refused rather than swapped away.
     let folder = report::Folder { owns: &is_run_report_file, carries: &|_| false };
     let written = report::replace_folder_with(dir, &folder, |stage| -> Result<(), WriteFailure> {
-        stage.stream("events.csv", |out| report::events::write_events_csv(record, out))?;
-        let files = files_after_events(record);
+        // events.csv, most of the work of a large run's report, is written on a second thread
+        // while this one makes the other files.
+        let made = stage.stream_while(
+            "events.csv",
+            |out| report::events::write_events_csv(record, out),
+            || -> Result<_, Error> {
+                let files = files_after_events(record);
+                let (plots, page) = plots_and_page(record, limits, explain, &files)?;
+                Ok((files, plots, page))
+            },
+        )?;
+        let (files, plots, page) = made.map_err(WriteFailure::Content)?;
         for (name, bytes) in &files {
             stage.bytes(name, bytes)?;
         }
-        let (plots, page) = plots_and_page(record, limits, explain, &files).map_err(WriteFailure::Content)?;
-        drop(files);
         for (name, bytes) in &plots {
             stage.bytes(name, bytes)?;
         }

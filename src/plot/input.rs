@@ -251,36 +251,7 @@ pub(crate) fn node_marks(file: &str, bytes: &[u8]) -> Result<Vec<NodeMark>, Plot
 
 /// A set of keys asked only whether a key is in it (see [`marks`]).
 #[allow(clippy::disallowed_types)]
-type KeySet = HashSet<Box<str>, std::hash::BuildHasherDefault<KeyHasher>>;
-
-/// Hashes a key eight bytes at a time with a multiply and a rotation: the standard SipHash
-/// guards against keys chosen to collide, which a report's task ids and slots are not, and was
-/// a third of reading a large `events.csv`.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        // The multiply leaves its best bits high; hash tables index by the low ones.
-        self.0.rotate_left(26)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u32(&mut self, word: u32) {
-        self.write_u64(u64::from(word));
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    }
-}
+type KeySet = HashSet<Box<str>, crate::ps::replay::Fast>;
 
 /// Reads `events.csv` into markers per service. `timelines` gives the update state at each
 /// instant, which tells a replacement during an update from the initial deployment.
@@ -422,7 +393,7 @@ impl PairSet {
 /// Slots by (service, slot, node of a global task or `u32::MAX`), asked only whether one is in
 /// the set, never iterated.
 #[allow(clippy::disallowed_types)]
-type SlotSet = HashSet<(u32, u64, u32), std::hash::BuildHasherDefault<KeyHasher>>;
+type SlotSet = HashSet<(u32, u64, u32), crate::ps::replay::Fast>;
 
 /// True when the service's UpdateStatus at `t_ms` is one an updater works in.
 fn update_active_at(timelines: &[ServiceTimeline], service: &str, t_ms: u64) -> bool {

@@ -85,42 +85,36 @@ fn push_number(buf: &mut Vec<u8>, mut n: u64) {
 /// run's rows repeat a few names (services, nodes, messages) and one id per task.
 struct FieldCache<'r> {
     run: &'r RunRecord,
-    /// Per name: [`UNSEEN`], [`PLAIN`] (written as it is) or [`QUOTED`] (see `quoted`).
-    kind: Vec<u8>,
-    /// The encoded form of names that need quoting.
-    quoted: std::collections::BTreeMap<u32, Box<[u8]>>,
+    /// Each encoded name as a row `<field>,` of its own: the writer's output is the store.
+    encoded: csv::Writer<Vec<u8>>,
+    /// Where each name's field is in `encoded`'s output (start, length); [`UNSEEN`] before.
+    span: Vec<(u32, u32)>,
 }
 
-const UNSEEN: u8 = 0;
-const PLAIN: u8 = 1;
-const QUOTED: u8 = 2;
+const UNSEEN: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl<'r> FieldCache<'r> {
     fn new(run: &'r RunRecord) -> Self {
-        FieldCache { run, kind: vec![UNSEEN; run.names.len()], quoted: Default::default() }
+        FieldCache { run, encoded: csv::Writer::from_writer(Vec::new()), span: vec![UNSEEN; run.names.len()] }
     }
 
     fn push(&mut self, buf: &mut Vec<u8>, name: crate::model::record::Name) {
-        let text = self.run.name(name).as_bytes();
         let index = name.0 as usize;
-        if self.kind[index] == UNSEEN {
-            // The field between two others, as the crate writes it in a row.
-            let mut row = csv::Writer::from_writer(Vec::new());
-            write_row(&mut row, &[text, b""]);
-            let mut encoded = finish(row);
-            encoded.truncate(encoded.len() - 2); // ",\n"
-            if encoded == text {
-                self.kind[index] = PLAIN;
-            } else {
-                self.kind[index] = QUOTED;
-                self.quoted.insert(name.0, encoded.into_boxed_slice());
+        if self.span[index] == UNSEEN {
+            // The field followed by an empty one, as the crate writes it in a row of several.
+            let start = self.encoded.get_ref().len();
+            let text = self.run.name(name).as_bytes();
+            self.encoded.write_record([text, b""]).expect("writing CSV into memory cannot fail");
+            self.encoded.flush().expect("writing CSV into memory cannot fail");
+            let end = self.encoded.get_ref().len() - 2; // ",\n"
+            match (u32::try_from(start), u32::try_from(end)) {
+                (Ok(start), Ok(end)) => self.span[index] = (start, end - start),
+                // Past 4 GiB of names (never seen): written as encoded, not remembered.
+                _ => return buf.extend_from_slice(&self.encoded.get_ref()[start..end]),
             }
         }
-        if self.kind[index] == PLAIN {
-            buf.extend_from_slice(text);
-        } else {
-            buf.extend_from_slice(&self.quoted[&name.0]);
-        }
+        let (start, len) = self.span[index];
+        buf.extend_from_slice(&self.encoded.get_ref()[start as usize..(start + len) as usize]);
     }
 }
 

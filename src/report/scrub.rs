@@ -51,7 +51,15 @@ pub struct Scrub {
 /// UpdateStatus changes, timeline actions), with 0 and the run's end.
 fn instants(run: &RunRecord) -> Vec<SimTime> {
     let mut all: Vec<SimTime> = vec![SimTime::ZERO, run.end_time];
-    all.extend(run.task_events.iter().map(|e| e.t));
+    // Millions of task events share a few thousand instants: runs of one instant are dropped
+    // here (the sort and dedup below make the result the same whatever the order).
+    let mut last = None;
+    for e in run.task_events.iter() {
+        if last != Some(e.t) {
+            last = Some(e.t);
+            all.push(e.t);
+        }
+    }
     all.extend(run.node_events.iter().map(|e| e.t));
     all.extend(run.services.iter().flat_map(|s| s.status_changes.iter().map(|c| c.t)));
     all.extend(run.actions.iter().map(|a| a.0));

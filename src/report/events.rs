@@ -80,41 +80,55 @@ fn push_number(buf: &mut Vec<u8>, mut n: u64) {
     buf.extend_from_slice(&digits[at..]);
 }
 
-/// Each name of a record as a CSV field, encoded by the `csv` crate's own writer the first
-/// time it is asked for (so quoting follows the crate's rules exactly) and remembered: a large
-/// run's rows repeat a few names (services, nodes, messages) and one id per task.
+/// Each name of a record as a CSV field, encoded the first time it is asked for and kept in
+/// one store: a large run's rows repeat a few names (services, nodes, messages) and one id per
+/// task. A name with a byte the default `csv` writer quotes for is encoded by that writer
+/// itself, so quoting follows the crate's rules exactly.
 struct FieldCache<'r> {
     run: &'r RunRecord,
-    /// Each encoded name as a row `<field>,` of its own: the writer's output is the store.
-    encoded: csv::Writer<Vec<u8>>,
-    /// Where each name's field is in `encoded`'s output (start, length); [`UNSEEN`] before.
+    /// The encoded names, one after another.
+    store: Vec<u8>,
+    /// Where each name's field is in `store` (start, length); [`UNSEEN`] before.
     span: Vec<(u32, u32)>,
+    /// Encodes the names that need quoting (each as a row `<field>,` of its own).
+    quoter: csv::Writer<Vec<u8>>,
 }
 
 const UNSEEN: (u32, u32) = (u32::MAX, u32::MAX);
 
 impl<'r> FieldCache<'r> {
     fn new(run: &'r RunRecord) -> Self {
-        FieldCache { run, encoded: csv::Writer::from_writer(Vec::new()), span: vec![UNSEEN; run.names.len()] }
+        let quoter = csv::Writer::from_writer(Vec::new());
+        FieldCache { run, store: Vec::new(), span: vec![UNSEEN; run.names.len()], quoter }
     }
 
     fn push(&mut self, buf: &mut Vec<u8>, name: crate::model::record::Name) {
         let index = name.0 as usize;
         if self.span[index] == UNSEEN {
-            // The field followed by an empty one, as the crate writes it in a row of several.
-            let start = self.encoded.get_ref().len();
+            let start = self.store.len();
             let text = self.run.name(name).as_bytes();
-            self.encoded.write_record([text, b""]).expect("writing CSV into memory cannot fail");
-            self.encoded.flush().expect("writing CSV into memory cannot fail");
-            let end = self.encoded.get_ref().len() - 2; // ",\n"
-            match (u32::try_from(start), u32::try_from(end)) {
+            if text.iter().any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n')) {
+                // The field followed by an empty one, as the crate writes it in a row of several.
+                let from = self.quoter.get_ref().len();
+                self.quoter.write_record([text, b""]).expect("writing CSV into memory cannot fail");
+                self.quoter.flush().expect("writing CSV into memory cannot fail");
+                let encoded = self.quoter.get_ref();
+                self.store.extend_from_slice(&encoded[from..encoded.len() - 2]); // without ",\n"
+            } else {
+                self.store.extend_from_slice(text);
+            }
+            match (u32::try_from(start), u32::try_from(self.store.len())) {
                 (Ok(start), Ok(end)) => self.span[index] = (start, end - start),
-                // Past 4 GiB of names (never seen): written as encoded, not remembered.
-                _ => return buf.extend_from_slice(&self.encoded.get_ref()[start..end]),
+                // Past 4 GiB of names (never seen): written, not remembered.
+                _ => {
+                    buf.extend_from_slice(&self.store[start..]);
+                    self.store.truncate(start);
+                    return;
+                }
             }
         }
         let (start, len) = self.span[index];
-        buf.extend_from_slice(&self.encoded.get_ref()[start as usize..(start + len) as usize]);
+        buf.extend_from_slice(&self.store[start as usize..(start + len) as usize]);
     }
 }
 

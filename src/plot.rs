@@ -81,15 +81,16 @@ pub(crate) struct Sources<'a> {
     pub nodes: Option<&'a [u8]>,
 }
 
-/// A CSV file's content: bytes at hand, or a file to read one record at a time (a large run's
-/// `events.csv` is streamed into the report's staging folder and read back from there, never
-/// held whole).
+/// Where `events.csv`'s rows come from: the file's bytes, or the record `run` writes it from
+/// (the same rows without printing the file and parsing it back: a large run's `events.csv`
+/// has millions of rows).
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Csv<'a> {
     /// The file's bytes.
     Bytes(&'a [u8]),
-    /// Where the file is.
-    File(&'a std::path::Path),
+    /// The record the file is written from ([`crate::report::events::write_events_csv`]), with
+    /// its [`canonical_names`](crate::ps::replay::canonical_names).
+    Record(&'a crate::model::record::RunRecord, &'a [crate::model::record::Name]),
 }
 
 /// Everything drawn for one service.
@@ -165,11 +166,7 @@ pub(crate) fn prepare(sources: &Sources<'_>) -> Result<Vec<ServicePlot>, PlotErr
     let info = sources.summary.and_then(input::run_info);
     let mut marks = match sources.events {
         Some(Csv::Bytes(bytes)) => input::marks("events.csv", bytes, &timelines)?,
-        Some(Csv::File(path)) => {
-            let file = std::fs::File::open(path)
-                .map_err(|e| PlotError::at("events.csv", 0, None, format!("cannot read the file: {e}")))?;
-            input::marks("events.csv", std::io::BufReader::with_capacity(1 << 16, file), &timelines)?
-        }
+        Some(Csv::Record(record, canonical)) => input::marks_of_record(record, canonical, &timelines),
         None => Default::default(),
     };
     let mut requests = match sources.requests {

@@ -59,17 +59,20 @@ fn files_after_events(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
     files
 }
 
-/// The report files a plot is drawn from, as `deploysim plot` reads them from disk, with
-/// `events.csv` from `events` (its bytes, or the file it was streamed to).
+/// The report files a plot is drawn from, as `deploysim plot` reads them from disk, but
+/// `events.csv`'s rows from the record it is written from (`canonical`: the record's
+/// [`canonical_names`](crate::ps::replay::canonical_names)), which give the same markers as the
+/// file (`plot::input::marks_of_record`).
 fn plot_sources<'f>(
     files: &'f [(&'static str, Vec<u8>)],
-    events: crate::plot::Csv<'f>,
+    record: &'f RunRecord,
+    canonical: &'f [crate::model::record::Name],
 ) -> Result<crate::plot::Sources<'f>, Error> {
     let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
     Ok(crate::plot::Sources {
         timeline: find("timeline.csv").ok_or_else(|| Error::Internal("a run always writes timeline.csv".into()))?,
         summary: find("summary.json"),
-        events: Some(events),
+        events: Some(crate::plot::Csv::Record(record, canonical)),
         requests: find("requests.csv"),
         nodes: find("nodes.csv"),
     })
@@ -78,16 +81,19 @@ fn plot_sources<'f>(
 /// Plot files (name, bytes) and the `index.html` page's bytes.
 type PlotsAndPage = (Vec<(String, Vec<u8>)>, Vec<u8>);
 
-/// The plots of a run, drawn from its report files exactly as `deploysim plot` draws them from
-/// the files on disk (so the two give identical images), and `index.html`.
+/// The plots of a run, drawn from its report files `files` exactly as `deploysim plot` draws
+/// them from the files on disk (so the two give identical images), and `index.html`.
 fn plots_and_page(
     record: &RunRecord,
     limits: &HistoryLimits,
     explain: Vec<(SimTime, String)>,
-    sources: &crate::plot::Sources<'_>,
+    files: &[(&'static str, Vec<u8>)],
 ) -> Result<PlotsAndPage, Error> {
+    // Computed once for the plots' markers and the page's replay.
+    let canonical = crate::ps::replay::canonical_names(record);
+    let sources = plot_sources(files, record, &canonical)?;
     // The CSVs were written a moment ago by this binary: failing to read them back is a bug.
-    let prepared = crate::plot::prepare(sources)
+    let prepared = crate::plot::prepare(&sources)
         .map_err(|e| Error::Internal(format!("could not plot the run's own timeline.csv: {e}")))?;
     let plots = crate::plot::render_prepared(&prepared);
     let axes = crate::plot::axes_of(&prepared)
@@ -95,7 +101,8 @@ fn plots_and_page(
         .map(|(name, a)| (name, [a.x0, a.x1, a.y0, a.y1], a.end_ms))
         .collect();
     drop(prepared);
-    let interactive = report::Interactive { scrub: report::scrub::scrub(record, limits), axes, explain };
+    let scrub = report::scrub::scrub_with(record, limits, canonical);
+    let interactive = report::Interactive { scrub, axes, explain };
     let svgs: Vec<(String, String)> = plots
         .iter()
         .filter(|(name, _)| name.ends_with(".svg"))
@@ -122,9 +129,7 @@ pub(crate) fn report_folder(
     explain: Vec<(SimTime, String)>,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let files = report_files(record);
-    let events = &files[0].1;
-    let (plots, page) =
-        plots_and_page(record, limits, explain, &plot_sources(&files, crate::plot::Csv::Bytes(events))?)?;
+    let (plots, page) = plots_and_page(record, limits, explain, &files)?;
     Ok(files
         .into_iter()
         .map(|(name, bytes)| (name.to_string(), bytes))
@@ -155,8 +160,9 @@ impl From<std::io::Error> for WriteFailure {
 
 /// Writes the files of [`report_folder`], in the same order and bytes, as the folder `dir`
 /// (replacing an earlier report whole). `events.csv` — most of a large run's bytes — is
-/// streamed into the staging folder as it is made and the plots read it back from there, so
-/// the report is never held in memory whole.
+/// streamed into the staging folder as it is made (on a thread of its own, while the other
+/// files are made), and the plots take its rows from the record rather than reading it back,
+/// so the report is never held in memory whole.
 pub(crate) fn write_report_folder(
     dir: &std::path::Path,
     record: &RunRecord,
@@ -168,15 +174,21 @@ pub(crate) fn write_report_folder(
     // refused rather than swapped away.
     let folder = report::Folder { owns: &is_run_report_file, carries: &|_| false };
     let written = report::replace_folder_with(dir, &folder, |stage| -> Result<(), WriteFailure> {
-        stage.stream("events.csv", |out| report::events::write_events_csv(record, out))?;
-        let files = files_after_events(record);
+        // events.csv, most of the work of a large run's report, is written on a second thread
+        // while this one makes the other files.
+        let made = stage.stream_while(
+            "events.csv",
+            |out| report::events::write_events_csv(record, out),
+            || -> Result<_, Error> {
+                let files = files_after_events(record);
+                let (plots, page) = plots_and_page(record, limits, explain, &files)?;
+                Ok((files, plots, page))
+            },
+        )?;
+        let (files, plots, page) = made.map_err(WriteFailure::Content)?;
         for (name, bytes) in &files {
             stage.bytes(name, bytes)?;
         }
-        let events = stage.path("events.csv")?;
-        let sources = plot_sources(&files, crate::plot::Csv::File(&events)).map_err(WriteFailure::Content)?;
-        let (plots, page) = plots_and_page(record, limits, explain, &sources).map_err(WriteFailure::Content)?;
-        drop(files);
         for (name, bytes) in &plots {
             stage.bytes(name, bytes)?;
         }

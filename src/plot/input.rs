@@ -251,28 +251,7 @@ pub(crate) fn node_marks(file: &str, bytes: &[u8]) -> Result<Vec<NodeMark>, Plot
 
 /// A set of keys asked only whether a key is in it (see [`marks`]).
 #[allow(clippy::disallowed_types)]
-type KeySet = HashSet<Box<str>, std::hash::BuildHasherDefault<KeyHasher>>;
-
-/// Hashes a key eight bytes at a time with a multiply and a rotation: the standard SipHash
-/// guards against keys chosen to collide, which a report's task ids and slots are not, and was
-/// a third of reading a large `events.csv`.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl std::hash::Hasher for KeyHasher {
-    fn finish(&self) -> u64 {
-        // The multiply leaves its best bits high; hash tables index by the low ones.
-        self.0.rotate_left(26)
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-}
+type KeySet = HashSet<Box<str>, crate::ps::replay::Fast>;
 
 /// Reads `events.csv` into markers per service. `timelines` gives the update state at each
 /// instant, which tells a replacement during an update from the initial deployment.
@@ -282,11 +261,11 @@ pub(crate) fn marks(
     bytes: impl std::io::Read,
     timelines: &[ServiceTimeline],
 ) -> Result<BTreeMap<String, Vec<Mark>>, PlotError> {
-    let mut marks: BTreeMap<String, Vec<Mark>> = BTreeMap::new();
+    let mut marks = Marks::new(timelines);
     // Sets asked only whether a key is in them, never iterated (so their order reaches no
     // output): a hash set of the key's fields, each but the last preceded by its length (so
     // that no two keys spell alike), built in one reused buffer, so that a row that adds
-    // nothing — nearly every one of a large run's millions — allocates nothing.
+    // nothing allocates nothing.
     let (mut seen_tasks, mut failed_tasks, mut used_slots) = (KeySet::default(), KeySet::default(), KeySet::default());
     let mut task = String::new();
     let mut slot_key = String::new();
@@ -302,17 +281,119 @@ pub(crate) fn marks(
         slot_key.clear();
         let _ = write!(slot_key, "{}:{service}{}:{}{slot}", service.len(), row.text(3).len(), row.text(3));
         let slot_reused = !insert(&mut used_slots, &slot_key);
-        if first_row && slot_reused && update_active_at(timelines, service, t_ms) {
-            marks.entry(service.to_string()).or_default().push(Mark { t_ms, kind: MarkKind::SlotTaken });
-        }
-        let ended = matches!(row.text(7), "failed" | "rejected" | "complete");
-        if ended && row.text(6) == "running" && insert(&mut failed_tasks, &task) {
-            marks.entry(service.to_string()).or_default().push(Mark { t_ms, kind: MarkKind::Failure });
-        }
+        let ended_while_wanted = ended_while_wanted(row.text(6), row.text(7));
+        marks.row(service, t_ms, first_row && slot_reused, || ended_while_wanted && insert(&mut failed_tasks, &task));
         Ok(())
     })?;
-    Ok(marks)
+    Ok(marks.done())
 }
+
+/// [`marks`] of the `events.csv` that [`crate::report::events::write_events_csv`] writes from
+/// `record`, from the record's rows themselves: the same markers (each text test below is the
+/// one `marks` makes on the row's CSV text), without formatting the file and parsing it back.
+/// Names are compared by `canonical` (each [`Name`](crate::model::record::Name)'s first name
+/// of the same text, [`crate::ps::replay::canonical_names`]), so two names spelling one text are
+/// one key, as their texts are in the file.
+#[allow(clippy::disallowed_types)] // a membership-only hash set (see `SlotSet`)
+pub(crate) fn marks_of_record(
+    record: &crate::model::record::RunRecord,
+    canonical: &[crate::model::record::Name],
+    timelines: &[ServiceTimeline],
+) -> BTreeMap<String, Vec<Mark>> {
+    let mut marks = Marks::new(timelines);
+    let (mut seen_tasks, mut failed_tasks) = (PairSet::new(record.names.len()), PairSet::new(record.names.len()));
+    let mut used_slots = SlotSet::default();
+    let canon = |name: crate::model::record::Name| canonical[name.0 as usize].0;
+    for e in record.task_events.iter() {
+        let t_ms = e.t.0 / 1_000_000;
+        let (service, task) = (canon(e.service), canon(e.task_id));
+        let first_row = seen_tasks.insert(task, service);
+        // Global tasks all have slot 0: their slot is the node.
+        let node = if e.slot == 0 { canon(e.node) } else { u32::MAX };
+        let slot_reused = !used_slots.insert((service, e.slot, node));
+        let ended_while_wanted = ended_while_wanted(e.desired_state.as_str(), e.state.as_str());
+        marks.row(record.name(e.service), t_ms, first_row && slot_reused, || {
+            ended_while_wanted && failed_tasks.insert(task, service)
+        });
+    }
+    marks.done()
+}
+
+/// A task that ended (failed, rejected, or exited) while Swarm wanted it running, by the state
+/// names of an `events.csv` row.
+fn ended_while_wanted(desired: &str, state: &str) -> bool {
+    matches!(state, "failed" | "rejected" | "complete") && desired == "running"
+}
+
+/// The markers of [`marks`] as its rows come.
+struct Marks<'t> {
+    timelines: &'t [ServiceTimeline],
+    by_service: BTreeMap<String, Vec<Mark>>,
+}
+
+impl<'t> Marks<'t> {
+    fn new(timelines: &'t [ServiceTimeline]) -> Self {
+        Marks { timelines, by_service: BTreeMap::new() }
+    }
+
+    /// One row: `first_in_used_slot` when it is a task's first row and another task had its
+    /// slot before (a slot taken, if an update is on then); `failed` says (when called) whether
+    /// it is the first row of the task that ended while wanted running.
+    fn row(&mut self, service: &str, t_ms: u64, first_in_used_slot: bool, failed: impl FnOnce() -> bool) {
+        if first_in_used_slot && update_active_at(self.timelines, service, t_ms) {
+            self.push(service, Mark { t_ms, kind: MarkKind::SlotTaken });
+        }
+        if failed() {
+            self.push(service, Mark { t_ms, kind: MarkKind::Failure });
+        }
+    }
+
+    fn push(&mut self, service: &str, mark: Mark) {
+        match self.by_service.get_mut(service) {
+            Some(marks) => marks.push(mark),
+            None => {
+                self.by_service.insert(service.to_string(), vec![mark]);
+            }
+        }
+    }
+
+    fn done(self) -> BTreeMap<String, Vec<Mark>> {
+        self.by_service
+    }
+}
+
+/// A set of (task, service) pairs of canonical name indices: most tasks have one service, so
+/// the first service each task is seen with is kept in a table indexed by the task; a second
+/// service of the same task id (never seen in practice) goes to an ordered set.
+struct PairSet {
+    /// `service + 1` of each task's first pair, 0 when none.
+    first: Vec<u32>,
+    others: std::collections::BTreeSet<(u32, u32)>,
+}
+
+impl PairSet {
+    fn new(names: usize) -> Self {
+        PairSet { first: vec![0; names], others: Default::default() }
+    }
+
+    /// Adds the pair; true when it was not there.
+    fn insert(&mut self, task: u32, service: u32) -> bool {
+        let first = &mut self.first[task as usize];
+        if *first == 0 {
+            *first = service + 1;
+            true
+        } else if *first == service + 1 {
+            false
+        } else {
+            self.others.insert((task, service))
+        }
+    }
+}
+
+/// Slots by (service, slot, node of a global task or `u32::MAX`), asked only whether one is in
+/// the set, never iterated.
+#[allow(clippy::disallowed_types)]
+type SlotSet = HashSet<(u32, u64, u32), crate::ps::replay::Fast>;
 
 /// True when the service's UpdateStatus at `t_ms` is one an updater works in.
 fn update_active_at(timelines: &[ServiceTimeline], service: &str, t_ms: u64) -> bool {

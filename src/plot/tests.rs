@@ -1,6 +1,7 @@
 //! Plot tests on hand-made report files: validity, determinism, scale, and the requests panel.
 
 use super::*;
+use input::MarkKind;
 
 pub(crate) const HEADER: &str =
     "t_s,service,desired,running_old,running_new,healthy_old,healthy_new,starting,stopping,serving,update_state\n";
@@ -163,4 +164,80 @@ fn node_changes_get_labelled_lines_and_first_rows_none() {
     let bad = Sources { timeline: timeline.as_bytes(), nodes: Some(b"t_s,node\n"), ..Default::default() };
     let err = render(&bad).unwrap_err();
     assert_eq!((err.file.as_str(), err.line), ("nodes.csv", 1), "{err}");
+}
+
+/// The markers of `events.csv`'s bytes (what `deploysim plot` reads) and of the record it is
+/// written from (what `deploysim run` draws from).
+fn marks_both_ways(
+    run: &crate::model::record::RunRecord,
+) -> (std::collections::BTreeMap<String, Vec<Mark>>, std::collections::BTreeMap<String, Vec<Mark>>) {
+    let timelines = input::timeline("timeline.csv", &crate::report::timeline_csv(run)).unwrap();
+    let from_file = input::marks("events.csv", &crate::report::events_csv(run)[..], &timelines).unwrap();
+    let from_record = input::marks_of_record(run, &crate::ps::replay::canonical_names(run), &timelines);
+    (from_file, from_record)
+}
+
+#[test]
+fn markers_from_the_record_are_those_of_its_events_csv() {
+    use crate::commands::simulate::{SimulateOptions, simulate};
+    let mut kinds = std::collections::BTreeSet::new();
+    // Rolling updates with rollbacks and crashes, a global service losing a node, services
+    // removed and created again (names spelt twice in the record).
+    for (path, seed) in [
+        ("scenarios/rollback.yml", 1),
+        ("scenarios/fidelity/s29-alternate-crash.yml", 2),
+        ("scenarios/fidelity/m07-global-node-down.yml", 1),
+        ("scenarios/strategies/blue-green-by-hand.yml", 1),
+    ] {
+        let scenario = crate::scenario::load_with_warnings(std::path::Path::new(path)).unwrap().0;
+        let run = simulate(scenario, Some(seed), &SimulateOptions::default());
+        let (from_file, from_record) = marks_both_ways(&run);
+        assert_eq!(from_record, from_file, "{path}");
+        kinds.extend(from_file.values().flatten().map(|m| format!("{:?}", m.kind)));
+    }
+    assert_eq!(kinds.into_iter().collect::<Vec<_>>(), ["Failure", "SlotTaken"], "both kinds were compared");
+}
+
+#[test]
+fn markers_from_the_record_key_names_by_their_text() {
+    use crate::model::record::{Name, TaskEvent};
+    use crate::model::task::TaskState::{Failed, New, Running, Shutdown};
+    use crate::report::fixtures::{empty_run, task_event};
+    let mut run = empty_run();
+    let mut update = crate::report::fixtures::sample("web_web", 0, 1, 0);
+    update.update_state = "updating".into();
+    run.timeline.push(update);
+    // Task abc123 in slot 3, failing while wanted running.
+    run.push_event(task_event(1_000_000_000, Running, New, "created"));
+    run.push_event(task_event(2_000_000_000, Running, Failed, "task: non-zero exit (1)"));
+    // The same texts under second names (as a recorder interning by string identity makes
+    // them): the same task, so no second failure; then a new task in the same slot.
+    let second = |run: &mut crate::model::record::RunRecord, text: &str| {
+        run.names.push(std::sync::Arc::from(text));
+        Name(run.names.len() as u32 - 1)
+    };
+    let (service, task, node) = (second(&mut run, "web_web"), second(&mut run, "abc123"), second(&mut run, "node-1"));
+    let (image, message, other) = (second(&mut run, "web:2"), second(&mut run, "failed"), second(&mut run, "def456"));
+    let row = |t: u64, task_id: Name, slot: u64, state| TaskEvent {
+        t: crate::time::SimTime(t),
+        service,
+        task_id,
+        slot,
+        node,
+        image,
+        desired_state: Running,
+        state,
+        message,
+    };
+    run.task_events.push(row(3_000_000_000, task, 3, Failed));
+    run.task_events.push(row(4_000_000_000, other, 3, New));
+    // Global tasks (slot 0) are slotted by node: a second task on node-1 takes its slot.
+    run.task_events.push(row(5_000_000_000, task, 0, Shutdown));
+    // (abc123's row above put its node's slot in use: a later task there takes it.)
+    let third = second(&mut run, "ghi789");
+    run.task_events.push(row(6_000_000_000, third, 0, New));
+    let (from_file, from_record) = marks_both_ways(&run);
+    assert_eq!(from_record, from_file);
+    let kinds: Vec<(u64, MarkKind)> = from_file["web_web"].iter().map(|m| (m.t_ms, m.kind)).collect();
+    assert_eq!(kinds, [(2_000, MarkKind::Failure), (4_000, MarkKind::SlotTaken), (6_000, MarkKind::SlotTaken)]);
 }

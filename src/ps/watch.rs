@@ -33,7 +33,7 @@ where
     let mut replay = Replay::new(record, limits);
     times.into_iter().map(move |t| {
         replay.advance_to(t);
-        let tasks: Vec<TaskRow> = replay.tasks().cloned().collect();
+        let tasks: Vec<TaskRow> = replay.tasks();
         (t, render(&tasks, t))
     })
 }

@@ -91,8 +91,8 @@ pub fn replace_folder<N: AsRef<str>>(
 }
 
 /// The staging folder of [`replace_folder_with`]: each file is written into it whole (and
-/// synced) before the folder is swapped in, so files can be streamed there as they are made and
-/// read back by later ones (a run's plots read its `events.csv`) without ever being held.
+/// synced) before the folder is swapped in, so files can be streamed there as they are made
+/// (and read back by later ones) without ever being held.
 pub struct Stage<'a> {
     dir: &'a Path,
     /// Files staged so far.
@@ -107,15 +107,43 @@ impl Stage<'_> {
 
     /// Stages a file that `write` writes as it goes (buffered).
     pub fn stream(&mut self, name: &str, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+        let file = self.create(name)?;
+        write_buffered(file, write)?;
+        self.staged();
+        Ok(())
+    }
+
+    /// [`Stage::stream`] with `write` run on a thread of its own while `meanwhile` runs on
+    /// this one (a large run's `events.csv` is written while its plots are drawn), returning
+    /// what `meanwhile` made. The file is staged, in order, once both are done; a failure of
+    /// `write` is returned after `meanwhile` finished.
+    pub fn stream_while<T>(
+        &mut self,
+        name: &str,
+        write: impl FnOnce(&mut dyn Write) -> io::Result<()> + Send,
+        meanwhile: impl FnOnce() -> T,
+    ) -> io::Result<T> {
+        let file = self.create(name)?;
+        let (written, made) = std::thread::scope(|scope| {
+            let writer = scope.spawn(move || write_buffered(file, write));
+            let made = meanwhile();
+            (writer.join(), made)
+        });
+        written.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        self.staged();
+        Ok(made)
+    }
+
+    /// A new file in the staging folder.
+    fn create(&self, name: &str) -> io::Result<File> {
         check_name(name)?;
-        let file = OpenOptions::new().write(true).create_new(true).open(self.dir.join(name))?;
-        let mut out = io::BufWriter::with_capacity(1 << 16, file);
-        write(&mut out)?;
-        let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
-        write_synced(&mut file, &[])?;
+        OpenOptions::new().write(true).create_new(true).open(self.dir.join(name))
+    }
+
+    /// Counts a file as staged.
+    fn staged(&mut self) {
         self.written += 1;
         crash_point(&format!("written-{}", self.written));
-        Ok(())
     }
 
     /// Where a file staged earlier is, to read it back (until the folder is swapped in).
@@ -376,6 +404,14 @@ fn write_all(dir: &Path, files: &[(&str, Vec<u8>)], temps: &mut Vec<(PathBuf, Pa
         write_synced(&mut file, bytes)?;
     }
     Ok(())
+}
+
+/// Writes `file` through a buffer with `write`, then syncs it.
+fn write_buffered(file: File, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(1 << 16, file);
+    write(&mut out)?;
+    let mut file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    write_synced(&mut file, &[])
 }
 
 fn write_synced(file: &mut File, bytes: &[u8]) -> io::Result<()> {

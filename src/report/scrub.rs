@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::record::RunRecord;
-use crate::ps::replay::{HistoryLimits, Replay, TaskRow};
+use crate::model::record::{Name, RunRecord};
+use crate::ps::replay::{HistoryLimits, Replay};
 use crate::ps::{nodes, service, table};
 use crate::time::SimTime;
 
@@ -51,7 +51,15 @@ pub struct Scrub {
 /// UpdateStatus changes, timeline actions), with 0 and the run's end.
 fn instants(run: &RunRecord) -> Vec<SimTime> {
     let mut all: Vec<SimTime> = vec![SimTime::ZERO, run.end_time];
-    all.extend(run.task_events.iter().map(|e| e.t));
+    // Millions of task events share a few thousand instants: runs of one instant are dropped
+    // here (the sort and dedup below make the result the same whatever the order).
+    let mut last = None;
+    for e in run.task_events.iter() {
+        if last != Some(e.t) {
+            last = Some(e.t);
+            all.push(e.t);
+        }
+    }
     all.extend(run.node_events.iter().map(|e| e.t));
     all.extend(run.services.iter().flat_map(|s| s.status_changes.iter().map(|c| c.t)));
     all.extend(run.actions.iter().map(|a| a.0));
@@ -67,10 +75,15 @@ fn instants(run: &RunRecord) -> Vec<SimTime> {
 
 /// The slider's frames for `run`.
 pub fn scrub(run: &RunRecord, limits: &HistoryLimits) -> Scrub {
+    scrub_with(run, limits, crate::ps::replay::canonical_names(run))
+}
+
+/// [`scrub`] with the record's [`canonical_names`](crate::ps::replay::canonical_names) at hand.
+pub fn scrub_with(run: &RunRecord, limits: &HistoryLimits, canonical: Vec<Name>) -> Scrub {
     let mut out = Scrub::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut bytes = 0usize;
-    let mut replay = Replay::new(run, limits.clone());
+    let mut replay = Replay::with_canonical(run, limits.clone(), canonical);
     for t in instants(run) {
         replay.advance_to(t);
         if bytes > MAX_TEXT_BYTES {
@@ -78,7 +91,6 @@ pub fn scrub(run: &RunRecord, limits: &HistoryLimits) -> Scrub {
             out.frames.push(Frame { t, ps: None, nodes: None, status: None });
             continue;
         }
-        let tasks: Vec<TaskRow> = replay.tasks().take(MAX_TABLE_ROWS + 1).cloned().collect();
         let mut keep = |text: String| -> usize {
             if let Some(&i) = index.get(&text) {
                 return i;
@@ -88,7 +100,7 @@ pub fn scrub(run: &RunRecord, limits: &HistoryLimits) -> Scrub {
             index.insert(text, out.texts.len() - 1);
             out.texts.len() - 1
         };
-        let ps = (tasks.len() <= MAX_TABLE_ROWS).then(|| keep(table::render(&tasks, t, true)));
+        let ps = (replay.len() <= MAX_TABLE_ROWS).then(|| keep(table::render(&replay.tasks(), t, true)));
         let node_ls = (run.nodes.len() <= MAX_TABLE_ROWS).then(|| keep(nodes::render_node_ls(run, t)));
         let status: String = run
             .services

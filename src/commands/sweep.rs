@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::commands::Error;
-use crate::commands::simulate::{SimulateOptions, simulate};
+use crate::commands::simulate::{SimulateOptions, simulate, simulate_returning_scenario};
 use crate::model::scenario::Scenario;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
@@ -259,13 +259,15 @@ fn run_one(
 ) -> RunFigures {
     let policy = job / seeds as usize;
     let seed = (job as u64 % seeds) + 1;
-    if current.as_ref().is_none_or(|(p, _)| *p != policy) {
+    let scenario = match current.take() {
+        Some((p, scenario)) if p == policy => scenario,
         // `plan` loaded every policy once already: the same text loads the same way again.
-        let scenario = scenarios.load(policy).expect("every policy's scenario was checked by plan");
-        *current = Some((policy, scenario));
-    }
-    let scenario = current.as_ref().map(|(_, s)| s.clone()).expect("set above");
-    figures(&simulate(scenario, Some(seed), &SimulateOptions::default()), service, policy)
+        _ => scenarios.load(policy).expect("every policy's scenario was checked by plan"),
+    };
+    // The run hands the scenario back (only its seed set) for the next seed of the policy.
+    let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &SimulateOptions::default());
+    *current = Some((policy, scenario));
+    figures(&record, service, policy)
 }
 
 /// Reports progress until every job is done (polling: the workers never wait on it).

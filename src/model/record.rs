@@ -193,8 +193,8 @@ pub struct TimelineSample {
     pub stopping: u64,
     /// `healthy_old + healthy_new`: what the routing mesh sends requests to.
     pub serving: u64,
-    /// UpdateStatus state, empty when none.
-    pub update_state: String,
+    /// UpdateStatus state ([`UpdateState::as_str`]), empty when none.
+    pub update_state: &'static str,
 }
 
 /// One UpdateStatus change.

@@ -71,7 +71,7 @@ pub(crate) fn sample(service: &str, t: u64, desired: u64, serving: u64) -> Timel
         starting: 0,
         stopping: 0,
         serving,
-        update_state: String::new(),
+        update_state: "",
     }
 }
 

@@ -44,7 +44,7 @@ fn row(s: &TimelineSample) -> [String; 11] {
         s.starting.to_string(),
         s.stopping.to_string(),
         s.serving.to_string(),
-        s.update_state.clone(),
+        s.update_state.to_string(),
     ]
 }
 

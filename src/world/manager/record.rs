@@ -648,7 +648,7 @@ impl Manager {
                 starting: c.starting,
                 stopping: c.stopping,
                 serving: c.serving(),
-                update_state: svc.status.as_ref().map(|s| s.state.as_str().to_string()).unwrap_or_default(),
+                update_state: svc.status.as_ref().map_or("", |s| s.state.as_str()),
             };
             self.recorder.sample(sid, sample);
         }

@@ -154,7 +154,13 @@ impl World {
     }
 
     /// Deploys the stack at t = 0, runs the timeline to the end and returns what happened.
-    pub(crate) fn simulate(mut self) -> RunRecord {
+    pub(crate) fn simulate(self) -> RunRecord {
+        self.simulate_returning_scenario().0
+    }
+
+    /// [`World::simulate`], handing the scenario back: a caller running one scenario under
+    /// many seeds (a sweep) reuses it instead of cloning it for every run.
+    pub(crate) fn simulate_returning_scenario(mut self) -> (RunRecord, Scenario) {
         let mut queue = EventQueue::new();
         {
             let mut io = Io { q: &mut queue, rng: &mut self.streams, scenario: &self.scenario };
@@ -194,7 +200,7 @@ impl World {
         if self.with_requests {
             record.requests = crate::traffic::evaluate(&record, &self.scenario.traffic, &self.error_rates);
         }
-        record
+        (record, self.scenario)
     }
 
     /// Timeline entry `index`: a docker command for the manager or a rollout, or a fault of the

@@ -31,7 +31,22 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 }
 
 /// Runs `scenario` with `seed` in place of `x-simulation.seed` when given.
-pub fn simulate(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> RunRecord {
+pub fn simulate(scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> RunRecord {
+    world(scenario, seed, options).simulate()
+}
+
+/// [`simulate`], handing the scenario back (with `seed` set) for the caller's next run: a
+/// sweep runs each policy's scenario under many seeds without a copy of it per run.
+pub(crate) fn simulate_returning_scenario(
+    scenario: Scenario,
+    seed: Option<u64>,
+    options: &SimulateOptions,
+) -> (RunRecord, Scenario) {
+    world(scenario, seed, options).simulate_returning_scenario()
+}
+
+/// The world that runs `scenario` under `seed` and `options`.
+fn world(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> World {
     if let Some(seed) = seed {
         scenario.seed = seed;
     }
@@ -45,5 +60,5 @@ pub fn simulate(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOpt
     if options.requests_later {
         world = world.without_requests();
     }
-    world.simulate()
+    world
 }

@@ -4,11 +4,11 @@
 use crate::limits::MAX_SWEEP_RUNS;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::commands::Error;
-use crate::commands::simulate::{SimulateOptions, simulate};
+use crate::commands::simulate::{SimulateOptions, simulate, simulate_returning_scenario};
 use crate::model::scenario::Scenario;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
@@ -226,27 +226,29 @@ pub(crate) fn run_all(
     let total = jobs.len();
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results = Mutex::new(Vec::with_capacity(total));
+    // One slot per job, in job order, each filled once by whichever worker ran it: the figures
+    // are kept once, already in order (no per-worker lists to merge and sort, which held every
+    // run's figures twice at the end).
+    let slots: Vec<OnceLock<RunFigures>> = (0..total).map(|_| OnceLock::new()).collect();
     std::thread::scope(|scope| {
         for _ in 0..threads.max(1) {
             scope.spawn(|| {
-                let mut local = Vec::new();
                 // The policy this worker ran last and its scenario (consecutive jobs mostly share one).
                 let mut current: Option<(usize, Scenario)> = None;
-                while let Some(&job) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
-                    local.push((job, run_one(scenarios, &mut current, service, seeds, job)));
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&job) = jobs.get(i) else { break };
+                    let figures = run_one(scenarios, &mut current, service, seeds, job);
+                    assert!(slots[i].set(figures).is_ok(), "job {job} ran twice");
                     done.fetch_add(1, Ordering::Relaxed);
                 }
-                results.lock().expect("a sweep worker panicked").extend(local);
             });
         }
         if let Some(report) = on_progress {
             watch_progress(&done, total, report);
         }
     });
-    let mut results = results.into_inner().expect("a sweep worker panicked");
-    results.sort_by_key(|(job, _)| *job);
-    results.into_iter().map(|(_, figures)| figures).collect()
+    slots.into_iter().map(|slot| slot.into_inner().expect("every job ran")).collect()
 }
 
 /// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
@@ -259,13 +261,15 @@ fn run_one(
 ) -> RunFigures {
     let policy = job / seeds as usize;
     let seed = (job as u64 % seeds) + 1;
-    if current.as_ref().is_none_or(|(p, _)| *p != policy) {
+    let scenario = match current.take() {
+        Some((p, scenario)) if p == policy => scenario,
         // `plan` loaded every policy once already: the same text loads the same way again.
-        let scenario = scenarios.load(policy).expect("every policy's scenario was checked by plan");
-        *current = Some((policy, scenario));
-    }
-    let scenario = current.as_ref().map(|(_, s)| s.clone()).expect("set above");
-    figures(&simulate(scenario, Some(seed), &SimulateOptions::default()), service, policy)
+        _ => scenarios.load(policy).expect("every policy's scenario was checked by plan"),
+    };
+    // The run hands the scenario back (only its seed set) for the next seed of the policy.
+    let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &SimulateOptions::default());
+    *current = Some((policy, scenario));
+    figures(&record, service, policy)
 }
 
 /// Reports progress until every job is done (polling: the workers never wait on it).

@@ -15,7 +15,13 @@ use crate::time::{SimDuration, SimTime};
 pub struct EventQueue<E> {
     buckets: BTreeMap<SimTime, Bucket<E>>,
     now: SimTime,
+    /// Emptied FIFOs of past instants, reused by later ones: a run that keeps meeting shared
+    /// instants allocates a few FIFOs, not one per instant.
+    spare: Vec<VecDeque<E>>,
 }
+
+/// Emptied FIFOs kept for reuse (beyond these, an emptied one is freed).
+const SPARE_FIFOS: usize = 64;
 
 /// The events of one instant, in insertion order. Most instants hold one event when latencies
 /// are random: keeping it inline saves an allocation per event.
@@ -25,13 +31,12 @@ enum Bucket<E> {
 }
 
 impl<E> Bucket<E> {
-    fn push(&mut self, event: E) {
+    /// Appends `event`; a second event moves both into `fifo` (empty).
+    fn push(&mut self, event: E, fifo: impl FnOnce() -> VecDeque<E>) {
         match self {
             Bucket::Many(q) => q.push_back(event),
             Bucket::One(_) => {
-                let Bucket::One(first) = std::mem::replace(self, Bucket::Many(VecDeque::with_capacity(4))) else {
-                    unreachable!()
-                };
+                let Bucket::One(first) = std::mem::replace(self, Bucket::Many(fifo())) else { unreachable!() };
                 let Bucket::Many(q) = self else { unreachable!() };
                 q.push_back(first);
                 q.push_back(event);
@@ -42,7 +47,7 @@ impl<E> Bucket<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { buckets: BTreeMap::new(), now: SimTime::ZERO }
+        EventQueue { buckets: BTreeMap::new(), now: SimTime::ZERO, spare: Vec::new() }
     }
 }
 
@@ -67,7 +72,10 @@ impl<E> EventQueue<E> {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(Bucket::One(event));
             }
-            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().push(event),
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                let spare = &mut self.spare;
+                o.get_mut().push(event, || spare.pop().unwrap_or_else(|| VecDeque::with_capacity(4)));
+            }
         }
     }
 
@@ -85,7 +93,13 @@ impl<E> EventQueue<E> {
             Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
             _ => match first.remove() {
                 Bucket::One(e) => e,
-                Bucket::Many(mut q) => q.pop_front().expect("buckets are never left empty"),
+                Bucket::Many(mut q) => {
+                    let event = q.pop_front().expect("buckets are never left empty");
+                    if self.spare.len() < SPARE_FIFOS {
+                        self.spare.push(q);
+                    }
+                    event
+                }
             },
         };
         debug_assert!(time >= self.now, "time went backwards");

@@ -193,7 +193,7 @@ pub struct TimelineSample {
     pub stopping: u64,
     /// `healthy_old + healthy_new`: what the routing mesh sends requests to.
     pub serving: u64,
-    /// UpdateStatus state, empty when none.
+    /// UpdateStatus state ([`UpdateState::as_str`]), empty when none.
     pub update_state: &'static str,
 }
 

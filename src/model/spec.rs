@@ -290,6 +290,39 @@ pub struct TaskSpec {
 }
 
 impl TaskSpec {
+    /// Whether `self` and `other` differ in their placement at most (swarmkit
+    /// `IsTaskDirtyPlacementConstraintsOnly` compares the specs with the placement of one
+    /// copied into the other). Compared field by field, without that copy: the update
+    /// supervisor asks this of every slot it looks at. The destructuring names every field,
+    /// so a field added to `TaskSpec` must be added here too.
+    pub fn same_but_placement(&self, other: &TaskSpec) -> bool {
+        let TaskSpec {
+            image,
+            healthcheck,
+            stop_grace_period,
+            restart,
+            placement: _,
+            resources,
+            secrets,
+            configs,
+            force_update,
+            extra,
+            host_ports,
+            networks,
+        } = self;
+        *image == other.image
+            && *healthcheck == other.healthcheck
+            && *stop_grace_period == other.stop_grace_period
+            && *restart == other.restart
+            && *resources == other.resources
+            && *secrets == other.secrets
+            && *configs == other.configs
+            && *force_update == other.force_update
+            && *extra == other.extra
+            && *host_ports == other.host_ports
+            && *networks == other.networks
+    }
+
     /// A spec running `image` with every other field at its default.
     pub fn with_image(image: &str) -> TaskSpec {
         TaskSpec {
@@ -338,4 +371,33 @@ pub struct ServiceSpec {
     /// changing them replaces no task. A simulated router reads `deploysim.route` and
     /// `deploysim.weight` from them (see [`crate::model::route`]).
     pub labels: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn specs_differing_in_placement_alone_are_told_from_any_other_difference() {
+        let old = TaskSpec::with_image("nginx:1.13");
+        let mut placed = old.clone();
+        placed.placement.constraints.push(Constraint {
+            key: "node.role".into(),
+            op: ConstraintOp::Eq,
+            value: "worker".into(),
+        });
+        placed.placement.max_replicas_per_node = 2;
+        assert!(placed.same_but_placement(&old) && old.same_but_placement(&placed));
+        let changes: [fn(&mut TaskSpec); 4] = [
+            |s| s.image = "nginx:1.14".into(),
+            |s| s.force_update += 1,
+            |s| _ = s.extra.insert("label".into(), "x".into()),
+            |s| s.networks.push("ingress".into()),
+        ];
+        for change in changes {
+            let mut other = placed.clone();
+            change(&mut other);
+            assert!(!other.same_but_placement(&old) && !old.same_but_placement(&other));
+        }
+    }
 }

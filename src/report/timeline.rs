@@ -63,7 +63,7 @@ mod tests {
         second.running_new = 1;
         second.healthy_old = 9;
         second.stopping = 1;
-        second.update_state = "updating".into();
+        second.update_state = "updating";
         run.timeline = vec![first, second];
         let text = String::from_utf8(timeline_csv(&run)).unwrap();
         let lines: Vec<&str> = text.lines().collect();

@@ -354,3 +354,37 @@ fn a_swept_update_config_a_timeline_stack_deploy_overrides_is_refused_with_the_w
     assert!(plan(&text, &path, &["services.api.deploy.replicas=3,4".into()]).is_ok(), "not an update config");
     assert!(plan_tutorial(&["services.web.deploy.update_config.parallelism=1..3".into()]).is_ok());
 }
+
+#[test]
+fn the_sweeps_peak_extra_tasks_is_the_rollout_reports_for_every_bundled_scenario() {
+    // The sweep counts the figure from the container counts alone; the report from its
+    // routed-count rows. Every bundled scenario (rollouts by hand, blue-green and canary ones,
+    // none at all) over a few seeds must give both the same value, and some must exceed 0.
+    fn scenarios(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                scenarios(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    scenarios(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut paths);
+    let (mut compared, mut above_zero) = (0, 0);
+    for path in paths {
+        // Files a timeline deploys are not scenarios of their own.
+        let Ok(scenario) = crate::scenario::load(&path) else { continue };
+        for seed in 1..=3 {
+            let options = crate::commands::simulate::SimulateOptions::default();
+            let record = crate::commands::simulate::simulate(scenario.clone(), Some(seed), &options);
+            let report = crate::report::rollout::figures(&record).map_or(0, |f| f.peak_extra_tasks);
+            assert_eq!(exec::peak_extra_tasks(&record), report, "{} seed {seed}", path.display());
+            compared += 1;
+            above_zero += usize::from(report > 0);
+        }
+    }
+    assert!(compared > 30 && above_zero > 10, "{compared} runs compared, {above_zero} with extra tasks");
+}

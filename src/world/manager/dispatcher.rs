@@ -325,7 +325,34 @@ struct StatusBatcher {
 #[derive(Clone, Debug, Default)]
 struct Batch {
     updates: Vec<(TaskId, TaskState)>,
+    /// Each task's entry, once the batch holds more than [`SMALL_BATCH`] (a smaller one is
+    /// searched: most batches hold a few updates, and a map per batch was an allocation per
+    /// report).
     index: BTreeMap<TaskId, usize>,
+}
+
+/// Updates a batch holds before it indexes them.
+const SMALL_BATCH: usize = 16;
+
+impl Batch {
+    /// Where `task`'s entry is.
+    fn find(&self, task: TaskId) -> Option<usize> {
+        if self.index.is_empty() {
+            self.updates.iter().position(|&(t, _)| t == task)
+        } else {
+            self.index.get(&task).copied()
+        }
+    }
+
+    /// Appends `task`'s first entry.
+    fn push(&mut self, task: TaskId, state: TaskState) {
+        self.updates.push((task, state));
+        if !self.index.is_empty() {
+            self.index.insert(task, self.updates.len() - 1);
+        } else if self.updates.len() > SMALL_BATCH {
+            self.index = self.updates.iter().enumerate().map(|(i, &(t, _))| (t, i)).collect();
+        }
+    }
 }
 
 impl StatusBatcher {
@@ -357,12 +384,9 @@ impl StatusBatcher {
         let at = self.commit_time(arrival);
         let batch = self.pending.entry(at).or_default();
         let first = batch.updates.is_empty();
-        match batch.index.get(&task) {
-            Some(&i) => batch.updates[i].1 = batch.updates[i].1.max(state),
-            None => {
-                batch.index.insert(task, batch.updates.len());
-                batch.updates.push((task, state));
-            }
+        match batch.find(task) {
+            Some(i) => batch.updates[i].1 = batch.updates[i].1.max(state),
+            None => batch.push(task, state),
         }
         first.then_some(at)
     }

@@ -127,11 +127,18 @@ struct ServiceTrack {
     status_changes: Vec<StatusChange>,
 }
 
-/// Hashes an address (a `usize` already unique per string) with one multiplication: the
-/// default SipHash guards against chosen keys, which addresses are not, and cost a seventh of a
-/// large run's time here.
+/// Hashes an address (a `usize` already unique per string) with one multiplication, and a
+/// string a word at a time (FxHash's mixing): the default SipHash guards against chosen keys,
+/// which addresses and the simulator's own status messages are not, and cost a seventh of a
+/// large run's time here. Deterministic (no random keys), and only ever used for lookups.
 #[derive(Default)]
 struct AddressHasher(u64);
+
+impl AddressHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
 
 impl std::hash::Hasher for AddressHasher {
     fn finish(&self) -> u64 {
@@ -139,8 +146,12 @@ impl std::hash::Hasher for AddressHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.add(u64::from_le_bytes(word.try_into().expect("8 bytes")));
+        }
+        for &b in words.remainder() {
+            self.add(u64::from(b));
         }
     }
 
@@ -167,7 +178,7 @@ pub(crate) struct Recorder {
     last_change_at: SimTime,
     /// One shared copy of each distinct status message (the store's tasks hold them).
     #[allow(clippy::disallowed_types)]
-    strings: HashMap<Arc<str>, ()>,
+    strings: HashMap<Arc<str>, (), BuildAddressHasher>,
     /// The names rows carry, each once, by [`Name`].
     names: Vec<Arc<str>>,
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares

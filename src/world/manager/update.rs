@@ -160,9 +160,7 @@ impl Manager {
         }
         // swarmkit `IsTaskDirtyPlacementConstraintsOnly`: a change of the placement alone
         // (constraints, preferences, max replicas) leaves a task whose node still matches.
-        let mut only_placement = old.clone();
-        only_placement.placement = new.placement.clone();
-        if only_placement == *new
+        if old.same_but_placement(new)
             && let Some(node) = task.node
         {
             let view = self.node_view(node, sid);

@@ -205,7 +205,7 @@ fn markers_from_the_record_key_names_by_their_text() {
     use crate::report::fixtures::{empty_run, task_event};
     let mut run = empty_run();
     let mut update = crate::report::fixtures::sample("web_web", 0, 1, 0);
-    update.update_state = "updating".into();
+    update.update_state = "updating";
     run.timeline.push(update);
     // Task abc123 in slot 3, failing while wanted running.
     run.push_event(task_event(1_000_000_000, Running, New, "created"));

@@ -16,15 +16,23 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     }
-    match cli.command.run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+    // A panic is a bug or a failure of the system under deploysim (a temporary file that cannot
+    // be read back): Rust prints where it happened, and the exit code says what it is, an
+    // internal error (3), as for every command, never the runtime's 101. Reports are published
+    // by an atomic rename at their end, so one cut short leaves the previous one whole.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| cli.command.run())) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
             // An empty message: the report already printed says what failed.
             let message = e.to_string();
             if !message.is_empty() {
                 eprintln!("error: {message}");
             }
             ExitCode::from(e.exit_code())
+        }
+        Err(_) => {
+            eprintln!("error: internal error (the message above says where); nothing was published");
+            ExitCode::from(3)
         }
     }
 }

@@ -22,6 +22,8 @@ pub struct EventQueue<E> {
 
 /// Emptied FIFOs kept for reuse (beyond these, an emptied one is freed).
 const SPARE_FIFOS: usize = 64;
+/// The largest FIFO kept as a spare (events), so that spares hold little memory.
+const SPARE_FIFO_CAPACITY: usize = 1024;
 
 /// The events of one instant, in insertion order. Most instants hold one event when latencies
 /// are random: keeping it inline saves an allocation per event.
@@ -95,7 +97,8 @@ impl<E> EventQueue<E> {
                 Bucket::One(e) => e,
                 Bucket::Many(mut q) => {
                     let event = q.pop_front().expect("buckets are never left empty");
-                    if self.spare.len() < SPARE_FIFOS {
+                    // Only small ones: a FIFO grown by one huge instant is not kept for good.
+                    if self.spare.len() < SPARE_FIFOS && q.capacity() <= SPARE_FIFO_CAPACITY {
                         self.spare.push(q);
                     }
                     event

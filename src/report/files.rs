@@ -124,11 +124,25 @@ impl Stage<'_> {
         meanwhile: impl FnOnce() -> T,
     ) -> io::Result<T> {
         let file = self.create(name)?;
-        let (written, made) = std::thread::scope(|scope| {
-            let writer = scope.spawn(move || write_buffered(file, write));
-            let made = meanwhile();
-            (writer.join(), made)
-        });
+        // The job is taken by whichever thread runs it: the new one, or this one when no
+        // thread can be had (a process or thread limit), writing the same bytes in turn.
+        let job = std::sync::Mutex::new(Some((file, write)));
+        let run = |job: &std::sync::Mutex<Option<(File, _)>>| {
+            let taken = job.lock().ok().and_then(|mut j| j.take());
+            let (file, write) = taken.ok_or_else(|| io::Error::other("the file was already written"))?;
+            write_buffered(file, write)
+        };
+        let (written, made) =
+            std::thread::scope(|scope| match std::thread::Builder::new().spawn_scoped(scope, || run(&job)) {
+                Ok(writer) => {
+                    let made = meanwhile();
+                    (writer.join(), made)
+                }
+                Err(_) => {
+                    let written = run(&job);
+                    (Ok(written), meanwhile())
+                }
+            });
         written.unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
         self.staged();
         Ok(made)

@@ -241,3 +241,27 @@ fn compare_strategies_replaces_its_own_plots_but_never_a_users_image() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("(logo.png)"), "{}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(std::fs::read_to_string(dir.join("cs/logo.png")).unwrap(), "mine");
 }
+
+#[cfg(unix)]
+#[test]
+fn a_write_that_fails_midway_is_an_io_error_and_publishes_nothing() {
+    // A file-size limit (as a full disk would) stops events.csv, written on its own thread
+    // while the plots are drawn, partway: the run exits 3 with the system's words, the previous
+    // report stays whole, and no staging folder is left behind.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    big_scenario(dir);
+    assert!(run(dir, 1, "out").status().unwrap().success());
+    let before = files(&dir.join("out"));
+    let bin = env!("CARGO_BIN_EXE_deploysim");
+    let limited = Command::new("sh")
+        .current_dir(dir)
+        .args(["-c", &format!("trap '' XFSZ; ulimit -f 64; exec '{bin}' run big.yml --quiet --seed 2 --out out")])
+        .output()
+        .unwrap();
+    assert_eq!(limited.status.code(), Some(3), "{}", String::from_utf8_lossy(&limited.stderr));
+    let stderr = String::from_utf8_lossy(&limited.stderr);
+    assert!(stderr.contains("could not write the report to 'out'") && stderr.contains("File too large"), "{stderr}");
+    assert_eq!(files(&dir.join("out")), before, "the previous report is left as it was");
+    assert_eq!(names(dir), ["big.yml", "out"], "no staging folder left behind");
+}

@@ -289,12 +289,13 @@ impl Recorder {
         names
     }
 
-    /// The row name of a shared string (see `name_of`).
+    /// The row name of a shared string (see `name_of`). Not for a task's id: `task_names` gives
+    /// each task's id its one name (readers compare names by number, so a second name for the
+    /// same id would split its rows).
     fn name(&mut self, shared: &Arc<str>) -> Name {
         let address = Arc::as_ptr(shared) as *const u8 as usize;
         // Most rows repeat a few strings (messages, node names): a small direct-mapped cache
-        // answers them without a probe into `name_of`, which holds every task id of a large
-        // run and so misses the processor's caches.
+        // answers them without a probe into `name_of`.
         let slot = (address.wrapping_mul(0x9e37_79b9) >> 8) % RECENT_NAMES;
         if let Some((a, name)) = self.recent_names.get(slot).copied().flatten()
             && a == address

@@ -44,6 +44,8 @@ struct DelayedStart {
     restart_waits: bool,
     /// Its `Event::Gate` is still in the queue (the entry is not reused before it fired).
     gate_armed: bool,
+    /// Stamped when the entry is made: tells a reused entry from the start a list named.
+    serial: u64,
 }
 
 /// The restart supervisor's state.
@@ -57,6 +59,8 @@ pub(super) struct RestartSupervisor {
     delayed: Vec<DelayedStart>,
     /// Entries of `delayed` free for reuse.
     free: Vec<usize>,
+    /// The next entry's serial.
+    next_serial: u64,
     /// The pending delayed start of each task that has one (swarmkit's `delays`).
     pending: BTreeMap<TaskId, usize>,
     /// Delayed starts by the old task they wait for.
@@ -97,7 +101,9 @@ impl RestartSupervisor {
     }
 
     /// A new entry, reusing a free one when there is one.
-    fn add(&mut self, start: DelayedStart) -> usize {
+    fn add(&mut self, mut start: DelayedStart) -> usize {
+        start.serial = self.next_serial;
+        self.next_serial += 1;
         match self.free.pop() {
             Some(index) => {
                 self.delayed[index] = start;
@@ -211,6 +217,7 @@ impl Manager {
             since: now,
             restart_waits: false,
             gate_armed,
+            serial: 0,
         });
         r.pending.insert(new, index);
         if let Some(o) = wait_for {
@@ -304,10 +311,12 @@ impl Manager {
     /// Delayed starts waiting on `old` (observed past RUNNING, or its node DOWN) may go.
     pub(super) fn release_gates_waiting_on(&mut self, old: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let waiting = self.restarts.waiting_on.remove(&old).unwrap_or_default();
-        for index in waiting {
-            // A start released (and its entry reused) by an earlier one's release is skipped.
+        let waiting: Vec<(usize, u64)> = waiting.into_iter().map(|i| (i, self.restarts.delayed[i].serial)).collect();
+        for (index, serial) in waiting {
+            // A start released by an earlier one's release is skipped, and so is a new start
+            // made meanwhile in its reused entry (even one that waits on the same task).
             let d = &mut self.restarts.delayed[index];
-            if d.done || d.wait_for != Some(old) {
+            if d.done || d.serial != serial {
                 continue;
             }
             d.old_stopped = true;

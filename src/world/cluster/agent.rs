@@ -87,7 +87,7 @@ pub(super) struct TaskRun {
     /// The desired state as the agent last heard it (`None`: not heard yet).
     desired: Option<TaskState>,
     /// The status message of its exit, reported with the final state.
-    exit_message: String,
+    exit_message: Box<str>,
     /// A final state its agent could not report (the container exited while the daemon was
     /// down): reported when the agent registers again.
     unreported: Option<TaskState>,
@@ -116,12 +116,25 @@ struct HealthWatch {
     /// behaviours are drawn once, into `pass_from` and `fail_from`.
     flaky: Option<f64>,
     /// From when every probe passes / fails, as the image's behaviour drew it.
-    pass_from: Option<SimTime>,
-    fail_from: Option<SimTime>,
+    /// ([`NEVER`]: not at all; an `Option` would double their size in a monitor kept for every
+    /// live container.)
+    pass_from: SimTime,
+    fail_from: SimTime,
     /// Answers set from outside from an instant on (`health:` timeline entries): (from, pass).
-    overrides: Vec<(SimTime, bool)>,
+    /// Boxed: almost no container gets one.
+    overrides: Option<Box<Vec<(SimTime, bool)>>>,
     /// The current prediction's number.
     watch: u32,
+}
+
+/// A probe verdict time that never comes.
+const NEVER: SimTime = SimTime(u64::MAX);
+
+impl HealthWatch {
+    /// Answers set from outside, in order.
+    fn overrides(&self) -> &[(SimTime, bool)] {
+        self.overrides.as_deref().map_or(&[], |v| v.as_slice())
+    }
 }
 
 impl TaskRun {
@@ -131,7 +144,7 @@ impl TaskRun {
             spec: a.spec.clone(),
             state: a.state,
             desired: None,
-            exit_message: String::new(),
+            exit_message: Box::default(),
             unreported: None,
             container: Container::default(),
             behavior: None,
@@ -182,27 +195,27 @@ struct BehaviorOracle<'a> {
 impl ProbeOracle for BehaviorOracle<'_> {
     fn probe(&mut self, at: SimTime) -> ProbeResult {
         let w = self.watch;
-        let set = w.overrides.iter().rev().find(|(from, _)| *from <= at).map(|&(_, pass)| pass);
+        let set = w.overrides().iter().rev().find(|(from, _)| *from <= at).map(|&(_, pass)| pass);
         let pass = match (set, w.flaky) {
             (Some(pass), _) => pass,
             (None, Some(p)) => !self.rng.chance(p),
-            (None, _) => w.pass_from.is_some_and(|p| at >= p) && w.fail_from.is_none_or(|f| at < f),
+            (None, _) => at >= w.pass_from && at < w.fail_from,
         };
         if pass { ProbeResult::Pass } else { ProbeResult::Fail }
     }
     fn passes_from(&self) -> Option<SimTime> {
         let w = self.watch;
-        match w.overrides.last() {
+        match w.overrides().last() {
             Some(&(from, pass)) => pass.then_some(from),
-            None if w.fail_from.is_some() => None,
-            None => w.pass_from,
+            None if w.fail_from != NEVER => None,
+            None => (w.pass_from != NEVER).then_some(w.pass_from),
         }
     }
     fn fails_from(&self) -> Option<SimTime> {
         let w = self.watch;
-        match w.overrides.last() {
+        match w.overrides().last() {
             Some(&(from, pass)) => (!pass).then_some(from),
-            None => w.fail_from,
+            None => (w.fail_from != NEVER).then_some(w.fail_from),
         }
     }
 }
@@ -380,11 +393,11 @@ impl Cluster {
         let probe = io.latency(|l| &l.probe);
         let rng = &mut io.rng.health;
         let (pass_from, fail_from) = match behavior {
-            HealthBehavior::Healthy => (Some(now), None),
-            HealthBehavior::NeverHealthy => (None, Some(now)),
-            HealthBehavior::HealthyAfter(d) => (Some(now.plus(d.sample(rng))), None),
-            HealthBehavior::UnhealthyAfter(d) => (Some(now), Some(now.plus(d.sample(rng)))),
-            HealthBehavior::Flaky(_) => (None, None),
+            HealthBehavior::Healthy => (now, NEVER),
+            HealthBehavior::NeverHealthy => (NEVER, now),
+            HealthBehavior::HealthyAfter(d) => (now.plus(d.sample(rng)), NEVER),
+            HealthBehavior::UnhealthyAfter(d) => (now, now.plus(d.sample(rng))),
+            HealthBehavior::Flaky(_) => (NEVER, NEVER),
         };
         let watch = HealthWatch {
             check: *h,
@@ -396,7 +409,7 @@ impl Cluster {
             },
             pass_from,
             fail_from,
-            overrides: Vec::new(),
+            overrides: None,
             watch: 0,
         };
         self.run_mut(id).health = Some(Box::new(watch));
@@ -431,7 +444,7 @@ impl Cluster {
             return;
         }
         let Some(watch) = self.run_mut(id).health.as_mut() else { return };
-        watch.overrides.push((now, pass));
+        watch.overrides.get_or_insert_default().push((now, pass));
         self.predict_health(id, io);
     }
 
@@ -654,7 +667,7 @@ impl Cluster {
             (_, StopCause::Unhealthy) => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
             _ => format!("task: non-zero exit ({code})"),
         };
-        self.run_mut(id).exit_message = message;
+        self.run_mut(id).exit_message = message.into_boxed_str();
         if !self.daemon_up(id) {
             // No agent to see it (its daemon is down): the state goes up when it registers.
             self.run_mut(id).unreported = Some(state);

@@ -227,12 +227,27 @@ pub(crate) struct Recorder {
     node_last: Vec<Option<NodeEvent>>,
     /// Signals and exits of task containers.
     process_events: Vec<ProcessEvent>,
+    /// Figures-only recording (see [`Recorder::record_figures_only`]): no task or process rows.
+    figures_only: bool,
+    /// Task state changes so far, whether or not rows were kept for them: the history budget
+    /// counts every change in either recording mode.
+    task_changes: usize,
 }
 
 impl Recorder {
     /// Records the decisions behind the run from now on (`deploysim explain`).
     pub(super) fn record_decisions(&mut self) {
         self.decisions = Some(Vec::new());
+    }
+
+    /// From now on, records only what a run's figures are computed from (`deploysim sweep`):
+    /// the update history, timeline, serving spans, routes, images, container counts and
+    /// reservations stay whole; the task rows (`events.csv`) and process rows are not kept
+    /// (their names are never looked up), while every task change is still counted for the
+    /// history budget and still moves `last_change_at`. The record says so
+    /// (`RunRecord::figures_only`).
+    pub(super) fn record_figures_only(&mut self) {
+        self.figures_only = true;
     }
 
     /// Whether decisions are recorded: callers build a decision only when they are.
@@ -569,17 +584,26 @@ impl Recorder {
 
     /// A signal sent to a task's container, or its process's exit.
     pub(super) fn process(&mut self, id: TaskId, change: ProcessChange, store: &Store) {
+        if self.figures_only {
+            return;
+        }
         let (_, task_id, _) = self.task_names(id, store);
         self.process_events.push(ProcessEvent { t: self.now, task_id, change });
     }
 
-    /// Appends an `events.csv` row for the task's current state.
-    /// Task state changes recorded so far.
+    /// Task state changes recorded so far (as rows, or only counted: figures-only).
     pub(super) fn recorded_changes(&self) -> usize {
-        self.task_events.len()
+        self.task_changes
     }
 
+    /// Appends an `events.csv` row for the task's current state (figures-only: counts the
+    /// change without a row).
     pub(super) fn log_task(&mut self, id: TaskId, store: &Store, t: SimTime) {
+        self.task_changes += 1;
+        self.last_change_at = t;
+        if self.figures_only {
+            return;
+        }
         let task = store.task(id);
         let service = store.service(task.service);
         let node = match task.node {
@@ -608,7 +632,6 @@ impl Recorder {
             message: self.name(&task.message),
         };
         self.task_events.push(row);
-        self.last_change_at = t;
     }
 
     /// Appends a timeline row for a service whose counts changed, unless an unchanged one
@@ -719,6 +742,7 @@ impl Manager {
             nodes,
             node_events: r.node_events,
             process_events: r.process_events,
+            figures_only: r.figures_only,
         }
     }
 

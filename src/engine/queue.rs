@@ -12,12 +12,83 @@ use crate::time::{SimDuration, SimTime};
 /// is much cheaper than a binary heap when many events share an instant, as they do with the
 /// fixed latencies most scenarios use (a deploy of 100,000 tasks schedules each step of every
 /// task at the same few instants).
+///
+/// The instants map to the slot of their FIFO in `buckets`, not to the FIFO itself, and while
+/// few instants are pending (a small run's whole life: a sweep's runs keep a few dozen) they
+/// are a sorted array rather than a B-tree: the earliest instant goes on nearly every pop when
+/// latencies are random, and a B-tree's node shifts, splits, merges and allocations for that
+/// cost a sweep a tenth of its time. Past [`FEW_INSTANTS`] the instants move to the B-tree for
+/// the rest of the run. Neither form changes the order.
 pub struct EventQueue<E> {
-    buckets: BTreeMap<SimTime, Bucket<E>>,
+    /// Each pending instant and the slot of its events in `buckets`.
+    instants: Instants,
+    /// The events of each pending instant, by slot; a freed slot is `Empty` until reused.
+    buckets: Vec<Bucket<E>>,
+    /// Slots of `buckets` free for the next new instant.
+    free_slots: Vec<u32>,
     now: SimTime,
     /// Emptied FIFOs of past instants, reused by later ones: a run that keeps meeting shared
     /// instants allocates a few FIFOs, not one per instant.
     spare: Vec<VecDeque<E>>,
+}
+
+/// Pending instants kept as a sorted array; one more moves them all to the B-tree.
+const FEW_INSTANTS: usize = 64;
+
+/// Pending instants, earliest first, each with its slot in `EventQueue::buckets`.
+enum Instants {
+    /// Few: sorted by time, distinct.
+    Few(VecDeque<(SimTime, u32)>),
+    /// Many (for the rest of the run).
+    Many(BTreeMap<SimTime, u32>),
+}
+
+impl Instants {
+    /// The slot of instant `at`, if pending.
+    fn slot_of(&self, at: SimTime) -> Option<u32> {
+        match self {
+            Instants::Few(few) => few.binary_search_by_key(&at, |&(t, _)| t).ok().map(|i| few[i].1),
+            Instants::Many(many) => many.get(&at).copied(),
+        }
+    }
+
+    /// Adds instant `at` (not pending) with its slot.
+    fn insert(&mut self, at: SimTime, slot: u32) {
+        match self {
+            Instants::Few(few) if few.len() < FEW_INSTANTS => {
+                let i = few.partition_point(|&(t, _)| t < at);
+                few.insert(i, (at, slot));
+            }
+            Instants::Few(few) => {
+                let mut many: BTreeMap<SimTime, u32> = few.drain(..).collect();
+                many.insert(at, slot);
+                *self = Instants::Many(many);
+            }
+            Instants::Many(many) => {
+                many.insert(at, slot);
+            }
+        }
+    }
+
+    /// The earliest instant and its slot.
+    fn first(&self) -> Option<(SimTime, u32)> {
+        match self {
+            Instants::Few(few) => few.front().copied(),
+            Instants::Many(many) => many.first_key_value().map(|(&t, &slot)| (t, slot)),
+        }
+    }
+
+    /// Removes the earliest instant.
+    fn remove_first(&mut self) {
+        match self {
+            Instants::Few(few) => {
+                few.pop_front();
+            }
+            Instants::Many(many) => {
+                many.pop_first();
+            }
+        }
+    }
 }
 
 /// Emptied FIFOs kept for reuse (beyond these, an emptied one is freed).
@@ -28,6 +99,8 @@ const SPARE_FIFO_CAPACITY: usize = 1024;
 /// The events of one instant, in insertion order. Most instants hold one event when latencies
 /// are random: keeping it inline saves an allocation per event.
 enum Bucket<E> {
+    /// A free slot (no pending instant uses it).
+    Empty,
     One(E),
     Many(VecDeque<E>),
 }
@@ -43,13 +116,20 @@ impl<E> Bucket<E> {
                 q.push_back(first);
                 q.push_back(event);
             }
+            Bucket::Empty => *self = Bucket::One(event),
         }
     }
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { buckets: BTreeMap::new(), now: SimTime::ZERO, spare: Vec::new() }
+        EventQueue {
+            instants: Instants::Few(VecDeque::new()),
+            buckets: Vec::new(),
+            free_slots: Vec::new(),
+            now: SimTime::ZERO,
+            spare: Vec::new(),
+        }
     }
 }
 
@@ -70,13 +150,24 @@ impl<E> EventQueue<E> {
     /// If `at` is in the past: an event before `now` is a bug in the model, never valid input.
     pub fn at(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at:?} < now {:?}", self.now);
-        match self.buckets.entry(at) {
-            std::collections::btree_map::Entry::Vacant(v) => {
-                v.insert(Bucket::One(event));
-            }
-            std::collections::btree_map::Entry::Occupied(mut o) => {
+        match self.instants.slot_of(at) {
+            Some(slot) => {
                 let spare = &mut self.spare;
-                o.get_mut().push(event, || spare.pop().unwrap_or_else(|| VecDeque::with_capacity(4)));
+                let bucket = &mut self.buckets[slot as usize];
+                bucket.push(event, || spare.pop().unwrap_or_else(|| VecDeque::with_capacity(4)));
+            }
+            None => {
+                let slot = match self.free_slots.pop() {
+                    Some(slot) => {
+                        self.buckets[slot as usize] = Bucket::One(event);
+                        slot
+                    }
+                    None => {
+                        self.buckets.push(Bucket::One(event));
+                        u32::try_from(self.buckets.len() - 1).expect("fewer than 2^32 pending instants")
+                    }
+                };
+                self.instants.insert(at, slot);
             }
         }
     }
@@ -89,21 +180,25 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event, advancing `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let mut first = self.buckets.first_entry()?;
-        let time = *first.key();
-        let event = match first.get_mut() {
+        let (time, slot) = self.instants.first()?;
+        let event = match &mut self.buckets[slot as usize] {
             Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
-            _ => match first.remove() {
-                Bucket::One(e) => e,
-                Bucket::Many(mut q) => {
-                    let event = q.pop_front().expect("buckets are never left empty");
-                    // Only small ones: a FIFO grown by one huge instant is not kept for good.
-                    if self.spare.len() < SPARE_FIFOS && q.capacity() <= SPARE_FIFO_CAPACITY {
-                        self.spare.push(q);
+            bucket => {
+                self.instants.remove_first();
+                self.free_slots.push(slot);
+                match std::mem::replace(bucket, Bucket::Empty) {
+                    Bucket::One(e) => e,
+                    Bucket::Many(mut q) => {
+                        let event = q.pop_front().expect("buckets are never left empty");
+                        // Only small ones: a FIFO grown by one huge instant is not kept for good.
+                        if self.spare.len() < SPARE_FIFOS && q.capacity() <= SPARE_FIFO_CAPACITY {
+                            self.spare.push(q);
+                        }
+                        event
                     }
-                    event
+                    Bucket::Empty => unreachable!("a pending instant's slot is never empty"),
                 }
-            },
+            }
         };
         debug_assert!(time >= self.now, "time went backwards");
         self.now = time;
@@ -112,12 +207,13 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.buckets.keys().next().copied()
+        self.instants.first().map(|(t, _)| t)
     }
 
     /// Whether every pending event satisfies `f` (in no particular order).
     pub fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
-        self.buckets.values().all(|b| match b {
+        self.buckets.iter().all(|b| match b {
+            Bucket::Empty => true,
             Bucket::One(e) => f(e),
             Bucket::Many(q) => q.iter().all(&mut f),
         })

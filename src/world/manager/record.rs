@@ -164,6 +164,8 @@ type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
 
 /// Entries of `Recorder::recent_names`.
 const RECENT_NAMES: usize = 256;
+/// Entries of `Recorder::recent_strings`.
+const RECENT_STRINGS: usize = 16;
 
 /// Rows collected during a run.
 #[derive(Default)]
@@ -179,6 +181,11 @@ pub(crate) struct Recorder {
     /// One shared copy of each distinct status message (the store's tasks hold them).
     #[allow(clippy::disallowed_types)]
     strings: HashMap<Arc<str>, (), BuildAddressHasher>,
+    /// A direct-mapped cache of `strings`, by the address of the text asked for: every task
+    /// transition interns its message, nearly always one of a few literals at fixed
+    /// addresses. A hit is checked by content (a passed `String`'s address may be reused by
+    /// another text), so the cache can only save the hash and the probe, never change a result.
+    recent_strings: [Option<Arc<str>>; RECENT_STRINGS],
     /// The names rows carry, each once, by [`Name`].
     names: Vec<Arc<str>>,
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares
@@ -275,11 +282,21 @@ impl Recorder {
 
     /// The shared copy of `s`.
     pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some((shared, ())) = self.strings.get_key_value(s) {
+        let slot = ((s.as_ptr() as usize).wrapping_mul(0x9e37_79b9) >> 8) % RECENT_STRINGS;
+        if let Some(shared) = &self.recent_strings[slot]
+            && **shared == *s
+        {
             return shared.clone();
         }
-        let shared: Arc<str> = Arc::from(s);
-        self.strings.insert(shared.clone(), ());
+        let shared = match self.strings.get_key_value(s) {
+            Some((shared, ())) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(s);
+                self.strings.insert(shared.clone(), ());
+                shared
+            }
+        };
+        self.recent_strings[slot] = Some(shared.clone());
         shared
     }
 
@@ -327,7 +344,11 @@ impl Recorder {
             }
         };
         if self.recent_names.is_empty() {
+            // The run's first name: room for a small run's names at once (a sweep's run names
+            // a few dozen strings; growing from nothing cost a few reallocations per run).
             self.recent_names = vec![None; RECENT_NAMES];
+            self.names.reserve(64);
+            self.name_of.reserve(32);
         }
         self.recent_names[slot] = Some((address, name));
         name
@@ -686,7 +707,9 @@ impl Manager {
 
     /// The run record of everything recorded (its end, event count and request outcomes are
     /// the world's to fill in).
-    pub(crate) fn into_record(self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
+    pub(crate) fn into_record(mut self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
+        // The recorder is consumed: each service's history moves into the record uncopied.
+        let mut tracks = std::mem::take(&mut self.recorder.services);
         let services = self
             .store
             .services()
@@ -697,9 +720,9 @@ impl Manager {
                     ServiceMode::Replicated { replicas } => replicas,
                     ServiceMode::Global => self.desired_count(s.id),
                 },
-                update: self.recorder.services[s.id.0 as usize].update.clone(),
-                previous_updates: self.recorder.services[s.id.0 as usize].previous_updates.clone(),
-                status_changes: self.recorder.services[s.id.0 as usize].status_changes.clone(),
+                update: std::mem::take(&mut tracks[s.id.0 as usize].update),
+                previous_updates: std::mem::take(&mut tracks[s.id.0 as usize].previous_updates),
+                status_changes: std::mem::take(&mut tracks[s.id.0 as usize].status_changes),
                 created_at: s.created_at,
                 removed_at: s.removed_at,
             })

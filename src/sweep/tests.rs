@@ -399,15 +399,35 @@ fn assert_same_but_rows(full: &crate::model::record::RunRecord, lean: &crate::mo
     use crate::model::record::RunRecord;
     let ends = |r: &RunRecord| (r.end_reason, r.end_time, r.events_handled, r.seed, r.reservations);
     assert_eq!(ends(full), ends(lean), "{what}");
-    assert_eq!((&full.services, &full.timeline, &full.requests), (&lean.services, &lean.timeline, &lean.requests), "{what}");
-    assert_eq!((&full.containers, &full.routes, &full.image_changes), (&lean.containers, &lean.routes, &lean.image_changes), "{what}");
-    assert_eq!((&full.strategies, &full.actions, &full.nodes), (&lean.strategies, &lean.actions, &lean.nodes), "{what}");
+    assert_eq!(
+        (&full.services, &full.timeline, &full.requests),
+        (&lean.services, &lean.timeline, &lean.requests),
+        "{what}"
+    );
+    assert_eq!(
+        (&full.containers, &full.routes, &full.image_changes),
+        (&lean.containers, &lean.routes, &lean.image_changes),
+        "{what}"
+    );
+    assert_eq!(
+        (&full.strategies, &full.actions, &full.nodes),
+        (&lean.strategies, &lean.actions, &lean.nodes),
+        "{what}"
+    );
     let spans = |r: &RunRecord| -> Vec<_> {
-        r.serving.iter().map(|s| (r.name(s.service).to_string(), r.name(s.image).to_string(), s.start, s.end, s.ended_by, s.cut)).collect()
+        r.serving
+            .iter()
+            .map(|s| (r.name(s.service).to_string(), r.name(s.image).to_string(), s.start, s.end, s.ended_by, s.cut))
+            .collect()
     };
     assert_eq!(spans(full), spans(lean), "{what}");
     let nodes = |r: &RunRecord| -> Vec<_> {
-        r.node_events.iter().map(|n| (n.t, r.name(n.node).to_string(), n.state, n.availability, n.removed, r.name(n.message).to_string())).collect()
+        r.node_events
+            .iter()
+            .map(|n| {
+                (n.t, r.name(n.node).to_string(), n.state, n.availability, n.removed, r.name(n.message).to_string())
+            })
+            .collect()
     };
     assert_eq!(nodes(full), nodes(lean), "{what}");
 }

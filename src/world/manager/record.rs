@@ -162,8 +162,11 @@ impl std::hash::Hasher for AddressHasher {
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
 
-/// Entries of `Recorder::recent_names`.
+/// Entries of `Recorder::recent_names` (a power of two).
 const RECENT_NAMES: usize = 256;
+/// Entries of `Recorder::recent_names` while the run has named at most as many strings (a
+/// power of two).
+const FEW_RECENT_NAMES: usize = 32;
 /// Entries of `Recorder::recent_strings`.
 const RECENT_STRINGS: usize = 16;
 
@@ -194,7 +197,8 @@ pub(crate) struct Recorder {
     /// not in it (see `task_names`).
     #[allow(clippy::disallowed_types)]
     name_of: HashMap<usize, Name, BuildAddressHasher>,
-    /// A direct-mapped cache of `name_of` (address, name), [`RECENT_NAMES`] entries once used.
+    /// A direct-mapped cache of `name_of` (address, name): [`FEW_RECENT_NAMES`] entries once
+    /// used, [`RECENT_NAMES`] once the run names more strings than that.
     recent_names: Vec<Option<(usize, Name)>>,
     /// Each node's name as the rows carry it, by node index, with the address of the shared
     /// string it was read from (a row names its node without a probe into `name_of`).
@@ -328,11 +332,14 @@ impl Recorder {
         let address = Arc::as_ptr(shared) as *const u8 as usize;
         // Most rows repeat a few strings (messages, node names): a small direct-mapped cache
         // answers them without a probe into `name_of`.
-        let slot = (address.wrapping_mul(0x9e37_79b9) >> 8) % RECENT_NAMES;
-        if let Some((a, name)) = self.recent_names.get(slot).copied().flatten()
-            && a == address
-        {
-            return name;
+        let hash = address.wrapping_mul(0x9e37_79b9) >> 8;
+        if !self.recent_names.is_empty() {
+            let slot = hash & (self.recent_names.len() - 1);
+            if let Some((a, name)) = self.recent_names[slot]
+                && a == address
+            {
+                return name;
+            }
         }
         let name = match self.name_of.get(&address) {
             Some(&name) => name,
@@ -343,13 +350,20 @@ impl Recorder {
                 name
             }
         };
-        if self.recent_names.is_empty() {
-            // The run's first name: room for a small run's names at once (a sweep's run names
-            // a few dozen strings; growing from nothing cost a few reallocations per run).
-            self.recent_names = vec![None; RECENT_NAMES];
-            self.names.reserve(64);
-            self.name_of.reserve(32);
+        // The cache starts small and grows once the run names more strings than it has
+        // entries (task ids are not in it): a sweep's run names about a dozen, and a first
+        // block of 1 KiB or more sent every run through the allocator's consolidation of its
+        // small free blocks.
+        let wanted = if self.name_of.len() > FEW_RECENT_NAMES { RECENT_NAMES } else { FEW_RECENT_NAMES };
+        if self.recent_names.len() < wanted {
+            if self.recent_names.is_empty() {
+                // The run's first name: room for a small run's names at once.
+                self.names.reserve(FEW_RECENT_NAMES);
+                self.name_of.reserve(FEW_RECENT_NAMES / 2);
+            }
+            self.recent_names = vec![None; wanted];
         }
+        let slot = hash & (self.recent_names.len() - 1);
         self.recent_names[slot] = Some((address, name));
         name
     }

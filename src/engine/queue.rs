@@ -13,19 +13,22 @@ use crate::time::{SimDuration, SimTime};
 /// fixed latencies most scenarios use (a deploy of 100,000 tasks schedules each step of every
 /// task at the same few instants).
 ///
-/// The instants map to the slot of their FIFO in `buckets`, not to the FIFO itself, and while
-/// few instants are pending (a small run's whole life: a sweep's runs keep a few dozen) they
-/// are a sorted array rather than a B-tree: the earliest instant goes on nearly every pop when
-/// latencies are random, and a B-tree's node shifts, splits, merges and allocations for that
-/// cost a sweep a tenth of its time. Past [`FEW_INSTANTS`] the instants move to the B-tree for
-/// the rest of the run. Neither form changes the order.
+/// While few instants are pending (a small run's whole life: a sweep's runs keep a few dozen)
+/// they are a sorted array instead, each with the slot of its FIFO in `buckets`: the earliest
+/// instant goes on nearly every pop when latencies are random, and a B-tree's node shifts,
+/// splits, merges and allocations for that cost a sweep a tenth of its time. Past
+/// [`FEW_INSTANTS`] they move to the B-tree for the rest of the run (which holds each FIFO in
+/// its own nodes: a large run's lookups touch no second array). Neither form changes the order.
 pub struct EventQueue<E> {
-    /// Each pending instant and the slot of its events in `buckets`.
-    instants: Instants,
-    /// The events of each pending instant, by slot; a freed slot is `Empty` until reused.
+    /// While few instants are pending: each with its slot in `buckets`, sorted latest first
+    /// (the earliest comes off the end).
+    few: Vec<(SimTime, u32)>,
+    /// The events of each instant of `few`, by slot; a freed slot is `Empty` until reused.
     buckets: Vec<Bucket<E>>,
     /// Slots of `buckets` free for the next new instant.
     free_slots: Vec<u32>,
+    /// Once more than [`FEW_INSTANTS`] were pending: every pending instant, for good.
+    many: Option<BTreeMap<SimTime, Bucket<E>>>,
     now: SimTime,
     /// Emptied FIFOs of past instants, reused by later ones: a run that keeps meeting shared
     /// instants allocates a few FIFOs, not one per instant.
@@ -35,67 +38,6 @@ pub struct EventQueue<E> {
 /// Pending instants kept as a sorted array; one more moves them all to the B-tree.
 const FEW_INSTANTS: usize = 64;
 
-/// Pending instants, each with its slot in `EventQueue::buckets`.
-enum Instants {
-    /// Few: distinct, sorted latest first, so that the earliest is taken off the end. Searched
-    /// by counting the later instants, a loop without branches the compiler vectorizes: a
-    /// binary search over a few dozen random times mispredicts at nearly every step.
-    Few(Vec<(SimTime, u32)>),
-    /// Many (for the rest of the run).
-    Many(BTreeMap<SimTime, u32>),
-}
-
-impl Instants {
-    /// The slot of instant `at` if pending, else where it goes (for [`Instants::insert`]).
-    fn find(&self, at: SimTime) -> Result<u32, usize> {
-        match self {
-            Instants::Few(few) => {
-                let later = few.iter().map(|&(t, _)| usize::from(t > at)).sum::<usize>();
-                match few.get(later) {
-                    Some(&(t, slot)) if t == at => Ok(slot),
-                    _ => Err(later),
-                }
-            }
-            Instants::Many(many) => many.get(&at).copied().ok_or(0),
-        }
-    }
-
-    /// Adds instant `at` (not pending) with its slot, at `place` as [`Instants::find`] said.
-    fn insert(&mut self, at: SimTime, slot: u32, place: usize) {
-        match self {
-            Instants::Few(few) if few.len() < FEW_INSTANTS => few.insert(place, (at, slot)),
-            Instants::Few(few) => {
-                let mut many: BTreeMap<SimTime, u32> = few.drain(..).collect();
-                many.insert(at, slot);
-                *self = Instants::Many(many);
-            }
-            Instants::Many(many) => {
-                many.insert(at, slot);
-            }
-        }
-    }
-
-    /// The earliest instant and its slot.
-    fn first(&self) -> Option<(SimTime, u32)> {
-        match self {
-            Instants::Few(few) => few.last().copied(),
-            Instants::Many(many) => many.first_key_value().map(|(&t, &slot)| (t, slot)),
-        }
-    }
-
-    /// Removes the earliest instant.
-    fn remove_first(&mut self) {
-        match self {
-            Instants::Few(few) => {
-                few.pop();
-            }
-            Instants::Many(many) => {
-                many.pop_first();
-            }
-        }
-    }
-}
-
 /// Emptied FIFOs kept for reuse (beyond these, an emptied one is freed).
 const SPARE_FIFOS: usize = 64;
 /// The largest FIFO kept as a spare (events), so that spares hold little memory.
@@ -104,19 +46,20 @@ const SPARE_FIFO_CAPACITY: usize = 1024;
 /// The events of one instant, in insertion order. Most instants hold one event when latencies
 /// are random: keeping it inline saves an allocation per event.
 enum Bucket<E> {
-    /// A free slot (no pending instant uses it).
+    /// A free slot of `EventQueue::buckets`.
     Empty,
     One(E),
     Many(VecDeque<E>),
 }
 
 impl<E> Bucket<E> {
-    /// Appends `event`; a second event moves both into `fifo` (empty).
-    fn push(&mut self, event: E, fifo: impl FnOnce() -> VecDeque<E>) {
+    /// Appends `event`; a second event moves both into a FIFO from `spare` (or a new one).
+    fn push(&mut self, event: E, spare: &mut Vec<VecDeque<E>>) {
         match self {
             Bucket::Many(q) => q.push_back(event),
             Bucket::One(_) => {
-                let Bucket::One(first) = std::mem::replace(self, Bucket::Many(fifo())) else { unreachable!() };
+                let fifo = spare.pop().unwrap_or_else(|| VecDeque::with_capacity(4));
+                let Bucket::One(first) = std::mem::replace(self, Bucket::Many(fifo)) else { unreachable!() };
                 let Bucket::Many(q) = self else { unreachable!() };
                 q.push_back(first);
                 q.push_back(event);
@@ -124,14 +67,31 @@ impl<E> Bucket<E> {
             Bucket::Empty => *self = Bucket::One(event),
         }
     }
+
+    /// The first event of a bucket being removed; its FIFO, if small, is kept in `spare`.
+    fn into_first(self, spare: &mut Vec<VecDeque<E>>) -> E {
+        match self {
+            Bucket::One(e) => e,
+            Bucket::Many(mut q) => {
+                let event = q.pop_front().expect("buckets are never left empty");
+                // Only small ones: a FIFO grown by one huge instant is not kept for good.
+                if spare.len() < SPARE_FIFOS && q.capacity() <= SPARE_FIFO_CAPACITY {
+                    spare.push(q);
+                }
+                event
+            }
+            Bucket::Empty => unreachable!("a pending instant's bucket is never empty"),
+        }
+    }
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            instants: Instants::Few(Vec::new()),
+            few: Vec::new(),
             buckets: Vec::new(),
             free_slots: Vec::new(),
+            many: None,
             now: SimTime::ZERO,
             spare: Vec::new(),
         }
@@ -155,26 +115,45 @@ impl<E> EventQueue<E> {
     /// If `at` is in the past: an event before `now` is a bug in the model, never valid input.
     pub fn at(&mut self, at: SimTime, event: E) {
         assert!(at >= self.now, "event scheduled in the past: {at:?} < now {:?}", self.now);
-        match self.instants.find(at) {
-            Ok(slot) => {
-                let spare = &mut self.spare;
-                let bucket = &mut self.buckets[slot as usize];
-                bucket.push(event, || spare.pop().unwrap_or_else(|| VecDeque::with_capacity(4)));
+        if let Some(many) = &mut self.many {
+            match many.entry(at) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(Bucket::One(event));
+                }
+                std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().push(event, &mut self.spare),
             }
-            Err(place) => {
-                let slot = match self.free_slots.pop() {
-                    Some(slot) => {
-                        self.buckets[slot as usize] = Bucket::One(event);
-                        slot
-                    }
-                    None => {
-                        self.buckets.push(Bucket::One(event));
-                        u32::try_from(self.buckets.len() - 1).expect("fewer than 2^32 pending instants")
-                    }
-                };
-                self.instants.insert(at, slot, place);
-            }
+            return;
         }
+        // Where `at` is: after the instants later than it. Counted without branches (the
+        // compiler vectorizes it): a binary search over a few dozen random times mispredicts
+        // at nearly every step.
+        let later = self.few.iter().map(|&(t, _)| usize::from(t > at)).sum::<usize>();
+        if let Some(&(t, slot)) = self.few.get(later)
+            && t == at
+        {
+            self.buckets[slot as usize].push(event, &mut self.spare);
+            return;
+        }
+        if self.few.len() >= FEW_INSTANTS {
+            let buckets = &mut self.buckets;
+            let many =
+                self.few.drain(..).map(|(t, slot)| (t, std::mem::replace(&mut buckets[slot as usize], Bucket::Empty)));
+            self.many = Some(many.collect());
+            self.buckets = Vec::new();
+            self.free_slots = Vec::new();
+            return self.at(at, event);
+        }
+        let slot = match self.free_slots.pop() {
+            Some(slot) => {
+                self.buckets[slot as usize] = Bucket::One(event);
+                slot
+            }
+            None => {
+                self.buckets.push(Bucket::One(event));
+                (self.buckets.len() - 1) as u32
+            }
+        };
+        self.few.insert(later, (at, slot));
     }
 
     /// Schedules `event` after `delay` from now.
@@ -185,24 +164,27 @@ impl<E> EventQueue<E> {
 
     /// Removes and returns the earliest event, advancing `now` to its time.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let (time, slot) = self.instants.first()?;
-        let event = match &mut self.buckets[slot as usize] {
-            Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
-            bucket => {
-                self.instants.remove_first();
-                self.free_slots.push(slot);
-                match std::mem::replace(bucket, Bucket::Empty) {
-                    Bucket::One(e) => e,
-                    Bucket::Many(mut q) => {
-                        let event = q.pop_front().expect("buckets are never left empty");
-                        // Only small ones: a FIFO grown by one huge instant is not kept for good.
-                        if self.spare.len() < SPARE_FIFOS && q.capacity() <= SPARE_FIFO_CAPACITY {
-                            self.spare.push(q);
-                        }
-                        event
+        let (time, event) = match &mut self.many {
+            Some(many) => {
+                let mut first = many.first_entry()?;
+                let time = *first.key();
+                let event = match first.get_mut() {
+                    Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
+                    _ => first.remove().into_first(&mut self.spare),
+                };
+                (time, event)
+            }
+            None => {
+                let &(time, slot) = self.few.last()?;
+                let event = match &mut self.buckets[slot as usize] {
+                    Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
+                    bucket => {
+                        self.few.pop();
+                        self.free_slots.push(slot);
+                        std::mem::replace(bucket, Bucket::Empty).into_first(&mut self.spare)
                     }
-                    Bucket::Empty => unreachable!("a pending instant's slot is never empty"),
-                }
+                };
+                (time, event)
             }
         };
         debug_assert!(time >= self.now, "time went backwards");
@@ -212,16 +194,23 @@ impl<E> EventQueue<E> {
 
     /// The time of the earliest pending event.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.instants.first().map(|(t, _)| t)
+        match &self.many {
+            Some(many) => many.keys().next().copied(),
+            None => self.few.last().map(|&(t, _)| t),
+        }
     }
 
     /// Whether every pending event satisfies `f` (in no particular order).
     pub fn all_pending(&self, mut f: impl FnMut(&E) -> bool) -> bool {
-        self.buckets.iter().all(|b| match b {
+        let mut holds = |b: &Bucket<E>| match b {
             Bucket::Empty => true,
             Bucket::One(e) => f(e),
             Bucket::Many(q) => q.iter().all(&mut f),
-        })
+        };
+        match &self.many {
+            Some(many) => many.values().all(holds),
+            None => self.buckets.iter().all(&mut holds),
+        }
     }
 }
 

@@ -147,6 +147,12 @@ impl World {
         self
     }
 
+    /// Records only what a run's figures read: no task or process rows (`RunRecord::figures_only`).
+    pub(crate) fn with_figures_only(mut self) -> World {
+        self.manager.record_figures_only();
+        self
+    }
+
     /// Leaves `RunRecord::requests` empty: the caller computes them to an end of its own.
     pub(crate) fn without_requests(mut self) -> World {
         self.with_requests = false;

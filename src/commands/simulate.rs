@@ -18,6 +18,12 @@ pub struct SimulateOptions {
     pub requests_later: bool,
     /// Record the decisions behind the run (`RunRecord::decisions`, for `deploysim explain`).
     pub decisions: bool,
+    /// Record only what a run's figures are computed from (a sweep's runs): no task rows
+    /// (`events.csv`) or process rows, whose building is a good part of a small run's cost. The
+    /// update history, timeline, serving spans, routes, images, container counts, reservations
+    /// and request outcomes are whole, the history budget still counts every task change, and
+    /// the record says so (`RunRecord::figures_only`). Off by default: a full record.
+    pub figures_only: bool,
 }
 
 /// Loads and validates a scenario named on the command line, printing its warnings (options
@@ -56,6 +62,9 @@ fn world(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -
     }
     if options.decisions {
         world = world.with_decisions();
+    }
+    if options.figures_only {
+        world = world.with_figures_only();
     }
     if options.requests_later {
         world = world.without_requests();

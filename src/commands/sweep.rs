@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::commands::Error;
-use crate::commands::simulate::{SimulateOptions, simulate, simulate_returning_scenario};
+use crate::commands::simulate::{simulate, simulate_returning_scenario};
 use crate::model::scenario::Scenario;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
@@ -175,7 +175,7 @@ pub(crate) fn default_threads() -> usize {
 #[allow(clippy::disallowed_methods)]
 fn estimate(first: &Scenario, service: &str, runs: usize, threads: usize) -> String {
     let started = std::time::Instant::now();
-    let _ = figures(&simulate(first.clone(), Some(1), &SimulateOptions::default()), service, 0);
+    let _ = figures(&simulate(first.clone(), Some(1), &crate::sweep::exec::run_options()), service, 0);
     let per_run = started.elapsed().as_secs_f64();
     let wall = per_run * runs as f64 / threads.min(runs.max(1)) as f64;
     let wall = match wall {
@@ -267,7 +267,7 @@ fn run_one(
         _ => scenarios.load(policy).expect("every policy's scenario was checked by plan"),
     };
     // The run hands the scenario back (only its seed set) for the next seed of the policy.
-    let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &SimulateOptions::default());
+    let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &crate::sweep::exec::run_options());
     *current = Some((policy, scenario));
     figures(&record, service, policy)
 }

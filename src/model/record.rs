@@ -352,6 +352,10 @@ pub struct RunRecord {
     pub node_events: Vec<NodeEvent>,
     /// Signals sent to task containers and their processes' exits, in time order.
     pub process_events: Vec<ProcessEvent>,
+    /// Recorded for figures only (`SimulateOptions::figures_only`, a sweep's runs):
+    /// `task_events` and `process_events` are empty, though the run made those changes (the
+    /// history budget counted them). Every other field is whole.
+    pub figures_only: bool,
 }
 
 /// Task reservations over the whole cluster (swarmkit `nodeInfo.AvailableResources`, summed):

@@ -40,6 +40,7 @@ pub(crate) fn empty_run() -> RunRecord {
         nodes: Vec::new(),
         node_events: Vec::new(),
         process_events: Vec::new(),
+        figures_only: false,
     }
 }
 

@@ -45,6 +45,15 @@ impl RunFigures {
     }
 }
 
+/// How a sweep's runs are made: figures only. [`figures`] reads the record's seed, services
+/// (update, its status changes and earlier updates, creation and removal), timeline and end
+/// time (availability), request outcomes (from the serving spans, their service and image
+/// names, routes and image changes), container counts, strategies and reservations — never a
+/// task or process row, which this mode leaves out (see `SimulateOptions::figures_only`).
+pub(crate) fn run_options() -> crate::commands::simulate::SimulateOptions {
+    crate::commands::simulate::SimulateOptions { figures_only: true, ..Default::default() }
+}
+
 /// The figures of `service` in one run.
 pub(crate) fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFigures {
     let update = record.services.iter().find(|s| s.name == service).map(|s| &s.update);

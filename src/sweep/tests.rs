@@ -360,23 +360,8 @@ fn the_sweeps_peak_extra_tasks_is_the_rollout_reports_for_every_bundled_scenario
     // The sweep counts the figure from the container counts alone; the report from its
     // routed-count rows. Every bundled scenario (rollouts by hand, blue-green and canary ones,
     // none at all) over a few seeds must give both the same value, and some must exceed 0.
-    fn scenarios(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
-        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        entries.sort();
-        for path in entries {
-            if path.is_dir() {
-                scenarios(&path, out);
-            } else if path.extension().is_some_and(|e| e == "yml") {
-                out.push(path);
-            }
-        }
-    }
-    let mut paths = Vec::new();
-    scenarios(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut paths);
     let (mut compared, mut above_zero) = (0, 0);
-    for path in paths {
-        // Files a timeline deploys are not scenarios of their own.
-        let Ok(scenario) = crate::scenario::load(&path) else { continue };
+    for (path, scenario) in bundled_scenarios() {
         for seed in 1..=3 {
             let options = crate::commands::simulate::SimulateOptions::default();
             let record = crate::commands::simulate::simulate(scenario.clone(), Some(seed), &options);
@@ -387,4 +372,102 @@ fn the_sweeps_peak_extra_tasks_is_the_rollout_reports_for_every_bundled_scenario
         }
     }
     assert!(compared > 30 && above_zero > 10, "{compared} runs compared, {above_zero} with extra tasks");
+}
+
+/// Every bundled scenario that loads on its own (files a timeline deploys do not), in path order.
+fn bundled_scenarios() -> Vec<(PathBuf, crate::model::scenario::Scenario)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        entries.sort();
+        for path in entries {
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut paths = Vec::new();
+    walk(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios"), &mut paths);
+    paths.into_iter().filter_map(|path| crate::scenario::load(&path).ok().map(|s| (path, s))).collect()
+}
+
+/// Asserts that a figures-only record holds everything the full one does but the task and
+/// process rows: every field as it is, except the names table (numbered as rows came) and what
+/// names its entries (serving spans, node rows), compared by text.
+fn assert_same_but_rows(full: &crate::model::record::RunRecord, lean: &crate::model::record::RunRecord, what: &str) {
+    use crate::model::record::RunRecord;
+    let ends = |r: &RunRecord| (r.end_reason, r.end_time, r.events_handled, r.seed, r.reservations);
+    assert_eq!(ends(full), ends(lean), "{what}");
+    assert_eq!(
+        (&full.services, &full.timeline, &full.requests),
+        (&lean.services, &lean.timeline, &lean.requests),
+        "{what}"
+    );
+    assert_eq!(
+        (&full.containers, &full.routes, &full.image_changes),
+        (&lean.containers, &lean.routes, &lean.image_changes),
+        "{what}"
+    );
+    assert_eq!(
+        (&full.strategies, &full.actions, &full.nodes),
+        (&lean.strategies, &lean.actions, &lean.nodes),
+        "{what}"
+    );
+    let spans = |r: &RunRecord| -> Vec<_> {
+        r.serving
+            .iter()
+            .map(|s| (r.name(s.service).to_string(), r.name(s.image).to_string(), s.start, s.end, s.ended_by, s.cut))
+            .collect()
+    };
+    assert_eq!(spans(full), spans(lean), "{what}");
+    let nodes = |r: &RunRecord| -> Vec<_> {
+        r.node_events
+            .iter()
+            .map(|n| {
+                (n.t, r.name(n.node).to_string(), n.state, n.availability, n.removed, r.name(n.message).to_string())
+            })
+            .collect()
+    };
+    assert_eq!(nodes(full), nodes(lean), "{what}");
+}
+
+#[test]
+fn figures_only_runs_give_every_service_the_full_records_figures_and_count_every_change() {
+    // A sweep records its runs figures-only (no events.csv or process rows). On every bundled
+    // scenario over a few seeds, each service's figures — and every record field they are
+    // computed from — must equal the full record's, while the rows really are left out.
+    use crate::commands::simulate::{SimulateOptions, simulate};
+    let figures_only = exec::run_options();
+    assert!(figures_only.figures_only && !SimulateOptions::default().figures_only, "explicit, off by default");
+    let (mut compared, mut with_rows) = (0, 0);
+    for (path, scenario) in bundled_scenarios() {
+        for seed in 1..=2 {
+            let full = simulate(scenario.clone(), Some(seed), &SimulateOptions::default());
+            let lean = simulate(scenario.clone(), Some(seed), &figures_only);
+            let what = format!("{} seed {seed}", path.display());
+            assert!(lean.figures_only && !full.figures_only, "{what}");
+            assert!(lean.task_events.is_empty() && lean.process_events.is_empty(), "{what}");
+            assert_same_but_rows(&full, &lean, &what);
+            for service in &full.services {
+                assert_eq!(exec::figures(&full, &service.name, 0), exec::figures(&lean, &service.name, 0), "{what}");
+            }
+            compared += 1;
+            with_rows += usize::from(!full.task_events.is_empty());
+        }
+    }
+    assert!(compared > 30 && with_rows > 30, "{compared} runs compared, {with_rows} with task rows");
+
+    // The history budget counts changes that were not kept as rows: a crash storm (the one of
+    // limits.rs's test) stops at the same event either way.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 50\n      restart_policy: {condition: any, delay: 0s}\nx-simulation:\n  until: 10h\n  images:\n    web:1: {start: 1ms, exit: {code: 1, after: 1ms}}\n";
+    let storm = crate::scenario::load_str(yaml, std::path::Path::new("storm.yml")).expect("valid");
+    for seed in [1, 2] {
+        let full = simulate(storm.clone(), Some(seed), &SimulateOptions::default());
+        let lean = simulate(storm.clone(), Some(seed), &figures_only);
+        assert_eq!(full.end_reason, crate::model::record::EndReason::HistoryLimitReached);
+        assert!(lean.task_events.is_empty());
+        assert_same_but_rows(&full, &lean, &format!("storm seed {seed}"));
+        assert_eq!(exec::figures(&full, "web", 0), exec::figures(&lean, "web", 0), "storm seed {seed}");
+    }
 }

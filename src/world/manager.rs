@@ -78,6 +78,12 @@ impl Manager {
         self.recorder.record_decisions();
     }
 
+    /// Records only what a run's figures read from now on (a sweep's runs; see
+    /// `Recorder::record_figures_only`).
+    pub(super) fn record_figures_only(&mut self) {
+        self.recorder.record_figures_only();
+    }
+
     /// Records a decision about service `sid` now, when decisions are recorded; `what` is only
     /// built then (it may look names up).
     pub(super) fn decide(

@@ -162,8 +162,13 @@ impl std::hash::Hasher for AddressHasher {
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
 
-/// Entries of `Recorder::recent_names`.
+/// Entries of `Recorder::recent_names` (a power of two).
 const RECENT_NAMES: usize = 256;
+/// Entries of `Recorder::recent_names` while the run has named at most as many strings (a
+/// power of two).
+const FEW_RECENT_NAMES: usize = 32;
+/// Entries of `Recorder::recent_strings`.
+const RECENT_STRINGS: usize = 16;
 
 /// Rows collected during a run.
 #[derive(Default)]
@@ -179,6 +184,11 @@ pub(crate) struct Recorder {
     /// One shared copy of each distinct status message (the store's tasks hold them).
     #[allow(clippy::disallowed_types)]
     strings: HashMap<Arc<str>, (), BuildAddressHasher>,
+    /// A direct-mapped cache of `strings`, by the address of the text asked for: every task
+    /// transition interns its message, nearly always one of a few literals at fixed
+    /// addresses. A hit is checked by content (a passed `String`'s address may be reused by
+    /// another text), so the cache can only save the hash and the probe, never change a result.
+    recent_strings: [Option<Arc<str>>; RECENT_STRINGS],
     /// The names rows carry, each once, by [`Name`].
     names: Vec<Arc<str>>,
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares
@@ -187,7 +197,8 @@ pub(crate) struct Recorder {
     /// not in it (see `task_names`).
     #[allow(clippy::disallowed_types)]
     name_of: HashMap<usize, Name, BuildAddressHasher>,
-    /// A direct-mapped cache of `name_of` (address, name), [`RECENT_NAMES`] entries once used.
+    /// A direct-mapped cache of `name_of` (address, name): [`FEW_RECENT_NAMES`] entries once
+    /// used, [`RECENT_NAMES`] once the run names more strings than that.
     recent_names: Vec<Option<(usize, Name)>>,
     /// Each node's name as the rows carry it, by node index, with the address of the shared
     /// string it was read from (a row names its node without a probe into `name_of`).
@@ -227,12 +238,27 @@ pub(crate) struct Recorder {
     node_last: Vec<Option<NodeEvent>>,
     /// Signals and exits of task containers.
     process_events: Vec<ProcessEvent>,
+    /// Figures-only recording (see [`Recorder::record_figures_only`]): no task or process rows.
+    figures_only: bool,
+    /// Task state changes so far, whether or not rows were kept for them: the history budget
+    /// counts every change in either recording mode.
+    task_changes: usize,
 }
 
 impl Recorder {
     /// Records the decisions behind the run from now on (`deploysim explain`).
     pub(super) fn record_decisions(&mut self) {
         self.decisions = Some(Vec::new());
+    }
+
+    /// From now on, records only what a run's figures are computed from (`deploysim sweep`):
+    /// the update history, timeline, serving spans, routes, images, container counts and
+    /// reservations stay whole; the task rows (`events.csv`) and process rows are not kept
+    /// (their names are never looked up), while every task change is still counted for the
+    /// history budget and still moves `last_change_at`. The record says so
+    /// (`RunRecord::figures_only`).
+    pub(super) fn record_figures_only(&mut self) {
+        self.figures_only = true;
     }
 
     /// Whether decisions are recorded: callers build a decision only when they are.
@@ -260,11 +286,21 @@ impl Recorder {
 
     /// The shared copy of `s`.
     pub(super) fn intern(&mut self, s: &str) -> Arc<str> {
-        if let Some((shared, ())) = self.strings.get_key_value(s) {
+        let slot = ((s.as_ptr() as usize).wrapping_mul(0x9e37_79b9) >> 8) % RECENT_STRINGS;
+        if let Some(shared) = &self.recent_strings[slot]
+            && **shared == *s
+        {
             return shared.clone();
         }
-        let shared: Arc<str> = Arc::from(s);
-        self.strings.insert(shared.clone(), ());
+        let shared = match self.strings.get_key_value(s) {
+            Some((shared, ())) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(s);
+                self.strings.insert(shared.clone(), ());
+                shared
+            }
+        };
+        self.recent_strings[slot] = Some(shared.clone());
         shared
     }
 
@@ -296,11 +332,14 @@ impl Recorder {
         let address = Arc::as_ptr(shared) as *const u8 as usize;
         // Most rows repeat a few strings (messages, node names): a small direct-mapped cache
         // answers them without a probe into `name_of`.
-        let slot = (address.wrapping_mul(0x9e37_79b9) >> 8) % RECENT_NAMES;
-        if let Some((a, name)) = self.recent_names.get(slot).copied().flatten()
-            && a == address
-        {
-            return name;
+        let hash = address.wrapping_mul(0x9e37_79b9) >> 8;
+        if !self.recent_names.is_empty() {
+            let slot = hash & (self.recent_names.len() - 1);
+            if let Some((a, name)) = self.recent_names[slot]
+                && a == address
+            {
+                return name;
+            }
         }
         let name = match self.name_of.get(&address) {
             Some(&name) => name,
@@ -311,9 +350,20 @@ impl Recorder {
                 name
             }
         };
-        if self.recent_names.is_empty() {
-            self.recent_names = vec![None; RECENT_NAMES];
+        // The cache starts small and grows once the run names more strings than it has
+        // entries (task ids are not in it): a sweep's run names about a dozen, and a first
+        // block of 1 KiB or more sent every run through the allocator's consolidation of its
+        // small free blocks.
+        let wanted = if self.name_of.len() > FEW_RECENT_NAMES { RECENT_NAMES } else { FEW_RECENT_NAMES };
+        if self.recent_names.len() < wanted {
+            if self.recent_names.is_empty() {
+                // The run's first name: room for a small run's names at once.
+                self.names.reserve(FEW_RECENT_NAMES);
+                self.name_of.reserve(FEW_RECENT_NAMES / 2);
+            }
+            self.recent_names = vec![None; wanted];
         }
+        let slot = hash & (self.recent_names.len() - 1);
         self.recent_names[slot] = Some((address, name));
         name
     }
@@ -569,17 +619,26 @@ impl Recorder {
 
     /// A signal sent to a task's container, or its process's exit.
     pub(super) fn process(&mut self, id: TaskId, change: ProcessChange, store: &Store) {
+        if self.figures_only {
+            return;
+        }
         let (_, task_id, _) = self.task_names(id, store);
         self.process_events.push(ProcessEvent { t: self.now, task_id, change });
     }
 
-    /// Appends an `events.csv` row for the task's current state.
-    /// Task state changes recorded so far.
+    /// Task state changes recorded so far (as rows, or only counted: figures-only).
     pub(super) fn recorded_changes(&self) -> usize {
-        self.task_events.len()
+        self.task_changes
     }
 
+    /// Appends an `events.csv` row for the task's current state (figures-only: counts the
+    /// change without a row).
     pub(super) fn log_task(&mut self, id: TaskId, store: &Store, t: SimTime) {
+        self.task_changes += 1;
+        self.last_change_at = t;
+        if self.figures_only {
+            return;
+        }
         let task = store.task(id);
         let service = store.service(task.service);
         let node = match task.node {
@@ -608,7 +667,6 @@ impl Recorder {
             message: self.name(&task.message),
         };
         self.task_events.push(row);
-        self.last_change_at = t;
     }
 
     /// Appends a timeline row for a service whose counts changed, unless an unchanged one
@@ -663,7 +721,9 @@ impl Manager {
 
     /// The run record of everything recorded (its end, event count and request outcomes are
     /// the world's to fill in).
-    pub(crate) fn into_record(self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
+    pub(crate) fn into_record(mut self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
+        // The recorder is consumed: each service's history moves into the record uncopied.
+        let mut tracks = std::mem::take(&mut self.recorder.services);
         let services = self
             .store
             .services()
@@ -674,9 +734,9 @@ impl Manager {
                     ServiceMode::Replicated { replicas } => replicas,
                     ServiceMode::Global => self.desired_count(s.id),
                 },
-                update: self.recorder.services[s.id.0 as usize].update.clone(),
-                previous_updates: self.recorder.services[s.id.0 as usize].previous_updates.clone(),
-                status_changes: self.recorder.services[s.id.0 as usize].status_changes.clone(),
+                update: std::mem::take(&mut tracks[s.id.0 as usize].update),
+                previous_updates: std::mem::take(&mut tracks[s.id.0 as usize].previous_updates),
+                status_changes: std::mem::take(&mut tracks[s.id.0 as usize].status_changes),
                 created_at: s.created_at,
                 removed_at: s.removed_at,
             })
@@ -719,6 +779,7 @@ impl Manager {
             nodes,
             node_events: r.node_events,
             process_events: r.process_events,
+            figures_only: r.figures_only,
         }
     }
 

@@ -338,7 +338,7 @@ impl Store {
         let id = TaskId(self.tasks.len() as u32);
         self.tasks.push(Task {
             id,
-            docker_id: Arc::from(id.docker_id()),
+            docker_id: id.shared_docker_id(),
             service: sid,
             slot,
             node,

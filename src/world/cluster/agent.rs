@@ -121,8 +121,9 @@ struct HealthWatch {
     pass_from: SimTime,
     fail_from: SimTime,
     /// Answers set from outside from an instant on (`health:` timeline entries): (from, pass).
-    /// Boxed: almost no container gets one.
-    overrides: Option<Box<Vec<(SimTime, bool)>>>,
+    /// A boxed slice (8 bytes when empty): almost no container gets one, so an added answer
+    /// may copy the few before it.
+    overrides: Option<Box<[(SimTime, bool)]>>,
     /// The current prediction's number.
     watch: u32,
 }
@@ -133,7 +134,7 @@ const NEVER: SimTime = SimTime(u64::MAX);
 impl HealthWatch {
     /// Answers set from outside, in order.
     fn overrides(&self) -> &[(SimTime, bool)] {
-        self.overrides.as_deref().map_or(&[], |v| v.as_slice())
+        self.overrides.as_deref().unwrap_or(&[])
     }
 }
 
@@ -444,7 +445,9 @@ impl Cluster {
             return;
         }
         let Some(watch) = self.run_mut(id).health.as_mut() else { return };
-        watch.overrides.get_or_insert_default().push((now, pass));
+        let mut answers = watch.overrides.take().map(Vec::from).unwrap_or_default();
+        answers.push((now, pass));
+        watch.overrides = Some(answers.into_boxed_slice());
         self.predict_health(id, io);
     }
 

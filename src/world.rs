@@ -286,24 +286,14 @@ impl World {
             // Both go to the container's own node's dockerd: with it down, the CLI cannot
             // connect, although the container's process lives on until the daemon restarts.
             Action::ContainerKill { service, target, signal } => {
-                let tasks = self.manager.container_candidates(service, target);
-                if tasks.iter().any(|&t| self.cluster.container_daemon_down(t)) {
-                    Err(manager::API_DOWN.to_string())
-                } else if tasks.into_iter().any(|t| self.cluster.kill_container(t, *signal, &mut io)) {
-                    Ok(())
-                } else {
-                    Err(no_such_container(true, service, target))
-                }
+                on_containers(&self.manager, &mut self.cluster, service, target, true, |cluster, t| {
+                    cluster.kill_container(t, *signal, &mut io)
+                })
             }
             Action::HealthProbes { service, target, pass } => {
-                let tasks = self.manager.container_candidates(service, target);
-                if tasks.iter().any(|&t| self.cluster.container_daemon_down(t)) {
-                    Err(manager::API_DOWN.to_string())
-                } else if tasks.into_iter().any(|t| self.cluster.set_container_probes(t, *pass, &mut io)) {
-                    Ok(())
-                } else {
-                    Err(no_such_container(false, service, target))
-                }
+                on_containers(&self.manager, &mut self.cluster, service, target, false, |cluster, t| {
+                    cluster.set_container_probes(t, *pass, &mut io)
+                })
             }
             Action::DaemonKill { node } => match self.cluster.node_named(node) {
                 Some(n) => {
@@ -371,6 +361,27 @@ const SHUTDOWNS_BEAT_SESSION_END: f64 = 5.0 / 7.0;
 /// When the shutdowns win, the session ends this long after they arrive (m11: the removed
 /// agent's first refused call 0.12–0.14 s after the command).
 const SESSION_END_AFTER_DISPATCH: SimDuration = SimDuration::from_millis(80);
+
+/// `docker kill` (`kill`) or a health flip of the containers `target` names: `act` on each
+/// until one takes it; refused when a container's node's dockerd is down (the CLI cannot
+/// connect), or with Docker's words when no such container runs.
+fn on_containers(
+    manager: &Manager,
+    cluster: &mut Cluster,
+    service: &str,
+    target: &ContainerRef,
+    kill: bool,
+    mut act: impl FnMut(&mut Cluster, crate::model::task::TaskId) -> bool,
+) -> Result<(), String> {
+    let tasks = manager.container_candidates(service, target);
+    if tasks.iter().any(|&t| cluster.container_daemon_down(t)) {
+        Err(manager::API_DOWN.to_string())
+    } else if tasks.into_iter().any(|t| act(cluster, t)) {
+        Ok(())
+    } else {
+        Err(no_such_container(kill, service, target))
+    }
+}
 
 /// Docker's refusal when a command names a container that does not run (`docker kill`:
 /// `Error response from daemon: Cannot kill container: web_web.3: No such container: web_web.3`).

@@ -111,6 +111,8 @@ pub struct TaskEventLog {
     spill: Option<SpillFile>,
     /// A spill file could not be made or written: keep everything in memory from then on.
     spill_failed: bool,
+    /// Blocks before this one are all spilled (a spill starts here, not at the first block).
+    first_resident: usize,
 }
 
 impl Default for TaskEventLog {
@@ -149,6 +151,7 @@ impl TaskEventLog {
             budget: bytes,
             spill: None,
             spill_failed: false,
+            first_resident: 0,
         }
     }
 
@@ -180,7 +183,7 @@ impl TaskEventLog {
             self.spill_failed = true;
             return;
         };
-        for block in &mut self.blocks {
+        for block in &mut self.blocks[self.first_resident..] {
             if let Block::Resident(bytes) = block {
                 let Some(at) = file.append(bytes) else {
                     self.spill_failed = true;
@@ -189,6 +192,7 @@ impl TaskEventLog {
                 self.resident -= bytes.len();
                 *block = Block::Spilled { at, len: bytes.len() as u32 };
             }
+            self.first_resident += 1;
         }
     }
 

@@ -55,7 +55,7 @@ mod queue {
     }
 
     /// Jittered latencies: 100,000 events, almost all at distinct instants (the queue's worst
-    /// case: one B-tree node per event).
+    /// case: one heap entry per event).
     #[divan::bench(args = [100_000])]
     fn distinct_instants(bencher: Bencher, n: usize) {
         let at = times(n, 3_600_000_000_000);

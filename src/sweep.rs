@@ -61,7 +61,9 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use crate::limits::MAX_SWEEP_POLICIES;
+use std::sync::Mutex;
+
+use crate::limits::{MAX_SWEEP_POLICIES, SWEEP_KEPT_SCENARIO_TEXT};
 
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
@@ -87,12 +89,21 @@ pub(crate) struct Plan {
 }
 
 /// Each policy's scenario, made from the scenario file when a run needs it: a sweep of 100,000
-/// policies holds one scenario per worker thread, not 100,000.
+/// policies holds one scenario per worker thread, not 100,000. The scenarios [`plan`] loaded
+/// to check them are kept for the runs while their files come to at most
+/// [`SWEEP_KEPT_SCENARIO_TEXT`] bytes (a tutorial-sized sweep of a few hundred policies): each is
+/// then loaded once per sweep, not once by `plan` and again by every worker that runs it.
 pub(crate) struct Scenarios {
     base: Document,
     params: Vec<Param>,
     policies: Vec<Vec<usize>>,
     path: PathBuf,
+    /// The scenarios `plan` kept, by policy, each taken by the first run that needs it.
+    kept: Vec<Mutex<Option<Scenario>>>,
+    /// Some policy's scenario sends client traffic to the swept service: `runs.csv` then has a
+    /// `failed_requests` column (a run has the figure exactly when its scenario has traffic on
+    /// the service).
+    traffic: bool,
 }
 
 impl Scenarios {
@@ -107,6 +118,18 @@ impl Scenarios {
         let doc = edit(&self.base, &self.params, values)?;
         crate::scenario::load_str(&doc.to_text(), &self.path)
             .map_err(|e| format!("policy {}: {e}", params::describe(&self.params, values)))
+    }
+
+    /// Policy `policy`'s scenario for its runs: the one `plan` kept, if it kept one and no run
+    /// took it yet, else loaded again (the same text loads the same way).
+    pub(crate) fn take(&self, policy: usize) -> Result<Scenario, String> {
+        let kept = self.kept.get(policy).and_then(|slot| slot.lock().ok()?.take());
+        kept.map_or_else(|| self.load(policy), Ok)
+    }
+
+    /// Whether `runs.csv` has a `failed_requests` column (see `traffic`).
+    pub(crate) fn traffic(&self) -> bool {
+        self.traffic
     }
 }
 
@@ -132,19 +155,33 @@ pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Sc
     let policies = params::cartesian(&params);
     let blocks = snippet_blocks(&params);
     let mut snippets = Vec::with_capacity(policies.len());
-    let mut first = None;
+    let mut kept = Vec::new();
+    let mut kept_text = 0;
+    // The first policy's checks and names, as found; its errors are said after every policy
+    // loaded, as before the scenarios were kept.
+    let mut first: Option<(Result<(), String>, Option<String>, String)> = None;
+    let mut traffic = false;
     for policy in &policies {
         let doc = edit(&base, &params, policy)?;
-        let scenario = crate::scenario::load_str(&doc.to_text(), path)
+        let text = doc.to_text();
+        let scenario = crate::scenario::load_str(&text, path)
             .map_err(|e| format!("policy {}: {e}", params::describe(&params, policy)))?;
         snippets.push(if blocks.is_empty() { String::new() } else { doc.snippet(&blocks) });
-        first.get_or_insert(scenario);
+        let (_, service, _) = first.get_or_insert_with(|| {
+            let reached = check_swept_configs_reach_the_rollout(&scenario, &params);
+            (reached, target_service(&scenario), scenario.name.clone())
+        });
+        traffic |= scenario.traffic.iter().any(|t| Some(&t.service) == service.as_ref());
+        kept_text += text.len();
+        if kept_text <= SWEEP_KEPT_SCENARIO_TEXT {
+            kept.push(Mutex::new(Some(scenario)));
+        }
     }
-    let first = first.ok_or("the --set values make no policy")?;
-    check_swept_configs_reach_the_rollout(&first, &params)?;
-    let service = target_service(&first).ok_or("the scenario has no service")?;
-    let name = first.name.clone();
-    let scenarios = Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf() };
+    let (reached, service, name) = first.ok_or("the --set values make no policy")?;
+    reached?;
+    let service = service.ok_or("the scenario has no service")?;
+    let scenarios =
+        Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf(), kept, traffic };
     Ok((Plan { name, params, policies, service, snippets }, scenarios))
 }
 

@@ -4,8 +4,7 @@
 use crate::limits::MAX_SWEEP_RUNS;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::commands::Error;
 use crate::commands::simulate::{simulate, simulate_returning_scenario};
@@ -211,9 +210,7 @@ fn progress_bar() -> impl FnMut(usize, usize) {
 
 /// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
 /// `threads` threads and returns the figures in (policy, seed) order, whatever the thread
-/// count: each job is a pure function of its scenario and seed, and results are sorted by job
-/// number before they are returned. `on_progress`, if any, is called (from the calling thread)
-/// with the jobs done so far.
+/// count (see [`run_each`]).
 pub(crate) fn run_all(
     scenarios: &Scenarios,
     service: &str,
@@ -222,33 +219,91 @@ pub(crate) fn run_all(
     threads: usize,
     on_progress: Option<&mut dyn FnMut(usize, usize)>,
 ) -> Vec<RunFigures> {
-    let jobs: Vec<usize> = shard.jobs(scenarios.len() * seeds as usize).collect();
-    let total = jobs.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    // One slot per job, in job order, each filled once by whichever worker ran it: the figures
-    // are kept once, already in order (no per-worker lists to merge and sort, which held every
-    // run's figures twice at the end).
-    let slots: Vec<OnceLock<RunFigures>> = (0..total).map(|_| OnceLock::new()).collect();
+    let mut runs = Vec::with_capacity(shard.job_count(scenarios.len() * seeds as usize));
+    run_each(scenarios, service, seeds, shard, threads, on_progress, &mut |r| runs.push(r));
+    runs
+}
+
+/// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
+/// `threads` threads and hands each run's figures to `each`, on the calling thread, in
+/// (policy, seed) order whatever the thread count: each job is a pure function of its scenario
+/// and seed, and results that finish early wait in a reorder buffer until those before them
+/// are handed on, so only the runs in flight are held, never the whole sweep's.
+///
+/// Workers take the jobs a run of seeds of one policy at a time (a whole policy while much is
+/// left, smaller runs toward the end, so that no thread idles long at the end), so a policy's
+/// scenario is made for one worker, once, and reused for its seeds. `on_progress`, if any, is
+/// called (from the calling thread) with the jobs done so far.
+pub(crate) fn run_each(
+    scenarios: &Scenarios,
+    service: &str,
+    seeds: u64,
+    shard: Shard,
+    threads: usize,
+    mut on_progress: Option<&mut dyn FnMut(usize, usize)>,
+    each: &mut dyn FnMut(RunFigures),
+) {
+    let threads = threads.max(1);
+    let total = shard.job_count(scenarios.len() * seeds as usize);
+    let policy_of = |i: usize| shard.job(i) / seeds as usize;
+    // The next job not yet taken (an index into the shard's jobs).
+    let next = Mutex::new(0usize);
+    let take = || -> Option<std::ops::Range<usize>> {
+        let mut next = next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let start = *next;
+        if start >= total {
+            return None;
+        }
+        let most = ((total - start) / (2 * threads)).max(1);
+        let policy = policy_of(start);
+        let mut end = start + 1;
+        while end < total && end - start < most && policy_of(end) == policy {
+            end += 1;
+        }
+        *next = end;
+        Some(start..end)
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                // The policy this worker ran last and its scenario (consecutive jobs mostly share one).
+        let (sender, finished) = std::sync::mpsc::channel::<(usize, Vec<RunFigures>)>();
+        for _ in 0..threads {
+            let sender = sender.clone();
+            let take = &take;
+            scope.spawn(move || {
+                // The policy this worker ran last and its scenario (its next jobs mostly share it).
                 let mut current: Option<(usize, Scenario)> = None;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&job) = jobs.get(i) else { break };
-                    let figures = run_one(scenarios, &mut current, service, seeds, job);
-                    assert!(slots[i].set(figures).is_ok(), "job {job} ran twice");
-                    done.fetch_add(1, Ordering::Relaxed);
+                while let Some(jobs) = take() {
+                    let start = jobs.start;
+                    let figures = jobs.map(|i| run_one(scenarios, &mut current, service, seeds, shard.job(i))).collect();
+                    if sender.send((start, figures)).is_err() {
+                        break;
+                    }
                 }
             });
         }
-        if let Some(report) = on_progress {
-            watch_progress(&done, total, report);
+        drop(sender);
+        // Runs finished ahead of those before them, by the index of their first job.
+        let mut waiting: std::collections::BTreeMap<usize, Vec<RunFigures>> = std::collections::BTreeMap::new();
+        let mut done = 0;
+        let mut shown = 0;
+        if let Some(report) = on_progress.as_mut() {
+            report(0, total);
         }
+        for (start, figures) in finished {
+            waiting.insert(start, figures);
+            while let Some(figures) = waiting.remove(&done) {
+                done += figures.len();
+                figures.into_iter().for_each(&mut *each);
+            }
+            // At most about 200 updates, whatever the size of the sweep.
+            if let Some(report) = on_progress.as_mut()
+                && (done * 200 / total.max(1) > shown * 200 / total.max(1) || done == total)
+            {
+                shown = done;
+                report(done, total);
+            }
+        }
+        assert!(waiting.is_empty() && done == total, "every job ran");
     });
-    slots.into_iter().map(|slot| slot.into_inner().expect("every job ran")).collect()
 }
 
 /// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
@@ -264,22 +319,10 @@ fn run_one(
     let scenario = match current.take() {
         Some((p, scenario)) if p == policy => scenario,
         // `plan` loaded every policy once already: the same text loads the same way again.
-        _ => scenarios.load(policy).expect("every policy's scenario was checked by plan"),
+        _ => scenarios.take(policy).expect("every policy's scenario was checked by plan"),
     };
     // The run hands the scenario back (only its seed set) for the next seed of the policy.
     let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &crate::sweep::exec::run_options());
     *current = Some((policy, scenario));
     figures(&record, service, policy)
-}
-
-/// Reports progress until every job is done (polling: the workers never wait on it).
-fn watch_progress(done: &AtomicUsize, total: usize, on_progress: &mut dyn FnMut(usize, usize)) {
-    loop {
-        let now = done.load(Ordering::Relaxed);
-        on_progress(now, total);
-        if now >= total {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }

@@ -47,6 +47,7 @@
 //! integers, the very bytes and stdout the whole sweep would have. A batch engine (a
 //! Kubernetes Indexed Job, `xargs -P`, a CI matrix) does the distributing.
 
+pub(crate) mod collect;
 pub(crate) mod exec;
 pub(crate) mod heatmap;
 pub(crate) mod params;
@@ -67,6 +68,7 @@ use crate::limits::{MAX_SWEEP_POLICIES, SWEEP_KEPT_SCENARIO_TEXT};
 
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
+use collect::Collector;
 use exec::RunFigures;
 use params::Param;
 use policy_stats::Column;
@@ -255,22 +257,21 @@ fn target_service(scenario: &Scenario) -> Option<String> {
 
 /// Figures of every policy, grouped from the runs (which come in (policy, seed) order: one pass,
 /// not a scan of every run per policy).
+#[cfg(test)]
 pub(crate) fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
-    policy_columns_with(plan, runs, runs.iter().any(|r| r.reservations.is_some()))
+    collect(plan, runs, false).0
 }
 
-/// [`policy_columns`], the capacity figures included when `capacity`.
-pub(crate) fn policy_columns_with(plan: &Plan, runs: &[RunFigures], capacity: bool) -> Vec<Vec<Column>> {
-    let mut groups = runs.chunk_by(|a, b| a.policy == b.policy).peekable();
-    (0..plan.policies.len())
-        .map(|p| {
-            let mine: Vec<&RunFigures> = match groups.peek() {
-                Some(g) if g[0].policy == p => groups.next().map(|g| g.iter().collect()).unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            policy_stats::columns(&mine, capacity)
-        })
-        .collect()
+/// The runs, taken in order by a [`Collector`]: each policy's figures (the capacity ones when a
+/// run reserved or `capacity_wanted`) and `runs.csv`.
+fn collect(plan: &Plan, runs: &[RunFigures], capacity_wanted: bool) -> (Vec<Vec<Column>>, Vec<u8>) {
+    let traffic = runs.iter().any(|r| r.failed_requests.is_some());
+    let in_memory = "writing to memory cannot fail";
+    let mut collector = Collector::new(plan, traffic, Vec::new()).expect(in_memory);
+    for run in runs {
+        collector.push(run.clone()).expect(in_memory);
+    }
+    collector.finish(capacity_wanted).expect(in_memory)
 }
 
 /// Each policy's (duration p95, min serving ratio p5).
@@ -320,31 +321,9 @@ fn heat_grid<'a>(
 }
 
 /// `runs.csv`: one row per run.
+#[cfg(test)]
 pub(crate) fn runs_csv(plan: &Plan, runs: &[RunFigures]) -> Vec<u8> {
-    let traffic = runs.iter().any(|r| r.failed_requests.is_some());
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = vec!["policy".into()];
-    header.extend(plan.params.iter().map(|p| p.path.clone()));
-    header
-        .extend(["seed", "final_state", "duration_s", "min_serving_ratio", "seconds_below_desired"].map(String::from));
-    if traffic {
-        header.push("failed_requests".into());
-    }
-    let _ = w.write_record(&header);
-    for r in runs {
-        let mut row = vec![(r.policy + 1).to_string()];
-        row.extend(plan.params.iter().zip(&plan.policies[r.policy]).map(|(p, &i)| p.values[i].clone()));
-        row.push(r.seed.to_string());
-        row.push(r.final_state.map_or("none", |s| s.as_str()).to_string());
-        row.push(r.duration.map(|d| d.secs_ms()).unwrap_or_default());
-        row.push(r.min_serving_ratio.fixed(4));
-        row.push(r.seconds_below_desired.secs_ms());
-        if traffic {
-            row.push(r.failed_requests.map(|f| f.to_string()).unwrap_or_default());
-        }
-        let _ = w.write_record(&row);
-    }
-    w.into_inner().unwrap_or_default()
+    collect(plan, runs, false).1
 }
 
 /// `sweep.csv`: one row per policy.
@@ -406,11 +385,29 @@ pub(crate) fn outputs(
     objective: &Objective,
     constraints: &[Constraint],
 ) -> Result<Outputs, String> {
-    let wanted: Vec<&String> =
-        std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric)).collect();
-    let capacity = runs.iter().any(|r| r.reservations.is_some())
-        || wanted.iter().any(|m| policy_stats::CAPACITY_METRICS.contains(&m.as_str()));
-    let columns = policy_columns_with(plan, runs, capacity);
+    let (columns, runs_csv) = collect(plan, runs, wants_capacity(objective, constraints));
+    let mut files = vec![("runs.csv", runs_csv)];
+    files.extend(files_after_runs(plan, &columns, objective, constraints)?);
+    Ok(Outputs { columns, files })
+}
+
+/// A goal names a capacity figure: `sweep.csv` has them even when no task reserved.
+pub(crate) fn wants_capacity(objective: &Objective, constraints: &[Constraint]) -> bool {
+    std::iter::once(&objective.metric)
+        .chain(constraints.iter().map(|c| &c.metric))
+        .any(|m| policy_stats::CAPACITY_METRICS.contains(&m.as_str()))
+}
+
+/// The files a whole sweep writes after `runs.csv` (`sweep.csv`, the plots), from each policy's
+/// figures; a goal naming a figure the runs lack (a request figure without traffic, a capacity
+/// figure without reservations) is refused.
+pub(crate) fn files_after_runs(
+    plan: &Plan,
+    columns: &[Vec<Column>],
+    objective: &Objective,
+    constraints: &[Constraint],
+) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
         if policy_stats::CAPACITY_METRICS.contains(&missing.as_str()) {
             return Err(format!(
@@ -421,18 +418,17 @@ pub(crate) fn outputs(
         return Err(format!("{missing} needs x-simulation.traffic on service {}", plan.service));
     }
     let name = &plan.name;
-    let points = pareto_points(plan, &columns);
+    let points = pareto_points(plan, columns);
     let mut files = vec![
-        ("runs.csv", runs_csv(plan, runs)),
-        ("sweep.csv", sweep_csv(plan, &columns)),
+        ("sweep.csv", sweep_csv(plan, columns)),
         ("pareto.svg", pareto::svg(name, &points).into_bytes()),
         ("pareto.png", pareto::png(name, &points)),
     ];
-    if let Some(grid) = heat_grid(plan, &columns, objective, constraints) {
+    if let Some(grid) = heat_grid(plan, columns, objective, constraints) {
         files.push(("heatmap.svg", heatmap::svg(&grid).into_bytes()));
         files.push(("heatmap.png", heatmap::png(&grid)));
     }
-    Ok(Outputs { columns, files })
+    Ok(files)
 }
 
 /// What stdout says: the sweep's size, the recommendation, why, the runner-up and the snippet.

@@ -11,7 +11,10 @@ use crate::commands::simulate::{simulate, simulate_returning_scenario};
 use crate::model::scenario::Scenario;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
-use crate::sweep::{Plan, Scenarios, check_traffic, goals, outputs, plan, policy_count, shard, story};
+use crate::sweep::collect::Collector;
+use crate::sweep::{
+    Plan, Scenarios, check_traffic, files_after_runs, goals, outputs, plan, policy_count, shard, story, wants_capacity,
+};
 
 /// Run a scenario under every combination of policy values over many seeds, write runs.csv
 /// and sweep.csv, and recommend a policy (see the README's sweep section).
@@ -76,14 +79,16 @@ pub fn run(args: &SweepArgs) -> Result<(), Error> {
     drop(first);
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut bar = progress_bar();
-    let runs = run_all(&scenarios, &plan.service, args.seeds, shard, threads, show.then_some(&mut bar as _));
+    let progress = show.then_some(&mut bar as &mut dyn FnMut(usize, usize));
     let default_dir = PathBuf::from("reports").join(format!("{}-sweep", plan.name));
     match args.shard {
         None => {
             let dir = args.out.clone().unwrap_or(default_dir);
-            write_outputs(&plan, args.seeds, &runs, (&objective, &constraints), &dir, args.quiet)
+            let runs = Runs { scenarios: &scenarios, seeds: args.seeds, threads, progress };
+            write_streamed(&plan, runs, (&objective, &constraints), &dir, args.quiet)
         }
         Some(shard) => {
+            let runs = run_all(&scenarios, &plan.service, args.seeds, shard, threads, progress);
             let definition = shard::Definition {
                 scenario: plan.name.clone(),
                 input_digest: crate::scenario::digest(&[&text]),
@@ -131,18 +136,102 @@ pub(crate) fn write_outputs(
     quiet: bool,
 ) -> Result<(), Error> {
     let out = outputs(plan, runs, objective, constraints).map_err(Error::input)?;
-    // The folder is the sweep's report: runs.csv, sweep.csv and the plots are replaced whole
-    // (a heat map of an earlier two-parameter sweep goes with them); the default shard folders
-    // (`shard-I-of-N/`, which `merge` may just have read) are kept across the swap.
-    let folder = crate::report::Folder { owns: &is_sweep_report_file, carries: &is_shard_folder };
-    crate::report::replace_folder(dir, &out.files, &folder)
+    crate::report::replace_folder(dir, &out.files, &SWEEP_FOLDER)
         .map_err(Error::report(format!("could not write the sweep to '{}'", dir.display())))?;
+    tell(plan, seeds, &out.columns, (objective, constraints), dir, quiet)
+}
+
+/// The folder is the sweep's report: runs.csv, sweep.csv and the plots are replaced whole (a
+/// heat map of an earlier two-parameter sweep goes with them); the default shard folders
+/// (`shard-I-of-N/`, which `merge` may just have read) are kept across the swap.
+const SWEEP_FOLDER: crate::report::Folder<'static> =
+    crate::report::Folder { owns: &is_sweep_report_file, carries: &is_shard_folder };
+
+/// The runs of a whole sweep still to be made.
+struct Runs<'a> {
+    scenarios: &'a Scenarios,
+    seeds: u64,
+    threads: usize,
+    progress: Option<&'a mut dyn FnMut(usize, usize)>,
+}
+
+/// Why a streamed sweep's folder was not written.
+enum WriteFailure {
+    /// The folder could not be written.
+    Write(crate::report::WriteError),
+    /// A goal names a figure the runs lack.
+    Content(String),
+}
+
+impl From<crate::report::WriteError> for WriteFailure {
+    fn from(e: crate::report::WriteError) -> WriteFailure {
+        WriteFailure::Write(e)
+    }
+}
+
+impl From<std::io::Error> for WriteFailure {
+    fn from(e: std::io::Error) -> WriteFailure {
+        WriteFailure::Write(crate::report::WriteError::Io(e))
+    }
+}
+
+/// [`write_outputs`] for the runs made here, as they finish: each `runs.csv` row goes into
+/// the report's staging folder as soon as the runs before it are in, and only each policy's
+/// figures are kept (see [`crate::sweep::collect`]), so a sweep's memory does not grow with its
+/// runs. The same bytes, and as before nothing written when a goal names a figure the runs
+/// lack.
+fn write_streamed(
+    plan: &Plan,
+    runs: Runs<'_>,
+    (objective, constraints): (&Objective, &[Constraint]),
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
+    let Runs { scenarios, seeds, threads, progress } = runs;
+    let mut columns = Vec::new();
+    let written = crate::report::replace_folder_with(dir, &SWEEP_FOLDER, |stage| -> Result<(), WriteFailure> {
+        stage.stream("runs.csv", |out| {
+            let mut collector = Collector::new(plan, scenarios.traffic(), out)?;
+            let mut failed = None;
+            run_each(scenarios, &plan.service, seeds, Shard::WHOLE, threads, progress, &mut |run| {
+                if failed.is_none() {
+                    failed = collector.push(run).err();
+                }
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            columns = collector.finish(wants_capacity(objective, constraints))?.0;
+            Ok(())
+        })?;
+        let files = files_after_runs(plan, &columns, objective, constraints).map_err(WriteFailure::Content)?;
+        for (name, bytes) in &files {
+            stage.bytes(name, bytes)?;
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => tell(plan, seeds, &columns, (objective, constraints), dir, quiet),
+        Err(WriteFailure::Write(e)) => Err(Error::report(format!("could not write the sweep to '{}'", dir.display()))(e)),
+        Err(WriteFailure::Content(refused)) => Err(Error::input(refused)),
+    }
+}
+
+/// Prints the recommendation (unless `quiet`); a sweep where no policy meets the constraints
+/// is a check that failed (exit 1).
+fn tell(
+    plan: &Plan,
+    seeds: u64,
+    columns: &[Vec<crate::sweep::policy_stats::Column>],
+    (objective, constraints): (&Objective, &[Constraint]),
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
     if !quiet {
-        print!("{}", story(plan, seeds, &out.columns, objective, constraints));
+        print!("{}", story(plan, seeds, columns, objective, constraints));
         println!("report: {}", dir.display());
     }
-    // No policy meets the constraints: the sweep is a check that failed (exit 1).
-    if crate::sweep::recommend::ranked(&out.columns, objective, constraints).is_empty() {
+    if crate::sweep::recommend::ranked(columns, objective, constraints).is_empty() {
         return Err(Error::Checked(None));
     }
     Ok(())

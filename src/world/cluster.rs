@@ -99,6 +99,9 @@ pub(crate) struct Cluster {
     registry_down_until: SimTime,
     /// Containers created so far, by image (only images whose behaviour depends on it).
     containers_created: BTreeMap<String, u64>,
+    /// The jobs a daemon just finished, while they are acted on (kept, empty, from one
+    /// completion to the next: no list is made per completion).
+    finished_jobs: Vec<(TaskId, daemon::JobKind)>,
 }
 
 /// A read-only look at the substrate, for observers and for what the control plane is allowed
@@ -157,6 +160,7 @@ impl Cluster {
             runs: Vec::new(),
             registry_down_until: SimTime::ZERO,
             containers_created: BTreeMap::new(),
+            finished_jobs: Vec::new(),
         }
     }
 

@@ -291,8 +291,9 @@ impl Cluster {
             self.report(id, TaskState::Rejected, &msg, up, io);
             return;
         }
-        let image = self.run(id).spec.image.clone();
-        self.machine(id).images.pulled(image);
+        // The spec is shared (one reference more, no copy of the image's name).
+        let spec = Arc::clone(&self.run(id).spec);
+        self.machine(id).images.pulled(&spec.image);
         self.report(id, TaskState::Ready, "prepared", up, io);
         self.agent_advance(id, up, io);
     }
@@ -338,8 +339,8 @@ impl Cluster {
             return;
         }
         self.report(id, TaskState::Starting, "starting", up, io);
-        let image = self.run(id).spec.image.clone();
-        let behavior = self.next_container_behavior(&image);
+        let spec = Arc::clone(&self.run(id).spec);
+        let behavior = self.next_container_behavior(&spec.image);
         let work = behavior.start.sample(&mut io.rng.start);
         self.run_mut(id).behavior = Some(behavior);
         self.daemon_submit(id, JobKind::Start, work, io);
@@ -622,14 +623,20 @@ impl Cluster {
             return; // superseded by an earlier completion, which re-armed
         }
         daemon.armed_at = None;
-        let (done, next) = daemon.finish_due(io.now());
+        // The finished jobs go through a list kept for the next completion (taken while
+        // they are acted on: an action never finishes another node's jobs, but if it did it
+        // would simply get a list of its own).
+        let mut done = std::mem::take(&mut self.finished_jobs);
+        let next = self.machines[node.0 as usize].daemon.finish_due(io.now(), &mut done);
         self.arm_daemon(node, next, io);
-        for (task, kind) in done {
+        for &(task, kind) in &done {
             match kind {
                 JobKind::Start => self.container_started(task, up, io),
                 JobKind::Stop { code } => self.exited(task, code, up, io),
             }
         }
+        done.clear();
+        self.finished_jobs = done;
     }
 
     fn exited(&mut self, id: TaskId, code: i32, up: &mut impl Uplink, io: &mut Io<'_>) {

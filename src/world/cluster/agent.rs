@@ -14,7 +14,7 @@ use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
 use crate::time::{SimDuration, SimTime};
 
 use super::daemon::JobKind;
-use super::{Assignment, Cluster, Uplink};
+use super::{Assignment, Cluster, Message, Uplink};
 use crate::world::{AgentStep, Event, Io};
 
 /// Docker's default stop timeout on Linux when the service sets no grace period.
@@ -86,7 +86,8 @@ pub(super) struct TaskRun {
     state: TaskState,
     /// The desired state as the agent last heard it (`None`: not heard yet).
     desired: Option<TaskState>,
-    /// The status message of its exit, reported with the final state.
+    /// The status message of a failed exit, reported with the final state (see
+    /// `final_message`; empty after a stop or a clean exit).
     exit_message: Box<str>,
     /// A final state its agent could not report (the container exited while the daemon was
     /// down): reported when the agent registers again.
@@ -242,13 +243,13 @@ impl Cluster {
             AgentStep::GraceExpired => {}
             AgentStep::Report { state } => {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
-                self.report(id, state, &message, up, io);
+                self.report(id, state, final_message(state, &message), up, io);
             }
         }
     }
 
     /// The agent's new state for a task, reported up.
-    fn report(&mut self, id: TaskId, state: TaskState, message: &str, up: &mut impl Uplink, io: &mut Io<'_>) {
+    fn report(&mut self, id: TaskId, state: TaskState, message: Message<'_>, up: &mut impl Uplink, io: &mut Io<'_>) {
         self.run_mut(id).state = state;
         up.task_status(id, state, message, self.view(), io);
     }
@@ -272,11 +273,11 @@ impl Cluster {
         // The assignment carries the task as it is now, desired state included.
         self.run_mut(id).desired = Some(a.desired);
         if a.desired > TaskState::Running {
-            self.report(id, TaskState::Shutdown, "shutdown", up, io);
+            self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io);
             return;
         }
-        self.report(id, TaskState::Accepted, "accepted", up, io);
-        self.report(id, TaskState::Preparing, "preparing", up, io);
+        self.report(id, TaskState::Accepted, Message::Fixed("accepted"), up, io);
+        self.report(id, TaskState::Preparing, Message::Fixed("preparing"), up, io);
         self.begin_pull(id, io);
     }
 
@@ -288,13 +289,13 @@ impl Cluster {
             // moby's executor reports the missing image (20.10 wording); the task is REJECTED
             // and the restart supervisor retries with a new task.
             let msg = format!("No such image: {}", self.run(id).spec.image);
-            self.report(id, TaskState::Rejected, &msg, up, io);
+            self.report(id, TaskState::Rejected, Message::Text(&msg), up, io);
             return;
         }
         // The spec is shared (one reference more, no copy of the image's name).
         let spec = Arc::clone(&self.run(id).spec);
         self.machine(id).images.pulled(&spec.image);
-        self.report(id, TaskState::Ready, "prepared", up, io);
+        self.report(id, TaskState::Ready, Message::Fixed("prepared"), up, io);
         self.agent_advance(id, up, io);
     }
 
@@ -338,7 +339,7 @@ impl Cluster {
         if run.state != TaskState::Ready || run.desired != Some(TaskState::Running) || !self.task_node_reachable(id) {
             return;
         }
-        self.report(id, TaskState::Starting, "starting", up, io);
+        self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);
         let spec = Arc::clone(&self.run(id).spec);
         let behavior = self.next_container_behavior(&spec.image);
         let work = behavior.start.sample(&mut io.rng.start);
@@ -378,7 +379,7 @@ impl Cluster {
         match self.resolved_health(id, io) {
             None => {
                 self.run_mut(id).container.healthy = true;
-                self.report(id, TaskState::Running, "started", up, io);
+                self.report(id, TaskState::Running, Message::Fixed("started"), up, io);
             }
             Some(h) => self.schedule_health(id, &h, &image.health, now, io),
         }
@@ -490,7 +491,7 @@ impl Cluster {
             let Some(run) = self.runs[i].as_mut().filter(|r| r.node == node) else { continue };
             if let Some(state) = run.unreported.take() {
                 let message = std::mem::take(&mut run.exit_message);
-                self.report(TaskId(i as u32), state, &message, up, io);
+                self.report(TaskId(i as u32), state, final_message(state, &message), up, io);
             }
         }
     }
@@ -506,7 +507,7 @@ impl Cluster {
         self.run_mut(id).container.healthy = true;
         self.touch(id, up);
         if self.run(id).state == TaskState::Starting {
-            self.report(id, TaskState::Running, "started", up, io);
+            self.report(id, TaskState::Running, Message::Fixed("started"), up, io);
         }
     }
 
@@ -538,7 +539,7 @@ impl Cluster {
             return;
         }
         match run.container.phase {
-            ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, "shutdown", up, io),
+            ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io),
             ContainerPhase::Exited => {}
             ContainerPhase::Running => {
                 let c = &mut self.run_mut(id).container;
@@ -671,13 +672,15 @@ impl Cluster {
         } else {
             TaskState::Failed
         };
-        let message = match (state, c.stop_cause) {
-            (TaskState::Shutdown, _) => "shutdown".to_string(),
-            (TaskState::Complete, _) => "finished".to_string(),
-            (_, StopCause::Unhealthy) => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
-            _ => format!("task: non-zero exit ({code})"),
-        };
-        self.run_mut(id).exit_message = message.into_boxed_str();
+        // A stop's and a clean exit's messages are fixed (`final_message`): only a failure's
+        // own words are kept.
+        if state == TaskState::Failed {
+            let message = match c.stop_cause {
+                StopCause::Unhealthy => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
+                _ => format!("task: non-zero exit ({code})"),
+            };
+            self.run_mut(id).exit_message = message.into_boxed_str();
+        }
         if !self.daemon_up(id) {
             // No agent to see it (its daemon is down): the state goes up when it registers.
             self.run_mut(id).unreported = Some(state);
@@ -717,5 +720,16 @@ mod tests {
         assert_eq!(agent.take(ms(0), ms(1_100), gap), ms(1_100), "fits in the gap before it");
         assert_eq!(agent.take(ms(2_000), ms(2_000), gap), ms(2_000));
         assert_eq!(agent.busy.len(), 1, "operations over by now are forgotten");
+    }
+}
+
+/// What the agent reports with the final state `exited` gave a container: "shutdown" after a
+/// stop, "finished" after a clean exit (fixed words: no copy of them is made per task), and a
+/// failure's own message (`failure`, kept by `exited`).
+fn final_message(state: TaskState, failure: &str) -> Message<'_> {
+    match state {
+        TaskState::Shutdown => Message::Fixed("shutdown"),
+        TaskState::Complete => Message::Fixed("finished"),
+        _ => Message::Text(failure),
     }
 }

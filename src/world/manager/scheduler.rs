@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 use crate::swarm::placement::{Available, Demand, NodeView, TieBreak, schedule_group, schedule_group_by_load};
 use crate::time::{SimDuration, SimTime};
-use crate::world::cluster::ClusterView;
+use crate::world::cluster::{ClusterView, Message};
 use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
@@ -54,10 +54,10 @@ impl Manager {
         // The allocator ignores the desired state: a task told to stop before it was allocated
         // is still allocated and scheduled (see `set_desired`), unless it is being removed.
         if task.desired == TaskState::Remove {
-            self.set_state(id, TaskState::Shutdown, "shutdown", cluster, io);
+            self.set_state(id, TaskState::Shutdown, Message::Fixed("shutdown"), cluster, io);
             return;
         }
-        self.set_state(id, TaskState::Pending, "pending task scheduling", cluster, io);
+        self.set_state(id, TaskState::Pending, Message::Fixed("pending task scheduling"), cluster, io);
         self.scheduler.pending.insert(id);
         self.debounce_schedule_tick(io);
     }
@@ -205,7 +205,7 @@ impl Manager {
         if !r.is_zero() {
             self.recorder.reservation(r, true, || self.store.cluster_capacity());
         }
-        self.set_state(id, TaskState::Assigned, "scheduler assigned task to node", cluster, io);
+        self.set_state(id, TaskState::Assigned, Message::Fixed("scheduler assigned task to node"), cluster, io);
         let d = io.latency(|l| &l.dispatch);
         io.q.after(d, Event::Agent { task: id, step: AgentStep::Accept });
     }

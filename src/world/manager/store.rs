@@ -203,7 +203,7 @@ pub(crate) struct Store {
 
 impl Store {
     /// A store knowing the declared nodes and nothing else.
-    pub(super) fn new(nodes: &[NodeSpec]) -> Store {
+    pub(super) fn new(nodes: &[NodeSpec], expected_tasks: usize) -> Store {
         let nodes = nodes
             .iter()
             .enumerate()
@@ -225,7 +225,8 @@ impl Store {
                 spec: spec.clone(),
             })
             .collect();
-        Store { services: Vec::new(), tasks: Vec::new(), nodes, removed_nodes: 0, load_index: BTreeMap::new() }
+        let tasks = Vec::with_capacity(expected_tasks);
+        Store { services: Vec::new(), tasks, nodes, removed_nodes: 0, load_index: BTreeMap::new() }
     }
 
     /// Tasks created so far.

@@ -161,28 +161,39 @@ impl TaskRun {
 /// load-balancer removal delay) holds only its own instant: one due before it goes first.
 #[derive(Default)]
 pub(super) struct AgentQueue {
-    /// Operations taken on: start → end. They never overlap.
-    busy: std::collections::BTreeMap<SimTime, SimTime>,
+    /// Operations taken on, (start, end) by start, at most one a start. They never overlap.
+    /// A few at a time, taken on mostly after the others and forgotten from the front: a
+    /// sorted ring of them keeps its room from one operation to the next (an ordered map
+    /// made and freed a node per operation).
+    busy: std::collections::VecDeque<(SimTime, SimTime)>,
 }
 
 impl AgentQueue {
     /// Takes on an operation due at `at` that keeps the agent busy for `gap`; returns when it
     /// starts. `now` lets operations that are over be forgotten.
     pub(super) fn take(&mut self, now: SimTime, at: SimTime, gap: SimDuration) -> SimTime {
-        while let Some((_, &end)) = self.busy.first_key_value()
+        while let Some(&(_, end)) = self.busy.front()
             && end <= now
         {
-            self.busy.pop_first();
+            self.busy.pop_front();
         }
         // Only the last operation starting before this one would end can be in its way; after
         // moving past it, the next one may be.
         let mut start = at;
-        while let Some((_, &end)) = self.busy.range(..start.plus(gap)).next_back()
-            && end > start
-        {
-            start = end;
+        loop {
+            let before = self.busy.partition_point(|&(s, _)| s < start.plus(gap));
+            match before.checked_sub(1).map(|i| self.busy[i]) {
+                Some((_, end)) if end > start => start = end,
+                _ => break,
+            }
         }
-        self.busy.insert(start, start.plus(gap));
+        // Where it goes by its start (an operation starting at the same instant is replaced,
+        // as a map keyed by start would).
+        let at = self.busy.partition_point(|&(s, _)| s < start);
+        match self.busy.get_mut(at) {
+            Some(entry) if entry.0 == start => entry.1 = start.plus(gap),
+            _ => self.busy.insert(at, (start, start.plus(gap))),
+        }
         start
     }
 }

@@ -9,9 +9,9 @@ use std::sync::Mutex;
 use crate::commands::Error;
 use crate::commands::simulate::{simulate, simulate_returning_scenario};
 use crate::model::scenario::Scenario;
+use crate::sweep::collect::Collector;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
-use crate::sweep::collect::Collector;
 use crate::sweep::{
     Plan, Scenarios, check_traffic, files_after_runs, goals, outputs, plan, policy_count, shard, story, wants_capacity,
 };
@@ -212,7 +212,9 @@ fn write_streamed(
     });
     match written {
         Ok(()) => tell(plan, seeds, &columns, (objective, constraints), dir, quiet),
-        Err(WriteFailure::Write(e)) => Err(Error::report(format!("could not write the sweep to '{}'", dir.display()))(e)),
+        Err(WriteFailure::Write(e)) => {
+            Err(Error::report(format!("could not write the sweep to '{}'", dir.display()))(e))
+        }
         Err(WriteFailure::Content(refused)) => Err(Error::input(refused)),
     }
 }
@@ -362,7 +364,8 @@ pub(crate) fn run_each(
                 let mut current: Option<(usize, Scenario)> = None;
                 while let Some(jobs) = take() {
                     let start = jobs.start;
-                    let figures = jobs.map(|i| run_one(scenarios, &mut current, service, seeds, shard.job(i))).collect();
+                    let figures =
+                        jobs.map(|i| run_one(scenarios, &mut current, service, seeds, shard.job(i))).collect();
                     if sender.send((start, figures)).is_err() {
                         break;
                     }

@@ -703,6 +703,17 @@ impl Cluster {
     }
 }
 
+/// What the agent reports with the final state `exited` gave a container: "shutdown" after a
+/// stop, "finished" after a clean exit (fixed words: no copy of them is made per task), and a
+/// failure's own message (`failure`, kept by `exited`).
+fn final_message(state: TaskState, failure: &str) -> Message<'_> {
+    match state {
+        TaskState::Shutdown => Message::Fixed("shutdown"),
+        TaskState::Complete => Message::Fixed("finished"),
+        _ => Message::Text(failure),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -732,15 +743,50 @@ mod tests {
         assert_eq!(agent.take(ms(2_000), ms(2_000), gap), ms(2_000));
         assert_eq!(agent.busy.len(), 1, "operations over by now are forgotten");
     }
-}
 
-/// What the agent reports with the final state `exited` gave a container: "shutdown" after a
-/// stop, "finished" after a clean exit (fixed words: no copy of them is made per task), and a
-/// failure's own message (`failure`, kept by `exited`).
-fn final_message(state: TaskState, failure: &str) -> Message<'_> {
-    match state {
-        TaskState::Shutdown => Message::Fixed("shutdown"),
-        TaskState::Complete => Message::Fixed("finished"),
-        _ => Message::Text(failure),
+    #[test]
+    fn the_ring_starts_operations_where_an_ordered_map_of_them_did() {
+        // The queue was a B-tree map start -> end; the ring must give the same starts (and
+        // replace an operation starting at the same instant, as the map's insert did) for any
+        // mix of operations due now, later, inside earlier ones, of zero and positive length.
+        fn by_map(
+            busy: &mut std::collections::BTreeMap<SimTime, SimTime>,
+            now: SimTime,
+            at: SimTime,
+            gap: SimDuration,
+        ) -> SimTime {
+            while let Some((_, &end)) = busy.first_key_value()
+                && end <= now
+            {
+                busy.pop_first();
+            }
+            let mut start = at;
+            while let Some((_, &end)) = busy.range(..start.plus(gap)).next_back()
+                && end > start
+            {
+                start = end;
+            }
+            busy.insert(start, start.plus(gap));
+            start
+        }
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut draw = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut map, mut ring) = (std::collections::BTreeMap::new(), AgentQueue::default());
+        let mut now = ms(0);
+        for _ in 0..20_000 {
+            now = now.plus(SimDuration::from_millis(draw(3) * draw(20)));
+            let at = now.plus(SimDuration::from_millis(draw(4) * draw(300)));
+            let gap = SimDuration::from_millis(draw(3) * 10);
+            assert_eq!(ring.take(now, at, gap), by_map(&mut map, now, at, gap));
+            assert_eq!(
+                ring.busy.iter().copied().collect::<Vec<_>>(),
+                map.iter().map(|(&s, &e)| (s, e)).collect::<Vec<_>>()
+            );
+        }
     }
 }

@@ -397,7 +397,10 @@ impl StatusBatcher {
     fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState) -> Option<SimTime> {
         let at = self.commit_time(arrival);
         let spare = &mut self.spare;
-        let batch = self.pending.entry(at).or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
+        let batch = self
+            .pending
+            .entry(at)
+            .or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
         let first = batch.updates.is_empty();
         match batch.find(task) {
             Some(i) => batch.updates[i].1 = batch.updates[i].1.max(state),

@@ -69,6 +69,11 @@ pub(crate) const MAX_SWEEP_RUNS: u64 = 10_000_000;
 /// `sweep.csv`, a point on the Pareto plot and its snippet in memory.
 pub(crate) const MAX_SWEEP_POLICIES: u64 = 100_000;
 
+/// Bytes of scenario text (each policy's file as edited) whose loaded scenarios a sweep keeps
+/// from its checks for its runs (`sweep::Scenarios`): a few hundred tutorial-sized policies;
+/// past it, a policy's scenario is loaded again when its runs start.
+pub(crate) const SWEEP_KEPT_SCENARIO_TEXT: usize = 1 << 20;
+
 /// Seeds one `deploysim compare --seeds` simulates.
 pub(crate) const MAX_COMPARE_SEEDS: u64 = 10_000;
 

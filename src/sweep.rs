@@ -47,6 +47,7 @@
 //! integers, the very bytes and stdout the whole sweep would have. A batch engine (a
 //! Kubernetes Indexed Job, `xargs -P`, a CI matrix) does the distributing.
 
+pub(crate) mod collect;
 pub(crate) mod exec;
 pub(crate) mod heatmap;
 pub(crate) mod params;
@@ -61,10 +62,13 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use crate::limits::MAX_SWEEP_POLICIES;
+use std::sync::Mutex;
+
+use crate::limits::{MAX_SWEEP_POLICIES, SWEEP_KEPT_SCENARIO_TEXT};
 
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
+use collect::Collector;
 use exec::RunFigures;
 use params::Param;
 use policy_stats::Column;
@@ -87,12 +91,21 @@ pub(crate) struct Plan {
 }
 
 /// Each policy's scenario, made from the scenario file when a run needs it: a sweep of 100,000
-/// policies holds one scenario per worker thread, not 100,000.
+/// policies holds one scenario per worker thread, not 100,000. The scenarios [`plan`] loaded
+/// to check them are kept for the runs while their files come to at most
+/// [`SWEEP_KEPT_SCENARIO_TEXT`] bytes (a tutorial-sized sweep of a few hundred policies): each is
+/// then loaded once per sweep, not once by `plan` and again by every worker that runs it.
 pub(crate) struct Scenarios {
     base: Document,
     params: Vec<Param>,
     policies: Vec<Vec<usize>>,
     path: PathBuf,
+    /// The scenarios `plan` kept, by policy, each taken by the first run that needs it.
+    kept: Vec<Mutex<Option<Scenario>>>,
+    /// Some policy's scenario sends client traffic to the swept service: `runs.csv` then has a
+    /// `failed_requests` column (a run has the figure exactly when its scenario has traffic on
+    /// the service).
+    traffic: bool,
 }
 
 impl Scenarios {
@@ -107,6 +120,18 @@ impl Scenarios {
         let doc = edit(&self.base, &self.params, values)?;
         crate::scenario::load_str(&doc.to_text(), &self.path)
             .map_err(|e| format!("policy {}: {e}", params::describe(&self.params, values)))
+    }
+
+    /// Policy `policy`'s scenario for its runs: the one `plan` kept, if it kept one and no run
+    /// took it yet, else loaded again (the same text loads the same way).
+    pub(crate) fn take(&self, policy: usize) -> Result<Scenario, String> {
+        let kept = self.kept.get(policy).and_then(|slot| slot.lock().ok()?.take());
+        kept.map_or_else(|| self.load(policy), Ok)
+    }
+
+    /// Whether `runs.csv` has a `failed_requests` column (see `traffic`).
+    pub(crate) fn traffic(&self) -> bool {
+        self.traffic
     }
 }
 
@@ -132,19 +157,33 @@ pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Sc
     let policies = params::cartesian(&params);
     let blocks = snippet_blocks(&params);
     let mut snippets = Vec::with_capacity(policies.len());
-    let mut first = None;
+    let mut kept = Vec::new();
+    let mut kept_text = 0;
+    // The first policy's checks and names, as found; its errors are said after every policy
+    // loaded, as before the scenarios were kept.
+    let mut first: Option<(Result<(), String>, Option<String>, String)> = None;
+    let mut traffic = false;
     for policy in &policies {
         let doc = edit(&base, &params, policy)?;
-        let scenario = crate::scenario::load_str(&doc.to_text(), path)
+        let text = doc.to_text();
+        let scenario = crate::scenario::load_str(&text, path)
             .map_err(|e| format!("policy {}: {e}", params::describe(&params, policy)))?;
         snippets.push(if blocks.is_empty() { String::new() } else { doc.snippet(&blocks) });
-        first.get_or_insert(scenario);
+        let (_, service, _) = first.get_or_insert_with(|| {
+            let reached = check_swept_configs_reach_the_rollout(&scenario, &params);
+            (reached, target_service(&scenario), scenario.name.clone())
+        });
+        traffic |= scenario.traffic.iter().any(|t| Some(&t.service) == service.as_ref());
+        kept_text += text.len();
+        if kept_text <= SWEEP_KEPT_SCENARIO_TEXT {
+            kept.push(Mutex::new(Some(scenario)));
+        }
     }
-    let first = first.ok_or("the --set values make no policy")?;
-    check_swept_configs_reach_the_rollout(&first, &params)?;
-    let service = target_service(&first).ok_or("the scenario has no service")?;
-    let name = first.name.clone();
-    let scenarios = Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf() };
+    let (reached, service, name) = first.ok_or("the --set values make no policy")?;
+    reached?;
+    let service = service.ok_or("the scenario has no service")?;
+    let scenarios =
+        Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf(), kept, traffic };
     Ok((Plan { name, params, policies, service, snippets }, scenarios))
 }
 
@@ -218,22 +257,21 @@ fn target_service(scenario: &Scenario) -> Option<String> {
 
 /// Figures of every policy, grouped from the runs (which come in (policy, seed) order: one pass,
 /// not a scan of every run per policy).
+#[cfg(test)]
 pub(crate) fn policy_columns(plan: &Plan, runs: &[RunFigures]) -> Vec<Vec<Column>> {
-    policy_columns_with(plan, runs, runs.iter().any(|r| r.reservations.is_some()))
+    collect(plan, runs, false).0
 }
 
-/// [`policy_columns`], the capacity figures included when `capacity`.
-pub(crate) fn policy_columns_with(plan: &Plan, runs: &[RunFigures], capacity: bool) -> Vec<Vec<Column>> {
-    let mut groups = runs.chunk_by(|a, b| a.policy == b.policy).peekable();
-    (0..plan.policies.len())
-        .map(|p| {
-            let mine: Vec<&RunFigures> = match groups.peek() {
-                Some(g) if g[0].policy == p => groups.next().map(|g| g.iter().collect()).unwrap_or_default(),
-                _ => Vec::new(),
-            };
-            policy_stats::columns(&mine, capacity)
-        })
-        .collect()
+/// The runs, taken in order by a [`Collector`]: each policy's figures (the capacity ones when a
+/// run reserved or `capacity_wanted`) and `runs.csv`.
+fn collect(plan: &Plan, runs: &[RunFigures], capacity_wanted: bool) -> (Vec<Vec<Column>>, Vec<u8>) {
+    let traffic = runs.iter().any(|r| r.failed_requests.is_some());
+    let in_memory = "writing to memory cannot fail";
+    let mut collector = Collector::new(plan, traffic, Vec::new()).expect(in_memory);
+    for run in runs {
+        collector.push(run.clone()).expect(in_memory);
+    }
+    collector.finish(capacity_wanted).expect(in_memory)
 }
 
 /// Each policy's (duration p95, min serving ratio p5).
@@ -283,31 +321,9 @@ fn heat_grid<'a>(
 }
 
 /// `runs.csv`: one row per run.
+#[cfg(test)]
 pub(crate) fn runs_csv(plan: &Plan, runs: &[RunFigures]) -> Vec<u8> {
-    let traffic = runs.iter().any(|r| r.failed_requests.is_some());
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = vec!["policy".into()];
-    header.extend(plan.params.iter().map(|p| p.path.clone()));
-    header
-        .extend(["seed", "final_state", "duration_s", "min_serving_ratio", "seconds_below_desired"].map(String::from));
-    if traffic {
-        header.push("failed_requests".into());
-    }
-    let _ = w.write_record(&header);
-    for r in runs {
-        let mut row = vec![(r.policy + 1).to_string()];
-        row.extend(plan.params.iter().zip(&plan.policies[r.policy]).map(|(p, &i)| p.values[i].clone()));
-        row.push(r.seed.to_string());
-        row.push(r.final_state.map_or("none", |s| s.as_str()).to_string());
-        row.push(r.duration.map(|d| d.secs_ms()).unwrap_or_default());
-        row.push(r.min_serving_ratio.fixed(4));
-        row.push(r.seconds_below_desired.secs_ms());
-        if traffic {
-            row.push(r.failed_requests.map(|f| f.to_string()).unwrap_or_default());
-        }
-        let _ = w.write_record(&row);
-    }
-    w.into_inner().unwrap_or_default()
+    collect(plan, runs, false).1
 }
 
 /// `sweep.csv`: one row per policy.
@@ -369,11 +385,29 @@ pub(crate) fn outputs(
     objective: &Objective,
     constraints: &[Constraint],
 ) -> Result<Outputs, String> {
-    let wanted: Vec<&String> =
-        std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric)).collect();
-    let capacity = runs.iter().any(|r| r.reservations.is_some())
-        || wanted.iter().any(|m| policy_stats::CAPACITY_METRICS.contains(&m.as_str()));
-    let columns = policy_columns_with(plan, runs, capacity);
+    let (columns, runs_csv) = collect(plan, runs, wants_capacity(objective, constraints));
+    let mut files = vec![("runs.csv", runs_csv)];
+    files.extend(files_after_runs(plan, &columns, objective, constraints)?);
+    Ok(Outputs { columns, files })
+}
+
+/// A goal names a capacity figure: `sweep.csv` has them even when no task reserved.
+pub(crate) fn wants_capacity(objective: &Objective, constraints: &[Constraint]) -> bool {
+    std::iter::once(&objective.metric)
+        .chain(constraints.iter().map(|c| &c.metric))
+        .any(|m| policy_stats::CAPACITY_METRICS.contains(&m.as_str()))
+}
+
+/// The files a whole sweep writes after `runs.csv` (`sweep.csv`, the plots), from each policy's
+/// figures; a goal naming a figure the runs lack (a request figure without traffic, a capacity
+/// figure without reservations) is refused.
+pub(crate) fn files_after_runs(
+    plan: &Plan,
+    columns: &[Vec<Column>],
+    objective: &Objective,
+    constraints: &[Constraint],
+) -> Result<Vec<(&'static str, Vec<u8>)>, String> {
+    let wanted = std::iter::once(&objective.metric).chain(constraints.iter().map(|c| &c.metric));
     if let Some(missing) = wanted.into_iter().find(|m| policy_stats::metric(&columns[0], m).is_none()) {
         if policy_stats::CAPACITY_METRICS.contains(&missing.as_str()) {
             return Err(format!(
@@ -384,18 +418,17 @@ pub(crate) fn outputs(
         return Err(format!("{missing} needs x-simulation.traffic on service {}", plan.service));
     }
     let name = &plan.name;
-    let points = pareto_points(plan, &columns);
+    let points = pareto_points(plan, columns);
     let mut files = vec![
-        ("runs.csv", runs_csv(plan, runs)),
-        ("sweep.csv", sweep_csv(plan, &columns)),
+        ("sweep.csv", sweep_csv(plan, columns)),
         ("pareto.svg", pareto::svg(name, &points).into_bytes()),
         ("pareto.png", pareto::png(name, &points)),
     ];
-    if let Some(grid) = heat_grid(plan, &columns, objective, constraints) {
+    if let Some(grid) = heat_grid(plan, columns, objective, constraints) {
         files.push(("heatmap.svg", heatmap::svg(&grid).into_bytes()));
         files.push(("heatmap.png", heatmap::png(&grid)));
     }
-    Ok(Outputs { columns, files })
+    Ok(files)
 }
 
 /// What stdout says: the sweep's size, the recommendation, why, the runner-up and the snippet.

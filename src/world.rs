@@ -90,6 +90,26 @@ impl Io<'_> {
     }
 }
 
+/// Tasks a run of `scenario` is expected to create, for the first size of the lists kept per
+/// task: each service's first tasks (a global service's, one a node) and as many again for a
+/// rollout, at most [`EXPECTED_TASKS_AT_MOST`]. Only a size to start from: a list grows as
+/// it would anyway, so a wrong guess costs nothing but a copy; a sweep's small runs then make
+/// their lists once instead of growing them step by step.
+pub(crate) fn expected_tasks(scenario: &Scenario) -> usize {
+    let first: u64 = scenario
+        .services
+        .iter()
+        .map(|s| match s.mode {
+            crate::model::spec::ServiceMode::Replicated { replicas } => replicas,
+            crate::model::spec::ServiceMode::Global => scenario.nodes.len() as u64,
+        })
+        .sum();
+    (first.saturating_mul(2) as usize).min(EXPECTED_TASKS_AT_MOST)
+}
+
+/// The largest first size of a per-task list (a large run's lists grow as before).
+const EXPECTED_TASKS_AT_MOST: usize = 1024;
+
 /// The whole simulated swarm.
 pub(crate) struct World {
     scenario: Scenario,
@@ -118,7 +138,7 @@ impl World {
     pub(crate) fn new(scenario: Scenario) -> World {
         World {
             streams: Streams::new(scenario.seed),
-            cluster: Cluster::new(&scenario.nodes, &scenario.images),
+            cluster: Cluster::new(&scenario.nodes, &scenario.images, expected_tasks(&scenario)),
             manager: Manager::new(&scenario),
             rollouts: Rollouts::default(),
             error_rates: scenario.error_rates(),

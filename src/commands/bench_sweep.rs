@@ -5,9 +5,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::commands::Error;
-use crate::commands::sweep::{default_threads, read_scenario, run_all};
+use crate::commands::sweep::{default_threads, read_scenario, run_each};
+use crate::sweep::collect::{ByteCount, Collector};
 use crate::sweep::exec::Shard;
-use crate::sweep::{plan, policy_columns, runs_csv, sweep_csv};
+use crate::sweep::{plan, sweep_csv};
 
 /// The swept values: parallelism 1..10 × delay 0s..9s = 100 policies.
 const SETS: [&str; 2] = [
@@ -59,10 +60,17 @@ pub fn sweep(text: &str, path: &Path, sets: &[String], seeds: u64, threads: usiz
     let started = Instant::now();
     let (plan, scenarios) = plan(text, path, sets).map_err(Error::input)?;
     let loaded = started.elapsed().as_secs_f64();
-    let runs = run_all(&scenarios, &plan.service, seeds, Shard::WHOLE, threads.max(1), None);
-    let columns = policy_columns(&plan, &runs);
-    let bytes = runs_csv(&plan, &runs).len() + sweep_csv(&plan, &columns).len();
-    Ok(SweepFigures { policies: plan.policies.len(), runs: runs.len(), csv_bytes: bytes, planning_secs: loaded })
+    // As `deploysim sweep` does it, runs.csv counted instead of written.
+    let in_memory = "counting bytes cannot fail";
+    let mut collector = Collector::new(&plan, scenarios.traffic(), ByteCount::default()).expect(in_memory);
+    let mut runs = 0;
+    run_each(&scenarios, &plan.service, seeds, Shard::WHOLE, threads.max(1), None, &mut |run| {
+        runs += 1;
+        collector.push(run).expect(in_memory);
+    });
+    let (columns, ByteCount(runs_csv)) = collector.finish(false).expect(in_memory);
+    let bytes = runs_csv + sweep_csv(&plan, &columns).len();
+    Ok(SweepFigures { policies: plan.policies.len(), runs, csv_bytes: bytes, planning_secs: loaded })
 }
 
 /// What [`sweep`] did.

@@ -4,15 +4,17 @@
 use crate::limits::MAX_SWEEP_RUNS;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use crate::commands::Error;
 use crate::commands::simulate::{simulate, simulate_returning_scenario};
 use crate::model::scenario::Scenario;
+use crate::sweep::collect::Collector;
 use crate::sweep::exec::{RunFigures, Shard, figures};
 use crate::sweep::recommend::{Constraint, Objective};
-use crate::sweep::{Plan, Scenarios, check_traffic, goals, outputs, plan, policy_count, shard, story};
+use crate::sweep::{
+    Plan, Scenarios, check_traffic, files_after_runs, goals, outputs, plan, policy_count, shard, story, wants_capacity,
+};
 
 /// Run a scenario under every combination of policy values over many seeds, write runs.csv
 /// and sweep.csv, and recommend a policy (see the README's sweep section).
@@ -77,14 +79,16 @@ pub fn run(args: &SweepArgs) -> Result<(), Error> {
     drop(first);
     let show = !args.quiet && std::io::stderr().is_terminal();
     let mut bar = progress_bar();
-    let runs = run_all(&scenarios, &plan.service, args.seeds, shard, threads, show.then_some(&mut bar as _));
+    let progress = show.then_some(&mut bar as &mut dyn FnMut(usize, usize));
     let default_dir = PathBuf::from("reports").join(format!("{}-sweep", plan.name));
     match args.shard {
         None => {
             let dir = args.out.clone().unwrap_or(default_dir);
-            write_outputs(&plan, args.seeds, &runs, (&objective, &constraints), &dir, args.quiet)
+            let runs = Runs { scenarios: &scenarios, seeds: args.seeds, threads, progress };
+            write_streamed(&plan, runs, (&objective, &constraints), &dir, args.quiet)
         }
         Some(shard) => {
+            let runs = run_all(&scenarios, &plan.service, args.seeds, shard, threads, progress);
             let definition = shard::Definition {
                 scenario: plan.name.clone(),
                 input_digest: crate::scenario::digest(&[&text]),
@@ -132,18 +136,104 @@ pub(crate) fn write_outputs(
     quiet: bool,
 ) -> Result<(), Error> {
     let out = outputs(plan, runs, objective, constraints).map_err(Error::input)?;
-    // The folder is the sweep's report: runs.csv, sweep.csv and the plots are replaced whole
-    // (a heat map of an earlier two-parameter sweep goes with them); the default shard folders
-    // (`shard-I-of-N/`, which `merge` may just have read) are kept across the swap.
-    let folder = crate::report::Folder { owns: &is_sweep_report_file, carries: &is_shard_folder };
-    crate::report::replace_folder(dir, &out.files, &folder)
+    crate::report::replace_folder(dir, &out.files, &SWEEP_FOLDER)
         .map_err(Error::report(format!("could not write the sweep to '{}'", dir.display())))?;
+    tell(plan, seeds, &out.columns, (objective, constraints), dir, quiet)
+}
+
+/// The folder is the sweep's report: runs.csv, sweep.csv and the plots are replaced whole (a
+/// heat map of an earlier two-parameter sweep goes with them); the default shard folders
+/// (`shard-I-of-N/`, which `merge` may just have read) are kept across the swap.
+const SWEEP_FOLDER: crate::report::Folder<'static> =
+    crate::report::Folder { owns: &is_sweep_report_file, carries: &is_shard_folder };
+
+/// The runs of a whole sweep still to be made.
+struct Runs<'a> {
+    scenarios: &'a Scenarios,
+    seeds: u64,
+    threads: usize,
+    progress: Option<&'a mut dyn FnMut(usize, usize)>,
+}
+
+/// Why a streamed sweep's folder was not written.
+enum WriteFailure {
+    /// The folder could not be written.
+    Write(crate::report::WriteError),
+    /// A goal names a figure the runs lack.
+    Content(String),
+}
+
+impl From<crate::report::WriteError> for WriteFailure {
+    fn from(e: crate::report::WriteError) -> WriteFailure {
+        WriteFailure::Write(e)
+    }
+}
+
+impl From<std::io::Error> for WriteFailure {
+    fn from(e: std::io::Error) -> WriteFailure {
+        WriteFailure::Write(crate::report::WriteError::Io(e))
+    }
+}
+
+/// [`write_outputs`] for the runs made here, as they finish: each `runs.csv` row goes into
+/// the report's staging folder as soon as the runs before it are in, and only each policy's
+/// figures are kept (see [`crate::sweep::collect`]), so a sweep's memory does not grow with its
+/// runs. The same bytes, and as before nothing written when a goal names a figure the runs
+/// lack.
+fn write_streamed(
+    plan: &Plan,
+    runs: Runs<'_>,
+    (objective, constraints): (&Objective, &[Constraint]),
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
+    let Runs { scenarios, seeds, threads, progress } = runs;
+    let mut columns = Vec::new();
+    let written = crate::report::replace_folder_with(dir, &SWEEP_FOLDER, |stage| -> Result<(), WriteFailure> {
+        stage.stream("runs.csv", |out| {
+            let mut collector = Collector::new(plan, scenarios.traffic(), out)?;
+            let mut failed = None;
+            run_each(scenarios, &plan.service, seeds, Shard::WHOLE, threads, progress, &mut |run| {
+                if failed.is_none() {
+                    failed = collector.push(run).err();
+                }
+            });
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            columns = collector.finish(wants_capacity(objective, constraints))?.0;
+            Ok(())
+        })?;
+        let files = files_after_runs(plan, &columns, objective, constraints).map_err(WriteFailure::Content)?;
+        for (name, bytes) in &files {
+            stage.bytes(name, bytes)?;
+        }
+        Ok(())
+    });
+    match written {
+        Ok(()) => tell(plan, seeds, &columns, (objective, constraints), dir, quiet),
+        Err(WriteFailure::Write(e)) => {
+            Err(Error::report(format!("could not write the sweep to '{}'", dir.display()))(e))
+        }
+        Err(WriteFailure::Content(refused)) => Err(Error::input(refused)),
+    }
+}
+
+/// Prints the recommendation (unless `quiet`); a sweep where no policy meets the constraints
+/// is a check that failed (exit 1).
+fn tell(
+    plan: &Plan,
+    seeds: u64,
+    columns: &[Vec<crate::sweep::policy_stats::Column>],
+    (objective, constraints): (&Objective, &[Constraint]),
+    dir: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
     if !quiet {
-        print!("{}", story(plan, seeds, &out.columns, objective, constraints));
+        print!("{}", story(plan, seeds, columns, objective, constraints));
         println!("report: {}", dir.display());
     }
-    // No policy meets the constraints: the sweep is a check that failed (exit 1).
-    if crate::sweep::recommend::ranked(&out.columns, objective, constraints).is_empty() {
+    if crate::sweep::recommend::ranked(columns, objective, constraints).is_empty() {
         return Err(Error::Checked(None));
     }
     Ok(())
@@ -211,9 +301,7 @@ fn progress_bar() -> impl FnMut(usize, usize) {
 
 /// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
 /// `threads` threads and returns the figures in (policy, seed) order, whatever the thread
-/// count: each job is a pure function of its scenario and seed, and results are sorted by job
-/// number before they are returned. `on_progress`, if any, is called (from the calling thread)
-/// with the jobs done so far.
+/// count (see [`run_each`]).
 pub(crate) fn run_all(
     scenarios: &Scenarios,
     service: &str,
@@ -222,33 +310,92 @@ pub(crate) fn run_all(
     threads: usize,
     on_progress: Option<&mut dyn FnMut(usize, usize)>,
 ) -> Vec<RunFigures> {
-    let jobs: Vec<usize> = shard.jobs(scenarios.len() * seeds as usize).collect();
-    let total = jobs.len();
-    let next = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    // One slot per job, in job order, each filled once by whichever worker ran it: the figures
-    // are kept once, already in order (no per-worker lists to merge and sort, which held every
-    // run's figures twice at the end).
-    let slots: Vec<OnceLock<RunFigures>> = (0..total).map(|_| OnceLock::new()).collect();
+    let mut runs = Vec::with_capacity(shard.job_count(scenarios.len() * seeds as usize));
+    run_each(scenarios, service, seeds, shard, threads, on_progress, &mut |r| runs.push(r));
+    runs
+}
+
+/// Runs seeds `1..=seeds` of every scenario — or only `shard`'s share of those jobs — on
+/// `threads` threads and hands each run's figures to `each`, on the calling thread, in
+/// (policy, seed) order whatever the thread count: each job is a pure function of its scenario
+/// and seed, and results that finish early wait in a reorder buffer until those before them
+/// are handed on, so only the runs in flight are held, never the whole sweep's.
+///
+/// Workers take the jobs a run of seeds of one policy at a time (a whole policy while much is
+/// left, smaller runs toward the end, so that no thread idles long at the end), so a policy's
+/// scenario is made for one worker, once, and reused for its seeds. `on_progress`, if any, is
+/// called (from the calling thread) with the jobs done so far.
+pub(crate) fn run_each(
+    scenarios: &Scenarios,
+    service: &str,
+    seeds: u64,
+    shard: Shard,
+    threads: usize,
+    mut on_progress: Option<&mut dyn FnMut(usize, usize)>,
+    each: &mut dyn FnMut(RunFigures),
+) {
+    let threads = threads.max(1);
+    let total = shard.job_count(scenarios.len() * seeds as usize);
+    let policy_of = |i: usize| shard.job(i) / seeds as usize;
+    // The next job not yet taken (an index into the shard's jobs).
+    let next = Mutex::new(0usize);
+    let take = || -> Option<std::ops::Range<usize>> {
+        let mut next = next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let start = *next;
+        if start >= total {
+            return None;
+        }
+        let most = ((total - start) / (2 * threads)).max(1);
+        let policy = policy_of(start);
+        let mut end = start + 1;
+        while end < total && end - start < most && policy_of(end) == policy {
+            end += 1;
+        }
+        *next = end;
+        Some(start..end)
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads.max(1) {
-            scope.spawn(|| {
-                // The policy this worker ran last and its scenario (consecutive jobs mostly share one).
+        let (sender, finished) = std::sync::mpsc::channel::<(usize, Vec<RunFigures>)>();
+        for _ in 0..threads {
+            let sender = sender.clone();
+            let take = &take;
+            scope.spawn(move || {
+                // The policy this worker ran last and its scenario (its next jobs mostly share it).
                 let mut current: Option<(usize, Scenario)> = None;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&job) = jobs.get(i) else { break };
-                    let figures = run_one(scenarios, &mut current, service, seeds, job);
-                    assert!(slots[i].set(figures).is_ok(), "job {job} ran twice");
-                    done.fetch_add(1, Ordering::Relaxed);
+                while let Some(jobs) = take() {
+                    let start = jobs.start;
+                    let figures =
+                        jobs.map(|i| run_one(scenarios, &mut current, service, seeds, shard.job(i))).collect();
+                    if sender.send((start, figures)).is_err() {
+                        break;
+                    }
                 }
             });
         }
-        if let Some(report) = on_progress {
-            watch_progress(&done, total, report);
+        drop(sender);
+        // Runs finished ahead of those before them, by the index of their first job.
+        let mut waiting: std::collections::BTreeMap<usize, Vec<RunFigures>> = std::collections::BTreeMap::new();
+        let mut done = 0;
+        let mut shown = 0;
+        if let Some(report) = on_progress.as_mut() {
+            report(0, total);
         }
+        for (start, figures) in finished {
+            waiting.insert(start, figures);
+            while let Some(figures) = waiting.remove(&done) {
+                done += figures.len();
+                figures.into_iter().for_each(&mut *each);
+            }
+            // At most about 200 updates, whatever the size of the sweep.
+            if let Some(report) = on_progress.as_mut()
+                && (done * 200 / total.max(1) > shown * 200 / total.max(1) || done == total)
+            {
+                shown = done;
+                report(done, total);
+            }
+        }
+        assert!(waiting.is_empty() && done == total, "every job ran");
     });
-    slots.into_iter().map(|slot| slot.into_inner().expect("every job ran")).collect()
 }
 
 /// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
@@ -264,22 +411,10 @@ fn run_one(
     let scenario = match current.take() {
         Some((p, scenario)) if p == policy => scenario,
         // `plan` loaded every policy once already: the same text loads the same way again.
-        _ => scenarios.load(policy).expect("every policy's scenario was checked by plan"),
+        _ => scenarios.take(policy).expect("every policy's scenario was checked by plan"),
     };
     // The run hands the scenario back (only its seed set) for the next seed of the policy.
     let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &crate::sweep::exec::run_options());
     *current = Some((policy, scenario));
     figures(&record, service, policy)
-}
-
-/// Reports progress until every job is done (polling: the workers never wait on it).
-fn watch_progress(done: &AtomicUsize, total: usize, on_progress: &mut dyn FnMut(usize, usize)) {
-    loop {
-        let now = done.load(Ordering::Relaxed);
-        on_progress(now, total);
-        if now >= total {
-            return;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
 }

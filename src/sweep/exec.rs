@@ -143,6 +143,16 @@ impl Shard {
     pub fn jobs(self, total: usize) -> impl Iterator<Item = usize> {
         ((self.index - 1) as usize..total).step_by(self.count as usize)
     }
+
+    /// How many of the `total` jobs are this shard's (`jobs(total).count()`, without counting).
+    pub fn job_count(self, total: usize) -> usize {
+        total.saturating_sub((self.index - 1) as usize).div_ceil(self.count as usize)
+    }
+
+    /// The `i`-th (from 0) of this shard's jobs.
+    pub fn job(self, i: usize) -> usize {
+        (self.index - 1) as usize + i * self.count as usize
+    }
 }
 
 impl std::fmt::Display for Shard {

@@ -114,6 +114,37 @@ fn common_random_numbers_give_equal_runs_when_the_value_cannot_matter() {
 }
 
 #[test]
+fn runs_reach_the_caller_in_job_order_whatever_the_threads_and_shard() {
+    // Results finish out of order on several threads (and a policy's seeds may be split
+    // between workers toward the end): the reorder buffer must hand them on in job order,
+    // each once, with the progress reaching the total.
+    let sets = ["services.web.deploy.update_config.parallelism=1..5".into()];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    for (threads, shard) in [(3, Shard::WHOLE), (2, Shard { index: 2, count: 3 }), (4, Shard { index: 3, count: 3 })] {
+        let mut seen = Vec::new();
+        let mut last_progress = (0, 0);
+        let mut progress = |done, total| last_progress = (done, total);
+        crate::commands::sweep::run_each(&scenarios, &plan.service, 7, shard, threads, Some(&mut progress), &mut |r| {
+            seen.push(super::exec::job_of(r.policy, r.seed, 7))
+        });
+        let expected: Vec<usize> = shard.jobs(5 * 7).collect();
+        assert_eq!(seen, expected, "{threads} threads, shard {shard}");
+        assert_eq!(last_progress, (expected.len(), expected.len()));
+    }
+}
+
+#[test]
+fn a_kept_scenario_is_taken_once_and_then_loaded_the_same() {
+    let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
+    let (_, scenarios) = plan_tutorial(&sets).unwrap();
+    let kept = scenarios.take(1).unwrap();
+    let loaded = scenarios.take(1).unwrap();
+    assert_eq!(kept.services, loaded.services);
+    assert_eq!(kept.services[0].update.parallelism, 2);
+    assert!(!scenarios.traffic(), "the tutorial sends no traffic");
+}
+
+#[test]
 fn outputs_do_not_depend_on_the_thread_count() {
     let sets = [
         "services.web.deploy.update_config.parallelism=1,3".into(),

@@ -42,10 +42,38 @@ pub(crate) struct Assignment {
     pub spec: Arc<TaskSpec>,
 }
 
+/// A task's status message: one of the simulator's fixed words ("accepted", "shutdown", …), or
+/// a text made for the occasion (an exit code's, a missing image's). A fixed word is `'static`,
+/// so whoever keeps a shared copy of it may know it by its address and length alone.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Message<'a> {
+    /// A fixed word.
+    Fixed(&'static str),
+    /// A text made for this status.
+    Text(&'a str),
+}
+
+impl Message<'_> {
+    /// The words.
+    pub(crate) fn text(&self) -> &str {
+        match self {
+            Message::Fixed(text) => text,
+            Message::Text(text) => text,
+        }
+    }
+}
+
 /// What a node sends up to whoever manages it.
 pub(crate) trait Uplink {
     /// The agent reports a task's new state with its status message (`UpdateTaskStatus`).
-    fn task_status(&mut self, task: TaskId, state: TaskState, message: &str, cluster: ClusterView<'_>, io: &mut Io<'_>);
+    fn task_status(
+        &mut self,
+        task: TaskId,
+        state: TaskState,
+        message: Message<'_>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    );
     /// A container started, turned healthy or unhealthy, was signalled or exited: what an
     /// observer of the routing mesh sees changes, though nothing is reported yet.
     fn container_changed(&mut self, task: TaskId, cluster: ClusterView<'_>);
@@ -99,6 +127,9 @@ pub(crate) struct Cluster {
     registry_down_until: SimTime,
     /// Containers created so far, by image (only images whose behaviour depends on it).
     containers_created: BTreeMap<String, u64>,
+    /// The jobs a daemon just finished, while they are acted on (kept, empty, from one
+    /// completion to the next: no list is made per completion).
+    finished_jobs: Vec<(TaskId, daemon::JobKind)>,
 }
 
 /// A read-only look at the substrate, for observers and for what the control plane is allowed
@@ -132,8 +163,9 @@ impl ClusterView<'_> {
 }
 
 impl Cluster {
-    /// Machines as declared, nothing running, images as described.
-    pub(super) fn new(nodes: &[NodeSpec], images: &BTreeMap<String, ImageBehavior>) -> Cluster {
+    /// Machines as declared, nothing running, images as described; room for `expected_tasks`
+    /// tasks' records to start with (see `world::expected_tasks`).
+    pub(super) fn new(nodes: &[NodeSpec], images: &BTreeMap<String, ImageBehavior>, expected_tasks: usize) -> Cluster {
         let machines = nodes
             .iter()
             .map(|spec| Machine {
@@ -154,9 +186,10 @@ impl Cluster {
             machines,
             behaviors,
             default_behavior: Arc::new(ImageBehavior::default()),
-            runs: Vec::new(),
+            runs: Vec::with_capacity(expected_tasks),
             registry_down_until: SimTime::ZERO,
             containers_created: BTreeMap::new(),
+            finished_jobs: Vec::new(),
         }
     }
 

@@ -26,7 +26,7 @@ use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::time::SimTime;
 
 use super::Io;
-use super::cluster::{Assignment, ClusterView, Uplink};
+use super::cluster::{Assignment, ClusterView, Message, Uplink};
 use dispatcher::Dispatcher;
 use record::Recorder;
 use restart::RestartSupervisor;
@@ -53,13 +53,15 @@ pub(crate) struct Manager {
     /// Services a timeline `docker stack deploy` created, and their stack (the
     /// `com.docker.stack.namespace` label docker/cli puts on them, which `--prune` lists by).
     stack_created: std::collections::BTreeMap<String, String>,
+    /// The shared copies of the status messages task transitions carry.
+    messages: transitions::Messages,
 }
 
 impl Manager {
     /// A manager of the scenario's nodes, with its secrets, before anything is deployed.
     pub(super) fn new(scenario: &Scenario) -> Manager {
         let mut manager = Manager {
-            store: Store::new(&scenario.nodes),
+            store: Store::new(&scenario.nodes, crate::world::expected_tasks(scenario)),
             dispatcher: Dispatcher::new(scenario),
             scheduler: Scheduler::default(),
             restarts: RestartSupervisor::default(),
@@ -68,6 +70,7 @@ impl Manager {
             recorder: Recorder::default(),
             leadership: leader::Leadership::default(),
             stack_created: std::collections::BTreeMap::new(),
+            messages: transitions::Messages::default(),
         };
         manager.record_nodes();
         manager
@@ -157,7 +160,7 @@ impl Uplink for Manager {
         &mut self,
         task: TaskId,
         state: TaskState,
-        message: &str,
+        message: Message<'_>,
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {

@@ -14,7 +14,7 @@ use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
 use crate::time::{SimDuration, SimTime};
 
 use super::daemon::JobKind;
-use super::{Assignment, Cluster, Uplink};
+use super::{Assignment, Cluster, Message, Uplink};
 use crate::world::{AgentStep, Event, Io};
 
 /// Docker's default stop timeout on Linux when the service sets no grace period.
@@ -86,7 +86,8 @@ pub(super) struct TaskRun {
     state: TaskState,
     /// The desired state as the agent last heard it (`None`: not heard yet).
     desired: Option<TaskState>,
-    /// The status message of its exit, reported with the final state.
+    /// The status message of a failed exit, reported with the final state (see
+    /// `final_message`; empty after a stop or a clean exit).
     exit_message: Box<str>,
     /// A final state its agent could not report (the container exited while the daemon was
     /// down): reported when the agent registers again.
@@ -160,28 +161,39 @@ impl TaskRun {
 /// load-balancer removal delay) holds only its own instant: one due before it goes first.
 #[derive(Default)]
 pub(super) struct AgentQueue {
-    /// Operations taken on: start → end. They never overlap.
-    busy: std::collections::BTreeMap<SimTime, SimTime>,
+    /// Operations taken on, (start, end) by start, at most one a start. They never overlap.
+    /// A few at a time, taken on mostly after the others and forgotten from the front: a
+    /// sorted ring of them keeps its room from one operation to the next (an ordered map
+    /// made and freed a node per operation).
+    busy: std::collections::VecDeque<(SimTime, SimTime)>,
 }
 
 impl AgentQueue {
     /// Takes on an operation due at `at` that keeps the agent busy for `gap`; returns when it
     /// starts. `now` lets operations that are over be forgotten.
     pub(super) fn take(&mut self, now: SimTime, at: SimTime, gap: SimDuration) -> SimTime {
-        while let Some((_, &end)) = self.busy.first_key_value()
+        while let Some(&(_, end)) = self.busy.front()
             && end <= now
         {
-            self.busy.pop_first();
+            self.busy.pop_front();
         }
         // Only the last operation starting before this one would end can be in its way; after
         // moving past it, the next one may be.
         let mut start = at;
-        while let Some((_, &end)) = self.busy.range(..start.plus(gap)).next_back()
-            && end > start
-        {
-            start = end;
+        loop {
+            let before = self.busy.partition_point(|&(s, _)| s < start.plus(gap));
+            match before.checked_sub(1).map(|i| self.busy[i]) {
+                Some((_, end)) if end > start => start = end,
+                _ => break,
+            }
         }
-        self.busy.insert(start, start.plus(gap));
+        // Where it goes by its start (an operation starting at the same instant is replaced,
+        // as a map keyed by start would).
+        let at = self.busy.partition_point(|&(s, _)| s < start);
+        match self.busy.get_mut(at) {
+            Some(entry) if entry.0 == start => entry.1 = start.plus(gap),
+            _ => self.busy.insert(at, (start, start.plus(gap))),
+        }
         start
     }
 }
@@ -242,13 +254,13 @@ impl Cluster {
             AgentStep::GraceExpired => {}
             AgentStep::Report { state } => {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
-                self.report(id, state, &message, up, io);
+                self.report(id, state, final_message(state, &message), up, io);
             }
         }
     }
 
     /// The agent's new state for a task, reported up.
-    fn report(&mut self, id: TaskId, state: TaskState, message: &str, up: &mut impl Uplink, io: &mut Io<'_>) {
+    fn report(&mut self, id: TaskId, state: TaskState, message: Message<'_>, up: &mut impl Uplink, io: &mut Io<'_>) {
         self.run_mut(id).state = state;
         up.task_status(id, state, message, self.view(), io);
     }
@@ -272,11 +284,11 @@ impl Cluster {
         // The assignment carries the task as it is now, desired state included.
         self.run_mut(id).desired = Some(a.desired);
         if a.desired > TaskState::Running {
-            self.report(id, TaskState::Shutdown, "shutdown", up, io);
+            self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io);
             return;
         }
-        self.report(id, TaskState::Accepted, "accepted", up, io);
-        self.report(id, TaskState::Preparing, "preparing", up, io);
+        self.report(id, TaskState::Accepted, Message::Fixed("accepted"), up, io);
+        self.report(id, TaskState::Preparing, Message::Fixed("preparing"), up, io);
         self.begin_pull(id, io);
     }
 
@@ -288,12 +300,13 @@ impl Cluster {
             // moby's executor reports the missing image (20.10 wording); the task is REJECTED
             // and the restart supervisor retries with a new task.
             let msg = format!("No such image: {}", self.run(id).spec.image);
-            self.report(id, TaskState::Rejected, &msg, up, io);
+            self.report(id, TaskState::Rejected, Message::Text(&msg), up, io);
             return;
         }
-        let image = self.run(id).spec.image.clone();
-        self.machine(id).images.pulled(image);
-        self.report(id, TaskState::Ready, "prepared", up, io);
+        // The spec is shared (one reference more, no copy of the image's name).
+        let spec = Arc::clone(&self.run(id).spec);
+        self.machine(id).images.pulled(&spec.image);
+        self.report(id, TaskState::Ready, Message::Fixed("prepared"), up, io);
         self.agent_advance(id, up, io);
     }
 
@@ -337,9 +350,9 @@ impl Cluster {
         if run.state != TaskState::Ready || run.desired != Some(TaskState::Running) || !self.task_node_reachable(id) {
             return;
         }
-        self.report(id, TaskState::Starting, "starting", up, io);
-        let image = self.run(id).spec.image.clone();
-        let behavior = self.next_container_behavior(&image);
+        self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);
+        let spec = Arc::clone(&self.run(id).spec);
+        let behavior = self.next_container_behavior(&spec.image);
         let work = behavior.start.sample(&mut io.rng.start);
         self.run_mut(id).behavior = Some(behavior);
         self.daemon_submit(id, JobKind::Start, work, io);
@@ -377,7 +390,7 @@ impl Cluster {
         match self.resolved_health(id, io) {
             None => {
                 self.run_mut(id).container.healthy = true;
-                self.report(id, TaskState::Running, "started", up, io);
+                self.report(id, TaskState::Running, Message::Fixed("started"), up, io);
             }
             Some(h) => self.schedule_health(id, &h, &image.health, now, io),
         }
@@ -489,7 +502,7 @@ impl Cluster {
             let Some(run) = self.runs[i].as_mut().filter(|r| r.node == node) else { continue };
             if let Some(state) = run.unreported.take() {
                 let message = std::mem::take(&mut run.exit_message);
-                self.report(TaskId(i as u32), state, &message, up, io);
+                self.report(TaskId(i as u32), state, final_message(state, &message), up, io);
             }
         }
     }
@@ -505,7 +518,7 @@ impl Cluster {
         self.run_mut(id).container.healthy = true;
         self.touch(id, up);
         if self.run(id).state == TaskState::Starting {
-            self.report(id, TaskState::Running, "started", up, io);
+            self.report(id, TaskState::Running, Message::Fixed("started"), up, io);
         }
     }
 
@@ -537,7 +550,7 @@ impl Cluster {
             return;
         }
         match run.container.phase {
-            ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, "shutdown", up, io),
+            ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io),
             ContainerPhase::Exited => {}
             ContainerPhase::Running => {
                 let c = &mut self.run_mut(id).container;
@@ -622,14 +635,20 @@ impl Cluster {
             return; // superseded by an earlier completion, which re-armed
         }
         daemon.armed_at = None;
-        let (done, next) = daemon.finish_due(io.now());
+        // The finished jobs go through a list kept for the next completion (taken while
+        // they are acted on: an action never finishes another node's jobs, but if it did it
+        // would simply get a list of its own).
+        let mut done = std::mem::take(&mut self.finished_jobs);
+        let next = self.machines[node.0 as usize].daemon.finish_due(io.now(), &mut done);
         self.arm_daemon(node, next, io);
-        for (task, kind) in done {
+        for &(task, kind) in &done {
             match kind {
                 JobKind::Start => self.container_started(task, up, io),
                 JobKind::Stop { code } => self.exited(task, code, up, io),
             }
         }
+        done.clear();
+        self.finished_jobs = done;
     }
 
     fn exited(&mut self, id: TaskId, code: i32, up: &mut impl Uplink, io: &mut Io<'_>) {
@@ -664,13 +683,15 @@ impl Cluster {
         } else {
             TaskState::Failed
         };
-        let message = match (state, c.stop_cause) {
-            (TaskState::Shutdown, _) => "shutdown".to_string(),
-            (TaskState::Complete, _) => "finished".to_string(),
-            (_, StopCause::Unhealthy) => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
-            _ => format!("task: non-zero exit ({code})"),
-        };
-        self.run_mut(id).exit_message = message.into_boxed_str();
+        // A stop's and a clean exit's messages are fixed (`final_message`): only a failure's
+        // own words are kept.
+        if state == TaskState::Failed {
+            let message = match c.stop_cause {
+                StopCause::Unhealthy => format!("task: non-zero exit ({code}): dockerexec: unhealthy container"),
+                _ => format!("task: non-zero exit ({code})"),
+            };
+            self.run_mut(id).exit_message = message.into_boxed_str();
+        }
         if !self.daemon_up(id) {
             // No agent to see it (its daemon is down): the state goes up when it registers.
             self.run_mut(id).unreported = Some(state);
@@ -679,6 +700,17 @@ impl Cluster {
         let d = io.latency(|l| &l.exit_report);
         let at = self.agent_slot(id, io.now().plus(d), io);
         io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
+    }
+}
+
+/// What the agent reports with the final state `exited` gave a container: "shutdown" after a
+/// stop, "finished" after a clean exit (fixed words: no copy of them is made per task), and a
+/// failure's own message (`failure`, kept by `exited`).
+fn final_message(state: TaskState, failure: &str) -> Message<'_> {
+    match state {
+        TaskState::Shutdown => Message::Fixed("shutdown"),
+        TaskState::Complete => Message::Fixed("finished"),
+        _ => Message::Text(failure),
     }
 }
 
@@ -710,5 +742,51 @@ mod tests {
         assert_eq!(agent.take(ms(0), ms(1_100), gap), ms(1_100), "fits in the gap before it");
         assert_eq!(agent.take(ms(2_000), ms(2_000), gap), ms(2_000));
         assert_eq!(agent.busy.len(), 1, "operations over by now are forgotten");
+    }
+
+    #[test]
+    fn the_ring_starts_operations_where_an_ordered_map_of_them_did() {
+        // The queue was a B-tree map start -> end; the ring must give the same starts (and
+        // replace an operation starting at the same instant, as the map's insert did) for any
+        // mix of operations due now, later, inside earlier ones, of zero and positive length.
+        fn by_map(
+            busy: &mut std::collections::BTreeMap<SimTime, SimTime>,
+            now: SimTime,
+            at: SimTime,
+            gap: SimDuration,
+        ) -> SimTime {
+            while let Some((_, &end)) = busy.first_key_value()
+                && end <= now
+            {
+                busy.pop_first();
+            }
+            let mut start = at;
+            while let Some((_, &end)) = busy.range(..start.plus(gap)).next_back()
+                && end > start
+            {
+                start = end;
+            }
+            busy.insert(start, start.plus(gap));
+            start
+        }
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut draw = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        let (mut map, mut ring) = (std::collections::BTreeMap::new(), AgentQueue::default());
+        let mut now = ms(0);
+        for _ in 0..20_000 {
+            now = now.plus(SimDuration::from_millis(draw(3) * draw(20)));
+            let at = now.plus(SimDuration::from_millis(draw(4) * draw(300)));
+            let gap = SimDuration::from_millis(draw(3) * 10);
+            assert_eq!(ring.take(now, at, gap), by_map(&mut map, now, at, gap));
+            assert_eq!(
+                ring.busy.iter().copied().collect::<Vec<_>>(),
+                map.iter().map(|(&s, &e)| (s, e)).collect::<Vec<_>>()
+            );
+        }
     }
 }

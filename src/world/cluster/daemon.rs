@@ -78,14 +78,13 @@ impl Daemon {
         if self.jobs.len() == before { None } else { self.next_completion(now) }
     }
 
-    /// Removes and returns the jobs finished by `now` (in submission order), and the next
-    /// completion time.
-    pub(super) fn finish_due(&mut self, now: SimTime) -> (Vec<(TaskId, JobKind)>, Option<SimTime>) {
+    /// Removes the jobs finished by `now` and appends them to `done` (in submission order);
+    /// returns the next completion time.
+    pub(super) fn finish_due(&mut self, now: SimTime, done: &mut Vec<(TaskId, JobKind)>) -> Option<SimTime> {
         self.advance(now);
-        let done: Vec<(TaskId, JobKind)> =
-            self.jobs.iter().filter(|j| j.remaining == 0).map(|j| (j.task, j.kind)).collect();
+        done.extend(self.jobs.iter().filter(|j| j.remaining == 0).map(|j| (j.task, j.kind)));
         self.jobs.retain(|j| j.remaining > 0);
-        (done, self.next_completion(now))
+        self.next_completion(now)
     }
 
     fn next_completion(&mut self, now: SimTime) -> Option<SimTime> {
@@ -106,6 +105,13 @@ mod tests {
         SimDuration::from_millis(n)
     }
 
+    /// The jobs finished by `now` and the next completion.
+    fn finish(d: &mut Daemon, now: SimTime) -> (Vec<(TaskId, JobKind)>, Option<SimTime>) {
+        let mut done = Vec::new();
+        let next = d.finish_due(now, &mut done);
+        (done, next)
+    }
+
     #[test]
     fn one_job_runs_at_full_speed_two_share_one_and_a_half() {
         let mut d = Daemon::default();
@@ -114,7 +120,7 @@ mod tests {
         let next = d.submit(SimTime::ZERO, TaskId(2), JobKind::Start, ms(300));
         // Each gets 3/4 of a server: 300 ms of work takes 400 ms.
         assert_eq!(next, Some(SimTime(400_000_000)));
-        let (done, next) = d.finish_due(SimTime(400_000_000));
+        let (done, next) = finish(&mut d, SimTime(400_000_000));
         assert_eq!(done.len(), 2);
         assert_eq!(next, None);
     }
@@ -128,7 +134,7 @@ mod tests {
         }
         // 6 jobs of 50 ms on 1.5 servers: all done at 200 ms.
         assert_eq!(next, Some(SimTime(200_000_000)));
-        let (done, _) = d.finish_due(SimTime(200_000_000));
+        let (done, _) = finish(&mut d, SimTime(200_000_000));
         assert_eq!(done.len(), 6);
     }
 
@@ -142,7 +148,7 @@ mod tests {
             next = d.submit(SimTime(200_000_000), TaskId(i), JobKind::Start, ms(400));
         }
         assert_eq!(next, Some(SimTime(1_000_000_000)));
-        let (done, next) = d.finish_due(SimTime(1_000_000_000));
+        let (done, next) = finish(&mut d, SimTime(1_000_000_000));
         assert_eq!(done, vec![(TaskId(0), JobKind::Start)]);
         // The others did 200 ms of work by then; 200 ms left each, 5 jobs at 3/10: 667 ms more.
         assert_eq!(next, Some(SimTime(1_666_666_667)));

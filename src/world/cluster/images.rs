@@ -25,25 +25,28 @@ impl ImageStore {
     }
 
     /// A download ended well: the image is local from now on.
-    pub(super) fn pulled(&mut self, image: String) {
-        self.pulling.remove(&image);
-        self.cache.insert(image);
+    pub(super) fn pulled(&mut self, image: &str) {
+        self.pulling.remove(image);
+        if !self.cache.contains(image) {
+            self.cache.insert(image.to_string());
+        }
     }
 }
 
 impl Cluster {
     /// Starts the pull a task's preparation begins with; `PullDone` follows.
     pub(super) fn begin_pull(&mut self, id: TaskId, io: &mut Io<'_>) {
-        let image_ref = self.run(id).spec.image.clone();
-        let image = self.behavior(&image_ref);
+        let spec = std::sync::Arc::clone(&self.run(id).spec);
+        let image_ref = &spec.image;
+        let image = self.behavior(image_ref);
         let now = io.now();
         let registry_down = now < self.registry_down_until;
         let store = &mut self.machine(id).images;
-        let cached = store.cache.contains(&image_ref);
+        let cached = store.cache.contains(image_ref);
         if !cached {
             // The daemon downloads an image once: a task that asks for an image already being
             // pulled on its node waits for that download.
-            if let Some(&(done_at, ok)) = store.pulling.get(&image_ref)
+            if let Some(&(done_at, ok)) = store.pulling.get(image_ref)
                 && done_at >= now
             {
                 io.q.at(done_at, Event::Agent { task: id, step: AgentStep::PullDone { ok } });
@@ -57,7 +60,7 @@ impl Cluster {
             _ => image.pull.sample(&mut io.rng.pull),
         };
         if !cached && !pull_fails {
-            store.pulling.insert(image_ref, (now.plus(duration), true));
+            store.pulling.insert(image_ref.clone(), (now.plus(duration), true));
         }
         io.q.after(duration, Event::Agent { task: id, step: AgentStep::PullDone { ok: cached || !pull_fails } });
     }

@@ -12,7 +12,7 @@ use crate::model::spec::{ServiceMode, ServiceSpec};
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 use crate::model::traffic::TrafficSpec;
 use crate::time::SimTime;
-use crate::world::cluster::ClusterView;
+use crate::world::cluster::{ClusterView, Message};
 use crate::world::manager::Counts;
 use crate::world::{Event, Io};
 
@@ -259,7 +259,13 @@ impl Manager {
         for id in self.store.tasks_on(node) {
             self.release_gates_waiting_on(id, cluster, io);
             if self.store.task(id).state < TaskState::Complete {
-                self.set_state(id, TaskState::Orphaned, "Task belonged to a node that has been deleted", cluster, io);
+                self.set_state(
+                    id,
+                    TaskState::Orphaned,
+                    Message::Fixed("Task belonged to a node that has been deleted"),
+                    cluster,
+                    io,
+                );
                 io.q.after(watch, Event::UpdaterObserves { task: id, state: TaskState::Orphaned });
             }
             let t = self.store.task(id);

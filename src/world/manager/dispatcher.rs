@@ -34,7 +34,7 @@ use crate::time::{SimDuration, SimTime};
 use crate::model::scenario::{Races, Scenario};
 use crate::model::task::NodeId;
 use crate::rng::SimRng;
-use crate::world::cluster::ClusterView;
+use crate::world::cluster::{ClusterView, Message};
 use crate::world::{Event, Io};
 
 use super::Manager;
@@ -136,8 +136,14 @@ impl Manager {
     /// the rollback to replace (its second run).
     pub(crate) fn dispatcher_commit(&mut self, io: &mut Io<'_>) {
         let mut batch = self.dispatcher.batcher.take(io.now());
+        self.commit_batch(&mut batch, io);
+        self.dispatcher.batcher.recycle(batch);
+    }
+
+    /// [`Manager::dispatcher_commit`] of `batch`.
+    fn commit_batch(&mut self, batch: &mut [(TaskId, TaskState)], io: &mut Io<'_>) {
         // The scheduler watches the same commit: tasks past RUNNING give back what they held.
-        for &(task, state) in &batch {
+        for &(task, state) in &*batch {
             if state.is_terminal() && self.store.holds_resources(task) {
                 self.release_resources(task, io);
             }
@@ -145,12 +151,12 @@ impl Manager {
         let random = io.random_races();
         if random {
             // `taskUpdates` is a Go map: its updates are applied in random order.
-            io.rng.races.shuffle(&mut batch);
+            io.rng.races.shuffle(batch);
         }
         let to_updater = io.latency(|l| &l.watch);
         let to_orchestrator = io.latency(|l| &l.watch);
         if to_updater != to_orchestrator {
-            for &(task, state) in &batch {
+            for &(task, state) in &*batch {
                 io.q.after(to_updater, Event::UpdaterObserves { task, state });
                 io.q.after(to_orchestrator, Event::Observe { task, state });
             }
@@ -170,7 +176,7 @@ impl Manager {
         if updater_first {
             io.q.after(to_updater, Event::UpdaterObserves { task: last, state: last_state });
         }
-        for &(task, state) in &batch {
+        for &(task, state) in &*batch {
             io.q.after(to_orchestrator, Event::Observe { task, state });
         }
         if !updater_first {
@@ -234,7 +240,7 @@ impl Manager {
         for id in self.store.tasks_on(node) {
             let s = self.store.task(id).state;
             if s >= TaskState::Assigned && s <= TaskState::Running {
-                self.set_state(id, TaskState::Orphaned, "orphaned", cluster, io);
+                self.set_state(id, TaskState::Orphaned, Message::Fixed("orphaned"), cluster, io);
             }
         }
     }
@@ -318,7 +324,15 @@ struct StatusBatcher {
     phase: SimDuration,
     /// Updates waiting, per commit instant.
     pending: BTreeMap<SimTime, Batch>,
+    /// Lists of committed batches, emptied, for the next batches (a run commits a batch every
+    /// few reports: one list each would be an allocation, and its growth more).
+    spare: Vec<Vec<(TaskId, TaskState)>>,
 }
+
+/// Emptied batch lists kept for reuse, at most.
+const SPARE_BATCHES: usize = 4;
+/// Only lists this small are kept (a large update's batches hold thousands).
+const SPARE_BATCH_CAPACITY: usize = 256;
 
 /// One batch: (task, latest state) in arrival order, and where each task's entry is (a batch
 /// of a large update holds thousands).
@@ -360,7 +374,7 @@ impl StatusBatcher {
     /// (`phase` is taken modulo `period`).
     fn new(period: SimDuration, phase: SimDuration) -> StatusBatcher {
         let phase = if period.as_nanos() == 0 { SimDuration::ZERO } else { SimDuration(phase.0 % period.0) };
-        StatusBatcher { period, phase, pending: BTreeMap::new() }
+        StatusBatcher { period, phase, pending: BTreeMap::new(), spare: Vec::new() }
     }
 
     /// The first commit at or after `arrival`.
@@ -382,7 +396,11 @@ impl StatusBatcher {
     /// batch's first update (the caller schedules the commit then), else `None`.
     fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState) -> Option<SimTime> {
         let at = self.commit_time(arrival);
-        let batch = self.pending.entry(at).or_default();
+        let spare = &mut self.spare;
+        let batch = self
+            .pending
+            .entry(at)
+            .or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
         let first = batch.updates.is_empty();
         match batch.find(task) {
             Some(i) => batch.updates[i].1 = batch.updates[i].1.max(state),
@@ -399,6 +417,14 @@ impl StatusBatcher {
     /// `processUpdates` at `now`: the batch that commits now, in arrival order.
     fn take(&mut self, now: SimTime) -> Vec<(TaskId, TaskState)> {
         self.pending.remove(&now).map(|b| b.updates).unwrap_or_default()
+    }
+
+    /// A committed batch's list, to be reused (see `spare`).
+    fn recycle(&mut self, mut list: Vec<(TaskId, TaskState)>) {
+        if self.spare.len() < SPARE_BATCHES && (1..=SPARE_BATCH_CAPACITY).contains(&list.capacity()) {
+            list.clear();
+            self.spare.push(list);
+        }
     }
 }
 

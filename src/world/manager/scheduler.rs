@@ -2,12 +2,12 @@
 //! (`manager/scheduler/scheduler.go`): pending tasks wait for a tick, which places every one of
 //! them, one task group (service) at a time, through the filters of `swarm::placement`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 use crate::swarm::placement::{Available, Demand, NodeView, TieBreak, schedule_group, schedule_group_by_load};
 use crate::time::{SimDuration, SimTime};
-use crate::world::cluster::ClusterView;
+use crate::world::cluster::{ClusterView, Message};
 use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
@@ -30,6 +30,9 @@ pub(super) struct Scheduler {
     tick_due: Option<SimTime>,
     /// The latest the armed tick may be pushed back to by new pending tasks.
     tick_deadline: SimTime,
+    /// The lists a tick sorts its tasks into (the pending tasks by service, a group's tasks
+    /// bound to a node and free to place), kept empty from tick to tick rather than made anew.
+    spare: [Vec<TaskId>; 3],
 }
 
 impl Scheduler {
@@ -54,10 +57,10 @@ impl Manager {
         // The allocator ignores the desired state: a task told to stop before it was allocated
         // is still allocated and scheduled (see `set_desired`), unless it is being removed.
         if task.desired == TaskState::Remove {
-            self.set_state(id, TaskState::Shutdown, "shutdown", cluster, io);
+            self.set_state(id, TaskState::Shutdown, Message::Fixed("shutdown"), cluster, io);
             return;
         }
-        self.set_state(id, TaskState::Pending, "pending task scheduling", cluster, io);
+        self.set_state(id, TaskState::Pending, Message::Fixed("pending task scheduling"), cluster, io);
         self.scheduler.pending.insert(id);
         self.debounce_schedule_tick(io);
     }
@@ -100,26 +103,43 @@ impl Manager {
             Some(_) => self.scheduler.tick_due = None,
             None => return,
         }
-        let mut groups: BTreeMap<ServiceId, Vec<TaskId>> = BTreeMap::new();
-        for &id in &self.scheduler.pending {
-            groups.entry(self.store.task(id).service).or_default().push(id);
+        // Task groups by service in service order, each group's tasks in id order (a stable
+        // sort of the pending tasks, which come in id order).
+        let [mut tasks, mut bound, mut free] = std::mem::take(&mut self.scheduler.spare);
+        tasks.extend(self.scheduler.pending.iter().copied());
+        tasks.sort_by_key(|&id| self.store.task(id).service);
+        let mut start = 0;
+        while start < tasks.len() {
+            let sid = self.store.task(tasks[start]).service;
+            let end = start + tasks[start..].iter().take_while(|&&t| self.store.task(t).service == sid).count();
+            // Global tasks are bound to their node: check that node alone.
+            for &t in &tasks[start..end] {
+                if self.store.task(t).node.is_some() {
+                    bound.push(t);
+                } else {
+                    free.push(t);
+                }
+            }
+            self.schedule_service_group(sid, &bound, &mut free, cluster, io);
+            bound.clear();
+            free.clear();
+            start = end;
         }
-        for (sid, tasks) in groups {
-            self.schedule_service_group(sid, tasks, cluster, io);
-        }
+        tasks.clear();
+        self.scheduler.spare = [tasks, bound, free];
     }
 
+    /// Places the pending tasks of service `sid`: those `bound` to a node on it, the `free`
+    /// ones (in id order, shuffled here when Swarm's races are random) over the nodes.
     fn schedule_service_group(
         &mut self,
         sid: ServiceId,
-        tasks: Vec<TaskId>,
+        bound: &[TaskId],
+        free: &mut [TaskId],
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
-        // Global tasks are bound to their node: check that node alone.
-        let (bound, mut free): (Vec<TaskId>, Vec<TaskId>) =
-            tasks.into_iter().partition(|&t| self.store.task(t).node.is_some());
-        for id in bound {
+        for &id in bound {
             // Placing one task can settle another of the same tick (a task being removed while
             // still unplaced is dropped at once, see `set_desired`): only those still pending.
             if !self.scheduler.pending.contains(&id) {
@@ -148,7 +168,7 @@ impl Manager {
             // Go map orders: which equally good node comes first (`nodeSet`), and which task of
             // the group is placed first (`taskGroup`).
             tie = TieBreak::Shuffled(io.rng.races.between(0, u64::MAX));
-            io.rng.races.shuffle(&mut free);
+            io.rng.races.shuffle(free);
         }
         let count = free.len();
         // Reservations and host ports change what a node can take as tasks are placed, and
@@ -172,7 +192,7 @@ impl Manager {
                         schedule_group(&views, placement, &Demand::default(), count, tie);
                     assert_eq!(full, choices.iter().map(|&i| Ok(i)).collect::<Vec<_>>(), "load index out of date");
                 }
-                for (id, i) in free.into_iter().zip(choices) {
+                for (&id, i) in free.iter().zip(choices) {
                     if self.scheduler.pending.contains(&id) {
                         self.assign(id, NodeId(i as u32), cluster, io);
                     }
@@ -187,7 +207,7 @@ impl Manager {
         let demand = Demand { reservations: spec.resources.reservations, host_ports: &spec.host_ports };
         let choices = schedule_group(&views, &spec.placement, &demand, count, tie);
         drop(views);
-        for (id, choice) in free.into_iter().zip(choices) {
+        for (&id, choice) in free.iter().zip(choices) {
             if !self.scheduler.pending.contains(&id) {
                 continue;
             }
@@ -205,7 +225,7 @@ impl Manager {
         if !r.is_zero() {
             self.recorder.reservation(r, true, || self.store.cluster_capacity());
         }
-        self.set_state(id, TaskState::Assigned, "scheduler assigned task to node", cluster, io);
+        self.set_state(id, TaskState::Assigned, Message::Fixed("scheduler assigned task to node"), cluster, io);
         let d = io.latency(|l| &l.dispatch);
         io.q.after(d, Event::Agent { task: id, step: AgentStep::Accept });
     }

@@ -72,8 +72,9 @@ pub(crate) struct Service {
     pub current: SpecVersion,
     /// `PreviousSpec`.
     pub previous: Option<SpecVersion>,
-    /// The task spec of the last `docker service update` / deploy: tasks running it are "new".
-    newest_requested: TaskSpec,
+    /// The task spec of the last `docker service update` / deploy: tasks running it are "new"
+    /// (shared with `task_specs`, where it was added).
+    newest_requested: Arc<TaskSpec>,
     /// Per spec version: does it equal `newest_requested`?
     version_is_new: Vec<bool>,
     /// `UpdateStatus` (None = nil).
@@ -132,12 +133,12 @@ impl Service {
         matches!(self.spec().mode, ServiceMode::Global)
     }
 
-    /// Adds a spec version and returns it.
-    fn push_spec(&mut self, spec: ServiceSpec) -> SpecVersion {
+    /// Adds a spec version, its task part `task` (a copy of `spec.task`), and returns it.
+    fn push_spec(&mut self, spec: ServiceSpec, task: Arc<TaskSpec>) -> SpecVersion {
         let v = SpecVersion(self.specs.len() as u32);
-        self.version_is_new.push(spec.task == self.newest_requested);
+        self.version_is_new.push(spec.task == *self.newest_requested);
         self.images.push(Arc::from(spec.task.image.as_str()));
-        self.task_specs.push(Arc::new(spec.task.clone()));
+        self.task_specs.push(task);
         self.specs.push(spec);
         v
     }
@@ -202,7 +203,7 @@ pub(crate) struct Store {
 
 impl Store {
     /// A store knowing the declared nodes and nothing else.
-    pub(super) fn new(nodes: &[NodeSpec]) -> Store {
+    pub(super) fn new(nodes: &[NodeSpec], expected_tasks: usize) -> Store {
         let nodes = nodes
             .iter()
             .enumerate()
@@ -224,7 +225,8 @@ impl Store {
                 spec: spec.clone(),
             })
             .collect();
-        Store { services: Vec::new(), tasks: Vec::new(), nodes, removed_nodes: 0, load_index: BTreeMap::new() }
+        let tasks = Vec::with_capacity(expected_tasks);
+        Store { services: Vec::new(), tasks, nodes, removed_nodes: 0, load_index: BTreeMap::new() }
     }
 
     /// Tasks created so far.
@@ -265,13 +267,14 @@ impl Store {
     /// `CreateService`.
     pub(super) fn add_service(&mut self, spec: ServiceSpec, now: SimTime) -> ServiceId {
         let id = ServiceId(self.services.len() as u32);
+        let task = Arc::new(spec.task.clone());
         self.services.push(Service {
             id,
             name: Arc::from(spec.name.as_str()),
-            newest_requested: spec.task.clone(),
+            newest_requested: Arc::clone(&task),
             version_is_new: vec![true],
             images: vec![Arc::from(spec.task.image.as_str())],
-            task_specs: vec![Arc::new(spec.task.clone())],
+            task_specs: vec![task],
             specs: vec![spec],
             current: SpecVersion(0),
             previous: None,
@@ -289,12 +292,13 @@ impl Store {
     /// UpdateStatus nil. When `asks_new_tasks`, its task spec becomes what "new" means.
     pub(super) fn update_service(&mut self, sid: ServiceId, spec: ServiceSpec, asks_new_tasks: bool) {
         let svc = &mut self.services[sid.0 as usize];
+        let task = Arc::new(spec.task.clone());
         if asks_new_tasks {
-            svc.newest_requested = spec.task.clone();
-            let newest = &svc.newest_requested;
+            svc.newest_requested = Arc::clone(&task);
+            let newest = &*svc.newest_requested;
             svc.version_is_new = svc.specs.iter().map(|s| s.task == *newest).collect();
         }
-        let version = svc.push_spec(spec);
+        let version = svc.push_spec(spec, task);
         svc.previous = Some(svc.current);
         svc.current = version;
         svc.status = None;

@@ -3,8 +3,10 @@
 //! the node tallies the scheduler uses, reaches the dispatcher's batch (states ≥ RUNNING, which
 //! the orchestrators and updater act on) and tells the node of a new desired state.
 
+use std::sync::Arc;
+
 use crate::model::task::{TaskId, TaskState};
-use crate::world::cluster::ClusterView;
+use crate::world::cluster::{ClusterView, Message};
 use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
@@ -14,7 +16,7 @@ impl Manager {
     /// `CreateTask`: a NEW task for `slot` of a service running `spec`; the allocator takes
     /// it next.
     pub(super) fn create_task(&mut self, new: NewTask, cluster: ClusterView<'_>, io: &mut Io<'_>) -> TaskId {
-        let message = self.recorder.intern("created");
+        let message = self.messages.shared(Message::Fixed("created"), &mut self.recorder);
         let id = self.store.create_task(new, message);
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());
@@ -28,7 +30,7 @@ impl Manager {
         &mut self,
         id: TaskId,
         state: TaskState,
-        message: &str,
+        message: Message<'_>,
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
@@ -42,7 +44,7 @@ impl Manager {
         // A node that cannot be reached cannot report (its agent reports again on reconnect).
         let task_node = task.node;
         let reported = task_node.is_none_or(|n| cluster.reachable(n) && !self.store.node(n).removed);
-        let message = self.recorder.intern(message);
+        let message = self.messages.shared(message, &mut self.recorder);
         self.store.set_state(id, state, message);
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());
@@ -97,7 +99,7 @@ impl Manager {
                 && self.store.task(id).state < TaskState::Assigned
                 && self.scheduler.forget(id)
             {
-                self.set_state(id, TaskState::Shutdown, "shutdown", cluster, io);
+                self.set_state(id, TaskState::Shutdown, Message::Fixed("shutdown"), cluster, io);
             }
         }
         self.recorder.touch(id, &self.store, cluster);
@@ -121,5 +123,44 @@ impl Manager {
         if self.store.release_from_node(id) && self.scheduler.has_pending() {
             self.arm_schedule_tick(io);
         }
+    }
+}
+
+/// Entries of [`Messages`] (a power of two).
+const MESSAGE_SLOTS: usize = 64;
+
+/// The shared copy of each fixed status message ([`Message::Fixed`]) a transition carries, by
+/// its address: nearly every transition's message is one of a few fixed words ("accepted",
+/// "preparing", "scheduler assigned task to node", …), so each is looked up in the recorder's
+/// table of shared strings once a run, not once a transition. A fixed word is `'static`: the
+/// text at an address, of a length, never changes, so a hit needs no comparison of the text.
+/// Other messages go to the recorder as before.
+pub(super) struct Messages {
+    /// (address, length, shared copy).
+    slots: [Option<(usize, usize, Arc<str>)>; MESSAGE_SLOTS],
+}
+
+impl Default for Messages {
+    fn default() -> Messages {
+        Messages { slots: std::array::from_fn(|_| None) }
+    }
+}
+
+impl Messages {
+    /// The shared copy of `message` (made by the recorder the first time).
+    pub(super) fn shared(&mut self, message: Message<'_>, recorder: &mut super::record::Recorder) -> Arc<str> {
+        let Message::Fixed(text) = message else { return recorder.intern(message.text()) };
+        let (address, len) = (text.as_ptr() as usize, text.len());
+        // Fibonacci hashing: the top bits of the address times 2^64 / φ.
+        let slot = (address as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - MESSAGE_SLOTS.trailing_zeros());
+        let entry = &mut self.slots[slot as usize];
+        if let Some((at, length, shared)) = entry
+            && (*at, *length) == (address, len)
+        {
+            return Arc::clone(shared);
+        }
+        let shared = recorder.intern(text);
+        *entry = Some((address, len, Arc::clone(&shared)));
+        shared
     }
 }

@@ -101,9 +101,9 @@ impl<'r> Route<'r> {
     }
 
     /// The changes the spans and route states make, in time order.
-    fn changes<'s>(
+    fn changes(
         &self,
-        spans: impl IntoIterator<Item = &'s ServingInterval>,
+        spans: impl IntoIterator<Item = ServingInterval>,
         names: &[Arc<str>],
         spec: &TrafficSpec,
         errors: &ErrorRates,
@@ -160,7 +160,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
     let route = Route::of(&run.routes, &run.image_changes, spec);
     let from = spec.from.unwrap_or_else(|| deploy_done(run, &route)).min(until);
     let points = durations::points(&spec.request_duration);
-    let changes = route.changes(&run.serving, &run.names, spec, errors, &points, until);
+    let changes = route.changes(run.serving.iter(), &run.names, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     RequestSeries {
         service: spec.service.clone(),
@@ -189,7 +189,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
 /// a canary analysis measures while the run goes on (from the spans recorded so far; spans
 /// still open are taken as serving until `until`).
 pub(crate) fn measure(
-    (spans, names): (&[ServingInterval], &[Arc<str>]),
+    (spans, names): (&crate::model::record::ServingLog, &[Arc<str>]),
     routes: &[RouteState],
     images: &[(SimTime, String, String)],
     spec: &TrafficSpec,

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
-pub use crate::model::event_log::TaskEventLog;
+pub use crate::model::event_log::{ProcessEventLog, ServingLog, TaskEventLog};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -325,8 +325,9 @@ pub struct RunRecord {
     /// Secrets mounted into containers as they started.
     pub secret_mounts: Vec<SecretMount>,
     /// When each task received requests from the routing mesh and how that ended, in the
-    /// order the spans began (every service, whether or not it has traffic).
-    pub serving: Vec<crate::model::traffic::ServingInterval>,
+    /// order the spans began (every service, whether or not it has traffic; kept compact:
+    /// [`ServingLog`]).
+    pub serving: ServingLog,
     /// Request outcomes per service with `x-simulation.traffic`, in traffic order.
     pub requests: Vec<crate::model::traffic::RequestSeries>,
     /// Images brought in by `docker service update --image` or `docker service create`, in
@@ -336,7 +337,9 @@ pub struct RunRecord {
     /// Each traffic route's backends, whenever they changed (see [`crate::model::route`]).
     pub routes: Vec<crate::model::route::RouteState>,
     /// Every task's container appearing (+1, observed `starting`) and going (−1, observed past
-    /// `running`), over every service, in time order: the run's capacity use.
+    /// `running`), over every service, in time order: the run's capacity use. A run records one
+    /// entry per instant, the sum of that instant's changes (readers apply an instant's changes
+    /// together).
     pub containers: Vec<(SimTime, i64)>,
     /// Blue-green and canary rollouts, in the order they started.
     pub strategies: Vec<crate::model::strategy::StrategyRecord>,
@@ -350,8 +353,9 @@ pub struct RunRecord {
     pub nodes: Vec<NodeInfo>,
     /// Every node change, in time order (each node's declared state first, at 0 s).
     pub node_events: Vec<NodeEvent>,
-    /// Signals sent to task containers and their processes' exits, in time order.
-    pub process_events: Vec<ProcessEvent>,
+    /// Signals sent to task containers and their processes' exits, in time order (kept compact
+    /// and spilled to disk like `task_events`: [`ProcessEventLog`]).
+    pub process_events: ProcessEventLog,
     /// Recorded for figures only (`SimulateOptions::figures_only`, a sweep's runs):
     /// `task_events` and `process_events` are empty, though the run made those changes (the
     /// history budget counted them). Every other field is whole.

@@ -211,7 +211,7 @@ struct Slot {
 pub struct Replay<'a> {
     record: &'a RunRecord,
     /// The events not applied yet.
-    events: std::iter::Peekable<crate::model::event_log::Rows<'a>>,
+    events: std::iter::Peekable<crate::model::event_log::Rows<'a, crate::model::record::TaskEvent>>,
     limits: HistoryLimits,
     /// Each name's canonical name (the first with its text), by [`Name`] index.
     canonical: Vec<Name>,

@@ -28,7 +28,7 @@ pub(crate) fn empty_run() -> RunRecord {
         actions: Vec::new(),
         outputs: Vec::new(),
         secret_mounts: Vec::new(),
-        serving: Vec::new(),
+        serving: Default::default(),
         requests: Vec::new(),
         image_changes: Vec::new(),
         routes: Vec::new(),
@@ -39,7 +39,7 @@ pub(crate) fn empty_run() -> RunRecord {
         decisions_dropped: 0,
         nodes: Vec::new(),
         node_events: Vec::new(),
-        process_events: Vec::new(),
+        process_events: Default::default(),
         figures_only: false,
     }
 }

@@ -120,7 +120,7 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
     let states: Vec<&RouteState> = run.routes.iter().filter(|r| r.route == rollout.route).collect();
     // Serving changes: (when, service, new?, +1 | -1).
     let mut changes: Vec<(SimTime, &str, bool, i64)> = Vec::with_capacity(run.serving.len() * 2);
-    for span in &run.serving {
+    for span in run.serving.iter() {
         let (service, image) = (run.name(span.service), run.name(span.image));
         let new = *image == *rollout.image;
         changes.push((span.start, service, new, 1));

@@ -49,7 +49,7 @@ fn run_until(end: u64, serving: Vec<ServingInterval>) -> RunRecord {
     let mut run = empty_run();
     run.end_time = SimTime(end);
     run.names = NAMES.iter().map(|n| Arc::from(*n)).collect();
-    run.serving = serving;
+    run.serving = serving.into();
     run
 }
 

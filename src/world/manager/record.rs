@@ -45,7 +45,7 @@ const NODE_REMOVED: &str = "removed from the swarm (docker node rm)";
 /// What a run recorded so far that request outcomes are computed from.
 pub(crate) struct TrafficInputs<'a> {
     /// Serving spans, in the order they began.
-    pub serving: &'a [ServingInterval],
+    pub serving: &'a crate::model::record::ServingLog,
     /// The names the spans carry, by [`crate::model::record::Name`].
     pub names: &'a [Arc<str>],
     /// Each route's backends whenever they changed.
@@ -209,7 +209,7 @@ pub(crate) struct Recorder {
     /// spec does not change), by task index.
     task_names: Vec<Option<(Name, Name, Name)>>,
     /// Serving spans, in the order they began (see [`ServingInterval`]).
-    serving: Vec<ServingInterval>,
+    serving: crate::model::record::ServingLog,
     /// The span of each task whose in-flight requests are not settled yet (still serving, or
     /// unbound with its process still running), by task.
     open_serving: BTreeMap<TaskId, usize>,
@@ -220,7 +220,7 @@ pub(crate) struct Recorder {
     image_changes: Vec<(SimTime, String, String)>,
     /// Each traffic route's backends whenever they changed.
     routes: Vec<RouteState>,
-    /// Containers gained (+1) and lost (−1), in time order.
+    /// Containers gained and lost (each instant's sum), in time order.
     containers: Vec<(SimTime, i64)>,
     /// Reserved now, and the peak (None until a task reserves something).
     reserved: Option<(Resources, ReservationRecord)>,
@@ -237,7 +237,7 @@ pub(crate) struct Recorder {
     /// Each node's last recorded row, by node index.
     node_last: Vec<Option<NodeEvent>>,
     /// Signals and exits of task containers.
-    process_events: Vec<ProcessEvent>,
+    process_events: crate::model::record::ProcessEventLog,
     /// Figures-only recording (see [`Recorder::record_figures_only`]): no task or process rows.
     figures_only: bool,
     /// Task state changes so far, whether or not rows were kept for them: the history budget
@@ -441,8 +441,15 @@ impl Recorder {
     }
 
     /// A task starts or stops holding a container (`starting` until observed past `running`).
+    /// Every reader applies an instant's changes together (the rollout report's rows, a sweep's
+    /// peak), so the changes of one instant are kept as their sum: a batch of a rolling update
+    /// or of a crash loop's restarts takes one entry, not one per task.
     pub(super) fn container_count(&mut self, now: SimTime, gained: bool) {
-        self.containers.push((now, if gained { 1 } else { -1 }));
+        let change = if gained { 1 } else { -1 };
+        match self.containers.last_mut() {
+            Some((t, sum)) if *t == now => *sum += change,
+            _ => self.containers.push((now, change)),
+        }
     }
 
     /// A task starts (`taken`) or stops holding `r` of its node's capacity, out of `capacity`
@@ -566,21 +573,22 @@ impl Recorder {
     ) {
         let now = self.now;
         if is && !was {
-            self.open_serving.insert(id, self.serving.len());
             let span = ServingInterval { service, task_id, image, start: now, end: None, ended_by: None, cut: None };
-            self.serving.push(span);
+            let index = self.serving.push(span);
+            self.open_serving.insert(id, index);
             return;
         }
         let Some(&index) = self.open_serving.get(&id) else { return };
-        let span = &mut self.serving[index];
+        let (mut end, mut ended_by, mut cut) = self.serving.ending(index);
         if was && !is {
-            span.end = Some(now);
-            span.ended_by = Some(lost.unwrap_or(ServingEnd::Unbound));
+            end = Some(now);
+            ended_by = Some(lost.unwrap_or(ServingEnd::Unbound));
         }
         if lost.is_some() {
-            span.cut = Some(now);
+            cut = Some(now);
             self.open_serving.remove(&id);
         }
+        self.serving.set_ending(index, end, ended_by, cut);
     }
 
     /// Appends a `nodes.csv` row for the node as the store has it now, unless nothing that

@@ -22,7 +22,7 @@ pub(crate) fn empty_run() -> RunRecord {
         end_time: SimTime(100 * S),
         events_handled: 1234,
         task_events: Default::default(),
-        names: Vec::new(),
+        names: Default::default(),
         timeline: Vec::new(),
         services: Vec::new(),
         actions: Vec::new(),

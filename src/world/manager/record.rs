@@ -47,7 +47,7 @@ pub(crate) struct TrafficInputs<'a> {
     /// Serving spans, in the order they began.
     pub serving: &'a crate::model::record::ServingLog,
     /// The names the spans carry, by [`crate::model::record::Name`].
-    pub names: &'a [Arc<str>],
+    pub names: &'a crate::model::record::Names,
     /// Each route's backends whenever they changed.
     pub routes: &'a [RouteState],
     /// (when, service, image) of every image a service was given.
@@ -162,6 +162,9 @@ impl std::hash::Hasher for AddressHasher {
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
 
+/// `Recorder::task_ids` of a task whose id is not named yet.
+const UNNAMED: Name = Name(u32::MAX);
+
 /// Entries of `Recorder::recent_names` (a power of two).
 const RECENT_NAMES: usize = 256;
 /// Entries of `Recorder::recent_names` while the run has named at most as many strings (a
@@ -190,11 +193,11 @@ pub(crate) struct Recorder {
     /// another text), so the cache can only save the hash and the probe, never change a result.
     recent_strings: [Option<Arc<str>>; RECENT_STRINGS],
     /// The names rows carry, each once, by [`Name`].
-    names: Vec<Arc<str>>,
+    names: crate::model::record::Names,
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares
     /// one `Arc` per service, node, image and message, and `names` keeps each alive, so an
     /// address names one string for the whole run): no string is hashed per row. Task ids are
-    /// not in it (see `task_names`).
+    /// not in it (see `task_ids`).
     #[allow(clippy::disallowed_types)]
     name_of: HashMap<usize, Name, BuildAddressHasher>,
     /// A direct-mapped cache of `name_of` (address, name): [`FEW_RECENT_NAMES`] entries once
@@ -205,9 +208,9 @@ pub(crate) struct Recorder {
     node_names: Vec<Option<(usize, Name)>>,
     /// The name of the empty node of a task not assigned yet.
     unassigned: Option<Name>,
-    /// Each task's service, id and image names, once looked up (fixed for a task's life: its
-    /// spec does not change), by task index.
-    task_names: Vec<Option<(Name, Name, Name)>>,
+    /// Each task's id name, once named ([`UNNAMED`] before), by task index: four bytes a task
+    /// of the run. Its service and image names are the shared strings' (see `name`).
+    task_ids: Vec<Name>,
     /// Serving spans, in the order they began (see [`ServingInterval`]).
     serving: crate::model::record::ServingLog,
     /// The span of each task whose in-flight requests are not settled yet (still serving, or
@@ -304,28 +307,30 @@ impl Recorder {
         shared
     }
 
-    /// A task's service, id and image names.
+    /// A task's service, id and image names (named in that order the first time, so that the
+    /// names are numbered as they always were).
     fn task_names(&mut self, id: TaskId, store: &Store) -> (Name, Name, Name) {
-        let index = id.0 as usize;
-        if let Some(Some(names)) = self.task_names.get(index) {
-            return *names;
-        }
         let task = store.task(id);
         let service = store.service(task.service);
         let service_name = self.name(&service.name);
-        // A task's id is its own: no other row names it, and this cache asks for it once, so it
-        // is added without `name_of` (which would hold an entry for every task of the run).
-        let task_id = Name(self.names.len() as u32);
-        self.names.push(task.docker_id.clone());
-        let names = (service_name, task_id, self.name(service.image_at(task.spec)));
-        if self.task_names.len() <= index {
-            self.task_names.resize(index + 1, None);
-        }
-        self.task_names[index] = Some(names);
-        names
+        let index = id.0 as usize;
+        let task_id = match self.task_ids.get(index) {
+            Some(&name) if name != UNNAMED => name,
+            _ => {
+                // A task's id is its own: no other row names it, so it is added without
+                // `name_of` (which would hold an entry for every task of the run).
+                let name = self.names.push_task_id(|out| id.write_docker_id(out));
+                if self.task_ids.len() <= index {
+                    self.task_ids.resize(index + 1, UNNAMED);
+                }
+                self.task_ids[index] = name;
+                name
+            }
+        };
+        (service_name, task_id, self.name(service.image_at(task.spec)))
     }
 
-    /// The row name of a shared string (see `name_of`). Not for a task's id: `task_names` gives
+    /// The row name of a shared string (see `name_of`). Not for a task's id: `task_ids` gives
     /// each task's id its one name (readers compare names by number, so a second name for the
     /// same id would split its rows).
     fn name(&mut self, shared: &Arc<str>) -> Name {
@@ -344,8 +349,7 @@ impl Recorder {
         let name = match self.name_of.get(&address) {
             Some(&name) => name,
             None => {
-                let name = Name(self.names.len() as u32);
-                self.names.push(shared.clone());
+                let name = self.names.push(shared.clone());
                 self.name_of.insert(address, name);
                 name
             }

@@ -15,6 +15,9 @@
 //! fixed when it begins (its task, service, image and start) goes to a log like the others, and
 //! only its ending (17 bytes) stays in memory, instead of a [`ServingInterval`]'s 56.
 //!
+//! Timeline samples ([`TimelineLog`], the rows of `timeline.csv`) are logged the same way, their
+//! service and update state as small numbers: about 12 bytes a row instead of 96.
+//!
 //! The history is not the live cluster, so it does not stay in memory: once the encoded blocks
 //! held in memory pass [`crate::limits::EVENT_LOG_RESIDENT_BYTES`], they are written to an
 //! unnamed temporary file (deleted by the system when the last handle closes) and read back a
@@ -25,7 +28,7 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::model::record::{Name, ProcessChange, ProcessEvent, TaskEvent};
+use crate::model::record::{Name, ProcessChange, ProcessEvent, TaskEvent, TimelineSample};
 use crate::model::task::TaskState;
 use crate::model::traffic::{ServingEnd, ServingInterval};
 use crate::time::SimTime;
@@ -509,6 +512,225 @@ impl From<Vec<ServingInterval>> for ServingLog {
     }
 }
 
+/// A timeline sample as a [`TimelineLog`] keeps it: its service and update state by number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SampleRow {
+    t: SimTime,
+    /// Index into `TimelineLog::services`.
+    service: u32,
+    /// Index into `TimelineLog::update_states`.
+    update_state: u32,
+    /// desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving.
+    counts: [u64; 8],
+}
+
+impl LogRow for SampleRow {
+    const TYPICAL_BYTES: usize = 14;
+
+    fn time(&self) -> SimTime {
+        self.t
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        put(u64::from(self.service), out);
+        put(u64::from(self.update_state), out);
+        for &c in &self.counts {
+            put(c, out);
+        }
+    }
+
+    fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> SampleRow {
+        let service = get(bytes, at) as u32;
+        let update_state = get(bytes, at) as u32;
+        let mut counts = [0; 8];
+        for c in &mut counts {
+            *c = get(bytes, at);
+        }
+        SampleRow { t, service, update_state, counts }
+    }
+}
+
+/// A run's timeline samples (`timeline.csv`), in the order recorded: logged, and spilled, like
+/// the other history, each service name and update state kept once.
+#[derive(Clone, Default)]
+pub struct TimelineLog {
+    rows: HistoryLog<SampleRow>,
+    /// The services the rows name, each once (by text).
+    services: Vec<Arc<str>>,
+    /// The update states the rows name, each once.
+    update_states: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for TimelineLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Two timelines are equal when they hold the same samples.
+impl PartialEq for TimelineLog {
+    fn eq(&self, other: &TimelineLog) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for TimelineLog {}
+
+impl TimelineLog {
+    /// No samples.
+    pub fn new() -> TimelineLog {
+        TimelineLog::default()
+    }
+
+    /// Appends a sample.
+    pub fn push(&mut self, sample: TimelineSample) {
+        // A run has a few services and update states, and most rows name the one before's.
+        let service = match self.services.iter().rposition(|s| Arc::ptr_eq(s, &sample.service)) {
+            Some(i) => i,
+            None => match self.services.iter().position(|s| *s == sample.service) {
+                Some(i) => i,
+                None => {
+                    self.services.push(sample.service.clone());
+                    self.services.len() - 1
+                }
+            },
+        };
+        let update_state = match self.update_states.iter().position(|s| *s == sample.update_state) {
+            Some(i) => i,
+            None => {
+                self.update_states.push(sample.update_state);
+                self.update_states.len() - 1
+            }
+        };
+        let TimelineSample {
+            t,
+            desired,
+            running_old,
+            running_new,
+            healthy_old,
+            healthy_new,
+            starting,
+            stopping,
+            serving,
+            ..
+        } = sample;
+        self.rows.push(SampleRow {
+            t,
+            service: service as u32,
+            update_state: update_state as u32,
+            counts: [desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving],
+        });
+    }
+
+    /// Samples recorded.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when no sample was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Every sample, in the order recorded.
+    pub fn iter(&self) -> TimelineRows<'_> {
+        TimelineRows { log: self, rows: self.rows.iter() }
+    }
+
+    /// The samples as a vector.
+    pub fn to_vec(&self) -> Vec<TimelineSample> {
+        self.iter().collect()
+    }
+
+    /// Keeps the samples `keep` says yes to (a record changed by hand: tests, tools; the log
+    /// is written anew).
+    pub fn retain(&mut self, keep: impl FnMut(&TimelineSample) -> bool) {
+        let mut samples = self.to_vec();
+        samples.retain(keep);
+        *self = samples.into();
+    }
+
+    /// Inserts a sample at `index` (a record changed by hand; the log is written anew).
+    pub fn insert(&mut self, index: usize, sample: TimelineSample) {
+        let mut samples = self.to_vec();
+        samples.insert(index, sample);
+        *self = samples.into();
+    }
+
+    /// Removes the last sample (a record changed by hand; the log is written anew).
+    pub fn pop(&mut self) -> Option<TimelineSample> {
+        let mut samples = self.to_vec();
+        let last = samples.pop();
+        *self = samples.into();
+        last
+    }
+
+    /// Bytes the samples take in memory, for the benchmarks' accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.heap_bytes()
+    }
+}
+
+/// The samples of a [`TimelineLog`], decoded one at a time.
+#[derive(Clone)]
+pub struct TimelineRows<'a> {
+    log: &'a TimelineLog,
+    rows: Rows<'a, SampleRow>,
+}
+
+impl Iterator for TimelineRows<'_> {
+    type Item = TimelineSample;
+
+    fn next(&mut self) -> Option<TimelineSample> {
+        let row = self.rows.next()?;
+        let [desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving] = row.counts;
+        Some(TimelineSample {
+            t: row.t,
+            service: self.log.services[row.service as usize].clone(),
+            desired,
+            running_old,
+            running_new,
+            healthy_old,
+            healthy_new,
+            starting,
+            stopping,
+            serving,
+            update_state: self.log.update_states[row.update_state as usize],
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+}
+
+impl ExactSizeIterator for TimelineRows<'_> {}
+
+impl<'a> IntoIterator for &'a TimelineLog {
+    type Item = TimelineSample;
+    type IntoIter = TimelineRows<'a>;
+
+    fn into_iter(self) -> TimelineRows<'a> {
+        self.iter()
+    }
+}
+
+impl FromIterator<TimelineSample> for TimelineLog {
+    fn from_iter<I: IntoIterator<Item = TimelineSample>>(samples: I) -> TimelineLog {
+        let mut log = TimelineLog::new();
+        for sample in samples {
+            log.push(sample);
+        }
+        log
+    }
+}
+
+impl From<Vec<TimelineSample>> for TimelineLog {
+    fn from(samples: Vec<TimelineSample>) -> TimelineLog {
+        samples.into_iter().collect()
+    }
+}
+
 fn put(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
         out.push((v as u8) | 0x80);
@@ -749,6 +971,45 @@ mod tests {
         assert_eq!(resident, log);
         // Less than the rows would take as they are, tail buffer included.
         assert!(resident.heap_bytes() < rows.len() * std::mem::size_of::<ProcessEvent>());
+    }
+
+    #[test]
+    fn timeline_samples_come_back_as_appended_with_their_services_and_states() {
+        // Two services under names shared or not, every update state and none, counts large
+        // and small, more rows than a block.
+        let web: Arc<str> = Arc::from("web_web");
+        let states = ["", "updating", "paused", "completed", "rollback_started", "rollback_completed"];
+        let samples: Vec<TimelineSample> = (0..(2 * BLOCK_ROWS as u64 + 3))
+            .map(|i| TimelineSample {
+                t: SimTime(i / 2 * 1_000_000),
+                service: if i % 3 == 0 { Arc::from("web_db") } else { web.clone() },
+                desired: i % 100_000,
+                running_old: i,
+                running_new: u64::MAX - i,
+                healthy_old: i % 7,
+                healthy_new: 0,
+                starting: i % 2,
+                stopping: 1 << 40,
+                serving: i % 7,
+                update_state: states[(i % 6) as usize],
+            })
+            .collect();
+        let log: TimelineLog = samples.clone().into();
+        assert_eq!(log.len(), samples.len());
+        assert_eq!(log.to_vec(), samples);
+        assert_eq!(log.services.len(), 2, "each service once, by text");
+        assert_eq!(log.update_states.len(), 6);
+        assert!(log.heap_bytes() < samples.len() * std::mem::size_of::<TimelineSample>() / 2);
+        // Changed by hand: the rows stay in order around the change.
+        let mut changed = log.clone();
+        changed.retain(|s| s.service.as_ref() == "web_web");
+        changed.insert(1, samples[0].clone());
+        assert_eq!(changed.pop(), samples.iter().rfind(|s| s.service.as_ref() == "web_web").cloned());
+        let mut expect: Vec<_> = samples.iter().filter(|s| s.service.as_ref() == "web_web").cloned().collect();
+        expect.insert(1, samples[0].clone());
+        expect.pop();
+        assert_eq!(changed.to_vec(), expect);
+        assert_ne!(changed, log);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
-pub use crate::model::event_log::{ProcessEventLog, ServingLog, TaskEventLog};
+pub use crate::model::event_log::{ProcessEventLog, ServingLog, TaskEventLog, TimelineLog};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -431,8 +431,9 @@ pub struct RunRecord {
     pub task_events: TaskEventLog,
     /// The names the rows carry, by [`Name`] (each distinct string once).
     pub names: Names,
-    /// Availability samples, in time order (interleaved across services).
-    pub timeline: Vec<TimelineSample>,
+    /// Availability samples, in time order (interleaved across services; kept compact:
+    /// [`TimelineLog`]).
+    pub timeline: TimelineLog,
     /// Per-service results, in scenario order.
     pub services: Vec<ServiceRecord>,
     /// Timeline actions as applied: (time, text, error if Docker would have refused it).

@@ -23,7 +23,7 @@ pub(crate) fn empty_run() -> RunRecord {
         events_handled: 1234,
         task_events: Default::default(),
         names: Default::default(),
-        timeline: Vec::new(),
+        timeline: Default::default(),
         services: Vec::new(),
         actions: Vec::new(),
         outputs: Vec::new(),

@@ -60,7 +60,8 @@ fn blue_green_run() -> RunRecord {
         running("web_web-green", 30, 2, 0, 2),
         running("web_web-green", 40, 2, 2, 0),
         running("web_web", 80, 0, 0, 0),
-    ];
+    ]
+    .into();
     // Containers: blue's two from 0 until they exit at 80 s; green's two from 35 s (starting).
     run.containers = vec![(SimTime::ZERO, 2), (SimTime(35 * S), 2), (SimTime(80 * S), -2)];
     run.routes =

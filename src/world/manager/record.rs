@@ -117,8 +117,9 @@ struct ServiceTrack {
     counts: Counts,
     /// The counts changed since the last sample.
     sample_due: bool,
-    /// Index of this service's last row in the recorded timeline.
-    last_sample: Option<usize>,
+    /// This service's last row in the recorded timeline, and its index in
+    /// `Recorder::pending` (meaningful while its instant is the one being recorded).
+    last_sample: Option<(TimelineSample, usize)>,
     /// The current (last) update.
     update: UpdateRecord,
     /// The earlier updates, oldest first.
@@ -177,7 +178,11 @@ const RECENT_STRINGS: usize = 16;
 #[derive(Default)]
 pub(crate) struct Recorder {
     task_events: crate::model::record::TaskEventLog,
-    timeline: Vec<TimelineSample>,
+    /// Timeline rows of the instants before the one being recorded (final: logged).
+    timeline: crate::model::record::TimelineLog,
+    /// Timeline rows of the instant being recorded: a later change at the same instant still
+    /// replaces its service's row.
+    pending: Vec<TimelineSample>,
     /// Timeline commands (and a rollout's own): when, the command, Docker's refusal if any.
     actions: Vec<(SimTime, String, Option<String>)>,
     outputs: Vec<CommandOutput>,
@@ -684,20 +689,34 @@ impl Recorder {
     /// Appends a timeline row for a service whose counts changed, unless an unchanged one
     /// would repeat; several changes at one instant collapse into the last one.
     fn sample(&mut self, sid: ServiceId, sample: TimelineSample) {
+        // Samples come in time order: an instant's rows are final once a later one is sampled.
+        if self.pending.first().is_some_and(|p| p.t != sample.t) {
+            self.log_pending_samples();
+        }
         let track = &mut self.services[sid.0 as usize];
-        if let Some(idx) = track.last_sample {
-            let prev = &self.timeline[idx];
-            if prev.t == sample.t {
-                self.timeline[idx] = sample;
+        if let Some((prev, index)) = &mut track.last_sample {
+            // A row of this instant is still pending (nothing was logged since it was made).
+            if prev.t == sample.t
+                && let Some(row) = self.pending.get_mut(*index)
+            {
+                *row = sample.clone();
+                *prev = sample;
                 return;
             }
             if same_counts(prev, &sample) {
                 return;
             }
         }
-        track.last_sample = Some(self.timeline.len());
         self.last_change_at = sample.t;
-        self.timeline.push(sample);
+        track.last_sample = Some((sample.clone(), self.pending.len()));
+        self.pending.push(sample);
+    }
+
+    /// Moves the rows of the instant last sampled into the timeline log.
+    fn log_pending_samples(&mut self) {
+        for sample in self.pending.drain(..) {
+            self.timeline.push(sample);
+        }
     }
 }
 
@@ -763,6 +782,7 @@ impl Manager {
                 NodeInfo { name: n.spec.name.clone(), docker_id: n.docker_id.clone(), role: n.spec.role, leader }
             })
             .collect();
+        self.recorder.log_pending_samples();
         let r = self.recorder;
         RunRecord {
             scenario: scenario.name.clone(),

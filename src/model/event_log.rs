@@ -584,7 +584,9 @@ impl TimelineLog {
 
     /// Appends a sample.
     pub fn push(&mut self, sample: TimelineSample) {
-        // A run has a few services and update states, and most rows name the one before's.
+        // A run has a few services and update states, and most rows name one already seen by
+        // address (the store's shared name, Docker's literal); the texts are compared only
+        // when none is.
         let service = match self.services.iter().rposition(|s| Arc::ptr_eq(s, &sample.service)) {
             Some(i) => i,
             None => match self.services.iter().position(|s| *s == sample.service) {
@@ -595,12 +597,16 @@ impl TimelineLog {
                 }
             },
         };
-        let update_state = match self.update_states.iter().position(|s| *s == sample.update_state) {
+        let same_address = |s: &&str| std::ptr::eq(*s, sample.update_state);
+        let update_state = match self.update_states.iter().position(same_address) {
             Some(i) => i,
-            None => {
-                self.update_states.push(sample.update_state);
-                self.update_states.len() - 1
-            }
+            None => match self.update_states.iter().position(|s| *s == sample.update_state) {
+                Some(i) => i,
+                None => {
+                    self.update_states.push(sample.update_state);
+                    self.update_states.len() - 1
+                }
+            },
         };
         let TimelineSample {
             t,

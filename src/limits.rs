@@ -49,12 +49,14 @@ pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usi
 
 /// Bytes of encoded task events a run keeps in memory before writing them to a temporary file
 /// (see [`crate::model::event_log`]): the history is read back in order by the reports, never
-/// searched, so it need not take memory that follows the run's length. 4 MiB is about 300,000
-/// rows (a 15,000-replica update): a sweep's or a test's run never touches the disk. The file
+/// searched, so it need not take memory that follows the run's length. Each history log has
+/// this budget of its own (task events, process events, serving spans' beginnings). 1 MiB is
+/// about 75,000 task rows (a 4,000-replica update): a sweep's or a test's run never touches
+/// the disk. The file
 /// is made in the system's temporary folder (`TMPDIR`, else `/tmp`): where that folder is a
 /// tmpfs, the spilled blocks still take RAM, outside the process's own memory.
 #[cfg(not(test))]
-pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 4 << 20;
+pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 1 << 20;
 /// The same bound, small enough that the unit tests' larger runs go through the spill file.
 #[cfg(test)]
 pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 16 << 10;

@@ -57,8 +57,6 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
-
 use crate::model::record::RunRecord;
 use crate::model::route::RouteState;
 use crate::model::traffic::{BackendRequests, RequestSeries, ServingInterval, TrafficSpec};
@@ -101,10 +99,10 @@ impl<'r> Route<'r> {
     }
 
     /// The changes the spans and route states make, in time order.
-    fn changes<'s>(
+    fn changes(
         &self,
-        spans: impl IntoIterator<Item = &'s ServingInterval>,
-        names: &[Arc<str>],
+        spans: impl IntoIterator<Item = ServingInterval>,
+        names: &crate::model::record::Names,
         spec: &TrafficSpec,
         errors: &ErrorRates,
         points: &[crate::time::SimDuration],
@@ -125,7 +123,7 @@ impl<'r> Route<'r> {
             out.push(Change::membership(state.t, members));
         }
         for span in spans {
-            let (service, image) = (&*names[span.service.0 as usize], &*names[span.image.0 as usize]);
+            let (service, image) = (&names[span.service.0 as usize], &names[span.image.0 as usize]);
             let Some(backend) = self.backends.iter().position(|b| b == service) else { continue };
             let new = self.new_image.as_deref() == Some(image);
             let e = errors.get(image).copied().unwrap_or(0) as i64;
@@ -160,7 +158,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
     let route = Route::of(&run.routes, &run.image_changes, spec);
     let from = spec.from.unwrap_or_else(|| deploy_done(run, &route)).min(until);
     let points = durations::points(&spec.request_duration);
-    let changes = route.changes(&run.serving, &run.names, spec, errors, &points, until);
+    let changes = route.changes(run.serving.iter(), &run.names, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     RequestSeries {
         service: spec.service.clone(),
@@ -189,7 +187,7 @@ fn series(run: &RunRecord, spec: &TrafficSpec, errors: &ErrorRates) -> RequestSe
 /// a canary analysis measures while the run goes on (from the spans recorded so far; spans
 /// still open are taken as serving until `until`).
 pub(crate) fn measure(
-    (spans, names): (&[ServingInterval], &[Arc<str>]),
+    (spans, names): (&crate::model::record::ServingLog, &crate::model::record::Names),
     routes: &[RouteState],
     images: &[(SimTime, String, String)],
     spec: &TrafficSpec,
@@ -203,7 +201,7 @@ pub(crate) fn measure(
     // Only the route's spans still serving in the window matter (this runs during the run,
     // once per measurement: it must not grow with everything recorded so far more than it must).
     let live = spans.iter().filter(|s| {
-        s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *names[s.service.0 as usize])
+        s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == names[s.service.0 as usize])
     });
     let changes = route.changes(live, names, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));

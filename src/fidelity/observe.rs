@@ -200,12 +200,12 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
     let final_state = svc.update.state.map_or("none", |s| s.as_str()).to_string();
     let initial_state =
         svc.status_changes.iter().rev().find(|c| c.t < action).map_or("none", |c| c.state.as_str()).to_string();
-    let origins: BTreeMap<&str, Origin> = svc
+    let origins: BTreeMap<String, Origin> = svc
         .previous_updates
         .iter()
         .chain(std::iter::once(&svc.update))
         .flat_map(|u| u.updater_tasks.iter())
-        .map(|(id, rollback)| (&**id, if *rollback { Origin::Rollback } else { Origin::Update }))
+        .map(|(id, rollback)| (id.docker_id(), if *rollback { Origin::Rollback } else { Origin::Update }))
         .collect();
 
     let mut tasks: Vec<TaskObs> = Vec::new();

@@ -1,13 +1,22 @@
-//! A run's task events kept compact: the rows of `events.csv` (swarmkit's task history as
+//! A run's history kept compact: the rows of `events.csv` (swarmkit's task history as
 //! `docker service ps` shows it) are most of what a large run records — 1.9 million rows for
 //! 100,000 replicas updated once — and most of their bytes repeat: the same instant as the row
-//! before, a service, image and message out of a handful, small slot and node numbers.
+//! before, a service, image and message out of a handful, small slot and node numbers. The
+//! signals and exits of task containers (`--trace`) are history of the same kind.
 //!
 //! Rows are appended as they happen and read back in order, never changed or looked up one by
-//! one, so they are stored in blocks of [`BLOCK_ROWS`] encoded rows: each field as a LEB128
-//! variable-length integer, the time as the (zig-zag) difference from the previous row's. A
-//! row takes 10–16 bytes instead of a [`TaskEvent`]'s 40. The rows since the last full block
+//! one, so a [`HistoryLog`] stores them in blocks of [`BLOCK_ROWS`] encoded rows (each row type
+//! says how, [`LogRow`]): each field as a LEB128 variable-length integer, the time as the
+//! (zig-zag) difference from the previous row's. A task event takes 10–16 bytes instead of a
+//! [`TaskEvent`]'s 40, a process event 3–5 instead of 24. The rows since the last full block
 //! stay as they are until the block fills.
+//!
+//! Serving spans ([`ServingLog`]) are history too, but a span's end is only known later: what is
+//! fixed when it begins (its task, service, image and start) goes to a log like the others, and
+//! only its ending (17 bytes) stays in memory, instead of a [`ServingInterval`]'s 56.
+//!
+//! Timeline samples ([`TimelineLog`], the rows of `timeline.csv`) are logged the same way, their
+//! service and update state as small numbers: about 12 bytes a row instead of 96.
 //!
 //! The history is not the live cluster, so it does not stay in memory: once the encoded blocks
 //! held in memory pass [`crate::limits::EVENT_LOG_RESIDENT_BYTES`], they are written to an
@@ -19,8 +28,9 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex};
 
-use crate::model::record::{Name, TaskEvent};
+use crate::model::record::{Name, ProcessChange, ProcessEvent, TaskEvent, TimelineSample};
 use crate::model::task::TaskState;
+use crate::model::traffic::{ServingEnd, ServingInterval};
 use crate::time::SimTime;
 
 /// Rows per encoded block.
@@ -96,13 +106,31 @@ impl SpillFile {
     }
 }
 
-/// Task events in the order they were appended (see the module documentation).
+/// A row a [`HistoryLog`] keeps: its time, and its other fields as bytes.
+pub trait LogRow: Copy {
+    /// When it happened (stored as the difference from the previous row's).
+    fn time(&self) -> SimTime;
+    /// Appends every field but the time to `out`.
+    fn encode_fields(&self, out: &mut Vec<u8>);
+    /// Reads back what [`LogRow::encode_fields`] wrote at `*at`, moving `*at` past it.
+    fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> Self;
+    /// Bytes a typical row takes encoded (the first capacity of a block's buffer).
+    const TYPICAL_BYTES: usize;
+}
+
+/// The task events of a run (`events.csv`), in the order recorded.
+pub type TaskEventLog = HistoryLog<TaskEvent>;
+
+/// The signals and exits of a run's task containers, in the order recorded.
+pub type ProcessEventLog = HistoryLog<ProcessEvent>;
+
+/// Rows in the order they were appended (see the module documentation).
 #[derive(Clone)]
-pub struct TaskEventLog {
+pub struct HistoryLog<R> {
     /// Full blocks of [`BLOCK_ROWS`] rows, encoded.
     blocks: Vec<Block>,
     /// The rows after the last full block.
-    tail: Vec<TaskEvent>,
+    tail: Vec<R>,
     /// Bytes of the blocks held in memory.
     resident: usize,
     /// Resident bytes past which the blocks are written out.
@@ -115,36 +143,36 @@ pub struct TaskEventLog {
     first_resident: usize,
 }
 
-impl Default for TaskEventLog {
-    fn default() -> TaskEventLog {
-        TaskEventLog::with_resident_budget(crate::limits::EVENT_LOG_RESIDENT_BYTES)
+impl<R: LogRow> Default for HistoryLog<R> {
+    fn default() -> HistoryLog<R> {
+        HistoryLog::with_resident_budget(crate::limits::EVENT_LOG_RESIDENT_BYTES)
     }
 }
 
-impl std::fmt::Debug for TaskEventLog {
+impl<R: LogRow> std::fmt::Debug for HistoryLog<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TaskEventLog").field("rows", &self.len()).field("spilled", &self.spilled_blocks()).finish()
+        f.debug_struct("HistoryLog").field("rows", &self.len()).field("spilled", &self.spilled_blocks()).finish()
     }
 }
 
 /// Two logs are equal when they hold the same rows, wherever the rows are kept.
-impl PartialEq for TaskEventLog {
-    fn eq(&self, other: &TaskEventLog) -> bool {
+impl<R: LogRow + PartialEq> PartialEq for HistoryLog<R> {
+    fn eq(&self, other: &HistoryLog<R>) -> bool {
         self.len() == other.len() && self.iter().eq(other.iter())
     }
 }
 
-impl Eq for TaskEventLog {}
+impl<R: LogRow + Eq> Eq for HistoryLog<R> {}
 
-impl TaskEventLog {
+impl<R: LogRow> HistoryLog<R> {
     /// No rows.
-    pub fn new() -> TaskEventLog {
-        TaskEventLog::default()
+    pub fn new() -> HistoryLog<R> {
+        HistoryLog::default()
     }
 
     /// No rows; encoded blocks are written out once those in memory pass `bytes`.
-    pub fn with_resident_budget(bytes: usize) -> TaskEventLog {
-        TaskEventLog {
+    pub fn with_resident_budget(bytes: usize) -> HistoryLog<R> {
+        HistoryLog {
             blocks: Vec::new(),
             tail: Vec::new(),
             resident: 0,
@@ -156,14 +184,15 @@ impl TaskEventLog {
     }
 
     /// Appends a row.
-    pub fn push(&mut self, row: TaskEvent) {
+    pub fn push(&mut self, row: R) {
         self.tail.push(row);
         if self.tail.len() == BLOCK_ROWS {
-            let mut bytes = Vec::with_capacity(BLOCK_ROWS * 16);
+            let mut bytes = Vec::with_capacity(BLOCK_ROWS * R::TYPICAL_BYTES);
             let mut prev = SimTime::ZERO;
             for row in &self.tail {
-                encode(row, prev, &mut bytes);
-                prev = row.t;
+                encode_time(row.time(), prev, &mut bytes);
+                row.encode_fields(&mut bytes);
+                prev = row.time();
             }
             self.resident += bytes.len();
             self.blocks.push(Block::Resident(bytes.into_boxed_slice()));
@@ -212,7 +241,7 @@ impl TaskEventLog {
     }
 
     /// Every row, in the order appended.
-    pub fn iter(&self) -> Rows<'_> {
+    pub fn iter(&self) -> Rows<'_, R> {
         Rows {
             log: self,
             block: 0,
@@ -230,13 +259,13 @@ impl TaskEventLog {
     pub fn heap_bytes(&self) -> usize {
         self.resident
             + self.blocks.capacity() * std::mem::size_of::<Block>()
-            + self.tail.capacity() * std::mem::size_of::<TaskEvent>()
+            + self.tail.capacity() * std::mem::size_of::<R>()
     }
 }
 
-impl FromIterator<TaskEvent> for TaskEventLog {
-    fn from_iter<I: IntoIterator<Item = TaskEvent>>(rows: I) -> TaskEventLog {
-        let mut log = TaskEventLog::new();
+impl<R: LogRow> FromIterator<R> for HistoryLog<R> {
+    fn from_iter<I: IntoIterator<Item = R>>(rows: I) -> HistoryLog<R> {
+        let mut log = HistoryLog::new();
         for row in rows {
             log.push(row);
         }
@@ -244,19 +273,19 @@ impl FromIterator<TaskEvent> for TaskEventLog {
     }
 }
 
-impl<'a> IntoIterator for &'a TaskEventLog {
-    type Item = TaskEvent;
-    type IntoIter = Rows<'a>;
+impl<'a, R: LogRow> IntoIterator for &'a HistoryLog<R> {
+    type Item = R;
+    type IntoIter = Rows<'a, R>;
 
-    fn into_iter(self) -> Rows<'a> {
+    fn into_iter(self) -> Rows<'a, R> {
         self.iter()
     }
 }
 
-/// The rows of a [`TaskEventLog`], decoded one at a time.
+/// The rows of a [`HistoryLog`], decoded one at a time.
 #[derive(Clone)]
-pub struct Rows<'a> {
-    log: &'a TaskEventLog,
+pub struct Rows<'a, R> {
+    log: &'a HistoryLog<R>,
     /// The block being read (== blocks.len(): the tail).
     block: usize,
     /// Byte offset in that block.
@@ -275,10 +304,10 @@ pub struct Rows<'a> {
     read_block: Option<usize>,
 }
 
-impl Iterator for Rows<'_> {
-    type Item = TaskEvent;
+impl<R: LogRow> Iterator for Rows<'_, R> {
+    type Item = R;
 
-    fn next(&mut self) -> Option<TaskEvent> {
+    fn next(&mut self) -> Option<R> {
         if self.left == 0 {
             return None;
         }
@@ -295,8 +324,9 @@ impl Iterator for Rows<'_> {
                     &self.read
                 }
             };
-            let row = decode(bytes, &mut self.at, self.prev);
-            self.prev = row.t;
+            let t = decode_time(bytes, &mut self.at, self.prev);
+            let row = R::decode_fields(t, bytes, &mut self.at);
+            self.prev = t;
             self.in_block += 1;
             if self.in_block == BLOCK_ROWS {
                 self.block += 1;
@@ -316,7 +346,396 @@ impl Iterator for Rows<'_> {
     }
 }
 
-impl ExactSizeIterator for Rows<'_> {}
+impl<R: LogRow> ExactSizeIterator for Rows<'_, R> {}
+
+/// What is fixed of a serving span when it begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SpanStart {
+    service: Name,
+    task_id: Name,
+    image: Name,
+    start: SimTime,
+}
+
+impl LogRow for SpanStart {
+    const TYPICAL_BYTES: usize = 8;
+
+    fn time(&self) -> SimTime {
+        self.start
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        put(u64::from(self.task_id.0), out);
+        put(u64::from(self.service.0), out);
+        put(u64::from(self.image.0), out);
+    }
+
+    fn decode_fields(start: SimTime, bytes: &[u8], at: &mut usize) -> SpanStart {
+        let task_id = Name(get(bytes, at) as u32);
+        let service = Name(get(bytes, at) as u32);
+        let image = Name(get(bytes, at) as u32);
+        SpanStart { service, task_id, image, start }
+    }
+}
+
+/// `Ending::flags`: `end` is set.
+const HAS_END: u8 = 1 << 2;
+/// `Ending::flags`: `cut` is set.
+const HAS_CUT: u8 = 1 << 3;
+
+/// The serving spans of a run, in the order they began: [`ServingInterval`]s whose begin is
+/// logged (and spilled) like the other history, and whose ending (`end`, `ended_by`, `cut`,
+/// set while the run goes on) is kept in memory, 17 bytes a span.
+#[derive(Clone, Default)]
+pub struct ServingLog {
+    starts: HistoryLog<SpanStart>,
+    /// Each span's `end` (meaningful with [`HAS_END`]).
+    ends: Vec<u64>,
+    /// Each span's `cut` (meaningful with [`HAS_CUT`]).
+    cuts: Vec<u64>,
+    /// Each span's `ended_by` (0 none, then [`ServingEnd`] in declaration order) and the
+    /// [`HAS_END`] and [`HAS_CUT`] bits.
+    flags: Vec<u8>,
+}
+
+impl std::fmt::Debug for ServingLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Two logs are equal when they hold the same spans.
+impl PartialEq for ServingLog {
+    fn eq(&self, other: &ServingLog) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for ServingLog {}
+
+impl ServingLog {
+    /// No spans.
+    pub fn new() -> ServingLog {
+        ServingLog::default()
+    }
+
+    /// Appends a span; its index, for [`ServingLog::set_ending`].
+    pub fn push(&mut self, span: ServingInterval) -> usize {
+        let ServingInterval { service, task_id, image, start, end, ended_by, cut } = span;
+        self.starts.push(SpanStart { service, task_id, image, start });
+        self.ends.push(0);
+        self.cuts.push(0);
+        self.flags.push(0);
+        let index = self.ends.len() - 1;
+        self.set_ending(index, end, ended_by, cut);
+        index
+    }
+
+    /// Sets how the span at `index` ended so far.
+    pub fn set_ending(
+        &mut self,
+        index: usize,
+        end: Option<SimTime>,
+        ended_by: Option<ServingEnd>,
+        cut: Option<SimTime>,
+    ) {
+        let by = match ended_by {
+            None => 0,
+            Some(ServingEnd::Unbound) => 1,
+            Some(ServingEnd::Exited) => 2,
+            Some(ServingEnd::NodeLost) => 3,
+        };
+        self.ends[index] = end.map_or(0, |t| t.0);
+        self.cuts[index] = cut.map_or(0, |t| t.0);
+        self.flags[index] = by | if end.is_some() { HAS_END } else { 0 } | if cut.is_some() { HAS_CUT } else { 0 };
+    }
+
+    /// How the span at `index` ended so far: (`end`, `ended_by`, `cut`).
+    pub fn ending(&self, index: usize) -> (Option<SimTime>, Option<ServingEnd>, Option<SimTime>) {
+        let flags = self.flags[index];
+        let ended_by = match flags & 3 {
+            0 => None,
+            1 => Some(ServingEnd::Unbound),
+            2 => Some(ServingEnd::Exited),
+            _ => Some(ServingEnd::NodeLost),
+        };
+        let end = (flags & HAS_END != 0).then_some(SimTime(self.ends[index]));
+        let cut = (flags & HAS_CUT != 0).then_some(SimTime(self.cuts[index]));
+        (end, ended_by, cut)
+    }
+
+    /// Spans recorded.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// True when no span was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Every span, in the order they began.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = ServingInterval> + Clone + '_ {
+        self.starts.iter().enumerate().map(|(i, s)| {
+            let (end, ended_by, cut) = self.ending(i);
+            ServingInterval {
+                service: s.service,
+                task_id: s.task_id,
+                image: s.image,
+                start: s.start,
+                end,
+                ended_by,
+                cut,
+            }
+        })
+    }
+
+    /// Bytes the spans take in memory, for the benchmarks' accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.starts.heap_bytes() + self.ends.capacity() * 8 + self.cuts.capacity() * 8 + self.flags.capacity()
+    }
+}
+
+impl FromIterator<ServingInterval> for ServingLog {
+    fn from_iter<I: IntoIterator<Item = ServingInterval>>(spans: I) -> ServingLog {
+        let mut log = ServingLog::new();
+        for span in spans {
+            log.push(span);
+        }
+        log
+    }
+}
+
+impl From<Vec<ServingInterval>> for ServingLog {
+    fn from(spans: Vec<ServingInterval>) -> ServingLog {
+        spans.into_iter().collect()
+    }
+}
+
+/// A timeline sample as a [`TimelineLog`] keeps it: its service and update state by number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct SampleRow {
+    t: SimTime,
+    /// Index into `TimelineLog::services`.
+    service: u32,
+    /// Index into `TimelineLog::update_states`.
+    update_state: u32,
+    /// desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving.
+    counts: [u64; 8],
+}
+
+impl LogRow for SampleRow {
+    const TYPICAL_BYTES: usize = 14;
+
+    fn time(&self) -> SimTime {
+        self.t
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        put(u64::from(self.service), out);
+        put(u64::from(self.update_state), out);
+        for &c in &self.counts {
+            put(c, out);
+        }
+    }
+
+    fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> SampleRow {
+        let service = get(bytes, at) as u32;
+        let update_state = get(bytes, at) as u32;
+        let mut counts = [0; 8];
+        for c in &mut counts {
+            *c = get(bytes, at);
+        }
+        SampleRow { t, service, update_state, counts }
+    }
+}
+
+/// A run's timeline samples (`timeline.csv`), in the order recorded: logged, and spilled, like
+/// the other history, each service name and update state kept once.
+#[derive(Clone, Default)]
+pub struct TimelineLog {
+    rows: HistoryLog<SampleRow>,
+    /// The services the rows name, each once (by text).
+    services: Vec<Arc<str>>,
+    /// The update states the rows name, each once.
+    update_states: Vec<&'static str>,
+}
+
+impl std::fmt::Debug for TimelineLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Two timelines are equal when they hold the same samples.
+impl PartialEq for TimelineLog {
+    fn eq(&self, other: &TimelineLog) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for TimelineLog {}
+
+impl TimelineLog {
+    /// No samples.
+    pub fn new() -> TimelineLog {
+        TimelineLog::default()
+    }
+
+    /// Appends a sample.
+    pub fn push(&mut self, sample: TimelineSample) {
+        // A run has a few services and update states, and most rows name one already seen by
+        // address (the store's shared name, Docker's literal); the texts are compared only
+        // when none is.
+        let service = match self.services.iter().rposition(|s| Arc::ptr_eq(s, &sample.service)) {
+            Some(i) => i,
+            None => match self.services.iter().position(|s| *s == sample.service) {
+                Some(i) => i,
+                None => {
+                    self.services.push(sample.service.clone());
+                    self.services.len() - 1
+                }
+            },
+        };
+        let same_address = |s: &&str| std::ptr::eq(*s, sample.update_state);
+        let update_state = match self.update_states.iter().position(same_address) {
+            Some(i) => i,
+            None => match self.update_states.iter().position(|s| *s == sample.update_state) {
+                Some(i) => i,
+                None => {
+                    self.update_states.push(sample.update_state);
+                    self.update_states.len() - 1
+                }
+            },
+        };
+        let TimelineSample {
+            t,
+            desired,
+            running_old,
+            running_new,
+            healthy_old,
+            healthy_new,
+            starting,
+            stopping,
+            serving,
+            ..
+        } = sample;
+        self.rows.push(SampleRow {
+            t,
+            service: service as u32,
+            update_state: update_state as u32,
+            counts: [desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving],
+        });
+    }
+
+    /// Samples recorded.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// True when no sample was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Every sample, in the order recorded.
+    pub fn iter(&self) -> TimelineRows<'_> {
+        TimelineRows { log: self, rows: self.rows.iter() }
+    }
+
+    /// The samples as a vector.
+    pub fn to_vec(&self) -> Vec<TimelineSample> {
+        self.iter().collect()
+    }
+
+    /// Keeps the samples `keep` says yes to (a record changed by hand: tests, tools; the log
+    /// is written anew).
+    pub fn retain(&mut self, keep: impl FnMut(&TimelineSample) -> bool) {
+        let mut samples = self.to_vec();
+        samples.retain(keep);
+        *self = samples.into();
+    }
+
+    /// Inserts a sample at `index` (a record changed by hand; the log is written anew).
+    pub fn insert(&mut self, index: usize, sample: TimelineSample) {
+        let mut samples = self.to_vec();
+        samples.insert(index, sample);
+        *self = samples.into();
+    }
+
+    /// Removes the last sample (a record changed by hand; the log is written anew).
+    pub fn pop(&mut self) -> Option<TimelineSample> {
+        let mut samples = self.to_vec();
+        let last = samples.pop();
+        *self = samples.into();
+        last
+    }
+
+    /// Bytes the samples take in memory, for the benchmarks' accounting.
+    pub fn heap_bytes(&self) -> usize {
+        self.rows.heap_bytes()
+    }
+}
+
+/// The samples of a [`TimelineLog`], decoded one at a time.
+#[derive(Clone)]
+pub struct TimelineRows<'a> {
+    log: &'a TimelineLog,
+    rows: Rows<'a, SampleRow>,
+}
+
+impl Iterator for TimelineRows<'_> {
+    type Item = TimelineSample;
+
+    fn next(&mut self) -> Option<TimelineSample> {
+        let row = self.rows.next()?;
+        let [desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving] = row.counts;
+        Some(TimelineSample {
+            t: row.t,
+            service: self.log.services[row.service as usize].clone(),
+            desired,
+            running_old,
+            running_new,
+            healthy_old,
+            healthy_new,
+            starting,
+            stopping,
+            serving,
+            update_state: self.log.update_states[row.update_state as usize],
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.rows.size_hint()
+    }
+}
+
+impl ExactSizeIterator for TimelineRows<'_> {}
+
+impl<'a> IntoIterator for &'a TimelineLog {
+    type Item = TimelineSample;
+    type IntoIter = TimelineRows<'a>;
+
+    fn into_iter(self) -> TimelineRows<'a> {
+        self.iter()
+    }
+}
+
+impl FromIterator<TimelineSample> for TimelineLog {
+    fn from_iter<I: IntoIterator<Item = TimelineSample>>(samples: I) -> TimelineLog {
+        let mut log = TimelineLog::new();
+        for sample in samples {
+            log.push(sample);
+        }
+        log
+    }
+}
+
+impl From<Vec<TimelineSample>> for TimelineLog {
+    fn from(samples: Vec<TimelineSample>) -> TimelineLog {
+        samples.into_iter().collect()
+    }
+}
 
 fn put(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {
@@ -344,42 +763,92 @@ fn state_code(s: TaskState) -> u8 {
     STATES.iter().position(|&x| x == s).expect("every state is in STATES") as u8
 }
 
-fn encode(row: &TaskEvent, prev: SimTime, out: &mut Vec<u8>) {
+fn encode_time(t: SimTime, prev: SimTime, out: &mut Vec<u8>) {
     // Zig-zag, so that a row earlier than the one before (a record built by hand) still fits.
-    let delta = row.t.0.wrapping_sub(prev.0) as i64;
+    let delta = t.0.wrapping_sub(prev.0) as i64;
     put(((delta << 1) ^ (delta >> 63)) as u64, out);
-    put(u64::from(row.task_id.0), out);
-    put(row.slot, out);
-    put(u64::from(row.node.0), out);
-    put(u64::from(row.service.0), out);
-    put(u64::from(row.image.0), out);
-    put(u64::from(row.message.0), out);
-    out.push(state_code(row.desired_state) << 4 | state_code(row.state));
 }
 
-fn decode(bytes: &[u8], at: &mut usize, prev: SimTime) -> TaskEvent {
+fn decode_time(bytes: &[u8], at: &mut usize, prev: SimTime) -> SimTime {
     let zigzag = get(bytes, at);
     let delta = ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64);
-    let t = SimTime(prev.0.wrapping_add(delta as u64));
-    let name = |at: &mut usize| Name(get(bytes, at) as u32);
-    let task_id = name(at);
-    let slot = get(bytes, at);
-    let node = name(at);
-    let service = name(at);
-    let image = name(at);
-    let message = name(at);
-    let states = bytes[*at];
-    *at += 1;
-    TaskEvent {
-        t,
-        service,
-        task_id,
-        slot,
-        node,
-        image,
-        desired_state: STATES[usize::from(states >> 4)],
-        state: STATES[usize::from(states & 0x0f)],
-        message,
+    SimTime(prev.0.wrapping_add(delta as u64))
+}
+
+impl LogRow for TaskEvent {
+    const TYPICAL_BYTES: usize = 16;
+
+    fn time(&self) -> SimTime {
+        self.t
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        put(u64::from(self.task_id.0), out);
+        put(self.slot, out);
+        put(u64::from(self.node.0), out);
+        put(u64::from(self.service.0), out);
+        put(u64::from(self.image.0), out);
+        put(u64::from(self.message.0), out);
+        out.push(state_code(self.desired_state) << 4 | state_code(self.state));
+    }
+
+    fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> TaskEvent {
+        let name = |at: &mut usize| Name(get(bytes, at) as u32);
+        let task_id = name(at);
+        let slot = get(bytes, at);
+        let node = name(at);
+        let service = name(at);
+        let image = name(at);
+        let message = name(at);
+        let states = bytes[*at];
+        *at += 1;
+        TaskEvent {
+            t,
+            service,
+            task_id,
+            slot,
+            node,
+            image,
+            desired_state: STATES[usize::from(states >> 4)],
+            state: STATES[usize::from(states & 0x0f)],
+            message,
+        }
+    }
+}
+
+impl LogRow for ProcessEvent {
+    const TYPICAL_BYTES: usize = 5;
+
+    fn time(&self) -> SimTime {
+        self.t
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        put(u64::from(self.task_id.0), out);
+        match self.change {
+            ProcessChange::Sigterm => out.push(0),
+            ProcessChange::Sigkill => out.push(1),
+            ProcessChange::Exited(status) => {
+                out.push(2);
+                // Zig-zag: a status is any i32 a scenario gives.
+                put(u64::from(((status << 1) ^ (status >> 31)) as u32), out);
+            }
+        }
+    }
+
+    fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> ProcessEvent {
+        let task_id = Name(get(bytes, at) as u32);
+        let tag = bytes[*at];
+        *at += 1;
+        let change = match tag {
+            0 => ProcessChange::Sigterm,
+            1 => ProcessChange::Sigkill,
+            _ => {
+                let zigzag = get(bytes, at) as u32;
+                ProcessChange::Exited(((zigzag >> 1) as i32) ^ -((zigzag & 1) as i32))
+            }
+        };
+        ProcessEvent { t, task_id, change }
     }
 }
 
@@ -477,6 +946,76 @@ mod tests {
         assert_eq!(b.iter().collect::<Vec<_>>(), rows);
         let expect_a: Vec<TaskEvent> = rows[..BLOCK_ROWS * 2].iter().chain(&more_a).copied().collect();
         assert_eq!(a.iter().collect::<Vec<_>>(), expect_a);
+    }
+
+    #[test]
+    fn process_events_come_back_as_appended_through_the_spill_file() {
+        // Every kind of change, exit statuses at both ends of i32, times that go back.
+        let rows: Vec<ProcessEvent> = (0..(3 * BLOCK_ROWS as u64 + 9))
+            .map(|i| ProcessEvent {
+                t: SimTime(if i % 7 == 3 { i } else { i * 5_000_000_000 }),
+                task_id: Name(if i % 13 == 0 { u32::MAX } else { (i * 31) as u32 }),
+                change: match i % 6 {
+                    0 => ProcessChange::Sigterm,
+                    1 => ProcessChange::Sigkill,
+                    2 => ProcessChange::Exited(0),
+                    3 => ProcessChange::Exited(i32::MIN),
+                    4 => ProcessChange::Exited(i32::MAX),
+                    _ => ProcessChange::Exited(-(i as i32)),
+                },
+            })
+            .collect();
+        let mut log = ProcessEventLog::with_resident_budget(0);
+        rows.iter().for_each(|&r| log.push(r));
+        assert_eq!(log.spilled_blocks(), 3);
+        assert_eq!(log.iter().collect::<Vec<_>>(), rows);
+        let resident: ProcessEventLog = {
+            let mut l = ProcessEventLog::with_resident_budget(usize::MAX);
+            rows.iter().for_each(|&r| l.push(r));
+            l
+        };
+        assert_eq!(resident, log);
+        // Less than the rows would take as they are, tail buffer included.
+        assert!(resident.heap_bytes() < rows.len() * std::mem::size_of::<ProcessEvent>());
+    }
+
+    #[test]
+    fn timeline_samples_come_back_as_appended_with_their_services_and_states() {
+        // Two services under names shared or not, every update state and none, counts large
+        // and small, more rows than a block.
+        let web: Arc<str> = Arc::from("web_web");
+        let states = ["", "updating", "paused", "completed", "rollback_started", "rollback_completed"];
+        let samples: Vec<TimelineSample> = (0..(2 * BLOCK_ROWS as u64 + 3))
+            .map(|i| TimelineSample {
+                t: SimTime(i / 2 * 1_000_000),
+                service: if i % 3 == 0 { Arc::from("web_db") } else { web.clone() },
+                desired: i % 100_000,
+                running_old: i,
+                running_new: u64::MAX - i,
+                healthy_old: i % 7,
+                healthy_new: 0,
+                starting: i % 2,
+                stopping: 1 << 40,
+                serving: i % 7,
+                update_state: states[(i % 6) as usize],
+            })
+            .collect();
+        let log: TimelineLog = samples.clone().into();
+        assert_eq!(log.len(), samples.len());
+        assert_eq!(log.to_vec(), samples);
+        assert_eq!(log.services.len(), 2, "each service once, by text");
+        assert_eq!(log.update_states.len(), 6);
+        assert!(log.heap_bytes() < samples.len() * std::mem::size_of::<TimelineSample>() / 2);
+        // Changed by hand: the rows stay in order around the change.
+        let mut changed = log.clone();
+        changed.retain(|s| s.service.as_ref() == "web_web");
+        changed.insert(1, samples[0].clone());
+        assert_eq!(changed.pop(), samples.iter().rfind(|s| s.service.as_ref() == "web_web").cloned());
+        let mut expect: Vec<_> = samples.iter().filter(|s| s.service.as_ref() == "web_web").cloned().collect();
+        expect.insert(1, samples[0].clone());
+        expect.pop();
+        assert_eq!(changed.to_vec(), expect);
+        assert_ne!(changed, log);
     }
 
     #[test]

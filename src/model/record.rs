@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
-pub use crate::model::event_log::TaskEventLog;
+pub use crate::model::event_log::{ProcessEventLog, ServingLog, TaskEventLog, TimelineLog};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -64,6 +64,123 @@ impl UpdateState {
 /// services, nodes and images and one id per task; four bytes a name keep a row at 40 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(pub u32);
+
+/// Length of a Docker task id as the simulator makes them ([`crate::model::task::TaskId::docker_id`]).
+const TASK_ID_LEN: usize = 25;
+
+/// `Names::entries`: the entry is a task id in `Names::task_ids`, not a shared string.
+const TASK_ID_ENTRY: u32 = 1 << 31;
+
+/// The names a run's rows carry, by [`Name`]: the shared strings of services, nodes, images
+/// and messages (a few, each an `Arc` the store also holds), and one task id per task the run
+/// created. The task ids are most of the names of a large run and nothing else holds them, so
+/// they are packed: 25 bytes and a four-byte entry a task, instead of an `Arc` (16 bytes) to a
+/// 48-byte allocation of its own.
+#[derive(Clone, Default)]
+pub struct Names {
+    /// Each name by [`Name`]: an index into `texts`, or, with [`TASK_ID_ENTRY`], into
+    /// `task_ids`.
+    entries: Vec<u32>,
+    /// The shared strings.
+    texts: Vec<Arc<str>>,
+    /// Task ids, [`TASK_ID_LEN`] ASCII bytes each.
+    task_ids: String,
+}
+
+impl Names {
+    /// Names given so far.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when no name was given.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The text of `name`.
+    pub fn get(&self, name: Name) -> &str {
+        let entry = self.entries[name.0 as usize];
+        if entry & TASK_ID_ENTRY != 0 {
+            let at = (entry & !TASK_ID_ENTRY) as usize * TASK_ID_LEN;
+            &self.task_ids[at..at + TASK_ID_LEN]
+        } else {
+            &self.texts[entry as usize]
+        }
+    }
+
+    /// The text of `name`, shared: the string itself, or a task id copied out of its table.
+    pub fn shared(&self, name: Name) -> Arc<str> {
+        let entry = self.entries[name.0 as usize];
+        if entry & TASK_ID_ENTRY != 0 { Arc::from(self.get(name)) } else { self.texts[entry as usize].clone() }
+    }
+
+    /// Names a shared string (a new [`Name`] even if an equal text has one).
+    pub fn push(&mut self, text: Arc<str>) -> Name {
+        self.entries.push(self.texts.len() as u32);
+        self.texts.push(text);
+        Name(self.entries.len() as u32 - 1)
+    }
+
+    /// Names a task id, written by `write` (packed when it has the simulator's length).
+    pub fn push_task_id(&mut self, write: impl FnOnce(&mut String)) -> Name {
+        let at = self.task_ids.len();
+        write(&mut self.task_ids);
+        let packed = self.task_ids.len() - at == TASK_ID_LEN;
+        if packed && at / TASK_ID_LEN < TASK_ID_ENTRY as usize {
+            self.entries.push((at / TASK_ID_LEN) as u32 | TASK_ID_ENTRY);
+            Name(self.entries.len() as u32 - 1)
+        } else {
+            let text = Arc::from(&self.task_ids[at..]);
+            self.task_ids.truncate(at);
+            self.push(text)
+        }
+    }
+
+    /// Room for `additional` more shared strings.
+    pub fn reserve(&mut self, additional: usize) {
+        self.entries.reserve(additional);
+        self.texts.reserve(additional);
+    }
+
+    /// Every name's text, by [`Name`].
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
+        (0..self.entries.len()).map(|i| self.get(Name(i as u32)))
+    }
+}
+
+impl std::ops::Index<usize> for Names {
+    type Output = str;
+
+    fn index(&self, index: usize) -> &str {
+        self.get(Name(index as u32))
+    }
+}
+
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// Two tables are equal when they give the same texts to the same names.
+impl PartialEq for Names {
+    fn eq(&self, other: &Names) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Names {}
+
+impl FromIterator<Arc<str>> for Names {
+    fn from_iter<I: IntoIterator<Item = Arc<str>>>(texts: I) -> Names {
+        let mut names = Names::default();
+        for text in texts {
+            names.push(text);
+        }
+        names
+    }
+}
 
 /// One observed task state change (a row of `events.csv`); its names are read with
 /// [`RunRecord::name`].
@@ -226,7 +343,7 @@ pub struct UpdateRecord {
     /// Each task an updater created, in creation order: (Docker task id, whether the updater was
     /// a rollback). Tells the forward update's tasks from the rollback's and from the restart
     /// supervisor's replacements, which `events.csv` alone cannot.
-    pub updater_tasks: Vec<(Arc<str>, bool)>,
+    pub updater_tasks: Vec<(crate::model::task::TaskId, bool)>,
     /// Failures its updaters counted toward `max_failure_ratio`.
     pub failures: u64,
     /// Slots the forward update's updater took (a new task, or a clean one kept).
@@ -313,9 +430,10 @@ pub struct RunRecord {
     /// Task transitions, in time order (kept compact: [`TaskEventLog`]).
     pub task_events: TaskEventLog,
     /// The names the rows carry, by [`Name`] (each distinct string once).
-    pub names: Vec<Arc<str>>,
-    /// Availability samples, in time order (interleaved across services).
-    pub timeline: Vec<TimelineSample>,
+    pub names: Names,
+    /// Availability samples, in time order (interleaved across services; kept compact:
+    /// [`TimelineLog`]).
+    pub timeline: TimelineLog,
     /// Per-service results, in scenario order.
     pub services: Vec<ServiceRecord>,
     /// Timeline actions as applied: (time, text, error if Docker would have refused it).
@@ -325,8 +443,9 @@ pub struct RunRecord {
     /// Secrets mounted into containers as they started.
     pub secret_mounts: Vec<SecretMount>,
     /// When each task received requests from the routing mesh and how that ended, in the
-    /// order the spans began (every service, whether or not it has traffic).
-    pub serving: Vec<crate::model::traffic::ServingInterval>,
+    /// order the spans began (every service, whether or not it has traffic; kept compact:
+    /// [`ServingLog`]).
+    pub serving: ServingLog,
     /// Request outcomes per service with `x-simulation.traffic`, in traffic order.
     pub requests: Vec<crate::model::traffic::RequestSeries>,
     /// Images brought in by `docker service update --image` or `docker service create`, in
@@ -336,7 +455,9 @@ pub struct RunRecord {
     /// Each traffic route's backends, whenever they changed (see [`crate::model::route`]).
     pub routes: Vec<crate::model::route::RouteState>,
     /// Every task's container appearing (+1, observed `starting`) and going (−1, observed past
-    /// `running`), over every service, in time order: the run's capacity use.
+    /// `running`), over every service, in time order: the run's capacity use. A run records one
+    /// entry per instant, the sum of that instant's changes (readers apply an instant's changes
+    /// together).
     pub containers: Vec<(SimTime, i64)>,
     /// Blue-green and canary rollouts, in the order they started.
     pub strategies: Vec<crate::model::strategy::StrategyRecord>,
@@ -350,8 +471,9 @@ pub struct RunRecord {
     pub nodes: Vec<NodeInfo>,
     /// Every node change, in time order (each node's declared state first, at 0 s).
     pub node_events: Vec<NodeEvent>,
-    /// Signals sent to task containers and their processes' exits, in time order.
-    pub process_events: Vec<ProcessEvent>,
+    /// Signals sent to task containers and their processes' exits, in time order (kept compact
+    /// and spilled to disk like `task_events`: [`ProcessEventLog`]).
+    pub process_events: ProcessEventLog,
     /// Recorded for figures only (`SimulateOptions::figures_only`, a sweep's runs):
     /// `task_events` and `process_events` are empty, though the run made those changes (the
     /// history budget counted them). Every other field is whole.
@@ -440,25 +562,24 @@ impl RunRecord {
         self.task_events.push(row);
     }
 
-    /// The shared string of a name (for readers that keep it beyond the record's borrow).
-    pub fn shared(&self, name: Name) -> &Arc<str> {
-        &self.names[name.0 as usize]
+    /// The text of a name its rows carry, shared (for readers that keep it beyond the record's
+    /// borrow; a task id is copied out of its packed table).
+    pub fn shared(&self, name: Name) -> Arc<str> {
+        self.names.shared(name)
     }
 
     /// The text of a name its rows carry.
     pub fn name(&self, name: Name) -> &str {
-        &self.names[name.0 as usize]
+        self.names.get(name)
     }
 
     /// The [`Name`] of `text`, added when new: for building a record by hand (tests, tools).
     /// A linear search: a simulation interns as it records, in constant time.
     pub fn intern(&mut self, text: &str) -> Name {
-        match self.names.iter().position(|n| &**n == text) {
+        let found = self.names.iter().position(|n| n == text);
+        match found {
             Some(i) => Name(i as u32),
-            None => {
-                self.names.push(Arc::from(text));
-                Name((self.names.len() - 1) as u32)
-            }
+            None => self.names.push(Arc::from(text)),
         }
     }
 }
@@ -496,4 +617,53 @@ pub struct CommandOutput {
     pub command: String,
     /// What Docker would print (never a secret's value).
     pub output: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::task::TaskId;
+
+    #[test]
+    fn task_ids_are_packed_and_read_back_beside_shared_strings() {
+        let mut names = Names::default();
+        let web: Arc<str> = Arc::from("web_web");
+        let a = names.push(web.clone());
+        let t0 = names.push_task_id(|out| TaskId(0).write_docker_id(out));
+        let b = names.push(Arc::from("nginx:1.25"));
+        let t1 = names.push_task_id(|out| TaskId(123_456).write_docker_id(out));
+        // An id of another length (a record built by hand) is kept as a string of its own.
+        let odd = names.push_task_id(|out| out.push_str("short"));
+        let t2 = names.push_task_id(|out| TaskId(7).write_docker_id(out));
+        assert_eq!([a, t0, b, t1, odd, t2].map(|n| n.0), [0, 1, 2, 3, 4, 5], "names are numbered in order");
+        assert_eq!(names.get(a), "web_web");
+        assert_eq!(names.get(t0), TaskId(0).docker_id());
+        assert_eq!(names.get(b), "nginx:1.25");
+        assert_eq!(names.get(t1), TaskId(123_456).docker_id());
+        assert_eq!(names.get(odd), "short");
+        assert_eq!(names.get(t2), TaskId(7).docker_id());
+        assert_eq!(names.task_ids.len(), 3 * TASK_ID_LEN, "three ids packed, the odd one not");
+        assert_eq!(&names[3], names.get(t1));
+        assert!(Arc::ptr_eq(&names.shared(a), &web), "a shared string is shared, not copied");
+        assert_eq!(&*names.shared(t1), TaskId(123_456).docker_id());
+        assert_eq!(names.iter().count(), 6);
+        // Equal when the texts are, however they are kept.
+        let plain: Names = names.iter().map(Arc::from).collect();
+        assert_eq!(plain, names);
+        assert!(plain.task_ids.is_empty());
+        let mut other = plain.clone();
+        other.push(Arc::from("x"));
+        assert_ne!(other, names);
+    }
+
+    #[test]
+    fn a_record_built_by_hand_names_each_text_once() {
+        let mut run = crate::report::fixtures::empty_run();
+        let a = run.intern("web_web");
+        let b = run.intern(&TaskId(3).docker_id());
+        assert_eq!(run.intern("web_web"), a);
+        assert_eq!(run.intern(&TaskId(3).docker_id()), b);
+        assert_ne!(a, b);
+        assert_eq!(run.name(b), TaskId(3).docker_id());
+    }
 }

@@ -85,40 +85,43 @@ pub struct ServiceId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SpecVersion(pub u32);
 
+/// Task ids [`TaskId::write_docker_id`] keeps per thread (100 KB when all are made).
+const CACHED_DOCKER_IDS: usize = 4096;
+
 impl TaskId {
     /// A 25-character id in Docker's alphabet, derived from the index (stable across runs, so
     /// reports diff cleanly).
     pub fn docker_id(self) -> String {
+        let mut out = String::with_capacity(25);
+        self.write_docker_id(&mut out);
+        out
+    }
+
+    /// Appends [`TaskId::docker_id`] to `out` (the run's name table packs the ids it names).
+    /// The ids of the first [`CACHED_DOCKER_IDS`] tasks are made once per thread and copied:
+    /// a sweep's runs name the same first tasks again and again.
+    pub fn write_docker_id(self, out: &mut String) {
+        thread_local! {
+            static IDS: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        let index = self.0 as usize;
+        if index >= CACHED_DOCKER_IDS {
+            return self.make_docker_id(out);
+        }
+        IDS.with_borrow_mut(|ids| {
+            while ids.len() < (index + 1) * 25 {
+                TaskId((ids.len() / 25) as u32).make_docker_id(ids);
+            }
+            out.push_str(&ids[index * 25..(index + 1) * 25]);
+        });
+    }
+
+    fn make_docker_id(self, out: &mut String) {
         const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
         let mut x = (self.0 as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D;
-        let mut out = String::with_capacity(25);
         for _ in 0..25 {
             out.push(ALPHABET[(x % 36) as usize] as char);
             x = (x / 36) ^ x.rotate_left(29).wrapping_mul(0x2545_F491_4F6C_DD1D);
         }
-        out
-    }
-
-    /// [`TaskId::docker_id`] as the store keeps it, shared: the ids of the first
-    /// [`CACHED_DOCKER_IDS`] tasks are made once per thread, since a sweep's runs create the
-    /// same first tasks again and again (making the id and its two allocations cost a sweep run
-    /// a few percent). Only an address is shared, never a different text.
-    pub fn shared_docker_id(self) -> std::sync::Arc<str> {
-        thread_local! {
-            static IDS: std::cell::RefCell<Vec<std::sync::Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
-        }
-        let index = self.0 as usize;
-        if index >= CACHED_DOCKER_IDS {
-            return std::sync::Arc::from(self.docker_id());
-        }
-        IDS.with_borrow_mut(|ids| {
-            while ids.len() <= index {
-                ids.push(std::sync::Arc::from(TaskId(ids.len() as u32).docker_id()));
-            }
-            ids[index].clone()
-        })
     }
 }
-
-/// Task ids [`TaskId::shared_docker_id`] keeps per thread (about 170 KB when all are made).
-const CACHED_DOCKER_IDS: usize = 4096;

@@ -96,14 +96,14 @@ impl Live {
 
     fn row(&self, r: &RunRecord) -> TaskRow {
         TaskRow {
-            id: r.shared(self.id).clone(),
-            service: r.shared(self.service).clone(),
+            id: r.shared(self.id),
+            service: r.shared(self.service),
             slot: self.slot,
-            node: r.shared(self.node).clone(),
-            image: r.shared(self.image).clone(),
+            node: r.shared(self.node),
+            image: r.shared(self.image),
             desired: self.desired,
             state: self.state,
-            message: r.shared(self.message).clone(),
+            message: r.shared(self.message),
             created: self.created,
             status_at: self.status_at,
         }
@@ -158,7 +158,7 @@ const NONE: u32 = u32::MAX;
 pub fn canonical_names(record: &RunRecord) -> Vec<Name> {
     let mut first: std::collections::HashMap<&str, Name, Fast> =
         std::collections::HashMap::with_capacity_and_hasher(record.names.len(), Fast::default());
-    record.names.iter().enumerate().map(|(i, text)| *first.entry(&**text).or_insert(Name(i as u32))).collect()
+    record.names.iter().enumerate().map(|(i, text)| *first.entry(text).or_insert(Name(i as u32))).collect()
 }
 
 /// Hashes a key eight bytes at a time with a multiply and a rotation: the standard SipHash
@@ -211,7 +211,7 @@ struct Slot {
 pub struct Replay<'a> {
     record: &'a RunRecord,
     /// The events not applied yet.
-    events: std::iter::Peekable<crate::model::event_log::Rows<'a>>,
+    events: std::iter::Peekable<crate::model::event_log::Rows<'a, crate::model::record::TaskEvent>>,
     limits: HistoryLimits,
     /// Each name's canonical name (the first with its text), by [`Name`] index.
     canonical: Vec<Name>,

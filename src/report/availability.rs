@@ -103,13 +103,13 @@ pub struct Availability {
 }
 
 /// One sample and the interval it holds for.
-struct Segment<'a> {
+struct Segment {
     start: SimTime,
     end: SimTime,
-    sample: &'a TimelineSample,
+    sample: TimelineSample,
 }
 
-impl Segment<'_> {
+impl Segment {
     fn len(&self) -> SimDuration {
         self.end.since(self.start)
     }
@@ -147,9 +147,9 @@ fn availability_in(run: &RunRecord, service: &str, life: (SimTime, Option<SimTim
 /// The service's samples as intervals, dropping samples that lasted no time (except the last).
 /// A removed service (`docker service rm`) is observed until its removal: after that it is not
 /// missing replicas, it is gone.
-fn segments<'a>(run: &'a RunRecord, service: &str, (created, removed): (SimTime, Option<SimTime>)) -> Vec<Segment<'a>> {
+fn segments(run: &RunRecord, service: &str, (created, removed): (SimTime, Option<SimTime>)) -> Vec<Segment> {
     let until = removed.unwrap_or(run.end_time);
-    let samples: Vec<&TimelineSample> = run
+    let samples: Vec<TimelineSample> = run
         .timeline
         .iter()
         .filter(|s| *s.service == *service && s.t >= created && removed.is_none_or(|r| s.t < r))
@@ -161,7 +161,7 @@ fn segments<'a>(run: &'a RunRecord, service: &str, (created, removed): (SimTime,
         let end = next.max(sample.t);
         let is_last = i + 1 == samples.len();
         if end > sample.t || is_last {
-            out.push(Segment { start: sample.t, end, sample });
+            out.push(Segment { start: sample.t, end, sample: sample.clone() });
         }
     }
     out
@@ -198,7 +198,7 @@ fn min_ratio(segments: &[Segment]) -> Ratio {
 }
 
 fn total(segments: &[Segment], counts: impl Fn(&TimelineSample) -> bool) -> SimDuration {
-    segments.iter().filter(|g| counts(g.sample)).fold(SimDuration::ZERO, |sum, g| sum.plus(g.len()))
+    segments.iter().filter(|g| counts(&g.sample)).fold(SimDuration::ZERO, |sum, g| sum.plus(g.len()))
 }
 
 /// `[started_at, completed_at or end_time]` of the service's last update, if it had one.
@@ -224,7 +224,7 @@ fn time_weighted(segments: &[Segment], (start, end): (SimTime, SimTime)) -> Opti
             continue;
         }
         let dt = to.since(from).as_nanos() as u128;
-        let share = capped(g.sample);
+        let share = capped(&g.sample);
         covered += dt;
         weighted += dt.saturating_mul(WEIGHT_SCALE).saturating_mul(share.num) / share.den;
     }
@@ -237,7 +237,7 @@ fn time_weighted(segments: &[Segment], (start, end): (SimTime, SimTime)) -> Opti
 /// The capped ratio in force at `t` (the first sample's, if `t` precedes every sample).
 fn value_at(segments: &[Segment], t: SimTime) -> Option<Ratio> {
     let g = segments.iter().rev().find(|g| g.start <= t).or(segments.first())?;
-    Some(capped(g.sample))
+    Some(capped(&g.sample))
 }
 
 #[cfg(test)]
@@ -259,7 +259,8 @@ mod tests {
             sample("web_web", 43 * S + 500 * MS, 10, 10),
             sample("web_web", 50 * S, 10, 0),
             sample("web_web", 51 * S, 10, 10),
-        ];
+        ]
+        .into();
         let mut web = service("web_web", 10);
         web.update.state = Some(UpdateState::Completed);
         web.update.started_at = Some(SimTime(30 * S));
@@ -295,7 +296,8 @@ mod tests {
             sample("web_web", 2 * S, 10, 3),
             sample("web_web", 20 * S, 10, 1),
             sample("web_web", 51 * S, 10, 10),
-        ];
+        ]
+        .into();
         let a = availability(&run, "web_web");
         assert_eq!(a.observed_from, Some(SimTime(20 * S)), "the segment the update started in");
         assert_eq!(a.min_serving, 1);
@@ -356,7 +358,7 @@ mod tests {
     fn never_deployed_service_is_observed_for_the_whole_run() {
         let mut run = empty_run();
         run.end_time = SimTime(20 * S);
-        run.timeline = vec![sample("web_web", 0, 3, 0), sample("web_web", 5 * S, 3, 2)];
+        run.timeline = vec![sample("web_web", 0, 3, 0), sample("web_web", 5 * S, 3, 2)].into();
         let a = availability(&run, "web_web");
         assert_eq!(a.observed_from, Some(SimTime::ZERO));
         assert_eq!(a.min_serving, 0);
@@ -378,7 +380,7 @@ mod tests {
     fn serving_above_desired_is_capped_in_the_weighted_mean_only() {
         let mut run = empty_run();
         run.end_time = SimTime(10 * S);
-        run.timeline = vec![sample("web_web", 0, 2, 3)];
+        run.timeline = vec![sample("web_web", 0, 2, 3)].into();
         let mut web = service("web_web", 2);
         web.update.started_at = Some(SimTime::ZERO);
         run.services = vec![web];
@@ -390,7 +392,7 @@ mod tests {
     #[test]
     fn zero_desired_counts_as_fully_served() {
         let mut run = empty_run();
-        run.timeline = vec![sample("web_web", 0, 0, 0)];
+        run.timeline = vec![sample("web_web", 0, 0, 0)].into();
         let a = availability(&run, "web_web");
         assert_eq!(a.min_serving_ratio, Ratio::ONE);
         assert_eq!(a.seconds_none_serving, SimDuration::ZERO);

@@ -423,7 +423,8 @@ mod tests {
             sample("web_web", 0, 10, 10),
             sample("web_web", 40 * S, 10, 8),
             sample("web_web", 52 * S + 400 * MS, 10, 10),
-        ];
+        ]
+        .into();
         run
     }
 

@@ -110,7 +110,8 @@ pub fn rollout_from(run: &RunRecord, from: SimTime) -> Option<Rollout> {
             (*t, service.clone(), image.clone(), route)
         }
     };
-    let desired = run.timeline.iter().rfind(|s| *s.service == *service && s.t <= start).map_or(0, |s| s.desired);
+    let desired =
+        run.timeline.iter().filter(|s| *s.service == *service && s.t <= start).last().map_or(0, |s| s.desired);
     Some(Rollout { start, service, image, route, desired })
 }
 
@@ -120,7 +121,7 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
     let states: Vec<&RouteState> = run.routes.iter().filter(|r| r.route == rollout.route).collect();
     // Serving changes: (when, service, new?, +1 | -1).
     let mut changes: Vec<(SimTime, &str, bool, i64)> = Vec::with_capacity(run.serving.len() * 2);
-    for span in &run.serving {
+    for span in run.serving.iter() {
         let (service, image) = (run.name(span.service), run.name(span.image));
         let new = *image == *rollout.image;
         changes.push((span.start, service, new, 1));
@@ -139,7 +140,7 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
 
     let mut rows: Vec<RouteRow> = Vec::new();
     let mut serving: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
-    let mut latest: BTreeMap<&str, (u64, u64, u64)> = BTreeMap::new();
+    let mut latest: BTreeMap<std::sync::Arc<str>, (u64, u64, u64)> = BTreeMap::new();
     let mut containers: i64 = 0;
     let (mut change, mut sample) = (changes.iter().peekable(), run.timeline.iter().peekable());
     let mut hold = run.containers.iter().peekable();
@@ -152,7 +153,7 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
             if new { entry.1 += d } else { entry.0 += d }
         }
         while let Some(s) = sample.next_if(|s| s.t <= t) {
-            latest.insert(&s.service, (s.starting, s.stopping, s.running_old + s.running_new));
+            latest.insert(s.service, (s.starting, s.stopping, s.running_old + s.running_new));
         }
         let (mut routed_old, mut routed_new) = (0, 0);
         for b in backends_at(&states, t, rollout) {

@@ -762,7 +762,8 @@ mod tests {
             sample("web_web", 0, 10, 10),
             sample("web_web", 40 * S, 10, 8),
             sample("web_web", 52 * S + 400 * MS, 10, 10),
-        ];
+        ]
+        .into();
         run.actions = vec![
             (SimTime(10 * S), "docker service scale web_web=10".into(), None),
             (

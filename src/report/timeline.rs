@@ -27,7 +27,7 @@ pub fn timeline_csv(run: &RunRecord) -> Vec<u8> {
     let mut out = csv::Writer::from_writer(Vec::new());
     write_row(&mut out, &HEADER);
     for sample in &run.timeline {
-        write_row(&mut out, &row(sample));
+        write_row(&mut out, &row(&sample));
     }
     finish(out)
 }
@@ -64,7 +64,7 @@ mod tests {
         second.healthy_old = 9;
         second.stopping = 1;
         second.update_state = "updating";
-        run.timeline = vec![first, second];
+        run.timeline = vec![first, second].into();
         let text = String::from_utf8(timeline_csv(&run)).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(

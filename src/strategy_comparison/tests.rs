@@ -53,13 +53,15 @@ fn blue_green_run() -> RunRecord {
         span(&mut run, "web_web", "app:1", 0, Some(80)),
         span(&mut run, "web_web-green", "app:2", 40, None),
         span(&mut run, "web_web-green", "app:2", 40, None),
-    ];
+    ]
+    .into();
     run.timeline = vec![
         running("web_web", 0, 2, 2, 0),
         running("web_web-green", 30, 2, 0, 2),
         running("web_web-green", 40, 2, 2, 0),
         running("web_web", 80, 0, 0, 0),
-    ];
+    ]
+    .into();
     // Containers: blue's two from 0 until they exit at 80 s; green's two from 35 s (starting).
     run.containers = vec![(SimTime::ZERO, 2), (SimTime(35 * S), 2), (SimTime(80 * S), -2)];
     run.routes =
@@ -111,10 +113,12 @@ fn a_switch_back_recovers_when_the_new_version_stops_answering() {
     // The same run, but at 60 s the router switches back (blue weight dropped, green out of
     // the route) and green is removed; blue keeps serving to the end.
     let mut run = blue_green_run();
-    run.serving[0].end = None;
-    run.serving[1].end = None;
-    run.serving[2].end = Some(SimTime(60 * S));
-    run.serving[3].end = Some(SimTime(60 * S));
+    let mut spans: Vec<_> = run.serving.iter().collect();
+    spans[0].end = None;
+    spans[1].end = None;
+    spans[2].end = Some(SimTime(60 * S));
+    spans[3].end = Some(SimTime(60 * S));
+    run.serving = spans.into();
     run.services[0].removed_at = None;
     run.timeline.pop();
     run.routes.push(state(60, &[("web_web", None)]));

@@ -49,7 +49,7 @@ fn run_until(end: u64, serving: Vec<ServingInterval>) -> RunRecord {
     let mut run = empty_run();
     run.end_time = SimTime(end);
     run.names = NAMES.iter().map(|n| Arc::from(*n)).collect();
-    run.serving = serving;
+    run.serving = serving.into();
     run
 }
 
@@ -181,7 +181,8 @@ fn the_window_starts_once_the_deploy_is_done_and_spans_of_other_services_are_ign
     run.timeline = vec![
         crate::report::fixtures::sample("web_web", 0, 1, 0),
         crate::report::fixtures::sample("web_web", 2_500 * MS, 1, 1),
-    ];
+    ]
+    .into();
     let s = one(&run, TrafficSpec { from: None, ..spec(10_000, 50 * MS) });
     assert_eq!(s.from, SimTime(2_500 * MS));
     assert_eq!(counts(&s), [(5, 0), (10, 0), (5, 0)]);

@@ -186,7 +186,7 @@ impl Uplink for Manager {
             .map(|r| SecretMount {
                 t: now,
                 service: service.name.clone(),
-                task_id: t.docker_id.clone(),
+                task_id: std::sync::Arc::from(t.id.docker_id()),
                 node: node.clone(),
                 secret: r.source.clone(),
                 path: r.mount_path(),

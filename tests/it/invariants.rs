@@ -368,7 +368,7 @@ impl Checker<'_> {
                 self.fail(format!("events.csv goes back in time: {} after {}", w[1].t.secs_ms(), w[0].t.secs_ms()));
             }
         }
-        for w in record.timeline.windows(2) {
+        for w in record.timeline.to_vec().windows(2) {
             if w[1].t < w[0].t {
                 self.fail(format!("timeline goes back in time: {} after {}", w[1].t.secs_ms(), w[0].t.secs_ms()));
             }

@@ -28,8 +28,8 @@ fn one_replica_stop_first_has_an_outage_of_stop_start_and_first_probe() {
     assert!(r.failed() > 0, "stop-first with 1 replica must fail requests");
     // The outage is exactly the gap between the old task leaving the mesh and the new one
     // passing its first probe...
-    let old = &run.serving[0];
-    let new = &run.serving[1];
+    let spans: Vec<_> = run.serving.iter().collect();
+    let (old, new) = (&spans[0], &spans[1]);
     assert_eq!(old.ended_by, Some(ServingEnd::Unbound));
     let gap = new.start.since(old.end.expect("the old task stopped serving"));
     assert_eq!(r.longest_outage, gap);

@@ -45,9 +45,9 @@ const NODE_REMOVED: &str = "removed from the swarm (docker node rm)";
 /// What a run recorded so far that request outcomes are computed from.
 pub(crate) struct TrafficInputs<'a> {
     /// Serving spans, in the order they began.
-    pub serving: &'a [ServingInterval],
+    pub serving: &'a crate::model::record::ServingLog,
     /// The names the spans carry, by [`crate::model::record::Name`].
-    pub names: &'a [Arc<str>],
+    pub names: &'a crate::model::record::Names,
     /// Each route's backends whenever they changed.
     pub routes: &'a [RouteState],
     /// (when, service, image) of every image a service was given.
@@ -117,8 +117,9 @@ struct ServiceTrack {
     counts: Counts,
     /// The counts changed since the last sample.
     sample_due: bool,
-    /// Index of this service's last row in the recorded timeline.
-    last_sample: Option<usize>,
+    /// This service's last row in the recorded timeline, and its index in
+    /// `Recorder::pending` (meaningful while its instant is the one being recorded).
+    last_sample: Option<(TimelineSample, usize)>,
     /// The current (last) update.
     update: UpdateRecord,
     /// The earlier updates, oldest first.
@@ -162,6 +163,9 @@ impl std::hash::Hasher for AddressHasher {
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
 
+/// `Recorder::task_ids` of a task whose id is not named yet.
+const UNNAMED: Name = Name(u32::MAX);
+
 /// Entries of `Recorder::recent_names` (a power of two).
 const RECENT_NAMES: usize = 256;
 /// Entries of `Recorder::recent_names` while the run has named at most as many strings (a
@@ -174,7 +178,11 @@ const RECENT_STRINGS: usize = 16;
 #[derive(Default)]
 pub(crate) struct Recorder {
     task_events: crate::model::record::TaskEventLog,
-    timeline: Vec<TimelineSample>,
+    /// Timeline rows of the instants before the one being recorded (final: logged).
+    timeline: crate::model::record::TimelineLog,
+    /// Timeline rows of the instant being recorded: a later change at the same instant still
+    /// replaces its service's row.
+    pending: Vec<TimelineSample>,
     /// Timeline commands (and a rollout's own): when, the command, Docker's refusal if any.
     actions: Vec<(SimTime, String, Option<String>)>,
     outputs: Vec<CommandOutput>,
@@ -190,11 +198,11 @@ pub(crate) struct Recorder {
     /// another text), so the cache can only save the hash and the probe, never change a result.
     recent_strings: [Option<Arc<str>>; RECENT_STRINGS],
     /// The names rows carry, each once, by [`Name`].
-    names: Vec<Arc<str>>,
+    names: crate::model::record::Names,
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares
     /// one `Arc` per service, node, image and message, and `names` keeps each alive, so an
     /// address names one string for the whole run): no string is hashed per row. Task ids are
-    /// not in it (see `task_names`).
+    /// not in it (see `task_ids`).
     #[allow(clippy::disallowed_types)]
     name_of: HashMap<usize, Name, BuildAddressHasher>,
     /// A direct-mapped cache of `name_of` (address, name): [`FEW_RECENT_NAMES`] entries once
@@ -205,11 +213,11 @@ pub(crate) struct Recorder {
     node_names: Vec<Option<(usize, Name)>>,
     /// The name of the empty node of a task not assigned yet.
     unassigned: Option<Name>,
-    /// Each task's service, id and image names, once looked up (fixed for a task's life: its
-    /// spec does not change), by task index.
-    task_names: Vec<Option<(Name, Name, Name)>>,
+    /// Each task's id name, once named ([`UNNAMED`] before), by task index: four bytes a task
+    /// of the run. Its service and image names are the shared strings' (see `name`).
+    task_ids: Vec<Name>,
     /// Serving spans, in the order they began (see [`ServingInterval`]).
-    serving: Vec<ServingInterval>,
+    serving: crate::model::record::ServingLog,
     /// The span of each task whose in-flight requests are not settled yet (still serving, or
     /// unbound with its process still running), by task.
     open_serving: BTreeMap<TaskId, usize>,
@@ -220,7 +228,7 @@ pub(crate) struct Recorder {
     image_changes: Vec<(SimTime, String, String)>,
     /// Each traffic route's backends whenever they changed.
     routes: Vec<RouteState>,
-    /// Containers gained (+1) and lost (−1), in time order.
+    /// Containers gained and lost (each instant's sum), in time order.
     containers: Vec<(SimTime, i64)>,
     /// Reserved now, and the peak (None until a task reserves something).
     reserved: Option<(Resources, ReservationRecord)>,
@@ -237,7 +245,7 @@ pub(crate) struct Recorder {
     /// Each node's last recorded row, by node index.
     node_last: Vec<Option<NodeEvent>>,
     /// Signals and exits of task containers.
-    process_events: Vec<ProcessEvent>,
+    process_events: crate::model::record::ProcessEventLog,
     /// Figures-only recording (see [`Recorder::record_figures_only`]): no task or process rows.
     figures_only: bool,
     /// Task state changes so far, whether or not rows were kept for them: the history budget
@@ -304,28 +312,30 @@ impl Recorder {
         shared
     }
 
-    /// A task's service, id and image names.
+    /// A task's service, id and image names (named in that order the first time, so that the
+    /// names are numbered as they always were).
     fn task_names(&mut self, id: TaskId, store: &Store) -> (Name, Name, Name) {
-        let index = id.0 as usize;
-        if let Some(Some(names)) = self.task_names.get(index) {
-            return *names;
-        }
         let task = store.task(id);
         let service = store.service(task.service);
         let service_name = self.name(&service.name);
-        // A task's id is its own: no other row names it, and this cache asks for it once, so it
-        // is added without `name_of` (which would hold an entry for every task of the run).
-        let task_id = Name(self.names.len() as u32);
-        self.names.push(task.docker_id.clone());
-        let names = (service_name, task_id, self.name(service.image_at(task.spec)));
-        if self.task_names.len() <= index {
-            self.task_names.resize(index + 1, None);
-        }
-        self.task_names[index] = Some(names);
-        names
+        let index = id.0 as usize;
+        let task_id = match self.task_ids.get(index) {
+            Some(&name) if name != UNNAMED => name,
+            _ => {
+                // A task's id is its own: no other row names it, so it is added without
+                // `name_of` (which would hold an entry for every task of the run).
+                let name = self.names.push_task_id(|out| id.write_docker_id(out));
+                if self.task_ids.len() <= index {
+                    self.task_ids.resize(index + 1, UNNAMED);
+                }
+                self.task_ids[index] = name;
+                name
+            }
+        };
+        (service_name, task_id, self.name(service.image_at(task.spec)))
     }
 
-    /// The row name of a shared string (see `name_of`). Not for a task's id: `task_names` gives
+    /// The row name of a shared string (see `name_of`). Not for a task's id: `task_ids` gives
     /// each task's id its one name (readers compare names by number, so a second name for the
     /// same id would split its rows).
     fn name(&mut self, shared: &Arc<str>) -> Name {
@@ -344,8 +354,7 @@ impl Recorder {
         let name = match self.name_of.get(&address) {
             Some(&name) => name,
             None => {
-                let name = Name(self.names.len() as u32);
-                self.names.push(shared.clone());
+                let name = self.names.push(shared.clone());
                 self.name_of.insert(address, name);
                 name
             }
@@ -441,8 +450,15 @@ impl Recorder {
     }
 
     /// A task starts or stops holding a container (`starting` until observed past `running`).
+    /// Every reader applies an instant's changes together (the rollout report's rows, a sweep's
+    /// peak), so the changes of one instant are kept as their sum: a batch of a rolling update
+    /// or of a crash loop's restarts takes one entry, not one per task.
     pub(super) fn container_count(&mut self, now: SimTime, gained: bool) {
-        self.containers.push((now, if gained { 1 } else { -1 }));
+        let change = if gained { 1 } else { -1 };
+        match self.containers.last_mut() {
+            Some((t, sum)) if *t == now => *sum += change,
+            _ => self.containers.push((now, change)),
+        }
     }
 
     /// A task starts (`taken`) or stops holding `r` of its node's capacity, out of `capacity`
@@ -566,21 +582,22 @@ impl Recorder {
     ) {
         let now = self.now;
         if is && !was {
-            self.open_serving.insert(id, self.serving.len());
             let span = ServingInterval { service, task_id, image, start: now, end: None, ended_by: None, cut: None };
-            self.serving.push(span);
+            let index = self.serving.push(span);
+            self.open_serving.insert(id, index);
             return;
         }
         let Some(&index) = self.open_serving.get(&id) else { return };
-        let span = &mut self.serving[index];
+        let (mut end, mut ended_by, mut cut) = self.serving.ending(index);
         if was && !is {
-            span.end = Some(now);
-            span.ended_by = Some(lost.unwrap_or(ServingEnd::Unbound));
+            end = Some(now);
+            ended_by = Some(lost.unwrap_or(ServingEnd::Unbound));
         }
         if lost.is_some() {
-            span.cut = Some(now);
+            cut = Some(now);
             self.open_serving.remove(&id);
         }
+        self.serving.set_ending(index, end, ended_by, cut);
     }
 
     /// Appends a `nodes.csv` row for the node as the store has it now, unless nothing that
@@ -672,20 +689,34 @@ impl Recorder {
     /// Appends a timeline row for a service whose counts changed, unless an unchanged one
     /// would repeat; several changes at one instant collapse into the last one.
     fn sample(&mut self, sid: ServiceId, sample: TimelineSample) {
+        // Samples come in time order: an instant's rows are final once a later one is sampled.
+        if self.pending.first().is_some_and(|p| p.t != sample.t) {
+            self.log_pending_samples();
+        }
         let track = &mut self.services[sid.0 as usize];
-        if let Some(idx) = track.last_sample {
-            let prev = &self.timeline[idx];
-            if prev.t == sample.t {
-                self.timeline[idx] = sample;
+        if let Some((prev, index)) = &mut track.last_sample {
+            // A row of this instant is still pending (nothing was logged since it was made).
+            if prev.t == sample.t
+                && let Some(row) = self.pending.get_mut(*index)
+            {
+                *row = sample.clone();
+                *prev = sample;
                 return;
             }
             if same_counts(prev, &sample) {
                 return;
             }
         }
-        track.last_sample = Some(self.timeline.len());
         self.last_change_at = sample.t;
-        self.timeline.push(sample);
+        track.last_sample = Some((sample.clone(), self.pending.len()));
+        self.pending.push(sample);
+    }
+
+    /// Moves the rows of the instant last sampled into the timeline log.
+    fn log_pending_samples(&mut self) {
+        for sample in self.pending.drain(..) {
+            self.timeline.push(sample);
+        }
     }
 }
 
@@ -751,6 +782,7 @@ impl Manager {
                 NodeInfo { name: n.spec.name.clone(), docker_id: n.docker_id.clone(), role: n.spec.role, leader }
             })
             .collect();
+        self.recorder.log_pending_samples();
         let r = self.recorder;
         RunRecord {
             scenario: scenario.name.clone(),

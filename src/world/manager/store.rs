@@ -160,10 +160,9 @@ pub(crate) struct NewTask {
 
 /// A task as the manager records it (`api.Task`); its container is the node's business.
 pub(crate) struct Task {
-    /// Index.
+    /// Index (its Docker id is made from it when needed: [`TaskId::docker_id`]; keeping one
+    /// per task cost 64 bytes a task the run ever created).
     pub id: TaskId,
-    /// Docker-style id (cached).
-    pub docker_id: Arc<str>,
     /// Its service.
     pub service: ServiceId,
     /// Slot number (replicated) or node index + 1 (global).
@@ -342,7 +341,6 @@ impl Store {
         let id = TaskId(self.tasks.len() as u32);
         self.tasks.push(Task {
             id,
-            docker_id: id.shared_docker_id(),
             service: sid,
             slot,
             node,

@@ -35,7 +35,7 @@ impl Manager {
         io: &mut Io<'_>,
     ) {
         let task = self.store.task(id);
-        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.docker_id, task.state, state);
+        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.id.docker_id(), task.state, state);
         // A task holds a container from `starting` until it is observed past `running`.
         let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
         if holds(task.state) != holds(state) {

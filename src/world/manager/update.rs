@@ -357,10 +357,9 @@ impl Manager {
             io,
         );
         let rollback = self.updates.active.get(&sid).is_some_and(|a| a.updater.is_rollback());
-        let docker_id = self.store.task(new).docker_id.clone();
         let record = self.recorder.update_mut(sid);
         record.tasks_replaced += 1;
-        record.updater_tasks.push((docker_id, rollback));
+        record.updater_tasks.push((new, rollback));
         match order {
             UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, cluster, io),
             UpdateOrder::StopFirst => {

@@ -19,7 +19,10 @@
 //! how many slots ended each way; each slot's history ([`matching`]: slots pair by history, not
 //! number, because Swarm picks slots in random order; an unpaired slot fails, and so does each
 //! of its tasks' times); the minimum number of serving tasks; on multi-node traces, the running
-//! tasks per node at the end; and for each paired task when it was created, reached `running`
+//! tasks per node at the end, and each node's state at the action and its changes (`docker node
+//! ls` STATUS: when a silent node went `down`, when it was `ready` again; from `nodes.csv`'s
+//! events, polls and manager log lines, a change seen only as a state left judged by state
+//! alone); and for each paired task when it was created, reached `running`
 //! and reached its terminal state, and how long each took from its creation. States, order,
 //! counts and the final status must be equal; times within max(0.5 s, 10 %) of the real time or
 //! duration ([`tolerance`]).

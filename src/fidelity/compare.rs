@@ -4,13 +4,13 @@
 //! outcomes) is matched by seeds: the comparison passes when every real run is reproduced by
 //! some seed, never by widening the tolerance.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
 
 use super::matching::{self, SlotHistory, SlotMatching};
-use super::observe::{Origin, RunObs};
+use super::observe::{NodeStates, Origin, RunObs};
 use super::tolerance::Tolerance;
 
 /// One line of a comparison: a measure, its real and simulated values, and the verdict.
@@ -307,6 +307,9 @@ fn compare_run(setup: &Setup, real: &RunObs, trace: String, seed: u64, sim: &Run
     if real.has_nodes {
         measures.push(per_node_at_end(real, sim, w, tol));
     }
+    if let (Some(real_nodes), Some(sim_nodes)) = (&real.node_states, &sim.node_states) {
+        measures.extend(node_state_changes(real_nodes, sim_nodes, w, tol));
+    }
     measures.extend(task_times(real, sim, &m, tol, spread));
     measures.extend(unpaired_task_times(real, &m));
     let ok = measures.iter().filter(|m| m.within_tolerance).count();
@@ -376,6 +379,54 @@ fn status_changes(real: &RunObs, sim: &RunObs, w: f64, tol: &Tolerance, spread: 
             }
         })
         .collect()
+}
+
+/// Each node's state (`docker node ls` STATUS) at the action, and its changes in order: same
+/// state, time within tolerance of the real one — when a silent node went `down` is when its
+/// heartbeat deadline passed, and when it was `ready` again is when its agent registered; a
+/// model with the wrong heartbeat period, or a restarted daemon that re-registers at the wrong
+/// time, fails here even when every task matched. Matched as the UpdateStatus changes are: the
+/// simulation's changes up to the window end, and as many later ones within the tolerance of
+/// the end as the real run has more. A node on one side only fails its first measure.
+fn node_state_changes(real: &NodeStates, sim: &NodeStates, w: f64, tol: &Tolerance) -> Vec<Measure> {
+    let names: BTreeSet<&String> = real.keys().chain(sim.keys()).collect();
+    let mut measures = Vec::new();
+    for node in names {
+        let (r, s) = (real.get(node), sim.get(node));
+        let first =
+            |x: Option<&(String, Vec<(f64, String)>)>| x.map_or("-".to_string(), |(initial, _)| initial.clone());
+        measures.push(Measure::exact(format!("node {node}: state at the action"), first(r), first(s)));
+        let (Some((_, real_changes)), Some((_, sim_changes))) = (r, s) else {
+            continue;
+        };
+        let within = sim_changes.iter().filter(|(t, _)| *t <= w);
+        let late = sim_changes.iter().filter(|(t, _)| *t > w && *t <= w + tol.allowed(w));
+        let within_count = within.clone().count();
+        let simulated: Vec<&(f64, String)> =
+            within.chain(late.take(real_changes.len().saturating_sub(within_count))).collect();
+        for i in 0..real_changes.len().max(simulated.len()) {
+            let name = format!("node {node}: state change #{}", i + 1);
+            measures.push(match (real_changes.get(i), simulated.get(i)) {
+                // A state the real node was seen leaving but not entering: no time to judge.
+                (Some((tr, sr)), Some(_)) if tr.is_nan() => {
+                    Measure::exact(format!("{name} (its real time unseen)"), sr.clone(), simulated[i].1.clone())
+                }
+                (Some((tr, sr)), Some((ts, ss))) if sr == ss => {
+                    Measure::time(format!("{name}: {sr}"), *tr, Some(*ts), tol.allowed(*tr))
+                }
+                (r, s) => {
+                    let cell = |x: Option<&(f64, String)>| {
+                        x.map_or(
+                            "-".to_string(),
+                            |(t, st)| if t.is_nan() { st.clone() } else { format!("{st} @ {t:.3}s") },
+                        )
+                    };
+                    Measure::exact(name, cell(r), cell(s.copied()))
+                }
+            });
+        }
+    }
+    measures
 }
 
 /// The number of distinct slots given a task of `target_image` before the update first stopped
@@ -671,4 +722,46 @@ pub fn kind(h: &SlotHistory) -> String {
 /// A slot history in full: each task's image and every distinct state.
 fn full(h: &SlotHistory) -> String {
     h.iter().map(|(i, s)| format!("{}({})", short(i), s.join(">"))).collect::<Vec<_>>().join("  ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn states(changes: &[(f64, &str)]) -> NodeStates {
+        let changes = changes.iter().map(|&(t, s)| (t, s.to_string())).collect();
+        NodeStates::from([("w1".to_string(), ("ready".to_string(), changes))])
+    }
+
+    fn verdicts(real: &NodeStates, sim: &NodeStates) -> Vec<bool> {
+        node_state_changes(real, sim, 60.0, &Tolerance::default()).iter().map(|m| m.within_tolerance).collect()
+    }
+
+    #[test]
+    fn a_node_state_change_is_judged_by_state_and_time() {
+        let real = states(&[(12.0, "down"), (62.0, "ready")]);
+        // Within max(0.5 s, 10 %): 12 ± 1.2 s, 62 ± 6.2 s.
+        assert_eq!(verdicts(&real, &states(&[(12.9, "down"), (57.0, "ready")])), [true, true, true]);
+        // A heartbeat deadline 3 s late is a wrong model, whatever the tasks did.
+        assert_eq!(verdicts(&real, &states(&[(15.0, "down"), (62.0, "ready")])), [true, false, true]);
+        // A missing change, or another state, fails; so does an extra one within the window.
+        assert_eq!(verdicts(&real, &states(&[(12.0, "down")])), [true, true, false]);
+        assert_eq!(verdicts(&real, &states(&[(12.0, "unknown"), (62.0, "ready")])), [true, false, true]);
+        assert_eq!(
+            verdicts(&real, &states(&[(12.0, "down"), (40.0, "ready"), (50.0, "down")])),
+            [true, true, false, false]
+        );
+        // A change after the window (60 s) beyond its tolerance is not the simulation's to show.
+        assert_eq!(verdicts(&states(&[(12.0, "down")]), &states(&[(12.0, "down"), (70.0, "ready")])), [true, true]);
+        // A node on one side only fails.
+        let other = NodeStates::from([("w2".to_string(), ("ready".to_string(), vec![]))]);
+        assert!(verdicts(&states(&[]), &other).iter().any(|ok| !ok));
+    }
+
+    #[test]
+    fn a_change_whose_real_time_was_unseen_is_judged_by_state_only() {
+        let real = states(&[(f64::NAN, "unknown"), (11.5, "ready")]);
+        assert_eq!(verdicts(&real, &states(&[(10.7, "unknown"), (11.8, "ready")])), [true, true, true]);
+        assert_eq!(verdicts(&real, &states(&[(10.7, "down"), (11.8, "ready")])), [true, false, true]);
+    }
 }

@@ -425,6 +425,7 @@ mod tests {
             recording_end: Some(5.0),
             serving: vec![],
             has_nodes: true,
+            node_states: None,
             per_node_slots,
         }
     }

@@ -124,6 +124,10 @@ pub struct RunObs {
     /// A global service's run: its "slots" are nodes (numbered by node name), so a slot pairs
     /// only with the same node's.
     pub per_node_slots: bool,
+    /// Each node's `Status.State` (`docker node ls` STATUS) at the action and its changes after
+    /// it, by hostname: from a trace's `nodes.csv` (multi-node recordings; `None` without one)
+    /// and from every simulation.
+    pub node_states: Option<NodeStates>,
 }
 
 impl RunObs {
@@ -189,6 +193,39 @@ pub fn service_names(record: &RunRecord) -> Vec<String> {
     record.services.iter().map(|s| s.name.clone()).collect()
 }
 
+/// Nodes' states, by hostname: (state at the action, then each change as (time, new state)).
+pub type NodeStates = BTreeMap<String, (String, Vec<(f64, String)>)>;
+
+/// Builds [`NodeStates`] from observations in time order, each (time, node, state, the state
+/// it left when the observer says so), from before the action on: the last state at or before
+/// 0 is a node's state at the action (its first observed one if none was), and a change is an
+/// observation whose state differs from the node's previous one (a trace sees each change
+/// twice, as a Docker event and then by a poll: the first sighting is the change). A state the
+/// observer reports having been left but never saw entered (a Docker event's `state.old` after
+/// the event stream reconnected to a restarted manager, too brief for a poll) is a change whose
+/// time is unknown: `NaN`, its state compared but not its time.
+pub fn node_states<'a>(observations: impl IntoIterator<Item = (f64, &'a str, &'a str, Option<&'a str>)>) -> NodeStates {
+    let mut nodes = NodeStates::new();
+    for (t, node, state, left) in observations {
+        let Some((initial, changes)) = nodes.get_mut(node) else {
+            nodes.insert(node.to_string(), (state.to_string(), Vec::new()));
+            continue;
+        };
+        let current = changes.last().map_or(initial.as_str(), |(_, s)| s.as_str());
+        if let Some(left) = left.filter(|l| *l != current && t > 0.0) {
+            changes.push((f64::NAN, left.to_string()));
+        } else if current == state {
+            continue;
+        }
+        if t <= 0.0 {
+            *initial = state.to_string();
+        } else {
+            changes.push((t, state.to_string()));
+        }
+    }
+    nodes
+}
+
 /// The simulated run in the same shape, aligned on `action` (the first timeline action, or 0).
 /// `service` is the service's full name; `None` when the record has no such service.
 pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option<RunObs> {
@@ -235,6 +272,8 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
     }
     let per_node_slots = number_node_slots(&mut tasks);
     let serving = record.timeline.iter().filter(|s| *s.service == *service).map(|s| (rel(s.t), s.serving)).collect();
+    let node_states =
+        node_states(record.node_events.iter().map(|e| (rel(e.t), record.name(e.node), e.state.as_str(), None)));
     Some(RunObs {
         label: "sim".to_string(),
         status,
@@ -246,6 +285,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         serving,
         has_nodes: true,
         per_node_slots,
+        node_states: Some(node_states),
     })
 }
 

@@ -120,6 +120,7 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
         }
     }
     let mut action_rows = Vec::new();
+    let mut node_states = None;
     for kind in OPTIONAL {
         let file = path.file(kind);
         if !file.is_file() {
@@ -131,6 +132,8 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
         }
         if kind == "actions" {
             action_rows = rows;
+        } else if kind == "nodes" {
+            node_states = Some(node_states_from_file(&file)?);
         }
     }
     let recording_end = match recording_end(path)? {
@@ -161,6 +164,7 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
         serving,
         has_nodes,
         per_node_slots,
+        node_states,
     };
     Ok(Trace { path: path.clone(), run, containers, cuts })
 }
@@ -295,6 +299,47 @@ fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<Contain
 
 /// `cut`/`kill` make a node unreachable until its `restore`/`start` (or for ever); the
 /// manager's own daemon kill and start (`kill_manager`/`start_manager`, m12) too.
+/// Each node's state at the action and its changes, from `nodes.csv`: a row per Docker node
+/// event (its `detail` says the state it left, `state.old`) and per poll of `docker node ls`,
+/// and the manager's log lines. Two log lines say what no event may show: a new leader
+/// (`raft leader`) marks every node `unknown` (swarmkit `dispatcher.markNodesUnknown`), and a
+/// worker registering with its dispatcher (`worker registered`) is READY. A registration
+/// with no state change seen since the last leader change is a return from that unseen
+/// `unknown` (a worker that registered within milliseconds of the leader, before the event
+/// stream or a poll could see it).
+fn node_states_from_file(file: &Path) -> Result<observe::NodeStates, String> {
+    let rows = read_csv(file, &["t_s", "node", "state"], &["detail", "source", "message"])?;
+    let mut timed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        timed.push((parse_secs(&row[0], file)?, row));
+    }
+    // Stable: two sightings at one millisecond keep the file's order.
+    timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut leader_at: Option<f64> = None;
+    let mut last_seen: BTreeMap<&str, f64> = BTreeMap::new();
+    let mut seen: Vec<(f64, &str, &str, Option<String>)> = Vec::with_capacity(rows.len());
+    for (t, row) in timed {
+        let (node, state, source, message) = (row[1].as_str(), row[2].as_str(), row[4].as_str(), row[5].as_str());
+        if !state.is_empty() {
+            seen.push((t, node, state, state_left(&row[3])));
+            last_seen.insert(node, t);
+        } else if source == "manager-log" && message.starts_with("raft leader") {
+            leader_at = Some(t);
+        } else if source == "manager-log" && message.starts_with("worker registered") {
+            let unseen_unknown = leader_at.is_some_and(|l| last_seen.get(node).is_none_or(|&n| n < l));
+            seen.push((t, node, "ready", unseen_unknown.then(|| "unknown".to_string())));
+            last_seen.insert(node, t);
+        }
+    }
+    Ok(observe::node_states(seen.iter().map(|(t, node, state, left)| (*t, *node, *state, left.as_deref()))))
+}
+
+/// A node event's `state.old`, from a row's `detail` (a JSON object; absent or unreadable: none).
+fn state_left(detail: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(detail).ok()?;
+    value.get("state.old")?.as_str().map(str::to_string)
+}
+
 fn cuts_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<(String, f64, f64)>, String> {
     let mut open: BTreeMap<String, f64> = BTreeMap::new();
     let mut cuts = Vec::new();
@@ -426,6 +471,38 @@ fn parse_opt_int(text: &str, file: &Path) -> Result<Option<i64>, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn traces_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fidelity/traces")
+    }
+
+    /// Node states from real multi-node recordings, each read as the file shows it.
+    #[test]
+    fn node_states_come_from_events_polls_and_the_managers_log() {
+        // m01 r1: a worker's link cut at 0 s; the Docker event (12.086 s) and the poll that
+        // follows (12.133 s) are one change, the event's time; back READY at 62.095 s.
+        let m01 = node_states_from_file(&traces_dir().join("m01-node-down.r1.nodes.csv")).unwrap();
+        let w2 = &m01["mn-w2"];
+        assert_eq!(w2.0, "ready");
+        assert_eq!(w2.1, vec![(12.086, "down".to_string()), (62.095, "ready".to_string())]);
+        assert!(m01["vm"].1.is_empty() && m01["mn-w1"].1.is_empty(), "the other nodes never changed");
+
+        // m12 r1: the manager restarted; its own `unknown` was never seen (the event stream came
+        // back after it), but the READY event says the state it left: a change of unseen time.
+        let m12 = node_states_from_file(&traces_dir().join("m12-manager-restart.r1.nodes.csv")).unwrap();
+        let vm = &m12["vm"].1;
+        assert_eq!(vm.len(), 2, "{vm:?}");
+        assert!(vm[0].0.is_nan() && vm[0].1 == "unknown", "{vm:?}");
+        assert_eq!(vm[1], (11.540, "ready".to_string()));
+        assert_eq!(m12["mn-w1"].1, vec![(10.874, "unknown".to_string()), (12.053, "ready".to_string())]);
+
+        // m12b r1: a worker registered 0.3 s after the new leader, before any event or poll saw
+        // it `unknown`: only the manager's log says so (leader, then "worker registered").
+        let m12b = node_states_from_file(&traces_dir().join("m12b-manager-restart-worker-cut.r1.nodes.csv")).unwrap();
+        let w2 = &m12b["mn-w2"].1;
+        assert!(w2[0].0.is_nan() && w2[0].1 == "unknown", "{w2:?}");
+        assert_eq!(w2[1], (10.863, "ready".to_string()));
+    }
 
     fn row(t: &str, state: &str) -> Vec<String> {
         vec![t.to_string(), state.to_string()]

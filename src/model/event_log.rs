@@ -149,6 +149,49 @@ impl<R: LogRow> Default for HistoryLog<R> {
     }
 }
 
+/// A log built from its rows in order (`collect()`, `From<Vec<_>>`), each through `push`.
+macro_rules! built_by_push {
+    ($log:ty, $row:ty) => {
+        impl FromIterator<$row> for $log {
+            fn from_iter<I: IntoIterator<Item = $row>>(rows: I) -> $log {
+                let mut log = <$log>::new();
+                for row in rows {
+                    log.push(row);
+                }
+                log
+            }
+        }
+
+        impl From<Vec<$row>> for $log {
+            fn from(rows: Vec<$row>) -> $log {
+                rows.into_iter().collect()
+            }
+        }
+    };
+}
+
+/// `Debug` as the list of what `iter()` yields, and equality as equal lengths and equal
+/// `iter()`s, for a log or table whose encoding is not its meaning (where its rows are kept,
+/// resident or spilled, and how they are packed, never makes two of them differ).
+macro_rules! compared_by_contents {
+    ($log:ty) => {
+        impl std::fmt::Debug for $log {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_list().entries(self.iter()).finish()
+            }
+        }
+
+        impl PartialEq for $log {
+            fn eq(&self, other: &$log) -> bool {
+                self.len() == other.len() && self.iter().eq(other.iter())
+            }
+        }
+
+        impl Eq for $log {}
+    };
+}
+pub(crate) use compared_by_contents;
+
 impl<R: LogRow> std::fmt::Debug for HistoryLog<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HistoryLog").field("rows", &self.len()).field("spilled", &self.spilled_blocks()).finish()
@@ -398,20 +441,8 @@ pub struct ServingLog {
     flags: Vec<u8>,
 }
 
-impl std::fmt::Debug for ServingLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// Two logs are equal when they hold the same spans.
-impl PartialEq for ServingLog {
-    fn eq(&self, other: &ServingLog) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for ServingLog {}
+// Two logs are equal when they hold the same spans.
+compared_by_contents!(ServingLog);
 
 impl ServingLog {
     /// No spans.
@@ -496,21 +527,7 @@ impl ServingLog {
     }
 }
 
-impl FromIterator<ServingInterval> for ServingLog {
-    fn from_iter<I: IntoIterator<Item = ServingInterval>>(spans: I) -> ServingLog {
-        let mut log = ServingLog::new();
-        for span in spans {
-            log.push(span);
-        }
-        log
-    }
-}
-
-impl From<Vec<ServingInterval>> for ServingLog {
-    fn from(spans: Vec<ServingInterval>) -> ServingLog {
-        spans.into_iter().collect()
-    }
-}
+built_by_push!(ServingLog, ServingInterval);
 
 /// A timeline sample as a [`TimelineLog`] keeps it: its service and update state by number.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -561,20 +578,8 @@ pub struct TimelineLog {
     update_states: Vec<&'static str>,
 }
 
-impl std::fmt::Debug for TimelineLog {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// Two timelines are equal when they hold the same samples.
-impl PartialEq for TimelineLog {
-    fn eq(&self, other: &TimelineLog) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for TimelineLog {}
+// Two timelines are equal when they hold the same samples.
+compared_by_contents!(TimelineLog);
 
 impl TimelineLog {
     /// No samples.
@@ -721,21 +726,7 @@ impl<'a> IntoIterator for &'a TimelineLog {
     }
 }
 
-impl FromIterator<TimelineSample> for TimelineLog {
-    fn from_iter<I: IntoIterator<Item = TimelineSample>>(samples: I) -> TimelineLog {
-        let mut log = TimelineLog::new();
-        for sample in samples {
-            log.push(sample);
-        }
-        log
-    }
-}
-
-impl From<Vec<TimelineSample>> for TimelineLog {
-    fn from(samples: Vec<TimelineSample>) -> TimelineLog {
-        samples.into_iter().collect()
-    }
-}
+built_by_push!(TimelineLog, TimelineSample);
 
 fn put(mut v: u64, out: &mut Vec<u8>) {
     while v >= 0x80 {

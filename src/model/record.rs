@@ -157,20 +157,8 @@ impl std::ops::Index<usize> for Names {
     }
 }
 
-impl std::fmt::Debug for Names {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_list().entries(self.iter()).finish()
-    }
-}
-
-/// Two tables are equal when they give the same texts to the same names.
-impl PartialEq for Names {
-    fn eq(&self, other: &Names) -> bool {
-        self.len() == other.len() && self.iter().eq(other.iter())
-    }
-}
-
-impl Eq for Names {}
+// Two tables are equal when they give the same texts to the same names.
+crate::model::event_log::compared_by_contents!(Names);
 
 impl FromIterator<Arc<str>> for Names {
     fn from_iter<I: IntoIterator<Item = Arc<str>>>(texts: I) -> Names {

@@ -178,13 +178,18 @@ impl AgentQueue {
             self.busy.pop_front();
         }
         // Only the last operation starting before this one would end can be in its way; after
-        // moving past it, the next one may be.
+        // moving past it, the next one may be. `before` counts the operations starting before
+        // this one would end: it only grows as `start` moves, so it is found once and then
+        // advanced (a node given thousands of operations at once walks its chain once per
+        // operation, not a binary search per step).
         let mut start = at;
-        loop {
-            let before = self.busy.partition_point(|&(s, _)| s < start.plus(gap));
-            match before.checked_sub(1).map(|i| self.busy[i]) {
-                Some((_, end)) if end > start => start = end,
-                _ => break,
+        let mut before = self.busy.partition_point(|&(s, _)| s < start.plus(gap));
+        while let Some(&(_, end)) = before.checked_sub(1).map(|i| &self.busy[i])
+            && end > start
+        {
+            start = end;
+            while self.busy.get(before).is_some_and(|&(s, _)| s < start.plus(gap)) {
+                before += 1;
             }
         }
         // Where it goes by its start (an operation starting at the same instant is replaced,

@@ -71,10 +71,20 @@ pub(crate) const MAX_SWEEP_RUNS: u64 = 10_000_000;
 /// `sweep.csv`, a point on the Pareto plot and its snippet in memory.
 pub(crate) const MAX_SWEEP_POLICIES: u64 = 100_000;
 
-/// Bytes of scenario text (each policy's file as edited) whose loaded scenarios a sweep keeps
-/// from its checks for its runs (`sweep::Scenarios`): a few hundred tutorial-sized policies;
-/// past it, a policy's scenario is loaded again when its runs start.
-pub(crate) const SWEEP_KEPT_SCENARIO_TEXT: usize = 1 << 20;
+/// Estimated bytes of loaded scenarios a sweep keeps from its checks for its runs
+/// (`sweep::Scenarios`; each weighed by its text and by what loading expands: nodes, services,
+/// timeline, traffic): a few hundred tutorial-sized policies, none of a 20,000-node cluster; past
+/// it, a policy's scenario is loaded again when its runs start.
+pub(crate) const SWEEP_KEPT_SCENARIO_BYTES: usize = 1 << 20;
+
+/// Runs a sweep's workers may finish ahead of the first one not yet handed on (its reorder
+/// buffer, `commands::sweep::run_each`): a worker that would take a job further ahead waits, so
+/// that one slow run holds back a bounded number of results, not the rest of the sweep's.
+pub(crate) const SWEEP_REORDER_WINDOW: usize = 4_096;
+
+/// The most runs a sweep's worker takes at once (all of one policy's seeds), so that a slow
+/// policy is shared between the workers and the reorder buffer stays bounded.
+pub(crate) const SWEEP_MAX_CHUNK: usize = 1_024;
 
 /// Seeds one `deploysim compare --seeds` simulates.
 pub(crate) const MAX_COMPARE_SEEDS: u64 = 10_000;

@@ -62,9 +62,7 @@ mod tests;
 
 use std::path::{Path, PathBuf};
 
-use std::sync::Mutex;
-
-use crate::limits::{MAX_SWEEP_POLICIES, SWEEP_KEPT_SCENARIO_TEXT};
+use crate::limits::{MAX_SWEEP_POLICIES, SWEEP_KEPT_SCENARIO_BYTES};
 
 use crate::model::scenario::{Action, Scenario};
 use crate::scenario::Document;
@@ -93,15 +91,16 @@ pub(crate) struct Plan {
 /// Each policy's scenario, made from the scenario file when a run needs it: a sweep of 100,000
 /// policies holds one scenario per worker thread, not 100,000. The scenarios [`plan`] loaded
 /// to check them are kept for the runs while their files come to at most
-/// [`SWEEP_KEPT_SCENARIO_TEXT`] bytes (a tutorial-sized sweep of a few hundred policies): each is
-/// then loaded once per sweep, not once by `plan` and again by every worker that runs it.
+/// [`SWEEP_KEPT_SCENARIO_BYTES`] (estimated, see [`loaded_weight`]: a tutorial-sized sweep of a
+/// few hundred policies): each is then loaded once per sweep, not once by `plan` and again by
+/// every worker that runs it.
 pub(crate) struct Scenarios {
     base: Document,
     params: Vec<Param>,
     policies: Vec<Vec<usize>>,
     path: PathBuf,
-    /// The scenarios `plan` kept, by policy, each taken by the first run that needs it.
-    kept: Vec<Mutex<Option<Scenario>>>,
+    /// The scenarios `plan` kept, by policy: copied for each worker that runs the policy.
+    kept: Vec<Option<Scenario>>,
     /// Some policy's scenario sends client traffic to the swept service: `runs.csv` then has a
     /// `failed_requests` column (a run has the figure exactly when its scenario has traffic on
     /// the service).
@@ -122,11 +121,14 @@ impl Scenarios {
             .map_err(|e| format!("policy {}: {e}", params::describe(&self.params, values)))
     }
 
-    /// Policy `policy`'s scenario for its runs: the one `plan` kept, if it kept one and no run
-    /// took it yet, else loaded again (the same text loads the same way).
+    /// Policy `policy`'s scenario for its runs: a copy of the one `plan` kept, if it kept one
+    /// (a copy is much cheaper than a load, and a policy's seeds may be shared between
+    /// workers), else loaded again (the same text loads the same way).
     pub(crate) fn take(&self, policy: usize) -> Result<Scenario, String> {
-        let kept = self.kept.get(policy).and_then(|slot| slot.lock().ok()?.take());
-        kept.map_or_else(|| self.load(policy), Ok)
+        match self.kept.get(policy) {
+            Some(Some(scenario)) => Ok(scenario.clone()),
+            _ => self.load(policy),
+        }
     }
 
     /// Whether `runs.csv` has a `failed_requests` column (see `traffic`).
@@ -158,7 +160,7 @@ pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Sc
     let blocks = snippet_blocks(&params);
     let mut snippets = Vec::with_capacity(policies.len());
     let mut kept = Vec::new();
-    let mut kept_text = 0;
+    let mut kept_bytes = 0;
     // The first policy's checks and names, as found; its errors are said after every policy
     // loaded, as before the scenarios were kept.
     let mut first: Option<(Result<(), String>, Option<String>, String)> = None;
@@ -174,10 +176,8 @@ pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Sc
             (reached, target_service(&scenario), scenario.name.clone())
         });
         traffic |= scenario.traffic.iter().any(|t| Some(&t.service) == service.as_ref());
-        kept_text += text.len();
-        if kept_text <= SWEEP_KEPT_SCENARIO_TEXT {
-            kept.push(Mutex::new(Some(scenario)));
-        }
+        kept_bytes += loaded_weight(&text, &scenario);
+        kept.push((kept_bytes <= SWEEP_KEPT_SCENARIO_BYTES).then_some(scenario));
     }
     let (reached, service, name) = first.ok_or("the --set values make no policy")?;
     reached?;
@@ -185,6 +185,22 @@ pub(crate) fn plan(text: &str, path: &Path, sets: &[String]) -> Result<(Plan, Sc
     let scenarios =
         Scenarios { base, params: params.clone(), policies: policies.clone(), path: path.to_path_buf(), kept, traffic };
     Ok((Plan { name, params, policies, service, snippets }, scenarios))
+}
+
+/// About the bytes a loaded scenario takes: its text (names, commands, labels are copied from
+/// it) and what loading expands beyond it — `cluster.nodes: 20000` is a short line and 20,000
+/// node specs, a YAML alias a short line and a copy.
+fn loaded_weight(text: &str, scenario: &Scenario) -> usize {
+    const PER_ITEM: usize = 256;
+    let items = scenario.nodes.len()
+        + scenario.services.len() * 4
+        + scenario.timeline.len()
+        + scenario.traffic.len()
+        + scenario.images.len()
+        + scenario.secrets.len()
+        + scenario.expect.len()
+        + scenario.strategies.len();
+    text.len() + items * PER_ITEM
 }
 
 /// The stack-file blocks holding the swept stack keys (`services.web.deploy.update_config`),

@@ -67,6 +67,7 @@ pub fn sweep(text: &str, path: &Path, sets: &[String], seeds: u64, threads: usiz
     run_each(&scenarios, &plan.service, seeds, Shard::WHOLE, threads.max(1), None, &mut |run| {
         runs += 1;
         collector.push(run).expect(in_memory);
+        true
     });
     let (columns, ByteCount(runs_csv)) = collector.finish(false).expect(in_memory);
     let bytes = runs_csv + sweep_csv(&plan, &columns).len();

@@ -1,10 +1,10 @@
 //! `deploysim sweep`: run a scenario under every combination of policy values over many seeds
 //! (or, with `--shard I/N`, one share of those runs), write the outputs, recommend a policy.
 
-use crate::limits::MAX_SWEEP_RUNS;
+use crate::limits::{MAX_SWEEP_RUNS, SWEEP_MAX_CHUNK, SWEEP_REORDER_WINDOW};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use crate::commands::Error;
 use crate::commands::simulate::{simulate, simulate_returning_scenario};
@@ -194,9 +194,8 @@ fn write_streamed(
             let mut collector = Collector::new(plan, scenarios.traffic(), out)?;
             let mut failed = None;
             run_each(scenarios, &plan.service, seeds, Shard::WHOLE, threads, progress, &mut |run| {
-                if failed.is_none() {
-                    failed = collector.push(run).err();
-                }
+                failed = collector.push(run).err();
+                failed.is_none()
             });
             if let Some(e) = failed {
                 return Err(e);
@@ -311,7 +310,10 @@ pub(crate) fn run_all(
     on_progress: Option<&mut dyn FnMut(usize, usize)>,
 ) -> Vec<RunFigures> {
     let mut runs = Vec::with_capacity(shard.job_count(scenarios.len() * seeds as usize));
-    run_each(scenarios, service, seeds, shard, threads, on_progress, &mut |r| runs.push(r));
+    run_each(scenarios, service, seeds, shard, threads, on_progress, &mut |r| {
+        runs.push(r);
+        true
+    });
     runs
 }
 
@@ -319,11 +321,14 @@ pub(crate) fn run_all(
 /// `threads` threads and hands each run's figures to `each`, on the calling thread, in
 /// (policy, seed) order whatever the thread count: each job is a pure function of its scenario
 /// and seed, and results that finish early wait in a reorder buffer until those before them
-/// are handed on, so only the runs in flight are held, never the whole sweep's.
+/// are handed on; a worker does not take a job more than [`SWEEP_REORDER_WINDOW`] ahead of the
+/// first one not handed on, so the buffer stays bounded even behind one slow run.
 ///
-/// Workers take the jobs a run of seeds of one policy at a time (a whole policy while much is
-/// left, smaller runs toward the end, so that no thread idles long at the end), so a policy's
-/// scenario is made for one worker, once, and reused for its seeds. `on_progress`, if any, is
+/// Workers take the jobs a run of seeds of one policy at a time (a worker's share of a policy,
+/// at most [`SWEEP_MAX_CHUNK`], smaller runs toward the end so that no thread idles long), so a
+/// policy's scenario is copied once per worker that runs it and reused for its seeds, and a slow
+/// policy is shared between the workers. `each` returns false when it can take no more runs
+/// (a write failed): no more jobs are taken and the rest are dropped. `on_progress`, if any, is
 /// called (from the calling thread) with the jobs done so far.
 pub(crate) fn run_each(
     scenarios: &Scenarios,
@@ -332,34 +337,47 @@ pub(crate) fn run_each(
     shard: Shard,
     threads: usize,
     mut on_progress: Option<&mut dyn FnMut(usize, usize)>,
-    each: &mut dyn FnMut(RunFigures),
+    each: &mut dyn FnMut(RunFigures) -> bool,
 ) {
     let threads = threads.max(1);
     let total = shard.job_count(scenarios.len() * seeds as usize);
     let policy_of = |i: usize| shard.job(i) / seeds as usize;
-    // The next job not yet taken (an index into the shard's jobs).
-    let next = Mutex::new(0usize);
+    // A policy's seeds are shared between the workers (one slow policy must not run on one
+    // thread while the other finishes everything else and waits in the reorder buffer).
+    let per_worker = (seeds as usize).div_ceil(threads).clamp(1, SWEEP_MAX_CHUNK);
+    let shared = Shared { state: Mutex::new(TakeState::default()), changed: Condvar::new() };
     let take = || -> Option<std::ops::Range<usize>> {
-        let mut next = next.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let start = *next;
-        if start >= total {
-            return None;
+        let mut state = shared.lock();
+        loop {
+            let start = state.next;
+            if start >= total || state.stop {
+                return None;
+            }
+            // Too far ahead of the first run not yet handed on: wait for it (the worker
+            // running it is not waiting, so it comes).
+            if start < state.done + SWEEP_REORDER_WINDOW {
+                let most = ((total - start) / (2 * threads)).clamp(1, per_worker);
+                let policy = policy_of(start);
+                let mut end = start + 1;
+                while end < total && end - start < most && policy_of(end) == policy {
+                    end += 1;
+                }
+                state.next = end;
+                return Some(start..end);
+            }
+            state = shared.changed.wait(state).unwrap_or_else(|poisoned| poisoned.into_inner());
         }
-        let most = ((total - start) / (2 * threads)).max(1);
-        let policy = policy_of(start);
-        let mut end = start + 1;
-        while end < total && end - start < most && policy_of(end) == policy {
-            end += 1;
-        }
-        *next = end;
-        Some(start..end)
     };
+    let mut stopped = false;
     std::thread::scope(|scope| {
         let (sender, finished) = std::sync::mpsc::channel::<(usize, Vec<RunFigures>)>();
         for _ in 0..threads {
             let sender = sender.clone();
             let take = &take;
+            let shared = &shared;
             scope.spawn(move || {
+                // A worker that panics must not leave the others waiting for its runs.
+                let _on_panic = StopOnPanic(shared);
                 // The policy this worker ran last and its scenario (its next jobs mostly share it).
                 let mut current: Option<(usize, Scenario)> = None;
                 while let Some(jobs) = take() {
@@ -381,11 +399,22 @@ pub(crate) fn run_each(
             report(0, total);
         }
         for (start, figures) in finished {
+            if stopped {
+                continue;
+            }
             waiting.insert(start, figures);
             while let Some(figures) = waiting.remove(&done) {
                 done += figures.len();
-                figures.into_iter().for_each(&mut *each);
+                for run in figures {
+                    if !stopped && !each(run) {
+                        // The caller cannot use more runs (a write failed): take no more.
+                        stopped = true;
+                        shared.lock().stop = true;
+                    }
+                }
             }
+            shared.lock().done = done;
+            shared.changed.notify_all();
             // At most about 200 updates, whatever the size of the sweep.
             if let Some(report) = on_progress.as_mut()
                 && (done * 200 / total.max(1) > shown * 200 / total.max(1) || done == total)
@@ -394,8 +423,44 @@ pub(crate) fn run_each(
                 report(done, total);
             }
         }
-        assert!(waiting.is_empty() && done == total, "every job ran");
+        assert!(stopped || (waiting.is_empty() && done == total), "every job ran");
     });
+}
+
+/// What [`run_each`]'s workers share: the next job, how far the caller got, whether to stop.
+struct Shared {
+    state: Mutex<TakeState>,
+    /// Signalled when `done` advances or `stop` is set.
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, TakeState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[derive(Default)]
+struct TakeState {
+    /// The next job not yet taken (an index into the shard's jobs).
+    next: usize,
+    /// Jobs handed on to the caller, in order.
+    done: usize,
+    /// No more jobs are to be taken.
+    stop: bool,
+}
+
+/// Sets `stop` if its worker unwinds, so that no other worker waits for runs that will never
+/// come (the panic then reaches the caller when the threads are joined).
+struct StopOnPanic<'a>(&'a Shared);
+
+impl Drop for StopOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().stop = true;
+            self.0.changed.notify_all();
+        }
+    }
 }
 
 /// Job `job` is run `job % seeds + 1` of policy `job / seeds`.

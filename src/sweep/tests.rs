@@ -125,7 +125,8 @@ fn runs_reach_the_caller_in_job_order_whatever_the_threads_and_shard() {
         let mut last_progress = (0, 0);
         let mut progress = |done, total| last_progress = (done, total);
         crate::commands::sweep::run_each(&scenarios, &plan.service, 7, shard, threads, Some(&mut progress), &mut |r| {
-            seen.push(super::exec::job_of(r.policy, r.seed, 7))
+            seen.push(super::exec::job_of(r.policy, r.seed, 7));
+            true
         });
         let expected: Vec<usize> = shard.jobs(5 * 7).collect();
         assert_eq!(seen, expected, "{threads} threads, shard {shard}");
@@ -134,12 +135,14 @@ fn runs_reach_the_caller_in_job_order_whatever_the_threads_and_shard() {
 }
 
 #[test]
-fn a_kept_scenario_is_taken_once_and_then_loaded_the_same() {
+fn a_kept_scenario_is_the_one_a_fresh_load_gives() {
     let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
     let (_, scenarios) = plan_tutorial(&sets).unwrap();
     let kept = scenarios.take(1).unwrap();
-    let loaded = scenarios.take(1).unwrap();
+    let again = scenarios.take(1).unwrap();
+    let loaded = scenarios.load(1).unwrap();
     assert_eq!(kept.services, loaded.services);
+    assert_eq!(again.services, loaded.services);
     assert_eq!(kept.services[0].update.parallelism, 2);
     assert!(!scenarios.traffic(), "the tutorial sends no traffic");
 }
@@ -500,5 +503,22 @@ fn figures_only_runs_give_every_service_the_full_records_figures_and_count_every
         assert!(lean.task_events.is_empty());
         assert_same_but_rows(&full, &lean, &format!("storm seed {seed}"));
         assert_eq!(exec::figures(&full, "web", 0), exec::figures(&lean, "web", 0), "storm seed {seed}");
+    }
+}
+
+#[test]
+fn a_caller_that_can_take_no_more_runs_stops_the_sweep() {
+    // A write that fails midway (a full disk under runs.csv) must not let the workers run the
+    // rest of the sweep before the error is said: after `each` says no, no more runs reach it,
+    // and run_each returns (the workers waiting on the reorder window are released).
+    let sets = ["services.web.deploy.update_config.parallelism=1..5".into()];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    for threads in [1, 2, 3] {
+        let mut calls = 0;
+        crate::commands::sweep::run_each(&scenarios, &plan.service, 7, Shard::WHOLE, threads, None, &mut |_| {
+            calls += 1;
+            calls < 3
+        });
+        assert_eq!(calls, 3, "{threads} threads");
     }
 }

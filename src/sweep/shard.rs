@@ -345,7 +345,8 @@ pub(crate) fn combine(mut shards: Vec<Loaded>) -> Result<(Definition, Vec<RunFig
         let expected: Vec<usize> = s.shard.jobs(total).collect();
         let mut got = Vec::with_capacity(s.runs.len());
         for r in s.runs {
-            if r.policy >= policies || r.seed > definition.seeds {
+            // Seeds count from 1 (a forged file could say 0: refused, not an overflow).
+            if r.policy >= policies || r.seed == 0 || r.seed > definition.seeds {
                 return Err(format!(
                     "{}: run of policy {} seed {} is outside the sweep",
                     s.path.display(),

@@ -522,3 +522,35 @@ fn a_caller_that_can_take_no_more_runs_stops_the_sweep() {
         assert_eq!(calls, 3, "{threads} threads");
     }
 }
+
+#[test]
+fn a_shard_with_a_run_outside_the_sweep_is_refused_not_a_panic() {
+    // The content digest stops edits, but a file whose digest was recomputed is still input:
+    // seed 0 or a seed past --seeds is refused by merge with the file's name.
+    let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let definition = shard::Definition {
+        scenario: plan.name.clone(),
+        input_digest: "0123456789abcdef".into(),
+        service: plan.service.clone(),
+        sets: sets.to_vec(),
+        seeds: 2,
+        objective: None,
+        constraints: vec![],
+        snippets: plan.snippets.clone(),
+    };
+    let part = Shard { index: 1, count: 1 };
+    let runs = run_all(&scenarios, &plan.service, 2, part, 1, None);
+    for seed in [0, 3] {
+        let mut forged = runs.clone();
+        forged[1].seed = seed;
+        let loaded = shard::Loaded {
+            path: "forged/shard.json".into(),
+            shard: part,
+            definition: definition.clone(),
+            runs: forged,
+        };
+        let err = shard::combine(vec![loaded]).unwrap_err();
+        assert!(err.contains("forged/shard.json") && err.contains("outside the sweep"), "seed {seed}: {err}");
+    }
+}

@@ -318,8 +318,9 @@ fn policy_columns_group_runs_by_policy_in_one_pass() {
     assert_ne!(partial[1], whole[1], "the second policy has no runs left");
 }
 
-#[test]
-fn a_shard_file_is_checked_against_its_content_digest() {
+/// The tutorial swept over two parallelisms, two seeds each, as one whole shard: its
+/// definition, the shard and its runs.
+fn one_shard_of_two_seeds() -> (shard::Definition, Shard, Vec<RunFigures>) {
     let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
     let (plan, scenarios) = plan_tutorial(&sets).unwrap();
     let definition = shard::Definition {
@@ -334,6 +335,12 @@ fn a_shard_file_is_checked_against_its_content_digest() {
     };
     let part = Shard { index: 1, count: 1 };
     let runs = run_all(&scenarios, &plan.service, 2, part, 1, None);
+    (definition, part, runs)
+}
+
+#[test]
+fn a_shard_file_is_checked_against_its_content_digest() {
+    let (definition, part, runs) = one_shard_of_two_seeds();
     let text = String::from_utf8(shard::to_bytes(&definition, part, &runs)).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("shard.json");
@@ -527,20 +534,7 @@ fn a_caller_that_can_take_no_more_runs_stops_the_sweep() {
 fn a_shard_with_a_run_outside_the_sweep_is_refused_not_a_panic() {
     // The content digest stops edits, but a file whose digest was recomputed is still input:
     // seed 0 or a seed past --seeds is refused by merge with the file's name.
-    let sets = ["services.web.deploy.update_config.parallelism=1,2".into()];
-    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
-    let definition = shard::Definition {
-        scenario: plan.name.clone(),
-        input_digest: "0123456789abcdef".into(),
-        service: plan.service.clone(),
-        sets: sets.to_vec(),
-        seeds: 2,
-        objective: None,
-        constraints: vec![],
-        snippets: plan.snippets.clone(),
-    };
-    let part = Shard { index: 1, count: 1 };
-    let runs = run_all(&scenarios, &plan.service, 2, part, 1, None);
+    let (definition, part, runs) = one_shard_of_two_seeds();
     for seed in [0, 3] {
         let mut forged = runs.clone();
         forged[1].seed = seed;

@@ -21,7 +21,7 @@ use crate::model::scenario::{Action, ContainerRef, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
 use crate::time::{SimDuration, SimTime};
 
-use cluster::Cluster;
+use cluster::{Cluster, SessionOutcome};
 pub(crate) use event::{AgentStep, Event};
 use manager::Manager;
 use rollouts::Rollouts;
@@ -339,8 +339,9 @@ impl World {
                 Some(n) if Some(n) == self.manager_node => {
                     // Its agent registers once the restarted control plane is leader.
                     if self.cluster.start_daemon(n, false, &mut io) && self.manager.halted() {
-                        let (term, after) = self.manager.restarting(&mut io);
-                        io.q.after(after, Event::LeaderElected { term });
+                        let restart = self.manager.restarting(&mut io);
+                        io.q.after(restart.listener_after, Event::ListenerOpens { term: restart.term });
+                        io.q.after(restart.leader_after, Event::LeaderElected { term: restart.term });
                     }
                     Ok(())
                 }
@@ -456,12 +457,14 @@ impl Model for World {
                         }
                     }
                 }
-                Event::SessionAttempt { node, backoff_ms } => {
-                    if cluster.session_attempt(node, backoff_ms, !manager.halted(), &mut io) {
+                Event::SessionAttempt { node, backoff_ms, leader_polls } => {
+                    let outcome = cluster.session_attempt(node, backoff_ms, leader_polls, manager.endpoint(), &mut io);
+                    if outcome == SessionOutcome::Registered {
                         manager.node_reconnected(node, cluster.view(), &mut io);
                         cluster.report_unreported(node, manager, &mut io);
                     }
                 }
+                Event::ListenerOpens { term } => manager.open_listener(term, io.now()),
                 Event::LeaderElected { term } => {
                     if let Some(own_agent) = manager.become_leader(term, cluster.view(), &mut io) {
                         if let Some(node) = self.manager_node {

@@ -26,6 +26,7 @@ use agent::{AgentQueue, TaskRun};
 pub(crate) use agent::{Container, ContainerPhase};
 use daemon::Daemon;
 use images::ImageStore;
+pub(crate) use network::SessionOutcome;
 
 /// What a node's agent is told of a task: with the assignment, and again with every change of
 /// its desired state.
@@ -105,6 +106,9 @@ struct Machine {
     /// agent retries on its backoff (`SessionAttempt`), and the routing mesh still reaches its
     /// containers.
     retrying: bool,
+    /// While retrying: when the current attempt's gRPC channel to the manager was made (the
+    /// previous attempt's failure), which fixes the instants it dials.
+    channel_since: SimTime,
     /// Its agent's task operations, handled one at a time.
     agent: AgentQueue,
     /// Its container daemon (starts and stops share it).
@@ -176,6 +180,7 @@ impl Cluster {
                 reconnecting: false,
                 removed: false,
                 retrying: false,
+                channel_since: SimTime::ZERO,
                 agent: AgentQueue::default(),
                 daemon: Daemon::default(),
                 images: ImageStore::new(&spec.cached_images),

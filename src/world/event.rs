@@ -142,12 +142,21 @@ pub(crate) enum Event {
         /// The node.
         node: NodeId,
     },
-    /// A node's agent, retrying its session since the manager went away, tries again.
+    /// A node's agent, retrying its session since the manager went away, sends its Session RPC
+    /// (`leader_polls` 0), or the RPC, waiting in the manager's raft proxy for a leader, sees
+    /// the proxy's once-a-second poll (`leader_polls` > 0: how many so far).
     SessionAttempt {
         /// The node.
         node: NodeId,
         /// The agent's backoff for this attempt, in ms (the next one grows from it).
         backoff_ms: u32,
+        /// Polls of the raft proxy for a leader so far.
+        leader_polls: u8,
+    },
+    /// The restarted manager's remote API listener (port 2377) opens.
+    ListenerOpens {
+        /// Which restart (a manager killed again since makes it stale).
+        term: u32,
     },
     /// The restarted manager's raft elected it leader: its control plane starts.
     LeaderElected {

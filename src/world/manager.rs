@@ -36,7 +36,7 @@ use store::Store;
 use update::UpdateSupervisor;
 
 pub(crate) use controlapi::updated_spec;
-pub(crate) use leader::API_DOWN;
+pub(crate) use leader::{API_DOWN, ManagerEndpoint};
 pub(crate) use record::Counts;
 
 /// The manager's components.

@@ -8,8 +8,10 @@
 //!   every heartbeat deadline are lost ([`super::dispatcher`]). The Engine API refuses every
 //!   command ("Cannot connect to the Docker daemon …").
 //! - **Started again** (`daemon_start`): dockerd stops the containers it finds while it loads
-//!   (no live-restore, as on a worker), raft restarts as a one-member cluster and elects itself
-//!   (m12/m12b: 0.5–1.4 s after the start command), and the new leader's components start:
+//!   (no live-restore, as on a worker), the manager binds its remote API listener (port 2377,
+//!   `manager.New` → `BindRemote`, served from `Run` before raft starts), raft restarts as a
+//!   one-member cluster and elects itself (m12/m12b: 0.5–1.4 s after the start command, 20–70 ms
+//!   after "Listening for connections"), and the new leader's components start:
 //!   the dispatcher marks every node UNKNOWN (`markNodesUnknown`), the orchestrators reconcile
 //!   every service, the scheduler and allocator take up pending tasks, the restart supervisor's
 //!   delayed starts and the updater resume from the store (`taskinit.CheckTasks`; the updater
@@ -19,7 +21,7 @@
 //!   its task states reach the dispatcher then: its old tasks, stopped by dockerd while loading,
 //!   end COMPLETE (exit 0) and are replaced with the restart delay.
 
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use crate::world::Io;
 use crate::world::cluster::ClusterView;
 
@@ -29,6 +31,13 @@ use super::Manager;
 /// (m12 r1–r3, m12b r1–r3) took 0.525, 0.693, 1.406, 0.741, 1.018 and 0.949 s (the log's
 /// "Loading containers: done" is 0.05–0.1 s before; the time goes into restoring containers).
 const LEADER_AFTER_START_MS: (u64, u64) = (500, 1_420);
+
+/// Between the remote API listener opening and the raft leadership: "Listening for connections"
+/// came 29.9, 21.6, 67.2, 46.8, 66.0 and 65.3 ms before "became leader" in the six recorded
+/// restarts' manager logs (tests/data/fidelity/traces/m12*.sessions.csv). A worker's session
+/// that reaches the listener in between waits in the raft proxy for a leader
+/// ([`crate::world::cluster`]'s session attempt).
+const LISTENER_BEFORE_LEADER_MS: (u64, u64) = (20, 70);
 
 /// Between the leadership and the manager's own agent registering with it (the Engine API
 /// opens in the same instant): 1.008, 1.018, 1.019, 1.029, 1.016 and 1.016 s in the six
@@ -40,8 +49,19 @@ const OWN_AGENT_AFTER_LEADER_MS: (u64, u64) = (1_005, 1_030);
 pub(crate) const API_DOWN: &str =
     "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?";
 
+/// A restart's schedule, from the `daemon_start` instant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Restart {
+    /// Which restart (a manager killed again since makes the rest stale).
+    pub term: u32,
+    /// When the remote API listener opens.
+    pub listener_after: SimDuration,
+    /// When raft elects the manager leader.
+    pub leader_after: SimDuration,
+}
+
 /// Whether the control plane runs and the Engine API answers.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(super) struct Leadership {
     /// No leader: the control loops do not run (from the kill until a new leader).
     halted: bool,
@@ -50,6 +70,25 @@ pub(super) struct Leadership {
     /// Which restart this is (a leadership of an earlier start, killed again meanwhile, is
     /// stale).
     term: u32,
+    /// Since when the remote API listener (port 2377) accepts connections; `None` while the
+    /// manager's dockerd is dead or has not bound it yet.
+    listening_since: Option<SimTime>,
+}
+
+impl Default for Leadership {
+    /// The manager of a running swarm: leader, listening from the start.
+    fn default() -> Self {
+        Leadership { halted: false, api_down: false, term: 0, listening_since: Some(SimTime::ZERO) }
+    }
+}
+
+/// What a worker's agent meets when its session reaches the manager's address.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ManagerEndpoint {
+    /// Since when the remote API listener accepts connections (`None`: refused).
+    pub listening_since: Option<SimTime>,
+    /// The dispatcher runs (the manager is raft leader).
+    pub leader: bool,
 }
 
 impl Manager {
@@ -63,18 +102,40 @@ impl Manager {
         !self.leadership.api_down
     }
 
+    /// What an agent's session meets at the manager's address now.
+    pub(crate) fn endpoint(&self) -> ManagerEndpoint {
+        ManagerEndpoint { listening_since: self.leadership.listening_since, leader: !self.leadership.halted }
+    }
+
     /// The manager's dockerd was killed: its control plane stops with it.
     pub(crate) fn halt(&mut self) {
         self.leadership.halted = true;
         self.leadership.api_down = true;
+        self.leadership.listening_since = None;
         self.leadership.term += 1;
         self.dispatcher.stop();
     }
 
-    /// The manager's dockerd was started again: returns its term and when it becomes leader.
-    pub(crate) fn restarting(&mut self, io: &mut Io<'_>) -> (u32, SimDuration) {
+    /// The manager's dockerd was started again: returns its term, when its remote API listener
+    /// opens and when it becomes leader.
+    pub(crate) fn restarting(&mut self, io: &mut Io<'_>) -> Restart {
         let (lo, hi) = LEADER_AFTER_START_MS;
-        (self.leadership.term, SimDuration::from_millis(io.rng.latency.between(lo, hi)))
+        let leader_after = io.rng.latency.between(lo, hi);
+        let (lo, hi) = LISTENER_BEFORE_LEADER_MS;
+        let listener_before = io.rng.latency.between(lo, hi);
+        Restart {
+            term: self.leadership.term,
+            listener_after: SimDuration::from_millis(leader_after - listener_before),
+            leader_after: SimDuration::from_millis(leader_after),
+        }
+    }
+
+    /// The restarted manager binds its remote API listener (unless it was killed again since
+    /// `term` began).
+    pub(crate) fn open_listener(&mut self, term: u32, now: SimTime) {
+        if term == self.leadership.term && self.leadership.halted && self.leadership.listening_since.is_none() {
+            self.leadership.listening_since = Some(now);
+        }
     }
 
     /// The restarted manager is leader (unless it was killed again since `term` began): the
@@ -90,6 +151,8 @@ impl Manager {
             return None;
         }
         self.leadership.halted = false;
+        // The listener opened just before (`open_listener`); a leader always listens.
+        self.leadership.listening_since.get_or_insert(io.now());
         self.mark_nodes_unknown(cluster, io);
         self.reconcile_all(io);
         if self.scheduler.has_pending() {

@@ -57,6 +57,26 @@ impl SimRng {
         }
     }
 
+    /// Puts `items`, given in the order they were inserted into a fresh Go map, in the order a
+    /// `range` over that map visits them (Go 1.19 runtime `map.go`, `mapiterinit`/`mapiternext`,
+    /// the runtime of Docker 20.10's binaries). A map of up to 8 entries is one bucket whose
+    /// slots fill in insertion order; a range starts at a random slot offset (0–7) and visits the
+    /// slots from there, wrapping around and skipping empty ones, so it sees a rotation of the
+    /// insertion order — the insertion order itself whenever the offset falls on an empty slot
+    /// (for 2 entries, 7 times in 8). A larger map spreads its entries over buckets by a hash
+    /// seeded per map: that order is taken as uniformly random.
+    pub fn go_map_order<T>(&mut self, items: &mut [T]) {
+        const BUCKET_SLOTS: u64 = 8;
+        if items.len() as u64 > BUCKET_SLOTS {
+            self.shuffle(items);
+            return;
+        }
+        let offset = self.between(0, BUCKET_SLOTS - 1) as usize;
+        if offset < items.len() {
+            items.rotate_left(offset);
+        }
+    }
+
     /// A uniform float in `[0, 1)` built from 53 random bits.
     pub fn unit(&mut self) -> f64 {
         (self.inner.next_u64() >> 11) as f64 / (1u64 << 53) as f64
@@ -144,6 +164,45 @@ fn clamp_nanos(x: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_small_go_map_ranges_over_a_rotation_of_its_insertion_order() {
+        // Go's `mapiternext` over one bucket: slots visited from a random offset of 8, wrapping,
+        // empty slots skipped. Two entries: in order unless the offset is 1 (1 in 8).
+        let mut rng = SimRng::stream(7, "races");
+        let mut in_order = 0;
+        let draws = 8_000;
+        for _ in 0..draws {
+            let mut pair = [0, 1];
+            rng.go_map_order(&mut pair);
+            in_order += usize::from(pair == [0, 1]);
+        }
+        let share = in_order as f64 / draws as f64;
+        assert!((0.85..0.90).contains(&share), "in insertion order {share} of the time, not 7/8");
+        // Five entries: only rotations, each start 1/8 except the first (4/8).
+        let mut starts = [0usize; 5];
+        for _ in 0..draws {
+            let mut five = [0, 1, 2, 3, 4];
+            rng.go_map_order(&mut five);
+            let start = five[0];
+            let rotation: Vec<usize> = (0..5).map(|i| (start + i) % 5).collect();
+            assert_eq!(five.to_vec(), rotation, "not a rotation");
+            starts[start] += 1;
+        }
+        assert!(starts[0] > 3 * starts[1] && starts[1..].iter().all(|&n| n > draws / 10), "{starts:?}");
+    }
+
+    #[test]
+    fn a_larger_go_map_ranges_in_any_order() {
+        // Nine entries spread over two buckets by a per-map hash: not only rotations.
+        let mut rng = SimRng::stream(7, "races");
+        let rotated = (0..200).all(|_| {
+            let mut nine: Vec<usize> = (0..9).collect();
+            rng.go_map_order(&mut nine);
+            (0..9).all(|i| nine[i] == (nine[0] + i) % 9)
+        });
+        assert!(!rotated);
+    }
 
     #[test]
     fn streams_are_reproducible_and_independent() {

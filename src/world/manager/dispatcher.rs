@@ -6,7 +6,8 @@
 //!   commits the map to the store in one batch when its timer fires: every `maxBatchInterval`
 //!   (100 ms), the timer being reset after each batch. The orchestrator, the restart supervisor
 //!   and the updater only learn a state when its batch commits, all in the same instant, and the
-//!   batch's updates are applied in Go map order (random). That is why two tasks failing 15 ms
+//!   batch's updates are applied in Go map order (a rotation of their arrival order for a batch
+//!   of up to 8: [`crate::rng::SimRng::go_map_order`]). That is why two tasks failing 15 ms
 //!   apart are seen together (the s05 trace's first run), and why real runs differ by up to a
 //!   tenth of a second on every manager reaction. The recorded commits (`UpdatedAt` of the
 //!   traces' raw task versions) are 100–110 ms apart, each 1–105 ms after the agent's own
@@ -150,8 +151,10 @@ impl Manager {
         }
         let random = io.random_races();
         if random {
-            // `taskUpdates` is a Go map: its updates are applied in random order.
-            io.rng.races.shuffle(batch);
+            // `taskUpdates` is a fresh Go map per batch, filled in arrival order (a task's later
+            // status overwrites its entry in place, as the batch here keeps it): its updates are
+            // applied in that map's range order.
+            io.rng.races.go_map_order(batch);
         }
         let to_updater = io.latency(|l| &l.watch);
         let to_orchestrator = io.latency(|l| &l.watch);

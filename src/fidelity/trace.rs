@@ -306,12 +306,21 @@ fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<Contain
 /// worker registering with its dispatcher (`worker registered`) is READY. A registration
 /// with no state change seen since the last leader change is a return from that unseen
 /// `unknown` (a worker that registered within milliseconds of the leader, before the event
-/// stream or a poll could see it).
+/// stream or a poll could see it). A poll is timed by when `docker node ls` was called, but a
+/// call made while the manager restarts is answered only once it serves again: a poll whose
+/// answer carries a later `UpdatedAt` than its call saw that state no earlier than then (m12
+/// r4: called at 10.533 s, its `unknown` set at 10.78 s; read at 10.533 it would precede the
+/// 10.773 s event of the same change and count it twice).
 fn node_states_from_file(file: &Path) -> Result<observe::NodeStates, String> {
     let rows = read_csv(file, &["t_s", "node", "state"], &["detail", "source", "message"])?;
     let mut timed = Vec::with_capacity(rows.len());
     for row in &rows {
-        timed.push((parse_secs(&row[0], file)?, row));
+        let called = parse_secs(&row[0], file)?;
+        let seen = match row[4].as_str() {
+            "poll" => updated_at(&row[3]).map_or(called, |updated| called.max(updated)),
+            _ => called,
+        };
+        timed.push((seen, row));
     }
     // Stable: two sightings at one millisecond keep the file's order.
     timed.sort_by(|a, b| a.0.total_cmp(&b.0));
@@ -338,6 +347,12 @@ fn node_states_from_file(file: &Path) -> Result<observe::NodeStates, String> {
 fn state_left(detail: &str) -> Option<String> {
     let value: serde_json::Value = serde_json::from_str(detail).ok()?;
     value.get("state.old")?.as_str().map(str::to_string)
+}
+
+/// A polled node's `UpdatedAt` (seconds on the trace's clock), from a row's `detail`.
+fn updated_at(detail: &str) -> Option<f64> {
+    let value: serde_json::Value = serde_json::from_str(detail).ok()?;
+    value.get("UpdatedAt_s")?.as_f64()
 }
 
 fn cuts_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<(String, f64, f64)>, String> {
@@ -502,6 +517,12 @@ mod tests {
         let w2 = &m12b["mn-w2"].1;
         assert!(w2[0].0.is_nan() && w2[0].1 == "unknown", "{w2:?}");
         assert_eq!(w2[1], (10.863, "ready".to_string()));
+
+        // m12 r4: a `docker node ls` called at 10.533 s, answered once the restarted manager
+        // served, saw the `unknown` set at 10.78 s: one change, the event's (10.773 s).
+        let m12r4 = node_states_from_file(&traces_dir().join("m12-manager-restart.r4.nodes.csv")).unwrap();
+        assert_eq!(m12r4["mn-w1"].1, vec![(10.773, "unknown".to_string()), (13.124, "ready".to_string())]);
+        assert_eq!(m12r4["vm"].1, vec![(10.773, "unknown".to_string()), (10.875, "ready".to_string())]);
     }
 
     fn row(t: &str, state: &str) -> Vec<String> {

@@ -306,11 +306,14 @@ fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<Contain
 /// worker registering with its dispatcher (`worker registered`) is READY. A registration
 /// with no state change seen since the last leader change is a return from that unseen
 /// `unknown` (a worker that registered within milliseconds of the leader, before the event
-/// stream or a poll could see it). A poll is timed by when `docker node ls` was called, but a
-/// call made while the manager restarts is answered only once it serves again: a poll whose
-/// answer carries a later `UpdatedAt` than its call saw that state no earlier than then (m12
-/// r4: called at 10.533 s, its `unknown` set at 10.78 s; read at 10.533 it would precede the
-/// 10.773 s event of the same change and count it twice).
+/// stream or a poll could see it). A poll is timed by its requests (the recorder's `t_s` is the
+/// midpoint of its `/tasks`, `/services` and `/nodes` calls), but a request made while the
+/// manager restarts is answered only once it serves again, and a node's `UpdatedAt` (its record's
+/// last write, of any field) cannot be later than the answer: a poll counts from
+/// max(`t_s`, `UpdatedAt`). In m12 r4 the nodes' poll at 10.533 s carries `UpdatedAt` 10.78 s;
+/// read at 10.533 it would precede the 10.773 s event of the same `unknown` and count that
+/// change twice (m12 r3's `unknown` poll moves the same way, 11.325 → 11.467 s, after its
+/// leader).
 fn node_states_from_file(file: &Path) -> Result<observe::NodeStates, String> {
     let rows = read_csv(file, &["t_s", "node", "state"], &["detail", "source", "message"])?;
     let mut timed = Vec::with_capacity(rows.len());

@@ -396,7 +396,8 @@ fn a_restarted_manager_marks_every_node_unknown_until_it_registers_or_its_grace_
         let ready_after =
             |node: &str| rows(node).iter().find(|r| r.0 > leader && r.1 == "ready").map(|r| r.0.0 - leader.0);
         let own = ready_after("node-1").expect("the manager's agent registers");
-        assert!((1_005_000_000..=1_030_000_000).contains(&own), "seed {seed}: own agent after {own} ns");
+        // Recorded: 1.006–1.036 s after the leader in 9 of 10 restarts (m12*.sessions.csv).
+        assert!((1_000_000_000..=1_040_000_000).contains(&own), "seed {seed}: own agent after {own} ns");
         let worker = ready_after("node-2").expect("the reachable worker registers");
         assert!(worker < 8_000_000_000, "seed {seed}: node-2 ready {worker} ns after the leader");
         let down: Vec<_> = rows("node-3").into_iter().filter(|r| r.1 == "down").collect();

@@ -637,6 +637,17 @@ mod tests {
         SimTime(ms * 1_000_000)
     }
 
+    /// Whether a channel made at `made` has connected by `rpc` to a manager listening since
+    /// `listening_since`, over a link never cut.
+    fn channel_connected(
+        made: SimTime,
+        listening_since: SimTime,
+        rpc: SimTime,
+        jitter_ppm: impl FnMut() -> u64,
+    ) -> bool {
+        Channel::new(made).at(rpc, None, Some(listening_since), jitter_ppm) == ChannelState::Ready
+    }
+
     #[test]
     fn a_channel_made_while_the_manager_listens_is_connected_at_once() {
         let never = || unreachable!("no re-dial is needed");
@@ -688,5 +699,119 @@ mod tests {
             1_000_000
         }));
         assert!(draws > 20, "{draws} re-dials over an hour");
+    }
+
+    #[test]
+    fn a_channel_to_a_manager_that_is_not_listening_fails_without_drawing() {
+        let never = || unreachable!("nothing is drawn for a channel that is refused anyway");
+        assert_eq!(Channel::new(at_ms(0)).at(at_ms(9_000), None, None, never), ChannelState::Failed);
+    }
+
+    /// m12b r1's cut (worker mn-w1): its resolutions failed at 5.363 s and every 3.072 s after
+    /// (the trace's clock, in ms); the cut began at -5 s, so on the simulated clock (+5 s).
+    fn m12b_r1_cut() -> LinkCut {
+        // First probe 3.072 s before the first failure at 5.363 (10.363 simulated).
+        LinkCut::new(1, at_ms(0), at_ms(10_363 - 3_072))
+    }
+
+    #[test]
+    fn during_a_cut_dials_fail_on_the_resolutions_clock_whenever_they_began() {
+        let cut = m12b_r1_cut();
+        // r1: the dial of the attempt made at 8.436 (13.436) failed at 11.507 (16.507); the
+        // re-dial at 21.724 (26.724), 1 s after the failure at 20.723, failed at 23.795.
+        assert_eq!(cut.dial(at_ms(13_436)), Path::NoRoute(at_ms(16_507)));
+        assert_eq!(cut.dial(at_ms(26_724)), Path::NoRoute(at_ms(28_795)));
+        // A dial at the very instant a resolution gives up waits on the next one.
+        assert_eq!(cut.dial(at_ms(16_507)), Path::NoRoute(at_ms(19_579)));
+        // Before the cut nothing hangs.
+        let later = LinkCut::new(1, at_ms(5_000), at_ms(6_000));
+        assert_eq!(later.dial(at_ms(4_999)), Path::Reaches(at_ms(4_999)));
+        // A dial before the first probe waits on the first resolution.
+        assert_eq!(later.dial(at_ms(5_500)), Path::NoRoute(at_ms(9_072)));
+    }
+
+    #[test]
+    fn an_rpc_waits_while_its_channel_dials_and_fails_with_the_dial() {
+        let cut = m12b_r1_cut();
+        let listening = Some(SimTime::ZERO);
+        let never = || unreachable!("no second re-dial");
+        // r1: attempt made at 17.652 (22.652), RPC 4.218 s later: its dial failed at 20.723,
+        // the re-dial 1 s later was still under way, and the RPC failed with it at 23.795.
+        let mut channel = Channel::new(at_ms(22_652));
+        assert_eq!(channel.at(at_ms(26_870), Some(&cut), listening, never), ChannelState::Connecting(at_ms(28_795)));
+        // r1: the attempt made at 26.868 (31.868) sent its RPC at 33.768 (38.768), between the
+        // re-dial's failure at 33.011 and the next re-dial (1.6 s × jitter later): at once.
+        let mut channel = Channel::new(at_ms(31_868));
+        assert_eq!(channel.at(at_ms(38_768), Some(&cut), listening, || 1_000_000), ChannelState::Failed);
+    }
+
+    #[test]
+    fn the_address_is_learnt_at_the_next_probe_or_the_managers_request() {
+        // r2: resolutions failing at 66.552 and 69.624; the link back at 70.004, the manager's
+        // request later than the worker's own probe at 70.648: learnt then, and the dial made
+        // at 69.626 connects then (recorded: READY at 70.650).
+        let mut cut = LinkCut::new(1, at_ms(0), at_ms(69_624 - 22 * 3_072));
+        let learnt = cut.restore(at_ms(70_004), SimDuration::from_millis(900));
+        assert_eq!(learnt, Learnt { at: at_ms(70_648), after_failure: false });
+        assert_eq!(cut.dial(at_ms(69_626)), Path::Reaches(at_ms(70_648)));
+        assert_eq!(cut.dial(at_ms(70_700)), Path::Reaches(at_ms(70_700)));
+        // r1-like: the manager's request comes first (0.78 s after the link).
+        let mut cut = LinkCut::new(1, at_ms(0), at_ms(69_624 - 22 * 3_072));
+        let learnt = cut.restore(at_ms(70_001), SimDuration::from_millis(300));
+        assert_eq!(learnt, Learnt { at: at_ms(70_301), after_failure: false });
+    }
+
+    #[test]
+    fn a_probe_that_ends_a_resolution_comes_too_late_for_the_dials_waiting_on_it() {
+        // r3: a resolution from 67.412 fails at 70.484, the link back at 70.006 and no request
+        // from the manager before: the dial made at 67.413 fails at 70.484; the next one, at
+        // 70.485, connects at once (recorded: READY at 70.487).
+        let mut cut = LinkCut::new(1, at_ms(0), at_ms(67_412 - 21 * 3_072));
+        let learnt = cut.restore(at_ms(70_006), SimDuration::from_millis(1_000));
+        assert_eq!(learnt, Learnt { at: at_ms(70_484), after_failure: true });
+        assert_eq!(cut.dial(at_ms(67_413)), Path::NoRoute(at_ms(70_484)));
+        assert_eq!(cut.dial(at_ms(70_485)), Path::Reaches(at_ms(70_485)));
+        // r5 the same way: the channel made at 67.484 fails at 70.556, dials again 1 s later
+        // and connects; the attempt's RPC at 75.028 goes through.
+        let mut cut = LinkCut::new(1, at_ms(0), at_ms(67_484 - 21 * 3_072));
+        cut.restore(at_ms(70_000), SimDuration::from_millis(1_000));
+        let mut channel = Channel::new(at_ms(67_484));
+        let never = || unreachable!("connected at the first re-dial");
+        assert_eq!(channel.at(at_ms(71_000), Some(&cut), Some(SimTime::ZERO), never), ChannelState::Failed);
+        assert_eq!(channel.at(at_ms(75_028), Some(&cut), Some(SimTime::ZERO), never), ChannelState::Ready);
+    }
+
+    #[test]
+    fn a_link_back_before_the_worker_ever_probed_is_learnt_at_once() {
+        let mut cut = LinkCut::new(1, at_ms(1_000), at_ms(2_000));
+        assert_eq!(cut.restore(at_ms(1_500), SimDuration::from_millis(700)), Learnt { at: at_ms(1_500), after_failure: false });
+    }
+
+    #[test]
+    fn a_connection_is_lost_with_the_link_and_the_channel_dials_again() {
+        // Connected at 1 s; the link cut at 2 s: at 3 s the channel dials (from 2 s) into the
+        // cut, waiting on the first resolution.
+        let mut channel = Channel::new(at_ms(1_000));
+        let listening = Some(SimTime::ZERO);
+        let never = || unreachable!("no re-dial");
+        assert_eq!(channel.at(at_ms(1_500), None, listening, never), ChannelState::Ready);
+        let cut = LinkCut::new(1, at_ms(2_000), at_ms(2_500));
+        assert_eq!(channel.at(at_ms(3_000), Some(&cut), listening, never), ChannelState::Connecting(at_ms(5_572)));
+    }
+
+    #[test]
+    fn a_dial_that_reaches_a_manager_not_listening_is_refused_and_re_dialled() {
+        // Resolutions failing at 9.716 s and every 3.072 s; the link back at 9.9 s and the
+        // address learnt at 10 s; the manager listens from 10.5 s: the dial waiting since 9.8 s
+        // reaches it at 10 s, refused; the re-dial at 11 s connects.
+        let mut cut = LinkCut::new(1, at_ms(0), at_ms(500));
+        cut.restore(at_ms(9_900), SimDuration::from_millis(100));
+        assert_eq!(cut.dial(at_ms(9_000)), Path::NoRoute(at_ms(9_716)), "failed before the link came back");
+        let mut channel = Channel::new(at_ms(9_800));
+        let listening = Some(at_ms(10_500));
+        let never = || unreachable!("the first re-dial is not jittered");
+        assert_eq!(channel.at(at_ms(9_900), Some(&cut), listening, never), ChannelState::Connecting(at_ms(10_000)));
+        assert_eq!(channel.at(at_ms(10_999), Some(&cut), listening, never), ChannelState::Failed);
+        assert_eq!(channel.at(at_ms(11_000), Some(&cut), listening, never), ChannelState::Ready);
     }
 }

@@ -142,9 +142,15 @@ impl LinkCut {
         LinkCut { serial, since, arp_start, learnt: None }
     }
 
-    /// The link is back: is it still cut at `now`'s resolution?
+    /// The link is back (`node_up` happened; the address may be learnt later).
     pub(crate) fn restored(&self) -> bool {
         self.learnt.is_some()
+    }
+
+    /// The link is back and the address learnt by `now`: every dial from now on reaches the
+    /// manager at once, and every dial begun earlier has ended.
+    fn over_by(&self, now: SimTime) -> bool {
+        self.learnt.is_some_and(|l| l.at <= now)
     }
 
     /// When the resolution a connect made at `at` waits on gives up (a dial at the very
@@ -239,8 +245,9 @@ impl Channel {
         listening_since: Option<SimTime>,
         mut jitter_ppm: impl FnMut() -> u64,
     ) -> ChannelState {
-        if cut.is_none() && listening_since.is_none() {
-            // Refused whatever it does (and nothing drawn: the next attempt dials afresh).
+        if listening_since.is_none() && cut.is_none_or(|c| c.over_by(now)) {
+            // Refused whatever it does (and nothing drawn: the next attempt dials afresh), as
+            // over a link never cut.
             return ChannelState::Failed;
         }
         loop {
@@ -249,6 +256,13 @@ impl Channel {
                     // The connection is lost with the link: the channel dials again at once.
                     Some(c) if connected < c.since && c.since <= now => {
                         *self = Channel::new(c.since);
+                        continue;
+                    }
+                    // The process it connected to has been killed since (a listener opened
+                    // later, or none now): its dials are walked again against the listener there
+                    // is, from the instant it had connected (the kill's own instant is not kept).
+                    _ if listening_since.is_none_or(|since| since > connected) => {
+                        *self = Channel::new(connected);
                         continue;
                     }
                     _ => return ChannelState::Ready,
@@ -705,6 +719,23 @@ mod tests {
     fn a_channel_to_a_manager_that_is_not_listening_fails_without_drawing() {
         let never = || unreachable!("nothing is drawn for a channel that is refused anyway");
         assert_eq!(Channel::new(at_ms(0)).at(at_ms(9_000), None, None, never), ChannelState::Failed);
+        // Nor over a link cut once and back (the address learnt at 2.5 s): as if never cut.
+        let mut cut = LinkCut::new(1, at_ms(1_000), at_ms(1_200));
+        cut.restore(at_ms(2_000), SimDuration::from_millis(500));
+        assert_eq!(Channel::new(at_ms(3_000)).at(at_ms(9_000), Some(&cut), None, never), ChannelState::Failed);
+    }
+
+    #[test]
+    fn a_connection_to_a_manager_killed_since_is_gone() {
+        // Connected at 1 s to the manager listening since 0; killed and listening again from
+        // 5.5 s: the channel is walked again from 1 s (re-dials at 2 s, then 3.6 s and 6.16 s
+        // un-jittered), connected only from the re-dial after 5.5 s.
+        let mut channel = Channel::new(at_ms(1_000));
+        let mid = || 1_000_000;
+        assert_eq!(channel.at(at_ms(1_000), None, Some(SimTime::ZERO), mid), ChannelState::Ready);
+        assert_eq!(channel.at(at_ms(4_000), None, None, mid), ChannelState::Failed);
+        assert_eq!(channel.at(at_ms(6_159), None, Some(at_ms(5_500)), mid), ChannelState::Failed);
+        assert_eq!(channel.at(at_ms(6_160), None, Some(at_ms(5_500)), mid), ChannelState::Ready);
     }
 
     /// m12b r1's cut (worker mn-w1): its resolutions failed at 5.363 s and every 3.072 s after

@@ -162,8 +162,8 @@ pub(crate) enum Event {
         /// Which cut of the node.
         cut: u32,
     },
-    /// The dial a retrying agent's Session RPC waits on ends, or its node learnt the manager's
-    /// address (the link back).
+    /// The dial a retrying agent's Session RPC waits on ends, its node learnt the manager's
+    /// address (the link back), or the RPC, unanswered over a cut link, times out.
     SessionDialEnds {
         /// The node.
         node: NodeId,

@@ -15,7 +15,10 @@
 //! keeps a resolution going at all times, so the failures come on one clock, every
 //! 3.072 s, whenever the dial began (m12b r1–r5: every failure of a 75 s cut on that clock).
 //! A Session RPC sent meanwhile waits while its channel is connecting and fails with the dial
-//! (gRPC's fail-fast RPCs: `grpc/doc/wait-for-ready.md`), or fails at once between dials.
+//! (gRPC's fail-fast RPCs: `grpc/doc/wait-for-ready.md`), or fails at once between dials. A
+//! connection made before the cut is not lost with it (swarmkit sets no gRPC keepalive; the
+//! heartbeat into the cut fails on its deadline, not with the transport): an RPC over it gets
+//! no answer until the address is learnt, or fails on its 5 s deadline.
 //!
 //! **The link back** (`node_up`): the kernel learns the manager's address at its next probe,
 //! or earlier when the manager's own request for the worker's address arrives (the manager
@@ -75,8 +78,9 @@ const GRPC_REDIAL_JITTER_PPM: (u64, u64) = (800_000, 1_200_000);
 const SESSION_RPC_TIMEOUT_POLLS: u8 = 5;
 
 /// The same `dispatcherRPCTimeout` bounds each heartbeat (`session.heartbeat`): the session of
-/// an agent cut off fails this long after the first heartbeat it sends into the cut.
-const HEARTBEAT_RPC_TIMEOUT: SimDuration = SimDuration::from_secs(5);
+/// an agent cut off fails this long after the first heartbeat it sends into the cut; and the
+/// Session RPC (`session.start`: "session initiation timed out").
+const DISPATCHER_RPC_TIMEOUT: SimDuration = SimDuration::from_secs(5);
 
 /// Between two ARP probes of the worker's kernel for the manager's address: 1.024 s as
 /// recorded (m12b r2: a dial waiting on a resolution connected 1.024 s after it began, the link
@@ -213,6 +217,9 @@ pub(crate) enum ChannelState {
     Connecting(SimTime),
     /// Between dials (TRANSIENT_FAILURE): an RPC fails at once.
     Failed,
+    /// Connected before the link was cut, which it is still: the connection lives on (no
+    /// keepalive: swarmkit sets none), an RPC over it gets no answer until the link is back.
+    Stalled,
 }
 
 /// A session attempt's gRPC channel (`ConnBroker.Select` in `newSession`): it dials at once,
@@ -253,10 +260,8 @@ impl Channel {
         loop {
             if let Some(connected) = self.connected {
                 match cut {
-                    // The connection is lost with the link: the channel dials again at once.
-                    Some(c) if connected < c.since && c.since <= now => {
-                        *self = Channel::new(c.since);
-                        continue;
+                    Some(c) if connected < c.since && c.since <= now && !c.over_by(now) => {
+                        return ChannelState::Stalled;
                     }
                     // The process it connected to has been killed since (a listener opened
                     // later, or none now): its dials are walked again against the listener there
@@ -305,7 +310,8 @@ pub(crate) enum SessionOutcome {
     Failed,
     /// The RPC waits in the manager's raft proxy for a leader.
     WaitsForLeader,
-    /// The RPC waits for its channel's dial (`SessionDialEnds`).
+    /// The RPC waits for its channel's dial, or for an answer over a link cut
+    /// (`SessionDialEnds`).
     WaitsForDial,
 }
 
@@ -324,10 +330,13 @@ pub(crate) struct CutOff {
     pub session_up: bool,
 }
 
-/// A Session RPC waiting for its channel's dial.
+/// A Session RPC waiting for its channel's dial, or for an answer over a link cut.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct RpcWait {
-    /// When the dial ends (or the address is learnt).
+    /// When the RPC was sent: it fails `dispatcherRPCTimeout` later ("session initiation timed
+    /// out", `session.start`) if still unanswered.
+    sent: SimTime,
+    /// When the dial ends (or the address is learnt, or the RPC times out).
     until: SimTime,
     /// The attempt's backoff, in ms.
     backoff_ms: u32,
@@ -370,7 +379,7 @@ impl Cluster {
     pub(crate) fn heartbeat_into_cut(&mut self, node: NodeId, sent: SimTime, io: &mut Io<'_>) {
         let m = &mut self.machines[node.0 as usize];
         let Some(cut) = m.cut else { return };
-        let fails = sent.max(io.now()).plus(HEARTBEAT_RPC_TIMEOUT);
+        let fails = sent.max(io.now()).plus(DISPATCHER_RPC_TIMEOUT);
         m.heartbeat_fails_at = Some(fails);
         io.q.at(fails, Event::HeartbeatFails { node, cut: cut.serial });
     }
@@ -494,19 +503,29 @@ impl Cluster {
             return SessionOutcome::Failed;
         }
         let now = io.now();
+        // The RPC went out now, or earlier if it has been waiting ([`Cluster::dial_ended`]).
+        let sent = m.rpc_wait.take().map_or(now, |w| w.sent);
         let connected = match manager.listening_since {
             listening if leader_polls == 0 => {
                 let (lo, hi) = GRPC_REDIAL_JITTER_PPM;
                 let cut = m.cut;
-                match m.channel.at(now, cut.as_ref(), listening, || io.rng.heartbeat.between(lo, hi)) {
-                    ChannelState::Ready => true,
-                    ChannelState::Failed => false,
-                    ChannelState::Connecting(until) => {
-                        m.rpc_wait = Some(RpcWait { until, backoff_ms });
-                        io.q.at(until, Event::SessionDialEnds { node, attempt: m.attempt });
-                        return SessionOutcome::WaitsForDial;
+                let state = m.channel.at(now, cut.as_ref(), listening, || io.rng.heartbeat.between(lo, hi));
+                let until = match state {
+                    ChannelState::Ready | ChannelState::Failed => None,
+                    ChannelState::Connecting(until) => Some(until),
+                    // Unanswered until the address is learnt, failed at the RPC's timeout.
+                    ChannelState::Stalled => {
+                        let timeout = sent.plus(DISPATCHER_RPC_TIMEOUT);
+                        let learnt = cut.and_then(|c| c.learnt).map(|l| l.at);
+                        (timeout > now).then(|| learnt.map_or(timeout, |at| at.min(timeout)))
                     }
+                };
+                if let Some(until) = until {
+                    m.rpc_wait = Some(RpcWait { sent, until, backoff_ms });
+                    io.q.at(until, Event::SessionDialEnds { node, attempt: m.attempt });
+                    return SessionOutcome::WaitsForDial;
                 }
+                state == ChannelState::Ready
             }
             None => false,
             // A poll: the RPC went out on a connected channel `leader_polls` seconds ago; the
@@ -545,7 +564,6 @@ impl Cluster {
         if !m.retrying || m.attempt != attempt || wait.until != io.now() {
             return SessionOutcome::Failed;
         }
-        m.rpc_wait = None;
         self.session_attempt(node, wait.backoff_ms, 0, manager, io)
     }
 
@@ -815,19 +833,26 @@ mod tests {
     #[test]
     fn a_link_back_before_the_worker_ever_probed_is_learnt_at_once() {
         let mut cut = LinkCut::new(1, at_ms(1_000), at_ms(2_000));
-        assert_eq!(cut.restore(at_ms(1_500), SimDuration::from_millis(700)), Learnt { at: at_ms(1_500), after_failure: false });
+        assert_eq!(
+            cut.restore(at_ms(1_500), SimDuration::from_millis(700)),
+            Learnt { at: at_ms(1_500), after_failure: false }
+        );
     }
 
     #[test]
-    fn a_connection_is_lost_with_the_link_and_the_channel_dials_again() {
-        // Connected at 1 s; the link cut at 2 s: at 3 s the channel dials (from 2 s) into the
-        // cut, waiting on the first resolution.
+    fn a_connection_outlives_a_cut_but_is_answered_only_once_the_address_is_learnt() {
+        // Connected at 1 s; the link cut at 2 s: at 3 s the connection is still there (no
+        // re-dial), stalled; once the address is learnt (the link back at 4 s, the manager's
+        // request 0.3 s later) it carries on.
         let mut channel = Channel::new(at_ms(1_000));
         let listening = Some(SimTime::ZERO);
         let never = || unreachable!("no re-dial");
         assert_eq!(channel.at(at_ms(1_500), None, listening, never), ChannelState::Ready);
-        let cut = LinkCut::new(1, at_ms(2_000), at_ms(2_500));
-        assert_eq!(channel.at(at_ms(3_000), Some(&cut), listening, never), ChannelState::Connecting(at_ms(5_572)));
+        let mut cut = LinkCut::new(1, at_ms(2_000), at_ms(2_500));
+        assert_eq!(channel.at(at_ms(3_000), Some(&cut), listening, never), ChannelState::Stalled);
+        cut.restore(at_ms(4_000), SimDuration::from_millis(300));
+        assert_eq!(channel.at(at_ms(4_299), Some(&cut), listening, never), ChannelState::Stalled);
+        assert_eq!(channel.at(at_ms(4_300), Some(&cut), listening, never), ChannelState::Ready);
     }
 
     #[test]

@@ -181,7 +181,7 @@ impl LinkCut {
             if peer < own {
                 Learnt { at: peer, after_failure: false }
             } else {
-                Learnt { at: own, after_failure: j % ARP_PROBES == 0 }
+                Learnt { at: own, after_failure: j.is_multiple_of(ARP_PROBES) }
             }
         };
         self.learnt = Some(learnt);

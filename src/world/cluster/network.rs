@@ -353,13 +353,11 @@ impl Cluster {
             return CutOff { in_touch: false, session_up: false };
         }
         let cut_off = CutOff { in_touch: m.reachable || (m.retrying && m.link_up), session_up: m.reachable };
-        m.cuts += 1;
         match &mut m.cut {
-            Some(c) if c.learnt.is_some_and(|l| l.at > now) => {
-                c.learnt = None;
-                c.serial = m.cuts;
-            }
+            // The same cut going on: its resolutions, and the heartbeat sent into it.
+            Some(c) if c.learnt.is_some_and(|l| l.at > now) => c.learnt = None,
             _ => {
+                m.cuts += 1;
                 let (lo, hi) = ARP_FIRST_PROBE_AFTER_CUT_MS;
                 let first_probe = SimDuration::from_millis(io.rng.link.between(lo, hi));
                 m.cut = Some(LinkCut::new(m.cuts, now, now.plus(first_probe)));
@@ -596,8 +594,9 @@ impl Cluster {
             return;
         }
         if let Some(fails_at) = m.heartbeat_fails_at {
+            // The heartbeat stays pending until the session is back: cut again before the
+            // address is learnt, the session fails with it after all.
             if learnt.at < fails_at {
-                m.heartbeat_fails_at = None;
                 m.reconnecting = true;
                 io.q.at(learnt.at, Event::NodeReconnects { node });
             }
@@ -638,6 +637,7 @@ impl Cluster {
             return false;
         }
         m.reconnecting = false;
+        m.heartbeat_fails_at = None;
         // Until the session is back the mesh has nothing of the node either (as recorded:
         // serving resumes with READY).
         m.link_up = true;

@@ -41,8 +41,11 @@ pub(crate) struct Streams {
     pub exit: SimRng,
     /// Graceful stop work after SIGTERM.
     pub stop: SimRng,
-    /// Heartbeat phases and reconnect backoff.
+    /// Heartbeat phases, session retry waits and gRPC re-dial jitter.
     pub heartbeat: SimRng,
+    /// Link cuts: when the cut node's address resolutions begin, and when the manager's own
+    /// request for its address arrives once the link is back.
+    pub link: SimRng,
     /// Swarm's races: Go map orders, goroutines committing first (`Races::Random` only).
     pub races: SimRng,
 }
@@ -57,6 +60,7 @@ impl Streams {
             exit: SimRng::stream(seed, "container-exit"),
             stop: SimRng::stream(seed, "container-stop"),
             heartbeat: SimRng::stream(seed, "heartbeat"),
+            link: SimRng::stream(seed, "link"),
             races: SimRng::stream(seed, "races"),
         }
     }
@@ -262,8 +266,13 @@ impl World {
             },
             Action::NodeDown { node } => match self.cluster.node_named(node) {
                 Some(n) => {
-                    if self.cluster.cut(n) {
-                        self.manager.node_silent(n, self.cluster.view(), &mut io);
+                    let cut = self.cluster.cut(n, &mut io);
+                    if cut.in_touch {
+                        let next_heartbeat = self.manager.node_silent(n, self.cluster.view(), &mut io);
+                        if cut.session_up {
+                            let sent = next_heartbeat.unwrap_or(io.now());
+                            self.cluster.heartbeat_into_cut(n, sent, &mut io);
+                        }
                     }
                     Ok(())
                 }
@@ -464,6 +473,13 @@ impl Model for World {
                         cluster.report_unreported(node, manager, &mut io);
                     }
                 }
+                Event::SessionDialEnds { node, attempt } => {
+                    if cluster.dial_ended(node, attempt, manager.endpoint(), &mut io) == SessionOutcome::Registered {
+                        manager.node_reconnected(node, cluster.view(), &mut io);
+                        cluster.report_unreported(node, manager, &mut io);
+                    }
+                }
+                Event::HeartbeatFails { node, cut } => cluster.heartbeat_failed(node, cut, &mut io),
                 Event::ListenerOpens { term } => manager.open_listener(term, io.now()),
                 Event::LeaderElected { term } => {
                     if let Some(own_agent) = manager.become_leader(term, cluster.view(), &mut io) {

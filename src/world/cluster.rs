@@ -94,21 +94,33 @@ struct Machine {
     /// Its agent's session with the manager is up: the link is up, the daemon runs and the
     /// agent has registered (false from `node_down` or `daemon_kill` until the session is back).
     reachable: bool,
-    /// Its network link is up.
+    /// The node is in the swarm's network: false from `node_down` until its session is back
+    /// (the routing mesh learns it again then: as recorded, serving resumes with READY).
     link_up: bool,
+    /// The last cut of its link (`node_down`, or `status: down` from the start) and whether
+    /// the link is back: what its agent's dials meet.
+    cut: Option<network::LinkCut>,
+    /// Cuts so far.
+    cuts: u32,
     /// Its dockerd (with containerd and the swarm agent inside) runs.
     daemon_up: bool,
     /// `node_up` or `daemon_start` happened; the agent has not registered yet.
     reconnecting: bool,
     /// Removed from the swarm (`docker node rm`): its agent is refused for good.
     removed: bool,
-    /// Its session ended because the manager went away (its own link and daemon are fine): the
-    /// agent retries on its backoff (`SessionAttempt`), and the routing mesh still reaches its
-    /// containers.
+    /// Its session ended (the manager went away, or its heartbeat failed in a cut): the agent
+    /// retries on its backoff (`SessionAttempt`); the routing mesh still reaches its containers
+    /// unless the link was cut.
     retrying: bool,
-    /// While retrying: when the current attempt's gRPC channel to the manager was made (the
-    /// previous attempt's failure), which fixes the instants it dials.
-    channel_since: SimTime,
+    /// While retrying: the current attempt's gRPC channel to the manager, made as the previous
+    /// attempt failed.
+    channel: network::Channel,
+    /// Session attempts so far (a dial's end for an earlier one is stale).
+    attempt: u32,
+    /// The current attempt's Session RPC waits for its channel's dial.
+    rpc_wait: Option<network::RpcWait>,
+    /// Its session outlives a cut until then, when the heartbeat sent into it times out.
+    heartbeat_fails_at: Option<SimTime>,
     /// Its agent's task operations, handled one at a time.
     agent: AgentQueue,
     /// Its container daemon (starts and stops share it).
@@ -176,11 +188,17 @@ impl Cluster {
                 name: Arc::from(spec.name.as_str()),
                 reachable: !spec.down,
                 link_up: !spec.down,
+                // Down from the start: cut long before, its resolutions' clock arbitrary.
+                cut: spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO)),
+                cuts: 0,
                 daemon_up: true,
                 reconnecting: false,
                 removed: false,
                 retrying: false,
-                channel_since: SimTime::ZERO,
+                channel: network::Channel::default(),
+                attempt: 0,
+                rpc_wait: None,
+                heartbeat_fails_at: None,
                 agent: AgentQueue::default(),
                 daemon: Daemon::default(),
                 images: ImageStore::new(&spec.cached_images),

@@ -137,7 +137,8 @@ pub(crate) enum Event {
         /// The node.
         node: NodeId,
     },
-    /// A node whose network came back has re-registered its session with the manager.
+    /// A node's agent registers with the manager (its daemon started again), or its session
+    /// carries on (the link back before the heartbeat gave up).
     NodeReconnects {
         /// The node.
         node: NodeId,
@@ -152,6 +153,22 @@ pub(crate) enum Event {
         backoff_ms: u32,
         /// Polls of the raft proxy for a leader so far.
         leader_polls: u8,
+    },
+    /// The heartbeat a node's agent sent into a cut of its link (`cut`, which one) times out:
+    /// its session fails.
+    HeartbeatFails {
+        /// The node.
+        node: NodeId,
+        /// Which cut of the node.
+        cut: u32,
+    },
+    /// The dial a retrying agent's Session RPC waits on ends, its node learnt the manager's
+    /// address (the link back), or the RPC, unanswered over a cut link, times out.
+    SessionDialEnds {
+        /// The node.
+        node: NodeId,
+        /// Which session attempt (an earlier one's is stale).
+        attempt: u32,
     },
     /// The restarted manager's remote API listener (port 2377) opens.
     ListenerOpens {

@@ -442,3 +442,50 @@ fn a_manager_killed_again_before_it_leads_leads_only_after_its_last_start() {
         assert!(unknown.iter().all(|t| *t >= SimTime(50_500_000_000)), "seed {seed}: {unknown:?}");
     }
 }
+
+/// The rows of `node`'s state in the run: (time, state).
+fn node_states<'a>(run: &'a RunRecord, node: &str) -> Vec<(SimTime, &'a str)> {
+    run.node_events.iter().filter(|e| run.name(e.node) == node).map(|e| (e.t, e.state.as_str())).collect()
+}
+
+#[test]
+fn a_worker_cut_off_registers_again_at_a_session_rpc_after_its_link_is_back() {
+    // Checks the session loop through a long cut (swarmkit `agent/session.go`, `agent.go`):
+    // the heartbeat into the cut fails, every dial hangs until the address resolution gives
+    // up, the backoff reaches 8 s; once the link is back the node registers at a Session RPC
+    // whose channel connected — never before the link is back, and at most one attempt's
+    // capped wait after the address is learnt (≤ 1.024 s), a failed resolution (3.072 s) and
+    // a re-dial; after a 60 s cut the wait is often longer than the 5.5 s the old fitted
+    // range allowed.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 6\nx-simulation:\n  stack: t\n  until: 100s\n  cluster: {nodes: 3}\n  timeline:\n    - {at: 10s, node_down: node-3}\n    - {at: 70s, node_up: node-3}\n";
+    let mut delays = Vec::new();
+    for seed in 1..=40 {
+        let run = run(yaml, seed);
+        let rows = node_states(&run, "node-3");
+        let down = rows.iter().find(|r| r.1 == "down").unwrap_or_else(|| panic!("seed {seed}: {rows:?}")).0;
+        assert!(down > secs(10) && down < secs(30), "seed {seed}: DOWN at {down:?}");
+        let ready: Vec<SimTime> = rows.iter().filter(|r| r.0 > down && r.1 == "ready").map(|r| r.0).collect();
+        assert_eq!(ready.len(), 1, "seed {seed}: {rows:?}");
+        assert!(ready[0] > secs(70), "seed {seed}: READY at {:?}, before the link was back", ready[0]);
+        let delay = ready[0].0 - secs(70).0;
+        assert!(delay <= 12_200_000_000, "seed {seed}: READY {delay} ns after the link was back");
+        delays.push(delay);
+    }
+    assert!(delays.iter().any(|&d| d > 5_500_000_000), "no 8 s backoff at work: {delays:?}");
+    assert!(delays.iter().any(|&d| d < 2_000_000_000), "no RPC soon after the link: {delays:?}");
+}
+
+#[test]
+fn a_cut_shorter_than_the_heartbeat_timeout_loses_nothing() {
+    // The heartbeat sent into a 3 s cut times out 5 s after it was sent (at least 5 s after
+    // the cut), later than the worker learns the manager's address again (within 1.024 s of
+    // the link): the session carries on, the manager never marks the node DOWN, its tasks stay.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 6\nx-simulation:\n  stack: t\n  until: 60s\n  cluster: {nodes: 3}\n  timeline:\n    - {at: 10s, node_down: node-3}\n    - {at: 13s, node_up: node-3}\n";
+    for seed in 1..=10 {
+        let run = run(yaml, seed);
+        let rows = node_states(&run, "node-3");
+        assert!(rows.iter().all(|r| r.1 == "ready"), "seed {seed}: {rows:?}");
+        let replaced = run.events().filter(|e| e.t > secs(10) && e.state == TaskState::New).count();
+        assert_eq!(replaced, 0, "seed {seed}: a task was replaced");
+    }
+}

@@ -191,7 +191,9 @@ impl Manager {
     /// rather than step every heartbeat, draw when the last one was sent and the deadline it
     /// set. Its containers are cut off from the routing mesh at once.
     /// With no leader there is no deadline: the next leader marks the node UNKNOWN.
-    pub(crate) fn node_silent(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+    /// Returns when the node's agent sends its next heartbeat (a period after the last answer:
+    /// swarmkit `agent/session.go`, `heartbeat`), or `None` with no leader.
+    pub(crate) fn node_silent(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) -> Option<SimTime> {
         let epoch = &mut self.dispatcher.epochs[node.0 as usize];
         *epoch += 1;
         let epoch = *epoch;
@@ -199,7 +201,7 @@ impl Manager {
             for id in self.store.tasks_on(node) {
                 self.recorder.touch(id, &self.store, cluster);
             }
-            return;
+            return None;
         }
         let rng = &mut io.rng.heartbeat;
         let since_last = SimDuration::from_millis(rng.between(0, HEARTBEAT_PERIOD_MS - 1));
@@ -213,6 +215,7 @@ impl Manager {
         for id in self.store.tasks_on(node) {
             self.recorder.touch(id, &self.store, cluster);
         }
+        Some(last.plus(period))
     }
 
     /// Heartbeat deadline passed: the node is DOWN and its tasks are restarted elsewhere

@@ -21,7 +21,7 @@ use crate::model::scenario::{Action, ContainerRef, Latencies, Races, Scenario};
 use crate::rng::{Dist, SimRng};
 use crate::time::{SimDuration, SimTime};
 
-use cluster::{Cluster, SessionOutcome};
+use cluster::{Cluster, SessionAttempt, SessionOutcome};
 pub(crate) use event::{AgentStep, Event};
 use manager::Manager;
 use rollouts::Rollouts;
@@ -466,8 +466,9 @@ impl Model for World {
                         }
                     }
                 }
-                Event::SessionAttempt { node, backoff_ms, leader_polls } => {
-                    let outcome = cluster.session_attempt(node, backoff_ms, leader_polls, manager.endpoint(), &mut io);
+                Event::SessionAttempt { node, backoff_ms, leader_polls, attempt } => {
+                    let attempt = SessionAttempt { backoff_ms, leader_polls, attempt };
+                    let outcome = cluster.session_attempt(node, attempt, manager.endpoint(), &mut io);
                     if outcome == SessionOutcome::Registered {
                         manager.node_reconnected(node, cluster.view(), &mut io);
                         cluster.report_unreported(node, manager, &mut io);

@@ -26,7 +26,7 @@ use agent::{AgentQueue, TaskRun};
 pub(crate) use agent::{Container, ContainerPhase};
 use daemon::Daemon;
 use images::ImageStore;
-pub(crate) use network::SessionOutcome;
+pub(crate) use network::{SessionAttempt, SessionOutcome};
 
 /// What a node's agent is told of a task: with the assignment, and again with every change of
 /// its desired state.

@@ -153,6 +153,9 @@ pub(crate) enum Event {
         backoff_ms: u32,
         /// Polls of the raft proxy for a leader so far.
         leader_polls: u8,
+        /// Which of the agent's attempts (its `attempt` counter): an attempt left queued when the
+        /// agent stopped retrying (its daemon killed) must not run beside a later retry loop.
+        attempt: u32,
     },
     /// The heartbeat a node's agent sent into a cut of its link (`cut`, which one) times out:
     /// its session fails.

@@ -47,8 +47,8 @@
 //! whose channel was made while the manager was down registers only if one of those re-dials
 //! falls between the listener opening and the RPC — the recorded worker logs of m12/m12b show
 //! every dial and RPC so (`tests/data/fidelity/traces/m12*.sessions.csv`), and why a worker can
-//! come back READY almost 8 s after the leader: its RPC failed 50 ms after the listener opened
-//! and its next one waited 7.7 s. An RPC that reaches the listener before raft has a leader
+//! come back READY almost 8 s after the leader: its RPC failed 84 ms after the listener opened
+//! (its channel's last dial refused) and its next one waited 7.7 s (m12 r2, mn-w2). An RPC that reaches the listener before raft has a leader
 //! waits in the dispatcher's raft proxy, which looks for a leader once a second
 //! (`manager/state/raft/raft.go`, `LeaderConn`), up to the agent's 5 s `dispatcherRPCTimeout`.
 //! Meanwhile the workers' containers keep running and the routing mesh keeps reaching them.
@@ -67,7 +67,8 @@ const SESSION_BACKOFF_MAX_MS: u64 = 8_000;
 /// grpc-go's connection backoff (`backoff.DefaultConfig`): a refused channel dials again after
 /// `BaseDelay` 1 s, then after `BaseDelay × Multiplier^k` (k = 1, 2, …; capped at `MaxDelay`)
 /// scaled by a uniform factor in [1 − Jitter, 1 + Jitter]; the first retry has no jitter
-/// (`internal/backoff`, `Backoff(0)`). Recorded gaps: 1.001–1.002 s, then 1.43–1.92 s.
+/// (`internal/backoff`, `Backoff(0)`). Recorded gaps (m12/m12b worker logs): 1.000–1.007 s
+/// (1.025 s under load), then 1.6 s × [0.818, 1.194], then 2.56 s × [0.810, 1.191].
 const GRPC_REDIAL_BASE_NS: u64 = 1_000_000_000;
 const GRPC_REDIAL_MAX_NS: u64 = 120_000_000_000;
 /// The jitter factor's bounds, in millionths.
@@ -292,13 +293,25 @@ impl Channel {
                 self.backoff_ns = GRPC_REDIAL_BASE_NS;
                 GRPC_REDIAL_BASE_NS
             } else {
-                // × 1.6, exact in integers (8/5 of a power-of-ten count of nanoseconds).
+                // × 1.6 in integers: exact for the first nine steps (1 s = 5^9 × 2^9 ns), then off
+                // by nanoseconds; the 120 s cap comes at the eleventh.
                 self.backoff_ns = (self.backoff_ns / 5 * 8).min(GRPC_REDIAL_MAX_NS);
                 self.backoff_ns / 1_000 * jitter_ppm() / 1_000
             };
             self.dial_at = failed_at.plus(SimDuration::from_nanos(gap));
         }
     }
+}
+
+/// One Session RPC of a retrying agent, as its event carries it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SessionAttempt {
+    /// The agent's backoff for this attempt, in ms.
+    pub backoff_ms: u32,
+    /// Polls of the raft proxy for a leader so far (0: the RPC itself).
+    pub leader_polls: u8,
+    /// The agent's attempt counter when the attempt was made.
+    pub attempt: u32,
 }
 
 /// What a session attempt came to.
@@ -479,7 +492,10 @@ impl Cluster {
         m.rpc_wait = None;
         let backoff = next_session_backoff(failed_backoff_ms);
         let wait = SimDuration::from_millis(io.rng.heartbeat.between(0, backoff - 1));
-        io.q.after(wait, Event::SessionAttempt { node, backoff_ms: backoff as u32, leader_polls: 0 });
+        io.q.after(
+            wait,
+            Event::SessionAttempt { node, backoff_ms: backoff as u32, leader_polls: 0, attempt: m.attempt },
+        );
     }
 
     /// The Session RPC of a retrying agent (`leader_polls` 0), or the raft proxy's poll for a
@@ -487,17 +503,18 @@ impl Cluster {
     /// that is leader; waiting when it is listening but has no leader yet (another poll in a
     /// second, up to the RPC timeout), or while the channel dials (`SessionDialEnds` when the
     /// dial ends); else the agent backs off and tries again. An agent that stopped retrying
-    /// meanwhile (its daemon killed) makes no attempt.
+    /// meanwhile (its daemon killed) makes no attempt, and an attempt of an earlier retry loop
+    /// is stale.
     pub(crate) fn session_attempt(
         &mut self,
         node: NodeId,
-        backoff_ms: u32,
-        leader_polls: u8,
+        attempt: SessionAttempt,
         manager: ManagerEndpoint,
         io: &mut Io<'_>,
     ) -> SessionOutcome {
+        let SessionAttempt { backoff_ms, leader_polls, attempt } = attempt;
         let m = &mut self.machines[node.0 as usize];
-        if !m.retrying || m.removed {
+        if !m.retrying || m.removed || m.attempt != attempt {
             return SessionOutcome::Failed;
         }
         let now = io.now();
@@ -540,7 +557,7 @@ impl Cluster {
         if connected && leader_polls < SESSION_RPC_TIMEOUT_POLLS {
             io.q.after(
                 SimDuration::from_secs(1),
-                Event::SessionAttempt { node, backoff_ms, leader_polls: leader_polls + 1 },
+                Event::SessionAttempt { node, backoff_ms, leader_polls: leader_polls + 1, attempt },
             );
             return SessionOutcome::WaitsForLeader;
         }
@@ -562,7 +579,12 @@ impl Cluster {
         if !m.retrying || m.attempt != attempt || wait.until != io.now() {
             return SessionOutcome::Failed;
         }
-        self.session_attempt(node, wait.backoff_ms, 0, manager, io)
+        self.session_attempt(
+            node,
+            SessionAttempt { backoff_ms: wait.backoff_ms, leader_polls: 0, attempt },
+            manager,
+            io,
+        )
     }
 
     /// A `NodeReconnects` came while the manager cannot take the registration: the agent goes
@@ -665,6 +687,32 @@ mod tests {
         assert_eq!(seen, vec![100, 300, 700, 1_500, 3_100, 6_300, 8_000, 8_000]);
     }
 
+    #[test]
+    fn an_attempt_left_queued_by_a_retry_loop_the_daemon_kill_stopped_is_stale() {
+        // A worker retrying its session (manager away) has its dockerd killed and started again:
+        // the new agent's retry loop is the only one; an attempt the old loop left in the queue
+        // must neither register nor end the new loop (the review's case: m12 with the worker's
+        // daemon killed and started while the manager is still down).
+        let yaml = "services:\n  web:\n    image: web:1\nx-simulation:\n  stack: t\n  cluster: {nodes: 2}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("scenario");
+        let mut cluster = Cluster::new(&scenario.nodes, &scenario.images, 1);
+        let mut queue = crate::engine::queue::EventQueue::new();
+        let mut streams = crate::world::Streams::new(1);
+        let mut io = Io { q: &mut queue, rng: &mut streams, scenario: &scenario };
+        let worker = NodeId(1);
+        cluster.retry_session(worker, 0, &mut io);
+        let old_loop = cluster.machines[1].attempt;
+        assert!(cluster.kill_daemon(worker));
+        cluster.machines[1].daemon_up = true;
+        cluster.retry_session(worker, SESSION_BACKOFF_MAX_MS, &mut io);
+        let up = ManagerEndpoint { listening_since: Some(SimTime::ZERO), leader: true };
+        let stale = SessionAttempt { backoff_ms: 100, leader_polls: 0, attempt: old_loop };
+        assert_eq!(cluster.session_attempt(worker, stale, up, &mut io), SessionOutcome::Failed);
+        assert!(cluster.machines[1].retrying, "the stale attempt ended the new loop");
+        let current = SessionAttempt { attempt: cluster.machines[1].attempt, ..stale };
+        assert_eq!(cluster.session_attempt(worker, current, up, &mut io), SessionOutcome::Registered);
+    }
+
     fn at_ms(ms: u64) -> SimTime {
         SimTime(ms * 1_000_000)
     }
@@ -689,7 +737,7 @@ mod tests {
 
     #[test]
     fn a_refused_channel_dials_again_after_exactly_one_second() {
-        // grpc-go: `Backoff(0)` is the base delay, un-jittered (recorded: 1.001-1.002 s).
+        // grpc-go: `Backoff(0)` is the base delay, un-jittered (recorded: 1.000-1.007 s).
         let never = || unreachable!("the first re-dial is not jittered");
         assert!(!channel_connected(at_ms(1_000), at_ms(1_500), at_ms(1_999), never));
         assert!(channel_connected(at_ms(1_000), at_ms(1_500), at_ms(2_000), never));

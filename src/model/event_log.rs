@@ -648,6 +648,20 @@ impl TimelineLog {
         TimelineRows { log: self, rows: self.rows.iter() }
     }
 
+    /// The samples of `service`, as far as the availability and rollout figures read them
+    /// (when, desired, serving), in the order recorded. Rows of other services are skipped by
+    /// number before any is built, and no name is copied: a sweep reads one service's figures
+    /// from every run, where building each row as a [`TimelineSample`] cost more than the rest
+    /// of the figures together.
+    pub fn serving_of<'a>(&'a self, service: &str) -> impl Iterator<Item = ServingSample> + 'a {
+        // Each service's name is kept once (by text), so one number names all its rows.
+        let wanted = self.services.iter().position(|s| **s == *service).map(|i| i as u32);
+        self.rows.iter().filter_map(move |row| {
+            let [desired, .., serving] = row.counts;
+            (Some(row.service) == wanted).then_some(ServingSample { t: row.t, desired, serving })
+        })
+    }
+
     /// The samples as a vector.
     pub fn to_vec(&self) -> Vec<TimelineSample> {
         self.iter().collect()
@@ -680,6 +694,18 @@ impl TimelineLog {
     pub fn heap_bytes(&self) -> usize {
         self.rows.heap_bytes()
     }
+}
+
+/// What [`TimelineLog::serving_of`] gives of one sample: the counts a service's availability
+/// is measured by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServingSample {
+    /// When the counts took these values.
+    pub t: SimTime,
+    /// Desired replicas ([`TimelineSample::desired`]).
+    pub desired: u64,
+    /// Tasks serving ([`TimelineSample::serving`]).
+    pub serving: u64,
 }
 
 /// The samples of a [`TimelineLog`], decoded one at a time.

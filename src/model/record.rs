@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
-pub use crate::model::event_log::{ProcessEventLog, ServingLog, TaskEventLog, TimelineLog};
+pub use crate::model::event_log::{ProcessEventLog, ServingLog, ServingSample, TaskEventLog, TimelineLog};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 

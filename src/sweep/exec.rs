@@ -79,7 +79,7 @@ pub(crate) fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFi
 /// the container counts alone: the report's figure comes from its routed-count rows, which a
 /// sweep otherwise never reads, and building them cost a sweep run a tenth of its time.
 pub(crate) fn peak_extra_tasks(record: &RunRecord) -> u64 {
-    crate::report::rollout::rollout(record).map_or(0, |r| peak_extra_containers(&record.containers, r.start))
+    crate::report::rollout::rollout_start(record).map_or(0, |start| peak_extra_containers(&record.containers, start))
 }
 
 /// The most containers held at any instant from `start` on (each instant's changes applied

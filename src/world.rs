@@ -169,7 +169,7 @@ impl World {
 
     /// Records only what a run's figures read: no task or process rows (`RunRecord::figures_only`).
     pub(crate) fn with_figures_only(mut self) -> World {
-        self.manager.record_figures_only();
+        self.manager.record_figures_only(&self.scenario);
         self
     }
 

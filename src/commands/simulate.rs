@@ -19,10 +19,11 @@ pub struct SimulateOptions {
     /// Record the decisions behind the run (`RunRecord::decisions`, for `deploysim explain`).
     pub decisions: bool,
     /// Record only what a run's figures are computed from (a sweep's runs): no task rows
-    /// (`events.csv`) or process rows, whose building is a good part of a small run's cost. The
-    /// update history, timeline, serving spans, routes, images, container counts, reservations
-    /// and request outcomes are whole, the history budget still counts every task change, and
-    /// the record says so (`RunRecord::figures_only`). Off by default: a full record.
+    /// (`events.csv`) or process rows, whose building is a good part of a small run's cost, and
+    /// no serving spans unless the request outcomes or a rollout's analysis read them. The
+    /// update history, timeline, routes, images, container counts, reservations and request
+    /// outcomes are whole, the history budget still counts every task change, and the record
+    /// says so (`RunRecord::figures_only`). Off by default: a full record.
     pub figures_only: bool,
 }
 

@@ -464,7 +464,9 @@ pub struct RunRecord {
     pub process_events: ProcessEventLog,
     /// Recorded for figures only (`SimulateOptions::figures_only`, a sweep's runs):
     /// `task_events` and `process_events` are empty, though the run made those changes (the
-    /// history budget counted them). Every other field is whole.
+    /// history budget counted them), and so is `serving` when the scenario has neither
+    /// `x-simulation.traffic` nor a blue-green or canary rollout (nothing reads it then).
+    /// Every other field is whole.
     pub figures_only: bool,
 }
 

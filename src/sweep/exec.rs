@@ -49,7 +49,8 @@ impl RunFigures {
 /// (update, its status changes and earlier updates, creation and removal), timeline and end
 /// time (availability), request outcomes (from the serving spans, their service and image
 /// names, routes and image changes), container counts, strategies and reservations — never a
-/// task or process row, which this mode leaves out (see `SimulateOptions::figures_only`).
+/// task or process row, which this mode leaves out, nor a serving span of a run without traffic
+/// or a rollout, which it does not follow (see `SimulateOptions::figures_only`).
 pub(crate) fn run_options() -> crate::commands::simulate::SimulateOptions {
     crate::commands::simulate::SimulateOptions { figures_only: true, ..Default::default() }
 }

@@ -82,9 +82,13 @@ impl Manager {
     }
 
     /// Records only what a run's figures read from now on (a sweep's runs; see
-    /// `Recorder::record_figures_only`).
-    pub(super) fn record_figures_only(&mut self) {
-        self.recorder.record_figures_only();
+    /// `Recorder::record_figures_only`). The serving spans are read by the request outcomes of
+    /// `x-simulation.traffic` and by a blue-green or canary rollout's analysis, and by nothing
+    /// else of a figures-only run.
+    pub(super) fn record_figures_only(&mut self, scenario: &Scenario) {
+        let spans_read = !scenario.traffic.is_empty()
+            || scenario.timeline.iter().any(|a| matches!(a.action, crate::model::scenario::Action::Rollout { .. }));
+        self.recorder.record_figures_only(spans_read);
     }
 
     /// Records a decision about service `sid` now, when decisions are recorded; `what` is only

@@ -248,6 +248,8 @@ pub(crate) struct Recorder {
     process_events: crate::model::record::ProcessEventLog,
     /// Figures-only recording (see [`Recorder::record_figures_only`]): no task or process rows.
     figures_only: bool,
+    /// Figures-only recording of a run whose serving spans nothing reads: none are followed.
+    no_serving_spans: bool,
     /// Task state changes so far, whether or not rows were kept for them: the history budget
     /// counts every change in either recording mode.
     task_changes: usize,
@@ -260,13 +262,16 @@ impl Recorder {
     }
 
     /// From now on, records only what a run's figures are computed from (`deploysim sweep`):
-    /// the update history, timeline, serving spans, routes, images, container counts and
-    /// reservations stay whole; the task rows (`events.csv`) and process rows are not kept
-    /// (their names are never looked up), while every task change is still counted for the
-    /// history budget and still moves `last_change_at`. The record says so
-    /// (`RunRecord::figures_only`).
-    pub(super) fn record_figures_only(&mut self) {
+    /// the update history, timeline, routes, images, container counts and reservations stay
+    /// whole; the task rows (`events.csv`) and process rows are not kept (their names are never
+    /// looked up), while every task change is still counted for the history budget and still
+    /// moves `last_change_at`. Serving spans are kept whole when `spans_read` (request outcomes
+    /// or a rollout's analysis read them) and not followed at all otherwise: following them
+    /// (a task id named, a span logged and closed per serving change) cost a sweep's runs a
+    /// tenth of their time for nothing. The record says so (`RunRecord::figures_only`).
+    pub(super) fn record_figures_only(&mut self, spans_read: bool) {
         self.figures_only = true;
+        self.no_serving_spans = !spans_read;
     }
 
     /// Whether decisions are recorded: callers build a decision only when they are.
@@ -563,6 +568,9 @@ impl Recorder {
             track.counts.apply(old, false);
             track.counts.apply(class, true);
             track.sample_due = true;
+        }
+        if self.no_serving_spans {
+            return;
         }
         if old.serving != class.serving || (lost.is_some() && !class.serving) {
             let names = self.task_names(id, store);

@@ -42,18 +42,10 @@ pub fn simulate(scenario: Scenario, seed: Option<u64>, options: &SimulateOptions
     world(scenario, seed, options).simulate()
 }
 
-/// [`simulate`], handing the scenario back (with `seed` set) for the caller's next run: a
-/// sweep runs each policy's scenario under many seeds without a copy of it per run.
-pub(crate) fn simulate_returning_scenario(
-    scenario: Scenario,
-    seed: Option<u64>,
-    options: &SimulateOptions,
-) -> (RunRecord, Scenario) {
-    world(scenario, seed, options).simulate_returning_scenario()
-}
-
-/// The world that runs `scenario` under `seed` and `options`.
-fn world(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> World {
+/// The world that runs `scenario` under `seed` and `options` ([`World::run`] runs it once;
+/// [`World::renew`] readies it for the next run, with the same options: a sweep's worker runs
+/// many seeds and policies in one world).
+pub(crate) fn world(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> World {
     if let Some(seed) = seed {
         scenario.seed = seed;
     }

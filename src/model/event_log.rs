@@ -226,6 +226,19 @@ impl<R: LogRow> HistoryLog<R> {
         }
     }
 
+    /// Forgets every row (as [`HistoryLog::with_resident_budget`] with this log's budget),
+    /// keeping the room the rows held in memory: a log reused from run to run (a sweep's
+    /// worker) makes its lists once. A spill file goes with its rows.
+    pub fn clear(&mut self) {
+        let HistoryLog { blocks, tail, resident, budget: _, spill, spill_failed, first_resident } = self;
+        blocks.clear();
+        tail.clear();
+        *resident = 0;
+        *spill = None;
+        *spill_failed = false;
+        *first_resident = 0;
+    }
+
     /// Appends a row.
     pub fn push(&mut self, row: R) {
         self.tail.push(row);
@@ -450,6 +463,15 @@ impl ServingLog {
         ServingLog::default()
     }
 
+    /// Forgets every span, keeping the room they took (see [`HistoryLog::clear`]).
+    pub fn clear(&mut self) {
+        let ServingLog { starts, ends, cuts, flags } = self;
+        starts.clear();
+        ends.clear();
+        cuts.clear();
+        flags.clear();
+    }
+
     /// Appends a span; its index, for [`ServingLog::set_ending`].
     pub fn push(&mut self, span: ServingInterval) -> usize {
         let ServingInterval { service, task_id, image, start, end, ended_by, cut } = span;
@@ -585,6 +607,14 @@ impl TimelineLog {
     /// No samples.
     pub fn new() -> TimelineLog {
         TimelineLog::default()
+    }
+
+    /// Forgets every sample, keeping the room they took (see [`HistoryLog::clear`]).
+    pub fn clear(&mut self) {
+        let TimelineLog { rows, services, update_states } = self;
+        rows.clear();
+        services.clear();
+        update_states.clear();
     }
 
     /// Appends a sample.

@@ -115,6 +115,14 @@ impl Names {
         if entry & TASK_ID_ENTRY != 0 { Arc::from(self.get(name)) } else { self.texts[entry as usize].clone() }
     }
 
+    /// Forgets every name, keeping the room they took (a table reused from run to run).
+    pub fn clear(&mut self) {
+        let Names { entries, texts, task_ids } = self;
+        entries.clear();
+        texts.clear();
+        task_ids.clear();
+    }
+
     /// Names a shared string (a new [`Name`] even if an equal text has one).
     pub fn push(&mut self, text: Arc<str>) -> Name {
         self.entries.push(self.texts.len() as u32);

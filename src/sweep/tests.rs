@@ -566,3 +566,91 @@ fn a_shard_with_a_run_outside_the_sweep_is_refused_not_a_panic() {
         assert!(err.contains("forged/shard.json") && err.contains("outside the sweep"), "seed {seed}: {err}");
     }
 }
+
+/// The crash storm of `limits.rs`'s test: it ends at the history limit, its full record spilled
+/// to the temporary file (the unit tests' small resident budget).
+fn storm() -> crate::model::scenario::Scenario {
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 50\n      restart_policy: {condition: any, delay: 0s}\nx-simulation:\n  until: 10h\n  images:\n    web:1: {start: 1ms, exit: {code: 1, after: 1ms}}\n";
+    crate::scenario::load_str(yaml, std::path::Path::new("storm.yml")).expect("valid")
+}
+
+#[test]
+fn a_renewed_world_gives_each_run_a_new_worlds_record() {
+    // A sweep's worker runs one world after another (`World::renew`): each run must be the one
+    // a new world gives — the whole record compared, not a figure — whatever ran in the world
+    // before: another seed, another scenario, a run stopped by `max_events` (events left
+    // pending), one stopped by the history limit (its log spilled to disk), a manager killed and
+    // restarted (leadership, sessions, held-back work). Both the sweep's figures-only recording
+    // and a full one with decisions and the invariant checks.
+    use crate::commands::simulate::{SimulateOptions, simulate, world};
+    use crate::model::record::EndReason;
+    let mut runs: Vec<(String, crate::model::scenario::Scenario, u64)> = Vec::new();
+    for (i, (path, scenario)) in bundled_scenarios().into_iter().enumerate() {
+        let name = path.display().to_string();
+        runs.push((name.clone(), scenario.clone(), 1));
+        runs.push((name.clone(), scenario.clone(), 2));
+        // Stopped at each eighth of the way (a manager down, an update under way…): the next
+        // run starts after events left in the queue and state left mid-change.
+        let events = simulate(scenario.clone(), Some(1), &SimulateOptions::default()).events_handled;
+        for part in (1..8).map(|k| events * k / 8) {
+            let mut cut = scenario.clone();
+            cut.max_events = part.max(1);
+            runs.push((format!("{name} (max_events {})", cut.max_events), cut, 1));
+        }
+        if i % 9 == 0 {
+            runs.push(("storm".into(), storm(), i as u64 + 1));
+        }
+        runs.push((name, scenario, 3));
+    }
+    let full = SimulateOptions { decisions: true, invariant_checks: true, ..Default::default() };
+    for options in [exec::run_options(), full] {
+        let mut reused: Option<crate::world::World> = None;
+        let mut ends = std::collections::BTreeSet::new();
+        for (what, scenario, seed) in &runs {
+            let fresh = simulate(scenario.clone(), Some(*seed), &options);
+            let world = match &mut reused {
+                Some(world) => {
+                    world.renew(|s| {
+                        *s = scenario.clone();
+                        s.seed = *seed;
+                    });
+                    world
+                }
+                None => reused.insert(world(scenario.clone(), Some(*seed), &options)),
+            };
+            let again = world.run();
+            assert!(
+                again == fresh,
+                "{what} seed {seed}, {options:?}: a renewed world's record differs from a new one's"
+            );
+            ends.insert(format!("{:?}", fresh.end_reason));
+        }
+        // The runs did end in each of those ways (the test would be weaker otherwise).
+        for end in
+            [EndReason::Quiescent, EndReason::UntilReached, EndReason::MaxEventsReached, EndReason::HistoryLimitReached]
+        {
+            assert!(ends.contains(&format!("{end:?}")), "no run ended {end:?}: {ends:?}");
+        }
+    }
+}
+
+#[test]
+fn a_sweep_on_renewed_worlds_gives_each_run_a_new_worlds_figures() {
+    // The sweep's own path (`run_each`: one world per worker, renewed from policy to policy and
+    // seed to seed, a policy's seeds split between workers) against a new world per run.
+    let sets = [
+        "services.web.deploy.update_config.parallelism=1..3".into(),
+        "services.web.deploy.update_config.delay=0s,5s".into(),
+    ];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let seeds = 5;
+    for threads in [1, 2] {
+        let runs = run_all(&scenarios, &plan.service, seeds, Shard::WHOLE, threads, None);
+        assert_eq!(runs.len(), scenarios.len() * seeds as usize);
+        for run in &runs {
+            let scenario = scenarios.load(run.policy).unwrap();
+            let record = crate::commands::simulate::simulate(scenario, Some(run.seed), &exec::run_options());
+            assert_eq!(*run, exec::figures(&record, &plan.service, run.policy), "{threads} threads");
+        }
+    }
+}

@@ -19,10 +19,11 @@ pub struct SimulateOptions {
     /// Record the decisions behind the run (`RunRecord::decisions`, for `deploysim explain`).
     pub decisions: bool,
     /// Record only what a run's figures are computed from (a sweep's runs): no task rows
-    /// (`events.csv`) or process rows, whose building is a good part of a small run's cost. The
-    /// update history, timeline, serving spans, routes, images, container counts, reservations
-    /// and request outcomes are whole, the history budget still counts every task change, and
-    /// the record says so (`RunRecord::figures_only`). Off by default: a full record.
+    /// (`events.csv`) or process rows, whose building is a good part of a small run's cost, and
+    /// no serving spans unless the request outcomes or a rollout's analysis read them. The
+    /// update history, timeline, routes, images, container counts, reservations and request
+    /// outcomes are whole, the history budget still counts every task change, and the record
+    /// says so (`RunRecord::figures_only`). Off by default: a full record.
     pub figures_only: bool,
 }
 
@@ -41,18 +42,10 @@ pub fn simulate(scenario: Scenario, seed: Option<u64>, options: &SimulateOptions
     world(scenario, seed, options).simulate()
 }
 
-/// [`simulate`], handing the scenario back (with `seed` set) for the caller's next run: a
-/// sweep runs each policy's scenario under many seeds without a copy of it per run.
-pub(crate) fn simulate_returning_scenario(
-    scenario: Scenario,
-    seed: Option<u64>,
-    options: &SimulateOptions,
-) -> (RunRecord, Scenario) {
-    world(scenario, seed, options).simulate_returning_scenario()
-}
-
-/// The world that runs `scenario` under `seed` and `options`.
-fn world(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> World {
+/// The world that runs `scenario` under `seed` and `options` ([`World::run`] runs it once;
+/// [`World::renew`] readies it for the next run, with the same options: a sweep's worker runs
+/// many seeds and policies in one world).
+pub(crate) fn world(mut scenario: Scenario, seed: Option<u64>, options: &SimulateOptions) -> World {
     if let Some(seed) = seed {
         scenario.seed = seed;
     }

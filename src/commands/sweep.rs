@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Condvar, Mutex};
 
 use crate::commands::Error;
-use crate::commands::simulate::{simulate, simulate_returning_scenario};
+use crate::commands::simulate::{simulate, world};
 use crate::model::scenario::Scenario;
 use crate::sweep::collect::Collector;
 use crate::sweep::exec::{RunFigures, Shard, figures};
@@ -15,6 +15,7 @@ use crate::sweep::recommend::{Constraint, Objective};
 use crate::sweep::{
     Plan, Scenarios, check_traffic, files_after_runs, goals, outputs, plan, policy_count, shard, story, wants_capacity,
 };
+use crate::world::World;
 
 /// Run a scenario under every combination of policy values over many seeds, write runs.csv
 /// and sweep.csv, and recommend a policy (see the README's sweep section).
@@ -378,8 +379,8 @@ pub(crate) fn run_each(
             scope.spawn(move || {
                 // A worker that panics must not leave the others waiting for its runs.
                 let _on_panic = StopOnPanic(shared);
-                // The policy this worker ran last and its scenario (its next jobs mostly share it).
-                let mut current: Option<(usize, Scenario)> = None;
+                // The policy this worker ran last and its world (its next jobs mostly share it).
+                let mut current: Option<(usize, World)> = None;
                 while let Some(jobs) = take() {
                     let start = jobs.start;
                     let figures =
@@ -463,23 +464,34 @@ impl Drop for StopOnPanic<'_> {
     }
 }
 
-/// Job `job` is run `job % seeds + 1` of policy `job / seeds`.
+/// Job `job` is run `job % seeds + 1` of policy `job / seeds`, in the worker's world: the
+/// world of its last run (and the policy it ran), renewed for this one rather than built anew
+/// — the same run as a new world's (see `World::renew`), without a world built and dropped per
+/// run, nor a copy of the policy's scenario per seed.
 fn run_one(
     scenarios: &Scenarios,
-    current: &mut Option<(usize, Scenario)>,
+    current: &mut Option<(usize, World)>,
     service: &str,
     seeds: u64,
     job: usize,
 ) -> RunFigures {
     let policy = job / seeds as usize;
     let seed = (job as u64 % seeds) + 1;
-    let scenario = match current.take() {
-        Some((p, scenario)) if p == policy => scenario,
-        // `plan` loaded every policy once already: the same text loads the same way again.
-        _ => scenarios.take(policy).expect("every policy's scenario was checked by plan"),
+    // `plan` loaded every policy once already: the same text loads the same way again.
+    let load = |policy| scenarios.take(policy).expect("every policy's scenario was checked by plan");
+    let world = match current {
+        Some((ran, world)) if *ran == policy => {
+            world.renew(|scenario| scenario.seed = seed);
+            world
+        }
+        Some((ran, world)) => {
+            let mut next = load(policy);
+            next.seed = seed;
+            world.renew(|scenario| *scenario = next);
+            *ran = policy;
+            world
+        }
+        None => &mut current.insert((policy, world(load(policy), Some(seed), &crate::sweep::exec::run_options()))).1,
     };
-    // The run hands the scenario back (only its seed set) for the next seed of the policy.
-    let (record, scenario) = simulate_returning_scenario(scenario, Some(seed), &crate::sweep::exec::run_options());
-    *current = Some((policy, scenario));
-    figures(&record, service, policy)
+    figures(&world.run(), service, policy)
 }

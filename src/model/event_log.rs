@@ -226,6 +226,19 @@ impl<R: LogRow> HistoryLog<R> {
         }
     }
 
+    /// Forgets every row (as [`HistoryLog::with_resident_budget`] with this log's budget),
+    /// keeping the room the rows held in memory: a log reused from run to run (a sweep's
+    /// worker) makes its lists once. A spill file goes with its rows.
+    pub fn clear(&mut self) {
+        let HistoryLog { blocks, tail, resident, budget: _, spill, spill_failed, first_resident } = self;
+        blocks.clear();
+        tail.clear();
+        *resident = 0;
+        *spill = None;
+        *spill_failed = false;
+        *first_resident = 0;
+    }
+
     /// Appends a row.
     pub fn push(&mut self, row: R) {
         self.tail.push(row);
@@ -450,6 +463,15 @@ impl ServingLog {
         ServingLog::default()
     }
 
+    /// Forgets every span, keeping the room they took (see [`HistoryLog::clear`]).
+    pub fn clear(&mut self) {
+        let ServingLog { starts, ends, cuts, flags } = self;
+        starts.clear();
+        ends.clear();
+        cuts.clear();
+        flags.clear();
+    }
+
     /// Appends a span; its index, for [`ServingLog::set_ending`].
     pub fn push(&mut self, span: ServingInterval) -> usize {
         let ServingInterval { service, task_id, image, start, end, ended_by, cut } = span;
@@ -587,6 +609,14 @@ impl TimelineLog {
         TimelineLog::default()
     }
 
+    /// Forgets every sample, keeping the room they took (see [`HistoryLog::clear`]).
+    pub fn clear(&mut self) {
+        let TimelineLog { rows, services, update_states } = self;
+        rows.clear();
+        services.clear();
+        update_states.clear();
+    }
+
     /// Appends a sample.
     pub fn push(&mut self, sample: TimelineSample) {
         // A run has a few services and update states, and most rows name one already seen by
@@ -648,6 +678,20 @@ impl TimelineLog {
         TimelineRows { log: self, rows: self.rows.iter() }
     }
 
+    /// The samples of `service`, as far as the availability and rollout figures read them
+    /// (when, desired, serving), in the order recorded. Rows of other services are skipped by
+    /// number before any is built, and no name is copied: a sweep reads one service's figures
+    /// from every run, where building each row as a [`TimelineSample`] cost more than the rest
+    /// of the figures together.
+    pub fn serving_of<'a>(&'a self, service: &str) -> impl Iterator<Item = ServingSample> + 'a {
+        // Each service's name is kept once (by text), so one number names all its rows.
+        let wanted = self.services.iter().position(|s| **s == *service).map(|i| i as u32);
+        self.rows.iter().filter_map(move |row| {
+            let [desired, .., serving] = row.counts;
+            (Some(row.service) == wanted).then_some(ServingSample { t: row.t, desired, serving })
+        })
+    }
+
     /// The samples as a vector.
     pub fn to_vec(&self) -> Vec<TimelineSample> {
         self.iter().collect()
@@ -680,6 +724,18 @@ impl TimelineLog {
     pub fn heap_bytes(&self) -> usize {
         self.rows.heap_bytes()
     }
+}
+
+/// What [`TimelineLog::serving_of`] gives of one sample: the counts a service's availability
+/// is measured by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServingSample {
+    /// When the counts took these values.
+    pub t: SimTime,
+    /// Desired replicas ([`TimelineSample::desired`]).
+    pub desired: u64,
+    /// Tasks serving ([`TimelineSample::serving`]).
+    pub serving: u64,
 }
 
 /// The samples of a [`TimelineLog`], decoded one at a time.

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
-pub use crate::model::event_log::{ProcessEventLog, ServingLog, TaskEventLog, TimelineLog};
+pub use crate::model::event_log::{ProcessEventLog, ServingLog, ServingSample, TaskEventLog, TimelineLog};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -113,6 +113,14 @@ impl Names {
     pub fn shared(&self, name: Name) -> Arc<str> {
         let entry = self.entries[name.0 as usize];
         if entry & TASK_ID_ENTRY != 0 { Arc::from(self.get(name)) } else { self.texts[entry as usize].clone() }
+    }
+
+    /// Forgets every name, keeping the room they took (a table reused from run to run).
+    pub fn clear(&mut self) {
+        let Names { entries, texts, task_ids } = self;
+        entries.clear();
+        texts.clear();
+        task_ids.clear();
     }
 
     /// Names a shared string (a new [`Name`] even if an equal text has one).
@@ -464,7 +472,9 @@ pub struct RunRecord {
     pub process_events: ProcessEventLog,
     /// Recorded for figures only (`SimulateOptions::figures_only`, a sweep's runs):
     /// `task_events` and `process_events` are empty, though the run made those changes (the
-    /// history budget counted them). Every other field is whole.
+    /// history budget counted them), and so is `serving` when the scenario has neither
+    /// `x-simulation.traffic` nor a blue-green or canary rollout (nothing reads it then).
+    /// Every other field is whole.
     pub figures_only: bool,
 }
 

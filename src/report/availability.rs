@@ -5,7 +5,7 @@
 //! arithmetic is on integers (nanoseconds, replica counts), so the figures are exact and print
 //! the same bytes on every machine.
 
-use crate::model::record::{RunRecord, TimelineSample};
+use crate::model::record::{RunRecord, ServingSample};
 use crate::time::{SimDuration, SimTime};
 
 /// Fixed-point scale for the time-weighted ratio's numerator: one part in a million of a
@@ -106,7 +106,7 @@ pub struct Availability {
 struct Segment {
     start: SimTime,
     end: SimTime,
-    sample: TimelineSample,
+    sample: ServingSample,
 }
 
 impl Segment {
@@ -149,19 +149,16 @@ fn availability_in(run: &RunRecord, service: &str, life: (SimTime, Option<SimTim
 /// missing replicas, it is gone.
 fn segments(run: &RunRecord, service: &str, (created, removed): (SimTime, Option<SimTime>)) -> Vec<Segment> {
     let until = removed.unwrap_or(run.end_time);
-    let samples: Vec<TimelineSample> = run
-        .timeline
-        .iter()
-        .filter(|s| *s.service == *service && s.t >= created && removed.is_none_or(|r| s.t < r))
-        .collect();
-    let mut out = Vec::with_capacity(samples.len());
-    for (i, sample) in samples.iter().enumerate() {
-        let next = samples.get(i + 1).map_or(until, |n| n.t);
+    let mut samples =
+        run.timeline.serving_of(service).filter(|s| s.t >= created && removed.is_none_or(|r| s.t < r)).peekable();
+    let mut out = Vec::with_capacity(run.timeline.len());
+    while let Some(sample) = samples.next() {
+        let next = samples.peek().map_or(until, |n| n.t);
         // max: a sample after end_time (or out of order) holds for no time rather than negative.
         let end = next.max(sample.t);
-        let is_last = i + 1 == samples.len();
+        let is_last = samples.peek().is_none();
         if end > sample.t || is_last {
-            out.push(Segment { start: sample.t, end, sample: sample.clone() });
+            out.push(Segment { start: sample.t, end, sample });
         }
     }
     out
@@ -197,7 +194,7 @@ fn min_ratio(segments: &[Segment]) -> Ratio {
         .unwrap_or(Ratio::ONE)
 }
 
-fn total(segments: &[Segment], counts: impl Fn(&TimelineSample) -> bool) -> SimDuration {
+fn total(segments: &[Segment], counts: impl Fn(&ServingSample) -> bool) -> SimDuration {
     segments.iter().filter(|g| counts(&g.sample)).fold(SimDuration::ZERO, |sum, g| sum.plus(g.len()))
 }
 
@@ -210,7 +207,7 @@ fn update_window(run: &RunRecord, service: &str) -> Option<(SimTime, SimTime)> {
 }
 
 /// `min(serving, desired) / desired`, or 1 when nothing is desired.
-fn capped(sample: &TimelineSample) -> Ratio {
+fn capped(sample: &ServingSample) -> Ratio {
     Ratio::of_sample(sample.serving.min(sample.desired), sample.desired)
 }
 

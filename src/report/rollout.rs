@@ -93,15 +93,36 @@ pub fn rollout(run: &RunRecord) -> Option<Rollout> {
     rollout_from(run, SimTime::ZERO)
 }
 
+/// When [`rollout`] starts, without the rest of it (no timeline read, no name copied): a
+/// sweep's `peak_extra_tasks` needs only this.
+pub fn rollout_start(run: &RunRecord) -> Option<SimTime> {
+    first_change(run, SimTime::ZERO).map(|change| match change {
+        FirstChange::Strategy(s) => s.started_at,
+        FirstChange::ByHand((t, _, _)) => *t,
+    })
+}
+
+/// What starts the run's first rollout at or after `from`: a blue-green or canary rollout,
+/// else an image given to a service by hand.
+enum FirstChange<'a> {
+    Strategy(&'a crate::model::strategy::StrategyRecord),
+    ByHand(&'a (SimTime, String, String)),
+}
+
+fn first_change(run: &RunRecord, from: SimTime) -> Option<FirstChange<'_>> {
+    match run.strategies.iter().find(|s| s.started_at >= from) {
+        Some(s) => Some(FirstChange::Strategy(s)),
+        None => run.image_changes.iter().find(|(t, _, _)| *t >= from).map(FirstChange::ByHand),
+    }
+}
+
 /// The run's first rollout started at or after `from`.
 pub fn rollout_from(run: &RunRecord, from: SimTime) -> Option<Rollout> {
-    let strategy = run.strategies.iter().find(|s| s.started_at >= from);
-    let (start, service, image, route) = match strategy {
-        Some(s) => (s.started_at, s.service.clone(), s.image.clone(), s.route.clone()),
-        None => {
+    let (start, service, image, route) = match first_change(run, from)? {
+        FirstChange::Strategy(s) => (s.started_at, s.service.clone(), s.image.clone(), s.route.clone()),
+        FirstChange::ByHand((t, service, image)) => {
             // An update by hand: the route is the one the service is (ever) a backend of — a
             // green created by `docker service create` joins it later, by labels.
-            let (t, service, image) = run.image_changes.iter().find(|(t, _, _)| *t >= from)?;
             let route = run
                 .routes
                 .iter()
@@ -110,8 +131,7 @@ pub fn rollout_from(run: &RunRecord, from: SimTime) -> Option<Rollout> {
             (*t, service.clone(), image.clone(), route)
         }
     };
-    let desired =
-        run.timeline.iter().filter(|s| *s.service == *service && s.t <= start).last().map_or(0, |s| s.desired);
+    let desired = run.timeline.serving_of(&service).filter(|s| s.t <= start).last().map_or(0, |s| s.desired);
     Some(Rollout { start, service, image, route, desired })
 }
 

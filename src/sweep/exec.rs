@@ -49,7 +49,8 @@ impl RunFigures {
 /// (update, its status changes and earlier updates, creation and removal), timeline and end
 /// time (availability), request outcomes (from the serving spans, their service and image
 /// names, routes and image changes), container counts, strategies and reservations — never a
-/// task or process row, which this mode leaves out (see `SimulateOptions::figures_only`).
+/// task or process row, which this mode leaves out, nor a serving span of a run without traffic
+/// or a rollout, which it does not follow (see `SimulateOptions::figures_only`).
 pub(crate) fn run_options() -> crate::commands::simulate::SimulateOptions {
     crate::commands::simulate::SimulateOptions { figures_only: true, ..Default::default() }
 }
@@ -79,7 +80,7 @@ pub(crate) fn figures(record: &RunRecord, service: &str, policy: usize) -> RunFi
 /// the container counts alone: the report's figure comes from its routed-count rows, which a
 /// sweep otherwise never reads, and building them cost a sweep run a tenth of its time.
 pub(crate) fn peak_extra_tasks(record: &RunRecord) -> u64 {
-    crate::report::rollout::rollout(record).map_or(0, |r| peak_extra_containers(&record.containers, r.start))
+    crate::report::rollout::rollout_start(record).map_or(0, |start| peak_extra_containers(&record.containers, start))
 }
 
 /// The most containers held at any instant from `start` on (each instant's changes applied

@@ -434,9 +434,15 @@ fn bundled_scenarios() -> Vec<(PathBuf, crate::model::scenario::Scenario)> {
 }
 
 /// Asserts that a figures-only record holds everything the full one does but the task and
-/// process rows: every field as it is, except the names table (numbered as rows came) and what
-/// names its entries (serving spans, node rows), compared by text.
-fn assert_same_but_rows(full: &crate::model::record::RunRecord, lean: &crate::model::record::RunRecord, what: &str) {
+/// process rows (and the serving spans of a run where nothing reads them: `spans_read` false):
+/// every field as it is, except the names table (numbered as rows came) and what names its
+/// entries (serving spans, node rows), compared by text.
+fn assert_same_but_rows(
+    full: &crate::model::record::RunRecord,
+    lean: &crate::model::record::RunRecord,
+    spans_read: bool,
+    what: &str,
+) {
     use crate::model::record::RunRecord;
     let ends = |r: &RunRecord| (r.end_reason, r.end_time, r.events_handled, r.seed, r.reservations);
     assert_eq!(ends(full), ends(lean), "{what}");
@@ -461,7 +467,11 @@ fn assert_same_but_rows(full: &crate::model::record::RunRecord, lean: &crate::mo
             .map(|s| (r.name(s.service).to_string(), r.name(s.image).to_string(), s.start, s.end, s.ended_by, s.cut))
             .collect()
     };
-    assert_eq!(spans(full), spans(lean), "{what}");
+    if spans_read {
+        assert_eq!(spans(full), spans(lean), "{what}");
+    } else {
+        assert!(lean.serving.is_empty(), "{what}: spans nothing reads are not followed");
+    }
     let nodes = |r: &RunRecord| -> Vec<_> {
         r.node_events
             .iter()
@@ -481,23 +491,31 @@ fn figures_only_runs_give_every_service_the_full_records_figures_and_count_every
     use crate::commands::simulate::{SimulateOptions, simulate};
     let figures_only = exec::run_options();
     assert!(figures_only.figures_only && !SimulateOptions::default().figures_only, "explicit, off by default");
-    let (mut compared, mut with_rows) = (0, 0);
+    let (mut compared, mut with_rows, mut spans_kept, mut spans_left) = (0, 0, 0, 0);
     for (path, scenario) in bundled_scenarios() {
+        // Only the request outcomes and a rollout's analysis read serving spans.
+        let spans_read = !scenario.traffic.is_empty()
+            || scenario.timeline.iter().any(|a| matches!(a.action, crate::model::scenario::Action::Rollout { .. }));
         for seed in 1..=2 {
             let full = simulate(scenario.clone(), Some(seed), &SimulateOptions::default());
             let lean = simulate(scenario.clone(), Some(seed), &figures_only);
             let what = format!("{} seed {seed}", path.display());
             assert!(lean.figures_only && !full.figures_only, "{what}");
             assert!(lean.task_events.is_empty() && lean.process_events.is_empty(), "{what}");
-            assert_same_but_rows(&full, &lean, &what);
+            assert_same_but_rows(&full, &lean, spans_read, &what);
             for service in &full.services {
                 assert_eq!(exec::figures(&full, &service.name, 0), exec::figures(&lean, &service.name, 0), "{what}");
             }
             compared += 1;
             with_rows += usize::from(!full.task_events.is_empty());
+            let spans = usize::from(!full.serving.is_empty());
+            (spans_kept, spans_left) =
+                if spans_read { (spans_kept + spans, spans_left) } else { (spans_kept, spans_left + spans) };
         }
     }
     assert!(compared > 30 && with_rows > 30, "{compared} runs compared, {with_rows} with task rows");
+    // Both kinds were compared: runs whose spans the figures read, and runs whose spans were left out.
+    assert!(spans_kept > 5 && spans_left > 5, "{spans_kept} runs with spans kept, {spans_left} with spans left out");
 
     // The history budget counts changes that were not kept as rows: a crash storm (the one of
     // limits.rs's test) stops at the same event either way.
@@ -508,7 +526,7 @@ fn figures_only_runs_give_every_service_the_full_records_figures_and_count_every
         let lean = simulate(storm.clone(), Some(seed), &figures_only);
         assert_eq!(full.end_reason, crate::model::record::EndReason::HistoryLimitReached);
         assert!(lean.task_events.is_empty());
-        assert_same_but_rows(&full, &lean, &format!("storm seed {seed}"));
+        assert_same_but_rows(&full, &lean, false, &format!("storm seed {seed}"));
         assert_eq!(exec::figures(&full, "web", 0), exec::figures(&lean, "web", 0), "storm seed {seed}");
     }
 }
@@ -546,5 +564,93 @@ fn a_shard_with_a_run_outside_the_sweep_is_refused_not_a_panic() {
         };
         let err = shard::combine(vec![loaded]).unwrap_err();
         assert!(err.contains("forged/shard.json") && err.contains("outside the sweep"), "seed {seed}: {err}");
+    }
+}
+
+/// The crash storm of `limits.rs`'s test: it ends at the history limit, its full record spilled
+/// to the temporary file (the unit tests' small resident budget).
+fn storm() -> crate::model::scenario::Scenario {
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 50\n      restart_policy: {condition: any, delay: 0s}\nx-simulation:\n  until: 10h\n  images:\n    web:1: {start: 1ms, exit: {code: 1, after: 1ms}}\n";
+    crate::scenario::load_str(yaml, std::path::Path::new("storm.yml")).expect("valid")
+}
+
+#[test]
+fn a_renewed_world_gives_each_run_a_new_worlds_record() {
+    // A sweep's worker runs one world after another (`World::renew`): each run must be the one
+    // a new world gives — the whole record compared, not a figure — whatever ran in the world
+    // before: another seed, another scenario, a run stopped by `max_events` (events left
+    // pending), one stopped by the history limit (its log spilled to disk), a manager killed and
+    // restarted (leadership, sessions, held-back work). Both the sweep's figures-only recording
+    // and a full one with decisions and the invariant checks.
+    use crate::commands::simulate::{SimulateOptions, simulate, world};
+    use crate::model::record::EndReason;
+    let mut runs: Vec<(String, crate::model::scenario::Scenario, u64)> = Vec::new();
+    for (i, (path, scenario)) in bundled_scenarios().into_iter().enumerate() {
+        let name = path.display().to_string();
+        runs.push((name.clone(), scenario.clone(), 1));
+        runs.push((name.clone(), scenario.clone(), 2));
+        // Stopped at each eighth of the way (a manager down, an update under way…): the next
+        // run starts after events left in the queue and state left mid-change.
+        let events = simulate(scenario.clone(), Some(1), &SimulateOptions::default()).events_handled;
+        for part in (1..8).map(|k| events * k / 8) {
+            let mut cut = scenario.clone();
+            cut.max_events = part.max(1);
+            runs.push((format!("{name} (max_events {})", cut.max_events), cut, 1));
+        }
+        if i % 9 == 0 {
+            runs.push(("storm".into(), storm(), i as u64 + 1));
+        }
+        runs.push((name, scenario, 3));
+    }
+    let full = SimulateOptions { decisions: true, invariant_checks: true, ..Default::default() };
+    for options in [exec::run_options(), full] {
+        let mut reused: Option<crate::world::World> = None;
+        let mut ends = std::collections::BTreeSet::new();
+        for (what, scenario, seed) in &runs {
+            let fresh = simulate(scenario.clone(), Some(*seed), &options);
+            let world = match &mut reused {
+                Some(world) => {
+                    world.renew(|s| {
+                        *s = scenario.clone();
+                        s.seed = *seed;
+                    });
+                    world
+                }
+                None => reused.insert(world(scenario.clone(), Some(*seed), &options)),
+            };
+            let again = world.run();
+            assert!(
+                again == fresh,
+                "{what} seed {seed}, {options:?}: a renewed world's record differs from a new one's"
+            );
+            ends.insert(format!("{:?}", fresh.end_reason));
+        }
+        // The runs did end in each of those ways (the test would be weaker otherwise).
+        for end in
+            [EndReason::Quiescent, EndReason::UntilReached, EndReason::MaxEventsReached, EndReason::HistoryLimitReached]
+        {
+            assert!(ends.contains(&format!("{end:?}")), "no run ended {end:?}: {ends:?}");
+        }
+    }
+}
+
+#[test]
+fn a_sweep_on_renewed_worlds_gives_each_run_a_new_worlds_figures() {
+    // The sweep's own path (`run_each`: one world per worker, renewed from policy to policy and
+    // seed to seed, a policy's seeds split between workers) against a new world per run.
+    let sets = [
+        "services.web.deploy.update_config.parallelism=1..3".into(),
+        "services.web.deploy.update_config.delay=0s,5s".into(),
+    ];
+    let (plan, scenarios) = plan_tutorial(&sets).unwrap();
+    let seeds = 5;
+    for threads in [1, 2] {
+        let runs = run_all(&scenarios, &plan.service, seeds, Shard::WHOLE, threads, None);
+        assert_eq!(runs.len(), scenarios.len() * seeds as usize);
+        for run in &runs {
+            let scenario = scenarios.load(run.policy).unwrap();
+            let record = crate::commands::simulate::simulate(scenario, Some(run.seed), &exec::run_options());
+            assert_eq!(*run, exec::figures(&record, &plan.service, run.policy), "{threads} threads");
+        }
     }
 }

@@ -129,6 +129,79 @@ struct Machine {
     images: ImageStore,
 }
 
+impl Machine {
+    /// A machine as declared: its link up unless declared down, its daemon running, nothing
+    /// running on it, its cache holding the images declared cached.
+    fn declared(spec: &NodeSpec) -> Machine {
+        Machine {
+            name: Arc::from(spec.name.as_str()),
+            reachable: !spec.down,
+            link_up: !spec.down,
+            // Down from the start: cut long before, its resolutions' clock arbitrary.
+            cut: spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO)),
+            cuts: 0,
+            daemon_up: true,
+            reconnecting: false,
+            removed: false,
+            retrying: false,
+            channel: network::Channel::default(),
+            attempt: 0,
+            rpc_wait: None,
+            heartbeat_fails_at: None,
+            agent: AgentQueue::default(),
+            daemon: Daemon::default(),
+            images: ImageStore::new(&spec.cached_images),
+        }
+    }
+
+    /// Makes this machine the one `Machine::declared(spec)` makes, keeping the room its
+    /// agent's and daemon's lists grew. Every field is named, so that one added later must be
+    /// said here too.
+    fn renew(&mut self, spec: &NodeSpec) {
+        let Machine {
+            name,
+            reachable,
+            link_up,
+            cut,
+            cuts,
+            daemon_up,
+            reconnecting,
+            removed,
+            retrying,
+            channel,
+            attempt,
+            rpc_wait,
+            heartbeat_fails_at,
+            agent,
+            daemon,
+            images,
+        } = self;
+        if **name != *spec.name {
+            *name = Arc::from(spec.name.as_str());
+        }
+        *reachable = !spec.down;
+        *link_up = !spec.down;
+        *daemon_up = true;
+        *reconnecting = false;
+        *removed = false;
+        *cut = spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO));
+        *cuts = 0;
+        *retrying = false;
+        *channel = network::Channel::default();
+        *attempt = 0;
+        *rpc_wait = None;
+        *heartbeat_fails_at = None;
+        agent.clear();
+        daemon.clear();
+        *images = ImageStore::new(&spec.cached_images);
+    }
+}
+
+/// How each described image behaves at the start of a run.
+fn described(images: &BTreeMap<String, ImageBehavior>) -> BTreeMap<String, Arc<ImageBehavior>> {
+    images.iter().map(|(name, b)| (name.clone(), Arc::new(b.clone()))).collect()
+}
+
 /// The machines, the tasks their agents run, the images' behaviour and the registry.
 pub(crate) struct Cluster {
     machines: Vec<Machine>,
@@ -182,38 +255,48 @@ impl Cluster {
     /// Machines as declared, nothing running, images as described; room for `expected_tasks`
     /// tasks' records to start with (see `world::expected_tasks`).
     pub(super) fn new(nodes: &[NodeSpec], images: &BTreeMap<String, ImageBehavior>, expected_tasks: usize) -> Cluster {
-        let machines = nodes
-            .iter()
-            .map(|spec| Machine {
-                name: Arc::from(spec.name.as_str()),
-                reachable: !spec.down,
-                link_up: !spec.down,
-                // Down from the start: cut long before, its resolutions' clock arbitrary.
-                cut: spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO)),
-                cuts: 0,
-                daemon_up: true,
-                reconnecting: false,
-                removed: false,
-                retrying: false,
-                channel: network::Channel::default(),
-                attempt: 0,
-                rpc_wait: None,
-                heartbeat_fails_at: None,
-                agent: AgentQueue::default(),
-                daemon: Daemon::default(),
-                images: ImageStore::new(&spec.cached_images),
-            })
-            .collect();
-        let behaviors = images.iter().map(|(name, b)| (name.clone(), Arc::new(b.clone()))).collect();
         Cluster {
-            machines,
-            behaviors,
+            machines: nodes.iter().map(Machine::declared).collect(),
+            behaviors: described(images),
             default_behavior: Arc::new(ImageBehavior::default()),
             runs: Vec::with_capacity(expected_tasks),
             registry_down_until: SimTime::ZERO,
             containers_created: BTreeMap::new(),
             finished_jobs: Vec::new(),
         }
+    }
+
+    /// Makes this cluster the one `Cluster::new(nodes, images, expected_tasks)` makes, keeping
+    /// the room its lists grew (a world reused from run to run). Every field is named, so that
+    /// one added later must be said here too.
+    pub(super) fn renew(
+        &mut self,
+        nodes: &[NodeSpec],
+        images: &BTreeMap<String, ImageBehavior>,
+        expected_tasks: usize,
+    ) {
+        let Cluster {
+            machines,
+            behaviors,
+            // Never changed (a described image's change goes to `behaviors`).
+            default_behavior: _,
+            runs,
+            registry_down_until,
+            containers_created,
+            finished_jobs,
+        } = self;
+        machines.truncate(nodes.len());
+        for (machine, spec) in machines.iter_mut().zip(nodes) {
+            machine.renew(spec);
+        }
+        let known = machines.len();
+        machines.extend(nodes[known..].iter().map(Machine::declared));
+        *behaviors = described(images);
+        runs.clear();
+        runs.reserve(expected_tasks);
+        *registry_down_until = SimTime::ZERO;
+        containers_created.clear();
+        finished_jobs.clear();
     }
 
     /// What observers may see.

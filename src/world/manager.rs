@@ -76,15 +76,54 @@ impl Manager {
         manager
     }
 
+    /// Makes this manager the one `Manager::new(scenario)` makes, with the recording options
+    /// it was given, keeping the room its store, supervisors and recorder grew (see
+    /// `World::renew`). Every component is named, so that one added later must be said here.
+    pub(super) fn renew(&mut self, scenario: &Scenario) {
+        let Manager {
+            store,
+            dispatcher,
+            scheduler,
+            restarts,
+            updates,
+            secrets,
+            recorder,
+            leadership,
+            stack_created,
+            messages,
+        } = self;
+        store.renew(&scenario.nodes, crate::world::expected_tasks(scenario));
+        *dispatcher = Dispatcher::new(scenario);
+        scheduler.clear();
+        restarts.clear();
+        updates.clear();
+        *secrets = SecretStore::new(&scenario.secrets);
+        let figures_only = recorder.is_figures_only();
+        recorder.clear();
+        *leadership = leader::Leadership::default();
+        stack_created.clear();
+        // Its shared copies came from the strings the recorder just forgot.
+        *messages = transitions::Messages::default();
+        if figures_only {
+            // Whether serving spans are read depends on the scenario.
+            self.record_figures_only(scenario);
+        }
+        self.record_nodes();
+    }
+
     /// Records the decisions behind the run from now on (`deploysim explain`).
     pub(super) fn record_decisions(&mut self) {
         self.recorder.record_decisions();
     }
 
     /// Records only what a run's figures read from now on (a sweep's runs; see
-    /// `Recorder::record_figures_only`).
-    pub(super) fn record_figures_only(&mut self) {
-        self.recorder.record_figures_only();
+    /// `Recorder::record_figures_only`). The serving spans are read by the request outcomes of
+    /// `x-simulation.traffic` and by a blue-green or canary rollout's analysis, and by nothing
+    /// else of a figures-only run.
+    pub(super) fn record_figures_only(&mut self, scenario: &Scenario) {
+        let spans_read = !scenario.traffic.is_empty()
+            || scenario.timeline.iter().any(|a| matches!(a.action, crate::model::scenario::Action::Rollout { .. }));
+        self.recorder.record_figures_only(spans_read);
     }
 
     /// Records a decision about service `sid` now, when decisions are recorded; `what` is only

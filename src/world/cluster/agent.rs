@@ -169,6 +169,12 @@ pub(super) struct AgentQueue {
 }
 
 impl AgentQueue {
+    /// No operation taken on, keeping the ring's room (a world reused from run to run).
+    pub(super) fn clear(&mut self) {
+        let AgentQueue { busy } = self;
+        busy.clear();
+    }
+
     /// Takes on an operation due at `at` that keeps the agent busy for `gap`; returns when it
     /// starts. `now` lets operations that are over be forgotten.
     pub(super) fn take(&mut self, now: SimTime, at: SimTime, gap: SimDuration) -> SimTime {

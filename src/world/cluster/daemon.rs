@@ -48,6 +48,15 @@ pub(super) struct Daemon {
 }
 
 impl Daemon {
+    /// Back to `Daemon::default()`, keeping its list's room (a world reused from run to run).
+    /// Every field is named, so that one added later must be said here too.
+    pub(super) fn clear(&mut self) {
+        let Daemon { jobs, last, armed_at } = self;
+        jobs.clear();
+        *last = SimTime::default();
+        *armed_at = None;
+    }
+
     /// Progress per job over `elapsed`: full speed while jobs ≤ PARALLELISM, else shared.
     fn advance(&mut self, now: SimTime) {
         let elapsed = now.since(self.last).as_nanos() as u128 * UNIT;

@@ -248,6 +248,8 @@ pub(crate) struct Recorder {
     process_events: crate::model::record::ProcessEventLog,
     /// Figures-only recording (see [`Recorder::record_figures_only`]): no task or process rows.
     figures_only: bool,
+    /// Figures-only recording of a run whose serving spans nothing reads: none are followed.
+    no_serving_spans: bool,
     /// Task state changes so far, whether or not rows were kept for them: the history budget
     /// counts every change in either recording mode.
     task_changes: usize,
@@ -260,13 +262,97 @@ impl Recorder {
     }
 
     /// From now on, records only what a run's figures are computed from (`deploysim sweep`):
-    /// the update history, timeline, serving spans, routes, images, container counts and
-    /// reservations stay whole; the task rows (`events.csv`) and process rows are not kept
-    /// (their names are never looked up), while every task change is still counted for the
-    /// history budget and still moves `last_change_at`. The record says so
-    /// (`RunRecord::figures_only`).
-    pub(super) fn record_figures_only(&mut self) {
+    /// the update history, timeline, routes, images, container counts and reservations stay
+    /// whole; the task rows (`events.csv`) and process rows are not kept (their names are never
+    /// looked up), while every task change is still counted for the history budget and still
+    /// moves `last_change_at`. Serving spans are kept whole when `spans_read` (request outcomes
+    /// or a rollout's analysis read them) and not followed at all otherwise: following them
+    /// (a task id named, a span logged and closed per serving change) cost a sweep's runs a
+    /// tenth of their time for nothing. The record says so (`RunRecord::figures_only`).
+    pub(super) fn record_figures_only(&mut self, spans_read: bool) {
         self.figures_only = true;
+        self.no_serving_spans = !spans_read;
+    }
+
+    /// Forgets the run recorded so far: afterwards the recorder is the one
+    /// `Recorder::default()` makes, with the same recording options (decisions, figures-only,
+    /// serving spans), but keeps the room its lists and tables grew, for the next run of a
+    /// world reused from run to run. Every field is named, so that one added later must be said
+    /// here too: nothing of a run may reach the next.
+    pub(super) fn clear(&mut self) {
+        let Recorder {
+            task_events,
+            timeline,
+            pending,
+            actions,
+            outputs,
+            secret_mounts,
+            last_change_at,
+            strings,
+            recent_strings,
+            names,
+            name_of,
+            recent_names,
+            node_names,
+            unassigned,
+            task_ids,
+            serving,
+            open_serving,
+            now,
+            image_changes,
+            routes,
+            containers,
+            reserved,
+            classes,
+            services,
+            decisions,
+            decisions_dropped,
+            node_events,
+            node_last,
+            process_events,
+            // Options, not what a run recorded.
+            figures_only: _,
+            no_serving_spans: _,
+            task_changes,
+        } = self;
+        task_events.clear();
+        timeline.clear();
+        pending.clear();
+        actions.clear();
+        outputs.clear();
+        secret_mounts.clear();
+        *last_change_at = SimTime::ZERO;
+        strings.clear();
+        *recent_strings = Default::default();
+        names.clear();
+        name_of.clear();
+        // Emptied, not shortened: a cache of addresses, its size only decides how often it hits.
+        recent_names.fill(None);
+        node_names.clear();
+        *unassigned = None;
+        task_ids.clear();
+        serving.clear();
+        open_serving.clear();
+        *now = SimTime::ZERO;
+        image_changes.clear();
+        routes.clear();
+        containers.clear();
+        *reserved = None;
+        classes.clear();
+        services.clear();
+        if let Some(decisions) = decisions {
+            decisions.clear();
+        }
+        *decisions_dropped = 0;
+        node_events.clear();
+        node_last.clear();
+        process_events.clear();
+        *task_changes = 0;
+    }
+
+    /// Whether the recording is figures-only (see [`Recorder::record_figures_only`]).
+    pub(super) fn is_figures_only(&self) -> bool {
+        self.figures_only
     }
 
     /// Whether decisions are recorded: callers build a decision only when they are.
@@ -564,6 +650,9 @@ impl Recorder {
             track.counts.apply(class, true);
             track.sample_due = true;
         }
+        if self.no_serving_spans {
+            return;
+        }
         if old.serving != class.serving || (lost.is_some() && !class.serving) {
             let names = self.task_names(id, store);
             self.note_serving(id, (old.serving, class.serving), lost, names);
@@ -751,9 +840,9 @@ impl Manager {
     }
 
     /// The run record of everything recorded (its end, event count and request outcomes are
-    /// the world's to fill in).
-    pub(crate) fn into_record(mut self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
-        // The recorder is consumed: each service's history moves into the record uncopied.
+    /// the world's to fill in). What was recorded moves into the record uncopied: the manager
+    /// is spent, and must be renewed ([`Manager::renew`]) before another run.
+    pub(crate) fn take_record(&mut self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
         let mut tracks = std::mem::take(&mut self.recorder.services);
         let services = self
             .store
@@ -783,7 +872,8 @@ impl Manager {
             })
             .collect();
         self.recorder.log_pending_samples();
-        let r = self.recorder;
+        let r = &mut self.recorder;
+        use std::mem::take;
         RunRecord {
             scenario: scenario.name.clone(),
             seed: scenario.seed,
@@ -792,25 +882,25 @@ impl Manager {
             end_reason: crate::model::record::EndReason::Quiescent,
             end_time: SimTime::ZERO,
             events_handled: 0,
-            task_events: r.task_events,
-            names: r.names,
-            timeline: r.timeline,
+            task_events: take(&mut r.task_events),
+            names: take(&mut r.names),
+            timeline: take(&mut r.timeline),
             services,
-            actions: r.actions,
-            outputs: r.outputs,
-            secret_mounts: r.secret_mounts,
-            serving: r.serving,
+            actions: take(&mut r.actions),
+            outputs: take(&mut r.outputs),
+            secret_mounts: take(&mut r.secret_mounts),
+            serving: take(&mut r.serving),
             requests: Vec::new(),
-            image_changes: r.image_changes,
-            routes: r.routes,
-            containers: r.containers,
+            image_changes: take(&mut r.image_changes),
+            routes: take(&mut r.routes),
+            containers: take(&mut r.containers),
             strategies,
-            decisions: r.decisions.unwrap_or_default(),
+            decisions: r.decisions.as_mut().map(take).unwrap_or_default(),
             decisions_dropped: r.decisions_dropped,
-            reservations: r.reserved.map(|(_, record)| record),
+            reservations: r.reserved.take().map(|(_, record)| record),
             nodes,
-            node_events: r.node_events,
-            process_events: r.process_events,
+            node_events: take(&mut r.node_events),
+            process_events: take(&mut r.process_events),
             figures_only: r.figures_only,
         }
     }

@@ -73,6 +73,20 @@ pub(super) struct RestartSupervisor {
 }
 
 impl RestartSupervisor {
+    /// Back to `RestartSupervisor::default()`, keeping its tables' room (a world reused from
+    /// run to run). Every field is named, so that one added later must be said here too.
+    pub(super) fn clear(&mut self) {
+        let RestartSupervisor { history, delayed, free, next_serial, pending, waiting_on, timeouts, sweep_at } = self;
+        history.clear();
+        delayed.clear();
+        free.clear();
+        *next_serial = 0;
+        pending.clear();
+        waiting_on.clear();
+        timeouts.clear();
+        *sweep_at = None;
+    }
+
     /// Ends delayed start `index`, released or cancelled; true when a restart waits on it.
     fn finish(&mut self, index: usize) -> bool {
         let d = &mut self.delayed[index];

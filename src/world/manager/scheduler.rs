@@ -36,6 +36,18 @@ pub(super) struct Scheduler {
 }
 
 impl Scheduler {
+    /// Back to `Scheduler::default()`, keeping its lists' room (a world reused from run to
+    /// run). Every field is named, so that one added later must be said here too.
+    pub(super) fn clear(&mut self) {
+        let Scheduler { pending, tick_due, tick_deadline, spare } = self;
+        pending.clear();
+        *tick_due = None;
+        *tick_deadline = SimTime::default();
+        for list in spare {
+            list.clear();
+        }
+    }
+
     /// Some task waits to be placed.
     pub(super) fn has_pending(&self) -> bool {
         !self.pending.is_empty()

@@ -51,6 +51,29 @@ pub(crate) struct NodeRecord {
     pub name: Arc<str>,
 }
 
+impl NodeRecord {
+    /// Node `index` as declared, before anything runs on it.
+    fn declared(index: usize, spec: &NodeSpec) -> NodeRecord {
+        NodeRecord {
+            id: NodeId(index as u32),
+            availability: spec.availability,
+            down: spec.down,
+            unknown: false,
+            down_from_unknown: false,
+            removed: false,
+            service_tasks: BTreeMap::new(),
+            total_tasks: 0,
+            reserved: Resources::default(),
+            host_ports: BTreeMap::new(),
+            failures: Vec::new(),
+            // Node ids are drawn from the same id space as tasks, far above them.
+            docker_id: TaskId(1_000_000 + index as u32).docker_id(),
+            name: Arc::from(spec.name.as_str()),
+            spec: spec.clone(),
+        }
+    }
+}
+
 /// `UpdateStatus`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct UpdateStatus {
@@ -203,29 +226,23 @@ pub(crate) struct Store {
 impl Store {
     /// A store knowing the declared nodes and nothing else.
     pub(super) fn new(nodes: &[NodeSpec], expected_tasks: usize) -> Store {
-        let nodes = nodes
-            .iter()
-            .enumerate()
-            .map(|(i, spec)| NodeRecord {
-                id: NodeId(i as u32),
-                availability: spec.availability,
-                down: spec.down,
-                unknown: false,
-                down_from_unknown: false,
-                removed: false,
-                service_tasks: BTreeMap::new(),
-                total_tasks: 0,
-                reserved: Resources::default(),
-                host_ports: BTreeMap::new(),
-                failures: Vec::new(),
-                // Node ids are drawn from the same id space as tasks, far above them.
-                docker_id: TaskId(1_000_000 + i as u32).docker_id(),
-                name: Arc::from(spec.name.as_str()),
-                spec: spec.clone(),
-            })
-            .collect();
+        let nodes = nodes.iter().enumerate().map(|(i, spec)| NodeRecord::declared(i, spec)).collect();
         let tasks = Vec::with_capacity(expected_tasks);
         Store { services: Vec::new(), tasks, nodes, removed_nodes: 0, load_index: BTreeMap::new() }
+    }
+
+    /// Makes this store the one `Store::new(nodes, expected_tasks)` makes, keeping the room
+    /// its lists grew (a world reused from run to run). Every field is named, so that one added
+    /// later must be said here too.
+    pub(super) fn renew(&mut self, nodes: &[NodeSpec], expected_tasks: usize) {
+        let Store { services, tasks, nodes: records, removed_nodes, load_index } = self;
+        services.clear();
+        tasks.clear();
+        tasks.reserve(expected_tasks);
+        records.clear();
+        records.extend(nodes.iter().enumerate().map(|(i, spec)| NodeRecord::declared(i, spec)));
+        *removed_nodes = 0;
+        load_index.clear();
     }
 
     /// Tasks created so far.

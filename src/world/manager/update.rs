@@ -47,6 +47,16 @@ pub(super) struct UpdateSupervisor {
 }
 
 impl UpdateSupervisor {
+    /// Back to `UpdateSupervisor::default()`, keeping its tables' room (a world reused from run
+    /// to run). Every field is named, so that one added later must be said here too.
+    pub(super) fn clear(&mut self) {
+        let UpdateSupervisor { active, timers, free_timers, next_run } = self;
+        active.clear();
+        timers.clear();
+        free_timers.clear();
+        *next_run = 0;
+    }
+
     /// The service's updater stops (cancelled, finished, or its service removed).
     pub(super) fn cancel(&mut self, sid: ServiceId) {
         self.active.remove(&sid);

@@ -135,4 +135,25 @@ M["m12b-manager-restart-worker-cut"] = dict(
     expect="as m12, but mn-w1's link is cut 5 s before the kill and stays cut until t=70: after the restart mn-w1 "
            "cannot re-register, so it stays UNKNOWN for the dispatcher's grace period and then goes DOWN; its 2 tasks "
            "are replaced only then.")
+# ---- m13+ (recorded 2026-12-07, session "07b"): short link cuts of a worker, shorter than the manager's grace
+# (3 x the 5 s heartbeat period). No new step kinds. Baseline 10 s: at least one heartbeat (5 s period) of the victim
+# lies in the recorded net log and the log slices (t0 - 10 s) before the cut. Fixed windows (no `start` step, so
+# end_after_ready does not apply).
+M["m13-brief-link-cut"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),   # as m01: 6 replicas websim:v1-trap, spread 2/2/2
+    steps=[(0.0, "cut", "mn-w1"), (3.0, "restore", "mn-w1")],
+    end_s=40.0, baseline_s=10.0,
+    expect="mn-w1's link is cut for 3 s, less than the agent's heartbeat RPC timeout (dispatcherRPCTimeout 5 s): a "
+           "heartbeat sent into the cut may still complete after the restore (TCP retransmission), so the session "
+           "may survive; the manager's grace (15 s) does not expire: the node should stay READY, no task changes.")
+M["m13b-link-cut-8s"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),
+    steps=[(0.0, "cut", "mn-w1"), (8.0, "restore", "mn-w1")],
+    end_s=40.0, baseline_s=10.0,
+    expect="mn-w1's link is cut for 8 s: a heartbeat sent into the cut times out after 5 s (dispatcherRPCTimeout), the "
+           "agent's session fails and it re-registers after the restore (backoff + dials that fail on the ARP "
+           "clock while the link is down); the manager's grace (3 x 5 s) has not expired at the restore: does the node "
+           "stay READY (re-registration before the grace ends) or go DOWN, and does any task change?")
 ORDER = list(M)

@@ -98,7 +98,7 @@ const CASES: &[Case] = &[
                creation against 1.17-1.23 s): the engine's timing noise is not modelled; no seed of 1..200 reproduces it",
     },
     matched("s33-health-interval-merge", 3),
-    matched("m01-node-down", 3),
+    matched("m01-node-down", 5),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
     Case {
@@ -135,6 +135,8 @@ const CASES: &[Case] = &[
     },
     // The trace's t = 0 is the manager's kill; the worker's link is cut 5 s before.
     Case { name: "m12b-manager-restart-worker-cut", runs: 5, action_at_s: Some(30), matched: 5, open: "" },
+    matched("m13-brief-link-cut", 5),
+    matched("m13b-link-cut-8s", 5),
 ];
 
 fn crate_root() -> &'static Path {
@@ -546,6 +548,21 @@ fn m12b_manager_restart_worker_cut() {
     check("m12b-manager-restart-worker-cut");
 }
 
+#[test]
+fn m13_brief_link_cut() {
+    // A 3 s cut of a worker's link: a heartbeat sent into it is delayed, not lost (its 5 s
+    // deadline falls after the link is back); the session carries on, the manager sees nothing.
+    check("m13-brief-link-cut");
+}
+
+#[test]
+fn m13b_link_cut_8s() {
+    // An 8 s cut: a heartbeat whose 5 s deadline falls in it fails the session (not in r5); the
+    // agent reconnects within the manager's grace (3 heartbeat periods), so the node never
+    // leaves READY and no task changes.
+    check("m13b-link-cut-8s");
+}
+
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.
 struct Variant {
     case: &'static str,
@@ -620,6 +637,12 @@ const WRONG: &[Variant] = &[
         what: "the first update adds an environment variable, not the overlay (no gossip delay later)",
         from: "run: docker service update --detach --network-add simnet",
         to: "run: docker service update --detach --env-add SIMNET=1",
+    },
+    Variant {
+        case: "m13b-link-cut-8s",
+        what: "the link back after 20 s instead of 8 s (past the manager's grace: the node DOWN, its tasks replaced)",
+        from: "at: 38s\n      node_up: mn-w1",
+        to: "at: 50s\n      node_up: mn-w1",
     },
     Variant {
         case: "s33-health-interval-merge",

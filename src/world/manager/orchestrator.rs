@@ -46,8 +46,10 @@ impl Manager {
 
     /// The tasks that fill each slot (`UpdatableTasksInSlot`): tasks whose desired state is at
     /// most RUNNING; a slot whose last task ended and will not be restarted stays filled by
-    /// that dead task, except during a rollback, which must converge.
-    pub(super) fn slots_of(&self, sid: ServiceId) -> BTreeMap<u64, Vec<TaskId>> {
+    /// that dead task, except during a rollback, which must converge. In ascending slot order
+    /// (a list, not a map: a reconcile runs on every task change, and hands these very lists
+    /// to the update supervisor).
+    pub(super) fn slots_of(&self, sid: ServiceId) -> Vec<(u64, Vec<TaskId>)> {
         let svc = self.store.service(sid);
         svc.by_slot.keys().filter_map(|&slot| self.slot_members(sid, slot).map(|tasks| (slot, tasks))).collect()
     }
@@ -81,14 +83,14 @@ impl Manager {
     }
 
     fn reconcile_replicated(&mut self, sid: ServiceId, replicas: u64, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let slots = self.slots_of(sid);
-        let mut keep: Vec<u64> = slots.keys().copied().collect();
-        if (keep.len() as u64) < replicas {
+        let mut slots = self.slots_of(sid);
+        let filled = |slots: &[(u64, Vec<TaskId>)], slot: u64| slots.binary_search_by_key(&slot, |s| s.0).is_ok();
+        if (slots.len() as u64) < replicas {
             // addTasks: the missing slots get the newest spec directly, outside the updater.
             let current = self.store.service(sid).current;
             let mut next = 1u64;
-            for _ in keep.len() as u64..replicas {
-                while slots.contains_key(&next) {
+            for _ in slots.len() as u64..replicas {
+                while filled(&slots, next) {
                     next += 1;
                 }
                 self.create_task(
@@ -98,43 +100,46 @@ impl Manager {
                 );
                 next += 1;
             }
-        } else if keep.len() as u64 > replicas {
+        } else if slots.len() as u64 > replicas {
             // Scale down, leaving the nodes balanced (`reconcile`, `slotsByRunningState`,
             // `slotsByIndex`): slots with a running task first, then lower slot numbers; each
             // single-task slot is counted as the nth copy of the service on its node, and the
             // slots are sorted by that count (other slots last). The first `replicas` stay;
             // the rest are removed, so the nodes holding the most copies lose theirs first.
             // Go's sort is stable at these sizes (insertion sort up to 12 slots).
-            keep.sort_by_key(|slot| {
-                let running = slots[slot].iter().any(|&t| self.store.task(t).state == TaskState::Running);
+            let mut order: Vec<usize> = (0..slots.len()).collect();
+            order.sort_by_key(|&i| {
+                let (slot, tasks) = &slots[i];
+                let running = tasks.iter().any(|&t| self.store.task(t).state == TaskState::Running);
                 (!running, *slot)
             });
             let mut copies_on_node: BTreeMap<NodeId, u64> = BTreeMap::new();
-            let nth_on_node: BTreeMap<u64, u64> = keep
-                .iter()
-                .map(|slot| {
-                    let tasks = &slots[slot];
-                    let node = (tasks.len() == 1).then(|| self.store.task(tasks[0]).node).flatten();
-                    let nth = node.map_or(u64::MAX, |n| {
-                        let count = copies_on_node.entry(n).or_insert(0);
-                        *count += 1;
-                        *count
-                    });
-                    (*slot, nth)
-                })
-                .collect();
-            keep.sort_by_key(|slot| nth_on_node[slot]);
-            for slot in keep.split_off(replicas as usize) {
-                for &t in &slots[&slot] {
+            let mut nth_on_node = vec![u64::MAX; slots.len()];
+            for &i in &order {
+                let tasks = &slots[i].1;
+                if let Some(n) = (tasks.len() == 1).then(|| self.store.task(tasks[0]).node).flatten() {
+                    let count = copies_on_node.entry(n).or_insert(0);
+                    *count += 1;
+                    nth_on_node[i] = *count;
+                }
+            }
+            order.sort_by_key(|&i| nth_on_node[i]);
+            let mut removed = vec![false; slots.len()];
+            for &i in &order[replicas as usize..] {
+                removed[i] = true;
+                for &t in &slots[i].1 {
                     if self.store.task(t).desired <= TaskState::Running {
                         self.set_desired(t, TaskState::Remove, cluster, io);
                     }
                 }
             }
+            let mut index = 0;
+            slots.retain(|_| {
+                index += 1;
+                !removed[index - 1]
+            });
         }
-        keep.sort_unstable();
-        let slot_tasks: Vec<(u64, Vec<TaskId>)> = keep.into_iter().map(|s| (s, slots[&s].clone())).collect();
-        self.supervise_update(sid, slot_tasks, cluster, io);
+        self.supervise_update(sid, slots, cluster, io);
     }
 
     /// Can `node` run a task of global service `sid`? Not when it is DOWN or drained (the
@@ -154,15 +159,15 @@ impl Manager {
     /// down, so a node that comes back gets a new task; a paused node gets neither a new task
     /// nor an update, and keeps the one it has.
     fn reconcile_global(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let slots = self.slots_of(sid);
+        let mut slots = self.slots_of(sid);
         let current = self.store.service(sid).current;
         let mut keep = Vec::new();
         for i in 0..self.store.nodes().len() {
             let node = NodeId(i as u32);
             let slot = i as u64 + 1;
-            let tasks = slots.get(&slot);
+            let tasks = slots.binary_search_by_key(&slot, |s| s.0).ok().map(|k| std::mem::take(&mut slots[k].1));
             if !self.global_node_eligible(sid, node) {
-                for &t in tasks.into_iter().flatten() {
+                for &t in tasks.iter().flatten() {
                     self.set_desired(t, TaskState::Shutdown, cluster, io);
                 }
                 continue;
@@ -176,7 +181,7 @@ impl Manager {
                         NewTask { service: sid, slot, node: Some(node), spec: current, desired: TaskState::Running };
                     self.create_task(new, cluster, io);
                 }
-                Some(tasks) => keep.push((slot, tasks.clone())),
+                Some(tasks) => keep.push((slot, tasks)),
             }
         }
         self.supervise_update(sid, keep, cluster, io);

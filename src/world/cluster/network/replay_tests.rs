@@ -57,7 +57,7 @@ fn unsim(t: SimTime) -> i64 {
     i64::try_from(t.0 / 1_000).expect("fits") - OFFSET_US
 }
 
-/// A decimal number of seconds (or ms, `scale` 1_000) with up to 3 decimals, in µs.
+/// A decimal with up to 3 decimals in µs: seconds with `scale` 1_000, milliseconds with 1.
 fn decimal_us(text: &str, scale: i64) -> i64 {
     let text = text.trim();
     let (neg, text) = text.strip_prefix('-').map_or((false, text), |t| (true, t));
@@ -90,7 +90,7 @@ fn parse(name: &'static str, sessions: &'static str, actions: &'static str) -> R
         .filter(|l| !l.is_empty())
         .map(|l| {
             let mut f = l.splitn(4, ',');
-            let t = decimal_us(f.next().expect("t_s"), 1_000_000 / 1_000);
+            let t = decimal_us(f.next().expect("t_s"), 1_000);
             Row { t, node: f.next().expect("node"), event: f.next().expect("event"), detail: f.next().unwrap_or("") }
         })
         .collect();

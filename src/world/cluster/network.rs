@@ -669,6 +669,10 @@ impl Cluster {
 }
 
 #[cfg(test)]
+#[path = "network/replay_tests.rs"]
+mod replay_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

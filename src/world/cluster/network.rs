@@ -587,14 +587,19 @@ impl Cluster {
         )
     }
 
-    /// A `NodeReconnects` came while the manager cannot take the registration: the agent goes
-    /// on retrying, from the longest backoff (it had been failing meanwhile).
+    /// A `NodeReconnects` came while the manager cannot take the registration: that session
+    /// fails — a fresh agent's first (its dockerd just started) or one that had worked until
+    /// now (its link back after a cut the manager's restart fell in) — and the agent retries
+    /// from the first backoff. swarmkit `agent/agent.go`, `run`: a new agent starts with
+    /// backoff 0 and sends its first Session RPC at once, and every session that registered
+    /// resets the backoff to 0, so the waits after are < 100 ms, < 300 ms, … (not the 8 s of
+    /// an agent that had been failing all along).
     pub(crate) fn reconnect_later(&mut self, node: NodeId, io: &mut Io<'_>) {
         let m = &self.machines[node.0 as usize];
         if m.reachable || !m.reconnecting || m.removed || !m.daemon_up {
             return;
         }
-        self.retry_session(node, SESSION_BACKOFF_MAX_MS, io);
+        self.retry_session(node, 0, io);
     }
 
     /// The link is back (`node_up`): the node learns the manager's address at its next probe
@@ -715,6 +720,34 @@ mod tests {
         assert!(cluster.machines[1].retrying, "the stale attempt ended the new loop");
         let current = SessionAttempt { attempt: cluster.machines[1].attempt, ..stale };
         assert_eq!(cluster.session_attempt(worker, current, up, &mut io), SessionOutcome::Registered);
+    }
+
+    #[test]
+    fn an_agent_that_cannot_register_yet_retries_from_the_first_backoff() {
+        // swarmkit `agent.go`, `run`: a fresh agent (its dockerd just started while the manager
+        // is down) starts from backoff 0, so its next attempt comes within 100 ms, not within
+        // the 8 s of an agent that had been failing all along.
+        let yaml = "services:\n  web:\n    image: web:1\nx-simulation:\n  stack: t\n  cluster: {nodes: 2}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("scenario");
+        let mut cluster = Cluster::new(&scenario.nodes, &scenario.images, 1);
+        let mut queue = crate::engine::queue::EventQueue::new();
+        let mut streams = crate::world::Streams::new(1);
+        let worker = NodeId(1);
+        let mut io = Io { q: &mut queue, rng: &mut streams, scenario: &scenario };
+        assert!(cluster.kill_daemon(worker));
+        assert!(cluster.start_daemon(worker, true, &mut io));
+        assert!(cluster.machines[1].reconnecting, "the new agent is about to register");
+        let mut queue = crate::engine::queue::EventQueue::new();
+        let mut io = Io { q: &mut queue, rng: &mut streams, scenario: &scenario };
+        cluster.reconnect_later(worker, &mut io);
+        let (at, event) = queue.pop().expect("the agent tries again");
+        match event {
+            Event::SessionAttempt { node, backoff_ms, leader_polls: 0, .. } => {
+                assert_eq!((node, backoff_ms), (worker, 100));
+                assert!(at < SimTime(100_000_000), "next attempt at {at:?}");
+            }
+            other => panic!("expected a session attempt, got {other:?}"),
+        }
     }
 
     fn at_ms(ms: u64) -> SimTime {

@@ -275,6 +275,12 @@ def do_step(kind, arg):
         argv = ["kill", "-KILL", open(f"/tmp/mn/w{arg[-1]}/dockerd.pid").read().strip()]
     elif kind == "start":     # restart the worker's dockerd (same data-root: rejoins the swarm by itself)
         argv = [os.path.join(HERE, "start_worker.sh"), arg[-1]]
+    elif kind == "start_nowait":  # 2026-12-07c (m14): as `start`, but in the background: a worker dockerd started
+        # while the manager is down serves its API only when its swarm node is ready or after moby's 20 s
+        # swarmConnectTimeout (daemon/cluster: Cluster.Start), and start_worker.sh waits for the API, which would
+        # hold up the next step. Recorded as kind `start` (the action is the same); its cmd shows the difference.
+        n = arg[-1]
+        argv = ["sh", "-c", f"{os.path.join(HERE, 'start_worker.sh')} {n} >/tmp/mn/w{n}/start_nowait.out 2>&1 &"]
     elif kind == "update":
         argv = [D, "service", "update", "--detach"] + list(arg) + [SVC]
     # ---- 2026-12-06 (m09, m10)
@@ -322,7 +328,8 @@ def do_step(kind, arg):
     t_a = time.time()
     p = run(argv)
     t_b = time.time()
-    return dict(kind=kind, target=arg if isinstance(arg, str) else SVC, cmd=SC.shell(argv), t_issued=t_a,
+    return dict(kind="start" if kind == "start_nowait" else kind, target=arg if isinstance(arg, str) else SVC,
+                cmd=SC.shell(argv), t_issued=t_a,
                 t_returned=t_b, rc=p.returncode, stdout=p.stdout.strip(), stderr=p.stderr.strip())
 
 

@@ -156,4 +156,18 @@ M["m13b-link-cut-8s"] = dict(
            "agent's session fails and it re-registers after the restore (backoff + dials that fail on the ARP "
            "clock while the link is down); the manager's grace (3 x 5 s) has not expired at the restore: does the node "
            "stay READY (re-registration before the grace ends) or go DOWN, and does any task change?")
+# ---- m14 (recorded 2026-12-07, session "07c"). Step kind added: start_nowait NODE (start_worker.sh in the background,
+# recorded as kind `start`: with the manager down the worker's API is served only after its swarm start gives up, 20 s).
+M["m14-worker-daemon-restart-manager-down"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),   # as m12: 6 replicas websim:v1-trap, spread 2/2/2
+    setup_after=[("psm", "vm")],
+    steps=[(0.0, "kill_manager", "vm"), (2.0, "kill", "mn-w1"), (4.0, "start_nowait", "mn-w1"),
+           (10.0, "start_manager", "vm"), (15.0, "psm", "vm")],
+    end_s=45.0, baseline_s=7.0,
+    expect="as m12 (the only manager's dockerd killed at t=0, started again at t=10), but mn-w1's dockerd is killed at "
+           "t=2 and started again at t=4 while the manager is down: its fresh agent starts with backoff 0 (first "
+           "session at once, then random waits in [0, 100 ms), [0, 300 ms), ... up to 8 s), while mn-w2's agent has "
+           "been failing since t=0: which worker registers first after the manager is leader again, and how long "
+           "after it?")
 ORDER = list(M)

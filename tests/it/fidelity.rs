@@ -137,6 +137,7 @@ const CASES: &[Case] = &[
     Case { name: "m12b-manager-restart-worker-cut", runs: 5, action_at_s: Some(30), matched: 5, open: "" },
     matched("m13-brief-link-cut", 5),
     matched("m13b-link-cut-8s", 5),
+    matched("m14-worker-daemon-restart-manager-down", 6),
 ];
 
 fn crate_root() -> &'static Path {
@@ -561,6 +562,15 @@ fn m13b_link_cut_8s() {
     // agent reconnects within the manager's grace (3 heartbeat periods), so the node never
     // leaves READY and no task changes.
     check("m13b-link-cut-8s");
+}
+
+#[test]
+fn m14_worker_daemon_restart_manager_down() {
+    // A worker's dockerd killed and started while the manager is down: its fresh agent's
+    // backoff starts at 0 (swarmkit `agent.go`, `run`) and has grown to 6.3–8 s by the time
+    // the manager leads again, so the restarted worker registers no sooner than one failing
+    // all along (recorded: each first in 3 of 6 runs).
+    check("m14-worker-daemon-restart-manager-down");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

@@ -129,6 +129,11 @@ struct Machine {
     images: ImageStore,
 }
 
+/// A node declared down from the start was cut long before, its resolutions' clock arbitrary.
+fn declared_cut(spec: &NodeSpec) -> Option<network::LinkCut> {
+    spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO))
+}
+
 impl Machine {
     /// A machine as declared: its link up unless declared down, its daemon running, nothing
     /// running on it, its cache holding the images declared cached.
@@ -137,8 +142,7 @@ impl Machine {
             name: Arc::from(spec.name.as_str()),
             reachable: !spec.down,
             link_up: !spec.down,
-            // Down from the start: cut long before, its resolutions' clock arbitrary.
-            cut: spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO)),
+            cut: declared_cut(spec),
             cuts: 0,
             daemon_up: true,
             reconnecting: false,
@@ -184,7 +188,7 @@ impl Machine {
         *daemon_up = true;
         *reconnecting = false;
         *removed = false;
-        *cut = spec.down.then(|| network::LinkCut::new(0, SimTime::ZERO, SimTime::ZERO));
+        *cut = declared_cut(spec);
         *cuts = 0;
         *retrying = false;
         *channel = network::Channel::default();

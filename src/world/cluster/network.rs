@@ -696,17 +696,23 @@ mod tests {
         assert_eq!(seen, vec![100, 300, 700, 1_500, 3_100, 6_300, 8_000, 8_000]);
     }
 
+    /// A two-node cluster (a manager, and a worker: `NodeId(1)`) with nothing deployed, and
+    /// seed 1's random streams.
+    fn manager_and_worker() -> (crate::model::scenario::Scenario, Cluster, crate::world::Streams) {
+        let yaml = "services:\n  web:\n    image: web:1\nx-simulation:\n  stack: t\n  cluster: {nodes: 2}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("scenario");
+        let cluster = Cluster::new(&scenario.nodes, &scenario.images, 1);
+        (scenario, cluster, crate::world::Streams::new(1))
+    }
+
     #[test]
     fn an_attempt_left_queued_by_a_retry_loop_the_daemon_kill_stopped_is_stale() {
         // A worker retrying its session (manager away) has its dockerd killed and started again:
         // the new agent's retry loop is the only one; an attempt the old loop left in the queue
         // must neither register nor end the new loop (the review's case: m12 with the worker's
         // daemon killed and started while the manager is still down).
-        let yaml = "services:\n  web:\n    image: web:1\nx-simulation:\n  stack: t\n  cluster: {nodes: 2}\n";
-        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("scenario");
-        let mut cluster = Cluster::new(&scenario.nodes, &scenario.images, 1);
+        let (scenario, mut cluster, mut streams) = manager_and_worker();
         let mut queue = crate::engine::queue::EventQueue::new();
-        let mut streams = crate::world::Streams::new(1);
         let mut io = Io { q: &mut queue, rng: &mut streams, scenario: &scenario };
         let worker = NodeId(1);
         cluster.retry_session(worker, 0, &mut io);
@@ -727,11 +733,8 @@ mod tests {
         // swarmkit `agent.go`, `run`: a fresh agent (its dockerd just started while the manager
         // is down) starts from backoff 0, so its next attempt comes within 100 ms, not within
         // the 8 s of an agent that had been failing all along.
-        let yaml = "services:\n  web:\n    image: web:1\nx-simulation:\n  stack: t\n  cluster: {nodes: 2}\n";
-        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("scenario");
-        let mut cluster = Cluster::new(&scenario.nodes, &scenario.images, 1);
+        let (scenario, mut cluster, mut streams) = manager_and_worker();
         let mut queue = crate::engine::queue::EventQueue::new();
-        let mut streams = crate::world::Streams::new(1);
         let worker = NodeId(1);
         let mut io = Io { q: &mut queue, rng: &mut streams, scenario: &scenario };
         assert!(cluster.kill_daemon(worker));

@@ -404,6 +404,7 @@ fn assemble(
         timeline,
         input_digest,
         traffic,
+        task_history_limit: settings.task_history_limit,
         expect: expect.unwrap_or_default(),
         strategies: get(sim, "strategies")
             .and_then(|v| strategy::read_set(c, v, &sim_path.key("strategies")))

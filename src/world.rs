@@ -552,6 +552,7 @@ impl Model for World {
                 }
                 Event::DispatcherCommit => manager.dispatcher_commit(&mut io),
                 Event::ScheduleTick => manager.schedule_tick(cluster.view(), &mut io),
+                Event::ReaperTick { serial } => manager.reaper_tick(serial, &mut io),
                 Event::Reconcile { service } => manager.reconcile(service, cluster.view(), &mut io),
                 Event::Gate { gate } => manager.gate_due(gate as usize, cluster.view(), &mut io),
                 Event::GateTimeouts => manager.gate_timeouts_due(cluster.view(), &mut io),

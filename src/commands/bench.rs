@@ -143,6 +143,7 @@ pub fn scenario(workload: Workload, jitter: bool) -> Scenario {
         }],
         input_digest: "bench".into(),
         traffic: vec![],
+        task_history_limit: crate::model::scenario::DEFAULT_TASK_HISTORY_LIMIT,
         expect: vec![],
         strategies: vec![],
     }
@@ -163,6 +164,7 @@ fn jittered_latencies() -> Latencies {
         &mut l.probe,
         &mut l.agent_step,
         &mut l.reconcile,
+        &mut l.container_remove,
     ] {
         *d = jittered(d);
     }

@@ -880,6 +880,8 @@ impl LogRow for ProcessEvent {
                 // Zig-zag: a status is any i32 a scenario gives.
                 put(u64::from(((status << 1) ^ (status >> 31)) as u32), out);
             }
+            ProcessChange::Removed => out.push(3),
+            ProcessChange::Deleted => out.push(4),
         }
     }
 
@@ -890,6 +892,8 @@ impl LogRow for ProcessEvent {
         let change = match tag {
             0 => ProcessChange::Sigterm,
             1 => ProcessChange::Sigkill,
+            3 => ProcessChange::Removed,
+            4 => ProcessChange::Deleted,
             _ => {
                 let zigzag = get(bytes, at) as u32;
                 ProcessChange::Exited(((zigzag >> 1) as i32) ^ -((zigzag & 1) as i32))
@@ -1002,12 +1006,14 @@ mod tests {
             .map(|i| ProcessEvent {
                 t: SimTime(if i % 7 == 3 { i } else { i * 5_000_000_000 }),
                 task_id: Name(if i % 13 == 0 { u32::MAX } else { (i * 31) as u32 }),
-                change: match i % 6 {
+                change: match i % 8 {
                     0 => ProcessChange::Sigterm,
                     1 => ProcessChange::Sigkill,
                     2 => ProcessChange::Exited(0),
                     3 => ProcessChange::Exited(i32::MIN),
                     4 => ProcessChange::Exited(i32::MAX),
+                    5 => ProcessChange::Removed,
+                    6 => ProcessChange::Deleted,
                     _ => ProcessChange::Exited(-(i as i32)),
                 },
             })

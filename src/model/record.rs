@@ -269,6 +269,13 @@ pub enum ProcessChange {
     Sigkill,
     /// The process exited with this status.
     Exited(i32),
+    /// The container was removed from its node (`docker rm` by the agent, whose task the
+    /// manager deleted: the `destroy` event of `docker events`).
+    Removed,
+    /// The task reaper deleted the task from the manager's store: `docker service ps` no longer
+    /// lists it (swarmkit `DeleteTask`). Not a change of the process; logged with them because
+    /// it is keyed by the task's id and time alike.
+    Deleted,
 }
 
 /// One [`ProcessChange`] of a task's container (16 bytes and a time: the task's service, slot

@@ -69,6 +69,9 @@ impl Races {
     }
 }
 
+/// swarmkit's default `TaskHistoryRetentionLimit` (`docker swarm init`'s `--task-history-limit`).
+pub const DEFAULT_TASK_HISTORY_LIMIT: i64 = 5;
+
 /// `restart.Supervisor.TaskTimeout` (`defaultOldTaskTimeout`): how long a delayed start waits
 /// for the old task to stop before starting the new one anyway.
 pub const OLD_TASK_TIMEOUT: SimDuration = SimDuration::from_secs(60);
@@ -128,6 +131,11 @@ pub struct Latencies {
     /// A killed dockerd started again → its agent has registered and the node is READY (traces
     /// m09: 0.59–1.08 s).
     pub daemon_register: Dist,
+    /// The agent hears that the manager deleted a task → its container is removed (`docker
+    /// events` `destroy`). Traces s20 r1–r2: `destroy` 0.354–0.414 s after the task creation
+    /// that took its slot past the history limit (median 0.37 s; two outliers of 0.73 and
+    /// 0.97 s), which is the reaper's 250 ms timer, then `dispatch`, then this.
+    pub container_remove: Dist,
 }
 
 impl Latencies {
@@ -154,6 +162,7 @@ impl Latencies {
             command: ms(40),
             daemon_restore: ms(270),
             daemon_register: ms(840),
+            container_remove: ms(70),
         }
     }
 }
@@ -666,6 +675,12 @@ pub enum Action {
         /// Node name.
         node: String,
     },
+    /// `docker swarm update --task-history-limit N`: the task reaper keeps N tasks per slot
+    /// from its next tick on.
+    SwarmUpdate {
+        /// The new limit (negative: never delete).
+        task_history_limit: i64,
+    },
 }
 
 impl Action {
@@ -752,6 +767,10 @@ pub struct Scenario {
     pub input_digest: String,
     /// Client load per service (`x-simulation.traffic`), in file order.
     pub traffic: Vec<crate::model::traffic::TrafficSpec>,
+    /// The swarm's task history retention limit (`docker swarm init|update
+    /// --task-history-limit`; `x-simulation.swarm.task_history_limit`): tasks the task reaper
+    /// keeps per slot. Negative: it never deletes.
+    pub task_history_limit: i64,
     /// Assertions on the run's results (`x-simulation.expect`), checked by `deploysim test`;
     /// `run` ignores them.
     pub expect: Vec<crate::model::expect::Expectation>,

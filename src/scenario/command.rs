@@ -5,16 +5,17 @@ use crate::limits::MAX_REPLICAS;
 use crate::model::scenario::{Action, ContainerRef, KillSignal, ServiceUpdate};
 use crate::scenario::docker_cli::{
     AVAILABILITIES, Arity, CONFIG_FLAGS, CommandError, Flag, HEALTH_FLAGS, Names, RESOURCE_FLAGS, RESTART_FLAGS,
-    ServiceRef, apply_patch, apply_resource_flag, apply_restart_flag, constraint, error, label, network_target,
-    parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas, parse_retries,
-    placement_pref, positive_duration, secret_source, switch, value,
+    ServiceRef, apply_patch, apply_resource_flag, apply_restart_flag, constraint, error, invalid, label,
+    network_target, parse_args, parse_args_until, parse_bool, parse_choice, parse_duration, parse_replicas,
+    parse_retries, placement_pref, positive_duration, secret_source, switch, value,
 };
 use crate::scenario::{normalize_image, shell, stdin_feed, suggest, task_flags};
 
 const SUPPORTED: &str = "supported: docker service update [flags] SERVICE, docker service rollback SERVICE, \
 docker service scale SERVICE=N..., docker service create [flags] IMAGE, docker service rm SERVICE..., \
 docker node update --availability active|pause|drain NODE, docker node rm [--force] NODE..., docker kill [--signal KILL|TERM] SERVICE.SLOT..., \
-docker secret create|rm|ls|inspect, docker stack deploy -c FILE [--prune] STACK";
+docker secret create|rm|ls|inspect, docker stack deploy -c FILE [--prune] STACK, \
+docker swarm update --task-history-limit N";
 
 /// Parses one command line into the actions it performs.
 /// Whatever is fed to standard input (`echo V |`, `<<< V`, a heredoc) is cut off first, by the
@@ -47,6 +48,7 @@ pub fn parse(line: &str, names: Names<'_>) -> Result<Vec<Action>, Vec<CommandErr
         ["docker", "service", "rm" | "remove", args @ ..] => service_rm(args, names),
         ["docker", "node", "update", args @ ..] => node_update(args, names),
         ["docker", "node", "rm" | "remove", args @ ..] => node_rm(args, names),
+        ["docker", "swarm", "update", args @ ..] => swarm_update(args),
         ["docker", "kill", args @ ..] | ["docker", "container", "kill", args @ ..] => container_kill(args, names),
         ["docker", rest @ ..] => {
             let shown = rest.iter().take(2).copied().collect::<Vec<_>>().join(" ");
@@ -394,6 +396,47 @@ fn node_rm(args: &[&str], names: Names<'_>) -> Result<Vec<Action>, Vec<CommandEr
         }
     }
     if errors.is_empty() { Ok(actions) } else { Err(errors) }
+}
+
+/// `docker swarm update --task-history-limit N` (the cluster spec's
+/// `Orchestration.TaskHistoryRetentionLimit`); the other flags change what deploysim does not
+/// model (certificates, raft snapshots, the heartbeat period) and are refused as such.
+fn swarm_update(args: &[&str]) -> Result<Vec<Action>, Vec<CommandError>> {
+    const FLAGS: &[Flag] = &[value("task-history-limit")];
+    const UNMODELLED: &[&str] =
+        &["autolock", "cert-expiry", "dispatcher-heartbeat", "external-ca", "max-snapshots", "snapshot-interval"];
+    let parsed = parse_args(args, FLAGS, &[]).map_err(|e| {
+        let unmodelled = UNMODELLED.iter().find(|f| e.message.contains(&format!("--{f}")));
+        vec![match unmodelled {
+            Some(f) => error(
+                format!("flag --{f} of docker swarm update is valid for docker but not simulated"),
+                Some("deploysim models only --task-history-limit of docker swarm update".into()),
+            ),
+            None => e,
+        }]
+    })?;
+    if let Some(extra) = parsed.positional.first() {
+        let hint = Some("usage: docker swarm update [OPTIONS]".into());
+        return Err(vec![error(format!("\"docker swarm update\" accepts no arguments (got {extra})"), hint)]);
+    }
+    let mut limit = None;
+    for (flag, value) in &parsed.flags {
+        // pflag's int64: Go's `strconv.ParseInt` words the refusal.
+        match value.parse::<i64>() {
+            Ok(n) => limit = Some(n),
+            Err(_) => {
+                let why = format!("strconv.ParseInt: parsing \"{value}\": invalid syntax");
+                return Err(vec![invalid(flag, value, why, None)]);
+            }
+        }
+    }
+    match limit {
+        Some(task_history_limit) => Ok(vec![Action::SwarmUpdate { task_history_limit }]),
+        None => Err(vec![error(
+            "docker swarm update without --task-history-limit changes nothing deploysim models",
+            Some("give --task-history-limit N (the tasks the task reaper keeps per slot)".into()),
+        )]),
+    }
 }
 
 /// A node by exact name, or an error with a did-you-mean.

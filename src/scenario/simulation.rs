@@ -25,6 +25,7 @@ pub(super) const SEPARATE_KEYS: &[&str] = &[
     "engine",
     "races",
     "deployed_with",
+    "swarm",
     "latencies",
     "cluster",
     "images",
@@ -55,6 +56,16 @@ pub(super) struct Settings {
     /// The stack's services were made by `docker stack deploy` (each on the stack's default
     /// overlay network unless it names its own), not by `docker service create`.
     pub stack_deploy: bool,
+    /// `swarm.task_history_limit` (`docker swarm init|update --task-history-limit`).
+    pub task_history_limit: i64,
+}
+
+/// `swarm:`, the swarm's own settings as `docker swarm init` or an earlier `docker swarm update`
+/// left them: `task_history_limit` (default 5; negative: the task reaper never deletes).
+fn swarm(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<i64> {
+    let e = c.entries(v, path)?;
+    c.check_keys(e, path, &["task_history_limit"], false, &[]);
+    c.optional(e, path, "task_history_limit", |c, v, p| c.i32(v, p)).map(i64::from)
 }
 
 /// `max_events`: at least 1, at most [`MAX_EVENTS`].
@@ -84,6 +95,9 @@ pub(super) fn settings(c: &mut Checker<'_>, e: &Entries, path: &Path) -> Setting
                 c.choice(v, p, &[("docker stack deploy", true), ("docker service create", false)])
             })
             .unwrap_or(true),
+        task_history_limit: c
+            .optional(e, path, "swarm", swarm)
+            .unwrap_or(crate::model::scenario::DEFAULT_TASK_HISTORY_LIMIT),
     }
 }
 
@@ -127,6 +141,7 @@ const LATENCY_KEYS: &[&str] = &[
     "command",
     "daemon_restore",
     "daemon_register",
+    "container_remove",
     "status_batch",
 ];
 
@@ -171,6 +186,7 @@ fn latency_field<'l>(l: &'l mut Latencies, key: &str) -> Option<&'l mut Dist> {
         "command" => &mut l.command,
         "daemon_restore" => &mut l.daemon_restore,
         "daemon_register" => &mut l.daemon_register,
+        "container_remove" => &mut l.container_remove,
         _ => return None,
     })
 }

@@ -42,6 +42,11 @@ pub(crate) enum AgentStep {
         /// The state reported.
         state: TaskState,
     },
+    /// The manager deleted the task (its task reaper): the agent learns that it is no longer
+    /// assigned, and removes its container.
+    Unassigned,
+    /// The container of a task no longer assigned is removed (`docker rm`).
+    Removed,
 }
 
 /// Everything that can happen in the simulated world.
@@ -96,6 +101,11 @@ pub(crate) enum Event {
     DispatcherCommit,
     /// The scheduler places pending tasks.
     ScheduleTick,
+    /// The task reaper's batching timer fired (or its dirty slots passed `maxDirty`).
+    ReaperTick {
+        /// Which arming of the timer (a re-armed or stopped one makes it stale).
+        serial: u32,
+    },
     /// The orchestrator reconciles a service (after a spec or status change).
     Reconcile {
         /// The service.

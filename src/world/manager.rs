@@ -16,6 +16,7 @@ mod restart;
 mod scheduler;
 mod secrets;
 mod store;
+mod taskreaper;
 mod transitions;
 mod update;
 
@@ -33,6 +34,7 @@ use restart::RestartSupervisor;
 use scheduler::Scheduler;
 use secrets::SecretStore;
 use store::Store;
+use taskreaper::TaskReaper;
 use update::UpdateSupervisor;
 
 pub(crate) use controlapi::updated_spec;
@@ -47,6 +49,7 @@ pub(crate) struct Manager {
     restarts: RestartSupervisor,
     updates: UpdateSupervisor,
     secrets: SecretStore,
+    reaper: TaskReaper,
     recorder: Recorder,
     /// Whether the control plane runs (the manager's own crash and restart).
     leadership: leader::Leadership,
@@ -67,6 +70,7 @@ impl Manager {
             restarts: RestartSupervisor::default(),
             updates: UpdateSupervisor::default(),
             secrets: SecretStore::new(&scenario.secrets),
+            reaper: TaskReaper::new(scenario.task_history_limit),
             recorder: Recorder::default(),
             leadership: leader::Leadership::default(),
             stack_created: std::collections::BTreeMap::new(),
@@ -87,6 +91,7 @@ impl Manager {
             restarts,
             updates,
             secrets,
+            reaper,
             recorder,
             leadership,
             stack_created,
@@ -98,6 +103,7 @@ impl Manager {
         restarts.clear();
         updates.clear();
         *secrets = SecretStore::new(&scenario.secrets);
+        *reaper = TaskReaper::new(scenario.task_history_limit);
         let figures_only = recorder.is_figures_only();
         recorder.clear();
         *leadership = leader::Leadership::default();

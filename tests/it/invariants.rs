@@ -54,6 +54,9 @@ struct Params {
     old_cached: bool,
     new_cached: bool,
     latencies: Latencies,
+    /// `docker swarm update --task-history-limit`: mostly the default, sometimes a limit small
+    /// enough that the task reaper deletes tasks while the updater and restarts use the slots.
+    task_history_limit: i64,
 }
 
 impl Params {
@@ -61,7 +64,7 @@ impl Params {
         let u = &self.update;
         format!(
             "seed {}: replicas {}, nodes {}, parallelism {}, delay {}, monitor {}, {}, failure_action {} (rollback's {}), \
-             max_failure_ratio {}, new image {}{}, update at {}",
+             max_failure_ratio {}, new image {}{}, update at {}, task history limit {}",
             self.seed,
             self.replicas,
             self.nodes,
@@ -75,6 +78,7 @@ impl Params {
             self.new_kind,
             if self.old_crashes { ", old image crashes" } else { "" },
             self.update_at,
+            self.task_history_limit,
         )
     }
 }
@@ -196,14 +200,20 @@ fn params() -> impl Strategy<Value = Params> {
         (0u64..1000, 1u64..=12, 1u64..=4, prop::sample::select(vec![EngineVersion::V20_10, EngineVersion::V27])),
         (15u64..=60, update_config(), prop::sample::select(actions)),
         (image(), prop::option::weighted(0.3, uniform(1000, 8000)), new_image()),
-        (prop::option::of(1u64..=10), prop::bool::ANY, prop::bool::weighted(0.3), latencies()),
+        (
+            prop::option::of(1u64..=10),
+            prop::bool::ANY,
+            prop::bool::weighted(0.3),
+            latencies(),
+            prop::sample::select(vec![5i64, 5, 5, 0, 1, 2, -1]),
+        ),
     )
         .prop_map(
             |(
                 (seed, replicas, nodes, engine),
                 (update_at, update, rollback_action),
                 (mut old_image, old_exit, (new_kind, new_image)),
-                (grace, old_cached, new_cached, latencies),
+                (grace, old_cached, new_cached, latencies, task_history_limit),
             )| {
                 // Sometimes the old image crashes too, so that rollbacks (which run it) can fail.
                 if let Some(after) = old_exit.clone() {
@@ -229,6 +239,7 @@ fn params() -> impl Strategy<Value = Params> {
                     old_cached,
                     new_cached,
                     latencies,
+                    task_history_limit,
                 }
             },
         )
@@ -295,6 +306,7 @@ fn scenario(p: &Params) -> Scenario {
         }],
         input_digest: "invariants".into(),
         traffic: vec![],
+        task_history_limit: p.task_history_limit,
         expect: vec![],
         strategies: vec![],
     }

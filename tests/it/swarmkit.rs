@@ -23,7 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use deploysim::commands::simulate::{SimulateOptions, simulate};
-use deploysim::model::record::{EventView, RunRecord, UpdateState};
+use deploysim::model::record::{EventView, ProcessChange, RunRecord, UpdateState};
 use deploysim::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
 use deploysim::model::task::{TaskId, TaskState};
 use deploysim::swarm::updater::{SlotWork, Updater, UpdaterCommand, UpdaterTimer};
@@ -1670,5 +1670,193 @@ x-simulation:
         assert_eq!(touched.len(), 2, "{ctx}: slots the update took before pausing: {touched:?}");
         let obs = observations(&all);
         assert_passes_through(&obs, secs(60.0), &[(images(&[("busybox:latest", 5)]), None)], &ctx);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// manager/orchestrator/taskreaper/task_reaper_test.go
+// ---------------------------------------------------------------------------------------------
+
+/// When each task of the run was deleted by the task reaper, and when its container was
+/// removed from its node, by task id.
+fn reaped(run: &RunRecord) -> (BTreeMap<&str, SimTime>, BTreeMap<&str, SimTime>) {
+    let (mut deleted, mut removed) = (BTreeMap::new(), BTreeMap::new());
+    for p in &run.process_events {
+        match p.change {
+            ProcessChange::Deleted => deleted.insert(run.name(p.task_id), p.t),
+            ProcessChange::Removed => removed.insert(run.name(p.task_id), p.t),
+            _ => None,
+        };
+    }
+    (deleted, removed)
+}
+
+/// A crash loop of two replicas whose tasks exit 1 after 1 s and are restarted at once, on a
+/// swarm whose task history limit is `limit`; `restart` is the service's restart policy.
+fn crash_loop(limit: i64, restart: &str) -> String {
+    format!(
+        r#"
+version: "3.8"
+services:
+  web:
+    image: "crash:1"
+    deploy: {{replicas: 2, restart_policy: {restart}}}
+x-simulation:
+  stack: sk
+  until: 30s
+  swarm: {{task_history_limit: {limit}}}
+  images:
+    crash:1: {{exit: {{code: 1, after: 1s}}}}
+"#
+    )
+}
+
+/// Follows `TestTaskHistory` (manager/orchestrator/taskreaper/task_reaper_test.go).
+///
+/// With `TaskHistoryRetentionLimit` 2 and two replicas whose tasks fail and are restarted, the
+/// Go test fails both first tasks (both are restarted), then both restarts: the third task of
+/// each slot makes it exceed the limit, and the oldest task of each slot, failed, is deleted;
+/// the store then holds four tasks.
+///
+/// Here the tasks fail on their own, again and again: every task the reaper deletes had ended
+/// and was the oldest of its slot; after each deletion its slot holds exactly the limit (the
+/// newest two); a slot never holds more than the limit for longer than the reaper's 250 ms
+/// batch (plus the dispatcher's 100 ms batch of the status that ended a task); and a task is
+/// deleted only once its slot is past the limit. Each deleted task's container is removed from
+/// its node afterwards.
+#[test]
+fn test_task_history_keeps_the_newest_tasks_of_each_slot() {
+    let yaml = crash_loop(2, "{condition: any, delay: 0s}");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let all = tasks(&run, WEB);
+        let (deleted, removed) = reaped(&run);
+        assert!(deleted.len() >= 10, "seed {seed}: only {} tasks deleted", deleted.len());
+        for (id, &at) in &deleted {
+            let k = all.iter().find(|k| k.id == *id).expect("a deleted task has rows");
+            let (ended, _) = k.ended().unwrap_or_else(|| panic!("seed {seed}: {id} deleted before it ended"));
+            assert!(ended <= at, "seed {seed}: {id} deleted at {} before it ended", at.secs_ms());
+            // Its slot's tasks present just before the deletion: created by then, not deleted.
+            let present: Vec<&Task<'_>> = all
+                .iter()
+                .filter(|o| o.slot == k.slot && o.created() <= at && deleted.get(o.id).is_none_or(|&d| d >= at))
+                .collect();
+            assert_eq!(present[0].id, k.id, "seed {seed}: {id} was not the oldest of slot {}", k.slot);
+            assert_eq!(
+                present.len(),
+                3,
+                "seed {seed}: slot {} held {} tasks at {}",
+                k.slot,
+                present.len(),
+                at.secs_ms()
+            );
+            // The task that took the slot past the limit, and the batch after it.
+            let overflow = present[2].created();
+            // The reaper's timer runs from the first store change after its last tick (any
+            // slot's), so the tick comes at most 250 ms after the overflow.
+            let waited = at.since(overflow);
+            assert!(
+                waited <= SimDuration::from_millis(250),
+                "seed {seed}: {id} deleted {} after its slot passed the limit",
+                dur(waited)
+            );
+            let gone = removed.get(id).unwrap_or_else(|| panic!("seed {seed}: {id}'s container was never removed"));
+            assert!(*gone > at, "seed {seed}: {id}'s container removed before the task was deleted");
+        }
+    }
+}
+
+/// Follows `TestTaskHistory` with the rule its comments cite from `tick`: a service whose
+/// restart policy sets `MaxAttempts` keeps `max_attempts + 1` tasks per slot, whatever the
+/// swarm's limit; and a negative limit keeps every task.
+#[test]
+fn test_task_history_max_attempts_overrides_the_limit_and_negative_keeps_all() {
+    for seed in SEEDS {
+        // Limit 1, but max_attempts 3: a slot keeps its 4 tasks (the first and three restarts).
+        let limited = run(&crash_loop(1, "{condition: any, delay: 0s, max_attempts: 3}"), seed);
+        let all = tasks(&limited, WEB);
+        assert_eq!(all.len(), 8, "seed {seed}: two slots, four tasks each");
+        assert!(reaped(&limited).0.is_empty(), "seed {seed}: deleted {:?}", reaped(&limited).0);
+        let unlimited = run(&crash_loop(-1, "{condition: any, delay: 0s}"), seed);
+        assert!(tasks(&unlimited, WEB).len() >= 20, "seed {seed}");
+        assert!(reaped(&unlimited).0.is_empty(), "seed {seed}: a negative limit deleted {:?}", reaped(&unlimited).0);
+    }
+}
+
+/// Follows `TestTaskStateRemoveOnScaledown` and `TestTaskStateRemoveOnServiceRemoval`
+/// (manager/orchestrator/taskreaper/task_reaper_test.go).
+///
+/// A scale-down gives the removed slots' tasks desired state REMOVE; they are deleted once they
+/// are shut down (the Go tests set SHUTDOWN by hand), whatever the history limit, and the
+/// task left running is not. Removing the service deletes every task once it is shut down.
+#[test]
+fn test_task_state_remove_on_scale_down_and_service_removal() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy: {replicas: 3}
+x-simulation:
+  stack: sk
+  until: 60s
+  timeline:
+    - at: 10s
+      run: docker service scale sk_web=1
+    - at: 30s
+      run: docker service rm sk_web
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        let (deleted, removed) = reaped(&run);
+        assert_eq!(all.len(), 3, "seed {seed}");
+        let scaled = removed_between(&all, secs(10.0), secs(30.0));
+        assert_eq!(scaled.len(), 2, "seed {seed}");
+        for k in &all {
+            let at = *deleted.get(k.id).unwrap_or_else(|| panic!("seed {seed}: {} never deleted", k.id));
+            let (ended, how) = k.ended().unwrap_or_else(|| panic!("seed {seed}: {} never ended", k.id));
+            assert!(how >= TaskState::Complete && ended <= at, "seed {seed}: {} deleted before it shut down", k.id);
+            let scaled_down = scaled.iter().any(|s| s.id == k.id);
+            let removed_at = if scaled_down { secs(10.0) } else { secs(30.0) };
+            assert!(at > removed_at, "seed {seed}: {} deleted at {}", k.id, at.secs_ms());
+            assert!(
+                at.since(ended) <= SimDuration::from_millis(400),
+                "seed {seed}: {} deleted {} after it shut down",
+                k.id,
+                dur(at.since(ended))
+            );
+            assert!(removed.get(k.id).is_some_and(|&r| r > at), "seed {seed}: {}'s container not removed", k.id);
+        }
+    }
+}
+
+/// Follows `TestTaskReaperBatching` (manager/orchestrator/taskreaper/task_reaper_test.go): the
+/// reaper deletes in batches, at a tick 250 ms after the first store change since the previous
+/// tick (at once only past 1,000 dirty slots), so two batches are at least 250 ms apart and the
+/// slots that pass the limit in between are cleaned together. Here six replicas crash-loop with
+/// a limit of 2: deletions come at instants at least 250 ms apart, several slots' in one.
+#[test]
+fn test_task_reaper_batches_the_deletions_of_several_slots() {
+    let yaml = crash_loop(2, "{condition: any, delay: 0s}").replace("replicas: 2", "replicas: 6");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let (deleted, _) = reaped(&run);
+        let instants: Vec<SimTime> = deleted.values().copied().collect::<BTreeSet<_>>().into_iter().collect();
+        for pair in instants.windows(2) {
+            let gap = pair[1].since(pair[0]);
+            assert!(
+                gap >= SimDuration::from_millis(250),
+                "seed {seed}: batches {} apart at {}",
+                dur(gap),
+                pair[1].secs_ms()
+            );
+        }
+        assert!(
+            deleted.len() > instants.len(),
+            "seed {seed}: {} deletions at {} instants",
+            deleted.len(),
+            instants.len()
+        );
     }
 }

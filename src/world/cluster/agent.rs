@@ -94,6 +94,9 @@ pub(super) struct TaskRun {
     unreported: Option<TaskState>,
     /// Its container.
     pub container: Container,
+    /// The manager deleted it while the node could not hear it: its container is removed when
+    /// the agent registers again.
+    unassigned: bool,
     /// How its image behaved when the container was created (a later change of the image's
     /// behaviour does not reach a container already made).
     behavior: Option<Arc<ImageBehavior>>,
@@ -149,6 +152,7 @@ impl TaskRun {
             exit_message: Box::default(),
             unreported: None,
             container: Container::default(),
+            unassigned: false,
             behavior: None,
             health: None,
         }
@@ -267,7 +271,36 @@ impl Cluster {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
                 self.report(id, state, final_message(state, &message), up, io);
             }
+            AgentStep::Unassigned => self.unassign(id, io),
+            AgentStep::Removed => self.removed(id, up),
         }
+    }
+
+    /// The manager deleted the task: the agent closes it and removes its container (swarmkit
+    /// `worker.reconcileTaskState` → `closeManager` → `controller.Remove`). A node that cannot
+    /// hear it now (its link or daemon down) learns it from the full assignment set it gets when
+    /// its agent registers again (`report_unreported`).
+    fn unassign(&mut self, id: TaskId, io: &mut Io<'_>) {
+        let Some(run) = self.runs.get_mut(id.0 as usize).and_then(Option::as_mut) else { return };
+        if !self.machines[run.node.0 as usize].reachable {
+            run.unassigned = true;
+            return;
+        }
+        run.unassigned = false;
+        // Only a container that was started is there to remove (a task rejected before its
+        // container was made has none).
+        if run.container.phase == ContainerPhase::Exited {
+            let d = io.latency(|l| &l.container_remove);
+            io.q.after(d, Event::Agent { task: id, step: AgentStep::Removed });
+        }
+    }
+
+    /// The container is gone (`docker events`: `destroy`).
+    fn removed(&mut self, id: TaskId, up: &mut impl Uplink) {
+        let run = self.run_mut(id);
+        run.health = None;
+        run.container.phase = ContainerPhase::NotStarted;
+        up.process_changed(id, ProcessChange::Removed);
     }
 
     /// The agent's new state for a task, reported up.
@@ -514,6 +547,9 @@ impl Cluster {
             if let Some(state) = run.unreported.take() {
                 let message = std::mem::take(&mut run.exit_message);
                 self.report(TaskId(i as u32), state, final_message(state, &message), up, io);
+            }
+            if self.runs[i].as_ref().is_some_and(|r| r.unassigned) {
+                self.unassign(TaskId(i as u32), io);
             }
         }
     }

@@ -201,6 +201,11 @@ impl Manager {
                 self.set_labels(n, labels, cluster, io);
                 Ok(())
             }
+            Action::SwarmUpdate { task_history_limit } => {
+                // controlapi `UpdateCluster`: the reaper reads the new spec from its event.
+                self.set_task_history_limit(*task_history_limit, io);
+                Ok(())
+            }
             Action::SecretCreate { secret } => self.secret_create(secret, io.now()),
             Action::SecretRm { name } => self.secret_rm(name),
             Action::SecretLs => {
@@ -361,6 +366,8 @@ impl Manager {
             self.recorder.image_change(io.now(), name, image.clone());
         }
         self.store.update_service(sid, spec, touches_task);
+        let arm = self.reaper.spec_changed(io.now());
+        self.arm_reaper(arm, io);
         if touches_task {
             // Which tasks count as "new" changed.
             for id in self.store.service(sid).tasks.clone() {

@@ -89,6 +89,11 @@ impl Dispatcher {
         }
     }
 
+    /// A status of `task` waits in a batch not yet committed.
+    pub(super) fn reporting(&self, task: TaskId) -> bool {
+        self.batcher.pending.values().any(|b| b.find(task).is_some())
+    }
+
     /// A state the node could not report: it goes up when the node registers again.
     pub(super) fn note_unsent(&mut self, task: TaskId) {
         self.unsent.insert(task);
@@ -144,10 +149,13 @@ impl Manager {
     /// [`Manager::dispatcher_commit`] of `batch`.
     fn commit_batch(&mut self, batch: &mut [(TaskId, TaskState)], io: &mut Io<'_>) {
         // The scheduler watches the same commit: tasks past RUNNING give back what they held.
+        // So does the task reaper (each update is an `EventUpdateTask`).
         for &(task, state) in &*batch {
             if state.is_terminal() && self.store.holds_resources(task) {
                 self.release_resources(task, io);
             }
+            let arm = self.reaper.updated(self.store.task(task), io.now());
+            self.arm_reaper(arm, io);
         }
         let random = io.random_races();
         if random {

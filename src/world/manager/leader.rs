@@ -117,6 +117,7 @@ impl Manager {
         self.leadership.listening_since = None;
         self.leadership.term += 1;
         self.dispatcher.stop();
+        self.stop_reaper();
     }
 
     /// The manager's dockerd was started again: returns its term, when its remote API listener
@@ -157,6 +158,7 @@ impl Manager {
         // The listener opened just before (`open_listener`); a leader always listens.
         self.leadership.listening_since.get_or_insert(io.now());
         self.mark_nodes_unknown(cluster, io);
+        self.start_reaper(io);
         self.reconcile_all(io);
         if self.scheduler.has_pending() {
             self.arm_schedule_tick(io);

@@ -247,6 +247,8 @@ impl Manager {
         if *self.store.task(id).message != *why {
             let message = self.recorder.intern(&why);
             self.store.set_message(id, message);
+            let arm = self.reaper.updated(self.store.task(id), io.now());
+            self.arm_reaper(arm, io);
             self.recorder.log_task(id, &self.store, io.now());
         }
     }

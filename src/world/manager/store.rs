@@ -200,6 +200,12 @@ pub(crate) struct Task {
     pub state: TaskState,
     /// `Status.Message` or `Status.Err`.
     pub message: Arc<str>,
+    /// `Status.Timestamp`: when the observed state last changed (at creation, when it was
+    /// created). The task reaper deletes a slot's oldest first (`TasksByTimestamp`).
+    pub status_at: SimTime,
+    /// The task reaper deleted it (`DeleteTask`): it is in no list of its service any more, and
+    /// nothing looks it up by the lists. Its record stays for the observers that name it.
+    pub deleted: bool,
     /// Counted on its node's active-task tally.
     counted_on_node: bool,
     /// Holds its reservations and host ports on its node.
@@ -275,9 +281,9 @@ impl Store {
         &self.nodes
     }
 
-    /// Every task assigned to `node`, in creation order.
+    /// Every task assigned to `node` and not deleted, in creation order.
     pub(super) fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
-        self.tasks.iter().filter(|t| t.node == Some(node)).map(|t| t.id).collect()
+        self.tasks.iter().filter(|t| t.node == Some(node) && !t.deleted).map(|t| t.id).collect()
     }
 
     /// `CreateService`.
@@ -353,7 +359,7 @@ impl Store {
     }
 
     /// `CreateTask`: a NEW task.
-    pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>) -> TaskId {
+    pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>, now: SimTime) -> TaskId {
         let NewTask { service: sid, slot, node, spec, desired } = new;
         let id = TaskId(self.tasks.len() as u32);
         self.tasks.push(Task {
@@ -365,6 +371,8 @@ impl Store {
             desired,
             state: TaskState::New,
             message,
+            status_at: now,
+            deleted: false,
             counted_on_node: false,
             holds_resources: false,
             restart_declined: false,
@@ -385,10 +393,32 @@ impl Store {
     }
 
     /// Sets the observed state and its message.
-    pub(super) fn set_state(&mut self, id: TaskId, state: TaskState, message: Arc<str>) {
+    pub(super) fn set_state(&mut self, id: TaskId, state: TaskState, message: Arc<str>, now: SimTime) {
         let task = &mut self.tasks[id.0 as usize];
         task.state = state;
         task.message = message;
+        task.status_at = now;
+    }
+
+    /// `DeleteTask` (the task reaper): the task leaves its service's lists, and a slot left with
+    /// no task leaves the service. False when it was already deleted.
+    pub(super) fn delete_task(&mut self, id: TaskId) -> bool {
+        let task = &mut self.tasks[id.0 as usize];
+        if std::mem::replace(&mut task.deleted, true) {
+            return false;
+        }
+        let (sid, slot) = (task.service, task.slot);
+        let svc = &mut self.services[sid.0 as usize];
+        if let Some(at) = svc.tasks.iter().rposition(|&t| t == id) {
+            svc.tasks.remove(at);
+        }
+        if let Some(history) = svc.by_slot.get_mut(&slot) {
+            history.retain(|&t| t != id);
+            if history.is_empty() {
+                svc.by_slot.remove(&slot);
+            }
+        }
+        true
     }
 
     /// Sets the status message alone (the scheduler's reason a task stays PENDING).

@@ -17,7 +17,10 @@ impl Manager {
     /// it next.
     pub(super) fn create_task(&mut self, new: NewTask, cluster: ClusterView<'_>, io: &mut Io<'_>) -> TaskId {
         let message = self.messages.shared(Message::Fixed("created"), &mut self.recorder);
-        let id = self.store.create_task(new, message);
+        let (service, slot) = (new.service, new.slot);
+        let id = self.store.create_task(new, message, io.now());
+        let arm = self.reaper.created(service, slot, &self.store, io.now());
+        self.arm_reaper(arm, io);
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());
         let d = io.latency(|l| &l.allocate);
@@ -45,7 +48,13 @@ impl Manager {
         let task_node = task.node;
         let reported = task_node.is_none_or(|n| cluster.reachable(n) && !self.store.node(n).removed);
         let message = self.messages.shared(message, &mut self.recorder);
-        self.store.set_state(id, state, message);
+        self.store.set_state(id, state, message, io.now());
+        let batched = state >= TaskState::Running && reported;
+        if !batched {
+            // A batched report reaches the store's watchers when its batch commits.
+            let arm = self.reaper.updated(self.store.task(id), io.now());
+            self.arm_reaper(arm, io);
+        }
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());
         if state >= TaskState::Running && reported {
@@ -87,6 +96,8 @@ impl Manager {
         if !self.store.set_desired(id, desired) {
             return;
         }
+        let arm = self.reaper.updated(self.store.task(id), io.now());
+        self.arm_reaper(arm, io);
         if desired > TaskState::Running {
             self.release_from_node(id, io);
             // A task not yet placed that should stop stays with the scheduler, which ignores

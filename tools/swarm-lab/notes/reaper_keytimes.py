@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
 """Key times of swarmkit's task reaper (task history retention) in recorded traces (2026-12-07d).
 
-usage: reaper_keytimes.py TRACES_DIR NAME.rN [NAME.rN ...]
+usage: reaper_keytimes.py TRACES_DIR [--raw=RAW_DIR] [--event=T,...] NAME.rN [NAME.rN ...]
 
 Reads NAME.rN.{tasks,containers}.csv and, when present, NAME.rN.deleted.csv (s34+: the last API poll that
 listed a task and the first that did not, written by record.py since 2026-12-07d). Prints markdown:
 
 * one row per deleted task: slot, image, its creation (the synthetic `new` row, i.e. CreatedAt), its end (first
   state past RUNNING), the TRIGGER (for a task with desired state `remove`: its end, the instant it became
-  deletable; otherwise the creation of the newest task of the same slot created before the deletion — the task
-  that overflowed the slot), the slot's task count right after that creation (tasks seen in the trace, created
+  deletable; otherwise the creation of the newest other task of the same slot created before the deletion — the
+  task that overflowed the slot; a task's creation is its first `new` row: the synthetic CreatedAt row, or a poll
+  that saw it NEW), the slot's task count right after that creation (tasks seen in the trace, created
   and not yet deleted), the last poll that listed the task and the first that did not, its container's `destroy`;
 * the distributions of (destroy − trigger) and (first missing − trigger), (last seen − trigger);
 * batching: the deletions grouped by the poll interval in which they vanished and the destroys grouped within
@@ -18,12 +19,24 @@ listed a task and the first that did not, written by record.py since 2026-12-07d
 A "deleted" task of a trace without deleted.csv (s19, s20, ... recorded before 2026-12-07d) is one whose
 container got a `destroy` event. All times are seconds after the action (t = 0). stdlib only.
 """
+import calendar
 import csv
+import json
 import os
 import statistics
 import sys
+import time
 
 TERMINAL = {"complete", "shutdown", "failed", "rejected", "orphaned", "remove"}
+
+
+def tsz(v):
+    """RFC3339 (ns) -> epoch seconds"""
+    if not v or v.startswith("0001-"):
+        return None
+    v = v.rstrip("Z")
+    base, _, frac = v.partition(".")
+    return calendar.timegm(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) + (float("0." + frac) if frac else 0.0)
 
 
 def rows(path):
@@ -50,7 +63,7 @@ def analyse(d, run):
         t = info.setdefault(r["task_id"], dict(id=r["task_id"], slot=r["slot"], image=r["image"], created=None,
                                                end=None, desired=set(), first=float(r["t_s"])))
         ts = float(r["t_s"])
-        if r["state"] == "new" and r["ts_source"] == "CreatedAt":
+        if r["state"] == "new" and t["created"] is None:   # synthetic (CreatedAt) or a poll that saw NEW
             t["created"] = ts
         if r["state"] in TERMINAL and t["end"] is None:
             t["end"] = ts
@@ -82,7 +95,7 @@ def analyse(d, run):
             kind, trig, trig_task, count = "remove", t["end"], None, None
         else:
             kind = "history"
-            cands = [(u["created"], u["id"]) for u in info.values() if u["slot"] == t["slot"]
+            cands = [(u["created"], u["id"]) for u in info.values() if u["slot"] == t["slot"] and u["id"] != tid
                      and u["created"] is not None and u["created"] <= t_del]
             trig, trig_task = max(cands) if cands else (None, None)
             count = None
@@ -98,8 +111,62 @@ def analyse(d, run):
                         d_destroy=None if de is None or trig is None else de - trig,
                         d_missing=None if fm is None or trig is None else fm - trig,
                         d_seen=None if ls is None or trig is None else ls - trig))
+    if dele is not None:   # tasks per slot at the end of the recording: listed by the polls and not deleted
+        left_per_slot = {}
+        for tid, t in info.items():
+            if tid not in gone:
+                left_per_slot[t["slot"]] = left_per_slot.get(t["slot"], 0) + 1
+        analyse.end_counts = left_per_slot
+    else:
+        analyse.end_counts = None
+    # the reaper's timer replayed on the trace: every task row (creation = CreatedAt, a state change = the agent's
+    # Status.Timestamp, a desired-state change = UpdatedAt) is a watched store event; an event while the timer is
+    # stopped starts it, it fires 250 ms later (tick) and stops. Cluster updates (s37's limit change) are events too.
+    raw = os.path.join(analyse.raw_dir, f"{run}.tasks.jsonl") if analyse.raw_dir else None
+    if raw and os.path.exists(raw):
+        # the store's own times: every task version the polls saw (Meta.UpdatedAt) and every creation (CreatedAt);
+        # t0 from the run's meta.json. Versions no poll saw (< 50 ms apart) are missing.
+        t0 = json.load(open(os.path.join(analyse.raw_dir, f"{run}.meta.json")))["t0"]
+        evs = set()
+        for line in open(raw):
+            tk = json.loads(line)["task"]
+            for k in ("CreatedAt", "UpdatedAt"):
+                v = tsz(tk.get(k))
+                if v is not None:
+                    evs.add(v - t0)
+        evs = sorted(evs | set(analyse.extra_events))
+        analyse.replay_source = "store times (raw task versions' CreatedAt/UpdatedAt)"
+    else:
+        evs = sorted([float(r["t_s"]) for r in tasks] + list(analyse.extra_events))
+        analyse.replay_source = "trace times (agent Status.Timestamp for state changes)"
+    ticks, armed = [], None
+    for e in evs:
+        if armed is not None and e >= armed:
+            ticks.append(armed)
+            armed = None
+        if armed is None:
+            armed = e + 0.250
+    if armed is not None:
+        ticks.append(armed)
+    for x in out:
+        x["tick"] = None
+        if x["first_missing"] is not None:
+            ref = x["trigger"] if x["trigger"] is not None else x["last_seen"]
+            cand = [tk for tk in ticks if tk >= ref]
+            x["tick"] = cand[0] if cand else None
     out.sort(key=lambda x: (x["first_missing"] if x["first_missing"] is not None else (x["destroy"] or 1e9)))
     return out
+
+
+def tickcell(x):
+    """the replayed tick, and whether it falls between the last poll that listed the task and the first that did
+    not (`in`), or how far before / after that interval it is"""
+    if x.get("tick") is None or x["first_missing"] is None:
+        return ""
+    tk, ls, fm = x["tick"], x["last_seen"], x["first_missing"]
+    if ls - 0.005 <= tk <= fm:   # 5 ms: half a request (the poll times are mid-request)
+        return f"{tk:.3f} in"
+    return f"{tk:.3f} " + (f"{1000 * (ls - tk):.0f} ms early" if tk < ls else f"{1000 * (tk - fm):.0f} ms late")
 
 
 def dist(vals):
@@ -123,25 +190,36 @@ def groups(items, key, width):
 
 def main(argv):
     d, runs = argv[0], argv[1:]
+    analyse.extra_events, analyse.raw_dir = [], None
+    while runs and runs[0].startswith("--"):
+        opt, _, val = runs.pop(0).partition("=")
+        if opt == "--event":     # e.g. --event=20.0 (s37: the cluster update at t = 20 s)
+            analyse.extra_events = [float(v) for v in val.split(",")]
+        elif opt == "--raw":     # the research folder's raw/ (NAME.rN.tasks.jsonl, meta.json): store times
+            analyse.raw_dir = val
     allrows = []
     for run in runs:
         res = analyse(d, run)
         allrows += res
         print(f"#### {run}\n")
         print("| task | slot | image | created | end | trigger | slot count | last seen | first missing | destroy "
-              "| destroy − trigger (ms) | missing − trigger (ms) |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+              "| destroy − trigger (ms) | missing − trigger (ms) | replayed tick |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for x in res:
             trig = f3(x["trigger"]) + (" (end, remove)" if x["kind"] == "remove" else
                                        f" ({x['trigger_task'][:6]})" if x["trigger_task"] else "")
             print(f"| {x['task'][:6]} | {x['slot']} | {x['image'].replace('websim:', '')} | {f3(x['created'])} "
                   f"| {f3(x['end'])}{'¹' if x['end_stop'] else ''} | {trig} | {'' if x['count'] is None else x['count']} | {f3(x['last_seen'])} "
-                  f"| {f3(x['first_missing'])} | {f3(x['destroy'])} | {ms(x['d_destroy'])} | {ms(x['d_missing'])} |")
+                  f"| {f3(x['first_missing'])} | {f3(x['destroy'])} | {ms(x['d_destroy'])} | {ms(x['d_missing'])} "
+                  f"| {tickcell(x)} |")
         print()
         print(f"* destroy − trigger: {dist(x['d_destroy'] for x in res)}")
         if any(x["first_missing"] is not None for x in res):
             print(f"* first missing − trigger: {dist(x['d_missing'] for x in res)}; "
                   f"last seen − trigger: {dist(x['d_seen'] for x in res)}")
+            inwin = [x for x in res if x.get("tick") is not None and tickcell(x).endswith(" in")]
+            print(f"* replayed ticks ({analyse.replay_source}) between the deleting polls: {len(inwin)} of "
+                  f"{sum(1 for x in res if x.get('tick') is not None)}")
             pg = groups(res, lambda x: x["first_missing"], 1e-6)
             multi = [g for g in pg if len({x['slot'] for x in g}) > 1]
             print(f"* deletions by poll interval: {len(pg)} intervals with a deletion, {len(multi)} of them with "
@@ -155,6 +233,9 @@ def main(argv):
                                   f"({', '.join(sorted(x['slot'] for x in g))})" for g in multi) if multi else ""))
         if any(x["end_stop"] for x in res):
             print("* ¹ no poll saw the task past RUNNING: its end is its container's `stop` event")
+        if analyse.end_counts is not None:
+            print("* tasks per slot at the end (listed, not deleted): " + ", ".join(
+                f"{k}: {v}" for k, v in sorted(analyse.end_counts.items(), key=lambda kv: str(kv[0]))))
         nodestroy = [x["task"][:6] for x in res if x["destroy"] is None]
         if nodestroy:
             print(f"* deleted without a `destroy` in the window: {', '.join(nodestroy)}")

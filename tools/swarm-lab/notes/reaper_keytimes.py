@@ -68,6 +68,8 @@ def analyse(d, run):
         if r["state"] in TERMINAL and t["end"] is None:
             t["end"] = ts
         t["desired"].add(r["desired_state"])
+        if r["ts_source"] == "Status.Timestamp":   # swarmkit sorts a slot's tasks by Status.Timestamp
+            t["status_ts"] = ts
         t["first"] = min(t["first"], ts)
     destroy, stop = {}, {}
     for r in cont:
@@ -154,6 +156,17 @@ def analyse(d, run):
             ref = x["trigger"] if x["trigger"] is not None else x["last_seen"]
             cand = [tk for tk in ticks if tk >= ref]
             x["tick"] = cand[0] if cand else None
+    # oldest first: a task deleted while another finished task of its slot, with an OLDER Status.Timestamp, stayed
+    # (was still listed / its container not yet destroyed at the deletion) would contradict swarmkit's
+    # TasksByTimestamp order
+    for x in out:
+        t_del = x["first_missing"] if x["first_missing"] is not None else x["destroy"]
+        me = info.get(x["task"], {}).get("status_ts")
+        x["order_violation"] = [u["id"][:6] for u in info.values()
+                                if x["kind"] == "history" and u["slot"] == x["slot"] and u["id"] != x["task"]
+                                and u["end"] is not None and u["end"] < t_del and me is not None
+                                and u.get("status_ts") is not None and u["status_ts"] < me
+                                and (left.get(u["id"]) is None or left[u["id"]] > t_del + 0.2)]
     out.sort(key=lambda x: (x["first_missing"] if x["first_missing"] is not None else (x["destroy"] or 1e9)))
     return out
 
@@ -174,7 +187,7 @@ def dist(vals):
     if not vals:
         return "n = 0"
     return (f"n = {len(vals)}: min {ms(vals[0])}, median {ms(statistics.median(vals))}, "
-            f"max {ms(vals[-1])} ms")
+            f"p90 {ms(vals[int(0.9 * (len(vals) - 1))])}, max {ms(vals[-1])} ms")
 
 
 def groups(items, key, width):
@@ -217,6 +230,8 @@ def main(argv):
         if any(x["first_missing"] is not None for x in res):
             print(f"* first missing − trigger: {dist(x['d_missing'] for x in res)}; "
                   f"last seen − trigger: {dist(x['d_seen'] for x in res)}")
+            print(f"* destroy − first missing: {dist(x['destroy'] - x['first_missing'] for x in res if x['destroy'] is not None and x['first_missing'] is not None)}; "
+                  f"destroy − replayed tick: {dist(x['destroy'] - x['tick'] for x in res if x['destroy'] is not None and x.get('tick') is not None)}")
             inwin = [x for x in res if x.get("tick") is not None and tickcell(x).endswith(" in")]
             print(f"* replayed ticks ({analyse.replay_source}) between the deleting polls: {len(inwin)} of "
                   f"{sum(1 for x in res if x.get('tick') is not None)}")
@@ -236,12 +251,16 @@ def main(argv):
         if analyse.end_counts is not None:
             print("* tasks per slot at the end (listed, not deleted): " + ", ".join(
                 f"{k}: {v}" for k, v in sorted(analyse.end_counts.items(), key=lambda kv: str(kv[0]))))
+        viol = [f"{x['task'][:6]} (kept older {', '.join(x['order_violation'])})" for x in res if x["order_violation"]]
+        print("* deleted oldest-by-Status.Timestamp first: " + ("yes, every deletion" if not viol else
+                                                             "NO: " + "; ".join(viol)))
         nodestroy = [x["task"][:6] for x in res if x["destroy"] is None]
         if nodestroy:
             print(f"* deleted without a `destroy` in the window: {', '.join(nodestroy)}")
         print()
     if len(runs) > 1:
         print(f"**All runs above**: destroy − trigger {dist(x['d_destroy'] for x in allrows)}; "
+              f"destroy − replayed tick {dist(x['destroy'] - x['tick'] for x in allrows if x['destroy'] is not None and x.get('tick') is not None)}; "
               f"first missing − trigger {dist(x['d_missing'] for x in allrows)}; "
               f"last seen − trigger {dist(x['d_seen'] for x in allrows)}\n")
 

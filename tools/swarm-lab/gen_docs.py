@@ -166,6 +166,8 @@ for name in SC.ORDER:
         f"until terminal UpdateStatus + {s['tail_s']} s tail, hard timeout {s['hard_timeout_s']} s"
     if s.get("min_end_s") and not s["record_s"]:   # s29 (2026-12-06b)
         rec += f", and at least until t = {s['min_end_s']} s"
+    if s.get("poll_s"):   # s34+ (2026-12-07d)
+        rec += f"; API poll every {s['poll_s']} s (tasks that vanish from it: `traces/NAME.rN.deleted.csv`)"
     A(f"Recording: {rec}. Stack file: `stacks/{name}.yml`.")
     A("")
     A(f"What a user would expect: {s['expect']}")

@@ -68,10 +68,12 @@ class Api:
                     raise
         return None, None
 
-    def tasks(self, svc=None):
+    def tasks(self, svc=None, strict=False):
         svc = svc or SVC
         f = urllib.parse.quote(json.dumps({"service": [svc]}))
         st, b = self.get(f"/tasks?filters={f}")
+        if strict and st != 200:   # the recorder's poll: an error must not look like every task deleted
+            raise OSError(f"GET /tasks -> {st}")
         return b if st == 200 else []
 
     def service(self, svc=None):
@@ -205,6 +207,10 @@ class Recorder:
         self.terminal_state = None
         self.baseline_us = None
         self.armed = False
+        # 2026-12-07d (s34+): which task IDs each poll listed, to see when the task reaper deleted a task
+        self.prev_ids = None         # {task ID: slot} of the previous successful poll
+        self.prev_tp = None
+        self.presence = []           # {"task_id", "slot", "event": appeared|gone, "t_before", "t_after"}
 
     def start(self):
         self.ev_proc = subprocess.Popen(
@@ -234,7 +240,7 @@ class Recorder:
         while not self.stop.is_set():
             t_a = time.time()
             try:
-                tasks = api.tasks()
+                tasks = api.tasks(strict=True)
                 svc = api.service()
             except Exception as e:  # keep polling
                 log("poll error", e)
@@ -244,6 +250,15 @@ class Recorder:
             tp = (t_a + t_b) / 2
             self.poll_count += 1
             self.poll_dt.append(t_b - t_a)
+            ids = {t["ID"]: t.get("Slot") or t.get("NodeID", "") for t in tasks}
+            if self.prev_ids is not None:
+                for tid in sorted(self.prev_ids.keys() - ids.keys()):
+                    self.presence.append(dict(task_id=tid, slot=self.prev_ids[tid], event="gone",
+                                              t_before=self.prev_tp, t_after=tp))
+                for tid in sorted(ids.keys() - self.prev_ids.keys()):
+                    self.presence.append(dict(task_id=tid, slot=ids[tid], event="appeared",
+                                              t_before=self.prev_tp, t_after=tp))
+            self.prev_ids, self.prev_tp = ids, tp
             for t in tasks:
                 key = (t["ID"], t["Version"]["Index"])
                 if key not in self.seen:
@@ -274,8 +289,9 @@ class Recorder:
 
 
 def record(name, runno):
-    global SVC
+    global SVC, POLL_S
     s = SC.SCENARIOS[name]
+    POLL_S = s.get("poll_s") or 0.15    # s34+ (2026-12-07d): 0.05 s, to time the task reaper's deletions
     SVC = s.get("service_name") or SC.SERVICE
     os.chdir(HERE)     # stack files and the helper process use paths relative to this folder
     api = Api()
@@ -342,7 +358,7 @@ def record(name, runno):
     time.sleep(2.0)  # baseline (and lets `docker events` attach)
     rec.armed = True
     argv = SC.action_argv(s)
-    if s["action_kind"] == "container":
+    if s["action_kind"] == "container":   # ("docker" actions, s36, have no CONTAINER_OF_SLOT word)
         meta["action_target"] = resolve_slot_containers(api, argv, "")
         meta["action_cmd_resolved"] = SC.shell(argv)
     meta["pre_action"] = host_cmds(s.get("pre_action"), tag)
@@ -393,6 +409,8 @@ def record(name, runno):
         except OSError as e:
             meta["alt_log_error"] = str(e)
     meta["service_ps_after"] = run([D, "service", "ps", "--no-trunc", SVC]).stdout
+    # 2026-12-07d (s34+): host commands after the recording (e.g. restore the swarm's task history limit)
+    meta["after"] = host_cmds(s.get("after"), tag)
     log(f"{tag}: {end_reason}")
     if bg is not None:      # our own child, by pid
         bg.terminate()
@@ -426,6 +444,9 @@ def record(name, runno):
             f.write(json.dumps(r) + "\n")
     with open(os.path.join(RAW, f"{tag}.events.jsonl"), "w") as f:
         for r in rec.events:
+            f.write(json.dumps(r) + "\n")
+    with open(os.path.join(RAW, f"{tag}.presence.jsonl"), "w") as f:
+        for r in rec.presence:
             f.write(json.dumps(r) + "\n")
     normalise(name, runno)
     return meta
@@ -570,6 +591,17 @@ def normalise(name, runno):
     write_csv(os.path.join(TRACES, f"{tag}.service.csv"),
               ["t_s", "update_state", "message", "t_poll_s", "ts_source", "started_at_s", "completed_at_s"],
               service_rows(meta, sl, ev))
+    # 2026-12-07d (s34+): tasks that disappeared from GET /tasks (deleted from the manager's store, e.g. by the
+    # task reaper): the last poll that listed the task and the first that did not (both mid-request times)
+    pres = os.path.join(RAW, f"{tag}.presence.jsonl")
+    if os.path.exists(pres):
+        t0 = meta["t0"]
+        rows = [dict(task_id=r["task_id"], slot=r["slot"], last_seen_s=r["t_before"] - t0,
+                     first_missing_s=r["t_after"] - t0)
+                for r in map(json.loads, open(pres)) if r["event"] == "gone"]
+        rows.sort(key=lambda r: (r["first_missing_s"], r["task_id"]))
+        write_csv(os.path.join(TRACES, f"{tag}.deleted.csv"),
+                  ["first_missing_s", "last_seen_s", "task_id", "slot"], rows)
 
 
 if __name__ == "__main__":

@@ -50,6 +50,10 @@ BASE = dict(
     later=None,                    # further docker commands after t = 0: [dict(at_s=T, args=[...])], run at t = T as
                                    # `docker ARGS` (CONTAINER_OF_SLOT_N resolved at that instant, as for the action)
     # health=None (s33): the create sets no --health-* flag (the image's HEALTHCHECK, if any, applies)
+    # ---- added for s34+ (2026-12-07d; the defaults keep every earlier scenario unchanged)
+    after=None,                    # argv lists run on the host after the recording (every run), e.g. restoring
+                                   # the swarm's task history limit; action_kind="docker": the action is `docker ARGS`
+    poll_s=None,                   # the API poll period (None: record.py's 0.15 s)
 )
 
 IMAGES = {
@@ -319,6 +323,45 @@ SCENARIOS["s33-health-interval-merge"] = S(
            "tasks run the image's wget test every 2 s, so each becomes RUNNING (healthy) ~2 s after its container starts "
            "instead of ~30 s; a parallelism-1 update of 3 tasks completes in ~15 s.")
 
+# ---- s34–s37 (recorded 2026-12-07, fourth session "07d"): the task reaper (task history retention)
+LIMIT = lambda n: [DOCKER, "swarm", "update", "--task-history-limit", str(n)]  # noqa: E731
+CRASH_LOOP = dict(
+    poll_s=0.05, replicas=2, health=HC_TUT,
+    update=dict(parallelism=1, delay="0s", monitor="5s", failure_action="continue"),
+    restart=dict(condition="any", delay="1s", max_attempts=0, window="0s"),
+    action_args=["--image", "websim:crash"])
+SCENARIOS["s34-reaper-crash-limit2"] = S(
+    **CRASH_LOOP, record_s=45,
+    host_setup=[LIMIT(2)], after=[LIMIT(5)],
+    setup_note="Before the create (every run): `docker swarm update --task-history-limit 2`; after the recording: "
+               "`docker swarm update --task-history-limit 5` (the swarm's default, restored).",
+    expect="2 slots crash-loop (websim:crash exits 1 after ~1 s, restart delay 1 s) for the 45 s window; with a "
+           "task history limit of 2 each new task of a slot makes the task reaper delete that slot's oldest "
+           "finished tasks (~250 ms batching) so that the slot keeps 2 tasks; each deleted task's container is "
+           "removed (`destroy`).")
+SCENARIOS["s35-reaper-max-attempts"] = S(
+    **{**CRASH_LOOP, "replicas": 3, "restart": dict(condition="any", delay="1s", max_attempts=3, window="0s")},
+    record_s=40, host_setup=[LIMIT(2)], after=[LIMIT(5)],
+    setup_note="Before the create (every run): `docker swarm update --task-history-limit 2`; after the recording: "
+               "`docker swarm update --task-history-limit 5` (restored).",
+    expect="restart max attempts 3: each slot runs the update's crash task and 3 restarts, then stays failed; the "
+           "reaper keeps max_attempts + 1 = 4 tasks per slot (not the swarm's 2): only the slot's 5th task "
+           "(its 3rd restart) makes it delete one task, the oldest (the v1-trap task the update shut down).")
+SCENARIOS["s36-reaper-scale-down"] = S(
+    action_kind="docker", action_args=["service", "scale", "--detach", "web=2"], record_s=30, poll_s=0.05,
+    expect="6 replicas at rest, scaled to 2: slots 3–6 get desired state REMOVE, their containers are stopped "
+           "(SIGTERM, exit 0) and, once the tasks are shut down, the reaper deletes them (~250 ms) and the "
+           "agent removes their containers (`destroy`).")
+SCENARIOS["s37-reaper-limit-change"] = S(
+    **CRASH_LOOP, record_s=45,
+    later=[dict(at_s=20, args=["swarm", "update", "--task-history-limit", "1"])], after=[LIMIT(5)],
+    setup_note="The swarm's task history limit is the default 5 at the create; at t = 20 s it is set to 1; after "
+               "the recording it is restored to 5 (`docker swarm update --task-history-limit 5`).",
+    expect="2 slots crash-loop with the default limit 5: from each slot's 6th task on, one old task is deleted per "
+           "new task; the change to 1 at t = 20 s deletes nothing by itself (the reaper only re-reads the limit); at "
+           "each slot's next task creation the reaper trims the slot to 1 task: every finished task of the slot is deleted at "
+           "once (the new task is not finished, so it is the one kept).")
+
 ORDER = list(SCENARIOS.keys())
 
 
@@ -378,7 +421,7 @@ def action_argv(s, name=SERVICE):
         return [DOCKER, "service", "rollback", "--detach", name]
     if s["action_kind"] == "stack":
         return [DOCKER, "stack", "deploy", "-c", stack_files(scenario_name(s))[1], s["stack"]["name"]]
-    if s["action_kind"] == "container":
+    if s["action_kind"] in ("container", "docker"):
         # CONTAINER_OF_SLOT_N is replaced (just before t = 0) by the container ID of slot N's running task
         return [DOCKER] + s["action_args"]
     return [DOCKER, "service", "update", "--detach"] + s["action_args"] + [name]

@@ -105,6 +105,9 @@ pub fn timed_events(task: &TaskObs, end: f64) -> Vec<(String, f64)> {
         // row repeating the state (its desired state changed) is not when it ended.
         out.push((s.clone(), task.reached(s).unwrap_or(*t)));
     }
+    if let Some(r) = task.removed.filter(|r| *r > 0.0 && *r <= end) {
+        out.push(("removed".to_string(), r));
+    }
     out
 }
 
@@ -112,6 +115,7 @@ pub fn timed_events(task: &TaskObs, end: f64) -> Vec<(String, f64)> {
 pub fn sim_time_of(task: &TaskObs, event: &str) -> Option<f64> {
     match event {
         "created" => task.created_after_action(),
+        "removed" => task.removed.filter(|r| *r > 0.0),
         state => task.reached(state),
     }
 }
@@ -409,6 +413,7 @@ mod tests {
             first_index: 0,
             states: states.iter().enumerate().map(|(k, s)| (k as f64 - 1.0, s.to_string())).collect(),
             origin: None,
+            removed: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::record::RunRecord;
+use crate::model::record::{ProcessChange, RunRecord};
 use crate::time::SimTime;
 
 /// Task states after which a task never changes again (swarmkit: `state > RUNNING`).
@@ -29,6 +29,10 @@ pub struct TaskObs {
     pub states: Vec<(f64, String)>,
     /// Who created the task, when the run knows it (a simulation does; a trace does not).
     pub origin: Option<Origin>,
+    /// When its container was removed from its node (the task reaper deleted the task: the
+    /// `destroy` event of a trace's `containers.csv`, a simulation's container removal), if it
+    /// was.
+    pub removed: Option<f64>,
 }
 
 /// Which part of Swarm created a task.
@@ -262,6 +266,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
                 first_index: i,
                 states: Vec::new(),
                 origin: Some(origins.get(&*e.task_id).copied().unwrap_or(Origin::Other)),
+                removed: None,
             });
             tasks.len() - 1
         });
@@ -269,6 +274,15 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
             tasks[k].node = e.node.to_string();
         }
         tasks[k].states.push((t, e.state.as_str().to_string()));
+    }
+    let removals: BTreeMap<&str, f64> = record
+        .process_events
+        .iter()
+        .filter(|p| p.change == ProcessChange::Removed)
+        .map(|p| (record.name(p.task_id), rel(p.t)))
+        .collect();
+    for task in &mut tasks {
+        task.removed = removals.get(task.id.as_str()).copied();
     }
     let per_node_slots = number_node_slots(&mut tasks);
     let serving = record.timeline.iter().filter(|s| *s.service == *service).map(|s| (rel(s.t), s.serving)).collect();

@@ -151,6 +151,7 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
     let (status, initial_state, final_state) = status_from_rows(&service_rows, &path.file("service"))?;
     let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
     complete_reaped_tasks(&mut tasks, &tasks_rows, &containers);
+    note_removals(&mut tasks, &containers);
     let cuts = cuts_from_rows(&action_rows, &path.file("actions"))?;
     let serving = serving_steps(&tasks, &containers, &cuts);
     let run = RunObs {
@@ -222,6 +223,7 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
                 first_index: i,
                 states: Vec::new(),
                 origin: None,
+                removed: None,
             });
             tasks.len() - 1
         });
@@ -278,6 +280,15 @@ fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<StatusRows, Str
         final_state = state;
     }
     Ok((status, initial, final_state))
+}
+
+/// Each task's container `destroy` (the agent removed it: the task reaper deleted the task).
+fn note_removals(tasks: &mut [TaskObs], containers: &[ContainerEvent]) {
+    for c in containers.iter().filter(|c| c.event == "destroy") {
+        if let Some(task) = tasks.iter_mut().find(|t| t.id == c.task_id) {
+            task.removed.get_or_insert(c.t);
+        }
+    }
 }
 
 fn containers_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<ContainerEvent>, String> {

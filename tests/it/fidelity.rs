@@ -98,6 +98,17 @@ const CASES: &[Case] = &[
                creation against 1.17-1.23 s): the engine's timing noise is not modelled; no seed of 1..200 reproduces it",
     },
     matched("s33-health-interval-merge", 3),
+    matched("s34-reaper-crash-limit2", 3),
+    matched("s35-reaper-max-attempts", 3),
+    matched("s36-reaper-scale-down", 3),
+    Case {
+        name: "s37-reaper-limit-change",
+        runs: 3,
+        action_at_s: None,
+        matched: 2,
+        open: "r3: one crash task took 3.15 s from creation to failure against 2.52-2.60 s in every other cycle, and \
+               the next deletions of both slots came as late: the engine's timing noise is not modelled",
+    },
     matched("m01-node-down", 5),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -653,6 +664,18 @@ const WRONG: &[Variant] = &[
         what: "the link back after 20 s instead of 8 s (past the manager's grace: the node DOWN, its tasks replaced)",
         from: "at: 38s\n      node_up: mn-w1",
         to: "at: 50s\n      node_up: mn-w1",
+    },
+    Variant {
+        case: "s34-reaper-crash-limit2",
+        what: "the default task history limit (5) instead of the recorded 2: the old tasks' containers stay longer",
+        from: "  swarm: {task_history_limit: 2}\n",
+        to: "  swarm: {task_history_limit: 5}\n",
+    },
+    Variant {
+        case: "s36-reaper-scale-down",
+        what: "containers removed 0.6 s later than recorded (latencies.container_remove 670ms)",
+        from: "  deployed_with: \"docker service create\"\n",
+        to: "  deployed_with: \"docker service create\"\n  latencies: {container_remove: 670ms}\n",
     },
     Variant {
         case: "s33-health-interval-merge",

@@ -131,6 +131,16 @@ impl Dispatcher {
             io.q.at(commit, Event::DispatcherCommit);
         }
     }
+
+    /// An ended task's unchanged status, re-reported, reaches the dispatcher at `arrival`: its
+    /// batch applies it again. Kept apart from the batch's changes: the watchers that act on
+    /// states ignore it (its task is already desired past RUNNING), and it is not drawn into the
+    /// batch's order, which decides their races.
+    pub(super) fn enqueue_reapplied(&mut self, arrival: SimTime, task: TaskId, io: &mut Io<'_>) {
+        if let Some(commit) = self.batcher.enqueue_reapplied(arrival, task) {
+            io.q.at(commit, Event::DispatcherCommit);
+        }
+    }
 }
 
 impl Manager {
@@ -141,7 +151,23 @@ impl Manager {
     /// (the s05 trace's first run); a restart committed first leaves a slot of the bad spec for
     /// the rollback to replace (its second run).
     pub(crate) fn dispatcher_commit(&mut self, io: &mut Io<'_>) {
-        let mut batch = self.dispatcher.batcher.take(io.now());
+        let (mut batch, reapplied) = self.dispatcher.batcher.take(io.now());
+        // Each status the batch writes is `AppliedAt` now: what the task reaper orders by.
+        for &(task, _) in &batch {
+            self.store.note_applied(task, io.now());
+        }
+        let only_reapplied = batch.is_empty() && !reapplied.is_empty();
+        for task in reapplied {
+            self.store.note_applied(task, io.now());
+            let arm = self.reaper.updated(self.store.task(task), io.now());
+            self.arm_reaper(arm, io);
+        }
+        if only_reapplied {
+            // Nothing for the state watchers (and no draw of the batch's order: the runs
+            // before re-reports were modelled draw exactly as they did).
+            self.dispatcher.batcher.recycle(batch);
+            return;
+        }
         self.commit_batch(&mut batch, io);
         self.dispatcher.batcher.recycle(batch);
     }
@@ -353,6 +379,8 @@ const SPARE_BATCH_CAPACITY: usize = 256;
 #[derive(Clone, Debug, Default)]
 struct Batch {
     updates: Vec<(TaskId, TaskState)>,
+    /// Ended tasks whose unchanged status was re-reported (see `enqueue_reapplied`).
+    reapplied: Vec<TaskId>,
     /// Each task's entry, once the batch holds more than [`SMALL_BATCH`] (a smaller one is
     /// searched: most batches hold a few updates, and a map per batch was an allocation per
     /// report).
@@ -415,10 +443,26 @@ impl StatusBatcher {
             .pending
             .entry(at)
             .or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
-        let first = batch.updates.is_empty();
+        let first = batch.updates.is_empty() && batch.reapplied.is_empty();
         match batch.find(task) {
             Some(i) => batch.updates[i].1 = batch.updates[i].1.max(state),
             None => batch.push(task, state),
+        }
+        first.then_some(at)
+    }
+
+    /// An ended task's status re-reported at `arrival` (see [`Dispatcher::enqueue_reapplied`]);
+    /// returns the commit instant when its batch was empty.
+    fn enqueue_reapplied(&mut self, arrival: SimTime, task: TaskId) -> Option<SimTime> {
+        let at = self.commit_time(arrival);
+        let spare = &mut self.spare;
+        let batch = self
+            .pending
+            .entry(at)
+            .or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
+        let first = batch.updates.is_empty() && batch.reapplied.is_empty();
+        if !batch.reapplied.contains(&task) {
+            batch.reapplied.push(task);
         }
         first.then_some(at)
     }
@@ -428,9 +472,10 @@ impl StatusBatcher {
         std::mem::take(&mut self.pending).into_values().flat_map(|b| b.updates).collect()
     }
 
-    /// `processUpdates` at `now`: the batch that commits now, in arrival order.
-    fn take(&mut self, now: SimTime) -> Vec<(TaskId, TaskState)> {
-        self.pending.remove(&now).map(|b| b.updates).unwrap_or_default()
+    /// `processUpdates` at `now`: the batch that commits now, in arrival order, and the ended
+    /// tasks re-reported in it.
+    fn take(&mut self, now: SimTime) -> (Vec<(TaskId, TaskState)>, Vec<TaskId>) {
+        self.pending.remove(&now).map(|b| (b.updates, b.reapplied)).unwrap_or_default()
     }
 
     /// A committed batch's list, to be reused (see `spare`).
@@ -471,8 +516,20 @@ mod tests {
         assert_eq!(b.enqueue(SimTime(20 * MS), y, TaskState::Running), None);
         assert_eq!(b.enqueue(SimTime(60 * MS), x, TaskState::Failed), None);
         assert_eq!(b.enqueue(SimTime(120 * MS), y, TaskState::Complete), Some(SimTime(200 * MS)));
-        assert_eq!(b.take(SimTime(100 * MS)), vec![(x, TaskState::Failed), (y, TaskState::Running)]);
-        assert!(b.take(SimTime(100 * MS)).is_empty());
-        assert_eq!(b.take(SimTime(200 * MS)), vec![(y, TaskState::Complete)]);
+        assert_eq!(b.take(SimTime(100 * MS)).0, vec![(x, TaskState::Failed), (y, TaskState::Running)]);
+        assert!(b.take(SimTime(100 * MS)).0.is_empty());
+        assert_eq!(b.take(SimTime(200 * MS)).0, vec![(y, TaskState::Complete)]);
+    }
+
+    #[test]
+    fn a_re_reported_status_is_applied_with_its_batch_but_apart_from_its_changes() {
+        // An ended task's unchanged status asks for a commit when its batch is empty, is kept
+        // once, and does not join the changes the watchers act on (nor their order).
+        let mut b = StatusBatcher::new(SimDuration::from_millis(100), SimDuration::ZERO);
+        let (x, y) = (TaskId(1), TaskId(2));
+        assert_eq!(b.enqueue_reapplied(SimTime(10 * MS), x), Some(SimTime(100 * MS)));
+        assert_eq!(b.enqueue_reapplied(SimTime(20 * MS), x), None);
+        assert_eq!(b.enqueue(SimTime(30 * MS), y, TaskState::Failed), None, "the batch already commits");
+        assert_eq!(b.take(SimTime(100 * MS)), (vec![(y, TaskState::Failed)], vec![x]));
     }
 }

@@ -200,8 +200,11 @@ pub(crate) struct Task {
     pub state: TaskState,
     /// `Status.Message` or `Status.Err`.
     pub message: Arc<str>,
-    /// `Status.Timestamp`: when the observed state last changed (at creation, when it was
-    /// created). The task reaper deletes a slot's oldest first (`TasksByTimestamp`).
+    /// What swarmkit orders a slot's tasks by (`TasksByTimestamp`: `Status.AppliedAt`, else
+    /// `Status.Timestamp`): when the dispatcher last applied a status the agent reported (also
+    /// an ended task's unchanged one, re-reported when its desired state changed), or when the
+    /// manager itself last wrote the status (creation, assignment, orphaned). The task reaper
+    /// deletes a slot's oldest first.
     pub status_at: SimTime,
     /// The task reaper deleted it (`DeleteTask`): it is in no list of its service any more, and
     /// nothing looks it up by the lists. Its record stays for the observers that name it.
@@ -398,6 +401,11 @@ impl Store {
         task.state = state;
         task.message = message;
         task.status_at = now;
+    }
+
+    /// The dispatcher applied a status of the task at `now` (`Status.AppliedAt`).
+    pub(super) fn note_applied(&mut self, id: TaskId, now: SimTime) {
+        self.tasks[id.0 as usize].status_at = now;
     }
 
     /// `DeleteTask` (the task reaper): the task leaves its service's lists, and a slot left with

@@ -126,6 +126,19 @@ impl Manager {
             let d = io.latency(|l| &l.dispatch);
             io.q.after(d, Event::DesiredArrives { task: id });
         }
+        // An ended task's node hears of the change too, and has nothing to do but report the
+        // final status again: its task manager runs `exec.Do` on every update and "always
+        // reports the status if it gets one back" (swarmkit `agent/task.go`), and the dispatcher
+        // applies it again (`Status.AppliedAt`, which the task reaper orders a slot by: s19's
+        // old task, shut down after the first rejected one, is deleted before it). That report
+        // is all the node does, so it is sent from here.
+        let reports_again = task.state.is_terminal()
+            && task.state != TaskState::Orphaned
+            && task.node.is_some_and(|n| cluster.reachable(n) && !self.store.node(n).removed);
+        if reports_again {
+            let arrival = io.now().plus(io.latency(|l| &l.dispatch)).plus(io.latency(|l| &l.status_report));
+            self.dispatcher.enqueue_reapplied(arrival, id, io);
+        }
     }
 
     /// A task stops counting toward its node's active tasks (desired past RUNNING, or ended):

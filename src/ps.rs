@@ -5,7 +5,7 @@
 //! [`watch::play`] does I/O (`commands::ps` loads, simulates and prints).
 //!
 //! ```text
-//!   RunRecord.task_events ──► replay (store at t, task reaper) ──► table   (docker service ps)
+//!   RunRecord.task_events ──► replay (store at t, less the reaper's deletions) ──► table   (docker service ps)
 //!                                                             └──► service (docker service ls, UpdateStatus)
 //!   RunRecord ──► trace (run --trace)
 //! ```
@@ -22,5 +22,5 @@ pub mod watch;
 #[cfg(test)]
 mod tests;
 
-pub use replay::{HistoryLimits, Replay, TaskRow, tasks_at};
+pub use replay::{Replay, TaskRow, tasks_at};
 pub use trace::{trace, trace_lines};

@@ -216,14 +216,13 @@ fn measure(
 ) -> Result<Figures, crate::commands::Error> {
     let mut scenario = scenario(workload, jitter);
     scenario.races = races;
-    let limits = crate::ps::replay::HistoryLimits::from_scenario(&scenario);
     let started = Instant::now();
     let record = simulate(scenario, None, &SimulateOptions::default());
     let simulated_secs = started.elapsed().as_secs_f64();
     let reports = if with_reports {
         let dir = std::env::temp_dir().join(format!("deploysim-bench-{}", std::process::id()));
         let t = Instant::now();
-        crate::commands::run::write_report_folder(&dir, &record, &limits, Vec::new())?;
+        crate::commands::run::write_report_folder(&dir, &record, Vec::new())?;
         let secs = t.elapsed().as_secs_f64();
         let bytes = folder_bytes(&dir);
         std::fs::remove_dir_all(&dir).map_err(|source| crate::commands::Error::Io {

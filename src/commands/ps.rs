@@ -8,7 +8,6 @@ use crate::commands::Error;
 use crate::commands::args::parse_duration_arg;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::limits::MAX_WATCH_FRAMES;
-use crate::ps::replay::HistoryLimits;
 use crate::ps::service;
 use crate::ps::view::{Listing, View, snapshot};
 use crate::ps::watch::{self, Mode};
@@ -59,11 +58,10 @@ pub fn run(args: &PsArgs) -> Result<(), Error> {
         services = specs.iter().collect();
     }
     let view = View { record: &record, services, listing: args.format, trunc: !args.no_trunc };
-    let limits = HistoryLimits::from_scenario(&scenario);
     let mut out = std::io::stdout().lock();
     if !args.watch {
         let at = args.at.map_or(record.end_time, |d| SimTime(d.as_nanos()));
-        return quiet_broken_pipe(out.write_all(snapshot(&view, &limits, at).as_bytes()));
+        return quiet_broken_pipe(out.write_all(snapshot(&view, at).as_bytes()));
     }
     let terminal = std::io::stdout().is_terminal();
     let step = args.interval.unwrap_or(SimDuration::from_secs(if terminal { 1 } else { 10 }));
@@ -89,7 +87,7 @@ pub fn run(args: &PsArgs) -> Result<(), Error> {
     } else {
         Mode::Snapshots
     };
-    let frames = watch::frames(&record, limits, times, |tasks, t| view.render(tasks, t));
+    let frames = watch::frames(&record, times, |tasks, t| view.render(tasks, t));
     quiet_broken_pipe(watch::play(&mut out, frames, &mode))
 }
 

@@ -6,7 +6,6 @@ use crate::commands::Error;
 use crate::commands::simulate::{SimulateOptions, load, simulate};
 use crate::model::record::RunRecord;
 use crate::model::scenario::Scenario;
-use crate::ps::replay::HistoryLimits;
 use crate::report;
 use crate::time::SimTime;
 
@@ -85,7 +84,6 @@ type PlotsAndPage = (Vec<(String, Vec<u8>)>, Vec<u8>);
 /// them from the files on disk (so the two give identical images), and `index.html`.
 fn plots_and_page(
     record: &RunRecord,
-    limits: &HistoryLimits,
     explain: Vec<(SimTime, String)>,
     files: &[(&'static str, Vec<u8>)],
 ) -> Result<PlotsAndPage, Error> {
@@ -101,7 +99,7 @@ fn plots_and_page(
         .map(|(name, a)| (name, [a.x0, a.x1, a.y0, a.y1], a.end_ms))
         .collect();
     drop(prepared);
-    let scrub = report::scrub::scrub_with(record, limits, canonical);
+    let scrub = report::scrub::scrub_with(record, canonical);
     let interactive = report::Interactive { scrub, axes, explain };
     let svgs: Vec<(String, String)> = plots
         .iter()
@@ -125,11 +123,10 @@ fn is_run_report_file(name: &str) -> bool {
 /// from them, `index.html` (in memory: `run --check-determinism` compares them).
 pub(crate) fn report_folder(
     record: &RunRecord,
-    limits: &HistoryLimits,
     explain: Vec<(SimTime, String)>,
 ) -> Result<Vec<(String, Vec<u8>)>, Error> {
     let files = report_files(record);
-    let (plots, page) = plots_and_page(record, limits, explain, &files)?;
+    let (plots, page) = plots_and_page(record, explain, &files)?;
     Ok(files
         .into_iter()
         .map(|(name, bytes)| (name.to_string(), bytes))
@@ -166,7 +163,6 @@ impl From<std::io::Error> for WriteFailure {
 pub(crate) fn write_report_folder(
     dir: &std::path::Path,
     record: &RunRecord,
-    limits: &HistoryLimits,
     explain: Vec<(SimTime, String)>,
 ) -> Result<(), Error> {
     // The folder is the report: an earlier run's files (plots of a since-renamed service, a
@@ -181,7 +177,7 @@ pub(crate) fn write_report_folder(
             |out| report::events::write_events_csv(record, out),
             || -> Result<_, Error> {
                 let files = files_after_events(record);
-                let (plots, page) = plots_and_page(record, limits, explain, &files)?;
+                let (plots, page) = plots_and_page(record, explain, &files)?;
                 Ok((files, plots, page))
             },
         )?;
@@ -211,10 +207,9 @@ pub fn run(args: &RunArgs) -> Result<(), Error> {
     }
     let scenario = load(&args.scenario)?;
     let lesson = crate::commands::explain::lesson(&args.scenario)?;
-    let limits = HistoryLimits::from_scenario(&scenario);
     let (record, sentences) = simulate_explained(scenario, args.seed, lesson.as_deref());
     let dir = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&record.scenario));
-    write_report_folder(&dir, &record, &limits, sentences)?;
+    write_report_folder(&dir, &record, sentences)?;
     if args.trace {
         print!("{}", crate::ps::trace(&record));
     }
@@ -260,12 +255,8 @@ fn simulate_explained(
 
 /// Every output of a run, each as a named byte string: the report folder's files, then what
 /// `run` prints on stdout (the story, and the `--trace` lines) under names in parentheses.
-fn every_output(
-    record: &RunRecord,
-    limits: &HistoryLimits,
-    sentences: Vec<(SimTime, String)>,
-) -> Result<Vec<(String, Vec<u8>)>, Error> {
-    let mut out = report_folder(record, limits, sentences)?;
+fn every_output(record: &RunRecord, sentences: Vec<(SimTime, String)>) -> Result<Vec<(String, Vec<u8>)>, Error> {
+    let mut out = report_folder(record, sentences)?;
     out.push(("(stdout)".into(), report::narrative(record).into_bytes()));
     out.push(("(--trace)".into(), crate::ps::trace(record).into_bytes()));
     Ok(out)
@@ -276,14 +267,11 @@ fn every_output(
 fn check_determinism(args: &RunArgs) -> Result<(), Error> {
     let scenario = load(&args.scenario)?;
     let lesson = crate::commands::explain::lesson(&args.scenario)?;
-    let limits = HistoryLimits::from_scenario(&scenario);
     let (first, first_sentences) = simulate_explained(scenario, args.seed, lesson.as_deref());
     // The loader's warnings were printed once already.
     let again = crate::scenario::load_with_warnings(&args.scenario)?.0;
-    let limits_again = HistoryLimits::from_scenario(&again);
     let (second, second_sentences) = simulate_explained(again, args.seed, lesson.as_deref());
-    let (a, b) =
-        (every_output(&first, &limits, first_sentences)?, every_output(&second, &limits_again, second_sentences)?);
+    let (a, b) = (every_output(&first, first_sentences)?, every_output(&second, second_sentences)?);
     let seed = first.seed;
     match first_difference(&a, &b) {
         None => {

@@ -1,29 +1,14 @@
 //! The swarm's task store at an instant, rebuilt from a run's `task_events`: every event up to
-//! and including the instant is applied, and swarmkit's task reaper deletes old history as it
-//! would (`manager/orchestrator/taskreaper/task_reaper.go`).
-//!
-//! The reaper, as modelled:
-//! - a slot (replicated: service + slot; global: service + node) becomes dirty when a task is
-//!   created in it, and stays dirty while it holds more than one task that may still run;
-//! - it keeps `TaskHistoryRetentionLimit` tasks per slot (5, counting the current one), or
-//!   `max_attempts + 1` when the service's restart policy sets `max_attempts`;
-//! - it deletes, oldest status first, tasks past RUNNING and tasks that were never assigned
-//!   but are desired past RUNNING, until the slot is within the limit;
-//! - tasks desired REMOVE (scale-down) are deleted once unassigned or COMPLETE or later.
-//!
-//! Swarmkit batches reaping 250 ms after the store goes quiet; here it runs at every recorded
-//! instant, so history rows may vanish up to a fraction of a second earlier than on a real swarm.
+//! and including the instant is applied, and every task the simulated task reaper deleted by
+//! then is gone (its `ProcessChange::Deleted` rows: the world models swarmkit's
+//! `manager/orchestrator/taskreaper/task_reaper.go`, its 250 ms batches and its order, so that
+//! what `docker service ps` lists is what the simulated manager's store held).
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::record::{Name, RunRecord, TaskEvent};
-use crate::model::scenario::Scenario;
+use crate::model::record::{Name, ProcessChange, ProcessEvent, RunRecord, TaskEvent};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
-
-/// swarmkit's default `TaskHistoryRetentionLimit` (`docker swarm init --task-history-limit`).
-pub const DEFAULT_HISTORY_LIMIT: usize = 5;
 
 /// A task as the manager's store holds it at an instant: what `docker service ps` lists.
 #[derive(Clone, Debug, PartialEq)]
@@ -108,46 +93,9 @@ impl Live {
             status_at: self.status_at,
         }
     }
-
-    /// The reaper may delete it: past RUNNING, or never assigned and no longer wanted.
-    fn reapable(&self) -> bool {
-        self.state > TaskState::Running || (self.state < TaskState::Assigned && self.desired > TaskState::Running)
-    }
-
-    fn removed_for_good(&self) -> bool {
-        self.desired == TaskState::Remove && (self.state < TaskState::Assigned || self.state >= TaskState::Complete)
-    }
 }
 
-/// The history limit of each service (`max_attempts + 1` where the restart policy sets it).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HistoryLimits {
-    per_service: BTreeMap<String, usize>,
-}
-
-impl HistoryLimits {
-    /// The limits of a scenario's services.
-    pub fn from_scenario(scenario: &Scenario) -> HistoryLimits {
-        let mut limits = HistoryLimits::default();
-        for s in &scenario.services {
-            let attempts = s.task.restart.max_attempts as usize;
-            let keep = if attempts > 0 { attempts + 1 } else { DEFAULT_HISTORY_LIMIT };
-            limits.per_service.insert(s.name.clone(), keep);
-        }
-        limits
-    }
-
-    /// The number of tasks the reaper keeps per slot of `service`.
-    pub fn limit(&self, service: &str) -> usize {
-        self.per_service.get(service).copied().unwrap_or(DEFAULT_HISTORY_LIMIT)
-    }
-}
-
-/// Slot identity: (service, slot, node for global tasks — `None` for a replicated one), by
-/// each name's canonical [`Name`].
-type SlotKey = (Name, u64, Option<Name>);
-
-/// "None" in the tables indexed by a name ([`Replay::row_of`], [`Replay::slot_of`]).
+/// "None" in the table indexed by a name ([`Replay::row_of`]).
 const NONE: u32 = u32::MAX;
 
 /// Each name's canonical name: the first name of `record.names` with the same text. Readers
@@ -193,78 +141,71 @@ impl std::hash::Hasher for KeyHasher {
 /// Hash tables keyed by names, ids and slots ([`KeyHasher`]).
 pub(crate) type Fast = std::hash::BuildHasherDefault<KeyHasher>;
 
-/// A slot's tasks and whether the reaper still watches it.
-struct Slot {
-    /// Tasks the reaper keeps in it (its service's history limit).
-    limit: usize,
-    /// Task ids (canonical), in creation order.
-    ids: Vec<Name>,
-    /// In [`Replay::dirty`].
-    dirty: bool,
-}
+/// The record's `ProcessChange::Deleted` rows, in time order.
+type Deletions<'a> = std::iter::Filter<crate::model::event_log::Rows<'a, ProcessEvent>, fn(&ProcessEvent) -> bool>;
 
-/// An incremental replay of `task_events`: advance it to increasing instants and read the store.
+/// An incremental replay of `task_events` and the reaper's deletions: advance it to increasing
+/// instants and read the store.
 ///
-/// Tasks and slots are found through tables indexed by the canonical [`Name`] of the task id
+/// Tasks are found through tables indexed by the canonical [`Name`] of the task id
 /// ([`canonical_names`]) — integers, no search — since a large run's replay applies millions of
 /// events.
 pub struct Replay<'a> {
     record: &'a RunRecord,
     /// The events not applied yet.
-    events: std::iter::Peekable<crate::model::event_log::Rows<'a, crate::model::record::TaskEvent>>,
-    limits: HistoryLimits,
+    events: std::iter::Peekable<crate::model::event_log::Rows<'a, TaskEvent>>,
+    /// The deletions not applied yet.
+    deletions: std::iter::Peekable<Deletions<'a>>,
     /// Each name's canonical name (the first with its text), by [`Name`] index.
     canonical: Vec<Name>,
     /// Live tasks, in no order (with their canonical ids); `row_of` says where each is.
     rows: Vec<(Name, Live)>,
     /// Index in `rows` of each live task, by canonical id ([`NONE`]: not live).
     row_of: Vec<u32>,
-    /// Every slot ever used, numbered in order of first use.
-    slots: Vec<Slot>,
-    /// The number of each slot key.
-    #[allow(clippy::disallowed_types)] // looked up only, never iterated
-    slot_number: std::collections::HashMap<SlotKey, u32, Fast>,
-    /// Slots the reaper watches, in the order they became dirty.
-    dirty: Vec<u32>,
-    /// Tasks changed at the instant being applied to desired REMOVE (only they can have
-    /// become removable for good).
-    touched: Vec<Name>,
-    /// The slot number of every task ever seen, fixed at creation, by canonical id (a deleted
-    /// task stays here, so a stray later event for it is ignored; [`NONE`]: never seen).
-    slot_of: Vec<u32>,
+    /// Tasks deleted so far, by canonical id (a stray later event for one is ignored).
+    deleted: Vec<bool>,
 }
 
 impl<'a> Replay<'a> {
     /// A replay of `record` before its first event.
-    pub fn new(record: &'a RunRecord, limits: HistoryLimits) -> Replay<'a> {
-        Replay::with_canonical(record, limits, canonical_names(record))
+    pub fn new(record: &'a RunRecord) -> Replay<'a> {
+        Replay::with_canonical(record, canonical_names(record))
     }
 
     /// [`Replay::new`] with the record's [`canonical_names`] already at hand.
-    pub fn with_canonical(record: &'a RunRecord, limits: HistoryLimits, canonical: Vec<Name>) -> Replay<'a> {
+    pub fn with_canonical(record: &'a RunRecord, canonical: Vec<Name>) -> Replay<'a> {
         let names = record.names.len();
+        let is_deletion: fn(&ProcessEvent) -> bool = |p| p.change == ProcessChange::Deleted;
         Replay {
             record,
             events: record.task_events.iter().peekable(),
-            limits,
+            deletions: record.process_events.iter().filter(is_deletion).peekable(),
             canonical,
             rows: Vec::new(),
             row_of: vec![NONE; names],
-            slots: Vec::new(),
-            slot_number: Default::default(),
-            dirty: Vec::new(),
-            touched: Vec::new(),
-            slot_of: vec![NONE; names],
+            deleted: vec![false; names],
         }
     }
 
-    /// Applies every event at or before `t` (instants already passed are not revisited).
+    /// Applies every event and deletion at or before `t` (instants already passed are not
+    /// revisited), an instant's events before its deletions.
     pub fn advance_to(&mut self, t: SimTime) {
-        while let Some(instant) = self.events.peek().map(|e| e.t).filter(|&at| at <= t) {
+        loop {
+            let next_event = self.events.peek().map(|e| e.t).filter(|&at| at <= t);
+            let next_deletion = self.deletions.peek().map(|d| d.t).filter(|&at| at <= t);
+            let instant = match (next_event, next_deletion) {
+                (Some(e), Some(d)) => e.min(d),
+                (Some(e), None) => e,
+                (None, Some(d)) => d,
+                (None, None) => break,
+            };
             while let Some(e) = self.events.next_if(|e| e.t == instant) {
                 self.apply(&e);
             }
-            self.reap();
+            while let Some(d) = self.deletions.next_if(|d| d.t == instant) {
+                let id = self.canonical(d.task_id);
+                self.delete(id);
+            }
         }
     }
 
@@ -290,101 +231,22 @@ impl<'a> Replay<'a> {
         self.canonical[name.0 as usize]
     }
 
-    fn row_mut(&mut self, id: Name) -> Option<&mut Live> {
-        match self.row_of[id.0 as usize] {
-            NONE => None,
-            i => Some(&mut self.rows[i as usize].1),
-        }
-    }
-
-    fn row(&self, id: Name) -> Option<&Live> {
-        match self.row_of[id.0 as usize] {
-            NONE => None,
-            i => Some(&self.rows[i as usize].1),
-        }
-    }
-
     fn apply(&mut self, e: &TaskEvent) {
-        let r = self.record;
         let id = self.canonical(e.task_id);
-        // Only a task desired REMOVE can be removed for good, and a row's desired state is its
-        // last event's: a task none of whose events at this instant says REMOVE is not one.
-        if e.desired_state == TaskState::Remove {
-            self.touched.push(id);
-        }
-        if let Some(task) = self.row_mut(id) {
-            task.apply(e);
+        if self.deleted[id.0 as usize] {
             return;
         }
-        if self.slot_of[id.0 as usize] != NONE {
-            return;
-        }
-        let node = (e.slot == 0).then(|| self.canonical(e.node));
-        let key = (self.canonical(e.service), e.slot, node);
-        let next = self.slots.len() as u32;
-        let number = *self.slot_number.entry(key).or_insert(next);
-        if number == next {
-            let limit = self.limits.limit(r.name(e.service));
-            self.slots.push(Slot { limit, ids: Vec::new(), dirty: false });
-        }
-        self.slot_of[id.0 as usize] = number;
-        let slot = &mut self.slots[number as usize];
-        slot.ids.push(id);
-        if !slot.dirty {
-            slot.dirty = true;
-            self.dirty.push(number);
-        }
-        self.row_of[id.0 as usize] = self.rows.len() as u32;
-        self.rows.push((id, Live::from_event(e)));
-    }
-
-    fn reap(&mut self) {
-        for id in std::mem::take(&mut self.touched) {
-            if self.row(id).is_some_and(Live::removed_for_good) {
-                self.delete(id);
+        match self.row_of[id.0 as usize] {
+            NONE => {
+                self.row_of[id.0 as usize] = self.rows.len() as u32;
+                self.rows.push((id, Live::from_event(e)));
             }
+            at => self.rows[at as usize].1.apply(e),
         }
-        let dirty = std::mem::take(&mut self.dirty);
-        for number in dirty {
-            if self.reap_slot(number) {
-                self.dirty.push(number);
-            } else {
-                self.slots[number as usize].dirty = false;
-            }
-        }
-    }
-
-    /// Trims one slot to its limit; true when it stays dirty (more than one task may still run).
-    fn reap_slot(&mut self, number: u32) -> bool {
-        let slot = &self.slots[number as usize];
-        let mut keep = slot.limit;
-        let count = slot.ids.len();
-        if count <= keep {
-            return false;
-        }
-        let mut by_status: Vec<(Name, &Live)> =
-            slot.ids.iter().filter_map(|id| self.row(*id).map(|t| (*id, t))).collect();
-        by_status.sort_by_key(|(_, t)| t.status_at);
-        let mut doomed = Vec::new();
-        let mut may_run = 0;
-        for (id, t) in by_status {
-            if !t.reapable() {
-                may_run += 1;
-                continue;
-            }
-            doomed.push(id);
-            keep += 1;
-            if count <= keep {
-                break;
-            }
-        }
-        for id in doomed {
-            self.delete(id);
-        }
-        may_run > 1
     }
 
     fn delete(&mut self, id: Name) {
+        self.deleted[id.0 as usize] = true;
         let at = self.row_of[id.0 as usize];
         if at != NONE {
             self.rows.swap_remove(at as usize);
@@ -393,16 +255,12 @@ impl<'a> Replay<'a> {
             }
             self.row_of[id.0 as usize] = NONE;
         }
-        let number = self.slot_of[id.0 as usize];
-        if number != NONE {
-            self.slots[number as usize].ids.retain(|x| *x != id);
-        }
     }
 }
 
 /// The store at `t`: every task of `record` still present then.
-pub fn tasks_at(record: &RunRecord, limits: &HistoryLimits, t: SimTime) -> Vec<TaskRow> {
-    let mut replay = Replay::new(record, limits.clone());
+pub fn tasks_at(record: &RunRecord, t: SimTime) -> Vec<TaskRow> {
+    let mut replay = Replay::new(record);
     replay.advance_to(t);
     replay.tasks()
 }

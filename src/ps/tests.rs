@@ -1,9 +1,9 @@
-//! Unit tests of `ps` on hand-built records: the task reaper's history limit, the table's
+//! Unit tests of `ps` on hand-built records: the reaper's deletions, the table's
 //! layout, UpdateStatus JSON and the trace format.
 
-use crate::model::record::{EventView, RunRecord, StatusChange, UpdateState};
+use crate::model::record::{EventView, ProcessChange, ProcessEvent, RunRecord, StatusChange, UpdateState};
 use crate::model::task::TaskState::{self, *};
-use crate::ps::replay::{HistoryLimits, TaskRow, tasks_at};
+use crate::ps::replay::{TaskRow, tasks_at};
 use crate::ps::{service, table, trace_lines};
 use crate::report::fixtures::{S, empty_run, service as service_record, task_event};
 use crate::time::SimTime;
@@ -28,28 +28,39 @@ fn crash_loop(tasks: u64) -> RunRecord {
 }
 
 fn ids_at(run: &RunRecord, t: u64) -> Vec<String> {
-    let mut ids: Vec<String> =
-        tasks_at(run, &HistoryLimits::default(), SimTime(t * S)).iter().map(|r| r.id.to_string()).collect();
+    let mut ids: Vec<String> = tasks_at(run, SimTime(t * S)).iter().map(|r| r.id.to_string()).collect();
     ids.sort();
     ids
 }
 
+/// Logs that the task reaper deleted task `n` of [`crash_loop`] at `t` seconds.
+fn delete(run: &mut RunRecord, n: u64, t: u64) {
+    let task_id = run.intern(&format!("task{n:021}"));
+    run.process_events.push(ProcessEvent { t: SimTime(t * S), task_id, change: ProcessChange::Deleted });
+}
+
 #[test]
-fn the_reaper_keeps_five_tasks_per_slot_counting_the_current_one() {
-    let run = crash_loop(8);
-    assert_eq!(ids_at(&run, 45).len(), 5);
-    // A sixth task is created at 50 s: the oldest failed one goes.
+fn a_task_the_reaper_deleted_is_listed_until_that_instant_and_never_again() {
+    // The store the replay rebuilds is the simulated manager's: a task is gone from the instant
+    // its deletion was logged, even if a row for it comes later (which the world never writes,
+    // but a replay must not bring a deleted task back).
+    let mut run = crash_loop(8);
+    delete(&mut run, 0, 50);
+    delete(&mut run, 1, 60);
+    assert_eq!(ids_at(&run, 49).len(), 5);
     let at_50 = ids_at(&run, 50);
-    assert_eq!(at_50.len(), 5);
+    assert_eq!(at_50.len(), 5, "{at_50:?}");
     assert!(!at_50.contains(&"task000000000000000000000".to_string()));
     assert!(at_50.contains(&"task000000000000000000005".to_string()));
-    assert_eq!(ids_at(&run, 200).len(), 5);
+    assert_eq!(ids_at(&run, 200).len(), 6, "two of eight deleted");
+    run.push_event(ev(300, "task000000000000000000000", 3, Shutdown, Failed, "late"));
+    assert!(!ids_at(&run, 300).contains(&"task000000000000000000000".to_string()));
 }
 
 #[test]
 fn the_table_shows_history_rows_newest_first_under_the_current_task() {
     let run = crash_loop(3);
-    let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(23 * S));
+    let rows = tasks_at(&run, SimTime(23 * S));
     let text = table::render(&rows, SimTime(23 * S), true);
     let lines: Vec<&str> = text.lines().collect();
     let header = format!(
@@ -85,7 +96,7 @@ fn the_table_shows_history_rows_newest_first_under_the_current_task() {
 #[test]
 fn current_state_says_less_than_a_second_at_the_instant_of_a_change() {
     let run = crash_loop(1);
-    let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(S));
+    let rows = tasks_at(&run, SimTime(S));
     assert!(table::render(&rows, SimTime(S), true).contains("Running less than a second ago"));
 }
 
@@ -94,7 +105,7 @@ fn slots_sort_naturally_and_global_tasks_are_named_by_node_id() {
     let mut run = empty_run();
     run.push_event(ev(0, "a0000000000000000000000aa", 10, Running, New, "created"));
     run.push_event(ev(0, "b0000000000000000000000bb", 2, Running, New, "created"));
-    let rows = tasks_at(&run, &HistoryLimits::default(), SimTime(0));
+    let rows = tasks_at(&run, SimTime(0));
     let text = table::render(&rows, SimTime(0), false);
     let slot2 = text.find("web_web.2").unwrap();
     let slot10 = text.find("web_web.10").unwrap();
@@ -165,16 +176,4 @@ fn trace_lines_have_the_documented_format() {
             "  66.000 web_web.3 t=exi02jvvwf56 starting -> failed \"task: non-zero exit (1)\"; desired running -> shutdown",
         ]
     );
-}
-
-#[test]
-fn max_attempts_raises_the_history_limit() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/rolling-update.yml");
-    let text = std::fs::read_to_string(&path).expect("the bundled scenario");
-    let with_attempts =
-        text.replace("      update_config:", "      restart_policy:\n        max_attempts: 7\n      update_config:");
-    let scenario = crate::scenario::load_str(&with_attempts, &path).expect("a valid scenario");
-    assert_eq!(HistoryLimits::from_scenario(&scenario).limit("web_web"), 8);
-    let plain = crate::scenario::load_str(&text, &path).expect("a valid scenario");
-    assert_eq!(HistoryLimits::from_scenario(&plain).limit("web_web"), 5);
 }

@@ -3,7 +3,7 @@
 
 use crate::model::record::RunRecord;
 use crate::model::spec::ServiceSpec;
-use crate::ps::replay::{HistoryLimits, TaskRow, tasks_at};
+use crate::ps::replay::{TaskRow, tasks_at};
 use crate::ps::{service, table};
 use crate::time::SimTime;
 
@@ -71,6 +71,6 @@ impl View<'_> {
 }
 
 /// The text of `view` at `at` (a pure function of the run).
-pub fn snapshot(view: &View<'_>, limits: &HistoryLimits, at: SimTime) -> String {
-    view.render(&tasks_at(view.record, limits, at), at)
+pub fn snapshot(view: &View<'_>, at: SimTime) -> String {
+    view.render(&tasks_at(view.record, at), at)
 }

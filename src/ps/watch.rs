@@ -5,7 +5,7 @@
 use std::io::Write;
 
 use crate::model::record::RunRecord;
-use crate::ps::replay::{HistoryLimits, Replay, TaskRow};
+use crate::ps::replay::{Replay, TaskRow};
 use crate::time::{SimDuration, SimTime};
 
 /// ANSI: cursor home, then clear the screen (what `watch` does between frames).
@@ -23,14 +23,13 @@ pub fn frame_times(from: SimTime, to: SimTime, step: SimDuration) -> Vec<SimTime
 /// Frames in time order: each instant with the text `render` makes of the store at that instant.
 pub fn frames<'a, F>(
     record: &'a RunRecord,
-    limits: HistoryLimits,
     times: Vec<SimTime>,
     render: F,
 ) -> impl Iterator<Item = (SimTime, String)> + 'a
 where
     F: Fn(&[TaskRow], SimTime) -> String + 'a,
 {
-    let mut replay = Replay::new(record, limits);
+    let mut replay = Replay::new(record);
     times.into_iter().map(move |t| {
         replay.advance_to(t);
         let tasks: Vec<TaskRow> = replay.tasks();

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::record::{Name, RunRecord};
-use crate::ps::replay::{HistoryLimits, Replay};
+use crate::ps::replay::Replay;
 use crate::ps::{nodes, service, table};
 use crate::time::SimTime;
 
@@ -74,16 +74,16 @@ fn instants(run: &RunRecord) -> Vec<SimTime> {
 }
 
 /// The slider's frames for `run`.
-pub fn scrub(run: &RunRecord, limits: &HistoryLimits) -> Scrub {
-    scrub_with(run, limits, crate::ps::replay::canonical_names(run))
+pub fn scrub(run: &RunRecord) -> Scrub {
+    scrub_with(run, crate::ps::replay::canonical_names(run))
 }
 
 /// [`scrub`] with the record's [`canonical_names`](crate::ps::replay::canonical_names) at hand.
-pub fn scrub_with(run: &RunRecord, limits: &HistoryLimits, canonical: Vec<Name>) -> Scrub {
+pub fn scrub_with(run: &RunRecord, canonical: Vec<Name>) -> Scrub {
     let mut out = Scrub::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut bytes = 0usize;
-    let mut replay = Replay::with_canonical(run, limits.clone(), canonical);
+    let mut replay = Replay::with_canonical(run, canonical);
     for t in instants(run) {
         replay.advance_to(t);
         if bytes > MAX_TEXT_BYTES {
@@ -125,12 +125,11 @@ mod tests {
         let mut run = empty_run();
         run.push_event(task_event(S, TaskState::Running, TaskState::New, "created"));
         run.push_event(task_event(3 * S, TaskState::Running, TaskState::Running, "started"));
-        let limits = HistoryLimits::default();
-        let s = scrub(&run, &limits);
+        let s = scrub(&run);
         let times: Vec<u64> = s.frames.iter().map(|f| f.t.0 / S).collect();
         assert_eq!(times, [0, 1, 3, 100]);
         for f in &s.frames {
-            let tasks = crate::ps::tasks_at(&run, &limits, f.t);
+            let tasks = crate::ps::tasks_at(&run, f.t);
             assert_eq!(s.texts[f.ps.unwrap()], table::render(&tasks, f.t, true));
         }
         assert!(s.texts[s.frames[3].ps.unwrap()].contains("Running about a minute ago"));
@@ -144,7 +143,7 @@ mod tests {
         for i in 0..(MAX_FRAMES as u64 * 3) {
             run.push_event(task_event(i * S, TaskState::Running, TaskState::Running, "started"));
         }
-        let s = scrub(&run, &HistoryLimits::default());
+        let s = scrub(&run);
         assert!(s.frames.len() <= MAX_FRAMES && s.frames.len() > MAX_FRAMES - 5, "{}", s.frames.len());
         assert_eq!((s.frames[0].t, s.frames.last().unwrap().t), (SimTime::ZERO, run.end_time));
     }

@@ -295,3 +295,29 @@ fn a_cut_node_goes_down_after_its_heartbeat_deadline() {
     let line = format!("nodes: mn-w2 down at {}s (\"heartbeat failure\", ", down[0].split(',').next().unwrap_or(""));
     assert!(story.contains(&line) && story.contains("after node_down mn-w2), ready at "), "{story}");
 }
+
+/// `docker service ps` lists what the simulated manager's store holds: at the end of s34's crash
+/// loop (a swarm whose task history limit is 2), every slot shows its current task and one
+/// history row, and none of the tasks `run --trace` says the reaper deleted.
+#[test]
+fn ps_leaves_out_the_tasks_the_task_reaper_deleted() {
+    let scenario = common::repo_root().join("scenarios/fidelity/s34-reaper-crash-limit2.yml").display().to_string();
+    let out = deploysim(&["ps", &scenario, "--no-trunc"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let rows: Vec<&str> = text.lines().skip(1).collect();
+    assert_eq!(rows.len(), 4, "two slots, two tasks each:\n{text}");
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("ps-reaper-{}", std::process::id()));
+    let out = deploysim(&["run", &scenario, "--trace", "--out", &dir.display().to_string()]);
+    let trace = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{trace}");
+    let deleted: Vec<&str> = trace
+        .lines()
+        .filter(|l| l.ends_with("deleted by the task reaper"))
+        .filter_map(|l| l.split_whitespace().nth(2)?.strip_prefix("t="))
+        .collect();
+    assert!(deleted.len() >= 20, "{} deletions", deleted.len());
+    for id in deleted {
+        assert!(!text.contains(id), "ps still lists {id}, which the reaper deleted:\n{text}");
+    }
+}

@@ -501,10 +501,12 @@ impl Model for World {
                 // The allocator is the manager's; every later step is the node's.
                 Event::Agent { task, step: AgentStep::Allocate } => manager.allocate(task, cluster.view(), &mut io),
                 Event::Agent { task, step: AgentStep::Accept } => {
-                    cluster.accept(manager.assignment(task), manager, &mut io)
+                    cluster.accept(manager.assignment(task, !cluster.has_heard_of(task)), manager, &mut io)
                 }
                 Event::Agent { task, step } => cluster.agent_step(task, step, manager, &mut io),
-                Event::DesiredArrives { task } => cluster.desired_arrives(manager.assignment(task), manager, &mut io),
+                Event::DesiredArrives { task } => {
+                    cluster.desired_arrives(manager.assignment(task, !cluster.has_heard_of(task)), manager, &mut io)
+                }
                 Event::DaemonJobsDue { node } => cluster.daemon_jobs_due(node, manager, &mut io),
                 // No leader to register with: the agent keeps trying on its backoff.
                 Event::NodeReconnects { node } if manager.halted() => cluster.reconnect_later(node, &mut io),

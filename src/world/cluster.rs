@@ -39,8 +39,10 @@ pub(crate) struct Assignment {
     pub state: TaskState,
     /// The state the manager wants.
     pub desired: TaskState,
-    /// What to run.
-    pub spec: Arc<TaskSpec>,
+    /// What to run: sent only to an agent that has not heard of the task yet (see
+    /// [`Cluster::has_heard_of`]); one that has keeps the spec it was sent, so a desired-state
+    /// change carries none (and counts no reference up and down).
+    pub spec: Option<Arc<TaskSpec>>,
 }
 
 /// A task's status message: one of the simulator's fixed words ("accepted", "shutdown", …), or
@@ -318,12 +320,14 @@ impl Cluster {
         self.behaviors.get(image).unwrap_or(&self.default_behavior).clone()
     }
 
-    /// How the container being created now from `image` behaves: the image's behaviour, with
+    /// How the container being created now for task `id` behaves: its image's behaviour, with
     /// the change its ordinal calls for when the image behaves per container.
-    fn next_container_behavior(&mut self, image: &str) -> Arc<ImageBehavior> {
-        let behavior = self.behavior(image);
+    fn next_container_behavior(&mut self, id: TaskId) -> Arc<ImageBehavior> {
+        let Cluster { runs, behaviors, default_behavior, containers_created, .. } = self;
+        let image = runs[id.0 as usize].as_ref().expect("the node has heard of the task").spec.image.as_str();
+        let behavior = Arc::clone(behaviors.get(image).unwrap_or(default_behavior));
         let Some(per) = &behavior.per_container else { return behavior };
-        let ordinal = self.containers_created.entry(image.to_string()).or_insert(0);
+        let ordinal = containers_created.entry(image.to_string()).or_insert(0);
         *ordinal += 1;
         match per.change_for(*ordinal) {
             Some(change) if *change != ImagePatch::default() => {
@@ -390,14 +394,21 @@ impl Cluster {
         &mut self.machines[node.0 as usize]
     }
 
-    /// The node's record of a task, made on first contact.
-    fn heard_of(&mut self, a: &Assignment) {
+    /// Whether a node's agent has heard of the task (it then has its spec).
+    pub(crate) fn has_heard_of(&self, task: TaskId) -> bool {
+        matches!(self.runs.get(task.0 as usize), Some(Some(_)))
+    }
+
+    /// The node's record of a task, made on first contact (with the spec the assignment
+    /// carries then).
+    fn heard_of(&mut self, a: &mut Assignment) {
         let index = a.task.0 as usize;
         if self.runs.len() <= index {
             self.runs.resize_with(index + 1, || None);
         }
         if self.runs[index].is_none() {
-            self.runs[index] = Some(TaskRun::new(a));
+            let spec = a.spec.take().expect("an agent hearing of a task for the first time is sent its spec");
+            self.runs[index] = Some(TaskRun::new(a, spec));
         }
     }
 }

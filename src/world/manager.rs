@@ -163,8 +163,9 @@ impl Manager {
         self.recorder.action_result(index, refusal);
     }
 
-    /// What the task's node is told of it (`dispatcher.Assignments`).
-    pub(super) fn assignment(&self, id: TaskId) -> Assignment {
+    /// What the task's node is told of it (`dispatcher.Assignments`); its spec only `with_spec`
+    /// (a node that already has the task keeps the spec it was sent).
+    pub(super) fn assignment(&self, id: TaskId, with_spec: bool) -> Assignment {
         let task = self.store.task(id);
         let service = self.store.service(task.service);
         Assignment {
@@ -172,7 +173,7 @@ impl Manager {
             node: task.node.expect("only assigned tasks reach a node"),
             state: task.state,
             desired: task.desired,
-            spec: service.task_spec_at(task.spec).clone(),
+            spec: with_spec.then(|| service.task_spec_at(task.spec).clone()),
         }
     }
 

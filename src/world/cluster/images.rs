@@ -36,12 +36,14 @@ impl ImageStore {
 impl Cluster {
     /// Starts the pull a task's preparation begins with; `PullDone` follows.
     pub(super) fn begin_pull(&mut self, id: TaskId, io: &mut Io<'_>) {
-        let spec = std::sync::Arc::clone(&self.run(id).spec);
-        let image_ref = &spec.image;
-        let image = self.behavior(image_ref);
+        // Read where they are kept: no copy, no reference counted.
+        let Cluster { runs, machines, behaviors, default_behavior, registry_down_until, .. } = self;
+        let run = runs[id.0 as usize].as_ref().expect("the node has heard of the task");
+        let image_ref = &run.spec.image;
+        let image = behaviors.get(image_ref.as_str()).unwrap_or(default_behavior);
         let now = io.now();
-        let registry_down = now < self.registry_down_until;
-        let store = &mut self.machine(id).images;
+        let registry_down = now < *registry_down_until;
+        let store = &mut machines[run.node.0 as usize].images;
         let cached = store.cache.contains(image_ref);
         if !cached {
             // The daemon downloads an image once: a task that asks for an image already being

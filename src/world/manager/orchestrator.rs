@@ -30,7 +30,7 @@ impl Manager {
     /// Adds a service (`docker stack deploy`, `docker service create`) and reconciles it.
     pub(super) fn add_service(&mut self, spec: ServiceSpec, io: &mut Io<'_>) -> ServiceId {
         let id = self.store.add_service(spec, io.now());
-        self.recorder.service_added();
+        self.recorder.service_added(&self.store.service(id).name);
         io.q.at(io.now(), Event::Reconcile { service: id });
         id
     }

@@ -199,13 +199,25 @@ impl Machine {
         *heartbeat_fails_at = None;
         agent.clear();
         daemon.clear();
-        *images = ImageStore::new(&spec.cached_images);
+        images.renew(&spec.cached_images);
     }
 }
 
 /// How each described image behaves at the start of a run.
 fn described(images: &BTreeMap<String, ImageBehavior>) -> BTreeMap<String, Arc<ImageBehavior>> {
     images.iter().map(|(name, b)| (name.clone(), Arc::new(b.clone()))).collect()
+}
+
+/// Makes `behaviors` what [`described`] makes of `images`, keeping each entry that already
+/// describes its image so (a renewed world of the same scenario then copies nothing; one that
+/// a timeline `image:` entry changed is made again).
+fn describe_again(behaviors: &mut BTreeMap<String, Arc<ImageBehavior>>, images: &BTreeMap<String, ImageBehavior>) {
+    behaviors.retain(|name, b| images.get(name).is_some_and(|i| **b == *i));
+    for (name, b) in images {
+        if !behaviors.contains_key(name) {
+            behaviors.insert(name.clone(), Arc::new(b.clone()));
+        }
+    }
 }
 
 /// The machines, the tasks their agents run, the images' behaviour and the registry.
@@ -297,7 +309,7 @@ impl Cluster {
         }
         let known = machines.len();
         machines.extend(nodes[known..].iter().map(Machine::declared));
-        *behaviors = described(images);
+        describe_again(behaviors, images);
         runs.clear();
         runs.reserve(expected_tasks);
         *registry_down_until = SimTime::ZERO;

@@ -93,7 +93,7 @@ impl Manager {
             messages,
         } = self;
         store.renew(&scenario.nodes, crate::world::expected_tasks(scenario));
-        *dispatcher = Dispatcher::new(scenario);
+        dispatcher.renew(scenario);
         scheduler.clear();
         restarts.clear();
         updates.clear();

@@ -99,11 +99,14 @@ impl Manager {
         updates.clear();
         *secrets = SecretStore::new(&scenario.secrets);
         let figures_only = recorder.is_figures_only();
-        recorder.clear();
+        let strings_forgotten = recorder.clear();
         *leadership = leader::Leadership::default();
         stack_created.clear();
-        // Its shared copies came from the strings the recorder just forgot.
-        *messages = transitions::Messages::default();
+        // Its shared copies are the recorder's (kept unless it forgot them: see
+        // `Recorder::clear`).
+        if strings_forgotten {
+            *messages = transitions::Messages::default();
+        }
         if figures_only {
             // Whether serving spans are read depends on the scenario.
             self.record_figures_only(scenario);

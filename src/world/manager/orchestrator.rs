@@ -110,7 +110,7 @@ impl Manager {
 
     /// Appends the tasks filling one slot to `out`; false (nothing appended) when the slot is
     /// empty.
-    fn slot_members_into(&self, sid: ServiceId, slot: u64, out: &mut Vec<TaskId>) -> bool {
+    pub(super) fn slot_members_into(&self, sid: ServiceId, slot: u64, out: &mut Vec<TaskId>) -> bool {
         let svc = self.store.service(sid);
         let Some(history) = svc.by_slot.get(&slot) else { return false };
         let before = out.len();

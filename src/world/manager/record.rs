@@ -195,6 +195,9 @@ const RECENT_NAMES: usize = 256;
 /// Entries of `Recorder::recent_names` while the run has named at most as many strings (a
 /// power of two).
 const FEW_RECENT_NAMES: usize = 32;
+/// Shared status messages a renewed recorder keeps for the next run, at most (see
+/// [`Recorder::clear`]).
+const STRINGS_KEPT: usize = 1024;
 /// Entries of `Recorder::recent_strings`.
 const RECENT_STRINGS: usize = 16;
 
@@ -302,8 +305,13 @@ impl Recorder {
     /// `Recorder::default()` makes, with the same recording options (decisions, figures-only,
     /// serving spans), but keeps the room its lists and tables grew, for the next run of a
     /// world reused from run to run. Every field is named, so that one added later must be said
-    /// here too: nothing of a run may reach the next.
-    pub(super) fn clear(&mut self) {
+    /// here too: nothing of a run may reach the next. The shared copies of status messages are
+    /// the exception: they are only copies of texts, which the next run's tasks use again (a
+    /// sweep's runs say the same few words; made anew they were an allocation each, run after
+    /// run), and which row names nothing by (`name_of` is emptied). They are forgotten only
+    /// past [`STRINGS_KEPT`], so that a long sweep's memory stays flat; returns whether they
+    /// were.
+    pub(super) fn clear(&mut self) -> bool {
         let Recorder {
             task_events,
             timeline,
@@ -346,8 +354,11 @@ impl Recorder {
         outputs.clear();
         secret_mounts.clear();
         *last_change_at = SimTime::ZERO;
-        strings.clear();
-        *recent_strings = Default::default();
+        let forget_strings = strings.len() > STRINGS_KEPT;
+        if forget_strings {
+            strings.clear();
+            *recent_strings = Default::default();
+        }
         names.clear();
         name_of.clear();
         // Emptied, not shortened: a cache of addresses, its size only decides how often it hits.
@@ -372,6 +383,7 @@ impl Recorder {
         node_last.clear();
         process_events.clear();
         *task_changes = 0;
+        forget_strings
     }
 
     /// Whether the recording is figures-only (see [`Recorder::record_figures_only`]).

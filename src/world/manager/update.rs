@@ -45,13 +45,15 @@ pub(super) struct UpdateSupervisor {
     free_timers: Vec<u32>,
     /// The next run's number.
     next_run: u64,
+    /// A slot's tasks while a worker works on it (kept, empty, from one slot to the next).
+    slot_tasks: Vec<TaskId>,
 }
 
 impl UpdateSupervisor {
     /// Back to `UpdateSupervisor::default()`, keeping its tables' room (a world reused from run
     /// to run). Every field is named, so that one added later must be said here too.
     pub(super) fn clear(&mut self) {
-        let UpdateSupervisor { active, timers, free_timers, next_run } = self;
+        let UpdateSupervisor { active, timers, free_timers, next_run, slot_tasks: _ } = self;
         active.clear();
         timers.clear();
         free_timers.clear();
@@ -227,8 +229,9 @@ impl Manager {
                     queue.extend(updater.on_slot_work(io.now(), worker, work));
                 }
                 UpdaterCommand::RemoveOldTasks { slot, keep } => {
-                    let tasks = self.slot_tasks(sid, slot);
+                    let tasks = self.take_slot_tasks(sid, slot);
                     self.remove_old_tasks(&tasks, Some(keep), cluster, io);
+                    self.give_back_slot_tasks(tasks);
                 }
                 UpdaterCommand::ArmTimer { timer, at } => {
                     if let UpdaterTimer::Delay { worker } = timer {
@@ -335,6 +338,20 @@ impl Manager {
         self.slot_members(sid, slot)
     }
 
+    /// [`Manager::slot_tasks`] in the supervisor's kept list (give it back with
+    /// [`Manager::give_back_slot_tasks`]; a caller that does not gets a new one next time).
+    fn take_slot_tasks(&mut self, sid: ServiceId, slot: u64) -> Vec<TaskId> {
+        let mut tasks = std::mem::take(&mut self.updates.slot_tasks);
+        tasks.clear();
+        self.slot_members_into(sid, slot, &mut tasks);
+        tasks
+    }
+
+    /// The list [`Manager::take_slot_tasks`] lent.
+    fn give_back_slot_tasks(&mut self, tasks: Vec<TaskId>) {
+        self.updates.slot_tasks = tasks;
+    }
+
     /// `worker`'s body for one slot.
     fn update_slot(
         &mut self,
@@ -344,15 +361,30 @@ impl Manager {
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) -> SlotWork {
-        let tasks = self.slot_tasks(sid, slot);
+        let tasks = self.take_slot_tasks(sid, slot);
+        let work = self.update_slot_of(sid, slot, &tasks, order, cluster, io);
+        self.give_back_slot_tasks(tasks);
+        work
+    }
+
+    /// [`Manager::update_slot`] of the slot's `tasks`.
+    fn update_slot_of(
+        &mut self,
+        sid: ServiceId,
+        slot: u64,
+        tasks: &[TaskId],
+        order: UpdateOrder,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> SlotWork {
         let clean = || tasks.iter().copied().filter(|&t| !self.is_task_dirty(sid, t));
         if let Some(running) = clean().find(|&t| self.store.task(t).desired == TaskState::Running) {
             // useExistingTask with a task already meant to run.
-            self.remove_old_tasks(&tasks, Some(running), cluster, io);
+            self.remove_old_tasks(tasks, Some(running), cluster, io);
             return SlotWork::Done;
         }
         if let Some(waiting) = clean().rev().find(|&t| self.store.task(t).desired < TaskState::Running) {
-            let old = self.remove_old_tasks(&tasks, Some(waiting), cluster, io);
+            let old = self.remove_old_tasks(tasks, Some(waiting), cluster, io);
             self.delay_start(old, waiting, SimDuration::ZERO, true, cluster, io);
             return SlotWork::WaitGate { task: waiting };
         }
@@ -372,7 +404,7 @@ impl Manager {
         match order {
             UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, cluster, io),
             UpdateOrder::StopFirst => {
-                let old = self.remove_old_tasks(&tasks, None, cluster, io);
+                let old = self.remove_old_tasks(tasks, None, cluster, io);
                 self.delay_start(old, new, SimDuration::ZERO, true, cluster, io);
             }
         }

@@ -284,6 +284,13 @@ impl World {
         record
     }
 
+    /// Takes back the lists of `record`, the record of this world's last run, for its next
+    /// run (see `Manager::recycle_record`): a caller that runs many small runs and reads only
+    /// their figures gives each record back once it is read.
+    pub(crate) fn recycle(&mut self, record: RunRecord) {
+        self.manager.recycle_record(record);
+    }
+
     /// Timeline entry `index`: a docker command for the manager or a rollout, or a fault of the
     /// substrate. Logged at once, as typed (so a strategy's own commands follow the one that
     /// started it); a command takes effect after the CLI's round trip, a fault at once.

@@ -946,6 +946,42 @@ impl Manager {
         }
     }
 
+    /// Takes back the lists [`Manager::take_record`] moved into `record`, once its reader is
+    /// done with it, so that the next run of this (renewed) manager fills them again instead
+    /// of growing new ones: a sweep reads each run's figures and drops the record. Nothing
+    /// of them reaches the next run: renewing empties them (`Recorder::clear`), as it empties
+    /// the lists of a run whose record was not given back.
+    pub(crate) fn recycle_record(&mut self, record: RunRecord) {
+        let RunRecord {
+            task_events,
+            names,
+            timeline,
+            actions,
+            outputs,
+            secret_mounts,
+            serving,
+            image_changes,
+            routes,
+            containers,
+            node_events,
+            process_events,
+            ..
+        } = record;
+        let r = &mut self.recorder;
+        r.task_events = task_events;
+        r.names = names;
+        r.timeline = timeline;
+        r.actions = actions;
+        r.outputs = outputs;
+        r.secret_mounts = secret_mounts;
+        r.serving = serving;
+        r.image_changes = image_changes;
+        r.routes = routes;
+        r.containers = containers;
+        r.node_events = node_events;
+        r.process_events = process_events;
+    }
+
     /// Records every node's row (at 0 s: its declared state).
     pub(super) fn record_nodes(&mut self) {
         for n in self.store.nodes() {

@@ -284,6 +284,13 @@ impl World {
         record
     }
 
+    /// Takes back the lists of `record`, the record of this world's last run, for its next
+    /// run (see `Manager::recycle_record`): a caller that runs many small runs and reads only
+    /// their figures gives each record back once it is read.
+    pub(crate) fn recycle(&mut self, record: RunRecord) {
+        self.manager.recycle_record(record);
+    }
+
     /// Timeline entry `index`: a docker command for the manager or a rollout, or a fault of the
     /// substrate. Logged at once, as typed (so a strategy's own commands follow the one that
     /// started it); a command takes effect after the CLI's round trip, a fault at once.
@@ -501,10 +508,12 @@ impl Model for World {
                 // The allocator is the manager's; every later step is the node's.
                 Event::Agent { task, step: AgentStep::Allocate } => manager.allocate(task, cluster.view(), &mut io),
                 Event::Agent { task, step: AgentStep::Accept } => {
-                    cluster.accept(manager.assignment(task), manager, &mut io)
+                    cluster.accept(manager.assignment(task, !cluster.has_heard_of(task)), manager, &mut io)
                 }
                 Event::Agent { task, step } => cluster.agent_step(task, step, manager, &mut io),
-                Event::DesiredArrives { task } => cluster.desired_arrives(manager.assignment(task), manager, &mut io),
+                Event::DesiredArrives { task } => {
+                    cluster.desired_arrives(manager.assignment(task, !cluster.has_heard_of(task)), manager, &mut io)
+                }
                 Event::DaemonJobsDue { node } => cluster.daemon_jobs_due(node, manager, &mut io),
                 // No leader to register with: the agent keeps trying on its backoff.
                 Event::NodeReconnects { node } if manager.halted() => cluster.reconnect_later(node, &mut io),

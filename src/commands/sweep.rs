@@ -493,5 +493,9 @@ fn run_one(
         }
         None => &mut current.insert((policy, world(load(policy), Some(seed), &crate::sweep::exec::run_options()))).1,
     };
-    figures(&world.run(), service, policy)
+    let record = world.run();
+    let ran = figures(&record, service, policy);
+    // Its lists go back to the world for the next run (the figures are all a sweep reads).
+    world.recycle(record);
+    ran
 }

@@ -282,7 +282,10 @@ impl<E> EventQueue<E> {
         self.at(at, event);
     }
 
-    /// Removes and returns the earliest event, advancing `now` to its time.
+    /// Removes and returns the earliest event, advancing `now` to its time. Inlined into the
+    /// run loop, its one caller that matters: returned through memory, the event was written
+    /// in pieces and read back whole, a stalled load on every event.
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let (time, slot) = match &mut self.many {
             Some(many) => {

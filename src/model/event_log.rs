@@ -619,30 +619,6 @@ impl TimelineLog {
 
     /// Appends a sample.
     pub fn push(&mut self, sample: TimelineSample) {
-        // A run has a few services and update states, and most rows name one already seen by
-        // address (the store's shared name, Docker's literal); the texts are compared only
-        // when none is.
-        let service = match self.services.iter().rposition(|s| Arc::ptr_eq(s, &sample.service)) {
-            Some(i) => i,
-            None => match self.services.iter().position(|s| *s == sample.service) {
-                Some(i) => i,
-                None => {
-                    self.services.push(sample.service.clone());
-                    self.services.len() - 1
-                }
-            },
-        };
-        let same_address = |s: &&str| std::ptr::eq(*s, sample.update_state);
-        let update_state = match self.update_states.iter().position(same_address) {
-            Some(i) => i,
-            None => match self.update_states.iter().position(|s| *s == sample.update_state) {
-                Some(i) => i,
-                None => {
-                    self.update_states.push(sample.update_state);
-                    self.update_states.len() - 1
-                }
-            },
-        };
         let TimelineSample {
             t,
             desired,
@@ -655,12 +631,40 @@ impl TimelineLog {
             serving,
             ..
         } = sample;
-        self.rows.push(SampleRow {
-            t,
-            service: service as u32,
-            update_state: update_state as u32,
-            counts: [desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving],
-        });
+        let counts = [desired, running_old, running_new, healthy_old, healthy_new, starting, stopping, serving];
+        self.push_counts(t, &sample.service, sample.update_state, counts);
+    }
+
+    /// Appends a sample given by its parts: `counts` are desired, running_old, running_new,
+    /// healthy_old, healthy_new, starting, stopping and serving. The service's name is
+    /// borrowed (copied only the first time it is seen), so that the recorder's rows cost no
+    /// reference count.
+    pub fn push_counts(&mut self, t: SimTime, service: &Arc<str>, update_state: &'static str, counts: [u64; 8]) {
+        // A run has a few services and update states, and most rows name one already seen by
+        // address (the store's shared name, Docker's literal); the texts are compared only
+        // when none is.
+        let service = match self.services.iter().rposition(|s| Arc::ptr_eq(s, service)) {
+            Some(i) => i,
+            None => match self.services.iter().position(|s| s == service) {
+                Some(i) => i,
+                None => {
+                    self.services.push(Arc::clone(service));
+                    self.services.len() - 1
+                }
+            },
+        };
+        let same_address = |s: &&str| std::ptr::eq(*s, update_state);
+        let update_state = match self.update_states.iter().position(same_address) {
+            Some(i) => i,
+            None => match self.update_states.iter().position(|s| *s == update_state) {
+                Some(i) => i,
+                None => {
+                    self.update_states.push(update_state);
+                    self.update_states.len() - 1
+                }
+            },
+        };
+        self.rows.push(SampleRow { t, service: service as u32, update_state: update_state as u32, counts });
     }
 
     /// Samples recorded.

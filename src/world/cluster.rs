@@ -39,8 +39,10 @@ pub(crate) struct Assignment {
     pub state: TaskState,
     /// The state the manager wants.
     pub desired: TaskState,
-    /// What to run.
-    pub spec: Arc<TaskSpec>,
+    /// What to run: sent only to an agent that has not heard of the task yet (see
+    /// [`Cluster::has_heard_of`]); one that has keeps the spec it was sent, so a desired-state
+    /// change carries none (and counts no reference up and down).
+    pub spec: Option<Arc<TaskSpec>>,
 }
 
 /// A task's status message: one of the simulator's fixed words ("accepted", "shutdown", …), or
@@ -197,13 +199,25 @@ impl Machine {
         *heartbeat_fails_at = None;
         agent.clear();
         daemon.clear();
-        *images = ImageStore::new(&spec.cached_images);
+        images.renew(&spec.cached_images);
     }
 }
 
 /// How each described image behaves at the start of a run.
 fn described(images: &BTreeMap<String, ImageBehavior>) -> BTreeMap<String, Arc<ImageBehavior>> {
     images.iter().map(|(name, b)| (name.clone(), Arc::new(b.clone()))).collect()
+}
+
+/// Makes `behaviors` what [`described`] makes of `images`, keeping each entry that already
+/// describes its image so (a renewed world of the same scenario then copies nothing; one that
+/// a timeline `image:` entry changed is made again).
+fn describe_again(behaviors: &mut BTreeMap<String, Arc<ImageBehavior>>, images: &BTreeMap<String, ImageBehavior>) {
+    behaviors.retain(|name, b| images.get(name).is_some_and(|i| **b == *i));
+    for (name, b) in images {
+        if !behaviors.contains_key(name) {
+            behaviors.insert(name.clone(), Arc::new(b.clone()));
+        }
+    }
 }
 
 /// The machines, the tasks their agents run, the images' behaviour and the registry.
@@ -295,7 +309,7 @@ impl Cluster {
         }
         let known = machines.len();
         machines.extend(nodes[known..].iter().map(Machine::declared));
-        *behaviors = described(images);
+        describe_again(behaviors, images);
         runs.clear();
         runs.reserve(expected_tasks);
         *registry_down_until = SimTime::ZERO;
@@ -318,12 +332,14 @@ impl Cluster {
         self.behaviors.get(image).unwrap_or(&self.default_behavior).clone()
     }
 
-    /// How the container being created now from `image` behaves: the image's behaviour, with
+    /// How the container being created now for task `id` behaves: its image's behaviour, with
     /// the change its ordinal calls for when the image behaves per container.
-    fn next_container_behavior(&mut self, image: &str) -> Arc<ImageBehavior> {
-        let behavior = self.behavior(image);
+    fn next_container_behavior(&mut self, id: TaskId) -> Arc<ImageBehavior> {
+        let Cluster { runs, behaviors, default_behavior, containers_created, .. } = self;
+        let image = runs[id.0 as usize].as_ref().expect("the node has heard of the task").spec.image.as_str();
+        let behavior = Arc::clone(behaviors.get(image).unwrap_or(default_behavior));
         let Some(per) = &behavior.per_container else { return behavior };
-        let ordinal = self.containers_created.entry(image.to_string()).or_insert(0);
+        let ordinal = containers_created.entry(image.to_string()).or_insert(0);
         *ordinal += 1;
         match per.change_for(*ordinal) {
             Some(change) if *change != ImagePatch::default() => {
@@ -390,14 +406,21 @@ impl Cluster {
         &mut self.machines[node.0 as usize]
     }
 
-    /// The node's record of a task, made on first contact.
-    fn heard_of(&mut self, a: &Assignment) {
+    /// Whether a node's agent has heard of the task (it then has its spec).
+    pub(crate) fn has_heard_of(&self, task: TaskId) -> bool {
+        matches!(self.runs.get(task.0 as usize), Some(Some(_)))
+    }
+
+    /// The node's record of a task, made on first contact (with the spec the assignment
+    /// carries then).
+    fn heard_of(&mut self, a: &mut Assignment) {
         let index = a.task.0 as usize;
         if self.runs.len() <= index {
             self.runs.resize_with(index + 1, || None);
         }
         if self.runs[index].is_none() {
-            self.runs[index] = Some(TaskRun::new(a));
+            let spec = a.spec.take().expect("an agent hearing of a task for the first time is sent its spec");
+            self.runs[index] = Some(TaskRun::new(a, spec));
         }
     }
 }

@@ -98,18 +98,21 @@ impl Manager {
             messages,
         } = self;
         store.renew(&scenario.nodes, crate::world::expected_tasks(scenario));
-        *dispatcher = Dispatcher::new(scenario);
+        dispatcher.renew(scenario);
         scheduler.clear();
         restarts.clear();
         updates.clear();
         *secrets = SecretStore::new(&scenario.secrets);
         *reaper = TaskReaper::new(scenario.task_history_limit);
         let figures_only = recorder.is_figures_only();
-        recorder.clear();
+        let strings_forgotten = recorder.clear();
         *leadership = leader::Leadership::default();
         stack_created.clear();
-        // Its shared copies came from the strings the recorder just forgot.
-        *messages = transitions::Messages::default();
+        // Its shared copies are the recorder's (kept unless it forgot them: see
+        // `Recorder::clear`).
+        if strings_forgotten {
+            *messages = transitions::Messages::default();
+        }
         if figures_only {
             // Whether serving spans are read depends on the scenario.
             self.record_figures_only(scenario);
@@ -169,8 +172,9 @@ impl Manager {
         self.recorder.action_result(index, refusal);
     }
 
-    /// What the task's node is told of it (`dispatcher.Assignments`).
-    pub(super) fn assignment(&self, id: TaskId) -> Assignment {
+    /// What the task's node is told of it (`dispatcher.Assignments`); its spec only `with_spec`
+    /// (a node that already has the task keeps the spec it was sent).
+    pub(super) fn assignment(&self, id: TaskId, with_spec: bool) -> Assignment {
         let task = self.store.task(id);
         let service = self.store.service(task.service);
         Assignment {
@@ -178,7 +182,7 @@ impl Manager {
             node: task.node.expect("only assigned tasks reach a node"),
             state: task.state,
             desired: task.desired,
-            spec: service.task_spec_at(task.spec).clone(),
+            spec: with_spec.then(|| service.task_spec_at(task.spec).clone()),
         }
     }
 

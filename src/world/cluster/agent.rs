@@ -143,10 +143,12 @@ impl HealthWatch {
 }
 
 impl TaskRun {
-    pub(super) fn new(a: &Assignment) -> TaskRun {
+    /// The agent's record of a task it hears of for the first time, keeping the spec it was
+    /// sent.
+    pub(super) fn new(a: &Assignment, spec: Arc<TaskSpec>) -> TaskRun {
         TaskRun {
             node: a.node,
-            spec: a.spec.clone(),
+            spec,
             state: a.state,
             desired: None,
             exit_message: Box::default(),
@@ -319,11 +321,11 @@ impl Cluster {
     }
 
     /// The assignment reached the node: ACCEPTED, PREPARING, and the pull starts.
-    pub(crate) fn accept(&mut self, a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
+    pub(crate) fn accept(&mut self, mut a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
         if a.state != TaskState::Assigned || !self.machines[a.node.0 as usize].reachable {
             return;
         }
-        self.heard_of(&a);
+        self.heard_of(&mut a);
         let id = a.task;
         // The assignment carries the task as it is now, desired state included.
         self.run_mut(id).desired = Some(a.desired);
@@ -347,9 +349,9 @@ impl Cluster {
             self.report(id, TaskState::Rejected, Message::Text(&msg), up, io);
             return;
         }
-        // The spec is shared (one reference more, no copy of the image's name).
-        let spec = Arc::clone(&self.run(id).spec);
-        self.machine(id).images.pulled(&spec.image);
+        // The image's name is read where the run keeps it (no copy, no reference counted).
+        let run = self.runs[id.0 as usize].as_ref().expect("the node has heard of the task");
+        self.machines[run.node.0 as usize].images.pulled(&run.spec.image);
         self.report(id, TaskState::Ready, Message::Fixed("prepared"), up, io);
         self.agent_advance(id, up, io);
     }
@@ -376,11 +378,11 @@ impl Cluster {
     }
 
     /// A desired-state change reached the node (possibly before the assignment itself).
-    pub(crate) fn desired_arrives(&mut self, a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
+    pub(crate) fn desired_arrives(&mut self, mut a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
         if !self.machines[a.node.0 as usize].reachable {
             return; // delivered when the node answers again (see `node_reconnected`)
         }
-        self.heard_of(&a);
+        self.heard_of(&mut a);
         let id = a.task;
         if self.run(id).desired == Some(a.desired) {
             return;
@@ -395,21 +397,26 @@ impl Cluster {
             return;
         }
         self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);
-        let spec = Arc::clone(&self.run(id).spec);
-        let behavior = self.next_container_behavior(&spec.image);
+        let behavior = self.next_container_behavior(id);
         let work = behavior.start.sample(&mut io.rng.start);
         self.run_mut(id).behavior = Some(behavior);
         self.daemon_submit(id, JobKind::Start, work, io);
     }
 
-    /// How the task's image behaves for its container.
+    /// How the task's image behaves for its container (a shared copy, for a caller that acts
+    /// on the cluster while it reads it).
     fn container_behavior(&self, id: TaskId) -> Arc<ImageBehavior> {
         self.run(id).behavior.clone().expect("a container is created before it runs")
     }
 
+    /// How the task's image behaves for its container, borrowed.
+    fn behavior_of(&self, id: TaskId) -> &ImageBehavior {
+        self.run(id).behavior.as_deref().expect("a container is created before it runs")
+    }
+
     /// The health check that applies: the service's, else the image's `HEALTHCHECK`.
     fn resolved_health(&self, id: TaskId, io: &Io<'_>) -> Option<ResolvedHealth> {
-        let image = self.container_behavior(id);
+        let image = self.behavior_of(id);
         let config =
             crate::swarm::health::effective(self.run(id).spec.healthcheck.as_ref(), image.healthcheck.as_ref())?;
         Some(ResolvedHealth::resolve(&config, io.scenario.engine))
@@ -420,10 +427,9 @@ impl Cluster {
             return;
         }
         let now = io.now();
-        let image = self.container_behavior(id);
         self.run_mut(id).container.phase = ContainerPhase::Running;
         up.secrets_mounted(id, now);
-        if let ExitBehavior::ExitsAfter { code, after } = &image.exit {
+        if let ExitBehavior::ExitsAfter { code, after } = &self.behavior_of(id).exit {
             let d = after.sample(&mut io.rng.exit);
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: *code } });
         }
@@ -436,7 +442,10 @@ impl Cluster {
                 self.run_mut(id).container.healthy = true;
                 self.report(id, TaskState::Running, Message::Fixed("started"), up, io);
             }
-            Some(h) => self.schedule_health(id, &h, &image.health, now, io),
+            Some(h) => {
+                let image = self.container_behavior(id);
+                self.schedule_health(id, &h, &image.health, now, io)
+            }
         }
     }
 
@@ -627,12 +636,11 @@ impl Cluster {
         self.touch(id, up);
         let grace = self.run(id).spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
         let grace = SimDuration::from_secs(grace);
-        let image = self.container_behavior(id);
         // SIGKILL after the grace period, unless the process has exited by then.
         io.q.after(grace, Event::Agent { task: id, step: AgentStep::GraceExpired });
-        if let StopBehavior::Graceful { after, exit_code } = &image.stop {
-            let work = after.sample(&mut io.rng.stop);
-            self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, io);
+        if let StopBehavior::Graceful { after, exit_code } = &self.behavior_of(id).stop {
+            let (work, code) = (after.sample(&mut io.rng.stop), *exit_code);
+            self.daemon_submit(id, JobKind::Stop { code }, work, io);
         }
     }
 
@@ -649,9 +657,9 @@ impl Cluster {
                 io.q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: 137 } });
             }
             KillSignal::Term => {
-                if let StopBehavior::Graceful { after, exit_code } = &self.container_behavior(id).stop {
-                    let work = after.sample(&mut io.rng.stop);
-                    self.daemon_submit(id, JobKind::Stop { code: *exit_code }, work, io);
+                if let StopBehavior::Graceful { after, exit_code } = &self.behavior_of(id).stop {
+                    let (work, code) = (after.sample(&mut io.rng.stop), *exit_code);
+                    self.daemon_submit(id, JobKind::Stop { code }, work, io);
                 }
             }
         }

@@ -75,6 +75,11 @@ impl Dispatcher {
     /// The dispatcher of the scenario's manager. Its batch timer started whenever the manager
     /// did: the phase is anyone's guess (fixed races: 0).
     pub(super) fn new(scenario: &Scenario) -> Dispatcher {
+        Dispatcher::new_for(scenario, scenario.nodes.len())
+    }
+
+    /// [`Dispatcher::new`] with room for `nodes` nodes' epochs.
+    fn new_for(scenario: &Scenario, nodes: usize) -> Dispatcher {
         let batch = scenario.latencies.status_batch;
         let phase = match scenario.races {
             Races::Random => {
@@ -82,11 +87,19 @@ impl Dispatcher {
             }
             Races::Fixed => SimDuration::ZERO,
         };
-        Dispatcher {
-            batcher: StatusBatcher::new(batch, phase),
-            epochs: vec![0; scenario.nodes.len()],
-            unsent: BTreeSet::new(),
-        }
+        Dispatcher { batcher: StatusBatcher::new(batch, phase), epochs: vec![0; nodes], unsent: BTreeSet::new() }
+    }
+
+    /// Makes this dispatcher the one `Dispatcher::new(scenario)` makes, keeping its emptied
+    /// batch lists and its lists' room (a world reused from run to run). Every field is named,
+    /// so that one added later must be said here too.
+    pub(super) fn renew(&mut self, scenario: &Scenario) {
+        let Dispatcher { batcher, epochs, unsent } = self;
+        let Dispatcher { batcher: fresh, .. } = Dispatcher::new_for(scenario, 0);
+        batcher.renew(fresh);
+        epochs.clear();
+        epochs.resize(scenario.nodes.len(), 0);
+        unsent.clear();
     }
 
     /// A status of `task` waits in a batch not yet committed.
@@ -417,6 +430,20 @@ impl StatusBatcher {
     fn new(period: SimDuration, phase: SimDuration) -> StatusBatcher {
         let phase = if period.as_nanos() == 0 { SimDuration::ZERO } else { SimDuration(phase.0 % period.0) };
         StatusBatcher { period, phase, pending: BTreeMap::new(), spare: Vec::new() }
+    }
+
+    /// Makes this batcher `fresh` (a new one's timer, no batch pending), keeping the lists of
+    /// the batches it still held as spares. Every field is named, so that one added later must
+    /// be said here too.
+    fn renew(&mut self, fresh: StatusBatcher) {
+        let StatusBatcher { period, phase, pending, spare: _ } = fresh;
+        debug_assert!(pending.is_empty(), "a new batcher holds no batch");
+        self.period = period;
+        self.phase = phase;
+        // Popped one by one: the map keeps its node for the next run's batches.
+        while let Some((_, batch)) = self.pending.pop_first() {
+            self.recycle(batch.updates);
+        }
     }
 
     /// The first commit at or after `arrival`.

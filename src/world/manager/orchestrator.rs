@@ -18,6 +18,47 @@ use crate::world::{Event, Io};
 use super::Manager;
 use super::store::NewTask;
 
+/// A service's slots and the tasks filling each, in ascending slot order (see
+/// [`Manager::slots_of`]), in two flat lists.
+#[derive(Default)]
+pub(super) struct Slots {
+    /// Each slot, with the end of its tasks in `tasks` (they begin where the previous slot's
+    /// end).
+    slots: Vec<(u64, u32)>,
+    /// Every slot's tasks, slot after slot.
+    tasks: Vec<TaskId>,
+}
+
+impl Slots {
+    /// Slots.
+    pub(super) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// The `i`th slot and its tasks.
+    pub(super) fn get(&self, i: usize) -> (u64, &[TaskId]) {
+        let start = if i == 0 { 0 } else { self.slots[i - 1].1 as usize };
+        let (slot, end) = self.slots[i];
+        (slot, &self.tasks[start..end as usize])
+    }
+
+    /// Every slot and its tasks, in slot order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (u64, &[TaskId])> {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// Where `slot` is, if it is filled.
+    fn position(&self, slot: u64) -> Option<usize> {
+        self.slots.binary_search_by_key(&slot, |s| s.0).ok()
+    }
+
+    /// Adds a slot after the others (a higher number) with its tasks.
+    fn push(&mut self, slot: u64, tasks: &[TaskId]) {
+        self.tasks.extend_from_slice(tasks);
+        self.slots.push((slot, self.tasks.len() as u32));
+    }
+}
+
 impl Manager {
     /// `docker stack deploy` at t = 0: creates every service and reconciles it.
     pub(crate) fn deploy_stack(&mut self, io: &mut Io<'_>, rollout_routes: &[(String, bool)]) {
@@ -30,7 +71,7 @@ impl Manager {
     /// Adds a service (`docker stack deploy`, `docker service create`) and reconciles it.
     pub(super) fn add_service(&mut self, spec: ServiceSpec, io: &mut Io<'_>) -> ServiceId {
         let id = self.store.add_service(spec, io.now());
-        self.recorder.service_added();
+        self.recorder.service_added(&self.store.service(id).name);
         io.q.at(io.now(), Event::Reconcile { service: id });
         id
     }
@@ -47,26 +88,44 @@ impl Manager {
     /// The tasks that fill each slot (`UpdatableTasksInSlot`): tasks whose desired state is at
     /// most RUNNING; a slot whose last task ended and will not be restarted stays filled by
     /// that dead task, except during a rollback, which must converge. In ascending slot order
-    /// (a list, not a map: a reconcile runs on every task change, and hands these very lists
-    /// to the update supervisor).
-    pub(super) fn slots_of(&self, sid: ServiceId) -> Vec<(u64, Vec<TaskId>)> {
+    /// (flat lists, not a map nor a list per slot: a reconcile hands these very slots to the
+    /// update supervisor).
+    pub(super) fn slots_of(&self, sid: ServiceId) -> Slots {
         let svc = self.store.service(sid);
-        svc.by_slot.keys().filter_map(|&slot| self.slot_members(sid, slot).map(|tasks| (slot, tasks))).collect()
+        let mut slots = Slots::default();
+        for &slot in svc.by_slot.keys() {
+            if self.slot_members_into(sid, slot, &mut slots.tasks) {
+                slots.slots.push((slot, slots.tasks.len() as u32));
+            }
+        }
+        slots
     }
 
-    /// The tasks filling one slot, or None when the slot is empty.
-    pub(super) fn slot_members(&self, sid: ServiceId, slot: u64) -> Option<Vec<TaskId>> {
+    /// The tasks filling one slot (empty when the slot is empty).
+    pub(super) fn slot_members(&self, sid: ServiceId, slot: u64) -> Vec<TaskId> {
+        let mut tasks = Vec::new();
+        self.slot_members_into(sid, slot, &mut tasks);
+        tasks
+    }
+
+    /// Appends the tasks filling one slot to `out`; false (nothing appended) when the slot is
+    /// empty.
+    pub(super) fn slot_members_into(&self, sid: ServiceId, slot: u64, out: &mut Vec<TaskId>) -> bool {
         let svc = self.store.service(sid);
-        let history = svc.by_slot.get(&slot)?;
-        let live: Vec<TaskId> =
-            history.iter().copied().filter(|&id| self.store.task(id).desired <= TaskState::Running).collect();
-        if !live.is_empty() {
-            return Some(live);
+        let Some(history) = svc.by_slot.get(&slot) else { return false };
+        let before = out.len();
+        out.extend(history.iter().copied().filter(|&id| self.store.task(id).desired <= TaskState::Running));
+        if out.len() > before {
+            return true;
         }
         let rollback = svc.status.as_ref().is_some_and(|s| s.state == UpdateState::RollbackStarted);
-        let last = *history.last()?;
+        let Some(&last) = history.last() else { return false };
         let t = self.store.task(last);
-        (!rollback && t.restart_declined && t.desired != TaskState::Remove).then(|| vec![last])
+        let dead_fills = !rollback && t.restart_declined && t.desired != TaskState::Remove;
+        if dead_fills {
+            out.push(last);
+        }
+        dead_fills
     }
 
     /// Reconciles a service with its spec: add or remove tasks, then hand the slots to the
@@ -84,7 +143,7 @@ impl Manager {
 
     fn reconcile_replicated(&mut self, sid: ServiceId, replicas: u64, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let mut slots = self.slots_of(sid);
-        let filled = |slots: &[(u64, Vec<TaskId>)], slot: u64| slots.binary_search_by_key(&slot, |s| s.0).is_ok();
+        let filled = |slots: &Slots, slot: u64| slots.position(slot).is_some();
         if (slots.len() as u64) < replicas {
             // addTasks: the missing slots get the newest spec directly, outside the updater.
             let current = self.store.service(sid).current;
@@ -109,14 +168,14 @@ impl Manager {
             // Go's sort is stable at these sizes (insertion sort up to 12 slots).
             let mut order: Vec<usize> = (0..slots.len()).collect();
             order.sort_by_key(|&i| {
-                let (slot, tasks) = &slots[i];
+                let (slot, tasks) = slots.get(i);
                 let running = tasks.iter().any(|&t| self.store.task(t).state == TaskState::Running);
-                (!running, *slot)
+                (!running, slot)
             });
             let mut copies_on_node: BTreeMap<NodeId, u64> = BTreeMap::new();
             let mut nth_on_node = vec![u64::MAX; slots.len()];
             for &i in &order {
-                let tasks = &slots[i].1;
+                let tasks = slots.get(i).1;
                 if let Some(n) = (tasks.len() == 1).then(|| self.store.task(tasks[0]).node).flatten() {
                     let count = copies_on_node.entry(n).or_insert(0);
                     *count += 1;
@@ -127,19 +186,20 @@ impl Manager {
             let mut removed = vec![false; slots.len()];
             for &i in &order[replicas as usize..] {
                 removed[i] = true;
-                for &t in &slots[i].1 {
+                for &t in slots.get(i).1 {
                     if self.store.task(t).desired <= TaskState::Running {
                         self.set_desired(t, TaskState::Remove, cluster, io);
                     }
                 }
             }
-            let mut index = 0;
-            slots.retain(|_| {
-                index += 1;
-                !removed[index - 1]
-            });
+            let mut kept = Slots::default();
+            for i in (0..slots.len()).filter(|&i| !removed[i]) {
+                let (slot, tasks) = slots.get(i);
+                kept.push(slot, tasks);
+            }
+            slots = kept;
         }
-        self.supervise_update(sid, slots, cluster, io);
+        self.supervise_update(sid, &slots, cluster, io);
     }
 
     /// Can `node` run a task of global service `sid`? Not when it is DOWN or drained (the
@@ -159,15 +219,15 @@ impl Manager {
     /// down, so a node that comes back gets a new task; a paused node gets neither a new task
     /// nor an update, and keeps the one it has.
     fn reconcile_global(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let mut slots = self.slots_of(sid);
+        let slots = self.slots_of(sid);
         let current = self.store.service(sid).current;
-        let mut keep = Vec::new();
+        let mut keep = Slots::default();
         for i in 0..self.store.nodes().len() {
             let node = NodeId(i as u32);
             let slot = i as u64 + 1;
-            let tasks = slots.binary_search_by_key(&slot, |s| s.0).ok().map(|k| std::mem::take(&mut slots[k].1));
+            let tasks = slots.position(slot).map(|k| slots.get(k).1);
             if !self.global_node_eligible(sid, node) {
-                for &t in tasks.iter().flatten() {
+                for &t in tasks.into_iter().flatten() {
                     self.set_desired(t, TaskState::Shutdown, cluster, io);
                 }
                 continue;
@@ -181,10 +241,10 @@ impl Manager {
                         NewTask { service: sid, slot, node: Some(node), spec: current, desired: TaskState::Running };
                     self.create_task(new, cluster, io);
                 }
-                Some(tasks) => keep.push((slot, tasks)),
+                Some(tasks) => keep.push(slot, tasks),
             }
         }
-        self.supervise_update(sid, keep, cluster, io);
+        self.supervise_update(sid, &keep, cluster, io);
     }
 
     /// Desired replicas as the timeline shows them (global: nodes that accept the service).

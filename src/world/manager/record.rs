@@ -16,7 +16,7 @@ use crate::model::cluster::NodeRole;
 use crate::model::decision::{Decision, DecisionKind};
 use crate::model::record::{
     CommandOutput, Name, NodeEvent, NodeInfo, NodeState, ProcessChange, ProcessEvent, ReservationRecord, RunRecord,
-    SecretMount, ServiceRecord, StatusChange, TaskEvent, TimelineSample, UpdateRecord, UpdateState,
+    SecretMount, ServiceRecord, StatusChange, TaskEvent, UpdateRecord, UpdateState,
 };
 use crate::model::route::RouteState;
 use crate::model::scenario::Scenario;
@@ -119,13 +119,37 @@ struct ServiceTrack {
     sample_due: bool,
     /// This service's last row in the recorded timeline, and its index in
     /// `Recorder::pending` (meaningful while its instant is the one being recorded).
-    last_sample: Option<(TimelineSample, usize)>,
+    last_sample: Option<(Row, usize)>,
+    /// The service's name as its rows carry it (the store's shared copy, taken once a run: a
+    /// row refers to its service by index until it is logged, so that sampling after every
+    /// event counts no reference up or down).
+    name: Option<Arc<str>>,
     /// The current (last) update.
     update: UpdateRecord,
     /// The earlier updates, oldest first.
     previous_updates: Vec<UpdateRecord>,
     /// Every UpdateStatus change, across updates.
     status_changes: Vec<StatusChange>,
+}
+
+/// A timeline row short of its service's name (see [`ServiceTrack::name`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Row {
+    /// When the counts took these values.
+    pub t: SimTime,
+    /// Desired replicas (global: eligible nodes).
+    pub desired: u64,
+    /// The service's timeline counts.
+    pub counts: Counts,
+    /// UpdateStatus state ([`UpdateState::as_str`]), empty when none.
+    pub update_state: &'static str,
+}
+
+impl Row {
+    /// The same values but for the time (what a repeated row would show again).
+    fn same_counts(&self, other: &Row) -> bool {
+        self.desired == other.desired && self.counts == other.counts && self.update_state == other.update_state
+    }
 }
 
 /// Hashes an address (a `usize` already unique per string) with one multiplication, and a
@@ -171,6 +195,9 @@ const RECENT_NAMES: usize = 256;
 /// Entries of `Recorder::recent_names` while the run has named at most as many strings (a
 /// power of two).
 const FEW_RECENT_NAMES: usize = 32;
+/// Shared status messages a renewed recorder keeps for the next run, at most (see
+/// [`Recorder::clear`]).
+const STRINGS_KEPT: usize = 1024;
 /// Entries of `Recorder::recent_strings`.
 const RECENT_STRINGS: usize = 16;
 
@@ -180,9 +207,9 @@ pub(crate) struct Recorder {
     task_events: crate::model::record::TaskEventLog,
     /// Timeline rows of the instants before the one being recorded (final: logged).
     timeline: crate::model::record::TimelineLog,
-    /// Timeline rows of the instant being recorded: a later change at the same instant still
-    /// replaces its service's row.
-    pending: Vec<TimelineSample>,
+    /// Timeline rows of the instant being recorded, by service: a later change at the same
+    /// instant still replaces its service's row.
+    pending: Vec<(ServiceId, Row)>,
     /// Timeline commands (and a rollout's own): when, the command, Docker's refusal if any.
     actions: Vec<(SimTime, String, Option<String>)>,
     outputs: Vec<CommandOutput>,
@@ -278,8 +305,13 @@ impl Recorder {
     /// `Recorder::default()` makes, with the same recording options (decisions, figures-only,
     /// serving spans), but keeps the room its lists and tables grew, for the next run of a
     /// world reused from run to run. Every field is named, so that one added later must be said
-    /// here too: nothing of a run may reach the next.
-    pub(super) fn clear(&mut self) {
+    /// here too: nothing of a run may reach the next. The shared copies of status messages are
+    /// the exception: they are only copies of texts, which the next run's tasks use again (a
+    /// sweep's runs say the same few words; made anew they were an allocation each, run after
+    /// run), and which row names nothing by (`name_of` is emptied). They are forgotten only
+    /// past [`STRINGS_KEPT`], so that a long sweep's memory stays flat; returns whether they
+    /// were.
+    pub(super) fn clear(&mut self) -> bool {
         let Recorder {
             task_events,
             timeline,
@@ -322,8 +354,11 @@ impl Recorder {
         outputs.clear();
         secret_mounts.clear();
         *last_change_at = SimTime::ZERO;
-        strings.clear();
-        *recent_strings = Default::default();
+        let forget_strings = strings.len() > STRINGS_KEPT;
+        if forget_strings {
+            strings.clear();
+            *recent_strings = Default::default();
+        }
         names.clear();
         name_of.clear();
         // Emptied, not shortened: a cache of addresses, its size only decides how often it hits.
@@ -348,6 +383,7 @@ impl Recorder {
         node_last.clear();
         process_events.clear();
         *task_changes = 0;
+        forget_strings
     }
 
     /// Whether the recording is figures-only (see [`Recorder::record_figures_only`]).
@@ -489,9 +525,9 @@ impl Recorder {
         self.last_change_at
     }
 
-    /// A new service, followed from now on.
-    pub(super) fn service_added(&mut self) {
-        self.services.push(ServiceTrack { sample_due: true, ..Default::default() });
+    /// A new service named `name`, followed from now on.
+    pub(super) fn service_added(&mut self, name: &Arc<str>) {
+        self.services.push(ServiceTrack { sample_due: true, name: Some(Arc::clone(name)), ..Default::default() });
     }
 
     /// A service's counts changed in a way `touch` cannot see (desired replicas, removal).
@@ -777,9 +813,9 @@ impl Recorder {
 
     /// Appends a timeline row for a service whose counts changed, unless an unchanged one
     /// would repeat; several changes at one instant collapse into the last one.
-    fn sample(&mut self, sid: ServiceId, sample: TimelineSample) {
+    fn sample(&mut self, sid: ServiceId, sample: Row) {
         // Samples come in time order: an instant's rows are final once a later one is sampled.
-        if self.pending.first().is_some_and(|p| p.t != sample.t) {
+        if self.pending.first().is_some_and(|p| p.1.t != sample.t) {
             self.log_pending_samples();
         }
         let track = &mut self.services[sid.0 as usize];
@@ -788,23 +824,35 @@ impl Recorder {
             if prev.t == sample.t
                 && let Some(row) = self.pending.get_mut(*index)
             {
-                *row = sample.clone();
+                row.1 = sample;
                 *prev = sample;
                 return;
             }
-            if same_counts(prev, &sample) {
+            if prev.same_counts(&sample) {
                 return;
             }
         }
         self.last_change_at = sample.t;
-        track.last_sample = Some((sample.clone(), self.pending.len()));
-        self.pending.push(sample);
+        track.last_sample = Some((sample, self.pending.len()));
+        self.pending.push((sid, sample));
     }
 
     /// Moves the rows of the instant last sampled into the timeline log.
     fn log_pending_samples(&mut self) {
-        for sample in self.pending.drain(..) {
-            self.timeline.push(sample);
+        for (sid, row) in self.pending.drain(..) {
+            let name = self.services[sid.0 as usize].name.as_ref().expect("a followed service is named");
+            let c = row.counts;
+            let counts = [
+                row.desired,
+                c.running_old,
+                c.running_new,
+                c.healthy_old,
+                c.healthy_new,
+                c.starting,
+                c.stopping,
+                c.serving(),
+            ];
+            self.timeline.push_counts(row.t, name, row.update_state, counts);
         }
     }
 }
@@ -819,23 +867,11 @@ impl Manager {
                 continue;
             }
             track.sample_due = false;
-            let c = track.counts;
+            let counts = track.counts;
             let desired = self.desired_count(sid);
             let svc = self.store.service(sid);
-            let sample = TimelineSample {
-                t: now,
-                service: svc.name.clone(),
-                desired,
-                running_old: c.running_old,
-                running_new: c.running_new,
-                healthy_old: c.healthy_old,
-                healthy_new: c.healthy_new,
-                starting: c.starting,
-                stopping: c.stopping,
-                serving: c.serving(),
-                update_state: svc.status.as_ref().map_or("", |s| s.state.as_str()),
-            };
-            self.recorder.sample(sid, sample);
+            let update_state = svc.status.as_ref().map_or("", |s| s.state.as_str());
+            self.recorder.sample(sid, Row { t: now, desired, counts, update_state });
         }
     }
 
@@ -843,6 +879,8 @@ impl Manager {
     /// the world's to fill in). What was recorded moves into the record uncopied: the manager
     /// is spent, and must be renewed ([`Manager::renew`]) before another run.
     pub(crate) fn take_record(&mut self, scenario: &Scenario, strategies: Vec<StrategyRecord>) -> RunRecord {
+        // The last instant's rows are final (they name their services through the tracks).
+        self.recorder.log_pending_samples();
         let mut tracks = std::mem::take(&mut self.recorder.services);
         let services = self
             .store
@@ -861,6 +899,10 @@ impl Manager {
                 removed_at: s.removed_at,
             })
             .collect();
+        // The list's room is kept for the next run (renewed worlds: one service added a run
+        // would otherwise grow it anew each time).
+        tracks.clear();
+        self.recorder.services = tracks;
         let mut leader_seen = false;
         let nodes = self
             .store
@@ -871,7 +913,6 @@ impl Manager {
                 NodeInfo { name: n.spec.name.clone(), docker_id: n.docker_id.clone(), role: n.spec.role, leader }
             })
             .collect();
-        self.recorder.log_pending_samples();
         let r = &mut self.recorder;
         use std::mem::take;
         RunRecord {
@@ -905,6 +946,42 @@ impl Manager {
         }
     }
 
+    /// Takes back the lists [`Manager::take_record`] moved into `record`, once its reader is
+    /// done with it, so that the next run of this (renewed) manager fills them again instead
+    /// of growing new ones: a sweep reads each run's figures and drops the record. Nothing
+    /// of them reaches the next run: renewing empties them (`Recorder::clear`), as it empties
+    /// the lists of a run whose record was not given back.
+    pub(crate) fn recycle_record(&mut self, record: RunRecord) {
+        let RunRecord {
+            task_events,
+            names,
+            timeline,
+            actions,
+            outputs,
+            secret_mounts,
+            serving,
+            image_changes,
+            routes,
+            containers,
+            node_events,
+            process_events,
+            ..
+        } = record;
+        let r = &mut self.recorder;
+        r.task_events = task_events;
+        r.names = names;
+        r.timeline = timeline;
+        r.actions = actions;
+        r.outputs = outputs;
+        r.secret_mounts = secret_mounts;
+        r.serving = serving;
+        r.image_changes = image_changes;
+        r.routes = routes;
+        r.containers = containers;
+        r.node_events = node_events;
+        r.process_events = process_events;
+    }
+
     /// Records every node's row (at 0 s: its declared state).
     pub(super) fn record_nodes(&mut self) {
         for n in self.store.nodes() {
@@ -916,15 +993,4 @@ impl Manager {
     pub(super) fn record_node(&mut self, node: crate::model::task::NodeId) {
         self.recorder.node(self.store.node(node));
     }
-}
-
-fn same_counts(a: &TimelineSample, b: &TimelineSample) -> bool {
-    a.desired == b.desired
-        && a.running_old == b.running_old
-        && a.running_new == b.running_new
-        && a.healthy_old == b.healthy_old
-        && a.healthy_new == b.healthy_new
-        && a.starting == b.starting
-        && a.stopping == b.stopping
-        && a.update_state == b.update_state
 }

@@ -70,13 +70,34 @@ pub(super) struct RestartSupervisor {
     timeouts: BTreeSet<(SimTime, usize)>,
     /// When the sweep event is armed.
     sweep_at: Option<SimTime>,
+    /// Emptied lists of `waiting_on`, for the next old task waited on (nearly every delayed
+    /// start of an update waits on one: a list made each time was an allocation each).
+    spare_lists: Vec<Vec<usize>>,
+    /// The starts a release looks at, with their serials (kept, empty, from one release to
+    /// the next).
+    released: Vec<(usize, u64)>,
 }
+
+/// Emptied `waiting_on` lists kept for reuse, at most.
+const SPARE_LISTS: usize = 16;
 
 impl RestartSupervisor {
     /// Back to `RestartSupervisor::default()`, keeping its tables' room (a world reused from
     /// run to run). Every field is named, so that one added later must be said here too.
     pub(super) fn clear(&mut self) {
-        let RestartSupervisor { history, delayed, free, next_serial, pending, waiting_on, timeouts, sweep_at } = self;
+        let RestartSupervisor {
+            history,
+            delayed,
+            free,
+            next_serial,
+            pending,
+            waiting_on,
+            timeouts,
+            sweep_at,
+            // Empty lists: room only.
+            spare_lists: _,
+            released: _,
+        } = self;
         history.clear();
         delayed.clear();
         free.clear();
@@ -98,12 +119,22 @@ impl RestartSupervisor {
             && let Some(list) = self.waiting_on.get_mut(&old)
         {
             list.retain(|&i| i != index);
-            if list.is_empty() {
-                self.waiting_on.remove(&old);
+            if list.is_empty()
+                && let Some(list) = self.waiting_on.remove(&old)
+            {
+                self.recycle(list);
             }
         }
         self.free_if_unnamed(index);
         waits
+    }
+
+    /// Keeps an emptied `waiting_on` list for reuse (a few small ones).
+    fn recycle(&mut self, mut list: Vec<usize>) {
+        if self.spare_lists.len() < SPARE_LISTS && list.capacity() <= 64 {
+            list.clear();
+            self.spare_lists.push(list);
+        }
     }
 
     /// Makes a done entry reusable once no queued event names it.
@@ -235,7 +266,8 @@ impl Manager {
         });
         r.pending.insert(new, index);
         if let Some(o) = wait_for {
-            r.waiting_on.entry(o).or_default().push(index);
+            let spare = &mut r.spare_lists;
+            r.waiting_on.entry(o).or_insert_with(|| spare.pop().unwrap_or_default()).push(index);
         }
         if gate_armed {
             io.q.at(now.plus(delay), Event::Gate { gate: index as u32 });
@@ -324,9 +356,13 @@ impl Manager {
 
     /// Delayed starts waiting on `old` (observed past RUNNING, or its node DOWN) may go.
     pub(super) fn release_gates_waiting_on(&mut self, old: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let waiting = self.restarts.waiting_on.remove(&old).unwrap_or_default();
-        let waiting: Vec<(usize, u64)> = waiting.into_iter().map(|i| (i, self.restarts.delayed[i].serial)).collect();
-        for (index, serial) in waiting {
+        let Some(waiting) = self.restarts.waiting_on.remove(&old) else { return };
+        // Taken while the starts are checked (a release that led to another would simply get a
+        // list of its own).
+        let mut released = std::mem::take(&mut self.restarts.released);
+        released.extend(waiting.iter().map(|&i| (i, self.restarts.delayed[i].serial)));
+        self.restarts.recycle(waiting);
+        for &(index, serial) in &released {
             // A start released by an earlier one's release is skipped, and so is a new start
             // made meanwhile in its reused entry (even one that waits on the same task).
             let d = &mut self.restarts.delayed[index];
@@ -336,5 +372,7 @@ impl Manager {
             d.old_stopped = true;
             self.check_gate(index, cluster, io);
         }
+        released.clear();
+        self.restarts.released = released;
     }
 }

@@ -72,6 +72,49 @@ impl NodeRecord {
             spec: spec.clone(),
         }
     }
+
+    /// Makes this record `NodeRecord::declared(index, spec)`, keeping its strings when they
+    /// say the same and its tables' room (a world reused from run to run: a sweep's runs
+    /// declare the same nodes each time). Every field is named, so that one added later must
+    /// be said here too.
+    fn renew(&mut self, index: usize, declared: &NodeSpec) {
+        let NodeRecord {
+            id,
+            spec,
+            availability,
+            down,
+            unknown,
+            down_from_unknown,
+            removed,
+            service_tasks,
+            total_tasks,
+            reserved,
+            host_ports,
+            failures,
+            docker_id,
+            name,
+        } = self;
+        if *id != NodeId(index as u32) {
+            *id = NodeId(index as u32);
+            *docker_id = TaskId(1_000_000 + index as u32).docker_id();
+        }
+        if *spec != *declared {
+            *spec = declared.clone();
+        }
+        if **name != *declared.name {
+            *name = Arc::from(declared.name.as_str());
+        }
+        *availability = declared.availability;
+        *down = declared.down;
+        *unknown = false;
+        *down_from_unknown = false;
+        *removed = false;
+        service_tasks.clear();
+        *total_tasks = 0;
+        *reserved = Resources::default();
+        host_ports.clear();
+        failures.clear();
+    }
 }
 
 /// `UpdateStatus`.
@@ -248,8 +291,12 @@ impl Store {
         services.clear();
         tasks.clear();
         tasks.reserve(expected_tasks);
-        records.clear();
-        records.extend(nodes.iter().enumerate().map(|(i, spec)| NodeRecord::declared(i, spec)));
+        records.truncate(nodes.len());
+        for (i, (record, spec)) in records.iter_mut().zip(nodes).enumerate() {
+            record.renew(i, spec);
+        }
+        let known = records.len();
+        records.extend(nodes.iter().enumerate().skip(known).map(|(i, spec)| NodeRecord::declared(i, spec)));
         *removed_nodes = 0;
         load_index.clear();
     }

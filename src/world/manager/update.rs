@@ -17,6 +17,7 @@ use crate::world::cluster::ClusterView;
 use crate::world::{Event, Io};
 
 use super::Manager;
+use super::orchestrator::Slots;
 use super::store::NewTask;
 use super::store::{Store, UpdateStatus};
 
@@ -44,13 +45,15 @@ pub(super) struct UpdateSupervisor {
     free_timers: Vec<u32>,
     /// The next run's number.
     next_run: u64,
+    /// A slot's tasks while a worker works on it (kept, empty, from one slot to the next).
+    slot_tasks: Vec<TaskId>,
 }
 
 impl UpdateSupervisor {
     /// Back to `UpdateSupervisor::default()`, keeping its tables' room (a world reused from run
     /// to run). Every field is named, so that one added later must be said here too.
     pub(super) fn clear(&mut self) {
-        let UpdateSupervisor { active, timers, free_timers, next_run } = self;
+        let UpdateSupervisor { active, timers, free_timers, next_run, slot_tasks: _ } = self;
         active.clear();
         timers.clear();
         free_timers.clear();
@@ -89,7 +92,7 @@ impl Manager {
     pub(super) fn supervise_update(
         &mut self,
         sid: ServiceId,
-        slots: Vec<(u64, Vec<TaskId>)>,
+        slots: &Slots,
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
@@ -111,7 +114,7 @@ impl Manager {
             return;
         }
         let mut dirty: Vec<u64> =
-            slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| *s).collect();
+            slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| s).collect();
         // The orchestrator hands the updater its slots in Go map order (`updatableAndDeadSlots`
         // builds a map; `reconcile` ranges over it): the update takes them in a random order.
         if io.random_races() {
@@ -226,8 +229,9 @@ impl Manager {
                     queue.extend(updater.on_slot_work(io.now(), worker, work));
                 }
                 UpdaterCommand::RemoveOldTasks { slot, keep } => {
-                    let others: Vec<TaskId> = self.slot_tasks(sid, slot).into_iter().filter(|&t| t != keep).collect();
-                    self.remove_old_tasks(&others, cluster, io);
+                    let tasks = self.take_slot_tasks(sid, slot);
+                    self.remove_old_tasks(&tasks, Some(keep), cluster, io);
+                    self.give_back_slot_tasks(tasks);
                 }
                 UpdaterCommand::ArmTimer { timer, at } => {
                     if let UpdaterTimer::Delay { worker } = timer {
@@ -331,7 +335,21 @@ impl Manager {
 
     /// Tasks of `slot` that are still meant to run.
     fn slot_tasks(&self, sid: ServiceId, slot: u64) -> Vec<TaskId> {
-        self.slot_members(sid, slot).unwrap_or_default()
+        self.slot_members(sid, slot)
+    }
+
+    /// [`Manager::slot_tasks`] in the supervisor's kept list (give it back with
+    /// [`Manager::give_back_slot_tasks`]; a caller that does not gets a new one next time).
+    fn take_slot_tasks(&mut self, sid: ServiceId, slot: u64) -> Vec<TaskId> {
+        let mut tasks = std::mem::take(&mut self.updates.slot_tasks);
+        tasks.clear();
+        self.slot_members_into(sid, slot, &mut tasks);
+        tasks
+    }
+
+    /// The list [`Manager::take_slot_tasks`] lent.
+    fn give_back_slot_tasks(&mut self, tasks: Vec<TaskId>) {
+        self.updates.slot_tasks = tasks;
     }
 
     /// `worker`'s body for one slot.
@@ -343,17 +361,30 @@ impl Manager {
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) -> SlotWork {
-        let tasks = self.slot_tasks(sid, slot);
-        let clean: Vec<TaskId> = tasks.iter().copied().filter(|&t| !self.is_task_dirty(sid, t)).collect();
-        if let Some(&running) = clean.iter().find(|&&t| self.store.task(t).desired == TaskState::Running) {
+        let tasks = self.take_slot_tasks(sid, slot);
+        let work = self.update_slot_of(sid, slot, &tasks, order, cluster, io);
+        self.give_back_slot_tasks(tasks);
+        work
+    }
+
+    /// [`Manager::update_slot`] of the slot's `tasks`.
+    fn update_slot_of(
+        &mut self,
+        sid: ServiceId,
+        slot: u64,
+        tasks: &[TaskId],
+        order: UpdateOrder,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> SlotWork {
+        let clean = || tasks.iter().copied().filter(|&t| !self.is_task_dirty(sid, t));
+        if let Some(running) = clean().find(|&t| self.store.task(t).desired == TaskState::Running) {
             // useExistingTask with a task already meant to run.
-            let others: Vec<TaskId> = tasks.iter().copied().filter(|&t| t != running).collect();
-            self.remove_old_tasks(&others, cluster, io);
+            self.remove_old_tasks(tasks, Some(running), cluster, io);
             return SlotWork::Done;
         }
-        if let Some(&waiting) = clean.iter().rev().find(|&&t| self.store.task(t).desired < TaskState::Running) {
-            let others: Vec<TaskId> = tasks.iter().copied().filter(|&t| t != waiting).collect();
-            let old = self.remove_old_tasks(&others, cluster, io);
+        if let Some(waiting) = clean().rev().find(|&t| self.store.task(t).desired < TaskState::Running) {
+            let old = self.remove_old_tasks(tasks, Some(waiting), cluster, io);
             self.delay_start(old, waiting, SimDuration::ZERO, true, cluster, io);
             return SlotWork::WaitGate { task: waiting };
         }
@@ -373,18 +404,25 @@ impl Manager {
         match order {
             UpdateOrder::StartFirst => self.delay_start(None, new, SimDuration::ZERO, false, cluster, io),
             UpdateOrder::StopFirst => {
-                let old = self.remove_old_tasks(&tasks, cluster, io);
+                let old = self.remove_old_tasks(tasks, None, cluster, io);
                 self.delay_start(old, new, SimDuration::ZERO, true, cluster, io);
             }
         }
         SlotWork::NewTask { task: new }
     }
 
-    /// `removeOldTasks`: desired SHUTDOWN for each task still meant to run; returns one of them.
-    fn remove_old_tasks(&mut self, tasks: &[TaskId], cluster: ClusterView<'_>, io: &mut Io<'_>) -> Option<TaskId> {
+    /// `removeOldTasks`: desired SHUTDOWN for each task still meant to run, but `keep`; returns
+    /// one of them.
+    fn remove_old_tasks(
+        &mut self,
+        tasks: &[TaskId],
+        keep: Option<TaskId>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) -> Option<TaskId> {
         let mut removed = None;
         for &t in tasks {
-            if self.store.task(t).desired <= TaskState::Running {
+            if Some(t) != keep && self.store.task(t).desired <= TaskState::Running {
                 self.set_desired(t, TaskState::Shutdown, cluster, io);
                 removed = Some(t);
             }

@@ -471,6 +471,7 @@ fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path, stack: &[dock
     warn_blind_analysis(c, s, sim_path);
     warn_unplaceable(c, s, stack);
     warn_undescribed_images(c, s, sim_path, stack);
+    warn_noop_faults(c, s, sim_path);
     let mut used: BTreeSet<&str> = s.services.iter().map(|svc| svc.task.image.as_str()).collect();
     for a in &s.timeline {
         match &a.action {
@@ -496,6 +497,38 @@ fn warn_unused(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path, stack: &[dock
             format!("\"{}\" is after until ({}) and will not happen", late.text, crate::time::SimDuration(s.until.0)),
             None,
         );
+    }
+}
+
+/// A fault that finds nothing to undo or to break does nothing in the run: `node_up` for a node
+/// whose link is not cut then (never cut, or already back), `node_down` for one already cut,
+/// `daemon_start` for a running dockerd, `daemon_kill` for a dead one. A newcomer could take
+/// such a line for a modelled reconnect or crash: say so where the timeline is.
+fn warn_noop_faults(c: &mut Checker<'_>, s: &Scenario, sim_path: &Path) {
+    let mut cut: BTreeSet<&str> = s.nodes.iter().filter(|n| n.down).map(|n| n.name.as_str()).collect();
+    let mut dead: BTreeSet<&str> = BTreeSet::new();
+    let at = sim_path.key("timeline");
+    for a in &s.timeline {
+        let when = crate::time::SimDuration(a.at.0);
+        let nothing = match &a.action {
+            Action::NodeUp { node } if !cut.remove(node.as_str()) => {
+                Some(format!("{node}'s link is not cut at {when} (no node_down before it, not declared down)"))
+            }
+            Action::NodeDown { node } if !cut.insert(node.as_str()) => {
+                Some(format!("{node}'s link is already cut at {when}"))
+            }
+            Action::DaemonStart { node } if !dead.remove(node.as_str()) => {
+                Some(format!("{node}'s dockerd runs at {when} (no daemon_kill before it)"))
+            }
+            Action::DaemonKill { node } if !dead.insert(node.as_str()) => {
+                Some(format!("{node}'s dockerd is already killed at {when}"))
+            }
+            _ => None,
+        };
+        if let Some(why) = nothing {
+            let hint = "remove it, or add the fault it undoes before it".to_string();
+            c.warn(&at, format!("\"{}\" does nothing: {why}", a.text), Some(hint));
+        }
     }
 }
 

@@ -328,6 +328,31 @@ fn an_image_missing_from_a_described_set_and_an_unplaceable_service_are_warned()
     assert!(!w.iter().any(|w| w.contains("not described") || w.contains("no node of")), "{w:?}");
 }
 
+#[test]
+fn a_fault_with_nothing_to_undo_or_break_is_warned() {
+    // node_up of a node never cut, node_down of one already cut, daemon_start of a running
+    // dockerd, daemon_kill of a dead one: each does nothing, and says so; the faults in their
+    // right order (and a node declared down, brought up) say nothing.
+    let timeline = |entries: &str| {
+        format!(
+            "services:\n  web:\n    image: a\nx-simulation:\n  cluster:\n    nodes:\n      - {{name: m, role: manager}}\n      - {{name: w, role: worker, status: down}}\n      - {{name: x, role: worker}}\n  timeline:\n{entries}"
+        )
+    };
+    let noop = timeline(
+        "    - {at: 1s, node_up: x}\n    - {at: 2s, node_down: x}\n    - {at: 3s, node_down: x}\n    - {at: 4s, daemon_start: x}\n    - {at: 5s, daemon_kill: x}\n    - {at: 6s, daemon_kill: x}\n",
+    );
+    let w: Vec<String> = warnings_of(&noop).into_iter().filter(|w| w.contains("does nothing")).collect();
+    assert_eq!(w.len(), 4, "{w:#?}");
+    assert!(w[0].contains("x's link is not cut at 1s"), "{}", w[0]);
+    assert!(w[1].contains("x's link is already cut at 3s"), "{}", w[1]);
+    assert!(w[2].contains("x's dockerd runs at 4s"), "{}", w[2]);
+    assert!(w[3].contains("x's dockerd is already killed at 6s"), "{}", w[3]);
+    let fine = timeline(
+        "    - {at: 1s, node_up: w}\n    - {at: 2s, node_down: x}\n    - {at: 3s, node_up: x}\n    - {at: 4s, daemon_kill: x}\n    - {at: 5s, daemon_start: x}\n",
+    );
+    assert!(!warnings_of(&fine).iter().any(|w| w.contains("does nothing")), "{:#?}", warnings_of(&fine));
+}
+
 /// A stack whose service mounts `db` with the long syntax `long` (indented under `- `).
 fn long_secret_stack(dir: &Path, long: &str) -> Result<crate::model::scenario::Scenario, Vec<Diagnostic>> {
     std::fs::write(dir.join("value.txt"), b"v").unwrap();

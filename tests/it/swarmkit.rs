@@ -1860,3 +1860,57 @@ fn test_task_reaper_batches_the_deletions_of_several_slots() {
         );
     }
 }
+
+/// swarmkit's store refuses to update a deleted task (`UpdateTask` fails, the dispatcher skips a
+/// status for one: "task may have been deleted"), so a task the reaper deleted never changes
+/// again. Two situations from a review where the model once revived one: a task deleted before
+/// its held-back allocation ran (a manager restart right after two scale commands), and one
+/// deleted while its allocation was still to come (a limit of 0 and a slow allocator).
+#[test]
+fn a_deleted_task_never_changes_again() {
+    let restart = r#"
+version: "3.8"
+services: {web: {image: "web:1", deploy: {replicas: 1}}}
+x-simulation:
+  stack: sk
+  until: 40s
+  cluster: {nodes: 2}
+  timeline:
+    - {at: 10s, run: docker service scale sk_web=4}
+    - {at: 10.0005s, run: docker service scale sk_web=1}
+    - {at: 10.0407s, daemon_kill: node-1}
+    - {at: 15s, daemon_start: node-1}
+"#;
+    let slow_allocator = r#"
+version: "3.8"
+services: {web: {image: "web:1", deploy: {replicas: 1}}}
+x-simulation:
+  stack: sk
+  until: 30s
+  swarm: {task_history_limit: 0}
+  latencies: {allocate: 300ms}
+  timeline:
+    - {at: 10s, run: docker service update --image web:2 sk_web}
+    - {at: 10.1s, run: docker service update --image web:3 sk_web}
+"#;
+    let mut deletions = 0;
+    for yaml in [restart, slow_allocator] {
+        for seed in SEEDS {
+            let run = run(yaml, seed);
+            let (deleted, _) = reaped(&run);
+            deletions += deleted.len();
+            for k in tasks(&run, WEB) {
+                if let Some(&at) = deleted.get(k.id) {
+                    let later: Vec<_> = k.events.iter().filter(|e| e.t > at).collect();
+                    assert!(
+                        later.is_empty(),
+                        "seed {seed}: {} changed after its deletion at {}: {later:?}",
+                        k.id,
+                        at.secs_ms()
+                    );
+                }
+            }
+        }
+    }
+    assert!(deletions > 0, "the scenarios must delete tasks");
+}

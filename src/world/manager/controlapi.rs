@@ -370,7 +370,7 @@ impl Manager {
         self.arm_reaper(arm, io);
         if touches_task {
             // Which tasks count as "new" changed.
-            for id in self.store.service(sid).tasks.clone() {
+            for id in self.store.service_tasks(sid) {
                 self.recorder.touch(id, &self.store, cluster);
             }
         }
@@ -457,6 +457,8 @@ impl Manager {
                 self.store.service(sid).name
             ));
         }
+        let arm = self.reaper.spec_changed(io.now());
+        self.arm_reaper(arm, io);
         self.recorder.begin_update(sid, io.now());
         self.recorder.update_mut(sid).rollback_started_at = Some(io.now());
         self.set_status(sid, UpdateState::RollbackStarted, "manually requested rollback");
@@ -492,8 +494,11 @@ impl Manager {
         self.store.remove_service(sid, io.now());
         self.updates.cancel(sid);
         self.recorder.sample_due(sid);
-        for id in self.store.service(sid).tasks.clone() {
-            if self.store.task(id).desired <= TaskState::Running {
+        // swarmkit `SetServiceTasksRemove`: every task of the service, its history included
+        // (desired SHUTDOWN), is desired REMOVE, so that the task reaper deletes each once it
+        // is shut down or was never assigned.
+        for id in self.store.service_tasks(sid) {
+            if self.store.task(id).desired < TaskState::Remove {
                 self.set_desired(id, TaskState::Remove, cluster, io);
             }
         }

@@ -164,7 +164,13 @@ impl Manager {
     /// (the s05 trace's first run); a restart committed first leaves a slot of the bad spec for
     /// the rollback to replace (its second run).
     pub(crate) fn dispatcher_commit(&mut self, io: &mut Io<'_>) {
-        let (mut batch, reapplied) = self.dispatcher.batcher.take(io.now());
+        let (mut batch, mut reapplied) = self.dispatcher.batcher.take(io.now());
+        // `processUpdates` skips a status whose task was deleted meanwhile ("task may have been
+        // deleted"); only a run with task deletions meets one, so no other run draws otherwise.
+        if batch.iter().any(|&(t, _)| self.store.task(t).deleted) {
+            batch.retain(|&(t, _)| !self.store.task(t).deleted);
+        }
+        reapplied.retain(|&t| !self.store.task(t).deleted);
         // Each status the batch writes is `AppliedAt` now: what the task reaper orders by.
         for &(task, _) in &batch {
             self.store.note_applied(task, io.now());

@@ -63,7 +63,7 @@ impl Manager {
     /// The allocator: NEW → PENDING, then the scheduler's next tick.
     pub(crate) fn allocate(&mut self, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let task = self.store.task(id);
-        if task.state != TaskState::New {
+        if task.state != TaskState::New || task.deleted {
             return;
         }
         // The allocator ignores the desired state: a task told to stop before it was allocated

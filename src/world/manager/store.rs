@@ -145,9 +145,14 @@ pub(crate) struct Service {
     version_is_new: Vec<bool>,
     /// `UpdateStatus` (None = nil).
     pub status: Option<UpdateStatus>,
-    /// Every task ever created for it.
-    pub tasks: Vec<TaskId>,
-    /// Every task ever created for it, by slot (global: node index + 1).
+    /// Every task created for it, in creation order, and some the task reaper deleted since
+    /// (dropped in one pass once they are half the list: a deletion costs no search); read it
+    /// through [`Store::service_tasks`].
+    tasks: Vec<TaskId>,
+    /// How many of `tasks` were deleted.
+    deleted_tasks: usize,
+    /// Its tasks by slot (global: node index + 1), in creation order, less those the task reaper
+    /// deleted; a slot left with none is dropped.
     pub by_slot: BTreeMap<u64, Vec<TaskId>>,
     /// Full name, shared by every recorded row.
     pub name: Arc<str>,
@@ -331,6 +336,12 @@ impl Store {
         &self.nodes
     }
 
+    /// Every task of service `sid` not deleted, in creation order.
+    pub(super) fn service_tasks(&self, sid: ServiceId) -> Vec<TaskId> {
+        let tasks = &self.services[sid.0 as usize].tasks;
+        tasks.iter().copied().filter(|&t| !self.tasks[t.0 as usize].deleted).collect()
+    }
+
     /// Every task assigned to `node` and not deleted, in creation order.
     pub(super) fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
         self.tasks.iter().filter(|t| t.node == Some(node) && !t.deleted).map(|t| t.id).collect()
@@ -352,6 +363,7 @@ impl Store {
             previous: None,
             status: None,
             tasks: Vec::new(),
+            deleted_tasks: 0,
             by_slot: BTreeMap::new(),
             created_at: now,
             removed_at: None,
@@ -463,9 +475,12 @@ impl Store {
             return false;
         }
         let (sid, slot) = (task.service, task.slot);
-        let svc = &mut self.services[sid.0 as usize];
-        if let Some(at) = svc.tasks.iter().rposition(|&t| t == id) {
-            svc.tasks.remove(at);
+        let Store { services, tasks, .. } = self;
+        let svc = &mut services[sid.0 as usize];
+        svc.deleted_tasks += 1;
+        if svc.deleted_tasks * 2 > svc.tasks.len() {
+            svc.tasks.retain(|&t| !tasks[t.0 as usize].deleted);
+            svc.deleted_tasks = 0;
         }
         if let Some(history) = svc.by_slot.get_mut(&slot) {
             history.retain(|&t| t != id);

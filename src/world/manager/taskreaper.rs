@@ -222,7 +222,9 @@ impl TaskReaper {
 
     /// The tick numbered `serial` is due: the tasks to delete, in the order they are deleted
     /// (empty for a stale tick). The timer is stopped again.
-    pub(super) fn tick(&mut self, serial: u32, store: &Store) -> Vec<TaskId> {
+    /// `reporting` says which tasks' latest status still waits in the dispatcher's batch: in
+    /// swarmkit's store they are still in their earlier state (the batch writes it).
+    pub(super) fn tick(&mut self, serial: u32, store: &Store, reporting: impl Fn(TaskId) -> bool) -> Vec<TaskId> {
         if !self.running || self.queued != Some(serial) {
             return Vec::new();
         }
@@ -231,7 +233,7 @@ impl TaskReaper {
         let mut delete: BTreeSet<TaskId> = self.cleanup.drain(..).collect();
         let dirty: Vec<SlotKey> = self.dirty.iter().copied().collect();
         for key in dirty {
-            if self.keeps_dirty(key, store, &mut delete) {
+            if self.keeps_dirty(key, store, &reporting, &mut delete) {
                 continue;
             }
             self.dirty.remove(&key);
@@ -245,7 +247,13 @@ impl TaskReaper {
 
     /// Inspects one dirty slot, adding the tasks to delete to `delete`; true when the slot stays
     /// dirty (more than one of its tasks may still run).
-    fn keeps_dirty(&self, (sid, slot): SlotKey, store: &Store, delete: &mut BTreeSet<TaskId>) -> bool {
+    fn keeps_dirty(
+        &self,
+        (sid, slot): SlotKey,
+        store: &Store,
+        reporting: &impl Fn(TaskId) -> bool,
+        delete: &mut BTreeSet<TaskId>,
+    ) -> bool {
         let service = store.service(sid);
         if service.is_removed() {
             return false; // swarmkit deleted the service: `GetService` is nil
@@ -264,6 +272,11 @@ impl TaskReaper {
         by_time.sort_by_key(|t| (t.status_at, t.id));
         let mut running = 0;
         for t in by_time {
+            if reporting(t.id) {
+                // Its end is not in the store yet: as far as the reaper sees, it may still run.
+                running += 1;
+                continue;
+            }
             let terminal = t.state > TaskState::Running;
             let never_runs = t.state < TaskState::Assigned && t.desired > TaskState::Running;
             if terminal || never_runs {
@@ -304,7 +317,8 @@ impl super::Manager {
     /// final state still waits in the dispatcher's batch is not past RUNNING in swarmkit's store
     /// yet (the store is written when the batch commits): the reaper leaves it to a later tick.
     pub(crate) fn reaper_tick(&mut self, serial: u32, io: &mut crate::world::Io<'_>) {
-        for id in self.reaper.tick(serial, &self.store) {
+        let dispatcher = &self.dispatcher;
+        for id in self.reaper.tick(serial, &self.store, |t| dispatcher.reporting(t)) {
             if self.dispatcher.reporting(id) {
                 continue;
             }
@@ -396,8 +410,8 @@ mod tests {
         let Arm::Tick { at, serial } = r.created(ServiceId(0), 1, &store, t0) else { panic!("a tick is queued") };
         assert_eq!(at, t0.plus(BATCHING_INTERVAL));
         assert_eq!(r.created(ServiceId(0), 1, &store, t0.plus(SimDuration::from_millis(100))), Arm::Nothing);
-        assert_eq!(r.tick(serial, &store), vec![TaskId(0), TaskId(1), TaskId(2)], "every task past RUNNING");
-        assert!(r.tick(serial, &store).is_empty(), "a tick runs once");
+        assert_eq!(r.tick(serial, &store, |_| false), vec![TaskId(0), TaskId(1), TaskId(2)], "every task past RUNNING");
+        assert!(r.tick(serial, &store, |_| false).is_empty(), "a tick runs once");
     }
 
     #[test]
@@ -405,7 +419,7 @@ mod tests {
         let store = store_with_slot(5, 1);
         let mut r = TaskReaper::new(1);
         let Arm::Tick { serial, .. } = r.created(ServiceId(0), 1, &store, SimTime(0)) else { panic!("queued") };
-        assert_eq!(r.tick(serial, &store), vec![TaskId(0)], "only the one ended task can go");
+        assert_eq!(r.tick(serial, &store, |_| false), vec![TaskId(0)], "only the one ended task can go");
         assert!(r.dirty.contains(&(ServiceId(0), 1)), "more than one task may still run: the slot stays dirty");
         let mut never = TaskReaper::new(-1);
         assert_eq!(never.created(ServiceId(0), 1, &store, SimTime(0)), Arm::Nothing, "nothing to delete: no tick");
@@ -439,7 +453,7 @@ mod tests {
         }
         let ticks: Vec<&Arm> = arms.iter().filter(|a| **a != Arm::Nothing).collect();
         assert_eq!(ticks, vec![&Arm::Tick { at: now, serial: 2 }], "the 1,001st asks for one tick now");
-        assert!(r.tick(1, &store).is_empty(), "the timer's tick is stale");
+        assert!(r.tick(1, &store, |_| false).is_empty(), "the timer's tick is stale");
     }
 
     #[test]
@@ -450,6 +464,6 @@ mod tests {
         r.stop();
         assert_eq!(r.created(ServiceId(0), 1, &store, SimTime(1)), Arm::Nothing);
         assert!(r.dirty.is_empty());
-        assert!(r.tick(serial, &store).is_empty());
+        assert!(r.tick(serial, &store, |_| false).is_empty());
     }
 }

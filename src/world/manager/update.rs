@@ -504,6 +504,8 @@ impl Manager {
         }
         self.set_status(sid, UpdateState::RollbackStarted, message);
         self.store.restore_previous(sid);
+        let arm = self.reaper.spec_changed(io.now());
+        self.arm_reaper(arm, io);
         self.recorder.update_mut(sid).rollback_started_at = Some(io.now());
         self.updates.cancel(sid);
         // The orchestrator handles the service change in a later tick, after task events it

@@ -465,11 +465,9 @@ impl StatusBatcher {
         SimTime(phase + ticks * period)
     }
 
-    /// `UpdateTaskStatus`: `state` of `task` reaches the dispatcher at `arrival`. A task already
-    /// waiting in that batch keeps one entry with its latest state (the map overwrites it, so
-    /// the store never sees the state in between). Returns the commit instant when this is the
-    /// batch's first update (the caller schedules the commit then), else `None`.
-    fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState) -> Option<SimTime> {
+    /// The batch a report arriving at `arrival` joins: its commit instant, the batch, and
+    /// whether it was empty (its first report asks for the commit).
+    fn batch_at(&mut self, arrival: SimTime) -> (SimTime, &mut Batch, bool) {
         let at = self.commit_time(arrival);
         let spare = &mut self.spare;
         let batch = self
@@ -477,6 +475,15 @@ impl StatusBatcher {
             .entry(at)
             .or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
         let first = batch.updates.is_empty() && batch.reapplied.is_empty();
+        (at, batch, first)
+    }
+
+    /// `UpdateTaskStatus`: `state` of `task` reaches the dispatcher at `arrival`. A task already
+    /// waiting in that batch keeps one entry with its latest state (the map overwrites it, so
+    /// the store never sees the state in between). Returns the commit instant when this is the
+    /// batch's first update (the caller schedules the commit then), else `None`.
+    fn enqueue(&mut self, arrival: SimTime, task: TaskId, state: TaskState) -> Option<SimTime> {
+        let (at, batch, first) = self.batch_at(arrival);
         match batch.find(task) {
             Some(i) => batch.updates[i].1 = batch.updates[i].1.max(state),
             None => batch.push(task, state),
@@ -487,13 +494,7 @@ impl StatusBatcher {
     /// An ended task's status re-reported at `arrival` (see [`Dispatcher::enqueue_reapplied`]);
     /// returns the commit instant when its batch was empty.
     fn enqueue_reapplied(&mut self, arrival: SimTime, task: TaskId) -> Option<SimTime> {
-        let at = self.commit_time(arrival);
-        let spare = &mut self.spare;
-        let batch = self
-            .pending
-            .entry(at)
-            .or_insert_with(|| Batch { updates: spare.pop().unwrap_or_default(), ..Batch::default() });
-        let first = batch.updates.is_empty() && batch.reapplied.is_empty();
+        let (at, batch, first) = self.batch_at(arrival);
         if !batch.reapplied.contains(&task) {
             batch.reapplied.push(task);
         }

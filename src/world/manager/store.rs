@@ -420,8 +420,8 @@ impl Store {
         self.services[sid.0 as usize].failures += 1;
     }
 
-    /// `CreateTask`: a NEW task.
-    pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>, now: SimTime) -> TaskId {
+    /// `CreateTask`: a NEW task; with how many tasks its slot holds now.
+    pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>, now: SimTime) -> (TaskId, usize) {
         let NewTask { service: sid, slot, node, spec, desired } = new;
         let id = TaskId(self.tasks.len() as u32);
         self.tasks.push(Task {
@@ -442,8 +442,9 @@ impl Store {
         });
         let svc = &mut self.services[sid.0 as usize];
         svc.tasks.push(id);
-        svc.by_slot.entry(slot).or_default().push(id);
-        id
+        let history = svc.by_slot.entry(slot).or_default();
+        history.push(id);
+        (id, history.len())
     }
 
     /// Sets DesiredState; false when it already was that.

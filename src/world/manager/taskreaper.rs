@@ -101,17 +101,16 @@ impl TaskReaper {
         if attempts > 0 { attempts as i64 + 1 } else { self.history }
     }
 
-    /// A task was created in `slot` of `service` at `now` (`EventCreateTask`; the store holds it).
-    pub(super) fn created(&mut self, service: ServiceId, slot: u64, store: &Store, now: SimTime) -> Arm {
+    /// A task was created in `slot` of `service` at `now` (`EventCreateTask`), which now holds
+    /// `held` tasks.
+    pub(super) fn created(&mut self, service: ServiceId, slot: u64, held: usize, store: &Store, now: SimTime) -> Arm {
         if !self.running {
             return Arm::Nothing;
         }
         self.catch_up(now);
         self.dirty.insert((service, slot));
-        let svc = store.service(service);
-        let limit = self.limit(svc);
-        let held = svc.by_slot.get(&slot).map_or(0, Vec::len) as i64;
-        if limit >= 0 && held > limit {
+        let limit = self.limit(store.service(service));
+        if limit >= 0 && held as i64 > limit {
             self.work = true;
         }
         self.event(now)
@@ -369,6 +368,11 @@ mod tests {
 
     const MS: u64 = 1_000_000;
 
+    /// The tasks slot 1 of the test service holds.
+    fn held(store: &Store) -> usize {
+        store.service(ServiceId(0)).by_slot.get(&1).map_or(0, Vec::len)
+    }
+
     /// A store with one replicated service and `per_slot` tasks created in slot 1, the first
     /// `ended` of them FAILED (desired SHUTDOWN), each a millisecond apart.
     fn store_with_slot(per_slot: u32, ended: u32) -> Store {
@@ -390,7 +394,7 @@ mod tests {
                 spec: crate::model::task::SpecVersion(0),
                 desired: TaskState::Running,
             };
-            let id = store.create_task(new, "created".into(), SimTime(u64::from(k) * MS));
+            let (id, _) = store.create_task(new, "created".into(), SimTime(u64::from(k) * MS));
             if k < ended {
                 store.set_state(id, TaskState::Failed, "failed".into(), SimTime(u64::from(k) * MS));
                 store.set_desired(id, TaskState::Shutdown);
@@ -407,9 +411,14 @@ mod tests {
         let store = store_with_slot(5, 3);
         let mut r = TaskReaper::new(2);
         let t0 = SimTime(1_000 * MS);
-        let Arm::Tick { at, serial } = r.created(ServiceId(0), 1, &store, t0) else { panic!("a tick is queued") };
+        let Arm::Tick { at, serial } = r.created(ServiceId(0), 1, held(&store), &store, t0) else {
+            panic!("a tick is queued")
+        };
         assert_eq!(at, t0.plus(BATCHING_INTERVAL));
-        assert_eq!(r.created(ServiceId(0), 1, &store, t0.plus(SimDuration::from_millis(100))), Arm::Nothing);
+        assert_eq!(
+            r.created(ServiceId(0), 1, held(&store), &store, t0.plus(SimDuration::from_millis(100))),
+            Arm::Nothing
+        );
         assert_eq!(r.tick(serial, &store, |_| false), vec![TaskId(0), TaskId(1), TaskId(2)], "every task past RUNNING");
         assert!(r.tick(serial, &store, |_| false).is_empty(), "a tick runs once");
     }
@@ -418,11 +427,17 @@ mod tests {
     fn running_tasks_are_never_deleted_and_a_negative_limit_keeps_everything() {
         let store = store_with_slot(5, 1);
         let mut r = TaskReaper::new(1);
-        let Arm::Tick { serial, .. } = r.created(ServiceId(0), 1, &store, SimTime(0)) else { panic!("queued") };
+        let Arm::Tick { serial, .. } = r.created(ServiceId(0), 1, held(&store), &store, SimTime(0)) else {
+            panic!("queued")
+        };
         assert_eq!(r.tick(serial, &store, |_| false), vec![TaskId(0)], "only the one ended task can go");
         assert!(r.dirty.contains(&(ServiceId(0), 1)), "more than one task may still run: the slot stays dirty");
         let mut never = TaskReaper::new(-1);
-        assert_eq!(never.created(ServiceId(0), 1, &store, SimTime(0)), Arm::Nothing, "nothing to delete: no tick");
+        assert_eq!(
+            never.created(ServiceId(0), 1, held(&store), &store, SimTime(0)),
+            Arm::Nothing,
+            "nothing to delete: no tick"
+        );
     }
 
     #[test]
@@ -431,7 +446,7 @@ mod tests {
         // it fell due finds it stopped and starts it again from there.
         let store = store_with_slot(3, 2);
         let mut r = TaskReaper::new(5);
-        assert_eq!(r.created(ServiceId(0), 1, &store, SimTime(0)), Arm::Nothing);
+        assert_eq!(r.created(ServiceId(0), 1, held(&store), &store, SimTime(0)), Arm::Nothing);
         assert_eq!(r.due, Some(SimTime(0).plus(BATCHING_INTERVAL)));
         let later = SimTime(400 * MS);
         assert_eq!(r.set_history(1, later), Arm::Nothing, "the slot was cleaned by the tick at 250 ms");
@@ -443,7 +458,7 @@ mod tests {
         let store = store_with_slot(6, 6);
         let mut r = TaskReaper::new(5);
         let now = SimTime(0);
-        let first = r.created(ServiceId(0), 1, &store, now);
+        let first = r.created(ServiceId(0), 1, held(&store), &store, now);
         assert_eq!(first, Arm::Tick { at: now.plus(BATCHING_INTERVAL), serial: 1 }, "slot 1 holds 6 > 5");
         // Other slots' creations (their slots are unknown to the store: empty, within the limit).
         let mut arms = Vec::new();
@@ -460,9 +475,11 @@ mod tests {
     fn a_stopped_reaper_ignores_events_and_its_queued_tick() {
         let store = store_with_slot(6, 6);
         let mut r = TaskReaper::new(5);
-        let Arm::Tick { serial, .. } = r.created(ServiceId(0), 1, &store, SimTime(0)) else { panic!("queued") };
+        let Arm::Tick { serial, .. } = r.created(ServiceId(0), 1, held(&store), &store, SimTime(0)) else {
+            panic!("queued")
+        };
         r.stop();
-        assert_eq!(r.created(ServiceId(0), 1, &store, SimTime(1)), Arm::Nothing);
+        assert_eq!(r.created(ServiceId(0), 1, held(&store), &store, SimTime(1)), Arm::Nothing);
         assert!(r.dirty.is_empty());
         assert!(r.tick(serial, &store, |_| false).is_empty());
     }

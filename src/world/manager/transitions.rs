@@ -18,8 +18,8 @@ impl Manager {
     pub(super) fn create_task(&mut self, new: NewTask, cluster: ClusterView<'_>, io: &mut Io<'_>) -> TaskId {
         let message = self.messages.shared(Message::Fixed("created"), &mut self.recorder);
         let (service, slot) = (new.service, new.slot);
-        let id = self.store.create_task(new, message, io.now());
-        let arm = self.reaper.created(service, slot, &self.store, io.now());
+        let (id, held) = self.store.create_task(new, message, io.now());
+        let arm = self.reaper.created(service, slot, held, &self.store, io.now());
         self.arm_reaper(arm, io);
         self.recorder.touch(id, &self.store, cluster);
         self.recorder.log_task(id, &self.store, io.now());

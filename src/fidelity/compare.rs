@@ -611,6 +611,12 @@ fn task_times(real: &RunObs, sim: &RunObs, m: &SlotMatching, tol: &Tolerance, sp
         for (k, (rt, st)) in matching::paired_tasks(real, sim, pair, m.window_end).into_iter().enumerate() {
             let task = format!("slot {}~{} task {} ({})", pair.real, pair.sim, k + 1, short(&rt.image));
             let events = matching::timed_events(rt, m.window_end);
+            // A container the simulation removed well inside the window, where the recording
+            // shows none removed: the reverse of a missing event.
+            let real_removed = events.iter().any(|(e, _)| e == "removed");
+            if let Some(s) = st.removed.filter(|&s| !real_removed && s > 0.0 && s + tol.allowed(s) < m.window_end) {
+                out.push(Measure::missing(format!("{task} removed"), "-", format!("{s:.3}s")));
+            }
             for (event, t) in &events {
                 let widened = spread.events.get(&(pair.real, k, event.clone())).copied();
                 out.push(Measure::time(

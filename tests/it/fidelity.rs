@@ -672,6 +672,12 @@ const WRONG: &[Variant] = &[
         to: "  swarm: {task_history_limit: 5}\n",
     },
     Variant {
+        case: "s01-rolling-basic",
+        what: "a task history limit of 0: the old tasks' containers removed where the recordings keep them",
+        from: "  deployed_with: \"docker service create\"\n",
+        to: "  deployed_with: \"docker service create\"\n  swarm: {task_history_limit: 0}\n",
+    },
+    Variant {
         case: "s36-reaper-scale-down",
         what: "containers removed 0.6 s later than recorded (latencies.container_remove 670ms)",
         from: "  deployed_with: \"docker service create\"\n",

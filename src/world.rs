@@ -562,7 +562,9 @@ impl Model for World {
                 Event::DispatcherCommit => manager.dispatcher_commit(&mut io),
                 Event::ScheduleTick => manager.schedule_tick(cluster.view(), &mut io),
                 Event::ReaperTick { serial } => manager.reaper_tick(serial, &mut io),
-                Event::Reconcile { service } => manager.reconcile(service, cluster.view(), &mut io),
+                Event::Reconcile { service, dead_slots } => {
+                    manager.reconcile(service, dead_slots, cluster.view(), &mut io)
+                }
                 Event::Gate { gate } => manager.gate_due(gate as usize, cluster.view(), &mut io),
                 Event::GateTimeouts => manager.gate_timeouts_due(cluster.view(), &mut io),
                 Event::Updater { timer } => manager.updater_timer(timer as usize, cluster.view(), &mut io),

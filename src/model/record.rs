@@ -272,8 +272,9 @@ pub enum ProcessChange {
     /// The container was removed from its node (`docker rm` by the agent, whose task the
     /// manager deleted: the `destroy` event of `docker events`).
     Removed,
-    /// The task reaper deleted the task from the manager's store: `docker service ps` no longer
-    /// lists it (swarmkit `DeleteTask`). Not a change of the process; logged with them because
+    /// The task was deleted from the manager's store (by the task reaper, or by the replicated
+    /// orchestrator with a dead slot): `docker service ps` no longer lists it (swarmkit
+    /// `DeleteTask`). Not a change of the process; logged with them because
     /// it is keyed by the task's id and time alike.
     Deleted,
 }

@@ -99,7 +99,7 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
             ProcessChange::Sigkill => "SIGKILL".to_string(),
             ProcessChange::Exited(code) => format!("exited ({code})"),
             ProcessChange::Removed => "container removed".to_string(),
-            ProcessChange::Deleted => "deleted by the task reaper".to_string(),
+            ProcessChange::Deleted => "deleted from the store".to_string(),
         };
         lines.push((p.t, 5, format!("{} {subject} t={} {what}", time(p.t), truncate_id(record.name(p.task_id)))));
     }

@@ -110,6 +110,11 @@ pub(crate) enum Event {
     Reconcile {
         /// The service.
         service: ServiceId,
+        /// It is swarmkit's replicated `reconcile` (a service created or updated, a task meant
+        /// to run deleted, a new leader), which also deletes the tasks of dead slots; false for
+        /// the model's own reconciles after a node change (swarmkit's replicated orchestrator
+        /// only restarts that node's tasks).
+        dead_slots: bool,
     },
     /// A `DelayStart` delay or its old-task timeout elapsed.
     /// The earliest pending old-task timeout of the delayed starts may have passed.

@@ -313,7 +313,7 @@ fn ps_leaves_out_the_tasks_the_task_reaper_deleted() {
     assert_eq!(out.status.code(), Some(0), "{trace}");
     let deleted: Vec<&str> = trace
         .lines()
-        .filter(|l| l.ends_with("deleted by the task reaper"))
+        .filter(|l| l.ends_with("deleted from the store"))
         .filter_map(|l| l.split_whitespace().nth(2)?.strip_prefix("t="))
         .collect();
     assert!(deleted.len() >= 20, "{} deletions", deleted.len());

@@ -1914,3 +1914,52 @@ x-simulation:
     }
     assert!(deletions > 0, "the scenarios must delete tasks");
 }
+
+/// Follows the replicated orchestrator's `reconcile` (manager/orchestrator/replicated/services.go,
+/// `deleteTasksMap(deadSlots)`, with `updatableAndDeadSlots` in slot.go): at each reconcile of a
+/// service, a slot none of whose tasks is updatable (none desired to run, and its newest one
+/// would be restarted) is dead, and all its tasks are deleted, unless `addTasks` reuses its
+/// number. A scaled-away slot of a crash loop keeps its failed history (the task reaper deletes
+/// only its REMOVE task, and only a slot's creations make it look again) until the next reconcile,
+/// here a `docker service update --env-add`, deletes it all at that instant.
+#[test]
+fn test_replicated_reconcile_deletes_the_tasks_of_dead_slots() {
+    let yaml = |update: &str| {
+        format!(
+            r#"
+version: "3.8"
+services:
+  web:
+    image: "crash:1"
+    deploy: {{replicas: 2, restart_policy: {{condition: any, delay: 0s}}}}
+x-simulation:
+  stack: sk
+  until: 30s
+  images:
+    crash:1: {{exit: {{code: 1, after: 1s}}}}
+  timeline:
+    - {{at: 7s, run: docker service scale sk_web=1}}
+{update}"#
+        )
+    };
+    for seed in SEEDS {
+        let without = run(&yaml(""), seed);
+        let all = tasks(&without, WEB);
+        let (deleted, _) = reaped(&without);
+        let removed_slot = removed_between(&all, secs(7.0), secs(8.0))[0].slot;
+        let history: Vec<&Task<'_>> = all.iter().filter(|k| k.slot == removed_slot).collect();
+        assert!(history.len() >= 3, "seed {seed}: slot {removed_slot} has {} tasks", history.len());
+        let kept = history.iter().filter(|k| !deleted.contains_key(k.id)).count();
+        assert!(kept >= 2, "seed {seed}: without a reconcile the slot's failed history stays ({kept} kept)");
+
+        let with = run(&yaml("    - {at: 12s, run: docker service update --env-add A=1 sk_web}\n"), seed);
+        let all = tasks(&with, WEB);
+        let (deleted, _) = reaped(&with);
+        let removed_slot = removed_between(&all, secs(7.0), secs(8.0))[0].slot;
+        for k in all.iter().filter(|k| k.slot == removed_slot) {
+            let at =
+                deleted.get(k.id).unwrap_or_else(|| panic!("seed {seed}: {} of the dead slot never deleted", k.id));
+            assert!(*at <= secs(12.1), "seed {seed}: {} deleted at {}, after the reconcile", k.id, at.secs_ms());
+        }
+    }
+}

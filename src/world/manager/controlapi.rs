@@ -278,7 +278,7 @@ impl Manager {
                 self.restart(id, cluster, io);
             }
         }
-        self.reconcile_all(io);
+        self.reconcile_all(false, io);
         self.arm_schedule_tick(io);
     }
 
@@ -374,7 +374,7 @@ impl Manager {
                 self.recorder.touch(id, &self.store, cluster);
             }
         }
-        io.q.at(io.now(), Event::Reconcile { service: sid });
+        io.q.at(io.now(), Event::Reconcile { service: sid, dead_slots: true });
     }
 
     /// `docker stack deploy` (docker/cli `deployCompose`): with `--prune`, the stack's services
@@ -462,7 +462,7 @@ impl Manager {
         self.recorder.begin_update(sid, io.now());
         self.recorder.update_mut(sid).rollback_started_at = Some(io.now());
         self.set_status(sid, UpdateState::RollbackStarted, "manually requested rollback");
-        io.q.at(io.now(), Event::Reconcile { service: sid });
+        io.q.at(io.now(), Event::Reconcile { service: sid, dead_slots: true });
         Ok(())
     }
 
@@ -527,7 +527,7 @@ impl Manager {
                 }
             }
         }
-        self.reconcile_all(io);
+        self.reconcile_all(false, io);
         self.arm_schedule_tick(io);
     }
 
@@ -564,7 +564,7 @@ impl Manager {
                 }
             }
         }
-        self.reconcile_all(io);
+        self.reconcile_all(false, io);
         self.arm_schedule_tick(io);
     }
 

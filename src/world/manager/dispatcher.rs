@@ -288,7 +288,7 @@ impl Manager {
                 self.restart(id, cluster, io);
             }
         }
-        self.reconcile_all(io);
+        self.reconcile_all(false, io);
     }
 
     /// The node has been DOWN for 24 h: its tasks become ORPHANED.
@@ -325,7 +325,7 @@ impl Manager {
             }
         }
         self.resend_unsent(node, io);
-        self.reconcile_all(io);
+        self.reconcile_all(false, io);
         self.arm_schedule_tick(io);
     }
 }

@@ -72,16 +72,17 @@ impl Manager {
     pub(super) fn add_service(&mut self, spec: ServiceSpec, io: &mut Io<'_>) -> ServiceId {
         let id = self.store.add_service(spec, io.now());
         self.recorder.service_added(&self.store.service(id).name);
-        io.q.at(io.now(), Event::Reconcile { service: id });
+        io.q.at(io.now(), Event::Reconcile { service: id, dead_slots: true });
         id
     }
 
     /// Reconciles every service (a node changed: a global service's desired count follows the
-    /// nodes, and replicated tasks may have lost theirs).
-    pub(super) fn reconcile_all(&mut self, io: &mut Io<'_>) {
+    /// nodes, and replicated tasks may have lost theirs; or a new leader's orchestrators start,
+    /// `dead_slots`).
+    pub(super) fn reconcile_all(&mut self, dead_slots: bool, io: &mut Io<'_>) {
         for svc in self.store.services() {
             self.recorder.sample_due(svc.id);
-            io.q.at(io.now(), Event::Reconcile { service: svc.id });
+            io.q.at(io.now(), Event::Reconcile { service: svc.id, dead_slots });
         }
     }
 
@@ -130,20 +131,35 @@ impl Manager {
 
     /// Reconciles a service with its spec: add or remove tasks, then hand the slots to the
     /// update supervisor.
-    pub(crate) fn reconcile(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+    pub(crate) fn reconcile(&mut self, sid: ServiceId, dead_slots: bool, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let svc = self.store.service(sid);
         if svc.is_removed() {
             return;
         }
         match svc.spec().mode {
-            ServiceMode::Replicated { replicas } => self.reconcile_replicated(sid, replicas, cluster, io),
+            ServiceMode::Replicated { replicas } => self.reconcile_replicated(sid, replicas, dead_slots, cluster, io),
             ServiceMode::Global => self.reconcile_global(sid, cluster, io),
         }
     }
 
-    fn reconcile_replicated(&mut self, sid: ServiceId, replicas: u64, cluster: ClusterView<'_>, io: &mut Io<'_>) {
+    fn reconcile_replicated(
+        &mut self,
+        sid: ServiceId,
+        replicas: u64,
+        dead_slots: bool,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
         let mut slots = self.slots_of(sid);
         let filled = |slots: &Slots, slot: u64| slots.position(slot).is_some();
+        // `updatableAndDeadSlots`: a slot none of whose tasks is updatable is dead, and
+        // `reconcile` deletes its tasks (`deleteTasksMap`) unless `addTasks` reuses its number:
+        // e.g. a scaled-away slot's failed history, which the task reaper alone never deletes.
+        let mut dead: Vec<u64> = if dead_slots {
+            self.store.service(sid).by_slot.keys().copied().filter(|&s| !filled(&slots, s)).collect()
+        } else {
+            Vec::new()
+        };
         if (slots.len() as u64) < replicas {
             // addTasks: the missing slots get the newest spec directly, outside the updater.
             let current = self.store.service(sid).current;
@@ -152,6 +168,7 @@ impl Manager {
                 while filled(&slots, next) {
                     next += 1;
                 }
+                dead.retain(|&s| s != next);
                 self.create_task(
                     NewTask { service: sid, slot: next, node: None, spec: current, desired: TaskState::Running },
                     cluster,
@@ -198,6 +215,12 @@ impl Manager {
                 kept.push(slot, tasks);
             }
             slots = kept;
+        }
+        for slot in dead {
+            let tasks = self.store.service(sid).by_slot.get(&slot).cloned().unwrap_or_default();
+            for id in tasks {
+                self.delete_task(id, io);
+            }
         }
         self.supervise_update(sid, &slots, cluster, io);
     }

@@ -329,7 +329,7 @@ impl super::Manager {
     /// orchestrator reconciles a service that lost a task meant to run (`EventDeleteTask`), and
     /// the task's node, which had it from ASSIGNED on, hears that it is no longer assigned and
     /// removes its container (`dispatcher.Assignments`, then the agent's `reconcileTaskState`).
-    fn delete_task(&mut self, id: TaskId, io: &mut crate::world::Io<'_>) {
+    pub(super) fn delete_task(&mut self, id: TaskId, io: &mut crate::world::Io<'_>) {
         if !self.store.delete_task(id) {
             return;
         }
@@ -339,7 +339,7 @@ impl super::Manager {
             self.scheduler.forget(id);
         }
         if task.desired <= TaskState::Running && !self.store.service(task.service).is_global() {
-            io.q.at(io.now(), crate::world::Event::Reconcile { service: task.service });
+            io.q.at(io.now(), crate::world::Event::Reconcile { service: task.service, dead_slots: true });
         }
         let on_node = task.node.filter(|&n| task.state >= TaskState::Assigned && !self.store.node(n).removed);
         if on_node.is_some() {

@@ -513,6 +513,6 @@ impl Manager {
         // failed tasks (15 ms apart) were restarted with the restored spec before the
         // rollback's reconcile found nothing left to do.
         let d = io.latency(|l| &l.reconcile).plus(io.latency(|l| &l.watch));
-        io.q.after(d, Event::Reconcile { service: sid });
+        io.q.after(d, Event::Reconcile { service: sid, dead_slots: true });
     }
 }

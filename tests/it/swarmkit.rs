@@ -1963,3 +1963,47 @@ x-simulation:
         }
     }
 }
+
+/// moby's executor creates a task's container in `Prepare` (the task is READY) and starts it
+/// later; a deleted task's agent removes it whether it ever started or not (swarmkit
+/// agent/worker.go `closeManager` → `controller.Remove`). Here a replacement waits at READY for
+/// its 30 s restart delay when the service is scaled to 0: it never starts, is deleted once shut
+/// down, and its container is removed all the same; a task rejected before READY (a missing
+/// image) has none to remove.
+#[test]
+fn a_deleted_task_s_container_is_removed_whether_it_started_or_not() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "crash:1"
+    deploy: {replicas: 1, restart_policy: {condition: any, delay: 30s}}
+  gone:
+    image: "missing:1"
+    deploy: {replicas: 1, restart_policy: {condition: any, delay: 1s}}
+x-simulation:
+  stack: sk
+  until: 40s
+  swarm: {task_history_limit: 1}
+  images:
+    crash:1: {exit: {code: 1, after: 1s}}
+    missing:1: {missing: true}
+  timeline:
+    - {at: 10s, run: docker service scale sk_web=0}
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let (deleted, removed) = reaped(&run);
+        let waiting: Vec<Task<'_>> =
+            tasks(&run, WEB).into_iter().filter(|k| k.reached(TaskState::Starting).is_none()).collect();
+        assert_eq!(waiting.len(), 1, "seed {seed}: one replacement never started: {waiting:#?}");
+        let k = &waiting[0];
+        assert!(k.reached(TaskState::Ready).is_some(), "seed {seed}: {} was prepared", k.id);
+        let at = deleted.get(k.id).unwrap_or_else(|| panic!("seed {seed}: {} not deleted", k.id));
+        assert!(removed.get(k.id).is_some_and(|r| r > at), "seed {seed}: {}'s container not removed", k.id);
+        let rejected: Vec<Task<'_>> =
+            tasks(&run, "sk_gone").into_iter().filter(|k| deleted.contains_key(k.id)).collect();
+        assert!(!rejected.is_empty(), "seed {seed}: no rejected task deleted");
+        assert!(rejected.iter().all(|k| !removed.contains_key(k.id)), "seed {seed}: a rejected task had a container");
+    }
+}

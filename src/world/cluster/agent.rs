@@ -62,6 +62,9 @@ pub(crate) struct Container {
     stop_cause: StopCause,
     /// The agent has begun stopping it (desired SHUTDOWN seen).
     stop_requested: bool,
+    /// It exists on the node (moby's executor creates it in `Prepare`: the task is READY), so
+    /// a deleted task's agent has one to remove, started or not.
+    created: bool,
 }
 
 impl Default for Container {
@@ -72,6 +75,7 @@ impl Default for Container {
             signalled: false,
             stop_cause: StopCause::None,
             stop_requested: false,
+            created: false,
         }
     }
 }
@@ -289,9 +293,9 @@ impl Cluster {
             return;
         }
         run.unassigned = false;
-        // Only a container that was started is there to remove (a task rejected before its
-        // container was made has none).
-        if run.container.phase == ContainerPhase::Exited {
+        // A container exists from READY (made by `Prepare`, started or not); a task rejected
+        // before has none. A running one (an orphaned task's) is not stopped here: not modelled.
+        if run.container.created && run.container.phase != ContainerPhase::Running {
             let d = io.latency(|l| &l.container_remove);
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Removed });
         }
@@ -302,6 +306,7 @@ impl Cluster {
         let run = self.run_mut(id);
         run.health = None;
         run.container.phase = ContainerPhase::NotStarted;
+        run.container.created = false;
         up.process_changed(id, ProcessChange::Removed);
     }
 
@@ -352,6 +357,7 @@ impl Cluster {
         // The image's name is read where the run keeps it (no copy, no reference counted).
         let run = self.runs[id.0 as usize].as_ref().expect("the node has heard of the task");
         self.machines[run.node.0 as usize].images.pulled(&run.spec.image);
+        self.run_mut(id).container.created = true;
         self.report(id, TaskState::Ready, Message::Fixed("prepared"), up, io);
         self.agent_advance(id, up, io);
     }

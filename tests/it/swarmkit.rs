@@ -2007,3 +2007,39 @@ x-simulation:
         assert!(rejected.iter().all(|k| !removed.contains_key(k.id)), "seed {seed}: a rejected task had a container");
     }
 }
+
+/// Follows the global orchestrator's `EventDeleteNode` (manager/orchestrator/global/global.go:
+/// `foreachTaskFromNode(ctx, v.Node, g.deleteTask)`): `docker node rm --force` of a node running a
+/// global service's task deletes that task (it is no longer listed), at once; the other nodes'
+/// tasks stay and no replacement is made for the removed node.
+#[test]
+fn test_global_node_removal_deletes_its_tasks() {
+    let yaml = r#"
+version: "3.8"
+services:
+  agent:
+    image: "a:1"
+    deploy: {mode: global}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 3}
+  timeline:
+    - {at: 10s, run: docker node rm --force node-3}
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, "sk_agent");
+        let (deleted, _) = reaped(&run);
+        assert_eq!(all.len(), 3, "seed {seed}: one task per node and no replacement: {all:#?}");
+        for k in &all {
+            let on_removed = k.node() == Some("node-3");
+            match deleted.get(k.id) {
+                Some(at) => {
+                    assert!(on_removed && *at <= secs(10.1), "seed {seed}: {} deleted at {}", k.id, at.secs_ms())
+                }
+                None => assert!(!on_removed, "seed {seed}: the removed node's task {} was not deleted", k.id),
+            }
+        }
+    }
+}

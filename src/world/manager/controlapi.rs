@@ -278,6 +278,13 @@ impl Manager {
                 self.restart(id, cluster, io);
             }
         }
+        // The global orchestrator deletes the node's tasks of global services (`EventDeleteNode`
+        // → `foreachTaskFromNode(deleteTask)`, global.go); its reconcile gives the node none.
+        for id in self.store.tasks_on(node) {
+            if self.store.service(self.store.task(id).service).is_global() {
+                self.delete_task(id, io);
+            }
+        }
         self.reconcile_all(false, io);
         self.arm_schedule_tick(io);
     }

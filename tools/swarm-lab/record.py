@@ -76,6 +76,20 @@ class Api:
             raise OSError(f"GET /tasks -> {st}")
         return b if st == 200 else []
 
+    def tasks_by_id(self, service_id):
+        """2026-12-07e (s38+): every task of the service with this ID, from an UNFILTERED GET /tasks (the swarm
+        runs nothing else): the daemon resolves a `service` filter through the service object, so a filtered
+        poll fails once the service is removed, while its tasks stay in the store until deleted."""
+        st, b = self.get("/tasks")
+        if st != 200:
+            raise OSError(f"GET /tasks -> {st}")
+        return [t for t in b if t.get("ServiceID") == service_id]
+
+    def tasks_filtered_raw(self, value):
+        f = urllib.parse.quote(json.dumps({"service": [value]}))
+        st, b = self.get(f"/tasks?filters={f}")
+        return st, (len(b) if isinstance(b, list) else b)
+
     def service(self, svc=None):
         svc = svc or SVC
         st, b = self.get(f"/services/{svc}")
@@ -211,6 +225,10 @@ class Recorder:
         self.prev_ids = None         # {task ID: slot} of the previous successful poll
         self.prev_tp = None
         self.presence = []           # {"task_id", "slot", "event": appeared|gone, "t_before", "t_after"}
+        # 2026-12-07e (s38+): poll by service ID (unfiltered GET /tasks), and once the service is gone, probe what
+        # a GET /tasks filtered by the removed service's ID and by its name answers
+        self.service_id = None
+        self.gone_probe = None
 
     def start(self):
         self.ev_proc = subprocess.Popen(
@@ -240,8 +258,12 @@ class Recorder:
         while not self.stop.is_set():
             t_a = time.time()
             try:
-                tasks = api.tasks(strict=True)
+                tasks = api.tasks_by_id(self.service_id) if self.service_id else api.tasks(strict=True)
                 svc = api.service()
+                if self.service_id and svc is None and self.gone_probe is None:
+                    self.gone_probe = dict(t=time.time(), tasks_listed=len(tasks),
+                                           by_id=api.tasks_filtered_raw(self.service_id),
+                                           by_name=api.tasks_filtered_raw(SVC))
             except Exception as e:  # keep polling
                 log("poll error", e)
                 time.sleep(POLL_S)
@@ -354,6 +376,9 @@ def record(name, runno):
 
     rec = Recorder(api)
     rec.baseline_us = (api.service() or {}).get("UpdateStatus")
+    if s.get("poll_by_id"):
+        rec.service_id = api.service()["ID"]
+        meta["service_id"] = rec.service_id
     rec.start()
     time.sleep(2.0)  # baseline (and lets `docker events` attach)
     rec.armed = True
@@ -394,6 +419,8 @@ def record(name, runno):
         else:
             end_reason = f"hard timeout {s['hard_timeout_s']}s (no terminal UpdateStatus)"
     rec.finish()
+    if rec.gone_probe is not None:
+        meta["gone_probe"] = dict(rec.gone_probe, t_s=rec.gone_probe["t"] - t0)
     meta.update(end_reason=end_reason, t_end_s=time.time() - t0,
                 terminal_state=rec.terminal_state,
                 terminal_poll_s=(rec.terminal_at - t0) if rec.terminal_at else None,

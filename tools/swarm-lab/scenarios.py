@@ -362,6 +362,25 @@ SCENARIOS["s37-reaper-limit-change"] = S(
            "each slot's next task creation the reaper trims the slot to 1 task: every finished task of the slot is deleted at "
            "once (the new task is not finished, so it is the one kept).")
 
+# ---- s38–s39 (recorded 2026-12-07, fifth session "07e"): task deletion by `service rm` and by reconcile (dead slots)
+SCENARIOS["s38-service-rm-history"] = S(
+    **CRASH_LOOP, record_s=30, poll_by_id=True,
+    later=[dict(at_s=15, args=["service", "rm", "web"])],
+    setup_note="The swarm's task history limit is the default 5. The task poll is an unfiltered GET /tasks kept to "
+               "the service's ID (spec key poll_by_id), so it goes on after the service is removed.",
+    expect="2 slots crash-loop; at t = 15 s `docker service rm web`: every task of the service, the failed "
+           "history tasks included, gets desired state REMOVE (SetServiceTasksRemove); the task reaper deletes each "
+           "once it is past COMPLETE (the running one after its container stops), the agent removes the containers.")
+SCENARIOS["s39-dead-slot-reconcile"] = S(
+    **CRASH_LOOP, record_s=35, poll_by_id=True,
+    later=[dict(at_s=10, args=["service", "scale", "--detach", "web=1"]),
+           dict(at_s=20, args=["service", "update", "--detach", "--env-add", "A=1", "web"])],
+    setup_note="The swarm's task history limit is the default 5. The task poll is an unfiltered GET /tasks kept to "
+               "the service's ID (spec key poll_by_id).",
+    expect="2 slots crash-loop; at t = 10 s scaled to 1: the removed slot's current task gets desired REMOVE and is "
+           "deleted by the reaper once shut down; its older failed tasks (desired shutdown) stay until the spec "
+           "change at t = 20 s, whose reconcile finds the slot dead (no runnable task) and deletes all its tasks.")
+
 ORDER = list(SCENARIOS.keys())
 
 

@@ -109,6 +109,24 @@ const CASES: &[Case] = &[
         open: "r3: one crash task took 3.15 s from creation to failure against 2.52-2.60 s in every other cycle, and \
                the next deletions of both slots came as late: the engine's timing noise is not modelled",
     },
+    Case {
+        name: "s38-service-rm-history",
+        runs: 3,
+        action_at_s: None,
+        matched: 2,
+        open: "r2: slot 1's crash loop was in another phase at the rm (a sixth failed task just before it, the \
+               model's cycle is 0.1-0.2 s longer than the recorded one), so its history pairs with no seed's",
+    },
+    Case {
+        name: "s39-dead-slot-reconcile",
+        runs: 3,
+        action_at_s: None,
+        matched: 0,
+        open: "the deletions match (the dead slot's tasks at the update's reconcile); what fails is the crash \
+               loops' phase: the model's cycle is 0.1-0.2 s longer (assigned to ready), so after 10-20 s the \
+               tasks stopped by the scale and the update were created 0.5-0.75 s later than recorded (r1: a \
+               slower real loop, the slots do not pair)",
+    },
     matched("m01-node-down", 5),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),

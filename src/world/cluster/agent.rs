@@ -612,6 +612,10 @@ impl Cluster {
             return;
         }
         match run.container.phase {
+            // Its container is being started: the stop follows the start (`container_started`
+            // calls back here), as a started container's (recorded s38: a task STARTING at
+            // `docker service rm` reported shutdown 1.1 s after it, not at once).
+            ContainerPhase::NotStarted if run.state == TaskState::Starting => {}
             ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io),
             ContainerPhase::Exited => {}
             ContainerPhase::Running => {
@@ -634,6 +638,12 @@ impl Cluster {
     /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
     fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
         let c = self.run(id).container;
+        if c.phase == ContainerPhase::Exited && c.stop_requested && !c.signalled && !self.run(id).state.is_terminal() {
+            // The stop reached `ContainerStop` and found the process gone: the shutdown it
+            // waited for is reported now (see `exited`).
+            io.q.at(io.now(), Event::Agent { task: id, step: AgentStep::Report { state: TaskState::Shutdown } });
+            return;
+        }
         if c.phase != ContainerPhase::Running || c.signalled {
             return;
         }
@@ -756,6 +766,14 @@ impl Cluster {
         if !self.daemon_up(id) {
             // No agent to see it (its daemon is down): the state goes up when it registers.
             self.run_mut(id).unreported = Some(state);
+            return;
+        }
+        if c.stop_requested && !c.signalled {
+            // The agent is stopping it (moby's `controller.Shutdown`: out of the load balancer,
+            // then the wait before `ContainerStop`): an exit meanwhile is not reported; the task
+            // is SHUTDOWN when the stop reaches the signal (`signal`). Recorded s38/s39: a
+            // crash-looping task whose process exited 0.1-0.8 s after its desired REMOVE was
+            // reported shutdown 1.10-1.17 s after it, never failed.
             return;
         }
         let d = io.latency(|l| &l.exit_report);

@@ -26,6 +26,9 @@ use std::collections::BTreeSet;
 use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::time::{SimDuration, SimTime};
 
+use crate::model::record::ProcessChange;
+use crate::world::{AgentStep, Event, Io};
+
 use super::store::{Store, Task};
 
 /// `reaperBatchingInterval`.
@@ -229,7 +232,9 @@ impl TaskReaper {
         }
         self.due = None;
         self.queued = None;
-        let mut delete: BTreeSet<TaskId> = self.cleanup.drain(..).collect();
+        // A cleanup task whose end still waits in the batch is not past COMPLETE in swarmkit's
+        // store either: it is left (a later update of it puts it back on the list).
+        let mut delete: BTreeSet<TaskId> = self.cleanup.drain(..).filter(|&t| !reporting(t)).collect();
         let dirty: Vec<SlotKey> = self.dirty.iter().copied().collect();
         for key in dirty {
             if self.keeps_dirty(key, store, &reporting, &mut delete) {
@@ -300,27 +305,24 @@ fn removed_for_good(task: &Task) -> bool {
 
 impl super::Manager {
     /// Asks for the reaper's tick when a watched event armed it.
-    pub(super) fn arm_reaper(&mut self, arm: Arm, io: &mut crate::world::Io<'_>) {
+    pub(super) fn arm_reaper(&mut self, arm: Arm, io: &mut Io<'_>) {
         if let Arm::Tick { at, serial } = arm {
-            io.q.at(at, crate::world::Event::ReaperTick { serial });
+            io.q.at(at, Event::ReaperTick { serial });
         }
     }
 
     /// `docker swarm update --task-history-limit N` (`EventUpdateCluster`).
-    pub(crate) fn set_task_history_limit(&mut self, limit: i64, io: &mut crate::world::Io<'_>) {
+    pub(crate) fn set_task_history_limit(&mut self, limit: i64, io: &mut Io<'_>) {
         let arm = self.reaper.set_history(limit, io.now());
         self.arm_reaper(arm, io);
     }
 
     /// The reaper's tick numbered `serial`: its tasks are deleted from the store. A task whose
     /// final state still waits in the dispatcher's batch is not past RUNNING in swarmkit's store
-    /// yet (the store is written when the batch commits): the reaper leaves it to a later tick.
-    pub(crate) fn reaper_tick(&mut self, serial: u32, io: &mut crate::world::Io<'_>) {
+    /// yet (the store is written when the batch commits): the tick leaves it be.
+    pub(crate) fn reaper_tick(&mut self, serial: u32, io: &mut Io<'_>) {
         let dispatcher = &self.dispatcher;
         for id in self.reaper.tick(serial, &self.store, |t| dispatcher.reporting(t)) {
-            if self.dispatcher.reporting(id) {
-                continue;
-            }
             self.delete_task(id, io);
         }
     }
@@ -329,27 +331,27 @@ impl super::Manager {
     /// orchestrator reconciles a service that lost a task meant to run (`EventDeleteTask`), and
     /// the task's node, which had it from ASSIGNED on, hears that it is no longer assigned and
     /// removes its container (`dispatcher.Assignments`, then the agent's `reconcileTaskState`).
-    pub(super) fn delete_task(&mut self, id: TaskId, io: &mut crate::world::Io<'_>) {
+    pub(super) fn delete_task(&mut self, id: TaskId, io: &mut Io<'_>) {
         if !self.store.delete_task(id) {
             return;
         }
-        self.recorder.process(id, crate::model::record::ProcessChange::Deleted, &self.store);
+        self.recorder.process(id, ProcessChange::Deleted, &self.store);
         let task = self.store.task(id);
         if task.state < TaskState::Assigned {
             self.scheduler.forget(id);
         }
         if task.desired <= TaskState::Running && !self.store.service(task.service).is_global() {
-            io.q.at(io.now(), crate::world::Event::Reconcile { service: task.service, dead_slots: true });
+            io.q.at(io.now(), Event::Reconcile { service: task.service, dead_slots: true });
         }
         let on_node = task.node.filter(|&n| task.state >= TaskState::Assigned && !self.store.node(n).removed);
         if on_node.is_some() {
             let d = io.latency(|l| &l.dispatch);
-            io.q.after(d, crate::world::Event::Agent { task: id, step: crate::world::AgentStep::Unassigned });
+            io.q.after(d, Event::Agent { task: id, step: AgentStep::Unassigned });
         }
     }
 
     /// A new leader starts its task reaper (see [`TaskReaper::start`]).
-    pub(super) fn start_reaper(&mut self, io: &mut crate::world::Io<'_>) {
+    pub(super) fn start_reaper(&mut self, io: &mut Io<'_>) {
         let arm = self.reaper.start(&self.store, io.now());
         self.arm_reaper(arm, io);
     }

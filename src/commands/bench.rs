@@ -160,6 +160,7 @@ fn jittered_latencies() -> Latencies {
         &mut l.stop_signal,
         &mut l.unhealthy_kill,
         &mut l.exit_report,
+        &mut l.stop_report,
         &mut l.start_begin,
         &mut l.probe,
         &mut l.agent_step,

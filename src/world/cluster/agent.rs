@@ -776,7 +776,8 @@ impl Cluster {
             // reported shutdown 1.10-1.17 s after it, never failed.
             return;
         }
-        let d = io.latency(|l| &l.exit_report);
+        let d =
+            if state == TaskState::Shutdown { io.latency(|l| &l.stop_report) } else { io.latency(|l| &l.exit_report) };
         let at = self.agent_slot(id, io.now().plus(d), io);
         io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
     }

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::record::{ProcessChange, RunRecord};
+use crate::model::record::{ProcessChange, RunRecord, UpdateState};
 use crate::time::SimTime;
 
 /// Task states after which a task never changes again (swarmkit: `state > RUNNING`).
@@ -236,11 +236,16 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
     let rel = |t: SimTime| (t.0 as i128 - action.0 as i128) as f64 / 1e9;
     let svc = record.services.iter().find(|s| s.name == service)?;
     // Changes before the action (an earlier update in the scenario) are its starting state.
-    let status =
-        svc.status_changes.iter().filter(|c| c.t >= action).map(|c| (rel(c.t), c.state.as_str().to_string())).collect();
-    let final_state = svc.update.state.map_or("none", |s| s.as_str()).to_string();
-    let initial_state =
-        svc.status_changes.iter().rev().find(|c| c.t < action).map_or("none", |c| c.state.as_str()).to_string();
+    // A reset to nil that lasted (`docker service scale` after an update) is a change the
+    // recorder sees as `(none)`; so is the service's removal.
+    let mut timeline: Vec<(SimTime, &str)> =
+        svc.status_timeline().map(|(t, state, _)| (t, state.map_or("none", UpdateState::as_str))).collect();
+    if let Some(t) = svc.removed_at.filter(|_| timeline.last().is_some_and(|&(_, s)| s != "none")) {
+        timeline.push((t, "none"));
+    }
+    let status = timeline.iter().filter(|&&(t, _)| t >= action).map(|&(t, s)| (rel(t), s.to_string())).collect();
+    let final_state = timeline.last().map_or("none", |&(_, s)| s).to_string();
+    let initial_state = timeline.iter().rev().find(|&&(t, _)| t < action).map_or("none", |&(_, s)| s).to_string();
     let origins: BTreeMap<String, Origin> = svc
         .previous_updates
         .iter()

@@ -263,6 +263,8 @@ fn complete_reaped_tasks(tasks: &mut [TaskObs], rows: &[Vec<String>], containers
 /// Service rows → UpdateStatus changes, the state at the action and the final state. Rows before
 /// the action (t < 0) are the baseline: the state the service was already in (`(none)` for a
 /// fresh service, e.g. `completed` for one updated before), not a change the action caused.
+/// After it, `(none)` following a state is a change too: a spec update that asked for no new
+/// task (`docker service scale`) set UpdateStatus back to nil, or the service was removed.
 type StatusRows = (Vec<(f64, String)>, String, String);
 
 fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<StatusRows, String> {
@@ -274,7 +276,7 @@ fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<StatusRows, Str
         let t = parse_secs(&row[0], file)?;
         if t < 0.0 {
             initial = state.clone();
-        } else if state != "none" {
+        } else if state != final_state {
             status.push((t, state.clone()));
         }
         final_state = state;
@@ -553,6 +555,18 @@ mod tests {
         assert_eq!((initial.as_str(), last.as_str()), ("completed", "paused"));
         let fresh = vec![row("-1.998", "(none)"), row("0.05", "updating")];
         assert_eq!(status_from_rows(&fresh, Path::new("x")).unwrap().0, vec![(0.05, "updating".to_string())]);
+    }
+
+    /// `(none)` after a state is a change (a `docker service scale` set UpdateStatus to nil, as
+    /// recorded in s39), so that a model that kept the old state fails.
+    #[test]
+    fn a_reset_to_none_after_the_action_is_a_change() {
+        let rows =
+            vec![row("-2.0", "(none)"), row("0.067", "updating"), row("10.219", "(none)"), row("20.037", "updating")];
+        let (status, _, last) = status_from_rows(&rows, Path::new("x")).unwrap();
+        let states: Vec<&str> = status.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(states, ["updating", "none", "updating"]);
+        assert_eq!(last, "updating");
     }
 
     /// A minimal trace: one task running from before the action, its last row at 1 s.

@@ -378,10 +378,40 @@ pub struct ServiceRecord {
     pub previous_updates: Vec<UpdateRecord>,
     /// Every UpdateStatus change of the run, across updates, in order.
     pub status_changes: Vec<StatusChange>,
+    /// Each time a spec update set a service's UpdateStatus back to nil (swarmkit
+    /// `controlapi.UpdateService` does on every update but a rollback: a `docker service scale`
+    /// after an update shows no UpdateStatus), as (when, how many of `status_changes` came
+    /// before it). An update that asks for new tasks gets `updating` in the same instant.
+    pub status_resets: Vec<(SimTime, usize)>,
     /// When it was created (0 for the stack's services).
     pub created_at: SimTime,
     /// When `docker service rm` removed it.
     pub removed_at: Option<SimTime>,
+}
+
+impl ServiceRecord {
+    /// UpdateStatus over the run, in order: each change (`Some`) and each reset to nil (`None`,
+    /// with an empty message) that lasted, where it happened among them. A reset followed by a
+    /// change in the same instant (an update's `updating`) is left out: nothing sees it.
+    pub fn status_timeline(&self) -> impl Iterator<Item = (SimTime, Option<UpdateState>, &str)> + '_ {
+        let changes = &self.status_changes;
+        let mut resets = self.status_resets.iter().peekable();
+        let mut next = 0;
+        std::iter::from_fn(move || {
+            while let Some(&&(t, before)) = resets.peek() {
+                if before > next {
+                    break;
+                }
+                resets.next();
+                if changes.get(next).is_none_or(|c| c.t > t) {
+                    return Some((t, None, ""));
+                }
+            }
+            let c = changes.get(next)?;
+            next += 1;
+            Some((c.t, Some(c.state), c.message.as_str()))
+        })
+    }
 }
 
 /// Why the simulation stopped, in report words.

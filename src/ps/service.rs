@@ -92,6 +92,10 @@ pub fn update_status_json(record: &RunRecord, service: &str, now: SimTime) -> St
     let Some(svc) = record.services.iter().find(|s| s.name == service) else { return "null".to_string() };
     let seen: Vec<&StatusChange> = svc.status_changes.iter().take_while(|c| c.t <= now).collect();
     let Some(last) = seen.last() else { return "null".to_string() };
+    // A spec update since then that asked for no new task set it back to nil.
+    if svc.status_timeline().take_while(|&(t, ..)| t <= now).last().is_some_and(|(_, state, _)| state.is_none()) {
+        return "null".to_string();
+    }
     let started = seen.iter().rev().find(|c| matches!(c.state, UpdateState::Updating | UpdateState::RollbackStarted));
     let completed = matches!(last.state, UpdateState::Completed | UpdateState::RollbackCompleted).then_some(last.t);
     let mut fields = vec![format!("\"State\":{}", quote(last.state.as_str()))];

@@ -13,7 +13,7 @@
 //! | timeline action | `  60.000 $ docker service update --image nginx:1.14-alpine web_web` (`  (refused: …)` appended when Docker would refuse it) |
 //! | blue-green or canary phase | `  71.938 web_web blue_green: switched "the router sends every request to green; …"` (a controller's own commands are actions marked `[blue_green]` or `[canary]`) |
 //! | rollout end | `  81.938 web_web blue_green: switched_back "switched back to blue: …"` |
-//! | UpdateStatus change | `  60.000 web_web update: none -> updating "update in progress"` (`none` before the first) |
+//! | UpdateStatus change | `  60.000 web_web update: none -> updating "update in progress"` (`none` before the first, and after a spec update that asked for no new task: `web_web update: completed -> none`, with no message) |
 //! | task created | `  60.000 web_web.1 t=4nag6qn3f23 created (desired ready)` |
 //! | observed state change | `  61.380 web_web.1 t=4nag6qn3f23 ready -> starting` |
 //! | desired state change | `  60.050 web_web.1 t=exi02jvvwf56 desired running -> shutdown` |
@@ -37,7 +37,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::record::{EventView, Name, NodeEvent, ProcessChange, RunRecord};
+use crate::model::record::{EventView, Name, NodeEvent, ProcessChange, RunRecord, UpdateState};
 use crate::model::task::TaskState;
 use crate::ps::docker_fmt::truncate_id;
 use crate::time::SimTime;
@@ -74,11 +74,17 @@ pub fn trace_lines(record: &RunRecord) -> Vec<String> {
     }
     for svc in &record.services {
         let mut from = "none";
-        for c in &svc.status_changes {
-            let line =
-                format!("{} {} update: {from} -> {} {}", time(c.t), svc.name, c.state.as_str(), quote(&c.message));
-            lines.push((c.t, 3, line));
-            from = c.state.as_str();
+        for (t, state, message) in svc.status_timeline() {
+            let line = match state {
+                Some(state) => {
+                    format!("{} {} update: {from} -> {} {}", time(t), svc.name, state.as_str(), quote(message))
+                }
+                // A spec update that asked for no new task (`docker service scale`): UpdateStatus
+                // is nil until the next update.
+                None => format!("{} {} update: {from} -> none", time(t), svc.name),
+            };
+            lines.push((t, 3, line));
+            from = state.map_or("none", UpdateState::as_str);
         }
     }
     let mut seen: BTreeMap<&str, Seen<'_>> = BTreeMap::new();

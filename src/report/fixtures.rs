@@ -84,6 +84,7 @@ pub(crate) fn service(name: &str, desired: u64) -> ServiceRecord {
         update: UpdateRecord::default(),
         previous_updates: Vec::new(),
         status_changes: Vec::new(),
+        status_resets: Vec::new(),
         created_at: SimTime::ZERO,
         removed_at: None,
     }

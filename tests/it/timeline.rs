@@ -489,3 +489,37 @@ fn a_cut_shorter_than_the_heartbeat_timeout_loses_nothing() {
         assert_eq!(replaced, 0, "seed {seed}: a task was replaced");
     }
 }
+
+#[test]
+fn a_spec_update_that_asks_for_no_new_task_leaves_no_update_status() {
+    // Checks swarmkit controlapi `UpdateService`, which sets UpdateStatus to nil on every update
+    // but a rollback (recorded in s39: `updating`, `(none)` from the `docker service scale`, then
+    // `updating` at the next update). A scale after a completed update leaves it nil until the
+    // next update that asks for new tasks; that one's reset is followed by `updating` in the
+    // same instant, so nothing sees it as nil.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 2\n      update_config: {parallelism: 1, delay: 0s}\nx-simulation:\n  stack: t\n  until: 150s\n  timeline:\n    - at: 10s\n      run: docker service update --image web:2 t_web\n    - at: 50s\n      run: docker service scale t_web=3\n    - at: 80s\n      run: docker service update --image web:3 t_web\n    - at: 110s\n      run: docker service update --image web:4 t_web\n";
+    let run = run(yaml, 1);
+    let svc = &run.services[0];
+    let timeline: Vec<(SimTime, Option<UpdateState>)> = svc.status_timeline().map(|(t, s, _)| (t, s)).collect();
+    let states: Vec<Option<UpdateState>> = timeline.iter().map(|&(_, s)| s).collect();
+    assert_eq!(
+        states,
+        [
+            Some(UpdateState::Updating),
+            Some(UpdateState::Completed),
+            None,
+            Some(UpdateState::Updating),
+            Some(UpdateState::Completed),
+            Some(UpdateState::Updating),
+            Some(UpdateState::Completed)
+        ],
+        "{timeline:?}"
+    );
+    let reset = timeline[2].0;
+    assert!(reset > secs(50) && reset < secs(51), "nil from the scale on: {timeline:?}");
+    assert_eq!(deploysim::ps::service::update_status_json(&run, "t_web", secs(60)), "null");
+    assert!(deploysim::ps::service::update_status_json(&run, "t_web", secs(40)).contains("\"completed\""));
+    // The update at 80 s found it nil already; the one at 110 s reset `completed`, unseen.
+    assert_eq!(svc.status_resets.len(), 2, "{:?}", svc.status_resets);
+    assert!(svc.status_resets[1].0 > secs(110), "{:?}", svc.status_resets);
+}

@@ -372,7 +372,11 @@ impl Manager {
             let name = self.store.service(sid).name.to_string();
             self.recorder.image_change(io.now(), name, image.clone());
         }
+        let had_status = self.store.service(sid).status.is_some();
         self.store.update_service(sid, spec, touches_task);
+        if had_status {
+            self.recorder.status_reset(sid);
+        }
         let arm = self.reaper.spec_changed(io.now());
         self.arm_reaper(arm, io);
         if touches_task {

@@ -130,6 +130,8 @@ struct ServiceTrack {
     previous_updates: Vec<UpdateRecord>,
     /// Every UpdateStatus change, across updates.
     status_changes: Vec<StatusChange>,
+    /// Each reset of UpdateStatus to nil ([`ServiceRecord::status_resets`]).
+    status_resets: Vec<(SimTime, usize)>,
 }
 
 /// A timeline row short of its service's name (see [`ServiceTrack::name`]).
@@ -571,6 +573,13 @@ impl Recorder {
         track.sample_due = true;
     }
 
+    /// A spec update set the service's UpdateStatus back to nil.
+    pub(super) fn status_reset(&mut self, sid: ServiceId) {
+        let track = &mut self.services[sid.0 as usize];
+        track.status_resets.push((self.now, track.status_changes.len()));
+        track.sample_due = true;
+    }
+
     /// A task starts or stops holding a container (`starting` until observed past `running`).
     /// Every reader applies an instant's changes together (the rollout report's rows, a sweep's
     /// peak), so the changes of one instant are kept as their sum: a batch of a rolling update
@@ -895,6 +904,7 @@ impl Manager {
                 update: std::mem::take(&mut tracks[s.id.0 as usize].update),
                 previous_updates: std::mem::take(&mut tracks[s.id.0 as usize].previous_updates),
                 status_changes: std::mem::take(&mut tracks[s.id.0 as usize].status_changes),
+                status_resets: std::mem::take(&mut tracks[s.id.0 as usize].status_resets),
                 created_at: s.created_at,
                 removed_at: s.removed_at,
             })

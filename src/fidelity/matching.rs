@@ -414,6 +414,7 @@ mod tests {
             states: states.iter().enumerate().map(|(k, s)| (k as f64 - 1.0, s.to_string())).collect(),
             origin: None,
             removed: None,
+            deleted: None,
         }
     }
 

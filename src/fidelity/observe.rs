@@ -33,6 +33,10 @@ pub struct TaskObs {
     /// `destroy` event of a trace's `containers.csv`, a simulation's container removal), if it
     /// was.
     pub removed: Option<f64>,
+    /// When it left Swarm's store (a trace's `deleted.csv`: the first poll that no longer listed
+    /// it; a simulation's deletion), if it did. A deleted task runs nowhere, whatever its last
+    /// state was.
+    pub deleted: Option<f64>,
 }
 
 /// Which part of Swarm created a task.
@@ -180,10 +184,11 @@ impl RunObs {
         at_action.into_iter().chain(during).min()
     }
 
-    /// Tasks in state `running` at `t`, counted per node (`node: count`, by node name).
+    /// Tasks in state `running` at `t` and still in the store, counted per node (`node:
+    /// count`, by node name).
     pub fn running_per_node(&self, t: f64) -> BTreeMap<String, u64> {
         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
-        for task in &self.tasks {
+        for task in self.tasks.iter().filter(|task| task.deleted.is_none_or(|d| d > t)) {
             if task.state_at(t) == Some("running") {
                 *counts.entry(task.node.clone()).or_default() += 1;
             }
@@ -272,6 +277,7 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
                 states: Vec::new(),
                 origin: Some(origins.get(&*e.task_id).copied().unwrap_or(Origin::Other)),
                 removed: None,
+                deleted: None,
             });
             tasks.len() - 1
         });
@@ -286,8 +292,23 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         .filter(|p| p.change == ProcessChange::Removed)
         .map(|p| (record.name(p.task_id), rel(p.t)))
         .collect();
+    let deletions: BTreeMap<&str, f64> = record
+        .process_events
+        .iter()
+        .filter(|p| p.change == ProcessChange::Deleted)
+        .map(|p| (record.name(p.task_id), rel(p.t)))
+        .collect();
     for task in &mut tasks {
         task.removed = removals.get(task.id.as_str()).copied();
+        task.deleted = deletions.get(task.id.as_str()).copied();
+        if let Some(deleted) = task.deleted {
+            // A state set in the instant its task is deleted (a removed node's task ORPHANED,
+            // then deleted by the global orchestrator) is in the store for no time: no poll
+            // sees it (recorded m15: never seen orphaned).
+            while task.states.len() > 1 && task.states.last().is_some_and(|&(t, _)| t == deleted) {
+                task.states.pop();
+            }
+        }
     }
     let per_node_slots = number_node_slots(&mut tasks);
     let serving = record.timeline.iter().filter(|s| *s.service == *service).map(|s| (rel(s.t), s.serving)).collect();

@@ -152,6 +152,7 @@ pub fn load(path: &TracePath) -> Result<Trace, String> {
     let containers = containers_from_rows(&container_rows, &path.file("containers"))?;
     complete_reaped_tasks(&mut tasks, &tasks_rows, &containers);
     note_removals(&mut tasks, &containers);
+    note_deletions(&mut tasks, path)?;
     let cuts = cuts_from_rows(&action_rows, &path.file("actions"))?;
     let serving = serving_steps(&tasks, &containers, &cuts);
     let run = RunObs {
@@ -224,6 +225,7 @@ fn tasks_from_rows(rows: &[Vec<String>], file: &Path) -> Result<Vec<TaskObs>, St
                 states: Vec::new(),
                 origin: None,
                 removed: None,
+                deleted: None,
             });
             tasks.len() - 1
         });
@@ -282,6 +284,22 @@ fn status_from_rows(rows: &[Vec<String>], file: &Path) -> Result<StatusRows, Str
         final_state = state;
     }
     Ok((status, initial, final_state))
+}
+
+/// When each task left the store, from `deleted.csv` where the recorder wrote one (since
+/// 2026-12-07): the first poll that no longer listed it.
+fn note_deletions(tasks: &mut [TaskObs], path: &TracePath) -> Result<(), String> {
+    let file = path.file("deleted");
+    if !file.is_file() {
+        return Ok(());
+    }
+    for row in read_csv(&file, &["first_missing_s", "task_id"], &[])? {
+        let t = parse_secs(&row[0], &file)?;
+        if let Some(task) = tasks.iter_mut().find(|task| task.id == row[1]) {
+            task.deleted.get_or_insert(t);
+        }
+    }
+    Ok(())
 }
 
 /// Each task's container `destroy` (the agent removed it: the task reaper deleted the task).

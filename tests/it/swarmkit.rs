@@ -2043,3 +2043,78 @@ x-simulation:
         }
     }
 }
+
+/// What the removed node's agent does with the container of a global task the manager deleted
+/// (moby `controller.Remove`, which shuts a live container down first; swarmkit
+/// `worker.reconcileTaskState` → `closeManager`). Recorded m15 (tests/data/fidelity/
+/// recording-2026-12-07f.md): in 4 of 5 runs the deletion reached the agent before its session
+/// was refused, and the container got SIGTERM 0.15–0.21 s after the `docker node rm` and was
+/// destroyed 0.23–0.41 s after it (no wait like a desired SHUTDOWN's 1.1 s); in one the session
+/// ended first and the container ran on, unmanaged. A node whose link is cut hears nothing
+/// (m15b): its container runs on. Either way the task is never reported again.
+#[test]
+fn a_deleted_running_task_is_stopped_then_removed_by_an_agent_that_hears_it() {
+    let yaml = |cut: &str| {
+        format!(
+            r#"
+version: "3.8"
+services:
+  agent:
+    image: "a:1"
+    deploy: {{mode: global}}
+x-simulation:
+  stack: sk
+  until: 60s
+  # As recorded: no network, so no gossip delay before the stop (a stack's service would
+  # wait moby's 2 s first, as any stop of a task with a service binding does).
+  deployed_with: "docker service create"
+  cluster: {{nodes: 3}}
+  images:
+    a:1: {{stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+{cut}    - {{at: 30s, run: docker node rm --force node-3}}
+"#
+        )
+    };
+    let (mut stopped, mut left_running) = (0, 0);
+    for seed in SEEDS {
+        let run = run(&yaml(""), seed);
+        let on_removed: Vec<Task<'_>> =
+            tasks(&run, "sk_agent").into_iter().filter(|k| k.node() == Some("node-3")).collect();
+        let [k] = on_removed.as_slice() else { panic!("seed {seed}: one task on node-3: {on_removed:#?}") };
+        let (deleted, removed) = reaped(&run);
+        assert!(deleted.contains_key(k.id), "seed {seed}: the removed node's task was not deleted");
+        let last_state_at = k.events.last().map(|e| e.t).unwrap_or_default();
+        assert!(
+            last_state_at <= secs(30.1),
+            "seed {seed}: the deleted task was reported at {}",
+            last_state_at.secs_ms()
+        );
+        let sigterm = run
+            .process_events
+            .iter()
+            .find(|p| run.name(p.task_id) == k.id && p.change == ProcessChange::Sigterm)
+            .map(|p| p.t);
+        match (sigterm, removed.get(k.id)) {
+            (Some(term), Some(&gone)) => {
+                assert!(term < secs(30.3), "seed {seed}: SIGTERM at {}, not at once", term.secs_ms());
+                assert!(gone > term && gone < secs(30.6), "seed {seed}: removed at {}", gone.secs_ms());
+                stopped += 1;
+            }
+            (None, None) => left_running += 1,
+            other => panic!("seed {seed}: a stop without a removal or the reverse: {other:?}"),
+        }
+    }
+    assert!(stopped > 0 && left_running > 0, "both paths over seeds 1..20: {stopped} stopped, {left_running} left");
+    // m15b: the link cut 25 s before, the node DOWN when removed: nothing reaches it.
+    for seed in SEEDS {
+        let run = run(&yaml("    - {at: 5s, node_down: node-3}\n"), seed);
+        let (deleted, removed) = reaped(&run);
+        let k = tasks(&run, "sk_agent").into_iter().find(|k| k.node() == Some("node-3")).expect("a task on node-3");
+        assert!(deleted.contains_key(k.id) && !removed.contains_key(k.id), "seed {seed}: {deleted:?} {removed:?}");
+        assert!(
+            !run.process_events.iter().any(|p| run.name(p.task_id) == k.id && p.change == ProcessChange::Sigterm),
+            "seed {seed}: a silent node's container was signalled"
+        );
+    }
+}

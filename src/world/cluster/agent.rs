@@ -65,6 +65,9 @@ pub(crate) struct Container {
     /// It exists on the node (moby's executor creates it in `Prepare`: the task is READY), so
     /// a deleted task's agent has one to remove, started or not.
     created: bool,
+    /// The manager deleted its task and the agent heard it: the container is stopped if it
+    /// runs, then removed, and nothing more is reported (the task is gone).
+    removing: bool,
 }
 
 impl Default for Container {
@@ -76,6 +79,7 @@ impl Default for Container {
             stop_cause: StopCause::None,
             stop_requested: false,
             created: false,
+            removing: false,
         }
     }
 }
@@ -294,11 +298,38 @@ impl Cluster {
         }
         run.unassigned = false;
         // A container exists from READY (made by `Prepare`, started or not); a task rejected
-        // before has none. A running one (an orphaned task's) is not stopped here: not modelled.
-        if run.container.created && run.container.phase != ContainerPhase::Running {
-            let d = io.latency(|l| &l.container_remove);
-            io.q.after(d, Event::Agent { task: id, step: AgentStep::Removed });
+        // before has none.
+        if !run.container.created || run.container.removing {
+            return;
         }
+        run.container.removing = true;
+        let live = run.container.phase == ContainerPhase::Running
+            || (run.container.phase == ContainerPhase::NotStarted && run.state == TaskState::Starting);
+        if live {
+            // `controller.Remove` shuts a live container down first (`Shutdown`: out of the load
+            // balancer, then `ContainerStop`), with none of the wait a desired SHUTDOWN goes
+            // through: recorded m15 (a removed node's global task, deleted while running):
+            // SIGTERM 0.07-0.16 s after the task left the store, `destroy` 0.23-0.41 s after
+            // the `docker node rm`. One being started is stopped once started.
+            let c = &mut run.container;
+            c.stop_requested = true;
+            if c.stop_cause == StopCause::None {
+                c.stop_cause = StopCause::Shutdown;
+            }
+            if c.phase == ContainerPhase::Running && !c.signalled {
+                self.signal_for_removal(id, io);
+            }
+            return;
+        }
+        let d = io.latency(|l| &l.container_remove);
+        io.q.after(d, Event::Agent { task: id, step: AgentStep::Removed });
+    }
+
+    /// The removal's stop: SIGTERM once the container is out of the load balancer.
+    fn signal_for_removal(&mut self, id: TaskId, io: &mut Io<'_>) {
+        let at = io.now().plus(self.gossip_delay(id));
+        let at = self.agent_slot(id, at, io);
+        io.q.at(at, Event::Agent { task: id, step: AgentStep::Signal });
     }
 
     /// The container is gone (`docker events`: `destroy`).
@@ -438,6 +469,10 @@ impl Cluster {
         if let ExitBehavior::ExitsAfter { code, after } = &self.behavior_of(id).exit {
             let d = after.sample(&mut io.rng.exit);
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Exited { code: *code } });
+        }
+        if self.run(id).container.removing {
+            self.signal_for_removal(id, io);
+            return;
         }
         if self.run(id).desired.is_some_and(|d| d > TaskState::Running) {
             self.begin_stop(id, up, io);
@@ -638,7 +673,12 @@ impl Cluster {
     /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
     fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
         let c = self.run(id).container;
-        if c.phase == ContainerPhase::Exited && c.stop_requested && !c.signalled && !self.run(id).state.is_terminal() {
+        if c.phase == ContainerPhase::Exited
+            && c.stop_requested
+            && !c.signalled
+            && !c.removing
+            && !self.run(id).state.is_terminal()
+        {
             // The stop reached `ContainerStop` and found the process gone: the shutdown it
             // waited for is reported now (see `exited`).
             io.q.at(io.now(), Event::Agent { task: id, step: AgentStep::Report { state: TaskState::Shutdown } });
@@ -762,6 +802,14 @@ impl Cluster {
                 _ => format!("task: non-zero exit ({code})"),
             };
             self.run_mut(id).exit_message = message.into_boxed_str();
+        }
+        if c.removing {
+            // The removal's stop is done: the container goes; the task is no longer the
+            // manager's to hear of (the agent's "attempted to update status for a task that has
+            // been removed").
+            let d = io.latency(|l| &l.container_remove);
+            io.q.after(d, Event::Agent { task: id, step: AgentStep::Removed });
+            return;
         }
         if !self.daemon_up(id) {
             // No agent to see it (its daemon is down): the state goes up when it registers.

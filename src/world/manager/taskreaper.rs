@@ -343,7 +343,8 @@ impl super::Manager {
         if task.desired <= TaskState::Running && !self.store.service(task.service).is_global() {
             io.q.at(io.now(), Event::Reconcile { service: task.service, dead_slots: true });
         }
-        let on_node = task.node.filter(|&n| task.state >= TaskState::Assigned && !self.store.node(n).removed);
+        // A removed node hears it while its session lasts (the agent checks: `unassign`).
+        let on_node = task.node.filter(|_| task.state >= TaskState::Assigned);
         if on_node.is_some() {
             let d = io.latency(|l| &l.dispatch);
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Unassigned });

@@ -167,6 +167,29 @@ const CASES: &[Case] = &[
     matched("m13-brief-link-cut", 5),
     matched("m13b-link-cut-8s", 5),
     matched("m14-worker-daemon-restart-manager-down", 6),
+    Case {
+        name: "m15-global-node-rm",
+        runs: 5,
+        action_at_s: None,
+        matched: 0,
+        open: "the deletion matches (the removed node's task gone from the store 0.05-0.10 s after the rm, no \
+               replacement); what differs is what a poll sees and what the removed node hears: the simulation \
+               records the task ORPHANED in the instant it deletes it, a state no real poll saw (it lived under \
+               50 ms), and the trace, which does not read deleted.csv, keeps the deleted task running on mn-w2; in \
+               r2-r5 the removed node's agent still got the deletion and removed its container (SIGTERM 0.15-0.21 s, \
+               destroyed 0.23-0.41 s), while the model tells a removed node nothing of a deleted task",
+    },
+    // The trace's t = 0 is the rm; the worker's link is cut 25 s before.
+    Case {
+        name: "m15b-global-node-rm-down",
+        runs: 3,
+        action_at_s: Some(30),
+        matched: 0,
+        open: "the deletion matches (the DOWN node's task gone from the store 0.05-0.08 s after the rm, its \
+               container still running on the silent node, no replacement); what differs is what a poll sees: the \
+               simulation records the task ORPHANED in the instant it deletes it, a state no real poll saw, and the \
+               trace, which does not read deleted.csv, keeps the deleted task running on mn-w2",
+    },
 ];
 
 fn crate_root() -> &'static Path {
@@ -647,6 +670,21 @@ fn m14_worker_daemon_restart_manager_down() {
     // the manager leads again, so the restarted worker registers no sooner than one failing
     // all along (recorded: each first in 3 of 6 runs).
     check("m14-worker-daemon-restart-manager-down");
+}
+
+#[test]
+fn m15_global_node_rm() {
+    // A live worker removed under a global service: the global orchestrator deletes its task
+    // (`EventDeleteNode`), nothing replaces it; the removed agent removes its container when
+    // the deletion reaches it before its session ends (4 of 5 runs) (open).
+    check("m15-global-node-rm");
+}
+
+#[test]
+fn m15b_global_node_rm_down() {
+    // As m15 with the worker cut off and DOWN before the rm: its task deleted, its container
+    // left running on the silent node (open).
+    check("m15b-global-node-rm-down");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

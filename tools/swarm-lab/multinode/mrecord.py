@@ -114,6 +114,10 @@ class Recorder:
         self.procs = []
         self.stream_breaks = []
         self.api_log, self.last_api = [], None
+        # 2026-12-07f (m15+): which task IDs each successful poll listed (as ../record.py since 2026-12-07d), to see
+        # when a task is deleted from the manager's store (m15: the global orchestrator on `node rm`)
+        self.prev_ids, self.prev_tp = None, None
+        self.presence = []           # {"task_id", "slot", "node_id", "event": appeared|gone, "t_before", "t_after"}
 
     def start(self):
         for node in SOCKS:
@@ -206,6 +210,15 @@ class Recorder:
             tp = (t_a + t_b) / 2
             self.poll_count += 1
             self.poll_dt.append(t_b - t_a)
+            ids = {t["ID"]: (t.get("Slot") or "", t.get("NodeID", "")) for t in tasks}
+            if self.prev_ids is not None:
+                for tid in sorted(self.prev_ids.keys() - ids.keys()):
+                    self.presence.append(dict(task_id=tid, slot=self.prev_ids[tid][0], node_id=self.prev_ids[tid][1],
+                                              event="gone", t_before=self.prev_tp, t_after=tp))
+                for tid in sorted(ids.keys() - self.prev_ids.keys()):
+                    self.presence.append(dict(task_id=tid, slot=ids[tid][0], node_id=ids[tid][1],
+                                              event="appeared", t_before=self.prev_tp, t_after=tp))
+            self.prev_ids, self.prev_tp = ids, tp
             for t in tasks:
                 key = (t["ID"], t["Version"]["Index"])
                 if key not in self.seen:
@@ -344,8 +357,10 @@ def placement(api):
 
 
 def record(name, runno):
+    global POLL_S
     m = MS.M[name]
     s = m["spec"]
+    POLL_S = m.get("poll_s") or 0.15    # 2026-12-07f (m15+): 0.05 s, to time a task's deletion from the store
     api = Api(SOCKS[MANAGER])
     tag = f"{name}.r{runno}"
     os.makedirs(RAW, exist_ok=True)
@@ -471,7 +486,7 @@ def record(name, runno):
         json.dump(meta, f, indent=1, default=str)
     for suffix, rows in (("tasks", rec.task_versions), ("service", rec.service_log), ("events", rec.events),
                          ("nodes", rec.node_log), ("info", rec.info_log), ("net", getattr(rec, "net_log", [])),
-                         ("streams", rec.stream_breaks), ("api", rec.api_log)):
+                         ("streams", rec.stream_breaks), ("api", rec.api_log), ("presence", rec.presence)):
         with open(os.path.join(RAW, f"{tag}.{suffix}.jsonl"), "w") as f:
             for r in rows:
                 f.write(json.dumps(r) + "\n")
@@ -620,6 +635,18 @@ def normalise(name, runno):
       info_rows(meta, il))
     w(os.path.join(TRACES, f"{tag}.actions.csv"),
       ["t_s", "kind", "target", "cmd", "rc", "returned_after_s", "stderr"], step_rows(meta))
+    # 2026-12-07f (m15+): tasks that disappeared from GET /tasks (deleted from the manager's store): the last poll that
+    # listed the task and the first that did not (mid-request times), as ../record.py's deleted.csv plus `node`
+    # (hostname of the task's NodeID; empty for a task never assigned; a removed node keeps its name from meta.json)
+    pres = os.path.join(RAW, f"{tag}.presence.jsonl")
+    if os.path.exists(pres):
+        t0 = meta["t0"]
+        hn = {v: k for k, v in meta["node_ids"].items()}
+        rows = [dict(task_id=r["task_id"], slot=r["slot"], node=hn.get(r["node_id"], r["node_id"]),
+                     last_seen_s=r["t_before"] - t0, first_missing_s=r["t_after"] - t0)
+                for r in map(json.loads, open(pres)) if r["event"] == "gone"]
+        rows.sort(key=lambda r: (r["first_missing_s"], r["task_id"]))
+        w(os.path.join(TRACES, f"{tag}.deleted.csv"), ["first_missing_s", "last_seen_s", "task_id", "slot", "node"], rows)
 
 
 if __name__ == "__main__":

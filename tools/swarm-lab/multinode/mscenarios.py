@@ -170,4 +170,27 @@ M["m14-worker-daemon-restart-manager-down"] = dict(
            "session at once, then random waits in [0, 100 ms), [0, 300 ms), ... up to 8 s), while mn-w2's agent has "
            "been failing since t=0: which worker registers first after the manager is leader again, and how long "
            "after it?")
+# ---- m15 (recorded 2026-12-07, session "07f"): `docker node rm --force` of a worker running a GLOBAL service's task.
+# No new step kinds; spec key poll_s (the manager poll period, 0.05 s here, default 0.15 s) and a new trace file
+# traces/NAME.rN.deleted.csv (tasks that vanished from GET /tasks: deleted from the manager's store).
+M["m15-global-node-rm"] = dict(
+    victim="mn-w2",
+    spec=SC.S(mode="global", replicas=3),   # as m07: one task per node
+    setup_after=[("wsnap", "mn-w2")],
+    steps=[(0.0, "node_rm", "mn-w2"), (1.0, "wsnap", "mn-w2"), (10.0, "wsnap", "mn-w2"), (35.0, "wsnap", "mn-w2")],
+    end_s=40.0, baseline_s=7.0, poll_s=0.05, after=[("rejoin", "mn-w2")],
+    expect="global service, one task per node; `docker node rm --force` of the live, Ready worker mn-w2: controlapi "
+           "RemoveNode orphans its task and deletes the node; the global orchestrator (EventDeleteNode) deletes that "
+           "task from the store at once; no replacement anywhere. Does the removed node's agent get the removal (its "
+           "container killed and destroyed, as the agent does for a task no longer assigned) or keep it running?")
+M["m15b-global-node-rm-down"] = dict(
+    victim="mn-w2",
+    spec=SC.S(mode="global", replicas=3),
+    setup_after=[("wsnap", "mn-w2")],
+    steps=[(-25.0, "cut", "mn-w2"), (-1.0, "wsnap", "mn-w2"), (0.0, "node_rm", "mn-w2"), (1.0, "wsnap", "mn-w2"),
+           (10.0, "wsnap", "mn-w2"), (30.0, "wsnap", "mn-w2")],
+    end_s=35.0, baseline_s=7.0, poll_s=0.05, after=[("restore", "mn-w2"), ("rejoin", "mn-w2")],
+    expect="as m15, but mn-w2's link is cut 25 s before the rm (the node is DOWN 11-15 s after the cut, so DOWN at the "
+           "rm; its task gets desired shutdown at DOWN and stays `running` in the API, as in m07): at the rm the task is "
+           "deleted from the store; the silent node hears nothing (its container keeps running); no replacement.")
 ORDER = list(M)

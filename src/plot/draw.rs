@@ -1,6 +1,8 @@
 //! Draws one [`ServicePlot`] with plotters onto any backend (SVG text or an RGB buffer).
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -12,8 +14,7 @@ use super::series::{Columns, Step, min_max, runs, segments};
 use super::style::{self, FONT};
 
 type Area<DB> = DrawingArea<DB, Shift>;
-type Chart<'a, DB> =
-    ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>>;
+type Chart<'a, DB> = ChartContext<'a, DB, Cartesian2d<RangedCoordf64, YAxis>>;
 
 /// Pixels between the plot's top edge and the highest data, for labels and marker rows.
 const HEADROOM_PX: f64 = 104.0;
@@ -209,7 +210,7 @@ fn draw_tasks<DB: DrawingBackend>(
         .margin_top(4)
         .x_label_area_size(if with_x_label { 44 } else { 28 })
         .y_label_area_size(Y_LABELS_PX)
-        .build_cartesian_2d(0.0..time.x(time.end_ms), bottom..y_max)?;
+        .build_cartesian_2d(0.0..time.x(time.end_ms), YAxis::new(bottom, y_max, top))?;
     let cols = columns(&chart, time);
     let mut items = draw_bands(&mut chart, plot, time)?;
     configure_mesh(&mut chart, time, "tasks (stopping below 0)", with_x_label, top)?;
@@ -219,6 +220,47 @@ fn draw_tasks<DB: DrawingBackend>(
     items.extend(draw_marks(root, &chart, plot, time, cols)?);
     items.extend(draw_outages(root, &chart, &stack, time, cols)?);
     Ok(items)
+}
+
+/// A y axis over `bottom..y_max` whose ticks and labels stop at `top`, the highest value drawn:
+/// the headroom above it (status labels, marker rows) gets grid lines but no tick, where
+/// plotters' own ticks over the whole range would put one there, unlabelled. Ticks are whole
+/// counts at a round step (1, 2 or 5 × 10^k) giving about six of them.
+struct YAxis {
+    range: RangedCoordf64,
+    ticks: Vec<f64>,
+    grid: Vec<f64>,
+}
+
+impl YAxis {
+    fn new(bottom: f64, y_max: f64, top: f64) -> YAxis {
+        let raw = ((top - bottom.min(0.0)) / 6.0).max(1.0);
+        let decade = 10f64.powf(raw.log10().floor());
+        let step = [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * decade).find(|s| *s >= raw * (1.0 - 1e-9)).unwrap_or(raw);
+        let points = |step: f64, to: f64| {
+            let (first, last) = ((bottom / step).ceil() as i64, (to / step + 1e-9).floor() as i64);
+            (first..=last).map(|k| k as f64 * step).collect()
+        };
+        let grid_step = if step >= 5.0 { step / 5.0 } else { step / 2.0 };
+        YAxis { range: (bottom..y_max).into(), ticks: points(step, top), grid: points(grid_step, y_max) }
+    }
+}
+
+impl Ranged for YAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.range.map(value, limit)
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() { self.grid.clone() } else { self.ticks.clone() }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.range.range()
+    }
 }
 
 /// One column per pixel of the plotting area.
@@ -562,7 +604,7 @@ fn draw_requests<DB: DrawingBackend>(
         .margin_top(8)
         .x_label_area_size(44)
         .y_label_area_size(Y_LABELS_PX)
-        .build_cartesian_2d(0.0..time.x(time.end_ms), 0.0..top)?;
+        .build_cartesian_2d(0.0..time.x(time.end_ms), YAxis::new(0.0, top, top / 1.1))?;
     let cols = columns(&chart, time);
     configure_mesh(&mut chart, time, "requests per second", true, top)?;
     let zero = vec![Some((0, 0)); cols.count];
@@ -615,5 +657,24 @@ fn draw_swatch<DB: DrawingBackend>(area: &Area<DB>, swatch: &Swatch, (x, y): (i3
         }
         Swatch::Triangle(c) => area.draw(&TriangleMarker::new((x + 8, y), 5, c.filled())),
         Swatch::Cross(c) => area.draw(&Cross::new((x + 8, y), 5, c.stroke_width(2))),
+    }
+}
+
+#[cfg(test)]
+mod y_axis_tests {
+    use super::YAxis;
+
+    #[test]
+    fn ticks_stop_at_the_highest_value_and_the_grid_goes_on() {
+        // The rolling-update plot: 10 replicas, 2 stopping drawn below 0, headroom to 15.
+        let axis = YAxis::new(-2.3, 15.4, 10.0);
+        assert_eq!(axis.ticks, [0.0, 5.0, 10.0]);
+        assert!(axis.grid.last().is_some_and(|&g| g > 14.0), "grid lines in the headroom: {:?}", axis.grid);
+        assert!(axis.grid.first().is_some_and(|&g| g >= -2.3), "{:?}", axis.grid);
+        // A large service: round steps, all whole, none above the top.
+        let axis = YAxis::new(0.0, 130_000.0, 100_000.0);
+        assert_eq!(axis.ticks, [0.0, 20_000.0, 40_000.0, 60_000.0, 80_000.0, 100_000.0]);
+        // One replica: a tick per task.
+        assert_eq!(YAxis::new(0.0, 1.5, 1.0).ticks, [0.0, 1.0]);
     }
 }

@@ -286,18 +286,16 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
         }
         tasks[k].states.push((t, e.state.as_str().to_string()));
     }
-    let removals: BTreeMap<&str, f64> = record
-        .process_events
-        .iter()
-        .filter(|p| p.change == ProcessChange::Removed)
-        .map(|p| (record.name(p.task_id), rel(p.t)))
-        .collect();
-    let deletions: BTreeMap<&str, f64> = record
-        .process_events
-        .iter()
-        .filter(|p| p.change == ProcessChange::Deleted)
-        .map(|p| (record.name(p.task_id), rel(p.t)))
-        .collect();
+    // When each task's container was removed, and when the task left the store.
+    let times_of = |change: ProcessChange| -> BTreeMap<&str, f64> {
+        record
+            .process_events
+            .iter()
+            .filter(|p| p.change == change)
+            .map(|p| (record.name(p.task_id), rel(p.t)))
+            .collect()
+    };
+    let (removals, deletions) = (times_of(ProcessChange::Removed), times_of(ProcessChange::Deleted));
     for task in &mut tasks {
         task.removed = removals.get(task.id.as_str()).copied();
         task.deleted = deletions.get(task.id.as_str()).copied();

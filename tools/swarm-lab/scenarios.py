@@ -391,9 +391,9 @@ SCENARIOS["s40-update-status-resets"] = S(
     setup_note="BASE with 3 replicas. After the image update (t = 0) three more commands, all `--detach`: t = 20 s "
                "`docker service update --update-parallelism 2 web`, t = 25 s `docker service rollback web`, t = 35 s "
                "`docker service scale web=4`. API poll every 0.05 s (the UpdateStatus column is the point).",
-    expect="t = 0: a parallelism-1 rolling update of 3 tasks (updating, completed ~10 s later). t = 20: a spec change "
-           "that makes no task dirty: controlapi UpdateService sets UpdateStatus to nil (not a rollback) and the "
-           "updater, with no dirty slot and no UpdateStatus, does nothing: none. t = 25: the rollback restores the "
+    expect="t = 0: a parallelism-1 rolling update of 3 tasks (updating; completed the monitor, 5 s, after the 3rd new "
+           "task runs). t = 20: a spec change that makes no task dirty: controlapi UpdateService sets UpdateStatus to "
+           "nil (not a rollback) and the updater, with no dirty slot and no UpdateStatus, does nothing: none. t = 25: the rollback restores the "
            "previous spec (parallelism 1, same image): UpdateService sets rollback_started, the updater finds no dirty "
            "slot and completes it at once (rollback_completed). t = 35: scale to 4: UpdateStatus nil again (none), "
            "one new task in slot 4, no update.")

@@ -381,6 +381,23 @@ SCENARIOS["s39-dead-slot-reconcile"] = S(
            "deleted by the reaper once shut down; its older failed tasks (desired shutdown) stay until the spec "
            "change at t = 20 s, whose reconcile finds the slot dead (no runnable task) and deletes all its tasks.")
 
+# ---- s40 (recorded 2026-12-07, seventh session "07g"): UpdateStatus on updates that ask for no new task
+SCENARIOS["s40-update-status-resets"] = S(
+    replicas=3, poll_s=0.05, record_s=45,
+    action_args=["--image", "websim:v2-trap"],
+    later=[dict(at_s=20, args=["service", "update", "--detach", "--update-parallelism", "2", "web"]),
+           dict(at_s=25, args=["service", "rollback", "--detach", "web"]),
+           dict(at_s=35, args=["service", "scale", "--detach", "web=4"])],
+    setup_note="BASE with 3 replicas. After the image update (t = 0) three more commands, all `--detach`: t = 20 s "
+               "`docker service update --update-parallelism 2 web`, t = 25 s `docker service rollback web`, t = 35 s "
+               "`docker service scale web=4`. API poll every 0.05 s (the UpdateStatus column is the point).",
+    expect="t = 0: a parallelism-1 rolling update of 3 tasks (updating; completed the monitor, 5 s, after the 3rd new "
+           "task runs). t = 20: a spec change that makes no task dirty: controlapi UpdateService sets UpdateStatus to "
+           "nil (not a rollback) and the updater, with no dirty slot and no UpdateStatus, does nothing: none. t = 25: the rollback restores the "
+           "previous spec (parallelism 1, same image): UpdateService sets rollback_started, the updater finds no dirty "
+           "slot and completes it at once (rollback_completed). t = 35: scale to 4: UpdateStatus nil again (none), "
+           "one new task in slot 4, no update.")
+
 ORDER = list(SCENARIOS.keys())
 
 

@@ -2161,3 +2161,61 @@ x-simulation:
         }
     }
 }
+
+/// A stop whose SIGTERM was still waiting (moby's 2 s gossip delay) when the node's dockerd was
+/// killed is lost with the agent and the daemon: no signal is sent, nothing exits, nothing is
+/// removed while the daemon is down — whether the stop is a desired SHUTDOWN's or a deleted
+/// task's removal (review17: the model sent SIGTERM from the dead daemon, and removed the
+/// container).
+#[test]
+fn a_stop_pending_when_the_daemon_dies_is_lost_with_it() {
+    let removal = r#"
+services:
+  agent:
+    image: "a:1"
+    deploy: {mode: global}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 3}
+  images:
+    a:1: {cached: true, start: 500ms}
+  timeline:
+    - {at: 5s, run: docker node rm --force node-3}
+    - {at: 6s, daemon_kill: node-3}
+"#;
+    let shutdown = r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 30s
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms}
+  timeline:
+    - {at: 5s, run: docker service update --force t_web}
+    - {at: 6s, daemon_kill: node-2}
+"#;
+    for seed in 1..=5 {
+        for (yaml, node) in [(removal, "node-3"), (shutdown, "node-2")] {
+            let run = run(yaml, seed);
+            let on_node: BTreeSet<&str> = run
+                .services
+                .iter()
+                .flat_map(|s| tasks(&run, &s.name))
+                .filter(|k| k.node() == Some(node))
+                .map(|k| k.id)
+                .collect();
+            let after_kill: Vec<(SimTime, ProcessChange)> = run
+                .process_events
+                .iter()
+                .filter(|p| p.t > secs(6.0) && on_node.contains(run.name(p.task_id)))
+                .map(|p| (p.t, p.change))
+                .collect();
+            assert!(after_kill.is_empty(), "seed {seed}, {node}: acted on with its dockerd down: {after_kill:?}");
+        }
+    }
+}

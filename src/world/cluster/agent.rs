@@ -683,6 +683,11 @@ impl Cluster {
 
     /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
     fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.daemon_up(id) {
+            // The agent and the daemon that would stop it died meanwhile: the restarted daemon
+            // stops what it finds still running (`restore_containers`).
+            return;
+        }
         let c = self.run(id).container;
         if c.phase == ContainerPhase::Exited
             && c.stop_requested
@@ -814,7 +819,7 @@ impl Cluster {
             };
             self.run_mut(id).exit_message = message.into_boxed_str();
         }
-        if c.removing {
+        if c.removing && self.daemon_up(id) {
             // The removal's stop is done: the container goes; the task is no longer the
             // manager's to hear of (the agent's "attempted to update status for a task that has
             // been removed").

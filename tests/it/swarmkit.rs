@@ -2118,3 +2118,104 @@ x-simulation:
         );
     }
 }
+
+/// A task deleted after its pull but before its start began (READY, its `StartBegin` pending)
+/// is closed: moby's `controller.Remove` cancels what the task manager was doing, so no
+/// container is started for it after its removal, and it is removed once (review17: the model
+/// removed the container, then started it, signalled it and removed it again).
+#[test]
+fn a_task_deleted_before_its_start_is_never_started() {
+    let yaml = |at_ms: u64| {
+        format!(
+            r#"
+services:
+  agent:
+    image: "a:1"
+    deploy: {{mode: global}}
+x-simulation:
+  stack: sk
+  until: 20s
+  races: fixed
+  deployed_with: "docker service create"
+  cluster: {{nodes: 3}}
+  images:
+    a:1: {{pull: 3s, start: 500ms, stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+    - {{at: {at_ms}ms, run: docker node rm --force node-3}}
+"#
+        )
+    };
+    // node-3's task is READY at 3.101 s; the rm takes effect 40 ms after it is typed.
+    for at_ms in (2_900..3_200).step_by(5) {
+        let run = run(&yaml(at_ms), 1);
+        let k = tasks(&run, "sk_agent").into_iter().find(|k| k.node() == Some("node-3")).expect("a task on node-3");
+        let mine: Vec<ProcessChange> =
+            run.process_events.iter().filter(|p| run.name(p.task_id) == k.id).map(|p| p.change).collect();
+        let removals = mine.iter().filter(|c| **c == ProcessChange::Removed).count();
+        assert!(removals <= 1, "rm at {at_ms} ms: removed {removals} times: {mine:?}");
+        if let Some(i) = mine.iter().position(|c| *c == ProcessChange::Removed) {
+            assert!(
+                !mine[i..].contains(&ProcessChange::Sigterm),
+                "rm at {at_ms} ms: signalled after its removal: {mine:?}"
+            );
+        }
+    }
+}
+
+/// A stop whose SIGTERM was still waiting (moby's 2 s gossip delay) when the node's dockerd was
+/// killed is lost with the agent and the daemon: no signal is sent, nothing exits, nothing is
+/// removed while the daemon is down — whether the stop is a desired SHUTDOWN's or a deleted
+/// task's removal (review17: the model sent SIGTERM from the dead daemon, and removed the
+/// container).
+#[test]
+fn a_stop_pending_when_the_daemon_dies_is_lost_with_it() {
+    let removal = r#"
+services:
+  agent:
+    image: "a:1"
+    deploy: {mode: global}
+x-simulation:
+  stack: sk
+  until: 30s
+  cluster: {nodes: 3}
+  images:
+    a:1: {cached: true, start: 500ms}
+  timeline:
+    - {at: 5s, run: docker node rm --force node-3}
+    - {at: 6s, daemon_kill: node-3}
+"#;
+    let shutdown = r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 30s
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms}
+  timeline:
+    - {at: 5s, run: docker service update --force t_web}
+    - {at: 6s, daemon_kill: node-2}
+"#;
+    for seed in 1..=5 {
+        for (yaml, node) in [(removal, "node-3"), (shutdown, "node-2")] {
+            let run = run(yaml, seed);
+            let on_node: BTreeSet<&str> = run
+                .services
+                .iter()
+                .flat_map(|s| tasks(&run, &s.name))
+                .filter(|k| k.node() == Some(node))
+                .map(|k| k.id)
+                .collect();
+            let after_kill: Vec<(SimTime, ProcessChange)> = run
+                .process_events
+                .iter()
+                .filter(|p| p.t > secs(6.0) && on_node.contains(run.name(p.task_id)))
+                .map(|p| (p.t, p.change))
+                .collect();
+            assert!(after_kill.is_empty(), "seed {seed}, {node}: acted on with its dockerd down: {after_kill:?}");
+        }
+    }
+}

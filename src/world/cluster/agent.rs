@@ -298,11 +298,15 @@ impl Cluster {
         }
         run.unassigned = false;
         // A container exists from READY (made by `Prepare`, started or not); a task rejected
-        // before has none.
-        if !run.container.created || run.container.removing {
+        // before has none. Either way the task is closed: a pull in flight is cancelled
+        // (`controller.Remove` → `cancelPull`) and no start begins (`start_begin`, `pull_done`).
+        if run.container.removing {
             return;
         }
         run.container.removing = true;
+        if !run.container.created {
+            return;
+        }
         let live = run.container.phase == ContainerPhase::Running
             || (run.container.phase == ContainerPhase::NotStarted && run.state == TaskState::Starting);
         if live {
@@ -375,7 +379,10 @@ impl Cluster {
     }
 
     fn pull_done(&mut self, id: TaskId, ok: bool, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if self.run(id).state != TaskState::Preparing || !self.task_node_reachable(id) {
+        if self.run(id).state != TaskState::Preparing
+            || !self.task_node_reachable(id)
+            || self.run(id).container.removing
+        {
             return;
         }
         if !ok {
@@ -430,7 +437,11 @@ impl Cluster {
 
     fn start_begin(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
         let run = self.run(id);
-        if run.state != TaskState::Ready || run.desired != Some(TaskState::Running) || !self.task_node_reachable(id) {
+        if run.state != TaskState::Ready
+            || run.desired != Some(TaskState::Running)
+            || run.container.removing
+            || !self.task_node_reachable(id)
+        {
             return;
         }
         self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);
@@ -672,6 +683,11 @@ impl Cluster {
 
     /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
     fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.daemon_up(id) {
+            // The agent and the daemon that would stop it died meanwhile: the restarted daemon
+            // stops what it finds still running (`restore_containers`).
+            return;
+        }
         let c = self.run(id).container;
         if c.phase == ContainerPhase::Exited
             && c.stop_requested
@@ -803,7 +819,7 @@ impl Cluster {
             };
             self.run_mut(id).exit_message = message.into_boxed_str();
         }
-        if c.removing {
+        if c.removing && self.daemon_up(id) {
             // The removal's stop is done: the container goes; the task is no longer the
             // manager's to hear of (the agent's "attempted to update status for a task that has
             // been removed").

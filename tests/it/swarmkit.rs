@@ -2219,3 +2219,48 @@ x-simulation:
         }
     }
 }
+
+/// A container already sent SIGTERM when its node's dockerd is killed (its SIGKILL after the grace
+/// period dies with that daemon) is stopped again by the restarted dockerd, which stops the
+/// containers it finds left running as it loads (recorded m09: SIGTERM 0.13-0.40 s after the
+/// start), with a grace period of its own: one that ignores SIGTERM is killed, and the task ends.
+#[test]
+fn a_container_signalled_before_its_dockerd_died_is_stopped_again_after_the_restart() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 10s
+    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 80s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: ignore_sigterm}
+  timeline:
+    - {at: 10s, run: docker service update --force t_web}
+    - {at: 12s, daemon_kill: node-2}
+    - {at: 25s, daemon_start: node-2}
+"#;
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        let all = tasks(&run, "t_web");
+        let old = all.iter().find(|k| k.created() < secs(10.0)).expect("the task before the update");
+        let signals: Vec<(SimTime, ProcessChange)> = run
+            .process_events
+            .iter()
+            .filter(|p| {
+                run.name(p.task_id) == old.id && matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill)
+            })
+            .map(|p| (p.t, p.change))
+            .collect();
+        assert!(
+            signals.iter().any(|&(t, c)| c == ProcessChange::Sigkill && t > secs(25.0) && t < secs(40.0)),
+            "seed {seed}: the restarted dockerd never killed the container: {signals:?}"
+        );
+        let last = old.events.last().expect("rows");
+        assert!(last.state.is_terminal(), "seed {seed}: the old task never ended: {:?}", last.state);
+    }
+}

@@ -597,6 +597,9 @@ impl Cluster {
             })
             .collect();
         for id in left {
+            // A SIGTERM the old daemon sent is forgotten with it, and so is its SIGKILL after
+            // the grace period: this daemon's stop is a stop of its own.
+            self.run_mut(id).container.signalled = false;
             self.signal(id, up, io);
         }
     }

@@ -50,7 +50,8 @@ pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usi
 /// Bytes of encoded task events a run keeps in memory before writing them to a temporary file
 /// (see [`crate::model::event_log`]): the history is read back in order by the reports, never
 /// searched, so it need not take memory that follows the run's length. Each history log has
-/// this budget of its own (task events, process events, serving spans' beginnings). 1 MiB is
+/// this budget of its own (task events, process events, timeline samples, serving spans'
+/// beginnings and settled endings, container counts). 1 MiB is
 /// about 75,000 task rows (a 4,000-replica update): a sweep's or a test's run never touches
 /// the disk. The file
 /// is made in the system's temporary folder (`TMPDIR`, else `/tmp`): where that folder is a

@@ -7,11 +7,10 @@
 //! from it), so an old id can never reach a newer task's record: it finds its own record, or
 //! nothing once that is removed. Records are kept in pages of [`PAGE`] consecutive ids; a
 //! page whose records are all removed is given back (to a small pool, then to the
-//! allocator), and the pages before the oldest one still held are dropped from the directory.
+//! allocator), and the pages before the oldest one still held are dropped from the directory
+//! (in batches: a lookup is then a plain index, no ring arithmetic).
 //! A lookup is two indexings, no hashing; a task kept long (a service that never crashes beside
 //! one that crash-loops) holds its page, at most [`PAGE`] records' room per task alive.
-
-use std::collections::VecDeque;
 
 use crate::model::task::TaskId;
 
@@ -22,6 +21,10 @@ const PAGE: usize = 64;
 /// Pages kept for reuse after their records are all removed (a crash loop frees and fills
 /// pages at the same pace: no allocation per page in the steady state).
 const SPARE_PAGES: usize = 4;
+
+/// Emptied pages at the front of the directory dropped at once, at least (and at least half
+/// the directory): dropping them costs a move of the directory, so it is done rarely.
+const DROP_FRONT: usize = 64;
 
 /// One page: the records of ids `PAGE * n .. PAGE * (n + 1)`, and how many are held.
 struct Page<T> {
@@ -39,7 +42,7 @@ impl<T> Page<T> {
 pub(crate) struct TaskTable<T> {
     /// Page `first + i` at index `i`; `None`: every record of that page was removed (or none
     /// was ever inserted).
-    pages: VecDeque<Option<Box<Page<T>>>>,
+    pages: Vec<Option<Box<Page<T>>>>,
     /// The page number of `pages[0]`.
     first: usize,
     /// Empty pages kept for the next ones needed.
@@ -48,14 +51,14 @@ pub(crate) struct TaskTable<T> {
 
 impl<T> Default for TaskTable<T> {
     fn default() -> TaskTable<T> {
-        TaskTable { pages: VecDeque::new(), first: 0, spare: Vec::new() }
+        TaskTable { pages: Vec::new(), first: 0, spare: Vec::new() }
     }
 }
 
 impl<T> TaskTable<T> {
     /// An empty table with room in its directory for `expected` tasks' pages.
     pub(crate) fn with_capacity(expected: usize) -> TaskTable<T> {
-        TaskTable { pages: VecDeque::with_capacity(expected.div_ceil(PAGE)), ..TaskTable::default() }
+        TaskTable { pages: Vec::with_capacity(expected.div_ceil(PAGE)), ..TaskTable::default() }
     }
 
     /// Removes every record, keeping the pages for reuse (a world renewed from run to run
@@ -80,19 +83,25 @@ impl<T> TaskTable<T> {
         (index < self.pages.len()).then_some((index, id % PAGE))
     }
 
-    /// The record of `id`, if held.
+    /// The record of `id`, if held. (One bounds check: an id before the first page wraps
+    /// around to an index past the directory's end.)
+    #[inline]
     pub(crate) fn get(&self, id: TaskId) -> Option<&T> {
-        let (page, slot) = self.locate(id)?;
-        self.pages[page].as_ref()?.slots[slot].as_ref()
+        let id = id.0 as usize;
+        let page = self.pages.get((id / PAGE).wrapping_sub(self.first))?.as_deref()?;
+        page.slots[id % PAGE].as_ref()
     }
 
     /// The record of `id`, if held, to change.
+    #[inline]
     pub(crate) fn get_mut(&mut self, id: TaskId) -> Option<&mut T> {
-        let (page, slot) = self.locate(id)?;
-        self.pages[page].as_mut()?.slots[slot].as_mut()
+        let id = id.0 as usize;
+        let page = self.pages.get_mut((id / PAGE).wrapping_sub(self.first))?.as_deref_mut()?;
+        page.slots[id % PAGE].as_mut()
     }
 
     /// True when a record of `id` is held.
+    #[inline]
     pub(crate) fn contains(&self, id: TaskId) -> bool {
         self.get(id).is_some()
     }
@@ -103,11 +112,12 @@ impl<T> TaskTable<T> {
         if self.pages.is_empty() {
             self.first = page_no;
         }
-        while page_no < self.first {
+        if page_no < self.first {
             // An id older than every page held (a table whose early ids were all removed): the
             // directory grows at its front.
-            self.pages.push_front(None);
-            self.first -= 1;
+            let missing = self.first - page_no;
+            self.pages.splice(0..0, std::iter::repeat_with(|| None).take(missing));
+            self.first = page_no;
         }
         let index = page_no - self.first;
         if index >= self.pages.len() {
@@ -133,10 +143,16 @@ impl<T> TaskTable<T> {
             if self.spare.len() < SPARE_PAGES {
                 self.spare.push(page);
             }
-            // The directory starts at the oldest page still held.
-            while matches!(self.pages.front(), Some(None)) {
-                self.pages.pop_front();
-                self.first += 1;
+            // The directory starts near the oldest page still held.
+            if index == 0 || self.pages[0].is_none() {
+                let empty = self.pages.iter().take_while(|p| p.is_none()).count();
+                if empty == self.pages.len() {
+                    self.pages.clear();
+                    self.first = 0;
+                } else if empty >= DROP_FRONT && empty * 2 >= self.pages.len() {
+                    self.pages.drain(..empty);
+                    self.first += empty;
+                }
             }
         }
         Some(record)
@@ -179,7 +195,7 @@ mod tests {
         }
         assert_eq!(t.remove(TaskId(3)), None, "removed once");
         assert_eq!(t.get(TaskId(3)), None, "an old id finds nothing, never a newer record");
-        assert_eq!(t.first, 1, "the first page went back");
+        assert!(t.pages[0].is_none(), "the first page went back");
         assert_eq!(t.spare.len(), 1);
         *t.get_mut(TaskId(64)).unwrap() += 1;
         assert_eq!(t.iter().next(), Some((TaskId(64), &641)));
@@ -199,5 +215,29 @@ mod tests {
         assert!(t.spare.len() >= 3, "pages kept for the next run");
         t.insert(TaskId(0), 7);
         assert_eq!(t.get(TaskId(0)), Some(&7));
+    }
+
+    #[test]
+    fn the_directory_drops_the_emptied_pages_before_the_oldest_record() {
+        // A crash loop: ids created in order, the older ones removed as the newer come.
+        let mut t: TaskTable<u32> = TaskTable::default();
+        let n = (PAGE * 400) as u32;
+        for i in 0..n {
+            t.insert(TaskId(i), i);
+            if i >= 500 {
+                assert_eq!(t.remove(TaskId(i - 500)), Some(i - 500));
+            }
+        }
+        assert!(t.pages.len() <= 2 * DROP_FRONT + 500 / PAGE + 2, "{} pages held", t.pages.len());
+        assert!(t.first > 0);
+        assert_eq!(t.get(TaskId(n - 501)), None);
+        assert_eq!(t.get(TaskId(n - 500)), Some(&(n - 500)));
+        assert_eq!(t.iter().count(), 500);
+        for i in n - 500..n {
+            t.remove(TaskId(i));
+        }
+        assert!(t.pages.is_empty(), "every page went back");
+        t.insert(TaskId(3), 3);
+        assert_eq!(t.get(TaskId(3)), Some(&3), "an old id inserted again (a table emptied)");
     }
 }

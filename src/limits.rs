@@ -47,16 +47,19 @@ pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usi
     MAX_RECORDED_CHANGES.saturating_add((replicas as usize).saturating_mul(RECORDED_CHANGES_PER_REPLICA))
 }
 
-/// Bytes of encoded task events a run keeps in memory before writing them to a temporary file
-/// (see [`crate::model::event_log`]): the history is read back in order by the reports, never
-/// searched, so it need not take memory that follows the run's length. Each history log has
-/// this budget of its own (task events, process events, serving spans' beginnings). 1 MiB is
-/// about 75,000 task rows (a 4,000-replica update): a sweep's or a test's run never touches
-/// the disk. The file
-/// is made in the system's temporary folder (`TMPDIR`, else `/tmp`): where that folder is a
+/// Bytes of encoded history a log keeps in memory before writing it to a temporary file (see
+/// [`crate::model::event_log`]): the history is read back in order by the reports, never
+/// searched, so it need not take memory that follows the run's length. Each history log of a
+/// run has this budget of its own: task events, process events, timeline samples, serving
+/// spans' beginnings and settled endings, container counts (six, at most 1.5 MiB together).
+/// 256 KiB is about 19,000 task rows (a 1,000-replica update): a sweep's or a test's run never
+/// touches the disk. At 1 MiB each, the logs of a long run still filling their budgets were
+/// most of what `bench --crash-loop`'s 4-hour loop held beyond its 1-hour one (1.22-1.26x
+/// against 1.09-1.10x at 256 KiB; W100k's CPU the same, its peak 2.4 MiB lower). The file is
+/// made in the system's temporary folder (`TMPDIR`, else `/tmp`): where that folder is a
 /// tmpfs, the spilled blocks still take RAM, outside the process's own memory.
 #[cfg(not(test))]
-pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 1 << 20;
+pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 256 << 10;
 /// The same bound, small enough that the unit tests' larger runs go through the spill file.
 #[cfg(test)]
 pub(crate) const EVENT_LOG_RESIDENT_BYTES: usize = 16 << 10;

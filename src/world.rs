@@ -13,6 +13,7 @@ mod cluster;
 pub(crate) mod event;
 mod manager;
 mod rollouts;
+pub(crate) mod tasktable;
 
 use crate::engine::{EventQueue, Limits, Model, StopReason, run};
 use crate::limits::MAX_TASKS;
@@ -507,10 +508,13 @@ impl Model for World {
                 Event::Action { .. } | Event::ActionEffect { .. } => unreachable!("handled above"),
                 // The allocator is the manager's; every later step is the node's.
                 Event::Agent { task, step: AgentStep::Allocate } => manager.allocate(task, cluster.view(), &mut io),
+                // A message for a task forgotten since (deleted, and its node let it go) is dropped.
+                Event::Agent { task, step: AgentStep::Accept } if !manager.knows_task(task) => {}
                 Event::Agent { task, step: AgentStep::Accept } => {
                     cluster.accept(manager.assignment(task, !cluster.has_heard_of(task)), manager, &mut io)
                 }
                 Event::Agent { task, step } => cluster.agent_step(task, step, manager, &mut io),
+                Event::DesiredArrives { task } if !manager.knows_task(task) => {}
                 Event::DesiredArrives { task } => {
                     cluster.desired_arrives(manager.assignment(task, !cluster.has_heard_of(task)), manager, &mut io)
                 }

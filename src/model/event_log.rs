@@ -124,6 +124,10 @@ pub type TaskEventLog = HistoryLog<TaskEvent>;
 /// The signals and exits of a run's task containers, in the order recorded.
 pub type ProcessEventLog = HistoryLog<ProcessEvent>;
 
+/// The run's containers appearing and going, each instant's sum (see
+/// [`crate::model::record::RunRecord::containers`]), in time order.
+pub type ContainerLog = HistoryLog<(SimTime, i64)>;
+
 /// Rows in the order they were appended (see the module documentation).
 #[derive(Clone)]
 pub struct HistoryLog<R> {
@@ -434,24 +438,83 @@ impl LogRow for SpanStart {
     }
 }
 
-/// `Ending::flags`: `end` is set.
+/// `SpanEnding::flags`: `end` is set.
 const HAS_END: u8 = 1 << 2;
-/// `Ending::flags`: `cut` is set.
+/// `SpanEnding::flags`: `cut` is set.
 const HAS_CUT: u8 = 1 << 3;
+
+/// How a serving span ended: `end`, `cut`, and `ended_by` with the [`HAS_END`] and
+/// [`HAS_CUT`] bits in `flags` (0 none, then [`ServingEnd`] in declaration order).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct SpanEnding {
+    end: u64,
+    cut: u64,
+    flags: u8,
+}
+
+impl SpanEnding {
+    fn new(end: Option<SimTime>, ended_by: Option<ServingEnd>, cut: Option<SimTime>) -> SpanEnding {
+        let by = match ended_by {
+            None => 0,
+            Some(ServingEnd::Unbound) => 1,
+            Some(ServingEnd::Exited) => 2,
+            Some(ServingEnd::NodeLost) => 3,
+        };
+        SpanEnding {
+            end: end.map_or(0, |t| t.0),
+            cut: cut.map_or(0, |t| t.0),
+            flags: by | if end.is_some() { HAS_END } else { 0 } | if cut.is_some() { HAS_CUT } else { 0 },
+        }
+    }
+
+    /// (`end`, `ended_by`, `cut`).
+    fn read(self) -> (Option<SimTime>, Option<ServingEnd>, Option<SimTime>) {
+        let ended_by = match self.flags & 3 {
+            0 => None,
+            1 => Some(ServingEnd::Unbound),
+            2 => Some(ServingEnd::Exited),
+            _ => Some(ServingEnd::NodeLost),
+        };
+        let end = (self.flags & HAS_END != 0).then_some(SimTime(self.end));
+        let cut = (self.flags & HAS_CUT != 0).then_some(SimTime(self.cut));
+        (end, ended_by, cut)
+    }
+}
+
+impl LogRow for SpanEnding {
+    const TYPICAL_BYTES: usize = 10;
+
+    fn time(&self) -> SimTime {
+        SimTime(self.end)
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        // The cut, when there is one, is at or after the end: kept as the difference.
+        put(self.cut.wrapping_sub(self.end), out);
+        out.push(self.flags);
+    }
+
+    fn decode_fields(end: SimTime, bytes: &[u8], at: &mut usize) -> SpanEnding {
+        let cut = end.0.wrapping_add(get(bytes, at));
+        let flags = bytes[*at];
+        *at += 1;
+        SpanEnding { end: end.0, cut, flags }
+    }
+}
 
 /// The serving spans of a run, in the order they began: [`ServingInterval`]s whose begin is
 /// logged (and spilled) like the other history, and whose ending (`end`, `ended_by`, `cut`,
-/// set while the run goes on) is kept in memory, 17 bytes a span.
+/// set while the run goes on) is kept in memory only while it may still change. The recorder
+/// says when a span's ending is final ([`ServingLog::settle`]); the endings of the spans
+/// before the oldest one still open are logged (and spilled) in turn, so memory holds the
+/// endings from the oldest open span on, not one for every span of the run.
 #[derive(Clone, Default)]
 pub struct ServingLog {
     starts: HistoryLog<SpanStart>,
-    /// Each span's `end` (meaningful with [`HAS_END`]).
-    ends: Vec<u64>,
-    /// Each span's `cut` (meaningful with [`HAS_CUT`]).
-    cuts: Vec<u64>,
-    /// Each span's `ended_by` (0 none, then [`ServingEnd`] in declaration order) and the
-    /// [`HAS_END`] and [`HAS_CUT`] bits.
-    flags: Vec<u8>,
+    /// The endings of the first `settled.len()` spans, each final.
+    settled: HistoryLog<SpanEnding>,
+    /// The endings of the spans from `settled.len()` on, each with whether it is final.
+    recent: std::collections::VecDeque<(SpanEnding, bool)>,
 }
 
 // Two logs are equal when they hold the same spans.
@@ -465,26 +528,29 @@ impl ServingLog {
 
     /// Forgets every span, keeping the room they took (see [`HistoryLog::clear`]).
     pub fn clear(&mut self) {
-        let ServingLog { starts, ends, cuts, flags } = self;
+        let ServingLog { starts, settled, recent } = self;
         starts.clear();
-        ends.clear();
-        cuts.clear();
-        flags.clear();
+        settled.clear();
+        recent.clear();
     }
 
     /// Appends a span; its index, for [`ServingLog::set_ending`].
     pub fn push(&mut self, span: ServingInterval) -> usize {
         let ServingInterval { service, task_id, image, start, end, ended_by, cut } = span;
         self.starts.push(SpanStart { service, task_id, image, start });
-        self.ends.push(0);
-        self.cuts.push(0);
-        self.flags.push(0);
-        let index = self.ends.len() - 1;
-        self.set_ending(index, end, ended_by, cut);
-        index
+        self.recent.push_back((SpanEnding::new(end, ended_by, cut), false));
+        self.len() - 1
     }
 
-    /// Sets how the span at `index` ended so far.
+    /// The ending of span `index`, which is not settled.
+    fn open(&mut self, index: usize) -> &mut (SpanEnding, bool) {
+        let settled = self.settled.len();
+        let at = index.checked_sub(settled).filter(|&at| at < self.recent.len());
+        let Some(at) = at else { panic!("serving span {index} is settled: its ending no longer changes") };
+        &mut self.recent[at]
+    }
+
+    /// Sets how the span at `index` ended so far (a span not settled yet).
     pub fn set_ending(
         &mut self,
         index: usize,
@@ -492,62 +558,81 @@ impl ServingLog {
         ended_by: Option<ServingEnd>,
         cut: Option<SimTime>,
     ) {
-        let by = match ended_by {
-            None => 0,
-            Some(ServingEnd::Unbound) => 1,
-            Some(ServingEnd::Exited) => 2,
-            Some(ServingEnd::NodeLost) => 3,
-        };
-        self.ends[index] = end.map_or(0, |t| t.0);
-        self.cuts[index] = cut.map_or(0, |t| t.0);
-        self.flags[index] = by | if end.is_some() { HAS_END } else { 0 } | if cut.is_some() { HAS_CUT } else { 0 };
+        self.open(index).0 = SpanEnding::new(end, ended_by, cut);
     }
 
-    /// How the span at `index` ended so far: (`end`, `ended_by`, `cut`).
-    pub fn ending(&self, index: usize) -> (Option<SimTime>, Option<ServingEnd>, Option<SimTime>) {
-        let flags = self.flags[index];
-        let ended_by = match flags & 3 {
-            0 => None,
-            1 => Some(ServingEnd::Unbound),
-            2 => Some(ServingEnd::Exited),
-            _ => Some(ServingEnd::NodeLost),
-        };
-        let end = (flags & HAS_END != 0).then_some(SimTime(self.ends[index]));
-        let cut = (flags & HAS_CUT != 0).then_some(SimTime(self.cuts[index]));
-        (end, ended_by, cut)
+    /// How the span at `index` (not settled yet) ended so far: (`end`, `ended_by`, `cut`).
+    pub fn ending(&mut self, index: usize) -> (Option<SimTime>, Option<ServingEnd>, Option<SimTime>) {
+        self.open(index).0.read()
+    }
+
+    /// The ending of the span at `index` is final: it is logged once every span before it is.
+    pub fn settle(&mut self, index: usize) {
+        self.open(index).1 = true;
+        while let Some(&(ending, true)) = self.recent.front() {
+            self.settled.push(ending);
+            self.recent.pop_front();
+        }
     }
 
     /// Spans recorded.
     pub fn len(&self) -> usize {
-        self.ends.len()
+        self.starts.len()
     }
 
     /// True when no span was recorded.
     pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
+        self.starts.is_empty()
     }
 
     /// Every span, in the order they began.
     pub fn iter(&self) -> impl ExactSizeIterator<Item = ServingInterval> + Clone + '_ {
-        self.starts.iter().enumerate().map(|(i, s)| {
-            let (end, ended_by, cut) = self.ending(i);
-            ServingInterval {
-                service: s.service,
-                task_id: s.task_id,
-                image: s.image,
-                start: s.start,
-                end,
-                ended_by,
-                cut,
-            }
-        })
+        Spans { starts: self.starts.iter(), settled: self.settled.iter(), recent: self.recent.iter() }
     }
 
     /// Bytes the spans take in memory, for the benchmarks' accounting.
     pub fn heap_bytes(&self) -> usize {
-        self.starts.heap_bytes() + self.ends.capacity() * 8 + self.cuts.capacity() * 8 + self.flags.capacity()
+        self.starts.heap_bytes()
+            + self.settled.heap_bytes()
+            + self.recent.capacity() * std::mem::size_of::<(SpanEnding, bool)>()
     }
 }
+
+/// The spans of a [`ServingLog`]: each begin with its ending, settled or recent.
+#[derive(Clone)]
+struct Spans<'a> {
+    starts: Rows<'a, SpanStart>,
+    settled: Rows<'a, SpanEnding>,
+    recent: std::collections::vec_deque::Iter<'a, (SpanEnding, bool)>,
+}
+
+impl Iterator for Spans<'_> {
+    type Item = ServingInterval;
+
+    fn next(&mut self) -> Option<ServingInterval> {
+        let s = self.starts.next()?;
+        let ending = match self.settled.next() {
+            Some(ending) => ending,
+            None => self.recent.next().expect("an ending for every span").0,
+        };
+        let (end, ended_by, cut) = ending.read();
+        Some(ServingInterval {
+            service: s.service,
+            task_id: s.task_id,
+            image: s.image,
+            start: s.start,
+            end,
+            ended_by,
+            cut,
+        })
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.starts.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Spans<'_> {}
 
 built_by_push!(ServingLog, ServingInterval);
 
@@ -864,6 +949,23 @@ impl LogRow for TaskEvent {
             state: STATES[usize::from(states & 0x0f)],
             message,
         }
+    }
+}
+
+impl LogRow for (SimTime, i64) {
+    const TYPICAL_BYTES: usize = 3;
+
+    fn time(&self) -> SimTime {
+        self.0
+    }
+
+    fn encode_fields(&self, out: &mut Vec<u8>) {
+        put(((self.1 << 1) ^ (self.1 >> 63)) as u64, out);
+    }
+
+    fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> (SimTime, i64) {
+        let zigzag = get(bytes, at);
+        (t, ((zigzag >> 1) as i64) ^ -((zigzag & 1) as i64))
     }
 }
 

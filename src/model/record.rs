@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::model::cluster::{Availability, NodeRole};
-pub use crate::model::event_log::{ProcessEventLog, ServingLog, ServingSample, TaskEventLog, TimelineLog};
+pub use crate::model::event_log::{
+    ContainerLog, ProcessEventLog, ServingLog, ServingSample, TaskEventLog, TimelineLog,
+};
 use crate::model::task::TaskState;
 use crate::time::SimTime;
 
@@ -68,23 +70,30 @@ pub struct Name(pub u32);
 /// Length of a Docker task id as the simulator makes them ([`crate::model::task::TaskId::docker_id`]).
 const TASK_ID_LEN: usize = 25;
 
-/// `Names::entries`: the entry is a task id in `Names::task_ids`, not a shared string.
+/// `Names::entries`: the entry is a [`TaskId`](crate::model::task::TaskId) (whose text
+/// `Names::task_ids` makes), not a shared string.
 const TASK_ID_ENTRY: u32 = 1 << 31;
+
+/// Task ids per block of `Names::task_ids`.
+const TASK_ID_BLOCK: usize = 1024;
 
 /// The names a run's rows carry, by [`Name`]: the shared strings of services, nodes, images
 /// and messages (a few, each an `Arc` the store also holds), and one task id per task the run
-/// created. The task ids are most of the names of a large run and nothing else holds them, so
-/// they are packed: 25 bytes and a four-byte entry a task, instead of an `Arc` (16 bytes) to a
-/// 48-byte allocation of its own.
+/// created. The task ids are most of the names of a large run, and a task id's text is a
+/// function of the task's index: a name keeps the index alone (its four-byte entry), and the
+/// texts are made when a reader first asks for one, a block of [`TASK_ID_BLOCK`] consecutive
+/// ids at a time. So a run's memory does not grow by 25 bytes for every task it ever created
+/// (its reports, which read every row, make them all once).
 #[derive(Clone, Default)]
 pub struct Names {
-    /// Each name by [`Name`]: an index into `texts`, or, with [`TASK_ID_ENTRY`], into
-    /// `task_ids`.
+    /// Each name by [`Name`]: an index into `texts`, or, with [`TASK_ID_ENTRY`], a task's
+    /// index.
     entries: Vec<u32>,
     /// The shared strings.
     texts: Vec<Arc<str>>,
-    /// Task ids, [`TASK_ID_LEN`] ASCII bytes each.
-    task_ids: String,
+    /// The texts of task ids `TASK_ID_BLOCK * b ..` at `b`, [`TASK_ID_LEN`] ASCII bytes each,
+    /// made on first read (a pure function of the ids: kept from run to run).
+    task_ids: Vec<std::sync::OnceLock<Box<str>>>,
 }
 
 impl Names {
@@ -102,8 +111,17 @@ impl Names {
     pub fn get(&self, name: Name) -> &str {
         let entry = self.entries[name.0 as usize];
         if entry & TASK_ID_ENTRY != 0 {
-            let at = (entry & !TASK_ID_ENTRY) as usize * TASK_ID_LEN;
-            &self.task_ids[at..at + TASK_ID_LEN]
+            let index = (entry & !TASK_ID_ENTRY) as usize;
+            let block = self.task_ids[index / TASK_ID_BLOCK].get_or_init(|| {
+                let first = index / TASK_ID_BLOCK * TASK_ID_BLOCK;
+                let mut text = String::with_capacity(TASK_ID_BLOCK * TASK_ID_LEN);
+                for i in first..first + TASK_ID_BLOCK {
+                    crate::model::task::TaskId(i as u32).write_docker_id(&mut text);
+                }
+                text.into_boxed_str()
+            });
+            let at = index % TASK_ID_BLOCK * TASK_ID_LEN;
+            &block[at..at + TASK_ID_LEN]
         } else {
             &self.texts[entry as usize]
         }
@@ -115,12 +133,12 @@ impl Names {
         if entry & TASK_ID_ENTRY != 0 { Arc::from(self.get(name)) } else { self.texts[entry as usize].clone() }
     }
 
-    /// Forgets every name, keeping the room they took (a table reused from run to run).
+    /// Forgets every name, keeping the room they took (a table reused from run to run; the
+    /// task ids' texts made so far, the same in every run, are kept too).
     pub fn clear(&mut self) {
-        let Names { entries, texts, task_ids } = self;
+        let Names { entries, texts, task_ids: _ } = self;
         entries.clear();
         texts.clear();
-        task_ids.clear();
     }
 
     /// Names a shared string (a new [`Name`] even if an equal text has one).
@@ -130,19 +148,18 @@ impl Names {
         Name(self.entries.len() as u32 - 1)
     }
 
-    /// Names a task id, written by `write` (packed when it has the simulator's length).
-    pub fn push_task_id(&mut self, write: impl FnOnce(&mut String)) -> Name {
-        let at = self.task_ids.len();
-        write(&mut self.task_ids);
-        let packed = self.task_ids.len() - at == TASK_ID_LEN;
-        if packed && at / TASK_ID_LEN < TASK_ID_ENTRY as usize {
-            self.entries.push((at / TASK_ID_LEN) as u32 | TASK_ID_ENTRY);
-            Name(self.entries.len() as u32 - 1)
-        } else {
-            let text = Arc::from(&self.task_ids[at..]);
-            self.task_ids.truncate(at);
-            self.push(text)
+    /// Names the Docker id of task `id` (its text made when first read).
+    pub fn push_task_id(&mut self, id: crate::model::task::TaskId) -> Name {
+        let index = id.0 as usize;
+        if index >= TASK_ID_ENTRY as usize {
+            return self.push(Arc::from(id.docker_id()));
         }
+        let blocks = index / TASK_ID_BLOCK + 1;
+        if self.task_ids.len() < blocks {
+            self.task_ids.resize_with(blocks, std::sync::OnceLock::new);
+        }
+        self.entries.push(id.0 | TASK_ID_ENTRY);
+        Name(self.entries.len() as u32 - 1)
     }
 
     /// Room for `additional` more shared strings.
@@ -491,8 +508,8 @@ pub struct RunRecord {
     /// Every task's container appearing (+1, observed `starting`) and going (−1, observed past
     /// `running`), over every service, in time order: the run's capacity use. A run records one
     /// entry per instant, the sum of that instant's changes (readers apply an instant's changes
-    /// together).
-    pub containers: Vec<(SimTime, i64)>,
+    /// together); kept compact like the other history ([`ContainerLog`]).
+    pub containers: ContainerLog,
     /// Blue-green and canary rollouts, in the order they started.
     pub strategies: Vec<crate::model::strategy::StrategyRecord>,
     /// The decisions behind the run, in order (recorded only when asked: `deploysim explain`).
@@ -661,28 +678,27 @@ mod tests {
     use crate::model::task::TaskId;
 
     #[test]
-    fn task_ids_are_packed_and_read_back_beside_shared_strings() {
+    fn task_ids_are_named_by_index_and_read_back_beside_shared_strings() {
         let mut names = Names::default();
         let web: Arc<str> = Arc::from("web_web");
         let a = names.push(web.clone());
-        let t0 = names.push_task_id(|out| TaskId(0).write_docker_id(out));
+        let t0 = names.push_task_id(TaskId(0));
         let b = names.push(Arc::from("nginx:1.25"));
-        let t1 = names.push_task_id(|out| TaskId(123_456).write_docker_id(out));
-        // An id of another length (a record built by hand) is kept as a string of its own.
-        let odd = names.push_task_id(|out| out.push_str("short"));
-        let t2 = names.push_task_id(|out| TaskId(7).write_docker_id(out));
-        assert_eq!([a, t0, b, t1, odd, t2].map(|n| n.0), [0, 1, 2, 3, 4, 5], "names are numbered in order");
+        let t1 = names.push_task_id(TaskId(123_456));
+        let t2 = names.push_task_id(TaskId(7));
+        assert_eq!([a, t0, b, t1, t2].map(|n| n.0), [0, 1, 2, 3, 4], "names are numbered in order");
+        assert!(names.task_ids.iter().all(|block| block.get().is_none()), "no text made before it is read");
         assert_eq!(names.get(a), "web_web");
         assert_eq!(names.get(t0), TaskId(0).docker_id());
         assert_eq!(names.get(b), "nginx:1.25");
         assert_eq!(names.get(t1), TaskId(123_456).docker_id());
-        assert_eq!(names.get(odd), "short");
         assert_eq!(names.get(t2), TaskId(7).docker_id());
-        assert_eq!(names.task_ids.len(), 3 * TASK_ID_LEN, "three ids packed, the odd one not");
+        let made = names.task_ids.iter().filter(|block| block.get().is_some()).count();
+        assert_eq!(made, 2, "the blocks of the ids read, and only those");
         assert_eq!(&names[3], names.get(t1));
         assert!(Arc::ptr_eq(&names.shared(a), &web), "a shared string is shared, not copied");
         assert_eq!(&*names.shared(t1), TaskId(123_456).docker_id());
-        assert_eq!(names.iter().count(), 6);
+        assert_eq!(names.iter().count(), 5);
         // Equal when the texts are, however they are kept.
         let plain: Names = names.iter().map(Arc::from).collect();
         assert_eq!(plain, names);
@@ -690,6 +706,10 @@ mod tests {
         let mut other = plain.clone();
         other.push(Arc::from("x"));
         assert_ne!(other, names);
+        // A table reused for another run keeps the texts made, and names from 0 again.
+        names.clear();
+        assert_eq!(names.push_task_id(TaskId(8)), Name(0));
+        assert_eq!(names.get(Name(0)), TaskId(8).docker_id());
     }
 
     #[test]

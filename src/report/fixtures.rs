@@ -32,7 +32,7 @@ pub(crate) fn empty_run() -> RunRecord {
         requests: Vec::new(),
         image_changes: Vec::new(),
         routes: Vec::new(),
-        containers: Vec::new(),
+        containers: Default::default(),
         reservations: None,
         strategies: Vec::new(),
         decisions: Vec::new(),

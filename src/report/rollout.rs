@@ -165,7 +165,7 @@ pub fn route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
     let (mut change, mut sample) = (changes.iter().peekable(), run.timeline.iter().peekable());
     let mut hold = run.containers.iter().peekable();
     for &t in &instants {
-        while let Some(&(_, d)) = hold.next_if(|c| c.0 <= t) {
+        while let Some((_, d)) = hold.next_if(|c| c.0 <= t) {
             containers += d;
         }
         while let Some(&(_, service, new, d)) = change.next_if(|c| c.0 <= t) {

@@ -63,7 +63,7 @@ fn blue_green_run() -> RunRecord {
     ]
     .into();
     // Containers: blue's two from 0 until they exit at 80 s; green's two from 35 s (starting).
-    run.containers = vec![(SimTime::ZERO, 2), (SimTime(35 * S), 2), (SimTime(80 * S), -2)];
+    run.containers = [(SimTime::ZERO, 2), (SimTime(35 * S), 2), (SimTime(80 * S), -2)].into_iter().collect();
     run.routes =
         vec![state(30, &[("web_web", None)]), state(50, &[("web_web", Some(0)), ("web_web-green", Some(100))])];
     run.image_changes = vec![(SimTime(30 * S), "web_web-green".into(), "app:2".into())];

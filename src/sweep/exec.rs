@@ -86,22 +86,22 @@ pub(crate) fn peak_extra_tasks(record: &RunRecord) -> u64 {
 /// The most containers held at any instant from `start` on (each instant's changes applied
 /// together, as the report's rows do) above the count just before `start` (at `start` itself
 /// when the rollout starts at 0 s, where no instant precedes it). `changes` are in time order.
-fn peak_extra_containers(changes: &[(SimTime, i64)], start: SimTime) -> u64 {
+fn peak_extra_containers(changes: &crate::model::record::ContainerLog, start: SimTime) -> u64 {
     let held = |count: i64| count.max(0) as u64;
     let mut changes = changes.iter().peekable();
     let mut count = 0;
-    while let Some(&(_, d)) = changes.next_if(|c| c.0 < start) {
+    while let Some((_, d)) = changes.next_if(|c| c.0 < start) {
         count += d;
     }
     let before = held(count);
-    while let Some(&(_, d)) = changes.next_if(|c| c.0 <= start) {
+    while let Some((_, d)) = changes.next_if(|c| c.0 <= start) {
         count += d;
     }
     let at_start = if start == SimTime::ZERO { held(count) } else { before };
     let mut peak = held(count);
-    while let Some(&(t, d)) = changes.next() {
+    while let Some((t, d)) = changes.next() {
         count += d;
-        while let Some(&(_, d)) = changes.next_if(|c| c.0 == t) {
+        while let Some((_, d)) = changes.next_if(|c| c.0 == t) {
             count += d;
         }
         peak = peak.max(held(count));

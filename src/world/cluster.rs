@@ -22,6 +22,7 @@ use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::time::SimTime;
 
 use super::Io;
+use super::tasktable::TaskTable;
 use agent::{AgentQueue, TaskRun};
 pub(crate) use agent::{Container, ContainerPhase};
 use daemon::Daemon;
@@ -87,6 +88,10 @@ pub(crate) trait Uplink {
     /// A signal was sent to the task's container, or its process exited (observers only:
     /// the exit reaches the manager as a task status).
     fn process_changed(&mut self, task: TaskId, change: ProcessChange);
+    /// The node has forgotten a task the manager deleted (its container removed, or it never
+    /// had one): nothing of it will be reported again, and whoever keeps a record of it for
+    /// the node's reports may let it go.
+    fn task_forgotten(&mut self, task: TaskId);
 }
 
 /// One machine of the swarm.
@@ -228,8 +233,9 @@ pub(crate) struct Cluster {
     behaviors: BTreeMap<String, Arc<ImageBehavior>>,
     /// The behaviour of images not described.
     default_behavior: Arc<ImageBehavior>,
-    /// Each task a node has heard of, by task index (`None`: never assigned).
-    runs: Vec<Option<TaskRun>>,
+    /// Each task a node has heard of and not forgotten yet (a task the manager deleted is
+    /// forgotten once its container is removed: see `unassign`), by task id.
+    runs: TaskTable<TaskRun>,
     /// The registry refuses pulls until then.
     registry_down_until: SimTime,
     /// Containers created so far, by image (only images whose behaviour depends on it).
@@ -244,7 +250,7 @@ pub(crate) struct Cluster {
 #[derive(Clone, Copy)]
 pub(crate) struct ClusterView<'a> {
     machines: &'a [Machine],
-    runs: &'a [Option<TaskRun>],
+    runs: &'a TaskTable<TaskRun>,
 }
 
 impl ClusterView<'_> {
@@ -262,10 +268,7 @@ impl ClusterView<'_> {
 
     /// The task's container (not started when no node has it).
     pub(super) fn container(&self, task: TaskId) -> Container {
-        match self.runs.get(task.0 as usize) {
-            Some(Some(run)) => run.container,
-            _ => Container::default(),
-        }
+        self.runs.get(task).map_or_else(Container::default, |run| run.container)
     }
 }
 
@@ -277,7 +280,7 @@ impl Cluster {
             machines: nodes.iter().map(Machine::declared).collect(),
             behaviors: described(images),
             default_behavior: Arc::new(ImageBehavior::default()),
-            runs: Vec::with_capacity(expected_tasks),
+            runs: TaskTable::with_capacity(expected_tasks),
             registry_down_until: SimTime::ZERO,
             containers_created: BTreeMap::new(),
             finished_jobs: Vec::new(),
@@ -310,8 +313,7 @@ impl Cluster {
         let known = machines.len();
         machines.extend(nodes[known..].iter().map(Machine::declared));
         describe_again(behaviors, images);
-        runs.clear();
-        runs.reserve(expected_tasks);
+        runs.clear(expected_tasks);
         *registry_down_until = SimTime::ZERO;
         containers_created.clear();
         finished_jobs.clear();
@@ -336,7 +338,7 @@ impl Cluster {
     /// the change its ordinal calls for when the image behaves per container.
     fn next_container_behavior(&mut self, id: TaskId) -> Arc<ImageBehavior> {
         let Cluster { runs, behaviors, default_behavior, containers_created, .. } = self;
-        let image = runs[id.0 as usize].as_ref().expect("the node has heard of the task").spec.image.as_str();
+        let image = runs.get(id).expect("the node has heard of the task").spec.image.as_str();
         let behavior = Arc::clone(behaviors.get(image).unwrap_or(default_behavior));
         let Some(per) = &behavior.per_container else { return behavior };
         let ordinal = containers_created.entry(image.to_string()).or_insert(0);
@@ -380,12 +382,11 @@ impl Cluster {
     /// (the shim keeps it; the restarted daemon stops it), but no `docker kill` or `docker exec`
     /// reaches it.
     pub(super) fn container_daemon_down(&self, task: TaskId) -> bool {
-        self.has_container(task)
-            && matches!(self.runs.get(task.0 as usize), Some(Some(run)) if !self.machines[run.node.0 as usize].daemon_up)
+        self.has_container(task) && self.runs.get(task).is_some_and(|run| !self.machines[run.node.0 as usize].daemon_up)
     }
 
     fn has_container(&self, task: TaskId) -> bool {
-        matches!(self.runs.get(task.0 as usize), Some(Some(run)) if run.container.phase == ContainerPhase::Running)
+        self.runs.get(task).is_some_and(|run| run.container.phase == ContainerPhase::Running)
     }
 
     /// The registry refuses every pull until `until`.
@@ -394,11 +395,11 @@ impl Cluster {
     }
 
     fn run(&self, id: TaskId) -> &TaskRun {
-        self.runs[id.0 as usize].as_ref().expect("the node has heard of the task")
+        self.runs.get(id).expect("the node has heard of the task")
     }
 
     fn run_mut(&mut self, id: TaskId) -> &mut TaskRun {
-        self.runs[id.0 as usize].as_mut().expect("the node has heard of the task")
+        self.runs.get_mut(id).expect("the node has heard of the task")
     }
 
     fn machine(&mut self, id: TaskId) -> &mut Machine {
@@ -408,19 +409,15 @@ impl Cluster {
 
     /// Whether a node's agent has heard of the task (it then has its spec).
     pub(crate) fn has_heard_of(&self, task: TaskId) -> bool {
-        matches!(self.runs.get(task.0 as usize), Some(Some(_)))
+        self.runs.contains(task)
     }
 
     /// The node's record of a task, made on first contact (with the spec the assignment
     /// carries then).
     fn heard_of(&mut self, a: &mut Assignment) {
-        let index = a.task.0 as usize;
-        if self.runs.len() <= index {
-            self.runs.resize_with(index + 1, || None);
-        }
-        if self.runs[index].is_none() {
+        if !self.runs.contains(a.task) {
             let spec = a.spec.take().expect("an agent hearing of a task for the first time is sent its spec");
-            self.runs[index] = Some(TaskRun::new(a, spec));
+            self.runs.insert(a.task, TaskRun::new(a, spec));
         }
     }
 }

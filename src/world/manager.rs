@@ -186,6 +186,12 @@ impl Manager {
         }
     }
 
+    /// Whether the store still holds the task (a task the manager deleted is forgotten once
+    /// its node has let it go: a message for it still on its way is then dropped).
+    pub(super) fn knows_task(&self, id: TaskId) -> bool {
+        self.store.get(id).is_some()
+    }
+
     /// Tasks created so far.
     pub(super) fn task_count(&self) -> usize {
         self.store.task_count()
@@ -213,19 +219,21 @@ impl Uplink for Manager {
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
-        if self.store.task(task).state >= state {
+        // A task forgotten since was deleted: its status is stale as well.
+        if self.store.get(task).is_none_or(|t| t.state >= state) {
             return;
         }
         self.set_state(task, state, message, cluster, io);
     }
 
     fn container_changed(&mut self, task: TaskId, cluster: ClusterView<'_>) {
+        // (A task forgotten since counts nowhere: `touch` ignores it.)
         self.recorder.touch(task, &self.store, cluster);
     }
 
     fn secrets_mounted(&mut self, task: TaskId, now: SimTime) {
         // The daemon writes each secret the task's spec references into its tmpfs.
-        let t = self.store.task(task);
+        let Some(t) = self.store.get(task) else { return };
         let service = self.store.service(t.service);
         let node = &self.store.node(t.node.expect("a started container has a node")).name;
         let mounts = service
@@ -249,5 +257,9 @@ impl Uplink for Manager {
 
     fn process_changed(&mut self, task: TaskId, change: ProcessChange) {
         self.recorder.process(task, change, &self.store);
+    }
+
+    fn task_forgotten(&mut self, task: TaskId) {
+        self.forget_task(task);
     }
 }

@@ -259,8 +259,13 @@ impl ProbeOracle for BehaviorOracle<'_> {
 }
 
 impl Cluster {
-    /// Dispatches one agent-side step of a task the node already has.
+    /// Dispatches one agent-side step of a task the node already has. A step of a task the
+    /// node has forgotten since (the manager deleted it and its container was removed) finds
+    /// nothing to act on: it is ignored.
     pub(crate) fn agent_step(&mut self, id: TaskId, step: AgentStep, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.runs.contains(id) && step != AgentStep::Unassigned {
+            return;
+        }
         match step {
             AgentStep::Allocate | AgentStep::Accept => unreachable!("the manager's allocator and the assignment"),
             AgentStep::PullDone { ok } => self.pull_done(id, ok, up, io),
@@ -281,7 +286,7 @@ impl Cluster {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
                 self.report(id, state, final_message(state, &message), up, io);
             }
-            AgentStep::Unassigned => self.unassign(id, io),
+            AgentStep::Unassigned => self.unassign(id, up, io),
             AgentStep::Removed => self.removed(id, up),
         }
     }
@@ -290,8 +295,16 @@ impl Cluster {
     /// `worker.reconcileTaskState` → `closeManager` → `controller.Remove`). A node that cannot
     /// hear it now (its link or daemon down) learns it from the full assignment set it gets when
     /// its agent registers again (`report_unreported`).
-    fn unassign(&mut self, id: TaskId, io: &mut Io<'_>) {
-        let Some(run) = self.runs.get_mut(id.0 as usize).and_then(Option::as_mut) else { return };
+    ///
+    /// Once nothing of the task is left on the node (its container removed, or it had none),
+    /// the node forgets it ([`Uplink::task_forgotten`]): its run goes, and any step of it still
+    /// queued is ignored.
+    fn unassign(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let Some(run) = self.runs.get_mut(id) else {
+            // The node never heard of it (its assignment did not reach the node).
+            up.task_forgotten(id);
+            return;
+        };
         if !self.machines[run.node.0 as usize].reachable {
             run.unassigned = true;
             return;
@@ -305,6 +318,8 @@ impl Cluster {
         }
         run.container.removing = true;
         if !run.container.created {
+            // Nothing of it is left on the node.
+            self.forget(id, up);
             return;
         }
         let live = run.container.phase == ContainerPhase::Running
@@ -336,13 +351,16 @@ impl Cluster {
         io.q.at(at, Event::Agent { task: id, step: AgentStep::Signal });
     }
 
+    /// The node lets go of a task the manager deleted, with nothing of it left on the node.
+    fn forget(&mut self, id: TaskId, up: &mut impl Uplink) {
+        self.runs.remove(id);
+        up.task_forgotten(id);
+    }
+
     /// The container is gone (`docker events`: `destroy`).
     fn removed(&mut self, id: TaskId, up: &mut impl Uplink) {
-        let run = self.run_mut(id);
-        run.health = None;
-        run.container.phase = ContainerPhase::NotStarted;
-        run.container.created = false;
         up.process_changed(id, ProcessChange::Removed);
+        self.forget(id, up);
     }
 
     /// The agent's new state for a task, reported up.
@@ -393,7 +411,7 @@ impl Cluster {
             return;
         }
         // The image's name is read where the run keeps it (no copy, no reference counted).
-        let run = self.runs[id.0 as usize].as_ref().expect("the node has heard of the task");
+        let run = self.runs.get(id).expect("the node has heard of the task");
         self.machines[run.node.0 as usize].images.pulled(&run.spec.image);
         self.run_mut(id).container.created = true;
         self.report(id, TaskState::Ready, Message::Fixed("prepared"), up, io);
@@ -588,13 +606,9 @@ impl Cluster {
     /// live-restore does while it loads (SIGTERM, SIGKILL after the stop timeout): they end
     /// as their exit code says, not as a shutdown the agent asked for.
     pub(crate) fn restore_containers(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
-        let left: Vec<TaskId> = (0..self.runs.len())
-            .filter_map(|i| match &self.runs[i] {
-                Some(run) if run.node == node && run.container.phase == ContainerPhase::Running => {
-                    Some(TaskId(i as u32))
-                }
-                _ => None,
-            })
+        let left: Vec<TaskId> = (self.runs.iter())
+            .filter(|(_, run)| run.node == node && run.container.phase == ContainerPhase::Running)
+            .map(|(id, _)| id)
             .collect();
         for id in left {
             // A SIGTERM the old daemon sent is forgotten with it, and so is its SIGKILL after
@@ -606,14 +620,14 @@ impl Cluster {
 
     /// The agent registered again: the final states it could not report go up now.
     pub(crate) fn report_unreported(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
-        for i in 0..self.runs.len() {
-            let Some(run) = self.runs[i].as_mut().filter(|r| r.node == node) else { continue };
+        for id in self.runs.ids() {
+            let Some(run) = self.runs.get_mut(id).filter(|r| r.node == node) else { continue };
             if let Some(state) = run.unreported.take() {
                 let message = std::mem::take(&mut run.exit_message);
-                self.report(TaskId(i as u32), state, final_message(state, &message), up, io);
+                self.report(id, state, final_message(state, &message), up, io);
             }
-            if self.runs[i].as_ref().is_some_and(|r| r.unassigned) {
-                self.unassign(TaskId(i as u32), io);
+            if self.runs.get(id).is_some_and(|r| r.unassigned) {
+                self.unassign(id, up, io);
             }
         }
     }
@@ -772,6 +786,9 @@ impl Cluster {
         let next = self.machines[node.0 as usize].daemon.finish_due(io.now(), &mut done);
         self.arm_daemon(node, next, io);
         for &(task, kind) in &done {
+            if !self.runs.contains(task) {
+                continue; // a job of a task forgotten since (see `unassign`)
+            }
             match kind {
                 JobKind::Start => self.container_started(task, up, io),
                 JobKind::Stop { code } => self.exited(task, code, up, io),

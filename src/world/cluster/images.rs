@@ -82,7 +82,7 @@ impl Cluster {
     pub(super) fn begin_pull(&mut self, id: TaskId, io: &mut Io<'_>) {
         // Read where they are kept: no copy, no reference counted.
         let Cluster { runs, machines, behaviors, default_behavior, registry_down_until, .. } = self;
-        let run = runs[id.0 as usize].as_ref().expect("the node has heard of the task");
+        let run = runs.get(id).expect("the node has heard of the task");
         let image_ref = &run.spec.image;
         let image = behaviors.get(image_ref.as_str()).unwrap_or(default_behavior);
         let now = io.now();

@@ -167,10 +167,10 @@ impl Manager {
         let (mut batch, mut reapplied) = self.dispatcher.batcher.take(io.now());
         // `processUpdates` skips a status whose task was deleted meanwhile ("task may have been
         // deleted"); only a run with task deletions meets one, so no other run draws otherwise.
-        if batch.iter().any(|&(t, _)| self.store.task(t).deleted) {
-            batch.retain(|&(t, _)| !self.store.task(t).deleted);
+        if batch.iter().any(|&(t, _)| self.store.is_deleted(t)) {
+            batch.retain(|&(t, _)| !self.store.is_deleted(t));
         }
-        reapplied.retain(|&t| !self.store.task(t).deleted);
+        reapplied.retain(|&t| !self.store.is_deleted(t));
         // Each status the batch writes is `AppliedAt` now: what the task reaper orders by.
         for &(task, _) in &batch {
             self.store.note_applied(task, io.now());
@@ -336,11 +336,13 @@ impl Manager {
     /// the manager act; the others changed nothing it tracks (their resources were freed when
     /// they ended), so they are not sent again.
     fn resend_unsent(&mut self, node: NodeId, io: &mut Io<'_>) {
-        let mine: Vec<TaskId> =
-            self.dispatcher.unsent.iter().copied().filter(|&id| self.store.task(id).node == Some(node)).collect();
+        // A task forgotten since (deleted, its node's record gone) has nothing left to send.
+        let mine: Vec<TaskId> = (self.dispatcher.unsent.iter().copied())
+            .filter(|&id| self.store.get(id).is_none_or(|t| t.node == Some(node)))
+            .collect();
         for id in mine {
             self.dispatcher.unsent.remove(&id);
-            let t = self.store.task(id);
+            let Some(t) = self.store.get(id) else { continue };
             if t.desired <= TaskState::Running && t.state >= TaskState::Running {
                 let (state, arrival) = (t.state, io.now().plus(io.latency(|l| &l.status_report)));
                 self.dispatcher.enqueue(arrival, id, state, io);

@@ -292,10 +292,9 @@ impl Manager {
         if state <= TaskState::Running {
             return;
         }
-        let task = self.store.task(id);
-        if task.deleted {
+        let Some(task) = self.store.get(id).filter(|t| !t.deleted) else {
             return; // `tickTasks`: `GetTask` finds nothing to restart
-        }
+        };
         // A task that ended while it should run (failed, rejected, or exited — an unhealthy
         // container killed with status 0 completes) counts against a rollout's new version.
         if task.desired <= TaskState::Running {

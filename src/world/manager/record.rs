@@ -69,6 +69,21 @@ struct Class {
     new: bool,
 }
 
+/// What the recorder keeps of a task while the store holds it: its id's name, once named
+/// ([`UNNAMED`] before), and its class. Forgotten with the store's record
+/// ([`Recorder::forget_task`]), so that the recorder too holds the tasks alive.
+#[derive(Clone, Copy, Debug)]
+struct TaskTrack {
+    id_name: Name,
+    class: Class,
+}
+
+impl Default for TaskTrack {
+    fn default() -> TaskTrack {
+        TaskTrack { id_name: UNNAMED, class: Class::default() }
+    }
+}
+
 /// Per-service counts for `timeline.csv`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counts {
@@ -189,7 +204,7 @@ impl std::hash::Hasher for AddressHasher {
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
 
-/// `Recorder::task_ids` of a task whose id is not named yet.
+/// `TaskTrack::id_name` of a task whose id is not named yet.
 const UNNAMED: Name = Name(u32::MAX);
 
 /// Entries of `Recorder::recent_names` (a power of two).
@@ -231,7 +246,7 @@ pub(crate) struct Recorder {
     /// The [`Name`] of each shared string the rows carry, by its address (the store shares
     /// one `Arc` per service, node, image and message, and `names` keeps each alive, so an
     /// address names one string for the whole run): no string is hashed per row. Task ids are
-    /// not in it (see `task_ids`).
+    /// not in it (see `tasks`).
     #[allow(clippy::disallowed_types)]
     name_of: HashMap<usize, Name, BuildAddressHasher>,
     /// A direct-mapped cache of `name_of` (address, name): [`FEW_RECENT_NAMES`] entries once
@@ -242,9 +257,9 @@ pub(crate) struct Recorder {
     node_names: Vec<Option<(usize, Name)>>,
     /// The name of the empty node of a task not assigned yet.
     unassigned: Option<Name>,
-    /// Each task's id name, once named ([`UNNAMED`] before), by task index: four bytes a task
-    /// of the run. Its service and image names are the shared strings' (see `name`).
-    task_ids: Vec<Name>,
+    /// Each task's id name and timeline class, by task id, while the store holds the task
+    /// (its service and image names are the shared strings', see `name`).
+    tasks: crate::world::tasktable::TaskTable<TaskTrack>,
     /// Serving spans, in the order they began (see [`ServingInterval`]).
     serving: crate::model::record::ServingLog,
     /// The span of each task whose in-flight requests are not settled yet (still serving, or
@@ -258,11 +273,11 @@ pub(crate) struct Recorder {
     /// Each traffic route's backends whenever they changed.
     routes: Vec<RouteState>,
     /// Containers gained and lost (each instant's sum), in time order.
-    containers: Vec<(SimTime, i64)>,
+    containers: crate::model::record::ContainerLog,
+    /// The sum of the instant being recorded, logged once a later instant changes the count.
+    containers_now: Option<(SimTime, i64)>,
     /// Reserved now, and the peak (None until a task reserves something).
     reserved: Option<(Resources, ReservationRecord)>,
-    /// Each task's current class, by task index.
-    classes: Vec<Class>,
     /// Each service's counts and update history, by service index.
     services: Vec<ServiceTrack>,
     /// The decisions behind the run, when asked for (`deploysim explain`); None: not recorded.
@@ -329,15 +344,15 @@ impl Recorder {
             recent_names,
             node_names,
             unassigned,
-            task_ids,
+            tasks,
             serving,
             open_serving,
             now,
             image_changes,
             routes,
             containers,
+            containers_now,
             reserved,
-            classes,
             services,
             decisions,
             decisions_dropped,
@@ -367,15 +382,15 @@ impl Recorder {
         recent_names.fill(None);
         node_names.clear();
         *unassigned = None;
-        task_ids.clear();
+        tasks.clear(0);
         serving.clear();
         open_serving.clear();
         *now = SimTime::ZERO;
         image_changes.clear();
         routes.clear();
         containers.clear();
+        *containers_now = None;
         *reserved = None;
-        classes.clear();
         services.clear();
         if let Some(decisions) = decisions {
             decisions.clear();
@@ -413,7 +428,7 @@ impl Recorder {
 
     /// The row name of a task's Docker id.
     pub(super) fn task_name(&mut self, id: TaskId, store: &Store) -> Name {
-        self.task_names(id, store).1
+        self.named_task(id, store)
     }
 
     /// The shared copy of `s`.
@@ -442,21 +457,40 @@ impl Recorder {
         let task = store.task(id);
         let service = store.service(task.service);
         let service_name = self.name(&service.name);
-        let index = id.0 as usize;
-        let task_id = match self.task_ids.get(index) {
-            Some(&name) if name != UNNAMED => name,
-            _ => {
-                // A task's id is its own: no other row names it, so it is added without
-                // `name_of` (which would hold an entry for every task of the run).
-                let name = self.names.push_task_id(|out| id.write_docker_id(out));
-                if self.task_ids.len() <= index {
-                    self.task_ids.resize(index + 1, UNNAMED);
-                }
-                self.task_ids[index] = name;
-                name
-            }
-        };
+        let task_id = self.id_name(id);
         (service_name, task_id, self.name(service.image_at(task.spec)))
+    }
+
+    /// A task's id name: the one it was given, or a new one. A task's id is its own: no other
+    /// row names it, so it is added without `name_of` (which would hold an entry for every
+    /// task of the run).
+    fn id_name(&mut self, id: TaskId) -> Name {
+        let names = &mut self.names;
+        let track = match self.tasks.get_mut(id) {
+            Some(track) => track,
+            None => self.tasks.insert(id, TaskTrack::default()),
+        };
+        if track.id_name == UNNAMED {
+            track.id_name = names.push_task_id(id);
+        }
+        track.id_name
+    }
+
+    /// The task's id name, for a row that names the task alone (a decision, a process
+    /// change): named as [`Recorder::task_names`] names it while the store holds the task. A
+    /// task the store forgot (a late mention of a deleted task whose node removed it) keeps
+    /// no name here any more and is given one anew, by the same text.
+    fn named_task(&mut self, id: TaskId, store: &Store) -> Name {
+        match store.get(id) {
+            Some(_) => self.task_names(id, store).1,
+            None => self.id_name(id),
+        }
+    }
+
+    /// The store forgot the task (see `Store::forget_task`): so does the recorder. Nothing
+    /// records a row of it again.
+    pub(super) fn forget_task(&mut self, id: TaskId) {
+        self.tasks.remove(id);
     }
 
     /// The row name of a shared string (see `name_of`). Not for a task's id: `task_ids` gives
@@ -586,9 +620,13 @@ impl Recorder {
     /// or of a crash loop's restarts takes one entry, not one per task.
     pub(super) fn container_count(&mut self, now: SimTime, gained: bool) {
         let change = if gained { 1 } else { -1 };
-        match self.containers.last_mut() {
+        match &mut self.containers_now {
             Some((t, sum)) if *t == now => *sum += change,
-            _ => self.containers.push((now, change)),
+            instant => {
+                if let Some(done) = instant.replace((now, change)) {
+                    self.containers.push(done);
+                }
+            }
         }
     }
 
@@ -661,7 +699,8 @@ impl Recorder {
 
     /// Recomputes a task's timeline class and updates its service's counts.
     pub(super) fn touch(&mut self, id: TaskId, store: &Store, cluster: ClusterView<'_>) {
-        let task = store.task(id);
+        // A task forgotten since counts nowhere any more.
+        let Some(task) = store.get(id) else { return };
         let service = store.service(task.service);
         // A container serves while its node's agent is in touch with the manager: a node cut
         // off, or whose daemon was killed (its containers still run, unwatched), gets no traffic
@@ -676,11 +715,11 @@ impl Recorder {
             stopping: task.desired > TaskState::Running && c.phase == ContainerPhase::Running,
             new: service.is_new(task.spec),
         };
-        let index = id.0 as usize;
-        if self.classes.len() <= index {
-            self.classes.resize(index + 1, Class::default());
-        }
-        let old = self.classes[index];
+        let track = match self.tasks.get_mut(id) {
+            Some(track) => track,
+            None => self.tasks.insert(id, TaskTrack::default()),
+        };
+        let old = track.class;
         let lost = if c.phase == ContainerPhase::Exited {
             Some(ServingEnd::Exited)
         } else if !reachable {
@@ -689,7 +728,7 @@ impl Recorder {
             None
         };
         if class != old {
-            self.classes[index] = class;
+            track.class = class;
             let track = &mut self.services[task.service.0 as usize];
             track.counts.apply(old, false);
             track.counts.apply(class, true);
@@ -718,7 +757,11 @@ impl Recorder {
         if is && !was {
             let span = ServingInterval { service, task_id, image, start: now, end: None, ended_by: None, cut: None };
             let index = self.serving.push(span);
-            self.open_serving.insert(id, index);
+            if let Some(earlier) = self.open_serving.insert(id, index) {
+                // The task's earlier span (unbound, its process still running) is never
+                // followed again: its ending is final.
+                self.serving.settle(earlier);
+            }
             return;
         }
         let Some(&index) = self.open_serving.get(&id) else { return };
@@ -732,6 +775,9 @@ impl Recorder {
             self.open_serving.remove(&id);
         }
         self.serving.set_ending(index, end, ended_by, cut);
+        if lost.is_some() {
+            self.serving.settle(index);
+        }
     }
 
     /// Appends a `nodes.csv` row for the node as the store has it now, unless nothing that
@@ -773,7 +819,7 @@ impl Recorder {
         if self.figures_only {
             return;
         }
-        let (_, task_id, _) = self.task_names(id, store);
+        let task_id = self.named_task(id, store);
         self.process_events.push(ProcessEvent { t: self.now, task_id, change });
     }
 
@@ -944,7 +990,12 @@ impl Manager {
             requests: Vec::new(),
             image_changes: take(&mut r.image_changes),
             routes: take(&mut r.routes),
-            containers: take(&mut r.containers),
+            containers: {
+                if let Some(last) = r.containers_now.take() {
+                    r.containers.push(last);
+                }
+                take(&mut r.containers)
+            },
             strategies,
             decisions: r.decisions.as_mut().map(take).unwrap_or_default(),
             decisions_dropped: r.decisions_dropped,

@@ -108,6 +108,12 @@ impl RestartSupervisor {
         *sweep_at = None;
     }
 
+    /// Whether `task` has a delayed start pending (which looks it up in the store when it is
+    /// released: the store keeps it until then).
+    pub(super) fn is_pending(&self, task: TaskId) -> bool {
+        self.pending.contains_key(&task)
+    }
+
     /// Ends delayed start `index`, released or cancelled; true when a restart waits on it.
     fn finish(&mut self, index: usize) -> bool {
         let d = &mut self.delayed[index];
@@ -352,6 +358,8 @@ impl Manager {
         if restart_waits {
             self.restart_after_wait(task, cluster, io);
         }
+        // A task deleted and let go while its start waited is forgotten now.
+        self.try_forget_task(task);
     }
 
     /// Delayed starts waiting on `old` (observed past RUNNING, or its node DOWN) may go.

@@ -62,8 +62,9 @@ impl Scheduler {
 impl Manager {
     /// The allocator: NEW → PENDING, then the scheduler's next tick.
     pub(crate) fn allocate(&mut self, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let task = self.store.task(id);
-        if task.state != TaskState::New || task.deleted {
+        // (A task deleted before it was allocated, forgotten since or not, stays as it is.)
+        let Some(task) = self.store.get(id).filter(|t| !t.deleted) else { return };
+        if task.state != TaskState::New {
             return;
         }
         // The allocator ignores the desired state: a task told to stop before it was allocated

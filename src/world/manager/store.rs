@@ -11,6 +11,7 @@ use crate::model::record::UpdateState;
 use crate::model::spec::{Resources, ServiceMode, ServiceSpec, TaskSpec};
 use crate::model::task::{NodeId, ServiceId, SpecVersion, TaskId, TaskState};
 use crate::time::SimTime;
+use crate::world::tasktable::TaskTable;
 
 /// A node as the manager knows it (`api.Node`).
 pub(crate) struct NodeRecord {
@@ -255,8 +256,12 @@ pub(crate) struct Task {
     /// deletes a slot's oldest first.
     pub status_at: SimTime,
     /// The task reaper deleted it (`DeleteTask`): it is in no list of its service any more, and
-    /// nothing looks it up by the lists. Its record stays for the observers that name it.
+    /// nothing looks it up by the lists. Its record stays for the observers that name it until
+    /// its node has forgotten it too ([`Store::forget_task`]).
     pub deleted: bool,
+    /// Its node let it go after the deletion (its container removed, or it had none), or no
+    /// node ever had it: nothing will report it again.
+    let_go: bool,
     /// Counted on its node's active-task tally.
     counted_on_node: bool,
     /// Holds its reservations and host ports on its node.
@@ -267,10 +272,21 @@ pub(crate) struct Task {
     restart_handled: bool,
 }
 
+/// A task the store holds, to change (a free function, so that the other tables of the store
+/// can be borrowed beside it).
+fn held(tasks: &mut TaskTable<Task>, id: TaskId) -> &mut Task {
+    tasks.get_mut(id).unwrap_or_else(|| panic!("task {} is no longer in the store", id.docker_id()))
+}
+
 /// Services, tasks and nodes.
 pub(crate) struct Store {
     services: Vec<Service>,
-    tasks: Vec<Task>,
+    /// The tasks created and not forgotten yet, by id: a deleted task's record goes once
+    /// nothing will name it again, so that the store holds the live tasks and the reaper's
+    /// history, not every task the run created.
+    tasks: TaskTable<Task>,
+    /// Tasks created so far (the next task's id).
+    created: u32,
     nodes: Vec<NodeRecord>,
     /// Nodes removed by `docker node rm` so far.
     removed_nodes: usize,
@@ -284,18 +300,18 @@ impl Store {
     /// A store knowing the declared nodes and nothing else.
     pub(super) fn new(nodes: &[NodeSpec], expected_tasks: usize) -> Store {
         let nodes = nodes.iter().enumerate().map(|(i, spec)| NodeRecord::declared(i, spec)).collect();
-        let tasks = Vec::with_capacity(expected_tasks);
-        Store { services: Vec::new(), tasks, nodes, removed_nodes: 0, load_index: BTreeMap::new() }
+        let tasks = TaskTable::with_capacity(expected_tasks);
+        Store { services: Vec::new(), tasks, created: 0, nodes, removed_nodes: 0, load_index: BTreeMap::new() }
     }
 
     /// Makes this store the one `Store::new(nodes, expected_tasks)` makes, keeping the room
     /// its lists grew (a world reused from run to run). Every field is named, so that one added
     /// later must be said here too.
     pub(super) fn renew(&mut self, nodes: &[NodeSpec], expected_tasks: usize) {
-        let Store { services, tasks, nodes: records, removed_nodes, load_index } = self;
+        let Store { services, tasks, created, nodes: records, removed_nodes, load_index } = self;
         services.clear();
-        tasks.clear();
-        tasks.reserve(expected_tasks);
+        tasks.clear(expected_tasks);
+        *created = 0;
         records.truncate(nodes.len());
         for (i, (record, spec)) in records.iter_mut().zip(nodes).enumerate() {
             record.renew(i, spec);
@@ -308,12 +324,47 @@ impl Store {
 
     /// Tasks created so far.
     pub(super) fn task_count(&self) -> usize {
-        self.tasks.len()
+        self.created as usize
     }
 
-    /// A task.
+    /// A task the store holds (every task not forgotten: a caller with an id that may be a
+    /// forgotten task's asks [`Store::get`]).
     pub(super) fn task(&self, id: TaskId) -> &Task {
-        &self.tasks[id.0 as usize]
+        self.tasks.get(id).unwrap_or_else(|| panic!("task {} is no longer in the store", id.docker_id()))
+    }
+
+    /// A task, unless it was forgotten.
+    pub(super) fn get(&self, id: TaskId) -> Option<&Task> {
+        self.tasks.get(id)
+    }
+
+    /// Deleted, or forgotten since: a task that never changes again.
+    pub(super) fn is_deleted(&self, id: TaskId) -> bool {
+        self.tasks.get(id).is_none_or(|t| t.deleted)
+    }
+
+    /// Every task held (not forgotten), in creation order.
+    pub(super) fn tasks(&self) -> impl Iterator<Item = &Task> + '_ {
+        self.tasks.iter().map(|(_, t)| t)
+    }
+
+    /// The deleted task's node let it go (its container removed, or it had none), or no node
+    /// ever had it: no report of it will come.
+    pub(super) fn let_go(&mut self, id: TaskId) {
+        if let Some(task) = self.tasks.get_mut(id).filter(|t| t.deleted) {
+            task.let_go = true;
+        }
+    }
+
+    /// `DeleteTask` has passed and no node will report the task again ([`Store::let_go`]):
+    /// its record goes, once the caller knows that nothing of the manager names it any more.
+    /// False when the task is not both deleted and let go (then it stays).
+    pub(super) fn forget_task(&mut self, id: TaskId) -> bool {
+        if !self.tasks.get(id).is_some_and(|t| t.deleted && t.let_go) {
+            return false;
+        }
+        self.tasks.remove(id);
+        true
     }
 
     /// A service.
@@ -339,12 +390,12 @@ impl Store {
     /// Every task of service `sid` not deleted, in creation order.
     pub(super) fn service_tasks(&self, sid: ServiceId) -> Vec<TaskId> {
         let tasks = &self.services[sid.0 as usize].tasks;
-        tasks.iter().copied().filter(|&t| !self.tasks[t.0 as usize].deleted).collect()
+        tasks.iter().copied().filter(|&t| !self.is_deleted(t)).collect()
     }
 
     /// Every task assigned to `node` and not deleted, in creation order.
     pub(super) fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
-        self.tasks.iter().filter(|t| t.node == Some(node) && !t.deleted).map(|t| t.id).collect()
+        self.tasks().filter(|t| t.node == Some(node) && !t.deleted).map(|t| t.id).collect()
     }
 
     /// `CreateService`.
@@ -423,23 +474,28 @@ impl Store {
     /// `CreateTask`: a NEW task; with how many tasks its slot holds now.
     pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>, now: SimTime) -> (TaskId, usize) {
         let NewTask { service: sid, slot, node, spec, desired } = new;
-        let id = TaskId(self.tasks.len() as u32);
-        self.tasks.push(Task {
+        let id = TaskId(self.created);
+        self.created += 1;
+        self.tasks.insert(
             id,
-            service: sid,
-            slot,
-            node,
-            spec,
-            desired,
-            state: TaskState::New,
-            message,
-            status_at: now,
-            deleted: false,
-            counted_on_node: false,
-            holds_resources: false,
-            restart_declined: false,
-            restart_handled: false,
-        });
+            Task {
+                id,
+                service: sid,
+                slot,
+                node,
+                spec,
+                desired,
+                state: TaskState::New,
+                message,
+                status_at: now,
+                deleted: false,
+                let_go: false,
+                counted_on_node: false,
+                holds_resources: false,
+                restart_declined: false,
+                restart_handled: false,
+            },
+        );
         let svc = &mut self.services[sid.0 as usize];
         svc.tasks.push(id);
         let history = svc.by_slot.entry(slot).or_default();
@@ -449,7 +505,7 @@ impl Store {
 
     /// Sets DesiredState; false when it already was that.
     pub(super) fn set_desired(&mut self, id: TaskId, desired: TaskState) -> bool {
-        let task = &mut self.tasks[id.0 as usize];
+        let task = held(&mut self.tasks, id);
         let changed = task.desired != desired;
         task.desired = desired;
         changed
@@ -457,7 +513,7 @@ impl Store {
 
     /// Sets the observed state and its message.
     pub(super) fn set_state(&mut self, id: TaskId, state: TaskState, message: Arc<str>, now: SimTime) {
-        let task = &mut self.tasks[id.0 as usize];
+        let task = held(&mut self.tasks, id);
         task.state = state;
         task.message = message;
         task.status_at = now;
@@ -465,13 +521,13 @@ impl Store {
 
     /// The dispatcher applied a status of the task at `now` (`Status.AppliedAt`).
     pub(super) fn note_applied(&mut self, id: TaskId, now: SimTime) {
-        self.tasks[id.0 as usize].status_at = now;
+        held(&mut self.tasks, id).status_at = now;
     }
 
     /// `DeleteTask` (the task reaper): the task leaves its service's lists, and a slot left with
     /// no task leaves the service. False when it was already deleted.
     pub(super) fn delete_task(&mut self, id: TaskId) -> bool {
-        let task = &mut self.tasks[id.0 as usize];
+        let Some(task) = self.tasks.get_mut(id) else { return false };
         if std::mem::replace(&mut task.deleted, true) {
             return false;
         }
@@ -480,7 +536,7 @@ impl Store {
         let svc = &mut services[sid.0 as usize];
         svc.deleted_tasks += 1;
         if svc.deleted_tasks * 2 > svc.tasks.len() {
-            svc.tasks.retain(|&t| !tasks[t.0 as usize].deleted);
+            svc.tasks.retain(|&t| tasks.get(t).is_some_and(|t| !t.deleted));
             svc.deleted_tasks = 0;
         }
         if let Some(history) = svc.by_slot.get_mut(&slot) {
@@ -494,12 +550,12 @@ impl Store {
 
     /// Sets the status message alone (the scheduler's reason a task stays PENDING).
     pub(super) fn set_message(&mut self, id: TaskId, message: Arc<str>) {
-        self.tasks[id.0 as usize].message = message;
+        held(&mut self.tasks, id).message = message;
     }
 
     /// The scheduler places the task: it counts on the node from now on.
     pub(super) fn assign(&mut self, id: TaskId, node: NodeId) {
-        let task = &mut self.tasks[id.0 as usize];
+        let task = held(&mut self.tasks, id);
         task.node = Some(node);
         task.counted_on_node = true;
         let (service, version) = (task.service, task.spec);
@@ -520,7 +576,7 @@ impl Store {
     /// The task no longer holds its reservations and host ports (the scheduler saw it past
     /// RUNNING); false when it held none.
     pub(super) fn release_resources(&mut self, id: TaskId) -> bool {
-        let task = &mut self.tasks[id.0 as usize];
+        let task = held(&mut self.tasks, id);
         if !std::mem::replace(&mut task.holds_resources, false) {
             return false;
         }
@@ -542,12 +598,12 @@ impl Store {
 
     /// The task holds its reservations on its node.
     pub(super) fn holds_resources(&self, id: TaskId) -> bool {
-        self.tasks[id.0 as usize].holds_resources
+        self.task(id).holds_resources
     }
 
     /// What the task reserves (`Spec.Resources.Reservations`).
     pub(super) fn reservations(&self, id: TaskId) -> Resources {
-        let task = &self.tasks[id.0 as usize];
+        let task = self.task(id);
         self.services[task.service.0 as usize].task_specs[task.spec.0 as usize].resources.reservations
     }
 
@@ -562,7 +618,7 @@ impl Store {
     /// The task stops counting on its node (desired past RUNNING, or ended); false when it
     /// no longer did.
     pub(super) fn release_from_node(&mut self, id: TaskId) -> bool {
-        let task = &mut self.tasks[id.0 as usize];
+        let task = held(&mut self.tasks, id);
         if !task.counted_on_node {
             return false;
         }
@@ -614,13 +670,13 @@ impl Store {
 
     /// The restart supervisor takes the task's end in hand; false when it already had.
     pub(super) fn take_restart(&mut self, id: TaskId) -> bool {
-        let task = &mut self.tasks[id.0 as usize];
+        let task = held(&mut self.tasks, id);
         !std::mem::replace(&mut task.restart_handled, true)
     }
 
     /// The restart supervisor will not replace the task: it keeps its slot.
     pub(super) fn decline_restart(&mut self, id: TaskId) {
-        self.tasks[id.0 as usize].restart_declined = true;
+        held(&mut self.tasks, id).restart_declined = true;
     }
 
     /// `docker node update --availability`.

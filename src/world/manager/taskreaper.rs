@@ -173,12 +173,7 @@ impl TaskReaper {
     /// unassigned or past COMPLETE are cleaned up at once.
     pub(super) fn start(&mut self, store: &Store, now: SimTime) -> Arm {
         self.running = true;
-        self.cleanup.extend(
-            (0..store.task_count())
-                .map(|i| store.task(TaskId(i as u32)))
-                .filter(|t| !t.deleted && removed_for_good(t))
-                .map(|t| t.id),
-        );
+        self.cleanup.extend(store.tasks().filter(|t| !t.deleted && removed_for_good(t)).map(|t| t.id));
         if self.cleanup.is_empty() {
             return Arm::Nothing;
         }
@@ -246,7 +241,7 @@ impl TaskReaper {
         self.work = !self.dirty.is_empty();
         // Deleted in the order of their ids (swarmkit ranges over a map; the order only
         // decides which of one instant's deletions is logged first).
-        delete.into_iter().filter(|&id| !store.task(id).deleted).collect()
+        delete.into_iter().filter(|&id| !store.is_deleted(id)).collect()
     }
 
     /// Inspects one dirty slot, adding the tasks to delete to `delete`; true when the slot stays
@@ -337,17 +332,40 @@ impl super::Manager {
         }
         self.recorder.process(id, ProcessChange::Deleted, &self.store);
         let task = self.store.task(id);
-        if task.state < TaskState::Assigned {
+        let assigned = task.state >= TaskState::Assigned;
+        if !assigned {
             self.scheduler.forget(id);
         }
         if task.desired <= TaskState::Running && !self.store.service(task.service).is_global() {
             io.q.at(io.now(), Event::Reconcile { service: task.service, dead_slots: true });
         }
-        // A removed node hears it while its session lasts (the agent checks: `unassign`).
-        let on_node = task.node.filter(|_| task.state >= TaskState::Assigned);
+        // A removed node hears it too, while its session lasts (the agent checks: `unassign`).
+        let on_node = task.node.filter(|_| assigned);
         if on_node.is_some() {
             let d = io.latency(|l| &l.dispatch);
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Unassigned });
+        } else if !assigned {
+            // No node ever had it: nothing will report it or name it again.
+            self.forget_task(id);
+        }
+        // (A task whose node cannot hear the deletion is kept: its agent may still report it.)
+    }
+
+    /// A deleted task that no node will report again (its node forgot it, or none ever had
+    /// it) leaves the store and the recorder, unless a delayed start still names it (it then
+    /// goes when that start is done: see [`Self::try_forget_task`]).
+    pub(super) fn forget_task(&mut self, id: TaskId) {
+        self.store.let_go(id);
+        self.try_forget_task(id);
+    }
+
+    /// Forgets a deleted task let go by its node once no delayed start names it.
+    pub(super) fn try_forget_task(&mut self, id: TaskId) {
+        if self.restarts.is_pending(id) {
+            return;
+        }
+        if self.store.forget_task(id) {
+            self.recorder.forget_task(id);
         }
     }
 

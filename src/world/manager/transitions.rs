@@ -37,12 +37,10 @@ impl Manager {
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
-        let task = self.store.task(id);
-        if task.deleted {
-            // swarmkit's `UpdateTask` of a deleted task fails (and the dispatcher skips a status
-            // for one: "task may have been deleted"): a deleted task never changes again.
-            return;
-        }
+        // swarmkit's `UpdateTask` of a deleted task fails (and the dispatcher skips a status
+        // for one: "task may have been deleted"): a deleted task never changes again, nor one
+        // forgotten since.
+        let Some(task) = self.store.get(id).filter(|t| !t.deleted) else { return };
         assert!(state > task.state, "task {} moved backwards: {} -> {}", task.id.docker_id(), task.state, state);
         // A task holds a container from `starting` until it is observed past `running`.
         let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
@@ -98,7 +96,7 @@ impl Manager {
 
     /// The manager changes a task's desired state; the node hears of it after `dispatch`.
     pub(super) fn set_desired(&mut self, id: TaskId, desired: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        if self.store.task(id).deleted || !self.store.set_desired(id, desired) {
+        if self.store.is_deleted(id) || !self.store.set_desired(id, desired) {
             return;
         }
         let arm = self.reaper.updated(self.store.task(id), io.now());

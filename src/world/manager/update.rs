@@ -432,7 +432,9 @@ impl Manager {
 
     /// The updater's watch sees a task's committed state.
     pub(crate) fn updater_observes(&mut self, id: TaskId, state: TaskState, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let sid = self.store.task(id).service;
+        // A task forgotten since (deleted, its node let it go) is no longer in the store the
+        // updater watches.
+        let Some(sid) = self.store.get(id).map(|t| t.service) else { return };
         let now = io.now();
         let failed = matches!(state, TaskState::Complete | TaskState::Failed | TaskState::Rejected);
         if failed && !self.updates.active.contains_key(&sid) {

@@ -248,6 +248,9 @@ pub fn from_record(record: &RunRecord, service: &str, action: SimTime) -> Option
     if let Some(t) = svc.removed_at.filter(|_| timeline.last().is_some_and(|&(_, s)| s != "none")) {
         timeline.push((t, "none"));
     }
+    // A state equal to the one before is no change (an update's `updating` after a scale
+    // mid-update), as the trace's rows are read (`status_from_rows`).
+    timeline.dedup_by(|later, earlier| later.1 == earlier.1);
     let status = timeline.iter().filter(|&&(t, _)| t >= action).map(|&(t, s)| (rel(t), s.to_string())).collect();
     let final_state = timeline.last().map_or("none", |&(_, s)| s).to_string();
     let initial_state = timeline.iter().rev().find(|&&(t, _)| t < action).map_or("none", |&(_, s)| s).to_string();

@@ -15,7 +15,7 @@
 
 use std::fmt::Write as _;
 
-use crate::model::record::RunRecord;
+use crate::model::record::{RunRecord, UpdateState};
 use crate::time::SimTime;
 
 use super::availability::availability;
@@ -253,15 +253,16 @@ fn status_changes(p: &mut String, run: &RunRecord) {
         "<h2>UpdateStatus changes</h2>\n<table><tr><th>t (s)</th><th>service</th><th>state</th><th>message</th></tr>\n",
     );
     for s in &run.services {
-        for c in &s.status_changes {
+        // A reset to nil that lasted (`docker service scale` after an update) shows as `none`.
+        for (t, state, message) in s.status_timeline() {
             let _ = writeln!(
                 p,
                 "<tr data-t=\"{}\"><td class=\"n\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                c.t.0,
-                c.t.secs_ms(),
+                t.0,
+                t.secs_ms(),
                 esc(&s.name),
-                c.state.as_str(),
-                esc(&c.message)
+                state.map_or("none", UpdateState::as_str),
+                esc(message)
             );
         }
     }

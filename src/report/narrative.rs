@@ -115,7 +115,7 @@ fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
     let mut paragraph = format!(
         "{}: {life}{} {}",
         service.name,
-        update_story(&service.update, service.desired_replicas, run.end_time),
+        update_story(&service.update, service.desired_replicas, run.end_time, status_cleared_at(service)),
         availability_story(&availability_of(run, service))
     );
     if let Some(requests) = run.requests.iter().find(|r| r.service == service.name) {
@@ -190,8 +190,17 @@ fn thousands(n: u64) -> String {
     out
 }
 
+/// When a spec update that asked for no new task (`docker service scale`) set the service's
+/// UpdateStatus to nil for good, if one did after its last change.
+fn status_cleared_at(service: &ServiceRecord) -> Option<SimTime> {
+    match service.status_timeline().last() {
+        Some((t, None, _)) => Some(t),
+        _ => None,
+    }
+}
+
 /// The update's course, as sentences ending in a period.
-fn update_story(u: &UpdateRecord, desired: u64, end: SimTime) -> String {
+fn update_story(u: &UpdateRecord, desired: u64, end: SimTime, cleared_at: Option<SimTime>) -> String {
     let Some(state) = u.state else {
         return format!("never updated; {} desired.", count(desired, "task"));
     };
@@ -204,7 +213,14 @@ fn update_story(u: &UpdateRecord, desired: u64, end: SimTime) -> String {
     }
     clauses.insert(1, counts_clause(u));
     let mut story = clauses.join("; ") + ".";
-    if let Some(tail) = unfinished(state, end) {
+    if let Some(t) = cleared_at {
+        // swarmkit's UpdateService sets UpdateStatus to nil on every update but a rollback;
+        // with no task to update, nothing sets it again.
+        story.push_str(&format!(
+            " At {} a spec update that asked for no new task (e.g. `docker service scale`) cleared UpdateStatus; none was set again.",
+            secs(t)
+        ));
+    } else if let Some(tail) = unfinished(state, end) {
         story.push(' ');
         story.push_str(&tail);
     }
@@ -501,6 +517,26 @@ mod tests {
             text.contains("It was still paused (Docker waits for an operator) when the run stopped at 100.000s."),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_status_cleared_by_a_scale_is_said_and_not_called_unfinished() {
+        let mut run = completed_run();
+        let svc = &mut run.services[0];
+        let u = &mut svc.update;
+        u.state = Some(UpdateState::Updating);
+        u.completed_at = None;
+        u.status_changes.pop();
+        svc.status_changes = u.status_changes.clone();
+        svc.status_resets = vec![(SimTime(60 * S), svc.status_changes.len())];
+        let text = narrative(&run);
+        assert!(
+            text.contains(
+                "At 60.000s a spec update that asked for no new task (e.g. `docker service scale`) cleared UpdateStatus; none was set again."
+            ),
+            "{text}"
+        );
+        assert!(!text.contains("It was still updating"), "{text}");
     }
 
     #[test]

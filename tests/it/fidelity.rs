@@ -592,19 +592,19 @@ fn m03_update_spread() {
 
 #[test]
 fn m06_node_down_before_update() {
-    // An update issued while a worker is silent but not yet down (open).
+    // An update issued while a worker is silent but not yet down (open: r2, a rare path).
     check("m06-node-down-before-update");
 }
 
 #[test]
 fn m07_global_node_down() {
-    // A global service's node cut and restored (open).
+    // A global service's node cut and restored.
     check("m07-global-node-down");
 }
 
 #[test]
 fn m08_scale_down_balance() {
-    // A scale-down of an unevenly spread service (open).
+    // A scale-down of an unevenly spread service.
     check("m08-scale-down-balance");
 }
 
@@ -673,14 +673,14 @@ fn m14_worker_daemon_restart_manager_down() {
 fn m15_global_node_rm() {
     // A live worker removed under a global service: the global orchestrator deletes its task
     // (`EventDeleteNode`), nothing replaces it; the removed agent removes its container when
-    // the deletion reaches it before its session ends (4 of 5 runs) (open).
+    // the deletion reaches it before its session ends (4 of 5 runs).
     check("m15-global-node-rm");
 }
 
 #[test]
 fn m15b_global_node_rm_down() {
     // As m15 with the worker cut off and DOWN before the rm: its task deleted, its container
-    // left running on the silent node (open).
+    // left running on the silent node.
     check("m15b-global-node-rm-down");
 }
 

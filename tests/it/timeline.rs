@@ -518,6 +518,10 @@ fn a_spec_update_that_asks_for_no_new_task_leaves_no_update_status() {
     let reset = timeline[2].0;
     assert!(reset > secs(50) && reset < secs(51), "nil from the scale on: {timeline:?}");
     assert_eq!(deploysim::ps::service::update_status_json(&run, "t_web", secs(60)), "null");
+    let lines = deploysim::ps::trace::trace_lines(&run);
+    let updates: Vec<&str> = lines.iter().filter(|l| l.contains(" update: ")).map(|l| l.trim()).collect();
+    assert!(updates.iter().any(|l| l.ends_with("t_web update: completed -> none")), "{updates:#?}");
+    assert!(updates.iter().any(|l| l.contains("t_web update: none -> updating")), "{updates:#?}");
     assert!(deploysim::ps::service::update_status_json(&run, "t_web", secs(40)).contains("\"completed\""));
     // The update at 80 s found it nil already; the one at 110 s reset `completed`, unseen.
     assert_eq!(svc.status_resets.len(), 2, "{:?}", svc.status_resets);

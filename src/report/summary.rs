@@ -33,7 +33,8 @@ pub fn summary_json(run: &RunRecord) -> String {
 ///                   "counts": { "slots_updated", "slots_rolled_back", "restart_tasks",
 ///                               "failures_counted", "failures_not_counted" },   (once started)
 ///                   "rollback_started_at_s",
-///                   "status_changes": [ { "t_s", "state", "message" } ] },
+///                   "status_changes": [ { "t_s", "state", "message" } ],
+///                   "status_cleared_at_s" },   (only when a scale cleared UpdateStatus)
 ///       "previous_updates": [ { the same, for each earlier update } ],   (only when any)
 ///       "availability": { "observed_from_s", "min_serving", "min_serving_ratio",
 ///                         "serving_ratio_time_weighted", "seconds_below_desired",
@@ -197,6 +198,12 @@ pub struct UpdateSummary {
     pub rollback_started_at_s: Option<Seconds>,
     /// Every UpdateStatus change.
     pub status_changes: Vec<StatusChangeSummary>,
+    /// When a later spec update that asked for no new task (`docker service scale`) cleared the
+    /// service's UpdateStatus for good (`docker service inspect` shows none from then on:
+    /// `state` stays this update's own last state). Only on the last update, only when it
+    /// happened.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_cleared_at_s: Option<Seconds>,
 }
 
 /// `counts`: one update's work, each kind counted once, never more than happened.
@@ -428,7 +435,13 @@ impl ServiceSummary {
     fn of(service: &ServiceRecord, availability: &Availability, requests: Option<&RequestSeries>) -> ServiceSummary {
         ServiceSummary {
             desired_replicas: service.desired_replicas,
-            update: UpdateSummary::of(&service.update),
+            update: UpdateSummary {
+                status_cleared_at_s: match service.status_timeline().last() {
+                    Some((t, None, _)) => Some(Seconds::at(t)),
+                    _ => None,
+                },
+                ..UpdateSummary::of(&service.update)
+            },
             previous_updates: service.previous_updates.iter().map(UpdateSummary::of).collect(),
             availability: AvailabilitySummary::of(availability),
             // Only with traffic: summaries of runs without it stay byte-identical.
@@ -462,6 +475,7 @@ impl UpdateSummary {
             }),
             rollback_started_at_s: u.rollback_started_at.map(Seconds::at),
             status_changes: u.status_changes.iter().map(StatusChangeSummary::of).collect(),
+            status_cleared_at_s: None,
         }
     }
 }

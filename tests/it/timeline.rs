@@ -518,6 +518,10 @@ fn a_spec_update_that_asks_for_no_new_task_leaves_no_update_status() {
     let reset = timeline[2].0;
     assert!(reset > secs(50) && reset < secs(51), "nil from the scale on: {timeline:?}");
     assert_eq!(deploysim::ps::service::update_status_json(&run, "t_web", secs(60)), "null");
+    let summary: serde_json::Value = serde_json::from_str(&deploysim::report::summary::summary_json(&run)).unwrap();
+    let update = &summary["services"]["t_web"]["update"];
+    assert_eq!(update["state"], "completed", "the last update's own state: {update}");
+    assert!(update.get("status_cleared_at_s").is_none(), "the update at 110 s set a status again: {update}");
     let lines = deploysim::ps::trace::trace_lines(&run);
     let updates: Vec<&str> = lines.iter().filter(|l| l.contains(" update: ")).map(|l| l.trim()).collect();
     assert!(updates.iter().any(|l| l.ends_with("t_web update: completed -> none")), "{updates:#?}");
@@ -526,4 +530,15 @@ fn a_spec_update_that_asks_for_no_new_task_leaves_no_update_status() {
     // The update at 80 s found it nil already; the one at 110 s reset `completed`, unseen.
     assert_eq!(svc.status_resets.len(), 2, "{:?}", svc.status_resets);
     assert!(svc.status_resets[1].0 > secs(110), "{:?}", svc.status_resets);
+    // A scale last: summary.json says when UpdateStatus was cleared for good.
+    let scaled_last = yaml.replace("    - at: 110s\n      run: docker service update --image web:4 t_web\n", "");
+    let run = self::run(&scaled_last, 1);
+    let summary: serde_json::Value = serde_json::from_str(&deploysim::report::summary::summary_json(&run)).unwrap();
+    let cleared = summary["services"]["t_web"]["update"]["status_cleared_at_s"].as_f64();
+    assert!(cleared.is_none(), "the update at 80 s set updating after the scale: {cleared:?}");
+    let scaled_after_completion = yaml.replace("    - at: 80s\n      run: docker service update --image web:3 t_web\n    - at: 110s\n      run: docker service update --image web:4 t_web\n", "");
+    let run = self::run(&scaled_after_completion, 1);
+    let summary: serde_json::Value = serde_json::from_str(&deploysim::report::summary::summary_json(&run)).unwrap();
+    let cleared = summary["services"]["t_web"]["update"]["status_cleared_at_s"].as_f64();
+    assert!(cleared.is_some_and(|t| t > 50.0 && t < 51.0), "cleared by the scale at 50 s: {cleared:?}");
 }

@@ -19,7 +19,9 @@ pub fn race_path(run: &RunRecord) -> String {
         if updates.is_empty() {
             continue;
         }
-        let states: Vec<&str> = s.status_changes.iter().map(|c| c.state.as_str()).collect();
+        // A lasting reset to nil (`docker service scale` after an update) is part of the path.
+        let states: Vec<&str> =
+            s.status_timeline().map(|(_, state, _)| state.map_or("none", |st| st.as_str())).collect();
         let sum = |f: fn(&UpdateRecord) -> u64| updates.iter().map(|u| f(u)).sum::<u64>();
         parts.push(format!(
             "{}: {}; {} updated, {} rolled back, {} counted",

@@ -340,7 +340,8 @@ fn end_note(run: &RunRecord) -> Option<String> {
             let active: Vec<&str> = run
                 .services
                 .iter()
-                .filter(|s| s.update.state.is_some_and(UpdateState::is_active))
+                // A status cleared for good by a scale shows no update in progress.
+                .filter(|s| s.update.state.is_some_and(UpdateState::is_active) && status_cleared_at(s).is_none())
                 .map(|s| s.name.as_str())
                 .collect();
             Some(match active.as_slice() {
@@ -537,6 +538,9 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("It was still updating"), "{text}");
+        run.end_reason = EndReason::UntilReached;
+        let text = narrative(&run);
+        assert!(!text.contains("still in progress"), "{text}");
     }
 
     #[test]

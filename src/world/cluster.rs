@@ -111,6 +111,9 @@ struct Machine {
     cuts: u32,
     /// Its dockerd (with containerd and the swarm agent inside) runs.
     daemon_up: bool,
+    /// How many times its dockerd was started again (`daemon_start`): a stop's SIGKILL timer
+    /// belongs to the daemon that set it, and dies with it.
+    daemon_starts: u32,
     /// `node_up` or `daemon_start` happened; the agent has not registered yet.
     reconnecting: bool,
     /// Removed from the swarm (`docker node rm`): its agent is refused for good.
@@ -152,6 +155,7 @@ impl Machine {
             cut: declared_cut(spec),
             cuts: 0,
             daemon_up: true,
+            daemon_starts: 0,
             reconnecting: false,
             removed: false,
             retrying: false,
@@ -176,6 +180,7 @@ impl Machine {
             cut,
             cuts,
             daemon_up,
+            daemon_starts,
             reconnecting,
             removed,
             retrying,
@@ -193,6 +198,7 @@ impl Machine {
         *reachable = !spec.down;
         *link_up = !spec.down;
         *daemon_up = true;
+        *daemon_starts = 0;
         *reconnecting = false;
         *removed = false;
         *cut = declared_cut(spec);

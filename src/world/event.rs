@@ -30,8 +30,11 @@ pub(crate) enum AgentStep {
     /// The stop signal (SIGTERM) is sent.
     Signal,
     /// The stop's grace period is over: the daemon sends SIGKILL (exit 137) unless the process
-    /// has exited.
-    GraceExpired,
+    /// has exited, or that daemon has died since (a restarted one stops it on its own).
+    GraceExpired {
+        /// Which start of the node's dockerd set the timer.
+        daemon: u32,
+    },
     /// The container's process exited with this status.
     Exited {
         /// Exit status (137 after SIGKILL).

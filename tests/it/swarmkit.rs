@@ -2264,3 +2264,48 @@ x-simulation:
         assert!(last.state.is_terminal(), "seed {seed}: the old task never ended: {:?}", last.state);
     }
 }
+
+/// The SIGKILL timer of a stop belongs to the dockerd that set it: restarted before that grace
+/// period ends, the node's new dockerd stops the container with a grace period of its own, and
+/// the old one's SIGKILL never comes.
+#[test]
+fn a_killed_dockerds_sigkill_timer_dies_with_it() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 10s
+    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 80s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: ignore_sigterm}
+  timeline:
+    - {at: 10s, run: docker service update --force t_web}
+    - {at: 12s, daemon_kill: node-2}
+    - {at: 15s, daemon_start: node-2}
+"#;
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(10.0)).expect("the old task");
+        let signals: Vec<(SimTime, ProcessChange)> = run
+            .process_events
+            .iter()
+            .filter(|p| {
+                run.name(p.task_id) == old.id && matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill)
+            })
+            .map(|p| (p.t, p.change))
+            .collect();
+        let terms: Vec<SimTime> = signals.iter().filter(|s| s.1 == ProcessChange::Sigterm).map(|s| s.0).collect();
+        let kills: Vec<SimTime> = signals.iter().filter(|s| s.1 == ProcessChange::Sigkill).map(|s| s.0).collect();
+        assert_eq!(terms.len(), 2, "seed {seed}: a SIGTERM from each daemon: {signals:?}");
+        assert_eq!(
+            kills,
+            [terms[1].plus(SimDuration::from_secs(10))],
+            "seed {seed}: the new daemon's SIGKILL only: {signals:?}"
+        );
+    }
+}

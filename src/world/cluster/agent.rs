@@ -275,13 +275,13 @@ impl Cluster {
             AgentStep::Signal => self.signal(id, up, io),
             AgentStep::Exited { code } => self.exited(id, code, up, io),
             // The daemon that would send SIGKILL may have died meanwhile.
-            AgentStep::GraceExpired if self.daemon_up(id) => {
+            AgentStep::GraceExpired { daemon } if self.daemon_up(id) && daemon == self.daemon_starts(id) => {
                 if self.run(id).container.phase == ContainerPhase::Running {
                     up.process_changed(id, ProcessChange::Sigkill);
                 }
                 self.exited(id, 137, up, io)
             }
-            AgentStep::GraceExpired => {}
+            AgentStep::GraceExpired { .. } => {}
             AgentStep::Report { state } => {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
                 self.report(id, state, final_message(state, &message), up, io);
@@ -602,6 +602,11 @@ impl Cluster {
         self.machines[self.run(id).node.0 as usize].daemon_up
     }
 
+    /// How many times the task's node's dockerd was started again.
+    fn daemon_starts(&self, id: TaskId) -> u32 {
+        self.machines[self.run(id).node.0 as usize].daemon_starts
+    }
+
     /// A restarted dockerd stops the containers it finds still running, as a daemon without
     /// live-restore does while it loads (SIGTERM, SIGKILL after the stop timeout): they end
     /// as their exit code says, not as a shutdown the agent asked for.
@@ -726,7 +731,8 @@ impl Cluster {
         let grace = self.run(id).spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
         let grace = SimDuration::from_secs(grace);
         // SIGKILL after the grace period, unless the process has exited by then.
-        io.q.after(grace, Event::Agent { task: id, step: AgentStep::GraceExpired });
+        let daemon = self.daemon_starts(id);
+        io.q.after(grace, Event::Agent { task: id, step: AgentStep::GraceExpired { daemon } });
         if let StopBehavior::Graceful { after, exit_code } = &self.behavior_of(id).stop {
             let (work, code) = (after.sample(&mut io.rng.stop), *exit_code);
             self.daemon_submit(id, JobKind::Stop { code }, work, io);

@@ -440,6 +440,7 @@ impl Cluster {
             return false;
         }
         m.daemon_up = true;
+        m.daemon_starts += 1;
         let restore = io.latency(|l| &l.daemon_restore);
         io.q.after(restore, Event::DaemonRestored { node });
         let link_back = m.cut.is_none_or(|c| c.restored());

@@ -169,11 +169,13 @@ fn latencies() -> impl Strategy<Value = Latencies> {
     let drawn = (
         (uniform(5, 150), uniform(5, 150), uniform(1, 5), uniform(10, 100), uniform(50, 400)),
         (uniform(200, 1800), uniform(10, 60), uniform(20, 200), uniform(20, 300), uniform(20, 150)),
+        (uniform(20, 300), uniform(20, 300)),
     )
         .prop_map(
             |(
                 (status_report, dispatch, allocate, schedule, pull_cached),
                 (stop_signal, unhealthy_kill, exit_report, start_begin, probe),
+                (stop_report, container_remove),
             )| Latencies {
                 status_report,
                 dispatch,
@@ -185,6 +187,8 @@ fn latencies() -> impl Strategy<Value = Latencies> {
                 exit_report,
                 start_begin,
                 probe,
+                stop_report,
+                container_remove,
                 // Fields added later keep their calibrated values.
                 ..Latencies::calibrated()
             },

@@ -407,6 +407,15 @@ pub struct ServiceRecord {
 }
 
 impl ServiceRecord {
+    /// When a spec update that asked for no new task (`docker service scale`) set UpdateStatus
+    /// to nil for good: nothing set it again after.
+    pub fn status_cleared_at(&self) -> Option<SimTime> {
+        match self.status_timeline().last() {
+            Some((t, None, _)) => Some(t),
+            _ => None,
+        }
+    }
+
     /// UpdateStatus over the run, in order: each change (`Some`) and each reset to nil (`None`,
     /// with an empty message) that lasted, where it happened among them. A reset followed by a
     /// change in the same instant (an update's `updating`) is left out: nothing sees it.

@@ -115,7 +115,7 @@ fn service_paragraph(run: &RunRecord, service: &ServiceRecord) -> String {
     let mut paragraph = format!(
         "{}: {life}{} {}",
         service.name,
-        update_story(&service.update, service.desired_replicas, run.end_time, status_cleared_at(service)),
+        update_story(&service.update, service.desired_replicas, run.end_time, service.status_cleared_at()),
         availability_story(&availability_of(run, service))
     );
     if let Some(requests) = run.requests.iter().find(|r| r.service == service.name) {
@@ -188,15 +188,6 @@ fn thousands(n: u64) -> String {
         out.push(ch);
     }
     out
-}
-
-/// When a spec update that asked for no new task (`docker service scale`) set the service's
-/// UpdateStatus to nil for good, if one did after its last change.
-fn status_cleared_at(service: &ServiceRecord) -> Option<SimTime> {
-    match service.status_timeline().last() {
-        Some((t, None, _)) => Some(t),
-        _ => None,
-    }
 }
 
 /// The update's course, as sentences ending in a period.
@@ -341,7 +332,7 @@ fn end_note(run: &RunRecord) -> Option<String> {
                 .services
                 .iter()
                 // A status cleared for good by a scale shows no update in progress.
-                .filter(|s| s.update.state.is_some_and(UpdateState::is_active) && status_cleared_at(s).is_none())
+                .filter(|s| s.update.state.is_some_and(UpdateState::is_active) && s.status_cleared_at().is_none())
                 .map(|s| s.name.as_str())
                 .collect();
             Some(match active.as_slice() {

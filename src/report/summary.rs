@@ -436,10 +436,7 @@ impl ServiceSummary {
         ServiceSummary {
             desired_replicas: service.desired_replicas,
             update: UpdateSummary {
-                status_cleared_at_s: match service.status_timeline().last() {
-                    Some((t, None, _)) => Some(Seconds::at(t)),
-                    _ => None,
-                },
+                status_cleared_at_s: service.status_cleared_at().map(Seconds::at),
                 ..UpdateSummary::of(&service.update)
             },
             previous_updates: service.previous_updates.iter().map(UpdateSummary::of).collect(),

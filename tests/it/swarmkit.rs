@@ -2220,42 +2220,53 @@ x-simulation:
     }
 }
 
+/// One replica on the worker whose image ignores SIGTERM (grace 10 s): `docker service update
+/// --force` at 10 s stops it, the worker's dockerd is killed at 12 s and started again at
+/// `restart_at`.
+fn daemon_restart_during_a_stop(restart_at: &str) -> String {
+    format!(
+        r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 10s
+    deploy: {{replicas: 1, placement: {{constraints: [node.role==worker]}}}}
+x-simulation:
+  stack: t
+  until: 80s
+  deployed_with: "docker service create"
+  cluster: {{nodes: 2}}
+  images:
+    a:1: {{cached: true, start: 500ms, stop: ignore_sigterm}}
+  timeline:
+    - {{at: 10s, run: docker service update --force t_web}}
+    - {{at: 12s, daemon_kill: node-2}}
+    - {{at: {restart_at}, daemon_start: node-2}}
+"#
+    )
+}
+
+/// The SIGTERMs and SIGKILLs task `id`'s container got, in order.
+fn signals_of(run: &RunRecord, id: &str) -> Vec<(SimTime, ProcessChange)> {
+    run.process_events
+        .iter()
+        .filter(|p| run.name(p.task_id) == id && matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill))
+        .map(|p| (p.t, p.change))
+        .collect()
+}
+
 /// A container already sent SIGTERM when its node's dockerd is killed (its SIGKILL after the grace
 /// period dies with that daemon) is stopped again by the restarted dockerd, which stops the
 /// containers it finds left running as it loads (recorded m09: SIGTERM 0.13-0.40 s after the
 /// start), with a grace period of its own: one that ignores SIGTERM is killed, and the task ends.
 #[test]
 fn a_container_signalled_before_its_dockerd_died_is_stopped_again_after_the_restart() {
-    let yaml = r#"
-services:
-  web:
-    image: "a:1"
-    stop_grace_period: 10s
-    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
-x-simulation:
-  stack: t
-  until: 80s
-  deployed_with: "docker service create"
-  cluster: {nodes: 2}
-  images:
-    a:1: {cached: true, start: 500ms, stop: ignore_sigterm}
-  timeline:
-    - {at: 10s, run: docker service update --force t_web}
-    - {at: 12s, daemon_kill: node-2}
-    - {at: 25s, daemon_start: node-2}
-"#;
+    let yaml = daemon_restart_during_a_stop("25s");
     for seed in 1..=5 {
-        let run = run(yaml, seed);
+        let run = run(&yaml, seed);
         let all = tasks(&run, "t_web");
         let old = all.iter().find(|k| k.created() < secs(10.0)).expect("the task before the update");
-        let signals: Vec<(SimTime, ProcessChange)> = run
-            .process_events
-            .iter()
-            .filter(|p| {
-                run.name(p.task_id) == old.id && matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill)
-            })
-            .map(|p| (p.t, p.change))
-            .collect();
+        let signals = signals_of(&run, old.id);
         assert!(
             signals.iter().any(|&(t, c)| c == ProcessChange::Sigkill && t > secs(25.0) && t < secs(40.0)),
             "seed {seed}: the restarted dockerd never killed the container: {signals:?}"
@@ -2270,35 +2281,11 @@ x-simulation:
 /// the old one's SIGKILL never comes.
 #[test]
 fn a_killed_dockerds_sigkill_timer_dies_with_it() {
-    let yaml = r#"
-services:
-  web:
-    image: "a:1"
-    stop_grace_period: 10s
-    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
-x-simulation:
-  stack: t
-  until: 80s
-  deployed_with: "docker service create"
-  cluster: {nodes: 2}
-  images:
-    a:1: {cached: true, start: 500ms, stop: ignore_sigterm}
-  timeline:
-    - {at: 10s, run: docker service update --force t_web}
-    - {at: 12s, daemon_kill: node-2}
-    - {at: 15s, daemon_start: node-2}
-"#;
+    let yaml = daemon_restart_during_a_stop("15s");
     for seed in 1..=5 {
-        let run = run(yaml, seed);
+        let run = run(&yaml, seed);
         let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(10.0)).expect("the old task");
-        let signals: Vec<(SimTime, ProcessChange)> = run
-            .process_events
-            .iter()
-            .filter(|p| {
-                run.name(p.task_id) == old.id && matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill)
-            })
-            .map(|p| (p.t, p.change))
-            .collect();
+        let signals = signals_of(&run, old.id);
         let terms: Vec<SimTime> = signals.iter().filter(|s| s.1 == ProcessChange::Sigterm).map(|s| s.0).collect();
         let kills: Vec<SimTime> = signals.iter().filter(|s| s.1 == ProcessChange::Sigkill).map(|s| s.0).collect();
         assert_eq!(terms.len(), 2, "seed {seed}: a SIGTERM from each daemon: {signals:?}");

@@ -281,10 +281,25 @@ pub fn run(args: &BenchArgs) -> Result<(), crate::commands::Error> {
     if let Some((secs, bytes)) = f.reports {
         println!("reports: {bytes} bytes written in {secs:.3} s");
     }
-    if let Some(kib) = proc_status_kib("VmHWM") {
-        println!("peak memory: {:.1} MiB", kib as f64 / 1024.0);
+    let peak_mib = proc_status_kib("VmHWM").map(|kib| kib as f64 / 1024.0);
+    if let Some(mib) = peak_mib {
+        println!("peak memory: {mib:.1} MiB");
     }
-    println!("total wall time: {:.3} s (target < 2 s, < 1 GiB)", f.wall_secs());
+    println!("total wall time: {:.3} s", f.wall_secs());
+    if workload == Workload::W100K && !jitter {
+        // Issue 16's goals for this workload, beside what this run measured (one run: quote
+        // medians of several, or pair binaries with a benchmark tool, before calling one met).
+        let verdict = |met: bool| if met { "met" } else { "not met" };
+        match (f.reports, peak_mib) {
+            (Some(_), Some(mib)) => println!(
+                "issue 16 targets with reports: total < 1 s ({}), peak < 100 MiB ({})",
+                verdict(f.wall_secs() < 1.0),
+                verdict(mib < 100.0)
+            ),
+            (Some(_), None) => println!("issue 16 target with reports: total < 1 s ({})", verdict(f.wall_secs() < 1.0)),
+            (None, _) => println!("issue 16 target: simulation < 0.3 s ({})", verdict(f.simulated_secs < 0.3)),
+        }
+    }
     Ok(())
 }
 

@@ -68,7 +68,7 @@ impl UpdateState {
 pub struct Name(pub u32);
 
 /// Length of a Docker task id as the simulator makes them ([`crate::model::task::TaskId::docker_id`]).
-const TASK_ID_LEN: usize = 25;
+const TASK_ID_LEN: usize = crate::model::task::DOCKER_ID_LEN;
 
 /// `Names::entries`: the entry is a [`TaskId`](crate::model::task::TaskId) (whose text
 /// `Names::task_ids` makes), not a shared string.
@@ -125,6 +125,13 @@ impl Names {
         } else {
             &self.texts[entry as usize]
         }
+    }
+
+    /// The task whose id `name` is (its text made from the id, see [`Names::push_task_id`]),
+    /// or `None` for a shared string.
+    pub fn task_of(&self, name: Name) -> Option<crate::model::task::TaskId> {
+        let entry = self.entries[name.0 as usize];
+        (entry & TASK_ID_ENTRY != 0).then_some(crate::model::task::TaskId(entry & !TASK_ID_ENTRY))
     }
 
     /// The text of `name`, shared: the string itself, or a task id copied out of its table.

@@ -88,11 +88,14 @@ pub struct SpecVersion(pub u32);
 /// Task ids [`TaskId::write_docker_id`] keeps per thread (100 KB when all are made).
 const CACHED_DOCKER_IDS: usize = 4096;
 
+/// Characters of a task's Docker id (lowercase letters and digits).
+pub const DOCKER_ID_LEN: usize = 25;
+
 impl TaskId {
     /// A 25-character id in Docker's alphabet, derived from the index (stable across runs, so
     /// reports diff cleanly).
     pub fn docker_id(self) -> String {
-        let mut out = String::with_capacity(25);
+        let mut out = String::with_capacity(DOCKER_ID_LEN);
         self.write_docker_id(&mut out);
         out
     }
@@ -109,17 +112,17 @@ impl TaskId {
             return self.make_docker_id(out);
         }
         IDS.with_borrow_mut(|ids| {
-            while ids.len() < (index + 1) * 25 {
-                TaskId((ids.len() / 25) as u32).make_docker_id(ids);
+            while ids.len() < (index + 1) * DOCKER_ID_LEN {
+                TaskId((ids.len() / DOCKER_ID_LEN) as u32).make_docker_id(ids);
             }
-            out.push_str(&ids[index * 25..(index + 1) * 25]);
+            out.push_str(&ids[index * DOCKER_ID_LEN..(index + 1) * DOCKER_ID_LEN]);
         });
     }
 
     fn make_docker_id(self, out: &mut String) {
         const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
         let mut x = (self.0 as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x5851_F42D_4C95_7F2D;
-        for _ in 0..25 {
+        for _ in 0..DOCKER_ID_LEN {
             out.push(ALPHABET[(x % 36) as usize] as char);
             x = (x / 36) ^ x.rotate_left(29).wrapping_mul(0x2545_F491_4F6C_DD1D);
         }

@@ -104,9 +104,34 @@ const NONE: u32 = u32::MAX;
 /// message formatted twice) are one key, as their texts are.
 #[allow(clippy::disallowed_types)] // looked up only, never iterated
 pub fn canonical_names(record: &RunRecord) -> Vec<Name> {
-    let mut first: std::collections::HashMap<&str, Name, Fast> =
-        std::collections::HashMap::with_capacity_and_hasher(record.names.len(), Fast::default());
-    record.names.iter().enumerate().map(|(i, text)| *first.entry(text).or_insert(Name(i as u32))).collect()
+    let names = &record.names;
+    // Most names of a large run are task ids, each the id of one task (Docker ids are unique):
+    // a task id's canonical name is the first naming its task, found by task index without
+    // hashing its text. Only a shared string could spell a task id; if one does (no run makes
+    // one), every name goes through the table of texts.
+    let spells_a_task_id = |text: &str| {
+        text.len() == crate::model::task::DOCKER_ID_LEN
+            && text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+    };
+    let all = (0..names.len() as u32).map(Name);
+    if all.clone().any(|n| names.task_of(n).is_none() && spells_a_task_id(names.get(n))) {
+        let mut first: std::collections::HashMap<&str, Name, Fast> =
+            std::collections::HashMap::with_capacity_and_hasher(names.len(), Fast::default());
+        return names.iter().enumerate().map(|(i, text)| *first.entry(text).or_insert(Name(i as u32))).collect();
+    }
+    let mut shared: std::collections::HashMap<&str, Name, Fast> = std::collections::HashMap::default();
+    let mut first_of_task: Vec<Option<Name>> = Vec::new();
+    all.map(|n| match names.task_of(n) {
+        Some(task) => {
+            let index = task.0 as usize;
+            if first_of_task.len() <= index {
+                first_of_task.resize(index + 1, None);
+            }
+            *first_of_task[index].get_or_insert(n)
+        }
+        None => *shared.entry(names.get(n)).or_insert(n),
+    })
+    .collect()
 }
 
 /// Hashes a key eight bytes at a time with a multiply and a rotation: the standard SipHash

@@ -177,3 +177,30 @@ fn trace_lines_have_the_documented_format() {
         ]
     );
 }
+
+#[test]
+fn canonical_names_are_the_first_name_of_each_text_task_ids_included() {
+    use crate::model::record::Names;
+    use crate::model::task::TaskId;
+    use std::sync::Arc;
+    let canonical = |names: Names| {
+        let mut run = empty_run();
+        run.names = names;
+        crate::ps::replay::canonical_names(&run).into_iter().map(|n| n.0).collect::<Vec<_>>()
+    };
+    // Task ids by task (a task named twice keeps its first name), shared strings by text.
+    let mut names = Names::default();
+    names.push(Arc::from("web_web"));
+    names.push_task_id(TaskId(7));
+    names.push_task_id(TaskId(2));
+    names.push(Arc::from("web_web"));
+    names.push_task_id(TaskId(7));
+    assert_eq!(canonical(names), [0, 1, 2, 0, 1]);
+    // A shared string that spells a task's id is that task's name too (whichever came first).
+    let mut names = Names::default();
+    names.push_task_id(TaskId(7));
+    names.push(Arc::from(TaskId(7).docker_id()));
+    names.push(Arc::from(TaskId(3).docker_id()));
+    names.push_task_id(TaskId(3));
+    assert_eq!(canonical(names), [0, 0, 2, 2]);
+}

@@ -104,6 +104,14 @@ impl<'r> FieldCache<'r> {
 
     fn push(&mut self, buf: &mut Vec<u8>, name: crate::model::record::Name) {
         let index = name.0 as usize;
+        if self.run.names.task_of(name).is_some() {
+            // A task id is named once, by one task's rows, and its text is kept by the names
+            // already: copied straight from there (letters and digits, never quoted).
+            let text = self.run.name(name).as_bytes();
+            debug_assert!(text.iter().all(u8::is_ascii_alphanumeric));
+            buf.extend_from_slice(text);
+            return;
+        }
         if self.span[index] == UNSEEN {
             let start = self.store.len();
             let text = self.run.name(name).as_bytes();

@@ -38,7 +38,7 @@ pub(crate) fn plot(
     let r = rollout::rollout_from(run, start)?;
     let labels = labels(run, &r);
     let mut rows: Vec<TimelineRow> = Vec::new();
-    let route_rows = rollout::route_rows(run, &r);
+    let route_rows: Vec<rollout::RouteRow> = rollout::route_rows(run, &r).collect();
     // Every instant where the counts or the label change.
     let mut instants: Vec<SimTime> = route_rows.iter().map(|x| x.t).chain(labels.iter().map(|l| l.0)).collect();
     instants.sort_unstable();

@@ -225,4 +225,15 @@ M["m16b-worker-daemon-kill-during-stop-late"] = dict(
     end_s=75.0, baseline_s=7.0, poll_s=0.05,
     expect="as m16, but the dockerd is started again at t=32, after the grace period would have ended (t~20): the node "
            "goes DOWN meanwhile (~t=13-17); the container keeps running, unsignalled, until the new daemon stops it.")
+M["m16c-worker-daemon-kill-during-stop-grace5"] = dict(
+    victim="mn-w1",
+    spec=SC.S(image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"], replicas=1,
+              stop_grace_period="5s", constraints=["node.hostname==mn-w1"]),
+    setup_after=[("psh", "mn-w1")],
+    steps=[(0.0, "scale", 0), (1.0, "psh", "mn-w1"), (2.0, "kill", "mn-w1"), (3.0, "psh", "mn-w1"),
+           (6.5, "psh", "mn-w1"), (7.0, "start_nowait", "mn-w1"), (9.0, "psh", "mn-w1"), (14.0, "psh", "mn-w1"),
+           (21.0, "psh", "mn-w1"), (30.0, "psh", "mn-w1")],
+    end_s=50.0, baseline_s=7.0, poll_s=0.05,
+    expect="as m16 with a 5 s grace period (SIGKILL due at t~6.2, after the kill at t=2): is the restarted daemon's "
+           "stop (started at t=7) 10 s long (the container's default stop timeout), i.e. longer than the service's grace?")
 ORDER = list(M)

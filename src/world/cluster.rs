@@ -116,6 +116,12 @@ struct Machine {
     daemon_starts: u32,
     /// `node_up` or `daemon_start` happened; the agent has not registered yet.
     reconnecting: bool,
+    /// Containers its restarted dockerd is still stopping while it loads (moby `restore` waits
+    /// for them before the daemon starts its swarm agent).
+    restoring: u32,
+    /// Its agent's registration came due while the daemon was still loading: it goes ahead
+    /// when the last of those containers has exited.
+    registration_held: bool,
     /// Removed from the swarm (`docker node rm`): its agent is refused for good.
     removed: bool,
     /// Its session ended (the manager went away, or its heartbeat failed in a cut): the agent
@@ -157,6 +163,8 @@ impl Machine {
             daemon_up: true,
             daemon_starts: 0,
             reconnecting: false,
+            restoring: 0,
+            registration_held: false,
             removed: false,
             retrying: false,
             channel: network::Channel::default(),
@@ -182,6 +190,8 @@ impl Machine {
             daemon_up,
             daemon_starts,
             reconnecting,
+            restoring,
+            registration_held,
             removed,
             retrying,
             channel,
@@ -200,6 +210,8 @@ impl Machine {
         *daemon_up = true;
         *daemon_starts = 0;
         *reconnecting = false;
+        *restoring = 0;
+        *registration_held = false;
         *removed = false;
         *cut = declared_cut(spec);
         *cuts = 0;

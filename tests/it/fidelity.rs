@@ -180,6 +180,16 @@ const CASES: &[Case] = &[
     matched("m15-global-node-rm", 5),
     // The trace's t = 0 is the rm; the worker's link is cut 25 s before.
     Case { name: "m15b-global-node-rm-down", runs: 3, action_at_s: Some(30), matched: 3, open: "" },
+    matched("m16-worker-daemon-kill-during-stop", 3),
+    matched("m16b-worker-daemon-kill-during-stop-late", 3),
+    Case {
+        name: "m16c-worker-daemon-kill-during-stop-grace5",
+        runs: 4,
+        action_at_s: None,
+        matched: 3,
+        open: "r3: its restarted dockerd took 3.05 s to begin loading its containers (0.16-0.34 s in the other nine \
+               runs of the session), and everything after it came as late: a daemon's start-up time is not modelled",
+    },
 ];
 
 fn crate_root() -> &'static Path {
@@ -682,6 +692,28 @@ fn m15b_global_node_rm_down() {
     // As m15 with the worker cut off and DOWN before the rm: its task deleted, its container
     // left running on the silent node.
     check("m15b-global-node-rm-down");
+}
+
+#[test]
+fn m16_worker_daemon_kill_during_stop() {
+    // A worker's dockerd killed 2 s into the stop of a container that ignores SIGTERM (grace
+    // 20 s) and started 5 s later: the old daemon's SIGKILL died with it; the new one stops the
+    // container while it loads (SIGTERM, SIGKILL 10 s later) and only then registers.
+    check("m16-worker-daemon-kill-during-stop");
+}
+
+#[test]
+fn m16b_worker_daemon_kill_during_stop_late() {
+    // As m16, started again 30 s after the kill, after the grace period would have ended: the
+    // container runs on unsignalled until the restarted daemon stops it; the node DOWN meanwhile.
+    check("m16b-worker-daemon-kill-during-stop-late");
+}
+
+#[test]
+fn m16c_worker_daemon_kill_during_stop_grace5() {
+    // As m16 with a 5 s grace period: the restarted daemon's SIGKILL still comes 10 s after its
+    // SIGTERM (the container's default stop timeout, longer than the grace here). Open: r3.
+    check("m16c-worker-daemon-kill-during-stop-grace5");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

@@ -2296,3 +2296,50 @@ fn a_killed_dockerds_sigkill_timer_dies_with_it() {
         );
     }
 }
+
+/// A restarted dockerd stops a swarm container it finds running with the container's own stop
+/// timeout, moby's default 10 s (the swarm executor sets no `Config.StopTimeout`; the grace
+/// period goes with the agent's own stops only), and its agent registers only once that stop
+/// is done (`restore` blocks `NewDaemon`, the cluster starts after it). Recorded: m16, m16b.
+#[test]
+fn a_restarted_dockerd_stops_what_it_finds_in_10s_and_registers_after() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 30s
+    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 80s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: ignore_sigterm}
+  timeline:
+    - {at: 10s, run: docker service scale --detach t_web=0}
+    - {at: 12s, daemon_kill: node-2}
+    - {at: 35s, daemon_start: node-2}
+"#;
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        let signals: Vec<(SimTime, ProcessChange)> = run
+            .process_events
+            .iter()
+            .filter(|p| matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill))
+            .map(|p| (p.t, p.change))
+            .collect();
+        let terms: Vec<SimTime> = signals.iter().filter(|s| s.1 == ProcessChange::Sigterm).map(|s| s.0).collect();
+        let kills: Vec<SimTime> = signals.iter().filter(|s| s.1 == ProcessChange::Sigkill).map(|s| s.0).collect();
+        assert_eq!(terms.len(), 2, "seed {seed}: a SIGTERM from each daemon: {signals:?}");
+        assert!(terms[1] > secs(35.0), "seed {seed}: the second SIGTERM is the restarted daemon's: {signals:?}");
+        assert_eq!(kills, [terms[1].plus(SimDuration::from_secs(10))], "seed {seed}: 10 s, not 30 s: {signals:?}");
+        let states: Vec<(SimTime, &str)> = (run.node_events.iter())
+            .filter(|e| run.name(e.node) == "node-2" && e.t > secs(12.0))
+            .map(|e| (e.t, e.state.as_str()))
+            .collect();
+        let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
+        assert!(states.iter().any(|s| s.1 == "down" && s.0 < secs(35.0)), "seed {seed}: DOWN first: {states:?}");
+        assert!(ready.0 > kills[0], "seed {seed}: READY only after the restore's stop: {states:?} {signals:?}");
+    }
+}

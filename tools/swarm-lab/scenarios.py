@@ -54,6 +54,8 @@ BASE = dict(
     after=None,                    # argv lists run on the host after the recording (every run), e.g. restoring
                                    # the swarm's task history limit; action_kind="docker": the action is `docker ARGS`
     poll_s=None,                   # the API poll period (None: record.py's 0.15 s)
+    # ---- added for m16 (2026-12-07h; the default keeps every earlier scenario's command line unchanged)
+    constraints=None,              # --constraint values (placement), e.g. ["node.hostname==mn-w1"]
 )
 
 IMAGES = {
@@ -444,6 +446,8 @@ def create_argv(s, name=SERVICE):
         argv += ["--mount", mnt]
     if s.get("reserve_cpu"):
         argv += ["--reserve-cpu", s["reserve_cpu"]]
+    for c in s.get("constraints") or []:
+        argv += ["--constraint", c]
     argv.append(s["image"])
     if s["command"]:
         argv += s["command"]

@@ -17,8 +17,14 @@ use super::daemon::JobKind;
 use super::{Assignment, Cluster, Message, Uplink};
 use crate::world::{AgentStep, Event, Io};
 
+/// moby's `container.DefaultStopTimeout`: a container's stop timeout when its config sets none.
+/// The swarm executor never sets one (`containerConfig.config` has no `StopTimeout`; the grace
+/// period goes with each `ContainerStop` instead, `containerAdapter.shutdown`), so this is the
+/// timeout of every stop the daemon makes on its own: a restarted dockerd's, while it loads.
+const DAEMON_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(10);
+
 /// Docker's default stop timeout on Linux when the service sets no grace period.
-const DEFAULT_GRACE: SimDuration = SimDuration::from_secs(10);
+const DEFAULT_GRACE: SimDuration = DAEMON_STOP_TIMEOUT;
 
 /// moby's `defaultGossipConvergeDelay`: a task with a service binding (attached to a swarm
 /// network) is taken out of the load balancer, then the executor waits this long for the
@@ -68,6 +74,9 @@ pub(crate) struct Container {
     /// The manager deleted its task and the agent heard it: the container is stopped if it
     /// runs, then removed, and nothing more is reported (the task is gone).
     removing: bool,
+    /// A restarted dockerd is stopping it while it loads (`restore_containers`): the daemon's
+    /// start waits for it to exit.
+    restored: bool,
 }
 
 impl Default for Container {
@@ -80,6 +89,7 @@ impl Default for Container {
             stop_requested: false,
             created: false,
             removing: false,
+            restored: false,
         }
     }
 }
@@ -608,18 +618,28 @@ impl Cluster {
     }
 
     /// A restarted dockerd stops the containers it finds still running, as a daemon without
-    /// live-restore does while it loads (SIGTERM, SIGKILL after the stop timeout): they end
-    /// as their exit code says, not as a shutdown the agent asked for.
+    /// live-restore does while it loads (moby `daemon.restore` → `shutdownContainer`: SIGTERM,
+    /// SIGKILL after the container's own stop timeout, [`DAEMON_STOP_TIMEOUT`], whatever the
+    /// service's grace period): they end as their exit code says, not as a shutdown the agent
+    /// asked for. `restore` waits for every one of them to exit before the daemon goes on to
+    /// start its swarm agent (`NewDaemon` returns, then `createAndStartCluster`): the node's
+    /// registration waits for them ([`Cluster::registration_held`]).
     pub(crate) fn restore_containers(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if !self.machines[node.0 as usize].daemon_up {
+            return; // killed again before it had loaded
+        }
         let left: Vec<TaskId> = (self.runs.iter())
             .filter(|(_, run)| run.node == node && run.container.phase == ContainerPhase::Running)
             .map(|(id, _)| id)
             .collect();
+        self.machines[node.0 as usize].restoring = left.len() as u32;
         for id in left {
             // A SIGTERM the old daemon sent is forgotten with it, and so is its SIGKILL after
             // the grace period: this daemon's stop is a stop of its own.
-            self.run_mut(id).container.signalled = false;
-            self.signal(id, up, io);
+            let c = &mut self.run_mut(id).container;
+            c.signalled = false;
+            c.restored = true;
+            self.send_sigterm(id, DAEMON_STOP_TIMEOUT, up, io);
         }
     }
 
@@ -722,14 +742,36 @@ impl Cluster {
             io.q.at(io.now(), Event::Agent { task: id, step: AgentStep::Report { state: TaskState::Shutdown } });
             return;
         }
+        let grace = self.run(id).spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
+        self.send_sigterm(id, SimDuration::from_secs(grace), up, io);
+    }
+
+    /// A container the restarted dockerd was stopping while it loads has exited. When it was
+    /// the last, the daemon has loaded, and an agent registration held for it goes ahead after
+    /// the rest of the daemon's start (`daemon_register` less `daemon_restore`: what follows
+    /// `restore` in an unhindered start, the network controller and the cluster).
+    fn restored_exited(&mut self, id: TaskId, io: &mut Io<'_>) {
+        self.run_mut(id).container.restored = false;
+        let node = self.run(id).node;
+        let m = &mut self.machines[node.0 as usize];
+        m.restoring = m.restoring.saturating_sub(1);
+        if m.restoring == 0 && std::mem::take(&mut m.registration_held) {
+            let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
+            let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
+            io.q.after(rest, Event::NodeReconnects { node });
+        }
+    }
+
+    /// The node's dockerd sends the container SIGTERM, and SIGKILL `grace` later unless it has
+    /// exited by then (moby `containerStop`); nothing if it is not running or already signalled.
+    fn send_sigterm(&mut self, id: TaskId, grace: SimDuration, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let c = self.run(id).container;
         if c.phase != ContainerPhase::Running || c.signalled {
             return;
         }
         self.run_mut(id).container.signalled = true;
         up.process_changed(id, ProcessChange::Sigterm);
         self.touch(id, up);
-        let grace = self.run(id).spec.stop_grace_period.unwrap_or(DEFAULT_GRACE).whole_secs();
-        let grace = SimDuration::from_secs(grace);
         // SIGKILL after the grace period, unless the process has exited by then.
         let daemon = self.daemon_starts(id);
         io.q.after(grace, Event::Agent { task: id, step: AgentStep::GraceExpired { daemon } });
@@ -814,6 +856,9 @@ impl Cluster {
         let next = self.machines[node.0 as usize].daemon.cancel(io.now(), id);
         self.arm_daemon(node, next, io);
         up.process_changed(id, ProcessChange::Exited(code));
+        if c.restored {
+            self.restored_exited(id, io);
+        }
         let run = self.run_mut(id);
         run.container.phase = ContainerPhase::Exited;
         run.container.healthy = false;

@@ -426,6 +426,8 @@ impl Cluster {
         m.heartbeat_fails_at = None;
         m.rpc_wait = None;
         m.daemon = Default::default();
+        m.restoring = 0;
+        m.registration_held = false;
         was_in_touch
     }
 
@@ -449,6 +451,19 @@ impl Cluster {
             let register = io.latency(|l| &l.daemon_register);
             io.q.after(register, Event::NodeReconnects { node });
         }
+        true
+    }
+
+    /// The node's agent is due to register (`NodeReconnects`) while its restarted dockerd is
+    /// still stopping containers it found running (`restore_containers`): the agent is not
+    /// started yet (moby starts the cluster after `NewDaemon`, whose `restore` waits for those
+    /// stops), so the registration is held until they have exited. True when held.
+    pub(crate) fn registration_held(&mut self, node: NodeId) -> bool {
+        let m = &mut self.machines[node.0 as usize];
+        if m.restoring == 0 || !m.reconnecting {
+            return false;
+        }
+        m.registration_held = true;
         true
     }
 

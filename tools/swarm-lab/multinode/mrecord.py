@@ -307,6 +307,11 @@ def do_step(kind, arg):
         argv = ["sh", "-c", f"ps -eo pid,ppid,etimes,stat,args | grep -E '/tmp/mn/w{arg[-1]}/|dockerd.pid' "
                             f"| grep -v -E 'grep|sh -c'; echo containers:; {D} -H unix://{SOCKS[arg]} ps -a "
                             f"--format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
+    elif kind == "psh":         # 2026-12-07h (m16): as ps, plus the containers' `httpd -f` processes; docker ps -a with
+        # a timeout (a restarting daemon accepts connections but answers only after it has loaded its containers)
+        argv = ["sh", "-c", f"ps -eo pid,ppid,etimes,stat,args | grep -E '/tmp/mn/w{arg[-1]}/|dockerd.pid|httpd -f' "
+                            f"| grep -v -E 'grep|sh -c'; echo containers:; timeout 3 {D} -H unix://{SOCKS[arg]} ps -a "
+                            f"--format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
     # ---- 2026-12-06b (m11, m12, m12b)
     elif kind == "node_rm":     # `docker node rm --force NODE` (the node is live and Ready)
         argv = [D, "node", "rm", "--force", arg]

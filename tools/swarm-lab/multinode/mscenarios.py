@@ -193,4 +193,47 @@ M["m15b-global-node-rm-down"] = dict(
     expect="as m15, but mn-w2's link is cut 25 s before the rm (the node is DOWN 11-15 s after the cut, so DOWN at the "
            "rm; its task gets desired shutdown at DOWN and stays `running` in the API, as in m07): at the rm the task is "
            "deleted from the store; the silent node hears nothing (its container keeps running); no replacement.")
+# ---- m16 (recorded 2026-12-07, session "07h"): a worker's dockerd killed while Swarm stops one of its containers,
+# one that ignores SIGTERM (websim:v1 with `httpd -f` as PID 1, as s09a), stop grace 20 s. One replica, pinned to mn-w1
+# by a placement constraint, so that the scale to 0 at t = 0 stops exactly that task. Step kind added: psh NODE (as ps,
+# plus the container's own `httpd -f` process, and `docker ps -a` with a 3 s timeout: the daemon's API does not answer
+# while it restores). The restart is start_nowait (recorded as `start`): a daemon that stops a SIGTERM-ignoring
+# container while it loads serves its API only after that stop.
+M16_SPEC = SC.S(image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"], replicas=1,
+                stop_grace_period="20s", constraints=["node.hostname==mn-w1"])
+M["m16-worker-daemon-kill-during-stop"] = dict(
+    victim="mn-w1",
+    spec=M16_SPEC,
+    setup_after=[("psh", "mn-w1")],
+    steps=[(0.0, "scale", 0), (1.0, "psh", "mn-w1"), (2.0, "kill", "mn-w1"), (3.0, "psh", "mn-w1"),
+           (6.5, "psh", "mn-w1"), (7.0, "start_nowait", "mn-w1"), (9.0, "psh", "mn-w1"), (14.0, "psh", "mn-w1"),
+           (21.0, "psh", "mn-w1"), (30.0, "psh", "mn-w1")],
+    end_s=50.0, baseline_s=7.0, poll_s=0.05,
+    expect="scale 1 -> 0 at t=0: the agent SIGTERMs the task's container (httpd as PID 1 ignores it; SIGKILL due at "
+           "t~20); mn-w1's dockerd is SIGKILLed at t=2 (containerd with it, the shim and the container survive) and started "
+           "again at t=7, within the grace period. Does the old SIGKILL ever come (t~20)? The new daemon stops what it "
+           "finds running while it loads (no live-restore): SIGTERM, then SIGKILL after the container's stop timeout "
+           "(a swarm container has no Config.StopTimeout: 10 s default, not the service's 20 s grace?), and only then "
+           "does its API and agent come up. What does the agent report for the task, and when is it deleted?")
+M["m16b-worker-daemon-kill-during-stop-late"] = dict(
+    victim="mn-w1",
+    spec=M16_SPEC,
+    setup_after=[("psh", "mn-w1")],
+    steps=[(0.0, "scale", 0), (1.0, "psh", "mn-w1"), (2.0, "kill", "mn-w1"), (3.0, "psh", "mn-w1"),
+           (19.0, "psh", "mn-w1"), (25.0, "psh", "mn-w1"), (31.5, "psh", "mn-w1"), (32.0, "start_nowait", "mn-w1"),
+           (34.0, "psh", "mn-w1"), (39.0, "psh", "mn-w1"), (46.0, "psh", "mn-w1"), (55.0, "psh", "mn-w1")],
+    end_s=75.0, baseline_s=7.0, poll_s=0.05,
+    expect="as m16, but the dockerd is started again at t=32, after the grace period would have ended (t~20): the node "
+           "goes DOWN meanwhile (~t=13-17); the container keeps running, unsignalled, until the new daemon stops it.")
+M["m16c-worker-daemon-kill-during-stop-grace5"] = dict(
+    victim="mn-w1",
+    spec=SC.S(image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"], replicas=1,
+              stop_grace_period="5s", constraints=["node.hostname==mn-w1"]),
+    setup_after=[("psh", "mn-w1")],
+    steps=[(0.0, "scale", 0), (1.0, "psh", "mn-w1"), (2.0, "kill", "mn-w1"), (3.0, "psh", "mn-w1"),
+           (6.5, "psh", "mn-w1"), (7.0, "start_nowait", "mn-w1"), (9.0, "psh", "mn-w1"), (14.0, "psh", "mn-w1"),
+           (21.0, "psh", "mn-w1"), (30.0, "psh", "mn-w1")],
+    end_s=50.0, baseline_s=7.0, poll_s=0.05,
+    expect="as m16 with a 5 s grace period (SIGKILL due at t~6.2, after the kill at t=2): is the restarted daemon's "
+           "stop (started at t=7) 10 s long (the container's default stop timeout), i.e. longer than the service's grace?")
 ORDER = list(M)

@@ -235,8 +235,9 @@ pub fn schedule_group(
 
 /// The same placement as [`schedule_group`] for a task group with no demand (no reservation,
 /// no host port) and no placement preference, found without looking at every node: `by_load`
-/// yields `(tasks of the service, tasks in total, node index)` in ascending order, as the
-/// scheduler's load index keeps them, and `view` describes a node.
+/// yields `(tasks of the service, tasks in total, node index)` in ascending order of the load
+/// (the first two), the nodes of one load in any order, as the scheduler's load index keeps
+/// them, and `view` describes a node.
 ///
 /// The `count` best nodes are those with the lowest keys (load, then rank among equals) among
 /// the nodes that pass the filters and have no run of recent failures, so levels of equal load
@@ -776,9 +777,12 @@ mod tests {
             };
             let count = rng.gen_range(1..30);
             let tie = if rng.gen_bool(0.5) { TieBreak::Index } else { TieBreak::Shuffled(rng.r#gen()) };
+            // Levels in ascending order, the nodes of a level in a random order (the load
+            // index keeps them in none).
             let mut by_load: Vec<(u64, u64, usize)> =
                 nodes.iter().enumerate().map(|(i, n)| (n.service_tasks, n.total_tasks, i)).collect();
-            by_load.sort();
+            let shuffle: Vec<u64> = (0..by_load.len()).map(|_| rng.r#gen()).collect();
+            by_load.sort_by_key(|&(s, t, i)| (s, t, shuffle[i]));
             let full = schedule_group(&nodes, &placement, &Demand::default(), count, tie);
             let fast = schedule_group_by_load(by_load.into_iter(), |i| nodes[i].clone(), &placement, count, tie);
             // It gives up exactly when fewer than `count` nodes pass with no run of recent

@@ -66,8 +66,10 @@ pub(super) struct RestartSupervisor {
     /// in a [`TaskTable`] rather than a B-tree: every task an update or a restart creates
     /// gets one, looked up again when it is released, and no order of these is ever read.
     pending: TaskTable<u32>,
-    /// Delayed starts by the old task they wait for (by task id, for the same reason).
-    waiting_on: TaskTable<Vec<usize>>,
+    /// Delayed starts by the old task they wait for. A B-tree, not a [`TaskTable`]: the old
+    /// tasks an update replaces are scattered over every id the run made, so nearly every
+    /// entry would take (and soon give back) a page of its own.
+    waiting_on: BTreeMap<TaskId, Vec<usize>>,
     /// Pending old-task timeouts (time, delayed start), swept by one armed event instead of one
     /// event each: almost every delayed start is released long before its timeout.
     timeouts: BTreeSet<(SimTime, usize)>,
@@ -106,7 +108,7 @@ impl RestartSupervisor {
         free.clear();
         *next_serial = 0;
         pending.clear(0);
-        waiting_on.clear(0);
+        waiting_on.clear();
         timeouts.clear();
         *sweep_at = None;
     }
@@ -125,11 +127,11 @@ impl RestartSupervisor {
         self.timeouts.remove(&(timeout, index));
         self.pending.remove(task);
         if let Some(old) = wait_for
-            && let Some(list) = self.waiting_on.get_mut(old)
+            && let Some(list) = self.waiting_on.get_mut(&old)
         {
             list.retain(|&i| i != index);
             if list.is_empty()
-                && let Some(list) = self.waiting_on.remove(old)
+                && let Some(list) = self.waiting_on.remove(&old)
             {
                 self.recycle(list);
             }
@@ -276,11 +278,8 @@ impl Manager {
         // Entries are reused: there are at most as many as starts in flight at once.
         r.pending.insert(new, u32::try_from(index).expect("a delayed start's entry"));
         if let Some(o) = wait_for {
-            let list = match r.waiting_on.get_mut(o) {
-                Some(list) => list,
-                None => r.waiting_on.insert(o, r.spare_lists.pop().unwrap_or_default()),
-            };
-            list.push(index);
+            let spare = &mut r.spare_lists;
+            r.waiting_on.entry(o).or_insert_with(|| spare.pop().unwrap_or_default()).push(index);
         }
         if gate_armed {
             io.q.at(now.plus(delay), Event::Gate { gate: index as u32 });
@@ -371,7 +370,7 @@ impl Manager {
 
     /// Delayed starts waiting on `old` (observed past RUNNING, or its node DOWN) may go.
     pub(super) fn release_gates_waiting_on(&mut self, old: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        let Some(waiting) = self.restarts.waiting_on.remove(old) else { return };
+        let Some(waiting) = self.restarts.waiting_on.remove(&old) else { return };
         // Taken while the starts are checked (a release that led to another would simply get a
         // list of its own).
         let mut released = std::mem::take(&mut self.restarts.released);

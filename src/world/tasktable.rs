@@ -1,7 +1,8 @@
 //! Per-task records by task id for the tasks still remembered (swarmkit keeps a task in its
 //! store's memdb table until `DeleteTask`, and a node keeps its task manager until the
 //! container is removed): no swarmkit code of its own, the index every per-task table of the
-//! world uses, so that memory follows the tasks alive rather than every task the run created.
+//! world (and of the updater's state machine) uses, so that memory follows the tasks alive
+//! rather than every task the run created, and a lookup is no tree search.
 //!
 //! Task ids are never reused (a task's Docker id, its rows and the reaper's order are made
 //! from it), so an old id can never reach a newer task's record: it finds its own record, or

@@ -300,7 +300,7 @@ impl Manager {
                 self.store.nodes().iter().position(|n| n.spec.name == *name).map(|i| i as u64 + 1)
             }
         };
-        let Some(tasks) = slot.and_then(|s| svc.by_slot.get(&s)) else { return Vec::new() };
+        let Some(tasks) = slot.and_then(|s| svc.by_slot.get(s)) else { return Vec::new() };
         tasks.iter().rev().copied().filter(|&t| self.store.task(t).desired <= TaskState::Running).collect()
     }
 

@@ -94,7 +94,7 @@ impl Manager {
     pub(super) fn slots_of(&self, sid: ServiceId) -> Slots {
         let svc = self.store.service(sid);
         let mut slots = Slots::default();
-        for &slot in svc.by_slot.keys() {
+        for slot in svc.by_slot.slots() {
             if self.slot_members_into(sid, slot, &mut slots.tasks) {
                 slots.slots.push((slot, slots.tasks.len() as u32));
             }
@@ -113,7 +113,7 @@ impl Manager {
     /// empty.
     pub(super) fn slot_members_into(&self, sid: ServiceId, slot: u64, out: &mut Vec<TaskId>) -> bool {
         let svc = self.store.service(sid);
-        let Some(history) = svc.by_slot.get(&slot) else { return false };
+        let Some(history) = svc.by_slot.get(slot) else { return false };
         let before = out.len();
         out.extend(history.iter().copied().filter(|&id| self.store.task(id).desired <= TaskState::Running));
         if out.len() > before {
@@ -156,7 +156,7 @@ impl Manager {
         // `reconcile` deletes its tasks (`deleteTasksMap`) unless `addTasks` reuses its number:
         // e.g. a scaled-away slot's failed history, which the task reaper alone never deletes.
         let mut dead: Vec<u64> = if dead_slots {
-            self.store.service(sid).by_slot.keys().copied().filter(|&s| !filled(&slots, s)).collect()
+            self.store.service(sid).by_slot.slots().filter(|&s| !filled(&slots, s)).collect()
         } else {
             Vec::new()
         };
@@ -217,7 +217,7 @@ impl Manager {
             slots = kept;
         }
         for slot in dead {
-            let tasks = self.store.service(sid).by_slot.get(&slot).cloned().unwrap_or_default();
+            let tasks = self.store.service(sid).by_slot.get(slot).map(<[TaskId]>::to_vec).unwrap_or_default();
             for id in tasks {
                 self.delete_task(id, io);
             }

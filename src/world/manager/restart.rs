@@ -18,6 +18,7 @@ use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::swarm::restart::{self, RestartHistory};
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::ClusterView;
+use crate::world::tasktable::TaskTable;
 use crate::world::{Event, Io};
 
 use super::Manager;
@@ -61,9 +62,13 @@ pub(super) struct RestartSupervisor {
     free: Vec<usize>,
     /// The next entry's serial.
     next_serial: u64,
-    /// The pending delayed start of each task that has one (swarmkit's `delays`).
-    pending: BTreeMap<TaskId, usize>,
-    /// Delayed starts by the old task they wait for.
+    /// The pending delayed start of each task that has one (swarmkit's `delays`). By task id
+    /// in a [`TaskTable`] rather than a B-tree: every task an update or a restart creates
+    /// gets one, looked up again when it is released, and no order of these is ever read.
+    pending: TaskTable<u32>,
+    /// Delayed starts by the old task they wait for. A B-tree, not a [`TaskTable`]: the old
+    /// tasks an update replaces are scattered over every id the run made, so nearly every
+    /// entry would take (and soon give back) a page of its own.
     waiting_on: BTreeMap<TaskId, Vec<usize>>,
     /// Pending old-task timeouts (time, delayed start), swept by one armed event instead of one
     /// event each: almost every delayed start is released long before its timeout.
@@ -102,7 +107,7 @@ impl RestartSupervisor {
         delayed.clear();
         free.clear();
         *next_serial = 0;
-        pending.clear();
+        pending.clear(0);
         waiting_on.clear();
         timeouts.clear();
         *sweep_at = None;
@@ -111,7 +116,7 @@ impl RestartSupervisor {
     /// Whether `task` has a delayed start pending (which looks it up in the store when it is
     /// released: the store keeps it until then).
     pub(super) fn is_pending(&self, task: TaskId) -> bool {
-        self.pending.contains_key(&task)
+        self.pending.contains(task)
     }
 
     /// Ends delayed start `index`, released or cancelled; true when a restart waits on it.
@@ -120,7 +125,7 @@ impl RestartSupervisor {
         d.done = true;
         let (timeout, task, waits, wait_for) = (d.timeout_at, d.task, d.restart_waits, d.wait_for);
         self.timeouts.remove(&(timeout, index));
-        self.pending.remove(&task);
+        self.pending.remove(task);
         if let Some(old) = wait_for
             && let Some(list) = self.waiting_on.get_mut(&old)
         {
@@ -174,8 +179,8 @@ impl Manager {
     pub(super) fn restart(&mut self, id: TaskId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         // Is the task still in the process of restarting (its own delayed start pending)? Then
         // wait for that to finish, to avoid tight restart loops.
-        if let Some(&index) = self.restarts.pending.get(&id) {
-            self.restarts.delayed[index].restart_waits = true;
+        if let Some(&index) = self.restarts.pending.get(id) {
+            self.restarts.delayed[index as usize].restart_waits = true;
             return;
         }
         if !self.store.take_restart(id) {
@@ -246,8 +251,8 @@ impl Manager {
         io: &mut Io<'_>,
     ) {
         // A new delayed start of a task replaces the one it had (which then never starts it).
-        if let Some(&previous) = self.restarts.pending.get(&new)
-            && self.restarts.finish(previous)
+        if let Some(&previous) = self.restarts.pending.get(new)
+            && self.restarts.finish(previous as usize)
         {
             self.restart_after_wait(new, cluster, io);
         }
@@ -270,7 +275,8 @@ impl Manager {
             gate_armed,
             serial: 0,
         });
-        r.pending.insert(new, index);
+        // Entries are reused: there are at most as many as starts in flight at once.
+        r.pending.insert(new, u32::try_from(index).expect("a delayed start's entry"));
         if let Some(o) = wait_for {
             let spare = &mut r.spare_lists;
             r.waiting_on.entry(o).or_insert_with(|| spare.pop().unwrap_or_default()).push(index);

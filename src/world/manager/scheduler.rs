@@ -2,12 +2,11 @@
 //! (`manager/scheduler/scheduler.go`): pending tasks wait for a tick, which places every one of
 //! them, one task group (service) at a time, through the filters of `swarm::placement`.
 
-use std::collections::BTreeSet;
-
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
 use crate::swarm::placement::{Available, Demand, NodeView, TieBreak, schedule_group, schedule_group_by_load};
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::{ClusterView, Message};
+use crate::world::tasktable::TaskTable;
 use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
@@ -24,8 +23,15 @@ const LOAD_INDEX_FROM_NODES: usize = 256;
 /// The scheduler's queue and its tick timer.
 #[derive(Default)]
 pub(super) struct Scheduler {
-    /// Tasks waiting to be placed.
-    pending: BTreeSet<TaskId>,
+    /// Tasks waiting to be placed, by task id: every task is added, looked up and removed
+    /// here once or more (a B-tree cost a search each time), and a tick reads them in id
+    /// order from `queue`.
+    pending: TaskTable<()>,
+    /// How many tasks `pending` holds.
+    pending_count: usize,
+    /// The pending tasks in the order they came, and some placed or dropped since (each tick
+    /// sorts the list by id and keeps only those still pending).
+    queue: Vec<TaskId>,
     /// When the next tick is due (None: not armed).
     tick_due: Option<SimTime>,
     /// The latest the armed tick may be pushed back to by new pending tasks.
@@ -39,8 +45,10 @@ impl Scheduler {
     /// Back to `Scheduler::default()`, keeping its lists' room (a world reused from run to
     /// run). Every field is named, so that one added later must be said here too.
     pub(super) fn clear(&mut self) {
-        let Scheduler { pending, tick_due, tick_deadline, spare } = self;
-        pending.clear();
+        let Scheduler { pending, pending_count, queue, tick_due, tick_deadline, spare } = self;
+        pending.clear(0);
+        *pending_count = 0;
+        queue.clear();
         *tick_due = None;
         *tick_deadline = SimTime::default();
         for list in spare {
@@ -50,12 +58,44 @@ impl Scheduler {
 
     /// Some task waits to be placed.
     pub(super) fn has_pending(&self) -> bool {
-        !self.pending.is_empty()
+        self.pending_count > 0
     }
 
-    /// Drops a task the task reaper deletes before it was placed; false if it was not pending.
+    /// Whether `id` waits to be placed.
+    fn is_pending(&self, id: TaskId) -> bool {
+        self.pending.contains(id)
+    }
+
+    /// `id` waits to be placed from now on.
+    fn add(&mut self, id: TaskId) {
+        if self.pending.get(id).is_none() {
+            self.pending.insert(id, ());
+            self.pending_count += 1;
+            self.queue.push(id);
+        }
+    }
+
+    /// Drops a task the task reaper deletes before it was placed, or one just placed; false if
+    /// it was not pending.
     pub(super) fn forget(&mut self, id: TaskId) -> bool {
-        self.pending.remove(&id)
+        let was = self.pending.remove(id).is_some();
+        if was {
+            self.pending_count -= 1;
+        }
+        was
+    }
+
+    /// Moves the tasks still pending into `tasks`, in id order (emptying `queue`).
+    fn take_in_id_order(&mut self, tasks: &mut Vec<TaskId>) {
+        tasks.extend(self.queue.drain(..).filter(|&id| self.pending.contains(id)));
+        tasks.sort_unstable();
+        tasks.dedup();
+    }
+
+    /// After a tick over `tasks`: those still pending wait for the next tick (beside any that
+    /// came during this one: each tick sorts its list).
+    fn requeue(&mut self, tasks: &[TaskId]) {
+        self.queue.extend(tasks.iter().copied().filter(|&id| self.pending.contains(id)));
     }
 }
 
@@ -74,7 +114,7 @@ impl Manager {
             return;
         }
         self.set_state(id, TaskState::Pending, Message::Fixed("pending task scheduling"), cluster, io);
-        self.scheduler.pending.insert(id);
+        self.scheduler.add(id);
         self.debounce_schedule_tick(io);
     }
 
@@ -119,7 +159,7 @@ impl Manager {
         // Task groups by service in service order, each group's tasks in id order (a stable
         // sort of the pending tasks, which come in id order).
         let [mut tasks, mut bound, mut free] = std::mem::take(&mut self.scheduler.spare);
-        tasks.extend(self.scheduler.pending.iter().copied());
+        self.scheduler.take_in_id_order(&mut tasks);
         tasks.sort_by_key(|&id| self.store.task(id).service);
         let mut start = 0;
         while start < tasks.len() {
@@ -138,6 +178,7 @@ impl Manager {
             free.clear();
             start = end;
         }
+        self.scheduler.requeue(&tasks);
         tasks.clear();
         self.scheduler.spare = [tasks, bound, free];
     }
@@ -155,14 +196,14 @@ impl Manager {
         for &id in bound {
             // Placing one task can settle another of the same tick (a task being removed while
             // still unplaced is dropped at once, see `set_desired`): only those still pending.
-            if !self.scheduler.pending.contains(&id) {
+            if !self.scheduler.is_pending(id) {
                 continue;
             }
             let task = self.store.task(id);
             let node = task.node.expect("bound");
             if self.store.node(node).removed {
                 // The global orchestrator deletes the tasks of a deleted node.
-                self.scheduler.pending.remove(&id);
+                self.scheduler.forget(id);
                 continue;
             }
             let view = self.node_view(node, sid);
@@ -206,7 +247,7 @@ impl Manager {
                     assert_eq!(full, choices.iter().map(|&i| Ok(i)).collect::<Vec<_>>(), "load index out of date");
                 }
                 for (&id, i) in free.iter().zip(choices) {
-                    if self.scheduler.pending.contains(&id) {
+                    if self.scheduler.is_pending(id) {
                         self.assign(id, NodeId(i as u32), cluster, io);
                     }
                 }
@@ -221,7 +262,7 @@ impl Manager {
         let choices = schedule_group(&views, &spec.placement, &demand, count, tie);
         drop(views);
         for (&id, choice) in free.iter().zip(choices) {
-            if !self.scheduler.pending.contains(&id) {
+            if !self.scheduler.is_pending(id) {
                 continue;
             }
             match choice {
@@ -232,7 +273,7 @@ impl Manager {
     }
 
     fn assign(&mut self, id: TaskId, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
-        self.scheduler.pending.remove(&id);
+        self.scheduler.forget(id);
         self.store.assign(id, node);
         let r = self.store.reservations(id);
         if !r.is_zero() {

@@ -261,7 +261,7 @@ impl TaskReaper {
         if history < 0 {
             return false;
         }
-        let Some(tasks) = service.by_slot.get(&slot) else { return false };
+        let Some(tasks) = service.by_slot.get(slot) else { return false };
         let len = tasks.len() as i64;
         if len <= history {
             return false;
@@ -391,7 +391,7 @@ mod tests {
 
     /// The tasks slot 1 of the test service holds.
     fn held(store: &Store) -> usize {
-        store.service(ServiceId(0)).by_slot.get(&1).map_or(0, Vec::len)
+        store.service(ServiceId(0)).by_slot.get(1).map_or(0, <[TaskId]>::len)
     }
 
     /// A store with one replicated service and `per_slot` tasks created in slot 1, the first

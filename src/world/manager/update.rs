@@ -288,7 +288,7 @@ impl Manager {
             },
         };
         // The old task: the slot's other task the worker stopped (or will, start-first).
-        let old = self.store.service(sid).by_slot.get(&slot).and_then(|history| {
+        let old = self.store.service(sid).by_slot.get(slot).and_then(|history| {
             history.iter().rev().copied().find(|&t| t != task && self.store.task(t).spec != self.store.task(task).spec)
         });
         self.decide(sid, io.now(), |recorder, store| DecisionKind::SlotTaken {

@@ -2347,13 +2347,14 @@ x-simulation:
 /// A container the restarted dockerd stops while it loads (moby `restore`, inside `NewDaemon`)
 /// exits before the node's swarm agent exists (`createAndStartCluster` comes after): the agent
 /// sees the exit only once started (`worker.Init` runs the task from its database; `exec.Do`:
-/// RUNNING → `Wait` → COMPLETE), so the task's final state goes up with its registration, never
-/// while the node is DOWN. Here the service is removed while the daemon is dead: the tasks stay
-/// `running` with desired REMOVE (the reaper deletes only tasks not yet assigned or past
-/// COMPLETE), and are deleted once reported. Recorded: m17, m17b, m17c.
+/// RUNNING → `Wait` → COMPLETE), so the task's final state is the agent's from its start —
+/// with the manager up, the instant it registers, never while the node is DOWN (recorded m17,
+/// m17b, m17c: the service removed while the daemon was dead, its tasks kept `running` with
+/// desired REMOVE until then); with the manager down, the agent's start all the same, long
+/// before it can register (recorded m14).
 #[test]
-fn a_restored_containers_exit_is_reported_when_the_agent_registers() {
-    let yaml = r#"
+fn a_restored_containers_exit_is_reported_when_its_agent_starts() {
+    let removed = r#"
 services:
   web:
     image: "a:1"
@@ -2370,26 +2371,52 @@ x-simulation:
     - {at: 13s, run: docker service rm t_web}
     - {at: 35s, daemon_start: node-2}
 "#;
+    let manager_down = r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {replicas: 2, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 60s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}
+  timeline:
+    - {at: 10s, daemon_kill: node-1}
+    - {at: 12s, daemon_kill: node-2}
+    - {at: 14s, daemon_start: node-2}
+    - {at: 25s, daemon_start: node-1}
+"#;
     for seed in 1..=5 {
-        let run = run(yaml, seed);
-        let states: Vec<(SimTime, &str)> = (run.node_events.iter())
-            .filter(|e| run.name(e.node) == "node-2" && e.t > secs(10.0))
-            .map(|e| (e.t, e.state.as_str()))
-            .collect();
-        assert!(states.iter().any(|s| s.1 == "down" && s.0 < secs(35.0)), "seed {seed}: DOWN first: {states:?}");
-        let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again").0;
-        let all = tasks(&run, "t_web");
-        assert_eq!(all.len(), 2, "seed {seed}");
-        for k in &all {
-            assert_eq!(k.state_at(secs(34.9)), Some(TaskState::Running), "seed {seed}: {} left as it was", k.id);
-            let exited = (run.process_events.iter())
-                .find(|p| run.name(p.task_id) == k.id && matches!(p.change, ProcessChange::Exited(0)))
-                .map(|p| p.t)
-                .expect("the restored daemon stopped it");
-            let (at, state) = k.ended().expect("reported once the agent is back");
-            assert_eq!(state, TaskState::Complete, "seed {seed}: {}", k.id);
-            assert!(exited < ready, "seed {seed}: {}: the exit is the restore's, before READY", k.id);
-            assert!(at >= ready, "seed {seed}: {}: complete at {at:?}, before READY at {ready:?}", k.id);
+        for (yaml, start) in [(removed, 35.0), (manager_down, 14.0)] {
+            let run = run(yaml, seed);
+            let ready = (run.node_events.iter())
+                .find(|e| run.name(e.node) == "node-2" && e.t > secs(start) && e.state.as_str() == "ready")
+                .map(|e| e.t)
+                .expect("node-2 READY again");
+            let old: Vec<Task<'_>> = tasks(&run, "t_web").into_iter().filter(|k| k.created() < secs(5.0)).collect();
+            assert_eq!(old.len(), 2, "seed {seed}");
+            for k in &old {
+                let ctx = format!("seed {seed}, start {start}: {}", k.id);
+                assert_eq!(k.state_at(secs(start - 0.1)), Some(TaskState::Running), "{ctx}: left as it was");
+                let exited = (run.process_events.iter())
+                    .find(|p| run.name(p.task_id) == k.id && matches!(p.change, ProcessChange::Exited(0)))
+                    .map(|p| p.t)
+                    .expect("the restarted daemon stopped it");
+                let (at, state) = k.ended().expect("reported once the agent is up");
+                assert_eq!(state, TaskState::Complete, "{ctx}");
+                assert!(exited > secs(start) && exited < at, "{ctx}: exit {exited:?}, complete {at:?}");
+                if start == 35.0 {
+                    assert_eq!(at, ready, "{ctx}: complete with the registration, not before");
+                } else {
+                    assert!(
+                        at < secs(16.0) && at < ready,
+                        "{ctx}: complete at the agent's start {at:?}, READY {ready:?}"
+                    );
+                }
+            }
         }
     }
 }

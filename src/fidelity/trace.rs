@@ -356,8 +356,14 @@ fn node_states_from_file(file: &Path) -> Result<observe::NodeStates, String> {
         };
         timed.push((seen, row));
     }
-    // Stable: two sightings at one millisecond keep the file's order.
-    timed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Stable: two sightings at one millisecond keep the file's order, except that a Docker
+    // event goes before a poll or log line of that millisecond. A poll is dated by its
+    // requests, the event by the manager's write: a poll whose requests began before the write
+    // and whose answer carries it gets the write's `UpdatedAt`, the event's own time to the
+    // millisecond, and may come first in the file (m17c r1: the poll's `down` at 14.189 s
+    // before the event's `down` at 14.189 s). Read in that order, the event's `state.old`
+    // (`ready`) would say the node had been READY again in between.
+    timed.sort_by(|a, b| a.0.total_cmp(&b.0).then_with(|| (a.1[4] != "node-event").cmp(&(b.1[4] != "node-event"))));
     let mut leader_at: Option<f64> = None;
     let mut last_seen: BTreeMap<&str, f64> = BTreeMap::new();
     let mut seen: Vec<(f64, &str, &str, Option<String>)> = Vec::with_capacity(rows.len());
@@ -557,6 +563,12 @@ mod tests {
         let m12r4 = node_states_from_file(&traces_dir().join("m12-manager-restart.r4.nodes.csv")).unwrap();
         assert_eq!(m12r4["mn-w1"].1, vec![(10.773, "unknown".to_string()), (13.124, "ready".to_string())]);
         assert_eq!(m12r4["vm"].1, vec![(10.773, "unknown".to_string()), (10.875, "ready".to_string())]);
+
+        // m17c r1: the poll that saw mn-w1 DOWN is dated by its `UpdatedAt`, the event's
+        // millisecond (14.189 s), and comes first in the file: still one change.
+        let m17c =
+            node_states_from_file(&traces_dir().join("m17c-scale-up-rm-worker-daemon-dead.r1.nodes.csv")).unwrap();
+        assert_eq!(m17c["mn-w1"].1, vec![(14.189, "down".to_string()), (26.079, "ready".to_string())]);
     }
 
     fn row(t: &str, state: &str) -> Vec<String> {

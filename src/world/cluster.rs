@@ -122,6 +122,11 @@ struct Machine {
     /// Its agent's registration came due while the daemon was still loading: it goes ahead
     /// when the last of those containers has exited.
     registration_held: bool,
+    /// When its restarted dockerd will have loaded and started its swarm agent if no
+    /// container holds it up (`daemon_register` after the start), and the restored containers
+    /// that exited meanwhile: their final state is known to the agent only once it starts.
+    agent_due: SimTime,
+    restored_exits: Vec<TaskId>,
     /// Removed from the swarm (`docker node rm`): its agent is refused for good.
     removed: bool,
     /// Its session ended (the manager went away, or its heartbeat failed in a cut): the agent
@@ -165,6 +170,8 @@ impl Machine {
             reconnecting: false,
             restoring: 0,
             registration_held: false,
+            agent_due: SimTime::ZERO,
+            restored_exits: Vec::new(),
             removed: false,
             retrying: false,
             channel: network::Channel::default(),
@@ -192,6 +199,8 @@ impl Machine {
             reconnecting,
             restoring,
             registration_held,
+            agent_due,
+            restored_exits,
             removed,
             retrying,
             channel,
@@ -212,6 +221,8 @@ impl Machine {
         *reconnecting = false;
         *restoring = 0;
         *registration_held = false;
+        *agent_due = SimTime::ZERO;
+        restored_exits.clear();
         *removed = false;
         *cut = declared_cut(spec);
         *cuts = 0;

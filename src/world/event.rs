@@ -40,6 +40,12 @@ pub(crate) enum AgentStep {
         /// Exit status (137 after SIGKILL).
         code: i32,
     },
+    /// The restarted dockerd has loaded and its swarm agent starts: it finds the task's
+    /// container exited (stopped by the daemon's `restore`) and reports its final state.
+    AgentStarted {
+        /// Which start of the node's dockerd this is.
+        daemon: u32,
+    },
     /// The agent reports the task's final state.
     Report {
         /// The state reported.

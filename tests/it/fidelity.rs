@@ -190,6 +190,10 @@ const CASES: &[Case] = &[
         open: "r3: its restarted dockerd took 3.05 s to begin loading its containers (0.16-0.34 s in the other nine \
                runs of the session), and everything after it came as late: a daemon's start-up time is not modelled",
     },
+    matched("m17-service-rm-worker-daemon-dead", 3),
+    matched("m17b-scale0-worker-daemon-dead", 3),
+    matched("m17c-scale-up-rm-worker-daemon-dead", 3),
+    matched("m17d-node-rm-worker-daemon-dead", 3),
 ];
 
 fn crate_root() -> &'static Path {
@@ -714,6 +718,35 @@ fn m16c_worker_daemon_kill_during_stop_grace5() {
     // As m16 with a 5 s grace period: the restarted daemon's SIGKILL still comes 10 s after its
     // SIGTERM (the container's default stop timeout, longer than the grace here). Open: r3.
     check("m16c-worker-daemon-kill-during-stop-grace5");
+}
+
+#[test]
+fn m17_service_rm_worker_daemon_dead() {
+    // A worker's dockerd killed, its service removed 3 s later: its tasks stay `running` with
+    // desired REMOVE (the reaper deletes none still RUNNING), the node goes DOWN; the dockerd
+    // started again stops the containers while it loads, its agent reports them complete, and
+    // only then are they deleted and their containers removed.
+    check("m17-service-rm-worker-daemon-dead");
+}
+
+#[test]
+fn m17b_scale0_worker_daemon_dead() {
+    // As m17 with a scale to 0 instead of the rm: the same desired REMOVE, the same end.
+    check("m17b-scale0-worker-daemon-dead");
+}
+
+#[test]
+fn m17c_scale_up_rm_worker_daemon_dead() {
+    // As m17 with a scale to 6 between the kill and the rm: the new tasks, ASSIGNED to the dead
+    // node and never started, are reported shutdown by its returning agent (no container).
+    check("m17c-scale-up-rm-worker-daemon-dead");
+}
+
+#[test]
+fn m17d_node_rm_worker_daemon_dead() {
+    // As m17 with `docker node rm --force` of the dead node instead: its tasks orphaned,
+    // replacements pending; the restarted dockerd stops the containers, its agent is refused.
+    check("m17d-node-rm-worker-daemon-dead");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

@@ -2343,3 +2343,80 @@ x-simulation:
         assert!(ready.0 > kills[0], "seed {seed}: READY only after the restore's stop: {states:?} {signals:?}");
     }
 }
+
+/// A container the restarted dockerd stops while it loads (moby `restore`, inside `NewDaemon`)
+/// exits before the node's swarm agent exists (`createAndStartCluster` comes after): the agent
+/// sees the exit only once started (`worker.Init` runs the task from its database; `exec.Do`:
+/// RUNNING → `Wait` → COMPLETE), so the task's final state is the agent's from its start —
+/// with the manager up, the instant it registers, never while the node is DOWN (recorded m17,
+/// m17b, m17c: the service removed while the daemon was dead, its tasks kept `running` with
+/// desired REMOVE until then); with the manager down, the agent's start all the same, long
+/// before it can register (recorded m14).
+#[test]
+fn a_restored_containers_exit_is_reported_when_its_agent_starts() {
+    let removed = r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {replicas: 2, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 60s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}
+  timeline:
+    - {at: 10s, daemon_kill: node-2}
+    - {at: 13s, run: docker service rm t_web}
+    - {at: 35s, daemon_start: node-2}
+"#;
+    let manager_down = r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {replicas: 2, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 60s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}
+  timeline:
+    - {at: 10s, daemon_kill: node-1}
+    - {at: 12s, daemon_kill: node-2}
+    - {at: 14s, daemon_start: node-2}
+    - {at: 25s, daemon_start: node-1}
+"#;
+    for seed in 1..=5 {
+        for (yaml, start) in [(removed, 35.0), (manager_down, 14.0)] {
+            let run = run(yaml, seed);
+            let ready = (run.node_events.iter())
+                .find(|e| run.name(e.node) == "node-2" && e.t > secs(start) && e.state.as_str() == "ready")
+                .map(|e| e.t)
+                .expect("node-2 READY again");
+            let old: Vec<Task<'_>> = tasks(&run, "t_web").into_iter().filter(|k| k.created() < secs(5.0)).collect();
+            assert_eq!(old.len(), 2, "seed {seed}");
+            for k in &old {
+                let ctx = format!("seed {seed}, start {start}: {}", k.id);
+                assert_eq!(k.state_at(secs(start - 0.1)), Some(TaskState::Running), "{ctx}: left as it was");
+                let exited = (run.process_events.iter())
+                    .find(|p| run.name(p.task_id) == k.id && matches!(p.change, ProcessChange::Exited(0)))
+                    .map(|p| p.t)
+                    .expect("the restarted daemon stopped it");
+                let (at, state) = k.ended().expect("reported once the agent is up");
+                assert_eq!(state, TaskState::Complete, "{ctx}");
+                assert!(exited > secs(start) && exited < at, "{ctx}: exit {exited:?}, complete {at:?}");
+                if start == 35.0 {
+                    assert_eq!(at, ready, "{ctx}: complete with the registration, not before");
+                } else {
+                    assert!(
+                        at < secs(16.0) && at < ready,
+                        "{ctx}: complete at the agent's start {at:?}, READY {ready:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -296,6 +296,14 @@ impl Cluster {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
                 self.report(id, state, final_message(state, &message), up, io);
             }
+            AgentStep::AgentStarted { daemon } if self.daemon_up(id) && daemon == self.daemon_starts(id) => {
+                // Unless its registration, at the same instant, has reported it already.
+                if let Some(state) = self.run_mut(id).unreported.take() {
+                    let message = std::mem::take(&mut self.run_mut(id).exit_message);
+                    self.report(id, state, final_message(state, &message), up, io);
+                }
+            }
+            AgentStep::AgentStarted { .. } => {}
             AgentStep::Unassigned => self.unassign(id, up, io),
             AgentStep::Removed => self.removed(id, up),
         }
@@ -632,7 +640,14 @@ impl Cluster {
             .filter(|(_, run)| run.node == node && run.container.phase == ContainerPhase::Running)
             .map(|(id, _)| id)
             .collect();
-        self.machines[node.0 as usize].restoring = left.len() as u32;
+        let m = &mut self.machines[node.0 as usize];
+        m.restoring = left.len() as u32;
+        m.restored_exits.clear();
+        if !left.is_empty() {
+            let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
+            m.agent_due =
+                io.now().plus(SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos())));
+        }
         for id in left {
             // A SIGTERM the old daemon sent is forgotten with it, and so is its SIGKILL after
             // the grace period: this daemon's stop is a stop of its own.
@@ -750,15 +765,28 @@ impl Cluster {
     /// the last, the daemon has loaded, and an agent registration held for it goes ahead after
     /// the rest of the daemon's start (`daemon_register` less `daemon_restore`: what follows
     /// `restore` in an unhindered start, the network controller and the cluster).
+    ///
+    /// The agent starts then too, whether or not it can register — at `agent_due` if they all
+    /// exited by then, else that same rest of the start later — and reports what it finds of
+    /// each of them (`AgentStarted`; see `exited`).
     fn restored_exited(&mut self, id: TaskId, io: &mut Io<'_>) {
         self.run_mut(id).container.restored = false;
         let node = self.run(id).node;
+        let daemon = self.daemon_starts(id);
         let m = &mut self.machines[node.0 as usize];
         m.restoring = m.restoring.saturating_sub(1);
-        if m.restoring == 0 && std::mem::take(&mut m.registration_held) {
-            let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
-            let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
+        m.restored_exits.push(id);
+        if m.restoring > 0 {
+            return;
+        }
+        let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
+        let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
+        if std::mem::take(&mut m.registration_held) {
             io.q.after(rest, Event::NodeReconnects { node });
+        }
+        let agent_at = if io.now() <= m.agent_due { m.agent_due } else { io.now().plus(rest) };
+        for task in std::mem::take(&mut m.restored_exits) {
+            io.q.at(agent_at, Event::Agent { task, step: AgentStep::AgentStarted { daemon } });
         }
     }
 
@@ -900,6 +928,17 @@ impl Cluster {
         }
         if !self.daemon_up(id) {
             // No agent to see it (its daemon is down): the state goes up when it registers.
+            self.run_mut(id).unreported = Some(state);
+            return;
+        }
+        if c.restored {
+            // The restarted daemon's own stop while it loads (moby `restore`, inside
+            // `NewDaemon`): the swarm agent does not exist yet (`createAndStartCluster` comes
+            // after). Once started, its `worker.Init` runs the task from its database and
+            // `exec.Do` sees the exit (RUNNING: `Wait` → COMPLETE; desired past RUNNING:
+            // SHUTDOWN): the state is the agent's from its start, sent up whenever its session
+            // is (recorded m16, m17: Status.Timestamp 0.3-1.0 s after the `die`, just before
+            // READY; m14: with the manager down, long before it).
             self.run_mut(id).unreported = Some(state);
             return;
         }

@@ -428,6 +428,7 @@ impl Cluster {
         m.daemon = Default::default();
         m.restoring = 0;
         m.registration_held = false;
+        m.restored_exits.clear();
         was_in_touch
     }
 

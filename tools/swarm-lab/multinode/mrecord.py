@@ -30,6 +30,7 @@ import mscenarios as MS     # noqa: E402
 D = SC.DOCKER
 SVC = SC.SERVICE
 POLL_S = 0.15
+SERVICE_ID = None   # 2026-12-07i (m17+): set when the scenario has poll_by_id (see Recorder._poll)
 INFO_S = 1.0
 RAW = os.path.join(HERE, "raw")
 TRACES = os.path.join(HERE, "traces")
@@ -191,8 +192,16 @@ class Recorder:
             # 2026-12-06b: a poll counts only if all three requests answered 200 (while the manager daemon is down
             # or has no leader yet it does not); every change of the answer kind goes to raw/NAME.rN.api.jsonl
             try:
-                f = urllib.parse.quote(json.dumps({"service": [SVC]}))
-                st_t, tasks = api.get(f"/tasks?filters={f}")
+                if SERVICE_ID is None:
+                    f = urllib.parse.quote(json.dumps({"service": [SVC]}))
+                    st_t, tasks = api.get(f"/tasks?filters={f}")
+                else:
+                    # 2026-12-07i (m17+, as ../record.py's poll_by_id since s38): an UNFILTERED GET /tasks kept to
+                    # the service's ID, since the daemon resolves a `service` filter through the service object and
+                    # a filtered poll fails once the service is removed, while its tasks stay in the store
+                    st_t, tasks = api.get("/tasks")
+                    if st_t == 200:
+                        tasks = [t for t in tasks if t.get("ServiceID") == SERVICE_ID]
                 st_s, svc = api.get(f"/services/{SVC}")
                 st_n, nodes = api.get("/nodes")
                 ans = (st_t, st_s, st_n, "" if st_n == 200 else str((nodes or {}).get("message", ""))[:120])
@@ -312,6 +321,13 @@ def do_step(kind, arg):
         argv = ["sh", "-c", f"ps -eo pid,ppid,etimes,stat,args | grep -E '/tmp/mn/w{arg[-1]}/|dockerd.pid|httpd -f' "
                             f"| grep -v -E 'grep|sh -c'; echo containers:; timeout 3 {D} -H unix://{SOCKS[arg]} ps -a "
                             f"--format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
+    elif kind == "pst":         # 2026-12-07i (m17): as psh, for websim:v1-trap containers (`httpd -p 8080` daemonised,
+        # the trap shell as PID 1)
+        argv = ["sh", "-c", f"ps -eo pid,ppid,etimes,stat,args | grep -E '/tmp/mn/w{arg[-1]}/|dockerd.pid|httpd -p' "
+                            f"| grep -v -E 'grep|sh -c'; echo containers:; timeout 3 {D} -H unix://{SOCKS[arg]} ps -a "
+                            f"--format '{{{{.ID}}}} {{{{.Status}}}} {{{{.Names}}}}' 2>&1 | head -20"]
+    elif kind == "service_rm":  # 2026-12-07i (m17): `docker service rm web`
+        argv = [D, "service", "rm", SVC]
     # ---- 2026-12-06b (m11, m12, m12b)
     elif kind == "node_rm":     # `docker node rm --force NODE` (the node is live and Ready)
         argv = [D, "node", "rm", "--force", arg]
@@ -362,7 +378,7 @@ def placement(api):
 
 
 def record(name, runno):
-    global POLL_S
+    global POLL_S, SERVICE_ID
     m = MS.M[name]
     s = m["spec"]
     POLL_S = m.get("poll_s") or 0.15    # 2026-12-07f (m15+): 0.05 s, to time a task's deletion from the store
@@ -406,6 +422,8 @@ def record(name, runno):
     meta["placement_before"] = placement(api)
     log(f"{tag}: converged={ok} after {meta['setup_create_to_converged_s']:.1f}s placement {meta['placement_before']}")
     meta["inspect_before"] = json.loads(run([D, "service", "inspect", SVC]).stdout)
+    SERVICE_ID = meta["inspect_before"][0]["ID"] if m.get("poll_by_id") else None
+    meta["poll_by_id"] = SERVICE_ID
 
     rec = Recorder()
     rec.baseline_us = (api.service() or {}).get("UpdateStatus")

@@ -236,4 +236,57 @@ M["m16c-worker-daemon-kill-during-stop-grace5"] = dict(
     end_s=50.0, baseline_s=7.0, poll_s=0.05,
     expect="as m16 with a 5 s grace period (SIGKILL due at t~6.2, after the kill at t=2): is the restarted daemon's "
            "stop (started at t=7) 10 s long (the container's default stop timeout), i.e. longer than the service's grace?")
+# ---- m17 (recorded 2026-12-07, session "07i"): the service's tasks on a worker whose dockerd is dead are removed
+# (`service rm`) or scaled away. 3 replicas of websim:v1-trap (exits 0 at once on SIGTERM) pinned to mn-w1, so that
+# every task is on the dead daemon's node. Step kinds added: service_rm (`docker service rm web`), pst (psh for v1-trap
+# containers: their `httpd -p 8080`). Spec key poll_by_id: the task poll is an unfiltered GET /tasks kept to the
+# service's ID (a `service` filter fails once the service is removed; ../record.py's s38).
+M17_SPEC = SC.S(replicas=3, constraints=["node.hostname==mn-w1"])
+M17_STEPS = [(0.0, "kill", "mn-w1"), (1.0, "pst", "mn-w1"), (3.0, "service_rm", None), (4.0, "pst", "mn-w1"),
+             (20.0, "pst", "mn-w1"), (24.5, "pst", "mn-w1"), (25.0, "start_nowait", "mn-w1"), (27.0, "pst", "mn-w1"),
+             (30.0, "pst", "mn-w1"), (40.0, "pst", "mn-w1")]
+M["m17-service-rm-worker-daemon-dead"] = dict(
+    victim="mn-w1",
+    spec=M17_SPEC,
+    setup_after=[("pst", "mn-w1")],
+    steps=M17_STEPS,
+    end_s=50.0, baseline_s=7.0, poll_s=0.05, poll_by_id=True,
+    expect="mn-w1's dockerd SIGKILLed at t=0 (containerd with it; shims and containers survive); `docker service rm "
+           "web` at t=3: every task gets desired REMOVE; are they deleted at once (no agent to report), at DOWN "
+           "(~t=12-16), or only when the node is back? Nothing can signal the containers while the daemon is down. "
+           "The dockerd is started again at t=25 (after DOWN): it stops the containers it finds running while it loads "
+           "(restore; v1-trap exits 0 on SIGTERM at once), its agent registers, and then: does it report the tasks "
+           "(shutdown) or find them gone (no assignment) and remove the containers?")
+M["m17b-scale0-worker-daemon-dead"] = dict(
+    victim="mn-w1",
+    spec=M17_SPEC,
+    setup_after=[("pst", "mn-w1")],
+    steps=[(off, "scale", 0) if kind == "service_rm" else (off, kind, arg) for off, kind, arg in M17_STEPS],
+    end_s=50.0, baseline_s=7.0, poll_s=0.05, poll_by_id=True,
+    expect="as m17 with `docker service scale --detach web=0` at t=3: the tasks stay in the store with desired "
+           "REMOVE (the service remains); when are they deleted (reaper: only once past COMPLETE?), what does the "
+           "restarted daemon and agent do with the containers?")
+M["m17c-scale-up-rm-worker-daemon-dead"] = dict(
+    victim="mn-w1",
+    spec=M17_SPEC,
+    setup_after=[("pst", "mn-w1")],
+    steps=[(0.0, "kill", "mn-w1"), (1.0, "pst", "mn-w1"), (1.5, "scale", 6)]
+          + [(off, kind, arg) for off, kind, arg in M17_STEPS if off >= 3.0],
+    end_s=50.0, baseline_s=7.0, poll_s=0.05, poll_by_id=True,
+    expect="as m17, with `docker service scale --detach web=6` at t=1.5, between the kill and the rm: the three new "
+           "tasks are assigned to mn-w1 (still Ready: not yet DOWN) but never reach its dead agent; the rm gives them "
+           "desired REMOVE in state ASSIGNED, which the reaper does not delete (it deletes only tasks not yet "
+           "assigned or past COMPLETE). When the agent is back: are they started (a container created) or shut down "
+           "without one?")
+M["m17d-node-rm-worker-daemon-dead"] = dict(
+    victim="mn-w1",
+    spec=M17_SPEC,
+    setup_after=[("pst", "mn-w1")],
+    steps=[(off, "node_rm", "mn-w1") if kind == "service_rm" else (off, kind, arg) for off, kind, arg in M17_STEPS],
+    end_s=50.0, baseline_s=7.0, poll_s=0.05, poll_by_id=True, after=[("rejoin", "mn-w1")],
+    expect="as m17 with `docker node rm --force mn-w1` at t=3 instead of the service rm (the node is still Ready: its "
+           "heartbeat has not yet failed): its tasks are orphaned or deleted, replacements stay pending (the constraint "
+           "names the removed node). The dockerd started at t=25 stops its containers while it loads; its agent "
+           "belongs to a removed node: is it refused, and are the exited containers removed? After the recording "
+           "mn-w1 leaves (--force) and joins again (a new node ID), as m11.")
 ORDER = list(M)

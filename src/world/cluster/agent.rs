@@ -624,15 +624,19 @@ impl Cluster {
     /// asked for. `restore` waits for every one of them to exit before the daemon goes on to
     /// start its swarm agent (`NewDaemon` returns, then `createAndStartCluster`): the node's
     /// registration waits for them ([`Cluster::registration_held`]).
-    pub(crate) fn restore_containers(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if !self.machines[node.0 as usize].daemon_up {
-            return; // killed again before it had loaded
+    pub(crate) fn restore_containers(&mut self, node: NodeId, daemon: u32, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let m = &self.machines[node.0 as usize];
+        if !m.daemon_up || m.daemon_starts != daemon {
+            return; // killed again before it had loaded (a later start loads on its own)
         }
         let left: Vec<TaskId> = (self.runs.iter())
             .filter(|(_, run)| run.node == node && run.container.phase == ContainerPhase::Running)
             .map(|(id, _)| id)
             .collect();
         self.machines[node.0 as usize].restoring = left.len() as u32;
+        if left.is_empty() {
+            self.restore_done(node, io);
+        }
         for id in left {
             // A SIGTERM the old daemon sent is forgotten with it, and so is its SIGKILL after
             // the grace period: this daemon's stop is a stop of its own.
@@ -640,6 +644,16 @@ impl Cluster {
             c.signalled = false;
             c.restored = true;
             self.send_sigterm(id, DAEMON_STOP_TIMEOUT, up, io);
+        }
+    }
+
+    /// The node's dockerd died: the stops its `restore` was making die with it (a later start
+    /// counts its own).
+    pub(super) fn restore_abandoned(&mut self, node: NodeId) {
+        for id in self.runs.ids() {
+            if let Some(run) = self.runs.get_mut(id).filter(|r| r.node == node) {
+                run.container.restored = false;
+            }
         }
     }
 
@@ -755,7 +769,15 @@ impl Cluster {
         let node = self.run(id).node;
         let m = &mut self.machines[node.0 as usize];
         m.restoring = m.restoring.saturating_sub(1);
-        if m.restoring == 0 && std::mem::take(&mut m.registration_held) {
+        if m.restoring == 0 {
+            self.restore_done(node, io);
+        }
+    }
+
+    /// The restarted dockerd's `restore` is done: a registration held for it goes ahead.
+    fn restore_done(&mut self, node: NodeId, io: &mut Io<'_>) {
+        let m = &mut self.machines[node.0 as usize];
+        if std::mem::take(&mut m.registration_held) {
             let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
             let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
             io.q.after(rest, Event::NodeReconnects { node });

@@ -739,9 +739,10 @@ impl Cluster {
 
     /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
     fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if !self.daemon_up(id) {
-            // The agent and the daemon that would stop it died meanwhile: the restarted daemon
-            // stops what it finds still running (`restore_containers`).
+        if !self.daemon_up(id) || self.machines[self.run(id).node.0 as usize].restoring > 0 {
+            // The agent and the daemon that would stop it died meanwhile (a daemon started
+            // since is still in `restore`, with no agent yet): the restarted daemon stops what
+            // it finds still running (`restore_containers`).
             return;
         }
         let c = self.run(id).container;

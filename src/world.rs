@@ -560,7 +560,7 @@ impl Model for World {
                     }
                 }
                 Event::SessionClosed { node } => cluster.close_session(node),
-                Event::DaemonRestored { node } => cluster.restore_containers(node, manager, &mut io),
+                Event::DaemonRestored { node, daemon } => cluster.restore_containers(node, daemon, manager, &mut io),
                 Event::Observe { task, state } => manager.observe(task, state, cluster.view(), &mut io),
                 Event::UpdaterObserves { task, state } => {
                     manager.updater_observes(task, state, cluster.view(), &mut io)

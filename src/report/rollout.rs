@@ -219,6 +219,9 @@ impl Iterator for RouteRows<'_> {
                 self.containers += d;
             }
             while let Some(span) = self.spans.next_if(|s| s.start <= t) {
+                // Spans come in start order (the recorder logs each as it begins): one that
+                // came later than a later-starting one would be counted late, unlike the sort.
+                debug_assert_eq!(span.start, t, "serving spans are in start order");
                 let (service, image) = (self.run.name(span.service), self.run.name(span.image));
                 let new = *image == *self.rollout.image;
                 let entry = self.serving.entry(service).or_default();
@@ -400,5 +403,187 @@ mod tests {
         assert_eq!(f.recovered_at, Some(SimTime(9 * S)));
         assert_eq!(f.fully_new_at, None);
         assert_eq!(f.mixed, crate::time::SimDuration(5 * S));
+    }
+
+    /// The rows and figures as 569f0fe^ made them (every change collected and sorted), the
+    /// reference the streamed ones must equal (review19).
+    fn old_route_rows(run: &RunRecord, rollout: &Rollout) -> Vec<RouteRow> {
+        let states: Vec<&RouteState> = run.routes.iter().filter(|r| r.route == rollout.route).collect();
+        // Serving changes: (when, service, new?, +1 | -1).
+        let mut changes: Vec<(SimTime, &str, bool, i64)> = Vec::with_capacity(run.serving.len() * 2);
+        for span in run.serving.iter() {
+            let (service, image) = (run.name(span.service), run.name(span.image));
+            let new = *image == *rollout.image;
+            changes.push((span.start, service, new, 1));
+            if let Some(end) = span.end {
+                changes.push((end, service, new, -1));
+            }
+        }
+        changes.sort_by_key(|c| c.0);
+        let mut instants: Vec<SimTime> = vec![SimTime::ZERO];
+        instants.extend(states.iter().map(|s| s.t));
+        instants.extend(changes.iter().map(|c| c.0));
+        instants.extend(run.timeline.iter().map(|s| s.t));
+        instants.extend(run.containers.iter().map(|c| c.0));
+        instants.sort_unstable();
+        instants.dedup();
+
+        let mut rows: Vec<RouteRow> = Vec::new();
+        let mut serving: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+        let mut latest: BTreeMap<std::sync::Arc<str>, (u64, u64, u64)> = BTreeMap::new();
+        let mut containers: i64 = 0;
+        let (mut change, mut sample) = (changes.iter().peekable(), run.timeline.iter().peekable());
+        let mut hold = run.containers.iter().peekable();
+        for &t in &instants {
+            while let Some((_, d)) = hold.next_if(|c| c.0 <= t) {
+                containers += d;
+            }
+            while let Some(&(_, service, new, d)) = change.next_if(|c| c.0 <= t) {
+                let entry = serving.entry(service).or_default();
+                if new { entry.1 += d } else { entry.0 += d }
+            }
+            while let Some(s) = sample.next_if(|s| s.t <= t) {
+                latest.insert(s.service, (s.starting, s.stopping, s.running_old + s.running_new));
+            }
+            let (mut routed_old, mut routed_new) = (0, 0);
+            for b in backends_at(&states, t, rollout) {
+                let (old, new) = serving.get(b).copied().unwrap_or_default();
+                routed_old += old.max(0) as u64;
+                routed_new += new.max(0) as u64;
+            }
+            let (starting, stopping, running) =
+                latest.values().fold((0, 0, 0), |(a, b, c), (x, y, z)| (a + x, b + y, c + z));
+            let containers = containers.max(0) as u64;
+            let row = RouteRow { t, routed_old, routed_new, starting, stopping, running, containers };
+            if rows.last().is_none_or(|r| RouteRow { t, ..r.clone() } != row) {
+                rows.push(row);
+            }
+        }
+        rows
+    }
+
+    /// As 569f0fe^ folded [`old_route_rows`].
+    fn old_figures_from(run: &RunRecord, from: SimTime) -> Option<Figures> {
+        let rollout = rollout_from(run, from)?;
+        let rows = old_route_rows(run, &rollout);
+        let start = rollout.start;
+        // The row in force at the start, and every later one.
+        let first = rows.iter().rposition(|r| r.t <= start).unwrap_or(0);
+        let after = &rows[first..];
+        // The steady state just before the start (what the rollout itself creates at `T0` is the
+        // cost being measured).
+        let before = rows.iter().rposition(|r| r.t < start).map_or(first, |i| i);
+        let at_start = rows.get(before).map_or(0, |r| r.containers);
+        let peak_extra_tasks = after.iter().map(|r| r.containers.saturating_sub(at_start)).max().unwrap_or(0);
+        let fewest = after.iter().map(|r| r.routed_old + r.routed_new).min().unwrap_or(0);
+        let min_serving_ratio = Ratio::of_sample(fewest, rollout.desired);
+        let mut mixed = crate::time::SimDuration::ZERO;
+        for (i, r) in after.iter().enumerate() {
+            if r.routed_old > 0 && r.routed_new > 0 {
+                let from = r.t.max(start);
+                let to = after.get(i + 1).map_or(run.end_time, |n| n.t);
+                mixed = mixed.plus(to.since(from));
+            }
+        }
+        let last = after.last();
+        let fully_new = last.is_some_and(|r| r.routed_old == 0 && r.routed_new > 0);
+        let fully_new_at = fully_new.then(|| {
+            let i = after.iter().rposition(|r| r.routed_old > 0 || r.routed_new == 0).map_or(0, |i| i + 1);
+            after[i].t.max(start)
+        });
+        let back_to_old = last.is_some_and(|r| r.routed_new == 0) && after.iter().any(|r| r.routed_new > 0);
+        let recovered_at = back_to_old.then(|| {
+            let i = after.iter().rposition(|r| r.routed_new > 0).expect("some row routed the new version");
+            after[i + 1].t
+        });
+        Some(Figures { rollout, fully_new_at, peak_extra_tasks, min_serving_ratio, mixed, recovered_at })
+    }
+
+    /// A small generator (xorshift), so that the comparison below needs no crate.
+    struct Draw(u64);
+
+    impl Draw {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    #[test]
+    fn streamed_rows_and_figures_equal_the_sorted_ones_on_random_runs() {
+        use crate::model::record::TimelineSample;
+        use crate::model::route::Backend;
+        // Whole seconds over a short run, so that many changes fall on one instant.
+        let at = |s: u64| SimTime(s * S);
+        for case in 0..3000u64 {
+            let mut d = Draw(0x9E37_79B9_7F4A_7C15 ^ (case + 1).wrapping_mul(0x2545_F491_4F6C_DD1D));
+            let mut run = empty_run();
+            run.end_time = at(25);
+            run.names = ["web_web", "t", "app:1", "app:2", "web_green"].iter().map(|n| Arc::from(*n)).collect();
+            let services = ["web_web", "web_green"];
+            // Spans in start order (as the recorder logs them), ends in any order, some empty.
+            let mut starts: Vec<u64> = (0..d.below(12)).map(|_| d.below(22)).collect();
+            starts.sort_unstable();
+            run.serving = starts
+                .iter()
+                .map(|&s| ServingInterval {
+                    service: Name(if d.below(3) == 0 { 4 } else { 0 }),
+                    task_id: Name(1),
+                    image: Name(2 + d.below(2) as u32),
+                    start: at(s),
+                    end: (d.below(4) != 0).then(|| at(s + d.below(8))),
+                    ended_by: None,
+                    cut: None,
+                })
+                .collect::<Vec<_>>()
+                .into();
+            let mut t = 0;
+            for _ in 0..d.below(8) {
+                t += d.below(4);
+                let counts = (d.below(3), d.below(3), d.below(3));
+                run.timeline.push(TimelineSample {
+                    t: at(t),
+                    service: Arc::from(services[d.below(2) as usize]),
+                    desired: 2,
+                    running_old: counts.0,
+                    running_new: counts.1,
+                    healthy_old: 0,
+                    healthy_new: 0,
+                    starting: counts.2,
+                    stopping: d.below(2),
+                    serving: 0,
+                    update_state: "",
+                });
+            }
+            let mut t = 0;
+            run.containers = (0..d.below(8))
+                .map(|_| {
+                    t += 1 + d.below(3);
+                    (at(t), d.below(5) as i64 - 2)
+                })
+                .collect();
+            let mut t = 0;
+            run.routes = (0..d.below(4))
+                .map(|_| {
+                    t += d.below(6);
+                    let weighted = d.below(2) == 0;
+                    let mut backends = Vec::new();
+                    for s in services {
+                        if d.below(3) != 0 {
+                            backends.push(Backend { service: s.to_string(), weight: weighted.then(|| d.below(3)) });
+                        }
+                    }
+                    RouteState { t: at(t), route: "web_web".into(), backends }
+                })
+                .collect();
+            run.image_changes = vec![(at(d.below(16)), "web_web".into(), "app:2".into())];
+            let from = at(d.below(3) * 2);
+            let Some(rollout) = rollout_from(&run, from) else { continue };
+            let new: Vec<RouteRow> = route_rows(&run, &rollout).collect();
+            assert_eq!(new, old_route_rows(&run, &rollout), "case {case}: rows");
+            assert_eq!(figures_from(&run, from), old_figures_from(&run, from), "case {case}: figures");
+        }
     }
 }

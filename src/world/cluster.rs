@@ -116,8 +116,9 @@ struct Machine {
     daemon_starts: u32,
     /// `node_up` or `daemon_start` happened; the agent has not registered yet.
     reconnecting: bool,
-    /// Containers its restarted dockerd is still stopping while it loads (moby `restore` waits
-    /// for them before the daemon starts its swarm agent).
+    /// What its restarted dockerd's `restore` still waits for before the daemon starts its
+    /// swarm agent: 1 (the load itself) from the start until `DaemonRestored`, then the
+    /// containers it is stopping (moby `restore` waits for them to exit).
     restoring: u32,
     /// Its agent's registration came due while the daemon was still loading: it goes ahead
     /// when the last of those containers has exited.

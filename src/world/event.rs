@@ -143,6 +143,9 @@ pub(crate) enum Event {
     DaemonRestored {
         /// The node.
         node: NodeId,
+        /// Which start of its dockerd (`Machine::daemon_starts`): a daemon killed before it
+        /// had loaded restores nothing, and a later start loads on its own.
+        daemon: u32,
     },
     /// A node's daemon may have finished container starts or stops.
     DaemonJobsDue {

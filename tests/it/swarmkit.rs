@@ -2420,3 +2420,182 @@ x-simulation:
         }
     }
 }
+
+/// node-2's dockerd killed at 10 s, then `timeline` (its start among them) with `latencies` (an
+/// `x-simulation` line or nothing): a replica that ignores SIGTERM runs on node-2, so its
+/// restarted daemon's `restore` lasts the 10 s stop timeout.
+fn restore_scenario(timeline: &str, latencies: &str) -> String {
+    format!(
+        r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 30s
+    deploy: {{replicas: 1, placement: {{constraints: [node.role==worker]}}}}
+x-simulation:
+  stack: t
+  until: 80s
+  deployed_with: "docker service create"
+  cluster: {{nodes: 2}}
+  {latencies}
+  images:
+    a:1: {{cached: true, start: 500ms, stop: ignore_sigterm}}
+  timeline:
+    - {{at: 10s, daemon_kill: node-2}}
+{timeline}
+"#
+    )
+}
+
+/// node-2's state changes after `after`.
+fn node2_states(run: &RunRecord, after: f64) -> Vec<(SimTime, &str)> {
+    (run.node_events.iter())
+        .filter(|e| run.name(e.node) == "node-2" && e.t > secs(after))
+        .map(|e| (e.t, e.state.as_str()))
+        .collect()
+}
+
+/// A dockerd started while its node's link is cut, the link back while it still stops what it
+/// found running: its agent does not exist yet (moby starts the cluster after `restore`), so
+/// the node is READY only after that stop, not when the link returns (review19).
+#[test]
+fn a_link_back_while_the_restarted_dockerd_stops_what_it_found_does_not_register_it_early() {
+    let yaml = restore_scenario(
+        "    - {at: 11s, node_down: node-2}\n    - {at: 20s, daemon_start: node-2}\n    - {at: 21s, node_up: node-2}",
+        "",
+    );
+    for seed in 1..=5 {
+        let run = run(&yaml, seed);
+        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
+        let signals = signals_of(&run, old.id);
+        let kill = signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0;
+        let states = node2_states(&run, 11.0);
+        let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
+        assert!(ready.0 > kill, "seed {seed}: READY during the restore: {states:?} {signals:?}");
+    }
+}
+
+/// A dockerd killed again before it had loaded and started once more: only the last daemon
+/// loads and stops the container (one SIGTERM, its SIGKILL 10 s later), not the daemon that
+/// died before loading (review19).
+#[test]
+fn a_dockerd_killed_before_it_loaded_stops_nothing() {
+    let yaml = restore_scenario(
+        "    - {at: 20s, daemon_start: node-2}\n    - {at: 20.1s, daemon_kill: node-2}\n    - {at: 20.2s, daemon_start: node-2}",
+        "",
+    );
+    for seed in 1..=5 {
+        let run = run(&yaml, seed);
+        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
+        let signals = signals_of(&run, old.id);
+        assert_eq!(signals.len(), 2, "seed {seed}: one SIGTERM and one SIGKILL: {signals:?}");
+        assert!(signals[0].0 > secs(20.2), "seed {seed}: the SIGTERM is the last daemon's: {signals:?}");
+        assert_eq!(signals[1].0, signals[0].0.plus(SimDuration::from_secs(10)), "seed {seed}: {signals:?}");
+    }
+}
+
+/// With `daemon_register` shorter than `daemon_restore` the agent still waits for the restore:
+/// moby's `NewDaemon` (its `restore`) returns before the cluster starts (review19).
+#[test]
+fn a_registration_due_before_the_restore_waits_for_it() {
+    let yaml = restore_scenario(
+        "    - {at: 20s, daemon_start: node-2}",
+        "latencies: {daemon_restore: 500ms, daemon_register: 200ms}",
+    );
+    for seed in 1..=5 {
+        let run = run(&yaml, seed);
+        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
+        let signals = signals_of(&run, old.id);
+        let kill = signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0;
+        let states = node2_states(&run, 10.0);
+        let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
+        assert!(ready.0 >= kill, "seed {seed}: READY before the restore: {states:?} {signals:?}");
+    }
+}
+
+/// A sole manager's dockerd restarted while a container on it ignores SIGTERM: moby starts the
+/// swarm component (raft, the leader, the dispatcher) only after `NewDaemon`, whose `restore`
+/// waits the 10 s of that container's stop, so no worker can register before it. The model
+/// restarts the control plane from the daemon's start and holds only the manager's own agent:
+/// node-2 is READY again 4 s after the start, 6 s before the restore is done (review19).
+#[test]
+#[ignore = "diverges: a restarted manager's control plane does not wait for its dockerd's restore"]
+fn a_restarted_managers_control_plane_waits_for_its_restore() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 30s
+    deploy: {replicas: 1, placement: {constraints: [node.role==manager]}}
+  other:
+    image: "b:1"
+    deploy: {replicas: 1, placement: {constraints: [node.role==worker]}}
+x-simulation:
+  stack: t
+  until: 80s
+  deployed_with: "docker service create"
+  cluster: {nodes: 2}
+  images:
+    a:1: {cached: true, start: 500ms, stop: ignore_sigterm}
+    b:1: {cached: true, start: 500ms}
+  timeline:
+    - {at: 10s, daemon_kill: node-1}
+    - {at: 20s, daemon_start: node-1}
+"#;
+    for seed in 1..=5 {
+        let run = run(yaml, seed);
+        let web = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the manager's task");
+        let signals = signals_of(&run, web.id);
+        let kill = signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0;
+        let states = node2_states(&run, 20.0);
+        let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
+        assert!(
+            ready.0 > kill,
+            "seed {seed}: a worker registered during the manager's restore: {states:?} {signals:?}"
+        );
+    }
+}
+
+/// A stop the agent had queued (its SIGTERM due 1.2 s after the scale) when its dockerd was
+/// killed dies with that agent: the dockerd started again before it fell due sends the only
+/// SIGTERM, from its `restore` (review19).
+#[test]
+fn a_dead_agents_queued_stop_sends_nothing_from_the_restarted_dockerd() {
+    let yaml = restore_scenario("    - {at: 10.5s, daemon_start: node-2}", "").replace(
+        "- {at: 10s, daemon_kill: node-2}",
+        "- {at: 9.5s, run: docker service scale --detach t_web=0}\n    - {at: 10s, daemon_kill: node-2}",
+    );
+    for seed in 1..=5 {
+        let run = run(&yaml, seed);
+        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
+        let signals = signals_of(&run, old.id);
+        assert_eq!(signals.len(), 2, "seed {seed}: one SIGTERM and one SIGKILL: {signals:?}");
+        assert_eq!(signals[1].0, signals[0].0.plus(SimDuration::from_secs(10)), "seed {seed}: {signals:?}");
+    }
+}
+
+/// A restarted dockerd's `restore` waits for the container it stops however short the stop,
+/// and the agent starts after it: READY comes about the same time after the exit whether the
+/// stop took 0.56 s or 0.58 s. The model registers `daemon_register` after the start when the
+/// container had exited by then, else `daemon_register - daemon_restore` after the exit: READY
+/// 0.01 s after an exit 0.83 s into the start, 0.57 s after one at 0.85 s (review19).
+#[test]
+#[ignore = "diverges: READY jumps by 0.57 s when the restore's stop ends just after daemon_register"]
+fn the_registration_follows_the_restores_end_continuously() {
+    let ready_after_exit = |stop: &str| {
+        let yaml = restore_scenario("    - {at: 25s, daemon_start: node-2}", "")
+            .replace("stop: ignore_sigterm", &format!("stop: {{after: {stop}, exit_code: 0}}"));
+        let run = run(&yaml, 1);
+        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
+        let exit = run
+            .process_events
+            .iter()
+            .find(|p| run.name(p.task_id) == old.id && matches!(p.change, ProcessChange::Exited(_)))
+            .expect("an exit")
+            .t;
+        let ready = node2_states(&run, 25.0).into_iter().find(|s| s.1 == "ready").expect("READY").0;
+        ready.since(exit)
+    };
+    let (a, b) = (ready_after_exit("560ms"), ready_after_exit("580ms"));
+    assert!(a.as_nanos().abs_diff(b.as_nanos()) < 100_000_000, "READY after the exit: {a:?} vs {b:?}");
+}

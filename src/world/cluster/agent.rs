@@ -632,9 +632,10 @@ impl Cluster {
     /// asked for. `restore` waits for every one of them to exit before the daemon goes on to
     /// start its swarm agent (`NewDaemon` returns, then `createAndStartCluster`): the node's
     /// registration waits for them ([`Cluster::registration_held`]).
-    pub(crate) fn restore_containers(&mut self, node: NodeId, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if !self.machines[node.0 as usize].daemon_up {
-            return; // killed again before it had loaded
+    pub(crate) fn restore_containers(&mut self, node: NodeId, daemon: u32, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let m = &self.machines[node.0 as usize];
+        if !m.daemon_up || m.daemon_starts != daemon {
+            return; // killed again before it had loaded (a later start loads on its own)
         }
         let left: Vec<TaskId> = (self.runs.iter())
             .filter(|(_, run)| run.node == node && run.container.phase == ContainerPhase::Running)
@@ -643,7 +644,9 @@ impl Cluster {
         let m = &mut self.machines[node.0 as usize];
         m.restoring = left.len() as u32;
         m.restored_exits.clear();
-        if !left.is_empty() {
+        if left.is_empty() {
+            self.restore_done(node, io);
+        } else {
             let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
             m.agent_due =
                 io.now().plus(SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos())));
@@ -655,6 +658,16 @@ impl Cluster {
             c.signalled = false;
             c.restored = true;
             self.send_sigterm(id, DAEMON_STOP_TIMEOUT, up, io);
+        }
+    }
+
+    /// The node's dockerd died: the stops its `restore` was making die with it (a later start
+    /// counts its own).
+    pub(super) fn restore_abandoned(&mut self, node: NodeId) {
+        for id in self.runs.ids() {
+            if let Some(run) = self.runs.get_mut(id).filter(|r| r.node == node) {
+                run.container.restored = false;
+            }
         }
     }
 
@@ -740,9 +753,10 @@ impl Cluster {
 
     /// SIGTERM; SIGKILL after the grace period (whole seconds, as `ContainerStop` truncates).
     fn signal(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if !self.daemon_up(id) {
-            // The agent and the daemon that would stop it died meanwhile: the restarted daemon
-            // stops what it finds still running (`restore_containers`).
+        if !self.daemon_up(id) || self.machines[self.run(id).node.0 as usize].restoring > 0 {
+            // The agent and the daemon that would stop it died meanwhile (a daemon started
+            // since is still in `restore`, with no agent yet): the restarted daemon stops what
+            // it finds still running (`restore_containers`).
             return;
         }
         let c = self.run(id).container;
@@ -772,15 +786,22 @@ impl Cluster {
     fn restored_exited(&mut self, id: TaskId, io: &mut Io<'_>) {
         self.run_mut(id).container.restored = false;
         let node = self.run(id).node;
-        let daemon = self.daemon_starts(id);
         let m = &mut self.machines[node.0 as usize];
         m.restoring = m.restoring.saturating_sub(1);
         m.restored_exits.push(id);
-        if m.restoring > 0 {
-            return;
+        if m.restoring == 0 {
+            self.restore_done(node, io);
         }
+    }
+
+    /// The restarted dockerd's `restore` is done: a registration held for it goes ahead after
+    /// the rest of the daemon's start, and the agent, started then, reports the restored
+    /// containers that exited (`AgentStarted`).
+    fn restore_done(&mut self, node: NodeId, io: &mut Io<'_>) {
         let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
         let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
+        let m = &mut self.machines[node.0 as usize];
+        let daemon = m.daemon_starts;
         if std::mem::take(&mut m.registration_held) {
             io.q.after(rest, Event::NodeReconnects { node });
         }

@@ -429,6 +429,7 @@ impl Cluster {
         m.restoring = 0;
         m.registration_held = false;
         m.restored_exits.clear();
+        self.restore_abandoned(node);
         was_in_touch
     }
 
@@ -444,8 +445,11 @@ impl Cluster {
         }
         m.daemon_up = true;
         m.daemon_starts += 1;
+        // `restore` is under way until it has loaded (then it counts the containers it stops):
+        // an agent due meanwhile waits for it, whatever the latencies say.
+        m.restoring = 1;
         let restore = io.latency(|l| &l.daemon_restore);
-        io.q.after(restore, Event::DaemonRestored { node });
+        io.q.after(restore, Event::DaemonRestored { node, daemon: m.daemon_starts });
         let link_back = m.cut.is_none_or(|c| c.restored());
         if register && link_back && !m.reconnecting {
             m.reconnecting = true;
@@ -456,9 +460,9 @@ impl Cluster {
     }
 
     /// The node's agent is due to register (`NodeReconnects`) while its restarted dockerd is
-    /// still stopping containers it found running (`restore_containers`): the agent is not
-    /// started yet (moby starts the cluster after `NewDaemon`, whose `restore` waits for those
-    /// stops), so the registration is held until they have exited. True when held.
+    /// still loading or stopping containers it found running (`restore_containers`): the agent
+    /// is not started yet (moby starts the cluster after `NewDaemon`, whose `restore` waits for
+    /// those stops), so the registration is held until they have exited. True when held.
     pub(crate) fn registration_held(&mut self, node: NodeId) -> bool {
         let m = &mut self.machines[node.0 as usize];
         if m.restoring == 0 || !m.reconnecting {
@@ -653,6 +657,13 @@ impl Cluster {
                 wait.until = learnt.at;
                 io.q.at(learnt.at, Event::SessionDialEnds { node, attempt: m.attempt });
             }
+            return;
+        }
+        if m.restoring > 0 {
+            // Its dockerd, started during the cut, is still in `restore`: no agent runs yet. It
+            // starts once the restore is done, the link up, and registers as after any start.
+            m.reconnecting = true;
+            m.registration_held = true;
             return;
         }
         self.retry_session(node, SESSION_BACKOFF_MAX_MS, io);

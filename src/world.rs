@@ -374,12 +374,14 @@ impl World {
             // Both go to the container's own node's dockerd: with it down, the CLI cannot
             // connect, although the container's process lives on until the daemon restarts.
             Action::ContainerKill { service, target, signal } => {
-                on_containers(&self.manager, &mut self.cluster, service, target, true, |cluster, t| {
+                let now = io.now();
+                on_containers((&self.manager, &mut self.cluster, now), service, target, true, |cluster, t| {
                     cluster.kill_container(t, *signal, &mut io)
                 })
             }
             Action::HealthProbes { service, target, pass } => {
-                on_containers(&self.manager, &mut self.cluster, service, target, false, |cluster, t| {
+                let now = io.now();
+                on_containers((&self.manager, &mut self.cluster, now), service, target, false, |cluster, t| {
                     cluster.set_container_probes(t, *pass, &mut io)
                 })
             }
@@ -452,18 +454,18 @@ const SHUTDOWNS_BEAT_SESSION_END: f64 = 5.0 / 7.0;
 const SESSION_END_AFTER_DISPATCH: SimDuration = SimDuration::from_millis(80);
 
 /// `docker kill` (`kill`) or a health flip of the containers `target` names: `act` on each
-/// until one takes it; refused when a container's node's dockerd is down (the CLI cannot
-/// connect), or with Docker's words when no such container runs.
+/// until one takes it; refused when a container's node's dockerd is down or, started again,
+/// does not serve its API yet (the CLI cannot connect), or with Docker's words when no such
+/// container runs.
 fn on_containers(
-    manager: &Manager,
-    cluster: &mut Cluster,
+    (manager, cluster, now): (&Manager, &mut Cluster, SimTime),
     service: &str,
     target: &ContainerRef,
     kill: bool,
     mut act: impl FnMut(&mut Cluster, crate::model::task::TaskId) -> bool,
 ) -> Result<(), String> {
     let tasks = manager.container_candidates(service, target);
-    if tasks.iter().any(|&t| cluster.container_daemon_down(t)) {
+    if tasks.iter().any(|&t| cluster.container_daemon_down(t, now)) {
         Err(manager::API_DOWN.to_string())
     } else if tasks.into_iter().any(|t| act(cluster, t)) {
         Ok(())

@@ -128,6 +128,12 @@ struct Machine {
     /// that exited meanwhile: their final state is known to the agent only once it starts.
     agent_due: SimTime,
     restored_exits: Vec<TaskId>,
+    /// A restarted dockerd answers its API only once its swarm component has started (moby
+    /// `cmd/dockerd` serves the API after `createAndStartCluster`, and `cluster.New` waits for
+    /// the node to be ready, at most `swarmConnectTimeout`): until its agent registers, or this
+    /// instant (`SimTime::MAX` while `restore` runs), the CLI cannot connect to it (recorded
+    /// m16: `docker ps` on the node timed out 2 and 7 s after the start).
+    api_waits_until: Option<SimTime>,
     /// Removed from the swarm (`docker node rm`): its agent is refused for good.
     removed: bool,
     /// Its session ended (the manager went away, or its heartbeat failed in a cut): the agent
@@ -173,6 +179,7 @@ impl Machine {
             registration_held: false,
             agent_due: SimTime::ZERO,
             restored_exits: Vec::new(),
+            api_waits_until: None,
             removed: false,
             retrying: false,
             channel: network::Channel::default(),
@@ -202,6 +209,7 @@ impl Machine {
             registration_held,
             agent_due,
             restored_exits,
+            api_waits_until,
             removed,
             retrying,
             channel,
@@ -224,6 +232,7 @@ impl Machine {
         *registration_held = false;
         *agent_due = SimTime::ZERO;
         restored_exits.clear();
+        *api_waits_until = None;
         *removed = false;
         *cut = declared_cut(spec);
         *cuts = 0;
@@ -408,11 +417,16 @@ impl Cluster {
         true
     }
 
-    /// Whether the task's container runs on a node whose dockerd is down: its process lives on
-    /// (the shim keeps it; the restarted daemon stops it), but no `docker kill` or `docker exec`
-    /// reaches it.
-    pub(super) fn container_daemon_down(&self, task: TaskId) -> bool {
-        self.has_container(task) && self.runs.get(task).is_some_and(|run| !self.machines[run.node.0 as usize].daemon_up)
+    /// Whether the task's container runs on a node whose dockerd does not answer at `now`: down
+    /// (its process lives on: the shim keeps it, the restarted daemon stops it), or started
+    /// again but still loading (see `Machine::api_waits_until`). No `docker kill` or `docker
+    /// exec` reaches it.
+    pub(super) fn container_daemon_down(&self, task: TaskId, now: SimTime) -> bool {
+        self.has_container(task)
+            && self.runs.get(task).is_some_and(|run| {
+                let m = &self.machines[run.node.0 as usize];
+                !m.daemon_up || m.api_waits_until.is_some_and(|until| now < until)
+            })
     }
 
     fn has_container(&self, task: TaskId) -> bool {

@@ -163,6 +163,39 @@ fn network_add_makes_the_next_stops_wait_for_the_overlay_and_a_second_add_is_ref
 }
 
 #[test]
+fn docker_kill_cannot_reach_a_restarted_daemon_until_its_swarm_node_is_ready() {
+    // moby serves a restarted dockerd's API only after `createAndStartCluster`, which waits for
+    // the swarm node to be ready (recorded m16: `docker ps` on the node timed out while it
+    // loaded). At 13 s (before the node can be DOWN) the container still runs on w (the restore's stop waits its 10 s stop
+    // timeout: the image needs 12 s) but the CLI cannot connect; at 50 s, with w READY again,
+    // the same command reaches the replacement's container.
+    let yaml = "services:\n  web:\n    image: web:1\n    deploy:\n      replicas: 1\n      placement: {constraints: [node.role==worker]}\n      restart_policy: {condition: any, delay: 0s}\nx-simulation:\n  stack: s\n  until: 60s\n  images:\n    web:1: {cached: true, start: 300ms, stop: {after: 12s, exit_code: 0}}\n  cluster:\n    nodes:\n      - {name: m, role: manager}\n      - {name: w}\n  timeline:\n    - at: 10s\n      daemon_kill: w\n    - at: 12s\n      daemon_start: w\n    - at: 13s\n      run: docker kill s_web.1\n    - at: 50s\n      run: docker kill s_web.1\n";
+    for seed in 1..=3 {
+        let run = run(yaml, seed);
+        let answers: Vec<Option<&str>> =
+            run.actions.iter().filter(|(_, t, _)| t.starts_with("docker kill")).map(|a| a.2.as_deref()).collect();
+        assert_eq!(
+            answers,
+            [
+                Some(
+                    "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?"
+                ),
+                None
+            ],
+            "seed {seed}"
+        );
+        // The refused kill killed nothing: the container ran on until the restore's SIGKILL.
+        let exits: Vec<SimTime> =
+            run.events().filter(|e| e.message == "task: non-zero exit (137)").map(|e| e.t).collect();
+        assert!(exits.iter().all(|t| *t > secs(22)), "seed {seed}: {exits:?}");
+        assert!(
+            run.events().any(|e| e.t > secs(50) && e.message == "task: non-zero exit (137)"),
+            "seed {seed}: the second kill reaches w"
+        );
+    }
+}
+
+#[test]
 fn docker_kill_cannot_reach_a_container_whose_nodes_daemon_is_down() {
     // Checks that `docker kill` goes to the container's own node: with that dockerd killed the
     // container's process lives on (the restarted daemon stops it) but the CLI cannot connect,

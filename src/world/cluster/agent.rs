@@ -23,6 +23,10 @@ use crate::world::{AgentStep, Event, Io};
 /// timeout of every stop the daemon makes on its own: a restarted dockerd's, while it loads.
 const DAEMON_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 
+/// moby `daemon/cluster`'s `swarmConnectTimeout`: how long a starting dockerd waits for its
+/// swarm node to be ready before it goes on (and serves its API) without it.
+const SWARM_CONNECT_TIMEOUT: SimDuration = SimDuration::from_secs(20);
+
 /// Docker's default stop timeout on Linux when the service sets no grace period.
 const DEFAULT_GRACE: SimDuration = DAEMON_STOP_TIMEOUT;
 
@@ -802,6 +806,11 @@ impl Cluster {
         let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
         let m = &mut self.machines[node.0 as usize];
         let daemon = m.daemon_starts;
+        if m.api_waits_until.is_some() {
+            // The swarm component starts after the rest of the daemon's start; the API is
+            // served once the node is ready, or after `cluster.New` gives up waiting.
+            m.api_waits_until = Some(io.now().plus(rest).plus(SWARM_CONNECT_TIMEOUT));
+        }
         if std::mem::take(&mut m.registration_held) {
             io.q.after(rest, Event::NodeReconnects { node });
         }

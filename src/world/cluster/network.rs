@@ -450,6 +450,9 @@ impl Cluster {
         m.restoring = 1;
         let restore = io.latency(|l| &l.daemon_restore);
         io.q.after(restore, Event::DaemonRestored { node, daemon: m.daemon_starts });
+        if register {
+            m.api_waits_until = Some(SimTime::MAX);
+        }
         let link_back = m.cut.is_none_or(|c| c.restored());
         if register && link_back && !m.reconnecting {
             m.reconnecting = true;
@@ -693,6 +696,7 @@ impl Cluster {
         }
         m.reconnecting = false;
         m.heartbeat_fails_at = None;
+        m.api_waits_until = None;
         // Until the session is back the mesh has nothing of the node either (as recorded:
         // serving resumes with READY).
         m.link_up = true;

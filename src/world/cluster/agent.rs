@@ -23,6 +23,13 @@ use crate::world::{AgentStep, Event, Io};
 /// timeout of every stop the daemon makes on its own: a restarted dockerd's, while it loads.
 const DAEMON_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 
+/// What follows `restore` in a dockerd's start (the network controller, then the cluster):
+/// `daemon_register` less `daemon_restore`, each drawn as a latency.
+fn start_after_restore(io: &mut Io<'_>) -> SimDuration {
+    let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
+    SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()))
+}
+
 /// moby `daemon/cluster`'s `swarmConnectTimeout`: how long a starting dockerd waits for its
 /// swarm node to be ready before it goes on (and serves its API) without it.
 const SWARM_CONNECT_TIMEOUT: SimDuration = SimDuration::from_secs(20);
@@ -651,9 +658,7 @@ impl Cluster {
         if left.is_empty() {
             self.restore_done(node, io);
         } else {
-            let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
-            m.agent_due =
-                io.now().plus(SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos())));
+            m.agent_due = io.now().plus(start_after_restore(io));
         }
         for id in left {
             // A SIGTERM the old daemon sent is forgotten with it, and so is its SIGKILL after
@@ -802,8 +807,7 @@ impl Cluster {
     /// the rest of the daemon's start, and the agent, started then, reports the restored
     /// containers that exited (`AgentStarted`).
     fn restore_done(&mut self, node: NodeId, io: &mut Io<'_>) {
-        let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
-        let rest = SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()));
+        let rest = start_after_restore(io);
         let m = &mut self.machines[node.0 as usize];
         let daemon = m.daemon_starts;
         if m.api_waits_until.is_some() {

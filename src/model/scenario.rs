@@ -147,6 +147,17 @@ pub struct Latencies {
     /// that took its slot past the history limit (median 0.37 s; two outliers of 0.73 and
     /// 0.97 s), which is the reaper's 250 ms timer, then `dispatch`, then this.
     pub container_remove: Dist,
+    /// How much one container's start varies around its image's fixed `start`: the standard
+    /// deviation of the log of a factor drawn for each start (a log-normal of median 1). dockerd's
+    /// own part of a start (network sandbox, mounts, runc) is not the same twice: in the
+    /// single-node recordings (s01–s40, 690 starts), STARTING → the `start` event divided by its
+    /// run's median for that image is 0.82–1.26 (10–90 %), 0.76–1.37 (5–95 %): σ ≈ 0.17. Off by
+    /// default (every start exact, so every seed gives the same timings and only races differ):
+    /// with 0.17, two tasks started together drift apart as they do for real and races decided
+    /// by those gaps take their recorded mix of paths (s05: one dispatcher batch or two), but each
+    /// task's own times are off the median, which a long crash loop accumulates (observations
+    /// § 10). An image whose `start` is itself a distribution is drawn from that alone.
+    pub start_spread: f64,
 }
 
 impl Latencies {
@@ -175,6 +186,7 @@ impl Latencies {
             daemon_restore: ms(270),
             daemon_register: ms(840),
             container_remove: ms(70),
+            start_spread: 0.0,
         }
     }
 }

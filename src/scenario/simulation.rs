@@ -144,7 +144,11 @@ const LATENCY_KEYS: &[&str] = &[
     "daemon_register",
     "container_remove",
     "status_batch",
+    "start_spread",
 ];
+
+/// The largest `start_spread` accepted: σ = 1 already makes one start in twenty 5× its median.
+const MAX_START_SPREAD: f64 = 1.0;
 
 fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
     let e = c.entries(v, path)?;
@@ -155,6 +159,20 @@ fn latencies(c: &mut Checker<'_>, v: &Yaml, path: &Path) -> Option<Latencies> {
             // A period, not a random draw: the dispatcher's timer is a constant.
             if let Some(d) = c.duration(value, &path.key(key)) {
                 l.status_batch = d;
+            }
+            continue;
+        }
+        if key == "start_spread" {
+            // A shape, not a duration: the log-normal factor's σ on each container start.
+            let spath = path.key(key);
+            match c.f64(value, &spath) {
+                Some(x) if (0.0..=MAX_START_SPREAD).contains(&x) => l.start_spread = x,
+                Some(x) => c.error(
+                    &spath,
+                    format!("must be between 0 and {MAX_START_SPREAD}, not {x}"),
+                    Some("0 makes every container start take exactly its image's `start`".into()),
+                ),
+                None => {}
             }
             continue;
         }

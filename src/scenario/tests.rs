@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::model::cluster::{Availability, NodeRole};
 use crate::model::image::{ExitBehavior, HealthBehavior, StopBehavior};
-use crate::model::scenario::{Action, EngineVersion};
+use crate::model::scenario::{Action, EngineVersion, Latencies};
 use crate::model::spec::{ConstraintOp, FailureAction, Healthcheck, RestartCondition, ServiceMode, UpdateOrder};
 use crate::rng::Dist;
 use crate::scenario::{Diagnostic, ScenarioError, load, load_str, load_str_with_warnings, load_with_warnings};
@@ -509,6 +509,19 @@ fn distributions() {
     assert!(find(&diags, "sigma").message.contains("negative"));
     assert!(find(&diags, "allocate").message.contains("exactly one of uniform, normal, lognormal"));
     assert_eq!(find(&diags, "stop_signal").hint.as_deref(), Some("write \"2s\" (durations are strings with a unit)"));
+}
+
+#[test]
+fn start_spread_is_a_shape_between_0_and_1() {
+    let with = |v: &str| format!("services:\n  w:\n    image: a\nx-simulation:\n  latencies:\n    start_spread: {v}\n");
+    assert_eq!(Latencies::calibrated().start_spread, 0.0, "off unless asked for");
+    assert_eq!(load_str(&with("0.17"), Path::new("d.yml")).unwrap().latencies.start_spread, 0.17);
+    for (bad, says) in [("-0.1", "between 0 and 1, not -0.1"), ("3", "between 0 and 1, not 3"), ("200ms", "a number")] {
+        let diags = errors(&with(bad));
+        let d = find(&diags, "start_spread");
+        assert_eq!(d.path, "x-simulation.latencies.start_spread", "{bad}");
+        assert!(d.message.contains(says), "{bad}: {}", d.message);
+    }
 }
 
 #[test]

@@ -98,3 +98,70 @@ fn s05_race_is_random_by_default_and_one_path_with_races_fixed() {
         assert_eq!(outcome(&run), first, "seed {seed}");
     }
 }
+
+/// `latencies.start_spread` (observations § 10): each container's start is its image's fixed
+/// `start` times a log-normal factor of median 1, drawn per start from the seed; 0 (the default)
+/// keeps every start exact, and an image whose `start` is a distribution is drawn from it alone.
+#[test]
+fn start_spread_draws_each_start_around_the_images_fixed_start() {
+    fn start_times(spread: Option<&str>, start: &str, seeds: std::ops::RangeInclusive<u64>) -> Vec<f64> {
+        let spread = spread.map(|s| format!("  latencies: {{start_spread: {s}}}\n")).unwrap_or_default();
+        let yaml = format!(
+            "services:\n  web:\n    image: web:1\n    deploy: {{replicas: 1}}\nx-simulation:\n  stack: t\n  \
+             until: 10s\n{spread}  images:\n    web:1: {{cached: true, start: {start}}}\n"
+        );
+        let scenario = deploysim::scenario::load_str(&yaml, Path::new("spread.yml")).expect("valid scenario");
+        seeds
+            .map(|seed| {
+                let run = deploysim::commands::simulate::simulate(scenario.clone(), Some(seed), &Default::default());
+                let at = |state| {
+                    run.events().find(|e| e.state == state).map(|e| e.t.0 as f64 / 1e9).expect("the task got there")
+                };
+                at(deploysim::model::task::TaskState::Running) - at(deploysim::model::task::TaskState::Starting)
+            })
+            .collect()
+    }
+    let exact = start_times(None, "500ms", 1..=20);
+    assert!(exact.iter().all(|d| (d - 0.5).abs() < 1e-9), "no spread: every start takes 500 ms: {exact:?}");
+
+    let mut drawn = start_times(Some("0.17"), "500ms", 1..=400);
+    drawn.sort_by(f64::total_cmp);
+    let q = |p: f64| drawn[(p * (drawn.len() - 1) as f64).round() as usize] / 0.5;
+    // A log-normal of σ = 0.17: median 1, 10 % and 90 % at exp(∓1.2816 σ) = 0.80 and 1.24 (the
+    // recorded 0.82 and 1.26); 400 draws put the sample quantiles within a few hundredths.
+    assert!((q(0.5) - 1.0).abs() < 0.04, "median factor {}", q(0.5));
+    assert!((q(0.1) - 0.80).abs() < 0.04, "10 % factor {}", q(0.1));
+    assert!((q(0.9) - 1.24).abs() < 0.05, "90 % factor {}", q(0.9));
+    assert_eq!(start_times(Some("0.17"), "500ms", 7..=7), start_times(Some("0.17"), "500ms", 7..=7), "seeded");
+
+    let uniform = start_times(Some("0.17"), "{uniform: [400ms, 420ms]}", 1..=40);
+    assert!(uniform.iter().all(|d| (0.4..=0.42).contains(d)), "an image's own distribution alone: {uniform:?}");
+}
+
+/// s05's race is decided by how far apart its first batch's two failures land (one dispatcher
+/// batch or two), and that gap comes from their starts. With every start exact, it is the same
+/// in every seed and the r2 path needs a rare batch phase; with the recorded start spread, more
+/// seeds take it (recorded: 3 runs of 8).
+#[test]
+fn s05_start_spread_makes_the_r2_path_more_common_than_exact_starts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string("scenarios/fidelity/s05-bad-health-rollback.yml").expect("scenario");
+    let spread = text.replacen("  engine: \"20.10\"\n", "  engine: \"20.10\"\n  latencies: {start_spread: 0.17}\n", 1);
+    assert_ne!(spread, text, "the scenario's engine line moved: update this test");
+    let path = dir.path().join("s05-spread.yml");
+    std::fs::write(&path, spread).expect("write scenario");
+    let count = |path: &Path| {
+        let mut seen = std::collections::BTreeMap::new();
+        for seed in 1..=40 {
+            *seen.entry(outcome(&common::simulate_file(path, Some(seed)).expect("simulate"))).or_insert(0) += 1;
+        }
+        seen
+    };
+    let exact = count(Path::new("scenarios/fidelity/s05-bad-health-rollback.yml"));
+    let drawn = count(&path);
+    let r1_share = |seen: &std::collections::BTreeMap<Outcome, u32>| {
+        seen.get(&Outcome::RestartedWithOldSpec).copied().unwrap_or(0)
+    };
+    assert!(r1_share(&drawn) < r1_share(&exact), "exact starts {exact:?}, spread starts {drawn:?}");
+    assert!(r1_share(&drawn) > 0, "the common path still happens: {drawn:?}");
+}

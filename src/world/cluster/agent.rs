@@ -10,6 +10,7 @@ use crate::model::record::ProcessChange;
 use crate::model::scenario::KillSignal;
 use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
+use crate::rng::{Dist, SimRng};
 use crate::swarm::health::{self, ProbeOracle, ProbeResult, ResolvedHealth};
 use crate::time::{SimDuration, SimTime};
 
@@ -28,6 +29,16 @@ const DAEMON_STOP_TIMEOUT: SimDuration = SimDuration::from_secs(10);
 fn start_after_restore(io: &mut Io<'_>) -> SimDuration {
     let (register, restore) = (io.latency(|l| &l.daemon_register), io.latency(|l| &l.daemon_restore));
     SimDuration::from_nanos(register.as_nanos().saturating_sub(restore.as_nanos()))
+}
+
+/// The daemon's work in one container start: the image's `start`; a fixed one scaled by a
+/// log-normal factor of median 1 and shape `spread` (`latencies.start_spread`: dockerd's own
+/// part of a start is not the same twice). An image's random `start` is drawn alone.
+fn start_work(start: &Dist, spread: f64, rng: &mut SimRng) -> SimDuration {
+    match *start {
+        Dist::Fixed(median) if spread > 0.0 => Dist::LogNormal { median, sigma: spread }.sample(rng),
+        _ => start.sample(rng),
+    }
 }
 
 /// moby `daemon/cluster`'s `swarmConnectTimeout`: how long a starting dockerd waits for its
@@ -493,7 +504,7 @@ impl Cluster {
         }
         self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);
         let behavior = self.next_container_behavior(id);
-        let work = behavior.start.sample(&mut io.rng.start);
+        let work = start_work(&behavior.start, io.scenario.latencies.start_spread, &mut io.rng.start);
         self.run_mut(id).behavior = Some(behavior);
         self.daemon_submit(id, JobKind::Start, work, io);
     }

@@ -134,7 +134,12 @@ x-simulation:
         let l = Locator::new(TEXT, spans);
         assert_eq!(l.find(&p(&["services", "web", "deploy", "parallelism"])), Some((6, 7)));
         assert_eq!(l.find(&p(&["services", "web", "image"])), Some((3, 5)));
-        assert_eq!(l.find(&p(&["x-simulation", "images", "nginx:1", "pull"])), Some((9, 5)));
+        assert_eq!(l.find(&p(&["x-simulation", "images", "nginx:1", "pull"])), Some((9, 17)), "inside a flow mapping");
+        assert_eq!(
+            l.find(&p(&["x-simulation", "images", "nginx:1", "start"])),
+            Some((9, 5)),
+            "not written: its mapping"
+        );
         assert_eq!(l.find(&p(&["x-simulation", "timeline", "1", "run"])), Some((14, 7)));
         assert_eq!(l.find(&p(&["x-simulation", "timeline", "0", "run"])), Some((12, 5)));
         assert_eq!(p(&["x-simulation", "timeline", "1", "run"]).to_string(), "x-simulation.timeline[1].run");

@@ -123,7 +123,6 @@ enum Frame {
         spans: Vec<(Pos, Spans)>,
         anchor: usize,
         start: Pos,
-        flow: bool,
     },
     Map {
         entries: Vec<(String, Yaml)>,
@@ -131,7 +130,6 @@ enum Frame {
         key: Option<(String, Pos)>,
         anchor: usize,
         start: Pos,
-        flow: bool,
     },
 }
 
@@ -224,27 +222,26 @@ impl<'t> Composer<'t> {
                 self.add(node, Spans::Leaf, pos, None)?;
             }
             Event::SequenceStart(anchor, _) => {
-                let flow = self.is_flow(pos);
-                self.open(Frame::Seq { items: Vec::new(), spans: Vec::new(), anchor, start: pos, flow }, pos)?;
+                self.open(Frame::Seq { items: Vec::new(), spans: Vec::new(), anchor, start: pos }, pos)?;
             }
             Event::MappingStart(anchor, _) => {
-                let flow = self.is_flow(pos);
-                let frame = Frame::Map { entries: Vec::new(), spans: Vec::new(), key: None, anchor, start: pos, flow };
+                let frame = Frame::Map { entries: Vec::new(), spans: Vec::new(), key: None, anchor, start: pos };
                 self.open(frame, pos)?;
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let Some(frame) = self.frames.pop() else { return Ok(()) };
-                // Inside a flow collection (`{a: 1}`, `[x, y]`) messages point at the collection's
-                // own key or item, as they always have: only block-style keys and items are kept.
+                // Flow collections (`{a: 1}`, `[x, y]`) keep their keys' and items' positions too:
+                // a message about `parallelism` in `update_config: {parallelism: two}` points at
+                // `parallelism`, not at `update_config`.
                 let (node, spans, anchor, start) = match frame {
-                    Frame::Seq { items, spans, anchor, start, flow } => {
-                        (Yaml::Seq(items), if flow { Spans::Leaf } else { Spans::Seq(spans) }, anchor, start)
+                    Frame::Seq { items, spans, anchor, start, .. } => {
+                        (Yaml::Seq(items), Spans::Seq(spans), anchor, start)
                     }
-                    Frame::Map { mut entries, mut spans, anchor, start, flow, .. } => {
+                    Frame::Map { mut entries, mut spans, anchor, start, .. } => {
                         if self.merge {
                             apply_merge(&mut entries, &mut spans).map_err(|m| ParseError::at(&m, start))?;
                         }
-                        (Yaml::Map(entries), if flow { Spans::Leaf } else { Spans::Map(spans) }, anchor, start)
+                        (Yaml::Map(entries), Spans::Map(spans), anchor, start)
                     }
                 };
                 if anchor > 0 {
@@ -300,12 +297,6 @@ impl<'t> Composer<'t> {
             },
         }
         Ok(())
-    }
-
-    /// Whether the collection starting at `pos` is in flow style (`{` or `[`).
-    fn is_flow(&self, (line, column): Pos) -> bool {
-        let text = self.lines.get(line - 1).copied().unwrap_or("");
-        matches!(text.chars().nth(column - 1), Some('{' | '['))
     }
 
     /// Where a list item starts: its `-` when it is written `- value` on the value's line.
@@ -840,8 +831,9 @@ mod tests {
     }
 
     #[test]
-    fn every_key_and_item_has_its_position_and_flow_collections_point_at_their_key() {
-        let text = "services:\n  web:\n    ports:\n      - 80:80\n      -   target: 81\n    x: {a: 1}\n";
+    fn every_key_and_item_has_its_position_in_block_and_flow_style() {
+        let text =
+            "services:\n  web:\n    ports:\n      - 80:80\n      -   target: 81\n    x: {a: 1}\n    y: [p, {b: 2}]\n";
         let (_, spans) = parse(text).unwrap();
         let Spans::Map(top) = &spans else { panic!("a map") };
         let Spans::Map(services) = &top[0].2 else { panic!("services") };
@@ -852,7 +844,13 @@ mod tests {
         assert_eq!(ports[1].0, (5, 7));
         let Spans::Map(long) = &ports[1].1 else { panic!("a long port") };
         assert_eq!(long[0].1, (5, 11));
-        assert_eq!(web[1].2, Spans::Leaf, "inside a flow mapping messages point at x, as they always have");
+        let Spans::Map(flow) = &web[1].2 else { panic!("a flow mapping keeps its keys") };
+        assert_eq!((flow[0].0.as_str(), flow[0].1), ("a", (6, 9)));
+        let Spans::Seq(items) = &web[2].2 else { panic!("a flow sequence keeps its items") };
+        assert_eq!(items[0].0, (7, 9));
+        assert_eq!(items[1].0, (7, 12));
+        let Spans::Map(inner) = &items[1].1 else { panic!("a mapping in a flow sequence") };
+        assert_eq!(inner[0].1, (7, 13));
     }
 
     #[test]

@@ -4,6 +4,9 @@
 //! Written before the YAML parser was replaced (issue 17), so that the switch moves no caret:
 //! the expectations are serde_yaml's, and YAML syntax errors are compared exactly like every
 //! other diagnostic (libyaml's words and marks, which `raw::libyaml` reproduces; no exceptions).
+//! Regenerated once on purpose since (2026-12-07): keys and items inside flow collections
+//! (`{parallelism: two}`) got their own positions; 109 carets moved from the collection's key
+//! to the key inside it, with the same path and message.
 //! `UPDATE_LOCATIONS=1 cargo test locations` rewrites the expectations.
 
 use std::path::Path;

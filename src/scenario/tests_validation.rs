@@ -242,9 +242,9 @@ fn per_container_changes_are_checked_item_by_item() {
     );
     let d = find(&diags, "x-simulation.images.web:1.per_container Additional property cycel is not allowed");
     assert_eq!(d.hint.as_deref(), Some("did you mean cycle?"));
-    assert_eq!(at(&d), (Some(7), Some(7)));
+    assert_eq!(at(&d), (Some(7), Some(23)), "at the misspelt key inside the flow mapping");
     let d = find(&diags, "x-simulation.images.web:2.per_container.first[0] pull cannot change per container");
-    assert_eq!(at(&d), (Some(11), Some(11)));
+    assert_eq!(at(&d), (Some(11), Some(14)), "at `pull`, inside the item's flow mapping");
     assert!(d.hint.as_deref().is_some_and(|h| h.contains("timeline image:")), "{d:#?}");
     let d = find(&diags, "x-simulation.images.web:2.per_container.first[1] must be a mapping");
     assert_eq!(at(&d), (Some(12), Some(11)));

@@ -60,15 +60,16 @@ def one(traces, raw, run):
     bad = sorted((c for c in created.items() if c[1][2] == "websim:bad-health"), key=lambda c: c[1][0])
     first = [b[0] for b in bad if b[1][0] < 1.0]
     assert len(first) == 2, first
-    end = {}
+    end, endst = {}, {}
     for r in tasks:
         if r["task_id"] in first and r["state"] in ("complete", "failed", "shutdown") and r["task_id"] not in end:
             end[r["task_id"]] = f(r["t_s"])
+            endst[r["task_id"]] = r["state"]
     a, b = sorted(first, key=lambda t: end[t])
     ev = lambda t, e: next((f(r["t_s"]) for r in conts if r["task_id"] == t and r["event"] == e), None)
     st = {t: ev(t, "start") for t in (a, b)}
     un = {t: ev(t, "health_status: unhealthy") for t in (a, b)}
-    state_b = "complete" if end[b] <= rb_start else "starting"
+    state_b = endst[b] if end[b] <= rb_start else "starting"
     restart_bad = [(created[t][0], created[t][1]) for t, _ in bad if t not in first and created[t][0] <= rb_start + 0.01]
     # v1-trap replacements of the two slots after rollback_started
     repl = []
@@ -96,7 +97,8 @@ def one(traces, raw, run):
                 slots=f"A S{created[a][1]}, B S{created[b][1]}",
                 start=f"{st[a]:.3f} / {st[b]:.3f} ({1000 * abs(st[b] - st[a]):.0f} ms)",
                 unhealthy=f"{un[a]:.3f} / {un[b]:.3f} ({1000 * (un[b] - un[a]):+.0f} ms)" if un[a] and un[b] else "?",
-                complete=f"{end[a]:.3f} / {end[b]:.3f} ({1000 * (end[b] - end[a]):.0f} ms)",
+                complete=(f"{end[a]:.3f} / {end[b]:.3f} ({1000 * (end[b] - end[a]):.0f} ms)"
+                          + "".join(f"; {x} ended **{endst[t]}**" for x, t in (("A", a), ("B", b)) if endst[t] != "complete")),
                 rb_start=f"{rb_start:.3f}", b_at_rb=state_b, one_batch=one_batch, raw=rawcol,
                 restart_bad=", ".join(f"S{s} {t:.3f}" for t, s in restart_bad) or "no",
                 repl="; ".join(repl), rb_done=f"{rb_done:.3f}" if rb_done is not None else "none")
@@ -114,7 +116,7 @@ def main():
             runs.append(int(x))
     cols = ["run", "path", "slots", "start", "unhealthy", "complete", "rb_start", "b_at_rb", "one_batch", "raw",
             "restart_bad", "repl", "rb_done"]
-    heads = ["run", "path", "A, B", "container start A / B (spread)", "unhealthy A / B", "complete A / B",
+    heads = ["run", "path", "A, B", "container start A / B (spread)", "unhealthy A / B", "end (complete) A / B",
              "rollback_started", "B at rollback_started", "both ended before it (one batch)", "complete written (raw)",
              "bad-health restart task before rollback_started", "v1-trap replacements: created → desired running → running",
              "rollback_completed"]

@@ -49,7 +49,17 @@ const CASES: &[Case] = &[
     matched("s02-start-first", 2),
     matched("s03-parallelism-zero", 2),
     matched("s04-bad-health-pause", 2),
-    matched("s05-bad-health-rollback", 8),
+    Case {
+        name: "s05-bad-health-rollback",
+        runs: 14,
+        action_at_s: None,
+        matched: 13,
+        open: "r12's path (held out, 2026-12-07j: the rollback updater replaced both first-batch slots, the second \
+               bad-health task stopped by it while still starting, so it ended shutdown, not complete) is no seed's \
+               path of 1..200: its container started 204 ms after the first's (its health failure 21 ms after the \
+               rollback's stop of it was written), the model's two tasks start 24-25 ms or 100 ms apart, so its \
+               second always fails its health check first; the engine's container start-time noise is not modelled",
+    },
     matched("s08-health-timing", 2),
     matched("s09a-slow-stop-grace10", 2),
     matched("s09b-slow-stop-grace2", 2),
@@ -76,7 +86,7 @@ const CASES: &[Case] = &[
         open: "r4's path (the freed worker winning Go's select and updating one more slot in the instant the rollback \
                began) has about a 10 % chance per seed: seeds 27, 33, 36 … (21 of 1..200) reproduce it, none of 1..20",
     },
-    matched("s22b-rollback-fails-pause", 3),
+    matched("s22b-rollback-fails-pause", 6),
     matched("s23-start-first-full-node", 2),
     matched("s23b-stop-first-full-node", 2),
     matched("s24-docker-kill-task", 2),
@@ -85,7 +95,7 @@ const CASES: &[Case] = &[
     matched("s27-pull-registry-refused", 2),
     matched("s28-stack-deploy-update", 2),
     matched("s28b-bare-update-base", 2),
-    matched("s29-alternate-crash", 3),
+    matched("s29-alternate-crash", 7),
     matched("s30-stack-redeploy-identical", 2),
     matched("s31-update-restart-none", 3),
     Case {
@@ -374,7 +384,8 @@ fn s04_bad_health_pause() {
 #[test]
 fn s05_bad_health_rollback() {
     // failure_action rollback: a race between the updater and the restart supervisor, which
-    // eight real runs resolved three ways; each must be some seed's path.
+    // fourteen real runs resolved four ways; each of the first three must be some seed's path
+    // (the fourth, r12, is open).
     check("s05-bad-health-rollback");
 }
 

@@ -549,6 +549,10 @@ impl Model for World {
                     }
                 }
                 Event::HeartbeatFails { node, cut } => cluster.heartbeat_failed(node, cut, &mut io),
+                // A sole manager's swarm component starts only once its dockerd's `restore` is
+                // done (moby `createAndStartCluster` after `NewDaemon`).
+                Event::ListenerOpens { .. } | Event::LeaderElected { .. }
+                    if self.manager_node.is_some_and(|n| cluster.control_plane_held(n, event, io.now())) => {}
                 Event::ListenerOpens { term } => manager.open_listener(term, io.now()),
                 Event::LeaderElected { term } => {
                     if let Some(own_agent) = manager.become_leader(term, cluster.view(), &mut io) {

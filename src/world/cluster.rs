@@ -21,8 +21,8 @@ use crate::model::spec::TaskSpec;
 use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::time::SimTime;
 
-use super::Io;
 use super::tasktable::TaskTable;
+use super::{Event, Io};
 use agent::{AgentQueue, TaskRun};
 pub(crate) use agent::{Container, ContainerPhase};
 use daemon::Daemon;
@@ -128,6 +128,11 @@ struct Machine {
     /// that exited meanwhile: their final state is known to the agent only once it starts.
     agent_due: SimTime,
     restored_exits: Vec<TaskId>,
+    /// A sole manager's control plane (its listener opening, its raft leadership), due while
+    /// its restarted dockerd was still in `restore`, with when each was due: moby starts the
+    /// swarm component only after `NewDaemon`, so they go ahead, with their gap kept, the rest
+    /// of the daemon's start after the restore is done.
+    control_plane_held: Vec<(SimTime, Event)>,
     /// A restarted dockerd answers its API only once its swarm component has started (moby
     /// `cmd/dockerd` serves the API after `createAndStartCluster`, and `cluster.New` waits for
     /// the node to be ready, at most `swarmConnectTimeout`): until its agent registers, or this
@@ -179,6 +184,7 @@ impl Machine {
             registration_held: false,
             agent_due: SimTime::ZERO,
             restored_exits: Vec::new(),
+            control_plane_held: Vec::new(),
             api_waits_until: None,
             removed: false,
             retrying: false,
@@ -209,6 +215,7 @@ impl Machine {
             registration_held,
             agent_due,
             restored_exits,
+            control_plane_held,
             api_waits_until,
             removed,
             retrying,
@@ -232,6 +239,7 @@ impl Machine {
         *registration_held = false;
         *agent_due = SimTime::ZERO;
         restored_exits.clear();
+        control_plane_held.clear();
         *api_waits_until = None;
         *removed = false;
         *cut = declared_cut(spec);

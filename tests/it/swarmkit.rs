@@ -2515,11 +2515,10 @@ fn a_registration_due_before_the_restore_waits_for_it() {
 
 /// A sole manager's dockerd restarted while a container on it ignores SIGTERM: moby starts the
 /// swarm component (raft, the leader, the dispatcher) only after `NewDaemon`, whose `restore`
-/// waits the 10 s of that container's stop, so no worker can register before it. The model
-/// restarts the control plane from the daemon's start and holds only the manager's own agent:
-/// node-2 is READY again 4 s after the start, 6 s before the restore is done (review19).
+/// waits the 10 s of that container's stop, so no worker can register before it (review19
+/// found the model electing the leader from the daemon's start: node-2 READY 6 s before the
+/// restore was done).
 #[test]
-#[ignore = "diverges: a restarted manager's control plane does not wait for its dockerd's restore"]
 fn a_restarted_managers_control_plane_waits_for_its_restore() {
     let yaml = r#"
 services:

@@ -829,6 +829,14 @@ impl Cluster {
         if std::mem::take(&mut m.registration_held) {
             io.q.after(rest, Event::NodeReconnects { node });
         }
+        // The manager's control plane held for the restore starts after the rest of the start,
+        // its steps as far apart as they were drawn.
+        if let Some(&(first, _)) = m.control_plane_held.first() {
+            let start = io.now().plus(rest);
+            for (due, event) in m.control_plane_held.drain(..) {
+                io.q.at(start.plus(due.since(first)), event);
+            }
+        }
         let agent_at = if io.now() <= m.agent_due { m.agent_due } else { io.now().plus(rest) };
         for task in std::mem::take(&mut m.restored_exits) {
             io.q.at(agent_at, Event::Agent { task, step: AgentStep::AgentStarted { daemon } });

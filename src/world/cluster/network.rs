@@ -429,6 +429,7 @@ impl Cluster {
         m.restoring = 0;
         m.registration_held = false;
         m.restored_exits.clear();
+        m.control_plane_held.clear();
         self.restore_abandoned(node);
         was_in_touch
     }
@@ -459,6 +460,18 @@ impl Cluster {
             let register = io.latency(|l| &l.daemon_register);
             io.q.after(register, Event::NodeReconnects { node });
         }
+        true
+    }
+
+    /// The sole manager's control plane step `event` (`ListenerOpens`, `LeaderElected`) is due
+    /// on `node` while its restarted dockerd is still in `restore`: held until the restore is
+    /// done (see `restore_done`). True when held.
+    pub(crate) fn control_plane_held(&mut self, node: NodeId, event: Event, now: SimTime) -> bool {
+        let m = &mut self.machines[node.0 as usize];
+        if m.restoring == 0 {
+            return false;
+        }
+        m.control_plane_held.push((now, event));
         true
     }
 

@@ -11,7 +11,10 @@
 //!   (no live-restore, as on a worker), the manager binds its remote API listener (port 2377,
 //!   `manager.New` → `BindRemote`, served from `Run` before raft starts), raft restarts as a
 //!   one-member cluster and elects itself (m12/m12b: 0.5–1.4 s after the start command, 20–70 ms
-//!   after "Listening for connections"), and the new leader's components start:
+//!   after "Listening for connections"; all of it after dockerd's `restore`, which `NewDaemon`
+//!   finishes before `createAndStartCluster`: a container that ignores SIGTERM holds the listener
+//!   and the election until its 10 s stop timeout, and they follow the rest of the start after
+//!   it, `Cluster::control_plane_held`), and the new leader's components start:
 //!   the dispatcher marks every node UNKNOWN (`markNodesUnknown`), the orchestrators reconcile
 //!   every service, the scheduler and allocator take up pending tasks, the restart supervisor's
 //!   delayed starts and the updater resume from the store (`taskinit.CheckTasks`; the updater

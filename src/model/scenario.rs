@@ -138,9 +138,10 @@ pub struct Latencies {
     /// running (traces m09: SIGTERM 0.13–0.40 s after the start).
     pub daemon_restore: Dist,
     /// A killed dockerd started again → its agent has registered and the node is READY (traces
-    /// m09: 0.59–1.08 s), when the containers it stopped while loading have exited by then; a
-    /// stop still under way holds the agent, which registers this less `daemon_restore` after
-    /// the last of them exits (moby starts the cluster after `restore`; traces m16/m16b: 0.37–0.54 s).
+    /// m09: 0.59–1.08 s) when it had nothing to stop while loading. moby starts the cluster only
+    /// after `restore`, which waits for the containers it stops: READY is the later of this
+    /// after the start and this less `daemon_restore` after the last of them exits (recorded
+    /// READY − last `die`: 0.37–0.86 s over m09–m17, stops of 0.1 s and of 10 s alike).
     pub daemon_register: Dist,
     /// The agent hears that the manager deleted a task → its container is removed (`docker
     /// events` `destroy`). Traces s20 r1–r2: `destroy` 0.354–0.414 s after the task creation

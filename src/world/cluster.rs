@@ -123,10 +123,8 @@ struct Machine {
     /// Its agent's registration came due while the daemon was still loading: it goes ahead
     /// when the last of those containers has exited.
     registration_held: bool,
-    /// When its restarted dockerd will have loaded and started its swarm agent if no
-    /// container holds it up (`daemon_register` after the start), and the restored containers
-    /// that exited meanwhile: their final state is known to the agent only once it starts.
-    agent_due: SimTime,
+    /// The containers its restarted dockerd stopped while loading that have exited: their final
+    /// state is known to the agent only once it starts.
     restored_exits: Vec<TaskId>,
     /// A sole manager's control plane (its listener opening, its raft leadership), due while
     /// its restarted dockerd was still in `restore`, with when each was due: moby starts the
@@ -182,7 +180,6 @@ impl Machine {
             reconnecting: false,
             restoring: 0,
             registration_held: false,
-            agent_due: SimTime::ZERO,
             restored_exits: Vec::new(),
             control_plane_held: Vec::new(),
             api_waits_until: None,
@@ -213,7 +210,6 @@ impl Machine {
             reconnecting,
             restoring,
             registration_held,
-            agent_due,
             restored_exits,
             control_plane_held,
             api_waits_until,
@@ -237,7 +233,6 @@ impl Machine {
         *reconnecting = false;
         *restoring = 0;
         *registration_held = false;
-        *agent_due = SimTime::ZERO;
         restored_exits.clear();
         control_plane_held.clear();
         *api_waits_until = None;

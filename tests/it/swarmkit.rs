@@ -2575,11 +2575,10 @@ fn a_dead_agents_queued_stop_sends_nothing_from_the_restarted_dockerd() {
 
 /// A restarted dockerd's `restore` waits for the container it stops however short the stop,
 /// and the agent starts after it: READY comes about the same time after the exit whether the
-/// stop took 0.56 s or 0.58 s. The model registers `daemon_register` after the start when the
-/// container had exited by then, else `daemon_register - daemon_restore` after the exit: READY
-/// 0.01 s after an exit 0.83 s into the start, 0.57 s after one at 0.85 s (review19).
+/// stop took 0.56 s or 0.58 s (review19 found the model registering `daemon_register` after
+/// the start when the container had exited by then, else `daemon_register - daemon_restore`
+/// after the exit: READY 0.01 s after an exit 0.83 s into the start, 0.57 s after one at 0.85 s).
 #[test]
-#[ignore = "diverges: READY jumps by 0.57 s when the restore's stop ends just after daemon_register"]
 fn the_registration_follows_the_restores_end_continuously() {
     let ready_after_exit = |stop: &str| {
         let yaml = restore_scenario("    - {at: 25s, daemon_start: node-2}", "")

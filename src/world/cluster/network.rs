@@ -456,9 +456,10 @@ impl Cluster {
         }
         let link_back = m.cut.is_none_or(|c| c.restored());
         if register && link_back && !m.reconnecting {
+            // The agent registers the rest of the start after `restore` is done (`restore_done`):
+            // `daemon_register` after the start when the restore has nothing to wait for.
             m.reconnecting = true;
-            let register = io.latency(|l| &l.daemon_register);
-            io.q.after(register, Event::NodeReconnects { node });
+            m.registration_held = true;
         }
         true
     }

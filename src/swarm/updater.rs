@@ -334,8 +334,9 @@ impl Updater {
 
     /// The manager observed `task` (of this service) in `state`. When the event both frees the
     /// worker that waited on the task and is a failure to judge while slots remain, `Run`'s
-    /// `select` has two ready cases — handing the next slot to the freed worker, and reading
-    /// the failure — and Go picks one at random: `slot_first` is asked, once, which it picks.
+    /// `select` can go two ways — handing the next slot to the freed worker, or reading the
+    /// failure — whichever becomes ready first (goroutine timing; the world's odds are
+    /// `SLOT_FIRST_ON_FAILURE`): `slot_first` is asked, once, which it was.
     /// Handing the slot out first updates one more slot before the update stops (m06 r2: the
     /// worker freed by a task's termination took the next slot in the instant the update paused).
     pub fn on_task_state_racing(

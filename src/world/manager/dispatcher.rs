@@ -54,11 +54,13 @@ const GRACE_MULTIPLIER: u64 = 3;
 const GRACE_MULTIPLIER_UNKNOWN: u64 = 2 * GRACE_MULTIPLIER;
 /// How often the updater commits before the orchestrator on the last event of a batch (both
 /// goroutines watch the store; the orchestrator acts on the transaction's commit at once, the
-/// updater runs a transaction of its own first). Of eight recorded batches whose last (or only)
-/// event was a failed task both acted on, the restart came first in seven (s05 r2, r8; s22
-/// r1–r5) and the rollback in one (s05 r5): Laplace's rule of succession, (1 + 1) / (8 + 2),
-/// estimates the rollback's chance from so few runs without calling a path impossible.
-const UPDATER_FIRST_ON_LAST_EVENT: f64 = 0.2;
+/// updater runs a transaction of its own first). Of seventeen recorded batches whose last (or
+/// only) event was a failed task both acted on, the restart came first in thirteen (s05 r2, r8,
+/// r9, r12; s22 r1–r5; s22b r1, r2, r3, r6) and the rollback in four (s05 r5, r13; s22b r4,
+/// r5): Laplace's rule of succession, (4 + 1) / (17 + 2), estimates the rollback's chance
+/// without calling either path impossible. (It was 0.2, from the first eight, until the
+/// held-out runs of 2026-12-07j.)
+const UPDATER_FIRST_ON_LAST_EVENT: f64 = 5.0 / 19.0;
 
 /// `defaultNodeDownPeriod`: tasks of a node DOWN this long become ORPHANED.
 const ORPHAN_AFTER: SimDuration = SimDuration::from_secs(24 * 3600);

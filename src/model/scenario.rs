@@ -53,7 +53,8 @@ pub enum Races {
     #[default]
     Random,
     /// A fixed, readable order for teaching: slots in ascending order, the first node among
-    /// equals, a batch's updates in arrival order, the updater before the restart supervisor.
+    /// equals, a batch's updates in arrival order, the updater before the restart supervisor,
+    /// and a stop reported after `stop_report`'s typical value (drawn otherwise, see there).
     /// Every seed then takes the same path through each race. (Which slots a scale-down removes
     /// is not drawn yet in either mode: running slots first, then the lowest; see m08.)
     Fixed,
@@ -107,8 +108,16 @@ pub struct Latencies {
     /// A container the agent stopped has exited → the task is reported SHUTDOWN: moby's
     /// `ContainerStop` returns once the daemon has cleaned the container up (its `stop` event,
     /// after `die`), and only then does the controller's `Shutdown` return. Traces:
-    /// Status.Timestamp − `die`, median 93 ms over 375 shut-down tasks of 31 single-node
-    /// recordings (10–90 %: 59–185 ms).
+    /// Status.Timestamp − `die` over 427 shut-down tasks of 44 single-node recordings: median
+    /// 92 ms, quartiles 71 / 123 ms (10–90 %: 59–196 ms), so a log-normal of median 92 ms and
+    /// σ = ln(123 / 71) / 1.349 ≈ 0.41 (its mean, 100 ms, is the fixed value it replaces).
+    /// Drawn, not fixed, because the spread decides a race: a stop-first step's old task stops
+    /// ≈ 1.3 s after the updater created its replacement at a dispatcher commit, i.e. within a
+    /// few ms of the 13th batch after it, and whether SHUTDOWN makes that batch or waits for the
+    /// 14th decides when the new task starts. Recorded (s29, 28 steps): 13 batches in 18, 14 in
+    /// 10; a fixed 100 ms made it 14 in every step of every seed, which put s29's last update
+    /// step a batch behind the first crash's restart: 94 % of seeds 1..200 paused, against 3
+    /// of 7 recorded runs (`tests/data/fidelity/recording-2026-12-07j.md`).
     pub stop_report: Dist,
     /// Desired RUNNING reaching the agent → STARTING (traces: desired RUNNING → STARTING
     /// 101–104 ms in every recorded step of s01, s05, s20, s22, s28b, s29, m03 = `dispatch` + this).
@@ -175,7 +184,7 @@ impl Latencies {
             stop_signal: ms(1130),
             unhealthy_kill: ms(30),
             exit_report: ms(70),
-            stop_report: ms(100),
+            stop_report: Dist::LogNormal { median: SimDuration::from_millis(92), sigma: 0.41 },
             start_begin: ms(52),
             probe: ms(70),
             watch: ms(0),

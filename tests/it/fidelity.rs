@@ -55,12 +55,10 @@ const CASES: &[Case] = &[
         action_at_s: None,
         matched: 13,
         open: "r12's path (held out, 2026-12-07j: the rollback updater replaced both first-batch slots, the second \
-               bad-health task stopped by it while still starting, so it ended shutdown, not complete) is no seed's \
-               path of 1..200: its container started 204 ms after the first's (its health failure 21 ms after the \
-               rollback's stop of it was written), the model's two tasks start 24-25 ms or 100 ms apart, so its \
-               second always fails its health check first. With the recorded start-time noise \
-               (`latencies.start_spread: 0.17`, off by default: observations.md section 10) seeds 5, 9, 11, 14 and 20 \
-               take it and every s05 run is reproduced, but the whole table loses more runs than it gains",
+               bad-health task stopped by it while still starting, so it ended shutdown, not complete) is the path \
+               of seeds 23, 62, 84 of 1..200, none of 1..20: its container started 204 ms after the first's (its \
+               health failure 21 ms after the rollback's stop of it was written), which the model gives only when \
+               the two old tasks' SHUTDOWN reports (drawn) land two dispatcher batches apart",
     },
     matched("s08-health-timing", 2),
     matched("s09a-slow-stop-grace10", 2),
@@ -161,10 +159,11 @@ const CASES: &[Case] = &[
         name: "m09b-worker-daemon-kill-during-update",
         runs: 3,
         action_at_s: None,
-        matched: 1,
+        matched: 0,
         open: "each of the three runs took another path of many (which slot the update held on the dead node when \
-               its heartbeat deadline passed), each 0.5-3 % of seeds: r1, r2 and r3 are reproduced by seeds 7, 72, \
-               94, 145, 160, 174; 53, 89, 120, 152, 196; and 182 of 1..200: r2 and r3 by none within 1..20",
+               its heartbeat deadline passed), each 0.5-3 % of seeds: r1, r2 and r3 are reproduced by seeds 94, 160; \
+               53, 89, 120, 152, 168, 196; and 182 of 1..200, none within 1..20 (r1 was by seed 7 until the \
+               stop report was drawn: its path needs the first step running before the kill at 3 s)",
     },
     matched("m10-global-pause-drain", 2),
     matched("m11-node-rm-force", 5),
@@ -850,9 +849,12 @@ const WRONG: &[Variant] = &[
     },
     Variant {
         case: "s36-reaper-scale-down",
-        what: "containers removed 0.6 s later than recorded (latencies.container_remove 670ms)",
+        // 0.7 s, not 0.6: the removal follows the scale-down's SHUTDOWN commit, which a drawn
+        // `stop_report` moves by a dispatcher batch (100 ms) across seeds, and 0.6 s late less a
+        // batch is inside the 0.5 s tolerance for some seed.
+        what: "containers removed 0.7 s later than recorded (latencies.container_remove 770ms)",
         from: "  deployed_with: \"docker service create\"\n",
-        to: "  deployed_with: \"docker service create\"\n  latencies: {container_remove: 670ms}\n",
+        to: "  deployed_with: \"docker service create\"\n  latencies: {container_remove: 770ms}\n",
     },
     Variant {
         case: "s33-health-interval-merge",

@@ -1000,8 +1000,16 @@ impl Cluster {
             // reported shutdown 1.10-1.17 s after it, never failed.
             return;
         }
-        let d =
-            if state == TaskState::Shutdown { io.latency(|l| &l.stop_report) } else { io.latency(|l| &l.exit_report) };
+        let d = if state != TaskState::Shutdown {
+            io.latency(|l| &l.exit_report)
+        } else if io.random_races() {
+            io.latency(|l| &l.stop_report)
+        } else {
+            // Drawn by default (its spread decides which dispatcher batch a stop-first step's old
+            // task makes: `Latencies::stop_report`), so `races: fixed` takes its typical value to
+            // keep one path whatever the seed.
+            io.scenario.latencies.stop_report.typical()
+        };
         let at = self.agent_slot(id, io.now().plus(d), io);
         io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
     }

@@ -321,6 +321,25 @@ impl<E> EventQueue<E> {
         Some(self.popped(time, event))
     }
 
+    /// The `n`th pending event (0: the next to pop) when it is due at the same instant as the
+    /// next one and was queued in the same bucket; `None` otherwise (a lookahead for
+    /// [`crate::engine::Model::prefetch`], never for the order).
+    #[inline]
+    pub fn peek_nth(&self, n: usize) -> Option<&E> {
+        let slot = match &self.many {
+            Some(many) => match &many.heap.peek()?.item {
+                Item::Bucket(slot) => *slot,
+                Item::Lone(e) => return (n == 0).then_some(e),
+            },
+            None => self.few.last()?.1,
+        };
+        match &self.buckets[slot as usize] {
+            Bucket::Many(q) => q.get(n),
+            Bucket::One(e) => (n == 0).then_some(e),
+            Bucket::Empty => None,
+        }
+    }
+
     /// Advances `now` to a popped event's time.
     fn popped(&mut self, time: SimTime, event: E) -> (SimTime, E) {
         debug_assert!(time >= self.now, "time went backwards");

@@ -12,11 +12,20 @@ pub(crate) trait Model {
     /// Handles `event` at `queue.now()`.
     fn handle(&mut self, event: Self::Event, queue: &mut EventQueue<Self::Event>);
 
+    /// `event` will be handled soon (a few events from now): the model may ask the processor
+    /// for the memory it will touch (see `crate::prefetch`). Changes nothing else.
+    #[inline]
+    fn prefetch(&self, _event: &Self::Event) {}
+
     /// The model has grown to a bound of its own and must stop (checked after each event).
     fn exhausted(&self) -> bool {
         false
     }
 }
+
+/// How many events ahead of the one handled the model is told of one ([`Model::prefetch`]):
+/// far enough for its memory to arrive while the events between are handled.
+const PREFETCH_AHEAD: usize = 4;
 
 /// Bounds on a run.
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +75,9 @@ pub(crate) fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, lim
             return RunOutcome { stop: StopReason::MaxEvents, events, last_event_at: last };
         }
         let (at, event) = queue.pop().expect("peeked");
+        if let Some(ahead) = queue.peek_nth(PREFETCH_AHEAD) {
+            model.prefetch(ahead);
+        }
         last = at;
         events += 1;
         model.handle(event, queue);

@@ -305,6 +305,11 @@ impl ClusterView<'_> {
         m.reachable || (m.retrying && m.link_up && m.daemon_up)
     }
 
+    /// The node's record of `task` will be read soon (see `crate::prefetch`).
+    pub(super) fn prefetch_task(&self, task: TaskId) {
+        self.runs.prefetch(task);
+    }
+
     /// The task's container (not started when no node has it).
     pub(super) fn container(&self, task: TaskId) -> Container {
         self.runs.get(task).map_or_else(Container::default, |run| run.container)
@@ -324,6 +329,11 @@ impl Cluster {
             containers_created: BTreeMap::new(),
             finished_jobs: Vec::new(),
         }
+    }
+
+    /// The node's record of `task` will be read soon (see `Model::prefetch`).
+    pub(super) fn prefetch_task(&self, task: TaskId) {
+        self.runs.prefetch(task);
     }
 
     /// Makes this cluster the one `Cluster::new(nodes, images, expected_tasks)` makes, keeping

@@ -302,6 +302,13 @@ impl SlotTasks {
         self.slots.get(slot as usize).map(SlotList::as_slice).filter(|tasks| !tasks.is_empty())
     }
 
+    /// The entry of `slot` will be read soon (see `crate::prefetch`).
+    pub(crate) fn prefetch(&self, slot: u64) {
+        if let Some(entry) = self.slots.get(slot as usize) {
+            crate::prefetch::prefetch(entry);
+        }
+    }
+
     /// Every slot with a task, in ascending order.
     pub(crate) fn slots(&self) -> impl Iterator<Item = u64> + '_ {
         self.slots.iter().enumerate().filter(|(_, tasks)| !tasks.as_slice().is_empty()).map(|(slot, _)| slot as u64)
@@ -496,6 +503,11 @@ impl Store {
     /// forgotten task's asks [`Store::get`]).
     pub(super) fn task(&self, id: TaskId) -> &Task {
         self.tasks.get(id).unwrap_or_else(|| panic!("task {} is no longer in the store", id.docker_id()))
+    }
+
+    /// The task's record will be read soon (see `Model::prefetch`).
+    pub(super) fn prefetch_task(&self, id: TaskId) {
+        self.tasks.prefetch(id);
     }
 
     /// A task, unless it was forgotten.

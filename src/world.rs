@@ -499,6 +499,16 @@ impl Model for World {
         {
             self.cluster.prefetch_task(task);
             self.manager.prefetch_task(task);
+        } else if let Event::DaemonJobsDue { node } = *event {
+            self.cluster.prefetch_node(node);
+        }
+    }
+
+    fn prefetch_near(&self, event: &Event) {
+        if let Event::Agent { task, .. } = *event {
+            self.cluster.prefetch_task_node(task);
+        } else if let Event::DaemonJobsDue { node } = *event {
+            self.cluster.prefetch_daemon_jobs(node);
         }
     }
 

@@ -17,6 +17,11 @@ pub(crate) trait Model {
     #[inline]
     fn prefetch(&self, _event: &Self::Event) {}
 
+    /// `event` will be handled very soon (the next but one): the model may ask for memory that
+    /// only the records asked for by [`Model::prefetch`] lead to.
+    #[inline]
+    fn prefetch_near(&self, _event: &Self::Event) {}
+
     /// The model has grown to a bound of its own and must stop (checked after each event).
     fn exhausted(&self) -> bool {
         false
@@ -26,6 +31,9 @@ pub(crate) trait Model {
 /// How many events ahead of the one handled the model is told of one ([`Model::prefetch`]):
 /// far enough for its memory to arrive while the events between are handled.
 const PREFETCH_AHEAD: usize = 4;
+/// How many events ahead the model is told of one for its second stage
+/// ([`Model::prefetch_near`]): the records asked for at [`PREFETCH_AHEAD`] have arrived.
+const PREFETCH_NEAR: usize = 2;
 
 /// Bounds on a run.
 #[derive(Clone, Copy, Debug)]
@@ -77,6 +85,9 @@ pub(crate) fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, lim
         let (at, event) = queue.pop().expect("peeked");
         if let Some(ahead) = queue.peek_nth(PREFETCH_AHEAD) {
             model.prefetch(ahead);
+        }
+        if let Some(near) = queue.peek_nth(PREFETCH_NEAR) {
+            model.prefetch_near(near);
         }
         last = at;
         events += 1;

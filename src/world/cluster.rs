@@ -336,6 +336,34 @@ impl Cluster {
         self.runs.prefetch(task);
     }
 
+    /// The machine of `task` will be read soon (its run, asked for earlier, names it).
+    pub(super) fn prefetch_task_node(&self, task: TaskId) {
+        if let Some(run) = self.runs.get(task) {
+            let m = &self.machines[run.node.0 as usize];
+            crate::prefetch::prefetch(&m.reachable);
+            crate::prefetch::prefetch(&m.agent);
+            m.agent.prefetch();
+            m.images.prefetch();
+            crate::prefetch::prefetch(&m.daemon);
+        }
+    }
+
+    /// The daemon of `node` will be read soon.
+    pub(super) fn prefetch_node(&self, node: NodeId) {
+        if let Some(m) = self.machines.get(node.0 as usize) {
+            crate::prefetch::prefetch(&m.daemon);
+            crate::prefetch::prefetch(&m.reachable);
+        }
+    }
+
+    /// The jobs of `node`'s daemon will be read soon (its record, asked for earlier, holds
+    /// where they are).
+    pub(super) fn prefetch_daemon_jobs(&self, node: NodeId) {
+        if let Some(m) = self.machines.get(node.0 as usize) {
+            m.daemon.prefetch_jobs();
+        }
+    }
+
     /// Makes this cluster the one `Cluster::new(nodes, images, expected_tasks)` makes, keeping
     /// the room its lists grew (a world reused from run to run). Every field is named, so that
     /// one added later must be said here too.

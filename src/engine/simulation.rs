@@ -8,7 +8,7 @@ use crate::time::SimTime;
 /// A simulated system: it handles one event at a time and may schedule more.
 pub(crate) trait Model {
     /// The closed set of events this model understands.
-    type Event;
+    type Event: Copy;
     /// Handles `event` at `queue.now()`.
     fn handle(&mut self, event: Self::Event, queue: &mut EventQueue<Self::Event>);
 

@@ -21,12 +21,6 @@ use super::orchestrator::Slots;
 use super::store::NewTask;
 use super::store::{Store, UpdateStatus};
 
-/// How many slot hand-outs ahead a slot's entry is asked for (see
-/// `Manager::prefetch_upcoming_slots`).
-const SLOT_PREFETCH_FAR: usize = 8;
-/// How many slot hand-outs ahead a slot's tasks' records are asked for.
-const SLOT_PREFETCH_NEAR: usize = 4;
-
 /// A running updater and the spec it works toward (swarmkit's `Supervisor.updates`).
 struct ActiveUpdater {
     /// The state machine.
@@ -91,6 +85,12 @@ impl UpdateSupervisor {
         }
     }
 }
+
+/// How many slot hand-outs ahead a slot's entry is asked for (see
+/// `Manager::prefetch_upcoming_slots`).
+const SLOT_PREFETCH_FAR: usize = 8;
+/// How many slot hand-outs ahead a slot's tasks' records are asked for.
+const SLOT_PREFETCH_NEAR: usize = 4;
 
 impl Manager {
     /// `Supervisor.Update`: a run already working toward this spec continues; otherwise the

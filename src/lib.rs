@@ -60,8 +60,9 @@
 //! either is reported in `summary.json` (`run.end_reason`), never a hang.
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
-// The one module allowed `unsafe` is the libyaml error reader (`scenario/raw/libyaml.rs`,
-// libyaml's C interface); nothing else may add any without saying so here.
+// The modules allowed `unsafe` are the libyaml error reader (`scenario/raw/libyaml.rs`,
+// libyaml's C interface) and the cache prefetch hint (`prefetch.rs`, one intrinsic with no
+// effect on what the program computes); nothing else may add any without saying so here.
 #![deny(unsafe_code)]
 // The documentation is for the project's developers (`cargo doc --document-private-items`, run
 // by CI with warnings denied), so a public item may link to a private one.
@@ -83,6 +84,7 @@ mod limits;
 pub mod model;
 mod plan;
 mod plot;
+mod prefetch;
 pub mod ps;
 pub mod report;
 pub mod rng;

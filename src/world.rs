@@ -491,6 +491,27 @@ fn no_such_container(kill: bool, service: &str, target: &ContainerRef) -> String
 impl Model for World {
     type Event = Event;
 
+    fn prefetch(&self, event: &Event) {
+        if let Event::Agent { task, .. }
+        | Event::DesiredArrives { task }
+        | Event::Observe { task, .. }
+        | Event::UpdaterObserves { task, .. } = *event
+        {
+            self.cluster.prefetch_task(task);
+            self.manager.prefetch_task(task);
+        } else if let Event::DaemonJobsDue { node } = *event {
+            self.cluster.prefetch_node(node);
+        }
+    }
+
+    fn prefetch_near(&self, event: &Event) {
+        if let Event::Agent { task, .. } = *event {
+            self.cluster.prefetch_task_node(task);
+        } else if let Event::DaemonJobsDue { node } = *event {
+            self.cluster.prefetch_daemon_jobs(node);
+        }
+    }
+
     fn exhausted(&self) -> bool {
         self.manager.task_count() >= MAX_TASKS || self.manager.recorded_changes() >= self.history_budget
     }

@@ -181,6 +181,9 @@ impl<E> Bucket<E> {
     }
 
     /// The first event of a bucket being removed; its FIFO, if small, is kept in `spare`.
+    /// Inlined into `pop`: called, it returned the event through memory in pieces that the run
+    /// loop read back whole (a stalled load on every instant's last event).
+    #[inline(always)]
     fn into_first(self, spare: &mut Vec<VecDeque<E>>) -> E {
         match self {
             Bucket::One(e) => e,
@@ -286,7 +289,10 @@ impl<E> EventQueue<E> {
     /// run loop, its one caller that matters: returned through memory, the event was written
     /// in pieces and read back whole, a stalled load on every event.
     #[inline(always)]
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+    pub fn pop(&mut self) -> Option<(SimTime, E)>
+    where
+        E: Copy,
+    {
         let (time, slot) = match &mut self.many {
             Some(many) => {
                 let earliest = many.heap.peek()?;
@@ -303,7 +309,13 @@ impl<E> EventQueue<E> {
             None => *self.few.last()?,
         };
         let event = match &mut self.buckets[slot as usize] {
-            Bucket::Many(q) if q.len() > 1 => q.pop_front().expect("non-empty"),
+            Bucket::Many(q) if q.len() > 1 => {
+                // Read in place, then dropped from the FIFO: `pop_front`'s `Option` made the
+                // event travel through the stack in pieces that the run loop read back whole.
+                let event = *q.front().expect("non-empty");
+                q.pop_front();
+                event
+            }
             bucket => {
                 let bucket = std::mem::replace(bucket, Bucket::Empty);
                 match &mut self.many {
@@ -319,6 +331,25 @@ impl<E> EventQueue<E> {
             }
         };
         Some(self.popped(time, event))
+    }
+
+    /// The `n`th pending event (0: the next to pop) when it is due at the same instant as the
+    /// next one and was queued in the same bucket; `None` otherwise (a lookahead for
+    /// [`crate::engine::Model::prefetch`], never for the order).
+    #[inline]
+    pub fn peek_nth(&self, n: usize) -> Option<&E> {
+        let slot = match &self.many {
+            Some(many) => match &many.heap.peek()?.item {
+                Item::Bucket(slot) => *slot,
+                Item::Lone(e) => return (n == 0).then_some(e),
+            },
+            None => self.few.last()?.1,
+        };
+        match &self.buckets[slot as usize] {
+            Bucket::Many(q) => q.get(n),
+            Bucket::One(e) => (n == 0).then_some(e),
+            Bucket::Empty => None,
+        }
     }
 
     /// Advances `now` to a popped event's time.

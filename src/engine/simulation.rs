@@ -8,15 +8,32 @@ use crate::time::SimTime;
 /// A simulated system: it handles one event at a time and may schedule more.
 pub(crate) trait Model {
     /// The closed set of events this model understands.
-    type Event;
+    type Event: Copy;
     /// Handles `event` at `queue.now()`.
     fn handle(&mut self, event: Self::Event, queue: &mut EventQueue<Self::Event>);
+
+    /// `event` will be handled soon (a few events from now): the model may ask the processor
+    /// for the memory it will touch (see `crate::prefetch`). Changes nothing else.
+    #[inline]
+    fn prefetch(&self, _event: &Self::Event) {}
+
+    /// `event` will be handled very soon (the next but one): the model may ask for memory that
+    /// only the records asked for by [`Model::prefetch`] lead to.
+    #[inline]
+    fn prefetch_near(&self, _event: &Self::Event) {}
 
     /// The model has grown to a bound of its own and must stop (checked after each event).
     fn exhausted(&self) -> bool {
         false
     }
 }
+
+/// How many events ahead of the one handled the model is told of one ([`Model::prefetch`]):
+/// far enough for its memory to arrive while the events between are handled.
+const PREFETCH_AHEAD: usize = 4;
+/// How many events ahead the model is told of one for its second stage
+/// ([`Model::prefetch_near`]): the records asked for at [`PREFETCH_AHEAD`] have arrived.
+const PREFETCH_NEAR: usize = 2;
 
 /// Bounds on a run.
 #[derive(Clone, Copy, Debug)]
@@ -66,6 +83,12 @@ pub(crate) fn run<M: Model>(model: &mut M, queue: &mut EventQueue<M::Event>, lim
             return RunOutcome { stop: StopReason::MaxEvents, events, last_event_at: last };
         }
         let (at, event) = queue.pop().expect("peeked");
+        if let Some(ahead) = queue.peek_nth(PREFETCH_AHEAD) {
+            model.prefetch(ahead);
+        }
+        if let Some(near) = queue.peek_nth(PREFETCH_NEAR) {
+            model.prefetch_near(near);
+        }
         last = at;
         events += 1;
         model.handle(event, queue);

@@ -273,6 +273,12 @@ impl Updater {
         self.dirty_slots.len()
     }
 
+    /// The dirty slot `k` hand-outs from now will take (0: the next), if any: a lookahead for
+    /// the world's memory prefetches, never for a decision.
+    pub fn upcoming_slot(&self, k: usize) -> Option<u64> {
+        self.dirty_slots.get(self.next_slot + k).copied()
+    }
+
     /// Slots currently held by workers (for invariant checks): at most `parallelism`.
     pub fn slots_in_flight(&self) -> usize {
         self.workers

@@ -308,6 +308,11 @@ impl ClusterView<'_> {
         m.reachable || (m.retrying && m.link_up && m.daemon_up)
     }
 
+    /// The node's record of `task` will be read soon (see `crate::prefetch`).
+    pub(super) fn prefetch_task(&self, task: TaskId) {
+        self.runs.prefetch(task);
+    }
+
     /// The task's container (not started when no node has it).
     pub(super) fn container(&self, task: TaskId) -> Container {
         self.runs.get(task).map_or_else(Container::default, |run| run.container)
@@ -326,6 +331,39 @@ impl Cluster {
             registry_down_until: SimTime::ZERO,
             containers_created: BTreeMap::new(),
             finished_jobs: Vec::new(),
+        }
+    }
+
+    /// The node's record of `task` will be read soon (see `Model::prefetch`).
+    pub(super) fn prefetch_task(&self, task: TaskId) {
+        self.runs.prefetch(task);
+    }
+
+    /// The machine of `task` will be read soon (its run, asked for earlier, names it).
+    pub(super) fn prefetch_task_node(&self, task: TaskId) {
+        if let Some(run) = self.runs.get(task) {
+            let m = &self.machines[run.node.0 as usize];
+            crate::prefetch::prefetch(&m.reachable);
+            crate::prefetch::prefetch(&m.agent);
+            m.agent.prefetch();
+            m.images.prefetch();
+            crate::prefetch::prefetch(&m.daemon);
+        }
+    }
+
+    /// The daemon of `node` will be read soon.
+    pub(super) fn prefetch_node(&self, node: NodeId) {
+        if let Some(m) = self.machines.get(node.0 as usize) {
+            crate::prefetch::prefetch(&m.daemon);
+            crate::prefetch::prefetch(&m.reachable);
+        }
+    }
+
+    /// The jobs of `node`'s daemon will be read soon (its record, asked for earlier, holds
+    /// where they are).
+    pub(super) fn prefetch_daemon_jobs(&self, node: NodeId) {
+        if let Some(m) = self.machines.get(node.0 as usize) {
+            m.daemon.prefetch_jobs();
         }
     }
 

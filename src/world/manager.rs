@@ -186,6 +186,13 @@ impl Manager {
         }
     }
 
+    /// The store's and the recorder's records of `task` will be read soon (see
+    /// `Model::prefetch`).
+    pub(super) fn prefetch_task(&self, task: TaskId) {
+        self.store.prefetch_task(task);
+        self.recorder.prefetch_task(task);
+    }
+
     /// Whether the store still holds the task (a task the manager deleted is forgotten once
     /// its node has let it go: a message for it still on its way is then dropped).
     pub(super) fn knows_task(&self, id: TaskId) -> bool {

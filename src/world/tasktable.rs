@@ -101,6 +101,16 @@ impl<T> TaskTable<T> {
         page.slots[id % PAGE].as_mut()
     }
 
+    /// Asks the processor for the slot of `id` ahead of its use (see `crate::prefetch`); the
+    /// directory, small and read on every lookup, is read now.
+    #[inline]
+    pub(crate) fn prefetch(&self, id: TaskId) {
+        let id = id.0 as usize;
+        if let Some(Some(page)) = self.pages.get((id / PAGE).wrapping_sub(self.first)) {
+            crate::prefetch::prefetch(&page.slots[id % PAGE]);
+        }
+    }
+
     /// True when a record of `id` is held.
     #[inline]
     pub(crate) fn contains(&self, id: TaskId) -> bool {

@@ -215,6 +215,13 @@ pub(super) struct AgentQueue {
 }
 
 impl AgentQueue {
+    /// Its operations will be read soon (see `crate::prefetch`).
+    pub(super) fn prefetch(&self) {
+        if let Some(first) = self.busy.front() {
+            crate::prefetch::prefetch(first);
+        }
+    }
+
     /// No operation taken on, keeping the ring's room (a world reused from run to run).
     pub(super) fn clear(&mut self) {
         let AgentQueue { busy } = self;

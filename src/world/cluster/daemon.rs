@@ -67,6 +67,13 @@ impl Daemon {
         *armed_at = None;
     }
 
+    /// Its jobs will be read soon (see `crate::prefetch`).
+    pub(super) fn prefetch_jobs(&self) {
+        if let Some(first) = self.jobs.first() {
+            crate::prefetch::prefetch(first);
+        }
+    }
+
     /// Progress per job over `elapsed`: full speed while jobs ≤ PARALLELISM, else shared.
     fn advance(&mut self, now: SimTime) {
         let elapsed = now.since(self.last).as_nanos() as u128 * UNIT;

@@ -48,6 +48,13 @@ impl ImageStore {
     }
 
     /// The entry of `name`, made when the node meets the image for the first time.
+    /// Its images will be read soon (see `crate::prefetch`).
+    pub(super) fn prefetch(&self) {
+        if let Some(first) = self.images.first() {
+            crate::prefetch::prefetch(first);
+        }
+    }
+
     fn entry(&mut self, name: &str) -> &mut LocalImage {
         let at = match self.images.iter().position(|i| i.name == name) {
             Some(at) => at,

@@ -702,6 +702,11 @@ impl Recorder {
         }
     }
 
+    /// The task's track will be read soon (see `Model::prefetch`).
+    pub(super) fn prefetch_task(&self, id: TaskId) {
+        self.tasks.prefetch(id);
+    }
+
     /// Recomputes a task's timeline class and updates its service's counts.
     pub(super) fn touch(&mut self, id: TaskId, store: &Store, cluster: ClusterView<'_>) {
         // A task forgotten since counts nowhere any more.

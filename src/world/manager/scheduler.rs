@@ -20,6 +20,9 @@ const MAX_DEBOUNCE: SimDuration = SimDuration::from_secs(1);
 /// Below it a scan is as cheap and keeps no index.
 const LOAD_INDEX_FROM_NODES: usize = 256;
 
+/// How many tasks ahead of the one a tick assigns the records of one are asked for.
+const ASSIGN_PREFETCH_AHEAD: usize = 4;
+
 /// The scheduler's queue and its tick timer.
 #[derive(Default)]
 pub(super) struct Scheduler {
@@ -246,7 +249,13 @@ impl Manager {
                         schedule_group(&views, placement, &Demand::default(), count, tie);
                     assert_eq!(full, choices.iter().map(|&i| Ok(i)).collect::<Vec<_>>(), "load index out of date");
                 }
-                for (&id, i) in free.iter().zip(choices) {
+                for (k, (&id, i)) in free.iter().zip(choices).enumerate() {
+                    // The tasks come in a random order: the records of one a few places on are
+                    // asked for ahead (see `crate::prefetch`).
+                    if let Some(&ahead) = free.get(k + ASSIGN_PREFETCH_AHEAD) {
+                        self.prefetch_task(ahead);
+                        cluster.prefetch_task(ahead);
+                    }
                     if self.scheduler.is_pending(id) {
                         self.assign(id, NodeId(i as u32), cluster, io);
                     }

@@ -102,6 +102,12 @@ impl UpdateSupervisor {
     }
 }
 
+/// How many slot hand-outs ahead a slot's entry is asked for (see
+/// `Manager::prefetch_upcoming_slots`).
+const SLOT_PREFETCH_FAR: usize = 8;
+/// How many slot hand-outs ahead a slot's tasks' records are asked for.
+const SLOT_PREFETCH_NEAR: usize = 4;
+
 impl Manager {
     /// `Supervisor.Update`: a run already working toward this spec continues; otherwise the
     /// running one is cancelled and a new one starts (`Updater.Run`).
@@ -232,6 +238,7 @@ impl Manager {
             }
             match command {
                 UpdaterCommand::UpdateSlot { worker, slot, order } => {
+                    self.prefetch_upcoming_slots(sid, cluster);
                     let work = self.update_slot(sid, slot, order, cluster, io);
                     let rollback = self.updates.active.get(&sid).is_some_and(|a| a.updater.is_rollback());
                     let record = self.recorder.update_mut(sid);
@@ -286,6 +293,25 @@ impl Manager {
                 UpdaterCommand::FailureCounted { .. } => self.recorder.update_mut(sid).failures += 1,
                 UpdaterCommand::Finished => self.updates.cancel(sid),
                 UpdaterCommand::Note(note) => self.note_updater(sid, run, note, io),
+            }
+        }
+    }
+
+    /// A worker takes a slot: the memory of the slots the next hand-outs will take is asked
+    /// for ahead (see `crate::prefetch`): the slots come in a random order, each of its tasks'
+    /// records a cache miss. Two stages, since a slot's entry names its tasks: the entry of the
+    /// slot [`SLOT_PREFETCH_FAR`] hand-outs ahead, and the records of the tasks of the one
+    /// [`SLOT_PREFETCH_NEAR`] ahead (its entry asked for that many hand-outs ago).
+    fn prefetch_upcoming_slots(&self, sid: ServiceId, cluster: ClusterView<'_>) {
+        let Some(active) = self.updates.active.get(&sid) else { return };
+        let by_slot = &self.store.service(sid).by_slot;
+        if let Some(slot) = active.updater.upcoming_slot(SLOT_PREFETCH_FAR) {
+            by_slot.prefetch(slot);
+        }
+        if let Some(tasks) = active.updater.upcoming_slot(SLOT_PREFETCH_NEAR).and_then(|slot| by_slot.get(slot)) {
+            for &task in tasks {
+                self.prefetch_task(task);
+                cluster.prefetch_task(task);
             }
         }
     }

@@ -293,6 +293,19 @@ fn an_unquoted_number_is_quoted_back_as_written() {
 }
 
 #[test]
+fn an_unquoted_number_in_a_flow_mapping_is_quoted_back_as_written() {
+    // Inside `{…}` the key's position is known (37ec6c2): what was typed ends at the `,` or `}`
+    // (review20 found the hint quoting `20.10, until: 10s}`).
+    let d = find(
+        &errors("services:\n  web:\n    image: a\nx-simulation: {engine: 20.10, until: 10s}\n"),
+        "x-simulation.engine must be a string",
+    );
+    assert_eq!(d.hint.as_deref(), Some("quote it: engine: \"20.10\" (unquoted, YAML reads 20.10 as the number 20.1)"));
+    let d = find(&errors("{version: 3.10, services: {web: {image: a}}}\n"), "version must be a string");
+    assert_eq!(d.hint.as_deref(), Some("quote it: version: \"3.10\" (unquoted, YAML reads 3.10 as the number 3.1)"));
+}
+
+#[test]
 fn malformed_short_ports_get_dockers_words() {
     let diags = errors(
         "services:\n  web:\n    image: a\n    ports: [\"8080:80\", \"80:abc\", \"1-3:4-5\", \"127.0.0.1:80:80/tcpx\", 70000, \"x.y:80:80\", \"[::1]:80:80\"]\n",

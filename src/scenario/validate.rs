@@ -123,15 +123,18 @@ impl<'a> Checker<'a> {
         self.warn_at(path, path, message, hint);
     }
 
-    /// The value at `path` as written in the file, for a block-style `key: value` on one line
-    /// (None otherwise): YAML reads `20.10` as the number 20.1, and a hint must show what the
-    /// user typed.
+    /// The plain scalar at `path` as written in the file, for a `key: value` on one line, in
+    /// block or flow style (None otherwise): YAML reads `20.10` as the number 20.1, and a hint
+    /// must show what the user typed. In `{engine: 20.10, until: 10s}` it ends at the `,` (a
+    /// plain scalar in a flow collection ends at `,`, `}` or `]`; one that YAML read as a number
+    /// has none of them).
     pub(super) fn written(&self, path: &Path) -> Option<String> {
         let Some(Seg::Key(key)) = path.0.last() else { return None };
         let (line, column) = self.doc.locator.find(path)?;
         let text = self.doc.locator.source_line(line)?;
         let rest = text.get(column - 1..)?.strip_prefix(key.as_str())?.trim_start().strip_prefix(':')?;
-        let value = rest.split(" #").next().unwrap_or_default().trim();
+        let value = rest.split(" #").next().unwrap_or_default();
+        let value = value.split([',', '}', ']']).next().unwrap_or_default().trim();
         (!value.is_empty()).then(|| value.to_string())
     }
 

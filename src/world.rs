@@ -543,7 +543,7 @@ impl Model for World {
                 }
                 Event::DaemonJobsDue { node } => cluster.daemon_jobs_due(node, manager, &mut io),
                 // A restarted dockerd still loading has no agent yet: it registers once loaded.
-                Event::NodeReconnects { node } if cluster.registration_held(node) => {}
+                Event::NodeReconnects { node } if cluster.registration_held(node, io.now()) => {}
                 // No leader to register with: the agent keeps trying on its backoff.
                 Event::NodeReconnects { node } if manager.halted() => cluster.reconnect_later(node, &mut io),
                 Event::NodeReconnects { node } => {

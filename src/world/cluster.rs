@@ -126,6 +126,10 @@ struct Machine {
     /// The containers its restarted dockerd stopped while loading that have exited: their final
     /// state is known to the agent only once it starts.
     restored_exits: Vec<TaskId>,
+    /// When the registration queued by its restarted dockerd's `restore_done` is due: a
+    /// `NodeReconnects` before then is a dead daemon's (killed after its restore, before its
+    /// agent registered), which must not register this one's agent early.
+    registers_at: Option<SimTime>,
     /// A sole manager's control plane (its listener opening, its raft leadership), due while
     /// its restarted dockerd was still in `restore`, with when each was due: moby starts the
     /// swarm component only after `NewDaemon`, so they go ahead, with their gap kept, the rest
@@ -181,6 +185,7 @@ impl Machine {
             restoring: 0,
             registration_held: false,
             restored_exits: Vec::new(),
+            registers_at: None,
             control_plane_held: Vec::new(),
             api_waits_until: None,
             removed: false,
@@ -211,6 +216,7 @@ impl Machine {
             restoring,
             registration_held,
             restored_exits,
+            registers_at,
             control_plane_held,
             api_waits_until,
             removed,
@@ -234,6 +240,7 @@ impl Machine {
         *restoring = 0;
         *registration_held = false;
         restored_exits.clear();
+        *registers_at = None;
         control_plane_held.clear();
         *api_waits_until = None;
         *removed = false;

@@ -430,6 +430,7 @@ impl Cluster {
         m.registration_held = false;
         m.restored_exits.clear();
         m.control_plane_held.clear();
+        m.registers_at = None;
         self.restore_abandoned(node);
         was_in_touch
     }
@@ -479,9 +480,13 @@ impl Cluster {
     /// The node's agent is due to register (`NodeReconnects`) while its restarted dockerd is
     /// still loading or stopping containers it found running (`restore_containers`): the agent
     /// is not started yet (moby starts the cluster after `NewDaemon`, whose `restore` waits for
-    /// those stops), so the registration is held until they have exited. True when held.
-    pub(crate) fn registration_held(&mut self, node: NodeId) -> bool {
+    /// those stops), so the registration is held until they have exited. True when held, or
+    /// when it is a dead daemon's, due before the one this daemon's restore queued (dropped).
+    pub(crate) fn registration_held(&mut self, node: NodeId, now: SimTime) -> bool {
         let m = &mut self.machines[node.0 as usize];
+        if m.registers_at.is_some_and(|at| now < at) {
+            return true;
+        }
         if m.restoring == 0 || !m.reconnecting {
             return false;
         }

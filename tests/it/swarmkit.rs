@@ -2354,43 +2354,32 @@ x-simulation:
 /// before it can register (recorded m14).
 #[test]
 fn a_restored_containers_exit_is_reported_when_its_agent_starts() {
-    let removed = r#"
+    let stack = |timeline: &str| {
+        format!(
+            r#"
 services:
   web:
     image: "a:1"
-    deploy: {replicas: 2, placement: {constraints: [node.role==worker]}}
+    deploy: {{replicas: 2, placement: {{constraints: [node.role==worker]}}}}
 x-simulation:
   stack: t
   until: 60s
   deployed_with: "docker service create"
-  cluster: {nodes: 2}
+  cluster: {{nodes: 2}}
   images:
-    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}
+    a:1: {{cached: true, start: 500ms, stop: {{after: 50ms, exit_code: 0}}}}
   timeline:
-    - {at: 10s, daemon_kill: node-2}
-    - {at: 13s, run: docker service rm t_web}
-    - {at: 35s, daemon_start: node-2}
-"#;
-    let manager_down = r#"
-services:
-  web:
-    image: "a:1"
-    deploy: {replicas: 2, placement: {constraints: [node.role==worker]}}
-x-simulation:
-  stack: t
-  until: 60s
-  deployed_with: "docker service create"
-  cluster: {nodes: 2}
-  images:
-    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}
-  timeline:
-    - {at: 10s, daemon_kill: node-1}
-    - {at: 12s, daemon_kill: node-2}
-    - {at: 14s, daemon_start: node-2}
-    - {at: 25s, daemon_start: node-1}
-"#;
+{timeline}"#
+        )
+    };
+    let removed = stack(
+        "    - {at: 10s, daemon_kill: node-2}\n    - {at: 13s, run: docker service rm t_web}\n    - {at: 35s, daemon_start: node-2}\n",
+    );
+    let manager_down = stack(
+        "    - {at: 10s, daemon_kill: node-1}\n    - {at: 12s, daemon_kill: node-2}\n    - {at: 14s, daemon_start: node-2}\n    - {at: 25s, daemon_start: node-1}\n",
+    );
     for seed in 1..=5 {
-        for (yaml, start) in [(removed, 35.0), (manager_down, 14.0)] {
+        for (yaml, start) in [(&removed, 35.0), (&manager_down, 14.0)] {
             let run = run(yaml, seed);
             let ready = (run.node_events.iter())
                 .find(|e| run.name(e.node) == "node-2" && e.t > secs(start) && e.state.as_str() == "ready")
@@ -2447,6 +2436,16 @@ x-simulation:
     )
 }
 
+/// The id of `t_web`'s first task (created before 5 s): the one a restarted dockerd finds.
+fn first_task_id(run: &RunRecord) -> &str {
+    tasks(run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task").id
+}
+
+/// When the restarted dockerd's stop of a container that ignores SIGTERM ended in SIGKILL.
+fn restore_sigkill(signals: &[(SimTime, ProcessChange)]) -> SimTime {
+    signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0
+}
+
 /// node-2's state changes after `after`.
 fn node2_states(run: &RunRecord, after: f64) -> Vec<(SimTime, &str)> {
     (run.node_events.iter())
@@ -2466,9 +2465,8 @@ fn a_link_back_while_the_restarted_dockerd_stops_what_it_found_does_not_register
     );
     for seed in 1..=5 {
         let run = run(&yaml, seed);
-        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
-        let signals = signals_of(&run, old.id);
-        let kill = signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0;
+        let signals = signals_of(&run, first_task_id(&run));
+        let kill = restore_sigkill(&signals);
         let states = node2_states(&run, 11.0);
         let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
         assert!(ready.0 > kill, "seed {seed}: READY during the restore: {states:?} {signals:?}");
@@ -2486,8 +2484,7 @@ fn a_dockerd_killed_before_it_loaded_stops_nothing() {
     );
     for seed in 1..=5 {
         let run = run(&yaml, seed);
-        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
-        let signals = signals_of(&run, old.id);
+        let signals = signals_of(&run, first_task_id(&run));
         assert_eq!(signals.len(), 2, "seed {seed}: one SIGTERM and one SIGKILL: {signals:?}");
         assert!(signals[0].0 > secs(20.2), "seed {seed}: the SIGTERM is the last daemon's: {signals:?}");
         assert_eq!(signals[1].0, signals[0].0.plus(SimDuration::from_secs(10)), "seed {seed}: {signals:?}");
@@ -2504,9 +2501,8 @@ fn a_registration_due_before_the_restore_waits_for_it() {
     );
     for seed in 1..=5 {
         let run = run(&yaml, seed);
-        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
-        let signals = signals_of(&run, old.id);
-        let kill = signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0;
+        let signals = signals_of(&run, first_task_id(&run));
+        let kill = restore_sigkill(&signals);
         let states = node2_states(&run, 10.0);
         let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
         assert!(ready.0 >= kill, "seed {seed}: READY before the restore: {states:?} {signals:?}");
@@ -2545,7 +2541,7 @@ x-simulation:
         let run = run(yaml, seed);
         let web = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the manager's task");
         let signals = signals_of(&run, web.id);
-        let kill = signals.iter().find(|s| s.1 == ProcessChange::Sigkill).expect("the restore's SIGKILL").0;
+        let kill = restore_sigkill(&signals);
         let states = node2_states(&run, 20.0);
         let ready = states.iter().find(|s| s.1 == "ready").expect("node-2 READY again");
         assert!(
@@ -2566,8 +2562,7 @@ fn a_dead_agents_queued_stop_sends_nothing_from_the_restarted_dockerd() {
     );
     for seed in 1..=5 {
         let run = run(&yaml, seed);
-        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
-        let signals = signals_of(&run, old.id);
+        let signals = signals_of(&run, first_task_id(&run));
         assert_eq!(signals.len(), 2, "seed {seed}: one SIGTERM and one SIGKILL: {signals:?}");
         assert_eq!(signals[1].0, signals[0].0.plus(SimDuration::from_secs(10)), "seed {seed}: {signals:?}");
     }
@@ -2584,11 +2579,11 @@ fn the_registration_follows_the_restores_end_continuously() {
         let yaml = restore_scenario("    - {at: 25s, daemon_start: node-2}", "")
             .replace("stop: ignore_sigterm", &format!("stop: {{after: {stop}, exit_code: 0}}"));
         let run = run(&yaml, 1);
-        let old = tasks(&run, "t_web").into_iter().find(|k| k.created() < secs(5.0)).expect("the first task");
+        let old = first_task_id(&run);
         let exit = run
             .process_events
             .iter()
-            .find(|p| run.name(p.task_id) == old.id && matches!(p.change, ProcessChange::Exited(_)))
+            .find(|p| run.name(p.task_id) == old && matches!(p.change, ProcessChange::Exited(_)))
             .expect("an exit")
             .t;
         let ready = node2_states(&run, 25.0).into_iter().find(|s| s.1 == "ready").expect("READY").0;

@@ -96,7 +96,12 @@ pub struct Latencies {
     pub schedule: Dist,
     /// Pull attempt for an image the node already has (Swarm always tries; traces: ~0.19 s).
     pub pull_cached: Dist,
-    /// Desired SHUTDOWN reaching the agent → SIGTERM (binding removal; traces: 1.17–1.43 s).
+    /// Desired SHUTDOWN reaching the agent → SIGTERM of a container the agent is waiting on
+    /// (traces: 1.17–1.43 s after the commit). Most of it is swarmkit's task manager
+    /// (`agent/task.go`): the new desired state cancels the operation in flight (`Wait` on a
+    /// running container, `Start` waiting for health), `exec.Do` turns the cancellation into
+    /// `ErrTaskRetry`, and the task manager runs `Do` again a fixed second later
+    /// (`time.AfterFunc(time.Second)`), which now calls `controller.Shutdown`.
     pub stop_signal: Dist,
     /// Unhealthy → SIGTERM (traces: 20–40 ms).
     pub unhealthy_kill: Dist,

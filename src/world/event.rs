@@ -46,6 +46,24 @@ pub(crate) enum AgentStep {
         /// Which start of the node's dockerd this is.
         daemon: u32,
     },
+    /// The task manager runs `exec.Do` again a second after a new desired state cancelled the
+    /// task's `Prepare` (see `TASK_RETRY_DELAY`), unless the agent has died since or `Do` ran
+    /// again sooner.
+    PrepareRetried {
+        /// Which start of the node's dockerd cancelled it.
+        daemon: u32,
+        /// Which cancellation of the task's `Prepare` this retry follows.
+        retry: u8,
+    },
+    /// A task with no container yet is shut down after the gossip delay of a task on a swarm
+    /// network, unless the agent that would do it has died since or the task has moved on from
+    /// `from`.
+    ShutdownUnstarted {
+        /// Which start of the node's dockerd began it.
+        daemon: u32,
+        /// The task's state when it began.
+        from: TaskState,
+    },
     /// The agent reports the task's final state.
     Report {
         /// The state reported.

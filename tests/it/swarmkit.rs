@@ -2674,3 +2674,107 @@ x-simulation:
         last = ready;
     }
 }
+
+/// swarmkit `agent/task.go` (`taskManager.run`) with `agent/exec/controller.go` (`Do`): a new
+/// desired state cancels the operation in flight; `Do` turns the cancellation into
+/// `ErrTaskRetry`, and the task manager runs `Do` again a fixed second later
+/// (`time.AfterFunc(time.Second, …)`), which, with a desired state past RUNNING, shuts the task
+/// down without going on with what it was doing. For a task PREPARING (its pull in flight; moby's
+/// `controller.Prepare` leaves the pull going on in a context of its own until `Shutdown` cancels
+/// it), that is: SHUTDOWN a second after the desired state reached the agent, never READY, and
+/// never REJECTED even if the pull fails meanwhile. (A task READY has no operation in flight: see
+/// the next test.)
+#[test]
+fn a_task_told_to_shut_down_while_it_pulls_is_shut_down_a_second_later_unprepared() {
+    let yaml = |pulled: &str| {
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {{replicas: 1}}
+x-simulation:
+  stack: t
+  until: 30s
+  deployed_with: "docker service create"
+  images:
+    a:1: {{cached: true, start: 500ms}}
+    a:2: {{{pulled}}}
+    a:3: {{cached: true, start: 500ms}}
+  timeline:
+    - {{at: 5s, run: docker service update --detach --image a:2 t_web}}
+    - {{at: 9s, run: docker service update --detach --image a:3 t_web}}
+"#
+        )
+    };
+    for (pulled, how) in
+        [("pull: 6s, start: 500ms", "a slow pull"), ("missing: true, failed_pull: 6s", "a slow failing pull")]
+    {
+        for seed in 1..=20 {
+            let run = run(&yaml(pulled), seed);
+            let all = tasks(&run, "t_web");
+            let k = all.iter().find(|k| k.image == "a:2").expect("the update created an a:2 task");
+            let ctx = format!("{how}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let told = k.shut_down_at().expect("the second update shut it down");
+            assert_eq!(k.state_at(told), Some(TaskState::Preparing), "{ctx}");
+            let (ended, state) = k.ended().expect("it ended");
+            assert_eq!(state, TaskState::Shutdown, "{ctx}");
+            // Told at the commit; the agent hears it `dispatch` later, retries a second after that.
+            let after = ended.0 - told.0;
+            assert!((1_000_000_000..1_300_000_000).contains(&after), "shut down {after} ns after it was told: {ctx}");
+            assert!(k.reached(TaskState::Ready).is_none() && k.reached(TaskState::Rejected).is_none(), "{ctx}");
+            // The third image's task runs once the second's has shut down (stop-first).
+            let next = all.iter().find(|k| k.image == "a:3").expect("the second update's task");
+            assert!(next.reached(TaskState::Running).is_some_and(|t| t > ended), "{ctx}");
+        }
+    }
+}
+
+/// moby `daemon/cluster/executor/container/controller.go` (`Shutdown`): a task with a service
+/// binding (on a swarm network, as a stack's services are) is taken out of the load balancer and
+/// the executor sleeps the gossip-converge delay (2 s) before it stops anything, even when there
+/// is no container yet. A task READY (its delayed start waiting on the old task) that a newer
+/// update shuts down is SHUTDOWN at once with `docker service create` (no network), 2 s later
+/// when deployed as a stack. swarmkit's task manager has no operation in flight for it: no retry.
+#[test]
+fn a_ready_task_is_shut_down_at_once_or_after_the_gossip_delay_on_a_network() {
+    let yaml = |deployed_with: &str| {
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    stop_grace_period: 10s
+    deploy: {{replicas: 1}}
+x-simulation:
+  stack: t
+  until: 40s
+  deployed_with: "{deployed_with}"
+  images:
+    a:1: {{cached: true, start: 500ms, stop: ignore_sigterm}}
+    a:2: {{cached: true, start: 500ms}}
+    a:3: {{cached: true, start: 500ms}}
+  timeline:
+    - {{at: 5s, run: docker service update --detach --image a:2 t_web}}
+    - {{at: 9s, run: docker service update --detach --image a:3 t_web}}
+"#
+        )
+    };
+    for (deployed_with, gossip) in [("docker service create", 0.0), ("docker stack deploy", 2.0)] {
+        for seed in 1..=20 {
+            let run = run(&yaml(deployed_with), seed);
+            let all = tasks(&run, "t_web");
+            let k = all.iter().find(|k| k.image == "a:2").expect("the first update's task");
+            let ctx = format!(
+                "{deployed_with}, seed {seed}: {:?}",
+                k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>()
+            );
+            let told = k.shut_down_at().expect("the second update shut it down");
+            assert_eq!(k.state_at(told), Some(TaskState::Ready), "{ctx}");
+            let (ended, state) = k.ended().expect("it ended");
+            assert_eq!(state, TaskState::Shutdown, "{ctx}");
+            let after = (ended.0 - told.0) as f64 / 1e9;
+            assert!(after >= gossip && after < gossip + 0.3, "shut down {after} s after it was told: {ctx}");
+        }
+    }
+}

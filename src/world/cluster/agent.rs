@@ -41,6 +41,12 @@ fn start_work(start: &Dist, spread: f64, rng: &mut SimRng) -> SimDuration {
     }
 }
 
+/// How long swarmkit's task manager waits before it runs `exec.Do` again after an operation
+/// returned `ErrTaskRetry`, which a cancelled operation does (`agent/task.go`:
+/// `time.AfterFunc(time.Second, …)`, "enough to keep the task manager from running away with the
+/// CPU").
+const TASK_RETRY_DELAY: SimDuration = SimDuration::from_secs(1);
+
 /// moby `daemon/cluster`'s `swarmConnectTimeout`: how long a starting dockerd waits for its
 /// swarm node to be ready before it goes on (and serves its API) without it.
 const SWARM_CONNECT_TIMEOUT: SimDuration = SimDuration::from_secs(20);
@@ -99,6 +105,23 @@ pub(crate) struct Container {
     /// A restarted dockerd is stopping it while it loads (`restore_containers`): the daemon's
     /// start waits for it to exit.
     restored: bool,
+    /// Where moby's `Prepare` stands while the task is PREPARING.
+    prepare: Prepare,
+    /// Cancelled `Prepare`s so far (numbers each retry, so that a stale one is ignored).
+    prepare_retries: u8,
+}
+
+/// moby's `Prepare` of a PREPARING task (the pull, forked into a context of its own, then the
+/// container's creation), as swarmkit's task manager runs it (`agent/task.go`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Prepare {
+    /// Waiting for the pull (and any task not preparing).
+    InFlight,
+    /// A new desired state cancelled it: `exec.Do` made that `ErrTaskRetry`, and the task
+    /// manager runs `Do` again at the retry numbered `retry` ([`TASK_RETRY_DELAY`] later), or at
+    /// once when another desired state arrives meanwhile; `pulled` is the outcome of a pull that
+    /// ended in the meantime.
+    Retrying { retry: u8, pulled: Option<bool> },
 }
 
 impl Default for Container {
@@ -112,6 +135,8 @@ impl Default for Container {
             created: false,
             removing: false,
             restored: false,
+            prepare: Prepare::InFlight,
+            prepare_retries: 0,
         }
     }
 }
@@ -321,6 +346,27 @@ impl Cluster {
                 self.exited(id, 137, up, io)
             }
             AgentStep::GraceExpired { .. } => {}
+            AgentStep::ShutdownUnstarted { daemon, from }
+                if self.daemon_up(id)
+                    && daemon == self.daemon_starts(id)
+                    && self.task_node_reachable(id)
+                    && self.run(id).state == from
+                    && !self.run(id).container.removing =>
+            {
+                self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io)
+            }
+            AgentStep::ShutdownUnstarted { .. } => {}
+            AgentStep::PrepareRetried { daemon, retry }
+                if self.daemon_up(id)
+                    && daemon == self.daemon_starts(id)
+                    && self.task_node_reachable(id)
+                    && self.run(id).state == TaskState::Preparing
+                    && !self.run(id).container.removing
+                    && matches!(self.run(id).container.prepare, Prepare::Retrying { retry: r, .. } if r == retry) =>
+            {
+                self.retry_prepare(id, up, io)
+            }
+            AgentStep::PrepareRetried { .. } => {}
             AgentStep::Report { state } => {
                 let message = std::mem::take(&mut self.run_mut(id).exit_message);
                 self.report(id, state, final_message(state, &message), up, io);
@@ -450,6 +496,25 @@ impl Cluster {
         {
             return;
         }
+        if self.run(id).container.stop_requested {
+            // `controller.Shutdown` cancelled the pull (`shutdown_unstarted`).
+            return;
+        }
+        if let Prepare::Retrying { retry, pulled: None } = self.run(id).container.prepare {
+            // Its `Prepare` was cancelled: the pull ended in its own context, and the retry sees
+            // how (`retry_prepare`).
+            self.run_mut(id).container.prepare = Prepare::Retrying { retry, pulled: Some(ok) };
+            if ok {
+                let run = self.runs.get(id).expect("the node has heard of the task");
+                self.machines[run.node.0 as usize].images.pulled(&run.spec.image);
+            }
+            return;
+        }
+        self.prepared(id, ok, up, io);
+    }
+
+    /// `Prepare` returns with the pull's outcome: REJECTED, or READY and on to the desired state.
+    fn prepared(&mut self, id: TaskId, ok: bool, up: &mut impl Uplink, io: &mut Io<'_>) {
         if !ok {
             // moby's executor reports the missing image (20.10 wording); the task is REJECTED
             // and the restart supervisor retries with a new task.
@@ -498,6 +563,53 @@ impl Cluster {
         }
         self.run_mut(id).desired = Some(a.desired);
         self.agent_advance(id, up, io);
+    }
+
+    /// A desired state past RUNNING reached a PREPARING task's agent. With `Prepare` in flight,
+    /// the task manager cancels it; `exec.Do` turns the cancellation into `ErrTaskRetry`, and `Do` runs
+    /// again only [`TASK_RETRY_DELAY`] later, while the pull goes on in its own context (moby
+    /// `controller.Prepare`). With a retry already waiting, no operation is in flight and the
+    /// task manager runs `Do` at once (`agent/task.go`: the update pumps `run`).
+    fn interrupt_prepare(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        if let Prepare::Retrying { .. } = self.run(id).container.prepare {
+            self.retry_prepare(id, up, io);
+            return;
+        }
+        let c = &mut self.run_mut(id).container;
+        c.prepare_retries = c.prepare_retries.wrapping_add(1);
+        let retry = c.prepare_retries;
+        c.prepare = Prepare::Retrying { retry, pulled: None };
+        let daemon = self.daemon_starts(id);
+        let at = self.agent_slot(id, io.now().plus(TASK_RETRY_DELAY), io);
+        io.q.at(at, Event::Agent { task: id, step: AgentStep::PrepareRetried { daemon, retry } });
+    }
+
+    /// `exec.Do` runs again for a PREPARING task whose `Prepare` was cancelled: past RUNNING it
+    /// shuts the task down unprepared; else `Prepare` again, which returns at once with a pull
+    /// that ended meanwhile and otherwise waits for it.
+    fn retry_prepare(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let Prepare::Retrying { pulled, .. } = self.run(id).container.prepare else { return };
+        self.run_mut(id).container.prepare = Prepare::InFlight;
+        if self.run(id).desired.is_some_and(|d| d > TaskState::Running) {
+            self.shutdown_unstarted(id, up, io);
+        } else if let Some(ok) = pulled {
+            self.prepared(id, ok, up, io);
+        }
+    }
+
+    /// `exec.Do` shuts down a task that has no container: moby's `controller.Shutdown` cancels
+    /// a pull still going, waits the gossip delay for a task on a swarm network, and finds
+    /// nothing to stop: SHUTDOWN.
+    fn shutdown_unstarted(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
+        let wait = self.gossip_delay(id);
+        if wait == SimDuration::ZERO {
+            self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io);
+            return;
+        }
+        self.run_mut(id).container.stop_requested = true;
+        let (daemon, from) = (self.daemon_starts(id), self.run(id).state);
+        let at = self.agent_slot(id, io.now().plus(wait), io);
+        io.q.at(at, Event::Agent { task: id, step: AgentStep::ShutdownUnstarted { daemon, from } });
     }
 
     fn start_begin(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
@@ -757,7 +869,11 @@ impl Cluster {
             // calls back here), as a started container's (recorded s38: a task STARTING at
             // `docker service rm` reported shutdown 1.1 s after it, not at once).
             ContainerPhase::NotStarted if run.state == TaskState::Starting => {}
-            ContainerPhase::NotStarted => self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io),
+            // PREPARING: the new desired state interrupts `Prepare` (a second's retry when it was
+            // waiting for the pull), and the retry shuts the task down unprepared.
+            ContainerPhase::NotStarted if run.state == TaskState::Preparing => self.interrupt_prepare(id, up, io),
+            // No container and nothing in flight: shut down at once (after the gossip delay).
+            ContainerPhase::NotStarted => self.shutdown_unstarted(id, up, io),
             ContainerPhase::Exited => {}
             ContainerPhase::Running => {
                 let c = &mut self.run_mut(id).container;
@@ -766,8 +882,11 @@ impl Cluster {
                     c.stop_cause = StopCause::Shutdown;
                 }
                 if !c.signalled {
-                    // The agent removes the task from the load balancer before the signal
-                    // (traces: SIGTERM ~1.2 s after desired SHUTDOWN).
+                    // The new desired state cancels the agent's `Wait` (or `Start`); swarmkit's
+                    // task manager retries the cancelled operation a second later, and that
+                    // run of `exec.Do` shuts the container down (traces: SIGTERM ~1.2 s after
+                    // desired SHUTDOWN; see `Latencies::stop_signal`), after the overlay's
+                    // gossip delay for a task on a swarm network.
                     let d = io.latency(|l| &l.stop_signal).plus(self.gossip_delay(id));
                     let at = self.agent_slot(id, io.now().plus(d), io);
                     io.q.at(at, Event::Agent { task: id, step: AgentStep::Signal });
@@ -1004,9 +1123,10 @@ impl Cluster {
             return;
         }
         if c.stop_requested && !c.signalled {
-            // The agent is stopping it (moby's `controller.Shutdown`: out of the load balancer,
-            // then the wait before `ContainerStop`): an exit meanwhile is not reported; the task
-            // is SHUTDOWN when the stop reaches the signal (`signal`). Recorded s38/s39: a
+            // The agent is stopping it (swarmkit's one-second retry of the cancelled `Wait`,
+            // then moby's `controller.Shutdown` and `ContainerStop`): no operation watches the
+            // container meanwhile, so an exit is not reported; the task is SHUTDOWN when the
+            // stop reaches the signal (`signal`). Recorded s38/s39: a
             // crash-looping task whose process exited 0.1-0.8 s after its desired REMOVE was
             // reported shutdown 1.10-1.17 s after it, never failed.
             return;

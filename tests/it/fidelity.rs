@@ -198,6 +198,7 @@ const CASES: &[Case] = &[
     matched("m17b-scale0-worker-daemon-dead", 3),
     matched("m17c-scale-up-rm-worker-daemon-dead", 3),
     matched("m17d-node-rm-worker-daemon-dead", 3),
+    matched("m18-manager-restart-sigterm-ignored", 4),
 ];
 
 fn crate_root() -> &'static Path {
@@ -754,6 +755,14 @@ fn m17d_node_rm_worker_daemon_dead() {
     check("m17d-node-rm-worker-daemon-dead");
 }
 
+#[test]
+fn m18_manager_restart_sigterm_ignored() {
+    // As m12 with the manager's own tasks ignoring SIGTERM: the restarted dockerd's restore
+    // SIGKILLs them 10 s after its SIGTERM (exit 137, tasks failed), and the swarm component
+    // (listener, leader, dispatcher) starts only after that, ~10 s later than in m12.
+    check("m18-manager-restart-sigterm-ignored");
+}
+
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.
 struct Variant {
     case: &'static str,
@@ -861,6 +870,12 @@ const WRONG: &[Variant] = &[
         what: "health interval 3 s instead of 2 s",
         from: "run: docker service update --detach --health-interval 2s",
         to: "run: docker service update --detach --health-interval 3s",
+    },
+    Variant {
+        case: "m18-manager-restart-sigterm-ignored",
+        what: "the manager's containers exit at SIGTERM: no 10 s restore, so no hold of its control plane",
+        from: "stop: ignore_sigterm}",
+        to: "stop: {after: 50ms, exit_code: 0}}",
     },
 ];
 

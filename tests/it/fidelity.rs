@@ -140,6 +140,16 @@ const CASES: &[Case] = &[
                that slot's old task shut down 1.30 s and its replacement ran 1.35 s later than the model's: the \
                engine's timing noise is not modelled; every UpdateStatus row of all three runs matches",
     },
+    Case {
+        name: "s41-daemon-restart-sigterm-ignored",
+        runs: 4,
+        action_at_s: None,
+        matched: 1,
+        open: "r1, r3, r4: the recorder's `docker events`, re-attached with --since after the kill, got no replay of \
+               the restarted daemon's kill/die of the old container (r2 has them: kill 15, kill 9 10.01 s later, die \
+               137), so the trace shows it serving to the end: minimum serving 1 against the model's 0; every other \
+               measure of the four runs is within tolerance",
+    },
     matched("m01-node-down", 5),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -580,6 +590,15 @@ fn s40_update_status_resets() {
     // A spec update that asks for no new task clears UpdateStatus (none); its rollback is started and
     // completed at once; a scale clears it again.
     check("s40-update-status-resets");
+}
+
+#[test]
+fn s41_daemon_restart_sigterm_ignored() {
+    // The single node's dockerd killed and started 5 s later, its one task ignoring SIGTERM: the
+    // restore SIGKILLs it 10 s after its SIGTERM (exit 137, failed), the control plane comes only
+    // then, and the task is replaced after the restart delay. Open: r1, r3, r4 (their traces lack
+    // the old container's die).
+    check("s41-daemon-restart-sigterm-ignored");
 }
 
 #[test]

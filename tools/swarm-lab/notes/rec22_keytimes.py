@@ -2,6 +2,7 @@
 """rec22_keytimes.py: key times of m18-manager-restart-sigterm-ignored (2026-12-07k; stdlib only), real and model.
 
 usage: rec22_keytimes.py [--raw RAWDIR] [--traces TRACEDIR] [--model DEPLOYSIM SCENARIO_YML] RUN [RUN ...]
+       rec22_keytimes.py --s41 RUN [RUN ...]      (the single-node variant s41: the same instants, one node)
 
 Real (t = 0 is the manager's `kill -KILL`; RAWDIR/NAME.rN.meta.json for t0, TRACEDIR/NAME.rN.{actions,tasks,nodes,
 containers,sessions}.csv, the manager's log slice RAWDIR/worker-logs/NAME.rN.vm.dockerd.log):
@@ -179,6 +180,47 @@ def print_model(out):
               f"{(f3(min(v)) + '-' + f3(max(v))) if v else '—'} ({len(v)} seeds)")
 
 
+def s41(run):
+    """The single-node variant (s41): the same instants from ../raw and ../traces (record.py's layout)."""
+    name = "s41-daemon-restart-sigterm-ignored"
+    raw, tr = os.path.join(HERE, "..", "raw"), os.path.join(HERE, "..", "traces")
+    tag = f"{name}.r{run}"
+    meta = json.load(open(os.path.join(raw, f"{tag}.meta.json")))
+    t0 = meta["t0"]
+    k = dict(sigkill=[], shim_gone=[])
+    pats = {"up": 'msg="Starting up"', "load_start": "Loading containers: start.", "load_done": "Loading containers: done.",
+            "listening": "Listening for connections", "init": "Daemon has completed initialization",
+            "api": "API listen on", "registered": "successfully registered"}
+    for t, line in log_lines(os.path.join(raw, f"{tag}.dockerd.log"), t0):
+        if t < 0:
+            continue
+        for key, p in pats.items():
+            if p in line and key not in k:
+                k[key] = t
+        if "became leader at term" in line and "leader" not in k:
+            k["leader"] = t
+        if "using the force" in line:
+            k["sigkill"].append(t)
+        if 'msg="shim disconnected"' in line:
+            k["shim_gone"].append(t)
+    ev = [(float(c["t_s"]), c["event"], c["exit_code"], c["signal"]) for c in rows(os.path.join(tr, f"{tag}.containers.csv"))
+          if float(c["t_s"]) >= 0 and c["event"] in ("kill", "die")]
+    ts = rows(os.path.join(tr, f"{tag}.tasks.csv"))
+    failed = [float(r["t_s"]) for r in ts if r["state"] == "failed"]
+    new = [r for r in ts if float(r["t_s"]) >= 0 and r["message"] == "(synthetic: task created)"]
+    dr = [float(r["t_s"]) for r in ts if r["desired_state"] == "running" and float(r["t_s"]) > 0]
+    run_ = [float(r["t_s"]) for r in ts if r["state"] == "running" and float(r["t_s"]) > 0]
+    later = meta.get("later") or [{}]
+    print(f"== {tag} (t_end {meta['t_end_s']:.1f} s): start issued {f3(later[0].get('issued_s'))}, Starting up "
+          f"{f3(k.get('up'))}, loading start {f3(k.get('load_start'))}, SIGKILL {', '.join(f3(t) for t in k['sigkill'])}"
+          f" (SIGTERM {', '.join(f3(t - 10) for t in k['sigkill'])}), shim gone {', '.join(f3(t) for t in k['shim_gone'])}, "
+          f"loading done {f3(k.get('load_done'))}, listening {f3(k.get('listening'))}, leader {f3(k.get('leader'))}, "
+          f"registered {f3(k.get('registered'))}, initialized {f3(k.get('init'))}, API {f3(k.get('api'))}")
+    print(f"   container events {ev or 'none replayed'}; task failed {f3(failed[0] if failed else None)}; replacement "
+          f"created {f3(float(new[0]['t_s']) if new else None)}, desired running {f3(dr[0] if dr else None)}, running "
+          f"{f3(run_[0] if run_ else None)}")
+
+
 def main(argv):
     raw = os.path.join(HERE, "..", "multinode", "raw")
     tr = os.path.join(HERE, "..", "multinode", "traces")
@@ -188,6 +230,10 @@ def main(argv):
             raw, argv = argv[1], argv[2:]
         elif argv[0] == "--traces":
             tr, argv = argv[1], argv[2:]
+        elif argv[0] == "--s41":   # the single-node variant's runs (../raw, ../traces)
+            for run in argv[1:]:
+                s41(run)
+            return
         elif argv[0] == "--model":
             mdl, argv = (argv[1], argv[2]), argv[3:]
         else:

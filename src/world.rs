@@ -93,6 +93,14 @@ impl Io<'_> {
     pub(crate) fn random_races(&self) -> bool {
         self.scenario.races == Races::Random
     }
+
+    /// A value that swarmkit, gRPC or the kernel leaves to chance within `[lo, hi]` (a heartbeat
+    /// period's jitter, an agent's backoff wait, a restarted manager's election): drawn from
+    /// `stream` with random races; with `races: fixed`, the middle of the range, so that a
+    /// teaching run takes one path whatever the seed.
+    pub(crate) fn chance_between(&mut self, stream: fn(&mut Streams) -> &mut SimRng, lo: u64, hi: u64) -> u64 {
+        if self.random_races() { stream(self.rng).between(lo, hi) } else { lo + hi.saturating_sub(lo) / 2 }
+    }
 }
 
 /// Tasks a run of `scenario` is expected to create, for the first size of the lists kept per

@@ -233,3 +233,38 @@ fn stop_first_steps_make_the_13th_or_the_14th_batch_and_s29_goes_both_ways() {
     assert!(batches.get(&14).copied().unwrap_or(0) > 0, "no step waited for the 14th batch: {batches:?}");
     assert!(states.len() == 2, "s29 must end completed in some seeds and paused in others: {states:?}");
 }
+
+/// `races: fixed` is one readable path whatever the seed, node faults included: the chances
+/// swarmkit, gRPC and the kernel take there (a heartbeat's period and phase, an agent's backoff
+/// wait, a gRPC re-dial's jitter, a cut link's address probes, a restarted manager's election)
+/// take the middle of their ranges. With random races the same faults come out differently
+/// across seeds (so the comparison below can tell).
+#[test]
+fn races_fixed_gives_one_run_whatever_the_seed_with_node_faults_too() {
+    /// What a run did, task ids aside (they are drawn from the seed whatever the races).
+    fn story(run: &RunRecord) -> Vec<String> {
+        run.events()
+            .map(|e| {
+                let (t, slot, node, image, desired, state) = (e.t, e.slot, e.node, e.image, e.desired_state, e.state);
+                format!("{t:?} {slot:?} {node} {image} {desired:?} {state:?} {}", e.message)
+            })
+            .collect()
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    for name in ["m01-node-down", "m09-worker-daemon-kill", "m12-manager-restart"] {
+        let random = Path::new("scenarios/fidelity").join(format!("{name}.yml"));
+        let text = std::fs::read_to_string(&random).expect("scenario");
+        let fixed = dir.path().join(format!("{name}-fixed.yml"));
+        std::fs::write(&fixed, text.replacen("x-simulation:\n", "x-simulation:\n  races: fixed\n", 1)).expect("write");
+        let stories = |path: &Path| -> Vec<Vec<String>> {
+            (1..=4).map(|seed| story(&common::simulate_file(path, Some(seed)).expect("simulate"))).collect()
+        };
+        let random = stories(&random);
+        assert!(random.iter().any(|s| *s != random[0]), "{name}: random races gave four identical runs");
+        let fixed = stories(&fixed);
+        for (i, s) in fixed.iter().enumerate().skip(1) {
+            let first = s.iter().zip(&fixed[0]).position(|(a, b)| a != b);
+            assert!(s == &fixed[0], "{name}, races: fixed: seed {} differs from seed 1 at event {first:?}", i + 1);
+        }
+    }
+}

@@ -372,7 +372,7 @@ impl Cluster {
             _ => {
                 m.cuts += 1;
                 let (lo, hi) = ARP_FIRST_PROBE_AFTER_CUT_MS;
-                let first_probe = SimDuration::from_millis(io.rng.link.between(lo, hi));
+                let first_probe = SimDuration::from_millis(io.chance_between(|s| &mut s.link, lo, hi));
                 m.cut = Some(LinkCut::new(m.cuts, now, now.plus(first_probe)));
             }
         }
@@ -534,7 +534,7 @@ impl Cluster {
         m.attempt = m.attempt.wrapping_add(1);
         m.rpc_wait = None;
         let backoff = next_session_backoff(failed_backoff_ms);
-        let wait = SimDuration::from_millis(io.rng.heartbeat.between(0, backoff - 1));
+        let wait = SimDuration::from_millis(io.chance_between(|s| &mut s.heartbeat, 0, backoff - 1));
         io.q.after(
             wait,
             Event::SessionAttempt { node, backoff_ms: backoff as u32, leader_polls: 0, attempt: m.attempt },
@@ -567,7 +567,8 @@ impl Cluster {
             listening if leader_polls == 0 => {
                 let (lo, hi) = GRPC_REDIAL_JITTER_PPM;
                 let cut = m.cut;
-                let state = m.channel.at(now, cut.as_ref(), listening, || io.rng.heartbeat.between(lo, hi));
+                let state =
+                    m.channel.at(now, cut.as_ref(), listening, || io.chance_between(|s| &mut s.heartbeat, lo, hi));
                 let until = match state {
                     ChannelState::Ready | ChannelState::Failed => None,
                     ChannelState::Connecting(until) => Some(until),
@@ -658,7 +659,7 @@ impl Cluster {
         if cut.restored() {
             return;
         }
-        let peer_probe = SimDuration::from_millis(io.rng.link.between(0, PEER_PROBE_WITHIN_MS));
+        let peer_probe = SimDuration::from_millis(io.chance_between(|s| &mut s.link, 0, PEER_PROBE_WITHIN_MS));
         let learnt = cut.restore(now, peer_probe);
         if m.removed || !m.daemon_up || m.reachable || m.reconnecting {
             return;

@@ -135,11 +135,11 @@ impl Dispatcher {
         let epoch = &mut self.epochs[node.0 as usize];
         *epoch += 1;
         let epoch = *epoch;
-        let period = SimDuration::from_millis(
-            io.rng
-                .heartbeat
-                .between(HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS, HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS),
-        );
+        let period = SimDuration::from_millis(io.chance_between(
+            |s| &mut s.heartbeat,
+            HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS,
+            HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS,
+        ));
         io.q.after(period.times(multiplier), Event::NodeDownDetected { node, epoch });
     }
 
@@ -261,11 +261,12 @@ impl Manager {
             }
             return None;
         }
-        let rng = &mut io.rng.heartbeat;
-        let since_last = SimDuration::from_millis(rng.between(0, HEARTBEAT_PERIOD_MS - 1));
-        let period = SimDuration::from_millis(
-            rng.between(HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS, HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS),
-        );
+        let since_last = SimDuration::from_millis(io.chance_between(|s| &mut s.heartbeat, 0, HEARTBEAT_PERIOD_MS - 1));
+        let period = SimDuration::from_millis(io.chance_between(
+            |s| &mut s.heartbeat,
+            HEARTBEAT_PERIOD_MS - HEARTBEAT_JITTER_MS,
+            HEARTBEAT_PERIOD_MS + HEARTBEAT_JITTER_MS,
+        ));
         let now = io.now();
         let last = SimTime(now.0.saturating_sub(since_last.as_nanos()));
         let deadline = last.plus(period.times(GRACE_MULTIPLIER)).max(now);

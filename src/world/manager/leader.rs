@@ -127,9 +127,9 @@ impl Manager {
     /// opens and when it becomes leader.
     pub(crate) fn restarting(&mut self, io: &mut Io<'_>) -> Restart {
         let (lo, hi) = LEADER_AFTER_START_MS;
-        let leader_after = io.rng.latency.between(lo, hi);
+        let leader_after = io.chance_between(|s| &mut s.latency, lo, hi);
         let (lo, hi) = LISTENER_BEFORE_LEADER_MS;
-        let listener_before = io.rng.latency.between(lo, hi);
+        let listener_before = io.chance_between(|s| &mut s.latency, lo, hi);
         Restart {
             term: self.leadership.term,
             listener_after: SimDuration::from_millis(leader_after - listener_before),
@@ -167,7 +167,7 @@ impl Manager {
             self.arm_schedule_tick(io);
         }
         let (lo, hi) = OWN_AGENT_AFTER_LEADER_MS;
-        Some(SimDuration::from_millis(io.rng.latency.between(lo, hi)))
+        Some(SimDuration::from_millis(io.chance_between(|s| &mut s.latency, lo, hi)))
     }
 
     /// The manager's own agent registered: the Engine API answers again.

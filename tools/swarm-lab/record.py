@@ -229,6 +229,7 @@ class Recorder:
         # a GET /tasks filtered by the removed service's ID and by its name answers
         self.service_id = None
         self.gone_probe = None
+        self.stream_breaks = []      # 2026-12-07k (s41): when the events stream broke and was re-attached
 
     def start(self):
         self.ev_proc = subprocess.Popen(
@@ -240,18 +241,39 @@ class Recorder:
         self.t_poll.start()
 
     def _read_events(self):
-        for line in self.ev_proc.stdout:
-            now = time.time()
-            line = line.strip()
-            if not line:
-                continue
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                continue
-            if ev.get("Action", "").startswith("exec_create"):
-                continue
-            self.events.append({"t_recv": now, "ev": ev})
+        # 2026-12-07k (s41): when the stream breaks (the daemon was killed), re-attach with --since the last event
+        # received, as multinode/mrecord.py does (a restarted daemon replays what it has buffered since it came up)
+        since, seen = None, set()
+        while True:
+            for line in self.ev_proc.stdout:
+                now = time.time()
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    continue
+                if ev.get("Action", "").startswith("exec_create"):
+                    continue
+                key = (ev.get("id"), ev.get("timeNano"), ev.get("Action"))
+                if key in seen:
+                    continue
+                seen.add(key)
+                since = ev.get("timeNano", now * 1e9) / 1e9
+                self.events.append({"t_recv": now, "ev": ev})
+            self.ev_proc.wait()
+            if self.stop.is_set():
+                break
+            self.stream_breaks.append({"t": time.time(), "rc": self.ev_proc.returncode})
+            if since is None:
+                since = time.time()
+            time.sleep(0.5)
+            if self.stop.is_set():
+                break
+            self.ev_proc = subprocess.Popen(
+                [D, "events", "--format", "{{json .}}", "--filter", "type=container", "--filter", "type=service",
+                 "--since", f"{since:.9f}"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, bufsize=1)
 
     def _poll(self):
         api = Api()
@@ -475,6 +497,10 @@ def record(name, runno):
     with open(os.path.join(RAW, f"{tag}.presence.jsonl"), "w") as f:
         for r in rec.presence:
             f.write(json.dumps(r) + "\n")
+    if rec.stream_breaks:   # 2026-12-07k (s41)
+        with open(os.path.join(RAW, f"{tag}.streams.jsonl"), "w") as f:
+            for r in rec.stream_breaks:
+                f.write(json.dumps(r) + "\n")
     normalise(name, runno)
     return meta
 

@@ -56,6 +56,8 @@ BASE = dict(
     poll_s=None,                   # the API poll period (None: record.py's 0.15 s)
     # ---- added for m16 (2026-12-07h; the default keeps every earlier scenario's command line unchanged)
     constraints=None,              # --constraint values (placement), e.g. ["node.hostname==mn-w1"]
+    # ---- 2026-12-07k (s41): action_kind="host" (the action is the host argv action_args) and later entries with
+    # host=True (a host argv at that offset); record.py re-attaches `docker events` when the daemon's stream breaks
 )
 
 IMAGES = {
@@ -400,6 +402,26 @@ SCENARIOS["s40-update-status-resets"] = S(
            "slot and completes it at once (rollback_completed). t = 35: scale to 4: UpdateStatus nil again (none), "
            "one new task in slot 4, no update.")
 
+
+# ---- s41 (2026-12-07k): the single node's own dockerd killed and started again while its task ignores SIGTERM (the
+# single-node variant of multinode m18). The restarted daemon's restore stops the surviving container (SIGTERM, SIGKILL
+# 10 s later: no live-restore, moby's default stop timeout) before it starts its swarm component and API.
+SCENARIOS["s41-daemon-restart-sigterm-ignored"] = S(
+    image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"], replicas=1, stop_grace_period="10s",
+    action_kind="host", action_args=["sh", "-c", "kill -KILL $(cat /var/run/docker.pid)"],
+    later=[dict(at_s=5, host=True,
+                args=["sh", "-c", "multinode/start_manager.sh >/tmp/dockerd/start_nowait.out 2>&1 &"])],
+    record_s=45,
+    setup_note="One replica of websim:v1 with `httpd -f` as PID 1 (ignores SIGTERM), stop grace 10 s, otherwise BASE. "
+               "The action is a host command: `kill -KILL` of the dockerd (its containerd dies with it; the shim and "
+               "the container survive); at t = 5 s the same dockerd is started again in the background "
+               "(`multinode/start_manager.sh`: the same command line, data-root and log). `docker events` is "
+               "re-attached with `--since` when its stream breaks.",
+    expect="the only node's dockerd SIGKILLed at t=0 and started again at t=5: its restore SIGTERMs the surviving "
+           "container at ~t=5.2 and SIGKILLs it 10 s later (exit 137); only then do the swarm component (raft leader, "
+           "dispatcher) and the API start (~t=15.8); the task is reported failed (137) and replaced after the 5 s "
+           "restart delay (~t=21 created, running ~t=23).")
+
 ORDER = list(SCENARIOS.keys())
 
 
@@ -461,6 +483,8 @@ def action_argv(s, name=SERVICE):
         return [DOCKER, "service", "rollback", "--detach", name]
     if s["action_kind"] == "stack":
         return [DOCKER, "stack", "deploy", "-c", stack_files(scenario_name(s))[1], s["stack"]["name"]]
+    if s["action_kind"] == "host":     # 2026-12-07k (s41): a host command (argv as given), e.g. killing the dockerd
+        return list(s["action_args"])
     if s["action_kind"] in ("container", "docker"):
         # CONTAINER_OF_SLOT_N is replaced (just before t = 0) by the container ID of slot N's running task
         return [DOCKER] + s["action_args"]
@@ -469,7 +493,8 @@ def action_argv(s, name=SERVICE):
 
 def later_argvs(s):
     """(t, argv) of the commands after the action (s31+); CONTAINER_OF_SLOT_N is resolved when run."""
-    return [(l["at_s"], [DOCKER] + l["args"]) for l in (s.get("later") or [])]
+    # 2026-12-07k (s41): an entry with host=True is a host command (argv as given), not `docker ARGS`
+    return [(l["at_s"], list(l["args"]) if l.get("host") else [DOCKER] + l["args"]) for l in (s.get("later") or [])]
 
 
 def setup_update_argv(s, name=SERVICE):

@@ -353,6 +353,11 @@ def do_step(kind, arg):
         argv = ["kill", "-KILL", open("/var/run/docker.pid").read().strip()]
     elif kind == "start_manager":  # start it again identically (same flags and data-root), see start_manager.sh
         argv = [os.path.join(HERE, "start_manager.sh")]
+    elif kind == "start_manager_nowait":  # 2026-12-07k (m18): start_manager.sh in the background. A manager dockerd
+        # whose restore stops a SIGTERM-ignoring container serves its API only after that stop (moby NewDaemon →
+        # restore → shutdownContainer, 10 s), and start_manager.sh waits for the API, which would hold up the next
+        # steps. Recorded as kind `start_manager` (the action is the same); its cmd shows the difference.
+        argv = ["sh", "-c", f"{os.path.join(HERE, 'start_manager.sh')} >/tmp/dockerd/start_nowait.out 2>&1 &"]
     elif kind == "psm":         # snapshot of the manager's dockerd / containerd / shim processes + its `docker ps -a`
         argv = ["sh", "-c", "ps -eo pid,ppid,etimes,stat,args | grep -E 'dockerd|containerd' "
                             "| grep -v -E 'grep|sh -c|/tmp/mn/'; echo containers:; "
@@ -362,7 +367,7 @@ def do_step(kind, arg):
     t_a = time.time()
     p = run(argv)
     t_b = time.time()
-    return dict(kind="start" if kind == "start_nowait" else kind, target=arg if isinstance(arg, str) else SVC,
+    return dict(kind={"start_nowait": "start", "start_manager_nowait": "start_manager"}.get(kind, kind), target=arg if isinstance(arg, str) else SVC,
                 cmd=SC.shell(argv), t_issued=t_a,
                 t_returned=t_b, rc=p.returncode, stdout=p.stdout.strip(), stderr=p.stderr.strip())
 

@@ -289,4 +289,22 @@ M["m17d-node-rm-worker-daemon-dead"] = dict(
            "names the removed node). The dockerd started at t=25 stops its containers while it loads; its agent "
            "belongs to a removed node: is it refused, and are the exited containers removed? After the recording "
            "mn-w1 leaves (--force) and joins again (a new node ID), as m11.")
+# ---- m18 (recorded 2026-12-07, session "07k"): the only manager's dockerd killed and started again (as m12), while
+# its own two tasks run an image that ignores SIGTERM (websim:v1 with `httpd -f` as PID 1, as m16/s09a). Step kind
+# added: start_manager_nowait (start_manager.sh in the background, recorded as `start_manager`): the restarted daemon
+# stops the surviving containers while it loads (no live-restore; 10 s before the SIGKILL) and only then starts its
+# swarm component and API, so start_manager.sh (which waits for the API) would hold up the steps after it.
+M["m18-manager-restart-sigterm-ignored"] = dict(
+    victim="vm",
+    spec=SC.S(image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"]),   # as m12: 6 replicas, spread
+    # 2/2/2, health interval 1 s, restart delay 5 s, stop grace 10 s, update defaults; only the image/command differ
+    setup_after=[("psm", "vm")],
+    steps=[(0.0, "kill_manager", "vm"), (1.0, "psm", "vm"), (9.5, "psm", "vm"), (10.0, "start_manager_nowait", "vm"),
+           (15.0, "psm", "vm"), (25.0, "psm", "vm")],
+    end_s=70.0, baseline_s=7.0,
+    expect="as m12 (the only manager's dockerd SIGKILLed at t=0, started again at t=10), but the manager's 2 containers "
+           "ignore SIGTERM: the restarted daemon's restore SIGTERMs them at ~t=10.2 and SIGKILLs them 10 s later (exit "
+           "137); moby starts the swarm component (createAndStartCluster) only after NewDaemon's restore, so the raft "
+           "leader, the :2377 listener and the dispatcher should come ~10 s later than in m12 (~t=20.5), the workers' "
+           "sessions failing until then; the 2 tasks failed/replaced after the 5 s restart delay.")
 ORDER = list(M)

@@ -2778,3 +2778,43 @@ x-simulation:
         );
     }
 }
+
+/// Follows the same `Assignments` loop: `batchingLoop` runs `for modificationCnt <
+/// modificationBatchLimit`, so a burst of more than 100 changes for one node goes out as soon as
+/// the 100th arrives, and the rest wait for the timer (`batchingWaitTime` after the latest). 150
+/// replicas placed on one node in one scheduler pass: 100 are accepted with no wait, 50 a batch
+/// later.
+#[test]
+fn dispatcher_assignments_a_burst_goes_out_at_the_100th_change() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "app:v1"
+    deploy: {replicas: 150}
+x-simulation:
+  stack: sk
+  until: 5s
+  cluster:
+    nodes:
+      - {name: vm, role: manager}
+  images:
+    app:v1: {start: 300ms}
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(all.len(), 150, "seed {seed}");
+        let assigned: BTreeSet<SimTime> = all.iter().filter_map(|k| k.reached(TaskState::Assigned)).collect();
+        assert_eq!(assigned.len(), 1, "seed {seed}: one scheduler pass places them all: {assigned:?}");
+        let placed = *assigned.first().expect("placed");
+        let mut waits: BTreeMap<SimDuration, usize> = BTreeMap::new();
+        for k in &all {
+            let accepted = k.reached(TaskState::Accepted).expect("accepted");
+            *waits.entry(accepted.since(placed)).or_default() += 1;
+        }
+        let ms = SimDuration::from_millis;
+        // `dispatch` (2 ms) on the way in both cases.
+        assert_eq!(waits, BTreeMap::from([(ms(2), 100), (ms(102), 50)]), "seed {seed}");
+    }
+}

@@ -24,7 +24,7 @@ use crate::time::{SimDuration, SimTime};
 
 use cluster::{Cluster, SessionAttempt, SessionOutcome};
 pub(crate) use event::{AgentStep, Event};
-use manager::Manager;
+use manager::{ASSIGNMENT_BATCH_WAIT, Manager};
 use rollouts::Rollouts;
 
 /// Random streams, one per subsystem (see `rng`): a consumer added to one never shifts another's
@@ -355,7 +355,8 @@ impl World {
                     // the session ended first and they kept running, unmanaged.
                     let delivered = !io.random_races() || io.rng.races.chance(SHUTDOWNS_BEAT_SESSION_END);
                     if delivered {
-                        let after = io.latency(|l| &l.dispatch).plus(SESSION_END_AFTER_DISPATCH);
+                        let after =
+                            ASSIGNMENT_BATCH_WAIT.plus(io.latency(|l| &l.dispatch)).plus(SESSION_END_AFTER_DISPATCH);
                         io.q.after(after, Event::SessionClosed { node: n });
                     } else {
                         self.cluster.close_session(n);
@@ -458,8 +459,9 @@ fn is_control_loop(event: &Event) -> bool {
 const SHUTDOWNS_BEAT_SESSION_END: f64 = 5.0 / 7.0;
 
 /// When the shutdowns win, the session ends this long after they arrive (m11: the removed
-/// agent's first refused call 0.12–0.14 s after the command).
-const SESSION_END_AFTER_DISPATCH: SimDuration = SimDuration::from_millis(80);
+/// agent's first refused call 0.12–0.14 s after the command, which is the node's assignments
+/// batch, 100 ms, then `dispatch`, then this).
+const SESSION_END_AFTER_DISPATCH: SimDuration = SimDuration::from_millis(28);
 
 /// `docker kill` (`kill`) or a health flip of the containers `target` names: `act` on each
 /// until one takes it; refused when a container's node's dockerd is down or, started again,
@@ -601,6 +603,7 @@ impl Model for World {
                     manager.updater_observes(task, state, cluster.view(), &mut io)
                 }
                 Event::DispatcherCommit => manager.dispatcher_commit(&mut io),
+                Event::AssignmentsDue { node } => manager.assignments_due(node, &mut io),
                 Event::ScheduleTick => manager.schedule_tick(cluster.view(), &mut io),
                 Event::ReaperTick { serial } => manager.reaper_tick(serial, &mut io),
                 Event::Reconcile { service, dead_slots } => {

@@ -88,7 +88,12 @@ pub struct Latencies {
     /// its ticks, whose phase is drawn from the seed (traces: commits 100–110 ms apart).
     /// Zero commits each report as it arrives.
     pub status_batch: SimDuration,
-    /// Manager decision → agent sees it (assignment, desired-state change).
+    /// The node's assignments batch is sent → its agent sees the changes (a task assigned,
+    /// a desired state changed, a task deleted). The batch itself goes out 100 ms after the
+    /// latest change to the node's set (swarmkit `Assignments`' `batchingWaitTime`, modelled
+    /// by the dispatcher, not a latency): recorded m09b, ASSIGNED → PREPARING 106–109 ms, and
+    /// desired RUNNING → STARTING 101–104 ms in every recorded step of s01, s05, s20, s22,
+    /// s28b, s29, m03 = the batch wait + this + `start_begin`.
     pub dispatch: Dist,
     /// NEW → PENDING (allocator).
     pub allocate: Dist,
@@ -96,12 +101,16 @@ pub struct Latencies {
     pub schedule: Dist,
     /// Pull attempt for an image the node already has (Swarm always tries; traces: ~0.19 s).
     pub pull_cached: Dist,
-    /// Desired SHUTDOWN reaching the agent → SIGTERM of a container the agent is waiting on
-    /// (traces: 1.17–1.43 s after the commit). Most of it is swarmkit's task manager
-    /// (`agent/task.go`): the new desired state cancels the operation in flight (`Wait` on a
-    /// running container, `Start` waiting for health), `exec.Do` turns the cancellation into
-    /// `ErrTaskRetry`, and the task manager runs `Do` again a fixed second later
-    /// (`time.AfterFunc(time.Second)`), which now calls `controller.Shutdown`.
+    /// Desired SHUTDOWN reaching the agent → SIGTERM of a container the agent is waiting on.
+    /// Most of it is swarmkit's task manager (`agent/task.go`): the new desired state cancels the
+    /// operation in flight (`Wait` on a running container, `Start` waiting for health), `exec.Do`
+    /// turns the cancellation into `ErrTaskRetry`, and the task manager runs `Do` again a fixed
+    /// second later (`time.AfterFunc(time.Second)`), which now calls `controller.Shutdown`.
+    /// Traces: 1.17–1.43 s after the desired SHUTDOWN in stop-first steps, whose replacement is
+    /// placed on the same node 50 ms later and so is sent with it, 150 ms after the SHUTDOWN (the
+    /// node's assignments batch); m09b, agent side (SIGTERM − the batch sent): 1.017–1.090 s,
+    /// median 1.027 s over nine steps, one of them (r3, 24.36 s) with its replacement on another
+    /// node, its SHUTDOWN sent alone 100 ms after it and its SIGTERM 1.020 s after that.
     pub stop_signal: Dist,
     /// Unhealthy → SIGTERM (traces: 20–40 ms).
     pub unhealthy_kill: Dist,
@@ -125,7 +134,8 @@ pub struct Latencies {
     /// of 7 recorded runs (`tests/data/fidelity/recording-2026-12-07j.md`).
     pub stop_report: Dist,
     /// Desired RUNNING reaching the agent → STARTING (traces: desired RUNNING → STARTING
-    /// 101–104 ms in every recorded step of s01, s05, s20, s22, s28b, s29, m03 = `dispatch` + this).
+    /// 101–104 ms in every recorded step of s01, s05, s20, s22, s28b, s29, m03 = the node's
+    /// assignments batch, 100 ms, + `dispatch` + this).
     pub start_begin: Dist,
     /// Duration of one health probe (traces: probes end ~70 ms after they start).
     pub probe: Dist,
@@ -160,7 +170,8 @@ pub struct Latencies {
     /// The agent hears that the manager deleted a task → its container is removed (`docker
     /// events` `destroy`). Traces s20 r1–r2: `destroy` 0.354–0.414 s after the task creation
     /// that took its slot past the history limit (median 0.37 s; two outliers of 0.73 and
-    /// 0.97 s), which is the reaper's 250 ms timer, then `dispatch`, then this.
+    /// 0.97 s), which is the reaper's 250 ms timer, the node's assignments batch (100 ms),
+    /// `dispatch`, then this.
     pub container_remove: Dist,
     /// How much one container's start varies around its image's fixed `start`: the standard
     /// deviation of the log of a factor drawn for each start (a log-normal of median 1). dockerd's
@@ -182,15 +193,15 @@ impl Latencies {
         Latencies {
             status_report: ms(2),
             status_batch: SimDuration::from_millis(100),
-            dispatch: ms(50),
+            dispatch: ms(2),
             allocate: ms(1),
             schedule: ms(50),
             pull_cached: ms(190),
-            stop_signal: ms(1130),
+            stop_signal: ms(1025),
             unhealthy_kill: ms(30),
             exit_report: ms(70),
             stop_report: Dist::LogNormal { median: SimDuration::from_millis(92), sigma: 0.41 },
-            start_begin: ms(52),
+            start_begin: ms(1),
             probe: ms(70),
             watch: ms(0),
             agent_step: ms(25),
@@ -200,7 +211,7 @@ impl Latencies {
             command: ms(40),
             daemon_restore: ms(270),
             daemon_register: ms(840),
-            container_remove: ms(70),
+            container_remove: ms(18),
             start_spread: 0.0,
         }
     }

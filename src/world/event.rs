@@ -126,6 +126,12 @@ pub(crate) enum Event {
     },
     /// The dispatcher's batch timer fired: the task statuses reported since commit now.
     DispatcherCommit,
+    /// A node's assignments stream may be due to send its batch of changes (swarmkit
+    /// `Assignments`: `batchingWaitTime` after the latest change; a later change re-arms it).
+    AssignmentsDue {
+        /// The node.
+        node: NodeId,
+    },
     /// The scheduler places pending tasks.
     ScheduleTick,
     /// The task reaper's batching timer fired (or its dirty slots passed `maxDirty`).

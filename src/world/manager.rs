@@ -38,6 +38,7 @@ use taskreaper::TaskReaper;
 use update::UpdateSupervisor;
 
 pub(crate) use controlapi::updated_spec;
+pub(crate) use dispatcher::ASSIGNMENT_BATCH_WAIT;
 pub(crate) use leader::{API_DOWN, ManagerEndpoint};
 pub(crate) use record::Counts;
 

@@ -171,15 +171,17 @@ fn run_trace_prints_one_line_per_event_before_the_summary() {
         "  60.000 $ docker service update --image nginx:1.14-alpine web_web",
         "  60.040 web_web update: none -> updating \"update in progress\"",
         "  60.040 web_web.1 t=4nag6qn3f231 desired running -> shutdown",
-        // SIGTERM 1.13 s after desired shutdown plus the overlay's 2 s gossip delay; SHUTDOWN
-        // reported `stop_report` after the exit (its median, 92 ms, with `races: fixed`).
-        "  63.362 web_web.1 t=4nag6qn3f231 running -> shutdown",
+        // The shutdown reaches the node with its replacement's placement (51 ms later), in the
+        // batch the node's assignments stream sends 100 ms after that, 2 ms on the way; SIGTERM
+        // 1.025 s later plus the overlay's 2 s gossip delay; SHUTDOWN reported `stop_report`
+        // after the exit (its median, 92 ms, with `races: fixed`).
+        "  63.360 web_web.1 t=4nag6qn3f231 running -> shutdown",
         &format!("{:8.3} web_web update: updating -> completed \"update completed\"", completed_at()),
     ] {
         assert!(lines.contains(&expected), "missing {expected:?} in\n{text}");
     }
     // The old task's stop: SIGTERM, then its exit, between the desired and the observed change.
-    for expected in ["  63.220 web_web.1 t=4nag6qn3f231 SIGTERM", "  63.270 web_web.1 t=4nag6qn3f231 exited (0)"] {
+    for expected in ["  63.218 web_web.1 t=4nag6qn3f231 SIGTERM", "  63.268 web_web.1 t=4nag6qn3f231 exited (0)"] {
         assert!(lines.iter().any(|l| l.contains(expected)), "missing {expected:?} in\n{text}");
     }
     // One line per recorded task event that changed something, plus the action, 2 statuses and

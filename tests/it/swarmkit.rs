@@ -2778,3 +2778,147 @@ x-simulation:
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// manager/dispatcher/dispatcher.go: the Assignments stream
+// ---------------------------------------------------------------------------------------------
+
+/// Follows `Dispatcher.Assignments` (manager/dispatcher/dispatcher.go): a node hears of changes
+/// to its tasks through one stream, which batches them. Each change (`oneModification`: a task
+/// assigned to the node, a desired state changed, a task deleted; `assignmentSet.addOrUpdateTask`
+/// ignores status-only updates) restarts a `batchingWaitTime` (100 ms) timer, and the batch goes
+/// out when it fires (`AssignmentsMessage_INCREMENTAL`), or after `modificationBatchLimit` changes.
+///
+/// A stop-first step tells the old task SHUTDOWN and creates its replacement, which the
+/// scheduler places on the same node about 50 ms later: the shutdown goes out with the
+/// placement, 100 ms after it. A node whose dockerd is killed inside that window never hears
+/// of the shutdown: its agent still holds the task as desired RUNNING, and when the restarted
+/// daemon has stopped the container (moby's `restore`, no live-restore), `exec.Do` sees a
+/// running task whose container exited 0 and reports it COMPLETE. Killed after the batch went
+/// out, the agent knew the task was to stop and reports SHUTDOWN. Recorded m09b r1: SHUTDOWN at
+/// 2.906 s, the replacement placed at 2.964 s, the dockerd killed at 3.005 s; the old task ended
+/// `complete` ("finished") when the daemon came back.
+#[test]
+fn dispatcher_assignments_a_shutdown_goes_out_with_the_next_change_100ms_after_it() {
+    let yaml = |kill: &str| {
+        format!(
+            r#"
+version: "3.8"
+services:
+  web:
+    image: "app:v1"
+    stop_grace_period: 10s
+    deploy:
+      replicas: 1
+      placement: {{constraints: ["node.hostname == w1"]}}
+      update_config: {{parallelism: 1, order: stop-first, failure_action: continue, monitor: 1s}}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster:
+    nodes:
+      - {{name: vm, role: manager}}
+      - {{name: w1}}
+  images:
+    app:v1: {{start: 300ms, stop: {{after: 50ms, exit_code: 0}}}}
+    app:v2: {{start: 300ms, stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+    - {{at: 30s, run: docker service update --detach --image app:v2 sk_web}}
+    - {{at: {kill}, daemon_kill: w1}}
+    - {{at: 50s, daemon_start: w1}}
+"#
+        )
+    };
+    for seed in SEEDS {
+        // The step: the old task told SHUTDOWN, its replacement created and placed on w1.
+        let probe = run(&yaml("45s"), seed);
+        let all = tasks(&probe, WEB);
+        let old = all.iter().find(|k| k.image == "app:v1").expect("the old task");
+        let new = all.iter().find(|k| k.image == "app:v2").expect("its replacement");
+        let told = old.shut_down_at().expect("the step told the old task to stop");
+        let placed = new.reached(TaskState::Assigned).expect("the replacement is placed");
+        assert_eq!(new.node(), Some("w1"), "seed {seed}: pinned to w1");
+        assert!(placed > told && placed.since(told) < SimDuration::from_millis(100), "seed {seed}: placed soon after");
+        // Heard at the agent 100 ms after the placement: SIGTERM follows, never before.
+        let first_signal = probe
+            .process_events
+            .iter()
+            .find(|p| probe.name(p.task_id) == old.id && p.change == ProcessChange::Sigterm)
+            .map(|p| p.t)
+            .expect("the old container is signalled");
+        assert!(
+            first_signal >= placed.plus(SimDuration::from_millis(100)),
+            "seed {seed}: SIGTERM at {} before the batch with the placement at {} went out",
+            first_signal.secs_ms(),
+            placed.secs_ms()
+        );
+
+        // Killed after the shutdown, before the batch: never heard; COMPLETE after the restart.
+        let before = told.plus(SimDuration::from_millis(90));
+        let run_before = run(&yaml(&format!("{}s", before.secs_ms())), seed);
+        let all = tasks(&run_before, WEB);
+        let old = all.iter().find(|k| k.image == "app:v1").expect("the old task");
+        assert_eq!(
+            old.ended().map(|(_, s)| s),
+            Some(TaskState::Complete),
+            "seed {seed}: killed at {} (shutdown at {}, batch at {}): {:?}",
+            before.secs_ms(),
+            told.secs_ms(),
+            placed.plus(SimDuration::from_millis(100)).secs_ms(),
+            old.events
+        );
+
+        // Killed once the batch was out: the agent knew, and reports SHUTDOWN.
+        let after = placed.plus(SimDuration::from_millis(150));
+        let run_after = run(&yaml(&format!("{}s", after.secs_ms())), seed);
+        let all = tasks(&run_after, WEB);
+        let old = all.iter().find(|k| k.image == "app:v1").expect("the old task");
+        assert_eq!(
+            old.ended().map(|(_, s)| s),
+            Some(TaskState::Shutdown),
+            "seed {seed}: killed at {}: {:?}",
+            after.secs_ms(),
+            old.events
+        );
+    }
+}
+
+/// Follows the same `Assignments` loop: `batchingLoop` runs `for modificationCnt <
+/// modificationBatchLimit`, so a burst of more than 100 changes for one node goes out as soon as
+/// the 100th arrives, and the rest wait for the timer (`batchingWaitTime` after the latest). 150
+/// replicas placed on one node in one scheduler pass: 100 are accepted with no wait, 50 a batch
+/// later.
+#[test]
+fn dispatcher_assignments_a_burst_goes_out_at_the_100th_change() {
+    let yaml = r#"
+version: "3.8"
+services:
+  web:
+    image: "app:v1"
+    deploy: {replicas: 150}
+x-simulation:
+  stack: sk
+  until: 5s
+  cluster:
+    nodes:
+      - {name: vm, role: manager}
+  images:
+    app:v1: {start: 300ms}
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(all.len(), 150, "seed {seed}");
+        let assigned: BTreeSet<SimTime> = all.iter().filter_map(|k| k.reached(TaskState::Assigned)).collect();
+        assert_eq!(assigned.len(), 1, "seed {seed}: one scheduler pass places them all: {assigned:?}");
+        let placed = *assigned.first().expect("placed");
+        let mut waits: BTreeMap<SimDuration, usize> = BTreeMap::new();
+        for k in &all {
+            let accepted = k.reached(TaskState::Accepted).expect("accepted");
+            *waits.entry(accepted.since(placed)).or_default() += 1;
+        }
+        let ms = SimDuration::from_millis;
+        // `dispatch` (2 ms) on the way in both cases.
+        assert_eq!(waits, BTreeMap::from([(ms(2), 100), (ms(102), 50)]), "seed {seed}");
+    }
+}

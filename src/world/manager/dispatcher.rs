@@ -12,6 +12,14 @@
 //!   tenth of a second on every manager reaction. The recorded commits (`UpdatedAt` of the
 //!   traces' raw task versions) are 100–110 ms apart, each 1–105 ms after the agent's own
 //!   timestamp.
+//! - **Assignment batching** (`Assignments`, `batchingWaitTime`, `modificationBatchLimit`). A
+//!   node hears of its tasks through one stream: every change to the node's set (a task
+//!   assigned to it, a desired state changed, a task deleted) restarts a 100 ms timer, and the
+//!   changes go out together when it fires (or at once after 100 of them). A stop-first step
+//!   that stops a task and places its replacement on the same node 50 ms later is therefore
+//!   sent 100 ms after the placement: recorded m09b, ASSIGNED → PREPARING 106–109 ms, and an
+//!   old task told SHUTDOWN 99 ms before its node's dockerd was killed never heard of it (r1:
+//!   its container ended `complete`, killed by the restarted daemon, not `shutdown`).
 //! - **Heartbeats** (`markNodeNotReady`, `heartbeat.Heartbeat`): a node that stops sending
 //!   heartbeats (period 5 s ± 0.5 s) is marked DOWN when three periods pass in silence; its
 //!   tasks are then restarted elsewhere, and become ORPHANED after 24 h
@@ -39,7 +47,7 @@ use crate::model::scenario::{Races, Scenario};
 use crate::model::task::NodeId;
 use crate::rng::SimRng;
 use crate::world::cluster::{ClusterView, Message};
-use crate::world::{Event, Io};
+use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
 
@@ -62,6 +70,36 @@ const GRACE_MULTIPLIER_UNKNOWN: u64 = 2 * GRACE_MULTIPLIER;
 /// held-out runs of 2026-12-07j.)
 const UPDATER_FIRST_ON_LAST_EVENT: f64 = 5.0 / 19.0;
 
+/// `batchingWaitTime`: a node's assignments stream sends its changes this long after the latest.
+pub(crate) const ASSIGNMENT_BATCH_WAIT: SimDuration = SimDuration::from_millis(100);
+/// `modificationBatchLimit`: a stream sends at once when this many changes are waiting.
+const ASSIGNMENT_BATCH_LIMIT: usize = 100;
+
+/// A change of a node's assignment set, as its stream sends it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum AssignmentChange {
+    /// A task newly assigned to the node: its agent accepts it.
+    Assigned(TaskId),
+    /// A task's desired state changed.
+    Desired(TaskId),
+    /// The task was deleted (the task reaper): the agent lets it go.
+    Removed(TaskId),
+    /// An ended task's desired state changed: its agent has nothing to do but report the final
+    /// status again (see `Manager::set_desired`).
+    Reapplied(TaskId),
+}
+
+/// One node's assignments stream: the changes not sent yet (swarmkit `Assignments`'
+/// `batchingLoop`).
+#[derive(Clone, Debug, Default)]
+struct AssignmentBatch {
+    changes: Vec<AssignmentChange>,
+    /// When the batch goes out: `batchingWaitTime` after its latest change.
+    due: SimTime,
+    /// An `AssignmentsDue` event is queued (at `due` or before it: it re-arms itself).
+    armed: bool,
+}
+
 /// `defaultNodeDownPeriod`: tasks of a node DOWN this long become ORPHANED.
 const ORPHAN_AFTER: SimDuration = SimDuration::from_secs(24 * 3600);
 
@@ -74,6 +112,8 @@ pub(super) struct Dispatcher {
     /// Tasks whose latest state (≥ RUNNING) was set while their node could not report it, or
     /// whose report was lost with a leader: re-reported when the node registers.
     unsent: BTreeSet<TaskId>,
+    /// Per node, its assignments stream's pending batch.
+    assignments: Vec<AssignmentBatch>,
 }
 
 impl Dispatcher {
@@ -92,19 +132,26 @@ impl Dispatcher {
             }
             Races::Fixed => SimDuration::ZERO,
         };
-        Dispatcher { batcher: StatusBatcher::new(batch, phase), epochs: vec![0; nodes], unsent: BTreeSet::new() }
+        Dispatcher {
+            batcher: StatusBatcher::new(batch, phase),
+            epochs: vec![0; nodes],
+            unsent: BTreeSet::new(),
+            assignments: vec![AssignmentBatch::default(); nodes],
+        }
     }
 
     /// Makes this dispatcher the one `Dispatcher::new(scenario)` makes, keeping its emptied
     /// batch lists and its lists' room (a world reused from run to run). Every field is named,
     /// so that one added later must be said here too.
     pub(super) fn renew(&mut self, scenario: &Scenario) {
-        let Dispatcher { batcher, epochs, unsent } = self;
+        let Dispatcher { batcher, epochs, unsent, assignments } = self;
         let Dispatcher { batcher: fresh, .. } = Dispatcher::new_for(scenario, 0);
         batcher.renew(fresh);
         epochs.clear();
         epochs.resize(scenario.nodes.len(), 0);
         unsent.clear();
+        assignments.clear();
+        assignments.resize(scenario.nodes.len(), AssignmentBatch::default());
     }
 
     /// A status of `task` waits in a batch not yet committed.
@@ -337,6 +384,65 @@ impl Manager {
 }
 
 impl Manager {
+    /// A change of `node`'s assignment set joins its stream's batch, which goes out
+    /// `batchingWaitTime` after the latest change (swarmkit `Assignments`: `oneModification`
+    /// resets the timer), or at once when `modificationBatchLimit` changes wait.
+    pub(super) fn send_to_node(&mut self, node: NodeId, change: AssignmentChange, io: &mut Io<'_>) {
+        let batch = &mut self.dispatcher.assignments[node.0 as usize];
+        batch.changes.push(change);
+        if batch.changes.len() >= ASSIGNMENT_BATCH_LIMIT {
+            self.send_assignments(node, io);
+            return;
+        }
+        let batch = &mut self.dispatcher.assignments[node.0 as usize];
+        batch.due = io.now().plus(ASSIGNMENT_BATCH_WAIT);
+        if !batch.armed {
+            batch.armed = true;
+            io.q.at(batch.due, Event::AssignmentsDue { node });
+        }
+    }
+
+    /// `node`'s stream timer may be due: a change since it was armed moved it later (armed
+    /// again for then); otherwise the batch goes out.
+    pub(crate) fn assignments_due(&mut self, node: NodeId, io: &mut Io<'_>) {
+        let batch = &mut self.dispatcher.assignments[node.0 as usize];
+        if batch.due > io.now() {
+            io.q.at(batch.due, Event::AssignmentsDue { node });
+            return;
+        }
+        batch.armed = false;
+        self.send_assignments(node, io);
+    }
+
+    /// The stream sends its batch (one message, `AssignmentsMessage_INCREMENTAL`): every change
+    /// reaches the node after `dispatch`, in the order made. Each is read there as the task is
+    /// then (its assignment carries its current desired state), so a change made twice in one
+    /// batch is heard once.
+    fn send_assignments(&mut self, node: NodeId, io: &mut Io<'_>) {
+        let batch = &mut self.dispatcher.assignments[node.0 as usize];
+        if batch.changes.is_empty() {
+            return;
+        }
+        let d = io.latency(|l| &l.dispatch);
+        let mut changes = std::mem::take(&mut batch.changes);
+        for &change in &changes {
+            let event = match change {
+                AssignmentChange::Assigned(task) => Event::Agent { task, step: AgentStep::Accept },
+                AssignmentChange::Desired(task) => Event::DesiredArrives { task },
+                AssignmentChange::Removed(task) => Event::Agent { task, step: AgentStep::Unassigned },
+                AssignmentChange::Reapplied(task) => {
+                    let arrival = io.now().plus(d).plus(io.latency(|l| &l.status_report));
+                    self.dispatcher.enqueue_reapplied(arrival, task, io);
+                    continue;
+                }
+            };
+            io.q.after(d, event);
+        }
+        // The list's room is kept for the node's next batch.
+        changes.clear();
+        self.dispatcher.assignments[node.0 as usize].changes = changes;
+    }
+
     /// The agent re-reports its tasks on its new session (`worker.Report`): the states the
     /// dispatcher never got join its batch. Only those of tasks still meant to run can make
     /// the manager act; the others changed nothing it tracks (their resources were freed when

@@ -7,9 +7,10 @@ use crate::swarm::placement::{Available, Demand, NodeView, TieBreak, schedule_gr
 use crate::time::{SimDuration, SimTime};
 use crate::world::cluster::{ClusterView, Message};
 use crate::world::tasktable::TaskTable;
-use crate::world::{AgentStep, Event, Io};
+use crate::world::{Event, Io};
 
 use super::Manager;
+use super::dispatcher::AssignmentChange;
 
 /// `commitDebounceGap`'s bound: the scheduler ticks at most 1 s after the first change.
 const MAX_DEBOUNCE: SimDuration = SimDuration::from_secs(1);
@@ -289,8 +290,7 @@ impl Manager {
             self.recorder.reservation(r, true, || self.store.cluster_capacity());
         }
         self.set_state(id, TaskState::Assigned, Message::Fixed("scheduler assigned task to node"), cluster, io);
-        let d = io.latency(|l| &l.dispatch);
-        io.q.after(d, Event::Agent { task: id, step: AgentStep::Accept });
+        self.send_to_node(node, AssignmentChange::Assigned(id), io);
     }
 
     /// The task stays PENDING; its message explains why (logged once per new reason).

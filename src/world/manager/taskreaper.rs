@@ -27,8 +27,9 @@ use crate::model::task::{ServiceId, TaskId, TaskState};
 use crate::time::{SimDuration, SimTime};
 
 use crate::model::record::ProcessChange;
-use crate::world::{AgentStep, Event, Io};
+use crate::world::{Event, Io};
 
+use super::dispatcher::AssignmentChange;
 use super::store::{Store, Task};
 
 /// `reaperBatchingInterval`.
@@ -341,9 +342,8 @@ impl super::Manager {
         }
         // A removed node hears it too, while its session lasts (the agent checks: `unassign`).
         let on_node = task.node.filter(|_| assigned);
-        if on_node.is_some() {
-            let d = io.latency(|l| &l.dispatch);
-            io.q.after(d, Event::Agent { task: id, step: AgentStep::Unassigned });
+        if let Some(node) = on_node {
+            self.send_to_node(node, AssignmentChange::Removed(id), io);
         } else if !assigned {
             // No node ever had it: nothing will report it or name it again.
             self.forget_task(id);

@@ -10,6 +10,7 @@ use crate::world::cluster::{ClusterView, Message};
 use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
+use super::dispatcher::AssignmentChange;
 use super::store::NewTask;
 
 impl Manager {
@@ -125,9 +126,8 @@ impl Manager {
         // change is sent all the same, for whoever still listens.
         let sent =
             task.state >= TaskState::Assigned && (!task.state.is_terminal() || task.state == TaskState::Orphaned);
-        if task.node.is_some() && sent {
-            let d = io.latency(|l| &l.dispatch);
-            io.q.after(d, Event::DesiredArrives { task: id });
+        if let Some(node) = task.node.filter(|_| sent) {
+            self.send_to_node(node, AssignmentChange::Desired(id), io);
         }
         // An ended task's node hears of the change too, and has nothing to do but report the
         // final status again: its task manager runs `exec.Do` on every update and "always
@@ -135,12 +135,13 @@ impl Manager {
         // applies it again (`Status.AppliedAt`, which the task reaper orders a slot by: s19's
         // old task, shut down after the first rejected one, is deleted before it). That report
         // is all the node does, so it is sent from here.
+        let task = self.store.task(id);
         let reports_again = task.state.is_terminal()
             && task.state != TaskState::Orphaned
             && task.node.is_some_and(|n| cluster.reachable(n) && !self.store.node(n).removed);
-        if reports_again {
-            let arrival = io.now().plus(io.latency(|l| &l.dispatch)).plus(io.latency(|l| &l.status_report));
-            self.dispatcher.enqueue_reapplied(arrival, id, io);
+        if let Some(node) = task.node.filter(|_| reports_again) {
+            // The change goes out in the node's next assignments batch.
+            self.send_to_node(node, AssignmentChange::Reapplied(id), io);
         }
     }
 

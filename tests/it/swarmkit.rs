@@ -2853,33 +2853,28 @@ x-simulation:
             placed.secs_ms()
         );
 
+        // How the old task ends when w1's dockerd is killed at `kill`.
+        let old_end = |kill: SimTime| {
+            let killed = run(&yaml(&format!("{}s", kill.secs_ms())), seed);
+            let all = tasks(&killed, WEB);
+            let old = all.iter().find(|k| k.image == "app:v1").expect("the old task");
+            (old.ended().map(|(_, s)| s), format!("{:?}", old.events))
+        };
         // Killed after the shutdown, before the batch: never heard; COMPLETE after the restart.
         let before = told.plus(SimDuration::from_millis(90));
-        let run_before = run(&yaml(&format!("{}s", before.secs_ms())), seed);
-        let all = tasks(&run_before, WEB);
-        let old = all.iter().find(|k| k.image == "app:v1").expect("the old task");
+        let (end, events) = old_end(before);
         assert_eq!(
-            old.ended().map(|(_, s)| s),
+            end,
             Some(TaskState::Complete),
-            "seed {seed}: killed at {} (shutdown at {}, batch at {}): {:?}",
+            "seed {seed}: killed at {} (shutdown at {}, batch at {}): {events}",
             before.secs_ms(),
             told.secs_ms(),
             placed.plus(SimDuration::from_millis(100)).secs_ms(),
-            old.events
         );
-
         // Killed once the batch was out: the agent knew, and reports SHUTDOWN.
         let after = placed.plus(SimDuration::from_millis(150));
-        let run_after = run(&yaml(&format!("{}s", after.secs_ms())), seed);
-        let all = tasks(&run_after, WEB);
-        let old = all.iter().find(|k| k.image == "app:v1").expect("the old task");
-        assert_eq!(
-            old.ended().map(|(_, s)| s),
-            Some(TaskState::Shutdown),
-            "seed {seed}: killed at {}: {:?}",
-            after.secs_ms(),
-            old.events
-        );
+        let (end, events) = old_end(after);
+        assert_eq!(end, Some(TaskState::Shutdown), "seed {seed}: killed at {}: {events}", after.secs_ms());
     }
 }
 

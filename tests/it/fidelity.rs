@@ -160,7 +160,7 @@ const CASES: &[Case] = &[
         open: "the new task's READY came 1.01-1.04 s after its desired RUNNING reached the agent, 0.62-0.74 s after \
                its pull had ended (the agent cancels a Prepare waiting on the pull when the desired state changes \
                and retries it only a second later); the model makes it READY at the pull's end, so it runs \
-               0.5-1.2 s early",
+               0.51-1.29 s early (seed 1)",
     },
     matched("s42c-quick-pull-then-stop-first", 2),
     matched("s43-shutdown-while-pulling", 3),

@@ -155,6 +155,29 @@ const CASES: &[Case] = &[
                137), so the trace shows it serving to the end: minimum serving 1 against the model's 0; every other \
                measure of the four runs is within tolerance",
     },
+    // A task told a new desired state while its image pull is in flight (2026-12-07l, a slow registry).
+    matched("s42-pull-then-stop-first", 3),
+    Case {
+        name: "s42b-short-pull-then-stop-first",
+        runs: 5,
+        action_at_s: None,
+        matched: 0,
+        open: "the new task's READY came 1.01-1.04 s after its desired RUNNING reached the agent, 0.62-0.74 s after \
+               its pull had ended (the agent cancels a Prepare waiting on the pull when the desired state changes \
+               and retries it only a second later); the model makes it READY at the pull's end, so it runs \
+               0.51-1.29 s early (seed 1)",
+    },
+    matched("s42c-quick-pull-then-stop-first", 2),
+    matched("s43-shutdown-while-pulling", 3),
+    Case {
+        name: "s43b-shutdown-pull-ends-in-retry",
+        runs: 3,
+        action_at_s: None,
+        matched: 2,
+        open: "r1: one API poll (mid-request 3.107 s) caught the UpdateStatus none that controlapi's UpdateService \
+               writes with the second spec (3.055 s) before the updater's updating (3.078 s), a row the model's \
+               UpdateStatus changes never have; every task measure of the three runs is within tolerance",
+    },
     matched("m01-node-down", 5),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -605,6 +628,40 @@ fn s41_daemon_restart_sigterm_ignored() {
     // then, and the task is replaced after the restart delay. Open: r1, r3, r4 (their traces lack
     // the old container's die).
     check("s41-daemon-restart-sigterm-ignored");
+}
+
+#[test]
+fn s42_pull_then_stop_first() {
+    // A stop-first step whose new task pulls its image for ~4 s: the old task's shutdown makes it
+    // desired RUNNING while it is still PREPARING (the agent cancels the Prepare and retries it a
+    // second later; the pull goes on); READY when the pull ends.
+    check("s42-pull-then-stop-first");
+}
+
+#[test]
+fn s42b_short_pull_then_stop_first() {
+    // As s42 with a ~1.7 s pull that ends within the second after the desired RUNNING reached the
+    // agent: READY only when the cancelled Prepare is retried, ~1 s after the desired change.
+    check("s42b-short-pull-then-stop-first");
+}
+
+#[test]
+fn s42c_quick_pull_then_stop_first() {
+    // As s42 with a ~0.6 s pull that ends before the old task is down: READY at the pull's end.
+    check("s42c-quick-pull-then-stop-first");
+}
+
+#[test]
+fn s43_shutdown_while_pulling() {
+    // A task told SHUTDOWN 3 s into its ~8 s pull: SHUTDOWN a second after the desired change
+    // reached the agent (the retried operation's Shutdown cancels the pull), never READY.
+    check("s43-shutdown-while-pulling");
+}
+
+#[test]
+fn s43b_shutdown_pull_ends_in_retry() {
+    // As s43 with a ~3.3 s pull that ends inside that second: still SHUTDOWN, never READY.
+    check("s43b-shutdown-pull-ends-in-retry");
 }
 
 #[test]

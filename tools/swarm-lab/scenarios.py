@@ -76,6 +76,7 @@ IMAGES = {
     "127.0.0.1:5000/websim:nope": "not present locally; 127.0.0.1:5000 is `fake_registry.py` (plain HTTP; 127.0.0.0/8 is an insecure registry by default): `GET /v2/` answers 200, every other request 404 with a registry-style `MANIFEST_UNKNOWN` JSON body",
     "websim:v2-alt": "CMD [\"/bin/sh\",\"/entry.sh\"]; entry.sh: `trap 'exit 0' TERM INT; until mkdir /flags/alt.lock 2>/dev/null; do sleep 0.05; done; n=$(cat /flags/alt-count 2>/dev/null); n=$(( ${n:-0} + 1 )); echo $n > /flags/alt-count; echo \"$n $HOSTNAME\" >> /flags/alt-log; rm -rf /flags/alt.lock; httpd -p 8080 -h /www; if [ $(( n % 2 )) -eq 1 ]; then sleep 3 & wait $!; exit 1; fi; while :; do sleep 1 & wait $!; done`: every container start atomically increments the counter in the bind-mounted host file /tmp/flags/alt-count (s29 mounts /tmp/flags on /flags); an ODD count serves like v2-trap for 3 s (healthy after its first probe) and then exits 1; an EVEN count is exactly v2-trap (serves forever, exit 0 on SIGTERM); the rootfs has /tmp, /flags and the touch/mkdir/rm applets; index.html = v2-alt",
     "127.0.0.1:5999/websim:nope": "not present locally; nothing listens on 127.0.0.1:5999 (connection refused)",
+    "127.0.0.1:5001/websim:v2-trap": "s42-s43 (2026-12-07l): not present locally (every image of 127.0.0.1:5001/websim is removed before each create); served by `slow_registry.py` from a `docker save` of websim:v2-trap with one marker file added to its layer (`/.slow-registry`), so a new layer and image ID: same entry.sh and index.html (v2-trap) as websim:v2-trap; the layer body is spread over the spec's --blob-delay, so each pull takes a chosen time",
     "websim:hc": "websim:v1-trap plus a Dockerfile HEALTHCHECK, built offline (classic builder) by images.sh from `FROM websim:v1-trap` + `HEALTHCHECK --interval=30s CMD wget -qO- http://127.0.0.1:8080/ || exit 1` (image Config.Healthcheck: Test [CMD-SHELL, the wget probe], Interval 30 s, the other fields unset); index.html = v1-trap",
 }
 
@@ -421,6 +422,75 @@ SCENARIOS["s41-daemon-restart-sigterm-ignored"] = S(
            "container at ~t=5.2 and SIGKILLs it 10 s later (exit 137); only then do the swarm component (raft leader, "
            "dispatcher) and the API start (~t=15.8); the task is reported failed (137) and replaced after the 5 s "
            "restart delay (~t=21 created, running ~t=23).")
+
+# ---- s42-s43 (recorded 2026-12-07, session "07l"): a task told a new desired state while its image pull is in flight.
+# The update's image is on slow_registry.py (127.0.0.1:5001, serving websim:v2-trap from a `docker save` export, its
+# layer marked so that it is a new layer and a new image; see slow_registry.py): each layer download is spread over
+# --blob-delay seconds, so the pull takes a chosen, repeatable time. The node must not hold the image: it is removed
+# before every create (the plain websim:* tags are kept).
+REG = "127.0.0.1:5001/websim:v2-trap"
+# every image of the repository, by ID: the pulled image is referenced by its digest (the CLI pins the service's image
+# to REG@sha256:…), and `docker rmi REG` would remove only the tag, leaving the image (first tried, 2026-12-07l)
+REG_REPO = REG.rsplit(":", 1)[0]
+RMI_REG = [["sh", "-c", f"ids=$(/usr/bin/docker image ls -q {REG_REPO} | sort -u); [ -z \"$ids\" ] || "
+                        f"/usr/bin/docker rmi -f $ids >/dev/null; [ -z \"$(/usr/bin/docker image ls -q {REG_REPO})\" ]"]]
+
+
+def SLOW(delay):
+    return ["python3", "slow_registry.py", "--save", "registry/websim-v2-trap.save.tar", "--port", "5001",
+            "--blob-delay", delay, "--log", "raw/{tag}.registry.jsonl"]
+
+
+def _slow_note(delay):
+    return (f"One replica. Before the create: `docker rmi -f` of every image of {REG_REPO} (tag or digest; the recorder "
+            f"checks that none is left). During the "
+            f"whole run (started before the create, stopped after the recording) `python3 slow_registry.py --save "
+            f"registry/websim-v2-trap.save.tar --port 5001 --blob-delay {delay} --log raw/NAME.rN.registry.jsonl` "
+            f"serves {REG} (websim:v2-trap's rootfs plus one marker file: a new layer and image ID) with its layer "
+            f"body spread over {delay} s; every request is logged with its time.")
+
+
+SCENARIOS["s42-pull-then-stop-first"] = S(
+    replicas=1, background=SLOW("3.8"), host_setup=RMI_REG,
+    action_args=["--image", REG],
+    setup_note=_slow_note("3.8"),
+    expect="a stop-first step whose new task pulls for ~4 s: the new task (desired ready) is PREPARING (pulling) when "
+           "the old task's SHUTDOWN makes the updater set it desired running (~1.4 s); the agent cancels the Prepare "
+           "(the pull goes on in its own context), retries 1 s later and waits for the pull: READY when the pull ends "
+           "(or 1 s after the desired change, if later), then STARTING/RUNNING; completed 5 s (monitor) after running.")
+SCENARIOS["s42b-short-pull-then-stop-first"] = S(
+    replicas=1, background=SLOW("1.5"), host_setup=RMI_REG,
+    action_args=["--image", REG],
+    setup_note=_slow_note("1.5"),
+    expect="as s42 but the pull takes ~1.7 s, so it ends a few hundred ms after the desired running reaches the agent "
+           "(~1.4 s): READY only when the retried Prepare runs, 1 s after the desired change, not at the pull's end.")
+SCENARIOS["s42c-quick-pull-then-stop-first"] = S(
+    replicas=1, background=SLOW("0.45"), host_setup=RMI_REG,
+    action_args=["--image", REG],
+    setup_note=_slow_note("0.45"),
+    expect="as s42 but the pull takes ~0.7 s and ends before the old task is down: READY at the pull's end (desired "
+           "still ready), STARTING when the desired running arrives (~1.4 s), as with a cached image.")
+SCENARIOS["s43-shutdown-while-pulling"] = S(
+    replicas=1, background=SLOW("7.8"), host_setup=RMI_REG,
+    action_args=["--image", REG],
+    later=[dict(at_s=3, args=["service", "update", "--detach", "--image", "websim:v3-trap", "web"])], record_s=35,
+    setup_note=_slow_note("7.8") + " At t = 3 s (the v2 task still pulling) `docker service update --detach --image "
+               "websim:v3-trap web` (local image). Recorded for a fixed 35 s.",
+    expect="the v2 task, desired running since the old task's shutdown, is PREPARING with its pull (~8 s) in flight "
+           "when the second update (t = 3 s) sets it desired shutdown: the agent cancels the Prepare, retries 1 s "
+           "later with desired shutdown, and Shutdown cancels the pull: SHUTDOWN ~1 s after the desired change "
+           "reaches the agent, never READY; the registry sees the layer download aborted then; the v3 task runs.")
+
+SCENARIOS["s43b-shutdown-pull-ends-in-retry"] = S(
+    replicas=1, background=SLOW("3.2"), host_setup=RMI_REG,
+    action_args=["--image", REG],
+    later=[dict(at_s=3, args=["service", "update", "--detach", "--image", "websim:v3-trap", "web"])], record_s=35,
+    setup_note=_slow_note("3.2") + " At t = 3 s (the v2 task still pulling) `docker service update --detach --image "
+               "websim:v3-trap web` (local image). Recorded for a fixed 35 s.",
+    expect="as s43 but the pull (~3.4 s) ends a few hundred ms after the desired shutdown reaches the agent, inside "
+           "the 1 s before the cancelled Prepare is retried: the retry finds desired shutdown and shuts the task down "
+           "(SHUTDOWN ~1 s after the desired change), never READY, although the image was pulled (the registry sees "
+           "the whole layer sent).")
 
 ORDER = list(SCENARIOS.keys())
 

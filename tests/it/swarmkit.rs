@@ -2917,3 +2917,55 @@ x-simulation:
         assert_eq!(waits, BTreeMap::from([(ms(2), 100), (ms(102), 50)]), "seed {seed}");
     }
 }
+
+/// swarmkit `agent/task.go` with moby's `controller.Prepare`, for desired RUNNING: a stop-first
+/// step creates its task desired READY; the old task's SHUTDOWN releases it (desired RUNNING)
+/// while its image is still being pulled. The change cancels `Prepare` (the pull goes on in its
+/// own context), and `exec.Do` runs again a second later: READY comes at the later of the
+/// pull's end and that retry. Recorded s42b (pull ≈ 1.6 s): READY 1.01–1.04 s after the
+/// desired RUNNING reached the agent, 0.6 s after the pull had ended; s42 (pull ≈ 3.9 s): READY
+/// at the pull's end.
+#[test]
+fn a_desired_running_during_the_pull_makes_ready_wait_for_the_task_managers_retry() {
+    let yaml = |pull: &str| {
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {{replicas: 1, update_config: {{order: stop-first}}}}
+x-simulation:
+  stack: t
+  until: 30s
+  deployed_with: "docker service create"
+  images:
+    a:1: {{cached: true, start: 500ms}}
+    a:2: {{pull: {pull}, start: 500ms}}
+  timeline:
+    - {{at: 5s, run: docker service update --detach --image a:2 t_web}}
+"#
+        )
+    };
+    for (pull, retry_decides) in [("1600ms", true), ("4s", false)] {
+        for seed in 1..=20 {
+            let run = run(&yaml(pull), seed);
+            let all = tasks(&run, "t_web");
+            let k = all.iter().find(|k| k.image == "a:2").expect("the update's task");
+            let ctx =
+                format!("pull {pull}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let released = k.desired_running_at().expect("released once the old task stopped");
+            assert_eq!(k.state_at(released), Some(TaskState::Preparing), "{ctx}");
+            let ready = k.reached(TaskState::Ready).expect("prepared");
+            let preparing = k.reached(TaskState::Preparing).expect("preparing");
+            let pull_end = preparing.0 + if retry_decides { 1_600_000_000 } else { 4_000_000_000 };
+            if retry_decides {
+                // Heard `dispatch` (and the assignments batch) after the commit, retried 1 s later.
+                let after = (ready.0 - released.0) as f64 / 1e9;
+                assert!((1.0..1.3).contains(&after), "READY {after} s after desired RUNNING: {ctx}");
+                assert!(ready.0 > pull_end, "{ctx}");
+            } else {
+                assert!(ready.0 >= pull_end && ready.0 - pull_end < 20_000_000, "READY not at the pull's end: {ctx}");
+            }
+        }
+    }
+}

@@ -562,11 +562,19 @@ impl Cluster {
             return;
         }
         self.run_mut(id).desired = Some(a.desired);
+        if self.run(id).state == TaskState::Preparing && a.desired <= TaskState::Running {
+            // The task changed under its `Prepare` (desired READY → RUNNING: its delayed start
+            // released): swarmkit's task manager cancels the operation, as for any change.
+            // Recorded s42b: READY 1.01–1.04 s after the desired RUNNING reached the agent, 0.6 s
+            // after the pull itself had ended.
+            self.interrupt_prepare(id, up, io);
+            return;
+        }
         self.agent_advance(id, up, io);
     }
 
-    /// A desired state past RUNNING reached a PREPARING task's agent. With `Prepare` in flight,
-    /// the task manager cancels it; `exec.Do` turns the cancellation into `ErrTaskRetry`, and `Do` runs
+    /// A new desired state reached a PREPARING task's agent. With `Prepare` in flight, the task
+    /// manager cancels it; `exec.Do` turns the cancellation into `ErrTaskRetry`, and `Do` runs
     /// again only [`TASK_RETRY_DELAY`] later, while the pull goes on in its own context (moby
     /// `controller.Prepare`). With a retry already waiting, no operation is in flight and the
     /// task manager runs `Do` at once (`agent/task.go`: the update pumps `run`).

@@ -2969,3 +2969,54 @@ x-simulation:
         }
     }
 }
+
+/// Follows `Dispatcher.Assignments` and the agent's `worker.reconcileTaskState`: a task placed
+/// on a node whose link is cut (or whose dockerd is killed) before the node's assignments batch
+/// goes out never reaches the agent in that batch; the node's next session starts with the
+/// full assignment set (`AssignmentsMessage_COMPLETE`), which carries the task still ASSIGNED,
+/// and the agent takes it on as any new task (`exec.Do`: ACCEPTED, PREPARING, ...). The task
+/// must not stay ASSIGNED for good.
+#[test]
+fn dispatcher_assignments_a_task_placed_just_before_a_fault_is_taken_on_when_the_node_is_back() {
+    let yaml = |down: &str, up: &str| {
+        format!(
+            r#"
+version: "3.8"
+services:
+  web:
+    image: "app:v1"
+    deploy:
+      replicas: 2
+      placement: {{constraints: ["node.hostname == w1"]}}
+x-simulation:
+  stack: sk
+  until: 60s
+  cluster:
+    nodes:
+      - {{name: vm, role: manager}}
+      - {{name: w1}}
+  images:
+    app:v1: {{start: 300ms, stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+    - {{at: 20s, run: docker service scale sk_web=3}}
+    - {{at: 20.15s, {down}: w1}}
+    - {{at: 22s, {up}: w1}}
+"#
+        )
+    };
+    for (down, up) in [("node_down", "node_up"), ("daemon_kill", "daemon_start")] {
+        for seed in SEEDS {
+            let run = run(&yaml(down, up), seed);
+            let all = tasks(&run, WEB);
+            let third = all.iter().find(|k| k.slot == 3).expect("the scale-up's task");
+            let placed = third.reached(TaskState::Assigned).expect("placed");
+            let fault = secs(20.15);
+            assert!(
+                placed < fault && fault < placed.plus(SimDuration::from_millis(100)),
+                "{down}, seed {seed}: the fault must fall inside the placement's batch (placed {placed:?})"
+            );
+            assert_eq!(third.reached(TaskState::Accepted).map(|t| t > secs(22.0)), Some(true), "{down}, seed {seed}");
+            assert_eq!(third.state_at(secs(60.0)), Some(TaskState::Running), "{down}, seed {seed}: {third:?}");
+        }
+    }
+}

@@ -476,6 +476,10 @@ impl Cluster {
         if a.state != TaskState::Assigned || !self.machines[a.node.0 as usize].reachable {
             return;
         }
+        if self.runs.get(a.task).is_some_and(|r| r.state > TaskState::Assigned) {
+            // Accepted already, from the full assignment set of a new session (`desired_arrives`).
+            return;
+        }
         self.heard_of(&mut a);
         let id = a.task;
         // The assignment carries the task as it is now, desired state included.
@@ -484,6 +488,12 @@ impl Cluster {
             self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io);
             return;
         }
+        self.start_accepted(id, up, io);
+    }
+
+    /// A task the agent takes on (`exec.Do` from ASSIGNED): ACCEPTED, PREPARING, and the pull
+    /// starts.
+    fn start_accepted(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
         self.report(id, TaskState::Accepted, Message::Fixed("accepted"), up, io);
         self.report(id, TaskState::Preparing, Message::Fixed("preparing"), up, io);
         self.begin_pull(id, io);
@@ -562,6 +572,15 @@ impl Cluster {
             return;
         }
         self.run_mut(id).desired = Some(a.desired);
+        if a.state == TaskState::Assigned && self.run(id).state <= TaskState::Assigned && a.desired <= TaskState::Running
+        {
+            // Its assignment was sent while the node could not hear it (a batch that went out
+            // after a cut or a daemon kill): the full set its new session gets carries the task
+            // still ASSIGNED, and the agent takes it on as any new task (swarmkit
+            // `worker.reconcileTaskState` starts its task manager; `exec.Do` accepts it).
+            self.start_accepted(id, up, io);
+            return;
+        }
         if self.run(id).state == TaskState::Preparing && a.desired <= TaskState::Running {
             // The task changed under its `Prepare` (desired READY → RUNNING: its delayed start
             // released): swarmkit's task manager cancels the operation, as for any change.

@@ -3020,3 +3020,56 @@ x-simulation:
         }
     }
 }
+
+/// The same retry (`agent/task.go`: `time.AfterFunc(time.Second, …)` after `ErrTaskRetry`) with
+/// a fault in its second. The agent works on through a cut link: the retry shuts the PREPARING
+/// task down and the report goes up with the session. A killed dockerd takes the agent and its
+/// pending retry with it; the restarted agent runs the task from its database (`worker.Init`),
+/// and `exec.Do`, the task desired past RUNNING, calls `controller.Shutdown`: SHUTDOWN once the
+/// new agent runs. Either way the task must not stay PREPARING for good, and the scale-down
+/// completes (the task reaper deletes it).
+#[test]
+fn a_task_whose_cancelled_prepare_waits_out_a_fault_is_still_shut_down() {
+    let yaml = |down: &str, up: &str| {
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    deploy:
+      replicas: 1
+      placement: {{constraints: ["node.hostname == w1"]}}
+x-simulation:
+  stack: t
+  until: 30s
+  deployed_with: "docker service create"
+  cluster:
+    nodes:
+      - {{name: vm, role: manager}}
+      - {{name: w1}}
+  images:
+    a:1: {{pull: 5s, start: 500ms}}
+  timeline:
+    - {{at: 1s, run: docker service scale t_web=0}}
+    - {{at: 1.6s, {down}: w1}}
+    - {{at: 4s, {up}: w1}}
+"#
+        )
+    };
+    for (down, up) in [("node_down", "node_up"), ("daemon_kill", "daemon_start")] {
+        for seed in 1..=20 {
+            let run = run(&yaml(down, up), seed);
+            let all = tasks(&run, "t_web");
+            let k = &all[0];
+            let ctx = format!("{down}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let told = k.shut_down_at().expect("the scale-down told it to stop");
+            assert_eq!(k.state_at(told), Some(TaskState::Preparing), "{ctx}");
+            let (ended, state) = k.ended().expect("it ended");
+            assert_eq!(state, TaskState::Shutdown, "{ctx}");
+            if down == "daemon_kill" {
+                assert!(ended > secs(4.0), "the restarted agent shuts it down: {ctx}");
+            }
+            assert!(k.reached(TaskState::Ready).is_none(), "{ctx}");
+        }
+    }
+}

@@ -346,10 +346,12 @@ impl Cluster {
                 self.exited(id, 137, up, io)
             }
             AgentStep::GraceExpired { .. } => {}
+            // The agent goes on through a cut link (its report reaches the manager when the
+            // session is back, as an exit's does); a dead agent's step is taken up by the
+            // restarted one (`restore_done`).
             AgentStep::ShutdownUnstarted { daemon, from }
                 if self.daemon_up(id)
                     && daemon == self.daemon_starts(id)
-                    && self.task_node_reachable(id)
                     && self.run(id).state == from
                     && !self.run(id).container.removing =>
             {
@@ -359,7 +361,6 @@ impl Cluster {
             AgentStep::PrepareRetried { daemon, retry }
                 if self.daemon_up(id)
                     && daemon == self.daemon_starts(id)
-                    && self.task_node_reachable(id)
                     && self.run(id).state == TaskState::Preparing
                     && !self.run(id).container.removing
                     && matches!(self.run(id).container.prepare, Prepare::Retrying { retry: r, .. } if r == retry) =>
@@ -994,6 +995,27 @@ impl Cluster {
         let agent_at = io.now().plus(rest);
         for task in std::mem::take(&mut m.restored_exits) {
             io.q.at(agent_at, Event::Agent { task, step: AgentStep::AgentStarted { daemon } });
+        }
+        // A task with no container whose shutdown the dead agent had begun (the retry of a
+        // cancelled `Prepare`, or `Shutdown`'s gossip wait) is shut down by the new agent: its
+        // task manager runs `exec.Do` from the agent's database (`worker.Init`), and `Do`,
+        // the task desired past RUNNING, calls `controller.Shutdown` again.
+        let lost: Vec<TaskId> = (self.runs.iter())
+            .filter(|(_, r)| {
+                r.node == node
+                    && r.state < TaskState::Starting
+                    && r.container.phase == ContainerPhase::NotStarted
+                    && !r.container.removing
+                    && (r.container.stop_requested || matches!(r.container.prepare, Prepare::Retrying { .. }))
+            })
+            .map(|(id, _)| id)
+            .collect();
+        for id in lost {
+            let c = &mut self.run_mut(id).container;
+            c.prepare = Prepare::InFlight;
+            c.stop_requested = true;
+            let (from, at) = (self.run(id).state, agent_at.plus(self.gossip_delay(id)));
+            io.q.at(at, Event::Agent { task: id, step: AgentStep::ShutdownUnstarted { daemon, from } });
         }
     }
 

@@ -573,7 +573,9 @@ impl Cluster {
             return;
         }
         self.run_mut(id).desired = Some(a.desired);
-        if a.state == TaskState::Assigned && self.run(id).state <= TaskState::Assigned && a.desired <= TaskState::Running
+        if a.state == TaskState::Assigned
+            && self.run(id).state <= TaskState::Assigned
+            && a.desired <= TaskState::Running
         {
             // Its assignment was sent while the node could not hear it (a batch that went out
             // after a cut or a daemon kill): the full set its new session gets carries the task

@@ -3073,3 +3073,50 @@ x-simulation:
         }
     }
 }
+
+/// swarmkit `agent/worker.go` (`reconcileTaskState` starts a task manager for every task the
+/// assignments carry, whatever its desired state) with `exec.Do`: a task told to stop before its
+/// assignment reached the node (a second update 100 ms after the first, inside the node's
+/// assignments batch) still goes through `controller.Shutdown`, which sleeps the gossip-converge
+/// delay for a task with a service binding (moby `controller.go`): ASSIGNED → SHUTDOWN at once
+/// with `docker service create`, 2 s later on a stack's network, as a READY task's shutdown.
+#[test]
+fn a_task_told_to_stop_before_its_assignment_arrives_is_shut_down_after_the_gossip_delay_on_a_network() {
+    let yaml = |deployed: &str| {
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {{replicas: 1}}
+x-simulation:
+  stack: t
+  until: 30s
+  deployed_with: "{deployed}"
+  images:
+    a:1: {{cached: true, start: 500ms}}
+    a:2: {{cached: true, start: 500ms}}
+    a:3: {{cached: true, start: 500ms}}
+  timeline:
+    - {{at: 5s, run: docker service update --detach --image a:2 t_web}}
+    - {{at: 5.1s, run: docker service update --detach --image a:3 t_web}}
+"#
+        )
+    };
+    for (deployed, wait) in [("docker service create", 0), ("docker stack deploy", 2_000)] {
+        for seed in 1..=20 {
+            let run = run(&yaml(deployed), seed);
+            let all = tasks(&run, "t_web");
+            let k = all.iter().find(|k| k.image == "a:2").expect("the first update's task");
+            let ctx =
+                format!("{deployed}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let next = all.iter().find(|k| k.image == "a:3").expect("the second update's task");
+            // Its assignment goes out with the next task's, which is accepted as it arrives.
+            let arrived = next.reached(TaskState::Accepted).expect("the next task is accepted");
+            assert!(k.reached(TaskState::Accepted).is_none(), "{ctx}");
+            let (ended, state) = k.ended().expect("it ended");
+            assert_eq!(state, TaskState::Shutdown, "{ctx}");
+            assert_eq!(ended.since(arrived), SimDuration::from_millis(wait), "{ctx}");
+        }
+    }
+}

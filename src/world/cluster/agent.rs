@@ -486,7 +486,9 @@ impl Cluster {
         // The assignment carries the task as it is now, desired state included.
         self.run_mut(id).desired = Some(a.desired);
         if a.desired > TaskState::Running {
-            self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io);
+            // Told to stop before it reached the node: `exec.Do` calls `controller.Shutdown`
+            // all the same (the gossip delay for a task on a swarm network), then SHUTDOWN.
+            self.shutdown_unstarted(id, up, io);
             return;
         }
         self.start_accepted(id, up, io);

@@ -3120,3 +3120,45 @@ x-simulation:
         }
     }
 }
+
+/// swarmkit's agent runs its tasks without the manager (`taskManager.run` → `exec.Do`; the
+/// reports wait in the agent's reporter for the session): a pull that ends while the node's link
+/// is cut leaves the task READY, and a task desired RUNNING starts. It must not stay PREPARING
+/// for good once the link is back (the update then completes).
+#[test]
+fn a_pull_that_ends_during_a_link_cut_goes_on_to_start() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    deploy:
+      replicas: 1
+      placement: {constraints: ["node.hostname == w1"]}
+x-simulation:
+  stack: t
+  until: 60s
+  deployed_with: "docker service create"
+  cluster:
+    nodes:
+      - {name: vm, role: manager}
+      - {name: w1}
+  images:
+    a:1: {cached: true, start: 300ms, stop: {after: 50ms, exit_code: 0}}
+    a:2: {pull: 3s, start: 300ms, stop: {after: 50ms, exit_code: 0}}
+  timeline:
+    - {at: 20s, run: docker service update --detach --image a:2 t_web}
+    - {at: 22s, node_down: w1}
+    - {at: 25s, node_up: w1}
+"#;
+    for seed in 1..=20 {
+        let run = run(yaml, seed);
+        let all = tasks(&run, "t_web");
+        let k = all.iter().find(|k| k.image == "a:2").expect("the update's task");
+        let ctx = format!("seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+        let ready = k.reached(TaskState::Ready).expect("prepared");
+        assert!(ready > secs(22.0) && ready < secs(25.0), "the pull ends during the cut: {ctx}");
+        assert_eq!(k.state_at(secs(60.0)), Some(TaskState::Running), "{ctx}");
+        let done = !status_times(&run, "t_web", UpdateState::Completed).is_empty();
+        assert!(done, "the update completes: {ctx}");
+    }
+}

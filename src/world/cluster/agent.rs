@@ -468,10 +468,6 @@ impl Cluster {
         up.container_changed(id, self.view());
     }
 
-    fn task_node_reachable(&self, id: TaskId) -> bool {
-        self.machines[self.run(id).node.0 as usize].reachable
-    }
-
     /// The assignment reached the node: ACCEPTED, PREPARING, and the pull starts.
     pub(crate) fn accept(&mut self, mut a: Assignment, up: &mut impl Uplink, io: &mut Io<'_>) {
         if a.state != TaskState::Assigned || !self.machines[a.node.0 as usize].reachable {
@@ -502,11 +498,11 @@ impl Cluster {
         self.begin_pull(id, io);
     }
 
+    /// The pull ended. The agent goes on with its tasks through a cut link (swarmkit's task
+    /// managers need no manager to run `exec.Do`): READY and the start follow, and the reports
+    /// reach the manager with the session, as an exit's does.
     fn pull_done(&mut self, id: TaskId, ok: bool, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if self.run(id).state != TaskState::Preparing
-            || !self.task_node_reachable(id)
-            || self.run(id).container.removing
-        {
+        if self.run(id).state != TaskState::Preparing || self.run(id).container.removing {
             return;
         }
         if self.run(id).container.stop_requested {
@@ -646,11 +642,7 @@ impl Cluster {
 
     fn start_begin(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
         let run = self.run(id);
-        if run.state != TaskState::Ready
-            || run.desired != Some(TaskState::Running)
-            || run.container.removing
-            || !self.task_node_reachable(id)
-        {
+        if run.state != TaskState::Ready || run.desired != Some(TaskState::Running) || run.container.removing {
             return;
         }
         self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);

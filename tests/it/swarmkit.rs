@@ -3162,3 +3162,47 @@ x-simulation:
         assert!(done, "the update completes: {ctx}");
     }
 }
+
+/// The same, for the retry of a `Prepare` cancelled by a desired RUNNING (the delayed start of a
+/// stop-first step released while the new task pulls): a dockerd killed during the retry's
+/// second takes the agent with it; the restarted agent runs `exec.Do` from its database, which
+/// prepares the task again (the pull ended meanwhile) and starts it. It is neither left
+/// PREPARING nor shut down, and the update completes.
+#[test]
+fn a_task_whose_prepare_a_desired_running_cancelled_starts_after_a_daemon_restart() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    deploy:
+      replicas: 1
+      placement: {constraints: ["node.hostname == w1"]}
+      update_config: {order: stop-first}
+x-simulation:
+  stack: t
+  until: 40s
+  deployed_with: "docker service create"
+  cluster:
+    nodes:
+      - {name: vm, role: manager}
+      - {name: w1}
+  images:
+    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}
+    a:2: {pull: 1600ms, start: 500ms}
+  timeline:
+    - {at: 5s, run: docker service update --detach --image a:2 t_web}
+    - {at: 7s, daemon_kill: w1}
+    - {at: 8s, daemon_start: w1}
+"#;
+    for seed in 1..=20 {
+        let run = run(yaml, seed);
+        let all = tasks(&run, "t_web");
+        let k = all.iter().find(|k| k.image == "a:2").expect("the update's task");
+        let ctx = format!("seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+        let released = k.desired_running_at().expect("released once the old task stopped");
+        assert!(released < secs(7.0) && k.state_at(secs(7.0)) == Some(TaskState::Preparing), "{ctx}");
+        assert!(k.reached(TaskState::Ready).is_some_and(|t| t > secs(8.0)), "{ctx}");
+        assert_eq!(k.state_at(secs(40.0)), Some(TaskState::Running), "{ctx}");
+        assert!(!status_times(&run, "t_web", UpdateState::Completed).is_empty(), "the update completes: {ctx}");
+    }
+}

@@ -992,10 +992,11 @@ impl Cluster {
         for task in std::mem::take(&mut m.restored_exits) {
             io.q.at(agent_at, Event::Agent { task, step: AgentStep::AgentStarted { daemon } });
         }
-        // A task with no container whose shutdown the dead agent had begun (the retry of a
-        // cancelled `Prepare`, or `Shutdown`'s gossip wait) is shut down by the new agent: its
-        // task manager runs `exec.Do` from the agent's database (`worker.Init`), and `Do`,
-        // the task desired past RUNNING, calls `controller.Shutdown` again.
+        // A task with no container whose operation the dead agent had under way (the retry of
+        // a cancelled `Prepare`, or `Shutdown`'s gossip wait) is taken up by the new agent: its
+        // task manager runs `exec.Do` from the agent's database (`worker.Init`). Desired past
+        // RUNNING, `Do` calls `controller.Shutdown` again; else `Prepare` again, which finds the
+        // pull's outcome (`retry_prepare`).
         let lost: Vec<TaskId> = (self.runs.iter())
             .filter(|(_, r)| {
                 r.node == node
@@ -1007,11 +1008,19 @@ impl Cluster {
             .map(|(id, _)| id)
             .collect();
         for id in lost {
+            let stopping = self.run(id).desired.is_some_and(|d| d > TaskState::Running);
             let c = &mut self.run_mut(id).container;
-            c.prepare = Prepare::InFlight;
-            c.stop_requested = true;
-            let (from, at) = (self.run(id).state, agent_at.plus(self.gossip_delay(id)));
-            io.q.at(at, Event::Agent { task: id, step: AgentStep::ShutdownUnstarted { daemon, from } });
+            match c.prepare {
+                Prepare::Retrying { retry, .. } if !stopping => {
+                    io.q.at(agent_at, Event::Agent { task: id, step: AgentStep::PrepareRetried { daemon, retry } });
+                }
+                _ => {
+                    c.prepare = Prepare::InFlight;
+                    c.stop_requested = true;
+                    let (from, at) = (self.run(id).state, agent_at.plus(self.gossip_delay(id)));
+                    io.q.at(at, Event::Agent { task: id, step: AgentStep::ShutdownUnstarted { daemon, from } });
+                }
+            }
         }
     }
 

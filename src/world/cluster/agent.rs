@@ -500,9 +500,10 @@ impl Cluster {
 
     /// The pull ended. The agent goes on with its tasks through a cut link (swarmkit's task
     /// managers need no manager to run `exec.Do`): READY and the start follow, and the reports
-    /// reach the manager with the session, as an exit's does.
+    /// reach the manager with the session, as an exit's does. With its dockerd dead there is
+    /// no agent to go on.
     fn pull_done(&mut self, id: TaskId, ok: bool, up: &mut impl Uplink, io: &mut Io<'_>) {
-        if self.run(id).state != TaskState::Preparing || self.run(id).container.removing {
+        if self.run(id).state != TaskState::Preparing || self.run(id).container.removing || !self.daemon_up(id) {
             return;
         }
         if self.run(id).container.stop_requested {
@@ -642,7 +643,11 @@ impl Cluster {
 
     fn start_begin(&mut self, id: TaskId, up: &mut impl Uplink, io: &mut Io<'_>) {
         let run = self.run(id);
-        if run.state != TaskState::Ready || run.desired != Some(TaskState::Running) || run.container.removing {
+        if run.state != TaskState::Ready
+            || run.desired != Some(TaskState::Running)
+            || run.container.removing
+            || !self.daemon_up(id)
+        {
             return;
         }
         self.report(id, TaskState::Starting, Message::Fixed("starting"), up, io);

@@ -103,6 +103,11 @@ impl Task<'_> {
         self.events.iter().find(|e| e.desired_state > TaskState::Running).map(|e| e.t)
     }
 
+    /// Its observed states with their times, for a failing assertion's message.
+    fn states(&self) -> Vec<(SimTime, TaskState)> {
+        self.events.iter().map(|e| (e.t, e.state)).collect()
+    }
+
     /// When it was first observed in `state`.
     fn reached(&self, state: TaskState) -> Option<SimTime> {
         self.events.iter().find(|e| e.state == state).map(|e| e.t)
@@ -2714,7 +2719,7 @@ x-simulation:
             let run = run(&yaml(pulled), seed);
             let all = tasks(&run, "t_web");
             let k = all.iter().find(|k| k.image == "a:2").expect("the update created an a:2 task");
-            let ctx = format!("{how}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let ctx = format!("{how}, seed {seed}: {:?}", k.states());
             let told = k.shut_down_at().expect("the second update shut it down");
             assert_eq!(k.state_at(told), Some(TaskState::Preparing), "{ctx}");
             let (ended, state) = k.ended().expect("it ended");
@@ -2765,10 +2770,7 @@ x-simulation:
             let run = run(&yaml(deployed_with), seed);
             let all = tasks(&run, "t_web");
             let k = all.iter().find(|k| k.image == "a:2").expect("the first update's task");
-            let ctx = format!(
-                "{deployed_with}, seed {seed}: {:?}",
-                k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>()
-            );
+            let ctx = format!("{deployed_with}, seed {seed}: {:?}", k.states());
             let told = k.shut_down_at().expect("the second update shut it down");
             assert_eq!(k.state_at(told), Some(TaskState::Ready), "{ctx}");
             let (ended, state) = k.ended().expect("it ended");
@@ -2951,8 +2953,7 @@ x-simulation:
             let run = run(&yaml(pull), seed);
             let all = tasks(&run, "t_web");
             let k = all.iter().find(|k| k.image == "a:2").expect("the update's task");
-            let ctx =
-                format!("pull {pull}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let ctx = format!("pull {pull}, seed {seed}: {:?}", k.states());
             let released = k.desired_running_at().expect("released once the old task stopped");
             assert_eq!(k.state_at(released), Some(TaskState::Preparing), "{ctx}");
             let ready = k.reached(TaskState::Ready).expect("prepared");
@@ -3061,7 +3062,7 @@ x-simulation:
             let run = run(&yaml(down, up), seed);
             let all = tasks(&run, "t_web");
             let k = &all[0];
-            let ctx = format!("{down}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let ctx = format!("{down}, seed {seed}: {:?}", k.states());
             let told = k.shut_down_at().expect("the scale-down told it to stop");
             assert_eq!(k.state_at(told), Some(TaskState::Preparing), "{ctx}");
             let (ended, state) = k.ended().expect("it ended");
@@ -3108,8 +3109,7 @@ x-simulation:
             let run = run(&yaml(deployed), seed);
             let all = tasks(&run, "t_web");
             let k = all.iter().find(|k| k.image == "a:2").expect("the first update's task");
-            let ctx =
-                format!("{deployed}, seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+            let ctx = format!("{deployed}, seed {seed}: {:?}", k.states());
             let next = all.iter().find(|k| k.image == "a:3").expect("the second update's task");
             // Its assignment goes out with the next task's, which is accepted as it arrives.
             let arrived = next.reached(TaskState::Accepted).expect("the next task is accepted");
@@ -3154,7 +3154,7 @@ x-simulation:
         let run = run(yaml, seed);
         let all = tasks(&run, "t_web");
         let k = all.iter().find(|k| k.image == "a:2").expect("the update's task");
-        let ctx = format!("seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+        let ctx = format!("seed {seed}: {:?}", k.states());
         let ready = k.reached(TaskState::Ready).expect("prepared");
         assert!(ready > secs(22.0) && ready < secs(25.0), "the pull ends during the cut: {ctx}");
         assert_eq!(k.state_at(secs(60.0)), Some(TaskState::Running), "{ctx}");
@@ -3198,7 +3198,7 @@ x-simulation:
         let run = run(yaml, seed);
         let all = tasks(&run, "t_web");
         let k = all.iter().find(|k| k.image == "a:2").expect("the update's task");
-        let ctx = format!("seed {seed}: {:?}", k.events.iter().map(|e| (e.t, e.state)).collect::<Vec<_>>());
+        let ctx = format!("seed {seed}: {:?}", k.states());
         let released = k.desired_running_at().expect("released once the old task stopped");
         assert!(released < secs(7.0) && k.state_at(secs(7.0)) == Some(TaskState::Preparing), "{ctx}");
         assert!(k.reached(TaskState::Ready).is_some_and(|t| t > secs(8.0)), "{ctx}");

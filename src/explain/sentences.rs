@@ -37,7 +37,7 @@ const RELEASE: &str = "swarmkit restart.go DelayStart: waits for the old task to
                        StartNow; moby stops a container with SIGTERM, SIGKILL after stop_grace_period";
 const PENDING: &str = "swarmkit manager/scheduler/scheduler.go: a task no node passes the filters for stays PENDING";
 const RACE_SELECT: &str = "swarmkit updater.go Run: Go's select, parked on slotQueue <- slot and failedTaskWatch, \
-                           takes whichever becomes ready first (goroutine timing: the freed worker first in 6 of 22 \
+                           takes whichever becomes ready first (goroutine timing: the freed worker first in 6 of 21 \
                            recorded races)";
 const RACE_ORDER: &str = "swarmkit orchestrator: the dirty slots come from a Go map, iterated in random order";
 const COMMAND: &str = "x-simulation.timeline";

@@ -30,12 +30,13 @@ use super::store::{Store, UpdateStatus};
 /// watch delivered the same event, `updateTask` returned and cancelled that watch (a round trip
 /// through the broadcaster, `LimitQueue.Close` waiting on its goroutine) and `worker` looped back
 /// to `range queue`. Goroutine scheduling decides it, both ways in the recordings: the freed
-/// worker took one more slot in 6 of 22 such recorded races (s22 r4, r5; s22b r1, r6; m06 r2;
-/// m09b r3), the failure was read first in 16 (s22 r1–r3 and both rollbacks' races in r4, r5;
-/// s22b r2–r5 and both rollbacks' in r1, r6; s20 r1, r2; m06 r1; m09b r1, r2): (6 + 1) / (22 +
-/// 2) by Laplace's rule of succession, as for the dispatcher's race. A fair coin would put 6 or
-/// fewer of 22 at 2.6 %.
-pub(crate) const SLOT_FIRST_ON_FAILURE: f64 = 7.0 / 24.0;
+/// worker took one more slot in 6 of 21 such recorded races (s22 r4, r5; s22b r1, r6; m06 r2;
+/// m09b r3), the failure was read first in 15 (s22 r1–r3 and both rollbacks' races in r4, r5;
+/// s22b r2–r5 and both rollbacks' in r1, r6; s20 r1, r2; m06 r1; m09b r1): (6 + 1) / (21 + 2)
+/// by Laplace's rule of succession, as for the dispatcher's race. (m09b r2 is no race: its
+/// failure came with the last of the six slots taken, none left to hand out; observations
+/// § 12.) A fair coin would put 6 or fewer of 21 at 3.9 %.
+pub(crate) const SLOT_FIRST_ON_FAILURE: f64 = 7.0 / 23.0;
 
 /// A running updater and the spec it works toward (swarmkit's `Supervisor.updates`).
 struct ActiveUpdater {

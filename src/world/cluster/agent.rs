@@ -1,7 +1,9 @@
 //! A node's agent: moves a task through ACCEPTED … RUNNING and on to its end as swarmkit's
 //! `agent/exec/controller.go: Do` and moby's swarm executor (`daemon/cluster/executor/container`)
 //! do — pull, create, the READY hold, start, the health gate, and the stop sequence (SIGTERM,
-//! then SIGKILL after the grace period truncated to whole seconds).
+//! then SIGKILL after the grace period truncated to whole seconds) — with `agent/task.go`'s
+//! task manager around it: a change to the task cancels the operation in flight, retried a
+//! second later.
 
 use std::sync::Arc;
 

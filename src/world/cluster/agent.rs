@@ -637,9 +637,15 @@ impl Cluster {
             self.report(id, TaskState::Shutdown, Message::Fixed("shutdown"), up, io);
             return;
         }
+        let at = self.agent_slot(id, io.now().plus(wait), io);
+        self.queue_unstarted_shutdown(id, at, io);
+    }
+
+    /// `controller.Shutdown` of a task with no container is under way: SHUTDOWN is reported at
+    /// `at` unless the task moves on or its agent dies first (`ShutdownUnstarted`).
+    fn queue_unstarted_shutdown(&mut self, id: TaskId, at: SimTime, io: &mut Io<'_>) {
         self.run_mut(id).container.stop_requested = true;
         let (daemon, from) = (self.daemon_starts(id), self.run(id).state);
-        let at = self.agent_slot(id, io.now().plus(wait), io);
         io.q.at(at, Event::Agent { task: id, step: AgentStep::ShutdownUnstarted { daemon, from } });
     }
 
@@ -1016,16 +1022,14 @@ impl Cluster {
             .collect();
         for id in lost {
             let stopping = self.run(id).desired.is_some_and(|d| d > TaskState::Running);
-            let c = &mut self.run_mut(id).container;
-            match c.prepare {
+            match self.run(id).container.prepare {
                 Prepare::Retrying { retry, .. } if !stopping => {
                     io.q.at(agent_at, Event::Agent { task: id, step: AgentStep::PrepareRetried { daemon, retry } });
                 }
                 _ => {
-                    c.prepare = Prepare::InFlight;
-                    c.stop_requested = true;
-                    let (from, at) = (self.run(id).state, agent_at.plus(self.gossip_delay(id)));
-                    io.q.at(at, Event::Agent { task: id, step: AgentStep::ShutdownUnstarted { daemon, from } });
+                    self.run_mut(id).container.prepare = Prepare::InFlight;
+                    let at = agent_at.plus(self.gossip_delay(id));
+                    self.queue_unstarted_shutdown(id, at, io);
                 }
             }
         }

@@ -47,7 +47,6 @@ impl ImageStore {
         }
     }
 
-    /// The entry of `name`, made when the node meets the image for the first time.
     /// Its images will be read soon (see `crate::prefetch`).
     pub(super) fn prefetch(&self) {
         if let Some(first) = self.images.first() {
@@ -55,6 +54,7 @@ impl ImageStore {
         }
     }
 
+    /// The entry of `name`, made when the node meets the image for the first time.
     fn entry(&mut self, name: &str) -> &mut LocalImage {
         let at = match self.images.iter().position(|i| i.name == name) {
             Some(at) => at,

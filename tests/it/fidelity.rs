@@ -164,6 +164,9 @@ const CASES: &[Case] = &[
                writes with the second spec (3.055 s) before the updater's updating (3.078 s), a row the model's \
                UpdateStatus changes never have; every task measure of the three runs is within tolerance",
     },
+    // A READY task (waiting for its delayed start) shut down by a newer update (2026-12-07m).
+    matched("s44-ready-task-shutdown-stack", 2),
+    matched("s44b-ready-task-shutdown-bare", 2),
     matched("m01-node-down", 5),
     matched("m02-drain", 2),
     matched("m03-update-spread", 2),
@@ -648,6 +651,19 @@ fn s43_shutdown_while_pulling() {
 fn s43b_shutdown_pull_ends_in_retry() {
     // As s43 with a ~3.3 s pull that ends inside that second: still SHUTDOWN, never READY.
     check("s43b-shutdown-pull-ends-in-retry");
+}
+
+#[test]
+fn s44_ready_task_shutdown_stack() {
+    // A READY task of a stack service told SHUTDOWN by a newer update: moby's Shutdown waits the
+    // 2 s gossip delay first (a service binding) although the task never started.
+    check("s44-ready-task-shutdown-stack");
+}
+
+#[test]
+fn s44b_ready_task_shutdown_bare() {
+    // As s44 with `docker service create` (no network): SHUTDOWN at once.
+    check("s44b-ready-task-shutdown-bare");
 }
 
 #[test]

@@ -492,6 +492,30 @@ SCENARIOS["s43b-shutdown-pull-ends-in-retry"] = S(
            "(SHUTDOWN ~1 s after the desired change), never READY, although the image was pulled (the registry sees "
            "the whole layer sent).")
 
+# ---- s44-s44b (recorded 2026-12-07, session "07m"): a READY task (waiting for its delayed start under stop-first)
+# shut down by a newer update. moby's executor `Shutdown` (daemon/cluster/executor/container/controller.go) sleeps the
+# gossip-converge delay (2 s) before stopping any task with a service binding (a swarm network: every stack service),
+# even one whose container never started; without a network it stops at once.
+TRAP1 = dict(image="websim:v1", command=["httpd", "-f", "-p", "8080", "-h", "/www"], replicas=1,
+             stop_grace_period="10s", record_s=25)
+SCENARIOS["s44-ready-task-shutdown-stack"] = S(
+    **TRAP1, stack=dict(name="app", action_image="websim:v1"), service_name="app_web",
+    action_kind="docker", action_args=["service", "update", "--detach", "--image", "websim:v2-trap", "app_web"],
+    later=[dict(at_s=3, args=["service", "update", "--detach", "--image", "websim:v3-trap", "app_web"])],
+    setup_note="Deployed as stack `app` (service app_web on the overlay app_default); both updates are bare `docker "
+               "service update --image` of app_web (the stack's second file is unused). The running v1 task is "
+               "httpd as PID 1 (ignores SIGTERM: its stop takes the 10 s grace, after the 2 s gossip delay).",
+    expect="t = 0 (v2-trap): the v2 task is created desired READY, prepared (READY, container created) and waits for "
+           "the v1 task (SHUTDOWN ~12 s: 2 s gossip delay + 10 s grace). t = 3 (v3-trap): the READY v2 task is told "
+           "SHUTDOWN; with a service binding moby's Shutdown waits the 2 s gossip delay first, so SHUTDOWN ~2 s after "
+           "the desired change reaches the agent (never started); the v3 task runs after the v1 task is down.")
+SCENARIOS["s44b-ready-task-shutdown-bare"] = S(
+    **TRAP1,
+    action_args=["--image", "websim:v2-trap"],
+    later=[dict(at_s=3, args=["service", "update", "--detach", "--image", "websim:v3-trap", "web"])],
+    expect="contrast for s44: `docker service create` (no network): the v1 task stops after its 10 s grace, the READY "
+           "v2 task is shut down at once when the desired change reaches the agent (no gossip delay).")
+
 ORDER = list(SCENARIOS.keys())
 
 

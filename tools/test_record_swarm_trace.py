@@ -174,6 +174,22 @@ class Pieces(unittest.TestCase):
             with self.assertRaises(R.UsageError, msg=bad):
                 R.Host(bad)
 
+    def test_service_rows_one_row_per_change_even_for_a_slow_poll(self):
+        # A poll that began 0.7 s before the service event (answered after it) saw `updating`:
+        # outside the event's match window, it must not make a second `updating` row.
+        meta = {"t0": 100.0, "service": "web"}
+        ev = [{"ev": {"Type": "service", "Actor": {"Attributes": {"name": "web", "updatestate.new": "updating"}},
+                      "timeNano": int(101.0 * 1e9)}},
+              {"ev": {"Type": "service", "Actor": {"Attributes": {"name": "web", "updatestate.new": "updating"}},
+                      "timeNano": int(103.0 * 1e9)}}]
+        sl = [{"t_poll": 100.1, "UpdateStatus": None},
+              {"t_poll": 100.3, "UpdateStatus": {"State": "updating"}},
+              {"t_poll": 104.0, "UpdateStatus": {"State": "completed"}}]
+        rows = R.service_rows(meta, sl, ev)
+        self.assertEqual([(r["update_state"], r["ts_source"]) for r in rows],
+                         [("(none)", "poll"), ("updating", "service-event"), ("updating", "service-event"),
+                          ("completed", "poll")])
+
     def test_timestamps(self):
         self.assertIsNone(R.ts("0001-01-01T00:00:00Z"))
         self.assertIsNone(R.ts(""))

@@ -90,7 +90,7 @@ pub(crate) enum Csv<'a> {
     Bytes(&'a [u8]),
     /// The record the file is written from ([`crate::report::events::write_events_csv`]), with
     /// its [`canonical_names`](crate::ps::replay::canonical_names).
-    Record(&'a crate::model::record::RunRecord, &'a [crate::model::record::Name]),
+    Record(&'a crate::model::record::RunRecord, &'a crate::model::record::PerName<crate::model::record::Name>),
 }
 
 /// Everything drawn for one service.

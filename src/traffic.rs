@@ -123,7 +123,7 @@ impl<'r> Route<'r> {
             out.push(Change::membership(state.t, members));
         }
         for span in spans {
-            let (service, image) = (&names[span.service.0 as usize], &names[span.image.0 as usize]);
+            let (service, image) = (names.get(span.service), names.get(span.image));
             let Some(backend) = self.backends.iter().position(|b| b == service) else { continue };
             let new = self.new_image.as_deref() == Some(image);
             let e = errors.get(image).copied().unwrap_or(0) as i64;
@@ -200,9 +200,9 @@ pub(crate) fn measure(
     let points = durations::points(&spec.request_duration);
     // Only the route's spans still serving in the window matter (this runs during the run,
     // once per measurement: it must not grow with everything recorded so far more than it must).
-    let live = spans.iter().filter(|s| {
-        s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == names[s.service.0 as usize])
-    });
+    let live = spans
+        .iter()
+        .filter(|s| s.end.is_none_or(|e| e >= from) && route.backends.iter().any(|b| **b == *names.get(s.service)));
     let changes = route.changes(live, names, spec, errors, &points, until);
     let swept = sweep::sweep(spec, &changes, route.backends.len(), points.len() as u64, (from, until));
     let t = swept.per_backend[index];

@@ -65,7 +65,7 @@ fn files_after_events(run: &RunRecord) -> Vec<(&'static str, Vec<u8>)> {
 fn plot_sources<'f>(
     files: &'f [(&'static str, Vec<u8>)],
     record: &'f RunRecord,
-    canonical: &'f [crate::model::record::Name],
+    canonical: &'f crate::model::record::PerName<crate::model::record::Name>,
 ) -> Result<crate::plot::Sources<'f>, Error> {
     let find = |name: &str| files.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice());
     Ok(crate::plot::Sources {

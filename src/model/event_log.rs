@@ -194,7 +194,6 @@ macro_rules! compared_by_contents {
         impl Eq for $log {}
     };
 }
-pub(crate) use compared_by_contents;
 
 impl<R: LogRow> std::fmt::Debug for HistoryLog<R> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

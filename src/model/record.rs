@@ -61,136 +61,155 @@ impl UpdateState {
     }
 }
 
-/// A name a run's rows carry (a service, a task id, a node, an image, a status message): an
-/// index into [`RunRecord::names`]. A large run records millions of rows naming the same few
-/// services, nodes and images and one id per task; four bytes a name keep a row at 40 bytes.
+/// A name a run's rows carry (a service, a task id, a node, an image, a status message). A
+/// large run records millions of rows naming the same few services, nodes and images and one id
+/// per task; four bytes a name keep a row small. A task's id is named by the task's index itself
+/// (`TASK_NAME | index`), so naming it takes no memory: the run's names grow with its shared
+/// strings, not with the tasks it ever created. A shared string's name is its index in
+/// [`RunRecord::names`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Name(pub u32);
 
+/// The bit that makes a [`Name`] a task's id (the other bits are the task's index).
+const TASK_NAME: u32 = 1 << 31;
+
+// Every task index of a run fits beside the bit (a run stops at `MAX_TASKS`): the fallback of
+// [`Names::push_task_id`] for larger ones is never taken by a run.
+const _: () = assert!(crate::limits::MAX_TASKS < (TASK_NAME - 1) as usize);
+
+impl Name {
+    /// The name of task `id`'s Docker id, as [`Names::push_task_id`] gives it (for an id
+    /// below [`Names::task_bound`]).
+    pub fn of_task(id: crate::model::task::TaskId) -> Name {
+        debug_assert!(id.0 < TASK_NAME - 1, "a task index beyond any run's");
+        Name(TASK_NAME | id.0)
+    }
+
+    /// The task whose id this name is, or `None` for a shared string's name.
+    pub fn task(self) -> Option<crate::model::task::TaskId> {
+        (self.0 & TASK_NAME != 0).then_some(crate::model::task::TaskId(self.0 & !TASK_NAME))
+    }
+}
+
 /// Length of a Docker task id as the simulator makes them ([`crate::model::task::TaskId::docker_id`]).
 const TASK_ID_LEN: usize = crate::model::task::DOCKER_ID_LEN;
-
-/// `Names::entries`: the entry is a [`TaskId`](crate::model::task::TaskId) (whose text
-/// `Names::task_ids` makes), not a shared string.
-const TASK_ID_ENTRY: u32 = 1 << 31;
 
 /// Task ids per block of `Names::task_ids`.
 const TASK_ID_BLOCK: usize = 1024;
 
 /// The names a run's rows carry, by [`Name`]: the shared strings of services, nodes, images
-/// and messages (a few, each an `Arc` the store also holds), and one task id per task the run
-/// created. The task ids are most of the names of a large run, and a task id's text is a
-/// function of the task's index: a name keeps the index alone (its four-byte entry), and the
-/// texts are made when a reader first asks for one, a block of [`TASK_ID_BLOCK`] consecutive
-/// ids at a time. So a run's memory does not grow by 25 bytes for every task it ever created
-/// (its reports, which read every row, make them all once).
+/// and messages (a few, each an `Arc` the store also holds), and the task ids. A task id's text
+/// is a function of the task's index, and its name is the index (see [`Name`]): the texts are
+/// made when a reader first asks for one, a block of [`TASK_ID_BLOCK`] consecutive ids at a
+/// time. So a run's memory does not grow for every task it ever created (a crash loop's names
+/// stay as they were after its first minute; its reports, which read every row, make the
+/// texts once).
 #[derive(Clone, Default)]
 pub struct Names {
-    /// Each name by [`Name`]: an index into `texts`, or, with [`TASK_ID_ENTRY`], a task's
-    /// index.
-    entries: Vec<u32>,
-    /// The shared strings.
+    /// The shared strings, by name.
     texts: Vec<Arc<str>>,
+    /// One past the highest task index named.
+    task_bound: u32,
     /// The texts of task ids `TASK_ID_BLOCK * b ..` at `b`, [`TASK_ID_LEN`] ASCII bytes each,
     /// made on first read (a pure function of the ids: kept from run to run).
     task_ids: Vec<std::sync::OnceLock<Box<str>>>,
 }
 
 impl Names {
-    /// Names given so far.
-    pub fn len(&self) -> usize {
-        self.entries.len()
+    /// Shared strings named so far: their names are `Name(0) .. Name(shared_len())`.
+    pub fn shared_len(&self) -> usize {
+        self.texts.len()
     }
 
-    /// True when no name was given.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// One past the highest task index named so far: every task name is `Name::task` of an
+    /// index below it (some of them may name no row).
+    pub fn task_bound(&self) -> usize {
+        self.task_bound as usize
+    }
+
+    /// Every shared string's name, in the order they were named.
+    pub fn shared_names(&self) -> impl ExactSizeIterator<Item = Name> + Clone + use<> {
+        (0..self.texts.len() as u32).map(Name)
     }
 
     /// The text of `name`.
     pub fn get(&self, name: Name) -> &str {
-        let entry = self.entries[name.0 as usize];
-        if entry & TASK_ID_ENTRY != 0 {
-            let index = (entry & !TASK_ID_ENTRY) as usize;
-            let block = self.task_ids[index / TASK_ID_BLOCK].get_or_init(|| {
-                let first = index / TASK_ID_BLOCK * TASK_ID_BLOCK;
-                let mut text = String::with_capacity(TASK_ID_BLOCK * TASK_ID_LEN);
-                for i in first..first + TASK_ID_BLOCK {
-                    crate::model::task::TaskId(i as u32).write_docker_id(&mut text);
-                }
-                text.into_boxed_str()
-            });
-            let at = index % TASK_ID_BLOCK * TASK_ID_LEN;
-            &block[at..at + TASK_ID_LEN]
-        } else {
-            &self.texts[entry as usize]
+        match name.task() {
+            Some(task) => {
+                let index = task.0 as usize;
+                let block = self.task_ids[index / TASK_ID_BLOCK].get_or_init(|| {
+                    let first = index / TASK_ID_BLOCK * TASK_ID_BLOCK;
+                    let mut text = String::with_capacity(TASK_ID_BLOCK * TASK_ID_LEN);
+                    for i in first..first + TASK_ID_BLOCK {
+                        crate::model::task::TaskId(i as u32).write_docker_id(&mut text);
+                    }
+                    text.into_boxed_str()
+                });
+                let at = index % TASK_ID_BLOCK * TASK_ID_LEN;
+                &block[at..at + TASK_ID_LEN]
+            }
+            None => &self.texts[name.0 as usize],
         }
-    }
-
-    /// The task whose id `name` is (its text made from the id, see [`Names::push_task_id`]),
-    /// or `None` for a shared string.
-    pub fn task_of(&self, name: Name) -> Option<crate::model::task::TaskId> {
-        let entry = self.entries[name.0 as usize];
-        (entry & TASK_ID_ENTRY != 0).then_some(crate::model::task::TaskId(entry & !TASK_ID_ENTRY))
     }
 
     /// The text of `name`, shared: the string itself, or a task id copied out of its table.
     pub fn shared(&self, name: Name) -> Arc<str> {
-        let entry = self.entries[name.0 as usize];
-        if entry & TASK_ID_ENTRY != 0 { Arc::from(self.get(name)) } else { self.texts[entry as usize].clone() }
+        match name.task() {
+            Some(_) => Arc::from(self.get(name)),
+            None => self.texts[name.0 as usize].clone(),
+        }
     }
 
     /// Forgets every name, keeping the room they took (a table reused from run to run; the
     /// task ids' texts made so far, the same in every run, are kept too).
     pub fn clear(&mut self) {
-        let Names { entries, texts, task_ids: _ } = self;
-        entries.clear();
-        texts.clear();
+        self.texts.clear();
+        self.task_bound = 0;
     }
 
     /// Names a shared string (a new [`Name`] even if an equal text has one).
     pub fn push(&mut self, text: Arc<str>) -> Name {
-        self.entries.push(self.texts.len() as u32);
         self.texts.push(text);
-        Name(self.entries.len() as u32 - 1)
+        Name(self.texts.len() as u32 - 1)
     }
 
-    /// Names the Docker id of task `id` (its text made when first read).
+    /// The name of task `id`'s Docker id (its text made when first read): the same name each
+    /// time, and nothing kept for it but the room of its block of texts.
     pub fn push_task_id(&mut self, id: crate::model::task::TaskId) -> Name {
         let index = id.0 as usize;
-        if index >= TASK_ID_ENTRY as usize {
+        if id.0 >= TASK_NAME - 1 {
+            // Beyond any run's tasks (see the assertion on `MAX_TASKS`): a shared string.
             return self.push(Arc::from(id.docker_id()));
         }
         let blocks = index / TASK_ID_BLOCK + 1;
         if self.task_ids.len() < blocks {
             self.task_ids.resize_with(blocks, std::sync::OnceLock::new);
         }
-        self.entries.push(id.0 | TASK_ID_ENTRY);
-        Name(self.entries.len() as u32 - 1)
+        self.task_bound = self.task_bound.max(id.0 + 1);
+        Name::of_task(id)
     }
 
     /// Room for `additional` more shared strings.
     pub fn reserve(&mut self, additional: usize) {
-        self.entries.reserve(additional);
         self.texts.reserve(additional);
     }
+}
 
-    /// Every name's text, by [`Name`].
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = &str> + '_ {
-        (0..self.entries.len()).map(|i| self.get(Name(i as u32)))
+impl std::fmt::Debug for Names {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Names").field("shared", &self.texts).field("task_bound", &self.task_bound).finish()
     }
 }
 
-impl std::ops::Index<usize> for Names {
-    type Output = str;
-
-    fn index(&self, index: usize) -> &str {
-        self.get(Name(index as u32))
+// Two tables are equal when they give the same texts to the same names (a task id's text is
+// its index's, the same in both).
+impl PartialEq for Names {
+    fn eq(&self, other: &Names) -> bool {
+        self.texts == other.texts && self.task_bound == other.task_bound
     }
 }
 
-// Two tables are equal when they give the same texts to the same names.
-crate::model::event_log::compared_by_contents!(Names);
+impl Eq for Names {}
 
 impl FromIterator<Arc<str>> for Names {
     fn from_iter<I: IntoIterator<Item = Arc<str>>>(texts: I) -> Names {
@@ -199,6 +218,48 @@ impl FromIterator<Arc<str>> for Names {
             names.push(text);
         }
         names
+    }
+}
+
+/// A value per [`Name`] of a finished run's [`Names`], in two dense tables (the shared strings'
+/// and the task ids'), for readers that key millions of rows by name.
+#[derive(Clone, Debug)]
+pub struct PerName<T> {
+    shared: Vec<T>,
+    tasks: Vec<T>,
+}
+
+impl<T: Clone> PerName<T> {
+    /// `fill` for every name of `names`.
+    pub fn new(names: &Names, fill: T) -> PerName<T> {
+        PerName { shared: vec![fill.clone(); names.shared_len()], tasks: vec![fill; names.task_bound()] }
+    }
+}
+
+impl<T> PerName<T> {
+    /// A table made of the shared strings' values and the task ids' (by task index).
+    pub fn from_parts(shared: Vec<T>, tasks: Vec<T>) -> PerName<T> {
+        PerName { shared, tasks }
+    }
+}
+
+impl<T> std::ops::Index<Name> for PerName<T> {
+    type Output = T;
+
+    fn index(&self, name: Name) -> &T {
+        match name.task() {
+            Some(task) => &self.tasks[task.0 as usize],
+            None => &self.shared[name.0 as usize],
+        }
+    }
+}
+
+impl<T> std::ops::IndexMut<Name> for PerName<T> {
+    fn index_mut(&mut self, name: Name) -> &mut T {
+        match name.task() {
+            Some(task) => &mut self.tasks[task.0 as usize],
+            None => &mut self.shared[name.0 as usize],
+        }
     }
 }
 
@@ -645,11 +706,8 @@ impl RunRecord {
     /// The [`Name`] of `text`, added when new: for building a record by hand (tests, tools).
     /// A linear search: a simulation interns as it records, in constant time.
     pub fn intern(&mut self, text: &str) -> Name {
-        let found = self.names.iter().position(|n| n == text);
-        match found {
-            Some(i) => Name(i as u32),
-            None => self.names.push(Arc::from(text)),
-        }
+        let found = self.names.shared_names().find(|&n| self.names.get(n) == text);
+        found.unwrap_or_else(|| self.names.push(Arc::from(text)))
     }
 }
 
@@ -702,7 +760,13 @@ mod tests {
         let b = names.push(Arc::from("nginx:1.25"));
         let t1 = names.push_task_id(TaskId(123_456));
         let t2 = names.push_task_id(TaskId(7));
-        assert_eq!([a, t0, b, t1, t2].map(|n| n.0), [0, 1, 2, 3, 4], "names are numbered in order");
+        assert_eq!([a, b].map(|n| n.0), [0, 1], "shared strings are numbered in order");
+        assert_eq!(
+            [a, t0, b, t1, t2].map(|n| n.task()),
+            [None, Some(TaskId(0)), None, Some(TaskId(123_456)), Some(TaskId(7))]
+        );
+        assert_eq!(names.push_task_id(TaskId(7)), t2, "a task's id has one name, however often it is named");
+        assert_eq!((names.shared_len(), names.task_bound()), (2, 123_457));
         assert!(names.task_ids.iter().all(|block| block.get().is_none()), "no text made before it is read");
         assert_eq!(names.get(a), "web_web");
         assert_eq!(names.get(t0), TaskId(0).docker_id());
@@ -711,21 +775,41 @@ mod tests {
         assert_eq!(names.get(t2), TaskId(7).docker_id());
         let made = names.task_ids.iter().filter(|block| block.get().is_some()).count();
         assert_eq!(made, 2, "the blocks of the ids read, and only those");
-        assert_eq!(&names[3], names.get(t1));
         assert!(Arc::ptr_eq(&names.shared(a), &web), "a shared string is shared, not copied");
         assert_eq!(&*names.shared(t1), TaskId(123_456).docker_id());
-        assert_eq!(names.iter().count(), 5);
-        // Equal when the texts are, however they are kept.
-        let plain: Names = names.iter().map(Arc::from).collect();
-        assert_eq!(plain, names);
-        assert!(plain.task_ids.is_empty());
-        let mut other = plain.clone();
+        assert_eq!(names.shared_names().collect::<Vec<_>>(), [a, b]);
+        // Equal when they give the same texts to the same names.
+        let mut other = names.clone();
+        assert_eq!(other, names);
         other.push(Arc::from("x"));
         assert_ne!(other, names);
         // A table reused for another run keeps the texts made, and names from 0 again.
         names.clear();
-        assert_eq!(names.push_task_id(TaskId(8)), Name(0));
-        assert_eq!(names.get(Name(0)), TaskId(8).docker_id());
+        assert_eq!((names.shared_len(), names.task_bound()), (0, 0));
+        assert_eq!(names.push(Arc::from("web_web")), Name(0));
+        assert_eq!(names.get(t1), TaskId(123_456).docker_id(), "a task's text is the same in every run");
+    }
+
+    #[test]
+    fn memory_of_names_does_not_grow_with_the_tasks_named() {
+        let mut names = Names::default();
+        names.push(Arc::from("web_web"));
+        for id in 0..100_000 {
+            names.push_task_id(TaskId(id));
+        }
+        // One block pointer per 1,024 tasks, no entry per task.
+        assert_eq!(names.shared_len(), 1);
+        assert!(names.task_ids.capacity() <= 100_000 / TASK_ID_BLOCK + 1 + 64);
+    }
+
+    #[test]
+    fn a_value_per_name_keys_shared_strings_and_task_ids_apart() {
+        let mut names = Names::default();
+        let (s0, t5) = (names.push(Arc::from("a")), names.push_task_id(TaskId(5)));
+        let mut per = PerName::new(&names, 0u8);
+        per[s0] = 1;
+        per[t5] = 2;
+        assert_eq!((per[s0], per[t5], per[names.push_task_id(TaskId(0))]), (1, 2, 0));
     }
 
     #[test]

@@ -297,20 +297,20 @@ pub(crate) fn marks(
 #[allow(clippy::disallowed_types)] // a membership-only hash set (see `SlotSet`)
 pub(crate) fn marks_of_record(
     record: &crate::model::record::RunRecord,
-    canonical: &[crate::model::record::Name],
+    canonical: &crate::model::record::PerName<crate::model::record::Name>,
     timelines: &[ServiceTimeline],
 ) -> BTreeMap<String, Vec<Mark>> {
     let mut marks = Marks::new(timelines);
-    let (mut seen_tasks, mut failed_tasks) = (PairSet::new(record.names.len()), PairSet::new(record.names.len()));
+    let (mut seen_tasks, mut failed_tasks) = (PairSet::new(&record.names), PairSet::new(&record.names));
     let mut used_slots = SlotSet::default();
-    let canon = |name: crate::model::record::Name| canonical[name.0 as usize].0;
+    let canon = |name: crate::model::record::Name| canonical[name];
     for e in record.task_events.iter() {
         let t_ms = e.t.0 / 1_000_000;
         let (service, task) = (canon(e.service), canon(e.task_id));
         let first_row = seen_tasks.insert(task, service);
         // Global tasks all have slot 0: their slot is the node.
-        let node = if e.slot == 0 { canon(e.node) } else { u32::MAX };
-        let slot_reused = !used_slots.insert((service, e.slot, node));
+        let node = if e.slot == 0 { canon(e.node).0 } else { u32::MAX };
+        let slot_reused = !used_slots.insert((service.0, e.slot, node));
         let ended_while_wanted = ended_while_wanted(e.desired_state.as_str(), e.state.as_str());
         marks.row(record.name(e.service), t_ms, first_row && slot_reused, || {
             ended_while_wanted && failed_tasks.insert(task, service)
@@ -367,22 +367,24 @@ impl<'t> Marks<'t> {
 /// service of the same task id (never seen in practice) goes to an ordered set.
 struct PairSet {
     /// `service + 1` of each task's first pair, 0 when none.
-    first: Vec<u32>,
-    others: std::collections::BTreeSet<(u32, u32)>,
+    first: crate::model::record::PerName<u32>,
+    others: std::collections::BTreeSet<(crate::model::record::Name, crate::model::record::Name)>,
 }
 
 impl PairSet {
-    fn new(names: usize) -> Self {
-        PairSet { first: vec![0; names], others: Default::default() }
+    fn new(names: &crate::model::record::Names) -> Self {
+        PairSet { first: crate::model::record::PerName::new(names, 0), others: Default::default() }
     }
 
     /// Adds the pair; true when it was not there.
-    fn insert(&mut self, task: u32, service: u32) -> bool {
-        let first = &mut self.first[task as usize];
+    fn insert(&mut self, task: crate::model::record::Name, service: crate::model::record::Name) -> bool {
+        // A name is never `u32::MAX` (task indexes stay below the task bit's last value).
+        let key = service.0 + 1;
+        let first = &mut self.first[task];
         if *first == 0 {
-            *first = service + 1;
+            *first = key;
             true
-        } else if *first == service + 1 {
+        } else if *first == key {
             false
         } else {
             self.others.insert((task, service))

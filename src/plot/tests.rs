@@ -212,10 +212,7 @@ fn markers_from_the_record_key_names_by_their_text() {
     run.push_event(task_event(2_000_000_000, Running, Failed, "task: non-zero exit (1)"));
     // The same texts under second names (as a recorder interning by string identity makes
     // them): the same task, so no second failure; then a new task in the same slot.
-    let second = |run: &mut crate::model::record::RunRecord, text: &str| {
-        run.names.push(std::sync::Arc::from(text));
-        Name(run.names.len() as u32 - 1)
-    };
+    let second = |run: &mut crate::model::record::RunRecord, text: &str| run.names.push(std::sync::Arc::from(text));
     let (service, task, node) = (second(&mut run, "web_web"), second(&mut run, "abc123"), second(&mut run, "node-1"));
     let (image, message, other) = (second(&mut run, "web:2"), second(&mut run, "failed"), second(&mut run, "def456"));
     let row = |t: u64, task_id: Name, slot: u64, state| TaskEvent {

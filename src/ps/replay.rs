@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use crate::model::record::{Name, ProcessChange, ProcessEvent, RunRecord, TaskEvent};
-use crate::model::task::TaskState;
+use crate::model::record::{Name, PerName, ProcessChange, ProcessEvent, RunRecord, TaskEvent};
+use crate::model::task::{TaskId, TaskState};
 use crate::time::SimTime;
 
 /// A task as the manager's store holds it at an instant: what `docker service ps` lists.
@@ -98,40 +98,30 @@ impl Live {
 /// "None" in the table indexed by a name ([`Replay::row_of`]).
 const NONE: u32 = u32::MAX;
 
-/// Each name's canonical name: the first name of `record.names` with the same text. Readers
-/// that key by [`Name`] (integers: a large run's replay makes millions of lookups) map a name
-/// through this first, so two names spelling one text (a service removed and created again, a
-/// message formatted twice) are one key, as their texts are.
+/// Each name's canonical name: one name for every name of the same text. Readers that key by
+/// [`Name`] (integers: a large run's replay makes millions of lookups) map a name through this
+/// first, so two names spelling one text (a service removed and created again, a message
+/// formatted twice) are one key, as their texts are.
 #[allow(clippy::disallowed_types)] // looked up only, never iterated
-pub fn canonical_names(record: &RunRecord) -> Vec<Name> {
+pub fn canonical_names(record: &RunRecord) -> PerName<Name> {
     let names = &record.names;
-    // Most names of a large run are task ids, each the id of one task (Docker ids are unique):
-    // a task id's canonical name is the first naming its task, found by task index without
-    // hashing its text. Only a shared string could spell a task id; if one does (no run makes
-    // one), every name goes through the table of texts.
+    // Most names of a large run are task ids, each named by its task's index and so the only
+    // name of its text (Docker ids are unique): a task id is its own canonical name. Only a
+    // shared string could spell a task id; if one does (no run makes one), the task ids go
+    // through the table of texts too.
     let spells_a_task_id = |text: &str| {
         text.len() == crate::model::task::DOCKER_ID_LEN
             && text.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
     };
-    let all = (0..names.len() as u32).map(Name);
-    if all.clone().any(|n| names.task_of(n).is_none() && spells_a_task_id(names.get(n))) {
-        let mut first: std::collections::HashMap<&str, Name, Fast> =
-            std::collections::HashMap::with_capacity_and_hasher(names.len(), Fast::default());
-        return names.iter().enumerate().map(|(i, text)| *first.entry(text).or_insert(Name(i as u32))).collect();
-    }
-    let mut shared: std::collections::HashMap<&str, Name, Fast> = std::collections::HashMap::default();
-    let mut first_of_task: Vec<Option<Name>> = Vec::new();
-    all.map(|n| match names.task_of(n) {
-        Some(task) => {
-            let index = task.0 as usize;
-            if first_of_task.len() <= index {
-                first_of_task.resize(index + 1, None);
-            }
-            *first_of_task[index].get_or_insert(n)
-        }
-        None => *shared.entry(names.get(n)).or_insert(n),
-    })
-    .collect()
+    let mut first: std::collections::HashMap<&str, Name, Fast> = std::collections::HashMap::default();
+    let shared: Vec<Name> = names.shared_names().map(|n| *first.entry(names.get(n)).or_insert(n)).collect();
+    let task_names = (0..names.task_bound() as u32).map(|i| Name::of_task(TaskId(i)));
+    let tasks: Vec<Name> = if first.keys().any(|text| spells_a_task_id(text)) {
+        task_names.map(|n| *first.entry(names.get(n)).or_insert(n)).collect()
+    } else {
+        task_names.collect()
+    };
+    PerName::from_parts(shared, tasks)
 }
 
 /// Hashes a key eight bytes at a time with a multiply and a rotation: the standard SipHash
@@ -181,14 +171,14 @@ pub struct Replay<'a> {
     events: std::iter::Peekable<crate::model::event_log::Rows<'a, TaskEvent>>,
     /// The deletions not applied yet.
     deletions: std::iter::Peekable<Deletions<'a>>,
-    /// Each name's canonical name (the first with its text), by [`Name`] index.
-    canonical: Vec<Name>,
+    /// Each name's canonical name ([`canonical_names`]).
+    canonical: PerName<Name>,
     /// Live tasks, in no order (with their canonical ids); `row_of` says where each is.
     rows: Vec<(Name, Live)>,
     /// Index in `rows` of each live task, by canonical id ([`NONE`]: not live).
-    row_of: Vec<u32>,
+    row_of: PerName<u32>,
     /// Tasks deleted so far, by canonical id (a stray later event for one is ignored).
-    deleted: Vec<bool>,
+    deleted: PerName<bool>,
 }
 
 impl<'a> Replay<'a> {
@@ -198,8 +188,8 @@ impl<'a> Replay<'a> {
     }
 
     /// [`Replay::new`] with the record's [`canonical_names`] already at hand.
-    pub fn with_canonical(record: &'a RunRecord, canonical: Vec<Name>) -> Replay<'a> {
-        let names = record.names.len();
+    pub fn with_canonical(record: &'a RunRecord, canonical: PerName<Name>) -> Replay<'a> {
+        let names = &record.names;
         let is_deletion: fn(&ProcessEvent) -> bool = |p| p.change == ProcessChange::Deleted;
         Replay {
             record,
@@ -207,8 +197,8 @@ impl<'a> Replay<'a> {
             deletions: record.process_events.iter().filter(is_deletion).peekable(),
             canonical,
             rows: Vec::new(),
-            row_of: vec![NONE; names],
-            deleted: vec![false; names],
+            row_of: PerName::new(names, NONE),
+            deleted: PerName::new(names, false),
         }
     }
 
@@ -253,17 +243,17 @@ impl<'a> Replay<'a> {
     }
 
     fn canonical(&self, name: Name) -> Name {
-        self.canonical[name.0 as usize]
+        self.canonical[name]
     }
 
     fn apply(&mut self, e: &TaskEvent) {
         let id = self.canonical(e.task_id);
-        if self.deleted[id.0 as usize] {
+        if self.deleted[id] {
             return;
         }
-        match self.row_of[id.0 as usize] {
+        match self.row_of[id] {
             NONE => {
-                self.row_of[id.0 as usize] = self.rows.len() as u32;
+                self.row_of[id] = self.rows.len() as u32;
                 self.rows.push((id, Live::from_event(e)));
             }
             at => self.rows[at as usize].1.apply(e),
@@ -271,14 +261,14 @@ impl<'a> Replay<'a> {
     }
 
     fn delete(&mut self, id: Name) {
-        self.deleted[id.0 as usize] = true;
-        let at = self.row_of[id.0 as usize];
+        self.deleted[id] = true;
+        let at = self.row_of[id];
         if at != NONE {
             self.rows.swap_remove(at as usize);
             if let Some((moved, _)) = self.rows.get(at as usize) {
-                self.row_of[moved.0 as usize] = at;
+                self.row_of[*moved] = at;
             }
-            self.row_of[id.0 as usize] = NONE;
+            self.row_of[id] = NONE;
         }
     }
 }

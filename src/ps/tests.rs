@@ -179,28 +179,32 @@ fn trace_lines_have_the_documented_format() {
 }
 
 #[test]
-fn canonical_names_are_the_first_name_of_each_text_task_ids_included() {
-    use crate::model::record::Names;
+fn canonical_names_give_one_name_to_each_text_task_ids_included() {
+    use crate::model::record::{Name, Names};
     use crate::model::task::TaskId;
     use std::sync::Arc;
-    let canonical = |names: Names| {
+    let canonical = |names: &Names, of: &[Name]| {
         let mut run = empty_run();
-        run.names = names;
-        crate::ps::replay::canonical_names(&run).into_iter().map(|n| n.0).collect::<Vec<_>>()
+        run.names = names.clone();
+        let canonical = crate::ps::replay::canonical_names(&run);
+        of.iter().map(|&n| canonical[n]).collect::<Vec<_>>()
     };
-    // Task ids by task (a task named twice keeps its first name), shared strings by text.
+    // Task ids by task (a task named twice has one name), shared strings by text.
     let mut names = Names::default();
-    names.push(Arc::from("web_web"));
-    names.push_task_id(TaskId(7));
-    names.push_task_id(TaskId(2));
-    names.push(Arc::from("web_web"));
-    names.push_task_id(TaskId(7));
-    assert_eq!(canonical(names), [0, 1, 2, 0, 1]);
-    // A shared string that spells a task's id is that task's name too (whichever came first).
+    let web = names.push(Arc::from("web_web"));
+    let t7 = names.push_task_id(TaskId(7));
+    let t2 = names.push_task_id(TaskId(2));
+    let web_again = names.push(Arc::from("web_web"));
+    let t7_again = names.push_task_id(TaskId(7));
+    assert_eq!(canonical(&names, &[web, t7, t2, web_again, t7_again]), [web, t7, t2, web, t7]);
+    // A shared string that spells a task's id is that task's name too.
     let mut names = Names::default();
-    names.push_task_id(TaskId(7));
-    names.push(Arc::from(TaskId(7).docker_id()));
-    names.push(Arc::from(TaskId(3).docker_id()));
-    names.push_task_id(TaskId(3));
-    assert_eq!(canonical(names), [0, 0, 2, 2]);
+    let t7 = names.push_task_id(TaskId(7));
+    let s7 = names.push(Arc::from(TaskId(7).docker_id()));
+    let s3 = names.push(Arc::from(TaskId(3).docker_id()));
+    let t3 = names.push_task_id(TaskId(3));
+    let got = canonical(&names, &[t7, s7, s3, t3]);
+    assert_eq!(got[0], got[1], "task 7's id and the string spelling it are one key");
+    assert_eq!(got[2], got[3], "task 3's id and the string spelling it are one key");
+    assert_ne!(got[0], got[2]);
 }

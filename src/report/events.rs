@@ -88,7 +88,8 @@ struct FieldCache<'r> {
     run: &'r RunRecord,
     /// The encoded names, one after another.
     store: Vec<u8>,
-    /// Where each name's field is in `store` (start, length); [`UNSEEN`] before.
+    /// Where each shared string's field is in `store` (start, length); [`UNSEEN`] before (a
+    /// task id is copied from the names).
     span: Vec<(u32, u32)>,
     /// Encodes the names that need quoting (each as a row `<field>,` of its own).
     quoter: csv::Writer<Vec<u8>>,
@@ -99,12 +100,12 @@ const UNSEEN: (u32, u32) = (u32::MAX, u32::MAX);
 impl<'r> FieldCache<'r> {
     fn new(run: &'r RunRecord) -> Self {
         let quoter = csv::Writer::from_writer(Vec::new());
-        FieldCache { run, store: Vec::new(), span: vec![UNSEEN; run.names.len()], quoter }
+        FieldCache { run, store: Vec::new(), span: vec![UNSEEN; run.names.shared_len()], quoter }
     }
 
     fn push(&mut self, buf: &mut Vec<u8>, name: crate::model::record::Name) {
         let index = name.0 as usize;
-        if self.run.names.task_of(name).is_some() {
+        if name.task().is_some() {
             // A task id is named once, by one task's rows, and its text is kept by the names
             // already: copied straight from there (letters and digits, never quoted).
             let text = self.run.name(name).as_bytes();

@@ -79,7 +79,7 @@ pub fn scrub(run: &RunRecord) -> Scrub {
 }
 
 /// [`scrub`] with the record's [`canonical_names`](crate::ps::replay::canonical_names) at hand.
-pub fn scrub_with(run: &RunRecord, canonical: Vec<Name>) -> Scrub {
+pub fn scrub_with(run: &RunRecord, canonical: crate::model::record::PerName<Name>) -> Scrub {
     let mut out = Scrub::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut bytes = 0usize;

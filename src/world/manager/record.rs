@@ -68,12 +68,11 @@ struct Class {
     new: bool,
 }
 
-/// What the recorder keeps of a task while the store holds it: its id's name, once named
-/// ([`UNNAMED`] before), its class, and its open serving span. Forgotten with the store's
+/// What the recorder keeps of a task while the store holds it: its class and its open serving
+/// span (its id's name is its index, `Names::push_task_id`). Forgotten with the store's
 /// record ([`Recorder::forget_task`]), so that the recorder too holds the tasks alive.
 #[derive(Clone, Copy, Debug)]
 struct TaskTrack {
-    id_name: Name,
     class: Class,
     /// The index in `Recorder::serving` of the task's span whose in-flight requests are not
     /// settled yet (still serving, or unbound with its process still running), or
@@ -89,7 +88,7 @@ const NO_SPAN: u32 = u32::MAX;
 
 impl Default for TaskTrack {
     fn default() -> TaskTrack {
-        TaskTrack { id_name: UNNAMED, class: Class::default(), open_span: NO_SPAN }
+        TaskTrack { class: Class::default(), open_span: NO_SPAN }
     }
 }
 
@@ -212,9 +211,6 @@ impl std::hash::Hasher for AddressHasher {
 }
 
 type BuildAddressHasher = std::hash::BuildHasherDefault<AddressHasher>;
-
-/// `TaskTrack::id_name` of a task whose id is not named yet.
-const UNNAMED: Name = Name(u32::MAX);
 
 /// Entries of `Recorder::recent_names` (a power of two).
 const RECENT_NAMES: usize = 256;
@@ -466,25 +462,15 @@ impl Recorder {
         (service_name, task_id, self.name(service.image_at(task.spec)))
     }
 
-    /// A task's id name: the one it was given, or a new one. A task's id is its own: no other
-    /// row names it, so it is added without `name_of` (which would hold an entry for every
-    /// task of the run).
+    /// A task's id name: its index (a name that takes no memory, the same every time).
     fn id_name(&mut self, id: TaskId) -> Name {
-        let names = &mut self.names;
-        let track = match self.tasks.get_mut(id) {
-            Some(track) => track,
-            None => self.tasks.insert(id, TaskTrack::default()),
-        };
-        if track.id_name == UNNAMED {
-            track.id_name = names.push_task_id(id);
-        }
-        track.id_name
+        self.names.push_task_id(id)
     }
 
     /// The task's id name, for a row that names the task alone (a decision, a process
-    /// change): named as [`Recorder::task_names`] names it while the store holds the task. A
-    /// task the store forgot (a late mention of a deleted task whose node removed it) keeps
-    /// no name here any more and is given one anew, by the same text.
+    /// change): named as [`Recorder::task_names`] names it (with its service and image) while
+    /// the store holds the task; a task the store forgot (a late mention of a deleted task
+    /// whose node removed it) has the same name, its index.
     fn named_task(&mut self, id: TaskId, store: &Store) -> Name {
         match store.get(id) {
             Some(_) => self.task_names(id, store).1,

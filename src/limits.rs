@@ -55,7 +55,9 @@ pub(crate) fn history_budget(scenario: &crate::model::scenario::Scenario) -> usi
 /// 256 KiB is about 19,000 task rows (a 1,000-replica update): a sweep's or a test's run never
 /// touches the disk. At 1 MiB each, the logs of a long run still filling their budgets were
 /// most of what `bench --crash-loop`'s 4-hour loop held beyond its 1-hour one (1.22-1.26x
-/// against 1.09-1.10x at 256 KiB; W100k's CPU the same, its peak 2.4 MiB lower). The file is
+/// against 1.09-1.10x at 256 KiB; W100k's CPU the same, its peak 2.4 MiB lower). After its
+/// first spill a log writes each new block out as it fills (1.07x -> 1.04x, and 12 hours / 4
+/// hours 1.06x -> 1.00x, as the budgets no longer fill and empty again and again). The file is
 /// made in the system's temporary folder (`TMPDIR`, else `/tmp`): where that folder is a
 /// tmpfs, the spilled blocks still take RAM, outside the process's own memory.
 #[cfg(not(test))]

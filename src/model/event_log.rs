@@ -21,7 +21,8 @@
 //! The history is not the live cluster, so it does not stay in memory: once the encoded blocks
 //! held in memory pass [`crate::limits::EVENT_LOG_RESIDENT_BYTES`], they are written to an
 //! unnamed temporary file (deleted by the system when the last handle closes) and read back a
-//! block at a time. A small run (a sweep's, a test's) never touches the disk. A file that
+//! block at a time; from then on each new block goes to the file when it is full. A small run
+//! (a sweep's, a test's) never touches the disk. A file that
 //! cannot be made or written keeps the blocks in memory: the same rows, only more memory.
 
 use std::fs::File;
@@ -252,6 +253,26 @@ impl<R: LogRow> HistoryLog<R> {
                 encode_time(row.time(), prev, &mut bytes);
                 row.encode_fields(&mut bytes);
                 prev = row.time();
+            }
+            // Once a log has outgrown its budget, the run is a long one: each later block goes
+            // to the file as soon as it is encoded, instead of filling the budget again and
+            // going out with the next spill. Memory then stays where the first spill left it
+            // (a crash loop's peak at 12 hours equals its peak at 4), where a budget filled and
+            // emptied again and again let each log's resident blocks peak at different times
+            // and the allocator's heap grow with the churn of their buffers.
+            if let Some(file) = &self.spill
+                && !self.spill_failed
+                && self.first_resident == self.blocks.len()
+            {
+                match file.append(&bytes) {
+                    Some(at) => {
+                        self.blocks.push(Block::Spilled { at, len: bytes.len() as u32 });
+                        self.first_resident += 1;
+                        self.tail.clear();
+                        return;
+                    }
+                    None => self.spill_failed = true,
+                }
             }
             self.resident += bytes.len();
             self.blocks.push(Block::Resident(bytes.into_boxed_slice()));
@@ -1085,6 +1106,29 @@ mod tests {
         let mut other = resident.clone();
         other.push(row(1));
         assert_ne!(log, other);
+    }
+
+    #[test]
+    fn after_the_first_spill_each_full_block_goes_out_at_once() {
+        let rows: Vec<TaskEvent> = (0..(6 * BLOCK_ROWS as u64 + 7)).map(row).collect();
+        // Room for two and a half blocks: the third passes the budget and the three go out.
+        let block_bytes = {
+            let mut one = TaskEventLog::with_resident_budget(usize::MAX);
+            rows[..BLOCK_ROWS].iter().for_each(|&r| one.push(r));
+            one.resident
+        };
+        let mut log = TaskEventLog::with_resident_budget(block_bytes * 5 / 2);
+        rows[..2 * BLOCK_ROWS].iter().for_each(|&r| log.push(r));
+        assert_eq!((log.spilled_blocks(), log.resident > 0), (0, true), "within the budget: in memory");
+        rows[2 * BLOCK_ROWS..3 * BLOCK_ROWS].iter().for_each(|&r| log.push(r));
+        assert_eq!((log.spilled_blocks(), log.resident), (3, 0), "past it: all written out");
+        // Each later block leaves memory as it fills, never filling the budget again.
+        for (i, &r) in rows[3 * BLOCK_ROWS..].iter().enumerate() {
+            log.push(r);
+            assert_eq!(log.resident, 0, "row {i} after the spill");
+        }
+        assert_eq!(log.spilled_blocks(), 6);
+        assert_eq!(log.iter().collect::<Vec<_>>(), rows);
     }
 
     #[test]

@@ -54,7 +54,8 @@ pub enum Races {
     Random,
     /// A fixed, readable order for teaching: slots in ascending order, the first node among
     /// equals, a batch's updates in arrival order, the updater before the restart supervisor,
-    /// and a stop reported after `stop_report`'s typical value (drawn otherwise, see there).
+    /// and a stop or an exit reported after `stop_report`'s or `exit_report`'s typical value
+    /// (drawn otherwise, see there).
     /// Every seed then takes the same path through each race. (Which slots a scale-down removes
     /// is not drawn yet in either mode: running slots first, then the lowest; see m08.)
     Fixed,
@@ -122,8 +123,17 @@ pub struct Latencies {
     pub unhealthy_kill: Dist,
     /// A container's process exits on its own (a crash, a clean exit, the kill after an
     /// unhealthy verdict) → the agent reports the task's final state: moby's controller `Wait`
-    /// returns on the `die` event. Traces: Status.Timestamp − `die`, median 71 ms over 542
-    /// failed or complete tasks of 20 single-node recordings (10–90 %: 49–131 ms).
+    /// returns on the `die` event. Traces: Status.Timestamp − `die` over the 537 failed or
+    /// complete tasks of 61 single-node runs (16 scenarios) whose container exited on its own or
+    /// after an unhealthy verdict: median 70 ms, quartiles 58 / 85 ms (10–90 %: 49–107 ms), so a
+    /// log-normal of median 70 ms and σ = ln(85 / 58) / 1.349 ≈ 0.28. Drawn, not fixed, because
+    /// the report then waits for the dispatcher's next status batch and only that batch's
+    /// commit makes the restart supervisor create the replacement: with every latency of a
+    /// crash loop fixed, each cycle is the same whole number of 100 ms batches and each report
+    /// lands at the same point of the batch, 2 ms after one (s34, s37, s38: FAILED → replacement
+    /// 100 ms in every cycle, 2.600 s cycles) or just before one (s20, s39: 6–7 ms), where the
+    /// recordings' gap is spread over the batch (run medians 30–84 ms, pooled median about 50;
+    /// `tests/data/fidelity/observations.md` § 14). `races: fixed` takes the median.
     pub exit_report: Dist,
     /// A container the agent stopped has exited → the task is reported SHUTDOWN: moby's
     /// `ContainerStop` returns once the daemon has cleaned the container up (its `stop` event,
@@ -205,7 +215,7 @@ impl Latencies {
             pull_cached: ms(50),
             stop_signal: ms(1025),
             unhealthy_kill: ms(30),
-            exit_report: ms(70),
+            exit_report: Dist::LogNormal { median: SimDuration::from_millis(70), sigma: 0.28 },
             stop_report: Dist::LogNormal { median: SimDuration::from_millis(92), sigma: 0.41 },
             start_begin: ms(1),
             probe: ms(70),

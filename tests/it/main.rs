@@ -7,6 +7,7 @@ mod capacity;
 mod check_cli;
 mod check_determinism;
 mod common;
+mod crash_cycle;
 mod determinism;
 mod explain;
 mod fidelity;

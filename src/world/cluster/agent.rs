@@ -1197,7 +1197,9 @@ impl Cluster {
             return;
         }
         let d = if state != TaskState::Shutdown {
-            io.latency(|l| &l.exit_report)
+            // Drawn by default (its spread puts a crash loop's reports at every point of the
+            // dispatcher's batch, `Latencies::exit_report`); `races: fixed` keeps one path.
+            if io.random_races() { io.latency(|l| &l.exit_report) } else { io.scenario.latencies.exit_report.typical() }
         } else if io.random_races() {
             io.latency(|l| &l.stop_report)
         } else {

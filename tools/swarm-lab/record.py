@@ -647,10 +647,10 @@ def container_rows(meta, ev):
 
 
 # 2026-12-07n: the container events a container's State still shows after the run, and the field that times each.
-# StartedAt is set when the start succeeds, just before the `start` event; FinishedAt is containerd's exit time
-# (moby `handleContainerExit`: the task is deleted — the log's `ignoring event … /tasks/delete` and `shim
-# disconnected` — then SetStopped, then the `die` event), so a fallback `die` is the exit itself, a few ms before
-# the event would have been (s41 r6-r8: FinishedAt 29-32 ms before the `die` event).
+# StartedAt is set when the start succeeds, just before the `start` event; FinishedAt is containerd's exit time (moby
+# 20.10 daemon/monitor.go `ProcessEvent`, EventExit: the task is deleted — the log's `ignoring event … /tasks/delete`
+# and `shim disconnected` — then SetStopped with the exit's ExitedAt, then the `die` event), so a fallback `die` is the
+# exit itself, a few ms before the event would have been (s41 r6-r8: FinishedAt 29-32 ms before the `die` event).
 INSPECT_EVENTS = (("start", "StartedAt"), ("die", "FinishedAt"))
 
 

@@ -9,6 +9,10 @@ Sources recorded simultaneously:
     and GET /services/web.  Every new (task ID, Version.Index) is kept in full.
   * `docker events --format '{{json .}}' --filter type=container --filter type=service`
     (exec_create events are dropped; exec_start/exec_die = health probes are kept).
+  * 2026-12-07n: at the end, `docker inspect` of every container of the service the run saw (events, task
+    versions, `docker ps -a`): raw/NAME.rN.inspect.json. A `start`/`die` the event stream lost (a stream
+    re-attached with --since after a daemon restart does not always replay them, s41 r1/r3/r4) is added to
+    containers.csv from State.StartedAt/FinishedAt, marked `inspect` in a last column `source`.
 stdlib only.
 """
 import calendar
@@ -202,6 +206,65 @@ def wait_converged(api, replicas, timeout=150, need_update_terminal=False):
             return True
         time.sleep(0.3)
     return False
+
+
+# 2026-12-07n: the container state kept for the fallback (no environment, no mounts: nothing a trace needs)
+INSPECT_LABELS = ("com.docker.swarm.service.name", "com.docker.swarm.task.id", "com.docker.swarm.task.name")
+
+
+def inspect_containers(ids, docker=None):
+    """{"t", "containers": [the State and swarm labels of each], "missing": [IDs inspect did not find]}:
+    one `docker inspect` per container (`docker` = the CLI argv, default this host's daemon), so that one removed
+    container does not hide the others."""
+    out = {"t": time.time(), "containers": [], "missing": []}
+    for cid in ids:
+        p = run((docker or [D]) + ["inspect", "--type", "container", cid])
+        try:
+            c = json.loads(p.stdout)[0] if p.returncode == 0 else None
+        except (ValueError, IndexError):
+            c = None
+        if c is None:
+            out["missing"].append(cid)
+            continue
+        labels = (c.get("Config") or {}).get("Labels") or {}
+        st = c.get("State") or {}
+        out["containers"].append({
+            "Id": c["Id"], "Name": c.get("Name", ""), "Created": c.get("Created", ""),
+            "Image": (c.get("Config") or {}).get("Image", ""),
+            "Labels": {k: labels[k] for k in INSPECT_LABELS if k in labels},
+            "State": {k: st.get(k) for k in ("Status", "ExitCode", "StartedAt", "FinishedAt", "OOMKilled", "Error")}})
+    return out
+
+
+def unique_ids(ids):
+    """container IDs in first-seen order, each once: `docker ps -q` gives 12 characters, events and task
+    statuses the full ID (kept when both are seen)."""
+    uniq = []
+    for cid in ids:
+        if not cid:
+            continue
+        same = [i for i, x in enumerate(uniq) if x.startswith(cid) or cid.startswith(x)]
+        if same:
+            if len(cid) > len(uniq[same[0]]):
+                uniq[same[0]] = cid
+            continue
+        uniq.append(cid)
+    return uniq
+
+
+def service_container_ids(events, svc):
+    """IDs of the containers of service `svc` in a list of recorded events ({"ev": …} rows)."""
+    return [r["ev"].get("id", "") for r in events if r["ev"].get("Type") == "container"
+            and r["ev"].get("Actor", {}).get("Attributes", {}).get("com.docker.swarm.service.name") == svc]
+
+
+def inspect_seen(rec):
+    """docker inspect of every container of the service the run saw: in an event, in a task version's
+    ContainerStatus, or listed by `docker ps -a` now (the killed container stays as task history)."""
+    ids = service_container_ids(rec.events, SVC)
+    for r in rec.task_versions:
+        ids.append(((r["task"].get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID") or "")
+    return inspect_containers(unique_ids(ids + containers_of()))
 
 
 # ------------------------------------------------------------------ recorder
@@ -401,6 +464,7 @@ def record(name, runno):
     if s.get("poll_by_id"):
         rec.service_id = api.service()["ID"]
         meta["service_id"] = rec.service_id
+    meta["events_from"] = time.time()   # 2026-12-07n: the fallback below adds nothing from before this
     rec.start()
     time.sleep(2.0)  # baseline (and lets `docker events` attach)
     rec.armed = True
@@ -450,6 +514,8 @@ def record(name, runno):
                 poll_mean_period_s=(time.time() - t0 + 2.0) / max(1, rec.poll_count),
                 poll_request_ms_mean=1000 * sum(rec.poll_dt) / max(1, len(rec.poll_dt)),
                 poll_request_ms_max=1000 * max(rec.poll_dt or [0]))
+    # 2026-12-07n: after t_end_s (a container change after it is not added), before any `after` command
+    inspected = inspect_seen(rec)
     meta["inspect_after"] = json.loads(run([D, "service", "inspect", SVC]).stdout or "null")
     if name.startswith("s29"):   # count -> container map written by websim:v2-alt
         try:
@@ -497,6 +563,8 @@ def record(name, runno):
     with open(os.path.join(RAW, f"{tag}.presence.jsonl"), "w") as f:
         for r in rec.presence:
             f.write(json.dumps(r) + "\n")
+    with open(os.path.join(RAW, f"{tag}.inspect.json"), "w") as f:   # 2026-12-07n
+        json.dump(inspected, f, indent=1)
     if rec.stream_breaks:   # 2026-12-07k (s41)
         with open(os.path.join(RAW, f"{tag}.streams.jsonl"), "w") as f:
             for r in rec.stream_breaks:
@@ -578,6 +646,41 @@ def container_rows(meta, ev):
     return rows
 
 
+# 2026-12-07n: the container events a container's State still shows after the run, and the field that times each.
+# StartedAt is set when the start succeeds, just before the `start` event; FinishedAt is containerd's exit time (moby
+# 20.10 daemon/monitor.go `ProcessEvent`, EventExit: the task is deleted — the log's `ignoring event … /tasks/delete`
+# and `shim disconnected` — then SetStopped with the exit's ExitedAt, then the `die` event), so a fallback `die` is the
+# exit itself, a few ms before the event would have been (s41 r6-r8: FinishedAt 29-32 ms before the `die` event).
+INSPECT_EVENTS = (("start", "StartedAt"), ("die", "FinishedAt"))
+
+
+def merge_inspected(rows, inspected, t0, t_from, t_end, svc):
+    """The container rows of the event stream (`rows`, container_rows's) plus, for each container of service
+    `svc` in `inspected` (inspect_containers's), the `start` and `die` the stream lost, timed by the container's
+    State: only an instant within [t_from, t0 + t_end] (the stream was attached from t_from; nothing after the
+    recording's end), and only when the stream has no row of that event for that container. Every row gets
+    `source`: `events` for the stream's, `inspect` for the added ones. Returns a new list in time order."""
+    out = [dict(r, source="events") for r in rows]
+    have = {(r["container_id"], r["event"]) for r in rows}
+    for c in (inspected or {}).get("containers", []):
+        labels = c.get("Labels") or {}
+        if labels.get("com.docker.swarm.service.name") != svc:
+            continue
+        cid = c["Id"][:12]
+        st = c.get("State") or {}
+        parts = labels.get("com.docker.swarm.task.name", "").split(".")
+        for event, field in INSPECT_EVENTS:
+            t = ts(st.get(field))
+            if t is None or (cid, event) in have or t < t_from or t - t0 > t_end:
+                continue
+            out.append(dict(t_s=t - t0, task_id=labels.get("com.docker.swarm.task.id", ""),
+                            slot=parts[1] if len(parts) >= 3 else "", image=(c.get("Image") or "").split("@")[0],
+                            event=event, exit_code=str(st.get("ExitCode", "")) if event == "die" else "",
+                            signal="", container_id=cid, source="inspect"))
+    out.sort(key=lambda r: r["t_s"])
+    return out
+
+
 def service_rows(meta, sl, ev):
     """Union of (a) service events carrying updatestate.new (exact, catches states that last only
     a few ms, e.g. rollback_started) and (b) UpdateStatus changes seen by the API poll that no
@@ -638,9 +741,13 @@ def normalise(name, runno):
     write_csv(os.path.join(TRACES, f"{tag}.tasks.csv"),
               ["t_s", "task_id", "slot", "image", "desired_state", "state", "err",
                "t_poll_s", "ts_source", "message", "exit_code", "container_id"], task_rows(meta, tv))
-    write_csv(os.path.join(TRACES, f"{tag}.containers.csv"),
-              ["t_s", "task_id", "slot", "image", "event", "exit_code", "signal", "container_id"],
-              container_rows(meta, ev))
+    ccols = ["t_s", "task_id", "slot", "image", "event", "exit_code", "signal", "container_id"]
+    crows = container_rows(meta, ev)
+    insp = os.path.join(RAW, f"{tag}.inspect.json")
+    if os.path.exists(insp):   # 2026-12-07n: recorded with the fallback; earlier runs normalise as before
+        crows = merge_inspected(crows, json.load(open(insp)), meta["t0"], meta["events_from"], meta["t_end_s"], SVC)
+        ccols.append("source")
+    write_csv(os.path.join(TRACES, f"{tag}.containers.csv"), ccols, crows)
     write_csv(os.path.join(TRACES, f"{tag}.service.csv"),
               ["t_s", "update_state", "message", "t_poll_s", "ts_source", "started_at_s", "completed_at_s"],
               service_rows(meta, sl, ev))

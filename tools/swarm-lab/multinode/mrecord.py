@@ -9,6 +9,10 @@ Sources, all recorded simultaneously:
     (every new task (ID, Version.Index) kept in full; every change of a node's state/availability/message kept)
   * `docker events` on EVERY daemon (manager: container+service+node events; workers: container events)
   * GET /info on every daemon every 1 s (each daemon's own view: Swarm.LocalNodeState / Error)
+  * 2026-12-07n: at the end, `docker inspect` of every container of the service each daemon's stream or the task
+    poll saw there (raw/NAME.rN.inspect.json, per daemon); a `start`/`die` a re-attached stream lost is added to
+    containers.csv from the container's State, marked `inspect` in a last column `source` (../record.py
+    merge_inspected).
 stdlib only; helpers are imported from ../record.py.
 """
 import csv
@@ -372,6 +376,22 @@ def do_step(kind, arg):
                 t_returned=t_b, rc=p.returncode, stdout=p.stdout.strip(), stderr=p.stderr.strip())
 
 
+def inspect_seen(rec, meta):
+    """2026-12-07n: {daemon: ../record.py inspect_containers's answer} for the containers of the service that
+    daemon's event stream saw, the task versions placed on its node, and its `docker ps -a` now."""
+    out = {}
+    for node in SOCKS:
+        ids = R.service_container_ids([e for e in rec.events if e["daemon"] == node], SVC)
+        nid = meta.get("node_ids", {}).get(node)
+        for r in rec.task_versions:
+            if nid and r["task"].get("NodeID") == nid:
+                ids.append(((r["task"].get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID") or "")
+        if os.path.exists(SOCKS[node]):
+            ids += containers_on(node)
+        out[node] = R.inspect_containers(R.unique_ids(ids), dk(node))
+    return out
+
+
 def placement(api):
     ids = {v: k for k, v in node_ids(api).items()}
     out = {}
@@ -432,6 +452,7 @@ def record(name, runno):
 
     rec = Recorder()
     rec.baseline_us = (api.service() or {}).get("UpdateStatus")
+    meta["events_from"] = time.time()   # 2026-12-07n: the inspect fallback adds nothing from before this
     rec.start()
     time.sleep(m.get("baseline_s", 2.0))   # baseline (also lets `docker events` attach)
     rec.armed = True
@@ -506,12 +527,15 @@ def record(name, runno):
             p = run(dk(h) + ["inspect", "--format", "{{.Name}} {{.State.StartedAt}} {{.State.FinishedAt}} "
                              "{{.State.ExitCode}} {{.State.Status}} {{.Id}}"] + ids)
             meta["containers_after"][h] = p.stdout.strip().splitlines()
+    inspected = inspect_seen(rec, meta)   # 2026-12-07n
     log(f"{tag}: {end_reason}; placement after {meta['placement_after']}")
     for kind, arg in m.get("after", []):
         st = do_step(kind, arg)
         meta.setdefault("after_steps", []).append(st)
     with open(os.path.join(RAW, f"{tag}.meta.json"), "w") as f:
         json.dump(meta, f, indent=1, default=str)
+    with open(os.path.join(RAW, f"{tag}.inspect.json"), "w") as f:   # 2026-12-07n
+        json.dump(inspected, f, indent=1)
     for suffix, rows in (("tasks", rec.task_versions), ("service", rec.service_log), ("events", rec.events),
                          ("nodes", rec.node_log), ("info", rec.info_log), ("net", getattr(rec, "net_log", [])),
                          ("streams", rec.stream_breaks), ("api", rec.api_log), ("presence", rec.presence)):
@@ -568,10 +592,15 @@ def task_rows(meta, tv):
     return rows
 
 
-def container_rows(meta, ev):
+def container_rows(meta, ev, inspected=None):
+    """../record.py container_rows per daemon, plus `node`; with `inspected` (2026-12-07n runs), the start/die each
+    daemon's stream lost, from its containers' State (../record.py merge_inspected: column `source`)."""
     out = []
     for node in SOCKS:
         rows = R.container_rows(meta, [e for e in ev if e["daemon"] == node])
+        if inspected is not None:
+            rows = R.merge_inspected(rows, inspected.get(node), meta["t0"], meta["events_from"], meta["t_end_s"],
+                                     SVC)
         for r in rows:
             r["node"] = node
         out += rows
@@ -650,9 +679,11 @@ def normalise(name, runno):
     w(os.path.join(TRACES, f"{tag}.tasks.csv"),
       ["t_s", "task_id", "slot", "node", "image", "desired_state", "state", "err", "t_poll_s", "ts_source",
        "message", "exit_code", "container_id", "node_id", "created_s"], task_rows(meta, tv))
-    w(os.path.join(TRACES, f"{tag}.containers.csv"),
-      ["t_s", "node", "task_id", "slot", "image", "event", "exit_code", "signal", "container_id"],
-      container_rows(meta, ev))
+    ccols = ["t_s", "node", "task_id", "slot", "image", "event", "exit_code", "signal", "container_id"]
+    insp = os.path.join(RAW, f"{tag}.inspect.json")
+    inspected = json.load(open(insp)) if os.path.exists(insp) else None   # 2026-12-07n; earlier runs as before
+    w(os.path.join(TRACES, f"{tag}.containers.csv"), ccols + (["source"] if inspected is not None else []),
+      container_rows(meta, ev, inspected))
     w(os.path.join(TRACES, f"{tag}.service.csv"),
       ["t_s", "update_state", "message", "t_poll_s", "ts_source", "started_at_s", "completed_at_s"],
       R.service_rows(meta, sl, [e for e in ev if e["daemon"] == MANAGER]))

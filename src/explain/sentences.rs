@@ -35,6 +35,8 @@ const RESTART: &str = "swarmkit manager/orchestrator/restart/restart.go: Restart
 const DECLINED: &str = "swarmkit restart.go: shouldRestart (condition; max_attempts within window)";
 const RELEASE: &str = "swarmkit restart.go DelayStart: waits for the old task to stop (at most TaskTimeout) before \
                        StartNow; moby stops a container with SIGTERM, SIGKILL after stop_grace_period";
+const RELEASE_SHUT_DOWN: &str = "swarmkit restart.go DelayStart → StartNow: sets desired RUNNING only for a task \
+                                 still desired below it (a task told to shut down meanwhile stays down)";
 const PENDING: &str = "swarmkit manager/scheduler/scheduler.go: a task no node passes the filters for stays PENDING";
 const RACE_SELECT: &str = "swarmkit updater.go Run: Go's select, parked on slotQueue <- slot and failedTaskWatch, \
                            takes whichever becomes ready first (goroutine timing: the freed worker first in 6 of 21 \
@@ -553,19 +555,47 @@ fn sentence(
                     let stopped = tasks.events(o).iter().rev().find(|e| e.t <= t && e.state > TaskState::Running);
                     let how_stopped =
                         stopped.map_or(String::new(), |e| format!(" ({}: \"{}\")", e.state.as_str(), e.message));
-                    Explanation::new(
-                        t,
-                        service,
-                        "wait",
-                        format!(
-                            "Task {} may start: old task {} stopped{how_stopped}, {} after it was told to (SIGTERM, \
-                             SIGKILL after stop_grace_period {grace}).",
-                            short(task),
-                            short(o),
-                            dur(*since, t)
+                    // How it stopped: a task that never reached STARTING had no container to signal.
+                    let had_container = tasks.events(o).iter().any(|e| e.t <= t && e.state == TaskState::Starting);
+                    let how = if had_container {
+                        format!("(SIGTERM, SIGKILL after stop_grace_period {grace})")
+                    } else {
+                        "— it had no container yet, so nothing was signalled; a task on a swarm network still waits \
+                         2s for the overlay's gossip before its agent reports it shut down (moby controller.Shutdown)"
+                            .to_string()
+                    };
+                    let (stopped_text, since) = (format!("old task {} stopped{how_stopped}", short(o)), dur(*since, t));
+                    // `StartNow` leaves a task already told to shut down alone.
+                    let told_to_stop = (tasks.events(task).iter().rev().find(|e| e.t <= t))
+                        .filter(|e| e.desired_state > TaskState::Running)
+                        .map(|_| {
+                            tasks.events(task).iter().find(|e| e.desired_state > TaskState::Running).map_or(t, |e| e.t)
+                        });
+                    match told_to_stop {
+                        Some(at) => Explanation::new(
+                            t,
+                            service,
+                            "wait",
+                            format!(
+                                "Task {}'s wait is over: {stopped_text}, {since} after it was told to {how}. But task {} \
+                                 itself was told to shut down at {}: nothing starts.",
+                                short(task),
+                                short(task),
+                                secs(at)
+                            ),
+                            RELEASE_SHUT_DOWN,
                         ),
-                        RELEASE,
-                    )
+                        None => Explanation::new(
+                            t,
+                            service,
+                            "wait",
+                            format!(
+                                "Task {} may start: {stopped_text}, {since} after it was told to {how}.",
+                                short(task)
+                            ),
+                            RELEASE,
+                        ),
+                    }
                 }
                 (Release::TimedOut, o) => Explanation::new(
                     t,

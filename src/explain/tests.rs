@@ -80,3 +80,27 @@ fn text_and_json_carry_every_sentence() {
     assert_eq!(parsed.as_array().map(Vec::len), Some(said.len()));
     assert_eq!(parsed[0]["t_ms"], said[0].t_ms);
 }
+
+#[test]
+fn a_release_says_how_the_old_task_stopped_and_a_task_shut_down_meanwhile_does_not_start() {
+    // s44 (recorded): a READY task, held for its old task that ignores SIGTERM, is shut down by
+    // a newer update; its own stop releases the newest task, and the old task's later stop
+    // releases nothing (`StartNow` leaves a task told to shut down alone).
+    let path = std::path::Path::new("scenarios/fidelity/s44-ready-task-shutdown-stack.yml");
+    let scenario = crate::scenario::load(path).expect("the bundled scenario loads");
+    let said = crate::commands::explain::explanations(&scenario, Some(1), None, 0);
+    let waits: Vec<&Explanation> = said.iter().filter(|e| e.kind == "wait").collect();
+    let no_container = waits.iter().find(|e| e.text.contains("may start") && e.text.contains("no container yet"));
+    let no_container = no_container.expect("the READY task's stop releases the newest task");
+    assert!(!no_container.text.contains("SIGTERM"), "{}", no_container.text);
+    let over = waits.iter().find(|e| e.text.contains("wait is over")).expect("the old task's stop is explained");
+    assert!(over.text.contains("SIGTERM, SIGKILL after stop_grace_period 10s"), "{}", over.text);
+    assert!(over.text.contains("nothing starts"), "{}", over.text);
+    assert!(over.rule.contains("StartNow"), "{}", over.rule);
+    // The task whose wait is over is the one released before: never said to start twice.
+    let released_later = over.text.split_whitespace().nth(1).expect("a task id").trim_end_matches("'s");
+    assert!(
+        !waits.iter().any(|e| e.text.starts_with(&format!("Task {released_later} may start"))),
+        "a task told to shut down is never said to start: {waits:?}"
+    );
+}

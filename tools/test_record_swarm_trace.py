@@ -262,6 +262,10 @@ class Pieces(unittest.TestCase):
         multi = R.normalise(meta, tv, sl, ev2, {"vm": {"containers": [c], "missing": []}, "w1": {"containers": []}})
         self.assertTrue(multi["containers"].startswith(",".join(R.CONTAINER_COLUMNS) + ",node,source\r\n"))
         self.assertIn(",vm,inspect\r\n", multi["containers"])
+        # the stream's rows keep their order and values: without the added row and the column, the text of 1.0
+        kept = [line.rsplit(",", 1)[0] for line in multi["containers"].split("\r\n")[1:] if line and
+                not line.endswith(",inspect")]
+        self.assertEqual(kept, R.normalise(meta, tv, sl, ev2)["containers"].split("\r\n")[1:-1])
 
     def test_timestamps(self):
         self.assertIsNone(R.ts("0001-01-01T00:00:00Z"))

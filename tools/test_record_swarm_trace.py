@@ -190,6 +190,83 @@ class Pieces(unittest.TestCase):
                          [("(none)", "poll"), ("updating", "service-event"), ("updating", "service-event"),
                           ("completed", "poll")])
 
+    # -- the inspect fallback: a start/die the event stream lost, from the container's State
+    @staticmethod
+    def cont(cid, tid, slot, started, finished, exit_code=0, svc="web"):
+        return {"Id": cid, "Name": f"/{svc}.{slot}.{tid}", "Image": "app:1@sha256:abc",
+                "Labels": {"com.docker.swarm.service.name": svc, "com.docker.swarm.task.id": tid,
+                           "com.docker.swarm.task.name": f"{svc}.{slot}.{tid}"},
+                "State": {"Status": "exited" if finished else "running", "ExitCode": exit_code,
+                          "StartedAt": started, "FinishedAt": finished or "0001-01-01T00:00:00Z"}}
+
+    def test_merge_inspected_adds_only_what_the_stream_lost(self):
+        t0 = R.ts("2026-12-07T10:00:00Z")
+        row = lambda t, tid, ev, cid, **kw: dict(t_s=t, task_id=tid, slot="1", image="app:1", event=ev,  # noqa: E731
+                                                 exit_code=kw.get("exit_code", ""), signal=kw.get("signal", ""),
+                                                 container_id=cid[:12])
+        rows = [row(5.1, "t1", "kill", "a" * 64, signal="15"),          # the stream broke before the die
+                row(12.0, "t2", "start", "b" * 64)]
+        inspected = {"t": t0 + 31, "missing": ["e" * 64], "containers": [
+            self.cont("a" * 64, "t1", 1, "2026-12-07T09:59:00Z", "2026-12-07T10:00:15.250000000Z", 137),
+            self.cont("b" * 64, "t2", 1, "2026-12-07T10:00:12.000500000Z", None),          # start in the stream
+            self.cont("c" * 64, "t3", 2, "2026-12-07T10:00:20Z", "2026-12-07T10:00:40Z", 1),  # died after the end
+            self.cont("d" * 64, "t4", 3, "2026-12-07T09:59:57.5Z", None),                 # before the stream
+            self.cont("f" * 64, "t5", 1, "2026-12-07T10:00:03Z", "2026-12-07T10:00:04Z", 0, svc="other")]}
+        out = R.merge_inspected(rows, inspected, t0, t0 - 2.0, 30.0, "web")
+        got = [(round(r["t_s"], 3), r["task_id"], r["slot"], r["image"], r["event"], r["exit_code"],
+                r["container_id"], r["source"]) for r in out]
+        self.assertEqual(got, [
+            (5.1, "t1", "1", "app:1", "kill", "", "a" * 12, "events"),
+            (12.0, "t2", "1", "app:1", "start", "", "b" * 12, "events"),
+            (15.25, "t1", "1", "app:1", "die", "137", "a" * 12, "inspect"),     # FinishedAt, State.ExitCode
+            (20.0, "t3", "2", "app:1", "start", "", "c" * 12, "inspect"),       # its start was lost too
+        ])
+        self.assertNotIn("source", rows[0], "the stream's rows are not changed in place")
+        # no answer (a daemon not reached): the stream's rows, marked
+        self.assertEqual([r["source"] for r in R.merge_inspected(rows, None, t0, t0 - 2, 30.0, "web")],
+                         ["events", "events"])
+
+    def test_inspect_candidates_per_daemon(self):
+        cev = lambda daemon, cid, svc="web": {"daemon": daemon, "ev": {  # noqa: E731
+            "Type": "container", "id": cid, "Actor": {"Attributes": {"com.docker.swarm.service.name": svc}}}}
+        ev = [cev("vm", "a" * 64), cev("w1", "b" * 64), cev("vm", "c" * 64, svc="other"), cev("vm", "a" * 64)]
+        tv = [{"task": {"NodeID": "n-vm", "Status": {"ContainerStatus": {"ContainerID": "d" * 64}}}},
+              {"task": {"NodeID": "n-w1", "Status": {"ContainerStatus": {"ContainerID": "e" * 64}}}},
+              {"task": {"NodeID": "n-vm", "Status": {}}}]
+        self.assertEqual(R.inspect_candidates("web", "vm", "n-vm", tv, ev, ["d" * 12, "g" * 12]),
+                         ["a" * 64, "d" * 64, "g" * 12])
+        self.assertEqual(R.inspect_candidates("web", "w1", "", tv, ev, []), ["b" * 64])   # node ID unknown
+
+    def test_normalise_with_inspected_adds_the_source_column(self):
+        meta, tv, sl, ev = R.load_raw(TESTDATA, "s01-rolling-basic.r1")
+        meta = dict(meta, manager="vm", events_from=meta["t0"] - 2.0, t_end_s=60.0)
+        plain = R.normalise(meta, tv, sl, ev)
+        old = [r for r in R.container_rows(meta, ev) if r["event"] == "die"][0]
+        # the same run, its first die lost by the stream and found by the inspect
+        lost = [e for e in ev if not (e["ev"].get("Action") == "die" and e["ev"].get("id", "")[:12] == old["container_id"])]
+        full = [e["ev"]["id"] for e in ev if e["ev"].get("id", "")[:12] == old["container_id"]][0]
+        finished = R.iso(meta["t0"] + old["t_s"])
+        c = self.cont(full, old["task_id"], old["slot"], "2026-11-25T16:00:00Z", finished, int(old["exit_code"]))
+        c["Image"] = old["image"]
+        ev2 = [dict(e, daemon="vm") for e in lost]
+        texts = R.normalise(meta, tv, sl, ev2, {"vm": {"containers": [c], "missing": []}})
+        self.assertEqual({k: v for k, v in texts.items() if k != "containers"},
+                         {k: v for k, v in plain.items() if k != "containers"})
+        lines = texts["containers"].split("\r\n")
+        self.assertEqual(lines[0], ",".join(R.CONTAINER_COLUMNS) + ",source")
+        # every row as before, plus the source; the lost die comes back (FinishedAt to the µs: iso())
+        self.assertEqual([line.rsplit(",", 1)[0] for line in lines if line][1:], plain["containers"].split("\r\n")[1:-1])
+        self.assertEqual([line.rsplit(",", 1)[1] for line in lines[1:] if line].count("inspect"), 1)
+        # with --node-host: node, then source; the added row names the daemon it was inspected on
+        meta = dict(meta, node_hosts={"vm": "unix:///x", "w1": "unix:///y"}, node_names={})
+        multi = R.normalise(meta, tv, sl, ev2, {"vm": {"containers": [c], "missing": []}, "w1": {"containers": []}})
+        self.assertTrue(multi["containers"].startswith(",".join(R.CONTAINER_COLUMNS) + ",node,source\r\n"))
+        self.assertIn(",vm,inspect\r\n", multi["containers"])
+        # the stream's rows keep their order and values: without the added row and the column, the text of 1.0
+        kept = [line.rsplit(",", 1)[0] for line in multi["containers"].split("\r\n")[1:] if line and
+                not line.endswith(",inspect")]
+        self.assertEqual(kept, R.normalise(meta, tv, sl, ev2)["containers"].split("\r\n")[1:-1])
+
     def test_timestamps(self):
         self.assertIsNone(R.ts("0001-01-01T00:00:00Z"))
         self.assertIsNone(R.ts(""))
@@ -221,10 +298,15 @@ class Pieces(unittest.TestCase):
 # ---------------------------------------------------------------------------------------------- fake Engine API
 class FakeDocker:
     """A tiny Engine API on a unix socket: one service `web`, whose update starts when the file FLAG
-    appears (the recorded command creates it) and completes 0.4 s later."""
+    appears (the recorded command creates it) and completes 0.4 s later. Its event stream leaves
+    out the container events whose Action is in `lose` (a re-attached stream that did not replay
+    them); GET /containers/… answers as `docker ps -a` and `docker inspect` would all the same."""
 
-    def __init__(self, sock_path, flag, manager=True, service="web"):
+    OLD, NEW = "a" * 64, "b" * 64       # the old task's container, the new one's
+
+    def __init__(self, sock_path, flag, manager=True, service="web", lose=()):
         self.sock_path, self.flag, self.manager, self.service = sock_path, flag, manager, service
+        self.lose = set(lose)
         fake = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -262,6 +344,15 @@ class FakeDocker:
                     self.send_json(404, {"message": "service %s not found" % path[len("/services/"):]})
                 elif path == "/tasks":
                     self.send_json(200, fake.tasks())
+                elif path == "/containers/json":
+                    self.send_json(200, [{"Id": c["Id"]} for c in fake.containers()])
+                elif path.startswith("/containers/") and path.endswith("/json"):
+                    cid = path[len("/containers/"):-len("/json")]
+                    found = [c for c in fake.containers() if c["Id"] == cid]
+                    if found:
+                        self.send_json(200, found[0])
+                    else:
+                        self.send_json(404, {"message": f"No such container: {cid}"})
                 elif path == "/events":
                     self.stream_events()
                 else:
@@ -327,7 +418,8 @@ class FakeDocker:
                 "Spec": {"ContainerSpec": {"Image": image, "Env": ["TOKEN=s3cret"]}}, "ServiceID": "svc1", "Slot": 1,
                 "NodeID": "n1", "DesiredState": desired,
                 "Status": {"Timestamp": self.iso(ts), "State": state, "Message": message,
-                           "ContainerStatus": {"ContainerID": "c" * 64, "ExitCode": 0}}}
+                           "ContainerStatus": {"ContainerID": self.OLD if tid == "old1" else self.NEW,
+                                               "ExitCode": 0}}}
 
     def tasks(self):
         t = self.started()
@@ -337,12 +429,33 @@ class FakeDocker:
         out.append(self.task("new1", "app:2", 14, t + 0.05, t + 0.3, "running", "running", "started"))
         return out
 
+    def containers(self):
+        """The service's containers as GET /containers/ID/json shows them (the old one exits at
+        t + 0.08, as its `die` event says; the new one starts at t + 0.2)."""
+        t = self.started()
+
+        def c(cid, tid, image, started, finished):
+            return {"Id": cid, "Name": f"/web.1.{tid}", "Created": self.iso(started - 0.5),
+                    "Config": {"Image": image, "Env": ["TOKEN=s3cret"],
+                               "Labels": {"com.docker.swarm.service.name": "web", "com.docker.swarm.task.id": tid,
+                                          "com.docker.swarm.task.name": f"web.1.{tid}", "other.label": "x"}},
+                    "State": {"Status": "running" if finished is None else "exited", "ExitCode": 0,
+                              "StartedAt": self.iso(started),
+                              "FinishedAt": "0001-01-01T00:00:00Z" if finished is None else self.iso(finished)}}
+        if t is None:
+            return [c(self.OLD, "old1", "app:1", 1000.5, None)]
+        return [c(self.OLD, "old1", "app:1", 1000.5, t + 0.08), c(self.NEW, "new1", "app:2", t + 0.2, None)]
+
     def events(self, t):
         def cev(action, tid, image, when, **extra):
             attrs = {"com.docker.swarm.service.name": "web", "com.docker.swarm.task.id": tid,
                      "com.docker.swarm.task.name": "web.1." + tid, "image": image, **extra}
-            return {"Type": "container", "Action": action, "id": "c" * 64, "Actor": {"ID": "c" * 64, "Attributes": attrs},
+            cid = {"old1": self.OLD, "new1": self.NEW}.get(tid, "d" * 64)
+            return {"Type": "container", "Action": action, "id": cid, "Actor": {"ID": cid, "Attributes": attrs},
                     "scope": "local", "time": int(when), "timeNano": int(when * 1e9)}
+        return [e for e in self.all_events(t, cev) if e["Type"] != "container" or e["Action"] not in self.lose]
+
+    def all_events(self, t, cev):
         return [
             {"Type": "service", "Action": "update", "Actor": {"ID": "svc1", "Attributes": {"name": "web", "updatestate.new": "updating"}},
              "scope": "swarm", "time": int(t), "timeNano": int(t * 1e9)},
@@ -440,10 +553,12 @@ class CommandLine(unittest.TestCase):
         self.assertEqual([r.split(",")[5] for r in tasks[1:] if r],
                          ["running", "new", "shutdown", "running"])     # old running, new created, old down, new up
         self.assertEqual([r.split(",")[4] for r in conts[1:] if r], ["kill", "die", "start"])
+        self.assertEqual(conts[0], ",".join(R.CONTAINER_COLUMNS) + ",source")
+        self.assertEqual([r.split(",")[-1] for r in conts[1:] if r], ["events"] * 3)   # the stream had them all
         self.assertEqual([r.split(",")[1] for r in service[1:] if r], ["(none)", "updating", "completed"])
         self.assertEqual(service[2].split(",")[4], "service-event")
         raw = os.path.join(d, "raw")
-        for suffix in ("meta.json", "tasks.jsonl", "service.jsonl", "events.jsonl"):
+        for suffix in ("meta.json", "tasks.jsonl", "service.jsonl", "events.jsonl", "inspect.json"):
             self.assertTrue(os.path.exists(os.path.join(raw, f"fake.r1.{suffix}")), suffix)
         for f in os.listdir(raw):
             with open(os.path.join(raw, f)) as fh:
@@ -473,6 +588,33 @@ class CommandLine(unittest.TestCase):
                      "--baseline", "0.1s", "-q")
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertTrue(os.path.exists(os.path.join(d, "fake.r2.tasks.csv")))
+
+    def test_end_to_end_a_die_the_stream_lost_comes_from_inspect(self):
+        self.fake = FakeDocker(self.sock, self.flag, lose=("die",))
+        out = os.path.join(self.tmp, "traces", "lost")
+        p = run_tool("--service", "web", "--out", out, "--host", "unix://" + self.sock, "--baseline", "0.3s",
+                     "--tail", "0.3s", "--poll", "0.05s", "-q", "--", "touch", self.flag)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        d = os.path.join(self.tmp, "traces")
+        conts = [r.split(",") for r in read_bytes_text(os.path.join(d, "lost.r1.containers.csv")).split("\r\n")[1:] if r]
+        self.assertEqual([(r[4], r[-1]) for r in conts], [("kill", "events"), ("die", "inspect"), ("start", "events")])
+        die = conts[1]
+        self.assertEqual((die[1], die[2], die[3], die[5], die[7]), ("old1", "1", "app:1", "0", "a" * 12))
+        with open(os.path.join(d, "raw", "lost.r1.meta.json")) as fh:
+            meta = json.load(fh)
+        t_flag = os.stat(self.flag).st_mtime
+        self.assertAlmostEqual(float(die[0]), t_flag + 0.08 - meta["t0"], delta=0.0011)   # State.FinishedAt
+        with open(os.path.join(d, "raw", "lost.r1.inspect.json")) as fh:
+            inspected = json.load(fh)
+        self.assertEqual(sorted(c["Id"] for c in inspected["fakenode"]["containers"]), [FakeDocker.OLD, FakeDocker.NEW])
+        for c in inspected["fakenode"]["containers"]:          # identity, labels and State only
+            self.assertEqual(sorted(c), ["Created", "Id", "Image", "Labels", "Name", "State"])
+            self.assertNotIn("other.label", c["Labels"])
+        # --normalise re-derives the same file from raw/ (inspect.json included)
+        before = read_bytes_text(os.path.join(d, "lost.r1.containers.csv"))
+        p = run_tool("--normalise", "--out", out, "--run", "1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(read_bytes_text(os.path.join(d, "lost.r1.containers.csv")), before)
 
 
 if __name__ == "__main__":

@@ -723,13 +723,36 @@ fn lifecycle(tasks: &Tasks<'_>, task: &str, running: SimTime) -> (String, Vec<St
     {
         parts.push(format!("pending {}", dur(p, a)));
     }
+    // A task created held (desired READY, a stop-first step) and released while it still
+    // prepared: the change cancels the agent's operation in flight, and swarmkit's task manager
+    // runs it again a fixed second later (agent/task.go, ErrTaskRetry; recorded s42b).
+    let released_preparing = (events.windows(2))
+        .find(|w| {
+            w[0].desired_state < TaskState::Running
+                && w[1].desired_state == TaskState::Running
+                && w[1].state == TaskState::Preparing
+        })
+        .map(|w| w[1].t);
     if let (Some(p), Some(r)) = (at(TaskState::Preparing), at(TaskState::Ready)) {
-        parts.push(format!("pull and create {}", dur(p, r)));
+        match released_preparing {
+            Some(rel) => parts.push(format!(
+                "pull and create {} (released at {} while it prepared: the change cancels the agent's \
+                 operation, and swarmkit's task manager runs it again a second later, once its image is \
+                 pulled: READY {} after the release)",
+                dur(p, r),
+                secs(rel),
+                dur(rel, r)
+            )),
+            None => parts.push(format!("pull and create {}", dur(p, r))),
+        }
     }
     if let (Some(r), Some(s)) = (at(TaskState::Ready), at(TaskState::Starting))
         && s.since(r) > SimDuration::ZERO
     {
-        parts.push(format!("held READY {} (until released)", dur(r, s)));
+        match released_preparing {
+            Some(_) => parts.push(format!("READY → STARTING {}", dur(r, s))),
+            None => parts.push(format!("held READY {} (until released)", dur(r, s))),
+        }
     }
     if let Some(s) = at(TaskState::Starting) {
         parts.push(format!("starting → RUNNING {}", dur(s, running)));

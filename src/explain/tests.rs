@@ -104,3 +104,26 @@ fn a_release_says_how_the_old_task_stopped_and_a_task_shut_down_meanwhile_does_n
         "a task told to shut down is never said to start: {waits:?}"
     );
 }
+
+#[test]
+fn a_task_released_while_it_prepares_is_said_to_wait_for_the_agents_retry() {
+    // s42b (recorded): a stop-first task is released (desired RUNNING) while its image still
+    // pulls; READY comes about a second after the release, not when the pull ends.
+    let path = std::path::Path::new("scenarios/fidelity/s42b-short-pull-then-stop-first.yml");
+    let scenario = crate::scenario::load(path).expect("the bundled scenario loads");
+    let said = crate::commands::explain::explanations(&scenario, Some(1), None, 0);
+    let running = said.iter().find(|e| e.text.contains("is RUNNING at")).expect("the new task runs");
+    assert!(running.text.contains("while it prepared"), "{}", running.text);
+    assert!(running.text.contains("runs it again a second later"), "{}", running.text);
+    assert!(running.text.contains("READY → STARTING"), "{}", running.text);
+    assert!(!running.text.contains("held READY"), "released before READY, so never held: {}", running.text);
+    // A start-first task is released as it is created, before it prepares: no such clause.
+    let path = std::path::Path::new("scenarios/lessons/health-gating.yml");
+    let scenario = crate::scenario::load(path).expect("the bundled lesson loads");
+    let said = crate::commands::explain::explanations(&scenario, Some(1), None, 0);
+    let running: Vec<&Explanation> = said.iter().filter(|e| e.text.contains("is RUNNING at")).collect();
+    assert!(!running.is_empty());
+    for e in running {
+        assert!(!e.text.contains("while it prepared"), "{}", e.text);
+    }
+}

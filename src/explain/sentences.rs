@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use crate::check::timing::{failures_to_trigger, health_timing};
 use crate::model::decision::{Decision, DecisionKind, Declined, FailureOutcome, RaceDraw, Release, Verdict};
-use crate::model::record::{EventView, RunRecord, UpdateState};
+use crate::model::record::{EventView, ProcessChange, RunRecord, UpdateState};
 use crate::model::scenario::Scenario;
 use crate::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
 use crate::model::task::TaskState;
@@ -44,9 +44,11 @@ const RACE_SELECT: &str = "swarmkit updater.go Run: Go's select, parked on slotQ
 const RACE_ORDER: &str = "swarmkit orchestrator: the dirty slots come from a Go map, iterated in random order";
 const COMMAND: &str = "x-simulation.timeline";
 
-/// The task events of each task, in order (indices into the record's events).
+/// The task events of each task, in order (indices into the record's events), and the signals
+/// and exits of its container.
 struct Tasks<'a> {
     by_task: BTreeMap<&'a str, Vec<EventView<'a>>>,
+    signals: BTreeMap<&'a str, Vec<(SimTime, ProcessChange)>>,
 }
 
 impl<'a> Tasks<'a> {
@@ -55,7 +57,18 @@ impl<'a> Tasks<'a> {
         for e in run.events() {
             by_task.entry(e.task_id).or_default().push(e);
         }
-        Tasks { by_task }
+        let mut signals: BTreeMap<&str, Vec<(SimTime, ProcessChange)>> = BTreeMap::new();
+        for p in run.process_events.iter() {
+            if matches!(p.change, ProcessChange::Sigterm | ProcessChange::Sigkill | ProcessChange::Exited(_)) {
+                signals.entry(run.name(p.task_id)).or_default().push((p.t, p.change));
+            }
+        }
+        Tasks { by_task, signals }
+    }
+
+    /// The first `change` (compared by kind) of the task's container at or after `from`.
+    fn signal(&self, task: &str, from: SimTime, kind: fn(&ProcessChange) -> bool) -> Option<(SimTime, ProcessChange)> {
+        self.signals.get(task)?.iter().find(|(t, c)| *t >= from && kind(c)).copied()
     }
 
     fn events(&self, task: &str) -> &[EventView<'a>] {
@@ -557,7 +570,28 @@ fn sentence(
                         stopped.map_or(String::new(), |e| format!(" ({}: \"{}\")", e.state.as_str(), e.message));
                     // How it stopped: a task that never reached STARTING had no container to signal.
                     let had_container = tasks.events(o).iter().any(|e| e.t <= t && e.state == TaskState::Starting);
-                    let how = if had_container {
+                    let sigterm = tasks.signal(o, *since, |c| *c == ProcessChange::Sigterm);
+                    let exited = tasks.signal(o, *since, |c| matches!(c, ProcessChange::Exited(_)));
+                    let sigkill = tasks.signal(o, *since, |c| *c == ProcessChange::Sigkill);
+                    let how = if let (true, Some((term, _))) = (had_container, sigterm) {
+                        // Where the time went: the stop's own steps, as the run took them.
+                        let end = match (sigkill, exited) {
+                            (Some((kill, _)), _) => {
+                                format!(", SIGKILL {} after it (stop_grace_period {grace})", dur(term, kill))
+                            }
+                            (None, Some((exit, ProcessChange::Exited(code)))) => {
+                                format!(", and its process exited ({code}) {} after it", dur(term, exit))
+                            }
+                            _ => String::new(),
+                        };
+                        format!(
+                            "— SIGTERM {} after the order (the order reaches the agent with the node's next \
+                             assignments batch, 100 ms after the latest change; the agent's task manager cancels \
+                             the task's wait and runs its operation again a second later; a task on a swarm \
+                             network then waits 2s for the overlay's gossip before the stop){end}",
+                            dur(*since, term)
+                        )
+                    } else if had_container {
                         format!("(SIGTERM, SIGKILL after stop_grace_period {grace})")
                     } else {
                         "— it had no container yet, so nothing was signalled; a task on a swarm network still waits \

@@ -15,7 +15,11 @@ Batches: starts whose STARTING fall within 30 ms of the first on one daemon, wit
 first's STARTING; their durations in STARTING order tell processor sharing (all k end together, at W*k/C) from a
 lock (a staircase, one step per start) from no sharing (all end at W).
 
-usage: fid32_overlap.py TRACES_DIR [--per-start] [--csv OUT]     (stdlib only)"""
+usage: fid32_overlap.py TRACES_DIR [--per-start] [--csv OUT]     (stdlib only)
+       fid32_overlap.py TRACES_DIR --work SCENARIO_DIR [C]
+  the second form re-measures each scenario's fixed image `start`: the work that makes the median of its recorded
+  starts over their replay (the run's own arrivals, every other image at its scenario's value, stops at their
+  `stop.after`) 1 through a processor-sharing daemon of capacity C (default 1.5, the model's)."""
 import collections, csv, glob, os, re, statistics as st, sys
 
 BATCH = 0.030
@@ -313,5 +317,60 @@ def ps_replay(jobs, cap, fixed=0.0):
     return out
 
 
+def scenario_images(path):
+    """image -> (fixed start s or None, graceful stop.after s or None), from a scenario's one-line image maps."""
+    out = {}
+    conv = lambda g: float(g.group(1)) / (1000 if g.group(2) == "ms" else 1) if g else None
+    for line in open(path):
+        m = re.match(r"\s+([\w.:/-]+): \{(.*)\}\s*$", line)
+        if not m or "cached" not in m.group(2):
+            continue
+        out[m.group(1)] = (conv(re.search(r"start: ([0-9.]+)(ms|s)", m.group(2))),
+                           conv(re.search(r"stop: \{after: ([0-9.]+)(ms|s)", m.group(2))))
+    return out
+
+
+def work_main(tdir, sdir, cap):
+    cases = collections.defaultdict(list)  # (scenario, image) -> [(starts, stops, images)] per daemon
+    for path in sorted(glob.glob(os.path.join(tdir, "*.tasks.csv"))):
+        base = path[: -len(".tasks.csv")]
+        scen = re.sub(r"\.r\d+$", "", os.path.basename(base))
+        ypath = os.path.join(sdir, scen + ".yml")
+        if not os.path.exists(ypath) or not os.path.exists(base + ".containers.csv"):
+            continue
+        imgs = scenario_images(ypath)
+        starts, stops = load(base)
+        for node in {s[0] for s in starts}:
+            S = [s for s in starts if s[0] == node]
+            if any(imgs.get(s[2], (None, None))[0] is None for s in S):
+                continue  # a drawn or unknown start: not re-measured, and no fixed work to replay it with
+            P = [p for p in stops if p[0] == node]
+            for img in {s[2] for s in S}:
+                cases[(scen, img)].append((S, P, imgs))
+
+    def median_ratio(key, w):
+        r = []
+        for S, P, imgs in cases[key]:
+            jobs = [(a, w if i == key[1] else imgs[i][0], k) for _, k, i, a, b in S]
+            jobs += [(a, imgs.get(i, (None, None))[1] or 0.05, ("stop", k)) for _, k, i, a, b in P]
+            end = ps_replay(jobs, cap)
+            r += [(b - a) / (end[k] - a) for _, k, i, a, b in S if i == key[1]]
+        return st.median(r), len(r)
+
+    print(f"scenario image: its fixed start, the work its recorded starts want at C = {cap:g}, how many starts")
+    for key in sorted(cases):
+        lo, hi = 0.02, 2.0
+        for _ in range(40):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if median_ratio(key, mid)[0] > 1 else (lo, mid)
+        w, n = (lo + hi) / 2, median_ratio(key, lo)[1]
+        const = scenario_images(os.path.join(sdir, key[0] + ".yml"))[key[1]][0]
+        print(f"  {key[0]:42} {key[1]:22} {const * 1000:4.0f} ms -> {w * 1000:4.0f} ms  n{n}")
+
+
 if __name__ == "__main__":
-    main()
+    if "--work" in sys.argv:
+        i = sys.argv.index("--work")
+        work_main(sys.argv[1], sys.argv[i + 1], float(sys.argv[i + 2]) if len(sys.argv) > i + 2 else 1.5)
+    else:
+        main()

@@ -261,7 +261,7 @@ def fit(daemons, rows, stop_rows, solo_run, solo_scen):
     for level in ("run", "any"):
         print(f"  -- starts whose work is the solo median {'of their own run' if level == 'run' else 'of run, scenario or all runs'}")
         for label, kind, cap, f in models:
-            ratios, byk = [], collections.defaultdict(list)
+            ratios, byk, stop_ratios = [], collections.defaultdict(list), []
             for run, scen, node, S, P in daemons:
                 jobs, lv = [], {}
                 for _, k, img, a, b in S:
@@ -273,6 +273,10 @@ def fit(daemons, rows, stop_rows, solo_run, solo_scen):
                     end = ps_replay([(a + f * w, (1 - f) * w, k) for a, w, k in jobs], cap)
                 else:
                     end = lock_replay([j for j in jobs if not isinstance(j[2], tuple)], f)
+                if kind == "ps" and level == "any":
+                    for p in P:
+                        if kmax(P, p[3], p[4]) >= 2 and end.get(("stop", p[1]), p[3]) > p[3]:
+                            stop_ratios.append((p[4] - p[3]) / (end[("stop", p[1])] - p[3]))
                 for _, k, img, a, b in S:
                     km = kmax_of[(run, k)]
                     if km < 2 or (level == "run" and lv[k] != "run"):
@@ -287,6 +291,9 @@ def fit(daemons, rows, stop_rows, solo_run, solo_scen):
             ks = " / ".join(f"{st.median(byk[k]):.2f}" if byk[k] else "-" for k in (2, 3, 4))
             print(f"    {label:28} {st.median(ratios):.2f} [{pct(ratios, .1):.2f}-{pct(ratios, .9):.2f}] "
                   f"mal {mal:.3f} n{len(ratios)}  kmax 2/3/4+: {ks}")
+            if stop_ratios:
+                print(f"    {'':28} overlapped graceful stops: {st.median(stop_ratios):.2f} "
+                      f"[{pct(stop_ratios, .1):.2f}-{pct(stop_ratios, .9):.2f}] n{len(stop_ratios)}")
 
 
 # ---- replay: the recorded arrivals through a processor-sharing daemon of capacity C --------------------------------

@@ -19,7 +19,8 @@ use crate::time::{SimDuration, SimTime};
 /// 1.25-1.4 fit as well as each other (mean |log error| 0.233-0.235, 1.3 median-unbiased) and 1.5
 /// nearly so (0.247); the fit grows with the number of starts (pairs want 1.25, s08's threes 1.45,
 /// s03's sixes about 2), which no one capacity gives. 3/2 stays: the judge cannot tell it from
-/// 1.25-1.4 (214 of 228 runs reproduced at each), and below it s03's six starts run too long.
+/// 5/4, 4/3 or 7/5 (214 of 228 runs reproduced at each; 13/10 loses one run of two seeds), and
+/// below it s03's six starts run too long.
 const CAPACITY_NUM: u128 = 3;
 const CAPACITY_DEN: u128 = 2;
 /// Sub-nanosecond precision for shared progress.

@@ -34,7 +34,11 @@ const RESTART: &str = "swarmkit manager/orchestrator/restart/restart.go: Restart
                        current spec) and DelayStart (restart_policy.delay, then the old task's stop)";
 const DECLINED: &str = "swarmkit restart.go: shouldRestart (condition; max_attempts within window)";
 const RELEASE: &str = "swarmkit restart.go DelayStart: waits for the old task to stop (at most TaskTimeout) before \
-                       StartNow; moby stops a container with SIGTERM, SIGKILL after stop_grace_period";
+                       StartNow. The stop: the order reaches the agent with its node's next assignments batch \
+                       (dispatcher.go, 100 ms after the latest change); the agent's task manager cancels the \
+                       task's operation and runs it again a second later (agent/task.go); a task on a swarm \
+                       network waits 2s for the overlay's gossip (moby controller.Shutdown); then SIGTERM, \
+                       SIGKILL after stop_grace_period";
 const RELEASE_SHUT_DOWN: &str = "swarmkit restart.go DelayStart → StartNow: sets desired RUNNING only for a task \
                                  still desired below it (a task told to shut down meanwhile stays down)";
 const PENDING: &str = "swarmkit manager/scheduler/scheduler.go: a task no node passes the filters for stays PENDING";
@@ -584,13 +588,7 @@ fn sentence(
                             }
                             _ => String::new(),
                         };
-                        format!(
-                            "— SIGTERM {} after the order (the order reaches the agent with the node's next \
-                             assignments batch, 100 ms after the latest change; the agent's task manager cancels \
-                             the task's wait and runs its operation again a second later; a task on a swarm \
-                             network then waits 2s for the overlay's gossip before the stop){end}",
-                            dur(*since, term)
-                        )
+                        format!("— SIGTERM {} after the order{end}", dur(*since, term))
                     } else if had_container {
                         format!("(SIGTERM, SIGKILL after stop_grace_period {grace})")
                     } else {

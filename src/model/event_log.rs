@@ -445,13 +445,13 @@ impl LogRow for SpanStart {
     }
 
     fn encode_fields(&self, out: &mut Vec<u8>) {
-        put(u64::from(self.task_id.0), out);
+        put(u64::from(self.task_id.task_field()), out);
         put(u64::from(self.service.0), out);
         put(u64::from(self.image.0), out);
     }
 
     fn decode_fields(start: SimTime, bytes: &[u8], at: &mut usize) -> SpanStart {
-        let task_id = Name(get(bytes, at) as u32);
+        let task_id = Name::from_task_field(get(bytes, at) as u32);
         let service = Name(get(bytes, at) as u32);
         let image = Name(get(bytes, at) as u32);
         SpanStart { service, task_id, image, start }
@@ -939,7 +939,7 @@ impl LogRow for TaskEvent {
     }
 
     fn encode_fields(&self, out: &mut Vec<u8>) {
-        put(u64::from(self.task_id.0), out);
+        put(u64::from(self.task_id.task_field()), out);
         put(self.slot, out);
         put(u64::from(self.node.0), out);
         put(u64::from(self.service.0), out);
@@ -950,7 +950,7 @@ impl LogRow for TaskEvent {
 
     fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> TaskEvent {
         let name = |at: &mut usize| Name(get(bytes, at) as u32);
-        let task_id = name(at);
+        let task_id = Name::from_task_field(get(bytes, at) as u32);
         let slot = get(bytes, at);
         let node = name(at);
         let service = name(at);
@@ -997,7 +997,7 @@ impl LogRow for ProcessEvent {
     }
 
     fn encode_fields(&self, out: &mut Vec<u8>) {
-        put(u64::from(self.task_id.0), out);
+        put(u64::from(self.task_id.task_field()), out);
         match self.change {
             ProcessChange::Sigterm => out.push(0),
             ProcessChange::Sigkill => out.push(1),
@@ -1012,7 +1012,7 @@ impl LogRow for ProcessEvent {
     }
 
     fn decode_fields(t: SimTime, bytes: &[u8], at: &mut usize) -> ProcessEvent {
-        let task_id = Name(get(bytes, at) as u32);
+        let task_id = Name::from_task_field(get(bytes, at) as u32);
         let tag = bytes[*at];
         *at += 1;
         let change = match tag {
@@ -1227,7 +1227,7 @@ mod tests {
         let rows = (0..(10 * BLOCK_ROWS as u64)).map(|i| TaskEvent {
             t: SimTime(i / 4 * 50_000_000),
             service: Name(0),
-            task_id: Name(10 + (i % 200_000) as u32),
+            task_id: Name::of_task(crate::model::task::TaskId(10 + (i % 200_000) as u32)),
             slot: i % 100_000,
             node: Name(200_010 + (i % 5_000) as u32),
             image: Name(1),
@@ -1241,5 +1241,44 @@ mod tests {
         let per_row = log.heap_bytes() as f64 / log.len() as f64;
         assert!(per_row < 20.0, "{per_row} bytes a row");
         assert!(std::mem::size_of::<TaskEvent>() >= 40);
+    }
+
+    #[test]
+    fn a_task_name_in_a_task_id_field_takes_the_bytes_of_its_index() {
+        use crate::model::task::TaskId;
+        // A task's name has bit 31 set (`Name::of_task`); written as it is, every task id of
+        // every row would take the 5 bytes of a number past 2^28.
+        let event = |task_id| TaskEvent {
+            t: SimTime(7),
+            service: Name(0),
+            task_id,
+            slot: 3,
+            node: Name(1),
+            image: Name(2),
+            desired_state: TaskState::Running,
+            state: TaskState::Running,
+            message: Name(3),
+        };
+        let process = |task_id| ProcessEvent { t: SimTime(7), task_id, change: ProcessChange::Sigterm };
+        let start = |task_id| SpanStart { service: Name(0), task_id, image: Name(1), start: SimTime(7) };
+        fn fields<R: LogRow + PartialEq + std::fmt::Debug>(row: R) -> usize {
+            let mut out = Vec::new();
+            row.encode_fields(&mut out);
+            let mut at = 0;
+            assert_eq!(R::decode_fields(row.time(), &out, &mut at), row, "read back");
+            assert_eq!(at, out.len());
+            out.len()
+        }
+        // The other fields take a byte each (slot, node, service, image, message, states).
+        let (small, large) = (Name::of_task(TaskId(5)), Name::of_task(TaskId(100_000)));
+        assert_eq!([fields(event(small)), fields(event(large))], [7, 9], "a task event's task id: 1 and 3 bytes");
+        assert_eq!([fields(process(small)), fields(process(large))], [2, 4], "a process event's");
+        assert_eq!([fields(start(small)), fields(start(large))], [3, 5], "a serving span's");
+        // A shared string in the field (a record built by hand) still reads back.
+        for shared in [Name(0), Name(5), Name(u32::MAX)] {
+            assert_eq!(fields(event(shared)), 11);
+            fields(process(shared));
+            fields(start(shared));
+        }
     }
 }

@@ -89,6 +89,19 @@ impl Name {
     pub fn task(self) -> Option<crate::model::task::TaskId> {
         (self.0 & TASK_NAME != 0).then_some(crate::model::task::TaskId(self.0 & !TASK_NAME))
     }
+
+    /// The name as the history's task-id fields store it ([`crate::model::event_log`], as a
+    /// variable-length integer): the task bit flipped, so that a task's name takes the bytes of
+    /// its index (1-3) rather than the 5 of a number past 2^28, and a shared string there (a
+    /// record built by hand) the 5. [`Name::from_task_field`] reads it back.
+    pub(crate) fn task_field(self) -> u32 {
+        self.0 ^ TASK_NAME
+    }
+
+    /// The name [`Name::task_field`] stored as `field`.
+    pub(crate) fn from_task_field(field: u32) -> Name {
+        Name(field ^ TASK_NAME)
+    }
 }
 
 /// Length of a Docker task id as the simulator makes them ([`crate::model::task::TaskId::docker_id`]).

@@ -234,8 +234,9 @@ impl<'a> Replay<'a> {
         self.rows.is_empty()
     }
 
-    /// The tasks in the store, in the order of their ids' first appearance in the record's
-    /// names (a fixed order; the table sorts them anyway).
+    /// The tasks in the store, in the order of their canonical ids: ids kept as shared strings
+    /// (a record built by hand) first, then task ids by task index (a fixed order; the table
+    /// sorts them anyway).
     pub fn tasks(&self) -> Vec<TaskRow> {
         let mut live: Vec<(Name, u32)> = self.rows.iter().enumerate().map(|(i, (id, _))| (*id, i as u32)).collect();
         live.sort_unstable();

@@ -452,8 +452,9 @@ impl Recorder {
         shared
     }
 
-    /// A task's service, id and image names (named in that order the first time, so that the
-    /// names are numbered as they always were).
+    /// A task's service, id and image names (the service's named before the image's the first
+    /// time, so that the shared strings are numbered as they always were; the id's name is its
+    /// index).
     fn task_names(&mut self, id: TaskId, store: &Store) -> (Name, Name, Name) {
         let task = store.task(id);
         let service = store.service(task.service);
@@ -484,9 +485,9 @@ impl Recorder {
         self.tasks.remove(id);
     }
 
-    /// The row name of a shared string (see `name_of`). Not for a task's id: `task_ids` gives
-    /// each task's id its one name (readers compare names by number, so a second name for the
-    /// same id would split its rows).
+    /// The row name of a shared string (see `name_of`). Not for a task's id: `id_name` gives
+    /// each task's id its one name, its index (readers compare names by number, so a second
+    /// name for the same id would split its rows).
     fn name(&mut self, shared: &Arc<str>) -> Name {
         let address = Arc::as_ptr(shared) as *const u8 as usize;
         // Most rows repeat a few strings (messages, node names): a small direct-mapped cache

@@ -2349,6 +2349,108 @@ x-simulation:
     }
 }
 
+/// One replica on the worker (its image stops in 50 ms), scaled to 0 at 10 s; `extra` adds
+/// timeline entries.
+fn scale_to_zero_on_a_worker(extra: &str) -> String {
+    format!(
+        r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {{replicas: 1, placement: {{constraints: [node.role==worker]}}}}
+x-simulation:
+  stack: t
+  until: 60s
+  deployed_with: "docker service create"
+  cluster: {{nodes: 2}}
+  images:
+    a:1: {{cached: true, start: 500ms, stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+    - {{at: 10s, run: docker service scale --detach t_web=0}}
+{extra}"#
+    )
+}
+
+/// The manager's dockerd killed at `kill` and started again 5 s later, as timeline entries.
+fn manager_restart_at(kill: SimTime) -> String {
+    let at = |t: SimTime| format!("{:.6}s", t.0 as f64 / 1e9);
+    let start = kill.plus(SimDuration::from_secs(5));
+    format!("    - {{at: {}, daemon_kill: node-1}}\n    - {{at: {}, daemon_start: node-1}}\n", at(kill), at(start))
+}
+
+/// When `id`'s container first got `change` after `from`.
+fn process_change_after(run: &RunRecord, id: &str, change: ProcessChange, from: SimTime) -> Option<SimTime> {
+    run.process_events.iter().find(|p| run.name(p.task_id) == id && p.change == change && p.t > from).map(|p| p.t)
+}
+
+/// A node's assignments stream lives on the leader's dispatcher (swarmkit
+/// `manager/dispatcher/dispatcher.go`, `Assignments`: a change waits `batchingWaitTime` in the
+/// stream's batch): a change made less than 100 ms before the manager's dockerd is killed is
+/// never sent by it. The worker hears it from the full set (`AssignmentsMessage_COMPLETE`) its
+/// session gets from the restarted manager, and acts on it then. Here the scale-down's desired
+/// state, made 40 ms before the kill: no SIGTERM while the manager is down, one after the
+/// worker registers again. (Before fid33 the dead manager still sent the batch 100 ms later,
+/// but the worker's session had ended with the kill, so it was ignored there and re-sent at
+/// registration: this guards that outcome, now reached the way swarmkit reaches it.)
+#[test]
+fn a_change_pending_when_the_manager_dies_is_heard_only_from_the_next_session() {
+    for seed in 1..=5 {
+        let probe = run(&scale_to_zero_on_a_worker(""), seed);
+        let old = tasks(&probe, "t_web").into_iter().find(|k| k.created() < secs(10.0)).expect("the replica");
+        let told = old.shut_down_at().expect("scaled down");
+        let term = process_change_after(&probe, old.id, ProcessChange::Sigterm, told).expect("stopped");
+        assert!(
+            term < told.plus(SimDuration::from_secs(3)),
+            "seed {seed}: no manager kill, SIGTERM soon: {}",
+            term.secs_ms()
+        );
+        let kill = told.plus(SimDuration::from_millis(40));
+        let run = run(&scale_to_zero_on_a_worker(&manager_restart_at(kill)), seed);
+        let k = tasks(&run, "t_web").into_iter().find(|k| k.id == old.id).expect("the same replica");
+        assert_eq!(k.shut_down_at(), Some(told), "seed {seed}: the change is made before the kill");
+        let leader_earliest = kill.plus(SimDuration::from_millis(5_500));
+        let term = process_change_after(&run, k.id, ProcessChange::Sigterm, told);
+        assert!(
+            term.is_some_and(|t| t > leader_earliest),
+            "seed {seed}: SIGTERM at {:?}: not while the manager is down (killed at {}), but after the worker \
+             registers with the restarted one",
+            term.map(|t| t.secs_ms()),
+            kill.secs_ms()
+        );
+    }
+}
+
+/// A task deleted while its node cannot hear it (the deletion waiting in the node's
+/// assignments batch when the manager's dockerd is killed) is let go when the node's agent
+/// registers with the restarted manager: the full set it gets lacks the task, and
+/// `worker.reconcileTaskState` closes it and removes its container (swarmkit `agent/worker.go`,
+/// `fullSnapshot`). Not while the manager is down, and not never. (Before fid33 the dead
+/// manager's batch reached the agent, whose session had ended with the kill: it kept the
+/// deletion for its next session, to the same effect.)
+#[test]
+fn a_deletion_lost_with_the_manager_is_acted_on_at_the_next_registration() {
+    for seed in 1..=5 {
+        let probe = run(&scale_to_zero_on_a_worker(""), seed);
+        let old = tasks(&probe, "t_web").into_iter().find(|k| k.created() < secs(10.0)).expect("the replica");
+        let (deleted, removed) = reaped(&probe);
+        let deleted_at = *deleted.get(old.id).expect("the scaled-down task is deleted");
+        assert!(removed.get(old.id).is_some_and(|&r| r > deleted_at), "seed {seed}: its container is removed");
+        let kill = deleted_at.plus(SimDuration::from_millis(40));
+        let run = run(&scale_to_zero_on_a_worker(&manager_restart_at(kill)), seed);
+        let (deleted, removed) = reaped(&run);
+        assert_eq!(deleted.get(old.id), Some(&deleted_at), "seed {seed}: deleted before the kill");
+        let leader_earliest = kill.plus(SimDuration::from_millis(5_500));
+        let gone = removed.get(old.id).copied();
+        assert!(
+            gone.is_some_and(|t| t > leader_earliest),
+            "seed {seed}: container removed at {:?}: not while the manager is down (killed at {}), but once \
+             the worker registers with the restarted one",
+            gone.map(|t| t.secs_ms()),
+            kill.secs_ms()
+        );
+    }
+}
+
 /// A container the restarted dockerd stops while it loads (moby `restore`, inside `NewDaemon`)
 /// exits before the node's swarm agent exists (`createAndStartCluster` comes after): the agent
 /// sees the exit only once started (`worker.Init` runs the task from its database; `exec.Do`:

@@ -31,6 +31,18 @@
 //!   s; m12b: DOWN 27.4–33.0 s after the leader, "heartbeat failure for node in "unknown"
 //!   state"); a node that registers before is READY. A node already DOWN stays DOWN, its tasks
 //!   orphaned a `defaultNodeDownPeriod` later (`downNodes.Add`).
+//! - **Streams die with the dispatcher** (`Assignments` runs on the leader's dispatcher; a
+//!   stopped dispatcher's streams end, `batchingLoop` with them): the changes a node's stream
+//!   had not sent when the manager was killed are never sent. The node's next session opens a
+//!   new stream whose first message is the COMPLETE set (`AssignmentsMessage_COMPLETE`: every
+//!   task of the node from ASSIGNED on, `store.FindTasks(ByNodeID)` → `addOrUpdateTask`), and the
+//!   agent reconciles with it (`agent/worker.go`, `reconcileTaskState` with `fullSnapshot`):
+//!   each task in it updates its task manager or starts one, and every task the worker has that
+//!   the set lacks (deleted meanwhile) is closed and its container removed, as an incremental
+//!   `AssignmentActionRemove` would. An ended task whose desired state changed is in the set
+//!   with it: its task manager, seeing the task changed (`TasksEqualStable` false), runs
+//!   `exec.Do` and reports the final status again (`agent/task.go`). So a lost change is acted
+//!   on at the registration instant (`node_reconnected`).
 //! - **Statuses the dispatcher never got** (a node that could not report, or a batch lost with
 //!   the old leader) reach it when the node registers again: the agent re-reports every task's
 //!   status on each new session (swarmkit `agent/agent.go`: `worker.Report` once registered).
@@ -114,6 +126,9 @@ pub(super) struct Dispatcher {
     unsent: BTreeSet<TaskId>,
     /// Per node, its assignments stream's pending batch.
     assignments: Vec<AssignmentBatch>,
+    /// Ended tasks whose re-report (`AssignmentChange::Reapplied`) was in a batch lost with a
+    /// stopped dispatcher: their node's next full set makes the agent report them again.
+    reapply_on_register: BTreeSet<TaskId>,
 }
 
 impl Dispatcher {
@@ -137,6 +152,7 @@ impl Dispatcher {
             epochs: vec![0; nodes],
             unsent: BTreeSet::new(),
             assignments: vec![AssignmentBatch::default(); nodes],
+            reapply_on_register: BTreeSet::new(),
         }
     }
 
@@ -144,7 +160,7 @@ impl Dispatcher {
     /// batch lists and its lists' room (a world reused from run to run). Every field is named,
     /// so that one added later must be said here too.
     pub(super) fn renew(&mut self, scenario: &Scenario) {
-        let Dispatcher { batcher, epochs, unsent, assignments } = self;
+        let Dispatcher { batcher, epochs, unsent, assignments, reapply_on_register } = self;
         let Dispatcher { batcher: fresh, .. } = Dispatcher::new_for(scenario, 0);
         batcher.renew(fresh);
         epochs.clear();
@@ -152,6 +168,7 @@ impl Dispatcher {
         unsent.clear();
         assignments.clear();
         assignments.resize(scenario.nodes.len(), AssignmentBatch::default());
+        reapply_on_register.clear();
     }
 
     /// A status of `task` waits in a batch not yet committed.
@@ -165,11 +182,20 @@ impl Dispatcher {
     }
 
     /// The dispatcher stops with its leader: its pending batch is lost (the agents' reports in
-    /// it were acknowledged; they re-report on their next session) and so is every heartbeat
-    /// deadline.
+    /// it were acknowledged; they re-report on their next session), and so is every heartbeat
+    /// deadline and every assignments stream with the changes it had not sent (each node learns
+    /// them from the full set of its next session: `Manager::node_reconnected`). A stream's
+    /// queued `AssignmentsDue` stays armed: it finds nothing to send.
     pub(super) fn stop(&mut self) {
         for (task, _) in self.batcher.drain() {
             self.unsent.insert(task);
+        }
+        for batch in &mut self.assignments {
+            for change in batch.changes.drain(..) {
+                if let AssignmentChange::Reapplied(task) = change {
+                    self.reapply_on_register.insert(task);
+                }
+            }
         }
         for epoch in &mut self.epochs {
             *epoch += 1;
@@ -362,8 +388,10 @@ impl Manager {
         self.dispatcher.epochs[node.0 as usize] += 1;
     }
 
-    /// The node's session is registered again: READY; its agent learns the desired states it
-    /// missed.
+    /// The node's session is registered again: READY; its new assignments stream's first
+    /// message is the full set of its tasks (`AssignmentsMessage_COMPLETE`), from which its agent
+    /// learns at once the desired states it missed, lets go of the tasks deleted meanwhile, and
+    /// reports again the ended tasks whose change it did not hear.
     pub(crate) fn node_reconnected(&mut self, node: NodeId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         if self.store.node(node).removed {
             return; // its certificate is revoked: "node … was removed from swarm"
@@ -377,9 +405,47 @@ impl Manager {
                 io.q.at(io.now(), Event::DesiredArrives { task: id });
             }
         }
+        // `reconcileTaskState` with a full snapshot closes every task the set lacks: a deletion
+        // the node has not heard (its `Removed` lost with a stopped dispatcher, or still
+        // waiting in the stream's batch) is acted on now. A node that heard it already, or
+        // never had the task, finds nothing more to do (`unassign`).
+        for id in self.deleted_held_on(node) {
+            io.q.at(io.now(), Event::Agent { task: id, step: AgentStep::Unassigned });
+        }
         self.resend_unsent(node, io);
+        self.reapply_lost(node, io);
         self.reconcile_all(false, io);
         self.arm_schedule_tick(io);
+    }
+
+    /// Tasks of `node` the store deleted but still holds (the node may still have them: they go
+    /// once it lets them go), from ASSIGNED on (the node's stream never named the others).
+    fn deleted_held_on(&self, node: NodeId) -> Vec<TaskId> {
+        (self.store.tasks())
+            .filter(|t| t.deleted && t.node == Some(node) && t.state >= TaskState::Assigned)
+            .map(|t| t.id)
+            .collect()
+    }
+
+    /// The ended tasks of `node` whose re-report was lost with a stopped dispatcher's stream:
+    /// the full set carries them changed, and the agent reports them again (see
+    /// [`AssignmentChange::Reapplied`]).
+    fn reapply_lost(&mut self, node: NodeId, io: &mut Io<'_>) {
+        if self.dispatcher.reapply_on_register.is_empty() {
+            return;
+        }
+        // A task forgotten since has nothing left to report.
+        let mine: Vec<TaskId> = (self.dispatcher.reapply_on_register.iter().copied())
+            .filter(|&id| self.store.get(id).is_none_or(|t| t.node == Some(node)))
+            .collect();
+        for id in mine {
+            self.dispatcher.reapply_on_register.remove(&id);
+            if self.store.is_deleted(id) {
+                continue;
+            }
+            let arrival = io.now().plus(io.latency(|l| &l.status_report));
+            self.dispatcher.enqueue_reapplied(arrival, id, io);
+        }
     }
 }
 
@@ -405,7 +471,15 @@ impl Manager {
     /// `node`'s stream timer may be due: a change since it was armed moved it later (armed
     /// again for then); otherwise the batch goes out.
     pub(crate) fn assignments_due(&mut self, node: NodeId, io: &mut Io<'_>) {
+        let halted = self.halted();
         let batch = &mut self.dispatcher.assignments[node.0 as usize];
+        if halted {
+            // No dispatcher, no stream: `stop` dropped the batch, and nothing is sent until a
+            // new leader's stream opens with the node's full set.
+            batch.changes.clear();
+            batch.armed = false;
+            return;
+        }
         if batch.due > io.now() {
             io.q.at(batch.due, Event::AssignmentsDue { node });
             return;
@@ -706,5 +780,22 @@ mod tests {
         assert_eq!(b.enqueue_reapplied(SimTime(20 * MS), x), None);
         assert_eq!(b.enqueue(SimTime(30 * MS), y, TaskState::Failed), None, "the batch already commits");
         assert_eq!(b.take(SimTime(100 * MS)), (vec![(y, TaskState::Failed)], vec![x]));
+    }
+
+    #[test]
+    fn a_stopped_dispatcher_sends_no_pending_assignment_change() {
+        // The streams die with the dispatcher: every node's unsent changes are dropped, and an
+        // ended task's re-report among them is kept for the node's next full set.
+        let yaml = "services: {web: {image: \"a:1\"}}\nx-simulation: {cluster: {nodes: 2}}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("valid");
+        let mut d = Dispatcher::new(&scenario);
+        let (x, y, z) = (TaskId(1), TaskId(2), TaskId(3));
+        d.assignments[0].changes = vec![AssignmentChange::Desired(x), AssignmentChange::Removed(y)];
+        d.assignments[1].changes = vec![AssignmentChange::Reapplied(z), AssignmentChange::Assigned(x)];
+        d.assignments[1].armed = true;
+        d.stop();
+        assert!(d.assignments.iter().all(|b| b.changes.is_empty()), "nothing left to send");
+        assert!(d.assignments[1].armed, "its queued timer is left to find nothing");
+        assert_eq!(d.reapply_on_register.iter().copied().collect::<Vec<_>>(), vec![z]);
     }
 }

@@ -4,8 +4,10 @@
 //! process stops them all).
 //!
 //! - **Killed** (its dockerd SIGKILLed, `daemon_kill` of the manager): nothing of the control
-//!   plane runs. Its store is raft's and survives on disk; the dispatcher's pending batch and
-//!   every heartbeat deadline are lost ([`super::dispatcher`]). The Engine API refuses every
+//!   plane runs. Its store is raft's and survives on disk; the dispatcher's pending batch,
+//!   every heartbeat deadline and every node's assignment changes not yet sent are lost (each
+//!   node hears them in the full set its next session gets: [`super::dispatcher`]). The
+//!   Engine API refuses every
 //!   command ("Cannot connect to the Docker daemon …").
 //! - **Started again** (`daemon_start`): dockerd stops the containers it finds while it loads
 //!   (no live-restore, as on a worker), the manager binds its remote API listener (port 2377,

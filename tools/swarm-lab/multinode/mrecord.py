@@ -309,6 +309,8 @@ def do_step(kind, arg):
         argv = ["sh", "-c", f"{os.path.join(HERE, 'start_worker.sh')} {n} >/tmp/mn/w{n}/start_nowait.out 2>&1 &"]
     elif kind == "update":
         argv = [D, "service", "update", "--detach"] + list(arg) + [SVC]
+    elif kind == "create":    # 2026-12-07p (m19): the service's create command (arg = the spec) is the action
+        argv = SC.create_argv(arg)
     # ---- 2026-12-06 (m09, m10)
     elif kind == "pause":
         argv = [D, "node", "update", "--availability", "pause", arg]
@@ -423,11 +425,15 @@ def record(name, runno):
         st = do_step(kind, arg)
         meta.setdefault("setup_steps", []).append(st)
         log(f"{tag}: setup {st['cmd']} rc={st['rc']}")
-    p = run(SC.create_argv(s))
-    meta["create_rc"], meta["create_stderr"] = p.returncode, p.stderr.strip()
-    if p.returncode != 0:
-        raise RuntimeError(p.stderr)
-    ok = R.wait_converged(api, s["replicas"])
+    if m.get("create_at_t0"):
+        # 2026-12-07p (m19): the create is the action at t = 0 (a crash-looping service never converges)
+        p, ok = None, None
+    else:
+        p = run(SC.create_argv(s))
+        meta["create_rc"], meta["create_stderr"] = p.returncode, p.stderr.strip()
+        if p.returncode != 0:
+            raise RuntimeError(p.stderr)
+        ok = R.wait_converged(api, s["replicas"])
     meta["setup_converged"], meta["setup_create_to_converged_s"] = ok, time.time() - t_c
     if m.get("setup_after"):
         meta["placement_after_create"] = placement(api)
@@ -443,10 +449,11 @@ def record(name, runno):
             meta.setdefault("setup_steps", []).append(st)
             log(f"{tag}: setup {st['cmd']} rc={st['rc']}")
         meta["setup_converged_final"] = R.wait_converged(api, n_want)
-    time.sleep(3)
+    if not m.get("create_at_t0"):
+        time.sleep(3)
     meta["placement_before"] = placement(api)
     log(f"{tag}: converged={ok} after {meta['setup_create_to_converged_s']:.1f}s placement {meta['placement_before']}")
-    meta["inspect_before"] = json.loads(run([D, "service", "inspect", SVC]).stdout)
+    meta["inspect_before"] = json.loads(run([D, "service", "inspect", SVC]).stdout or "null")
     SERVICE_ID = meta["inspect_before"][0]["ID"] if m.get("poll_by_id") else None
     meta["poll_by_id"] = SERVICE_ID
 
@@ -463,11 +470,11 @@ def record(name, runno):
     for off, kind, arg in m["steps"]:
         while time.time() < t0 + off:
             time.sleep(0.01)
-        st = do_step(kind, arg)
+        st = do_step(kind, s if kind == "create" else arg)
         st["t_s"] = st["t_issued"] - t0
         steps_done.append(st)
         log(f"{tag}: t={st['t_s']:.2f} {st['cmd']} rc={st['rc']} {st['stderr'][:200]}")
-        if kind == "update" and off == 0.0:
+        if kind in ("update", "create") and off == 0.0:
             t0 = meta["t0"] = st["t_issued"]
     if "end_s" in m:
         while time.time() < t0 + m["end_s"]:

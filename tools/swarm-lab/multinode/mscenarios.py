@@ -307,4 +307,18 @@ M["m18-manager-restart-sigterm-ignored"] = dict(
            "137); moby starts the swarm component (createAndStartCluster) only after NewDaemon's restore, so the raft "
            "leader, the :2377 listener and the dispatcher should come ~10 s later than in m12 (~t=20.5), the workers' "
            "sessions failing until then; the 2 tasks failed/replaced after the 5 s restart delay.")
+# ---- m19 (recorded 2026-12-07, session "07p"): a crash loop on three nodes. The service is CREATED at t = 0 (key
+# create_at_t0: no create/convergence before the recording; step kind `create` runs the spec's create command and
+# t = 0 is when it was issued). Question: with the failures of the service's version counted per node (swarmkit
+# scheduler nodeLess: a node with >= 5 failures within 5 min loses to one with fewer, before load), do a scheduling
+# pass's replacements all go to the node that failed least, as the model predicts?
+M["m19-crash-loop-3nodes"] = dict(
+    spec=SC.S(image="websim:crash", replicas=9, health=SC.HC_TUT,
+              restart=dict(condition="any", delay="1s", max_attempts=0, window="0s")),   # s34's health/restart flags
+    create_at_t0=True,
+    steps=[(0.0, "create", None)],
+    end_s=60.0, baseline_s=2.0,
+    expect="9 replicas of websim:crash (exits 1 ~1 s after start, restart delay 1 s) created at t=0, spread 3/3/3; every "
+           "task fails, each slot restarts every ~2.3 s; once a node has >= 5 recent failures the scheduler prefers the "
+           "node with fewer failures: do the replacements pile onto the least-failed node?")
 ORDER = list(M)

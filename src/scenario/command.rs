@@ -216,8 +216,26 @@ fn find_service<'n>(name: &str, names: Names<'n>) -> Result<&'n ServiceRef, Comm
         let hint = format!("did you mean \"{}\"? docker stack deploy names services <stack>_<service>", s.full);
         return Err(error(message, Some(hint)));
     }
+    // `web_web` for a stack named otherwise: the service part is right, the stack part is not
+    // (the stack is `x-simulation.stack`, else the file's name, as `docker stack deploy` takes
+    // the name it is given).
+    if let Some(s) = (name.split_once('_')).and_then(|(_, short)| {
+        names.services.iter().find(|s| s.in_stack && s.short == short && !names.stack.is_empty())
+    }) {
+        let hint = format!(
+            "did you mean \"{}\"? this scenario's stack is \"{}\" (x-simulation.stack, else the file's name) and \
+             docker stack deploy names services <stack>_<service>",
+            s.full, names.stack
+        );
+        return Err(error(message, Some(hint)));
+    }
     let fulls: Vec<&str> = names.services.iter().map(|s| s.full.as_str()).collect();
-    Err(error(message, suggest::did_you_mean_value(name, &fulls)))
+    let hint = match suggest::did_you_mean_value(name, &fulls) {
+        Some(dym) => Some(dym),
+        None if fulls.is_empty() => None,
+        None => Some(format!("the scenario's services are {}", suggest::one_of(&fulls))),
+    };
+    Err(error(message, hint))
 }
 
 /// `docker kill [--signal SIG] CONTAINER...` / `docker container kill`: each container named
@@ -570,6 +588,14 @@ mod tests {
         let e = first_error("docker service update --force web");
         assert_eq!(e.message, "no such service: web");
         assert_eq!(e.hint.unwrap(), "did you mean \"web_web\"? docker stack deploy names services <stack>_<service>");
+        // The service part right, the stack part another stack's (the stack is "web" here).
+        let e = first_error("docker service update --force shop_agent");
+        assert_eq!(e.message, "no such service: shop_agent");
+        let hint = e.hint.unwrap();
+        assert!(hint.starts_with("did you mean \"web_agent\"? this scenario's stack is \"web\""), "{hint}");
+        // Nothing close: the names there are.
+        let e = first_error("docker service update --force database");
+        assert_eq!(e.hint.as_deref(), Some("the scenario's services are \"web_agent\", \"web_web\""));
         let e = first_error("docker service update --update-failure-action rollbak web_web");
         assert!(
             e.message.contains("must be one of the following: \"continue\", \"pause\", \"rollback\""),

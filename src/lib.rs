@@ -80,6 +80,7 @@ pub mod engine;
 mod expect;
 pub mod explain;
 pub mod fidelity;
+pub(crate) mod gomap;
 mod limits;
 pub mod model;
 mod plan;

@@ -49,6 +49,9 @@ pub(crate) struct Streams {
     pub link: SimRng,
     /// Swarm's races: Go map orders, goroutines committing first (`Races::Random` only).
     pub races: SimRng,
+    /// Go's random values that are no race: ids (swarmkit's `identity.NewID`), as the rank
+    /// each task's or node's id takes among the others, and each Go map's hash seed.
+    pub ids: SimRng,
 }
 
 impl Streams {
@@ -63,6 +66,7 @@ impl Streams {
             heartbeat: SimRng::stream(seed, "heartbeat"),
             link: SimRng::stream(seed, "link"),
             races: SimRng::stream(seed, "races"),
+            ids: SimRng::stream(seed, "ids"),
         }
     }
 }

@@ -59,6 +59,8 @@ pub(crate) struct Manager {
     stack_created: std::collections::BTreeMap<String, String>,
     /// The shared copies of the status messages task transitions carry.
     messages: transitions::Messages,
+    /// The global orchestrator's map of nodes (the order of a global service's update).
+    global_nodes: orchestrator::GlobalNodes,
 }
 
 impl Manager {
@@ -76,6 +78,7 @@ impl Manager {
             leadership: leader::Leadership::default(),
             stack_created: std::collections::BTreeMap::new(),
             messages: transitions::Messages::default(),
+            global_nodes: orchestrator::GlobalNodes::default(),
         };
         manager.record_nodes();
         manager
@@ -97,6 +100,7 @@ impl Manager {
             leadership,
             stack_created,
             messages,
+            global_nodes,
         } = self;
         store.renew(&scenario.nodes, crate::world::expected_tasks(scenario));
         dispatcher.renew(scenario);
@@ -109,6 +113,7 @@ impl Manager {
         let strings_forgotten = recorder.clear();
         *leadership = leader::Leadership::default();
         stack_created.clear();
+        *global_nodes = orchestrator::GlobalNodes::default();
         // Its shared copies are the recorder's (kept unless it forgot them: see
         // `Recorder::clear`).
         if strings_forgotten {

@@ -11,6 +11,7 @@ use crate::common;
 use std::path::Path;
 
 use deploysim::model::record::{RunRecord, UpdateState};
+use deploysim::time::SimTime;
 
 /// The s05 scenario with the control-plane latencies jittered within the ranges the real traces
 /// show (status reports 10–60 ms, watchers 0–60 ms apart, stop signal 1.15–1.45 s, ...).
@@ -266,5 +267,81 @@ fn races_fixed_gives_one_run_whatever_the_seed_with_node_faults_too() {
             let first = s.iter().zip(&fixed[0]).position(|(a, b)| a != b);
             assert!(s == &fixed[0], "{name}, races: fixed: seed {} differs from seed 1 at event {first:?}", i + 1);
         }
+    }
+}
+
+/// `n` seconds into the run.
+fn secs(n: u64) -> SimTime {
+    SimTime::ZERO.plus(deploysim::time::SimDuration::from_secs(n))
+}
+
+/// The slots an update to `image` took, in the order it took them: each slot at the first task
+/// of `image` in it after `after`.
+fn slots_in_update_order(run: &RunRecord, image: &str, after: SimTime) -> Vec<u64> {
+    let mut order = Vec::new();
+    for e in run.task_events.iter().filter(|e| e.t >= after && run.names.get(e.image) == image) {
+        if !order.contains(&e.slot) {
+            order.push(e.slot);
+        }
+    }
+    order
+}
+
+/// A global service's update takes its nodes in the order of a range over the global
+/// orchestrator's long-lived map of nodes (swarmkit `manager/orchestrator/global/global.go`:
+/// `reconcileServices` ranges over `g.nodes`), whose cells hold the nodes in the order they
+/// joined: the manager first. A range starts at a random cell of 8 and wraps, skipping empty
+/// cells (Go's `mapiterinit`, `mapiternext`). In m10 the update is forced while mn-w2 is paused
+/// (its task is left alone), so the manager's task leads unless the range starts at mn-w1's
+/// cell: 7 times in 8 — both recorded runs updated vm first — where a shuffle gives half.
+#[test]
+fn a_global_update_takes_the_node_that_joined_first_7_times_in_8() {
+    let path = Path::new("scenarios/fidelity/m10-global-pause-drain.yml");
+    let seeds = 1..=80u64;
+    let mut manager_first = 0;
+    for seed in seeds.clone() {
+        let run = common::simulate_file(path, Some(seed)).expect("simulate");
+        // The forced update at 45 s replaces each task with one of the same image: its tasks
+        // are the ones created from then on, before the drain at 60 s.
+        let order: Vec<String> = {
+            let mut nodes = Vec::new();
+            let mut old: std::collections::BTreeSet<String> = Default::default();
+            for e in run.task_events.iter().filter(|e| e.t < secs(45)) {
+                old.insert(run.names.get(e.task_id).to_string());
+            }
+            for e in run.task_events.iter().filter(|e| e.t >= secs(45) && e.t < secs(60)) {
+                let (id, node) = (run.names.get(e.task_id), run.names.get(e.node));
+                if !old.contains(id) && !node.is_empty() && !nodes.iter().any(|n: &String| n == node) {
+                    nodes.push(node.to_string());
+                }
+            }
+            nodes
+        };
+        assert_eq!(order.len(), 2, "seed {seed}: the update replaced the tasks of {order:?}, not vm's and mn-w1's");
+        manager_first += usize::from(order[0] == "vm");
+    }
+    // 80 × 7/8 = 70 (σ ≈ 3); a shuffle gives 40.
+    assert!((60..=78).contains(&manager_first), "vm's task was updated first in {manager_first} of 80 seeds");
+}
+
+/// A scale-down hands the updater the kept slots sorted as `reconcile` sorts them to choose the
+/// removed ones (`sortedSlots[:specifiedSlots]`: running slots first, then by slot number, then
+/// by how many of the service's tasks share their node), not in a Go map's order: a
+/// `docker service update --replicas 3 --image …` from 6 replicas on one node updates slots 1,
+/// 2 and 3 in that order, whatever the seed.
+#[test]
+fn a_scale_down_updates_the_kept_slots_in_the_order_it_sorted_them() {
+    let text = std::fs::read_to_string("scenarios/fidelity/s01-rolling-basic.yml").expect("scenario");
+    let text = text
+        .replacen("        parallelism: 2\n        delay: 5s", "        parallelism: 1\n        delay: 1s", 1)
+        .replacen("--image websim:v2-trap fid_web", "--replicas 3 --image websim:v2-trap fid_web", 1);
+    assert!(text.contains("--replicas 3") && text.contains("parallelism: 1\n        delay: 1s"), "s01 changed");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("scale-down-update.yml");
+    std::fs::write(&path, text).expect("write scenario");
+    for seed in 1..=12 {
+        let run = common::simulate_file(&path, Some(seed)).expect("simulate");
+        let order = slots_in_update_order(&run, "websim:v2-trap", secs(30));
+        assert_eq!(order, [1, 2, 3], "seed {seed}");
     }
 }

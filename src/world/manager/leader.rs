@@ -164,6 +164,7 @@ impl Manager {
         self.leadership.listening_since.get_or_insert(io.now());
         self.mark_nodes_unknown(cluster, io);
         self.start_reaper(io);
+        self.global_nodes.restart();
         self.reconcile_all(true, io);
         if self.scheduler.has_pending() {
             self.arm_schedule_tick(io);

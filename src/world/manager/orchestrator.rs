@@ -15,8 +15,11 @@ use crate::swarm::restart;
 use crate::world::cluster::ClusterView;
 use crate::world::{Event, Io};
 
+use crate::gomap::{GoMap, seeded_hash};
+
 use super::Manager;
 use super::store::NewTask;
+use super::update::SlotOrder;
 
 /// A service's slots and the tasks filling each, in ascending slot order (see
 /// [`Manager::slots_of`]), in two flat lists.
@@ -56,6 +59,73 @@ impl Slots {
     fn push(&mut self, slot: u64, tasks: &[TaskId]) {
         self.tasks.extend_from_slice(tasks);
         self.slots.push((slot, self.tasks.len() as u32));
+    }
+}
+
+/// The global orchestrator's map of nodes (swarmkit `global.Orchestrator.nodes`,
+/// `map[string]*api.Node`), kept for the order a range over it takes: `reconcileServices` ranges
+/// over it to list a global service's slots for the updater. It lives as long as the
+/// orchestrator, so its layout carries the nodes' history: `updateNode` deletes a node that is
+/// drained or DOWN and puts it back (into the first empty cell of its bucket) when it is not;
+/// `EventDeleteNode` deletes it. The first leader's orchestrator is taken to have seen the
+/// nodes join in the order they are declared (the manager first: `swarm init`, then each
+/// `swarm join`, as recorded in m10, where the manager's task was updated first in both runs);
+/// a new leader's fills a new map from `store.FindNodes`, in node-id order (random ids). The
+/// map follows the store when a global service is reconciled (several node changes since the
+/// last reconcile are applied in node order, not in the order they happened).
+#[derive(Default)]
+pub(super) struct GlobalNodes {
+    /// The map and its hash seed; none until a global service is first reconciled.
+    map: Option<(GoMap<NodeId>, u64)>,
+    /// Which nodes are keys, by index.
+    held: Vec<bool>,
+    /// The next fill is a new leader's (in node-id order).
+    by_id: bool,
+}
+
+impl GlobalNodes {
+    /// A new leader's orchestrator: a new map, filled in node-id order when next needed.
+    pub(super) fn restart(&mut self) {
+        self.map = None;
+        self.held.clear();
+        self.by_id = true;
+    }
+
+    /// `updateNode` / `EventDeleteNode` for every node whose state changed since the last call.
+    fn sync(&mut self, store: &super::store::Store, ids: &mut crate::rng::SimRng) {
+        if self.map.is_none() {
+            self.map = Some((GoMap::new(), ids.between(0, u64::MAX)));
+        }
+        let nodes = store.nodes().len();
+        self.held.resize(nodes, false);
+        let mut order: Vec<usize> = (0..nodes).collect();
+        if std::mem::take(&mut self.by_id) {
+            let ranks: Vec<u64> = (0..nodes).map(|_| ids.between(0, u64::MAX)).collect();
+            order.sort_by_key(|&i| ranks[i]);
+        }
+        let (map, seed) = self.map.as_mut().expect("made above");
+        for i in order {
+            let node = store.node(NodeId(i as u32));
+            let key = !node.down && !node.removed && node.availability != Availability::Drain;
+            if key == self.held[i] {
+                continue;
+            }
+            self.held[i] = key;
+            if key {
+                map.insert(node.id, seeded_hash(*seed, i as u64));
+            } else {
+                map.remove(node.id, seeded_hash(*seed, i as u64));
+                if map.len() == 0 {
+                    // `mapdelete`: an emptied map draws a new hash seed.
+                    *seed = ids.between(0, u64::MAX);
+                }
+            }
+        }
+    }
+
+    /// The nodes in the order a range over the map visits them when `mapiterinit` draws `r`.
+    pub(super) fn range(&self, r: u64) -> Vec<NodeId> {
+        self.map.as_ref().map(|(map, _)| map.range(r)).unwrap_or_default()
     }
 }
 
@@ -151,6 +221,10 @@ impl Manager {
         io: &mut Io<'_>,
     ) {
         let mut slots = self.slots_of(sid);
+        // The keys of `updatableAndDeadSlots`'s map, read before this reconcile adds or
+        // deletes a task (only their order is drawn from, with random races).
+        let mut slot_order =
+            if io.random_races() { SlotOrder::GoMap(self.slot_map_keys(sid)) } else { SlotOrder::Ascending };
         let filled = |slots: &Slots, slot: u64| slots.position(slot).is_some();
         // `updatableAndDeadSlots`: a slot none of whose tasks is updatable is dead, and
         // `reconcile` deletes its tasks (`deleteTasksMap`) unless `addTasks` reuses its number:
@@ -201,6 +275,9 @@ impl Manager {
             }
             order.sort_by_key(|&i| nth_on_node[i]);
             let mut removed = vec![false; slots.len()];
+            // The updater gets the kept slots in this order, not the map's
+            // (`sortedSlots[:specifiedSlots]`).
+            let kept_order = order[..replicas as usize].iter().map(|&i| slots.get(i).0).collect();
             for &i in &order[replicas as usize..] {
                 removed[i] = true;
                 for &t in slots.get(i).1 {
@@ -215,6 +292,7 @@ impl Manager {
                 kept.push(slot, tasks);
             }
             slots = kept;
+            slot_order = SlotOrder::Given(kept_order);
         }
         for slot in dead {
             let tasks = self.store.service(sid).by_slot.get(slot).map(<[TaskId]>::to_vec).unwrap_or_default();
@@ -222,7 +300,24 @@ impl Manager {
                 self.delete_task(id, io);
             }
         }
-        self.supervise_update(sid, &slots, cluster, io);
+        self.supervise_update(sid, &slots, slot_order, cluster, io);
+    }
+
+    /// The keys `updatableAndDeadSlots` inserts into its map, in order: it appends every task
+    /// of the service (`store.FindTasks(ByServiceID)`: memdb's index sorts them by task id) to
+    /// its slot's entry, so a slot is inserted at its first task in id order.
+    fn slot_map_keys(&self, sid: ServiceId) -> Vec<u64> {
+        let by_slot = &self.store.service(sid).by_slot;
+        let mut keys: Vec<(u64, u64)> = by_slot
+            .slots()
+            .map(|slot| {
+                let tasks = by_slot.get(slot).unwrap_or_default();
+                let first = tasks.iter().map(|&t| self.store.task(t).id_rank).min().unwrap_or(u64::MAX);
+                (first, slot)
+            })
+            .collect();
+        keys.sort_unstable();
+        keys.into_iter().map(|(_, slot)| slot).collect()
     }
 
     /// Can `node` run a task of global service `sid`? Not when it is DOWN or drained (the
@@ -243,6 +338,7 @@ impl Manager {
     /// nor an update, and keeps the one it has.
     fn reconcile_global(&mut self, sid: ServiceId, cluster: ClusterView<'_>, io: &mut Io<'_>) {
         let slots = self.slots_of(sid);
+        self.global_nodes.sync(&self.store, &mut io.rng.ids);
         let current = self.store.service(sid).current;
         let mut keep = Slots::default();
         for i in 0..self.store.nodes().len() {
@@ -267,7 +363,8 @@ impl Manager {
                 Some(tasks) => keep.push(slot, tasks),
             }
         }
-        self.supervise_update(sid, &keep, cluster, io);
+        let order = if io.random_races() { SlotOrder::GlobalNodes } else { SlotOrder::Ascending };
+        self.supervise_update(sid, &keep, order, cluster, io);
     }
 
     /// Desired replicas as the timeline shows them (global: nodes that accept the service).

@@ -356,6 +356,11 @@ pub(crate) struct Task {
     pub service: ServiceId,
     /// Slot number (replicated) or node index + 1 (global).
     pub slot: u64,
+    /// Where its id sorts among the others' (swarmkit's ids are random, `identity.NewID`, and
+    /// memdb lists a service's tasks in id order: `store.FindTasks(ByServiceID)`). The id the
+    /// reports print is a fixed function of `id`, so that they diff cleanly; this is the order
+    /// the real ids would have.
+    pub id_rank: u64,
     /// Assigned node.
     pub node: Option<NodeId>,
     /// Spec version it runs.
@@ -648,8 +653,15 @@ impl Store {
         self.services[sid.0 as usize].failures += 1;
     }
 
-    /// `CreateTask`: a NEW task; with how many tasks its slot holds now.
-    pub(super) fn create_task(&mut self, new: NewTask, message: Arc<str>, now: SimTime) -> (TaskId, usize) {
+    /// `CreateTask`: a NEW task whose id sorts at `id_rank`; with how many tasks its slot holds
+    /// now.
+    pub(super) fn create_task(
+        &mut self,
+        new: NewTask,
+        id_rank: u64,
+        message: Arc<str>,
+        now: SimTime,
+    ) -> (TaskId, usize) {
         let NewTask { service: sid, slot, node, spec, desired } = new;
         let id = TaskId(self.created);
         self.created += 1;
@@ -659,6 +671,7 @@ impl Store {
                 id,
                 service: sid,
                 slot,
+                id_rank,
                 node,
                 spec,
                 desired,

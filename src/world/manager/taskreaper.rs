@@ -415,7 +415,7 @@ mod tests {
                 spec: crate::model::task::SpecVersion(0),
                 desired: TaskState::Running,
             };
-            let (id, _) = store.create_task(new, "created".into(), SimTime(u64::from(k) * MS));
+            let (id, _) = store.create_task(new, u64::from(k), "created".into(), SimTime(u64::from(k) * MS));
             if k < ended {
                 store.set_state(id, TaskState::Failed, "failed".into(), SimTime(u64::from(k) * MS));
                 store.set_desired(id, TaskState::Shutdown);

@@ -19,7 +19,8 @@ impl Manager {
     pub(super) fn create_task(&mut self, new: NewTask, cluster: ClusterView<'_>, io: &mut Io<'_>) -> TaskId {
         let message = self.messages.shared(Message::Fixed("created"), &mut self.recorder);
         let (service, slot) = (new.service, new.slot);
-        let (id, held) = self.store.create_task(new, message, io.now());
+        let id_rank = io.rng.ids.between(0, u64::MAX);
+        let (id, held) = self.store.create_task(new, id_rank, message, io.now());
         let arm = self.reaper.created(service, slot, held, &self.store, io.now());
         self.arm_reaper(arm, io);
         self.recorder.touch(id, &self.store, cluster);

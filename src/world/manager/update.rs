@@ -6,6 +6,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use crate::gomap::{GoMap, seeded_hash};
 use crate::model::decision::{DecisionKind, RaceDraw, Verdict};
 use crate::model::record::UpdateState;
 use crate::model::spec::UpdateOrder;
@@ -37,6 +38,23 @@ use super::store::{Store, UpdateStatus};
 /// failure came with the last of the six slots taken, none left to hand out; observations
 /// § 12.) A fair coin would put 6 or fewer of 21 at 3.9 %.
 pub(crate) const SLOT_FIRST_ON_FAILURE: f64 = 7.0 / 23.0;
+
+/// The order in which a reconcile hands the updater its slots (`reconcile`'s `slotsSlice`,
+/// which `Updater.Run` filters to the dirty ones, keeping the order).
+pub(super) enum SlotOrder {
+    /// Ascending slot numbers (`races: fixed`: the readable order, whatever the seed).
+    Ascending,
+    /// A range over `updatableAndDeadSlots`'s `map[uint64]orchestrator.Slot`, fresh for this
+    /// reconcile (drawn here): these are its keys in the order they were inserted — every slot
+    /// the store held a task of when the reconcile began, dead ones included, by its first
+    /// task in id order (the map is filled from `store.FindTasks(ByServiceID)`, which memdb
+    /// returns sorted by task id).
+    GoMap(Vec<u64>),
+    /// A range over the global orchestrator's map of nodes (`g.nodes`; drawn here).
+    GlobalNodes,
+    /// The slots in this order, no race (a scale-down hands `sortedSlots[:specifiedSlots]`).
+    Given(Vec<u64>),
+}
 
 /// A running updater and the spec it works toward (swarmkit's `Supervisor.updates`).
 struct ActiveUpdater {
@@ -116,6 +134,7 @@ impl Manager {
         &mut self,
         sid: ServiceId,
         slots: &Slots,
+        order: SlotOrder,
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
@@ -136,16 +155,31 @@ impl Manager {
         if matches!(status, Some(UpdateState::Paused | UpdateState::RollbackPaused)) {
             return;
         }
+        // Ascending, as `slots` are.
         let mut dirty: Vec<u64> =
             slots.iter().filter(|(_, tasks)| self.is_slot_dirty(sid, tasks)).map(|(s, _)| s).collect();
-        // The orchestrator hands the updater its slots in Go map order (`updatableAndDeadSlots`
-        // builds a map; `reconcile` ranges over it): the update takes them in a random order.
-        if io.random_races() {
-            io.rng.races.shuffle(&mut dirty);
-            if dirty.len() > 1 {
-                let draw = RaceDraw::SlotOrder { first: dirty[0], slots: dirty.len() as u32 };
-                self.decide(sid, io.now(), |_, _| DecisionKind::Race { draw });
+        let drawn = match order {
+            // The orchestrator ranges over its map of slots (`reconcile`): the update takes them
+            // in that map's order.
+            SlotOrder::GoMap(keys) if dirty.len() > 1 => {
+                dirty = go_map_range(&keys, &dirty, io);
+                true
             }
+            SlotOrder::GlobalNodes if dirty.len() > 1 => {
+                let r = io.rng.races.between(0, u64::from(u32::MAX));
+                let order = self.global_nodes.range(r).into_iter().map(|n| u64::from(n.0) + 1);
+                dirty = order.filter(|s| dirty.binary_search(s).is_ok()).collect();
+                true
+            }
+            SlotOrder::Given(order) => {
+                dirty = order.into_iter().filter(|s| dirty.binary_search(s).is_ok()).collect();
+                false
+            }
+            SlotOrder::GoMap(_) | SlotOrder::GlobalNodes | SlotOrder::Ascending => false,
+        };
+        if drawn && dirty.len() > 1 {
+            let draw = RaceDraw::SlotOrder { first: dirty[0], slots: dirty.len() as u32 };
+            self.decide(sid, io.now(), |_, _| DecisionKind::Race { draw });
         }
         if dirty.is_empty() {
             if matches!(status, Some(UpdateState::Updating | UpdateState::RollbackStarted)) {
@@ -561,4 +595,22 @@ impl Manager {
         let d = io.latency(|l| &l.reconcile).plus(io.latency(|l| &l.watch));
         io.q.after(d, Event::Reconcile { service: sid, dead_slots: true });
     }
+}
+
+/// The slots of `dirty` (ascending) in the order a range over a fresh Go map of `keys` (in their
+/// insertion order) visits them: the map's hash seed drawn (`makemap_small`), then the
+/// iterator's start (`mapiterinit`'s `fastrand`, 32 bits for any map of fewer than 2^29
+/// buckets). A map of at most 8 keys is one bucket, where the hashes do not matter: no seed is
+/// drawn.
+fn go_map_range(keys: &[u64], dirty: &[u64], io: &mut Io<'_>) -> Vec<u64> {
+    let mut map = GoMap::new();
+    let seed = if keys.len() > 8 { io.rng.ids.between(0, u64::MAX) } else { 0 };
+    for &slot in keys {
+        map.insert(slot, seeded_hash(seed, slot));
+    }
+    let r = io.rng.races.between(0, u64::from(u32::MAX));
+    let mut order = map.range(r);
+    order.retain(|s| dirty.binary_search(s).is_ok());
+    debug_assert_eq!(order.len(), dirty.len(), "every dirty slot is a key of the map");
+    order
 }

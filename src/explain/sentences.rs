@@ -45,7 +45,9 @@ const PENDING: &str = "swarmkit manager/scheduler/scheduler.go: a task no node p
 const RACE_SELECT: &str = "swarmkit updater.go Run: Go's select, parked on slotQueue <- slot and failedTaskWatch, \
                            takes whichever becomes ready first (goroutine timing: the freed worker first in 6 of 21 \
                            recorded races)";
-const RACE_ORDER: &str = "swarmkit orchestrator: the dirty slots come from a Go map, iterated in random order";
+const RACE_ORDER: &str = "swarmkit reconcile: the updater gets the slots in the order of a range over a Go map \
+                          (updatableAndDeadSlots' map, filled in task-id order; global: g.nodes), which Go's \
+                          mapiterinit starts at a random bucket and cell";
 const COMMAND: &str = "x-simulation.timeline";
 
 /// The task events of each task, in order (indices into the record's events), and the signals

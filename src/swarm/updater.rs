@@ -205,8 +205,8 @@ pub struct Updater {
 
 impl Updater {
     /// `Updater.Run` up to the first slot hand-out. `dirty_slots` must be non-empty and in the
-    /// order to update them (real Swarm's order comes from a Go map: the world shuffles them,
-    /// or keeps them ascending with `races: fixed`).
+    /// order to update them (real Swarm's order comes from a range over a Go map: the world
+    /// draws it as Go would, `crate::gomap`, or keeps them ascending with `races: fixed`).
     pub fn start(
         now: SimTime,
         config: UpdateConfig,

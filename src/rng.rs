@@ -64,11 +64,20 @@ impl SimRng {
     /// slots from there, wrapping around and skipping empty ones, so it sees a rotation of the
     /// insertion order — the insertion order itself whenever the offset falls on an empty slot
     /// (for 2 entries, 7 times in 8). A larger map spreads its entries over buckets by a hash
-    /// seeded per map: that order is taken as uniformly random.
-    pub fn go_map_order<T>(&mut self, items: &mut [T]) {
+    /// seeded per map (drawn here): its range is [`crate::gomap::GoMap`]'s, keyed by position.
+    pub fn go_map_order<T: Copy>(&mut self, items: &mut [T]) {
         const BUCKET_SLOTS: u64 = 8;
         if items.len() as u64 > BUCKET_SLOTS {
-            self.shuffle(items);
+            let seed = self.between(0, u64::MAX);
+            let mut map = crate::gomap::GoMap::new();
+            for i in 0..items.len() {
+                map.insert(i, crate::gomap::seeded_hash(seed, i as u64));
+            }
+            let order = map.range(self.between(0, u64::from(u32::MAX)));
+            let inserted = items.to_vec();
+            for (item, i) in items.iter_mut().zip(order) {
+                *item = inserted[i];
+            }
             return;
         }
         let offset = self.between(0, BUCKET_SLOTS - 1) as usize;
@@ -194,13 +203,18 @@ mod tests {
 
     #[test]
     fn a_larger_go_map_ranges_in_any_order() {
-        // Nine entries spread over two buckets by a per-map hash: not only rotations.
+        // Nine entries spread over two buckets by a per-map hash: not only rotations, but each
+        // entry exactly once.
         let mut rng = SimRng::stream(7, "races");
-        let rotated = (0..200).all(|_| {
+        let mut rotated = true;
+        for _ in 0..200 {
             let mut nine: Vec<usize> = (0..9).collect();
             rng.go_map_order(&mut nine);
-            (0..9).all(|i| nine[i] == (nine[0] + i) % 9)
-        });
+            rotated &= (0..9).all(|i| nine[i] == (nine[0] + i) % 9);
+            let mut seen = nine.clone();
+            seen.sort_unstable();
+            assert_eq!(seen, (0..9).collect::<Vec<_>>(), "not a permutation: {nine:?}");
+        }
         assert!(!rotated);
     }
 

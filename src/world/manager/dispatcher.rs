@@ -7,7 +7,7 @@
 //!   (100 ms), the timer being reset after each batch. The orchestrator, the restart supervisor
 //!   and the updater only learn a state when its batch commits, all in the same instant, and the
 //!   batch's updates are applied in Go map order (a rotation of their arrival order for a batch
-//!   of up to 8: [`crate::rng::SimRng::go_map_order`]). That is why two tasks failing 15 ms
+//!   of up to 8, buckets placed by hash beyond: [`crate::rng::SimRng::go_map_order`]). That is why two tasks failing 15 ms
 //!   apart are seen together (the s05 trace's first run), and why real runs differ by up to a
 //!   tenth of a second on every manager reaction. The recorded commits (`UpdatedAt` of the
 //!   traces' raw task versions) are 100–110 ms apart, each 1–105 ms after the agent's own

@@ -173,8 +173,9 @@ const CASES: &[Case] = &[
         action_at_s: None,
         matched: 1,
         open: "r2 is a rare path (the three slots before the silent node's, the heartbeat deadline after the \
-               fourth slot was placed there, and the freed worker winning the select): seeds 1..200 reproduce \
-               it only up to where the node-down replacements land (seed 198)",
+               fourth slot was placed there, and the freed worker winning the select): no seed of 1..200 reproduces \
+               it since the slots follow Go's map order (fid35; before, seed 198 up to where the node-down \
+               replacements land)",
     },
     matched("m07-global-node-down", 2),
     Case { name: "m08-scale-down-balance", runs: 2, action_at_s: Some(30), matched: 2, open: "" },
@@ -186,9 +187,9 @@ const CASES: &[Case] = &[
         matched: 1,
         open: "r2 and r3 are rare paths of many (which slot the update held on the dead node when its heartbeat \
                deadline passed): r2 needs the first step on mn-w1, the other mn-w1 slot last of six and the deadline \
-               after it was placed (about 4 %: seeds 53, 89, 120, 152, 168, 196 of 1..200), r3 two steps off mn-w1 \
-               then one on it, the freed worker winning Run's select and the next slot one of vm's (about 1 %: seeds \
-               153, 182); none within 1..20 (observations § 12)",
+               after it was placed (seeds 42, 49, 156 of 1..200 with the slots in Go's map order, fid35), r3 two steps \
+               off mn-w1 then one on it, the freed worker winning Run's select and the next slot one of vm's (no seed \
+               of 1..200 since fid35, 6 of 1..1000; before, seeds 153, 182); none within 1..20 (observations § 12)",
     },
     matched("m10-global-pause-drain", 2),
     matched("m11-node-rm-force", 5),

@@ -6,8 +6,15 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deploysim::cli::Cli;
+use deploysim::hugepages::HugePageHeap;
+
+/// The system's allocator, its memory marked for huge pages: a large run's records are spread
+/// over hundreds of MiB (`deploysim::hugepages`).
+#[global_allocator]
+static ALLOCATOR: HugePageHeap = HugePageHeap;
 
 fn main() -> ExitCode {
+    HugePageHeap::install();
     let cli = Cli::parse();
     match deploysim::scenario::cli_variables(&cli.env_file, &cli.env) {
         Ok(vars) => deploysim::scenario::set_cli_variables(vars),

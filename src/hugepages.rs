@@ -12,30 +12,22 @@
 //! environment variable (`GLIBC_TUNABLES=glibc.malloc.hugetlb=1`), which a program cannot set
 //! for itself, and which, measured here, left every page small all the same.
 //!
-//! How: every allocation goes to [`System`]; afterwards, (1) a block of 2 MiB or more (glibc
-//! maps those of its mmap threshold or more as mappings of their own) is marked, and (2) when
-//! the main heap's end (the program break, `sbrk(0)`, a read of glibc's own variable, no
-//! system call) has moved up since last seen, the new part is marked. [`HugePageHeap::install`]
-//! asks glibc to grow the heap by 32 MiB at a time (`M_TOP_PAD`), so that most of each new
-//! part is still untouched when marked: the kernel gives a huge page to an aligned 2 MiB range
-//! at its first touch only if none of it was touched before. Marking changes no byte any
-//! allocation holds and no address glibc hands out: what a run computes is the same.
+//! How: every allocation goes to [`System`]; afterwards, (1) a block of 8 MiB or more (glibc
+//! maps large blocks as mappings of their own) is marked, and (2) when the main heap's end
+//! (the program break, `sbrk(0)`, a read of glibc's own variable, no system call) has moved up
+//! since last seen, the new part is marked, past the heap's first 64 MiB (a small run keeps
+//! small pages: its peak memory is not rounded up to whole huge pages). Past those 64 MiB, glibc is
+//! asked to grow the heap by 32 MiB at a time (`M_TOP_PAD`), so that most of each new part is
+//! still untouched when marked: the kernel gives a huge page to an aligned 2 MiB range
+//! at its first touch only if none of it was touched before. Neither changes a byte any
+//! allocation holds (the addresses glibc hands out may differ, and nothing a run computes
+//! depends on an address): every output is the same.
 //! Elsewhere than Linux with glibc, this is the system's allocator unchanged.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 
 /// The system's allocator, its memory marked for huge pages (see the module documentation).
 pub struct HugePageHeap;
-
-impl HugePageHeap {
-    /// Asks glibc to grow its heap in large steps (before the first large allocation): a
-    /// heap grown 128 KiB at a time (the default) has touched the start of nearly every 2 MiB
-    /// range before the range can be marked. Untouched heap costs no memory.
-    pub fn install() {
-        #[cfg(all(target_os = "linux", target_env = "gnu"))]
-        linux::install();
-    }
-}
 
 #[allow(unsafe_code)]
 // SAFETY: every method hands the call to `System` unchanged and returns what it returned; the
@@ -80,7 +72,7 @@ unsafe impl GlobalAlloc for HugePageHeap {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 mod linux {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
     /// A transparent huge page on x86_64 and on arm64 with 4 KiB pages (a larger one only
     /// means that fewer ranges qualify).
@@ -98,9 +90,34 @@ mod linux {
     /// process first allocated, before any of it could be).
     static SEEN_BREAK: AtomicUsize = AtomicUsize::new(0);
 
-    pub(super) fn install() {
-        // SAFETY: `mallopt` only sets a parameter of glibc's allocator; a refusal (0) leaves
-        // the default, which is only slower.
+    /// The heap's end when first seen.
+    static FIRST_BREAK: AtomicUsize = AtomicUsize::new(0);
+
+    /// The heap's first this many bytes (from where it was first seen) stay in small pages, and
+    /// blocks smaller than [`BLOCK_FROM`] too: a run that small gains nothing from huge pages
+    /// (the TLB covers a few MiB), and a huge page is resident as a whole once touched, so a
+    /// small run's peak would jump by 2 MiB steps (the crash loop's 4 h run: 6.5 -> 8.7 MiB,
+    /// its memory no longer flat in the hours).
+    const HEAP_SMALL_PAGES: usize = 64 << 20;
+
+    /// Blocks from this size on are marked (see [`HEAP_SMALL_PAGES`]).
+    const BLOCK_FROM: usize = 8 << 20;
+
+    /// Whether glibc was asked to grow the heap in large steps.
+    static LARGE_STEPS: AtomicBool = AtomicBool::new(false);
+
+    /// Asks glibc to grow its heap by [`TOP_PAD`] at a time from now on (once the heap is past
+    /// its small-page part): a heap grown 128 KiB at a time (the default) has touched the start
+    /// of nearly every 2 MiB range before the range can be marked. Untouched heap costs no
+    /// memory; a small run keeps the default, since glibc also keeps this much of a freed top
+    /// (touched) instead of giving it back.
+    fn grow_in_large_steps() {
+        if LARGE_STEPS.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        // SAFETY: `mallopt` only sets a parameter of glibc's allocator (called here after the
+        // allocation returned, outside glibc's locks); a refusal (0) leaves the default, which
+        // only marks less.
         unsafe {
             libc::mallopt(libc::M_TOP_PAD, TOP_PAD as libc::c_int);
         }
@@ -116,7 +133,7 @@ mod linux {
         if size < LOOK_FROM || p.is_null() {
             return;
         }
-        if size >= HUGE_PAGE {
+        if size >= BLOCK_FROM {
             advise(p as usize, p as usize + size);
         }
         // SAFETY: `sbrk(0)` only reads where the heap ends (glibc returns its `__curbrk`).
@@ -131,8 +148,14 @@ mod linux {
         }
         // A heap that shrank (glibc trimmed its top) is marked again from there as it regrows;
         // the first sight of the heap marks nothing (it was used before it could be marked).
-        if seen != 0 && now > seen {
-            advise(seen, now);
+        if seen == 0 {
+            FIRST_BREAK.store(now, Ordering::Relaxed);
+        } else if now > seen {
+            let small_pages_end = FIRST_BREAK.load(Ordering::Relaxed).saturating_add(HEAP_SMALL_PAGES);
+            if now > small_pages_end {
+                grow_in_large_steps();
+                advise(seen.max(small_pages_end), now);
+            }
         }
     }
 

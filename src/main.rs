@@ -14,7 +14,6 @@ use deploysim::hugepages::HugePageHeap;
 static ALLOCATOR: HugePageHeap = HugePageHeap;
 
 fn main() -> ExitCode {
-    HugePageHeap::install();
     let cli = Cli::parse();
     match deploysim::scenario::cli_variables(&cli.env_file, &cli.env) {
         Ok(vars) => deploysim::scenario::set_cli_variables(vars),

@@ -61,8 +61,9 @@
 #![warn(missing_docs)]
 #![warn(unreachable_pub)]
 // The modules allowed `unsafe` are the libyaml error reader (`scenario/raw/libyaml.rs`,
-// libyaml's C interface) and the cache prefetch hint (`prefetch.rs`, one intrinsic with no
-// effect on what the program computes); nothing else may add any without saying so here.
+// libyaml's C interface), the cache prefetch hint (`prefetch.rs`, one intrinsic with no
+// effect on what the program computes) and the binary's allocator (`hugepages.rs`: the system's,
+// with its memory marked for huge pages); nothing else may add any without saying so here.
 #![deny(unsafe_code)]
 // The documentation is for the project's developers (`cargo doc --document-private-items`, run
 // by CI with warnings denied), so a public item may link to a private one.
@@ -81,6 +82,7 @@ mod expect;
 pub mod explain;
 pub mod fidelity;
 pub(crate) mod gomap;
+pub mod hugepages;
 mod limits;
 pub mod model;
 mod plan;

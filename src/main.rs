@@ -6,6 +6,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use deploysim::cli::Cli;
+use deploysim::hugepages::HugePageHeap;
+
+/// The system's allocator, its memory marked for huge pages: a large run's records are spread
+/// over hundreds of MiB (`deploysim::hugepages`).
+#[global_allocator]
+static ALLOCATOR: HugePageHeap = HugePageHeap;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -81,6 +81,10 @@ pub(super) struct GlobalNodes {
     held: Vec<bool>,
     /// The next fill is a new leader's (in node-id order).
     by_id: bool,
+    /// Each node's rank among the node ids, drawn when a new leader first needs it and kept:
+    /// a node's id is its own for the swarm's life (`docker node ls` shows the same one after
+    /// any number of leader changes), so every new leader fills its map in the same order.
+    id_ranks: Vec<u64>,
 }
 
 impl GlobalNodes {
@@ -89,6 +93,7 @@ impl GlobalNodes {
         self.map = None;
         self.held.clear();
         self.by_id = true;
+        // `id_ranks` stay: the nodes keep their ids.
     }
 
     /// `updateNode` / `EventDeleteNode` for every node whose state changed since the last call.
@@ -100,8 +105,10 @@ impl GlobalNodes {
         self.held.resize(nodes, false);
         let mut order: Vec<usize> = (0..nodes).collect();
         if std::mem::take(&mut self.by_id) {
-            let ranks: Vec<u64> = (0..nodes).map(|_| ids.between(0, u64::MAX)).collect();
-            order.sort_by_key(|&i| ranks[i]);
+            while self.id_ranks.len() < nodes {
+                self.id_ranks.push(ids.between(0, u64::MAX));
+            }
+            order.sort_by_key(|&i| self.id_ranks[i]);
         }
         let (map, seed) = self.map.as_mut().expect("made above");
         for i in order {
@@ -430,5 +437,34 @@ impl Manager {
         } else {
             self.restart(id, cluster, io);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every new leader fills its node map from `store.FindNodes` in node-id order, and a node's
+    /// id is its own for the swarm's life: with at most 8 nodes (one bucket) each leader's
+    /// range is the same id order rotated, however many leaders came before (review36: the
+    /// ranks were drawn again for each leader, a new order each time).
+    #[test]
+    fn every_new_leader_fills_its_node_map_in_the_same_id_order() {
+        let yaml = "services: {web: {image: \"a:1\", deploy: {mode: global}}}\nx-simulation: {cluster: {nodes: 6}}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("valid");
+        let store = super::super::store::Store::new(&scenario.nodes, 0);
+        let mut ids = crate::rng::SimRng::stream(7, "ids");
+        let mut nodes = GlobalNodes::default();
+        let mut orders = Vec::new();
+        for _leader in 0..4 {
+            nodes.restart();
+            nodes.sync(&store, &mut ids);
+            // A range from the first cell is the insertion order itself.
+            orders.push(nodes.range(0));
+        }
+        assert_eq!(orders[0].len(), 6, "every node is a key: {orders:?}");
+        assert!(orders.iter().all(|o| *o == orders[0]), "one id order for every leader: {orders:?}");
+        let declared: Vec<NodeId> = (0..6).map(NodeId).collect();
+        assert_ne!(orders[0], declared, "seed 7: the id order is drawn, not the declared one");
     }
 }

@@ -185,7 +185,13 @@ impl<K: Copy + Eq> GoMap<K> {
 
     /// The keys in the order `for k := range m` visits them when `mapiterinit`'s `fastrand`
     /// gives `r` (start bucket `r & (2^B - 1)`, cell offset `(r >> B) & 7`), appended to `out`.
-    /// The map is taken as fully grown (see the module's notes).
+    /// The map is taken as fully grown (see the module's notes). That holds for `reconcile`'s
+    /// slot map (every key is written again before the range, so `growWork` has finished), not
+    /// for the dispatcher's status batch (`processUpdates` ranges over `taskUpdates` right after
+    /// its last insert): a batch whose last inserts began a growth (27–30 updates, 53–60,
+    /// 105–120, 209–240, …) is walked in Go partly through its old buckets, with the offset
+    /// applied to their cells, an order this method does not give (review36; no recorded run
+    /// has a batch of more than 8).
     pub(crate) fn range_into(&self, r: u64, out: &mut Vec<K>) {
         let buckets = self.bucket_count();
         let start = r as usize & (buckets - 1);

@@ -421,10 +421,7 @@ impl Manager {
     /// Tasks of `node` the store deleted but still holds (the node may still have them: they go
     /// once it lets them go), from ASSIGNED on (the node's stream never named the others).
     fn deleted_held_on(&self, node: NodeId) -> Vec<TaskId> {
-        (self.store.tasks())
-            .filter(|t| t.deleted && t.node == Some(node) && t.state >= TaskState::Assigned)
-            .map(|t| t.id)
-            .collect()
+        self.store.held_on(node, |t| t.deleted && t.state >= TaskState::Assigned)
     }
 
     /// The ended tasks of `node` whose re-report was lost with a stopped dispatcher's stream:

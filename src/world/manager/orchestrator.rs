@@ -310,21 +310,21 @@ impl Manager {
         self.supervise_update(sid, &slots, slot_order, cluster, io);
     }
 
-    /// The keys `updatableAndDeadSlots` inserts into its map, in order: it appends every task
-    /// of the service (`store.FindTasks(ByServiceID)`: memdb's index sorts them by task id) to
-    /// its slot's entry, so a slot is inserted at its first task in id order.
-    fn slot_map_keys(&self, sid: ServiceId) -> Vec<u64> {
+    /// The keys `updatableAndDeadSlots` inserts into its map, with what orders them: it appends
+    /// every task of the service (`store.FindTasks(ByServiceID)`: memdb's index sorts them by
+    /// task id) to its slot's entry, so a slot is inserted at its first task in id order. Each
+    /// slot comes with that task's id rank, unsorted: the updater sorts them only when it has
+    /// more than one slot to take (a node's registration reconciles every service, and most
+    /// reconciles update nothing).
+    fn slot_map_keys(&self, sid: ServiceId) -> Vec<(u64, u64)> {
         let by_slot = &self.store.service(sid).by_slot;
-        let mut keys: Vec<(u64, u64)> = by_slot
-            .slots()
+        (by_slot.slots())
             .map(|slot| {
                 let tasks = by_slot.get(slot).unwrap_or_default();
                 let first = tasks.iter().map(|&t| self.store.task(t).id_rank).min().unwrap_or(u64::MAX);
                 (first, slot)
             })
-            .collect();
-        keys.sort_unstable();
-        keys.into_iter().map(|(_, slot)| slot).collect()
+            .collect()
     }
 
     /// Can `node` run a task of global service `sid`? Not when it is DOWN or drained (the

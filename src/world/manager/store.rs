@@ -416,6 +416,10 @@ pub(crate) struct Store {
     /// by its load for that service, kept up to date as tasks are assigned and released, so
     /// the least loaded nodes are found without a scan.
     load_index: BTreeMap<ServiceId, LoadIndex>,
+    /// Per node, the tasks ever assigned to it and not forgotten yet, in assignment order: what
+    /// a node's registration, loss or removal walks ([`Store::tasks_on`]) without a scan of
+    /// every task (a manager's restart registers every node: N nodes × T tasks otherwise).
+    on_node: Vec<Vec<TaskId>>,
 }
 
 /// A load level: (active tasks of the service, active tasks in total).
@@ -478,14 +482,22 @@ impl Store {
     pub(super) fn new(nodes: &[NodeSpec], expected_tasks: usize) -> Store {
         let nodes = nodes.iter().enumerate().map(|(i, spec)| NodeRecord::declared(i, spec)).collect();
         let tasks = TaskTable::with_capacity(expected_tasks);
-        Store { services: Vec::new(), tasks, created: 0, nodes, removed_nodes: 0, load_index: BTreeMap::new() }
+        Store {
+            services: Vec::new(),
+            tasks,
+            created: 0,
+            nodes,
+            removed_nodes: 0,
+            load_index: BTreeMap::new(),
+            on_node: Vec::new(),
+        }
     }
 
     /// Makes this store the one `Store::new(nodes, expected_tasks)` makes, keeping the room
     /// its lists grew (a world reused from run to run). Every field is named, so that one added
     /// later must be said here too.
     pub(super) fn renew(&mut self, nodes: &[NodeSpec], expected_tasks: usize) {
-        let Store { services, tasks, created, nodes: records, removed_nodes, load_index } = self;
+        let Store { services, tasks, created, nodes: records, removed_nodes, load_index, on_node } = self;
         services.clear();
         tasks.clear(expected_tasks);
         *created = 0;
@@ -497,6 +509,7 @@ impl Store {
         records.extend(nodes.iter().enumerate().skip(known).map(|(i, spec)| NodeRecord::declared(i, spec)));
         *removed_nodes = 0;
         load_index.clear();
+        on_node.iter_mut().for_each(Vec::clear);
     }
 
     /// Tasks created so far.
@@ -545,6 +558,10 @@ impl Store {
         if !self.tasks.get(id).is_some_and(|t| t.deleted && t.let_go) {
             return false;
         }
+        let node = self.tasks.get(id).and_then(|t| t.node);
+        if let Some(list) = node.and_then(|n| self.on_node.get_mut(n.0 as usize)) {
+            list.retain(|&t| t != id);
+        }
         self.tasks.remove(id);
         true
     }
@@ -577,7 +594,19 @@ impl Store {
 
     /// Every task assigned to `node` and not deleted, in creation order.
     pub(super) fn tasks_on(&self, node: NodeId) -> Vec<TaskId> {
-        self.tasks().filter(|t| t.node == Some(node) && !t.deleted).map(|t| t.id).collect()
+        self.held_on(node, |t| !t.deleted)
+    }
+
+    /// Every task assigned to `node` that `keep` keeps (deleted ones included), in creation
+    /// order (ids grow with creation; the index is in assignment order).
+    pub(super) fn held_on(&self, node: NodeId, keep: impl Fn(&Task) -> bool) -> Vec<TaskId> {
+        let Some(list) = self.on_node.get(node.0 as usize) else { return Vec::new() };
+        let mut out: Vec<TaskId> = (list.iter().copied())
+            .filter(|&id| self.tasks.get(id).is_some_and(|t| t.node == Some(node) && keep(t)))
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
     }
 
     /// `CreateService`.
@@ -686,10 +715,22 @@ impl Store {
                 restart_handled: false,
             },
         );
+        if let Some(node) = node {
+            self.index_on_node(id, node); // a global task is made for its node
+        }
         let svc = &mut self.services[sid.0 as usize];
         svc.tasks.push(id);
         let held = svc.by_slot.push(slot, id);
         (id, held)
+    }
+
+    /// `id` is held on `node` from now on ([`Store::held_on`]).
+    fn index_on_node(&mut self, id: TaskId, node: NodeId) {
+        let at = node.0 as usize;
+        if self.on_node.len() <= at {
+            self.on_node.resize_with(at + 1, Vec::new);
+        }
+        self.on_node[at].push(id);
     }
 
     /// Sets DesiredState; false when it already was that.
@@ -739,6 +780,9 @@ impl Store {
 
     /// The scheduler places the task: it counts on the node from now on.
     pub(super) fn assign(&mut self, id: TaskId, node: NodeId) {
+        if self.tasks.get(id).is_some_and(|t| t.node != Some(node)) {
+            self.index_on_node(id, node);
+        }
         let task = held(&mut self.tasks, id);
         task.node = Some(node);
         task.counted_on_node = true;
@@ -940,5 +984,68 @@ mod tests {
             assert_eq!(slots.slots().collect::<Vec<_>>(), filled);
         }
         assert!(slots.get(99).is_none());
+    }
+}
+
+#[cfg(test)]
+mod node_index_tests {
+    use super::*;
+
+    /// [`Store::held_on`] reads the per-node index: it must list exactly what a scan of every
+    /// task held would, in creation order, through creations with and without a node (a global
+    /// task is made for its node), assignments, deletions and forgetting.
+    #[test]
+    fn the_per_node_index_lists_what_a_scan_of_every_task_would() {
+        let yaml = "services: {web: {image: \"a:1\"}}\nx-simulation: {cluster: {nodes: 4}}\n";
+        let scenario = crate::scenario::load_str(yaml, std::path::Path::new("t.yml")).expect("valid");
+        let mut store = Store::new(&scenario.nodes, 0);
+        let sid = store.add_service(scenario.services[0].clone(), SimTime(0));
+        let spec = store.service(sid).current;
+        let scan = |store: &Store, node: NodeId, deleted: bool| -> Vec<TaskId> {
+            (store.tasks()).filter(|t| t.node == Some(node) && t.deleted == deleted).map(|t| t.id).collect()
+        };
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for step in 0..2_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let node = NodeId((x % 4) as u32);
+            let ids: Vec<TaskId> = store.tasks().map(|t| t.id).collect();
+            match (x >> 8) % 5 {
+                0 | 1 => {
+                    let bound = (x >> 12).is_multiple_of(2);
+                    let new = NewTask {
+                        service: sid,
+                        slot: 1 + step % 7,
+                        node: bound.then_some(node),
+                        spec,
+                        desired: TaskState::Running,
+                    };
+                    store.create_task(new, x, Arc::from(""), SimTime(step));
+                }
+                2 if !ids.is_empty() => {
+                    let id = ids[(x >> 16) as usize % ids.len()];
+                    if store.task(id).node.is_none() {
+                        store.assign(id, node);
+                    }
+                }
+                3 if !ids.is_empty() => {
+                    store.delete_task(ids[(x >> 16) as usize % ids.len()]);
+                }
+                4 if !ids.is_empty() => {
+                    let id = ids[(x >> 16) as usize % ids.len()];
+                    store.let_go(id);
+                    store.forget_task(id);
+                }
+                _ => {}
+            }
+            for n in 0..4 {
+                let n = NodeId(n);
+                assert_eq!(store.tasks_on(n), scan(&store, n, false), "step {step}, node {n:?}: live tasks");
+                assert_eq!(store.held_on(n, |t| t.deleted), scan(&store, n, true), "step {step}, node {n:?}: deleted");
+            }
+        }
+        let indexed: usize = store.on_node.iter().map(Vec::len).sum();
+        assert_eq!(indexed, store.tasks().filter(|t| t.node.is_some()).count(), "a forgotten task leaves the index");
     }
 }

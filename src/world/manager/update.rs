@@ -48,8 +48,9 @@ pub(super) enum SlotOrder {
     /// reconcile (drawn here): these are its keys in the order they were inserted — every slot
     /// the store held a task of when the reconcile began, dead ones included, by its first
     /// task in id order (the map is filled from `store.FindTasks(ByServiceID)`, which memdb
-    /// returns sorted by task id).
-    GoMap(Vec<u64>),
+    /// returns sorted by task id). Each key comes with its first task's id rank, in no order:
+    /// sorted by (rank, slot) when used.
+    GoMap(Vec<(u64, u64)>),
     /// A range over the global orchestrator's map of nodes (`g.nodes`; drawn here).
     GlobalNodes,
     /// The slots in this order, no race (a scale-down hands `sortedSlots[:specifiedSlots]`).
@@ -161,7 +162,9 @@ impl Manager {
         let drawn = match order {
             // The orchestrator ranges over its map of slots (`reconcile`): the update takes them
             // in that map's order.
-            SlotOrder::GoMap(keys) if dirty.len() > 1 => {
+            SlotOrder::GoMap(mut inserts) if dirty.len() > 1 => {
+                inserts.sort_unstable();
+                let keys: Vec<u64> = inserts.into_iter().map(|(_, slot)| slot).collect();
                 dirty = go_map_range(&keys, &dirty, io);
                 true
             }

@@ -77,6 +77,15 @@ impl<K: Copy + Eq> GoMap<K> {
         GoMap { b: 0, buckets: vec![Bucket::empty()], count: 0, noverflow: 0 }
     }
 
+    /// A new map with `keys` inserted in their order, each with the hash `hash` gives it.
+    pub(crate) fn of_keys(keys: impl IntoIterator<Item = K>, hash: impl Fn(K) -> u64) -> GoMap<K> {
+        let mut map = GoMap::new();
+        for key in keys {
+            map.insert(key, hash(key));
+        }
+        map
+    }
+
     /// Keys held.
     pub(crate) fn len(&self) -> usize {
         self.count

@@ -69,10 +69,7 @@ impl SimRng {
         const BUCKET_SLOTS: u64 = 8;
         if items.len() as u64 > BUCKET_SLOTS {
             let seed = self.between(0, u64::MAX);
-            let mut map = crate::gomap::GoMap::new();
-            for i in 0..items.len() {
-                map.insert(i, crate::gomap::seeded_hash(seed, i as u64));
-            }
+            let map = crate::gomap::GoMap::of_keys(0..items.len(), |i| crate::gomap::seeded_hash(seed, i as u64));
             let order = map.range(self.between(0, u64::from(u32::MAX)));
             let inserted = items.to_vec();
             for (item, i) in items.iter_mut().zip(order) {

@@ -62,6 +62,7 @@ use crate::world::cluster::{ClusterView, Message};
 use crate::world::{AgentStep, Event, Io};
 
 use super::Manager;
+use super::store::Store;
 
 /// `DefaultHeartBeatPeriod`.
 const HEARTBEAT_PERIOD_MS: u64 = 5_000;
@@ -431,12 +432,8 @@ impl Manager {
         if self.dispatcher.reapply_on_register.is_empty() {
             return;
         }
-        // A task forgotten since has nothing left to report.
-        let mine: Vec<TaskId> = (self.dispatcher.reapply_on_register.iter().copied())
-            .filter(|&id| self.store.get(id).is_none_or(|t| t.node == Some(node)))
-            .collect();
-        for id in mine {
-            self.dispatcher.reapply_on_register.remove(&id);
+        for id in take_node_tasks(&mut self.dispatcher.reapply_on_register, &self.store, node) {
+            // A task deleted or forgotten since has nothing left to report.
             if self.store.is_deleted(id) {
                 continue;
             }
@@ -519,12 +516,8 @@ impl Manager {
     /// the manager act; the others changed nothing it tracks (their resources were freed when
     /// they ended), so they are not sent again.
     fn resend_unsent(&mut self, node: NodeId, io: &mut Io<'_>) {
-        // A task forgotten since (deleted, its node's record gone) has nothing left to send.
-        let mine: Vec<TaskId> = (self.dispatcher.unsent.iter().copied())
-            .filter(|&id| self.store.get(id).is_none_or(|t| t.node == Some(node)))
-            .collect();
-        for id in mine {
-            self.dispatcher.unsent.remove(&id);
+        for id in take_node_tasks(&mut self.dispatcher.unsent, &self.store, node) {
+            // A task forgotten since (deleted, its node's record gone) has nothing left to send.
             let Some(t) = self.store.get(id) else { continue };
             if t.desired <= TaskState::Running && t.state >= TaskState::Running {
                 let (state, arrival) = (t.state, io.now().plus(io.latency(|l| &l.status_report)));
@@ -731,6 +724,17 @@ impl StatusBatcher {
             self.spare.push(list);
         }
     }
+}
+
+/// Takes out of `pending` (ascending) the tasks that `node` holds, and those forgotten since
+/// (whose node is no longer known: the caller skips them).
+fn take_node_tasks(pending: &mut BTreeSet<TaskId>, store: &Store, node: NodeId) -> Vec<TaskId> {
+    let mine: Vec<TaskId> =
+        (pending.iter().copied()).filter(|&id| store.get(id).is_none_or(|t| t.node == Some(node))).collect();
+    for id in &mine {
+        pending.remove(id);
+    }
+    mine
 }
 
 #[cfg(test)]

@@ -606,11 +606,8 @@ impl Manager {
 /// buckets). A map of at most 8 keys is one bucket, where the hashes do not matter: no seed is
 /// drawn.
 fn go_map_range(keys: &[u64], dirty: &[u64], io: &mut Io<'_>) -> Vec<u64> {
-    let mut map = GoMap::new();
     let seed = if keys.len() > 8 { io.rng.ids.between(0, u64::MAX) } else { 0 };
-    for &slot in keys {
-        map.insert(slot, seeded_hash(seed, slot));
-    }
+    let map = GoMap::of_keys(keys.iter().copied(), |slot| seeded_hash(seed, slot));
     let r = io.rng.races.between(0, u64::from(u32::MAX));
     let mut order = map.range(r);
     order.retain(|s| dirty.binary_search(s).is_ok());

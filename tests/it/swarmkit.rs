@@ -3308,3 +3308,41 @@ x-simulation:
         assert!(!status_times(&run, "t_web", UpdateState::Completed).is_empty(), "the update completes: {ctx}");
     }
 }
+
+/// swarmkit `replicated/tasks.go` `handleNodeChange`: a node that changes (registers again, goes
+/// DOWN, is drained) makes the replicated orchestrator restart that node's tasks when the node
+/// became invalid, and nothing else: it does not reconcile every replicated service, as the
+/// global orchestrator reconciles its own for the node (`global.go` `reconcileOneNode`). Idle
+/// replicated services therefore cost nothing per node change: here forty services of no replica
+/// beside the one that runs cost the same number of handled events whether one node flaps once or
+/// four times (a reconcile of every service per node change made the gap grow by forty events a
+/// change, N×T work on a manager restart of a big cluster). The running service behaves the same
+/// with or without them.
+#[test]
+fn node_changes_do_not_reconcile_idle_replicated_services() {
+    let yaml = |idle: usize, flaps: usize| {
+        let mut s = String::from("services:\n  web:\n    image: \"a:1\"\n    deploy: {replicas: 3}\n");
+        for i in 0..idle {
+            s += &format!("  idle{i}:\n    image: \"a:1\"\n    deploy: {{replicas: 0}}\n");
+        }
+        s += "x-simulation:\n  stack: t\n  until: 200s\n  cluster: {nodes: 3}\n";
+        s += "  images:\n    a:1: {cached: true, start: 500ms, stop: {after: 50ms, exit_code: 0}}\n";
+        s += "  timeline:\n";
+        for f in 0..flaps {
+            let at = 10 + 40 * f;
+            s += &format!("    - {{at: {at}s, node_down: node-3}}\n    - {{at: {}s, node_up: node-3}}\n", at + 15);
+        }
+        s
+    };
+    for seed in [1, 2, 3] {
+        let events = |idle, flaps| run(&yaml(idle, flaps), seed).events_handled;
+        let once = events(40, 1) - events(0, 1);
+        let four = events(40, 4) - events(0, 4);
+        assert_eq!(once, four, "seed {seed}: idle services cost events per node change");
+        let web = |idle| {
+            let r = run(&yaml(idle, 4), seed);
+            tasks(&r, "t_web").iter().map(|k| format!("{} {:?} {:?}", k.slot, k.node(), k.states())).collect::<Vec<_>>()
+        };
+        assert_eq!(web(0), web(40), "seed {seed}: idle services change the running one");
+    }
+}

@@ -285,7 +285,7 @@ impl Manager {
                 self.delete_task(id, io);
             }
         }
-        self.reconcile_all(false, io);
+        self.reconcile_node_change(io);
         self.arm_schedule_tick(io);
     }
 
@@ -538,7 +538,7 @@ impl Manager {
                 }
             }
         }
-        self.reconcile_all(false, io);
+        self.reconcile_node_change(io);
         self.arm_schedule_tick(io);
     }
 
@@ -575,7 +575,7 @@ impl Manager {
                 }
             }
         }
-        self.reconcile_all(false, io);
+        self.reconcile_node_change(io);
         self.arm_schedule_tick(io);
     }
 

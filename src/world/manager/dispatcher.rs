@@ -368,7 +368,7 @@ impl Manager {
                 self.restart(id, cluster, io);
             }
         }
-        self.reconcile_all(false, io);
+        self.reconcile_node_change(io);
     }
 
     /// The node has been DOWN for 24 h: its tasks become ORPHANED.
@@ -415,7 +415,7 @@ impl Manager {
         }
         self.resend_unsent(node, io);
         self.reapply_lost(node, io);
-        self.reconcile_all(false, io);
+        self.reconcile_node_change(io);
         self.arm_schedule_tick(io);
     }
 

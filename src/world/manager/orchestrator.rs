@@ -163,6 +163,19 @@ impl Manager {
         }
     }
 
+    /// A node changed (registered, DOWN, drained, relabelled, removed): the global orchestrator
+    /// reconciles its services on that node (`global.go` `reconcileOneNode`), while the
+    /// replicated orchestrator only restarts the tasks of a node that became invalid
+    /// (`replicated/tasks.go` `handleNodeChange`, done by the caller): no replicated reconcile.
+    pub(super) fn reconcile_node_change(&mut self, io: &mut Io<'_>) {
+        for svc in self.store.services() {
+            self.recorder.sample_due(svc.id);
+            if svc.is_global() {
+                io.q.at(io.now(), Event::Reconcile { service: svc.id, dead_slots: false });
+            }
+        }
+    }
+
     /// The tasks that fill each slot (`UpdatableTasksInSlot`): tasks whose desired state is at
     /// most RUNNING; a slot whose last task ended and will not be restarted stays filled by
     /// that dead task, except during a rollback, which must converge. In ascending slot order

@@ -394,7 +394,6 @@ fn next_power_of_two(length: usize) -> usize {
     1 << (usize::BITS - length.leading_zeros())
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -453,6 +452,20 @@ mod tests {
         let keys = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, 1, 2, 3, 4, 5];
         assert_eq!(go_order(&keys), [10, 0, 5, 1, 6, 11, 2, 12, 7, 3, 8, 13, 9, 4, 14]);
         assert_eq!(stable_order(&keys), [0, 5, 10, 1, 6, 11, 2, 7, 12, 3, 8, 13, 4, 9, 14]);
+    }
+
+    /// Twenty slots in blocks of 7, 7 and 6: indices 1-7, 1-7, 1-6. By hand: `choosePivot`
+    /// orders positions 5, 10, 15 (keys 6, 4, 2) with three reversals and takes position 10
+    /// (key 4); `partition` swaps it to 0, then 3↔16, 4↔15, 5↔14, 6↔10, and puts it back at 9:
+    /// the first key-4 element in the end, ahead of positions 3 and 17. The 9 elements
+    /// before it and the 10 after go to `insertionSort` (checked against a separate Python
+    /// transcription of the Go code, which logs the same swaps).
+    #[test]
+    fn twenty_slots_on_three_nodes_as_traced_by_hand() {
+        let keys = [1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6, 7, 1, 2, 3, 4, 5, 6];
+        let order = go_order(&keys);
+        assert_eq!(order, [14, 0, 7, 1, 15, 8, 9, 2, 16, 10, 3, 17, 11, 4, 18, 12, 5, 19, 6, 13]);
+        assert_eq!(&stable_order(&keys)[..10], [0, 7, 14, 1, 8, 15, 2, 9, 16, 3]);
     }
 
     /// Sixty keys decreasing, strictly at the nine positions the ninther samples (14 to 16, 29
@@ -551,9 +564,10 @@ mod tests {
             assert!(order.windows(2).all(|w| keys[w[0]] <= keys[w[1]]), "{keys:?}");
         }
         let after = paths();
-        for (path, name) in ["heapSort", "breakPatterns", "reverseRange", "partitionEqual", "partialInsertionSort's shift"]
-            .iter()
-            .enumerate()
+        for (path, name) in
+            ["heapSort", "breakPatterns", "reverseRange", "partitionEqual", "partialInsertionSort's shift"]
+                .iter()
+                .enumerate()
         {
             assert!(after[path] > before[path], "{name} never taken");
         }

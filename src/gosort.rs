@@ -15,7 +15,11 @@
 //! comparisons in the same order and the same swaps; Go's signed `int` indices become `isize`
 //! where a Go index may step below the range it scans. Two details kept on purpose, as Go
 //! 1.19 has them: `partialInsertionSort` shifts left down to index 1 (not to `a + 1`), and
-//! `xorshift` uses the shifts 13, 17, 5 (replaced by 13, 7, 17 in Go 1.24, golang/go#70144).
+//! `xorshift` shifts by 13, 17, 5 (as the pdqsort Go's was taken from, and as `slices` still
+//! did in Go 1.23, golang/go#70144; later Go uses 13, 7, 17). Sources read: golang/go's
+//! `zsortinterface.go` (pdqsort version) and go1.19.2's `Sort` and `pdqsort` as quoted in a
+//! walk-through of that release; a separate Python transcription of the Go text agreed with
+//! this port, swap for swap, on 3,000 inputs of up to 300 elements (not kept).
 
 /// `sortedHint`: what `choosePivot` saw of the order around its three candidates.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -325,9 +329,8 @@ impl<T, F: FnMut(&T, &T) -> bool> Sorter<'_, T, F> {
     /// `median`: the index of the median of three elements (three `order2`s).
     fn median(&mut self, a: isize, b: isize, c: isize, swaps: &mut u32) -> isize {
         let (a, b) = self.order2(a, b, swaps);
-        let (b, c) = self.order2(b, c, swaps);
-        let (_a, b) = self.order2(a, b, swaps);
-        let _ = c;
+        let (b, _) = self.order2(b, c, swaps);
+        let (_, b) = self.order2(a, b, swaps);
         b
     }
 

@@ -82,6 +82,7 @@ mod expect;
 pub mod explain;
 pub mod fidelity;
 pub(crate) mod gomap;
+pub(crate) mod gosort;
 pub mod hugepages;
 mod limits;
 pub mod model;

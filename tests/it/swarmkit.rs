@@ -1128,6 +1128,137 @@ x-simulation:
     }
 }
 
+/// A service laid out in blocks of slots, one node after another (`sizes[0]` slots on node-1
+/// from slot 1, the next `sizes[1]` on node-2, the rest on node-3, every task running), then
+/// scaled at 20 s with `action` (e.g. `scale sk_web=8`). The layout is built as rec34's m20
+/// recordings were: each node in turn the only one taking tasks (the others drained or paused)
+/// while the service is scaled up by its block.
+fn block_layout_yaml(sizes: [u64; 3], action: &str) -> String {
+    let [a, b, c] = sizes;
+    format!(
+        r#"
+version: "3.8"
+services:
+  web:
+    image: "v:1"
+    deploy:
+      replicas: {a}
+      update_config: {{parallelism: 1, delay: 0s}}
+x-simulation:
+  stack: sk
+  until: 90s
+  cluster:
+    nodes:
+      - {{name: node-1, role: manager, images: ["v:1"]}}
+      - {{name: node-2, availability: drain, images: ["v:1"]}}
+      - {{name: node-3, availability: drain, images: ["v:1"]}}
+  timeline:
+    - at: 5s
+      run: docker node update --availability pause node-1
+    - at: 5s
+      run: docker node update --availability active node-2
+    - at: 5s
+      run: docker service scale sk_web={ab}
+    - at: 10s
+      run: docker node update --availability pause node-2
+    - at: 10s
+      run: docker node update --availability active node-3
+    - at: 10s
+      run: docker service scale sk_web={abc}
+    - at: 15s
+      run: docker node update --availability active node-1
+    - at: 15s
+      run: docker node update --availability active node-2
+    - at: 20s
+      run: docker service {action}
+"#,
+        ab = a + b,
+        abc = a + b + c
+    )
+}
+
+/// Runs a block layout (see [`block_layout_yaml`]), checks the layout just before the action,
+/// and returns the slots still runnable at the end, with their nodes.
+fn scale_down_survivors(sizes: [u64; 3], action: &str, seed: u64) -> (RunRecord, BTreeMap<u64, String>) {
+    let run = run(&block_layout_yaml(sizes, action), seed);
+    let all = tasks(&run, WEB);
+    let before = secs(19.9);
+    let layout: BTreeMap<u64, (&str, TaskState)> = runnable_at(&all, before)
+        .iter()
+        .map(|k| (k.slot, (k.node().unwrap_or(""), k.state_at(before).unwrap())))
+        .collect();
+    let mut expected = BTreeMap::new();
+    let mut slot = 0;
+    for (node, &size) in ["node-1", "node-2", "node-3"].iter().zip(&sizes) {
+        for _ in 0..size {
+            slot += 1;
+            expected.insert(slot, (*node, TaskState::Running));
+        }
+    }
+    assert_eq!(layout, expected, "seed {seed}: the layout before the scale-down");
+    let left = runnable_at(&all, run.end_time).iter().map(|k| (k.slot, k.node().unwrap_or("").to_string())).collect();
+    drop(all);
+    (run, left)
+}
+
+/// A scale-down of more than 12 slots keeps the slots Go 1.19's `sort.Sort` (pdqsort, not
+/// stable) puts first, not a stable sort's (`reconcile`, manager/orchestrator/replicated/
+/// services.go; src/gosort.rs).
+///
+/// 15 slots in blocks of 5 (slots 1-5 on node-1, 6-10 on node-2, 11-15 on node-3) give
+/// `slotsByIndex` the indices 1 2 3 4 5 1 2 3 4 5 1 2 3 4 5 (the first sort, running then slot
+/// number, leaves them in slot order). pdqsort picks slot 4 (index 4) as pivot, and its
+/// partition swaps slot 13 (index 3) into position 4 and slot 5 out (the trace is in
+/// gosort.rs's `fifteen_slots_on_three_nodes_as_traced_by_hand`): the 3rd copies end ordered
+/// slot 3, 13, 8. Kept 8: slots 11 1 6 2 7 12 3 13, three on node-3 and two on node-2 — a
+/// stable sort keeps 1 6 11 2 7 12 3 8, three on node-2.
+///
+/// 20 slots in blocks of 7, 7, 6: indices 1-7, 1-7, 1-6. The pivot is the median of positions
+/// 5, 10 and 15 (indices 6, 4, 2): slot 11, the 4th copy on node-2; the partition leaves it at
+/// position 9, ahead of every other 4th copy, and both sides (9 and 10 slots) go to insertion
+/// sort. Kept 10: slots 15 1 8 2 16 9 10 3 17 11, four on node-2 — a stable sort keeps slot 4
+/// instead of 11, four on node-1.
+#[test]
+fn a_scale_down_of_more_than_12_slots_keeps_what_pdqsort_puts_first() {
+    let on =
+        |slots: &[u64], node: &str| -> BTreeMap<u64, String> { slots.iter().map(|&s| (s, node.to_string())).collect() };
+    for seed in 1..=5 {
+        let (_, left) = scale_down_survivors([5, 5, 5], "scale sk_web=8", seed);
+        let mut want = on(&[1, 2, 3], "node-1");
+        want.extend(on(&[6, 7], "node-2"));
+        want.extend(on(&[11, 12, 13], "node-3"));
+        assert_eq!(left, want, "seed {seed}: 15 to 8");
+
+        let (_, left) = scale_down_survivors([7, 7, 6], "scale sk_web=10", seed);
+        let mut want = on(&[1, 2, 3], "node-1");
+        want.extend(on(&[8, 9, 10, 11], "node-2"));
+        want.extend(on(&[15, 16, 17], "node-3"));
+        assert_eq!(left, want, "seed {seed}: 20 to 10");
+    }
+}
+
+/// 15 slots in blocks of 5 scaled to 7 keep the same slots as a stable sort would (1 2 3 on
+/// node-1, 6 7 and 11 12), but pdqsort hands them to the updater in its own order
+/// (`sortedSlots[:specifiedSlots]`): slot 11 first, then 1 6 2 7 12 3 (a stable sort: 1 6 11 2
+/// 7 12 3). With `--replicas 7 --image v:2` and parallelism 1, the update replaces them in
+/// that order.
+#[test]
+fn a_scale_down_of_15_slots_to_7_updates_the_kept_slots_in_pdqsort_order() {
+    for seed in 1..=5 {
+        let (run, left) = scale_down_survivors([5, 5, 5], "update --replicas 7 --image v:2 sk_web", seed);
+        let kept: Vec<u64> = left.keys().copied().collect();
+        assert_eq!(kept, [1, 2, 3, 6, 7, 11, 12], "seed {seed}");
+        let all = tasks(&run, WEB);
+        let mut order: Vec<u64> = Vec::new();
+        for k in all.iter().filter(|k| k.image == "v:2") {
+            if !order.contains(&k.slot) {
+                order.push(k.slot);
+            }
+        }
+        assert_eq!(order, [11, 1, 6, 2, 7, 12, 3], "seed {seed}: slots in the order the update created their tasks");
+    }
+}
+
 /// Follows `TestReplicatedOrchestrator` (manager/orchestrator/replicated/replicated_test.go).
 ///
 /// A service of two replicas gets two tasks (NEW). A second service created with one replica

@@ -16,6 +16,7 @@ use crate::world::cluster::ClusterView;
 use crate::world::{Event, Io};
 
 use crate::gomap::{GoMap, seeded_hash};
+use crate::gosort::go_sort;
 
 use super::Manager;
 use super::store::NewTask;
@@ -272,18 +273,26 @@ impl Manager {
             }
         } else if slots.len() as u64 > replicas {
             // Scale down, leaving the nodes balanced (`reconcile`, `slotsByRunningState`,
-            // `slotsByIndex`): slots with a running task first, then lower slot numbers; each
-            // single-task slot is counted as the nth copy of the service on its node, and the
-            // slots are sorted by that count (other slots last). The first `replicas` stay;
-            // the rest are removed, so the nodes holding the most copies lose theirs first.
-            // Go's sort is stable at these sizes (insertion sort up to 12 slots).
+            // `slotsByIndex` in manager/orchestrator/replicated/{services,slot}.go): slots with a
+            // running task first, then lower slot numbers (a total order: whatever order the
+            // map gave, the result is the same); each single-task slot with a node is counted as
+            // the nth copy of the service on its node, and the slots are sorted by that count
+            // (others, index -1, last). The first `replicas` stay; the rest are removed, so the
+            // nodes holding the most copies lose theirs first. Both sorts are Go's `sort.Sort`
+            // (src/gosort.rs): up to 12 slots a stable insertion sort, beyond that pdqsort, which
+            // leaves slots of the same count in an order of its own; it decides which node keeps
+            // an extra copy when the kept count does not divide evenly.
+            let running: Vec<bool> = (0..slots.len())
+                .map(|i| slots.get(i).1.iter().any(|&t| self.store.task(t).state == TaskState::Running))
+                .collect();
             let mut order: Vec<usize> = (0..slots.len()).collect();
-            order.sort_by_key(|&i| {
-                let (slot, tasks) = slots.get(i);
-                let running = tasks.iter().any(|&t| self.store.task(t).state == TaskState::Running);
-                (!running, slot)
+            go_sort(&mut order, |&i, &j| match (running[i], running[j]) {
+                (true, false) => true,
+                (false, true) => false,
+                _ => slots.get(i).0 < slots.get(j).0,
             });
             let mut copies_on_node: BTreeMap<NodeId, u64> = BTreeMap::new();
+            // Index -1 (`slotsByIndex.Less` puts it after every index ≥ 0) is u64::MAX here.
             let mut nth_on_node = vec![u64::MAX; slots.len()];
             for &i in &order {
                 let tasks = slots.get(i).1;
@@ -293,7 +302,7 @@ impl Manager {
                     nth_on_node[i] = *count;
                 }
             }
-            order.sort_by_key(|&i| nth_on_node[i]);
+            go_sort(&mut order, |&i, &j| nth_on_node[i] < nth_on_node[j]);
             let mut removed = vec![false; slots.len()];
             // The updater gets the kept slots in this order, not the map's
             // (`sortedSlots[:specifiedSlots]`).

@@ -296,6 +296,19 @@ const CASES: &[Case] = &[
                (recording-2026-12-08b.md)",
     },
     Case { name: "m20d-scale-down-15-to-7", runs: 3, action_at_s: Some(40), matched: 3, open: "" },
+    Case {
+        name: "m20e-scale-down-update-15-to-7",
+        runs: 3,
+        action_at_s: Some(40),
+        matched: 0,
+        open: "the eight slots removed by a scale-down that comes with an image update (one `service update \
+               --replicas 7 --image`) left the store at once, still running (first missing from the 0.15 s poll \
+               at 0.09-0.10 s; their containers SIGTERMed at 0.16-0.42 s, no SHUTDOWN row), where the model (and \
+               a plain scale-down, m20-m20d: desired REMOVE, SHUTDOWN at ~1.5 s, then deleted) shuts them down \
+               first. The update took the kept slots in pdqsort's order, 11 1 6 2 7 12 3, in every run; the \
+               model's stable sort gives 1 6 11 2 7 12 3, which compare does not see (it pairs slots by history) \
+               (recording-2026-12-08b.md)",
+    },
 ];
 
 fn crate_root() -> &'static Path {
@@ -958,6 +971,13 @@ fn m20d_scale_down_15_to_7() {
     // The control of m20: the same 15 slots scaled to 7, where pdqsort and a stable sort keep
     // the same slots (1-3 on vm, 6-7 on mn-w1, 11-12 on mn-w2).
     check("m20d-scale-down-15-to-7");
+}
+
+#[test]
+fn m20e_scale_down_update_15_to_7() {
+    // m20d's scale-down together with an image update: the kept slots are updated in the order
+    // reconcile sorted them (pdqsort's), and the removed ones leave the store at once (open).
+    check("m20e-scale-down-update-15-to-7");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

@@ -356,4 +356,11 @@ M["m20d-scale-down-15-to-7"] = dict(
     steps=[(0.0, "scale", 7)], end_s=20.0,
     expect="the control for m20: the same 15 slots scaled to 7: index 1-2 stay and 1 of the 3 of index 3 (slots 3, 8, "
            "13). pdqsort and a stable sort both keep 3 (vm 3, mn-w1 2, mn-w2 2).")
+M["m20e-scale-down-update-15-to-7"] = dict(
+    spec=SC.S(replicas=5), **_blocks(5, 5, 5),
+    steps=[(0.0, "update", ["--replicas", "7", "--image", "websim:v2-trap"])],
+    terminal=True, tail_s=10.0, hard_s=120.0,
+    expect="m20d's scale-down to 7 together with an image update (one `docker service update`): reconcile keeps slots "
+           "1 2 3 6 7 11 12 (both sorts agree) and hands the updater sortedSlots[:7] in the sorted order, so the "
+           "parallelism-1 update takes them in that order: pdqsort 11 1 6 2 7 12 3, a stable sort 1 6 11 2 7 12 3.")
 ORDER = list(M)

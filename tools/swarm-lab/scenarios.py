@@ -516,6 +516,24 @@ SCENARIOS["s44b-ready-task-shutdown-bare"] = S(
     expect="contrast for s44: `docker service create` (no network): the v1 task stops after its 10 s grace, the READY "
            "v2 task is shut down at once when the desired change reaches the agent (no gossip delay).")
 
+# ---- s45-s46 (recorded 2026-12-08, session "08", helper rec34): the order in which a parallelism-1 update takes
+# MORE than 8 slots. swarmkit's replicated reconcile ranges over a Go map of the slots (updatableAndDeadSlots,
+# filled in task-id order); with up to 8 keys the map is one bucket (the order is a rotation of id order), with more
+# it has several buckets placed by a seeded hash (Go 1.19 runtime/map.go; deploysim's src/gomap.rs). No spec change
+# but the replica count: BASE (websim:v1-trap, health every 1 s, update parallelism 1, delay 0s, stop-first).
+SCENARIOS["s45-update-order-16-par1"] = S(
+    replicas=16, action_args=["--image", "websim:v2-trap"], hard_timeout_s=240,
+    setup_note="BASE with 16 replicas (one node). The point is the ORDER in which the update takes the 16 slots.",
+    expect="a parallelism-1 rolling update of 16 tasks, one slot at a time (stop old, start new, wait healthy); the "
+           "slots are taken in the order of a Go map range over 16 keys inserted in task-id order (4 buckets after "
+           "two growths): each bucket's keys in id order, rotated by one common cell offset, the buckets in turn "
+           "from a random one; completed ~5 s (monitor) after the 16th new task runs.")
+SCENARIOS["s46-update-order-40-par1"] = S(
+    replicas=40, action_args=["--image", "websim:v2-trap"], hard_timeout_s=400,
+    setup_note="BASE with 40 replicas (one node). The point is the ORDER in which the update takes the 40 slots.",
+    expect="as s45 with 40 keys (8 buckets after three growths, a bucket of more than 8 keys chained to an overflow "
+           "bucket); the update takes ~40 steps of ~1.5-2 s.")
+
 ORDER = list(SCENARIOS.keys())
 
 

@@ -321,4 +321,46 @@ M["m19-crash-loop-3nodes"] = dict(
     expect="9 replicas of websim:crash (exits 1 ~1 s after start, restart delay 1 s) created at t=0, spread 3/3/3; every "
            "task fails, each slot restarts every ~2.3 s; once a node has >= 5 recent failures the scheduler prefers the "
            "node with fewer failures: do the replacements pile onto the least-failed node?")
+# ---- m20-m20c (recorded 2026-12-08, session "08", helper rec34): which slots a replicated scale-down of MORE than 12
+# slots keeps. swarmkit replicated/services.go `reconcile` sorts the slots running-first then by slot number, numbers
+# each single-task slot as the nth copy on its node, then sort.Sort()s them by that number and keeps the first
+# `replicas`. Go 1.19's sort.Sort is an insertion sort up to 12 elements (stable) but pdqsort above (not stable): the
+# ties between nodes are broken by pdqsort. The layout is built as m08's, one block of slots per node (so it is the
+# same in every run): both workers drained, the create all on vm, then mn-w1 activated and the service scaled (the new
+# slots all go to mn-w1, which has none), then mn-w2 likewise. notes/rec34_pdqsort.py computes what each sort keeps.
+def _blocks(first, second, third):
+    return dict(setup_before=[("drain", "mn-w1"), ("drain", "mn-w2")],
+                setup_after=[("activate", "mn-w1"), ("scale", first + second), ("wait", first + second),
+                             ("activate", "mn-w2"), ("scale", first + second + third),
+                             ("wait", first + second + third)])
+
+
+M["m20-scale-down-15-to-8"] = dict(
+    spec=SC.S(replicas=5), **_blocks(5, 5, 5),
+    steps=[(0.0, "scale", 8)], end_s=20.0,
+    expect="15 slots in blocks (vm 1-5, mn-w1 6-10, mn-w2 11-15; per-node copy index 1..5 each), scaled to 8: the 6 "
+           "slots of index 1-2 stay and 2 of the 3 of index 3 (slots 3, 8, 13). Go 1.19 pdqsort (rec34_pdqsort.py) "
+           "keeps 3 and 13 (vm 3, mn-w1 2, mn-w2 3); a stable sort keeps 3 and 8 (mn-w1 3, mn-w2 2).")
+M["m20b-scale-down-20-to-10"] = dict(
+    spec=SC.S(replicas=7), **_blocks(7, 7, 6),
+    steps=[(0.0, "scale", 10)], end_s=20.0,
+    expect="20 slots in blocks (vm 1-7, mn-w1 8-14, mn-w2 15-20), scaled to 10: index 1-3 stay (9 slots) and 1 of the 3 "
+           "of index 4 (slots 4, 11, 18). pdqsort keeps 11 (mn-w1 4); a stable sort keeps 4 (vm 4).")
+M["m20c-scale-down-14-to-8"] = dict(
+    spec=SC.S(replicas=5), **_blocks(5, 5, 4),
+    steps=[(0.0, "scale", 8)], end_s=20.0,
+    expect="14 slots in blocks (vm 1-5, mn-w1 6-10, mn-w2 11-14), scaled to 8: index 1-2 stay and 2 of the 3 of index 3 "
+           "(slots 3, 8, 13). pdqsort keeps 3 and 13 (mn-w2 3); a stable sort keeps 3 and 8 (mn-w1 3).")
+M["m20d-scale-down-15-to-7"] = dict(
+    spec=SC.S(replicas=5), **_blocks(5, 5, 5),
+    steps=[(0.0, "scale", 7)], end_s=20.0,
+    expect="the control for m20: the same 15 slots scaled to 7: index 1-2 stay and 1 of the 3 of index 3 (slots 3, 8, "
+           "13). pdqsort and a stable sort both keep 3 (vm 3, mn-w1 2, mn-w2 2).")
+M["m20e-scale-down-update-15-to-7"] = dict(
+    spec=SC.S(replicas=5), **_blocks(5, 5, 5),
+    steps=[(0.0, "update", ["--replicas", "7", "--image", "websim:v2-trap"])],
+    terminal=True, tail_s=10.0, hard_s=120.0,
+    expect="m20d's scale-down to 7 together with an image update (one `docker service update`): reconcile keeps slots "
+           "1 2 3 6 7 11 12 (both sorts agree) and hands the updater sortedSlots[:7] in the sorted order, so the "
+           "parallelism-1 update takes them in that order: pdqsort 11 1 6 2 7 12 3, a stable sort 1 6 11 2 7 12 3.")
 ORDER = list(M)

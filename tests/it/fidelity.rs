@@ -265,36 +265,19 @@ const CASES: &[Case] = &[
                agrees: 99 % real, 98 % model on the least-failed node (recording-2026-12-07p.md)",
     },
     // Which slots a scale-down of more than 12 keeps: Go 1.19's sort.Sort is pdqsort there, not
-    // stable (2026-12-08); m20d is the control where both sorts keep the same slots.
-    Case {
-        name: "m20-scale-down-15-to-8",
-        runs: 3,
-        action_at_s: Some(40),
-        matched: 0,
-        open: "the slots kept: every run kept 3 and 13 of the three tied third copies (vm 3, mn-w1 2, mn-w2 3), \
-               as Go 1.19's sort.Sort (pdqsort past 12 elements, not stable) orders swarmkit's slotsByIndex; the \
-               model's stable sort keeps 3 and 8 (mn-w1 3, mn-w2 2) with every seed; every other measure agrees \
-               (recording-2026-12-08b.md, notes/rec34_pdqsort.py)",
-    },
+    // stable (2026-12-08; src/gosort.rs); m20d is the control where both sorts keep the same slots.
+    Case { name: "m20-scale-down-15-to-8", runs: 3, action_at_s: Some(40), matched: 3, open: "" },
     Case {
         name: "m20b-scale-down-20-to-10",
         runs: 3,
         action_at_s: Some(40),
         matched: 0,
-        open: "the slots kept: every run kept slot 11 of the tied fourth copies (mn-w1 4), as pdqsort orders them; \
-               the model's stable sort keeps slot 4 (vm 4). And ten stops at once (four on vm) were reported \
-               SHUTDOWN 1.58-2.04 s after the scale, the model's 1.30-1.41 s (with six or seven stops, m20 and \
-               m20c, 1.35-1.62 s, within tolerance): 3-9 stop times per run past it (recording-2026-12-08b.md)",
+        open: "the slots kept agree since gosort (slot 11 of the tied fourth copies, mn-w1 4, as pdqsort orders \
+               them); ten stops at once (four on vm) were reported SHUTDOWN 1.58-2.04 s after the scale, the model's \
+               1.30-1.41 s (with six or seven stops, m20 and m20c, 1.35-1.62 s, within tolerance): 3-9 stop times \
+               per run past it, recorded on a loaded machine (recording-2026-12-08b.md)",
     },
-    Case {
-        name: "m20c-scale-down-14-to-8",
-        runs: 3,
-        action_at_s: Some(40),
-        matched: 0,
-        open: "the slots kept: every run kept 3 and 13 of the tied third copies (mn-w2 3), as pdqsort orders them; \
-               the model's stable sort keeps 3 and 8 (mn-w1 3) with every seed; every other measure agrees \
-               (recording-2026-12-08b.md)",
-    },
+    Case { name: "m20c-scale-down-14-to-8", runs: 3, action_at_s: Some(40), matched: 3, open: "" },
     Case { name: "m20d-scale-down-15-to-7", runs: 3, action_at_s: Some(40), matched: 3, open: "" },
     Case {
         name: "m20e-scale-down-update-15-to-7",
@@ -305,9 +288,8 @@ const CASES: &[Case] = &[
                --replicas 7 --image`) left the store at once, still running (first missing from the 0.15 s poll \
                at 0.09-0.10 s; their containers SIGTERMed at 0.16-0.42 s, no SHUTDOWN row), where the model (and \
                a plain scale-down, m20-m20d: desired REMOVE, SHUTDOWN at ~1.5 s, then deleted) shuts them down \
-               first. The update took the kept slots in pdqsort's order, 11 1 6 2 7 12 3, in every run; the \
-               model's stable sort gives 1 6 11 2 7 12 3, which compare does not see (it pairs slots by history) \
-               (recording-2026-12-08b.md)",
+               first. The update took the kept slots in pdqsort's order, 11 1 6 2 7 12 3, in every run, as the \
+               model does since gosort (recording-2026-12-08b.md)",
     },
 ];
 

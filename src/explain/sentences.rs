@@ -3,8 +3,10 @@
 use std::collections::BTreeMap;
 
 use crate::check::timing::{failures_to_trigger, health_timing};
-use crate::model::decision::{Decision, DecisionKind, Declined, FailureOutcome, RaceDraw, Release, Verdict};
-use crate::model::record::{EventView, ProcessChange, RunRecord, UpdateState};
+use crate::model::decision::{
+    Decision, DecisionKind, Declined, FailureOutcome, RaceDraw, Release, ScaleDownSlot, Verdict,
+};
+use crate::model::record::{EventView, Name, ProcessChange, RunRecord, UpdateState};
 use crate::model::scenario::Scenario;
 use crate::model::spec::{FailureAction, UpdateConfig, UpdateOrder};
 use crate::model::task::TaskState;
@@ -49,6 +51,10 @@ const RACE_ORDER: &str = "swarmkit reconcile: the updater gets the slots in the 
                           (updatableAndDeadSlots' map, filled in task-id order; global: g.nodes), which Go's \
                           mapiterinit starts at a random bucket and cell";
 const COMMAND: &str = "x-simulation.timeline";
+const SCALE_DOWN: &str = "swarmkit manager/orchestrator/replicated/services.go reconcile: sort.Sort(slotsByRunningState) \
+    (running first, then slot number), each one-task slot numbered as the nth copy on its node, \
+    sort.Sort(slotsByIndex); the first `replicas` stay, the rest get desired REMOVE. Go 1.19's sort.Sort: insertion \
+    sort up to 12 elements, pdqsort (not stable) beyond";
 
 /// The task events of each task, in order (indices into the record's events), and the signals
 /// and exits of its container.
@@ -654,6 +660,9 @@ fn sentence(
                 _ => return None,
             }
         }
+        DecisionKind::ScaledDown { kept, order } => {
+            Explanation::new(t, service, "scale", scale_down_sentence(*kept as usize, order, &name), SCALE_DOWN)
+        }
         DecisionKind::Race { draw } => match draw {
             RaceDraw::SlotBeforeFailure { slot_first } => Explanation::new(
                 t,
@@ -682,6 +691,64 @@ fn sentence(
         },
     };
     Some(e)
+}
+
+/// What a scale-down kept and removed, copy by copy: the slots in the orchestrator's order
+/// grouped by their copy number on their node.
+fn scale_down_sentence<'a>(kept: usize, order: &[ScaleDownSlot], name: &impl Fn(Name) -> &'a str) -> String {
+    let groups = |slots: &[ScaleDownSlot]| {
+        let mut out: Vec<String> = Vec::new();
+        for chunk in slots.chunk_by(|a, b| a.nth == b.nth) {
+            let list = chunk.iter().map(|s| s.slot.to_string()).collect::<Vec<_>>().join(", ");
+            let what = match chunk[0].nth {
+                u64::MAX => "not one task on a node".to_string(),
+                nth if chunk.len() == 1 => format!("{} copy", ordinal(nth)),
+                nth => format!("{} copies", ordinal(nth)),
+            };
+            out.push(format!("{list} ({what})"));
+        }
+        out.join("; ")
+    };
+    let (stay, go) = order.split_at(kept.min(order.len()));
+    let mut per_node: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+    for (i, s) in order.iter().enumerate() {
+        if let Some(node) = s.node {
+            let counts = per_node.entry(name(node)).or_default();
+            counts.0 += 1;
+            counts.1 += u64::from(i < kept);
+        }
+    }
+    let nodes = per_node.iter().map(|(n, (before, after))| format!("{n} {before} → {after}")).collect::<Vec<_>>();
+    let mut text = format!(
+        "Scaled down from {} to {kept} slots: the orchestrator keeps running slots before others and, among \
+         them, the lowest copies of the service on each node, so the nodes holding the most copies lose theirs \
+         first. Copies per node: {}. Kept: {}. Removed: {}.",
+        order.len(),
+        nodes.join(", "),
+        groups(stay),
+        if go.is_empty() { "none".to_string() } else { groups(go) }
+    );
+    let idle: Vec<String> = order.iter().filter(|s| !s.running).map(|s| s.slot.to_string()).collect();
+    if !idle.is_empty() {
+        text += &format!(" Slots with no running task ({}) rank after the running ones.", idle.join(", "));
+    }
+    // A copy number split between kept and removed: which of the equal copies stay is the sort's
+    // order (ascending slots up to 12 slots, pdqsort's own beyond).
+    if let (Some(last), Some(first)) = (stay.last(), go.first())
+        && last.nth == first.nth
+        && last.nth != u64::MAX
+    {
+        let nth = ordinal(last.nth);
+        text += &if order.len() > 12 {
+            format!(
+                " Past 12 slots Go's sort.Sort is pdqsort, which is not stable: which of the equal {nth} copies stay \
+                 is its order, not the lowest slot numbers."
+            )
+        } else {
+            format!(" Of the equal {nth} copies the lower slot numbers stay (Go sorts up to 12 slots stably).")
+        };
+    }
+    text
 }
 
 /// `1 slot`, `2 slots` (`many` is the plural word, possibly with its verb).

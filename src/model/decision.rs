@@ -104,6 +104,19 @@ pub enum RaceDraw {
     },
 }
 
+/// One slot of a scale-down, as the orchestrator ranked it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ScaleDownSlot {
+    /// The slot number.
+    pub slot: u64,
+    /// Its node, when the slot is one task on a node; None otherwise (such slots go last).
+    pub node: Option<Name>,
+    /// The slot counted as the nth copy of the service on its node (with `node`).
+    pub nth: u64,
+    /// A task of the slot is RUNNING (such slots are kept first).
+    pub running: bool,
+}
+
 /// What was decided.
 #[derive(Clone, Debug, PartialEq)]
 pub enum DecisionKind {
@@ -237,6 +250,14 @@ pub enum DecisionKind {
         since: SimTime,
         /// How.
         how: Release,
+    },
+    /// The replicated orchestrator scaled the service down (`reconcile`): the slots in the order
+    /// it sorted them, the first `kept` staying, the rest removed.
+    ScaledDown {
+        /// How many slots stay (`replicas`).
+        kept: u32,
+        /// Every slot, sorted as swarmkit sorts them (`slotsByRunningState`, then `slotsByIndex`).
+        order: Vec<ScaleDownSlot>,
     },
     /// One of Swarm's races was drawn from the seed.
     Race {

@@ -196,3 +196,60 @@ fn golden_explain_crash_loop_pause() {
 fn golden_explain_manual_rollback() {
     golden("fidelity/s21-manual-rollback-par2-delay3.yml");
 }
+
+/// A scale-down says which slots stayed and which went, copy by copy, and why: swarmkit keeps the
+/// lowest copies of the service on each node (so the nodes holding the most lose theirs first);
+/// among equal copies, up to 12 slots the lower slot numbers stay, and past 12 it is pdqsort's
+/// order. Laid out as m20 was recorded: slots 1-5 on node-1, 6-10 on node-2, 11-15 on node-3.
+#[test]
+fn a_scale_down_says_which_copies_stay_and_who_chooses_among_equals() {
+    let yaml = |from: u32, to: u32| {
+        let per = from / 3;
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {{replicas: {per}}}
+x-simulation:
+  stack: t
+  until: 60s
+  cluster:
+    nodes:
+      - {{name: node-1, role: manager}}
+      - {{name: node-2, availability: drain}}
+      - {{name: node-3, availability: drain}}
+  images:
+    a:1: {{cached: true, start: 200ms, stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+    - {{at: 10s, run: docker node update --availability active node-2}}
+    - {{at: 12s, run: docker service scale --detach t_web={two}}}
+    - {{at: 24s, run: docker node update --availability active node-3}}
+    - {{at: 26s, run: docker service scale --detach t_web={from}}}
+    - {{at: 40s, run: docker service scale --detach t_web={to}}}
+"#,
+            two = 2 * per
+        )
+    };
+    let said = |from, to| {
+        let scenario = deploysim::scenario::load_str(&yaml(from, to), Path::new("t.yml")).expect("valid");
+        let run =
+            simulate(scenario.clone(), Some(1), &SimulateOptions { decisions: true, ..SimulateOptions::default() });
+        let all = deploysim::explain::explain(&scenario, &run, None);
+        let scale: Vec<Explanation> = all.into_iter().filter(|e| e.kind == "scale").collect();
+        assert_eq!(scale.len(), 1, "one scale-down: {scale:?}");
+        scale[0].text.clone()
+    };
+    // 9 slots (3 a node) to 4: every first copy stays, one second copy: the lowest slot.
+    let small = said(9, 4);
+    assert!(small.contains("Scaled down from 9 to 4 slots"), "{small}");
+    assert!(small.contains("Kept: 1, 4, 7 (1st copies); 2 (2nd copy)."), "{small}");
+    assert!(small.contains("Removed: 5, 8 (2nd copies); 3, 6, 9 (3rd copies)."), "{small}");
+    assert!(small.contains("node-1 3 → 2, node-2 3 → 1, node-3 3 → 1"), "{small}");
+    assert!(small.contains("the lower slot numbers stay"), "{small}");
+    // 15 to 8: two of the three third copies stay, pdqsort's 3 and 13 (m20's recorded choice).
+    let large = said(15, 8);
+    assert!(large.contains("(3rd copies). Removed: 8 (3rd copy);"), "{large}");
+    assert!(large.contains("3, 13 (3rd copies)"), "{large}");
+    assert!(large.contains("pdqsort, which is not stable"), "{large}");
+}

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::cluster::Availability;
+use crate::model::decision::{DecisionKind, ScaleDownSlot};
 use crate::model::record::UpdateState;
 use crate::model::spec::{ServiceMode, ServiceSpec};
 use crate::model::task::{NodeId, ServiceId, TaskId, TaskState};
@@ -303,6 +304,21 @@ impl Manager {
                 }
             }
             go_sort(&mut order, |&i, &j| nth_on_node[i] < nth_on_node[j]);
+            self.decide(sid, io.now(), |recorder, store| DecisionKind::ScaledDown {
+                kept: replicas as u32,
+                order: (order.iter())
+                    .map(|&i| {
+                        let (slot, tasks) = slots.get(i);
+                        let node = (nth_on_node[i] != u64::MAX).then(|| store.task(tasks[0]).node).flatten();
+                        ScaleDownSlot {
+                            slot,
+                            node: node.map(|n| recorder.node_row_name(n, store)),
+                            nth: nth_on_node[i],
+                            running: running[i],
+                        }
+                    })
+                    .collect(),
+            });
             let mut removed = vec![false; slots.len()];
             // The updater gets the kept slots in this order, not the map's
             // (`sortedSlots[:specifiedSlots]`).

@@ -527,6 +527,11 @@ impl Recorder {
         name
     }
 
+    /// The row name of a node's name (for a decision).
+    pub(super) fn node_row_name(&mut self, node: crate::model::task::NodeId, store: &Store) -> Name {
+        self.node_name(node.0 as usize, &store.node(node).name)
+    }
+
     /// The row name of node `index`'s name `shared` (see `node_names`).
     fn node_name(&mut self, index: usize, shared: &Arc<str>) -> Name {
         let address = Arc::as_ptr(shared) as *const u8 as usize;

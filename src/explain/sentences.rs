@@ -697,11 +697,14 @@ fn sentence(
 /// grouped by their copy number on their node.
 fn scale_down_sentence<'a>(kept: usize, order: &[ScaleDownSlot], name: &impl Fn(Name) -> &'a str) -> String {
     let groups = |slots: &[ScaleDownSlot]| {
+        if slots.is_empty() {
+            return "none".to_string();
+        }
         let mut out: Vec<String> = Vec::new();
         for chunk in slots.chunk_by(|a, b| a.nth == b.nth) {
             let list = chunk.iter().map(|s| s.slot.to_string()).collect::<Vec<_>>().join(", ");
             let what = match chunk[0].nth {
-                u64::MAX => "not one task on a node".to_string(),
+                u64::MAX => "unplaced, or several tasks".to_string(),
                 nth if chunk.len() == 1 => format!("{} copy", ordinal(nth)),
                 nth => format!("{} copies", ordinal(nth)),
             };
@@ -720,20 +723,28 @@ fn scale_down_sentence<'a>(kept: usize, order: &[ScaleDownSlot], name: &impl Fn(
     }
     let nodes = per_node.iter().map(|(n, (before, after))| format!("{n} {before} → {after}")).collect::<Vec<_>>();
     let mut text = format!(
-        "Scaled down from {} to {kept} slots: the orchestrator keeps running slots before others and, among \
-         them, the lowest copies of the service on each node, so the nodes holding the most copies lose theirs \
-         first. Copies per node: {}. Kept: {}. Removed: {}.",
+        "Scaled down from {} to {kept} slots. The orchestrator numbers the copies of the service on each node \
+         (running ones first, then by slot number) and keeps every node's 1st copies, then the 2nd copies, and so \
+         on, so the nodes holding the most copies lose theirs first; a slot that is not one task on a node \
+         (unplaced, or two tasks during a start-first step) ranks last. Copies per node (one-task slots): {}. \
+         Kept: {}. Removed: {}.",
         order.len(),
-        nodes.join(", "),
+        if nodes.is_empty() { "none".to_string() } else { nodes.join(", ") },
         groups(stay),
-        if go.is_empty() { "none".to_string() } else { groups(go) }
+        groups(go)
     );
-    let idle: Vec<String> = order.iter().filter(|s| !s.running).map(|s| s.slot.to_string()).collect();
+    let idle: Vec<String> =
+        order.iter().filter(|s| !s.running && s.nth != u64::MAX).map(|s| s.slot.to_string()).collect();
     if !idle.is_empty() {
-        text += &format!(" Slots with no running task ({}) rank after the running ones.", idle.join(", "));
+        text += &format!(
+            " Not running when scaled: slot{} {} (numbered after the running copies on {}).",
+            if idle.len() == 1 { "" } else { "s" },
+            idle.join(", "),
+            if idle.len() == 1 { "its node" } else { "their nodes" }
+        );
     }
     // A copy number split between kept and removed: which of the equal copies stay is the sort's
-    // order (ascending slots up to 12 slots, pdqsort's own beyond).
+    // order (running first, then ascending slots, up to 12 slots; pdqsort's own beyond).
     if let (Some(last), Some(first)) = (stay.last(), go.first())
         && last.nth == first.nth
         && last.nth != u64::MAX
@@ -745,7 +756,10 @@ fn scale_down_sentence<'a>(kept: usize, order: &[ScaleDownSlot], name: &impl Fn(
                  is its order, not the lowest slot numbers."
             )
         } else {
-            format!(" Of the equal {nth} copies the lower slot numbers stay (Go sorts up to 12 slots stably).")
+            format!(
+                " Of the equal {nth} copies the running ones stay first, then the lower slot numbers (Go sorts up to \
+                 12 slots stably)."
+            )
         };
     }
     text

@@ -199,7 +199,7 @@ fn golden_explain_manual_rollback() {
 
 /// A scale-down says which slots stayed and which went, copy by copy, and why: swarmkit keeps the
 /// lowest copies of the service on each node (so the nodes holding the most lose theirs first);
-/// among equal copies, up to 12 slots the lower slot numbers stay, and past 12 it is pdqsort's
+/// among equal copies, up to 12 slots the running and then lower slot numbers stay, and past 12 it is pdqsort's
 /// order. Laid out as m20 was recorded: slots 1-5 on node-1, 6-10 on node-2, 11-15 on node-3.
 #[test]
 fn a_scale_down_says_which_copies_stay_and_who_chooses_among_equals() {
@@ -246,10 +246,59 @@ x-simulation:
     assert!(small.contains("Kept: 1, 4, 7 (1st copies); 2 (2nd copy)."), "{small}");
     assert!(small.contains("Removed: 5, 8 (2nd copies); 3, 6, 9 (3rd copies)."), "{small}");
     assert!(small.contains("node-1 3 → 2, node-2 3 → 1, node-3 3 → 1"), "{small}");
-    assert!(small.contains("the lower slot numbers stay"), "{small}");
+    assert!(small.contains("the running ones stay first, then the lower slot numbers"), "{small}");
     // 15 to 8: two of the three third copies stay, pdqsort's 3 and 13 (m20's recorded choice).
     let large = said(15, 8);
     assert!(large.contains("(3rd copies). Removed: 8 (3rd copy);"), "{large}");
     assert!(large.contains("3, 13 (3rd copies)"), "{large}");
     assert!(large.contains("pdqsort, which is not stable"), "{large}");
+}
+
+/// Running does not outrank balance: it orders the copies on one node (swarmkit
+/// `slotsByRunningState` before the copies are numbered), not the slots across nodes. Slot 2,
+/// alone on node-2 and still pulling, is node-2's 1st copy and stays; slot 3, running, is
+/// node-1's 2nd copy and goes (review37's counter-example to a first wording). A scale-down to 0
+/// keeps none.
+#[test]
+fn a_scale_down_keeps_a_lone_starting_copy_over_a_running_second_one() {
+    let yaml = |to: u32| {
+        format!(
+            r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {{replicas: 1}}
+x-simulation:
+  stack: t
+  until: 30s
+  cluster:
+    nodes:
+      - {{name: node-1, role: manager, images: ["a:1"]}}
+      - {{name: node-2, availability: drain}}
+  images:
+    a:1: {{pull: 20s, start: 200ms, stop: {{after: 50ms, exit_code: 0}}}}
+  timeline:
+    - {{at: 5s, run: docker node update --availability active node-2}}
+    - {{at: 5s, run: docker service scale --detach t_web=2}}
+    - {{at: 6s, run: docker node update --availability pause node-2}}
+    - {{at: 7s, run: docker service scale --detach t_web=3}}
+    - {{at: 10s, run: docker service scale --detach t_web={to}}}
+"#
+        )
+    };
+    let said = |to| {
+        let scenario = deploysim::scenario::load_str(&yaml(to), Path::new("t.yml")).expect("valid");
+        let run =
+            simulate(scenario.clone(), Some(1), &SimulateOptions { decisions: true, ..SimulateOptions::default() });
+        let all = deploysim::explain::explain(&scenario, &run, None);
+        let scale: Vec<String> = all.into_iter().filter(|e| e.kind == "scale").map(|e| e.text).collect();
+        assert_eq!(scale.len(), 1, "one scale-down: {scale:?}");
+        scale[0].clone()
+    };
+    let two = said(2);
+    assert!(two.contains("Kept: 1, 2 (1st copies). Removed: 3 (2nd copy)."), "{two}");
+    assert!(two.contains("Not running when scaled: slot 2 "), "{two}");
+    assert!(two.contains("node-1 2 → 1, node-2 1 → 1"), "{two}");
+    let none = said(0);
+    assert!(none.contains("Kept: none. Removed: 1, 2 (1st copies); 3 (2nd copy)."), "{none}");
 }

@@ -155,9 +155,8 @@ impl Manager {
         id
     }
 
-    /// Reconciles every service (a node changed: a global service's desired count follows the
-    /// nodes, and replicated tasks may have lost theirs; or a new leader's orchestrators start,
-    /// `dead_slots`).
+    /// Reconciles every service, as a new leader's orchestrators do when they start (with
+    /// `dead_slots`). A node change reconciles only global services: `reconcile_node_change`.
     pub(super) fn reconcile_all(&mut self, dead_slots: bool, io: &mut Io<'_>) {
         for svc in self.store.services() {
             self.recorder.sample_due(svc.id);
@@ -352,8 +351,7 @@ impl Manager {
     /// every task of the service (`store.FindTasks(ByServiceID)`: memdb's index sorts them by
     /// task id) to its slot's entry, so a slot is inserted at its first task in id order. Each
     /// slot comes with that task's id rank, unsorted: the updater sorts them only when it has
-    /// more than one slot to take (a node's registration reconciles every service, and most
-    /// reconciles update nothing).
+    /// more than one slot to take (most reconciles update nothing: a restart's, a new leader's).
     fn slot_map_keys(&self, sid: ServiceId) -> Vec<(u64, u64)> {
         let by_slot = &self.store.service(sid).by_slot;
         (by_slot.slots())

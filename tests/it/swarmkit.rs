@@ -3477,3 +3477,42 @@ fn node_changes_do_not_reconcile_idle_replicated_services() {
         assert_eq!(web(0), web(40), "seed {seed}: idle services change the running one");
     }
 }
+
+/// swarmkit `replicated/services.go` `reconcile` → `setTasksDesiredState(removed slots, REMOVE)`:
+/// every task of a removed slot goes to desired REMOVE unless already past it, so a slot kept
+/// filled by a task whose restart was declined (desired SHUTDOWN: on-failure and an exit 0) is
+/// removed too; the task reaper deletes it (`task_reaper.go`: desired REMOVE and COMPLETE or
+/// later), and a later scale-up fills the slot number again. Before (review37) only tasks desired
+/// RUNNING were marked: the dead task stayed, its slot counted as filled for good, and scaling back
+/// to 3 left 2 running.
+#[test]
+fn a_scale_down_removes_a_dead_slot_and_a_scale_up_fills_it_again() {
+    let yaml = r#"
+services:
+  web:
+    image: "a:1"
+    deploy:
+      replicas: 3
+      restart_policy: {condition: on-failure}
+x-simulation:
+  stack: t
+  until: 90s
+  cluster: {nodes: 3}
+  images:
+    a:1: {cached: true, start: 500ms, per_container: {first: [{exit: {code: 0, after: 3s}}]}}
+  timeline:
+    - {at: 20s, run: "docker service scale t_web=2"}
+    - {at: 40s, run: "docker service scale t_web=3"}
+"#;
+    for seed in SEEDS {
+        let run = run(yaml, seed);
+        let all = tasks(&run, "t_web");
+        let ctx = format!("seed {seed}: {:?}", all.iter().map(|k| (k.slot, k.states())).collect::<Vec<_>>());
+        let dead = all.iter().find(|k| k.state_at(secs(10.0)) == Some(TaskState::Complete)).expect("the exit 0");
+        let running_at = |t: f64| all.iter().filter(|k| k.state_at(secs(t)) == Some(TaskState::Running)).count();
+        assert_eq!(running_at(15.0), 2, "on-failure does not restart an exit 0: {ctx}");
+        assert_eq!(running_at(30.0), 2, "the scale to 2 removes the dead slot, not a running one: {ctx}");
+        assert!(dead.desired_at(secs(21.0)) == Some(TaskState::Remove), "the dead task is removed: {ctx}");
+        assert_eq!(running_at(80.0), 3, "the scale back to 3 fills the slot again: {ctx}");
+    }
+}

@@ -324,8 +324,11 @@ impl Manager {
             let kept_order = order[..replicas as usize].iter().map(|&i| slots.get(i).0).collect();
             for &i in &order[replicas as usize..] {
                 removed[i] = true;
+                // `setTasksDesiredState(..., REMOVE)`: every task of the slot not already past
+                // REMOVE, a dead slot's declined task (desired SHUTDOWN) included; the task
+                // reaper then deletes it, and the slot is free for a later scale-up.
                 for &t in slots.get(i).1 {
-                    if self.store.task(t).desired <= TaskState::Running {
+                    if self.store.task(t).desired < TaskState::Remove {
                         self.set_desired(t, TaskState::Remove, cluster, io);
                     }
                 }

@@ -195,6 +195,7 @@ impl Manager {
         if status.is_none() {
             self.recorder.begin_update(sid, io.now());
             self.set_status(sid, UpdateState::Updating, "update in progress");
+            self.service_status_committed(sid, io);
         }
         let is_rollback = status == Some(UpdateState::RollbackStarted);
         let svc = self.store.service(sid);
@@ -324,6 +325,7 @@ impl Manager {
                             UpdateState::Paused
                         };
                         self.set_status(sid, state, &message);
+                        self.service_status_committed(sid, io);
                     }
                 }
                 UpdaterCommand::Rollback { message } => self.rollback_update(sid, &message, io),
@@ -575,6 +577,31 @@ impl Manager {
         };
         self.set_status(sid, state, message);
         self.recorder.update_mut(sid).completed_at = Some(io.now());
+        self.service_status_committed(sid, io);
+    }
+
+    /// The updater committed a new UpdateStatus (`startUpdate`, `pauseUpdate`,
+    /// `completeUpdate`: each a `store.UpdateService`). Its `EventUpdateService` reaches the
+    /// replicated orchestrator, whose `handleServiceEvent` queues the service for the next
+    /// `tickServices` (at that very commit's `EventCommit`): one more `reconcile`, with
+    /// `updatableAndDeadSlots` and `deleteTasksMap` (manager/orchestrator/replicated/
+    /// {replicated,services,slot}.go). Usually nothing is left to do (the `Supervisor.Update`
+    /// it ends with finds the run working toward this spec, or nothing dirty), but a slot
+    /// whose only task has desired state REMOVE is not updatable (`UpdatableTasksInSlot`:
+    /// desired beyond RUNNING, and a restart policy that would restart it), so it is dead and
+    /// its task is deleted at once, still running: a `service update --replicas 7 --image`
+    /// marks the scaled-away slots REMOVE and starts the update in the same reconcile, and
+    /// `startUpdate`'s commit gets the running tasks of those slots deleted before the agents
+    /// stop them (m20e: gone by the first poll, no SHUTDOWN reported; the agent, no longer
+    /// assigned the task, stops and removes its container). A plain scale-down starts no
+    /// update and commits no status (m20–m20d: the tasks report SHUTDOWN, then the task
+    /// reaper deletes them). The rollback's own reconcile is `rollback_update`'s. The global
+    /// orchestrator also reconciles on `EventUpdateService`; not modelled here (its reconcile
+    /// deletes no running task).
+    fn service_status_committed(&mut self, sid: ServiceId, io: &mut Io<'_>) {
+        if !self.store.service(sid).is_global() {
+            io.q.at(io.now(), Event::Reconcile { service: sid, dead_slots: true });
+        }
     }
 
     /// `rollbackUpdate`: restore `PreviousSpec` (and forget it), then reconcile.

@@ -1305,7 +1305,10 @@ fn a_scale_down_with_an_update_deletes_the_removed_slots_tasks_while_they_run() 
                     // Deleted in the instant its slot was scaled away, before any stop.
                     assert_eq!(gone, removed_at, "{ctx}: slot {slot} deleted at once: {:?}", k.states());
                     assert!(k.ended().is_none(), "{ctx}: slot {slot} reported an end: {:?}", k.states());
-                    assert!(term > gone && destroyed > term, "{ctx}: slot {slot}: stop, then removal, after the deletion");
+                    assert!(
+                        term > gone && destroyed > term,
+                        "{ctx}: slot {slot}: stop, then removal, after the deletion"
+                    );
                 } else {
                     let (ended, state) = k.ended().unwrap_or_else(|| panic!("{ctx}: slot {slot} never reported"));
                     assert_eq!(state, TaskState::Shutdown, "{ctx}: slot {slot}");

@@ -283,13 +283,13 @@ const CASES: &[Case] = &[
         name: "m20e-scale-down-update-15-to-7",
         runs: 3,
         action_at_s: Some(40),
-        matched: 0,
-        open: "the eight slots removed by a scale-down that comes with an image update (one `service update \
-               --replicas 7 --image`) left the store at once, still running (first missing from the 0.15 s poll \
-               at 0.09-0.10 s; their containers SIGTERMed at 0.16-0.42 s, no SHUTDOWN row), where the model (and \
-               a plain scale-down, m20-m20d: desired REMOVE, SHUTDOWN at ~1.5 s, then deleted) shuts them down \
-               first. The update took the kept slots in pdqsort's order, 11 1 6 2 7 12 3, in every run, as the \
-               model does since gosort (recording-2026-12-08b.md)",
+        matched: 2,
+        open: "r2, whose eight removed containers were destroyed 0.50-0.88 s after the update (r1 0.40-0.74, r3 \
+               0.43-0.62), the model's 0.25-0.63 s (seeds 1..20): three removals at once on each node, `die` -> `stop` 0.18-0.31 s \
+               in r2 (m15's lone removal: 50-104 ms), as m20b's ten stops. The mechanism is modelled: the update's \
+               `startUpdate` commit reconciles the service again, and the scaled-away slots, holding only \
+               desired-REMOVE tasks, are dead and deleted at once while running (observations § 17); the tasks per \
+               node at the end (vm 3 in every run) is a scheduler tie the model breaks at random (7 of 20 seeds)",
     },
 ];
 

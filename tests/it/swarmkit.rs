@@ -1259,6 +1259,66 @@ fn a_scale_down_of_15_slots_to_7_updates_the_kept_slots_in_pdqsort_order() {
     }
 }
 
+/// A scale-down together with an update (`service update --replicas 7 --image v:2`) deletes
+/// the scaled-away slots' tasks at once, still running; a plain scale-down lets them stop
+/// first (recorded: m20e against m20-m20d, observations § 17).
+///
+/// `reconcile` (manager/orchestrator/replicated/services.go) hands the kept slots to
+/// `updater.Update` and sets the others' tasks to desired REMOVE. The updater's `Run` finds
+/// dirty slots and commits `startUpdate` (UpdateStatus UPDATING: `store.UpdateService`,
+/// update/updater.go); that `EventUpdateService` queues the service for the orchestrator's next
+/// `tickServices` (replicated/services.go `handleServiceEvent`), whose `reconcile` sees each
+/// scaled-away slot holding only a desired-REMOVE task: not updatable (`UpdatableTasksInSlot`,
+/// restart/restart.go: desired beyond RUNNING, and `shouldRestart` true under `condition: any`),
+/// so the slot is dead and `deleteTasksMap` deletes its task. The agent, no longer assigned it,
+/// stops and removes the container (agent/worker.go `reconcileTaskState` → `closeManager` →
+/// `controller.Remove`): SIGTERM after the deletion, no SHUTDOWN ever reported. A plain
+/// `scale` starts no update and commits no status: the tasks report SHUTDOWN, then the task
+/// reaper deletes them. Checked over seeds 1..20.
+#[test]
+fn a_scale_down_with_an_update_deletes_the_removed_slots_tasks_while_they_run() {
+    let removed_slots = [4, 5, 8, 9, 10, 13, 14, 15];
+    let action = secs(20.0);
+    for seed in SEEDS {
+        for (action_cmd, with_update) in [("update --replicas 7 --image v:2 sk_web", true), ("scale sk_web=7", false)] {
+            let ctx = format!("seed {seed}, `{action_cmd}`");
+            let (run, left) = scale_down_survivors([5, 5, 5], action_cmd, seed);
+            assert_eq!(left.keys().copied().collect::<Vec<_>>(), [1, 2, 3, 6, 7, 11, 12], "{ctx}");
+            let all = tasks(&run, WEB);
+            let (deleted, removed) = reaped(&run);
+            let mut sigterm: BTreeMap<&str, SimTime> = BTreeMap::new();
+            for p in &run.process_events {
+                if p.change == ProcessChange::Sigterm {
+                    sigterm.entry(run.name(p.task_id)).or_insert(p.t);
+                }
+            }
+            for slot in removed_slots {
+                let in_slot: Vec<&Task<'_>> = all.iter().filter(|k| k.slot == slot).collect();
+                assert_eq!(in_slot.len(), 1, "{ctx}: slot {slot} had one task and got no other: {in_slot:#?}");
+                let k = in_slot[0];
+                let removed_at = k.shut_down_at().unwrap_or_else(|| panic!("{ctx}: slot {slot} not removed"));
+                assert!(removed_at >= action && k.desired_at(removed_at) == Some(TaskState::Remove), "{ctx}: {k:#?}");
+                let gone = *deleted.get(k.id).unwrap_or_else(|| panic!("{ctx}: slot {slot}'s task never deleted"));
+                let term = sigterm.get(k.id).copied().unwrap_or_else(|| panic!("{ctx}: slot {slot} never stopped"));
+                let destroyed = removed.get(k.id).copied().unwrap_or_else(|| panic!("{ctx}: container kept"));
+                if with_update {
+                    // Deleted in the instant its slot was scaled away, before any stop.
+                    assert_eq!(gone, removed_at, "{ctx}: slot {slot} deleted at once: {:?}", k.states());
+                    assert!(k.ended().is_none(), "{ctx}: slot {slot} reported an end: {:?}", k.states());
+                    assert!(
+                        term > gone && destroyed > term,
+                        "{ctx}: slot {slot}: stop, then removal, after the deletion"
+                    );
+                } else {
+                    let (ended, state) = k.ended().unwrap_or_else(|| panic!("{ctx}: slot {slot} never reported"));
+                    assert_eq!(state, TaskState::Shutdown, "{ctx}: slot {slot}");
+                    assert!(term < ended && ended < gone, "{ctx}: slot {slot}: stopped, reported, then deleted");
+                }
+            }
+        }
+    }
+}
+
 /// Follows `TestReplicatedOrchestrator` (manager/orchestrator/replicated/replicated_test.go).
 ///
 /// A service of two replicas gets two tasks (NEW). A second service created with one replica

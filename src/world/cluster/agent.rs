@@ -1166,8 +1166,13 @@ impl Cluster {
         if c.removing && self.daemon_up(id) {
             // The removal's stop is done: the container goes; the task is no longer the
             // manager's to hear of (the agent's "attempted to update status for a task that has
-            // been removed").
-            let d = io.latency(|l| &l.container_remove);
+            // been removed"). moby's `controller.Remove` removes it once its `Shutdown` has
+            // returned, i.e. once `ContainerStop` has (the daemon's cleanup after the `die`, its
+            // `stop` event: what a stop's report waits for, `Latencies::stop_report`), then
+            // `ContainerRm` (`container_remove`). Recorded: `die` → `stop` 50–104 ms and `stop`
+            // → `destroy` 4–22 ms (m15, a removed node's task); with three removals at once on
+            // a node (m20e) `die` → `stop` 0.10–0.31 s.
+            let d = self.stop_returns(io).plus(io.latency(|l| &l.container_remove));
             io.q.after(d, Event::Agent { task: id, step: AgentStep::Removed });
             return;
         }
@@ -1200,16 +1205,23 @@ impl Cluster {
             // Drawn by default (its spread puts a crash loop's reports at every point of the
             // dispatcher's batch, `Latencies::exit_report`); `races: fixed` keeps one path.
             if io.random_races() { io.latency(|l| &l.exit_report) } else { io.scenario.latencies.exit_report.typical() }
-        } else if io.random_races() {
+        } else {
+            self.stop_returns(io)
+        };
+        let at = self.agent_slot(id, io.now().plus(d), io);
+        io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
+    }
+
+    /// A stopped container's `die` → moby's `ContainerStop` returns (`Latencies::stop_report`).
+    fn stop_returns(&self, io: &mut Io<'_>) -> SimDuration {
+        if io.random_races() {
             io.latency(|l| &l.stop_report)
         } else {
             // Drawn by default (its spread decides which dispatcher batch a stop-first step's old
             // task makes: `Latencies::stop_report`), so `races: fixed` takes its typical value to
             // keep one path whatever the seed.
             io.scenario.latencies.stop_report.typical()
-        };
-        let at = self.agent_slot(id, io.now().plus(d), io);
-        io.q.at(at, Event::Agent { task: id, step: AgentStep::Report { state } });
+        }
     }
 }
 

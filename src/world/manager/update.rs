@@ -195,6 +195,7 @@ impl Manager {
         if status.is_none() {
             self.recorder.begin_update(sid, io.now());
             self.set_status(sid, UpdateState::Updating, "update in progress");
+            self.service_status_committed(sid, io);
         }
         let is_rollback = status == Some(UpdateState::RollbackStarted);
         let svc = self.store.service(sid);
@@ -575,6 +576,37 @@ impl Manager {
         };
         self.set_status(sid, state, message);
         self.recorder.update_mut(sid).completed_at = Some(io.now());
+    }
+
+    /// The updater committed UpdateStatus UPDATING (`startUpdate`, a `store.UpdateService`).
+    /// Its `EventUpdateService` reaches the replicated orchestrator, whose `handleServiceEvent`
+    /// queues the service for the next `tickServices` (at that very commit's `EventCommit`): one
+    /// more `reconcile`, with `updatableAndDeadSlots` and `deleteTasksMap` (manager/orchestrator/
+    /// replicated/{replicated,services,slot}.go). Usually nothing is left to do (the
+    /// `Supervisor.Update` it ends with finds the run working toward this spec), but a slot whose
+    /// only task has desired state REMOVE is not updatable (`UpdatableTasksInSlot`: desired
+    /// beyond RUNNING, and a restart policy that would restart it), so it is dead and its task is
+    /// deleted at once, still running: a `service update --replicas 7 --image` marks the
+    /// scaled-away slots REMOVE and starts the update in the same reconcile, and `startUpdate`'s
+    /// commit gets the running tasks of those slots deleted before the agents stop them (m20e:
+    /// gone by the first poll, no SHUTDOWN reported; the agent, no longer assigned the task,
+    /// stops and removes its container). A plain scale-down starts no update and commits no
+    /// status (m20–m20d: the tasks report SHUTDOWN, then the task reaper deletes them).
+    ///
+    /// The other UpdateStatus commits reconcile the service too in swarmkit; not modelled here
+    /// (the rollback queues its own, `rollback_update`). After `pauseUpdate` swarmkit's reconcile
+    /// does nothing (a new run returns on PAUSED), but the model's, in a case tests/it/invariants.rs
+    /// generated (a rollback paused by "never roll back a rollback", crashing tasks), created a
+    /// task after the pause: not analysed yet. After `completeUpdate`, when the finished run
+    /// has left `Supervisor.updates` first (a race), a new run takes any slot still dirty — a
+    /// start-first slot whose new task failed under `failure_action: continue` keeps its old
+    /// task — and completes again: no recording shows a completed update run again, and the
+    /// invariants hold that none does. Nor the global orchestrator's reconcile on
+    /// `EventUpdateService` (it deletes no running task).
+    fn service_status_committed(&mut self, sid: ServiceId, io: &mut Io<'_>) {
+        if !self.store.service(sid).is_global() {
+            io.q.at(io.now(), Event::Reconcile { service: sid, dead_slots: true });
+        }
     }
 
     /// `rollbackUpdate`: restore `PreviousSpec` (and forget it), then reconcile.

@@ -291,6 +291,29 @@ const CASES: &[Case] = &[
                first. The update took the kept slots in pdqsort's order, 11 1 6 2 7 12 3, in every run, as the \
                model does since gosort (recording-2026-12-08b.md)",
     },
+    // swarmkit's constraint enforcer (2026-12-08c): a node whose label no longer meets the
+    // service's current constraints has its tasks REJECTED, when it is (or becomes) active.
+    Case {
+        name: "m21-label-rm-active",
+        runs: 3,
+        action_at_s: None,
+        matched: 0,
+        open: "the constraint enforcer's rejection: the real swarm marks mn-w1's two tasks REJECTED (assigned node no longer meets constraints) 0.03-0.09 s after the label-rm and starts their replacements 5 s later (restart delay, no wait for the old containers, stopped ~1.2 s later); the model shuts them down as a drain does, never REJECTED (recording-2026-12-08c.md)",
+    },
+    Case {
+        name: "m21b-label-rm-paused",
+        runs: 3,
+        action_at_s: None,
+        matched: 0,
+        open: "the constraint enforcer skips a paused node and checks it again when it is made active: REJECTED 0.04-0.12 s after `--availability active`, replaced after the 5 s restart delay; the model checks a node only when its labels change, and only if it is active then: no task is replaced (recording-2026-12-08c.md)",
+    },
+    Case {
+        name: "m21c-constraint-add-then-label-rm",
+        runs: 3,
+        action_at_s: None,
+        matched: 0,
+        open: "an update that only adds a constraint every node meets replaces no task; the enforcer then uses the service's current constraints: mn-w1's tasks REJECTED 0.05-0.06 s after the label-rm, replaced after the 5 s restart delay; the model shuts them down as a drain does, never REJECTED (recording-2026-12-08c.md)",
+    },
 ];
 
 fn crate_root() -> &'static Path {
@@ -960,6 +983,25 @@ fn m20e_scale_down_update_15_to_7() {
     // m20d's scale-down together with an image update: the kept slots are updated in the order
     // reconcile sorted them (pdqsort's), and the removed ones leave the store at once (open).
     check("m20e-scale-down-update-15-to-7");
+}
+
+#[test]
+fn m21_label_rm_active() {
+    // The label removed from an active node: its two tasks REJECTED by the constraint enforcer.
+    check("m21-label-rm-active");
+}
+
+#[test]
+fn m21b_label_rm_paused() {
+    // The label removed while the node is paused (the enforcer skips it), then made active.
+    check("m21b-label-rm-paused");
+}
+
+#[test]
+fn m21c_constraint_add_then_label_rm() {
+    // A constraint every node meets added by an update (no task replaced), then a label removed:
+    // the enforcer checks the service's current constraints.
+    check("m21c-constraint-add-then-label-rm");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

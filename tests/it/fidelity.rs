@@ -293,27 +293,9 @@ const CASES: &[Case] = &[
     },
     // swarmkit's constraint enforcer (2026-12-08c): a node whose label no longer meets the
     // service's current constraints has its tasks REJECTED, when it is (or becomes) active.
-    Case {
-        name: "m21-label-rm-active",
-        runs: 3,
-        action_at_s: None,
-        matched: 0,
-        open: "the constraint enforcer's rejection: the real swarm marks mn-w1's two tasks REJECTED (assigned node no longer meets constraints) 0.03-0.09 s after the label-rm and starts their replacements 5 s later (restart delay, no wait for the old containers, stopped ~1.2 s later); the model shuts them down as a drain does, never REJECTED (recording-2026-12-08c.md)",
-    },
-    Case {
-        name: "m21b-label-rm-paused",
-        runs: 3,
-        action_at_s: None,
-        matched: 0,
-        open: "the constraint enforcer skips a paused node and checks it again when it is made active: REJECTED 0.04-0.12 s after `--availability active`, replaced after the 5 s restart delay; the model checks a node only when its labels change, and only if it is active then: no task is replaced (recording-2026-12-08c.md)",
-    },
-    Case {
-        name: "m21c-constraint-add-then-label-rm",
-        runs: 3,
-        action_at_s: None,
-        matched: 0,
-        open: "an update that only adds a constraint every node meets replaces no task; the enforcer then uses the service's current constraints: mn-w1's tasks REJECTED 0.05-0.06 s after the label-rm, replaced after the 5 s restart delay; the model shuts them down as a drain does, never REJECTED (recording-2026-12-08c.md)",
-    },
+    Case { name: "m21-label-rm-active", runs: 3, action_at_s: None, matched: 3, open: "" },
+    Case { name: "m21b-label-rm-paused", runs: 3, action_at_s: None, matched: 3, open: "" },
+    Case { name: "m21c-constraint-add-then-label-rm", runs: 3, action_at_s: None, matched: 3, open: "" },
 ];
 
 fn crate_root() -> &'static Path {

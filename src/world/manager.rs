@@ -7,6 +7,7 @@
 //! The manager sees the machines only as swarmkit's does, through what nodes report, plus the
 //! read-only [`ClusterView`] its recorder uses.
 
+mod constraintenforcer;
 mod controlapi;
 mod dispatcher;
 mod leader;

@@ -291,6 +291,11 @@ const CASES: &[Case] = &[
                desired-REMOVE tasks, are dead and deleted at once while running (observations § 17); the tasks per \
                node at the end (vm 3 in every run) is a scheduler tie the model breaks at random (7 of 20 seeds)",
     },
+    // swarmkit's constraint enforcer (2026-12-08c): a node whose label no longer meets the
+    // service's current constraints has its tasks REJECTED, when it is (or becomes) active.
+    Case { name: "m21-label-rm-active", runs: 3, action_at_s: None, matched: 3, open: "" },
+    Case { name: "m21b-label-rm-paused", runs: 3, action_at_s: None, matched: 3, open: "" },
+    Case { name: "m21c-constraint-add-then-label-rm", runs: 3, action_at_s: None, matched: 3, open: "" },
 ];
 
 fn crate_root() -> &'static Path {
@@ -960,6 +965,25 @@ fn m20e_scale_down_update_15_to_7() {
     // m20d's scale-down together with an image update: the kept slots are updated in the order
     // reconcile sorted them (pdqsort's), and the removed ones leave the store at once (open).
     check("m20e-scale-down-update-15-to-7");
+}
+
+#[test]
+fn m21_label_rm_active() {
+    // The label removed from an active node: its two tasks REJECTED by the constraint enforcer.
+    check("m21-label-rm-active");
+}
+
+#[test]
+fn m21b_label_rm_paused() {
+    // The label removed while the node is paused (the enforcer skips it), then made active.
+    check("m21b-label-rm-paused");
+}
+
+#[test]
+fn m21c_constraint_add_then_label_rm() {
+    // A constraint every node meets added by an update (no task replaced), then a label removed:
+    // the enforcer checks the service's current constraints.
+    check("m21c-constraint-add-then-label-rm");
 }
 
 /// A deliberately wrong variant of a matched scenario: `from` replaced once by `to`.

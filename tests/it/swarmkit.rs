@@ -3576,3 +3576,112 @@ x-simulation:
         assert_eq!(running_at(80.0), 3, "the scale back to 3 fills the slot again: {ctx}");
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// The constraint enforcer (manager/orchestrator/constraintenforcer)
+// ---------------------------------------------------------------------------------------------
+
+/// review37's case: three replicas on three nodes labelled zone=a; at 10 s a constraint every
+/// node meets is added (`docker service update --constraint-add`), at 20 s node-2 is paused, at
+/// 25 s its label is removed, at 40 s it is made active again.
+const PAUSE_RELABEL: &str = r#"
+services:
+  web:
+    image: "a:1"
+    deploy: {replicas: 3, restart_policy: {condition: any, delay: 5s}}
+x-simulation:
+  stack: sk
+  until: 70s
+  cluster:
+    nodes:
+      - {name: node-1, role: manager, labels: {zone: a}}
+      - {name: node-2, labels: {zone: a}}
+      - {name: node-3, labels: {zone: a}}
+  images:
+    a:1: {cached: true, start: 500ms}
+  timeline:
+    - {at: 10s, run: "docker service update --constraint-add node.labels.zone==a sk_web"}
+    - {at: 20s, run: "docker node update --availability pause node-2"}
+    - {at: 25s, run: "docker node update --label-rm zone node-2"}
+    - {at: 40s, run: "docker node update --availability active node-2"}
+"#;
+
+/// `constraint_enforcer.go` `rejectNoncompliantTasks`, run on every `EventUpdateNode`: a paused
+/// node is skipped ("if the availability is pause, we shouldn't touch the tasks on this
+/// node"), so removing node-2's label at 25 s rejects nothing; making it active at 40 s is a
+/// node update like any other, and its task, which the service's CURRENT constraints exclude,
+/// is set to observed REJECTED (`Status.Err` "assigned node no longer meets constraints"),
+/// desired state untouched by the enforcer. The orchestrator's restart supervisor
+/// (`restart.go` `Restart`) then shuts it down and creates its replacement at once, held for
+/// the restart delay (the node is not drained) but not for the old task (already past
+/// RUNNING), and the scheduler puts it on a node that still has the label. The update at 10 s
+/// changed only the constraints, which every node met: no task was replaced
+/// (`TestOutdatedTaskPlacementConstraints`'s premise). The m21b and m21c traces show all of it.
+#[test]
+fn test_constraint_enforcer_rejects_the_tasks_of_a_paused_node_made_active() {
+    for seed in SEEDS {
+        let run = run(PAUSE_RELABEL, seed);
+        let all = tasks(&run, WEB);
+        assert_eq!(
+            all.len(),
+            4,
+            "seed {seed}: one replacement only: {:?}",
+            all.iter().map(|k| k.states()).collect::<Vec<_>>()
+        );
+        let on2: Vec<&Task> = all.iter().filter(|k| k.node() == Some("node-2")).collect();
+        assert_eq!(on2.len(), 1, "seed {seed}: one task was ever on node-2");
+        let old = on2[0];
+        // Nothing happened to it while the node was paused, label or not.
+        assert_eq!(old.state_at(secs(39.9)), Some(TaskState::Running), "seed {seed}: {:?}", old.states());
+        assert_eq!(old.desired_at(secs(39.9)), Some(TaskState::Running), "seed {seed}");
+        let (t_end, how) = old.ended().expect("the old task ends");
+        assert_eq!(how, TaskState::Rejected, "seed {seed}: {:?}", old.states());
+        // (The command reaches the manager 40 ms after it is issued; the real swarm: 0.04-0.12 s.)
+        assert!(
+            t_end >= secs(40.0) && t_end < secs(40.2),
+            "seed {seed}: rejected when made active: {:?}",
+            old.states()
+        );
+        let rejected = old.events.iter().find(|e| e.state == TaskState::Rejected).expect("a REJECTED row");
+        assert_eq!(rejected.message, "assigned node no longer meets constraints", "seed {seed}");
+        assert!(old.shut_down_at().is_some_and(|t| t >= secs(40.0)), "seed {seed}: then shut down");
+        let new = all.iter().find(|k| k.slot == old.slot && k.id != old.id).expect("a replacement in its slot");
+        assert!(
+            new.created() >= t_end && new.created() < t_end.plus(SimDuration::from_millis(100)),
+            "seed {seed}: created at once"
+        );
+        let released = new.desired_running_at().expect("the replacement is started");
+        assert!(
+            released >= t_end.plus(SimDuration::from_secs(5)) && released < secs(45.5),
+            "seed {seed}: started after the 5 s restart delay, not waiting for the old task: {}",
+            dur(released.since(secs(40.0)))
+        );
+        assert_ne!(new.node(), Some("node-2"), "seed {seed}: the replacement goes where the label still is");
+        assert_eq!(new.state_at(secs(70.0)), Some(TaskState::Running), "seed {seed}: {:?}", new.states());
+    }
+}
+
+/// `TestOutdatedTaskPlacementConstraints` (constraint_enforcer_test.go): the enforcer checks a
+/// service's task against the service's current placement constraints, not the task's own
+/// (outdated) ones: after an update that only added a constraint every node met, removing the
+/// label from an ACTIVE node rejects its task at once (the m21c traces: REJECTED 0.05-0.06 s
+/// after the `node update`).
+#[test]
+fn test_constraint_enforcer_uses_the_services_current_constraints() {
+    let yaml = PAUSE_RELABEL
+        .replace("    - {at: 20s, run: \"docker node update --availability pause node-2\"}\n", "")
+        .replace("    - {at: 40s, run: \"docker node update --availability active node-2\"}\n", "");
+    for seed in SEEDS {
+        let run = run(&yaml, seed);
+        let all = tasks(&run, WEB);
+        let old = all.iter().find(|k| k.node() == Some("node-2") && k.created() < secs(10.0)).expect("node-2's task");
+        let (t_end, how) = old.ended().expect("node-2's task ends");
+        assert_eq!(how, TaskState::Rejected, "seed {seed}: {:?}", old.states());
+        assert!(t_end >= secs(25.0) && t_end < secs(25.2), "seed {seed}: rejected at once: {:?}", old.states());
+        assert_eq!(
+            all.iter().filter(|k| k.created() > secs(1.0)).count(),
+            1,
+            "seed {seed}: the constraint-only update replaced nothing; the rejection one task"
+        );
+    }
+}

@@ -538,15 +538,15 @@ impl Manager {
                 }
             }
         }
+        // Back to active (m21b): the constraint enforcer checks the node's tasks again.
+        self.enforce_constraints(node, cluster, io);
         self.reconcile_node_change(io);
         self.arm_schedule_tick(io);
     }
 
-    /// New node labels. Pending tasks may fit now (the scheduler's next tick), and tasks whose
-    /// service's constraints the node no longer meets leave it: swarmkit's constraint enforcer
-    /// (`constraintenforcer.rejectNoncompliantTasks`, active nodes only) marks them REJECTED
-    /// and the orchestrator replaces them elsewhere. Simplification: they are replaced as a
-    /// drain replaces tasks (shut down, a new task at once), not shown REJECTED.
+    /// New node labels (an `EventUpdateNode`): pending tasks may fit now (the scheduler's next
+    /// tick), and the constraint enforcer rejects the node's tasks whose service's constraints
+    /// it no longer meets, if the node is active (`enforce_constraints`).
     fn set_labels(
         &mut self,
         node: NodeId,
@@ -555,26 +555,7 @@ impl Manager {
         io: &mut Io<'_>,
     ) {
         self.store.set_labels(node, labels);
-        if self.store.node(node).availability == Availability::Active {
-            for id in self.store.tasks_on(node) {
-                let t = self.store.task(id);
-                if t.desired > TaskState::Running || t.state >= TaskState::Complete {
-                    continue;
-                }
-                let service = self.store.service(t.service);
-                let view = self.node_view(node, t.service);
-                let meets = service
-                    .spec()
-                    .task
-                    .placement
-                    .constraints
-                    .iter()
-                    .all(|c| crate::swarm::placement::constraint_matches(c, &view));
-                if !meets && !service.is_global() {
-                    self.restart(id, cluster, io);
-                }
-            }
-        }
+        self.enforce_constraints(node, cluster, io);
         self.reconcile_node_change(io);
         self.arm_schedule_tick(io);
     }

@@ -359,6 +359,8 @@ impl Manager {
         }
         self.store.set_down(node, true);
         self.record_node(node);
+        // DOWN is an `EventUpdateNode`: the constraint enforcer looks at the node (an active one).
+        self.enforce_constraints(node, cluster, io);
         io.q.after(ORPHAN_AFTER, Event::NodeOrphanDeadline { node, epoch });
         for id in self.store.tasks_on(node) {
             // Gates waiting for a task on this node stop waiting.
@@ -399,6 +401,7 @@ impl Manager {
         }
         self.store.set_down(node, false);
         self.record_node(node);
+        self.enforce_constraints(node, cluster, io);
         self.dispatcher.epochs[node.0 as usize] += 1;
         for id in self.store.tasks_on(node) {
             self.recorder.touch(id, &self.store, cluster);
@@ -544,6 +547,7 @@ impl Manager {
             }
             self.store.set_unknown(node);
             self.record_node(node);
+            self.enforce_constraints(node, cluster, io);
             self.dispatcher.arm_deadline(node, GRACE_MULTIPLIER_UNKNOWN, io);
             for id in self.store.tasks_on(node) {
                 self.recorder.touch(id, &self.store, cluster);

@@ -163,6 +163,8 @@ impl Manager {
         // The listener opened just before (`open_listener`); a leader always listens.
         self.leadership.listening_since.get_or_insert(io.now());
         self.mark_nodes_unknown(cluster, io);
+        // The constraint enforcer starts with the leader (`Run`: every node once).
+        self.enforce_constraints_everywhere(cluster, io);
         self.start_reaper(io);
         self.global_nodes.restart();
         self.reconcile_all(true, io);

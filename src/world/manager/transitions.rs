@@ -80,6 +80,35 @@ impl Manager {
         }
     }
 
+    /// A new observed state the manager writes itself (the constraint enforcer's REJECTED):
+    /// no agent reported it, so no dispatcher batch carries it; the scheduler and the task
+    /// reaper see it at once, and the caller tells the orchestrators and the updater.
+    pub(super) fn set_state_by_manager(
+        &mut self,
+        id: TaskId,
+        state: TaskState,
+        message: Message<'_>,
+        cluster: ClusterView<'_>,
+        io: &mut Io<'_>,
+    ) {
+        let Some(task) = self.store.get(id).filter(|t| !t.deleted) else { return };
+        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.id.docker_id(), task.state, state);
+        let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
+        if holds(task.state) != holds(state) {
+            self.recorder.container_count(io.now(), holds(state));
+        }
+        let message = self.messages.shared(message, &mut self.recorder);
+        self.store.set_state(id, state, message, io.now());
+        let arm = self.reaper.updated(self.store.task(id), io.now());
+        self.arm_reaper(arm, io);
+        self.recorder.touch(id, &self.store, cluster);
+        self.recorder.log_task(id, &self.store, io.now());
+        if state.is_terminal() {
+            self.release_from_node(id, io);
+            self.release_resources(id, io);
+        }
+    }
+
     /// The scheduler sees the task past RUNNING (swarmkit `scheduler.updateTask` →
     /// `deleteTask` → `nodeInfo.removeTask`): its reservations and host ports are free again,
     /// and a pending task may fit now.
@@ -122,11 +151,12 @@ impl Manager {
         self.recorder.log_task(id, &self.store, io.now());
         let task = self.store.task(id);
         // The dispatcher sends a node its tasks from ASSIGNED on (a global task names its node
-        // from creation, but is not the node's until the scheduler assigns it). An orphaned
-        // task's agent may still be running it (its node was removed, or silent for a day): the
-        // change is sent all the same, for whoever still listens.
-        let sent =
-            task.state >= TaskState::Assigned && (!task.state.is_terminal() || task.state == TaskState::Orphaned);
+        // from creation, but is not the node's until the scheduler assigns it). A task the
+        // manager itself ended may still be running on its node: an orphaned one (its node was
+        // removed, or silent for a day), one the constraint enforcer rejected (m21: its
+        // container is stopped when the shutdown arrives). The change is sent all the same, for
+        // whoever still listens.
+        let sent = task.state >= TaskState::Assigned && (!task.state.is_terminal() || ended_by_manager(task));
         if let Some(node) = task.node.filter(|_| sent) {
             self.send_to_node(node, AssignmentChange::Desired(id), io);
         }
@@ -137,8 +167,10 @@ impl Manager {
         // old task, shut down after the first rejected one, is deleted before it). That report
         // is all the node does, so it is sent from here.
         let task = self.store.task(id);
+        // (Not a task the manager ended: its agent's own later states are below the manager's
+        // and the dispatcher ignores them, "task status invalid transition".)
         let reports_again = task.state.is_terminal()
-            && task.state != TaskState::Orphaned
+            && !ended_by_manager(task)
             && task.node.is_some_and(|n| cluster.reachable(n) && !self.store.node(n).removed);
         if let Some(node) = task.node.filter(|_| reports_again) {
             // The change goes out in the node's next assignments batch.
@@ -153,6 +185,13 @@ impl Manager {
             self.arm_schedule_tick(io);
         }
     }
+}
+
+/// Whether the manager itself ended the task (ORPHANED, or REJECTED by the constraint
+/// enforcer) while its agent may still hold it.
+fn ended_by_manager(task: &super::store::Task) -> bool {
+    task.state == TaskState::Orphaned
+        || (task.state == TaskState::Rejected && *task.message == *super::constraintenforcer::REJECTED_ERR)
 }
 
 /// Entries of [`Messages`] (a power of two).

@@ -314,6 +314,10 @@ def do_step(kind, arg):
     # ---- 2026-12-06 (m09, m10)
     elif kind == "pause":
         argv = [D, "node", "update", "--availability", "pause", arg]
+    elif kind in ("label_add", "label_rm"):   # 2026-12-08c (m21): `docker node update --label-add KEY=VAL NODE` /
+        # `--label-rm KEY NODE`; arg = "NODE KEY=VAL" / "NODE KEY"
+        node, lab = arg.split()
+        argv = [D, "node", "update", "--" + kind.replace("_", "-"), lab, node]
     elif kind == "kill_task":   # SIGKILL (docker kill) the running container of service web on node `arg`
         cids = run(dk(arg) + ["ps", "-q", "--no-trunc", "--filter", f"label=com.docker.swarm.service.name={SVC}",
                               "--filter", "status=running"]).stdout.split()

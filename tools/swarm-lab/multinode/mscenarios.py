@@ -363,4 +363,37 @@ M["m20e-scale-down-update-15-to-7"] = dict(
     expect="m20d's scale-down to 7 together with an image update (one `docker service update`): reconcile keeps slots "
            "1 2 3 6 7 11 12 (both sorts agree) and hands the updater sortedSlots[:7] in the sorted order, so the "
            "parallelism-1 update takes them in that order: pdqsort 11 1 6 2 7 12 3, a stable sort 1 6 11 2 7 12 3.")
+# ---- m21-m21c (recorded 2026-12-08, session "08c", helper fid38): swarmkit's constraint enforcer
+# (manager/orchestrator/constraintenforcer/constraint_enforcer.go rejectNoncompliantTasks) runs on every node update and,
+# for an ACTIVE node only, sets each of its tasks whose service's CURRENT constraints the node no longer meets to
+# REJECTED ("assigned node no longer meets constraints"). Step kinds label_add / label_rm ("NODE KEY=VAL" / "NODE KEY").
+# Every node is labelled tier=web before the create; the label stays on vm and mn-w2 (the next run's setup adds it
+# back on mn-w1).
+_LABELS = [("label_add", "vm tier=web"), ("label_add", "mn-w1 tier=web"), ("label_add", "mn-w2 tier=web")]
+M["m21-label-rm-active"] = dict(
+    victim="mn-w1",
+    spec=SC.S(constraints=["node.labels.tier==web"]),   # 6 replicas, spread 2/2/2, restart delay 5 s
+    setup_before=_LABELS,
+    steps=[(0.0, "label_rm", "mn-w1 tier")],
+    end_s=30.0,
+    expect="the label removed from an active node: its 2 tasks REJECTED by the constraint enforcer (task rejected by "
+           "constraint enforcer / assigned node no longer meets constraints), replaced on vm and mn-w2 after the 5 s "
+           "restart delay (the restart supervisor); when are the old containers stopped?")
+M["m21b-label-rm-paused"] = dict(
+    victim="mn-w1",
+    spec=SC.S(constraints=["node.labels.tier==web"]),
+    setup_before=_LABELS,
+    steps=[(0.0, "pause", "mn-w1"), (5.0, "label_rm", "mn-w1 tier"), (15.0, "activate", "mn-w1")],
+    end_s=45.0,
+    expect="mn-w1 paused, then its label removed (the enforcer skips a paused node: nothing), then made active again at "
+           "t=15: its 2 tasks REJECTED then, replaced on vm and mn-w2 after the restart delay.")
+M["m21c-constraint-add-then-label-rm"] = dict(
+    victim="mn-w1",
+    spec=SC.S(),   # no constraint at create
+    setup_before=_LABELS,
+    steps=[(0.0, "update", ["--constraint-add", "node.labels.tier==web"]), (10.0, "label_rm", "mn-w1 tier")],
+    end_s=40.0,
+    expect="a constraint every node meets added by an update at t=0: are the tasks replaced (IsTaskDirty)? Then mn-w1's "
+           "label removed at t=10: the enforcer uses the service's current constraints (not the task's): its tasks "
+           "REJECTED, as in m21.")
 ORDER = list(M)

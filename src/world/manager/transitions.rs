@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use crate::model::task::{TaskId, TaskState};
+use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::world::cluster::{ClusterView, Message};
 use crate::world::{AgentStep, Event, Io};
 
@@ -39,21 +39,9 @@ impl Manager {
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
-        // swarmkit's `UpdateTask` of a deleted task fails (and the dispatcher skips a status
-        // for one: "task may have been deleted"): a deleted task never changes again, nor one
-        // forgotten since.
-        let Some(task) = self.store.get(id).filter(|t| !t.deleted) else { return };
-        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.id.docker_id(), task.state, state);
-        // A task holds a container from `starting` until it is observed past `running`.
-        let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
-        if holds(task.state) != holds(state) {
-            self.recorder.container_count(io.now(), holds(state));
-        }
+        let Some(task_node) = self.write_state(id, state, message, io) else { return };
         // A node that cannot be reached cannot report (its agent reports again on reconnect).
-        let task_node = task.node;
         let reported = task_node.is_none_or(|n| cluster.reachable(n) && !self.store.node(n).removed);
-        let message = self.messages.shared(message, &mut self.recorder);
-        self.store.set_state(id, state, message, io.now());
         let batched = state >= TaskState::Running && reported;
         if !batched {
             // A batched report reaches the store's watchers when its batch commits.
@@ -91,14 +79,9 @@ impl Manager {
         cluster: ClusterView<'_>,
         io: &mut Io<'_>,
     ) {
-        let Some(task) = self.store.get(id).filter(|t| !t.deleted) else { return };
-        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.id.docker_id(), task.state, state);
-        let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
-        if holds(task.state) != holds(state) {
-            self.recorder.container_count(io.now(), holds(state));
+        if self.write_state(id, state, message, io).is_none() {
+            return;
         }
-        let message = self.messages.shared(message, &mut self.recorder);
-        self.store.set_state(id, state, message, io.now());
         let arm = self.reaper.updated(self.store.task(id), io.now());
         self.arm_reaper(arm, io);
         self.recorder.touch(id, &self.store, cluster);
@@ -107,6 +90,30 @@ impl Manager {
             self.release_from_node(id, io);
             self.release_resources(id, io);
         }
+    }
+
+    /// Writes a task's new observed state into the store, counting the containers held; the
+    /// task's node (None: unassigned), or None when the task is deleted or forgotten: swarmkit's
+    /// `UpdateTask` of a deleted task fails (and the dispatcher skips a status for one: "task may
+    /// have been deleted"), so such a task never changes again.
+    fn write_state(
+        &mut self,
+        id: TaskId,
+        state: TaskState,
+        message: Message<'_>,
+        io: &mut Io<'_>,
+    ) -> Option<Option<NodeId>> {
+        let task = self.store.get(id).filter(|t| !t.deleted)?;
+        assert!(state > task.state, "task {} moved backwards: {} -> {}", task.id.docker_id(), task.state, state);
+        // A task holds a container from `starting` until it is observed past `running`.
+        let holds = |s: TaskState| (TaskState::Starting..=TaskState::Running).contains(&s);
+        if holds(task.state) != holds(state) {
+            self.recorder.container_count(io.now(), holds(state));
+        }
+        let node = task.node;
+        let message = self.messages.shared(message, &mut self.recorder);
+        self.store.set_state(id, state, message, io.now());
+        Some(node)
     }
 
     /// The scheduler sees the task past RUNNING (swarmkit `scheduler.updateTask` →

@@ -51,6 +51,9 @@ const RACE_ORDER: &str = "swarmkit reconcile: the updater gets the slots in the 
                           (updatableAndDeadSlots' map, filled in task-id order; global: g.nodes), which Go's \
                           mapiterinit starts at a random bucket and cell";
 const COMMAND: &str = "x-simulation.timeline";
+const ENFORCER: &str = "swarmkit manager/orchestrator/constraintenforcer/constraint_enforcer.go: rejectNoncompliantTasks \
+    on every node update of an active node, against the service's current placement constraints; the restart \
+    supervisor then replaces the REJECTED task (restart.go Restart)";
 const SCALE_DOWN: &str = "swarmkit manager/orchestrator/replicated/services.go reconcile: sort.Sort(slotsByRunningState) \
     (running first, then slot number), each one-task slot numbered as the nth copy on its node, \
     sort.Sort(slotsByIndex); the first `replicas` stay, the rest get desired REMOVE. Go 1.19's sort.Sort: insertion \
@@ -663,6 +666,23 @@ fn sentence(
         DecisionKind::ScaledDown { kept, order } => {
             Explanation::new(t, service, "scale", scale_down_sentence(*kept as usize, order, &name), SCALE_DOWN)
         }
+        DecisionKind::ConstraintRejected { task, node, failing } => Explanation::new(
+            t,
+            service,
+            "reject",
+            format!(
+                "Task {} is REJECTED by the constraint enforcer (\"assigned node no longer meets constraints\"): \
+                 node {} is active and no longer meets the service's current placement {} {}. The enforcer checks \
+                 a node's tasks on every update of the node (labels, availability, a new session), not while it \
+                 is paused or drained, and against the service's constraints, not the task's own; the restart \
+                 supervisor replaces the task (restart_policy.delay applies, the old container is stopped).",
+                short(name(*task)),
+                name(*node),
+                if failing.len() == 1 { "constraint" } else { "constraints" },
+                failing.join(", ")
+            ),
+            ENFORCER,
+        ),
         DecisionKind::Race { draw } => match draw {
             RaceDraw::SlotBeforeFailure { slot_first } => Explanation::new(
                 t,

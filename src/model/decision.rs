@@ -259,6 +259,16 @@ pub enum DecisionKind {
         /// Every slot, sorted as swarmkit sorts them (`slotsByRunningState`, then `slotsByIndex`).
         order: Vec<ScaleDownSlot>,
     },
+    /// The constraint enforcer rejected a task whose active node no longer meets its service's
+    /// current placement constraints (`rejectNoncompliantTasks`).
+    ConstraintRejected {
+        /// The task.
+        task: Name,
+        /// Its node.
+        node: Name,
+        /// The constraints the node fails, as docker writes them (`node.labels.tier==web`).
+        failing: Vec<String>,
+    },
     /// One of Swarm's races was drawn from the seed.
     Race {
         /// Which, and how.

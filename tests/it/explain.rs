@@ -302,3 +302,24 @@ x-simulation:
     let none = said(0);
     assert!(none.contains("Kept: none. Removed: 1, 2 (1st copies); 3 (2nd copy)."), "{none}");
 }
+
+/// A task the constraint enforcer rejects has its sentence, naming the node and the constraint it
+/// no longer meets, at the node update that made the enforcer look: in m21b (the recorded lab
+/// case) the label goes while mn-w1 is paused (35 s: nothing), and both of its tasks are rejected
+/// when it is made active again (45 s).
+#[test]
+fn a_constraint_enforcer_rejection_names_the_node_and_the_constraint() {
+    let path = common::scenarios_dir().join("fidelity/m21b-label-rm-paused.yml");
+    let scenario = load(&path).expect("bundled scenario");
+    let run = simulate(scenario.clone(), Some(1), &SimulateOptions { decisions: true, ..SimulateOptions::default() });
+    let said = deploysim::explain::explain(&scenario, &run, None);
+    let rejected: Vec<&Explanation> = said.iter().filter(|e| e.kind == "reject").collect();
+    assert_eq!(rejected.len(), 2, "mn-w1's two tasks: {rejected:?}");
+    for e in rejected {
+        // The command's effect comes tens of milliseconds after it (the control API's latency).
+        assert!((45_000..45_500).contains(&e.t_ms), "at the node update that made it active, not at 35 s: {e:?}");
+        assert!(e.text.contains("node mn-w1 is active"), "{}", e.text);
+        assert!(e.text.contains("constraint node.labels.tier==web"), "{}", e.text);
+        assert!(e.rule.contains("rejectNoncompliantTasks"), "{}", e.rule);
+    }
+}

@@ -24,6 +24,7 @@
 //! store: which writes first is a race the model does not draw).
 
 use crate::model::cluster::Availability;
+use crate::model::decision::DecisionKind;
 use crate::model::task::{NodeId, TaskId, TaskState};
 use crate::world::cluster::{ClusterView, Message};
 use crate::world::{Event, Io};
@@ -55,14 +56,17 @@ impl Manager {
                 continue;
             }
             let view = self.node_view(node, t.service);
-            let meets = service
-                .spec()
-                .task
-                .placement
-                .constraints
-                .iter()
-                .all(|c| crate::swarm::placement::constraint_matches(c, &view));
-            if !meets {
+            let failing: Vec<String> = (service.spec().task.placement.constraints.iter())
+                .filter(|c| !crate::swarm::placement::constraint_matches(c, &view))
+                .map(ToString::to_string)
+                .collect();
+            if !failing.is_empty() {
+                let sid = t.service;
+                self.decide(sid, io.now(), |recorder, store| DecisionKind::ConstraintRejected {
+                    task: recorder.task_name(id, store),
+                    node: recorder.node_row_name(node, store),
+                    failing,
+                });
                 self.reject_by_enforcer(id, cluster, io);
             }
         }

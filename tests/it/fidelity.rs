@@ -178,15 +178,16 @@ const CASES: &[Case] = &[
     },
     Case {
         name: "s46-update-order-40-par1",
-        runs: 5,
+        runs: 8,
         action_at_s: None,
         matched: 0,
-        open: "the machine was saturated during every run (idle+nice 22-33 % of the two cores): the 40 containers' \
-               1 s health probes and other sessions' builds; a step took 3.5-4.1 s (median; 2.9-3.1 s with 16 \
-               slots, s45, and in the model) and created -> running 3.4-4.0 s against 2.9 s, so the step times \
-               drift from the start (best 54-64 % of measures in r1, r4, r5); in r2 and r3 a stall failed ~35 \
-               health checks at once (t = 57 s, 45 s: restarts, r2 paused). The three undisturbed orders fit a Go \
-               1.19 map range over 8 buckets (recording-2026-12-08.md)",
+        open: "r1-r5 ran on a machine other sessions' builds saturated; r6-r8 (recording-2026-12-08d.md) on a quiet \
+               one, and the two cores were busier still (idle 8-14 % over each call, nothing niced): the 40 \
+               containers' 1 s health probes with dockerd and containerd saturate them by themselves. A step took \
+               3.3-4.0 s (median; 3.5-4.1 s in r1, r4, r5; 2.9-3.1 s with 16 slots, s45, and in the model), so the \
+               step times drift from the start (best 44-75 % of measures); in r2, r3 and r6 a stall failed 10-35 \
+               health checks at once (t = 57 s, 45 s, 19.5 s: restarts, r2 paused). The five undisturbed orders \
+               (r1, r4, r5, r7, r8) fit a Go 1.19 map range over 8 buckets (recording-2026-12-08.md, -08d.md)",
     },
     matched("m01-node-down", 5),
     matched("m02-drain", 2),

@@ -5,9 +5,11 @@
 # multinode/record_all.sh per run, mslice.sh + normalise after each. Teardown separately
 # (flock -o LOCK multinode/teardown.sh).
 # usage: rec34-driver.sh [--multi] NAME RUN [NAME RUN ...]
+# Env: REC_HOME (the research copy, default /work/rec/fidelity34), SESSION (default 2026-12-08).
 set -u
 L=/tmp/docker-recording.lock
-H=/work/rec/fidelity34
+H=${REC_HOME:-/work/rec/fidelity34}
+SESSION=${SESSION:-2026-12-08}
 multi=""
 [ "${1:-}" = --multi ] && { multi=--multi; shift; }
 if ! /usr/bin/docker version >/dev/null 2>&1; then
@@ -25,7 +27,7 @@ else
 fi
 while [ $# -ge 2 ]; do
   echo "== $(date -u +%FT%TZ) record $1 r$2 (uptime: $(uptime))"
-  flock -o $L env SESSION=2026-12-08 python3 $H/notes/quietrun.py $multi $1 $2
+  flock -o $L env SESSION=$SESSION python3 $H/notes/quietrun.py $multi $1 $2
   echo "== $(date -u +%FT%TZ) rc $?"
   if [ -n "$multi" ]; then
     bash $H/notes/mslice.sh $1.r$2 && python3 mrecord.py --normalise $1 $2
